@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian package Petrel needs to build, test, fuzz, benchmark and
+# run its nested-KVM harness. Safe to run twice: it installs only what is missing.
+# The list and the reason for each package is in docs/dependencies.md.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential g++ clang-14 lld-14 libclang-rt-14-dev cmake ninja-build pkg-config
+  clang-format-14 clang-tidy-14
+  # libraries
+  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev liburing-dev
+  # guest kit and nested-KVM harness
+  qemu-system-x86 busybox-static cpio xz-utils zstd kmod file
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,47 @@
+// The guest physical memory map Petrel presents on x86_64.
+//
+// Follows Cloud Hypervisor's arch/src/x86_64/layout.rs (see
+// docs/platform.md) so guests, firmware and tools see the same platform.
+#pragma once
+
+#include <cstdint>
+
+namespace petrel::x86 {
+
+// Low memory: boot structures written by the loaders.
+inline constexpr uint64_t kEbdaPointer = 0x40e;
+inline constexpr uint64_t kBootGdtStart = 0x500;
+inline constexpr uint64_t kBootIdtStart = 0x520;
+inline constexpr uint64_t kPvhInfoStart = 0x6000;     // struct hvm_start_info
+inline constexpr uint64_t kPvhModlistStart = 0x6040;  // hvm_modlist_entry[] (initramfs)
+inline constexpr uint64_t kZeroPageStart = 0x7000;    // Linux boot_params (bzImage)
+inline constexpr uint64_t kPvhMemmapStart = 0x7000;   // hvm_memmap_table_entry[] (PVH only)
+inline constexpr uint64_t kBootStackPointer = 0x8ff0;
+inline constexpr uint64_t kPml4Start = 0x9000;
+inline constexpr uint64_t kPdpteStart = 0xa000;
+inline constexpr uint64_t kPdeStart = 0xb000;
+inline constexpr uint64_t kCmdlineStart = 0x20000;
+inline constexpr uint64_t kCmdlineMaxSize = 0x10000;
+inline constexpr uint64_t kMptableStart = 0x9fc00;
+inline constexpr uint64_t kEbdaStart = 0xa0000;  // end of low RAM; RSDP lives here
+inline constexpr uint64_t kHighRamStart = 0x100000;  // kernel load address
+
+// The 32-bit hole: RAM is split into [0, 3 GiB) and [4 GiB, ...).
+inline constexpr uint64_t kMem32BitReservedStart = 0xc000'0000;
+inline constexpr uint64_t kRam64BitStart = 0x1'0000'0000;
+inline constexpr uint64_t kMem32BitDeviceStart = 0xc000'0000;
+inline constexpr uint64_t kMem32BitDeviceSize = 640ULL << 20;
+inline constexpr uint64_t kPciMmconfigStart = 0xe800'0000;
+inline constexpr uint64_t kKvmTssStart = 0xf800'0000;  // 3 pages
+inline constexpr uint64_t kKvmIdentityMapStart = kKvmTssStart + 0x3000;
+inline constexpr uint64_t kIoapicStart = 0xfec0'0000;
+inline constexpr uint64_t kLapicStart = 0xfee0'0000;
+
+// Legacy port I/O.
+inline constexpr uint16_t kCom1Port = 0x3f8;
+inline constexpr uint32_t kCom1Irq = 4;
+inline constexpr uint16_t kI8042Port = 0x60;   // data 0x60, command/status 0x64
+inline constexpr uint16_t kCmosPort = 0x70;    // index 0x70, data 0x71
+inline constexpr uint16_t kDebugPort = 0x80;   // POST codes, boot-time markers
+
+}  // namespace petrel::x86

@@ -1,0 +1,45 @@
+// EventLoop: where devices and the VMM wait for things (determinism rule 1).
+//
+// No device owns a thread. A device registers handlers for notifiers
+// (doorbells), readable file descriptors (a tty, a tap) and timers; the loop
+// runs them. EpollEventLoop is the production loop, run on a thread the VMM
+// chooses. DeterministicEventLoop runs handlers inline on the caller's thread
+// in (virtual time, sequence) order, for hv_sim and tests.
+//
+// Handlers run on the loop's thread, one at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "core/base/result.h"
+#include "core/event/notifier.h"
+
+namespace petrel {
+
+using WatchId = uint64_t;
+
+class EventLoop {
+ public:
+  using Handler = std::function<void()>;
+  virtual ~EventLoop() = default;
+
+  // Runs `handler` (after Consume()-ing the notifier) each time it is signalled.
+  virtual Result<WatchId> WatchNotifier(std::shared_ptr<Notifier> notifier, Handler handler) = 0;
+  // Runs `handler` while `fd` is readable (level-triggered). kUnsupported on
+  // loops that cannot wait on file descriptors.
+  virtual Result<WatchId> WatchFd(int fd, Handler handler) = 0;
+  // Runs `handler` once, when the loop's clock reaches `deadline_ns`.
+  virtual Result<WatchId> AddTimer(uint64_t deadline_ns, Handler handler) = 0;
+  // Stops a watch or timer; unknown ids are ignored. Safe inside a handler.
+  virtual void Remove(WatchId id) = 0;
+
+  // Waits at most `timeout_ns` (-1: no limit) for events and runs their handlers.
+  virtual Result<void> RunOnce(int64_t timeout_ns) = 0;
+  // Runs until Stop(). Stop() is thread-safe.
+  virtual Result<void> Run() = 0;
+  virtual void Stop() = 0;
+};
+
+}  // namespace petrel

@@ -1,0 +1,47 @@
+// Helpers shared by all backends (see hypervisor.h).
+#include "core/hv/hypervisor.h"
+
+namespace petrel::hv {
+
+const char* BackendName(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::kKvm: return "kvm";
+    case BackendKind::kMshv: return "mshv";
+    case BackendKind::kSim: return "sim";
+  }
+  return "unknown";
+}
+
+namespace {
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+}  // namespace
+
+std::string DescribeExit(const VcpuExit& e) {
+  return std::visit(
+      Overloaded{
+          [](const exit::Handled&) -> std::string { return "handled"; },
+          [](const exit::Interrupted&) -> std::string { return "interrupted"; },
+          [](const exit::Halted&) -> std::string { return "halted"; },
+          [](const exit::IoapicEoi& x) -> std::string {
+            return "ioapic-eoi vector " + std::to_string(x.vector);
+          },
+          [](const exit::Reset&) -> std::string { return "reset"; },
+          [](const exit::Shutdown& x) -> std::string {
+            return x.why == exit::Shutdown::Why::kPowerOff ? "shutdown (power off)"
+                                                           : "shutdown (triple fault)";
+          },
+          [](const exit::FailEntry& x) -> std::string {
+            return "entry failed, hardware reason " + std::to_string(x.hardware_reason);
+          },
+          [](const exit::InternalError& x) -> std::string { return "internal error: " + x.what; },
+          [](const exit::ScriptEnd&) -> std::string { return "script end"; },
+      },
+      e);
+}
+
+}  // namespace petrel::hv

@@ -1,0 +1,158 @@
+// The hypervisor interface: what every backend (hv_kvm, hv_mshv, hv_sim)
+// implements and all of Petrel above core/ uses.
+//
+//   Hypervisor  -> creates Vm (shared, thread-safe)
+//   Vm          -> maps guest memory, creates Vcpus, interrupt lines and MSI
+//                  routes, takes ioevent (doorbell) registrations
+//   Vcpu        -> owned by one thread; Run() executes the guest and completes
+//                  every PIO/MMIO access *inside* run() through GuestIo
+//
+// Design notes (see ARCHITECTURE.md):
+// - Run() returns only control exits; I/O never leaves it, because one
+//   instruction may make several accesses on backends that emulate.
+// - Code branches on Caps, never on which backend it has.
+// - GSIs and ioctls stay inside the backend.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/base/result.h"
+#include "core/event/notifier.h"
+#include "core/hv/x86_state.h"
+#include "core/memory/guest_memory.h"
+
+namespace petrel::hv {
+
+enum class BackendKind : uint8_t { kKvm, kMshv, kSim };
+const char* BackendName(BackendKind kind);
+
+struct Caps {
+  uint32_t max_vcpus = 1;
+  bool kernel_ioevents = false;   // RegisterIoEvent can be served in the kernel
+  bool kernel_irqchip = false;    // LAPIC/IOAPIC/PIC are in the kernel
+  bool deterministic = false;     // same inputs give the same trace (hv_sim)
+};
+
+// Called by a backend, on the vCPU thread, for every guest PIO/MMIO access.
+// Implemented by IoDispatcher. May be called concurrently from several vCPUs.
+class GuestIo {
+ public:
+  virtual ~GuestIo() = default;
+  virtual void MmioRead(uint32_t vcpu, uint64_t gpa, std::span<uint8_t> data) = 0;
+  virtual void MmioWrite(uint32_t vcpu, uint64_t gpa, std::span<const uint8_t> data) = 0;
+  virtual void PioRead(uint32_t vcpu, uint16_t port, std::span<uint8_t> data) = 0;
+  virtual void PioWrite(uint32_t vcpu, uint16_t port, std::span<const uint8_t> data) = 0;
+};
+
+// Control exits from Vcpu::Run(). PIO/MMIO have already been completed.
+namespace exit {
+struct Handled {};      // something was handled; run again
+struct Interrupted {};  // kicked, signalled, or the sim quantum ran out
+struct Halted {};       // HLT with nothing pending (only without an in-kernel LAPIC)
+struct IoapicEoi { uint8_t vector; };
+struct Reset {};        // the guest asked for a reset (reboot)
+struct Shutdown {       // triple fault or power off
+  enum class Why : uint8_t { kPowerOff, kTripleFault };
+  Why why;
+};
+struct FailEntry { uint64_t hardware_reason; };
+struct InternalError { std::string what; };
+struct ScriptEnd {};    // hv_sim: the scripted guest finished
+}  // namespace exit
+using VcpuExit = std::variant<exit::Handled, exit::Interrupted, exit::Halted, exit::IoapicEoi,
+                              exit::Reset, exit::Shutdown, exit::FailEntry, exit::InternalError,
+                              exit::ScriptEnd>;
+std::string DescribeExit(const VcpuExit& e);
+
+// A legacy interrupt pin (ISA IRQ / IOAPIC input).
+class InterruptLine {
+ public:
+  virtual ~InterruptLine() = default;
+  virtual void SetLevel(bool high) = 0;
+  // Edge: high then low.
+  void Pulse() {
+    SetLevel(true);
+    SetLevel(false);
+  }
+};
+
+// Where a doorbell write lands. len 0 matches any access width.
+struct IoEventAddr {
+  enum class Space : uint8_t { kPio, kMmio };
+  Space space;
+  uint64_t addr;
+  uint8_t len;
+};
+
+// Keeps a kernel ioevent registered; unregisters on destruction.
+class IoEventRegistration {
+ public:
+  virtual ~IoEventRegistration() = default;
+};
+
+// Copyable handle that makes a vCPU's Run() return Interrupted soon.
+// Safe from any thread.
+class VcpuKicker {
+ public:
+  virtual ~VcpuKicker() = default;
+  virtual void Kick() = 0;
+};
+
+class Vcpu {
+ public:
+  virtual ~Vcpu() = default;
+  virtual uint32_t id() const = 0;
+  // Runs the guest until a control exit. Only the owning thread calls it.
+  virtual Result<VcpuExit> Run(GuestIo& io) = 0;
+  virtual std::shared_ptr<VcpuKicker> kicker() = 0;
+
+  virtual Result<Regs> GetRegs() = 0;
+  virtual Result<void> SetRegs(const Regs& regs) = 0;
+  virtual Result<Sregs> GetSregs() = 0;
+  virtual Result<void> SetSregs(const Sregs& sregs) = 0;
+  virtual Result<void> SetFpu(const Fpu& fpu) = 0;
+  virtual Result<void> SetCpuid(std::span<const CpuidEntry> entries) = 0;
+  virtual Result<void> SetMsrs(std::span<const MsrEntry> msrs) = 0;
+  virtual Result<void> GetMsrs(std::span<MsrEntry> msrs) = 0;  // fills value per index
+};
+
+struct VmConfig {
+  uint32_t vcpus = 1;
+};
+
+class Vm {
+ public:
+  virtual ~Vm() = default;
+  virtual const Caps& caps() const = 0;
+
+  // Maps every region of `memory` into the guest. Called once, before vCPUs run.
+  virtual Result<void> MapMemory(std::shared_ptr<GuestMemory> memory) = 0;
+  virtual Result<std::unique_ptr<Vcpu>> CreateVcpu(uint32_t id) = 0;
+
+  // Legacy interrupt pin `pin` (0..23).
+  virtual Result<std::shared_ptr<InterruptLine>> LegacyInterrupt(uint32_t pin) = 0;
+
+  // Asks the backend to signal `notifier` on guest writes to `addr` (with
+  // `datamatch` if set) without a trip through GuestIo. kUnsupported when the
+  // backend cannot; IoDispatcher then keeps it in its software table.
+  virtual Result<std::unique_ptr<IoEventRegistration>> RegisterIoEvent(
+      std::shared_ptr<Notifier> notifier, IoEventAddr addr, std::optional<uint64_t> datamatch) = 0;
+};
+
+class Hypervisor {
+ public:
+  virtual ~Hypervisor() = default;
+  virtual BackendKind kind() const = 0;
+  virtual const Caps& caps() const = 0;
+  // CPUID the VMM may offer; the VMM edits it (topology, hypervisor leaves).
+  virtual Result<std::vector<CpuidEntry>> SupportedCpuid() const = 0;
+  virtual Result<std::shared_ptr<Vm>> CreateVm(const VmConfig& config) = 0;
+};
+
+}  // namespace petrel::hv

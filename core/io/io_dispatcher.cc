@@ -1,0 +1,109 @@
+// IoDispatcher (see io_dispatcher.h).
+#include "core/io/io_dispatcher.h"
+
+#include <cstring>
+#include <sstream>
+
+#include "core/base/log.h"
+
+namespace petrel {
+
+class IoDispatcher::SoftRegistration final : public hv::IoEventRegistration {
+ public:
+  SoftRegistration(IoDispatcher* d, uint64_t id) : d_(d), id_(id) {}
+  ~SoftRegistration() override { d_->RemoveSoftIoEvent(id_); }
+
+ private:
+  IoDispatcher* d_;
+  uint64_t id_;
+};
+
+Result<std::unique_ptr<hv::IoEventRegistration>> IoDispatcher::RegisterIoEvent(
+    hv::Vm* vm, std::shared_ptr<Notifier> notifier, hv::IoEventAddr addr,
+    std::optional<uint64_t> datamatch) {
+  if (!notifier) return Error(ErrorCode::kInvalidArgument, "ioevent without a notifier");
+  if (addr.len != 0 && addr.len != 1 && addr.len != 2 && addr.len != 4 && addr.len != 8)
+    return Error(ErrorCode::kInvalidArgument, "ioevent length must be 0, 1, 2, 4 or 8");
+  if (vm != nullptr && notifier->fd() >= 0) {
+    auto kernel = vm->RegisterIoEvent(notifier, addr, datamatch);
+    if (kernel.ok()) return std::move(kernel).value();
+    if (kernel.error().code() != ErrorCode::kUnsupported) return std::move(kernel).error();
+  }
+  std::lock_guard lock(mu_);
+  uint64_t id = next_id_++;
+  soft_ioevents_.push_back({id, addr, datamatch, std::move(notifier)});
+  return std::unique_ptr<hv::IoEventRegistration>(new SoftRegistration(this, id));
+}
+
+void IoDispatcher::RemoveSoftIoEvent(uint64_t id) {
+  std::lock_guard lock(mu_);
+  std::erase_if(soft_ioevents_, [id](const SoftIoEvent& e) { return e.id == id; });
+}
+
+bool IoDispatcher::TrySoftIoEvent(hv::IoEventAddr::Space space, uint64_t addr,
+                                  std::span<const uint8_t> data) {
+  std::shared_ptr<Notifier> hit;
+  {
+    std::lock_guard lock(mu_);
+    if (soft_ioevents_.empty()) return false;
+    uint64_t value = 0;
+    std::memcpy(&value, data.data(), std::min(data.size(), sizeof value));
+    for (const auto& e : soft_ioevents_) {
+      if (e.addr.space != space || e.addr.addr != addr) continue;
+      if (e.addr.len != 0 && e.addr.len != data.size()) continue;
+      if (e.datamatch && *e.datamatch != value) continue;
+      hit = e.notifier;
+      ++soft_signalled_;
+      break;
+    }
+  }
+  if (!hit) return false;
+  hit->Signal();  // outside the lock: a hook may run device code
+  return true;
+}
+
+void IoDispatcher::Unclaimed(const char* what, uint64_t addr, size_t len) {
+  {
+    std::lock_guard lock(mu_);
+    ++unclaimed_;
+  }
+  std::ostringstream key;
+  key << "unclaimed " << what << " 0x" << std::hex << addr;
+  PETREL_LOG_ONCE(kDebug, key.str()) << key.str() << " (" << std::dec << len << " bytes)";
+}
+
+uint64_t IoDispatcher::unclaimed_accesses() const {
+  std::lock_guard lock(mu_);
+  return unclaimed_;
+}
+
+uint64_t IoDispatcher::software_ioevents_signalled() const {
+  std::lock_guard lock(mu_);
+  return soft_signalled_;
+}
+
+void IoDispatcher::MmioRead(uint32_t, uint64_t gpa, std::span<uint8_t> data) {
+  if (mmio_.Read(gpa, data)) return;
+  std::memset(data.data(), 0xff, data.size());
+  Unclaimed("mmio read", gpa, data.size());
+}
+
+void IoDispatcher::MmioWrite(uint32_t, uint64_t gpa, std::span<const uint8_t> data) {
+  if (TrySoftIoEvent(hv::IoEventAddr::Space::kMmio, gpa, data)) return;
+  if (mmio_.Write(gpa, data)) return;
+  Unclaimed("mmio write", gpa, data.size());
+}
+
+void IoDispatcher::PioRead(uint32_t, uint16_t port, std::span<uint8_t> data) {
+  if (pio_.Read(port, data)) return;
+  std::memset(data.data(), 0xff, data.size());
+  Unclaimed("pio read", port, data.size());
+}
+
+void IoDispatcher::PioWrite(uint32_t, uint16_t port, std::span<const uint8_t> data) {
+  if (TrySoftIoEvent(hv::IoEventAddr::Space::kPio, port, data)) return;
+  if (pio_.Write(port, data)) return;
+  Unclaimed("pio write", port, data.size());
+}
+
+}  // namespace petrel

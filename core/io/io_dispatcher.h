@@ -1,0 +1,69 @@
+// IoDispatcher: the VM's GuestIo, the one place every guest PIO/MMIO access
+// goes through.
+//
+// For each access, in order:
+//   1. writes: the software ioevent table. A matching doorbell (address, width,
+//      optional datamatch) signals its notifier and consumes the write. It
+//      holds every registration the backend could not take into the kernel
+//      (all of them on hv_sim).
+//   2. the bus (PIO or MMIO) device claiming every byte of the access;
+//   3. the default: reads return all-ones, writes are dropped; both are
+//      logged once per address (the guest may probe anything).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "core/bus/bus.h"
+#include "core/hv/hypervisor.h"
+
+namespace petrel {
+
+class IoDispatcher final : public hv::GuestIo {
+ public:
+  IoDispatcher() : pio_("pio"), mmio_("mmio") {}
+
+  Bus& pio() { return pio_; }
+  Bus& mmio() { return mmio_; }
+
+  // Registers a doorbell: in the backend's kernel when `vm` can, else in the
+  // software table. The registration lasts as long as the returned object.
+  Result<std::unique_ptr<hv::IoEventRegistration>> RegisterIoEvent(
+      hv::Vm* vm, std::shared_ptr<Notifier> notifier, hv::IoEventAddr addr,
+      std::optional<uint64_t> datamatch);
+
+  // Counters, for tests and `vm.counters`.
+  uint64_t unclaimed_accesses() const;
+  uint64_t software_ioevents_signalled() const;
+
+  void MmioRead(uint32_t vcpu, uint64_t gpa, std::span<uint8_t> data) override;
+  void MmioWrite(uint32_t vcpu, uint64_t gpa, std::span<const uint8_t> data) override;
+  void PioRead(uint32_t vcpu, uint16_t port, std::span<uint8_t> data) override;
+  void PioWrite(uint32_t vcpu, uint16_t port, std::span<const uint8_t> data) override;
+
+ private:
+  struct SoftIoEvent {
+    uint64_t id;
+    hv::IoEventAddr addr;
+    std::optional<uint64_t> datamatch;
+    std::shared_ptr<Notifier> notifier;
+  };
+  class SoftRegistration;
+
+  bool TrySoftIoEvent(hv::IoEventAddr::Space space, uint64_t addr, std::span<const uint8_t> data);
+  void RemoveSoftIoEvent(uint64_t id);
+  void Unclaimed(const char* what, uint64_t addr, size_t len);
+
+  Bus pio_;
+  Bus mmio_;
+  mutable std::mutex mu_;
+  std::vector<SoftIoEvent> soft_ioevents_;
+  uint64_t next_id_ = 1;
+  uint64_t unclaimed_ = 0;
+  uint64_t soft_signalled_ = 0;
+};
+
+}  // namespace petrel

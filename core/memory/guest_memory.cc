@@ -1,0 +1,138 @@
+// GuestMemory and HostRegion (see guest_memory.h).
+#include "core/memory/guest_memory.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/arch/x86_layout.h"
+
+namespace petrel {
+namespace {
+
+constexpr uint64_t kHugePageSize = 2ULL << 20;
+
+}  // namespace
+
+Result<std::shared_ptr<HostRegion>> HostRegion::Anonymous(uint64_t size) {
+  if (size == 0) return Error(ErrorCode::kInvalidArgument, "empty memory region");
+  // Over-allocate by one huge page so the usable part can start 2 MiB aligned.
+  const bool align = size >= kHugePageSize;
+  const uint64_t map_size = align ? size + kHugePageSize : size;
+  if (map_size < size) return Error(ErrorCode::kOutOfRange, "memory region size overflows");
+  void* p = mmap(nullptr, map_size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return Error::FromErrno("mmap of " + std::to_string(size) + " bytes");
+  auto* base = static_cast<uint8_t*>(p);
+  uint8_t* data = base;
+  if (align) {
+    auto addr = reinterpret_cast<uintptr_t>(base);
+    data = base + ((kHugePageSize - (addr % kHugePageSize)) % kHugePageSize);
+    madvise(data, size, MADV_HUGEPAGE);  // advisory; failure is harmless
+  }
+  return std::shared_ptr<HostRegion>(new HostRegion(base, map_size, data, size));
+}
+
+HostRegion::~HostRegion() { munmap(map_base_, map_size_); }
+
+Result<std::shared_ptr<GuestMemory>> GuestMemory::Create(std::vector<GuestRegion> regions) {
+  std::sort(regions.begin(), regions.end(),
+            [](const GuestRegion& a, const GuestRegion& b) { return a.gpa < b.gpa; });
+  for (size_t i = 0; i < regions.size(); ++i) {
+    const auto& r = regions[i];
+    if (r.size == 0 || !r.host || r.host->size() < r.size)
+      return Error(ErrorCode::kInvalidArgument, "guest region without enough host memory");
+    if (r.gpa + r.size < r.gpa) return Error(ErrorCode::kOutOfRange, "guest region wraps");
+    if (i > 0 && regions[i - 1].end() > r.gpa)
+      return Error(ErrorCode::kInvalidArgument, "guest regions overlap");
+  }
+  return std::shared_ptr<GuestMemory>(new GuestMemory(std::move(regions)));
+}
+
+Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size) {
+  if (size == 0) return Error(ErrorCode::kInvalidArgument, "memory size must not be zero");
+  std::vector<GuestRegion> regions;
+  const uint64_t low = std::min(size, x86::kMem32BitReservedStart);
+  PETREL_ASSIGN_OR_RETURN(auto low_host, HostRegion::Anonymous(low));
+  regions.push_back({0, low, std::move(low_host)});
+  if (size > low) {
+    PETREL_ASSIGN_OR_RETURN(auto high_host, HostRegion::Anonymous(size - low));
+    regions.push_back({x86::kRam64BitStart, size - low, std::move(high_host)});
+  }
+  return Create(std::move(regions));
+}
+
+uint64_t GuestMemory::total_size() const {
+  uint64_t total = 0;
+  for (const auto& r : regions_) total += r.size;
+  return total;
+}
+
+const GuestRegion* GuestMemory::Find(uint64_t gpa) const {
+  auto it = std::upper_bound(regions_.begin(), regions_.end(), gpa,
+                             [](uint64_t a, const GuestRegion& r) { return a < r.gpa; });
+  if (it == regions_.begin()) return nullptr;
+  --it;
+  return gpa < it->end() ? &*it : nullptr;
+}
+
+bool GuestMemory::Contains(uint64_t gpa, uint64_t len) const {
+  while (true) {
+    const GuestRegion* r = Find(gpa);
+    if (r == nullptr) return false;
+    uint64_t avail = r->end() - gpa;
+    if (len <= avail) return true;
+    len -= avail;
+    gpa = r->end();
+  }
+}
+
+uint8_t* GuestMemory::HostPointer(uint64_t gpa, uint64_t len) const {
+  const GuestRegion* r = Find(gpa);
+  if (r == nullptr || len > r->end() - gpa) return nullptr;
+  return r->host->data() + (gpa - r->gpa);
+}
+
+Result<void> GuestMemory::Read(uint64_t gpa, std::span<uint8_t> out) const {
+  if (!Contains(gpa, out.size()))
+    return Error(ErrorCode::kOutOfRange, "guest read outside RAM");
+  size_t done = 0;
+  while (done < out.size()) {
+    const GuestRegion* r = Find(gpa + done);
+    uint64_t off = gpa + done - r->gpa;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(out.size() - done, r->size - off));
+    std::memcpy(out.data() + done, r->host->data() + off, n);
+    done += n;
+  }
+  return Ok();
+}
+
+Result<void> GuestMemory::Write(uint64_t gpa, std::span<const uint8_t> in) {
+  if (!Contains(gpa, in.size()))
+    return Error(ErrorCode::kOutOfRange, "guest write outside RAM");
+  size_t done = 0;
+  while (done < in.size()) {
+    const GuestRegion* r = Find(gpa + done);
+    uint64_t off = gpa + done - r->gpa;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(in.size() - done, r->size - off));
+    std::memcpy(r->host->data() + off, in.data() + done, n);
+    done += n;
+  }
+  return Ok();
+}
+
+Result<void> GuestMemory::Fill(uint64_t gpa, uint8_t value, uint64_t len) {
+  if (!Contains(gpa, len)) return Error(ErrorCode::kOutOfRange, "guest fill outside RAM");
+  uint64_t done = 0;
+  while (done < len) {
+    const GuestRegion* r = Find(gpa + done);
+    uint64_t off = gpa + done - r->gpa;
+    uint64_t n = std::min<uint64_t>(len - done, r->size - off);
+    std::memset(r->host->data() + off, value, n);
+    done += n;
+  }
+  return Ok();
+}
+
+}  // namespace petrel

@@ -1,0 +1,97 @@
+// GuestMemory: the guest's RAM, as host mappings behind bounds-checked access.
+//
+// Guest RAM is a set of non-overlapping regions, each backed by one anonymous
+// (or later, file) mmap owned by a HostRegion. Every access checks that
+// [gpa, gpa + len) lies inside one region, with overflow-safe arithmetic; a
+// failed check is an error value, never a crash, because guests choose these
+// addresses. Accesses spanning two adjacent regions are split.
+//
+// Thread-safety: the region list is fixed after construction; reads and writes
+// of guest bytes are racy by nature (the guest runs concurrently), like DMA.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "core/base/result.h"
+
+namespace petrel {
+
+// One host mapping. Unmapped on destruction.
+class HostRegion {
+ public:
+  // Anonymous private memory, 2 MiB aligned where the size allows (so the host
+  // can back it with transparent huge pages).
+  static Result<std::shared_ptr<HostRegion>> Anonymous(uint64_t size);
+  ~HostRegion();
+  HostRegion(const HostRegion&) = delete;
+  HostRegion& operator=(const HostRegion&) = delete;
+
+  uint8_t* data() const { return data_; }
+  uint64_t size() const { return size_; }
+
+ private:
+  HostRegion(uint8_t* map_base, uint64_t map_size, uint8_t* data, uint64_t size)
+      : map_base_(map_base), map_size_(map_size), data_(data), size_(size) {}
+  uint8_t* map_base_;
+  uint64_t map_size_;
+  uint8_t* data_;
+  uint64_t size_;
+};
+
+struct GuestRegion {
+  uint64_t gpa;
+  uint64_t size;
+  std::shared_ptr<HostRegion> host;
+  uint64_t end() const { return gpa + size; }  // exclusive; construction checks no overflow
+};
+
+class GuestMemory {
+ public:
+  // Regions must not overlap, must be non-empty and must not wrap past 2^64.
+  static Result<std::shared_ptr<GuestMemory>> Create(std::vector<GuestRegion> regions);
+
+  // x86 layout: `size` bytes of RAM, split around the 32-bit hole
+  // ([0, 3 GiB) then from 4 GiB), per core/arch/x86_layout.h.
+  static Result<std::shared_ptr<GuestMemory>> CreateX86(uint64_t size);
+
+  const std::vector<GuestRegion>& regions() const { return regions_; }
+  uint64_t total_size() const;
+  // First byte past the last region.
+  uint64_t end() const { return regions_.empty() ? 0 : regions_.back().end(); }
+
+  // True if every byte of [gpa, gpa + len) is RAM. len 0 is in range if gpa is.
+  bool Contains(uint64_t gpa, uint64_t len) const;
+
+  Result<void> Read(uint64_t gpa, std::span<uint8_t> out) const;
+  Result<void> Write(uint64_t gpa, std::span<const uint8_t> in);
+  Result<void> Fill(uint64_t gpa, uint8_t value, uint64_t len);
+
+  template <class T>
+  Result<T> ReadObj(uint64_t gpa) const {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T v{};
+    PETREL_TRY(Read(gpa, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&v), sizeof v)));
+    return v;
+  }
+  template <class T>
+  Result<void> WriteObj(uint64_t gpa, const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    return Write(gpa, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&v), sizeof v));
+  }
+
+  // Host pointer to [gpa, gpa + len) if it lies within one region, else null.
+  uint8_t* HostPointer(uint64_t gpa, uint64_t len) const;
+
+ private:
+  explicit GuestMemory(std::vector<GuestRegion> regions) : regions_(std::move(regions)) {}
+  const GuestRegion* Find(uint64_t gpa) const;
+  std::vector<GuestRegion> regions_;  // sorted by gpa
+};
+
+}  // namespace petrel
