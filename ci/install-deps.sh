@@ -11,7 +11,7 @@ PACKAGES=(
   # libraries
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev liburing-dev
   # guest kit and nested-KVM harness
-  qemu-system-x86 busybox-static cpio xz-utils zstd kmod file
+  qemu-system-x86 busybox-static cpio xz-utils zstd lz4 kmod file
 )
 
 missing=()

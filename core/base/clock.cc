@@ -11,6 +11,12 @@ uint64_t MonotonicClock::NowNs() const {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+uint64_t RealtimeClock::NowNs() const {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 void VirtualClock::AdvanceTo(uint64_t ns) {
   uint64_t cur = now_.load(std::memory_order_acquire);
   while (ns > cur && !now_.compare_exchange_weak(cur, ns, std::memory_order_acq_rel)) {

@@ -22,6 +22,13 @@ class MonotonicClock final : public Clock {
   uint64_t NowNs() const override;
 };
 
+// CLOCK_REALTIME: nanoseconds since the Unix epoch. Only for what the guest
+// must see as calendar time (the CMOS RTC); never for measuring intervals.
+class RealtimeClock final : public Clock {
+ public:
+  uint64_t NowNs() const override;
+};
+
 // Virtual time: starts at `start_ns` and moves only through Advance/Set.
 class VirtualClock final : public Clock {
  public:

@@ -82,6 +82,7 @@ std::string TakeCaptured() {
 bool FirstTime(const std::string& key) {
   auto& s = State();
   std::lock_guard lock(s.mu);
+  if (s.seen.size() >= kMaxOnceKeys) return false;  // cap: guests choose the keys
   return s.seen.insert(key).second;
 }
 

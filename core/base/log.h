@@ -9,6 +9,7 @@
 // location.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <sstream>
 #include <string>
@@ -32,7 +33,10 @@ void CaptureForTest(bool on);
 std::string TakeCaptured();
 
 // True the first time it is called with `key`; used for rate limiting
-// guest-caused messages (e.g. one line per unclaimed port).
+// guest-caused messages (e.g. one line per unclaimed port). Keys are often
+// guest-chosen (addresses), so at most kMaxOnceKeys are remembered; once that
+// many have been seen, new keys return false (the message is dropped).
+inline constexpr size_t kMaxOnceKeys = 4096;
 bool FirstTime(const std::string& key);
 
 void Write(Level level, const char* file, int line, const std::string& message);

@@ -34,7 +34,7 @@ Error& Error::Wrap(std::string_view context) & {
   return *this;
 }
 
-Error&& Error::Wrap(std::string_view context) && {
+Error Error::Wrap(std::string_view context) && {
   Wrap(context);
   return std::move(*this);
 }

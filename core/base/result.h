@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,7 +49,7 @@ class Error {
 
   // Prefixes context: Wrap("loading kernel") -> "loading kernel: <message>".
   Error& Wrap(std::string_view context) &;
-  Error&& Wrap(std::string_view context) &&;
+  Error Wrap(std::string_view context) &&;  // by value: safe to bind to auto&&
 
  private:
   ErrorCode code_;
@@ -80,7 +81,7 @@ class [[nodiscard]] Result {
   Error&& error() && { return std::get<1>(std::move(storage_)); }
 
   // Adds context to the error, if any; returns the Result for chaining.
-  Result&& Wrap(std::string_view context) && {
+  Result Wrap(std::string_view context) && {
     if (!ok()) std::get<1>(storage_).Wrap(context);
     return std::move(*this);
   }
@@ -92,26 +93,35 @@ class [[nodiscard]] Result {
   std::variant<T, Error> storage_;
 };
 
+// The error lives on the heap: success, the common case, is one null pointer
+// (and GCC 12 reports false maybe-uninitialized warnings for optional<Error>).
 template <>
 class [[nodiscard]] Result<void> {
  public:
   using value_type = void;
   Result() = default;
   // NOLINTNEXTLINE(google-explicit-constructor)
-  Result(Error error) : error_(std::move(error)) {}
+  Result(Error error) : error_(std::make_unique<Error>(std::move(error))) {}
+  Result(const Result& o) : error_(o.error_ ? std::make_unique<Error>(*o.error_) : nullptr) {}
+  Result(Result&&) noexcept = default;
+  Result& operator=(const Result& o) {
+    error_ = o.error_ ? std::make_unique<Error>(*o.error_) : nullptr;
+    return *this;
+  }
+  Result& operator=(Result&&) noexcept = default;
 
-  bool ok() const { return !error_.has_value(); }
+  bool ok() const { return error_ == nullptr; }
   explicit operator bool() const { return ok(); }
   const Error& error() const& { return *error_; }
   Error&& error() && { return std::move(*error_); }
 
-  Result&& Wrap(std::string_view context) && {
+  Result Wrap(std::string_view context) && {
     if (error_) error_->Wrap(context);
     return std::move(*this);
   }
 
  private:
-  std::optional<Error> error_;
+  std::unique_ptr<Error> error_;
 };
 
 inline Result<void> Ok() { return {}; }

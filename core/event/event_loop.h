@@ -32,8 +32,12 @@ class EventLoop {
   virtual Result<WatchId> WatchFd(int fd, Handler handler) = 0;
   // Runs `handler` once, when the loop's clock reaches `deadline_ns`.
   virtual Result<WatchId> AddTimer(uint64_t deadline_ns, Handler handler) = 0;
-  // Stops a watch or timer; unknown ids are ignored. Safe inside a handler.
+  // Stops a watch or timer; unknown ids are ignored. Safe inside a handler,
+  // including the handler of the watch being removed.
   virtual void Remove(WatchId id) = 0;
+  // Runs `handler` once on the loop's thread, soon. Thread-safe: the way other
+  // threads hand work to the loop.
+  virtual Result<void> Post(Handler handler) = 0;
 
   // Waits at most `timeout_ns` (-1: no limit) for events and runs their handlers.
   virtual Result<void> RunOnce(int64_t timeout_ns) = 0;

@@ -45,6 +45,8 @@ class InProcessNotifier final : public Notifier {
  public:
   void Signal() override;
   uint64_t Consume() override { return count_.exchange(0); }
+  // The counter, without consuming it.
+  uint64_t count() const { return count_.load(); }
   // Runs after each Signal(), on the signalling thread. One hook at a time.
   void SetHook(std::function<void()> hook);
 

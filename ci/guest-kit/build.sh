@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# ci/guest-kit/build.sh: builds and caches the Petrel guest kit, a Debian cloud
+# kernel (bzImage + PVH vmlinux), its kvm modules for an L1 and a busybox
+# initramfs for an L2 guest. Result: $KIT/kit.env (paths, kernel version).
+#
+# Usage: bash ci/guest-kit/build.sh [--force]
+#   PETREL_GUEST_KIT   cache dir (default ~/.cache/petrel/guest-kit)
+#   PETREL_KIT_KERNEL  kernel flavour to use, e.g. 6.1.0-56-cloud-amd64
+#                      (default: what linux-image-cloud-amd64 depends on)
+# Needs root (apt-get download, device nodes in the cpio), apt, dpkg-deb,
+# depmod (kmod), cpio, lz4/xz/gzip/zstd, readelf (binutils).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KIT=${PETREL_GUEST_KIT:-$HOME/.cache/petrel/guest-kit}
+FORCE=0
+[ "${1:-}" = "--force" ] && FORCE=1
+
+log() { echo "guest-kit: $*" >&2; }
+die() { echo "guest-kit: error: $*" >&2; exit 1; }
+
+# Modules an L1 needs for KVM on AMD, in load order.
+L1_MODULES=(kernel/virt/lib/irqbypass.ko kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-amd.ko)
+# Modules the L2 initramfs loads (with their dependencies), when not built in.
+L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev
+  virtio_pci virtio_blk failover net_failover virtio_net virtio_console virtio-rng
+  virtio_balloon vmw_vsock_virtio_transport)
+
+# The recipe hash: a change to this script or the guest /init rebuilds the kit.
+recipe=$(cat "$HERE/build.sh" "$HERE/guest-init.sh" | sha256sum | cut -c1-16)
+
+kit_complete() {
+  [ -f "$KIT/kit.env" ] || return 1
+  # shellcheck disable=SC1091
+  ( . "$KIT/kit.env"
+    [ "${PETREL_KIT_RECIPE:-}" = "$recipe" ] || exit 1
+    if [ -n "${PETREL_KIT_KERNEL:-}" ] && [ "$PETREL_KIT_KERNEL" != "$PETREL_KIT_KVER" ]; then exit 1; fi
+    for f in "$PETREL_KIT_BZIMAGE" "$PETREL_KIT_VMLINUX" "$PETREL_KIT_INITRD" "$PETREL_KIT_BUSYBOX" \
+             "$PETREL_KIT_L1_MODDIR/irqbypass.ko" "$PETREL_KIT_L1_MODDIR/kvm.ko" \
+             "$PETREL_KIT_L1_MODDIR/kvm-amd.ko"; do
+      [ -s "$f" ] || exit 1
+    done )
+}
+
+if [ "$FORCE" = 0 ] && kit_complete; then
+  # shellcheck disable=SC1091
+  . "$KIT/kit.env"
+  echo "guest-kit: cached kit for $PETREL_KIT_KVER in $PETREL_KIT_DIR (env: $KIT/kit.env)"
+  exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || die "run as root (apt-get download and device nodes need it)"
+for t in apt-get apt-cache dpkg-deb depmod cpio readelf lz4 xz gzip zstd; do
+  command -v "$t" >/dev/null || die "missing tool '$t' (bash ci/install-deps.sh)"
+done
+
+# --- choose one concrete kernel version ----------------------------------------
+pick_kernel() {
+  if [ -n "${PETREL_KIT_KERNEL:-}" ]; then echo "$PETREL_KIT_KERNEL"; return; fi
+  local dep
+  dep=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: linux-image-\([0-9].*-cloud-amd64\)$/\1/p' | sort -V | tail -1)
+  if [ -z "$dep" ]; then
+    dep=$(apt-cache pkgnames linux-image- 2>/dev/null |
+          sed -n 's/^linux-image-\([0-9][0-9.]*-[0-9]*-cloud-amd64\)$/\1/p' | sort -V | tail -1)
+  fi
+  echo "$dep"
+}
+kver=$(pick_kernel)
+if [ -z "$kver" ]; then
+  log "no cloud kernel in the apt lists; running apt-get update"
+  apt-get update -qq
+  kver=$(pick_kernel)
+fi
+[ -n "$kver" ] || die "cannot find a linux-image-*-cloud-amd64 package"
+log "kernel $kver"
+
+DEBS="$KIT/debs"
+OUT="$KIT/$kver"
+mkdir -p "$DEBS" "$OUT"
+chmod 755 "$KIT" "$DEBS"
+
+fetch() {  # fetch PACKAGE -> prints the .deb path (cached)
+  local pkg=$1 ver deb
+  ver=$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')
+  [ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $pkg not available"
+  deb=$(ls "$DEBS/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1 || true)
+  if [ -z "$deb" ]; then
+    log "downloading $pkg $ver"
+    (cd "$DEBS" && apt-get download -q=2 "$pkg=$ver" 2>&1 | grep -v unsandboxed >&2 || true)
+    deb=$(ls "$DEBS/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1 || true)
+    [ -n "$deb" ] || die "apt-get download $pkg=$ver failed"
+  fi
+  echo "$deb"
+}
+kdeb=$(fetch "linux-image-$kver")
+bbdeb=$(fetch busybox-static)
+kpkgver=$(dpkg-deb -f "$kdeb" Version)
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/petrel-kit.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+dpkg-deb -x "$kdeb" "$TMP/k"
+dpkg-deb -x "$bbdeb" "$TMP/bb"
+
+# --- kernel images ------------------------------------------------------------
+cp "$TMP/k/boot/vmlinuz-$kver" "$OUT/bzImage"
+cp "$TMP/k/boot/config-$kver" "$OUT/config"
+extract_vmlinux() {  # bzImage -> vmlinux using the boot protocol header
+  local bz=$1 out=$2 setup_sects off len magic
+  rd() { od -An -t "u$2" -j "$1" -N "$2" "$bz" | tr -d ' '; }
+  setup_sects=$(rd $((0x1f1)) 1)              # boot protocol: setup_sects
+  [ "$setup_sects" -eq 0 ] && setup_sects=4
+  off=$(( (setup_sects + 1) * 512 + $(rd $((0x248)) 4) ))  # payload_offset (2.08+)
+  len=$(rd $((0x24c)) 4)                      # payload_length (2.08+)
+  # The payload is the compressed vmlinux followed by its 4-byte size.
+  dd if="$bz" of="$TMP/payload" bs=64K skip="$off" count=$((len - 4)) \
+    iflag=skip_bytes,count_bytes status=none
+  magic=$(od -An -t x1 -N 4 "$TMP/payload" | tr -d ' ')
+  case "$magic" in
+    02214c18) lz4 -dc "$TMP/payload" >"$out" ;;            # lz4 legacy frame
+    fd377a58) xz -dc "$TMP/payload" >"$out" ;;             # xz
+    1f8b*)    gzip -dc "$TMP/payload" >"$out" 2>/dev/null || [ -s "$out" ] ;;
+    28b52ffd) zstd -dcq "$TMP/payload" >"$out" ;;          # zstd
+    *) die "unknown bzImage payload compression (magic $magic)" ;;
+  esac
+}
+extract_vmlinux "$OUT/bzImage" "$OUT/vmlinux"
+[ "$(head -c 4 "$OUT/vmlinux" | od -An -t x1 | tr -d ' ')" = 7f454c46 ] || die "vmlinux is not an ELF"
+# XEN_ELFNOTE_PHYS32_ENTRY (18 = 0x12) marks the PVH entry point.
+readelf -n "$OUT/vmlinux" | grep -Eq '^ *Xen .*\(0x00000012\)' ||
+  die "vmlinux has no Xen PVH note (type 0x12)"
+
+# --- modules ------------------------------------------------------------------
+MODS="$TMP/k/lib/modules/$kver"
+depmod -b "$TMP/k" "$kver"
+unpack_ko() {  # unpack_ko REL DEST  (handles .ko, .ko.xz, .ko.zst, .ko.gz)
+  local rel=$1 dest=$2 src
+  for src in "$MODS/$rel" "$MODS/$rel.xz" "$MODS/$rel.zst" "$MODS/$rel.gz"; do
+    [ -f "$src" ] || continue
+    mkdir -p "$(dirname "$dest")"
+    case "$src" in
+      *.xz) xz -dc "$src" >"$dest" ;;
+      *.zst) zstd -dcq "$src" >"$dest" ;;
+      *.gz) gzip -dc "$src" >"$dest" ;;
+      *) cp "$src" "$dest" ;;
+    esac
+    return 0
+  done
+  return 1
+}
+rm -rf "$OUT/l1-modules"
+mkdir -p "$OUT/l1-modules"
+for rel in "${L1_MODULES[@]}"; do
+  unpack_ko "$rel" "$OUT/l1-modules/$(basename "$rel")" || die "module $rel missing from $kdeb"
+done
+
+# L2: resolve each wanted module and its dependencies from modules.dep.
+dep_line() {  # dep_line NAME -> "path: deps..." (names treat - and _ alike)
+  local pat=${1//[-_]/[-_]}
+  grep -E "(^|/)${pat}\.ko(\.(xz|zst|gz))?:" "$MODS/modules.dep" | head -1 || true
+}
+order=()
+add_order() { local m; for m in "${order[@]}"; do [ "$m" = "$1" ] && return; done; order+=("$1"); }
+builtin=()
+for name in "${L2_MODULES[@]}"; do
+  line=$(dep_line "$name")
+  if [ -z "$line" ]; then
+    if grep -Eq "/${name//[-_]/[-_]}\.ko$" "$MODS/modules.builtin"; then builtin+=("$name"); fi
+    continue
+  fi
+  read -r -a deps <<<"${line#*:}"
+  for ((i = ${#deps[@]} - 1; i >= 0; i--)); do add_order "${deps[$i]}"; done  # deepest first
+  add_order "${line%%:*}"
+done
+
+# --- L2 initramfs -------------------------------------------------------------
+R="$TMP/initrd"
+mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root}
+cp "$TMP/bb/bin/busybox" "$R/bin/busybox"
+cp "$TMP/bb/bin/busybox" "$OUT/busybox"
+for applet in $("$R/bin/busybox" --list-full); do
+  [ -e "$R/$applet" ] || ln -s /bin/busybox "$R/$applet"
+done
+mknod -m 600 "$R/dev/console" c 5 1
+mknod -m 666 "$R/dev/null" c 1 3
+: >"$R/lib-order.tmp"
+for rel in "${order[@]}"; do
+  plain=${rel%.xz}; plain=${plain%.zst}; plain=${plain%.gz}
+  unpack_ko "$plain" "$R/lib/modules/$kver/$plain" || die "cannot unpack $rel"
+  echo "$plain" >>"$R/lib-order.tmp"
+done
+mv "$R/lib-order.tmp" "$R/lib/modules/$kver/load-order"
+install -m 755 "$HERE/guest-init.sh" "$R/init"
+(cd "$R" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$OUT/initrd.img"
+
+# --- kit.env ------------------------------------------------------------------
+cat >"$KIT/kit.env.tmp" <<EOF
+# Petrel guest kit, written by ci/guest-kit/build.sh; source this file.
+PETREL_KIT_DIR=$OUT
+PETREL_KIT_KVER=$kver
+PETREL_KIT_PKGVER=$kpkgver
+PETREL_KIT_BZIMAGE=$OUT/bzImage
+PETREL_KIT_VMLINUX=$OUT/vmlinux
+PETREL_KIT_INITRD=$OUT/initrd.img
+PETREL_KIT_CONFIG=$OUT/config
+PETREL_KIT_BUSYBOX=$OUT/busybox
+PETREL_KIT_L1_MODDIR=$OUT/l1-modules
+PETREL_KIT_L1_MODULES="irqbypass kvm kvm-amd"
+PETREL_KIT_L2_MODULES="$(sed 's#.*/##; s#\.ko$##' "$R/lib/modules/$kver/load-order" | tr '\n' ' ' | sed 's/ $//')"
+PETREL_KIT_L2_BUILTIN="${builtin[*]}"
+# Recommended L2 command line (add petrel.cmd=/petrel.end=). Nested under TCG
+# the built-in rtc_cmos probe alone took ~10 s (and tripped the soft-lockup
+# watchdog) and the kdf108 self-test ~1.8 s; skipping them changes nothing else.
+PETREL_KIT_L2_CMDLINE="console=ttyS0 quiet initcall_blacklist=cmos_init,crypto_kdf108_init"
+PETREL_KIT_RECIPE=$recipe
+EOF
+mv "$KIT/kit.env.tmp" "$KIT/kit.env"
+log "L2 modules: $(sed 's#.*/##' "$R/lib/modules/$kver/load-order" | tr '\n' ' ')"
+[ ${#builtin[@]} -eq 0 ] || log "built in: ${builtin[*]}"
+echo "guest-kit: built kit for $kver in $OUT (env: $KIT/kit.env)"

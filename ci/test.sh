@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Petrel, and runs every test:
+#   1. unit and system tests (g++ build, ctest): hv_sim everywhere; tests that
+#      need /dev/kvm skip with a reason when it is absent (or PETREL_FORCE_NO_KVM=1)
+#   2. the same tests again built by clang with ASan + UBSan, and every
+#      libFuzzer target for a fixed time (PETREL_FUZZ_SECONDS, default 15)
+#   3. the nested-KVM tier: a QEMU TCG guest with emulated SVM runs Petrel on a
+#      real KVM and boots the Debian guest kit (PETREL_SKIP_NESTED=1 skips it)
+# Ends with one line: "petrel: N passed, M failed, K skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FUZZ_SECONDS=${PETREL_FUZZ_SECONDS:-15}
+JOBS=${PETREL_JOBS:-$(nproc)}
+
+passed=0 failed=0 skipped=0
+failures=()
+stage() { echo; echo "=== $* ($(date +%T))"; }
+count() {  # count <passed> <failed> <skipped> <label>
+  passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + $3))
+  [ "$2" -eq 0 ] || failures+=("$4")
+}
+fatal() { echo "ci: $*" >&2; echo "petrel: $passed passed, $((failed + 1)) failed, $skipped skipped"; exit 1; }
+
+# ctest_run <build dir> <label>: runs ctest with a JUnit report and counts it.
+ctest_run() {
+  local dir=$1 label=$2 xml
+  xml="$dir/ctest-junit.xml"
+  rm -f "$xml"
+  ctest --test-dir "$dir" --output-on-failure -j "$JOBS" --timeout 300 --output-junit "$xml"
+  read -r p f s < <(python3 - "$xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    r = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 1, 0); sys.exit()
+t = int(r.get("tests", 0)); f = int(r.get("failures", 0)) + int(r.get("errors", 0)); s = int(r.get("skipped", 0))
+print(t - f - s, f, s)
+PY
+)
+  echo "ci: $label: $p passed, $f failed, $s skipped"
+  count "$p" "$f" "$s" "$label"
+}
+
+stage "dependencies"
+bash ci/install-deps.sh || fatal "installing packages failed"
+
+stage "build (g++ 12)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || fatal "cmake configure failed"
+cmake --build build -j "$JOBS" || fatal "g++ build failed"
+
+stage "unit and system tests (g++)"
+ctest_run build "tests (g++)"
+
+stage "KVM tests with KVM forced off"
+PETREL_FORCE_NO_KVM=1 ctest --test-dir build -L kvm --output-on-failure -j "$JOBS" >build/force-no-kvm.log 2>&1
+nokvm_rc=$?
+grep -E "tests passed|Skipped|Not Run" build/force-no-kvm.log | tail -5
+if [ $nokvm_rc -eq 0 ]; then count 1 0 0 "force-no-kvm"; else count 0 1 0 "force-no-kvm"; cat build/force-no-kvm.log; fi
+
+stage "build (clang 14, ASan+UBSan, libFuzzer)"
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_ASM_COMPILER=clang-14 -DPETREL_FUZZ=ON >/dev/null \
+  || fatal "cmake configure (clang) failed"
+cmake --build build-fuzz -j "$JOBS" || fatal "clang build failed"
+
+stage "unit tests under ASan+UBSan (clang)"
+ctest_run build-fuzz "tests (clang, sanitizers)"
+
+stage "fuzz targets, ${FUZZ_SECONDS}s each"
+for target in $(find build-fuzz/fuzz -maxdepth 1 -type f -name '*_fuzz' -perm -u+x | sort); do
+  name=$(basename "$target")
+  corpus="build-fuzz/corpus/$name"
+  mkdir -p "$corpus"
+  if "$target" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 "$corpus" \
+       >"build-fuzz/$name.log" 2>&1; then
+    echo "ci: fuzz $name: ok ($(grep -c . "$corpus"/* 2>/dev/null | wc -l) corpus files)"
+    count 1 0 0 "fuzz $name"
+  else
+    echo "ci: fuzz $name: FAILED"; tail -40 "build-fuzz/$name.log"
+    count 0 1 0 "fuzz $name"
+  fi
+done
+
+stage "nested KVM (QEMU TCG + SVM)"
+if [ "${PETREL_SKIP_NESTED:-0}" = 1 ]; then
+  echo "ci: nested tier skipped (PETREL_SKIP_NESTED=1)"
+  count 0 0 1 "nested"
+else
+  if bash tests/nested/run.sh build >build/nested.log 2>&1; then nested_rc=0; else nested_rc=$?; fi
+  grep -E "^(PETREL-RESULT|nested:)" build/nested.log
+  summary=$(grep -E "^nested: [0-9]+ passed" build/nested.log | tail -1)
+  if [ -n "$summary" ]; then
+    read -r p f s < <(echo "$summary" | sed -E 's/nested: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/')
+  else
+    p=0 f=1 s=0; tail -60 build/nested.log
+  fi
+  [ $nested_rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+  count "$p" "$f" "$s" "nested"
+fi
+
+echo
+[ ${#failures[@]} -eq 0 ] || echo "ci: failed stages: ${failures[*]}"
+echo "petrel: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

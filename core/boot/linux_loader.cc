@@ -1,0 +1,27 @@
+// LoadLinux: format detection and the MP table (see linux_loader.h).
+#include "core/boot/linux_loader.h"
+
+#include "core/boot/bzimage.h"
+#include "core/boot/elf64.h"
+#include "core/boot/mptable.h"
+#include "core/boot/pvh.h"
+
+namespace petrel::boot {
+
+Result<LoadedKernel> LoadLinux(GuestMemory& memory, const LinuxBootConfig& config) {
+  // Check the vCPU count before touching guest memory.
+  if (config.vcpus == 0 || config.vcpus > kMaxMptableVcpus) {
+    return Error(ErrorCode::kInvalidArgument, "loading kernel: " + std::to_string(config.vcpus) +
+                                                  " vCPUs, the MP table takes 1.." +
+                                                  std::to_string(kMaxMptableVcpus));
+  }
+  if (config.kernel.empty())
+    return Error(ErrorCode::kMalformed, "loading kernel: the image is empty");
+  Result<LoadedKernel> loaded =
+      elf::HasElfMagic(config.kernel) ? LoadPvh(memory, config) : LoadBzImage(memory, config);
+  if (!loaded.ok()) return std::move(loaded).Wrap("loading kernel");
+  PETREL_TRY(WriteMptable(memory, config.vcpus).Wrap("loading kernel"));
+  return loaded;
+}
+
+}  // namespace petrel::boot

@@ -1,0 +1,182 @@
+// DeterministicEventLoop (see deterministic_event_loop.h).
+#include "core/event/deterministic_event_loop.h"
+
+#include <limits>
+
+namespace petrel {
+namespace {
+
+constexpr uint64_t kNoLimit = std::numeric_limits<uint64_t>::max();
+
+}  // namespace
+
+DeterministicEventLoop::~DeterministicEventLoop() {
+  std::lock_guard lock(mu_);
+  for (auto& [id, watch] : watches_) watch->notifier->SetHook(nullptr);
+}
+
+DeterministicEventLoop::Key DeterministicEventLoop::EnqueueLocked(uint64_t time_ns, Event event) {
+  Key key{time_ns, next_seq_++};
+  queue_.emplace(key, std::move(event));
+  return key;
+}
+
+Result<WatchId> DeterministicEventLoop::WatchNotifier(std::shared_ptr<Notifier> notifier,
+                                                      Handler handler) {
+  auto in_process = std::dynamic_pointer_cast<InProcessNotifier>(notifier);
+  if (!in_process)
+    return Error(ErrorCode::kInvalidArgument,
+                 "the deterministic loop needs an InProcessNotifier");
+  if (!handler) return Error(ErrorCode::kInvalidArgument, "watch without a handler");
+  auto watch = std::make_shared<Watch>();
+  watch->notifier = in_process;
+  watch->handler = std::move(handler);
+  WatchId id;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [other_id, other] : watches_) {
+      if (other->notifier == in_process)
+        return Error(ErrorCode::kInvalidArgument, "notifier is already watched");
+    }
+    id = next_id_++;
+    watches_.emplace(id, watch);
+    // The hook is set first, so a concurrent Signal() is never lost; it blocks
+    // on mu_ in OnSignal() and finds the event queued below.
+    in_process->SetHook([this, id] { OnSignal(id); });
+    // Like a readable eventfd: a notifier signalled before the watch fires now.
+    if (in_process->count() > 0) queued_[id] = EnqueueLocked(clock_.NowNs(), {id, watch, {}});
+  }
+  return id;
+}
+
+void DeterministicEventLoop::OnSignal(WatchId id) {
+  std::lock_guard lock(mu_);
+  auto it = watches_.find(id);
+  if (it == watches_.end() || queued_.count(id) != 0) return;  // gone, or already queued
+  queued_[id] = EnqueueLocked(clock_.NowNs(), {id, it->second, {}});
+}
+
+Result<WatchId> DeterministicEventLoop::WatchFd(int, Handler) {
+  return Error(ErrorCode::kUnsupported, "the deterministic loop cannot watch file descriptors");
+}
+
+Result<WatchId> DeterministicEventLoop::AddTimer(uint64_t deadline_ns, Handler handler) {
+  if (!handler) return Error(ErrorCode::kInvalidArgument, "timer without a handler");
+  std::lock_guard lock(mu_);
+  WatchId id = next_id_++;
+  queued_[id] = EnqueueLocked(deadline_ns, {id, nullptr, std::move(handler)});
+  return id;
+}
+
+void DeterministicEventLoop::Remove(WatchId id) {
+  std::shared_ptr<Watch> watch;
+  Event doomed;  // destroyed after the lock is dropped
+  {
+    std::lock_guard lock(mu_);
+    if (auto q = queued_.find(id); q != queued_.end()) {
+      auto e = queue_.find(q->second);
+      doomed = std::move(e->second);
+      queue_.erase(e);
+      queued_.erase(q);
+    }
+    if (auto w = watches_.find(id); w != watches_.end()) {
+      watch = std::move(w->second);
+      watches_.erase(w);
+    }
+  }
+  if (watch) watch->notifier->SetHook(nullptr);
+}
+
+Result<void> DeterministicEventLoop::Post(Handler handler) {
+  if (!handler) return Error(ErrorCode::kInvalidArgument, "posting an empty handler");
+  std::lock_guard lock(mu_);
+  EnqueueLocked(clock_.NowNs(), {0, nullptr, std::move(handler)});
+  return Ok();
+}
+
+bool DeterministicEventLoop::RunNext(uint64_t limit_ns, uint64_t seq_limit) {
+  Key key;
+  Event event;
+  {
+    std::lock_guard lock(mu_);
+    auto it = queue_.begin();
+    while (it != queue_.end() && it->first.first <= limit_ns && it->first.second >= seq_limit)
+      ++it;
+    if (it == queue_.end() || it->first.first > limit_ns) return false;
+    key = it->first;
+    event = std::move(it->second);
+    queue_.erase(it);
+    if (event.owner != 0) queued_.erase(event.owner);
+  }
+  clock_.AdvanceTo(key.first);
+  if (event.notifier_watch) {
+    // Signals made from here on queue a new run.
+    if (event.notifier_watch->notifier->Consume() == 0) return true;
+    event.notifier_watch->handler();
+  } else {
+    event.handler();
+  }
+  return true;
+}
+
+Result<void> DeterministicEventLoop::RunOnce(int64_t timeout_ns) {
+  const uint64_t now = clock_.NowNs();
+  uint64_t seq_limit;
+  {
+    std::lock_guard lock(mu_);
+    seq_limit = next_seq_;
+  }
+  bool ran = false;
+  while (RunNext(now, seq_limit)) ran = true;
+  if (ran || timeout_ns == 0) return Ok();
+
+  uint64_t limit = kNoLimit;
+  if (timeout_ns > 0) {
+    auto t = static_cast<uint64_t>(timeout_ns);
+    limit = now > kNoLimit - t ? kNoLimit : now + t;
+  }
+  bool have_next = false;
+  uint64_t next_time = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!queue_.empty()) {
+      have_next = true;
+      next_time = queue_.begin()->first.first;
+      seq_limit = next_seq_;
+    }
+  }
+  if (have_next && next_time <= limit) {
+    while (RunNext(next_time, seq_limit)) {
+    }
+  } else if (timeout_ns > 0) {
+    clock_.AdvanceTo(limit);
+  }
+  return Ok();
+}
+
+Result<void> DeterministicEventLoop::Run() {
+  while (!stop_.exchange(false, std::memory_order_acq_rel)) {
+    if (!RunNext(kNoLimit, kNoLimit)) break;
+  }
+  return Ok();
+}
+
+void DeterministicEventLoop::Stop() { stop_.store(true, std::memory_order_release); }
+
+void DeterministicEventLoop::RunUntilIdle() {
+  while (RunNext(kNoLimit, kNoLimit)) {
+  }
+}
+
+void DeterministicEventLoop::RunUntil(uint64_t time_ns) {
+  while (RunNext(time_ns, kNoLimit)) {
+  }
+  clock_.AdvanceTo(time_ns);
+}
+
+size_t DeterministicEventLoop::pending() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+}  // namespace petrel

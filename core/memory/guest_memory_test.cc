@@ -1,0 +1,235 @@
+// Tests for HostRegion and GuestMemory: the x86 split, bounds checks at
+// region edges and near 2^64, accesses across adjacent regions, Create checks.
+#include "core/memory/guest_memory.h"
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/arch/x86_layout.h"
+
+namespace petrel {
+namespace {
+
+constexpr uint64_t kGiB = 1ULL << 30;
+constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+
+std::shared_ptr<HostRegion> Host(uint64_t size) {
+  auto r = HostRegion::Anonymous(size);
+  if (!r.ok()) return nullptr;
+  return std::move(r).value();
+}
+
+// [0x1000, 0x3000) and [0x3000, 0x5000) adjacent, then [0x10000, 0x11000).
+std::shared_ptr<GuestMemory> ThreeRegions() {
+  auto m = GuestMemory::Create({{0x10000, 0x1000, Host(0x1000)},
+                                {0x3000, 0x2000, Host(0x2000)},
+                                {0x1000, 0x2000, Host(0x2000)}});
+  if (!m.ok()) return nullptr;
+  return std::move(m).value();
+}
+
+TEST(HostRegionTest, AnonymousIsZeroedAndRejectsEmpty) {
+  auto r = HostRegion::Anonymous(8192);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->size(), 8192u);
+  std::vector<uint8_t> zero(8192, 0);
+  EXPECT_EQ(std::memcmp((*r)->data(), zero.data(), zero.size()), 0);
+  auto empty = HostRegion::Anonymous(0);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(HostRegionTest, LargeRegionsAreHugePageAligned) {
+  auto r = HostRegion::Anonymous(6ULL << 20);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(reinterpret_cast<uintptr_t>((*r)->data()) % (2ULL << 20), 0u);
+  (*r)->data()[(6ULL << 20) - 1] = 1;  // the whole size is usable
+}
+
+TEST(HostRegionTest, ImpossibleSizeFails) {
+  EXPECT_FALSE(HostRegion::Anonymous(kMax - 100).ok());
+}
+
+TEST(GuestMemoryX86Test, SmallRamIsOneLowRegion) {
+  auto m = GuestMemory::CreateX86(512ULL << 20);
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  ASSERT_EQ((*m)->regions().size(), 1u);
+  EXPECT_EQ((*m)->regions()[0].gpa, 0u);
+  EXPECT_EQ((*m)->total_size(), 512ULL << 20);
+  EXPECT_EQ((*m)->end(), 512ULL << 20);
+}
+
+TEST(GuestMemoryX86Test, ExactlyThreeGiBStaysBelowTheHole) {
+  auto m = GuestMemory::CreateX86(3 * kGiB);
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ((*m)->regions().size(), 1u);
+  EXPECT_EQ((*m)->end(), x86::kMem32BitReservedStart);
+}
+
+TEST(GuestMemoryX86Test, SplitsAroundThe32BitHole) {
+  const uint64_t size = 3 * kGiB + kGiB / 2;
+  auto m = GuestMemory::CreateX86(size);
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  const auto& regions = (*m)->regions();
+  ASSERT_EQ(regions.size(), 2u);
+  EXPECT_EQ(regions[0].gpa, 0u);
+  EXPECT_EQ(regions[0].size, 3 * kGiB);
+  EXPECT_EQ(regions[1].gpa, 4 * kGiB);
+  EXPECT_EQ(regions[1].size, kGiB / 2);
+  EXPECT_EQ((*m)->total_size(), size);
+  EXPECT_EQ((*m)->end(), 4 * kGiB + kGiB / 2);
+  // The hole is not RAM; both sides are.
+  EXPECT_TRUE((*m)->Contains(3 * kGiB - 1, 1));
+  EXPECT_FALSE((*m)->Contains(3 * kGiB, 1));
+  EXPECT_FALSE((*m)->Contains(4 * kGiB - 1, 1));
+  EXPECT_TRUE((*m)->Contains(4 * kGiB, 1));
+  EXPECT_FALSE((*m)->Contains(3 * kGiB - 4, 8));  // runs into the hole
+  ASSERT_TRUE((*m)->WriteObj<uint32_t>(4 * kGiB + 16, 0xfeedf00d).ok());
+  EXPECT_EQ(*(*m)->ReadObj<uint32_t>(4 * kGiB + 16), 0xfeedf00du);
+}
+
+TEST(GuestMemoryX86Test, ZeroSizeIsRejected) {
+  EXPECT_FALSE(GuestMemory::CreateX86(0).ok());
+}
+
+TEST(GuestMemoryTest, ContainsChecksEveryByteAtRegionEdges) {
+  auto m = ThreeRegions();
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->regions()[0].gpa, 0x1000u);  // sorted
+  EXPECT_EQ(m->total_size(), 0x5000u);
+  EXPECT_EQ(m->end(), 0x11000u);
+  EXPECT_FALSE(m->Contains(0xfff, 1));
+  EXPECT_FALSE(m->Contains(0xfff, 2));
+  EXPECT_TRUE(m->Contains(0x1000, 0x4000));  // both adjacent regions, all of them
+  EXPECT_FALSE(m->Contains(0x1000, 0x4001));
+  EXPECT_TRUE(m->Contains(0x4fff, 1));
+  EXPECT_FALSE(m->Contains(0x4fff, 2));
+  EXPECT_TRUE(m->Contains(0x4fff, 0));  // len 0: in range iff gpa is
+  EXPECT_FALSE(m->Contains(0x5000, 0));
+  EXPECT_TRUE(m->Contains(0x10fff, 1));
+  EXPECT_FALSE(m->Contains(0x11000, 1));
+}
+
+TEST(GuestMemoryTest, HugeLengthsDoNotOverflow) {
+  auto m = ThreeRegions();
+  ASSERT_NE(m, nullptr);
+  EXPECT_FALSE(m->Contains(0x1000, kMax));
+  EXPECT_FALSE(m->Contains(kMax, 1));
+  EXPECT_FALSE(m->Contains(kMax, kMax));
+  EXPECT_EQ(m->HostPointer(0x1000, kMax), nullptr);
+  EXPECT_FALSE(m->Fill(0x1000, 0, kMax).ok());
+}
+
+TEST(GuestMemoryTest, RegionAtTopOfAddressSpace) {
+  const uint64_t base = kMax - 0x1fff;  // [2^64 - 0x2000, 2^64 - 0x1000)
+  auto m = GuestMemory::Create({{base, 0x1000, Host(0x1000)}});
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  EXPECT_TRUE((*m)->Contains(base + 0xfff, 1));
+  EXPECT_FALSE((*m)->Contains(base + 0xfff, 2));
+  EXPECT_FALSE((*m)->Contains(base, kMax));
+  uint8_t buf[4] = {};
+  EXPECT_FALSE((*m)->Read(kMax - 1, buf).ok());
+  EXPECT_FALSE((*m)->Read(base + 0xffe, buf).ok());
+  EXPECT_TRUE((*m)->Read(base + 0xffc, buf).ok());
+  EXPECT_EQ((*m)->HostPointer(kMax, 1), nullptr);
+}
+
+TEST(GuestMemoryTest, ReadWriteAcrossAdjacentRegions) {
+  auto m = ThreeRegions();
+  ASSERT_NE(m, nullptr);
+  const uint8_t in[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  ASSERT_TRUE(m->Write(0x2ffc, in).ok());
+  uint8_t out[8] = {};
+  ASSERT_TRUE(m->Read(0x2ffc, out).ok());
+  EXPECT_EQ(std::memcmp(in, out, sizeof in), 0);
+  // The bytes landed in two different host mappings.
+  uint8_t* low = m->HostPointer(0x2ffc, 4);
+  uint8_t* high = m->HostPointer(0x3000, 4);
+  ASSERT_NE(low, nullptr);
+  ASSERT_NE(high, nullptr);
+  EXPECT_EQ(low[3], 4);
+  EXPECT_EQ(high[0], 5);
+  EXPECT_EQ(low, m->regions()[0].host->data() + 0x1ffc);
+  EXPECT_EQ(high, m->regions()[1].host->data());
+  EXPECT_NE(m->regions()[0].host, m->regions()[1].host);
+}
+
+TEST(GuestMemoryTest, HostPointerIsNullWhenCrossingRegions) {
+  auto m = ThreeRegions();
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->HostPointer(0x2ffc, 8), nullptr);
+  EXPECT_NE(m->HostPointer(0x2ff8, 8), nullptr);
+  EXPECT_NE(m->HostPointer(0x1000, 0x2000), nullptr);
+  EXPECT_EQ(m->HostPointer(0x1000, 0x2001), nullptr);
+  EXPECT_EQ(m->HostPointer(0x5000, 1), nullptr);
+  EXPECT_EQ(m->HostPointer(0x500, 1), nullptr);
+}
+
+TEST(GuestMemoryTest, FailedWriteChangesNothing) {
+  auto m = ThreeRegions();
+  ASSERT_NE(m, nullptr);
+  ASSERT_TRUE(m->Fill(0x4ff0, 0xaa, 0x10).ok());
+  const uint8_t in[4] = {1, 2, 3, 4};
+  auto r = m->Write(0x4ffe, in);  // last two bytes fall off the end
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(*m->ReadObj<uint16_t>(0x4ffe), 0xaaaa);
+  EXPECT_FALSE(m->Fill(0x4fff, 0, 2).ok());
+  EXPECT_EQ(*m->ReadObj<uint8_t>(0x4fff), 0xaa);
+}
+
+TEST(GuestMemoryTest, FillAcrossRegionsAndObjects) {
+  auto m = ThreeRegions();
+  ASSERT_NE(m, nullptr);
+  ASSERT_TRUE(m->Fill(0x2000, 0x5a, 0x2000).ok());
+  EXPECT_EQ(*m->ReadObj<uint64_t>(0x2ffc), 0x5a5a5a5a5a5a5a5aULL);
+  EXPECT_EQ(*m->ReadObj<uint8_t>(0x1fff), 0);
+  EXPECT_EQ(*m->ReadObj<uint8_t>(0x4000), 0);
+  EXPECT_FALSE(m->ReadObj<uint32_t>(0x10ffe).ok());
+  EXPECT_FALSE(m->WriteObj<uint32_t>(0x5000, 1).ok());
+}
+
+TEST(GuestMemoryCreateTest, RejectsOverlap) {
+  auto r = GuestMemory::Create({{0x0, 0x2000, Host(0x2000)}, {0x1fff, 0x1000, Host(0x1000)}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  // Also when given out of order, and when one contains the other.
+  EXPECT_FALSE(GuestMemory::Create({{0x1000, 0x1000, Host(0x1000)}, {0x0, 0x4000, Host(0x4000)}})
+                   .ok());
+  EXPECT_FALSE(GuestMemory::Create({{0x0, 0x1000, Host(0x1000)}, {0x0, 0x1000, Host(0x1000)}})
+                   .ok());
+}
+
+TEST(GuestMemoryCreateTest, AcceptsAdjacent) {
+  EXPECT_TRUE(GuestMemory::Create({{0x0, 0x1000, Host(0x1000)}, {0x1000, 0x1000, Host(0x1000)}})
+                  .ok());
+}
+
+TEST(GuestMemoryCreateTest, RejectsEmptyAndMissingHost) {
+  EXPECT_FALSE(GuestMemory::Create({{0x0, 0, Host(0x1000)}}).ok());
+  EXPECT_FALSE(GuestMemory::Create({{0x0, 0x1000, nullptr}}).ok());
+  EXPECT_FALSE(GuestMemory::Create({{0x0, 0x2000, Host(0x1000)}}).ok());  // host too small
+}
+
+TEST(GuestMemoryCreateTest, RejectsWrap) {
+  auto r = GuestMemory::Create({{kMax - 0xfff, 0x2000, Host(0x2000)}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kOutOfRange);
+  // Ending exactly at 2^64 would make end() wrap to 0: rejected too.
+  EXPECT_FALSE(GuestMemory::Create({{kMax - 0xfff, 0x1000, Host(0x1000)}}).ok());
+}
+
+TEST(GuestMemoryCreateTest, EmptyListIsEmptyMemory) {
+  auto m = GuestMemory::Create({});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ((*m)->end(), 0u);
+  EXPECT_EQ((*m)->total_size(), 0u);
+  EXPECT_FALSE((*m)->Contains(0, 0));
+}
+
+}  // namespace
+}  // namespace petrel

@@ -1,0 +1,30 @@
+// UniqueFd and Ioctl (see kvm_sys.h).
+#include "hv_kvm/kvm_sys.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace petrel::kvm {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) reset(o.release());
+  return *this;
+}
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+Result<int> Ioctl(int fd, unsigned long request, std::string_view name, uintptr_t arg) {
+  for (;;) {
+    int r = ::ioctl(fd, request, arg);
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    return Error::FromErrno(name, errno);
+  }
+}
+
+}  // namespace petrel::kvm

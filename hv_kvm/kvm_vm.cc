@@ -1,0 +1,178 @@
+// KvmVm, its interrupt lines and ioevent registrations (see kvm_vm.h).
+#include "hv_kvm/kvm_vm.h"
+
+#include <linux/kvm.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "core/arch/x86_layout.h"
+#include "core/base/log.h"
+#include "hv_kvm/kvm_vcpu.h"
+
+namespace petrel::kvm {
+namespace {
+
+constexpr uint64_t kPageSize = 4096;  // KVM memory slots are 4 KiB granular
+
+class KvmInterruptLine final : public hv::InterruptLine {
+ public:
+  KvmInterruptLine(std::shared_ptr<const UniqueFd> vm_fd, uint32_t pin)
+      : vm_fd_(std::move(vm_fd)), pin_(pin) {}
+  void SetLevel(bool high) override {
+    // api.rst KVM_IRQ_LINE: GSI `irq` driven to `level`; with the default
+    // routing GSIs 0-15 reach both the PIC and the IOAPIC, 16-23 the IOAPIC.
+    kvm_irq_level lvl{};
+    lvl.irq = pin_;
+    lvl.level = high ? 1 : 0;
+    auto r = IoctlPtr(vm_fd_->get(), KVM_IRQ_LINE, "KVM_IRQ_LINE", &lvl);
+    if (!r.ok()) {
+      PETREL_LOG_ONCE(kError, "kvm irq line " + std::to_string(pin_))
+          << "pin " << pin_ << ": " << r.error().message();
+    }
+  }
+
+ private:
+  std::shared_ptr<const UniqueFd> vm_fd_;
+  uint32_t pin_;
+};
+
+class KvmIoEventRegistration final : public hv::IoEventRegistration {
+ public:
+  KvmIoEventRegistration(std::shared_ptr<const UniqueFd> vm_fd, std::shared_ptr<Notifier> notifier,
+                         const kvm_ioeventfd& assigned)
+      : vm_fd_(std::move(vm_fd)), notifier_(std::move(notifier)), args_(assigned) {}
+  ~KvmIoEventRegistration() override {
+    // api.rst KVM_IOEVENTFD: deassign with the same fd, address, length and
+    // datamatch as the assignment, plus KVM_IOEVENTFD_FLAG_DEASSIGN.
+    kvm_ioeventfd args = args_;
+    args.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+    auto r = IoctlPtr(vm_fd_->get(), KVM_IOEVENTFD, "KVM_IOEVENTFD(deassign)", &args);
+    if (!r.ok()) {
+      PETREL_LOG(kError) << r.error().message();
+    }
+  }
+
+ private:
+  std::shared_ptr<const UniqueFd> vm_fd_;
+  std::shared_ptr<Notifier> notifier_;  // keeps the eventfd open while assigned
+  kvm_ioeventfd args_;
+};
+
+}  // namespace
+
+KvmVm::KvmVm(UniqueFd fd, const KvmHostInfo& host, const hv::VmConfig& config)
+    : fd_(std::make_shared<const UniqueFd>(std::move(fd))), host_(host), config_(config) {
+  caps_.max_vcpus = host.max_vcpus;
+  caps_.kernel_irqchip = true;
+  caps_.kernel_ioevents = true;
+  caps_.deterministic = false;
+}
+
+KvmVm::~KvmVm() = default;
+
+Result<std::shared_ptr<KvmVm>> KvmVm::Create(int kvm_fd, const KvmHostInfo& host,
+                                             const hv::VmConfig& config) {
+  if (config.vcpus == 0 || config.vcpus > host.max_vcpus) {
+    return Error(ErrorCode::kInvalidArgument, "vcpus must be 1.." + std::to_string(host.max_vcpus) +
+                                                  ", got " + std::to_string(config.vcpus));
+  }
+  // Machine type 0: the default x86 VM (api.rst KVM_CREATE_VM).
+  PETREL_ASSIGN_OR_RETURN(int fd, Ioctl(kvm_fd, KVM_CREATE_VM, "KVM_CREATE_VM", 0));
+  std::shared_ptr<KvmVm> vm(new KvmVm(UniqueFd(fd), host, config));
+  PETREL_TRY(vm->SetUp());
+  return vm;
+}
+
+Result<void> KvmVm::SetUp() {
+  const int fd = fd_->get();
+  // api.rst KVM_SET_TSS_ADDR: a three-page region in the guest physical
+  // address space, outside RAM and MMIO; the argument is the address itself.
+  PETREL_TRY(Ioctl(fd, KVM_SET_TSS_ADDR, "KVM_SET_TSS_ADDR", x86::kKvmTssStart));
+  // api.rst KVM_SET_IDENTITY_MAP_ADDR: the argument points to a u64 address
+  // of a one-page region.
+  uint64_t identity = x86::kKvmIdentityMapStart;
+  PETREL_TRY(IoctlPtr(fd, KVM_SET_IDENTITY_MAP_ADDR, "KVM_SET_IDENTITY_MAP_ADDR", &identity));
+  PETREL_TRY(Ioctl(fd, KVM_CREATE_IRQCHIP, "KVM_CREATE_IRQCHIP"));
+  kvm_pit_config pit{};
+  pit.flags = 0;  // no KVM_PIT_SPEAKER_DUMMY: port 0x61 stays with userspace
+  PETREL_TRY(IoctlPtr(fd, KVM_CREATE_PIT2, "KVM_CREATE_PIT2", &pit));
+  return Ok();
+}
+
+Result<void> KvmVm::MapMemory(std::shared_ptr<GuestMemory> memory) {
+  if (!memory) return Error(ErrorCode::kInvalidArgument, "MapMemory: no memory");
+  std::lock_guard lock(mu_);
+  if (memory_) return Error(ErrorCode::kInvalidArgument, "MapMemory called twice");
+  const auto& regions = memory->regions();
+  if (regions.size() > host_.nr_memslots) {
+    return Error(ErrorCode::kUnsupported, std::to_string(regions.size()) +
+                                              " memory regions, KVM has " +
+                                              std::to_string(host_.nr_memslots) + " slots");
+  }
+  for (size_t i = 0; i < regions.size(); ++i) {
+    const GuestRegion& r = regions[i];
+    const auto hva = reinterpret_cast<uintptr_t>(r.host->data());
+    if (r.gpa % kPageSize || r.size % kPageSize || hva % kPageSize || r.size > r.host->size()) {
+      return Error(ErrorCode::kInvalidArgument, "memory region " + std::to_string(i) +
+                                                    " is not page aligned or exceeds its mapping");
+    }
+    kvm_userspace_memory_region slot{};
+    slot.slot = static_cast<uint32_t>(i);
+    slot.flags = 0;
+    slot.guest_phys_addr = r.gpa;
+    slot.memory_size = r.size;
+    slot.userspace_addr = hva;
+    PETREL_TRY(
+        IoctlPtr(fd_->get(), KVM_SET_USER_MEMORY_REGION, "KVM_SET_USER_MEMORY_REGION", &slot));
+  }
+  memory_ = std::move(memory);
+  return Ok();
+}
+
+Result<std::unique_ptr<hv::Vcpu>> KvmVm::CreateVcpu(uint32_t id) {
+  if (id >= config_.vcpus) {
+    return Error(ErrorCode::kInvalidArgument, "vcpu id " + std::to_string(id) + " >= configured " +
+                                                  std::to_string(config_.vcpus));
+  }
+  PETREL_ASSIGN_OR_RETURN(auto vcpu, KvmVcpu::Create(fd_, id, host_.run_mmap_size));
+  return std::unique_ptr<hv::Vcpu>(std::move(vcpu));
+}
+
+Result<std::shared_ptr<hv::InterruptLine>> KvmVm::LegacyInterrupt(uint32_t pin) {
+  if (pin >= kKvmIoapicPins) {
+    return Error(ErrorCode::kOutOfRange, "legacy interrupt pin " + std::to_string(pin));
+  }
+  return std::shared_ptr<hv::InterruptLine>(std::make_shared<KvmInterruptLine>(fd_, pin));
+}
+
+Result<std::unique_ptr<hv::IoEventRegistration>> KvmVm::RegisterIoEvent(
+    std::shared_ptr<Notifier> notifier, hv::IoEventAddr addr, std::optional<uint64_t> datamatch) {
+  if (!notifier) return Error(ErrorCode::kInvalidArgument, "ioevent without a notifier");
+  if (addr.len != 0 && addr.len != 1 && addr.len != 2 && addr.len != 4 && addr.len != 8) {
+    return Error(ErrorCode::kInvalidArgument, "ioevent length must be 0, 1, 2, 4 or 8");
+  }
+  const bool pio = addr.space == hv::IoEventAddr::Space::kPio;
+  if (pio && (addr.addr > 0xffff || addr.addr + addr.len > 0x10000)) {
+    return Error(ErrorCode::kOutOfRange, "PIO ioevent beyond port 0xffff");
+  }
+  if (addr.addr + addr.len < addr.addr) return Error(ErrorCode::kOutOfRange, "ioevent wraps");
+  if (notifier->fd() < 0) return Error(ErrorCode::kUnsupported, "notifier has no eventfd");
+  if (addr.len == 0 && (datamatch || !host_.ioeventfd_any_length)) {
+    return Error(ErrorCode::kUnsupported, "zero-length ioeventfd not available here");
+  }
+  kvm_ioeventfd args{};
+  args.addr = addr.addr;
+  args.len = addr.len;
+  args.fd = notifier->fd();
+  args.flags = pio ? KVM_IOEVENTFD_FLAG_PIO : 0;
+  if (datamatch) {
+    args.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+    args.datamatch = *datamatch;
+  }
+  PETREL_TRY(IoctlPtr(fd_->get(), KVM_IOEVENTFD, "KVM_IOEVENTFD", &args));
+  return std::unique_ptr<hv::IoEventRegistration>(
+      new KvmIoEventRegistration(fd_, std::move(notifier), args));
+}
+
+}  // namespace petrel::kvm

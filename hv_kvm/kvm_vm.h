@@ -1,0 +1,63 @@
+// KvmVm: one KVM VM (KVM_CREATE_VM) with the full in-kernel irqchip.
+//
+// Setup order (api.rst): KVM_SET_TSS_ADDR and KVM_SET_IDENTITY_MAP_ADDR
+// (needed on Intel, harmless on AMD; both before any vCPU), then
+// KVM_CREATE_IRQCHIP (PIC + IOAPIC + per-vCPU LAPIC) and KVM_CREATE_PIT2.
+// With the in-kernel LAPIC, HLT is handled in the kernel, so Run() only
+// returns Halted if KVM reports KVM_EXIT_HLT anyway.
+//
+// Memory: one KVM_SET_USER_MEMORY_REGION slot per GuestMemory region, slot
+// number = region index. The VM keeps the GuestMemory alive and closes its fd
+// before releasing it, so KVM never holds a stale host address.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "core/hv/hypervisor.h"
+#include "hv_kvm/kvm_sys.h"
+
+namespace petrel::kvm {
+
+// Host facts KvmHypervisor learns once and hands to each VM.
+struct KvmHostInfo {
+  size_t run_mmap_size = 0;           // KVM_GET_VCPU_MMAP_SIZE
+  uint32_t max_vcpus = 1;             // KVM_CAP_MAX_VCPUS (else NR_VCPUS, else 4)
+  uint32_t nr_memslots = 32;          // KVM_CAP_NR_MEMSLOTS
+  bool ioeventfd_any_length = false;  // KVM_CAP_IOEVENTFD_ANY_LENGTH
+};
+
+// The in-kernel IOAPIC has 24 pins (KVM_IOAPIC_NUM_PINS in asm/kvm.h).
+inline constexpr uint32_t kKvmIoapicPins = 24;
+
+class KvmVm final : public hv::Vm {
+ public:
+  static Result<std::shared_ptr<KvmVm>> Create(int kvm_fd, const KvmHostInfo& host,
+                                               const hv::VmConfig& config);
+  ~KvmVm() override;
+
+  const hv::Caps& caps() const override { return caps_; }
+  Result<void> MapMemory(std::shared_ptr<GuestMemory> memory) override;
+  Result<std::unique_ptr<hv::Vcpu>> CreateVcpu(uint32_t id) override;
+  Result<std::shared_ptr<hv::InterruptLine>> LegacyInterrupt(uint32_t pin) override;
+  // KVM_IOEVENTFD. kUnsupported (so IoDispatcher keeps it in software) when the
+  // notifier has no fd, or for len 0 without KVM_CAP_IOEVENTFD_ANY_LENGTH or
+  // with a datamatch (api.rst: a zero-length ioeventfd cannot match data).
+  Result<std::unique_ptr<hv::IoEventRegistration>> RegisterIoEvent(
+      std::shared_ptr<Notifier> notifier, hv::IoEventAddr addr,
+      std::optional<uint64_t> datamatch) override;
+
+ private:
+  KvmVm(UniqueFd fd, const KvmHostInfo& host, const hv::VmConfig& config);
+  Result<void> SetUp();
+
+  std::shared_ptr<GuestMemory> memory_;  // outlives fd_ (declared first)
+  std::shared_ptr<const UniqueFd> fd_;
+  KvmHostInfo host_;
+  hv::VmConfig config_;
+  hv::Caps caps_;
+  std::mutex mu_;  // guards memory_ during MapMemory
+};
+
+}  // namespace petrel::kvm

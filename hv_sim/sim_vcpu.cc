@@ -1,0 +1,224 @@
+// SimVcpu: the script executor (see sim_vcpu.h).
+#include "hv_sim/sim_vcpu.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "hv_sim/sim_hypervisor.h"
+#include "hv_sim/sim_vm.h"
+
+namespace petrel::sim {
+
+namespace {
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+uint64_t SaturatingAdd(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+}  // namespace
+
+SimVcpu::SimVcpu(std::shared_ptr<SimVm> vm, uint32_t id)
+    : vm_(std::move(vm)),
+      id_(id),
+      kicker_(std::make_shared<Kicker>()),
+      ns_per_step_(std::max<uint64_t>(1, vm_->config().ns_per_step)),
+      quantum_(std::max<uint32_t>(1, vm_->config().quantum_steps)) {}
+
+SimVcpu::~SimVcpu() {
+  vm_->Unregister(id_);
+}
+
+SimVcpu* AsSim(hv::Vcpu* vcpu) {
+  return dynamic_cast<SimVcpu*>(vcpu);
+}
+
+Result<void> SimVcpu::SetScript(GuestScript script) {
+  // Not PETREL_TRY(x.Wrap(..)): Wrap returns an rvalue reference to the temporary.
+  Result<void> valid = ValidateScript(script);
+  if (!valid.ok()) return std::move(valid).Wrap("vcpu " + std::to_string(id_) + " script");
+  script_ = std::move(script);
+  has_script_ = true;
+  pc_ = 0;
+  halted_ = false;
+  end_recorded_ = false;
+  waiting_ = false;
+  seen_edges_ = vm_->EdgeCounts();
+  mismatches_.clear();
+  failures_.clear();
+  return Ok();
+}
+
+Result<hv::VcpuExit> SimVcpu::Run(hv::GuestIo& io) {
+  if (kicker_->Take()) return hv::VcpuExit(hv::exit::Interrupted{});
+  if (halted_) return hv::VcpuExit(hv::exit::Halted{});
+  for (uint32_t budget = quantum_; budget > 0; --budget) {
+    if (pc_ >= script_.steps.size()) {
+      if (has_script_ && !end_recorded_) {
+        end_recorded_ = true;
+        step_time_ = vm_->clock().NowNs();
+        Record(TraceKind::kScriptEnd, 0, {});
+      }
+      return hv::VcpuExit(hv::exit::ScriptEnd{});
+    }
+    if (Execute(io) == StepResult::kHalt) return hv::VcpuExit(hv::exit::Halted{});
+    if (kicker_->Take()) break;
+  }
+  return hv::VcpuExit(hv::exit::Interrupted{});
+}
+
+void SimVcpu::Record(TraceKind kind, uint64_t addr, std::span<const uint8_t> bytes) {
+  vm_->trace().Append(step_time_, id_, kind, addr, bytes);
+}
+
+void SimVcpu::Finish() {
+  ++pc_;
+  vm_->AdvanceTime(ns_per_step_);
+}
+
+void SimVcpu::Fail(const std::string& what, bool mismatch) {
+  std::string text = "vcpu " + std::to_string(id_) + " step " + std::to_string(pc_) +
+                     " t=" + std::to_string(step_time_) +
+                     "ns: " + DescribeStep(script_.steps[pc_]) + ": " + what;
+  if (mismatch) mismatches_.push_back(text);
+  failures_.push_back(std::move(text));
+}
+
+void SimVcpu::CheckExpect(const std::optional<std::vector<uint8_t>>& expect,
+                          std::span<const uint8_t> got, uint64_t addr) {
+  if (!expect) return;
+  if (expect->size() == got.size() && std::equal(got.begin(), got.end(), expect->begin())) return;
+  Record(TraceKind::kMismatch, addr, *expect);
+  Fail("got " + HexBytes(got), /*mismatch=*/true);
+}
+
+SimVcpu::StepResult SimVcpu::Execute(hv::GuestIo& io) {
+  step_time_ = vm_->clock().NowNs();
+  const Step& s = script_.steps[pc_];
+  if (const auto* w = std::get_if<step::WaitIrq>(&s)) return ExecuteWait(*w);
+  std::visit(
+      Overloaded{
+          [&](const step::PioOut& x) {
+            io.PioWrite(id_, x.port, x.bytes);
+            Record(TraceKind::kPioWrite, x.port, x.bytes);
+          },
+          [&](const step::PioIn& x) {
+            std::array<uint8_t, kMaxIoAccessBytes> buf{};
+            std::span<uint8_t> data(buf.data(), x.len);  // len validated by SetScript
+            io.PioRead(id_, x.port, data);
+            Record(TraceKind::kPioRead, x.port, data);
+            CheckExpect(x.expect, data, x.port);
+          },
+          [&](const step::MmioWrite& x) {
+            io.MmioWrite(id_, x.gpa, x.bytes);
+            Record(TraceKind::kMmioWrite, x.gpa, x.bytes);
+          },
+          [&](const step::MmioRead& x) {
+            std::array<uint8_t, kMaxIoAccessBytes> buf{};
+            std::span<uint8_t> data(buf.data(), x.len);
+            io.MmioRead(id_, x.gpa, data);
+            Record(TraceKind::kMmioRead, x.gpa, data);
+            CheckExpect(x.expect, data, x.gpa);
+          },
+          [&](const step::WriteRam& x) {
+            auto mem = vm_->memory();
+            Result<void> r = mem ? mem->Write(x.gpa, x.bytes)
+                                 : Result<void>(Error(ErrorCode::kNotFound, "no guest memory"));
+            if (r.ok()) {
+              Record(TraceKind::kRamWrite, x.gpa, x.bytes);
+            } else {
+              Record(TraceKind::kFault, x.gpa, {});
+              Fail(r.error().message(), /*mismatch=*/false);
+            }
+          },
+          [&](const step::ReadRam& x) {
+            auto mem = vm_->memory();
+            std::vector<uint8_t> data(x.len);
+            Result<void> r = mem ? mem->Read(x.gpa, data)
+                                 : Result<void>(Error(ErrorCode::kNotFound, "no guest memory"));
+            if (r.ok()) {
+              Record(TraceKind::kRamRead, x.gpa, data);
+              CheckExpect(x.expect, data, x.gpa);
+            } else {
+              Record(TraceKind::kFault, x.gpa, {});
+              Fail(r.error().message(), /*mismatch=*/false);
+            }
+          },
+          [&](const step::WaitIrq&) {},  // handled above
+          [&](const step::Advance& x) {
+            Record(TraceKind::kAdvance, x.ns, {});
+            ++pc_;
+            vm_->AdvanceTime(x.ns);
+          },
+          [&](const step::Halt&) {
+            Record(TraceKind::kHalt, 0, {});
+            halted_ = true;
+            ++pc_;
+          },
+      },
+      s);
+  if (halted_) return StepResult::kHalt;
+  if (!std::holds_alternative<step::Advance>(s)) Finish();
+  return StepResult::kDone;
+}
+
+SimVcpu::StepResult SimVcpu::ExecuteWait(const step::WaitIrq& w) {
+  if (!waiting_) {
+    waiting_ = true;
+    wait_deadline_ = SaturatingAdd(step_time_, w.timeout_ns);
+  }
+  if (vm_->TakeIrq(w.pin, &seen_edges_[w.pin])) {
+    waiting_ = false;
+    Record(TraceKind::kIrqWake, w.pin, {});
+    Finish();
+    return StepResult::kDone;
+  }
+  if (step_time_ >= wait_deadline_) {
+    waiting_ = false;
+    Record(TraceKind::kIrqTimeout, w.pin, {});
+    Fail("timed out", /*mismatch=*/false);
+    Finish();
+    return StepResult::kDone;
+  }
+  vm_->AdvanceTime(std::min(ns_per_step_, wait_deadline_ - step_time_));
+  return StepResult::kWaiting;
+}
+
+Result<void> SimVcpu::SetRegs(const hv::Regs& regs) {
+  regs_ = regs;
+  return Ok();
+}
+
+Result<void> SimVcpu::SetSregs(const hv::Sregs& sregs) {
+  sregs_ = sregs;
+  return Ok();
+}
+
+Result<void> SimVcpu::SetFpu(const hv::Fpu& fpu) {
+  fpu_ = fpu;
+  return Ok();
+}
+
+Result<void> SimVcpu::SetCpuid(std::span<const hv::CpuidEntry> entries) {
+  cpuid_.assign(entries.begin(), entries.end());
+  return Ok();
+}
+
+Result<void> SimVcpu::SetMsrs(std::span<const hv::MsrEntry> msrs) {
+  for (const auto& m : msrs) msrs_[m.index] = m.value;
+  return Ok();
+}
+
+Result<void> SimVcpu::GetMsrs(std::span<hv::MsrEntry> msrs) {
+  for (auto& m : msrs) {
+    auto it = msrs_.find(m.index);
+    m.value = it == msrs_.end() ? 0 : it->second;
+  }
+  return Ok();
+}
+
+}  // namespace petrel::sim

@@ -1,0 +1,118 @@
+// SimVcpu: an hv_sim vCPU that executes a GuestScript (see guest_script.h).
+//
+// Run() executes up to SimConfig::quantum_steps steps and returns
+// Interrupted, or ScriptEnd when the script is done, or Halted at a Halt step
+// (Halt is final: later Runs return Halted again). Each step costs
+// SimConfig::ns_per_step of virtual time (Advance costs exactly its ns). Each
+// access goes to the GuestIo and into the VM trace. A WaitIrq that is not yet
+// satisfied moves time one step at a time towards its deadline; on timeout it
+// is recorded and counted as a failure. Failed expectations are recorded and
+// described in mismatches(); the script keeps going.
+//
+// Register state (regs, sregs, FPU, CPUID, MSRs) is stored as given, so boot
+// code can be tested by reading it back. Never-set MSRs read as 0.
+//
+// Thread-safety: only the owning thread calls it, except kicker().
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/hv/hypervisor.h"
+#include "hv_sim/guest_script.h"
+#include "hv_sim/trace.h"
+
+namespace petrel::sim {
+
+class SimVm;
+
+class SimVcpu final : public hv::Vcpu {
+ public:
+  // Use SimVm::CreateVcpu / CreateSimVcpu.
+  SimVcpu(std::shared_ptr<SimVm> vm, uint32_t id);
+  ~SimVcpu() override;
+
+  // hv::Vcpu
+  uint32_t id() const override { return id_; }
+  Result<hv::VcpuExit> Run(hv::GuestIo& io) override;
+  std::shared_ptr<hv::VcpuKicker> kicker() override { return kicker_; }
+  Result<hv::Regs> GetRegs() override { return regs_; }
+  Result<void> SetRegs(const hv::Regs& regs) override;
+  Result<hv::Sregs> GetSregs() override { return sregs_; }
+  Result<void> SetSregs(const hv::Sregs& sregs) override;
+  Result<void> SetFpu(const hv::Fpu& fpu) override;
+  Result<void> SetCpuid(std::span<const hv::CpuidEntry> entries) override;
+  Result<void> SetMsrs(std::span<const hv::MsrEntry> msrs) override;
+  Result<void> GetMsrs(std::span<hv::MsrEntry> msrs) override;
+
+  // Read-back of state the interface has no getter for.
+  const hv::Fpu& fpu() const { return fpu_; }
+  const std::vector<hv::CpuidEntry>& cpuid() const { return cpuid_; }
+
+  // Replaces the script (validated with ValidateScript) and starts it from
+  // step 0; clears halted state, mismatches and failures. Interrupt edges
+  // that happened before this call do not satisfy a later WaitIrq.
+  Result<void> SetScript(GuestScript script);
+  // Index of the next step to run.
+  size_t pc() const { return pc_; }
+  bool halted() const { return halted_; }
+  bool finished() const { return halted_ || pc_ >= script_.steps.size(); }
+
+  // Failed expectations: "vcpu 0 step 2 t=20ns: pio-in 0x3fd len 1 expect [60]: got [20]".
+  const std::vector<std::string>& mismatches() const { return mismatches_; }
+  // Everything that went wrong: mismatches, WaitIrq timeouts, RAM faults.
+  const std::vector<std::string>& failures() const { return failures_; }
+  bool failed() const { return !failures_.empty(); }
+
+ private:
+  class Kicker final : public hv::VcpuKicker {
+   public:
+    void Kick() override { flag_.store(true, std::memory_order_release); }
+    bool Take() { return flag_.exchange(false, std::memory_order_acq_rel); }
+
+   private:
+    std::atomic<bool> flag_{false};
+  };
+  enum class StepResult { kDone, kWaiting, kHalt };
+
+  StepResult Execute(hv::GuestIo& io);
+  StepResult ExecuteWait(const step::WaitIrq& w);
+  void Finish();  // step done: pc++ and the step's time cost
+  void Record(TraceKind kind, uint64_t addr, std::span<const uint8_t> bytes);
+  void CheckExpect(const std::optional<std::vector<uint8_t>>& expect, std::span<const uint8_t> got,
+                   uint64_t addr);
+  void Fail(const std::string& what, bool mismatch);
+
+  std::shared_ptr<SimVm> vm_;
+  uint32_t id_;
+  std::shared_ptr<Kicker> kicker_;
+  uint64_t ns_per_step_;
+  uint32_t quantum_;
+
+  GuestScript script_;
+  bool has_script_ = false;
+  size_t pc_ = 0;
+  bool halted_ = false;
+  bool end_recorded_ = false;
+  bool waiting_ = false;
+  uint64_t wait_deadline_ = 0;
+  std::array<uint64_t, kNumIrqPins> seen_edges_{};
+  uint64_t step_time_ = 0;  // virtual time the current step started
+  std::vector<std::string> mismatches_;
+  std::vector<std::string> failures_;
+
+  hv::Regs regs_;
+  hv::Sregs sregs_;
+  hv::Fpu fpu_;
+  std::vector<hv::CpuidEntry> cpuid_;
+  std::map<uint32_t, uint64_t> msrs_;
+};
+
+SimVcpu* AsSim(hv::Vcpu* vcpu);
+
+}  // namespace petrel::sim

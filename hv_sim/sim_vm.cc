@@ -1,0 +1,185 @@
+// SimVm (see sim_vm.h).
+#include "hv_sim/sim_vm.h"
+
+#include "hv_sim/sim_hypervisor.h"
+#include "hv_sim/sim_vcpu.h"
+
+namespace petrel::sim {
+
+// A legacy pin. Holds the VM weakly: the VM caches its lines.
+class SimVm::Line final : public hv::InterruptLine {
+ public:
+  Line(std::weak_ptr<SimVm> vm, uint32_t pin) : vm_(std::move(vm)), pin_(pin) {}
+  void SetLevel(bool high) override {
+    if (auto vm = vm_.lock()) vm->SetPinLevel(pin_, high);
+  }
+
+ private:
+  std::weak_ptr<SimVm> vm_;
+  uint32_t pin_;
+};
+
+SimVm::SimVm(const SimConfig& config, const hv::Caps& caps)
+    : config_(std::make_unique<SimConfig>(config)), caps_(caps), random_(config.seed) {}
+
+SimVm::~SimVm() = default;
+
+SimVm* AsSim(hv::Vm* vm) {
+  return dynamic_cast<SimVm*>(vm);
+}
+std::shared_ptr<SimVm> AsSim(const std::shared_ptr<hv::Vm>& vm) {
+  return std::dynamic_pointer_cast<SimVm>(vm);
+}
+
+Result<void> SimVm::MapMemory(std::shared_ptr<GuestMemory> memory) {
+  if (!memory) return Error(ErrorCode::kInvalidArgument, "MapMemory: null guest memory");
+  std::lock_guard lock(mu_);
+  if (memory_) return Error(ErrorCode::kInvalidArgument, "MapMemory: memory is already mapped");
+  memory_ = std::move(memory);
+  return Ok();
+}
+
+std::shared_ptr<GuestMemory> SimVm::memory() const {
+  std::lock_guard lock(mu_);
+  return memory_;
+}
+
+Result<std::unique_ptr<SimVcpu>> SimVm::CreateSimVcpu(uint32_t id) {
+  if (id >= caps_.max_vcpus) {
+    return Error(ErrorCode::kOutOfRange, "vcpu id " + std::to_string(id) + " >= max_vcpus " +
+                                             std::to_string(caps_.max_vcpus));
+  }
+  std::lock_guard lock(mu_);
+  if (vcpus_.count(id)) {
+    return Error(ErrorCode::kInvalidArgument, "vcpu " + std::to_string(id) + " already exists");
+  }
+  auto vcpu = std::make_unique<SimVcpu>(shared_from_this(), id);
+  vcpus_[id] = vcpu.get();
+  return vcpu;
+}
+
+Result<std::unique_ptr<hv::Vcpu>> SimVm::CreateVcpu(uint32_t id) {
+  PETREL_ASSIGN_OR_RETURN(auto vcpu, CreateSimVcpu(id));
+  return std::unique_ptr<hv::Vcpu>(std::move(vcpu));
+}
+
+void SimVm::Unregister(uint32_t id) {
+  std::lock_guard lock(mu_);
+  vcpus_.erase(id);
+}
+
+std::vector<SimVcpu*> SimVm::VcpusInOrder() const {
+  std::lock_guard lock(mu_);
+  std::vector<SimVcpu*> out;
+  for (const auto& [id, v] : vcpus_) out.push_back(v);
+  return out;
+}
+
+Result<void> SimVm::SetScript(uint32_t vcpu, GuestScript script) {
+  SimVcpu* target = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = vcpus_.find(vcpu);
+    if (it != vcpus_.end()) target = it->second;
+  }
+  if (!target) return Error(ErrorCode::kNotFound, "no vcpu " + std::to_string(vcpu));
+  return target->SetScript(std::move(script));
+}
+
+Result<void> SimVm::RunAll(hv::GuestIo& io) {
+  std::vector<SimVcpu*> vcpus = VcpusInOrder();
+  std::vector<bool> done(vcpus.size(), false);
+  size_t remaining = vcpus.size();
+  while (remaining > 0) {
+    for (size_t i = 0; i < vcpus.size(); ++i) {
+      if (done[i]) continue;
+      PETREL_ASSIGN_OR_RETURN(hv::VcpuExit e, vcpus[i]->Run(io));
+      if (std::holds_alternative<hv::exit::ScriptEnd>(e) ||
+          std::holds_alternative<hv::exit::Halted>(e)) {
+        done[i] = true;
+        --remaining;
+      }
+    }
+  }
+  return Ok();
+}
+
+Result<std::shared_ptr<hv::InterruptLine>> SimVm::LegacyInterrupt(uint32_t pin) {
+  if (pin >= kNumIrqPins) {
+    return Error(ErrorCode::kOutOfRange, "legacy interrupt pin " + std::to_string(pin));
+  }
+  std::lock_guard lock(mu_);
+  if (!lines_[pin]) lines_[pin] = std::make_shared<Line>(weak_from_this(), pin);
+  return lines_[pin];
+}
+
+Result<std::unique_ptr<hv::IoEventRegistration>> SimVm::RegisterIoEvent(std::shared_ptr<Notifier>,
+                                                                        hv::IoEventAddr,
+                                                                        std::optional<uint64_t>) {
+  return Error(ErrorCode::kUnsupported, "hv_sim keeps ioevents in the software table");
+}
+
+void SimVm::SetPinLevel(uint32_t pin, bool high) {
+  if (pin >= kNumIrqPins) return;
+  std::lock_guard lock(mu_);
+  Pin& p = pins_[pin];
+  if (p.level == high) return;
+  p.level = high;
+  if (high) ++p.rising_edges;
+  const uint8_t level = high ? 1 : 0;
+  trace_.Append(clock_.NowNs(), kNoVcpu, TraceKind::kIrqLevel, pin, {&level, 1});
+}
+
+bool SimVm::PinLevel(uint32_t pin) const {
+  if (pin >= kNumIrqPins) return false;
+  std::lock_guard lock(mu_);
+  return pins_[pin].level;
+}
+
+bool SimVm::TakeIrq(uint32_t pin, uint64_t* seen_edges) {
+  std::lock_guard lock(mu_);
+  const Pin& p = pins_[pin];
+  bool satisfied = p.level || p.rising_edges != *seen_edges;
+  *seen_edges = p.rising_edges;
+  return satisfied;
+}
+
+std::array<uint64_t, kNumIrqPins> SimVm::EdgeCounts() const {
+  std::lock_guard lock(mu_);
+  std::array<uint64_t, kNumIrqPins> out{};
+  for (uint32_t i = 0; i < kNumIrqPins; ++i) out[i] = pins_[i].rising_edges;
+  return out;
+}
+
+void SimVm::SetTimeHook(std::function<void(uint64_t)> hook) {
+  std::lock_guard lock(mu_);
+  time_hook_ =
+      hook ? std::make_shared<const std::function<void(uint64_t)>>(std::move(hook)) : nullptr;
+}
+
+void SimVm::AdvanceTime(uint64_t ns) {
+  if (ns == 0) return;
+  clock_.Advance(ns);
+  std::shared_ptr<const std::function<void(uint64_t)>> hook;
+  {
+    std::lock_guard lock(mu_);
+    hook = time_hook_;
+  }
+  if (hook) (*hook)(clock_.NowNs());
+}
+
+std::vector<std::string> SimVm::mismatches() const {
+  std::vector<std::string> out;
+  for (SimVcpu* v : VcpusInOrder())
+    out.insert(out.end(), v->mismatches().begin(), v->mismatches().end());
+  return out;
+}
+
+std::vector<std::string> SimVm::failures() const {
+  std::vector<std::string> out;
+  for (SimVcpu* v : VcpusInOrder())
+    out.insert(out.end(), v->failures().begin(), v->failures().end());
+  return out;
+}
+
+}  // namespace petrel::sim

@@ -1,0 +1,108 @@
+// SimVm: one hv_sim virtual machine (see sim_hypervisor.h).
+//
+// Owns the VM's virtual clock, trace, seeded random source and the 24 legacy
+// interrupt pins. Interrupt lines record each level change in the trace; a
+// vCPU waiting in WaitIrq sees the change at its next step. RunAll() runs all
+// vCPUs round-robin, in id order, one quantum each, until every script has
+// ended or halted; with one thread driving it the result is deterministic.
+//
+// Thread-safety: like every hv::Vm, callable from any thread. Virtual time is
+// shared by all vCPUs: each step any vCPU takes moves it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/base/clock.h"
+#include "core/base/random.h"
+#include "core/hv/hypervisor.h"
+#include "hv_sim/guest_script.h"
+#include "hv_sim/trace.h"
+
+namespace petrel::sim {
+
+struct SimConfig;
+class SimVcpu;
+
+class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
+ public:
+  // Use SimHypervisor::CreateSimVm.
+  SimVm(const SimConfig& config, const hv::Caps& caps);
+  ~SimVm() override;
+
+  // hv::Vm
+  const hv::Caps& caps() const override { return caps_; }
+  Result<void> MapMemory(std::shared_ptr<GuestMemory> memory) override;
+  Result<std::unique_ptr<hv::Vcpu>> CreateVcpu(uint32_t id) override;
+  Result<std::shared_ptr<hv::InterruptLine>> LegacyInterrupt(uint32_t pin) override;
+  Result<std::unique_ptr<hv::IoEventRegistration>> RegisterIoEvent(
+      std::shared_ptr<Notifier> notifier, hv::IoEventAddr addr,
+      std::optional<uint64_t> datamatch) override;  // always kUnsupported
+
+  // Typed CreateVcpu.
+  Result<std::unique_ptr<SimVcpu>> CreateSimVcpu(uint32_t id);
+  // Gives vCPU `vcpu` (which must exist) a new script; see SimVcpu::SetScript.
+  Result<void> SetScript(uint32_t vcpu, GuestScript script);
+  // Runs every existing vCPU round-robin in id order until each returns
+  // ScriptEnd or Halted. No vCPU may be created or destroyed meanwhile.
+  Result<void> RunAll(hv::GuestIo& io);
+
+  VirtualClock& clock() { return clock_; }
+  const Trace& trace() const { return trace_; }
+  Trace& trace() { return trace_; }
+  // Seeded from SimConfig::seed: inject it into devices that need randomness.
+  RandomSource& random() { return random_; }
+  std::shared_ptr<GuestMemory> memory() const;
+  const SimConfig& config() const { return *config_; }
+
+  bool PinLevel(uint32_t pin) const;
+  // Failures of all vCPUs, in vCPU id order (see SimVcpu).
+  std::vector<std::string> mismatches() const;
+  std::vector<std::string> failures() const;
+  bool failed() const { return !failures().empty(); }
+
+  // Called on the vCPU's thread after each step moves virtual time, with the
+  // new time; e.g. to run a deterministic event loop's due timers.
+  void SetTimeHook(std::function<void(uint64_t now_ns)> hook);
+
+ private:
+  friend class SimVcpu;
+  class Line;
+  struct Pin {
+    bool level = false;
+    uint64_t rising_edges = 0;
+  };
+
+  void SetPinLevel(uint32_t pin, bool high);
+  // True if `pin` is high or rose since *seen_edges; updates *seen_edges.
+  bool TakeIrq(uint32_t pin, uint64_t* seen_edges);
+  std::array<uint64_t, kNumIrqPins> EdgeCounts() const;
+  void AdvanceTime(uint64_t ns);
+  void Unregister(uint32_t id);
+  std::vector<SimVcpu*> VcpusInOrder() const;
+
+  std::unique_ptr<SimConfig> config_;
+  hv::Caps caps_;
+  VirtualClock clock_;
+  Trace trace_;
+  SplitMix64 random_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<GuestMemory> memory_;
+  std::array<Pin, kNumIrqPins> pins_{};
+  std::array<std::shared_ptr<hv::InterruptLine>, kNumIrqPins> lines_{};
+  std::map<uint32_t, SimVcpu*> vcpus_;
+  std::shared_ptr<const std::function<void(uint64_t)>> time_hook_;
+};
+
+// The hv_sim object behind an interface pointer, or null if it is another backend's.
+SimVm* AsSim(hv::Vm* vm);
+std::shared_ptr<SimVm> AsSim(const std::shared_ptr<hv::Vm>& vm);
+
+}  // namespace petrel::sim

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs tests/nested/suite.sh on a real KVM inside the nested-KVM harness.
+#   tests/nested/run.sh <build dir>
+# Builds the guest kit (cached), gathers Petrel's binaries into a payload and
+# hands it to ci/nested/run.sh, whose exit status and summary line it passes on.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+
+bash "$ROOT/ci/guest-kit/build.sh"
+
+payload=$(mktemp -d /tmp/petrel-payload.XXXXXX)
+trap 'rm -rf "$payload"' EXIT
+cp "$BUILD/vmm/petrel" "$payload/"
+for f in tests/kvm/kvm_backend_test tests/guests/null_guest.elf; do
+  [ -f "$BUILD/$f" ] && cp "$BUILD/$f" "$payload/"
+done
+rc=0
+bash "$ROOT/ci/nested/run.sh" --payload "$payload" --script "$ROOT/tests/nested/suite.sh" \
+  --timeout "${PETREL_NESTED_TIMEOUT:-900}" || rc=$?
+exit $rc

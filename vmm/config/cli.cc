@@ -1,0 +1,190 @@
+// ParseCommandLine: CLI11 reads argv with Cloud Hypervisor's option names;
+// the option strings go through the vm_config parsers. Every CLI11 exception
+// is caught here and turned into one "petrel: error: ..." line.
+#include "vmm/config/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <string_view>
+#include <vector>
+
+#include "vmm/config/option_parser.h"
+
+#ifndef PETREL_VERSION
+#error "PETREL_VERSION must be defined by the build (PROJECT_VERSION)"
+#endif
+
+namespace petrel::config {
+namespace {
+
+constexpr std::string_view kErrorPrefix = "petrel: error: ";
+
+CliOutcome Exit(int code, std::string message) {
+  CliOutcome out;
+  out.action = CliOutcome::Action::kExit;
+  out.exit_code = code;
+  out.message = std::move(message);
+  return out;
+}
+
+// CLI11 messages may span lines; the user gets one.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\r') {
+      if (!out.empty() && out.back() != ' ') out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+CliOutcome Fail(std::string_view message) {
+  return Exit(1, std::string(kErrorPrefix) + OneLine(message));
+}
+
+// The raw strings CLI11 fills in; empty means "not given".
+struct RawArgs {
+  std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file;
+  int verbosity = 0;
+  bool version = false;
+};
+
+void DefineOptions(CLI::App& app, RawArgs& raw) {
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.add_option("--kernel", raw.kernel, "Kernel to boot: a PVH ELF (vmlinux) or a bzImage")
+      ->type_name("<path>");
+  app.add_option("--initramfs", raw.initramfs, "Initial RAM disk loaded with the kernel")
+      ->type_name("<path>");
+  app.add_option("--cmdline", raw.cmdline, "Kernel command line")->type_name("<text>");
+  app.add_option("--cpus", raw.cpus,
+                 "vCPUs: boot=<boot_vcpus>,max=<max_vcpus> (default boot=1; max defaults "
+                 "to boot, at most 254)")
+      ->type_name("<spec>");
+  app.add_option("--memory", raw.memory,
+                 "Guest RAM: size=<size> with an optional K, M, G or T suffix "
+                 "(default size=512M)")
+      ->type_name("<spec>");
+  app.add_option("--serial", raw.serial,
+                 "Legacy 8250 UART at 0x3f8: off|null|pty|tty|file=<path>|socket=<path> "
+                 "(default null)")
+      ->type_name("<mode>");
+  app.add_option("--console", raw.console,
+                 "virtio-console: off|null|pty|tty|file=<path> (default tty)")
+      ->type_name("<mode>");
+  app.add_flag("-v", raw.verbosity,
+               "More log output; repeat for more (-v info, -vv debug, -vvv trace)");
+  app.add_option("--log-file", raw.log_file, "Write the log to this file instead of stderr")
+      ->type_name("<path>");
+  app.add_flag("-V,--version", raw.version, "Print the version and exit");
+  app.allow_extras();  // reported below as "unknown option", one at a time
+}
+
+// Runs CLI11 over argv[1..argc); CLI11 wants the arguments in reverse order.
+void RunCli11(CLI::App& app, int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = argc - 1; i >= 1; --i) args.emplace_back(argv[i] != nullptr ? argv[i] : "");
+  app.parse(args);
+}
+
+// Maps a CLI11 parse error to our one-line wording where we know the case.
+std::string DescribeCli11Error(const CLI::ParseError& e) {
+  const std::string what = OneLine(e.what());
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr) {
+    // CLI11 2.1 says "--kernel: 1 required <path> missing" and
+    // "--memory: At Most 1 required but received 2".
+    std::string lower = what;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string option = what.substr(0, what.find(':'));
+    if (lower.find("missing") != std::string::npos) return option + ": needs a value";
+    if (lower.find("at most") != std::string::npos) {
+      return option + ": given more than once (give each option once)";
+    }
+  }
+  return what;
+}
+
+}  // namespace
+
+std::string VersionText() {
+  return std::string("petrel ") + PETREL_VERSION;
+}
+
+CliOutcome ParseCommandLine(int argc, const char* const* argv) {
+  try {
+    CLI::App app("Petrel: a virtual machine monitor (Cloud Hypervisor compatible options)",
+                 "petrel");
+    RawArgs raw;
+    DefineOptions(app, raw);
+    try {
+      if (argv != nullptr) RunCli11(app, argc, argv);
+    } catch (const CLI::CallForHelp&) {
+      std::string help = app.help();
+      while (!help.empty() && help.back() == '\n') help.pop_back();
+      return Exit(0, std::move(help));
+    } catch (const CLI::ParseError& e) {
+      return Fail(DescribeCli11Error(e));
+    }
+
+    if (raw.version) {
+      CliOutcome out = Exit(0, VersionText());
+      out.options.version = true;
+      return out;
+    }
+    const std::vector<std::string> extras = app.remaining();
+    if (!extras.empty()) {
+      const std::string& first = extras.front();
+      if (first.size() > 1 && first[0] == '-') {
+        return Fail("unknown option '" + EscapeForMessage(first) + "' (see --help)");
+      }
+      return Fail("unexpected argument '" + EscapeForMessage(first) +
+                  "' (options take the form --name <value>; see --help)");
+    }
+
+    CliOutcome out;
+    out.action = CliOutcome::Action::kRun;
+    CliOptions& options = out.options;
+    options.verbosity = raw.verbosity;
+    options.log_file = raw.log_file;
+    VmConfig& vm = options.vm;
+    vm.payload = {raw.kernel, raw.initramfs, raw.cmdline};
+    // An option given as "" (e.g. --cpus "") is passed on, so the parser
+    // reports it as empty rather than silently using the default.
+    if (app.count("--cpus") != 0) {
+      auto cpus = ParseCpus(raw.cpus);
+      if (!cpus.ok()) return Fail(cpus.error().message());
+      vm.cpus = *cpus;
+    }
+    if (app.count("--memory") != 0) {
+      auto memory = ParseMemory(raw.memory);
+      if (!memory.ok()) return Fail(memory.error().message());
+      vm.memory = *memory;
+    }
+    if (app.count("--serial") != 0) {
+      auto serial = ParseSerial(raw.serial);
+      if (!serial.ok()) return Fail(serial.error().message());
+      vm.serial = *serial;
+    }
+    if (app.count("--console") != 0) {
+      auto console = ParseConsole(raw.console);
+      if (!console.ok()) return Fail(console.error().message());
+      vm.console = *console;
+    }
+    if (app.count("--log-file") != 0 && raw.log_file.empty()) {
+      return Fail("--log-file: needs a value");
+    }
+    auto valid = ValidateVmConfig(vm);
+    if (!valid.ok()) return Fail(valid.error().message());
+    return out;
+  } catch (const std::exception& e) {
+    return Fail(std::string("internal error while reading the command line: ") + e.what());
+  } catch (...) {
+    return Fail("internal error while reading the command line");
+  }
+}
+
+}  // namespace petrel::config

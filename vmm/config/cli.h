@@ -1,0 +1,46 @@
+// The petrel command line: Cloud Hypervisor's option names and defaults,
+// parsed with CLI11 into a VmConfig plus the logging options.
+//
+//   petrel --kernel <path> [--initramfs <path>] [--cmdline <text>]
+//          [--cpus boot=<n>,max=<n>] [--memory size=<size>]
+//          [--serial <mode>] [--console <mode>]
+//          [-v]... [--log-file <path>] [-V|--version] [-h|--help]
+//
+// ParseCommandLine never throws and never prints. The caller acts on the
+// outcome:
+//   kRun:  start the VM described by `options`.
+//   kExit: print `message` (one line for errors, prefixed "petrel: error: ";
+//          the help text or "petrel <version>" otherwise) to stderr if
+//          exit_code != 0, else to stdout, followed by a newline; then exit
+//          with exit_code (1 for any error, 0 for --help / --version).
+// Paths are not opened here: the VMM reports missing files when loading them,
+// as CH does.
+#pragma once
+
+#include <string>
+
+#include "vmm/config/vm_config.h"
+
+namespace petrel::config {
+
+struct CliOptions {
+  VmConfig vm;
+  int verbosity = 0;  // the -v count: 0 warn, 1 info, 2 debug, 3+ trace
+  std::string log_file;
+  bool version = false;
+};
+
+struct CliOutcome {
+  enum class Action { kRun, kExit } action = Action::kExit;
+  int exit_code = 0;
+  std::string message;  // no trailing newline
+  CliOptions options;
+};
+
+// argv[0] is the program name and is ignored (messages always say "petrel").
+CliOutcome ParseCommandLine(int argc, const char* const* argv);
+
+// "petrel 0.1.0".
+std::string VersionText();
+
+}  // namespace petrel::config

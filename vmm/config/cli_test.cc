@@ -1,0 +1,186 @@
+// Tests for ParseCommandLine: argv arrays in, CliOutcome out. The error lines
+// are user-facing, so several are asserted exactly.
+#include "vmm/config/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <vector>
+
+namespace petrel::config {
+namespace {
+
+CliOutcome Parse(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv = {"petrel"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return ParseCommandLine(static_cast<int>(argv.size()), argv.data());
+}
+
+// Expects an error outcome and returns its message.
+std::string ErrorLine(std::initializer_list<const char*> args) {
+  CliOutcome out = Parse(args);
+  EXPECT_EQ(out.action, CliOutcome::Action::kExit);
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_EQ(out.message.rfind("petrel: error: ", 0), 0u) << out.message;
+  EXPECT_EQ(out.message.find('\n'), std::string::npos) << out.message;
+  return out.message;
+}
+
+TEST(CliTest, KernelOnlyGivesDefaults) {
+  CliOutcome out = Parse({"--kernel", "/boot/vmlinux"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_EQ(out.exit_code, 0);
+  const VmConfig& vm = out.options.vm;
+  EXPECT_EQ(vm.payload.kernel, "/boot/vmlinux");
+  EXPECT_TRUE(vm.payload.initramfs.empty());
+  EXPECT_TRUE(vm.payload.cmdline.empty());
+  EXPECT_EQ(vm.cpus.boot_vcpus, 1u);
+  EXPECT_EQ(vm.cpus.max_vcpus, 1u);
+  EXPECT_EQ(vm.memory.size, 512ULL << 20);
+  EXPECT_EQ(vm.serial.mode, OutputMode::kNull);
+  EXPECT_EQ(vm.console.mode, OutputMode::kTty);
+  EXPECT_EQ(out.options.verbosity, 0);
+  EXPECT_TRUE(out.options.log_file.empty());
+  EXPECT_FALSE(out.options.version);
+}
+
+TEST(CliTest, EveryOption) {
+  CliOutcome out =
+      Parse({"--kernel", "k.elf", "--initramfs", "initrd.img", "--cmdline",
+             "console=ttyS0 root=/dev/vda", "--cpus", "boot=2,max=4", "--memory", "size=1G",
+             "--serial", "tty", "--console", "off", "-v", "--log-file", "/tmp/petrel.log"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  const VmConfig& vm = out.options.vm;
+  EXPECT_EQ(vm.payload.kernel, "k.elf");
+  EXPECT_EQ(vm.payload.initramfs, "initrd.img");
+  EXPECT_EQ(vm.payload.cmdline, "console=ttyS0 root=/dev/vda");
+  EXPECT_EQ(vm.cpus.boot_vcpus, 2u);
+  EXPECT_EQ(vm.cpus.max_vcpus, 4u);
+  EXPECT_EQ(vm.memory.size, 1ULL << 30);
+  EXPECT_EQ(vm.serial.mode, OutputMode::kTty);
+  EXPECT_EQ(vm.console.mode, OutputMode::kOff);
+  EXPECT_EQ(out.options.verbosity, 1);
+  EXPECT_EQ(out.options.log_file, "/tmp/petrel.log");
+}
+
+TEST(CliTest, EqualsForm) {
+  CliOutcome out = Parse({"--kernel=k", "--cmdline=console=hvc0 quiet", "--memory=size=64M",
+                          "--serial=file=/tmp/s.log"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_EQ(out.options.vm.payload.cmdline, "console=hvc0 quiet");
+  EXPECT_EQ(out.options.vm.memory.size, 64ULL << 20);
+  EXPECT_EQ(out.options.vm.serial.mode, OutputMode::kFile);
+  EXPECT_EQ(out.options.vm.serial.path, "/tmp/s.log");
+}
+
+TEST(CliTest, VerbosityCounts) {
+  EXPECT_EQ(Parse({"--kernel", "k", "-vvv"}).options.verbosity, 3);
+  EXPECT_EQ(Parse({"-v", "--kernel", "k", "-v"}).options.verbosity, 2);
+  EXPECT_EQ(Parse({"-vv", "--kernel", "k", "-v", "-vv"}).options.verbosity, 5);
+}
+
+TEST(CliTest, Version) {
+  for (const char* flag : {"-V", "--version"}) {
+    CliOutcome out = Parse({flag});
+    EXPECT_EQ(out.action, CliOutcome::Action::kExit);
+    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_EQ(out.message, "petrel 0.1.0");
+    EXPECT_TRUE(out.options.version);
+  }
+  EXPECT_EQ(VersionText(), "petrel 0.1.0");
+  // --version wins over a bad option string, as with clap.
+  EXPECT_EQ(Parse({"--cpus", "boot=0", "-V"}).exit_code, 0);
+}
+
+TEST(CliTest, Help) {
+  for (const char* flag : {"-h", "--help"}) {
+    CliOutcome out = Parse({"--kernel", "k", flag});
+    EXPECT_EQ(out.action, CliOutcome::Action::kExit);
+    EXPECT_EQ(out.exit_code, 0);
+    for (const char* option :
+         {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory", "--serial", "--console",
+          "-v", "--log-file", "--version", "--help", "boot=<boot_vcpus>", "size=512M"}) {
+      EXPECT_NE(out.message.find(option), std::string::npos) << option;
+    }
+    EXPECT_NE(out.message.back(), '\n');
+  }
+}
+
+TEST(CliTest, MissingKernel) {
+  EXPECT_EQ(ErrorLine({}), "petrel: error: --kernel is required to boot a VM (see --help)");
+  EXPECT_EQ(ErrorLine({"--cpus", "boot=2"}),
+            "petrel: error: --kernel is required to boot a VM (see --help)");
+}
+
+TEST(CliTest, UnknownOption) {
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--disk", "path=/x"}),
+            "petrel: error: unknown option '--disk' (see --help)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "-x"}), "petrel: error: unknown option '-x' (see --help)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "stray"}),
+            "petrel: error: unexpected argument 'stray' (options take the form --name <value>; "
+            "see --help)");
+}
+
+TEST(CliTest, OptionWithoutValue) {
+  EXPECT_EQ(ErrorLine({"--kernel"}), "petrel: error: --kernel: needs a value");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus"}), "petrel: error: --cpus: needs a value");
+}
+
+TEST(CliTest, OptionGivenTwice) {
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size=1G", "--memory", "size=2G"}),
+            "petrel: error: --memory: given more than once (give each option once)");
+  EXPECT_EQ(ErrorLine({"--kernel", "a", "--kernel", "b"}),
+            "petrel: error: --kernel: given more than once (give each option once)");
+}
+
+TEST(CliTest, BadCpus) {
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", "boot=0"}),
+            "petrel: error: --cpus: boot=0: a VM needs at least 1 vCPU");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", "boot=4,max=2"}),
+            "petrel: error: --cpus: max=2 is less than boot=4");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", "boot=x"}),
+            "petrel: error: --cpus: boot=x: expected an unsigned integer");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", "cores=2"}),
+            "petrel: error: --cpus: unknown key 'cores' (known keys: boot, max)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", ""}),
+            "petrel: error: --cpus: empty value (expected key=value[,key=value...])");
+}
+
+TEST(CliTest, BadMemory) {
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size=12Q"}),
+            "petrel: error: --memory: size=12Q: expected a size like 512M");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size="}),
+            "petrel: error: --memory: key 'size' needs a value, like size=<value>");
+}
+
+TEST(CliTest, BadSerialAndConsole) {
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--serial", "stdio"}),
+            "petrel: error: --serial: unknown mode 'stdio' (expected off, null, tty, pty, "
+            "file=<path> or socket=<path>)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--console", "socket=/x"}),
+            "petrel: error: --console: socket=<path> is only supported by --serial (expected "
+            "off, null, tty, pty or file=<path>)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--serial", "tty"}),
+            "petrel: error: --serial tty and --console tty cannot both use the terminal; add "
+            "--console off (or null)");
+}
+
+TEST(CliTest, EmptyLogFile) {
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--log-file", ""}),
+            "petrel: error: --log-file: needs a value");
+}
+
+TEST(CliTest, ControlCharactersStayOnOneLine) {
+  const std::string line = ErrorLine({"--kernel", "k", "--bad\noption"});
+  EXPECT_EQ(line, "petrel: error: unknown option '--bad\\x0aoption' (see --help)");
+}
+
+TEST(CliTest, NoArgvAtAll) {
+  CliOutcome out = ParseCommandLine(0, nullptr);
+  EXPECT_EQ(out.exit_code, 1);
+  const char* only_name[] = {"petrel"};
+  EXPECT_EQ(ParseCommandLine(1, only_name).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace petrel::config

@@ -1,0 +1,242 @@
+// OptionParser: splitting and checking "key=value,..." option strings, and the
+// integer, size and boolean conversions of their values.
+#include "vmm/config/option_parser.h"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+
+namespace petrel::config {
+namespace {
+
+// Longest piece of user text echoed in a message.
+constexpr size_t kMaxEchoedBytes = 120;
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& keys, std::string_view key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// Accumulates digits of `base` into `value`; false on overflow or a bad digit.
+bool AccumulateDigits(std::string_view digits, unsigned base, uint64_t& value) {
+  if (digits.empty()) return false;
+  value = 0;
+  for (char c : digits) {
+    unsigned digit;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<unsigned>(c - '0');
+    } else if (base == 16 && c >= 'a' && c <= 'f') {
+      digit = static_cast<unsigned>(c - 'a' + 10);
+    } else if (base == 16 && c >= 'A' && c <= 'F') {
+      digit = static_cast<unsigned>(c - 'A' + 10);
+    } else {
+      return false;
+    }
+    if (value > (std::numeric_limits<uint64_t>::max() - digit) / base) return false;
+    value = value * base + digit;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string EscapeForMessage(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const bool cut = text.size() > kMaxEchoedBytes;
+  if (cut) text = text.substr(0, kMaxEchoedBytes);
+  std::string out;
+  out.reserve(text.size() + 3);
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out.push_back(c);
+    } else {
+      out += "\\x";
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xf]);
+    }
+  }
+  if (cut) out += "...";
+  return out;
+}
+
+std::optional<uint64_t> ParseU64(std::string_view text) {
+  uint64_t value = 0;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    if (!AccumulateDigits(text.substr(2), 16, value)) return std::nullopt;
+    return value;
+  }
+  if (!AccumulateDigits(text, 10, value)) return std::nullopt;
+  return value;
+}
+
+Result<uint64_t> ParseSize(std::string_view text) {
+  unsigned shift = 0;
+  std::string_view digits = text;
+  if (!text.empty()) {
+    switch (std::tolower(static_cast<unsigned char>(text.back()))) {
+      case 'k': shift = 10; break;
+      case 'm': shift = 20; break;
+      case 'g': shift = 30; break;
+      case 't': shift = 40; break;
+      default: break;
+    }
+    if (shift != 0) digits.remove_suffix(1);
+  }
+  if (digits.empty() ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return Error(ErrorCode::kInvalidArgument, "expected a size like 512M");
+  }
+  uint64_t value = 0;
+  if (!AccumulateDigits(digits, 10, value) ||
+      value > (std::numeric_limits<uint64_t>::max() >> shift)) {
+    return Error(ErrorCode::kOutOfRange, "too large (a size must fit in 64 bits)");
+  }
+  return value << shift;
+}
+
+OptionParser::OptionParser(std::string option, std::vector<std::string> known_keys,
+                           std::vector<std::string> valueless_keys)
+    : option_(std::move(option)),
+      value_keys_(std::move(known_keys)),
+      valueless_keys_(std::move(valueless_keys)) {}
+
+bool OptionParser::IsValueKey(std::string_view key) const {
+  return Contains(value_keys_, key);
+}
+
+bool OptionParser::IsValuelessKey(std::string_view key) const {
+  return Contains(valueless_keys_, key);
+}
+
+Error OptionParser::ValueError(std::string_view key, std::string_view value,
+                               std::string_view problem) const {
+  return Error(ErrorCode::kInvalidArgument, option_ + ": " + std::string(key) + "=" +
+                                                EscapeForMessage(value) + ": " +
+                                                std::string(problem));
+}
+
+Result<void> OptionParser::Parse(std::string_view text) {
+  given_.clear();
+  auto result = ParseItems(text);
+  if (!result.ok()) given_.clear();  // a failed Parse leaves no keys behind
+  return result;
+}
+
+Result<void> OptionParser::ParseItems(std::string_view text) {
+  if (text.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 option_ + ": empty value (expected key=value[,key=value...])");
+  }
+  const auto unbalanced = [&] {
+    return Error(ErrorCode::kInvalidArgument,
+                 option_ + ": unbalanced brackets or quotes in '" + EscapeForMessage(text) + "'");
+  };
+  std::string item;
+  int depth = 0;
+  bool in_quotes = false;
+  for (char c : text) {
+    if (c == '"') {
+      in_quotes = !in_quotes;
+      continue;
+    }
+    if (!in_quotes) {
+      if (c == '[') {
+        ++depth;
+      } else if (c == ']') {
+        if (--depth < 0) return unbalanced();
+      } else if (c == ',' && depth == 0) {
+        PETREL_TRY(AddItem(item, text));
+        item.clear();
+        continue;
+      }
+    }
+    item.push_back(c);
+  }
+  if (depth != 0 || in_quotes) return unbalanced();
+  return AddItem(item, text);
+}
+
+Result<void> OptionParser::AddItem(std::string_view item, std::string_view text) {
+  if (item.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 option_ + ": empty item in '" + EscapeForMessage(text) + "'");
+  }
+  const size_t eq = item.find('=');
+  const std::string_view key = item.substr(0, eq);
+  const bool has_value = eq != std::string_view::npos;
+  const std::string_view value = has_value ? item.substr(eq + 1) : std::string_view();
+
+  auto fail = [&](std::string message) -> Result<void> {
+    return Error(ErrorCode::kInvalidArgument, option_ + ": " + std::move(message));
+  };
+  if (IsValuelessKey(key)) {
+    if (has_value) return fail("key '" + std::string(key) + "' takes no value");
+  } else if (IsValueKey(key)) {
+    if (value.empty()) {
+      return fail("key '" + std::string(key) + "' needs a value, like " + std::string(key) +
+                  "=<value>");
+    }
+  } else {
+    std::string known;
+    for (const auto* keys : {&value_keys_, &valueless_keys_}) {
+      for (const auto& k : *keys) known += (known.empty() ? "" : ", ") + k;
+    }
+    return fail("unknown key '" + EscapeForMessage(key) + "' (known keys: " + known + ")");
+  }
+  for (const auto& [k, v] : given_) {
+    if (k == key) return fail("key '" + std::string(key) + "' given twice");
+  }
+  given_.emplace_back(std::string(key), std::string(value));
+  return Ok();
+}
+
+bool OptionParser::Has(std::string_view key) const {
+  return Get(key).has_value();
+}
+
+std::optional<std::string> OptionParser::Get(std::string_view key) const {
+  for (const auto& [k, v] : given_) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> OptionParser::GivenKeys() const {
+  std::vector<std::string> keys;
+  keys.reserve(given_.size());
+  for (const auto& [k, v] : given_) keys.push_back(k);
+  return keys;
+}
+
+Result<std::optional<uint64_t>> OptionParser::GetU64(std::string_view key) const {
+  const auto text = Get(key);
+  if (!text) return std::optional<uint64_t>();
+  const auto value = ParseU64(*text);
+  if (!value) return ValueError(key, *text, "expected an unsigned integer");
+  return std::optional<uint64_t>(*value);
+}
+
+Result<std::optional<uint64_t>> OptionParser::GetSize(std::string_view key) const {
+  const auto text = Get(key);
+  if (!text) return std::optional<uint64_t>();
+  auto value = ParseSize(*text);
+  if (!value.ok()) return ValueError(key, *text, value.error().message());
+  return std::optional<uint64_t>(*value);
+}
+
+Result<std::optional<bool>> OptionParser::GetBool(std::string_view key) const {
+  const auto text = Get(key);
+  if (!text) return std::optional<bool>();
+  const std::string lower = Lower(*text);
+  if (lower == "on" || lower == "true") return std::optional<bool>(true);
+  if (lower == "off" || lower == "false") return std::optional<bool>(false);
+  return ValueError(key, *text, "expected on, off, true or false");
+}
+
+}  // namespace petrel::config

@@ -1,0 +1,90 @@
+// OptionParser: the one parser for Cloud Hypervisor style option strings,
+// "key=value,key=value" (e.g. --cpus boot=2,max=4, --memory size=1G).
+//
+// Syntax (follows Cloud Hypervisor's option_parser crate):
+//   - items are separated by ','; a ',' inside [...] or "..." does not split,
+//     so list values like "affinity=[0@[1,2]]" and quoted values like
+//     cmdline="console=ttyS0,115200" stay whole. The double quotes are removed;
+//     brackets are kept in the value. Unbalanced brackets or quotes are errors.
+//   - an item is "key=value" (split at the first '='), or just "key" for a key
+//     declared valueless (the mode words of --serial: "tty", "off", ...).
+//   - no whitespace is trimmed: keys and values are taken byte for byte.
+//   - errors: empty text, empty item, unknown key (the message lists the known
+//     keys), a value key without a value ("key" or "key="), a valueless key
+//     with a value, a key given twice, unbalanced brackets or quotes.
+//
+// Every error message is one line, "<option>: <what went wrong>", naming the
+// option, the key and the value so the CLI can print it as is. User text in a
+// message is escaped (non-printable bytes as \xNN) and shortened if very long.
+//
+// Value conversions (each returns nullopt if the key was not given):
+//   GetU64:  decimal, or hex with a 0x/0X prefix. No sign, no spaces.
+//   GetSize: decimal digits with an optional binary suffix K, M, G or T
+//            (case-insensitive; 1K = 1024). "KiB"/"MB" forms are NOT accepted,
+//            as in Cloud Hypervisor, so "512MiB" is an error rather than a guess.
+//            Overflow of 64 bits is an error.
+//   GetBool: on, off, true, false (case-insensitive, like CH's Toggle).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/base/result.h"
+
+namespace petrel::config {
+
+class OptionParser {
+ public:
+  // `option` is the CLI option name used in messages, e.g. "--memory";
+  // `known_keys` are the keys that take a value; `valueless_keys` those that
+  // are given alone (e.g. "tty").
+  OptionParser(std::string option, std::vector<std::string> known_keys,
+               std::vector<std::string> valueless_keys = {});
+
+  // Parses `text`, replacing the result of any earlier Parse(). After an
+  // error no key is set.
+  Result<void> Parse(std::string_view text);
+
+  const std::string& option() const { return option_; }
+
+  // True if `key` was given (value key or valueless key).
+  bool Has(std::string_view key) const;
+  // The raw value; "" for a valueless key that was given; nullopt if absent.
+  std::optional<std::string> Get(std::string_view key) const;
+  // The keys given, in the order they appeared.
+  std::vector<std::string> GivenKeys() const;
+
+  Result<std::optional<uint64_t>> GetU64(std::string_view key) const;
+  Result<std::optional<uint64_t>> GetSize(std::string_view key) const;
+  Result<std::optional<bool>> GetBool(std::string_view key) const;
+
+  // "<option>: <key>=<value>: <problem>", the one format for value errors;
+  // used by the Parse* functions for their range checks too.
+  Error ValueError(std::string_view key, std::string_view value, std::string_view problem) const;
+
+ private:
+  bool IsValueKey(std::string_view key) const;
+  bool IsValuelessKey(std::string_view key) const;
+  Result<void> ParseItems(std::string_view text);
+  Result<void> AddItem(std::string_view item, std::string_view text);
+
+  std::string option_;
+  std::vector<std::string> value_keys_;
+  std::vector<std::string> valueless_keys_;
+  std::vector<std::pair<std::string, std::string>> given_;  // in order of appearance
+};
+
+// Free-standing conversions, shared with the CLI. nullopt = not well formed.
+std::optional<uint64_t> ParseU64(std::string_view text);
+// Error::message() explains: "expected a size like 512M" or "too large ...".
+Result<uint64_t> ParseSize(std::string_view text);
+
+// User text made safe for a one-line message: bytes outside printable ASCII
+// become \xNN, and text over 120 bytes is cut with "...".
+std::string EscapeForMessage(std::string_view text);
+
+}  // namespace petrel::config

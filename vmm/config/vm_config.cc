@@ -1,0 +1,147 @@
+// Parsing and checking of --cpus, --memory, --serial and --console values.
+#include "vmm/config/vm_config.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <vector>
+
+#include "vmm/config/option_parser.h"
+
+namespace petrel::config {
+namespace {
+
+Error OptionError(std::string_view option, const std::string& message) {
+  return Error(ErrorCode::kInvalidArgument, std::string(option) + ": " + message);
+}
+
+// One vCPU count key: present, a number, and in [1, kMaxVcpus].
+Result<std::optional<uint32_t>> GetVcpuCount(const OptionParser& parser, std::string_view key) {
+  PETREL_ASSIGN_OR_RETURN(auto value, parser.GetU64(key));
+  if (!value) return std::optional<uint32_t>();
+  if (*value == 0) return parser.ValueError(key, *parser.Get(key), "a VM needs at least 1 vCPU");
+  if (*value > kMaxVcpus) {
+    return parser.ValueError(key, *parser.Get(key),
+                             "at most " + std::to_string(kMaxVcpus) + " vCPUs are supported");
+  }
+  return std::optional<uint32_t>(static_cast<uint32_t>(*value));
+}
+
+struct ModeWord {
+  const char* word;
+  OutputMode mode;
+};
+constexpr std::array<ModeWord, 4> kValuelessModes = {{
+    {"off", OutputMode::kOff},
+    {"null", OutputMode::kNull},
+    {"tty", OutputMode::kTty},
+    {"pty", OutputMode::kPty},
+}};
+
+// --serial and --console: exactly one mode; file=/socket= carry a path.
+Result<OutputConfig> ParseOutput(std::string_view option, std::string_view text,
+                                 bool allow_socket) {
+  const char* expected = allow_socket ? "expected off, null, tty, pty, file=<path> or socket=<path>"
+                                      : "expected off, null, tty, pty or file=<path>";
+  std::vector<std::string> value_keys = {"file"};
+  if (allow_socket) value_keys.push_back("socket");
+  std::vector<std::string> valueless;
+  for (const auto& m : kValuelessModes) valueless.emplace_back(m.word);
+
+  // The first word names the mode; say "unknown mode" rather than "unknown key".
+  const std::string_view head = text.substr(0, text.find_first_of(",="));
+  const bool known_head = std::find(valueless.begin(), valueless.end(), head) != valueless.end() ||
+                          std::find(value_keys.begin(), value_keys.end(), head) != value_keys.end();
+  if (!text.empty() && !known_head) {
+    if (head == "socket") {
+      return OptionError(
+          option, "socket=<path> is only supported by --serial (" + std::string(expected) + ")");
+    }
+    return OptionError(option, "unknown mode '" + EscapeForMessage(head) + "' (" + expected + ")");
+  }
+
+  OptionParser parser(std::string(option), value_keys, valueless);
+  PETREL_TRY(parser.Parse(text));
+  const auto given = parser.GivenKeys();
+  if (given.size() > 1) {
+    return OptionError(option, "give one mode, not both '" + given[0] + "' and '" + given[1] +
+                                   "' (" + expected + ")");
+  }
+  OutputConfig out{OutputMode::kNull, {}};
+  const std::string& key = given.front();
+  for (const auto& m : kValuelessModes) {
+    if (key == m.word) out.mode = m.mode;
+  }
+  if (key == "file" || key == "socket") {
+    out.mode = key == "file" ? OutputMode::kFile : OutputMode::kSocket;
+    out.path = *parser.Get(key);
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* OutputModeName(OutputMode mode) {
+  switch (mode) {
+    case OutputMode::kOff: return "off";
+    case OutputMode::kNull: return "null";
+    case OutputMode::kTty: return "tty";
+    case OutputMode::kPty: return "pty";
+    case OutputMode::kFile: return "file";
+    case OutputMode::kSocket: return "socket";
+  }
+  return "?";
+}
+
+Result<CpusConfig> ParseCpus(std::string_view text) {
+  OptionParser parser("--cpus", {"boot", "max"});
+  PETREL_TRY(parser.Parse(text));
+  CpusConfig cpus;
+  PETREL_ASSIGN_OR_RETURN(auto boot, GetVcpuCount(parser, "boot"));
+  PETREL_ASSIGN_OR_RETURN(auto max, GetVcpuCount(parser, "max"));
+  cpus.boot_vcpus = boot.value_or(1);
+  cpus.max_vcpus = max.value_or(cpus.boot_vcpus);
+  if (cpus.max_vcpus < cpus.boot_vcpus) {
+    return OptionError("--cpus", "max=" + std::to_string(cpus.max_vcpus) +
+                                     " is less than boot=" + std::to_string(cpus.boot_vcpus));
+  }
+  return cpus;
+}
+
+Result<MemoryConfig> ParseMemory(std::string_view text) {
+  OptionParser parser("--memory", {"size"});
+  PETREL_TRY(parser.Parse(text));
+  MemoryConfig memory;
+  PETREL_ASSIGN_OR_RETURN(auto size, parser.GetSize("size"));
+  if (!size) return memory;
+  const std::string given = *parser.Get("size");
+  if (*size % kMemoryAlignment != 0) {
+    return parser.ValueError("size", given, "must be a multiple of 4K");
+  }
+  if (*size < kMinMemorySize) return parser.ValueError("size", given, "must be at least 2M");
+  if (*size > kMaxMemorySize) return parser.ValueError("size", given, "must be at most 64T");
+  memory.size = *size;
+  return memory;
+}
+
+Result<OutputConfig> ParseSerial(std::string_view text) {
+  return ParseOutput("--serial", text, /*allow_socket=*/true);
+}
+
+Result<OutputConfig> ParseConsole(std::string_view text) {
+  return ParseOutput("--console", text, /*allow_socket=*/false);
+}
+
+Result<void> ValidateVmConfig(const VmConfig& config) {
+  if (config.payload.kernel.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "--kernel is required to boot a VM (see --help)");
+  }
+  if (config.serial.mode == OutputMode::kTty && config.console.mode == OutputMode::kTty) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--serial tty and --console tty cannot both use the terminal; "
+                 "add --console off (or null)");
+  }
+  return Ok();
+}
+
+}  // namespace petrel::config

@@ -1,0 +1,170 @@
+// Tests for the --cpus, --memory, --serial and --console parsers, the
+// defaults, and the cross-option checks.
+#include "vmm/config/vm_config.h"
+
+#include <gtest/gtest.h>
+
+namespace petrel::config {
+namespace {
+
+template <class T>
+std::string ErrorOf(const Result<T>& result) {
+  EXPECT_FALSE(result.ok());
+  return result.ok() ? "" : result.error().message();
+}
+
+TEST(VmConfigTest, DefaultsMatchCloudHypervisor) {
+  VmConfig config;
+  EXPECT_EQ(config.cpus.boot_vcpus, 1u);
+  EXPECT_EQ(config.cpus.max_vcpus, 1u);
+  EXPECT_EQ(config.memory.size, 512ULL << 20);
+  EXPECT_EQ(config.serial.mode, OutputMode::kNull);
+  EXPECT_EQ(config.console.mode, OutputMode::kTty);
+  EXPECT_TRUE(config.payload.kernel.empty());
+}
+
+TEST(ParseCpusTest, BootOnlySetsMaxToBoot) {
+  auto cpus = ParseCpus("boot=4");
+  ASSERT_TRUE(cpus.ok()) << cpus.error().message();
+  EXPECT_EQ(cpus->boot_vcpus, 4u);
+  EXPECT_EQ(cpus->max_vcpus, 4u);
+}
+
+TEST(ParseCpusTest, BootAndMax) {
+  auto cpus = ParseCpus("boot=2,max=8");
+  ASSERT_TRUE(cpus.ok());
+  EXPECT_EQ(cpus->boot_vcpus, 2u);
+  EXPECT_EQ(cpus->max_vcpus, 8u);
+  auto hex = ParseCpus("max=0x10,boot=0x2");
+  ASSERT_TRUE(hex.ok());
+  EXPECT_EQ(hex->boot_vcpus, 2u);
+  EXPECT_EQ(hex->max_vcpus, 16u);
+}
+
+TEST(ParseCpusTest, MaxOnlyKeepsBootAtOne) {
+  auto cpus = ParseCpus("max=4");
+  ASSERT_TRUE(cpus.ok());
+  EXPECT_EQ(cpus->boot_vcpus, 1u);
+  EXPECT_EQ(cpus->max_vcpus, 4u);
+}
+
+TEST(ParseCpusTest, Limits) {
+  auto cpus = ParseCpus("boot=254");
+  ASSERT_TRUE(cpus.ok());
+  EXPECT_EQ(cpus->boot_vcpus, kMaxVcpus);
+  EXPECT_EQ(ErrorOf(ParseCpus("boot=255")), "--cpus: boot=255: at most 254 vCPUs are supported");
+  EXPECT_EQ(ErrorOf(ParseCpus("boot=1,max=4294967297")),
+            "--cpus: max=4294967297: at most 254 vCPUs are supported");
+  EXPECT_EQ(ErrorOf(ParseCpus("boot=0")), "--cpus: boot=0: a VM needs at least 1 vCPU");
+  EXPECT_EQ(ErrorOf(ParseCpus("max=0")), "--cpus: max=0: a VM needs at least 1 vCPU");
+}
+
+TEST(ParseCpusTest, MaxBelowBoot) {
+  EXPECT_EQ(ErrorOf(ParseCpus("boot=4,max=2")), "--cpus: max=2 is less than boot=4");
+}
+
+TEST(ParseCpusTest, Errors) {
+  EXPECT_EQ(ErrorOf(ParseCpus("boot=two")), "--cpus: boot=two: expected an unsigned integer");
+  EXPECT_EQ(ErrorOf(ParseCpus("topology=1:1:1:1")),
+            "--cpus: unknown key 'topology' (known keys: boot, max)");
+  EXPECT_EQ(ErrorOf(ParseCpus("2")), "--cpus: unknown key '2' (known keys: boot, max)");
+  EXPECT_EQ(ErrorOf(ParseCpus("")), "--cpus: empty value (expected key=value[,key=value...])");
+}
+
+TEST(ParseMemoryTest, Sizes) {
+  EXPECT_EQ(ParseMemory("size=1G")->size, 1ULL << 30);
+  EXPECT_EQ(ParseMemory("size=2M")->size, 2ULL << 20);
+  EXPECT_EQ(ParseMemory("size=4194304")->size, 4ULL << 20);
+  EXPECT_EQ(ParseMemory("size=0x400000").ok(), false);  // sizes are decimal
+  EXPECT_EQ(ParseMemory("size=64T")->size, kMaxMemorySize);
+  EXPECT_EQ(ParseMemory("size=3073M")->size, 3073ULL << 20);
+}
+
+TEST(ParseMemoryTest, Errors) {
+  EXPECT_EQ(ErrorOf(ParseMemory("size=12Q")), "--memory: size=12Q: expected a size like 512M");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=99999999999T")),
+            "--memory: size=99999999999T: too large (a size must fit in 64 bits)");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=2097153")),
+            "--memory: size=2097153: must be a multiple of 4K");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1M")), "--memory: size=1M: must be at least 2M");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=0")), "--memory: size=0: must be at least 2M");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=65537G")), "--memory: size=65537G: must be at most 64T");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=")), "--memory: key 'size' needs a value, like size=<value>");
+  EXPECT_EQ(ErrorOf(ParseMemory("hugepages=on")),
+            "--memory: unknown key 'hugepages' (known keys: size)");
+  EXPECT_EQ(ErrorOf(ParseMemory("512M")), "--memory: unknown key '512M' (known keys: size)");
+}
+
+TEST(ParseSerialTest, EveryMode) {
+  const std::pair<const char*, OutputMode> cases[] = {
+      {"off", OutputMode::kOff},
+      {"null", OutputMode::kNull},
+      {"tty", OutputMode::kTty},
+      {"pty", OutputMode::kPty},
+  };
+  for (const auto& [text, mode] : cases) {
+    auto out = ParseSerial(text);
+    ASSERT_TRUE(out.ok()) << text;
+    EXPECT_EQ(out->mode, mode) << text;
+    EXPECT_TRUE(out->path.empty());
+    EXPECT_STREQ(OutputModeName(mode), text);
+  }
+  auto file = ParseSerial("file=/tmp/serial.log");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->mode, OutputMode::kFile);
+  EXPECT_EQ(file->path, "/tmp/serial.log");
+  auto socket = ParseSerial("socket=/run/petrel/serial.sock");
+  ASSERT_TRUE(socket.ok());
+  EXPECT_EQ(socket->mode, OutputMode::kSocket);
+  EXPECT_EQ(socket->path, "/run/petrel/serial.sock");
+}
+
+TEST(ParseSerialTest, Errors) {
+  EXPECT_EQ(ErrorOf(ParseSerial("stdout")),
+            "--serial: unknown mode 'stdout' (expected off, null, tty, pty, file=<path> or "
+            "socket=<path>)");
+  EXPECT_EQ(ErrorOf(ParseSerial("fil=/x")),
+            "--serial: unknown mode 'fil' (expected off, null, tty, pty, file=<path> or "
+            "socket=<path>)");
+  EXPECT_EQ(ErrorOf(ParseSerial("file=")), "--serial: key 'file' needs a value, like file=<value>");
+  EXPECT_EQ(ErrorOf(ParseSerial("file")), "--serial: key 'file' needs a value, like file=<value>");
+  EXPECT_EQ(ErrorOf(ParseSerial("tty,null")),
+            "--serial: give one mode, not both 'tty' and 'null' (expected off, null, tty, pty, "
+            "file=<path> or socket=<path>)");
+  EXPECT_EQ(ErrorOf(ParseSerial("tty=1")), "--serial: key 'tty' takes no value");
+  EXPECT_EQ(ErrorOf(ParseSerial("tty,iommu=on")),
+            "--serial: unknown key 'iommu' (known keys: file, socket, off, null, tty, pty)");
+  EXPECT_EQ(ErrorOf(ParseSerial("")), "--serial: empty value (expected key=value[,key=value...])");
+}
+
+TEST(ParseConsoleTest, ModesAndNoSocket) {
+  EXPECT_EQ(ParseConsole("tty")->mode, OutputMode::kTty);
+  EXPECT_EQ(ParseConsole("off")->mode, OutputMode::kOff);
+  EXPECT_EQ(ParseConsole("file=/x")->path, "/x");
+  EXPECT_EQ(ErrorOf(ParseConsole("socket=/x")),
+            "--console: socket=<path> is only supported by --serial (expected off, null, tty, "
+            "pty or file=<path>)");
+  EXPECT_EQ(ErrorOf(ParseConsole("serial")),
+            "--console: unknown mode 'serial' (expected off, null, tty, pty or file=<path>)");
+}
+
+TEST(ValidateVmConfigTest, NeedsKernel) {
+  VmConfig config;
+  EXPECT_EQ(ErrorOf(ValidateVmConfig(config)), "--kernel is required to boot a VM (see --help)");
+  config.payload.kernel = "/boot/vmlinux";
+  EXPECT_TRUE(ValidateVmConfig(config).ok());
+}
+
+TEST(ValidateVmConfigTest, SerialAndConsoleCannotBothBeTty) {
+  VmConfig config;
+  config.payload.kernel = "k";
+  config.serial.mode = OutputMode::kTty;
+  EXPECT_EQ(ErrorOf(ValidateVmConfig(config)),
+            "--serial tty and --console tty cannot both use the terminal; add --console off "
+            "(or null)");
+  config.console.mode = OutputMode::kOff;
+  EXPECT_TRUE(ValidateVmConfig(config).ok());
+}
+
+}  // namespace
+}  // namespace petrel::config

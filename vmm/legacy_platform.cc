@@ -1,0 +1,47 @@
+// LegacyPlatform (see legacy_platform.h).
+#include "vmm/legacy_platform.h"
+
+#include <algorithm>
+
+#include "core/arch/x86_layout.h"
+
+namespace petrel::vmm {
+
+Result<std::unique_ptr<LegacyPlatform>> LegacyPlatform::Create(const LegacyPlatformArgs& args) {
+  std::unique_ptr<LegacyPlatform> p(new LegacyPlatform());
+  Bus& pio = args.io->pio();
+  auto add = [&](uint64_t port, uint64_t size, std::shared_ptr<BusDevice> dev) -> Result<void> {
+    PETREL_ASSIGN_OR_RETURN(auto reg, pio.Insert(port, size, std::move(dev)));
+    p->registrations_.push_back(std::move(reg));
+    return Ok();
+  };
+
+  if (args.serial_output != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(auto irq, args.vm->LegacyInterrupt(x86::kCom1Irq));
+    ConsoleOutput* out = args.serial_output;
+    p->serial_ = std::make_shared<Serial>(
+        std::move(irq), [out](std::span<const uint8_t> bytes) { out->Write(bytes); });
+    PETREL_TRY(add(x86::kCom1Port, Serial::kSize, p->serial_));
+  }
+
+  p->i8042_ = std::make_shared<I8042>(args.on_reset);
+  PETREL_TRY(add(x86::kI8042Port, I8042::kSize, p->i8042_));
+
+  uint64_t below_4g = 0, above_4g = 0;
+  for (const auto& r : args.memory->regions()) {
+    if (r.gpa < x86::kRam64BitStart) {
+      below_4g += std::min(r.size, x86::kRam64BitStart - r.gpa);
+    }
+    if (r.end() > x86::kRam64BitStart) {
+      above_4g += r.end() - std::max(r.gpa, x86::kRam64BitStart);
+    }
+  }
+  p->cmos_ = std::make_shared<Cmos>(below_4g, above_4g, *args.wall_clock);
+  PETREL_TRY(add(x86::kCmosPort, Cmos::kSize, p->cmos_));
+
+  p->debug_port_ = std::make_shared<DebugPort>(*args.monotonic_clock);
+  PETREL_TRY(add(x86::kDebugPort, DebugPort::kSize, p->debug_port_));
+  return p;
+}
+
+}  // namespace petrel::vmm

@@ -1,0 +1,51 @@
+// LegacyPlatform: the PC legacy devices every Petrel x86 VM has, created and
+// placed on the PIO bus at their fixed ports (docs/platform.md):
+//   0x3f8 COM1 8250 UART (IRQ 4), 0x60/0x64 i8042 (CPU reset only),
+//   0x70/0x71 CMOS/RTC, 0x80 debug port.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/base/clock.h"
+#include "core/bus/bus.h"
+#include "core/hv/hypervisor.h"
+#include "core/io/io_dispatcher.h"
+#include "core/memory/guest_memory.h"
+#include "devices/legacy/cmos.h"
+#include "devices/legacy/debug_port.h"
+#include "devices/legacy/i8042.h"
+#include "devices/legacy/serial.h"
+#include "vmm/console_output.h"
+
+namespace petrel::vmm {
+
+struct LegacyPlatformArgs {
+  hv::Vm* vm;
+  IoDispatcher* io;
+  const GuestMemory* memory;
+  ConsoleOutput* serial_output;       // nullptr: no serial port (--serial off)
+  std::function<void()> on_reset;     // i8042 reset line
+  const Clock* wall_clock;            // calendar time for the RTC
+  const Clock* monotonic_clock;       // debug-port timestamps
+};
+
+class LegacyPlatform {
+ public:
+  static Result<std::unique_ptr<LegacyPlatform>> Create(const LegacyPlatformArgs& args);
+
+  // The UART, or nullptr with --serial off.
+  Serial* serial() const { return serial_.get(); }
+  DebugPort& debug_port() const { return *debug_port_; }
+
+ private:
+  LegacyPlatform() = default;
+  std::shared_ptr<Serial> serial_;
+  std::shared_ptr<I8042> i8042_;
+  std::shared_ptr<Cmos> cmos_;
+  std::shared_ptr<DebugPort> debug_port_;
+  std::vector<Bus::Registration> registrations_;
+};
+
+}  // namespace petrel::vmm

@@ -1,0 +1,156 @@
+// VmInstance (see vm_instance.h).
+#include "vmm/vm_instance.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/arch/boot_msrs.h"
+#include "core/arch/cpuid.h"
+#include "core/base/log.h"
+#include "core/boot/linux_loader.h"
+#include "core/event/epoll_event_loop.h"
+#include "vmm/file_image.h"
+
+namespace petrel::vmm {
+namespace {
+
+// Console input is read in chunks of this size; the UART FIFO takes what fits.
+constexpr size_t kStdinChunk = 64;
+
+}  // namespace
+
+Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& config,
+                                                       hv::Hypervisor& hypervisor,
+                                                       VmOptions options) {
+  std::unique_ptr<VmInstance> vm(new VmInstance());
+
+  PETREL_ASSIGN_OR_RETURN(vm->memory_, GuestMemory::CreateX86(config.memory.size).Wrap("guest memory"));
+  PETREL_ASSIGN_OR_RETURN(vm->vm_, hypervisor.CreateVm({config.cpus.boot_vcpus}).Wrap("creating VM"));
+  PETREL_TRY(vm->vm_->MapMemory(vm->memory_).Wrap("mapping guest memory"));
+
+  if (options.serial_output_override) {
+    vm->serial_output_ = std::move(options.serial_output_override);
+  } else {
+    PETREL_ASSIGN_OR_RETURN(vm->serial_output_, OpenConsoleOutput(config.serial, "--serial"));
+  }
+  if (config.console.mode != config::OutputMode::kOff) {
+    PETREL_LOG(kInfo) << "--console: virtio-console arrives with the PCI/virtio devices; ignored";
+  }
+
+  VmInstance* self = vm.get();
+  LegacyPlatformArgs pargs{};
+  pargs.vm = vm->vm_.get();
+  pargs.io = &vm->io_;
+  pargs.memory = vm->memory_.get();
+  pargs.serial_output = vm->serial_output_.get();
+  pargs.on_reset = [self] { self->OnStop({StopReason::Kind::kReset, "i8042 reset"}); };
+  pargs.wall_clock = &vm->wall_clock_;
+  pargs.monotonic_clock = &vm->monotonic_clock_;
+  PETREL_ASSIGN_OR_RETURN(vm->platform_, LegacyPlatform::Create(pargs));
+
+  // Kernel, initramfs and command line.
+  PETREL_ASSIGN_OR_RETURN(FileImage kernel, FileImage::Open(config.payload.kernel, "kernel"));
+  FileImage initramfs;
+  if (!config.payload.initramfs.empty()) {
+    PETREL_ASSIGN_OR_RETURN(initramfs, FileImage::Open(config.payload.initramfs, "initramfs"));
+  }
+  boot::LinuxBootConfig boot_config;
+  boot_config.kernel = kernel.bytes();
+  boot_config.initramfs = initramfs.bytes();
+  boot_config.cmdline = config.payload.cmdline;
+  boot_config.vcpus = config.cpus.boot_vcpus;
+  PETREL_ASSIGN_OR_RETURN(auto loaded, boot::LoadLinux(*vm->memory_, boot_config)
+                                           .Wrap("loading kernel " + config.payload.kernel));
+  PETREL_LOG(kInfo) << "loaded " << (loaded.format == boot::KernelFormat::kPvhElf ? "PVH ELF" : "bzImage")
+                    << " kernel, entry 0x" << std::hex << loaded.entry;
+
+  PETREL_TRY(vm->CreateVcpus(config, hypervisor, loaded.vcpu));
+
+  PETREL_ASSIGN_OR_RETURN(auto loop, EpollEventLoop::Create(vm->monotonic_clock_));
+  vm->loop_ = std::move(loop);
+  vm->attach_stdin_ = options.attach_stdin && config.serial.mode == config::OutputMode::kTty &&
+                      vm->platform_->serial() != nullptr;
+  return vm;
+}
+
+Result<void> VmInstance::CreateVcpus(const config::VmConfig& config, hv::Hypervisor& hypervisor,
+                                     const hv::BootVcpuState& boot_state) {
+  PETREL_ASSIGN_OR_RETURN(auto supported, hypervisor.SupportedCpuid());
+  const auto msrs = x86::BootMsrs();
+  for (uint32_t id = 0; id < config.cpus.boot_vcpus; ++id) {
+    PETREL_ASSIGN_OR_RETURN(auto vcpu, vm_->CreateVcpu(id).Wrap("creating vcpu " + std::to_string(id)));
+    auto cpuid = x86::BuildGuestCpuid(supported, id, config.cpus.boot_vcpus);
+    PETREL_TRY(vcpu->SetCpuid(cpuid).Wrap("setting CPUID"));
+    PETREL_TRY(vcpu->SetMsrs(msrs).Wrap("setting boot MSRs"));
+    if (id == 0) {
+      // Application processors wait for INIT/SIPI from the boot processor.
+      PETREL_TRY(vcpu->SetSregs(boot_state.sregs).Wrap("setting boot sregs"));
+      PETREL_TRY(vcpu->SetRegs(boot_state.regs).Wrap("setting boot regs"));
+      PETREL_TRY(vcpu->SetFpu(boot_state.fpu).Wrap("setting boot FPU state"));
+    }
+    pending_vcpus_.push_back(std::move(vcpu));
+  }
+  return Ok();
+}
+
+VmInstance::~VmInstance() {
+  for (auto& t : vcpu_threads_) t->RequestStop();
+  for (auto& t : vcpu_threads_) t->Join();
+}
+
+void VmInstance::OnStop(const StopReason& reason) {
+  {
+    std::lock_guard lock(stop_mu_);
+    if (stop_reason_) return;  // the first reason wins
+    stop_reason_ = reason;
+  }
+  if (loop_) loop_->Stop();
+}
+
+Result<StopReason> VmInstance::Run() {
+  if (attach_stdin_) {
+    Serial* serial = platform_->serial();
+    EventLoop* loop = loop_.get();
+    auto watch = std::make_shared<WatchId>(0);
+    PETREL_ASSIGN_OR_RETURN(*watch, loop_->WatchFd(STDIN_FILENO, [serial, loop, watch] {
+      uint8_t buf[kStdinChunk];
+      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      if (n > 0) {
+        serial->QueueInput(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        loop->Remove(*watch);  // end of input: the guest just sees no more keys
+      }
+    }));
+  }
+
+  const uint64_t start_ns = monotonic_clock_.NowNs();
+  for (auto& vcpu : pending_vcpus_) {
+    const uint32_t id = vcpu->id();
+    std::function<void()> first_entry;
+    if (id == 0) {
+      first_entry = [this, start_ns] {
+        PETREL_LOG(kInfo) << "boot: vcpu 0 enters the guest "
+                          << (monotonic_clock_.NowNs() - start_ns) / 1000 << " us after Run()";
+      };
+    }
+    vcpu_threads_.push_back(std::make_unique<VcpuThread>(
+        std::move(vcpu), io_, [this](const StopReason& r) { OnStop(r); }, std::move(first_entry)));
+  }
+  pending_vcpus_.clear();
+  for (auto& t : vcpu_threads_) t->Start();
+
+  while (true) {
+    {
+      std::lock_guard lock(stop_mu_);
+      if (stop_reason_) break;
+    }
+    PETREL_TRY(loop_->RunOnce(-1));
+  }
+  for (auto& t : vcpu_threads_) t->RequestStop();
+  for (auto& t : vcpu_threads_) t->Join();
+  std::lock_guard lock(stop_mu_);
+  return *stop_reason_;
+}
+
+}  // namespace petrel::vmm

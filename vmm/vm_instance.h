@@ -1,0 +1,74 @@
+// VmInstance: one VM built from a VmConfig on any hypervisor backend.
+//
+// Create() does the whole set-up, in order: guest memory (split around the
+// 32-bit hole), the hypervisor VM and its memory slots, the legacy platform
+// devices, the kernel/initramfs/cmdline load, and the vCPUs with CPUID, boot
+// MSRs and the boot vCPU's entry state. Run() starts one thread per vCPU and
+// runs the VMM event loop (console input) on the calling thread until a vCPU
+// reports a stop (reset, power off, triple fault or error).
+//
+// Backend-neutral: the petrel binary passes hv_kvm; tests pass hv_sim.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "core/base/clock.h"
+#include "core/event/event_loop.h"
+#include "core/hv/hypervisor.h"
+#include "core/io/io_dispatcher.h"
+#include "core/memory/guest_memory.h"
+#include "vmm/config/vm_config.h"
+#include "vmm/console_output.h"
+#include "vmm/legacy_platform.h"
+#include "vmm/vcpu_thread.h"
+
+namespace petrel::vmm {
+
+struct VmOptions {
+  // Read console input from stdin (serial tty mode). Off in tests.
+  bool attach_stdin = true;
+  // Replaces the serial sink chosen by the config (tests capture output).
+  std::unique_ptr<ConsoleOutput> serial_output_override;
+};
+
+class VmInstance {
+ public:
+  static Result<std::unique_ptr<VmInstance>> Create(const config::VmConfig& config,
+                                                    hv::Hypervisor& hypervisor,
+                                                    VmOptions options = {});
+  ~VmInstance();
+
+  // Runs the VM until it stops; returns why.
+  Result<StopReason> Run();
+
+  hv::Vm& hv_vm() { return *vm_; }
+  GuestMemory& memory() { return *memory_; }
+  IoDispatcher& io() { return io_; }
+  LegacyPlatform& platform() { return *platform_; }
+
+ private:
+  VmInstance() = default;
+  Result<void> CreateVcpus(const config::VmConfig& config, hv::Hypervisor& hypervisor,
+                           const hv::BootVcpuState& boot_state);
+  void OnStop(const StopReason& reason);
+
+  MonotonicClock monotonic_clock_;
+  RealtimeClock wall_clock_;
+  std::shared_ptr<GuestMemory> memory_;
+  std::shared_ptr<hv::Vm> vm_;
+  IoDispatcher io_;
+  std::unique_ptr<ConsoleOutput> serial_output_;
+  std::unique_ptr<LegacyPlatform> platform_;
+  std::unique_ptr<EventLoop> loop_;
+  std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
+  std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;
+  bool attach_stdin_ = false;
+
+  std::mutex stop_mu_;
+  std::optional<StopReason> stop_reason_;
+};
+
+}  // namespace petrel::vmm
