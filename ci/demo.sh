@@ -25,7 +25,7 @@ cmdline="console=ttyS0 quiet petrel.end=$end"
 
 if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
   echo "demo: host /dev/kvm is hardware-backed; booting on it (end=$end)"
-  exec build/vmm/petrel --kernel "$KIT_BZIMAGE" --initramfs "$KIT_INITRD" --cmdline "$cmdline" \
+  exec build/vmm/petrel --kernel "$PETREL_KIT_BZIMAGE" --initramfs "$PETREL_KIT_INITRD" --cmdline "$cmdline" \
     --cpus boot=1 --memory size=512M --serial tty --console off
 fi
 

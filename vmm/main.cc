@@ -21,10 +21,7 @@ int Fail(const std::string& message) {
 
 int RunVm(const petrel::config::CliOptions& options) {
   using petrel::vmm::StopReason;
-  auto hypervisor = petrel::OpenKvm();
-  if (!hypervisor.ok()) return Fail(hypervisor.error().message());
-
-  auto vm = petrel::vmm::VmInstance::Create(options.vm, **hypervisor);
+  auto vm = petrel::vmm::VmInstance::Create(options.vm, [] { return petrel::OpenKvm(); });
   if (!vm.ok()) return Fail(vm.error().message());
 
   auto terminal = petrel::vmm::RawTerminal::Enter();

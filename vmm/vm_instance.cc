@@ -21,12 +21,31 @@ constexpr size_t kStdinChunk = 64;
 }  // namespace
 
 Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& config,
-                                                       hv::Hypervisor& hypervisor,
+                                                       const HypervisorFactory& open_hypervisor,
                                                        VmOptions options) {
   std::unique_ptr<VmInstance> vm(new VmInstance());
 
   PETREL_ASSIGN_OR_RETURN(vm->memory_, GuestMemory::CreateX86(config.memory.size).Wrap("guest memory"));
-  PETREL_ASSIGN_OR_RETURN(vm->vm_, hypervisor.CreateVm({config.cpus.boot_vcpus}).Wrap("creating VM"));
+
+  // The payload first: it needs only guest memory, and its errors are the
+  // user's to fix whatever the host.
+  PETREL_ASSIGN_OR_RETURN(FileImage kernel, FileImage::Open(config.payload.kernel, "kernel"));
+  FileImage initramfs;
+  if (!config.payload.initramfs.empty()) {
+    PETREL_ASSIGN_OR_RETURN(initramfs, FileImage::Open(config.payload.initramfs, "initramfs"));
+  }
+  boot::LinuxBootConfig boot_config;
+  boot_config.kernel = kernel.bytes();
+  boot_config.initramfs = initramfs.bytes();
+  boot_config.cmdline = config.payload.cmdline;
+  boot_config.vcpus = config.cpus.boot_vcpus;
+  PETREL_ASSIGN_OR_RETURN(auto loaded, boot::LoadLinux(*vm->memory_, boot_config)
+                                           .Wrap(config.payload.kernel));
+  PETREL_LOG(kInfo) << "loaded " << (loaded.format == boot::KernelFormat::kPvhElf ? "PVH ELF" : "bzImage")
+                    << " kernel, entry 0x" << std::hex << loaded.entry;
+
+  PETREL_ASSIGN_OR_RETURN(vm->hypervisor_, open_hypervisor());
+  PETREL_ASSIGN_OR_RETURN(vm->vm_, vm->hypervisor_->CreateVm({config.cpus.boot_vcpus}).Wrap("creating VM"));
   PETREL_TRY(vm->vm_->MapMemory(vm->memory_).Wrap("mapping guest memory"));
 
   if (options.serial_output_override) {
@@ -49,23 +68,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   pargs.monotonic_clock = &vm->monotonic_clock_;
   PETREL_ASSIGN_OR_RETURN(vm->platform_, LegacyPlatform::Create(pargs));
 
-  // Kernel, initramfs and command line.
-  PETREL_ASSIGN_OR_RETURN(FileImage kernel, FileImage::Open(config.payload.kernel, "kernel"));
-  FileImage initramfs;
-  if (!config.payload.initramfs.empty()) {
-    PETREL_ASSIGN_OR_RETURN(initramfs, FileImage::Open(config.payload.initramfs, "initramfs"));
-  }
-  boot::LinuxBootConfig boot_config;
-  boot_config.kernel = kernel.bytes();
-  boot_config.initramfs = initramfs.bytes();
-  boot_config.cmdline = config.payload.cmdline;
-  boot_config.vcpus = config.cpus.boot_vcpus;
-  PETREL_ASSIGN_OR_RETURN(auto loaded, boot::LoadLinux(*vm->memory_, boot_config)
-                                           .Wrap("loading kernel " + config.payload.kernel));
-  PETREL_LOG(kInfo) << "loaded " << (loaded.format == boot::KernelFormat::kPvhElf ? "PVH ELF" : "bzImage")
-                    << " kernel, entry 0x" << std::hex << loaded.entry;
-
-  PETREL_TRY(vm->CreateVcpus(config, hypervisor, loaded.vcpu));
+  PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu));
 
   PETREL_ASSIGN_OR_RETURN(auto loop, EpollEventLoop::Create(vm->monotonic_clock_));
   vm->loop_ = std::move(loop);
@@ -74,9 +77,9 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   return vm;
 }
 
-Result<void> VmInstance::CreateVcpus(const config::VmConfig& config, hv::Hypervisor& hypervisor,
+Result<void> VmInstance::CreateVcpus(const config::VmConfig& config,
                                      const hv::BootVcpuState& boot_state) {
-  PETREL_ASSIGN_OR_RETURN(auto supported, hypervisor.SupportedCpuid());
+  PETREL_ASSIGN_OR_RETURN(auto supported, hypervisor_->SupportedCpuid());
   const auto msrs = x86::BootMsrs();
   for (uint32_t id = 0; id < config.cpus.boot_vcpus; ++id) {
     PETREL_ASSIGN_OR_RETURN(auto vcpu, vm_->CreateVcpu(id).Wrap("creating vcpu " + std::to_string(id)));
@@ -113,7 +116,7 @@ Result<StopReason> VmInstance::Run() {
     Serial* serial = platform_->serial();
     EventLoop* loop = loop_.get();
     auto watch = std::make_shared<WatchId>(0);
-    PETREL_ASSIGN_OR_RETURN(*watch, loop_->WatchFd(STDIN_FILENO, [serial, loop, watch] {
+    auto watched = loop_->WatchFd(STDIN_FILENO, [serial, loop, watch] {
       uint8_t buf[kStdinChunk];
       ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
       if (n > 0) {
@@ -121,7 +124,13 @@ Result<StopReason> VmInstance::Run() {
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         loop->Remove(*watch);  // end of input: the guest just sees no more keys
       }
-    }));
+    });
+    if (watched.ok()) {
+      *watch = *watched;
+    } else {
+      // stdin is not pollable (a regular file, /dev/null): no console input.
+      PETREL_LOG(kInfo) << "serial: no console input: " << watched.error().message();
+    }
   }
 
   const uint64_t start_ns = monotonic_clock_.NowNs();

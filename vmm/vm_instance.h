@@ -10,6 +10,7 @@
 // Backend-neutral: the petrel binary passes hv_kvm; tests pass hv_sim.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,8 +37,12 @@ struct VmOptions {
 
 class VmInstance {
  public:
+  // Opens the hypervisor with `open_hypervisor` only after the payload
+  // (kernel, initramfs, command line) has loaded into guest memory, so a bad
+  // payload is reported the same way on every host.
+  using HypervisorFactory = std::function<Result<std::unique_ptr<hv::Hypervisor>>()>;
   static Result<std::unique_ptr<VmInstance>> Create(const config::VmConfig& config,
-                                                    hv::Hypervisor& hypervisor,
+                                                    const HypervisorFactory& open_hypervisor,
                                                     VmOptions options = {});
   ~VmInstance();
 
@@ -51,10 +56,10 @@ class VmInstance {
 
  private:
   VmInstance() = default;
-  Result<void> CreateVcpus(const config::VmConfig& config, hv::Hypervisor& hypervisor,
-                           const hv::BootVcpuState& boot_state);
+  Result<void> CreateVcpus(const config::VmConfig& config, const hv::BootVcpuState& boot_state);
   void OnStop(const StopReason& reason);
 
+  std::unique_ptr<hv::Hypervisor> hypervisor_;  // outlives everything below
   MonotonicClock monotonic_clock_;
   RealtimeClock wall_clock_;
   std::shared_ptr<GuestMemory> memory_;

@@ -34,7 +34,11 @@ constexpr uint8_t kIsaBusId = 0;
 constexpr uint8_t kIsaIrqs = 16;
 constexpr uint8_t kAllLapics = 0xff;  // MP spec 4.3.5 destination "all local APICs"
 
-constexpr uint64_t kInterruptEntries = kIsaIrqs - 1;  // no entry for the cascade IRQ2
+// One entry per ISA IRQ, identity-mapped to IOAPIC pins: KVM's in-kernel
+// irqchip routes GSI n to IOAPIC pin n by default (virt/kvm/irqchip.c,
+// kvm_setup_default_irq_routing), so IRQ0 (the PIT) arrives on pin 0. Telling
+// Linux "pin 2" as on real boards makes its timer check fail.
+constexpr uint64_t kInterruptEntries = kIsaIrqs;
 
 class Writer {
  public:
@@ -109,8 +113,7 @@ Result<void> WriteMptable(GuestMemory& memory, uint32_t vcpus) {
   w.U8(kIoapicEnabled);
   w.U32(static_cast<uint32_t>(x86::kIoapicStart));
   for (uint8_t irq = 0; irq < kIsaIrqs; ++irq) {
-    if (irq == 2) continue;  // cascade; IOAPIC pin 2 carries IRQ0 instead
-    w.Interrupt(kEntryIoInterrupt, kIntTypeInt, irq, ioapic_id, irq == 0 ? 2 : irq);
+    w.Interrupt(kEntryIoInterrupt, kIntTypeInt, irq, ioapic_id, irq);
   }
   w.Interrupt(kEntryLocalInterrupt, kIntTypeExtInt, 0, 0, 0);
   w.Interrupt(kEntryLocalInterrupt, kIntTypeNmi, 0, kAllLapics, 1);

@@ -74,9 +74,9 @@ TEST(MptableTest, OneVcpu) {
   EXPECT_EQ(t.counts.at(0), 1);
   EXPECT_EQ(t.counts.at(1), 1);
   EXPECT_EQ(t.counts.at(2), 1);
-  EXPECT_EQ(t.counts.at(3), 15);
+  EXPECT_EQ(t.counts.at(3), 16);
   EXPECT_EQ(t.counts.at(4), 2);
-  EXPECT_EQ(t.entry_count, 1 + 1 + 1 + 15 + 2);
+  EXPECT_EQ(t.entry_count, 1 + 1 + 1 + 16 + 2);
   EXPECT_EQ(t.cpu_flags[0], 0x3);  // enabled + BSP
   EXPECT_EQ(t.ioapic_id, 1);
   EXPECT_EQ(t.ioapic_addr, 0xfec00000u);
@@ -87,7 +87,7 @@ TEST(MptableTest, FourVcpus) {
   ASSERT_TRUE(WriteMptable(*memory, 4).ok());
   const ParsedTable t = ParseAndCheck(*memory);
   EXPECT_EQ(t.counts.at(0), 4);
-  EXPECT_EQ(t.entry_count, 4 + 1 + 1 + 15 + 2);
+  EXPECT_EQ(t.entry_count, 4 + 1 + 1 + 16 + 2);
   EXPECT_EQ(t.cpu_apic_ids, (std::vector<uint8_t>{0, 1, 2, 3}));
   EXPECT_EQ(t.cpu_flags, (std::vector<uint8_t>{3, 1, 1, 1}));
   EXPECT_EQ(t.ioapic_id, 4);
@@ -97,14 +97,11 @@ TEST(MptableTest, IsaIrqRouting) {
   auto memory = GuestMemory::CreateX86(64ULL << 20).value();
   ASSERT_TRUE(WriteMptable(*memory, 2).ok());
   const ParsedTable t = ParseAndCheck(*memory);
-  EXPECT_EQ(t.isa_to_pin.at(0), 2);      // timer override
-  EXPECT_EQ(t.isa_to_pin.count(2), 0u);  // cascade has no entry
-  for (uint8_t irq = 1; irq < 16; ++irq) {
-    if (irq != 2) {
-      EXPECT_EQ(t.isa_to_pin.at(irq), irq);
-    }
+  // Identity routing, as KVM's default in-kernel GSI routing delivers them.
+  for (uint8_t irq = 0; irq < 16; ++irq) {
+    EXPECT_EQ(t.isa_to_pin.at(irq), irq);
   }
-  EXPECT_EQ(MptableSize(2), 16 + 44 + 2 * 20 + 19 * 8u);
+  EXPECT_EQ(MptableSize(2), 16 + 44 + 2 * 20 + 20 * 8u);
 }
 
 TEST(MptableTest, MaxVcpusFitsBelowEbda) {

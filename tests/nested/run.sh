@@ -12,7 +12,7 @@ bash "$ROOT/ci/guest-kit/build.sh"
 payload=$(mktemp -d /tmp/petrel-payload.XXXXXX)
 trap 'rm -rf "$payload"' EXIT
 cp "$BUILD/vmm/petrel" "$payload/"
-for f in tests/kvm/kvm_backend_test tests/guests/null_guest.elf; do
+for f in tests/kvm_backend_test tests/guests/null_guest.elf; do
   [ -f "$BUILD/$f" ] && cp "$BUILD/$f" "$payload/"
 done
 rc=0

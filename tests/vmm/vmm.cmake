@@ -1,0 +1,9 @@
+# tests/vmm: whole-VMM tests (VmInstance on hv_sim; the petrel binary's errors).
+petrel_test(vm_instance_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_instance_sim_test.cc
+            DEPS petrel_vmm petrel_hv_sim petrel_test_guests)
+add_dependencies(vm_instance_sim_test null_guest)
+
+petrel_test(petrel_cli_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/petrel_cli_test.cc
+            DEPS petrel_test_guests)
+target_compile_definitions(petrel_cli_test PRIVATE PETREL_BINARY="$<TARGET_FILE:petrel>")
+add_dependencies(petrel_cli_test petrel null_guest)
