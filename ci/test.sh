@@ -25,7 +25,7 @@ fatal() { echo "ci: $*" >&2; echo "petrel: $passed passed, $((failed + 1)) faile
 # ctest_run <build dir> <label>: runs ctest with a JUnit report and counts it.
 ctest_run() {
   local dir=$1 label=$2 xml
-  xml="$dir/ctest-junit.xml"
+  xml="$ROOT/$dir/ctest-junit.xml"  # ctest resolves a relative path against the build dir
   rm -f "$xml"
   ctest --test-dir "$dir" --output-on-failure -j "$JOBS" --timeout 300 --output-junit "$xml"
   read -r p f s < <(python3 - "$xml" <<'PY'

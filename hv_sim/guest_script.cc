@@ -3,18 +3,12 @@
 
 #include <cstdio>
 
+#include "core/base/overloaded.h"
 #include "hv_sim/trace.h"
 
 namespace petrel::sim {
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 bool IsCpuWidth(size_t n) {
   return n == 1 || n == 2 || n == 4 || n == 8;

@@ -4,18 +4,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/base/overloaded.h"
 #include "hv_sim/sim_hypervisor.h"
 #include "hv_sim/sim_vm.h"
 
 namespace petrel::sim {
 
 namespace {
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 uint64_t SaturatingAdd(uint64_t a, uint64_t b) {
   return a > UINT64_MAX - b ? UINT64_MAX : a + b;

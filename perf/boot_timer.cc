@@ -1,7 +1,7 @@
 // boot_timer: runs a VMM command and timestamps its boot milestones.
 //
 //   boot_timer [--marker NAME=TEXT]... [--rss-at NAME] [--guest-ram-mib N]
-//              [--timeout-s S] -- COMMAND ARGS...
+//              [--smaps-out FILE] [--timeout-s S] -- COMMAND ARGS...
 //
 // Times are milliseconds from just before exec. Milestones:
 //   first_output  the first byte the VMM writes to stdout (guest console)
@@ -10,11 +10,18 @@
 // With --rss-at NAME, the VMM's resident memory is sampled when NAME is seen,
 // from /proc/PID/smaps: all of it, and excluding guest RAM (mappings whose
 // size is within [guest RAM, guest RAM + 4 MiB]: the guest RAM mapping,
-// padded for huge-page alignment).
+// padded for huge-page alignment); -1 if the process was already gone.
+// The latter is also split out: its Anonymous (private) pages, and its Pss
+// (shared file pages divided among their sharers). --smaps-out FILE keeps a
+// copy of the smaps read, for a breakdown.
+// Always reports peak_rss_kib, the kernel's high-water mark of the whole
+// process (wait4 ru_maxrss, guest RAM the guest touched included): for a
+// guest that exits before a sample can be taken, the safest RSS figure.
 // Prints one line of key=value pairs; a milestone never seen prints -1.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,30 +46,46 @@ double NowMs() {
 struct Rss {
   long total_kib = -1;
   long excluding_guest_kib = -1;
+  long anon_excluding_guest_kib = -1;  // smaps "Anonymous": private memory
+  long pss_excluding_guest_kib = -1;   // shared file pages divided by sharers
 };
 
-Rss SampleRss(pid_t pid, unsigned long guest_ram_mib) {
+// smaps_out, if not empty, receives a verbatim copy of what was read.
+Rss SampleRss(pid_t pid, unsigned long guest_ram_mib, const std::string& smaps_out) {
   Rss rss;
   std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
   if (!smaps) return rss;
+  std::ofstream copy;
+  if (!smaps_out.empty()) copy.open(smaps_out);
   const unsigned long long guest = static_cast<unsigned long long>(guest_ram_mib) << 20;
   std::string line;
   unsigned long long size = 0;
+  bool any_mapping = false;
+  bool is_guest = false;
   rss.total_kib = 0;
   rss.excluding_guest_kib = 0;
+  rss.anon_excluding_guest_kib = 0;
+  rss.pss_excluding_guest_kib = 0;
   while (std::getline(smaps, line)) {
+    if (copy) copy << line << '\n';
     unsigned long long lo = 0, hi = 0;
     if (std::sscanf(line.c_str(), "%llx-%llx ", &lo, &hi) == 2 && line.find(':') > line.find('-')) {
       size = hi - lo;
+      is_guest = guest != 0 && size >= guest && size <= guest + (4ULL << 20);
+      any_mapping = true;
       continue;
     }
     long kib = 0;
     if (std::sscanf(line.c_str(), "Rss: %ld kB", &kib) == 1) {
       rss.total_kib += kib;
-      bool is_guest = guest != 0 && size >= guest && size <= guest + (4ULL << 20);
       if (!is_guest) rss.excluding_guest_kib += kib;
+    } else if (std::sscanf(line.c_str(), "Anonymous: %ld kB", &kib) == 1) {
+      if (!is_guest) rss.anon_excluding_guest_kib += kib;
+    } else if (std::sscanf(line.c_str(), "Pss: %ld kB", &kib) == 1) {
+      if (!is_guest) rss.pss_excluding_guest_kib += kib;
     }
   }
+  if (!any_mapping) return Rss{};  // the process exited (its mm is gone)
   return rss;
 }
 
@@ -70,7 +93,7 @@ Rss SampleRss(pid_t pid, unsigned long guest_ram_mib) {
 
 int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::string>> markers;
-  std::string rss_at;
+  std::string rss_at, smaps_out;
   unsigned long guest_ram_mib = 0;
   double timeout_s = 120;
   int i = 1;
@@ -96,6 +119,8 @@ int main(int argc, char** argv) {
       rss_at = v;
     } else if (a == "--guest-ram-mib") {
       guest_ram_mib = std::strtoul(v.c_str(), nullptr, 10);
+    } else if (a == "--smaps-out") {
+      smaps_out = v;
     } else if (a == "--timeout-s") {
       timeout_s = std::strtod(v.c_str(), nullptr);
     } else {
@@ -156,13 +181,14 @@ int main(int argc, char** argv) {
       for (const auto& [name, needle] : markers) {
         if (seen.count(name) == 0 && text.find(needle) != std::string::npos) {
           seen[name] = now;
-          if (name == rss_at) rss = SampleRss(pid, guest_ram_mib);
+          if (name == rss_at) rss = SampleRss(pid, guest_ram_mib, smaps_out);
         }
       }
     }
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
   const double exit_ms = NowMs() - t0;
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
@@ -172,7 +198,10 @@ int main(int argc, char** argv) {
     line << " " << name << "_ms=" << (seen.count(name) ? seen[name] : -1);
   line << " exit_ms=" << exit_ms << " exit_code=" << code << " timed_out=" << timed_out;
   if (!rss_at.empty())
-    line << " rss_kib=" << rss.total_kib << " rss_excl_guest_kib=" << rss.excluding_guest_kib;
+    line << " rss_kib=" << rss.total_kib << " rss_excl_guest_kib=" << rss.excluding_guest_kib
+         << " anon_excl_guest_kib=" << rss.anon_excluding_guest_kib
+         << " pss_excl_guest_kib=" << rss.pss_excluding_guest_kib;
+  line << " peak_rss_kib=" << usage.ru_maxrss;  // Linux: kilobytes
   std::printf("BOOT-TIMER %s\n", line.str().c_str());
   return timed_out ? 1 : 0;
 }

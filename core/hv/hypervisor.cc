@@ -1,6 +1,8 @@
 // Helpers shared by all backends (see hypervisor.h).
 #include "core/hv/hypervisor.h"
 
+#include "core/base/overloaded.h"
+
 namespace petrel::hv {
 
 const char* BackendName(BackendKind kind) {
@@ -11,15 +13,6 @@ const char* BackendName(BackendKind kind) {
   }
   return "unknown";
 }
-
-namespace {
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-}  // namespace
 
 std::string DescribeExit(const VcpuExit& e) {
   return std::visit(
