@@ -6,56 +6,93 @@
 namespace petrel::x86 {
 namespace {
 
+constexpr uint32_t kLeafVendor = 0x0;
 constexpr uint32_t kLeafFeatures = 0x1;
 constexpr uint32_t kLeafCacheParams = 0x4;
 constexpr uint32_t kLeafTopology = 0xb;
 constexpr uint32_t kLeafTopologyV2 = 0x1f;
 constexpr uint32_t kLeafExtFeatures = 0x8000'0001;
 constexpr uint32_t kLeafExtAddrSize = 0x8000'0008;
+constexpr uint32_t kLeafAmdCacheTopology = 0x8000'001d;
+constexpr uint32_t kLeafAmdProcTopology = 0x8000'001e;
+
+// Leaf 0 vendor strings as EBX, EDX, ECX (SDM Vol. 2A, CPUID leaf 00H).
+constexpr uint32_t kAmd[3] = {0x68747541, 0x69746e65, 0x444d4163};    // "AuthenticAMD"
+constexpr uint32_t kHygon[3] = {0x6f677948, 0x6e65476e, 0x656e6975};  // "HygonGenuine"
+constexpr uint32_t kIntel[3] = {0x756e6547, 0x49656e69, 0x6c65746e};  // "GenuineIntel"
 
 uint32_t SetField(uint32_t reg, int lo, int width, uint32_t value) {
   const uint32_t mask = (width >= 32 ? ~0u : ((1u << width) - 1)) << lo;
   return (reg & ~mask) | ((value << lo) & mask);
 }
 
-// Leaf 0xB/0x1F subleaves for 1 thread/core, `vcpus` cores (SDM Vol. 2A,
-// CPUID leaf 0BH): EAX[4:0] shift to the next level's id, EBX[15:0] logical
-// processors at this level, ECX[7:0] subleaf, ECX[15:8] level type,
-// EDX x2APIC id. Subleaf 2 is the terminating invalid level.
-void AddTopology(std::vector<hv::CpuidEntry>& out, uint32_t leaf, uint32_t vcpu_id,
-                 uint32_t vcpus) {
-  const uint32_t levels[3][3] = {
-      // shift, count, type
-      {0, 1, kTopologyLevelSmt},
-      {IdBits(vcpus), vcpus, kTopologyLevelCore},
-      {0, 0, kTopologyLevelInvalid},
-  };
-  for (uint32_t sub = 0; sub < 3; ++sub) {
+// 1 << bits, capped at `cap` (bits may be up to 32 in theory).
+uint32_t PowerOfTwoCapped(uint32_t bits, uint32_t cap) {
+  return bits >= 32 ? cap : std::min<uint32_t>(1u << bits, cap);
+}
+
+// v >> shift, 0 when shift >= 32.
+uint32_t ShiftRight(uint32_t v, uint32_t shift) { return shift >= 32 ? 0 : v >> shift; }
+
+// EAX[25:14] of leaf 4 and AMD 0x8000'001D: ids sharing this cache - 1.
+// EAX[4:0] cache type (0 = no more caches), EAX[7:5] cache level.
+uint32_t SetCacheSharing(uint32_t eax, const CpuTopology& t) {
+  if ((eax & 0x1f) == 0) return eax;
+  const uint32_t level = (eax >> 5) & 0x7;
+  const uint32_t bits = level >= 3 ? t.DieShift() : t.SmtBits();
+  return SetField(eax, 14, 12, PowerOfTwoCapped(bits, 4096) - 1);
+}
+
+struct TopologyLevel {
+  uint32_t shift, count, type;
+};
+
+// Leaf 0xB/0x1F subleaves (SDM Vol. 2A, CPUID leaves 0BH and 1FH): EAX[4:0]
+// shift to the next level's id, EBX[15:0] logical processors at this level,
+// ECX[7:0] subleaf, ECX[15:8] level type, EDX x2APIC id. `levels` ends with
+// the invalid level.
+void AddTopology(std::vector<hv::CpuidEntry>& out, uint32_t leaf, uint32_t apic_id,
+                 std::span<const TopologyLevel> levels) {
+  for (uint32_t sub = 0; sub < levels.size(); ++sub) {
     hv::CpuidEntry e;
     e.function = leaf;
     e.index = sub;
     e.flags = hv::kCpuidFlagSignificantIndex;
-    e.eax = levels[sub][0] & 0x1f;
-    e.ebx = levels[sub][1] & 0xffff;
-    e.ecx = (sub & 0xff) | ((levels[sub][2] & 0xff) << 8);
-    e.edx = vcpu_id;
+    e.eax = levels[sub].shift & 0x1f;
+    e.ebx = std::min<uint32_t>(levels[sub].count, 0xffff);
+    e.ecx = (sub & 0xff) | ((levels[sub].type & 0xff) << 8);
+    e.edx = apic_id;
     out.push_back(e);
   }
 }
 
 }  // namespace
 
-uint32_t IdBits(uint32_t count) {
-  uint32_t bits = 0;
-  while (bits < 32 && (uint64_t{1} << bits) < count) ++bits;
-  return bits;
+CpuVendor DetectVendor(std::span<const hv::CpuidEntry> cpuid) {
+  for (const hv::CpuidEntry& e : cpuid) {
+    if (e.function != kLeafVendor) continue;
+    const uint32_t sig[3] = {e.ebx, e.edx, e.ecx};
+    if (std::equal(sig, sig + 3, kAmd) || std::equal(sig, sig + 3, kHygon)) return CpuVendor::kAmd;
+    if (std::equal(sig, sig + 3, kIntel)) return CpuVendor::kIntel;
+    return CpuVendor::kOther;
+  }
+  return CpuVendor::kOther;
 }
 
 std::vector<hv::CpuidEntry> BuildGuestCpuid(std::span<const hv::CpuidEntry> supported,
                                             uint32_t vcpu_id, uint32_t vcpus) {
-  vcpus = std::max<uint32_t>(vcpus, 1);
+  return BuildGuestCpuid(supported, vcpu_id, CpuTopology::Flat(vcpus));
+}
+
+std::vector<hv::CpuidEntry> BuildGuestCpuid(std::span<const hv::CpuidEntry> supported,
+                                            uint32_t cpu_index, const CpuTopology& topology) {
+  const CpuTopology t = topology.Normalized();
+  const uint32_t apic_id = t.ApicId(cpu_index);
+  const uint32_t per_package = t.ThreadsPerPackage();
+  const bool amd = DetectVendor(supported) == CpuVendor::kAmd;
+
   std::vector<hv::CpuidEntry> out;
-  out.reserve(supported.size() + 6);
+  out.reserve(supported.size() + 8);
   bool has_topology = false;
   bool has_topology_v2 = false;
   for (const hv::CpuidEntry& in : supported) {
@@ -70,11 +107,11 @@ std::vector<hv::CpuidEntry> BuildGuestCpuid(std::span<const hv::CpuidEntry> supp
     hv::CpuidEntry e = in;
     switch (e.function) {
       case kLeafFeatures:
-        // EBX[31:24] initial APIC id; EBX[23:16] addressable logical ids,
-        // valid when EDX[28] HTT is set (SDM Vol. 2A, Table 3-8, leaf 01H).
-        e.ebx = SetField(e.ebx, 24, 8, vcpu_id);
-        e.ebx = SetField(e.ebx, 16, 8, std::min<uint32_t>(vcpus, 255));
-        if (vcpus > 1) {
+        // EBX[31:24] initial APIC id; EBX[23:16] addressable logical ids per
+        // package, valid when EDX[28] HTT is set (SDM Vol. 2A, Table 3-8, leaf 01H).
+        e.ebx = SetField(e.ebx, 24, 8, apic_id & 0xff);
+        e.ebx = SetField(e.ebx, 16, 8, PowerOfTwoCapped(t.PackageShift(), 255));
+        if (per_package > 1) {
           e.edx |= kCpuid1EdxHtt;
         } else {
           e.edx &= ~kCpuid1EdxHtt;
@@ -83,27 +120,59 @@ std::vector<hv::CpuidEntry> BuildGuestCpuid(std::span<const hv::CpuidEntry> supp
         e.ecx &= ~kCpuid1EcxVmx;
         break;
       case kLeafCacheParams:
-        // EAX[4:0] cache type (0 = no more caches), EAX[7:5] level,
-        // EAX[25:14] sharing logical processors - 1, EAX[31:26] cores - 1.
+        // EAX[31:26] addressable core ids per package - 1 (SDM Table 3-8, leaf 04H).
         if ((e.eax & 0x1f) != 0) {
-          const uint32_t level = (e.eax >> 5) & 0x7;
-          const uint32_t sharing = level >= 3 ? vcpus : 1;
-          e.eax = SetField(e.eax, 14, 12, std::min<uint32_t>(sharing, 4096) - 1);
-          e.eax = SetField(e.eax, 26, 6, std::min<uint32_t>(vcpus, 64) - 1);
+          e.eax = SetCacheSharing(e.eax, t);
+          e.eax = SetField(e.eax, 26, 6,
+                           PowerOfTwoCapped(t.CoreBits() + t.DieBits(), 64) - 1);
         }
         break;
       case kLeafExtFeatures: e.ecx &= ~kCpuidExt1EcxSvm; break;
       case kLeafExtAddrSize:
-        // AMD APM Vol. 3, E.4.7: ECX[7:0] NC = cores - 1, ECX[15:12] ApicIdSize.
-        e.ecx = SetField(e.ecx, 0, 8, std::min<uint32_t>(vcpus, 256) - 1);
-        e.ecx = SetField(e.ecx, 12, 4, IdBits(vcpus));
+        // AMD APM Vol. 3, E.4.7: ECX[7:0] NC = threads - 1, ECX[15:12] ApicIdSize.
+        if (amd) {
+          e.ecx = SetField(e.ecx, 0, 8, std::min<uint32_t>(per_package, 256) - 1);
+          e.ecx = SetField(e.ecx, 12, 4, std::min<uint32_t>(t.PackageShift(), 15));
+        }
+        break;
+      case kLeafAmdCacheTopology:
+        // AMD APM Vol. 3, E.4.14: EAX[25:14] NumSharingCache - 1, as leaf 4.
+        if (amd) e.eax = SetCacheSharing(e.eax, t);
+        break;
+      case kLeafAmdProcTopology:
+        // AMD APM Vol. 3, E.4.15: EAX ExtendedApicId; EBX[15:8]
+        // ThreadsPerComputeUnit - 1, EBX[7:0] ComputeUnitId; ECX[10:8]
+        // NodesPerProcessor - 1, ECX[7:0] NodeId; EDX reserved.
+        if (amd) {
+          e.eax = apic_id;
+          e.ebx = ((std::min<uint32_t>(t.threads_per_core, 256) - 1) << 8) |
+                  (ShiftRight(apic_id, t.CoreShift()) & 0xff);
+          e.ecx = ((std::min<uint32_t>(t.dies_per_package, 8) - 1) << 8) |
+                  (ShiftRight(apic_id, t.DieShift()) & 0xff);
+          e.edx = 0;
+        }
         break;
       default: break;
     }
     out.push_back(e);
   }
-  if (has_topology) AddTopology(out, kLeafTopology, vcpu_id, vcpus);
-  if (has_topology_v2) AddTopology(out, kLeafTopologyV2, vcpu_id, vcpus);
+  if (has_topology) {
+    const TopologyLevel levels[] = {
+        {t.SmtBits(), t.threads_per_core, kTopologyLevelSmt},
+        {t.PackageShift(), per_package, kTopologyLevelCore},
+        {0, 0, kTopologyLevelInvalid},
+    };
+    AddTopology(out, kLeafTopology, apic_id, levels);
+  }
+  if (has_topology_v2) {
+    const TopologyLevel levels[] = {
+        {t.SmtBits(), t.threads_per_core, kTopologyLevelSmt},
+        {t.DieShift(), t.ThreadsPerDie(), kTopologyLevelCore},
+        {t.PackageShift(), per_package, kTopologyLevelDie},
+        {0, 0, kTopologyLevelInvalid},
+    };
+    AddTopology(out, kLeafTopologyV2, apic_id, levels);
+  }
   return out;
 }
 

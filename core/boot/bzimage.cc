@@ -119,6 +119,7 @@ Result<LoadedKernel> LoadBzImage(GuestMemory& memory, const LinuxBootConfig& con
   StoreLe<uint32_t>(zp, bz::kCmdLinePtr, static_cast<uint32_t>(x86::kCmdlineStart));
   StoreLe<uint32_t>(zp, bz::kRamdiskImage, static_cast<uint32_t>(initrd.addr));
   StoreLe<uint32_t>(zp, bz::kRamdiskSize, static_cast<uint32_t>(initrd.size));
+  StoreLe<uint64_t>(zp, bz::kZpAcpiRsdpAddr, config.rsdp_addr);  // older kernels ignore it
   zp[bz::kZpE820Entries] = static_cast<uint8_t>(e820.size());
   for (size_t i = 0; i < e820.size(); ++i) {
     const uint64_t off = bz::kZpE820Table + i * bz::kE820EntrySize;

@@ -36,6 +36,7 @@ inline constexpr uint64_t kInitSize = 0x260;       // u32, memory needed from th
 inline constexpr uint64_t kMinHeaderEnd = 0x264;   // protocol 2.12 has at least up to init_size
 // bootparam.h: struct boot_params.
 inline constexpr uint64_t kZeroPageSize = 0x1000;
+inline constexpr uint64_t kZpAcpiRsdpAddr = 0x070;    // u64, boot_params.acpi_rsdp_addr (protocol 2.14)
 inline constexpr uint64_t kZpE820Entries = 0x1e8;     // u8
 inline constexpr uint64_t kZpSetupHeaderEnd = 0x290;  // edd_mbr_sig_buffer follows the header
 inline constexpr uint64_t kZpE820Table = 0x2d0;       // boot_e820_entry[128], 20 bytes each

@@ -56,6 +56,15 @@ TEST_F(BzImageTest, ZeroPageHasSetupHeaderAndLoaderFields) {
   EXPECT_EQ(Zp<uint8_t>(0x1ef), 0);  // sentinel clear
 }
 
+TEST_F(BzImageTest, RsdpAddressReachesZeroPage) {
+  image_ = TestBzImage{}.Build();
+  LinuxBootConfig config{image_, {}, "console=ttyS0", 1};
+  config.rsdp_addr = 0xa0000;
+  ASSERT_TRUE(LoadBzImage(*memory_, config).ok());
+  // boot_params.acpi_rsdp_addr, arch/x86/include/uapi/asm/bootparam.h
+  EXPECT_EQ(memory_->ReadObj<uint64_t>(x86::kZeroPageStart + 0x070).value(), 0xa0000u);
+}
+
 TEST_F(BzImageTest, ZeroPageE820MatchesMemory) {
   ASSERT_TRUE(Load(TestBzImage{}).ok());
   ASSERT_EQ(Zp<uint8_t>(0x1e8), 3);

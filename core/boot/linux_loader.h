@@ -25,6 +25,9 @@ struct LinuxBootConfig {
   std::span<const uint8_t> initramfs;  // empty = none
   std::string cmdline;
   uint32_t vcpus = 1;  // for the MP table
+  // Guest address of the ACPI RSDP, or 0 without ACPI. Passed to the kernel in
+  // boot_params.acpi_rsdp_addr (bzImage) or hvm_start_info.rsdp_paddr (PVH).
+  uint64_t rsdp_addr = 0;
 };
 
 struct LoadedKernel {

@@ -123,6 +123,7 @@ Result<LoadedKernel> LoadPvh(GuestMemory& memory, const LinuxBootConfig& config)
   StoreLe<uint32_t>(info, 12, nr_modules);
   StoreLe<uint64_t>(info, 16, nr_modules != 0 ? x86::kPvhModlistStart : 0);
   StoreLe<uint64_t>(info, 24, x86::kCmdlineStart);
+  StoreLe<uint64_t>(info, 32, config.rsdp_addr);  // rsdp_paddr
   StoreLe<uint64_t>(info, 40, x86::kPvhMemmapStart);
   StoreLe<uint32_t>(info, 48, static_cast<uint32_t>(memmap.size()));
   PETREL_TRY(memory.Write(x86::kPvhInfoStart, info).Wrap("writing PVH start_info"));

@@ -55,6 +55,14 @@ TEST_F(PvhTest, StartInfoFields) {
   EXPECT_EQ(At<uint32_t>(si + 48), 3u);        // memmap_entries
 }
 
+TEST_F(PvhTest, RsdpAddressReachesStartInfo) {
+  image_ = TestElf{}.Build();
+  LinuxBootConfig config{image_, {}, "console=ttyS0", 1};
+  config.rsdp_addr = 0xa0000;
+  ASSERT_TRUE(LoadPvh(*memory_, config).ok());
+  EXPECT_EQ(At<uint64_t>(x86::kPvhInfoStart + 32), 0xa0000u);  // rsdp_paddr
+}
+
 TEST_F(PvhTest, MemmapEntries) {
   ASSERT_TRUE(Load(TestElf{}).ok());
   EXPECT_EQ(At<uint64_t>(0x7000), 0u);

@@ -1,0 +1,125 @@
+// The shared snapshot test for the ACPI platform devices (the pattern of
+// devices/legacy/device_state_test.cc): drive a device into a non-trivial
+// state, Save, Restore into a fresh instance, Save again and compare; the
+// restored device must behave like the original. Restore must reject states
+// the device could never reach and leave itself unchanged.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "core/base/clock.h"
+#include "devices/acpi/acpi_pm.h"
+#include "devices/acpi/ged.h"
+#include "devices/acpi/pm_timer.h"
+#include "devices/legacy/fake_interrupt_line.h"
+
+namespace petrel {
+namespace {
+
+void Out(BusDevice& d, uint64_t off, uint8_t v) {
+  d.Write(off, std::span<const uint8_t>(&v, 1));
+}
+uint8_t In(BusDevice& d, uint64_t off) {
+  uint8_t v = 0;
+  d.Read(off, std::span<uint8_t>(&v, 1));
+  return v;
+}
+
+// Each Traits type: Make() a fresh device, Drive() it into a non-trivial
+// state, Observe() it through guest accesses, and list Invalid() states.
+struct AcpiPmTraits {
+  using Device = AcpiPmDevice;
+  std::unique_ptr<AcpiPmDevice> Make() { return std::make_unique<AcpiPmDevice>(nullptr, nullptr); }
+  void Drive(AcpiPmDevice& d) {
+    Out(d, acpi_pm::kSleepControlOffset, (3 << acpi_pm::kSlpTypShift) | acpi_pm::kSlpEn);  // S3
+  }
+  std::vector<uint8_t> Observe(AcpiPmDevice& d) {
+    std::vector<uint8_t> v;
+    for (uint64_t off = 0; off < AcpiPmDevice::kSize; ++off) v.push_back(In(d, off));
+    Out(d, acpi_pm::kSleepStatusOffset, acpi_pm::kWakSts);
+    v.push_back(In(d, acpi_pm::kSleepStatusOffset));
+    return v;
+  }
+  std::vector<AcpiPmDevice::State> Invalid(const AcpiPmDevice::State& good) {
+    std::vector<AcpiPmDevice::State> bad(2, good);
+    bad[0].sleep_status = 0x01;  // reserved bit
+    bad[1].sleep_status = 0xff;
+    return bad;
+  }
+};
+
+struct PmTimerTraits {
+  using Device = PmTimer;
+  VirtualClock clock{1'000};
+  std::unique_ptr<PmTimer> Make() { return std::make_unique<PmTimer>(clock); }
+  void Drive(PmTimer&) { clock.Advance(1201ULL * 1'000'000'000ULL + 12'345); }  // past the wrap
+  // The clock is shared, so both devices are read at the same virtual time
+  // (continuity across later time steps: pm_timer_test.cc).
+  std::vector<uint8_t> Observe(PmTimer& t) {
+    std::vector<uint8_t> v;
+    for (uint64_t off = 0; off < PmTimer::kSize; ++off) v.push_back(In(t, off));
+    return v;
+  }
+  std::vector<PmTimer::State> Invalid(const PmTimer::State&) {
+    return {PmTimer::State{PmTimer::kMaxElapsedNs + 1}, PmTimer::State{~0ULL}};
+  }
+};
+
+struct GedTraits {
+  using Device = GedDevice;
+  std::unique_ptr<GedDevice> Make() {
+    return std::make_unique<GedDevice>(std::make_shared<FakeInterruptLine>());
+  }
+  void Drive(GedDevice& g) {
+    g.Notify(GedDevice::kEventCpuHotplug);
+    g.PressPowerButton();
+  }
+  std::vector<uint8_t> Observe(GedDevice& g) { return {In(g, 0), In(g, 0)}; }
+  std::vector<GedDevice::State> Invalid(const GedDevice::State& good) {
+    std::vector<GedDevice::State> bad(2, good);
+    bad[0].pending = 0x10;
+    bad[1].pending = 0x88;
+    return bad;
+  }
+};
+
+template <class Traits>
+class AcpiDeviceStateTest : public ::testing::Test {
+ protected:
+  Traits traits_;
+};
+
+using DeviceTraits = ::testing::Types<AcpiPmTraits, PmTimerTraits, GedTraits>;
+TYPED_TEST_SUITE(AcpiDeviceStateTest, DeviceTraits);
+
+TYPED_TEST(AcpiDeviceStateTest, SaveRestoreSaveIsIdentity) {
+  auto& t = this->traits_;
+  auto original = t.Make();
+  t.Drive(*original);
+  const auto saved = original->Save();
+  EXPECT_FALSE(saved == t.Make()->Save()) << "Drive() must leave a non-default state";
+
+  auto restored = t.Make();
+  ASSERT_TRUE(restored->Restore(saved).ok());
+  EXPECT_TRUE(restored->Save() == saved);
+  EXPECT_EQ(t.Observe(*original), t.Observe(*restored));
+}
+
+TYPED_TEST(AcpiDeviceStateTest, RestoreRejectsInvalidStatesAndKeepsOldOne) {
+  auto& t = this->traits_;
+  auto source = t.Make();
+  t.Drive(*source);
+  const auto good = source->Save();
+  const auto invalid = t.Invalid(good);
+  ASSERT_FALSE(invalid.empty());
+  for (size_t i = 0; i < invalid.size(); ++i) {
+    auto dev = t.Make();
+    const auto before = dev->Save();
+    EXPECT_FALSE(dev->Restore(invalid[i]).ok()) << "invalid state #" << i << " accepted";
+    EXPECT_TRUE(dev->Save() == before) << "state #" << i;
+  }
+}
+
+}  // namespace
+}  // namespace petrel

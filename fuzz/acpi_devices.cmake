@@ -1,0 +1,2 @@
+# Fuzz targets for devices/acpi (included from fuzz/CMakeLists.txt).
+petrel_fuzz(acpi_devices_fuzz SOURCES acpi_devices_fuzz.cc DEPS petrel_acpi_devices)
