@@ -8,6 +8,8 @@ PACKAGES=(
   # build
   build-essential g++ clang-14 lld-14 libclang-rt-14-dev cmake ninja-build pkg-config
   clang-format-14 clang-tidy-14
+  # ACPI table checks (iasl, core/acpi iasl_test)
+  acpica-tools
   # libraries
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev liburing-dev
   # guest kit and nested-KVM harness

@@ -15,7 +15,7 @@
 #
 # Environment (run.sh --env): BENCH_RUNS (10), BENCH_WARMUP (1),
 # BENCH_CONFIGS (all of: petrel petrel-pvh qemu-microvm qemu-q35 null-petrel
-# null-qemu-microvm), BENCH_WATCHDOG_S (60, per Linux boot).
+# null-qemu-microvm), BENCH_WATCHDOG_S (30, per Linux boot).
 result() { echo "PETREL-RESULT $*"; }
 
 P=/payload/bin
@@ -26,7 +26,7 @@ NULL_ELF=$P/null_guest.elf
 RUNS=${BENCH_RUNS:-10}
 WARMUP=${BENCH_WARMUP:-1}
 CONFIGS=${BENCH_CONFIGS:-petrel petrel-pvh qemu-microvm qemu-q35 null-petrel null-qemu-microvm}
-WATCHDOG=${BENCH_WATCHDOG_S:-60}
+WATCHDOG=${BENCH_WATCHDOG_S:-30}
 MEM_MIB=512
 # shellcheck disable=SC1091
 . "$PETREL_KIT/kit.env"
@@ -66,14 +66,14 @@ timer() {
         "$PETREL" -v --kernel "$KERNEL_PVH" --initramfs "$INITRD" --cmdline "$APPEND" \
         --cpus boot=1 --memory size=${MEM_MIB}M --serial tty --console off ;;
     qemu-microvm)
-      # microvm has no reset device: Linux's "reboot -f" would spin for
-      # minutes in its fallbacks (ACPI, then 0xFE to a missing i8042, ...).
-      # -device i8042 gives it the keyboard-controller reset that Petrel and
-      # q35 have (Linux finds no PS/2 PNP node in microvm's ACPI: no probe).
+      # QEMU microvm does not end on this guest's "reboot -f": in our runs it
+      # was still running 60 s after "reboot: Restarting system", with or
+      # without -device i8042. So it is killed 5 s after the marker and has
+      # no exit milestone (the same command line as the others is kept).
       # shellcheck disable=SC2086
       "$BT" --marker marker=PETREL-GUEST-READY --rss-at marker --guest-ram-mib $MEM_MIB \
-        --timeout-s "$WATCHDOG" "$@" -- \
-        "$QEMU" -M microvm $QEMU_COMMON -device i8042 -kernel "$KERNEL_PVH" -initrd "$INITRD" -append "$APPEND" ;;
+        --timeout-s "$WATCHDOG" --exit-grace-s 5 "$@" -- \
+        "$QEMU" -M microvm $QEMU_COMMON -kernel "$KERNEL_PVH" -initrd "$INITRD" -append "$APPEND" ;;
     qemu-q35)
       # shellcheck disable=SC2086
       "$BT" --marker marker=PETREL-GUEST-READY --rss-at marker --guest-ram-mib $MEM_MIB \
@@ -98,10 +98,12 @@ timer() {
   esac 2>/tmp/vmm.log
 }
 
-# ok LINE: the run reached its marker and exited 0 without the watchdog.
+# ok LINE: the run reached its marker and exited 0 (or was killed on purpose
+# after its marker: --exit-grace-s) without the watchdog.
 ok() {
   case "$1" in *" marker_ms=-1 "*) return 1 ;; esac
-  case "$1" in *" exit_code=0 timed_out=0"*) return 0 ;; esac
+  case "$1" in *" exit_code=0 timed_out=0 "*) return 0 ;; esac
+  case "$1" in *" timed_out=0 killed_after_markers=1"*) return 0 ;; esac
   return 1
 }
 

@@ -1,7 +1,8 @@
 // boot_timer: runs a VMM command and timestamps its boot milestones.
 //
 //   boot_timer [--marker NAME=TEXT]... [--rss-at NAME] [--guest-ram-mib N]
-//              [--smaps-out FILE] [--timeout-s S] -- COMMAND ARGS...
+//              [--smaps-out FILE] [--timeout-s S] [--exit-grace-s S]
+//              -- COMMAND ARGS...
 //
 // Times are milliseconds from just before exec. Milestones:
 //   first_output  the first byte the VMM writes to stdout (guest console)
@@ -17,6 +18,9 @@
 // Always reports peak_rss_kib, the kernel's high-water mark of the whole
 // process (wait4 ru_maxrss, guest RAM the guest touched included): for a
 // guest that exits before a sample can be taken, the safest RSS figure.
+// --timeout-s S (default 120) kills the process S s after exec: timed_out=1.
+// --exit-grace-s S kills it S s after the last marker was seen, for a VMM
+// that cannot exit on its own: exit_ms=-1 and killed_after_markers=1.
 // Prints one line of key=value pairs; a milestone never seen prints -1.
 #include <fcntl.h>
 #include <poll.h>
@@ -96,6 +100,7 @@ int main(int argc, char** argv) {
   std::string rss_at, smaps_out;
   unsigned long guest_ram_mib = 0;
   double timeout_s = 120;
+  double exit_grace_s = -1;
   int i = 1;
   for (; i < argc; ++i) {
     std::string a = argv[i];
@@ -123,6 +128,8 @@ int main(int argc, char** argv) {
       smaps_out = v;
     } else if (a == "--timeout-s") {
       timeout_s = std::strtod(v.c_str(), nullptr);
+    } else if (a == "--exit-grace-s") {
+      exit_grace_s = std::strtod(v.c_str(), nullptr);
     } else {
       std::fprintf(stderr, "boot_timer: unknown option %s\n", a.c_str());
       return 2;
@@ -155,8 +162,19 @@ int main(int argc, char** argv) {
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   bool timed_out = false;
+  bool killed_after_markers = false;
+  double all_markers_ms = -1;  // when the last marker was first seen
   while (open_fds > 0) {
     double left = timeout_s * 1e3 - (NowMs() - t0);
+    if (exit_grace_s >= 0 && all_markers_ms >= 0) {
+      double grace_left = all_markers_ms + exit_grace_s * 1e3 - (NowMs() - t0);
+      if (grace_left <= 0) {
+        killed_after_markers = true;
+        kill(pid, SIGKILL);
+        break;
+      }
+      if (grace_left < left) left = grace_left;
+    }
     if (left <= 0) {
       timed_out = true;
       kill(pid, SIGKILL);
@@ -182,6 +200,7 @@ int main(int argc, char** argv) {
         if (seen.count(name) == 0 && text.find(needle) != std::string::npos) {
           seen[name] = now;
           if (name == rss_at) rss = SampleRss(pid, guest_ram_mib, smaps_out);
+          if (seen.size() == markers.size()) all_markers_ms = NowMs() - t0;
         }
       }
     }
@@ -189,14 +208,15 @@ int main(int argc, char** argv) {
   int status = 0;
   rusage usage{};
   wait4(pid, &status, 0, &usage);
-  const double exit_ms = NowMs() - t0;
+  const double exit_ms = killed_after_markers ? -1 : NowMs() - t0;
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
   std::ostringstream line;
   line << "first_output_ms=" << first_output;
   for (const auto& [name, needle] : markers)
     line << " " << name << "_ms=" << (seen.count(name) ? seen[name] : -1);
-  line << " exit_ms=" << exit_ms << " exit_code=" << code << " timed_out=" << timed_out;
+  line << " exit_ms=" << exit_ms << " exit_code=" << code << " timed_out=" << timed_out
+       << " killed_after_markers=" << killed_after_markers;
   if (!rss_at.empty())
     line << " rss_kib=" << rss.total_kib << " rss_excl_guest_kib=" << rss.excluding_guest_kib
          << " anon_excl_guest_kib=" << rss.anon_excluding_guest_kib

@@ -1,8 +1,8 @@
 // The petrel binary: parse the command line, build the VM on KVM, run it.
 //
-// Exit status: 0 when the guest resets (reboot) or powers off, 1 on any
-// configuration or host error (one line on stderr), 2 when the guest crashed
-// the VM (triple fault) or the hypervisor failed.
+// Exit status: 0 when the guest powers off (a reboot restarts the VM), 1 on
+// any configuration or host error (one line on stderr), 2 when the
+// hypervisor failed. A triple fault reboots, as on a PC.
 #include <cstdio>
 
 #include "core/base/log.h"
@@ -19,28 +19,33 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// Runs the VM until the guest powers off. A guest reset (reboot) rebuilds the
+// VM from the same configuration and boots it again, as Cloud Hypervisor does;
+// the console stays attached throughout.
 int RunVm(const petrel::config::CliOptions& options) {
   using petrel::vmm::StopReason;
-  auto vm = petrel::vmm::VmInstance::Create(options.vm, [] { return petrel::OpenKvm(); });
-  if (!vm.ok()) return Fail(vm.error().message());
-
   auto terminal = petrel::vmm::RawTerminal::Enter();
   if (!terminal.ok()) return Fail(terminal.error().message());
-
-  auto stop = (*vm)->Run();
-  petrel::vmm::RawTerminal::Restore();
-  if (!stop.ok()) return Fail(stop.error().message());
-  PETREL_LOG(kInfo) << "VM stopped: " << stop->detail;
-  switch (stop->kind) {
-    case StopReason::Kind::kReset:
-    case StopReason::Kind::kPowerOff:
-      return 0;
-    case StopReason::Kind::kTripleFault:
-    case StopReason::Kind::kError:
-      std::fprintf(stderr, "petrel: guest stopped: %s\n", stop->detail.c_str());
-      return 2;
+  for (uint64_t boot = 1;; ++boot) {
+    auto vm = petrel::vmm::VmInstance::Create(options.vm, [] { return petrel::OpenKvm(); });
+    if (!vm.ok()) return Fail(vm.error().message());
+    auto stop = (*vm)->Run();
+    if (!stop.ok()) return Fail(stop.error().message());
+    PETREL_LOG(kInfo) << "VM stopped after boot " << boot << ": " << stop->detail;
+    switch (stop->kind) {
+      case StopReason::Kind::kReset:
+      case StopReason::Kind::kTripleFault:  // what a PC does, and Cloud Hypervisor
+        PETREL_LOG(kInfo) << "rebooting";
+        continue;
+      case StopReason::Kind::kPowerOff:
+        petrel::vmm::RawTerminal::Restore();
+        return 0;
+      case StopReason::Kind::kError:
+        petrel::vmm::RawTerminal::Restore();
+        std::fprintf(stderr, "petrel: guest stopped: %s\n", stop->detail.c_str());
+        return 2;
+    }
   }
-  return 2;
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 
 #include <cerrno>
 
+#include "core/acpi/tables.h"
 #include "core/arch/boot_msrs.h"
+#include "core/arch/cpu_topology.h"
 #include "core/arch/cpuid.h"
 #include "core/base/log.h"
 #include "core/boot/linux_loader.h"
@@ -39,6 +41,13 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   boot_config.initramfs = initramfs.bytes();
   boot_config.cmdline = config.payload.cmdline;
   boot_config.vcpus = config.cpus.boot_vcpus;
+  const bool has_serial = config.serial.mode != config::OutputMode::kOff;
+  PETREL_ASSIGN_OR_RETURN(
+      auto acpi_tables,
+      acpi::WriteAcpiTables(*vm->memory_, PlatformAcpiConfig(config.cpus.boot_vcpus,
+                                                             config.cpus.max_vcpus, has_serial))
+          .Wrap("writing ACPI tables"));
+  boot_config.rsdp_addr = acpi_tables.rsdp_addr;
   PETREL_ASSIGN_OR_RETURN(auto loaded, boot::LoadLinux(*vm->memory_, boot_config)
                                            .Wrap(config.payload.kernel));
   PETREL_LOG(kInfo) << "loaded " << (loaded.format == boot::KernelFormat::kPvhElf ? "PVH ELF" : "bzImage")
@@ -68,6 +77,14 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   pargs.monotonic_clock = &vm->monotonic_clock_;
   PETREL_ASSIGN_OR_RETURN(vm->platform_, LegacyPlatform::Create(pargs));
 
+  AcpiPlatformArgs aargs{};
+  aargs.vm = vm->vm_.get();
+  aargs.io = &vm->io_;
+  aargs.on_power_off = [self] { self->OnStop({StopReason::Kind::kPowerOff, "ACPI S5 power off"}); };
+  aargs.on_reset = [self] { self->OnStop({StopReason::Kind::kReset, "ACPI reset register"}); };
+  aargs.monotonic_clock = &vm->monotonic_clock_;
+  PETREL_ASSIGN_OR_RETURN(vm->acpi_, AcpiPlatform::Create(aargs));
+
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu));
 
   PETREL_ASSIGN_OR_RETURN(auto loop, EpollEventLoop::Create(vm->monotonic_clock_));
@@ -81,12 +98,19 @@ Result<void> VmInstance::CreateVcpus(const config::VmConfig& config,
                                      const hv::BootVcpuState& boot_state) {
   PETREL_ASSIGN_OR_RETURN(auto supported, hypervisor_->SupportedCpuid());
   const auto msrs = x86::BootMsrs();
-  for (uint32_t id = 0; id < config.cpus.boot_vcpus; ++id) {
+  const config::CpuTopology t = config::EffectiveTopology(config.cpus);
+  const x86::CpuTopology topology{t.threads_per_core, t.cores_per_die, t.dies_per_package,
+                                  t.packages};
+  for (uint32_t index = 0; index < config.cpus.boot_vcpus; ++index) {
+    // The backend's vCPU id is the APIC id (KVM's in-kernel LAPIC takes it
+    // from there), which equals the index unless the topology's counts are
+    // not powers of two.
+    const uint32_t id = topology.ApicId(index);
     PETREL_ASSIGN_OR_RETURN(auto vcpu, vm_->CreateVcpu(id).Wrap("creating vcpu " + std::to_string(id)));
-    auto cpuid = x86::BuildGuestCpuid(supported, id, config.cpus.boot_vcpus);
+    auto cpuid = x86::BuildGuestCpuid(supported, index, topology);
     PETREL_TRY(vcpu->SetCpuid(cpuid).Wrap("setting CPUID"));
     PETREL_TRY(vcpu->SetMsrs(msrs).Wrap("setting boot MSRs"));
-    if (id == 0) {
+    if (index == 0) {
       // Application processors wait for INIT/SIPI from the boot processor.
       PETREL_TRY(vcpu->SetSregs(boot_state.sregs).Wrap("setting boot sregs"));
       PETREL_TRY(vcpu->SetRegs(boot_state.regs).Wrap("setting boot regs"));
@@ -108,6 +132,7 @@ void VmInstance::OnStop(const StopReason& reason) {
     if (stop_reason_) return;  // the first reason wins
     stop_reason_ = reason;
   }
+  PETREL_LOG(kInfo) << "stop requested: " << reason.detail;
   if (loop_) loop_->Stop();
 }
 

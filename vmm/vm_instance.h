@@ -23,6 +23,7 @@
 #include "core/memory/guest_memory.h"
 #include "vmm/config/vm_config.h"
 #include "vmm/console_output.h"
+#include "vmm/acpi_platform.h"
 #include "vmm/legacy_platform.h"
 #include "vmm/vcpu_thread.h"
 
@@ -53,6 +54,8 @@ class VmInstance {
   GuestMemory& memory() { return *memory_; }
   IoDispatcher& io() { return io_; }
   LegacyPlatform& platform() { return *platform_; }
+  // Raises the ACPI power-button event (Cloud Hypervisor's vm.power-button).
+  void PressPowerButton() { acpi_->PressPowerButton(); }
 
  private:
   VmInstance() = default;
@@ -67,6 +70,7 @@ class VmInstance {
   IoDispatcher io_;
   std::unique_ptr<ConsoleOutput> serial_output_;
   std::unique_ptr<LegacyPlatform> platform_;
+  std::unique_ptr<AcpiPlatform> acpi_;
   std::unique_ptr<EventLoop> loop_;
   std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
   std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;

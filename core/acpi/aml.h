@@ -74,12 +74,12 @@ Term Local(int n);                           // Local0-7: 0x60-0x67
 Term Arg(int n);                             // Arg0-6:   0x68-0x6E
 
 // --- Named objects and namespace modifiers ------------------------------------
-Term Name(std::string_view name, const Term& value);          // NameOp 0x08
-Term Scope(std::string_view name, const TermList& terms);     // ScopeOp 0x10
-Term Device(std::string_view name, const TermList& terms);    // ExtOp 0x5B 0x82
+Term Name(std::string_view name, const Term& value);        // NameOp 0x08
+Term Scope(std::string_view name, const TermList& terms);   // ScopeOp 0x10
+Term Device(std::string_view name, const TermList& terms);  // ExtOp 0x5B 0x82
 // MethodOp 0x14; flags: ArgCount (bits 0-2), SerializeFlag (bit 3), SyncLevel 0.
 Term Method(std::string_view name, int args, bool serialized, const TermList& terms);
-Term Mutex(std::string_view name, uint8_t sync_level);        // ExtOp 0x5B 0x01
+Term Mutex(std::string_view name, uint8_t sync_level);  // ExtOp 0x5B 0x01
 
 // OperationRegion (ExtOp 0x5B 0x80), RegionSpace values from ACPI 19.6.100.
 enum class RegionSpace : uint8_t {
@@ -91,7 +91,14 @@ Term OpRegion(std::string_view name, RegionSpace space, const Term& offset, cons
 
 // Field (ExtOp 0x5B 0x81). FieldFlags (20.2.5.2): AccessType bits 0-3,
 // LockRule bit 4, UpdateRule bits 5-6.
-enum class FieldAccess : uint8_t { kAny = 0, kByte = 1, kWord = 2, kDWord = 3, kQWord = 4, kBuffer = 5 };
+enum class FieldAccess : uint8_t {
+  kAny = 0,
+  kByte = 1,
+  kWord = 2,
+  kDWord = 3,
+  kQWord = 4,
+  kBuffer = 5
+};
 enum class FieldLock : uint8_t { kNoLock = 0, kLock = 1 };
 enum class FieldUpdate : uint8_t { kPreserve = 0, kWriteAsOnes = 1, kWriteAsZeros = 2 };
 struct FieldUnit {
@@ -114,21 +121,21 @@ Term Release(const Term& mutex);                          // ExtOp 0x5B 0x27
 Term Call(std::string_view method, const TermList& args = {});
 
 // --- Expressions (20.2.5.4) -----------------------------------------------------
-Term Store(const Term& value, const Term& target);  // StoreOp 0x70
+Term Store(const Term& value, const Term& target);                           // StoreOp 0x70
 Term Add(const Term& a, const Term& b, const Term& target = Null());         // 0x72
 Term Subtract(const Term& a, const Term& b, const Term& target = Null());    // 0x74
 Term ShiftLeft(const Term& a, const Term& b, const Term& target = Null());   // 0x79
 Term ShiftRight(const Term& a, const Term& b, const Term& target = Null());  // 0x7A
 Term And(const Term& a, const Term& b, const Term& target = Null());         // 0x7B
 Term Or(const Term& a, const Term& b, const Term& target = Null());          // 0x7D
-Term Increment(const Term& target);  // 0x75
-Term Decrement(const Term& target);  // 0x76
-Term LAnd(const Term& a, const Term& b);      // 0x90
-Term LOr(const Term& a, const Term& b);       // 0x91
-Term LNot(const Term& a);                     // 0x92
-Term LEqual(const Term& a, const Term& b);    // 0x93
-Term LGreater(const Term& a, const Term& b);  // 0x94
-Term LLess(const Term& a, const Term& b);     // 0x95
+Term Increment(const Term& target);                                          // 0x75
+Term Decrement(const Term& target);                                          // 0x76
+Term LAnd(const Term& a, const Term& b);                                     // 0x90
+Term LOr(const Term& a, const Term& b);                                      // 0x91
+Term LNot(const Term& a);                                                    // 0x92
+Term LEqual(const Term& a, const Term& b);                                   // 0x93
+Term LGreater(const Term& a, const Term& b);                                 // 0x94
+Term LLess(const Term& a, const Term& b);                                    // 0x95
 
 // --- Resource templates (ACPI 6.4) ----------------------------------------------
 // One resource descriptor (not an AML term: it lives inside a Buffer).
@@ -163,7 +170,12 @@ Resource Interrupt(Usage usage, Trigger trigger, Polarity polarity, Sharing shar
 // Address Space Resource Descriptors (6.4.3.5), always MinFixed + MaxFixed +
 // PosDecode with length = max - min + 1 (checked) and no translation.
 // Memory type-specific flags (6.4.3.5.4): _RW bit 0, _MEM bits 1-2.
-enum class Cache : uint8_t { kNonCacheable = 0, kCacheable = 1, kWriteCombining = 2, kPrefetchable = 3 };
+enum class Cache : uint8_t {
+  kNonCacheable = 0,
+  kCacheable = 1,
+  kWriteCombining = 2,
+  kPrefetchable = 3
+};
 Resource DWordMemory(Usage usage, Cache cache, bool read_write, uint32_t min, uint32_t max);
 Resource QWordMemory(Usage usage, Cache cache, bool read_write, uint64_t min, uint64_t max);
 // I/O type-specific flags (6.4.3.5.3): _RNG = EntireRange (3).

@@ -7,7 +7,9 @@
 namespace petrel::x86 {
 namespace {
 
-uint32_t AtLeastOne(uint32_t v) { return std::max<uint32_t>(v, 1); }
+uint32_t AtLeastOne(uint32_t v) {
+  return std::max<uint32_t>(v, 1);
+}
 
 uint32_t SaturatingMul(uint32_t a, uint32_t b) {
   const uint64_t p = uint64_t{a} * b;
@@ -61,9 +63,15 @@ uint32_t CpuTopology::MaxVcpus() const {
   return SaturatingMul(ThreadsPerPackage(), AtLeastOne(packages));
 }
 
-uint32_t CpuTopology::SmtBits() const { return IdBits(threads_per_core); }
-uint32_t CpuTopology::CoreBits() const { return IdBits(cores_per_die); }
-uint32_t CpuTopology::DieBits() const { return IdBits(dies_per_package); }
+uint32_t CpuTopology::SmtBits() const {
+  return IdBits(threads_per_core);
+}
+uint32_t CpuTopology::CoreBits() const {
+  return IdBits(cores_per_die);
+}
+uint32_t CpuTopology::DieBits() const {
+  return IdBits(dies_per_package);
+}
 
 uint32_t CpuTopology::ApicId(uint32_t cpu_index) const {
   const CpuTopology t = Normalized();

@@ -32,7 +32,9 @@ uint32_t PowerOfTwoCapped(uint32_t bits, uint32_t cap) {
 }
 
 // v >> shift, 0 when shift >= 32.
-uint32_t ShiftRight(uint32_t v, uint32_t shift) { return shift >= 32 ? 0 : v >> shift; }
+uint32_t ShiftRight(uint32_t v, uint32_t shift) {
+  return shift >= 32 ? 0 : v >> shift;
+}
 
 // EAX[25:14] of leaf 4 and AMD 0x8000'001D: ids sharing this cache - 1.
 // EAX[4:0] cache type (0 = no more caches), EAX[7:5] cache level.
@@ -123,8 +125,7 @@ std::vector<hv::CpuidEntry> BuildGuestCpuid(std::span<const hv::CpuidEntry> supp
         // EAX[31:26] addressable core ids per package - 1 (SDM Table 3-8, leaf 04H).
         if ((e.eax & 0x1f) != 0) {
           e.eax = SetCacheSharing(e.eax, t);
-          e.eax = SetField(e.eax, 26, 6,
-                           PowerOfTwoCapped(t.CoreBits() + t.DieBits(), 64) - 1);
+          e.eax = SetField(e.eax, 26, 6, PowerOfTwoCapped(t.CoreBits() + t.DieBits(), 64) - 1);
         }
         break;
       case kLeafExtFeatures: e.ecx &= ~kCpuidExt1EcxSvm; break;

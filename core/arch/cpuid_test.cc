@@ -183,19 +183,19 @@ struct TopologyCase {
   CpuTopology topology;
   uint32_t index;
   uint32_t apic_id;
-  uint32_t leaf1_ids;    // CPUID.1:EBX[23:16]
-  bool htt;              // CPUID.1:EDX[28]
-  uint32_t l1_sharing;   // CPUID.4/8000_001D (L1d):EAX[25:14]
-  uint32_t l3_sharing;   // CPUID.4/8000_001D (L3):EAX[25:14]
-  uint32_t cores;        // CPUID.4:EAX[31:26]
-  uint32_t b_smt[2];     // 0xB subleaf 0 {EAX shift, EBX count}
-  uint32_t b_core[2];    // 0xB subleaf 1
-  uint32_t f_core[2];    // 0x1F subleaf 1
-  uint32_t f_die[2];     // 0x1F subleaf 2
-  uint32_t amd_nc;       // 0x8000_0008 ECX[7:0]
-  uint32_t amd_size;     // 0x8000_0008 ECX[15:12]
-  uint32_t amd_1e_ebx;   // 0x8000_001E EBX
-  uint32_t amd_1e_ecx;   // 0x8000_001E ECX
+  uint32_t leaf1_ids;   // CPUID.1:EBX[23:16]
+  bool htt;             // CPUID.1:EDX[28]
+  uint32_t l1_sharing;  // CPUID.4/8000_001D (L1d):EAX[25:14]
+  uint32_t l3_sharing;  // CPUID.4/8000_001D (L3):EAX[25:14]
+  uint32_t cores;       // CPUID.4:EAX[31:26]
+  uint32_t b_smt[2];    // 0xB subleaf 0 {EAX shift, EBX count}
+  uint32_t b_core[2];   // 0xB subleaf 1
+  uint32_t f_core[2];   // 0x1F subleaf 1
+  uint32_t f_die[2];    // 0x1F subleaf 2
+  uint32_t amd_nc;      // 0x8000_0008 ECX[7:0]
+  uint32_t amd_size;    // 0x8000_0008 ECX[15:12]
+  uint32_t amd_1e_ebx;  // 0x8000_001E EBX
+  uint32_t amd_1e_ecx;  // 0x8000_001E ECX
 };
 
 CpuTopology Topo(uint32_t t, uint32_t c, uint32_t d, uint32_t p) {
@@ -207,6 +207,8 @@ CpuTopology Topo(uint32_t t, uint32_t c, uint32_t d, uint32_t p) {
   return topo;
 }
 
+// One case per two lines reads better than one field per line.
+// clang-format off
 const TopologyCase kCases[] = {
     // 1 vCPU: nothing shared, no HTT, all shifts 0.
     {"flat1", CpuTopology::Flat(1), 0, 0, 1, false, 0, 0, 0, {0, 1}, {0, 1}, {0, 1}, {0, 1},
@@ -234,6 +236,7 @@ const TopologyCase kCases[] = {
     {"1:2:2:2 #3", Topo(1, 2, 2, 2), 3, 3, 4, true, 0, 1, 3, {0, 1}, {2, 4}, {1, 2}, {2, 4},
      3, 2, 0x003, 0x101},
 };
+// clang-format on
 
 std::vector<CpuidEntry> WithLeaf1f(std::vector<CpuidEntry> s) {
   s.push_back({0x1f, 0, hv::kCpuidFlagSignificantIndex, 1, 2, 0x100, 9});
@@ -305,7 +308,7 @@ TEST(BuildGuestCpuid, TopologyLeavesAmd) {
     ASSERT_TRUE(l1d && l3 && end);
     EXPECT_EQ((l1d->eax >> 14) & 0xfff, c.l1_sharing);
     EXPECT_EQ((l3->eax >> 14) & 0xfff, c.l3_sharing);
-    EXPECT_EQ(l3->eax & ~(0xfffu << 14), 0x163u);  // type, level, other bits kept
+    EXPECT_EQ(l3->eax & ~(0xfffu << 14), 0x0c000163u);  // type, level, bits 31:26 kept
     EXPECT_EQ(l3->ebx, 0x03c0003fu);
     EXPECT_EQ(l3->edx, 1u);
     EXPECT_EQ(end->eax, 0u);

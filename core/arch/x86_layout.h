@@ -35,6 +35,14 @@ inline constexpr uint64_t kPciMmconfigStart = 0xe800'0000;
 inline constexpr uint64_t kKvmTssStart = 0xf800'0000;  // 3 pages
 inline constexpr uint64_t kKvmIdentityMapStart = kKvmTssStart + 0x3000;
 inline constexpr uint64_t kIoapicStart = 0xfec0'0000;
+// ACPI GED event register (1 byte). Cloud Hypervisor puts its platform devices
+// at the top of the physical address space; Petrel keeps them in the 32-bit
+// hole, below the IOAPIC, so the address never depends on the host's
+// physical address width.
+inline constexpr uint64_t kAcpiGedStart = 0xfeb0'0000;
+inline constexpr uint32_t kAcpiGedIrq = 5;
+inline constexpr uint16_t kAcpiPmPort = 0x600;     // sleep control/status, reset
+inline constexpr uint16_t kAcpiPmTimerPort = 0x608;
 inline constexpr uint64_t kLapicStart = 0xfee0'0000;
 
 // Legacy port I/O.

@@ -5,6 +5,7 @@
 #include "core/boot/elf64.h"
 #include "core/boot/mptable.h"
 #include "core/boot/pvh.h"
+#include "core/boot/reset_vector.h"
 
 namespace petrel::boot {
 
@@ -21,6 +22,7 @@ Result<LoadedKernel> LoadLinux(GuestMemory& memory, const LinuxBootConfig& confi
       elf::HasElfMagic(config.kernel) ? LoadPvh(memory, config) : LoadBzImage(memory, config);
   if (!loaded.ok()) return std::move(loaded).Wrap("loading kernel");
   PETREL_TRY(WriteMptable(memory, config.vcpus).Wrap("loading kernel"));
+  PETREL_TRY(WriteResetVector(memory).Wrap("loading kernel"));
   return loaded;
 }
 

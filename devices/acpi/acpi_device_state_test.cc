@@ -32,13 +32,13 @@ struct AcpiPmTraits {
   using Device = AcpiPmDevice;
   std::unique_ptr<AcpiPmDevice> Make() { return std::make_unique<AcpiPmDevice>(nullptr, nullptr); }
   void Drive(AcpiPmDevice& d) {
-    Out(d, acpi_pm::kSleepControlOffset, (3 << acpi_pm::kSlpTypShift) | acpi_pm::kSlpEn);  // S3
+    Out(d, acpi::kSleepControlOffset, (3 << acpi::kSleepTypeShift) | acpi::kSleepEnable);  // S3
   }
   std::vector<uint8_t> Observe(AcpiPmDevice& d) {
     std::vector<uint8_t> v;
     for (uint64_t off = 0; off < AcpiPmDevice::kSize; ++off) v.push_back(In(d, off));
-    Out(d, acpi_pm::kSleepStatusOffset, acpi_pm::kWakSts);
-    v.push_back(In(d, acpi_pm::kSleepStatusOffset));
+    Out(d, acpi::kSleepStatusOffset, acpi::kWakeStatus);
+    v.push_back(In(d, acpi::kSleepStatusOffset));
     return v;
   }
   std::vector<AcpiPmDevice::State> Invalid(const AcpiPmDevice::State& good) {

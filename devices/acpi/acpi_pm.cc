@@ -7,25 +7,25 @@
 #include "core/base/log.h"
 
 namespace petrel {
-
-using acpi_pm::kResetOffset;
-using acpi_pm::kResetValue;
-using acpi_pm::kSleepControlOffset;
-using acpi_pm::kSleepS5Byte;
-using acpi_pm::kSleepStatusOffset;
-using acpi_pm::kSlpEn;
-using acpi_pm::kSlpTypMask;
-using acpi_pm::kSlpTypS5;
-using acpi_pm::kSlpTypShift;
-using acpi_pm::kWakSts;
-
 namespace {
 
+using acpi::kResetRegOffset;
+using acpi::kSleepControlOffset;
+using acpi::kSleepEnable;
+using acpi::kSleepStatusOffset;
+using acpi::kSleepTypeMask;
+using acpi::kSleepTypeS5;
+using acpi::kSleepTypeShift;
+using acpi::kWakeStatus;
+constexpr uint8_t kResetValue = AcpiPmDevice::kResetValue;
+
 static_assert(kSleepControlOffset < AcpiPmDevice::kSize && kSleepStatusOffset < AcpiPmDevice::kSize &&
-              kResetOffset < AcpiPmDevice::kSize);
-static_assert((kResetValue & (kSlpEn | kSlpTypMask)) == 0,
-              "the reset value must not look like a sleep request");
-static_assert(kSleepS5Byte == 0x34);
+              kResetRegOffset < AcpiPmDevice::kSize);
+// The reset register shares the sleep control byte (Cloud Hypervisor's
+// layout); the reset value must not look like a sleep request.
+static_assert(kResetRegOffset == kSleepControlOffset);
+static_assert((kResetValue & (kSleepEnable | kSleepTypeMask)) == 0);
+static_assert(acpi::kS5SleepControlValue == 0x34);
 
 }  // namespace
 
@@ -37,8 +37,7 @@ void AcpiPmDevice::Read(uint64_t offset, std::span<uint8_t> data) {
   for (size_t i = 0; i < data.size(); ++i) {
     uint8_t v = 0xff;  // outside the device (the bus never sends these)
     if (offset < kSize && i < kSize - offset) {
-      // Sleep control and reset are write-only and read 0 (4.8.3.6/4.8.3.7);
-      // reserved bytes read 0.
+      // Sleep control and reset are write-only and read 0 (4.8.3.6/4.8.3.7).
       v = offset + i == kSleepStatusOffset ? s_.sleep_status : 0;
     }
     data[i] = v;
@@ -71,18 +70,17 @@ void AcpiPmDevice::Write(uint64_t offset, std::span<const uint8_t> data) {
 AcpiPmDevice::Request AcpiPmDevice::WriteByte(uint64_t offset, uint8_t value) {
   if (offset == kSleepStatusOffset) {
     // 4.8.3.8: WAK_STS is cleared by writing 1; reserved bits ignore writes.
-    s_.sleep_status &= static_cast<uint8_t>(~(value & kWakSts));
+    s_.sleep_status &= static_cast<uint8_t>(~(value & kWakeStatus));
     return Request::kNone;
   }
-  if (offset != kSleepControlOffset) return Request::kNone;  // reserved byte
-  static_assert(kResetOffset == kSleepControlOffset);
+  if (offset != kSleepControlOffset) return Request::kNone;
   if (value == kResetValue) return Request::kReset;
-  if (!(value & kSlpEn)) return Request::kNone;
-  const uint8_t slp_typ = (value & kSlpTypMask) >> kSlpTypShift;
-  if (slp_typ == kSlpTypS5) return Request::kPowerOff;
+  if (!(value & kSleepEnable)) return Request::kNone;
+  const uint8_t slp_typ = (value & kSleepTypeMask) >> kSleepTypeShift;
+  if (slp_typ == kSleepTypeS5) return Request::kPowerOff;
   PETREL_LOG_ONCE(kWarn, "acpi-slp-typ-" + std::to_string(slp_typ))
       << "acpi: sleep type " << int{slp_typ} << " is not supported; waking at once";
-  s_.sleep_status |= kWakSts;
+  s_.sleep_status |= kWakeStatus;
   return Request::kNone;
 }
 
@@ -92,7 +90,7 @@ AcpiPmDevice::State AcpiPmDevice::Save() const {
 }
 
 Result<void> AcpiPmDevice::Restore(const State& state) {
-  if (state.sleep_status & ~kWakSts) {
+  if (state.sleep_status & ~kWakeStatus) {
     return Error(ErrorCode::kInvalidArgument, "acpi pm state: reserved sleep status bits set");
   }
   std::lock_guard lock(mu_);

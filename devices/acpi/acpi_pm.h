@@ -2,10 +2,10 @@
 // points at (ACPI 6.4 section 4.8.3.6 reset register, 4.8.3.7 sleep control
 // register, 4.8.3.8 sleep status register), at PIO base 0x600.
 //
-// Layout (offsets from 0x600, kSize 4; every register is one byte):
+// Layout (offsets from 0x600, kSize 2; every register is one byte; the
+// offsets and bits are the ones core/acpi/pm_registers.h gives the FADT):
 //   +0  SLEEP_CONTROL_REG (write; reads 0) and RESET_REG (write kResetValue)
 //   +1  SLEEP_STATUS_REG: WAK_STS bit 7, write-1-to-clear
-//   +2, +3  reserved: read 0, writes ignored
 // Port 0x600 is where Cloud Hypervisor puts both its sleep control and reset
 // registers, and EDK2's CloudHv platform hard-codes the S5 write
 // (IoWrite8(0x600, 5 << 2 | 1 << 5)), so the sleep control register and the
@@ -17,7 +17,7 @@
 // of +0 return 0.
 //
 // Sleep control writes (4.8.3.7: SLP_TYP bits 4:2, SLP_EN bit 5):
-//   SLP_EN with SLP_TYP == kSlpTypS5 (the DSDT's \_S5_ package {5, 0})
+//   SLP_EN with SLP_TYP == acpi::kSleepTypeS5 (the DSDT's \_S5_ package)
 //     -> `power_off`.
 //   SLP_EN with any other SLP_TYP (S1-S4 are not offered by the DSDT) ->
 //     logged once and the platform "wakes" at once: WAK_STS is set, so an
@@ -35,32 +35,19 @@
 #include <mutex>
 #include <span>
 
+#include "core/acpi/pm_registers.h"
 #include "core/base/result.h"
 #include "core/bus/bus.h"
 
 namespace petrel {
 
-// The values the ACPI tables (FADT, DSDT \_S5_) and the device share.
-namespace acpi_pm {
-inline constexpr uint16_t kPortBase = 0x600;  // Cloud Hypervisor / EDK2 CloudHv
-inline constexpr uint16_t kSleepControlOffset = 0;  // FADT SLEEP_CONTROL_REG, 8 bits
-inline constexpr uint16_t kSleepStatusOffset = 1;   // FADT SLEEP_STATUS_REG, 8 bits
-inline constexpr uint16_t kResetOffset = 0;         // FADT RESET_REG, 8 bits
-inline constexpr uint8_t kResetValue = 1;           // FADT RESET_VALUE (4.8.3.6)
-inline constexpr uint8_t kSlpTypS5 = 5;             // DSDT \_S5_ package {5, 0}
-// 4.8.3.7 Sleep Control Register.
-inline constexpr uint8_t kSlpTypShift = 2;     // SLP_TYP bits 4:2
-inline constexpr uint8_t kSlpTypMask = 0x1c;
-inline constexpr uint8_t kSlpEn = 1u << 5;     // SLP_EN bit 5
-// 4.8.3.8 Sleep Status Register.
-inline constexpr uint8_t kWakSts = 1u << 7;    // WAK_STS bit 7
-// The byte an OSPM writes to enter S5: (5 << 2) | (1 << 5) = 0x34.
-inline constexpr uint8_t kSleepS5Byte = (kSlpTypS5 << kSlpTypShift) | kSlpEn;
-}  // namespace acpi_pm
-
 class AcpiPmDevice final : public BusDevice {
  public:
-  static constexpr uint64_t kSize = 4;
+  // The ports the FADT describes (pm_registers.h): 0x600 and 0x601.
+  static constexpr uint64_t kSize = acpi::kPmPortCount;
+  // The FADT RESET_VALUE this device answers to; AcpiConfig::reset_value
+  // must equal it.
+  static constexpr uint8_t kResetValue = 1;
 
   struct State {
     uint8_t sleep_status = 0;  // only WAK_STS may be set

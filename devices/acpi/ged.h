@@ -32,6 +32,7 @@
 #include <mutex>
 #include <span>
 
+#include "core/acpi/pm_registers.h"
 #include "core/base/result.h"
 #include "core/bus/bus.h"
 #include "core/hv/hypervisor.h"
@@ -40,13 +41,14 @@ namespace petrel {
 
 class GedDevice final : public BusDevice {
  public:
-  static constexpr uint64_t kSize = 1;  // Cloud Hypervisor's GED_DEVICE_ACPI_SIZE
+  static constexpr uint64_t kSize = acpi::kGedMmioSize;  // 1, as Cloud Hypervisor's
 
-  // Event bits (Cloud Hypervisor's AcpiNotificationFlags), what _EVT decodes.
-  static constexpr uint32_t kEventCpuHotplug = 1u << 0;
-  static constexpr uint32_t kEventMemoryHotplug = 1u << 1;
-  static constexpr uint32_t kEventPciHotplug = 1u << 2;
-  static constexpr uint32_t kEventPowerButton = 1u << 3;
+  // Event bits (Cloud Hypervisor's AcpiNotificationFlags), what _EVT decodes
+  // (core/acpi/pm_registers.h).
+  static constexpr uint32_t kEventCpuHotplug = acpi::kGedCpuHotplug;        // bit 0
+  static constexpr uint32_t kEventMemoryHotplug = acpi::kGedMemoryHotplug;  // bit 1
+  static constexpr uint32_t kEventPciHotplug = acpi::kGedPciHotplug;        // bit 2
+  static constexpr uint32_t kEventPowerButton = acpi::kGedPowerButton;      // bit 3
   static constexpr uint32_t kEventMask =
       kEventCpuHotplug | kEventMemoryHotplug | kEventPciHotplug | kEventPowerButton;
 

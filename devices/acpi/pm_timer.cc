@@ -16,7 +16,7 @@ uint64_t PmTimer::TicksForNs(uint64_t ns) {
   // r * f < 3.6e15 and q * f < 2^64 / 10^9 * 3.6e6 < 2^64 never overflow.
   const uint64_t q = ns / kNsPerSecond;
   const uint64_t r = ns % kNsPerSecond;
-  return q * pm_timer::kFrequencyHz + r * pm_timer::kFrequencyHz / kNsPerSecond;
+  return q * kFrequencyHz + r * kFrequencyHz / kNsPerSecond;
 }
 
 uint64_t PmTimer::ElapsedNs() const { return clock_.NowNs() - origin_ns_; }

@@ -22,21 +22,17 @@
 #include <mutex>
 #include <span>
 
+#include "core/acpi/pm_registers.h"
 #include "core/base/clock.h"
 #include "core/base/result.h"
 #include "core/bus/bus.h"
 
 namespace petrel {
 
-namespace pm_timer {
-inline constexpr uint16_t kPort = 0x608;          // FADT X_PM_TMR_BLK / PM_TMR_BLK
-inline constexpr uint8_t kPmTmrLen = 4;           // FADT PM_TMR_LEN (4.8.3.3)
-inline constexpr uint64_t kFrequencyHz = 3'579'545;  // 4.8.3.3
-}  // namespace pm_timer
-
 class PmTimer final : public BusDevice {
  public:
-  static constexpr uint64_t kSize = pm_timer::kPmTmrLen;
+  static constexpr uint64_t kSize = acpi::kPmTimerPortCount;  // FADT PM_TMR_LEN 4
+  static constexpr uint64_t kFrequencyHz = acpi::kPmTimerHz;    // 4.8.3.3: 3.579545 MHz
   // Cap on a restored elapsed time (guest-controlled on a migration): 100
   // years, far below the 2^64 ns where the count would jump.
   static constexpr uint64_t kMaxElapsedNs = 100ULL * 366 * 24 * 3600 * 1'000'000'000ULL;

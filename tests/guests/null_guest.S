@@ -9,9 +9,11 @@
  *   1. writes "PETREL-NULL-OK\n" to the COM1 THR (8250/16550: port base + 0,
  *      DLAB=0) without polling LSR;
  *   2. writes 0x41 then 0x42 to the POST/debug port 0x80;
- *   3. asks for a reset through the i8042 (command 0xFE "pulse output port
- *      bit 0" to the command port 0x64: CPU reset);
- *   4. cli; hlt forever.
+ *   3. powers off through the ACPI sleep control register (Petrel's FADT:
+ *      port 0x600, SLP_TYP 5 (S5) << 2 | SLP_EN = 0x34; ACPI 6.4 4.8.3.7);
+ *   4. if still running (no ACPI), asks for a reset through the i8042
+ *      (command 0xFE "pulse output port bit 0" to the command port 0x64);
+ *   5. cli; hlt forever.
  */
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18   /* xen/include/public/elfnote.h */
@@ -19,6 +21,8 @@
 #define DEBUG_PORT 0x80
 #define I8042_COMMAND 0x64
 #define I8042_CMD_RESET 0xfe
+#define ACPI_SLEEP_CONTROL 0x600  /* Petrel FADT SLEEP_CONTROL_REG, core/acpi/pm_registers.h */
+#define ACPI_S5_SLEEP 0x34        /* (SLP_TYP 5 << 2) | SLP_EN */
 
 /* One byte to the port in %dx, as an immediate (no memory operands). */
     .macro PUTC byte
@@ -53,6 +57,9 @@ null_guest_start:
     mov $0x42, %al
     out %al, $DEBUG_PORT
 
+    mov $ACPI_SLEEP_CONTROL, %dx
+    mov $ACPI_S5_SLEEP, %al
+    out %al, %dx
     mov $I8042_CMD_RESET, %al
     out %al, $I8042_COMMAND
 1:

@@ -198,7 +198,9 @@ TEST_F(KvmBackendTest, NullGuestWritesSerialDebugAndResets) {
   auto r1 = io_.pio().Insert(0x3f8, 8, serial);
   auto r2 = io_.pio().Insert(0x80, 1, debug);
   auto r3 = io_.pio().Insert(0x60, 5, i8042);
-  ASSERT_TRUE(r1.ok() && r2.ok() && r3.ok());
+  auto acpi_pm = std::make_shared<CaptureDevice>();  // FADT sleep control at 0x600
+  auto r4 = io_.pio().Insert(0x600, 2, acpi_pm);
+  ASSERT_TRUE(r1.ok() && r2.ok() && r3.ok() && r4.ok());
   // Offset 4 of 0x60 is the command port 0x64; 0xFE asks for a CPU reset.
   i8042->StopOn(vcpu_->kicker(), 4, testing::kNullGuestResetCommand);
   Load(testing::NullGuestBin());
@@ -219,6 +221,9 @@ TEST_F(KvmBackendTest, NullGuestWritesSerialDebugAndResets) {
   for (const auto& w : debug->writes()) codes.push_back(w.value);
   EXPECT_EQ(codes, (std::vector<uint8_t>{0x41, 0x42}));
   EXPECT_TRUE(i8042->stopped());
+  // The guest first tries ACPI S5: (SLP_TYP 5 << 2) | SLP_EN to port 0x600.
+  ASSERT_EQ(acpi_pm->writes().size(), 1u);
+  EXPECT_EQ(acpi_pm->writes()[0].value, 0x34);
   EXPECT_EQ(io_.unclaimed_accesses(), 0u);
 
   // The OUT that requested the reset completed before Run() returned (the

@@ -55,18 +55,60 @@ run_vm null-guest 60 PETREL-NULL-OK 0 -- ./petrel --kernel ./null_guest.elf --se
 
 # The kit's recommended command line (skips two initcalls that crawl under TCG).
 [ -f "$KIT/kit.env" ] && . "$KIT/kit.env"
-CMD="${PETREL_KIT_L2_CMDLINE:-console=ttyS0 quiet} petrel.end=reboot"
-if [ -f "$KIT/bzImage" ]; then
-  run_vm linux-bzimage-reboot 60 PETREL-GUEST-READY 0 -- ./petrel --kernel "$KIT/bzImage" \
-    --initramfs "$KIT/initrd.img" --cmdline "$CMD" --cpus boot=1 --memory size=512M \
-    --serial tty --console off
-else
-  result linux-bzimage-reboot SKIP "no bzImage in the guest kit"
-fi
-if [ -f "$KIT/vmlinux" ]; then
-  run_vm linux-pvh-reboot 60 PETREL-GUEST-READY 0 -- ./petrel --kernel "$KIT/vmlinux" \
-    --initramfs "$KIT/initrd.img" --cmdline "$CMD" --cpus boot=1 --memory size=512M \
-    --serial tty --console off
-else
-  result linux-pvh-reboot SKIP "no PVH vmlinux in the guest kit"
-fi
+BASE="${PETREL_KIT_L2_CMDLINE:-console=ttyS0 quiet}"
+b64() { printf '%s' "$1" | base64 | tr -d '\n'; }
+# In the guest: count online CPUs and ACPI errors/warnings in the kernel log.
+PROBE=$(b64 'echo "PETREL-CPUS=$(grep -c ^processor /proc/cpuinfo)"; echo "PETREL-ACPI-ISSUES=$(dmesg | grep -ciE "acpi.*(error|warning)|acpi bios")"; dmesg | grep -iE "acpi.*(error|warning)|acpi bios" | head -5')
+
+# Linux from bzImage and from the PVH vmlinux, powering off through ACPI S5.
+for fmt in bzImage vmlinux; do
+  name=linux-$fmt-poweroff
+  [ "$fmt" = vmlinux ] && name=linux-pvh-poweroff
+  if [ -f "$KIT/$fmt" ]; then
+    run_vm "$name" 60 PETREL-GUEST-READY 0 -- ./petrel --kernel "$KIT/$fmt" \
+      --initramfs "$KIT/initrd.img" --cmdline "$BASE petrel.end=poweroff petrel.cmd=$PROBE" \
+      --cpus boot=1 --memory size=512M --serial tty --console off
+    if grep -q "PETREL-ACPI-ISSUES=0" "/tmp/$name.out"; then
+      result "$name-acpi-clean" PASS
+    else
+      result "$name-acpi-clean" FAIL "$(grep -A5 PETREL-ACPI-ISSUES "/tmp/$name.out" | tr '\n' ' ')"
+    fi
+  else
+    result "$name" SKIP "no $fmt in the guest kit"
+  fi
+done
+
+# SMP: the guest sees exactly the boot vCPUs (more vCPUs than host cores is fine).
+for n in 2 4; do
+  run_vm "linux-smp-$n" 90 "PETREL-CPUS=$n" 0 -- ./petrel --kernel "$KIT/bzImage" \
+    --initramfs "$KIT/initrd.img" --cmdline "$BASE petrel.end=poweroff petrel.cmd=$PROBE" \
+    --cpus "boot=$n" --memory size=512M --serial tty --console off
+done
+
+# Reboot restarts the VM: the ready marker appears twice; the second boot
+# then powers off... but the command line is the same for both boots, so the
+# guest reboots forever: stop Petrel once the second marker is seen.
+name=linux-reboot-restarts
+attempt=1
+while :; do
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=reboot" --cpus boot=1 --memory size=512M --serial tty \
+    --console off </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  waited=0
+  while [ $waited -lt 60 ] && [ "$(grep -c PETREL-GUEST-READY "/tmp/$name.out")" -lt 2 ]; do
+    sleep 1; waited=$((waited + 1))
+  done
+  kill $pid 2>/dev/null; wait $pid 2>/dev/null
+  count=$(grep -c PETREL-GUEST-READY "/tmp/$name.out")
+  if [ "$count" -ge 2 ]; then
+    result "$name" PASS "marker seen $count times in ${waited}s (attempt $attempt)"
+    break
+  fi
+  if [ $attempt -ge 3 ]; then
+    tail -30 "/tmp/$name.out"; result "$name" FAIL "marker seen $count times in ${waited}s"
+    break
+  fi
+  echo "nested-suite: $name saw the marker $count times in ${waited}s (attempt $attempt)"
+  attempt=$((attempt + 1))
+done

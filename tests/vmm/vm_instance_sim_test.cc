@@ -4,6 +4,7 @@
 // for the kernel. No /dev/kvm needed.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <string>
@@ -76,6 +77,42 @@ TEST(VmInstanceSimTest, ScriptedGuestPrintsAndResetsTheVm) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].code, 0x41);
   EXPECT_TRUE(sim->mismatches().empty()) << sim->mismatches().front();
+}
+
+// Runs `script` on vCPU 0 of a fresh null-guest VM and returns why it stopped.
+StopReason RunScript(const sim::GuestScript& script) {
+  VmOptions options;
+  options.attach_stdin = false;
+  options.serial_output_override = std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+  auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
+  EXPECT_TRUE(vm.ok()) << vm.error().message();
+  if (!vm.ok()) return {StopReason::Kind::kError, "create failed"};
+  EXPECT_TRUE(sim::AsSim(&(*vm)->hv_vm())->SetScript(0, script).ok());
+  auto stop = (*vm)->Run();
+  EXPECT_TRUE(stop.ok());
+  return stop.ok() ? *stop : StopReason{StopReason::Kind::kError, "run failed"};
+}
+
+TEST(VmInstanceSimTest, AcpiSleepS5PowersOff) {
+  // FADT SLEEP_CONTROL_REG at 0x600: (SLP_TYP 5 << 2) | SLP_EN.
+  auto stop = RunScript(sim::ScriptBuilder().Out8(0x600, 0x34).Advance(1'000'000'000).Build());
+  EXPECT_EQ(stop.kind, StopReason::Kind::kPowerOff) << stop.detail;
+}
+
+TEST(VmInstanceSimTest, AcpiResetRegisterResets) {
+  // FADT RESET_REG at 0x600, RESET_VALUE 1.
+  auto stop = RunScript(sim::ScriptBuilder().Out8(0x600, 0x01).Advance(1'000'000'000).Build());
+  EXPECT_EQ(stop.kind, StopReason::Kind::kReset) << stop.detail;
+}
+
+TEST(VmInstanceSimTest, AcpiTablesAreInGuestMemory) {
+  auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), VmOptions{false, nullptr});
+  ASSERT_TRUE(vm.ok()) << vm.error().message();
+  std::array<char, 8> sig{};
+  ASSERT_TRUE((*vm)->memory().Read(0xa0000, std::span(reinterpret_cast<uint8_t*>(sig.data()), 8)).ok());
+  EXPECT_EQ(std::string(sig.data(), 8), "RSD PTR ");
+  // hvm_start_info.rsdp_paddr points at it.
+  EXPECT_EQ((*vm)->memory().ReadObj<uint64_t>(0x6000 + 32).value(), 0xa0000u);
 }
 
 TEST(VmInstanceSimTest, GuestThatEndsWithoutResetIsAnError) {

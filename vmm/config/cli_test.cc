@@ -63,6 +63,17 @@ TEST(CliTest, EveryOption) {
   EXPECT_EQ(out.options.log_file, "/tmp/petrel.log");
 }
 
+TEST(CliTest, CpusTopology) {
+  CliOutcome out = Parse({"--kernel", "k", "--cpus", "boot=2,max=8,topology=1:2:2:2"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  const CpusConfig& cpus = out.options.vm.cpus;
+  EXPECT_EQ(cpus.boot_vcpus, 2u);
+  EXPECT_EQ(cpus.max_vcpus, 8u);
+  ASSERT_TRUE(cpus.topology.has_value());
+  EXPECT_EQ(*cpus.topology, (CpuTopology{1, 2, 2, 2}));
+  EXPECT_FALSE(Parse({"--kernel", "k"}).options.vm.cpus.topology.has_value());
+}
+
 TEST(CliTest, EqualsForm) {
   CliOutcome out = Parse({"--kernel=k", "--cmdline=console=hvc0 quiet", "--memory=size=64M",
                           "--serial=file=/tmp/s.log"});
@@ -141,7 +152,14 @@ TEST(CliTest, BadCpus) {
   EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", "boot=x"}),
             "petrel: error: --cpus: boot=x: expected an unsigned integer");
   EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", "cores=2"}),
-            "petrel: error: --cpus: unknown key 'cores' (known keys: boot, max)");
+            "petrel: error: --cpus: unknown key 'cores' (known keys: boot, max, topology)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", "boot=2,topology=2:2:1:1"}),
+            "petrel: error: --cpus: topology=2:2:1:1: "
+            "threads_per_core*cores_per_die*dies_per_package*packages = 4 must equal max=2 "
+            "(max defaults to boot; give max= as well)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", "boot=1,topology=1:1"}),
+            "petrel: error: --cpus: topology=1:1: expected "
+            "<threads_per_core>:<cores_per_die>:<dies_per_package>:<packages>, e.g. 2:2:1:1");
   EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", ""}),
             "petrel: error: --cpus: empty value (expected key=value[,key=value...])");
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "vmm/config/option_parser.h"
@@ -25,6 +26,48 @@ Result<std::optional<uint32_t>> GetVcpuCount(const OptionParser& parser, std::st
                              "at most " + std::to_string(kMaxVcpus) + " vCPUs are supported");
   }
   return std::optional<uint32_t>(static_cast<uint32_t>(*value));
+}
+
+constexpr const char* kTopologyFormat =
+    "expected <threads_per_core>:<cores_per_die>:<dies_per_package>:<packages>, e.g. 2:2:1:1";
+constexpr const char* kTopologyPartNames[4] = {"threads_per_core", "cores_per_die",
+                                               "dies_per_package", "packages"};
+constexpr uint64_t kMaxTopologyPart = 255;  // CH stores each part in a u8
+
+// topology=T:C:D:P: exactly four numbers, each in [1, kMaxTopologyPart].
+Result<CpuTopology> ParseTopology(const OptionParser& parser, const std::string& value) {
+  uint64_t parts[4] = {};
+  size_t count = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t colon = value.find(':', start);
+    const std::string_view part =
+        std::string_view(value).substr(start, colon == std::string::npos ? colon : colon - start);
+    if (count == 4) return parser.ValueError("topology", value, kTopologyFormat);
+    const auto number = ParseU64(part);
+    if (!number) return parser.ValueError("topology", value, kTopologyFormat);
+    parts[count++] = *number;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  if (count != 4) return parser.ValueError("topology", value, kTopologyFormat);
+  for (size_t i = 0; i < 4; ++i) {
+    if (parts[i] == 0) {
+      return parser.ValueError("topology", value,
+                               std::string(kTopologyPartNames[i]) + " must be at least 1");
+    }
+    if (parts[i] > kMaxTopologyPart) {
+      return parser.ValueError("topology", value,
+                               std::string(kTopologyPartNames[i]) + " must be at most " +
+                                   std::to_string(kMaxTopologyPart));
+    }
+  }
+  CpuTopology t;
+  t.threads_per_core = static_cast<uint8_t>(parts[0]);
+  t.cores_per_die = static_cast<uint8_t>(parts[1]);
+  t.dies_per_package = static_cast<uint8_t>(parts[2]);
+  t.packages = static_cast<uint8_t>(parts[3]);
+  return t;
 }
 
 struct ModeWord {
@@ -94,7 +137,7 @@ const char* OutputModeName(OutputMode mode) {
 }
 
 Result<CpusConfig> ParseCpus(std::string_view text) {
-  OptionParser parser("--cpus", {"boot", "max"});
+  OptionParser parser("--cpus", {"boot", "max", "topology"});
   PETREL_TRY(parser.Parse(text));
   CpusConfig cpus;
   PETREL_ASSIGN_OR_RETURN(auto boot, GetVcpuCount(parser, "boot"));
@@ -105,7 +148,29 @@ Result<CpusConfig> ParseCpus(std::string_view text) {
     return OptionError("--cpus", "max=" + std::to_string(cpus.max_vcpus) +
                                      " is less than boot=" + std::to_string(cpus.boot_vcpus));
   }
+  if (const auto value = parser.Get("topology")) {
+    PETREL_ASSIGN_OR_RETURN(cpus.topology, ParseTopology(parser, *value));
+    const CpuTopology& t = *cpus.topology;
+    // Each part <= 255, so the product fits easily in 64 bits.
+    const uint64_t product =
+        uint64_t{t.threads_per_core} * t.cores_per_die * t.dies_per_package * t.packages;
+    if (product != cpus.max_vcpus) {
+      return parser.ValueError(
+          "topology", *value,
+          "threads_per_core*cores_per_die*dies_per_package*packages = " + std::to_string(product) +
+              " must equal max=" + std::to_string(cpus.max_vcpus) +
+              (max ? "" : " (max defaults to boot; give max= as well)"));
+    }
+  }
   return cpus;
+}
+
+CpuTopology EffectiveTopology(const CpusConfig& cpus) {
+  if (cpus.topology) return *cpus.topology;
+  CpuTopology t;
+  // max_vcpus <= kMaxVcpus (254) after ParseCpus; clamp for hand-built configs.
+  t.cores_per_die = static_cast<uint8_t>(std::clamp<uint32_t>(cpus.max_vcpus, 1, 255));
+  return t;
 }
 
 Result<MemoryConfig> ParseMemory(std::string_view text) {

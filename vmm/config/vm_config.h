@@ -9,6 +9,10 @@
 // VM is created):
 //   --cpus:    1 <= boot <= max <= kMaxVcpus (254: x86 xAPIC IDs 0..254, 0xff
 //              is the broadcast ID; Intel SDM Vol. 3A 10.6.1).
+//              topology=T:C:D:P (threads_per_core:cores_per_die:
+//              dies_per_package:packages, CH's order): each part 1..255 and
+//              T*C*D*P == max (CH's rule; max defaults to boot, so give max
+//              when boot is smaller than the topology).
 //   --memory:  a multiple of kMemoryAlignment (4 KiB, one x86 page), at least
 //              kMinMemorySize (2 MiB: the kernel is loaded at 1 MiB, below it
 //              sit the boot structures), at most kMaxMemorySize (64 TiB =
@@ -17,10 +21,11 @@
 //   --console: off | null | tty | pty | file=<path>   (no socket=, as in CH's
 //              --console syntax)
 // Only the keys above are accepted for now; later work adds CH's other keys
-// (topology, hugepages, iommu, ...).
+// (kvm_hyperv, max_phys_bits, affinity, hugepages, iommu, ...).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,10 +53,31 @@ struct PayloadConfig {
   std::string kernel, initramfs, cmdline;
 };
 
+// --cpus topology=T:C:D:P. vCPU i sits at thread i % T of core (i / T) % C
+// of die (i / (T*C)) % D of package i / (T*C*D). Its x2APIC id is built
+// from bit fields, low to high: thread (ceil(log2 T) bits), core
+// (ceil(log2 C) bits), die (ceil(log2 D) bits), package (the rest), as
+// Linux decodes CPUID leaves 0BH/1FH (Intel SDM Vol. 3A 10.12.8.1) and as
+// Cloud Hypervisor assigns them. So ids have holes when a count is not a
+// power of two (1:3:1:2 gives ids 0,1,2,4,5,6). The computation lives in
+// core/arch/cpu_topology.h (x86::CpuTopology::ApicId).
+struct CpuTopology {
+  uint8_t threads_per_core = 1;
+  uint8_t cores_per_die = 1;
+  uint8_t dies_per_package = 1;
+  uint8_t packages = 1;
+  bool operator==(const CpuTopology&) const = default;
+};
+
 struct CpusConfig {
   uint32_t boot_vcpus = 1;
   uint32_t max_vcpus = 1;
+  std::optional<CpuTopology> topology;  // absent: see EffectiveTopology()
 };
+
+// The topology the guest sees: the one given, else CH's default of one
+// package with max_vcpus single-threaded cores (1:max:1:1).
+CpuTopology EffectiveTopology(const CpusConfig& cpus);
 
 struct MemoryConfig {
   uint64_t size = kDefaultMemorySize;

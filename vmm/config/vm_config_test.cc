@@ -63,11 +63,83 @@ TEST(ParseCpusTest, MaxBelowBoot) {
   EXPECT_EQ(ErrorOf(ParseCpus("boot=4,max=2")), "--cpus: max=2 is less than boot=4");
 }
 
+TEST(ParseCpusTest, NoTopologyByDefault) {
+  auto cpus = ParseCpus("boot=2,max=6");
+  ASSERT_TRUE(cpus.ok());
+  EXPECT_FALSE(cpus->topology.has_value());
+  // CH's default: one package of max_vcpus single-threaded cores.
+  EXPECT_EQ(EffectiveTopology(*cpus), (CpuTopology{1, 6, 1, 1}));
+  EXPECT_EQ(EffectiveTopology(CpusConfig{}), (CpuTopology{1, 1, 1, 1}));
+}
+
+TEST(ParseCpusTest, Topology) {
+  auto cpus = ParseCpus("boot=4,topology=2:2:1:1");
+  ASSERT_TRUE(cpus.ok()) << cpus.error().message();
+  EXPECT_EQ(cpus->boot_vcpus, 4u);
+  EXPECT_EQ(cpus->max_vcpus, 4u);
+  ASSERT_TRUE(cpus->topology.has_value());
+  EXPECT_EQ(cpus->topology->threads_per_core, 2u);
+  EXPECT_EQ(cpus->topology->cores_per_die, 2u);
+  EXPECT_EQ(cpus->topology->dies_per_package, 1u);
+  EXPECT_EQ(cpus->topology->packages, 1u);
+  EXPECT_EQ(EffectiveTopology(*cpus), *cpus->topology);
+
+  // Order is threads:cores:dies:packages; boot may be below max.
+  auto multi = ParseCpus("topology=1:2:2:2,max=8,boot=2");
+  ASSERT_TRUE(multi.ok()) << multi.error().message();
+  EXPECT_EQ(multi->boot_vcpus, 2u);
+  EXPECT_EQ(*multi->topology, (CpuTopology{1, 2, 2, 2}));
+  auto odd = ParseCpus("boot=3,topology=1:3:1:1");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(*odd->topology, (CpuTopology{1, 3, 1, 1}));
+}
+
+TEST(ParseCpusTest, TopologyFormatErrors) {
+  const std::string format =
+      ": expected <threads_per_core>:<cores_per_die>:<dies_per_package>:<packages>, e.g. 2:2:1:1";
+  for (const char* bad : {"2:2:1", "2:2:1:1:1", "2:2:1:", ":2:1:1", "2::1:1", "a:b:c:d", "2:2:1:1 ",
+                          "-1:1:1:1", "2x2"}) {
+    const std::string text = std::string("boot=4,topology=") + bad;
+    EXPECT_EQ(ErrorOf(ParseCpus(text)), std::string("--cpus: topology=") + bad + format) << bad;
+  }
+  // Commas separate keys, so a comma-separated topology reads as stray keys.
+  EXPECT_EQ(ErrorOf(ParseCpus("boot=4,topology=2,2,1,1")),
+            "--cpus: unknown key '2' (known keys: boot, max, topology)");
+}
+
+TEST(ParseCpusTest, TopologyZeroOrTooLargeParts) {
+  EXPECT_EQ(ErrorOf(ParseCpus("topology=0:1:1:1")),
+            "--cpus: topology=0:1:1:1: threads_per_core must be at least 1");
+  EXPECT_EQ(ErrorOf(ParseCpus("topology=1:0:1:1")),
+            "--cpus: topology=1:0:1:1: cores_per_die must be at least 1");
+  EXPECT_EQ(ErrorOf(ParseCpus("topology=1:1:0:1")),
+            "--cpus: topology=1:1:0:1: dies_per_package must be at least 1");
+  EXPECT_EQ(ErrorOf(ParseCpus("topology=1:1:1:0")),
+            "--cpus: topology=1:1:1:0: packages must be at least 1");
+  EXPECT_EQ(ErrorOf(ParseCpus("topology=1:256:1:1")),
+            "--cpus: topology=1:256:1:1: cores_per_die must be at most 255");
+}
+
+TEST(ParseCpusTest, TopologyMustMatchMax) {
+  EXPECT_EQ(ErrorOf(ParseCpus("boot=2,max=8,topology=2:2:1:1")),
+            "--cpus: topology=2:2:1:1: threads_per_core*cores_per_die*dies_per_package*packages "
+            "= 4 must equal max=8");
+  EXPECT_EQ(ErrorOf(ParseCpus("boot=2,topology=2:2:1:1")),
+            "--cpus: topology=2:2:1:1: threads_per_core*cores_per_die*dies_per_package*packages "
+            "= 4 must equal max=2 (max defaults to boot; give max= as well)");
+  EXPECT_EQ(ErrorOf(ParseCpus("topology=255:255:255:255")),
+            "--cpus: topology=255:255:255:255: threads_per_core*cores_per_die*dies_per_package*"
+            "packages = 4228250625 must equal max=1 (max defaults to boot; give max= as well)");
+  // boot/max checks still come first.
+  EXPECT_EQ(ErrorOf(ParseCpus("boot=4,max=2,topology=1:2:1:1")),
+            "--cpus: max=2 is less than boot=4");
+}
+
 TEST(ParseCpusTest, Errors) {
   EXPECT_EQ(ErrorOf(ParseCpus("boot=two")), "--cpus: boot=two: expected an unsigned integer");
-  EXPECT_EQ(ErrorOf(ParseCpus("topology=1:1:1:1")),
-            "--cpus: unknown key 'topology' (known keys: boot, max)");
-  EXPECT_EQ(ErrorOf(ParseCpus("2")), "--cpus: unknown key '2' (known keys: boot, max)");
+  EXPECT_EQ(ErrorOf(ParseCpus("affinity=[0@[1]]")),
+            "--cpus: unknown key 'affinity' (known keys: boot, max, topology)");
+  EXPECT_EQ(ErrorOf(ParseCpus("2")), "--cpus: unknown key '2' (known keys: boot, max, topology)");
   EXPECT_EQ(ErrorOf(ParseCpus("")), "--cpus: empty value (expected key=value[,key=value...])");
 }
 

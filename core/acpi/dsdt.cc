@@ -1,0 +1,133 @@
+// DSDT builder (see dsdt.h).
+#include "core/acpi/dsdt.h"
+
+#include <cstdio>
+
+#include "core/acpi/madt.h"
+#include "core/acpi/pm_registers.h"
+#include "core/acpi/sdt.h"
+#include "core/arch/x86_layout.h"
+
+namespace petrel::acpi {
+
+using namespace aml;  // NOLINT(google-build-using-namespace): AML reads best unqualified
+
+namespace {
+
+Term Com1(const AcpiConfig& config) {
+  return Device("COM1", {
+                            Name("_HID", EisaId("PNP0501")),
+                            Name("_UID", Zero()),
+                            Name("_CRS", ResourceTemplate({
+                                             Io(x86::kCom1Port, x86::kCom1Port, 0, 8),
+                                             IrqNoFlags(static_cast<uint8_t>(config.serial_irq)),
+                                         })),
+                        });
+}
+
+Term PowerButton() {
+  return Device("PWRB", {
+                            Name("_HID", EisaId("PNP0C0C")),
+                            Name("_UID", Zero()),
+                        });
+}
+
+Term Ged(const AcpiConfig& config) {
+  // _EVT(Arg0 = the GSI): read the event byte once, handle each bit.
+  return Device(
+      "GED_",
+      {
+          Name("_HID", String("ACPI0013")),
+          Name("_UID", Zero()),
+          Name("_CRS", ResourceTemplate({
+                           Interrupt(Usage::kConsumer, Trigger::kEdge, Polarity::kActiveHigh,
+                                     Sharing::kExclusive, {config.ged_irq}),
+                       })),
+          OpRegion("GDST", RegionSpace::kSystemMemory, Int(config.ged_mmio), Int(kGedMmioSize)),
+          Field("GDST", FieldAccess::kByte, FieldLock::kNoLock, FieldUpdate::kWriteAsZeros,
+                {{"GDAT", 8}}),
+          Method("_EVT", 1, true,
+                 {
+                     Store(Path("GDAT"), Local(0)),
+                     If(LEqual(And(Local(0), Int(kGedPowerButton)), Int(kGedPowerButton)),
+                        {
+                            Notify(Path("\\_SB_.PWRB"), Int(kNotifyPowerButton)),
+                        }),
+                 }),
+      });
+}
+
+Term MotherboardResources(const AcpiConfig& config) {
+  std::vector<Resource> res;
+  res.push_back(Io(config.pm_port, config.pm_port, 1, kPmPortCount));
+  if (config.pm_timer_port != 0) {
+    res.push_back(Io(config.pm_timer_port, config.pm_timer_port, 4, kPmTimerPortCount));
+  }
+  if (config.ged_mmio != 0) {
+    const uint64_t last = config.ged_mmio + kGedMmioSize - 1;
+    if (last <= 0xFFFF'FFFF) {
+      res.push_back(Memory32Fixed(true, static_cast<uint32_t>(config.ged_mmio),
+                                  static_cast<uint32_t>(kGedMmioSize)));
+    } else {
+      res.push_back(
+          QWordMemory(Usage::kConsumer, Cache::kNonCacheable, true, config.ged_mmio, last));
+    }
+  }
+  return Device("MBRD", {
+                            Name("_HID", EisaId("PNP0C02")),
+                            Name("_UID", Zero()),
+                            Name("_CRS", ResourceTemplate(res)),
+                        });
+}
+
+Term Processors(const AcpiConfig& config) {
+  TermList cpus = {
+      Name("_HID", String("ACPI0010")),
+      Name("_CID", EisaId("PNP0A05")),  // ACPI 6.4 8.4.2.1: generic container
+  };
+  for (uint32_t i = 0; i < config.max_vcpus; ++i) {
+    // _MAT returns this processor's MADT structure, enabled: it describes the
+    // processor as it is when present (Linux's map_mat_entry() skips disabled ones).
+    const std::vector<uint8_t> mat = MadtProcessorEntry(i, kLapicEnabled);
+    cpus.push_back(
+        Device(CpuDeviceName(i),
+               {
+                   Name("_HID", String("ACPI0007")),
+                   Name("_UID", Int(i)),
+                   Method("_STA", 0, false,
+                          {Return(Int(i < config.boot_vcpus ? kStaPresent : kStaAbsent))}),
+                   Method("_MAT", 0, false, {Return(Buffer(mat))}),
+               }));
+  }
+  return Device("CPUS", cpus);
+}
+
+}  // namespace
+
+std::string CpuDeviceName(uint32_t index) {
+  char name[8];
+  std::snprintf(name, sizeof name, "C%03X", index & 0xFFF);
+  return name;
+}
+
+TermList DsdtTerms(const AcpiConfig& config) {
+  TermList sb;
+  if (config.serial) sb.push_back(Com1(config));
+  sb.push_back(PowerButton());
+  if (config.ged_mmio != 0) sb.push_back(Ged(config));
+  sb.push_back(MotherboardResources(config));
+  sb.push_back(Processors(config));
+  return {
+      Scope("\\_SB_", sb),
+      // 7.4.2 \_Sx: SLP_TYPa, SLP_TYPb, reserved, reserved.
+      Name("_S5_", Package({Int(kSleepTypeS5), Zero(), Zero(), Zero()})),
+  };
+}
+
+std::vector<uint8_t> BuildDsdt(const AcpiConfig& config) {
+  Sdt t("DSDT", kDsdtRevision, "PTDSDT");
+  t.Append(Encode(DsdtTerms(config)));
+  return std::move(t).Finish();
+}
+
+}  // namespace petrel::acpi

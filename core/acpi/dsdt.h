@@ -1,0 +1,38 @@
+// The DSDT (Differentiated System Description Table): the AML namespace of
+// Petrel's platform, built with the encoder in aml.h.
+//
+//   \_SB_.COM1  PNP0501, _CRS IO(0x3F8, 8) + IRQNoFlags(serial_irq)   (if serial)
+//   \_SB_.PWRB  PNP0C0C power button, notified by the GED
+//   \_SB_.GED_  ACPI0013, _CRS Interrupt(ged_irq, edge, active high), the event
+//               byte GDAT (OpRegion GDST over ged_mmio) and _EVT   (if ged_mmio)
+//   \_SB_.MBRD  PNP0C02 motherboard resources: the PM ports, PM timer, GED byte
+//   \_SB_.CPUS  ACPI0010 processor container, C000.. ACPI0007 per possible vCPU
+//               with _UID = APIC id, _STA (0xF boot / 0 absent), _MAT
+//   \_S5_       Package {5, 0, 0, 0}: SLP_TYP 5 for poweroff (pm_registers.h)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/acpi/aml.h"
+#include "core/acpi/tables.h"
+
+namespace petrel::acpi {
+
+inline constexpr uint8_t kDsdtRevision = 6;  // >= 2: 64-bit AML integers
+// ACPI 6.4 6.3.7 _STA: present, enabled, shown in UI, functioning.
+inline constexpr uint64_t kStaPresent = 0x0F;
+inline constexpr uint64_t kStaAbsent = 0x00;
+// ACPI 6.4 5.6.6 Table 5.169: device object notification 0x80 for the power button.
+inline constexpr uint64_t kNotifyPowerButton = 0x80;
+
+// "C000".. for vCPU index 0, 1, ... (index < 4096).
+std::string CpuDeviceName(uint32_t index);
+
+// The AML body (everything after the header), for byte-level tests.
+aml::TermList DsdtTerms(const AcpiConfig& config);
+
+std::vector<uint8_t> BuildDsdt(const AcpiConfig& config);
+
+}  // namespace petrel::acpi

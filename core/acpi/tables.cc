@@ -1,0 +1,104 @@
+// Builds and places the whole ACPI table set (see tables.h).
+#include "core/acpi/tables.h"
+
+#include <string>
+
+#include "core/acpi/dsdt.h"
+#include "core/acpi/fadt.h"
+#include "core/acpi/madt.h"
+#include "core/acpi/pm_registers.h"
+#include "core/acpi/rsdp.h"
+#include "core/arch/x86_layout.h"
+
+namespace petrel::acpi {
+namespace {
+
+constexpr uint64_t kTableAlign = 16;
+
+uint64_t AlignUp(uint64_t v) {
+  return (v + kTableAlign - 1) & ~(kTableAlign - 1);
+}
+
+Error Invalid(const std::string& what) {
+  return Error(ErrorCode::kInvalidArgument, "acpi: " + what);
+}
+
+}  // namespace
+
+Result<void> ValidateAcpiConfig(const AcpiConfig& c) {
+  if (c.max_vcpus == 0 || c.max_vcpus > kMaxAcpiVcpus) {
+    return Invalid("max vCPUs " + std::to_string(c.max_vcpus) + " not in 1.." +
+                   std::to_string(kMaxAcpiVcpus));
+  }
+  if (c.boot_vcpus == 0 || c.boot_vcpus > c.max_vcpus) {
+    return Invalid("boot vCPUs " + std::to_string(c.boot_vcpus) + " not in 1.." +
+                   std::to_string(c.max_vcpus));
+  }
+  if (c.serial && c.serial_irq >= 16) {
+    return Invalid("serial IRQ " + std::to_string(c.serial_irq) + " is not an ISA IRQ (< 16)");
+  }
+  if (c.pm_port == 0 || c.pm_port > 0xFFFF - (kPmPortCount - 1)) {
+    return Invalid("bad PM port " + std::to_string(c.pm_port));
+  }
+  if (c.pm_timer_port > 0xFFFF - (kPmTimerPortCount - 1)) {
+    return Invalid("bad PM timer port " + std::to_string(c.pm_timer_port));
+  }
+  if (c.pm_timer_port != 0 && c.pm_timer_port < c.pm_port + kPmPortCount &&
+      c.pm_port < c.pm_timer_port + kPmTimerPortCount) {
+    return Invalid("PM timer ports overlap the PM ports");
+  }
+  if (c.ged_mmio != 0) {
+    if (c.ged_irq >= kIoapicPins) {
+      return Invalid("GED IRQ " + std::to_string(c.ged_irq) + " is not an IOAPIC pin");
+    }
+    if (c.ged_mmio > ~uint64_t{0} - kGedMmioSize) return Invalid("GED MMIO address wraps");
+    if (c.serial && c.ged_irq == c.serial_irq) return Invalid("GED IRQ equals the serial IRQ");
+  }
+  return Ok();
+}
+
+Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr) {
+  PETREL_TRY(ValidateAcpiConfig(config));
+  TableBlobs b;
+  b.dsdt = BuildDsdt(config);
+  b.madt = BuildMadt(config);
+  constexpr size_t kXsdtEntries = 2;  // FADT, MADT
+  // Sizes of the fixed tables are known before their contents (which hold addresses).
+  const uint64_t xsdt_size = 36 + 8 * kXsdtEntries;
+  const uint64_t span = AlignUp(kRsdpSize) + AlignUp(xsdt_size) + AlignUp(kFadtSize) +
+                        AlignUp(b.dsdt.size()) + b.madt.size();
+  if (base_addr % kTableAlign != 0 || base_addr > ~uint64_t{0} - span) {
+    return Invalid("bad table base address");
+  }
+  b.rsdp_addr = base_addr;
+  b.xsdt_addr = AlignUp(b.rsdp_addr + kRsdpSize);
+  b.fadt_addr = AlignUp(b.xsdt_addr + xsdt_size);
+  b.dsdt_addr = AlignUp(b.fadt_addr + kFadtSize);
+  b.madt_addr = AlignUp(b.dsdt_addr + b.dsdt.size());
+  b.end_addr = b.madt_addr + b.madt.size();
+  b.fadt = BuildFadt(config, b.dsdt_addr);
+  const uint64_t entries[kXsdtEntries] = {b.fadt_addr, b.madt_addr};
+  b.xsdt = BuildXsdt(entries);
+  b.rsdp = BuildRsdp(b.xsdt_addr);
+  return b;
+}
+
+Result<AcpiTables> WriteAcpiTables(GuestMemory& memory, const AcpiConfig& config) {
+  PETREL_ASSIGN_OR_RETURN(TableBlobs b, BuildAcpiTables(config, x86::kEbdaStart));
+  if (b.end_addr > kAcpiAreaEnd) {
+    return Error(ErrorCode::kOutOfRange,
+                 "acpi: tables need " + std::to_string(b.end_addr - x86::kEbdaStart) +
+                     " bytes, more than the " + std::to_string(kAcpiAreaEnd - x86::kEbdaStart) +
+                     " reserved at 0xA0000");
+  }
+  const std::pair<uint64_t, const std::vector<uint8_t>*> parts[] = {
+      {b.rsdp_addr, &b.rsdp}, {b.xsdt_addr, &b.xsdt}, {b.fadt_addr, &b.fadt},
+      {b.dsdt_addr, &b.dsdt}, {b.madt_addr, &b.madt},
+  };
+  for (const auto& [addr, blob] : parts) {
+    PETREL_TRY(memory.Write(addr, *blob).Wrap("acpi: writing tables"));
+  }
+  return AcpiTables{b.rsdp_addr};
+}
+
+}  // namespace petrel::acpi

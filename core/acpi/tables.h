@@ -1,0 +1,64 @@
+// The ACPI tables Petrel gives an x86 guest: RSDP, XSDT, FADT, DSDT and MADT,
+// built from an AcpiConfig and written into the reserved low area at
+// x86::kEbdaStart (0xA0000 - 0xFFFFF, which the e820 map reserves).
+//
+// The platform is hardware-reduced ACPI (FADT HW_REDUCED_ACPI), as in Cloud
+// Hypervisor: no SCI, no PM1/GPE blocks; power-off and reset go through the
+// sleep control and reset registers (pm_registers.h), the power button and
+// later hotplug through the GED device (ACPI0013).
+//
+// The loaders pass `AcpiTables::rsdp_addr` to Linux (boot_params.acpi_rsdp_addr
+// for bzImage, hvm_start_info.rsdp_paddr for PVH): 0xA0000 is not in the
+// ranges Linux scans for "RSD PTR ".
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/base/result.h"
+#include "core/memory/guest_memory.h"
+
+namespace petrel::acpi {
+
+// Named cap: one MADT entry and one DSDT processor device per possible vCPU.
+// CPU device names are "C" + 3 hex digits, so the naming alone would allow 4096.
+inline constexpr uint32_t kMaxAcpiVcpus = 1024;
+// The IOAPIC Petrel describes has 24 pins (GSI 0-23), as KVM's.
+inline constexpr uint32_t kIoapicPins = 24;
+
+struct AcpiConfig {
+  uint32_t boot_vcpus = 1, max_vcpus = 1;  // MADT/DSDT: one processor per possible vCPU
+  bool serial = true;                      // COM1 (PNP0501) in the DSDT
+  uint32_t serial_irq = 4;                 // ISA IRQ, < 16
+  uint16_t pm_port = 0x600;                // sleep control/status + reset (pm_registers.h)
+  uint8_t reset_value = 1;                 // FADT RESET_VALUE
+  uint64_t ged_mmio = 0;                   // GED event byte; 0 = no GED device
+  uint32_t ged_irq = 5;                    // GED interrupt (GSI), < kIoapicPins
+  uint16_t pm_timer_port = 0x608;          // FADT X_PM_TMR_BLK; 0 = no PM timer
+};
+
+struct AcpiTables {
+  uint64_t rsdp_addr;
+};
+
+// Checks the config (vCPU counts, IRQ numbers, port ranges).
+Result<void> ValidateAcpiConfig(const AcpiConfig& config);
+
+// The tables as separate finished blobs (checksums set), laid out as if
+// written from `base_addr`: RSDP, then XSDT, FADT, DSDT, MADT, each 16-byte
+// aligned. For tests and the iasl check.
+struct TableBlobs {
+  std::vector<uint8_t> rsdp, xsdt, fadt, dsdt, madt;
+  uint64_t rsdp_addr = 0, xsdt_addr = 0, fadt_addr = 0, dsdt_addr = 0, madt_addr = 0;
+  uint64_t end_addr = 0;  // first byte past the last table
+};
+Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr);
+
+// The area the tables must fit in: [x86::kEbdaStart, kAcpiAreaEnd).
+inline constexpr uint64_t kAcpiAreaEnd = 0x100000;
+
+// Builds the tables for base x86::kEbdaStart, checks they fit below
+// kAcpiAreaEnd and writes them into guest memory.
+Result<AcpiTables> WriteAcpiTables(GuestMemory& memory, const AcpiConfig& config);
+
+}  // namespace petrel::acpi

@@ -1,0 +1,398 @@
+// Tests for the ACPI tables: lengths, checksums, field offsets, flags, MADT
+// entries, DSDT pieces and the placement in guest memory.
+#include "core/acpi/tables.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/acpi/dsdt.h"
+#include "core/acpi/fadt.h"
+#include "core/acpi/madt.h"
+#include "core/acpi/pm_registers.h"
+#include "core/acpi/rsdp.h"
+#include "core/acpi/sdt.h"
+#include "core/arch/x86_layout.h"
+
+namespace petrel::acpi {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+uint64_t Le(const Bytes& b, size_t off, size_t width) {
+  EXPECT_LE(off + width, b.size());
+  uint64_t v = 0;
+  for (size_t i = 0; i < width; ++i) v |= uint64_t{b[off + i]} << (8 * i);
+  return v;
+}
+
+std::string Str(const Bytes& b, size_t off, size_t len) {
+  return std::string(reinterpret_cast<const char*>(b.data() + off), len);
+}
+
+bool Contains(const Bytes& hay, const Bytes& needle) {
+  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
+}
+
+AcpiConfig TestConfig() {
+  AcpiConfig c;
+  c.ged_mmio = 0xFEB0'0000;
+  return c;
+}
+
+TableBlobs Build(const AcpiConfig& c, uint64_t base = x86::kEbdaStart) {
+  auto r = BuildAcpiTables(c, base);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
+  return r.ok() ? std::move(r).value() : TableBlobs{};
+}
+
+void ExpectSdt(const Bytes& t, const char* sig, uint8_t revision, const char* table_id) {
+  ASSERT_GE(t.size(), kSdtHeaderSize);
+  EXPECT_EQ(Str(t, 0, 4), sig);
+  EXPECT_EQ(Le(t, kSdtLengthOffset, 4), t.size());
+  EXPECT_EQ(t[kSdtRevisionOffset], revision);
+  EXPECT_EQ(ByteSum(t), 0) << sig << " checksum";
+  EXPECT_EQ(Str(t, kSdtOemIdOffset, 6), "PETREL");
+  EXPECT_EQ(Str(t, kSdtOemTableIdOffset, 8), table_id);
+  EXPECT_EQ(Str(t, 28, 4), "PTRL");
+}
+
+TEST(SdtTest, ChecksumMakesTheSumZero) {
+  const Bytes b = {1, 2, 3, 250};
+  EXPECT_EQ(ByteSum(b), 0);
+  EXPECT_EQ(Checksum(b), 0);
+  const Bytes c = {0x10, 0x20};
+  EXPECT_EQ(Checksum(c), 0xD0);
+}
+
+TEST(SdtTest, GenericAddressStructure) {
+  const auto g = Gas(AddressSpace::kSystemIo, 8, AccessSize::kByte, 0x600);
+  EXPECT_EQ(Bytes(g.begin(), g.end()), Bytes({1, 8, 0, 1, 0x00, 0x06, 0, 0, 0, 0, 0, 0}));
+}
+
+TEST(RsdpTest, LayoutAndBothChecksums) {
+  const TableBlobs t = Build(TestConfig());
+  const Bytes& r = t.rsdp;
+  ASSERT_EQ(r.size(), kRsdpSize);
+  EXPECT_EQ(Str(r, 0, 8), "RSD PTR ");
+  EXPECT_EQ(Str(r, kRsdpOemId, 6), "PETREL");
+  EXPECT_EQ(r[kRsdpRevisionOffset], 2);
+  EXPECT_EQ(Le(r, kRsdpRsdtAddress, 4), 0u);
+  EXPECT_EQ(Le(r, kRsdpLength, 4), 36u);
+  EXPECT_EQ(Le(r, kRsdpXsdtAddress, 8), t.xsdt_addr);
+  EXPECT_EQ(ByteSum(Bytes(r.begin(), r.begin() + 20)), 0);
+  EXPECT_EQ(ByteSum(r), 0);
+}
+
+TEST(XsdtTest, PointsAtFadtAndMadt) {
+  const TableBlobs t = Build(TestConfig());
+  ExpectSdt(t.xsdt, "XSDT", 1, "PTXSDT  ");
+  ASSERT_EQ(t.xsdt.size(), 36u + 16u);
+  EXPECT_EQ(Le(t.xsdt, 36, 8), t.fadt_addr);
+  EXPECT_EQ(Le(t.xsdt, 44, 8), t.madt_addr);
+}
+
+TEST(LayoutTest, TablesFollowTheRsdpAlignedAndDisjoint) {
+  const TableBlobs t = Build(TestConfig());
+  EXPECT_EQ(t.rsdp_addr, x86::kEbdaStart);
+  const std::pair<uint64_t, size_t> order[] = {{t.rsdp_addr, t.rsdp.size()},
+                                               {t.xsdt_addr, t.xsdt.size()},
+                                               {t.fadt_addr, t.fadt.size()},
+                                               {t.dsdt_addr, t.dsdt.size()},
+                                               {t.madt_addr, t.madt.size()}};
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(order[i].first % 16, 0u);
+    if (i > 0) {
+      EXPECT_GE(order[i].first, order[i - 1].first + order[i - 1].second);
+    }
+  }
+  EXPECT_EQ(t.end_addr, t.madt_addr + t.madt.size());
+}
+
+TEST(FadtTest, HardwareReducedWithSleepAndResetRegisters) {
+  const TableBlobs t = Build(TestConfig());
+  const Bytes& f = t.fadt;
+  ExpectSdt(f, "FACP", 6, "PTFACP  ");
+  ASSERT_EQ(f.size(), 276u);
+  const uint32_t flags = static_cast<uint32_t>(Le(f, kFadtFlags, 4));
+  EXPECT_EQ(flags, (1u << 20) | (1u << 10) | (1u << 8));  // HW_REDUCED, RESET_REG_SUP, TMR_VAL_EXT
+  EXPECT_EQ(Le(f, kFadtDsdt, 4), 0u);
+  EXPECT_EQ(Le(f, kFadtXDsdt, 8), t.dsdt_addr);
+  EXPECT_EQ(Le(f, kFadtSciInt, 2), 0u);
+  EXPECT_EQ(f[kFadtMinorVersion], 3);
+  // RESET_REG: system I/O, 8 bits, byte access, 0x600; RESET_VALUE 1.
+  EXPECT_EQ(Bytes(f.begin() + 116, f.begin() + 128),
+            Bytes({1, 8, 0, 1, 0x00, 0x06, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(f[kFadtResetValue], 1);
+  EXPECT_EQ(Bytes(f.begin() + 244, f.begin() + 256),
+            Bytes({1, 8, 0, 1, 0x00, 0x06, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(Bytes(f.begin() + 256, f.begin() + 268),
+            Bytes({1, 8, 0, 1, 0x01, 0x06, 0, 0, 0, 0, 0, 0}));
+  // PM timer: 32-bit GAS at 0x608 and the legacy block.
+  EXPECT_EQ(Bytes(f.begin() + 208, f.begin() + 220),
+            Bytes({1, 32, 0, 3, 0x08, 0x06, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(Le(f, kFadtPmTmrBlk, 4), 0x608u);
+  EXPECT_EQ(f[kFadtPmTmrLen], 4);
+  EXPECT_EQ(Str(f, kFadtHypervisorVendor, 8), "PETRELVM");
+  EXPECT_EQ(Le(f, kFadtIapcBootArch, 2), 1u << 2);
+}
+
+TEST(FadtTest, NoPmTimerAndCustomPorts) {
+  AcpiConfig c = TestConfig();
+  c.pm_timer_port = 0;
+  c.pm_port = 0x700;
+  c.reset_value = 0x42;
+  const Bytes f = Build(c).fadt;
+  EXPECT_EQ(Le(f, kFadtFlags, 4), (1u << 20) | (1u << 10));
+  EXPECT_EQ(Le(f, kFadtPmTmrBlk, 4), 0u);
+  EXPECT_EQ(Bytes(f.begin() + 208, f.begin() + 220), Bytes(12, 0));
+  EXPECT_EQ(Le(f, kFadtSleepControlReg + 4, 8), 0x700u);
+  EXPECT_EQ(Le(f, kFadtSleepStatusReg + 4, 8), 0x701u);
+  EXPECT_EQ(Le(f, kFadtResetReg + 4, 8), 0x700u);
+  EXPECT_EQ(f[kFadtResetValue], 0x42);
+  EXPECT_EQ(ByteSum(f), 0);
+}
+
+struct MadtEntry {
+  uint8_t type;
+  Bytes bytes;
+};
+
+std::vector<MadtEntry> MadtEntries(const Bytes& m) {
+  std::vector<MadtEntry> out;
+  size_t off = kMadtEntries;
+  while (off + 2 <= m.size()) {
+    const uint8_t len = m[off + 1];
+    EXPECT_GE(len, 2);
+    EXPECT_LE(off + len, m.size());
+    if (len < 2 || off + len > m.size()) break;
+    out.push_back({m[off], Bytes(m.begin() + off, m.begin() + off + len)});
+    off += len;
+  }
+  EXPECT_EQ(off, m.size());
+  return out;
+}
+
+TEST(MadtTest, HeaderFields) {
+  const Bytes m = Build(TestConfig()).madt;
+  ExpectSdt(m, "APIC", 5, "PTAPIC  ");
+  EXPECT_EQ(Le(m, kMadtLapicAddress, 4), 0xFEE00000u);
+  EXPECT_EQ(Le(m, kMadtFlags, 4), 1u);  // PCAT_COMPAT
+}
+
+TEST(MadtTest, OneVcpu) {
+  const auto e = MadtEntries(Build(TestConfig()).madt);
+  ASSERT_EQ(e.size(), 3u);  // LAPIC, IOAPIC, LAPIC NMI
+  EXPECT_EQ(e[0].bytes, Bytes({0, 8, 0, 0, 1, 0, 0, 0}));
+  EXPECT_EQ(e[1].bytes, Bytes({1, 12, 0, 0, 0x00, 0x00, 0xC0, 0xFE, 0, 0, 0, 0}));
+  EXPECT_EQ(e[2].bytes, Bytes({4, 6, 0xFF, 0, 0, 1}));
+}
+
+TEST(MadtTest, FourVcpusTwoBooted) {
+  AcpiConfig c = TestConfig();
+  c.boot_vcpus = 2;
+  c.max_vcpus = 4;
+  const auto e = MadtEntries(Build(c).madt);
+  ASSERT_EQ(e.size(), 6u);
+  for (uint8_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(e[i].type, kMadtLocalApic);
+    EXPECT_EQ(e[i].bytes[2], i);  // UID
+    EXPECT_EQ(e[i].bytes[3], i);  // APIC id
+    EXPECT_EQ(Le(e[i].bytes, 4, 4), i < 2 ? 1u : 2u) << "enabled / online capable";
+  }
+  EXPECT_EQ(e[4].type, kMadtIoApic);
+  EXPECT_EQ(e[5].type, kMadtLocalApicNmi);
+  // No interrupt source overrides (type 2): see madt.h.
+  for (const auto& entry : e) EXPECT_NE(entry.type, 2);
+}
+
+TEST(MadtTest, MaxVcpusUseX2ApicAbove254) {
+  AcpiConfig c = TestConfig();
+  c.boot_vcpus = 1;
+  c.max_vcpus = kMaxAcpiVcpus;
+  const auto e = MadtEntries(Build(c).madt);
+  ASSERT_EQ(e.size(), kMaxAcpiVcpus + 3);  // + IOAPIC, LAPIC NMI, x2APIC NMI
+  size_t xapic = 0, x2apic = 0;
+  for (uint32_t i = 0; i < kMaxAcpiVcpus; ++i) {
+    if (e[i].type == kMadtLocalApic) {
+      ++xapic;
+      EXPECT_EQ(e[i].bytes[3], i);
+    } else {
+      ASSERT_EQ(e[i].type, kMadtLocalX2Apic);
+      ++x2apic;
+      EXPECT_EQ(Le(e[i].bytes, 4, 4), i);   // x2APIC id
+      EXPECT_EQ(Le(e[i].bytes, 12, 4), i);  // UID
+      EXPECT_EQ(Le(e[i].bytes, 8, 4), kLapicOnlineCapable);
+    }
+  }
+  EXPECT_EQ(xapic, 255u);  // ids 0..254
+  EXPECT_EQ(x2apic, kMaxAcpiVcpus - 255);
+  EXPECT_EQ(e.back().bytes, Bytes({10, 12, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0}));
+}
+
+TEST(DsdtTest, HeaderAndS5) {
+  const Bytes d = Build(TestConfig()).dsdt;
+  ExpectSdt(d, "DSDT", 6, "PTDSDT  ");
+  // Name (_S5_, Package () {5, 0, 0, 0}) at the root.
+  EXPECT_TRUE(Contains(d, {0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0A, 0x05, 0, 0, 0}));
+  EXPECT_EQ(kS5SleepControlValue, 0x34);
+}
+
+TEST(DsdtTest, Com1OnlyWhenEnabled) {
+  // _CRS: IO (Decode16, 0x3F8, 0x3F8, 0, 8), IRQNoFlags () {4}, end tag.
+  const Bytes crs = {0x47, 0x01, 0xF8, 0x03, 0xF8, 0x03, 0x00, 0x08, 0x22, 0x10, 0x00, 0x79, 0x00};
+  AcpiConfig c = TestConfig();
+  EXPECT_TRUE(Contains(Build(c).dsdt, crs));
+  EXPECT_TRUE(Contains(Build(c).dsdt, {'C', 'O', 'M', '1'}));
+  c.serial = false;
+  EXPECT_FALSE(Contains(Build(c).dsdt, {'C', 'O', 'M', '1'}));
+}
+
+TEST(DsdtTest, GedDevice) {
+  const Bytes d = Build(TestConfig()).dsdt;
+  EXPECT_TRUE(Contains(d, {0x0D, 'A', 'C', 'P', 'I', '0', '0', '1', '3', 0x00}));
+  // Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) {5}
+  EXPECT_TRUE(Contains(d, {0x89, 0x06, 0x00, 0x03, 0x01, 0x05, 0x00, 0x00, 0x00, 0x79, 0x00}));
+  // OperationRegion (GDST, SystemMemory, 0xFEB00000, One)
+  EXPECT_TRUE(
+      Contains(d, {0x5B, 0x80, 'G', 'D', 'S', 'T', 0x00, 0x0C, 0x00, 0x00, 0xB0, 0xFE, 0x01}));
+  // Notify (\_SB_.PWRB, 0x80)
+  EXPECT_TRUE(Contains(d, {0x86, 0x5C, 0x2E, '_', 'S', 'B', '_', 'P', 'W', 'R', 'B', 0x0A, 0x80}));
+  // Without an address there is no GED.
+  AcpiConfig c = TestConfig();
+  c.ged_mmio = 0;
+  EXPECT_FALSE(Contains(Build(c).dsdt, {'G', 'E', 'D', '_'}));
+}
+
+TEST(DsdtTest, GedAbove4GiBReservedWithQWordMemory) {
+  AcpiConfig c = TestConfig();
+  c.ged_mmio = 0x3FFF'FFF0'0000;
+  const Bytes d = Build(c).dsdt;
+  EXPECT_TRUE(Contains(d, {0x8A, 0x2B, 0x00, 0x00, 0x0D, 0x01}));  // QWordMemory consumer, RW
+  EXPECT_TRUE(
+      Contains(d, {0x0E, 0x00, 0x00, 0xF0, 0xFF, 0xFF, 0x3F, 0x00, 0x00}));  // OpRegion offset
+}
+
+TEST(DsdtTest, ProcessorDevices) {
+  AcpiConfig c = TestConfig();
+  c.boot_vcpus = 2;
+  c.max_vcpus = 3;
+  const Bytes d = Build(c).dsdt;
+  EXPECT_EQ(CpuDeviceName(0), "C000");
+  EXPECT_EQ(CpuDeviceName(0x1A), "C01A");
+  for (uint8_t i = 0; i < 3; ++i) {
+    const std::string name = CpuDeviceName(i);
+    // Device (C00i) { Name (_HID, "ACPI0007") Name (_UID, i) Method (_STA) {Return (0x0F or Zero)}
+    //                 Method (_MAT) { Return (Buffer (8) {0, 8, i, i, 1, 0, 0, 0}) } }
+    const Bytes body_start = {static_cast<uint8_t>(name[0]),
+                              static_cast<uint8_t>(name[1]),
+                              static_cast<uint8_t>(name[2]),
+                              static_cast<uint8_t>(name[3]),
+                              0x08,
+                              '_',
+                              'H',
+                              'I',
+                              'D',
+                              0x0D,
+                              'A',
+                              'C',
+                              'P',
+                              'I',
+                              '0',
+                              '0',
+                              '0',
+                              '7',
+                              0x00,
+                              0x08,
+                              '_',
+                              'U',
+                              'I',
+                              'D'};
+    EXPECT_TRUE(Contains(d, body_start)) << name;
+    const Bytes sta_present = {0x14, 0x09, '_', 'S', 'T', 'A', 0x00, 0xA4, 0x0A, 0x0F};
+    const Bytes sta_absent = {0x14, 0x08, '_', 'S', 'T', 'A', 0x00, 0xA4, 0x00};
+    EXPECT_TRUE(Contains(d, i < 2 ? sta_present : sta_absent)) << name;
+    const Bytes mat = {0x11, 0x0B, 0x0A, 0x08, 0x00, 0x08, i, i, 0x01, 0x00, 0x00, 0x00};
+    EXPECT_TRUE(Contains(d, mat)) << name;
+  }
+  EXPECT_FALSE(Contains(d, {'C', '0', '0', '3'}));
+  EXPECT_TRUE(Contains(d, {0x0D, 'A', 'C', 'P', 'I', '0', '0', '1', '0', 0x00}));
+}
+
+TEST(DsdtTest, MotherboardReservesThePmPorts) {
+  const Bytes d = Build(TestConfig()).dsdt;
+  EXPECT_TRUE(Contains(d, {0x47, 0x01, 0x00, 0x06, 0x00, 0x06, 0x01, 0x02}));  // IO 0x600, 2
+  EXPECT_TRUE(Contains(d, {0x47, 0x01, 0x08, 0x06, 0x08, 0x06, 0x04, 0x04}));  // IO 0x608, 4
+  EXPECT_TRUE(Contains(d, {0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0xB0, 0xFE, 0x01, 0, 0, 0}));
+}
+
+TEST(ConfigTest, RejectsBadValues) {
+  auto bad = [](auto edit) {
+    AcpiConfig c = TestConfig();
+    edit(c);
+    return !BuildAcpiTables(c, x86::kEbdaStart).ok();
+  };
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.max_vcpus = 0; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.max_vcpus = kMaxAcpiVcpus + 1; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.boot_vcpus = 0; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.boot_vcpus = 2; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.serial_irq = 16; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.ged_irq = 24; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.ged_irq = 4; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.pm_port = 0; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.pm_port = 0xFFFF; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.pm_timer_port = 0xFFFE; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.pm_timer_port = 0x601; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.ged_mmio = ~uint64_t{0}; }));
+  EXPECT_FALSE(bad([](AcpiConfig& c) {
+    c.serial = false;
+    c.serial_irq = 99;
+  }));
+  EXPECT_FALSE(BuildAcpiTables(TestConfig(), x86::kEbdaStart + 1).ok());
+}
+
+TEST(WriteTest, WritesEveryTableIntoGuestMemory) {
+  auto mem = GuestMemory::CreateX86(16 << 20);
+  ASSERT_TRUE(mem.ok());
+  AcpiConfig c = TestConfig();
+  c.boot_vcpus = 2;
+  c.max_vcpus = 8;
+  auto r = WriteAcpiTables(**mem, c);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->rsdp_addr, 0xA0000u);
+  const TableBlobs t = Build(c);
+  const std::pair<uint64_t, const Bytes*> parts[] = {{t.rsdp_addr, &t.rsdp},
+                                                     {t.xsdt_addr, &t.xsdt},
+                                                     {t.fadt_addr, &t.fadt},
+                                                     {t.dsdt_addr, &t.dsdt},
+                                                     {t.madt_addr, &t.madt}};
+  for (const auto& [addr, blob] : parts) {
+    Bytes got(blob->size());
+    ASSERT_TRUE((*mem)->Read(addr, got).ok());
+    EXPECT_EQ(got, *blob);
+  }
+  EXPECT_LE(t.end_addr, kAcpiAreaEnd);
+}
+
+TEST(WriteTest, MaxVcpusStillFit) {
+  auto mem = GuestMemory::CreateX86(16 << 20);
+  ASSERT_TRUE(mem.ok());
+  AcpiConfig c = TestConfig();
+  c.max_vcpus = kMaxAcpiVcpus;
+  auto r = WriteAcpiTables(**mem, c);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+}
+
+TEST(WriteTest, FailsWithoutMemoryThere) {
+  // RAM only from 1 MiB: 0xA0000 is not backed.
+  auto host = HostRegion::Anonymous(1 << 20);
+  ASSERT_TRUE(host.ok());
+  auto mem = GuestMemory::Create({GuestRegion{0x100000, 1 << 20, *host}});
+  ASSERT_TRUE(mem.ok());
+  EXPECT_FALSE(WriteAcpiTables(**mem, TestConfig()).ok());
+}
+
+}  // namespace
+}  // namespace petrel::acpi

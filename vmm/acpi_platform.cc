@@ -1,0 +1,39 @@
+// AcpiPlatform (see acpi_platform.h).
+#include "vmm/acpi_platform.h"
+
+#include "core/arch/x86_layout.h"
+
+namespace petrel::vmm {
+
+acpi::AcpiConfig PlatformAcpiConfig(uint32_t boot_vcpus, uint32_t max_vcpus, bool serial) {
+  acpi::AcpiConfig c;
+  c.boot_vcpus = boot_vcpus;
+  c.max_vcpus = max_vcpus;
+  c.serial = serial;
+  c.serial_irq = x86::kCom1Irq;
+  c.pm_port = x86::kAcpiPmPort;
+  c.reset_value = AcpiPmDevice::kResetValue;
+  c.ged_mmio = x86::kAcpiGedStart;
+  c.ged_irq = x86::kAcpiGedIrq;
+  c.pm_timer_port = x86::kAcpiPmTimerPort;
+  return c;
+}
+
+Result<std::unique_ptr<AcpiPlatform>> AcpiPlatform::Create(const AcpiPlatformArgs& args) {
+  std::unique_ptr<AcpiPlatform> p(new AcpiPlatform());
+  auto add = [&](Bus& bus, uint64_t base, uint64_t size, std::shared_ptr<BusDevice> dev) -> Result<void> {
+    PETREL_ASSIGN_OR_RETURN(auto reg, bus.Insert(base, size, std::move(dev)));
+    p->registrations_.push_back(std::move(reg));
+    return Ok();
+  };
+  p->pm_ = std::make_shared<AcpiPmDevice>(args.on_power_off, args.on_reset);
+  PETREL_TRY(add(args.io->pio(), x86::kAcpiPmPort, AcpiPmDevice::kSize, p->pm_));
+  p->pm_timer_ = std::make_shared<PmTimer>(*args.monotonic_clock);
+  PETREL_TRY(add(args.io->pio(), x86::kAcpiPmTimerPort, PmTimer::kSize, p->pm_timer_));
+  PETREL_ASSIGN_OR_RETURN(auto ged_irq, args.vm->LegacyInterrupt(x86::kAcpiGedIrq));
+  p->ged_ = std::make_shared<GedDevice>(std::move(ged_irq));
+  PETREL_TRY(add(args.io->mmio(), x86::kAcpiGedStart, GedDevice::kSize, p->ged_));
+  return p;
+}
+
+}  // namespace petrel::vmm

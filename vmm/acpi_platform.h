@@ -1,0 +1,51 @@
+// AcpiPlatform: the hardware-reduced ACPI devices and the tables that
+// describe them to the guest (docs/platform.md):
+//   PIO 0x600-0x601  sleep control/status and reset (AcpiPmDevice)
+//   PIO 0x608        PM timer
+//   MMIO 0xFEB00000  GED event register, IRQ 5 (power button, later hotplug)
+// plus RSDP/XSDT/FADT/DSDT/MADT written at 0xA0000.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/acpi/tables.h"
+#include "core/base/clock.h"
+#include "core/bus/bus.h"
+#include "core/hv/hypervisor.h"
+#include "core/io/io_dispatcher.h"
+#include "core/memory/guest_memory.h"
+#include "devices/acpi/acpi_pm.h"
+#include "devices/acpi/ged.h"
+#include "devices/acpi/pm_timer.h"
+
+namespace petrel::vmm {
+
+// The table description of the platform; pure, so the loader can learn the
+// RSDP address before any device exists.
+acpi::AcpiConfig PlatformAcpiConfig(uint32_t boot_vcpus, uint32_t max_vcpus, bool serial);
+
+struct AcpiPlatformArgs {
+  hv::Vm* vm;
+  IoDispatcher* io;
+  std::function<void()> on_power_off;
+  std::function<void()> on_reset;
+  const Clock* monotonic_clock;  // PM timer
+};
+
+class AcpiPlatform {
+ public:
+  static Result<std::unique_ptr<AcpiPlatform>> Create(const AcpiPlatformArgs& args);
+  // The ACPI power button: the guest sees a GED event and Notify(PWRB, 0x80).
+  void PressPowerButton() { ged_->PressPowerButton(); }
+
+ private:
+  AcpiPlatform() = default;
+  std::shared_ptr<AcpiPmDevice> pm_;
+  std::shared_ptr<PmTimer> pm_timer_;
+  std::shared_ptr<GedDevice> ged_;
+  std::vector<Bus::Registration> registrations_;
+};
+
+}  // namespace petrel::vmm
