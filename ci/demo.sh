@@ -5,9 +5,10 @@
 # Uses the host's /dev/kvm when it is hardware-backed (the CPU shows vmx/svm);
 # otherwise runs Petrel inside the nested-KVM harness (a QEMU TCG guest with
 # emulated SVM, where kvm_amd is a real KVM), and says which.
-# Interactive (stdin is a terminal): the guest ends in a shell; type
-# `reboot -f` to end it. Otherwise the guest reboots right after its ready
-# marker. Exits 0 when the guest reboots.
+# Interactive (stdin is a terminal): the guest ends in a shell; leave it
+# (`exit` or `poweroff -f`) to power the guest off. Otherwise the guest powers
+# off right after its ready marker. Exits 0 when the guest powers off (a guest
+# reboot restarts the VM, as with Cloud Hypervisor).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -19,9 +20,9 @@ bash ci/guest-kit/build.sh
 # shellcheck disable=SC1091
 source "${PETREL_GUEST_KIT:-$HOME/.cache/petrel/guest-kit}/kit.env"
 
-end=reboot
+end=poweroff
 [ -t 0 ] && end=shell
-cmdline="console=ttyS0 quiet petrel.end=$end"
+cmdline="${PETREL_KIT_L2_CMDLINE:-console=ttyS0 quiet} petrel.end=$end"
 
 if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
   echo "demo: host /dev/kvm is hardware-backed; booting on it (end=$end)"
@@ -30,7 +31,7 @@ if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 fi
 
 echo "demo: host /dev/kvm is $( [ -c /dev/kvm ] && echo 'not hardware-backed (PVM)' || echo absent ); booting inside the nested-KVM harness (end=$end)"
-[ "$end" = shell ] && echo "demo: when the guest shell appears, type 'reboot -f' to end it"
+[ "$end" = shell ] && echo "demo: when the guest shell appears, type 'exit' (or 'poweroff -f') to end it"
 payload=$(mktemp -d /tmp/petrel-demo.XXXXXX)
 trap 'rm -rf "$payload"' EXIT
 cp build/vmm/petrel "$payload/"

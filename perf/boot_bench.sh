@@ -86,6 +86,7 @@ table() {
       if ($idx["iter"] == 0) next                       # warm-up
       if (!$idx["ok"]) { retries[c]++; next }
       k = ++cnt[c]
+      if ($idx["killed_after_markers"] == 1) killed[c]++
       for (m in idx) val[c, k, m] = $idx[m]
     }
     END {
@@ -100,8 +101,12 @@ table() {
       print "the VMM'"'"'s smaps Rss at the marker minus the guest-RAM mapping (anon: its private"
       print "part); peak RSS: ru_maxrss of the whole process (includes guest pages the guest"
       print "touched). Retries: runs that hung/failed and were re-run (not in the statistics)."
-      print "exit n/a for QEMU microvm + Linux: it does not exit on the guest'"'"'s reboot; killed 5 s"
-      print "after the marker."
+      print "Exit: the guest powers off (Linux: ACPI S5, petrel.end=poweroff; null guest: S5 write"
+      print "to port 0x600, then the i8042 reset) and the VMM exits by itself."
+      for (o = 1; o <= nc; o++)
+        if (killed[order[o]] > 0)
+          printf "%s: %d of %d runs did not exit and were killed 5 s after the marker (exit n/a).\n",
+            order[o], killed[order[o]], cnt[order[o]]
       print ""
       print "| VMM / config | n | retries | first guest instr. | first output | marker | exit | RSS excl. guest | of it anon | peak RSS |"
       print "|---|---|---|---|---|---|---|---|---|---|"
