@@ -1,14 +1,24 @@
-// ConsoleOutput sinks (see console_output.h).
+// Console backends (see console_output.h).
 #include "vmm/console_output.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "core/base/log.h"
 
 namespace petrel::vmm {
 namespace {
+
+// Console input is read in chunks of this size; the UART FIFO takes what fits.
+constexpr size_t kInputChunk = 64;
 
 // Writes everything, retrying on EINTR and short writes. Output errors (a
 // closed terminal, a full disk) drop the bytes: the guest must not stall.
@@ -22,7 +32,18 @@ void WriteAll(int fd, std::span<const uint8_t> bytes) {
   }
 }
 
-class FdOutput final : public ConsoleOutput {
+// Reads what `fd` has and hands it to `sink`; false at end of input or on error.
+bool ForwardInput(int fd, const ConsoleOutput::InputSink& sink) {
+  uint8_t buf[kInputChunk];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n > 0) {
+    sink(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+    return true;
+  }
+  return n < 0 && (errno == EINTR || errno == EAGAIN);
+}
+
+class FdOutput : public ConsoleOutput {
  public:
   FdOutput(int fd, bool owned) : fd_(fd), owned_(owned) {}
   ~FdOutput() override {
@@ -40,12 +61,125 @@ class FdOutput final : public ConsoleOutput {
   std::atomic<uint64_t> written_{0};
 };
 
+// stdout for output, stdin for input.
+class TtyConsole final : public FdOutput {
+ public:
+  TtyConsole() : FdOutput(STDOUT_FILENO, false) {}
+  Result<void> AttachInput(EventLoop& loop, InputSink sink) override {
+    auto watch = std::make_shared<WatchId>(0);
+    EventLoop* l = &loop;
+    auto watched = loop.WatchFd(STDIN_FILENO, [l, watch, sink = std::move(sink)] {
+      if (!ForwardInput(STDIN_FILENO, sink)) l->Remove(*watch);  // end of input: no more keys
+    });
+    if (!watched.ok()) {
+      // stdin is not pollable (a regular file, /dev/null): no console input.
+      PETREL_LOG(kInfo) << "console: no input from stdin: " << watched.error().message();
+      return Ok();
+    }
+    *watch = *watched;
+    return Ok();
+  }
+};
+
 class NullOutput final : public ConsoleOutput {
  public:
   void Write(std::span<const uint8_t> bytes) override { written_ += bytes.size(); }
   uint64_t bytes_written() const override { return written_; }
 
  private:
+  std::atomic<uint64_t> written_{0};
+};
+
+class SocketConsole final : public ConsoleOutput {
+ public:
+  static Result<std::unique_ptr<ConsoleOutput>> Listen(const std::string& path,
+                                                       const std::string& what) {
+    sockaddr_un addr{};
+    if (path.empty() || path.size() >= sizeof addr.sun_path)
+      return Error(ErrorCode::kInvalidArgument, what + ": socket path must be 1.." +
+                                                    std::to_string(sizeof addr.sun_path - 1) +
+                                                    " bytes");
+    struct stat st {};
+    if (lstat(path.c_str(), &st) == 0) {
+      if (!S_ISSOCK(st.st_mode))
+        return Error(ErrorCode::kInvalidArgument, what + ": " + path + " exists and is not a socket");
+      unlink(path.c_str());  // a stale socket from an earlier run
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return Error::FromErrno(what + ": socket");
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size());
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 1) != 0) {
+      Error e = Error::FromErrno(what + ": listening on " + path);
+      close(fd);
+      return e;
+    }
+    return std::unique_ptr<ConsoleOutput>(new SocketConsole(fd, path));
+  }
+
+  ~SocketConsole() override {
+    if (loop_ != nullptr) {
+      loop_->Remove(listen_watch_);
+      if (client_watch_ != 0) loop_->Remove(client_watch_);
+    }
+    std::lock_guard lock(mu_);
+    if (client_ >= 0) close(client_);
+    close(listen_);
+    unlink(path_.c_str());
+  }
+
+  void Write(std::span<const uint8_t> bytes) override {
+    written_ += bytes.size();
+    std::lock_guard lock(mu_);
+    if (client_ < 0) return;  // nobody listening: the bytes are dropped
+    ssize_t n = send(client_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      PETREL_LOG(kInfo) << "console socket: client gone: " << std::strerror(errno);
+    }
+  }
+  uint64_t bytes_written() const override { return written_; }
+
+  Result<void> AttachInput(EventLoop& loop, InputSink sink) override {
+    loop_ = &loop;
+    sink_ = std::move(sink);
+    PETREL_ASSIGN_OR_RETURN(listen_watch_, loop.WatchFd(listen_, [this] { Accept(); }));
+    return Ok();
+  }
+
+ private:
+  SocketConsole(int fd, std::string path) : listen_(fd), path_(std::move(path)) {}
+
+  // Runs on the loop thread.
+  void Accept() {
+    int c = accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (c < 0) return;
+    DropClient();
+    {
+      std::lock_guard lock(mu_);
+      client_ = c;
+    }
+    auto watched = loop_->WatchFd(c, [this, c] {
+      if (!ForwardInput(c, sink_)) DropClient();
+    });
+    client_watch_ = watched.ok() ? *watched : 0;
+  }
+
+  void DropClient() {
+    if (client_watch_ != 0) loop_->Remove(client_watch_);
+    client_watch_ = 0;
+    std::lock_guard lock(mu_);
+    if (client_ >= 0) close(client_);
+    client_ = -1;
+  }
+
+  const int listen_;
+  const std::string path_;
+  EventLoop* loop_ = nullptr;
+  InputSink sink_;
+  WatchId listen_watch_ = 0;
+  WatchId client_watch_ = 0;  // loop thread only
+  std::mutex mu_;             // guards client_ against vCPU-thread writers
+  int client_ = -1;
   std::atomic<uint64_t> written_{0};
 };
 
@@ -60,18 +194,19 @@ Result<std::unique_ptr<ConsoleOutput>> OpenConsoleOutput(const config::OutputCon
     case OutputMode::kNull:
       return std::unique_ptr<ConsoleOutput>(new NullOutput());
     case OutputMode::kTty:
-      return std::unique_ptr<ConsoleOutput>(new FdOutput(STDOUT_FILENO, false));
+      return std::unique_ptr<ConsoleOutput>(new TtyConsole());
     case OutputMode::kFile: {
       int fd = open(mode.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (fd < 0) return Error::FromErrno(what + ": cannot open " + mode.path);
       return std::unique_ptr<ConsoleOutput>(new FdOutput(fd, true));
     }
-    case OutputMode::kPty:
     case OutputMode::kSocket:
+      return SocketConsole::Listen(mode.path, what);
+    case OutputMode::kPty:
       break;
   }
   return Error(ErrorCode::kUnsupported,
-               what + ": pty and socket modes are not implemented yet; use off, null, tty or file=");
+               what + ": pty mode is not implemented yet; use off, null, tty, file= or socket=");
 }
 
 }  // namespace petrel::vmm

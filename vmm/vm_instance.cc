@@ -1,9 +1,7 @@
 // VmInstance (see vm_instance.h).
 #include "vmm/vm_instance.h"
 
-#include <unistd.h>
 
-#include <cerrno>
 
 #include "core/acpi/tables.h"
 #include "core/arch/boot_msrs.h"
@@ -15,13 +13,6 @@
 #include "vmm/file_image.h"
 
 namespace petrel::vmm {
-namespace {
-
-// Console input is read in chunks of this size; the UART FIFO takes what fits.
-constexpr size_t kStdinChunk = 64;
-
-}  // namespace
-
 Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& config,
                                                        const HypervisorFactory& open_hypervisor,
                                                        VmOptions options) {
@@ -57,6 +48,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   PETREL_ASSIGN_OR_RETURN(vm->vm_, vm->hypervisor_->CreateVm({config.cpus.boot_vcpus}).Wrap("creating VM"));
   PETREL_TRY(vm->vm_->MapMemory(vm->memory_).Wrap("mapping guest memory"));
 
+  PETREL_ASSIGN_OR_RETURN(vm->loop_, EpollEventLoop::Create(vm->monotonic_clock_));
   if (options.serial_output_override) {
     vm->serial_output_ = std::move(options.serial_output_override);
   } else {
@@ -87,10 +79,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
 
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu));
 
-  PETREL_ASSIGN_OR_RETURN(auto loop, EpollEventLoop::Create(vm->monotonic_clock_));
-  vm->loop_ = std::move(loop);
-  vm->attach_stdin_ = options.attach_stdin && config.serial.mode == config::OutputMode::kTty &&
-                      vm->platform_->serial() != nullptr;
+  vm->attach_input_ = options.attach_input && vm->platform_->serial() != nullptr;
   return vm;
 }
 
@@ -137,25 +126,10 @@ void VmInstance::OnStop(const StopReason& reason) {
 }
 
 Result<StopReason> VmInstance::Run() {
-  if (attach_stdin_) {
+  if (attach_input_) {
     Serial* serial = platform_->serial();
-    EventLoop* loop = loop_.get();
-    auto watch = std::make_shared<WatchId>(0);
-    auto watched = loop_->WatchFd(STDIN_FILENO, [serial, loop, watch] {
-      uint8_t buf[kStdinChunk];
-      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-      if (n > 0) {
-        serial->QueueInput(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
-      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-        loop->Remove(*watch);  // end of input: the guest just sees no more keys
-      }
-    });
-    if (watched.ok()) {
-      *watch = *watched;
-    } else {
-      // stdin is not pollable (a regular file, /dev/null): no console input.
-      PETREL_LOG(kInfo) << "serial: no console input: " << watched.error().message();
-    }
+    PETREL_TRY(serial_output_->AttachInput(
+        *loop_, [serial](std::span<const uint8_t> bytes) { serial->QueueInput(bytes); }));
   }
 
   const uint64_t start_ns = monotonic_clock_.NowNs();

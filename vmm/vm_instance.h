@@ -30,8 +30,9 @@
 namespace petrel::vmm {
 
 struct VmOptions {
-  // Read console input from stdin (serial tty mode). Off in tests.
-  bool attach_stdin = true;
+  // Feed the serial port from its console backend's input (stdin in tty
+  // mode, the client in socket mode). Off in tests.
+  bool attach_input = true;
   // Replaces the serial sink chosen by the config (tests capture output).
   std::unique_ptr<ConsoleOutput> serial_output_override;
 };
@@ -68,13 +69,13 @@ class VmInstance {
   std::shared_ptr<GuestMemory> memory_;
   std::shared_ptr<hv::Vm> vm_;
   IoDispatcher io_;
+  std::unique_ptr<EventLoop> loop_;  // outlives the console, which watches fds on it
   std::unique_ptr<ConsoleOutput> serial_output_;
   std::unique_ptr<LegacyPlatform> platform_;
   std::unique_ptr<AcpiPlatform> acpi_;
-  std::unique_ptr<EventLoop> loop_;
   std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
   std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;
-  bool attach_stdin_ = false;
+  bool attach_input_ = false;
 
   std::mutex stop_mu_;
   std::optional<StopReason> stop_reason_;

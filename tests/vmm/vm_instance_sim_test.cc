@@ -48,7 +48,7 @@ VmInstance::HypervisorFactory SimFactory() {
 TEST(VmInstanceSimTest, ScriptedGuestPrintsAndResetsTheVm) {
   auto output = std::make_shared<std::string>();
   VmOptions options;
-  options.attach_stdin = false;
+  options.attach_input = false;
   options.serial_output_override = std::make_unique<CapturedOutput>(output);
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   ASSERT_TRUE(vm.ok()) << vm.error().message();
@@ -82,7 +82,7 @@ TEST(VmInstanceSimTest, ScriptedGuestPrintsAndResetsTheVm) {
 // Runs `script` on vCPU 0 of a fresh null-guest VM and returns why it stopped.
 StopReason RunScript(const sim::GuestScript& script) {
   VmOptions options;
-  options.attach_stdin = false;
+  options.attach_input = false;
   options.serial_output_override = std::make_unique<CapturedOutput>(std::make_shared<std::string>());
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   EXPECT_TRUE(vm.ok()) << vm.error().message();
@@ -117,7 +117,7 @@ TEST(VmInstanceSimTest, AcpiTablesAreInGuestMemory) {
 
 TEST(VmInstanceSimTest, GuestThatEndsWithoutResetIsAnError) {
   VmOptions options;
-  options.attach_stdin = false;
+  options.attach_input = false;
   options.serial_output_override = std::make_unique<CapturedOutput>(std::make_shared<std::string>());
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   ASSERT_TRUE(vm.ok()) << vm.error().message();
@@ -132,7 +132,7 @@ TEST(VmInstanceSimTest, TheBootVcpuGetsThePvhEntryState) {
   // The loader's state reaches the backend: run a script that does nothing
   // and read the registers the VMM set through the interface.
   VmOptions options;
-  options.attach_stdin = false;
+  options.attach_input = false;
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   ASSERT_TRUE(vm.ok()) << vm.error().message();
   // Guest memory holds the PVH start info the loader wrote (magic, XEN_HVM_START_MAGIC_VALUE).

@@ -7,3 +7,6 @@ petrel_test(petrel_cli_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/petrel_cli_test.cc
             DEPS petrel_test_guests)
 target_compile_definitions(petrel_cli_test PRIVATE PETREL_BINARY="$<TARGET_FILE:petrel>")
 add_dependencies(petrel_cli_test petrel null_guest)
+
+petrel_test(console_output_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_output_test.cc
+            DEPS petrel_vmm)
