@@ -5,10 +5,12 @@
 
 namespace petrel::vmm {
 
-acpi::AcpiConfig PlatformAcpiConfig(uint32_t boot_vcpus, uint32_t max_vcpus, bool serial) {
+acpi::AcpiConfig PlatformAcpiConfig(uint32_t boot_vcpus, const x86::CpuTopology& topology,
+                                    bool serial) {
   acpi::AcpiConfig c;
   c.boot_vcpus = boot_vcpus;
-  c.max_vcpus = max_vcpus;
+  c.max_vcpus = topology.MaxVcpus();
+  for (uint32_t i = 0; i < c.max_vcpus; ++i) c.apic_ids.push_back(topology.ApicId(i));
   c.serial = serial;
   c.serial_irq = x86::kCom1Irq;
   c.pm_port = x86::kAcpiPmPort;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/acpi/tables.h"
+#include "core/arch/cpu_topology.h"
 #include "core/base/clock.h"
 #include "core/bus/bus.h"
 #include "core/hv/hypervisor.h"
@@ -24,7 +25,8 @@ namespace petrel::vmm {
 
 // The table description of the platform; pure, so the loader can learn the
 // RSDP address before any device exists.
-acpi::AcpiConfig PlatformAcpiConfig(uint32_t boot_vcpus, uint32_t max_vcpus, bool serial);
+acpi::AcpiConfig PlatformAcpiConfig(uint32_t boot_vcpus, const x86::CpuTopology& topology,
+                                    bool serial);
 
 struct AcpiPlatformArgs {
   hv::Vm* vm;

@@ -13,6 +13,15 @@
 #include "vmm/file_image.h"
 
 namespace petrel::vmm {
+namespace {
+
+// The --cpus topology (Cloud Hypervisor's default 1:max:1:1 when absent).
+x86::CpuTopology Topology(const config::CpusConfig& cpus) {
+  const config::CpuTopology t = config::EffectiveTopology(cpus);
+  return {t.threads_per_core, t.cores_per_die, t.dies_per_package, t.packages};
+}
+
+}  // namespace
 Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& config,
                                                        const HypervisorFactory& open_hypervisor,
                                                        VmOptions options) {
@@ -35,8 +44,9 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   const bool has_serial = config.serial.mode != config::OutputMode::kOff;
   PETREL_ASSIGN_OR_RETURN(
       auto acpi_tables,
-      acpi::WriteAcpiTables(*vm->memory_, PlatformAcpiConfig(config.cpus.boot_vcpus,
-                                                             config.cpus.max_vcpus, has_serial))
+      acpi::WriteAcpiTables(*vm->memory_,
+                            PlatformAcpiConfig(config.cpus.boot_vcpus, Topology(config.cpus),
+                                               has_serial))
           .Wrap("writing ACPI tables"));
   boot_config.rsdp_addr = acpi_tables.rsdp_addr;
   PETREL_ASSIGN_OR_RETURN(auto loaded, boot::LoadLinux(*vm->memory_, boot_config)
@@ -87,9 +97,7 @@ Result<void> VmInstance::CreateVcpus(const config::VmConfig& config,
                                      const hv::BootVcpuState& boot_state) {
   PETREL_ASSIGN_OR_RETURN(auto supported, hypervisor_->SupportedCpuid());
   const auto msrs = x86::BootMsrs();
-  const config::CpuTopology t = config::EffectiveTopology(config.cpus);
-  const x86::CpuTopology topology{t.threads_per_core, t.cores_per_die, t.dies_per_package,
-                                  t.packages};
+  const x86::CpuTopology topology = Topology(config.cpus);
   for (uint32_t index = 0; index < config.cpus.boot_vcpus; ++index) {
     // The backend's vCPU id is the APIC id (KVM's in-kernel LAPIC takes it
     // from there), which equals the index unless the topology's counts are

@@ -88,7 +88,7 @@ Term Processors(const AcpiConfig& config) {
   for (uint32_t i = 0; i < config.max_vcpus; ++i) {
     // _MAT returns this processor's MADT structure, enabled: it describes the
     // processor as it is when present (Linux's map_mat_entry() skips disabled ones).
-    const std::vector<uint8_t> mat = MadtProcessorEntry(i, kLapicEnabled);
+    const std::vector<uint8_t> mat = MadtProcessorEntry(i, ApicIdOf(config, i), kLapicEnabled);
     cpus.push_back(
         Device(CpuDeviceName(i),
                {

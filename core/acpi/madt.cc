@@ -1,19 +1,25 @@
 // MADT builder (see madt.h).
 #include "core/acpi/madt.h"
 
+#include <algorithm>
+
 #include "core/acpi/sdt.h"
 #include "core/arch/x86_layout.h"
 
 namespace petrel::acpi {
 
-std::vector<uint8_t> MadtProcessorEntry(uint32_t index, uint32_t flags) {
-  if (index <= kMaxXapicId) {
+uint32_t ApicIdOf(const AcpiConfig& config, uint32_t index) {
+  return config.apic_ids.empty() ? index : config.apic_ids[index];
+}
+
+std::vector<uint8_t> MadtProcessorEntry(uint32_t uid, uint32_t apic_id, uint32_t flags) {
+  if (apic_id <= kMaxXapicId && uid <= 0xff) {
     // 5.2.12.2 Processor Local APIC: type, length, ACPI Processor UID, APIC ID, flags.
     std::vector<uint8_t> e(8, 0);
     e[0] = kMadtLocalApic;
     e[1] = 8;
-    e[2] = static_cast<uint8_t>(index);
-    e[3] = static_cast<uint8_t>(index);
+    e[2] = static_cast<uint8_t>(uid);
+    e[3] = static_cast<uint8_t>(apic_id);
     PutLe(e, 4, flags, 4);
     return e;
   }
@@ -21,10 +27,14 @@ std::vector<uint8_t> MadtProcessorEntry(uint32_t index, uint32_t flags) {
   std::vector<uint8_t> e(16, 0);
   e[0] = kMadtLocalX2Apic;
   e[1] = 16;
-  PutLe(e, 4, index, 4);
+  PutLe(e, 4, apic_id, 4);
   PutLe(e, 8, flags, 4);
-  PutLe(e, 12, index, 4);
+  PutLe(e, 12, uid, 4);
   return e;
+}
+
+std::vector<uint8_t> MadtProcessorEntry(uint32_t index, uint32_t flags) {
+  return MadtProcessorEntry(index, index, flags);
 }
 
 std::vector<uint8_t> BuildMadt(const AcpiConfig& config) {
@@ -34,8 +44,11 @@ std::vector<uint8_t> BuildMadt(const AcpiConfig& config) {
 
   for (uint32_t i = 0; i < config.max_vcpus; ++i) {
     // Boot vCPUs are enabled; the others can be brought online later (hotplug).
-    t.Append(MadtProcessorEntry(i, i < config.boot_vcpus ? kLapicEnabled : kLapicOnlineCapable));
+    t.Append(MadtProcessorEntry(i, ApicIdOf(config, i),
+                                i < config.boot_vcpus ? kLapicEnabled : kLapicOnlineCapable));
   }
+  uint32_t max_apic_id = 0;
+  for (uint32_t i = 0; i < config.max_vcpus; ++i) max_apic_id = std::max(max_apic_id, ApicIdOf(config, i));
 
   // 5.2.12.3 I/O APIC: type, length, id, reserved, address, GSI base.
   std::vector<uint8_t> ioapic(12, 0);
@@ -50,7 +63,7 @@ std::vector<uint8_t> BuildMadt(const AcpiConfig& config) {
   // flags 0 (conforms to the bus), LINT#.
   const std::vector<uint8_t> nmi = {kMadtLocalApicNmi, 6, 0xFF, 0, 0, kNmiLint};
   t.Append(nmi);
-  if (config.max_vcpus > kMaxXapicId + 1) {
+  if (max_apic_id > kMaxXapicId || config.max_vcpus > kMaxXapicId + 1) {
     // 5.2.12.13 Local x2APIC NMI for the x2APIC processors: type, length,
     // flags(2), UID 0xFFFFFFFF (all), LINT#, reserved(3).
     std::vector<uint8_t> x2nmi(12, 0);

@@ -39,8 +39,14 @@ inline constexpr uint32_t kMaxXapicId = 254;
 inline constexpr uint8_t kIoapicId = 0;
 inline constexpr uint8_t kNmiLint = 1;  // LINT1 is wired to NMI
 
-// The processor structure for vCPU `index` with the given flags (type 0 or 9);
-// also what the processor device's _MAT returns.
+// vCPU `index`'s APIC id: AcpiConfig::apic_ids[index], or `index` without them.
+uint32_t ApicIdOf(const AcpiConfig& config, uint32_t index);
+
+// The processor structure (type 0, or 9 when the id needs x2APIC) for ACPI
+// processor UID `uid` with `apic_id` and the given flags; also what the
+// processor device's _MAT returns.
+std::vector<uint8_t> MadtProcessorEntry(uint32_t uid, uint32_t apic_id, uint32_t flags);
+// The same with UID = APIC id = `index`.
 std::vector<uint8_t> MadtProcessorEntry(uint32_t index, uint32_t flags);
 
 std::vector<uint8_t> BuildMadt(const AcpiConfig& config);

@@ -30,6 +30,10 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& c) {
     return Invalid("max vCPUs " + std::to_string(c.max_vcpus) + " not in 1.." +
                    std::to_string(kMaxAcpiVcpus));
   }
+  if (!c.apic_ids.empty() && c.apic_ids.size() != c.max_vcpus) {
+    return Invalid(std::to_string(c.apic_ids.size()) + " APIC ids for " +
+                   std::to_string(c.max_vcpus) + " vCPUs");
+  }
   if (c.boot_vcpus == 0 || c.boot_vcpus > c.max_vcpus) {
     return Invalid("boot vCPUs " + std::to_string(c.boot_vcpus) + " not in 1.." +
                    std::to_string(c.max_vcpus));

@@ -28,6 +28,9 @@ inline constexpr uint32_t kIoapicPins = 24;
 
 struct AcpiConfig {
   uint32_t boot_vcpus = 1, max_vcpus = 1;  // MADT/DSDT: one processor per possible vCPU
+  // APIC id of each possible vCPU (from the CPU topology), or empty for
+  // id = index. The processor UID is always the index.
+  std::vector<uint32_t> apic_ids;
   bool serial = true;                      // COM1 (PNP0501) in the DSDT
   uint32_t serial_irq = 4;                 // ISA IRQ, < 16
   uint16_t pm_port = 0x600;                // sleep control/status + reset (pm_registers.h)

@@ -396,3 +396,37 @@ TEST(WriteTest, FailsWithoutMemoryThere) {
 
 }  // namespace
 }  // namespace petrel::acpi
+
+namespace petrel::acpi {
+namespace {
+
+// MADT processor entries follow the APIC ids of a topology whose counts are
+// not powers of two (1:3:1:2 -> ids 0,1,2,4,5,6), with UIDs 0..5.
+TEST(MadtApicIdsTest, ProcessorEntriesCarryTheTopologyApicIds) {
+  AcpiConfig config;
+  config.boot_vcpus = 4;
+  config.max_vcpus = 6;
+  config.apic_ids = {0, 1, 2, 4, 5, 6};
+  const std::vector<uint8_t> madt = BuildMadt(config);
+  std::vector<std::pair<uint8_t, uint8_t>> uid_and_id;
+  std::vector<bool> enabled;
+  for (size_t off = 44; off + 2 <= madt.size(); off += madt[off + 1]) {
+    ASSERT_GT(madt[off + 1], 0);
+    if (madt[off] != 0) continue;  // 5.2.12.2 Processor Local APIC only
+    uid_and_id.emplace_back(madt[off + 2], madt[off + 3]);
+    enabled.push_back(madt[off + 4] & 1);
+  }
+  EXPECT_EQ(uid_and_id, (std::vector<std::pair<uint8_t, uint8_t>>{
+                            {0, 0}, {1, 1}, {2, 2}, {3, 4}, {4, 5}, {5, 6}}));
+  EXPECT_EQ(enabled, (std::vector<bool>{true, true, true, true, false, false}));
+}
+
+TEST(MadtApicIdsTest, WrongNumberOfApicIdsIsRejected) {
+  AcpiConfig config;
+  config.max_vcpus = 2;
+  config.apic_ids = {0};
+  EXPECT_FALSE(ValidateAcpiConfig(config).ok());
+}
+
+}  // namespace
+}  // namespace petrel::acpi
