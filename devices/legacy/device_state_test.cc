@@ -14,6 +14,7 @@
 #include "devices/legacy/fake_interrupt_line.h"
 #include "devices/legacy/i8042.h"
 #include "devices/legacy/serial.h"
+#include "devices/testing/device_state_suite.h"
 
 namespace petrel {
 namespace {
@@ -173,41 +174,11 @@ struct DebugPortTraits {
   }
 };
 
-template <class Traits>
-class DeviceStateTest : public ::testing::Test {
- protected:
-  Traits traits_;
-};
-
 using DeviceTraits = ::testing::Types<SerialTraits, I8042Traits, CmosTraits, DebugPortTraits>;
-TYPED_TEST_SUITE(DeviceStateTest, DeviceTraits);
-
-TYPED_TEST(DeviceStateTest, SaveRestoreSaveIsIdentity) {
-  auto& t = this->traits_;
-  auto original = t.Make();
-  t.Drive(*original);
-  const auto saved = original->Save();
-  EXPECT_FALSE(saved == t.Make()->Save()) << "Drive() must leave a non-default state";
-
-  auto restored = t.Make();
-  ASSERT_TRUE(restored->Restore(saved).ok());
-  EXPECT_TRUE(restored->Save() == saved);
-  EXPECT_EQ(t.Observe(*original), t.Observe(*restored));
-}
-
-TYPED_TEST(DeviceStateTest, RestoreRejectsInvalidStatesAndKeepsOldOne) {
-  auto& t = this->traits_;
-  auto source = t.Make();
-  t.Drive(*source);
-  const auto good = source->Save();
-  const auto invalid = t.Invalid(good);
-  for (size_t i = 0; i < invalid.size(); ++i) {
-    auto dev = t.Make();
-    const auto before = dev->Save();
-    EXPECT_FALSE(dev->Restore(invalid[i]).ok()) << "invalid state #" << i << " accepted";
-    EXPECT_TRUE(dev->Save() == before) << "state #" << i;
-  }
-}
 
 }  // namespace
+
+namespace testing {
+INSTANTIATE_TYPED_TEST_SUITE_P(Legacy, DeviceStateTest, DeviceTraits);
+}  // namespace testing
 }  // namespace petrel
