@@ -23,7 +23,8 @@ acpi::AcpiConfig PlatformAcpiConfig(uint32_t boot_vcpus, const x86::CpuTopology&
 
 Result<std::unique_ptr<AcpiPlatform>> AcpiPlatform::Create(const AcpiPlatformArgs& args) {
   std::unique_ptr<AcpiPlatform> p(new AcpiPlatform());
-  auto add = [&](Bus& bus, uint64_t base, uint64_t size, std::shared_ptr<BusDevice> dev) -> Result<void> {
+  auto add = [&](Bus& bus, uint64_t base, uint64_t size,
+                 std::shared_ptr<BusDevice> dev) -> Result<void> {
     PETREL_ASSIGN_OR_RETURN(auto reg, bus.Insert(base, size, std::move(dev)));
     p->registrations_.push_back(std::move(reg));
     return Ok();

@@ -96,13 +96,14 @@ class SocketConsole final : public ConsoleOutput {
                                                        const std::string& what) {
     sockaddr_un addr{};
     if (path.empty() || path.size() >= sizeof addr.sun_path)
-      return Error(ErrorCode::kInvalidArgument, what + ": socket path must be 1.." +
-                                                    std::to_string(sizeof addr.sun_path - 1) +
-                                                    " bytes");
+      return Error(
+          ErrorCode::kInvalidArgument,
+          what + ": socket path must be 1.." + std::to_string(sizeof addr.sun_path - 1) + " bytes");
     struct stat st {};
     if (lstat(path.c_str(), &st) == 0) {
       if (!S_ISSOCK(st.st_mode))
-        return Error(ErrorCode::kInvalidArgument, what + ": " + path + " exists and is not a socket");
+        return Error(ErrorCode::kInvalidArgument,
+                     what + ": " + path + " exists and is not a socket");
       unlink(path.c_str());  // a stale socket from an earlier run
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -189,21 +190,16 @@ Result<std::unique_ptr<ConsoleOutput>> OpenConsoleOutput(const config::OutputCon
                                                          const std::string& what) {
   using config::OutputMode;
   switch (mode.mode) {
-    case OutputMode::kOff:
-      return std::unique_ptr<ConsoleOutput>();
-    case OutputMode::kNull:
-      return std::unique_ptr<ConsoleOutput>(new NullOutput());
-    case OutputMode::kTty:
-      return std::unique_ptr<ConsoleOutput>(new TtyConsole());
+    case OutputMode::kOff: return std::unique_ptr<ConsoleOutput>();
+    case OutputMode::kNull: return std::unique_ptr<ConsoleOutput>(new NullOutput());
+    case OutputMode::kTty: return std::unique_ptr<ConsoleOutput>(new TtyConsole());
     case OutputMode::kFile: {
       int fd = open(mode.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (fd < 0) return Error::FromErrno(what + ": cannot open " + mode.path);
       return std::unique_ptr<ConsoleOutput>(new FdOutput(fd, true));
     }
-    case OutputMode::kSocket:
-      return SocketConsole::Listen(mode.path, what);
-    case OutputMode::kPty:
-      break;
+    case OutputMode::kSocket: return SocketConsole::Listen(mode.path, what);
+    case OutputMode::kPty: break;
   }
   return Error(ErrorCode::kUnsupported,
                what + ": pty mode is not implemented yet; use off, null, tty, file= or socket=");

@@ -15,7 +15,10 @@ class FileImage {
   // `what` names the file in errors ("kernel", "initramfs").
   static Result<FileImage> Open(const std::string& path, const std::string& what);
   FileImage() = default;
-  FileImage(FileImage&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; o.size_ = 0; }
+  FileImage(FileImage&& o) noexcept : data_(o.data_), size_(o.size_) {
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
   FileImage& operator=(FileImage&& o) noexcept;
   ~FileImage();
 

@@ -25,10 +25,10 @@ struct LegacyPlatformArgs {
   hv::Vm* vm;
   IoDispatcher* io;
   const GuestMemory* memory;
-  ConsoleOutput* serial_output;       // nullptr: no serial port (--serial off)
-  std::function<void()> on_reset;     // i8042 reset line
-  const Clock* wall_clock;            // calendar time for the RTC
-  const Clock* monotonic_clock;       // debug-port timestamps
+  ConsoleOutput* serial_output;    // nullptr: no serial port (--serial off)
+  std::function<void()> on_reset;  // i8042 reset line
+  const Clock* wall_clock;         // calendar time for the RTC
+  const Clock* monotonic_clock;    // debug-port timestamps
 };
 
 class LegacyPlatform {

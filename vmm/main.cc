@@ -37,9 +37,7 @@ int RunVm(const petrel::config::CliOptions& options) {
       case StopReason::Kind::kTripleFault:  // what a PC does, and Cloud Hypervisor
         PETREL_LOG(kInfo) << "rebooting";
         continue;
-      case StopReason::Kind::kPowerOff:
-        petrel::vmm::RawTerminal::Restore();
-        return 0;
+      case StopReason::Kind::kPowerOff: petrel::vmm::RawTerminal::Restore(); return 0;
       case StopReason::Kind::kError:
         petrel::vmm::RawTerminal::Restore();
         std::fprintf(stderr, "petrel: guest stopped: %s\n", stop->detail.c_str());

@@ -14,7 +14,8 @@ namespace {
 termios g_saved;
 std::atomic<bool> g_saved_valid{false};
 
-constexpr int kFatalSignals[] = {SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+constexpr int kFatalSignals[] = {SIGTERM, SIGHUP, SIGQUIT, SIGSEGV,
+                                 SIGBUS,  SIGILL, SIGFPE,  SIGABRT};
 
 void RestoreAndReraise(int sig) {
   RawTerminal::Restore();

@@ -42,7 +42,9 @@ VcpuThread::~VcpuThread() {
   Join();
 }
 
-void VcpuThread::Start() { thread_ = std::thread([this] { Loop(); }); }
+void VcpuThread::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void VcpuThread::RequestStop() {
   stop_.store(true);

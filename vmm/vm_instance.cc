@@ -1,8 +1,6 @@
 // VmInstance (see vm_instance.h).
 #include "vmm/vm_instance.h"
 
-
-
 #include "core/acpi/tables.h"
 #include "core/arch/boot_msrs.h"
 #include "core/arch/cpu_topology.h"
@@ -21,41 +19,51 @@ x86::CpuTopology Topology(const config::CpusConfig& cpus) {
   return {t.threads_per_core, t.cores_per_die, t.dies_per_package, t.packages};
 }
 
-}  // namespace
-Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& config,
-                                                       const HypervisorFactory& open_hypervisor,
-                                                       VmOptions options) {
-  std::unique_ptr<VmInstance> vm(new VmInstance());
-
-  PETREL_ASSIGN_OR_RETURN(vm->memory_, GuestMemory::CreateX86(config.memory.size).Wrap("guest memory"));
-
-  // The payload first: it needs only guest memory, and its errors are the
-  // user's to fix whatever the host.
+// Writes the ACPI tables, then the kernel, initramfs and command line, into
+// guest memory; returns the boot vCPU's state.
+Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemory& memory) {
   PETREL_ASSIGN_OR_RETURN(FileImage kernel, FileImage::Open(config.payload.kernel, "kernel"));
   FileImage initramfs;
   if (!config.payload.initramfs.empty()) {
     PETREL_ASSIGN_OR_RETURN(initramfs, FileImage::Open(config.payload.initramfs, "initramfs"));
   }
+  const bool has_serial = config.serial.mode != config::OutputMode::kOff;
+  PETREL_ASSIGN_OR_RETURN(
+      auto acpi_tables,
+      acpi::WriteAcpiTables(
+          memory, PlatformAcpiConfig(config.cpus.boot_vcpus, Topology(config.cpus), has_serial))
+          .Wrap("writing ACPI tables"));
   boot::LinuxBootConfig boot_config;
   boot_config.kernel = kernel.bytes();
   boot_config.initramfs = initramfs.bytes();
   boot_config.cmdline = config.payload.cmdline;
   boot_config.vcpus = config.cpus.boot_vcpus;
-  const bool has_serial = config.serial.mode != config::OutputMode::kOff;
-  PETREL_ASSIGN_OR_RETURN(
-      auto acpi_tables,
-      acpi::WriteAcpiTables(*vm->memory_,
-                            PlatformAcpiConfig(config.cpus.boot_vcpus, Topology(config.cpus),
-                                               has_serial))
-          .Wrap("writing ACPI tables"));
   boot_config.rsdp_addr = acpi_tables.rsdp_addr;
-  PETREL_ASSIGN_OR_RETURN(auto loaded, boot::LoadLinux(*vm->memory_, boot_config)
-                                           .Wrap(config.payload.kernel));
-  PETREL_LOG(kInfo) << "loaded " << (loaded.format == boot::KernelFormat::kPvhElf ? "PVH ELF" : "bzImage")
+  PETREL_ASSIGN_OR_RETURN(auto loaded,
+                          boot::LoadLinux(memory, boot_config).Wrap(config.payload.kernel));
+  PETREL_LOG(kInfo) << "loaded "
+                    << (loaded.format == boot::KernelFormat::kPvhElf ? "PVH ELF" : "bzImage")
                     << " kernel, entry 0x" << std::hex << loaded.entry;
+  return loaded;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& config,
+                                                       const HypervisorFactory& open_hypervisor,
+                                                       VmOptions options) {
+  std::unique_ptr<VmInstance> vm(new VmInstance());
+
+  PETREL_ASSIGN_OR_RETURN(vm->memory_,
+                          GuestMemory::CreateX86(config.memory.size).Wrap("guest memory"));
+
+  // The payload first: it needs only guest memory, and its errors are the
+  // user's to fix whatever the host.
+  PETREL_ASSIGN_OR_RETURN(auto loaded, LoadPayload(config, *vm->memory_));
 
   PETREL_ASSIGN_OR_RETURN(vm->hypervisor_, open_hypervisor());
-  PETREL_ASSIGN_OR_RETURN(vm->vm_, vm->hypervisor_->CreateVm({config.cpus.boot_vcpus}).Wrap("creating VM"));
+  PETREL_ASSIGN_OR_RETURN(vm->vm_,
+                          vm->hypervisor_->CreateVm({config.cpus.boot_vcpus}).Wrap("creating VM"));
   PETREL_TRY(vm->vm_->MapMemory(vm->memory_).Wrap("mapping guest memory"));
 
   PETREL_ASSIGN_OR_RETURN(vm->loop_, EpollEventLoop::Create(vm->monotonic_clock_));
@@ -103,7 +111,8 @@ Result<void> VmInstance::CreateVcpus(const config::VmConfig& config,
     // from there), which equals the index unless the topology's counts are
     // not powers of two.
     const uint32_t id = topology.ApicId(index);
-    PETREL_ASSIGN_OR_RETURN(auto vcpu, vm_->CreateVcpu(id).Wrap("creating vcpu " + std::to_string(id)));
+    PETREL_ASSIGN_OR_RETURN(auto vcpu,
+                            vm_->CreateVcpu(id).Wrap("creating vcpu " + std::to_string(id)));
     auto cpuid = x86::BuildGuestCpuid(supported, index, topology);
     PETREL_TRY(vcpu->SetCpuid(cpuid).Wrap("setting CPUID"));
     PETREL_TRY(vcpu->SetMsrs(msrs).Wrap("setting boot MSRs"));

@@ -21,9 +21,9 @@
 #include "core/hv/hypervisor.h"
 #include "core/io/io_dispatcher.h"
 #include "core/memory/guest_memory.h"
+#include "vmm/acpi_platform.h"
 #include "vmm/config/vm_config.h"
 #include "vmm/console_output.h"
-#include "vmm/acpi_platform.h"
 #include "vmm/legacy_platform.h"
 #include "vmm/vcpu_thread.h"
 

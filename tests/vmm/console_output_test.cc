@@ -69,9 +69,11 @@ TEST(ConsoleOutputTest, SocketCarriesOutputAndInput) {
   auto out = OpenConsoleOutput({config::OutputMode::kSocket, path}, "--serial");
   ASSERT_TRUE(out.ok()) << out.error().message();
   std::string input;
-  ASSERT_TRUE((*out)->AttachInput(**loop, [&input](std::span<const uint8_t> b) {
-                      input.append(b.begin(), b.end());
-                    }).ok());
+  ASSERT_TRUE(
+      (*out)
+          ->AttachInput(**loop,
+                        [&input](std::span<const uint8_t> b) { input.append(b.begin(), b.end()); })
+          .ok());
 
   (*out)->Write(Bytes("lost: nobody is connected\n"));
   int client = Connect(path);
@@ -87,7 +89,7 @@ TEST(ConsoleOutputTest, SocketCarriesOutputAndInput) {
   EXPECT_EQ(input, "ls\n");
   close(client);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE((*loop)->RunOnce(10'000'000).ok());  // sees EOF
-  (*out)->Write(Bytes("after the client left\n"));                            // no crash, dropped
+  (*out)->Write(Bytes("after the client left\n"));                             // no crash, dropped
   out->reset();
   struct stat st {};
   EXPECT_NE(lstat(path.c_str(), &st), 0) << "socket file left behind";

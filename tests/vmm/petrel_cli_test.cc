@@ -14,9 +14,9 @@
 namespace {
 
 struct RunResult {
-  int status = -1;     // exit status, or 128 + signal
-  std::string err;     // stderr
-  std::string out;     // stdout
+  int status = -1;  // exit status, or 128 + signal
+  std::string err;  // stderr
+  std::string out;  // stdout
 };
 
 RunResult RunPetrel(std::vector<std::string> args) {
@@ -43,7 +43,8 @@ RunResult RunPetrel(std::vector<std::string> args) {
   auto drain = [](int fd, std::string* s) {
     std::array<char, 4096> buf;
     ssize_t n;
-    while ((n = read(fd, buf.data(), buf.size())) > 0) s->append(buf.data(), static_cast<size_t>(n));
+    while ((n = read(fd, buf.data(), buf.size())) > 0)
+      s->append(buf.data(), static_cast<size_t>(n));
     close(fd);
   };
   drain(out_pipe[0], &r.out);
@@ -75,7 +76,9 @@ TEST(PetrelCliTest, MalformedKernel) {
 }
 
 TEST(PetrelCliTest, TruncatedElfKernel) {
-  auto elf = TempFile("short.elf", std::string("\x7f" "ELF\x02\x01\x01", 7));
+  auto elf = TempFile("short.elf", std::string("\x7f"
+                                               "ELF\x02\x01\x01",
+                                               7));
   ExpectOneErrorLine(RunPetrel({"--kernel", elf, "--console", "off"}), "ELF");
 }
 

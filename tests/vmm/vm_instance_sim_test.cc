@@ -83,7 +83,8 @@ TEST(VmInstanceSimTest, ScriptedGuestPrintsAndResetsTheVm) {
 StopReason RunScript(const sim::GuestScript& script) {
   VmOptions options;
   options.attach_input = false;
-  options.serial_output_override = std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+  options.serial_output_override =
+      std::make_unique<CapturedOutput>(std::make_shared<std::string>());
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   EXPECT_TRUE(vm.ok()) << vm.error().message();
   if (!vm.ok()) return {StopReason::Kind::kError, "create failed"};
@@ -109,7 +110,8 @@ TEST(VmInstanceSimTest, AcpiTablesAreInGuestMemory) {
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), VmOptions{false, nullptr});
   ASSERT_TRUE(vm.ok()) << vm.error().message();
   std::array<char, 8> sig{};
-  ASSERT_TRUE((*vm)->memory().Read(0xa0000, std::span(reinterpret_cast<uint8_t*>(sig.data()), 8)).ok());
+  ASSERT_TRUE(
+      (*vm)->memory().Read(0xa0000, std::span(reinterpret_cast<uint8_t*>(sig.data()), 8)).ok());
   EXPECT_EQ(std::string(sig.data(), 8), "RSD PTR ");
   // hvm_start_info.rsdp_paddr points at it.
   EXPECT_EQ((*vm)->memory().ReadObj<uint64_t>(0x6000 + 32).value(), 0xa0000u);
@@ -118,10 +120,12 @@ TEST(VmInstanceSimTest, AcpiTablesAreInGuestMemory) {
 TEST(VmInstanceSimTest, GuestThatEndsWithoutResetIsAnError) {
   VmOptions options;
   options.attach_input = false;
-  options.serial_output_override = std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+  options.serial_output_override =
+      std::make_unique<CapturedOutput>(std::make_shared<std::string>());
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   ASSERT_TRUE(vm.ok()) << vm.error().message();
-  ASSERT_TRUE(sim::AsSim(&(*vm)->hv_vm())->SetScript(0, sim::ScriptBuilder().Out8(0x80, 1).Build()).ok());
+  ASSERT_TRUE(
+      sim::AsSim(&(*vm)->hv_vm())->SetScript(0, sim::ScriptBuilder().Out8(0x80, 1).Build()).ok());
   auto stop = (*vm)->Run();
   ASSERT_TRUE(stop.ok());
   EXPECT_EQ(stop->kind, StopReason::Kind::kError);
