@@ -11,17 +11,20 @@ namespace petrel::boot {
 
 Result<LoadedKernel> LoadLinux(GuestMemory& memory, const LinuxBootConfig& config) {
   // Check the vCPU count before touching guest memory.
-  if (config.vcpus == 0 || config.vcpus > kMaxMptableVcpus) {
-    return Error(ErrorCode::kInvalidArgument, "loading kernel: " + std::to_string(config.vcpus) +
-                                                  " vCPUs, the MP table takes 1.." +
-                                                  std::to_string(kMaxMptableVcpus));
+  if (config.vcpus == 0) {
+    return Error(ErrorCode::kInvalidArgument, "loading kernel: 0 vCPUs");
   }
   if (config.kernel.empty())
     return Error(ErrorCode::kMalformed, "loading kernel: the image is empty");
   Result<LoadedKernel> loaded =
       elf::HasElfMagic(config.kernel) ? LoadPvh(memory, config) : LoadBzImage(memory, config);
   if (!loaded.ok()) return std::move(loaded).Wrap("loading kernel");
-  PETREL_TRY(WriteMptable(memory, config.vcpus).Wrap("loading kernel"));
+  // The MP table fits below the EBDA for up to kMaxMptableVcpus; larger VMs
+  // are described by ACPI only (as are all VMs to kernels without
+  // CONFIG_X86_MPPARSE, e.g. Debian's).
+  if (config.vcpus <= kMaxMptableVcpus) {
+    PETREL_TRY(WriteMptable(memory, config.vcpus).Wrap("loading kernel"));
+  }
   PETREL_TRY(WriteResetVector(memory).Wrap("loading kernel"));
   return loaded;
 }

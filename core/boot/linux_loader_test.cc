@@ -11,6 +11,7 @@
 #include <map>
 
 #include "core/arch/x86_layout.h"
+#include "core/boot/mptable.h"
 #include "core/boot/test_images.h"
 
 namespace petrel::boot {
@@ -76,6 +77,15 @@ TEST_F(LinuxLoaderTest, RejectsBadVcpuCountBeforeWriting) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(memory_->ReadObj<uint64_t>(0x100000).value(), 0u);  // nothing loaded
+}
+
+TEST_F(LinuxLoaderTest, ManyVcpusLoadWithoutAnMpTable) {
+  const auto image = testing::TestBzImage{}.Build();
+  auto r = LoadLinux(*memory_, {image, {}, "", kMaxMptableVcpus + 24});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_NE(memory_->ReadObj<uint32_t>(x86::kMptableStart).value(), 0x5f504d5fu);  // "_MP_"
+  ASSERT_TRUE(LoadLinux(*memory_, {image, {}, "", kMaxMptableVcpus}).ok());
+  EXPECT_EQ(memory_->ReadObj<uint32_t>(x86::kMptableStart).value(), 0x5f504d5fu);
 }
 
 // The guest kit (ci/guest-kit/build.sh) writes kit.env with the paths of a
