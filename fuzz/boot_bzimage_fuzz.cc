@@ -5,56 +5,26 @@
 // vCPU count.
 #include <cstddef>
 #include <cstdint>
-#include <string>
 #include <vector>
 
-#include "core/boot/linux_loader.h"
 #include "core/boot/test_images.h"
-
-namespace {
-
-constexpr uint64_t kGuestRam = 64ULL << 20;
-constexpr uint64_t kMaxInitramfs = 80ULL << 20;  // more than the guest has, to hit the error
-
-petrel::GuestMemory& Memory() {
-  static auto memory = petrel::GuestMemory::CreateX86(kGuestRam).value();
-  return *memory;
-}
-
-const std::vector<uint8_t>& Zeros() {
-  static const std::vector<uint8_t> zeros(kMaxInitramfs, 0);
-  return zeros;
-}
-
-}  // namespace
+#include "fuzz/boot_fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 8) return 0;
-  const uint8_t flags = data[0];
-  const uint32_t vcpus = data[1] % 48;
-  const size_t cmdline_len = (data[2] | (data[3] << 8)) % 0x11000;
-  const uint64_t initramfs_size =
-      (static_cast<uint64_t>(data[4]) << 16 | data[5] << 8 | data[6]) * 8 % kMaxInitramfs;
-  const uint16_t overlay_at = static_cast<uint16_t>(data[7] << 8);
-  data += 8;
-  size -= 8;
+  namespace bf = petrel::boot::fuzz;
+  if (size < bf::kHeaderSize) return 0;
+  const bf::Header h = bf::DecodeHeader(data);
+  const std::span<const uint8_t> rest(data + bf::kHeaderSize, size - bf::kHeaderSize);
 
   std::vector<uint8_t> kernel;
-  if (flags & 1) {
+  if (h.flags & 1) {
     petrel::boot::testing::TestBzImage bz;
-    bz.init_size = flags & 2 ? 0x2000000 : bz.init_size;
+    bz.init_size = h.flags & 2 ? 0x2000000 : bz.init_size;
     kernel = bz.Build();
-    const size_t at = (overlay_at | (flags >> 2)) % (kernel.size() + 1);
-    if (kernel.size() < at + size) kernel.resize(at + size);
-    for (size_t i = 0; i < size; ++i) kernel[at + i] = data[i];
+    bf::Overlay(kernel, static_cast<size_t>(h.overlay_byte << 8) | (h.flags >> 2), rest);
   } else {
-    kernel.assign(data, data + size);
+    kernel.assign(rest.begin(), rest.end());
   }
-  petrel::boot::LinuxBootConfig config;
-  config.kernel = kernel;
-  config.initramfs = std::span<const uint8_t>(Zeros().data(), initramfs_size);
-  config.cmdline = std::string(cmdline_len, 'c');
-  config.vcpus = vcpus;
-  (void)petrel::boot::LoadLinux(Memory(), config);
+  bf::Load(kernel, h, h.vcpu_byte % 48);
   return 0;
 }
