@@ -146,6 +146,10 @@ Result<std::shared_ptr<hv::InterruptLine>> KvmVm::LegacyInterrupt(uint32_t pin) 
   return std::shared_ptr<hv::InterruptLine>(std::make_shared<KvmInterruptLine>(fd_, pin));
 }
 
+Result<std::shared_ptr<hv::MsiInterrupt>> KvmVm::CreateMsiInterrupt() {
+  return Error(ErrorCode::kUnsupported, "KVM MSI routes: not yet");
+}
+
 Result<std::unique_ptr<hv::IoEventRegistration>> KvmVm::RegisterIoEvent(
     std::shared_ptr<Notifier> notifier, hv::IoEventAddr addr, std::optional<uint64_t> datamatch) {
   if (!notifier) return Error(ErrorCode::kInvalidArgument, "ioevent without a notifier");

@@ -41,6 +41,7 @@ class KvmVm final : public hv::Vm {
   Result<void> MapMemory(std::shared_ptr<GuestMemory> memory) override;
   Result<std::unique_ptr<hv::Vcpu>> CreateVcpu(uint32_t id) override;
   Result<std::shared_ptr<hv::InterruptLine>> LegacyInterrupt(uint32_t pin) override;
+  Result<std::shared_ptr<hv::MsiInterrupt>> CreateMsiInterrupt() override;
   // KVM_IOEVENTFD. kUnsupported (so IoDispatcher keeps it in software) when the
   // notifier has no fd, or for len 0 without KVM_CAP_IOEVENTFD_ANY_LENGTH or
   // with a datamatch (api.rst: a zero-length ioeventfd cannot match data).

@@ -119,6 +119,47 @@ Result<std::unique_ptr<hv::IoEventRegistration>> SimVm::RegisterIoEvent(std::sha
   return Error(ErrorCode::kUnsupported, "hv_sim keeps ioevents in the software table");
 }
 
+class SimVm::Msi final : public hv::MsiInterrupt {
+ public:
+  explicit Msi(std::weak_ptr<SimVm> vm) : vm_(std::move(vm)) {}
+  Result<void> SetMessage(const hv::MsiMessage& message) override {
+    std::lock_guard lock(mu_);
+    message_ = message;
+    return {};
+  }
+  void Signal() override {
+    hv::MsiMessage message;
+    {
+      std::lock_guard lock(mu_);
+      message = message_;
+    }
+    if (auto vm = vm_.lock()) vm->DeliverMsi(message);
+  }
+
+ private:
+  std::weak_ptr<SimVm> vm_;
+  std::mutex mu_;
+  hv::MsiMessage message_;
+};
+
+Result<std::shared_ptr<hv::MsiInterrupt>> SimVm::CreateMsiInterrupt() {
+  return std::shared_ptr<hv::MsiInterrupt>(std::make_shared<Msi>(weak_from_this()));
+}
+
+void SimVm::DeliverMsi(const hv::MsiMessage& message) {
+  std::lock_guard lock(mu_);
+  msis_.push_back(message);
+  const uint8_t data[4] = {static_cast<uint8_t>(message.data), static_cast<uint8_t>(message.data >> 8),
+                           static_cast<uint8_t>(message.data >> 16),
+                           static_cast<uint8_t>(message.data >> 24)};
+  trace_.Append(clock_.NowNs(), kNoVcpu, TraceKind::kMsi, message.address, data);
+}
+
+std::vector<hv::MsiMessage> SimVm::DeliveredMsis() const {
+  std::lock_guard lock(mu_);
+  return msis_;
+}
+
 void SimVm::SetPinLevel(uint32_t pin, bool high) {
   if (pin >= kNumIrqPins) return;
   std::lock_guard lock(mu_);

@@ -44,6 +44,8 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   Result<std::unique_ptr<hv::IoEventRegistration>> RegisterIoEvent(
       std::shared_ptr<Notifier> notifier, hv::IoEventAddr addr,
       std::optional<uint64_t> datamatch) override;  // always kUnsupported
+  // Each Signal() appends a kMsi trace record and is kept in DeliveredMsis().
+  Result<std::shared_ptr<hv::MsiInterrupt>> CreateMsiInterrupt() override;
 
   // Typed CreateVcpu.
   Result<std::unique_ptr<SimVcpu>> CreateSimVcpu(uint32_t id);
@@ -62,6 +64,8 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   const SimConfig& config() const { return *config_; }
 
   bool PinLevel(uint32_t pin) const;
+  // Every MSI signalled so far, in order.
+  std::vector<hv::MsiMessage> DeliveredMsis() const;
   // Failures of all vCPUs, in vCPU id order (see SimVcpu).
   std::vector<std::string> mismatches() const;
   std::vector<std::string> failures() const;
@@ -74,12 +78,14 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
  private:
   friend class SimVcpu;
   class Line;
+  class Msi;
   struct Pin {
     bool level = false;
     uint64_t rising_edges = 0;
   };
 
   void SetPinLevel(uint32_t pin, bool high);
+  void DeliverMsi(const hv::MsiMessage& message);
   // True if `pin` is high or rose since *seen_edges; updates *seen_edges.
   bool TakeIrq(uint32_t pin, uint64_t* seen_edges);
   std::array<uint64_t, kNumIrqPins> EdgeCounts() const;
@@ -96,6 +102,7 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   mutable std::mutex mu_;
   std::shared_ptr<GuestMemory> memory_;
   std::array<Pin, kNumIrqPins> pins_{};
+  std::vector<hv::MsiMessage> msis_;
   std::array<std::shared_ptr<hv::InterruptLine>, kNumIrqPins> lines_{};
   std::map<uint32_t, SimVcpu*> vcpus_;
   std::shared_ptr<const std::function<void(uint64_t)>> time_hook_;

@@ -41,6 +41,7 @@ const char* TraceKindName(TraceKind kind) {
     case TraceKind::kRamWrite: return "ram-write";
     case TraceKind::kRamRead: return "ram-read";
     case TraceKind::kIrqLevel: return "irq-level";
+    case TraceKind::kMsi: return "msi";
     case TraceKind::kIrqWake: return "irq-wake";
     case TraceKind::kIrqTimeout: return "irq-timeout";
     case TraceKind::kMismatch: return "mismatch";

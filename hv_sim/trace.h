@@ -34,6 +34,7 @@ enum class TraceKind : uint8_t {
   kHalt = 12,
   kScriptEnd = 13,
   kFault = 14,  // a RAM access outside guest memory; addr = gpa
+  kMsi = 15,    // an MSI was delivered; addr = message address, bytes = data (LE32)
 };
 const char* TraceKindName(TraceKind kind);
 

@@ -82,6 +82,28 @@ class InterruptLine {
   }
 };
 
+// An MSI/MSI-X message (PCI 3.0 §6.8; the x86 address/data format is Intel
+// SDM Vol. 3 §11.11): the guest writes `data` to `address`.
+struct MsiMessage {
+  uint64_t address = 0;
+  uint32_t data = 0;
+  bool operator==(const MsiMessage&) const = default;
+};
+
+// One interrupt vector routed to the guest as an MSI (KVM: a GSI with an MSI
+// routing entry and an irqfd; hv_sim: a trace record). The owner (e.g. an
+// MSI-X table) programs the message whenever the guest changes it and signals
+// while the vector is unmasked.
+class MsiInterrupt {
+ public:
+  virtual ~MsiInterrupt() = default;
+  // Sets the message the next Signal() delivers. Fails if the backend cannot
+  // route it (e.g. the routing table is full).
+  virtual Result<void> SetMessage(const MsiMessage& message) = 0;
+  // Delivers the message once. Safe from any thread.
+  virtual void Signal() = 0;
+};
+
 // Where a doorbell write lands. len 0 matches any access width.
 struct IoEventAddr {
   enum class Space : uint8_t { kPio, kMmio };
@@ -137,6 +159,9 @@ class Vm {
 
   // Legacy interrupt pin `pin` (0..23).
   virtual Result<std::shared_ptr<InterruptLine>> LegacyInterrupt(uint32_t pin) = 0;
+
+  // A new MSI vector (message 0:0 until SetMessage()).
+  virtual Result<std::shared_ptr<MsiInterrupt>> CreateMsiInterrupt() = 0;
 
   // Asks the backend to signal `notifier` on guest writes to `addr` (with
   // `datamatch` if set) without a trip through GuestIo. kUnsupported when the

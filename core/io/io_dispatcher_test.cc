@@ -50,6 +50,9 @@ class FakeVm : public hv::Vm {
   Result<std::shared_ptr<hv::InterruptLine>> LegacyInterrupt(uint32_t) override {
     return Error(ErrorCode::kUnsupported, "fake");
   }
+  Result<std::shared_ptr<hv::MsiInterrupt>> CreateMsiInterrupt() override {
+    return Error(ErrorCode::kUnsupported, "fake");
+  }
   Result<std::unique_ptr<hv::IoEventRegistration>> RegisterIoEvent(
       std::shared_ptr<Notifier>, IoEventAddr addr, std::optional<uint64_t>) override {
     ++calls;
