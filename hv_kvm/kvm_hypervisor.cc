@@ -1,6 +1,7 @@
 // KvmHypervisor and OpenKvm (see kvm_hypervisor.h).
 #include "hv_kvm/kvm_hypervisor.h"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <linux/kvm.h>
 
@@ -27,6 +28,8 @@ constexpr RequiredCap kRequiredCaps[] = {
     {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
     {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
     {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+    {KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING"},
+    {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
 };
 
 // api.rst KVM_CAP_NR_VCPUS: "If the KVM_CAP_NR_VCPUS does not exist, you
@@ -109,6 +112,9 @@ Result<std::unique_ptr<hv::Hypervisor>> OpenKvm(const std::string& device) {
   if (slots > 0) host.nr_memslots = static_cast<uint32_t>(slots);
   PETREL_ASSIGN_OR_RETURN(int any_len, CheckExtension(fd.get(), KVM_CAP_IOEVENTFD_ANY_LENGTH));
   host.ioeventfd_any_length = any_len > 0;
+  // api.rst KVM_CAP_IRQ_ROUTING: the result is the number of routing entries.
+  PETREL_ASSIGN_OR_RETURN(int routes, CheckExtension(fd.get(), KVM_CAP_IRQ_ROUTING));
+  if (routes > 0) host.max_irq_routes = std::min<uint32_t>(static_cast<uint32_t>(routes), kMaxGsiRoutes);
   return std::unique_ptr<hv::Hypervisor>(new KvmHypervisor(std::move(fd), host));
 }
 

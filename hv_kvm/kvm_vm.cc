@@ -97,6 +97,7 @@ Result<void> KvmVm::SetUp() {
   kvm_pit_config pit{};
   pit.flags = 0;  // no KVM_PIT_SPEAKER_DUMMY: port 0x61 stays with userspace
   PETREL_TRY(IoctlPtr(fd, KVM_CREATE_PIT2, "KVM_CREATE_PIT2", &pit));
+  irq_routing_ = std::make_shared<KvmIrqRouting>(fd_, host_.max_irq_routes);
   return Ok();
 }
 
@@ -147,7 +148,7 @@ Result<std::shared_ptr<hv::InterruptLine>> KvmVm::LegacyInterrupt(uint32_t pin) 
 }
 
 Result<std::shared_ptr<hv::MsiInterrupt>> KvmVm::CreateMsiInterrupt() {
-  return Error(ErrorCode::kUnsupported, "KVM MSI routes: not yet");
+  return irq_routing_->CreateMsi();
 }
 
 Result<std::unique_ptr<hv::IoEventRegistration>> KvmVm::RegisterIoEvent(

@@ -16,6 +16,7 @@
 #include <mutex>
 
 #include "core/hv/hypervisor.h"
+#include "hv_kvm/kvm_irq_routing.h"
 #include "hv_kvm/kvm_sys.h"
 
 namespace petrel::kvm {
@@ -26,6 +27,7 @@ struct KvmHostInfo {
   uint32_t max_vcpus = 1;             // KVM_CAP_MAX_VCPUS (else NR_VCPUS, else 4)
   uint32_t nr_memslots = 32;          // KVM_CAP_NR_MEMSLOTS
   bool ioeventfd_any_length = false;  // KVM_CAP_IOEVENTFD_ANY_LENGTH
+  uint32_t max_irq_routes = kMaxGsiRoutes;  // KVM_CAP_IRQ_ROUTING
 };
 
 // The in-kernel IOAPIC has 24 pins (KVM_IOAPIC_NUM_PINS in asm/kvm.h).
@@ -59,6 +61,7 @@ class KvmVm final : public hv::Vm {
   hv::VmConfig config_;
   hv::Caps caps_;
   std::mutex mu_;  // guards memory_ during MapMemory
+  std::shared_ptr<KvmIrqRouting> irq_routing_;  // MSI vectors (GSI routes + irqfds)
 };
 
 }  // namespace petrel::kvm

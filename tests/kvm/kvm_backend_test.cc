@@ -299,6 +299,74 @@ TEST_F(KvmBackendTest, KernelIoEventfdTakesDoorbellWrites) {
   EXPECT_EQ(io_.unclaimed_accesses(), 0u);           // never reached userspace
 }
 
+// Signals an MSI vector from a BusDevice when the guest writes port 0x500.
+class MsiOnWrite : public BusDevice {
+ public:
+  explicit MsiOnWrite(std::shared_ptr<hv::MsiInterrupt> msi) : msi_(std::move(msi)) {}
+  void Read(uint64_t, std::span<uint8_t> data) override {
+    std::memset(data.data(), 0, data.size());
+  }
+  void Write(uint64_t, std::span<const uint8_t>) override { msi_->Signal(); }
+
+ private:
+  std::shared_ptr<hv::MsiInterrupt> msi_;
+};
+
+TEST_F(KvmBackendTest, MsiInterruptReachesTheGuestThroughIrqfd) {
+  constexpr uint8_t kVector = 0x40;
+  constexpr uint64_t kGdt = 0x1000, kIdt = 0x2000, kStack = 0x8000;
+  constexpr uint64_t kHandler = kLoadAddr + 0x100;
+  // GDT: null, null, flat 32-bit code (0x10), flat data (0x18) (SDM 3A 3.4.5).
+  const uint64_t gdt[4] = {0, 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull};
+  ASSERT_TRUE(memory_->Write(kGdt, {reinterpret_cast<const uint8_t*>(gdt), sizeof(gdt)}).ok());
+  // IDT entry kVector: 32-bit interrupt gate to kHandler (SDM 3A 6.11).
+  const uint32_t gate[2] = {static_cast<uint32_t>((0x10u << 16) | (kHandler & 0xffff)),
+                            static_cast<uint32_t>((kHandler & 0xffff0000u) | 0x8e00u)};
+  ASSERT_TRUE(memory_->Write(kIdt + kVector * 8, {reinterpret_cast<const uint8_t*>(gate), 8}).ok());
+  // Software-enable the LAPIC (SVR bit 8, SDM 3A 10.9), tell the host to
+  // signal (out 0x500), then sti; hlt; jmp back to hlt.
+  const uint8_t code[] = {0xa1, 0xf0, 0x00, 0xe0, 0xfe,         // mov 0xfee000f0,%eax
+                          0x0d, 0x00, 0x01, 0x00, 0x00,         // or $0x100,%eax
+                          0xa3, 0xf0, 0x00, 0xe0, 0xfe,         // mov %eax,0xfee000f0
+                          0x66, 0xba, 0x00, 0x05, 0xee,         // mov $0x500,%dx; out %al,%dx
+                          0xfb, 0xf4, 0xeb, 0xfd};              // sti; hlt; jmp hlt
+  const uint8_t handler[] = {0x66, 0xba, 0xf8, 0x03, 0xee, 0xeb, 0xfe};  // out to 0x3f8; jmp .
+  Load(code);
+  ASSERT_TRUE(memory_->Write(kHandler, handler).ok());
+
+  auto msi = vm_->CreateMsiInterrupt();
+  ASSERT_TRUE(msi.ok()) << msi.error().message();
+  // Fixed delivery to APIC id 0, edge (SDM 3A 10.11.1/10.11.2).
+  ASSERT_TRUE((*msi)->SetMessage(hv::MsiMessage{0xfee00000, kVector}).ok());
+  // A second vector is routed and released again: the table is rewritten.
+  { ASSERT_TRUE(vm_->CreateMsiInterrupt().ok()); }
+  ASSERT_TRUE(io_.pio().Insert(0x500, 1, std::make_shared<MsiOnWrite>(*msi)).ok());
+  auto stop = std::make_shared<CaptureDevice>();
+  ASSERT_TRUE(io_.pio().Insert(0x3f8, 8, stop).ok());
+  stop->StopOn(vcpu_->kicker(), -1, -1);
+
+  SetFlat32(kLoadAddr);
+  auto sregs = vcpu_->GetSregs();
+  ASSERT_TRUE(sregs.ok());
+  hv::Sregs s = *sregs;
+  s.gdt = {kGdt, sizeof(gdt) - 1};
+  s.idt = {kIdt, 256 * 8 - 1};
+  ASSERT_TRUE(vcpu_->SetSregs(s).ok());
+  auto regs = vcpu_->GetRegs();
+  ASSERT_TRUE(regs.ok());
+  hv::Regs r = *regs;
+  r.gpr[hv::kRsp] = kStack;
+  ASSERT_TRUE(vcpu_->SetRegs(r).ok());
+
+  Watchdog dog(vcpu_->kicker(), 10s);
+  hv::VcpuExit exit = RunToControlExit();
+  EXPECT_TRUE(std::holds_alternative<hv::exit::Interrupted>(exit)) << hv::DescribeExit(exit);
+  auto after = vcpu_->GetRegs();
+  EXPECT_TRUE(stop->stopped()) << "the MSI handler never ran; rip 0x" << std::hex
+                               << (after.ok() ? after->rip : 0);
+  EXPECT_FALSE(dog.fired());
+}
+
 TEST_F(KvmBackendTest, RegistersRoundTrip) {
   SetFlat32(kLoadAddr);
   hv::Regs r;
