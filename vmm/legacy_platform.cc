@@ -37,6 +37,11 @@ Result<std::unique_ptr<LegacyPlatform>> LegacyPlatform::Create(const LegacyPlatf
     }
   }
   p->cmos_ = std::make_shared<Cmos>(below_4g, above_4g, *args.wall_clock);
+  if (args.cmos_state != nullptr) {
+    Cmos::State kept = *args.cmos_state;
+    kept.index = 0;  // the index latch is not battery-backed
+    PETREL_TRY(p->cmos_->Restore(kept).Wrap("CMOS contents kept across the reset"));
+  }
   PETREL_TRY(add(x86::kCmosPort, Cmos::kSize, p->cmos_));
 
   p->debug_port_ = std::make_shared<DebugPort>(*args.monotonic_clock);

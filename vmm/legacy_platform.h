@@ -29,6 +29,9 @@ struct LegacyPlatformArgs {
   std::function<void()> on_reset;  // i8042 reset line
   const Clock* wall_clock;         // calendar time for the RTC
   const Clock* monotonic_clock;    // debug-port timestamps
+  // CMOS contents from before a guest reset (battery-backed on a PC: RAM
+  // bytes and the RTC offset survive a reboot); nullptr on a cold boot.
+  const Cmos::State* cmos_state = nullptr;
 };
 
 class LegacyPlatform {
@@ -38,6 +41,7 @@ class LegacyPlatform {
   // The UART, or nullptr with --serial off.
   Serial* serial() const { return serial_.get(); }
   DebugPort& debug_port() const { return *debug_port_; }
+  Cmos& cmos() const { return *cmos_; }
 
  private:
   LegacyPlatform() = default;

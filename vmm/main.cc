@@ -4,6 +4,7 @@
 // any configuration or host error (one line on stderr), 2 when the
 // hypervisor failed. A triple fault reboots, as on a PC.
 #include <cstdio>
+#include <optional>
 
 #include "core/base/log.h"
 #include "hv_kvm/kvm_hypervisor.h"
@@ -26,8 +27,12 @@ int RunVm(const petrel::config::CliOptions& options) {
   using petrel::vmm::StopReason;
   auto terminal = petrel::vmm::RawTerminal::Enter();
   if (!terminal.ok()) return Fail(terminal.error().message());
+  std::optional<petrel::Cmos::State> cmos;  // battery-backed: survives reboots
   for (uint64_t boot = 1;; ++boot) {
-    auto vm = petrel::vmm::VmInstance::Create(options.vm, [] { return petrel::OpenKvm(); });
+    petrel::vmm::VmOptions vm_options;
+    vm_options.cmos_state = cmos;
+    auto vm = petrel::vmm::VmInstance::Create(options.vm, [] { return petrel::OpenKvm(); },
+                                              std::move(vm_options));
     if (!vm.ok()) return Fail(vm.error().message());
     auto stop = (*vm)->Run();
     if (!stop.ok()) return Fail(stop.error().message());
@@ -36,6 +41,7 @@ int RunVm(const petrel::config::CliOptions& options) {
       case StopReason::Kind::kReset:
       case StopReason::Kind::kTripleFault:  // what a PC does, and Cloud Hypervisor
         PETREL_LOG(kInfo) << "rebooting";
+        cmos = (*vm)->CmosAcrossReset();
         continue;
       case StopReason::Kind::kPowerOff: petrel::vmm::RawTerminal::Restore(); return 0;
       case StopReason::Kind::kError:

@@ -2,7 +2,13 @@
 # /init of the L2 guest initramfs built by ci/guest-kit/build.sh.
 # Owns the guest side of the kit protocol: mount the pseudo filesystems, load
 # the virtio modules present, print PETREL-GUEST-READY, run petrel.cmd
-# (base64 shell command) and end as petrel.end says (reboot|poweroff|shell).
+# (base64 shell command) and end as petrel.end says:
+#   reboot | poweroff | shell
+#   reboot-once   reboot on the first boot, power off on the second; the boot
+#                 count lives in CMOS byte 0x40 (/dev/nvram offset 50), which
+#                 Petrel keeps across a guest reset as a PC's battery does
+#   power-button  wait for the ACPI power button (KEY_POWER on the "Power
+#                 Button" input device), then power off
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -48,8 +54,40 @@ if [ -n "$cmd" ]; then
   echo "PETREL-GUEST-CMD-DONE rc=$?"
 fi
 
+# CMOS byte 0x40 through /dev/nvram, whose offset 0 is CMOS byte 14.
+nvram_boot_count() {
+  dd if=/dev/nvram bs=1 skip=50 count=1 2>/dev/null | od -An -tu1 | tr -d ' \n'
+}
+
 case "$end" in
   poweroff) poweroff -f ;;
+  reboot-once)
+    boots=$(nvram_boot_count)
+    if [ -z "$boots" ]; then
+      echo "PETREL-GUEST-NO-NVRAM"
+      poweroff -f
+    fi
+    boots=$((boots + 1))
+    echo "PETREL-GUEST-BOOT $boots"
+    if [ "$boots" -eq 1 ]; then
+      printf '\001' | dd of=/dev/nvram bs=1 seek=50 count=1 conv=notrunc 2>/dev/null
+      reboot -f
+    fi
+    poweroff -f ;;
+  power-button)
+    ev=""
+    for d in /sys/class/input/event*; do
+      [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] && ev=/dev/input/${d##*/}
+    done
+    if [ -z "$ev" ]; then
+      echo "PETREL-GUEST-NO-POWER-BUTTON"
+      poweroff -f
+    fi
+    echo "PETREL-GUEST-WAITING-POWER-BUTTON"
+    dd if="$ev" bs=24 count=1 >/dev/null 2>&1  # one struct input_event (x86-64)
+    echo "PETREL-GUEST-POWER-BUTTON"
+    sync
+    poweroff -f ;;
   shell)
     echo "PETREL-GUEST-SHELL (exit the shell to power off)"
     setsid cttyhack sh -l

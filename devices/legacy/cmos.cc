@@ -46,6 +46,14 @@ constexpr uint8_t kRegBaseMemLo = 0x15;
 constexpr uint8_t kRegBaseMemHi = 0x16;
 constexpr uint8_t kRegExtMemLo = 0x17;
 constexpr uint8_t kRegExtMemHi = 0x18;
+// IBM PC/AT BIOS convention (QEMU's pc_cmos_init, Linux's
+// drivers/char/nvram.c pc_nvram_check_checksum): a 16-bit sum of bytes
+// 0x10-0x2D, stored big-endian at 0x2E/0x2F. /dev/nvram refuses to work
+// without it.
+constexpr uint8_t kChecksumFirst = 0x10;
+constexpr uint8_t kChecksumLast = 0x2d;
+constexpr uint8_t kRegChecksumHi = 0x2e;
+constexpr uint8_t kRegChecksumLo = 0x2f;
 constexpr uint8_t kRegExtMem2Lo = 0x30;
 constexpr uint8_t kRegExtMem2Hi = 0x31;
 constexpr uint8_t kRegMem16mLo = 0x34;
@@ -99,6 +107,10 @@ Cmos::Cmos(uint64_t mem_below_4g, uint64_t mem_above_4g, const Clock& wall_clock
   r[kRegMem4gLo] = static_cast<uint8_t>(mem_4g);
   r[kRegMem4gMid] = static_cast<uint8_t>(mem_4g >> 8);
   r[kRegMem4gHi] = static_cast<uint8_t>(mem_4g >> 16);
+  uint16_t sum = 0;
+  for (int reg = kChecksumFirst; reg <= kChecksumLast; ++reg) sum = static_cast<uint16_t>(sum + r[reg]);
+  r[kRegChecksumHi] = static_cast<uint8_t>(sum >> 8);
+  r[kRegChecksumLo] = static_cast<uint8_t>(sum);
 }
 
 void Cmos::Read(uint64_t offset, std::span<uint8_t> data) {

@@ -33,6 +33,8 @@
 //   0x34/0x35 RAM between 16 MiB and 4 GiB in 64 KiB units (cap 0xffff)
 //   0x5B/0x5C/0x5D RAM above 4 GiB in 64 KiB units (cap 0xffffff)
 // They are ordinary RAM bytes: the guest may overwrite them.
+// 0x2E/0x2F hold the AT checksum of bytes 0x10-0x2D (big-endian), as a BIOS
+// leaves it, so Linux's /dev/nvram accepts the contents.
 //
 // Thread-safety: safe from any thread.
 #pragma once

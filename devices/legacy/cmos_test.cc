@@ -163,6 +163,15 @@ TEST_F(CmosTest, MemoryBytesFor512MiB) {
   EXPECT_EQ(Get(0x5d), 0x00);
 }
 
+TEST_F(CmosTest, AtChecksumCoversBytes0x10To0x2d) {
+  // 0x15-0x18 (memory sizes) are inside the range: 0x80+0x02+0xff+0xff.
+  EXPECT_EQ(Get(0x2e), 0x02);
+  EXPECT_EQ(Get(0x2f), 0x80);
+  uint16_t sum = 0;
+  for (uint8_t reg = 0x10; reg <= 0x2d; ++reg) sum = static_cast<uint16_t>(sum + Get(reg));
+  EXPECT_EQ(sum, (Get(0x2e) << 8) | Get(0x2f));
+}
+
 class Cmos6GiBTest : public CmosTest {
  protected:
   Cmos6GiBTest() : CmosTest(3 * kGiB, 3 * kGiB) {}  // 6 GiB split by the 3 GiB hole
