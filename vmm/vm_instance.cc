@@ -28,11 +28,11 @@ Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemo
     PETREL_ASSIGN_OR_RETURN(initramfs, FileImage::Open(config.payload.initramfs, "initramfs"));
   }
   const bool has_serial = config.serial.mode != config::OutputMode::kOff;
-  PETREL_ASSIGN_OR_RETURN(
-      auto acpi_tables,
-      acpi::WriteAcpiTables(
-          memory, PlatformAcpiConfig(config.cpus.boot_vcpus, Topology(config.cpus), has_serial))
-          .Wrap("writing ACPI tables"));
+  acpi::AcpiConfig acpi_config =
+      PlatformAcpiConfig(config.cpus.boot_vcpus, Topology(config.cpus), has_serial);
+  acpi_config.pci = PciHostWindows(memory.regions().back().end());
+  PETREL_ASSIGN_OR_RETURN(auto acpi_tables, acpi::WriteAcpiTables(memory, acpi_config)
+                                                .Wrap("writing ACPI tables"));
   boot::LinuxBootConfig boot_config;
   boot_config.kernel = kernel.bytes();
   boot_config.initramfs = initramfs.bytes();
@@ -85,6 +85,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   pargs.on_reset = [self] { self->OnStop({StopReason::Kind::kReset, "i8042 reset"}); };
   pargs.wall_clock = &vm->wall_clock_;
   pargs.monotonic_clock = &vm->monotonic_clock_;
+  if (options.cmos_state) pargs.cmos_state = &*options.cmos_state;
   PETREL_ASSIGN_OR_RETURN(vm->platform_, LegacyPlatform::Create(pargs));
 
   AcpiPlatformArgs aargs{};
@@ -94,6 +95,9 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   aargs.on_reset = [self] { self->OnStop({StopReason::Kind::kReset, "ACPI reset register"}); };
   aargs.monotonic_clock = &vm->monotonic_clock_;
   PETREL_ASSIGN_OR_RETURN(vm->acpi_, AcpiPlatform::Create(aargs));
+
+  PETREL_ASSIGN_OR_RETURN(
+      vm->pci_, PciPlatform::Create(vm->io_, PciHostWindows(vm->memory_->regions().back().end())));
 
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu));
 

@@ -25,6 +25,7 @@
 #include "vmm/config/vm_config.h"
 #include "vmm/console_output.h"
 #include "vmm/legacy_platform.h"
+#include "vmm/pci_platform.h"
 #include "vmm/vcpu_thread.h"
 
 namespace petrel::vmm {
@@ -35,6 +36,8 @@ struct VmOptions {
   bool attach_input = true;
   // Replaces the serial sink chosen by the config (tests capture output).
   std::unique_ptr<ConsoleOutput> serial_output_override;
+  // What survived the previous boot's guest reset (see StateAcrossReset()).
+  std::optional<Cmos::State> cmos_state;
 };
 
 class VmInstance {
@@ -55,6 +58,10 @@ class VmInstance {
   GuestMemory& memory() { return *memory_; }
   IoDispatcher& io() { return io_; }
   LegacyPlatform& platform() { return *platform_; }
+  PciPlatform& pci() { return *pci_; }
+  // The CMOS RAM and RTC offset, which a PC keeps across a reboot: pass them
+  // in VmOptions::cmos_state when rebuilding the VM after a guest reset.
+  Cmos::State CmosAcrossReset() const { return platform_->cmos().Save(); }
   // Raises the ACPI power-button event (Cloud Hypervisor's vm.power-button).
   void PressPowerButton() { acpi_->PressPowerButton(); }
 
@@ -73,6 +80,7 @@ class VmInstance {
   std::unique_ptr<ConsoleOutput> serial_output_;
   std::unique_ptr<LegacyPlatform> platform_;
   std::unique_ptr<AcpiPlatform> acpi_;
+  std::unique_ptr<PciPlatform> pci_;
   std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
   std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;
   bool attach_input_ = false;

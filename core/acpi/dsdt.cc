@@ -57,8 +57,40 @@ Term Ged(const AcpiConfig& config) {
       });
 }
 
+// PCI segment 0's host bridge (PCI Firmware 3.2 §4.1.1: PNP0A08 with the
+// PNP0A03 compatible id). _CRS lists what the bridge decodes: bus numbers,
+// the 0xCF8 config ports, the I/O space around them, and the 32- and 64-bit
+// BAR windows. No _PRT: Petrel's PCI devices interrupt through MSI-X only.
+Term PciHostBridge(const PciHostConfig& pci) {
+  std::vector<Resource> crs = {
+      WordBusNumber(Usage::kProducer, 0, pci.end_bus),
+      Io(x86::kPciConfigPort, x86::kPciConfigPort, 1, 8),
+      DWordIo(Usage::kProducer, 0x0000, x86::kPciConfigPort - 1),
+      DWordIo(Usage::kProducer, x86::kPciConfigPort + 8, 0xFFFF),
+      DWordMemory(Usage::kProducer, Cache::kNonCacheable, true, pci.mmio32_start, pci.mmio32_end),
+  };
+  if (pci.mmio64_start != 0) {
+    crs.push_back(QWordMemory(Usage::kProducer, Cache::kNonCacheable, true, pci.mmio64_start,
+                              pci.mmio64_end));
+  }
+  return Device("PCI0", {
+                            Name("_HID", EisaId("PNP0A08")),
+                            Name("_CID", EisaId("PNP0A03")),
+                            Name("_SEG", Zero()),
+                            Name("_UID", Zero()),
+                            Name("_BBN", Zero()),
+                            Name("_CCA", One()),  // 6.2.17: DMA is cache coherent
+                            Name("_CRS", ResourceTemplate(crs)),
+                        });
+}
+
 Term MotherboardResources(const AcpiConfig& config) {
   std::vector<Resource> res;
+  if (config.pci) {
+    // PCI Firmware 3.2 §4.1.2: the ECAM window is reserved by a PNP0C02 device.
+    res.push_back(Memory32Fixed(false, static_cast<uint32_t>(config.pci->ecam_base),
+                                static_cast<uint32_t>((uint64_t{config.pci->end_bus} + 1) << 20)));
+  }
   res.push_back(Io(config.pm_port, config.pm_port, 1, kPmPortCount));
   if (config.pm_timer_port != 0) {
     res.push_back(Io(config.pm_timer_port, config.pm_timer_port, 4, kPmTimerPortCount));
@@ -116,6 +148,7 @@ TermList DsdtTerms(const AcpiConfig& config) {
   sb.push_back(PowerButton());
   if (config.ged_mmio != 0) sb.push_back(Ged(config));
   sb.push_back(MotherboardResources(config));
+  if (config.pci) sb.push_back(PciHostBridge(*config.pci));
   sb.push_back(Processors(config));
   return {
       Scope("\\_SB_", sb),

@@ -159,6 +159,7 @@ void CheckAll(const AcpiConfig& config) {
   CheckTable(dir.path(), "facp", tables->fadt);
   CheckTable(dir.path(), "dsdt", tables->dsdt);
   CheckTable(dir.path(), "apic", tables->madt);
+  if (!tables->mcfg.empty()) CheckTable(dir.path(), "mcfg", tables->mcfg);
 }
 
 TEST(AcpiIaslTest, DefaultPlatform) {
@@ -174,6 +175,13 @@ TEST(AcpiIaslTest, ManyVcpusNoSerialNoTimerHighGed) {
   c.serial = false;
   c.pm_timer_port = 0;
   c.ged_mmio = 0x3FFF'FFF0'0000;
+  CheckAll(c);
+}
+
+TEST(AcpiIaslTest, WithPciHostBridgeAndMcfg) {
+  AcpiConfig c;
+  c.ged_mmio = 0xFEB0'0000;
+  c.pci = PciHostConfig{0xE800'0000, 0, 0xC000'0000, 0xE7FF'FFFF, 0x1'4000'0000, 0x11'3FFF'FFFF};
   CheckAll(c);
 }
 

@@ -6,6 +6,7 @@
 #include "core/acpi/dsdt.h"
 #include "core/acpi/fadt.h"
 #include "core/acpi/madt.h"
+#include "core/acpi/mcfg.h"
 #include "core/acpi/pm_registers.h"
 #include "core/acpi/rsdp.h"
 #include "core/arch/x86_layout.h"
@@ -58,6 +59,17 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& c) {
     if (c.ged_mmio > ~uint64_t{0} - kGedMmioSize) return Invalid("GED MMIO address wraps");
     if (c.serial && c.ged_irq == c.serial_irq) return Invalid("GED IRQ equals the serial IRQ");
   }
+  if (c.pci) {
+    const PciHostConfig& p = *c.pci;
+    if (p.ecam_base == 0 || p.ecam_base % (1ull << 20) != 0) {
+      return Invalid("PCI ECAM base must be a non-zero multiple of 1 MiB");
+    }
+    if (p.ecam_base + ((uint64_t{p.end_bus} + 1) << 20) > 0x1'0000'0000ull) {
+      return Invalid("PCI ECAM window must lie below 4 GiB");
+    }
+    if (p.mmio32_start == 0 || p.mmio32_end <= p.mmio32_start) return Invalid("bad PCI 32-bit window");
+    if (p.mmio64_start != 0 && p.mmio64_end <= p.mmio64_start) return Invalid("bad PCI 64-bit window");
+  }
   return Ok();
 }
 
@@ -66,11 +78,12 @@ Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr)
   TableBlobs b;
   b.dsdt = BuildDsdt(config);
   b.madt = BuildMadt(config);
-  constexpr size_t kXsdtEntries = 2;  // FADT, MADT
+  if (config.pci) b.mcfg = BuildMcfg(*config.pci);
+  const size_t xsdt_entries = config.pci ? 3 : 2;  // FADT, MADT (, MCFG)
   // Sizes of the fixed tables are known before their contents (which hold addresses).
-  const uint64_t xsdt_size = 36 + 8 * kXsdtEntries;
+  const uint64_t xsdt_size = 36 + 8 * xsdt_entries;
   const uint64_t span = AlignUp(kRsdpSize) + AlignUp(xsdt_size) + AlignUp(kFadtSize) +
-                        AlignUp(b.dsdt.size()) + b.madt.size();
+                        AlignUp(b.dsdt.size()) + AlignUp(b.madt.size()) + b.mcfg.size();
   if (base_addr % kTableAlign != 0 || base_addr > ~uint64_t{0} - span) {
     return Invalid("bad table base address");
   }
@@ -80,8 +93,13 @@ Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr)
   b.dsdt_addr = AlignUp(b.fadt_addr + kFadtSize);
   b.madt_addr = AlignUp(b.dsdt_addr + b.dsdt.size());
   b.end_addr = b.madt_addr + b.madt.size();
+  std::vector<uint64_t> entries = {b.fadt_addr, b.madt_addr};
+  if (config.pci) {
+    b.mcfg_addr = AlignUp(b.end_addr);
+    b.end_addr = b.mcfg_addr + b.mcfg.size();
+    entries.push_back(b.mcfg_addr);
+  }
   b.fadt = BuildFadt(config, b.dsdt_addr);
-  const uint64_t entries[kXsdtEntries] = {b.fadt_addr, b.madt_addr};
   b.xsdt = BuildXsdt(entries);
   b.rsdp = BuildRsdp(b.xsdt_addr);
   return b;
@@ -97,9 +115,10 @@ Result<AcpiTables> WriteAcpiTables(GuestMemory& memory, const AcpiConfig& config
   }
   const std::pair<uint64_t, const std::vector<uint8_t>*> parts[] = {
       {b.rsdp_addr, &b.rsdp}, {b.xsdt_addr, &b.xsdt}, {b.fadt_addr, &b.fadt},
-      {b.dsdt_addr, &b.dsdt}, {b.madt_addr, &b.madt},
+      {b.dsdt_addr, &b.dsdt}, {b.madt_addr, &b.madt}, {b.mcfg_addr, &b.mcfg},
   };
   for (const auto& [addr, blob] : parts) {
+    if (blob->empty()) continue;
     PETREL_TRY(memory.Write(addr, *blob).Wrap("acpi: writing tables"));
   }
   return AcpiTables{b.rsdp_addr};

@@ -1,4 +1,5 @@
-// The ACPI tables Petrel gives an x86 guest: RSDP, XSDT, FADT, DSDT and MADT,
+// The ACPI tables Petrel gives an x86 guest: RSDP, XSDT, FADT, DSDT, MADT and
+// (with PCI) MCFG,
 // built from an AcpiConfig and written into the reserved low area at
 // x86::kEbdaStart (0xA0000 - 0xFFFFF, which the e820 map reserves).
 //
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/base/result.h"
@@ -26,6 +28,16 @@ inline constexpr uint32_t kMaxAcpiVcpus = 1024;
 // The IOAPIC Petrel describes has 24 pins (GSI 0-23), as KVM's.
 inline constexpr uint32_t kIoapicPins = 24;
 
+// PCI segment 0 (one host bridge, PNP0A08): its ECAM window (MCFG, and
+// reserved in the motherboard resources as PCI Firmware 3.2 §4.1.2 requires)
+// and the windows its devices' BARs are allocated from (the bridge's _CRS).
+struct PciHostConfig {
+  uint64_t ecam_base = 0;  // 1 MiB per bus (PCIe §7.2.2)
+  uint8_t end_bus = 0;     // buses 0..end_bus
+  uint32_t mmio32_start = 0, mmio32_end = 0;  // inclusive
+  uint64_t mmio64_start = 0, mmio64_end = 0;  // inclusive; start 0 = none
+};
+
 struct AcpiConfig {
   uint32_t boot_vcpus = 1, max_vcpus = 1;  // MADT/DSDT: one processor per possible vCPU
   // APIC id of each possible vCPU (from the CPU topology), or empty for
@@ -38,6 +50,7 @@ struct AcpiConfig {
   uint64_t ged_mmio = 0;                   // GED event byte; 0 = no GED device
   uint32_t ged_irq = 5;                    // GED interrupt (GSI), < kIoapicPins
   uint16_t pm_timer_port = 0x608;          // FADT X_PM_TMR_BLK; 0 = no PM timer
+  std::optional<PciHostConfig> pci;        // PCI0 in the DSDT + MCFG; none = no PCI
 };
 
 struct AcpiTables {
@@ -51,8 +64,9 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& config);
 // written from `base_addr`: RSDP, then XSDT, FADT, DSDT, MADT, each 16-byte
 // aligned. For tests and the iasl check.
 struct TableBlobs {
-  std::vector<uint8_t> rsdp, xsdt, fadt, dsdt, madt;
-  uint64_t rsdp_addr = 0, xsdt_addr = 0, fadt_addr = 0, dsdt_addr = 0, madt_addr = 0;
+  std::vector<uint8_t> rsdp, xsdt, fadt, dsdt, madt, mcfg;  // mcfg empty without PCI
+  uint64_t rsdp_addr = 0, xsdt_addr = 0, fadt_addr = 0, dsdt_addr = 0, madt_addr = 0,
+           mcfg_addr = 0;
   uint64_t end_addr = 0;  // first byte past the last table
 };
 Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr);

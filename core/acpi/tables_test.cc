@@ -328,6 +328,63 @@ TEST(DsdtTest, MotherboardReservesThePmPorts) {
   EXPECT_TRUE(Contains(d, {0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0xB0, 0xFE, 0x01, 0, 0, 0}));
 }
 
+PciHostConfig TestPci() {
+  PciHostConfig p;
+  p.ecam_base = 0xE800'0000;
+  p.mmio32_start = 0xC000'0000;
+  p.mmio32_end = 0xE7FF'FFFF;
+  p.mmio64_start = 0x1'4000'0000;
+  p.mmio64_end = 0x11'3FFF'FFFF;
+  return p;
+}
+
+TEST(McfgTest, OneSegmentWithItsEcamWindowListedInTheXsdt) {
+  AcpiConfig c = TestConfig();
+  c.pci = TestPci();
+  const TableBlobs t = Build(c);
+  ExpectSdt(t.mcfg, "MCFG", 1, "PTMCFG  ");
+  ASSERT_EQ(t.mcfg.size(), 60u);
+  EXPECT_EQ(Le(t.mcfg, 44, 8), 0xE800'0000u);  // base address
+  EXPECT_EQ(Le(t.mcfg, 52, 2), 0u);            // segment 0
+  EXPECT_EQ(t.mcfg[54], 0);                    // start bus
+  EXPECT_EQ(t.mcfg[55], 0);                    // end bus
+  ASSERT_EQ(t.xsdt.size(), 36u + 24u);
+  EXPECT_EQ(Le(t.xsdt, 52, 8), t.mcfg_addr);
+  EXPECT_GE(t.mcfg_addr, t.madt_addr + t.madt.size());
+  EXPECT_EQ(t.mcfg_addr % 16, 0u);
+  EXPECT_TRUE(Build(TestConfig()).mcfg.empty());
+}
+
+TEST(DsdtTest, PciHostBridgeAndEcamReservation) {
+  AcpiConfig c = TestConfig();
+  c.pci = TestPci();
+  const Bytes d = Build(c).dsdt;
+  EXPECT_TRUE(Contains(d, {'P', 'C', 'I', '0'}));
+  EXPECT_TRUE(Contains(d, {0x0C, 0x41, 0xD0, 0x0A, 0x08}));  // EisaId("PNP0A08")
+  EXPECT_TRUE(Contains(d, {0x0C, 0x41, 0xD0, 0x0A, 0x03}));  // EisaId("PNP0A03")
+  // Memory32Fixed(ReadOnly, 0xE8000000, 1 MiB) in the motherboard resources.
+  EXPECT_TRUE(Contains(d, {0x86, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE8, 0, 0, 0x10, 0}));
+  // IO(Decode16, 0xCF8, 0xCF8, 1, 8) in the bridge's _CRS.
+  EXPECT_TRUE(Contains(d, {0x47, 0x01, 0xF8, 0x0C, 0xF8, 0x0C, 0x01, 0x08}));
+  EXPECT_FALSE(Contains(Build(TestConfig()).dsdt, {'P', 'C', 'I', '0'}));
+}
+
+TEST(ConfigTest, RejectsBadPciWindows) {
+  AcpiConfig c = TestConfig();
+  c.pci = TestPci();
+  c.pci->ecam_base = 0xE800'1000;
+  EXPECT_FALSE(ValidateAcpiConfig(c).ok());
+  c.pci = TestPci();
+  c.pci->ecam_base = 0xFFF0'0000;
+  c.pci->end_bus = 1;
+  EXPECT_FALSE(ValidateAcpiConfig(c).ok());
+  c.pci = TestPci();
+  c.pci->mmio32_end = c.pci->mmio32_start;
+  EXPECT_FALSE(ValidateAcpiConfig(c).ok());
+  c.pci = TestPci();
+  EXPECT_TRUE(ValidateAcpiConfig(c).ok());
+}
+
 TEST(ConfigTest, RejectsBadValues) {
   auto bad = [](auto edit) {
     AcpiConfig c = TestConfig();

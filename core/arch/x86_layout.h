@@ -31,7 +31,12 @@ inline constexpr uint64_t kMem32BitReservedStart = 0xc000'0000;
 inline constexpr uint64_t kRam64BitStart = 0x1'0000'0000;
 inline constexpr uint64_t kMem32BitDeviceStart = 0xc000'0000;
 inline constexpr uint64_t kMem32BitDeviceSize = 640ULL << 20;
-inline constexpr uint64_t kPciMmconfigStart = 0xe800'0000;
+inline constexpr uint64_t kPciMmconfigStart = 0xe800'0000;  // ECAM, 1 MiB per bus
+// 64-bit PCI BAR window: from the first 1 GiB boundary at or above the end
+// of RAM (and >= 4 GiB), kPciMmio64Size bytes. 64 GiB keeps it inside a
+// 40-bit guest physical address space for any RAM size below ~950 GiB.
+inline constexpr uint64_t kPciMmio64Align = 1ULL << 30;
+inline constexpr uint64_t kPciMmio64Size = 64ULL << 30;
 inline constexpr uint64_t kKvmTssStart = 0xf800'0000;  // 3 pages
 inline constexpr uint64_t kKvmIdentityMapStart = kKvmTssStart + 0x3000;
 inline constexpr uint64_t kIoapicStart = 0xfec0'0000;
@@ -51,5 +56,6 @@ inline constexpr uint32_t kCom1Irq = 4;
 inline constexpr uint16_t kI8042Port = 0x60;   // data 0x60, command/status 0x64
 inline constexpr uint16_t kCmosPort = 0x70;    // index 0x70, data 0x71
 inline constexpr uint16_t kDebugPort = 0x80;   // POST codes, boot-time markers
+inline constexpr uint16_t kPciConfigPort = 0xcf8;  // CONFIG_ADDRESS/CONFIG_DATA, 8 ports
 
 }  // namespace petrel::x86

@@ -1,9 +1,14 @@
-// PciDevice: what the PCI bus needs from a function on it -- its
-// configuration space and a notification after each guest config write.
+// PciDevice: what the PCI bus and the VMM's PCI platform need from a function
+// on it -- its configuration space, a notification after each guest config
+// write, and the guest's accesses to its BARs (the platform maps each BAR on
+// the MMIO/PIO bus wherever the guest programs it and forwards accesses with
+// the offset inside the BAR).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <algorithm>
 
 #include "devices/pci/pci_config_space.h"
 
@@ -18,6 +23,25 @@ class PciDevice {
   virtual void ConfigWritten(uint16_t offset, size_t size) {
     (void)offset;
     (void)size;
+  }
+  // A guest access at `offset` inside BAR `bar` (vCPU thread). Reads of
+  // unclaimed bytes must fill `data` (0 is the usual choice).
+  virtual void BarRead(int bar, uint64_t offset, std::span<uint8_t> data) {
+    (void)bar;
+    (void)offset;
+    std::fill(data.begin(), data.end(), uint8_t{0});
+  }
+  virtual void BarWrite(int bar, uint64_t offset, std::span<const uint8_t> data) {
+    (void)bar;
+    (void)offset;
+    (void)data;
+  }
+  // BAR `bar` now decodes at `new_addr` (0: unmapped), after the platform
+  // moved its bus mapping; e.g. to move ioevent doorbells. Guest write thread.
+  virtual void BarMoved(int bar, uint64_t old_addr, uint64_t new_addr) {
+    (void)bar;
+    (void)old_addr;
+    (void)new_addr;
   }
 };
 

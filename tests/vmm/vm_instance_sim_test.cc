@@ -94,6 +94,22 @@ StopReason RunScript(const sim::GuestScript& script) {
   return stop.ok() ? *stop : StopReason{StopReason::Kind::kError, "run failed"};
 }
 
+StopReason RunScriptExpectingNoMismatch(const sim::GuestScript& script) {
+  VmOptions options;
+  options.attach_input = false;
+  options.serial_output_override =
+      std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+  auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
+  EXPECT_TRUE(vm.ok()) << vm.error().message();
+  if (!vm.ok()) return {StopReason::Kind::kError, "create failed"};
+  auto* sim = sim::AsSim(&(*vm)->hv_vm());
+  EXPECT_TRUE(sim->SetScript(0, script).ok());
+  auto stop = (*vm)->Run();
+  EXPECT_TRUE(stop.ok());
+  EXPECT_TRUE(sim->mismatches().empty()) << sim->mismatches().front();
+  return stop.ok() ? *stop : StopReason{StopReason::Kind::kError, "run failed"};
+}
+
 TEST(VmInstanceSimTest, AcpiSleepS5PowersOff) {
   // FADT SLEEP_CONTROL_REG at 0x600: (SLP_TYP 5 << 2) | SLP_EN.
   auto stop = RunScript(sim::ScriptBuilder().Out8(0x600, 0x34).Advance(1'000'000'000).Build());
@@ -104,6 +120,88 @@ TEST(VmInstanceSimTest, AcpiResetRegisterResets) {
   // FADT RESET_REG at 0x600, RESET_VALUE 1.
   auto stop = RunScript(sim::ScriptBuilder().Out8(0x600, 0x01).Advance(1'000'000'000).Build());
   EXPECT_EQ(stop.kind, StopReason::Kind::kReset) << stop.detail;
+}
+
+TEST(VmInstanceSimTest, CmosRamSurvivesAGuestResetLikeBatteryBackedNvram) {
+  // Boot 1 stores 0x5a in CMOS byte 0x40 (port 0x70 index, 0x71 data) and
+  // resets; boot 2, built with CmosAcrossReset(), reads it back.
+  Cmos::State kept;
+  {
+    VmOptions options;
+    options.attach_input = false;
+    options.serial_output_override =
+        std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+    auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
+    ASSERT_TRUE(vm.ok()) << vm.error().message();
+    auto* sim = sim::AsSim(&(*vm)->hv_vm());
+    ASSERT_TRUE(sim->SetScript(0, sim::ScriptBuilder()
+                                      .Out8(0x70, 0x40)
+                                      .Out8(0x71, 0x5a)
+                                      .Out8(0x70, 0x0f)  // leave another index latched
+                                      .Out8(0x64, 0xfe)
+                                      .Advance(1'000'000'000)
+                                      .Build())
+                    .ok());
+    auto stop = (*vm)->Run();
+    ASSERT_TRUE(stop.ok());
+    ASSERT_EQ(stop->kind, StopReason::Kind::kReset);
+    kept = (*vm)->CmosAcrossReset();
+  }
+  VmOptions options;
+  options.attach_input = false;
+  options.serial_output_override =
+      std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+  options.cmos_state = kept;
+  auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
+  ASSERT_TRUE(vm.ok()) << vm.error().message();
+  auto* sim = sim::AsSim(&(*vm)->hv_vm());
+  ASSERT_TRUE(sim->SetScript(0, sim::ScriptBuilder()
+                                    .Out8(0x70, 0x40)
+                                    .In8(0x71, 0x5a)
+                                    .Out8(0x600, 0x34)
+                                    .Advance(1'000'000'000)
+                                    .Build())
+                  .ok());
+  auto stop = (*vm)->Run();
+  ASSERT_TRUE(stop.ok());
+  EXPECT_EQ(stop->kind, StopReason::Kind::kPowerOff) << stop->detail;
+  EXPECT_TRUE(sim->mismatches().empty()) << sim->mismatches().front();
+}
+
+TEST(VmInstanceSimTest, PciHostBridgeAnswersOnPortCf8AndEcam) {
+  // 00:00.0 vendor/device through CONFIG_ADDRESS/CONFIG_DATA, then through
+  // ECAM at 0xE8000000; slot 1 is empty (all-ones); ECAM bus 1 is not mapped.
+  auto stop = RunScriptExpectingNoMismatch(sim::ScriptBuilder()
+                                               .Out32(0xcf8, 0x8000'0000)
+                                               .In32(0xcfc, 0x0d57'8086)
+                                               .Out32(0xcf8, 0x8000'0800)
+                                               .In32(0xcfc, 0xffff'ffff)
+                                               .Read32(0xe800'0000, 0x0d57'8086)
+                                               .Read32(0xe800'0008 + 0, 0x0600'0000)  // class: host bridge
+                                               .Out8(0x600, 0x34)
+                                               .Advance(1'000'000'000)
+                                               .Build());
+  EXPECT_EQ(stop.kind, StopReason::Kind::kPowerOff) << stop.detail;
+}
+
+TEST(VmInstanceSimTest, AcpiTablesDescribeThePciHostBridge) {
+  VmOptions options;
+  options.attach_input = false;
+  options.serial_output_override =
+      std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+  auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
+  ASSERT_TRUE(vm.ok()) << vm.error().message();
+  // The XSDT (right after the 36-byte RSDP, 16-aligned at 0xA0030) lists
+  // FADT, MADT and MCFG; the MCFG's allocation points at the ECAM window.
+  std::vector<uint8_t> xsdt(36 + 24);
+  ASSERT_TRUE((*vm)->memory().Read(0xa0030, xsdt).ok());
+  ASSERT_EQ(std::string(xsdt.begin(), xsdt.begin() + 4), "XSDT");
+  uint64_t mcfg_addr = 0;
+  for (int i = 7; i >= 0; --i) mcfg_addr = mcfg_addr << 8 | xsdt[52 + i];
+  std::vector<uint8_t> mcfg(60);
+  ASSERT_TRUE((*vm)->memory().Read(mcfg_addr, mcfg).ok());
+  EXPECT_EQ(std::string(mcfg.begin(), mcfg.begin() + 4), "MCFG");
+  EXPECT_EQ(mcfg[44 + 3], 0xe8);  // base 0xE8000000, little-endian
 }
 
 TEST(VmInstanceSimTest, AcpiTablesAreInGuestMemory) {

@@ -1,0 +1,158 @@
+// PciPlatform (see pci_platform.h).
+#include "vmm/pci_platform.h"
+
+#include <algorithm>
+#include <string>
+
+#include "core/arch/x86_layout.h"
+#include "core/base/log.h"
+#include "devices/pci/pci_host_bridge.h"
+
+namespace petrel::vmm {
+
+namespace {
+
+uint64_t AlignUp(uint64_t v, uint64_t align) { return (v + align - 1) & ~(align - 1); }
+
+}  // namespace
+
+acpi::PciHostConfig PciHostWindows(uint64_t ram_end) {
+  acpi::PciHostConfig w;
+  w.ecam_base = x86::kPciMmconfigStart;
+  w.end_bus = 0;
+  w.mmio32_start = static_cast<uint32_t>(x86::kMem32BitDeviceStart);
+  w.mmio32_end = static_cast<uint32_t>(x86::kMem32BitDeviceStart + x86::kMem32BitDeviceSize - 1);
+  w.mmio64_start = AlignUp(std::max(ram_end, x86::kRam64BitStart), x86::kPciMmio64Align);
+  w.mmio64_end = w.mmio64_start + x86::kPciMmio64Size - 1;
+  return w;
+}
+
+// The bus-side view of one BAR: forwards accesses to the device.
+class PciPlatform::BarWindow final : public BusDevice {
+ public:
+  BarWindow(std::shared_ptr<PciDevice> device, int bar, uint64_t size)
+      : device_(std::move(device)), bar_(bar), size_(size) {}
+  void Read(uint64_t offset, std::span<uint8_t> data) override {
+    if (offset + data.size() > size_) {
+      std::fill(data.begin(), data.end(), uint8_t{0xff});
+      return;
+    }
+    device_->BarRead(bar_, offset, data);
+  }
+  void Write(uint64_t offset, std::span<const uint8_t> data) override {
+    if (offset + data.size() > size_) return;
+    device_->BarWrite(bar_, offset, data);
+  }
+
+ private:
+  std::shared_ptr<PciDevice> device_;
+  int bar_;
+  uint64_t size_;
+};
+
+struct PciPlatform::MappedDevice {
+  std::shared_ptr<PciDevice> device;
+  uint8_t slot = 0;
+  std::array<Bus::Registration, kPciBarCount> mappings;
+};
+
+PciPlatform::PciPlatform(IoDispatcher& io, const acpi::PciHostConfig& windows)
+    : io_(io),
+      windows_(windows),
+      bus_(std::make_shared<PciBus>()),
+      next_mmio32_(windows.mmio32_start),
+      next_mmio64_(windows.mmio64_start) {}
+
+PciPlatform::~PciPlatform() {
+  std::lock_guard lock(mu_);
+  for (auto& d : devices_) d->device->config().SetBarMovedCallback(nullptr);
+}
+
+Result<std::unique_ptr<PciPlatform>> PciPlatform::Create(IoDispatcher& io,
+                                                         const acpi::PciHostConfig& windows) {
+  std::unique_ptr<PciPlatform> p(new PciPlatform(io, windows));
+  PETREL_TRY(p->bus_->AddDevice(std::make_shared<PciHostBridge>(), 0).Wrap("PCI host bridge"));
+  PETREL_ASSIGN_OR_RETURN(
+      auto cf8, io.pio().Insert(PciConfigIo::kBase, PciConfigIo::kSize,
+                                std::make_shared<PciConfigIo>(p->bus_)));
+  p->registrations_.push_back(std::move(cf8));
+  const uint64_t ecam_size = (uint64_t{windows.end_bus} + 1) * PciConfigMmio::kBusSize;
+  PETREL_ASSIGN_OR_RETURN(
+      auto ecam, io.mmio().Insert(windows.ecam_base, ecam_size,
+                                  std::make_shared<PciConfigMmio>(p->bus_, ecam_size)));
+  p->registrations_.push_back(std::move(ecam));
+  return p;
+}
+
+Result<uint8_t> PciPlatform::AddDevice(std::shared_ptr<PciDevice> device,
+                                       std::optional<uint8_t> slot) {
+  PciConfigSpace& config = device->config();
+  // Allocate every BAR first, so a device that does not fit is not added.
+  std::array<uint64_t, kPciBarCount> addrs{};
+  uint64_t next32 = next_mmio32_, next64 = next_mmio64_;
+  for (int i = 0; i < kPciBarCount; ++i) {
+    const auto size = config.BarSize(i);
+    const auto kind = config.BarKindAt(i);
+    if (!size || !kind || *size == 0) continue;
+    if (*kind == PciBarKind::kIo) {
+      return Error(ErrorCode::kUnsupported, "PCI I/O BARs are not supported");
+    }
+    uint64_t& next = *kind == PciBarKind::kMmio64 && windows_.mmio64_start != 0 ? next64 : next32;
+    const uint64_t end = &next == &next64 ? windows_.mmio64_end : windows_.mmio32_end;
+    const uint64_t addr = AlignUp(next, *size);
+    if (addr < next || addr + *size - 1 > end || addr + *size < addr) {
+      return Error(ErrorCode::kOutOfRange, "PCI BAR " + std::to_string(i) + " of " +
+                                               std::to_string(*size) + " bytes does not fit");
+    }
+    addrs[i] = addr;
+    next = addr + *size;
+  }
+  PETREL_ASSIGN_OR_RETURN(uint8_t placed, bus_->AddDevice(device, slot));
+  next_mmio32_ = next32;
+  next_mmio64_ = next64;
+
+  auto mapped = std::make_unique<MappedDevice>();
+  mapped->device = device;
+  mapped->slot = placed;
+  MappedDevice* raw = mapped.get();
+  {
+    std::lock_guard lock(mu_);
+    devices_.push_back(std::move(mapped));
+  }
+  // Program the addresses as firmware would (decoding stays off until the
+  // guest enables it, so no callback maps anything yet).
+  for (int i = 0; i < kPciBarCount; ++i) {
+    if (addrs[i] == 0) continue;
+    const uint16_t reg = static_cast<uint16_t>(kPciBar0 + 4 * i);
+    config.Write(reg, 4, static_cast<uint32_t>(addrs[i]));
+    if (config.BarKindAt(i) == PciBarKind::kMmio64) {
+      config.Write(reg + 4, 4, static_cast<uint32_t>(addrs[i] >> 32));
+    }
+  }
+  config.SetBarMovedCallback([this, raw](int bar, uint64_t old_addr, uint64_t new_addr) {
+    MoveBar(*raw, bar, new_addr);
+    raw->device->BarMoved(bar, old_addr, new_addr);
+  });
+  return placed;
+}
+
+void PciPlatform::MoveBar(MappedDevice& d, int bar, uint64_t new_addr) {
+  if (bar < 0 || bar >= kPciBarCount) return;
+  std::lock_guard lock(mu_);
+  d.mappings[bar].Reset();
+  if (new_addr == 0) return;
+  const auto size = d.device->config().BarSize(bar);
+  const auto kind = d.device->config().BarKindAt(bar);
+  if (!size || !kind) return;
+  Bus& bus = *kind == PciBarKind::kIo ? io_.pio() : io_.mmio();
+  auto reg = bus.Insert(new_addr, *size, std::make_shared<BarWindow>(d.device, bar, *size));
+  if (!reg.ok()) {
+    PETREL_LOG_ONCE(kWarn, "pci bar overlap " + std::to_string(d.slot))
+        << "PCI 00:" << std::to_string(d.slot) << ".0 BAR " << bar << " at 0x" << std::hex
+        << new_addr << " not mapped: " << reg.error().message();
+    return;
+  }
+  d.mappings[bar] = std::move(reg).value();
+}
+
+}  // namespace petrel::vmm

@@ -1,0 +1,68 @@
+// PciPlatform: PCI segment 0 of a Petrel VM -- the bus with its host bridge
+// at 00:00.0, the two config-space accessors (PIO 0xCF8-0xCFF and the ECAM
+// window at x86::kPciMmconfigStart), BAR allocation from the 32- and 64-bit
+// windows, and BAR mapping on the MMIO/PIO buses.
+//
+// BARs: AddDevice() allocates every BAR the device declared (naturally
+// aligned, 32-bit BARs from the 32-bit window, 64-bit BARs from the 64-bit
+// window) and programs the addresses into its config space, as firmware
+// would; Linux keeps them because they lie inside the host bridge's _CRS.
+// Decoding starts when the guest sets the command register's enable bits.
+// Whenever a BAR's decoded address changes (PciConfigSpace's BarMoved rule),
+// the platform moves the BAR's bus mapping and then tells the device
+// (PciDevice::BarMoved), e.g. to move its doorbells. A guest that programs
+// overlapping BARs loses the second mapping (logged once), never the VMM.
+//
+// Thread-safety: AddDevice before the guest runs; BAR moves happen on vCPU
+// threads and are serialised by an internal lock.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "core/acpi/tables.h"
+#include "core/bus/bus.h"
+#include "core/io/io_dispatcher.h"
+#include "devices/pci/pci_bus.h"
+#include "devices/pci/pci_device.h"
+
+namespace petrel::vmm {
+
+// The windows a VM with `ram_end` (first byte past the highest RAM) uses.
+acpi::PciHostConfig PciHostWindows(uint64_t ram_end);
+
+class PciPlatform {
+ public:
+  static Result<std::unique_ptr<PciPlatform>> Create(IoDispatcher& io,
+                                                     const acpi::PciHostConfig& windows);
+  ~PciPlatform();
+
+  // Places `device` on bus 0 (lowest free slot unless `slot`), allocates and
+  // programs its BARs. Returns the slot.
+  Result<uint8_t> AddDevice(std::shared_ptr<PciDevice> device,
+                            std::optional<uint8_t> slot = std::nullopt);
+
+  PciBus& bus() { return *bus_; }
+  const acpi::PciHostConfig& windows() const { return windows_; }
+
+ private:
+  struct MappedDevice;
+  class BarWindow;
+  PciPlatform(IoDispatcher& io, const acpi::PciHostConfig& windows);
+  void MoveBar(MappedDevice& d, int bar, uint64_t new_addr);
+
+  IoDispatcher& io_;
+  acpi::PciHostConfig windows_;
+  std::shared_ptr<PciBus> bus_;
+  std::vector<Bus::Registration> registrations_;  // 0xCF8 and ECAM
+  uint64_t next_mmio32_;
+  uint64_t next_mmio64_;
+  std::mutex mu_;  // guards the BAR mappings of every device
+  std::vector<std::unique_ptr<MappedDevice>> devices_;
+};
+
+}  // namespace petrel::vmm
