@@ -1,0 +1,96 @@
+// VirtioDevice: the contract between a virtio transport (virtio-pci, in
+// devices/virtio/pci) and a device type (rng, blk, net, console).
+//
+// The transport owns everything the spec puts in the transport or the
+// generic device (virtio 1.2 §2 and §4.1): device status, feature
+// negotiation, the queue registers, the rings (SplitQueue), doorbells and
+// interrupts (MSI-X vectors, ISR), and reset. A device owns only its
+// type-specific part: its feature bits, its configuration space (§2.5) and
+// what it does with the chains it pops.
+//
+// Life cycle:
+//   1. The transport reads device_type(), device_features(), queue_count(),
+//      max_queue_size() once.
+//   2. When the driver sets DRIVER_OK, the transport calls Activate() with the
+//      negotiated features and one SplitQueue per queue (queues the driver did
+//      not enable are not ready; a device must skip them).
+//   3. Each doorbell (on the event loop's thread) calls QueueNotified(q). The
+//      device pops chains, completes them with AddUsed(), and calls
+//      context.SignalUsed(q), which raises the queue's interrupt if the driver
+//      wants one (EVENT_IDX / NO_INTERRUPT are handled there). Completions
+//      that arrive later (e.g. block I/O) do the same from the loop thread.
+//   4. A malformed chain or ring: the device calls context.Fail(why); the
+//      transport sets DEVICE_NEEDS_RESET, counts it, tells the driver with a
+//      config interrupt, and stops calling QueueNotified until reset.
+//   5. Reset() (driver wrote status 0, or the VM is torn down): drop all
+//      in-flight work that refers to guest memory; the queues are gone.
+//
+// Threads: every call except ReadConfig/WriteConfig runs on the event loop's
+// thread. ReadConfig/WriteConfig run on vCPU threads: lock if config state is
+// shared with the loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/base/result.h"
+#include "core/event/event_loop.h"
+#include "core/memory/guest_memory.h"
+#include "devices/virtio/split_queue.h"
+
+namespace petrel::virtio {
+
+// virtio 1.2 §5 device ids (the PCI device id is 0x1040 + id, §4.1.2).
+inline constexpr uint16_t kDeviceIdNet = 1;
+inline constexpr uint16_t kDeviceIdBlock = 2;
+inline constexpr uint16_t kDeviceIdConsole = 3;
+inline constexpr uint16_t kDeviceIdEntropy = 4;
+
+// What an active device may use; valid from Activate() until Reset().
+class VirtioContext {
+ public:
+  virtual ~VirtioContext() = default;
+  virtual GuestMemory& memory() = 0;
+  virtual EventLoop& loop() = 0;
+  // The negotiated features (device and transport bits).
+  virtual uint64_t features() const = 0;
+  // The queue `index` (< queue_count()); check ready() before use.
+  virtual SplitQueue& queue(uint16_t index) = 0;
+  // Used buffers were added to queue `index`: interrupt the driver if it
+  // wants to be told (§2.7.7 / §2.7.10).
+  virtual void SignalUsed(uint16_t index) = 0;
+  // The device's configuration changed (§2.5.1; e.g. a resized disk).
+  virtual void SignalConfigChange() = 0;
+  // The driver broke the protocol (malformed chain, bad ring): the device
+  // stops until the driver resets it (§2.1.2 DEVICE_NEEDS_RESET).
+  virtual void Fail(const std::string& why) = 0;
+};
+
+class VirtioDevice {
+ public:
+  virtual ~VirtioDevice() = default;
+
+  virtual uint16_t device_type() const = 0;  // kDeviceId*
+  // Device-specific feature bits (0-23 and any above 41); the transport adds
+  // VERSION_1, INDIRECT_DESC and EVENT_IDX itself.
+  virtual uint64_t device_features() const = 0;
+  virtual uint16_t queue_count() const = 0;
+  virtual uint16_t max_queue_size() const = 0;
+
+  // The device configuration space (§2.5), `offset` from its start. Reads
+  // past its end return 0; writes there are ignored.
+  virtual void ReadConfig(uint64_t offset, std::span<uint8_t> data) = 0;
+  virtual void WriteConfig(uint64_t offset, std::span<const uint8_t> data) = 0;
+
+  // The driver set DRIVER_OK. `context` outlives the activation (until Reset()).
+  virtual Result<void> Activate(VirtioContext& context) = 0;
+  // Queue `index`'s doorbell rang (only after Activate()).
+  virtual void QueueNotified(uint16_t index) = 0;
+  // Back to the state before Activate().
+  virtual void Reset() = 0;
+};
+
+}  // namespace petrel::virtio

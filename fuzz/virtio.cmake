@@ -1,0 +1,2 @@
+# Fuzz targets for devices/virtio (included from fuzz/CMakeLists.txt).
+petrel_fuzz(virtio_queue_fuzz SOURCES virtio_queue_fuzz.cc DEPS petrel_virtio_queue)
