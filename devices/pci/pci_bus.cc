@@ -64,6 +64,7 @@ uint32_t PciBus::ReadConfig(uint8_t dev, uint8_t fn, uint16_t reg, size_t size) 
   if (!ValidWidth(size) || size_t{reg} + size > kConfigSize) return ones;
   auto d = Find(dev, fn);
   if (!d) return ones;
+  d->ConfigRead(reg, size);
   return d->config().Read(reg, size);
 }
 

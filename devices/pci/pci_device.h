@@ -24,6 +24,13 @@ class PciDevice {
     (void)offset;
     (void)size;
   }
+  // Runs before a guest read of `size` bytes at `offset` is served from
+  // config() (vCPU thread), so a device can refresh the bytes first (e.g. the
+  // virtio 1.2 §4.1.4.9 PCI_CFG window).
+  virtual void ConfigRead(uint16_t offset, size_t size) {
+    (void)offset;
+    (void)size;
+  }
   // A guest access at `offset` inside BAR `bar` (vCPU thread). Reads of
   // unclaimed bytes must fill `data` (0 is the usual choice).
   virtual void BarRead(int bar, uint64_t offset, std::span<uint8_t> data) {

@@ -1,10 +1,11 @@
 // The shared snapshot suite (devices/testing/device_state_suite.h) for the
-// PCI config space and the CONFIG_ADDRESS latch.
+// PCI config space, the CONFIG_ADDRESS latch and MSI-X (with its config space).
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <vector>
 
+#include "devices/pci/msix.h"
 #include "devices/pci/pci_bus.h"
 #include "devices/pci/pci_config_space.h"
 #include "devices/testing/device_state_suite.h"
@@ -70,7 +71,78 @@ struct ConfigIoTraits {
   }
 };
 
-using PciTraits = ::testing::Types<ConfigSpaceTraits, ConfigIoTraits>;
+// A function with one 64-bit BAR holding the MSI-X table and PBA, restored the
+// way a PciDevice owner does it: check both states, then config, then table.
+class MsixFunction {
+ public:
+  struct State {
+    PciConfigSpace::State config;
+    MsixTable::State msix;
+    bool operator==(const State&) const = default;
+  };
+  MsixFunction() : config_(PciIds{.vendor_id = 0x1af4, .device_id = 0x1041}) {
+    EXPECT_TRUE(config_.AddBar(0, 0x4000, PciBarKind::kMmio64, false).ok());
+    auto t = MsixTable::Create(
+        config_, {.vectors = 70, .table_offset = 0x2000, .pba_offset = 0x3000}, nullptr);
+    EXPECT_TRUE(t.ok());
+    msix_ = std::move(t).value();
+  }
+  PciConfigSpace& config() { return config_; }
+  MsixTable& msix() { return *msix_; }
+  void ConfigWrite(uint16_t offset, size_t size, uint32_t value) {
+    config_.Write(offset, size, value);
+    msix_->ConfigWritten(offset, size);
+  }
+  State Save() const { return {config_.Save(), msix_->Save()}; }
+  Result<void> Restore(const State& s) {
+    PETREL_TRY(msix_->CheckState(s.msix, s.config));
+    PETREL_TRY(config_.Restore(s.config));
+    return msix_->Restore(s.msix);
+  }
+
+ private:
+  PciConfigSpace config_;
+  std::unique_ptr<MsixTable> msix_;
+};
+
+struct MsixTraits {
+  std::unique_ptr<MsixFunction> Make() { return std::make_unique<MsixFunction>(); }
+  void Drive(MsixFunction& f) {
+    const uint16_t control = f.msix().cap_offset() + kMsixCapControl;
+    f.ConfigWrite(control, 2, kMsixControlEnable | kMsixControlFunctionMask);
+    const uint8_t entry[16] = {0x00, 0x10, 0xe0, 0xfe, 0, 0, 0, 0, 0x41, 0, 0, 0, 0, 0, 0, 0};
+    f.msix().WriteTable(65 * kMsixEntrySize, std::span<const uint8_t>(entry, 8));
+    f.msix().WriteTable(65 * kMsixEntrySize + 8, std::span<const uint8_t>(entry + 8, 8));
+    f.msix().Notify(65);
+    f.msix().Notify(3);
+  }
+  std::vector<uint32_t> Observe(MsixFunction& f) {
+    std::vector<uint32_t> v;
+    uint8_t b[4];
+    for (uint64_t off = 0; off < f.msix().layout().table_size(); off += 4) {
+      f.msix().ReadTable(off, b);
+      v.push_back(b[0] | b[1] << 8 | b[2] << 16 | uint32_t{b[3]} << 24);
+    }
+    for (uint64_t off = 0; off < f.msix().layout().pba_size(); off += 4) {
+      f.msix().ReadPba(off, b);
+      v.push_back(b[0] | b[1] << 8 | b[2] << 16 | uint32_t{b[3]} << 24);
+    }
+    v.push_back(f.config().Read(f.msix().cap_offset() + kMsixCapControl, 2));
+    v.push_back(f.msix().enabled());
+    return v;
+  }
+  std::vector<MsixFunction::State> Invalid(const MsixFunction::State& good) {
+    std::vector<MsixFunction::State> bad(5, good);
+    bad[0].msix.table.pop_back();
+    bad[1].msix.pba[1] |= uint64_t{1} << 10;   // vector 74 >= N
+    bad[2].msix.control = kMsixControlEnable;  // config says enabled + function masked
+    bad[3].msix.table[0].vector_control = 0x80000001;
+    bad[4].config.regs[good.config.regs[kPciCapabilityPointer] + kMsixCapControl] ^= 1;  // N-1
+    return bad;
+  }
+};
+
+using PciTraits = ::testing::Types<ConfigSpaceTraits, ConfigIoTraits, MsixTraits>;
 
 }  // namespace
 

@@ -1,0 +1,46 @@
+// Engine selection: ParseIoEngineKind and MakeIoEngine (see io_engine.h).
+#include "devices/block/io_engine.h"
+
+#include <string>
+
+#include "core/base/log.h"
+#include "devices/block/disk_file.h"
+#include "devices/block/sync_engine.h"
+#include "devices/block/uring_engine.h"
+
+namespace petrel {
+
+Result<IoEngineKind> ParseIoEngineKind(std::string_view text) {
+  if (text == "auto") return IoEngineKind::kAuto;
+  if (text == "sync") return IoEngineKind::kSync;
+  if (text == "io_uring" || text == "uring") return IoEngineKind::kUring;
+  return Error(ErrorCode::kInvalidArgument,
+               "unknown I/O engine '" + std::string(text) + "' (auto, sync, io_uring)");
+}
+
+const char* IoEngineKindName(IoEngineKind kind) {
+  switch (kind) {
+    case IoEngineKind::kAuto: return "auto";
+    case IoEngineKind::kSync: return "sync";
+    case IoEngineKind::kUring: return "io_uring";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<IoEngine>> MakeIoEngine(IoEngineKind kind, DiskFile& disk,
+                                               uint32_t queue_depth) {
+  if (kind != IoEngineKind::kSync) {
+    UringEngineOptions options;
+    options.queue_depth = queue_depth;
+    auto uring = UringEngine::Create(disk, options);
+    if (uring.ok()) return std::unique_ptr<IoEngine>(std::move(uring).value());
+    if (kind == IoEngineKind::kUring || uring.error().code() == ErrorCode::kInvalidArgument)
+      return std::move(uring).error().Wrap("disk " + disk.path());
+    PETREL_LOG(kWarn) << "disk " << disk.path() << ": io_uring unavailable ("
+                      << uring.error().message() << "), using the sync engine";
+  }
+  PETREL_ASSIGN_OR_RETURN(auto sync, SyncEngine::Create(disk, queue_depth));
+  return std::unique_ptr<IoEngine>(std::move(sync));
+}
+
+}  // namespace petrel
