@@ -19,7 +19,8 @@ namespace petrel::vmm {
 
 // Why a VM stopped running.
 struct StopReason {
-  enum class Kind { kReset, kPowerOff, kTripleFault, kError };
+  // kShutdown: the VMM (e.g. the API) stopped the VM; the rest come from the guest.
+  enum class Kind { kReset, kPowerOff, kTripleFault, kShutdown, kError };
   Kind kind;
   std::string detail;
 };

@@ -62,6 +62,9 @@ class VmInstance {
   // The CMOS RAM and RTC offset, which a PC keeps across a reboot: pass them
   // in VmOptions::cmos_state when rebuilding the VM after a guest reset.
   Cmos::State CmosAcrossReset() const { return platform_->cmos().Save(); }
+  // Stops the VM (Run() returns `reason` unless another stop came first).
+  // Thread-safe.
+  void RequestStop(const StopReason& reason) { OnStop(reason); }
   // Raises the ACPI power-button event (Cloud Hypervisor's vm.power-button).
   void PressPowerButton() { acpi_->PressPowerButton(); }
 

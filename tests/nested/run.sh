@@ -12,6 +12,7 @@ bash "$ROOT/ci/guest-kit/build.sh"
 payload=$(mktemp -d /tmp/petrel-payload.XXXXXX)
 trap 'rm -rf "$payload"' EXIT
 cp "$BUILD/vmm/petrel" "$payload/"
+[ -f "$BUILD/vmm/api/petrel-remote" ] && cp "$BUILD/vmm/api/petrel-remote" "$payload/"
 for f in tests/kvm_backend_test tests/guests/null_guest.elf; do
   [ -f "$BUILD/$f" ] && cp "$BUILD/$f" "$payload/"
 done

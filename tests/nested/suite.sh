@@ -115,3 +115,31 @@ if [ "$ready" -eq 2 ] && grep -q "PETREL-GUEST-BOOT 1" "/tmp/$name.out"; then
 else
   result "$name-marker-twice" FAIL "ready marker seen $ready times"
 fi
+
+# The ACPI power button through the REST API: the guest waits for KEY_POWER
+# on its "Power Button" input device (button.ko + evdev.ko), then powers off;
+# Petrel must exit 0. petrel-remote speaks ch-remote's commands.
+name=linux-power-button
+sock=/tmp/petrel-api.sock
+rm -f "$sock"
+./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+  --cmdline "$BASE petrel.end=power-button" --cpus boot=1 --memory size=512M --serial tty \
+  --console off --api-socket "$sock" </dev/null >"/tmp/$name.out" 2>&1 &
+pid=$!
+waited=0
+while [ $waited -lt 60 ] && ! grep -q PETREL-GUEST-WAITING-POWER-BUTTON "/tmp/$name.out"; do
+  sleep 1; waited=$((waited + 1))
+done
+./petrel-remote --api-socket "$sock" power-button >"/tmp/$name.remote" 2>&1
+remote_rc=$?
+waited=0
+while [ $waited -lt 30 ] && kill -0 $pid 2>/dev/null; do sleep 1; waited=$((waited + 1)); done
+kill $pid 2>/dev/null
+wait $pid
+rc=$?
+if [ $remote_rc -eq 0 ] && [ $rc -eq 0 ] && grep -q PETREL-GUEST-POWER-BUTTON "/tmp/$name.out"; then
+  result "$name" PASS "power-off ${waited}s after the API call"
+else
+  tail -20 "/tmp/$name.out"; cat "/tmp/$name.remote"
+  result "$name" FAIL "petrel rc=$rc, petrel-remote rc=$remote_rc"
+fi

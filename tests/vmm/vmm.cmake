@@ -10,3 +10,7 @@ add_dependencies(petrel_cli_test petrel null_guest)
 
 petrel_test(console_output_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_output_test.cc
             DEPS petrel_vmm)
+
+petrel_test(api_control_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/api_control_sim_test.cc
+            DEPS petrel_vmm petrel_hv_sim petrel_test_guests)
+add_dependencies(api_control_sim_test null_guest)

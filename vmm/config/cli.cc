@@ -49,7 +49,7 @@ CliOutcome Fail(std::string_view message) {
 
 // The raw strings CLI11 fills in; empty means "not given".
 struct RawArgs {
-  std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file;
+  std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket;
   int verbosity = 0;
   bool version = false;
 };
@@ -76,6 +76,9 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
   app.add_option("--console", raw.console,
                  "virtio-console: off|null|pty|tty|file=<path> (default tty)")
       ->type_name("<mode>");
+  app.add_option("--api-socket", raw.api_socket,
+                 "HTTP API socket (UNIX domain socket): path=<path>, fd=<n> or a path")
+      ->type_name("<spec>");
   app.add_flag("-v", raw.verbosity,
                "More log output; repeat for more (-v info, -vv debug, -vvv trace)");
   app.add_option("--log-file", raw.log_file, "Write the log to this file instead of stderr")
@@ -173,6 +176,11 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
       auto console = ParseConsole(raw.console);
       if (!console.ok()) return Fail(console.error().message());
       vm.console = *console;
+    }
+    if (app.count("--api-socket") != 0) {
+      auto api_socket = ParseApiSocket(raw.api_socket);
+      if (!api_socket.ok()) return Fail(api_socket.error().message());
+      options.api_socket = *api_socket;
     }
     if (app.count("--log-file") != 0 && raw.log_file.empty()) {
       return Fail("--log-file: needs a value");

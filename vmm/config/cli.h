@@ -3,7 +3,7 @@
 //
 //   petrel --kernel <path> [--initramfs <path>] [--cmdline <text>]
 //          [--cpus boot=<n>,max=<n>] [--memory size=<size>]
-//          [--serial <mode>] [--console <mode>]
+//          [--serial <mode>] [--console <mode>] [--api-socket <spec>]
 //          [-v]... [--log-file <path>] [-V|--version] [-h|--help]
 //
 // ParseCommandLine never throws and never prints. The caller acts on the
@@ -17,8 +17,10 @@
 // as CH does.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "vmm/config/api_socket.h"
 #include "vmm/config/vm_config.h"
 
 namespace petrel::config {
@@ -28,6 +30,7 @@ struct CliOptions {
   int verbosity = 0;  // the -v count: 0 warn, 1 info, 2 debug, 3+ trace
   std::string log_file;
   bool version = false;
+  std::optional<ApiSocketConfig> api_socket;  // --api-socket; absent: no API server
 };
 
 struct CliOutcome {

@@ -200,5 +200,34 @@ TEST(CliTest, NoArgvAtAll) {
   EXPECT_EQ(ParseCommandLine(1, only_name).exit_code, 1);
 }
 
+TEST(CliTest, ApiSocketForms) {
+  EXPECT_FALSE(Parse({"--kernel", "k"}).options.api_socket.has_value());
+  CliOutcome path = Parse({"--kernel", "k", "--api-socket", "path=/tmp/p.sock"});
+  ASSERT_EQ(path.action, CliOutcome::Action::kRun) << path.message;
+  ASSERT_TRUE(path.options.api_socket.has_value());
+  EXPECT_EQ(path.options.api_socket->path, "/tmp/p.sock");
+  EXPECT_EQ(path.options.api_socket->fd, -1);
+  CliOutcome bare = Parse({"--kernel", "k", "--api-socket=/tmp/b.sock"});
+  ASSERT_EQ(bare.action, CliOutcome::Action::kRun) << bare.message;
+  EXPECT_EQ(bare.options.api_socket->path, "/tmp/b.sock");
+  CliOutcome fd = Parse({"--kernel", "k", "--api-socket", "fd=3"});
+  ASSERT_EQ(fd.action, CliOutcome::Action::kRun) << fd.message;
+  EXPECT_EQ(fd.options.api_socket->fd, 3);
+  EXPECT_TRUE(fd.options.api_socket->path.empty());
+}
+
+TEST(CliTest, ApiSocketErrors) {
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--api-socket", "fd=x"})
+                .rfind("petrel: error: --api-socket: ", 0),
+            0u);
+  EXPECT_NE(ErrorLine({"--kernel", "k", "--api-socket", "path=/a,fd=1"}).find("not both"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "k", "--api-socket", ""}).find("--api-socket"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "k", "--api-socket", "/a", "--api-socket", "/b"})
+                .find("more than once"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace petrel::config

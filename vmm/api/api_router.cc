@@ -1,0 +1,118 @@
+// RouteRequest (see api_router.h).
+#include "vmm/api/api_router.h"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#ifndef PETREL_VERSION
+#error "PETREL_VERSION must be defined by the build (PROJECT_VERSION)"
+#endif
+
+namespace petrel::api {
+namespace {
+
+using nlohmann::json;
+
+enum class Action { kPing, kShutdownVmm, kVmInfo, kPowerButton, kReboot, kShutdownVm };
+
+struct Route {
+  std::string_view endpoint;  // after kApiRoot
+  std::string_view method;
+  Action action;
+};
+
+constexpr Route kRoutes[] = {
+    {"vmm.ping", "GET", Action::kPing},    {"vmm.shutdown", "PUT", Action::kShutdownVmm},
+    {"vm.info", "GET", Action::kVmInfo},   {"vm.power-button", "PUT", Action::kPowerButton},
+    {"vm.reboot", "PUT", Action::kReboot}, {"vm.shutdown", "PUT", Action::kShutdownVm},
+};
+
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+int StatusForError(const Error& error) {
+  switch (error.code()) {
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kBusy: return 429;
+    default: return 500;
+  }
+}
+
+HttpResponse ControlError(std::string_view what, const Error& error) {
+  return ErrorResponse(StatusForError(error),
+                       {"Error from API", std::string(what), error.message()});
+}
+
+HttpResponse Unit(const Result<void>& result, std::string_view what) {
+  if (!result.ok()) return ControlError(what, result.error());
+  return NoContentResponse();
+}
+
+HttpResponse Ping(const VmmIdentity& identity) {
+  json body = {{"build_version", identity.build_version},
+               {"version", identity.version},
+               {"pid", identity.pid},
+               {"features", identity.features}};
+  return JsonResponse(Dump(body));
+}
+
+HttpResponse VmInfo(VmmControl& control) {
+  Result<std::string> info = control.VmInfoJson();
+  if (!info.ok()) return ControlError("Error getting VM info", info.error());
+  if (info->size() > kMaxResponseBodyBytes) {
+    return ErrorResponse(500, {"Internal Server Error", "VM info exceeds the response size cap"});
+  }
+  json parsed = json::parse(*info, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object() || !parsed.contains("config") || !parsed.contains("state")) {
+    return ErrorResponse(500, {"Internal Server Error",
+                               "VM info is not a JSON object with \"config\" and \"state\""});
+  }
+  return JsonResponse(std::move(*info));
+}
+
+HttpResponse Run(Action action, VmmControl& control, const VmmIdentity& identity) {
+  switch (action) {
+    case Action::kPing: return Ping(identity);
+    case Action::kShutdownVmm: return Unit(control.ShutdownVmm(), "Error shutting down the VMM");
+    case Action::kVmInfo: return VmInfo(control);
+    case Action::kPowerButton:
+      return Unit(control.PowerButton(), "Error triggering the power button");
+    case Action::kReboot: return Unit(control.RebootVm(), "Error rebooting the VM");
+    case Action::kShutdownVm: return Unit(control.ShutdownVm(), "Error shutting down the VM");
+  }
+  return ErrorResponse(500, {"Internal Server Error"});
+}
+
+}  // namespace
+
+VmmIdentity DefaultVmmIdentity() {
+  VmmIdentity id;
+  id.version = PETREL_VERSION;
+  id.build_version = std::string("v") + PETREL_VERSION;
+  id.pid = static_cast<int64_t>(getpid());
+  return id;
+}
+
+HttpResponse RouteRequest(const HttpRequest& request, VmmControl& control,
+                          const VmmIdentity& identity) {
+  std::string_view path = request.Path();
+  const std::string_view root = kApiRoot;
+  if (path.substr(0, root.size()) != root) return ErrorResponse(404, {"Not Found"});
+  std::string_view endpoint = path.substr(root.size());
+  for (const Route& route : kRoutes) {
+    if (route.endpoint != endpoint) continue;
+    if (route.method != request.method) {
+      HttpResponse r =
+          ErrorResponse(405, {"Method Not Allowed", "use " + std::string(route.method)});
+      r.extra_headers.emplace_back("Allow", std::string(route.method));
+      return r;
+    }
+    return Run(route.action, control, identity);
+  }
+  return ErrorResponse(404, {"Not Found"});
+}
+
+}  // namespace petrel::api

@@ -1,0 +1,106 @@
+// Tests for RouteRequest: each route, 404, 405, control errors, vm.info checks.
+#include "vmm/api/api_router.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "vmm/api/fake_vmm_control.h"
+
+namespace petrel::api {
+namespace {
+
+using nlohmann::json;
+
+class ApiRouterTest : public ::testing::Test {
+ protected:
+  HttpResponse Call(std::string method, std::string target) {
+    HttpRequest req;
+    req.method = std::move(method);
+    req.target = std::move(target);
+    return RouteRequest(req, control_, identity_);
+  }
+  FakeVmmControl control_;
+  VmmIdentity identity_{"v9.9-test", "9.9", 1234, {"kvm"}};
+};
+
+TEST_F(ApiRouterTest, Ping) {
+  HttpResponse r = Call("GET", "/api/v1/vmm.ping");
+  EXPECT_EQ(r.status, 200);
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["build_version"], "v9.9-test");
+  EXPECT_EQ(j["version"], "9.9");
+  EXPECT_EQ(j["pid"], 1234);
+  EXPECT_EQ(j["features"], json::array({"kvm"}));
+}
+
+TEST_F(ApiRouterTest, DefaultIdentity) {
+  VmmIdentity id = DefaultVmmIdentity();
+  EXPECT_FALSE(id.version.empty());
+  EXPECT_EQ(id.build_version, "v" + id.version);
+  EXPECT_EQ(id.pid, static_cast<int64_t>(getpid()));
+  EXPECT_TRUE(id.features.empty());
+}
+
+TEST_F(ApiRouterTest, PutActionsCallControlAndAnswer204) {
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.power-button").status, 204);
+  EXPECT_EQ(control_.power_button, 1);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.shutdown").status, 204);
+  EXPECT_EQ(control_.shutdown_vm, 1);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.reboot").status, 204);
+  EXPECT_EQ(control_.reboot_vm, 1);
+  EXPECT_EQ(Call("PUT", "/api/v1/vmm.shutdown?force=1").status, 204);  // query ignored
+  EXPECT_EQ(control_.shutdown_vmm, 1);
+}
+
+TEST_F(ApiRouterTest, VmInfo) {
+  HttpResponse r = Call("GET", "/api/v1/vm.info");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, control_.info_json);
+  control_.info_json = "[1,2]";
+  EXPECT_EQ(Call("GET", "/api/v1/vm.info").status, 500);
+  control_.info_json = "{\"state\":\"Running\"}";  // no config
+  EXPECT_EQ(Call("GET", "/api/v1/vm.info").status, 500);
+  control_.info_json = "{not json";
+  EXPECT_EQ(Call("GET", "/api/v1/vm.info").status, 500);
+}
+
+TEST_F(ApiRouterTest, UnknownPathIs404) {
+  for (const char* target : {"/", "/api/v1/", "/api/v1/vm.nope", "/api/v2/vmm.ping",
+                             "/api/v1/vmm.ping/x", "/API/V1/vmm.ping"}) {
+    HttpResponse r = Call("GET", target);
+    EXPECT_EQ(r.status, 404) << target;
+    EXPECT_EQ(r.body, "[\"Not Found\"]");
+  }
+}
+
+TEST_F(ApiRouterTest, WrongMethodIs405WithAllow) {
+  HttpResponse r = Call("PUT", "/api/v1/vmm.ping");
+  EXPECT_EQ(r.status, 405);
+  ASSERT_EQ(r.extra_headers.size(), 1u);
+  EXPECT_EQ(r.extra_headers[0].first, "Allow");
+  EXPECT_EQ(r.extra_headers[0].second, "GET");
+  EXPECT_EQ(Call("GET", "/api/v1/vm.reboot").status, 405);
+  EXPECT_EQ(Call("POST", "/api/v1/vm.shutdown").status, 405);
+  EXPECT_EQ(Call("put", "/api/v1/vm.shutdown").status, 405);  // methods are case-sensitive
+  EXPECT_EQ(control_.reboot_vm + control_.shutdown_vm, 0);
+}
+
+TEST_F(ApiRouterTest, ControlErrorsMapToStatusAndChStyleBody) {
+  control_.fail = true;
+  HttpResponse r = Call("PUT", "/api/v1/vm.reboot");
+  EXPECT_EQ(r.status, 500);
+  json j = json::parse(r.body);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[0], "Error from API");
+  EXPECT_EQ(j[2], "injected failure");
+  control_.error_code = ErrorCode::kNotFound;
+  EXPECT_EQ(Call("GET", "/api/v1/vm.info").status, 404);
+  control_.error_code = ErrorCode::kBusy;
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.power-button").status, 429);
+}
+
+}  // namespace
+}  // namespace petrel::api

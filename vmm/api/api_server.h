@@ -1,0 +1,140 @@
+// ApiServer: Petrel's Cloud-Hypervisor-compatible REST API, HTTP/1.1 over a
+// UNIX stream socket, served on an EventLoop.
+//
+// The server owns no thread: it watches the listening socket and each
+// connection on the loop it is given (level-triggered readability), does
+// only non-blocking I/O, and calls VmmControl on the loop's thread. Requests
+// are parsed by ParseHttpRequest (http_request.h) and answered by
+// RouteRequest (api_router.h). Keep-alive and pipelined requests are served
+// in order, one response in flight per connection.
+//
+// Defences against slow or hostile clients (all named caps below):
+//   - per-connection input is bounded by the parser's caps; a request that
+//     breaks them gets its 4xx and the connection is closed;
+//   - the EventLoop has no "writable" watch, so a response the socket does not
+//     take at once is retried from a timer (backing off from kWriteRetryMinNs
+//     to kWriteRetryMaxNs); reading that connection pauses meanwhile, and a
+//     client that takes nothing for kWriteTimeoutNs is dropped;
+//   - at most kMaxConnections at once; a new client evicts the connection that
+//     has been quiet longest, so idle clients cannot lock the API out;
+//   - each wake-up reads at most kMaxReadPerWakeBytes per connection and
+//     accepts at most kMaxAcceptsPerWake clients, so one client cannot starve
+//     the loop; out of fds, accepting pauses for kAcceptRetryNs.
+//
+// Threading and lifetime: create, use and destroy the server on the loop's
+// thread (or while the loop is not running). `loop`, `clock` (the loop's
+// clock, used for timer deadlines) and `control` must outlive it. Do not
+// destroy it from inside a VmmControl call; Post() the destruction instead.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/base/clock.h"
+#include "core/base/result.h"
+#include "core/event/event_loop.h"
+#include "vmm/api/api_router.h"
+#include "vmm/api/vmm_control.h"
+
+namespace petrel::api {
+
+inline constexpr size_t kMaxConnections = 16;
+inline constexpr int kListenBacklog = 16;
+inline constexpr size_t kReadChunkBytes = size_t{16} << 10;
+inline constexpr size_t kMaxReadPerWakeBytes = size_t{64} << 10;
+inline constexpr int kMaxAcceptsPerWake = 16;
+inline constexpr uint64_t kWriteRetryMinNs = 1'000'000;     // 1 ms
+inline constexpr uint64_t kWriteRetryMaxNs = 100'000'000;   // 100 ms
+inline constexpr uint64_t kWriteTimeoutNs = 5'000'000'000;  // 5 s
+inline constexpr uint64_t kAcceptRetryNs = 100'000'000;     // 100 ms
+
+struct ApiServerOptions {
+  VmmIdentity identity = DefaultVmmIdentity();
+  size_t max_connections = kMaxConnections;  // 1..kMaxConnections
+};
+
+class ApiServer {
+ public:
+  // Creates a listening socket at `path`. An existing socket file is removed
+  // if no process is listening on it (a stale one from a crash); if one is,
+  // kBusy. A path that exists and is not a socket is an error
+  // (kInvalidArgument), never removed. The destructor removes the socket file
+  // if it is still the one this server created.
+  static Result<std::unique_ptr<ApiServer>> Listen(EventLoop& loop, const Clock& clock,
+                                                   VmmControl& control, const std::string& path,
+                                                   ApiServerOptions options = {});
+  // Serves on an inherited UNIX stream socket (CH's --api-socket fd=N); the
+  // server takes ownership of `fd` and calls listen() on it if needed.
+  static Result<std::unique_ptr<ApiServer>> Adopt(EventLoop& loop, const Clock& clock,
+                                                  VmmControl& control, int fd,
+                                                  ApiServerOptions options = {});
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Open client connections (loop thread only).
+  size_t connection_count() const { return connections_.size(); }
+  // The socket path; empty for an adopted fd.
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Connection {
+    int fd = -1;
+    WatchId read_watch = 0;  // 0: not reading (output pending, or EOF seen)
+    WatchId retry_timer = 0;
+    std::string in;
+    std::string out;
+    size_t out_offset = 0;
+    bool close_after_flush = false;
+    bool peer_eof = false;
+    uint64_t last_active = 0;       // activity sequence number, for eviction
+    uint64_t blocked_since_ns = 0;  // when pending output last made progress
+    uint64_t retry_delay_ns = 0;
+  };
+
+  ApiServer(EventLoop& loop, const Clock& clock, VmmControl& control, int listen_fd,
+            ApiServerOptions options)
+      : loop_(loop),
+        clock_(clock),
+        control_(control),
+        listen_fd_(listen_fd),
+        options_(std::move(options)) {}
+  static Result<std::unique_ptr<ApiServer>> Start(std::unique_ptr<ApiServer> server);
+  Result<void> WatchListener();
+
+  void OnAcceptable();
+  void PauseAccepting();
+  void AddConnection(int fd);
+  void EvictQuietest();
+  void OnReadable(uint64_t id);
+  // Parses and answers buffered requests; may close the connection.
+  void Process(uint64_t id);
+  // Sends pending output. Returns true if all was sent and the connection
+  // remains open; false if output is still pending or the connection closed.
+  bool Flush(uint64_t id);
+  void OnRetry(uint64_t id);
+  void SetReading(Connection& c, uint64_t id, bool on);
+  void Close(uint64_t id);
+  Connection* Find(uint64_t id);
+
+  EventLoop& loop_;
+  const Clock& clock_;
+  VmmControl& control_;
+  int listen_fd_;
+  ApiServerOptions options_;
+  std::string path_;  // the socket file this server created, if any
+  dev_t path_dev_ = 0;
+  ino_t path_ino_ = 0;
+  WatchId listen_watch_ = 0;
+  WatchId accept_timer_ = 0;
+  uint64_t next_id_ = 1;
+  uint64_t activity_ = 0;
+  std::map<uint64_t, Connection> connections_;
+};
+
+}  // namespace petrel::api

@@ -1,0 +1,111 @@
+// RunRemote (see remote_cli.h): CLI11 for the arguments, SendApiRequest for
+// the call, nlohmann/json to turn CH-style error bodies into one line.
+#include "vmm/api/remote_cli.h"
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "vmm/api/api_client.h"
+#include "vmm/api/http_response.h"
+
+namespace petrel::api {
+namespace {
+
+constexpr RemoteCommand kCommands[] = {
+    {"ping", "GET", "vmm.ping", true},
+    {"info", "GET", "vm.info", true},
+    {"power-button", "PUT", "vm.power-button", false},
+    {"reboot", "PUT", "vm.reboot", false},
+    {"shutdown", "PUT", "vm.shutdown", false},
+    {"shutdown-vmm", "PUT", "vmm.shutdown", false},
+};
+
+std::string OneLine(std::string_view text) {
+  std::string out;
+  for (char c : text) out.push_back(c == '\n' || c == '\r' ? ' ' : c);
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+RemoteOutput Fail(std::string_view message) {
+  RemoteOutput r;
+  r.exit_code = 1;
+  r.err = "petrel-remote: error: " + OneLine(message) + "\n";
+  return r;
+}
+
+// A CH error body is a JSON array of messages: join them with ": ".
+std::string DescribeErrorBody(const std::string& body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_array()) {
+    std::string joined;
+    for (const auto& item : j) {
+      if (!item.is_string()) return body;
+      if (!joined.empty()) joined += ": ";
+      joined += item.get<std::string>();
+    }
+    return joined;
+  }
+  return body;
+}
+
+RemoteOutput Run(int argc, const char* const* argv) {
+  CLI::App app("petrel-remote: control a running petrel over its API socket", "petrel-remote");
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  std::string socket;
+  app.add_option("--api-socket", socket, "The API socket of the petrel to control")
+      ->type_name("<path>");
+  for (const RemoteCommand& c : kCommands) {
+    app.add_subcommand(std::string(c.name),
+                       std::string(c.method) + " /api/v1/" + std::string(c.endpoint));
+  }
+  app.require_subcommand(1, 1);
+  std::vector<std::string> args;
+  for (int i = argc - 1; i >= 1; --i) args.emplace_back(argv[i] != nullptr ? argv[i] : "");
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp&) {
+    RemoteOutput r;
+    r.out = app.help();
+    return r;
+  } catch (const CLI::ParseError& e) {
+    return Fail(e.what());
+  }
+  if (socket.empty()) return Fail("--api-socket <path> is required");
+  const RemoteCommand* command = FindRemoteCommand(app.get_subcommands().front()->get_name());
+  if (command == nullptr) return Fail("unknown command");
+
+  Result<ApiResponse> response = SendApiRequest(socket, command->method, command->endpoint);
+  if (!response.ok()) return Fail(response.error().message());
+  if (!response->ok()) {
+    std::string line = "server answered " + std::to_string(response->status) + " " +
+                       std::string(ReasonPhrase(response->status));
+    if (!response->body.empty()) line += ": " + DescribeErrorBody(response->body);
+    return Fail(line);
+  }
+  RemoteOutput r;
+  if (command->prints_body && !response->body.empty()) r.out = response->body + "\n";
+  return r;
+}
+
+}  // namespace
+
+const RemoteCommand* FindRemoteCommand(std::string_view name) {
+  for (const RemoteCommand& c : kCommands)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+RemoteOutput RunRemote(int argc, const char* const* argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    return Fail(std::string("internal error: ") + e.what());
+  } catch (...) {
+    return Fail("internal error");
+  }
+}
+
+}  // namespace petrel::api

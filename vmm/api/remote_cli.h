@@ -1,0 +1,36 @@
+// petrel-remote's command line: ch-remote's command names over the API socket.
+//
+//   petrel-remote --api-socket <path> <command>
+//   commands: ping, info, power-button, reboot, shutdown, shutdown-vmm
+//
+// ping and info print the JSON body (one line) to stdout. Exit status 0 when
+// the server answers 2xx; otherwise 1 and one line on stderr,
+// "petrel-remote: error: ..." (a missing socket, a refused connection, or the
+// server's status and its error messages). --help prints the usage (exit 0).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace petrel::api {
+
+struct RemoteCommand {
+  std::string_view name;      // ch-remote's command name
+  std::string_view method;    // "GET" or "PUT"
+  std::string_view endpoint;  // after /api/v1/
+  bool prints_body;
+};
+
+// The command table; null for an unknown name.
+const RemoteCommand* FindRemoteCommand(std::string_view name);
+
+struct RemoteOutput {
+  int exit_code = 0;
+  std::string out;  // for stdout, newline-terminated or empty
+  std::string err;  // for stderr, newline-terminated or empty
+};
+
+// Never throws; argv[0] is ignored.
+RemoteOutput RunRemote(int argc, const char* const* argv);
+
+}  // namespace petrel::api

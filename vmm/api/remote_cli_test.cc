@@ -1,0 +1,98 @@
+// Tests for petrel-remote's RunRemote against a live server.
+#include "vmm/api/remote_cli.h"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "vmm/api/api_server_test_util.h"
+
+namespace petrel::api {
+namespace {
+
+RemoteOutput Remote(std::initializer_list<std::string> args) {
+  std::vector<std::string> storage(args);
+  std::vector<const char*> argv = {"petrel-remote"};
+  for (const std::string& s : storage) argv.push_back(s.c_str());
+  return RunRemote(static_cast<int>(argv.size()), argv.data());
+}
+
+void ExpectOneErrorLine(const RemoteOutput& r) {
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(r.err.rfind("petrel-remote: error: ", 0), 0u) << r.err;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+}
+
+class RemoteCliTest : public ApiServerFixture {};
+
+TEST_F(RemoteCliTest, PingPrintsJson) {
+  StartServer();
+  RemoteOutput r = Remote({"--api-socket", socket_, "ping"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty());
+  ASSERT_FALSE(r.out.empty());
+  EXPECT_EQ(r.out.back(), '\n');
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j.contains("version"));
+  EXPECT_TRUE(j.contains("pid"));
+}
+
+TEST_F(RemoteCliTest, InfoPrintsTheBody) {
+  StartServer();
+  RemoteOutput r = Remote({"--api-socket", socket_, "info"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, control_.info_json + "\n");
+}
+
+TEST_F(RemoteCliTest, ActionsPrintNothing) {
+  StartServer();
+  for (const char* cmd : {"power-button", "reboot", "shutdown", "shutdown-vmm"}) {
+    RemoteOutput r = Remote({"--api-socket", socket_, cmd});
+    EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
+    EXPECT_TRUE(r.out.empty());
+  }
+  EXPECT_EQ(control_.power_button, 1);
+  EXPECT_EQ(control_.reboot_vm, 1);
+  EXPECT_EQ(control_.shutdown_vm, 1);
+  EXPECT_EQ(control_.shutdown_vmm, 1);
+}
+
+TEST_F(RemoteCliTest, ServerErrorIsOneLine) {
+  control_.fail = true;
+  StartServer();
+  RemoteOutput r = Remote({"--api-socket", socket_, "reboot"});
+  ExpectOneErrorLine(r);
+  EXPECT_NE(r.err.find("500"), std::string::npos);
+  EXPECT_NE(r.err.find("injected failure"), std::string::npos);
+}
+
+TEST_F(RemoteCliTest, MissingSocket) {
+  RemoteOutput r = Remote({"--api-socket", dir_ + "/none.sock", "ping"});
+  ExpectOneErrorLine(r);
+  EXPECT_NE(r.err.find("none.sock"), std::string::npos);
+}
+
+TEST_F(RemoteCliTest, BadArguments) {
+  ExpectOneErrorLine(Remote({"ping"}));                   // no socket
+  ExpectOneErrorLine(Remote({"--api-socket", socket_}));  // no command
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "frobnicate"}));
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "ping", "info"}));
+  RemoteOutput help = Remote({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("shutdown-vmm"), std::string::npos);
+}
+
+TEST(RemoteCommandTest, TableMatchesChRemote) {
+  ASSERT_NE(FindRemoteCommand("shutdown-vmm"), nullptr);
+  EXPECT_EQ(FindRemoteCommand("shutdown-vmm")->endpoint, "vmm.shutdown");
+  EXPECT_EQ(FindRemoteCommand("ping")->method, "GET");
+  EXPECT_EQ(FindRemoteCommand("power-button")->method, "PUT");
+  EXPECT_EQ(FindRemoteCommand("pause"), nullptr);  // not yet
+}
+
+}  // namespace
+}  // namespace petrel::api

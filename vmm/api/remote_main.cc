@@ -1,0 +1,11 @@
+// The petrel-remote binary: RunRemote, then print and exit (remote_cli.h).
+#include <cstdio>
+
+#include "vmm/api/remote_cli.h"
+
+int main(int argc, char** argv) {
+  petrel::api::RemoteOutput r = petrel::api::RunRemote(argc, argv);
+  std::fputs(r.out.c_str(), stdout);
+  std::fputs(r.err.c_str(), stderr);
+  return r.exit_code;
+}
