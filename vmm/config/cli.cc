@@ -49,7 +49,8 @@ CliOutcome Fail(std::string_view message) {
 
 // The raw strings CLI11 fills in; empty means "not given".
 struct RawArgs {
-  std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket;
+  std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket, rng;
+  std::vector<std::string> disks, nets;
   int verbosity = 0;
   bool version = false;
 };
@@ -76,6 +77,17 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
   app.add_option("--console", raw.console,
                  "virtio-console: off|null|pty|tty|file=<path> (default tty)")
       ->type_name("<mode>");
+  app.add_option("--disk", raw.disks,
+                 "virtio-blk disk, repeatable: path=<file>,readonly=on|off,direct=on|off,"
+                 "num_queues=<n>,queue_size=<n>,serial=<id>,id=<name>")
+      ->type_name("<spec>");
+  app.add_option("--net", raw.nets,
+                 "virtio-net on a tap, repeatable: tap=<if>,ip=<ip>,mask=<mask>,mac=<mac>,"
+                 "host_mac=<mac>,mtu=<n>,num_queues=<n>,queue_size=<n>,offload_tso=on|off,"
+                 "offload_ufo=on|off,offload_csum=on|off,id=<name>")
+      ->type_name("<spec>");
+  app.add_option("--rng", raw.rng, "virtio-rng: src=<path> (default src=/dev/urandom)")
+      ->type_name("<spec>");
   app.add_option("--api-socket", raw.api_socket,
                  "HTTP API socket (UNIX domain socket): path=<path>, fd=<n> or a path")
       ->type_name("<spec>");
@@ -176,6 +188,21 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
       auto console = ParseConsole(raw.console);
       if (!console.ok()) return Fail(console.error().message());
       vm.console = *console;
+    }
+    for (const std::string& text : raw.disks) {
+      auto disk = ParseDisk(text);
+      if (!disk.ok()) return Fail(disk.error().message());
+      vm.disks.push_back(*disk);
+    }
+    for (const std::string& text : raw.nets) {
+      auto net = ParseNet(text);
+      if (!net.ok()) return Fail(net.error().message());
+      vm.nets.push_back(*net);
+    }
+    if (app.count("--rng") != 0) {
+      auto rng = ParseRng(raw.rng);
+      if (!rng.ok()) return Fail(rng.error().message());
+      vm.rng = *rng;
     }
     if (app.count("--api-socket") != 0) {
       auto api_socket = ParseApiSocket(raw.api_socket);

@@ -117,6 +117,21 @@ TEST(CliTest, Help) {
   }
 }
 
+TEST(CliTest, DevicesAreRepeatableAndValidated) {
+  CliOutcome out = Parse({"--kernel", "k", "--disk", "path=/a", "--disk", "path=/b,readonly=on",
+                          "--net", "tap=tap0", "--rng", "src=/dev/random"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  ASSERT_EQ(out.options.vm.disks.size(), 2u);
+  EXPECT_EQ(out.options.vm.disks[1].path, "/b");
+  EXPECT_TRUE(out.options.vm.disks[1].readonly);
+  ASSERT_EQ(out.options.vm.nets.size(), 1u);
+  EXPECT_EQ(out.options.vm.nets[0].tap, "tap0");
+  EXPECT_EQ(out.options.vm.rng.src, "/dev/random");
+  EXPECT_EQ(Parse({"--kernel", "k"}).options.vm.rng.src, "/dev/urandom");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--disk", "readonly=on"}),
+            "petrel: error: --disk: path=<file> is required");
+}
+
 TEST(CliTest, MissingKernel) {
   EXPECT_EQ(ErrorLine({}), "petrel: error: --kernel is required to boot a VM (see --help)");
   EXPECT_EQ(ErrorLine({"--cpus", "boot=2"}),
@@ -124,8 +139,8 @@ TEST(CliTest, MissingKernel) {
 }
 
 TEST(CliTest, UnknownOption) {
-  EXPECT_EQ(ErrorLine({"--kernel", "k", "--disk", "path=/x"}),
-            "petrel: error: unknown option '--disk' (see --help)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--pmem", "file=/x"}),
+            "petrel: error: unknown option '--pmem' (see --help)");
   EXPECT_EQ(ErrorLine({"--kernel", "k", "-x"}), "petrel: error: unknown option '-x' (see --help)");
   EXPECT_EQ(ErrorLine({"--kernel", "k", "stray"}),
             "petrel: error: unexpected argument 'stray' (options take the form --name <value>; "

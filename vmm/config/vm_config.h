@@ -28,8 +28,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/result.h"
+#include "vmm/config/device_config.h"
 
 namespace petrel::config {
 
@@ -89,6 +91,10 @@ struct VmConfig {
   MemoryConfig memory;
   OutputConfig serial{OutputMode::kNull, {}};
   OutputConfig console{OutputMode::kTty, {}};
+  std::vector<DiskConfig> disks;  // --disk, repeatable
+  std::vector<NetConfig> nets;    // --net, repeatable
+  // --rng: Cloud Hypervisor always has a virtio-rng (default src=/dev/urandom).
+  RngConfig rng;
 };
 
 // Each error is one line starting with the option name, e.g.

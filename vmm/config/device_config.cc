@@ -1,0 +1,220 @@
+// Parsers for --disk, --net and --rng (see device_config.h).
+#include "vmm/config/device_config.h"
+
+#include <cstdio>
+
+#include "vmm/config/option_parser.h"
+
+namespace petrel::config {
+
+namespace {
+
+// Keys CH accepts that Petrel refuses for now (rather than ignoring them).
+Result<void> RefuseUnsupported(const OptionParser& parser,
+                               std::initializer_list<std::string_view> keys) {
+  for (std::string_view key : keys) {
+    if (parser.Has(key)) {
+      return parser.ValueError(key, parser.Get(key).value_or(""), "not supported by Petrel yet");
+    }
+  }
+  return Ok();
+}
+
+// iommu=off and pci_segment=0 are what Petrel has; say so for anything else.
+Result<void> CheckCommonPciKeys(const OptionParser& parser) {
+  PETREL_ASSIGN_OR_RETURN(auto iommu, parser.GetBool("iommu"));
+  if (iommu.value_or(false)) {
+    return parser.ValueError("iommu", *parser.Get("iommu"), "no virtio-iommu in Petrel yet");
+  }
+  PETREL_ASSIGN_OR_RETURN(auto segment, parser.GetU64("pci_segment"));
+  if (segment.value_or(0) != 0) {
+    return parser.ValueError("pci_segment", *parser.Get("pci_segment"),
+                             "Petrel has one PCI segment (0)");
+  }
+  return Ok();
+}
+
+Result<uint16_t> GetQueueCount(const OptionParser& parser, std::string_view key, uint16_t fallback,
+                               uint16_t multiple) {
+  PETREL_ASSIGN_OR_RETURN(auto v, parser.GetU64(key));
+  if (!v) return fallback;
+  if (*v == 0 || *v > kMaxDeviceQueues || *v % multiple != 0) {
+    return parser.ValueError(key, *parser.Get(key),
+                             "must be " + std::string(multiple == 2 ? "an even number " : "") +
+                                 "from " + std::to_string(multiple) + " to " +
+                                 std::to_string(kMaxDeviceQueues));
+  }
+  return static_cast<uint16_t>(*v);
+}
+
+Result<uint16_t> GetQueueSize(const OptionParser& parser, uint16_t fallback) {
+  PETREL_ASSIGN_OR_RETURN(auto v, parser.GetU64("queue_size"));
+  if (!v) return fallback;
+  if (*v == 0 || *v > kMaxQueueSize || (*v & (*v - 1)) != 0) {
+    return parser.ValueError("queue_size", *parser.Get("queue_size"),
+                             "must be a power of two from 1 to 32768");
+  }
+  return static_cast<uint16_t>(*v);
+}
+
+Result<std::array<uint8_t, 4>> ParseIpv4(const OptionParser& parser, std::string_view key) {
+  const std::string text = *parser.Get(key);
+  std::array<uint8_t, 4> out{};
+  size_t pos = 0;
+  for (int i = 0; i < 4; ++i) {
+    size_t end = pos;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    if (end == pos || end - pos > 3) return parser.ValueError(key, text, "expected an IPv4 address");
+    const int value = std::stoi(text.substr(pos, end - pos));
+    if (value > 255) return parser.ValueError(key, text, "expected an IPv4 address");
+    out[i] = static_cast<uint8_t>(value);
+    pos = end;
+    if (i < 3) {
+      if (pos >= text.size() || text[pos] != '.') {
+        return parser.ValueError(key, text, "expected an IPv4 address");
+      }
+      ++pos;
+    }
+  }
+  if (pos != text.size()) return parser.ValueError(key, text, "expected an IPv4 address");
+  return out;
+}
+
+}  // namespace
+
+Result<MacAddress> ParseMac(std::string_view text) {
+  MacAddress mac{};
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (text.size() != 17) return Error(ErrorCode::kInvalidArgument, "expected xx:xx:xx:xx:xx:xx");
+  for (size_t i = 0; i < 6; ++i) {
+    const int hi = hex(text[3 * i]), lo = hex(text[3 * i + 1]);
+    if (hi < 0 || lo < 0 || (i < 5 && text[3 * i + 2] != ':')) {
+      return Error(ErrorCode::kInvalidArgument, "expected xx:xx:xx:xx:xx:xx");
+    }
+    mac[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return mac;
+}
+
+std::string FormatMac(const MacAddress& mac) {
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+                mac[4], mac[5]);
+  return buf;
+}
+
+Result<DiskConfig> ParseDisk(std::string_view text) {
+  OptionParser parser("--disk",
+                      {"path", "readonly", "direct", "iommu", "num_queues", "queue_size",
+                       "vhost_user", "socket", "bw_size", "bw_one_time_burst", "bw_refill_time",
+                       "ops_size", "ops_one_time_burst", "ops_refill_time", "id", "pci_segment",
+                       "rate_limit_group", "queue_affinity", "serial", "image_type",
+                       "backing_files", "sparse"});
+  PETREL_TRY(parser.Parse(text));
+  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "bw_size", "bw_one_time_burst",
+                                        "bw_refill_time", "ops_size", "ops_one_time_burst",
+                                        "ops_refill_time", "rate_limit_group", "queue_affinity",
+                                        "backing_files", "sparse"}));
+  PETREL_TRY(CheckCommonPciKeys(parser));
+  DiskConfig disk;
+  const auto path = parser.Get("path");
+  if (!path || path->empty()) {
+    return Error(ErrorCode::kInvalidArgument, "--disk: path=<file> is required");
+  }
+  disk.path = *path;
+  PETREL_ASSIGN_OR_RETURN(auto readonly, parser.GetBool("readonly"));
+  PETREL_ASSIGN_OR_RETURN(auto direct, parser.GetBool("direct"));
+  disk.readonly = readonly.value_or(false);
+  disk.direct = direct.value_or(false);
+  PETREL_ASSIGN_OR_RETURN(disk.num_queues, GetQueueCount(parser, "num_queues", 1, 1));
+  PETREL_ASSIGN_OR_RETURN(disk.queue_size, GetQueueSize(parser, 128));
+  if (const auto serial = parser.Get("serial")) {
+    if (serial->size() > kVirtioBlkSerialMax) {
+      return parser.ValueError("serial", *serial, "at most 20 bytes (virtio-blk GET_ID)");
+    }
+    disk.serial = *serial;
+  }
+  if (const auto type = parser.Get("image_type"); type && *type != "raw") {
+    return parser.ValueError("image_type", *type, "Petrel reads raw images only");
+  }
+  disk.id = parser.Get("id").value_or("");
+  return disk;
+}
+
+Result<NetConfig> ParseNet(std::string_view text) {
+  OptionParser parser("--net",
+                      {"tap", "ip", "mask", "mac", "host_mac", "mtu", "iommu", "num_queues",
+                       "queue_size", "id", "vhost_user", "socket", "vhost_mode", "fd", "bw_size",
+                       "bw_one_time_burst", "bw_refill_time", "ops_size", "ops_one_time_burst",
+                       "ops_refill_time", "pci_segment", "offload_tso", "offload_ufo",
+                       "offload_csum"});
+  PETREL_TRY(parser.Parse(text));
+  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "vhost_mode", "fd", "bw_size",
+                                        "bw_one_time_burst", "bw_refill_time", "ops_size",
+                                        "ops_one_time_burst", "ops_refill_time"}));
+  PETREL_TRY(CheckCommonPciKeys(parser));
+  NetConfig net;
+  net.tap = parser.Get("tap").value_or("");
+  if (net.tap.size() > 15) {  // IFNAMSIZ - 1
+    return parser.ValueError("tap", net.tap, "interface names are at most 15 bytes");
+  }
+  if (parser.Has("ip")) {
+    PETREL_ASSIGN_OR_RETURN(net.ip, ParseIpv4(parser, "ip"));
+  }
+  if (parser.Has("mask")) {
+    PETREL_ASSIGN_OR_RETURN(net.mask, ParseIpv4(parser, "mask"));
+  }
+  net.ip_given = parser.Has("ip") || parser.Has("mask");
+  for (const char* key : {"mac", "host_mac"}) {
+    if (const auto value = parser.Get(key)) {
+      auto mac = ParseMac(*value);
+      if (!mac.ok()) return parser.ValueError(key, *value, mac.error().message());
+      if ((*mac)[0] & 1) return parser.ValueError(key, *value, "a multicast address");
+      (std::string_view(key) == "mac" ? net.mac : net.host_mac) = *mac;
+    }
+  }
+  PETREL_ASSIGN_OR_RETURN(auto mtu, parser.GetU64("mtu"));
+  if (mtu) {
+    // 68 is IPv4's minimum MTU (RFC 791); 65535 the largest virtio-net's
+    // 16-bit config field holds.
+    if (*mtu < 68 || *mtu > 65535) {
+      return parser.ValueError("mtu", *parser.Get("mtu"), "must be from 68 to 65535");
+    }
+    net.mtu = static_cast<uint16_t>(*mtu);
+  }
+  PETREL_ASSIGN_OR_RETURN(net.num_queues, GetQueueCount(parser, "num_queues", 2, 2));
+  PETREL_ASSIGN_OR_RETURN(net.queue_size, GetQueueSize(parser, 256));
+  PETREL_ASSIGN_OR_RETURN(auto tso, parser.GetBool("offload_tso"));
+  PETREL_ASSIGN_OR_RETURN(auto ufo, parser.GetBool("offload_ufo"));
+  PETREL_ASSIGN_OR_RETURN(auto csum, parser.GetBool("offload_csum"));
+  net.offload_tso = tso.value_or(true);
+  net.offload_ufo = ufo.value_or(true);
+  net.offload_csum = csum.value_or(true);
+  if (!net.offload_csum && (net.offload_tso || net.offload_ufo) && (tso || ufo)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--net: offload_tso/offload_ufo need offload_csum=on (segmentation offloads "
+                 "depend on checksum offload)");
+  }
+  if (!net.offload_csum) net.offload_tso = net.offload_ufo = false;
+  net.id = parser.Get("id").value_or("");
+  return net;
+}
+
+Result<RngConfig> ParseRng(std::string_view text) {
+  OptionParser parser("--rng", {"src", "iommu"});
+  PETREL_TRY(parser.Parse(text));
+  PETREL_TRY(CheckCommonPciKeys(parser));
+  RngConfig rng;
+  if (const auto src = parser.Get("src")) {
+    if (src->empty()) return parser.ValueError("src", *src, "needs a path");
+    rng.src = *src;
+  }
+  return rng;
+}
+
+}  // namespace petrel::config

@@ -1,0 +1,104 @@
+// --disk, --net, --rng parsing: Cloud Hypervisor's keys and defaults, and a
+// one-line error naming the option and key for everything refused.
+#include "vmm/config/device_config.h"
+
+#include <gtest/gtest.h>
+
+namespace petrel::config {
+namespace {
+
+std::string ErrorOf(const Result<DiskConfig>& r) { return r.ok() ? "" : r.error().message(); }
+
+TEST(DiskConfigTest, DefaultsAndEveryKey) {
+  auto d = ParseDisk("path=/tmp/a.img");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(d->path, "/tmp/a.img");
+  EXPECT_FALSE(d->readonly);
+  EXPECT_FALSE(d->direct);
+  EXPECT_EQ(d->num_queues, 1);
+  EXPECT_EQ(d->queue_size, 128);
+  d = ParseDisk("path=/x,readonly=on,direct=on,num_queues=4,queue_size=256,serial=disk-0,id=d0,"
+                "image_type=raw,iommu=off,pci_segment=0");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_TRUE(d->readonly);
+  EXPECT_TRUE(d->direct);
+  EXPECT_EQ(d->num_queues, 4);
+  EXPECT_EQ(d->queue_size, 256);
+  EXPECT_EQ(d->serial, "disk-0");
+  EXPECT_EQ(d->id, "d0");
+}
+
+TEST(DiskConfigTest, ClearErrors) {
+  EXPECT_EQ(ErrorOf(ParseDisk("readonly=on")), "--disk: path=<file> is required");
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,queue_size=100")).find("power of two"), std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,num_queues=0")).find("num_queues"), std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,num_queues=17")).find("num_queues"), std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,serial=123456789012345678901")).find("20 bytes"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,vhost_user=true")).find("not supported by Petrel yet"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,image_type=qcow2")).find("raw"), std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,iommu=on")).find("iommu"), std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,pci_segment=1")).find("segment"), std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,bogus=1")).find("bogus"), std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,readonly=maybe")).find("readonly"), std::string::npos);
+}
+
+TEST(NetConfigTest, DefaultsFollowCloudHypervisor) {
+  auto n = ParseNet("tap=tap0");
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(n->tap, "tap0");
+  EXPECT_EQ(n->ip, (std::array<uint8_t, 4>{192, 168, 249, 1}));
+  EXPECT_EQ(n->mask, (std::array<uint8_t, 4>{255, 255, 255, 0}));
+  EXPECT_FALSE(n->mac.has_value());
+  EXPECT_EQ(n->num_queues, 2);
+  EXPECT_EQ(n->queue_size, 256);
+  EXPECT_TRUE(n->offload_tso && n->offload_ufo && n->offload_csum);
+}
+
+TEST(NetConfigTest, EveryKey) {
+  auto n = ParseNet("ip=10.0.0.1,mask=255.255.0.0,mac=52:54:00:AB:cd:01,host_mac=02:00:00:00:00:02,"
+                    "mtu=9000,num_queues=4,queue_size=1024,offload_tso=off,offload_ufo=off,"
+                    "offload_csum=on,id=n0");
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(n->tap, "");
+  EXPECT_EQ(n->ip, (std::array<uint8_t, 4>{10, 0, 0, 1}));
+  EXPECT_TRUE(n->ip_given);
+  ASSERT_TRUE(n->mac.has_value());
+  EXPECT_EQ(FormatMac(*n->mac), "52:54:00:ab:cd:01");
+  EXPECT_EQ(*n->mtu, 9000);
+  EXPECT_EQ(n->num_queues, 4);
+  EXPECT_FALSE(n->offload_tso);
+}
+
+TEST(NetConfigTest, ClearErrors) {
+  auto err = [](std::string_view t) {
+    auto r = ParseNet(t);
+    return r.ok() ? std::string() : r.error().message();
+  };
+  EXPECT_NE(err("ip=10.0.0.256").find("IPv4"), std::string::npos);
+  EXPECT_NE(err("ip=10.0.0").find("IPv4"), std::string::npos);
+  EXPECT_NE(err("mask=a.b.c.d").find("mask"), std::string::npos);
+  EXPECT_NE(err("mac=52:54:00:ab:cd").find("mac"), std::string::npos);
+  EXPECT_NE(err("mac=01:00:00:00:00:01").find("multicast"), std::string::npos);
+  EXPECT_NE(err("num_queues=3").find("even"), std::string::npos);
+  EXPECT_NE(err("mtu=67").find("mtu"), std::string::npos);
+  EXPECT_NE(err("tap=averyveryverylongname").find("15 bytes"), std::string::npos);
+  EXPECT_NE(err("fd=3").find("not supported"), std::string::npos);
+  EXPECT_NE(err("offload_csum=off,offload_tso=on").find("offload_csum"), std::string::npos);
+}
+
+TEST(RngConfigTest, DefaultSourceAndErrors) {
+  auto r = ParseRng("");
+  EXPECT_FALSE(r.ok());  // an empty option string is an error, as for every option
+  r = ParseRng("src=/dev/random");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->src, "/dev/random");
+  EXPECT_EQ(RngConfig{}.src, "/dev/urandom");
+  EXPECT_FALSE(ParseRng("src=").ok());
+  EXPECT_FALSE(ParseRng("iommu=on").ok());
+  EXPECT_FALSE(ParseRng("size=1").ok());
+}
+
+}  // namespace
+}  // namespace petrel::config
