@@ -1,0 +1,117 @@
+// BlkDevice: the virtio block device (virtio 1.2 §5.2) over a DiskFile and
+// an IoEngine. Requests popped from any request queue are checked and
+// parsed (blk_request.h), submitted to the engine, and completed (status
+// byte, used ring, interrupt) when the engine's completion notifier fires on
+// the context's event loop. A full engine (kBusy) pauses popping on that
+// queue until the next completion. Reset() waits for in-flight I/O (its
+// iovecs point into guest RAM) and drops it.
+//
+//   PETREL_ASSIGN_OR_RETURN(auto blk, BlkDevice::Create({.path = "disk.img"}));
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/base/result.h"
+#include "devices/block/disk_file.h"
+#include "devices/block/io_engine.h"
+#include "devices/virtio/blk/blk_request.h"
+#include "devices/virtio/blk/blk_spec.h"
+#include "devices/virtio/virtio_device.h"
+
+namespace petrel::virtio {
+
+inline constexpr uint16_t kBlkMaxQueues = 64;  // cap for num_queues
+inline constexpr uint16_t kBlkMaxQueueSize = 1024;
+inline constexpr uint16_t kBlkDefaultQueueSize = 256;
+// Segments per discard / write-zeroes request, and sectors per segment.
+inline constexpr uint32_t kBlkMaxDiscardSegments = 32;
+inline constexpr uint32_t kBlkMaxRangeSectors = 1u << 22;  // 2 GiB
+
+// --disk path=,readonly=on,direct=on,serial=,num_queues=,queue_size=
+struct BlkOptions {
+  std::string path;
+  bool readonly = false;
+  bool direct = false;
+  std::string serial;  // GET_ID answer, at most 20 bytes
+  uint16_t num_queues = 1;
+  uint16_t queue_size = kBlkDefaultQueueSize;  // power of 2, 2..kBlkMaxQueueSize
+  IoEngineKind engine = IoEngineKind::kAuto;
+  uint32_t queue_depth = kDefaultQueueDepth;
+};
+
+class BlkDevice final : public VirtioDevice {
+ public:
+  // Opens options.path and makes the engine.
+  static Result<std::unique_ptr<BlkDevice>> Create(const BlkOptions& options);
+  // With a disk and an engine already made (`engine` uses `*disk`); e.g. a
+  // SyncEngine with an InProcessNotifier for DeterministicEventLoop.
+  // options.path/readonly/direct/engine/queue_depth are not used.
+  static Result<std::unique_ptr<BlkDevice>> Create(const BlkOptions& options,
+                                                   std::unique_ptr<DiskFile> disk,
+                                                   std::unique_ptr<IoEngine> engine);
+  ~BlkDevice() override;
+
+  uint16_t device_type() const override { return kDeviceIdBlock; }
+  uint64_t device_features() const override { return features_; }
+  uint16_t queue_count() const override { return num_queues_; }
+  uint16_t max_queue_size() const override { return queue_size_; }
+  void ReadConfig(uint64_t offset, std::span<uint8_t> data) override;
+  void WriteConfig(uint64_t offset, std::span<const uint8_t> data) override;
+  Result<void> Activate(VirtioContext& context) override;
+  void QueueNotified(uint16_t index) override;
+  void Reset() override;
+
+  const BlkConfig& config() const { return config_; }
+  size_t in_flight() const { return inflight_.size(); }
+
+ private:
+  struct Inflight {
+    uint16_t queue = 0;
+    uint16_t head = 0;
+    uint64_t status_gpa = 0;
+    uint32_t used_len = 1;
+    uint64_t data_len = 0;
+    uint32_t remaining = 0;  // engine completions still to come
+    uint8_t status = kBlkSOk;
+  };
+  // A request popped but refused by a full engine, retried later.
+  struct Stalled {
+    uint16_t head = 0;
+    BlkRequest request;
+  };
+
+  BlkDevice(const BlkOptions& options, std::unique_ptr<DiskFile> disk,
+            std::unique_ptr<IoEngine> engine);
+  // Pops and starts requests until the queue is empty or the engine full.
+  void Process(uint16_t q);
+  // Submits or completes one request; false if the engine was full.
+  bool Start(uint16_t q, uint16_t head, BlkRequest& request);
+  void Complete(uint16_t q, uint16_t head, uint64_t status_gpa, uint8_t status, uint32_t used_len);
+  void OnCompletions();
+  void DoFail(const std::string& why);
+  void Drain();
+
+  std::unique_ptr<DiskFile> disk_;
+  std::unique_ptr<IoEngine> engine_;  // after disk_: destroyed first
+  uint16_t num_queues_;
+  uint16_t queue_size_;
+  uint64_t features_ = 0;
+  BlkConfig config_;
+  BlkLimits limits_;
+
+  VirtioContext* context_ = nullptr;
+  std::optional<WatchId> watch_;
+  bool failed_ = false;
+  uint64_t next_tag_ = 1;
+  std::unordered_map<uint64_t, Inflight> inflight_;
+  std::vector<std::optional<Stalled>> stalled_;  // per queue
+  std::vector<bool> to_signal_;                  // per queue
+};
+
+}  // namespace petrel::virtio

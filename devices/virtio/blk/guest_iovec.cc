@@ -1,0 +1,58 @@
+// Guest ranges and chain parts as host iovecs (see guest_iovec.h).
+#include "devices/virtio/blk/guest_iovec.h"
+
+#include <algorithm>
+
+namespace petrel::virtio {
+
+Result<void> AppendGuestIovecs(const GuestMemory& memory, uint64_t gpa, uint64_t len,
+                               size_t max_iovecs, std::vector<iovec>& out) {
+  while (len > 0) {
+    const GuestRegion* region = nullptr;
+    for (const GuestRegion& r : memory.regions()) {
+      if (gpa >= r.gpa && gpa - r.gpa < r.size) {
+        region = &r;
+        break;
+      }
+    }
+    if (region == nullptr) return Error(ErrorCode::kOutOfRange, "buffer outside guest RAM");
+    const uint64_t chunk = std::min(len, region->size - (gpa - region->gpa));
+    uint8_t* host = memory.HostPointer(gpa, chunk);
+    if (host == nullptr) return Error(ErrorCode::kOutOfRange, "buffer outside guest RAM");
+    if (out.size() >= max_iovecs) return Error(ErrorCode::kOutOfRange, "too many buffers");
+    out.push_back(iovec{host, static_cast<size_t>(chunk)});
+    gpa += chunk;
+    len -= chunk;
+  }
+  return Ok();
+}
+
+Result<void> AppendChainIovecs(const GuestMemory& memory, const DescriptorChain& chain,
+                               bool writable, uint64_t skip, uint64_t len, size_t max_iovecs,
+                               std::vector<iovec>& out) {
+  for (const ChainBuffer& b : chain.buffers) {
+    if (len == 0) break;
+    if (b.writable != writable) continue;
+    if (skip >= b.len) {
+      skip -= b.len;
+      continue;
+    }
+    const uint64_t take = std::min<uint64_t>(len, b.len - skip);
+    PETREL_TRY(AppendGuestIovecs(memory, b.gpa + skip, take, max_iovecs, out));
+    skip = 0;
+    len -= take;
+  }
+  if (len != 0) return Error(ErrorCode::kOutOfRange, "chain part too short");
+  return Ok();
+}
+
+Result<uint64_t> WritableByteGpa(const DescriptorChain& chain, uint64_t offset) {
+  for (const ChainBuffer& b : chain.buffers) {
+    if (!b.writable) continue;
+    if (offset < b.len) return b.gpa + offset;
+    offset -= b.len;
+  }
+  return Error(ErrorCode::kOutOfRange, "offset past the writable part");
+}
+
+}  // namespace petrel::virtio

@@ -1,0 +1,33 @@
+// Guest buffers as host iovecs for the I/O engines: a guest range, or a
+// stretch of a descriptor chain's readable or writable part, becomes host
+// pointers into mapped guest RAM, split where the range crosses from one
+// guest memory region into the next.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/base/result.h"
+#include "core/memory/guest_memory.h"
+#include "devices/virtio/descriptor_chain.h"
+
+namespace petrel::virtio {
+
+// Appends iovecs covering [gpa, gpa + len). kOutOfRange if some byte is not
+// guest RAM, or if `out` would grow past `max_iovecs`.
+Result<void> AppendGuestIovecs(const GuestMemory& memory, uint64_t gpa, uint64_t len,
+                               size_t max_iovecs, std::vector<iovec>& out);
+
+// Appends iovecs for `len` bytes of the chain's readable (writable = false)
+// or writable part, starting `skip` bytes into that part. kOutOfRange if the
+// part is shorter than skip + len or on too many iovecs.
+Result<void> AppendChainIovecs(const GuestMemory& memory, const DescriptorChain& chain,
+                               bool writable, uint64_t skip, uint64_t len, size_t max_iovecs,
+                               std::vector<iovec>& out);
+
+// The guest address of byte `offset` of the chain's writable part.
+Result<uint64_t> WritableByteGpa(const DescriptorChain& chain, uint64_t offset);
+
+}  // namespace petrel::virtio

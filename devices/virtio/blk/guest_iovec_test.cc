@@ -1,0 +1,59 @@
+// Tests for guest ranges and chain parts as host iovecs.
+#include "devices/virtio/blk/guest_iovec.h"
+
+#include <gtest/gtest.h>
+
+namespace petrel::virtio {
+namespace {
+
+std::shared_ptr<GuestMemory> TwoRegions() {
+  // [0, 64 KiB) and [64 KiB, 128 KiB): adjacent but separate mappings.
+  auto a = *HostRegion::Anonymous(64 << 10);
+  auto b = *HostRegion::Anonymous(64 << 10);
+  return *GuestMemory::Create({{0, 64 << 10, a}, {64 << 10, 64 << 10, b}});
+}
+
+TEST(GuestIovecTest, SplitsAtRegionBoundary) {
+  auto mem = TwoRegions();
+  std::vector<iovec> iov;
+  ASSERT_TRUE(AppendGuestIovecs(*mem, (64 << 10) - 100, 300, 8, iov).ok());
+  ASSERT_EQ(iov.size(), 2u);
+  EXPECT_EQ(iov[0].iov_len, 100u);
+  EXPECT_EQ(iov[1].iov_len, 200u);
+  EXPECT_EQ(iov[0].iov_base, mem->HostPointer((64 << 10) - 100, 100));
+  EXPECT_EQ(iov[1].iov_base, mem->HostPointer(64 << 10, 200));
+}
+
+TEST(GuestIovecTest, RejectsOutsideRamAndTooMany) {
+  auto mem = TwoRegions();
+  std::vector<iovec> iov;
+  EXPECT_FALSE(AppendGuestIovecs(*mem, (128 << 10) - 10, 20, 8, iov).ok());
+  iov.clear();
+  EXPECT_FALSE(AppendGuestIovecs(*mem, (64 << 10) - 1, 2, 1, iov).ok());
+  iov.clear();
+  EXPECT_FALSE(AppendGuestIovecs(*mem, ~uint64_t{0}, 2, 8, iov).ok());
+}
+
+TEST(GuestIovecTest, ChainPartsSkipAndLocateStatus) {
+  auto mem = TwoRegions();
+  DescriptorChain chain;
+  chain.buffers = {{0x100, 16, false}, {0x200, 100, false}, {0x1000, 512, true}, {0x3000, 1, true}};
+  chain.readable_len = 116;
+  chain.writable_len = 513;
+  std::vector<iovec> iov;
+  ASSERT_TRUE(AppendChainIovecs(*mem, chain, false, 16, 100, 8, iov).ok());
+  ASSERT_EQ(iov.size(), 1u);
+  EXPECT_EQ(iov[0].iov_base, mem->HostPointer(0x200, 100));
+  iov.clear();
+  ASSERT_TRUE(AppendChainIovecs(*mem, chain, true, 0, 512, 8, iov).ok());
+  ASSERT_EQ(iov.size(), 1u);
+  EXPECT_EQ(iov[0].iov_len, 512u);
+  iov.clear();
+  EXPECT_FALSE(AppendChainIovecs(*mem, chain, false, 16, 101, 8, iov).ok());
+  EXPECT_EQ(*WritableByteGpa(chain, 512), 0x3000u);
+  EXPECT_EQ(*WritableByteGpa(chain, 10), 0x100Au);
+  EXPECT_FALSE(WritableByteGpa(chain, 513).ok());
+}
+
+}  // namespace
+}  // namespace petrel::virtio

@@ -1,0 +1,507 @@
+// VirtioNet: the virtio network device (virtio 1.2 §5.1).
+#include "devices/virtio/net/virtio_net.h"
+
+#include <limits.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "core/base/log.h"
+#include "devices/net/tap.h"
+
+namespace petrel::virtio {
+namespace {
+
+static_assert(std::endian::native == std::endian::little);  // wire format is LE
+static_assert(net::kVnetHeaderSize == sizeof(VirtioNetHdr));
+
+// The guest offload features that CTRL_GUEST_OFFLOADS may toggle (§5.1.6.5.6).
+constexpr uint64_t kGuestOffloadMask = FeatureBit(kNetFGuestCsum) | FeatureBit(kNetFGuestTso4) |
+                                       FeatureBit(kNetFGuestTso6) | FeatureBit(kNetFGuestEcn) |
+                                       FeatureBit(kNetFGuestUfo) | FeatureBit(kNetFGuestUso4) |
+                                       FeatureBit(kNetFGuestUso6);
+
+// What the tap may hand the guest, from the guest's offload features. The
+// kernel refuses segmentation offloads without TUN_F_CSUM.
+unsigned TunOffloads(uint64_t guest) {
+  auto has = [guest](unsigned bit) { return (guest & FeatureBit(bit)) != 0; };
+  if (!has(kNetFGuestCsum)) return 0;
+  unsigned flags = net::kTunOffloadCsum;
+  if (has(kNetFGuestTso4)) flags |= net::kTunOffloadTso4;
+  if (has(kNetFGuestTso6)) flags |= net::kTunOffloadTso6;
+  if (has(kNetFGuestEcn) && (flags & (net::kTunOffloadTso4 | net::kTunOffloadTso6))) {
+    flags |= net::kTunOffloadEcn;
+  }
+  if (has(kNetFGuestUfo)) flags |= net::kTunOffloadUfo;
+  if (has(kNetFGuestUso4)) flags |= net::kTunOffloadUso4;
+  if (has(kNetFGuestUso6)) flags |= net::kTunOffloadUso6;
+  return flags;
+}
+
+Result<void> CheckOptions(const VirtioNetOptions& o) {
+  if (o.num_queues < 2 || o.num_queues > kNetMaxQueues || o.num_queues % 2 != 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "virtio-net: num_queues must be even, 2.." + std::to_string(kNetMaxQueues));
+  }
+  if (o.queue_size < 2 || o.queue_size > kNetMaxQueueSize || !std::has_single_bit(o.queue_size)) {
+    return Error(ErrorCode::kInvalidArgument, "virtio-net: queue_size must be a power of 2 in 2.." +
+                                                  std::to_string(kNetMaxQueueSize));
+  }
+  if (o.mtu && *o.mtu < kNetMinMtu) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "virtio-net: mtu must be at least " + std::to_string(kNetMinMtu));
+  }
+  if (o.mac && ((*o.mac)[0] & net::kMacGroupBit)) {
+    return Error(ErrorCode::kInvalidArgument, "virtio-net: mac must be unicast");
+  }
+  return Ok();
+}
+
+template <class T>
+T LoadLe(std::span<const uint8_t> data, size_t offset) {
+  T v{};
+  std::memcpy(&v, data.data() + offset, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<VirtioNet>> VirtioNet::Create(const VirtioNetOptions& options,
+                                                     RandomSource& random) {
+  PETREL_TRY(CheckOptions(options));
+  PETREL_ASSIGN_OR_RETURN(
+      auto tap, net::OpenTap({.name = options.tap,
+                              .queue_pairs = static_cast<uint16_t>(options.num_queues / 2),
+                              .ip = options.ip,
+                              .mask = options.mask,
+                              .host_mac = options.host_mac,
+                              .mtu = options.mtu})
+                    .Wrap("virtio-net"));
+  std::vector<std::unique_ptr<net::NetEndpoint>> endpoints;
+  for (auto& q : tap.queues) endpoints.push_back(std::move(q));
+  PETREL_ASSIGN_OR_RETURN(auto dev, Create(options, std::move(endpoints), random));
+  dev->tap_name_ = tap.name;
+  return dev;
+}
+
+Result<std::unique_ptr<VirtioNet>> VirtioNet::Create(
+    const VirtioNetOptions& options, std::vector<std::unique_ptr<net::NetEndpoint>> endpoints,
+    RandomSource& random) {
+  PETREL_TRY(CheckOptions(options));
+  if (endpoints.size() != options.num_queues / 2u ||
+      std::any_of(endpoints.begin(), endpoints.end(), [](auto& e) { return !e; })) {
+    return Error(ErrorCode::kInvalidArgument, "virtio-net: need one endpoint per queue pair");
+  }
+  const net::MacAddress mac = options.mac ? *options.mac : net::RandomMac(random);
+  return std::unique_ptr<VirtioNet>(new VirtioNet(options, std::move(endpoints), mac));
+}
+
+VirtioNet::VirtioNet(const VirtioNetOptions& options,
+                     std::vector<std::unique_ptr<net::NetEndpoint>> eps, const net::MacAddress& mac)
+    : pairs_(static_cast<uint16_t>(options.num_queues / 2)),
+      queue_size_(options.queue_size),
+      mtu_(options.mtu.value_or(0)),
+      mac_(mac) {
+  for (auto& e : eps) {
+    Pair p;
+    p.endpoint = std::move(e);
+    pair_.push_back(std::move(p));
+  }
+  // §5.1.3: offered features. MRG_RXBUF lets small rx buffers carry GSO
+  // packets; STATUS reports LINK_UP; the control queue carries MQ and offloads.
+  uint64_t f = FeatureBit(kNetFMac) | FeatureBit(kNetFStatus) | FeatureBit(kNetFMrgRxbuf) |
+               FeatureBit(kNetFCtrlVq) | FeatureBit(kNetFCtrlGuestOffloads);
+  if (options.mtu) f |= FeatureBit(kNetFMtu);
+  if (pairs_ > 1) f |= FeatureBit(kNetFMq);
+  // §5.1.3.1: TSO/UFO require the matching CSUM feature.
+  if (options.offload_csum) {
+    f |= FeatureBit(kNetFCsum) | FeatureBit(kNetFGuestCsum);
+    if (options.offload_tso) {
+      f |= FeatureBit(kNetFHostTso4) | FeatureBit(kNetFHostTso6) | FeatureBit(kNetFGuestTso4) |
+           FeatureBit(kNetFGuestTso6);
+    }
+    if (options.offload_ufo) f |= FeatureBit(kNetFHostUfo) | FeatureBit(kNetFGuestUfo);
+  }
+  features_ = f;
+}
+
+VirtioNet::~VirtioNet() {
+  // Only the loop is touched: a transport may destroy the context first.
+  Reset();
+}
+
+void VirtioNet::ReadConfig(uint64_t offset, std::span<uint8_t> data) {
+  // §5.1.4 struct virtio_net_config, up to mtu. Nothing here changes after
+  // creation, so vCPU threads read it without a lock.
+  uint8_t cfg[kNetCfgSize] = {};
+  std::memcpy(cfg + kNetCfgMac, mac_.data(), mac_.size());
+  const uint16_t status = kNetStatusLinkUp;
+  std::memcpy(cfg + kNetCfgStatus, &status, 2);
+  std::memcpy(cfg + kNetCfgMaxVqPairs, &pairs_, 2);
+  std::memcpy(cfg + kNetCfgMtu, &mtu_, 2);
+  for (size_t i = 0; i < data.size(); ++i) {
+    const uint64_t at = offset + i;
+    data[i] = (at >= offset && at < kNetCfgSize) ? cfg[at] : 0;
+  }
+}
+
+void VirtioNet::WriteConfig(uint64_t offset, std::span<const uint8_t> data) {
+  // §5.1.4: with VERSION_1 the config space is read-only for the driver
+  // (the MAC changes through the control queue).
+  (void)offset;
+  (void)data;
+}
+
+Result<void> VirtioNet::Activate(VirtioContext& context) {
+  if (context_ != nullptr) Reset();
+  context_ = &context;
+  loop_ = &context.loop();
+  failed_ = false;
+  const uint64_t f = context.features();
+  mrg_rxbuf_ = (f & FeatureBit(kNetFMrgRxbuf)) != 0;
+  // §5.1.2: without MQ only receiveq1/transmitq1 exist and controlq is 2.
+  usable_pairs_ = (f & FeatureBit(kNetFMq)) ? pairs_ : 1;
+  active_pairs_ = 1;
+  ctrl_index_.reset();
+  if (f & FeatureBit(kNetFCtrlVq)) ctrl_index_ = static_cast<uint16_t>(2 * usable_pairs_);
+  guest_offloads_ = f & kGuestOffloadMask;
+  if (auto r = SetGuestOffloads(guest_offloads_); !r.ok()) {
+    context_ = nullptr;
+    return std::move(r).Wrap("virtio-net activate");
+  }
+  for (uint16_t p = 1; p < pairs_; ++p) {
+    if (auto r = pair_[p].endpoint->SetEnabled(false); !r.ok()) {
+      PETREL_LOG_ONCE(kWarn, "virtio-net-detach") << "virtio-net: " << r.error().message();
+    }
+  }
+  if (auto r = pair_[0].endpoint->SetEnabled(true); !r.ok()) {
+    PETREL_LOG_ONCE(kWarn, "virtio-net-attach") << "virtio-net: " << r.error().message();
+  }
+  ProcessRx(0);
+  return Ok();
+}
+
+void VirtioNet::Reset() {
+  for (uint16_t p = 0; p < pairs_; ++p) {
+    StopWatch(p);
+    pair_[p].held.clear();
+    pair_[p].pending = 0;
+  }
+  context_ = nullptr;
+  failed_ = false;
+  active_pairs_ = 1;
+  ctrl_index_.reset();
+}
+
+void VirtioNet::Fail(const std::string& why) {
+  if (failed_ || context_ == nullptr) return;
+  failed_ = true;
+  for (uint16_t p = 0; p < pairs_; ++p) StopWatch(p);
+  context_->Fail("virtio-net: " + why);
+}
+
+void VirtioNet::QueueNotified(uint16_t index) {
+  if (!Running()) return;
+  if (ctrl_index_ && index == *ctrl_index_) return ProcessCtrl();
+  const uint16_t pair = index / 2;
+  if (pair >= usable_pairs_) return;  // not a queue of this configuration
+  if (index % 2 == 0) {
+    if (pair < active_pairs_) ProcessRx(pair);  // new rx buffers: resume
+  } else {
+    ProcessTx(pair);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// RX
+
+void VirtioNet::StartWatch(uint16_t pair) {
+  Pair& p = pair_[pair];
+  if (p.watch || !Running()) return;
+  auto id = loop_->WatchFd(p.endpoint->fd(), [this, pair] { ProcessRx(pair); });
+  if (!id.ok()) {
+    PETREL_LOG_ONCE(kError, "virtio-net-watch")
+        << "virtio-net: cannot watch the endpoint: " << id.error().message();
+    return;
+  }
+  p.watch = *id;
+}
+
+void VirtioNet::StopWatch(uint16_t pair) {
+  Pair& p = pair_[pair];
+  if (!p.watch) return;
+  if (loop_ != nullptr) loop_->Remove(*p.watch);
+  p.watch.reset();
+}
+
+bool VirtioNet::PopRxChain(uint16_t pair) {
+  auto popped = context_->queue(RxIndex(pair)).Pop();
+  if (!popped.ok()) {
+    Fail("rx queue " + std::to_string(pair) + ": " + popped.error().message());
+    return false;
+  }
+  if (!popped->has_value()) return false;
+  DescriptorChain& chain = **popped;
+  // §5.1.6.3.1: rx buffers are device-writable and hold at least the header.
+  if (chain.readable_len != 0 || chain.writable_len < net::kVnetHeaderSize) {
+    Fail("rx chain with readable buffers or shorter than the header");
+    return false;
+  }
+  pair_[pair].held.push_back(std::move(chain));
+  return true;
+}
+
+bool VirtioNet::DeliverPacket(uint16_t pair, bool& used) {
+  Pair& p = pair_[pair];
+  SplitQueue& queue = context_->queue(RxIndex(pair));
+  size_t chains = 0;
+  if (p.held.empty() && !PopRxChain(pair)) return false;
+  if (!mrg_rxbuf_) {
+    // §5.1.6.3.1: without MRG_RXBUF a packet must fit one chain.
+    if (p.held.front().writable_len < p.pending) {
+      ++stats_.rx_dropped;
+      PETREL_LOG_ONCE(kWarn, "virtio-net-rx-small")
+          << "virtio-net: rx packet of " << p.pending << " bytes does not fit a buffer";
+      p.pending = 0;
+      return true;
+    }
+    chains = 1;
+  } else {
+    // §5.1.6.4: spread over as many chains as needed; num_buffers says how many.
+    uint64_t room = 0;
+    for (;;) {
+      while (chains < p.held.size() && room < p.pending) room += p.held[chains++].writable_len;
+      if (room >= p.pending) break;
+      if (!PopRxChain(pair)) return false;
+    }
+  }
+  const uint16_t num_buffers = static_cast<uint16_t>(chains);  // chains <= queue size
+  std::memcpy(p.packet.data() + kNetHdrNumBuffersOffset, &num_buffers, 2);
+  size_t done = 0;
+  for (size_t i = 0; i < chains; ++i) {
+    ChainWriter out(context_->memory(), p.held[i]);
+    auto n = out.WriteSome(std::span<const uint8_t>(p.packet.data() + done, p.pending - done));
+    if (!n.ok()) {
+      Fail("rx: " + n.error().message());
+      return false;
+    }
+    done += *n;
+    if (auto r = queue.AddUsed(p.held[i].head, out.written()); !r.ok()) {
+      Fail("rx: " + r.error().message());
+      return false;
+    }
+  }
+  p.held.erase(p.held.begin(), p.held.begin() + static_cast<ptrdiff_t>(chains));
+  p.pending = 0;
+  ++stats_.rx_packets;
+  used = true;
+  return true;
+}
+
+void VirtioNet::ProcessRx(uint16_t pair) {
+  if (!Running() || pair >= active_pairs_) return StopWatch(pair);
+  Pair& p = pair_[pair];
+  if (!context_->queue(RxIndex(pair)).ready()) return StopWatch(pair);
+  if (p.packet.empty()) p.packet.resize(net::kMaxPacketBytes);
+  bool used = false;
+  bool watch = true;
+  for (int n = 0; n < kNetRxPacketsPerWake && Running(); ++n) {
+    if (p.pending == 0) {
+      // Only take a packet off the host when there is a buffer for it.
+      if (p.held.empty() && !PopRxChain(pair)) {
+        watch = false;
+        break;
+      }
+      auto r = p.endpoint->Read(p.packet);
+      if (!r.ok()) {
+        PETREL_LOG_ONCE(kError, "virtio-net-read") << "virtio-net: " << r.error().message();
+        watch = false;  // a broken endpoint must not spin the loop
+        break;
+      }
+      if (!r->has_value()) break;  // drained: keep watching
+      if (**r < net::kVnetHeaderSize) {
+        ++stats_.rx_dropped;
+        continue;
+      }
+      p.pending = **r;
+    }
+    if (!DeliverPacket(pair, used)) {
+      watch = false;  // out of buffers (or failed): wait for a notify
+      break;
+    }
+  }
+  if (used && Running()) context_->SignalUsed(RxIndex(pair));
+  if (watch && Running()) {
+    StartWatch(pair);
+  } else {
+    StopWatch(pair);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// TX
+
+void VirtioNet::ProcessTx(uint16_t pair) {
+  SplitQueue& queue = context_->queue(TxIndex(pair));
+  if (!queue.ready()) return;
+  GuestMemory& memory = context_->memory();
+  bool used = false;
+  while (Running()) {
+    auto popped = queue.Pop();
+    if (!popped.ok())
+      return Fail("tx queue " + std::to_string(pair) + ": " + popped.error().message());
+    if (!popped->has_value()) break;
+    const DescriptorChain& chain = **popped;
+    // §5.1.6.2: every packet starts with the header.
+    if (chain.readable_len < net::kVnetHeaderSize) {
+      return Fail("tx chain shorter than the virtio-net header");
+    }
+    if (chain.readable_len > net::kMaxPacketBytes) {
+      ++stats_.tx_dropped;
+      PETREL_LOG_ONCE(kWarn, "virtio-net-tx-big")
+          << "virtio-net: tx packet of " << chain.readable_len << " bytes dropped";
+    } else {
+      iov_.clear();
+      bool direct = true;
+      for (const ChainBuffer& b : chain.buffers) {
+        if (b.writable || b.len == 0) continue;
+        uint8_t* host = memory.HostPointer(b.gpa, b.len);
+        if (host == nullptr || iov_.size() >= IOV_MAX) {
+          direct = false;
+          break;
+        }
+        iov_.push_back({host, b.len});
+      }
+      if (!direct) {
+        // A buffer straddles two RAM regions, or too many buffers: copy.
+        tx_bounce_.resize(chain.readable_len);
+        ChainReader in(memory, chain);
+        if (auto r = in.Read(tx_bounce_); !r.ok()) return Fail("tx: " + r.error().message());
+        iov_.assign(1, {tx_bounce_.data(), tx_bounce_.size()});
+      }
+      if (auto r = pair_[pair].endpoint->Write(iov_); r.ok()) {
+        ++stats_.tx_packets;
+      } else {
+        ++stats_.tx_dropped;
+        PETREL_LOG_ONCE(kWarn, "virtio-net-tx-write")
+            << "virtio-net: dropping tx packets: " << r.error().message();
+      }
+    }
+    if (auto r = queue.AddUsed(chain.head, 0); !r.ok()) return Fail("tx: " + r.error().message());
+    used = true;
+  }
+  if (used && Running()) context_->SignalUsed(TxIndex(pair));
+}
+
+// ---------------------------------------------------------------------------
+// Control queue (§5.1.6.5)
+
+void VirtioNet::ProcessCtrl() {
+  SplitQueue& queue = context_->queue(*ctrl_index_);
+  if (!queue.ready()) return;
+  GuestMemory& memory = context_->memory();
+  bool used = false;
+  std::vector<uint8_t> data;
+  while (Running()) {
+    auto popped = queue.Pop();
+    if (!popped.ok()) return Fail("ctrl queue: " + popped.error().message());
+    if (!popped->has_value()) break;
+    const DescriptorChain& chain = **popped;
+    // class + command readable, then at least the ack byte writable.
+    if (chain.readable_len < 2 || chain.writable_len < 1) {
+      return Fail("ctrl chain without class/command or ack");
+    }
+    ChainReader in(memory, chain);
+    uint8_t head[2];
+    if (auto r = in.Read(head); !r.ok()) return Fail("ctrl: " + r.error().message());
+    uint8_t ack = kNetErr;
+    if (in.remaining() <= kNetMaxCtrlDataBytes) {
+      data.resize(in.remaining());
+      if (auto r = in.Read(data); !r.ok()) return Fail("ctrl: " + r.error().message());
+      ack = HandleCtrl(head[0], head[1], data);
+    }
+    if (ack != kNetOk) ++stats_.ctrl_errors;
+    if (!Running()) return;
+    ChainWriter out(memory, chain);
+    if (auto r = out.WriteObj(ack); !r.ok()) return Fail("ctrl: " + r.error().message());
+    if (auto r = queue.AddUsed(chain.head, out.written()); !r.ok()) {
+      return Fail("ctrl: " + r.error().message());
+    }
+    used = true;
+  }
+  if (used && Running()) context_->SignalUsed(*ctrl_index_);
+}
+
+uint8_t VirtioNet::HandleCtrl(uint8_t cls, uint8_t cmd, std::span<const uint8_t> data) {
+  const uint64_t f = context_->features();
+  switch (cls) {
+    case kNetCtrlRx:
+      // §5.1.6.5.1: one on/off byte. Every mode is accepted: the tap already
+      // delivers everything the host bridge sends it.
+      return (cmd <= kNetCtrlRxNobcast && data.size() == 1) ? kNetOk : kNetErr;
+    case kNetCtrlMac:
+      if (cmd == kNetCtrlMacTableSet) {
+        // §5.1.6.5.2: two tables (unicast, multicast) of { le32 entries; u8 macs[entries][6]; }.
+        size_t at = 0;
+        for (int table = 0; table < 2; ++table) {
+          if (data.size() - at < 4) return kNetErr;
+          const uint64_t entries = LoadLe<uint32_t>(data, at);
+          at += 4;
+          if (entries > (data.size() - at) / 6) return kNetErr;
+          at += static_cast<size_t>(entries) * 6;
+        }
+        return at == data.size() ? kNetOk : kNetErr;
+      }
+      return kNetErr;  // MAC_ADDR_SET needs CTRL_MAC_ADDR, not offered
+    case kNetCtrlMq:
+      // §5.1.6.5.5: le16 virtqueue_pairs in 1..max_virtqueue_pairs.
+      if (cmd == kNetCtrlMqVqPairsSet && (f & FeatureBit(kNetFMq)) && data.size() == 2) {
+        const uint16_t n = LoadLe<uint16_t>(data, 0);
+        if (n < kNetMinVqPairs || n > usable_pairs_) return kNetErr;
+        SetActivePairs(n);
+        return kNetOk;
+      }
+      return kNetErr;
+    case kNetCtrlGuestOffloads:
+      // §5.1.6.5.6: le64 offloads, a subset of the negotiated ones.
+      if (cmd == kNetCtrlGuestOffloadsSet && (f & FeatureBit(kNetFCtrlGuestOffloads)) &&
+          data.size() == 8) {
+        const uint64_t offloads = LoadLe<uint64_t>(data, 0);
+        if (offloads & ~(f & kGuestOffloadMask)) return kNetErr;
+        if (auto r = SetGuestOffloads(offloads); !r.ok()) {
+          PETREL_LOG_ONCE(kWarn, "virtio-net-offload") << "virtio-net: " << r.error().message();
+          return kNetErr;
+        }
+        return kNetOk;
+      }
+      return kNetErr;
+    default: return kNetErr;
+  }
+}
+
+Result<void> VirtioNet::SetGuestOffloads(uint64_t offloads) {
+  const unsigned flags = TunOffloads(offloads);
+  for (auto& p : pair_) PETREL_TRY(p.endpoint->SetOffload(flags));
+  guest_offloads_ = offloads;
+  return Ok();
+}
+
+void VirtioNet::SetActivePairs(uint16_t pairs) {
+  const uint16_t old = active_pairs_;
+  active_pairs_ = pairs;
+  for (uint16_t p = pairs; p < old; ++p) {
+    StopWatch(p);
+    if (auto r = pair_[p].endpoint->SetEnabled(false); !r.ok()) {
+      PETREL_LOG_ONCE(kWarn, "virtio-net-detach") << "virtio-net: " << r.error().message();
+    }
+  }
+  for (uint16_t p = old; p < pairs; ++p) {
+    if (auto r = pair_[p].endpoint->SetEnabled(true); !r.ok()) {
+      PETREL_LOG_ONCE(kWarn, "virtio-net-attach") << "virtio-net: " << r.error().message();
+    }
+    ProcessRx(p);
+  }
+}
+
+}  // namespace petrel::virtio

@@ -1,0 +1,156 @@
+// VirtioNet: the virtio network device (virtio 1.2 §5.1) over one
+// NetEndpoint (a tap queue) per queue pair.
+//
+// Queues: rx0, tx0, rx1, tx1, ..., then the control queue (§5.1.2; without
+// VIRTIO_NET_F_MQ only rx0/tx0 are used and the control queue is index 2).
+// TX gathers each chain's readable part (virtio_net_hdr_v1 + frame) and
+// writes it to the endpoint as one packet: the tap has IFF_VNET_HDR with the
+// same 12-byte header, so the header passes through. RX reads a packet from
+// the endpoint's fd (watched on the context's loop) into the guest's rx
+// buffers, several chains per packet with MRG_RXBUF (num_buffers set). When
+// the guest has no rx buffers the fd watch stops until the next rx-queue
+// notify. The control queue handles MQ pair changes, guest offloads
+// (-> TUNSETOFFLOAD), rx mode and MAC table commands (§5.1.6.5).
+//
+//   SystemRandom random;
+//   PETREL_ASSIGN_OR_RETURN(auto net, VirtioNet::Create({.tap = "tap0"}, random));
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/base/random.h"
+#include "core/base/result.h"
+#include "core/event/event_loop.h"
+#include "devices/net/mac_address.h"
+#include "devices/net/net_endpoint.h"
+#include "devices/virtio/descriptor_chain.h"
+#include "devices/virtio/net/net_spec.h"
+#include "devices/virtio/virtio_device.h"
+
+namespace petrel::virtio {
+
+inline constexpr uint16_t kNetMaxQueues = 512;  // cap for num_queues (rx + tx), 256 pairs
+inline constexpr uint16_t kNetMaxQueueSize = 4096;
+inline constexpr uint16_t kNetDefaultQueueSize = 256;
+// A control command's data beyond class and command (a MAC table of ~1300
+// addresses fits); longer commands are answered VIRTIO_NET_ERR.
+inline constexpr uint32_t kNetMaxCtrlDataBytes = 8192;
+// Packets moved per fd wake-up before yielding to other handlers (the watch
+// is level-triggered, so the rest follow).
+inline constexpr int kNetRxPacketsPerWake = 256;
+
+// --net tap=,ip=,mask=,mac=,host_mac=,mtu=,num_queues=,queue_size=,
+//       offload_tso=,offload_ufo=,offload_csum=  (Cloud Hypervisor defaults)
+struct VirtioNetOptions {
+  std::string tap;                             // existing tap; empty: create "tapN"
+  std::string ip = "192.168.249.1";            // host side of a created tap ("" = none)
+  std::string mask = "255.255.255.0";          // its netmask ("" = none)
+  std::optional<net::MacAddress> mac;          // guest MAC; absent: random, local
+  std::optional<net::MacAddress> host_mac;     // tap MAC for a created tap
+  std::optional<uint16_t> mtu;                 // VIRTIO_NET_F_MTU and the tap's MTU
+  uint16_t num_queues = 2;                     // rx + tx queues: even, 2..kNetMaxQueues
+  uint16_t queue_size = kNetDefaultQueueSize;  // power of 2, 2..kNetMaxQueueSize
+  bool offload_tso = true;
+  bool offload_ufo = true;
+  bool offload_csum = true;  // off also turns TSO and UFO off (§5.1.3.1)
+};
+
+struct NetStats {
+  uint64_t tx_packets = 0;
+  uint64_t tx_dropped = 0;  // oversize or refused by the host
+  uint64_t rx_packets = 0;
+  uint64_t rx_dropped = 0;   // did not fit the guest's buffer, or runt
+  uint64_t ctrl_errors = 0;  // commands answered VIRTIO_NET_ERR
+};
+
+class VirtioNet final : public VirtioDevice {
+ public:
+  // Opens (or creates and configures) the tap options.tap, one queue per pair.
+  static Result<std::unique_ptr<VirtioNet>> Create(const VirtioNetOptions& options,
+                                                   RandomSource& random);
+  // Over given endpoints, one per queue pair (num_queues / 2); the tap
+  // fields of `options` (tap, ip, mask, host_mac) are not used.
+  static Result<std::unique_ptr<VirtioNet>> Create(
+      const VirtioNetOptions& options, std::vector<std::unique_ptr<net::NetEndpoint>> endpoints,
+      RandomSource& random);
+  // Removes its fd watches from the loop of the last Activate(), which must
+  // still exist; the context need not.
+  ~VirtioNet() override;
+
+  uint16_t device_type() const override { return kDeviceIdNet; }
+  uint64_t device_features() const override { return features_; }
+  uint16_t queue_count() const override { return static_cast<uint16_t>(2 * pairs_ + 1); }
+  uint16_t max_queue_size() const override { return queue_size_; }
+  void ReadConfig(uint64_t offset, std::span<uint8_t> data) override;
+  void WriteConfig(uint64_t offset, std::span<const uint8_t> data) override;
+  Result<void> Activate(VirtioContext& context) override;
+  void QueueNotified(uint16_t index) override;
+  void Reset() override;
+
+  const net::MacAddress& mac() const { return mac_; }
+  const std::string& tap_name() const { return tap_name_; }
+  uint16_t active_pairs() const { return active_pairs_; }
+  bool rx_watching(uint16_t pair) const { return pair_.at(pair).watch.has_value(); }
+  const NetStats& stats() const { return stats_; }
+
+ private:
+  struct Pair {
+    std::unique_ptr<net::NetEndpoint> endpoint;
+    std::optional<WatchId> watch;
+    std::vector<DescriptorChain> held;  // popped rx chains not yet used
+    std::vector<uint8_t> packet;        // rx bounce buffer (kMaxPacketBytes once used)
+    size_t pending = 0;                 // bytes of a packet read but not delivered
+  };
+
+  VirtioNet(const VirtioNetOptions& options, std::vector<std::unique_ptr<net::NetEndpoint>> eps,
+            const net::MacAddress& mac);
+  bool Running() const { return context_ != nullptr && !failed_; }
+  void Fail(const std::string& why);
+  uint16_t RxIndex(uint16_t pair) const { return static_cast<uint16_t>(2 * pair); }
+  uint16_t TxIndex(uint16_t pair) const { return static_cast<uint16_t>(2 * pair + 1); }
+
+  void StartWatch(uint16_t pair);
+  void StopWatch(uint16_t pair);
+  void ProcessRx(uint16_t pair);
+  // Pops one rx chain into pair.held; false if the ring is empty or broken.
+  bool PopRxChain(uint16_t pair);
+  // Delivers pair.packet[0, pending) into held chains; false if it needs
+  // more chains than the guest has made available.
+  bool DeliverPacket(uint16_t pair, bool& used);
+  void ProcessTx(uint16_t pair);
+  void ProcessCtrl();
+  uint8_t HandleCtrl(uint8_t cls, uint8_t cmd, std::span<const uint8_t> data);
+  Result<void> SetGuestOffloads(uint64_t offloads);
+  void SetActivePairs(uint16_t pairs);
+
+  // Fixed at creation.
+  uint64_t features_ = 0;
+  uint16_t pairs_ = 1;
+  uint16_t queue_size_ = kNetDefaultQueueSize;
+  uint16_t mtu_ = 0;
+  net::MacAddress mac_{};
+  std::string tap_name_;
+  std::vector<Pair> pair_;
+
+  // The context's loop, kept after Reset() (the loop outlives the device),
+  // so the destructor can remove fd watches without the context.
+  EventLoop* loop_ = nullptr;
+  // Valid from Activate() until Reset().
+  VirtioContext* context_ = nullptr;
+  bool failed_ = false;
+  bool mrg_rxbuf_ = false;
+  uint16_t usable_pairs_ = 1;  // max_virtqueue_pairs if MQ was negotiated, else 1
+  uint16_t active_pairs_ = 1;
+  std::optional<uint16_t> ctrl_index_;
+  uint64_t guest_offloads_ = 0;  // negotiated GUEST_* offload features
+  std::vector<uint8_t> tx_bounce_;
+  std::vector<iovec> iov_;
+  NetStats stats_;
+};
+
+}  // namespace petrel::virtio

@@ -1,0 +1,380 @@
+// Tests for VirtioNet: features, config space, TX, RX (with and without
+// MRG_RXBUF, pausing the fd watch when the guest has no buffers), and
+// malformed chains. Uses the in-memory endpoint and loop of net_test_util.h.
+#include "devices/virtio/net/virtio_net.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "devices/virtio/net/net_test_util.h"
+
+namespace petrel::virtio {
+namespace {
+
+using testing::NetHarness;
+using testing::VirtqDriver;
+
+constexpr uint64_t kAll = ~0ull;
+constexpr uint64_t kNoMrg = ~FeatureBit(kNetFMrgRxbuf);
+
+std::vector<uint8_t> Packet(size_t frame_len, uint8_t seed) {
+  std::vector<uint8_t> p(net::kVnetHeaderSize + frame_len);
+  for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<uint8_t>(seed + i * 7);
+  return p;
+}
+
+uint16_t NumBuffers(const std::vector<uint8_t>& hdr) {
+  return static_cast<uint16_t>(hdr[kNetHdrNumBuffersOffset] | hdr[kNetHdrNumBuffersOffset + 1]
+                                                                  << 8);
+}
+
+TEST(VirtioNetTest, FeaturesFollowOptions) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({.mac = net::MacAddress{2, 0, 0, 0, 0, 1}}, kAll).ok());
+  const uint64_t f = h.device->device_features();
+  EXPECT_EQ(h.device->device_type(), kDeviceIdNet);
+  EXPECT_TRUE(f & FeatureBit(kNetFMac));
+  EXPECT_TRUE(f & FeatureBit(kNetFStatus));
+  EXPECT_TRUE(f & FeatureBit(kNetFMrgRxbuf));
+  EXPECT_TRUE(f & FeatureBit(kNetFCtrlVq));
+  EXPECT_TRUE(f & FeatureBit(kNetFCtrlGuestOffloads));
+  EXPECT_TRUE(f & FeatureBit(kNetFHostTso4));
+  EXPECT_TRUE(f & FeatureBit(kNetFGuestUfo));
+  EXPECT_FALSE(f & FeatureBit(kNetFMtu));
+  EXPECT_FALSE(f & FeatureBit(kNetFMq));
+  EXPECT_EQ(h.device->queue_count(), 3);
+  EXPECT_EQ(h.device->max_queue_size(), 256);
+
+  NetHarness no_csum;
+  ASSERT_TRUE(no_csum.Init({.mtu = 9000, .num_queues = 4, .offload_csum = false}, kAll).ok());
+  const uint64_t g = no_csum.device->device_features();
+  EXPECT_TRUE(g & FeatureBit(kNetFMtu));
+  EXPECT_TRUE(g & FeatureBit(kNetFMq));
+  EXPECT_FALSE(g & FeatureBit(kNetFCsum));
+  EXPECT_FALSE(g & FeatureBit(kNetFHostTso4));  // TSO needs CSUM (§5.1.3.1)
+  EXPECT_FALSE(g & FeatureBit(kNetFGuestUfo));
+  EXPECT_EQ(no_csum.device->queue_count(), 5);
+
+  NetHarness no_tso;
+  ASSERT_TRUE(no_tso.Init({.offload_tso = false, .offload_ufo = false}, kAll).ok());
+  EXPECT_TRUE(no_tso.device->device_features() & FeatureBit(kNetFCsum));
+  EXPECT_FALSE(no_tso.device->device_features() & FeatureBit(kNetFGuestTso6));
+  EXPECT_FALSE(no_tso.device->device_features() & FeatureBit(kNetFHostUfo));
+}
+
+TEST(VirtioNetTest, RejectsBadOptions) {
+  SplitMix64 random(1);
+  auto make = [&](VirtioNetOptions o, size_t eps) {
+    std::vector<std::unique_ptr<net::NetEndpoint>> v;
+    for (size_t i = 0; i < eps; ++i) v.push_back(std::make_unique<testing::FakeEndpoint>(1));
+    return VirtioNet::Create(o, std::move(v), random);
+  };
+  EXPECT_FALSE(make({.num_queues = 3}, 1).ok());
+  EXPECT_FALSE(make({.num_queues = 0}, 0).ok());
+  EXPECT_FALSE(make({.queue_size = 100}, 1).ok());
+  EXPECT_FALSE(make({.queue_size = 8192}, 1).ok());
+  EXPECT_FALSE(make({.mtu = 60}, 1).ok());
+  EXPECT_FALSE(make({.mac = net::MacAddress{1, 0, 0, 0, 0, 1}}, 1).ok());  // multicast
+  EXPECT_FALSE(make({.num_queues = 4}, 1).ok());                           // endpoint count
+  EXPECT_TRUE(make({.num_queues = 4}, 2).ok());
+}
+
+TEST(VirtioNetTest, ConfigSpace) {
+  NetHarness h;
+  const net::MacAddress mac{0x52, 0x54, 0, 0x12, 0x34, 0x56};
+  ASSERT_TRUE(h.Init({.mac = mac, .mtu = 1400, .num_queues = 8}, kAll).ok());
+  uint8_t cfg[16];
+  std::memset(cfg, 0xee, sizeof cfg);
+  h.device->ReadConfig(0, cfg);
+  EXPECT_EQ(std::memcmp(cfg, mac.data(), 6), 0);
+  EXPECT_EQ(cfg[6] | cfg[7] << 8, kNetStatusLinkUp);
+  EXPECT_EQ(cfg[8] | cfg[9] << 8, 4);  // max_virtqueue_pairs
+  EXPECT_EQ(cfg[10] | cfg[11] << 8, 1400);
+  EXPECT_EQ(cfg[12], 0);  // past the end reads 0
+  EXPECT_EQ(cfg[15], 0);
+  uint8_t two[2];
+  h.device->ReadConfig(kNetCfgMtu, two);
+  EXPECT_EQ(two[0] | two[1] << 8, 1400);
+  h.device->ReadConfig(~0ull, two);  // offset overflow
+  EXPECT_EQ(two[0], 0);
+  // Writes are ignored.
+  const uint8_t junk[6] = {1, 2, 3, 4, 5, 6};
+  h.device->WriteConfig(0, junk);
+  h.device->ReadConfig(0, cfg);
+  EXPECT_EQ(std::memcmp(cfg, mac.data(), 6), 0);
+}
+
+TEST(VirtioNetTest, RandomMacIsLocalUnicast) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  const net::MacAddress mac = h.device->mac();
+  EXPECT_EQ(mac[0] & net::kMacGroupBit, 0);
+  EXPECT_EQ(mac[0] & net::kMacLocalBit, net::kMacLocalBit);
+  SplitMix64 same(1);
+  EXPECT_EQ(mac, net::RandomMac(same));  // from the injected source
+}
+
+TEST(VirtioNetTest, ActivateSetsTapOffloadsFromGuestFeatures) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  EXPECT_EQ(h.endpoints[0]->offload, net::kTunOffloadCsum | net::kTunOffloadTso4 |
+                                         net::kTunOffloadTso6 | net::kTunOffloadUfo);
+  NetHarness plain;
+  ASSERT_TRUE(plain.Init({}, ~FeatureBit(kNetFGuestCsum)).ok());
+  EXPECT_EQ(plain.endpoints[0]->offload, 0u);  // no GUEST_CSUM: no TSO either
+}
+
+TEST(VirtioNetTest, TxFrameReachesEndpointWithHeader) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  VirtqDriver& tx = h.drivers[1];
+  const auto pkt = Packet(100, 3);
+  // Header in one buffer, frame in two more.
+  std::vector<uint8_t> hdr(pkt.begin(), pkt.begin() + 12);
+  std::vector<uint8_t> a(pkt.begin() + 12, pkt.begin() + 50);
+  std::vector<uint8_t> b(pkt.begin() + 50, pkt.end());
+  auto req = tx.AddRequest({hdr, a, b}, {});
+  ASSERT_TRUE(req.ok());
+  ASSERT_TRUE(tx.Kick().ok());
+  h.device->QueueNotified(1);
+  ASSERT_EQ(h.endpoints[0]->outbound.size(), 1u);
+  EXPECT_EQ(h.endpoints[0]->outbound[0], pkt);
+  auto used = tx.PopUsed();
+  ASSERT_TRUE(used.ok() && used->has_value());
+  EXPECT_EQ((*used)->id, req->head);
+  EXPECT_EQ((*used)->len, 0u);
+  EXPECT_EQ(h.context->signals(1), 1u);
+  EXPECT_EQ(h.device->stats().tx_packets, 1u);
+}
+
+TEST(VirtioNetTest, TxRefusedByHostIsDroppedNotFatal) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  h.endpoints[0]->refuse_writes = true;
+  ASSERT_TRUE(h.drivers[1].AddRequest({Packet(20, 1)}, {}).ok());
+  ASSERT_TRUE(h.drivers[1].Kick().ok());
+  h.device->QueueNotified(1);
+  EXPECT_TRUE(h.context->failures.empty());
+  EXPECT_EQ(h.device->stats().tx_dropped, 1u);
+  auto used = h.drivers[1].PopUsed();
+  EXPECT_TRUE(used.ok() && used->has_value());
+}
+
+TEST(VirtioNetTest, TxOversizeIsDropped) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  ASSERT_TRUE(h.drivers[1].AddRequest({Packet(net::kMaxFrameBytes + 1, 1)}, {}).ok());
+  ASSERT_TRUE(h.drivers[1].Kick().ok());
+  h.device->QueueNotified(1);
+  EXPECT_TRUE(h.endpoints[0]->outbound.empty());
+  EXPECT_EQ(h.device->stats().tx_dropped, 1u);
+  EXPECT_TRUE(h.context->failures.empty());
+}
+
+TEST(VirtioNetTest, TxChainShorterThanHeaderFails) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  ASSERT_TRUE(h.drivers[1].AddRequest({std::vector<uint8_t>(11, 0)}, {}).ok());
+  ASSERT_TRUE(h.drivers[1].AddRequest({Packet(20, 1)}, {}).ok());
+  ASSERT_TRUE(h.drivers[1].Kick().ok());
+  h.device->QueueNotified(1);
+  ASSERT_EQ(h.context->failures.size(), 1u);
+  EXPECT_NE(h.context->failures[0].find("header"), std::string::npos);
+  // Failed: nothing more is processed until reset.
+  h.device->QueueNotified(1);
+  EXPECT_TRUE(h.endpoints[0]->outbound.empty());
+  EXPECT_EQ(h.context->failures.size(), 1u);
+}
+
+TEST(VirtioNetTest, TxBrokenRingFails) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  ASSERT_TRUE(h.drivers[1].SetAvailRing(0, 999).ok());  // head out of range
+  ASSERT_TRUE(h.drivers[1].SetAvailIdx(1).ok());
+  h.device->QueueNotified(1);
+  EXPECT_EQ(h.context->failures.size(), 1u);
+}
+
+TEST(VirtioNetTest, RxPacketLandsInGuestBuffer) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  VirtqDriver& rx = h.drivers[0];
+  auto req = rx.AddRequest({}, {2048});
+  ASSERT_TRUE(req.ok());
+  ASSERT_TRUE(rx.Kick().ok());
+  h.device->QueueNotified(0);
+  EXPECT_TRUE(h.loop.Watching(100));  // buffers ready, endpoint empty: watching
+
+  auto pkt = Packet(300, 9);
+  h.endpoints[0]->inbound.push_back(pkt);
+  ASSERT_TRUE(h.loop.FireFd(100));
+  auto used = rx.PopUsed();
+  ASSERT_TRUE(used.ok() && used->has_value());
+  EXPECT_EQ((*used)->id, req->head);
+  ASSERT_EQ((*used)->len, pkt.size());
+  auto got = rx.ReadBytes(req->segments[0].gpa, static_cast<uint32_t>(pkt.size()));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(NumBuffers(*got), 1);  // §5.1.6.4: set even without MRG_RXBUF semantics
+  EXPECT_TRUE(std::equal(pkt.begin(), pkt.begin() + 10, got->begin()));
+  EXPECT_TRUE(std::equal(pkt.begin() + 12, pkt.end(), got->begin() + 12));
+  EXPECT_EQ(h.context->signals(0), 1u);
+  EXPECT_EQ(h.device->stats().rx_packets, 1u);
+}
+
+TEST(VirtioNetTest, RxMergeableAcrossTwoBuffers) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  VirtqDriver& rx = h.drivers[0];
+  auto a = rx.AddRequest({}, {1024});
+  auto b = rx.AddRequest({}, {1024});
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(rx.Kick().ok());
+  auto pkt = Packet(1500, 5);
+  h.endpoints[0]->inbound.push_back(pkt);
+  h.device->QueueNotified(0);
+
+  auto u1 = rx.PopUsed();
+  auto u2 = rx.PopUsed();
+  ASSERT_TRUE(u1.ok() && u1->has_value() && u2.ok() && u2->has_value());
+  EXPECT_EQ((*u1)->id, a->head);
+  EXPECT_EQ((*u1)->len, 1024u);
+  EXPECT_EQ((*u2)->id, b->head);
+  EXPECT_EQ((*u2)->len, pkt.size() - 1024);
+  auto first = rx.ReadBytes(a->segments[0].gpa, 1024);
+  auto second = rx.ReadBytes(b->segments[0].gpa, static_cast<uint32_t>(pkt.size() - 1024));
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(NumBuffers(*first), 2);
+  EXPECT_TRUE(std::equal(pkt.begin() + 12, pkt.begin() + 1024, first->begin() + 12));
+  EXPECT_TRUE(std::equal(pkt.begin() + 1024, pkt.end(), second->begin()));
+  EXPECT_EQ(h.context->signals(0), 1u);  // one interrupt for the packet
+}
+
+TEST(VirtioNetTest, RxWithoutBuffersPausesWatchUntilNotify) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  // Activation found no rx buffers: not watching, the packet stays queued.
+  EXPECT_FALSE(h.device->rx_watching(0));
+  EXPECT_FALSE(h.loop.Watching(100));
+  h.endpoints[0]->inbound.push_back(Packet(64, 1));
+  EXPECT_FALSE(h.loop.FireFd(100));
+  EXPECT_EQ(h.endpoints[0]->inbound.size(), 1u);
+
+  VirtqDriver& rx = h.drivers[0];
+  ASSERT_TRUE(rx.AddRequest({}, {2048}).ok());
+  ASSERT_TRUE(rx.Kick().ok());
+  h.device->QueueNotified(0);  // delivers, then runs out of buffers again
+  EXPECT_TRUE(h.endpoints[0]->inbound.empty());
+  EXPECT_EQ(h.device->stats().rx_packets, 1u);
+  EXPECT_FALSE(h.loop.Watching(100));
+
+  // Two buffers, one packet: the spare buffer keeps the watch on.
+  ASSERT_TRUE(rx.AddRequest({}, {2048}).ok());
+  ASSERT_TRUE(rx.AddRequest({}, {2048}).ok());
+  ASSERT_TRUE(rx.Kick().ok());
+  h.device->QueueNotified(0);
+  EXPECT_TRUE(h.loop.Watching(100));
+  h.endpoints[0]->inbound.push_back(Packet(64, 2));
+  h.endpoints[0]->inbound.push_back(Packet(64, 3));
+  h.endpoints[0]->inbound.push_back(Packet(64, 4));
+  ASSERT_TRUE(h.loop.FireFd(100));
+  EXPECT_EQ(h.device->stats().rx_packets, 3u);
+  EXPECT_EQ(h.endpoints[0]->inbound.size(), 1u);  // waits in the host queue
+  EXPECT_FALSE(h.loop.Watching(100));
+}
+
+TEST(VirtioNetTest, RxMergeableWaitsForEnoughBuffers) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  VirtqDriver& rx = h.drivers[0];
+  ASSERT_TRUE(rx.AddRequest({}, {1024}).ok());
+  ASSERT_TRUE(rx.Kick().ok());
+  auto pkt = Packet(1500, 5);
+  h.endpoints[0]->inbound.push_back(pkt);
+  h.device->QueueNotified(0);
+  // Read but not deliverable yet: held, and the watch is paused.
+  EXPECT_TRUE(h.endpoints[0]->inbound.empty());
+  EXPECT_FALSE(h.loop.Watching(100));
+  auto none = rx.PopUsed();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  ASSERT_TRUE(rx.AddRequest({}, {1024}).ok());
+  ASSERT_TRUE(rx.Kick().ok());
+  h.device->QueueNotified(0);
+  EXPECT_EQ(h.device->stats().rx_packets, 1u);
+  auto u1 = rx.PopUsed();
+  auto u2 = rx.PopUsed();
+  ASSERT_TRUE(u1.ok() && u1->has_value() && u2.ok() && u2->has_value());
+  EXPECT_EQ((*u1)->len + (*u2)->len, pkt.size());
+}
+
+TEST(VirtioNetTest, RxWithoutMergeableDropsWhatDoesNotFit) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kNoMrg).ok());
+  VirtqDriver& rx = h.drivers[0];
+  auto req = rx.AddRequest({}, {256});
+  ASSERT_TRUE(req.ok());
+  ASSERT_TRUE(rx.Kick().ok());
+  h.endpoints[0]->inbound.push_back(Packet(1000, 1));  // too big: dropped
+  auto small = Packet(100, 2);
+  h.endpoints[0]->inbound.push_back(small);
+  h.device->QueueNotified(0);
+  EXPECT_EQ(h.device->stats().rx_dropped, 1u);
+  EXPECT_EQ(h.device->stats().rx_packets, 1u);
+  auto used = rx.PopUsed();
+  ASSERT_TRUE(used.ok() && used->has_value());
+  EXPECT_EQ((*used)->len, small.size());
+  auto got = rx.ReadBytes(req->segments[0].gpa, static_cast<uint32_t>(small.size()));
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(std::equal(small.begin() + 12, small.end(), got->begin() + 12));
+}
+
+TEST(VirtioNetTest, RxChainTooSmallForHeaderFails) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  ASSERT_TRUE(h.drivers[0].AddRequest({}, {8}).ok());
+  ASSERT_TRUE(h.drivers[0].Kick().ok());
+  h.device->QueueNotified(0);
+  ASSERT_EQ(h.context->failures.size(), 1u);
+  EXPECT_FALSE(h.loop.Watching(100));
+}
+
+TEST(VirtioNetTest, RxChainWithReadableBufferFails) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  ASSERT_TRUE(h.drivers[0].AddRequest({std::vector<uint8_t>(4, 0)}, {2048}).ok());
+  ASSERT_TRUE(h.drivers[0].Kick().ok());
+  h.device->QueueNotified(0);
+  EXPECT_EQ(h.context->failures.size(), 1u);
+}
+
+TEST(VirtioNetTest, ResetStopsWatchingAndDropsHeldBuffers) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  ASSERT_TRUE(h.drivers[0].AddRequest({}, {2048}).ok());
+  ASSERT_TRUE(h.drivers[0].Kick().ok());
+  h.device->QueueNotified(0);
+  ASSERT_TRUE(h.loop.Watching(100));
+  h.device->Reset();
+  EXPECT_FALSE(h.loop.Watching(100));
+  h.device->QueueNotified(0);  // ignored after reset
+  h.endpoints[0]->inbound.push_back(Packet(64, 1));
+  EXPECT_FALSE(h.loop.FireFd(100));
+  EXPECT_EQ(h.endpoints[0]->inbound.size(), 1u);
+}
+
+TEST(VirtioNetTest, DestroyedAfterItsContextRemovesWatch) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  ASSERT_TRUE(h.drivers[0].AddRequest({}, {2048}).ok());
+  ASSERT_TRUE(h.drivers[0].Kick().ok());
+  h.device->QueueNotified(0);
+  ASSERT_TRUE(h.loop.Watching(100));
+  h.context.reset();  // as a transport tearing down without Reset()
+  h.device.reset();
+  EXPECT_FALSE(h.loop.Watching(100));
+}
+
+}  // namespace
+}  // namespace petrel::virtio

@@ -1,0 +1,26 @@
+// VirtioPciDevice::Context: the VirtioContext a device gets at Activate();
+// forwards to the transport (private to devices/virtio/pci).
+#pragma once
+
+#include <string>
+
+#include "devices/virtio/pci/virtio_pci_device.h"
+
+namespace petrel::virtio {
+
+class VirtioPciDevice::Context final : public VirtioContext {
+ public:
+  explicit Context(VirtioPciDevice& owner) : owner_(owner) {}
+  GuestMemory& memory() override { return *owner_.memory_; }
+  EventLoop& loop() override { return owner_.loop_; }
+  uint64_t features() const override { return owner_.driver_features(); }
+  SplitQueue& queue(uint16_t index) override { return *owner_.queues_.at(index); }
+  void SignalUsed(uint16_t index) override { owner_.SignalUsed(index); }
+  void SignalConfigChange() override { owner_.SignalConfigChange(); }
+  void Fail(const std::string& why) override { owner_.Fail(why); }
+
+ private:
+  VirtioPciDevice& owner_;
+};
+
+}  // namespace petrel::virtio

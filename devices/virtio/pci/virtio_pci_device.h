@@ -1,0 +1,220 @@
+// VirtioPciDevice: the virtio 1.2 PCI transport (§4.1, modern only) around
+// one VirtioDevice (devices/virtio/virtio_device.h is the contract).
+//
+// Config space: vendor 0x1af4, device 0x1040 + type, revision 1, interrupt
+// pin 0 (MSI-X only), one 64-bit MMIO BAR0 and the capabilities COMMON_CFG,
+// NOTIFY_CFG, ISR_CFG, DEVICE_CFG, PCI_CFG (§4.1.4.9 window) and MSI-X with
+// queue_count() + 1 vectors. BAR0 regions (virtio_pci_regs.h), 4 KiB aligned:
+// common cfg, ISR, device cfg, notify area (queue i at +4*i), MSI-X table, PBA.
+//
+// Threads. Guest accesses (BarRead/BarWrite/ConfigWritten/ConfigRead/
+// BarMoved) come from vCPU threads and take an internal lock. Everything that
+// calls into the VirtioDevice except ReadConfig/WriteConfig (Activate on
+// DRIVER_OK, Reset on a status write of 0, QueueNotified on a doorbell) is
+// posted to / runs on the EventLoop. After a status write of 0 to a device
+// with DRIVER_OK, device_status keeps its old value until the reset has run
+// on the loop, so a driver that polls for 0 (§4.1.4.3.2) sees a finished
+// reset (the device has dropped in-flight work); before DRIVER_OK the reset
+// is immediate.
+//
+// Doorbells: one Notifier per queue, watched on the loop. While BAR0 decodes
+// (BarMoved), each is registered through IoDispatcher::RegisterIoEvent at
+// BAR0 + notify offset + 4*i, 16 bits wide (Linux's iowrite16); writes that
+// reach BarWrite (other widths, or no registration) signal the same notifier.
+//
+// Guest mistakes never abort: a bad access is ignored and counted; a queue
+// that does not validate at queue_enable, DRIVER_OK without FEATURES_OK, or
+// a device's Fail() sets DEVICE_NEEDS_RESET (§2.1.2), counts, logs once and
+// raises the config interrupt; doorbells are then ignored until reset.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/base/result.h"
+#include "core/event/event_loop.h"
+#include "core/event/notifier.h"
+#include "core/hv/hypervisor.h"
+#include "core/io/io_dispatcher.h"
+#include "core/memory/guest_memory.h"
+#include "devices/pci/msix.h"
+#include "devices/pci/pci_config_space.h"
+#include "devices/pci/pci_device.h"
+#include "devices/virtio/pci/virtio_pci_regs.h"
+#include "devices/virtio/split_queue.h"
+#include "devices/virtio/virtio_device.h"
+
+namespace petrel::virtio {
+
+struct VirtioPciOptions {
+  std::string name = "virtio-pci";  // for log lines
+  // Makes the per-queue doorbell notifiers. Unset: an EventFdNotifier, or an
+  // InProcessNotifier when the loop refuses it (DeterministicEventLoop).
+  std::function<Result<std::shared_ptr<Notifier>>()> notifier_factory;
+};
+
+// Where things are in BAR0 for this device.
+struct VirtioPciLayout {
+  uint64_t bar_size = 0;  // power of two
+  uint64_t notify_size = 0;
+  uint64_t msix_table_offset = 0;
+  uint64_t msix_pba_offset = 0;
+};
+
+class VirtioPciDevice final : public PciDevice,
+                              public std::enable_shared_from_this<VirtioPciDevice> {
+ public:
+  // Guest-caused events, counted.
+  struct Counters {
+    uint64_t bad_accesses = 0;      // wrong width/offset, writes to RO fields
+    uint64_t failures = 0;          // DEVICE_NEEDS_RESET transitions
+    uint64_t ignored_notifies = 0;  // doorbell while inactive, failed, or queue not ready
+    uint64_t doorbell_register_failures = 0;
+  };
+
+  // One queue's transport registers (§4.1.4.3) and ring state.
+  struct QueueState {
+    uint16_t size = 0;
+    uint16_t msix_vector = kMsixNoVector;
+    bool enabled = false;
+    uint64_t desc = 0;
+    uint64_t driver = 0;
+    uint64_t device = 0;
+    SplitQueue::State ring;  // valid when the device is active
+    bool operator==(const QueueState&) const = default;
+  };
+
+  // Plain snapshot state (no pointers). The device type's own state is not
+  // included.
+  struct State {
+    PciConfigSpace::State config;
+    MsixTable::State msix;
+    uint32_t device_feature_select = 0;
+    uint32_t driver_feature_select = 0;
+    uint64_t driver_features = 0;
+    uint16_t config_msix_vector = kMsixNoVector;
+    uint8_t status = 0;
+    uint8_t config_generation = 0;
+    uint16_t queue_select = 0;
+    uint8_t isr = 0;
+    bool failed = false;
+    std::vector<QueueState> queues;
+    bool operator==(const State&) const = default;
+  };
+
+  // `vm` creates the MSI interrupts and takes kernel ioevents; it, `loop`
+  // and `io` must outlive the returned device. Watches the doorbells on
+  // `loop` at once. Fails if the device's queue count or size is out of range.
+  static Result<std::shared_ptr<VirtioPciDevice>> Create(std::shared_ptr<VirtioDevice> device,
+                                                         std::shared_ptr<GuestMemory> memory,
+                                                         EventLoop& loop, IoDispatcher& io,
+                                                         hv::Vm* vm, VirtioPciOptions options = {});
+  // Removes the loop watches and doorbell registrations. Destroy on the
+  // loop's thread or while the loop does not run.
+  ~VirtioPciDevice() override;
+  VirtioPciDevice(const VirtioPciDevice&) = delete;
+  VirtioPciDevice& operator=(const VirtioPciDevice&) = delete;
+
+  // PciDevice.
+  PciConfigSpace& config() override { return config_; }
+  void ConfigWritten(uint16_t offset, size_t size) override;
+  void ConfigRead(uint16_t offset, size_t size) override;
+  void BarRead(int bar, uint64_t offset, std::span<uint8_t> data) override;
+  void BarWrite(int bar, uint64_t offset, std::span<const uint8_t> data) override;
+  void BarMoved(int bar, uint64_t old_addr, uint64_t new_addr) override;
+
+  const VirtioPciLayout& layout() const { return layout_; }
+  MsixTable& msix() { return *msix_; }
+  VirtioDevice& device() { return *device_; }
+  uint8_t status() const;
+  bool active() const;  // the device was activated and not reset since
+  uint64_t offered_features() const { return offered_features_; }
+  uint64_t driver_features() const;
+  Counters counters() const;
+  // The doorbell notifier of queue `index` (tests; signals like a kick).
+  std::shared_ptr<Notifier> doorbell(uint16_t index) const { return doorbells_.at(index); }
+
+  // Call with the vCPUs paused and the loop idle (or on the loop thread),
+  // not between a status write of 0 and the loop running the reset.
+  State Save() const;
+  // Only into a device that is not active and has no reset pending (i.e.
+  // freshly created); restoring over an active device is unsupported
+  // (kBusy). A state with DRIVER_OK restores the rings and posts the
+  // device's Activate() to the loop; doorbells follow BAR0's decoded address.
+  Result<void> Restore(const State& state);
+
+ private:
+  class Context;
+
+  VirtioPciDevice(std::shared_ptr<VirtioDevice> device, std::shared_ptr<GuestMemory> memory,
+                  EventLoop& loop, IoDispatcher& io, hv::Vm* vm, VirtioPciOptions options,
+                  const PciIds& ids, const VirtioPciLayout& layout);
+  Result<void> Init();
+
+  // BAR0 regions.
+  void CommonRead(uint64_t offset, std::span<uint8_t> data);
+  void CommonWrite(uint64_t offset, std::span<const uint8_t> data);
+  void WriteStatusLocked(uint8_t value);
+  void EnableQueueLocked(uint16_t index);
+  void NotifyWrite(uint64_t offset, std::span<const uint8_t> data);
+
+  // Loop side.
+  void ActivateOnLoop(uint64_t epoch);
+  void ResetOnLoop();
+  void ResetRegistersLocked();
+  void OnDoorbell(uint16_t index);
+  void SignalUsed(uint16_t index);
+  void SignalConfigChange();
+  void Fail(const std::string& why);
+  // Sets NEEDS_RESET; returns the config vector to notify (or kMsixNoVector).
+  uint16_t FailLocked(const std::string& why);
+
+  void RegisterDoorbells(uint64_t bar_addr);
+  void CountBadAccessLocked(const char* what, uint64_t offset);
+  uint16_t CheckedVector(uint32_t value) const;
+
+  const std::shared_ptr<VirtioDevice> device_;
+  const std::shared_ptr<GuestMemory> memory_;
+  EventLoop& loop_;
+  IoDispatcher& io_;
+  hv::Vm* const vm_;
+  const VirtioPciOptions options_;
+  const VirtioPciLayout layout_;
+  const uint16_t num_queues_;
+  const uint16_t max_queue_size_;
+  const uint64_t offered_features_;
+
+  PciConfigSpace config_;
+  std::unique_ptr<MsixTable> msix_;
+  uint8_t pci_cfg_cap_ = 0;  // offset of the PCI_CFG capability
+  std::unique_ptr<Context> context_;
+  std::vector<std::unique_ptr<SplitQueue>> queues_;  // touched on the loop only
+  std::vector<std::shared_ptr<Notifier>> doorbells_;
+  std::vector<WatchId> watches_;
+
+  mutable std::mutex mu_;  // the registers below
+  uint32_t device_feature_select_ = 0;
+  uint32_t driver_feature_select_ = 0;
+  uint64_t driver_features_ = 0;
+  uint16_t config_msix_vector_ = kMsixNoVector;
+  uint8_t status_ = 0;
+  uint8_t config_generation_ = 0;
+  uint16_t queue_select_ = 0;
+  uint8_t isr_ = 0;
+  bool failed_ = false;
+  bool active_ = false;         // device_->Activate() succeeded
+  bool reset_pending_ = false;  // status 0 written, ResetOnLoop not run yet
+  uint64_t epoch_ = 0;          // bumped by each reset; stale activations skip
+  std::vector<QueueState> qregs_;
+  Counters counters_;
+
+  std::mutex doorbell_mu_;  // registrations_
+  std::vector<std::unique_ptr<hv::IoEventRegistration>> registrations_;
+};
+
+}  // namespace petrel::virtio

@@ -1,0 +1,264 @@
+// Test helpers for the virtio-pci transport: EchoDevice (a fake VirtioDevice
+// that copies each chain's readable bytes into its writable part), PciGuest
+// (a guest-side virtio-pci driver doing what Linux's virtio_pci_modern does,
+// through config space and BAR0 accesses), and a fixture on hv_sim.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/base/clock.h"
+#include "core/event/deterministic_event_loop.h"
+#include "core/io/io_dispatcher.h"
+#include "devices/virtio/descriptor_chain.h"
+#include "devices/virtio/pci/virtio_pci_device.h"
+#include "devices/virtio/testing/virtq_driver.h"
+#include "hv_sim/sim_hypervisor.h"
+#include "hv_sim/sim_vm.h"
+
+namespace petrel::virtio::testing {
+
+class EchoDevice final : public VirtioDevice {
+ public:
+  explicit EchoDevice(uint16_t queues = 2, uint16_t max_size = 64)
+      : queues_(queues), max_size_(max_size) {}
+
+  uint16_t device_type() const override { return kDeviceIdEntropy; }
+  uint64_t device_features() const override { return FeatureBit(0); }
+  uint16_t queue_count() const override { return queues_; }
+  uint16_t max_queue_size() const override { return max_size_; }
+  void ReadConfig(uint64_t offset, std::span<uint8_t> data) override {
+    for (size_t i = 0; i < data.size(); ++i) data[i] = offset + i < 4 ? cfg_[offset + i] : 0;
+  }
+  void WriteConfig(uint64_t offset, std::span<const uint8_t> data) override {
+    for (size_t i = 0; i < data.size(); ++i) {
+      if (offset + i < 4) cfg_[offset + i] = data[i];
+    }
+  }
+  Result<void> Activate(VirtioContext& context) override {
+    ctx_ = &context;
+    ++activations;
+    return Ok();
+  }
+  void QueueNotified(uint16_t index) override {
+    ++notifies[index];
+    if (fail_next) {
+      fail_next = false;
+      ctx_->Fail("echo: told to fail");
+      return;
+    }
+    SplitQueue& q = ctx_->queue(index);
+    if (!q.ready()) return;
+    bool added = false;
+    for (;;) {
+      auto chain = q.Pop();
+      if (!chain.ok()) return ctx_->Fail(chain.error().message());
+      if (!chain->has_value()) break;
+      std::vector<uint8_t> bytes((*chain)->readable_len);
+      ChainReader in(ctx_->memory(), **chain);
+      if (!in.Read(bytes).ok()) return ctx_->Fail("read");
+      ChainWriter out(ctx_->memory(), **chain);
+      if (!out.WriteSome(bytes).ok()) return ctx_->Fail("write");
+      if (!q.AddUsed((*chain)->head, out.written()).ok()) return ctx_->Fail("used");
+      added = true;
+    }
+    if (added) ctx_->SignalUsed(index);
+  }
+  void Reset() override {
+    ctx_ = nullptr;
+    ++resets;
+  }
+
+  VirtioContext* context() { return ctx_; }
+  int activations = 0;
+  int resets = 0;
+  bool fail_next = false;
+  std::map<uint16_t, int> notifies;
+
+ private:
+  uint16_t queues_;
+  uint16_t max_size_;
+  uint8_t cfg_[4] = {1, 2, 3, 4};
+  VirtioContext* ctx_ = nullptr;
+};
+
+// The guest side, through config() and BarRead/BarWrite only.
+class PciGuest {
+ public:
+  explicit PciGuest(VirtioPciDevice& dev) : dev_(dev) {}
+
+  uint32_t CfgRead(uint16_t off, size_t size) {
+    dev_.ConfigRead(off, size);
+    return dev_.config().Read(off, size);
+  }
+  void CfgWrite(uint16_t off, size_t size, uint32_t v) {
+    dev_.config().Write(off, size, v);
+    dev_.ConfigWritten(off, size);
+  }
+
+  // §4.1.4: walks the capability list like vp_modern_probe.
+  void FindCaps() {
+    for (uint8_t p = CfgRead(kPciCapabilityPointer, 1); p != 0; p = CfgRead(p + 1, 1)) {
+      const uint8_t id = CfgRead(p, 1);
+      if (id == kPciCapIdMsix) msix_cap = p;
+      if (id != kPciCapIdVendor) continue;
+      const uint8_t type = CfgRead(p + kVirtioCapCfgType, 1);
+      caps[type] = {p, static_cast<uint8_t>(CfgRead(p + kVirtioCapBar, 1)),
+                    CfgRead(p + kVirtioCapOffset, 4), CfgRead(p + kVirtioCapLength, 4)};
+      if (type == kVirtioPciCapNotifyCfg) multiplier = CfgRead(p + kVirtioNotifyCapMultiplier, 4);
+    }
+  }
+
+  uint64_t Read(uint64_t off, size_t size) {
+    std::vector<uint8_t> b(size);
+    dev_.BarRead(0, off, b);
+    uint64_t v = 0;
+    for (size_t i = 0; i < size; ++i) v |= uint64_t{b[i]} << (8 * i);
+    return v;
+  }
+  void Write(uint64_t off, size_t size, uint64_t v) {
+    std::vector<uint8_t> b(size);
+    for (size_t i = 0; i < size; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+    dev_.BarWrite(0, off, b);
+  }
+  uint64_t Common(uint64_t field, size_t size) { return Read(caps[1].offset + field, size); }
+  void SetCommon(uint64_t field, size_t size, uint64_t v) {
+    Write(caps[1].offset + field, size, v);
+  }
+  uint8_t Status() { return static_cast<uint8_t>(Common(kCommonDeviceStatus, 1)); }
+  void SetStatus(uint8_t s) { SetCommon(kCommonDeviceStatus, 1, s); }
+
+  uint64_t DeviceFeatures() {
+    SetCommon(kCommonDeviceFeatureSelect, 4, 0);
+    uint64_t f = Common(kCommonDeviceFeature, 4);
+    SetCommon(kCommonDeviceFeatureSelect, 4, 1);
+    return f | Common(kCommonDeviceFeature, 4) << 32;
+  }
+  void SetDriverFeatures(uint64_t f) {
+    SetCommon(kCommonDriverFeatureSelect, 4, 0);
+    SetCommon(kCommonDriverFeature, 4, f & 0xffffffff);
+    SetCommon(kCommonDriverFeatureSelect, 4, 1);
+    SetCommon(kCommonDriverFeature, 4, f >> 32);
+  }
+
+  // §6.8.2: enable with the function masked, program entries, unmask.
+  void EnableMsix(uint16_t vectors) {
+    const uint16_t ctl = msix_cap + kMsixCapControl;
+    CfgWrite(ctl, 2, kMsixControlEnable | kMsixControlFunctionMask);
+    const uint32_t table = CfgRead(msix_cap + kMsixCapTable, 4) & ~kMsixBirMask;
+    for (uint16_t v = 0; v < vectors; ++v) {
+      const uint64_t e = table + uint64_t{v} * kMsixEntrySize;
+      Write(e + kMsixEntryAddressLo, 4, 0xfee00000);
+      Write(e + kMsixEntryAddressHi, 4, 0);
+      Write(e + kMsixEntryData, 4, 0x40 + v);
+      Write(e + kMsixEntryControl, 4, 0);
+    }
+    CfgWrite(ctl, 2, kMsixControlEnable);
+  }
+
+  // §3.1.1 steps 1-6 (reset must be finished by the caller's loop run).
+  // Returns whether FEATURES_OK stuck.
+  bool Negotiate(uint64_t accept) {
+    SetStatus(kStatusAcknowledge);
+    SetStatus(kStatusAcknowledge | kStatusDriver);
+    SetDriverFeatures(DeviceFeatures() & accept);
+    SetStatus(kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk);
+    return (Status() & kStatusFeaturesOk) != 0;
+  }
+
+  // §4.1.5.1.3 virtqueue configuration, as vp_modern's setup_vq does.
+  void SetupQueue(uint16_t index, const SplitQueue::Config& c, uint16_t vector) {
+    SetCommon(kCommonQueueSelect, 2, index);
+    SetCommon(kCommonQueueSize, 2, c.size);
+    SetCommon(kCommonQueueMsixVector, 2, vector);
+    SetCommon(kCommonQueueDesc, 4, c.desc_gpa & 0xffffffff);
+    SetCommon(kCommonQueueDesc + 4, 4, c.desc_gpa >> 32);
+    SetCommon(kCommonQueueDriver, 4, c.avail_gpa & 0xffffffff);
+    SetCommon(kCommonQueueDriver + 4, 4, c.avail_gpa >> 32);
+    SetCommon(kCommonQueueDevice, 4, c.used_gpa & 0xffffffff);
+    SetCommon(kCommonQueueDevice + 4, 4, c.used_gpa >> 32);
+    SetCommon(kCommonQueueEnable, 2, 1);
+  }
+
+  // Through BarWrite (the software path), 16 bits like iowrite16.
+  void Kick(uint16_t index) {
+    SetCommon(kCommonQueueSelect, 2, index);
+    const uint64_t off = Common(kCommonQueueNotifyOff, 2);
+    Write(caps[2].offset + off * multiplier, 2, index);
+  }
+
+  struct Cap {
+    uint8_t at = 0;
+    uint8_t bar = 0;
+    uint32_t offset = 0;
+    uint32_t length = 0;
+  };
+  std::map<uint8_t, Cap> caps;  // by cfg_type
+  uint8_t msix_cap = 0;
+  uint32_t multiplier = 0;
+
+ private:
+  VirtioPciDevice& dev_;
+};
+
+class VirtioPciTest : public ::testing::Test {
+ protected:
+  static constexpr uint64_t kFeatures =
+      FeatureBit(kFVersion1) | FeatureBit(kFEventIdx) | FeatureBit(kFIndirectDesc) | FeatureBit(0);
+
+  void SetUp() override {
+    hv_ = sim::MakeSimHypervisor();
+    vm_ = *hv_->CreateVm({});
+    memory_ = *GuestMemory::CreateX86(4 << 20);
+    echo_ = std::make_shared<EchoDevice>();
+    auto dev = VirtioPciDevice::Create(echo_, memory_, loop_, io_, vm_.get(), {.name = "echo"});
+    ASSERT_TRUE(dev.ok()) << dev.error().message();
+    dev_ = *dev;
+    guest_ = std::make_unique<PciGuest>(*dev_);
+    guest_->FindCaps();
+  }
+  void TearDown() override {
+    guest_.reset();
+    dev_.reset();
+  }
+
+  // Reset as Linux does (write 0, wait for 0), then negotiate `accept`.
+  bool ResetAndNegotiate(uint64_t accept = kFeatures) {
+    guest_->SetStatus(0);
+    loop_.RunUntilIdle();
+    EXPECT_EQ(guest_->Status(), 0);
+    return guest_->Negotiate(accept);
+  }
+
+  // The whole §3.1.1 sequence with queue 0 on vector 1, config on vector 0.
+  void BringUp(VirtqDriver& drv, uint64_t accept = kFeatures) {
+    ASSERT_TRUE(ResetAndNegotiate(accept));
+    guest_->EnableMsix(3);
+    guest_->SetCommon(kCommonConfigMsixVector, 2, 0);
+    ASSERT_EQ(guest_->Common(kCommonConfigMsixVector, 2), 0u);
+    guest_->SetupQueue(0, drv.QueueConfig(), 1);
+    ASSERT_EQ(guest_->Common(kCommonQueueMsixVector, 2), 1u);
+    guest_->SetStatus(kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
+    loop_.RunUntilIdle();
+    ASSERT_TRUE(dev_->active());
+  }
+
+  std::vector<hv::MsiMessage> Msis() { return sim::AsSim(vm_.get())->DeliveredMsis(); }
+
+  VirtualClock clock_;
+  DeterministicEventLoop loop_{clock_};
+  IoDispatcher io_;
+  std::unique_ptr<sim::SimHypervisor> hv_;
+  std::shared_ptr<hv::Vm> vm_;
+  std::shared_ptr<GuestMemory> memory_;
+  std::shared_ptr<EchoDevice> echo_;
+  std::shared_ptr<VirtioPciDevice> dev_;
+  std::unique_ptr<PciGuest> guest_;
+};
+
+}  // namespace petrel::virtio::testing

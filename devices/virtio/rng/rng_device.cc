@@ -1,0 +1,72 @@
+// RngDevice: the virtio entropy device (virtio 1.2 §5.4).
+#include "devices/virtio/rng/rng_device.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/base/log.h"
+#include "devices/virtio/descriptor_chain.h"
+
+namespace petrel::virtio {
+
+Result<std::unique_ptr<RngDevice>> RngDevice::Create(const RngOptions& options) {
+  PETREL_ASSIGN_OR_RETURN(EntropySource source, FileEntropySource(options.src).Wrap("virtio-rng"));
+  return std::make_unique<RngDevice>(std::move(source));
+}
+
+void RngDevice::ReadConfig(uint64_t /*offset*/, std::span<uint8_t> data) {
+  std::fill(data.begin(), data.end(), uint8_t{0});
+}
+
+void RngDevice::WriteConfig(uint64_t /*offset*/, std::span<const uint8_t> /*data*/) {}
+
+Result<void> RngDevice::Activate(VirtioContext& context) {
+  context_ = &context;
+  failed_ = false;
+  return Ok();
+}
+
+void RngDevice::Reset() {
+  context_ = nullptr;
+  failed_ = false;
+}
+
+void RngDevice::QueueNotified(uint16_t index) {
+  if (context_ == nullptr || failed_ || index >= kRngQueueCount) return;
+  SplitQueue& queue = context_->queue(index);
+  if (!queue.ready()) return;
+  Result<void> r = Serve(queue);
+  // Chains completed before an error are still handed back.
+  context_->SignalUsed(index);
+  if (!r.ok()) {
+    failed_ = true;
+    context_->Fail("virtio-rng: " + r.error().message());
+  }
+}
+
+Result<void> RngDevice::Serve(SplitQueue& queue) {
+  std::vector<uint8_t> bytes;
+  for (;;) {
+    PETREL_ASSIGN_OR_RETURN(auto chain, queue.Pop());
+    if (!chain) return Ok();
+    // §5.4.6.1: the driver's buffers are device-writable; a request with
+    // none cannot be answered.
+    if (chain->writable_len == 0) {
+      return Error(ErrorCode::kMalformed, "request has no writable buffer");
+    }
+    const uint32_t len = std::min(chain->writable_len, kRngMaxBytesPerChain);
+    bytes.resize(len);
+    uint32_t used = 0;
+    if (Result<void> got = source_(bytes); got.ok()) {
+      ChainWriter out(context_->memory(), *chain);
+      PETREL_TRY(out.Write(bytes));
+      used = out.written();
+    } else {
+      // A host problem, not the driver's: return the chain empty.
+      PETREL_LOG_ONCE(kWarn, "virtio-rng-source") << "virtio-rng: " << got.error().message();
+    }
+    PETREL_TRY(queue.AddUsed(chain->head, used));
+  }
+}
+
+}  // namespace petrel::virtio

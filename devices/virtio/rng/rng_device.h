@@ -1,0 +1,58 @@
+// RngDevice: the virtio entropy device (virtio 1.2 §5.4). One request queue;
+// each chain's writable part is filled with entropy (up to a cap per chain)
+// and returned with the number of bytes written. No features, no config.
+//
+//   PETREL_ASSIGN_OR_RETURN(auto rng, RngDevice::Create({.src = "/dev/urandom"}));
+//   auto rng = std::make_unique<RngDevice>(RandomEntropySource(sim_random));
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/base/result.h"
+#include "devices/virtio/rng/entropy_source.h"
+#include "devices/virtio/virtio_device.h"
+
+namespace petrel::virtio {
+
+// §5.4.2: one queue, "requestq".
+inline constexpr uint16_t kRngQueueCount = 1;
+inline constexpr uint16_t kRngMaxQueueSize = 256;
+// Bytes of entropy given to one chain at most (the guest chooses the
+// writable length, up to 4 GiB); the used length tells the driver how many.
+inline constexpr uint32_t kRngMaxBytesPerChain = 64 * 1024;
+
+// --rng src=<path>
+struct RngOptions {
+  std::string src = "/dev/urandom";
+};
+
+class RngDevice final : public VirtioDevice {
+ public:
+  // Opens options.src now; an error if it cannot be opened.
+  static Result<std::unique_ptr<RngDevice>> Create(const RngOptions& options);
+  explicit RngDevice(EntropySource source) : source_(std::move(source)) {}
+
+  uint16_t device_type() const override { return kDeviceIdEntropy; }
+  uint64_t device_features() const override { return 0; }  // §5.4.3: none
+  uint16_t queue_count() const override { return kRngQueueCount; }
+  uint16_t max_queue_size() const override { return kRngMaxQueueSize; }
+  // §5.4.4: no configuration space: reads are 0, writes ignored.
+  void ReadConfig(uint64_t offset, std::span<uint8_t> data) override;
+  void WriteConfig(uint64_t offset, std::span<const uint8_t> data) override;
+  Result<void> Activate(VirtioContext& context) override;
+  void QueueNotified(uint16_t index) override;
+  void Reset() override;
+
+ private:
+  // Fills one chain; an Error means the chain or ring is malformed.
+  Result<void> Serve(SplitQueue& queue);
+
+  EntropySource source_;
+  VirtioContext* context_ = nullptr;
+  bool failed_ = false;
+};
+
+}  // namespace petrel::virtio

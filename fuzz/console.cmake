@@ -1,0 +1,3 @@
+# Fuzz targets for devices/virtio/console (included from fuzz/CMakeLists.txt).
+petrel_fuzz(virtio_console_fuzz SOURCES virtio_console_fuzz.cc
+  DEPS petrel_virtio_console petrel_event)

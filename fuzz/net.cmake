@@ -1,0 +1,3 @@
+# Fuzz targets for devices/virtio/net (included from fuzz/CMakeLists.txt).
+petrel_fuzz(virtio_net_fuzz SOURCES virtio_net_fuzz.cc
+  DEPS petrel_virtio_net petrel_virtio_testing petrel_event)
