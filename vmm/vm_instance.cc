@@ -73,7 +73,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
     PETREL_ASSIGN_OR_RETURN(vm->serial_output_, OpenConsoleOutput(config.serial, "--serial"));
   }
   if (config.console.mode != config::OutputMode::kOff) {
-    PETREL_LOG(kInfo) << "--console: virtio-console arrives with the PCI/virtio devices; ignored";
+    PETREL_ASSIGN_OR_RETURN(vm->console_output_, OpenConsoleOutput(config.console, "--console"));
   }
 
   VmInstance* self = vm.get();
@@ -98,10 +98,14 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
 
   PETREL_ASSIGN_OR_RETURN(
       vm->pci_, PciPlatform::Create(vm->io_, PciHostWindows(vm->memory_->regions().back().end())));
+  VirtioDevicesArgs vargs{&config,         vm->memory_,   vm->loop_.get(),
+                          &vm->io_,        vm->vm_.get(), vm->pci_.get(),
+                          vm->console_output_.get()};
+  PETREL_ASSIGN_OR_RETURN(vm->virtio_, VirtioDevices::Create(vargs));
 
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu));
 
-  vm->attach_input_ = options.attach_input && vm->platform_->serial() != nullptr;
+  vm->attach_input_ = options.attach_input;
   return vm;
 }
 
@@ -147,10 +151,15 @@ void VmInstance::OnStop(const StopReason& reason) {
 }
 
 Result<StopReason> VmInstance::Run() {
-  if (attach_input_) {
+  if (attach_input_ && platform_->serial() != nullptr) {
     Serial* serial = platform_->serial();
     PETREL_TRY(serial_output_->AttachInput(
         *loop_, [serial](std::span<const uint8_t> bytes) { serial->QueueInput(bytes); }));
+  }
+  if (attach_input_ && virtio_->console() != nullptr) {
+    virtio::ConsoleDevice* console = virtio_->console();
+    PETREL_TRY(console_output_->AttachInput(
+        *loop_, [console](std::span<const uint8_t> bytes) { console->QueueInput(bytes); }));
   }
 
   const uint64_t start_ns = monotonic_clock_.NowNs();

@@ -26,6 +26,7 @@
 #include "vmm/console_output.h"
 #include "vmm/legacy_platform.h"
 #include "vmm/pci_platform.h"
+#include "vmm/virtio_devices.h"
 #include "vmm/vcpu_thread.h"
 
 namespace petrel::vmm {
@@ -59,6 +60,7 @@ class VmInstance {
   IoDispatcher& io() { return io_; }
   LegacyPlatform& platform() { return *platform_; }
   PciPlatform& pci() { return *pci_; }
+  const VirtioDevices& virtio() const { return *virtio_; }
   // The CMOS RAM and RTC offset, which a PC keeps across a reboot: pass them
   // in VmOptions::cmos_state when rebuilding the VM after a guest reset.
   Cmos::State CmosAcrossReset() const { return platform_->cmos().Save(); }
@@ -81,9 +83,11 @@ class VmInstance {
   IoDispatcher io_;
   std::unique_ptr<EventLoop> loop_;  // outlives the console, which watches fds on it
   std::unique_ptr<ConsoleOutput> serial_output_;
+  std::unique_ptr<ConsoleOutput> console_output_;  // --console (virtio-console); null if off
   std::unique_ptr<LegacyPlatform> platform_;
   std::unique_ptr<AcpiPlatform> acpi_;
   std::unique_ptr<PciPlatform> pci_;
+  std::unique_ptr<VirtioDevices> virtio_;  // before pci_ in destruction order
   std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
   std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;
   bool attach_input_ = false;

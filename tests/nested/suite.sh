@@ -143,3 +143,48 @@ else
   tail -20 "/tmp/$name.out"; cat "/tmp/$name.remote"
   result "$name" FAIL "petrel rc=$rc, petrel-remote rc=$remote_rc"
 fi
+
+# virtio-rng (always present, as in Cloud Hypervisor): the guest reads /dev/hwrng.
+RNGPROBE=$(b64 'echo "PETREL-HWRNG=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"; echo "PETREL-HWRNG-BYTES=$(head -c 4096 /dev/hwrng | wc -c)"')
+run_vm linux-virtio-rng 60 "PETREL-HWRNG-BYTES=4096" 0 -- ./petrel --kernel "$KIT/bzImage" \
+  --initramfs "$KIT/initrd.img" --cmdline "$BASE petrel.end=poweroff petrel.cmd=$RNGPROBE" \
+  --cpus boot=1 --memory size=512M --serial tty --console off
+
+# virtio-blk on a raw file: the guest reads what the host wrote (same
+# checksum) and writes data the host then reads back (same checksum).
+img=/tmp/petrel-disk.img
+dd if=/dev/urandom of="$img" bs=1M count=4 2>/dev/null
+dd if=/dev/zero of="$img" bs=1M seek=4 count=12 conv=notrunc 2>/dev/null
+host_sum=$(dd if="$img" bs=1M count=4 2>/dev/null | sha256sum | cut -c1-64)
+BLKPROBE=$(b64 'echo "PETREL-VDA-READ=$(dd if=/dev/vda bs=1M count=4 2>/dev/null | sha256sum | cut -c1-64)"; dd if=/dev/urandom of=/tmp/w bs=1M count=2 2>/dev/null; echo "PETREL-VDA-WROTE=$(sha256sum /tmp/w | cut -c1-64)"; dd if=/tmp/w of=/dev/vda bs=1M seek=8 count=2 conv=fsync 2>/dev/null; echo "PETREL-VDA-WRITE-RC=$?"')
+name=linux-virtio-blk
+run_vm "$name" 90 "PETREL-VDA-WRITE-RC=0" 0 -- ./petrel --kernel "$KIT/bzImage" \
+  --initramfs "$KIT/initrd.img" --cmdline "$BASE petrel.end=poweroff petrel.cmd=$BLKPROBE" \
+  --cpus boot=1 --memory size=512M --serial tty --console off --disk "path=$img"
+guest_read=$(grep -o 'PETREL-VDA-READ=[0-9a-f]*' "/tmp/$name.out" | cut -d= -f2)
+guest_wrote=$(grep -o 'PETREL-VDA-WROTE=[0-9a-f]*' "/tmp/$name.out" | cut -d= -f2)
+host_read=$(dd if="$img" bs=1M skip=8 count=2 2>/dev/null | sha256sum | cut -c1-64)
+if [ -n "$guest_read" ] && [ "$guest_read" = "$host_sum" ]; then
+  result "$name-guest-reads-host-data" PASS
+else
+  result "$name-guest-reads-host-data" FAIL "host $host_sum guest ${guest_read:-none}"
+fi
+if [ -n "$guest_wrote" ] && [ "$guest_wrote" = "$host_read" ]; then
+  result "$name-host-reads-guest-data" PASS
+else
+  result "$name-host-reads-guest-data" FAIL "guest ${guest_wrote:-none} host $host_read"
+fi
+
+# A read-only disk refuses writes and the file stays unchanged.
+before=$(sha256sum "$img" | cut -c1-64)
+ROPROBE=$(b64 'cat /sys/block/vda/ro; dd if=/dev/zero of=/dev/vda bs=4096 count=1 conv=fsync 2>/dev/null; echo "PETREL-RO-WRITE-RC=$?"')
+name=linux-virtio-blk-readonly
+run_vm "$name" 90 "PETREL-RO-WRITE-RC=[1-9]" 0 -- ./petrel --kernel "$KIT/bzImage" \
+  --initramfs "$KIT/initrd.img" --cmdline "$BASE petrel.end=poweroff petrel.cmd=$ROPROBE" \
+  --cpus boot=1 --memory size=512M --serial tty --console off --disk "path=$img,readonly=on"
+if [ "$(sha256sum "$img" | cut -c1-64)" = "$before" ]; then
+  result "$name-file-unchanged" PASS
+else
+  result "$name-file-unchanged" FAIL "the image changed"
+fi
+rm -f "$img"

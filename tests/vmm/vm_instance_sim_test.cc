@@ -170,11 +170,15 @@ TEST(VmInstanceSimTest, CmosRamSurvivesAGuestResetLikeBatteryBackedNvram) {
 
 TEST(VmInstanceSimTest, PciHostBridgeAnswersOnPortCf8AndEcam) {
   // 00:00.0 vendor/device through CONFIG_ADDRESS/CONFIG_DATA, then through
-  // ECAM at 0xE8000000; slot 1 is empty (all-ones); ECAM bus 1 is not mapped.
+  // ECAM at 0xE8000000; slot 1 holds the virtio-rng every VM has (1af4:1044,
+  // as Cloud Hypervisor), slot 2 is empty (all-ones).
   auto stop = RunScriptExpectingNoMismatch(sim::ScriptBuilder()
                                                .Out32(0xcf8, 0x8000'0000)
                                                .In32(0xcfc, 0x0d57'8086)
                                                .Out32(0xcf8, 0x8000'0800)
+                                               .In32(0xcfc, 0x1044'1af4)
+                                               .Read32(0xe800'8000, 0x1044'1af4)
+                                               .Out32(0xcf8, 0x8000'1000)
                                                .In32(0xcfc, 0xffff'ffff)
                                                .Read32(0xe800'0000, 0x0d57'8086)
                                                .Read32(0xe800'0008 + 0, 0x0600'0000)  // class: host bridge
