@@ -37,6 +37,13 @@ if [ -f "$moddir/load-order" ]; then
   done <"$moddir/load-order"
 fi
 
+# With console=hvc0 the console is virtio-console, whose driver is a module
+# loaded just above: /dev/console was not usable when init started, so take
+# the hvc0 terminal now.
+case " $cmdline " in
+  *" console=hvc0"*) [ -c /dev/hvc0 ] && exec </dev/hvc0 >/dev/hvc0 2>&1 ;;
+esac
+
 echo "PETREL-GUEST-READY"
 
 cmd=""

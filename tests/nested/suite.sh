@@ -127,7 +127,7 @@ rm -f "$sock"
   --console off --api-socket "$sock" </dev/null >"/tmp/$name.out" 2>&1 &
 pid=$!
 waited=0
-while [ $waited -lt 60 ] && ! grep -q PETREL-GUEST-WAITING-POWER-BUTTON "/tmp/$name.out"; do
+while [ $waited -lt 60 ] && ! grep -q PETREL-GUEST-WAITING-POWER-BUTTON "/tmp/$name.out" 2>/dev/null; do
   sleep 1; waited=$((waited + 1))
 done
 ./petrel-remote --api-socket "$sock" power-button >"/tmp/$name.remote" 2>&1
@@ -188,3 +188,63 @@ else
   result "$name-file-unchanged" FAIL "the image changed"
 fi
 rm -f "$img"
+
+# virtio-console as the guest's console (hvc0), the legacy UART off.
+HVCPROBE=$(b64 'echo "PETREL-HVC=$(cat /sys/class/tty/console/active)"')
+run_vm linux-virtio-console 60 "PETREL-HVC=hvc0" 0 -- ./petrel --kernel "$KIT/bzImage" \
+  --initramfs "$KIT/initrd.img" \
+  --cmdline "console=hvc0 quiet initcall_blacklist=cmos_init,crypto_kdf108_init petrel.end=poweroff petrel.cmd=$HVCPROBE" \
+  --cpus boot=1 --memory size=512M --serial off --console tty
+
+# virtio-net on a tap Petrel creates (192.168.249.1/24 on the L1 side, CH's
+# default): the guest and the L1 ping each other, and 100 MiB cross the link
+# each way over TCP (busybox httpd + wget) with matching SHA-256 sums.
+name=linux-virtio-net
+if [ ! -c /dev/net/tun ]; then
+  result "$name" SKIP "no /dev/net/tun in the L1 (tun.ko missing from the kit)"
+else
+  rm -rf /tmp/www && mkdir -p /tmp/www
+  dd if=/dev/urandom of=/tmp/www/data bs=1M count=100 2>/dev/null
+  sent_sum=$(sha256sum /tmp/www/data | cut -c1-64)
+  httpd -p 8000 -h /tmp/www
+  NETPROBE=$(b64 'ip link set eth0 up; ip addr add 192.168.249.2/24 dev eth0; ping -c 3 -W 2 192.168.249.1 >/dev/null; echo "PETREL-PING-RC=$?"; wget -q -O /tmp/d http://192.168.249.1:8000/data; echo "PETREL-WGET-RC=$?"; echo "PETREL-NET-SUM=$(sha256sum /tmp/d | cut -c1-64)"; mkdir -p /tmp/www; mv /tmp/d /tmp/www/back; httpd -p 8001 -h /tmp/www; echo PETREL-NET-SERVING; sleep 300')
+  sock=/tmp/petrel-net-api.sock
+  rm -f "$sock"
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=poweroff petrel.cmd=$NETPROBE" --cpus boot=1 --memory size=1G \
+    --serial tty --console off --net "ip=192.168.249.1,mask=255.255.255.0" --api-socket "$sock" \
+    </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  waited=0
+  while [ $waited -lt 120 ] && ! grep -q PETREL-NET-SERVING "/tmp/$name.out" 2>/dev/null; do
+    sleep 1; waited=$((waited + 1))
+  done
+  ping -c 3 -W 2 192.168.249.2 >/dev/null 2>&1; host_ping=$?
+  rm -f /tmp/back
+  wget -q -O /tmp/back http://192.168.249.2:8001/back; host_wget=$?
+  back_sum=$(sha256sum /tmp/back 2>/dev/null | cut -c1-64)
+  ./petrel-remote --api-socket "$sock" shutdown-vmm >/dev/null 2>&1
+  waited=0
+  while [ $waited -lt 30 ] && kill -0 $pid 2>/dev/null; do sleep 1; waited=$((waited + 1)); done
+  kill $pid 2>/dev/null; wait $pid; rc=$?
+  kill "$(pidof httpd)" 2>/dev/null
+  guest_sum=$(grep -o 'PETREL-NET-SUM=[0-9a-f]*' "/tmp/$name.out" | cut -d= -f2)
+  if grep -q "PETREL-PING-RC=0" "/tmp/$name.out" && [ $host_ping -eq 0 ]; then
+    result "$name-ping-both-ways" PASS
+  else
+    tail -20 "/tmp/$name.out"
+    result "$name-ping-both-ways" FAIL "guest: $(grep -o 'PETREL-PING-RC=[0-9]*' "/tmp/$name.out"), host rc=$host_ping"
+  fi
+  if [ "$guest_sum" = "$sent_sum" ]; then
+    result "$name-100MiB-host-to-guest" PASS
+  else
+    result "$name-100MiB-host-to-guest" FAIL "sent $sent_sum, guest got ${guest_sum:-nothing}"
+  fi
+  if [ $host_wget -eq 0 ] && [ "$back_sum" = "$sent_sum" ]; then
+    result "$name-100MiB-guest-to-host" PASS
+  else
+    result "$name-100MiB-guest-to-host" FAIL "wget rc=$host_wget, got ${back_sum:-nothing}"
+  fi
+  [ $rc -eq 0 ] && result "$name-exit" PASS || result "$name-exit" FAIL "petrel rc=$rc"
+  rm -rf /tmp/www /tmp/back
+fi
