@@ -46,9 +46,9 @@ TEST(ApiControlSimTest, PowerButtonRaisesTheGedEventTheGuestHandles) {
   auto vm = MakeVm(config);
   ASSERT_NE(vm, nullptr);
   control.SetVm(vm.get());
-  ASSERT_TRUE(control.PowerButton().ok());
   // The guest's _EVT: wait for the GED interrupt (GSI 5), read the event
   // byte (power button = bit 3), then power off through the sleep register.
+  // (SetScript starts counting interrupt edges, so it comes first.)
   auto* sim = sim::AsSim(&vm->hv_vm());
   ASSERT_TRUE(sim->SetScript(0, sim::ScriptBuilder()
                                     .WaitIrq(5, 1'000'000'000)
@@ -57,10 +57,12 @@ TEST(ApiControlSimTest, PowerButtonRaisesTheGedEventTheGuestHandles) {
                                     .Advance(1'000'000'000)
                                     .Build())
                   .ok());
+  ASSERT_TRUE(control.PowerButton().ok());
   auto stop = vm->Run();
   ASSERT_TRUE(stop.ok());
   EXPECT_EQ(stop->kind, StopReason::Kind::kPowerOff) << stop->detail;
   EXPECT_TRUE(sim->mismatches().empty()) << sim->mismatches().front();
+  EXPECT_TRUE(sim->failures().empty()) << sim->failures().front();
   control.ClearVm("Shutdown");
 }
 
