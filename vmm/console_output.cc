@@ -5,10 +5,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -79,6 +82,66 @@ class TtyConsole final : public FdOutput {
     *watch = *watched;
     return Ok();
   }
+};
+
+// A pseudo-terminal: the guest's output goes to the master side and input is
+// read from it; the user attaches to the slave (its path is printed on
+// stderr, as Cloud Hypervisor logs it). Petrel keeps one slave fd open itself,
+// in raw mode, so the master never reports a hang-up when no user is attached
+// (input simply waits) and output beyond the pty's buffer is dropped rather
+// than blocking the guest (the master is non-blocking).
+class PtyConsole final : public ConsoleOutput {
+ public:
+  static Result<std::unique_ptr<ConsoleOutput>> Open(const std::string& what) {
+    const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (master < 0) return Error::FromErrno(what + ": posix_openpt");
+    char name[128];
+    if (grantpt(master) != 0 || unlockpt(master) != 0 ||
+        ptsname_r(master, name, sizeof name) != 0) {
+      auto err = Error::FromErrno(what + ": preparing the pty");
+      close(master);
+      return err;
+    }
+    const int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) {
+      auto err = Error::FromErrno(what + ": opening " + std::string(name));
+      close(master);
+      return err;
+    }
+    termios raw{};
+    if (tcgetattr(slave, &raw) == 0) {
+      cfmakeraw(&raw);
+      (void)tcsetattr(slave, TCSANOW, &raw);
+    }
+    std::fprintf(stderr, "petrel: %s pty: %s\n", what.c_str(), name);
+    PETREL_LOG(kInfo) << what << ": pty " << name;
+    return std::unique_ptr<ConsoleOutput>(new PtyConsole(master, slave, name));
+  }
+  ~PtyConsole() override {
+    close(slave_);
+    close(master_);
+  }
+  void Write(std::span<const uint8_t> bytes) override {
+    WriteAll(master_, bytes);
+    written_ += bytes.size();
+  }
+  uint64_t bytes_written() const override { return written_; }
+  Result<void> AttachInput(EventLoop& loop, InputSink sink) override {
+    const int fd = master_;
+    PETREL_ASSIGN_OR_RETURN(WatchId id,
+                            loop.WatchFd(fd, [fd, sink = std::move(sink)] { ForwardInput(fd, sink); }));
+    (void)id;
+    return Ok();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  PtyConsole(int master, int slave, std::string path)
+      : master_(master), slave_(slave), path_(std::move(path)) {}
+  int master_;
+  int slave_;
+  std::string path_;
+  std::atomic<uint64_t> written_{0};
 };
 
 class NullOutput final : public ConsoleOutput {
@@ -199,10 +262,9 @@ Result<std::unique_ptr<ConsoleOutput>> OpenConsoleOutput(const config::OutputCon
       return std::unique_ptr<ConsoleOutput>(new FdOutput(fd, true));
     }
     case OutputMode::kSocket: return SocketConsole::Listen(mode.path, what);
-    case OutputMode::kPty: break;
+    case OutputMode::kPty: return PtyConsole::Open(what);
   }
-  return Error(ErrorCode::kUnsupported,
-               what + ": pty mode is not implemented yet; use off, null, tty, file= or socket=");
+  return Error(ErrorCode::kInternal, what + ": unknown console mode");
 }
 
 }  // namespace petrel::vmm

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <fcntl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -93,6 +95,46 @@ TEST(ConsoleOutputTest, SocketCarriesOutputAndInput) {
   out->reset();
   struct stat st {};
   EXPECT_NE(lstat(path.c_str(), &st), 0) << "socket file left behind";
+}
+
+TEST(ConsoleOutputTest, PtyCarriesOutputAndInputThroughItsSlave) {
+  MonotonicClock clock;
+  auto loop = EpollEventLoop::Create(clock);
+  ASSERT_TRUE(loop.ok());
+  // Open announces the slave's path on stderr, as the user needs it.
+  testing::internal::CaptureStderr();
+  auto out = OpenConsoleOutput({config::OutputMode::kPty, {}}, "--console");
+  const std::string announced = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  const std::string prefix = "petrel: --console pty: ";
+  ASSERT_EQ(announced.rfind(prefix, 0), 0u) << announced;
+  const std::string path = announced.substr(prefix.size(), announced.size() - prefix.size() - 1);
+  std::string input;
+  ASSERT_TRUE(
+      (*out)
+          ->AttachInput(**loop,
+                        [&input](std::span<const uint8_t> b) { input.append(b.begin(), b.end()); })
+          .ok());
+  // Nobody attached yet: the loop must not spin on a hang-up.
+  ASSERT_TRUE((*loop)->RunOnce(10'000'000).ok());
+  const int user = open(path.c_str(), O_RDWR | O_NOCTTY);
+  ASSERT_GE(user, 0) << path;
+  termios raw{};
+  ASSERT_EQ(tcgetattr(user, &raw), 0);
+  cfmakeraw(&raw);
+  ASSERT_EQ(tcsetattr(user, TCSANOW, &raw), 0);
+  (*out)->Write(Bytes("hvc0 says hi\n"));
+  char buf[64] = {};
+  ssize_t n = read(user, buf, sizeof buf);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "hvc0 says hi\n");
+  ASSERT_EQ(write(user, "ls\n", 3), 3);
+  for (int i = 0; i < 10 && input.size() < 3; ++i) ASSERT_TRUE((*loop)->RunOnce(100'000'000).ok());
+  EXPECT_EQ(input, "ls\n");
+  close(user);
+  ASSERT_TRUE((*loop)->RunOnce(10'000'000).ok());  // the user left: nothing breaks
+  (*out)->Write(Bytes("after the user left\n"));
+  EXPECT_EQ((*out)->bytes_written(), 13u + 20u);
 }
 
 TEST(ConsoleOutputTest, SocketPathThatIsARegularFileIsRefused) {

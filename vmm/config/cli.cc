@@ -75,7 +75,7 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
                  "(default null)")
       ->type_name("<mode>");
   app.add_option("--console", raw.console,
-                 "virtio-console: off|null|pty|tty|file=<path> (default tty)")
+                 "virtio-console: off|null|pty|tty|file=<path>|socket=<path> (default tty)")
       ->type_name("<mode>");
   app.add_option("--disk", raw.disks,
                  "virtio-blk disk, repeatable: path=<file>,readonly=on|off,direct=on|off,"

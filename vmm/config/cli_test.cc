@@ -190,9 +190,9 @@ TEST(CliTest, BadSerialAndConsole) {
   EXPECT_EQ(ErrorLine({"--kernel", "k", "--serial", "stdio"}),
             "petrel: error: --serial: unknown mode 'stdio' (expected off, null, tty, pty, "
             "file=<path> or socket=<path>)");
-  EXPECT_EQ(ErrorLine({"--kernel", "k", "--console", "socket=/x"}),
-            "petrel: error: --console: socket=<path> is only supported by --serial (expected "
-            "off, null, tty, pty or file=<path>)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--console", "sock=/x"}),
+            "petrel: error: --console: unknown mode 'sock' (expected off, null, tty, pty, "
+            "file=<path> or socket=<path>)");
   EXPECT_EQ(ErrorLine({"--kernel", "k", "--serial", "tty"}),
             "petrel: error: --serial tty and --console tty cannot both use the terminal; add "
             "--console off (or null)");

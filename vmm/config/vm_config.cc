@@ -194,7 +194,7 @@ Result<OutputConfig> ParseSerial(std::string_view text) {
 }
 
 Result<OutputConfig> ParseConsole(std::string_view text) {
-  return ParseOutput("--console", text, /*allow_socket=*/false);
+  return ParseOutput("--console", text, /*allow_socket=*/true);
 }
 
 Result<void> ValidateVmConfig(const VmConfig& config) {

@@ -18,8 +18,7 @@
 //              sit the boot structures), at most kMaxMemorySize (64 TiB =
 //              2^46, CH's default max_phys_bits).
 //   --serial:  off | null | tty | pty | file=<path> | socket=<path>
-//   --console: off | null | tty | pty | file=<path>   (no socket=, as in CH's
-//              --console syntax)
+//   --console: off | null | tty | pty | file=<path> | socket=<path>
 // Only the keys above are accepted for now; later work adds CH's other keys
 // (kvm_hyperv, max_phys_bits, affinity, hugepages, iommu, ...).
 #pragma once

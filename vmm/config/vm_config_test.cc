@@ -209,15 +209,15 @@ TEST(ParseSerialTest, Errors) {
   EXPECT_EQ(ErrorOf(ParseSerial("")), "--serial: empty value (expected key=value[,key=value...])");
 }
 
-TEST(ParseConsoleTest, ModesAndNoSocket) {
+TEST(ParseConsoleTest, Modes) {
   EXPECT_EQ(ParseConsole("tty")->mode, OutputMode::kTty);
   EXPECT_EQ(ParseConsole("off")->mode, OutputMode::kOff);
+  EXPECT_EQ(ParseConsole("pty")->mode, OutputMode::kPty);
   EXPECT_EQ(ParseConsole("file=/x")->path, "/x");
-  EXPECT_EQ(ErrorOf(ParseConsole("socket=/x")),
-            "--console: socket=<path> is only supported by --serial (expected off, null, tty, "
-            "pty or file=<path>)");
+  EXPECT_EQ(ParseConsole("socket=/x")->mode, OutputMode::kSocket);
   EXPECT_EQ(ErrorOf(ParseConsole("serial")),
-            "--console: unknown mode 'serial' (expected off, null, tty, pty or file=<path>)");
+            "--console: unknown mode 'serial' (expected off, null, tty, pty, file=<path> or "
+            "socket=<path>)");
 }
 
 TEST(ValidateVmConfigTest, NeedsKernel) {
