@@ -85,6 +85,30 @@ class GuestMemory {
     return Write(gpa, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&v), sizeof v));
   }
 
+  // One naturally aligned 2-, 4- or 8-byte access done as a single load or
+  // store, for fields a running guest changes concurrently (virtqueue
+  // indices). Read()/ReadObj() copy with memcpy, which may split a 2-byte
+  // copy into two loads (glibc reads the last byte again): a racing guest
+  // write can then be seen torn, e.g. 0x55FA -> 0x5600 read as 0x56FA.
+  // Fails on a misaligned or out-of-RAM address.
+  template <class T>
+  Result<T> LoadAtomic(uint64_t gpa) const {
+    static_assert(std::is_integral_v<T> && (sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8));
+    if (gpa % sizeof(T) != 0) return Error(ErrorCode::kInvalidArgument, "misaligned guest load");
+    const uint8_t* p = HostPointer(gpa, sizeof(T));
+    if (p == nullptr) return Error(ErrorCode::kOutOfRange, "guest read outside RAM");
+    return __atomic_load_n(reinterpret_cast<const T*>(p), __ATOMIC_RELAXED);
+  }
+  template <class T>
+  Result<void> StoreAtomic(uint64_t gpa, T value) {
+    static_assert(std::is_integral_v<T> && (sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8));
+    if (gpa % sizeof(T) != 0) return Error(ErrorCode::kInvalidArgument, "misaligned guest store");
+    uint8_t* p = HostPointer(gpa, sizeof(T));
+    if (p == nullptr) return Error(ErrorCode::kOutOfRange, "guest write outside RAM");
+    __atomic_store_n(reinterpret_cast<T*>(p), value, __ATOMIC_RELAXED);
+    return Ok();
+  }
+
   // Host pointer to [gpa, gpa + len) if it lies within one region, else null.
   uint8_t* HostPointer(uint64_t gpa, uint64_t len) const;
 

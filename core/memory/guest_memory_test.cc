@@ -233,3 +233,25 @@ TEST(GuestMemoryCreateTest, EmptyListIsEmptyMemory) {
 
 }  // namespace
 }  // namespace petrel
+
+namespace petrel {
+namespace {
+
+TEST(GuestMemoryAtomicTest, SingleAccessLoadsAndStoresWithChecks) {
+  auto mem = GuestMemory::CreateX86(1 << 20);
+  ASSERT_TRUE(mem.ok());
+  GuestMemory& m = **mem;
+  ASSERT_TRUE(m.StoreAtomic<uint16_t>(0x1002, 0x56fa).ok());
+  auto v = m.LoadAtomic<uint16_t>(0x1002);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, 0x56fa);
+  EXPECT_EQ(*m.ReadObj<uint16_t>(0x1002), 0x56fa);  // same bytes, little-endian
+  ASSERT_TRUE(m.StoreAtomic<uint32_t>(0x2000, 0xdeadbeef).ok());
+  EXPECT_EQ(*m.LoadAtomic<uint32_t>(0x2000), 0xdeadbeefu);
+  EXPECT_EQ(m.LoadAtomic<uint16_t>(0x1001).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(m.StoreAtomic<uint32_t>(0x2002, 1).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(m.LoadAtomic<uint64_t>(1 << 20).error().code(), ErrorCode::kOutOfRange);
+}
+
+}  // namespace
+}  // namespace petrel

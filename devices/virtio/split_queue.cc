@@ -85,7 +85,7 @@ void SplitQueue::Reset() {
 
 Result<uint16_t> SplitQueue::ReadAvailIdx() const {
   PETREL_ASSIGN_OR_RETURN(uint16_t idx,
-                          memory_->ReadObj<uint16_t>(state_.config.avail_gpa + kAvailIdxOffset));
+                          memory_->LoadAtomic<uint16_t>(state_.config.avail_gpa + kAvailIdxOffset));
   // §2.7.13.3: the driver writes ring entries before avail.idx; read them after.
   std::atomic_thread_fence(std::memory_order_acquire);
   return idx;
@@ -100,7 +100,7 @@ Result<std::optional<DescriptorChain>> SplitQueue::Pop() {
     // §2.7.10: ask for a notification when the driver makes slot next_avail
     // available, then look again in case it did so before seeing our write.
     PETREL_TRY(
-        memory_->WriteObj<uint16_t>(c.used_gpa + AvailEventOffset(c.size), state_.next_avail));
+        memory_->StoreAtomic<uint16_t>(c.used_gpa + AvailEventOffset(c.size), state_.next_avail));
     std::atomic_thread_fence(std::memory_order_seq_cst);
     PETREL_ASSIGN_OR_RETURN(avail_idx, ReadAvailIdx());
     if (avail_idx == state_.next_avail) return std::optional<DescriptorChain>();
@@ -112,7 +112,7 @@ Result<std::optional<DescriptorChain>> SplitQueue::Pop() {
                      " in a queue of " + std::to_string(c.size));
   const uint64_t slot = state_.next_avail & (c.size - 1);
   PETREL_ASSIGN_OR_RETURN(uint16_t head,
-                          memory_->ReadObj<uint16_t>(c.avail_gpa + kAvailRingOffset + 2 * slot));
+                          memory_->LoadAtomic<uint16_t>(c.avail_gpa + kAvailRingOffset + 2 * slot));
   DescriptorChain chain;
   PETREL_TRY(WalkChain(head, chain)
                  .Wrap("descriptor chain at avail slot " + std::to_string(state_.next_avail)));
@@ -198,7 +198,7 @@ Result<void> SplitQueue::AddUsed(uint16_t head, uint32_t len) {
   // §2.7.8.2 / §2.7.13.3: the element must be visible before used.idx moves.
   std::atomic_thread_fence(std::memory_order_release);
   const auto next = static_cast<uint16_t>(state_.next_used + 1);
-  PETREL_TRY(memory_->WriteObj<uint16_t>(c.used_gpa + kUsedIdxOffset, next));
+  PETREL_TRY(memory_->StoreAtomic<uint16_t>(c.used_gpa + kUsedIdxOffset, next));
   state_.next_used = next;
   return Ok();
 }
@@ -215,12 +215,12 @@ bool SplitQueue::NeedsNotification() {
   state_.signalled_used_valid = true;
   if (!c.event_idx) {
     // §2.7.7.2: without EVENT_IDX, VIRTQ_AVAIL_F_NO_INTERRUPT suppresses.
-    auto flags = memory_->ReadObj<uint16_t>(c.avail_gpa + kAvailFlagsOffset);
+    auto flags = memory_->LoadAtomic<uint16_t>(c.avail_gpa + kAvailFlagsOffset);
     if (!flags.ok()) return true;  // rings were validated; notify if in doubt
     return (*flags & kAvailFNoInterrupt) == 0;
   }
   // §2.7.7.2: notify iff used.idx moved past used_event since the last decision.
-  auto used_event = memory_->ReadObj<uint16_t>(c.avail_gpa + UsedEventOffset(c.size));
+  auto used_event = memory_->LoadAtomic<uint16_t>(c.avail_gpa + UsedEventOffset(c.size));
   if (!used_event.ok() || !old_valid) return true;
   return VringNeedEvent(*used_event, state_.next_used, old_used);
 }
