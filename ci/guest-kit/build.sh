@@ -8,7 +8,7 @@
 #   PETREL_KIT_KERNEL  kernel flavour to use, e.g. 6.1.0-56-cloud-amd64
 #                      (default: what linux-image-cloud-amd64 depends on)
 # Needs root (apt-get download, device nodes in the cpio), apt, dpkg-deb,
-# depmod (kmod), cpio, lz4/xz/gzip/zstd, readelf (binutils).
+# depmod (kmod), cpio, lz4/xz/gzip/zstd, readelf (binutils), cc (stub libs).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,8 +19,10 @@ FORCE=0
 log() { echo "guest-kit: $*" >&2; }
 die() { echo "guest-kit: error: $*" >&2; exit 1; }
 
-# Modules an L1 needs for KVM on AMD, in load order.
-L1_MODULES=(kernel/virt/lib/irqbypass.ko kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-amd.ko)
+# Modules an L1 needs for KVM on AMD, in load order; then tun (tap devices for
+# perf/io_bench.sh; l1-init.sh does not load it, the benchmark does).
+L1_MODULES=(kernel/virt/lib/irqbypass.ko kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-amd.ko
+  kernel/drivers/net/tun.ko)
 # Modules the L2 initramfs loads (with their dependencies), when not built in.
 L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev
   virtio_pci virtio_blk failover net_failover virtio_net virtio_console virtio-rng
@@ -38,7 +40,8 @@ kit_complete() {
     if [ -n "${PETREL_KIT_KERNEL:-}" ] && [ "$PETREL_KIT_KERNEL" != "$PETREL_KIT_KVER" ]; then exit 1; fi
     for f in "$PETREL_KIT_BZIMAGE" "$PETREL_KIT_VMLINUX" "$PETREL_KIT_INITRD" "$PETREL_KIT_BUSYBOX" \
              "$PETREL_KIT_L1_MODDIR/irqbypass.ko" "$PETREL_KIT_L1_MODDIR/kvm.ko" \
-             "$PETREL_KIT_L1_MODDIR/kvm-amd.ko"; do
+             "$PETREL_KIT_L1_MODDIR/kvm-amd.ko" "$PETREL_KIT_L1_MODDIR/tun.ko" \
+             "$PETREL_KIT_INITRD_IO" "$PETREL_KIT_IOTOOLS/usr/bin/fio" "$PETREL_KIT_IOTOOLS/usr/bin/iperf3"; do
       [ -s "$f" ] || exit 1
     done )
 }
@@ -51,7 +54,7 @@ if [ "$FORCE" = 0 ] && kit_complete; then
 fi
 
 [ "$(id -u)" -eq 0 ] || die "run as root (apt-get download and device nodes need it)"
-for t in apt-get apt-cache dpkg-deb depmod cpio readelf lz4 xz gzip zstd; do
+for t in apt-get apt-cache dpkg-deb depmod cpio readelf lz4 xz gzip zstd cc; do
   command -v "$t" >/dev/null || die "missing tool '$t' (bash ci/install-deps.sh)"
 done
 
@@ -194,6 +197,100 @@ mv "$R/lib-order.tmp" "$R/lib/modules/$kver/load-order"
 install -m 755 "$HERE/guest-init.sh" "$R/init"
 (cd "$R" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$OUT/initrd.img"
 
+# --- I/O tools for perf/io_bench.sh: fio, iperf3 -------------------------------
+# $OUT/iotools is a root tree with fio, iperf3 and exactly the shared libraries
+# they load (NEEDED closure, taken from the Debian packages below) plus the
+# dynamic loader; the L1 runs iperf3 from it. initrd-io.img is initrd.img with
+# that tree appended as a second gzip'd cpio (the kernel unpacks both), so
+# initrd.img, which the boot benchmark and the tests boot, stays as it was.
+# Debian's fio links the libraries of optional engines we never use (ceph
+# rados/rbd, glusterfs, libnbd, rdma, pmem): with their dependencies ~150 MB;
+# iperf3 needs OpenSSL's libcrypto (4.7 MB) only for --rsa-* authentication.
+# Each of those sonames gets a stub library instead: it defines the symbols
+# (and symbol versions) fio imports from it, and each stub function prints
+# its name and exits 127 if it is ever called.
+IO_PKGS=(fio iperf3 libiperf0 libc6 libaio1 zlib1g libnuma1 libsctp1)
+IO_STUBS=" libgfapi.so.0 libnbd.so.0 libibverbs.so.1 librdmacm.so.1 librados.so.2 librbd.so.1 libpmem.so.1 libpmemblk.so.1 libcrypto.so.3 "
+IO_BINS=(usr/bin/fio usr/bin/iperf3)
+mkdir -p "$TMP/io"
+for pkg in "${IO_PKGS[@]}"; do dpkg-deb -x "$(fetch "$pkg")" "$TMP/io"; done
+IOR="$OUT/iotools"
+LIBDIR=lib/x86_64-linux-gnu
+rm -rf "$IOR"
+mkdir -p "$IOR/usr/bin" "$IOR/$LIBDIR" "$IOR/lib64"
+find_lib() {  # find_lib SONAME -> its path in the extracted packages
+  local d
+  for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do
+    [ -e "$TMP/io/$d/$1" ] && { echo "$TMP/io/$d/$1"; return 0; }
+  done
+  return 1
+}
+needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'; }
+work=() stubbed=()
+for b in "${IO_BINS[@]}"; do cp "$TMP/io/$b" "$IOR/$b"; work+=("$IOR/$b"); done
+while [ ${#work[@]} -gt 0 ]; do
+  obj=${work[0]}; work=("${work[@]:1}")
+  for so in $(needed "$obj"); do
+    [ -e "$IOR/$LIBDIR/$so" ] && continue
+    case "$IO_STUBS" in
+      *" $so "*) stubbed+=("$so"); : >"$IOR/$LIBDIR/$so"; continue ;;  # placeholder, built below
+    esac
+    src=$(find_lib "$so") || die "I/O tools: no $so in ${IO_PKGS[*]}"
+    cp -L "$src" "$IOR/$LIBDIR/$so"
+    work+=("$IOR/$LIBDIR/$so")
+  done
+done
+# The loader: libc.so.6 NEEDs it, so it is in $LIBDIR already; /lib64 is the
+# path (PT_INTERP) the binaries ask for.
+[ -e "$IOR/$LIBDIR/ld-linux-x86-64.so.2" ] || cp -L "$TMP/io/lib64/ld-linux-x86-64.so.2" "$IOR/$LIBDIR/"
+ln -s ../$LIBDIR/ld-linux-x86-64.so.2 "$IOR/lib64/ld-linux-x86-64.so.2"
+# Symbols the stubs must define: every undefined, non-weak dynamic symbol of
+# the tree's objects that no real library in the tree defines, grouped by the
+# soname its version belongs to (unversioned ones go to every unversioned stub).
+defined="$TMP/io-defined.txt" undef="$TMP/io-undef.txt" vers="$TMP/io-vers.txt"
+: >"$defined"; : >"$undef"; : >"$vers"
+for obj in "$IOR"/usr/bin/* "$IOR/$LIBDIR"/*; do
+  [ -s "$obj" ] || continue
+  readelf --dyn-syms -W "$obj" | awk '$7 != "UND" && $5 != "LOCAL" && NF >= 8 { print $8 }' |
+    sed 's/ (.*//; s/@@*/@/' >>"$defined"
+  readelf --dyn-syms -W "$obj" | awk '$7 == "UND" && $5 == "GLOBAL" && NF >= 8 { print $8 }' |
+    sed 's/ (.*//; s/@@*/@/' >>"$undef"
+  readelf -V -W "$obj" | awk '/\.gnu\.version_r/ { r = 1 } r && /File:/ { f = $NF; for (i = 1; i < NF; i++) if ($i == "File:") f = $(i + 1) }
+                               r && /Name:/ { for (i = 1; i < NF; i++) if ($i == "Name:") print $(i + 1), f }' >>"$vers"
+done
+# A defined "name@VER" also satisfies a plain "name"; a plain definition satisfies "name@VER" only
+# for unversioned libraries, so compare both forms.
+sed 's/@.*//' "$defined" >"$defined.plain" && cat "$defined.plain" >>"$defined"
+for so in ${stubbed[@]+"${stubbed[@]}"}; do
+  c="$TMP/stub-$so.c" map="$TMP/stub-$so.map"
+  printf '/* stub %s: generated by ci/guest-kit/build.sh */\n#include <stdio.h>\n#include <stdlib.h>\n' "$so" >"$c"
+  printf 'static void Stub(const char* n) { fprintf(stderr, "%s stub: %%s called\\n", n); _Exit(127); }\n' "$so" >>"$c"
+  sovers=$(awk -v f="$so" '$2 == f { print $1 }' "$vers" | sort -u)
+  : >"$map"
+  if [ -n "$sovers" ]; then
+    for v in $sovers; do
+      syms=$(grep "@$v\$" "$undef" | sort -u | grep -vxF -f "$defined" | sed 's/@.*//' || true)
+      printf '%s { global: %s };\n' "$v" "$(printf '%s; ' $syms)" >>"$map"
+      for s in $syms; do printf 'void %s(void) { Stub("%s"); }\n' "$s" "$s" >>"$c"; done
+    done
+  else
+    for s in $(grep -v @ "$undef" | sort -u | grep -vxF -f "$defined" || true); do
+      printf 'void %s(void) { Stub("%s"); }\n' "$s" "$s" >>"$c"
+    done
+  fi
+  verflag=()
+  [ -s "$map" ] && verflag=("-Wl,--version-script=$map")
+  cc -shared -fPIC -O1 -fno-builtin -w -o "$IOR/$LIBDIR/$so" -Wl,-soname,"$so" ${verflag[@]+"${verflag[@]}"} "$c" ||
+    die "cannot build the stub $so"
+done
+# Each binary must load (no missing library or symbol): resolve everything now.
+for b in "${IO_BINS[@]}"; do
+  LD_BIND_NOW=1 "$IOR/lib64/ld-linux-x86-64.so.2" --library-path "$IOR/$LIBDIR" "$IOR/$b" --version >/dev/null ||
+    die "I/O tools: $b does not load from $IOR"
+done
+(cd "$IOR" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$TMP/iotools.cpio.gz"
+cat "$OUT/initrd.img" "$TMP/iotools.cpio.gz" >"$OUT/initrd-io.img"
+
 # --- kit.env ------------------------------------------------------------------
 cat >"$KIT/kit.env.tmp" <<EOF
 # Petrel guest kit, written by ci/guest-kit/build.sh; source this file.
@@ -203,10 +300,12 @@ PETREL_KIT_PKGVER=$kpkgver
 PETREL_KIT_BZIMAGE=$OUT/bzImage
 PETREL_KIT_VMLINUX=$OUT/vmlinux
 PETREL_KIT_INITRD=$OUT/initrd.img
+PETREL_KIT_INITRD_IO=$OUT/initrd-io.img
+PETREL_KIT_IOTOOLS=$OUT/iotools
 PETREL_KIT_CONFIG=$OUT/config
 PETREL_KIT_BUSYBOX=$OUT/busybox
 PETREL_KIT_L1_MODDIR=$OUT/l1-modules
-PETREL_KIT_L1_MODULES="irqbypass kvm kvm-amd"
+PETREL_KIT_L1_MODULES="irqbypass kvm kvm-amd tun"
 PETREL_KIT_L2_MODULES="$(sed 's#.*/##; s#\.ko$##' "$R/lib/modules/$kver/load-order" | tr '\n' ' ' | sed 's/ $//')"
 PETREL_KIT_L2_BUILTIN="${builtin[*]}"
 # Recommended L2 command line (add petrel.cmd=/petrel.end=). Nested under TCG
@@ -216,6 +315,7 @@ PETREL_KIT_L2_CMDLINE="console=ttyS0 quiet initcall_blacklist=cmos_init,crypto_k
 PETREL_KIT_RECIPE=$recipe
 EOF
 mv "$KIT/kit.env.tmp" "$KIT/kit.env"
+log "I/O tools: fio, iperf3, $(ls "$IOR/$LIBDIR" | wc -l) libraries (stubs: ${stubbed[*]:-none}); initrd-io.img $(du -k "$OUT/initrd-io.img" | cut -f1) KiB"
 log "L2 modules: $(sed 's#.*/##' "$R/lib/modules/$kver/load-order" | tr '\n' ' ')"
 [ ${#builtin[@]} -eq 0 ] || log "built in: ${builtin[*]}"
 echo "guest-kit: built kit for $kver in $OUT (env: $KIT/kit.env)"
