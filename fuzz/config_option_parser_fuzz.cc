@@ -1,5 +1,6 @@
 // Fuzzes the option-string parsers (vmm/config): random text into OptionParser
-// and each Parse* function. The first byte picks the target. Checks that
+// and each Parse* function (--cpus, --memory, --serial, --console, sizes,
+// --disk, --net, --rng). The first byte picks the target. Checks that
 // results obey their documented limits and that errors are single lines that
 // name the option.
 #include <cstddef>
@@ -55,7 +56,7 @@ void FuzzGeneric(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 9) {
     case 0: FuzzGeneric(text); break;
     case 1: {
       auto cpus = petrel::config::ParseCpus(text);
@@ -78,14 +79,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 3:
     case 4: {
-      const bool serial = data[0] % 6 == 3;
+      const bool serial = data[0] % 9 == 3;
       auto out = serial ? petrel::config::ParseSerial(text) : petrel::config::ParseConsole(text);
       CheckError(out, serial ? "--serial" : "--console");
       if (out.ok()) {
         using petrel::config::OutputMode;
         const bool has_path = out->mode == OutputMode::kFile || out->mode == OutputMode::kSocket;
         Check(has_path == !out->path.empty());
-        Check(serial || out->mode != OutputMode::kSocket);
       }
       break;
     }
@@ -98,6 +98,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto u = petrel::config::ParseU64(text);
       (void)u;
       Check(petrel::config::EscapeForMessage(text).find('\n') == std::string::npos);
+      break;
+    }
+    case 6: {
+      auto disk = petrel::config::ParseDisk(text);
+      CheckError(disk, "--disk");
+      if (disk.ok()) {
+        Check(!disk->path.empty());
+        Check(disk->num_queues >= 1 && disk->num_queues <= petrel::config::kMaxDeviceQueues);
+        Check(disk->queue_size >= 1 && (disk->queue_size & (disk->queue_size - 1)) == 0);
+        Check(disk->serial.size() <= petrel::config::kVirtioBlkSerialMax);
+      }
+      break;
+    }
+    case 7: {
+      auto net = petrel::config::ParseNet(text);
+      CheckError(net, "--net");
+      if (net.ok()) {
+        Check(net->num_queues >= 2 && net->num_queues % 2 == 0);
+        Check(net->tap.size() <= 15);
+        Check(!net->mac || ((*net->mac)[0] & 1) == 0);
+        Check(!net->mtu || *net->mtu >= 68);
+      }
+      break;
+    }
+    case 8: {
+      auto rng = petrel::config::ParseRng(text);
+      CheckError(rng, "--rng");
+      if (rng.ok()) Check(!rng->src.empty());
       break;
     }
   }

@@ -200,6 +200,10 @@ run_vm linux-virtio-console 60 "PETREL-HVC=hvc0" 0 -- ./petrel --kernel "$KIT/bz
 # default): the guest and the L1 ping each other, and 100 MiB cross the link
 # each way over TCP (busybox httpd + wget) with matching SHA-256 sums.
 name=linux-virtio-net
+insmod /lib/modules/l1/tun.ko 2>/dev/null
+if [ ! -c /dev/net/tun ] && grep -qw tun /proc/modules; then
+  mkdir -p /dev/net && mknod /dev/net/tun c 10 200
+fi
 if [ ! -c /dev/net/tun ]; then
   result "$name" SKIP "no /dev/net/tun in the L1 (tun.ko missing from the kit)"
 else
