@@ -1,8 +1,6 @@
 // Parsers for --disk, --net and --rng (see device_config.h).
 #include "vmm/config/device_config.h"
 
-#include <cstdio>
-
 #include "vmm/config/option_parser.h"
 
 namespace petrel::config {
@@ -82,32 +80,6 @@ Result<std::array<uint8_t, 4>> ParseIpv4(const OptionParser& parser, std::string
 
 }  // namespace
 
-Result<MacAddress> ParseMac(std::string_view text) {
-  MacAddress mac{};
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (text.size() != 17) return Error(ErrorCode::kInvalidArgument, "expected xx:xx:xx:xx:xx:xx");
-  for (size_t i = 0; i < 6; ++i) {
-    const int hi = hex(text[3 * i]), lo = hex(text[3 * i + 1]);
-    if (hi < 0 || lo < 0 || (i < 5 && text[3 * i + 2] != ':')) {
-      return Error(ErrorCode::kInvalidArgument, "expected xx:xx:xx:xx:xx:xx");
-    }
-    mac[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return mac;
-}
-
-std::string FormatMac(const MacAddress& mac) {
-  char buf[18];
-  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                mac[4], mac[5]);
-  return buf;
-}
-
 Result<DiskConfig> ParseDisk(std::string_view text) {
   OptionParser parser("--disk",
                       {"path", "readonly", "direct", "iommu", "num_queues", "queue_size",
@@ -172,9 +144,9 @@ Result<NetConfig> ParseNet(std::string_view text) {
   net.ip_given = parser.Has("ip") || parser.Has("mask");
   for (const char* key : {"mac", "host_mac"}) {
     if (const auto value = parser.Get(key)) {
-      auto mac = ParseMac(*value);
+      auto mac = net::ParseMac(*value);
       if (!mac.ok()) return parser.ValueError(key, *value, mac.error().message());
-      if ((*mac)[0] & 1) return parser.ValueError(key, *value, "a multicast address");
+      if ((*mac)[0] & net::kMacGroupBit) return parser.ValueError(key, *value, "a multicast address");
       (std::string_view(key) == "mac" ? net.mac : net.host_mac) = *mac;
     }
   }

@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "core/base/result.h"
+#include "devices/net/mac_address.h"
 
 namespace petrel::config {
 
@@ -44,7 +45,7 @@ struct DiskConfig {
   std::string id;
 };
 
-using MacAddress = std::array<uint8_t, 6>;
+using net::MacAddress;
 
 struct NetConfig {
   std::string tap;  // empty: Petrel creates one
@@ -67,9 +68,5 @@ struct RngConfig {
 Result<DiskConfig> ParseDisk(std::string_view text);
 Result<NetConfig> ParseNet(std::string_view text);
 Result<RngConfig> ParseRng(std::string_view text);
-
-// "52:54:00:12:34:56" (hex pairs, ':' separated).
-Result<MacAddress> ParseMac(std::string_view text);
-std::string FormatMac(const MacAddress& mac);
 
 }  // namespace petrel::config

@@ -65,7 +65,7 @@ TEST(NetConfigTest, EveryKey) {
   EXPECT_EQ(n->ip, (std::array<uint8_t, 4>{10, 0, 0, 1}));
   EXPECT_TRUE(n->ip_given);
   ASSERT_TRUE(n->mac.has_value());
-  EXPECT_EQ(FormatMac(*n->mac), "52:54:00:ab:cd:01");
+  EXPECT_EQ(net::FormatMac(*n->mac), "52:54:00:ab:cd:01");
   EXPECT_EQ(*n->mtu, 9000);
   EXPECT_EQ(n->num_queues, 4);
   EXPECT_FALSE(n->offload_tso);
