@@ -145,7 +145,9 @@ Result<NetConfig> ParseNet(std::string_view text) {
   for (const char* key : {"mac", "host_mac"}) {
     if (const auto value = parser.Get(key)) {
       auto mac = net::ParseMac(*value);
-      if (!mac.ok()) return parser.ValueError(key, *value, mac.error().message());
+      // ParseMac's message quotes the raw text; ValueError already echoes it
+      // escaped, so give only the expected form here.
+      if (!mac.ok()) return parser.ValueError(key, *value, "expected xx:xx:xx:xx:xx:xx (hex)");
       if ((*mac)[0] & net::kMacGroupBit) return parser.ValueError(key, *value, "a multicast address");
       (std::string_view(key) == "mac" ? net.mac : net.host_mac) = *mac;
     }
