@@ -10,32 +10,19 @@
 #include "hv_sim/guest_script.h"
 #include "hv_sim/sim_hypervisor.h"
 #include "hv_sim/sim_vm.h"
+#include "tests/vmm/sim_vm_fixture.h"
 
 namespace petrel::vmm {
 namespace {
 
-class NullOutput final : public ConsoleOutput {
- public:
-  void Write(std::span<const uint8_t>) override {}
-  uint64_t bytes_written() const override { return 0; }
-};
-
 config::VmConfig Config() {
-  config::VmConfig c;
-  c.payload.kernel = PETREL_NULL_GUEST_ELF;
-  c.memory.size = 64ull << 20;
+  config::VmConfig c = testing::NullGuestConfig();
   c.serial = {config::OutputMode::kNull, {}};
-  c.console = {config::OutputMode::kOff, {}};
   return c;
 }
 
 std::unique_ptr<VmInstance> MakeVm(const config::VmConfig& config) {
-  VmOptions options;
-  options.attach_input = false;
-  options.serial_output_override = std::make_unique<NullOutput>();
-  auto vm = VmInstance::Create(
-      config, [] { return Result<std::unique_ptr<hv::Hypervisor>>(sim::MakeSimHypervisor()); },
-      std::move(options));
+  auto vm = VmInstance::Create(config, testing::SimFactory(), testing::CapturingOptions());
   EXPECT_TRUE(vm.ok()) << vm.error().message();
   return vm.ok() ? std::move(vm).value() : nullptr;
 }

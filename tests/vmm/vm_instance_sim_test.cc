@@ -6,50 +6,25 @@
 
 #include <array>
 #include <atomic>
-#include <mutex>
 #include <string>
 
 #include "hv_sim/guest_script.h"
 #include "hv_sim/sim_hypervisor.h"
 #include "hv_sim/sim_vm.h"
 #include "tests/guests/test_guests.h"
+#include "tests/vmm/sim_vm_fixture.h"
 #include "vmm/vm_instance.h"
 
 namespace petrel::vmm {
 namespace {
 
-class CapturedOutput final : public ConsoleOutput {
- public:
-  explicit CapturedOutput(std::shared_ptr<std::string> sink) : sink_(std::move(sink)) {}
-  void Write(std::span<const uint8_t> bytes) override {
-    std::lock_guard lock(mu_);
-    sink_->append(bytes.begin(), bytes.end());
-  }
-  uint64_t bytes_written() const override { return sink_->size(); }
-
- private:
-  std::mutex mu_;
-  std::shared_ptr<std::string> sink_;
-};
-
-config::VmConfig NullGuestConfig() {
-  config::VmConfig c;
-  c.payload.kernel = PETREL_NULL_GUEST_ELF;
-  c.memory.size = 64ULL << 20;
-  c.serial = {config::OutputMode::kTty, {}};
-  c.console = {config::OutputMode::kOff, {}};
-  return c;
-}
-
-VmInstance::HypervisorFactory SimFactory() {
-  return [] { return Result<std::unique_ptr<hv::Hypervisor>>(sim::MakeSimHypervisor()); };
-}
+using testing::CapturingOptions;
+using testing::NullGuestConfig;
+using testing::SimFactory;
 
 TEST(VmInstanceSimTest, ScriptedGuestPrintsAndResetsTheVm) {
   auto output = std::make_shared<std::string>();
-  VmOptions options;
-  options.attach_input = false;
-  options.serial_output_override = std::make_unique<CapturedOutput>(output);
+  VmOptions options = CapturingOptions(output);
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   ASSERT_TRUE(vm.ok()) << vm.error().message();
 
@@ -82,10 +57,7 @@ TEST(VmInstanceSimTest, ScriptedGuestPrintsAndResetsTheVm) {
 // Runs `script` on vCPU 0 of a fresh null-guest VM and returns why it
 // stopped; every read the script expects must match.
 StopReason RunScript(const sim::GuestScript& script) {
-  VmOptions options;
-  options.attach_input = false;
-  options.serial_output_override =
-      std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+  VmOptions options = CapturingOptions();
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   EXPECT_TRUE(vm.ok()) << vm.error().message();
   if (!vm.ok()) return {StopReason::Kind::kError, "create failed"};
@@ -114,10 +86,7 @@ TEST(VmInstanceSimTest, CmosRamSurvivesAGuestResetLikeBatteryBackedNvram) {
   // resets; boot 2, built with CmosAcrossReset(), reads it back.
   Cmos::State kept;
   {
-    VmOptions options;
-    options.attach_input = false;
-    options.serial_output_override =
-        std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+    VmOptions options = CapturingOptions();
     auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
     ASSERT_TRUE(vm.ok()) << vm.error().message();
     auto* sim = sim::AsSim(&(*vm)->hv_vm());
@@ -134,10 +103,7 @@ TEST(VmInstanceSimTest, CmosRamSurvivesAGuestResetLikeBatteryBackedNvram) {
     ASSERT_EQ(stop->kind, StopReason::Kind::kReset);
     kept = (*vm)->CmosAcrossReset();
   }
-  VmOptions options;
-  options.attach_input = false;
-  options.serial_output_override =
-      std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+  VmOptions options = CapturingOptions();
   options.cmos_state = kept;
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   ASSERT_TRUE(vm.ok()) << vm.error().message();
@@ -176,10 +142,7 @@ TEST(VmInstanceSimTest, PciHostBridgeAnswersOnPortCf8AndEcam) {
 }
 
 TEST(VmInstanceSimTest, AcpiTablesDescribeThePciHostBridge) {
-  VmOptions options;
-  options.attach_input = false;
-  options.serial_output_override =
-      std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+  VmOptions options = CapturingOptions();
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   ASSERT_TRUE(vm.ok()) << vm.error().message();
   // The XSDT (right after the 36-byte RSDP, 16-aligned at 0xA0030) lists
@@ -207,10 +170,7 @@ TEST(VmInstanceSimTest, AcpiTablesAreInGuestMemory) {
 }
 
 TEST(VmInstanceSimTest, GuestThatEndsWithoutResetIsAnError) {
-  VmOptions options;
-  options.attach_input = false;
-  options.serial_output_override =
-      std::make_unique<CapturedOutput>(std::make_shared<std::string>());
+  VmOptions options = CapturingOptions();
   auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
   ASSERT_TRUE(vm.ok()) << vm.error().message();
   ASSERT_TRUE(
@@ -224,9 +184,7 @@ TEST(VmInstanceSimTest, GuestThatEndsWithoutResetIsAnError) {
 TEST(VmInstanceSimTest, TheBootVcpuGetsThePvhEntryState) {
   // The loader's state reaches the backend: run a script that does nothing
   // and read the registers the VMM set through the interface.
-  VmOptions options;
-  options.attach_input = false;
-  auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
+  auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), CapturingOptions());
   ASSERT_TRUE(vm.ok()) << vm.error().message();
   // Guest memory holds the PVH start info the loader wrote (magic, XEN_HVM_START_MAGIC_VALUE).
   auto magic = (*vm)->memory().ReadObj<uint32_t>(0x6000);
