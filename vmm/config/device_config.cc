@@ -55,27 +55,11 @@ Result<uint16_t> GetQueueSize(const OptionParser& parser, uint16_t fallback) {
   return static_cast<uint16_t>(*v);
 }
 
-Result<std::array<uint8_t, 4>> ParseIpv4(const OptionParser& parser, std::string_view key) {
+Result<net::Ipv4Address> ParseIpv4(const OptionParser& parser, std::string_view key) {
   const std::string text = *parser.Get(key);
-  std::array<uint8_t, 4> out{};
-  size_t pos = 0;
-  for (int i = 0; i < 4; ++i) {
-    size_t end = pos;
-    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
-    if (end == pos || end - pos > 3) return parser.ValueError(key, text, "expected an IPv4 address");
-    const int value = std::stoi(text.substr(pos, end - pos));
-    if (value > 255) return parser.ValueError(key, text, "expected an IPv4 address");
-    out[i] = static_cast<uint8_t>(value);
-    pos = end;
-    if (i < 3) {
-      if (pos >= text.size() || text[pos] != '.') {
-        return parser.ValueError(key, text, "expected an IPv4 address");
-      }
-      ++pos;
-    }
-  }
-  if (pos != text.size()) return parser.ValueError(key, text, "expected an IPv4 address");
-  return out;
+  auto address = net::ParseIpv4(text);
+  if (!address.ok()) return parser.ValueError(key, text, address.error().message());
+  return *address;
 }
 
 }  // namespace

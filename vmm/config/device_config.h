@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "core/base/result.h"
+#include "devices/net/ipv4_address.h"
 #include "devices/net/mac_address.h"
 
 namespace petrel::config {
@@ -49,8 +50,8 @@ using net::MacAddress;
 
 struct NetConfig {
   std::string tap;  // empty: Petrel creates one
-  std::array<uint8_t, 4> ip{192, 168, 249, 1};
-  std::array<uint8_t, 4> mask{255, 255, 255, 0};
+  net::Ipv4Address ip{192, 168, 249, 1};
+  net::Ipv4Address mask{255, 255, 255, 0};
   bool ip_given = false;  // ip=/mask= only configure a tap Petrel creates or names
   std::optional<MacAddress> mac;  // absent: random
   std::optional<MacAddress> host_mac;
