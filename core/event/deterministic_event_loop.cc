@@ -1,12 +1,31 @@
 // DeterministicEventLoop (see deterministic_event_loop.h).
 #include "core/event/deterministic_event_loop.h"
 
+#include <fcntl.h>
+#include <poll.h>
+
+#include <cerrno>
 #include <limits>
+#include <string>
+#include <vector>
 
 namespace petrel {
 namespace {
 
 constexpr uint64_t kNoLimit = std::numeric_limits<uint64_t>::max();
+
+// What counts as readable, as epoll reports EPOLLIN plus the always-on
+// EPOLLHUP/EPOLLERR (poll(2)). POLLNVAL (fd closed under the watch) does not.
+constexpr short kReadable = POLLIN | POLLHUP | POLLERR;
+
+bool IsReadable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  int n;
+  do {
+    n = poll(&p, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  return n > 0 && (p.revents & kReadable) != 0;
+}
 
 }  // namespace
 
@@ -56,8 +75,44 @@ void DeterministicEventLoop::OnSignal(WatchId id) {
   queued_[id] = EnqueueLocked(clock_.NowNs(), {id, it->second, {}});
 }
 
-Result<WatchId> DeterministicEventLoop::WatchFd(int, Handler) {
-  return Error(ErrorCode::kUnsupported, "the deterministic loop cannot watch file descriptors");
+Result<WatchId> DeterministicEventLoop::WatchFd(int fd, Handler handler) {
+  if (fd < 0) return Error(ErrorCode::kInvalidArgument, "watch of a negative fd");
+  if (!handler) return Error(ErrorCode::kInvalidArgument, "watch without a handler");
+  if (fcntl(fd, F_GETFD) < 0)
+    return Error::FromErrno("fcntl(F_GETFD fd " + std::to_string(fd) + ")");
+  auto watch = std::make_shared<Watch>();
+  watch->fd = fd;
+  watch->handler = std::move(handler);
+  std::lock_guard lock(mu_);
+  for (const auto& [other_id, other] : fd_watches_) {
+    if (other->fd == fd) return Error(ErrorCode::kInvalidArgument, "fd is already watched");
+  }
+  WatchId id = next_id_++;
+  fd_watches_.emplace(id, std::move(watch));
+  return id;
+}
+
+void DeterministicEventLoop::PollFds() {
+  std::lock_guard lock(mu_);
+  if (fd_watches_.empty()) return;
+  std::vector<WatchId> ids;
+  std::vector<pollfd> fds;
+  for (const auto& [id, watch] : fd_watches_) {
+    if (queued_.count(id) != 0) continue;
+    ids.push_back(id);
+    fds.push_back({watch->fd, POLLIN, 0});
+  }
+  if (fds.empty()) return;
+  int n;
+  do {
+    n = poll(fds.data(), fds.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return;
+  const uint64_t now = clock_.NowNs();
+  for (size_t i = 0; i < fds.size(); ++i) {  // ids ascend: sequence follows WatchId
+    if ((fds[i].revents & kReadable) == 0) continue;
+    queued_[ids[i]] = EnqueueLocked(now, {ids[i], fd_watches_.at(ids[i]), {}});
+  }
 }
 
 Result<WatchId> DeterministicEventLoop::AddTimer(uint64_t deadline_ns, Handler handler) {
@@ -83,6 +138,7 @@ void DeterministicEventLoop::Remove(WatchId id) {
       watch = std::move(w->second);
       watches_.erase(w);
     }
+    fd_watches_.erase(id);
   }
   if (watch) watch->notifier->SetHook(nullptr);
 }
@@ -109,10 +165,14 @@ bool DeterministicEventLoop::RunNext(uint64_t limit_ns, uint64_t seq_limit) {
     if (event.owner != 0) queued_.erase(event.owner);
   }
   clock_.AdvanceTo(key.first);
-  if (event.notifier_watch) {
+  if (event.watch && event.watch->notifier) {
     // Signals made from here on queue a new run.
-    if (event.notifier_watch->notifier->Consume() == 0) return true;
-    event.notifier_watch->handler();
+    if (event.watch->notifier->Consume() == 0) return true;
+    event.watch->handler();
+  } else if (event.watch) {
+    // Drained meanwhile (e.g. by an earlier handler): nothing to do.
+    if (!IsReadable(event.watch->fd)) return true;
+    event.watch->handler();
   } else {
     event.handler();
   }
@@ -120,6 +180,7 @@ bool DeterministicEventLoop::RunNext(uint64_t limit_ns, uint64_t seq_limit) {
 }
 
 Result<void> DeterministicEventLoop::RunOnce(int64_t timeout_ns) {
+  PollFds();
   const uint64_t now = clock_.NowNs();
   uint64_t seq_limit;
   {
@@ -135,6 +196,7 @@ Result<void> DeterministicEventLoop::RunOnce(int64_t timeout_ns) {
     auto t = static_cast<uint64_t>(timeout_ns);
     limit = now > kNoLimit - t ? kNoLimit : now + t;
   }
+  PollFds();  // an fd readable by now is due now: the clock stays
   bool have_next = false;
   uint64_t next_time = 0;
   {
@@ -156,6 +218,7 @@ Result<void> DeterministicEventLoop::RunOnce(int64_t timeout_ns) {
 
 Result<void> DeterministicEventLoop::Run() {
   while (!stop_.exchange(false, std::memory_order_acq_rel)) {
+    PollFds();
     if (!RunNext(kNoLimit, kNoLimit)) break;
   }
   return Ok();
@@ -164,13 +227,15 @@ Result<void> DeterministicEventLoop::Run() {
 void DeterministicEventLoop::Stop() { stop_.store(true, std::memory_order_release); }
 
 void DeterministicEventLoop::RunUntilIdle() {
-  while (RunNext(kNoLimit, kNoLimit)) {
-  }
+  do {
+    PollFds();
+  } while (RunNext(kNoLimit, kNoLimit));
 }
 
 void DeterministicEventLoop::RunUntil(uint64_t time_ns) {
-  while (RunNext(time_ns, kNoLimit)) {
-  }
+  do {
+    PollFds();
+  } while (RunNext(time_ns, kNoLimit));
   clock_.AdvanceTo(time_ns);
 }
 
