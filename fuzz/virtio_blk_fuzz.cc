@@ -23,7 +23,7 @@
 #include "devices/block/disk_file.h"
 #include "devices/block/sync_engine.h"
 #include "devices/virtio/blk/blk_device.h"
-#include "devices/virtio/rng/fake_virtio_context.h"
+#include "devices/virtio/testing/fake_virtio_context.h"
 
 namespace {
 

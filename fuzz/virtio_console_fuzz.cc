@@ -18,8 +18,8 @@
 #include "core/base/clock.h"
 #include "core/event/deterministic_event_loop.h"
 #include "devices/virtio/console/console_device.h"
-#include "devices/virtio/console/console_test_context.h"
 #include "devices/virtio/split_queue.h"
+#include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/virtio_spec.h"
 
 namespace {
@@ -96,8 +96,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   petrel::DeterministicEventLoop loop(clock);
   uint64_t sunk = 0;
   ConsoleDevice dev([&sunk](std::span<const uint8_t> b) { sunk += b.size(); }, {80, 24});
-  petrel::virtio::console_testing::ConsoleTestContext ctx(
-      mem, loop, negotiate_size ? petrel::virtio::FeatureBit(petrel::virtio::kConsoleFSize) : 0);
+  petrel::virtio::testing::FakeVirtioContext ctx(
+      mem, loop, petrel::virtio::kConsoleQueueCount,
+      negotiate_size ? petrel::virtio::FeatureBit(petrel::virtio::kConsoleFSize) : 0);
   // Queues whose config is invalid stay not ready; the device must skip them.
   (void)ctx.ActivateQueue(petrel::virtio::kConsoleReceiveQueue, rx);
   (void)ctx.ActivateQueue(petrel::virtio::kConsoleTransmitQueue, tx);

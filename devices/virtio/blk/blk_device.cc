@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "core/base/log.h"
@@ -75,7 +76,9 @@ BlkDevice::BlkDevice(const BlkOptions& options, std::unique_ptr<DiskFile> disk,
   config_.seg_max = std::max<uint32_t>(queue_size_ - 2, 1);
   config_.blk_size = disk_->logical_block_size();
   config_.num_queues = num_queues_;
-  features_ = FeatureBit(kBlkFSegMax) | FeatureBit(kBlkFBlkSize) | FeatureBit(kBlkFFlush);
+  // §5.2.5.2: CONFIG_WCE requires FLUSH, which is always offered.
+  features_ = FeatureBit(kBlkFSegMax) | FeatureBit(kBlkFBlkSize) | FeatureBit(kBlkFFlush) |
+              FeatureBit(kBlkFConfigWce);
   if (readonly) features_ |= FeatureBit(kBlkFRo);
   if (num_queues_ > 1) features_ |= FeatureBit(kBlkFMq);
   if (disk_->discard_supported()) {
@@ -108,25 +111,57 @@ void BlkDevice::ReadConfig(uint64_t offset, std::span<uint8_t> data) {
   std::fill(data.begin(), data.end(), uint8_t{0});
   if (offset >= sizeof(BlkConfig)) return;
   const size_t n = std::min<uint64_t>(data.size(), sizeof(BlkConfig) - offset);
-  std::memcpy(data.data(), reinterpret_cast<const uint8_t*>(&config_) + offset, n);
+  BlkConfig cfg = config_;
+  cfg.writeback = writeback_.load();
+  std::memcpy(data.data(), reinterpret_cast<const uint8_t*>(&cfg) + offset, n);
 }
 
-// Only `writeback` is writable, and only with VIRTIO_BLK_F_CONFIG_WCE, which
-// is not offered (§5.2.4): writes are ignored.
-void BlkDevice::WriteConfig(uint64_t /*offset*/, std::span<const uint8_t> /*data*/) {}
+// §5.2.4: with VIRTIO_BLK_F_CONFIG_WCE only `writeback` is writable (0
+// writethrough, 1 writeback). Other fields, wider writes and other values are
+// ignored. The transport does not tell us whether CONFIG_WCE was negotiated
+// before activation; the mode only takes effect when it was (Start).
+void BlkDevice::WriteConfig(uint64_t offset, std::span<const uint8_t> data) {
+  if (offset != offsetof(BlkConfig, writeback) || data.size() != 1 || data[0] > 1) return;
+  writeback_.store(data[0]);
+}
+
+BlkDeviceState BlkDevice::Save() const {
+  if (!inflight_.empty()) {
+    PETREL_LOG(kWarn) << "virtio-blk: saving with " << inflight_.size()
+                      << " requests in flight; they are not part of the state";
+  }
+  return BlkDeviceState{writeback_.load()};
+}
+
+Result<void> BlkDevice::Restore(const BlkDeviceState& state) {
+  if (context_ != nullptr) {
+    return Error(ErrorCode::kBusy, "virtio-blk: restore into an active device is unsupported");
+  }
+  if (state.writeback > 1) {
+    return Error(ErrorCode::kInvalidArgument, "virtio-blk: writeback must be 0 or 1");
+  }
+  writeback_.store(state.writeback);
+  return Ok();
+}
 
 Result<void> BlkDevice::Activate(VirtioContext& context) {
-  Reset();
+  Deactivate();
   PETREL_ASSIGN_OR_RETURN(WatchId id, context.loop().WatchNotifier(engine_->completion_notifier(),
                                                                    [this] { OnCompletions(); }));
   context_ = &context;
   watch_ = id;
+  config_wce_ = (context.features() & FeatureBit(kBlkFConfigWce)) != 0;
   stalled_.assign(num_queues_, std::nullopt);
   to_signal_.assign(num_queues_, false);
   return Ok();
 }
 
 void BlkDevice::Reset() {
+  Deactivate();
+  writeback_.store(1);
+}
+
+void BlkDevice::Deactivate() {
   if (context_ != nullptr && watch_) context_->loop().Remove(*watch_);
   watch_.reset();
   Drain();
@@ -135,6 +170,7 @@ void BlkDevice::Reset() {
   to_signal_.clear();
   context_ = nullptr;
   failed_ = false;
+  config_wce_ = false;
 }
 
 void BlkDevice::Drain() {
@@ -203,12 +239,26 @@ bool BlkDevice::Start(uint16_t q, uint16_t head, BlkRequest& request) {
     return true;
   }
   ++next_tag_;
+  // §5.2.6.2: in writethrough mode a write completes only once it is stable.
+  const bool writes = std::any_of(request.io.begin(), request.io.end(), [](const IoRequest& io) {
+    return io.op == IoRequest::Op::kWrite;
+  });
   inflight_[tag] = Inflight{.queue = q,
                             .head = head,
                             .status_gpa = request.status_gpa,
                             .used_len = request.used_len,
                             .data_len = request.data_len,
-                            .remaining = static_cast<uint32_t>(request.io.size())};
+                            .remaining = static_cast<uint32_t>(request.io.size()),
+                            .flush_after = writes && config_wce_ && writeback_.load() == 0};
+  return true;
+}
+
+bool BlkDevice::SubmitFlush(uint64_t tag, Inflight& f) {
+  f.flush_after = false;
+  f.data_len = 0;  // the flush's result is 0 on success
+  const IoRequest flush{.op = IoRequest::Op::kFlush, .user_data = tag};
+  if (!engine_->Submit(std::span<const IoRequest>(&flush, 1)).ok()) return false;
+  f.remaining = 1;
   return true;
 }
 
@@ -242,6 +292,11 @@ void BlkDevice::OnCompletions() {
       f.status = kBlkSIoErr;  // short read: the file shrank under us
     }
     if (--f.remaining == 0) {
+      // The write's slots are free again, so the flush fits in the engine.
+      if (f.flush_after && f.status == kBlkSOk) {
+        if (SubmitFlush(it->first, f)) continue;
+        f.status = kBlkSIoErr;
+      }
       Complete(f.queue, f.head, f.status_gpa, f.status, f.used_len);
       inflight_.erase(it);
     }

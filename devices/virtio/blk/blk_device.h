@@ -6,9 +6,16 @@
 // queue until the next completion. Reset() waits for in-flight I/O (its
 // iovecs point into guest RAM) and drops it.
 //
+// Cache mode (§5.2.4 writeback, VIRTIO_BLK_F_CONFIG_WCE): the driver may
+// switch between writeback (1, the reset value: completed writes may sit in
+// the host page cache until a FLUSH) and writethrough (0: each write request
+// is followed by an engine flush before it completes, §5.2.6.2). The mode is
+// the device's only guest-changeable state (BlkDeviceState).
+//
 //   PETREL_ASSIGN_OR_RETURN(auto blk, BlkDevice::Create({.path = "disk.img"}));
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -45,6 +52,15 @@ struct BlkOptions {
   uint32_t queue_depth = kDefaultQueueDepth;
 };
 
+// Plain snapshot state (no guest memory, no queue state: the transport saves
+// those). Disk geometry comes from the disk and the options, not from here.
+// In-flight requests are not state: Save() is for a quiesced device (VM
+// paused, in_flight() == 0; a transport reset drains, see Reset()).
+struct BlkDeviceState {
+  uint8_t writeback = 1;  // §5.2.4: 1 writeback, 0 writethrough
+  bool operator==(const BlkDeviceState&) const = default;
+};
+
 class BlkDevice final : public VirtioDevice {
  public:
   // Opens options.path and makes the engine.
@@ -62,13 +78,28 @@ class BlkDevice final : public VirtioDevice {
   uint16_t queue_count() const override { return num_queues_; }
   uint16_t max_queue_size() const override { return queue_size_; }
   void ReadConfig(uint64_t offset, std::span<uint8_t> data) override;
+  // Only `writeback` (one byte, 0 or 1; other values are ignored) is writable.
   void WriteConfig(uint64_t offset, std::span<const uint8_t> data) override;
   Result<void> Activate(VirtioContext& context) override;
   void QueueNotified(uint16_t index) override;
+  // Also puts `writeback` back to 1 (§2.4: reset restores initial values).
   void Reset() override;
 
+  // The config space as created; `writeback` there is not kept up to date
+  // (see writeback()).
   const BlkConfig& config() const { return config_; }
+  uint8_t writeback() const { return writeback_.load(); }
   size_t in_flight() const { return inflight_.size(); }
+
+  // Call with the VM paused and I/O drained (in_flight() == 0); requests
+  // still in flight are not part of the state and are NOT saved (they would
+  // be lost: the caller must drain first).
+  BlkDeviceState Save() const;
+  // Into a device that is not active (freshly created, before the
+  // transport's Restore posts Activate): kBusy otherwise. kInvalidArgument
+  // (device unchanged) if writeback is not 0 or 1. Thread: the loop's, or any
+  // while the VM is paused.
+  Result<void> Restore(const BlkDeviceState& state);
 
  private:
   struct Inflight {
@@ -79,6 +110,7 @@ class BlkDevice final : public VirtioDevice {
     uint64_t data_len = 0;
     uint32_t remaining = 0;  // engine completions still to come
     uint8_t status = kBlkSOk;
+    bool flush_after = false;  // writethrough: flush before completing
   };
   // A request popped but refused by a full engine, retried later.
   struct Stalled {
@@ -96,6 +128,10 @@ class BlkDevice final : public VirtioDevice {
   void OnCompletions();
   void DoFail(const std::string& why);
   void Drain();
+  // Reset() without the cache mode (Activate keeps a restored mode).
+  void Deactivate();
+  // Writethrough: submits the flush that follows a finished write.
+  bool SubmitFlush(uint64_t tag, Inflight& f);
 
   std::unique_ptr<DiskFile> disk_;
   std::unique_ptr<IoEngine> engine_;  // after disk_: destroyed first
@@ -104,6 +140,9 @@ class BlkDevice final : public VirtioDevice {
   uint64_t features_ = 0;
   BlkConfig config_;
   BlkLimits limits_;
+  // §5.2.4 writeback: written by vCPU threads (WriteConfig), read on the loop.
+  std::atomic<uint8_t> writeback_{1};
+  bool config_wce_ = false;  // CONFIG_WCE negotiated (loop thread)
 
   VirtioContext* context_ = nullptr;
   std::optional<WatchId> watch_;

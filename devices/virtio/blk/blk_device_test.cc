@@ -1,5 +1,6 @@
 // Tests for BlkDevice (virtio 1.2 §5.2) on a temporary disk file with the
-// sync and io_uring engines, plus a scripted engine for busy / error / reset.
+// sync and io_uring engines, plus a scripted engine for busy / error / reset
+// and the cache mode (writeback / writethrough).
 #include "devices/virtio/blk/blk_device.h"
 
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <deque>
 #include <vector>
@@ -16,7 +18,7 @@
 #include "core/event/epoll_event_loop.h"
 #include "core/event/notifier.h"
 #include "devices/block/block_test_util.h"
-#include "devices/virtio/rng/fake_virtio_context.h"
+#include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/testing/virtq_driver.h"
 
 namespace petrel::virtio {
@@ -45,9 +47,10 @@ std::vector<uint8_t> Segment(uint64_t sector, uint32_t n, uint32_t flags = 0) {
 // A guest, a transport and an event loop around one BlkDevice.
 class Harness {
  public:
-  Harness(EventLoop& loop, BlkDevice& dev, uint16_t queues = 1) : loop_(loop), dev_(dev) {
+  Harness(EventLoop& loop, BlkDevice& dev, uint16_t queues = 1, uint64_t features = 0)
+      : loop_(loop), dev_(dev) {
     mem_ = *GuestMemory::CreateX86(8 << 20);
-    ctx_ = std::make_unique<FakeVirtioContext>(mem_, loop_, queues);
+    ctx_ = std::make_unique<FakeVirtioContext>(mem_, loop_, queues, features);
     for (uint16_t q = 0; q < queues; ++q) {
       drv_.push_back(*VirtqDriver::Create(mem_, {.size = 64,
                                                  .ring_gpa = 0x1'0000 + q * 0x1'0000ull,
@@ -342,6 +345,7 @@ class ScriptedEngine final : public IoEngine {
     notifier_->Signal();
   }
   size_t pending() const { return pending_.size(); }
+  IoRequest::Op front_op() const { return pending_.front().op; }
   bool complete_on_reap_ = false;
 
  private:
@@ -417,6 +421,98 @@ TEST_F(BlkScriptedTest, ResetDrainsInFlight) {
   loop_.RunUntilIdle();
   ASSERT_TRUE((*h_->drv().PopUsed()).has_value());
   EXPECT_EQ(h_->Status(r), kBlkSOk);
+}
+
+}  // namespace
+}  // namespace petrel::virtio
+
+namespace petrel::virtio {
+namespace {
+
+void SetWriteback(BlkDevice& dev, uint8_t value) {
+  dev.WriteConfig(offsetof(BlkConfig, writeback), std::span<const uint8_t>(&value, 1));
+}
+uint8_t ReadWriteback(BlkDevice& dev) {
+  uint8_t v = 0xee;
+  dev.ReadConfig(offsetof(BlkConfig, writeback), std::span<uint8_t>(&v, 1));
+  return v;
+}
+
+constexpr uint64_t kWceFeatures = FeatureBit(kBlkFConfigWce) | FeatureBit(kBlkFFlush);
+
+// §5.2.4: the driver switches the cache mode through `writeback`.
+TEST_F(BlkScriptedTest, WritebackIsTheOnlyWritableConfigField) {
+  EXPECT_NE(dev_->device_features() & FeatureBit(kBlkFConfigWce), 0u);
+  EXPECT_EQ(ReadWriteback(*dev_), 1);  // reset value: writeback
+  SetWriteback(*dev_, 0);
+  EXPECT_EQ(ReadWriteback(*dev_), 0);
+  EXPECT_EQ(dev_->Save().writeback, 0);
+  SetWriteback(*dev_, 2);  // not a mode
+  EXPECT_EQ(ReadWriteback(*dev_), 0);
+  const uint8_t two[2] = {1, 1};  // wider than the field
+  dev_->WriteConfig(offsetof(BlkConfig, writeback), two);
+  EXPECT_EQ(ReadWriteback(*dev_), 0);
+  const uint8_t cap = 0xff;
+  dev_->WriteConfig(0, std::span<const uint8_t>(&cap, 1));  // capacity is read-only
+  uint8_t c = 0;
+  dev_->ReadConfig(0, std::span<uint8_t>(&c, 1));
+  EXPECT_EQ(c, static_cast<uint8_t>((kDiskSize / 512) & 0xff));
+  dev_->Reset();  // §2.4: back to the initial value
+  EXPECT_EQ(ReadWriteback(*dev_), 1);
+}
+
+// §5.2.6.2: in writethrough mode a write completes after an engine flush.
+TEST_F(BlkScriptedTest, WritethroughFlushesEachWriteBeforeCompleting) {
+  SetWriteback(*dev_, 0);
+  h_ = std::make_unique<Harness>(loop_, *dev_, 1, kWceFeatures);
+  EXPECT_EQ(ReadWriteback(*dev_), 0);  // activation keeps the mode
+  auto w = h_->Send({Header(kBlkTOut, 0), std::vector<uint8_t>(512, 0xab)}, {1});
+  ASSERT_EQ(engine_->pending(), 1u);
+  EXPECT_EQ(engine_->front_op(), IoRequest::Op::kWrite);
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  EXPECT_FALSE((*h_->drv().PopUsed()).has_value());  // not stable yet
+  ASSERT_EQ(engine_->pending(), 1u);
+  EXPECT_EQ(engine_->front_op(), IoRequest::Op::kFlush);
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  ASSERT_TRUE((*h_->drv().PopUsed()).has_value());
+  EXPECT_EQ(h_->Status(w), kBlkSOk);
+  EXPECT_EQ(dev_->in_flight(), 0u);
+
+  // A failed flush fails the write.
+  auto w2 = h_->Send({Header(kBlkTOut, 1), std::vector<uint8_t>(512)}, {1});
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  engine_->Finish(1, -EIO);
+  loop_.RunUntilIdle();
+  ASSERT_TRUE((*h_->drv().PopUsed()).has_value());
+  EXPECT_EQ(h_->Status(w2), kBlkSIoErr);
+
+  // Reads are not flushed.
+  auto r = h_->Send({Header(kBlkTIn, 0)}, {512, 1});
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(engine_->pending(), 0u);
+  ASSERT_TRUE((*h_->drv().PopUsed()).has_value());
+  EXPECT_EQ(h_->Status(r), kBlkSOk);
+}
+
+TEST_F(BlkScriptedTest, WritebackModeOrNoConfigWceMeansNoExtraFlush) {
+  h_ = std::make_unique<Harness>(loop_, *dev_, 1, kWceFeatures);  // writeback = 1
+  h_->Send({Header(kBlkTOut, 0), std::vector<uint8_t>(512)}, {1});
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(engine_->pending(), 0u);
+  EXPECT_TRUE((*h_->drv().PopUsed()).has_value());
+
+  SetWriteback(*dev_, 0);
+  h_ = std::make_unique<Harness>(loop_, *dev_, 1, FeatureBit(kBlkFFlush));  // no CONFIG_WCE
+  h_->Send({Header(kBlkTOut, 0), std::vector<uint8_t>(512)}, {1});
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(engine_->pending(), 0u);
+  EXPECT_TRUE((*h_->drv().PopUsed()).has_value());
 }
 
 }  // namespace

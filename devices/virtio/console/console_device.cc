@@ -239,6 +239,9 @@ Result<void> ConsoleDevice::Restore(const ConsoleDeviceState& state) {
     return Error(ErrorCode::kInvalidArgument, "virtio-console: restored input exceeds the cap");
   }
   std::lock_guard lock(mu_);
+  if (loop_ != nullptr) {
+    return Error(ErrorCode::kBusy, "virtio-console: restore into an active device is unsupported");
+  }
   size_ = state.size;
   input_.assign(state.pending_input.begin(), state.pending_input.end());
   return Ok();

@@ -104,7 +104,9 @@ class ConsoleDevice final : public VirtioDevice {
   ConsoleStats stats() const;
 
   ConsoleDeviceState Save() const;
-  // kInvalidArgument (state unchanged) if pending_input exceeds the cap.
+  // Into a device that is not active (freshly created, before the
+  // transport's Restore posts Activate): kBusy otherwise. kInvalidArgument
+  // (state unchanged) if pending_input exceeds the cap.
   Result<void> Restore(const ConsoleDeviceState& state);
 
  private:

@@ -11,13 +11,13 @@
 
 #include "core/base/clock.h"
 #include "core/event/deterministic_event_loop.h"
-#include "devices/virtio/console/console_test_context.h"
+#include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/testing/virtq_driver.h"
 
 namespace petrel::virtio {
 namespace {
 
-using console_testing::ConsoleTestContext;
+using testing::FakeVirtioContext;
 using testing::VirtqDriver;
 
 std::vector<uint8_t> Bytes(const std::string& s) {
@@ -40,7 +40,7 @@ class ConsoleDeviceTest : public ::testing::Test {
         mem_, {.size = 16, .ring_gpa = 0x1'0000, .data_gpa = 0x10'0000, .data_size = 0x10'0000}));
     tx_ = std::make_unique<VirtqDriver>(*VirtqDriver::Create(
         mem_, {.size = 16, .ring_gpa = 0x2'0000, .data_gpa = 0x20'0000, .data_size = 0x10'0000}));
-    ctx_ = std::make_unique<ConsoleTestContext>(mem_, loop_, features);
+    ctx_ = std::make_unique<FakeVirtioContext>(mem_, loop_, kConsoleQueueCount, features);
     ASSERT_TRUE(ctx_->ActivateQueue(kConsoleReceiveQueue, rx_->QueueConfig()).ok());
     ASSERT_TRUE(ctx_->ActivateQueue(kConsoleTransmitQueue, tx_->QueueConfig()).ok());
   }
@@ -65,7 +65,7 @@ class ConsoleDeviceTest : public ::testing::Test {
   std::shared_ptr<GuestMemory> mem_;
   std::unique_ptr<VirtqDriver> rx_;
   std::unique_ptr<VirtqDriver> tx_;
-  std::unique_ptr<ConsoleTestContext> ctx_;
+  std::unique_ptr<FakeVirtioContext> ctx_;
   std::vector<uint8_t> output_;
   std::unique_ptr<ConsoleDevice> dev_;
 };

@@ -1,8 +1,12 @@
 // Test doubles for VirtioNet: an in-memory NetEndpoint, an EventLoop that
-// records fd watches and fires them on demand, a VirtioContext, and a
-// harness that wires a device to guest-side queue drivers. Used by the
+// records fd watches and fires them on demand, and a harness that wires a
+// device to guest-side queue drivers through the shared FakeVirtioContext
+// (devices/virtio/testing/fake_virtio_context.h). Used by the
 // virtio-net tests and the virtio_net fuzz target.
 #pragma once
+
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <deque>
@@ -16,6 +20,7 @@
 #include "devices/net/net_endpoint.h"
 #include "devices/virtio/net/virtio_net.h"
 #include "devices/virtio/split_queue.h"
+#include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/testing/virtq_driver.h"
 #include "devices/virtio/virtio_device.h"
 
@@ -24,7 +29,21 @@ namespace petrel::virtio::testing {
 // Packets in and out as byte vectors (each: 12-byte header + frame).
 class FakeEndpoint final : public net::NetEndpoint {
  public:
+  // `fd` is only a name (for FakeFdLoop), never polled or closed.
   explicit FakeEndpoint(int fd) : fd_(fd) {}
+  // With a real eventfd of its own that never becomes readable: for loops
+  // that poll fds (DeterministicEventLoop), where a made-up number could
+  // name some other open file.
+  static std::unique_ptr<FakeEndpoint> WithOwnFd() {
+    auto ep = std::make_unique<FakeEndpoint>(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    ep->owns_fd_ = ep->fd_ >= 0;
+    return ep;
+  }
+  ~FakeEndpoint() override {
+    if (owns_fd_) close(fd_);
+  }
+  FakeEndpoint(const FakeEndpoint&) = delete;
+  FakeEndpoint& operator=(const FakeEndpoint&) = delete;
   int fd() const override { return fd_; }
   Result<std::optional<size_t>> Read(std::span<uint8_t> out) override {
     if (inbound.empty()) return std::optional<size_t>();
@@ -63,6 +82,7 @@ class FakeEndpoint final : public net::NetEndpoint {
 
  private:
   int fd_;
+  bool owns_fd_ = false;
 };
 
 // Records WatchFd() handlers; FireFd() runs one as if its fd were readable.
@@ -115,33 +135,6 @@ class FakeFdLoop final : public EventLoop {
   WatchId next_ = 1;
 };
 
-class NetFakeContext final : public VirtioContext {
- public:
-  NetFakeContext(std::shared_ptr<GuestMemory> memory, EventLoop& loop, uint16_t queues,
-                 uint64_t features)
-      : memory_(std::move(memory)), loop_(loop), features_(features) {
-    for (uint16_t i = 0; i < queues; ++i) queues_.push_back(std::make_unique<SplitQueue>(memory_));
-    signals_.resize(queues);
-  }
-  GuestMemory& memory() override { return *memory_; }
-  EventLoop& loop() override { return loop_; }
-  uint64_t features() const override { return features_; }
-  SplitQueue& queue(uint16_t index) override { return *queues_.at(index); }
-  void SignalUsed(uint16_t index) override { ++signals_.at(index); }
-  void SignalConfigChange() override {}
-  void Fail(const std::string& why) override { failures.push_back(why); }
-  uint64_t signals(uint16_t index) const { return signals_.at(index); }
-
-  std::vector<std::string> failures;
-
- private:
-  std::shared_ptr<GuestMemory> memory_;
-  EventLoop& loop_;
-  uint64_t features_;
-  std::vector<std::unique_ptr<SplitQueue>> queues_;
-  std::vector<uint64_t> signals_;
-};
-
 // A device over fake endpoints (fds 100, 101, ...) with a driver per queue;
 // every queue enabled; `features` are the driver's wishes (masked by the
 // device's offer, VERSION_1 added).
@@ -152,7 +145,7 @@ struct NetHarness {
   FakeFdLoop loop;
   std::shared_ptr<GuestMemory> memory;
   std::vector<FakeEndpoint*> endpoints;
-  std::unique_ptr<NetFakeContext> context;  // outlives the device (its Reset uses it)
+  std::unique_ptr<FakeVirtioContext> context;  // outlives the device (its Reset uses it)
   std::unique_ptr<VirtioNet> device;
   std::vector<VirtqDriver> drivers;
 
@@ -172,7 +165,7 @@ struct NetHarness {
     const uint16_t queues = device->queue_count();
     const uint64_t features =
         (device->device_features() & wanted_features) | FeatureBit(kFVersion1);
-    context = std::make_unique<NetFakeContext>(memory, loop, queues, features);
+    context = std::make_unique<FakeVirtioContext>(memory, loop, queues, features);
     for (uint16_t i = 0; i < queues; ++i) {
       PETREL_ASSIGN_OR_RETURN(auto drv,
                               VirtqDriver::Create(memory, {.size = kQueueSize,

@@ -162,10 +162,21 @@ Result<void> VirtioNet::Activate(VirtioContext& context) {
   mrg_rxbuf_ = (f & FeatureBit(kNetFMrgRxbuf)) != 0;
   // §5.1.2: without MQ only receiveq1/transmitq1 exist and controlq is 2.
   usable_pairs_ = (f & FeatureBit(kNetFMq)) ? pairs_ : 1;
+  // A Restore()d state applies to this activation; it must fit what the
+  // driver negotiated.
+  const uint16_t pairs = restored_ ? active_pairs_ : 1;
+  const uint64_t offloads = restored_ ? guest_offloads_ : f & kGuestOffloadMask;
+  restored_ = false;
   active_pairs_ = 1;
   ctrl_index_.reset();
+  if (pairs > usable_pairs_ || (offloads & ~(f & kGuestOffloadMask)) != 0) {
+    context_ = nullptr;
+    guest_offloads_ = 0;
+    return Error(ErrorCode::kInvalidArgument,
+                 "virtio-net activate: restored state does not fit the negotiated features");
+  }
   if (f & FeatureBit(kNetFCtrlVq)) ctrl_index_ = static_cast<uint16_t>(2 * usable_pairs_);
-  guest_offloads_ = f & kGuestOffloadMask;
+  guest_offloads_ = offloads;
   if (auto r = SetGuestOffloads(guest_offloads_); !r.ok()) {
     context_ = nullptr;
     return std::move(r).Wrap("virtio-net activate");
@@ -179,6 +190,31 @@ Result<void> VirtioNet::Activate(VirtioContext& context) {
     PETREL_LOG_ONCE(kWarn, "virtio-net-attach") << "virtio-net: " << r.error().message();
   }
   ProcessRx(0);
+  if (pairs > 1) SetActivePairs(pairs);
+  return Ok();
+}
+
+VirtioNetState VirtioNet::Save() const {
+  return VirtioNetState{mac_, active_pairs_, guest_offloads_};
+}
+
+Result<void> VirtioNet::Restore(const VirtioNetState& state) {
+  if (context_ != nullptr) {
+    return Error(ErrorCode::kBusy, "virtio-net: restore into an active device is unsupported");
+  }
+  if (state.mac[0] & net::kMacGroupBit) {
+    return Error(ErrorCode::kInvalidArgument, "virtio-net: restored mac is not unicast");
+  }
+  if (state.active_pairs < kNetMinVqPairs || state.active_pairs > pairs_) {
+    return Error(ErrorCode::kInvalidArgument, "virtio-net: restored active pairs out of range");
+  }
+  if (state.guest_offloads & ~(features_ & kGuestOffloadMask)) {
+    return Error(ErrorCode::kInvalidArgument, "virtio-net: restored offloads not offered");
+  }
+  mac_ = state.mac;
+  active_pairs_ = state.active_pairs;
+  guest_offloads_ = state.guest_offloads;
+  restored_ = true;
   return Ok();
 }
 
@@ -188,9 +224,14 @@ void VirtioNet::Reset() {
     pair_[p].held.clear();
     pair_[p].pending = 0;
   }
+  // Back to the creation defaults, but a Restore()d state waiting for its
+  // Activate() stays.
+  if (context_ != nullptr) {
+    active_pairs_ = 1;
+    guest_offloads_ = 0;
+  }
   context_ = nullptr;
   failed_ = false;
-  active_pairs_ = 1;
   ctrl_index_.reset();
 }
 

@@ -68,6 +68,18 @@ struct NetStats {
   uint64_t ctrl_errors = 0;  // commands answered VIRTIO_NET_ERR
 };
 
+// Plain snapshot state (no guest memory, no queue state: the transport saves
+// those). Held rx chains and a partly delivered packet are not state: Save()
+// is for a paused VM (the transport's rings restart from the saved indices).
+// The rx mode and MAC filter tables are not kept (every mode is accepted) and
+// stats are not state.
+struct VirtioNetState {
+  net::MacAddress mac{};        // a random MAC must survive a restore
+  uint16_t active_pairs = 1;    // §5.1.6.5.5 MQ_VQ_PAIRS_SET
+  uint64_t guest_offloads = 0;  // §5.1.6.5.6 GUEST_OFFLOADS_SET (0 while not active)
+  bool operator==(const VirtioNetState&) const = default;
+};
+
 class VirtioNet final : public VirtioDevice {
  public:
   // Opens (or creates and configures) the tap options.tap, one queue per pair.
@@ -95,8 +107,20 @@ class VirtioNet final : public VirtioDevice {
   const net::MacAddress& mac() const { return mac_; }
   const std::string& tap_name() const { return tap_name_; }
   uint16_t active_pairs() const { return active_pairs_; }
+  uint64_t guest_offloads() const { return guest_offloads_; }
   bool rx_watching(uint16_t pair) const { return pair_.at(pair).watch.has_value(); }
   const NetStats& stats() const { return stats_; }
+
+  // Loop thread, VM paused.
+  VirtioNetState Save() const;
+  // Into a device that is not active (freshly created), before the
+  // transport's Restore posts Activate: kBusy otherwise. kInvalidArgument
+  // (device unchanged) unless mac is unicast, active_pairs is in
+  // 1..num_queues/2 and guest_offloads is a subset of the offered guest
+  // offloads. The next Activate() applies active_pairs and guest_offloads
+  // (failing if they exceed what the driver negotiated). Run while vCPUs are
+  // paused: ReadConfig reads the MAC without a lock.
+  Result<void> Restore(const VirtioNetState& state);
 
  private:
   struct Pair {
@@ -148,6 +172,7 @@ class VirtioNet final : public VirtioDevice {
   uint16_t active_pairs_ = 1;
   std::optional<uint16_t> ctrl_index_;
   uint64_t guest_offloads_ = 0;  // negotiated GUEST_* offload features
+  bool restored_ = false;        // Restore() set the two above for the next Activate()
   std::vector<uint8_t> tx_bounce_;
   std::vector<iovec> iov_;
   NetStats stats_;

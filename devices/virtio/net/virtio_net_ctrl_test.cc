@@ -118,7 +118,7 @@ TEST(VirtioNetCtrlTest, RxModeAndMacTable) {
             kNetErr);
   EXPECT_EQ(Command(h, 2, 77, 0, {}), kNetErr);  // unknown class
   EXPECT_EQ(Command(h, 2, kNetCtrlMac, kNetCtrlMacAddrSet, {2, 0, 0, 0, 0, 9}), kNetErr);
-  EXPECT_TRUE(h.context->failures.empty());
+  EXPECT_TRUE(h.context->failures().empty());
 }
 
 TEST(VirtioNetCtrlTest, OversizeCommandIsRefused) {
@@ -127,7 +127,7 @@ TEST(VirtioNetCtrlTest, OversizeCommandIsRefused) {
   EXPECT_EQ(Command(h, 2, kNetCtrlRx, kNetCtrlRxPromisc,
                     std::vector<uint8_t>(kNetMaxCtrlDataBytes + 1, 0)),
             kNetErr);
-  EXPECT_TRUE(h.context->failures.empty());
+  EXPECT_TRUE(h.context->failures().empty());
 }
 
 TEST(VirtioNetCtrlTest, ChainWithoutAckFails) {
@@ -136,7 +136,7 @@ TEST(VirtioNetCtrlTest, ChainWithoutAckFails) {
   ASSERT_TRUE(h.drivers[2].AddRequest({{kNetCtrlRx, kNetCtrlRxPromisc, 1}}, {}).ok());
   ASSERT_TRUE(h.drivers[2].Kick().ok());
   h.device->QueueNotified(2);
-  EXPECT_EQ(h.context->failures.size(), 1u);
+  EXPECT_EQ(h.context->failures().size(), 1u);
 }
 
 TEST(VirtioNetCtrlTest, ChainWithoutClassFails) {
@@ -145,7 +145,7 @@ TEST(VirtioNetCtrlTest, ChainWithoutClassFails) {
   ASSERT_TRUE(h.drivers[2].AddRequest({{kNetCtrlRx}}, {1}).ok());
   ASSERT_TRUE(h.drivers[2].Kick().ok());
   h.device->QueueNotified(2);
-  EXPECT_EQ(h.context->failures.size(), 1u);
+  EXPECT_EQ(h.context->failures().size(), 1u);
 }
 
 }  // namespace

@@ -106,7 +106,7 @@ TEST(VirtioNetTapTest, FramesBothWaysThroughRealTap) {
     }
   }
   EXPECT_TRUE(found);
-  EXPECT_TRUE(h.context->failures.empty());
+  EXPECT_TRUE(h.context->failures().empty());
   close(sock);
 }
 

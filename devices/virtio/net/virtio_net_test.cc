@@ -155,7 +155,7 @@ TEST(VirtioNetTest, TxRefusedByHostIsDroppedNotFatal) {
   ASSERT_TRUE(h.drivers[1].AddRequest({Packet(20, 1)}, {}).ok());
   ASSERT_TRUE(h.drivers[1].Kick().ok());
   h.device->QueueNotified(1);
-  EXPECT_TRUE(h.context->failures.empty());
+  EXPECT_TRUE(h.context->failures().empty());
   EXPECT_EQ(h.device->stats().tx_dropped, 1u);
   auto used = h.drivers[1].PopUsed();
   EXPECT_TRUE(used.ok() && used->has_value());
@@ -169,7 +169,7 @@ TEST(VirtioNetTest, TxOversizeIsDropped) {
   h.device->QueueNotified(1);
   EXPECT_TRUE(h.endpoints[0]->outbound.empty());
   EXPECT_EQ(h.device->stats().tx_dropped, 1u);
-  EXPECT_TRUE(h.context->failures.empty());
+  EXPECT_TRUE(h.context->failures().empty());
 }
 
 TEST(VirtioNetTest, TxChainShorterThanHeaderFails) {
@@ -179,12 +179,12 @@ TEST(VirtioNetTest, TxChainShorterThanHeaderFails) {
   ASSERT_TRUE(h.drivers[1].AddRequest({Packet(20, 1)}, {}).ok());
   ASSERT_TRUE(h.drivers[1].Kick().ok());
   h.device->QueueNotified(1);
-  ASSERT_EQ(h.context->failures.size(), 1u);
-  EXPECT_NE(h.context->failures[0].find("header"), std::string::npos);
+  ASSERT_EQ(h.context->failures().size(), 1u);
+  EXPECT_NE(h.context->failures()[0].find("header"), std::string::npos);
   // Failed: nothing more is processed until reset.
   h.device->QueueNotified(1);
   EXPECT_TRUE(h.endpoints[0]->outbound.empty());
-  EXPECT_EQ(h.context->failures.size(), 1u);
+  EXPECT_EQ(h.context->failures().size(), 1u);
 }
 
 TEST(VirtioNetTest, TxBrokenRingFails) {
@@ -193,7 +193,7 @@ TEST(VirtioNetTest, TxBrokenRingFails) {
   ASSERT_TRUE(h.drivers[1].SetAvailRing(0, 999).ok());  // head out of range
   ASSERT_TRUE(h.drivers[1].SetAvailIdx(1).ok());
   h.device->QueueNotified(1);
-  EXPECT_EQ(h.context->failures.size(), 1u);
+  EXPECT_EQ(h.context->failures().size(), 1u);
 }
 
 TEST(VirtioNetTest, RxPacketLandsInGuestBuffer) {
@@ -336,7 +336,7 @@ TEST(VirtioNetTest, RxChainTooSmallForHeaderFails) {
   ASSERT_TRUE(h.drivers[0].AddRequest({}, {8}).ok());
   ASSERT_TRUE(h.drivers[0].Kick().ok());
   h.device->QueueNotified(0);
-  ASSERT_EQ(h.context->failures.size(), 1u);
+  ASSERT_EQ(h.context->failures().size(), 1u);
   EXPECT_FALSE(h.loop.Watching(100));
 }
 
@@ -346,7 +346,7 @@ TEST(VirtioNetTest, RxChainWithReadableBufferFails) {
   ASSERT_TRUE(h.drivers[0].AddRequest({std::vector<uint8_t>(4, 0)}, {2048}).ok());
   ASSERT_TRUE(h.drivers[0].Kick().ok());
   h.device->QueueNotified(0);
-  EXPECT_EQ(h.context->failures.size(), 1u);
+  EXPECT_EQ(h.context->failures().size(), 1u);
 }
 
 TEST(VirtioNetTest, ResetStopsWatchingAndDropsHeldBuffers) {

@@ -31,6 +31,13 @@ void RngDevice::Reset() {
   failed_ = false;
 }
 
+Result<void> RngDevice::Restore(const RngDeviceState& /*state*/) {
+  if (context_ != nullptr) {
+    return Error(ErrorCode::kBusy, "virtio-rng: restore into an active device is unsupported");
+  }
+  return Ok();
+}
+
 void RngDevice::QueueNotified(uint16_t index) {
   if (context_ == nullptr || failed_ || index >= kRngQueueCount) return;
   SplitQueue& queue = context_->queue(index);

@@ -24,6 +24,14 @@ inline constexpr uint16_t kRngMaxQueueSize = 256;
 // writable length, up to 4 GiB); the used length tells the driver how many.
 inline constexpr uint32_t kRngMaxBytesPerChain = 64 * 1024;
 
+// Plain snapshot state. The entropy device has nothing the guest can change
+// and nothing that must survive a restore (no features, no config space; the
+// queue is the transport's), so this is empty: it exists so that every virtio
+// device has the same Save()/Restore() shape.
+struct RngDeviceState {
+  bool operator==(const RngDeviceState&) const = default;
+};
+
 // --rng src=<path>
 struct RngOptions {
   std::string src = "/dev/urandom";
@@ -45,6 +53,11 @@ class RngDevice final : public VirtioDevice {
   Result<void> Activate(VirtioContext& context) override;
   void QueueNotified(uint16_t index) override;
   void Reset() override;
+
+  RngDeviceState Save() const { return {}; }
+  // Into a device that is not active (freshly created, before the
+  // transport's Restore posts Activate): kBusy otherwise.
+  Result<void> Restore(const RngDeviceState& state);
 
  private:
   // Fills one chain; an Error means the chain or ring is malformed.

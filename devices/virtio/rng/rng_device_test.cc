@@ -8,7 +8,7 @@
 #include "core/base/clock.h"
 #include "core/base/random.h"
 #include "core/event/deterministic_event_loop.h"
-#include "devices/virtio/rng/fake_virtio_context.h"
+#include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/testing/virtq_driver.h"
 
 namespace petrel::virtio {

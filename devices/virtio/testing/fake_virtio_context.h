@@ -1,8 +1,9 @@
-// FakeVirtioContext: the transport side of VirtioDevice for device unit tests
-// (rng, blk): guest memory, an event loop, negotiated features, queues
-// activated from VirtqDriver::QueueConfig(), and a record of SignalUsed /
-// SignalConfigChange / Fail calls. (Shared by the rng and blk tests; a
-// candidate for devices/virtio/testing.)
+// FakeVirtioContext: the transport side of VirtioDevice (virtio_device.h) for
+// device unit tests and fuzz targets (rng, blk, console, net, the state
+// round trip): guest memory, an event loop, the negotiated features, one
+// SplitQueue per queue (started from VirtqDriver::QueueConfig() with
+// ActivateQueue, as the transport does when the driver enables a queue), and
+// a record of SignalUsed / SignalConfigChange / Fail calls.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/result.h"
 #include "core/event/event_loop.h"
 #include "core/memory/guest_memory.h"
 #include "devices/virtio/split_queue.h"
@@ -19,18 +21,25 @@ namespace petrel::virtio::testing {
 
 class FakeVirtioContext final : public VirtioContext {
  public:
+  // `queues` SplitQueues over `memory`, none ready; `features` is what
+  // features() reports (the negotiated set).
   FakeVirtioContext(std::shared_ptr<GuestMemory> memory, EventLoop& loop, uint16_t queues,
                     uint64_t features = 0)
-      : memory_(std::move(memory)), loop_(loop), features_(features) {
+      : memory_(std::move(memory)), loop_(loop), features_(features), signals_(queues, 0) {
     for (uint16_t i = 0; i < queues; ++i) queues_.push_back(std::make_unique<SplitQueue>(memory_));
-    signals_.resize(queues);
   }
 
   // Starts queue `index` as the transport would when the driver enables it.
   Result<void> ActivateQueue(uint16_t index, const SplitQueue::Config& config) {
     return queues_.at(index)->Activate(config);
   }
+  // Stops every queue, as a transport reset does.
+  void ResetQueues() {
+    for (auto& q : queues_) q->Reset();
+  }
+  uint16_t queue_count() const { return static_cast<uint16_t>(queues_.size()); }
 
+  // VirtioContext.
   GuestMemory& memory() override { return *memory_; }
   EventLoop& loop() override { return loop_; }
   uint64_t features() const override { return features_; }
@@ -39,6 +48,7 @@ class FakeVirtioContext final : public VirtioContext {
   void SignalConfigChange() override { ++config_changes_; }
   void Fail(const std::string& why) override { failures_.push_back(why); }
 
+  // What the device did.
   uint64_t signals(uint16_t index) const { return signals_.at(index); }
   uint64_t config_changes() const { return config_changes_; }
   const std::vector<std::string>& failures() const { return failures_; }
