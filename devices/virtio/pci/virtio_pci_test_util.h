@@ -1,7 +1,9 @@
 // Test helpers for the virtio-pci transport: EchoDevice (a fake VirtioDevice
 // that copies each chain's readable bytes into its writable part), PciGuest
 // (a guest-side virtio-pci driver doing what Linux's virtio_pci_modern does,
-// through config space and BAR0 accesses), and a fixture on hv_sim.
+// through config space and BAR0 accesses), a fixture on hv_sim around the
+// echo device, and VirtioPciBench: the same on hv_sim around any real
+// VirtioDevice, with one VirtqDriver per queue.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -257,6 +259,110 @@ class VirtioPciTest : public ::testing::Test {
   std::shared_ptr<hv::Vm> vm_;
   std::shared_ptr<GuestMemory> memory_;
   std::shared_ptr<EchoDevice> echo_;
+  std::shared_ptr<VirtioPciDevice> dev_;
+  std::unique_ptr<PciGuest> guest_;
+};
+
+// A VirtioDevice of any type behind VirtioPciDevice on hv_sim, driven by a
+// PciGuest, on a DeterministicEventLoop. Owns the device through the
+// transport; TearDown() resets it the way a guest does before destroying it.
+class VirtioPciBench {
+ public:
+  static constexpr uint64_t kMemSize = 16 << 20;
+  // Transport feature bits the transport offers on top of the device's own.
+  static constexpr uint64_t kTransportFeatures =
+      FeatureBit(kFVersion1) | FeatureBit(kFEventIdx) | FeatureBit(kFIndirectDesc);
+
+  VirtioPciBench() : hv_(sim::MakeSimHypervisor()) {}
+  ~VirtioPciBench() { TearDown(); }
+  VirtioPciBench(const VirtioPciBench&) = delete;
+  VirtioPciBench& operator=(const VirtioPciBench&) = delete;
+
+  // Wraps `device` (check with ASSERT_NO_FATAL_FAILURE).
+  void Init(std::shared_ptr<VirtioDevice> device, const std::string& name) {
+    auto vm = hv_->CreateVm({});
+    ASSERT_TRUE(vm.ok()) << vm.error().message();
+    vm_ = *vm;
+    auto memory = GuestMemory::CreateX86(kMemSize);
+    ASSERT_TRUE(memory.ok()) << memory.error().message();
+    memory_ = *memory;
+    auto dev =
+        VirtioPciDevice::Create(std::move(device), memory_, loop_, io_, vm_.get(), {.name = name});
+    ASSERT_TRUE(dev.ok()) << dev.error().message();
+    dev_ = *dev;
+    guest_ = std::make_unique<PciGuest>(*dev_);
+    guest_->FindCaps();
+  }
+  // Resets the device through the guest (so it drops guest-memory work while
+  // the transport still exists), then destroys the transport and device.
+  void TearDown() {
+    if (!dev_) return;
+    guest_->SetStatus(0);
+    loop_.RunUntilIdle();
+    guest_.reset();
+    dev_.reset();
+  }
+
+  // One VirtqDriver per queue, rings and data areas apart.
+  std::vector<VirtqDriver> MakeDrivers(uint16_t queues, uint16_t size = 16) {
+    std::vector<VirtqDriver> drivers;
+    for (uint16_t i = 0; i < queues; ++i) {
+      auto drv = VirtqDriver::Create(memory_, {.size = size,
+                                               .ring_gpa = 0x1'0000ull * (i + 1),
+                                               .data_gpa = 0x10'0000ull * (i + 1),
+                                               .data_size = 0x10'0000});
+      EXPECT_TRUE(drv.ok());
+      if (drv.ok()) drivers.push_back(std::move(*drv));
+    }
+    return drivers;
+  }
+
+  // Reset (write 0, wait for 0), then §3.1.1 steps 1-6 with `accept`.
+  bool ResetAndNegotiate(uint64_t accept) {
+    guest_->SetStatus(0);
+    loop_.RunUntilIdle();
+    EXPECT_EQ(guest_->Status(), 0);
+    return guest_->Negotiate(accept);
+  }
+  // The whole §3.1.1 sequence: config on vector 0, queue i on vector i + 1,
+  // one driver per queue (in order, from queue 0), then DRIVER_OK.
+  void BringUp(std::vector<VirtqDriver>& drivers, uint64_t accept) {
+    ASSERT_TRUE(ResetAndNegotiate(accept));
+    guest_->EnableMsix(static_cast<uint16_t>(drivers.size() + 1));
+    guest_->SetCommon(kCommonConfigMsixVector, 2, 0);
+    for (uint16_t i = 0; i < drivers.size(); ++i) {
+      guest_->SetupQueue(i, drivers[i].QueueConfig(), static_cast<uint16_t>(i + 1));
+      ASSERT_EQ(guest_->Common(kCommonQueueMsixVector, 2), i + 1u);
+    }
+    guest_->SetStatus(kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
+    loop_.RunUntilIdle();
+    ASSERT_TRUE(dev_->active());
+  }
+  // Publishes the added chains of queue `index`, rings its doorbell and runs
+  // the loop until idle.
+  void KickAndRun(std::vector<VirtqDriver>& drivers, uint16_t index) {
+    ASSERT_TRUE(drivers.at(index).Kick().ok());
+    guest_->Kick(index);
+    loop_.RunUntilIdle();
+  }
+
+  std::vector<hv::MsiMessage> Msis() { return sim::AsSim(vm_.get())->DeliveredMsis(); }
+  // The MSI data EnableMsix() programs for `vector`.
+  static uint32_t MsiData(uint16_t vector) { return 0x40u + vector; }
+
+  VirtualClock& clock() { return clock_; }
+  DeterministicEventLoop& loop() { return loop_; }
+  GuestMemory& memory() { return *memory_; }
+  VirtioPciDevice& dev() { return *dev_; }
+  PciGuest& guest() { return *guest_; }
+
+ private:
+  VirtualClock clock_;
+  DeterministicEventLoop loop_{clock_};
+  IoDispatcher io_;
+  std::unique_ptr<sim::SimHypervisor> hv_;
+  std::shared_ptr<hv::Vm> vm_;
+  std::shared_ptr<GuestMemory> memory_;
   std::shared_ptr<VirtioPciDevice> dev_;
   std::unique_ptr<PciGuest> guest_;
 };
