@@ -67,16 +67,12 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::Create(const VirtioDevices
     PETREL_TRY(place(name, std::move(blk_device)));
   }
 
-  auto ipv4 = [](const std::array<uint8_t, 4>& a) {
-    return std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
-           std::to_string(a[3]);
-  };
   for (size_t i = 0; i < args.config->nets.size(); ++i) {
     const config::NetConfig& net = args.config->nets[i];
     virtio::VirtioNetOptions options;
     options.tap = net.tap;
-    options.ip = ipv4(net.ip);
-    options.mask = ipv4(net.mask);
+    options.ip = net.ip;
+    options.mask = net.mask;
     if (net.mac) options.mac = *net.mac;
     if (net.host_mac) options.host_mac = *net.host_mac;
     options.mtu = net.mtu;

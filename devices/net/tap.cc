@@ -72,12 +72,10 @@ Result<int> OpenQueue(const std::string& want, short flags, std::string& got) {
   return fd;
 }
 
-Result<in_addr> ParseIpv4(const std::string& text, const char* what) {
+in_addr ToInAddr(const Ipv4Address& address) {
   in_addr addr{};
-  if (inet_pton(AF_INET, text.c_str(), &addr) != 1) {
-    return Error(ErrorCode::kInvalidArgument,
-                 std::string("bad ") + what + " '" + text + "' (want a.b.c.d)");
-  }
+  static_assert(sizeof addr.s_addr == sizeof address);
+  std::memcpy(&addr.s_addr, address.data(), address.size());  // both in network order
   return addr;
 }
 
@@ -120,13 +118,9 @@ Result<void> ConfigureHost(const TapOptions& o, const std::string& name, bool cr
     PETREL_TRY(sock.Ioctl(SIOCSIFMTU, ifr, "SIOCSIFMTU"));
   }
   if (!created) return Ok();
-  if (!o.ip.empty()) {
-    PETREL_ASSIGN_OR_RETURN(auto ip, ParseIpv4(o.ip, "ip"));
-    PETREL_TRY(SetAddr(sock, name, ip, SIOCSIFADDR, "SIOCSIFADDR"));
-  }
-  if (!o.mask.empty()) {
-    PETREL_ASSIGN_OR_RETURN(auto mask, ParseIpv4(o.mask, "mask"));
-    PETREL_TRY(SetAddr(sock, name, mask, SIOCSIFNETMASK, "SIOCSIFNETMASK"));
+  if (o.ip) PETREL_TRY(SetAddr(sock, name, ToInAddr(*o.ip), SIOCSIFADDR, "SIOCSIFADDR"));
+  if (o.mask) {
+    PETREL_TRY(SetAddr(sock, name, ToInAddr(*o.mask), SIOCSIFNETMASK, "SIOCSIFNETMASK"));
   }
   if (o.host_mac) {
     ifreq ifr = MakeIfreq(name);
@@ -203,9 +197,6 @@ Result<TapDevice> OpenTap(const TapOptions& options) {
     return Error(ErrorCode::kInvalidArgument,
                  "tap queue pairs must be 1.." + std::to_string(kMaxTapQueues));
   }
-  // Parse early so a typo fails before anything is created.
-  if (!options.ip.empty()) PETREL_TRY(ParseIpv4(options.ip, "ip"));
-  if (!options.mask.empty()) PETREL_TRY(ParseIpv4(options.mask, "mask"));
 
   TapDevice tap;
   tap.created = options.name.empty() || if_nametoindex(options.name.c_str()) == 0;

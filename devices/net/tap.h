@@ -5,8 +5,8 @@
 // name, or a name that does not exist yet) also gets the host-side setup
 // Cloud Hypervisor does: IPv4 address and netmask, host MAC, link up.
 //
-//   PETREL_ASSIGN_OR_RETURN(auto tap, OpenTap({.ip = "192.168.249.1",
-//                                              .mask = "255.255.255.0"}));
+//   PETREL_ASSIGN_OR_RETURN(auto tap, OpenTap({.ip = Ipv4Address{192, 168, 249, 1},
+//                                              .mask = Ipv4Address{255, 255, 255, 0}}));
 //   tap.queues[0]->Write(iov);
 #pragma once
 
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "devices/net/ipv4_address.h"
 #include "devices/net/mac_address.h"
 #include "devices/net/net_endpoint.h"
 
@@ -29,8 +30,8 @@ inline constexpr uint16_t kMaxTapQueues = 256;
 struct TapOptions {
   std::string name;                    // existing or new tap; empty: kernel picks "tapN"
   uint16_t queue_pairs = 1;            // > 1: IFF_MULTI_QUEUE, one fd each
-  std::string ip;                      // IPv4 for a new tap ("" = none)
-  std::string mask;                    // its netmask ("" = none)
+  std::optional<Ipv4Address> ip;       // IPv4 for a new tap
+  std::optional<Ipv4Address> mask;     // its netmask
   std::optional<MacAddress> host_mac;  // for a new tap
   std::optional<uint16_t> mtu;         // SIOCSIFMTU, also on an existing tap
 };

@@ -83,15 +83,14 @@ TEST(TapTest, RejectsBadOptions) {
   EXPECT_EQ(OpenTap({.name = std::string(IFNAMSIZ, 'x')}).error().code(),
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(OpenTap({.queue_pairs = 0}).error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(OpenTap({.ip = "300.1.2.3"}).error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(OpenTap({.mask = "x"}).error().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(TapTest, CreatesAndConfiguresHostSide) {
   const MacAddress host_mac{0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
   OPEN_TAP_OR_SKIP(
       tap, (TapOptions{
-               .ip = "192.168.249.1", .mask = "255.255.255.0", .host_mac = host_mac, .mtu = 1400}));
+               .ip = Ipv4Address{192, 168, 249, 1},
+                      .mask = Ipv4Address{255, 255, 255, 0}, .host_mac = host_mac, .mtu = 1400}));
   EXPECT_TRUE(tap.created);
   EXPECT_EQ(tap.name.rfind("tap", 0), 0u) << tap.name;
   ASSERT_EQ(tap.queues.size(), 1u);
@@ -173,7 +172,7 @@ TEST(TapTest, MultiQueueOpensOneFdPerPair) {
   EXPECT_TRUE(tap.queues[1]->SetEnabled(false).ok());
   EXPECT_TRUE(tap.queues[1]->SetEnabled(true).ok());
   // Reopening the same interface by name finds it existing: no host setup.
-  OPEN_TAP_OR_SKIP(again, (TapOptions{.name = tap.name, .queue_pairs = 2, .ip = "10.9.9.9"}));
+  OPEN_TAP_OR_SKIP(again, (TapOptions{.name = tap.name, .queue_pairs = 2, .ip = Ipv4Address{10, 9, 9, 9}}));
   EXPECT_FALSE(again.created);
 }
 

@@ -26,6 +26,7 @@
 #include "core/base/random.h"
 #include "core/base/result.h"
 #include "core/event/event_loop.h"
+#include "devices/net/ipv4_address.h"
 #include "devices/net/mac_address.h"
 #include "devices/net/net_endpoint.h"
 #include "devices/virtio/descriptor_chain.h"
@@ -48,8 +49,9 @@ inline constexpr int kNetRxPacketsPerWake = 256;
 //       offload_tso=,offload_ufo=,offload_csum=  (Cloud Hypervisor defaults)
 struct VirtioNetOptions {
   std::string tap;                             // existing tap; empty: create "tapN"
-  std::string ip = "192.168.249.1";            // host side of a created tap ("" = none)
-  std::string mask = "255.255.255.0";          // its netmask ("" = none)
+  // The host side of a created tap, and its netmask (nullopt: not set).
+  std::optional<net::Ipv4Address> ip = net::Ipv4Address{192, 168, 249, 1};
+  std::optional<net::Ipv4Address> mask = net::Ipv4Address{255, 255, 255, 0};
   std::optional<net::MacAddress> mac;          // guest MAC; absent: random, local
   std::optional<net::MacAddress> host_mac;     // tap MAC for a created tap
   std::optional<uint16_t> mtu;                 // VIRTIO_NET_F_MTU and the tap's MTU
