@@ -54,7 +54,7 @@ table() {
   grep -a '^PERF-INFO ' "$dir/console.log" | sed 's/^PERF-INFO //; s/\r$//' >"$dir/info.txt" || true
   grep -a '^PERF-IO ' "$dir/console.log" | tr -d '\r' | awk '
     BEGIN {
-      n = split("config iter try test mib_s iops bytes retr cpu_ticks guest_ticks", col, " ")
+      n = split("config iter try test mib_s iops bytes retr cpu_ticks guest_ticks tap_drops", col, " ")
       for (i = 1; i <= n; i++) printf "%s%s", col[i], (i < n ? "\t" : "\n")
     }
     {

@@ -110,6 +110,15 @@ cpu_ticks() {
   eval "${var}_cpu=$((${12} + ${13})) ${var}_guest=${41}"
 }
 
+# tap_drops VAR: sets VAR_drops to the packets the host dropped on the way to
+# the VMM (the tap's tx_dropped: its queue was full because the VMM did not
+# read fast enough); 0 if there is no tap.
+tap_drops() {
+  d=0
+  [ -r /sys/class/net/$TAP/statistics/tx_dropped ] && read -r d </sys/class/net/$TAP/statistics/tx_dropped
+  eval "${1}_drops=$d"
+}
+
 # run_one CONFIG ITER TRY: one VM; prints PERF-IO lines; returns 0 if every
 # test produced a result.
 run_one() {
@@ -132,18 +141,18 @@ run_one() {
   ( i=0
     while [ ! -d /sys/class/net/$TAP ] && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
     ip addr add $HOSTIP/24 dev $TAP 2>/dev/null; ip link set $TAP up ) &
-  good=0 done_seen=0 b_cpu=-1 e_cpu=-1
+  good=0 done_seen=0 b_cpu=-1 e_cpu=-1 b_drops=0 e_drops=0
   while IFS= read -r line; do
     echo "$line" >>/tmp/con.log
     case "$line" in
-      IOB-BEGIN*) cpu_ticks $pid b ;;
-      IOB-END*) cpu_ticks $pid e ;;
+      IOB-BEGIN*) cpu_ticks $pid b; tap_drops b ;;
+      IOB-END*) cpu_ticks $pid e; tap_drops e ;;
       IOB-RESULT*)
         kv=${line#IOB-RESULT }
         kv=${kv% .*}  # the guest's trailing " ." (and the console's \r)
         ct=-1 gt=-1
         [ "$b_cpu" -ge 0 ] && [ "$e_cpu" -ge 0 ] && ct=$((e_cpu - b_cpu)) && gt=$((e_guest - b_guest))
-        echo "PERF-IO config=$c iter=$it try=$try $kv cpu_ticks=$ct guest_ticks=$gt"
+        echo "PERF-IO config=$c iter=$it try=$try $kv cpu_ticks=$ct guest_ticks=$gt tap_drops=$((e_drops - b_drops))"
         good=$((good + 1)) ;;
       IOB-ERROR*) echo "PERF-FAIL config=$c iter=$it try=$try $line" ;;
       PETREL-GUEST-CMD-DONE*) done_seen=1 ;;

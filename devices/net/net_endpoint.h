@@ -39,9 +39,15 @@ class NetEndpoint {
   // Readable (level-triggered) while a frame is waiting; the device watches
   // it on its event loop.
   virtual int fd() const = 0;
-  // Reads one packet (header + frame) into `out`; returns its length, or
-  // nullopt if none is waiting. A packet longer than `out` is truncated.
-  virtual Result<std::optional<size_t>> Read(std::span<uint8_t> out) = 0;
+  // Reads one packet (header + frame) scattered over `iov` (at most
+  // IOV_MAX entries); returns its length, or nullopt if none is waiting. A
+  // packet longer than the iovecs is truncated.
+  virtual Result<std::optional<size_t>> ReadV(std::span<const iovec> iov) = 0;
+  // The same into one buffer.
+  Result<std::optional<size_t>> Read(std::span<uint8_t> out) {
+    const iovec one{out.data(), out.size()};
+    return ReadV(std::span<const iovec>(&one, 1));
+  }
   // Writes one packet (header + frame) gathered from `iov`. kBusy: the host
   // queue is full and the packet was not sent.
   virtual Result<void> Write(std::span<const iovec> iov) = 0;

@@ -140,9 +140,12 @@ TapQueue::~TapQueue() {
   if (fd_ >= 0) close(fd_);
 }
 
-Result<std::optional<size_t>> TapQueue::Read(std::span<uint8_t> out) {
+Result<std::optional<size_t>> TapQueue::ReadV(std::span<const iovec> iov) {
+  if (iov.size() > IOV_MAX) {
+    return Error(ErrorCode::kInvalidArgument, "tap " + name_ + ": too many iovecs");
+  }
   for (;;) {
-    const ssize_t n = read(fd_, out.data(), out.size());
+    const ssize_t n = readv(fd_, iov.data(), static_cast<int>(iov.size()));
     if (n >= 0) return std::optional<size_t>(static_cast<size_t>(n));
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::optional<size_t>();

@@ -45,7 +45,7 @@ class TapQueue final : public NetEndpoint {
   TapQueue& operator=(const TapQueue&) = delete;
 
   int fd() const override { return fd_; }
-  Result<std::optional<size_t>> Read(std::span<uint8_t> out) override;
+  Result<std::optional<size_t>> ReadV(std::span<const iovec> iov) override;
   Result<void> Write(std::span<const iovec> iov) override;
   // Drops USO, then UFO, if the kernel does not know them.
   Result<void> SetOffload(unsigned flags) override;

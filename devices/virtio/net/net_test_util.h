@@ -45,12 +45,18 @@ class FakeEndpoint final : public net::NetEndpoint {
   FakeEndpoint(const FakeEndpoint&) = delete;
   FakeEndpoint& operator=(const FakeEndpoint&) = delete;
   int fd() const override { return fd_; }
-  Result<std::optional<size_t>> Read(std::span<uint8_t> out) override {
+  Result<std::optional<size_t>> ReadV(std::span<const iovec> iov) override {
     if (inbound.empty()) return std::optional<size_t>();
     std::vector<uint8_t> pkt = std::move(inbound.front());
     inbound.pop_front();
-    const size_t n = std::min(pkt.size(), out.size());
-    std::copy(pkt.begin(), pkt.begin() + static_cast<ptrdiff_t>(n), out.begin());
+    ++reads;
+    size_t n = 0;
+    for (const iovec& v : iov) {
+      const size_t take = std::min(pkt.size() - n, v.iov_len);
+      std::copy(pkt.begin() + static_cast<ptrdiff_t>(n),
+                pkt.begin() + static_cast<ptrdiff_t>(n + take), static_cast<uint8_t*>(v.iov_base));
+      n += take;
+    }
     return std::optional<size_t>(n);
   }
   Result<void> Write(std::span<const iovec> iov) override {
@@ -77,6 +83,7 @@ class FakeEndpoint final : public net::NetEndpoint {
   std::vector<std::vector<uint8_t>> outbound;  // guest -> host
   unsigned offload = ~0u;
   int offload_calls = 0;
+  int reads = 0;  // packets taken by ReadV
   bool enabled = true;
   bool refuse_writes = false;
 

@@ -67,6 +67,7 @@ struct NetStats {
   uint64_t tx_dropped = 0;  // oversize or refused by the host
   uint64_t rx_packets = 0;
   uint64_t rx_dropped = 0;   // did not fit the guest's buffer, or runt
+  uint64_t rx_direct = 0;    // of rx_packets: read straight into guest buffers
   uint64_t ctrl_errors = 0;  // commands answered VIRTIO_NET_ERR
 };
 
@@ -148,6 +149,10 @@ class VirtioNet final : public VirtioDevice {
   // Delivers pair.packet[0, pending) into held chains; false if it needs
   // more chains than the guest has made available.
   bool DeliverPacket(uint16_t pair, bool& used);
+  // One packet read straight into held chains, when they can take the
+  // largest packet (no bounce copy); kNoRoom: use the bounce buffer.
+  enum class RxStep { kDone, kEmpty, kNoRoom, kReadError };
+  RxStep ReceiveDirect(uint16_t pair, bool& used);
   void ProcessTx(uint16_t pair);
   void ProcessCtrl();
   uint8_t HandleCtrl(uint8_t cls, uint8_t cmd, std::span<const uint8_t> data);
@@ -176,7 +181,8 @@ class VirtioNet final : public VirtioDevice {
   uint64_t guest_offloads_ = 0;  // negotiated GUEST_* offload features
   bool restored_ = false;        // Restore() set the two above for the next Activate()
   std::vector<uint8_t> tx_bounce_;
-  std::vector<iovec> iov_;
+  std::vector<iovec> iov_;     // tx gather list
+  std::vector<iovec> rx_iov_;  // ReceiveDirect's scatter list
   NetStats stats_;
 };
 

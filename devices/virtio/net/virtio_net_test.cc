@@ -250,6 +250,84 @@ TEST(VirtioNetTest, RxMergeableAcrossTwoBuffers) {
   EXPECT_EQ(h.context->signals(0), 1u);  // one interrupt for the packet
 }
 
+// Room for the largest packet posted: the device reads straight into the
+// guest's buffers (no bounce copy), num_buffers included.
+TEST(VirtioNetTest, RxReadsStraightIntoGuestBuffersWhenTheyCanHoldAnyPacket) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  VirtqDriver& rx = h.drivers[0];
+  constexpr uint32_t kBuf = 4400;  // 15 chains (16 descriptors) x 4400 >= kMaxPacketBytes
+  static_assert((NetHarness::kQueueSize - 1) * kBuf >= net::kMaxPacketBytes);
+  std::vector<VirtqDriver::Request> reqs;
+  // The first chain splits the header over two descriptors (6 + rest), so
+  // num_buffers (bytes 10-11) lands in the second one.
+  reqs.push_back(*rx.AddRequest({}, {6, kBuf - 6}));
+  for (uint16_t i = 2; i < NetHarness::kQueueSize; ++i) reqs.push_back(*rx.AddRequest({}, {kBuf}));
+  ASSERT_TRUE(rx.Kick().ok());
+  auto pkt = Packet(9000, 3);
+  h.endpoints[0]->inbound.push_back(pkt);
+  h.device->QueueNotified(0);
+
+  EXPECT_EQ(h.device->stats().rx_direct, 1u);
+  EXPECT_EQ(h.device->stats().rx_packets, 1u);
+  std::vector<uint8_t> got;
+  for (uint32_t i = 0; i < 3; ++i) {
+    auto used = rx.PopUsed();
+    ASSERT_TRUE(used.ok() && used->has_value()) << i;
+    EXPECT_EQ((*used)->id, reqs[i].head);
+    const uint32_t want = i < 2 ? kBuf : static_cast<uint32_t>(pkt.size() - 2 * kBuf);
+    ASSERT_EQ((*used)->len, want) << i;
+    uint32_t left = want;
+    for (const auto& seg : reqs[i].segments) {
+      const uint32_t n = std::min(seg.len, left);
+      auto bytes = rx.ReadBytes(seg.gpa, n);
+      ASSERT_TRUE(bytes.ok());
+      got.insert(got.end(), bytes->begin(), bytes->end());
+      left -= n;
+    }
+  }
+  auto more = rx.PopUsed();
+  ASSERT_TRUE(more.ok());
+  EXPECT_FALSE(more->has_value());  // the other 12 chains stay with the device
+  ASSERT_EQ(got.size(), pkt.size());
+  EXPECT_EQ(NumBuffers(got), 3);
+  EXPECT_TRUE(std::equal(pkt.begin(), pkt.begin() + 10, got.begin()));
+  EXPECT_TRUE(std::equal(pkt.begin() + 12, pkt.end(), got.begin() + 12));
+  EXPECT_EQ(h.context->signals(0), 1u);
+
+  // The held chains take the next packets too, still without a bounce.
+  h.endpoints[0]->inbound.push_back(Packet(100, 4));
+  ASSERT_TRUE(h.loop.FireFd(100));
+  EXPECT_EQ(h.device->stats().rx_direct, 1u);  // 12 x 4400 < kMaxPacketBytes: bounce
+  EXPECT_EQ(h.device->stats().rx_packets, 2u);
+  auto next = rx.PopUsed();
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_EQ((*next)->id, reqs[3].head);
+}
+
+TEST(VirtioNetTest, RxDirectWithoutMergeableNeedsOneBigChainAndDropsRunts) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kNoMrg).ok());
+  VirtqDriver& rx = h.drivers[0];
+  auto big = rx.AddRequest({}, {static_cast<uint32_t>(net::kMaxPacketBytes)});
+  ASSERT_TRUE(big.ok());
+  ASSERT_TRUE(rx.Kick().ok());
+  h.endpoints[0]->inbound.push_back(std::vector<uint8_t>(5, 0xee));  // runt: dropped
+  auto pkt = Packet(2000, 8);
+  h.endpoints[0]->inbound.push_back(pkt);
+  h.device->QueueNotified(0);
+  EXPECT_EQ(h.device->stats().rx_dropped, 1u);
+  EXPECT_EQ(h.device->stats().rx_direct, 1u);
+  auto used = rx.PopUsed();
+  ASSERT_TRUE(used.ok() && used->has_value());
+  EXPECT_EQ((*used)->id, big->head);
+  ASSERT_EQ((*used)->len, pkt.size());
+  auto got = rx.ReadBytes(big->segments[0].gpa, static_cast<uint32_t>(pkt.size()));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(NumBuffers(*got), 1);
+  EXPECT_TRUE(std::equal(pkt.begin() + 12, pkt.end(), got->begin() + 12));
+}
+
 TEST(VirtioNetTest, RxWithoutBuffersPausesWatchUntilNotify) {
   NetHarness h;
   ASSERT_TRUE(h.Init({}, kAll).ok());

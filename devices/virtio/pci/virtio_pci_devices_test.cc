@@ -198,8 +198,11 @@ class SocketEndpoint final : public net::NetEndpoint {
   explicit SocketEndpoint(int fd) : fd_(fd) {}
   ~SocketEndpoint() override { close(fd_); }
   int fd() const override { return fd_; }
-  Result<std::optional<size_t>> Read(std::span<uint8_t> out) override {
-    const ssize_t n = recv(fd_, out.data(), out.size(), MSG_DONTWAIT);
+  Result<std::optional<size_t>> ReadV(std::span<const iovec> iov) override {
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec*>(iov.data());
+    msg.msg_iovlen = iov.size();
+    const ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::optional<size_t>();
     if (n < 0) return Error::FromErrno("recv");
     return std::optional<size_t>(static_cast<size_t>(n));
