@@ -34,6 +34,8 @@ namespace {
 using testing::FakeEndpoint;
 using testing::FakeFdLoop;
 using testing::FakeVirtioContext;
+using testing::Le16;
+using testing::Le64;
 using testing::VirtqDriver;
 
 std::vector<uint8_t> ConfigBytes(VirtioDevice& d, size_t size) {
@@ -42,14 +44,6 @@ std::vector<uint8_t> ConfigBytes(VirtioDevice& d, size_t size) {
   return v;
 }
 
-std::vector<uint8_t> Le16(uint16_t v) {
-  return {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8)};
-}
-std::vector<uint8_t> Le64(uint64_t v) {
-  std::vector<uint8_t> b(8);
-  std::memcpy(b.data(), &v, 8);
-  return b;
-}
 
 // ---------------------------------------------------------------------------
 // Console: size and buffered host input.
@@ -228,7 +222,7 @@ TEST(VirtioStateTest, RestoreIntoActiveDeviceIsBusy) {
 // virtio-pci and changes its pairs and offloads; both states are saved,
 // restored into a fresh pair, and the restored device resumes.
 
-class VirtioPciNetStateTest : public ::testing::Test {
+class VirtioPciNetStateTest : public ::testing::Test, protected testing::SimVmEnv {
  protected:
   static constexpr uint16_t kQueues = 5;  // rx0 tx0 rx1 tx1 ctrl
   static constexpr uint16_t kCtrl = 4;
@@ -239,11 +233,7 @@ class VirtioPciNetStateTest : public ::testing::Test {
     std::shared_ptr<VirtioPciDevice> pci;
   };
 
-  void SetUp() override {
-    hv_ = sim::MakeSimHypervisor();
-    vm_ = *hv_->CreateVm({});
-    memory_ = *GuestMemory::CreateX86(16 << 20);
-  }
+  VirtioPciNetStateTest() : SimVmEnv(16 << 20) {}
 
   Node MakeNode(uint64_t seed) {
     Node n;
@@ -272,13 +262,6 @@ class VirtioPciNetStateTest : public ::testing::Test {
     if (!used.ok() || !used->has_value()) return 0xff;
     return (*ctrl.ReadBytes(req->segments.back().gpa, 1))[0];
   }
-
-  VirtualClock clock_;
-  DeterministicEventLoop loop_{clock_};
-  IoDispatcher io_;
-  std::unique_ptr<sim::SimHypervisor> hv_;
-  std::shared_ptr<hv::Vm> vm_;
-  std::shared_ptr<GuestMemory> memory_;
 };
 
 TEST_F(VirtioPciNetStateTest, TransportAndDeviceRoundTripAndResume) {

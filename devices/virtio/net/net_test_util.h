@@ -142,6 +142,16 @@ class FakeFdLoop final : public EventLoop {
   WatchId next_ = 1;
 };
 
+// Little-endian bytes of control-command payloads (§5.1.6.5).
+inline std::vector<uint8_t> Le16(uint16_t v) {
+  return {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8)};
+}
+inline std::vector<uint8_t> Le64(uint64_t v) {
+  std::vector<uint8_t> b(8);
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+  return b;
+}
+
 // A device over fake endpoints (fds 100, 101, ...) with a driver per queue;
 // every queue enabled; `features` are the driver's wishes (masked by the
 // device's offer, VERSION_1 added).

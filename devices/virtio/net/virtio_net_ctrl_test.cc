@@ -11,6 +11,8 @@ namespace petrel::virtio {
 namespace {
 
 using testing::NetHarness;
+using testing::Le16;
+using testing::Le64;
 using testing::VirtqDriver;
 
 constexpr uint64_t kAll = ~0ull;
@@ -27,14 +29,6 @@ uint8_t Command(NetHarness& h, uint16_t ctrl, uint8_t cls, uint8_t cmd, std::vec
   return ack.ok() ? (*ack)[0] : 0xff;
 }
 
-std::vector<uint8_t> Le16(uint16_t v) {
-  return {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8)};
-}
-std::vector<uint8_t> Le64(uint64_t v) {
-  std::vector<uint8_t> b(8);
-  std::memcpy(b.data(), &v, 8);
-  return b;
-}
 
 TEST(VirtioNetCtrlTest, MqPairsSetActivatesPairs) {
   NetHarness h;

@@ -1,9 +1,10 @@
 // Test helpers for the virtio-pci transport: EchoDevice (a fake VirtioDevice
 // that copies each chain's readable bytes into its writable part), PciGuest
 // (a guest-side virtio-pci driver doing what Linux's virtio_pci_modern does,
-// through config space and BAR0 accesses), a fixture on hv_sim around the
-// echo device, and VirtioPciBench: the same on hv_sim around any real
-// VirtioDevice, with one VirtqDriver per queue.
+// through config space and BAR0 accesses), SimVmEnv (a VM, RAM and a loop on
+// hv_sim), VirtioPciBench (any VirtioDevice behind the transport there, with
+// one VirtqDriver per queue) and VirtioPciTest, the fixture around the echo
+// device.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -208,84 +209,48 @@ class PciGuest {
   VirtioPciDevice& dev_;
 };
 
-class VirtioPciTest : public ::testing::Test {
+// A VM on hv_sim with RAM, a DeterministicEventLoop and an IoDispatcher:
+// what a VirtioPciDevice needs besides its device type. Derived classes
+// declare their transports after it, so those go first.
+class SimVmEnv {
+ public:
+  explicit SimVmEnv(uint64_t memory_size)
+      : hv_(sim::MakeSimHypervisor()),
+        vm_(*hv_->CreateVm({})),
+        memory_(*GuestMemory::CreateX86(memory_size)) {}
+
+  // Every MSI the VM delivered so far, in order.
+  std::vector<hv::MsiMessage> Msis() const { return sim::AsSim(vm_.get())->DeliveredMsis(); }
+  VirtualClock& clock() { return clock_; }
+  DeterministicEventLoop& loop() { return loop_; }
+  GuestMemory& memory() { return *memory_; }
+
  protected:
-  static constexpr uint64_t kFeatures =
-      FeatureBit(kFVersion1) | FeatureBit(kFEventIdx) | FeatureBit(kFIndirectDesc) | FeatureBit(0);
-
-  void SetUp() override {
-    hv_ = sim::MakeSimHypervisor();
-    vm_ = *hv_->CreateVm({});
-    memory_ = *GuestMemory::CreateX86(4 << 20);
-    echo_ = std::make_shared<EchoDevice>();
-    auto dev = VirtioPciDevice::Create(echo_, memory_, loop_, io_, vm_.get(), {.name = "echo"});
-    ASSERT_TRUE(dev.ok()) << dev.error().message();
-    dev_ = *dev;
-    guest_ = std::make_unique<PciGuest>(*dev_);
-    guest_->FindCaps();
-  }
-  void TearDown() override {
-    guest_.reset();
-    dev_.reset();
-  }
-
-  // Reset as Linux does (write 0, wait for 0), then negotiate `accept`.
-  bool ResetAndNegotiate(uint64_t accept = kFeatures) {
-    guest_->SetStatus(0);
-    loop_.RunUntilIdle();
-    EXPECT_EQ(guest_->Status(), 0);
-    return guest_->Negotiate(accept);
-  }
-
-  // The whole §3.1.1 sequence with queue 0 on vector 1, config on vector 0.
-  void BringUp(VirtqDriver& drv, uint64_t accept = kFeatures) {
-    ASSERT_TRUE(ResetAndNegotiate(accept));
-    guest_->EnableMsix(3);
-    guest_->SetCommon(kCommonConfigMsixVector, 2, 0);
-    ASSERT_EQ(guest_->Common(kCommonConfigMsixVector, 2), 0u);
-    guest_->SetupQueue(0, drv.QueueConfig(), 1);
-    ASSERT_EQ(guest_->Common(kCommonQueueMsixVector, 2), 1u);
-    guest_->SetStatus(kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
-    loop_.RunUntilIdle();
-    ASSERT_TRUE(dev_->active());
-  }
-
-  std::vector<hv::MsiMessage> Msis() { return sim::AsSim(vm_.get())->DeliveredMsis(); }
-
   VirtualClock clock_;
   DeterministicEventLoop loop_{clock_};
   IoDispatcher io_;
   std::unique_ptr<sim::SimHypervisor> hv_;
   std::shared_ptr<hv::Vm> vm_;
   std::shared_ptr<GuestMemory> memory_;
-  std::shared_ptr<EchoDevice> echo_;
-  std::shared_ptr<VirtioPciDevice> dev_;
-  std::unique_ptr<PciGuest> guest_;
 };
 
 // A VirtioDevice of any type behind VirtioPciDevice on hv_sim, driven by a
 // PciGuest, on a DeterministicEventLoop. Owns the device through the
 // transport; TearDown() resets it the way a guest does before destroying it.
-class VirtioPciBench {
+class VirtioPciBench : public SimVmEnv {
  public:
   static constexpr uint64_t kMemSize = 16 << 20;
   // Transport feature bits the transport offers on top of the device's own.
   static constexpr uint64_t kTransportFeatures =
       FeatureBit(kFVersion1) | FeatureBit(kFEventIdx) | FeatureBit(kFIndirectDesc);
 
-  VirtioPciBench() : hv_(sim::MakeSimHypervisor()) {}
+  explicit VirtioPciBench(uint64_t memory_size = kMemSize) : SimVmEnv(memory_size) {}
   ~VirtioPciBench() { TearDown(); }
   VirtioPciBench(const VirtioPciBench&) = delete;
   VirtioPciBench& operator=(const VirtioPciBench&) = delete;
 
   // Wraps `device` (check with ASSERT_NO_FATAL_FAILURE).
   void Init(std::shared_ptr<VirtioDevice> device, const std::string& name) {
-    auto vm = hv_->CreateVm({});
-    ASSERT_TRUE(vm.ok()) << vm.error().message();
-    vm_ = *vm;
-    auto memory = GuestMemory::CreateX86(kMemSize);
-    ASSERT_TRUE(memory.ok()) << memory.error().message();
-    memory_ = *memory;
     auto dev =
         VirtioPciDevice::Create(std::move(device), memory_, loop_, io_, vm_.get(), {.name = name});
     ASSERT_TRUE(dev.ok()) << dev.error().message();
@@ -346,25 +311,50 @@ class VirtioPciBench {
     loop_.RunUntilIdle();
   }
 
-  std::vector<hv::MsiMessage> Msis() { return sim::AsSim(vm_.get())->DeliveredMsis(); }
   // The MSI data EnableMsix() programs for `vector`.
   static uint32_t MsiData(uint16_t vector) { return 0x40u + vector; }
 
-  VirtualClock& clock() { return clock_; }
-  DeterministicEventLoop& loop() { return loop_; }
-  GuestMemory& memory() { return *memory_; }
   VirtioPciDevice& dev() { return *dev_; }
   PciGuest& guest() { return *guest_; }
 
- private:
-  VirtualClock clock_;
-  DeterministicEventLoop loop_{clock_};
-  IoDispatcher io_;
-  std::unique_ptr<sim::SimHypervisor> hv_;
-  std::shared_ptr<hv::Vm> vm_;
-  std::shared_ptr<GuestMemory> memory_;
+ protected:
   std::shared_ptr<VirtioPciDevice> dev_;
   std::unique_ptr<PciGuest> guest_;
+};
+
+// The transport tests' fixture: the echo device in a VirtioPciBench with 4 MiB
+// of RAM.
+class VirtioPciTest : public ::testing::Test, protected VirtioPciBench {
+ protected:
+  static constexpr uint64_t kFeatures =
+      FeatureBit(kFVersion1) | FeatureBit(kFEventIdx) | FeatureBit(kFIndirectDesc) | FeatureBit(0);
+
+  VirtioPciTest() : VirtioPciBench(4 << 20) {}
+  void SetUp() override {
+    echo_ = std::make_shared<EchoDevice>();
+    ASSERT_NO_FATAL_FAILURE(Init(echo_, "echo"));
+  }
+  void TearDown() override { VirtioPciBench::TearDown(); }
+
+  // Reset as Linux does (write 0, wait for 0), then negotiate `accept`.
+  bool ResetAndNegotiate(uint64_t accept = kFeatures) {
+    return VirtioPciBench::ResetAndNegotiate(accept);
+  }
+
+  // The whole §3.1.1 sequence with queue 0 on vector 1, config on vector 0.
+  void BringUp(VirtqDriver& drv, uint64_t accept = kFeatures) {
+    ASSERT_TRUE(ResetAndNegotiate(accept));
+    guest_->EnableMsix(3);
+    guest_->SetCommon(kCommonConfigMsixVector, 2, 0);
+    ASSERT_EQ(guest_->Common(kCommonConfigMsixVector, 2), 0u);
+    guest_->SetupQueue(0, drv.QueueConfig(), 1);
+    ASSERT_EQ(guest_->Common(kCommonQueueMsixVector, 2), 1u);
+    guest_->SetStatus(kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
+    loop_.RunUntilIdle();
+    ASSERT_TRUE(dev_->active());
+  }
+
+  std::shared_ptr<EchoDevice> echo_;
 };
 
 }  // namespace petrel::virtio::testing
