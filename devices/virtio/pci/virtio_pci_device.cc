@@ -172,6 +172,15 @@ Result<void> VirtioPciDevice::Init() {
 }
 
 VirtioPciDevice::~VirtioPciDevice() {
+  // VM teardown: an active device drops its work while its context (this
+  // transport's queues and loop) still exists (virtio_device.h, step 5).
+  bool was_active = false;
+  {
+    std::lock_guard lock(mu_);
+    was_active = active_;
+    active_ = false;
+  }
+  if (was_active) device_->Reset();
   for (WatchId id : watches_) loop_.Remove(id);
   std::lock_guard lock(doorbell_mu_);
   registrations_.clear();

@@ -114,8 +114,9 @@ class VirtioPciDevice final : public PciDevice,
                                                          std::shared_ptr<GuestMemory> memory,
                                                          EventLoop& loop, IoDispatcher& io,
                                                          hv::Vm* vm, VirtioPciOptions options = {});
-  // Removes the loop watches and doorbell registrations. Destroy on the
-  // loop's thread or while the loop does not run.
+  // Resets the device if it is active (VM teardown), then removes the loop
+  // watches and doorbell registrations. Destroy on the loop's thread or
+  // while the loop does not run.
   ~VirtioPciDevice() override;
   VirtioPciDevice(const VirtioPciDevice&) = delete;
   VirtioPciDevice& operator=(const VirtioPciDevice&) = delete;

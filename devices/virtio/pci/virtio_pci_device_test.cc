@@ -211,6 +211,24 @@ TEST_F(VirtioPciTest, ResetStopsTheDeviceAndClearsRegisters) {
   EXPECT_EQ(echo_->activations, 2);
 }
 
+// VM teardown: destroying the transport of an active device resets the
+// device (virtio_device.h: Reset() also runs when the VM is torn down), so it
+// drops work that points into guest memory and its pointer to the context.
+TEST_F(VirtioPciTest, DestroyingTheTransportResetsAnActiveDevice) {
+  auto drv = *VirtqDriver::Create(memory_, {.size = 16});
+  BringUp(drv);
+  ASSERT_EQ(echo_->resets, 0);
+  guest_.reset();
+  dev_.reset();
+  EXPECT_EQ(echo_->resets, 1);
+}
+
+TEST_F(VirtioPciTest, DestroyingTheTransportOfAnInactiveDeviceDoesNotResetIt) {
+  guest_.reset();
+  dev_.reset();
+  EXPECT_EQ(echo_->resets, 0);
+}
+
 TEST_F(VirtioPciTest, SaveRestoreRoundTripAndResume) {
   auto drv = *VirtqDriver::Create(memory_, {.size = 16});
   BringUp(drv);
