@@ -151,6 +151,7 @@ Result<void> BlkDevice::Activate(VirtioContext& context) {
   context_ = &context;
   watch_ = id;
   config_wce_ = (context.features() & FeatureBit(kBlkFConfigWce)) != 0;
+  flush_negotiated_ = (context.features() & FeatureBit(kBlkFFlush)) != 0;
   stalled_.assign(num_queues_, std::nullopt);
   to_signal_.assign(num_queues_, false);
   return Ok();
@@ -171,6 +172,15 @@ void BlkDevice::Deactivate() {
   context_ = nullptr;
   failed_ = false;
   config_wce_ = false;
+  flush_negotiated_ = false;
+}
+
+// With CONFIG_WCE the driver's writeback field decides (§5.2.4); without it,
+// a driver that did not negotiate FLUSH cannot ask for durability, so writes
+// are made stable before they complete (§5.2.6.2; QEMU and Cloud Hypervisor
+// do the same).
+bool BlkDevice::WriteThrough() const {
+  return config_wce_ ? writeback_.load() == 0 : !flush_negotiated_;
 }
 
 void BlkDevice::Drain() {
@@ -249,7 +259,7 @@ bool BlkDevice::Start(uint16_t q, uint16_t head, BlkRequest& request) {
                             .used_len = request.used_len,
                             .data_len = request.data_len,
                             .remaining = static_cast<uint32_t>(request.io.size()),
-                            .flush_after = writes && config_wce_ && writeback_.load() == 0};
+                            .flush_after = writes && WriteThrough()};
   return true;
 }
 

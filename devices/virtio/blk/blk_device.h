@@ -10,7 +10,8 @@
 // switch between writeback (1, the reset value: completed writes may sit in
 // the host page cache until a FLUSH) and writethrough (0: each write request
 // is followed by an engine flush before it completes, §5.2.6.2). The mode is
-// the device's only guest-changeable state (BlkDeviceState).
+// the device's only guest-changeable state (BlkDeviceState). A driver that
+// negotiates neither CONFIG_WCE nor FLUSH gets writethrough.
 //
 //   PETREL_ASSIGN_OR_RETURN(auto blk, BlkDevice::Create({.path = "disk.img"}));
 #pragma once
@@ -130,6 +131,8 @@ class BlkDevice final : public VirtioDevice {
   void Drain();
   // Reset() without the cache mode (Activate keeps a restored mode).
   void Deactivate();
+  // Whether a write must be flushed before it completes.
+  bool WriteThrough() const;
   // Writethrough: submits the flush that follows a finished write.
   bool SubmitFlush(uint64_t tag, Inflight& f);
 
@@ -142,7 +145,8 @@ class BlkDevice final : public VirtioDevice {
   BlkLimits limits_;
   // §5.2.4 writeback: written by vCPU threads (WriteConfig), read on the loop.
   std::atomic<uint8_t> writeback_{1};
-  bool config_wce_ = false;  // CONFIG_WCE negotiated (loop thread)
+  bool config_wce_ = false;        // CONFIG_WCE negotiated (loop thread)
+  bool flush_negotiated_ = false;  // FLUSH negotiated (loop thread)
 
   VirtioContext* context_ = nullptr;
   std::optional<WatchId> watch_;

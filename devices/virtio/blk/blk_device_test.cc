@@ -515,5 +515,29 @@ TEST_F(BlkScriptedTest, WritebackModeOrNoConfigWceMeansNoExtraFlush) {
   EXPECT_TRUE((*h_->drv().PopUsed()).has_value());
 }
 
+// A driver that did not negotiate FLUSH cannot ask for durability, so every
+// write is made stable before it completes (writethrough), as QEMU and Cloud
+// Hypervisor do; with CONFIG_WCE the writeback field decides instead.
+TEST_F(BlkScriptedTest, WithoutFlushNegotiatedWritesAreWrittenThrough) {
+  h_ = std::make_unique<Harness>(loop_, *dev_, 1, 0);  // neither FLUSH nor CONFIG_WCE
+  auto w = h_->Send({Header(kBlkTOut, 0), std::vector<uint8_t>(512, 1)}, {1});
+  ASSERT_EQ(engine_->front_op(), IoRequest::Op::kWrite);
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  ASSERT_EQ(engine_->pending(), 1u);
+  EXPECT_EQ(engine_->front_op(), IoRequest::Op::kFlush);
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  ASSERT_TRUE((*h_->drv().PopUsed()).has_value());
+  EXPECT_EQ(h_->Status(w), kBlkSOk);
+
+  // CONFIG_WCE without FLUSH: the writeback field (1 here) decides.
+  h_ = std::make_unique<Harness>(loop_, *dev_, 1, FeatureBit(kBlkFConfigWce));
+  h_->Send({Header(kBlkTOut, 0), std::vector<uint8_t>(512)}, {1});
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(engine_->pending(), 0u);
+}
+
 }  // namespace
 }  // namespace petrel::virtio
