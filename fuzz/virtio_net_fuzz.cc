@@ -99,9 +99,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!h.Init(options, features).ok()) return 0;
   for (auto* ep : h.endpoints) {
     ep->refuse_writes = (control & 2) != 0;
-    ep->inbound.push_back(std::vector<uint8_t>(60 + (control >> 3 & 7) * 9000u, control));
-    ep->inbound.push_back(std::vector<uint8_t>(5, 0));  // runt
-    ep->inbound.push_back(std::vector<uint8_t>(1500, 1));
+    ep->Push(std::vector<uint8_t>(60 + (control >> 3 & 7) * 9000u, control));
+    ep->Push(std::vector<uint8_t>(5, 0));  // runt
+    ep->Push(std::vector<uint8_t>(1500, 1));
   }
   if (control & 4) {
     Chains(h, in);
@@ -110,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (int round = 0; round < 2; ++round) {
     for (uint16_t q = 0; q < h.device->queue_count(); ++q) h.device->QueueNotified(q);
-    for (auto* ep : h.endpoints) h.loop.FireFd(ep->fd());
+    h.loop.RunUntilIdle();
   }
   h.device->Reset();
   return 0;

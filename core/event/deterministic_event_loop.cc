@@ -239,6 +239,11 @@ void DeterministicEventLoop::RunUntil(uint64_t time_ns) {
   clock_.AdvanceTo(time_ns);
 }
 
+size_t DeterministicEventLoop::watched_fds() const {
+  std::lock_guard lock(mu_);
+  return fd_watches_.size();
+}
+
 size_t DeterministicEventLoop::pending() const {
   std::lock_guard lock(mu_);
   return queue_.size();

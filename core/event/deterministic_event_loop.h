@@ -88,6 +88,8 @@ class DeterministicEventLoop final : public EventLoop {
   void RunUntil(uint64_t time_ns);
   // Number of queued events (fds are not polled for this).
   size_t pending() const;
+  // Number of fd watches (tests: a device removed its watches).
+  size_t watched_fds() const;
 
  private:
   using Key = std::pair<uint64_t, uint64_t>;  // (virtual time, sequence)

@@ -164,7 +164,9 @@ TEST_F(DeterministicEventLoopTest, RemoveStopsAnFdWatch) {
   int calls = 0;
   auto id = loop_.WatchFd(sp.fd(), [&] { ++calls; });
   ASSERT_TRUE(id.ok());
+  EXPECT_EQ(loop_.watched_fds(), 1u);
   loop_.Remove(*id);
+  EXPECT_EQ(loop_.watched_fds(), 0u);
   sp.Write("z");
   loop_.RunUntilIdle();  // would spin if the (never drained) fd were still watched
   EXPECT_EQ(calls, 0);

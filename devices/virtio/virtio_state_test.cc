@@ -32,7 +32,6 @@ namespace petrel::virtio {
 namespace {
 
 using testing::FakeEndpoint;
-using testing::FakeFdLoop;
 using testing::FakeVirtioContext;
 using testing::Le16;
 using testing::Le64;
@@ -109,14 +108,15 @@ struct NetTraits {
   static constexpr uint16_t kPairs = 2;
 
   // Outlive every device made here (their destructors use the loop).
-  FakeFdLoop loop;
+  VirtualClock clock;
+  DeterministicEventLoop loop{clock};
   std::shared_ptr<GuestMemory> memory = *GuestMemory::CreateX86(kMemSize);
   std::vector<std::unique_ptr<FakeVirtioContext>> contexts;
   uint64_t seed = 1;
 
   std::unique_ptr<VirtioNet> Make() {
     std::vector<std::unique_ptr<net::NetEndpoint>> eps;
-    for (int i = 0; i < kPairs; ++i) eps.push_back(std::make_unique<FakeEndpoint>(100 + i));
+    for (int i = 0; i < kPairs; ++i) eps.push_back(std::make_unique<FakeEndpoint>());
     SplitMix64 random(seed++);  // each device its own random MAC
     return std::move(VirtioNet::Create({.num_queues = 2 * kPairs}, std::move(eps), random)).value();
   }
@@ -239,7 +239,7 @@ class VirtioPciNetStateTest : public ::testing::Test, protected testing::SimVmEn
     Node n;
     std::vector<std::unique_ptr<net::NetEndpoint>> eps;
     for (int i = 0; i < 2; ++i) {
-      auto ep = FakeEndpoint::WithOwnFd();
+      auto ep = std::make_unique<FakeEndpoint>();
       n.endpoints.push_back(ep.get());
       eps.push_back(std::move(ep));
     }

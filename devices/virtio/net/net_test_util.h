@@ -1,5 +1,5 @@
-// Test doubles for VirtioNet: an in-memory NetEndpoint, an EventLoop that
-// records fd watches and fires them on demand, and a harness that wires a
+// Test doubles for VirtioNet: an in-memory NetEndpoint whose eventfd is
+// readable while packets wait, and a harness on a DeterministicEventLoop that wires a
 // device to guest-side queue drivers through the shared FakeVirtioContext
 // (devices/virtio/testing/fake_virtio_context.h). Used by the
 // virtio-net tests and the virtio_net fuzz target.
@@ -10,12 +10,12 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "core/event/event_loop.h"
+#include "core/base/clock.h"
+#include "core/event/deterministic_event_loop.h"
 #include "core/memory/guest_memory.h"
 #include "devices/net/net_endpoint.h"
 #include "devices/virtio/net/virtio_net.h"
@@ -26,29 +26,36 @@
 
 namespace petrel::virtio::testing {
 
-// Packets in and out as byte vectors (each: 12-byte header + frame).
+// Packets in and out as byte vectors (each: 12-byte header + frame). Its fd
+// is an eventfd that is readable exactly while Push()ed packets wait, so a
+// DeterministicEventLoop runs the device's rx handler as it would for a tap.
 class FakeEndpoint final : public net::NetEndpoint {
  public:
-  // `fd` is only a name (for FakeFdLoop), never polled or closed.
-  explicit FakeEndpoint(int fd) : fd_(fd) {}
-  // With a real eventfd of its own that never becomes readable: for loops
-  // that poll fds (DeterministicEventLoop), where a made-up number could
-  // name some other open file.
-  static std::unique_ptr<FakeEndpoint> WithOwnFd() {
-    auto ep = std::make_unique<FakeEndpoint>(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    ep->owns_fd_ = ep->fd_ >= 0;
-    return ep;
-  }
+  FakeEndpoint() : fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
   ~FakeEndpoint() override {
-    if (owns_fd_) close(fd_);
+    if (fd_ >= 0) close(fd_);
   }
   FakeEndpoint(const FakeEndpoint&) = delete;
   FakeEndpoint& operator=(const FakeEndpoint&) = delete;
+
+  // A packet from the host for the guest.
+  void Push(std::vector<uint8_t> packet) {
+    inbound_.push_back(std::move(packet));
+    const uint64_t one = 1;
+    (void)!write(fd_, &one, sizeof one);
+  }
+  // Packets pushed and not read yet.
+  size_t queued() const { return inbound_.size(); }
+
   int fd() const override { return fd_; }
   Result<std::optional<size_t>> ReadV(std::span<const iovec> iov) override {
-    if (inbound.empty()) return std::optional<size_t>();
-    std::vector<uint8_t> pkt = std::move(inbound.front());
-    inbound.pop_front();
+    if (inbound_.empty()) return std::optional<size_t>();
+    std::vector<uint8_t> pkt = std::move(inbound_.front());
+    inbound_.pop_front();
+    if (inbound_.empty()) {
+      uint64_t count = 0;
+      (void)!read(fd_, &count, sizeof count);  // not readable any more
+    }
     ++reads;
     size_t n = 0;
     for (const iovec& v : iov) {
@@ -79,7 +86,6 @@ class FakeEndpoint final : public net::NetEndpoint {
     return Ok();
   }
 
-  std::deque<std::vector<uint8_t>> inbound;    // host -> guest
   std::vector<std::vector<uint8_t>> outbound;  // guest -> host
   unsigned offload = ~0u;
   int offload_calls = 0;
@@ -89,57 +95,7 @@ class FakeEndpoint final : public net::NetEndpoint {
 
  private:
   int fd_;
-  bool owns_fd_ = false;
-};
-
-// Records WatchFd() handlers; FireFd() runs one as if its fd were readable.
-class FakeFdLoop final : public EventLoop {
- public:
-  Result<WatchId> WatchNotifier(std::shared_ptr<Notifier>, Handler) override {
-    return Error(ErrorCode::kUnsupported, "fake loop");
-  }
-  Result<WatchId> WatchFd(int fd, Handler handler) override {
-    const WatchId id = next_++;
-    watches_[id] = {fd, std::move(handler)};
-    return id;
-  }
-  Result<WatchId> AddTimer(uint64_t, Handler) override {
-    return Error(ErrorCode::kUnsupported, "fake loop");
-  }
-  void Remove(WatchId id) override { watches_.erase(id); }
-  Result<void> Post(Handler handler) override {
-    handler();
-    return Ok();
-  }
-  Result<void> RunOnce(int64_t) override { return Ok(); }
-  Result<void> Run() override { return Ok(); }
-  void Stop() override {}
-
-  bool Watching(int fd) const {
-    for (auto& [id, w] : watches_) {
-      if (w.fd == fd) return true;
-    }
-    return false;
-  }
-  // Runs the handler watching `fd`; false if none.
-  bool FireFd(int fd) {
-    for (auto& [id, w] : watches_) {
-      if (w.fd == fd) {
-        Handler h = w.handler;  // the handler may remove its own watch
-        h();
-        return true;
-      }
-    }
-    return false;
-  }
-
- private:
-  struct Watch {
-    int fd;
-    Handler handler;
-  };
-  std::map<WatchId, Watch> watches_;
-  WatchId next_ = 1;
+  std::deque<std::vector<uint8_t>> inbound_;  // host -> guest
 };
 
 // Little-endian bytes of control-command payloads (§5.1.6.5).
@@ -152,14 +108,15 @@ inline std::vector<uint8_t> Le64(uint64_t v) {
   return b;
 }
 
-// A device over fake endpoints (fds 100, 101, ...) with a driver per queue;
+// A device over fake endpoints on a DeterministicEventLoop, with a driver per queue;
 // every queue enabled; `features` are the driver's wishes (masked by the
 // device's offer, VERSION_1 added).
 struct NetHarness {
   static constexpr uint64_t kMemSize = 32ull << 20;
   static constexpr uint16_t kQueueSize = 16;
 
-  FakeFdLoop loop;
+  VirtualClock clock;
+  DeterministicEventLoop loop{clock};
   std::shared_ptr<GuestMemory> memory;
   std::vector<FakeEndpoint*> endpoints;
   std::unique_ptr<FakeVirtioContext> context;  // outlives the device (its Reset uses it)
@@ -172,7 +129,7 @@ struct NetHarness {
     PETREL_ASSIGN_OR_RETURN(memory, GuestMemory::Create({{0, kMemSize, region}}));
     if (eps.empty()) {
       for (int i = 0; i < options.num_queues / 2; ++i) {
-        auto ep = std::make_unique<FakeEndpoint>(100 + i);
+        auto ep = std::make_unique<FakeEndpoint>();
         endpoints.push_back(ep.get());
         eps.push_back(std::move(ep));
       }

@@ -51,14 +51,15 @@ TEST(VirtioNetCtrlTest, MqPairsSetActivatesPairs) {
   ASSERT_TRUE(h.drivers[2].AddRequest({}, {2048}).ok());
   ASSERT_TRUE(h.drivers[2].Kick().ok());
   h.device->QueueNotified(2);
-  EXPECT_TRUE(h.loop.Watching(101));
-  h.endpoints[1]->inbound.push_back(std::vector<uint8_t>(80, 1));
-  ASSERT_TRUE(h.loop.FireFd(101));
+  EXPECT_TRUE(h.device->rx_watching(1));
+  h.endpoints[1]->Push(std::vector<uint8_t>(80, 1));
+  ASSERT_TRUE(h.device->rx_watching(1));
+  h.loop.RunUntilIdle();
   EXPECT_EQ(h.device->stats().rx_packets, 1u);
 
   // Back to one pair: pair 1 stops.
   EXPECT_EQ(Command(h, ctrl, kNetCtrlMq, kNetCtrlMqVqPairsSet, Le16(1)), kNetOk);
-  EXPECT_FALSE(h.loop.Watching(101));
+  EXPECT_FALSE(h.device->rx_watching(1));
   EXPECT_FALSE(h.endpoints[1]->enabled);
 }
 

@@ -67,7 +67,7 @@ TEST(VirtioNetTest, RejectsBadOptions) {
   SplitMix64 random(1);
   auto make = [&](VirtioNetOptions o, size_t eps) {
     std::vector<std::unique_ptr<net::NetEndpoint>> v;
-    for (size_t i = 0; i < eps; ++i) v.push_back(std::make_unique<testing::FakeEndpoint>(1));
+    for (size_t i = 0; i < eps; ++i) v.push_back(std::make_unique<testing::FakeEndpoint>());
     return VirtioNet::Create(o, std::move(v), random);
   };
   EXPECT_FALSE(make({.num_queues = 3}, 1).ok());
@@ -204,11 +204,12 @@ TEST(VirtioNetTest, RxPacketLandsInGuestBuffer) {
   ASSERT_TRUE(req.ok());
   ASSERT_TRUE(rx.Kick().ok());
   h.device->QueueNotified(0);
-  EXPECT_TRUE(h.loop.Watching(100));  // buffers ready, endpoint empty: watching
+  EXPECT_TRUE(h.device->rx_watching(0));  // buffers ready, endpoint empty: watching
 
   auto pkt = Packet(300, 9);
-  h.endpoints[0]->inbound.push_back(pkt);
-  ASSERT_TRUE(h.loop.FireFd(100));
+  h.endpoints[0]->Push(pkt);
+  ASSERT_TRUE(h.device->rx_watching(0));
+  h.loop.RunUntilIdle();
   auto used = rx.PopUsed();
   ASSERT_TRUE(used.ok() && used->has_value());
   EXPECT_EQ((*used)->id, req->head);
@@ -231,7 +232,7 @@ TEST(VirtioNetTest, RxMergeableAcrossTwoBuffers) {
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_TRUE(rx.Kick().ok());
   auto pkt = Packet(1500, 5);
-  h.endpoints[0]->inbound.push_back(pkt);
+  h.endpoints[0]->Push(pkt);
   h.device->QueueNotified(0);
 
   auto u1 = rx.PopUsed();
@@ -265,7 +266,7 @@ TEST(VirtioNetTest, RxReadsStraightIntoGuestBuffersWhenTheyCanHoldAnyPacket) {
   for (uint16_t i = 2; i < NetHarness::kQueueSize; ++i) reqs.push_back(*rx.AddRequest({}, {kBuf}));
   ASSERT_TRUE(rx.Kick().ok());
   auto pkt = Packet(9000, 3);
-  h.endpoints[0]->inbound.push_back(pkt);
+  h.endpoints[0]->Push(pkt);
   h.device->QueueNotified(0);
 
   EXPECT_EQ(h.device->stats().rx_direct, 1u);
@@ -296,8 +297,9 @@ TEST(VirtioNetTest, RxReadsStraightIntoGuestBuffersWhenTheyCanHoldAnyPacket) {
   EXPECT_EQ(h.context->signals(0), 1u);
 
   // The held chains take the next packets too, still without a bounce.
-  h.endpoints[0]->inbound.push_back(Packet(100, 4));
-  ASSERT_TRUE(h.loop.FireFd(100));
+  h.endpoints[0]->Push(Packet(100, 4));
+  ASSERT_TRUE(h.device->rx_watching(0));
+  h.loop.RunUntilIdle();
   EXPECT_EQ(h.device->stats().rx_direct, 1u);  // 12 x 4400 < kMaxPacketBytes: bounce
   EXPECT_EQ(h.device->stats().rx_packets, 2u);
   auto next = rx.PopUsed();
@@ -312,9 +314,9 @@ TEST(VirtioNetTest, RxDirectWithoutMergeableNeedsOneBigChainAndDropsRunts) {
   auto big = rx.AddRequest({}, {static_cast<uint32_t>(net::kMaxPacketBytes)});
   ASSERT_TRUE(big.ok());
   ASSERT_TRUE(rx.Kick().ok());
-  h.endpoints[0]->inbound.push_back(std::vector<uint8_t>(5, 0xee));  // runt: dropped
+  h.endpoints[0]->Push(std::vector<uint8_t>(5, 0xee));  // runt: dropped
   auto pkt = Packet(2000, 8);
-  h.endpoints[0]->inbound.push_back(pkt);
+  h.endpoints[0]->Push(pkt);
   h.device->QueueNotified(0);
   EXPECT_EQ(h.device->stats().rx_dropped, 1u);
   EXPECT_EQ(h.device->stats().rx_direct, 1u);
@@ -333,32 +335,34 @@ TEST(VirtioNetTest, RxWithoutBuffersPausesWatchUntilNotify) {
   ASSERT_TRUE(h.Init({}, kAll).ok());
   // Activation found no rx buffers: not watching, the packet stays queued.
   EXPECT_FALSE(h.device->rx_watching(0));
-  EXPECT_FALSE(h.loop.Watching(100));
-  h.endpoints[0]->inbound.push_back(Packet(64, 1));
-  EXPECT_FALSE(h.loop.FireFd(100));
-  EXPECT_EQ(h.endpoints[0]->inbound.size(), 1u);
+  EXPECT_FALSE(h.device->rx_watching(0));
+  h.endpoints[0]->Push(Packet(64, 1));
+  EXPECT_FALSE(h.device->rx_watching(0));
+  h.loop.RunUntilIdle();
+  EXPECT_EQ(h.endpoints[0]->queued(), 1u);
 
   VirtqDriver& rx = h.drivers[0];
   ASSERT_TRUE(rx.AddRequest({}, {2048}).ok());
   ASSERT_TRUE(rx.Kick().ok());
   h.device->QueueNotified(0);  // delivers, then runs out of buffers again
-  EXPECT_TRUE(h.endpoints[0]->inbound.empty());
+  EXPECT_TRUE(h.endpoints[0]->queued() == 0);
   EXPECT_EQ(h.device->stats().rx_packets, 1u);
-  EXPECT_FALSE(h.loop.Watching(100));
+  EXPECT_FALSE(h.device->rx_watching(0));
 
   // Two buffers, one packet: the spare buffer keeps the watch on.
   ASSERT_TRUE(rx.AddRequest({}, {2048}).ok());
   ASSERT_TRUE(rx.AddRequest({}, {2048}).ok());
   ASSERT_TRUE(rx.Kick().ok());
   h.device->QueueNotified(0);
-  EXPECT_TRUE(h.loop.Watching(100));
-  h.endpoints[0]->inbound.push_back(Packet(64, 2));
-  h.endpoints[0]->inbound.push_back(Packet(64, 3));
-  h.endpoints[0]->inbound.push_back(Packet(64, 4));
-  ASSERT_TRUE(h.loop.FireFd(100));
+  EXPECT_TRUE(h.device->rx_watching(0));
+  h.endpoints[0]->Push(Packet(64, 2));
+  h.endpoints[0]->Push(Packet(64, 3));
+  h.endpoints[0]->Push(Packet(64, 4));
+  ASSERT_TRUE(h.device->rx_watching(0));
+  h.loop.RunUntilIdle();
   EXPECT_EQ(h.device->stats().rx_packets, 3u);
-  EXPECT_EQ(h.endpoints[0]->inbound.size(), 1u);  // waits in the host queue
-  EXPECT_FALSE(h.loop.Watching(100));
+  EXPECT_EQ(h.endpoints[0]->queued(), 1u);  // waits in the host queue
+  EXPECT_FALSE(h.device->rx_watching(0));
 }
 
 TEST(VirtioNetTest, RxMergeableWaitsForEnoughBuffers) {
@@ -368,11 +372,11 @@ TEST(VirtioNetTest, RxMergeableWaitsForEnoughBuffers) {
   ASSERT_TRUE(rx.AddRequest({}, {1024}).ok());
   ASSERT_TRUE(rx.Kick().ok());
   auto pkt = Packet(1500, 5);
-  h.endpoints[0]->inbound.push_back(pkt);
+  h.endpoints[0]->Push(pkt);
   h.device->QueueNotified(0);
   // Read but not deliverable yet: held, and the watch is paused.
-  EXPECT_TRUE(h.endpoints[0]->inbound.empty());
-  EXPECT_FALSE(h.loop.Watching(100));
+  EXPECT_TRUE(h.endpoints[0]->queued() == 0);
+  EXPECT_FALSE(h.device->rx_watching(0));
   auto none = rx.PopUsed();
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
@@ -394,9 +398,9 @@ TEST(VirtioNetTest, RxWithoutMergeableDropsWhatDoesNotFit) {
   auto req = rx.AddRequest({}, {256});
   ASSERT_TRUE(req.ok());
   ASSERT_TRUE(rx.Kick().ok());
-  h.endpoints[0]->inbound.push_back(Packet(1000, 1));  // too big: dropped
+  h.endpoints[0]->Push(Packet(1000, 1));  // too big: dropped
   auto small = Packet(100, 2);
-  h.endpoints[0]->inbound.push_back(small);
+  h.endpoints[0]->Push(small);
   h.device->QueueNotified(0);
   EXPECT_EQ(h.device->stats().rx_dropped, 1u);
   EXPECT_EQ(h.device->stats().rx_packets, 1u);
@@ -415,7 +419,7 @@ TEST(VirtioNetTest, RxChainTooSmallForHeaderFails) {
   ASSERT_TRUE(h.drivers[0].Kick().ok());
   h.device->QueueNotified(0);
   ASSERT_EQ(h.context->failures().size(), 1u);
-  EXPECT_FALSE(h.loop.Watching(100));
+  EXPECT_FALSE(h.device->rx_watching(0));
 }
 
 TEST(VirtioNetTest, RxChainWithReadableBufferFails) {
@@ -433,13 +437,14 @@ TEST(VirtioNetTest, ResetStopsWatchingAndDropsHeldBuffers) {
   ASSERT_TRUE(h.drivers[0].AddRequest({}, {2048}).ok());
   ASSERT_TRUE(h.drivers[0].Kick().ok());
   h.device->QueueNotified(0);
-  ASSERT_TRUE(h.loop.Watching(100));
+  ASSERT_TRUE(h.device->rx_watching(0));
   h.device->Reset();
-  EXPECT_FALSE(h.loop.Watching(100));
+  EXPECT_FALSE(h.device->rx_watching(0));
   h.device->QueueNotified(0);  // ignored after reset
-  h.endpoints[0]->inbound.push_back(Packet(64, 1));
-  EXPECT_FALSE(h.loop.FireFd(100));
-  EXPECT_EQ(h.endpoints[0]->inbound.size(), 1u);
+  h.endpoints[0]->Push(Packet(64, 1));
+  EXPECT_FALSE(h.device->rx_watching(0));
+  h.loop.RunUntilIdle();
+  EXPECT_EQ(h.endpoints[0]->queued(), 1u);
 }
 
 TEST(VirtioNetTest, DestroyedAfterItsContextRemovesWatch) {
@@ -448,10 +453,11 @@ TEST(VirtioNetTest, DestroyedAfterItsContextRemovesWatch) {
   ASSERT_TRUE(h.drivers[0].AddRequest({}, {2048}).ok());
   ASSERT_TRUE(h.drivers[0].Kick().ok());
   h.device->QueueNotified(0);
-  ASSERT_TRUE(h.loop.Watching(100));
+  ASSERT_TRUE(h.device->rx_watching(0));
   h.context.reset();  // as a transport tearing down without Reset()
+  EXPECT_EQ(h.loop.watched_fds(), 1u);
   h.device.reset();
-  EXPECT_FALSE(h.loop.Watching(100));
+  EXPECT_EQ(h.loop.watched_fds(), 0u);
 }
 
 }  // namespace
