@@ -40,6 +40,8 @@ while [ $# -gt 0 ]; do
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ && $WARMUP =~ ^[0-9]+$ ]] || usage
 say() { echo "boot_bench: $*" >&2; }
+# shellcheck source=perf/bench_common.sh
+. "$REPO/perf/bench_common.sh"
 
 # table DIR: DIR/console.log -> DIR/raw.tsv, DIR/info.txt, DIR/smaps-*.txt,
 # DIR/table.md (printed).
@@ -130,18 +132,12 @@ fi
 OUT=${OUT:-$REPO/perf/results/boot-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 
-if [ "$DO_BUILD" = 1 ]; then
-  [ -f "$BUILD/build.ninja" ] ||
-    cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-  cmake --build "$BUILD" --target petrel boot_timer null_guest -j2 >&2
-fi
+if [ "$DO_BUILD" = 1 ]; then bench_build "$BUILD" petrel boot_timer null_guest; fi
 for f in vmm/petrel perf/boot_timer tests/guests/null_guest.elf; do
   [ -f "$BUILD/$f" ] || { say "missing $BUILD/$f (build it, or drop --no-build)"; exit 1; }
 done
 
-PAYLOAD=$(mktemp -d "${TMPDIR:-/tmp}/petrel-bench.XXXXXX")
-trap 'rm -rf "$PAYLOAD"' EXIT
-bash "$REPO/ci/nested/make-qemu-payload.sh" "$PAYLOAD" >&2
+bench_payload petrel-bench
 # q35 also needs SeaBIOS and the vapic option ROM (make-qemu-payload.sh has
 # only microvm's firmware); QEMU finds them in share/qemu beside its binary.
 for f in bios-256k.bin kvmvapic.bin; do
@@ -157,19 +153,6 @@ envs=(--env "BENCH_RUNS=$RUNS" --env "BENCH_WARMUP=$WARMUP")
 # L1 boot + per iteration about 6 boots of 0.1-15 s under TCG; generous, since
 # a timeout retries the whole L1 boot.
 timeout=$((300 + (RUNS + WARMUP) * 150))
-{
-  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ) host=$(hostname) host_cpus=$(nproc)"
-  echo "host_cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-  echo "host_load=$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "petrel_git=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
-  echo "command=perf/boot_bench.sh --runs $RUNS --warmup $WARMUP${CONFIGS:+ --configs \"$CONFIGS\"}"
-} >"$OUT/host.txt"
+bench_host_info "$OUT" "perf/boot_bench.sh --runs $RUNS --warmup $WARMUP${CONFIGS:+ --configs \"$CONFIGS\"}"
 say "results in $OUT; one L1 boot, $RUNS runs (+$WARMUP warm-up) per configuration"
-rc=0
-bash "$REPO/ci/nested/run.sh" --payload "$PAYLOAD" --script "$REPO/perf/boot_bench_l1.sh" \
-  --timeout "$timeout" "${envs[@]}" >"$OUT/console.log" || rc=$?
-echo "host_load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/host.txt"
-grep -a -E '^(PERF-FAIL|PETREL-RESULT|nested:)' "$OUT/console.log" >&2 || true
-table "$OUT"
-say "raw numbers: $OUT/raw.tsv; harness exit $rc"
-exit "$rc"
+bench_run_l1 "$OUT" "$REPO/perf/boot_bench_l1.sh" "$timeout" "${envs[@]}"

@@ -47,6 +47,8 @@ while [ $# -gt 0 ]; do
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ && $SECS =~ ^[1-9][0-9]*$ && $IMG_MIB =~ ^[1-9][0-9]*$ ]] || usage
 say() { echo "io_bench: $*" >&2; }
+# shellcheck source=perf/bench_common.sh
+. "$REPO/perf/bench_common.sh"
 
 # table DIR: DIR/console.log -> DIR/raw.tsv, DIR/info.txt, DIR/table.md (printed).
 table() {
@@ -156,11 +158,7 @@ CONFIGS_EFF=${CONFIGS:-petrel-uring petrel-sync qemu-uring qemu-threads}
 
 want_petrel=0
 case " $CONFIGS_EFF " in *" petrel"*) want_petrel=1 ;; esac
-if [ "$want_petrel" = 1 ] && [ "$DO_BUILD" = 1 ]; then
-  [ -f "$BUILD/build.ninja" ] ||
-    cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-  cmake --build "$BUILD" --target petrel -j2 >&2
-fi
+if [ "$want_petrel" = 1 ] && [ "$DO_BUILD" = 1 ]; then bench_build "$BUILD" petrel; fi
 
 # The guest kit: initrd-io.img (the kit's initrd + fio, iperf3) and the tools tree.
 bash "$REPO/ci/guest-kit/build.sh" >&2
@@ -169,9 +167,7 @@ bash "$REPO/ci/guest-kit/build.sh" >&2
 [ -s "${PETREL_KIT_INITRD_IO:-}" ] && [ -d "${PETREL_KIT_IOTOOLS:-}" ] ||
   { say "the guest kit has no initrd-io.img / iotools (ci/guest-kit/build.sh --force)"; exit 1; }
 
-PAYLOAD=$(mktemp -d "${TMPDIR:-/tmp}/petrel-iobench.XXXXXX")
-trap 'rm -rf "$PAYLOAD"' EXIT
-bash "$REPO/ci/nested/make-qemu-payload.sh" "$PAYLOAD" >&2
+bench_payload petrel-iobench
 if [ "$want_petrel" = 1 ]; then
   if [ -f "$BUILD/vmm/petrel" ]; then cp "$BUILD/vmm/petrel" "$PAYLOAD/bin/"
   else say "no $BUILD/vmm/petrel: the petrel configurations will be skipped"; fi
@@ -192,19 +188,6 @@ envs=(--env "BENCH_RUNS=$RUNS" --env "BENCH_SECONDS=$SECS" --env "BENCH_IMG_MIB=
 # L1 boot (~1-2 min under TCG) + per VM boot (~30 s) and 5 tests of SECS + ~15 s each.
 nconf=$(echo "$CONFIGS_EFF" | wc -w)
 timeout=$((300 + RUNS * nconf * (60 + 5 * (SECS + 20))))
-{
-  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ) host=$(hostname) host_cpus=$(nproc)"
-  echo "host_cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-  echo "host_load=$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "petrel_git=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
-  echo "command=perf/io_bench.sh --runs $RUNS --seconds $SECS --img-mib $IMG_MIB${CONFIGS:+ --configs \"$CONFIGS\"}"
-} >"$OUT/host.txt"
+bench_host_info "$OUT" "perf/io_bench.sh --runs $RUNS --seconds $SECS --img-mib $IMG_MIB${CONFIGS:+ --configs \"$CONFIGS\"}"
 say "results in $OUT; one L1 boot, $RUNS run(s) per configuration, ${SECS} s per test"
-rc=0
-bash "$REPO/ci/nested/run.sh" --payload "$PAYLOAD" --script "$REPO/perf/io_bench_l1.sh" \
-  --timeout "$timeout" "${envs[@]}" >"$OUT/console.log" || rc=$?
-echo "host_load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/host.txt"
-grep -a -E '^(PERF-FAIL|PETREL-RESULT|nested:)' "$OUT/console.log" | tr -d '\r' >&2 || true
-table "$OUT"
-say "raw numbers: $OUT/raw.tsv; harness exit $rc"
-exit "$rc"
+bench_run_l1 "$OUT" "$REPO/perf/io_bench_l1.sh" "$timeout" "${envs[@]}"
