@@ -19,6 +19,10 @@
 //      context.SignalUsed(q), which raises the queue's interrupt if the driver
 //      wants one (EVENT_IDX / NO_INTERRUPT are handled there). Completions
 //      that arrive later (e.g. block I/O) do the same from the loop thread.
+//      A device takes at most kMaxChainsPerTurn chains from a queue per
+//      call; with more waiting it calls context.NotifyAgain(q) and returns,
+//      so a guest that keeps refilling a ring cannot hold the loop (the
+//      transport calls QueueNotified(q) again after the loop's other work).
 //   4. A malformed chain or ring: the device calls context.Fail(why); the
 //      transport sets DEVICE_NEEDS_RESET, counts it, tells the driver with a
 //      config interrupt, and stops calling QueueNotified until reset.
@@ -49,6 +53,10 @@ inline constexpr uint16_t kDeviceIdBlock = 2;
 inline constexpr uint16_t kDeviceIdConsole = 3;
 inline constexpr uint16_t kDeviceIdEntropy = 4;
 
+// Chains a device takes from one queue in one handler call (QueueNotified or
+// any other handler that pops) before it yields with NotifyAgain().
+inline constexpr uint32_t kMaxChainsPerTurn = 128;
+
 // What an active device may use; valid from Activate() until Reset().
 class VirtioContext {
  public:
@@ -64,6 +72,11 @@ class VirtioContext {
   virtual void SignalUsed(uint16_t index) = 0;
   // The device's configuration changed (§2.5.1; e.g. a resized disk).
   virtual void SignalConfigChange() = 0;
+  // The device stopped serving queue `index` after kMaxChainsPerTurn chains
+  // with work left: call QueueNotified(index) again on a later turn of the
+  // loop, after the work queued meanwhile (at most one such call pending per
+  // queue; a spurious one finds the ring empty).
+  virtual void NotifyAgain(uint16_t index) = 0;
   // The driver broke the protocol (malformed chain, bad ring): the device
   // stops until the driver resets it (§2.1.2 DEVICE_NEEDS_RESET).
   virtual void Fail(const std::string& why) = 0;

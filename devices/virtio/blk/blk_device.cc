@@ -219,7 +219,8 @@ void BlkDevice::QueueNotified(uint16_t index) {
 void BlkDevice::Process(uint16_t q) {
   SplitQueue& queue = context_->queue(q);
   GuestMemory& memory = context_->memory();
-  while (!failed_ && !stalled_[q]) {
+  for (uint32_t n = 0; !failed_ && !stalled_[q]; ++n) {
+    if (n == kMaxChainsPerTurn) return context_->NotifyAgain(q);
     auto popped = queue.Pop();
     if (!popped.ok()) return DoFail(popped.error().message());
     if (!*popped) return;

@@ -89,7 +89,11 @@ void ConsoleDevice::QueueNotified(uint16_t index) {
 
 Result<void> ConsoleDevice::DrainTransmit(SplitQueue& queue, bool& used) {
   std::array<uint8_t, kTxChunk> buf;
-  for (;;) {
+  for (uint32_t n = 0;; ++n) {
+    if (n == kMaxChainsPerTurn) {
+      context_->NotifyAgain(kConsoleTransmitQueue);
+      return Ok();
+    }
     PETREL_ASSIGN_OR_RETURN(auto chain, queue.Pop());
     if (!chain) return Ok();
     // §5.3.6.1: "The driver MUST NOT put a device-writable buffer in a transmitq."
@@ -138,7 +142,11 @@ Result<void> ConsoleDevice::FillReceiveBuffers(SplitQueue& queue, bool& used) {
   std::vector<uint8_t> chunk;
   std::lock_guard lock(mu_);
   // Pop only while there is input: a popped chain must be filled and returned.
-  while (!input_.empty()) {
+  for (uint32_t chains = 0; !input_.empty(); ++chains) {
+    if (chains == kMaxChainsPerTurn) {  // one-byte chains: the rest on a later turn
+      context_->NotifyAgain(kConsoleReceiveQueue);
+      return Ok();
+    }
     PETREL_ASSIGN_OR_RETURN(auto chain, queue.Pop());
     if (!chain) return Ok();
     // §5.3.6.1: "The driver MUST NOT put a device-readable in a receiveq."

@@ -13,10 +13,11 @@ class VirtioPciDevice::Context final : public VirtioContext {
   explicit Context(VirtioPciDevice& owner) : owner_(owner) {}
   GuestMemory& memory() override { return *owner_.memory_; }
   EventLoop& loop() override { return owner_.loop_; }
-  uint64_t features() const override { return owner_.driver_features(); }
+  uint64_t features() const override { return owner_.active_features(); }
   SplitQueue& queue(uint16_t index) override { return *owner_.queues_.at(index); }
   void SignalUsed(uint16_t index) override { owner_.SignalUsed(index); }
   void SignalConfigChange() override { owner_.SignalConfigChange(); }
+  void NotifyAgain(uint16_t index) override { owner_.NotifyAgain(index); }
   void Fail(const std::string& why) override { owner_.Fail(why); }
 
  private:

@@ -72,7 +72,10 @@ Result<std::shared_ptr<VirtioPciDevice>> VirtioPciDevice::Create(
     return Error(ErrorCode::kInvalidArgument, "virtio-pci: max queue size not a power of 2");
   }
   VirtioPciLayout layout;
-  layout.notify_size = AlignUp(uint64_t{queues} * kVirtioNotifyOffMultiplier, kVirtioRegionAlign);
+  // One slot past the last doorbell is kept free: queue_notify_off of a
+  // queue that does not exist points there, so a kick for it rings nothing.
+  layout.notify_size =
+      AlignUp((uint64_t{queues} + 1) * kVirtioNotifyOffMultiplier, kVirtioRegionAlign);
   layout.msix_table_offset = kVirtioNotifyOffset + layout.notify_size;
   const MsixLayout probe{.vectors = static_cast<uint16_t>(queues + 1)};
   layout.msix_pba_offset =
@@ -144,6 +147,7 @@ Result<void> VirtioPciDevice::Init() {
 
   context_ = std::make_unique<Context>(*this);
   qregs_.assign(num_queues_, QueueState{.size = max_queue_size_});
+  again_pending_.assign(num_queues_, false);
   for (uint16_t i = 0; i < num_queues_; ++i) {
     queues_.push_back(std::make_unique<SplitQueue>(memory_));
     std::shared_ptr<Notifier> notifier;
@@ -360,7 +364,8 @@ void VirtioPciDevice::CommonRead(uint64_t offset, std::span<uint8_t> data) {
     case kCommonQueueSize: v = q ? q->size : 0; break;
     case kCommonQueueMsixVector: v = q ? q->msix_vector : kMsixNoVector; break;
     case kCommonQueueEnable: v = q && q->enabled ? 1 : 0; break;
-    case kCommonQueueNotifyOff: v = q ? queue_select_ : 0; break;
+    // No queue: the free slot past the doorbells (see Create), never queue 0's.
+    case kCommonQueueNotifyOff: v = q ? queue_select_ : num_queues_; break;
     case kCommonQueueDesc: v = q ? q->desc : 0; break;
     case kCommonQueueDriver: v = q ? q->driver : 0; break;
     case kCommonQueueDevice: v = q ? q->device : 0; break;
@@ -370,59 +375,71 @@ void VirtioPciDevice::CommonRead(uint64_t offset, std::span<uint8_t> data) {
 }
 
 void VirtioPciDevice::CommonWrite(uint64_t offset, std::span<const uint8_t> data) {
-  std::lock_guard lock(mu_);
+  uint16_t vector = kMsixNoVector;  // a config interrupt to raise after unlocking
+  {
+    std::lock_guard lock(mu_);
+    vector = CommonWriteLocked(offset, data);
+  }
+  msix_->Notify(vector);
+}
+
+uint16_t VirtioPciDevice::CommonWriteLocked(uint64_t offset, std::span<const uint8_t> data) {
   auto hit = FindField(offset, data.size());
-  if (!hit) return CountBadAccessLocked("common cfg write width", offset);
+  if (!hit) {
+    CountBadAccessLocked("common cfg write width", offset);
+    return kMsixNoVector;
+  }
   const auto [field, shift] = *hit;
   const uint64_t value = LoadLe(data);
-  if (reset_pending_) return;  // §4.1.4.3.2: the driver waits for status 0 first
+  if (reset_pending_) return kMsixNoVector;  // §4.1.4.3.2: the driver waits for status 0 first
   QueueState* q = queue_select_ < num_queues_ ? &qregs_[queue_select_] : nullptr;
   // §2.1.2 / §3.1.1: queue registers are set up before DRIVER_OK and, per
   // queue, before queue_enable; later writes are ignored.
   const bool queue_locked = q == nullptr || q->enabled || (status_ & kStatusDriverOk) != 0;
   switch (field.offset) {
-    case kCommonDeviceFeatureSelect: device_feature_select_ = static_cast<uint32_t>(value); return;
-    case kCommonDriverFeatureSelect: driver_feature_select_ = static_cast<uint32_t>(value); return;
+    case kCommonDeviceFeatureSelect: device_feature_select_ = static_cast<uint32_t>(value); return kMsixNoVector;
+    case kCommonDriverFeatureSelect: driver_feature_select_ = static_cast<uint32_t>(value); return kMsixNoVector;
     case kCommonDriverFeature: {
       // §2.2: only offered bits stick; none after FEATURES_OK (§3.1.1 step 5).
       if (driver_feature_select_ >= 2 || (status_ & kStatusFeaturesOk) != 0) break;
       const unsigned s = 32 * driver_feature_select_;
       const uint64_t mask = uint64_t{0xffffffff} << s;
       driver_features_ = (driver_features_ & ~mask) | ((value << s) & mask & offered_features_);
-      return;
+      return kMsixNoVector;
     }
-    case kCommonConfigMsixVector: config_msix_vector_ = CheckedVector(value); return;
-    case kCommonDeviceStatus: WriteStatusLocked(static_cast<uint8_t>(value)); return;
-    case kCommonQueueSelect: queue_select_ = static_cast<uint16_t>(value); return;
+    case kCommonConfigMsixVector: config_msix_vector_ = CheckedVector(value); return kMsixNoVector;
+    case kCommonDeviceStatus: return WriteStatusLocked(static_cast<uint8_t>(value));
+    case kCommonQueueSelect: queue_select_ = static_cast<uint16_t>(value); return kMsixNoVector;
     case kCommonQueueSize:
       // Checked at queue_enable (power of 2, <= max): the driver does not read it back.
       if (queue_locked) break;
       q->size = static_cast<uint16_t>(value);
-      return;
+      return kMsixNoVector;
     case kCommonQueueMsixVector:
       if (q == nullptr) break;
       q->msix_vector = CheckedVector(value);
-      return;
+      return kMsixNoVector;
     case kCommonQueueEnable:
       // §4.1.4.3.2: the driver MUST NOT write 0 to queue_enable.
       if (queue_locked || value != 1) break;
       EnableQueueLocked(queue_select_);
-      return;
+      return kMsixNoVector;
     case kCommonQueueDesc:
       if (queue_locked) break;
       q->desc = Merge(q->desc, value, shift, data.size());
-      return;
+      return kMsixNoVector;
     case kCommonQueueDriver:
       if (queue_locked) break;
       q->driver = Merge(q->driver, value, shift, data.size());
-      return;
+      return kMsixNoVector;
     case kCommonQueueDevice:
       if (queue_locked) break;
       q->device = Merge(q->device, value, shift, data.size());
-      return;
+      return kMsixNoVector;
     default: break;  // read-only fields
   }
   CountBadAccessLocked("common cfg write ignored", offset);
+  return kMsixNoVector;
 }
 
 void VirtioPciDevice::EnableQueueLocked(uint16_t index) {
@@ -441,16 +458,17 @@ void VirtioPciDevice::EnableQueueLocked(uint16_t index) {
   q.enabled = true;
 }
 
-void VirtioPciDevice::WriteStatusLocked(uint8_t value) {
+uint16_t VirtioPciDevice::WriteStatusLocked(uint8_t value) {
   if (value == 0) {
-    // §4.1.4.3.2: writing 0 resets the device. Before DRIVER_OK nothing runs
-    // on the loop: reset here. Otherwise the loop resets the device (which
-    // drops its in-flight work) and status reads the old, non-zero value
-    // until then.
-    if (!active_ && !(status_ & kStatusDriverOk)) {
+    // §4.1.4.3.2: writing 0 resets the device. Until an activation has been
+    // posted nothing runs on the loop: reset here. Otherwise the loop owns the
+    // device and its queues; it resets them (the device drops its in-flight
+    // work) after any activation still queued or running, and status reads
+    // the old, non-zero value until then.
+    if (!loop_owns_device_) {
       for (auto& q : queues_) q->Reset();  // not ready: the loop does not use them
       ResetRegistersLocked();
-      return;
+      return kMsixNoVector;
     }
     reset_pending_ = true;
     ++epoch_;
@@ -462,31 +480,49 @@ void VirtioPciDevice::WriteStatusLocked(uint8_t value) {
       reset_pending_ = false;
       PETREL_LOG_ONCE(kError, options_.name + ":post") << options_.name << ": cannot post reset";
     }
-    return;
+    return kMsixNoVector;
   }
   const uint8_t old = status_;
-  uint8_t next =
-      static_cast<uint8_t>((value & ~kStatusDeviceNeedsReset) | (old & kStatusDeviceNeedsReset));
-  // §2.2.2 / §6.1: FEATURES_OK only if the driver accepted VERSION_1 (its
-  // features are always a subset: only offered bits stick).
-  if ((next & kStatusFeaturesOk) && !(old & kStatusFeaturesOk) &&
-      (driver_features_ & FeatureBit(kFVersion1)) == 0) {
-    next &= static_cast<uint8_t>(~kStatusFeaturesOk);
-    CountBadAccessLocked("FEATURES_OK without VERSION_1", kCommonDeviceStatus);
+  const uint8_t driver_bits = old & static_cast<uint8_t>(~kStatusDeviceNeedsReset);
+  // §2.1.2, §3.1.1: until it resets the device the driver only adds bits;
+  // DEVICE_NEEDS_RESET is the device's to set. Clearing FEATURES_OK or
+  // DRIVER_OK would unfreeze the features under a running device.
+  if ((value & driver_bits) != driver_bits) {
+    CountBadAccessLocked("status write clears bits", kCommonDeviceStatus);
+    return FailLocked("the driver cleared device status bits without a reset");
   }
-  if ((next & kStatusDriverOk) && !(old & kStatusDriverOk) && !(next & kStatusFeaturesOk)) {
-    next &= static_cast<uint8_t>(~kStatusDriverOk);
+  const uint8_t next =
+      static_cast<uint8_t>((value & ~kStatusDeviceNeedsReset) | (old & kStatusDeviceNeedsReset));
+  const auto added = [&](uint8_t bit) { return (next & bit) != 0 && (old & bit) == 0; };
+  if (added(kStatusDriverOk) && (next & kStatusFeaturesOk) == 0) {
     CountBadAccessLocked("DRIVER_OK without FEATURES_OK", kCommonDeviceStatus);
+    return FailLocked("DRIVER_OK without FEATURES_OK");
+  }
+  if (added(kStatusFeaturesOk) && (driver_features_ & FeatureBit(kFVersion1)) == 0) {
+    // §6.1 makes VERSION_1 a modern driver's duty; like Cloud Hypervisor and
+    // QEMU, serve a driver without it (minimal guests, test drivers) with
+    // the modern layout it is already using.
+    PETREL_LOG_ONCE(kInfo, options_.name + ":no-version-1")
+        << options_.name << ": the driver did not accept VIRTIO_F_VERSION_1; serving it anyway";
   }
   status_ = next;
-  if ((next & kStatusDriverOk) && !(old & kStatusDriverOk) && !failed_) {
+  if (added(kStatusDriverOk) && !failed_ && !loop_owns_device_) {
+    // §3.1.1 step 8. The features are final (FEATURES_OK cannot be cleared
+    // without a reset); the device sees this snapshot. One activation at most
+    // is ever pending: DRIVER_OK is set once per reset.
+    active_features_ = driver_features_;
+    loop_owns_device_ = true;
     std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
     const uint64_t epoch = epoch_;
     auto posted = loop_.Post([weak, epoch] {
       if (auto self = weak.lock()) self->ActivateOnLoop(epoch);
     });
-    if (!posted.ok()) FailLocked("cannot post activation");
+    if (!posted.ok()) {
+      loop_owns_device_ = false;
+      return FailLocked("cannot post activation");
+    }
   }
+  return kMsixNoVector;
 }
 
 // --- doorbells ---
@@ -532,6 +568,11 @@ bool VirtioPciDevice::active() const {
 uint64_t VirtioPciDevice::driver_features() const {
   std::lock_guard lock(mu_);
   return driver_features_;
+}
+
+uint64_t VirtioPciDevice::active_features() const {
+  std::lock_guard lock(mu_);
+  return active_features_;
 }
 
 VirtioPciDevice::Counters VirtioPciDevice::counters() const {

@@ -11,11 +11,20 @@
 // BarMoved) come from vCPU threads and take an internal lock. Everything that
 // calls into the VirtioDevice except ReadConfig/WriteConfig (Activate on
 // DRIVER_OK, Reset on a status write of 0, QueueNotified on a doorbell) is
-// posted to / runs on the EventLoop. After a status write of 0 to a device
-// with DRIVER_OK, device_status keeps its old value until the reset has run
-// on the loop, so a driver that polls for 0 (§4.1.4.3.2) sees a finished
-// reset (the device has dropped in-flight work); before DRIVER_OK the reset
-// is immediate.
+// posted to / runs on the EventLoop. Once DRIVER_OK has posted the
+// activation, the loop owns the device and its queues until a reset has run
+// there: a status write of 0 is posted behind the activation, and
+// device_status keeps its old value until the reset has run, so a driver
+// that polls for 0 (§4.1.4.3.2) sees a finished reset (the device has
+// dropped in-flight work); before DRIVER_OK the reset is immediate.
+//
+// Status (§2.1, §3.1.1): the driver only adds bits until it resets the
+// device; a write that clears one (FEATURES_OK, DRIVER_OK, ...) is a
+// protocol error that sets DEVICE_NEEDS_RESET and changes nothing else.
+// Features are frozen from FEATURES_OK and the device is activated with a
+// snapshot taken at DRIVER_OK, so at most one activation is ever pending. A
+// driver that did not accept VIRTIO_F_VERSION_1 is served anyway (as Cloud
+// Hypervisor and QEMU do), logged once.
 //
 // Doorbells: one Notifier per queue, watched on the loop. While BAR0 decodes
 // (BarMoved), each is registered through IoDispatcher::RegisterIoEvent at
@@ -23,9 +32,11 @@
 // reach BarWrite (other widths, or no registration) signal the same notifier.
 //
 // Guest mistakes never abort: a bad access is ignored and counted; a queue
-// that does not validate at queue_enable, DRIVER_OK without FEATURES_OK, or
-// a device's Fail() sets DEVICE_NEEDS_RESET (§2.1.2), counts, logs once and
-// raises the config interrupt; doorbells are then ignored until reset.
+// that does not validate at queue_enable, DRIVER_OK without FEATURES_OK, a
+// status write that clears bits, or a device's Fail() sets
+// DEVICE_NEEDS_RESET (§2.1.2), counts, logs once and raises the config
+// interrupt; doorbells are then ignored until reset. queue_notify_off of a
+// queue_select with no queue points at a free slot past the doorbells.
 #pragma once
 
 #include <cstdint>
@@ -136,7 +147,12 @@ class VirtioPciDevice final : public PciDevice,
   bool active() const;  // the device was activated and not reset since
   uint64_t offered_features() const { return offered_features_; }
   uint64_t driver_features() const;
+  // The features the device was activated with (snapshot at DRIVER_OK).
+  uint64_t active_features() const;
   Counters counters() const;
+  // A host-side fault while serving the device (its worker's handler
+  // threw): DEVICE_NEEDS_RESET, as for a guest fault. Thread-safe.
+  void FailFromHost(const std::string& why) { Fail(why); }
   // The doorbell notifier of queue `index` (tests; signals like a kick).
   std::shared_ptr<Notifier> doorbell(uint16_t index) const { return doorbells_.at(index); }
 
@@ -160,7 +176,10 @@ class VirtioPciDevice final : public PciDevice,
   // BAR0 regions.
   void CommonRead(uint64_t offset, std::span<uint8_t> data);
   void CommonWrite(uint64_t offset, std::span<const uint8_t> data);
-  void WriteStatusLocked(uint8_t value);
+  // These two return the MSI-X vector to notify once mu_ is released
+  // (kMsixNoVector: none).
+  uint16_t CommonWriteLocked(uint64_t offset, std::span<const uint8_t> data);
+  uint16_t WriteStatusLocked(uint8_t value);
   void EnableQueueLocked(uint16_t index);
   void NotifyWrite(uint64_t offset, std::span<const uint8_t> data);
 
@@ -169,6 +188,7 @@ class VirtioPciDevice final : public PciDevice,
   void ResetOnLoop();
   void ResetRegistersLocked();
   void OnDoorbell(uint16_t index);
+  void NotifyAgain(uint16_t index);
   void SignalUsed(uint16_t index);
   void SignalConfigChange();
   void Fail(const std::string& why);
@@ -197,6 +217,7 @@ class VirtioPciDevice final : public PciDevice,
   std::vector<std::unique_ptr<SplitQueue>> queues_;  // touched on the loop only
   std::vector<std::shared_ptr<Notifier>> doorbells_;
   std::vector<WatchId> watches_;
+  std::vector<bool> again_pending_;  // loop thread only: a NotifyAgain() is posted
 
   mutable std::mutex mu_;  // the registers below
   uint32_t device_feature_select_ = 0;
@@ -209,7 +230,12 @@ class VirtioPciDevice final : public PciDevice,
   uint8_t isr_ = 0;
   bool failed_ = false;
   bool active_ = false;         // device_->Activate() succeeded
+  // An activation was posted: until a reset has run on the loop, only the
+  // loop touches the device and its queues (a reset is posted, never done
+  // on the vCPU thread).
+  bool loop_owns_device_ = false;
   bool reset_pending_ = false;  // status 0 written, ResetOnLoop not run yet
+  uint64_t active_features_ = 0;  // driver_features_ at DRIVER_OK
   uint64_t epoch_ = 0;          // bumped by each reset; stale activations skip
   std::vector<QueueState> qregs_;
   Counters counters_;

@@ -74,6 +74,8 @@ void VirtioPciDevice::ResetRegistersLocked() {
   queue_select_ = 0;
   isr_ = 0;
   failed_ = false;
+  loop_owns_device_ = false;
+  active_features_ = 0;
   qregs_.assign(num_queues_, QueueState{.size = max_queue_size_});
   reset_pending_ = false;
 }
@@ -87,6 +89,22 @@ void VirtioPciDevice::OnDoorbell(uint16_t index) {
     }
   }
   device_->QueueNotified(index);
+}
+
+void VirtioPciDevice::NotifyAgain(uint16_t index) {
+  if (index >= num_queues_ || again_pending_[index]) return;
+  std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
+  auto posted = loop_.Post([weak, index] {
+    if (auto self = weak.lock()) {
+      self->again_pending_[index] = false;
+      self->OnDoorbell(index);
+    }
+  });
+  if (posted.ok()) {
+    again_pending_[index] = true;
+  } else {
+    Fail("cannot post a queue's next turn");
+  }
 }
 
 void VirtioPciDevice::SignalUsed(uint16_t index) {
@@ -201,6 +219,8 @@ Result<void> VirtioPciDevice::Restore(const State& s) {
     qregs_ = s.queues;
     for (auto& q : qregs_) q.msix_vector = CheckedVector(q.msix_vector);
     if ((status_ & kStatusDriverOk) && !failed_) {
+      active_features_ = driver_features_;
+      loop_owns_device_ = true;
       std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
       const uint64_t epoch = epoch_;
       PETREL_TRY(loop_.Post([weak, epoch] {

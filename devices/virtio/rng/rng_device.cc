@@ -42,7 +42,7 @@ void RngDevice::QueueNotified(uint16_t index) {
   if (context_ == nullptr || failed_ || index >= kRngQueueCount) return;
   SplitQueue& queue = context_->queue(index);
   if (!queue.ready()) return;
-  Result<void> r = Serve(queue);
+  Result<void> r = Serve(index, queue);
   // Chains completed before an error are still handed back.
   context_->SignalUsed(index);
   if (!r.ok()) {
@@ -51,9 +51,13 @@ void RngDevice::QueueNotified(uint16_t index) {
   }
 }
 
-Result<void> RngDevice::Serve(SplitQueue& queue) {
+Result<void> RngDevice::Serve(uint16_t index, SplitQueue& queue) {
   std::vector<uint8_t> bytes;
-  for (;;) {
+  for (uint32_t n = 0;; ++n) {
+    if (n == kMaxChainsPerTurn) {
+      context_->NotifyAgain(index);
+      return Ok();
+    }
     PETREL_ASSIGN_OR_RETURN(auto chain, queue.Pop());
     if (!chain) return Ok();
     // §5.4.6.1: the driver's buffers are device-writable; a request with

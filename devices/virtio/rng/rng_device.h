@@ -61,7 +61,8 @@ class RngDevice final : public VirtioDevice {
 
  private:
   // Fills one chain; an Error means the chain or ring is malformed.
-  Result<void> Serve(SplitQueue& queue);
+  // At most kMaxChainsPerTurn chains of queue `index`, then NotifyAgain().
+  Result<void> Serve(uint16_t index, SplitQueue& queue);
 
   EntropySource source_;
   VirtioContext* context_ = nullptr;

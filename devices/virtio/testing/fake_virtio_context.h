@@ -3,7 +3,9 @@
 // round trip): guest memory, an event loop, the negotiated features, one
 // SplitQueue per queue (started from VirtqDriver::QueueConfig() with
 // ActivateQueue, as the transport does when the driver enables a queue), and
-// a record of SignalUsed / SignalConfigChange / Fail calls.
+// a record of SignalUsed / SignalConfigChange / NotifyAgain / Fail calls.
+// With set_device(), NotifyAgain posts the device's next QueueNotified() to
+// the loop, as the transport does.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +27,11 @@ class FakeVirtioContext final : public VirtioContext {
   // features() reports (the negotiated set).
   FakeVirtioContext(std::shared_ptr<GuestMemory> memory, EventLoop& loop, uint16_t queues,
                     uint64_t features = 0)
-      : memory_(std::move(memory)), loop_(loop), features_(features), signals_(queues, 0) {
+      : memory_(std::move(memory)),
+        loop_(loop),
+        features_(features),
+        signals_(queues, 0),
+        again_(queues, 0) {
     for (uint16_t i = 0; i < queues; ++i) queues_.push_back(std::make_unique<SplitQueue>(memory_));
   }
 
@@ -38,6 +44,8 @@ class FakeVirtioContext final : public VirtioContext {
     for (auto& q : queues_) q->Reset();
   }
   uint16_t queue_count() const { return static_cast<uint16_t>(queues_.size()); }
+  // The device NotifyAgain() calls back (nullptr: only count the calls).
+  void set_device(VirtioDevice* device) { device_ = device; }
 
   // VirtioContext.
   GuestMemory& memory() override { return *memory_; }
@@ -47,10 +55,18 @@ class FakeVirtioContext final : public VirtioContext {
   void SignalUsed(uint16_t index) override { ++signals_.at(index); }
   void SignalConfigChange() override { ++config_changes_; }
   void Fail(const std::string& why) override { failures_.push_back(why); }
+  void NotifyAgain(uint16_t index) override {
+    ++again_.at(index);
+    if (device_ != nullptr) {
+      VirtioDevice* device = device_;
+      (void)loop_.Post([device, index] { device->QueueNotified(index); });
+    }
+  }
 
   // What the device did.
   uint64_t signals(uint16_t index) const { return signals_.at(index); }
   uint64_t config_changes() const { return config_changes_; }
+  uint64_t notify_again(uint16_t index) const { return again_.at(index); }
   const std::vector<std::string>& failures() const { return failures_; }
 
  private:
@@ -59,6 +75,8 @@ class FakeVirtioContext final : public VirtioContext {
   uint64_t features_;
   std::vector<std::unique_ptr<SplitQueue>> queues_;
   std::vector<uint64_t> signals_;
+  std::vector<uint64_t> again_;
+  VirtioDevice* device_ = nullptr;
   uint64_t config_changes_ = 0;
   std::vector<std::string> failures_;
 };
