@@ -244,7 +244,11 @@ void VirtioNet::Fail(const std::string& why) {
 
 void VirtioNet::QueueNotified(uint16_t index) {
   if (!Running()) return;
-  if (ctrl_index_ && index == *ctrl_index_) return ProcessCtrl();
+  if (ctrl_index_ && index == *ctrl_index_) return ProcessCtrl(*ctrl_index_, true);
+  // Without CTRL_VQ there is no control queue (§5.1.2); a driver that uses
+  // the queue where it would be gets every command refused, not silence.
+  const auto ctrl_slot = static_cast<uint16_t>(2 * usable_pairs_);
+  if (!ctrl_index_ && index == ctrl_slot) return ProcessCtrl(ctrl_slot, false);
   const uint16_t pair = index / 2;
   if (pair >= usable_pairs_) return;  // not a queue of this configuration
   if (index % 2 == 0) {
@@ -478,7 +482,11 @@ void VirtioNet::ProcessTx(uint16_t pair) {
   if (!queue.ready()) return;
   GuestMemory& memory = context_->memory();
   bool used = false;
-  while (Running()) {
+  for (uint32_t n = 0; Running(); ++n) {
+    if (n == kMaxChainsPerTurn) {
+      context_->NotifyAgain(TxIndex(pair));
+      break;
+    }
     auto popped = queue.Pop();
     if (!popped.ok())
       return Fail("tx queue " + std::to_string(pair) + ": " + popped.error().message());
@@ -528,13 +536,17 @@ void VirtioNet::ProcessTx(uint16_t pair) {
 // ---------------------------------------------------------------------------
 // Control queue (§5.1.6.5)
 
-void VirtioNet::ProcessCtrl() {
-  SplitQueue& queue = context_->queue(*ctrl_index_);
+void VirtioNet::ProcessCtrl(uint16_t index, bool negotiated) {
+  SplitQueue& queue = context_->queue(index);
   if (!queue.ready()) return;
   GuestMemory& memory = context_->memory();
   bool used = false;
   std::vector<uint8_t> data;
-  while (Running()) {
+  for (uint32_t n = 0; Running(); ++n) {
+    if (n == kMaxChainsPerTurn) {
+      context_->NotifyAgain(index);
+      break;
+    }
     auto popped = queue.Pop();
     if (!popped.ok()) return Fail("ctrl queue: " + popped.error().message());
     if (!popped->has_value()) break;
@@ -547,7 +559,7 @@ void VirtioNet::ProcessCtrl() {
     uint8_t head[2];
     if (auto r = in.Read(head); !r.ok()) return Fail("ctrl: " + r.error().message());
     uint8_t ack = kNetErr;
-    if (in.remaining() <= kNetMaxCtrlDataBytes) {
+    if (negotiated && in.remaining() <= kNetMaxCtrlDataBytes) {
       data.resize(in.remaining());
       if (auto r = in.Read(data); !r.ok()) return Fail("ctrl: " + r.error().message());
       ack = HandleCtrl(head[0], head[1], data);
@@ -561,7 +573,7 @@ void VirtioNet::ProcessCtrl() {
     }
     used = true;
   }
-  if (used && Running()) context_->SignalUsed(*ctrl_index_);
+  if (used && Running()) context_->SignalUsed(index);
 }
 
 uint8_t VirtioNet::HandleCtrl(uint8_t cls, uint8_t cmd, std::span<const uint8_t> data) {

@@ -154,7 +154,9 @@ class VirtioNet final : public VirtioDevice {
   enum class RxStep { kDone, kEmpty, kNoRoom, kReadError };
   RxStep ReceiveDirect(uint16_t pair, bool& used);
   void ProcessTx(uint16_t pair);
-  void ProcessCtrl();
+  // The control queue at `index`; `negotiated` false: a queue the driver
+  // uses as one without VIRTIO_NET_F_CTRL_VQ (every command answered ERR).
+  void ProcessCtrl(uint16_t index, bool negotiated);
   uint8_t HandleCtrl(uint8_t cls, uint8_t cmd, std::span<const uint8_t> data);
   Result<void> SetGuestOffloads(uint64_t offloads);
   void SetActivePairs(uint16_t pairs);

@@ -143,5 +143,37 @@ TEST(VirtioNetCtrlTest, ChainWithoutClassFails) {
   EXPECT_EQ(h.context->failures().size(), 1u);
 }
 
+// §5.1.6.5: every command gets an ack; class, command and size errors are
+// VIRTIO_NET_ERR (QEMU answers the same way).
+TEST(VirtioNetCtrlTest, UndefinedEmptyAndOversizeCommandsAreAnsweredErr) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({}, kAll).ok());
+  EXPECT_EQ(Command(h, 2, 0x77, 0, {1}), kNetErr);     // no such class
+  EXPECT_EQ(Command(h, 2, kNetCtrlRx, 0x55, {1}), kNetErr);  // no such command
+  EXPECT_EQ(Command(h, 2, kNetCtrlRx, kNetCtrlRxPromisc, {}), kNetErr);  // no data
+  EXPECT_EQ(Command(h, 2, kNetCtrlRx, kNetCtrlRxPromisc,
+                    std::vector<uint8_t>(kNetMaxCtrlDataBytes + 1, 0)),
+            kNetErr);
+  EXPECT_EQ(h.device->stats().ctrl_errors, 4u);
+  EXPECT_TRUE(h.context->failures().empty());
+}
+
+// The guest driver did not negotiate VIRTIO_NET_F_CTRL_VQ and still
+// used the queue where the control queue would be: its commands got no
+// answer at all. Petrel's choice: such a queue is not a control queue
+// (§5.1.2), so nothing it carries takes effect, but every command is
+// answered VIRTIO_NET_ERR, so a driver waiting for its ack does not hang.
+TEST(VirtioNetCtrlTest, WithoutCtrlVqNegotiatedEveryCommandIsRefused) {
+  NetHarness h;
+  ASSERT_TRUE(h.Init({.num_queues = 4}, kAll & ~(FeatureBit(kNetFCtrlVq) | FeatureBit(kNetFMq))).ok());
+  // Without MQ the control queue would be index 2 (§5.1.2).
+  EXPECT_EQ(Command(h, 2, kNetCtrlRx, kNetCtrlRxPromisc, {1}), kNetErr);
+  EXPECT_EQ(Command(h, 2, 0x77, 0, {}), kNetErr);
+  EXPECT_EQ(Command(h, 2, kNetCtrlMq, kNetCtrlMqVqPairsSet, Le16(2)), kNetErr);
+  EXPECT_EQ(h.device->active_pairs(), 1);
+  EXPECT_EQ(h.device->stats().ctrl_errors, 3u);
+  EXPECT_TRUE(h.context->failures().empty());
+}
+
 }  // namespace
 }  // namespace petrel::virtio
