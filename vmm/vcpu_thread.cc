@@ -56,6 +56,20 @@ void VcpuThread::Join() {
 }
 
 void VcpuThread::Loop() {
+  // The thread's exception boundary: device accesses are guarded in the
+  // IoDispatcher already; anything else that throws stops this VM with an
+  // error instead of terminating the process.
+  try {
+    RunUntilStopped();
+  } catch (const std::exception& e) {
+    on_stop_({StopReason::Kind::kError,
+              "vcpu " + std::to_string(vcpu_->id()) + ": internal error: " + e.what()});
+  } catch (...) {
+    on_stop_({StopReason::Kind::kError, "vcpu " + std::to_string(vcpu_->id()) + ": internal error"});
+  }
+}
+
+void VcpuThread::RunUntilStopped() {
   if (on_first_entry_) on_first_entry_();
   while (!stop_.load(std::memory_order_acquire)) {
     auto result = vcpu_->Run(io_);

@@ -41,6 +41,7 @@ class VcpuThread {
 
  private:
   void Loop();
+  void RunUntilStopped();
 
   std::unique_ptr<hv::Vcpu> vcpu_;
   hv::GuestIo& io_;

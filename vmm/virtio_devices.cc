@@ -22,27 +22,45 @@ Result<IoEngineKind> EngineFromEnvironment() {
 
 }  // namespace
 
-Result<std::unique_ptr<VirtioDevices>> VirtioDevices::Create(const VirtioDevicesArgs& args) {
-  std::unique_ptr<VirtioDevices> d(new VirtioDevices());
-  auto place = [&](std::string name,
-                   std::shared_ptr<virtio::VirtioDevice> device) -> Result<void> {
-    virtio::VirtioPciOptions options;
-    options.name = name;
-    PETREL_ASSIGN_OR_RETURN(
-        auto pci_device, virtio::VirtioPciDevice::Create(std::move(device), args.memory, *args.loop,
-                                                         *args.io, args.vm, options)
-                             .Wrap(name));
-    PETREL_ASSIGN_OR_RETURN(uint8_t slot, args.pci->AddDevice(pci_device).Wrap(name));
-    PETREL_LOG(kInfo) << name << ": PCI 00:" << std::hex << int{slot} << ".0";
-    d->devices_.push_back({std::move(name), slot, std::move(pci_device)});
-    return Ok();
-  };
+VirtioDevices::~VirtioDevices() {
+  for (auto& worker : workers_) worker->Stop();
+  devices_.clear();  // on this thread, with no handler running
+}
 
+Result<void> VirtioDevices::Place(const VirtioDevicesArgs& args, std::string name,
+                                  std::shared_ptr<virtio::VirtioDevice> device) {
+  // A handler that throws fails the device it serves.
+  auto served = std::make_shared<std::weak_ptr<virtio::VirtioPciDevice>>();
+  auto on_fault = [served](const std::string& what) {
+    if (auto dev = served->lock()) dev->FailFromHost("worker: " + what);
+  };
+  PETREL_ASSIGN_OR_RETURN(auto worker, args.workers->Create(name, on_fault).Wrap(name));
+  virtio::VirtioPciOptions options;
+  options.name = name;
+  PETREL_ASSIGN_OR_RETURN(auto pci_device,
+                          virtio::VirtioPciDevice::Create(std::move(device), args.memory,
+                                                          worker->loop(), *args.io, args.vm,
+                                                          options)
+                              .Wrap(name));
+  *served = pci_device;
+  workers_.push_back(std::move(worker));
+  Worker* w = workers_.back().get();
+  devices_.push_back({name, 0, pci_device, w});  // kept from here on, placed or not
+  PETREL_ASSIGN_OR_RETURN(uint8_t slot, args.pci->AddDevice(pci_device).Wrap(name));
+  devices_.back().slot = slot;
+  PETREL_LOG(kInfo) << name << ": PCI 00:" << std::hex << int{slot} << ".0";
+  return w->Start();
+}
+
+Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
+  auto place = [&](std::string name, std::shared_ptr<virtio::VirtioDevice> device) {
+    return Place(args, std::move(name), std::move(device));
+  };
   if (args.console_output != nullptr) {
     ConsoleOutput* out = args.console_output;
-    d->console_ = std::make_shared<virtio::ConsoleDevice>(
+    console_ = std::make_shared<virtio::ConsoleDevice>(
         [out](std::span<const uint8_t> bytes) { out->Write(bytes); });
-    PETREL_TRY(place("console", d->console_));
+    PETREL_TRY(place("console", console_));
   }
 
   virtio::RngOptions rng;
@@ -88,7 +106,7 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::Create(const VirtioDevices
     PETREL_LOG(kInfo) << name << ": tap " << net_device->tap_name();
     PETREL_TRY(place(name, std::move(net_device)));
   }
-  return d;
+  return Ok();
 }
 
 }  // namespace petrel::vmm

@@ -5,13 +5,20 @@
 // command-line order), so slots and BAR
 // addresses are the same on every boot.
 //
+// Each device runs on a worker of its own (core/event/worker.h): its
+// doorbells, I/O completions and tap reads are handled on that worker's loop,
+// so a device a guest keeps busy delays only itself. The workers start as
+// the devices are placed; a handler that throws fails only its device
+// (DEVICE_NEEDS_RESET), never the VMM.
+//
 // The block I/O engine is chosen automatically (io_uring, falling back to
 // synchronous I/O); PETREL_IO_ENGINE=sync|io_uring|auto in the environment
 // forces one (benchmarks compare both).
 //
-// Lifetime: the devices watch doorbells on the VM's EventLoop and use its
-// IoDispatcher and hv::Vm; destroy this before them, while the loop is not
-// running.
+// Lifetime: the devices use the VM's IoDispatcher and hv::Vm; destroy this
+// before them, and after the PciPlatform (which holds the devices too). The
+// destructor stops every worker (joins its thread), then destroys the
+// devices, then the workers.
 #pragma once
 
 #include <memory>
@@ -19,6 +26,7 @@
 #include <vector>
 
 #include "core/event/event_loop.h"
+#include "core/event/worker.h"
 #include "core/hv/hypervisor.h"
 #include "core/io/io_dispatcher.h"
 #include "core/memory/guest_memory.h"
@@ -33,7 +41,7 @@ namespace petrel::vmm {
 struct VirtioDevicesArgs {
   const config::VmConfig* config;
   std::shared_ptr<GuestMemory> memory;
-  EventLoop* loop;
+  WorkerFactory* workers;  // one worker per device
   IoDispatcher* io;
   hv::Vm* vm;
   PciPlatform* pci;
@@ -43,19 +51,30 @@ struct VirtioDevicesArgs {
 
 class VirtioDevices {
  public:
-  static Result<std::unique_ptr<VirtioDevices>> Create(const VirtioDevicesArgs& args);
+  VirtioDevices() = default;
+  // Creates and places every device `args.config` asks for. On an error the
+  // devices placed so far stay (the PCI bus holds them already) and are torn
+  // down with this object as usual.
+  Result<void> PlaceAll(const VirtioDevicesArgs& args);
+  ~VirtioDevices();
+  VirtioDevices(const VirtioDevices&) = delete;
+  VirtioDevices& operator=(const VirtioDevices&) = delete;
 
   struct Placed {
     std::string name;  // "rng", "disk0", ...
     uint8_t slot;
     std::shared_ptr<virtio::VirtioPciDevice> device;
+    Worker* worker;  // where the device's work runs
   };
   const std::vector<Placed>& devices() const { return devices_; }
   // The virtio-console, or nullptr with --console off.
   virtio::ConsoleDevice* console() const { return console_.get(); }
 
  private:
-  VirtioDevices() = default;
+  Result<void> Place(const VirtioDevicesArgs& args, std::string name,
+                     std::shared_ptr<virtio::VirtioDevice> device);
+
+  std::vector<std::unique_ptr<Worker>> workers_;  // outlive the devices
   std::vector<Placed> devices_;
   std::shared_ptr<virtio::ConsoleDevice> console_;
 };

@@ -98,10 +98,16 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
 
   PETREL_ASSIGN_OR_RETURN(
       vm->pci_, PciPlatform::Create(vm->io_, PciHostWindows(vm->memory_->regions().back().end())));
-  VirtioDevicesArgs vargs{&config,         vm->memory_,   vm->loop_.get(),
+  WorkerFactory* workers = options.device_workers;
+  if (workers == nullptr) {
+    vm->thread_workers_ = std::make_unique<ThreadWorkers>(vm->monotonic_clock_);
+    workers = vm->thread_workers_.get();
+  }
+  VirtioDevicesArgs vargs{&config,         vm->memory_,   workers,
                           &vm->io_,        vm->vm_.get(), vm->pci_.get(),
                           vm->console_output_.get()};
-  PETREL_ASSIGN_OR_RETURN(vm->virtio_, VirtioDevices::Create(vargs));
+  vm->virtio_ = std::make_unique<VirtioDevices>();
+  PETREL_TRY(vm->virtio_->PlaceAll(vargs));
 
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu));
 
@@ -183,7 +189,15 @@ Result<StopReason> VmInstance::Run() {
       std::lock_guard lock(stop_mu_);
       if (stop_reason_) break;
     }
-    PETREL_TRY(loop_->RunOnce(-1));
+    // The control loop's exception boundary: a handler that throws (console
+    // input, a stop request) loses its work, not the VMM.
+    try {
+      PETREL_TRY(loop_->RunOnce(-1));
+    } catch (const std::exception& e) {
+      PETREL_LOG_ONCE(kError, "vmm-loop-threw") << "VMM loop: a handler threw: " << e.what();
+    } catch (...) {
+      PETREL_LOG_ONCE(kError, "vmm-loop-threw") << "VMM loop: a handler threw";
+    }
   }
   for (auto& t : vcpu_threads_) t->RequestStop();
   for (auto& t : vcpu_threads_) t->Join();

@@ -2,10 +2,11 @@
 //
 // Create() does the whole set-up, in order: guest memory (split around the
 // 32-bit hole), the hypervisor VM and its memory slots, the legacy platform
-// devices, the kernel/initramfs/cmdline load, and the vCPUs with CPUID, boot
-// MSRs and the boot vCPU's entry state. Run() starts one thread per vCPU and
-// runs the VMM event loop (console input) on the calling thread until a vCPU
-// reports a stop (reset, power off, triple fault or error).
+// devices, the kernel/initramfs/cmdline load, the virtio devices (each
+// with its worker, started at once), and the vCPUs with CPUID, boot MSRs and
+// the boot vCPU's entry state. Run() starts one thread per vCPU and runs the
+// VMM's control loop (console input, stop requests) on the calling thread
+// until a vCPU reports a stop (reset, power off, triple fault or error).
 //
 // Backend-neutral: the petrel binary passes hv_kvm; tests pass hv_sim.
 #pragma once
@@ -18,6 +19,8 @@
 
 #include "core/base/clock.h"
 #include "core/event/event_loop.h"
+#include "core/event/thread_worker.h"
+#include "core/event/worker.h"
 #include "core/hv/hypervisor.h"
 #include "core/io/io_dispatcher.h"
 #include "core/memory/guest_memory.h"
@@ -39,6 +42,9 @@ struct VmOptions {
   std::unique_ptr<ConsoleOutput> serial_output_override;
   // What survived the previous boot's guest reset (see StateAcrossReset()).
   std::optional<Cmos::State> cmos_state;
+  // Runs the virtio devices' work; nullptr: a thread per device
+  // (ThreadWorkers). Must outlive the VmInstance.
+  WorkerFactory* device_workers = nullptr;
 };
 
 class VmInstance {
@@ -82,12 +88,15 @@ class VmInstance {
   std::shared_ptr<hv::Vm> vm_;
   IoDispatcher io_;
   std::unique_ptr<EventLoop> loop_;  // outlives the console, which watches fds on it
+  std::unique_ptr<ThreadWorkers> thread_workers_;  // unless VmOptions::device_workers
   std::unique_ptr<ConsoleOutput> serial_output_;
   std::unique_ptr<ConsoleOutput> console_output_;  // --console (virtio-console); null if off
   std::unique_ptr<LegacyPlatform> platform_;
   std::unique_ptr<AcpiPlatform> acpi_;
+  // virtio_ is destroyed after pci_: the PCI bus holds the devices too, and
+  // the last reference must go while their workers' loops still exist.
+  std::unique_ptr<VirtioDevices> virtio_;
   std::unique_ptr<PciPlatform> pci_;
-  std::unique_ptr<VirtioDevices> virtio_;  // before pci_ in destruction order
   std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
   std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;
   bool attach_input_ = false;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 #include <ctime>
+#include <iterator>
 
 namespace petrel {
 namespace {
@@ -190,7 +191,19 @@ void EpollEventLoop::RunPosted() {
     std::lock_guard lock(mu_);
     batch.swap(posted_);
   }
-  for (auto& handler : batch) handler();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    try {
+      batch[i]();
+    } catch (...) {
+      // The rest of the batch stays queued, in order, ahead of newer posts:
+      // a handler that throws loses only its own work.
+      std::lock_guard lock(mu_);
+      const auto rest = batch.begin() + static_cast<std::ptrdiff_t>(i) + 1;
+      posted_.insert(posted_.begin(), std::make_move_iterator(rest),
+                     std::make_move_iterator(batch.end()));
+      throw;
+    }
+  }
 }
 
 void EpollEventLoop::RunDueTimers() {

@@ -10,6 +10,11 @@
 // thread at a time may be inside RunOnce()/Run(); handlers run there, one at a
 // time. Remove() from another thread does not wait for a handler that is
 // already running.
+//
+// A handler that throws: the exception leaves RunOnce()/Run() (the caller
+// is the thread boundary that catches it, e.g. ThreadWorker); the other
+// ready fds stay ready and the rest of the posted batch stays queued, so
+// only the thrower's own work is lost.
 #pragma once
 
 #include <atomic>

@@ -82,28 +82,58 @@ uint64_t IoDispatcher::software_ioevents_signalled() const {
   return soft_signalled_;
 }
 
+// A device that throws while serving an access (a bug, or a host allocation
+// failure) must not end the vCPU thread, and with it the process: the access
+// completes as unclaimed (reads all-ones), and the fault is counted and
+// logged once per address. This is the vCPU threads' exception boundary.
+template <class Access>
+bool IoDispatcher::Guarded(const char* what, uint64_t addr, Access&& access) {
+  const char* why = "a non-standard exception";
+  std::string message;
+  try {
+    return access();
+  } catch (const std::exception& e) {
+    message = e.what();
+    why = message.c_str();
+  } catch (...) {
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++device_faults_;
+  }
+  std::ostringstream key;
+  key << "device fault " << what << " 0x" << std::hex << addr;
+  PETREL_LOG_ONCE(kError, key.str()) << key.str() << ": the device threw " << why;
+  return false;
+}
+
 void IoDispatcher::MmioRead(uint32_t, uint64_t gpa, std::span<uint8_t> data) {
-  if (mmio_.Read(gpa, data)) return;
+  if (Guarded("mmio read", gpa, [&] { return mmio_.Read(gpa, data); })) return;
   std::memset(data.data(), 0xff, data.size());
   Unclaimed("mmio read", gpa, data.size());
 }
 
 void IoDispatcher::MmioWrite(uint32_t, uint64_t gpa, std::span<const uint8_t> data) {
   if (TrySoftIoEvent(hv::IoEventAddr::Space::kMmio, gpa, data)) return;
-  if (mmio_.Write(gpa, data)) return;
+  if (Guarded("mmio write", gpa, [&] { return mmio_.Write(gpa, data); })) return;
   Unclaimed("mmio write", gpa, data.size());
 }
 
 void IoDispatcher::PioRead(uint32_t, uint16_t port, std::span<uint8_t> data) {
-  if (pio_.Read(port, data)) return;
+  if (Guarded("pio read", port, [&] { return pio_.Read(port, data); })) return;
   std::memset(data.data(), 0xff, data.size());
   Unclaimed("pio read", port, data.size());
 }
 
 void IoDispatcher::PioWrite(uint32_t, uint16_t port, std::span<const uint8_t> data) {
   if (TrySoftIoEvent(hv::IoEventAddr::Space::kPio, port, data)) return;
-  if (pio_.Write(port, data)) return;
+  if (Guarded("pio write", port, [&] { return pio_.Write(port, data); })) return;
   Unclaimed("pio write", port, data.size());
+}
+
+uint64_t IoDispatcher::device_faults() const {
+  std::lock_guard lock(mu_);
+  return device_faults_;
 }
 
 }  // namespace petrel

@@ -9,6 +9,9 @@
 //   2. the bus (PIO or MMIO) device claiming every byte of the access;
 //   3. the default: reads return all-ones, writes are dropped; both are
 //      logged once per address (the guest may probe anything).
+// A device that throws while serving an access is caught here (the vCPU
+// threads' exception boundary): the access ends as in 3, counted in
+// device_faults() and logged once per address at error level.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +40,8 @@ class IoDispatcher final : public hv::GuestIo {
 
   // Counters, for tests and `vm.counters`.
   uint64_t unclaimed_accesses() const;
+  // Accesses whose device threw.
+  uint64_t device_faults() const;
   uint64_t software_ioevents_signalled() const;
 
   void MmioRead(uint32_t vcpu, uint64_t gpa, std::span<uint8_t> data) override;
@@ -56,6 +61,10 @@ class IoDispatcher final : public hv::GuestIo {
   bool TrySoftIoEvent(hv::IoEventAddr::Space space, uint64_t addr, std::span<const uint8_t> data);
   void RemoveSoftIoEvent(uint64_t id);
   void Unclaimed(const char* what, uint64_t addr, size_t len);
+  // Runs `access` (a bus Read/Write returning whether a device claimed it);
+  // false if it was not claimed or the device threw.
+  template <class Access>
+  bool Guarded(const char* what, uint64_t addr, Access&& access);
 
   Bus pio_;
   Bus mmio_;
@@ -63,6 +72,7 @@ class IoDispatcher final : public hv::GuestIo {
   std::vector<SoftIoEvent> soft_ioevents_;
   uint64_t next_id_ = 1;
   uint64_t unclaimed_ = 0;
+  uint64_t device_faults_ = 0;
   uint64_t soft_signalled_ = 0;
 };
 

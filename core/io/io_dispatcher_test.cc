@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <new>
+#include <stdexcept>
+
 #include "core/base/log.h"
 
 namespace petrel {
@@ -137,6 +140,33 @@ TEST_F(IoDispatcherTest, UnclaimedReadsReturnAllOnesAndAreCounted) {
   io_.PioWrite(0, 0x81, w);
   io_.MmioWrite(0, 0x1000, w);
   EXPECT_EQ(io_.unclaimed_accesses(), 5u);
+}
+
+// A device that throws (a bug, std::bad_alloc) on a vCPU thread must not end
+// the thread or the process: the access completes as unclaimed.
+class ThrowingDevice final : public BusDevice {
+ public:
+  void Read(uint64_t, std::span<uint8_t> data) override {
+    data[0] = 0x12;  // partly written before the throw
+    throw std::out_of_range("device bug");
+  }
+  void Write(uint64_t, std::span<const uint8_t>) override { throw std::bad_alloc(); }
+};
+
+TEST_F(IoDispatcherTest, ADeviceThatThrowsIsCaughtAndTheAccessEndsUnclaimed) {
+  auto reg = io_.pio().Insert(0x500, 4, std::make_shared<ThrowingDevice>());
+  ASSERT_TRUE(reg.ok());
+  uint8_t data[2] = {};
+  io_.PioRead(0, 0x500, data);
+  EXPECT_EQ(data[0], 0xff);
+  EXPECT_EQ(data[1], 0xff);
+  const uint8_t w[1] = {1};
+  io_.PioWrite(0, 0x501, w);
+  EXPECT_EQ(io_.device_faults(), 2u);
+  EXPECT_EQ(io_.unclaimed_accesses(), 2u);
+  // Other devices are unaffected.
+  io_.PioRead(0, 0x3fd, data);
+  EXPECT_EQ(data[0], 0x15);
 }
 
 TEST_F(IoDispatcherTest, UnclaimedAccessIsLoggedOncePerAddress) {
