@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  build-essential g++ clang-14 lld-14 libclang-rt-14-dev cmake ninja-build pkg-config
+  build-essential g++ clang-14 lld-14 libclang-rt-14-dev cmake ninja-build pkg-config ccache
   clang-format-14 clang-tidy-14
   # ACPI table checks (iasl, core/acpi iasl_test)
   acpica-tools

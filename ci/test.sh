@@ -4,7 +4,9 @@
 #      need /dev/kvm skip with a reason when it is absent (or PETREL_FORCE_NO_KVM=1)
 #   2. the same tests again built by clang with ASan + UBSan, and every
 #      libFuzzer target for a fixed time (PETREL_FUZZ_SECONDS, default 15)
-#   3. the nested-KVM tier: a QEMU TCG guest with emulated SVM runs Petrel on a
+#   3. the same tests built by clang with ThreadSanitizer (device workers,
+#      the API server and vCPU threads against the loops)
+#   4. the nested-KVM tier: a QEMU TCG guest with emulated SVM runs Petrel on a
 #      real KVM and boots the Debian guest kit (PETREL_SKIP_NESTED=1 skips it)
 # Ends with one line: "petrel: N passed, M failed, K skipped".
 set -uo pipefail
@@ -45,8 +47,17 @@ PY
 stage "dependencies"
 bash ci/install-deps.sh || fatal "installing packages failed"
 
+# ccache makes the three builds (g++, ASan, TSan) cheap when this machine
+# built the same sources before; paths are hashed relative to the checkout,
+# so another clone of the same commit hits the same cache entries.
+CCACHE=()
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
+  CCACHE=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+
 stage "build (g++ 12)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || fatal "cmake configure failed"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${CCACHE[@]}" >/dev/null || fatal "cmake configure failed"
 cmake --build build -j "$JOBS" || fatal "g++ build failed"
 
 stage "unit and system tests (g++)"
@@ -59,7 +70,7 @@ grep -E "tests passed|Skipped|Not Run" build/force-no-kvm.log | tail -5
 if [ $nokvm_rc -eq 0 ]; then count 1 0 0 "force-no-kvm"; else count 0 1 0 "force-no-kvm"; cat build/force-no-kvm.log; fi
 
 stage "build (clang 14, ASan+UBSan, libFuzzer)"
-cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${CCACHE[@]}" \
   -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_ASM_COMPILER=clang-14 -DPETREL_FUZZ=ON >/dev/null \
   || fatal "cmake configure (clang) failed"
 cmake --build build-fuzz -j "$JOBS" || fatal "clang build failed"
@@ -85,6 +96,16 @@ for target in $(find build-fuzz/fuzz -maxdepth 1 -type f -name '*_fuzz' -perm -u
     count 0 1 0 "fuzz $name"
   fi
 done
+
+stage "build (clang 14, ThreadSanitizer)"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${CCACHE[@]}" \
+  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_ASM_COMPILER=clang-14 -DPETREL_TSAN=ON >/dev/null \
+  || fatal "cmake configure (TSan) failed"
+cmake --build build-tsan -j "$JOBS" || fatal "TSan build failed"
+
+stage "unit tests under ThreadSanitizer (clang)"
+# A data race or lock-order inversion fails the test that found it.
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest_run build-tsan "tests (clang, TSan)"
 
 stage "nested KVM (QEMU TCG + SVM)"
 if [ "${PETREL_SKIP_NESTED:-0}" = 1 ]; then
