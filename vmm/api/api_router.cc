@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "vmm/api/json_text.h"
+
 #ifndef PETREL_VERSION
 #error "PETREL_VERSION must be defined by the build (PROJECT_VERSION)"
 #endif
@@ -28,10 +30,6 @@ constexpr Route kRoutes[] = {
     {"vm.info", "GET", Action::kVmInfo},   {"vm.power-button", "PUT", Action::kPowerButton},
     {"vm.reboot", "PUT", Action::kReboot}, {"vm.shutdown", "PUT", Action::kShutdownVm},
 };
-
-std::string Dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 int StatusForError(const Error& error) {
   switch (error.code()) {
@@ -56,7 +54,7 @@ HttpResponse Ping(const VmmIdentity& identity) {
                {"version", identity.version},
                {"pid", identity.pid},
                {"features", identity.features}};
-  return JsonResponse(Dump(body));
+  return JsonResponse(JsonText(body));
 }
 
 HttpResponse VmInfo(VmmControl& control) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 
 #include "core/base/log.h"
 #include "vmm/api/http_request.h"
@@ -272,7 +273,7 @@ void ApiServer::Process(uint64_t id) {
       c->in.erase(0, parsed.consumed);
       PETREL_LOG(kDebug) << "API server: " << parsed.request.method << " " << parsed.request.target;
       // VmmControl runs here; it cannot reach the connection map.
-      response = RouteRequest(parsed.request, control_, options_.identity);
+      response = Answer(parsed.request);
       if (!parsed.request.keep_alive) response.close = true;
     }
     c->close_after_flush = response.close;
@@ -282,6 +283,22 @@ void ApiServer::Process(uint64_t id) {
     c->retry_delay_ns = kWriteRetryMinNs;
     if (!Flush(id)) return;
   }
+}
+
+HttpResponse ApiServer::Answer(const HttpRequest& request) {
+  // The thread boundary: an exception must not unwind into the loop, where
+  // nothing catches it and the process would end.
+  std::string what;
+  try {
+    return RouteRequest(request, control_, options_.identity);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  PETREL_LOG_ONCE(kError, "api-exception " + std::string(request.Path()))
+      << "API server: " << request.method << " " << request.Path() << ": " << what;
+  return ErrorResponse(500, {"Internal Server Error", "exception: " + what});
 }
 
 bool ApiServer::Flush(uint64_t id) {

@@ -17,6 +17,8 @@
 //     client that takes nothing for kWriteTimeoutNs is dropped;
 //   - at most kMaxConnections at once; a new client evicts the connection that
 //     has been quiet longest, so idle clients cannot lock the API out;
+//   - an exception escaping the router or a VmmControl call becomes a 500
+//     for that request; it never unwinds into the loop (and the process);
 //   - each wake-up reads at most kMaxReadPerWakeBytes per connection and
 //     accepts at most kMaxAcceptsPerWake clients, so one client cannot starve
 //     the loop; out of fds, accepting pauses for kAcceptRetryNs.
@@ -52,10 +54,12 @@ inline constexpr uint64_t kWriteRetryMinNs = 1'000'000;     // 1 ms
 inline constexpr uint64_t kWriteRetryMaxNs = 100'000'000;   // 100 ms
 inline constexpr uint64_t kWriteTimeoutNs = 5'000'000'000;  // 5 s
 inline constexpr uint64_t kAcceptRetryNs = 100'000'000;     // 100 ms
+inline constexpr uint64_t kRequestTimeoutNs = 10'000'000'000;  // 10 s
 
 struct ApiServerOptions {
   VmmIdentity identity = DefaultVmmIdentity();
   size_t max_connections = kMaxConnections;  // 1..kMaxConnections
+  uint64_t request_timeout_ns = kRequestTimeoutNs;  // tests shorten it
 };
 
 class ApiServer {
@@ -111,6 +115,8 @@ class ApiServer {
   void PauseAccepting();
   void AddConnection(int fd);
   void EvictQuietest();
+  // RouteRequest, with any exception turned into a 500.
+  HttpResponse Answer(const HttpRequest& request);
   void OnReadable(uint64_t id);
   // Parses and answers buffered requests; may close the connection.
   void Process(uint64_t id);

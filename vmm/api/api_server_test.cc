@@ -97,6 +97,23 @@ TEST_F(ApiServerTest, ErrorsOverTheWire) {
   EXPECT_NE(failed.body.find("injected failure"), std::string::npos);
 }
 
+// Regression (issue 8): an exception escaping a VmmControl call used to
+// unwind through the event loop and terminate the process.
+TEST_F(ApiServerTest, ExceptionFromControlIs500AndServerKeepsServing) {
+  StartServer();
+  control_.throw_exception = true;
+  for (std::string_view endpoint : {"vm.reboot", "vm.info"}) {
+    ApiResponse r = Send(endpoint == "vm.info" ? "GET" : "PUT", endpoint);
+    EXPECT_EQ(r.status, 500) << endpoint;
+    ASSERT_TRUE(json::accept(r.body)) << r.body;
+    EXPECT_TRUE(json::parse(r.body).is_array()) << r.body;
+  }
+  control_.throw_exception = false;
+  ExpectPingWorks();
+  EXPECT_EQ(Send("PUT", "vm.reboot").status, 204);
+  EXPECT_EQ(control_.reboot_vm, 2);
+}
+
 TEST_F(ApiServerTest, MalformedRequestGets400AndClose) {
   StartServer();
   auto raw = SendRawBytes(socket_, "HELLO THERE\r\n\r\n", 5000);
