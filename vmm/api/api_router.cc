@@ -23,6 +23,7 @@ struct Route {
   std::string_view endpoint;  // after kApiRoot
   std::string_view method;
   Action action;
+  size_t max_body = kMaxIgnoredBodyBytes;
 };
 
 constexpr Route kRoutes[] = {
@@ -92,6 +93,19 @@ VmmIdentity DefaultVmmIdentity() {
   id.build_version = std::string("v") + PETREL_VERSION;
   id.pid = static_cast<int64_t>(getpid());
   return id;
+}
+
+size_t MaxRequestBodyBytes(const HttpRequest& head) {
+  std::string_view path = head.Path();
+  const std::string_view root = kApiRoot;
+  if (path.substr(0, root.size()) == root) {
+    for (const Route& route : kRoutes) {
+      if (route.endpoint == path.substr(root.size()) && route.method == head.method) {
+        return route.max_body;
+      }
+    }
+  }
+  return kMaxIgnoredBodyBytes;  // 404 or 405 whatever the body
 }
 
 HttpResponse RouteRequest(const HttpRequest& request, VmmControl& control,
