@@ -45,13 +45,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static petrel::api::FakeVmmControl control;
   static const petrel::api::VmmIdentity identity{"v0-fuzz", "0", 1, {}};
   if (size == 0) return 0;
-  // The first byte: make the control fail, and where to split for the prefix check.
+  // The first byte: make the control fail, parse with the server's per-route
+  // body limit or without one, and where to split for the prefix check.
   control.fail = (data[0] & 1) != 0;
+  const petrel::api::BodyLimit limit =
+      (data[0] & 2) != 0 ? &petrel::api::MaxRequestBodyBytes : nullptr;
   std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
   const size_t split_hint = data[0];
 
   for (int i = 0; i < 64 && !rest.empty(); ++i) {
-    HttpParseResult r = petrel::api::ParseHttpRequest(rest);
+    HttpParseResult r = petrel::api::ParseHttpRequest(rest, limit);
     if (r.kind == Kind::kNeedMore) break;
     if (r.kind == Kind::kError) {
       Check(r.status >= 400 && r.status < 600);
@@ -61,12 +64,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     Check(r.consumed > 0 && r.consumed <= rest.size());
     Check(r.request.body.size() <= petrel::api::kMaxBodyBytes);
+    Check(limit == nullptr || r.request.body.size() <= limit(r.request));
     Check(r.request.headers.size() <= petrel::api::kMaxHeaderCount);
     Check(!r.request.target.empty() && r.request.target[0] == '/');
     // Incremental agreement: a strict prefix is never complete or an error
     // that the whole request did not have.
     const size_t cut = split_hint % r.consumed;
-    HttpParseResult prefix = petrel::api::ParseHttpRequest(rest.substr(0, cut));
+    HttpParseResult prefix = petrel::api::ParseHttpRequest(rest.substr(0, cut), limit);
     Check(prefix.kind == Kind::kNeedMore);
     CheckResponse(petrel::api::RouteRequest(r.request, control, identity));
     rest.remove_prefix(r.consumed);

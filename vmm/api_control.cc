@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vmm/api/json_text.h"
+
 namespace petrel::vmm {
 
 namespace {
@@ -74,7 +76,9 @@ Result<std::string> VmmApiControl::VmInfoJson() {
   };
   info["state"] = state_;
   info["memory_actual_size"] = config_.memory.size;
-  return info.dump();
+  // Paths and the command line may hold any bytes (the CLI takes them as
+  // they are); JsonText replaces invalid UTF-8 rather than throwing.
+  return api::JsonText(info);
 }
 
 }  // namespace petrel::vmm

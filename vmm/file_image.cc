@@ -2,48 +2,69 @@
 #include "vmm/file_image.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <utility>
+
 namespace petrel::vmm {
+namespace {
+
+// Closes the fd on every return path.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
 
 Result<FileImage> FileImage::Open(const std::string& path, const std::string& what) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::FromErrno("cannot open " + what + " " + path);
+  const std::string name = what + " " + path;
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Error::FromErrno("cannot open " + name);
   struct stat st {};
-  if (fstat(fd, &st) != 0) {
-    Error e = Error::FromErrno("cannot stat " + what + " " + path);
-    close(fd);
-    return e;
-  }
+  if (fstat(fd.get(), &st) != 0) return Error::FromErrno("cannot stat " + name);
   if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return Error(ErrorCode::kInvalidArgument, what + " " + path + " is not a regular file");
+    return Error(ErrorCode::kInvalidArgument, name + " is not a regular file");
   }
-  if (st.st_size == 0) {
-    close(fd);
-    return Error(ErrorCode::kMalformed, what + " " + path + " is empty");
+  if (st.st_size == 0) return Error(ErrorCode::kMalformed, name + " is empty");
+  if (static_cast<uint64_t>(st.st_size) > kMaxFileImageBytes) {
+    return Error(ErrorCode::kOutOfRange, name + " is larger than " +
+                                             std::to_string(kMaxFileImageBytes >> 20) + " MiB");
   }
-  void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd);
-  if (p == MAP_FAILED) return Error::FromErrno("cannot map " + what + " " + path);
-  return FileImage(static_cast<const uint8_t*>(p), static_cast<size_t>(st.st_size));
-}
-
-FileImage& FileImage::operator=(FileImage&& o) noexcept {
-  if (this != &o) {
-    if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
-    data_ = o.data_;
-    size_ = o.size_;
-    o.data_ = nullptr;
-    o.size_ = 0;
+  const size_t size = static_cast<size_t>(st.st_size);
+  std::vector<uint8_t> bytes(size);
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = read(fd.get(), bytes.data() + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::FromErrno("cannot read " + name);
+    if (n == 0) {
+      return Error(ErrorCode::kMalformed, name + " shrank while it was read (" +
+                                              std::to_string(done) + " of " +
+                                              std::to_string(size) + " bytes)");
+    }
+    done += static_cast<size_t>(n);
   }
-  return *this;
-}
-
-FileImage::~FileImage() {
-  if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+  // One more byte means the file grew: what was read may be a torn copy.
+  uint8_t extra = 0;
+  ssize_t n;
+  do {
+    n = read(fd.get(), &extra, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Error::FromErrno("cannot read " + name);
+  if (n > 0) return Error(ErrorCode::kMalformed, name + " grew while it was read");
+  return FileImage(std::move(bytes));
 }
 
 }  // namespace petrel::vmm

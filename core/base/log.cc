@@ -16,7 +16,11 @@ struct LoggerState {
   FILE* out = nullptr;  // nullptr = stderr
   bool capture = false;
   std::string captured;
-  std::unordered_set<std::string> seen;
+  // Once-keys: [0] every level but kError, [1] kError (see ShouldLogOnce).
+  std::unordered_set<std::string> seen[2];
+  bool table_full_reported[2] = {false, false};
+  bool overflow_error_printed = false;
+  std::chrono::steady_clock::time_point last_overflow_error;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
@@ -68,7 +72,11 @@ void CaptureForTest(bool on) {
   std::lock_guard lock(s.mu);
   s.capture = on;
   s.captured.clear();
-  s.seen.clear();
+  for (int t = 0; t < 2; ++t) {
+    s.seen[t].clear();
+    s.table_full_reported[t] = false;
+  }
+  s.overflow_error_printed = false;
 }
 
 std::string TakeCaptured() {
@@ -79,12 +87,44 @@ std::string TakeCaptured() {
   return out;
 }
 
-bool FirstTime(const std::string& key) {
+bool ShouldLogOnce(Level level, const std::string& key) {
   auto& s = State();
-  std::lock_guard lock(s.mu);
-  if (s.seen.size() >= kMaxOnceKeys) return false;  // cap: guests choose the keys
-  return s.seen.insert(key).second;
+  const int table = level == Level::kError ? 1 : 0;
+  bool print = false;
+  bool report_full = false;
+  {
+    std::lock_guard lock(s.mu);
+    auto& seen = s.seen[table];
+    if (seen.count(key) != 0) return false;
+    if (seen.size() < kMaxOnceKeys) {
+      seen.insert(key);
+      print = true;
+    } else {  // cap: guests choose the keys
+      report_full = !s.table_full_reported[table];
+      s.table_full_reported[table] = true;
+      if (table == 1) {  // host errors must not vanish: rate-limited instead
+        const auto now = std::chrono::steady_clock::now();
+        if (!s.overflow_error_printed ||
+            now - s.last_overflow_error >= std::chrono::milliseconds(kOnceOverflowIntervalMs)) {
+          s.overflow_error_printed = true;
+          s.last_overflow_error = now;
+          print = true;
+        }
+      }
+    }
+  }
+  if (report_full) {
+    Write(Level::kWarn, __FILE__, __LINE__,
+          std::string("log: once-key table for ") + (table == 1 ? "errors" : "warnings") +
+              " is full (" + std::to_string(kMaxOnceKeys) + " keys); new " +
+              (table == 1 ? "errors print at most one per " +
+                                std::to_string(kOnceOverflowIntervalMs) + " ms"
+                          : std::string("once-only messages are dropped")));
+  }
+  return print;
 }
+
+bool FirstTime(const std::string& key) { return ShouldLogOnce(Level::kWarn, key); }
 
 void Write(Level level, const char* file, int line, const std::string& message) {
   auto& s = State();

@@ -32,11 +32,18 @@ Result<void> SetLogFile(const std::string& path);
 void CaptureForTest(bool on);
 std::string TakeCaptured();
 
-// True the first time it is called with `key`; used for rate limiting
-// guest-caused messages (e.g. one line per unclaimed port). Keys are often
-// guest-chosen (addresses), so at most kMaxOnceKeys are remembered; once that
-// many have been seen, new keys return false (the message is dropped).
+// Once-keys (PETREL_LOG_ONCE): true the first time a key is seen; used for
+// rate limiting guest-caused messages (e.g. one line per unclaimed port).
+// Keys are often guest-chosen (addresses), so each table remembers at most
+// kMaxOnceKeys; a new key after that is dropped (false). kError keys have a
+// table of their own, so guest-chosen warning keys cannot use up the budget
+// host errors need; and a new kError key past that cap still prints, at most
+// one per kOnceOverflowIntervalMs. The first time a table fills, one warning
+// says so.
 inline constexpr size_t kMaxOnceKeys = 4096;
+inline constexpr int64_t kOnceOverflowIntervalMs = 1000;
+bool ShouldLogOnce(Level level, const std::string& key);
+// ShouldLogOnce(kWarn, key): the table shared by every level but kError.
 bool FirstTime(const std::string& key);
 
 void Write(Level level, const char* file, int line, const std::string& message);
@@ -69,6 +76,6 @@ class LineBuilder {
 
 #define PETREL_LOG_ONCE(level, key)                                           \
   if (!::petrel::log::Enabled(::petrel::log::Level::level) ||                 \
-      !::petrel::log::FirstTime(key)) {                                       \
+      !::petrel::log::ShouldLogOnce(::petrel::log::Level::level, key)) {      \
   } else                                                                      \
     ::petrel::log::LineBuilder(::petrel::log::Level::level, __FILE__, __LINE__)

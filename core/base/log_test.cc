@@ -133,5 +133,32 @@ TEST(LogFileTest, SetLogFileReportsErrors) {
   EXPECT_NE(r.error().message().find("/nonexistent-dir-petrel/log"), std::string::npos);
 }
 
+// Regression (issue 8): once-keys are process-wide and often guest-chosen
+// (one per unclaimed port); a guest that used up the table hid every later
+// PETREL_LOG_ONCE line, including host errors.
+TEST_F(LogTest, GuestFillingTheOnceKeysDoesNotHideALaterHostError) {
+  for (size_t i = 0; i < kMaxOnceKeys + 10; ++i) {
+    PETREL_LOG_ONCE(kWarn, "unclaimed port " + std::to_string(i)) << "guest noise";
+  }
+  const std::string noise = TakeCaptured();
+  EXPECT_NE(noise.find("once-key table"), std::string::npos) << "the overflow is reported";
+  PETREL_LOG_ONCE(kError, "disk-io") << "host disk failed";
+  EXPECT_NE(TakeCaptured().find("host disk failed"), std::string::npos);
+}
+
+// Even with the error budget used up, a new error still prints, at most one
+// per kOnceOverflowIntervalMs.
+TEST_F(LogTest, NewErrorsPrintRateLimitedWhenTheErrorBudgetIsFull) {
+  for (size_t i = 0; i < kMaxOnceKeys; ++i) {
+    PETREL_LOG_ONCE(kError, "error " + std::to_string(i)) << "e" << i;
+  }
+  TakeCaptured();
+  PETREL_LOG_ONCE(kError, "late error 1") << "first late error";
+  PETREL_LOG_ONCE(kError, "late error 2") << "second late error";
+  const std::string out = TakeCaptured();
+  EXPECT_NE(out.find("first late error"), std::string::npos) << out;
+  EXPECT_EQ(out.find("second late error"), std::string::npos) << out;  // same interval
+}
+
 }  // namespace
 }  // namespace petrel::log

@@ -26,7 +26,7 @@ namespace petrel {
 class HostRegion {
  public:
   // Anonymous private memory, 2 MiB aligned where the size allows (so the host
-  // can back it with transparent huge pages).
+  // can back it with transparent huge pages), excluded from core dumps.
   static Result<std::shared_ptr<HostRegion>> Anonymous(uint64_t size);
   ~HostRegion();
   HostRegion(const HostRegion&) = delete;

@@ -4,7 +4,10 @@
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <limits>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -21,6 +24,26 @@ std::shared_ptr<HostRegion> Host(uint64_t size) {
   auto r = HostRegion::Anonymous(size);
   if (!r.ok()) return nullptr;
   return std::move(r).value();
+}
+
+// The VmFlags of the mapping that holds `addr` in /proc/self/smaps; empty if
+// smaps is unreadable or has no such mapping.
+std::string VmFlagsAt(const void* addr) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto a = reinterpret_cast<uintptr_t>(addr);
+  bool inside = false;
+  std::string line;
+  while (std::getline(smaps, line)) {
+    unsigned long lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> lo >> dash >> hi && dash == '-') {
+      inside = lo <= a && a < hi;
+      continue;
+    }
+    if (inside && line.rfind("VmFlags:", 0) == 0) return line.substr(8) + " ";
+  }
+  return "";
 }
 
 // [0x1000, 0x3000) and [0x3000, 0x5000) adjacent, then [0x10000, 0x11000).
@@ -251,6 +274,22 @@ TEST(GuestMemoryAtomicTest, SingleAccessLoadsAndStoresWithChecks) {
   EXPECT_EQ(m.LoadAtomic<uint16_t>(0x1001).error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(m.StoreAtomic<uint32_t>(0x2002, 1).error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(m.LoadAtomic<uint64_t>(1 << 20).error().code(), ErrorCode::kOutOfRange);
+}
+
+// Guest RAM is the guest's secret and can be huge: it stays out of the VMM's
+// core dumps (madvise MADV_DONTDUMP; "dd" in smaps' VmFlags).
+TEST(HostRegionTest, GuestRamIsExcludedFromCoreDumps) {
+  if (VmFlagsAt(reinterpret_cast<void*>(&VmFlagsAt)).empty()) {
+    GTEST_SKIP() << "/proc/self/smaps is unavailable or has no VmFlags";
+  }
+  for (uint64_t size : {uint64_t{0x3000}, uint64_t{6} << 20}) {  // unaligned and 2 MiB aligned
+    auto region = Host(size);
+    ASSERT_NE(region, nullptr);
+    for (const uint8_t* p : {region->data(), region->data() + size - 1}) {
+      const std::string flags = VmFlagsAt(p);
+      EXPECT_NE(flags.find(" dd "), std::string::npos) << "size " << size << ": " << flags;
+    }
+  }
 }
 
 }  // namespace

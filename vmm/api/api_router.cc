@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "vmm/api/json_text.h"
+
 #ifndef PETREL_VERSION
 #error "PETREL_VERSION must be defined by the build (PROJECT_VERSION)"
 #endif
@@ -21,6 +23,7 @@ struct Route {
   std::string_view endpoint;  // after kApiRoot
   std::string_view method;
   Action action;
+  size_t max_body = kMaxIgnoredBodyBytes;
 };
 
 constexpr Route kRoutes[] = {
@@ -28,10 +31,6 @@ constexpr Route kRoutes[] = {
     {"vm.info", "GET", Action::kVmInfo},   {"vm.power-button", "PUT", Action::kPowerButton},
     {"vm.reboot", "PUT", Action::kReboot}, {"vm.shutdown", "PUT", Action::kShutdownVm},
 };
-
-std::string Dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 int StatusForError(const Error& error) {
   switch (error.code()) {
@@ -56,7 +55,7 @@ HttpResponse Ping(const VmmIdentity& identity) {
                {"version", identity.version},
                {"pid", identity.pid},
                {"features", identity.features}};
-  return JsonResponse(Dump(body));
+  return JsonResponse(JsonText(body));
 }
 
 HttpResponse VmInfo(VmmControl& control) {
@@ -94,6 +93,19 @@ VmmIdentity DefaultVmmIdentity() {
   id.build_version = std::string("v") + PETREL_VERSION;
   id.pid = static_cast<int64_t>(getpid());
   return id;
+}
+
+size_t MaxRequestBodyBytes(const HttpRequest& head) {
+  std::string_view path = head.Path();
+  const std::string_view root = kApiRoot;
+  if (path.substr(0, root.size()) == root) {
+    for (const Route& route : kRoutes) {
+      if (route.endpoint == path.substr(root.size()) && route.method == head.method) {
+        return route.max_body;
+      }
+    }
+  }
+  return kMaxIgnoredBodyBytes;  // 404 or 405 whatever the body
 }
 
 HttpResponse RouteRequest(const HttpRequest& request, VmmControl& control,

@@ -43,6 +43,14 @@ struct VmmIdentity {
 // "v" + version, this process's pid, no features.
 VmmIdentity DefaultVmmIdentity();
 
+// No route takes a body yet (CH's ch-remote sends none for these); a short
+// one (e.g. "{}") is accepted and ignored, anything longer refused (413).
+inline constexpr size_t kMaxIgnoredBodyBytes = 4096;
+
+// The longest body `head` (method and target) may carry: the ParseHttpRequest
+// BodyLimit the server uses, so a body no route reads is never buffered.
+size_t MaxRequestBodyBytes(const HttpRequest& head);
+
 HttpResponse RouteRequest(const HttpRequest& request, VmmControl& control,
                           const VmmIdentity& identity);
 

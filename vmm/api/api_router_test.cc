@@ -87,6 +87,17 @@ TEST_F(ApiRouterTest, WrongMethodIs405WithAllow) {
   EXPECT_EQ(control_.reboot_vm + control_.shutdown_vm, 0);
 }
 
+TEST_F(ApiRouterTest, NoRouteTakesMoreThanAShortIgnoredBody) {
+  for (const char* target : {"/api/v1/vm.power-button", "/api/v1/vm.nope", "/nope"}) {
+    for (const char* method : {"PUT", "GET"}) {
+      HttpRequest head;
+      head.method = method;
+      head.target = target;
+      EXPECT_EQ(MaxRequestBodyBytes(head), kMaxIgnoredBodyBytes) << method << " " << target;
+    }
+  }
+}
+
 TEST_F(ApiRouterTest, ControlErrorsMapToStatusAndChStyleBody) {
   control_.fail = true;
   HttpResponse r = Call("PUT", "/api/v1/vm.reboot");

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 
 #include "core/base/log.h"
 #include "vmm/api/http_request.h"
@@ -173,7 +174,10 @@ void ApiServer::PauseAccepting() {
 }
 
 void ApiServer::AddConnection(int fd) {
-  if (connections_.size() >= options_.max_connections) EvictQuietest();
+  if (connections_.size() >= options_.max_connections && !EvictQuietestIdle()) {
+    Refuse(fd);
+    return;
+  }
   const uint64_t id = next_id_++;
   Connection& c = connections_[id];
   c.fd = fd;
@@ -182,13 +186,32 @@ void ApiServer::AddConnection(int fd) {
   if (c.read_watch == 0) Close(id);
 }
 
-void ApiServer::EvictQuietest() {
-  auto quietest = std::min_element(
-      connections_.begin(), connections_.end(),
-      [](const auto& a, const auto& b) { return a.second.last_active < b.second.last_active; });
-  if (quietest == connections_.end()) return;
-  PETREL_LOG(kDebug) << "API server: connection limit reached; closing the quietest client";
+size_t ApiServer::busy_connection_count() const {
+  return static_cast<size_t>(std::count_if(connections_.begin(), connections_.end(),
+                                           [](const auto& c) { return !IsIdle(c.second); }));
+}
+
+bool ApiServer::EvictQuietestIdle() {
+  auto quietest = connections_.end();
+  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
+    const Connection& c = it->second;
+    if (IsIdle(c) && (quietest == connections_.end() || c.last_active < quietest->second.last_active)) {
+      quietest = it;
+    }
+  }
+  if (quietest == connections_.end()) return false;
+  PETREL_LOG(kDebug) << "API server: connection limit reached; closing the quietest idle client";
   Close(quietest->first);
+  return true;
+}
+
+void ApiServer::Refuse(int fd) {
+  PETREL_LOG(kDebug) << "API server: every connection is busy; refusing a client";
+  HttpResponse response = ErrorResponse(503, {"Service Unavailable", "too many busy connections"});
+  response.close = true;
+  const std::string wire = SerializeResponse(response);
+  (void)send(fd, wire.data(), wire.size(), MSG_DONTWAIT | MSG_NOSIGNAL);  // best effort
+  close(fd);
 }
 
 ApiServer::Connection* ApiServer::Find(uint64_t id) {
@@ -216,6 +239,7 @@ void ApiServer::Close(uint64_t id) {
   Connection& c = it->second;
   if (c.read_watch != 0) loop_.Remove(c.read_watch);
   if (c.retry_timer != 0) loop_.Remove(c.retry_timer);
+  if (c.request_timer != 0) loop_.Remove(c.request_timer);
   close(c.fd);
   connections_.erase(it);
 }
@@ -256,12 +280,19 @@ void ApiServer::Process(uint64_t id) {
       Close(id);
       return;
     }
-    HttpParseResult parsed = ParseHttpRequest(c->in);
+    HttpParseResult parsed = ParseHttpRequest(c->in, &MaxRequestBodyBytes);
     HttpResponse response;
     if (parsed.kind == HttpParseResult::Kind::kNeedMore) {
-      if (c->peer_eof) Close(id);  // nothing more will come
+      if (c->peer_eof) {
+        Close(id);  // nothing more will come
+      } else if (c->in.empty()) {
+        CancelRequestTimer(*c);
+      } else {
+        ArmRequestTimer(*c, id);
+      }
       return;
     }
+    CancelRequestTimer(*c);
     if (parsed.kind == HttpParseResult::Kind::kError) {
       PETREL_LOG(kDebug) << "API server: bad request: " << parsed.error;
       response =
@@ -272,7 +303,7 @@ void ApiServer::Process(uint64_t id) {
       c->in.erase(0, parsed.consumed);
       PETREL_LOG(kDebug) << "API server: " << parsed.request.method << " " << parsed.request.target;
       // VmmControl runs here; it cannot reach the connection map.
-      response = RouteRequest(parsed.request, control_, options_.identity);
+      response = Answer(parsed.request);
       if (!parsed.request.keep_alive) response.close = true;
     }
     c->close_after_flush = response.close;
@@ -282,6 +313,56 @@ void ApiServer::Process(uint64_t id) {
     c->retry_delay_ns = kWriteRetryMinNs;
     if (!Flush(id)) return;
   }
+}
+
+HttpResponse ApiServer::Answer(const HttpRequest& request) {
+  // The thread boundary: an exception must not unwind into the loop, where
+  // nothing catches it and the process would end.
+  std::string what;
+  try {
+    return RouteRequest(request, control_, options_.identity);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  PETREL_LOG_ONCE(kError, "api-exception " + std::string(request.Path()))
+      << "API server: " << request.method << " " << request.Path() << ": " << what;
+  return ErrorResponse(500, {"Internal Server Error", "exception: " + what});
+}
+
+void ApiServer::ArmRequestTimer(Connection& c, uint64_t id) {
+  if (c.request_timer != 0) return;  // the deadline runs from the request's first byte
+  auto timer = loop_.AddTimer(clock_.NowNs() + options_.request_timeout_ns,
+                              [this, id] { OnRequestTimeout(id); });
+  if (timer.ok()) {
+    c.request_timer = *timer;
+  } else {
+    PETREL_LOG(kWarn) << "API server: " << timer.error().message();
+  }
+}
+
+void ApiServer::CancelRequestTimer(Connection& c) {
+  if (c.request_timer != 0) loop_.Remove(c.request_timer);
+  c.request_timer = 0;
+}
+
+void ApiServer::OnRequestTimeout(uint64_t id) {
+  Connection* c = Find(id);
+  if (c == nullptr) return;
+  c->request_timer = 0;
+  if (!c->out.empty()) return;  // a response is pending; the write timeout covers it
+  PETREL_LOG(kDebug) << "API server: request not complete in time; closing";
+  HttpResponse response = ErrorResponse(408, {"Request Timeout", "the request did not arrive in time"});
+  response.close = true;
+  c->in.clear();
+  SetReading(*c, id, false);
+  c->close_after_flush = true;
+  c->out = SerializeResponse(response);
+  c->out_offset = 0;
+  c->blocked_since_ns = 0;
+  c->retry_delay_ns = kWriteRetryMinNs;
+  Flush(id);
 }
 
 bool ApiServer::Flush(uint64_t id) {

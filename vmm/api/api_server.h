@@ -15,8 +15,19 @@
 //     take at once is retried from a timer (backing off from kWriteRetryMinNs
 //     to kWriteRetryMaxNs); reading that connection pauses meanwhile, and a
 //     client that takes nothing for kWriteTimeoutNs is dropped;
-//   - at most kMaxConnections at once; a new client evicts the connection that
-//     has been quiet longest, so idle clients cannot lock the API out;
+//   - a request must arrive whole within request_timeout_ns (kRequestTimeoutNs)
+//     of its first byte, else 408 and the connection is closed, so a client
+//     that sends half a request cannot hold a slot; an idle keep-alive
+//     connection (nothing buffered) has no deadline;
+//   - at most kMaxConnections at once; a new client evicts the idle
+//     connection that has been quiet longest, so idle clients cannot lock the
+//     API out; a connection in the middle of a request or a response is
+//     never evicted, and when every slot is busy the newcomer gets 503 and is
+//     closed (the request timeout frees busy slots);
+//   - a body is refused (413) as soon as the headers say it is longer than
+//     the route takes (MaxRequestBodyBytes), so it is never buffered;
+//   - an exception escaping the router or a VmmControl call becomes a 500
+//     for that request; it never unwinds into the loop (and the process);
 //   - each wake-up reads at most kMaxReadPerWakeBytes per connection and
 //     accepts at most kMaxAcceptsPerWake clients, so one client cannot starve
 //     the loop; out of fds, accepting pauses for kAcceptRetryNs.
@@ -52,10 +63,12 @@ inline constexpr uint64_t kWriteRetryMinNs = 1'000'000;     // 1 ms
 inline constexpr uint64_t kWriteRetryMaxNs = 100'000'000;   // 100 ms
 inline constexpr uint64_t kWriteTimeoutNs = 5'000'000'000;  // 5 s
 inline constexpr uint64_t kAcceptRetryNs = 100'000'000;     // 100 ms
+inline constexpr uint64_t kRequestTimeoutNs = 10'000'000'000;  // 10 s
 
 struct ApiServerOptions {
   VmmIdentity identity = DefaultVmmIdentity();
   size_t max_connections = kMaxConnections;  // 1..kMaxConnections
+  uint64_t request_timeout_ns = kRequestTimeoutNs;  // tests shorten it
 };
 
 class ApiServer {
@@ -79,6 +92,9 @@ class ApiServer {
 
   // Open client connections (loop thread only).
   size_t connection_count() const { return connections_.size(); }
+  // Of those, the ones in the middle of a request or a response (not idle,
+  // so never evicted).
+  size_t busy_connection_count() const;
   // The socket path; empty for an adopted fd.
   const std::string& path() const { return path_; }
 
@@ -87,6 +103,7 @@ class ApiServer {
     int fd = -1;
     WatchId read_watch = 0;  // 0: not reading (output pending, or EOF seen)
     WatchId retry_timer = 0;
+    WatchId request_timer = 0;  // armed while a partial request is buffered
     std::string in;
     std::string out;
     size_t out_offset = 0;
@@ -110,7 +127,17 @@ class ApiServer {
   void OnAcceptable();
   void PauseAccepting();
   void AddConnection(int fd);
-  void EvictQuietest();
+  // Nothing buffered either way: no request or response in progress.
+  static bool IsIdle(const Connection& c) { return c.in.empty() && c.out.empty(); }
+  // Closes the idle connection quiet longest; false if none is idle.
+  bool EvictQuietestIdle();
+  // Answers 503 on a fresh connection (best effort) and closes it.
+  void Refuse(int fd);
+  void ArmRequestTimer(Connection& c, uint64_t id);
+  void CancelRequestTimer(Connection& c);
+  void OnRequestTimeout(uint64_t id);
+  // RouteRequest, with any exception turned into a 500.
+  HttpResponse Answer(const HttpRequest& request);
   void OnReadable(uint64_t id);
   // Parses and answers buffered requests; may close the connection.
   void Process(uint64_t id);

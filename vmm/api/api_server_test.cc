@@ -97,6 +97,23 @@ TEST_F(ApiServerTest, ErrorsOverTheWire) {
   EXPECT_NE(failed.body.find("injected failure"), std::string::npos);
 }
 
+// Regression (issue 8): an exception escaping a VmmControl call used to
+// unwind through the event loop and terminate the process.
+TEST_F(ApiServerTest, ExceptionFromControlIs500AndServerKeepsServing) {
+  StartServer();
+  control_.throw_exception = true;
+  for (std::string_view endpoint : {"vm.reboot", "vm.info"}) {
+    ApiResponse r = Send(endpoint == "vm.info" ? "GET" : "PUT", endpoint);
+    EXPECT_EQ(r.status, 500) << endpoint;
+    ASSERT_TRUE(json::accept(r.body)) << r.body;
+    EXPECT_TRUE(json::parse(r.body).is_array()) << r.body;
+  }
+  control_.throw_exception = false;
+  ExpectPingWorks();
+  EXPECT_EQ(Send("PUT", "vm.reboot").status, 204);
+  EXPECT_EQ(control_.reboot_vm, 2);
+}
+
 TEST_F(ApiServerTest, MalformedRequestGets400AndClose) {
   StartServer();
   auto raw = SendRawBytes(socket_, "HELLO THERE\r\n\r\n", 5000);
@@ -175,18 +192,27 @@ TEST_F(ApiServerTest, TenMiBOfJunk) {
   EXPECT_TRUE(WaitForConnections(0));
 }
 
-TEST_F(ApiServerTest, BodyAtTheCapIsAcceptedAndOverIsRefused) {
+// A body up to what the route takes (kMaxIgnoredBodyBytes: no route reads
+// one yet) is accepted; one byte more is refused. kMaxBodyBytes, the parser's
+// own cap, is covered by the parser tests.
+TEST_F(ApiServerTest, BodyAtTheRouteCapIsAcceptedAndOverIsRefused) {
   StartServer();
   std::string head =
       "PUT /api/v1/vm.power-button HTTP/1.1\r\nConnection: close\r\nContent-Length: ";
-  auto ok = SendRawBytes(
-      socket_, head + std::to_string(kMaxBodyBytes) + "\r\n\r\n" + std::string(kMaxBodyBytes, 'b'),
-      10000);
+  auto ok = SendRawBytes(socket_,
+                         head + std::to_string(kMaxIgnoredBodyBytes) + "\r\n\r\n" +
+                             std::string(kMaxIgnoredBodyBytes, 'b'),
+                         10000);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->rfind("HTTP/1.1 204 ", 0), 0u) << ok->substr(0, 200);
-  auto big = SendRawBytes(socket_, head + std::to_string(kMaxBodyBytes + 1) + "\r\n\r\n", 5000);
+  auto big =
+      SendRawBytes(socket_, head + std::to_string(kMaxIgnoredBodyBytes + 1) + "\r\n\r\n", 5000);
   ASSERT_TRUE(big.ok());
   EXPECT_EQ(big->rfind("HTTP/1.1 413 ", 0), 0u) << *big;
+  auto over_parser_cap =
+      SendRawBytes(socket_, head + std::to_string(kMaxBodyBytes + 1) + "\r\n\r\n", 5000);
+  ASSERT_TRUE(over_parser_cap.ok());
+  EXPECT_EQ(over_parser_cap->rfind("HTTP/1.1 413 ", 0), 0u) << *over_parser_cap;
   EXPECT_EQ(control_.power_button, 1);
 }
 
@@ -226,6 +252,110 @@ TEST_F(ApiServerTest, QuietestConnectionIsEvictedAtTheCap) {
   EXPECT_EQ(read(fds[0], &c, 1), 0);  // EOF: evicted
   for (int fd : fds) close(fd);
   EXPECT_TRUE(WaitForConnections(0));
+}
+
+// Regression (issue 8): a client that sent part of a request and then
+// nothing held its connection slot forever. Now the request must be complete
+// within request_timeout_ns of its first byte; the client gets 408 and the
+// connection is closed.
+TEST_F(ApiServerTest, PartialRequestTimesOut) {
+  ApiServerOptions options;
+  options.request_timeout_ns = 200'000'000;  // 200 ms
+  StartServer(options);
+  int fd = ConnectRaw(socket_);
+  ASSERT_GE(fd, 0);
+  std::string part = "GET /api/v1/vmm.ping HTTP/1.1\r\nHost:";
+  ASSERT_EQ(write(fd, part.data(), part.size()), static_cast<ssize_t>(part.size()));
+  timeval tv{5, 0};
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  close(fd);
+  EXPECT_EQ(got.rfind("HTTP/1.1 408 ", 0), 0u) << got;
+  EXPECT_TRUE(WaitForConnections(0));
+  ExpectPingWorks();
+}
+
+// An idle keep-alive connection (no request in progress) has no deadline.
+TEST_F(ApiServerTest, IdleConnectionIsNotTimedOut) {
+  ApiServerOptions options;
+  options.request_timeout_ns = 100'000'000;  // 100 ms
+  StartServer(options);
+  int fd = ConnectRaw(socket_);
+  ASSERT_GE(fd, 0);
+  std::string req = "GET /api/v1/vmm.ping HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  char buf[4096];
+  ASSERT_GT(read(fd, buf, sizeof buf), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(Connections(), 1u);
+  ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  ssize_t n = read(fd, buf, sizeof buf);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).rfind("HTTP/1.1 200 ", 0), 0u);
+  close(fd);
+}
+
+// Regression (issue 8): at the cap, a new client evicted the quietest
+// connection even if it was in the middle of a request, so one client could
+// push out the others by opening connections. Now only idle connections are
+// evicted; when every slot is mid-request the newcomer is refused (503,
+// closed) and the others keep their slots.
+TEST_F(ApiServerTest, BusyConnectionsAreNotEvicted) {
+  ApiServerOptions options;
+  options.max_connections = 2;
+  StartServer(options);
+  int fds[2];
+  std::string part = "PUT /api/v1/vm.reboot HTTP/1.1\r\nContent-Length: 4\r\n\r\nab";
+  for (int& fd : fds) {
+    fd = ConnectRaw(socket_);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, part.data(), part.size()), static_cast<ssize_t>(part.size()));
+    const size_t n = static_cast<size_t>(&fd - fds) + 1;
+    bool busy = false;
+    for (int i = 0; i < 500 && !busy; ++i) {
+      busy = OnLoop([this] { return server_->busy_connection_count(); }) == n;
+      if (!busy) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(busy);
+  }
+  auto refused = SendApiRequest(socket_, "GET", "vmm.ping", {}, 5000);
+  EXPECT_TRUE(!refused.ok() || refused->status == 503)
+      << (refused.ok() ? refused->body : refused.error().message());
+  // Both busy clients still hold their slots and finish their requests.
+  for (int fd : fds) {
+    ASSERT_EQ(send(fd, "cd", 2, MSG_NOSIGNAL), 2);
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).rfind("HTTP/1.1 204 ", 0), 0u);
+  }
+  EXPECT_EQ(control_.reboot_vm, 2);
+  // Now idle, they make room for a newcomer again.
+  ExpectPingWorks();
+  for (int fd : fds) close(fd);
+}
+
+// Regression (issue 8): no endpoint takes a body, yet a client could make
+// the server buffer up to kMaxBodyBytes per connection. A Content-Length
+// over what the route accepts is refused (413) as soon as the headers are in.
+TEST_F(ApiServerTest, BodyTheRouteDoesNotTakeIsRefusedBeforeItArrives) {
+  StartServer();
+  int fd = ConnectRaw(socket_);
+  ASSERT_GE(fd, 0);
+  std::string head = "PUT /api/v1/vm.power-button HTTP/1.1\r\nContent-Length: " +
+                     std::to_string(kMaxBodyBytes) + "\r\n\r\n";
+  ASSERT_EQ(write(fd, head.data(), head.size()), static_cast<ssize_t>(head.size()));
+  timeval tv{5, 0};
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf);  // no body sent: the answer cannot wait for it
+  close(fd);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).rfind("HTTP/1.1 413 ", 0), 0u);
+  EXPECT_EQ(control_.power_button, 0);
 }
 
 TEST_F(ApiServerTest, StaleSocketIsReplacedAndRemovedOnExit) {

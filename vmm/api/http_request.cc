@@ -156,7 +156,7 @@ std::string_view HttpRequest::Path() const {
   return t.substr(0, t.find('?'));
 }
 
-HttpParseResult ParseHttpRequest(std::string_view buffer) {
+HttpParseResult ParseHttpRequest(std::string_view buffer, BodyLimit body_limit) {
   // Section 2.2: ignore empty lines before the request line.
   size_t start = 0;
   while (buffer.size() - start >= 2 && buffer.substr(start, 2) == kCrlf) start += 2;
@@ -217,6 +217,13 @@ HttpParseResult ParseHttpRequest(std::string_view buffer) {
   }
   req.keep_alive = req.minor_version >= 1 ? !saw_close : (saw_keep_alive && !saw_close);
 
+  if (body_limit != nullptr) {
+    const size_t max = body_limit(req);
+    if (content_length > max) {
+      return Fail(413, "request body of " + std::to_string(content_length) + " bytes exceeds the " +
+                           std::to_string(max) + " bytes " + std::string(req.Path()) + " takes");
+    }
+  }
   const size_t body_start = end + kHeaderEnd.size();
   if (buffer.size() - body_start < content_length) return NeedMore();
   req.body = std::string(buffer.substr(body_start, content_length));

@@ -66,6 +66,12 @@ struct HttpParseResult {
   std::string error;    // kError: one line saying what is wrong
 };
 
-HttpParseResult ParseHttpRequest(std::string_view buffer);
+// How long a body the request (its method and target; the headers are
+// complete, the body is not) may carry. A longer Content-Length is refused
+// with 413 before any of the body is buffered (RFC 9110 section 15.5.14).
+using BodyLimit = size_t (*)(const HttpRequest& head);
+
+// `body_limit` null: only kMaxBodyBytes applies.
+HttpParseResult ParseHttpRequest(std::string_view buffer, BodyLimit body_limit = nullptr);
 
 }  // namespace petrel::api

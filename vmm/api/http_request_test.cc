@@ -157,6 +157,22 @@ TEST(HttpRequestTest, BodyCap) {
   EXPECT_EQ(r.request.body.size(), kMaxBodyBytes);
 }
 
+// A BodyLimit refuses a long body as soon as the headers are in (413), so
+// the caller never buffers it; the limit sees the method and target.
+TEST(HttpRequestTest, BodyLimitRefusesBeforeTheBodyArrives) {
+  auto limit = [](const HttpRequest& head) -> size_t { return head.Path() == "/big" ? 100 : 2; };
+  const std::string small = "PUT /small?q HTTP/1.1\r\nContent-Length: 3\r\n\r\n";
+  HttpParseResult r = ParseHttpRequest(small, limit);
+  ASSERT_EQ(r.kind, Kind::kError);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.error.find('\n'), std::string::npos);
+  EXPECT_EQ(ParseHttpRequest("PUT /small HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", limit).kind,
+            Kind::kComplete);
+  EXPECT_EQ(ParseHttpRequest("PUT /big HTTP/1.1\r\nContent-Length: 100\r\n\r\n", limit).kind,
+            Kind::kNeedMore);
+  EXPECT_EQ(ParseHttpRequest(small).kind, Kind::kNeedMore);  // no limit: waits for the body
+}
+
 TEST(HttpRequestTest, HeaderByteCap) {
   // Headers that never end: refused once the cap is reached.
   std::string head = "GET / HTTP/1.1\r\nX: ";

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vmm/api/json_text.h"
+
 namespace petrel::api {
 
 std::string_view ReasonPhrase(int status) {
@@ -59,7 +61,7 @@ HttpResponse ErrorResponse(int status, const std::vector<std::string>& messages)
   HttpResponse r;
   r.status = status;
   // Messages may carry bytes from the request; invalid UTF-8 is replaced, not thrown.
-  r.body = nlohmann::json(messages).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body = JsonText(nlohmann::json(messages));
   return r;
 }
 
