@@ -95,7 +95,12 @@ if [ ! -s "$KITCPIO" ]; then
   S="$WORK/kitstage"
   mkdir -p "$S/kit"
   cp "$PETREL_KIT_BZIMAGE" "$PETREL_KIT_VMLINUX" "$PETREL_KIT_INITRD" "$S/kit/"
-  sed -e "s#$PETREL_KIT_DIR#/kit#g" "$KITENV" >"$S/kit/kit.env"
+  # The backports kernel, if the kit has one: /kit/bpo/{bzImage,initrd.img}.
+  if [ -n "${PETREL_KIT_BPO_DIR:-}" ]; then
+    mkdir -p "$S/kit/bpo"
+    cp "$PETREL_KIT_BPO_BZIMAGE" "$PETREL_KIT_BPO_INITRD" "$S/kit/bpo/"
+  fi
+  sed -e "s#${PETREL_KIT_BPO_DIR:-//none}#/kit/bpo#g" -e "s#$PETREL_KIT_DIR#/kit#g" "$KITENV" >"$S/kit/kit.env"
   rm -f "$CACHE"/kit-*.cpio
   pack "$S" >"$KITCPIO.tmp" && mv "$KITCPIO.tmp" "$KITCPIO"
   rm -rf "$S"
