@@ -20,9 +20,8 @@ PmuMsrFilter::PmuMsrFilter() {
 }
 
 Result<void> DenyPmuMsrs(int vm_fd) {
-  PETREL_ASSIGN_OR_RETURN(int have,
-                          Ioctl(vm_fd, KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION",
-                                KVM_CAP_X86_MSR_FILTER));
+  PETREL_ASSIGN_OR_RETURN(
+      int have, Ioctl(vm_fd, KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION", KVM_CAP_X86_MSR_FILTER));
   if (have <= 0) return Error(ErrorCode::kUnsupported, "KVM has no KVM_CAP_X86_MSR_FILTER");
   PmuMsrFilter f;
   PETREL_TRY(IoctlPtr(vm_fd, kKvmSetMsrFilter, "KVM_X86_SET_MSR_FILTER", &f.filter));

@@ -21,10 +21,10 @@
 // touches them.
 #pragma once
 
+#include <linux/kvm.h>
+
 #include <array>
 #include <cstdint>
-
-#include <linux/kvm.h>
 
 #include "core/base/result.h"
 

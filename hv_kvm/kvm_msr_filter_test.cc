@@ -24,9 +24,12 @@ TEST(PmuMsrFilter, DeniesAmdPerfCountersReadAndWrite) {
   PmuMsrFilter f;
   EXPECT_EQ(f.filter.flags, static_cast<uint32_t>(KVM_MSR_FILTER_DEFAULT_ALLOW));
   for (uint32_t op : {KVM_MSR_FILTER_READ, KVM_MSR_FILTER_WRITE}) {
-    for (uint32_t msr = 0xc001'0000; msr <= 0xc001'0007; ++msr) EXPECT_TRUE(Denied(f.filter, msr, op));
-    for (uint32_t msr = 0xc001'0200; msr <= 0xc001'020b; ++msr) EXPECT_TRUE(Denied(f.filter, msr, op));
-    for (uint32_t msr = 0xc000'0300; msr <= 0xc000'0303; ++msr) EXPECT_TRUE(Denied(f.filter, msr, op));
+    for (uint32_t msr = 0xc001'0000; msr <= 0xc001'0007; ++msr)
+      EXPECT_TRUE(Denied(f.filter, msr, op));
+    for (uint32_t msr = 0xc001'0200; msr <= 0xc001'020b; ++msr)
+      EXPECT_TRUE(Denied(f.filter, msr, op));
+    for (uint32_t msr = 0xc000'0300; msr <= 0xc000'0303; ++msr)
+      EXPECT_TRUE(Denied(f.filter, msr, op));
     // Neighbours and everything else stay with KVM.
     for (uint32_t msr : {0xc000'0080u, 0xc000'0100u, 0xc000'0304u, 0xc001'0008u, 0xc001'0010u,
                          0xc001'0114u, 0xc001'020cu, 0x10u, 0x1bu, 0x186u, 0xc1u}) {

@@ -85,9 +85,9 @@ inline constexpr uint32_t kCpuid1EcxHypervisor =
 inline constexpr uint32_t kCpuid1EdxHtt = 1u << 28;    // CPUID.1:EDX[28] HTT
 inline constexpr uint32_t kCpuidExt1EcxSvm = 1u << 2;  // CPUID.8000_0001:ECX[2] SVM
 // PMU bits (SDM Vol. 2A Table 3-10 and leaf 07H EDX; AMD APM Vol. 3 E.3.6).
-inline constexpr uint32_t kCpuid1EcxPdcm = 1u << 15;       // CPUID.1:ECX[15] PDCM
-inline constexpr uint32_t kCpuid7EdxArchLbr = 1u << 19;    // CPUID.(7,0):EDX[19] arch LBR
-inline constexpr uint32_t kCpuidExt1EcxIbs = 1u << 10;     // 8000_0001:ECX[10] IBS
+inline constexpr uint32_t kCpuid1EcxPdcm = 1u << 15;            // CPUID.1:ECX[15] PDCM
+inline constexpr uint32_t kCpuid7EdxArchLbr = 1u << 19;         // CPUID.(7,0):EDX[19] arch LBR
+inline constexpr uint32_t kCpuidExt1EcxIbs = 1u << 10;          // 8000_0001:ECX[10] IBS
 inline constexpr uint32_t kCpuidExt1EcxPerfCtrCore = 1u << 23;  // [23] PerfCtrExtCore
 inline constexpr uint32_t kCpuidExt1EcxPerfCtrNb = 1u << 24;    // [24] PerfCtrExtNB
 inline constexpr uint32_t kCpuidExt1EcxPerfCtrLlc = 1u << 28;   // [28] PerfCtrExtLLC

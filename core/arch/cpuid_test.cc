@@ -392,7 +392,9 @@ void ExpectNoPmu(const std::vector<CpuidEntry>& out) {
   EXPECT_EQ(x1.edx, 0x2c100800u);
 }
 
-TEST(BuildGuestCpuid, NoPmuIntel) { ExpectNoPmu(BuildGuestCpuid(WithPmu(Supported()), 0, 2)); }
+TEST(BuildGuestCpuid, NoPmuIntel) {
+  ExpectNoPmu(BuildGuestCpuid(WithPmu(Supported()), 0, 2));
+}
 
 TEST(BuildGuestCpuid, NoPmuAmd) {
   ExpectNoPmu(BuildGuestCpuid(WithPmu(Supported(CpuVendor::kAmd)), 1, 2));

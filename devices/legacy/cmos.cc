@@ -38,10 +38,10 @@ constexpr uint8_t kRegADvMask = 0x70;   // bits 6-4: DV2-0 divider
 constexpr uint8_t kRegADv32k = 0x20;    // DV2-0 = 010: 32.768 kHz time base, running
 constexpr uint8_t kRegARsMask = 0x0f;   // bits 3-0: RS3-0 rate select (Table 5)
 // Register B.
-constexpr uint8_t kRegBSet = 0x80;          // bit 7: SET, updates inhibited
-constexpr uint8_t kRegBPie = 0x40;          // bit 6: periodic interrupt enable
-constexpr uint8_t kRegBAie = 0x20;          // bit 5: alarm interrupt enable
-constexpr uint8_t kRegBUie = 0x10;          // bit 4: update-ended IE, cleared by SET
+constexpr uint8_t kRegBSet = 0x80;  // bit 7: SET, updates inhibited
+constexpr uint8_t kRegBPie = 0x40;  // bit 6: periodic interrupt enable
+constexpr uint8_t kRegBAie = 0x20;  // bit 5: alarm interrupt enable
+constexpr uint8_t kRegBUie = 0x10;  // bit 4: update-ended IE, cleared by SET
 // Register C: IRQF (bit 7) and the PF/AF/UF flags, which line up with
 // PIE/AIE/UIE in register B (bits 6-4); bits 3-0 read 0.
 constexpr uint8_t kRegCSources = 0x70;
@@ -129,7 +129,8 @@ Cmos::Cmos(uint64_t mem_below_4g, uint64_t mem_above_4g, const Clock& wall_clock
   r[kRegMem4gMid] = static_cast<uint8_t>(mem_4g >> 8);
   r[kRegMem4gHi] = static_cast<uint8_t>(mem_4g >> 16);
   uint16_t sum = 0;
-  for (int reg = kChecksumFirst; reg <= kChecksumLast; ++reg) sum = static_cast<uint16_t>(sum + r[reg]);
+  for (int reg = kChecksumFirst; reg <= kChecksumLast; ++reg)
+    sum = static_cast<uint16_t>(sum + r[reg]);
   r[kRegChecksumHi] = static_cast<uint8_t>(sum >> 8);
   r[kRegChecksumLo] = static_cast<uint8_t>(sum);
 }

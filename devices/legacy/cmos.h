@@ -170,7 +170,7 @@ class Cmos final : public BusDevice {
   bool periodic_armed_ = false;
   WatchId periodic_timer_ = 0;
   uint64_t periodic_generation_ = 0;
-  uint32_t periodic_ticks_ = 0;   // period the armed timer uses
+  uint32_t periodic_ticks_ = 0;    // period the armed timer uses
   uint64_t periodic_base_ns_ = 0;  // loop time PIE was set
   uint64_t periodic_count_ = 0;    // periods since periodic_base_ns_
 };

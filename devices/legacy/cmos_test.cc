@@ -271,10 +271,10 @@ TEST_F(CmosIrqTest, UpdateEndedInterruptAtEachSecond) {
   RunFor(kNs / 2 - 1);
   EXPECT_FALSE(irq_->level());  // 13:45:07.999999999
   RunFor(1);
-  EXPECT_TRUE(irq_->level());            // 13:45:08: the update ended
-  EXPECT_EQ(Get(0x0c), 0x90);            // IRQF | UF
-  EXPECT_FALSE(irq_->level());           // reading C lowers the line
-  EXPECT_EQ(Get(0x0c), 0x00);            // and clears the flags
+  EXPECT_TRUE(irq_->level());   // 13:45:08: the update ended
+  EXPECT_EQ(Get(0x0c), 0x90);   // IRQF | UF
+  EXPECT_FALSE(irq_->level());  // reading C lowers the line
+  EXPECT_EQ(Get(0x0c), 0x00);   // and clears the flags
   RunFor(3 * kNs);
   EXPECT_EQ(Rises(), 2);  // the line stays high until C is read
   EXPECT_EQ(Get(0x0c), 0x90);
@@ -303,7 +303,7 @@ TEST_F(CmosIrqTest, AlarmDontCareMatchesEverySecondAndFollowsBinary12Hour) {
   Set(0x01, 0xc0);  // any second
   Set(0x03, 46);    // 1:46 PM
   Set(0x05, 0x81);
-  Set(0x0b, 0x24);  // AIE | binary, 12-hour
+  Set(0x0b, 0x24);   // AIE | binary, 12-hour
   RunFor(52 * kNs);  // 13:45:59.5
   EXPECT_EQ(Rises(), 0);
   RunFor(kNs);  // 13:46:00.5
@@ -329,7 +329,7 @@ TEST_F(CmosIrqTest, PeriodicInterruptAtTheRateOfRegisterA) {
   Set(0x0a, 0x23);  // RS = 3: 8192 Hz, a period of 122070.3125 ns
   RunFor(kNs / 8192 * 2 + 1);
   EXPECT_EQ(Rises(), 5);  // the flag is set twice, the line rises once
-  Set(0x0a, 0x70);  // divider chain reset: stops
+  Set(0x0a, 0x70);        // divider chain reset: stops
   Get(0x0c);
   RunFor(kNs);
   EXPECT_EQ(Get(0x0c), 0x00);
@@ -361,8 +361,8 @@ TEST_F(CmosIrqTest, DisablingStopsTheTimers) {
 TEST_F(CmosIrqTest, SetBitInhibitsUpdatesAndClearsUie) {
   Set(0x01, 0xc0);
   Set(0x03, 0xc0);
-  Set(0x05, 0xc0);      // alarm every second
-  Set(0x0b, 0xb2);      // SET | AIE | UIE: UIE is cleared by SET
+  Set(0x05, 0xc0);  // alarm every second
+  Set(0x0b, 0xb2);  // SET | AIE | UIE: UIE is cleared by SET
   EXPECT_EQ(Get(0x0b), 0xa2);
   RunFor(3 * kNs);
   EXPECT_EQ(Get(0x0c), 0x00);  // no update while SET
