@@ -8,6 +8,7 @@
 
 #include "core/arch/x86_layout.h"
 #include "core/base/log.h"
+#include "hv_kvm/kvm_msr_filter.h"
 #include "hv_kvm/kvm_vcpu.h"
 
 namespace petrel::kvm {
@@ -97,6 +98,11 @@ Result<void> KvmVm::SetUp() {
   kvm_pit_config pit{};
   pit.flags = 0;  // no KVM_PIT_SPEAKER_DUMMY: port 0x61 stays with userspace
   PETREL_TRY(IoctlPtr(fd, KVM_CREATE_PIT2, "KVM_CREATE_PIT2", &pit));
+  // No PMU (CPUID says so too, core/arch/cpuid.h): its MSRs fault in the guest.
+  if (auto denied = DenyPmuMsrs(fd); !denied.ok()) {
+    PETREL_LOG_ONCE(kWarn, "kvm-msr-filter")
+        << "kvm: the guest may touch PMU MSRs KVM does not back: " << denied.error().message();
+  }
   irq_routing_ = std::make_shared<KvmIrqRouting>(fd_, host_.max_irq_routes);
   return Ok();
 }

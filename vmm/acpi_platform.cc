@@ -13,6 +13,8 @@ acpi::AcpiConfig PlatformAcpiConfig(uint32_t boot_vcpus, const x86::CpuTopology&
   for (uint32_t i = 0; i < c.max_vcpus; ++i) c.apic_ids.push_back(topology.ApicId(i));
   c.serial = serial;
   c.serial_irq = x86::kCom1Irq;
+  c.rtc_port = x86::kCmosPort;
+  c.rtc_irq = x86::kRtcIrq;
   c.pm_port = x86::kAcpiPmPort;
   c.reset_value = AcpiPmDevice::kResetValue;
   c.ged_mmio = x86::kAcpiGedStart;

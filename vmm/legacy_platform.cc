@@ -36,7 +36,13 @@ Result<std::unique_ptr<LegacyPlatform>> LegacyPlatform::Create(const LegacyPlatf
       above_4g += r.end() - std::max(r.gpa, x86::kRam64BitStart);
     }
   }
-  p->cmos_ = std::make_shared<Cmos>(below_4g, above_4g, *args.wall_clock);
+  CmosInterrupts rtc_interrupts;
+  if (args.loop != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(rtc_interrupts.irq, args.vm->LegacyInterrupt(x86::kRtcIrq));
+    rtc_interrupts.loop = args.loop;
+    rtc_interrupts.loop_clock = args.monotonic_clock;
+  }
+  p->cmos_ = std::make_shared<Cmos>(below_4g, above_4g, *args.wall_clock, rtc_interrupts);
   if (args.cmos_state != nullptr) {
     Cmos::State kept = *args.cmos_state;
     kept.index = 0;  // the index latch is not battery-backed

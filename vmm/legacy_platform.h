@@ -1,7 +1,7 @@
 // LegacyPlatform: the PC legacy devices every Petrel x86 VM has, created and
 // placed on the PIO bus at their fixed ports (docs/platform.md):
 //   0x3f8 COM1 8250 UART (IRQ 4), 0x60/0x64 i8042 (CPU reset only),
-//   0x70/0x71 CMOS/RTC, 0x80 debug port.
+//   0x70/0x71 CMOS/RTC (IRQ 8, timers on the VM's EventLoop), 0x80 debug port.
 #pragma once
 
 #include <functional>
@@ -10,6 +10,7 @@
 
 #include "core/base/clock.h"
 #include "core/bus/bus.h"
+#include "core/event/event_loop.h"
 #include "core/hv/hypervisor.h"
 #include "core/io/io_dispatcher.h"
 #include "core/memory/guest_memory.h"
@@ -28,7 +29,8 @@ struct LegacyPlatformArgs {
   ConsoleOutput* serial_output;    // nullptr: no serial port (--serial off)
   std::function<void()> on_reset;  // i8042 reset line
   const Clock* wall_clock;         // calendar time for the RTC
-  const Clock* monotonic_clock;    // debug-port timestamps
+  const Clock* monotonic_clock;    // debug-port timestamps; `loop`'s clock
+  EventLoop* loop = nullptr;       // RTC interrupt timers; nullptr: no RTC interrupts
   // CMOS contents from before a guest reset (battery-backed on a PC: RAM
   // bytes and the RTC offset survive a reboot); nullptr on a cold boot.
   const Cmos::State* cmos_state = nullptr;

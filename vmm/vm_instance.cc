@@ -85,6 +85,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   pargs.on_reset = [self] { self->OnStop({StopReason::Kind::kReset, "i8042 reset"}); };
   pargs.wall_clock = &vm->wall_clock_;
   pargs.monotonic_clock = &vm->monotonic_clock_;
+  pargs.loop = vm->loop_.get();
   if (options.cmos_state) pargs.cmos_state = &*options.cmos_state;
   PETREL_ASSIGN_OR_RETURN(vm->platform_, LegacyPlatform::Create(pargs));
 

@@ -43,7 +43,10 @@ kit_complete() {
              "$PETREL_KIT_L1_MODDIR/kvm-amd.ko" "$PETREL_KIT_L1_MODDIR/tun.ko" \
              "$PETREL_KIT_INITRD_IO" "$PETREL_KIT_IOTOOLS/usr/bin/fio" "$PETREL_KIT_IOTOOLS/usr/bin/iperf3"; do
       [ -s "$f" ] || exit 1
-    done )
+    done
+    if [ "${PETREL_KIT_BPO:-1}" != 0 ]; then
+      [ -s "${PETREL_KIT_BPO_BZIMAGE:-}" ] && [ -s "${PETREL_KIT_BPO_INITRD:-}" ] || exit 1
+    fi )
 }
 
 if [ "$FORCE" = 0 ] && kit_complete; then
@@ -78,6 +81,35 @@ if [ -z "$kver" ]; then
 fi
 [ -n "$kver" ] || die "cannot find a linux-image-*-cloud-amd64 package"
 log "kernel $kver"
+
+# The second L2 kernel: what bookworm-backports' linux-image-cloud-amd64
+# depends on (6.12 in 2025). The backports suite is added as an apt source
+# (deb.debian.org, the archive keyring) on a bookworm host that lacks it;
+# PETREL_KIT_BPO=0 skips this kernel.
+BPO_SOURCES=/etc/apt/sources.list.d/petrel-bookworm-backports.sources
+pick_bpo_kernel() {
+  local ver
+  ver=$(apt-cache madison linux-image-cloud-amd64 2>/dev/null | awk -F'|' '/bookworm-backports/ { gsub(/ /, "", $2); print $2 }' | sort -V | tail -1)
+  [ -n "$ver" ] || return 0
+  apt-cache depends "linux-image-cloud-amd64=$ver" 2>/dev/null |
+    sed -n 's/^ *Depends: linux-image-\([0-9].*-cloud-amd64\)$/\1/p' | sort -V | tail -1
+}
+bpo_kver=""
+if [ "${PETREL_KIT_BPO:-1}" != 0 ]; then
+  bpo_kver=$(pick_bpo_kernel)
+  if [ -z "$bpo_kver" ] && grep -qs '^VERSION_CODENAME=bookworm' /etc/os-release; then
+    if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      log "adding bookworm-backports as an apt source ($BPO_SOURCES)"
+      printf '%s\n' "# Written by Petrel's ci/guest-kit/build.sh: the backports cloud kernel." \
+        "Types: deb" "URIs: http://deb.debian.org/debian" "Suites: bookworm-backports" \
+        "Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" >"$BPO_SOURCES"
+    fi
+    apt-get update -qq
+    bpo_kver=$(pick_bpo_kernel)
+  fi
+  [ -n "$bpo_kver" ] || die "no bookworm-backports cloud kernel (PETREL_KIT_BPO=0 skips it)"
+  log "backports kernel $bpo_kver"
+fi
 
 DEBS="$KIT/debs"
 OUT="$KIT/$kver"
@@ -163,39 +195,64 @@ dep_line() {  # dep_line NAME -> "path: deps..." (names treat - and _ alike)
   local pat=${1//[-_]/[-_]}
   grep -E "(^|/)${pat}\.ko(\.(xz|zst|gz))?:" "$MODS/modules.dep" | head -1 || true
 }
-order=()
 add_order() { local m; for m in "${order[@]}"; do [ "$m" = "$1" ] && return; done; order+=("$1"); }
-builtin=()
-for name in "${L2_MODULES[@]}"; do
-  line=$(dep_line "$name")
-  if [ -z "$line" ]; then
-    if grep -Eq "/${name//[-_]/[-_]}\.ko$" "$MODS/modules.builtin"; then builtin+=("$name"); fi
-    continue
-  fi
-  read -r -a deps <<<"${line#*:}"
-  for ((i = ${#deps[@]} - 1; i >= 0; i--)); do add_order "${deps[$i]}"; done  # deepest first
-  add_order "${line%%:*}"
-done
+
+# make_l2_initrd KVER STAGE OUT: the L2 initramfs for the kernel whose modules
+# are in $MODS (busybox, the L2 modules in load order, /init) -> OUT.
+# Sets `order` (module paths) and `builtin` (wanted modules built in).
+make_l2_initrd() {
+  local kv=$1 R=$2 out=$3 name line rel plain applet i
+  order=() builtin=()
+  for name in "${L2_MODULES[@]}"; do
+    line=$(dep_line "$name")
+    if [ -z "$line" ]; then
+      if grep -Eq "/${name//[-_]/[-_]}\.ko$" "$MODS/modules.builtin"; then builtin+=("$name"); fi
+      continue
+    fi
+    read -r -a deps <<<"${line#*:}"
+    for ((i = ${#deps[@]} - 1; i >= 0; i--)); do add_order "${deps[$i]}"; done  # deepest first
+    add_order "${line%%:*}"
+  done
+  mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root}
+  cp "$TMP/bb/bin/busybox" "$R/bin/busybox"
+  for applet in $("$R/bin/busybox" --list-full); do
+    [ -e "$R/$applet" ] || ln -s /bin/busybox "$R/$applet"
+  done
+  mknod -m 600 "$R/dev/console" c 5 1
+  mknod -m 666 "$R/dev/null" c 1 3
+  : >"$R/lib-order.tmp"
+  for rel in "${order[@]}"; do
+    plain=${rel%.xz}; plain=${plain%.zst}; plain=${plain%.gz}
+    unpack_ko "$plain" "$R/lib/modules/$kv/$plain" || die "cannot unpack $rel"
+    echo "$plain" >>"$R/lib-order.tmp"
+  done
+  mv "$R/lib-order.tmp" "$R/lib/modules/$kv/load-order"
+  install -m 755 "$HERE/guest-init.sh" "$R/init"
+  (cd "$R" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out"
+}
 
 # --- L2 initramfs -------------------------------------------------------------
 R="$TMP/initrd"
-mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root}
-cp "$TMP/bb/bin/busybox" "$R/bin/busybox"
 cp "$TMP/bb/bin/busybox" "$OUT/busybox"
-for applet in $("$R/bin/busybox" --list-full); do
-  [ -e "$R/$applet" ] || ln -s /bin/busybox "$R/$applet"
-done
-mknod -m 600 "$R/dev/console" c 5 1
-mknod -m 666 "$R/dev/null" c 1 3
-: >"$R/lib-order.tmp"
-for rel in "${order[@]}"; do
-  plain=${rel%.xz}; plain=${plain%.zst}; plain=${plain%.gz}
-  unpack_ko "$plain" "$R/lib/modules/$kver/$plain" || die "cannot unpack $rel"
-  echo "$plain" >>"$R/lib-order.tmp"
-done
-mv "$R/lib-order.tmp" "$R/lib/modules/$kver/load-order"
-install -m 755 "$HERE/guest-init.sh" "$R/init"
-(cd "$R" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$OUT/initrd.img"
+make_l2_initrd "$kver" "$R" "$OUT/initrd.img"
+main_builtin=(${builtin[@]+"${builtin[@]}"})
+
+# --- the backports kernel (a second L2 kernel for the clean-boot test) ---------
+# bookworm-backports' cloud kernel (6.12 in 2025): bzImage + its own initramfs
+# in $KIT/<ver>/ (its apt source: see "The second L2 kernel" above).
+if [ -n "$bpo_kver" ]; then
+  BPO_OUT="$KIT/$bpo_kver"
+  mkdir -p "$BPO_OUT"
+  bdeb=$(fetch "linux-image-$bpo_kver")
+  dpkg-deb -x "$bdeb" "$TMP/bk"
+  cp "$TMP/bk/boot/vmlinuz-$bpo_kver" "$BPO_OUT/bzImage"
+  cp "$TMP/bk/boot/config-$bpo_kver" "$BPO_OUT/config"
+  depmod -b "$TMP/bk" "$bpo_kver"
+  MODS="$TMP/bk/lib/modules/$bpo_kver"
+  make_l2_initrd "$bpo_kver" "$TMP/bpo-initrd" "$BPO_OUT/initrd.img"
+  log "backports kernel $bpo_kver: L2 modules $(wc -l <"$TMP/bpo-initrd/lib/modules/$bpo_kver/load-order")"
+  MODS="$TMP/k/lib/modules/$kver"
+fi
 
 # --- I/O tools for perf/io_bench.sh: fio, iperf3 -------------------------------
 # $OUT/iotools is a root tree with fio, iperf3 and exactly the shared libraries
@@ -307,15 +364,18 @@ PETREL_KIT_BUSYBOX=$OUT/busybox
 PETREL_KIT_L1_MODDIR=$OUT/l1-modules
 PETREL_KIT_L1_MODULES="irqbypass kvm kvm-amd tun"
 PETREL_KIT_L2_MODULES="$(sed 's#.*/##; s#\.ko$##' "$R/lib/modules/$kver/load-order" | tr '\n' ' ' | sed 's/ $//')"
-PETREL_KIT_L2_BUILTIN="${builtin[*]}"
-# Recommended L2 command line (add petrel.cmd=/petrel.end=). Nested under TCG
-# the built-in rtc_cmos probe alone took ~10 s (and tripped the soft-lockup
-# watchdog) and the kdf108 self-test ~1.8 s; skipping them changes nothing else.
-PETREL_KIT_L2_CMDLINE="console=ttyS0 quiet initcall_blacklist=cmos_init,crypto_kdf108_init"
+PETREL_KIT_L2_BUILTIN="${main_builtin[*]}"
+PETREL_KIT_BPO_KVER=$bpo_kver
+PETREL_KIT_BPO_DIR=${bpo_kver:+$KIT/$bpo_kver}
+PETREL_KIT_BPO_BZIMAGE=${bpo_kver:+$KIT/$bpo_kver/bzImage}
+PETREL_KIT_BPO_INITRD=${bpo_kver:+$KIT/$bpo_kver/initrd.img}
+# Recommended L2 command line (add petrel.cmd=/petrel.end=): what users boot,
+# with no initcall skipped.
+PETREL_KIT_L2_CMDLINE="console=ttyS0 quiet"
 PETREL_KIT_RECIPE=$recipe
 EOF
 mv "$KIT/kit.env.tmp" "$KIT/kit.env"
 log "I/O tools: fio, iperf3, $(ls "$IOR/$LIBDIR" | wc -l) libraries (stubs: ${stubbed[*]:-none}); initrd-io.img $(du -k "$OUT/initrd-io.img" | cut -f1) KiB"
 log "L2 modules: $(sed 's#.*/##' "$R/lib/modules/$kver/load-order" | tr '\n' ' ')"
-[ ${#builtin[@]} -eq 0 ] || log "built in: ${builtin[*]}"
+[ ${#main_builtin[@]} -eq 0 ] || log "built in: ${main_builtin[*]}"
 echo "guest-kit: built kit for $kver in $OUT (env: $KIT/kit.env)"

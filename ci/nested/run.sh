@@ -95,7 +95,12 @@ if [ ! -s "$KITCPIO" ]; then
   S="$WORK/kitstage"
   mkdir -p "$S/kit"
   cp "$PETREL_KIT_BZIMAGE" "$PETREL_KIT_VMLINUX" "$PETREL_KIT_INITRD" "$S/kit/"
-  sed -e "s#$PETREL_KIT_DIR#/kit#g" "$KITENV" >"$S/kit/kit.env"
+  # The backports kernel, if the kit has one: /kit/bpo/{bzImage,initrd.img}.
+  if [ -n "${PETREL_KIT_BPO_DIR:-}" ]; then
+    mkdir -p "$S/kit/bpo"
+    cp "$PETREL_KIT_BPO_BZIMAGE" "$PETREL_KIT_BPO_INITRD" "$S/kit/bpo/"
+  fi
+  sed -e "s#${PETREL_KIT_BPO_DIR:-//none}#/kit/bpo#g" -e "s#$PETREL_KIT_DIR#/kit#g" "$KITENV" >"$S/kit/kit.env"
   rm -f "$CACHE"/kit-*.cpio
   pack "$S" >"$KITCPIO.tmp" && mv "$KITCPIO.tmp" "$KITCPIO"
   rm -rf "$S"
@@ -135,9 +140,17 @@ else
 fi
 serial="stdio"
 [ "$INTERACTIVE" = 1 ] && serial="mon:stdio"
+# The L1 CPU has no CMPXCHG16B (-cx16), so neither has the L2 (KVM offers
+# only what its host has): QEMU 7.2's TCG computes the flags of a CMPXCHG16B
+# without a LOCK prefix from a stale lazy-flags state (its translator does not
+# sync cc_op before the helper), so RFLAGS can come back holding bits of
+# another register (TF set, #DB; garbage IF/DF). Linux 6.12's SLUB fast path
+# (this_cpu_try_cmpxchg128) hits it: 3 of 5 bookworm-backports boots crashed
+# in kmem_cache_alloc with such RFLAGS, 0 of 5 with -cx16. PETREL_NESTED_CPU
+# overrides the model.
 # shellcheck disable=SC2054  # commas are QEMU option syntax
 qemu=(qemu-system-x86_64 -nodefaults -no-user-config -nographic -serial "$serial" -no-reboot
-  -accel tcg -M "$MACHINE" -cpu qemu64,+svm,+npt -m "$MEMORY" -smp 1
+  -accel tcg -M "$MACHINE" -cpu "${PETREL_NESTED_CPU:-qemu64,+svm,+npt,-cx16}" -m "$MEMORY" -smp 1
   -kernel "$kernel" -initrd "$WORK/l1.cpio" -append "$append" -pidfile "$WORK/qemu.pid")
 
 if [ "$INTERACTIVE" = 1 ]; then

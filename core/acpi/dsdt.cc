@@ -25,6 +25,23 @@ Term Com1(const AcpiConfig& config) {
                         });
 }
 
+// The CMOS RTC as Linux expects it on a hardware-reduced platform (and as
+// QEMU describes its mc146818rtc): PNP0B00 with its ports and ISA IRQ in
+// _CRS. Without this device Linux registers a platform device with a fixed
+// IRQ 8, which a hardware-reduced platform has not mapped (no legacy PIC, so
+// no ISA IRQ identity mappings), and rtc_cmos fails with -EINVAL; through
+// PNP the IRQ is registered from _CRS.
+Term Rtc(const AcpiConfig& config) {
+  return Device("RTC_", {
+                            Name("_HID", EisaId("PNP0B00")),
+                            Name("_UID", Zero()),
+                            Name("_CRS", ResourceTemplate({
+                                             Io(config.rtc_port, config.rtc_port, 1, 2),
+                                             IrqNoFlags(static_cast<uint8_t>(config.rtc_irq)),
+                                         })),
+                        });
+}
+
 Term PowerButton() {
   return Device("PWRB", {
                             Name("_HID", EisaId("PNP0C0C")),
@@ -145,6 +162,7 @@ std::string CpuDeviceName(uint32_t index) {
 TermList DsdtTerms(const AcpiConfig& config) {
   TermList sb;
   if (config.serial) sb.push_back(Com1(config));
+  if (config.rtc) sb.push_back(Rtc(config));
   sb.push_back(PowerButton());
   if (config.ged_mmio != 0) sb.push_back(Ged(config));
   sb.push_back(MotherboardResources(config));

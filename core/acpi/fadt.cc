@@ -10,7 +10,10 @@ std::vector<uint8_t> BuildFadt(const AcpiConfig& config, uint64_t dsdt_addr) {
   Sdt t("FACP", kFadtRevision, "PTFACP", kFadtSize - kSdtHeaderSize);
   uint32_t flags = kFadtFlagHwReducedAcpi | kFadtFlagResetRegSup;
   // SCI_INT stays 0: a hardware-reduced platform has no SCI (5.2.9).
-  t.Put16(kFadtIapcBootArch, kIapcVgaNotPresent);
+  t.Put16(kFadtIapcBootArch,
+          static_cast<uint16_t>(kIapcVgaNotPresent | (config.rtc ? 0 : kIapcCmosRtcNotPresent)));
+  // CENTURY: Linux's mc146818 code reads and writes the century there.
+  if (config.rtc) t.Put8(kFadtCentury, config.rtc_century);
 
   // 4.8.3.6 Reset Register: one byte in system I/O space.
   t.PutBytes(kFadtResetReg,

@@ -19,6 +19,7 @@ inline constexpr size_t kFadtDsdt = 40;
 inline constexpr size_t kFadtSciInt = 46;
 inline constexpr size_t kFadtPmTmrBlk = 76;
 inline constexpr size_t kFadtPmTmrLen = 91;
+inline constexpr size_t kFadtCentury = 108;  // CMOS index of the RTC century
 inline constexpr size_t kFadtIapcBootArch = 109;
 inline constexpr size_t kFadtFlags = 112;
 inline constexpr size_t kFadtResetReg = 116;
@@ -38,6 +39,9 @@ inline constexpr uint32_t kFadtFlagHwReducedAcpi = 1u << 20;
 // Bit 1 (8042) stays clear: Petrel's i8042 only resets, so Linux skips
 // probing a keyboard controller.
 inline constexpr uint16_t kIapcVgaNotPresent = 1u << 2;
+// Bit 5 "CMOS RTC Not Present": set only when the config has no RTC (Linux
+// then registers no rtc_cmos platform device).
+inline constexpr uint16_t kIapcCmosRtcNotPresent = 1u << 5;
 
 inline constexpr char kHypervisorVendor[] = "PETRELVM";  // 8 bytes, no NUL in the table
 

@@ -42,6 +42,12 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& c) {
   if (c.serial && c.serial_irq >= 16) {
     return Invalid("serial IRQ " + std::to_string(c.serial_irq) + " is not an ISA IRQ (< 16)");
   }
+  if (c.rtc && c.rtc_irq >= 16) {
+    return Invalid("RTC IRQ " + std::to_string(c.rtc_irq) + " is not an ISA IRQ (< 16)");
+  }
+  if (c.rtc && (c.rtc_port == 0 || c.rtc_port == 0xFFFF || c.rtc_century >= 128)) {
+    return Invalid("bad RTC port or century index");
+  }
   if (c.pm_port == 0 || c.pm_port > 0xFFFF - (kPmPortCount - 1)) {
     return Invalid("bad PM port " + std::to_string(c.pm_port));
   }

@@ -45,6 +45,12 @@ struct AcpiConfig {
   std::vector<uint32_t> apic_ids;
   bool serial = true;                      // COM1 (PNP0501) in the DSDT
   uint32_t serial_irq = 4;                 // ISA IRQ, < 16
+  // The CMOS RTC (PNP0B00 in the DSDT, FADT CENTURY): ports rtc_port and
+  // rtc_port + 1, ISA IRQ rtc_irq (< 16), century at CMOS index rtc_century.
+  bool rtc = true;
+  uint16_t rtc_port = 0x70;
+  uint32_t rtc_irq = 8;
+  uint8_t rtc_century = 0x32;
   uint16_t pm_port = 0x600;                // sleep control/status + reset (pm_registers.h)
   uint8_t reset_value = 1;                 // FADT RESET_VALUE
   uint64_t ged_mmio = 0;                   // GED event byte; 0 = no GED device

@@ -139,6 +139,17 @@ TEST(FadtTest, HardwareReducedWithSleepAndResetRegisters) {
   EXPECT_EQ(Le(f, kFadtIapcBootArch, 2), 1u << 2);
 }
 
+TEST(FadtTest, CenturyNamesTheRtcCenturyRegister) {
+  // ACPI 6.4 5.2.9 Table 5.9: CENTURY, the CMOS index of the century (0x32).
+  AcpiConfig c = TestConfig();
+  EXPECT_EQ(Build(c).fadt[kFadtCentury], 0x32);
+  // IAPC_BOOT_ARCH does not say "CMOS RTC not present" (bit 5).
+  EXPECT_EQ(Le(Build(c).fadt, kFadtIapcBootArch, 2) & (1u << 5), 0u);
+  c.rtc = false;
+  EXPECT_EQ(Build(c).fadt[kFadtCentury], 0);
+  EXPECT_EQ(Le(Build(c).fadt, kFadtIapcBootArch, 2) & (1u << 5), 1u << 5);
+}
+
 TEST(FadtTest, NoPmTimerAndCustomPorts) {
   AcpiConfig c = TestConfig();
   c.pm_timer_port = 0;
@@ -248,6 +259,24 @@ TEST(DsdtTest, Com1OnlyWhenEnabled) {
   EXPECT_TRUE(Contains(Build(c).dsdt, {'C', 'O', 'M', '1'}));
   c.serial = false;
   EXPECT_FALSE(Contains(Build(c).dsdt, {'C', 'O', 'M', '1'}));
+}
+
+TEST(DsdtTest, RtcIsAPnp0b00DeviceWithPortsAndIrq8) {
+  // Device (RTC_) { Name (_HID, EisaId ("PNP0B00")) Name (_UID, Zero)
+  //   Name (_CRS, ResourceTemplate () { IO (Decode16, 0x70, 0x70, 1, 2) IRQNoFlags () {8} }) }
+  // EISA id "PNP0B00" compressed: 0x41D00B00 -> bytes 41 D0 0B 00 (DWordConst 0x0C).
+  const Bytes hid = {0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0B, 0x00};
+  const Bytes crs = {0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02, 0x22, 0x00, 0x01, 0x79, 0x00};
+  AcpiConfig c = TestConfig();
+  const Bytes d = Build(c).dsdt;
+  EXPECT_TRUE(Contains(d, {'R', 'T', 'C', '_'}));
+  EXPECT_TRUE(Contains(d, hid));
+  EXPECT_TRUE(Contains(d, crs));
+  c.rtc = false;
+  EXPECT_FALSE(Contains(Build(c).dsdt, hid));
+  c.rtc = true;
+  c.rtc_irq = 16;
+  EXPECT_FALSE(BuildAcpiTables(c, x86::kEbdaStart).ok());
 }
 
 TEST(DsdtTest, GedDevice) {

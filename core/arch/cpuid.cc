@@ -9,6 +9,12 @@ namespace {
 constexpr uint32_t kLeafVendor = 0x0;
 constexpr uint32_t kLeafFeatures = 0x1;
 constexpr uint32_t kLeafCacheParams = 0x4;
+constexpr uint32_t kLeafExtendedFeatures = 0x7;      // SDM: leaf 07H
+constexpr uint32_t kLeafArchPerfmon = 0xa;           // SDM: leaf 0AH
+constexpr uint32_t kLeafArchLbr = 0x1c;              // SDM: leaf 1CH
+constexpr uint32_t kLeafArchPerfmonExt = 0x23;       // SDM: leaf 23H
+constexpr uint32_t kLeafAmdIbs = 0x8000'001b;        // APM Vol. 3 E.4.13
+constexpr uint32_t kLeafAmdPerfMonV2 = 0x8000'0022;  // APM Vol. 3 E.4.18
 constexpr uint32_t kLeafTopology = 0xb;
 constexpr uint32_t kLeafTopologyV2 = 0x1f;
 constexpr uint32_t kLeafExtFeatures = 0x8000'0001;
@@ -119,7 +125,18 @@ std::vector<hv::CpuidEntry> BuildGuestCpuid(std::span<const hv::CpuidEntry> supp
           e.edx &= ~kCpuid1EdxHtt;
         }
         e.ecx |= kCpuid1EcxHypervisor;
-        e.ecx &= ~kCpuid1EcxVmx;
+        e.ecx &= ~(kCpuid1EcxVmx | kCpuid1EcxPdcm);
+        break;
+      case kLeafExtendedFeatures:
+        if (e.index == 0) e.edx &= ~kCpuid7EdxArchLbr;
+        break;
+      case kLeafArchPerfmon:
+      case kLeafArchLbr:
+      case kLeafArchPerfmonExt:
+      case kLeafAmdIbs:
+      case kLeafAmdPerfMonV2:
+        // No PMU (see cpuid.h): the leaf stays, all zero.
+        e.eax = e.ebx = e.ecx = e.edx = 0;
         break;
       case kLeafCacheParams:
         // EAX[31:26] addressable core ids per package - 1 (SDM Table 3-8, leaf 04H).
@@ -128,7 +145,10 @@ std::vector<hv::CpuidEntry> BuildGuestCpuid(std::span<const hv::CpuidEntry> supp
           e.eax = SetField(e.eax, 26, 6, PowerOfTwoCapped(t.CoreBits() + t.DieBits(), 64) - 1);
         }
         break;
-      case kLeafExtFeatures: e.ecx &= ~kCpuidExt1EcxSvm; break;
+      case kLeafExtFeatures:
+        e.ecx &= ~(kCpuidExt1EcxSvm | kCpuidExt1EcxIbs | kCpuidExt1EcxPerfCtrCore |
+                   kCpuidExt1EcxPerfCtrNb | kCpuidExt1EcxPerfCtrLlc);
+        break;
       case kLeafExtAddrSize:
         // AMD APM Vol. 3, E.4.7: ECX[7:0] NC = threads - 1, ECX[15:12] ApicIdSize.
         if (amd) {

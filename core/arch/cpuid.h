@@ -36,10 +36,23 @@
 // - hypervisor leaves 0x4000'0000.. are kept as given (Linux needs KVM's
 //   "KVMKVMKVM" signature to find kvmclock).
 //
-// What it removes: nested virtualization (VMX, SVM bits above). Petrel does not
-// save nested state in snapshots and does not test nested guests, so it does
-// not advertise it. Nothing else is removed: with the in-kernel irqchip every
-// feature the backend reports is emulated by the backend.
+// What it removes:
+// - nested virtualization (VMX, SVM bits above). Petrel does not save nested
+//   state in snapshots and does not test nested guests, so it does not
+//   advertise it.
+// - the PMU, as Cloud Hypervisor does (and QEMU with pmu=off): the VM has no
+//   performance counters (KVM's vPMU depends on the host's, is absent under
+//   nesting and is not saved in snapshots), so the guest must not think it
+//   has. Intel: leaf 0xA (architectural perfmon) zeroed, leaf 1 ECX[15] PDCM
+//   (IA32_PERF_CAPABILITIES) cleared, arch LBR (leaf 7.0 EDX[19], leaf 0x1C)
+//   and leaf 0x23 zeroed. AMD: 0x8000'0001 ECX[23] PerfCtrExtCore, [24]
+//   PerfCtrExtNB, [28] PerfCtrExtLLC and [10] IBS cleared, leaves
+//   0x8000'001B (IBS) and 0x8000'0022 (PerfMonV2) zeroed. Zeroed leaves stay
+//   in the list, so the maximum leaf numbers in leaves 0 / 0x8000'0000 still
+//   hold. Linux probes AMD's legacy counters (0xC001_0000-7) whatever CPUID
+//   says; hv_kvm makes those MSRs fault (hv_kvm/kvm_msr_filter.h).
+// Nothing else is removed: with the in-kernel irqchip every other feature the
+// backend reports is emulated by the backend.
 #pragma once
 
 #include <cstdint>
@@ -71,6 +84,13 @@ inline constexpr uint32_t kCpuid1EcxHypervisor =
     1u << 31;                                          // CPUID.1:ECX[31], reserved for hypervisors
 inline constexpr uint32_t kCpuid1EdxHtt = 1u << 28;    // CPUID.1:EDX[28] HTT
 inline constexpr uint32_t kCpuidExt1EcxSvm = 1u << 2;  // CPUID.8000_0001:ECX[2] SVM
+// PMU bits (SDM Vol. 2A Table 3-10 and leaf 07H EDX; AMD APM Vol. 3 E.3.6).
+inline constexpr uint32_t kCpuid1EcxPdcm = 1u << 15;            // CPUID.1:ECX[15] PDCM
+inline constexpr uint32_t kCpuid7EdxArchLbr = 1u << 19;         // CPUID.(7,0):EDX[19] arch LBR
+inline constexpr uint32_t kCpuidExt1EcxIbs = 1u << 10;          // 8000_0001:ECX[10] IBS
+inline constexpr uint32_t kCpuidExt1EcxPerfCtrCore = 1u << 23;  // [23] PerfCtrExtCore
+inline constexpr uint32_t kCpuidExt1EcxPerfCtrNb = 1u << 24;    // [24] PerfCtrExtNB
+inline constexpr uint32_t kCpuidExt1EcxPerfCtrLlc = 1u << 28;   // [28] PerfCtrExtLLC
 // CPUID.0BH/1FH:ECX[15:8] level type (SDM Vol. 2A, Table 3-8, leaves 0BH and 1FH).
 inline constexpr uint32_t kTopologyLevelInvalid = 0;
 inline constexpr uint32_t kTopologyLevelSmt = 1;

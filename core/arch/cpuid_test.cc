@@ -358,5 +358,47 @@ TEST(BuildGuestCpuid, PackagesWithOneThreadHaveNoHtt) {
   EXPECT_EQ(core->edx, 1u);
 }
 
+// A supported list that advertises a PMU the way a host with one does: Intel
+// leaf 0xA (version 5, 8 counters), PDCM, arch LBR (7.0 EDX[19], leaf 0x1C),
+// leaf 0x23; AMD PerfCtrExtCore/NB/LLC and IBS, leaves 0x8000'001B/22.
+std::vector<CpuidEntry> WithPmu(std::vector<CpuidEntry> s) {
+  for (CpuidEntry& e : s) {
+    if (e.function == 0x1) e.ecx |= 1u << 15;
+    if (e.function == 0x8000'0001) e.ecx |= (1u << 23) | (1u << 24) | (1u << 28) | (1u << 10);
+  }
+  s.push_back({0x7, 0, hv::kCpuidFlagSignificantIndex, 0, 0x1, 0x2, (1u << 19) | 0x4});
+  s.push_back({0xa, 0, 0, 0x08300805, 0, 0x0f, 0x8603});
+  s.push_back({0x1c, 0, 0, 0x4000000f, 0x7, 0x7, 0});
+  s.push_back({0x23, 0, hv::kCpuidFlagSignificantIndex, 0x3, 0xff, 0xff, 0x7});
+  s.push_back({0x8000'001b, 0, 0, 0x3ff, 0, 0, 0});
+  s.push_back({0x8000'0022, 0, 0, 0x7, 0x6, 0, 0});
+  return s;
+}
+
+void ExpectNoPmu(const std::vector<CpuidEntry>& out) {
+  const CpuidEntry l1 = Find(out, 0x1).value();
+  EXPECT_EQ(l1.ecx & (1u << 15), 0u);  // PDCM
+  EXPECT_EQ(l1.ecx & 0x1, 0x1u);       // the rest of ECX kept
+  const CpuidEntry l7 = Find(out, 0x7).value();
+  EXPECT_EQ(l7.edx, 0x4u);  // arch LBR cleared, the rest kept
+  EXPECT_EQ(l7.ebx, 0x1u);
+  for (uint32_t leaf : {0xau, 0x1cu, 0x23u, 0x8000'001bu, 0x8000'0022u}) {
+    const CpuidEntry e = Find(out, leaf).value();  // kept, all zero
+    EXPECT_EQ(e.eax | e.ebx | e.ecx | e.edx, 0u) << std::hex << leaf;
+  }
+  const CpuidEntry x1 = Find(out, 0x8000'0001).value();
+  EXPECT_EQ(x1.ecx & ((1u << 23) | (1u << 24) | (1u << 28) | (1u << 10)), 0u);
+  EXPECT_EQ(x1.ecx & 0x1, 0x1u);
+  EXPECT_EQ(x1.edx, 0x2c100800u);
+}
+
+TEST(BuildGuestCpuid, NoPmuIntel) {
+  ExpectNoPmu(BuildGuestCpuid(WithPmu(Supported()), 0, 2));
+}
+
+TEST(BuildGuestCpuid, NoPmuAmd) {
+  ExpectNoPmu(BuildGuestCpuid(WithPmu(Supported(CpuVendor::kAmd)), 1, 2));
+}
+
 }  // namespace
 }  // namespace petrel::x86

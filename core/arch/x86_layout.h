@@ -55,6 +55,7 @@ inline constexpr uint16_t kCom1Port = 0x3f8;
 inline constexpr uint32_t kCom1Irq = 4;
 inline constexpr uint16_t kI8042Port = 0x60;   // data 0x60, command/status 0x64
 inline constexpr uint16_t kCmosPort = 0x70;    // index 0x70, data 0x71
+inline constexpr uint32_t kRtcIrq = 8;         // PC/AT: the MC146818's IRQ is ISA IRQ 8
 inline constexpr uint16_t kDebugPort = 0x80;   // POST codes, boot-time markers
 inline constexpr uint16_t kPciConfigPort = 0xcf8;  // CONFIG_ADDRESS/CONFIG_DATA, 8 ports
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "core/base/log.h"
 
@@ -15,8 +16,11 @@ constexpr uint8_t kIndexMask = 0x7f;  // bit 7: NMI disable (chipset), ignored
 
 // MC146818A Table 2 "Address Map".
 constexpr uint8_t kRegSeconds = 0x00;
+constexpr uint8_t kRegSecondsAlarm = 0x01;
 constexpr uint8_t kRegMinutes = 0x02;
+constexpr uint8_t kRegMinutesAlarm = 0x03;
 constexpr uint8_t kRegHours = 0x04;
+constexpr uint8_t kRegHoursAlarm = 0x05;
 constexpr uint8_t kRegDayOfWeek = 0x06;
 constexpr uint8_t kRegDayOfMonth = 0x07;
 constexpr uint8_t kRegMonth = 0x08;
@@ -30,9 +34,22 @@ constexpr uint8_t kRegCentury = 0x32;  // IBM PC / ACPI FADT CENTURY
 // Register A: bit 7 UIP (read-only), bits 4-6 DV2-0, bits 0-3 RS3-0.
 constexpr uint8_t kRegAUip = 0x80;
 constexpr uint8_t kRegADefault = 0x26;  // 32.768 kHz time base, 1024 Hz rate
+constexpr uint8_t kRegADvMask = 0x70;   // bits 6-4: DV2-0 divider
+constexpr uint8_t kRegADv32k = 0x20;    // DV2-0 = 010: 32.768 kHz time base, running
+constexpr uint8_t kRegARsMask = 0x0f;   // bits 3-0: RS3-0 rate select (Table 5)
 // Register B.
-constexpr uint8_t kRegBSet = 0x80;          // bit 7: SET, updates inhibited
-constexpr uint8_t kRegBUie = 0x10;          // bit 4: update-ended IE, cleared by SET
+constexpr uint8_t kRegBSet = 0x80;  // bit 7: SET, updates inhibited
+constexpr uint8_t kRegBPie = 0x40;  // bit 6: periodic interrupt enable
+constexpr uint8_t kRegBAie = 0x20;  // bit 5: alarm interrupt enable
+constexpr uint8_t kRegBUie = 0x10;  // bit 4: update-ended IE, cleared by SET
+// Register C: IRQF (bit 7) and the PF/AF/UF flags, which line up with
+// PIE/AIE/UIE in register B (bits 6-4); bits 3-0 read 0.
+constexpr uint8_t kRegCSources = 0x70;
+// Alarm registers: bits 7-6 = 11 is "don't care" (datasheet "Alarm").
+constexpr uint8_t kAlarmDontCare = 0xc0;
+// Time base of the periodic rate (Table 5): 32.768 kHz.
+constexpr uint64_t kTimeBaseHz = 32768;
+constexpr uint64_t kNsPerSecond = 1'000'000'000ULL;
 constexpr uint8_t kRegBDm = 0x04;           // bit 2: data mode, 1 = binary
 constexpr uint8_t kRegB24h = 0x02;          // bit 1: 24/12, 1 = 24-hour
 constexpr uint8_t kRegBDefault = kRegB24h;  // BCD, 24-hour (as QEMU)
@@ -88,8 +105,12 @@ bool ValidTime(const CivilTime& t) {
 
 }  // namespace
 
-Cmos::Cmos(uint64_t mem_below_4g, uint64_t mem_above_4g, const Clock& wall_clock)
-    : wall_clock_(wall_clock) {
+Cmos::Cmos(uint64_t mem_below_4g, uint64_t mem_above_4g, const Clock& wall_clock,
+           Interrupts interrupts)
+    : wall_clock_(wall_clock),
+      irq_(std::move(interrupts.irq)),
+      loop_(interrupts.loop),
+      loop_clock_(interrupts.loop_clock) {
   auto& r = s_.ram;
   r[kRegA] = kRegADefault;
   r[kRegB] = kRegBDefault;
@@ -108,9 +129,16 @@ Cmos::Cmos(uint64_t mem_below_4g, uint64_t mem_above_4g, const Clock& wall_clock
   r[kRegMem4gMid] = static_cast<uint8_t>(mem_4g >> 8);
   r[kRegMem4gHi] = static_cast<uint8_t>(mem_4g >> 16);
   uint16_t sum = 0;
-  for (int reg = kChecksumFirst; reg <= kChecksumLast; ++reg) sum = static_cast<uint16_t>(sum + r[reg]);
+  for (int reg = kChecksumFirst; reg <= kChecksumLast; ++reg)
+    sum = static_cast<uint16_t>(sum + r[reg]);
   r[kRegChecksumHi] = static_cast<uint8_t>(sum >> 8);
   r[kRegChecksumLo] = static_cast<uint8_t>(sum);
+}
+
+Cmos::~Cmos() {
+  std::lock_guard lock(mu_);
+  StopUpdateTimer();
+  StopPeriodicTimer();
 }
 
 void Cmos::Read(uint64_t offset, std::span<uint8_t> data) {
@@ -155,16 +183,17 @@ bool Cmos::Decode(uint8_t value, uint8_t lo, uint8_t hi, uint8_t* out) const {
   return true;
 }
 
-uint8_t Cmos::ReadRegister(uint8_t reg) const {
+uint8_t Cmos::EncodeHours(uint8_t h) const {
+  if (s_.ram[kRegB] & kRegB24h) return Encode(h);
+  const uint8_t h12 = h % 12 == 0 ? 12 : h % 12;
+  return static_cast<uint8_t>(Encode(h12) | (h >= 12 ? kHoursPm : 0));
+}
+
+uint8_t Cmos::ReadRegister(uint8_t reg) {
   switch (reg) {
     case kRegSeconds: return Encode(CurrentTime().second);
     case kRegMinutes: return Encode(CurrentTime().minute);
-    case kRegHours: {
-      const uint8_t h = CurrentTime().hour;
-      if (s_.ram[kRegB] & kRegB24h) return Encode(h);
-      const uint8_t h12 = h % 12 == 0 ? 12 : h % 12;
-      return static_cast<uint8_t>(Encode(h12) | (h >= 12 ? kHoursPm : 0));
-    }
+    case kRegHours: return EncodeHours(CurrentTime().hour);
     case kRegDayOfWeek: return Encode(DayOfWeek(CurrentTime()));
     case kRegDayOfMonth: return Encode(CurrentTime().day);
     case kRegMonth: return Encode(CurrentTime().month);
@@ -172,7 +201,13 @@ uint8_t Cmos::ReadRegister(uint8_t reg) const {
     case kRegCentury:
       return Encode(static_cast<uint8_t>(FloorMod(FloorDiv(CurrentTime().year, 100), 100)));
     case kRegA: return s_.ram[kRegA] & static_cast<uint8_t>(~kRegAUip);
-    case kRegC: return 0;
+    case kRegC: {
+      // Reading C clears every flag and so lowers the line.
+      const uint8_t flags = s_.flags;
+      s_.flags = 0;
+      UpdateIrq();
+      return flags;
+    }
     case kRegD: return kRegDVrt;
     default: return s_.ram[reg & kIndexMask];
   }
@@ -188,7 +223,10 @@ void Cmos::WriteRegister(uint8_t reg, uint8_t value) {
     case kRegMonth:
     case kRegYear:
     case kRegCentury: WriteTimeRegister(reg, value); return;
-    case kRegA: s_.ram[kRegA] = value & static_cast<uint8_t>(~kRegAUip); return;
+    case kRegA:
+      s_.ram[kRegA] = value & static_cast<uint8_t>(~kRegAUip);
+      Rearm();
+      return;
     case kRegB: WriteRegisterB(value); return;
     case kRegC:
     case kRegD: return;  // read-only
@@ -211,6 +249,142 @@ void Cmos::WriteRegisterB(uint8_t value) {
     s_.frozen_time = CivilTime{};
   }
   s_.ram[kRegB] = value;
+  UpdateIrq();  // IRQF follows the enables at once (flags already set count)
+  Rearm();
+}
+
+bool Cmos::AlarmMatches(const CivilTime& t) const {
+  auto match = [](uint8_t alarm, uint8_t now) {
+    return (alarm & kAlarmDontCare) == kAlarmDontCare || alarm == now;
+  };
+  return match(s_.ram[kRegSecondsAlarm], Encode(t.second)) &&
+         match(s_.ram[kRegMinutesAlarm], Encode(t.minute)) &&
+         match(s_.ram[kRegHoursAlarm], EncodeHours(t.hour));
+}
+
+void Cmos::RaiseFlags(uint8_t flags) {
+  s_.flags |= flags & kRegCSources;
+  UpdateIrq();
+}
+
+void Cmos::UpdateIrq() {
+  const bool irqf = (s_.flags & s_.ram[kRegB] & kRegCSources) != 0;
+  s_.flags = irqf ? (s_.flags | kRegCIrqf) : (s_.flags & static_cast<uint8_t>(~kRegCIrqf));
+  if (irq_ != nullptr && irqf != irq_level_) {
+    irq_level_ = irqf;
+    irq_->SetLevel(irqf);
+  }
+}
+
+uint32_t Cmos::PeriodicTicks() const {
+  // MC146818A Table 5: RS 0 = none; 1, 2 = 256, 128 Hz (as 8, 9); 3-15 =
+  // 32768 >> (RS - 1) Hz. With DV2-0 other than 010 the divider does not run.
+  if ((s_.ram[kRegA] & kRegADvMask) != kRegADv32k) return 0;
+  uint32_t rs = s_.ram[kRegA] & kRegARsMask;
+  if (rs == 0) return 0;
+  if (rs <= 2) rs += 7;
+  return 1u << (rs - 1);
+}
+
+void Cmos::Rearm() {
+  if (!wired()) return;
+  const bool want_update = (s_.ram[kRegB] & (kRegBUie | kRegBAie)) != 0;
+  if (want_update && !update_armed_) {
+    update_armed_ = true;
+    last_update_s_ = WallSeconds() + s_.rtc_offset_s;
+    ScheduleUpdate();
+  } else if (!want_update && update_armed_) {
+    StopUpdateTimer();
+  }
+  const uint32_t ticks = (s_.ram[kRegB] & kRegBPie) ? PeriodicTicks() : 0;
+  if (ticks != periodic_ticks_ || (ticks != 0) != periodic_armed_) {
+    StopPeriodicTimer();
+    if (ticks != 0) {
+      periodic_armed_ = true;
+      periodic_ticks_ = ticks;
+      periodic_base_ns_ = loop_clock_->NowNs();
+      periodic_count_ = 0;
+      SchedulePeriodic();
+    }
+  }
+}
+
+void Cmos::StopUpdateTimer() {
+  if (!update_armed_) return;
+  update_armed_ = false;
+  ++update_generation_;
+  if (update_timer_ != 0) loop_->Remove(update_timer_);
+  update_timer_ = 0;
+}
+
+void Cmos::StopPeriodicTimer() {
+  periodic_ticks_ = 0;
+  if (!periodic_armed_) return;
+  periodic_armed_ = false;
+  ++periodic_generation_;
+  if (periodic_timer_ != 0) loop_->Remove(periodic_timer_);
+  periodic_timer_ = 0;
+}
+
+void Cmos::ScheduleUpdate() {
+  // The next wall-clock second boundary, as a deadline on the loop's clock.
+  const uint64_t delay = kNsPerSecond - wall_clock_.NowNs() % kNsPerSecond;
+  const uint64_t generation = update_generation_;
+  auto id = loop_->AddTimer(loop_clock_->NowNs() + delay,
+                            [this, generation] { OnUpdateTimer(generation); });
+  if (!id.ok()) {
+    PETREL_LOG_ONCE(kWarn, "cmos-update-timer")
+        << "cmos: cannot arm the RTC update timer: " << id.error().message();
+    update_armed_ = false;
+    return;
+  }
+  update_timer_ = *id;
+}
+
+void Cmos::OnUpdateTimer(uint64_t generation) {
+  std::lock_guard lock(mu_);
+  if (generation != update_generation_ || !update_armed_) return;
+  update_timer_ = 0;
+  // A timer that fires a little early (the loop's clock and the wall clock
+  // drift apart) finds the same second and just waits for the boundary.
+  const int64_t now_s = WallSeconds() + s_.rtc_offset_s;
+  if (!s_.frozen && now_s != last_update_s_) {
+    last_update_s_ = now_s;
+    uint8_t flags = kRegCUf;
+    if (AlarmMatches(CivilFromSeconds(now_s))) flags |= kRegCAf;
+    RaiseFlags(flags);
+  }
+  ScheduleUpdate();
+}
+
+void Cmos::SchedulePeriodic() {
+  const uint64_t now = loop_clock_->NowNs();
+  const uint64_t period_ns_num = uint64_t{periodic_ticks_} * kNsPerSecond;  // / kTimeBaseHz
+  auto deadline = [&](uint64_t n) { return periodic_base_ns_ + n * period_ns_num / kTimeBaseHz; };
+  ++periodic_count_;
+  if (deadline(periodic_count_) <= now) {
+    // Late: skip the periods that passed (each flag is set once anyway).
+    periodic_count_ = (now - periodic_base_ns_) * kTimeBaseHz / period_ns_num + 1;
+  }
+  const uint64_t generation = periodic_generation_;
+  auto id = loop_->AddTimer(deadline(periodic_count_),
+                            [this, generation] { OnPeriodicTimer(generation); });
+  if (!id.ok()) {
+    PETREL_LOG_ONCE(kWarn, "cmos-periodic-timer")
+        << "cmos: cannot arm the RTC periodic timer: " << id.error().message();
+    periodic_armed_ = false;
+    periodic_ticks_ = 0;
+    return;
+  }
+  periodic_timer_ = *id;
+}
+
+void Cmos::OnPeriodicTimer(uint64_t generation) {
+  std::lock_guard lock(mu_);
+  if (generation != periodic_generation_ || !periodic_armed_) return;
+  periodic_timer_ = 0;
+  RaiseFlags(kRegCPf);
+  SchedulePeriodic();
 }
 
 void Cmos::WriteTimeRegister(uint8_t reg, uint8_t value) {
@@ -277,8 +451,16 @@ Result<void> Cmos::Restore(const State& state) {
   if (state.frozen ? !ValidTime(state.frozen_time) : !(state.frozen_time == CivilTime{})) {
     return bad("frozen time out of range");
   }
+  if (state.flags & ~(kRegCIrqf | kRegCSources)) return bad("register C low bits set");
+  if (((state.flags & kRegCIrqf) != 0) != ((state.flags & state.ram[kRegB] & kRegCSources) != 0)) {
+    return bad("IRQF disagrees with the flags and enables");
+  }
   std::lock_guard lock(mu_);
   s_ = state;
+  UpdateIrq();
+  StopUpdateTimer();
+  StopPeriodicTimer();
+  Rearm();
   return Ok();
 }
 

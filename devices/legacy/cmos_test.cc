@@ -1,11 +1,17 @@
 // Tests for Cmos: RTC time in BCD/binary and 12/24-hour modes for a known
 // epoch time, registers A-D, setting the time, memory-size bytes, and the
-// civil-time arithmetic underneath.
+// civil-time arithmetic underneath; the update-ended, alarm and periodic
+// interrupts (register B enables, register C flags, the IRQ line) on virtual
+// time with a DeterministicEventLoop.
 #include "devices/legacy/cmos.h"
 
 #include <gtest/gtest.h>
 
 #include <array>
+#include <memory>
+
+#include "core/event/deterministic_event_loop.h"
+#include "devices/legacy/fake_interrupt_line.h"
 
 namespace petrel {
 namespace {
@@ -213,6 +219,190 @@ TEST(CivilTimeTest, KnownDatesAndRoundTrip) {
   for (int64_t t = -5'000'000'000LL; t < 300'000'000'000LL; t += 7'777'777) {
     ASSERT_EQ(SecondsFromCivil(CivilFromSeconds(t)), t);
   }
+}
+
+// The interrupt sources, on virtual time: the wall clock and the loop's clock
+// are the same VirtualClock, starting at 13:45:07.5.
+class CmosIrqTest : public ::testing::Test {
+ protected:
+  CmosIrqTest()
+      : clock_(kLeapDayNs),
+        loop_(clock_),
+        irq_(std::make_shared<FakeInterruptLine>()),
+        cmos_(512 * kMiB, 0, clock_, CmosInterrupts{irq_, &loop_, &clock_}) {}
+  uint8_t Get(uint8_t reg) {
+    Out(0, reg);
+    uint8_t v = 0;
+    cmos_.Read(1, std::span<uint8_t>(&v, 1));
+    return v;
+  }
+  void Set(uint8_t reg, uint8_t v) {
+    Out(0, reg);
+    Out(1, v);
+  }
+  void Out(uint64_t off, uint8_t v) { cmos_.Write(off, std::span<const uint8_t>(&v, 1)); }
+  void RunFor(uint64_t ns) { loop_.RunUntil(clock_.NowNs() + ns); }
+  // Rising edges of the line so far.
+  int Rises() const {
+    int n = 0;
+    bool prev = false;
+    for (bool l : irq_->levels()) {
+      if (l && !prev) ++n;
+      prev = l;
+    }
+    return n;
+  }
+
+  VirtualClock clock_;
+  DeterministicEventLoop loop_;
+  std::shared_ptr<FakeInterruptLine> irq_;
+  Cmos cmos_;
+};
+
+TEST_F(CmosIrqTest, NothingEnabledNoTimersNoFlags) {
+  RunFor(5 * kNs);
+  EXPECT_EQ(loop_.pending(), 0u);
+  EXPECT_EQ(Get(0x0c), 0x00);
+  EXPECT_TRUE(irq_->levels().empty());
+}
+
+TEST_F(CmosIrqTest, UpdateEndedInterruptAtEachSecond) {
+  Set(0x0b, 0x12);  // UIE | 24h
+  RunFor(kNs / 2 - 1);
+  EXPECT_FALSE(irq_->level());  // 13:45:07.999999999
+  RunFor(1);
+  EXPECT_TRUE(irq_->level());   // 13:45:08: the update ended
+  EXPECT_EQ(Get(0x0c), 0x90);   // IRQF | UF
+  EXPECT_FALSE(irq_->level());  // reading C lowers the line
+  EXPECT_EQ(Get(0x0c), 0x00);   // and clears the flags
+  RunFor(3 * kNs);
+  EXPECT_EQ(Rises(), 2);  // the line stays high until C is read
+  EXPECT_EQ(Get(0x0c), 0x90);
+  EXPECT_EQ(Get(0x00), 0x11);  // 13:45:11
+}
+
+TEST_F(CmosIrqTest, AlarmInterruptWhenTimeMatches) {
+  Set(0x01, 0x10);  // 13:45:10 (BCD)
+  Set(0x03, 0x45);
+  Set(0x05, 0x13);
+  Set(0x0b, 0x22);  // AIE | 24h
+  RunFor(2 * kNs);  // 13:45:09.5
+  EXPECT_FALSE(irq_->level());
+  EXPECT_EQ(Get(0x0c), 0x10);  // UF without UIE: no IRQF
+  RunFor(kNs);                 // 13:45:10.5
+  EXPECT_TRUE(irq_->level());
+  EXPECT_EQ(Get(0x0c), 0xb0);  // IRQF | AF | UF
+  EXPECT_FALSE(irq_->level());
+  RunFor(5 * kNs);
+  EXPECT_FALSE(irq_->level());  // once a day only
+  EXPECT_EQ(Rises(), 1);
+}
+
+TEST_F(CmosIrqTest, AlarmDontCareMatchesEverySecondAndFollowsBinary12Hour) {
+  Set(0x0b, 0x04);  // binary, 12-hour
+  Set(0x01, 0xc0);  // any second
+  Set(0x03, 46);    // 1:46 PM
+  Set(0x05, 0x81);
+  Set(0x0b, 0x24);   // AIE | binary, 12-hour
+  RunFor(52 * kNs);  // 13:45:59.5
+  EXPECT_EQ(Rises(), 0);
+  RunFor(kNs);  // 13:46:00.5
+  EXPECT_EQ(Rises(), 1);
+  EXPECT_EQ(Get(0x0c), 0xb0);
+  RunFor(kNs);
+  EXPECT_EQ(Rises(), 2);
+}
+
+TEST_F(CmosIrqTest, PeriodicInterruptAtTheRateOfRegisterA) {
+  Set(0x0a, 0x2f);  // 32.768 kHz time base, RS = 15: 2 Hz
+  Set(0x0b, 0x42);  // PIE | 24h
+  RunFor(kNs / 2 - 1);
+  EXPECT_FALSE(irq_->level());
+  RunFor(1);
+  EXPECT_TRUE(irq_->level());
+  EXPECT_EQ(Get(0x0c), 0xc0);  // IRQF | PF
+  for (int i = 0; i < 3; ++i) {
+    RunFor(kNs / 2);
+    EXPECT_EQ(Get(0x0c), 0xc0);
+  }
+  EXPECT_EQ(Rises(), 4);
+  Set(0x0a, 0x23);  // RS = 3: 8192 Hz, a period of 122070.3125 ns
+  RunFor(kNs / 8192 * 2 + 1);
+  EXPECT_EQ(Rises(), 5);  // the flag is set twice, the line rises once
+  Set(0x0a, 0x70);        // divider chain reset: stops
+  Get(0x0c);
+  RunFor(kNs);
+  EXPECT_EQ(Get(0x0c), 0x00);
+  EXPECT_EQ(loop_.pending(), 0u);
+}
+
+TEST_F(CmosIrqTest, EnablingWithAFlagPendingRaisesTheLineAtOnce) {
+  Set(0x0b, 0x12);  // UIE
+  RunFor(kNs);
+  EXPECT_TRUE(irq_->level());
+  Set(0x0b, 0x02);  // UIE off: IRQF clears, UF stays
+  EXPECT_FALSE(irq_->level());
+  Set(0x0b, 0x12);
+  EXPECT_TRUE(irq_->level());
+  EXPECT_EQ(Get(0x0c), 0x90);
+}
+
+TEST_F(CmosIrqTest, DisablingStopsTheTimers) {
+  Set(0x0b, 0x72);  // PIE | AIE | UIE
+  RunFor(kNs);
+  EXPECT_GT(loop_.pending(), 0u);
+  Set(0x0b, 0x02);
+  Get(0x0c);
+  EXPECT_EQ(loop_.pending(), 0u);  // both timers removed
+  RunFor(5 * kNs);
+  EXPECT_EQ(Get(0x0c), 0x00);
+}
+
+TEST_F(CmosIrqTest, SetBitInhibitsUpdatesAndClearsUie) {
+  Set(0x01, 0xc0);
+  Set(0x03, 0xc0);
+  Set(0x05, 0xc0);  // alarm every second
+  Set(0x0b, 0xb2);  // SET | AIE | UIE: UIE is cleared by SET
+  EXPECT_EQ(Get(0x0b), 0xa2);
+  RunFor(3 * kNs);
+  EXPECT_EQ(Get(0x0c), 0x00);  // no update while SET
+  Set(0x0b, 0x22);
+  RunFor(kNs);
+  EXPECT_EQ(Get(0x0c), 0xb0);
+}
+
+TEST_F(CmosIrqTest, FlagsSurviveSaveAndRestoreAndTimersAreRearmed) {
+  Set(0x0b, 0x12);
+  RunFor(kNs);
+  const Cmos::State saved = cmos_.Save();
+  EXPECT_EQ(saved.flags, 0x90);
+  VirtualClock clock2(clock_.NowNs());
+  DeterministicEventLoop loop2(clock2);
+  auto irq2 = std::make_shared<FakeInterruptLine>();
+  Cmos copy(512 * kMiB, 0, clock2, CmosInterrupts{irq2, &loop2, &clock2});
+  ASSERT_TRUE(copy.Restore(saved).ok());
+  EXPECT_TRUE(irq2->level());  // re-driven
+  EXPECT_EQ(copy.Save(), saved);
+  EXPECT_EQ(loop2.pending(), 1u);  // the update timer
+  Cmos::State bad = saved;
+  bad.flags = 0x10;  // UF with UIE but no IRQF
+  EXPECT_FALSE(copy.Restore(bad).ok());
+  bad.flags = 0x91;
+  EXPECT_FALSE(copy.Restore(bad).ok());
+}
+
+TEST(CmosNoIrqTest, WithoutWiringNoFlagsAndNoTimers) {
+  VirtualClock clock(kLeapDayNs);
+  Cmos cmos(512 * kMiB, 0, clock);
+  uint8_t v = 0x0b;
+  cmos.Write(0, std::span<const uint8_t>(&v, 1));
+  v = 0x72;
+  cmos.Write(1, std::span<const uint8_t>(&v, 1));
+  clock.Advance(5 * kNs);
+  v = 0x0c;
+  cmos.Write(0, std::span<const uint8_t>(&v, 1));
+  cmos.Read(1, std::span<uint8_t>(&v, 1));
+  EXPECT_EQ(v, 0x00);
 }
 
 }  // namespace

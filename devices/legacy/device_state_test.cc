@@ -136,13 +136,15 @@ struct CmosTraits {
     return v;
   }
   std::vector<Cmos::State> Invalid(const Cmos::State& good) {
-    std::vector<Cmos::State> bad(6, good);
+    std::vector<Cmos::State> bad(8, good);
     bad[0].index = 0x80;
     bad[1].ram[0x00] = 0x12;   // a computed register
     bad[2].ram[0x0a] |= 0x80;  // UIP
     bad[3].rtc_offset_s = Cmos::kMaxRtcOffsetS + 1;
     bad[4].ram[0x0b] &= 0x7f;  // frozen without SET
     bad[5].frozen_time.month = 13;
+    bad[6].flags = 0x01;  // register C bits 3-0 are always 0
+    bad[7].flags = 0x80;  // IRQF without an enabled flag
     return bad;
   }
 };

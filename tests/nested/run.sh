@@ -16,6 +16,7 @@ cp "$BUILD/vmm/petrel" "$payload/"
 for f in tests/kvm_backend_test tests/guests/null_guest.elf; do
   [ -f "$BUILD/$f" ] && cp "$BUILD/$f" "$payload/"
 done
+cp "$ROOT/tests/nested/clean_boot.sh" "$payload/"  # sourced by suite.sh
 rc=0
 bash "$ROOT/ci/nested/run.sh" --payload "$payload" --script "$ROOT/tests/nested/suite.sh" \
   --timeout "${PETREL_NESTED_TIMEOUT:-900}" || rc=$?
