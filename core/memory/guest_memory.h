@@ -90,6 +90,9 @@ class GuestMemory {
   // indices). Read()/ReadObj() copy with memcpy, which may split a 2-byte
   // copy into two loads (glibc reads the last byte again): a racing guest
   // write can then be seen torn, e.g. 0x55FA -> 0x5600 read as 0x56FA.
+  // Loads acquire and stores release (plain moves on x86): what the other
+  // side wrote before publishing an index (ring entries, descriptors; virtio
+  // 1.2 §2.7.13 puts a barrier there) is visible once the index is.
   // Fails on a misaligned or out-of-RAM address.
   template <class T>
   Result<T> LoadAtomic(uint64_t gpa) const {
@@ -97,7 +100,7 @@ class GuestMemory {
     if (gpa % sizeof(T) != 0) return Error(ErrorCode::kInvalidArgument, "misaligned guest load");
     const uint8_t* p = HostPointer(gpa, sizeof(T));
     if (p == nullptr) return Error(ErrorCode::kOutOfRange, "guest read outside RAM");
-    return __atomic_load_n(reinterpret_cast<const T*>(p), __ATOMIC_RELAXED);
+    return __atomic_load_n(reinterpret_cast<const T*>(p), __ATOMIC_ACQUIRE);
   }
   template <class T>
   Result<void> StoreAtomic(uint64_t gpa, T value) {
@@ -105,7 +108,7 @@ class GuestMemory {
     if (gpa % sizeof(T) != 0) return Error(ErrorCode::kInvalidArgument, "misaligned guest store");
     uint8_t* p = HostPointer(gpa, sizeof(T));
     if (p == nullptr) return Error(ErrorCode::kOutOfRange, "guest write outside RAM");
-    __atomic_store_n(reinterpret_cast<T*>(p), value, __ATOMIC_RELAXED);
+    __atomic_store_n(reinterpret_cast<T*>(p), value, __ATOMIC_RELEASE);
     return Ok();
   }
 

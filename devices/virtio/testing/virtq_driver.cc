@@ -151,23 +151,23 @@ Result<std::optional<VirtqDriver::UsedElem>> VirtqDriver::PopUsed() {
 }
 
 Result<void> VirtqDriver::SetAvailFlags(uint16_t flags) {
-  return memory_->WriteObj(config_.avail_gpa + kAvailFlagsOffset, flags);
+  return memory_->StoreAtomic<uint16_t>(config_.avail_gpa + kAvailFlagsOffset, flags);
 }
 
 Result<void> VirtqDriver::SetUsedEvent(uint16_t used_event) {
-  return memory_->WriteObj(config_.avail_gpa + UsedEventOffset(config_.size), used_event);
+  return memory_->StoreAtomic<uint16_t>(config_.avail_gpa + UsedEventOffset(config_.size), used_event);
 }
 
 Result<uint16_t> VirtqDriver::UsedFlags() const {
-  return memory_->ReadObj<uint16_t>(config_.used_gpa + kUsedFlagsOffset);
+  return memory_->LoadAtomic<uint16_t>(config_.used_gpa + kUsedFlagsOffset);
 }
 
 Result<uint16_t> VirtqDriver::AvailEvent() const {
-  return memory_->ReadObj<uint16_t>(config_.used_gpa + AvailEventOffset(config_.size));
+  return memory_->LoadAtomic<uint16_t>(config_.used_gpa + AvailEventOffset(config_.size));
 }
 
 Result<uint16_t> VirtqDriver::UsedIdx() const {
-  return memory_->ReadObj<uint16_t>(config_.used_gpa + kUsedIdxOffset);
+  return memory_->LoadAtomic<uint16_t>(config_.used_gpa + kUsedIdxOffset);
 }
 
 Result<void> VirtqDriver::WriteDesc(uint16_t index, const RawDesc& desc) {
@@ -188,7 +188,7 @@ Result<void> VirtqDriver::SetAvailRing(uint16_t slot, uint16_t head) {
 }
 
 Result<void> VirtqDriver::SetAvailIdx(uint16_t idx) {
-  return memory_->WriteObj(config_.avail_gpa + kAvailIdxOffset, idx);
+  return memory_->StoreAtomic<uint16_t>(config_.avail_gpa + kAvailIdxOffset, idx);
 }
 
 }  // namespace petrel::virtio::testing
