@@ -196,8 +196,11 @@ class SocketConsole final : public ConsoleOutput {
     written_ += bytes.size();
     std::lock_guard lock(mu_);
     if (client_ < 0) return;  // nobody listening: the bytes are dropped
+    if (client_failed_) return;  // gone: the loop drops it when it sees the hang-up
     ssize_t n = send(client_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      // Once per client: a guest writing on would otherwise log every write.
+      client_failed_ = true;
       PETREL_LOG(kInfo) << "console socket: client gone: " << std::strerror(errno);
     }
   }
@@ -221,6 +224,7 @@ class SocketConsole final : public ConsoleOutput {
     {
       std::lock_guard lock(mu_);
       client_ = c;
+      client_failed_ = false;
     }
     auto watched = loop_->WatchFd(c, [this, c] {
       if (!ForwardInput(c, sink_)) DropClient();
@@ -244,6 +248,7 @@ class SocketConsole final : public ConsoleOutput {
   WatchId client_watch_ = 0;  // loop thread only
   std::mutex mu_;             // guards client_ against vCPU-thread writers
   int client_ = -1;
+  bool client_failed_ = false;  // a send to client_ failed (it is gone)
   std::atomic<uint64_t> written_{0};
 };
 

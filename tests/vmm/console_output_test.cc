@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/base/clock.h"
+#include "core/base/log.h"
 #include "core/event/epoll_event_loop.h"
 
 namespace petrel::vmm {
@@ -95,6 +96,35 @@ TEST(ConsoleOutputTest, SocketCarriesOutputAndInput) {
   out->reset();
   struct stat st {};
   EXPECT_NE(lstat(path.c_str(), &st), 0) << "socket file left behind";
+}
+
+// Suspected in issue 8: a guest writing to a socket console whose client
+// has gone logged a line per write until the loop noticed the hang-up. One
+// line per client now; the rest is dropped quietly.
+TEST(ConsoleOutputTest, SocketClientGoneIsLoggedOncePerClient) {
+  const std::string path = ::testing::TempDir() + "/console-gone.sock";
+  MonotonicClock clock;
+  auto loop = EpollEventLoop::Create(clock);
+  ASSERT_TRUE(loop.ok());
+  auto out = OpenConsoleOutput({config::OutputMode::kSocket, path}, "--serial");
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  ASSERT_TRUE((*out)->AttachInput(**loop, [](std::span<const uint8_t>) {}).ok());
+  int client = Connect(path);
+  ASSERT_TRUE((*loop)->RunOnce(1'000'000'000).ok());  // accept
+  close(client);                                      // the loop has not seen it yet
+  log::SetVerbosity(1);
+  log::CaptureForTest(true);
+  for (int i = 0; i < 100; ++i) (*out)->Write(Bytes("guest output\n"));
+  const std::string logged = log::TakeCaptured();
+  log::CaptureForTest(false);
+  log::SetVerbosity(0);
+  size_t lines = 0;
+  for (size_t at = logged.find("client gone"); at != std::string::npos;
+       at = logged.find("client gone", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << logged;
+  out->reset();
 }
 
 TEST(ConsoleOutputTest, PtyCarriesOutputAndInputThroughItsSlave) {
