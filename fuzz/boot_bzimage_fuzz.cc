@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     petrel::boot::testing::TestBzImage bz;
     bz.init_size = h.flags & 2 ? 0x2000000 : bz.init_size;
     kernel = bz.Build();
-    const size_t at = (static_cast<size_t>(h.overlay_byte << 8) | (h.flags >> 2)) % (kernel.size() + 1);
+    const size_t at =
+        (static_cast<size_t>(h.overlay_byte << 8) | (h.flags >> 2)) % (kernel.size() + 1);
     bf::Overlay(kernel, at, rest);
     if (h.vcpu_byte & 0x80) kernel.resize(at + rest.size());  // truncated after the overlay
   } else {

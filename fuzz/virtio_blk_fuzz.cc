@@ -74,10 +74,9 @@ std::shared_ptr<petrel::GuestMemory> Memory(uint64_t size) {
   return *m;
 }
 
-
 // Structured mode.
 
-constexpr int kMaxRequests = 32;  // chains per input (at most 6 descriptors each)
+constexpr int kMaxRequests = 32;              // chains per input (at most 6 descriptors each)
 constexpr uint64_t kStructMemSize = 2 << 20;  // VirtqDriver's rings and data area
 constexpr uint64_t kCapacitySectors = kDiskSize / petrel::virtio::kSectorSize;
 constexpr char kSerial[] = "fuzz";
@@ -196,15 +195,16 @@ uint8_t ExpectedStatus(const Expected& e, uint64_t data_len, const Limits& l) {
 
 // Builds one request chain from the input; its head, or nullopt when the
 // driver is out of descriptors or data space.
-std::optional<uint16_t> AddRequest(petrel::virtio::testing::VirtqDriver& drv, Input& in, const Limits& limits,
-                bool indirect, std::vector<Expected>& out) {
+std::optional<uint16_t> AddRequest(petrel::virtio::testing::VirtqDriver& drv, Input& in,
+                                   const Limits& limits, bool indirect,
+                                   std::vector<Expected>& out) {
   using namespace petrel::virtio;
   const uint8_t op = in.Byte();
   const bool merged_status = op & 0x40;  // status shares the last writable buffer
   const bool split_header = op & 0x20;
   Expected e;
-  static constexpr uint32_t kTypes[] = {kBlkTIn,         kBlkTOut,         kBlkTFlush, kBlkTGetId,
-                                        kBlkTDiscard,    kBlkTWriteZeroes, 2,          kBlkTIn};
+  static constexpr uint32_t kTypes[] = {kBlkTIn,      kBlkTOut,         kBlkTFlush, kBlkTGetId,
+                                        kBlkTDiscard, kBlkTWriteZeroes, 2,          kBlkTIn};
   e.type = kTypes[op % 8];
   if (e.type == 2) e.type = 2 + in.Byte() % 64;  // unknown (UNSUPP) unless it hits a real one
   e.sector = in.U16() % (kCapacitySectors + 8);
@@ -395,7 +395,8 @@ int Structured(const uint8_t* data, size_t size, bool readonly, bool indirect, u
   (*dev)->Reset();
   Check((*dev)->in_flight() == 0);
   std::vector<uint8_t> final_disk(kDiskSize);
-  Check(pread(DiskFd(), final_disk.data(), final_disk.size(), 0) == static_cast<ssize_t>(kDiskSize));
+  Check(pread(DiskFd(), final_disk.data(), final_disk.size(), 0) ==
+        static_cast<ssize_t>(kDiskSize));
   model.CheckRead(0, final_disk);
   return 0;
 }

@@ -118,7 +118,6 @@ void Chains(testing::NetHarness& h, Input& in, AddedChains& added) {
   }
 }
 
-
 void Check(bool ok) {
   if (!ok) std::abort();
 }
@@ -165,7 +164,7 @@ void CheckTx(testing::NetHarness& h, const AddedChains& added,
   Check(st.tx_packets + st.tx_dropped == chains);
 }
 
-// The bytes the device wrote into the chain `head` of queue q.
+// The first `len` bytes of the chain `a` on queue q (what the device wrote).
 std::vector<uint8_t> Written(testing::NetHarness& h, uint16_t q, const Added& a, uint32_t len) {
   std::vector<uint8_t> bytes;
   for (const auto& seg : a.writable) {
@@ -202,14 +201,15 @@ void CheckRx(testing::NetHarness& h, const AddedChains& added,
       std::vector<uint8_t> want = pushed[pair][packet++];
       std::vector<uint8_t> got = Written(h, q, it->second, elems[i].len);
       Check(got.size() >= net::kVnetHeaderSize);
-      const uint16_t num_buffers =
-          static_cast<uint16_t>(got[kNetHdrNumBuffersOffset] | got[kNetHdrNumBuffersOffset + 1] << 8);
+      const uint16_t num_buffers = static_cast<uint16_t>(got[kNetHdrNumBuffersOffset] |
+                                                         got[kNetHdrNumBuffersOffset + 1] << 8);
       Check(num_buffers >= 1 && (mrg_rxbuf || num_buffers == 1));
       Check(i + num_buffers <= elems.size());
       uint64_t total = elems[i].len;
       for (uint16_t b = 1; b < num_buffers; ++b) {
         // Every chain but the last is full.
-        Check(elems[i + b - 1].len == added[q].at(static_cast<uint16_t>(elems[i + b - 1].id)).writable_len);
+        Check(elems[i + b - 1].len ==
+              added[q].at(static_cast<uint16_t>(elems[i + b - 1].id)).writable_len);
         auto next = added[q].find(static_cast<uint16_t>(elems[i + b].id));
         Check(next != added[q].end());
         auto more = Written(h, q, next->second, elems[i + b].len);
