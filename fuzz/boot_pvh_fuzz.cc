@@ -1,7 +1,9 @@
 // Fuzzes LoadLinux with ELF input: either raw bytes behind a forced ELF
 // magic, or a valid synthetic PVH ELF (core/boot/test_images.h) with fuzzer
 // bytes written over it at a fuzzer-chosen offset, so the header, program
-// header and note parsers and the segment loader are all reached.
+// header and note parsers and the segment loader are all reached. A
+// successful load is checked against the image (fuzz/boot_fuzz_common.h:
+// entry, hvm_start_info, cmdline, initramfs module).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -30,6 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (kernel.size() < 4) kernel.resize(4);
     for (int i = 0; i < 4; ++i) kernel[i] = magic[i];
   }
-  bf::Load(kernel, h, 1 + h.vcpu_byte % 4);
+  bf::Load(kernel, h, 1 + h.vcpu_byte % 4, bf::Seed(data, size));
   return 0;
 }

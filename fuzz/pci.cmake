@@ -1,2 +1,4 @@
 # Fuzz targets for devices/pci (included from fuzz/CMakeLists.txt).
 petrel_fuzz(pci_config_fuzz SOURCES pci_config_fuzz.cc DEPS petrel_pci)
+# BAR programming and moves through the VMM's PCI platform (vmm/pci_platform).
+petrel_fuzz(pci_platform_fuzz SOURCES pci_platform_fuzz.cc DEPS petrel_vmm)

@@ -1,5 +1,6 @@
 # Fuzz targets for devices/virtio (included from fuzz/CMakeLists.txt).
 petrel_fuzz(virtio_queue_fuzz SOURCES virtio_queue_fuzz.cc DEPS petrel_virtio_queue)
-petrel_fuzz(virtio_blk_fuzz SOURCES virtio_blk_fuzz.cc DEPS petrel_virtio_blk petrel_event)
+petrel_fuzz(virtio_blk_fuzz SOURCES virtio_blk_fuzz.cc
+  DEPS petrel_virtio_blk petrel_virtio_testing petrel_event)
 petrel_fuzz(virtio_pci_fuzz SOURCES virtio_pci_fuzz.cc
   DEPS petrel_virtio_pci petrel_virtio_rng petrel_hv_sim petrel_event petrel_io)

@@ -139,20 +139,34 @@ Result<uint8_t> PciPlatform::AddDevice(std::shared_ptr<PciDevice> device,
 void PciPlatform::MoveBar(MappedDevice& d, int bar, uint64_t new_addr) {
   if (bar < 0 || bar >= kPciBarCount) return;
   std::lock_guard lock(mu_);
+  const bool freed = d.mappings[bar].active();
   d.mappings[bar].Reset();
-  if (new_addr == 0) return;
-  const auto size = d.device->config().BarSize(bar);
-  const auto kind = d.device->config().BarKindAt(bar);
-  if (!size || !kind) return;
-  Bus& bus = *kind == PciBarKind::kIo ? io_.pio() : io_.mmio();
-  auto reg = bus.Insert(new_addr, *size, std::make_shared<BarWindow>(d.device, bar, *size));
-  if (!reg.ok()) {
+  if (new_addr != 0 && !MapBarLocked(d, bar, new_addr)) {
     PETREL_LOG_ONCE(kWarn, "pci bar overlap " + std::to_string(d.slot))
         << "PCI 00:" << std::to_string(d.slot) << ".0 BAR " << bar << " at 0x" << std::hex
-        << new_addr << " not mapped: " << reg.error().message();
-    return;
+        << new_addr << " not mapped: it overlaps another mapping";
   }
+  // The range just freed may be what kept a decoding BAR off the bus: map
+  // every such BAR again, as hardware decodes it once the overlap is gone.
+  if (!freed) return;
+  for (auto& other : devices_) {
+    for (int i = 0; i < kPciBarCount; ++i) {
+      if (other->mappings[i].active()) continue;
+      const uint64_t addr = other->device->config().DecodedBarAddress(i).value_or(0);
+      if (addr != 0) (void)MapBarLocked(*other, i, addr);
+    }
+  }
+}
+
+bool PciPlatform::MapBarLocked(MappedDevice& d, int bar, uint64_t addr) {
+  const auto size = d.device->config().BarSize(bar);
+  const auto kind = d.device->config().BarKindAt(bar);
+  if (!size || !kind) return false;
+  Bus& bus = *kind == PciBarKind::kIo ? io_.pio() : io_.mmio();
+  auto reg = bus.Insert(addr, *size, std::make_shared<BarWindow>(d.device, bar, *size));
+  if (!reg.ok()) return false;
   d.mappings[bar] = std::move(reg).value();
+  return true;
 }
 
 }  // namespace petrel::vmm

@@ -11,7 +11,9 @@
 // Whenever a BAR's decoded address changes (PciConfigSpace's BarMoved rule),
 // the platform moves the BAR's bus mapping and then tells the device
 // (PciDevice::BarMoved), e.g. to move its doorbells. A guest that programs
-// overlapping BARs loses the second mapping (logged once), never the VMM.
+// overlapping BARs loses the second mapping (logged once), never the VMM,
+// until a move frees the range: then every decoding BAR without a mapping is
+// mapped again where it decodes.
 //
 // Thread-safety: AddDevice before the guest runs; BAR moves happen on vCPU
 // threads and are serialised by an internal lock.
@@ -54,6 +56,8 @@ class PciPlatform {
   class BarWindow;
   PciPlatform(IoDispatcher& io, const acpi::PciHostConfig& windows);
   void MoveBar(MappedDevice& d, int bar, uint64_t new_addr);
+  // Maps BAR `bar` of `d` at `addr`; false if the range is taken. Holds mu_.
+  bool MapBarLocked(MappedDevice& d, int bar, uint64_t addr);
 
   IoDispatcher& io_;
   acpi::PciHostConfig windows_;

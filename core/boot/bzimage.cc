@@ -73,6 +73,13 @@ Result<BzImageHeader> ParseBzImageHeader(std::span<const uint8_t> image) {
     return Malformed("truncated: " + std::to_string(setup_sects) + " setup sectors leave no " +
                      "protected-mode kernel in the " + std::to_string(image.size()) + "-byte file");
   }
+  // boot.rst "64-bit boot protocol": the entry is at load address + 0x200,
+  // so the protected-mode kernel must reach past it.
+  if (image.size() - h.setup_size <= bz::kEntry64Offset) {
+    return Malformed("truncated: the " + std::to_string(image.size() - h.setup_size) +
+                     "-byte protected-mode kernel ends before its 64-bit entry at offset " +
+                     Hex(bz::kEntry64Offset));
+  }
   return h;
 }
 

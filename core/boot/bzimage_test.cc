@@ -214,6 +214,16 @@ TEST_F(BzImageTest, RejectsSetupSectorsPastEnd) {
   ExpectRejected(bz, "leave no protected-mode kernel");
 }
 
+TEST_F(BzImageTest, RejectsKernelEndingBeforeItsEntry) {
+  // Found by boot_bzimage_fuzz's entry oracle: the 64-bit entry (1 MiB +
+  // 0x200) must be a loaded byte of the kernel.
+  TestBzImage bz;
+  bz.payload.resize(0x200);
+  ExpectRejected(bz, "ends before its 64-bit entry");
+  bz.payload.resize(0x201);
+  EXPECT_TRUE(Load(bz, "", {}).ok());
+}
+
 TEST_F(BzImageTest, RejectsKernelLargerThanRam) {
   TestBzImage bz;
   bz.init_size = 600u << 20;
