@@ -1,4 +1,4 @@
-// UniqueFd and Ioctl (see kvm_sys.h).
+// Ioctl (see kvm_sys.h).
 #include "hv_kvm/kvm_sys.h"
 
 #include <sys/ioctl.h>
@@ -7,16 +7,6 @@
 #include <cerrno>
 
 namespace petrel::kvm {
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) reset(o.release());
-  return *this;
-}
-
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
 
 Result<int> Ioctl(int fd, unsigned long request, std::string_view name, uintptr_t arg) {
   for (;;) {

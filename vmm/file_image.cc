@@ -8,29 +8,13 @@
 #include <cerrno>
 #include <utility>
 
+#include "core/base/unique_fd.h"
+
 namespace petrel::vmm {
-namespace {
-
-// Closes the fd on every return path.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-}  // namespace
 
 Result<FileImage> FileImage::Open(const std::string& path, const std::string& what) {
   const std::string name = what + " " + path;
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Error::FromErrno("cannot open " + name);
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return Error::FromErrno("cannot stat " + name);

@@ -7,23 +7,9 @@
 #include <cerrno>
 #include <memory>
 
+#include "core/base/unique_fd.h"
+
 namespace petrel::virtio {
-namespace {
-
-// Owns the file descriptor shared by copies of the std::function.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { close(fd_); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-}  // namespace
 
 Result<EntropySource> FileEntropySource(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -33,7 +19,7 @@ Result<EntropySource> FileEntropySource(const std::string& path) {
     if (err == ENOENT) return Error(ErrorCode::kNotFound, e.message(), err);
     return e;
   }
-  auto file = std::make_shared<Fd>(fd);
+  auto file = std::make_shared<UniqueFd>(fd);
   std::string name = path;
   return EntropySource([file, name](std::span<uint8_t> out) -> Result<void> {
     size_t done = 0;
