@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/fuzz_input.h"
 #include "core/base/clock.h"
 #include "core/event/deterministic_event_loop.h"
 #include "core/event/notifier.h"
@@ -81,24 +82,7 @@ constexpr uint64_t kStructMemSize = 2 << 20;  // VirtqDriver's rings and data ar
 constexpr uint64_t kCapacitySectors = kDiskSize / petrel::virtio::kSectorSize;
 constexpr char kSerial[] = "fuzz";
 
-class Input {
- public:
-  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool empty() const { return at_ >= size_; }
-  uint8_t Byte() { return at_ < size_ ? data_[at_++] : 0; }
-  uint16_t U16() { return static_cast<uint16_t>(Byte() | Byte() << 8); }
-  // n bytes, zero-padded past the end of the input.
-  std::vector<uint8_t> Bytes(size_t n) {
-    std::vector<uint8_t> v(n, 0);
-    for (size_t i = 0; i < n && at_ < size_; ++i) v[i] = data_[at_++];
-    return v;
-  }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t at_ = 0;
-};
+using Input = petrel::fuzz::FuzzInput;
 
 // What the disk must hold: bytes, and per byte whether a DISCARD may have
 // zeroed it (§5.2.6.2: discarded data reads back as anything the device
@@ -231,7 +215,7 @@ std::optional<uint16_t> AddRequest(petrel::virtio::testing::VirtqDriver& drv, In
   }
   if (e.type == kBlkTOut) {
     for (uint32_t len : lens) {
-      readable.push_back(in.Bytes(len));
+      readable.push_back(in.PaddedBytes(len));
       e.out_bytes.insert(e.out_bytes.end(), readable.back().begin(), readable.back().end());
     }
   } else if (e.type == kBlkTDiscard || e.type == kBlkTWriteZeroes) {

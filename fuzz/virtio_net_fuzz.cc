@@ -31,6 +31,7 @@
 #include <map>
 #include <vector>
 
+#include "fuzz/fuzz_input.h"
 #include "devices/virtio/net/net_test_util.h"
 #include "devices/virtio/net/virtio_net.h"
 
@@ -39,28 +40,7 @@ using namespace petrel::virtio;
 
 namespace {
 
-class Input {
- public:
-  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool empty() const { return at_ >= size_; }
-  uint8_t Byte() { return at_ < size_ ? data_[at_++] : 0; }
-  uint16_t U16() { return static_cast<uint16_t>(Byte() | Byte() << 8); }
-  std::vector<uint8_t> Bytes(size_t n) {
-    n = std::min(n, size_ - std::min(at_, size_));
-    std::vector<uint8_t> v(data_ + at_, data_ + at_ + n);
-    at_ += n;
-    return v;
-  }
-  size_t Rest(const uint8_t** p) {
-    *p = data_ + std::min(at_, size_);
-    return size_ - std::min(at_, size_);
-  }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t at_ = 0;
-};
+using Input = petrel::fuzz::FuzzInput;
 
 void RawRings(testing::NetHarness& h, Input& in) {
   const uint8_t* data;
