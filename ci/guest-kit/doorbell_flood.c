@@ -7,7 +7,7 @@
  * Virtio 1.2 §4.1.4: vendor capabilities (id 0x09) in PCI config space;
  * cfg_type 1 = common cfg, 2 = notify cfg (followed by notify_off_multiplier).
  * Prints PETREL-FLOOD-RUNNING once the doorbell has been rung, then a
- * progress line every 2^20 writes; exits non-zero only on a setup error. */
+ * progress line every 4096 writes; exits non-zero only on a setup error. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
   fflush(stdout);
   for (uint64_t n = 1;; n++) {
     *doorbell = queue;
-    if ((n & ((1u << 20) - 1)) == 0) {
+    if ((n & 0xfff) == 0) {
       printf("PETREL-FLOOD writes=%llu\n", (unsigned long long)n);
       fflush(stdout);
     }
