@@ -29,8 +29,9 @@ L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_lega
   virtio_balloon vmw_vsock_virtio_transport
   nvram button evdev)  # /dev/nvram (boot counter), ACPI power button -> /dev/input
 
-# The recipe hash: a change to this script or the guest /init rebuilds the kit.
-recipe=$(cat "$HERE/build.sh" "$HERE/guest-init.sh" | sha256sum | cut -c1-16)
+# The recipe hash: a change to this script, the guest /init or the guest's
+# doorbell_flood helper rebuilds the kit.
+recipe=$(cat "$HERE/build.sh" "$HERE/guest-init.sh" "$HERE/doorbell_flood.c" | sha256sum | cut -c1-16)
 
 kit_complete() {
   [ -f "$KIT/kit.env" ] || return 1
@@ -228,10 +229,14 @@ make_l2_initrd() {
   done
   mv "$R/lib-order.tmp" "$R/lib/modules/$kv/load-order"
   install -m 755 "$HERE/guest-init.sh" "$R/init"
+  install -m 755 "$TMP/doorbell_flood" "$R/bin/doorbell_flood"
   (cd "$R" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out"
 }
 
 # --- L2 initramfs -------------------------------------------------------------
+# /bin/doorbell_flood: rings a virtio queue's doorbell in a loop (the nested
+# test linux-doorbell-flood); static, so it needs nothing from the initramfs.
+cc -static -O2 -s -o "$TMP/doorbell_flood" "$HERE/doorbell_flood.c" || die "cannot build doorbell_flood (static libc?)"
 R="$TMP/initrd"
 cp "$TMP/bb/bin/busybox" "$OUT/busybox"
 make_l2_initrd "$kver" "$R" "$OUT/initrd.img"

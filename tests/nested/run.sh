@@ -17,7 +17,10 @@ for f in tests/kvm_backend_test tests/guests/null_guest.elf; do
   [ -f "$BUILD/$f" ] && cp "$BUILD/$f" "$payload/"
 done
 cp "$ROOT/tests/nested/clean_boot.sh" "$payload/"  # sourced by suite.sh
+# PETREL_NESTED_ONLY="test..." runs only those suite tests (see suite.sh).
+envs=()
+[ -n "${PETREL_NESTED_ONLY:-}" ] && envs=(--env "PETREL_NESTED_ONLY=$PETREL_NESTED_ONLY")
 rc=0
 bash "$ROOT/ci/nested/run.sh" --payload "$payload" --script "$ROOT/tests/nested/suite.sh" \
-  --timeout "${PETREL_NESTED_TIMEOUT:-900}" || rc=$?
+  --timeout "${PETREL_NESTED_TIMEOUT:-900}" ${envs[@]+"${envs[@]}"} || rc=$?
 exit $rc
