@@ -56,9 +56,18 @@ if command -v ccache >/dev/null; then
   CCACHE=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
 
+# build_tree <dir> <label> [cmake options...]: configures and builds one tree.
+build_tree() {
+  local dir=$1 label=$2
+  shift 2
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${CCACHE[@]}" "$@" >/dev/null \
+    || fatal "cmake configure ($label) failed"
+  cmake --build "$dir" -j "$JOBS" || fatal "$label build failed"
+}
+CLANG=(-DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_ASM_COMPILER=clang-14)
+
 stage "build (g++ 12)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${CCACHE[@]}" >/dev/null || fatal "cmake configure failed"
-cmake --build build -j "$JOBS" || fatal "g++ build failed"
+build_tree build g++
 
 stage "unit and system tests (g++)"
 ctest_run build "tests (g++)"
@@ -70,10 +79,7 @@ grep -E "tests passed|Skipped|Not Run" build/force-no-kvm.log | tail -5
 if [ $nokvm_rc -eq 0 ]; then count 1 0 0 "force-no-kvm"; else count 0 1 0 "force-no-kvm"; cat build/force-no-kvm.log; fi
 
 stage "build (clang 14, ASan+UBSan, libFuzzer)"
-cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${CCACHE[@]}" \
-  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_ASM_COMPILER=clang-14 -DPETREL_FUZZ=ON >/dev/null \
-  || fatal "cmake configure (clang) failed"
-cmake --build build-fuzz -j "$JOBS" || fatal "clang build failed"
+build_tree build-fuzz clang "${CLANG[@]}" -DPETREL_FUZZ=ON
 
 stage "unit tests under ASan+UBSan (clang)"
 ctest_run build-fuzz "tests (clang, sanitizers)"
@@ -98,10 +104,7 @@ for target in $(find build-fuzz/fuzz -maxdepth 1 -type f -name '*_fuzz' -perm -u
 done
 
 stage "build (clang 14, ThreadSanitizer)"
-cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${CCACHE[@]}" \
-  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_ASM_COMPILER=clang-14 -DPETREL_TSAN=ON >/dev/null \
-  || fatal "cmake configure (TSan) failed"
-cmake --build build-tsan -j "$JOBS" || fatal "TSan build failed"
+build_tree build-tsan TSan "${CLANG[@]}" -DPETREL_TSAN=ON
 
 stage "unit tests under ThreadSanitizer (clang)"
 # A data race or lock-order inversion fails the test that found it.

@@ -22,21 +22,28 @@ constexpr uint64_t kGiB = 1ULL << 30;
 // 2024-02-29 13:45:07 UTC, a Thursday.
 constexpr uint64_t kLeapDayNs = 1709214307ULL * kNs + 500'000'000ULL;
 
+// The guest's view: index port (offset 0), then data port (offset 1).
+void CmosOut(Cmos& cmos, uint64_t off, uint8_t v) {
+  cmos.Write(off, std::span<const uint8_t>(&v, 1));
+}
+uint8_t CmosGet(Cmos& cmos, uint8_t reg) {
+  CmosOut(cmos, 0, reg);
+  uint8_t v = 0;
+  cmos.Read(1, std::span<uint8_t>(&v, 1));
+  return v;
+}
+void CmosSet(Cmos& cmos, uint8_t reg, uint8_t v) {
+  CmosOut(cmos, 0, reg);
+  CmosOut(cmos, 1, v);
+}
+
 class CmosTest : public ::testing::Test {
  protected:
   explicit CmosTest(uint64_t below = 512 * kMiB, uint64_t above = 0)
       : clock_(kLeapDayNs), cmos_(below, above, clock_) {}
-  uint8_t Get(uint8_t reg) {
-    Out(0, reg);
-    uint8_t v = 0;
-    cmos_.Read(1, std::span<uint8_t>(&v, 1));
-    return v;
-  }
-  void Set(uint8_t reg, uint8_t v) {
-    Out(0, reg);
-    Out(1, v);
-  }
-  void Out(uint64_t off, uint8_t v) { cmos_.Write(off, std::span<const uint8_t>(&v, 1)); }
+  uint8_t Get(uint8_t reg) { return CmosGet(cmos_, reg); }
+  void Set(uint8_t reg, uint8_t v) { CmosSet(cmos_, reg, v); }
+  void Out(uint64_t off, uint8_t v) { CmosOut(cmos_, off, v); }
   std::array<uint8_t, 8> Time() {  // sec min hour dow day month year century
     return {Get(0x00), Get(0x02), Get(0x04), Get(0x06), Get(0x07), Get(0x08), Get(0x09), Get(0x32)};
   }
@@ -230,17 +237,9 @@ class CmosIrqTest : public ::testing::Test {
         loop_(clock_),
         irq_(std::make_shared<FakeInterruptLine>()),
         cmos_(512 * kMiB, 0, clock_, CmosInterrupts{irq_, &loop_, &clock_}) {}
-  uint8_t Get(uint8_t reg) {
-    Out(0, reg);
-    uint8_t v = 0;
-    cmos_.Read(1, std::span<uint8_t>(&v, 1));
-    return v;
-  }
-  void Set(uint8_t reg, uint8_t v) {
-    Out(0, reg);
-    Out(1, v);
-  }
-  void Out(uint64_t off, uint8_t v) { cmos_.Write(off, std::span<const uint8_t>(&v, 1)); }
+  uint8_t Get(uint8_t reg) { return CmosGet(cmos_, reg); }
+  void Set(uint8_t reg, uint8_t v) { CmosSet(cmos_, reg, v); }
+  void Out(uint64_t off, uint8_t v) { CmosOut(cmos_, off, v); }
   void RunFor(uint64_t ns) { loop_.RunUntil(clock_.NowNs() + ns); }
   // Rising edges of the line so far.
   int Rises() const {
