@@ -97,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       auto u = petrel::config::ParseU64(text);
       (void)u;
-      Check(petrel::config::EscapeForMessage(text).find('\n') == std::string::npos);
+      Check(petrel::EscapeForMessage(text).find('\n') == std::string::npos);
       break;
     }
     case 6: {
@@ -105,9 +105,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       CheckError(disk, "--disk");
       if (disk.ok()) {
         Check(!disk->path.empty());
-        Check(disk->num_queues >= 1 && disk->num_queues <= petrel::config::kMaxDeviceQueues);
-        Check(disk->queue_size >= 1 && (disk->queue_size & (disk->queue_size - 1)) == 0);
-        Check(disk->serial.size() <= petrel::config::kVirtioBlkSerialMax);
+        // Whatever the CLI accepts, the device accepts (one Validate).
+        Check(petrel::virtio::Validate(*disk).ok());
+        Check(disk->num_queues >= 1 && disk->num_queues <= petrel::virtio::kBlkMaxQueues);
+        Check(disk->queue_size >= 2 && (disk->queue_size & (disk->queue_size - 1)) == 0);
+        Check(disk->serial.size() <= petrel::virtio::kBlkIdBytes);
       }
       break;
     }
@@ -115,6 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto net = petrel::config::ParseNet(text);
       CheckError(net, "--net");
       if (net.ok()) {
+        Check(petrel::virtio::Validate(*net).ok());
         Check(net->num_queues >= 2 && net->num_queues % 2 == 0);
         Check(net->tap.size() <= 15);
         Check(!net->mac || ((*net->mac)[0] & 1) == 0);
@@ -125,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 8: {
       auto rng = petrel::config::ParseRng(text);
       CheckError(rng, "--rng");
-      if (rng.ok()) Check(!rng->src.empty());
+      if (rng.ok()) Check(!rng->src.empty() && petrel::virtio::Validate(*rng).ok());
       break;
     }
   }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vmm/api/json_text.h"
+#include "vmm/config/vm_config_json.h"
 
 namespace petrel::vmm {
 
@@ -64,16 +65,10 @@ Result<void> VmmApiControl::ShutdownVmm() {
 
 Result<std::string> VmmApiControl::VmInfoJson() {
   std::lock_guard lock(mu_);
-  // A subset of Cloud Hypervisor's VmInfo (config, state, memory_actual_size).
+  // Cloud Hypervisor's VmInfo: config (the same JSON vm.create reads),
+  // state, memory_actual_size.
   nlohmann::json info;
-  info["config"] = {
-      {"cpus", {{"boot_vcpus", config_.cpus.boot_vcpus}, {"max_vcpus", config_.cpus.max_vcpus}}},
-      {"memory", {{"size", config_.memory.size}}},
-      {"payload",
-       {{"kernel", config_.payload.kernel},
-        {"initramfs", config_.payload.initramfs},
-        {"cmdline", config_.payload.cmdline}}},
-  };
+  info["config"] = config::VmConfigToJson(config_);
   info["state"] = state_;
   info["memory_actual_size"] = config_.memory.size;
   // Paths and the command line may hold any bytes (the CLI takes them as

@@ -1,26 +1,13 @@
 // VirtioDevices (see virtio_devices.h).
 #include "vmm/virtio_devices.h"
 
-#include <cstdlib>
-
 #include "core/base/log.h"
-#include "devices/block/io_engine.h"
 #include "core/base/random.h"
 #include "devices/virtio/blk/blk_device.h"
 #include "devices/virtio/net/virtio_net.h"
 #include "devices/virtio/rng/rng_device.h"
 
 namespace petrel::vmm {
-
-namespace {
-
-Result<IoEngineKind> EngineFromEnvironment() {
-  const char* value = std::getenv("PETREL_IO_ENGINE");
-  if (value == nullptr || *value == '\0') return IoEngineKind::kAuto;
-  return ParseIoEngineKind(value).Wrap("PETREL_IO_ENGINE");
-}
-
-}  // namespace
 
 VirtioDevices::~VirtioDevices() {
   for (auto& worker : workers_) worker->Stop();
@@ -63,46 +50,24 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     PETREL_TRY(place("console", console_));
   }
 
-  virtio::RngOptions rng;
-  rng.src = args.config->rng.src;
-  PETREL_ASSIGN_OR_RETURN(auto rng_device, virtio::RngDevice::Create(rng).Wrap("--rng"));
+  PETREL_ASSIGN_OR_RETURN(auto rng_device,
+                          virtio::RngDevice::Create(args.config->rng).Wrap("--rng"));
   PETREL_TRY(place("rng", std::move(rng_device)));
 
-  PETREL_ASSIGN_OR_RETURN(IoEngineKind engine, EngineFromEnvironment());
   for (size_t i = 0; i < args.config->disks.size(); ++i) {
-    const config::DiskConfig& disk = args.config->disks[i];
-    virtio::BlkOptions blk;
-    blk.path = disk.path;
-    blk.readonly = disk.readonly;
-    blk.direct = disk.direct;
-    blk.serial = disk.serial;
-    blk.num_queues = disk.num_queues;
-    blk.queue_size = disk.queue_size;
-    blk.engine = engine;
+    const virtio::DiskConfig& disk = args.config->disks[i];
     const std::string name = disk.id.empty() ? "disk" + std::to_string(i) : disk.id;
     PETREL_ASSIGN_OR_RETURN(auto blk_device,
-                            virtio::BlkDevice::Create(blk).Wrap("--disk " + disk.path));
+                            virtio::BlkDevice::Create(disk).Wrap("--disk " + disk.path));
     PETREL_TRY(place(name, std::move(blk_device)));
   }
 
   for (size_t i = 0; i < args.config->nets.size(); ++i) {
-    const config::NetConfig& net = args.config->nets[i];
-    virtio::VirtioNetOptions options;
-    options.tap = net.tap;
-    options.ip = net.ip;
-    options.mask = net.mask;
-    if (net.mac) options.mac = *net.mac;
-    if (net.host_mac) options.host_mac = *net.host_mac;
-    options.mtu = net.mtu;
-    options.num_queues = net.num_queues;
-    options.queue_size = net.queue_size;
-    options.offload_tso = net.offload_tso;
-    options.offload_ufo = net.offload_ufo;
-    options.offload_csum = net.offload_csum;
+    const virtio::NetConfig& net = args.config->nets[i];
     const std::string name = net.id.empty() ? "net" + std::to_string(i) : net.id;
     SystemRandom random;  // only for the MAC when none is given
     PETREL_ASSIGN_OR_RETURN(auto net_device,
-                            virtio::VirtioNet::Create(options, random).Wrap("--net " + name));
+                            virtio::VirtioNet::Create(net, random).Wrap("--net " + name));
     PETREL_LOG(kInfo) << name << ": tap " << net_device->tap_name();
     PETREL_TRY(place(name, std::move(net_device)));
   }

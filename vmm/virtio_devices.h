@@ -11,9 +11,9 @@
 // the devices are placed; a handler that throws fails only its device
 // (DEVICE_NEEDS_RESET), never the VMM.
 //
-// The block I/O engine is chosen automatically (io_uring, falling back to
-// synchronous I/O); PETREL_IO_ENGINE=sync|io_uring|auto in the environment
-// forces one (benchmarks compare both).
+// Each device is made from its config struct as the user gave it (already
+// validated by the CLI or the API); the block I/O engine is the disk's
+// io_engine option (auto: io_uring, falling back to synchronous I/O).
 //
 // Lifetime: the devices use the VM's IoDispatcher and hv::Vm; destroy this
 // before them, and after the PciPlatform (which holds the devices too). The

@@ -110,7 +110,7 @@ TEST(PetrelCliTest, BadSizes) {
 TEST(PetrelCliTest, BadOptionStrings) {
   ExpectOneErrorLine(RunPetrel({"--kernel", PETREL_NULL_GUEST_ELF, "--cpus", "boot=0"}), "--cpus");
   ExpectOneErrorLine(RunPetrel({"--kernel", PETREL_NULL_GUEST_ELF, "--cpus", "bot=2"}), "bot");
-  ExpectOneErrorLine(RunPetrel({"--kernel", PETREL_NULL_GUEST_ELF, "--cpus", "boot="}), "--cpus");
+  ExpectOneErrorLine(RunPetrel({"--kernel", PETREL_NULL_GUEST_ELF, "--cpus", "boot"}), "--cpus");
   ExpectOneErrorLine(RunPetrel({"--kernel", PETREL_NULL_GUEST_ELF, "--serial", "bogus"}),
                      "--serial");
   ExpectOneErrorLine(RunPetrel({"--kernel", PETREL_NULL_GUEST_ELF, "--frobnicate"}),

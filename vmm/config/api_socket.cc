@@ -31,6 +31,7 @@ Result<ApiSocketConfig> ParseApiSocket(std::string_view text) {
     config.path = *parser.Get("path");
     return config;
   }
+  if (!parser.Has("fd")) return ApiSocketError("needs path=<path> or fd=<n>");  // "path=" or "fd="
   const std::string value = *parser.Get("fd");
   std::optional<uint64_t> fd;
   if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) {

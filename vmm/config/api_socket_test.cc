@@ -32,8 +32,8 @@ TEST(ApiSocketTest, Errors) {
   ErrorOf("fd=abc");
   ErrorOf("fd=0x3");
   ErrorOf("fd=2147483648");  // > INT_MAX
-  ErrorOf("fd=");
-  ErrorOf("path=");
+  EXPECT_EQ(ErrorOf("fd="), "--api-socket: needs path=<path> or fd=<n>");
+  EXPECT_EQ(ErrorOf("path="), "--api-socket: needs path=<path> or fd=<n>");
   ErrorOf("path=/a,mode=1");  // unknown key
 }
 

@@ -179,10 +179,29 @@ TEST(CliTest, BadCpus) {
             "petrel: error: --cpus: empty value (expected key=value[,key=value...])");
 }
 
+// Cloud Hypervisor's README (x86-64 direct kernel boot), verbatim: two
+// disks after one --disk, and "key=" meaning "not set" for the net.
+TEST(CliTest, ChReadmeCommandLine) {
+  const auto out = Parse({"--kernel", "./linux-cloud-hypervisor/arch/x86/boot/compressed/vmlinux.bin",
+                          "--disk", "path=focal-server-cloudimg-amd64.raw", "path=/tmp/ubuntu-cloudinit.img",
+                          "--cmdline", "console=hvc0 root=/dev/vda1 rw",
+                          "--cpus", "boot=4",
+                          "--memory", "size=1024M",
+                          "--net", "tap=,mac=,ip=,mask="});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  const VmConfig& vm = out.options.vm;
+  ASSERT_EQ(vm.disks.size(), 2u);
+  EXPECT_EQ(vm.disks[1].path, "/tmp/ubuntu-cloudinit.img");
+  EXPECT_EQ(vm.cpus.boot_vcpus, 4u);
+  EXPECT_EQ(vm.memory.size, 1024u << 20);
+  ASSERT_EQ(vm.nets.size(), 1u);
+  EXPECT_EQ(vm.nets[0], NetConfig{});  // a created tap, random MAC, CH's default address
+}
+
 TEST(CliTest, BadMemory) {
   EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size=12Q"}),
             "petrel: error: --memory: size=12Q: expected a size like 512M");
-  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size="}),
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size"}),
             "petrel: error: --memory: key 'size' needs a value, like size=<value>");
 }
 

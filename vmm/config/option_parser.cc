@@ -9,9 +9,6 @@
 namespace petrel::config {
 namespace {
 
-// Longest piece of user text echoed in a message.
-constexpr size_t kMaxEchoedBytes = 120;
-
 std::string Lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -44,26 +41,6 @@ bool AccumulateDigits(std::string_view digits, unsigned base, uint64_t& value) {
 }
 
 }  // namespace
-
-std::string EscapeForMessage(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  const bool cut = text.size() > kMaxEchoedBytes;
-  if (cut) text = text.substr(0, kMaxEchoedBytes);
-  std::string out;
-  out.reserve(text.size() + 3);
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f) {
-      out.push_back(c);
-    } else {
-      out += "\\x";
-      out.push_back(kHex[byte >> 4]);
-      out.push_back(kHex[byte & 0xf]);
-    }
-  }
-  if (cut) out += "...";
-  return out;
-}
 
 std::optional<uint64_t> ParseU64(std::string_view text) {
   uint64_t value = 0;
@@ -116,9 +93,7 @@ bool OptionParser::IsValuelessKey(std::string_view key) const {
 
 Error OptionParser::ValueError(std::string_view key, std::string_view value,
                                std::string_view problem) const {
-  return Error(ErrorCode::kInvalidArgument, option_ + ": " + std::string(key) + "=" +
-                                                EscapeForMessage(value) + ": " +
-                                                std::string(problem));
+  return FieldError(key, value, problem).Wrap(option_);
 }
 
 Result<void> OptionParser::Parse(std::string_view text) {
@@ -178,7 +153,7 @@ Result<void> OptionParser::AddItem(std::string_view item, std::string_view text)
   if (IsValuelessKey(key)) {
     if (has_value) return fail("key '" + std::string(key) + "' takes no value");
   } else if (IsValueKey(key)) {
-    if (value.empty()) {
+    if (!has_value) {
       return fail("key '" + std::string(key) + "' needs a value, like " + std::string(key) +
                   "=<value>");
     }
@@ -202,7 +177,8 @@ bool OptionParser::Has(std::string_view key) const {
 
 std::optional<std::string> OptionParser::Get(std::string_view key) const {
   for (const auto& [k, v] : given_) {
-    if (k == key) return v;
+    // An empty value of a value key means "not set" (CH's option_parser).
+    if (k == key) return v.empty() && IsValueKey(k) ? std::nullopt : std::optional(v);
   }
   return std::nullopt;
 }
@@ -210,7 +186,9 @@ std::optional<std::string> OptionParser::Get(std::string_view key) const {
 std::vector<std::string> OptionParser::GivenKeys() const {
   std::vector<std::string> keys;
   keys.reserve(given_.size());
-  for (const auto& [k, v] : given_) keys.push_back(k);
+  for (const auto& [k, v] : given_) {
+    if (Get(k)) keys.push_back(k);
+  }
   return keys;
 }
 

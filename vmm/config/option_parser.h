@@ -9,9 +9,12 @@
 //   - an item is "key=value" (split at the first '='), or just "key" for a key
 //     declared valueless (the mode words of --serial: "tty", "off", ...).
 //   - no whitespace is trimmed: keys and values are taken byte for byte.
+//   - "key=" (an empty value) means "not set", as in Cloud Hypervisor: the
+//     key counts as given once but Get() returns nullopt, so the default
+//     applies. CH's own README runs --net "tap=,mac=,ip=,mask=".
 //   - errors: empty text, empty item, unknown key (the message lists the known
-//     keys), a value key without a value ("key" or "key="), a valueless key
-//     with a value, a key given twice, unbalanced brackets or quotes.
+//     keys), a value key without '=' ("key"), a valueless key with a value, a
+//     key given twice, unbalanced brackets or quotes.
 //
 // Every error message is one line, "<option>: <what went wrong>", naming the
 // option, the key and the value so the CLI can print it as is. User text in a
@@ -33,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/base/field_error.h"  // EscapeForMessage, for the parsers
 #include "core/base/result.h"
 
 namespace petrel::config {
@@ -51,11 +55,13 @@ class OptionParser {
 
   const std::string& option() const { return option_; }
 
-  // True if `key` was given (value key or valueless key).
+  // True if `key` was given with a value, or is a valueless key that was given.
   bool Has(std::string_view key) const;
-  // The raw value; "" for a valueless key that was given; nullopt if absent.
+  // The raw value; "" for a valueless key that was given; nullopt if absent
+  // or given empty ("key=").
   std::optional<std::string> Get(std::string_view key) const;
-  // The keys given, in the order they appeared.
+  // The keys given with a value or valueless, in the order they appeared
+  // ("key=" is not among them).
   std::vector<std::string> GivenKeys() const;
 
   Result<std::optional<uint64_t>> GetU64(std::string_view key) const;
@@ -82,9 +88,5 @@ class OptionParser {
 std::optional<uint64_t> ParseU64(std::string_view text);
 // Error::message() explains: "expected a size like 512M" or "too large ...".
 Result<uint64_t> ParseSize(std::string_view text);
-
-// User text made safe for a one-line message: bytes outside printable ASCII
-// become \xNN, and text over 120 bytes is cut with "...".
-std::string EscapeForMessage(std::string_view text);
 
 }  // namespace petrel::config

@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
+#include "core/base/field_error.h"
 #include "vmm/config/option_parser.h"
 
 namespace petrel::config {
@@ -32,7 +34,6 @@ constexpr const char* kTopologyFormat =
     "expected <threads_per_core>:<cores_per_die>:<dies_per_package>:<packages>, e.g. 2:2:1:1";
 constexpr const char* kTopologyPartNames[4] = {"threads_per_core", "cores_per_die",
                                                "dies_per_package", "packages"};
-constexpr uint64_t kMaxTopologyPart = 255;  // CH stores each part in a u8
 
 // topology=T:C:D:P: exactly four numbers, each in [1, kMaxTopologyPart].
 Result<CpuTopology> ParseTopology(const OptionParser& parser, const std::string& value) {
@@ -106,6 +107,10 @@ Result<OutputConfig> ParseOutput(std::string_view option, std::string_view text,
   OptionParser parser(std::string(option), value_keys, valueless);
   PETREL_TRY(parser.Parse(text));
   const auto given = parser.GivenKeys();
+  if (given.empty()) {  // only "file=" or "socket=": a mode that needs a path
+    return OptionError(option, "'" + std::string(head) + "' needs a path, like " +
+                                   std::string(head) + "=<path>");
+  }
   if (given.size() > 1) {
     return OptionError(option, "give one mode, not both '" + given[0] + "' and '" + given[1] +
                                    "' (" + expected + ")");
@@ -162,6 +167,7 @@ Result<CpusConfig> ParseCpus(std::string_view text) {
               (max ? "" : " (max defaults to boot; give max= as well)"));
     }
   }
+  PETREL_TRY(Validate(cpus).Wrap("--cpus"));
   return cpus;
 }
 
@@ -186,6 +192,7 @@ Result<MemoryConfig> ParseMemory(std::string_view text) {
   if (*size < kMinMemorySize) return parser.ValueError("size", given, "must be at least 2M");
   if (*size > kMaxMemorySize) return parser.ValueError("size", given, "must be at most 64T");
   memory.size = *size;
+  PETREL_TRY(Validate(memory).Wrap("--memory"));
   return memory;
 }
 
@@ -195,6 +202,49 @@ Result<OutputConfig> ParseSerial(std::string_view text) {
 
 Result<OutputConfig> ParseConsole(std::string_view text) {
   return ParseOutput("--console", text, /*allow_socket=*/true);
+}
+
+Result<void> Validate(const CpusConfig& cpus) {
+  for (const auto& [name, value] : {std::pair{"boot_vcpus", cpus.boot_vcpus},
+                                    std::pair{"max_vcpus", cpus.max_vcpus}}) {
+    if (value == 0) return FieldError(name, "0", "a VM needs at least 1 vCPU");
+    if (value > kMaxVcpus) {
+      return FieldError(name, std::to_string(value),
+                        "at most " + std::to_string(kMaxVcpus) + " vCPUs are supported");
+    }
+  }
+  if (cpus.max_vcpus < cpus.boot_vcpus) {
+    return FieldError("max_vcpus", std::to_string(cpus.max_vcpus),
+                      "less than boot_vcpus=" + std::to_string(cpus.boot_vcpus));
+  }
+  if (cpus.topology) {
+    const CpuTopology& t = *cpus.topology;
+    const uint8_t parts[4] = {t.threads_per_core, t.cores_per_die, t.dies_per_package, t.packages};
+    const uint64_t product = uint64_t{parts[0]} * parts[1] * parts[2] * parts[3];
+    const std::string text = std::to_string(parts[0]) + ":" + std::to_string(parts[1]) + ":" +
+                             std::to_string(parts[2]) + ":" + std::to_string(parts[3]);
+    for (size_t i = 0; i < 4; ++i) {
+      if (parts[i] == 0) {
+        return FieldError("topology", text,
+                          std::string(kTopologyPartNames[i]) + " must be at least 1");
+      }
+    }
+    if (product != cpus.max_vcpus) {
+      return FieldError("topology", text,
+                        "threads_per_core*cores_per_die*dies_per_package*packages = " +
+                            std::to_string(product) + " must equal max_vcpus=" +
+                            std::to_string(cpus.max_vcpus));
+    }
+  }
+  return Ok();
+}
+
+Result<void> Validate(const MemoryConfig& memory) {
+  const std::string text = std::to_string(memory.size);
+  if (memory.size % kMemoryAlignment != 0) return FieldError("size", text, "must be a multiple of 4K");
+  if (memory.size < kMinMemorySize) return FieldError("size", text, "must be at least 2M");
+  if (memory.size > kMaxMemorySize) return FieldError("size", text, "must be at most 64T");
+  return Ok();
 }
 
 Result<void> ValidateVmConfig(const VmConfig& config) {

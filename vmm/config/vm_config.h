@@ -39,6 +39,7 @@ inline constexpr uint64_t kMemoryAlignment = 4096;
 inline constexpr uint64_t kMinMemorySize = 2ULL << 20;
 inline constexpr uint64_t kMaxMemorySize = 1ULL << 46;
 inline constexpr uint64_t kDefaultMemorySize = 512ULL << 20;
+inline constexpr uint32_t kMaxTopologyPart = 255;  // CH stores each part in a u8
 
 enum class OutputMode { kOff, kNull, kTty, kPty, kFile, kSocket };
 
@@ -48,10 +49,12 @@ const char* OutputModeName(OutputMode mode);
 struct OutputConfig {
   OutputMode mode;
   std::string path;  // for kFile and kSocket only
+  bool operator==(const OutputConfig&) const = default;
 };
 
 struct PayloadConfig {
   std::string kernel, initramfs, cmdline;
+  bool operator==(const PayloadConfig&) const = default;
 };
 
 // --cpus topology=T:C:D:P. vCPU i sits at thread i % T of core (i / T) % C
@@ -62,7 +65,7 @@ struct PayloadConfig {
 // Cloud Hypervisor assigns them. So ids have holes when a count is not a
 // power of two (1:3:1:2 gives ids 0,1,2,4,5,6). The computation lives in
 // core/arch/cpu_topology.h (x86::CpuTopology::ApicId).
-struct CpuTopology {
+struct CpuTopology {  // each part 1..kMaxTopologyPart
   uint8_t threads_per_core = 1;
   uint8_t cores_per_die = 1;
   uint8_t dies_per_package = 1;
@@ -74,6 +77,7 @@ struct CpusConfig {
   uint32_t boot_vcpus = 1;
   uint32_t max_vcpus = 1;
   std::optional<CpuTopology> topology;  // absent: see EffectiveTopology()
+  bool operator==(const CpusConfig&) const = default;
 };
 
 // The topology the guest sees: the one given, else CH's default of one
@@ -82,6 +86,7 @@ CpuTopology EffectiveTopology(const CpusConfig& cpus);
 
 struct MemoryConfig {
   uint64_t size = kDefaultMemorySize;
+  bool operator==(const MemoryConfig&) const = default;
 };
 
 struct VmConfig {
@@ -94,6 +99,7 @@ struct VmConfig {
   std::vector<NetConfig> nets;    // --net, repeatable
   // --rng: Cloud Hypervisor always has a virtio-rng (default src=/dev/urandom).
   RngConfig rng;
+  bool operator==(const VmConfig&) const = default;
 };
 
 // Each error is one line starting with the option name, e.g.
@@ -102,6 +108,14 @@ Result<CpusConfig> ParseCpus(std::string_view text);
 Result<MemoryConfig> ParseMemory(std::string_view text);
 Result<OutputConfig> ParseSerial(std::string_view text);
 Result<OutputConfig> ParseConsole(std::string_view text);
+
+// The checks of one struct, run by both doors (the CLI's parsers above and
+// vm_config_json.h) so a config can never hold what the VM cannot build.
+// Messages are "<field>=<value>: <problem>" with CH's JSON field names
+// (boot_vcpus, max_vcpus, topology, size); the CLI reports its own key names
+// (boot=, max=) before these are reached.
+Result<void> Validate(const CpusConfig& cpus);
+Result<void> Validate(const MemoryConfig& memory);
 
 // Checks rules that span options (CH's VmConfig::validate): a kernel is
 // required, and serial and console cannot both be "tty".

@@ -161,7 +161,7 @@ TEST(ParseMemoryTest, Errors) {
   EXPECT_EQ(ErrorOf(ParseMemory("size=1M")), "--memory: size=1M: must be at least 2M");
   EXPECT_EQ(ErrorOf(ParseMemory("size=0")), "--memory: size=0: must be at least 2M");
   EXPECT_EQ(ErrorOf(ParseMemory("size=65537G")), "--memory: size=65537G: must be at most 64T");
-  EXPECT_EQ(ErrorOf(ParseMemory("size=")), "--memory: key 'size' needs a value, like size=<value>");
+  EXPECT_EQ(ParseMemory("size=")->size, kDefaultMemorySize);  // empty: the default (CH)
   EXPECT_EQ(ErrorOf(ParseMemory("hugepages=on")),
             "--memory: unknown key 'hugepages' (known keys: size)");
   EXPECT_EQ(ErrorOf(ParseMemory("512M")), "--memory: unknown key '512M' (known keys: size)");
@@ -198,7 +198,8 @@ TEST(ParseSerialTest, Errors) {
   EXPECT_EQ(ErrorOf(ParseSerial("fil=/x")),
             "--serial: unknown mode 'fil' (expected off, null, tty, pty, file=<path> or "
             "socket=<path>)");
-  EXPECT_EQ(ErrorOf(ParseSerial("file=")), "--serial: key 'file' needs a value, like file=<value>");
+  EXPECT_EQ(ErrorOf(ParseSerial("file=")), "--serial: 'file' needs a path, like file=<path>");
+  EXPECT_EQ(ErrorOf(ParseSerial("socket=")), "--serial: 'socket' needs a path, like socket=<path>");
   EXPECT_EQ(ErrorOf(ParseSerial("file")), "--serial: key 'file' needs a value, like file=<value>");
   EXPECT_EQ(ErrorOf(ParseSerial("tty,null")),
             "--serial: give one mode, not both 'tty' and 'null' (expected off, null, tty, pty, "

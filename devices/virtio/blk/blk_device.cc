@@ -24,18 +24,7 @@ constexpr int kDrainPolls = 100;
 constexpr int kDrainPollMs = 100;
 
 Result<void> CheckOptions(const BlkOptions& o) {
-  if (o.num_queues < 1 || o.num_queues > kBlkMaxQueues) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "virtio-blk: num_queues must be 1.." + std::to_string(kBlkMaxQueues));
-  }
-  if (o.queue_size < 2 || o.queue_size > kBlkMaxQueueSize || !std::has_single_bit(o.queue_size)) {
-    return Error(ErrorCode::kInvalidArgument, "virtio-blk: queue_size must be a power of 2 in 2.." +
-                                                  std::to_string(kBlkMaxQueueSize));
-  }
-  if (o.serial.size() > kBlkIdBytes) {
-    return Error(ErrorCode::kInvalidArgument, "virtio-blk: serial longer than 20 bytes");
-  }
-  return Ok();
+  return Validate(o).Wrap("virtio-blk");
 }
 
 }  // namespace
@@ -48,7 +37,7 @@ Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(const BlkOptions& options) 
           .Wrap("virtio-blk"));
   PETREL_ASSIGN_OR_RETURN(
       auto engine,
-      MakeIoEngine(options.engine, *disk, options.queue_depth).Wrap("virtio-blk " + options.path));
+      MakeIoEngine(options.io_engine, *disk, options.queue_depth).Wrap("virtio-blk " + options.path));
   return Create(options, std::move(disk), std::move(engine));
 }
 

@@ -30,28 +30,17 @@
 #include "devices/block/io_engine.h"
 #include "devices/virtio/blk/blk_request.h"
 #include "devices/virtio/blk/blk_spec.h"
+#include "devices/virtio/blk/disk_config.h"
 #include "devices/virtio/virtio_device.h"
 
 namespace petrel::virtio {
 
-inline constexpr uint16_t kBlkMaxQueues = 64;  // cap for num_queues
-inline constexpr uint16_t kBlkMaxQueueSize = 1024;
-inline constexpr uint16_t kBlkDefaultQueueSize = 256;
 // Segments per discard / write-zeroes request, and sectors per segment.
 inline constexpr uint32_t kBlkMaxDiscardSegments = 32;
 inline constexpr uint32_t kBlkMaxRangeSectors = 1u << 22;  // 2 GiB
 
-// --disk path=,readonly=on,direct=on,serial=,num_queues=,queue_size=
-struct BlkOptions {
-  std::string path;
-  bool readonly = false;
-  bool direct = false;
-  std::string serial;  // GET_ID answer, at most 20 bytes
-  uint16_t num_queues = 1;
-  uint16_t queue_size = kBlkDefaultQueueSize;  // power of 2, 2..kBlkMaxQueueSize
-  IoEngineKind engine = IoEngineKind::kAuto;
-  uint32_t queue_depth = kDefaultQueueDepth;
-};
+// The device's options are the user's DiskConfig (disk_config.h).
+using BlkOptions = DiskConfig;
 
 // Plain snapshot state (no guest memory, no queue state: the transport saves
 // those). Disk geometry comes from the disk and the options, not from here.

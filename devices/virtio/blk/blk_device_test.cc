@@ -113,7 +113,7 @@ class BlkDeviceTest : public ::testing::TestWithParam<IoEngineKind> {
   // Creates the device on disk_ (or `path`); skips if io_uring is unavailable.
   void Make(BlkOptions o) {
     if (o.path.empty()) o.path = disk_.path();
-    o.engine = GetParam();
+    o.io_engine = GetParam();
     auto dev = BlkDevice::Create(o);
     if (!dev.ok() && GetParam() == IoEngineKind::kUring) {
       GTEST_SKIP() << "io_uring unavailable: " << dev.error().message();

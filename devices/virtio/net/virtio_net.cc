@@ -40,22 +40,7 @@ unsigned TunOffloads(uint64_t guest) {
 }
 
 Result<void> CheckOptions(const VirtioNetOptions& o) {
-  if (o.num_queues < 2 || o.num_queues > kNetMaxQueues || o.num_queues % 2 != 0) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "virtio-net: num_queues must be even, 2.." + std::to_string(kNetMaxQueues));
-  }
-  if (o.queue_size < 2 || o.queue_size > kNetMaxQueueSize || !std::has_single_bit(o.queue_size)) {
-    return Error(ErrorCode::kInvalidArgument, "virtio-net: queue_size must be a power of 2 in 2.." +
-                                                  std::to_string(kNetMaxQueueSize));
-  }
-  if (o.mtu && *o.mtu < kNetMinMtu) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "virtio-net: mtu must be at least " + std::to_string(kNetMinMtu));
-  }
-  if (o.mac && ((*o.mac)[0] & net::kMacGroupBit)) {
-    return Error(ErrorCode::kInvalidArgument, "virtio-net: mac must be unicast");
-  }
-  return Ok();
+  return Validate(o).Wrap("virtio-net");
 }
 
 template <class T>

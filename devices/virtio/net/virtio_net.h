@@ -30,14 +30,12 @@
 #include "devices/net/mac_address.h"
 #include "devices/net/net_endpoint.h"
 #include "devices/virtio/descriptor_chain.h"
+#include "devices/virtio/net/net_config.h"
 #include "devices/virtio/net/net_spec.h"
 #include "devices/virtio/virtio_device.h"
 
 namespace petrel::virtio {
 
-inline constexpr uint16_t kNetMaxQueues = 512;  // cap for num_queues (rx + tx), 256 pairs
-inline constexpr uint16_t kNetMaxQueueSize = 4096;
-inline constexpr uint16_t kNetDefaultQueueSize = 256;
 // A control command's data beyond class and command (a MAC table of ~1300
 // addresses fits); longer commands are answered VIRTIO_NET_ERR.
 inline constexpr uint32_t kNetMaxCtrlDataBytes = 8192;
@@ -45,22 +43,8 @@ inline constexpr uint32_t kNetMaxCtrlDataBytes = 8192;
 // is level-triggered, so the rest follow).
 inline constexpr int kNetRxPacketsPerWake = 256;
 
-// --net tap=,ip=,mask=,mac=,host_mac=,mtu=,num_queues=,queue_size=,
-//       offload_tso=,offload_ufo=,offload_csum=  (Cloud Hypervisor defaults)
-struct VirtioNetOptions {
-  std::string tap;                             // existing tap; empty: create "tapN"
-  // The host side of a created tap, and its netmask (nullopt: not set).
-  std::optional<net::Ipv4Address> ip = net::Ipv4Address{192, 168, 249, 1};
-  std::optional<net::Ipv4Address> mask = net::Ipv4Address{255, 255, 255, 0};
-  std::optional<net::MacAddress> mac;          // guest MAC; absent: random, local
-  std::optional<net::MacAddress> host_mac;     // tap MAC for a created tap
-  std::optional<uint16_t> mtu;                 // VIRTIO_NET_F_MTU and the tap's MTU
-  uint16_t num_queues = 2;                     // rx + tx queues: even, 2..kNetMaxQueues
-  uint16_t queue_size = kNetDefaultQueueSize;  // power of 2, 2..kNetMaxQueueSize
-  bool offload_tso = true;
-  bool offload_ufo = true;
-  bool offload_csum = true;  // off also turns TSO and UFO off (§5.1.3.1)
-};
+// The device's options are the user's NetConfig (net_config.h).
+using VirtioNetOptions = NetConfig;
 
 struct NetStats {
   uint64_t tx_packets = 0;

@@ -47,7 +47,7 @@ TEST(VirtioNetTest, FeaturesFollowOptions) {
   EXPECT_EQ(h.device->max_queue_size(), 256);
 
   NetHarness no_csum;
-  ASSERT_TRUE(no_csum.Init({.mtu = 9000, .num_queues = 4, .offload_csum = false}, kAll).ok());
+  ASSERT_TRUE(no_csum.Init({.mtu = 9000, .num_queues = 4, .offload_tso = false, .offload_ufo = false, .offload_csum = false}, kAll).ok());
   const uint64_t g = no_csum.device->device_features();
   EXPECT_TRUE(g & FeatureBit(kNetFMtu));
   EXPECT_TRUE(g & FeatureBit(kNetFMq));

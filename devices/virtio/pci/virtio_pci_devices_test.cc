@@ -151,7 +151,8 @@ class BlkCase {
     auto engine =
         SyncEngine::Create(**disk, kDefaultQueueDepth, std::make_shared<InProcessNotifier>());
     if (!engine.ok()) return nullptr;
-    auto dev = BlkDevice::Create({}, std::move(*disk), std::move(*engine));
+    auto dev = BlkDevice::Create({.queue_size = 256},  // a ring larger than one turn's budget
+                                 std::move(*disk), std::move(*engine));
     if (!dev.ok()) return nullptr;
     return std::shared_ptr<VirtioDevice>(std::move(*dev));
   }

@@ -9,8 +9,9 @@
 
 namespace petrel::virtio {
 
-Result<std::unique_ptr<RngDevice>> RngDevice::Create(const RngOptions& options) {
-  PETREL_ASSIGN_OR_RETURN(EntropySource source, FileEntropySource(options.src).Wrap("virtio-rng"));
+Result<std::unique_ptr<RngDevice>> RngDevice::Create(const RngConfig& config) {
+  PETREL_TRY(Validate(config).Wrap("virtio-rng"));
+  PETREL_ASSIGN_OR_RETURN(EntropySource source, FileEntropySource(config.src).Wrap("virtio-rng"));
   return std::make_unique<RngDevice>(std::move(source));
 }
 

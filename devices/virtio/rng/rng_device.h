@@ -13,6 +13,7 @@
 
 #include "core/base/result.h"
 #include "devices/virtio/rng/entropy_source.h"
+#include "devices/virtio/rng/rng_config.h"
 #include "devices/virtio/virtio_device.h"
 
 namespace petrel::virtio {
@@ -32,15 +33,10 @@ struct RngDeviceState {
   bool operator==(const RngDeviceState&) const = default;
 };
 
-// --rng src=<path>
-struct RngOptions {
-  std::string src = "/dev/urandom";
-};
-
 class RngDevice final : public VirtioDevice {
  public:
-  // Opens options.src now; an error if it cannot be opened.
-  static Result<std::unique_ptr<RngDevice>> Create(const RngOptions& options);
+  // Opens config.src now; an error if it cannot be opened.
+  static Result<std::unique_ptr<RngDevice>> Create(const RngConfig& config);
   explicit RngDevice(EntropySource source) : source_(std::move(source)) {}
 
   uint16_t device_type() const override { return kDeviceIdEntropy; }

@@ -1,0 +1,47 @@
+// DiskConfig: everything a user chooses about one virtio-blk disk, its
+// defaults and its limits. The command line (--disk), the REST API
+// (vm.create's "disks", later vm.add-disk) and vm.info all use this struct;
+// Validate() is the one check, run before anything is opened.
+//
+// Field names, meanings and defaults are Cloud Hypervisor's DiskConfig
+// (CH's vmm/src/vm_config.rs): path, readonly=false, direct=false,
+// num_queues=1, queue_size=128, serial, id. Petrel adds io_engine (CH's
+// testing switch disable_io_uring=true means io_engine=sync).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/base/result.h"
+#include "devices/block/io_engine.h"
+#include "devices/virtio/blk/blk_spec.h"
+
+namespace petrel::virtio {
+
+// num_queues: 1..kBlkMaxQueues (each queue has its own MSI-X vector).
+inline constexpr uint16_t kBlkMaxQueues = 64;
+// queue_size: a power of two (virtio 1.2 §2.7), 2..kBlkMaxQueueSize.
+inline constexpr uint16_t kBlkMaxQueueSize = 1024;
+inline constexpr uint16_t kBlkDefaultQueueSize = 128;  // CH's default
+
+struct DiskConfig {
+  std::string path;  // a raw image file or block device (each door requires it)
+  bool readonly = false;
+  bool direct = false;  // O_DIRECT
+  std::string serial;  // the GET_ID answer, at most kBlkIdBytes (20); empty: zeros
+  uint16_t num_queues = 1;
+  uint16_t queue_size = kBlkDefaultQueueSize;
+  // auto: io_uring when the host has it, else synchronous I/O.
+  IoEngineKind io_engine = IoEngineKind::kAuto;
+  uint32_t queue_depth = kDefaultQueueDepth;  // engine requests in flight (not user-facing)
+  std::string id;                             // device id; empty until the VM names it (_disk<N>)
+
+  bool operator==(const DiskConfig&) const = default;
+};
+
+// The device's limits. Each error is one line, "<field>=<value>: <problem>"
+// (core/base/field_error.h). The path is not checked here: a device may be
+// made over a DiskFile already open (tests, hv_sim).
+Result<void> Validate(const DiskConfig& disk);
+
+}  // namespace petrel::virtio

@@ -1,0 +1,42 @@
+// NetConfig's one check (see net_config.h).
+#include "devices/virtio/net/net_config.h"
+
+#include <bit>
+
+#include "core/base/field_error.h"
+#include "devices/virtio/net/net_spec.h"
+
+namespace petrel::virtio {
+
+Result<void> Validate(const NetConfig& net) {
+  if (net.tap.size() > kNetMaxTapNameBytes) {
+    return FieldError("tap", net.tap, "interface names are at most 15 bytes");
+  }
+  for (const auto* mac : {&net.mac, &net.host_mac}) {
+    if (*mac && ((**mac)[0] & net::kMacGroupBit)) {
+      return FieldError(mac == &net.mac ? "mac" : "host_mac", net::FormatMac(**mac),
+                        "a multicast address");
+    }
+  }
+  // kNetMinMtu is IPv4's minimum (RFC 791); 65535 fits the 16-bit config field.
+  if (net.mtu && *net.mtu < kNetMinMtu) {
+    return FieldError("mtu", std::to_string(*net.mtu), "must be from 68 to 65535");
+  }
+  if (net.num_queues < 2 || net.num_queues > kNetMaxQueues || net.num_queues % 2 != 0) {
+    return FieldError("num_queues", std::to_string(net.num_queues),
+                      "must be an even number from 2 to " + std::to_string(kNetMaxQueues));
+  }
+  if (net.queue_size < 2 || net.queue_size > kNetMaxQueueSize ||
+      !std::has_single_bit(net.queue_size)) {
+    return FieldError("queue_size", std::to_string(net.queue_size),
+                      "must be a power of two from 2 to " + std::to_string(kNetMaxQueueSize));
+  }
+  if (!net.offload_csum && (net.offload_tso || net.offload_ufo)) {
+    return FieldError("offload_csum", "off",
+                      "offload_tso and offload_ufo need offload_csum=on (segmentation offloads "
+                      "depend on checksum offload)");
+  }
+  return Ok();
+}
+
+}  // namespace petrel::virtio

@@ -1,0 +1,13 @@
+// RngConfig's one check (see rng_config.h).
+#include "devices/virtio/rng/rng_config.h"
+
+#include "core/base/field_error.h"
+
+namespace petrel::virtio {
+
+Result<void> Validate(const RngConfig& rng) {
+  if (rng.src.empty()) return FieldError("src", rng.src, "needs a path");
+  return Ok();
+}
+
+}  // namespace petrel::virtio

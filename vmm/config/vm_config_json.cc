@@ -1,0 +1,570 @@
+// VmConfig <-> Cloud Hypervisor's VmConfig JSON (see vm_config_json.h).
+#include "vmm/config/vm_config_json.h"
+
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "core/base/field_error.h"
+#include "devices/net/ipv4_address.h"
+#include "devices/net/mac_address.h"
+
+namespace petrel::config {
+namespace {
+
+using nlohmann::json;
+
+// Compact text of a JSON value for a message (invalid UTF-8 cannot occur in
+// parsed input, but replace rather than throw all the same).
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Walks one JSON object: each Read* takes a field if present and not null,
+// checks its type and range, and remembers it was read; Finish() refuses the
+// fields nobody read. Errors are "<path>: <field>=<value>: <problem>".
+class ObjectReader {
+ public:
+  ObjectReader(const json& object, std::string path) : object_(object), path_(std::move(path)) {}
+
+  static Result<ObjectReader> Open(const json& value, std::string path) {
+    if (!value.is_object()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   (path.empty() ? std::string("the body") : path) + ": expected a JSON object");
+    }
+    return ObjectReader(value, std::move(path));
+  }
+
+  // The field's value, or nullptr when absent or null.
+  const json* Find(std::string_view key) {
+    read_.insert(std::string(key));
+    const auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  Result<void> Bool(std::string_view key, bool& out) {
+    const json* v = Find(key);
+    if (v == nullptr) return Ok();
+    if (!v->is_boolean()) return Fail(key, *v, "expected true or false");
+    out = v->get<bool>();
+    return Ok();
+  }
+
+  // A string without NUL bytes (paths and names reach C APIs).
+  Result<void> String(std::string_view key, std::string& out) {
+    const json* v = Find(key);
+    if (v == nullptr) return Ok();
+    if (!v->is_string()) return Fail(key, *v, "expected a string");
+    const auto& text = v->get_ref<const std::string&>();
+    if (text.find('\0') != std::string::npos) return Fail(key, *v, "contains a NUL character");
+    out = text;
+    return Ok();
+  }
+
+  template <class T>
+  Result<void> Unsigned(std::string_view key, T& out) {
+    std::optional<T> value;
+    PETREL_TRY(Unsigned(key, value));
+    if (value) out = *value;
+    return Ok();
+  }
+
+  template <class T>
+  Result<void> Unsigned(std::string_view key, std::optional<T>& out) {
+    const json* v = Find(key);
+    if (v == nullptr) return Ok();
+    if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<int64_t>() >= 0)) {
+      return Fail(key, *v, "expected an unsigned integer");
+    }
+    const uint64_t n = v->get<uint64_t>();
+    if (n > std::numeric_limits<T>::max()) {
+      return Fail(key, *v, "must be at most " + std::to_string(std::numeric_limits<T>::max()));
+    }
+    out = static_cast<T>(n);
+    return Ok();
+  }
+
+  // A nested object, or nullptr when absent or null.
+  Result<const json*> Object(std::string_view key) {
+    const json* v = Find(key);
+    if (v != nullptr && !v->is_object()) return Fail(key, *v, "expected a JSON object");
+    return v;
+  }
+
+  Result<const json*> Array(std::string_view key) {
+    const json* v = Find(key);
+    if (v != nullptr && !v->is_array()) return Fail(key, *v, "expected a JSON array");
+    return v;
+  }
+
+  // A field Cloud Hypervisor has and Petrel does not implement: fine when
+  // absent, null, or equal to one of `allowed` (what Petrel does anyway).
+  Result<void> OnlyDefault(std::string_view key, std::initializer_list<json> allowed) {
+    const json* v = Find(key);
+    if (v == nullptr) return Ok();
+    for (const json& ok : allowed) {
+      if (*v == ok) return Ok();
+    }
+    return Fail(key, *v, "not supported by Petrel yet");
+  }
+
+  Result<void> Finish() const {
+    for (const auto& [key, value] : object_.items()) {
+      if (read_.count(key) == 0) {
+        return Error(ErrorCode::kInvalidArgument,
+                     Prefix() + "unknown field '" + EscapeForMessage(key) + "'");
+      }
+    }
+    return Ok();
+  }
+
+  Error Fail(std::string_view key, const json& value, std::string_view problem) const {
+    Error e = FieldError(key, Dump(value), problem);
+    return path_.empty() ? e : std::move(e).Wrap(path_);
+  }
+
+  // Wraps a Validate() error with this object's path.
+  Result<void> Checked(Result<void> result) const {
+    if (result.ok() || path_.empty()) return result;
+    Error e = result.error();
+    return std::move(e).Wrap(path_);
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string Prefix() const { return path_.empty() ? "" : path_ + ": "; }
+
+  const json& object_;
+  std::string path_;
+  std::set<std::string, std::less<>> read_;
+};
+
+std::string Child(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+// The fields every CH PCI device config has (PciDeviceCommonConfig) that
+// Petrel has only at their defaults: no IOMMU, segment 0, slot chosen by
+// the VM.
+Result<void> PciCommonDefaults(ObjectReader& r) {
+  PETREL_TRY(r.OnlyDefault("iommu", {false}));
+  PETREL_TRY(r.OnlyDefault("pci_segment", {0}));
+  PETREL_TRY(r.OnlyDefault("pci_device_id", {}));
+  return Ok();
+}
+
+Result<CpusConfig> ReadCpus(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  CpusConfig cpus;
+  // CH's CpusConfig has no defaults for these two: both are required.
+  for (const char* key : {"boot_vcpus", "max_vcpus"}) {
+    if (r.Find(key) == nullptr) {
+      return Error(ErrorCode::kInvalidArgument, path + ": " + key + " is required");
+    }
+  }
+  PETREL_TRY(r.Unsigned("boot_vcpus", cpus.boot_vcpus));
+  PETREL_TRY(r.Unsigned("max_vcpus", cpus.max_vcpus));
+  PETREL_ASSIGN_OR_RETURN(const json* topology, r.Object("topology"));
+  if (topology != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(ObjectReader t, ObjectReader::Open(*topology, Child(path, "topology")));
+    CpuTopology parts;
+    uint8_t* fields[4] = {&parts.threads_per_core, &parts.cores_per_die, &parts.dies_per_package,
+                          &parts.packages};
+    const char* names[4] = {"threads_per_core", "cores_per_die", "dies_per_package", "packages"};
+    for (int i = 0; i < 4; ++i) {
+      if (t.Find(names[i]) == nullptr) {
+        return Error(ErrorCode::kInvalidArgument, t.path() + ": " + names[i] + " is required");
+      }
+      PETREL_TRY(t.Unsigned(names[i], *fields[i]));
+    }
+    PETREL_TRY(t.Finish());
+    cpus.topology = parts;
+  }
+  PETREL_TRY(r.OnlyDefault("kvm_hyperv", {false}));
+  PETREL_TRY(r.OnlyDefault("max_phys_bits", {46}));
+  PETREL_TRY(r.OnlyDefault("affinity", {json::array()}));
+  PETREL_TRY(r.OnlyDefault("features", {json::object(), json{{"amx", false}}}));
+  PETREL_TRY(r.OnlyDefault("nested", {true}));
+  PETREL_TRY(r.OnlyDefault("core_scheduling", {"Vm"}));
+  PETREL_TRY(r.OnlyDefault("profile", {"Host"}));
+  PETREL_TRY(r.Finish());
+  PETREL_TRY(r.Checked(Validate(cpus)));
+  return cpus;
+}
+
+Result<MemoryConfig> ReadMemory(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  MemoryConfig memory;
+  if (r.Find("size") == nullptr) {
+    return Error(ErrorCode::kInvalidArgument, path + ": size is required");
+  }
+  PETREL_TRY(r.Unsigned("size", memory.size));
+  PETREL_TRY(r.OnlyDefault("mergeable", {false}));
+  PETREL_TRY(r.OnlyDefault("hotplug_method", {"Acpi"}));
+  PETREL_TRY(r.OnlyDefault("hotplug_size", {}));
+  PETREL_TRY(r.OnlyDefault("hotplugged_size", {}));
+  PETREL_TRY(r.OnlyDefault("shared", {false}));
+  PETREL_TRY(r.OnlyDefault("hugepages", {false}));
+  PETREL_TRY(r.OnlyDefault("hugepage_size", {}));
+  PETREL_TRY(r.OnlyDefault("prefault", {false}));
+  PETREL_TRY(r.OnlyDefault("reserve", {false}));
+  PETREL_TRY(r.OnlyDefault("zones", {json::array()}));
+  PETREL_TRY(r.OnlyDefault("thp", {true}));
+  PETREL_TRY(r.Finish());
+  PETREL_TRY(r.Checked(Validate(memory)));
+  return memory;
+}
+
+Result<PayloadConfig> ReadPayload(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  PayloadConfig payload;
+  PETREL_TRY(r.String("kernel", payload.kernel));
+  PETREL_TRY(r.String("initramfs", payload.initramfs));
+  PETREL_TRY(r.String("cmdline", payload.cmdline));
+  PETREL_TRY(r.OnlyDefault("firmware", {}));
+  PETREL_TRY(r.OnlyDefault("igvm", {}));
+  PETREL_TRY(r.OnlyDefault("host_data", {}));
+  PETREL_TRY(r.Finish());
+  // Petrel boots a kernel directly; firmware boot comes later.
+  if (payload.kernel.empty()) {
+    return Error(ErrorCode::kInvalidArgument, path + ": kernel is required");
+  }
+  return payload;
+}
+
+struct ModeName {
+  OutputMode mode;
+  const char* name;
+};
+constexpr ModeName kModeNames[] = {
+    {OutputMode::kOff, "Off"},   {OutputMode::kPty, "Pty"},       {OutputMode::kTty, "Tty"},
+    {OutputMode::kFile, "File"}, {OutputMode::kSocket, "Socket"}, {OutputMode::kNull, "Null"},
+};
+
+// SerialConfig and ConsoleConfig: {mode, file, socket} (+ PCI fields for the
+// virtio console).
+Result<OutputConfig> ReadOutput(const json& value, const std::string& path, bool pci) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  std::string mode_name;
+  PETREL_TRY(r.String("mode", mode_name));
+  if (mode_name.empty()) return Error(ErrorCode::kInvalidArgument, path + ": mode is required");
+  OutputConfig out{OutputMode::kNull, {}};
+  bool known = false;
+  for (const auto& m : kModeNames) {
+    if (mode_name == m.name) out.mode = m.mode, known = true;
+  }
+  if (!known) {
+    return r.Fail("mode", mode_name, "expected Off, Pty, Tty, File, Socket or Null");
+  }
+  std::string file, socket;
+  PETREL_TRY(r.String("file", file));
+  PETREL_TRY(r.String("socket", socket));
+  if (pci) {
+    PETREL_TRY(PciCommonDefaults(r));
+    PETREL_TRY(r.OnlyDefault("id", {}));
+  }
+  PETREL_TRY(r.Finish());
+  if (out.mode == OutputMode::kFile) {
+    if (file.empty()) return Error(ErrorCode::kInvalidArgument, path + ": mode File needs file");
+    out.path = file;
+  } else if (out.mode == OutputMode::kSocket) {
+    if (socket.empty()) {
+      return Error(ErrorCode::kInvalidArgument, path + ": mode Socket needs socket");
+    }
+    out.path = socket;
+  }
+  return out;
+}
+
+Result<DiskConfig> ReadDisk(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  DiskConfig disk;
+  PETREL_TRY(r.String("path", disk.path));
+  PETREL_TRY(r.Bool("readonly", disk.readonly));
+  PETREL_TRY(r.Bool("direct", disk.direct));
+  PETREL_TRY(r.Unsigned("num_queues", disk.num_queues));
+  PETREL_TRY(r.Unsigned("queue_size", disk.queue_size));
+  PETREL_TRY(r.String("serial", disk.serial));
+  PETREL_TRY(r.String("id", disk.id));
+  std::string engine;
+  PETREL_TRY(r.String("io_engine", engine));
+  if (!engine.empty()) {
+    auto kind = ParseIoEngineKind(engine);
+    if (!kind.ok()) return r.Fail("io_engine", engine, "expected auto, sync or io_uring");
+    disk.io_engine = *kind;
+  }
+  // CH's testing switches: disable_io_uring means the synchronous engine;
+  // Petrel has no AIO engine, so disable_aio changes nothing.
+  bool no_uring = false, no_aio = false;
+  PETREL_TRY(r.Bool("disable_io_uring", no_uring));
+  PETREL_TRY(r.Bool("disable_aio", no_aio));
+  if (no_uring) {
+    if (disk.io_engine == IoEngineKind::kUring) {
+      return r.Fail("io_engine", "io_uring", "contradicts disable_io_uring=true");
+    }
+    disk.io_engine = IoEngineKind::kSync;
+  }
+  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(r.OnlyDefault("vhost_user", {false}));
+  PETREL_TRY(r.OnlyDefault("vhost_socket", {}));
+  PETREL_TRY(r.OnlyDefault("rate_limiter_config", {}));
+  PETREL_TRY(r.OnlyDefault("rate_limit_group", {}));
+  PETREL_TRY(r.OnlyDefault("queue_affinity", {json::array()}));
+  PETREL_TRY(r.OnlyDefault("backing_files", {false}));
+  PETREL_TRY(r.OnlyDefault("sparse", {true}));
+  // Unknown: CH probes the format; Petrel reads raw images only for now.
+  PETREL_TRY(r.OnlyDefault("image_type", {"Raw", "Unknown"}));
+  PETREL_TRY(r.OnlyDefault("lock_granularity", {"ByteRange", "Full"}));
+  PETREL_TRY(r.Finish());
+  if (disk.path.empty()) return Error(ErrorCode::kInvalidArgument, path + ": path is required");
+  PETREL_TRY(r.Checked(virtio::Validate(disk)));
+  return disk;
+}
+
+Result<net::Ipv4Address> ReadIpv4(ObjectReader& r, std::string_view key,
+                                  net::Ipv4Address fallback) {
+  std::string text;
+  PETREL_TRY(r.String(key, text));
+  if (text.empty()) return fallback;
+  auto address = net::ParseIpv4(text);
+  if (!address.ok()) return r.Fail(key, text, address.error().message());
+  return *address;
+}
+
+Result<std::optional<net::MacAddress>> ReadMac(ObjectReader& r, std::string_view key) {
+  std::string text;
+  PETREL_TRY(r.String(key, text));
+  if (text.empty()) return std::optional<net::MacAddress>();
+  auto mac = net::ParseMac(text);
+  if (!mac.ok()) return r.Fail(key, text, "expected xx:xx:xx:xx:xx:xx (hex)");
+  return std::optional<net::MacAddress>(*mac);
+}
+
+Result<NetConfig> ReadNet(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  NetConfig net;
+  PETREL_TRY(r.String("tap", net.tap));
+  PETREL_ASSIGN_OR_RETURN(net.ip, ReadIpv4(r, "ip", net.ip));
+  PETREL_ASSIGN_OR_RETURN(net.mask, ReadIpv4(r, "mask", net.mask));
+  PETREL_ASSIGN_OR_RETURN(net.mac, ReadMac(r, "mac"));
+  PETREL_ASSIGN_OR_RETURN(net.host_mac, ReadMac(r, "host_mac"));
+  PETREL_TRY(r.Unsigned("mtu", net.mtu));
+  PETREL_TRY(r.Unsigned("num_queues", net.num_queues));
+  PETREL_TRY(r.Unsigned("queue_size", net.queue_size));
+  std::optional<bool> tso, ufo;
+  bool csum = true;
+  PETREL_TRY(r.Bool("offload_csum", csum));
+  if (const json* v = r.Find("offload_tso")) {
+    if (!v->is_boolean()) return r.Fail("offload_tso", *v, "expected true or false");
+    tso = v->get<bool>();
+  }
+  if (const json* v = r.Find("offload_ufo")) {
+    if (!v->is_boolean()) return r.Fail("offload_ufo", *v, "expected true or false");
+    ufo = v->get<bool>();
+  }
+  // As on the command line: without checksum offload the segmentation
+  // offloads default to off too.
+  net.offload_csum = csum;
+  net.offload_tso = tso.value_or(csum);
+  net.offload_ufo = ufo.value_or(csum);
+  PETREL_TRY(r.String("id", net.id));
+  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(r.OnlyDefault("vhost_user", {false}));
+  PETREL_TRY(r.OnlyDefault("vhost_socket", {}));
+  PETREL_TRY(r.OnlyDefault("vhost_mode", {"Client"}));
+  PETREL_TRY(r.OnlyDefault("fds", {}));
+  PETREL_TRY(r.OnlyDefault("rate_limiter_config", {}));
+  PETREL_TRY(r.Finish());
+  PETREL_TRY(r.Checked(virtio::Validate(net)));
+  return net;
+}
+
+Result<RngConfig> ReadRng(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  RngConfig rng;
+  PETREL_TRY(r.String("src", rng.src));
+  PETREL_TRY(r.String("id", rng.id));
+  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(r.Finish());
+  PETREL_TRY(r.Checked(virtio::Validate(rng)));
+  return rng;
+}
+
+// Reads an array field with `read` for each element ("disks[0]", ...).
+template <class T, class Read>
+Result<void> ReadList(ObjectReader& r, std::string_view key, std::vector<T>& out, Read read) {
+  PETREL_ASSIGN_OR_RETURN(const json* list, r.Array(key));
+  if (list == nullptr) return Ok();
+  for (size_t i = 0; i < list->size(); ++i) {
+    PETREL_ASSIGN_OR_RETURN(T item, read((*list)[i], std::string(key) + "[" + std::to_string(i) + "]"));
+    out.push_back(std::move(item));
+  }
+  return Ok();
+}
+
+json PciCommonJson() { return {{"iommu", false}, {"pci_segment", 0}}; }
+
+json ToJson(const OutputConfig& out, bool pci) {
+  json j = {{"mode", OutputModeJsonName(out.mode)}};
+  if (out.mode == OutputMode::kFile) j["file"] = out.path;
+  if (out.mode == OutputMode::kSocket) j["socket"] = out.path;
+  if (pci) j["iommu"] = false;
+  return j;
+}
+
+json ToJson(const DiskConfig& disk) {
+  json j = {{"path", disk.path},
+            {"readonly", disk.readonly},
+            {"direct", disk.direct},
+            {"num_queues", disk.num_queues},
+            {"queue_size", disk.queue_size},
+            {"vhost_user", false},
+            {"backing_files", false},
+            {"sparse", true},
+            {"image_type", "Raw"},
+            {"disable_io_uring", disk.io_engine == IoEngineKind::kSync},
+            {"disable_aio", false},
+            {"io_engine", IoEngineKindName(disk.io_engine)}};
+  j.update(PciCommonJson());
+  if (!disk.serial.empty()) j["serial"] = disk.serial;
+  if (!disk.id.empty()) j["id"] = disk.id;
+  return j;
+}
+
+json ToJson(const NetConfig& net) {
+  json j = {{"ip", net::FormatIpv4(net.ip)},
+            {"mask", net::FormatIpv4(net.mask)},
+            {"num_queues", net.num_queues},
+            {"queue_size", net.queue_size},
+            {"vhost_user", false},
+            {"vhost_mode", "Client"},
+            {"offload_tso", net.offload_tso},
+            {"offload_ufo", net.offload_ufo},
+            {"offload_csum", net.offload_csum}};
+  j.update(PciCommonJson());
+  if (!net.tap.empty()) j["tap"] = net.tap;
+  if (net.mac) j["mac"] = net::FormatMac(*net.mac);
+  if (net.host_mac) j["host_mac"] = net::FormatMac(*net.host_mac);
+  if (net.mtu) j["mtu"] = *net.mtu;
+  if (!net.id.empty()) j["id"] = net.id;
+  return j;
+}
+
+}  // namespace
+
+const char* OutputModeJsonName(OutputMode mode) {
+  for (const auto& m : kModeNames) {
+    if (m.mode == mode) return m.name;
+  }
+  return "Null";
+}
+
+Result<VmConfig> VmConfigFromJsonValue(const json& document) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(document, ""));
+  VmConfig config;
+  PETREL_ASSIGN_OR_RETURN(const json* payload, r.Object("payload"));
+  if (payload == nullptr) return Error(ErrorCode::kInvalidArgument, "payload is required");
+  PETREL_ASSIGN_OR_RETURN(config.payload, ReadPayload(*payload, "payload"));
+  PETREL_ASSIGN_OR_RETURN(const json* cpus, r.Object("cpus"));
+  if (cpus != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(config.cpus, ReadCpus(*cpus, "cpus"));
+  }
+  PETREL_ASSIGN_OR_RETURN(const json* memory, r.Object("memory"));
+  if (memory != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(config.memory, ReadMemory(*memory, "memory"));
+  }
+  PETREL_ASSIGN_OR_RETURN(const json* serial, r.Object("serial"));
+  if (serial != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(config.serial, ReadOutput(*serial, "serial", /*pci=*/false));
+  }
+  PETREL_ASSIGN_OR_RETURN(const json* console, r.Object("console"));
+  if (console != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(config.console, ReadOutput(*console, "console", /*pci=*/true));
+  }
+  PETREL_TRY(ReadList(r, "disks", config.disks, ReadDisk));
+  PETREL_TRY(ReadList(r, "net", config.nets, ReadNet));
+  PETREL_ASSIGN_OR_RETURN(const json* rng, r.Object("rng"));
+  if (rng != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(config.rng, ReadRng(*rng, "rng"));
+  }
+  // What Cloud Hypervisor has and Petrel does not (yet): only as CH's default.
+  for (const char* list : {"rate_limit_groups", "fs", "generic_vhost_user", "pmem", "devices",
+                           "user_devices", "vdpa", "numa", "pci_segments", "landlock_rules"}) {
+    PETREL_TRY(r.OnlyDefault(list, {json::array()}));
+  }
+  for (const char* object : {"balloon", "vsock", "rtc", "platform", "tpm", "ivshmem",
+                             "pvmemcontrol"}) {
+    PETREL_TRY(r.OnlyDefault(object, {}));
+  }
+  for (const char* flag : {"iommu", "watchdog", "pvpanic", "landlock_enable", "gdb"}) {
+    PETREL_TRY(r.OnlyDefault(flag, {false}));
+  }
+  PETREL_TRY(r.OnlyDefault("debug_console", {json{{"mode", "Off"}},
+                                             json{{"mode", "Off"}, {"iobase", 0xe9}}}));
+  PETREL_TRY(r.Finish());
+  if (config.serial.mode == OutputMode::kTty && config.console.mode == OutputMode::kTty) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "serial and console cannot both use the terminal (mode Tty)");
+  }
+  return config;
+}
+
+Result<VmConfig> VmConfigFromJson(std::string_view body) {
+  json document;
+  try {
+    document = json::parse(body.begin(), body.end());
+  } catch (const json::parse_error& e) {
+    // e.what() names the byte offset; it is one line and quotes no input.
+    return Error(ErrorCode::kInvalidArgument, std::string("not valid JSON: ") + e.what());
+  }
+  return VmConfigFromJsonValue(document);
+}
+
+json VmConfigToJson(const VmConfig& config) {
+  json payload = {{"kernel", config.payload.kernel}};
+  if (!config.payload.initramfs.empty()) payload["initramfs"] = config.payload.initramfs;
+  if (!config.payload.cmdline.empty()) payload["cmdline"] = config.payload.cmdline;
+
+  json cpus = {{"boot_vcpus", config.cpus.boot_vcpus},
+               {"max_vcpus", config.cpus.max_vcpus},
+               {"kvm_hyperv", false},
+               {"max_phys_bits", 46},
+               {"nested", true}};
+  if (config.cpus.topology) {
+    const CpuTopology& t = *config.cpus.topology;
+    cpus["topology"] = {{"threads_per_core", t.threads_per_core},
+                        {"cores_per_die", t.cores_per_die},
+                        {"dies_per_package", t.dies_per_package},
+                        {"packages", t.packages}};
+  }
+  json memory = {{"size", config.memory.size}, {"mergeable", false}, {"hotplug_method", "Acpi"},
+                 {"shared", false},            {"hugepages", false}, {"prefault", false},
+                 {"reserve", false},           {"thp", true}};
+
+  json j = {{"cpus", cpus},
+            {"memory", memory},
+            {"payload", payload},
+            {"rng", {{"src", config.rng.src}, {"iommu", false}}},
+            {"serial", ToJson(config.serial, /*pci=*/false)},
+            {"console", ToJson(config.console, /*pci=*/true)},
+            {"iommu", false},
+            {"watchdog", false},
+            {"pvpanic", false}};
+  if (!config.rng.id.empty()) j["rng"]["id"] = config.rng.id;
+  if (!config.disks.empty()) {
+    j["disks"] = json::array();
+    for (const auto& disk : config.disks) j["disks"].push_back(ToJson(disk));
+  }
+  if (!config.nets.empty()) {
+    j["net"] = json::array();
+    for (const auto& net : config.nets) j["net"].push_back(ToJson(net));
+  }
+  return j;
+}
+
+}  // namespace petrel::config

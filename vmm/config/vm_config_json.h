@@ -1,0 +1,46 @@
+// The REST API's door to VmConfig: Cloud Hypervisor's VmConfig JSON schema
+// (the body of vm.create, the "config" of vm.info, later a snapshot's
+// config.json), read into and written from the same structs the command line
+// fills (vm_config.h, and the devices' DiskConfig / NetConfig / RngConfig).
+//
+// Reading (VmConfigFromJson) is strict where CH is lenient:
+//   - a field Petrel does not know is refused, naming it ("disks[0]: unknown
+//     field 'sise'"), never ignored;
+//   - a field CH has and Petrel does not implement is accepted only absent,
+//     null, or at the value Petrel has anyway (e.g. "iommu": false,
+//     "hotplug_method": "Acpi", "thp": true); anything else is refused with
+//     "not supported by Petrel yet";
+//   - null means "not given", so CH's default applies (as serde's Option);
+//   - values are checked by the same Validate() the CLI runs, so a bad value
+//     reads the same in both doors, only the prefix differs: the API says
+//     "disks[0]: queue_size=2048: must be a power of two from 2 to 1024",
+//     the CLI "--disk: queue_size=2048: ...".
+// Defaults are CH's: cpus 1/1, memory 512 MiB, serial Null, console Tty,
+// rng /dev/urandom, disk num_queues 1 / queue_size 128, net 2 / 256.
+// Every error is one line (kInvalidArgument), fit for a 400 response body.
+//
+// Writing (VmConfigToJson) gives every field CH's vm.info shows for the
+// features Petrel has, with CH's names, and omits unset optional fields (CH's
+// skip_serializing_none). Its output reads back into an equal VmConfig.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "core/base/result.h"
+#include "vmm/config/vm_config.h"
+
+namespace petrel::config {
+
+// Parses a vm.create body. The returned config is complete and valid: the
+// VM can be built from it without another check.
+Result<VmConfig> VmConfigFromJson(std::string_view body);
+// The same, from an already parsed document.
+Result<VmConfig> VmConfigFromJsonValue(const nlohmann::json& document);
+
+nlohmann::json VmConfigToJson(const VmConfig& config);
+
+// CH's ConsoleOutputMode names: "Off", "Pty", "Tty", "File", "Socket", "Null".
+const char* OutputModeJsonName(OutputMode mode);
+
+}  // namespace petrel::config

@@ -1,0 +1,190 @@
+// VmConfig as Cloud Hypervisor's JSON: bodies from CH's API documentation,
+// CH's defaults, strictness (unknown and unsupported fields), the same
+// wording as the CLI for bad values, and the round trip vm.info -> vm.create.
+#include "vmm/config/vm_config_json.h"
+
+#include <gtest/gtest.h>
+
+#include "vmm/config/cli.h"
+
+namespace petrel::config {
+namespace {
+
+std::string ErrorOf(std::string_view body) {
+  auto r = VmConfigFromJson(body);
+  return r.ok() ? std::string("(accepted)") : r.error().message();
+}
+
+// The vm.create body of Cloud Hypervisor's docs/api.md, verbatim.
+constexpr const char* kChApiDocCreateBody = R"({
+         "cpus":{"boot_vcpus": 4, "max_vcpus": 4},
+         "payload":{"kernel":"/opt/clh/kernel/vmlinux-virtio-fs-virtio-iommu", "cmdline":"console=ttyS0 console=hvc0 root=/dev/vda1 rw"},
+         "disks":[{"path":"/opt/clh/images/focal-server-cloudimg-amd64.raw"}],
+         "rng":{"src":"/dev/urandom"},
+         "net":[{"ip":"192.168.10.10", "mask":"255.255.255.0", "mac":"12:34:56:78:90:01"}]
+         })";
+
+TEST(VmConfigJsonTest, ChApiDocumentationBody) {
+  auto config = VmConfigFromJson(kChApiDocCreateBody);
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->cpus.boot_vcpus, 4u);
+  EXPECT_EQ(config->cpus.max_vcpus, 4u);
+  EXPECT_EQ(config->payload.kernel, "/opt/clh/kernel/vmlinux-virtio-fs-virtio-iommu");
+  EXPECT_EQ(config->payload.cmdline, "console=ttyS0 console=hvc0 root=/dev/vda1 rw");
+  ASSERT_EQ(config->disks.size(), 1u);
+  EXPECT_EQ(config->disks[0].path, "/opt/clh/images/focal-server-cloudimg-amd64.raw");
+  EXPECT_EQ(config->disks[0].queue_size, 128);  // CH's default
+  ASSERT_EQ(config->nets.size(), 1u);
+  EXPECT_EQ(net::FormatIpv4(config->nets[0].ip), "192.168.10.10");
+  EXPECT_EQ(net::FormatMac(*config->nets[0].mac), "12:34:56:78:90:01");
+  EXPECT_EQ(config->rng.src, "/dev/urandom");
+}
+
+TEST(VmConfigJsonTest, DefaultsAreChsAndTheCommandLines) {
+  auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"}})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  // The same VM from the command line: one set of defaults.
+  const char* argv[] = {"petrel", "--kernel", "/k"};
+  const auto cli = ParseCommandLine(3, argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  EXPECT_EQ(*config, cli.options.vm);
+  EXPECT_EQ(config->memory.size, 512u << 20);
+  EXPECT_EQ(config->serial.mode, OutputMode::kNull);
+  EXPECT_EQ(config->console.mode, OutputMode::kTty);
+}
+
+TEST(VmConfigJsonTest, CommandLineAndJsonGiveTheSameConfig) {
+  const char* argv[] = {"petrel",      "--kernel", "/k",     "--cmdline", "console=ttyS0",
+                        "--cpus",      "boot=2,max=4,topology=1:2:1:2",
+                        "--memory",    "size=1G",  "--serial", "file=/tmp/s.log",
+                        "--console",   "off",
+                        "--disk",      "path=/d.img,readonly=on,num_queues=2,queue_size=256,serial=SN1,id=root,io_engine=sync",
+                        "--net",       "tap=tap7,mac=52:54:00:00:00:07,mtu=1400,num_queues=4,offload_ufo=off",
+                        "--rng",       "src=/dev/random"};
+  const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  auto json = VmConfigFromJson(R"({
+    "payload": {"kernel": "/k", "cmdline": "console=ttyS0"},
+    "cpus": {"boot_vcpus": 2, "max_vcpus": 4,
+             "topology": {"threads_per_core": 1, "cores_per_die": 2, "dies_per_package": 1, "packages": 2}},
+    "memory": {"size": 1073741824},
+    "serial": {"mode": "File", "file": "/tmp/s.log"},
+    "console": {"mode": "Off"},
+    "disks": [{"path": "/d.img", "readonly": true, "num_queues": 2, "queue_size": 256,
+               "serial": "SN1", "id": "root", "disable_io_uring": true}],
+    "net": [{"tap": "tap7", "mac": "52:54:00:00:00:07", "mtu": 1400, "num_queues": 4,
+             "offload_ufo": false}],
+    "rng": {"src": "/dev/random"}})");
+  ASSERT_TRUE(json.ok()) << json.error().message();
+  EXPECT_EQ(*json, cli.options.vm);
+}
+
+TEST(VmConfigJsonTest, InfoOutputReadsBackEqual) {
+  const char* argv[] = {"petrel", "--kernel", "/k", "--initramfs", "/i", "--cpus", "boot=3",
+                        "--serial", "socket=/tmp/s.sock", "--console", "pty",
+                        "--disk", "path=/a", "--disk", "path=/b,direct=on,io_engine=io_uring",
+                        "--net", "host_mac=02:00:00:00:00:01,offload_csum=off"};
+  const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  const nlohmann::json out = VmConfigToJson(cli.options.vm);
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message() << "\n" << out.dump(2);
+  EXPECT_EQ(*back, cli.options.vm);
+  // CH's names for what vm.info shows.
+  EXPECT_EQ(out["cpus"]["boot_vcpus"], 3);
+  EXPECT_EQ(out["payload"]["initramfs"], "/i");
+  EXPECT_EQ(out["serial"]["mode"], "Socket");
+  EXPECT_EQ(out["serial"]["socket"], "/tmp/s.sock");
+  EXPECT_EQ(out["console"]["mode"], "Pty");
+  EXPECT_EQ(out["disks"][1]["direct"], true);
+  EXPECT_EQ(out["net"][0]["ip"], "192.168.249.1");
+  EXPECT_EQ(out["net"][0]["offload_tso"], false);
+  EXPECT_EQ(out["rng"]["src"], "/dev/urandom");
+}
+
+TEST(VmConfigJsonTest, NullMeansNotGiven) {
+  auto config = VmConfigFromJson(
+      R"({"payload":{"kernel":"/k","initramfs":null},"cpus":null,"memory":null,
+          "disks":[{"path":"/d","queue_size":null,"serial":null}],"net":null,"rng":null,
+          "balloon":null,"fs":null,"iommu":null})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->disks[0].queue_size, 128);
+  EXPECT_EQ(config->cpus, CpusConfig{});
+}
+
+TEST(VmConfigJsonTest, UnknownFieldsAreRefusedByName) {
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"bogus":1})"), "unknown field 'bogus'");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d"},{"path":"/e","sise":1}]})"),
+            "disks[1]: unknown field 'sise'");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"cpus":{"boot_vcpus":1,"max_vcpus":1,"topology":{"threads_per_core":1,"cores_per_die":1,"dies_per_package":1,"packages":1,"x":0}}})"),
+            "cpus.topology: unknown field 'x'");
+}
+
+TEST(VmConfigJsonTest, UnsupportedValuesAreRefusedNotIgnored) {
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"shared":true}})"),
+            "memory: shared=true: not supported by Petrel yet");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","vhost_user":true}]})"),
+            "disks[0]: vhost_user=true: not supported by Petrel yet");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"fs":[{"tag":"x","socket":"/s"}]})"),
+            R"(fs=[{"socket":"/s","tag":"x"}]: not supported by Petrel yet)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k","firmware":"/fw"}})"),
+            R"(payload: firmware="/fw": not supported by Petrel yet)");
+  // The values Petrel has anyway are fine, as CH's vm.info prints them.
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"shared":false,"thp":true,"hotplug_method":"Acpi"},"iommu":false,"watchdog":false,"disks":[{"path":"/d","iommu":false,"pci_segment":0,"image_type":"Raw","sparse":true}]})"),
+            "(accepted)");
+}
+
+// One Validate() behind both doors: the same words after the prefix.
+TEST(VmConfigJsonTest, BadValuesReadAsOnTheCommandLine) {
+  auto cli_error = [](std::vector<const char*> args) {
+    args.insert(args.begin(), {"petrel", "--kernel", "/k"});
+    return ParseCommandLine(static_cast<int>(args.size()), args.data()).message;
+  };
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","queue_size":2048}]})"),
+            "disks[0]: queue_size=2048: must be a power of two from 2 to 1024");
+  EXPECT_EQ(cli_error({"--disk", "path=/d,queue_size=2048"}),
+            "petrel: error: --disk: queue_size=2048: must be a power of two from 2 to 1024");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"net":[{"num_queues":3}]})"),
+            "net[0]: num_queues=3: must be an even number from 2 to 512");
+  EXPECT_EQ(cli_error({"--net", "num_queues=3"}),
+            "petrel: error: --net: num_queues=3: must be an even number from 2 to 512");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1000}})"),
+            "memory: size=1000: must be a multiple of 4K");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"cpus":{"boot_vcpus":4,"max_vcpus":2}})"),
+            "cpus: max_vcpus=2: less than boot_vcpus=4");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"cpus":{"boot_vcpus":1,"max_vcpus":4,"topology":{"threads_per_core":1,"cores_per_die":2,"dies_per_package":1,"packages":1}}})"),
+            "cpus: topology=1:2:1:1: threads_per_core*cores_per_die*dies_per_package*packages = 2 "
+            "must equal max_vcpus=4");
+}
+
+TEST(VmConfigJsonTest, TypeAndShapeErrors) {
+  EXPECT_NE(ErrorOf("{").find("not valid JSON"), std::string::npos);
+  EXPECT_EQ(ErrorOf("[]"), "the body: expected a JSON object");
+  EXPECT_EQ(ErrorOf("{}"), "payload is required");
+  EXPECT_EQ(ErrorOf(R"({"payload":{}})"), "payload: kernel is required");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":7}})"), "payload: kernel=7: expected a string");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k\u0000x"}})"),
+            R"(payload: kernel="/k\u0000x": contains a NUL character)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"cpus":{"boot_vcpus":-1,"max_vcpus":1}})"),
+            "cpus: boot_vcpus=-1: expected an unsigned integer");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"cpus":{"boot_vcpus":1.5,"max_vcpus":1}})"),
+            "cpus: boot_vcpus=1.5: expected an unsigned integer");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"cpus":{"boot_vcpus":2}})"),
+            "cpus: max_vcpus is required");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","queue_size":70000}]})"),
+            "disks[0]: queue_size=70000: must be at most 65535");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":{"path":"/d"}})"),
+            R"(disks={"path":"/d"}: expected a JSON array)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{}]})"),
+            "disks[0]: path is required");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"net":[{"ip":"1.2.3"}]})").rfind("net[0]: ip=\"1.2.3\": ", 0), 0u);
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"serial":{"mode":"Fancy"}})"),
+            R"(serial: mode="Fancy": expected Off, Pty, Tty, File, Socket or Null)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"serial":{"mode":"File"}})"),
+            "serial: mode File needs file");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"serial":{"mode":"Tty"}})"),
+            "serial and console cannot both use the terminal (mode Tty)");
+}
+
+}  // namespace
+}  // namespace petrel::config
