@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vmm/config/device_ids.h"
 #include "vmm/config/option_parser.h"
 
 #ifndef PETREL_VERSION
@@ -214,6 +215,9 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
     }
     auto valid = ValidateVmConfig(vm);
     if (!valid.ok()) return Fail(valid.error().message());
+    auto ids = CheckDeviceIds(vm);
+    if (!ids.ok()) return Fail(ids.error().message());
+    AssignDeviceIds(vm);
     return out;
   } catch (const std::exception& e) {
     return Fail(std::string("internal error while reading the command line: ") + e.what());

@@ -195,7 +195,8 @@ TEST(CliTest, ChReadmeCommandLine) {
   EXPECT_EQ(vm.cpus.boot_vcpus, 4u);
   EXPECT_EQ(vm.memory.size, 1024u << 20);
   ASSERT_EQ(vm.nets.size(), 1u);
-  EXPECT_EQ(vm.nets[0], NetConfig{});  // a created tap, random MAC, CH's default address
+  // A created tap, a random MAC, CH's default address; ids as CH names them.
+  EXPECT_EQ(vm.nets[0], NetConfig{.id = "_net2"});
 }
 
 TEST(CliTest, BadMemory) {

@@ -146,12 +146,11 @@ Result<NetConfig> ParseNet(std::string_view text) {
 }
 
 Result<RngConfig> ParseRng(std::string_view text) {
-  OptionParser parser("--rng", {"src", "iommu", "id"});
+  OptionParser parser("--rng", {"src", "iommu"});
   PETREL_TRY(parser.Parse(text));
   PETREL_TRY(CheckCommonPciKeys(parser));
   RngConfig rng;
   rng.src = parser.Get("src").value_or(rng.src);
-  rng.id = parser.Get("id").value_or("");
   PETREL_TRY(virtio::Validate(rng).Wrap("--rng"));
   return rng;
 }

@@ -11,6 +11,7 @@
 #include "core/base/field_error.h"
 #include "devices/net/ipv4_address.h"
 #include "devices/net/mac_address.h"
+#include "vmm/config/device_ids.h"
 
 namespace petrel::config {
 namespace {
@@ -388,7 +389,7 @@ Result<RngConfig> ReadRng(const json& value, const std::string& path) {
   PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
   RngConfig rng;
   PETREL_TRY(r.String("src", rng.src));
-  PETREL_TRY(r.String("id", rng.id));
+  PETREL_TRY(r.OnlyDefault("id", {kRngDeviceId}));  // vm.info shows it
   PETREL_TRY(PciCommonDefaults(r));
   PETREL_TRY(r.Finish());
   PETREL_TRY(r.Checked(virtio::Validate(rng)));
@@ -511,6 +512,8 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
     return Error(ErrorCode::kInvalidArgument,
                  "serial and console cannot both use the terminal (mode Tty)");
   }
+  PETREL_TRY(CheckDeviceIds(config));
+  AssignDeviceIds(config);
   return config;
 }
 

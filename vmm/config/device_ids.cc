@@ -1,0 +1,60 @@
+// Device ids (see device_ids.h).
+#include "vmm/config/device_ids.h"
+
+#include <set>
+
+#include "core/base/field_error.h"
+
+namespace petrel::config {
+namespace {
+
+// Every id a user may give, in CH's order (disks, then nets).
+template <class Visit>
+void ForEachUserId(const VmConfig& config, Visit visit) {
+  for (const auto& disk : config.disks) visit(disk.id);
+  for (const auto& net : config.nets) visit(net.id);
+}
+
+}  // namespace
+
+Result<void> CheckDeviceIds(const VmConfig& config) {
+  std::set<std::string> seen;
+  Result<void> result = Ok();
+  ForEachUserId(config, [&](const std::string& id) {
+    if (id.empty() || !result.ok()) return;
+    if (id.rfind("__", 0) == 0) {
+      result = FieldError("id", id, "ids starting with \"__\" are reserved for Petrel's devices");
+    } else if (!seen.insert(id).second) {
+      result = FieldError("id", id, "used by another device (ids must be unique)");
+    }
+  });
+  if (!config.rng.id.empty() && config.rng.id != kRngDeviceId) {
+    return FieldError("id", config.rng.id, "the entropy device is always \"__rng\"");
+  }
+  return result;
+}
+
+void AssignDeviceIds(VmConfig& config) {
+  std::set<std::string> taken;
+  ForEachUserId(config, [&](const std::string& id) {
+    if (!id.empty()) taken.insert(id);
+  });
+  unsigned counter = 0;
+  auto next = [&](const char* prefix) {
+    std::string name;
+    do {
+      name = prefix + std::to_string(counter++);
+    } while (taken.count(name) != 0);
+    taken.insert(name);
+    return name;
+  };
+  for (auto& disk : config.disks) {
+    if (disk.id.empty()) disk.id = next("_disk");
+  }
+  for (auto& net : config.nets) {
+    if (net.id.empty()) net.id = next("_net");
+  }
+  config.rng.id = kRngDeviceId;
+}
+
+}  // namespace petrel::config

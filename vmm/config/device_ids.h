@@ -1,0 +1,30 @@
+// Device ids, as Cloud Hypervisor names devices: the user's id= where given,
+// else a prefix and one counter shared by all device types, in CH's order of
+// creation (disks, then nets): "_disk0", "_disk1", "_net2", ... A generated
+// name skips every id the user chose. Fixed devices have fixed ids:
+// "__rng", "__console", "__serial".
+//
+// Rules for user ids (CH's validate_identifier): unique across all devices,
+// and not starting with "__" (reserved for the fixed ones).
+//
+// Both doors run CheckDeviceIds as part of validation and AssignDeviceIds as
+// their last step, so every VmConfig the VMM sees has all its ids, and
+// vm.info shows them as CH's does.
+#pragma once
+
+#include <string>
+
+#include "core/base/result.h"
+#include "vmm/config/vm_config.h"
+
+namespace petrel::config {
+
+inline constexpr const char* kRngDeviceId = "__rng";
+inline constexpr const char* kConsoleDeviceId = "__console";
+inline constexpr const char* kSerialDeviceId = "__serial";
+
+Result<void> CheckDeviceIds(const VmConfig& config);
+// Fills every empty disk and net id. Call after CheckDeviceIds.
+void AssignDeviceIds(VmConfig& config);
+
+}  // namespace petrel::config
