@@ -62,7 +62,9 @@ class QueuedWriter : public std::enable_shared_from_this<QueuedWriter> {
  public:
   QueuedWriter(int fd, bool socket, std::string what, EventLoop* loop)
       : fd_(fd), socket_(socket), what_(std::move(what)), loop_(loop) {}
-  ~QueuedWriter() { close(fd_); }
+  ~QueuedWriter() {
+    if (fd_ >= 0) close(fd_);
+  }
 
   // Any thread.
   void Write(std::span<const uint8_t> bytes) {
@@ -122,7 +124,7 @@ class QueuedWriter : public std::enable_shared_from_this<QueuedWriter> {
     std::lock_guard lock(mu_);
     if (watch_ != 0 && loop_ != nullptr) loop_->Remove(watch_);
     watch_ = 0;
-    while (queued() != 0) {
+    while (queued() != 0 && fd_ >= 0) {
       pollfd p{fd_, POLLOUT, 0};
       if (poll(&p, 1, kFlushStallMs) <= 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0)
         break;
@@ -226,20 +228,21 @@ class QueuedOutput : public ConsoleOutput {
 // else (terminal, pipe, FIFO) is opened again through /proc/self/fd/1 with
 // O_NONBLOCK, a new open file description, so the flag does not reach the
 // shell's descriptor or stderr.
-Result<std::shared_ptr<QueuedWriter>> StdoutWriter(const std::string& what, EventLoop* loop) {
+// Without a usable stdout (closed, as a daemon may have it), output is
+// dropped and counted as before, rather than failing the VM.
+std::shared_ptr<QueuedWriter> StdoutWriter(const std::string& what, EventLoop* loop) {
   struct stat st {};
-  if (fstat(STDOUT_FILENO, &st) != 0) return Error::FromErrno(what + ": stdout");
-  bool socket = S_ISSOCK(st.st_mode);
+  const bool have = fstat(STDOUT_FILENO, &st) == 0;
+  const bool socket = have && S_ISSOCK(st.st_mode);
+  const bool stream = have && !S_ISREG(st.st_mode) && !socket;
   int fd = -1;
-  if (!S_ISREG(st.st_mode) && !socket)
-    fd = open("/proc/self/fd/1", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+  if (stream) fd = open("/proc/self/fd/1", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    if (!S_ISREG(st.st_mode) && !socket) {
+    if (stream) {
       PETREL_LOG(kWarn) << what << ": cannot reopen stdout non-blocking (" << std::strerror(errno)
                         << "); a reader that stalls will stall the guest";
     }
-    fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) return Error::FromErrno(what + ": dup(stdout)");
+    fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);  // -1 without a stdout: writes fail, dropped
   }
   return std::make_shared<QueuedWriter>(fd, socket, what, loop);
 }
@@ -499,10 +502,8 @@ Result<std::unique_ptr<ConsoleOutput>> OpenConsoleOutput(const config::OutputCon
   switch (mode.mode) {
     case OutputMode::kOff: return std::unique_ptr<ConsoleOutput>();
     case OutputMode::kNull: return std::unique_ptr<ConsoleOutput>(new NullOutput());
-    case OutputMode::kTty: {
-      PETREL_ASSIGN_OR_RETURN(auto writer, StdoutWriter(what, loop));
-      return std::unique_ptr<ConsoleOutput>(new TtyConsole(std::move(writer)));
-    }
+    case OutputMode::kTty:
+      return std::unique_ptr<ConsoleOutput>(new TtyConsole(StdoutWriter(what, loop)));
     case OutputMode::kFile: {
       int fd = open(mode.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (fd < 0) return Error::FromErrno(what + ": cannot open " + mode.path);

@@ -264,6 +264,22 @@ TEST(ConsoleOutputTest, TtyWriteToAStalledReaderDoesNotBlock) {
   close(pipe_fds[1]);
 }
 
+// A VMM started without a stdout (closed, as a daemon may have it) still
+// starts with --console tty (the default); the output is dropped and counted.
+TEST(ConsoleOutputTest, TtyWithoutStdoutDropsAndCounts) {
+  const int saved = dup(STDOUT_FILENO);
+  ASSERT_GE(saved, 0);
+  fflush(stdout);
+  close(STDOUT_FILENO);
+  auto out = OpenConsoleOutput({config::OutputMode::kTty, {}}, "--console");
+  if (out.ok()) (*out)->Write(Bytes("nobody sees this\n"));
+  dup2(saved, STDOUT_FILENO);
+  close(saved);
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  EXPECT_EQ((*out)->bytes_written(), 17u);
+  EXPECT_EQ((*out)->bytes_dropped(), 17u);
+}
+
 // The pty master is non-blocking, so output beyond the pty's own buffer
 // (a few KiB) used to be dropped while the user was not reading. It is
 // queued now, and a user who reads later gets all of it.
