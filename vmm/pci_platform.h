@@ -16,7 +16,10 @@
 // mapped again where it decodes.
 //
 // Thread-safety: AddDevice before the guest runs; BAR moves happen on vCPU
-// threads and are serialised by an internal lock.
+// threads. One device's config writes and their BarMoved callbacks run one
+// write at a time, in order (PciConfigSpace's write lock), so the mapping and
+// the device follow the last write; moves of different devices are
+// serialised by an internal lock.
 #pragma once
 
 #include <array>

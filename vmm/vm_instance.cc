@@ -70,10 +70,12 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   if (options.serial_output_override) {
     vm->serial_output_ = std::move(options.serial_output_override);
   } else {
-    PETREL_ASSIGN_OR_RETURN(vm->serial_output_, OpenConsoleOutput(config.serial, "--serial"));
+    PETREL_ASSIGN_OR_RETURN(vm->serial_output_,
+                            OpenConsoleOutput(config.serial, "--serial", vm->loop_.get()));
   }
   if (config.console.mode != config::OutputMode::kOff) {
-    PETREL_ASSIGN_OR_RETURN(vm->console_output_, OpenConsoleOutput(config.console, "--console"));
+    PETREL_ASSIGN_OR_RETURN(vm->console_output_,
+                            OpenConsoleOutput(config.console, "--console", vm->loop_.get()));
   }
 
   VmInstance* self = vm.get();

@@ -76,7 +76,7 @@ EpollEventLoop::~EpollEventLoop() {
 }
 
 Result<WatchId> EpollEventLoop::AddFdWatch(Kind kind, int fd, std::shared_ptr<Notifier> notifier,
-                                           Handler handler) {
+                                           Handler handler, uint32_t events) {
   if (fd < 0) return Error(ErrorCode::kInvalidArgument, "watch of a negative fd");
   if (!handler) return Error(ErrorCode::kInvalidArgument, "watch without a handler");
   auto watch = std::make_shared<Watch>();
@@ -87,7 +87,7 @@ Result<WatchId> EpollEventLoop::AddFdWatch(Kind kind, int fd, std::shared_ptr<No
   std::lock_guard lock(mu_);
   WatchId id = next_id_++;
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = events;
   ev.data.u64 = id;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0)
     return Error::FromErrno("epoll_ctl(ADD fd " + std::to_string(fd) + ")");
@@ -106,6 +106,10 @@ Result<WatchId> EpollEventLoop::WatchNotifier(std::shared_ptr<Notifier> notifier
 
 Result<WatchId> EpollEventLoop::WatchFd(int fd, Handler handler) {
   return AddFdWatch(Kind::kFd, fd, nullptr, std::move(handler));
+}
+
+Result<WatchId> EpollEventLoop::WatchFdWritable(int fd, Handler handler) {
+  return AddFdWatch(Kind::kFd, fd, nullptr, std::move(handler), EPOLLOUT);
 }
 
 Result<WatchId> EpollEventLoop::AddTimer(uint64_t deadline_ns, Handler handler) {

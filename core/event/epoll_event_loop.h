@@ -17,6 +17,8 @@
 // only the thrower's own work is lost.
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -46,6 +48,8 @@ class EpollEventLoop final : public EventLoop {
   // `fd` stays owned by the caller; Remove() the watch before closing it. The
   // handler also runs on hang-up or error, so it can read the EOF and Remove().
   Result<WatchId> WatchFd(int fd, Handler handler) override;
+  // The same for EPOLLOUT; hang-up and error run the handler too.
+  Result<WatchId> WatchFdWritable(int fd, Handler handler) override;
   Result<WatchId> AddTimer(uint64_t deadline_ns, Handler handler) override;
   void Remove(WatchId id) override;
   Result<void> Post(Handler handler) override;
@@ -72,7 +76,7 @@ class EpollEventLoop final : public EventLoop {
   EpollEventLoop(const Clock& clock, int epoll_fd, int wake_fd)
       : clock_(clock), epoll_fd_(epoll_fd), wake_fd_(wake_fd) {}
   Result<WatchId> AddFdWatch(Kind kind, int fd, std::shared_ptr<Notifier> notifier,
-                             Handler handler);
+                             Handler handler, uint32_t events = EPOLLIN);
   void Wake();
   // Wakes a RunOnce() blocked on another thread, so it sees a new timer.
   void WakeIfWaitingElsewhere();

@@ -1,6 +1,7 @@
 // Tests for EpollEventLoop: notifiers, fds, timers, Remove, Post, Run/Stop.
 #include "core/event/epoll_event_loop.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -323,6 +324,33 @@ TEST(EpollEventLoopThreadTest, NotifierSignalledFromAnotherThreadRunsHandler) {
   if (!ok) (*loop)->Stop();
   t.join();
   EXPECT_TRUE(ok);
+}
+
+// WatchFdWritable: the handler runs while the fd has room, not while it is
+// full (a pipe whose reader stalls), and again once the reader drains it.
+TEST(EpollEventLoopFdTest, WritableWatchRunsOnlyWhenThereIsRoom) {
+  MonotonicClock clock;
+  auto loop = EpollEventLoop::Create(clock);
+  ASSERT_TRUE(loop.ok());
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  std::vector<char> chunk(65536, 'x');
+  while (write(fds[1], chunk.data(), chunk.size()) > 0) {
+  }
+  int runs = 0;
+  auto id = (*loop)->WatchFdWritable(fds[1], [&] { ++runs; });
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE((*loop)->RunOnce(1'000'000).ok());
+  EXPECT_EQ(runs, 0);  // full
+  while (read(fds[0], chunk.data(), chunk.size()) > 0) {
+  }
+  ASSERT_TRUE((*loop)->RunOnce(1'000'000).ok());
+  EXPECT_EQ(runs, 1);
+  (*loop)->Remove(*id);
+  ASSERT_TRUE((*loop)->RunOnce(1'000'000).ok());
+  EXPECT_EQ(runs, 1);
+  close(fds[0]);
+  close(fds[1]);
 }
 
 }  // namespace

@@ -30,6 +30,14 @@ class EventLoop {
   // Runs `handler` while `fd` is readable (level-triggered). kUnsupported on
   // loops that cannot wait on file descriptors.
   virtual Result<WatchId> WatchFd(int fd, Handler handler) = 0;
+  // Runs `handler` while `fd` is writable (level-triggered: remove the watch
+  // once there is nothing left to write). kUnsupported on loops that cannot
+  // wait on file descriptors for writing (the deterministic loop).
+  virtual Result<WatchId> WatchFdWritable(int fd, Handler handler) {
+    (void)fd;
+    (void)handler;
+    return Error(ErrorCode::kUnsupported, "this event loop cannot wait for writable fds");
+  }
   // Runs `handler` once, when the loop's clock reaches `deadline_ns`.
   virtual Result<WatchId> AddTimer(uint64_t deadline_ns, Handler handler) = 0;
   // Stops a watch or timer; unknown ids are ignored. Safe inside a handler,

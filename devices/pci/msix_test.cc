@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -283,6 +284,61 @@ TEST_F(MsixTest, MessageChangeReprogramsOnlyWhenChanged) {
   table_->Notify(0);
   ASSERT_EQ(log_.set_messages.size(), 3u);
   EXPECT_EQ(log_.set_messages[2].address, 0x1'fee0'0000u);
+}
+
+// Suspected in issue 8: "MSI-X message changes rewrite the whole GSI routing
+// table each time" (on KVM each SetMessage of a changed message is one
+// KVM_SET_GSI_ROUTING of the whole table: 40 irqchip routes + one per vector
+// delivered so far). Refuted as unbounded per guest write: a table write
+// never programs a route by itself (messages reach the backend only when a
+// vector is delivered, and only if changed since the last delivery), so
+//   route updates <= (table writes that unmask a pending vector)
+//                    + (deliveries whose message changed),
+// at most one per guest write or device Notify. Here 20000 random 4-byte
+// table writes on an enabled, unmasked 64-vector table cost no update at
+// all, and with every vector pending and reprogrammed between deliveries
+// each write and each Notify costs at most one.
+TEST_F(MsixTest, GuestTableWritesCostAtMostOneRouteUpdateEach) {
+  constexpr uint16_t kVectors = 64;
+  Make(kVectors);
+  SetControl(true, false);
+  std::minstd_rand rng(8);
+  auto random_write = [&] {
+    const uint64_t entry = rng() % kVectors;
+    const uint64_t dword = rng() % 4;
+    const uint32_t value = dword == 3 ? static_cast<uint32_t>(rng() & 1)
+                                      : static_cast<uint32_t>(rng());
+    W32(entry * kMsixEntrySize + dword * 4, value);
+  };
+  for (int i = 0; i < 20000; ++i) random_write();
+  EXPECT_EQ(log_.set_messages.size(), 0u) << "a table write alone programmed a route";
+  EXPECT_EQ(log_.created, 0) << "a table write alone created a vector";
+
+  // Every vector pending, messages changing between deliveries: the most
+  // each write and each Notify can cost is one update.
+  size_t most_per_write = 0, most_per_notify = 0, writes = 0, notifies = 0;
+  for (int round = 0; round < 200; ++round) {
+    for (uint16_t v = 0; v < kVectors; ++v) Mask(v, true);
+    for (uint16_t v = 0; v < kVectors; ++v) table_->Notify(v);  // all pending
+    for (int i = 0; i < 100; ++i) {
+      const size_t before = log_.set_messages.size();
+      random_write();
+      ++writes;
+      most_per_write = std::max(most_per_write, log_.set_messages.size() - before);
+    }
+    for (uint16_t v = 0; v < kVectors; ++v) {
+      Mask(v, false);  // delivers v if it was still pending
+      W32(uint64_t{v} * kMsixEntrySize + kMsixEntryData, static_cast<uint32_t>(rng()));
+      const size_t before = log_.set_messages.size();
+      table_->Notify(v);
+      ++notifies;
+      most_per_notify = std::max(most_per_notify, log_.set_messages.size() - before);
+    }
+  }
+  EXPECT_LE(most_per_write, 1u);
+  EXPECT_EQ(most_per_notify, 1u);  // each reprogrammed vector costs exactly one
+  EXPECT_LE(log_.set_messages.size(), writes + notifies + 200u * kVectors);
+  EXPECT_LE(log_.created, kVectors);  // one backend vector each, ever
 }
 
 TEST_F(MsixTest, OutOfRangeAndNoVectorAreIgnored) {

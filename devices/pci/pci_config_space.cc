@@ -151,6 +151,9 @@ uint32_t PciConfigSpace::Read(uint16_t offset, size_t size) const {
 
 void PciConfigSpace::Write(uint16_t offset, size_t size, uint32_t value) {
   if (!ValidWidth(size)) return;
+  // Until the callbacks below have run: a later write's moves must not
+  // overtake this one's.
+  std::lock_guard serialised(write_mu_);
   std::vector<std::array<uint64_t, 3>> moves;
   BarMovedFn fn;
   {

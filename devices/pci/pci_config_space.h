@@ -20,8 +20,14 @@
 // means "was not mapped", new == 0 means "now unmapped". A 64-bit BAR
 // reprogrammed dword by dword while decoding is enabled reports the
 // intermediate address too (Linux disables decoding while it moves BARs).
-// The callback runs on the writing thread after the internal lock is
-// released, so it may call back into this object.
+// The callback runs on the writing thread after the register lock is
+// released, so it may read this object (Read, DecodedBarAddress, ...), but
+// must not Write() it: guest writes are serialised together with their
+// callbacks (a second lock held across Write, callbacks included), so the
+// callbacks of concurrent writes run in the order of the writes and the last
+// one reported is where the BAR decodes (issue 8: two vCPUs, one moving a BAR
+// and one toggling decoding, could otherwise report the moves out of order
+// and leave a mapping or doorbells where the BAR no longer decodes).
 //
 // Thread-safety: every method is safe from any thread.
 #pragma once
@@ -146,6 +152,8 @@ class PciConfigSpace {
   uint64_t BarAddressLocked(int index) const;
   uint64_t DecodedLocked(int index) const;
 
+  // Held across a whole Write(), callbacks included; taken before mu_.
+  std::mutex write_mu_;
   mutable std::mutex mu_;
   std::array<uint8_t, kSize> regs_{};
   std::array<uint8_t, kSize> wmask_{};

@@ -44,7 +44,9 @@ class PciDevice {
     (void)data;
   }
   // BAR `bar` now decodes at `new_addr` (0: unmapped), after the platform
-  // moved its bus mapping; e.g. to move ioevent doorbells. Guest write thread.
+  // moved its bus mapping; e.g. to move ioevent doorbells. Guest write
+  // thread, inside the config write (calls for one device come in the order
+  // of its writes; it must not write config()).
   virtual void BarMoved(int bar, uint64_t old_addr, uint64_t new_addr) {
     (void)bar;
     (void)old_addr;

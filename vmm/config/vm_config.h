@@ -46,9 +46,17 @@ enum class OutputMode { kOff, kNull, kTty, kPty, kFile, kSocket };
 // "off", "null", "tty", "pty", "file", "socket".
 const char* OutputModeName(OutputMode mode);
 
+// The default cap on a --serial/--console file= output file (1 GiB).
+inline constexpr uint64_t kConsoleFileMaxBytes = uint64_t{1} << 30;
+
 struct OutputConfig {
   OutputMode mode;
   std::string path;  // for kFile and kSocket only
+  // kFile on a regular file: the file stops growing at this size (what it
+  // held before counts), further output is dropped, counted and logged once,
+  // so a guest cannot fill the host's disk. Cloud Hypervisor has no cap; no
+  // option sets it yet (docs/features.md).
+  uint64_t file_max_bytes = kConsoleFileMaxBytes;
   bool operator==(const OutputConfig&) const = default;
 };
 
