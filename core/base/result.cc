@@ -14,6 +14,7 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kSystem: return "system error";
     case ErrorCode::kBusy: return "busy";
+    case ErrorCode::kFailedPrecondition: return "failed precondition";
     case ErrorCode::kInternal: return "internal error";
   }
   return "unknown";

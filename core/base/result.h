@@ -30,6 +30,7 @@ enum class ErrorCode {
   kUnsupported,      // valid, but this build or host cannot do it
   kSystem,           // a system call failed; errnum() says why
   kBusy,             // try again later
+  kFailedPrecondition,  // not in a state for this (pause a paused VM, resume a running one)
   kInternal,         // a bug in Petrel, reported instead of aborting
 };
 

@@ -92,6 +92,7 @@ TEST(ErrorTest, CodeNamesAreDistinct) {
   EXPECT_STREQ(ErrorCodeName(ErrorCode::kInvalidArgument), "invalid argument");
   EXPECT_STREQ(ErrorCodeName(ErrorCode::kOutOfRange), "out of range");
   EXPECT_STRNE(ErrorCodeName(ErrorCode::kSystem), ErrorCodeName(ErrorCode::kInternal));
+  EXPECT_STREQ(ErrorCodeName(ErrorCode::kFailedPrecondition), "failed precondition");
 }
 
 Result<int> Half(int x) {
