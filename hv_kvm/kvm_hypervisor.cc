@@ -43,6 +43,7 @@ class KvmHypervisor final : public hv::Hypervisor {
     caps_.max_vcpus = host.max_vcpus;
     caps_.kernel_irqchip = true;
     caps_.kernel_ioevents = true;
+    caps_.vm_clock = host.adjust_clock;
   }
   hv::BackendKind kind() const override { return hv::BackendKind::kKvm; }
   const hv::Caps& caps() const override { return caps_; }
@@ -115,6 +116,10 @@ Result<std::unique_ptr<hv::Hypervisor>> OpenKvm(const std::string& device) {
   // api.rst KVM_CAP_IRQ_ROUTING: the result is the number of routing entries.
   PETREL_ASSIGN_OR_RETURN(int routes, CheckExtension(fd.get(), KVM_CAP_IRQ_ROUTING));
   if (routes > 0) host.max_irq_routes = std::min<uint32_t>(static_cast<uint32_t>(routes), kMaxGsiRoutes);
+  // api.rst KVM_CAP_ADJUST_CLOCK: non-zero when KVM_GET/SET_CLOCK exist
+  // (the value is the set of flags KVM_GET_CLOCK may report).
+  PETREL_ASSIGN_OR_RETURN(int adjust_clock, CheckExtension(fd.get(), KVM_CAP_ADJUST_CLOCK));
+  host.adjust_clock = adjust_clock > 0;
   return std::unique_ptr<hv::Hypervisor>(new KvmHypervisor(std::move(fd), host));
 }
 

@@ -202,4 +202,15 @@ MsrBuffer MakeMsrBuffer(std::span<const hv::MsrEntry> msrs) {
   return buf;
 }
 
+kvm_clock_data ClockToKvm(const hv::VmClock& clock) {
+  kvm_clock_data data{};
+  data.clock = clock.ns;
+  data.flags = 0;
+  return data;
+}
+
+hv::VmClock ClockFromKvm(const kvm_clock_data& data) {
+  return hv::VmClock{data.clock};
+}
+
 }  // namespace petrel::kvm

@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "core/hv/hypervisor.h"
 #include "core/hv/x86_state.h"
 
 namespace petrel::kvm {
@@ -102,5 +103,15 @@ std::vector<hv::CpuidEntry> CpuidFromBuffer(const CpuidBuffer& buf);
 
 // A kvm_msrs holding `msrs`, nmsrs set.
 MsrBuffer MakeMsrBuffer(std::span<const hv::MsrEntry> msrs);
+
+// api.rst KVM_GET_CLOCK / KVM_SET_CLOCK (struct kvm_clock_data). Only
+// `clock` is carried: KVM_SET_CLOCK with KVM_CLOCK_REALTIME (which
+// KVM_GET_CLOCK may report) would make KVM add the real time elapsed since
+// the KVM_GET_CLOCK, i.e. show the guest the paused time; flags stay 0.
+kvm_clock_data ClockToKvm(const hv::VmClock& clock);
+hv::VmClock ClockFromKvm(const kvm_clock_data& data);
+// No flexible array in kvm_clock_data, so the C++ view of the ioctl numbers
+// is right (unlike kvm_cpuid2's): checked here and in the tests.
+static_assert(sizeof(kvm_clock_data) == 48);
 
 }  // namespace petrel::kvm

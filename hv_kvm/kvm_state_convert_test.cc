@@ -170,5 +170,27 @@ TEST(MsrBuffer, Layout) {
   EXPECT_EQ(buf.entries()[1].reserved, 0u);
 }
 
+TEST(ClockConvert, OnlyTheClockValueWithNoFlags) {
+  kvm_clock_data from_kernel{};
+  from_kernel.clock = 123'456'789;
+  from_kernel.flags = KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
+  from_kernel.realtime = 1'700'000'000'000'000'000;
+  from_kernel.host_tsc = 42;
+  const hv::VmClock clock = ClockFromKvm(from_kernel);
+  EXPECT_EQ(clock.ns, 123'456'789u);
+  const kvm_clock_data back = ClockToKvm(clock);
+  EXPECT_EQ(back.clock, 123'456'789u);
+  // KVM_CLOCK_REALTIME here would make KVM_SET_CLOCK add the elapsed time.
+  EXPECT_EQ(back.flags, 0u);
+  EXPECT_EQ(back.realtime, 0u);
+  EXPECT_EQ(back.host_tsc, 0u);
+}
+
+TEST(ClockConvert, IoctlNumbersMatchTheKernelsC) {
+  // _IOW/_IOR(KVMIO 0xAE, nr, 48-byte struct kvm_clock_data), as C computes them.
+  EXPECT_EQ(static_cast<unsigned long>(KVM_SET_CLOCK), 0x4030AE7BUL);
+  EXPECT_EQ(static_cast<unsigned long>(KVM_GET_CLOCK), 0x8030AE7CUL);
+}
+
 }  // namespace
 }  // namespace petrel::kvm

@@ -9,6 +9,7 @@
 #include "core/arch/x86_layout.h"
 #include "core/base/log.h"
 #include "hv_kvm/kvm_msr_filter.h"
+#include "hv_kvm/kvm_state_convert.h"
 #include "hv_kvm/kvm_vcpu.h"
 
 namespace petrel::kvm {
@@ -68,6 +69,7 @@ KvmVm::KvmVm(UniqueFd fd, const KvmHostInfo& host, const hv::VmConfig& config)
   caps_.kernel_irqchip = true;
   caps_.kernel_ioevents = true;
   caps_.deterministic = false;
+  caps_.vm_clock = host.adjust_clock;
 }
 
 KvmVm::~KvmVm() = default;
@@ -184,6 +186,20 @@ Result<std::unique_ptr<hv::IoEventRegistration>> KvmVm::RegisterIoEvent(
   PETREL_TRY(IoctlPtr(fd_->get(), KVM_IOEVENTFD, "KVM_IOEVENTFD", &args));
   return std::unique_ptr<hv::IoEventRegistration>(
       new KvmIoEventRegistration(fd_, std::move(notifier), args));
+}
+
+Result<hv::VmClock> KvmVm::GetClock() {
+  if (!host_.adjust_clock) return Error(ErrorCode::kUnsupported, "KVM lacks KVM_CAP_ADJUST_CLOCK");
+  kvm_clock_data data{};
+  PETREL_TRY(IoctlPtr(fd_->get(), KVM_GET_CLOCK, "KVM_GET_CLOCK", &data));
+  return ClockFromKvm(data);
+}
+
+Result<void> KvmVm::SetClock(const hv::VmClock& clock) {
+  if (!host_.adjust_clock) return Error(ErrorCode::kUnsupported, "KVM lacks KVM_CAP_ADJUST_CLOCK");
+  kvm_clock_data data = ClockToKvm(clock);
+  PETREL_TRY(IoctlPtr(fd_->get(), KVM_SET_CLOCK, "KVM_SET_CLOCK", &data));
+  return Ok();
 }
 
 }  // namespace petrel::kvm

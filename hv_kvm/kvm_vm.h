@@ -28,6 +28,7 @@ struct KvmHostInfo {
   uint32_t nr_memslots = 32;          // KVM_CAP_NR_MEMSLOTS
   bool ioeventfd_any_length = false;  // KVM_CAP_IOEVENTFD_ANY_LENGTH
   uint32_t max_irq_routes = kMaxGsiRoutes;  // KVM_CAP_IRQ_ROUTING
+  bool adjust_clock = false;          // KVM_CAP_ADJUST_CLOCK: KVM_GET/SET_CLOCK
 };
 
 // The in-kernel IOAPIC has 24 pins (KVM_IOAPIC_NUM_PINS in asm/kvm.h).
@@ -50,6 +51,10 @@ class KvmVm final : public hv::Vm {
   Result<std::unique_ptr<hv::IoEventRegistration>> RegisterIoEvent(
       std::shared_ptr<Notifier> notifier, hv::IoEventAddr addr,
       std::optional<uint64_t> datamatch) override;
+  // KVM_GET_CLOCK / KVM_SET_CLOCK (kvmclock); kUnsupported without
+  // KVM_CAP_ADJUST_CLOCK.
+  Result<hv::VmClock> GetClock() override;
+  Result<void> SetClock(const hv::VmClock& clock) override;
 
  private:
   KvmVm(UniqueFd fd, const KvmHostInfo& host, const hv::VmConfig& config);

@@ -11,6 +11,7 @@ SimHypervisor::SimHypervisor(const SimConfig& config) : config_(config) {
   caps_.kernel_ioevents = false;
   caps_.kernel_irqchip = false;
   caps_.deterministic = true;
+  caps_.vm_clock = true;
 }
 
 std::unique_ptr<SimHypervisor> MakeSimHypervisor(const SimConfig& config) {

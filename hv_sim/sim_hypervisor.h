@@ -7,7 +7,8 @@
 // Same config + same scripts + same devices = the same trace hash.
 //
 // Caps: deterministic; no kernel ioevents (RegisterIoEvent is kUnsupported, so
-// IoDispatcher keeps doorbells in its software table); no kernel irqchip.
+// IoDispatcher keeps doorbells in its software table); no kernel irqchip;
+// a VM clock (SimVm::GetClock: virtual time plus an offset SetClock moves).
 #pragma once
 
 #include <cstdint>

@@ -160,6 +160,17 @@ std::vector<hv::MsiMessage> SimVm::DeliveredMsis() const {
   return msis_;
 }
 
+Result<hv::VmClock> SimVm::GetClock() {
+  std::lock_guard lock(mu_);
+  return hv::VmClock{clock_.NowNs() + guest_clock_offset_};
+}
+
+Result<void> SimVm::SetClock(const hv::VmClock& clock) {
+  std::lock_guard lock(mu_);
+  guest_clock_offset_ = clock.ns - clock_.NowNs();  // unsigned wrap-around: any offset
+  return Ok();
+}
+
 void SimVm::SetPinLevel(uint32_t pin, bool high) {
   if (pin >= kNumIrqPins) return;
   std::lock_guard lock(mu_);

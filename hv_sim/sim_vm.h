@@ -46,6 +46,12 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
       std::optional<uint64_t> datamatch) override;  // always kUnsupported
   // Each Signal() appends a kMsi trace record and is kept in DeliveredMsis().
   Result<std::shared_ptr<hv::MsiInterrupt>> CreateMsiInterrupt() override;
+  // The guest's clock: clock() plus an offset, so it runs with virtual time
+  // (and only while something moves virtual time: the vCPUs' steps, or a
+  // test standing in for host time passing). SetClock moves the offset so
+  // the guest reads `clock.ns` now; the clock may go backwards, as KVM's can.
+  Result<hv::VmClock> GetClock() override;
+  Result<void> SetClock(const hv::VmClock& clock) override;
 
   // Typed CreateVcpu.
   Result<std::unique_ptr<SimVcpu>> CreateSimVcpu(uint32_t id);
@@ -106,6 +112,7 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   std::array<std::shared_ptr<hv::InterruptLine>, kNumIrqPins> lines_{};
   std::map<uint32_t, SimVcpu*> vcpus_;
   std::shared_ptr<const std::function<void(uint64_t)>> time_hook_;
+  uint64_t guest_clock_offset_ = 0;  // guest clock = clock_ + this (mod 2^64)
 };
 
 // The hv_sim object behind an interface pointer, or null if it is another backend's.

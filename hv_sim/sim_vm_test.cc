@@ -132,6 +132,22 @@ TEST(SimVm, RegisterIoEventIsUnsupported) {
   EXPECT_EQ(r.error().code(), ErrorCode::kUnsupported);
 }
 
+TEST(SimVm, GuestClockRunsWithVirtualTimeAndCanBeSet) {
+  auto hv = MakeSimHypervisor();
+  EXPECT_TRUE(hv->caps().vm_clock);
+  auto vm = hv->CreateSimVm().value();
+  vm->clock().Advance(1000);
+  EXPECT_EQ(vm->GetClock()->ns, 1000u);
+  ASSERT_TRUE(vm->SetClock({400}).ok());  // backwards is allowed, as on KVM
+  EXPECT_EQ(vm->GetClock()->ns, 400u);
+  vm->clock().Advance(50);
+  EXPECT_EQ(vm->GetClock()->ns, 450u);
+  ASSERT_TRUE(vm->SetClock({5000}).ok());
+  vm->clock().Advance(1);
+  EXPECT_EQ(vm->GetClock()->ns, 5001u);
+  EXPECT_EQ(vm->clock().NowNs(), 1051u);  // virtual time itself never moved back
+}
+
 TEST(SimVm, SeededRandomIsTheSameForEveryVm) {
   SimConfig c;
   c.seed = 77;

@@ -37,6 +37,16 @@ struct Caps {
   bool kernel_ioevents = false;   // RegisterIoEvent can be served in the kernel
   bool kernel_irqchip = false;    // LAPIC/IOAPIC/PIC are in the kernel
   bool deterministic = false;     // same inputs give the same trace (hv_sim)
+  bool vm_clock = false;          // Vm::GetClock/SetClock work (KVM: KVM_CAP_ADJUST_CLOCK)
+};
+
+// The VM's paravirtual clock as the guest reads it (KVM: kvmclock, the
+// `clock` of struct kvm_clock_data; hv_sim: its virtual time plus an
+// offset), in nanoseconds. Saved when a VM pauses and set again when it
+// resumes, so the guest does not see the paused time (as Cloud Hypervisor).
+struct VmClock {
+  uint64_t ns = 0;
+  bool operator==(const VmClock&) const = default;
 };
 
 // Called by a backend, on the vCPU thread, for every guest PIO/MMIO access.
@@ -168,6 +178,17 @@ class Vm {
   // backend cannot; IoDispatcher then keeps it in its software table.
   virtual Result<std::unique_ptr<IoEventRegistration>> RegisterIoEvent(
       std::shared_ptr<Notifier> notifier, IoEventAddr addr, std::optional<uint64_t> datamatch) = 0;
+
+  // The guest's clock (see VmClock). kUnsupported unless caps().vm_clock.
+  // SetClock sets the value the guest reads now, from which it runs on;
+  // call it while no vCPU runs (KVM requires nothing of the kind, but the
+  // guest would see its clock jump under its feet).
+  virtual Result<VmClock> GetClock() {
+    return Error(ErrorCode::kUnsupported, "this backend has no VM clock control");
+  }
+  virtual Result<void> SetClock(const VmClock& /*clock*/) {
+    return Error(ErrorCode::kUnsupported, "this backend has no VM clock control");
+  }
 };
 
 class Hypervisor {

@@ -421,6 +421,24 @@ TEST_F(KvmBackendTest, CpuidAndBootMsrsAreAccepted) {
   EXPECT_EQ(readback[1].value, x86::kMtrrDefTypeBoot);
 }
 
+TEST_F(KvmBackendTest, VmClockCanBeSavedAndSetBack) {
+  // What pause and resume do: read kvmclock, let host time pass, set the
+  // saved value again; the guest's clock then reads the saved value plus
+  // only the time since the set, not the time in between.
+  if (!vm_->caps().vm_clock) GTEST_SKIP() << "KVM lacks KVM_CAP_ADJUST_CLOCK";
+  auto saved = vm_->GetClock();
+  ASSERT_TRUE(saved.ok()) << saved.error().message();
+  std::this_thread::sleep_for(200ms);
+  auto later = vm_->GetClock();
+  ASSERT_TRUE(later.ok());
+  EXPECT_GE(later->ns - saved->ns, 150'000'000u);  // kvmclock runs with the host
+  ASSERT_TRUE(vm_->SetClock(*saved).ok());
+  auto after = vm_->GetClock();
+  ASSERT_TRUE(after.ok());
+  EXPECT_GE(after->ns, saved->ns);
+  EXPECT_LT(after->ns - saved->ns, 100'000'000u);  // the 200 ms are gone
+}
+
 TEST_F(KvmBackendTest, VmRejectsBadRequests) {
   EXPECT_FALSE(vm_->MapMemory(memory_).ok());  // only once
   EXPECT_FALSE(vm_->CreateVcpu(1).ok());       // VmConfig{1}
