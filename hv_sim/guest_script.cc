@@ -71,6 +71,10 @@ Result<void> ValidateStep(const Step& s) {
               return Error(ErrorCode::kInvalidArgument, "advance above kMaxStepNs");
             return Ok();
           },
+          [](const step::Count& x) -> Result<void> {
+            if (x.gpa % 8 != 0) return Error(ErrorCode::kInvalidArgument, "count gpa not 8-aligned");
+            return Ok();
+          },
           [](const step::Halt&) -> Result<void> { return Ok(); },
       },
       s);
@@ -119,6 +123,9 @@ std::string DescribeStep(const Step& s) {
                    std::to_string(x.timeout_ns) + "ns";
           },
           [](const step::Advance& x) { return "advance " + std::to_string(x.ns) + "ns"; },
+          [](const step::Count& x) {
+            return "count " + Hex(x.gpa) + " times " + std::to_string(x.times);
+          },
           [](const step::Halt&) { return std::string("halt"); },
       },
       s);
@@ -166,6 +173,9 @@ ScriptBuilder& ScriptBuilder::WaitIrq(uint32_t pin, uint64_t timeout_ns) {
 }
 ScriptBuilder& ScriptBuilder::Advance(uint64_t ns) {
   return Add(step::Advance{ns});
+}
+ScriptBuilder& ScriptBuilder::Count(uint64_t gpa, uint64_t times) {
+  return Add(step::Count{gpa, times});
 }
 ScriptBuilder& ScriptBuilder::Halt() {
   return Add(step::Halt{});

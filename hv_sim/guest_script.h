@@ -69,11 +69,21 @@ struct WaitIrq {
 struct Advance {
   uint64_t ns;
 };
+// A guest busy loop: adds 1 to the 64-bit counter at `gpa` (8-aligned, in
+// RAM) `times` times, one increment per step of virtual time, with an atomic
+// (release) store so a test may watch it from another thread; a kick ends
+// a Run() between two increments. One trace record (a RAM write of the final
+// value) when the loop ends, none per increment. UINT64_MAX: forever.
+struct Count {
+  uint64_t gpa;
+  uint64_t times;
+};
 struct Halt {};
 }  // namespace step
 
 using Step = std::variant<step::PioOut, step::PioIn, step::MmioWrite, step::MmioRead,
-                          step::WriteRam, step::ReadRam, step::WaitIrq, step::Advance, step::Halt>;
+                          step::WriteRam, step::ReadRam, step::WaitIrq, step::Advance, step::Count,
+                          step::Halt>;
 
 struct GuestScript {
   std::vector<Step> steps;
@@ -123,6 +133,7 @@ class ScriptBuilder {
   // Interrupts, time, end
   ScriptBuilder& WaitIrq(uint32_t pin, uint64_t timeout_ns);
   ScriptBuilder& Advance(uint64_t ns);
+  ScriptBuilder& Count(uint64_t gpa, uint64_t times);
   ScriptBuilder& Halt();
   // Appends any step (or all steps of another script).
   ScriptBuilder& Add(Step step);

@@ -42,6 +42,7 @@ Result<void> SimVcpu::SetScript(GuestScript script) {
   halted_ = false;
   end_recorded_ = false;
   waiting_ = false;
+  counted_ = 0;
   seen_edges_ = vm_->EdgeCounts();
   mismatches_.clear();
   failures_.clear();
@@ -95,6 +96,7 @@ SimVcpu::StepResult SimVcpu::Execute(hv::GuestIo& io) {
   step_time_ = vm_->clock().NowNs();
   const Step& s = script_.steps[pc_];
   if (const auto* w = std::get_if<step::WaitIrq>(&s)) return ExecuteWait(*w);
+  if (const auto* c = std::get_if<step::Count>(&s)) return ExecuteCount(*c);
   std::visit(
       Overloaded{
           [&](const step::PioOut& x) {
@@ -144,6 +146,7 @@ SimVcpu::StepResult SimVcpu::Execute(hv::GuestIo& io) {
             }
           },
           [&](const step::WaitIrq&) {},  // handled above
+          [&](const step::Count&) {},    // handled above
           [&](const step::Advance& x) {
             Record(TraceKind::kAdvance, x.ns, {});
             ++pc_;
@@ -181,6 +184,35 @@ SimVcpu::StepResult SimVcpu::ExecuteWait(const step::WaitIrq& w) {
   }
   vm_->AdvanceTime(std::min(ns_per_step_, wait_deadline_ - step_time_));
   return StepResult::kWaiting;
+}
+
+SimVcpu::StepResult SimVcpu::ExecuteCount(const step::Count& c) {
+  if (counted_ >= c.times) {
+    counted_ = 0;
+    ++pc_;  // a zero-times loop costs no time
+    return StepResult::kDone;
+  }
+  auto mem = vm_->memory();
+  Result<uint64_t> value = mem ? mem->LoadAtomic<uint64_t>(c.gpa)
+                               : Result<uint64_t>(Error(ErrorCode::kNotFound, "no guest memory"));
+  Result<void> stored = value.ok() ? mem->StoreAtomic<uint64_t>(c.gpa, *value + 1)
+                                   : Result<void>(value.error());
+  if (!stored.ok()) {
+    Record(TraceKind::kFault, c.gpa, {});
+    Fail(stored.error().message(), /*mismatch=*/false);
+    counted_ = 0;
+    Finish();
+    return StepResult::kDone;
+  }
+  if (++counted_ < c.times) {
+    vm_->AdvanceTime(ns_per_step_);
+    return StepResult::kWaiting;
+  }
+  const std::vector<uint8_t> bytes = ScriptBuilder::Le(*value + 1, 8);
+  Record(TraceKind::kRamWrite, c.gpa, bytes);
+  counted_ = 0;
+  Finish();
+  return StepResult::kDone;
 }
 
 Result<void> SimVcpu::SetRegs(const hv::Regs& regs) {

@@ -82,6 +82,7 @@ class SimVcpu final : public hv::Vcpu {
 
   StepResult Execute(hv::GuestIo& io);
   StepResult ExecuteWait(const step::WaitIrq& w);
+  StepResult ExecuteCount(const step::Count& c);
   void Finish();  // step done: pc++ and the step's time cost
   void Record(TraceKind kind, uint64_t addr, std::span<const uint8_t> bytes);
   void CheckExpect(const std::optional<std::vector<uint8_t>>& expect, std::span<const uint8_t> got,
@@ -101,6 +102,7 @@ class SimVcpu final : public hv::Vcpu {
   bool end_recorded_ = false;
   bool waiting_ = false;
   uint64_t wait_deadline_ = 0;
+  uint64_t counted_ = 0;  // increments done by the current Count step
   std::array<uint64_t, kNumIrqPins> seen_edges_{};
   uint64_t step_time_ = 0;  // virtual time the current step started
   std::vector<std::string> mismatches_;

@@ -102,6 +102,37 @@ TEST_F(SimVcpuTest, StepsReachDevicesThroughIoDispatcher) {
   EXPECT_EQ(recs[0].vcpu, 0u);
 }
 
+TEST_F(SimVcpuTest, CountIncrementsRamOncePerStepAndStopsAtAKick) {
+  // Counter at 0x1000 starts at 5; 100 increments at 10 ns each, one trace
+  // record at the end; then a second loop, kicked in the middle.
+  ASSERT_TRUE(vm_->memory()->StoreAtomic<uint64_t>(0x1000, 5).ok());
+  ASSERT_TRUE(vcpu_->SetScript(ScriptBuilder().Count(0x1000, 100).Build()).ok());
+  EXPECT_TRUE(std::holds_alternative<hv::exit::ScriptEnd>(RunToEnd()));
+  EXPECT_EQ(*vm_->memory()->LoadAtomic<uint64_t>(0x1000), 105u);
+  EXPECT_EQ(vm_->clock().NowNs(), 1000u);
+  EXPECT_EQ(Kinds(), (std::vector<TraceKind>{TraceKind::kRamWrite, TraceKind::kScriptEnd}));
+  EXPECT_EQ(vm_->trace().records()[0].bytes, ScriptBuilder::Le(105, 8));
+
+  ASSERT_TRUE(vcpu_->SetScript(ScriptBuilder().Count(0x1000, UINT64_MAX).Build()).ok());
+  EXPECT_TRUE(Is<hv::exit::Interrupted>(vcpu_->Run(*io_)));  // one quantum: 64 steps
+  EXPECT_EQ(*vm_->memory()->LoadAtomic<uint64_t>(0x1000), 105u + 64);
+  vcpu_->kicker()->Kick();
+  EXPECT_TRUE(Is<hv::exit::Interrupted>(vcpu_->Run(*io_)));
+  EXPECT_EQ(*vm_->memory()->LoadAtomic<uint64_t>(0x1000), 105u + 64);
+  EXPECT_TRUE(Is<hv::exit::Interrupted>(vcpu_->Run(*io_)));
+  EXPECT_EQ(*vm_->memory()->LoadAtomic<uint64_t>(0x1000), 105u + 128);
+  EXPECT_EQ(vcpu_->pc(), 0u);  // still in the loop
+  EXPECT_FALSE(vcpu_->failed());
+}
+
+TEST_F(SimVcpuTest, CountOutsideRamOrMisalignedFails) {
+  EXPECT_FALSE(vcpu_->SetScript(ScriptBuilder().Count(0x1001, 1).Build()).ok());
+  ASSERT_TRUE(vcpu_->SetScript(ScriptBuilder().Count(kRamSize, 3).Build()).ok());
+  EXPECT_TRUE(std::holds_alternative<hv::exit::ScriptEnd>(RunToEnd()));
+  ASSERT_EQ(vcpu_->failures().size(), 1u);
+  EXPECT_NE(vcpu_->failures()[0].find("count"), std::string::npos) << vcpu_->failures()[0];
+}
+
 TEST_F(SimVcpuTest, UnclaimedReadReturnsAllOnes) {
   ASSERT_TRUE(vcpu_->SetScript(ScriptBuilder().In16(0x900).Build()).ok());
   RunToEnd();
