@@ -3,6 +3,7 @@
 
 #include <sched.h>
 
+#include "core/arch/boot_msrs.h"
 #include "core/base/log.h"
 
 namespace petrel::vmm {
@@ -47,8 +48,71 @@ void VcpuThread::Start() {
 }
 
 void VcpuThread::RequestStop() {
-  stop_.store(true);
+  {
+    std::lock_guard lock(mu_);  // a parked thread waits on mu_: no lost wake-up
+    stop_.store(true);
+  }
+  cv_.notify_all();
   if (kicker_) kicker_->Kick();
+}
+
+Result<void> VcpuThread::Pause(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  pause_requested_.store(true, std::memory_order_release);
+  if (kicker_) kicker_->Kick();
+  const std::string who = "vcpu " + std::to_string(vcpu_->id());
+  if (!cv_.wait_for(lock, timeout, [&] { return parked_ || ended_; })) {
+    return Error(ErrorCode::kBusy, who + " did not leave the guest within " +
+                                       std::to_string(timeout.count()) + " ms");
+  }
+  if (!parked_) return Error(ErrorCode::kFailedPrecondition, who + " has stopped");
+  if (park_error_) return Error(*park_error_).Wrap(who + ": saving its state");
+  return Ok();
+}
+
+void VcpuThread::Resume() {
+  {
+    std::lock_guard lock(mu_);
+    pause_requested_.store(false, std::memory_order_release);
+  }
+  cv_.notify_all();
+}
+
+bool VcpuThread::parked() const {
+  std::lock_guard lock(mu_);
+  return parked_;
+}
+
+std::optional<VcpuState> VcpuThread::paused_state() const {
+  std::lock_guard lock(mu_);
+  return paused_state_;
+}
+
+Result<VcpuState> VcpuThread::SaveState() {
+  VcpuState state;
+  state.id = vcpu_->id();
+  PETREL_ASSIGN_OR_RETURN(state.regs, vcpu_->GetRegs());
+  PETREL_ASSIGN_OR_RETURN(state.sregs, vcpu_->GetSregs());
+  state.msrs = x86::BootMsrs();
+  PETREL_TRY(vcpu_->GetMsrs(state.msrs));
+  return state;
+}
+
+void VcpuThread::Park() {
+  // Out of the guest, on the vCPU's own thread: the only one that may touch
+  // its registers.
+  Result<VcpuState> state = SaveState();
+  std::unique_lock lock(mu_);
+  if (state.ok()) {
+    paused_state_ = std::move(state).value();
+    park_error_.reset();
+  } else {
+    park_error_ = state.error();
+  }
+  parked_ = true;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return !pause_requested_.load(std::memory_order_acquire) || stop_.load(); });
+  parked_ = false;
 }
 
 void VcpuThread::Join() {
@@ -67,11 +131,20 @@ void VcpuThread::Loop() {
   } catch (...) {
     on_stop_({StopReason::Kind::kError, "vcpu " + std::to_string(vcpu_->id()) + ": internal error"});
   }
+  {
+    std::lock_guard lock(mu_);
+    ended_ = true;
+  }
+  cv_.notify_all();  // a Pause() waiting for this thread
 }
 
 void VcpuThread::RunUntilStopped() {
   if (on_first_entry_) on_first_entry_();
   while (!stop_.load(std::memory_order_acquire)) {
+    if (pause_requested_.load(std::memory_order_acquire)) {
+      Park();
+      continue;
+    }
     auto result = vcpu_->Run(io_);
     if (!result.ok()) {
       on_stop_({StopReason::Kind::kError,

@@ -5,13 +5,25 @@
 // off, triple fault, errors) are reported once through `on_stop`, and the
 // thread ends. RequestStop() (any thread) kicks the vCPU out of the guest and
 // ends the loop.
+//
+// Pause (VmInstance::Pause): Pause() (any thread) asks the thread to leave
+// the guest (a kick) and park between two Run()s; before it parks it reads
+// its registers through the backend-neutral interface (paused_state()) and
+// then acknowledges. Pause() returns once the thread is parked, or has
+// ended, or `timeout` passed. Resume() lets it run again. A parked thread
+// still ends on RequestStop().
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/hv/hypervisor.h"
 
@@ -23,6 +35,16 @@ struct StopReason {
   enum class Kind { kReset, kPowerOff, kTripleFault, kShutdown, kError };
   Kind kind;
   std::string detail;
+};
+
+// A parked vCPU's state, as the hypervisor interface gives it (for
+// snapshots): registers, segment and control registers, and the MSRs the
+// VMM sets at boot (x86::BootMsrs' indices) read back.
+struct VcpuState {
+  uint32_t id = 0;
+  hv::Regs regs;
+  hv::Sregs sregs;
+  std::vector<hv::MsrEntry> msrs;
 };
 
 class VcpuThread {
@@ -39,9 +61,23 @@ class VcpuThread {
   void RequestStop();
   void Join();
 
+  // Kicks the vCPU out of the guest and waits until the thread has parked
+  // with its state saved (Ok), or has ended (kFailedPrecondition), or
+  // `timeout` passed (kBusy; the request stays until Resume()). An error in
+  // saving the state is returned too (the thread is parked anyway). Not
+  // before Start().
+  Result<void> Pause(std::chrono::milliseconds timeout);
+  // Withdraws the pause request; a parked thread runs the guest again.
+  void Resume();
+  bool parked() const;
+  // The state saved when the thread last parked (nullopt before that).
+  std::optional<VcpuState> paused_state() const;
+
  private:
   void Loop();
   void RunUntilStopped();
+  void Park();
+  Result<VcpuState> SaveState();
 
   std::unique_ptr<hv::Vcpu> vcpu_;
   hv::GuestIo& io_;
@@ -49,6 +85,15 @@ class VcpuThread {
   std::function<void()> on_first_entry_;
   std::shared_ptr<hv::VcpuKicker> kicker_;
   std::atomic<bool> stop_{false};
+  // Pause handshake. pause_requested_ is written under mu_ (so a parked
+  // thread cannot miss its change) and read without it between Run()s.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<bool> pause_requested_{false};
+  bool parked_ = false;  // under mu_
+  bool ended_ = false;   // under mu_: the loop has returned
+  std::optional<VcpuState> paused_state_;  // under mu_
+  std::optional<Error> park_error_;        // under mu_
   std::thread thread_;
 };
 

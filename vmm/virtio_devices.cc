@@ -14,6 +14,19 @@ VirtioDevices::~VirtioDevices() {
   devices_.clear();  // on this thread, with no handler running
 }
 
+void VirtioDevices::PauseWorkers() {
+  for (auto& worker : workers_) worker->Stop();
+}
+
+Result<void> VirtioDevices::ResumeWorkers() {
+  Result<void> first = Ok();
+  for (auto& worker : workers_) {
+    Result<void> r = worker->Start();
+    if (!r.ok() && first.ok()) first = std::move(r).Wrap("resuming worker " + worker->name());
+  }
+  return first;
+}
+
 Result<void> VirtioDevices::Place(const VirtioDevicesArgs& args, std::string name,
                                   std::shared_ptr<virtio::VirtioDevice> device) {
   // A handler that throws fails the device it serves.

@@ -70,6 +70,14 @@ class VirtioDevices {
   // The virtio-console, or nullptr with --console off.
   virtio::ConsoleDevice* console() const { return console_.get(); }
 
+  // Pause (VmInstance::Pause): stops every worker (Worker::Stop: returns
+  // once none of its handlers runs, and none runs until Start), so no
+  // virtqueue is processed; work that arrives meanwhile (a doorbell, an I/O
+  // completion, a tap packet) waits in the worker's loop. ResumeWorkers
+  // starts them again; the first error is returned after trying them all.
+  void PauseWorkers();
+  Result<void> ResumeWorkers();
+
  private:
   Result<void> Place(const VirtioDevicesArgs& args, std::string name,
                      std::shared_ptr<virtio::VirtioDevice> device);
