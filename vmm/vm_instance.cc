@@ -115,6 +115,8 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu));
 
   vm->attach_input_ = options.attach_input;
+  vm->hide_paused_time_ = options.hide_paused_time;
+  vm->pause_timeout_ = options.pause_timeout;
   return vm;
 }
 
@@ -142,6 +144,16 @@ Result<void> VmInstance::CreateVcpus(const config::VmConfig& config,
     pending_vcpus_.push_back(std::move(vcpu));
   }
   return Ok();
+}
+
+const char* VmRunStateName(VmRunState state) {
+  switch (state) {
+    case VmRunState::kCreated: return "Created";
+    case VmRunState::kRunning: return "Running";
+    case VmRunState::kPaused: return "Paused";
+    case VmRunState::kStopped: return "Stopped";
+  }
+  return "unknown";
 }
 
 VmInstance::~VmInstance() {
@@ -185,7 +197,11 @@ Result<StopReason> VmInstance::Run() {
         std::move(vcpu), io_, [this](const StopReason& r) { OnStop(r); }, std::move(first_entry)));
   }
   pending_vcpus_.clear();
-  for (auto& t : vcpu_threads_) t->Start();
+  {
+    std::lock_guard lock(lifecycle_mu_);
+    for (auto& t : vcpu_threads_) t->Start();
+    run_state_ = VmRunState::kRunning;
+  }
 
   while (true) {
     {
@@ -202,10 +218,90 @@ Result<StopReason> VmInstance::Run() {
       PETREL_LOG_ONCE(kError, "vmm-loop-threw") << "VMM loop: a handler threw";
     }
   }
-  for (auto& t : vcpu_threads_) t->RequestStop();
-  for (auto& t : vcpu_threads_) t->Join();
+  {
+    // Parked vCPU threads (a stop while paused) wake and end too. The
+    // workers stay as they are (stopped if paused); ~VirtioDevices stops them.
+    std::lock_guard lock(lifecycle_mu_);
+    for (auto& t : vcpu_threads_) t->RequestStop();
+    for (auto& t : vcpu_threads_) t->Join();
+    run_state_ = VmRunState::kStopped;
+    saved_clock_.reset();
+  }
   std::lock_guard lock(stop_mu_);
   return *stop_reason_;
+}
+
+Result<void> VmInstance::Pause() {
+  std::lock_guard lock(lifecycle_mu_);
+  if (run_state_ != VmRunState::kRunning) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 std::string("cannot pause a VM that is ") + VmRunStateName(run_state_));
+  }
+  // vCPUs first: they are where new device work comes from (doorbells,
+  // register writes). Once they are parked, stopping the workers leaves
+  // nothing that could hand a worker more work, and a request a worker
+  // finishes meanwhile only reaches guest memory and an interrupt the guest
+  // sees when it runs again.
+  auto undo_vcpus = [this] {
+    for (auto& t : vcpu_threads_) t->Resume();
+  };
+  for (auto& t : vcpu_threads_) {
+    Result<void> parked = t->Pause(pause_timeout_);
+    if (!parked.ok()) {
+      undo_vcpus();
+      return std::move(parked).Wrap("pausing the VM");
+    }
+  }
+  virtio_->PauseWorkers();
+  if (hide_paused_time_ && vm_->caps().vm_clock) {
+    Result<hv::VmClock> clock = vm_->GetClock();
+    if (!clock.ok()) {
+      Result<void> restarted = virtio_->ResumeWorkers();
+      if (!restarted.ok()) {
+        PETREL_LOG(kError) << restarted.error().message();
+      }
+      undo_vcpus();
+      return Error(std::move(clock).error()).Wrap("pausing the VM: saving the VM clock");
+    }
+    saved_clock_ = *clock;
+  }
+  run_state_ = VmRunState::kPaused;
+  PETREL_LOG(kInfo) << "VM paused";
+  return Ok();
+}
+
+Result<void> VmInstance::Resume() {
+  std::lock_guard lock(lifecycle_mu_);
+  if (run_state_ != VmRunState::kPaused) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 std::string("cannot resume a VM that is ") + VmRunStateName(run_state_));
+  }
+  // The reverse order: the clock while nothing runs, then the workers, so
+  // a vCPU's first doorbell finds its device's worker running.
+  if (saved_clock_) {
+    PETREL_TRY(vm_->SetClock(*saved_clock_).Wrap("resuming the VM: setting the VM clock"));
+    saved_clock_.reset();
+  }
+  PETREL_TRY(virtio_->ResumeWorkers().Wrap("resuming the VM"));
+  for (auto& t : vcpu_threads_) t->Resume();
+  run_state_ = VmRunState::kRunning;
+  PETREL_LOG(kInfo) << "VM resumed";
+  return Ok();
+}
+
+VmRunState VmInstance::state() const {
+  std::lock_guard lock(lifecycle_mu_);
+  return run_state_;
+}
+
+std::vector<VcpuState> VmInstance::PausedVcpuStates() const {
+  std::lock_guard lock(lifecycle_mu_);
+  std::vector<VcpuState> out;
+  if (run_state_ != VmRunState::kPaused) return out;
+  for (const auto& t : vcpu_threads_) {
+    if (auto state = t->paused_state()) out.push_back(std::move(*state));
+  }
+  return out;
 }
 
 }  // namespace petrel::vmm

@@ -8,9 +8,17 @@
 // VMM's control loop (console input, stop requests) on the calling thread
 // until a vCPU reports a stop (reset, power off, triple fault or error).
 //
+// Pause() and Resume() (from any thread while Run() runs, e.g. the API's):
+// pause parks every vCPU thread (each saves its registers, see
+// PausedVcpuStates()), then stops every device worker, then saves the VM
+// clock; resume sets the clock back (so the guest does not see the paused
+// time, unless VmOptions::hide_paused_time is off), starts the workers, then
+// lets the vCPUs run. RequestStop() works in both states.
+//
 // Backend-neutral: the petrel binary passes hv_kvm; tests pass hv_sim.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,7 +53,20 @@ struct VmOptions {
   // Runs the virtio devices' work; nullptr: a thread per device
   // (ThreadWorkers). Must outlive the VmInstance.
   WorkerFactory* device_workers = nullptr;
+  // Pause saves the VM clock and resume sets it back, so the guest's clock
+  // does not jump by the paused time (Cloud Hypervisor does the same). Off:
+  // the guest's clock runs on while paused (on KVM, kvmclock follows the
+  // host). Ignored on a backend without caps().vm_clock.
+  bool hide_paused_time = true;
+  // How long Pause() waits for each vCPU to leave the guest.
+  std::chrono::milliseconds pause_timeout{5000};
 };
+
+// Where a VmInstance is in its life (Cloud Hypervisor's VmState, less
+// Shutdown/BreakPoint): Created until Run() starts the vCPUs, Stopped once
+// Run() has returned.
+enum class VmRunState { kCreated, kRunning, kPaused, kStopped };
+const char* VmRunStateName(VmRunState state);
 
 class VmInstance {
  public:
@@ -76,6 +97,21 @@ class VmInstance {
   // Raises the ACPI power-button event (Cloud Hypervisor's vm.power-button).
   void PressPowerButton() { acpi_->PressPowerButton(); }
 
+  // Pauses a running VM: every vCPU leaves the guest and parks (its state
+  // saved), then every device worker stops (no virtqueue processing in
+  // flight), then the VM clock is saved. Ok only when all of it is done;
+  // on an error the VM runs on. kFailedPrecondition unless running (a
+  // paused VM stays paused). Thread-safe.
+  Result<void> Pause();
+  // Resumes a paused VM: the VM clock is set back (see
+  // VmOptions::hide_paused_time), the workers start, the vCPUs run.
+  // kFailedPrecondition unless paused. Thread-safe.
+  Result<void> Resume();
+  VmRunState state() const;
+  // Each vCPU's state as saved when it parked, in vCPU order; empty unless
+  // paused. For snapshots.
+  std::vector<VcpuState> PausedVcpuStates() const;
+
  private:
   VmInstance() = default;
   Result<void> CreateVcpus(const config::VmConfig& config, const hv::BootVcpuState& boot_state);
@@ -100,6 +136,14 @@ class VmInstance {
   std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
   std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;
   bool attach_input_ = false;
+  bool hide_paused_time_ = true;
+  std::chrono::milliseconds pause_timeout_{5000};
+
+  // Serializes Pause, Resume and Run's start and end of the vCPU threads;
+  // guards vcpu_threads_ against them, run_state_ and saved_clock_.
+  mutable std::mutex lifecycle_mu_;
+  VmRunState run_state_ = VmRunState::kCreated;
+  std::optional<hv::VmClock> saved_clock_;  // while paused, if hidden
 
   std::mutex stop_mu_;
   std::optional<StopReason> stop_reason_;

@@ -14,3 +14,7 @@ petrel_test(console_output_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_output
 petrel_test(api_control_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/api_control_sim_test.cc
             DEPS petrel_vmm petrel_hv_sim petrel_test_guests)
 add_dependencies(api_control_sim_test null_guest)
+
+petrel_test(vm_pause_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_pause_sim_test.cc
+            DEPS petrel_vmm petrel_hv_sim petrel_test_guests petrel_virtio_testing)
+add_dependencies(vm_pause_sim_test null_guest)
