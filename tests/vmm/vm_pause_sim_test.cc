@@ -76,8 +76,12 @@ class PausableVm {
   VmInstance& vm() { return *vm_; }
   sim::SimVm& sim() { return *sim_; }
 
+  // Starts Run() on its own thread and returns once the VM is Running (under
+  // a sanitizer the thread can take long enough for a Pause() to find the VM
+  // still Created).
   void Start() {
     run_ = std::async(std::launch::async, [this] { return vm_->Run(); });
+    EXPECT_TRUE(WaitFor([this] { return vm_->state() != VmRunState::kCreated; }));
   }
   // Run()'s result, failing the test instead of hanging if it does not come.
   Result<StopReason> Wait() {
