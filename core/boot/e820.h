@@ -1,7 +1,7 @@
 // The x86 memory map given to Linux: the e820 table of a bzImage boot and the
 // hvm_memmap_table of a PVH boot, built from GuestMemory's regions.
 //
-// Follows Cloud Hypervisor (ch-compat.md section 4): RAM [0, EBDA), RAM from
+// Follows Cloud Hypervisor's x86_64 layout: RAM [0, EBDA), RAM from
 // 1 MiB to the end of low RAM, RAM from 4 GiB; the PCI ECAM window is marked
 // reserved so Linux accepts the MCFG table later. The legacy hole
 // [0xA0000, 1 MiB) and the 32-bit device hole are left out (not RAM).

@@ -1,6 +1,6 @@
 // Where the initramfs goes: the top of low RAM (below the 3 GiB hole), page
 // aligned, below the kernel's limit and above everything the kernel occupies.
-// Cloud Hypervisor does the same (ch-compat.md section 4, "initramfs").
+// Cloud Hypervisor does the same.
 #pragma once
 
 #include <cstdint>

@@ -2,7 +2,7 @@
 // command line, memory map and MP table into guest memory and returns the boot
 // vCPU's starting state. Pure over GuestMemory: no hypervisor needed.
 //
-// Format detection (as Cloud Hypervisor, ch-compat.md section 4): an ELF64
+// Format detection (as Cloud Hypervisor's linux-loader does): an ELF64
 // with a XEN_ELFNOTE_PHYS32_ENTRY note boots through PVH (pvh.h); an ELF
 // without it is rejected; anything else must be a bzImage with boot protocol
 // >= 2.12 and a 64-bit entry (bzimage.h).

@@ -1,5 +1,5 @@
 // PciBus: PCI segment 0, bus 0 -- up to 32 devices (function 0 only) -- and
-// the two ways the guest reaches their configuration space (ch-compat.md §3):
+// the two ways the guest reaches their configuration space (as Cloud Hypervisor):
 //   PciConfigIo   PIO 0xCF8-0xCFF, configuration mechanism #1
 //                 (PCI Local Bus Spec 3.0 §3.2.2.3.2)
 //   PciConfigMmio the ECAM window (PCIe Base Spec §7.2.2): 1 MiB per bus,

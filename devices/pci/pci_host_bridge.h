@@ -1,5 +1,5 @@
-// PciHostBridge: the root complex function at 00:00.0 (ch-compat.md §3:
-// Cloud Hypervisor's PciRoot). Same ids as Cloud Hypervisor so guests and
+// PciHostBridge: the root complex function at 00:00.0 (Cloud Hypervisor's
+// PciRoot). Same ids as Cloud Hypervisor so guests and
 // firmware see the same device: vendor 0x8086 (Intel), device 0x0d57
 // (CH_VIRT_HOST_DEVICE_ID in EDK2's CloudHv platform), class 0x060000
 // (PCI Code and ID Assignment Spec: bridge / host bridge). No BARs.

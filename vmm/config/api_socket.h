@@ -1,5 +1,5 @@
 // --api-socket: where the REST API listens (Cloud Hypervisor syntax, CH's
-// src/main.rs; design notes ch-compat.md section 1):
+// src/main.rs):
 //   --api-socket path=<path>   create a UNIX socket at <path>
 //   --api-socket fd=<n>        serve on an inherited UNIX socket, fd <n>
 //   --api-socket <path>        a bare path (anything not starting with

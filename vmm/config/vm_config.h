@@ -1,6 +1,6 @@
 // VmConfig: what one VM is made of, and the parsers for the option strings of
-// --cpus, --memory, --serial and --console (Cloud Hypervisor syntax: CH's vmm/src/config.rs;
-// summary in the design notes, ch-compat.md section 1).
+// --cpus, --memory, --serial and --console (Cloud Hypervisor syntax: CH's
+// vmm/src/config.rs).
 //
 // Defaults follow CH: cpus boot=1 (max = boot unless given), memory size=512M,
 // serial null, console tty.
