@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -48,6 +49,14 @@ class ObjectReader {
   }
 
   Result<void> Bool(std::string_view key, bool& out) {
+    std::optional<bool> value;
+    PETREL_TRY(Bool(key, value));
+    if (value) out = *value;
+    return Ok();
+  }
+
+  // nullopt when absent or null (the caller's default may depend on others).
+  Result<void> Bool(std::string_view key, std::optional<bool>& out) {
     const json* v = Find(key);
     if (v == nullptr) return Ok();
     if (!v->is_boolean()) return Fail(key, *v, "expected true or false");
@@ -360,14 +369,8 @@ Result<NetConfig> ReadNet(const json& value, const std::string& path) {
   std::optional<bool> tso, ufo;
   bool csum = true;
   PETREL_TRY(r.Bool("offload_csum", csum));
-  if (const json* v = r.Find("offload_tso")) {
-    if (!v->is_boolean()) return r.Fail("offload_tso", *v, "expected true or false");
-    tso = v->get<bool>();
-  }
-  if (const json* v = r.Find("offload_ufo")) {
-    if (!v->is_boolean()) return r.Fail("offload_ufo", *v, "expected true or false");
-    ufo = v->get<bool>();
-  }
+  PETREL_TRY(r.Bool("offload_tso", tso));
+  PETREL_TRY(r.Bool("offload_ufo", ufo));
   // As on the command line: without checksum offload the segmentation
   // offloads default to off too.
   net.offload_csum = csum;

@@ -178,6 +178,8 @@ TEST(VmConfigJsonTest, TypeAndShapeErrors) {
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{}]})"),
             "disks[0]: path is required");
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"net":[{"ip":"1.2.3"}]})").rfind("net[0]: ip=\"1.2.3\": ", 0), 0u);
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"net":[{"offload_tso":1}]})"),
+            "net[0]: offload_tso=1: expected true or false");
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"serial":{"mode":"Fancy"}})"),
             R"(serial: mode="Fancy": expected Off, Pty, Tty, File, Socket or Null)");
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"serial":{"mode":"File"}})"),
