@@ -6,9 +6,10 @@
 // watches on the worker's loop. In production every worker's loop runs on a
 // thread of its own (ThreadWorker, thread_worker.h): a device that a guest
 // keeps busy then delays only itself, never the VMM's control loop (API,
-// console, lifecycle) or another device. On hv_sim and in tests the workers
-// of a VM share one DeterministicEventLoop that the test steps
-// (SharedLoopWorkers below), so a run is reproducible.
+// console, lifecycle) or another device. Device tests may instead give the
+// workers one DeterministicEventLoop that the test steps (SharedLoopWorkers
+// below), so a run is reproducible; a whole VmInstance on hv_sim still uses
+// thread workers unless VmOptions::device_workers says otherwise.
 //
 // Life cycle: Create -> Start -> ... -> Stop. After Stop() no handler runs
 // on the loop any more and none will until Start() again, so the owner may
