@@ -12,6 +12,8 @@ PACKAGES=(
   acpica-tools
   # libraries
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev liburing-dev
+  # API tests: Cloud Hypervisor's documented curl requests, run as written
+  curl
   # guest kit and nested-KVM harness
   qemu-system-x86 busybox-static cpio xz-utils zstd lz4 kmod file
 )

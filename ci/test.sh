@@ -89,10 +89,12 @@ for target in $(find build-fuzz/fuzz -maxdepth 1 -type f -name '*_fuzz' -perm -u
   name=$(basename "$target")
   corpus="build-fuzz/corpus/$name"
   mkdir -p "$corpus"
-  # fuzz/regressions/<target>/ holds inputs that once crashed the target; as a
-  # second corpus directory libFuzzer runs each of them first.
+  # fuzz/regressions/<target>/ holds inputs that once crashed the target,
+  # fuzz/seeds/<target>/ starting inputs (e.g. documented request bodies); as
+  # further corpus directories libFuzzer runs each of them first.
   seeds=()
-  [ -d "fuzz/regressions/$name" ] && seeds=("fuzz/regressions/$name")
+  [ -d "fuzz/regressions/$name" ] && seeds+=("fuzz/regressions/$name")
+  [ -d "fuzz/seeds/$name" ] && seeds+=("fuzz/seeds/$name")
   if "$target" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 "$corpus" \
        "${seeds[@]}" >"build-fuzz/$name.log" 2>&1; then
     echo "ci: fuzz $name: ok ($(grep -c . "$corpus"/* 2>/dev/null | wc -l) corpus files)"

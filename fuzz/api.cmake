@@ -2,7 +2,8 @@
 # The socket peer is untrusted: no crash, hang or unbounded growth.
 petrel_fuzz(api_http_fuzz
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/api_http_fuzz.cc DEPS petrel_api)
-# The same with the VMM's real VmmControl (vmm/api_control) and a VM
-# configuration from the input: vm.info reports user-supplied strings.
+# The same with the VMM's real VmmControl (vmm/vmm.h) and a VM
+# configuration from the input: vm.info reports user-supplied strings,
+# vm.create bodies reach the JSON reader.
 petrel_fuzz(api_control_fuzz
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/api_control_fuzz.cc DEPS petrel_vmm petrel_api)

@@ -1,17 +1,19 @@
-// Fuzzes the REST API end to end with the VMM's real VmmControl
-// (vmm/api_control): the input first sets the VM configuration the API
-// reports (kernel, initramfs and cmdline strings with any bytes, as the CLI
-// accepts them; CPU and memory numbers) and the VM state string, then the
-// rest is a stream of pipelined HTTP requests, parsed and routed as the
-// server does. There is no VM, so the VM calls answer 404; vm.info and
-// vmm.shutdown run for real. Each input also asks vm.info once directly, so
-// the configuration reaches the serialiser without the fuzzer first having
-// to spell a request. Requests are parsed with the server's body limit.
+// Fuzzes the REST API end to end with the VMM's real VmmControl (vmm/vmm.h):
+// the input first creates the VM configuration the API reports (kernel,
+// initramfs and cmdline strings with any bytes, as the CLI accepts them; CPU
+// and memory numbers), then the rest is a stream of pipelined HTTP requests,
+// parsed and routed as the server does. vm.create, vm.delete, vm.info and
+// vm.counters run for real (vm.create reads the body with the real JSON
+// reader); no VM thread runs, so vm.boot and the calls that need a running
+// VM fail at once. Each input also asks vm.info once directly, so the
+// configuration reaches the serialiser without the fuzzer first having to
+// spell a request. Requests are parsed with the server's body limit.
 // Checks:
 //   - nothing throws (an exception here would end the VMM's API thread);
 //   - every response is well formed HTTP (status line, Content-Length
 //     matches) and every body is valid JSON in valid UTF-8;
-//   - vm.info answers 200 with "config" and "state".
+//   - vm.info answers 200 with "config" and "state" while a config exists,
+//     404 otherwise.
 // Work bound: at most kMaxRequests requests per input.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -26,7 +28,7 @@
 #include "vmm/api/api_router.h"
 #include "vmm/api/http_request.h"
 #include "vmm/api/http_response.h"
-#include "vmm/api_control.h"
+#include "vmm/vmm.h"
 
 namespace {
 
@@ -62,8 +64,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.cpus.boot_vcpus = in.ConsumeIntegral<uint8_t>();
   config.cpus.max_vcpus = in.ConsumeIntegral<uint8_t>();
   config.memory.size = in.ConsumeIntegral<uint64_t>();
-  petrel::vmm::VmmApiControl control(config);
-  if (in.ConsumeBool()) control.ClearVm(in.ConsumeRandomLengthString(64));
+  petrel::vmm::VmmServices services;
+  services.open_hypervisor = [] {
+    return petrel::Result<std::unique_ptr<petrel::hv::Hypervisor>>(
+        petrel::Error(petrel::ErrorCode::kUnsupported, "no hypervisor in the fuzzer"));
+  };
+  services.request_timeout = std::chrono::milliseconds(0);  // no VM thread answers
+  petrel::vmm::Vmm control(std::move(services));
+  Check(control.Create(config).ok());
   const std::string stream = in.ConsumeRemainingBytesAsString();
 
   petrel::api::HttpRequest info;
@@ -87,7 +95,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         petrel::api::RouteRequest(r.request, control, identity);
     CheckResponse(response);
     if (r.request.method == "GET" && r.request.Path() == "/api/v1/vm.info") {
-      Check(response.status == 200);
+      const bool created = control.state() != petrel::vmm::VmmState::kNone;
+      Check(response.status == (created ? 200 : 404));
+      if (!created) {
+        rest.remove_prefix(r.consumed);
+        continue;
+      }
       const auto body = nlohmann::json::parse(response.body);
       Check(body.contains("config") && body.contains("state"));
     }

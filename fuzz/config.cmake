@@ -5,3 +5,7 @@ petrel_fuzz(config_option_parser_fuzz
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/config_option_parser_fuzz.cc DEPS petrel_config)
 petrel_fuzz(config_cli_fuzz
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/config_cli_fuzz.cc DEPS petrel_config)
+# The JSON door (vm.create bodies): strict reading, one-line errors, exact
+# round trips of what it accepts.
+petrel_fuzz(api_json_fuzz
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/api_json_fuzz.cc DEPS petrel_config)

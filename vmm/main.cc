@@ -1,12 +1,22 @@
-// The petrel binary: parse the command line, build the VM on KVM, run it.
+// The petrel binary: parse the command line, start the API server if asked,
+// and run the VMM (vmm/vmm.h) on KVM.
 //
-// Exit status: 0 when the guest powers off (a reboot restarts the VM), 1 on
-// any configuration or host error (one line on stderr), 2 when the
-// hypervisor failed. A triple fault reboots, as on a PC.
-#include <cstdio>
-#include <optional>
+//   petrel --kernel ... [--api-socket ...]   boot that VM at once
+//   petrel --api-socket path=...             an empty VMM: the API creates
+//                                            and boots the VM (vm.create)
+//
+// Exit status: 0 when the guest powers off, on vmm.shutdown, or on SIGTERM /
+// SIGINT (the VM is shut down, the terminal restored, the API socket
+// removed); 1 on any configuration or host error (one line on stderr); 2
+// when the hypervisor failed. A guest reset or triple fault reboots the VM.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/base/clock.h"
@@ -14,10 +24,9 @@
 #include "core/event/epoll_event_loop.h"
 #include "hv_kvm/kvm_hypervisor.h"
 #include "vmm/api/api_server.h"
-#include "vmm/api_control.h"
 #include "vmm/config/cli.h"
 #include "vmm/terminal.h"
-#include "vmm/vm_instance.h"
+#include "vmm/vmm.h"
 
 namespace {
 
@@ -27,11 +36,8 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-// Runs the VM until the guest powers off. A guest reset (reboot) rebuilds the
-// VM from the same configuration and boots it again, as Cloud Hypervisor does;
-// the console stays attached throughout.
 // The API server runs on its own loop and thread for the whole process, so
-// it survives VM reboots.
+// it outlives every VM the VMM builds.
 class ApiThread {
  public:
   static petrel::Result<std::unique_ptr<ApiThread>> Start(const petrel::config::ApiSocketConfig& cfg,
@@ -52,7 +58,7 @@ class ApiThread {
   ~ApiThread() {
     loop_->Stop();
     if (thread_.joinable()) thread_.join();
-    server_.reset();
+    server_.reset();  // removes the socket file
   }
 
  private:
@@ -63,48 +69,87 @@ class ApiThread {
   std::thread thread_;
 };
 
-int RunVm(const petrel::config::CliOptions& options) {
-  using petrel::vmm::StopReason;
-  petrel::vmm::VmmApiControl control(options.vm);
+// SIGTERM and SIGINT end the VMM cleanly: they are blocked in every thread
+// and taken here with sigwait(), so the VMM shuts down from normal code, not
+// from a signal handler. SIGUSR2 only ends this thread (at exit).
+class SignalThread {
+ public:
+  // Call before any other thread starts, so they all inherit the mask.
+  static sigset_t BlockSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return set;
+  }
+  SignalThread(sigset_t set, petrel::vmm::Vmm& vmm)
+      : thread_([set, &vmm] {
+          for (;;) {
+            int signal = 0;
+            if (sigwait(&set, &signal) != 0 || signal == SIGUSR2) return;
+            PETREL_LOG(kInfo) << "signal " << signal << ": shutting down";
+            vmm.RequestExit(0);
+          }
+        }) {}
+  ~SignalThread() {
+    pthread_kill(thread_.native_handle(), SIGUSR2);
+    thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
+
+bool UsesTerminal(const petrel::config::VmConfig& config) {
+  using petrel::config::OutputMode;
+  return config.serial.mode == OutputMode::kTty || config.console.mode == OutputMode::kTty;
+}
+
+int RunVmm(const petrel::config::CliOptions& options) {
+  const sigset_t signals = SignalThread::BlockSignals();
+  signal(SIGPIPE, SIG_IGN);  // a client that hangs up is an error, not an exit
+
+  // The terminal goes raw only when a VM's console uses it, and stays so
+  // until exit (every exit path restores it).
+  std::mutex terminal_mu;
+  std::optional<petrel::vmm::RawTerminal> terminal;
+  petrel::vmm::VmmServices services;
+  services.open_hypervisor = [] { return petrel::OpenKvm(); };
+  services.vm_options = [&](const petrel::config::VmConfig& config) {
+    if (UsesTerminal(config)) {
+      std::lock_guard lock(terminal_mu);
+      if (!terminal) {
+        auto entered = petrel::vmm::RawTerminal::Enter();
+        if (entered.ok()) {
+          terminal.emplace(std::move(entered).value());
+        } else {
+          PETREL_LOG(kWarn) << entered.error().message();
+        }
+      }
+    }
+    return petrel::vmm::VmOptions{};
+  };
+  petrel::vmm::Vmm vmm(std::move(services));
+  if (options.has_vm) {
+    auto created = vmm.Create(options.vm);
+    if (!created.ok()) return Fail(created.error().message());
+  }
   std::unique_ptr<ApiThread> api;
   if (options.api_socket) {
-    auto started = ApiThread::Start(*options.api_socket, control);
+    auto started = ApiThread::Start(*options.api_socket, vmm);
     if (!started.ok()) return Fail(started.error().message());
     api = std::move(started).value();
   }
-  auto terminal = petrel::vmm::RawTerminal::Enter();
-  if (!terminal.ok()) return Fail(terminal.error().message());
-  std::optional<petrel::Cmos::State> cmos;  // battery-backed: survives reboots
-  for (uint64_t boot = 1;; ++boot) {
-    petrel::vmm::VmOptions vm_options;
-    vm_options.cmos_state = cmos;
-    auto vm = petrel::vmm::VmInstance::Create(options.vm, [] { return petrel::OpenKvm(); },
-                                              std::move(vm_options));
-    if (!vm.ok()) return Fail(vm.error().message());
-    control.SetVm(vm->get());
-    auto stop = (*vm)->Run();
-    control.ClearVm(stop.ok() && stop->kind == StopReason::Kind::kReset ? "Rebooting" : "Shutdown");
-    if (!stop.ok()) return Fail(stop.error().message());
-    PETREL_LOG(kInfo) << "VM stopped after boot " << boot << ": " << stop->detail;
-    switch (stop->kind) {
-      case StopReason::Kind::kReset:
-      case StopReason::Kind::kTripleFault:  // what a PC does, and Cloud Hypervisor
-        PETREL_LOG(kInfo) << "rebooting";
-        cmos = (*vm)->CmosAcrossReset();
-        continue;
-      case StopReason::Kind::kPowerOff: petrel::vmm::RawTerminal::Restore(); return 0;
-      case StopReason::Kind::kShutdown:
-        // vm.shutdown keeps the VMM (and its API) up until vmm.shutdown, as
-        // Cloud Hypervisor does.
-        petrel::vmm::RawTerminal::Restore();
-        if (api && !control.vmm_shutdown_requested()) control.WaitForVmmShutdown();
-        return 0;
-      case StopReason::Kind::kError:
-        petrel::vmm::RawTerminal::Restore();
-        std::fprintf(stderr, "petrel: guest stopped: %s\n", stop->detail.c_str());
-        return 2;
-    }
+  int status = 0;
+  {
+    SignalThread signal_thread(signals, vmm);
+    status = vmm.Run(/*boot_first=*/options.has_vm);
   }
+  api.reset();
+  petrel::vmm::RawTerminal::Restore();
+  return status;
 }
 
 }  // namespace
@@ -122,5 +167,5 @@ int main(int argc, char** argv) {
     auto r = petrel::log::SetLogFile(outcome.options.log_file);
     if (!r.ok()) return Fail(r.error().message());
   }
-  return RunVm(outcome.options);
+  return RunVmm(outcome.options);
 }

@@ -1,6 +1,8 @@
 // VirtioDevices (see virtio_devices.h).
 #include "vmm/virtio_devices.h"
 
+#include "vmm/config/device_ids.h"
+
 #include "core/base/log.h"
 #include "core/base/random.h"
 #include "devices/virtio/blk/blk_device.h"
@@ -60,12 +62,12 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     ConsoleOutput* out = args.console_output;
     console_ = std::make_shared<virtio::ConsoleDevice>(
         [out](std::span<const uint8_t> bytes) { out->Write(bytes); });
-    PETREL_TRY(place("console", console_));
+    PETREL_TRY(place(config::kConsoleDeviceId, console_));
   }
 
   PETREL_ASSIGN_OR_RETURN(auto rng_device,
                           virtio::RngDevice::Create(args.config->rng).Wrap("--rng"));
-  PETREL_TRY(place("rng", std::move(rng_device)));
+  PETREL_TRY(place(config::kRngDeviceId, std::move(rng_device)));
 
   for (size_t i = 0; i < args.config->disks.size(); ++i) {
     const virtio::DiskConfig& disk = args.config->disks[i];

@@ -61,7 +61,7 @@ class VirtioDevices {
   VirtioDevices& operator=(const VirtioDevices&) = delete;
 
   struct Placed {
-    std::string name;  // "rng", "disk0", ...
+    std::string name;  // the device id: "__rng", "_disk0", a user's id=, ...
     uint8_t slot;
     std::shared_ptr<virtio::VirtioPciDevice> device;
     Worker* worker;  // where the device's work runs

@@ -130,6 +130,7 @@ Result<void> VmInstance::CreateVcpus(const config::VmConfig& config,
     // from there), which equals the index unless the topology's counts are
     // not powers of two.
     const uint32_t id = topology.ApicId(index);
+    apic_ids_.push_back(id);
     PETREL_ASSIGN_OR_RETURN(auto vcpu,
                             vm_->CreateVcpu(id).Wrap("creating vcpu " + std::to_string(id)));
     auto cpuid = x86::BuildGuestCpuid(supported, index, topology);
@@ -143,6 +144,29 @@ Result<void> VmInstance::CreateVcpus(const config::VmConfig& config,
     }
     pending_vcpus_.push_back(std::move(vcpu));
   }
+  return Ok();
+}
+
+Result<void> VmInstance::InjectNmi() {
+  // Intel SDM Vol. 3 section 11.11.1: the MSI address selects the
+  // destination APIC id (bits 19:12); section 11.11.2: data bits 10:8 = 100b
+  // is delivery mode NMI (the vector is ignored).
+  constexpr uint64_t kMsiAddressBase = 0xFEE0'0000;
+  constexpr uint32_t kMsiDeliveryNmi = 0b100u << 8;
+  std::lock_guard lock(nmi_mu_);
+  if (nmi_.empty()) {
+    for (uint32_t apic_id : apic_ids_) {
+      if (apic_id > 0xFF) {
+        return Error(ErrorCode::kUnsupported,
+                     "NMI to APIC id " + std::to_string(apic_id) + " (above 255)");
+      }
+      PETREL_ASSIGN_OR_RETURN(auto msi, vm_->CreateMsiInterrupt().Wrap("creating the NMI route"));
+      PETREL_TRY(msi->SetMessage({kMsiAddressBase | (uint64_t{apic_id} << 12), kMsiDeliveryNmi})
+                     .Wrap("routing the NMI"));
+      nmi_.push_back(std::move(msi));
+    }
+  }
+  for (auto& msi : nmi_) msi->Signal();
   return Ok();
 }
 
@@ -172,6 +196,15 @@ void VmInstance::OnStop(const StopReason& reason) {
 }
 
 Result<StopReason> VmInstance::Run() {
+  // However Run() ends, a Pause() waiting for the start is released.
+  struct MarkStoppedIfNeverStarted {
+    VmInstance* vm;
+    ~MarkStoppedIfNeverStarted() {
+      std::lock_guard lock(vm->lifecycle_mu_);
+      if (vm->run_state_ == VmRunState::kCreated) vm->run_state_ = VmRunState::kStopped;
+      vm->run_state_changed_.notify_all();
+    }
+  } mark_stopped{this};
   if (attach_input_ && platform_->serial() != nullptr) {
     Serial* serial = platform_->serial();
     PETREL_TRY(serial_output_->AttachInput(
@@ -201,6 +234,7 @@ Result<StopReason> VmInstance::Run() {
     std::lock_guard lock(lifecycle_mu_);
     for (auto& t : vcpu_threads_) t->Start();
     run_state_ = VmRunState::kRunning;
+    run_state_changed_.notify_all();
   }
 
   while (true) {
@@ -232,7 +266,9 @@ Result<StopReason> VmInstance::Run() {
 }
 
 Result<void> VmInstance::Pause() {
-  std::lock_guard lock(lifecycle_mu_);
+  std::unique_lock lock(lifecycle_mu_);
+  run_state_changed_.wait_for(lock, pause_timeout_,
+                              [this] { return run_state_ != VmRunState::kCreated; });
   if (run_state_ != VmRunState::kRunning) {
     return Error(ErrorCode::kFailedPrecondition,
                  std::string("cannot pause a VM that is ") + VmRunStateName(run_state_));

@@ -8,7 +8,9 @@
 // VMM's control loop (console input, stop requests) on the calling thread
 // until a vCPU reports a stop (reset, power off, triple fault or error).
 //
-// Pause() and Resume() (from any thread while Run() runs, e.g. the API's):
+// Pause() and Resume() (from any thread, e.g. the API's; a Pause() that
+// comes before Run() has started the vCPUs waits for them, up to the pause
+// timeout):
 // pause parks every vCPU thread (each saves its registers, see
 // PausedVcpuStates()), then stops every device worker, then saves the VM
 // clock; resume sets the clock back (so the guest does not see the paused
@@ -19,6 +21,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -96,6 +99,10 @@ class VmInstance {
   void RequestStop(const StopReason& reason) { OnStop(reason); }
   // Raises the ACPI power-button event (Cloud Hypervisor's vm.power-button).
   void PressPowerButton() { acpi_->PressPowerButton(); }
+  // Sends an NMI to every vCPU (Cloud Hypervisor's vm.nmi): an MSI with
+  // delivery mode NMI (Intel SDM Vol. 3 section 11.11.2) to each APIC id.
+  // Thread-safe.
+  Result<void> InjectNmi();
 
   // Pauses a running VM: every vCPU leaves the guest and parks (its state
   // saved), then every device worker stops (no virtqueue processing in
@@ -135,6 +142,9 @@ class VmInstance {
   std::unique_ptr<PciPlatform> pci_;
   std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
   std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;
+  std::vector<uint32_t> apic_ids_;  // every vCPU's, in vCPU order
+  std::mutex nmi_mu_;               // guards nmi_
+  std::vector<std::shared_ptr<hv::MsiInterrupt>> nmi_;  // one per APIC id, made on first use
   bool attach_input_ = false;
   bool hide_paused_time_ = true;
   std::chrono::milliseconds pause_timeout_{5000};
@@ -142,6 +152,7 @@ class VmInstance {
   // Serializes Pause, Resume and Run's start and end of the vCPU threads;
   // guards vcpu_threads_ against them, run_state_ and saved_clock_.
   mutable std::mutex lifecycle_mu_;
+  std::condition_variable run_state_changed_;  // kCreated left (Pause waits for it)
   VmRunState run_state_ = VmRunState::kCreated;
   std::optional<hv::VmClock> saved_clock_;  // while paused, if hidden
 

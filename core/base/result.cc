@@ -15,6 +15,7 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kSystem: return "system error";
     case ErrorCode::kBusy: return "busy";
     case ErrorCode::kFailedPrecondition: return "failed precondition";
+    case ErrorCode::kAlreadyExists: return "already exists";
     case ErrorCode::kInternal: return "internal error";
   }
   return "unknown";

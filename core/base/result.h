@@ -31,6 +31,7 @@ enum class ErrorCode {
   kSystem,           // a system call failed; errnum() says why
   kBusy,             // try again later
   kFailedPrecondition,  // not in a state for this (pause a paused VM, resume a running one)
+  kAlreadyExists,    // a name or id that must be unique is taken
   kInternal,         // a bug in Petrel, reported instead of aborting
 };
 

@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -104,6 +105,12 @@ class VirtioDevice {
   virtual void QueueNotified(uint16_t index) = 0;
   // Back to the state before Activate().
   virtual void Reset() = 0;
+
+  // The device's I/O counters by Cloud Hypervisor's vm.counters names (blk:
+  // read_bytes, write_bytes, read_ops, write_ops; net: rx_bytes, tx_bytes,
+  // rx_frames, tx_frames). Any thread; counting takes no lock on the I/O
+  // path.
+  virtual std::map<std::string, uint64_t> Counters() const { return {}; }
 };
 
 }  // namespace petrel::virtio

@@ -1,9 +1,18 @@
 // The petrel binary's answer to bad input: one clear error line on stderr, a
-// non-zero exit status, no crash. Runs the real binary (no /dev/kvm needed:
-// every error here is found before the hypervisor is opened).
+// non-zero exit status, no crash; and the empty VMM's process behaviour
+// (API socket mode, SIGTERM/SIGINT). Runs the real binary (no /dev/kvm
+// needed: every error here is found before the hypervisor is opened).
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
 
 #include <array>
 #include <cstdio>
@@ -116,6 +125,85 @@ TEST(PetrelCliTest, BadOptionStrings) {
   ExpectOneErrorLine(RunPetrel({"--kernel", PETREL_NULL_GUEST_ELF, "--frobnicate"}),
                      "--frobnicate");
   ExpectOneErrorLine(RunPetrel({"--cpus", "boot=1"}), "--kernel");
+}
+
+// Starts petrel in the background (output discarded); returns its pid.
+pid_t StartPetrel(std::vector<std::string> args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    std::vector<char*> argv;
+    static std::string bin = PETREL_BINARY;
+    argv.push_back(bin.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// One HTTP request over the UNIX socket; the whole response, or "".
+std::string Request(const std::string& socket_path, const std::string& request) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof(addr.sun_path) - 1);
+  std::string response;
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
+      write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+    std::array<char, 4096> buf;
+    ssize_t n;
+    while ((n = read(fd, buf.data(), buf.size())) > 0) response.append(buf.data(), size_t(n));
+  }
+  close(fd);
+  return response;
+}
+
+std::string Ping(const std::string& socket_path) {
+  return Request(socket_path,
+                 "GET /api/v1/vmm.ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+}
+
+// Waits up to 10 s for the API to answer.
+bool WaitForApi(const std::string& socket_path) {
+  for (int i = 0; i < 1000; ++i) {
+    if (Ping(socket_path).rfind("HTTP/1.1 200", 0) == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Cloud Hypervisor's orchestrator mode: only --api-socket; the VMM waits for
+// vm.create. SIGTERM and SIGINT end it cleanly: exit 0, socket removed.
+TEST(PetrelCliTest, EmptyVmmServesTheApiAndEndsCleanlyOnSigtermAndSigint) {
+  for (int signal_number : {SIGTERM, SIGINT}) {
+    const std::string sock = ::testing::TempDir() + "/petrel-empty.sock";
+    unlink(sock.c_str());
+    pid_t pid = StartPetrel({"--api-socket", "path=" + sock});
+    ASSERT_TRUE(WaitForApi(sock));
+    struct stat st {};
+    ASSERT_EQ(lstat(sock.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    // No VM yet: vm.info is 404, as CH's.
+    EXPECT_EQ(Request(sock, "GET /api/v1/vm.info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                  .rfind("HTTP/1.1 404", 0),
+              0u);
+    // A second VMM refuses the live socket and leaves it to the first.
+    auto second = RunPetrel({"--api-socket", "path=" + sock});
+    ExpectOneErrorLine(second, "--api-socket");
+    EXPECT_EQ(Ping(sock).rfind("HTTP/1.1 200", 0), 0u);
+    kill(pid, signal_number);
+    EXPECT_EQ(WaitExit(pid), 0) << "signal " << signal_number;
+    EXPECT_NE(lstat(sock.c_str(), &st), 0) << "the socket file was left behind";
+  }
 }
 
 TEST(PetrelCliTest, VersionAndHelp) {

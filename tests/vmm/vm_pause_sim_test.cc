@@ -21,6 +21,7 @@
 #include "hv_sim/sim_vm.h"
 #include "tests/guests/test_guests.h"
 #include "tests/vmm/sim_vm_fixture.h"
+#include "vmm/config/device_ids.h"
 #include "vmm/vm_instance.h"
 
 namespace petrel::vmm {
@@ -259,7 +260,7 @@ class RngDriver {
  public:
   explicit RngDriver(VmInstance& vm) {
     for (const auto& placed : vm.virtio().devices())
-      if (placed.name == "rng") dev_ = placed.device;
+      if (placed.name == config::kRngDeviceId) dev_ = placed.device;
     // Non-owning: the VmInstance owns guest memory and outlives this.
     memory_ = std::shared_ptr<GuestMemory>(&vm.memory(), [](GuestMemory*) {});
   }

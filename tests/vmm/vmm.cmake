@@ -11,10 +11,15 @@ add_dependencies(petrel_cli_test petrel null_guest)
 petrel_test(console_output_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_output_test.cc
             DEPS petrel_vmm)
 
-petrel_test(api_control_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/api_control_sim_test.cc
-            DEPS petrel_vmm petrel_hv_sim petrel_test_guests)
-add_dependencies(api_control_sim_test null_guest)
+petrel_test(vmm_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vmm_sim_test.cc
+            DEPS petrel_vmm petrel_api petrel_hv_sim petrel_test_guests)
+add_dependencies(vmm_sim_test null_guest)
 
 petrel_test(vm_pause_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_pause_sim_test.cc
             DEPS petrel_vmm petrel_hv_sim petrel_test_guests petrel_virtio_testing)
 add_dependencies(vm_pause_sim_test null_guest)
+
+# Cloud Hypervisor's documented curl requests against the petrel binary.
+add_test(NAME ch_api_doc_curl_test
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/ch_api_doc_curl_test.sh $<TARGET_FILE:petrel>)
+set_tests_properties(ch_api_doc_curl_test PROPERTIES SKIP_RETURN_CODE 77)

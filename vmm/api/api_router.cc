@@ -17,7 +17,21 @@ namespace {
 
 using nlohmann::json;
 
-enum class Action { kPing, kShutdownVmm, kVmInfo, kPowerButton, kReboot, kShutdownVm };
+enum class Action {
+  kPing,
+  kShutdownVmm,
+  kCreate,
+  kBoot,
+  kPause,
+  kResume,
+  kVmInfo,
+  kCounters,
+  kPowerButton,
+  kNmi,
+  kReboot,
+  kShutdownVm,
+  kDelete,
+};
 
 struct Route {
   std::string_view endpoint;  // after kApiRoot
@@ -27,14 +41,26 @@ struct Route {
 };
 
 constexpr Route kRoutes[] = {
-    {"vmm.ping", "GET", Action::kPing},    {"vmm.shutdown", "PUT", Action::kShutdownVmm},
-    {"vm.info", "GET", Action::kVmInfo},   {"vm.power-button", "PUT", Action::kPowerButton},
-    {"vm.reboot", "PUT", Action::kReboot}, {"vm.shutdown", "PUT", Action::kShutdownVm},
+    {"vmm.ping", "GET", Action::kPing},
+    {"vmm.shutdown", "PUT", Action::kShutdownVmm},
+    {"vm.create", "PUT", Action::kCreate, kMaxConfigBodyBytes},
+    {"vm.boot", "PUT", Action::kBoot},
+    {"vm.pause", "PUT", Action::kPause},
+    {"vm.resume", "PUT", Action::kResume},
+    {"vm.info", "GET", Action::kVmInfo},
+    {"vm.counters", "GET", Action::kCounters},
+    {"vm.power-button", "PUT", Action::kPowerButton},
+    {"vm.nmi", "PUT", Action::kNmi},
+    {"vm.reboot", "PUT", Action::kReboot},
+    {"vm.shutdown", "PUT", Action::kShutdownVm},
+    {"vm.delete", "PUT", Action::kDelete},
 };
 
 int StatusForError(const Error& error) {
   switch (error.code()) {
     case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kAlreadyExists: return 409;
     case ErrorCode::kBusy: return 429;
     default: return 500;
   }
@@ -72,11 +98,35 @@ HttpResponse VmInfo(VmmControl& control) {
   return JsonResponse(std::move(*info));
 }
 
-HttpResponse Run(Action action, VmmControl& control, const VmmIdentity& identity) {
+HttpResponse Counters(VmmControl& control) {
+  Result<std::string> counters = control.VmCountersJson();
+  if (!counters.ok()) return ControlError("Error getting VM counters", counters.error());
+  json parsed = json::parse(*counters, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) {
+    return ErrorResponse(500, {"Internal Server Error", "VM counters are not a JSON object"});
+  }
+  return JsonResponse(std::move(*counters));
+}
+
+HttpResponse Create(const HttpRequest& request, VmmControl& control) {
+  // CH answers 400 to a vm.create without a body.
+  if (request.body.empty()) return ErrorResponse(400, {"Bad Request", "vm.create needs a VmConfig body"});
+  return Unit(control.CreateVm(request.body), "Error creating the VM");
+}
+
+HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
+                 const VmmIdentity& identity) {
   switch (action) {
     case Action::kPing: return Ping(identity);
     case Action::kShutdownVmm: return Unit(control.ShutdownVmm(), "Error shutting down the VMM");
+    case Action::kCreate: return Create(request, control);
+    case Action::kBoot: return Unit(control.BootVm(), "Error booting the VM");
+    case Action::kPause: return Unit(control.PauseVm(), "Error pausing the VM");
+    case Action::kResume: return Unit(control.ResumeVm(), "Error resuming the VM");
     case Action::kVmInfo: return VmInfo(control);
+    case Action::kCounters: return Counters(control);
+    case Action::kNmi: return Unit(control.Nmi(), "Error injecting an NMI");
+    case Action::kDelete: return Unit(control.DeleteVm(), "Error deleting the VM");
     case Action::kPowerButton:
       return Unit(control.PowerButton(), "Error triggering the power button");
     case Action::kReboot: return Unit(control.RebootVm(), "Error rebooting the VM");
@@ -122,7 +172,7 @@ HttpResponse RouteRequest(const HttpRequest& request, VmmControl& control,
       r.extra_headers.emplace_back("Allow", std::string(route.method));
       return r;
     }
-    return Run(route.action, control, identity);
+    return Run(route.action, request, control, identity);
   }
   return ErrorResponse(404, {"Not Found"});
 }

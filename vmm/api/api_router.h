@@ -5,15 +5,23 @@
 // the server root is /api/v1):
 //   GET /api/v1/vmm.ping          200 {"build_version","version","pid","features"}
 //   PUT /api/v1/vmm.shutdown      204
+//   PUT /api/v1/vm.create         204 (body: a VmConfig; none: 400)
+//   PUT /api/v1/vm.boot           204
+//   PUT /api/v1/vm.pause          204
+//   PUT /api/v1/vm.resume         204
 //   GET /api/v1/vm.info           200 the VmmControl's JSON ("config", "state", ...)
+//   GET /api/v1/vm.counters       200 {device id: {counter: value}}
 //   PUT /api/v1/vm.power-button   204
+//   PUT /api/v1/vm.nmi            204
 //   PUT /api/v1/vm.reboot         204
 //   PUT /api/v1/vm.shutdown       204
+//   PUT /api/v1/vm.delete         204
 // Errors, each with a CH-style body (a JSON array of messages):
 //   unknown path -> 404 ["Not Found"]; a known path with the wrong method ->
 //   405 with an Allow header (CH answers 400 here; 405 is the HTTP status for
 //   it and ch-remote never sends a wrong method); a VmmControl error -> see
-//   vmm_control.h (404/429/500). The query string is ignored, as CH does.
+//   vmm_control.h (400/404/409/429/500). The query string is ignored, as CH
+//   does.
 #pragma once
 
 #include <cstddef>
@@ -43,9 +51,11 @@ struct VmmIdentity {
 // "v" + version, this process's pid, no features.
 VmmIdentity DefaultVmmIdentity();
 
-// No route takes a body yet (CH's ch-remote sends none for these); a short
-// one (e.g. "{}") is accepted and ignored, anything longer refused (413).
+// Only vm.create reads a body; elsewhere a short one (e.g. "{}") is accepted
+// and ignored, anything longer refused (413) before it is buffered.
 inline constexpr size_t kMaxIgnoredBodyBytes = 4096;
+// The longest VmConfig vm.create takes (CH's own configs are a few KiB).
+inline constexpr size_t kMaxConfigBodyBytes = size_t{1} << 20;
 
 // The longest body `head` (method and target) may carry: the ParseHttpRequest
 // BodyLimit the server uses, so a body no route reads is never buffered.

@@ -52,6 +52,38 @@ TEST_F(ApiRouterTest, PutActionsCallControlAndAnswer204) {
   EXPECT_EQ(control_.reboot_vm, 1);
   EXPECT_EQ(Call("PUT", "/api/v1/vmm.shutdown?force=1").status, 204);  // query ignored
   EXPECT_EQ(control_.shutdown_vmm, 1);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.boot").status, 204);
+  EXPECT_EQ(control_.boot_vm, 1);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.pause").status, 204);
+  EXPECT_EQ(control_.pause_vm, 1);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.resume").status, 204);
+  EXPECT_EQ(control_.resume_vm, 1);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.nmi").status, 204);
+  EXPECT_EQ(control_.nmi, 1);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.delete").status, 204);
+  EXPECT_EQ(control_.delete_vm, 1);
+}
+
+TEST_F(ApiRouterTest, CreatePassesTheBodyAndNeedsOne) {
+  HttpRequest req;
+  req.method = "PUT";
+  req.target = "/api/v1/vm.create";
+  EXPECT_EQ(MaxRequestBodyBytes(req), kMaxConfigBodyBytes);
+  EXPECT_EQ(RouteRequest(req, control_, identity_).status, 400);  // CH: no body -> 400
+  EXPECT_EQ(control_.create_vm, 0);
+  req.body = R"({"payload":{"kernel":"/k"}})";
+  EXPECT_EQ(RouteRequest(req, control_, identity_).status, 204);
+  EXPECT_EQ(control_.create_vm, 1);
+  EXPECT_EQ(control_.last_config(), req.body);
+}
+
+TEST_F(ApiRouterTest, Counters) {
+  HttpResponse r = Call("GET", "/api/v1/vm.counters");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, control_.counters_json);
+  control_.counters_json = "[]";
+  EXPECT_EQ(Call("GET", "/api/v1/vm.counters").status, 500);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.counters").status, 405);
 }
 
 TEST_F(ApiRouterTest, VmInfo) {
@@ -111,6 +143,14 @@ TEST_F(ApiRouterTest, ControlErrorsMapToStatusAndChStyleBody) {
   EXPECT_EQ(Call("GET", "/api/v1/vm.info").status, 404);
   control_.error_code = ErrorCode::kBusy;
   EXPECT_EQ(Call("PUT", "/api/v1/vm.power-button").status, 429);
+  // Cloud Hypervisor's mapping: a config that fails validation is 400, a
+  // duplicate device id 409, a request in the wrong state 500.
+  control_.error_code = ErrorCode::kInvalidArgument;
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.boot").status, 400);
+  control_.error_code = ErrorCode::kAlreadyExists;
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.boot").status, 409);
+  control_.error_code = ErrorCode::kFailedPrecondition;
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.pause").status, 500);
 }
 
 }  // namespace

@@ -77,6 +77,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Listen(EventLoop& loop, const Cloc
     return e;
   }
   std::unique_ptr<ApiServer> server(new ApiServer(loop, clock, control, fd, std::move(options)));
+  // Only this user may drive the VMM. No client can connect before
+  // listen(), so there is no window with wider permissions.
+  if (chmod(path.c_str(), 0600) != 0) return Error::FromErrno("API socket: chmod " + path);
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0) {
     server->path_ = path;  // from here on the destructor removes the file

@@ -44,8 +44,9 @@ size_t CountResponses(const std::string& bytes) {
 
 class ApiServerTest : public ApiServerFixture {
  protected:
-  ApiResponse Send(std::string_view method, std::string_view endpoint) {
-    auto r = SendApiRequest(socket_, method, endpoint, {}, 5000);
+  ApiResponse Send(std::string_view method, std::string_view endpoint,
+                   std::string_view body = {}) {
+    auto r = SendApiRequest(socket_, method, endpoint, body, 5000);
     EXPECT_TRUE(r.ok()) << r.error().message();
     return r.ok() ? *r : ApiResponse{};
   }
@@ -74,6 +75,12 @@ TEST_F(ApiServerTest, EveryRoute) {
   EXPECT_EQ(Send("PUT", "vm.shutdown").status, 204);
   EXPECT_EQ(Send("PUT", "vm.reboot").status, 204);
   EXPECT_EQ(Send("PUT", "vmm.shutdown").status, 204);
+  EXPECT_EQ(Send("PUT", "vm.create", R"({"payload":{"kernel":"/k"}})").status, 204);
+  EXPECT_EQ(control_.last_config(), R"({"payload":{"kernel":"/k"}})");
+  for (const char* put : {"vm.boot", "vm.pause", "vm.resume", "vm.nmi", "vm.delete"}) {
+    EXPECT_EQ(Send("PUT", put).status, 204) << put;
+  }
+  EXPECT_EQ(Send("GET", "vm.counters").body, control_.counters_json);
   ApiResponse info = Send("GET", "vm.info");
   EXPECT_EQ(info.status, 200);
   EXPECT_EQ(info.body, control_.info_json);
@@ -373,6 +380,16 @@ TEST_F(ApiServerTest, StaleSocketIsReplacedAndRemovedOnExit) {
   server_.reset();
   struct stat st {};
   EXPECT_NE(lstat(socket_.c_str(), &st), 0);  // removed
+}
+
+TEST_F(ApiServerTest, SocketIsOnlyForItsOwner) {
+  const mode_t old_umask = umask(0);  // the mode must not depend on the umask
+  StartServer();
+  umask(old_umask);
+  struct stat st {};
+  ASSERT_EQ(lstat(socket_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST_F(ApiServerTest, LiveSocketIsNotStolen) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -14,9 +15,21 @@ namespace petrel::api {
 
 class FakeVmmControl final : public VmmControl {
  public:
+  Result<void> CreateVm(std::string_view config_json) override {
+    {
+      std::lock_guard lock(mu_);
+      last_config_ = std::string(config_json);
+    }
+    return Count(create_vm);
+  }
+  Result<void> BootVm() override { return Count(boot_vm); }
+  Result<void> PauseVm() override { return Count(pause_vm); }
+  Result<void> ResumeVm() override { return Count(resume_vm); }
   Result<void> PowerButton() override { return Count(power_button); }
+  Result<void> Nmi() override { return Count(nmi); }
   Result<void> ShutdownVm() override { return Count(shutdown_vm); }
   Result<void> RebootVm() override { return Count(reboot_vm); }
+  Result<void> DeleteVm() override { return Count(delete_vm); }
   Result<void> ShutdownVmm() override { return Count(shutdown_vmm); }
   Result<std::string> VmInfoJson() override {
     ++vm_info;
@@ -24,13 +37,25 @@ class FakeVmmControl final : public VmmControl {
     if (fail.load()) return Error(error_code, "injected failure");
     return info_json;
   }
+  Result<std::string> VmCountersJson() override {
+    ++vm_counters;
+    if (throw_exception.load()) throw std::runtime_error("injected exception");
+    if (fail.load()) return Error(error_code, "injected failure");
+    return counters_json;
+  }
+  std::string last_config() const {
+    std::lock_guard lock(mu_);
+    return last_config_;
+  }
 
-  std::atomic<int> power_button{0}, shutdown_vm{0}, reboot_vm{0}, shutdown_vmm{0}, vm_info{0};
+  std::atomic<int> create_vm{0}, boot_vm{0}, pause_vm{0}, resume_vm{0}, power_button{0}, nmi{0},
+      shutdown_vm{0}, reboot_vm{0}, delete_vm{0}, shutdown_vmm{0}, vm_info{0}, vm_counters{0};
   std::atomic<bool> fail{false};
   std::atomic<bool> throw_exception{false};
   ErrorCode error_code = ErrorCode::kInternal;  // set before requests start
   std::string info_json = R"({"config":{"cpus":{"boot_vcpus":1,"max_vcpus":1}},"state":"Running",)"
                           R"("memory_actual_size":536870912})";
+  std::string counters_json = R"({"_disk0":{"read_bytes":512,"read_ops":1}})";
 
  private:
   Result<void> Count(std::atomic<int>& counter) {
@@ -39,6 +64,8 @@ class FakeVmmControl final : public VmmControl {
     if (fail.load()) return Error(error_code, "injected failure");
     return Ok();
   }
+  mutable std::mutex mu_;
+  std::string last_config_;
 };
 
 }  // namespace petrel::api

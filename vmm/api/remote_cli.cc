@@ -4,7 +4,10 @@
 
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <vector>
 
 #include "vmm/api/api_client.h"
@@ -16,11 +19,32 @@ namespace {
 constexpr RemoteCommand kCommands[] = {
     {"ping", "GET", "vmm.ping", true},
     {"info", "GET", "vm.info", true},
+    {"counters", "GET", "vm.counters", true},
+    {"create", "PUT", "vm.create", false},
+    {"boot", "PUT", "vm.boot", false},
+    {"pause", "PUT", "vm.pause", false},
+    {"resume", "PUT", "vm.resume", false},
     {"power-button", "PUT", "vm.power-button", false},
+    {"nmi", "PUT", "vm.nmi", false},
     {"reboot", "PUT", "vm.reboot", false},
     {"shutdown", "PUT", "vm.shutdown", false},
+    {"delete", "PUT", "vm.delete", false},
     {"shutdown-vmm", "PUT", "vmm.shutdown", false},
 };
+
+// ch-remote's create_data: the VmConfig JSON from a file, or stdin for "-".
+Result<std::string> ReadConfig(const std::string& path, std::istream& stdin_stream) {
+  std::ostringstream text;
+  if (path == "-") {
+    text << stdin_stream.rdbuf();
+    return text.str();
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Error::FromErrno("reading " + path);
+  text << file.rdbuf();
+  if (file.bad()) return Error::FromErrno("reading " + path);
+  return text.str();
+}
 
 std::string OneLine(std::string_view text) {
   std::string out;
@@ -51,15 +75,19 @@ std::string DescribeErrorBody(const std::string& body) {
   return body;
 }
 
-RemoteOutput Run(int argc, const char* const* argv) {
+RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) {
   CLI::App app("petrel-remote: control a running petrel over its API socket", "petrel-remote");
   app.set_help_flag("-h,--help", "Print this help and exit");
   std::string socket;
   app.add_option("--api-socket", socket, "The API socket of the petrel to control")
       ->type_name("<path>");
+  std::string config_path = "-";
   for (const RemoteCommand& c : kCommands) {
-    app.add_subcommand(std::string(c.name),
-                       std::string(c.method) + " /api/v1/" + std::string(c.endpoint));
+    CLI::App* sub = app.add_subcommand(std::string(c.name),
+                                       std::string(c.method) + " /api/v1/" + std::string(c.endpoint));
+    if (c.name == "create") {
+      sub->add_option("path", config_path, "The VmConfig JSON file ('-': stdin, the default)");
+    }
   }
   app.require_subcommand(1, 1);
   std::vector<std::string> args;
@@ -77,7 +105,13 @@ RemoteOutput Run(int argc, const char* const* argv) {
   const RemoteCommand* command = FindRemoteCommand(app.get_subcommands().front()->get_name());
   if (command == nullptr) return Fail("unknown command");
 
-  Result<ApiResponse> response = SendApiRequest(socket, command->method, command->endpoint);
+  std::string body;
+  if (command->name == "create") {
+    Result<std::string> config = ReadConfig(config_path, stdin_stream);
+    if (!config.ok()) return Fail(config.error().message());
+    body = std::move(config).value();
+  }
+  Result<ApiResponse> response = SendApiRequest(socket, command->method, command->endpoint, body);
   if (!response.ok()) return Fail(response.error().message());
   if (!response->ok()) {
     std::string line = "server answered " + std::to_string(response->status) + " " +
@@ -99,8 +133,12 @@ const RemoteCommand* FindRemoteCommand(std::string_view name) {
 }
 
 RemoteOutput RunRemote(int argc, const char* const* argv) {
+  return RunRemote(argc, argv, std::cin);
+}
+
+RemoteOutput RunRemote(int argc, const char* const* argv, std::istream& stdin_stream) {
   try {
-    return Run(argc, argv);
+    return Run(argc, argv, stdin_stream);
   } catch (const std::exception& e) {
     return Fail(std::string("internal error: ") + e.what());
   } catch (...) {

@@ -1,14 +1,18 @@
 // petrel-remote's command line: ch-remote's command names over the API socket.
 //
 //   petrel-remote --api-socket <path> <command>
-//   commands: ping, info, power-button, reboot, shutdown, shutdown-vmm
+//   commands (ch-remote's): ping, info, counters, create [<path>|-], boot,
+//   pause, resume, power-button, nmi, reboot, shutdown, delete, shutdown-vmm
 //
-// ping and info print the JSON body (one line) to stdout. Exit status 0 when
+// create sends the VmConfig JSON read from <path>, or from stdin when the
+// path is "-" or absent (as ch-remote). ping, info and counters print the
+// JSON body (one line) to stdout. Exit status 0 when
 // the server answers 2xx; otherwise 1 and one line on stderr,
 // "petrel-remote: error: ..." (a missing socket, a refused connection, or the
 // server's status and its error messages). --help prints the usage (exit 0).
 #pragma once
 
+#include <istream>
 #include <string>
 #include <string_view>
 
@@ -30,7 +34,9 @@ struct RemoteOutput {
   std::string err;  // for stderr, newline-terminated or empty
 };
 
-// Never throws; argv[0] is ignored.
+// Never throws; argv[0] is ignored. `create -` reads `stdin_stream` (the
+// first form: std::cin).
 RemoteOutput RunRemote(int argc, const char* const* argv);
+RemoteOutput RunRemote(int argc, const char* const* argv, std::istream& stdin_stream);
 
 }  // namespace petrel::api

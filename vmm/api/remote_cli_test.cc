@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <initializer_list>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -50,7 +52,8 @@ TEST_F(RemoteCliTest, InfoPrintsTheBody) {
 
 TEST_F(RemoteCliTest, ActionsPrintNothing) {
   StartServer();
-  for (const char* cmd : {"power-button", "reboot", "shutdown", "shutdown-vmm"}) {
+  for (const char* cmd : {"power-button", "reboot", "shutdown", "shutdown-vmm", "boot", "pause",
+                          "resume", "nmi", "delete"}) {
     RemoteOutput r = Remote({"--api-socket", socket_, cmd});
     EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
     EXPECT_TRUE(r.out.empty());
@@ -59,6 +62,42 @@ TEST_F(RemoteCliTest, ActionsPrintNothing) {
   EXPECT_EQ(control_.reboot_vm, 1);
   EXPECT_EQ(control_.shutdown_vm, 1);
   EXPECT_EQ(control_.shutdown_vmm, 1);
+  EXPECT_EQ(control_.boot_vm, 1);
+  EXPECT_EQ(control_.pause_vm, 1);
+  EXPECT_EQ(control_.resume_vm, 1);
+  EXPECT_EQ(control_.nmi, 1);
+  EXPECT_EQ(control_.delete_vm, 1);
+}
+
+TEST_F(RemoteCliTest, CountersPrintTheBody) {
+  StartServer();
+  RemoteOutput r = Remote({"--api-socket", socket_, "counters"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, control_.counters_json + "\n");
+}
+
+TEST_F(RemoteCliTest, CreateSendsTheFileOrStdin) {
+  StartServer();
+  const std::string path = dir_ + "/vm.json";
+  {
+    std::ofstream f(path);
+    f << R"({"payload":{"kernel":"/from/file"}})";
+  }
+  RemoteOutput r = Remote({"--api-socket", socket_, "create", path});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(control_.last_config(), R"({"payload":{"kernel":"/from/file"}})");
+
+  for (const bool explicit_dash : {true, false}) {
+    std::istringstream in(R"({"payload":{"kernel":"/from/stdin"}})");
+    std::vector<const char*> argv = {"petrel-remote", "--api-socket", socket_.c_str(), "create"};
+    if (explicit_dash) argv.push_back("-");
+    r = RunRemote(static_cast<int>(argv.size()), argv.data(), in);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(control_.last_config(), R"({"payload":{"kernel":"/from/stdin"}})");
+  }
+  EXPECT_EQ(control_.create_vm, 3);
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "create", dir_ + "/missing.json"}));
+  EXPECT_EQ(control_.create_vm, 3);
 }
 
 TEST_F(RemoteCliTest, ServerErrorIsOneLine) {
@@ -91,7 +130,10 @@ TEST(RemoteCommandTest, TableMatchesChRemote) {
   EXPECT_EQ(FindRemoteCommand("shutdown-vmm")->endpoint, "vmm.shutdown");
   EXPECT_EQ(FindRemoteCommand("ping")->method, "GET");
   EXPECT_EQ(FindRemoteCommand("power-button")->method, "PUT");
-  EXPECT_EQ(FindRemoteCommand("pause"), nullptr);  // not yet
+  EXPECT_EQ(FindRemoteCommand("pause")->endpoint, "vm.pause");
+  EXPECT_EQ(FindRemoteCommand("counters")->method, "GET");
+  EXPECT_EQ(FindRemoteCommand("create")->endpoint, "vm.create");
+  EXPECT_EQ(FindRemoteCommand("resize"), nullptr);  // not yet
 }
 
 }  // namespace

@@ -1,19 +1,23 @@
-// VmmControl: what the API server asks of the VMM. The VMM implements it; the
-// server (and tests, with a fake) call it.
+// VmmControl: what the API server asks of the VMM. The VMM (vmm/vmm.h)
+// implements it; the server (and tests, with a fake) call it.
 //
-// Every method runs on the API server's event-loop thread and must not block
-// for long: a request that takes time (a shutdown) is started and reported
-// done, and the VMM finishes it on its own threads. The response is written
-// to the client right after the method returns, before the loop runs
-// anything else, so ShutdownVmm() may Post() the VMM's exit to the loop and
-// the client still gets its 204.
+// Every method runs on the API server's event-loop thread. Most return at
+// once; vm.boot and vm.reboot wait until the VM runs (or failed to start),
+// as Cloud Hypervisor's do, and vm.pause until every vCPU and device worker
+// is quiet. The response is written right after the method returns, before
+// the loop runs anything else, so ShutdownVmm() may hand the VMM's exit to
+// another thread and the client still gets its 204.
 //
-// Errors become HTTP responses: ErrorCode::kNotFound -> 404 (CH: "VM not
-// created"), kBusy -> 429 (retry later), anything else -> 500; the body is
+// Errors become HTTP responses as Cloud Hypervisor maps them
+// (vmm/src/api/http/mod.rs): ErrorCode::kNotFound -> 404 (no VM config:
+// VmNotCreated / VmMissingConfig), kInvalidArgument -> 400 (a config that
+// fails validation), kAlreadyExists -> 409 (a duplicate device id), kBusy ->
+// 429, anything else -> 500 (e.g. a request in the wrong state); the body is
 // the CH-style JSON array of messages.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "core/base/result.h"
 
@@ -22,18 +26,32 @@ namespace petrel::api {
 class VmmControl {
  public:
   virtual ~VmmControl() = default;
+  // PUT /api/v1/vm.create: store a VmConfig (CH's JSON schema) to boot later.
+  virtual Result<void> CreateVm(std::string_view config_json) = 0;
+  // PUT /api/v1/vm.boot: build the VM from the stored config and run it.
+  virtual Result<void> BootVm() = 0;
+  // PUT /api/v1/vm.pause and vm.resume.
+  virtual Result<void> PauseVm() = 0;
+  virtual Result<void> ResumeVm() = 0;
   // PUT /api/v1/vm.power-button: raise the ACPI power-button event.
   virtual Result<void> PowerButton() = 0;
-  // PUT /api/v1/vm.shutdown: stop the VM (the VMM stays up).
+  // PUT /api/v1/vm.nmi: an NMI to every vCPU.
+  virtual Result<void> Nmi() = 0;
+  // PUT /api/v1/vm.shutdown: stop the VM (the VMM and the config stay).
   virtual Result<void> ShutdownVm() = 0;
   // PUT /api/v1/vm.reboot: reset the VM.
   virtual Result<void> RebootVm() = 0;
-  // PUT /api/v1/vmm.shutdown: stop the VMM process.
+  // PUT /api/v1/vm.delete: stop the VM if it runs and forget its config.
+  virtual Result<void> DeleteVm() = 0;
+  // PUT /api/v1/vmm.shutdown: delete the VM and stop the VMM process.
   virtual Result<void> ShutdownVmm() = 0;
   // GET /api/v1/vm.info: a JSON object with at least "config" and "state"
   // (CH's VmInfo: config, state, memory_actual_size, device_tree). The
   // server checks it is a JSON object and sends it as the body.
   virtual Result<std::string> VmInfoJson() = 0;
+  // GET /api/v1/vm.counters: a JSON object, device id -> counter name ->
+  // value (CH's vm.counters).
+  virtual Result<std::string> VmCountersJson() = 0;
 };
 
 }  // namespace petrel::api

@@ -213,6 +213,10 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
     if (app.count("--log-file") != 0 && raw.log_file.empty()) {
       return Fail("--log-file: needs a value");
     }
+    if (vm.payload.kernel.empty() && options.api_socket) {
+      options.has_vm = false;  // an empty VMM: the API creates the VM
+      return out;
+    }
     auto valid = ValidateVmConfig(vm);
     if (!valid.ok()) return Fail(valid.error().message());
     auto ids = CheckDeviceIds(vm);

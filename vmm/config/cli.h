@@ -26,6 +26,10 @@
 namespace petrel::config {
 
 struct CliOptions {
+  // Whether the command line describes a VM (it names a kernel). Without
+  // one, --api-socket alone starts an empty VMM that waits for vm.create,
+  // as Cloud Hypervisor does; the VM options are then not read.
+  bool has_vm = true;
   VmConfig vm;
   int verbosity = 0;  // the -v count: 0 warn, 1 info, 2 debug, 3+ trace
   std::string log_file;

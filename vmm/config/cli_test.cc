@@ -138,6 +138,16 @@ TEST(CliTest, MissingKernel) {
             "petrel: error: --kernel is required to boot a VM (see --help)");
 }
 
+TEST(CliTest, ApiSocketAloneStartsAnEmptyVmm) {
+  // Cloud Hypervisor's orchestrator mode: no payload, the API creates the VM.
+  CliOutcome out = Parse({"--api-socket", "path=/tmp/petrel.sock"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_FALSE(out.options.has_vm);
+  ASSERT_TRUE(out.options.api_socket.has_value());
+  EXPECT_EQ(out.options.api_socket->path, "/tmp/petrel.sock");
+  EXPECT_TRUE(Parse({"--kernel", "k", "--api-socket", "/tmp/s"}).options.has_vm);
+}
+
 TEST(CliTest, UnknownOption) {
   EXPECT_EQ(ErrorLine({"--kernel", "k", "--pmem", "file=/x"}),
             "petrel: error: unknown option '--pmem' (see --help)");

@@ -25,7 +25,9 @@ Result<void> CheckDeviceIds(const VmConfig& config) {
     if (id.rfind("__", 0) == 0) {
       result = FieldError("id", id, "ids starting with \"__\" are reserved for Petrel's devices");
     } else if (!seen.insert(id).second) {
-      result = FieldError("id", id, "used by another device (ids must be unique)");
+      // CH's IdentifierNotUnique, which its API answers with 409.
+      result = Error(ErrorCode::kAlreadyExists,
+                     FieldError("id", id, "used by another device (ids must be unique)").message());
     }
   });
   if (!config.rng.id.empty() && config.rng.id != kRngDeviceId) {

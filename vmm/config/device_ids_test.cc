@@ -40,6 +40,8 @@ TEST(DeviceIdsTest, GeneratedNamesSkipTheUsersIds) {
 TEST(DeviceIdsTest, DuplicateAndReservedIdsAreRefused) {
   EXPECT_EQ(CheckDeviceIds(WithDevices({"a"}, {"a"})).error().message(),
             "id=a: used by another device (ids must be unique)");
+  // The API answers a duplicate id with 409, as CH's IdentifierNotUnique.
+  EXPECT_EQ(CheckDeviceIds(WithDevices({"a"}, {"a"})).error().code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(CheckDeviceIds(WithDevices({"__console"}, {})).error().message(),
             "id=__console: ids starting with \"__\" are reserved for Petrel's devices");
 }

@@ -1,0 +1,134 @@
+// Vmm: the VMM process's one VM, driven through Cloud Hypervisor's REST API
+// (api::VmmControl) or the command line, from empty to deleted.
+//
+// States (Cloud Hypervisor's, vmm/src/lib.rs and vm.rs):
+//
+//   (none) --create--> Created --boot--> Running <--pause/resume--> Paused
+//      ^                 |  ^                |                        |
+//      +-----delete------+  +---shutdown-----+------------------------+
+//
+//   - vm.create stores a VmConfig (validated: 400, or 409 for a duplicate
+//     device id); a second create is refused (500) until vm.delete.
+//   - vm.boot builds a VmInstance from it and runs it (404 without a
+//     config, 500 when a VM runs already or the build fails).
+//   - vm.shutdown destroys the VM and keeps the config, so vm.boot starts
+//     it again (vm.info then says "Created", as CH's does).
+//   - vm.reboot (404 without a VM, as CH) and a guest reset rebuild the VM
+//     from the same config, the CMOS RAM kept as on a PC.
+//   - vm.pause / vm.resume (500 in the wrong state): VmInstance::Pause and
+//     Resume.
+//   - vm.power-button, vm.nmi, vm.counters: 500 without a VM.
+//   - vm.delete: shuts the VM down if any and forgets the config; always 204.
+//   - vmm.shutdown: vm.delete, then Run() returns 0.
+//   - the guest powering off: the VMM exits (0), as CH's does.
+//
+// Threads: Run() is the VM thread (the petrel binary's main thread): it
+// builds each VmInstance and runs it (VmInstance::Run) until it stops, then
+// acts on why. API calls arrive on the API thread; the ones that change
+// which VM exists (boot, reboot, shutdown, delete) ask the VM thread and wait
+// for it (up to VmmServices::request_timeout), so the VM thread alone
+// creates and destroys VmInstances. Pause, resume, power button and NMI act
+// on the running VmInstance directly. One mutex guards the state.
+//
+// Host services come in through VmmServices, so a whole VMM runs on hv_sim
+// in tests exactly as the binary runs it on KVM.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "vmm/api/vmm_control.h"
+#include "vmm/config/vm_config.h"
+#include "vmm/vm_instance.h"
+#include "vmm/vmm_events.h"
+
+namespace petrel::vmm {
+
+struct VmmServices {
+  VmInstance::HypervisorFactory open_hypervisor;
+  // The options for each VmInstance the VMM builds from `config` (the
+  // binary: defaults, and the terminal in raw mode when a console uses it;
+  // tests: captured serial output, no stdin).
+  std::function<VmOptions(const config::VmConfig& config)> vm_options =
+      [](const config::VmConfig&) { return VmOptions{}; };
+  // Called on the VM thread with each VmInstance just built, before it runs
+  // (tests give hv_sim's vCPUs their guest scripts here). May be empty.
+  std::function<void(VmInstance& vm)> on_vm_built;
+  // Where events go; nullptr: nowhere. Must outlive the Vmm.
+  VmmEvents* events = nullptr;
+  // How long an API call waits for the VM thread (boot, reboot, shutdown).
+  std::chrono::milliseconds request_timeout{30000};
+};
+
+// Cloud Hypervisor's VmState as vm.info reports it; kNone: no config.
+enum class VmmState { kNone, kCreated, kRunning, kPaused };
+const char* VmmStateName(VmmState state);
+
+class Vmm final : public api::VmmControl {
+ public:
+  explicit Vmm(VmmServices services);
+  ~Vmm() override;
+  Vmm(const Vmm&) = delete;
+  Vmm& operator=(const Vmm&) = delete;
+
+  // The VM thread: runs until vmm.shutdown, RequestExit() or the guest
+  // powering off, and returns the process's exit status (0; 2 when a VM
+  // stopped with a hypervisor error). `boot_first` (the command line with a
+  // payload): boot the created VM at once; if that fails, say why on stderr
+  // and return 1.
+  int Run(bool boot_first = false);
+  // Makes Run() return `status` after shutting the VM down. Any thread.
+  void RequestExit(int status);
+
+  // The command line's door: vm.create with a config the CLI built.
+  Result<void> Create(config::VmConfig config);
+  VmmState state() const;
+
+  // api::VmmControl
+  Result<void> CreateVm(std::string_view config_json) override;
+  Result<void> BootVm() override;
+  Result<void> PauseVm() override;
+  Result<void> ResumeVm() override;
+  Result<void> PowerButton() override;
+  Result<void> Nmi() override;
+  Result<void> ShutdownVm() override;
+  Result<void> RebootVm() override;
+  Result<void> DeleteVm() override;
+  Result<void> ShutdownVmm() override;
+  Result<std::string> VmInfoJson() override;
+  Result<std::string> VmCountersJson() override;
+
+ private:
+  // What the API asks of the VM thread.
+  enum class Request { kNone, kBoot, kShutdown, kReboot };
+
+  void Emit(std::string_view source, std::string_view event);
+  // Asks the VM thread for `request` and waits until it has acted. Holds mu_.
+  Result<void> AskVmThread(std::unique_lock<std::mutex>& lock, Request request);
+  // The VM thread's steps. Hold mu_ (BuildVm releases it while building).
+  Result<void> BuildVm(std::unique_lock<std::mutex>& lock);
+  void DestroyVm(std::unique_lock<std::mutex>& lock);
+  void FinishRequest(Result<void> result);
+  Result<VmInstance*> RunningVm(std::string_view what);
+
+  VmmServices services_;
+  NoEvents no_events_;
+
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  std::optional<config::VmConfig> config_;
+  std::unique_ptr<VmInstance> vm_;  // built and destroyed by the VM thread only
+  VmmState state_ = VmmState::kNone;
+  std::optional<Cmos::State> cmos_;  // battery-backed: survives guest resets
+  Request request_ = Request::kNone;
+  uint64_t requests_done_ = 0;
+  Result<void> last_result_ = Ok();
+  std::optional<int> exit_status_;
+};
+
+}  // namespace petrel::vmm
