@@ -129,6 +129,14 @@ Result<void> KvmVcpu::SetMsrs(std::span<const hv::MsrEntry> msrs) {
   return CheckMsrCount("KVM_SET_MSRS", n, msrs);
 }
 
+Result<void> KvmVcpu::NotifyGuestPaused() {
+  // KVM_KVMCLOCK_CTRL (Documentation/virt/kvm/api.rst 4.85): EINVAL when the
+  // guest has not enabled kvmclock, which is no error for a pause.
+  Result<int> r = Ioctl(fd_.get(), KVM_KVMCLOCK_CTRL, "KVM_KVMCLOCK_CTRL");
+  if (!r.ok() && r.error().errnum() != EINVAL) return std::move(r).error();
+  return Ok();
+}
+
 Result<void> KvmVcpu::GetMsrs(std::span<hv::MsrEntry> msrs) {
   if (msrs.size() > kMaxMsrsPerCall) return Error(ErrorCode::kInvalidArgument, "too many MSRs");
   MsrBuffer buf = MakeMsrBuffer(msrs);

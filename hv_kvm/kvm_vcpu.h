@@ -44,6 +44,7 @@ class KvmVcpu final : public hv::Vcpu {
   Result<void> SetCpuid(std::span<const hv::CpuidEntry> entries) override;
   Result<void> SetMsrs(std::span<const hv::MsrEntry> msrs) override;
   Result<void> GetMsrs(std::span<hv::MsrEntry> msrs) override;
+  Result<void> NotifyGuestPaused() override;
 
  private:
   KvmVcpu(std::shared_ptr<const UniqueFd> vm_fd, UniqueFd fd, uint32_t id,

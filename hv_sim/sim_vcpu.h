@@ -49,7 +49,13 @@ class SimVcpu final : public hv::Vcpu {
   Result<void> SetCpuid(std::span<const hv::CpuidEntry> entries) override;
   Result<void> SetMsrs(std::span<const hv::MsrEntry> msrs) override;
   Result<void> GetMsrs(std::span<hv::MsrEntry> msrs) override;
+  Result<void> NotifyGuestPaused() override {
+    ++paused_notifications_;
+    return Ok();
+  }
 
+  // How often NotifyGuestPaused() was called (one per pause).
+  uint64_t paused_notifications() const { return paused_notifications_; }
   // Read-back of state the interface has no getter for.
   const hv::Fpu& fpu() const { return fpu_; }
   const std::vector<hv::CpuidEntry>& cpuid() const { return cpuid_; }
@@ -70,6 +76,7 @@ class SimVcpu final : public hv::Vcpu {
   bool failed() const { return !failures_.empty(); }
 
  private:
+  std::atomic<uint64_t> paused_notifications_{0};
   class Kicker final : public hv::VcpuKicker {
    public:
     void Kick() override { flag_.store(true, std::memory_order_release); }

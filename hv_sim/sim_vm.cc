@@ -75,6 +75,12 @@ std::vector<SimVcpu*> SimVm::VcpusInOrder() const {
   return out;
 }
 
+std::vector<uint64_t> SimVm::PausedNotifications() const {
+  std::vector<uint64_t> out;
+  for (SimVcpu* v : VcpusInOrder()) out.push_back(v->paused_notifications());
+  return out;
+}
+
 Result<void> SimVm::SetScript(uint32_t vcpu, GuestScript script) {
   SimVcpu* target = nullptr;
   {

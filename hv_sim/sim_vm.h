@@ -57,6 +57,8 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   Result<std::unique_ptr<SimVcpu>> CreateSimVcpu(uint32_t id);
   // Gives vCPU `vcpu` (which must exist) a new script; see SimVcpu::SetScript.
   Result<void> SetScript(uint32_t vcpu, GuestScript script);
+  // Each vCPU's SimVcpu::paused_notifications(), in id order.
+  std::vector<uint64_t> PausedNotifications() const;
   // Runs every existing vCPU round-robin in id order until each returns
   // ScriptEnd or Halted. No vCPU may be created or destroyed meanwhile.
   Result<void> RunAll(hv::GuestIo& io);

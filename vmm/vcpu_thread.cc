@@ -102,6 +102,10 @@ void VcpuThread::Park() {
   // Out of the guest, on the vCPU's own thread: the only one that may touch
   // its registers.
   Result<VcpuState> state = SaveState();
+  if (state.ok()) {
+    Result<void> told = vcpu_->NotifyGuestPaused();
+    if (!told.ok()) state = std::move(told).error();
+  }
   std::unique_lock lock(mu_);
   if (state.ok()) {
     paused_state_ = std::move(state).value();

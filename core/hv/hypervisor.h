@@ -152,6 +152,12 @@ class Vcpu {
   virtual Result<void> SetCpuid(std::span<const CpuidEntry> entries) = 0;
   virtual Result<void> SetMsrs(std::span<const MsrEntry> msrs) = 0;
   virtual Result<void> GetMsrs(std::span<MsrEntry> msrs) = 0;  // fills value per index
+  // Tells the guest's paravirtual clock that the host stopped this vCPU (a
+  // pause), so the guest's soft-lockup watchdog does not fire when it runs
+  // again (KVM: KVM_KVMCLOCK_CTRL, which sets PVCLOCK_GUEST_STOPPED;
+  // Cloud Hypervisor does the same on pause). From the owning thread, out of
+  // Run(). A guest that does not use the clock is no error. Default: nothing.
+  virtual Result<void> NotifyGuestPaused() { return Ok(); }
 };
 
 struct VmConfig {

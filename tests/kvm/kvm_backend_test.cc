@@ -439,6 +439,13 @@ TEST_F(KvmBackendTest, VmClockCanBeSavedAndSetBack) {
   EXPECT_LT(after->ns - saved->ns, 100'000'000u);  // the 200 ms are gone
 }
 
+TEST_F(KvmBackendTest, NotifyGuestPausedIsAcceptedBeforeTheGuestUsesKvmclock) {
+  // KVM_KVMCLOCK_CTRL answers EINVAL until the guest enables kvmclock; a
+  // pause must not fail on that (nor on a vCPU that never ran).
+  auto told = vcpu_->NotifyGuestPaused();
+  EXPECT_TRUE(told.ok()) << told.error().message();
+}
+
 TEST_F(KvmBackendTest, VmRejectsBadRequests) {
   EXPECT_FALSE(vm_->MapMemory(memory_).ok());  // only once
   EXPECT_FALSE(vm_->CreateVcpu(1).ok());       // VmConfig{1}

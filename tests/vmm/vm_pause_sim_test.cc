@@ -176,8 +176,18 @@ TEST(VmPauseSimTest, EachParkedVcpuSavesItsStateThroughTheHvInterface) {
     }
     EXPECT_TRUE(mtrr);
   }
+  // Each parked vCPU told the guest's clock it was stopped (KVM:
+  // KVM_KVMCLOCK_CTRL), once per pause.
+  EXPECT_EQ(t.sim().PausedNotifications(), (std::vector<uint64_t>{1, 1}));
   ASSERT_TRUE(t.vm().Resume().ok());
   EXPECT_TRUE(t.vm().PausedVcpuStates().empty());  // only while paused
+  // Once the guest has run again, the next pause tells the clock again. (A
+  // pause right after a resume may find a vCPU that has not left its park
+  // yet; it never ran, so there is nothing new to tell.)
+  ASSERT_TRUE(t.AllCountPast(t.Counts()));
+  ASSERT_TRUE(t.vm().Pause().ok());
+  EXPECT_EQ(t.sim().PausedNotifications(), (std::vector<uint64_t>{2, 2}));
+  ASSERT_TRUE(t.vm().Resume().ok());
 }
 
 TEST(VmPauseSimTest, PauseAndResumeInTheWrongStateFailAndChangeNothing) {

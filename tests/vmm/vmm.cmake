@@ -12,7 +12,7 @@ petrel_test(console_output_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_output
             DEPS petrel_vmm)
 
 petrel_test(vmm_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vmm_sim_test.cc
-            DEPS petrel_vmm petrel_api petrel_hv_sim petrel_test_guests)
+            DEPS petrel_vmm petrel_api petrel_api_client petrel_hv_sim petrel_test_guests)
 add_dependencies(vmm_sim_test null_guest)
 
 petrel_test(vm_pause_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_pause_sim_test.cc

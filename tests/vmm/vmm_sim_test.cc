@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -15,7 +17,10 @@
 #include "hv_sim/guest_script.h"
 #include "hv_sim/sim_vm.h"
 #include "tests/vmm/sim_vm_fixture.h"
+#include "core/event/epoll_event_loop.h"
+#include "vmm/api/api_client.h"
 #include "vmm/api/api_router.h"
+#include "vmm/api/api_server.h"
 #include "vmm/config/vm_config_json.h"
 
 namespace petrel::vmm {
@@ -289,6 +294,73 @@ TEST_F(VmmSimTest, RequestExitShutsTheVmDownAndReturnsTheStatus) {
   EXPECT_EQ(exit_.get(), 0);
   vmm_.reset();
   EXPECT_EQ(Events().back(), "vmm/shutdown");
+}
+
+// The load test: 8 clients send 1,000 requests over the real socket to a
+// VMM with a running VM -- reads, NMIs and pause/resume races among them.
+// Every request is answered with a status the endpoint may give, and the VMM
+// still works afterwards.
+TEST_F(VmmSimTest, ThousandRequestsFromEightClients) {
+  Start();
+  ASSERT_EQ(Status("PUT", "vm.create", CreateBody()), 204);
+  ASSERT_EQ(Status("PUT", "vm.boot"), 204);
+  char dir_template[] = "/tmp/petrel-load-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string socket = std::string(dir_template) + "/api.sock";
+  MonotonicClock clock;
+  auto loop = EpollEventLoop::Create(clock);
+  ASSERT_TRUE(loop.ok());
+  auto server = api::ApiServer::Listen(**loop, clock, *vmm_, socket);
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  std::thread api_thread([&] { (void)(*loop)->Run(); });
+
+  struct Call {
+    const char* method;
+    const char* endpoint;
+    std::vector<int> allowed;
+  };
+  const Call calls[] = {
+      {"GET", "vmm.ping", {200}},          {"GET", "vm.info", {200}},
+      {"GET", "vm.counters", {200}},       {"PUT", "vm.nmi", {204}},
+      {"PUT", "vm.pause", {204, 500}},     {"PUT", "vm.resume", {204, 500}},
+      {"GET", "vm.nothing", {404}},        {"PUT", "vm.info", {405}},
+  };
+  constexpr int kClients = 8, kPerClient = 125;
+  std::atomic<int> answered{0}, unexpected{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < kPerClient; ++i) {
+        const Call& call = calls[(c * 7 + i) % std::size(calls)];
+        auto r = api::SendApiRequest(socket, call.method, call.endpoint, {}, 20'000);
+        if (!r.ok()) {
+          ++unexpected;
+          continue;
+        }
+        ++answered;
+        if (std::find(call.allowed.begin(), call.allowed.end(), r->status) == call.allowed.end()) {
+          ++unexpected;
+          ADD_FAILURE() << call.endpoint << " answered " << r->status << ": " << r->body;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(answered, kClients * kPerClient);
+  EXPECT_EQ(unexpected, 0);
+  // Still driveable: back to Running, then shut down through the socket.
+  if (vmm_->state() == VmmState::kPaused) {
+    EXPECT_EQ(api::SendApiRequest(socket, "PUT", "vm.resume")->status, 204);
+  }
+  EXPECT_EQ(Info()["state"], "Running");
+  EXPECT_EQ(api::SendApiRequest(socket, "PUT", "vmm.shutdown")->status, 204);
+  ASSERT_EQ(exit_.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_EQ(exit_.get(), 0);
+  (*loop)->Stop();
+  api_thread.join();
+  server->reset();
+  vmm_.reset();
+  std::filesystem::remove_all(dir_template);
 }
 
 }  // namespace
