@@ -524,8 +524,10 @@ Result<VmConfig> VmConfigFromJson(std::string_view body) {
   json document;
   try {
     document = json::parse(body.begin(), body.end());
-  } catch (const json::parse_error& e) {
-    // e.what() names the byte offset; it is one line and quotes no input.
+  } catch (const json::exception& e) {
+    // parse_error names the byte offset and quotes no input; out_of_range
+    // (a number too large for a double, found by api_json_fuzz) quotes the
+    // number only. Either is one line.
     return Error(ErrorCode::kInvalidArgument, std::string("not valid JSON: ") + e.what());
   }
   return VmConfigFromJsonValue(document);

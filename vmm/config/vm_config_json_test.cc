@@ -159,6 +159,10 @@ TEST(VmConfigJsonTest, BadValuesReadAsOnTheCommandLine) {
 
 TEST(VmConfigJsonTest, TypeAndShapeErrors) {
   EXPECT_NE(ErrorOf("{").find("not valid JSON"), std::string::npos);
+  // Regression (api_json_fuzz): a number beyond a double's range made the
+  // parser throw out_of_range, which escaped the reader.
+  EXPECT_NE(ErrorOf(R"({"cpus":{"boot_vcpus": 3e222222}})").find("not valid JSON"),
+            std::string::npos);
   EXPECT_EQ(ErrorOf("[]"), "the body: expected a JSON object");
   EXPECT_EQ(ErrorOf("{}"), "payload is required");
   EXPECT_EQ(ErrorOf(R"({"payload":{}})"), "payload: kernel is required");
