@@ -120,6 +120,109 @@ echo "PETREL-FLOOD-DEVICE=${rng:-none}"; [ -n "$rng" ] && /bin/doorbell_flood "$
 }
 ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
+# The VM lifecycle through the REST API, as an orchestrator drives it (issue
+# 9): an empty VMM (only --api-socket), then petrel-remote create -> boot ->
+# pause (8 s) -> resume -> counters -> shutdown -> delete -> create -> boot ->
+# power-button. Meanwhile the Debian guest writes and reads its disk once a
+# second and prints its uptime: nothing happens while paused, I/O goes on
+# after resume without errors, and the guest's clock does not jump by the
+# paused time (Petrel sets the VM clock back, as Cloud Hypervisor does). With
+# --event-monitor the event stream is checked too.
+test_linux_api_lifecycle() {
+  name=linux-api-lifecycle
+  sock=/tmp/petrel-life-api.sock
+  events=/tmp/petrel-life-events.json
+  img=/tmp/petrel-life-disk.img
+  rm -f "$sock" "$events"
+  dd if=/dev/zero of="$img" bs=1M count=8 2>/dev/null
+  R="./petrel-remote --api-socket $sock"
+  LIFEPROBE=$(b64 '(i=0; while true; do i=$((i+1)); dd if=/dev/urandom of=/dev/vda bs=64k count=4 seek=$((i % 32)) conv=fsync 2>/dev/null; w=$?; dd if=/dev/vda of=/dev/null bs=64k count=8 2>/dev/null; r=$?; echo "PETREL-IO $i w=$w r=$r up=$(cut -d" " -f1 /proc/uptime)"; sleep 1; done) &
+echo PETREL-LIFE-RUNNING')
+  cat >/tmp/petrel-life-vm.json <<JSON
+{"payload":{"kernel":"$KIT/bzImage","initramfs":"$KIT/initrd.img",
+ "cmdline":"$BASE petrel.end=power-button petrel.cmd=$LIFEPROBE"},
+ "cpus":{"boot_vcpus":1,"max_vcpus":1},"memory":{"size":536870912},
+ "serial":{"mode":"Tty"},"console":{"mode":"Off"},"disks":[{"path":"$img"}]}
+JSON
+  monitor=""
+  ./petrel --help 2>/dev/null | grep -q -- --event-monitor && monitor="--event-monitor path=$events"
+  ./petrel --api-socket "path=$sock" $monitor </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  ( sleep 400; kill $pid 2>/dev/null ) &
+  watchdog=$!
+  fail=""
+  step() {  # step <what> <petrel-remote args...>: one API call, recorded
+    what=$1; shift
+    if ! $R "$@" >>"/tmp/$name.remote" 2>&1; then fail="$fail $what"; fi
+  }
+  wait_for() {  # wait_for <pattern> <count> <seconds>
+    w=0
+    while [ $w -lt "$3" ] && [ "$(grep -c "$1" "/tmp/$name.out")" -lt "$2" ]; do sleep 1; w=$((w + 1)); done
+    [ "$(grep -c "$1" "/tmp/$name.out")" -ge "$2" ]
+  }
+  : >"/tmp/$name.remote"
+  w=0; while [ $w -lt 20 ] && ! $R ping >/dev/null 2>&1; do sleep 1; w=$((w + 1)); done
+  step create create /tmp/petrel-life-vm.json
+  step info-created info
+  grep -q '"state":"Created"' "/tmp/$name.remote" || fail="$fail state-created"
+  step boot boot
+  wait_for PETREL-LIFE-RUNNING 1 120 || fail="$fail guest-not-running"
+  wait_for "PETREL-IO " 3 60 || fail="$fail no-io"
+  step pause pause
+  $R info | grep -q '"state":"Paused"' || fail="$fail state-paused"
+  io_paused=$(grep -c "PETREL-IO " "/tmp/$name.out")
+  last_up=$(grep "PETREL-IO " "/tmp/$name.out" | tail -1 | sed 's/.*up=//')
+  t0=$(ms); sleep 8
+  io_after_pause=$(grep -c "PETREL-IO " "/tmp/$name.out")
+  [ "$io_after_pause" -le $((io_paused + 1)) ] || fail="$fail io-while-paused($io_paused->$io_after_pause)"
+  step resume resume
+  t1=$(ms)
+  wait_for "PETREL-IO " $((io_after_pause + 3)) 60 || fail="$fail no-io-after-resume"
+  first_up=$(grep "PETREL-IO " "/tmp/$name.out" | sed -n "$((io_after_pause + 1))p" | sed 's/.*up=//')
+  # Guest seconds between the last line before the pause and the first after
+  # it, against the host's paused time.
+  gap=$(awk -v a="$last_up" -v b="$first_up" 'BEGIN { printf "%d", (b - a) * 1000 }')
+  paused_ms=$((t1 - t0))
+  [ -n "$first_up" ] && [ "$gap" -lt $((paused_ms - 3000)) ] || fail="$fail clock-jumped(guest ${gap}ms, paused ${paused_ms}ms)"
+  grep "PETREL-IO " "/tmp/$name.out" | grep -qv "w=0 r=0" && fail="$fail io-errors"
+  $R counters >"/tmp/$name.counters" 2>&1 || fail="$fail counters"
+  grep -q '"_disk0"' "/tmp/$name.counters" || fail="$fail counters-no-disk"
+  if grep -q '"read_bytes"' "/tmp/$name.counters"; then
+    grep -q '"read_bytes":0[,}]' "/tmp/$name.counters" && fail="$fail counters-read-bytes-0"
+  fi
+  step shutdown shutdown
+  $R info | grep -q '"state":"Created"' || fail="$fail state-after-shutdown"
+  step delete delete
+  $R info >/dev/null 2>&1 && fail="$fail info-after-delete"
+  step create-again create /tmp/petrel-life-vm.json
+  boots=$(grep -c PETREL-GUEST-READY "/tmp/$name.out")
+  step boot-again boot
+  wait_for PETREL-GUEST-WAITING-POWER-BUTTON 1 120 || fail="$fail second-boot"
+  step power-button power-button
+  w=0; while [ $w -lt 60 ] && kill -0 $pid 2>/dev/null; do sleep 1; w=$((w + 1)); done
+  kill $pid 2>/dev/null; wait $pid; rc=$?
+  kill $watchdog 2>/dev/null; wait $watchdog 2>/dev/null
+  [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
+  [ -e "$sock" ] && fail="$fail socket-left"
+  if [ -n "$monitor" ]; then
+    # The vm and vmm events in order (virtio-device events interleave).
+    got=$(awk -F'"' '/"source"/ { src = $4 } /"event"/ { if (src == "vm" || src == "vmm") printf "%s ", $4 }' "$events")
+    want="starting booting booted pausing paused resuming resumed shutdown deleted booting booted shutdown deleted shutdown "
+    case "$got" in
+      *"$want"*|"$want") ;;
+      *) fail="$fail events($got)" ;;
+    esac
+  fi
+  detail="guest clock gap ${gap:-?} ms over a ${paused_ms:-?} ms pause; $(grep -c 'PETREL-IO ' "/tmp/$name.out") I/O rounds; events: ${monitor:+checked}${monitor:-no --event-monitor}"
+  if [ -z "$fail" ]; then
+    result "$name" PASS "$detail"
+  else
+    tail -30 "/tmp/$name.out"; cat "/tmp/$name.remote" "/tmp/$name.counters" 2>/dev/null; [ -f "$events" ] && tail -40 "$events"
+    result "$name" FAIL "$fail; $detail"
+  fi
+  rm -f "$img"
+}
+
 if [ -n "$ONLY" ]; then
   for t in $ONLY; do
     f=test_$(echo "$t" | tr - _)
@@ -339,3 +442,4 @@ else
 fi
 
 test_linux_doorbell_flood
+test_linux_api_lifecycle
