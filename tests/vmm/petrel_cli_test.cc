@@ -2,12 +2,14 @@
 // non-zero exit status, no crash; and the empty VMM's process behaviour
 // (API socket mode, SIGTERM/SIGINT). Runs the real binary (no /dev/kvm
 // needed: every error here is found before the hypervisor is opened).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -204,6 +206,41 @@ TEST(PetrelCliTest, EmptyVmmServesTheApiAndEndsCleanlyOnSigtermAndSigint) {
     EXPECT_EQ(WaitExit(pid), 0) << "signal " << signal_number;
     EXPECT_NE(lstat(sock.c_str(), &st), 0) << "the socket file was left behind";
   }
+}
+
+// The terminal goes raw only when a VM's console uses it: an empty VMM on a
+// terminal leaves it as it was (line editing on).
+TEST(PetrelCliTest, EmptyVmmLeavesTheTerminalAlone) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const std::string slave_path = ptsname(master);
+  const std::string sock = ::testing::TempDir() + "/petrel-tty.sock";
+  unlink(sock.c_str());
+  pid_t pid = fork();
+  if (pid == 0) {
+    int slave = open(slave_path.c_str(), O_RDWR);
+    dup2(slave, 0);
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    static std::string bin = PETREL_BINARY;
+    std::string api = "path=" + sock;
+    char* argv[] = {bin.data(), const_cast<char*>("--api-socket"), api.data(), nullptr};
+    execv(bin.c_str(), argv);
+    _exit(127);
+  }
+  ASSERT_TRUE(WaitForApi(sock));
+  int slave = open(slave_path.c_str(), O_RDWR | O_NOCTTY);
+  ASSERT_GE(slave, 0);
+  termios t{};
+  ASSERT_EQ(tcgetattr(slave, &t), 0);
+  EXPECT_NE(t.c_lflag & ICANON, 0u) << "the empty VMM put the terminal in raw mode";
+  EXPECT_NE(t.c_lflag & ECHO, 0u);
+  kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid), 0);
+  close(slave);
+  close(master);
 }
 
 TEST(PetrelCliTest, VersionAndHelp) {
