@@ -4,6 +4,7 @@
 //   petrel --kernel ... [--api-socket ...]   boot that VM at once
 //   petrel --api-socket path=...             an empty VMM: the API creates
 //                                            and boots the VM (vm.create)
+//   --event-monitor path=...|fd=N            the VMM's events, as CH writes them
 //
 // Exit status: 0 when the guest powers off, on vmm.shutdown, or on SIGTERM /
 // SIGINT (the VM is shut down, the terminal restored, the API socket
@@ -25,6 +26,7 @@
 #include "hv_kvm/kvm_hypervisor.h"
 #include "vmm/api/api_server.h"
 #include "vmm/config/cli.h"
+#include "vmm/event_monitor.h"
 #include "vmm/terminal.h"
 #include "vmm/vmm.h"
 
@@ -115,8 +117,16 @@ int RunVmm(const petrel::config::CliOptions& options) {
   // until exit (every exit path restores it).
   std::mutex terminal_mu;
   std::optional<petrel::vmm::RawTerminal> terminal;
+  petrel::MonotonicClock clock;
+  std::unique_ptr<petrel::vmm::EventMonitor> event_monitor;
+  if (options.event_monitor) {
+    auto opened = petrel::vmm::EventMonitor::Open(*options.event_monitor, clock);
+    if (!opened.ok()) return Fail(opened.error().message());
+    event_monitor = std::move(opened).value();
+  }
   petrel::vmm::VmmServices services;
   services.open_hypervisor = [] { return petrel::OpenKvm(); };
+  services.events = event_monitor.get();
   services.vm_options = [&](const petrel::config::VmConfig& config) {
     if (UsesTerminal(config)) {
       std::lock_guard lock(terminal_mu);

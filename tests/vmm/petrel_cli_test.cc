@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -206,6 +207,41 @@ TEST(PetrelCliTest, EmptyVmmServesTheApiAndEndsCleanlyOnSigtermAndSigint) {
     EXPECT_EQ(WaitExit(pid), 0) << "signal " << signal_number;
     EXPECT_NE(lstat(sock.c_str(), &st), 0) << "the socket file was left behind";
   }
+}
+
+// --event-monitor: the binary writes the VMM's events as Cloud Hypervisor
+// does (pretty JSON, a blank line after each).
+TEST(PetrelCliTest, EventMonitorGetsTheVmmsEvents) {
+  const std::string sock = ::testing::TempDir() + "/petrel-events.sock";
+  const std::string events = ::testing::TempDir() + "/petrel-events.json";
+  unlink(sock.c_str());
+  unlink(events.c_str());
+  pid_t pid = StartPetrel({"--api-socket", "path=" + sock, "--event-monitor", "path=" + events});
+  ASSERT_TRUE(WaitForApi(sock));
+  const std::string body = R"({"payload":{"kernel":"/nonexistent"}})";
+  EXPECT_EQ(Request(sock, "PUT /api/v1/vm.create HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                          "Content-Type: application/json\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body)
+                .rfind("HTTP/1.1 204", 0),
+            0u);
+  EXPECT_EQ(Request(sock, "PUT /api/v1/vm.delete HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 204", 0),
+            0u);
+  EXPECT_EQ(Request(sock, "PUT /api/v1/vmm.shutdown HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 204", 0),
+            0u);
+  EXPECT_EQ(WaitExit(pid), 0);
+  std::ifstream in(events);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t starting = text.find("\"source\": \"vmm\",\n  \"event\": \"starting\"");
+  const size_t deleted = text.find("\"source\": \"vm\",\n  \"event\": \"deleted\"");
+  const size_t shutdown = text.find("\"source\": \"vmm\",\n  \"event\": \"shutdown\"");
+  EXPECT_NE(starting, std::string::npos) << text;
+  EXPECT_NE(deleted, std::string::npos) << text;
+  EXPECT_NE(shutdown, std::string::npos) << text;
+  EXPECT_LT(starting, deleted);
+  EXPECT_LT(deleted, shutdown);
+  EXPECT_EQ(text.substr(text.size() - 3), "}\n\n") << "each event ends with a blank line";
 }
 
 // The terminal goes raw only when a VM's console uses it: an empty VMM on a

@@ -50,7 +50,8 @@ CliOutcome Fail(std::string_view message) {
 
 // The raw strings CLI11 fills in; empty means "not given".
 struct RawArgs {
-  std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket, rng;
+  std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
+      event_monitor, rng;
   std::vector<std::string> disks, nets;
   int verbosity = 0;
   bool version = false;
@@ -91,6 +92,9 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
       ->type_name("<spec>");
   app.add_option("--api-socket", raw.api_socket,
                  "HTTP API socket (UNIX domain socket): path=<path>, fd=<n> or a path")
+      ->type_name("<spec>");
+  app.add_option("--event-monitor", raw.event_monitor,
+                 "Where to report VMM and VM events (JSON): path=<path> or fd=<n>")
       ->type_name("<spec>");
   app.add_flag("-v", raw.verbosity,
                "More log output; repeat for more (-v info, -vv debug, -vvv trace)");
@@ -209,6 +213,11 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
       auto api_socket = ParseApiSocket(raw.api_socket);
       if (!api_socket.ok()) return Fail(api_socket.error().message());
       options.api_socket = *api_socket;
+    }
+    if (app.count("--event-monitor") != 0) {
+      auto event_monitor = ParseEventMonitor(raw.event_monitor);
+      if (!event_monitor.ok()) return Fail(event_monitor.error().message());
+      options.event_monitor = *event_monitor;
     }
     if (app.count("--log-file") != 0 && raw.log_file.empty()) {
       return Fail("--log-file: needs a value");

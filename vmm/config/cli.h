@@ -4,6 +4,7 @@
 //   petrel --kernel <path> [--initramfs <path>] [--cmdline <text>]
 //          [--cpus boot=<n>,max=<n>] [--memory size=<size>]
 //          [--serial <mode>] [--console <mode>] [--api-socket <spec>]
+//          [--event-monitor path=<path>|fd=<n>]
 //          [-v]... [--log-file <path>] [-V|--version] [-h|--help]
 //
 // ParseCommandLine never throws and never prints. The caller acts on the
@@ -21,6 +22,7 @@
 #include <string>
 
 #include "vmm/config/api_socket.h"
+#include "vmm/config/event_monitor_config.h"
 #include "vmm/config/vm_config.h"
 
 namespace petrel::config {
@@ -34,7 +36,8 @@ struct CliOptions {
   int verbosity = 0;  // the -v count: 0 warn, 1 info, 2 debug, 3+ trace
   std::string log_file;
   bool version = false;
-  std::optional<ApiSocketConfig> api_socket;  // --api-socket; absent: no API server
+  std::optional<ApiSocketConfig> api_socket;        // --api-socket; absent: no API server
+  std::optional<EventMonitorConfig> event_monitor;  // --event-monitor; absent: no events
 };
 
 struct CliOutcome {

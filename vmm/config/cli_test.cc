@@ -110,7 +110,8 @@ TEST(CliTest, Help) {
     EXPECT_EQ(out.exit_code, 0);
     for (const char* option :
          {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory", "--serial", "--console",
-          "-v", "--log-file", "--version", "--help", "boot=<boot_vcpus>", "size=512M"}) {
+          "-v", "--log-file", "--version", "--help", "boot=<boot_vcpus>", "size=512M",
+          "--event-monitor", "path=<path> or fd=<n>"}) {
       EXPECT_NE(out.message.find(option), std::string::npos) << option;
     }
     EXPECT_NE(out.message.back(), '\n');
@@ -270,6 +271,33 @@ TEST(CliTest, ApiSocketErrors) {
   EXPECT_NE(ErrorLine({"--kernel", "k", "--api-socket", ""}).find("--api-socket"),
             std::string::npos);
   EXPECT_NE(ErrorLine({"--kernel", "k", "--api-socket", "/a", "--api-socket", "/b"})
+                .find("more than once"),
+            std::string::npos);
+}
+
+TEST(CliTest, EventMonitorForms) {
+  EXPECT_FALSE(Parse({"--kernel", "k"}).options.event_monitor.has_value());
+  CliOutcome path = Parse({"--kernel", "k", "--event-monitor", "path=/tmp/events.json"});
+  ASSERT_EQ(path.action, CliOutcome::Action::kRun) << path.message;
+  ASSERT_TRUE(path.options.event_monitor.has_value());
+  EXPECT_EQ(*path.options.event_monitor, (EventMonitorConfig{"/tmp/events.json", -1}));
+  CliOutcome fd = Parse({"--kernel", "k", "--event-monitor=fd=4"});
+  ASSERT_EQ(fd.action, CliOutcome::Action::kRun) << fd.message;
+  ASSERT_TRUE(fd.options.event_monitor.has_value());
+  EXPECT_EQ(*fd.options.event_monitor, (EventMonitorConfig{"", 4}));
+}
+
+TEST(CliTest, EventMonitorErrors) {
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--event-monitor", ""}),
+            "petrel: error: --event-monitor: needs path=<path> or fd=<n>");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--event-monitor", "fd=x"})
+                .rfind("petrel: error: --event-monitor: fd=x: ", 0),
+            0u);
+  EXPECT_NE(ErrorLine({"--kernel", "k", "--event-monitor", "/tmp/e"}).find("unknown key"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "k", "--event-monitor"}).find("--event-monitor: needs a value"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "k", "--event-monitor", "fd=3", "--event-monitor", "fd=4"})
                 .find("more than once"),
             std::string::npos);
 }
