@@ -31,6 +31,17 @@ struct RunResult {
   std::string out;  // stdout
 };
 
+// In a forked child: becomes `petrel args...` (exit 127 if exec fails).
+[[noreturn]] void ExecPetrel(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  static std::string bin = PETREL_BINARY;
+  argv.push_back(bin.data());
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(bin.c_str(), argv.data());
+  _exit(127);
+}
+
 RunResult RunPetrel(std::vector<std::string> args) {
   int out_pipe[2], err_pipe[2];
   EXPECT_EQ(pipe(out_pipe), 0);
@@ -41,13 +52,7 @@ RunResult RunPetrel(std::vector<std::string> args) {
     dup2(err_pipe[1], 2);
     close(out_pipe[0]);
     close(err_pipe[0]);
-    std::vector<char*> argv;
-    static std::string bin = PETREL_BINARY;
-    argv.push_back(bin.data());
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
+    ExecPetrel(args);
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -136,13 +141,7 @@ pid_t StartPetrel(std::vector<std::string> args) {
   if (pid == 0) {
     freopen("/dev/null", "w", stdout);
     freopen("/dev/null", "w", stderr);
-    std::vector<char*> argv;
-    static std::string bin = PETREL_BINARY;
-    argv.push_back(bin.data());
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
+    ExecPetrel(args);
   }
   return pid;
 }
@@ -260,11 +259,8 @@ TEST(PetrelCliTest, EmptyVmmLeavesTheTerminalAlone) {
     dup2(slave, 0);
     freopen("/dev/null", "w", stdout);
     freopen("/dev/null", "w", stderr);
-    static std::string bin = PETREL_BINARY;
-    std::string api = "path=" + sock;
-    char* argv[] = {bin.data(), const_cast<char*>("--api-socket"), api.data(), nullptr};
-    execv(bin.c_str(), argv);
-    _exit(127);
+    std::vector<std::string> args = {"--api-socket", "path=" + sock};
+    ExecPetrel(args);
   }
   ASSERT_TRUE(WaitForApi(sock));
   int slave = open(slave_path.c_str(), O_RDWR | O_NOCTTY);
