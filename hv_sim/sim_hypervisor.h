@@ -6,8 +6,8 @@
 // exercised exactly as on KVM, without /dev/kvm, threads or wall-clock time.
 // Same config + same scripts + same devices = the same trace hash.
 //
-// Caps: deterministic; no kernel ioevents (RegisterIoEvent is kUnsupported, so
-// IoDispatcher keeps doorbells in its software table); no kernel irqchip;
+// Caps: deterministic; no kernel ioevents (IoDispatcher reads the cap and
+// keeps doorbells in its software table; RegisterIoEvent is kUnsupported); no kernel irqchip;
 // a VM clock (SimVm::GetClock: virtual time plus an offset SetClock moves).
 #pragma once
 

@@ -24,10 +24,9 @@ Result<std::unique_ptr<hv::IoEventRegistration>> IoDispatcher::RegisterIoEvent(
   if (!notifier) return Error(ErrorCode::kInvalidArgument, "ioevent without a notifier");
   if (addr.len != 0 && addr.len != 1 && addr.len != 2 && addr.len != 4 && addr.len != 8)
     return Error(ErrorCode::kInvalidArgument, "ioevent length must be 0, 1, 2, 4 or 8");
-  if (vm != nullptr && notifier->fd() >= 0) {
-    auto kernel = vm->RegisterIoEvent(notifier, addr, datamatch);
-    if (kernel.ok()) return std::move(kernel).value();
-    if (kernel.error().code() != ErrorCode::kUnsupported) return std::move(kernel).error();
+  // The backend's caps decide, not a probe for kUnsupported.
+  if (vm != nullptr && vm->caps().kernel_ioevents && notifier->fd() >= 0) {
+    return vm->RegisterIoEvent(notifier, addr, datamatch);
   }
   std::lock_guard lock(mu_);
   uint64_t id = next_id_++;

@@ -32,8 +32,9 @@ class IoDispatcher final : public hv::GuestIo {
   Bus& pio() { return pio_; }
   Bus& mmio() { return mmio_; }
 
-  // Registers a doorbell: in the backend's kernel when `vm` can, else in the
-  // software table. The registration lasts as long as the returned object.
+  // Registers a doorbell: in the backend's kernel when `vm`'s caps say it
+  // can (hv::Caps::kernel_ioevents) and the notifier has an fd, else in the
+  // software table; a kernel registration's error is returned as is. The registration lasts as long as the returned object.
   Result<std::unique_ptr<hv::IoEventRegistration>> RegisterIoEvent(
       hv::Vm* vm, std::shared_ptr<Notifier> notifier, hv::IoEventAddr addr,
       std::optional<uint64_t> datamatch);

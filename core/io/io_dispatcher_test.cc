@@ -32,7 +32,8 @@ class FakeDevice : public BusDevice {
   std::vector<uint8_t> last_write;
 };
 
-// A Vm whose RegisterIoEvent answers with `result_code` (or accepts when unset).
+// A Vm whose RegisterIoEvent answers with `result_code` (or accepts when
+// unset) and whose caps say whether it serves ioevents in its kernel.
 class FakeVm : public hv::Vm {
  public:
   class Registration : public hv::IoEventRegistration {
@@ -44,7 +45,9 @@ class FakeVm : public hv::Vm {
     int* live_;
   };
 
-  explicit FakeVm(std::optional<ErrorCode> fail) : fail_(fail) {}
+  explicit FakeVm(std::optional<ErrorCode> fail, bool kernel_ioevents = true) : fail_(fail) {
+    caps_.kernel_ioevents = kernel_ioevents;
+  }
   const hv::Caps& caps() const override { return caps_; }
   Result<void> MapMemory(std::shared_ptr<GuestMemory>) override { return Ok(); }
   Result<std::unique_ptr<hv::Vcpu>> CreateVcpu(uint32_t) override {
@@ -284,17 +287,31 @@ TEST_F(IoDispatcherTest, RejectsBadRegistrations) {
   EXPECT_EQ(no_notifier.error().code(), ErrorCode::kInvalidArgument);
 }
 
-TEST_F(IoDispatcherTest, UnsupportedBackendFallsBackToSoftwareTable) {
-  FakeVm vm(ErrorCode::kUnsupported);
+TEST_F(IoDispatcherTest, BackendWithoutKernelIoeventsIsNeverAskedAndUsesTheSoftwareTable) {
+  // The decision reads hv::Caps: a backend without kernel_ioevents is not
+  // asked (even one that would accept), the software table serves it.
+  FakeVm vm(std::nullopt, /*kernel_ioevents=*/false);
   auto n = EventFdNotifier::Create();
   ASSERT_TRUE(n.ok());
   auto reg = io_.RegisterIoEvent(&vm, *n, {Space::kMmio, 0xd000'0050, 4}, std::nullopt);
   ASSERT_TRUE(reg.ok()) << reg.error().message();
-  EXPECT_EQ(vm.calls, 1);
+  EXPECT_EQ(vm.calls, 0);
   const uint8_t w[4] = {};
   io_.MmioWrite(0, 0xd000'0050, w);
   EXPECT_EQ((*n)->Consume(), 1u);
   EXPECT_EQ(io_.software_ioevents_signalled(), 1u);
+}
+
+TEST_F(IoDispatcherTest, KernelIoeventBackendThatSaysUnsupportedIsAnError) {
+  // No probing: a backend whose caps promise kernel ioevents and then
+  // refuses one is a failure, not a silent fall-back.
+  FakeVm vm(ErrorCode::kUnsupported);
+  auto n = EventFdNotifier::Create();
+  ASSERT_TRUE(n.ok());
+  auto reg = io_.RegisterIoEvent(&vm, *n, {Space::kMmio, 0xd000'0050, 4}, std::nullopt);
+  ASSERT_FALSE(reg.ok());
+  EXPECT_EQ(reg.error().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(vm.calls, 1);
 }
 
 TEST_F(IoDispatcherTest, AcceptingBackendTakesFdNotifiers) {
