@@ -30,6 +30,21 @@ bool ExitStopsVm(const hv::VcpuExit& exit, StopReason* reason) {
   return false;
 }
 
+VcpuStep RunVcpuOnce(hv::Vcpu& vcpu, hv::GuestIo& io, StopReason* reason) {
+  auto result = vcpu.Run(io);
+  if (!result.ok()) {
+    *reason = {StopReason::Kind::kError,
+               "vcpu " + std::to_string(vcpu.id()) + ": " + result.error().message()};
+    return VcpuStep::kStop;
+  }
+  if (ExitStopsVm(*result, reason)) {
+    PETREL_LOG(kInfo) << "vcpu " << vcpu.id() << ": " << hv::DescribeExit(*result);
+    return VcpuStep::kStop;
+  }
+  return std::holds_alternative<hv::exit::Halted>(*result) ? VcpuStep::kHalted
+                                                           : VcpuStep::kRunning;
+}
+
 VcpuThread::VcpuThread(std::unique_ptr<hv::Vcpu> vcpu, hv::GuestIo& io, OnStop on_stop,
                        std::function<void()> on_first_entry)
     : vcpu_(std::move(vcpu)),
@@ -149,19 +164,13 @@ void VcpuThread::RunUntilStopped() {
       Park();
       continue;
     }
-    auto result = vcpu_->Run(io_);
-    if (!result.ok()) {
-      on_stop_({StopReason::Kind::kError,
-                "vcpu " + std::to_string(vcpu_->id()) + ": " + result.error().message()});
-      return;
-    }
     StopReason reason;
-    if (ExitStopsVm(*result, &reason)) {
-      PETREL_LOG(kInfo) << "vcpu " << vcpu_->id() << ": " << hv::DescribeExit(*result);
+    const VcpuStep step = RunVcpuOnce(*vcpu_, io_, &reason);
+    if (step == VcpuStep::kStop) {
       on_stop_(reason);
       return;
     }
-    if (std::holds_alternative<hv::exit::Halted>(*result)) {
+    if (step == VcpuStep::kHalted) {
       // Only reached without an in-kernel LAPIC: nothing can wake this vCPU
       // but a kick, so yield instead of spinning hot.
       sched_yield();

@@ -100,4 +100,11 @@ class VcpuThread {
 // Maps a control exit to a stop reason; nullopt-like false if the VM keeps running.
 bool ExitStopsVm(const hv::VcpuExit& exit, StopReason* reason);
 
+// One Vcpu::Run() and what it means for the VM, the step both runners
+// (VcpuThread and VmInstance's inline runner) take: kStop with *reason set
+// (a Run() error or an exit ExitStopsVm maps), kHalted (nothing can wake the
+// vCPU but a kick or an interrupt), else kRunning.
+enum class VcpuStep { kRunning, kHalted, kStop };
+VcpuStep RunVcpuOnce(hv::Vcpu& vcpu, hv::GuestIo& io, StopReason* reason);
+
 }  // namespace petrel::vmm

@@ -80,7 +80,8 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
   for (size_t i = 0; i < args.config->nets.size(); ++i) {
     const virtio::NetConfig& net = args.config->nets[i];
     const std::string name = net.id.empty() ? "net" + std::to_string(i) : net.id;
-    SystemRandom random;  // only for the MAC when none is given
+    SystemRandom system_random;  // only for the MAC when none is given
+    RandomSource& random = args.random != nullptr ? *args.random : system_random;
     PETREL_ASSIGN_OR_RETURN(auto net_device,
                             virtio::VirtioNet::Create(net, random).Wrap("--net " + name));
     PETREL_LOG(kInfo) << name << ": tap " << net_device->tap_name();

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/random.h"
 #include "core/event/event_loop.h"
 #include "core/event/worker.h"
 #include "core/hv/hypervisor.h"
@@ -47,6 +48,8 @@ struct VirtioDevicesArgs {
   PciPlatform* pci;
   // --console's sink; nullptr with --console off (no virtio-console).
   ConsoleOutput* console_output = nullptr;
+  // Generates the MAC of a --net without mac=; nullptr: SystemRandom.
+  RandomSource* random = nullptr;
 };
 
 class VirtioDevices {

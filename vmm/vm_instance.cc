@@ -66,16 +66,23 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
                           vm->hypervisor_->CreateVm({config.cpus.boot_vcpus}).Wrap("creating VM"));
   PETREL_TRY(vm->vm_->MapMemory(vm->memory_).Wrap("mapping guest memory"));
 
-  PETREL_ASSIGN_OR_RETURN(vm->loop_, EpollEventLoop::Create(vm->monotonic_clock_));
+  if (options.monotonic_clock != nullptr) vm->monotonic_clock_ = options.monotonic_clock;
+  if (options.wall_clock != nullptr) vm->wall_clock_ = options.wall_clock;
+  if (options.control_loop != nullptr) {
+    vm->loop_ = options.control_loop;
+  } else {
+    PETREL_ASSIGN_OR_RETURN(vm->own_loop_, EpollEventLoop::Create(*vm->monotonic_clock_));
+    vm->loop_ = vm->own_loop_.get();
+  }
   if (options.serial_output_override) {
     vm->serial_output_ = std::move(options.serial_output_override);
   } else {
     PETREL_ASSIGN_OR_RETURN(vm->serial_output_,
-                            OpenConsoleOutput(config.serial, "--serial", vm->loop_.get()));
+                            OpenConsoleOutput(config.serial, "--serial", vm->loop_));
   }
   if (config.console.mode != config::OutputMode::kOff) {
     PETREL_ASSIGN_OR_RETURN(vm->console_output_,
-                            OpenConsoleOutput(config.console, "--console", vm->loop_.get()));
+                            OpenConsoleOutput(config.console, "--console", vm->loop_));
   }
 
   VmInstance* self = vm.get();
@@ -85,9 +92,9 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   pargs.memory = vm->memory_.get();
   pargs.serial_output = vm->serial_output_.get();
   pargs.on_reset = [self] { self->OnStop({StopReason::Kind::kReset, "i8042 reset"}); };
-  pargs.wall_clock = &vm->wall_clock_;
-  pargs.monotonic_clock = &vm->monotonic_clock_;
-  pargs.loop = vm->loop_.get();
+  pargs.wall_clock = vm->wall_clock_;
+  pargs.monotonic_clock = vm->monotonic_clock_;
+  pargs.loop = vm->loop_;
   if (options.cmos_state) pargs.cmos_state = &*options.cmos_state;
   PETREL_ASSIGN_OR_RETURN(vm->platform_, LegacyPlatform::Create(pargs));
 
@@ -96,25 +103,26 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   aargs.io = &vm->io_;
   aargs.on_power_off = [self] { self->OnStop({StopReason::Kind::kPowerOff, "ACPI S5 power off"}); };
   aargs.on_reset = [self] { self->OnStop({StopReason::Kind::kReset, "ACPI reset register"}); };
-  aargs.monotonic_clock = &vm->monotonic_clock_;
+  aargs.monotonic_clock = vm->monotonic_clock_;
   PETREL_ASSIGN_OR_RETURN(vm->acpi_, AcpiPlatform::Create(aargs));
 
   PETREL_ASSIGN_OR_RETURN(
       vm->pci_, PciPlatform::Create(vm->io_, PciHostWindows(vm->memory_->regions().back().end())));
   WorkerFactory* workers = options.device_workers;
   if (workers == nullptr) {
-    vm->thread_workers_ = std::make_unique<ThreadWorkers>(vm->monotonic_clock_);
+    vm->thread_workers_ = std::make_unique<ThreadWorkers>(*vm->monotonic_clock_);
     workers = vm->thread_workers_.get();
   }
   VirtioDevicesArgs vargs{&config,         vm->memory_,   workers,
                           &vm->io_,        vm->vm_.get(), vm->pci_.get(),
-                          vm->console_output_.get()};
+                          vm->console_output_.get(), options.random};
   vm->virtio_ = std::make_unique<VirtioDevices>();
   PETREL_TRY(vm->virtio_->PlaceAll(vargs));
 
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu));
 
   vm->attach_input_ = options.attach_input;
+  vm->vcpu_runner_ = options.vcpu_runner;
   vm->hide_paused_time_ = options.hide_paused_time;
   vm->pause_timeout_ = options.pause_timeout;
   return vm;
@@ -195,6 +203,45 @@ void VmInstance::OnStop(const StopReason& reason) {
   if (loop_) loop_->Stop();
 }
 
+bool VmInstance::StopRequested() {
+  std::lock_guard lock(stop_mu_);
+  return stop_reason_.has_value();
+}
+
+void VmInstance::RunInline() {
+  {
+    std::lock_guard lock(lifecycle_mu_);
+    run_state_ = VmRunState::kRunning;
+    run_state_changed_.notify_all();
+  }
+  while (!StopRequested()) {
+    // One round: every vCPU once, in vCPU order, then the control loop's
+    // due work. The same exception boundaries as the threaded runner's.
+    for (auto& vcpu : pending_vcpus_) {
+      StopReason reason;
+      try {
+        if (RunVcpuOnce(*vcpu, io_, &reason) == VcpuStep::kStop) OnStop(reason);
+      } catch (const std::exception& e) {
+        OnStop({StopReason::Kind::kError,
+                "vcpu " + std::to_string(vcpu->id()) + ": internal error: " + e.what()});
+      } catch (...) {
+        OnStop({StopReason::Kind::kError, "vcpu " + std::to_string(vcpu->id()) + ": internal error"});
+      }
+      if (StopRequested()) break;
+    }
+    try {
+      Result<void> ran = loop_->RunOnce(0);
+      if (!ran.ok()) OnStop({StopReason::Kind::kError, "VMM loop: " + ran.error().message()});
+    } catch (const std::exception& e) {
+      PETREL_LOG_ONCE(kError, "vmm-loop-threw") << "VMM loop: a handler threw: " << e.what();
+    } catch (...) {
+      PETREL_LOG_ONCE(kError, "vmm-loop-threw") << "VMM loop: a handler threw";
+    }
+  }
+  std::lock_guard lock(lifecycle_mu_);
+  run_state_ = VmRunState::kStopped;
+}
+
 Result<StopReason> VmInstance::Run() {
   // However Run() ends, a Pause() waiting for the start is released.
   struct MarkStoppedIfNeverStarted {
@@ -216,14 +263,20 @@ Result<StopReason> VmInstance::Run() {
         *loop_, [console](std::span<const uint8_t> bytes) { console->QueueInput(bytes); }));
   }
 
-  const uint64_t start_ns = monotonic_clock_.NowNs();
+  if (vcpu_runner_ == VcpuRunner::kInline) {
+    RunInline();
+    std::lock_guard lock(stop_mu_);
+    return *stop_reason_;
+  }
+
+  const uint64_t start_ns = monotonic_clock_->NowNs();
   for (auto& vcpu : pending_vcpus_) {
     const uint32_t id = vcpu->id();
     std::function<void()> first_entry;
     if (id == 0) {
       first_entry = [this, start_ns] {
         PETREL_LOG(kInfo) << "boot: vcpu 0 enters the guest "
-                          << (monotonic_clock_.NowNs() - start_ns) / 1000 << " us after Run()";
+                          << (monotonic_clock_->NowNs() - start_ns) / 1000 << " us after Run()";
       };
     }
     vcpu_threads_.push_back(std::make_unique<VcpuThread>(
@@ -266,6 +319,9 @@ Result<StopReason> VmInstance::Run() {
 }
 
 Result<void> VmInstance::Pause() {
+  if (vcpu_runner_ == VcpuRunner::kInline) {
+    return Error(ErrorCode::kUnsupported, "pause needs VcpuRunner::kThreads");
+  }
   std::unique_lock lock(lifecycle_mu_);
   run_state_changed_.wait_for(lock, pause_timeout_,
                               [this] { return run_state_ != VmRunState::kCreated; });
@@ -307,6 +363,9 @@ Result<void> VmInstance::Pause() {
 }
 
 Result<void> VmInstance::Resume() {
+  if (vcpu_runner_ == VcpuRunner::kInline) {
+    return Error(ErrorCode::kUnsupported, "resume needs VcpuRunner::kThreads");
+  }
   std::lock_guard lock(lifecycle_mu_);
   if (run_state_ != VmRunState::kPaused) {
     return Error(ErrorCode::kFailedPrecondition,

@@ -17,6 +17,15 @@
 // time, unless VmOptions::hide_paused_time is off), starts the workers, then
 // lets the vCPUs run. RequestStop() works in both states.
 //
+// Host services are inputs (VmOptions): the control loop, the monotonic and
+// wall clocks, the randomness, the device workers and the vCPU runner each
+// default to the real thing (an EpollEventLoop, CLOCK_MONOTONIC,
+// CLOCK_REALTIME, getrandom(2), a thread per device, a thread per vCPU).
+// With a DeterministicEventLoop, VirtualClocks, a seeded RandomSource,
+// SharedLoopWorkers on that loop and VcpuRunner::kInline, a whole VM on
+// hv_sim runs on the caller's thread alone and the same scenario gives the
+// same trace (ARCHITECTURE.md, determinism).
+//
 // Backend-neutral: the petrel binary passes hv_kvm; tests pass hv_sim.
 #pragma once
 
@@ -29,6 +38,7 @@
 #include <vector>
 
 #include "core/base/clock.h"
+#include "core/base/random.h"
 #include "core/event/event_loop.h"
 #include "core/event/thread_worker.h"
 #include "core/event/worker.h"
@@ -44,6 +54,18 @@
 #include "vmm/vcpu_thread.h"
 
 namespace petrel::vmm {
+
+// How Run() runs the vCPUs.
+enum class VcpuRunner {
+  // One thread per vCPU (VcpuThread); Run()'s thread runs the control loop.
+  kThreads,
+  // Run()'s thread alone: each round calls Vcpu::Run() once per vCPU, in
+  // vCPU order (on hv_sim each returns after a quantum), handling the exit
+  // as a VcpuThread does, then runs the control loop's due work
+  // (RunOnce(0)); until a stop. Pause() and Resume() are kUnsupported. For
+  // hv_sim (a KVM vCPU in a halted guest would block its round).
+  kInline,
+};
 
 struct VmOptions {
   // Feed the serial port from its console backend's input (stdin in tty
@@ -63,6 +85,20 @@ struct VmOptions {
   bool hide_paused_time = true;
   // How long Pause() waits for each vCPU to leave the guest.
   std::chrono::milliseconds pause_timeout{5000};
+  // The VMM's control loop (console input, stop requests, RTC timers); its
+  // clock should be `monotonic_clock`. nullptr: an EpollEventLoop of the
+  // VM's own. Must outlive the VmInstance.
+  EventLoop* control_loop = nullptr;
+  // Time for the PM timer, debug-port stamps and thread workers; nullptr:
+  // CLOCK_MONOTONIC. Must outlive the VmInstance.
+  const Clock* monotonic_clock = nullptr;
+  // Calendar time for the CMOS RTC; nullptr: CLOCK_REALTIME. Must outlive
+  // the VmInstance.
+  const Clock* wall_clock = nullptr;
+  // Randomness (a --net's generated MAC); nullptr: SystemRandom. Must
+  // outlive the VmInstance.
+  RandomSource* random = nullptr;
+  VcpuRunner vcpu_runner = VcpuRunner::kThreads;
 };
 
 // Where a VmInstance is in its life (Cloud Hypervisor's VmState, less
@@ -108,11 +144,13 @@ class VmInstance {
   // saved), then every device worker stops (no virtqueue processing in
   // flight), then the VM clock is saved. Ok only when all of it is done;
   // on an error the VM runs on. kFailedPrecondition unless running (a
-  // paused VM stays paused). Thread-safe.
+  // paused VM stays paused); kUnsupported with VcpuRunner::kInline.
+  // Thread-safe.
   Result<void> Pause();
   // Resumes a paused VM: the VM clock is set back (see
   // VmOptions::hide_paused_time), the workers start, the vCPUs run.
-  // kFailedPrecondition unless paused. Thread-safe.
+  // kFailedPrecondition unless paused; kUnsupported with
+  // VcpuRunner::kInline. Thread-safe.
   Result<void> Resume();
   VmRunState state() const;
   // Each vCPU's state as saved when it parked, in vCPU order; empty unless
@@ -123,14 +161,22 @@ class VmInstance {
   VmInstance() = default;
   Result<void> CreateVcpus(const config::VmConfig& config, const hv::BootVcpuState& boot_state);
   void OnStop(const StopReason& reason);
+  bool StopRequested();
+  // VcpuRunner::kInline's Run(): vCPU rounds and control-loop work on this thread.
+  void RunInline();
 
   std::unique_ptr<hv::Hypervisor> hypervisor_;  // outlives everything below
-  MonotonicClock monotonic_clock_;
-  RealtimeClock wall_clock_;
+  MonotonicClock own_monotonic_clock_;
+  RealtimeClock own_wall_clock_;
+  const Clock* monotonic_clock_ = &own_monotonic_clock_;  // VmOptions' or own_*
+  const Clock* wall_clock_ = &own_wall_clock_;
   std::shared_ptr<GuestMemory> memory_;
   std::shared_ptr<hv::Vm> vm_;
   IoDispatcher io_;
-  std::unique_ptr<EventLoop> loop_;  // outlives the console, which watches fds on it
+  // Outlives the console, which watches fds on it (a VmOptions::control_loop
+  // outlives the whole VmInstance).
+  std::unique_ptr<EventLoop> own_loop_;
+  EventLoop* loop_ = nullptr;  // VmOptions::control_loop or own_loop_
   std::unique_ptr<ThreadWorkers> thread_workers_;  // unless VmOptions::device_workers
   std::unique_ptr<ConsoleOutput> serial_output_;
   std::unique_ptr<ConsoleOutput> console_output_;  // --console (virtio-console); null if off
@@ -146,6 +192,7 @@ class VmInstance {
   std::mutex nmi_mu_;               // guards nmi_
   std::vector<std::shared_ptr<hv::MsiInterrupt>> nmi_;  // one per APIC id, made on first use
   bool attach_input_ = false;
+  VcpuRunner vcpu_runner_ = VcpuRunner::kThreads;
   bool hide_paused_time_ = true;
   std::chrono::milliseconds pause_timeout_{5000};
 

@@ -9,7 +9,8 @@
 // console, lifecycle) or another device. Device tests may instead give the
 // workers one DeterministicEventLoop that the test steps (SharedLoopWorkers
 // below), so a run is reproducible; a whole VmInstance on hv_sim still uses
-// thread workers unless VmOptions::device_workers says otherwise.
+// thread workers unless VmOptions::device_workers says otherwise (the
+// deterministic whole-VM test passes SharedLoopWorkers there).
 //
 // Life cycle: Create -> Start -> ... -> Stop. After Stop() no handler runs
 // on the loop any more and none will until Start() again, so the owner may

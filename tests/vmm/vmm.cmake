@@ -23,3 +23,7 @@ add_dependencies(vm_pause_sim_test null_guest)
 add_test(NAME ch_api_doc_curl_test
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/ch_api_doc_curl_test.sh $<TARGET_FILE:petrel>)
 set_tests_properties(ch_api_doc_curl_test PROPERTIES SKIP_RETURN_CODE 77)
+
+petrel_test(vm_determinism_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_determinism_sim_test.cc
+            DEPS petrel_vmm petrel_hv_sim petrel_test_guests)
+add_dependencies(vm_determinism_sim_test null_guest)
