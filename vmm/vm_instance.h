@@ -62,8 +62,10 @@ enum class VcpuRunner {
   // Run()'s thread alone: each round calls Vcpu::Run() once per vCPU, in
   // vCPU order (on hv_sim each returns after a quantum), handling the exit
   // as a VcpuThread does, then runs the control loop's due work
-  // (RunOnce(0)); until a stop. Pause() and Resume() are kUnsupported. For
-  // hv_sim (a KVM vCPU in a halted guest would block its round).
+  // (RunOnce(0)); until a stop (RequestStop() from another thread too).
+  // Pause() and Resume() are kUnsupported. For hv_sim (a KVM vCPU in a
+  // halted guest would block its round); a guest whose vCPUs all halt with
+  // nothing to wake them keeps Run() turning until a RequestStop().
   kInline,
 };
 
@@ -86,8 +88,10 @@ struct VmOptions {
   // How long Pause() waits for each vCPU to leave the guest.
   std::chrono::milliseconds pause_timeout{5000};
   // The VMM's control loop (console input, stop requests, RTC timers); its
-  // clock should be `monotonic_clock`. nullptr: an EpollEventLoop of the
-  // VM's own. Must outlive the VmInstance.
+  // clock should be `monotonic_clock`. A stop calls its Stop(). With
+  // kThreads, Run() waits in RunOnce(-1), which on a DeterministicEventLoop
+  // with nothing queued returns at once (Run() then spins until the stop).
+  // nullptr: an EpollEventLoop of the VM's own. Must outlive the VmInstance.
   EventLoop* control_loop = nullptr;
   // Time for the PM timer, debug-port stamps and thread workers; nullptr:
   // CLOCK_MONOTONIC. Must outlive the VmInstance.
