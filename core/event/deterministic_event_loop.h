@@ -63,6 +63,7 @@ class DeterministicEventLoop final : public EventLoop {
   Result<WatchId> WatchFd(int fd, Handler handler) override;
   // A deadline already past is queued at that (earlier) time, so it runs first.
   Result<WatchId> AddTimer(uint64_t deadline_ns, Handler handler) override;
+  uint64_t NowNs() const override { return clock_.NowNs(); }
   void Remove(WatchId id) override;
   // Queues `handler` at the current virtual time.
   Result<void> Post(Handler handler) override;

@@ -51,6 +51,7 @@ class EpollEventLoop final : public EventLoop {
   // The same for EPOLLOUT; hang-up and error run the handler too.
   Result<WatchId> WatchFdWritable(int fd, Handler handler) override;
   Result<WatchId> AddTimer(uint64_t deadline_ns, Handler handler) override;
+  uint64_t NowNs() const override { return clock_.NowNs(); }
   void Remove(WatchId id) override;
   Result<void> Post(Handler handler) override;
 

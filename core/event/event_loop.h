@@ -40,6 +40,9 @@ class EventLoop {
   }
   // Runs `handler` once, when the loop's clock reaches `deadline_ns`.
   virtual Result<WatchId> AddTimer(uint64_t deadline_ns, Handler handler) = 0;
+  // The loop's clock (the one AddTimer's deadlines are in), in nanoseconds;
+  // a handler that needs "in 5 s" adds it to this. Thread-safe.
+  virtual uint64_t NowNs() const = 0;
   // Stops a watch or timer; unknown ids are ignored. Safe inside a handler,
   // including the handler of the watch being removed.
   virtual void Remove(WatchId id) = 0;

@@ -29,12 +29,29 @@
 //   5. Reset() (driver wrote status 0, or the VM is torn down): drop all
 //      in-flight work that refers to guest memory; the queues are gone.
 //
-// Threads: every call except ReadConfig/WriteConfig runs on the event loop's
-// thread. ReadConfig/WriteConfig run on vCPU threads: lock if config state is
-// shared with the loop.
+// Queue groups (QueueGroups()): a device splits its queues into groups, and
+// the transport may serve each group on a loop (a worker thread) of its
+// own, as Cloud Hypervisor runs each queue pair of a multi-queue device on
+// its own thread: a guest that floods one queue then delays only its group.
+// Group 0 is the control group: Activate(), Reset() and every call not
+// about one queue run on its loop (context.loop()); QueueNotified(q) and
+// StopQueueGroup(g) run on the loop of q's / g's group
+// (context.queue_loop(q)), and a device watches what completes a queue's
+// work (an engine, a tap fd) there. The transport sequences them: after
+// Activate() returns, each group's loop starts calling QueueNotified for its
+// queues (once at first for every ready queue, so a kick that rang before
+// the group started is served); a reset first calls StopQueueGroup(g) on
+// every group's loop, and Reset() only once each group said done.
+//
+// Threads: ReadConfig/WriteConfig run on vCPU threads: lock if config state
+// is shared with the loops. Everything else runs on a loop as above; state
+// that two groups' loops touch (counters, a failed flag, a control queue's
+// settings) must be made safe by the device (atomics, or posting to the
+// owning group's loop).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -63,7 +80,13 @@ class VirtioContext {
  public:
   virtual ~VirtioContext() = default;
   virtual GuestMemory& memory() = 0;
+  // The control group's loop (group 0): where Activate and Reset run.
   virtual EventLoop& loop() = 0;
+  // The loop that serves queue `index` (its group's loop).
+  virtual EventLoop& queue_loop(uint16_t index) {
+    (void)index;
+    return loop();
+  }
   // The negotiated features (device and transport bits).
   virtual uint64_t features() const = 0;
   // The queue `index` (< queue_count()); check ready() before use.
@@ -103,7 +126,10 @@ class VirtioDevice {
   virtual Result<void> Activate(VirtioContext& context) = 0;
   // Queue `index`'s doorbell rang (only after Activate()).
   virtual void QueueNotified(uint16_t index) = 0;
-  // Back to the state before Activate().
+  // Back to the state before Activate(). Runs on the control loop after
+  // StopQueueGroup() of every group, or (VM teardown, tests) with no loop
+  // running and some groups not stopped: then it stops them itself, without
+  // waiting.
   virtual void Reset() = 0;
 
   // The device's I/O counters by Cloud Hypervisor's vm.counters names (blk:
@@ -111,6 +137,22 @@ class VirtioDevice {
   // rx_frames, tx_frames). Any thread; counting takes no lock on the I/O
   // path.
   virtual std::map<std::string, uint64_t> Counters() const { return {}; }
+
+  // The queue groups (see the top of this file): each queue index in exactly
+  // one group, group 0 first. Default: all queues in one group.
+  virtual std::vector<std::vector<uint16_t>> QueueGroups() const {
+    std::vector<uint16_t> all(queue_count());
+    for (uint16_t i = 0; i < all.size(); ++i) all[i] = i;
+    return {all};
+  }
+  // A reset began: on group `group`'s loop, stop serving its queues and call
+  // `done` (on that loop, now or later, exactly once) when nothing of the
+  // group can write guest memory any more (in-flight work finished or given
+  // up). Must not block the loop. Called only while the device is active.
+  virtual void StopQueueGroup(uint16_t group, std::function<void()> done) {
+    (void)group;
+    done();
+  }
 };
 
 }  // namespace petrel::virtio

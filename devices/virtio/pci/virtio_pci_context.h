@@ -12,7 +12,8 @@ class VirtioPciDevice::Context final : public VirtioContext {
  public:
   explicit Context(VirtioPciDevice& owner) : owner_(owner) {}
   GuestMemory& memory() override { return *owner_.memory_; }
-  EventLoop& loop() override { return owner_.loop_; }
+  EventLoop& loop() override { return owner_.control_loop(); }
+  EventLoop& queue_loop(uint16_t index) override { return owner_.queue_loop(index); }
   uint64_t features() const override { return owner_.active_features(); }
   SplitQueue& queue(uint16_t index) override { return *owner_.queues_.at(index); }
   void SignalUsed(uint16_t index) override { owner_.SignalUsed(index); }

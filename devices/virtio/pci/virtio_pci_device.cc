@@ -58,10 +58,12 @@ std::vector<uint8_t> VirtioCap(uint8_t cfg_type, uint32_t offset, uint32_t lengt
 }  // namespace
 
 Result<std::shared_ptr<VirtioPciDevice>> VirtioPciDevice::Create(
-    std::shared_ptr<VirtioDevice> device, std::shared_ptr<GuestMemory> memory, EventLoop& loop,
-    IoDispatcher& io, hv::Vm* vm, VirtioPciOptions options) {
-  if (!device || !memory || vm == nullptr) {
-    return Error(ErrorCode::kInvalidArgument, "virtio-pci: device, memory and vm are required");
+    std::shared_ptr<VirtioDevice> device, std::shared_ptr<GuestMemory> memory,
+    std::vector<EventLoop*> loops, IoDispatcher& io, hv::Vm* vm, VirtioPciOptions options) {
+  if (!device || !memory || vm == nullptr || loops.empty() ||
+      std::find(loops.begin(), loops.end(), nullptr) != loops.end()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "virtio-pci: device, memory, vm and loops are required");
   }
   const uint16_t queues = device->queue_count();
   const uint16_t max_size = device->max_queue_size();
@@ -70,6 +72,23 @@ Result<std::shared_ptr<VirtioPciDevice>> VirtioPciDevice::Create(
   }
   if (max_size == 0 || max_size > kMaxQueueSize || !std::has_single_bit(max_size)) {
     return Error(ErrorCode::kInvalidArgument, "virtio-pci: max queue size not a power of 2");
+  }
+  std::vector<std::vector<uint16_t>> groups = device->QueueGroups();
+  {
+    std::vector<int> seen(queues, 0);
+    bool ok = !groups.empty();
+    for (const auto& g : groups) {
+      ok = ok && !g.empty();
+      for (uint16_t q : g) ok = ok && q < queues && seen[q]++ == 0;
+    }
+    if (!ok || std::find(seen.begin(), seen.end(), 0) != seen.end()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "virtio-pci: the queue groups must hold each queue exactly once");
+    }
+  }
+  if (loops.size() == 1) loops.resize(groups.size(), loops[0]);
+  if (loops.size() != groups.size()) {
+    return Error(ErrorCode::kInvalidArgument, "virtio-pci: one loop per queue group (or one)");
   }
   VirtioPciLayout layout;
   // One slot past the last doorbell is kept free: queue_notify_off of a
@@ -91,19 +110,23 @@ Result<std::shared_ptr<VirtioPciDevice>> VirtioPciDevice::Create(
                    .subsystem_vendor_id = kVirtioPciVendorId,
                    .subsystem_id = kVirtioPciSubsystemId,
                    .interrupt_pin = 0};
-  std::shared_ptr<VirtioPciDevice> dev(new VirtioPciDevice(
-      std::move(device), std::move(memory), loop, io, vm, std::move(options), ids, layout));
+  std::shared_ptr<VirtioPciDevice> dev(
+      new VirtioPciDevice(std::move(device), std::move(memory), std::move(groups),
+                          std::move(loops), io, vm, std::move(options), ids, layout));
   PETREL_TRY(dev->Init());
   return dev;
 }
 
 VirtioPciDevice::VirtioPciDevice(std::shared_ptr<VirtioDevice> device,
-                                 std::shared_ptr<GuestMemory> memory, EventLoop& loop,
-                                 IoDispatcher& io, hv::Vm* vm, VirtioPciOptions options,
-                                 const PciIds& ids, const VirtioPciLayout& layout)
+                                 std::shared_ptr<GuestMemory> memory,
+                                 std::vector<std::vector<uint16_t>> groups,
+                                 std::vector<EventLoop*> loops, IoDispatcher& io, hv::Vm* vm,
+                                 VirtioPciOptions options, const PciIds& ids,
+                                 const VirtioPciLayout& layout)
     : device_(std::move(device)),
       memory_(std::move(memory)),
-      loop_(loop),
+      groups_(std::move(groups)),
+      loops_(std::move(loops)),
       io_(io),
       vm_(vm),
       options_(std::move(options)),
@@ -112,7 +135,13 @@ VirtioPciDevice::VirtioPciDevice(std::shared_ptr<VirtioDevice> device,
       max_queue_size_(device_->max_queue_size()),
       offered_features_(device_->device_features() | FeatureBit(kFVersion1) |
                         FeatureBit(kFIndirectDesc) | FeatureBit(kFEventIdx)),
-      config_(ids) {}
+      config_(ids) {
+  group_of_.assign(num_queues_, 0);
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    for (uint16_t q : groups_[g]) group_of_[q] = g;
+  }
+  group_active_.assign(groups_.size(), 0);
+}
 
 Result<void> VirtioPciDevice::Init() {
   PETREL_TRY(config_.AddBar(0, layout_.bar_size, PciBarKind::kMmio64, false));
@@ -147,9 +176,10 @@ Result<void> VirtioPciDevice::Init() {
 
   context_ = std::make_unique<Context>(*this);
   qregs_.assign(num_queues_, QueueState{.size = max_queue_size_});
-  again_pending_.assign(num_queues_, false);
+  again_pending_.assign(num_queues_, 0);
   for (uint16_t i = 0; i < num_queues_; ++i) {
     queues_.push_back(std::make_unique<SplitQueue>(memory_));
+    EventLoop& loop = queue_loop(i);
     std::shared_ptr<Notifier> notifier;
     Result<WatchId> watch = Error(ErrorCode::kInternal, "unset");
     std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
@@ -158,14 +188,14 @@ Result<void> VirtioPciDevice::Init() {
     };
     if (options_.notifier_factory) {
       PETREL_ASSIGN_OR_RETURN(notifier, options_.notifier_factory());
-      watch = loop_.WatchNotifier(notifier, handler);
+      watch = loop.WatchNotifier(notifier, handler);
     } else {
       PETREL_ASSIGN_OR_RETURN(auto efd, EventFdNotifier::Create());
       notifier = efd;
-      watch = loop_.WatchNotifier(notifier, handler);
+      watch = loop.WatchNotifier(notifier, handler);
       if (!watch.ok() && watch.error().code() == ErrorCode::kInvalidArgument) {
         notifier = std::make_shared<InProcessNotifier>();
-        watch = loop_.WatchNotifier(notifier, handler);
+        watch = loop.WatchNotifier(notifier, handler);
       }
     }
     if (!watch.ok()) return std::move(watch).error().Wrap("virtio-pci: watching a doorbell");
@@ -185,7 +215,7 @@ VirtioPciDevice::~VirtioPciDevice() {
     active_ = false;
   }
   if (was_active) device_->Reset();
-  for (WatchId id : watches_) loop_.Remove(id);
+  for (uint16_t i = 0; i < watches_.size(); ++i) queue_loop(i).Remove(watches_[i]);
   std::lock_guard lock(doorbell_mu_);
   registrations_.clear();
 }
@@ -470,11 +500,12 @@ uint16_t VirtioPciDevice::WriteStatusLocked(uint8_t value) {
       ResetRegistersLocked();
       return kMsixNoVector;
     }
+    if (reset_pending_) return kMsixNoVector;  // one is on its way already
     reset_pending_ = true;
     ++epoch_;
     std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
-    auto posted = loop_.Post([weak] {
-      if (auto self = weak.lock()) self->ResetOnLoop();
+    auto posted = control_loop().Post([weak] {
+      if (auto self = weak.lock()) self->BeginResetOnLoop();
     });
     if (!posted.ok()) {
       reset_pending_ = false;
@@ -514,7 +545,7 @@ uint16_t VirtioPciDevice::WriteStatusLocked(uint8_t value) {
     loop_owns_device_ = true;
     std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
     const uint64_t epoch = epoch_;
-    auto posted = loop_.Post([weak, epoch] {
+    auto posted = control_loop().Post([weak, epoch] {
       if (auto self = weak.lock()) self->ActivateOnLoop(epoch);
     });
     if (!posted.ok()) {

@@ -9,14 +9,26 @@
 //
 // Threads. Guest accesses (BarRead/BarWrite/ConfigWritten/ConfigRead/
 // BarMoved) come from vCPU threads and take an internal lock. Everything that
-// calls into the VirtioDevice except ReadConfig/WriteConfig (Activate on
-// DRIVER_OK, Reset on a status write of 0, QueueNotified on a doorbell) is
-// posted to / runs on the EventLoop. Once DRIVER_OK has posted the
-// activation, the loop owns the device and its queues until a reset has run
-// there: a status write of 0 is posted behind the activation, and
-// device_status keeps its old value until the reset has run, so a driver
-// that polls for 0 (§4.1.4.3.2) sees a finished reset (the device has
-// dropped in-flight work); before DRIVER_OK the reset is immediate.
+// calls into the VirtioDevice except ReadConfig/WriteConfig is posted to / runs
+// on a loop. Each queue group of the device (VirtioDevice::QueueGroups) has a
+// loop (one loop may serve all groups): queue q's doorbell, NotifyAgain and
+// QueueNotified run on q's group loop; Activate, Reset and the reset's
+// sequencing run on group 0's loop (the control loop). Once DRIVER_OK has
+// posted the activation, the loops own the device and its queues until a
+// reset has run there:
+//   activation: control loop: Activate(); then each group's loop marks the
+//     group active and notifies each of its ready queues once (a kick that
+//     rang before the group was active is served then, not lost);
+//   reset (status 0): control loop: every group is marked inactive (its
+//     doorbells are ignored from now on), then each group's loop runs the
+//     device's StopQueueGroup, whose `done` posts an acknowledgement to the
+//     control loop; the last acknowledgement runs Reset() and clears the
+//     registers. No loop ever waits for another (all steps are posts), so
+//     groups that share one loop cannot deadlock.
+// A status write of 0 is posted behind the activation, and device_status
+// keeps its old value until the reset has run, so a driver that polls for 0
+// (§4.1.4.3.2) sees a finished reset (the device has dropped in-flight
+// work); before DRIVER_OK the reset is immediate.
 //
 // Status (§2.1, §3.1.1): the driver only adds bits until it resets the
 // device; a write that clears one (FEATURES_OK, DRIVER_OK, ...) is a
@@ -26,7 +38,7 @@
 // driver that did not accept VIRTIO_F_VERSION_1 is served anyway (as Cloud
 // Hypervisor and QEMU do), logged once.
 //
-// Doorbells: one Notifier per queue, watched on the loop. While BAR0 decodes
+// Doorbells: one Notifier per queue, watched on its group's loop. While BAR0 decodes
 // (BarMoved), each is registered through IoDispatcher::RegisterIoEvent at
 // BAR0 + notify offset + 4*i, 16 bits wide (Linux's iowrite16); writes that
 // reach BarWrite (other widths, or no registration) signal the same notifier.
@@ -118,16 +130,28 @@ class VirtioPciDevice final : public PciDevice,
     bool operator==(const State&) const = default;
   };
 
-  // `vm` creates the MSI interrupts and takes kernel ioevents; it, `loop`
-  // and `io` must outlive the returned device. Watches the doorbells on
-  // `loop` at once. Fails if the device's queue count or size is out of range.
+  // `vm` creates the MSI interrupts and takes kernel ioevents; it, the loops
+  // and `io` must outlive the returned device. `loops`: one per queue group
+  // of the device (VirtioDevice::QueueGroups), or one for all of them.
+  // Watches each doorbell on its group's loop at once. Fails if the device's
+  // queue count or size is out of range, its groups do not cover each queue
+  // exactly once, or the loop count fits neither.
+  static Result<std::shared_ptr<VirtioPciDevice>> Create(std::shared_ptr<VirtioDevice> device,
+                                                         std::shared_ptr<GuestMemory> memory,
+                                                         std::vector<EventLoop*> loops,
+                                                         IoDispatcher& io, hv::Vm* vm,
+                                                         VirtioPciOptions options = {});
+  // Every group on `loop`.
   static Result<std::shared_ptr<VirtioPciDevice>> Create(std::shared_ptr<VirtioDevice> device,
                                                          std::shared_ptr<GuestMemory> memory,
                                                          EventLoop& loop, IoDispatcher& io,
-                                                         hv::Vm* vm, VirtioPciOptions options = {});
+                                                         hv::Vm* vm, VirtioPciOptions options = {}) {
+    return Create(std::move(device), std::move(memory), std::vector<EventLoop*>{&loop}, io, vm,
+                  std::move(options));
+  }
   // Resets the device if it is active (VM teardown), then removes the loop
-  // watches and doorbell registrations. Destroy on the loop's thread or
-  // while the loop does not run.
+  // watches and doorbell registrations. Destroy on the control loop's thread
+  // or while no loop runs.
   ~VirtioPciDevice() override;
   VirtioPciDevice(const VirtioPciDevice&) = delete;
   VirtioPciDevice& operator=(const VirtioPciDevice&) = delete;
@@ -155,6 +179,9 @@ class VirtioPciDevice final : public PciDevice,
   void FailFromHost(const std::string& why) { Fail(why); }
   // The doorbell notifier of queue `index` (tests; signals like a kick).
   std::shared_ptr<Notifier> doorbell(uint16_t index) const { return doorbells_.at(index); }
+  // The queue groups and which group serves queue `index`.
+  size_t group_count() const { return groups_.size(); }
+  size_t group_of(uint16_t index) const { return group_of_.at(index); }
 
   // Call with the vCPUs paused and the loop idle (or on the loop thread),
   // not between a status write of 0 and the loop running the reset.
@@ -169,7 +196,8 @@ class VirtioPciDevice final : public PciDevice,
   class Context;
 
   VirtioPciDevice(std::shared_ptr<VirtioDevice> device, std::shared_ptr<GuestMemory> memory,
-                  EventLoop& loop, IoDispatcher& io, hv::Vm* vm, VirtioPciOptions options,
+                  std::vector<std::vector<uint16_t>> groups, std::vector<EventLoop*> loops,
+                  IoDispatcher& io, hv::Vm* vm, VirtioPciOptions options,
                   const PciIds& ids, const VirtioPciLayout& layout);
   Result<void> Init();
 
@@ -184,7 +212,15 @@ class VirtioPciDevice final : public PciDevice,
   void NotifyWrite(uint64_t offset, std::span<const uint8_t> data);
 
   // Loop side.
+  EventLoop& control_loop() const { return *loops_[0]; }
+  EventLoop& queue_loop(uint16_t index) const {
+    return *loops_[index < group_of_.size() ? group_of_[index] : 0];
+  }
   void ActivateOnLoop(uint64_t epoch);
+  void ActivateGroupOnLoop(size_t group, uint64_t epoch);
+  void BeginResetOnLoop();
+  void StopGroupOnLoop(size_t group);
+  void GroupStoppedOnLoop();
   void ResetOnLoop();
   void ResetRegistersLocked();
   void OnDoorbell(uint16_t index);
@@ -201,7 +237,9 @@ class VirtioPciDevice final : public PciDevice,
 
   const std::shared_ptr<VirtioDevice> device_;
   const std::shared_ptr<GuestMemory> memory_;
-  EventLoop& loop_;
+  const std::vector<std::vector<uint16_t>> groups_;
+  std::vector<size_t> group_of_;      // queue -> group
+  const std::vector<EventLoop*> loops_;  // one per group
   IoDispatcher& io_;
   hv::Vm* const vm_;
   const VirtioPciOptions options_;
@@ -217,7 +255,10 @@ class VirtioPciDevice final : public PciDevice,
   std::vector<std::unique_ptr<SplitQueue>> queues_;  // touched on the loop only
   std::vector<std::shared_ptr<Notifier>> doorbells_;
   std::vector<WatchId> watches_;
-  std::vector<bool> again_pending_;  // loop thread only: a NotifyAgain() is posted
+  // Per queue, on its group's loop only: a NotifyAgain() is posted (bytes,
+  // not vector<bool>: queues of different groups are written concurrently).
+  std::vector<uint8_t> again_pending_;
+  size_t stops_left_ = 0;  // control loop only: groups still stopping for a reset
 
   mutable std::mutex mu_;  // the registers below
   uint32_t device_feature_select_ = 0;
@@ -237,6 +278,7 @@ class VirtioPciDevice final : public PciDevice,
   bool reset_pending_ = false;  // status 0 written, ResetOnLoop not run yet
   uint64_t active_features_ = 0;  // driver_features_ at DRIVER_OK
   uint64_t epoch_ = 0;          // bumped by each reset; stale activations skip
+  std::vector<uint8_t> group_active_;  // the group's loop serves its doorbells
   std::vector<QueueState> qregs_;
   Counters counters_;
 

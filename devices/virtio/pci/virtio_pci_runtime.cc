@@ -1,6 +1,8 @@
-// VirtioPciDevice, loop side: activation at DRIVER_OK, reset, doorbells,
+// VirtioPciDevice, loop side: activation at DRIVER_OK and its hand-over to
+// the queue groups' loops, the reset sequenced across them, doorbells,
 // interrupts (ISR §4.1.4.5 + MSI-X vectors §4.1.5.1.2), DEVICE_NEEDS_RESET
 // (§2.1.2), and Save/Restore of the transport's plain state.
+#include <algorithm>
 #include <utility>
 
 #include "core/base/log.h"
@@ -10,7 +12,6 @@
 namespace petrel::virtio {
 
 void VirtioPciDevice::ActivateOnLoop(uint64_t epoch) {
-  std::vector<uint16_t> ready;
   {
     std::lock_guard lock(mu_);
     if (epoch != epoch_ || active_ || failed_ || !(status_ & kStatusDriverOk)) return;
@@ -18,21 +19,18 @@ void VirtioPciDevice::ActivateOnLoop(uint64_t epoch) {
     const bool indirect = (driver_features_ & FeatureBit(kFIndirectDesc)) != 0;
     for (uint16_t i = 0; i < num_queues_; ++i) {
       const QueueState& q = qregs_[i];
-      if (!q.enabled) continue;
-      if (!queues_[i]->ready()) {  // a restored queue is ready already
-        const SplitQueue::Config cfg{.size = q.size,
-                                     .desc_gpa = q.desc,
-                                     .avail_gpa = q.driver,
-                                     .used_gpa = q.device,
-                                     .event_idx = event_idx,
-                                     .indirect = indirect};
-        if (auto ok = queues_[i]->Activate(cfg); !ok.ok()) {
-          const uint16_t vector = FailLocked("activating a queue: " + ok.error().message());
-          msix_->Notify(vector);
-          return;
-        }
+      if (!q.enabled || queues_[i]->ready()) continue;  // a restored queue is ready already
+      const SplitQueue::Config cfg{.size = q.size,
+                                   .desc_gpa = q.desc,
+                                   .avail_gpa = q.driver,
+                                   .used_gpa = q.device,
+                                   .event_idx = event_idx,
+                                   .indirect = indirect};
+      if (auto ok = queues_[i]->Activate(cfg); !ok.ok()) {
+        const uint16_t vector = FailLocked("activating a queue: " + ok.error().message());
+        msix_->Notify(vector);
+        return;
       }
-      ready.push_back(i);
     }
   }
   if (auto ok = device_->Activate(*context_); !ok.ok()) {
@@ -46,9 +44,75 @@ void VirtioPciDevice::ActivateOnLoop(uint64_t epoch) {
     active_ = true;
     if (epoch != epoch_) return;
   }
-  // Kicks that raced with activation were dropped; a spurious notification
-  // is harmless (devices pop until the ring is empty).
+  // Each group's loop takes its queues over. The posts are queued before
+  // any reset's StopGroupOnLoop (a reset begins on this loop, after us).
+  std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    auto posted = loops_[g]->Post([weak, g, epoch] {
+      if (auto self = weak.lock()) self->ActivateGroupOnLoop(g, epoch);
+    });
+    if (!posted.ok()) Fail("cannot post a queue group's activation");
+  }
+}
+
+void VirtioPciDevice::ActivateGroupOnLoop(size_t group, uint64_t epoch) {
+  std::vector<uint16_t> ready;
+  {
+    std::lock_guard lock(mu_);
+    if (epoch != epoch_ || !active_) return;  // a reset is on its way
+    group_active_[group] = 1;
+    for (uint16_t i : groups_[group]) {
+      if (qregs_[i].enabled) ready.push_back(i);
+    }
+  }
+  // Kicks that rang before the group was active were ignored; a spurious
+  // notification is harmless (devices pop until the ring is empty).
   for (uint16_t i : ready) OnDoorbell(i);
+}
+
+void VirtioPciDevice::BeginResetOnLoop() {
+  {
+    // From now on no group serves a doorbell; each group's loop finishes
+    // what it runs and then stops the device's part there.
+    std::lock_guard lock(mu_);
+    std::fill(group_active_.begin(), group_active_.end(), 0);
+  }
+  stops_left_ = groups_.size();
+  std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    auto posted = loops_[g]->Post([weak, g] {
+      if (auto self = weak.lock()) self->StopGroupOnLoop(g);
+    });
+    if (!posted.ok()) {
+      PETREL_LOG_ONCE(kError, options_.name + ":post-stop")
+          << options_.name << ": cannot post a queue group's stop";
+      GroupStoppedOnLoop();
+    }
+  }
+}
+
+void VirtioPciDevice::StopGroupOnLoop(size_t group) {
+  bool was_active;
+  {
+    std::lock_guard lock(mu_);
+    was_active = active_;
+  }
+  std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
+  EventLoop* control = loops_[0];
+  auto done = [weak, control] {
+    // The acknowledgement goes to the control loop as a post: never run
+    // the reset on a group's loop, never wait for another loop.
+    (void)control->Post([weak] {
+      if (auto self = weak.lock()) self->GroupStoppedOnLoop();
+    });
+  };
+  if (!was_active) return done();
+  device_->StopQueueGroup(static_cast<uint16_t>(group), done);
+}
+
+void VirtioPciDevice::GroupStoppedOnLoop() {
+  if (stops_left_ == 0 || --stops_left_ > 0) return;
+  ResetOnLoop();
 }
 
 void VirtioPciDevice::ResetOnLoop() {
@@ -77,13 +141,15 @@ void VirtioPciDevice::ResetRegistersLocked() {
   loop_owns_device_ = false;
   active_features_ = 0;
   qregs_.assign(num_queues_, QueueState{.size = max_queue_size_});
+  std::fill(group_active_.begin(), group_active_.end(), 0);
   reset_pending_ = false;
 }
 
 void VirtioPciDevice::OnDoorbell(uint16_t index) {
   {
     std::lock_guard lock(mu_);
-    if (!active_ || failed_ || index >= num_queues_ || !qregs_[index].enabled) {
+    if (!active_ || failed_ || index >= num_queues_ || !group_active_[group_of_[index]] ||
+        !qregs_[index].enabled) {
       ++counters_.ignored_notifies;
       return;
     }
@@ -92,16 +158,17 @@ void VirtioPciDevice::OnDoorbell(uint16_t index) {
 }
 
 void VirtioPciDevice::NotifyAgain(uint16_t index) {
+  // On queue `index`'s group loop, as is the handler that calls it.
   if (index >= num_queues_ || again_pending_[index]) return;
   std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
-  auto posted = loop_.Post([weak, index] {
+  auto posted = queue_loop(index).Post([weak, index] {
     if (auto self = weak.lock()) {
-      self->again_pending_[index] = false;
+      self->again_pending_[index] = 0;
       self->OnDoorbell(index);
     }
   });
   if (posted.ok()) {
-    again_pending_[index] = true;
+    again_pending_[index] = 1;
   } else {
     Fail("cannot post a queue's next turn");
   }
@@ -223,7 +290,7 @@ Result<void> VirtioPciDevice::Restore(const State& s) {
       loop_owns_device_ = true;
       std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
       const uint64_t epoch = epoch_;
-      PETREL_TRY(loop_.Post([weak, epoch] {
+      PETREL_TRY(control_loop().Post([weak, epoch] {
         if (auto self = weak.lock()) self->ActivateOnLoop(epoch);
       }));
     }

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -75,6 +76,15 @@ class EchoDevice final : public VirtioDevice {
   void Reset() override {
     ctx_ = nullptr;
     ++resets;
+    events.push_back("reset");
+  }
+  std::vector<std::vector<uint16_t>> QueueGroups() const override {
+    return groups.empty() ? VirtioDevice::QueueGroups() : groups;
+  }
+  void StopQueueGroup(uint16_t group, std::function<void()> done) override {
+    events.push_back("stop" + std::to_string(group));
+    if (hold_stops) return held_stops.push_back(std::move(done));
+    done();
   }
 
   VirtioContext* context() { return ctx_; }
@@ -82,6 +92,12 @@ class EchoDevice final : public VirtioDevice {
   int resets = 0;
   bool fail_next = false;
   std::map<uint16_t, int> notifies;
+  // Queue groups (empty: the default, one group); StopQueueGroup and Reset
+  // calls in order; with hold_stops, StopQueueGroup keeps `done` for the test.
+  std::vector<std::vector<uint16_t>> groups;
+  std::vector<std::string> events;
+  bool hold_stops = false;
+  std::vector<std::function<void()>> held_stops;
 
  private:
   uint16_t queues_;
