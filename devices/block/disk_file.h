@@ -13,6 +13,7 @@
 // Not thread-safe: the engines use it from the event-loop thread only.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -59,13 +60,17 @@ class DiskFile {
   // fallocate(ZERO_RANGE) and falls back to writing zeroes. For regular files
   // Open() probes punch-hole harmlessly (a hole past the end of file); the
   // rest is learnt from the first request. Read-only files support neither.
-  FallocateSupport discard_support() const { return discard_; }
-  FallocateSupport zero_range_support() const { return zero_range_; }
+  FallocateSupport discard_support() const { return discard_.load(std::memory_order_relaxed); }
+  FallocateSupport zero_range_support() const {
+    return zero_range_.load(std::memory_order_relaxed);
+  }
   // True unless discard is known not to work (what virtio-blk advertises).
   bool discard_supported() const {
-    return !readonly_ && discard_ != FallocateSupport::kUnsupported;
+    return !readonly_ && discard_support() != FallocateSupport::kUnsupported;
   }
-  // Called by the engines with the outcome of a fallocate request.
+  // Called by the engines with the outcome of a fallocate request. Several
+  // engines (one per virtio-blk queue, each on its own worker) share a disk:
+  // what they learn is kept in atomics.
   void RecordDiscard(bool supported);
   void RecordZeroRange(bool supported);
 
@@ -78,8 +83,8 @@ class DiskFile {
   bool is_block_device_ = false;
   uint64_t size_ = 0;
   uint32_t logical_block_size_ = 512;
-  FallocateSupport discard_ = FallocateSupport::kUnknown;
-  FallocateSupport zero_range_ = FallocateSupport::kUnknown;
+  std::atomic<FallocateSupport> discard_{FallocateSupport::kUnknown};
+  std::atomic<FallocateSupport> zero_range_{FallocateSupport::kUnknown};
 };
 
 }  // namespace petrel

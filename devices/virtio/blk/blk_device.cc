@@ -19,7 +19,7 @@ namespace {
 // bytes as laid out in host memory.
 static_assert(std::endian::native == std::endian::little);
 
-// Reset() waits for in-flight I/O at most this many times kDrainPollMs.
+// The destructor waits for in-flight I/O at most this many times kDrainPollMs.
 constexpr int kDrainPolls = 100;
 constexpr int kDrainPollMs = 100;
 
@@ -35,30 +35,51 @@ Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(const BlkOptions& options) 
       auto disk,
       DiskFile::Open({.path = options.path, .readonly = options.readonly, .direct = options.direct})
           .Wrap("virtio-blk"));
-  PETREL_ASSIGN_OR_RETURN(
-      auto engine,
-      MakeIoEngine(options.io_engine, *disk, options.queue_depth).Wrap("virtio-blk " + options.path));
-  return Create(options, std::move(disk), std::move(engine));
+  // One engine per queue: queues on different workers share no engine.
+  std::vector<std::unique_ptr<IoEngine>> engines;
+  for (uint16_t q = 0; q < options.num_queues; ++q) {
+    PETREL_ASSIGN_OR_RETURN(auto engine,
+                            MakeIoEngine(options.io_engine, *disk, options.queue_depth)
+                                .Wrap("virtio-blk " + options.path));
+    engines.push_back(std::move(engine));
+  }
+  return Create(options, std::move(disk), std::move(engines));
 }
 
 Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(const BlkOptions& options,
                                                      std::unique_ptr<DiskFile> disk,
                                                      std::unique_ptr<IoEngine> engine) {
+  std::vector<std::unique_ptr<IoEngine>> engines;
+  engines.push_back(std::move(engine));
+  return Create(options, std::move(disk), std::move(engines));
+}
+
+Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(
+    const BlkOptions& options, std::unique_ptr<DiskFile> disk,
+    std::vector<std::unique_ptr<IoEngine>> engines) {
   PETREL_TRY(CheckOptions(options));
-  if (!disk || !engine) return Error(ErrorCode::kInvalidArgument, "virtio-blk: no disk or engine");
-  return std::unique_ptr<BlkDevice>(new BlkDevice(options, std::move(disk), std::move(engine)));
+  if (!disk || engines.size() != options.num_queues ||
+      std::find(engines.begin(), engines.end(), nullptr) != engines.end()) {
+    return Error(ErrorCode::kInvalidArgument, "virtio-blk: no disk, or not one engine per queue");
+  }
+  return std::unique_ptr<BlkDevice>(new BlkDevice(options, std::move(disk), std::move(engines)));
 }
 
 BlkDevice::BlkDevice(const BlkOptions& options, std::unique_ptr<DiskFile> disk,
-                     std::unique_ptr<IoEngine> engine)
+                     std::vector<std::unique_ptr<IoEngine>> engines)
     : disk_(std::move(disk)),
-      engine_(std::move(engine)),
+      queues_(engines.size()),
       num_queues_(options.num_queues),
       queue_size_(options.queue_size) {
+  size_t depth = SIZE_MAX;
+  for (size_t q = 0; q < engines.size(); ++q) {
+    depth = std::min(depth, engines[q]->queue_depth());
+    queues_[q].engine = std::move(engines[q]);
+  }
   const bool readonly = disk_->readonly();
   // Every discard / write-zeroes segment is one engine request, submitted together.
   const uint32_t max_seg =
-      static_cast<uint32_t>(std::clamp<size_t>(engine_->queue_depth(), 1, kBlkMaxDiscardSegments));
+      static_cast<uint32_t>(std::clamp<size_t>(depth, 1, kBlkMaxDiscardSegments));
   config_.capacity = disk_->size() >> kSectorShift;
   // §5.2.4 seg_max: data buffers per request; header and status take two
   // descriptors of the queue.
@@ -94,6 +115,35 @@ BlkDevice::BlkDevice(const BlkOptions& options, std::unique_ptr<DiskFile> disk,
 
 BlkDevice::~BlkDevice() {
   Reset();
+  // VM teardown (no loop runs): the engines' buffers point into guest RAM,
+  // which goes after us; wait for what a reset's grace abandoned.
+  for (Queue& s : queues_) {
+    for (int i = 0; s.engine->in_flight() > 0 && i < kDrainPolls; ++i) {
+      (void)s.engine->Reap();
+      if (s.engine->in_flight() == 0) break;
+      const int fd = s.engine->completion_notifier()->fd();
+      if (fd < 0) break;
+      pollfd p{fd, POLLIN, 0};
+      (void)poll(&p, 1, kDrainPollMs);
+      s.engine->completion_notifier()->Consume();
+    }
+    if (s.engine->in_flight() > 0) {
+      PETREL_LOG(kError) << "virtio-blk: " << s.engine->in_flight()
+                         << " requests still in flight at teardown";
+    }
+  }
+}
+
+size_t BlkDevice::in_flight() const {
+  size_t n = 0;
+  for (const Queue& s : queues_) n += s.inflight.size();
+  return n;
+}
+
+std::vector<std::vector<uint16_t>> BlkDevice::QueueGroups() const {
+  std::vector<std::vector<uint16_t>> groups;
+  for (uint16_t q = 0; q < num_queues_; ++q) groups.push_back({q});
+  return groups;
 }
 
 void BlkDevice::ReadConfig(uint64_t offset, std::span<uint8_t> data) {
@@ -115,8 +165,8 @@ void BlkDevice::WriteConfig(uint64_t offset, std::span<const uint8_t> data) {
 }
 
 BlkDeviceState BlkDevice::Save() const {
-  if (!inflight_.empty()) {
-    PETREL_LOG(kWarn) << "virtio-blk: saving with " << inflight_.size()
+  if (in_flight() != 0) {
+    PETREL_LOG(kWarn) << "virtio-blk: saving with " << in_flight()
                       << " requests in flight; they are not part of the state";
   }
   return BlkDeviceState{writeback_.load()};
@@ -135,14 +185,11 @@ Result<void> BlkDevice::Restore(const BlkDeviceState& state) {
 
 Result<void> BlkDevice::Activate(VirtioContext& context) {
   Deactivate();
-  PETREL_ASSIGN_OR_RETURN(WatchId id, context.loop().WatchNotifier(engine_->completion_notifier(),
-                                                                   [this] { OnCompletions(); }));
   context_ = &context;
-  watch_ = id;
   config_wce_ = (context.features() & FeatureBit(kBlkFConfigWce)) != 0;
   flush_negotiated_ = (context.features() & FeatureBit(kBlkFFlush)) != 0;
-  stalled_.assign(num_queues_, std::nullopt);
-  to_signal_.assign(num_queues_, false);
+  // Each queue watches its engine on its own loop, from its first
+  // QueueNotified there (the transport notifies every ready queue once).
   return Ok();
 }
 
@@ -152,16 +199,81 @@ void BlkDevice::Reset() {
 }
 
 void BlkDevice::Deactivate() {
-  if (context_ != nullptr && watch_) context_->loop().Remove(*watch_);
-  watch_.reset();
-  Drain();
-  inflight_.clear();
-  stalled_.clear();
-  to_signal_.clear();
+  for (Queue& s : queues_) {
+    // A queue StopQueueGroup did not stop (teardown, tests): stop it now,
+    // without waiting; completions still to come are ignored.
+    StopWatch(s);
+    if (s.engine->in_flight() > 0) (void)s.engine->Reap();
+    s.on_stopped = nullptr;
+    s.stopping = false;
+    s.inflight.clear();
+    s.stalled.reset();
+    s.ordered.reset();
+    s.to_signal = false;
+  }
   context_ = nullptr;
   failed_ = false;
   config_wce_ = false;
   flush_negotiated_ = false;
+}
+
+void BlkDevice::StopWatch(Queue& s) {
+  if (s.loop != nullptr) {
+    if (s.watch) s.loop->Remove(*s.watch);
+    if (s.grace) s.loop->Remove(*s.grace);
+  }
+  s.watch.reset();
+  s.grace.reset();
+}
+
+Result<void> BlkDevice::WatchEngine(uint16_t q) {
+  Queue& s = queues_[q];
+  if (s.watch) return Ok();
+  s.loop = &context_->queue_loop(q);
+  PETREL_ASSIGN_OR_RETURN(WatchId id, s.loop->WatchNotifier(s.engine->completion_notifier(),
+                                                            [this, q] { OnCompletions(q); }));
+  s.watch = id;
+  return Ok();
+}
+
+void BlkDevice::StopQueueGroup(uint16_t group, std::function<void()> done) {
+  if (group >= num_queues_) return done();
+  Queue& s = queues_[group];
+  // Dropped: nothing of these requests reaches guest memory from us.
+  s.stopping = true;
+  s.inflight.clear();
+  s.stalled.reset();
+  s.ordered.reset();
+  s.to_signal = false;
+  if (s.engine->in_flight() > 0) (void)s.engine->Reap();
+  if (s.engine->in_flight() == 0 || context_ == nullptr || !WatchEngine(group).ok()) {
+    StopWatch(s);
+    return done();
+  }
+  // The engine may still move data into guest buffers: wait for it on the
+  // loop (OnCompletions), at most kBlkResetGraceNs.
+  s.on_stopped = std::move(done);
+  auto timer = s.loop->AddTimer(s.loop->NowNs() + kBlkResetGraceNs, [this, group] {
+    Queue& t = queues_[group];
+    t.grace.reset();
+    PETREL_LOG(kError) << "virtio-blk: queue " << group << ": " << t.engine->in_flight()
+                       << " requests still in flight " << kBlkResetGraceNs / 1'000'000'000
+                       << " s after reset; abandoned";
+    FinishStop(group);
+  });
+  if (timer.ok()) {
+    s.grace = *timer;
+  } else {
+    FinishStop(group);
+  }
+}
+
+void BlkDevice::FinishStop(uint16_t q) {
+  Queue& s = queues_[q];
+  StopWatch(s);
+  auto done = std::move(s.on_stopped);
+  s.on_stopped = nullptr;
+  if (done) done();
 }
 
 // With CONFIG_WCE the driver's writeback field decides (§5.2.4); without it,
@@ -172,43 +284,29 @@ bool BlkDevice::WriteThrough() const {
   return config_wce_ ? writeback_.load() == 0 : !flush_negotiated_;
 }
 
-void BlkDevice::Drain() {
-  for (int i = 0; engine_->in_flight() > 0 && i < kDrainPolls; ++i) {
-    (void)engine_->Reap();
-    if (engine_->in_flight() == 0) break;
-    const int fd = engine_->completion_notifier()->fd();
-    if (fd >= 0) {
-      pollfd p{fd, POLLIN, 0};
-      (void)poll(&p, 1, kDrainPollMs);
-      engine_->completion_notifier()->Consume();
-    }
-  }
-  if (engine_->in_flight() > 0) {
-    PETREL_LOG(kError) << "virtio-blk: " << engine_->in_flight()
-                       << " requests still in flight after reset";
-  }
-}
-
 void BlkDevice::DoFail(const std::string& why) {
-  if (failed_) return;
-  failed_ = true;
+  if (failed_.exchange(true)) return;
   context_->Fail("virtio-blk: " + why);
 }
 
 void BlkDevice::QueueNotified(uint16_t index) {
   if (context_ == nullptr || failed_ || index >= num_queues_) return;
-  if (!context_->queue(index).ready() || stalled_[index]) return;
+  Queue& s = queues_[index];
+  if (s.stopping || !context_->queue(index).ready()) return;
+  if (auto w = WatchEngine(index); !w.ok()) return DoFail("watching the engine: " + w.error().message());
+  if (s.stalled || s.ordered) return;
   Process(index);
-  if (to_signal_[index]) {
-    to_signal_[index] = false;
+  if (s.to_signal) {
+    s.to_signal = false;
     context_->SignalUsed(index);
   }
 }
 
 void BlkDevice::Process(uint16_t q) {
+  Queue& s = queues_[q];
   SplitQueue& queue = context_->queue(q);
   GuestMemory& memory = context_->memory();
-  for (uint32_t n = 0; !failed_ && !stalled_[q]; ++n) {
+  for (uint32_t n = 0; !failed_ && !s.stalled && !s.ordered; ++n) {
     if (n == kMaxChainsPerTurn) return context_->NotifyAgain(q);
     auto popped = queue.Pop();
     if (!popped.ok()) return DoFail(popped.error().message());
@@ -220,7 +318,7 @@ void BlkDevice::Process(uint16_t q) {
       ChainWriter out(memory, chain);
       if (auto w = out.Write(request->inline_data); !w.ok()) return DoFail(w.error().message());
     }
-    if (!Start(q, chain.head, *request)) stalled_[q] = Stalled{chain.head, std::move(*request)};
+    if (!Start(q, chain.head, *request)) s.stalled = Stalled{chain.head, std::move(*request)};
   }
 }
 
@@ -229,22 +327,28 @@ bool BlkDevice::Start(uint16_t q, uint16_t head, BlkRequest& request) {
     Complete(q, head, request.status_gpa, *request.status, request.used_len);
     return true;
   }
-  const uint64_t tag = next_tag_;
+  if (request.type == kBlkTWriteZeroes) {
+    uint64_t bytes = 0;
+    for (const IoRequest& io : request.io) bytes += io.length;
+    if (bytes > kBlkZeroesBytesPerTurn) return StartChunked(q, head, request);
+  }
+  Queue& s = queues_[q];
+  IoEngine& engine = *s.engine;
+  const uint64_t tag = s.next_tag;
   for (IoRequest& io : request.io) io.user_data = tag;
-  Result<void> submitted = engine_->Submit(request.io);
+  Result<void> submitted = engine.Submit(request.io);
   if (!submitted.ok()) {
     // Busy with nothing in flight would never clear: the request is too big.
-    if (submitted.error().code() == ErrorCode::kBusy && engine_->in_flight() > 0) return false;
+    if (submitted.error().code() == ErrorCode::kBusy && engine.in_flight() > 0) return false;
     Complete(q, head, request.status_gpa, kBlkSIoErr, 1);
     return true;
   }
-  ++next_tag_;
+  ++s.next_tag;
   // §5.2.6.2: in writethrough mode a write completes only once it is stable.
   const bool writes = std::any_of(request.io.begin(), request.io.end(), [](const IoRequest& io) {
     return io.op == IoRequest::Op::kWrite;
   });
-  inflight_[tag] = Inflight{.queue = q,
-                            .head = head,
+  s.inflight[tag] = Inflight{.head = head,
                             .status_gpa = request.status_gpa,
                             .used_len = request.used_len,
                             .data_len = request.data_len,
@@ -253,11 +357,44 @@ bool BlkDevice::Start(uint16_t q, uint16_t head, BlkRequest& request) {
   return true;
 }
 
-bool BlkDevice::SubmitFlush(uint64_t tag, Inflight& f) {
+// A WRITE_ZEROES above kBlkZeroesBytesPerTurn: its ranges cut into pieces of
+// at most that size, one submitted at a time (OnCompletions submits the
+// next); the queue pops nothing more until the request completes.
+bool BlkDevice::StartChunked(uint16_t q, uint16_t head, BlkRequest& request) {
+  Queue& s = queues_[q];
+  const uint64_t tag = s.next_tag;
+  std::deque<IoRequest> pieces;
+  for (const IoRequest& io : request.io) {
+    for (uint64_t done = 0; done < io.length; done += kBlkZeroesBytesPerTurn) {
+      IoRequest piece = io;
+      piece.offset = io.offset + done;
+      piece.length = std::min(kBlkZeroesBytesPerTurn, io.length - done);
+      piece.user_data = tag;
+      pieces.push_back(std::move(piece));
+    }
+  }
+  Result<void> submitted = s.engine->Submit(std::span<const IoRequest>(&pieces.front(), 1));
+  if (!submitted.ok()) {
+    if (submitted.error().code() == ErrorCode::kBusy && s.engine->in_flight() > 0) return false;
+    Complete(q, head, request.status_gpa, kBlkSIoErr, 1);
+    return true;
+  }
+  pieces.pop_front();
+  ++s.next_tag;
+  s.inflight[tag] = Inflight{.head = head,
+                             .status_gpa = request.status_gpa,
+                             .used_len = request.used_len,
+                             .remaining = 1,
+                             .pieces = std::move(pieces)};
+  s.ordered = tag;
+  return true;
+}
+
+bool BlkDevice::SubmitFlush(Queue& s, uint64_t tag, Inflight& f) {
   f.flush_after = false;
   f.data_len = 0;  // the flush's result is 0 on success
   const IoRequest flush{.op = IoRequest::Op::kFlush, .user_data = tag};
-  if (!engine_->Submit(std::span<const IoRequest>(&flush, 1)).ok()) return false;
+  if (!s.engine->Submit(std::span<const IoRequest>(&flush, 1)).ok()) return false;
   f.remaining = 1;
   return true;
 }
@@ -272,17 +409,22 @@ void BlkDevice::Complete(uint16_t q, uint16_t head, uint64_t status_gpa, uint8_t
   if (auto u = queue.AddUsed(head, status == kBlkSOk ? used_len : 1); !u.ok()) {
     return DoFail(u.error().message());
   }
-  to_signal_[q] = true;
+  queues_[q].to_signal = true;
 }
 
-void BlkDevice::OnCompletions() {
-  if (context_ == nullptr) {
-    (void)engine_->Reap();
+void BlkDevice::OnCompletions(uint16_t q) {
+  Queue& s = queues_[q];
+  if (context_ == nullptr || s.stopping) {
+    // After a reset began: the requests were dropped; only wait for the
+    // engine to finish with the guest's buffers.
+    (void)s.engine->Reap();
+    if (s.stopping && s.engine->in_flight() == 0) FinishStop(q);
     return;
   }
-  for (const IoCompletion& c : engine_->Reap()) {
-    auto it = inflight_.find(c.user_data);
-    if (it == inflight_.end()) continue;
+  bool unblocked = false;
+  for (const IoCompletion& c : s.engine->Reap()) {
+    auto it = s.inflight.find(c.user_data);
+    if (it == s.inflight.end()) continue;  // abandoned by an earlier reset
     Inflight& f = it->second;
     if (c.result < 0) {
       // Engine errors (EIO, ENOSPC, EROFS, ...) are the driver's IOERR;
@@ -292,29 +434,42 @@ void BlkDevice::OnCompletions() {
       f.status = kBlkSIoErr;  // short read: the file shrank under us
     }
     if (--f.remaining == 0) {
-      // The write's slots are free again, so the flush fits in the engine.
-      if (f.flush_after && f.status == kBlkSOk) {
-        if (SubmitFlush(it->first, f)) continue;
+      // A chunked WRITE_ZEROES: the next piece (its slot just came free).
+      if (!f.pieces.empty() && f.status == kBlkSOk) {
+        if (s.engine->Submit(std::span<const IoRequest>(&f.pieces.front(), 1)).ok()) {
+          f.pieces.pop_front();
+          f.remaining = 1;
+          continue;
+        }
         f.status = kBlkSIoErr;
       }
-      Complete(f.queue, f.head, f.status_gpa, f.status, f.used_len);
-      inflight_.erase(it);
+      // The write's slots are free again, so the flush fits in the engine.
+      if (f.flush_after && f.status == kBlkSOk) {
+        if (SubmitFlush(s, it->first, f)) continue;
+        f.status = kBlkSIoErr;
+      }
+      Complete(q, f.head, f.status_gpa, f.status, f.used_len);
+      if (s.ordered == it->first) {
+        s.ordered.reset();
+        unblocked = true;
+      }
+      s.inflight.erase(it);
     }
   }
-  for (uint16_t q = 0; q < num_queues_; ++q) {
-    if (stalled_[q] && !failed_) {
-      Stalled s = std::move(*stalled_[q]);
-      stalled_[q].reset();
-      if (Start(q, s.head, s.request)) {
-        Process(q);
-      } else {
-        stalled_[q] = std::move(s);
-      }
+  if (s.stalled && !failed_ && !s.ordered) {
+    Stalled st = std::move(*s.stalled);
+    s.stalled.reset();
+    if (Start(q, st.head, st.request)) {
+      Process(q);
+    } else {
+      s.stalled = std::move(st);
     }
-    if (to_signal_[q]) {
-      to_signal_[q] = false;
-      context_->SignalUsed(q);
-    }
+  } else if (unblocked && !failed_ && !s.stalled) {
+    Process(q);  // what the guest queued behind the chunked request
+  }
+  if (s.to_signal) {
+    s.to_signal = false;
+    context_->SignalUsed(q);
   }
 }
 

@@ -1,10 +1,26 @@
 // BlkDevice: the virtio block device (virtio 1.2 §5.2) over a DiskFile and
-// an IoEngine. Requests popped from any request queue are checked and
-// parsed (blk_request.h), submitted to the engine, and completed (status
-// byte, used ring, interrupt) when the engine's completion notifier fires on
-// the context's event loop. A full engine (kBusy) pauses popping on that
-// queue until the next completion. Reset() waits for in-flight I/O (its
-// iovecs point into guest RAM) and drops it.
+// one IoEngine per request queue. Each queue is a queue group of its own
+// (QueueGroups), so with the VMM's workers each queue runs on its own thread
+// with its own engine: queues share no mutable state but the disk file
+// (whose learnt fallocate support is atomic), the failed flag and the cache
+// mode (atomics). Requests popped from a queue are checked and parsed
+// (blk_request.h), submitted to the queue's engine, and completed (status
+// byte, used ring, interrupt) when that engine's completion notifier fires
+// on the queue's loop. A full engine (kBusy) pauses popping on that queue
+// until the next completion.
+//
+// WRITE_ZEROES larger than kBlkZeroesBytesPerTurn is submitted in pieces of
+// at most that size, the next one when the last completes (an engine that
+// writes the zeroes itself does at most that much per loop turn), and the
+// queue pops nothing behind it until it completes, so later requests on the
+// queue do not overtake it.
+//
+// Reset: StopQueueGroup drops the queue's in-flight requests without writing
+// guest memory for them and says done once its engine has nothing in flight
+// (the engine may still write guest buffers until then), or after a grace
+// of kBlkResetGraceNs on the loop's clock, when they are abandoned (an error
+// is logged; their late completions are ignored). The loop never blocks.
+// Only the destructor (VM teardown, no loop running) waits for the engines.
 //
 // Cache mode (§5.2.4 writeback, VIRTIO_BLK_F_CONFIG_WCE): the driver may
 // switch between writeback (1, the reset value: completed writes may sit in
@@ -18,6 +34,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -38,6 +56,10 @@ namespace petrel::virtio {
 // Segments per discard / write-zeroes request, and sectors per segment.
 inline constexpr uint32_t kBlkMaxDiscardSegments = 32;
 inline constexpr uint32_t kBlkMaxRangeSectors = 1u << 22;  // 2 GiB
+// WRITE_ZEROES bytes submitted per piece (so per loop turn at most), see above.
+inline constexpr uint64_t kBlkZeroesBytesPerTurn = 8ull << 20;
+// How long a reset waits for a queue's in-flight I/O before abandoning it.
+inline constexpr uint64_t kBlkResetGraceNs = 5'000'000'000;
 
 // The device's options are the user's DiskConfig (disk_config.h).
 using BlkOptions = DiskConfig;
@@ -57,10 +79,15 @@ class BlkDevice final : public VirtioDevice {
   static Result<std::unique_ptr<BlkDevice>> Create(const BlkOptions& options);
   // With a disk and an engine already made (`engine` uses `*disk`); e.g. a
   // SyncEngine with an InProcessNotifier for DeterministicEventLoop.
-  // options.path/readonly/direct/engine/queue_depth are not used.
+  // options.path/readonly/direct/engine/queue_depth are not used;
+  // options.num_queues must be 1.
   static Result<std::unique_ptr<BlkDevice>> Create(const BlkOptions& options,
                                                    std::unique_ptr<DiskFile> disk,
                                                    std::unique_ptr<IoEngine> engine);
+  // One engine per queue (options.num_queues of them), each using `*disk`.
+  static Result<std::unique_ptr<BlkDevice>> Create(
+      const BlkOptions& options, std::unique_ptr<DiskFile> disk,
+      std::vector<std::unique_ptr<IoEngine>> engines);
   ~BlkDevice() override;
 
   uint16_t device_type() const override { return kDeviceIdBlock; }
@@ -74,12 +101,16 @@ class BlkDevice final : public VirtioDevice {
   void QueueNotified(uint16_t index) override;
   // Also puts `writeback` back to 1 (§2.4: reset restores initial values).
   void Reset() override;
+  // One group per queue.
+  std::vector<std::vector<uint16_t>> QueueGroups() const override;
+  void StopQueueGroup(uint16_t group, std::function<void()> done) override;
 
   // The config space as created; `writeback` there is not kept up to date
   // (see writeback()).
   const BlkConfig& config() const { return config_; }
   uint8_t writeback() const { return writeback_.load(); }
-  size_t in_flight() const { return inflight_.size(); }
+  // Requests in flight on every queue (call where no queue's loop runs).
+  size_t in_flight() const;
 
   // Call with the VM paused and I/O drained (in_flight() == 0); requests
   // still in flight are not part of the state and are NOT saved (they would
@@ -93,7 +124,6 @@ class BlkDevice final : public VirtioDevice {
 
  private:
   struct Inflight {
-    uint16_t queue = 0;
     uint16_t head = 0;
     uint64_t status_gpa = 0;
     uint32_t used_len = 1;
@@ -101,49 +131,64 @@ class BlkDevice final : public VirtioDevice {
     uint32_t remaining = 0;  // engine completions still to come
     uint8_t status = kBlkSOk;
     bool flush_after = false;  // writethrough: flush before completing
+    std::deque<IoRequest> pieces;  // a chunked WRITE_ZEROES: still to submit
   };
   // A request popped but refused by a full engine, retried later.
   struct Stalled {
     uint16_t head = 0;
     BlkRequest request;
   };
+  // One request queue: touched only on its group's loop (and by Activate /
+  // Reset on the control loop while its group does not run).
+  struct Queue {
+    std::unique_ptr<IoEngine> engine;
+    EventLoop* loop = nullptr;         // where `watch` and `grace` are
+    std::optional<WatchId> watch;      // the engine's completions
+    std::optional<WatchId> grace;      // a stopping queue's deadline
+    std::function<void()> on_stopped;  // StopQueueGroup's `done`, while draining
+    bool stopping = false;             // StopQueueGroup ran: completions are dropped
+    uint64_t next_tag = 1;
+    std::unordered_map<uint64_t, Inflight> inflight;
+    std::optional<Stalled> stalled;
+    std::optional<uint64_t> ordered;  // a chunked request: the queue waits for it
+    bool to_signal = false;
+  };
 
   BlkDevice(const BlkOptions& options, std::unique_ptr<DiskFile> disk,
-            std::unique_ptr<IoEngine> engine);
+            std::vector<std::unique_ptr<IoEngine>> engines);
   // Pops and starts requests until the queue is empty or the engine full.
   void Process(uint16_t q);
   // Submits or completes one request; false if the engine was full.
   bool Start(uint16_t q, uint16_t head, BlkRequest& request);
+  bool StartChunked(uint16_t q, uint16_t head, BlkRequest& request);
   void Complete(uint16_t q, uint16_t head, uint64_t status_gpa, uint8_t status, uint32_t used_len);
-  void OnCompletions();
+  void OnCompletions(uint16_t q);
+  Result<void> WatchEngine(uint16_t q);
+  void StopWatch(Queue& s);
+  // A stopping queue drained (or its grace ran out): tell the transport.
+  void FinishStop(uint16_t q);
   void DoFail(const std::string& why);
-  void Drain();
   // Reset() without the cache mode (Activate keeps a restored mode).
   void Deactivate();
   // Whether a write must be flushed before it completes.
   bool WriteThrough() const;
   // Writethrough: submits the flush that follows a finished write.
-  bool SubmitFlush(uint64_t tag, Inflight& f);
+  bool SubmitFlush(Queue& s, uint64_t tag, Inflight& f);
 
   std::unique_ptr<DiskFile> disk_;
-  std::unique_ptr<IoEngine> engine_;  // after disk_: destroyed first
+  std::vector<Queue> queues_;  // after disk_: the engines go first
   uint16_t num_queues_;
   uint16_t queue_size_;
   uint64_t features_ = 0;
   BlkConfig config_;
   BlkLimits limits_;
-  // §5.2.4 writeback: written by vCPU threads (WriteConfig), read on the loop.
+  // §5.2.4 writeback: written by vCPU threads (WriteConfig), read on the loops.
   std::atomic<uint8_t> writeback_{1};
-  bool config_wce_ = false;        // CONFIG_WCE negotiated (loop thread)
-  bool flush_negotiated_ = false;  // FLUSH negotiated (loop thread)
-
+  // Set by Activate before any queue's loop serves the device; read there.
+  bool config_wce_ = false;        // CONFIG_WCE negotiated
+  bool flush_negotiated_ = false;  // FLUSH negotiated
   VirtioContext* context_ = nullptr;
-  std::optional<WatchId> watch_;
-  bool failed_ = false;
-  uint64_t next_tag_ = 1;
-  std::unordered_map<uint64_t, Inflight> inflight_;
-  std::vector<std::optional<Stalled>> stalled_;  // per queue
-  std::vector<bool> to_signal_;                  // per queue
+  std::atomic<bool> failed_{false};  // any queue's loop may fail the device
 };
 
 }  // namespace petrel::virtio

@@ -31,7 +31,8 @@ class FakeVirtioContext final : public VirtioContext {
         loop_(loop),
         features_(features),
         signals_(queues, 0),
-        again_(queues, 0) {
+        again_(queues, 0),
+        queue_loops_(queues, &loop) {
     for (uint16_t i = 0; i < queues; ++i) queues_.push_back(std::make_unique<SplitQueue>(memory_));
   }
 
@@ -46,10 +47,14 @@ class FakeVirtioContext final : public VirtioContext {
   uint16_t queue_count() const { return static_cast<uint16_t>(queues_.size()); }
   // The device NotifyAgain() calls back (nullptr: only count the calls).
   void set_device(VirtioDevice* device) { device_ = device; }
+  // Serves queue `index` on `loop` (queue_loop()); by default every queue is
+  // on the context's loop.
+  void set_queue_loop(uint16_t index, EventLoop& loop) { queue_loops_.at(index) = &loop; }
 
   // VirtioContext.
   GuestMemory& memory() override { return *memory_; }
   EventLoop& loop() override { return loop_; }
+  EventLoop& queue_loop(uint16_t index) override { return *queue_loops_.at(index); }
   uint64_t features() const override { return features_; }
   SplitQueue& queue(uint16_t index) override { return *queues_.at(index); }
   void SignalUsed(uint16_t index) override { ++signals_.at(index); }
@@ -59,7 +64,7 @@ class FakeVirtioContext final : public VirtioContext {
     ++again_.at(index);
     if (device_ != nullptr) {
       VirtioDevice* device = device_;
-      (void)loop_.Post([device, index] { device->QueueNotified(index); });
+      (void)queue_loops_.at(index)->Post([device, index] { device->QueueNotified(index); });
     }
   }
 
@@ -76,6 +81,7 @@ class FakeVirtioContext final : public VirtioContext {
   std::vector<std::unique_ptr<SplitQueue>> queues_;
   std::vector<uint64_t> signals_;
   std::vector<uint64_t> again_;
+  std::vector<EventLoop*> queue_loops_;
   VirtioDevice* device_ = nullptr;
   uint64_t config_changes_ = 0;
   std::vector<std::string> failures_;
