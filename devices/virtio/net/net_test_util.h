@@ -122,6 +122,8 @@ struct NetHarness {
   std::unique_ptr<FakeVirtioContext> context;  // outlives the device (its Reset uses it)
   std::unique_ptr<VirtioNet> device;
   std::vector<VirtqDriver> drivers;
+  // Set before Init: queue i served on queue_loops[i] (default: all on `loop`).
+  std::vector<EventLoop*> queue_loops;
 
   Result<void> Init(VirtioNetOptions options, uint64_t wanted_features,
                     std::vector<std::unique_ptr<net::NetEndpoint>> eps = {}) {
@@ -140,6 +142,9 @@ struct NetHarness {
     const uint64_t features =
         (device->device_features() & wanted_features) | FeatureBit(kFVersion1);
     context = std::make_unique<FakeVirtioContext>(memory, loop, queues, features);
+    for (size_t i = 0; i < queue_loops.size(); ++i) {
+      context->set_queue_loop(static_cast<uint16_t>(i), *queue_loops[i]);
+    }
     for (uint16_t i = 0; i < queues; ++i) {
       PETREL_ASSIGN_OR_RETURN(auto drv,
                               VirtqDriver::Create(memory, {.size = kQueueSize,

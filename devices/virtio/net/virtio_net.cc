@@ -141,7 +141,6 @@ void VirtioNet::WriteConfig(uint64_t offset, std::span<const uint8_t> data) {
 Result<void> VirtioNet::Activate(VirtioContext& context) {
   if (context_ != nullptr) Reset();
   context_ = &context;
-  loop_ = &context.loop();
   failed_ = false;
   const uint64_t f = context.features();
   mrg_rxbuf_ = (f & FeatureBit(kNetFMrgRxbuf)) != 0;
@@ -149,8 +148,8 @@ Result<void> VirtioNet::Activate(VirtioContext& context) {
   usable_pairs_ = (f & FeatureBit(kNetFMq)) ? pairs_ : 1;
   // A Restore()d state applies to this activation; it must fit what the
   // driver negotiated.
-  const uint16_t pairs = restored_ ? active_pairs_ : 1;
-  const uint64_t offloads = restored_ ? guest_offloads_ : f & kGuestOffloadMask;
+  const uint16_t pairs = restored_ ? active_pairs_.load() : uint16_t{1};
+  const uint64_t offloads = restored_ ? guest_offloads_.load() : f & kGuestOffloadMask;
   restored_ = false;
   active_pairs_ = 1;
   ctrl_index_.reset();
@@ -166,16 +165,11 @@ Result<void> VirtioNet::Activate(VirtioContext& context) {
     context_ = nullptr;
     return std::move(r).Wrap("virtio-net activate");
   }
-  for (uint16_t p = 1; p < pairs_; ++p) {
-    if (auto r = pair_[p].endpoint->SetEnabled(false); !r.ok()) {
-      PETREL_LOG_ONCE(kWarn, "virtio-net-detach") << "virtio-net: " << r.error().message();
-    }
-  }
-  if (auto r = pair_[0].endpoint->SetEnabled(true); !r.ok()) {
-    PETREL_LOG_ONCE(kWarn, "virtio-net-attach") << "virtio-net: " << r.error().message();
-  }
-  ProcessRx(0);
-  if (pairs > 1) SetActivePairs(pairs);
+  // No pair's loop serves the device yet: set the pairs up from here. Each
+  // pair starts receiving on its own loop, from the transport's first
+  // notification of its rx queue.
+  active_pairs_ = pairs;
+  for (uint16_t p = 0; p < pairs_; ++p) EnablePair(p, p < pairs);
   return Ok();
 }
 
@@ -215,16 +209,53 @@ void VirtioNet::Reset() {
     active_pairs_ = 1;
     guest_offloads_ = 0;
   }
+  alive_ = std::make_shared<bool>(true);  // posts of the last activation are void
   context_ = nullptr;
   failed_ = false;
   ctrl_index_.reset();
 }
 
 void VirtioNet::Fail(const std::string& why) {
-  if (failed_ || context_ == nullptr) return;
-  failed_ = true;
-  for (uint16_t p = 0; p < pairs_; ++p) StopWatch(p);
+  // Any pair's loop: each pair stops its own watch (ProcessRx sees !Running()).
+  if (context_ == nullptr || failed_.exchange(true)) return;
   context_->Fail("virtio-net: " + why);
+}
+
+std::vector<std::vector<uint16_t>> VirtioNet::QueueGroups() const {
+  // Pair p (rx 2p, tx 2p+1) is group p; the control queue joins group 0.
+  std::vector<std::vector<uint16_t>> groups;
+  for (uint16_t p = 0; p < pairs_; ++p) groups.push_back({RxIndex(p), TxIndex(p)});
+  groups[0].push_back(static_cast<uint16_t>(2 * pairs_));
+  return groups;
+}
+
+void VirtioNet::StopQueueGroup(uint16_t group, std::function<void()> done) {
+  if (group < pairs_) {
+    StopWatch(group);
+    pair_[group].held.clear();
+    pair_[group].pending = 0;
+  }
+  done();
+}
+
+NetStats VirtioNet::stats() const {
+  NetStats s;
+  for (const Pair& p : pair_) {
+    s.tx_packets += p.stats->tx_packets.load(std::memory_order_relaxed);
+    s.tx_dropped += p.stats->tx_dropped.load(std::memory_order_relaxed);
+    s.rx_packets += p.stats->rx_packets.load(std::memory_order_relaxed);
+    s.rx_dropped += p.stats->rx_dropped.load(std::memory_order_relaxed);
+    s.rx_direct += p.stats->rx_direct.load(std::memory_order_relaxed);
+  }
+  s.ctrl_errors = ctrl_errors_.load(std::memory_order_relaxed);
+  return s;
+}
+
+void VirtioNet::EnablePair(uint16_t pair, bool enabled) {
+  if (auto r = pair_[pair].endpoint->SetEnabled(enabled); !r.ok()) {
+    PETREL_LOG_ONCE(kWarn, enabled ? "virtio-net-attach" : "virtio-net-detach")
+        << "virtio-net: " << r.error().message();
+  }
 }
 
 void VirtioNet::QueueNotified(uint16_t index) {
@@ -249,7 +280,9 @@ void VirtioNet::QueueNotified(uint16_t index) {
 void VirtioNet::StartWatch(uint16_t pair) {
   Pair& p = pair_[pair];
   if (p.watch || !Running()) return;
-  auto id = loop_->WatchFd(p.endpoint->fd(), [this, pair] { ProcessRx(pair); });
+  // On the pair's own loop (ProcessRx runs there).
+  p.loop = &context_->queue_loop(RxIndex(pair));
+  auto id = p.loop->WatchFd(p.endpoint->fd(), [this, pair] { ProcessRx(pair); });
   if (!id.ok()) {
     PETREL_LOG_ONCE(kError, "virtio-net-watch")
         << "virtio-net: cannot watch the endpoint: " << id.error().message();
@@ -261,7 +294,7 @@ void VirtioNet::StartWatch(uint16_t pair) {
 void VirtioNet::StopWatch(uint16_t pair) {
   Pair& p = pair_[pair];
   if (!p.watch) return;
-  if (loop_ != nullptr) loop_->Remove(*p.watch);
+  if (p.loop != nullptr) p.loop->Remove(*p.watch);
   p.watch.reset();
 }
 
@@ -290,7 +323,7 @@ bool VirtioNet::DeliverPacket(uint16_t pair, bool& used) {
   if (!mrg_rxbuf_) {
     // §5.1.6.3.1: without MRG_RXBUF a packet must fit one chain.
     if (p.held.front().writable_len < p.pending) {
-      ++stats_.rx_dropped;
+      p.stats->rx_dropped.fetch_add(1, std::memory_order_relaxed);
       PETREL_LOG_ONCE(kWarn, "virtio-net-rx-small")
           << "virtio-net: rx packet of " << p.pending << " bytes does not fit a buffer";
       p.pending = 0;
@@ -324,7 +357,7 @@ bool VirtioNet::DeliverPacket(uint16_t pair, bool& used) {
   }
   p.held.erase(p.held.begin(), p.held.begin() + static_cast<ptrdiff_t>(chains));
   p.pending = 0;
-  ++stats_.rx_packets;
+  p.stats->rx_packets.fetch_add(1, std::memory_order_relaxed);
   used = true;
   return true;
 }
@@ -368,16 +401,16 @@ VirtioNet::RxStep VirtioNet::ReceiveDirect(uint16_t pair, bool& used) {
   // (Guest RAM written here bypasses GuestMemory::Write, as the kernel's
   // writes would.)
   GuestMemory& memory = context_->memory();
-  rx_iov_.clear();
+  p.rx_iov.clear();
   for (size_t i = 0; i < chains; ++i) {
     for (const ChainBuffer& b : p.held[i].buffers) {
       if (b.len == 0) continue;
       uint8_t* host = memory.HostPointer(b.gpa, b.len);
-      if (host == nullptr || rx_iov_.size() >= IOV_MAX) return RxStep::kNoRoom;
-      rx_iov_.push_back({host, b.len});
+      if (host == nullptr || p.rx_iov.size() >= IOV_MAX) return RxStep::kNoRoom;
+      p.rx_iov.push_back({host, b.len});
     }
   }
-  auto r = p.endpoint->ReadV(rx_iov_);
+  auto r = p.endpoint->ReadV(p.rx_iov);
   if (!r.ok()) {
     PETREL_LOG_ONCE(kError, "virtio-net-read") << "virtio-net: " << r.error().message();
     return RxStep::kReadError;  // a broken endpoint must not spin the loop
@@ -385,7 +418,7 @@ VirtioNet::RxStep VirtioNet::ReceiveDirect(uint16_t pair, bool& used) {
   if (!r->has_value()) return RxStep::kEmpty;
   const size_t n = **r;
   if (n < net::kVnetHeaderSize) {
-    ++stats_.rx_dropped;  // the chains stay held for the next packet
+    p.stats->rx_dropped.fetch_add(1, std::memory_order_relaxed);  // the chains stay held for the next packet
     return RxStep::kDone;
   }
   size_t filled = 0;
@@ -393,7 +426,7 @@ VirtioNet::RxStep VirtioNet::ReceiveDirect(uint16_t pair, bool& used) {
     covered += p.held[filled].writable_len;
   }
   // §5.1.6.4: num_buffers; the tap leaves those two header bytes untouched.
-  StoreLe16(rx_iov_, kNetHdrNumBuffersOffset, static_cast<uint16_t>(filled));
+  StoreLe16(p.rx_iov, kNetHdrNumBuffersOffset, static_cast<uint16_t>(filled));
   SplitQueue& queue = context_->queue(RxIndex(pair));
   size_t done = 0;
   for (size_t i = 0; i < filled; ++i) {
@@ -405,8 +438,8 @@ VirtioNet::RxStep VirtioNet::ReceiveDirect(uint16_t pair, bool& used) {
     done += len;
   }
   p.held.erase(p.held.begin(), p.held.begin() + static_cast<ptrdiff_t>(filled));
-  ++stats_.rx_packets;
-  ++stats_.rx_direct;
+  p.stats->rx_packets.fetch_add(1, std::memory_order_relaxed);
+  p.stats->rx_direct.fetch_add(1, std::memory_order_relaxed);
   used = true;
   return RxStep::kDone;
 }
@@ -441,7 +474,7 @@ void VirtioNet::ProcessRx(uint16_t pair) {
       }
       if (!r->has_value()) break;  // drained: keep watching
       if (**r < net::kVnetHeaderSize) {
-        ++stats_.rx_dropped;
+        p.stats->rx_dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       p.pending = **r;
@@ -463,6 +496,7 @@ void VirtioNet::ProcessRx(uint16_t pair) {
 // TX
 
 void VirtioNet::ProcessTx(uint16_t pair) {
+  Pair& p = pair_[pair];
   SplitQueue& queue = context_->queue(TxIndex(pair));
   if (!queue.ready()) return;
   GuestMemory& memory = context_->memory();
@@ -482,32 +516,32 @@ void VirtioNet::ProcessTx(uint16_t pair) {
       return Fail("tx chain shorter than the virtio-net header");
     }
     if (chain.readable_len > net::kMaxPacketBytes) {
-      ++stats_.tx_dropped;
+      p.stats->tx_dropped.fetch_add(1, std::memory_order_relaxed);
       PETREL_LOG_ONCE(kWarn, "virtio-net-tx-big")
           << "virtio-net: tx packet of " << chain.readable_len << " bytes dropped";
     } else {
-      iov_.clear();
+      p.iov.clear();
       bool direct = true;
       for (const ChainBuffer& b : chain.buffers) {
         if (b.writable || b.len == 0) continue;
         uint8_t* host = memory.HostPointer(b.gpa, b.len);
-        if (host == nullptr || iov_.size() >= IOV_MAX) {
+        if (host == nullptr || p.iov.size() >= IOV_MAX) {
           direct = false;
           break;
         }
-        iov_.push_back({host, b.len});
+        p.iov.push_back({host, b.len});
       }
       if (!direct) {
         // A buffer straddles two RAM regions, or too many buffers: copy.
-        tx_bounce_.resize(chain.readable_len);
+        p.tx_bounce.resize(chain.readable_len);
         ChainReader in(memory, chain);
-        if (auto r = in.Read(tx_bounce_); !r.ok()) return Fail("tx: " + r.error().message());
-        iov_.assign(1, {tx_bounce_.data(), tx_bounce_.size()});
+        if (auto r = in.Read(p.tx_bounce); !r.ok()) return Fail("tx: " + r.error().message());
+        p.iov.assign(1, {p.tx_bounce.data(), p.tx_bounce.size()});
       }
-      if (auto r = pair_[pair].endpoint->Write(iov_); r.ok()) {
-        ++stats_.tx_packets;
+      if (auto r = p.endpoint->Write(p.iov); r.ok()) {
+        p.stats->tx_packets.fetch_add(1, std::memory_order_relaxed);
       } else {
-        ++stats_.tx_dropped;
+        p.stats->tx_dropped.fetch_add(1, std::memory_order_relaxed);
         PETREL_LOG_ONCE(kWarn, "virtio-net-tx-write")
             << "virtio-net: dropping tx packets: " << r.error().message();
       }
@@ -549,7 +583,7 @@ void VirtioNet::ProcessCtrl(uint16_t index, bool negotiated) {
       if (auto r = in.Read(data); !r.ok()) return Fail("ctrl: " + r.error().message());
       ack = HandleCtrl(head[0], head[1], data);
     }
-    if (ack != kNetOk) ++stats_.ctrl_errors;
+    if (ack != kNetOk) ctrl_errors_.fetch_add(1, std::memory_order_relaxed);
     if (!Running()) return;
     ChainWriter out(memory, chain);
     if (auto r = out.WriteObj(ack); !r.ok()) return Fail("ctrl: " + r.error().message());
@@ -616,20 +650,32 @@ Result<void> VirtioNet::SetGuestOffloads(uint64_t offloads) {
 }
 
 void VirtioNet::SetActivePairs(uint16_t pairs) {
+  // The control queue's loop. The tap queues are (de)attached from here (an
+  // ioctl); a pair's watch and rx ring belong to its own loop, so the rest is
+  // done there: inline when that is this loop, else posted (the post runs
+  // before any reset's StopQueueGroup of that pair, which is posted later).
   const uint16_t old = active_pairs_;
   active_pairs_ = pairs;
-  for (uint16_t p = pairs; p < old; ++p) {
-    StopWatch(p);
-    if (auto r = pair_[p].endpoint->SetEnabled(false); !r.ok()) {
-      PETREL_LOG_ONCE(kWarn, "virtio-net-detach") << "virtio-net: " << r.error().message();
+  EventLoop& here = context_->queue_loop(ctrl_index_.value_or(0));
+  for (uint16_t p = std::min(old, pairs); p < std::max(old, pairs); ++p) {
+    const bool enable = p < pairs;
+    EnablePair(p, enable);
+    EventLoop& there = context_->queue_loop(RxIndex(p));
+    if (&there == &here) {
+      ApplyActivePair(p);
+      continue;
     }
+    std::weak_ptr<bool> alive = alive_;
+    auto posted = there.Post([this, alive, p] {
+      if (alive.lock()) ApplyActivePair(p);
+    });
+    if (!posted.ok()) Fail("cannot post a pair change");
   }
-  for (uint16_t p = old; p < pairs; ++p) {
-    if (auto r = pair_[p].endpoint->SetEnabled(true); !r.ok()) {
-      PETREL_LOG_ONCE(kWarn, "virtio-net-attach") << "virtio-net: " << r.error().message();
-    }
-    ProcessRx(p);
-  }
+}
+
+void VirtioNet::ApplyActivePair(uint16_t pair) {
+  if (pair >= active_pairs_) return StopWatch(pair);
+  ProcessRx(pair);
 }
 
 }  // namespace petrel::virtio

@@ -9,14 +9,22 @@
 // the endpoint's fd (watched on the context's loop) into the guest's rx
 // buffers, several chains per packet with MRG_RXBUF (num_buffers set). When
 // the guest has no rx buffers the fd watch stops until the next rx-queue
-// notify. The control queue handles MQ pair changes, guest offloads
+// notify. Each pair is a queue group of its own (QueueGroups): with the
+// VMM's workers a pair's rings, tap fd watch and scratch buffers live on its
+// own thread; the control queue (group 0) changes shared settings (active
+// pairs, offloads: atomics) and hands a pair's watch changes to that pair's
+// loop. The control queue handles MQ pair changes, guest offloads
 // (-> TUNSETOFFLOAD), rx mode and MAC table commands (§5.1.6.5).
 //
 //   SystemRandom random;
 //   PETREL_ASSIGN_OR_RETURN(auto net, VirtioNet::Create({.tap = "tap0"}, random));
 #pragma once
 
+#include <sys/uio.h>
+
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -90,13 +98,17 @@ class VirtioNet final : public VirtioDevice {
   Result<void> Activate(VirtioContext& context) override;
   void QueueNotified(uint16_t index) override;
   void Reset() override;
+  // Pair p (its rx and tx queues) is group p; the control queue is in group 0.
+  std::vector<std::vector<uint16_t>> QueueGroups() const override;
+  void StopQueueGroup(uint16_t group, std::function<void()> done) override;
 
   const net::MacAddress& mac() const { return mac_; }
   const std::string& tap_name() const { return tap_name_; }
   uint16_t active_pairs() const { return active_pairs_; }
   uint64_t guest_offloads() const { return guest_offloads_; }
   bool rx_watching(uint16_t pair) const { return pair_.at(pair).watch.has_value(); }
-  const NetStats& stats() const { return stats_; }
+  // Summed over the pairs (each counts on its own loop; relaxed atomics).
+  NetStats stats() const;
 
   // Loop thread, VM paused.
   VirtioNetState Save() const;
@@ -110,12 +122,24 @@ class VirtioNet final : public VirtioDevice {
   Result<void> Restore(const VirtioNetState& state);
 
  private:
+  // Counted on the pair's loop, read anywhere.
+  struct PairStats {
+    std::atomic<uint64_t> tx_packets{0}, tx_dropped{0}, rx_packets{0}, rx_dropped{0},
+        rx_direct{0};
+  };
+  // One queue pair: touched only on its group's loop (and by Activate/Reset
+  // on the control loop while that loop does not serve the pair).
   struct Pair {
     std::unique_ptr<net::NetEndpoint> endpoint;
+    EventLoop* loop = nullptr;  // where `watch` is (kept for the destructor)
     std::optional<WatchId> watch;
     std::vector<DescriptorChain> held;  // popped rx chains not yet used
     std::vector<uint8_t> packet;        // rx bounce buffer (kMaxPacketBytes once used)
     size_t pending = 0;                 // bytes of a packet read but not delivered
+    std::vector<uint8_t> tx_bounce;
+    std::vector<iovec> iov;     // tx gather list
+    std::vector<iovec> rx_iov;  // ReceiveDirect's scatter list
+    std::shared_ptr<PairStats> stats = std::make_shared<PairStats>();
   };
 
   VirtioNet(const VirtioNetOptions& options, std::vector<std::unique_ptr<net::NetEndpoint>> eps,
@@ -144,6 +168,9 @@ class VirtioNet final : public VirtioDevice {
   uint8_t HandleCtrl(uint8_t cls, uint8_t cmd, std::span<const uint8_t> data);
   Result<void> SetGuestOffloads(uint64_t offloads);
   void SetActivePairs(uint16_t pairs);
+  // On pair `pair`'s loop: start or stop receiving as active_pairs_ says.
+  void ApplyActivePair(uint16_t pair);
+  void EnablePair(uint16_t pair, bool enabled);
 
   // Fixed at creation.
   uint64_t features_ = 0;
@@ -154,22 +181,21 @@ class VirtioNet final : public VirtioDevice {
   std::string tap_name_;
   std::vector<Pair> pair_;
 
-  // The context's loop, kept after Reset() (the loop outlives the device),
-  // so the destructor can remove fd watches without the context.
-  EventLoop* loop_ = nullptr;
-  // Valid from Activate() until Reset().
+  // Valid from Activate() until Reset(); set before any pair's loop serves
+  // the device, so those loops read it without a lock.
   VirtioContext* context_ = nullptr;
-  bool failed_ = false;
+  std::atomic<bool> failed_{false};  // any pair's loop may fail the device
   bool mrg_rxbuf_ = false;
   uint16_t usable_pairs_ = 1;  // max_virtqueue_pairs if MQ was negotiated, else 1
-  uint16_t active_pairs_ = 1;
+  // Set by the control queue's loop, read by the pairs' loops.
+  std::atomic<uint16_t> active_pairs_{1};
   std::optional<uint16_t> ctrl_index_;
-  uint64_t guest_offloads_ = 0;  // negotiated GUEST_* offload features
-  bool restored_ = false;        // Restore() set the two above for the next Activate()
-  std::vector<uint8_t> tx_bounce_;
-  std::vector<iovec> iov_;     // tx gather list
-  std::vector<iovec> rx_iov_;  // ReceiveDirect's scatter list
-  NetStats stats_;
+  std::atomic<uint64_t> guest_offloads_{0};  // negotiated GUEST_* offload features
+  bool restored_ = false;  // Restore() set the two above for the next Activate()
+  std::atomic<uint64_t> ctrl_errors_{0};
+  // Posts to a pair's loop hold a weak copy: Reset() and the destructor
+  // replace or drop it, so a post left from an earlier activation does nothing.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace petrel::virtio
