@@ -36,22 +36,30 @@ Result<void> VirtioDevices::Place(const VirtioDevicesArgs& args, std::string nam
   auto on_fault = [served](const std::string& what) {
     if (auto dev = served->lock()) dev->FailFromHost("worker: " + what);
   };
-  PETREL_ASSIGN_OR_RETURN(auto worker, args.workers->Create(name, on_fault).Wrap(name));
+  // One worker per queue group (issue 8): "<name>-q<k>"; group 0's loop is
+  // also the device's control loop (activation, reset).
+  std::vector<EventLoop*> loops;
+  const size_t first = workers_.size();
+  for (size_t k = 0; k < device->QueueGroups().size(); ++k) {
+    const std::string wname = name + "-q" + std::to_string(k);
+    PETREL_ASSIGN_OR_RETURN(auto worker, args.workers->Create(wname, on_fault).Wrap(wname));
+    loops.push_back(&worker->loop());
+    workers_.push_back(std::move(worker));
+  }
   virtio::VirtioPciOptions options;
   options.name = name;
   PETREL_ASSIGN_OR_RETURN(auto pci_device,
-                          virtio::VirtioPciDevice::Create(std::move(device), args.memory,
-                                                          worker->loop(), *args.io, args.vm,
-                                                          options)
+                          virtio::VirtioPciDevice::Create(std::move(device), args.memory, loops,
+                                                          *args.io, args.vm, options)
                               .Wrap(name));
   *served = pci_device;
-  workers_.push_back(std::move(worker));
-  Worker* w = workers_.back().get();
+  Worker* w = workers_[first].get();
   devices_.push_back({name, 0, pci_device, w});  // kept from here on, placed or not
   PETREL_ASSIGN_OR_RETURN(uint8_t slot, args.pci->AddDevice(pci_device).Wrap(name));
   devices_.back().slot = slot;
   PETREL_LOG(kInfo) << name << ": PCI 00:" << std::hex << int{slot} << ".0";
-  return w->Start();
+  for (size_t i = first; i < workers_.size(); ++i) PETREL_TRY(workers_[i]->Start());
+  return Ok();
 }
 
 Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {

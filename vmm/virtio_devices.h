@@ -5,9 +5,10 @@
 // command-line order), so slots and BAR
 // addresses are the same on every boot.
 //
-// Each device runs on a worker of its own (core/event/worker.h): its
-// doorbells, I/O completions and tap reads are handled on that worker's loop,
-// so a device a guest keeps busy delays only itself. The workers start as
+// Each device runs on workers of its own (core/event/worker.h), one per
+// queue group (VirtioDevice::QueueGroups; named "<name>-q<k>"): a queue's
+// doorbells, I/O completions and tap reads are handled on its group's
+// worker, so a device (or queue pair) a guest keeps busy delays only itself. The workers start as
 // the devices are placed; a handler that throws fails only its device
 // (DEVICE_NEEDS_RESET), never the VMM.
 //
@@ -42,7 +43,7 @@ namespace petrel::vmm {
 struct VirtioDevicesArgs {
   const config::VmConfig* config;
   std::shared_ptr<GuestMemory> memory;
-  WorkerFactory* workers;  // one worker per device
+  WorkerFactory* workers;  // one worker per queue group of each device
   IoDispatcher* io;
   hv::Vm* vm;
   PciPlatform* pci;
@@ -67,7 +68,7 @@ class VirtioDevices {
     std::string name;  // the device id: "__rng", "_disk0", a user's id=, ...
     uint8_t slot;
     std::shared_ptr<virtio::VirtioPciDevice> device;
-    Worker* worker;  // where the device's work runs
+    Worker* worker;  // its group 0 worker: activation, reset, group 0's queues
   };
   const std::vector<Placed>& devices() const { return devices_; }
   // The virtio-console, or nullptr with --console off.
