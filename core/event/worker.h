@@ -1,9 +1,10 @@
 // Worker: an EventLoop on which one device does all its work, and what runs
 // that loop.
 //
-// Devices own no thread (determinism rule 1); the VMM gives each virtio
-// device a worker and runs the device's doorbells, completions and fd
-// watches on the worker's loop. In production every worker's loop runs on a
+// Devices own no thread (determinism rule 1); the VMM gives each queue
+// group of each virtio device a worker (VirtioDevice::QueueGroups; one
+// group unless the device splits its queues) and runs the group's
+// doorbells, completions and fd watches on the worker's loop. In production every worker's loop runs on a
 // thread of its own (ThreadWorker, thread_worker.h): a device that a guest
 // keeps busy then delays only itself, never the VMM's control loop (API,
 // console, lifecycle) or another device. Device tests may instead give the
