@@ -140,6 +140,13 @@ size_t BlkDevice::in_flight() const {
   return n;
 }
 
+std::map<std::string, uint64_t> BlkDevice::Counters() const {
+  return {{"read_bytes", read_bytes_.load(std::memory_order_relaxed)},
+          {"read_ops", read_ops_.load(std::memory_order_relaxed)},
+          {"write_bytes", write_bytes_.load(std::memory_order_relaxed)},
+          {"write_ops", write_ops_.load(std::memory_order_relaxed)}};
+}
+
 std::vector<std::vector<uint16_t>> BlkDevice::QueueGroups() const {
   std::vector<std::vector<uint16_t>> groups;
   for (uint16_t q = 0; q < num_queues_; ++q) groups.push_back({q});
@@ -353,7 +360,9 @@ bool BlkDevice::Start(uint16_t q, uint16_t head, BlkRequest& request) {
                             .used_len = request.used_len,
                             .data_len = request.data_len,
                             .remaining = static_cast<uint32_t>(request.io.size()),
-                            .flush_after = writes && WriteThrough()};
+                            .flush_after = writes && WriteThrough(),
+                            .type = request.type,
+                            .bytes = request.data_len};
   return true;
 }
 
@@ -449,6 +458,13 @@ void BlkDevice::OnCompletions(uint16_t q) {
         f.status = kBlkSIoErr;
       }
       Complete(q, f.head, f.status_gpa, f.status, f.used_len);
+      if (f.status == kBlkSOk && f.type == kBlkTIn) {
+        read_ops_.fetch_add(1, std::memory_order_relaxed);
+        read_bytes_.fetch_add(f.bytes, std::memory_order_relaxed);
+      } else if (f.status == kBlkSOk && f.type == kBlkTOut) {
+        write_ops_.fetch_add(1, std::memory_order_relaxed);
+        write_bytes_.fetch_add(f.bytes, std::memory_order_relaxed);
+      }
       if (s.ordered == it->first) {
         s.ordered.reset();
         unblocked = true;

@@ -104,6 +104,9 @@ class BlkDevice final : public VirtioDevice {
   // One group per queue.
   std::vector<std::vector<uint16_t>> QueueGroups() const override;
   void StopQueueGroup(uint16_t group, std::function<void()> done) override;
+  // read_bytes, write_bytes, read_ops, write_ops (Cloud Hypervisor's names):
+  // IN / OUT requests that completed with VIRTIO_BLK_S_OK, and their data bytes.
+  std::map<std::string, uint64_t> Counters() const override;
 
   // The config space as created; `writeback` there is not kept up to date
   // (see writeback()).
@@ -132,6 +135,8 @@ class BlkDevice final : public VirtioDevice {
     uint8_t status = kBlkSOk;
     bool flush_after = false;  // writethrough: flush before completing
     std::deque<IoRequest> pieces;  // a chunked WRITE_ZEROES: still to submit
+    uint32_t type = 0;             // kBlkT*, for the counters
+    uint64_t bytes = 0;            // IN/OUT data bytes, for the counters
   };
   // A request popped but refused by a full engine, retried later.
   struct Stalled {
@@ -189,6 +194,7 @@ class BlkDevice final : public VirtioDevice {
   bool flush_negotiated_ = false;  // FLUSH negotiated
   VirtioContext* context_ = nullptr;
   std::atomic<bool> failed_{false};  // any queue's loop may fail the device
+  std::atomic<uint64_t> read_bytes_{0}, write_bytes_{0}, read_ops_{0}, write_ops_{0};
 };
 
 }  // namespace petrel::virtio

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <vector>
 
 #include "core/base/clock.h"
@@ -105,6 +106,23 @@ TEST_P(BlkDeviceTest, WriteThenReadBack) {
   EXPECT_EQ(a, data);
   EXPECT_TRUE(h_->ctx().failures().empty());
   EXPECT_GE(h_->ctx().signals(0), 2u);
+}
+
+// Phase 2 of issue 8: Cloud Hypervisor's counters, for successful IN/OUT only.
+TEST_P(BlkDeviceTest, CountersCountCompletedReadsAndWrites) {
+  Make({});
+  if (!dev_) return;
+  EXPECT_EQ(dev_->Counters(), (std::map<std::string, uint64_t>{
+                                  {"read_bytes", 0}, {"read_ops", 0},
+                                  {"write_bytes", 0}, {"write_ops", 0}}));
+  EXPECT_EQ(h_->Do({Header(kBlkTOut, 2), std::vector<uint8_t>(1024, 1)}, {1}), kBlkSOk);
+  EXPECT_EQ(h_->Do({Header(kBlkTOut, 0), std::vector<uint8_t>(512, 2)}, {1}), kBlkSOk);
+  EXPECT_EQ(h_->Do({Header(kBlkTIn, 2)}, {512, 512, 1}), kBlkSOk);
+  EXPECT_EQ(h_->Do({Header(kBlkTFlush, 0)}, {1}), kBlkSOk);           // not counted
+  EXPECT_EQ(h_->Do({Header(kBlkTIn, 1000)}, {512, 1}), kBlkSIoErr);  // past the end
+  EXPECT_EQ(dev_->Counters(), (std::map<std::string, uint64_t>{
+                                  {"read_bytes", 1024}, {"read_ops", 1},
+                                  {"write_bytes", 1536}, {"write_ops", 2}}));
 }
 
 TEST_P(BlkDeviceTest, FlushAndUnknownType) {

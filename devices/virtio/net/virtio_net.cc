@@ -238,6 +238,19 @@ void VirtioNet::StopQueueGroup(uint16_t group, std::function<void()> done) {
   done();
 }
 
+std::map<std::string, uint64_t> VirtioNet::Counters() const {
+  uint64_t rx_bytes = 0, tx_bytes = 0;
+  for (const Pair& p : pair_) {
+    rx_bytes += p.stats->rx_bytes.load(std::memory_order_relaxed);
+    tx_bytes += p.stats->tx_bytes.load(std::memory_order_relaxed);
+  }
+  const NetStats s = stats();
+  return {{"rx_bytes", rx_bytes},
+          {"rx_frames", s.rx_packets},
+          {"tx_bytes", tx_bytes},
+          {"tx_frames", s.tx_packets}};
+}
+
 NetStats VirtioNet::stats() const {
   NetStats s;
   for (const Pair& p : pair_) {
@@ -356,6 +369,7 @@ bool VirtioNet::DeliverPacket(uint16_t pair, bool& used) {
     }
   }
   p.held.erase(p.held.begin(), p.held.begin() + static_cast<ptrdiff_t>(chains));
+  p.stats->rx_bytes.fetch_add(p.pending - net::kVnetHeaderSize, std::memory_order_relaxed);
   p.pending = 0;
   p.stats->rx_packets.fetch_add(1, std::memory_order_relaxed);
   used = true;
@@ -438,6 +452,7 @@ VirtioNet::RxStep VirtioNet::ReceiveDirect(uint16_t pair, bool& used) {
     done += len;
   }
   p.held.erase(p.held.begin(), p.held.begin() + static_cast<ptrdiff_t>(filled));
+  p.stats->rx_bytes.fetch_add(n - net::kVnetHeaderSize, std::memory_order_relaxed);
   p.stats->rx_packets.fetch_add(1, std::memory_order_relaxed);
   p.stats->rx_direct.fetch_add(1, std::memory_order_relaxed);
   used = true;
@@ -540,6 +555,8 @@ void VirtioNet::ProcessTx(uint16_t pair) {
       }
       if (auto r = p.endpoint->Write(p.iov); r.ok()) {
         p.stats->tx_packets.fetch_add(1, std::memory_order_relaxed);
+        p.stats->tx_bytes.fetch_add(chain.readable_len - net::kVnetHeaderSize,
+                                    std::memory_order_relaxed);
       } else {
         p.stats->tx_dropped.fetch_add(1, std::memory_order_relaxed);
         PETREL_LOG_ONCE(kWarn, "virtio-net-tx-write")

@@ -101,6 +101,10 @@ class VirtioNet final : public VirtioDevice {
   // Pair p (its rx and tx queues) is group p; the control queue is in group 0.
   std::vector<std::vector<uint16_t>> QueueGroups() const override;
   void StopQueueGroup(uint16_t group, std::function<void()> done) override;
+  // Cloud Hypervisor's vm.counters names: rx_bytes, rx_frames, tx_bytes,
+  // tx_frames; frames delivered to the guest / written to the tap, bytes of
+  // those frames without the virtio-net header.
+  std::map<std::string, uint64_t> Counters() const override;
 
   const net::MacAddress& mac() const { return mac_; }
   const std::string& tap_name() const { return tap_name_; }
@@ -125,7 +129,7 @@ class VirtioNet final : public VirtioDevice {
   // Counted on the pair's loop, read anywhere.
   struct PairStats {
     std::atomic<uint64_t> tx_packets{0}, tx_dropped{0}, rx_packets{0}, rx_dropped{0},
-        rx_direct{0};
+        rx_direct{0}, rx_bytes{0}, tx_bytes{0};
   };
   // One queue pair: touched only on its group's loop (and by Activate/Reset
   // on the control loop while that loop does not serve the pair).
