@@ -48,6 +48,11 @@ Result<void> VirtioDevices::Place(const VirtioDevicesArgs& args, std::string nam
   }
   virtio::VirtioPciOptions options;
   options.name = name;
+  if (VmmEvents* events = args.events) {
+    options.on_lifecycle = [events, name](std::string_view event) {
+      events->Emit("virtio-device", event, {{"id", name}});
+    };
+  }
   PETREL_ASSIGN_OR_RETURN(auto pci_device,
                           virtio::VirtioPciDevice::Create(std::move(device), args.memory, loops,
                                                           *args.io, args.vm, options)

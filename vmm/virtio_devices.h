@@ -37,6 +37,7 @@
 #include "devices/virtio/console/console_device.h"
 #include "vmm/console_output.h"
 #include "vmm/pci_platform.h"
+#include "vmm/vmm_events.h"
 
 namespace petrel::vmm {
 
@@ -51,6 +52,9 @@ struct VirtioDevicesArgs {
   ConsoleOutput* console_output = nullptr;
   // Generates the MAC of a --net without mac=; nullptr: SystemRandom.
   RandomSource* random = nullptr;
+  // Gets each device's "virtio-device" activated/reset events (with its id);
+  // nullptr: none.
+  VmmEvents* events = nullptr;
 };
 
 class VirtioDevices {

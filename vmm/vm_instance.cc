@@ -115,7 +115,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   }
   VirtioDevicesArgs vargs{&config,         vm->memory_,   workers,
                           &vm->io_,        vm->vm_.get(), vm->pci_.get(),
-                          vm->console_output_.get(), options.random};
+                          vm->console_output_.get(), options.random, options.events};
   vm->virtio_ = std::make_unique<VirtioDevices>();
   PETREL_TRY(vm->virtio_->PlaceAll(vargs));
 

@@ -52,6 +52,7 @@
 #include "vmm/pci_platform.h"
 #include "vmm/virtio_devices.h"
 #include "vmm/vcpu_thread.h"
+#include "vmm/vmm_events.h"
 
 namespace petrel::vmm {
 
@@ -103,6 +104,9 @@ struct VmOptions {
   // outlive the VmInstance.
   RandomSource* random = nullptr;
   VcpuRunner vcpu_runner = VcpuRunner::kThreads;
+  // Where the devices' activated/reset events go (Vmm passes its own);
+  // nullptr: nowhere. Must outlive the VmInstance.
+  VmmEvents* events = nullptr;
 };
 
 // Where a VmInstance is in its life (Cloud Hypervisor's VmState, less

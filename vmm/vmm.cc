@@ -171,6 +171,7 @@ void Vmm::RequestExit(int status) {
 Result<void> Vmm::BuildVm(std::unique_lock<std::mutex>& /*lock: held*/) {
   VmOptions options = services_.vm_options(*config_);
   options.cmos_state = cmos_;
+  if (options.events == nullptr) options.events = services_.events;
   auto vm = VmInstance::Create(*config_, services_.open_hypervisor, std::move(options));
   if (!vm.ok()) {
     state_ = VmmState::kCreated;

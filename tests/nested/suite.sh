@@ -217,6 +217,8 @@ JSON
       *"$want"*|"$want") ;;
       *) fail="$fail events($got)" ;;
     esac
+    # The disk's driver came up: CH's virtio-device "activated" event with its id.
+    grep -q '"_disk0"' "$events" || fail="$fail no-virtio-device-event"
   fi
   detail="guest clock gap ${gap:-?} ms over a ${paused_ms:-?} ms pause; $(grep -c 'PETREL-IO ' "/tmp/$name.out") I/O rounds; events: $([ -n "$monitor" ] && echo checked || echo "not checked (no --event-monitor)")"
   if [ -z "$fail" ]; then

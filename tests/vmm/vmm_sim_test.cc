@@ -6,6 +6,7 @@
 #include "vmm/vmm.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -213,6 +214,31 @@ TEST_F(VmmSimTest, BadConfigsAreRefusedWithChsCodesAndChangeNothing) {
   EXPECT_EQ(Status("PUT", "vm.boot"), 500);
   EXPECT_EQ(vmm_->state(), VmmState::kCreated);
   EXPECT_EQ(Events(), (std::vector<std::string>{"vmm/starting", "vm/booting"}));
+}
+
+// vm.counters: each device's I/O counters by CH's names, and the
+// transport's fault counts.
+TEST_F(VmmSimTest, CountersListEachDevicesIoCounters) {
+  char path[] = "/tmp/petrel-counters-disk-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 1 << 20), 0);
+  close(fd);
+  Start();
+  json config = json::parse(CreateBody());
+  config["disks"] = json::array({{{"path", path}}});
+  ASSERT_EQ(Status("PUT", "vm.create", config.dump()), 204);
+  ASSERT_EQ(Status("PUT", "vm.boot"), 204);
+  json counters = json::parse(vmm_->VmCountersJson().value());
+  ASSERT_TRUE(counters.contains("_disk0")) << counters.dump();
+  for (const char* name : {"read_bytes", "write_bytes", "read_ops", "write_ops", "bad_accesses"}) {
+    ASSERT_TRUE(counters["_disk0"].contains(name)) << name << ": " << counters.dump();
+    EXPECT_EQ(counters["_disk0"][name], 0) << name;  // the guest has done no I/O
+  }
+  EXPECT_TRUE(counters["__rng"].contains("bad_accesses"));
+  EXPECT_FALSE(counters["__rng"].contains("read_bytes"));
+  EXPECT_EQ(Status("PUT", "vm.delete"), 204);
+  unlink(path);
 }
 
 // Regression (issue 8): a path with a byte that is not UTF-8 (the CLI takes

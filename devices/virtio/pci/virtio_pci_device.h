@@ -57,6 +57,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/base/result.h"
@@ -79,6 +80,10 @@ struct VirtioPciOptions {
   // Makes the per-queue doorbell notifiers. Unset: an EventFdNotifier, or an
   // InProcessNotifier when the loop refuses it (DeterministicEventLoop).
   std::function<Result<std::shared_ptr<Notifier>>()> notifier_factory;
+  // Told "activated" once the device's Activate() succeeded, and "reset"
+  // once a driver's reset has reached the device's Reset() (Cloud
+  // Hypervisor's virtio-device events). On the device's loop; may be empty.
+  std::function<void(std::string_view event)> on_lifecycle;
 };
 
 // Where things are in BAR0 for this device.

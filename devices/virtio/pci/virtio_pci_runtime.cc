@@ -37,6 +37,7 @@ void VirtioPciDevice::ActivateOnLoop(uint64_t epoch) {
     Fail("device activation: " + ok.error().message());
     return;
   }
+  if (options_.on_lifecycle) options_.on_lifecycle("activated");
   {
     // Active even if a reset was written meanwhile: that reset is queued
     // behind us and must call device_->Reset().
@@ -124,6 +125,7 @@ void VirtioPciDevice::ResetOnLoop() {
   }
   if (was_active) device_->Reset();
   for (auto& q : queues_) q->Reset();
+  if (was_active && options_.on_lifecycle) options_.on_lifecycle("reset");
   std::lock_guard lock(mu_);
   ResetRegistersLocked();
 }

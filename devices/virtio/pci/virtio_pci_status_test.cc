@@ -32,6 +32,25 @@ void SetUpQueue(PciGuest& guest, VirtqDriver& drv) {
 // toggling 0xB/0xF while the loop was busy grew the posted queue without
 // limit. Now clearing DRIVER_OK is a protocol error and at most one
 // activation is ever pending.
+// Cloud Hypervisor's virtio-device events: "activated" once the device is
+// live, "reset" once a driver's reset has reached it (not for a reset of a
+// device that never activated).
+TEST_F(VirtioPciTest, ActivationAndResetAreReported) {
+  std::vector<std::string> seen;
+  VirtioPciBench::TearDown();
+  ASSERT_NO_FATAL_FAILURE(Init(echo_, "echo", {.on_lifecycle = [&](std::string_view event) {
+                                 seen.emplace_back(event);
+                               }}));
+  auto drv = *VirtqDriver::Create(memory_, {.size = 16});
+  ASSERT_TRUE(ResetAndNegotiate());  // a reset of an inactive device: nothing
+  EXPECT_TRUE(seen.empty());
+  BringUp(drv);
+  EXPECT_EQ(seen, (std::vector<std::string>{"activated"}));
+  guest_->SetStatus(0);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(seen, (std::vector<std::string>{"activated", "reset"}));
+}
+
 TEST_F(VirtioPciTest, StatusTogglingCannotGrowThePostedWork) {
   auto drv = *VirtqDriver::Create(memory_, {.size = 16});
   ASSERT_TRUE(ResetAndNegotiate());

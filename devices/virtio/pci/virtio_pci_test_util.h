@@ -266,9 +266,11 @@ class VirtioPciBench : public SimVmEnv {
   VirtioPciBench& operator=(const VirtioPciBench&) = delete;
 
   // Wraps `device` (check with ASSERT_NO_FATAL_FAILURE).
-  void Init(std::shared_ptr<VirtioDevice> device, const std::string& name) {
-    auto dev =
-        VirtioPciDevice::Create(std::move(device), memory_, loop_, io_, vm_.get(), {.name = name});
+  void Init(std::shared_ptr<VirtioDevice> device, const std::string& name,
+            VirtioPciOptions options = {}) {
+    options.name = name;
+    auto dev = VirtioPciDevice::Create(std::move(device), memory_, loop_, io_, vm_.get(),
+                                       std::move(options));
     ASSERT_TRUE(dev.ok()) << dev.error().message();
     dev_ = *dev;
     guest_ = std::make_unique<PciGuest>(*dev_);
