@@ -81,8 +81,12 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
                             OpenConsoleOutput(config.serial, "--serial", vm->loop_));
   }
   if (config.console.mode != config::OutputMode::kOff) {
-    PETREL_ASSIGN_OR_RETURN(vm->console_output_,
-                            OpenConsoleOutput(config.console, "--console", vm->loop_));
+    if (options.console_output_override) {
+      vm->console_output_ = std::move(options.console_output_override);
+    } else {
+      PETREL_ASSIGN_OR_RETURN(vm->console_output_,
+                              OpenConsoleOutput(config.console, "--console", vm->loop_));
+    }
   }
 
   VmInstance* self = vm.get();

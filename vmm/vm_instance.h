@@ -74,8 +74,11 @@ struct VmOptions {
   // Feed the serial port from its console backend's input (stdin in tty
   // mode, the client in socket mode). Off in tests.
   bool attach_input = true;
-  // Replaces the serial sink chosen by the config (tests capture output).
+  // Replace the sinks the config chooses for the serial port and for the
+  // virtio-console (used only when the config has a console): tests capture
+  // output, and no terminal, pty, file or socket is opened.
   std::unique_ptr<ConsoleOutput> serial_output_override;
+  std::unique_ptr<ConsoleOutput> console_output_override;
   // What survived the previous boot's guest reset (see StateAcrossReset()).
   std::optional<Cmos::State> cmos_state;
   // Runs the virtio devices' work; nullptr: a thread per device

@@ -77,6 +77,21 @@ StopReason RunScript(const sim::GuestScript& script) {
   return stop.ok() ? *stop : StopReason{StopReason::Kind::kError, "run failed"};
 }
 
+// The console back-ends are inputs: with overrides, a config whose serial
+// and virtio-console would open files that cannot exist still builds (no
+// terminal, pty, file or socket is opened), and the virtio-console is there.
+TEST(VmInstanceSimTest, ConsoleBackEndsCanBeInjected) {
+  config::VmConfig config = NullGuestConfig();
+  config.serial = {config::OutputMode::kFile, "/nonexistent-dir/serial.log"};
+  config.console = {config::OutputMode::kFile, "/nonexistent-dir/console.log"};
+  EXPECT_FALSE(VmInstance::Create(config, SimFactory(), CapturingOptions()).ok());
+  VmOptions options = CapturingOptions();
+  options.console_output_override = std::make_unique<testing::CapturedOutput>();
+  auto vm = VmInstance::Create(config, SimFactory(), std::move(options));
+  ASSERT_TRUE(vm.ok()) << vm.error().message();
+  EXPECT_NE((*vm)->virtio().console(), nullptr);
+}
+
 TEST(VmInstanceSimTest, AcpiSleepS5PowersOff) {
   // FADT SLEEP_CONTROL_REG at 0x600: (SLP_TYP 5 << 2) | SLP_EN.
   auto stop = RunScript(sim::ScriptBuilder().Out8(0x600, 0x34).Advance(1'000'000'000).Build());
