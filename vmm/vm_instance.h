@@ -20,7 +20,8 @@
 // Host services are inputs (VmOptions): the control loop, the monotonic and
 // wall clocks, the randomness, the device workers and the vCPU runner each
 // default to the real thing (an EpollEventLoop, CLOCK_MONOTONIC,
-// CLOCK_REALTIME, getrandom(2), a thread per device, a thread per vCPU).
+// CLOCK_REALTIME, getrandom(2), a thread per device queue group, a thread
+// per vCPU).
 // With a DeterministicEventLoop, VirtualClocks, a seeded RandomSource,
 // SharedLoopWorkers on that loop and VcpuRunner::kInline, a whole VM on
 // hv_sim runs on the caller's thread alone and the same scenario gives the
@@ -81,7 +82,7 @@ struct VmOptions {
   std::unique_ptr<ConsoleOutput> console_output_override;
   // What survived the previous boot's guest reset (see StateAcrossReset()).
   std::optional<Cmos::State> cmos_state;
-  // Runs the virtio devices' work; nullptr: a thread per device
+  // Runs the virtio devices' work; nullptr: a thread per queue group
   // (ThreadWorkers). Must outlive the VmInstance.
   WorkerFactory* device_workers = nullptr;
   // Pause saves the VM clock and resume sets it back, so the guest's clock
