@@ -1,13 +1,19 @@
 // What the whole-VMM hv_sim tests share: the null-guest VmConfig (64 MiB, no
-// virtio console), a HypervisorFactory that makes the simulator, and a
-// ConsoleOutput that captures serial output into a string.
+// virtio console), a HypervisorFactory that makes the simulator, a
+// ConsoleOutput that captures serial output into a string, a WorkerFactory
+// that records the workers asked for, and a scratch disk image.
 #pragma once
+
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "core/event/worker.h"
 #include "hv_sim/sim_hypervisor.h"
 #include "vmm/vm_instance.h"
 
@@ -55,5 +61,45 @@ inline VmOptions CapturingOptions(std::shared_ptr<std::string> sink =
   options.serial_output_override = std::make_unique<CapturedOutput>(std::move(sink));
   return options;
 }
+
+// SharedLoopWorkers on `loop` that remember the name of every worker asked
+// for, in order.
+class RecordingWorkers final : public WorkerFactory {
+ public:
+  explicit RecordingWorkers(EventLoop& loop) : shared_(loop) {}
+  Result<std::unique_ptr<Worker>> Create(const std::string& name, FaultHandler on_fault) override {
+    names.push_back(name);
+    return shared_.Create(name, std::move(on_fault));
+  }
+  std::vector<std::string> names;
+
+ private:
+  SharedLoopWorkers shared_;
+};
+
+// A zero-filled disk image of `size` bytes in /tmp, removed with the object.
+class ScratchDisk {
+ public:
+  explicit ScratchDisk(off_t size) {
+    char path[] = "/tmp/petrel-scratch-disk-XXXXXX";
+    const int fd = mkstemp(path);
+    if (fd >= 0) {
+      ok_ = ftruncate(fd, size) == 0;
+      close(fd);
+      path_ = path;
+    }
+  }
+  ~ScratchDisk() {
+    if (!path_.empty()) unlink(path_.c_str());
+  }
+  ScratchDisk(const ScratchDisk&) = delete;
+  ScratchDisk& operator=(const ScratchDisk&) = delete;
+  bool ok() const { return ok_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool ok_ = false;
+};
 
 }  // namespace petrel::vmm::testing

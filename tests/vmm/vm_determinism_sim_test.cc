@@ -30,20 +30,6 @@
 namespace petrel::vmm {
 namespace {
 
-// SharedLoopWorkers that remember every worker asked for.
-class CountingWorkers final : public WorkerFactory {
- public:
-  explicit CountingWorkers(EventLoop& loop) : shared_(loop) {}
-  Result<std::unique_ptr<Worker>> Create(const std::string& name, FaultHandler on_fault) override {
-    names.push_back(name);
-    return shared_.Create(name, std::move(on_fault));
-  }
-  std::vector<std::string> names;
-
- private:
-  SharedLoopWorkers shared_;
-};
-
 struct Scenario {
   std::string serial_text = "det\n";
   uint64_t wall_start_ns = 1'700'000'000ULL * 1'000'000'000ULL;  // Nov 2023
@@ -78,7 +64,7 @@ Outcome RunScenario(const Scenario& s) {
   VirtualClock monotonic;  // follows hv_sim's virtual time (the hook below)
   VirtualClock wall(s.wall_start_ns);
   DeterministicEventLoop loop(monotonic);
-  CountingWorkers workers(loop);
+  testing::RecordingWorkers workers(loop);
   SplitMix64 random(s.seed);
   auto serial = std::make_shared<std::string>();
 

@@ -242,34 +242,17 @@ TEST(VmInstanceSimTest, BadPayloadIsReportedBeforeTheHypervisorIsOpened) {
 namespace petrel::vmm {
 namespace {
 
-// Records the names of the workers VmInstance asks for.
-class NamingWorkers final : public WorkerFactory {
- public:
-  explicit NamingWorkers(EventLoop& loop) : shared_(loop) {}
-  Result<std::unique_ptr<Worker>> Create(const std::string& name, FaultHandler on_fault) override {
-    names.push_back(name);
-    return shared_.Create(name, std::move(on_fault));
-  }
-  std::vector<std::string> names;
-
- private:
-  SharedLoopWorkers shared_;
-};
-
 // Issue 8: one worker per queue group, "<device>-q<group>": a 2-queue disk
 // gets two, rng (one queue, id "__rng" as in Cloud Hypervisor) one.
 TEST(VmInstanceSimTest, EachQueueGroupOfADeviceGetsItsOwnWorker) {
-  char path[] = "/tmp/petrel-groups-XXXXXX";
-  const int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(ftruncate(fd, 1 << 20), 0);
-  close(fd);
+  testing::ScratchDisk image(1 << 20);
+  ASSERT_TRUE(image.ok());
   VirtualClock clock;
   DeterministicEventLoop loop(clock);
-  NamingWorkers workers(loop);
+  testing::RecordingWorkers workers(loop);
   config::VmConfig config = testing::NullGuestConfig();
   virtio::DiskConfig disk;
-  disk.path = path;
+  disk.path = image.path();
   disk.num_queues = 2;
   config.disks.push_back(disk);
   VmOptions options = testing::CapturingOptions();
@@ -278,7 +261,6 @@ TEST(VmInstanceSimTest, EachQueueGroupOfADeviceGetsItsOwnWorker) {
     auto vm = VmInstance::Create(config, testing::SimFactory(), std::move(options));
     ASSERT_TRUE(vm.ok()) << vm.error().message();
   }
-  unlink(path);
   EXPECT_EQ(workers.names, (std::vector<std::string>{"__rng-q0", "disk0-q0", "disk0-q1"}));
 }
 

@@ -219,14 +219,11 @@ TEST_F(VmmSimTest, BadConfigsAreRefusedWithChsCodesAndChangeNothing) {
 // vm.counters: each device's I/O counters by CH's names, and the
 // transport's fault counts.
 TEST_F(VmmSimTest, CountersListEachDevicesIoCounters) {
-  char path[] = "/tmp/petrel-counters-disk-XXXXXX";
-  const int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(ftruncate(fd, 1 << 20), 0);
-  close(fd);
+  testing::ScratchDisk image(1 << 20);
+  ASSERT_TRUE(image.ok());
   Start();
   json config = json::parse(CreateBody());
-  config["disks"] = json::array({{{"path", path}}});
+  config["disks"] = json::array({{{"path", image.path()}}});
   ASSERT_EQ(Status("PUT", "vm.create", config.dump()), 204);
   ASSERT_EQ(Status("PUT", "vm.boot"), 204);
   json counters = json::parse(vmm_->VmCountersJson().value());
@@ -238,7 +235,6 @@ TEST_F(VmmSimTest, CountersListEachDevicesIoCounters) {
   EXPECT_TRUE(counters["__rng"].contains("bad_accesses"));
   EXPECT_FALSE(counters["__rng"].contains("read_bytes"));
   EXPECT_EQ(Status("PUT", "vm.delete"), 204);
-  unlink(path);
 }
 
 // Regression (issue 8): a path with a byte that is not UTF-8 (the CLI takes

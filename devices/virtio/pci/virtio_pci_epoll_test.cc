@@ -13,16 +13,6 @@
 namespace petrel::virtio::testing {
 namespace {
 
-// Polls `pred` for up to 5 s (the loop thread does the work).
-template <class Pred>
-bool WaitFor(Pred pred) {
-  for (int i = 0; i < 5000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return false;
-}
-
 TEST(VirtioPciEpoll, RequestRoundTripOnALoopThread) {
   MonotonicClock clock;
   auto loop = std::move(EpollEventLoop::Create(clock).value());

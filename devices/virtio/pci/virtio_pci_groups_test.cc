@@ -227,15 +227,6 @@ class ThreadRecorder final : public VirtioDevice {
   VirtioContext* ctx_ = nullptr;
 };
 
-template <class Pred>
-bool WaitFor(Pred pred) {
-  for (int i = 0; i < 5000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return false;
-}
-
 TEST(VirtioPciGroupsThreads, EachGroupIsServedOnItsOwnThread) {
   MonotonicClock clock;
   auto loop0 = std::move(EpollEventLoop::Create(clock).value());

@@ -9,11 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/base/clock.h"
@@ -26,6 +28,17 @@
 #include "hv_sim/sim_vm.h"
 
 namespace petrel::virtio::testing {
+
+// Polls `pred` every millisecond for up to 5 s (tests whose work runs on a
+// loop thread of its own).
+template <class Pred>
+bool WaitFor(Pred pred) {
+  for (int i = 0; i < 5000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
 
 class EchoDevice final : public VirtioDevice {
  public:
