@@ -45,6 +45,13 @@ class KvmVcpu final : public hv::Vcpu {
   Result<void> SetMsrs(std::span<const hv::MsrEntry> msrs) override;
   Result<void> GetMsrs(std::span<hv::MsrEntry> msrs) override;
   Result<void> NotifyGuestPaused() override;
+  // Not yet: the KVM state ioctls come in the next step.
+  Result<hv::VcpuState> SaveState() override {
+    return Error(ErrorCode::kUnsupported, "KVM vCPU state save is not implemented yet");
+  }
+  Result<void> RestoreState(const hv::VcpuState&) override {
+    return Error(ErrorCode::kUnsupported, "KVM vCPU state restore is not implemented yet");
+  }
 
  private:
   KvmVcpu(std::shared_ptr<const UniqueFd> vm_fd, UniqueFd fd, uint32_t id,

@@ -55,6 +55,13 @@ class KvmVm final : public hv::Vm {
   // KVM_CAP_ADJUST_CLOCK.
   Result<hv::VmClock> GetClock() override;
   Result<void> SetClock(const hv::VmClock& clock) override;
+  // Not yet: the irqchip ioctls come in the next step.
+  Result<hv::VmState> SaveState() override {
+    return Error(ErrorCode::kUnsupported, "KVM VM state save is not implemented yet");
+  }
+  Result<void> RestoreState(const hv::VmState&) override {
+    return Error(ErrorCode::kUnsupported, "KVM VM state restore is not implemented yet");
+  }
 
  private:
   KvmVm(UniqueFd fd, const KvmHostInfo& host, const hv::VmConfig& config);

@@ -230,6 +230,78 @@ Result<void> SimVcpu::SetFpu(const hv::Fpu& fpu) {
   return Ok();
 }
 
+Result<hv::VcpuState> SimVcpu::SaveState() {
+  hv::VcpuState st;
+  st.regs = regs_;
+  st.sregs = sregs_;
+  st.debug = debug_;
+  for (const auto& [index, value] : msrs_) {
+    if (!IsSimMsr(index)) st.msrs.push_back({index, value});
+  }
+  const uint64_t flags = (halted_ ? kSimFlagHalted : 0) | (waiting_ ? kSimFlagWaiting : 0) |
+                         (end_recorded_ ? kSimFlagEndRecorded : 0);
+  st.msrs.push_back({kSimMsrScriptPc, pc_});
+  st.msrs.push_back({kSimMsrScriptFlags, flags});
+  st.msrs.push_back({kSimMsrWaitDeadline, wait_deadline_});
+  st.msrs.push_back({kSimMsrCounted, counted_});
+  st.xsave = xsave_;
+  if (st.xsave.size() < hv::kXsaveMinSize) st.xsave.resize(hv::kXsaveMinSize, 0);
+  std::memcpy(st.xsave.data() + hv::kXsaveFcwOffset, &fpu_.fcw, sizeof(fpu_.fcw));
+  std::memcpy(st.xsave.data() + hv::kXsaveMxcsrOffset, &fpu_.mxcsr, sizeof(fpu_.mxcsr));
+  st.xcrs = xcrs_;
+  st.lapic = lapic_;
+  st.events = events_;
+  st.mp_state = mp_state_;
+  return st;
+}
+
+Result<void> SimVcpu::RestoreState(const hv::VcpuState& st) {
+  if (st.xsave.size() < hv::kXsaveMinSize) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "XSAVE area of " + std::to_string(st.xsave.size()) + " bytes; at least " +
+                     std::to_string(hv::kXsaveMinSize) + " expected");
+  }
+  std::map<uint32_t, uint64_t> msrs;
+  uint64_t pc = 0, flags = 0, deadline = 0, counted = 0;
+  for (const auto& m : st.msrs) {
+    switch (m.index) {
+      case kSimMsrScriptPc: pc = m.value; break;
+      case kSimMsrScriptFlags: flags = m.value; break;
+      case kSimMsrWaitDeadline: deadline = m.value; break;
+      case kSimMsrCounted: counted = m.value; break;
+      default:
+        if (IsSimMsr(m.index)) {
+          return Error(ErrorCode::kInvalidArgument, "unknown hv_sim MSR " + std::to_string(m.index));
+        }
+        msrs[m.index] = m.value;
+    }
+  }
+  if (pc > script_.steps.size()) {
+    return Error(ErrorCode::kInvalidArgument, "script position " + std::to_string(pc) +
+                                                  " is past the script's " +
+                                                  std::to_string(script_.steps.size()) + " steps");
+  }
+  regs_ = st.regs;
+  sregs_ = st.sregs;
+  debug_ = st.debug;
+  msrs_ = std::move(msrs);
+  xsave_ = st.xsave;
+  std::memcpy(&fpu_.fcw, xsave_.data() + hv::kXsaveFcwOffset, sizeof(fpu_.fcw));
+  std::memcpy(&fpu_.mxcsr, xsave_.data() + hv::kXsaveMxcsrOffset, sizeof(fpu_.mxcsr));
+  xcrs_ = st.xcrs;
+  lapic_ = st.lapic;
+  events_ = st.events;
+  mp_state_ = st.mp_state;
+  pc_ = pc;
+  halted_ = (flags & kSimFlagHalted) != 0;
+  waiting_ = (flags & kSimFlagWaiting) != 0;
+  end_recorded_ = (flags & kSimFlagEndRecorded) != 0;
+  wait_deadline_ = deadline;
+  counted_ = counted;
+  seen_edges_ = vm_->EdgeCounts();
+  return Ok();
+}
+
 Result<void> SimVcpu::SetCpuid(std::span<const hv::CpuidEntry> entries) {
   cpuid_.assign(entries.begin(), entries.end());
   return Ok();

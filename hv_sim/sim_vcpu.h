@@ -31,6 +31,17 @@ namespace petrel::sim {
 
 class SimVm;
 
+// hv_sim's synthetic MSRs (in the range hypervisors use for their own MSRs,
+// as KVM's 0x4b564dxx), saved with a vCPU's state: the script position.
+inline constexpr uint32_t kSimMsrScriptPc = 0x53494d00;        // next step
+inline constexpr uint32_t kSimMsrScriptFlags = 0x53494d01;     // kSimFlag*
+inline constexpr uint32_t kSimMsrWaitDeadline = 0x53494d02;    // a WaitIrq's deadline, ns
+inline constexpr uint32_t kSimMsrCounted = 0x53494d03;         // a Count step's progress
+inline constexpr uint64_t kSimFlagHalted = 1u << 0;
+inline constexpr uint64_t kSimFlagWaiting = 1u << 1;
+inline constexpr uint64_t kSimFlagEndRecorded = 1u << 2;
+inline constexpr bool IsSimMsr(uint32_t index) { return (index & 0xffffff00u) == 0x53494d00u; }
+
 class SimVcpu final : public hv::Vcpu {
  public:
   // Use SimVm::CreateVcpu / CreateSimVcpu.
@@ -49,6 +60,12 @@ class SimVcpu final : public hv::Vcpu {
   Result<void> SetCpuid(std::span<const hv::CpuidEntry> entries) override;
   Result<void> SetMsrs(std::span<const hv::MsrEntry> msrs) override;
   Result<void> GetMsrs(std::span<hv::MsrEntry> msrs) override;
+  // Everything set through the interface, plus the script's progress as
+  // hv_sim's own MSRs (kSimMsr*), so a restored vCPU given the same script
+  // continues where the saved one was. Interrupt edges seen before a
+  // restore do not satisfy a later WaitIrq (as after SetScript).
+  Result<hv::VcpuState> SaveState() override;
+  Result<void> RestoreState(const hv::VcpuState& state) override;
   Result<void> NotifyGuestPaused() override {
     ++paused_notifications_;
     return Ok();
@@ -118,6 +135,12 @@ class SimVcpu final : public hv::Vcpu {
   hv::Regs regs_;
   hv::Sregs sregs_;
   hv::Fpu fpu_;
+  std::vector<uint8_t> xsave_;  // kXsaveMinSize or what RestoreState gave; fcw/mxcsr in fpu_
+  hv::DebugRegs debug_;
+  std::vector<hv::XcrEntry> xcrs_{{0, 1}};  // XCR0: x87 (SDM 1 13.3 reset value)
+  hv::LapicState lapic_{};
+  hv::VcpuEvents events_;
+  hv::MpState mp_state_ = hv::MpState::kRunnable;
   std::vector<hv::CpuidEntry> cpuid_;
   std::map<uint32_t, uint64_t> msrs_;
 };

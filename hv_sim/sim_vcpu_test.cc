@@ -367,5 +367,69 @@ TEST_F(SimVcpuTest, RegistersRoundTrip) {
   EXPECT_EQ(get[2].value, 0x500u);
 }
 
+TEST_F(SimVcpuTest, SavedStateRestoresIntoAFreshVcpuAndTheScriptContinues) {
+  // A counter loop saved mid-way continues on another vCPU given the same
+  // script: the counter reaches the same final value as an unbroken run.
+  const GuestScript script = ScriptBuilder().Count(0x1000, 200).Out8(kScratchPort, 7).Build();
+  ASSERT_TRUE(vcpu_->SetScript(script).ok());
+  hv::Regs regs;
+  regs.rip = 0x1234;
+  ASSERT_TRUE(vcpu_->SetRegs(regs).ok());
+  ASSERT_TRUE(vcpu_->SetMsrs(std::vector<hv::MsrEntry>{{0xc0000080, 0x500}}).ok());
+  hv::Fpu fpu;
+  fpu.mxcsr = 0x1f00;
+  ASSERT_TRUE(vcpu_->SetFpu(fpu).ok());
+  EXPECT_TRUE(Is<hv::exit::Interrupted>(vcpu_->Run(*io_)));  // 64 of 200 increments
+  const hv::VcpuState saved = vcpu_->SaveState().value();
+  EXPECT_EQ(saved.regs, regs);
+  EXPECT_GE(saved.xsave.size(), hv::kXsaveMinSize);
+
+  auto other = vm_->CreateSimVcpu(1).value();
+  ASSERT_TRUE(other->SetScript(script).ok());
+  hv::VcpuState changed = saved;
+  changed.events.nmi.masked = true;
+  changed.lapic[0x80] = 0x10;  // TPR
+  changed.debug.dr7 = 0x401;
+  ASSERT_TRUE(other->RestoreState(changed).ok());
+  EXPECT_EQ(other->SaveState().value(), changed);
+  EXPECT_EQ(other->fpu(), fpu);
+  EXPECT_EQ(other->pc(), vcpu_->pc());
+  for (int i = 0; i < 100 && !other->finished(); ++i) ASSERT_TRUE(other->Run(*io_).ok());
+  EXPECT_EQ(*vm_->memory()->LoadAtomic<uint64_t>(0x1000), 200u);
+  EXPECT_EQ(pio_scratch_->bytes()[0], 7);
+  EXPECT_FALSE(other->failed());
+}
+
+TEST_F(SimVcpuTest, RestoreRefusesAStateItCannotTakeAndKeepsTheOldOne) {
+  ASSERT_TRUE(vcpu_->SetScript(ScriptBuilder().Count(0x1000, 3).Build()).ok());
+  const hv::VcpuState before = vcpu_->SaveState().value();
+  hv::VcpuState small = before;
+  small.xsave.resize(100);
+  EXPECT_FALSE(vcpu_->RestoreState(small).ok());
+  hv::VcpuState past_end = before;
+  for (auto& m : past_end.msrs) {
+    if (m.index == kSimMsrScriptPc) m.value = 99;
+  }
+  EXPECT_FALSE(vcpu_->RestoreState(past_end).ok());
+  hv::VcpuState unknown = before;
+  unknown.msrs.push_back({0x53494dff, 1});
+  EXPECT_FALSE(vcpu_->RestoreState(unknown).ok());
+  EXPECT_EQ(vcpu_->SaveState().value(), before);
+}
+
+TEST_F(SimVcpuTest, VmStateCarriesTheGuestClockAndRefusesAnIrqchip) {
+  ASSERT_TRUE(vm_->SetClock({5000}).ok());
+  const hv::VmState saved = vm_->SaveState().value();
+  ASSERT_TRUE(saved.clock.has_value());
+  EXPECT_EQ(saved.clock->ns, 5000u);
+  EXPECT_FALSE(saved.irqchip.has_value());
+  ASSERT_TRUE(vm_->SetClock({1}).ok());
+  ASSERT_TRUE(vm_->RestoreState(saved).ok());
+  EXPECT_EQ(vm_->GetClock().value().ns, 5000u);
+  hv::VmState with_chip = saved;
+  with_chip.irqchip.emplace();
+  EXPECT_FALSE(vm_->RestoreState(with_chip).ok());
+}
+
 }  // namespace
 }  // namespace petrel::sim

@@ -240,4 +240,18 @@ std::vector<std::string> SimVm::failures() const {
   return out;
 }
 
+Result<hv::VmState> SimVm::SaveState() {
+  hv::VmState state;
+  PETREL_ASSIGN_OR_RETURN(state.clock, GetClock());
+  return state;
+}
+
+Result<void> SimVm::RestoreState(const hv::VmState& state) {
+  if (state.irqchip) {
+    return Error(ErrorCode::kInvalidArgument, "hv_sim has no in-kernel irqchip to restore");
+  }
+  if (state.clock) PETREL_TRY(SetClock(*state.clock));
+  return Ok();
+}
+
 }  // namespace petrel::sim

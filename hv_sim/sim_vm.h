@@ -52,6 +52,9 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   // the guest reads `clock.ns` now; the clock may go backwards, as KVM's can.
   Result<hv::VmClock> GetClock() override;
   Result<void> SetClock(const hv::VmClock& clock) override;
+  // The guest clock only (hv_sim has no irqchip; a state with one is refused).
+  Result<hv::VmState> SaveState() override;
+  Result<void> RestoreState(const hv::VmState& state) override;
 
   // Typed CreateVcpu.
   Result<std::unique_ptr<SimVcpu>> CreateSimVcpu(uint32_t id);

@@ -152,12 +152,27 @@ class Vcpu {
   virtual Result<void> SetCpuid(std::span<const CpuidEntry> entries) = 0;
   virtual Result<void> SetMsrs(std::span<const MsrEntry> msrs) = 0;
   virtual Result<void> GetMsrs(std::span<MsrEntry> msrs) = 0;  // fills value per index
+  // The vCPU's complete state (VcpuState), for snapshots and migration.
+  // From the owning thread, out of Run().
+  virtual Result<VcpuState> SaveState() = 0;
+  // Sets all of it, e.g. on a restored or migrated vCPU before its first
+  // Run(). Fails on a state this backend cannot take (an XSAVE area of a
+  // size it does not use, an MSR it refuses); the vCPU may then be partly
+  // set and must not run.
+  virtual Result<void> RestoreState(const VcpuState& state) = 0;
   // Tells the guest's paravirtual clock that the host stopped this vCPU (a
   // pause), so the guest's soft-lockup watchdog does not fire when it runs
   // again (KVM: KVM_KVMCLOCK_CTRL, which sets PVCLOCK_GUEST_STOPPED;
   // Cloud Hypervisor does the same on pause). From the owning thread, out of
   // Run(). A guest that does not use the clock is no error. Default: nothing.
   virtual Result<void> NotifyGuestPaused() { return Ok(); }
+};
+
+// VM-wide state a backend holds outside the vCPUs and guest memory.
+struct VmState {
+  std::optional<VmClock> clock;        // when caps().vm_clock
+  std::optional<IrqchipState> irqchip;  // when caps().kernel_irqchip
+  bool operator==(const VmState&) const = default;
 };
 
 struct VmConfig {
@@ -195,6 +210,12 @@ class Vm {
   virtual Result<void> SetClock(const VmClock& /*clock*/) {
     return Error(ErrorCode::kUnsupported, "this backend has no VM clock control");
   }
+
+  // The VM-wide state (VmState), with no vCPU running. RestoreState takes
+  // what SaveState gave on a VM of the same shape; a part the backend does
+  // not have (an irqchip on a backend without one) is an error.
+  virtual Result<VmState> SaveState() = 0;
+  virtual Result<void> RestoreState(const VmState& state) = 0;
 };
 
 class Hypervisor {

@@ -59,6 +59,10 @@ class FakeVm : public hv::Vm {
   Result<std::shared_ptr<hv::MsiInterrupt>> CreateMsiInterrupt() override {
     return Error(ErrorCode::kUnsupported, "fake");
   }
+  Result<hv::VmState> SaveState() override { return Error(ErrorCode::kUnsupported, "fake"); }
+  Result<void> RestoreState(const hv::VmState&) override {
+    return Error(ErrorCode::kUnsupported, "fake");
+  }
   Result<std::unique_ptr<hv::IoEventRegistration>> RegisterIoEvent(
       std::shared_ptr<Notifier>, IoEventAddr addr, std::optional<uint64_t>) override {
     ++calls;
