@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct SimConfig {
   uint32_t max_vcpus = 8;
   uint64_t ns_per_step = 10;    // virtual time one script step costs (min 1)
   uint32_t quantum_steps = 64;  // steps per Vcpu::Run() before Interrupted (min 1)
+  // The script each new vCPU starts with, by vCPU id: the guest's program,
+  // as a real guest's is in its memory. A restored VM (VmOptions::restore)
+  // needs it, because its vCPUs take their saved script position as they
+  // are created. Others may instead get theirs with SimVm::SetScript.
+  std::map<uint32_t, GuestScript> vcpu_scripts;
 };
 
 class SimHypervisor final : public hv::Hypervisor {

@@ -49,11 +49,18 @@ Result<std::unique_ptr<SimVcpu>> SimVm::CreateSimVcpu(uint32_t id) {
     return Error(ErrorCode::kOutOfRange, "vcpu id " + std::to_string(id) + " >= max_vcpus " +
                                              std::to_string(caps_.max_vcpus));
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (vcpus_.count(id)) {
     return Error(ErrorCode::kInvalidArgument, "vcpu " + std::to_string(id) + " already exists");
   }
   auto vcpu = std::make_unique<SimVcpu>(shared_from_this(), id);
+  if (auto it = config_->vcpu_scripts.find(id); it != config_->vcpu_scripts.end()) {
+    // SetScript reads the VM's edge counts (mu_), so outside the lock.
+    vcpus_[id] = vcpu.get();
+    lock.unlock();
+    PETREL_TRY(vcpu->SetScript(it->second).Wrap("SimConfig::vcpu_scripts"));
+    return vcpu;
+  }
   vcpus_[id] = vcpu.get();
   return vcpu;
 }

@@ -41,4 +41,15 @@ Result<std::unique_ptr<AcpiPlatform>> AcpiPlatform::Create(const AcpiPlatformArg
   return p;
 }
 
+AcpiPlatform::State AcpiPlatform::Save() const {
+  return {pm_->Save(), pm_timer_->Save(), ged_->Save()};
+}
+
+Result<void> AcpiPlatform::Restore(const State& s) {
+  PETREL_TRY(pm_->Restore(s.pm).Wrap("ACPI PM registers"));
+  PETREL_TRY(pm_timer_->Restore(s.pm_timer).Wrap("ACPI PM timer"));
+  PETREL_TRY(ged_->Restore(s.ged).Wrap("ACPI GED"));
+  return Ok();
+}
+
 }  // namespace petrel::vmm

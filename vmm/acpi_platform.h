@@ -42,6 +42,16 @@ class AcpiPlatform {
   // The ACPI power button: the guest sees a GED event and Notify(PWRB, 0x80).
   void PressPowerButton() { ged_->PressPowerButton(); }
 
+  // The ACPI devices' snapshot state.
+  struct State {
+    AcpiPmDevice::State pm;
+    PmTimer::State pm_timer;
+    GedDevice::State ged;
+    bool operator==(const State&) const = default;
+  };
+  State Save() const;
+  Result<void> Restore(const State& state);  // before the vCPUs run
+
  private:
   AcpiPlatform() = default;
   std::shared_ptr<AcpiPmDevice> pm_;

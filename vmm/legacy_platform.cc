@@ -55,4 +55,26 @@ Result<std::unique_ptr<LegacyPlatform>> LegacyPlatform::Create(const LegacyPlatf
   return p;
 }
 
+LegacyPlatform::State LegacyPlatform::Save() const {
+  State s;
+  if (serial_) s.serial = serial_->Save();
+  s.i8042 = i8042_->Save();
+  s.cmos = cmos_->Save();
+  s.debug_port = debug_port_->Save();
+  return s;
+}
+
+Result<void> LegacyPlatform::Restore(const State& s) {
+  if (s.serial.has_value() != (serial_ != nullptr)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 serial_ ? "the snapshot has no serial port state but this VM has a serial port"
+                         : "the snapshot has serial port state but this VM has no serial port");
+  }
+  if (serial_) PETREL_TRY(serial_->Restore(*s.serial).Wrap("serial port"));
+  PETREL_TRY(i8042_->Restore(s.i8042).Wrap("i8042"));
+  PETREL_TRY(cmos_->Restore(s.cmos).Wrap("CMOS/RTC"));
+  PETREL_TRY(debug_port_->Restore(s.debug_port).Wrap("debug port"));
+  return Ok();
+}
+
 }  // namespace petrel::vmm

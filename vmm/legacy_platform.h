@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -44,6 +45,19 @@ class LegacyPlatform {
   Serial* serial() const { return serial_.get(); }
   DebugPort& debug_port() const { return *debug_port_; }
   Cmos& cmos() const { return *cmos_; }
+
+  // Every device's snapshot state (serial only with a serial port).
+  struct State {
+    std::optional<Serial::State> serial;
+    I8042::State i8042;
+    Cmos::State cmos;
+    DebugPort::State debug_port;
+    bool operator==(const State&) const = default;
+  };
+  State Save() const;
+  // Restores each device; a serial state without a serial port (or the
+  // reverse) is an error. Before the vCPUs run.
+  Result<void> Restore(const State& state);
 
  private:
   LegacyPlatform() = default;

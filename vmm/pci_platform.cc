@@ -6,7 +6,6 @@
 
 #include "core/arch/x86_layout.h"
 #include "core/base/log.h"
-#include "devices/pci/pci_host_bridge.h"
 
 namespace petrel::vmm {
 
@@ -71,10 +70,11 @@ PciPlatform::~PciPlatform() {
 Result<std::unique_ptr<PciPlatform>> PciPlatform::Create(IoDispatcher& io,
                                                          const acpi::PciHostConfig& windows) {
   std::unique_ptr<PciPlatform> p(new PciPlatform(io, windows));
-  PETREL_TRY(p->bus_->AddDevice(std::make_shared<PciHostBridge>(), 0).Wrap("PCI host bridge"));
-  PETREL_ASSIGN_OR_RETURN(
-      auto cf8, io.pio().Insert(PciConfigIo::kBase, PciConfigIo::kSize,
-                                std::make_shared<PciConfigIo>(p->bus_)));
+  p->host_bridge_ = std::make_shared<PciHostBridge>();
+  PETREL_TRY(p->bus_->AddDevice(p->host_bridge_, 0).Wrap("PCI host bridge"));
+  p->config_io_ = std::make_shared<PciConfigIo>(p->bus_);
+  PETREL_ASSIGN_OR_RETURN(auto cf8,
+                          io.pio().Insert(PciConfigIo::kBase, PciConfigIo::kSize, p->config_io_));
   p->registrations_.push_back(std::move(cf8));
   const uint64_t ecam_size = (uint64_t{windows.end_bus} + 1) * PciConfigMmio::kBusSize;
   PETREL_ASSIGN_OR_RETURN(
@@ -167,6 +167,32 @@ bool PciPlatform::MapBarLocked(MappedDevice& d, int bar, uint64_t addr) {
   if (!reg.ok()) return false;
   d.mappings[bar] = std::move(reg).value();
   return true;
+}
+
+PciPlatform::State PciPlatform::Save() const {
+  return {config_io_->Save(), host_bridge_->config().Save()};
+}
+
+Result<void> PciPlatform::Restore(const State& s) {
+  PETREL_TRY(config_io_->Restore(s.config_io).Wrap("PCI config address"));
+  PETREL_TRY(host_bridge_->config().Restore(s.host_bridge).Wrap("PCI host bridge"));
+  return Ok();
+}
+
+void PciPlatform::MapDecodedBars() {
+  std::lock_guard lock(mu_);
+  for (auto& d : devices_) {
+    for (int i = 0; i < kPciBarCount; ++i) d->mappings[i].Reset();
+  }
+  for (auto& d : devices_) {
+    for (int i = 0; i < kPciBarCount; ++i) {
+      const uint64_t addr = d->device->config().DecodedBarAddress(i).value_or(0);
+      if (addr != 0 && !MapBarLocked(*d, i, addr)) {
+        PETREL_LOG(kWarn) << "PCI 00:" << std::to_string(d->slot) << ".0 BAR " << i << " at 0x"
+                          << std::hex << addr << " not mapped: it overlaps another mapping";
+      }
+    }
+  }
 }
 
 }  // namespace petrel::vmm

@@ -34,6 +34,7 @@
 #include "core/io/io_dispatcher.h"
 #include "devices/pci/pci_bus.h"
 #include "devices/pci/pci_device.h"
+#include "devices/pci/pci_host_bridge.h"
 
 namespace petrel::vmm {
 
@@ -52,6 +53,20 @@ class PciPlatform {
                             std::optional<uint8_t> slot = std::nullopt);
 
   PciBus& bus() { return *bus_; }
+
+  // The platform's own snapshot state: the 0xCF8 address latch and the host
+  // bridge's config space (each device saves its own config space).
+  struct State {
+    PciConfigIo::State config_io;
+    PciConfigSpace::State host_bridge;
+    bool operator==(const State&) const = default;
+  };
+  State Save() const;
+  Result<void> Restore(const State& state);
+  // After the devices' config spaces were restored (which, like hardware
+  // state loaded from a snapshot, calls no BarMoved): maps every BAR where
+  // it decodes, replacing any mapping it had. Before the vCPUs run.
+  void MapDecodedBars();
   const acpi::PciHostConfig& windows() const { return windows_; }
 
  private:
@@ -65,6 +80,8 @@ class PciPlatform {
   IoDispatcher& io_;
   acpi::PciHostConfig windows_;
   std::shared_ptr<PciBus> bus_;
+  std::shared_ptr<PciHostBridge> host_bridge_;
+  std::shared_ptr<PciConfigIo> config_io_;
   std::vector<Bus::Registration> registrations_;  // 0xCF8 and ECAM
   uint64_t next_mmio32_;
   uint64_t next_mmio64_;

@@ -3,7 +3,6 @@
 
 #include <sched.h>
 
-#include "core/arch/boot_msrs.h"
 #include "core/base/log.h"
 
 namespace petrel::vmm {
@@ -62,6 +61,14 @@ void VcpuThread::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
+void VcpuThread::StartPaused() {
+  {
+    std::lock_guard lock(mu_);
+    pause_requested_.store(true, std::memory_order_release);
+  }
+  Start();
+}
+
 void VcpuThread::RequestStop() {
   {
     std::lock_guard lock(mu_);  // a parked thread waits on mu_: no lost wake-up
@@ -106,10 +113,7 @@ std::optional<VcpuState> VcpuThread::paused_state() const {
 Result<VcpuState> VcpuThread::SaveState() {
   VcpuState state;
   state.id = vcpu_->id();
-  PETREL_ASSIGN_OR_RETURN(state.regs, vcpu_->GetRegs());
-  PETREL_ASSIGN_OR_RETURN(state.sregs, vcpu_->GetSregs());
-  state.msrs = x86::BootMsrs();
-  PETREL_TRY(vcpu_->GetMsrs(state.msrs));
+  PETREL_ASSIGN_OR_RETURN(state.cpu, vcpu_->SaveState());
   return state;
 }
 

@@ -8,7 +8,7 @@
 //
 // Pause (VmInstance::Pause): Pause() (any thread) asks the thread to leave
 // the guest (a kick) and park between two Run()s; before it parks it reads
-// its registers through the backend-neutral interface (paused_state()) and
+// its complete state through the backend-neutral interface (paused_state()) and
 // then acknowledges. Pause() returns once the thread is parked, or has
 // ended, or `timeout` passed. Resume() lets it run again. A parked thread
 // still ends on RequestStop().
@@ -37,14 +37,10 @@ struct StopReason {
   std::string detail;
 };
 
-// A parked vCPU's state, as the hypervisor interface gives it (for
-// snapshots): registers, segment and control registers, and the MSRs the
-// VMM sets at boot (x86::BootMsrs' indices) read back.
+// A parked vCPU's complete state (hv::Vcpu::SaveState), for snapshots.
 struct VcpuState {
   uint32_t id = 0;
-  hv::Regs regs;
-  hv::Sregs sregs;
-  std::vector<hv::MsrEntry> msrs;
+  hv::VcpuState cpu;
 };
 
 class VcpuThread {
@@ -58,6 +54,9 @@ class VcpuThread {
   VcpuThread& operator=(const VcpuThread&) = delete;
 
   void Start();
+  // Starts the thread parked, as if Pause() had been called just before
+  // (a restored VM starts paused): it parks before its first Run().
+  void StartPaused();
   void RequestStop();
   void Join();
 

@@ -54,12 +54,25 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
                                                        VmOptions options) {
   std::unique_ptr<VmInstance> vm(new VmInstance());
 
-  PETREL_ASSIGN_OR_RETURN(vm->memory_,
-                          GuestMemory::CreateX86(config.memory.size).Wrap("guest memory"));
+  const VmSnapshotState* restore = options.restore;
+  if (options.memory) {
+    if (options.memory->total_size() != config.memory.size) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "guest memory of " + std::to_string(options.memory->total_size()) +
+                       " bytes for a VM of " + std::to_string(config.memory.size));
+    }
+    vm->memory_ = std::move(options.memory);
+  } else {
+    PETREL_ASSIGN_OR_RETURN(vm->memory_,
+                            GuestMemory::CreateX86(config.memory.size).Wrap("guest memory"));
+  }
 
   // The payload first: it needs only guest memory, and its errors are the
-  // user's to fix whatever the host.
-  PETREL_ASSIGN_OR_RETURN(auto loaded, LoadPayload(config, *vm->memory_));
+  // user's to fix whatever the host. A restored VM's memory holds it.
+  boot::LoadedKernel loaded{};
+  if (restore == nullptr) {
+    PETREL_ASSIGN_OR_RETURN(loaded, LoadPayload(config, *vm->memory_));
+  }
 
   PETREL_ASSIGN_OR_RETURN(vm->hypervisor_, open_hypervisor());
   PETREL_ASSIGN_OR_RETURN(vm->vm_,
@@ -122,8 +135,17 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
                           vm->console_output_.get(), options.random, options.events};
   vm->virtio_ = std::make_unique<VirtioDevices>();
   PETREL_TRY(vm->virtio_->PlaceAll(vargs));
+  if (restore != nullptr) PETREL_TRY(vm->RestoreDevices(*restore).Wrap("restoring devices"));
 
-  PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu));
+  PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu, restore));
+  if (restore != nullptr) {
+    // The clock is set at Resume(), as after a pause; the rest now.
+    hv::VmState vm_state = restore->vm;
+    vm->saved_clock_ = vm_state.clock;
+    vm_state.clock.reset();
+    PETREL_TRY(vm->vm_->RestoreState(vm_state).Wrap("restoring the VM state"));
+    vm->start_paused_ = true;
+  }
 
   vm->attach_input_ = options.attach_input;
   vm->vcpu_runner_ = options.vcpu_runner;
@@ -132,8 +154,39 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   return vm;
 }
 
+Result<void> VmInstance::RestoreDevices(const VmSnapshotState& state) {
+  // Workers stay stopped until Resume(): a restored device activates (posts
+  // to its worker) but touches no queue while the VM is paused.
+  virtio_->PauseWorkers();
+  PETREL_TRY(platform_->Restore(state.legacy));
+  PETREL_TRY(acpi_->Restore(state.acpi));
+  PETREL_TRY(pci_->Restore(state.pci));
+  const auto& placed = virtio_->devices();
+  if (placed.size() != state.virtio.size()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the snapshot has " + std::to_string(state.virtio.size()) +
+                     " virtio devices, the config " + std::to_string(placed.size()));
+  }
+  for (size_t i = 0; i < placed.size(); ++i) {
+    if (placed[i].name != state.virtio[i].id) {
+      return Error(ErrorCode::kInvalidArgument, "virtio device " + std::to_string(i) + " is '" +
+                                                    state.virtio[i].id + "' in the snapshot, '" +
+                                                    placed[i].name + "' in the config");
+    }
+    PETREL_TRY(placed[i].device->Restore(state.virtio[i].transport).Wrap(placed[i].name));
+  }
+  pci_->MapDecodedBars();
+  return Ok();
+}
+
 Result<void> VmInstance::CreateVcpus(const config::VmConfig& config,
-                                     const hv::BootVcpuState& boot_state) {
+                                     const hv::BootVcpuState& boot_state,
+                                     const VmSnapshotState* restore) {
+  if (restore != nullptr && restore->vcpus.size() != config.cpus.boot_vcpus) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the snapshot has " + std::to_string(restore->vcpus.size()) +
+                     " vCPUs, the config " + std::to_string(config.cpus.boot_vcpus));
+  }
   PETREL_ASSIGN_OR_RETURN(auto supported, hypervisor_->SupportedCpuid());
   const auto msrs = x86::BootMsrs();
   const x86::CpuTopology topology = Topology(config.cpus);
@@ -147,6 +200,12 @@ Result<void> VmInstance::CreateVcpus(const config::VmConfig& config,
                             vm_->CreateVcpu(id).Wrap("creating vcpu " + std::to_string(id)));
     auto cpuid = x86::BuildGuestCpuid(supported, index, topology);
     PETREL_TRY(vcpu->SetCpuid(cpuid).Wrap("setting CPUID"));
+    if (restore != nullptr) {
+      PETREL_TRY(vcpu->RestoreState(restore->vcpus[index])
+                     .Wrap("restoring vcpu " + std::to_string(id)));
+      pending_vcpus_.push_back(std::move(vcpu));
+      continue;
+    }
     PETREL_TRY(vcpu->SetMsrs(msrs).Wrap("setting boot MSRs"));
     if (index == 0) {
       // Application processors wait for INIT/SIPI from the boot processor.
@@ -268,6 +327,10 @@ Result<StopReason> VmInstance::Run() {
   }
 
   if (vcpu_runner_ == VcpuRunner::kInline) {
+    if (start_paused_) {
+      // Nothing would resume it: the inline runner has no pause.
+      return Error(ErrorCode::kUnsupported, "a restored VM needs VcpuRunner::kThreads");
+    }
     RunInline();
     std::lock_guard lock(stop_mu_);
     return *stop_reason_;
@@ -289,8 +352,8 @@ Result<StopReason> VmInstance::Run() {
   pending_vcpus_.clear();
   {
     std::lock_guard lock(lifecycle_mu_);
-    for (auto& t : vcpu_threads_) t->Start();
-    run_state_ = VmRunState::kRunning;
+    for (auto& t : vcpu_threads_) start_paused_ ? t->StartPaused() : t->Start();
+    run_state_ = start_paused_ ? VmRunState::kPaused : VmRunState::kRunning;
     run_state_changed_.notify_all();
   }
 
@@ -400,6 +463,29 @@ std::vector<VcpuState> VmInstance::PausedVcpuStates() const {
   for (const auto& t : vcpu_threads_) {
     if (auto state = t->paused_state()) out.push_back(std::move(*state));
   }
+  return out;
+}
+
+Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
+  std::lock_guard lock(lifecycle_mu_);
+  if (run_state_ != VmRunState::kPaused) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 std::string("a snapshot needs a paused VM; this one is ") +
+                     VmRunStateName(run_state_));
+  }
+  VmSnapshotState out;
+  PETREL_ASSIGN_OR_RETURN(out.vm, vm_->SaveState().Wrap("saving the VM state"));
+  // The guest's clock as it was at the pause (KVM's runs on meanwhile).
+  if (saved_clock_) out.vm.clock = saved_clock_;
+  for (const auto& t : vcpu_threads_) {
+    auto state = t->paused_state();
+    if (!state) return Error(ErrorCode::kInternal, "a paused vCPU has no saved state");
+    out.vcpus.push_back(std::move(state->cpu));
+  }
+  out.legacy = platform_->Save();
+  out.acpi = acpi_->Save();
+  out.pci = pci_->Save();
+  for (const auto& d : virtio_->devices()) out.virtio.push_back({d.name, d.device->Save()});
   return out;
 }
 

@@ -53,6 +53,7 @@
 #include "vmm/pci_platform.h"
 #include "vmm/virtio_devices.h"
 #include "vmm/vcpu_thread.h"
+#include "vmm/vm_snapshot_state.h"
 #include "vmm/vmm_events.h"
 
 namespace petrel::vmm {
@@ -111,6 +112,17 @@ struct VmOptions {
   // Where the devices' activated/reset events go (Vmm passes its own);
   // nullptr: nowhere. Must outlive the VmInstance.
   VmmEvents* events = nullptr;
+  // Restore (a snapshot or an incoming migration): build the VM from this
+  // state instead of booting it. No payload is loaded (guest memory holds
+  // it); every device and vCPU takes its saved state; the VM starts Paused
+  // (Run() starts the vCPU threads parked, the device workers stopped) and
+  // Resume() runs it. The config must describe the same VM (the same
+  // devices in the same order, the same vCPU count). Must outlive Create().
+  const VmSnapshotState* restore = nullptr;
+  // Guest memory to use instead of new anonymous memory (a restored
+  // snapshot's file mapping, migrated memory); its size must be the
+  // config's.
+  std::shared_ptr<GuestMemory> memory;
 };
 
 // Where a VmInstance is in its life (Cloud Hypervisor's VmState, less
@@ -168,10 +180,18 @@ class VmInstance {
   // Each vCPU's state as saved when it parked, in vCPU order; empty unless
   // paused. For snapshots.
   std::vector<VcpuState> PausedVcpuStates() const;
+  // Everything but memory a snapshot holds (VmSnapshotState), from a
+  // paused VM: kFailedPrecondition otherwise. Thread-safe.
+  Result<VmSnapshotState> SaveSnapshotState() const;
 
  private:
   VmInstance() = default;
-  Result<void> CreateVcpus(const config::VmConfig& config, const hv::BootVcpuState& boot_state);
+  // `boot_state` for vCPU 0 of a booting VM; `restore` (when set) instead
+  // gives every vCPU its saved state.
+  Result<void> CreateVcpus(const config::VmConfig& config, const hv::BootVcpuState& boot_state,
+                           const VmSnapshotState* restore);
+  // Every device's saved state (VmOptions::restore), after they were placed.
+  Result<void> RestoreDevices(const VmSnapshotState& state);
   void OnStop(const StopReason& reason);
   bool StopRequested();
   // VcpuRunner::kInline's Run(): vCPU rounds and control-loop work on this thread.
@@ -206,6 +226,7 @@ class VmInstance {
   bool attach_input_ = false;
   VcpuRunner vcpu_runner_ = VcpuRunner::kThreads;
   bool hide_paused_time_ = true;
+  bool start_paused_ = false;  // restored: Run() starts Paused
   std::chrono::milliseconds pause_timeout_{5000};
 
   // Serializes Pause, Resume and Run's start and end of the vCPU threads;

@@ -7,115 +7,20 @@
 // the ThreadSanitizer tier checks the pause handshake with device work racing it.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
-#include <future>
-#include <memory>
 #include <thread>
 
 #include "core/arch/boot_msrs.h"
-#include "devices/virtio/pci/virtio_pci_test_util.h"
-#include "devices/virtio/testing/virtq_driver.h"
-#include "hv_sim/guest_script.h"
-#include "hv_sim/sim_hypervisor.h"
-#include "hv_sim/sim_vm.h"
-#include "tests/guests/test_guests.h"
-#include "tests/vmm/sim_vm_fixture.h"
-#include "vmm/config/device_ids.h"
-#include "vmm/vm_instance.h"
+#include "tests/vmm/pausable_vm.h"
 
 namespace petrel::vmm {
 namespace {
 
 using namespace std::chrono_literals;
-using virtio::testing::PciGuest;
+using testing::PausableVm;
+using testing::RngDriver;
+using testing::WaitFor;
 using virtio::testing::VirtqDriver;
-
-// Each vCPU counts at its own 8-byte counter in guest RAM, forever.
-constexpr uint64_t kCounterGpa = 0x80'0000;  // 8 MiB: above the null guest and its boot data
-constexpr uint64_t Counter(uint32_t vcpu) { return kCounterGpa + 64 * vcpu; }
-
-// Polls `pred` every millisecond for up to 10 s.
-template <class Pred>
-bool WaitFor(Pred pred) {
-  for (int i = 0; i < 10'000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
-}
-
-// A VmInstance on hv_sim whose vCPUs count, with Run() on a thread of its own
-// (the VM's thread); the test thread plays the API thread.
-class PausableVm {
- public:
-  explicit PausableVm(uint32_t vcpus = 2, bool hide_paused_time = true) {
-    config::VmConfig config = testing::NullGuestConfig();
-    config.cpus.boot_vcpus = vcpus;
-    config.cpus.max_vcpus = vcpus;
-    VmOptions options = testing::CapturingOptions();
-    options.hide_paused_time = hide_paused_time;
-    auto vm = VmInstance::Create(config, testing::SimFactory(), std::move(options));
-    EXPECT_TRUE(vm.ok()) << vm.error().message();
-    if (!vm.ok()) return;
-    vm_ = std::move(vm).value();
-    sim_ = sim::AsSim(&vm_->hv_vm());
-    for (uint32_t i = 0; i < vcpus; ++i) {
-      EXPECT_TRUE(
-          sim_->SetScript(i, sim::ScriptBuilder().Count(Counter(i), UINT64_MAX).Build()).ok());
-    }
-    vcpus_ = vcpus;
-  }
-  ~PausableVm() {
-    if (run_.valid()) {
-      vm_->RequestStop({StopReason::Kind::kShutdown, "test over"});
-      run_.wait();
-    }
-  }
-
-  bool ok() const { return vm_ != nullptr; }
-  VmInstance& vm() { return *vm_; }
-  sim::SimVm& sim() { return *sim_; }
-
-  // Starts Run() on its own thread and returns once the VM is Running (under
-  // a sanitizer the thread can take long enough for a Pause() to find the VM
-  // still Created).
-  void Start() {
-    run_ = std::async(std::launch::async, [this] { return vm_->Run(); });
-    EXPECT_TRUE(WaitFor([this] { return vm_->state() != VmRunState::kCreated; }));
-  }
-  // Run()'s result, failing the test instead of hanging if it does not come.
-  Result<StopReason> Wait() {
-    if (run_.wait_for(10s) != std::future_status::ready) {
-      ADD_FAILURE() << "Run() did not return";
-      std::abort();  // the VM thread would outlive the VM
-    }
-    return run_.get();
-  }
-
-  uint64_t Count(uint32_t vcpu) const {
-    return vm_->memory().LoadAtomic<uint64_t>(Counter(vcpu)).value();
-  }
-  // Waits until every vCPU's counter has moved past `floor[i]`.
-  bool AllCountPast(const std::vector<uint64_t>& floor) const {
-    return WaitFor([&] {
-      for (uint32_t i = 0; i < vcpus_; ++i)
-        if (Count(i) <= floor[i]) return false;
-      return true;
-    });
-  }
-  std::vector<uint64_t> Counts() const {
-    std::vector<uint64_t> out;
-    for (uint32_t i = 0; i < vcpus_; ++i) out.push_back(Count(i));
-    return out;
-  }
-
- private:
-  std::unique_ptr<VmInstance> vm_;
-  sim::SimVm* sim_ = nullptr;
-  uint32_t vcpus_ = 0;
-  std::future<Result<StopReason>> run_;
-};
 
 TEST(VmPauseSimTest, PauseStopsACountingGuestAndResumeContinuesIt) {
   PausableVm t(2);
@@ -161,14 +66,13 @@ TEST(VmPauseSimTest, EachParkedVcpuSavesItsStateThroughTheHvInterface) {
   EXPECT_EQ(states[1].id, 1u);
   // vCPU 0 holds the PVH entry state the loader gave it: rbx = hvm_start_info
   // (0x6000), 32-bit protected mode (CR0.PE); the APs the reset state.
-  EXPECT_EQ(states[0].regs.gpr[hv::kRbx], 0x6000u);
-  EXPECT_EQ(states[0].sregs.cr0 & 1, 1u);
-  EXPECT_EQ(states[1].regs.gpr[hv::kRbx], 0u);
-  // The boot MSRs, read back.
+  EXPECT_EQ(states[0].cpu.regs.gpr[hv::kRbx], 0x6000u);
+  EXPECT_EQ(states[0].cpu.sregs.cr0 & 1, 1u);
+  EXPECT_EQ(states[1].cpu.regs.gpr[hv::kRbx], 0u);
+  // The boot MSRs, read back (with hv_sim's own script-position MSRs).
   for (const VcpuState& s : states) {
-    ASSERT_EQ(s.msrs.size(), x86::BootMsrs().size());
     bool mtrr = false;
-    for (const auto& m : s.msrs) {
+    for (const auto& m : s.cpu.msrs) {
       if (m.index == x86::kMsrIa32MtrrDefType) {
         mtrr = true;
         EXPECT_EQ(m.value, x86::kMtrrDefTypeBoot);
@@ -262,57 +166,6 @@ TEST(VmPauseSimTest, TheGuestClockDoesNotSeeThePausedTimeUnlessAskedTo) {
   EXPECT_LT(hidden, 3600'000'000'000u);     // but not the hour
   EXPECT_GE(shown, 3600'000'000'000u);      // the hour, when asked for
 }
-
-// The virtio-rng every VM has, driven from the test thread as a guest driver
-// would (config space and BAR0 through the transport), with the VM's real
-// worker thread behind it.
-class RngDriver {
- public:
-  explicit RngDriver(VmInstance& vm) {
-    for (const auto& placed : vm.virtio().devices())
-      if (placed.name == config::kRngDeviceId) dev_ = placed.device;
-    // Non-owning: the VmInstance owns guest memory and outlives this.
-    memory_ = std::shared_ptr<GuestMemory>(&vm.memory(), [](GuestMemory*) {});
-  }
-  // Brings the device to DRIVER_OK with queue 0 at 0x40'0000.
-  bool SetUp() {
-    if (!dev_) return false;
-    guest_ = std::make_unique<PciGuest>(*dev_);
-    guest_->FindCaps();
-    guest_->SetStatus(0);
-    if (!WaitFor([&] { return guest_->Status() == 0; })) return false;
-    if (!guest_->Negotiate(~uint64_t{0})) return false;
-    guest_->EnableMsix(2);
-    auto drv = VirtqDriver::Create(memory_, {.size = 16, .ring_gpa = 0x40'0000,
-                                             .data_gpa = 0x50'0000, .data_size = 0x10'0000});
-    if (!drv.ok()) return false;
-    drv_ = std::make_unique<VirtqDriver>(std::move(drv).value());
-    guest_->SetupQueue(0, drv_->QueueConfig(), 1);
-    guest_->SetStatus(virtio::kStatusAcknowledge | virtio::kStatusDriver |
-                      virtio::kStatusFeaturesOk | virtio::kStatusDriverOk);
-    return WaitFor([&] { return dev_->active(); });
-  }
-  // Posts one 16-byte entropy request and rings the doorbell.
-  bool Post() {
-    if (!drv_->AddRequest({}, {16}).ok() || !drv_->Kick().ok()) return false;
-    guest_->Kick(0);
-    return true;
-  }
-  std::optional<VirtqDriver::UsedElem> Poll() {
-    auto used = drv_->PopUsed();
-    return used.ok() ? *used : std::nullopt;
-  }
-  // used.idx as the device last published it (readable from any thread).
-  uint16_t UsedIdx() const {
-    return memory_->LoadAtomic<uint16_t>(drv_->QueueConfig().used_gpa + 2).value();
-  }
-
- private:
-  std::shared_ptr<virtio::VirtioPciDevice> dev_;
-  std::shared_ptr<GuestMemory> memory_;
-  std::unique_ptr<PciGuest> guest_;
-  std::unique_ptr<VirtqDriver> drv_;
-};
 
 TEST(VmPauseSimTest, ARequestThatReachesAPausedDeviceWaitsAndCompletesAfterResume) {
   PausableVm t(1);

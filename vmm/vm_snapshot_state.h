@@ -1,0 +1,38 @@
+// VmSnapshotState: everything a snapshot or a migration carries about a VM
+// except its guest memory and its config -- the VM-wide hypervisor state,
+// every vCPU's state and every device's state, each a plain struct (no
+// pointers). VmInstance::SaveSnapshotState() fills it from a paused VM;
+// VmOptions::restore builds a VM from it. vmm/snapshot/ writes it as
+// state.json.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/hv/hypervisor.h"
+#include "devices/virtio/pci/virtio_pci_device.h"
+#include "vmm/acpi_platform.h"
+#include "vmm/legacy_platform.h"
+#include "vmm/pci_platform.h"
+
+namespace petrel::vmm {
+
+// One virtio-pci device's state, by its device-tree id ("_disk0", "__rng").
+struct VirtioDeviceSnapshot {
+  std::string id;
+  virtio::VirtioPciDevice::State transport;
+  bool operator==(const VirtioDeviceSnapshot&) const = default;
+};
+
+struct VmSnapshotState {
+  // The clock is the one the guest read when it was paused.
+  hv::VmState vm;
+  std::vector<hv::VcpuState> vcpus;  // in vCPU order
+  LegacyPlatform::State legacy;
+  AcpiPlatform::State acpi;
+  PciPlatform::State pci;
+  std::vector<VirtioDeviceSnapshot> virtio;  // in placement order
+  bool operator==(const VmSnapshotState&) const = default;
+};
+
+}  // namespace petrel::vmm
