@@ -1,0 +1,133 @@
+// Snapshot and restore requests (see snapshot_config.h).
+#include "vmm/config/snapshot_config.h"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "vmm/config/option_parser.h"
+
+namespace petrel::config {
+namespace {
+
+using nlohmann::json;
+
+Error Invalid(std::string what) { return Error(ErrorCode::kInvalidArgument, std::move(what)); }
+
+Result<json> ParseObject(std::string_view body, std::string_view what) {
+  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Invalid(std::string(what) + ": the body is not valid JSON");
+  if (!doc.is_object()) return Invalid(std::string(what) + ": the body is not a JSON object");
+  return doc;
+}
+
+Result<std::string> StringField(const json& doc, const char* key, bool required) {
+  auto it = doc.find(key);
+  if (it == doc.end() || it->is_null()) {
+    if (required) return Invalid(std::string(key) + ": missing");
+    return std::string();
+  }
+  if (!it->is_string()) return Invalid(std::string(key) + ": expected a string");
+  return it->get<std::string>();
+}
+
+Result<bool> BoolField(const json& doc, const char* key) {
+  auto it = doc.find(key);
+  if (it == doc.end() || it->is_null()) return false;
+  if (!it->is_boolean()) return Invalid(std::string(key) + ": expected true or false");
+  return it->get<bool>();
+}
+
+Result<void> OnlyKnownFields(const json& doc, std::initializer_list<std::string_view> known,
+                             std::initializer_list<std::string_view> unsupported) {
+  for (const auto& [key, value] : doc.items()) {
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || key == k;
+    if (ok) continue;
+    for (std::string_view k : unsupported) {
+      if (key == k && !value.is_null()) return Invalid(key + ": not supported by Petrel yet");
+      ok = ok || key == k;
+    }
+    if (!ok) return Invalid("unknown field '" + key + "'");
+  }
+  return Ok();
+}
+
+Result<void> CheckFileUrl(const std::string& url, const char* key) {
+  Result<std::string> dir = SnapshotDirectoryFromUrl(url);
+  if (!dir.ok()) return Invalid(std::string(key) + ": " + dir.error().message());
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::string> SnapshotDirectoryFromUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "file://";
+  if (url.substr(0, kScheme.size()) != kScheme) {
+    return Invalid("'" + std::string(url) + "': only file:// URLs are supported");
+  }
+  std::string path(url.substr(kScheme.size()));
+  if (path.empty() || path[0] != '/') {
+    return Invalid("'" + std::string(url) + "': the path must be absolute (file:///dir)");
+  }
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+Result<SnapshotConfig> SnapshotConfigFromJson(std::string_view body) {
+  PETREL_ASSIGN_OR_RETURN(json doc, ParseObject(body, "vm.snapshot"));
+  PETREL_TRY(OnlyKnownFields(doc, {"destination_url"}, {}));
+  SnapshotConfig config;
+  PETREL_ASSIGN_OR_RETURN(config.destination_url, StringField(doc, "destination_url", true));
+  PETREL_TRY(CheckFileUrl(config.destination_url, "destination_url"));
+  return config;
+}
+
+Result<RestoreConfig> RestoreConfigFromJson(std::string_view body) {
+  PETREL_ASSIGN_OR_RETURN(json doc, ParseObject(body, "vm.restore"));
+  PETREL_TRY(OnlyKnownFields(doc, {"source_url", "prefault", "memory_restore_mode", "resume"},
+                             {"net_fds", "vfio_fds", "iommufd_fd", "zone_updates"}));
+  RestoreConfig config;
+  PETREL_ASSIGN_OR_RETURN(config.source_url, StringField(doc, "source_url", true));
+  PETREL_TRY(CheckFileUrl(config.source_url, "source_url"));
+  PETREL_ASSIGN_OR_RETURN(config.prefault, BoolField(doc, "prefault"));
+  PETREL_ASSIGN_OR_RETURN(config.resume, BoolField(doc, "resume"));
+  PETREL_ASSIGN_OR_RETURN(std::string mode, StringField(doc, "memory_restore_mode", false));
+  // CH's MemoryRestoreMode serializes as "Copy" / "OnDemand".
+  if (mode == "OnDemand") {
+    config.memory_restore_mode = MemoryRestoreMode::kOnDemand;
+  } else if (!mode.empty() && mode != "Copy") {
+    return Invalid("memory_restore_mode: '" + mode + "': expected \"Copy\" or \"OnDemand\"");
+  }
+  return config;
+}
+
+Result<RestoreConfig> ParseRestore(std::string_view text) {
+  OptionParser parser("--restore", {"source_url", "prefault", "memory_restore_mode", "resume",
+                                    "net_fds", "vfio_fds", "iommufd_fd", "zone_updates"});
+  PETREL_TRY(parser.Parse(text));
+  for (const char* unsupported : {"net_fds", "vfio_fds", "iommufd_fd", "zone_updates"}) {
+    if (parser.Has(unsupported)) {
+      return Invalid(std::string("--restore: ") + unsupported + ": not supported by Petrel yet");
+    }
+  }
+  RestoreConfig config;
+  std::optional<std::string> url = parser.Get("source_url");
+  if (!url) return Invalid("--restore: needs source_url=file:///<dir>");
+  config.source_url = *url;
+  Result<std::string> dir = SnapshotDirectoryFromUrl(config.source_url);
+  if (!dir.ok()) return Invalid("--restore: source_url=" + dir.error().message());
+  PETREL_ASSIGN_OR_RETURN(auto prefault, parser.GetBool("prefault"));
+  config.prefault = prefault.value_or(false);
+  PETREL_ASSIGN_OR_RETURN(auto resume, parser.GetBool("resume"));
+  config.resume = resume.value_or(false);
+  if (auto mode = parser.Get("memory_restore_mode")) {
+    if (*mode == "ondemand") {
+      config.memory_restore_mode = MemoryRestoreMode::kOnDemand;
+    } else if (*mode != "copy") {
+      return parser.ValueError("memory_restore_mode", *mode, "expected copy or ondemand");
+    }
+  }
+  return config;
+}
+
+}  // namespace petrel::config
