@@ -7,6 +7,7 @@
 #include "core/base/log.h"
 #include "vmm/api/json_text.h"
 #include "vmm/config/vm_config_json.h"
+#include "vmm/snapshot/snapshot_files.h"
 
 namespace petrel::vmm {
 namespace {
@@ -93,9 +94,10 @@ int Vmm::Run(bool boot_first) {
       FinishRequest(WrongState("no VM is running", state_));
       continue;
     }
-    Emit("vm", "booting");
+    const bool restoring = restore_.has_value();
+    if (!restoring) Emit("vm", "booting");
     Result<void> built = BuildVm(lock);
-    if (built.ok()) Emit("vm", "booted");
+    if (built.ok() && !restoring) Emit("vm", "booted");
     if (!built.ok() && boot_first) {
       std::fprintf(stderr, "petrel: error: %s\n", built.error().message().c_str());
       exit_status_ = 1;
@@ -172,6 +174,13 @@ Result<void> Vmm::BuildVm(std::unique_lock<std::mutex>& /*lock: held*/) {
   VmOptions options = services_.vm_options(*config_);
   options.cmos_state = cmos_;
   if (options.events == nullptr) options.events = services_.events;
+  // A restore is used once: a later reboot boots from the config.
+  std::optional<PendingRestore> restore = std::move(restore_);
+  restore_.reset();
+  if (restore) {
+    options.restore = &restore->state;
+    options.memory = std::move(restore->memory);
+  }
   auto vm = VmInstance::Create(*config_, services_.open_hypervisor, std::move(options));
   if (!vm.ok()) {
     state_ = VmmState::kCreated;
@@ -181,7 +190,7 @@ Result<void> Vmm::BuildVm(std::unique_lock<std::mutex>& /*lock: held*/) {
   }
   vm_ = std::move(vm).value();
   if (services_.on_vm_built) services_.on_vm_built(*vm_);
-  state_ = VmmState::kRunning;
+  state_ = restore ? VmmState::kPaused : VmmState::kRunning;
   return Ok();
 }
 
@@ -302,6 +311,60 @@ Result<void> Vmm::DeleteVm() {
 Result<void> Vmm::ShutdownVmm() {
   PETREL_TRY(DeleteVm());
   RequestExit(0);
+  return Ok();
+}
+
+Result<void> Vmm::SnapshotVm(std::string_view body_json) {
+  PETREL_ASSIGN_OR_RETURN(config::SnapshotConfig request, config::SnapshotConfigFromJson(body_json));
+  return Snapshot(request);
+}
+
+Result<void> Vmm::RestoreVm(std::string_view body_json) {
+  PETREL_ASSIGN_OR_RETURN(config::RestoreConfig request, config::RestoreConfigFromJson(body_json));
+  return Restore(request);
+}
+
+Result<void> Vmm::Snapshot(const config::SnapshotConfig& request) {
+  PETREL_ASSIGN_OR_RETURN(std::string dir,
+                          config::SnapshotDirectoryFromUrl(request.destination_url));
+  std::lock_guard lock(mu_);
+  // CH snapshots only a paused VM (VmSnapshot needs VmState::Paused).
+  if (state_ != VmmState::kPaused || vm_ == nullptr) return WrongState("cannot snapshot", state_);
+  Emit("vm", "snapshotting");
+  PETREL_ASSIGN_OR_RETURN(VmSnapshotState state, vm_->SaveSnapshotState());
+  PETREL_TRY(snapshot::WriteSnapshot(dir, *config_, state, vm_->memory()));
+  Emit("vm", "snapshotted");
+  return Ok();
+}
+
+Result<void> Vmm::Restore(const config::RestoreConfig& request) {
+  PETREL_ASSIGN_OR_RETURN(std::string dir, config::SnapshotDirectoryFromUrl(request.source_url));
+  std::unique_lock lock(mu_);
+  if (config_) return WrongState("cannot restore: a VM is already created", state_);
+  Emit("vm", "restoring");
+  snapshot::ReadOptions read;
+  read.on_demand = request.memory_restore_mode == config::MemoryRestoreMode::kOnDemand;
+  read.prefault = request.prefault;
+  PETREL_ASSIGN_OR_RETURN(snapshot::Snapshot snap, snapshot::ReadSnapshot(dir, read));
+  config_ = std::move(snap.config);
+  state_ = VmmState::kCreated;
+  restore_ = PendingRestore{std::move(snap.state), std::move(snap.memory)};
+  Result<void> built = AskVmThread(lock, Request::kBoot);
+  if (!built.ok()) {
+    // Nothing of the snapshot stays: the VMM is empty again, as before.
+    restore_.reset();
+    if (vm_ == nullptr) {
+      config_.reset();
+      state_ = VmmState::kNone;
+    }
+    return Error(built.error()).Wrap("restoring " + dir);
+  }
+  Emit("vm", "restored");
+  if (!request.resume) return Ok();
+  Emit("vm", "resuming");
+  PETREL_TRY(vm_->Resume());
+  state_ = VmmState::kRunning;
+  Emit("vm", "resumed");
   return Ok();
 }
 

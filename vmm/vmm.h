@@ -18,6 +18,11 @@
 //   - vm.pause / vm.resume (500 in the wrong state): VmInstance::Pause and
 //     Resume.
 //   - vm.power-button, vm.nmi, vm.counters: 500 without a VM.
+//   - vm.snapshot (Paused only, else 500): writes config.json, state.json and
+//     the memory to a directory (vmm/snapshot/); the VM stays paused.
+//   - vm.restore (no VM created, else 500): reads a snapshot directory and
+//     builds the VM from it on the VM thread, Paused (Running with
+//     resume=true); its config is the snapshot's from then on.
 //   - vm.delete: shuts the VM down if any and forgets the config; always 204.
 //   - vmm.shutdown: vm.delete, then Run() returns 0.
 //   - the guest powering off: the VMM exits (0), as CH's does.
@@ -43,6 +48,7 @@
 #include <string>
 
 #include "vmm/api/vmm_control.h"
+#include "vmm/config/snapshot_config.h"
 #include "vmm/config/vm_config.h"
 #include "vmm/vm_instance.h"
 #include "vmm/vmm_events.h"
@@ -87,6 +93,9 @@ class Vmm final : public api::VmmControl {
 
   // The command line's door: vm.create with a config the CLI built.
   Result<void> Create(config::VmConfig config);
+  // The typed doors of vm.snapshot and vm.restore (--restore uses Restore).
+  Result<void> Snapshot(const config::SnapshotConfig& request);
+  Result<void> Restore(const config::RestoreConfig& request);
   VmmState state() const;
 
   // api::VmmControl
@@ -100,6 +109,8 @@ class Vmm final : public api::VmmControl {
   Result<void> RebootVm() override;
   Result<void> DeleteVm() override;
   Result<void> ShutdownVmm() override;
+  Result<void> SnapshotVm(std::string_view body_json) override;
+  Result<void> RestoreVm(std::string_view body_json) override;
   Result<std::string> VmInfoJson() override;
   Result<std::string> VmCountersJson() override;
 
@@ -125,6 +136,12 @@ class Vmm final : public api::VmmControl {
   std::unique_ptr<VmInstance> vm_;  // built and destroyed by the VM thread only
   VmmState state_ = VmmState::kNone;
   std::optional<Cmos::State> cmos_;  // battery-backed: survives guest resets
+  // A snapshot the next BuildVm restores instead of booting (vm.restore).
+  struct PendingRestore {
+    VmSnapshotState state;
+    std::shared_ptr<GuestMemory> memory;
+  };
+  std::optional<PendingRestore> restore_;
   Request request_ = Request::kNone;
   uint64_t requests_done_ = 0;
   Result<void> last_result_ = Ok();

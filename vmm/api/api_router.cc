@@ -31,6 +31,8 @@ enum class Action {
   kReboot,
   kShutdownVm,
   kDelete,
+  kSnapshot,
+  kRestore,
 };
 
 struct Route {
@@ -54,6 +56,8 @@ constexpr Route kRoutes[] = {
     {"vm.reboot", "PUT", Action::kReboot},
     {"vm.shutdown", "PUT", Action::kShutdownVm},
     {"vm.delete", "PUT", Action::kDelete},
+    {"vm.snapshot", "PUT", Action::kSnapshot, kMaxConfigBodyBytes},
+    {"vm.restore", "PUT", Action::kRestore, kMaxConfigBodyBytes},
 };
 
 int StatusForError(const Error& error) {
@@ -131,6 +135,10 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
       return Unit(control.PowerButton(), "Error triggering the power button");
     case Action::kReboot: return Unit(control.RebootVm(), "Error rebooting the VM");
     case Action::kShutdownVm: return Unit(control.ShutdownVm(), "Error shutting down the VM");
+    case Action::kSnapshot:
+      return Unit(control.SnapshotVm(request.body), "Error snapshotting the VM");
+    case Action::kRestore:
+      return Unit(control.RestoreVm(request.body), "Error restoring the VM");
   }
   return ErrorResponse(500, {"Internal Server Error"});
 }

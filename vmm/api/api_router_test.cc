@@ -77,6 +77,23 @@ TEST_F(ApiRouterTest, CreatePassesTheBodyAndNeedsOne) {
   EXPECT_EQ(control_.last_config(), req.body);
 }
 
+TEST_F(ApiRouterTest, SnapshotAndRestorePassTheirBodies) {
+  HttpRequest req;
+  req.method = "PUT";
+  for (const char* endpoint : {"vm.snapshot", "vm.restore"}) {
+    req.target = std::string("/api/v1/") + endpoint;
+    EXPECT_EQ(MaxRequestBodyBytes(req), kMaxConfigBodyBytes);
+    req.body = std::string(R"({"x":")") + endpoint + ""}";
+    EXPECT_EQ(RouteRequest(req, control_, identity_).status, 204);
+    EXPECT_EQ(control_.last_config(), req.body);
+  }
+  EXPECT_EQ(control_.snapshot_vm, 1);
+  EXPECT_EQ(control_.restore_vm, 1);
+  control_.fail = true;
+  control_.error_code = ErrorCode::kInvalidArgument;
+  EXPECT_EQ(RouteRequest(req, control_, identity_).status, 400);
+}
+
 TEST_F(ApiRouterTest, Counters) {
   HttpResponse r = Call("GET", "/api/v1/vm.counters");
   EXPECT_EQ(r.status, 200);

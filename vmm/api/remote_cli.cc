@@ -12,6 +12,7 @@
 
 #include "vmm/api/api_client.h"
 #include "vmm/api/http_response.h"
+#include "vmm/config/snapshot_config.h"
 
 namespace petrel::api {
 namespace {
@@ -30,6 +31,8 @@ constexpr RemoteCommand kCommands[] = {
     {"shutdown", "PUT", "vm.shutdown", false},
     {"delete", "PUT", "vm.delete", false},
     {"shutdown-vmm", "PUT", "vmm.shutdown", false},
+    {"snapshot", "PUT", "vm.snapshot", false},
+    {"restore", "PUT", "vm.restore", false},
 };
 
 // ch-remote's create_data: the VmConfig JSON from a file, or stdin for "-".
@@ -82,11 +85,19 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
   app.add_option("--api-socket", socket, "The API socket of the petrel to control")
       ->type_name("<path>");
   std::string config_path = "-";
+  std::string argument;  // snapshot's destination URL, restore's option string
   for (const RemoteCommand& c : kCommands) {
     CLI::App* sub = app.add_subcommand(std::string(c.name),
                                        std::string(c.method) + " /api/v1/" + std::string(c.endpoint));
     if (c.name == "create") {
       sub->add_option("path", config_path, "The VmConfig JSON file ('-': stdin, the default)");
+    } else if (c.name == "snapshot") {
+      sub->add_option("destination_url", argument, "Where to write it: file:///<dir>")->required();
+    } else if (c.name == "restore") {
+      sub->add_option("restore_config", argument,
+                      "source_url=file:///<dir>[,prefault=on][,memory_restore_mode=copy|ondemand]"
+                      "[,resume=true]")
+          ->required();
     }
   }
   app.require_subcommand(1, 1);
@@ -110,6 +121,12 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
     Result<std::string> config = ReadConfig(config_path, stdin_stream);
     if (!config.ok()) return Fail(config.error().message());
     body = std::move(config).value();
+  } else if (command->name == "snapshot") {
+    body = config::SnapshotConfigToJson({argument});
+  } else if (command->name == "restore") {
+    Result<config::RestoreConfig> restore = config::ParseRestore(argument);
+    if (!restore.ok()) return Fail(restore.error().message());
+    body = config::RestoreConfigToJson(*restore);
   }
   Result<ApiResponse> response = SendApiRequest(socket, command->method, command->endpoint, body);
   if (!response.ok()) return Fail(response.error().message());

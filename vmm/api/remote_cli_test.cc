@@ -69,6 +69,28 @@ TEST_F(RemoteCliTest, ActionsPrintNothing) {
   EXPECT_EQ(control_.delete_vm, 1);
 }
 
+TEST_F(RemoteCliTest, SnapshotAndRestoreSendChBodies) {
+  StartServer();
+  // ch-remote's documented forms (CH docs/snapshot_restore.md).
+  RemoteOutput r = Remote({"--api-socket", socket_, "snapshot", "file:///home/foo/snapshot"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(control_.last_config()),
+            nlohmann::json::parse(R"({"destination_url":"file:///home/foo/snapshot"})"));
+  r = Remote({"--api-socket", socket_, "restore", "source_url=file:///home/foo/snapshot,resume=true"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto body = nlohmann::json::parse(control_.last_config());
+  EXPECT_EQ(body["source_url"], "file:///home/foo/snapshot");
+  EXPECT_EQ(body["resume"], true);
+  EXPECT_EQ(body["memory_restore_mode"], "Copy");
+  EXPECT_EQ(control_.snapshot_vm, 1);
+  EXPECT_EQ(control_.restore_vm, 1);
+  // A bad restore string fails before any request.
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "restore", "prefault=on"}));
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "snapshot"}));
+  EXPECT_EQ(control_.restore_vm, 1);
+  EXPECT_EQ(control_.snapshot_vm, 1);
+}
+
 TEST_F(RemoteCliTest, CountersPrintTheBody) {
   StartServer();
   RemoteOutput r = Remote({"--api-socket", socket_, "counters"});

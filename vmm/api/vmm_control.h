@@ -45,6 +45,12 @@ class VmmControl {
   virtual Result<void> DeleteVm() = 0;
   // PUT /api/v1/vmm.shutdown: delete the VM and stop the VMM process.
   virtual Result<void> ShutdownVmm() = 0;
+  // PUT /api/v1/vm.snapshot: write the paused VM to a directory (body: CH's
+  // VmSnapshotConfig JSON).
+  virtual Result<void> SnapshotVm(std::string_view body_json) = 0;
+  // PUT /api/v1/vm.restore: build the VM from a snapshot (body: CH's
+  // RestoreConfig JSON), paused unless it asks to resume.
+  virtual Result<void> RestoreVm(std::string_view body_json) = 0;
   // GET /api/v1/vm.info: a JSON object with at least "config" and "state"
   // (CH's VmInfo: config, state, memory_actual_size, device_tree). The
   // server checks it is a JSON object and sends it as the body.

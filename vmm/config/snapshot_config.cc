@@ -101,6 +101,20 @@ Result<RestoreConfig> RestoreConfigFromJson(std::string_view body) {
   return config;
 }
 
+std::string RestoreConfigToJson(const RestoreConfig& config) {
+  json doc = {{"source_url", config.source_url},
+              {"prefault", config.prefault},
+              {"memory_restore_mode",
+               config.memory_restore_mode == MemoryRestoreMode::kOnDemand ? "OnDemand" : "Copy"},
+              {"resume", config.resume}};
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string SnapshotConfigToJson(const SnapshotConfig& config) {
+  json doc = {{"destination_url", config.destination_url}};
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 Result<RestoreConfig> ParseRestore(std::string_view text) {
   OptionParser parser("--restore", {"source_url", "prefault", "memory_restore_mode", "resume",
                                     "net_fds", "vfio_fds", "iommufd_fd", "zone_updates"});

@@ -40,6 +40,9 @@ Result<SnapshotConfig> SnapshotConfigFromJson(std::string_view body);
 Result<RestoreConfig> RestoreConfigFromJson(std::string_view body);
 // --restore's value; errors start "--restore: ".
 Result<RestoreConfig> ParseRestore(std::string_view text);
+// The vm.restore body for `config` (what ch-remote restore sends).
+std::string RestoreConfigToJson(const RestoreConfig& config);
+std::string SnapshotConfigToJson(const SnapshotConfig& config);
 
 // The directory a file:// URL names ("file:///var/snap" -> "/var/snap").
 Result<std::string> SnapshotDirectoryFromUrl(std::string_view url);

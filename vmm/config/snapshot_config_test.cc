@@ -28,6 +28,8 @@ TEST(SnapshotConfigTest, ChDocumentedRequestsParse) {
   ASSERT_TRUE(json.ok()) << json.error().message();
   EXPECT_EQ(*json, *all);
   EXPECT_TRUE(RestoreConfigFromJson(R"({"source_url":"file:///s","net_fds":null})").ok());
+  EXPECT_EQ(RestoreConfigFromJson(RestoreConfigToJson(*all)).value(), *all);
+  EXPECT_EQ(SnapshotConfigFromJson(SnapshotConfigToJson(*snap)).value(), *snap);
 }
 
 TEST(SnapshotConfigTest, DirectoryFromUrl) {
