@@ -1,6 +1,7 @@
 // Migration endpoints (see url.h).
 #include "vmm/migration/url.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,12 +37,26 @@ Result<uint16_t> ParsePort(std::string_view url, std::string_view text) {
   return static_cast<uint16_t>(port);
 }
 
+// A bracketed host must be an IPv6 address; no host has brackets or NULs
+// inside (so the URL formats back to the same text).
+Result<void> CheckHost(std::string_view url, std::string_view host, bool bracketed) {
+  if (host.find_first_of(std::string_view("[]\0", 3)) != std::string_view::npos) {
+    return UrlError(url, "the host contains '[', ']' or a NUL byte");
+  }
+  in6_addr v6;
+  if (bracketed && ::inet_pton(AF_INET6, std::string(host).c_str(), &v6) != 1) {
+    return UrlError(url, "'" + std::string(host) + "' in brackets is not an IPv6 address");
+  }
+  return Ok();
+}
+
 // "<host>:<port>" or "[<v6>]:<port>", as CH's tcp_address_to_server_name.
 Result<MigrationUrl> ParseTcp(std::string_view url, std::string_view address) {
   MigrationUrl out;
   out.kind = MigrationUrl::Kind::kTcp;
   std::string_view host, port;
-  if (!address.empty() && address[0] == '[') {
+  const bool bracketed = !address.empty() && address[0] == '[';
+  if (bracketed) {
     const size_t close = address.find(']');
     if (close == std::string_view::npos) return UrlError(url, "missing ']' after the IPv6 address");
     host = address.substr(1, close - 1);
@@ -58,6 +73,7 @@ Result<MigrationUrl> ParseTcp(std::string_view url, std::string_view address) {
     }
   }
   if (host.empty()) return UrlError(url, "the host is empty");
+  PETREL_TRY(CheckHost(url, host, bracketed));
   PETREL_ASSIGN_OR_RETURN(out.port, ParsePort(url, port));
   out.host = std::string(host);
   return out;

@@ -72,6 +72,9 @@ TEST(MigrationUrl, RejectsInvalidUrlsWithReasons) {
       {"tcp:[2001:db8::1]:", "the port is empty"},
       {"tcp:[2001:db8::1]:99999", "is above 65535"},
       {"tcp:2001:db8::1:80", "needs brackets"},
+      {"tcp:[example.com]:80", "in brackets is not an IPv6 address"},
+      {"tcp:[[::1]:80", "contains '['"},
+      {"tcp:a]b:80", "contains '['"},
   };
   for (const auto& c : cases) {
     Result<MigrationUrl> got = ParseMigrationUrl(c.text);
