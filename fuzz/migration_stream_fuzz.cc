@@ -93,6 +93,14 @@ void DecodeHeaders(std::span<const uint8_t> bytes) {
   if (response.ok()) Check(*mig::DecodeResponse(mig::EncodeResponse(*response)) == *response);
 }
 
+void ReadRole(std::span<const uint8_t> bytes) {
+  mig::MemoryStream stream(bytes);
+  mig::MigrationChannel channel(stream);
+  petrel::Result<mig::ConnectionRole> role = channel.ReadConnectionRole();
+  CheckError(role);
+  if (role.ok()) Check(static_cast<uint16_t>(*role) <= 2);
+}
+
 void DecodeTable(std::span<const uint8_t> bytes, const mig::MemoryTableLimits& limits) {
   petrel::Result<mig::MemoryRangeTable> table = mig::MemoryRangeTable::Decode(bytes, limits);
   CheckError(table);
@@ -132,6 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ReadRequests(stream, max_read, limits);
   ReadResponses(stream, max_read);
   DecodeHeaders(stream);
+  ReadRole(stream);
   DecodeTable(stream, limits.memory);
   ParseUrl(stream);
   return 0;

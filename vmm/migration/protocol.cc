@@ -126,6 +126,21 @@ Result<Response> DecodeResponse(std::span<const uint8_t> bytes) {
   return r;
 }
 
+std::array<uint8_t, kConnectionRoleSize> EncodeConnectionRole(ConnectionRole role) {
+  std::array<uint8_t, kConnectionRoleSize> out{};
+  PutU16(out.data(), static_cast<uint16_t>(role));
+  return out;
+}
+
+Result<ConnectionRole> DecodeConnectionRole(std::span<const uint8_t> bytes) {
+  PETREL_TRY(CheckSize(bytes, kConnectionRoleSize, "a connection role"));
+  const uint16_t wire = GetU16(bytes.data());
+  if (wire > static_cast<uint16_t>(ConnectionRole::kFault)) {
+    return Malformed("unknown connection role " + std::to_string(wire));
+  }
+  return static_cast<ConnectionRole>(wire);
+}
+
 uint64_t MemoryRangeTable::TotalBytes() const {
   uint64_t total = 0;
   for (const MemoryRange& r : ranges_) {

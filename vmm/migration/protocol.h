@@ -19,6 +19,10 @@
 // wire is its ranges back to back, nothing else (no count: the request length
 // gives it).
 //
+// ConnectionRole (2 bytes, u16 LE: 0 Invalid, 1 PrecopyMemory, 2 Fault): the
+// first message on an additional migration connection (CH's multi-connection
+// precopy and its post-copy fault connection), before any request.
+//
 // MemoryFd (local migration over a UNIX socket): the request has length 4,
 // and the payload is the memory slot (u32 LE) sent in one sendmsg() that
 // carries the slot's memory fd as SCM_RIGHTS ancillary data.
@@ -103,6 +107,13 @@ ResponseBytes EncodeResponse(const Response& response);
 // Exactly kResponseSize bytes; an unknown status is kMalformed. The padding
 // bytes are ignored, as CH ignores them.
 Result<Response> DecodeResponse(std::span<const uint8_t> bytes);
+
+enum class ConnectionRole : uint16_t { kInvalid = 0, kPrecopyMemory = 1, kFault = 2 };
+inline constexpr size_t kConnectionRoleSize = 2;
+std::array<uint8_t, kConnectionRoleSize> EncodeConnectionRole(ConnectionRole role);
+// Exactly kConnectionRoleSize bytes; an unknown role is kMalformed (Invalid
+// decodes, as in CH).
+Result<ConnectionRole> DecodeConnectionRole(std::span<const uint8_t> bytes);
 
 struct MemoryRange {
   uint64_t gpa = 0;

@@ -95,6 +95,18 @@ TEST(MigrationProtocol, ResponseDecodes) {
   EXPECT_FALSE(DecodeResponse(V({1, 0})).ok());
 }
 
+TEST(MigrationProtocol, ConnectionRoleGoldenBytes) {
+  EXPECT_EQ(V(EncodeConnectionRole(ConnectionRole::kPrecopyMemory)), V({1, 0}));
+  EXPECT_EQ(V(EncodeConnectionRole(ConnectionRole::kFault)), V({2, 0}));
+  Result<ConnectionRole> fault = DecodeConnectionRole(V({2, 0}));
+  ASSERT_TRUE(fault.ok());
+  EXPECT_EQ(*fault, ConnectionRole::kFault);
+  Result<ConnectionRole> unknown = DecodeConnectionRole(V({99, 0}));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message().find("unknown connection role 99"), std::string::npos);
+  EXPECT_FALSE(DecodeConnectionRole(V({1})).ok());
+}
+
 TEST(MigrationProtocol, MemoryRangeTableGoldenBytes) {
   MemoryRangeTable table({{0x1000, 0x2000}, {0x100000000, 0x1000}});
   EXPECT_EQ(table.WireLength(), 32u);

@@ -220,6 +220,17 @@ Result<void> MigrationChannel::SendMemoryFd(uint32_t slot, int fd) {
   return stream_.WriteWithFd(bytes, fd);
 }
 
+Result<void> MigrationChannel::SendConnectionRole(ConnectionRole role) {
+  const auto bytes = EncodeConnectionRole(role);
+  return WriteAll(stream_, bytes);
+}
+
+Result<ConnectionRole> MigrationChannel::ReadConnectionRole() {
+  std::array<uint8_t, kConnectionRoleSize> bytes;
+  PETREL_TRY(ReadExact(stream_, bytes, "a connection role", /*eof_ok_at_start=*/true));
+  return DecodeConnectionRole(bytes);
+}
+
 Result<void> MigrationChannel::SendResponse(Status status, std::span<const uint8_t> payload) {
   const ResponseBytes header = EncodeResponse(Response{status, payload.size()});
   PETREL_TRY(WriteAll(stream_, header));

@@ -133,6 +133,10 @@ class MigrationChannel {
   // A MemoryFd request: header, then the slot (u32 LE) in one message with `fd`.
   Result<void> SendMemoryFd(uint32_t slot, int fd);
 
+  // The 2-byte role announced first on an additional connection.
+  Result<void> SendConnectionRole(ConnectionRole role);
+  Result<ConnectionRole> ReadConnectionRole();
+
   // Reads one request and its payload (see ReceivedRequest), within limits.
   Result<ReceivedRequest> ReadRequest();
   // Reads the page bytes that follow a Memory request's table, handing

@@ -267,6 +267,28 @@ TEST(MigrationStream, TruncatedResponseIsMalformed) {
   EXPECT_EQ(r.error().code(), ErrorCode::kMalformed);
 }
 
+TEST(MigrationStream, ConnectionRoleThenRequests) {
+  SocketPair p;
+  ASSERT_TRUE(p.a.valid());
+  FdStream sa(p.a.get()), sb(p.b.get());
+  MigrationChannel sender(sa), receiver(sb);
+  ASSERT_TRUE(sender.SendConnectionRole(ConnectionRole::kPrecopyMemory).ok());
+  ASSERT_TRUE(sender.SendRequest(Command::kAbandon).ok());
+  Result<ConnectionRole> role = receiver.ReadConnectionRole();
+  ASSERT_TRUE(role.ok()) << role.error().message();
+  EXPECT_EQ(*role, ConnectionRole::kPrecopyMemory);
+  Result<ReceivedRequest> next = receiver.ReadRequest();
+  ASSERT_TRUE(next.ok()) << next.error().message();
+  EXPECT_EQ(next->request.command, Command::kAbandon);
+
+  const uint8_t one = 1;  // half a role, then the end
+  MemoryStream half(std::span<const uint8_t>(&one, 1));
+  MigrationChannel truncated(half);
+  Result<ConnectionRole> bad = truncated.ReadConnectionRole();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kMalformed);
+}
+
 TEST(MigrationStream, PageFaultCarriesOneRange) {
   std::vector<uint8_t> wire;
   Append(&wire, EncodeRequest(Request::Of(Command::kPageFault, kMemoryRangeSize)));
