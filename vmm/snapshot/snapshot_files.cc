@@ -1,0 +1,297 @@
+// Snapshot directories (see snapshot_files.h).
+#include "vmm/snapshot/snapshot_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "core/base/unique_fd.h"
+#include "vmm/config/vm_config_json.h"
+#include "vmm/snapshot/json_fields.h"
+#include "vmm/snapshot/state_json.h"
+
+namespace petrel::vmm::snapshot {
+namespace {
+
+using nlohmann::json;
+
+// Largest state.json or config.json read back (a real one is a few KiB per
+// vCPU and device).
+constexpr uint64_t kMaxJsonFileBytes = 64ull << 20;
+// Devices of one kind in a snapshot, at most.
+constexpr size_t kMaxVirtioDevices = 256;
+constexpr size_t kMaxVcpus = 1024;
+
+std::string Join(const std::string& dir, const char* name) { return dir + "/" + name; }
+
+json Section(json state) { return Versioned(kStateSectionVersion, std::move(state)); }
+
+// A section's state decoded with `decode` (a <Type>FromJson), its version checked.
+template <class Decode>
+auto ReadSection(const json& section, const std::string& path, Decode decode)
+    -> decltype(decode(section, path)) {
+  PETREL_ASSIGN_OR_RETURN(json state, Unversioned(section, kStateSectionVersion, path));
+  return decode(state, FieldPath(path, "state"));
+}
+
+Result<void> WriteWhole(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error::FromErrno("creating " + path);
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::FromErrno("writing " + path);
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) return Error::FromErrno("syncing " + path);
+  return Ok();
+}
+
+Result<void> RenameInto(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return Error::FromErrno("renaming " + from);
+  return Ok();
+}
+
+Result<std::string> ReadWhole(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Error::FromErrno("opening " + path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Error::FromErrno("reading " + path);
+  if (static_cast<uint64_t>(st.st_size) > kMaxJsonFileBytes) {
+    return Error(ErrorCode::kInvalidArgument, path + ": larger than " +
+                                                  std::to_string(kMaxJsonFileBytes >> 20) + " MiB");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::read(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::FromErrno("reading " + path);
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  text.resize(done);
+  return text;
+}
+
+// Reads [from, to) of `fd` into `dst`.
+Result<void> ReadFully(int fd, const std::string& path, uint8_t* dst, uint64_t from, uint64_t to) {
+  while (from < to) {
+    const ssize_t n = ::pread(fd, dst, to - from, static_cast<off_t>(from));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::FromErrno("reading " + path);
+    if (n == 0) return Error(ErrorCode::kMalformed, path + ": shorter than its memory ranges");
+    dst += n;
+    from += static_cast<uint64_t>(n);
+  }
+  return Ok();
+}
+
+// Anonymous memory of the ranges' layout with the file's contents read in:
+// only its data extents (holes are zero pages, as new memory is), or every
+// page with `prefault`, which so touches all of guest RAM.
+Result<std::shared_ptr<GuestMemory>> CopyMemoryFile(const std::string& path,
+                                                    const std::vector<MemoryRange>& ranges,
+                                                    bool prefault) {
+  // MapMemoryFile checks the ranges against the file (its mapping is
+  // dropped at once, nothing read).
+  PETREL_TRY(MapMemoryFile(path, ranges, /*prefault=*/false));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Error::FromErrno("opening " + path);
+  std::vector<GuestRegion> regions;
+  for (const MemoryRange& r : ranges) {
+    PETREL_ASSIGN_OR_RETURN(auto host, HostRegion::Anonymous(r.size));
+    regions.push_back({r.gpa, r.size, std::move(host)});
+  }
+  PETREL_ASSIGN_OR_RETURN(auto memory, GuestMemory::Create(std::move(regions)));
+  for (const MemoryRange& r : ranges) {
+    uint8_t* dst = memory->HostPointer(r.gpa, r.size);
+    const uint64_t end = r.file_offset + r.size;
+    uint64_t pos = r.file_offset;
+    while (pos < end) {
+      uint64_t data = pos, stop = end;
+      if (!prefault) {
+        const off_t d = ::lseek(fd.get(), static_cast<off_t>(pos), SEEK_DATA);
+        if (d < 0 && errno == ENXIO) break;  // only holes from here to the end of the file
+        if (d < 0) return Error::FromErrno("seeking in " + path);
+        data = static_cast<uint64_t>(d);
+        if (data >= end) break;
+        const off_t h = ::lseek(fd.get(), d, SEEK_HOLE);
+        if (h < 0) return Error::FromErrno("seeking in " + path);
+        stop = std::min<uint64_t>(static_cast<uint64_t>(h), end);
+      }
+      PETREL_TRY(ReadFully(fd.get(), path, dst + (data - r.file_offset), data, stop));
+      pos = stop;
+    }
+  }
+  return memory;
+}
+
+}  // namespace
+
+json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange>& ranges) {
+  json vcpus = json::array();
+  for (const auto& v : s.vcpus) vcpus.push_back(Section(ToJson(v)));
+  json virtio = json::array();
+  for (const auto& d : s.virtio) {
+    virtio.push_back({{"id", d.id}, {"transport", Section(ToJson(d.transport))}});
+  }
+  return {
+      {"petrel_snapshot", kSnapshotFormatVersion},
+      {"memory_ranges", ToJson(ranges)},
+      {"vm", Section(ToJson(s.vm))},
+      {"vcpus", std::move(vcpus)},
+      {"legacy",
+       {{"serial", s.legacy.serial ? Section(ToJson(*s.legacy.serial)) : json(nullptr)},
+        {"i8042", Section(ToJson(s.legacy.i8042))},
+        {"cmos", Section(ToJson(s.legacy.cmos))},
+        {"debug_port", Section(ToJson(s.legacy.debug_port))}}},
+      {"acpi",
+       {{"pm", Section(ToJson(s.acpi.pm))},
+        {"pm_timer", Section(ToJson(s.acpi.pm_timer))},
+        {"ged", Section(ToJson(s.acpi.ged))}}},
+      {"pci",
+       {{"config_io", Section(ToJson(s.pci.config_io))},
+        {"host_bridge", Section(ToJson(s.pci.host_bridge))}}},
+      {"virtio", std::move(virtio)},
+  };
+}
+
+Result<DecodedState> SnapshotStateFromJson(const json& document) {
+  DecodedState out;
+  VmSnapshotState& s = out.state;
+  PETREL_ASSIGN_OR_RETURN(ObjectFields root, ObjectFields::Open(document, ""));
+  uint32_t format = 0;
+  PETREL_TRY(root.Read("petrel_snapshot", format));
+  if (format != kSnapshotFormatVersion) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "snapshot format " + std::to_string(format) + ", this Petrel reads format " +
+                     std::to_string(kSnapshotFormatVersion));
+  }
+  PETREL_ASSIGN_OR_RETURN(const json* ranges, root.Get("memory_ranges"));
+  PETREL_ASSIGN_OR_RETURN(out.ranges, MemoryRangesFromJson(*ranges, "memory_ranges"));
+  PETREL_ASSIGN_OR_RETURN(const json* vm, root.Get("vm"));
+  PETREL_ASSIGN_OR_RETURN(s.vm, ReadSection(*vm, "vm", VmStateFromJson));
+
+  PETREL_ASSIGN_OR_RETURN(const json* vcpus_value, root.Get("vcpus"));
+  PETREL_ASSIGN_OR_RETURN(const json* vcpus, DecodeArray(*vcpus_value, "vcpus", kMaxVcpus));
+  for (size_t i = 0; i < vcpus->size(); ++i) {
+    PETREL_ASSIGN_OR_RETURN(auto v, ReadSection((*vcpus)[i], IndexPath("vcpus", i),
+                                                VcpuStateFromJson));
+    s.vcpus.push_back(std::move(v));
+  }
+
+  PETREL_ASSIGN_OR_RETURN(const json* legacy_value, root.Get("legacy"));
+  PETREL_ASSIGN_OR_RETURN(ObjectFields legacy, ObjectFields::Open(*legacy_value, "legacy"));
+  PETREL_ASSIGN_OR_RETURN(const json* serial, legacy.Get("serial"));
+  if (!serial->is_null()) {
+    PETREL_ASSIGN_OR_RETURN(s.legacy.serial,
+                            ReadSection(*serial, "legacy.serial", SerialStateFromJson));
+  }
+  PETREL_ASSIGN_OR_RETURN(const json* i8042, legacy.Get("i8042"));
+  PETREL_ASSIGN_OR_RETURN(s.legacy.i8042, ReadSection(*i8042, "legacy.i8042", I8042StateFromJson));
+  PETREL_ASSIGN_OR_RETURN(const json* cmos, legacy.Get("cmos"));
+  PETREL_ASSIGN_OR_RETURN(s.legacy.cmos, ReadSection(*cmos, "legacy.cmos", CmosStateFromJson));
+  PETREL_ASSIGN_OR_RETURN(const json* debug, legacy.Get("debug_port"));
+  PETREL_ASSIGN_OR_RETURN(s.legacy.debug_port,
+                          ReadSection(*debug, "legacy.debug_port", DebugPortStateFromJson));
+  PETREL_TRY(legacy.Finish());
+
+  PETREL_ASSIGN_OR_RETURN(const json* acpi_value, root.Get("acpi"));
+  PETREL_ASSIGN_OR_RETURN(ObjectFields acpi, ObjectFields::Open(*acpi_value, "acpi"));
+  PETREL_ASSIGN_OR_RETURN(const json* pm, acpi.Get("pm"));
+  PETREL_ASSIGN_OR_RETURN(s.acpi.pm, ReadSection(*pm, "acpi.pm", AcpiPmStateFromJson));
+  PETREL_ASSIGN_OR_RETURN(const json* timer, acpi.Get("pm_timer"));
+  PETREL_ASSIGN_OR_RETURN(s.acpi.pm_timer,
+                          ReadSection(*timer, "acpi.pm_timer", PmTimerStateFromJson));
+  PETREL_ASSIGN_OR_RETURN(const json* ged, acpi.Get("ged"));
+  PETREL_ASSIGN_OR_RETURN(s.acpi.ged, ReadSection(*ged, "acpi.ged", GedStateFromJson));
+  PETREL_TRY(acpi.Finish());
+
+  PETREL_ASSIGN_OR_RETURN(const json* pci_value, root.Get("pci"));
+  PETREL_ASSIGN_OR_RETURN(ObjectFields pci, ObjectFields::Open(*pci_value, "pci"));
+  PETREL_ASSIGN_OR_RETURN(const json* config_io, pci.Get("config_io"));
+  PETREL_ASSIGN_OR_RETURN(s.pci.config_io,
+                          ReadSection(*config_io, "pci.config_io", PciConfigIoStateFromJson));
+  PETREL_ASSIGN_OR_RETURN(const json* bridge, pci.Get("host_bridge"));
+  PETREL_ASSIGN_OR_RETURN(s.pci.host_bridge,
+                          ReadSection(*bridge, "pci.host_bridge", PciConfigSpaceStateFromJson));
+  PETREL_TRY(pci.Finish());
+
+  PETREL_ASSIGN_OR_RETURN(const json* virtio_value, root.Get("virtio"));
+  PETREL_ASSIGN_OR_RETURN(const json* virtio,
+                          DecodeArray(*virtio_value, "virtio", kMaxVirtioDevices));
+  for (size_t i = 0; i < virtio->size(); ++i) {
+    const std::string path = IndexPath("virtio", i);
+    PETREL_ASSIGN_OR_RETURN(ObjectFields dev, ObjectFields::Open((*virtio)[i], path));
+    VirtioDeviceSnapshot d;
+    PETREL_ASSIGN_OR_RETURN(const json* id, dev.Get("id"));
+    if (!id->is_string()) return FieldProblem(dev.PathOf("id"), "expected a string");
+    d.id = id->get<std::string>();
+    PETREL_ASSIGN_OR_RETURN(const json* transport, dev.Get("transport"));
+    PETREL_ASSIGN_OR_RETURN(d.transport, ReadSection(*transport, dev.PathOf("transport"),
+                                                     VirtioPciDeviceStateFromJson));
+    PETREL_TRY(dev.Finish());
+    s.virtio.push_back(std::move(d));
+  }
+  PETREL_TRY(root.Finish());
+  return out;
+}
+
+Result<void> WriteSnapshot(const std::string& dir, const config::VmConfig& config,
+                           const VmSnapshotState& state, const GuestMemory& memory,
+                           uint64_t* memory_bytes_written) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error::FromErrno("creating the snapshot directory " + dir);
+  }
+  const std::string tmp_suffix = ".petrel-tmp";
+  const std::string memory_path = Join(dir, kMemoryFile);
+  PETREL_ASSIGN_OR_RETURN(auto ranges, WriteMemoryFile(memory, memory_path + tmp_suffix,
+                                                       memory_bytes_written));
+  const std::string state_text =
+      SnapshotStateToJson(state, ranges).dump(1, ' ', false, json::error_handler_t::replace);
+  const std::string config_text =
+      config::VmConfigToJson(config).dump(1, ' ', false, json::error_handler_t::replace);
+  PETREL_TRY(WriteWhole(Join(dir, kStateFile) + tmp_suffix, state_text));
+  PETREL_TRY(WriteWhole(Join(dir, kConfigFile) + tmp_suffix, config_text));
+  PETREL_TRY(RenameInto(memory_path + tmp_suffix, memory_path));
+  PETREL_TRY(RenameInto(Join(dir, kStateFile) + tmp_suffix, Join(dir, kStateFile)));
+  PETREL_TRY(RenameInto(Join(dir, kConfigFile) + tmp_suffix, Join(dir, kConfigFile)));
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.valid()) (void)::fsync(dir_fd.get());  // the renames
+  return Ok();
+}
+
+Result<Snapshot> ReadSnapshot(const std::string& dir, const ReadOptions& options) {
+  Snapshot snap;
+  PETREL_ASSIGN_OR_RETURN(std::string config_text, ReadWhole(Join(dir, kConfigFile)));
+  PETREL_ASSIGN_OR_RETURN(snap.config, config::VmConfigFromJson(config_text)
+                                           .Wrap(Join(dir, kConfigFile)));
+  PETREL_ASSIGN_OR_RETURN(std::string state_text, ReadWhole(Join(dir, kStateFile)));
+  json document = json::parse(state_text, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) {
+    return Error(ErrorCode::kInvalidArgument, Join(dir, kStateFile) + ": not valid JSON");
+  }
+  if (JsonNestsDeeperThan(document, kMaxStateDepth + 4)) {
+    return Error(ErrorCode::kInvalidArgument, Join(dir, kStateFile) + ": nested too deep");
+  }
+  PETREL_ASSIGN_OR_RETURN(DecodedState decoded,
+                          SnapshotStateFromJson(document).Wrap(Join(dir, kStateFile)));
+  snap.state = std::move(decoded.state);
+  const std::string memory_path = Join(dir, kMemoryFile);
+  if (options.on_demand) {
+    PETREL_ASSIGN_OR_RETURN(snap.memory,
+                            MapMemoryFile(memory_path, decoded.ranges, options.prefault));
+  } else {
+    PETREL_ASSIGN_OR_RETURN(snap.memory,
+                            CopyMemoryFile(memory_path, decoded.ranges, options.prefault));
+  }
+  return snap;
+}
+
+}  // namespace petrel::vmm::snapshot
