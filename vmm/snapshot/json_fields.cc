@@ -56,10 +56,26 @@ std::string IndexPath(const std::string& parent, size_t index) {
 }
 
 std::string DescribeJson(const json& value) {
+  // Containers by kind only: dumping one would recurse as deep as the
+  // input nests, and an error needs no more.
+  if (value.is_array()) return "a JSON array";
+  if (value.is_object()) return "a JSON object";
   constexpr size_t kMax = 40;
   std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
   if (text.size() > kMax) text = text.substr(0, kMax) + "...";
   return text;
+}
+
+bool JsonNestsDeeperThan(const json& value, size_t limit) {
+  std::vector<std::pair<const json*, size_t>> pending{{&value, 1}};
+  while (!pending.empty()) {
+    const auto [v, depth] = pending.back();
+    pending.pop_back();
+    if (!v->is_structured()) continue;
+    if (depth > limit) return true;
+    for (const json& child : *v) pending.emplace_back(&child, depth + 1);
+  }
+  return false;
 }
 
 std::string HexEncode(std::span<const uint8_t> bytes) {
@@ -81,12 +97,15 @@ Result<std::vector<uint8_t>> HexDecode(const json& value, const std::string& pat
 }
 
 Result<void> HexDecodeExact(const json& value, const std::string& path, std::span<uint8_t> out) {
-  PETREL_ASSIGN_OR_RETURN(const std::string* text,
-                          HexText(value, path, std::numeric_limits<size_t>::max() / 2));
-  if (text->size() / 2 != out.size()) {
-    return FieldProblem(path, std::to_string(text->size() / 2) + " bytes, " +
-                                  std::to_string(out.size()) + " expected");
+  // The length first: a wrong one is the likelier fault, and is named so.
+  if (value.is_string()) {
+    const size_t digits = value.get_ref<const std::string&>().size();
+    if (digits % 2 == 0 && digits / 2 != out.size()) {
+      return FieldProblem(path, std::to_string(digits / 2) + " bytes, " +
+                                    std::to_string(out.size()) + " expected");
+    }
   }
+  PETREL_ASSIGN_OR_RETURN(const std::string* text, HexText(value, path, out.size()));
   HexInto(*text, out);
   return Ok();
 }

@@ -38,8 +38,14 @@ Error FieldProblem(const std::string& path, std::string_view problem);
 std::string FieldPath(const std::string& parent, std::string_view key);
 std::string IndexPath(const std::string& parent, size_t index);
 
-// Short text of a JSON value for a message ("\"x\"", "[1,2]", cut at 40).
+// Short text of a JSON value for a message: a scalar as JSON ("\"x\"",
+// "-1", cut at 40 characters), a container by kind ("a JSON array").
 std::string DescribeJson(const nlohmann::json& value);
+
+// True if `value` has containers nested more than `limit` deep (a scalar
+// is depth 0, [] depth 1). Iterative: safe on any input, unlike copying,
+// comparing or dumping a document, which recurse.
+bool JsonNestsDeeperThan(const nlohmann::json& value, size_t limit);
 
 // Lowercase hex, two digits a byte.
 std::string HexEncode(std::span<const uint8_t> bytes);

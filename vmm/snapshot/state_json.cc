@@ -102,6 +102,10 @@ Result<json> Unversioned(const json& section, uint32_t expected, const std::stri
   }
   PETREL_ASSIGN_OR_RETURN(const json* state, fields.Get("state"));
   PETREL_TRY(fields.Finish());
+  if (JsonNestsDeeperThan(*state, kMaxStateDepth)) {
+    return FieldProblem(fields.PathOf("state"),
+                        "nests deeper than " + std::to_string(kMaxStateDepth) + " levels");
+  }
   return *state;
 }
 

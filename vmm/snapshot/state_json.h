@@ -45,11 +45,17 @@ inline constexpr size_t kMaxMsrs = 4096;
 inline constexpr size_t kMaxXcrs = 16;                // KVM_MAX_XCRS
 inline constexpr size_t kMaxXsaveBytes = 1u << 20;    // AMX makes it ~11 KiB today
 
+// Deepest nesting a section's state may have (the states here nest at most
+// 5 deep); Unversioned() refuses deeper ones before copying them, as a copy
+// recurses once per level.
+inline constexpr size_t kMaxStateDepth = 32;
+
 // A versioned section: {"version": N, "state": {...}}.
 nlohmann::json Versioned(uint32_t version, nlohmann::json state);
 // The "state" of a section if its version is `expected`, else a clear error:
 // "<what>: state version 3, this Petrel reads version 1" (or what is wrong
-// with the section's shape).
+// with the section's shape, or that the state nests deeper than
+// kMaxStateDepth).
 Result<nlohmann::json> Unversioned(const nlohmann::json& section, uint32_t expected,
                                    const std::string& what);
 

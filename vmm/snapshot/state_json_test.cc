@@ -195,7 +195,7 @@ TEST(StateJsonTest, MalformedVcpuNamesThePath) {
     edit(j);
     return VcpuError(j);
   };
-  EXPECT_EQ(VcpuError(json::array()), "vcpus[1]: expected a JSON object, got []");
+  EXPECT_EQ(VcpuError(json::array()), "vcpus[1]: expected a JSON object, got a JSON array");
   // Byte arrays: length, digits, type.
   EXPECT_EQ(with([](json& j) { j["lapic"] = std::string(2046, '0'); }),
             "vcpus[1].lapic: 1023 bytes, 1024 expected");
@@ -316,9 +316,14 @@ TEST(StateJsonTest, VersionedSections) {
   auto extra = Unversioned(json{{"version", 1}, {"state", 1}, {"x", 2}}, 1, "serial");
   ASSERT_FALSE(extra.ok());
   EXPECT_EQ(extra.error().message(), "serial: unknown field \"x\"");
+  json deep = json::array();
+  for (size_t i = 0; i < kMaxStateDepth; ++i) deep = json::array({std::move(deep)});
+  auto too_deep = Unversioned(Versioned(1, std::move(deep)), 1, "serial");
+  ASSERT_FALSE(too_deep.ok());
+  EXPECT_EQ(too_deep.error().message(), "serial.state: nests deeper than 32 levels");
   auto bad = Unversioned(json::array(), 1, "serial");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().message(), "serial: expected a JSON object, got []");
+  EXPECT_EQ(bad.error().message(), "serial: expected a JSON object, got a JSON array");
 }
 
 }  // namespace
