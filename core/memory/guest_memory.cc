@@ -2,10 +2,13 @@
 #include "core/memory/guest_memory.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
+#include <string>
 
 #include "core/arch/x86_layout.h"
 #include "core/base/log.h"
@@ -41,6 +44,32 @@ Result<std::shared_ptr<HostRegion>> HostRegion::Anonymous(uint64_t size) {
     madvise(data, size, MADV_HUGEPAGE);  // advisory; failure is harmless
   }
   return std::shared_ptr<HostRegion>(new HostRegion(base, map_size, data, size));
+}
+
+Result<std::shared_ptr<HostRegion>> HostRegion::MapFile(int fd, uint64_t offset, uint64_t size,
+                                                        bool populate) {
+  if (size == 0) return Error(ErrorCode::kInvalidArgument, "empty memory region");
+  const auto page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  if (offset % page != 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "file offset " + std::to_string(offset) + " is not page aligned");
+  }
+  if (offset > static_cast<uint64_t>(std::numeric_limits<off_t>::max()) ||
+      size > std::numeric_limits<size_t>::max()) {
+    return Error(ErrorCode::kOutOfRange, "file mapping out of range");
+  }
+  const int flags = MAP_PRIVATE | MAP_NORESERVE | (populate ? MAP_POPULATE : 0);
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, fd, static_cast<off_t>(offset));
+  if (p == MAP_FAILED) {
+    return Error::FromErrno("mmap of " + std::to_string(size) + " bytes of a file at offset " +
+                            std::to_string(offset));
+  }
+  if (madvise(p, size, MADV_DONTDUMP) != 0) {
+    PETREL_LOG_ONCE(kWarn, "guest-ram-dontdump")
+        << "madvise(MADV_DONTDUMP) on guest RAM: " << std::strerror(errno);
+  }
+  auto* data = static_cast<uint8_t*>(p);
+  return std::shared_ptr<HostRegion>(new HostRegion(data, size, data, size));
 }
 
 HostRegion::~HostRegion() { munmap(map_base_, map_size_); }

@@ -1,7 +1,7 @@
 // GuestMemory: the guest's RAM, as host mappings behind bounds-checked access.
 //
 // Guest RAM is a set of non-overlapping regions, each backed by one anonymous
-// (or later, file) mmap owned by a HostRegion. Every access checks that
+// or file (a restored snapshot's memory) mmap owned by a HostRegion. Every access checks that
 // [gpa, gpa + len) lies inside one region, with overflow-safe arithmetic; a
 // failed check is an error value, never a crash, because guests choose these
 // addresses. Accesses spanning two adjacent regions are split.
@@ -28,6 +28,14 @@ class HostRegion {
   // Anonymous private memory, 2 MiB aligned where the size allows (so the host
   // can back it with transparent huge pages), excluded from core dumps.
   static Result<std::shared_ptr<HostRegion>> Anonymous(uint64_t size);
+  // `size` bytes of `fd` from `offset` (a multiple of the page size), mapped
+  // MAP_PRIVATE: copy-on-write, a page is read from the file when first
+  // touched and writes never reach the file. `populate` (MAP_POPULATE) reads
+  // every page in now. Excluded from core dumps like Anonymous(). The
+  // mapping keeps the file's pages: `fd` may be closed afterwards. Touching
+  // a page past the file's end raises SIGBUS, so callers check the size.
+  static Result<std::shared_ptr<HostRegion>> MapFile(int fd, uint64_t offset, uint64_t size,
+                                                      bool populate);
   ~HostRegion();
   HostRegion(const HostRegion&) = delete;
   HostRegion& operator=(const HostRegion&) = delete;

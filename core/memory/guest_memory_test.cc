@@ -2,6 +2,9 @@
 // region edges and near 2^64, accesses across adjacent regions, Create checks.
 #include "core/memory/guest_memory.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -290,6 +293,32 @@ TEST(HostRegionTest, GuestRamIsExcludedFromCoreDumps) {
       EXPECT_NE(flags.find(" dd "), std::string::npos) << "size " << size << ": " << flags;
     }
   }
+}
+
+// A file mapping is copy-on-write: it reads the file's bytes from `offset`,
+// and the process's writes stay private (the file keeps its bytes).
+TEST(HostRegionTest, MapFileIsAPrivateCopyOfTheFile) {
+  const int fd = memfd_create("guest-memory-test", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  std::vector<uint8_t> bytes(3 * page);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7 + 1);
+  ASSERT_EQ(pwrite(fd, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+  for (bool populate : {false, true}) {
+    auto region = HostRegion::MapFile(fd, page, 2 * page, populate);
+    ASSERT_TRUE(region.ok()) << region.error().message();
+    ASSERT_EQ((*region)->size(), 2 * page);
+    EXPECT_EQ(std::memcmp((*region)->data(), bytes.data() + page, 2 * page), 0);
+    (*region)->data()[0] = 0xee;
+    uint8_t in_file = 0;
+    ASSERT_EQ(pread(fd, &in_file, 1, static_cast<off_t>(page)), 1);
+    EXPECT_EQ(in_file, bytes[page]);
+    EXPECT_EQ((*region)->data()[0], 0xee);
+  }
+  EXPECT_FALSE(HostRegion::MapFile(fd, 1, page, false).ok());  // offset not page aligned
+  EXPECT_FALSE(HostRegion::MapFile(fd, 0, 0, false).ok());     // empty
+  EXPECT_FALSE(HostRegion::MapFile(-1, 0, page, false).ok());  // no file
+  close(fd);
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ TEST_F(ApiRouterTest, SnapshotAndRestorePassTheirBodies) {
   for (const char* endpoint : {"vm.snapshot", "vm.restore"}) {
     req.target = std::string("/api/v1/") + endpoint;
     EXPECT_EQ(MaxRequestBodyBytes(req), kMaxConfigBodyBytes);
-    req.body = std::string(R"({"x":")") + endpoint + ""}";
+    req.body = std::string(R"({"x":")") + endpoint + "\"}";
     EXPECT_EQ(RouteRequest(req, control_, identity_).status, 204);
     EXPECT_EQ(control_.last_config(), req.body);
   }

@@ -1,0 +1,206 @@
+// Tests for vmm/snapshot/snapshot_files.h: a snapshot directory written and
+// read back in both memory modes gives the same config, state and memory;
+// every damaged or foreign snapshot is refused with a clear error; a new
+// snapshot written over an old one leaves a VM restored on demand from the
+// old one intact.
+#include "vmm/snapshot/snapshot_files.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/base/unique_fd.h"
+#include "vmm/config/vm_config_json.h"
+
+namespace petrel::vmm::snapshot {
+namespace {
+
+using nlohmann::json;
+
+constexpr uint64_t kRam = 8ull << 20;
+
+config::VmConfig TestConfig() {
+  config::VmConfig c;
+  c.payload.kernel = "/boot/vmlinuz";
+  c.payload.cmdline = "console=ttyS0";
+  c.memory.size = kRam;
+  return c;
+}
+
+VmSnapshotState TestState() {
+  VmSnapshotState s;
+  s.vm.clock = hv::VmClock{123456789};
+  hv::IrqchipState chip;
+  chip.pic[0].imr = 0xfb;
+  chip.ioapic.redirection[4] = 0x10031;
+  chip.pit.emplace();
+  chip.pit->channels[0].count = 65536;
+  s.vm.irqchip = chip;
+  for (int i = 0; i < 2; ++i) {
+    hv::VcpuState v;
+    v.regs.rip = 0xffffffff81000000ull + i;
+    v.sregs.cr0 = 0x80050033;
+    v.msrs = {{0x10, 99}, {0xc0000080, 0xd01}};
+    v.xsave.assign(hv::kXsaveMinSize, 0);
+    v.xsave[24] = 0x80;
+    v.xcrs = {{0, 7}};
+    v.lapic[0x80] = 0x20;
+    v.events.nmi.masked = true;
+    v.mp_state = i == 0 ? hv::MpState::kRunnable : hv::MpState::kHalted;
+    s.vcpus.push_back(v);
+  }
+  s.legacy.serial.emplace();
+  s.legacy.serial->lcr = 3;
+  s.legacy.cmos.index = 5;
+  s.acpi.pm_timer.elapsed_ns = 42;
+  s.pci.config_io.config_address = 0x80000000;
+  VirtioDeviceSnapshot rng;
+  rng.id = "__rng";
+  rng.transport.status = 0xf;
+  rng.transport.queues.resize(1);
+  rng.transport.queues[0].size = 256;
+  s.virtio.push_back(rng);
+  return s;
+}
+
+class SnapshotFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/petrel-snapshot-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    memory_ = GuestMemory::CreateX86(kRam).value();
+    // Some non-zero pages, most left zero.
+    for (uint64_t gpa : {0x0ull, 0x1000ull, 0x7ff000ull}) {
+      ASSERT_TRUE(memory_->Fill(gpa, static_cast<uint8_t>(gpa >> 12) | 1, 4096).ok());
+    }
+  }
+  void TearDown() override { (void)std::system(("rm -rf " + dir_).c_str()); }
+
+  std::string Path(const char* name) const { return dir_ + "/" + name; }
+  json ReadJson(const char* name) const {
+    std::ifstream f(Path(name));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return json::parse(ss.str());
+  }
+  void WriteJson(const char* name, const json& j) const {
+    std::ofstream f(Path(name), std::ios::trunc);
+    f << j.dump();
+  }
+  static bool SameMemory(const GuestMemory& a, const GuestMemory& b) {
+    if (a.total_size() != b.total_size()) return false;
+    for (const auto& r : a.regions()) {
+      const uint8_t* other = b.HostPointer(r.gpa, r.size);
+      if (other == nullptr || std::memcmp(r.host->data(), other, r.size) != 0) return false;
+    }
+    return true;
+  }
+
+  std::string dir_;
+  std::shared_ptr<GuestMemory> memory_;
+};
+
+TEST_F(SnapshotFilesTest, WrittenAndReadBackInBothMemoryModes) {
+  uint64_t written = 0;
+  ASSERT_TRUE(WriteSnapshot(dir_, TestConfig(), TestState(), *memory_, &written).ok());
+  EXPECT_EQ(written, 3u * 4096);  // the zero pages are holes
+  for (const char* f : {kConfigFile, kStateFile, kMemoryFile}) {
+    EXPECT_EQ(::access(Path(f).c_str(), R_OK), 0) << f;
+  }
+  EXPECT_NE(::access((Path(kStateFile) + ".petrel-tmp").c_str(), F_OK), 0);
+  for (bool on_demand : {false, true}) {
+    for (bool prefault : {false, true}) {
+      auto snap = ReadSnapshot(dir_, {on_demand, prefault});
+      ASSERT_TRUE(snap.ok()) << snap.error().message();
+      EXPECT_TRUE(snap->state == TestState());
+      // As vm.create reads it (which names the devices).
+      const auto expected = config::VmConfigFromJsonValue(config::VmConfigToJson(TestConfig()));
+      ASSERT_TRUE(expected.ok());
+      EXPECT_EQ(config::VmConfigToJson(snap->config), config::VmConfigToJson(*expected));
+      EXPECT_TRUE(SameMemory(*snap->memory, *memory_)) << on_demand << prefault;
+    }
+  }
+}
+
+TEST_F(SnapshotFilesTest, ANewSnapshotOverAnOldOneLeavesAnOnDemandRestoreIntact) {
+  ASSERT_TRUE(WriteSnapshot(dir_, TestConfig(), TestState(), *memory_).ok());
+  auto old = ReadSnapshot(dir_, {/*on_demand=*/true, false});
+  ASSERT_TRUE(old.ok());
+  auto changed = GuestMemory::CreateX86(kRam).value();
+  ASSERT_TRUE(changed->Fill(0x2000, 0xee, 4096).ok());
+  ASSERT_TRUE(WriteSnapshot(dir_, TestConfig(), TestState(), *changed).ok());
+  EXPECT_TRUE(SameMemory(*old->memory, *memory_));  // the old inode, renamed over
+  auto fresh = ReadSnapshot(dir_, {true, false});
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(SameMemory(*fresh->memory, *changed));
+}
+
+TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
+  ASSERT_TRUE(WriteSnapshot(dir_, TestConfig(), TestState(), *memory_).ok());
+  const json good = ReadJson(kStateFile);
+  auto refused = [&](const std::string& needle) {
+    for (bool on_demand : {false, true}) {
+      auto r = ReadSnapshot(dir_, {on_demand, false});
+      if (r.ok()) return ::testing::AssertionFailure() << "accepted";
+      if (r.error().message().find(needle) == std::string::npos) {
+        return ::testing::AssertionFailure() << "'" << r.error().message() << "' lacks '" << needle << "'";
+      }
+    }
+    return ::testing::AssertionSuccess();
+  };
+  json j = good;
+  j["petrel_snapshot"] = 2;
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("snapshot format 2, this Petrel reads format 1"));
+  j = good;
+  j["vcpus"][1]["version"] = 7;
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("state version 7, this Petrel reads version 1"));
+  j = good;
+  j["vcpus"][0]["state"]["lapic"] = "00";
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("vcpus[0].state.lapic"));
+  j = good;
+  j["extra"] = 1;
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("extra"));
+  j = good;
+  j["virtio"][0]["id"] = 5;
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("virtio[0].id"));
+  {
+    std::ofstream f(Path(kStateFile), std::ios::trunc);
+    f << "{\"petrel_snapshot\": 1,";
+  }
+  EXPECT_TRUE(refused("not valid JSON"));
+  WriteJson(kStateFile, good);
+  ASSERT_TRUE(ReadSnapshot(dir_, {}).ok());
+
+  ASSERT_EQ(::truncate(Path(kMemoryFile).c_str(), 4096), 0);
+  EXPECT_TRUE(refused(kMemoryFile));
+  ASSERT_EQ(::unlink(Path(kMemoryFile).c_str()), 0);
+  EXPECT_TRUE(refused(kMemoryFile));
+  WriteJson(kConfigFile, json{{"payload", {{"kernel", 5}}}});
+  EXPECT_TRUE(refused(kConfigFile));
+  ASSERT_EQ(::unlink(Path(kConfigFile).c_str()), 0);
+  EXPECT_TRUE(refused(kConfigFile));
+}
+
+TEST_F(SnapshotFilesTest, StateJsonRoundTripsAndHasChShapedFileNames) {
+  const json doc = SnapshotStateToJson(TestState(), {{0, kRam, 0}});
+  auto back = SnapshotStateFromJson(doc);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_TRUE(back->state == TestState());
+  EXPECT_EQ(back->ranges.size(), 1u);
+  EXPECT_STREQ(kConfigFile, "config.json");
+  EXPECT_STREQ(kStateFile, "state.json");
+  EXPECT_STREQ(kMemoryFile, "memory-ranges");
+}
+
+}  // namespace
+}  // namespace petrel::vmm::snapshot
