@@ -101,8 +101,8 @@ Result<void> HexDecodeExact(const json& value, const std::string& path, std::spa
   if (value.is_string()) {
     const size_t digits = value.get_ref<const std::string&>().size();
     if (digits % 2 == 0 && digits / 2 != out.size()) {
-      return FieldProblem(path, std::to_string(digits / 2) + " bytes, " +
-                                    std::to_string(out.size()) + " expected");
+      return FieldProblem(
+          path, std::to_string(digits / 2) + " bytes, " + std::to_string(out.size()) + " expected");
     }
   }
   PETREL_ASSIGN_OR_RETURN(const std::string* text, HexText(value, path, out.size()));
@@ -127,8 +127,8 @@ Result<uint64_t> DecodeUnsigned(const json& value, const std::string& path, uint
     return FieldProblem(path, "expected an unsigned integer, got " + DescribeJson(value));
   }
   if (n > max) {
-    return FieldProblem(path, std::to_string(n) + " is out of range (at most " +
-                                  std::to_string(max) + ")");
+    return FieldProblem(
+        path, std::to_string(n) + " is out of range (at most " + std::to_string(max) + ")");
   }
   return n;
 }

@@ -58,8 +58,7 @@ Result<void> HexDecodeExact(const nlohmann::json& value, const std::string& path
 
 Result<bool> DecodeBool(const nlohmann::json& value, const std::string& path);
 // Any integer JSON number in [0, max]; the caller narrows.
-Result<uint64_t> DecodeUnsigned(const nlohmann::json& value, const std::string& path,
-                                uint64_t max);
+Result<uint64_t> DecodeUnsigned(const nlohmann::json& value, const std::string& path, uint64_t max);
 Result<int64_t> DecodeSigned(const nlohmann::json& value, const std::string& path);
 // A JSON array of at most `max` elements.
 Result<const nlohmann::json*> DecodeArray(const nlohmann::json& value, const std::string& path,
@@ -80,8 +79,7 @@ struct JsonCodec<bool> {
 };
 
 template <class T>
-  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-struct JsonCodec<T> {
+requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) struct JsonCodec<T> {
   static Result<void> Decode(const nlohmann::json& value, const std::string& path, T& out) {
     if constexpr (std::is_signed_v<T>) {
       static_assert(sizeof(T) == sizeof(int64_t), "signed fields are int64 so far");
@@ -154,8 +152,8 @@ class ObjectFields {
     const std::string path = PathOf(key);
     PETREL_ASSIGN_OR_RETURN(const nlohmann::json* array, DecodeArray(*v, path, N));
     if (array->size() != N) {
-      return FieldProblem(path, std::to_string(array->size()) + " elements, " +
-                                    std::to_string(N) + " expected");
+      return FieldProblem(
+          path, std::to_string(array->size()) + " elements, " + std::to_string(N) + " expected");
     }
     for (size_t i = 0; i < N; ++i) {
       PETREL_TRY(JsonCodec<T>::Decode((*array)[i], IndexPath(path, i), out[i]));

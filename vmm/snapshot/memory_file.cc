@@ -39,7 +39,9 @@ bool IsZeroPage(const uint8_t* page) {
   return std::memcmp(page, kZero.data(), kMemoryFilePageSize) == 0;
 }
 
-bool Aligned(uint64_t value) { return value % kMemoryFilePageSize == 0; }
+bool Aligned(uint64_t value) {
+  return value % kMemoryFilePageSize == 0;
+}
 
 std::string Hex(uint64_t value) {
   char text[24];
@@ -84,8 +86,8 @@ Result<uint64_t> WriteRegion(int fd, const GuestRegion& region, uint64_t file_of
 }
 
 Result<void> CheckRange(const MemoryRange& r, size_t i) {
-  const std::string what = "memory range " + std::to_string(i) + " (gpa " + Hex(r.gpa) +
-                           ", size " + Hex(r.size) + ", file offset " + Hex(r.file_offset) + ")";
+  const std::string what = "memory range " + std::to_string(i) + " (gpa " + Hex(r.gpa) + ", size " +
+                           Hex(r.size) + ", file offset " + Hex(r.file_offset) + ")";
   if (r.size == 0) return Error(ErrorCode::kInvalidArgument, what + ": empty");
   if (!Aligned(r.gpa) || !Aligned(r.size) || !Aligned(r.file_offset)) {
     return Error(ErrorCode::kInvalidArgument, what + ": not 4 KiB aligned");
@@ -104,8 +106,8 @@ Result<void> CheckDisjoint(std::vector<MemoryRange> ranges, Start start, const c
   for (size_t i = 1; i < ranges.size(); ++i) {
     const MemoryRange& a = ranges[i - 1];
     if (start(a) + a.size > start(ranges[i])) {
-      return Error(ErrorCode::kInvalidArgument,
-                   std::string("memory ranges overlap in ") + space + " at " + Hex(start(ranges[i])));
+      return Error(ErrorCode::kInvalidArgument, std::string("memory ranges overlap in ") + space +
+                                                    " at " + Hex(start(ranges[i])));
     }
   }
   return Ok();
@@ -118,9 +120,10 @@ Result<uint64_t> CheckRanges(const std::vector<MemoryRange>& ranges) {
     PETREL_TRY(CheckRange(ranges[i], i));
     needed = std::max(needed, ranges[i].file_offset + ranges[i].size);
   }
-  PETREL_TRY(CheckDisjoint(ranges, [](const MemoryRange& r) { return r.gpa; }, "guest memory"));
-  PETREL_TRY(
-      CheckDisjoint(ranges, [](const MemoryRange& r) { return r.file_offset; }, "the file"));
+  PETREL_TRY(CheckDisjoint(
+      ranges, [](const MemoryRange& r) { return r.gpa; }, "guest memory"));
+  PETREL_TRY(CheckDisjoint(
+      ranges, [](const MemoryRange& r) { return r.file_offset; }, "the file"));
   return needed;
 }
 
@@ -192,8 +195,8 @@ Result<std::shared_ptr<GuestMemory>> MapMemoryFile(const std::string& path,
   }
   if (static_cast<uint64_t>(st.st_size) < needed) {
     return Error(ErrorCode::kMalformed, "memory file " + path + " is " +
-                                            std::to_string(st.st_size) + " bytes, its ranges need " +
-                                            std::to_string(needed));
+                                            std::to_string(st.st_size) +
+                                            " bytes, its ranges need " + std::to_string(needed));
   }
   std::vector<GuestRegion> regions;
   for (const MemoryRange& r : ranges) {

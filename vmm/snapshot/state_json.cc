@@ -14,10 +14,10 @@ using nlohmann::json;
 
 // How each struct reads (JsonCodec<T>, json_fields.h); the bodies follow
 // the encoders below, type by type.
-#define PETREL_DECLARE_CODEC(Type)                                                    \
-  template <>                                                                         \
-  struct JsonCodec<Type> {                                                            \
-    static Result<void> Decode(const json& j, const std::string& path, Type& s);      \
+#define PETREL_DECLARE_CODEC(Type)                                               \
+  template <>                                                                    \
+  struct JsonCodec<Type> {                                                       \
+    static Result<void> Decode(const json& j, const std::string& path, Type& s); \
   }
 
 PETREL_DECLARE_CODEC(hv::Segment);
@@ -96,9 +96,9 @@ Result<json> Unversioned(const json& section, uint32_t expected, const std::stri
   uint32_t version = 0;
   PETREL_TRY(fields.Read("version", version));
   if (version != expected) {
-    return Error(ErrorCode::kInvalidArgument,
-                 what + ": state version " + std::to_string(version) + ", this Petrel reads version " +
-                     std::to_string(expected));
+    return Error(ErrorCode::kInvalidArgument, what + ": state version " + std::to_string(version) +
+                                                  ", this Petrel reads version " +
+                                                  std::to_string(expected));
   }
   PETREL_ASSIGN_OR_RETURN(const json* state, fields.Get("state"));
   PETREL_TRY(fields.Finish());
@@ -114,31 +114,58 @@ Result<json> Unversioned(const json& section, uint32_t expected, const std::stri
 namespace {
 
 json Encode(const hv::Segment& s) {
-  return json{{"base", s.base},   {"limit", s.limit}, {"selector", s.selector},
-              {"type", s.type},   {"present", s.present}, {"dpl", s.dpl},
-              {"db", s.db},       {"s", s.s},         {"l", s.l},
-              {"g", s.g},         {"avl", s.avl},     {"unusable", s.unusable}};
+  return json{{"base", s.base},
+              {"limit", s.limit},
+              {"selector", s.selector},
+              {"type", s.type},
+              {"present", s.present},
+              {"dpl", s.dpl},
+              {"db", s.db},
+              {"s", s.s},
+              {"l", s.l},
+              {"g", s.g},
+              {"avl", s.avl},
+              {"unusable", s.unusable}};
 }
 
-json Encode(const hv::DescriptorTable& s) { return json{{"base", s.base}, {"limit", s.limit}}; }
+json Encode(const hv::DescriptorTable& s) {
+  return json{{"base", s.base}, {"limit", s.limit}};
+}
 
 json Encode(const hv::Regs& s) {
   return json{{"gpr", s.gpr}, {"rip", s.rip}, {"rflags", s.rflags}};
 }
 
 json Encode(const hv::Sregs& s) {
-  return json{{"cs", Encode(s.cs)},   {"ds", Encode(s.ds)},   {"es", Encode(s.es)},
-              {"fs", Encode(s.fs)},   {"gs", Encode(s.gs)},   {"ss", Encode(s.ss)},
-              {"tr", Encode(s.tr)},   {"ldt", Encode(s.ldt)}, {"gdt", Encode(s.gdt)},
-              {"idt", Encode(s.idt)}, {"cr0", s.cr0},         {"cr2", s.cr2},
-              {"cr3", s.cr3},         {"cr4", s.cr4},         {"cr8", s.cr8},
-              {"efer", s.efer},       {"apic_base", s.apic_base}};
+  return json{{"cs", Encode(s.cs)},
+              {"ds", Encode(s.ds)},
+              {"es", Encode(s.es)},
+              {"fs", Encode(s.fs)},
+              {"gs", Encode(s.gs)},
+              {"ss", Encode(s.ss)},
+              {"tr", Encode(s.tr)},
+              {"ldt", Encode(s.ldt)},
+              {"gdt", Encode(s.gdt)},
+              {"idt", Encode(s.idt)},
+              {"cr0", s.cr0},
+              {"cr2", s.cr2},
+              {"cr3", s.cr3},
+              {"cr4", s.cr4},
+              {"cr8", s.cr8},
+              {"efer", s.efer},
+              {"apic_base", s.apic_base}};
 }
 
-json Encode(const hv::DebugRegs& s) { return json{{"db", s.db}, {"dr6", s.dr6}, {"dr7", s.dr7}}; }
+json Encode(const hv::DebugRegs& s) {
+  return json{{"db", s.db}, {"dr6", s.dr6}, {"dr7", s.dr7}};
+}
 
-json Encode(const hv::MsrEntry& s) { return json{{"index", s.index}, {"value", s.value}}; }
-json Encode(const hv::XcrEntry& s) { return json{{"index", s.index}, {"value", s.value}}; }
+json Encode(const hv::MsrEntry& s) {
+  return json{{"index", s.index}, {"value", s.value}};
+}
+json Encode(const hv::XcrEntry& s) {
+  return json{{"index", s.index}, {"value", s.value}};
+}
 
 json Encode(const hv::VcpuEvents& s) {
   const auto& e = s.exception;
@@ -154,8 +181,7 @@ json Encode(const hv::VcpuEvents& s) {
         {"payload", e.payload}}},
       {"interrupt",
        {{"injected", i.injected}, {"vector", i.vector}, {"soft", i.soft}, {"shadow", i.shadow}}},
-      {"nmi",
-       {{"injected", s.nmi.injected}, {"pending", s.nmi.pending}, {"masked", s.nmi.masked}}},
+      {"nmi", {{"injected", s.nmi.injected}, {"pending", s.nmi.pending}, {"masked", s.nmi.masked}}},
       {"sipi_vector", s.sipi_vector},
       {"smi",
        {{"smm", s.smi.smm},
@@ -328,8 +354,10 @@ Result<void> JsonCodec<hv::MpState>::Decode(const json& j, const std::string& pa
       }
     }
   }
-  return FieldProblem(path, "expected one of \"runnable\", \"uninitialized\", \"init_received\", "
-                            "\"halted\", \"sipi_received\", got " + DescribeJson(j));
+  return FieldProblem(path,
+                      "expected one of \"runnable\", \"uninitialized\", \"init_received\", "
+                      "\"halted\", \"sipi_received\", got " +
+                          DescribeJson(j));
 }
 
 Result<void> JsonCodec<hv::VcpuState>::Decode(const json& j, const std::string& path,
@@ -352,14 +380,10 @@ json ToJson(const hv::VcpuState& s) {
   for (const auto& m : s.msrs) msrs.push_back(Encode(m));
   json xcrs = json::array();
   for (const auto& x : s.xcrs) xcrs.push_back(Encode(x));
-  return json{{"regs", Encode(s.regs)},
-              {"sregs", Encode(s.sregs)},
-              {"debug", Encode(s.debug)},
-              {"msrs", std::move(msrs)},
-              {"xsave", HexEncode(s.xsave)},
-              {"xcrs", std::move(xcrs)},
-              {"lapic", HexEncode(s.lapic)},
-              {"events", Encode(s.events)},
+  return json{{"regs", Encode(s.regs)},        {"sregs", Encode(s.sregs)},
+              {"debug", Encode(s.debug)},      {"msrs", std::move(msrs)},
+              {"xsave", HexEncode(s.xsave)},   {"xcrs", std::move(xcrs)},
+              {"lapic", HexEncode(s.lapic)},   {"events", Encode(s.events)},
               {"mp_state", Encode(s.mp_state)}};
 }
 
@@ -540,18 +564,12 @@ Result<hv::VmState> VmStateFromJson(const json& j, const std::string& path) {
 // ---------------------------------------------------------------- legacy devices
 
 json ToJson(const Serial::State& s) {
-  return json{{"ier", s.ier},
-              {"lcr", s.lcr},
-              {"mcr", s.mcr},
-              {"lsr", s.lsr},
-              {"msr", s.msr},
-              {"scr", s.scr},
-              {"dll", s.dll},
-              {"dlm", s.dlm},
-              {"fcr", s.fcr},
-              {"thre_pending", s.thre_pending},
-              {"rx_count", s.rx_count},
-              {"rx", HexEncode(s.rx)}};
+  return json{{"ier", s.ier},           {"lcr", s.lcr},
+              {"mcr", s.mcr},           {"lsr", s.lsr},
+              {"msr", s.msr},           {"scr", s.scr},
+              {"dll", s.dll},           {"dlm", s.dlm},
+              {"fcr", s.fcr},           {"thre_pending", s.thre_pending},
+              {"rx_count", s.rx_count}, {"rx", HexEncode(s.rx)}};
 }
 
 Result<void> JsonCodec<Serial::State>::Decode(const json& j, const std::string& path,
@@ -675,7 +693,9 @@ Result<DebugPort::State> DebugPortStateFromJson(const json& j, const std::string
 
 // ---------------------------------------------------------------- ACPI devices
 
-json ToJson(const AcpiPmDevice::State& s) { return json{{"sleep_status", s.sleep_status}}; }
+json ToJson(const AcpiPmDevice::State& s) {
+  return json{{"sleep_status", s.sleep_status}};
+}
 
 Result<void> JsonCodec<AcpiPmDevice::State>::Decode(const json& j, const std::string& path,
                                                     AcpiPmDevice::State& s) {
@@ -688,7 +708,9 @@ Result<AcpiPmDevice::State> AcpiPmStateFromJson(const json& j, const std::string
   return DecodeRoot<AcpiPmDevice::State>(j, path);
 }
 
-json ToJson(const PmTimer::State& s) { return json{{"elapsed_ns", s.elapsed_ns}}; }
+json ToJson(const PmTimer::State& s) {
+  return json{{"elapsed_ns", s.elapsed_ns}};
+}
 
 Result<void> JsonCodec<PmTimer::State>::Decode(const json& j, const std::string& path,
                                                PmTimer::State& s) {
@@ -701,7 +723,9 @@ Result<PmTimer::State> PmTimerStateFromJson(const json& j, const std::string& pa
   return DecodeRoot<PmTimer::State>(j, path);
 }
 
-json ToJson(const GedDevice::State& s) { return json{{"pending", s.pending}}; }
+json ToJson(const GedDevice::State& s) {
+  return json{{"pending", s.pending}};
+}
 
 Result<void> JsonCodec<GedDevice::State>::Decode(const json& j, const std::string& path,
                                                  GedDevice::State& s) {
@@ -716,7 +740,9 @@ Result<GedDevice::State> GedStateFromJson(const json& j, const std::string& path
 
 // ---------------------------------------------------------------- PCI
 
-json ToJson(const PciConfigIo::State& s) { return json{{"config_address", s.config_address}}; }
+json ToJson(const PciConfigIo::State& s) {
+  return json{{"config_address", s.config_address}};
+}
 
 Result<void> JsonCodec<PciConfigIo::State>::Decode(const json& j, const std::string& path,
                                                    PciConfigIo::State& s) {
@@ -729,7 +755,9 @@ Result<PciConfigIo::State> PciConfigIoStateFromJson(const json& j, const std::st
   return DecodeRoot<PciConfigIo::State>(j, path);
 }
 
-json ToJson(const PciConfigSpace::State& s) { return json{{"regs", HexEncode(s.regs)}}; }
+json ToJson(const PciConfigSpace::State& s) {
+  return json{{"regs", HexEncode(s.regs)}};
+}
 
 Result<void> JsonCodec<PciConfigSpace::State>::Decode(const json& j, const std::string& path,
                                                       PciConfigSpace::State& s) {
@@ -738,8 +766,7 @@ Result<void> JsonCodec<PciConfigSpace::State>::Decode(const json& j, const std::
   return f.Finish();
 }
 
-Result<PciConfigSpace::State> PciConfigSpaceStateFromJson(const json& j,
-                                                          const std::string& path) {
+Result<PciConfigSpace::State> PciConfigSpaceStateFromJson(const json& j, const std::string& path) {
   return DecodeRoot<PciConfigSpace::State>(j, path);
 }
 
@@ -823,8 +850,8 @@ Result<virtio::SplitQueue::State> SplitQueueStateFromJson(const json& j, const s
 }
 
 json ToJson(const virtio::VirtioPciDevice::QueueState& s) {
-  return json{{"size", s.size},     {"msix_vector", s.msix_vector}, {"enabled", s.enabled},
-              {"desc", s.desc},     {"driver", s.driver},           {"device", s.device},
+  return json{{"size", s.size},        {"msix_vector", s.msix_vector}, {"enabled", s.enabled},
+              {"desc", s.desc},        {"driver", s.driver},           {"device", s.device},
               {"ring", ToJson(s.ring)}};
 }
 
@@ -861,8 +888,9 @@ json ToJson(const virtio::VirtioPciDevice::State& s) {
               {"queues", EncodeList(s.queues)}};
 }
 
-Result<void> JsonCodec<virtio::VirtioPciDevice::State>::Decode(
-    const json& j, const std::string& path, virtio::VirtioPciDevice::State& s) {
+Result<void> JsonCodec<virtio::VirtioPciDevice::State>::Decode(const json& j,
+                                                               const std::string& path,
+                                                               virtio::VirtioPciDevice::State& s) {
   PETREL_ASSIGN_OR_RETURN(auto f, ObjectFields::Open(j, path));
   PETREL_TRY(f.Read("config", s.config));
   PETREL_TRY(f.Read("msix", s.msix));

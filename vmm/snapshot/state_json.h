@@ -42,8 +42,8 @@ namespace petrel::vmm::snapshot {
 // Bounds on variable-length state, far above what a real VM has (a bigger
 // array is refused before any of it is decoded).
 inline constexpr size_t kMaxMsrs = 4096;
-inline constexpr size_t kMaxXcrs = 16;                // KVM_MAX_XCRS
-inline constexpr size_t kMaxXsaveBytes = 1u << 20;    // AMX makes it ~11 KiB today
+inline constexpr size_t kMaxXcrs = 16;              // KVM_MAX_XCRS
+inline constexpr size_t kMaxXsaveBytes = 1u << 20;  // AMX makes it ~11 KiB today
 
 // Deepest nesting a section's state may have (the states here nest at most
 // 5 deep); Unversioned() refuses deeper ones before copying them, as a copy
@@ -66,12 +66,11 @@ nlohmann::json ToJson(const hv::VmState& s);
 Result<hv::VmState> VmStateFromJson(const nlohmann::json& j, const std::string& path = {});
 nlohmann::json ToJson(const hv::IrqchipState& s);
 Result<hv::IrqchipState> IrqchipStateFromJson(const nlohmann::json& j,
-                                               const std::string& path = {});
+                                              const std::string& path = {});
 nlohmann::json ToJson(const hv::PicState& s);
 Result<hv::PicState> PicStateFromJson(const nlohmann::json& j, const std::string& path = {});
 nlohmann::json ToJson(const hv::IoapicState& s);
-Result<hv::IoapicState> IoapicStateFromJson(const nlohmann::json& j,
-                                             const std::string& path = {});
+Result<hv::IoapicState> IoapicStateFromJson(const nlohmann::json& j, const std::string& path = {});
 nlohmann::json ToJson(const hv::PitState& s);
 Result<hv::PitState> PitStateFromJson(const nlohmann::json& j, const std::string& path = {});
 
@@ -91,8 +90,7 @@ nlohmann::json ToJson(const AcpiPmDevice::State& s);
 Result<AcpiPmDevice::State> AcpiPmStateFromJson(const nlohmann::json& j,
                                                 const std::string& path = {});
 nlohmann::json ToJson(const PmTimer::State& s);
-Result<PmTimer::State> PmTimerStateFromJson(const nlohmann::json& j,
-                                            const std::string& path = {});
+Result<PmTimer::State> PmTimerStateFromJson(const nlohmann::json& j, const std::string& path = {});
 nlohmann::json ToJson(const GedDevice::State& s);
 Result<GedDevice::State> GedStateFromJson(const nlohmann::json& j, const std::string& path = {});
 
@@ -115,7 +113,7 @@ nlohmann::json ToJson(const virtio::VirtioPciDevice::QueueState& s);
 Result<virtio::VirtioPciDevice::QueueState> VirtioPciQueueStateFromJson(
     const nlohmann::json& j, const std::string& path = {});
 nlohmann::json ToJson(const virtio::VirtioPciDevice::State& s);
-Result<virtio::VirtioPciDevice::State> VirtioPciDeviceStateFromJson(
-    const nlohmann::json& j, const std::string& path = {});
+Result<virtio::VirtioPciDevice::State> VirtioPciDeviceStateFromJson(const nlohmann::json& j,
+                                                                    const std::string& path = {});
 
 }  // namespace petrel::vmm::snapshot

@@ -26,7 +26,8 @@ hv::VcpuState SampleVcpu() {
   s.sregs.fs = {0x7f00'1234'0000ULL, 0, 0, 0, false, 0, false, false, false, false, false, true};
   s.sregs.gs = s.sregs.fs;
   s.sregs.ss = s.sregs.ds;
-  s.sregs.tr = {0xfffffe0000003000ULL, 0x4087, 0x40, 0xb, true, 0, false, false, false, false, false, false};
+  s.sregs.tr = {
+      0xfffffe0000003000ULL, 0x4087, 0x40, 0xb, true, 0, false, false, false, false, false, false};
   s.sregs.ldt.unusable = true;
   s.sregs.gdt = {0xfffffe0000001000ULL, 0x7f};
   s.sregs.idt = {0xfffffe0000000000ULL, 0xfff};
@@ -59,7 +60,18 @@ hv::PitState SamplePit() {
   hv::PitState pit;
   for (int i = 0; i < 3; ++i) {
     auto& c = pit.channels[i];
-    c = {65536, 0x1234, 1, 1, 0x36, 3, 3, 0x12, 3, 2, 1, 1,
+    c = {65536,
+         0x1234,
+         1,
+         1,
+         0x36,
+         3,
+         3,
+         0x12,
+         3,
+         2,
+         1,
+         1,
          i == 0 ? std::numeric_limits<int64_t>::min() : -1 - i};
   }
   pit.flags = 1;
@@ -116,8 +128,12 @@ MsixTable::State SampleMsix() {
 }
 
 virtio::SplitQueue::State SampleRing(uint16_t k) {
-  return {{256, 0x10000u + k, 0x11000u + k, 0x12000u + k, true, true}, true,
-          static_cast<uint16_t>(65535 - k), 17, 16, true};
+  return {{256, 0x10000u + k, 0x11000u + k, 0x12000u + k, true, true},
+          true,
+          static_cast<uint16_t>(65535 - k),
+          17,
+          16,
+          true};
 }
 
 virtio::VirtioPciDevice::State SampleVirtioPci() {
@@ -203,8 +219,7 @@ TEST(StateJsonTest, MalformedVcpuNamesThePath) {
             "vcpus[1].lapic: odd number of hex digits");
   EXPECT_EQ(with([](json& j) { j["xsave"] = "00zz"; }),
             "vcpus[1].xsave: not a hex digit at character 2");
-  EXPECT_EQ(with([](json& j) { j["xsave"] = 5; }),
-            "vcpus[1].xsave: expected a hex string, got 5");
+  EXPECT_EQ(with([](json& j) { j["xsave"] = 5; }), "vcpus[1].xsave: expected a hex string, got 5");
   EXPECT_EQ(with([](json& j) { j["xsave"] = std::string(2 * kMaxXsaveBytes + 2, 'a'); }),
             "vcpus[1].xsave: 1048577 bytes, at most 1048576 allowed");
   // Missing and unknown fields.
@@ -229,7 +244,10 @@ TEST(StateJsonTest, MalformedVcpuNamesThePath) {
             "vcpus[1].regs.gpr[3]: expected an unsigned integer, got null");
   EXPECT_EQ(with([](json& j) { j["msrs"][2]["index"] = 1ULL << 32; }),
             "vcpus[1].msrs[2].index: 4294967296 is out of range (at most 4294967295)");
-  EXPECT_EQ(with([](json& j) { j["msrs"] = json::array(); j["msrs"].get_ref<json::array_t&>().resize(kMaxMsrs + 1); }),
+  EXPECT_EQ(with([](json& j) {
+              j["msrs"] = json::array();
+              j["msrs"].get_ref<json::array_t&>().resize(kMaxMsrs + 1);
+            }),
             "vcpus[1].msrs: 4097 elements, at most 4096 allowed");
   EXPECT_EQ(with([](json& j) { j["mp_state"] = "sleeping"; }),
             "vcpus[1].mp_state: expected one of \"runnable\", \"uninitialized\", "
@@ -285,8 +303,8 @@ TEST(StateJsonTest, MalformedDeviceStatesNameThePath) {
 // Every decoder refuses every non-object, and an empty object names its
 // first field as missing, without throwing.
 TEST(StateJsonTest, AnyJsonValueIsRefusedCleanly) {
-  for (const json& j : {json(nullptr), json(true), json(-1), json(1.5), json("x"),
-                        json::array(), json::object()}) {
+  for (const json& j :
+       {json(nullptr), json(true), json(-1), json(1.5), json("x"), json::array(), json::object()}) {
     EXPECT_FALSE(VcpuStateFromJson(j).ok());
     EXPECT_FALSE(VmStateFromJson(j).ok());
     EXPECT_FALSE(SerialStateFromJson(j).ok());
@@ -296,6 +314,35 @@ TEST(StateJsonTest, AnyJsonValueIsRefusedCleanly) {
   auto r = GedStateFromJson(json::object());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message(), "pending: missing");
+}
+
+// Decoders never recurse into what they do not read: a value nested far
+// deeper than any stack allows is refused by its kind or its field name.
+TEST(StateJsonTest, DeeplyNestedValuesAreRefusedWithoutRecursion) {
+  // Built and moved, never copied (a copy recurses once per level).
+  auto make_deep = [] {
+    json deep = json::array();
+    for (int i = 0; i < 200000; ++i) {
+      json outer = json::array();
+      outer.push_back(std::move(deep));
+      deep = std::move(outer);
+    }
+    return deep;
+  };
+  json vcpu = ToJson(SampleVcpu());
+  vcpu["regs"] = make_deep();
+  auto r = VcpuStateFromJson(vcpu);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "regs: expected a JSON object, got a JSON array");
+  json ged = json::object();
+  ged["pending"] = 1;
+  ged["extra"] = make_deep();
+  auto g = GedStateFromJson(ged);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().message(), "(root): unknown field \"extra\"");
+  auto u = Unversioned(Versioned(1, std::move(ged)), 1, "ged");
+  ASSERT_FALSE(u.ok());
+  EXPECT_EQ(u.error().message(), "ged.state: nests deeper than 32 levels");
 }
 
 TEST(StateJsonTest, VersionedSections) {
