@@ -155,7 +155,19 @@ int RunVmm(const petrel::config::CliOptions& options) {
   int status = 0;
   {
     SignalThread signal_thread(signals, vmm);
+    // --restore: asked of the VM thread (Run) like an API vm.restore.
+    std::thread restorer;
+    if (options.restore) {
+      restorer = std::thread([&vmm, &options] {
+        petrel::Result<void> restored = vmm.Restore(*options.restore);
+        if (!restored.ok()) {
+          std::fprintf(stderr, "petrel: error: %s\n", restored.error().message().c_str());
+          vmm.RequestExit(1);
+        }
+      });
+    }
     status = vmm.Run(/*boot_first=*/options.has_vm);
+    if (restorer.joinable()) restorer.join();
   }
   api.reset();
   petrel::vmm::RawTerminal::Restore();

@@ -51,7 +51,7 @@ CliOutcome Fail(std::string_view message) {
 // The raw strings CLI11 fills in; empty means "not given".
 struct RawArgs {
   std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
-      event_monitor, rng;
+      event_monitor, rng, restore;
   std::vector<std::string> disks, nets;
   int verbosity = 0;
   bool version = false;
@@ -95,6 +95,10 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
       ->type_name("<spec>");
   app.add_option("--event-monitor", raw.event_monitor,
                  "Where to report VMM and VM events (JSON): path=<path> or fd=<n>")
+      ->type_name("<spec>");
+  app.add_option("--restore", raw.restore,
+                 "Restore a VM from a snapshot: source_url=file:///<dir>[,prefault=on]"
+                 "[,memory_restore_mode=copy|ondemand][,resume=true]")
       ->type_name("<spec>");
   app.add_flag("-v", raw.verbosity,
                "More log output; repeat for more (-v info, -vv debug, -vvv trace)");
@@ -221,6 +225,22 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
     }
     if (app.count("--log-file") != 0 && raw.log_file.empty()) {
       return Fail("--log-file: needs a value");
+    }
+    if (app.count("--restore") != 0) {
+      // As CH: the snapshot holds the VM's config, so no VM option goes
+      // with --restore.
+      for (const char* vm_option : {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory",
+                                    "--serial", "--console", "--disk", "--net", "--rng"}) {
+        if (app.count(vm_option) != 0) {
+          return Fail(std::string("--restore: cannot be combined with ") + vm_option +
+                      " (the snapshot holds the VM's config)");
+        }
+      }
+      auto restore = ParseRestore(raw.restore);
+      if (!restore.ok()) return Fail(restore.error().message());
+      options.restore = *restore;
+      options.has_vm = false;
+      return out;
     }
     if (vm.payload.kernel.empty() && options.api_socket) {
       options.has_vm = false;  // an empty VMM: the API creates the VM

@@ -5,6 +5,7 @@
 //          [--cpus boot=<n>,max=<n>] [--memory size=<size>]
 //          [--serial <mode>] [--console <mode>] [--api-socket <spec>]
 //          [--event-monitor path=<path>|fd=<n>]
+//   petrel --restore source_url=file:///<dir>[,...] [--api-socket <spec>] ...
 //          [-v]... [--log-file <path>] [-V|--version] [-h|--help]
 //
 // ParseCommandLine never throws and never prints. The caller acts on the
@@ -23,6 +24,7 @@
 
 #include "vmm/config/api_socket.h"
 #include "vmm/config/event_monitor_config.h"
+#include "vmm/config/snapshot_config.h"
 #include "vmm/config/vm_config.h"
 
 namespace petrel::config {
@@ -38,6 +40,9 @@ struct CliOptions {
   bool version = false;
   std::optional<ApiSocketConfig> api_socket;        // --api-socket; absent: no API server
   std::optional<EventMonitorConfig> event_monitor;  // --event-monitor; absent: no events
+  // --restore: the VM comes from a snapshot (has_vm is false; the VM options
+  // are refused with it).
+  std::optional<RestoreConfig> restore;
 };
 
 struct CliOutcome {

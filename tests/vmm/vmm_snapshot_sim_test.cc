@@ -1,0 +1,177 @@
+// vm.snapshot and vm.restore through the whole VMM on hv_sim (issue 10,
+// item 2), as an orchestrator calls them: a running guest counts in its
+// RAM; vm.pause, vm.snapshot to a directory, and the VMM is gone; a new,
+// empty VMM's vm.restore rebuilds the VM Paused (or Running with resume),
+// with the snapshot's config, and the guest counts on from where it
+// stopped. Both memory modes (copy, on demand). Requests in the wrong
+// state or with bad bodies get CH's status codes and change nothing.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "hv_sim/guest_script.h"
+#include "hv_sim/sim_hypervisor.h"
+#include "tests/vmm/sim_vm_fixture.h"
+#include "vmm/api/api_router.h"
+#include "vmm/vmm.h"
+
+namespace petrel::vmm {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr uint64_t kCounterGpa = 0x80'0000;
+
+std::string CreateBody() {
+  return json{{"payload", {{"kernel", PETREL_NULL_GUEST_ELF}}},
+              {"memory", {{"size", 64ULL << 20}}},
+              {"serial", {{"mode", "Null"}}},
+              {"console", {{"mode", "Off"}}}}
+      .dump();
+}
+
+// One VMM on hv_sim whose vCPU 0 counts at kCounterGpa forever (its script
+// comes with the hypervisor, so a restored VM has it too).
+class SimVmm {
+ public:
+  SimVmm() {
+    VmmServices services;
+    sim::SimConfig sim_config;
+    sim_config.vcpu_scripts[0] = sim::ScriptBuilder().Count(kCounterGpa, UINT64_MAX).Build();
+    services.open_hypervisor = [sim_config] {
+      return Result<std::unique_ptr<hv::Hypervisor>>(sim::MakeSimHypervisor(sim_config));
+    };
+    services.vm_options = [](const config::VmConfig&) { return testing::CapturingOptions(); };
+    services.events = &events_;
+    services.on_vm_built = [this](VmInstance& vm) { vm_ = &vm; };
+    services.request_timeout = 20s;
+    vmm_ = std::make_unique<Vmm>(std::move(services));
+    exit_ = std::async(std::launch::async, [this] { return vmm_->Run(); });
+  }
+  ~SimVmm() {
+    vmm_->RequestExit(0);
+    exit_.wait();
+  }
+  int Status(const char* method, const char* endpoint, std::string body = {}) {
+    api::HttpRequest request;
+    request.method = method;
+    request.target = std::string("/api/v1/") + endpoint;
+    request.body = std::move(body);
+    return api::RouteRequest(request, *vmm_, identity_).status;
+  }
+  std::string State() { return json::parse(vmm_->VmInfoJson().value())["state"]; }
+  uint64_t Count() const { return vm_->memory().LoadAtomic<uint64_t>(kCounterGpa).value(); }
+  bool CountsPast(uint64_t floor) const {
+    for (int i = 0; i < 10'000; ++i) {
+      if (Count() > floor) return true;
+      std::this_thread::sleep_for(1ms);
+    }
+    return false;
+  }
+  std::vector<std::string> Events() const { return events_.events(); }
+  Vmm& vmm() { return *vmm_; }
+
+ private:
+  RecordingEvents events_;
+  VmInstance* vm_ = nullptr;  // the last VM built
+  std::unique_ptr<Vmm> vmm_;
+  std::future<int> exit_;
+  api::VmmIdentity identity_{"v0-test", "0", 1, {}};
+};
+
+class VmmSnapshotSimTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/petrel-vmm-snapshot-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { (void)std::system(("rm -rf " + dir_).c_str()); }
+  std::string Url() const { return "file://" + dir_ + "/snap"; }
+  std::string SnapshotBody() const { return json{{"destination_url", Url()}}.dump(); }
+
+  // Boots a counting guest, pauses it and snapshots it; returns the count.
+  uint64_t Snapshot() {
+    SimVmm src;
+    EXPECT_EQ(src.Status("PUT", "vm.create", CreateBody()), 204);
+    EXPECT_EQ(src.Status("PUT", "vm.boot"), 204);
+    EXPECT_TRUE(src.CountsPast(1000));
+    EXPECT_EQ(src.Status("PUT", "vm.snapshot", SnapshotBody()), 500);  // running
+    EXPECT_EQ(src.Status("PUT", "vm.pause"), 204);
+    const uint64_t count = src.Count();
+    EXPECT_EQ(src.Status("PUT", "vm.snapshot", SnapshotBody()), 204);
+    EXPECT_EQ(src.State(), "Paused");  // as CH: the VM stays paused
+    EXPECT_EQ(src.Count(), count);
+    const auto events = src.Events();
+    EXPECT_NE(std::find(events.begin(), events.end(), "vm/snapshotting"), events.end());
+    EXPECT_NE(std::find(events.begin(), events.end(), "vm/snapshotted"), events.end());
+    return count;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(VmmSnapshotSimTest, RestoredVmStartsPausedWithTheSnapshotsConfigAndCountsOn) {
+  const uint64_t count = Snapshot();
+  for (const char* mode : {"Copy", "OnDemand"}) {
+    SimVmm dst;
+    EXPECT_EQ(dst.Status("PUT", "vm.restore",
+                         json{{"source_url", Url()}, {"memory_restore_mode", mode}}.dump()),
+              204)
+        << mode;
+    EXPECT_EQ(dst.State(), "Paused");
+    json info = json::parse(dst.vmm().VmInfoJson().value());
+    EXPECT_EQ(info["config"]["payload"]["kernel"], PETREL_NULL_GUEST_ELF);
+    EXPECT_TRUE(info.contains("device_tree"));
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(dst.Count(), count);  // nothing ran yet
+    EXPECT_EQ(dst.Status("PUT", "vm.resume"), 204);
+    EXPECT_EQ(dst.State(), "Running");
+    EXPECT_TRUE(dst.CountsPast(count));
+    const auto events = dst.Events();
+    EXPECT_NE(std::find(events.begin(), events.end(), "vm/restoring"), events.end());
+    EXPECT_NE(std::find(events.begin(), events.end(), "vm/restored"), events.end());
+    EXPECT_EQ(std::find(events.begin(), events.end(), "vm/booting"), events.end());
+  }
+}
+
+TEST_F(VmmSnapshotSimTest, RestoreWithResumeRunsAtOnce) {
+  const uint64_t count = Snapshot();
+  SimVmm dst;
+  EXPECT_EQ(dst.Status("PUT", "vm.restore",
+                       json{{"source_url", Url()}, {"resume", true}, {"prefault", true}}.dump()),
+            204);
+  EXPECT_EQ(dst.State(), "Running");
+  EXPECT_TRUE(dst.CountsPast(count));
+  // A guest reset later boots from the config, not the snapshot.
+  EXPECT_EQ(dst.Status("PUT", "vm.reboot"), 204);
+  EXPECT_EQ(dst.State(), "Running");
+}
+
+TEST_F(VmmSnapshotSimTest, WrongStatesAndBadRequestsChangeNothing) {
+  SimVmm vmm;
+  EXPECT_EQ(vmm.Status("PUT", "vm.snapshot", SnapshotBody()), 500);  // no VM
+  EXPECT_EQ(vmm.Status("PUT", "vm.snapshot", "{}"), 400);
+  EXPECT_EQ(vmm.Status("PUT", "vm.restore", "{\"source_url\":\"/no/scheme\"}"), 400);
+  EXPECT_EQ(vmm.Status("PUT", "vm.restore", json{{"source_url", Url()}}.dump()), 500);  // missing
+  EXPECT_EQ(vmm.vmm().state(), VmmState::kNone);
+  EXPECT_EQ(vmm.Status("GET", "vm.info"), 404);
+
+  // A broken snapshot: nothing of it stays, the VMM is still empty and usable.
+  Snapshot();
+  ASSERT_EQ(::truncate((dir_ + "/snap/memory-ranges").c_str(), 4096), 0);
+  EXPECT_EQ(vmm.Status("PUT", "vm.restore", json{{"source_url", Url()}}.dump()), 500);
+  EXPECT_EQ(vmm.vmm().state(), VmmState::kNone);
+  EXPECT_EQ(vmm.Status("PUT", "vm.create", CreateBody()), 204);
+  // Restore needs an empty VMM, as CH's.
+  EXPECT_EQ(vmm.Status("PUT", "vm.restore", json{{"source_url", Url()}}.dump()), 500);
+  EXPECT_EQ(vmm.State(), "Created");
+}
+
+}  // namespace
+}  // namespace petrel::vmm
