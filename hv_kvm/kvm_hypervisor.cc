@@ -79,8 +79,8 @@ Result<int> CheckExtension(int fd, int cap) {
 }
 
 // api.rst KVM_GET_MSR_INDEX_LIST (system ioctl): E2BIG with nmsrs set to
-// the count when nmsrs is too small, so ask with 0 first. The list may grow
-// between the calls (it does not today); retry once.
+// the count when nmsrs is too small, so ask with 0 first, then with that
+// count (and once more should the list have grown in between).
 Result<std::vector<uint32_t>> MsrIndexList(int kvm_fd) {
   uint32_t n = 0;
   for (int attempt = 0; attempt < 3; ++attempt) {
