@@ -18,8 +18,8 @@ Result<std::vector<uint32_t>> KeepReadableMsrs(std::vector<uint32_t> candidates,
     std::span<const uint32_t> chunk(candidates.data() + i, len);
     PETREL_ASSIGN_OR_RETURN(size_t read, probe(chunk));
     if (read > len) {
-      return Error(ErrorCode::kInternal, "MSR probe read " + std::to_string(read) + " of " +
-                                             std::to_string(len));
+      return Error(ErrorCode::kInternal,
+                   "MSR probe read " + std::to_string(read) + " of " + std::to_string(len));
     }
     kept.insert(kept.end(), chunk.begin(), chunk.begin() + static_cast<ptrdiff_t>(read));
     i += read == len ? len : read + 1;  // skip the one it stopped at

@@ -234,8 +234,8 @@ hv::DebugRegs DebugRegsFromKvm(const kvm_debugregs& k) {
 
 Result<kvm_xcrs> XcrsToKvm(std::span<const hv::XcrEntry> xcrs) {
   if (xcrs.size() > KVM_MAX_XCRS) {
-    return Error(ErrorCode::kInvalidArgument, std::to_string(xcrs.size()) + " XCRs, KVM takes " +
-                                                  std::to_string(KVM_MAX_XCRS));
+    return Error(ErrorCode::kInvalidArgument,
+                 std::to_string(xcrs.size()) + " XCRs, KVM takes " + std::to_string(KVM_MAX_XCRS));
   }
   kvm_xcrs k{};
   k.nr_xcrs = static_cast<uint32_t>(xcrs.size());
@@ -323,7 +323,8 @@ hv::VcpuEvents EventsFromKvm(const kvm_vcpu_events& k) {
   e.smi.pending = k.smi.pending != 0;
   e.smi.inside_nmi = k.smi.smm_inside_nmi != 0;
   e.smi.latched_init = k.smi.latched_init != 0;
-  if (k.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT) e.triple_fault_pending = k.triple_fault.pending != 0;
+  if (k.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT)
+    e.triple_fault_pending = k.triple_fault.pending != 0;
   return e;
 }
 

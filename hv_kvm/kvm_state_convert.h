@@ -10,8 +10,8 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -147,8 +147,8 @@ hv::LapicState LapicFromKvm(const kvm_lapic_state& lapic);
 // KVM_GET_VCPU_EVENTS always reports sipi_vector 0 ("never valid when
 // reporting to user space", arch/x86/kvm/x86.c); KVM_SET_VCPU_EVENTS takes it.
 inline constexpr uint32_t kKvmVcpuEventsSetFlags =
-    KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR |
-    KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
+    KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR | KVM_VCPUEVENT_VALID_SHADOW |
+    KVM_VCPUEVENT_VALID_SMM;
 Result<kvm_vcpu_events> EventsToKvm(const hv::VcpuEvents& events);
 hv::VcpuEvents EventsFromKvm(const kvm_vcpu_events& events);
 

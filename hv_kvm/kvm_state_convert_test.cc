@@ -262,8 +262,8 @@ TEST(EventsConvert, FieldsAndSetFlags) {
   auto k = EventsToKvm(BusyEvents());
   ASSERT_TRUE(k.ok()) << k.error().message();
   EXPECT_EQ(k->flags, static_cast<uint32_t>(KVM_VCPUEVENT_VALID_NMI_PENDING |
-                                             KVM_VCPUEVENT_VALID_SIPI_VECTOR |
-                                             KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM));
+                                            KVM_VCPUEVENT_VALID_SIPI_VECTOR |
+                                            KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM));
   EXPECT_EQ(k->exception.injected, 1);
   EXPECT_EQ(k->exception.pending, 0);
   EXPECT_EQ(k->exception.nr, 14);
@@ -447,8 +447,8 @@ TEST(XsaveConvert, PadsToKvmSizeAndRefusesBadSizes) {
   EXPECT_EQ(bytes[0], 0x7f);
   EXPECT_EQ(bytes[24], 0x80);
   EXPECT_EQ(bytes[4095], 0);
-  EXPECT_EQ(XsaveBuffer(0).size(), kKvmXsaveSize);      // never below 4096
-  EXPECT_EQ(XsaveBuffer(11008).size(), 11008u);         // e.g. with AMX
+  EXPECT_EQ(XsaveBuffer(0).size(), kKvmXsaveSize);  // never below 4096
+  EXPECT_EQ(XsaveBuffer(11008).size(), 11008u);     // e.g. with AMX
   EXPECT_FALSE(XsaveToKvm(std::vector<uint8_t>(575), 4096).ok());
   EXPECT_FALSE(XsaveToKvm(std::vector<uint8_t>(4100), 4096).ok());
   EXPECT_TRUE(XsaveToKvm(std::vector<uint8_t>(8192), 8192).ok());
@@ -469,9 +469,9 @@ TEST(StateIoctlNumbers, MatchTheKernelsC) {
   EXPECT_EQ(static_cast<unsigned long>(KVM_GET_PIT2), 0x8070AE9FUL);
   // The kvm_msr_list header: the indices start right after nmsrs.
   MsrListBuffer list(3);
-  EXPECT_EQ(reinterpret_cast<uint8_t*>(list.entries().data()) -
-                reinterpret_cast<uint8_t*>(list.header()),
-            4);
+  EXPECT_EQ(
+      reinterpret_cast<uint8_t*>(list.entries().data()) - reinterpret_cast<uint8_t*>(list.header()),
+      4);
 }
 
 }  // namespace

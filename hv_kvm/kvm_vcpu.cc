@@ -29,7 +29,8 @@ Result<void> CheckMsrCount(const char* op, int n, std::span<const hv::MsrEntry> 
 }  // namespace
 
 Result<std::unique_ptr<KvmVcpu>> KvmVcpu::Create(std::shared_ptr<const UniqueFd> vm_fd, uint32_t id,
-                                                 size_t run_mmap_size, KvmVcpuStateInfo state_info) {
+                                                 size_t run_mmap_size,
+                                                 KvmVcpuStateInfo state_info) {
   PETREL_TRY(KickSignal());  // install the handler before any thread can be kicked
   PETREL_ASSIGN_OR_RETURN(int fd, Ioctl(vm_fd->get(), KVM_CREATE_VCPU, "KVM_CREATE_VCPU", id));
   UniqueFd vcpu_fd(fd);
@@ -168,12 +169,12 @@ Result<std::vector<uint8_t>> KvmVcpu::GetXsave() {
   if (buf.size() > kKvmXsaveSize) {
     // api.rst KVM_GET_XSAVE2: as many bytes as KVM_CAP_XSAVE2 said;
     // KVM_GET_XSAVE would fail (EINVAL) with dynamic features such as AMX.
-    PETREL_TRY(Ioctl(fd_.get(), kKvmGetXsave2, "KVM_GET_XSAVE2",
-                     reinterpret_cast<uintptr_t>(buf.data())));
+    PETREL_TRY(
+        Ioctl(fd_.get(), kKvmGetXsave2, "KVM_GET_XSAVE2", reinterpret_cast<uintptr_t>(buf.data())));
   } else {
     // api.rst KVM_GET_XSAVE
-    PETREL_TRY(Ioctl(fd_.get(), kKvmGetXsave, "KVM_GET_XSAVE",
-                     reinterpret_cast<uintptr_t>(buf.data())));
+    PETREL_TRY(
+        Ioctl(fd_.get(), kKvmGetXsave, "KVM_GET_XSAVE", reinterpret_cast<uintptr_t>(buf.data())));
   }
   return buf.Bytes();
 }
@@ -181,8 +182,8 @@ Result<std::vector<uint8_t>> KvmVcpu::GetXsave() {
 Result<void> KvmVcpu::SetXsave(std::span<const uint8_t> area) {
   PETREL_ASSIGN_OR_RETURN(XsaveBuffer buf, XsaveToKvm(area, state_info_.xsave_size));
   // api.rst KVM_SET_XSAVE: reads KVM_CAP_XSAVE2's size when that is > 4096.
-  PETREL_TRY(Ioctl(fd_.get(), kKvmSetXsave, "KVM_SET_XSAVE",
-                   reinterpret_cast<uintptr_t>(buf.data())));
+  PETREL_TRY(
+      Ioctl(fd_.get(), kKvmSetXsave, "KVM_SET_XSAVE", reinterpret_cast<uintptr_t>(buf.data())));
   return Ok();
 }
 
@@ -250,8 +251,9 @@ Result<size_t> KvmVcpu::MsrIo(bool get, std::span<hv::MsrEntry> msrs) {
   MsrBuffer buf = MakeMsrBuffer(msrs);
   // api.rst KVM_GET_MSRS / KVM_SET_MSRS: the number of MSRs processed, up
   // to the first KVM refuses.
-  PETREL_ASSIGN_OR_RETURN(int n, get ? IoctlPtr(fd_.get(), kKvmGetMsrs, "KVM_GET_MSRS", buf.header())
-                                     : IoctlPtr(fd_.get(), kKvmSetMsrs, "KVM_SET_MSRS", buf.header()));
+  PETREL_ASSIGN_OR_RETURN(int n,
+                          get ? IoctlPtr(fd_.get(), kKvmGetMsrs, "KVM_GET_MSRS", buf.header())
+                              : IoctlPtr(fd_.get(), kKvmSetMsrs, "KVM_SET_MSRS", buf.header()));
   const size_t done = std::min(static_cast<size_t>(n), msrs.size());
   if (get) {
     for (size_t i = 0; i < done; ++i) msrs[i].value = buf.entries()[i].data;

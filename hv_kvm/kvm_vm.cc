@@ -152,7 +152,7 @@ Result<std::unique_ptr<hv::Vcpu>> KvmVm::CreateVcpu(uint32_t id) {
                                                   std::to_string(config_.vcpus));
   }
   PETREL_ASSIGN_OR_RETURN(auto vcpu, KvmVcpu::Create(fd_, id, host_.run_mmap_size,
-                                                    KvmVcpuStateInfo{xsave_size_, saved_msrs_}));
+                                                     KvmVcpuStateInfo{xsave_size_, saved_msrs_}));
   return std::unique_ptr<hv::Vcpu>(std::move(vcpu));
 }
 

@@ -486,9 +486,9 @@ const hv::MsrEntry* FindMsr(const std::vector<hv::MsrEntry>& msrs, uint32_t inde
 
 // MSRs that move with time between two saves.
 bool TimeDependentMsr(uint32_t index) {
-  return index == 0x10 ||          // IA32_TIME_STAMP_COUNTER
-         index == 0x40000010 ||    // HV_X64_MSR_VP_RUNTIME
-         index == 0x40000020;      // HV_X64_MSR_TIME_REF_COUNT
+  return index == 0x10 ||        // IA32_TIME_STAMP_COUNTER
+         index == 0x40000010 ||  // HV_X64_MSR_VP_RUNTIME
+         index == 0x40000020;    // HV_X64_MSR_TIME_REF_COUNT
 }
 
 constexpr size_t kLapicTpr = 0x80;  // SDM 3A table 11-1
