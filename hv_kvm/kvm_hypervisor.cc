@@ -6,6 +6,7 @@
 #include <linux/kvm.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "hv_kvm/kvm_state_convert.h"
 #include "hv_kvm/kvm_sys.h"
@@ -77,6 +78,26 @@ Result<int> CheckExtension(int fd, int cap) {
   return Ioctl(fd, KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION", static_cast<uintptr_t>(cap));
 }
 
+// api.rst KVM_GET_MSR_INDEX_LIST (system ioctl): E2BIG with nmsrs set to
+// the count when nmsrs is too small, so ask with 0 first, then with that
+// count (and once more should the list have grown in between).
+Result<std::vector<uint32_t>> MsrIndexList(int kvm_fd) {
+  uint32_t n = 0;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    MsrListBuffer buf(n);
+    buf.header()->nmsrs = n;
+    auto r = IoctlPtr(kvm_fd, kKvmGetMsrIndexList, "KVM_GET_MSR_INDEX_LIST", buf.header());
+    if (r.ok()) {
+      const size_t got = std::min<size_t>(buf.header()->nmsrs, buf.capacity());
+      return std::vector<uint32_t>(buf.entries().begin(),
+                                   buf.entries().begin() + static_cast<ptrdiff_t>(got));
+    }
+    if (r.error().errnum() != E2BIG) return std::move(r).error();
+    n = buf.header()->nmsrs;
+  }
+  return Error(ErrorCode::kSystem, "KVM_GET_MSR_INDEX_LIST: the list kept growing");
+}
+
 }  // namespace
 }  // namespace petrel::kvm
 
@@ -120,6 +141,7 @@ Result<std::unique_ptr<hv::Hypervisor>> OpenKvm(const std::string& device) {
   // (the value is the set of flags KVM_GET_CLOCK may report).
   PETREL_ASSIGN_OR_RETURN(int adjust_clock, CheckExtension(fd.get(), KVM_CAP_ADJUST_CLOCK));
   host.adjust_clock = adjust_clock > 0;
+  PETREL_ASSIGN_OR_RETURN(host.msr_index_list, MsrIndexList(fd.get()));
   return std::unique_ptr<hv::Hypervisor>(new KvmHypervisor(std::move(fd), host));
 }
 

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <utility>
+#include <vector>
 
 namespace petrel::kvm {
 namespace {
@@ -190,6 +192,286 @@ TEST(ClockConvert, IoctlNumbersMatchTheKernelsC) {
   // _IOW/_IOR(KVMIO 0xAE, nr, 48-byte struct kvm_clock_data), as C computes them.
   EXPECT_EQ(static_cast<unsigned long>(KVM_SET_CLOCK), 0x4030AE7BUL);
   EXPECT_EQ(static_cast<unsigned long>(KVM_GET_CLOCK), 0x8030AE7CUL);
+}
+
+TEST(DebugRegsConvert, RoundTripAndFlagsZero) {
+  hv::DebugRegs r;
+  r.db = {0x1000, 0x2000, 0x3000, 0xffff'8000'0000'0000};
+  r.dr6 = 0xffff4ff1;
+  r.dr7 = 0x401;
+  kvm_debugregs k = DebugRegsToKvm(r);
+  EXPECT_EQ(k.db[0], 0x1000u);
+  EXPECT_EQ(k.db[3], 0xffff'8000'0000'0000u);
+  EXPECT_EQ(k.dr6, 0xffff4ff1u);
+  EXPECT_EQ(k.dr7, 0x401u);
+  EXPECT_EQ(k.flags, 0u);
+  EXPECT_EQ(DebugRegsFromKvm(k), r);
+}
+
+TEST(XcrsConvert, RoundTripAndLimits) {
+  std::vector<hv::XcrEntry> xcrs = {{0, 0x7}, {1, 0x1}};
+  auto k = XcrsToKvm(xcrs);
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->nr_xcrs, 2u);
+  EXPECT_EQ(k->xcrs[0].xcr, 0u);
+  EXPECT_EQ(k->xcrs[0].value, 0x7u);
+  EXPECT_EQ(k->xcrs[1].xcr, 1u);
+  EXPECT_EQ(k->flags, 0u);
+  EXPECT_EQ(XcrsFromKvm(*k), xcrs);
+  EXPECT_TRUE(XcrsFromKvm(kvm_xcrs{}).empty());  // a host without XSAVE
+  std::vector<hv::XcrEntry> too_many(KVM_MAX_XCRS + 1);
+  EXPECT_EQ(XcrsToKvm(too_many).error().code(), ErrorCode::kInvalidArgument);
+  kvm_xcrs bogus{};
+  bogus.nr_xcrs = 1000;
+  EXPECT_EQ(XcrsFromKvm(bogus).size(), static_cast<size_t>(KVM_MAX_XCRS));
+}
+
+TEST(LapicConvert, ByteForByte) {
+  hv::LapicState lapic{};
+  lapic[0x20 + 3] = 0x01;  // ID 1 in bits 31:24 (xAPIC)
+  lapic[0x80] = 0x20;      // TPR
+  lapic[0x3f0] = 0xaa;
+  kvm_lapic_state k = LapicToKvm(lapic);
+  EXPECT_EQ(static_cast<uint8_t>(k.regs[0x23]), 0x01);
+  EXPECT_EQ(static_cast<uint8_t>(k.regs[0x80]), 0x20);
+  EXPECT_EQ(static_cast<uint8_t>(k.regs[0x3f0]), 0xaa);
+  EXPECT_EQ(LapicFromKvm(k), lapic);
+}
+
+hv::VcpuEvents BusyEvents() {
+  hv::VcpuEvents e;
+  e.exception.injected = true;
+  e.exception.vector = 14;
+  e.exception.has_error_code = true;
+  e.exception.error_code = 0x6;
+  e.interrupt.injected = true;
+  e.interrupt.vector = 0x30;
+  e.interrupt.soft = true;
+  e.interrupt.shadow = 0x2;
+  e.nmi.pending = true;
+  e.nmi.masked = true;
+  e.sipi_vector = 0x9a;
+  e.smi.smm = true;
+  e.smi.pending = true;
+  e.smi.inside_nmi = true;
+  e.smi.latched_init = true;
+  return e;
+}
+
+TEST(EventsConvert, FieldsAndSetFlags) {
+  auto k = EventsToKvm(BusyEvents());
+  ASSERT_TRUE(k.ok()) << k.error().message();
+  EXPECT_EQ(k->flags, static_cast<uint32_t>(KVM_VCPUEVENT_VALID_NMI_PENDING |
+                                            KVM_VCPUEVENT_VALID_SIPI_VECTOR |
+                                            KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM));
+  EXPECT_EQ(k->exception.injected, 1);
+  EXPECT_EQ(k->exception.pending, 0);
+  EXPECT_EQ(k->exception.nr, 14);
+  EXPECT_EQ(k->exception.has_error_code, 1);
+  EXPECT_EQ(k->exception.error_code, 0x6u);
+  EXPECT_EQ(k->interrupt.injected, 1);
+  EXPECT_EQ(k->interrupt.nr, 0x30);
+  EXPECT_EQ(k->interrupt.soft, 1);
+  EXPECT_EQ(k->interrupt.shadow, KVM_X86_SHADOW_INT_STI);
+  EXPECT_EQ(k->nmi.injected, 0);
+  EXPECT_EQ(k->nmi.pending, 1);
+  EXPECT_EQ(k->nmi.masked, 1);
+  EXPECT_EQ(k->sipi_vector, 0x9au);
+  EXPECT_EQ(k->smi.smm, 1);
+  EXPECT_EQ(k->smi.pending, 1);
+  EXPECT_EQ(k->smi.smm_inside_nmi, 1);
+  EXPECT_EQ(k->smi.latched_init, 1);
+  EXPECT_EQ(k->exception_has_payload, 0);
+  EXPECT_EQ(k->exception_payload, 0u);
+  EXPECT_EQ(EventsFromKvm(*k), BusyEvents());
+}
+
+TEST(EventsConvert, PendingExceptionIsInjectedWithoutPayloadCap) {
+  hv::VcpuEvents e;
+  e.exception.pending = true;
+  e.exception.vector = 13;
+  auto k = EventsToKvm(e);
+  ASSERT_TRUE(k.ok());
+  // What KVM_GET_VCPU_EVENTS reports without KVM_CAP_EXCEPTION_PAYLOAD.
+  EXPECT_EQ(k->exception.injected, 1);
+  EXPECT_EQ(k->exception.pending, 0);
+}
+
+TEST(EventsConvert, RefusesWhatKvmCannotTakeWithoutCaps) {
+  hv::VcpuEvents payload;
+  payload.exception.pending = true;
+  payload.exception.vector = 14;
+  payload.exception.has_payload = true;
+  payload.exception.payload = 0xdead000;
+  EXPECT_EQ(EventsToKvm(payload).error().code(), ErrorCode::kUnsupported);
+  hv::VcpuEvents triple;
+  triple.triple_fault_pending = true;
+  EXPECT_EQ(EventsToKvm(triple).error().code(), ErrorCode::kUnsupported);
+}
+
+TEST(EventsConvert, PayloadAndTripleFaultOnlyWithTheirFlags) {
+  kvm_vcpu_events k{};
+  k.exception.pending = 1;
+  k.exception.nr = 14;
+  k.exception_has_payload = 1;
+  k.exception_payload = 0xdead000;
+  k.triple_fault.pending = 1;
+  k.interrupt.shadow = 0xff;
+  k.sipi_vector = 0x1ff;
+  hv::VcpuEvents e = EventsFromKvm(k);
+  EXPECT_TRUE(e.exception.pending);
+  EXPECT_FALSE(e.exception.has_payload);
+  EXPECT_EQ(e.exception.payload, 0u);
+  EXPECT_FALSE(e.triple_fault_pending);
+  EXPECT_EQ(e.interrupt.shadow, 0x3);
+  EXPECT_EQ(e.sipi_vector, 0xff);
+  k.flags = KVM_VCPUEVENT_VALID_PAYLOAD | KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+  e = EventsFromKvm(k);
+  EXPECT_TRUE(e.exception.has_payload);
+  EXPECT_EQ(e.exception.payload, 0xdead000u);
+  EXPECT_TRUE(e.triple_fault_pending);
+}
+
+TEST(MpStateConvert, AllNeutralStatesRoundTrip) {
+  const std::pair<hv::MpState, uint32_t> map[] = {
+      {hv::MpState::kRunnable, KVM_MP_STATE_RUNNABLE},
+      {hv::MpState::kUninitialized, KVM_MP_STATE_UNINITIALIZED},
+      {hv::MpState::kInitReceived, KVM_MP_STATE_INIT_RECEIVED},
+      {hv::MpState::kHalted, KVM_MP_STATE_HALTED},
+      {hv::MpState::kSipiReceived, KVM_MP_STATE_SIPI_RECEIVED}};
+  for (const auto& [neutral, kvm] : map) {
+    EXPECT_EQ(MpStateToKvm(neutral).mp_state, kvm);
+    auto back = MpStateFromKvm(kvm_mp_state{kvm});
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, neutral);
+  }
+  EXPECT_EQ(MpStateFromKvm(kvm_mp_state{KVM_MP_STATE_AP_RESET_HOLD}).error().code(),
+            ErrorCode::kUnsupported);
+}
+
+TEST(PicConvert, AllFieldsAndChipId) {
+  hv::PicState p;
+  p.last_irr = 1;
+  p.irr = 2;
+  p.imr = 0xfb;
+  p.isr = 4;
+  p.priority_add = 5;
+  p.irq_base = 0x20;
+  p.read_reg_select = 1;
+  p.poll = true;
+  p.special_mask = true;
+  p.init_state = 3;
+  p.auto_eoi = true;
+  p.rotate_on_auto_eoi = true;
+  p.special_fully_nested_mode = true;
+  p.init4 = true;
+  p.elcr = 0x0c;
+  p.elcr_mask = 0xf8;
+  kvm_irqchip chip = PicToKvm(p, KVM_IRQCHIP_PIC_SLAVE);
+  EXPECT_EQ(chip.chip_id, static_cast<uint32_t>(KVM_IRQCHIP_PIC_SLAVE));
+  const kvm_pic_state& k = chip.chip.pic;
+  EXPECT_EQ(k.imr, 0xfb);
+  EXPECT_EQ(k.irq_base, 0x20);
+  EXPECT_EQ(k.init_state, 3);
+  EXPECT_EQ(k.special_fully_nested_mode, 1);
+  EXPECT_EQ(k.elcr, 0x0c);
+  EXPECT_EQ(k.elcr_mask, 0xf8);
+  EXPECT_EQ(PicFromKvm(k), p);
+}
+
+TEST(IoapicConvert, RedirectionEntriesAreRaw64BitRegisters) {
+  hv::IoapicState s;
+  s.base_address = 0xfec00000;
+  s.ioregsel = 0x10;
+  s.id = 0x1;
+  s.irr = 0x10;
+  // Pin 4: vector 0x24, level, active low, masked, destination 0x3.
+  s.redirection[4] = 0x0300'0000'0001'a024ull;
+  s.redirection[23] = 0xffff'ffff'ffff'ffffull;
+  kvm_irqchip chip = IoapicToKvm(s);
+  EXPECT_EQ(chip.chip_id, static_cast<uint32_t>(KVM_IRQCHIP_IOAPIC));
+  const kvm_ioapic_state& k = chip.chip.ioapic;
+  EXPECT_EQ(k.base_address, 0xfec00000u);
+  EXPECT_EQ(k.ioregsel, 0x10u);
+  EXPECT_EQ(k.id, 1u);
+  EXPECT_EQ(k.irr, 0x10u);
+  EXPECT_EQ(k.redirtbl[4].bits, 0x0300'0000'0001'a024ull);
+  EXPECT_EQ(k.redirtbl[4].fields.vector, 0x24);
+  EXPECT_EQ(k.redirtbl[4].fields.trig_mode, 1);
+  EXPECT_EQ(k.redirtbl[4].fields.polarity, 1);
+  EXPECT_EQ(k.redirtbl[4].fields.mask, 1);
+  EXPECT_EQ(k.redirtbl[4].fields.dest_id, 0x3);
+  EXPECT_EQ(k.redirtbl[0].bits, 0u);
+  EXPECT_EQ(IoapicFromKvm(k), s);
+}
+
+TEST(PitConvert, ChannelsAndFlags) {
+  hv::PitState p;
+  p.flags = KVM_PIT_FLAGS_HPET_LEGACY;
+  for (uint32_t i = 0; i < 3; ++i) {
+    hv::PitChannelState& c = p.channels[i];
+    c.count = 65536 - i;
+    c.latched_count = static_cast<uint16_t>(0x100 + i);
+    c.count_latched = 1;
+    c.status_latched = 1;
+    c.status = 0x34;
+    c.read_state = 3;
+    c.write_state = 2;
+    c.write_latch = 0x12;
+    c.rw_mode = 3;
+    c.mode = static_cast<uint8_t>(2 + i);
+    c.bcd = 0;
+    c.gate = 1;
+    c.count_load_time = -5 + static_cast<int64_t>(i);
+  }
+  kvm_pit_state2 k = PitToKvm(p);
+  EXPECT_EQ(k.flags, static_cast<uint32_t>(KVM_PIT_FLAGS_HPET_LEGACY));
+  EXPECT_EQ(k.channels[0].count, 65536u);
+  EXPECT_EQ(k.channels[2].mode, 4);
+  EXPECT_EQ(k.channels[1].latched_count, 0x101);
+  EXPECT_EQ(k.channels[0].count_load_time, -5);
+  EXPECT_EQ(k.reserved[0], 0u);
+  EXPECT_EQ(PitFromKvm(k), p);
+}
+
+TEST(XsaveConvert, PadsToKvmSizeAndRefusesBadSizes) {
+  std::vector<uint8_t> area(hv::kXsaveMinSize, 0);
+  area[hv::kXsaveFcwOffset] = 0x7f;
+  area[hv::kXsaveMxcsrOffset] = 0x80;
+  auto buf = XsaveToKvm(area, 4096);
+  ASSERT_TRUE(buf.ok()) << buf.error().message();
+  EXPECT_EQ(buf->size(), 4096u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(buf->data()) % 4, 0u);
+  std::vector<uint8_t> bytes = buf->Bytes();
+  ASSERT_EQ(bytes.size(), 4096u);
+  EXPECT_EQ(bytes[0], 0x7f);
+  EXPECT_EQ(bytes[24], 0x80);
+  EXPECT_EQ(bytes[4095], 0);
+  EXPECT_EQ(XsaveBuffer(0).size(), kKvmXsaveSize);  // never below 4096
+  EXPECT_EQ(XsaveBuffer(11008).size(), 11008u);     // e.g. with AMX
+  EXPECT_FALSE(XsaveToKvm(std::vector<uint8_t>(575), 4096).ok());
+  EXPECT_FALSE(XsaveToKvm(std::vector<uint8_t>(4100), 4096).ok());
+  EXPECT_TRUE(XsaveToKvm(std::vector<uint8_t>(8192), 8192).ok());
+}
+
+TEST(StateIoctlNumbers, MatchTheKernelsC) {
+  // _IOR/_IOW(KVMIO 0xAE, nr, struct size) as a C compiler computes them.
+  EXPECT_EQ(kKvmGetXsave, 0x9000AEA4UL);
+  EXPECT_EQ(kKvmSetXsave, 0x5000AEA5UL);
+  EXPECT_EQ(kKvmGetXsave2, 0x9000AECFUL);
+  EXPECT_EQ(kKvmGetMsrIndexList, 0xC004AE02UL);
+  // No flexible array in these: the header's numbers are right in C++.
+  EXPECT_EQ(static_cast<unsigned long>(KVM_GET_DEBUGREGS), 0x8080AEA1UL);
+  EXPECT_EQ(static_cast<unsigned long>(KVM_GET_XCRS), 0x8188AEA6UL);
+  EXPECT_EQ(static_cast<unsigned long>(KVM_GET_LAPIC), 0x8400AE8EUL);
+  EXPECT_EQ(static_cast<unsigned long>(KVM_GET_VCPU_EVENTS), 0x8040AE9FUL);
+  EXPECT_EQ(static_cast<unsigned long>(KVM_GET_IRQCHIP), 0xC208AE62UL);
+  EXPECT_EQ(static_cast<unsigned long>(KVM_GET_PIT2), 0x8070AE9FUL);
+  // The kvm_msr_list header: the indices start right after nmsrs.
+  MsrListBuffer list(3);
+  EXPECT_EQ(
+      reinterpret_cast<uint8_t*>(list.entries().data()) - reinterpret_cast<uint8_t*>(list.header()),
+      4);
 }
 
 }  // namespace

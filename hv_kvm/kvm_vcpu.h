@@ -7,15 +7,22 @@
 // the next KVM_RUN (with immediate_exit set) completes that access first, so
 // when Run() returns, no access is half done.
 //
+// SaveState/RestoreState move the whole vCPU state (hv::VcpuState) with the
+// KVM_GET/SET_* state ioctls; RestoreState's order is explained in
+// kvm_vcpu.cc.
+//
 // Thread rules: only the owning thread calls Run() and the state accessors;
 // kicker() may be used from any thread and may outlive the vCPU.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "core/hv/hypervisor.h"
 #include "hv_kvm/kvm_kicker.h"
+#include "hv_kvm/kvm_msr_list.h"
 #include "hv_kvm/kvm_sys.h"
 
 namespace petrel::kvm {
@@ -24,11 +31,19 @@ namespace petrel::kvm {
 inline constexpr size_t kMaxCpuidEntries = 4096;  // KVM's own limit is 256
 inline constexpr size_t kMaxMsrsPerCall = 4096;
 
+// What every vCPU of a VM shares for its state save/restore.
+struct KvmVcpuStateInfo {
+  // Bytes KVM_GET_XSAVE2/KVM_SET_XSAVE move: KVM_CHECK_EXTENSION(
+  // KVM_CAP_XSAVE2) on the VM fd, or kKvmXsaveSize without that cap.
+  size_t xsave_size = 4096;
+  std::shared_ptr<SavedMsrList> msrs;  // the MSRs SaveState reads
+};
+
 class KvmVcpu final : public hv::Vcpu {
  public:
   // `vm_fd` keeps the VM alive as long as the vCPU.
   static Result<std::unique_ptr<KvmVcpu>> Create(std::shared_ptr<const UniqueFd> vm_fd, uint32_t id,
-                                                 size_t run_mmap_size);
+                                                 size_t run_mmap_size, KvmVcpuStateInfo state_info);
 
   uint32_t id() const override { return id_; }
   Result<hv::VcpuExit> Run(hv::GuestIo& io) override;
@@ -45,29 +60,51 @@ class KvmVcpu final : public hv::Vcpu {
   Result<void> SetMsrs(std::span<const hv::MsrEntry> msrs) override;
   Result<void> GetMsrs(std::span<hv::MsrEntry> msrs) override;
   Result<void> NotifyGuestPaused() override;
-  // Not yet: the KVM state ioctls come in the next step.
-  Result<hv::VcpuState> SaveState() override {
-    return Error(ErrorCode::kUnsupported, "KVM vCPU state save is not implemented yet");
-  }
-  Result<void> RestoreState(const hv::VcpuState&) override {
-    return Error(ErrorCode::kUnsupported, "KVM vCPU state restore is not implemented yet");
-  }
+  // The MSRs are those of KvmVcpuStateInfo::msrs (probed on the first save
+  // of the VM). XSAVE: KVM_GET_XSAVE2 when the VM's size is above 4096,
+  // else KVM_GET_XSAVE. XCRs are empty on a host without XSAVE.
+  Result<hv::VcpuState> SaveState() override;
+  // Call SetCpuid first (CPUID is not part of the state, and KVM checks
+  // XCR0, XSAVE components and some MSRs against it). An MSR KVM refuses is
+  // a kUnsupported error naming it.
+  Result<void> RestoreState(const hv::VcpuState& state) override;
 
  private:
   KvmVcpu(std::shared_ptr<const UniqueFd> vm_fd, UniqueFd fd, uint32_t id,
-          std::shared_ptr<KvmRunState> run)
+          std::shared_ptr<KvmRunState> run, KvmVcpuStateInfo state_info)
       : vm_fd_(std::move(vm_fd)),
         fd_(std::move(fd)),
         id_(id),
         run_(std::move(run)),
-        kicker_(std::make_shared<KvmKicker>(run_)) {}
+        kicker_(std::make_shared<KvmKicker>(run_)),
+        state_info_(std::move(state_info)) {}
   Result<hv::VcpuExit> RunLoop(hv::GuestIo& io);
+
+  // One state part each, KVM_GET_* / KVM_SET_*.
+  Result<hv::DebugRegs> GetDebugRegs();
+  Result<void> SetDebugRegs(const hv::DebugRegs& regs);
+  Result<std::vector<uint8_t>> GetXsave();
+  Result<void> SetXsave(std::span<const uint8_t> area);
+  Result<std::vector<hv::XcrEntry>> GetXcrs();
+  Result<void> SetXcrs(std::span<const hv::XcrEntry> xcrs);
+  Result<hv::LapicState> GetLapic();
+  Result<void> SetLapic(const hv::LapicState& lapic);
+  Result<hv::VcpuEvents> GetEvents();
+  Result<void> SetEvents(const hv::VcpuEvents& events);
+  Result<hv::MpState> GetMpState();
+  Result<void> SetMpState(hv::MpState state);
+  Result<std::vector<hv::MsrEntry>> GetSavedMsrs();
+  Result<void> SetSavedMsrs(std::span<const hv::MsrEntry> msrs);
+  // One KVM_GET_MSRS (`get`) or KVM_SET_MSRS of at most kMsrsPerIoctl
+  // entries; returns how many KVM processed.
+  Result<size_t> MsrIo(bool get, std::span<hv::MsrEntry> msrs);
 
   std::shared_ptr<const UniqueFd> vm_fd_;
   UniqueFd fd_;
   uint32_t id_;
   std::shared_ptr<KvmRunState> run_;
   std::shared_ptr<KvmKicker> kicker_;
+  KvmVcpuStateInfo state_info_;
 };
 
 }  // namespace petrel::kvm

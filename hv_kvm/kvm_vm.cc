@@ -4,6 +4,7 @@
 #include <linux/kvm.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "core/arch/x86_layout.h"
@@ -106,6 +107,12 @@ Result<void> KvmVm::SetUp() {
         << "kvm: the guest may touch PMU MSRs KVM does not back: " << denied.error().message();
   }
   irq_routing_ = std::make_shared<KvmIrqRouting>(fd_, host_.max_irq_routes);
+  // api.rst KVM_CAP_XSAVE2: on the VM fd, the size KVM_GET_XSAVE2 and
+  // KVM_SET_XSAVE move (0 on kernels before 5.17: then KVM_GET_XSAVE's 4096).
+  PETREL_ASSIGN_OR_RETURN(int xsave2, Ioctl(fd, KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION",
+                                            static_cast<uintptr_t>(KVM_CAP_XSAVE2)));
+  xsave_size_ = std::max(kKvmXsaveSize, static_cast<size_t>(xsave2 > 0 ? xsave2 : 0));
+  saved_msrs_ = std::make_shared<SavedMsrList>(host_.msr_index_list);
   return Ok();
 }
 
@@ -144,7 +151,8 @@ Result<std::unique_ptr<hv::Vcpu>> KvmVm::CreateVcpu(uint32_t id) {
     return Error(ErrorCode::kInvalidArgument, "vcpu id " + std::to_string(id) + " >= configured " +
                                                   std::to_string(config_.vcpus));
   }
-  PETREL_ASSIGN_OR_RETURN(auto vcpu, KvmVcpu::Create(fd_, id, host_.run_mmap_size));
+  PETREL_ASSIGN_OR_RETURN(auto vcpu, KvmVcpu::Create(fd_, id, host_.run_mmap_size,
+                                                     KvmVcpuStateInfo{xsave_size_, saved_msrs_}));
   return std::unique_ptr<hv::Vcpu>(std::move(vcpu));
 }
 
@@ -199,6 +207,68 @@ Result<void> KvmVm::SetClock(const hv::VmClock& clock) {
   if (!host_.adjust_clock) return Error(ErrorCode::kUnsupported, "KVM lacks KVM_CAP_ADJUST_CLOCK");
   kvm_clock_data data = ClockToKvm(clock);
   PETREL_TRY(IoctlPtr(fd_->get(), KVM_SET_CLOCK, "KVM_SET_CLOCK", &data));
+  return Ok();
+}
+
+Result<hv::IrqchipState> KvmVm::GetIrqchip() {
+  hv::IrqchipState s;
+  const uint32_t pics[2] = {KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE};
+  for (size_t i = 0; i < 2; ++i) {
+    kvm_irqchip chip{};
+    chip.chip_id = pics[i];
+    // api.rst KVM_GET_IRQCHIP
+    PETREL_TRY(IoctlPtr(fd_->get(), KVM_GET_IRQCHIP, "KVM_GET_IRQCHIP(PIC)", &chip));
+    s.pic[i] = PicFromKvm(chip.chip.pic);
+  }
+  kvm_irqchip ioapic{};
+  ioapic.chip_id = KVM_IRQCHIP_IOAPIC;
+  PETREL_TRY(IoctlPtr(fd_->get(), KVM_GET_IRQCHIP, "KVM_GET_IRQCHIP(IOAPIC)", &ioapic));
+  s.ioapic = IoapicFromKvm(ioapic.chip.ioapic);
+  kvm_pit_state2 pit{};
+  // api.rst KVM_GET_PIT2 (the PIT from KVM_CREATE_PIT2 in SetUp)
+  PETREL_TRY(IoctlPtr(fd_->get(), KVM_GET_PIT2, "KVM_GET_PIT2", &pit));
+  s.pit = PitFromKvm(pit);
+  return s;
+}
+
+Result<void> KvmVm::SetIrqchip(const hv::IrqchipState& s) {
+  const uint32_t pics[2] = {KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE};
+  for (size_t i = 0; i < 2; ++i) {
+    kvm_irqchip chip = PicToKvm(s.pic[i], pics[i]);
+    // api.rst KVM_SET_IRQCHIP
+    PETREL_TRY(IoctlPtr(fd_->get(), KVM_SET_IRQCHIP, "KVM_SET_IRQCHIP(PIC)", &chip));
+  }
+  kvm_irqchip ioapic = IoapicToKvm(s.ioapic);
+  PETREL_TRY(IoctlPtr(fd_->get(), KVM_SET_IRQCHIP, "KVM_SET_IRQCHIP(IOAPIC)", &ioapic));
+  if (s.pit) {
+    kvm_pit_state2 pit = PitToKvm(*s.pit);
+    // api.rst KVM_SET_PIT2
+    PETREL_TRY(IoctlPtr(fd_->get(), KVM_SET_PIT2, "KVM_SET_PIT2", &pit));
+  }
+  return Ok();
+}
+
+Result<hv::VmState> KvmVm::SaveState() {
+  hv::VmState s;
+  if (caps_.vm_clock) {
+    PETREL_ASSIGN_OR_RETURN(s.clock, GetClock());
+  }
+  PETREL_ASSIGN_OR_RETURN(s.irqchip, GetIrqchip());
+  return s;
+}
+
+Result<void> KvmVm::RestoreState(const hv::VmState& state) {
+  if (!state.irqchip) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "VM state without an irqchip: a KVM VM always has the in-kernel PIC and IOAPIC");
+  }
+  if (state.clock && !caps_.vm_clock) {
+    return Error(ErrorCode::kUnsupported, "VM state has a clock; KVM lacks KVM_CAP_ADJUST_CLOCK");
+  }
+  PETREL_TRY(SetIrqchip(*state.irqchip));
+  // The clock last, so the guest's clock starts from the saved value as
+  // close as possible to the moment it runs again.
+  if (state.clock) PETREL_TRY(SetClock(*state.clock));
   return Ok();
 }
 

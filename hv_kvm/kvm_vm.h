@@ -6,6 +6,11 @@
 // With the in-kernel LAPIC, HLT is handled in the kernel, so Run() only
 // returns Halted if KVM reports KVM_EXIT_HLT anyway.
 //
+// State (hv::VmState): the clock (KVM_GET/SET_CLOCK), the two PICs and the
+// IOAPIC (KVM_GET/SET_IRQCHIP) and the PIT (KVM_GET/SET_PIT2). The VM also
+// holds what its vCPUs share for their own state: the XSAVE size
+// (KVM_CAP_XSAVE2 on the VM fd) and the MSR list (kvm_msr_list.h).
+//
 // Memory: one KVM_SET_USER_MEMORY_REGION slot per GuestMemory region, slot
 // number = region index. The VM keeps the GuestMemory alive and closes its fd
 // before releasing it, so KVM never holds a stale host address.
@@ -14,9 +19,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "core/hv/hypervisor.h"
 #include "hv_kvm/kvm_irq_routing.h"
+#include "hv_kvm/kvm_msr_list.h"
 #include "hv_kvm/kvm_sys.h"
 
 namespace petrel::kvm {
@@ -29,6 +36,7 @@ struct KvmHostInfo {
   bool ioeventfd_any_length = false;  // KVM_CAP_IOEVENTFD_ANY_LENGTH
   uint32_t max_irq_routes = kMaxGsiRoutes;  // KVM_CAP_IRQ_ROUTING
   bool adjust_clock = false;          // KVM_CAP_ADJUST_CLOCK: KVM_GET/SET_CLOCK
+  std::vector<uint32_t> msr_index_list;  // KVM_GET_MSR_INDEX_LIST, MSRs to save
 };
 
 // The in-kernel IOAPIC has 24 pins (KVM_IOAPIC_NUM_PINS in asm/kvm.h).
@@ -55,17 +63,18 @@ class KvmVm final : public hv::Vm {
   // KVM_CAP_ADJUST_CLOCK.
   Result<hv::VmClock> GetClock() override;
   Result<void> SetClock(const hv::VmClock& clock) override;
-  // Not yet: the irqchip ioctls come in the next step.
-  Result<hv::VmState> SaveState() override {
-    return Error(ErrorCode::kUnsupported, "KVM VM state save is not implemented yet");
-  }
-  Result<void> RestoreState(const hv::VmState&) override {
-    return Error(ErrorCode::kUnsupported, "KVM VM state restore is not implemented yet");
-  }
+  // The clock (when caps().vm_clock), PIC master/slave, IOAPIC and PIT.
+  // RestoreState: kInvalidArgument without an irqchip (every KVM VM here
+  // has one); a state without a PIT leaves the PIT at reset; a clock is set
+  // last, and is kUnsupported without KVM_CAP_ADJUST_CLOCK.
+  Result<hv::VmState> SaveState() override;
+  Result<void> RestoreState(const hv::VmState& state) override;
 
  private:
   KvmVm(UniqueFd fd, const KvmHostInfo& host, const hv::VmConfig& config);
   Result<void> SetUp();
+  Result<hv::IrqchipState> GetIrqchip();
+  Result<void> SetIrqchip(const hv::IrqchipState& irqchip);
 
   std::shared_ptr<GuestMemory> memory_;  // outlives fd_ (declared first)
   std::shared_ptr<const UniqueFd> fd_;
@@ -74,6 +83,8 @@ class KvmVm final : public hv::Vm {
   hv::Caps caps_;
   std::mutex mu_;  // guards memory_ during MapMemory
   std::shared_ptr<KvmIrqRouting> irq_routing_;  // MSI vectors (GSI routes + irqfds)
+  size_t xsave_size_ = 4096;                    // KVM_CAP_XSAVE2, for the vCPUs
+  std::shared_ptr<SavedMsrList> saved_msrs_;    // for the vCPUs' SaveState
 };
 
 }  // namespace petrel::kvm

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <future>
+#include <iostream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -457,6 +458,208 @@ TEST_F(KvmBackendTest, VmRejectsBadRequests) {
   (*line)->Pulse();  // must not fail or crash
   EXPECT_TRUE(vm_->caps().kernel_irqchip);
   EXPECT_TRUE(vm_->caps().kernel_ioevents);
+}
+
+// --- Full state save/restore (hv::VcpuState, hv::VmState) ---
+
+// Guest CPUID on `vcpu`, as the VMM sets it before a restore (KVM checks
+// XCR0 and some MSRs against it). Returns whether the guest has XSAVE.
+bool SetGuestCpuid(hv::Hypervisor& hv, hv::Vcpu& vcpu) {
+  auto supported = hv.SupportedCpuid();
+  EXPECT_TRUE(supported.ok());
+  if (!supported.ok()) return false;
+  auto cpuid = x86::BuildGuestCpuid(*supported, 0, 1);
+  auto set = vcpu.SetCpuid(cpuid);
+  EXPECT_TRUE(set.ok()) << set.error().message();
+  for (const auto& e : cpuid) {
+    if (e.function == 1) return (e.ecx >> 26) & 1;  // CPUID.1:ECX.XSAVE
+  }
+  return false;
+}
+
+const hv::MsrEntry* FindMsr(const std::vector<hv::MsrEntry>& msrs, uint32_t index) {
+  for (const auto& m : msrs) {
+    if (m.index == index) return &m;
+  }
+  return nullptr;
+}
+
+// MSRs that move with time between two saves.
+bool TimeDependentMsr(uint32_t index) {
+  return index == 0x10 ||        // IA32_TIME_STAMP_COUNTER
+         index == 0x40000010 ||  // HV_X64_MSR_VP_RUNTIME
+         index == 0x40000020;    // HV_X64_MSR_TIME_REF_COUNT
+}
+
+constexpr size_t kLapicTpr = 0x80;  // SDM 3A table 11-1
+constexpr uint32_t kMsrTsc = 0x10;  // IA32_TIME_STAMP_COUNTER
+constexpr uint64_t kTsc = 1ull << 40;
+
+TEST_F(KvmBackendTest, VcpuStateMovesToAnotherVm) {
+  const bool xsave = SetGuestCpuid(*hv_, *vcpu_);
+  SetFlat32(kLoadAddr);
+  hv::Regs regs;
+  for (int i = 0; i < 16; ++i) regs.gpr[i] = 0x0101'0101'0101'0101ull * (i + 1);
+  regs.rip = kLoadAddr + 4;
+  ASSERT_TRUE(vcpu_->SetRegs(regs).ok());
+  // A TSC far from 0: Linux 6.1's kvm_synchronize_tsc takes a host write
+  // within a second of the VM's last one (its vCPUs' creation, at 0) for
+  // an attempt to synchronise vCPUs and keeps its own value instead.
+  const hv::MsrEntry msrs[] = {{kMsrTsc, kTsc},
+                               {x86::kMsrIa32SysenterCs, 0x10},
+                               {x86::kMsrIa32SysenterEsp, 0x8000},
+                               {x86::kMsrIa32SysenterEip, 0x1234}};
+  ASSERT_TRUE(vcpu_->SetMsrs(msrs).ok());
+
+  // The parts with no setter of their own go through RestoreState.
+  auto s0 = vcpu_->SaveState();
+  ASSERT_TRUE(s0.ok()) << s0.error().message();
+  EXPECT_GE(s0->xsave.size(), hv::kXsaveMinSize);
+  EXPECT_TRUE(std::is_sorted(s0->msrs.begin(), s0->msrs.end(),
+                             [](const auto& a, const auto& b) { return a.index < b.index; }));
+  hv::VcpuState want = *s0;
+  want.lapic[kLapicTpr] = 0x20;
+  want.debug.db = {0x1000, 0x2000, 0x3000, 0x4000};
+  want.debug.dr7 = 0x401;  // L0, bit 10 reserved 1
+  if (xsave) {
+    ASSERT_FALSE(want.xcrs.empty()) << "the guest has XSAVE but KVM_GET_XCRS gave no XCR";
+    EXPECT_EQ(want.xcrs[0].index, 0u);
+    want.xcrs[0].value = 0x3;  // x87 | SSE
+  } else {
+    std::cout << "host without XSAVE: XCR0 not tested\n";
+  }
+  want.events.nmi.masked = true;  // (KVM_GET_VCPU_EVENTS always reports sipi_vector 0)
+  want.mp_state = hv::MpState::kHalted;
+  auto restored = vcpu_->RestoreState(want);
+  ASSERT_TRUE(restored.ok()) << restored.error().message();
+  auto s1 = vcpu_->SaveState();
+  ASSERT_TRUE(s1.ok()) << s1.error().message();
+  EXPECT_EQ(s1->regs, regs);
+  EXPECT_EQ(s1->lapic[kLapicTpr], 0x20);
+  EXPECT_EQ(s1->sregs.cr8, 2u);  // CR8 is TPR[7:4]
+  EXPECT_EQ(s1->debug.db, want.debug.db);
+  EXPECT_EQ(s1->debug.dr7, 0x401u);
+  if (xsave) {
+    EXPECT_EQ(s1->xcrs[0].value, 0x3u);
+  }
+  EXPECT_TRUE(s1->events.nmi.masked);
+  ASSERT_NE(FindMsr(s1->msrs, kMsrTsc), nullptr);
+  EXPECT_GE(FindMsr(s1->msrs, kMsrTsc)->value, kTsc);
+  EXPECT_EQ(s1->mp_state, hv::MpState::kHalted);
+  const hv::MsrEntry* cs = FindMsr(s1->msrs, x86::kMsrIa32SysenterCs);
+  ASSERT_NE(cs, nullptr) << "IA32_SYSENTER_CS is not among the saved MSRs";
+  EXPECT_EQ(cs->value, 0x10u);
+  ASSERT_NE(FindMsr(s1->msrs, x86::kMsrIa32SysenterEip), nullptr);
+  EXPECT_EQ(FindMsr(s1->msrs, x86::kMsrIa32SysenterEip)->value, 0x1234u);
+
+  // A second VM takes it all.
+  auto vm2 = hv_->CreateVm(hv::VmConfig{1});
+  ASSERT_TRUE(vm2.ok()) << vm2.error().message();
+  auto vcpu2 = (*vm2)->CreateVcpu(0);
+  ASSERT_TRUE(vcpu2.ok()) << vcpu2.error().message();
+  SetGuestCpuid(*hv_, **vcpu2);
+  auto into2 = (*vcpu2)->RestoreState(*s1);
+  ASSERT_TRUE(into2.ok()) << into2.error().message();
+  auto s2 = (*vcpu2)->SaveState();
+  ASSERT_TRUE(s2.ok()) << s2.error().message();
+  EXPECT_EQ(s2->regs, s1->regs);
+  EXPECT_EQ(s2->sregs, s1->sregs);
+  EXPECT_EQ(s2->debug, s1->debug);
+  EXPECT_EQ(s2->xcrs, s1->xcrs);
+  EXPECT_EQ(s2->xsave, s1->xsave);
+  EXPECT_EQ(s2->lapic, s1->lapic);
+  EXPECT_EQ(s2->events, s1->events);
+  EXPECT_EQ(s2->mp_state, s1->mp_state);
+  ASSERT_EQ(s2->msrs.size(), s1->msrs.size());
+  for (size_t i = 0; i < s1->msrs.size(); ++i) {
+    const hv::MsrEntry& a = s1->msrs[i];
+    const hv::MsrEntry& b = s2->msrs[i];
+    ASSERT_EQ(b.index, a.index);
+    if (a.index == kMsrTsc) {
+      EXPECT_GE(b.value, a.value) << "the TSC went back";
+      EXPECT_LT(b.value, a.value + (1ull << 36)) << "the TSC jumped ahead";
+    } else if (!TimeDependentMsr(a.index)) {
+      EXPECT_EQ(b.value, a.value) << "MSR 0x" << std::hex << a.index;
+    }
+  }
+  std::cout << s1->msrs.size() << " MSRs, XSAVE " << s1->xsave.size() << " bytes, "
+            << s1->xcrs.size() << " XCRs\n";
+}
+
+TEST_F(KvmBackendTest, VcpuRestoreRefusesWhatKvmCannotTake) {
+  SetGuestCpuid(*hv_, *vcpu_);
+  auto s = vcpu_->SaveState();
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  hv::VcpuState short_xsave = *s;
+  short_xsave.xsave.resize(100);
+  auto r1 = vcpu_->RestoreState(short_xsave);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_EQ(r1.error().code(), ErrorCode::kInvalidArgument) << r1.error().message();
+  hv::VcpuState bogus_msr = *s;
+  bogus_msr.msrs.push_back({0xdeadbeef, 1});
+  auto r2 = vcpu_->RestoreState(bogus_msr);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.error().message().find("0xdeadbeef"), std::string::npos) << r2.error().message();
+}
+
+TEST_F(KvmBackendTest, VmIrqchipAndPitMoveToAnotherVm) {
+  auto s0 = vm_->SaveState();
+  ASSERT_TRUE(s0.ok()) << s0.error().message();
+  ASSERT_TRUE(s0->irqchip.has_value());
+  ASSERT_TRUE(s0->irqchip->pit.has_value());
+  EXPECT_EQ(s0->clock.has_value(), vm_->caps().vm_clock);
+  EXPECT_EQ(s0->irqchip->ioapic.base_address, 0xfec00000u);
+  hv::VmState want = *s0;
+  hv::IrqchipState& chip = *want.irqchip;
+  chip.pic[0].irq_base = 0x20;
+  chip.pic[0].imr = 0xfb;
+  chip.pic[1].irq_base = 0x28;
+  chip.pic[1].imr = 0xff;
+  chip.pic[1].elcr = 0x0c;
+  // Pin 4: vector 0x24, level, masked, destination 1 (82093AA 3.2.4).
+  chip.ioapic.redirection[4] = 0x0100'0000'0001'8024ull;
+  // Channel 2 (the speaker's: no interrupt, so nothing changes under us):
+  // mode 3, lobyte/hibyte, count 0x1234.
+  hv::PitChannelState& ch2 = chip.pit->channels[2];
+  ch2.mode = 3;
+  ch2.rw_mode = 3;
+  ch2.count = 0x1234;
+  auto restored = vm_->RestoreState(want);
+  ASSERT_TRUE(restored.ok()) << restored.error().message();
+  auto s1 = vm_->SaveState();
+  ASSERT_TRUE(s1.ok()) << s1.error().message();
+  EXPECT_EQ(s1->irqchip->pic[0].imr, 0xfb);
+  EXPECT_EQ(s1->irqchip->pic[1].irq_base, 0x28);
+  EXPECT_EQ(s1->irqchip->ioapic.redirection[4], 0x0100'0000'0001'8024ull);
+  EXPECT_EQ(s1->irqchip->pit->channels[2].count, 0x1234u);
+  EXPECT_EQ(s1->irqchip->pit->channels[2].mode, 3);
+
+  auto vm2 = hv_->CreateVm(hv::VmConfig{1});
+  ASSERT_TRUE(vm2.ok()) << vm2.error().message();
+  auto into2 = (*vm2)->RestoreState(*s1);
+  ASSERT_TRUE(into2.ok()) << into2.error().message();
+  auto s2 = (*vm2)->SaveState();
+  ASSERT_TRUE(s2.ok()) << s2.error().message();
+  EXPECT_EQ(s2->irqchip->pic, s1->irqchip->pic);
+  EXPECT_EQ(s2->irqchip->ioapic, s1->irqchip->ioapic);
+  hv::PitState pit1 = *s1->irqchip->pit;
+  hv::PitState pit2 = *s2->irqchip->pit;
+  for (size_t i = 0; i < 3; ++i) {  // KVM_SET_PIT2 reloads the counts now
+    pit1.channels[i].count_load_time = 0;
+    pit2.channels[i].count_load_time = 0;
+  }
+  EXPECT_EQ(pit2, pit1);
+  if (s1->clock) {
+    ASSERT_TRUE(s2->clock.has_value());
+    EXPECT_GE(s2->clock->ns, s1->clock->ns);
+    EXPECT_LT(s2->clock->ns - s1->clock->ns, 5'000'000'000u);
+  }
+
+  hv::VmState no_chip = *s1;
+  no_chip.irqchip.reset();
+  auto refused = (*vm2)->RestoreState(no_chip);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace
