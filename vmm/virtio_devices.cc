@@ -1,6 +1,10 @@
 // VirtioDevices (see virtio_devices.h).
 #include "vmm/virtio_devices.h"
 
+#include <mutex>
+
+#include <condition_variable>
+
 #include "vmm/config/device_ids.h"
 
 #include "core/base/log.h"
@@ -101,6 +105,34 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     PETREL_TRY(place(name, std::move(net_device)));
   }
   return Ok();
+}
+
+Result<void> VirtioDevices::QuiesceAll(std::chrono::milliseconds timeout) {
+  struct Latch {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = 0;
+  };
+  auto latch = std::make_shared<Latch>();
+  latch->left = devices_.size();
+  for (const Placed& d : devices_) {
+    d.device->Quiesce([latch] {
+      std::lock_guard lock(latch->mu);
+      if (--latch->left == 0) latch->cv.notify_all();
+    });
+  }
+  std::unique_lock lock(latch->mu);
+  if (!latch->cv.wait_for(lock, timeout, [&] { return latch->left == 0; })) {
+    lock.unlock();
+    UnquiesceAll();
+    return Error(ErrorCode::kBusy, "virtio devices still had requests in flight after " +
+                                       std::to_string(timeout.count()) + " ms");
+  }
+  return Ok();
+}
+
+void VirtioDevices::UnquiesceAll() {
+  for (const Placed& d : devices_) d.device->Unquiesce();
 }
 
 }  // namespace petrel::vmm

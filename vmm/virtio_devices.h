@@ -22,6 +22,8 @@
 // devices, then the workers.
 #pragma once
 
+#include <chrono>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -85,6 +87,13 @@ class VirtioDevices {
   // starts them again; the first error is returned after trying them all.
   void PauseWorkers();
   Result<void> ResumeWorkers();
+  // Before PauseWorkers (workers running): every device finishes the
+  // requests it has in flight and takes no new ones
+  // (VirtioPciDevice::Quiesce), so none is in flight in a snapshot.
+  // kBusy if that takes longer than `timeout` (the devices are then told
+  // to go on). UnquiesceAll, after ResumeWorkers, lets them serve again.
+  Result<void> QuiesceAll(std::chrono::milliseconds timeout);
+  void UnquiesceAll();
 
  private:
   Result<void> Place(const VirtioDevicesArgs& args, std::string name,

@@ -411,6 +411,11 @@ Result<void> VmInstance::Pause() {
       return std::move(parked).Wrap("pausing the VM");
     }
   }
+  // Requests in flight finish now, so a snapshot never holds one.
+  if (Result<void> quiet = virtio_->QuiesceAll(pause_timeout_); !quiet.ok()) {
+    undo_vcpus();
+    return std::move(quiet).Wrap("pausing the VM");
+  }
   virtio_->PauseWorkers();
   if (hide_paused_time_ && vm_->caps().vm_clock) {
     Result<hv::VmClock> clock = vm_->GetClock();
@@ -419,6 +424,7 @@ Result<void> VmInstance::Pause() {
       if (!restarted.ok()) {
         PETREL_LOG(kError) << restarted.error().message();
       }
+      virtio_->UnquiesceAll();
       undo_vcpus();
       return Error(std::move(clock).error()).Wrap("pausing the VM: saving the VM clock");
     }
@@ -445,6 +451,7 @@ Result<void> VmInstance::Resume() {
     saved_clock_.reset();
   }
   PETREL_TRY(virtio_->ResumeWorkers().Wrap("resuming the VM"));
+  virtio_->UnquiesceAll();
   for (auto& t : vcpu_threads_) t->Resume();
   run_state_ = VmRunState::kRunning;
   PETREL_LOG(kInfo) << "VM resumed";

@@ -153,6 +153,19 @@ class VirtioDevice {
     (void)group;
     done();
   }
+  // The VM is pausing (for a snapshot or a migration): on group `group`'s
+  // loop, take no new chains from its queues and call `done` (on that loop,
+  // now or later, exactly once) when no chain taken is in flight any more:
+  // each completed into the used ring, so none is lost across a snapshot.
+  // ResumeQueueGroup (on the same loop) serves the queues again, including
+  // what the driver queued meanwhile. Called only while the group is active.
+  // Default: a device that finishes every chain in the handler that took it
+  // is quiet at once.
+  virtual void QuiesceQueueGroup(uint16_t group, std::function<void()> done) {
+    (void)group;
+    done();
+  }
+  virtual void ResumeQueueGroup(uint16_t group) { (void)group; }
 };
 
 }  // namespace petrel::virtio

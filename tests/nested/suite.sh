@@ -230,6 +230,91 @@ JSON
   rm -f "$img"
 }
 
+# Snapshot and restore across processes (issue 10, item 5a): the Debian
+# guest counts, printing each tick with its uptime on the serial console and
+# writing it to its own sector of a virtio-blk disk (O_DIRECT-like: fsync per
+# tick). pause -> vm.snapshot -> the VMM is killed (SIGKILL) -> a new
+# `petrel --restore` -> vm.resume: the ticks go on from the last one with no
+# gap or repeat, the guest's uptime does not go backwards, and every tick up
+# to the end is on the disk in its sector. Then power-button, exit 0.
+test_linux_snapshot_restore() {
+  name=linux-snapshot-restore
+  sock=/tmp/petrel-snap-api.sock
+  sock2=/tmp/petrel-snap-api2.sock
+  img=/tmp/petrel-snap-disk.img
+  snap=/tmp/petrel-snap-dir
+  rm -rf "$sock" "$sock2" "$snap"
+  dd if=/dev/zero of="$img" bs=1M count=16 2>/dev/null
+  TICKS=$(b64 '(i=0; while true; do i=$((i+1)); printf "%08d\n" $i | dd of=/dev/vda bs=512 seek=$i count=1 conv=sync,fsync 2>/dev/null; echo "PETREL-TICK $i up=$(cut -d" " -f1 /proc/uptime)"; sleep 0.1; done) &
+echo PETREL-TICKING')
+  out1="/tmp/$name.out"; out2="/tmp/$name.restored.out"
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=power-button petrel.cmd=$TICKS" --cpus boot=1 --memory size=256M \
+    --serial tty --console off --disk "path=$img" --api-socket "path=$sock" </dev/null >"$out1" 2>&1 &
+  pid=$!
+  ( sleep 300; kill $pid 2>/dev/null ) &
+  watchdog=$!
+  fail=""
+  waitn() {  # waitn <file> <pattern> <count> <seconds>
+    w=0
+    while [ $w -lt "$4" ] && [ "$(grep -c "$2" "$1")" -lt "$3" ]; do sleep 1; w=$((w + 1)); done
+    [ "$(grep -c "$2" "$1")" -ge "$3" ]
+  }
+  R1="./petrel-remote --api-socket $sock"
+  R2="./petrel-remote --api-socket $sock2"
+  waitn "$out1" "PETREL-TICK " 20 150 || fail="$fail no-ticks"
+  $R1 pause >"/tmp/$name.remote" 2>&1 || fail="$fail pause"
+  t0=$(ms)
+  $R1 snapshot "file://$snap" >>"/tmp/$name.remote" 2>&1 || fail="$fail snapshot"
+  t1=$(ms)
+  kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  last=$(grep -a -o 'PETREL-TICK [0-9]* up=[0-9.]*' "$out1" | tail -1)
+  last_i=$(echo "$last" | awk '{print $2}'); last_up=${last##*up=}
+  snap_kib=$(du -k "$snap/memory-ranges" 2>/dev/null | cut -f1)
+  ./petrel --restore "source_url=file://$snap" --api-socket "path=$sock2" </dev/null >"$out2" 2>&1 &
+  pid=$!
+  ( sleep 240; kill $pid 2>/dev/null ) &
+  watchdog2=$!
+  w=0; while [ $w -lt 20 ] && ! $R2 info 2>/dev/null | grep -q '"state":"Paused"'; do sleep 1; w=$((w + 1)); done
+  t2=$(ms)
+  $R2 info 2>/dev/null | grep -q '"state":"Paused"' || fail="$fail restored-not-paused"
+  $R2 resume >>"/tmp/$name.remote" 2>&1 || fail="$fail resume"
+  waitn "$out2" "PETREL-TICK " 20 120 || fail="$fail no-ticks-after-restore"
+  # Every tick after the restore follows the one before it, starting right
+  # after the last one printed before the snapshot.
+  seq_bad=$(grep -a -o 'PETREL-TICK [0-9]* up=[0-9.]*' "$out2" | awk -v prev="$last_i" -v up="$last_up" '
+    { i = $2; u = substr($3, 4) + 0
+      if (i != prev + 1) { printf "tick %d after %d; ", i, prev }
+      if (u < up) { printf "uptime %s after %s; ", u, up }
+      prev = i; up = u }' | head -c 300)
+  [ -z "$seq_bad" ] || fail="$fail sequence($seq_bad)"
+  first_up=$(grep -a -o 'PETREL-TICK [0-9]* up=[0-9.]*' "$out2" | head -1 | sed 's/.*up=//')
+  end_i=$(grep -a -o 'PETREL-TICK [0-9]*' "$out2" | tail -1 | awk '{print $2}')
+  $R2 power-button >>"/tmp/$name.remote" 2>&1 || fail="$fail power-button"
+  w=0; while [ $w -lt 60 ] && kill -0 $pid 2>/dev/null; do sleep 1; w=$((w + 1)); done
+  kill -0 $pid 2>/dev/null && { fail="$fail no-power-off"; kill $pid; }
+  wait $pid; rc=$?
+  kill $watchdog $watchdog2 2>/dev/null; wait $watchdog $watchdog2 2>/dev/null
+  [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
+  # The disk: sector i holds tick i for every tick printed.
+  disk_bad=""
+  if [ -n "$end_i" ]; then
+    disk_bad=$(i=1; while [ $i -le "$end_i" ]; do
+      v=$(dd if="$img" bs=512 skip=$i count=1 2>/dev/null | head -c 8)
+      [ "$v" = "$(printf %08d $i)" ] || { echo "sector $i='$v'"; break; }
+      i=$((i + 1)); done)
+  fi
+  [ -z "$disk_bad" ] || fail="$fail disk($disk_bad)"
+  detail="ticks 1..$last_i before, $((last_i + 1))..$end_i after; uptime $last_up -> $first_up; snapshot $((t1 - t0)) ms, ${snap_kib:-?} KiB on disk; restore to Paused within $((t2 - t1)) ms"
+  if [ -z "$fail" ]; then
+    result "$name" PASS "$detail"
+  else
+    tail -15 "$out1"; echo ---; tail -25 "$out2"; cat "/tmp/$name.remote"
+    result "$name" FAIL "$fail; $detail"
+  fi
+  rm -rf "$img" "$snap"
+}
+
 if [ -n "$ONLY" ]; then
   for t in $ONLY; do
     f=test_$(echo "$t" | tr - _)
@@ -450,3 +535,4 @@ fi
 
 test_linux_doorbell_flood
 test_linux_api_lifecycle
+test_linux_snapshot_restore

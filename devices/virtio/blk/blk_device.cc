@@ -213,6 +213,8 @@ void BlkDevice::Deactivate() {
     if (s.engine->in_flight() > 0) (void)s.engine->Reap();
     s.on_stopped = nullptr;
     s.stopping = false;
+    s.quiesced = false;
+    s.on_quiesced = nullptr;
     s.inflight.clear();
     s.stalled.reset();
     s.ordered.reset();
@@ -243,9 +245,39 @@ Result<void> BlkDevice::WatchEngine(uint16_t q) {
   return Ok();
 }
 
+void BlkDevice::QuiesceQueueGroup(uint16_t group, std::function<void()> done) {
+  if (group >= num_queues_) return done();
+  Queue& s = queues_[group];
+  s.quiesced = true;
+  s.on_quiesced = std::move(done);
+  MaybeQuiesced(group);
+}
+
+void BlkDevice::MaybeQuiesced(uint16_t q) {
+  Queue& s = queues_[q];
+  if (!s.quiesced || !s.on_quiesced) return;
+  // A failed device completes nothing more: its requests are not state
+  // either (the driver must reset it).
+  if (!failed_ && (!s.inflight.empty() || s.stalled)) return;
+  auto done = std::move(s.on_quiesced);
+  s.on_quiesced = nullptr;
+  done();
+}
+
+void BlkDevice::ResumeQueueGroup(uint16_t group) {
+  if (group >= num_queues_) return;
+  Queue& s = queues_[group];
+  const bool was = s.quiesced;
+  s.quiesced = false;
+  s.on_quiesced = nullptr;
+  if (was) QueueNotified(group);  // what the driver queued while paused
+}
+
 void BlkDevice::StopQueueGroup(uint16_t group, std::function<void()> done) {
   if (group >= num_queues_) return done();
   Queue& s = queues_[group];
+  s.quiesced = false;
+  s.on_quiesced = nullptr;
   // Dropped: nothing of these requests reaches guest memory from us.
   s.stopping = true;
   s.inflight.clear();
@@ -313,7 +345,7 @@ void BlkDevice::Process(uint16_t q) {
   Queue& s = queues_[q];
   SplitQueue& queue = context_->queue(q);
   GuestMemory& memory = context_->memory();
-  for (uint32_t n = 0; !failed_ && !s.stalled && !s.ordered; ++n) {
+  for (uint32_t n = 0; !failed_ && !s.stalled && !s.ordered && !s.quiesced; ++n) {
     if (n == kMaxChainsPerTurn) return context_->NotifyAgain(q);
     auto popped = queue.Pop();
     if (!popped.ok()) return DoFail(popped.error().message());
@@ -487,6 +519,7 @@ void BlkDevice::OnCompletions(uint16_t q) {
     s.to_signal = false;
     context_->SignalUsed(q);
   }
+  MaybeQuiesced(q);
 }
 
 }  // namespace petrel::virtio

@@ -104,6 +104,10 @@ class BlkDevice final : public VirtioDevice {
   // One group per queue.
   std::vector<std::vector<uint16_t>> QueueGroups() const override;
   void StopQueueGroup(uint16_t group, std::function<void()> done) override;
+  // Pops nothing more from the queue and says done once its requests in
+  // flight have completed (a stalled one is submitted first).
+  void QuiesceQueueGroup(uint16_t group, std::function<void()> done) override;
+  void ResumeQueueGroup(uint16_t group) override;
   // read_bytes, write_bytes, read_ops, write_ops (Cloud Hypervisor's names):
   // IN / OUT requests that completed with VIRTIO_BLK_S_OK, and their data bytes.
   std::map<std::string, uint64_t> Counters() const override;
@@ -152,6 +156,8 @@ class BlkDevice final : public VirtioDevice {
     std::optional<WatchId> grace;      // a stopping queue's deadline
     std::function<void()> on_stopped;  // StopQueueGroup's `done`, while draining
     bool stopping = false;             // StopQueueGroup ran: completions are dropped
+    bool quiesced = false;             // QuiesceQueueGroup ran: pop nothing
+    std::function<void()> on_quiesced;  // its `done`, until nothing is in flight
     uint64_t next_tag = 1;
     std::unordered_map<uint64_t, Inflight> inflight;
     std::optional<Stalled> stalled;
@@ -172,6 +178,8 @@ class BlkDevice final : public VirtioDevice {
   void StopWatch(Queue& s);
   // A stopping queue drained (or its grace ran out): tell the transport.
   void FinishStop(uint16_t q);
+  // A quiesced queue with nothing in flight: tell the transport.
+  void MaybeQuiesced(uint16_t q);
   void DoFail(const std::string& why);
   // Reset() without the cache mode (Activate keeps a restored mode).
   void Deactivate();

@@ -321,6 +321,48 @@ TEST_F(BlkScriptedTest, ResetDrainsInFlight) {
   EXPECT_EQ(h_->Status(r), kBlkSOk);
 }
 
+// A VM pause: the request in flight completes into the used ring before
+// the queue says it is quiet; requests queued meanwhile wait until resume.
+TEST_F(BlkScriptedTest, QuiesceLetsInFlightRequestsCompleteAndTakesNoNewOnes) {
+  auto first = h_->Send({Header(kBlkTIn, 0)}, {512, 1});
+  EXPECT_EQ(dev_->in_flight(), 1u);
+  int quiet = 0;
+  dev_->QuiesceQueueGroup(0, [&] { ++quiet; });
+  EXPECT_EQ(quiet, 0);  // still in flight
+  auto second = *h_->drv().AddRequest({Header(kBlkTIn, 1)}, {512, 1});
+  ASSERT_TRUE(h_->drv().Kick().ok());
+  dev_->QueueNotified(0);
+  EXPECT_EQ(engine_->pending(), 1u);  // the new one was not taken
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(quiet, 1);
+  EXPECT_EQ(dev_->in_flight(), 0u);
+  auto used = *h_->drv().PopUsed();
+  ASSERT_TRUE(used.has_value());
+  EXPECT_EQ(h_->Status(first), kBlkSOk);
+  EXPECT_FALSE((*h_->drv().PopUsed()).has_value());
+
+  dev_->ResumeQueueGroup(0);  // takes what was queued while quiet
+  EXPECT_EQ(engine_->pending(), 1u);
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  ASSERT_TRUE((*h_->drv().PopUsed()).has_value());
+  EXPECT_EQ(h_->Status(second), kBlkSOk);
+  EXPECT_EQ(quiet, 1);
+}
+
+TEST_F(BlkScriptedTest, QuiesceOfAnIdleQueueIsQuietAtOnce) {
+  int quiet = 0;
+  dev_->QuiesceQueueGroup(0, [&] { ++quiet; });
+  EXPECT_EQ(quiet, 1);
+  dev_->ResumeQueueGroup(0);
+  auto r = h_->Send({Header(kBlkTFlush, 0)}, {1});
+  engine_->Finish(1, 0);
+  loop_.RunUntilIdle();
+  ASSERT_TRUE((*h_->drv().PopUsed()).has_value());
+  EXPECT_EQ(h_->Status(r), kBlkSOk);
+}
+
 }  // namespace
 }  // namespace petrel::virtio
 

@@ -188,6 +188,14 @@ class VirtioPciDevice final : public PciDevice,
   size_t group_count() const { return groups_.size(); }
   size_t group_of(uint16_t index) const { return group_of_.at(index); }
 
+  // VM pause: asks every active queue group, on its loop, to finish what it
+  // has in flight and take nothing new (VirtioDevice::QuiesceQueueGroup);
+  // `done` runs once all have (on a group's loop, or here if none is
+  // active). Call with the vCPUs parked and the loops running. Unquiesce()
+  // (loops running) lets every group serve its queues again.
+  void Quiesce(std::function<void()> done);
+  void Unquiesce();
+
   // Call with the vCPUs paused and the loop idle (or on the loop thread),
   // not between a status write of 0 and the loop running the reset.
   State Save() const;

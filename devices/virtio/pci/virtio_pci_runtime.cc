@@ -3,6 +3,7 @@
 // interrupts (ISR §4.1.4.5 + MSI-X vectors §4.1.5.1.2), DEVICE_NEEDS_RESET
 // (§2.1.2), and Save/Restore of the transport's plain state.
 #include <algorithm>
+#include <atomic>
 #include <utility>
 
 #include "core/base/log.h"
@@ -69,6 +70,50 @@ void VirtioPciDevice::ActivateGroupOnLoop(size_t group, uint64_t epoch) {
   // Kicks that rang before the group was active were ignored; a spurious
   // notification is harmless (devices pop until the ring is empty).
   for (uint16_t i : ready) OnDoorbell(i);
+}
+
+void VirtioPciDevice::Quiesce(std::function<void()> done) {
+  struct Countdown {
+    std::atomic<size_t> left;
+    std::function<void()> done;
+  };
+  auto countdown = std::make_shared<Countdown>();
+  countdown->left = groups_.size();
+  countdown->done = std::move(done);
+  auto one_done = [countdown] {
+    if (countdown->left.fetch_sub(1) == 1) countdown->done();
+  };
+  std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    auto posted = loops_[g]->Post([weak, g, one_done] {
+      auto self = weak.lock();
+      if (!self) return one_done();
+      bool serving;
+      {
+        std::lock_guard lock(self->mu_);
+        serving = self->active_ && self->group_active_[g] && !self->failed_;
+      }
+      if (!serving) return one_done();
+      self->device_->QuiesceQueueGroup(static_cast<uint16_t>(g), one_done);
+    });
+    if (!posted.ok()) one_done();
+  }
+}
+
+void VirtioPciDevice::Unquiesce() {
+  std::weak_ptr<VirtioPciDevice> weak = weak_from_this();
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    (void)loops_[g]->Post([weak, g] {
+      auto self = weak.lock();
+      if (!self) return;
+      bool serving;
+      {
+        std::lock_guard lock(self->mu_);
+        serving = self->active_ && self->group_active_[g];
+      }
+      if (serving) self->device_->ResumeQueueGroup(static_cast<uint16_t>(g));
+    });
+  }
 }
 
 void VirtioPciDevice::BeginResetOnLoop() {
