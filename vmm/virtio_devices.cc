@@ -13,6 +13,8 @@
 #include "devices/virtio/net/virtio_net.h"
 #include "devices/virtio/rng/rng_device.h"
 
+#include <type_traits>
+
 namespace petrel::vmm {
 
 VirtioDevices::~VirtioDevices() {
@@ -33,8 +35,32 @@ Result<void> VirtioDevices::ResumeWorkers() {
   return first;
 }
 
+template <class Device>
 Result<void> VirtioDevices::Place(const VirtioDevicesArgs& args, std::string name,
-                                  std::shared_ptr<virtio::VirtioDevice> device) {
+                                  std::shared_ptr<Device> device) {
+  PETREL_TRY(PlaceTransport(args, name, device));
+  Placed& placed = devices_.back();
+  placed.save_type = [device]() -> VirtioTypeState {
+    if constexpr (std::is_same_v<Device, virtio::RngDevice>) {
+      return std::monostate{};
+    } else {
+      return device->Save();
+    }
+  };
+  placed.restore_type = [device, name](const VirtioTypeState& state) -> Result<void> {
+    if constexpr (std::is_same_v<Device, virtio::RngDevice>) {
+      if (std::holds_alternative<std::monostate>(state)) return Ok();
+    } else {
+      using State = decltype(device->Save());
+      if (const auto* typed = std::get_if<State>(&state)) return device->Restore(*typed);
+    }
+    return Error(ErrorCode::kInvalidArgument, name + ": the snapshot holds another device type's state");
+  };
+  return Ok();
+}
+
+Result<void> VirtioDevices::PlaceTransport(const VirtioDevicesArgs& args, std::string name,
+                                           std::shared_ptr<virtio::VirtioDevice> device) {
   // A handler that throws fails the device it serves.
   auto served = std::make_shared<std::weak_ptr<virtio::VirtioPciDevice>>();
   auto on_fault = [served](const std::string& what) {
@@ -72,8 +98,8 @@ Result<void> VirtioDevices::Place(const VirtioDevicesArgs& args, std::string nam
 }
 
 Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
-  auto place = [&](std::string name, std::shared_ptr<virtio::VirtioDevice> device) {
-    return Place(args, std::move(name), std::move(device));
+  auto place = [&](std::string name, auto device) {
+    return Place(args, std::move(name), std::shared_ptr(std::move(device)));
   };
   if (args.console_output != nullptr) {
     ConsoleOutput* out = args.console_output;

@@ -23,6 +23,8 @@
 #pragma once
 
 #include <chrono>
+#include <variant>
+#include <functional>
 
 #include <memory>
 #include <string>
@@ -38,10 +40,18 @@
 #include "vmm/config/vm_config.h"
 #include "devices/virtio/console/console_device.h"
 #include "vmm/console_output.h"
+#include "devices/virtio/blk/blk_device.h"
+#include "devices/virtio/net/virtio_net.h"
 #include "vmm/pci_platform.h"
 #include "vmm/vmm_events.h"
 
 namespace petrel::vmm {
+
+// A device type's own snapshot state, beside its transport's: virtio-blk's
+// cache mode, virtio-net's MAC, queue pairs and offloads, virtio-console's
+// size and pending input; virtio-rng has none (monostate).
+using VirtioTypeState = std::variant<std::monostate, virtio::BlkDeviceState,
+                                     virtio::VirtioNetState, virtio::ConsoleDeviceState>;
 
 struct VirtioDevicesArgs {
   const config::VmConfig* config;
@@ -75,6 +85,10 @@ class VirtioDevices {
     uint8_t slot;
     std::shared_ptr<virtio::VirtioPciDevice> device;
     Worker* worker;  // its group 0 worker: activation, reset, group 0's queues
+    // The device type's state (with the VM paused), and its restore (into a
+    // device not yet active, before the transport's Restore).
+    std::function<VirtioTypeState()> save_type;
+    std::function<Result<void>(const VirtioTypeState&)> restore_type;
   };
   const std::vector<Placed>& devices() const { return devices_; }
   // The virtio-console, or nullptr with --console off.
@@ -96,8 +110,11 @@ class VirtioDevices {
   void UnquiesceAll();
 
  private:
+  template <class Device>
   Result<void> Place(const VirtioDevicesArgs& args, std::string name,
-                     std::shared_ptr<virtio::VirtioDevice> device);
+                     std::shared_ptr<Device> device);
+  Result<void> PlaceTransport(const VirtioDevicesArgs& args, std::string name,
+                              std::shared_ptr<virtio::VirtioDevice> device);
 
   std::vector<std::unique_ptr<Worker>> workers_;  // outlive the devices
   std::vector<Placed> devices_;

@@ -173,6 +173,8 @@ Result<void> VmInstance::RestoreDevices(const VmSnapshotState& state) {
                                                     state.virtio[i].id + "' in the snapshot, '" +
                                                     placed[i].name + "' in the config");
     }
+    // The type's state first: the transport's Restore activates the device.
+    PETREL_TRY(placed[i].restore_type(state.virtio[i].device).Wrap(placed[i].name));
     PETREL_TRY(placed[i].device->Restore(state.virtio[i].transport).Wrap(placed[i].name));
   }
   pci_->MapDecodedBars();
@@ -492,7 +494,9 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
   out.legacy = platform_->Save();
   out.acpi = acpi_->Save();
   out.pci = pci_->Save();
-  for (const auto& d : virtio_->devices()) out.virtio.push_back({d.name, d.device->Save()});
+  for (const auto& d : virtio_->devices()) {
+    out.virtio.push_back({d.name, d.device->Save(), d.save_type()});
+  }
   return out;
 }
 

@@ -11,9 +11,10 @@
 // Pause() and Resume() (from any thread, e.g. the API's; a Pause() that
 // comes before Run() has started the vCPUs waits for them, up to the pause
 // timeout):
-// pause parks every vCPU thread (each saves its registers, see
-// PausedVcpuStates()), then stops every device worker, then saves the VM
-// clock; resume sets the clock back (so the guest does not see the paused
+// pause parks every vCPU thread (each saves its complete state, see
+// PausedVcpuStates()), then lets every virtio device finish the requests it
+// has in flight (VirtioDevices::QuiesceAll), then stops every device
+// worker, then saves the VM clock; resume sets the clock back (so the guest does not see the paused
 // time, unless VmOptions::hide_paused_time is off), starts the workers, then
 // lets the vCPUs run. RequestStop() works in both states.
 //

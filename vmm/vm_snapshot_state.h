@@ -14,6 +14,7 @@
 #include "vmm/acpi_platform.h"
 #include "vmm/legacy_platform.h"
 #include "vmm/pci_platform.h"
+#include "vmm/virtio_devices.h"
 
 namespace petrel::vmm {
 
@@ -21,6 +22,7 @@ namespace petrel::vmm {
 struct VirtioDeviceSnapshot {
   std::string id;
   virtio::VirtioPciDevice::State transport;
+  VirtioTypeState device;  // the device type's own state
   bool operator==(const VirtioDeviceSnapshot&) const = default;
 };
 

@@ -141,6 +141,9 @@ TEST(VmSnapshotSimTest, ASnapshotThatDoesNotFitTheConfigIsRefused) {
   VmSnapshotState chip = snap.state;
   chip.vm.irqchip.emplace();
   EXPECT_TRUE(refused(chip, 2, "irqchip"));
+  VmSnapshotState other_type = snap.state;
+  other_type.virtio[0].device = virtio::BlkDeviceState{};  // the rng's entry
+  EXPECT_TRUE(refused(other_type, 2, "another device type's state"));
   VmSnapshotState bad_xsave = snap.state;
   bad_xsave.vcpus[1].xsave.resize(10);
   EXPECT_TRUE(refused(bad_xsave, 2, "XSAVE"));

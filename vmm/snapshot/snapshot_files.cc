@@ -132,6 +132,65 @@ Result<std::shared_ptr<GuestMemory>> CopyMemoryFile(const std::string& path,
   return memory;
 }
 
+// A device type's state: {"type": "none"|"blk"|"net"|"console", "state": ...}.
+json TypeStateToJson(const VirtioTypeState& state) {
+  if (const auto* blk = std::get_if<virtio::BlkDeviceState>(&state)) {
+    return {{"type", "blk"}, {"state", Section({{"writeback", blk->writeback}})}};
+  }
+  if (const auto* net = std::get_if<virtio::VirtioNetState>(&state)) {
+    return {{"type", "net"},
+            {"state", Section({{"mac", HexEncode(net->mac)},
+                               {"active_pairs", net->active_pairs},
+                               {"guest_offloads", net->guest_offloads}})}};
+  }
+  if (const auto* console = std::get_if<virtio::ConsoleDeviceState>(&state)) {
+    return {{"type", "console"},
+            {"state", Section({{"cols", console->size.cols},
+                               {"rows", console->size.rows},
+                               {"pending_input", HexEncode(console->pending_input)}})}};
+  }
+  return {{"type", "none"}, {"state", nullptr}};
+}
+
+Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectFields fields, ObjectFields::Open(value, path));
+  PETREL_ASSIGN_OR_RETURN(const json* type, fields.Get("type"));
+  PETREL_ASSIGN_OR_RETURN(const json* section, fields.Get("state"));
+  PETREL_TRY(fields.Finish());
+  const std::string state_path = fields.PathOf("state");
+  const std::string name = type->is_string() ? type->get<std::string>() : std::string();
+  if (name == "none") {
+    if (!section->is_null()) return FieldProblem(state_path, "expected null");
+    return VirtioTypeState{};
+  }
+  if (name != "blk" && name != "net" && name != "console") {
+    return FieldProblem(fields.PathOf("type"), "expected \"none\", \"blk\", \"net\" or \"console\"");
+  }
+  PETREL_ASSIGN_OR_RETURN(json state, Unversioned(*section, kStateSectionVersion, state_path));
+  const std::string inner = FieldPath(state_path, "state");
+  PETREL_ASSIGN_OR_RETURN(ObjectFields f, ObjectFields::Open(state, inner));
+  if (name == "blk") {
+    virtio::BlkDeviceState blk;
+    PETREL_TRY(f.Read("writeback", blk.writeback));
+    PETREL_TRY(f.Finish());
+    return VirtioTypeState{blk};
+  }
+  if (name == "net") {
+    virtio::VirtioNetState net;
+    PETREL_TRY(f.Read("mac", net.mac));
+    PETREL_TRY(f.Read("active_pairs", net.active_pairs));
+    PETREL_TRY(f.Read("guest_offloads", net.guest_offloads));
+    PETREL_TRY(f.Finish());
+    return VirtioTypeState{net};
+  }
+  virtio::ConsoleDeviceState console;
+  PETREL_TRY(f.Read("cols", console.size.cols));
+  PETREL_TRY(f.Read("rows", console.size.rows));
+  PETREL_TRY(f.ReadHex("pending_input", console.pending_input, virtio::kConsoleMaxPendingInput));
+  PETREL_TRY(f.Finish());
+  return VirtioTypeState{console};
+}
+
 }  // namespace
 
 json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange>& ranges) {
@@ -139,7 +198,9 @@ json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange
   for (const auto& v : s.vcpus) vcpus.push_back(Section(ToJson(v)));
   json virtio = json::array();
   for (const auto& d : s.virtio) {
-    virtio.push_back({{"id", d.id}, {"transport", Section(ToJson(d.transport))}});
+    virtio.push_back({{"id", d.id},
+                      {"transport", Section(ToJson(d.transport))},
+                      {"device", TypeStateToJson(d.device)}});
   }
   return {
       {"petrel_snapshot", kSnapshotFormatVersion},
@@ -236,6 +297,8 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
     PETREL_ASSIGN_OR_RETURN(const json* transport, dev.Get("transport"));
     PETREL_ASSIGN_OR_RETURN(d.transport, ReadSection(*transport, dev.PathOf("transport"),
                                                      VirtioPciDeviceStateFromJson));
+    PETREL_ASSIGN_OR_RETURN(const json* device, dev.Get("device"));
+    PETREL_ASSIGN_OR_RETURN(d.device, TypeStateFromJson(*device, dev.PathOf("device")));
     PETREL_TRY(dev.Finish());
     s.virtio.push_back(std::move(d));
   }

@@ -64,6 +64,18 @@ VmSnapshotState TestState() {
   rng.transport.queues.resize(1);
   rng.transport.queues[0].size = 256;
   s.virtio.push_back(rng);
+  VirtioDeviceSnapshot disk;
+  disk.id = "_disk0";
+  disk.device = virtio::BlkDeviceState{0};
+  s.virtio.push_back(disk);
+  VirtioDeviceSnapshot net;
+  net.id = "_net1";
+  net.device = virtio::VirtioNetState{{0x52, 0x54, 0, 1, 2, 3}, 2, 0x81};
+  s.virtio.push_back(net);
+  VirtioDeviceSnapshot console;
+  console.id = "__console";
+  console.device = virtio::ConsoleDeviceState{{80, 25}, {'l', 's', '\n'}};
+  s.virtio.push_back(console);
   return s;
 }
 
@@ -165,6 +177,14 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
   j["vcpus"][0]["state"]["lapic"] = "00";
   WriteJson(kStateFile, j);
   EXPECT_TRUE(refused("vcpus[0].state.lapic"));
+  j = good;
+  j["virtio"][2]["device"]["type"] = "gpu";
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("virtio[2].device.type"));
+  j = good;
+  j["virtio"][2]["device"]["state"]["state"]["mac"] = "5254";
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("virtio[2].device.state.state.mac"));
   j = good;
   j["extra"] = 1;
   WriteJson(kStateFile, j);
