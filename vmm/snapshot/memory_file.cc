@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -182,9 +183,11 @@ Result<std::vector<MemoryRange>> WriteMemoryFile(const GuestMemory& memory, cons
   return ranges;
 }
 
-Result<std::shared_ptr<GuestMemory>> MapMemoryFile(const std::string& path,
-                                                   const std::vector<MemoryRange>& ranges,
-                                                   bool prefault) {
+namespace {
+
+// The memory file, opened for reading once the ranges are checked and the
+// file is a regular file long enough for them.
+Result<UniqueFd> OpenMemoryFile(const std::string& path, const std::vector<MemoryRange>& ranges) {
   PETREL_ASSIGN_OR_RETURN(const uint64_t needed, CheckRanges(ranges));
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Error::FromErrno("opening memory file " + path);
@@ -198,6 +201,28 @@ Result<std::shared_ptr<GuestMemory>> MapMemoryFile(const std::string& path,
                                             std::to_string(st.st_size) +
                                             " bytes, its ranges need " + std::to_string(needed));
   }
+  return fd;
+}
+
+// Reads [from, to) of `fd` into `dst`.
+Result<void> ReadFully(int fd, const std::string& path, uint8_t* dst, uint64_t from, uint64_t to) {
+  while (from < to) {
+    const ssize_t n = ::pread(fd, dst, to - from, static_cast<off_t>(from));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::FromErrno("reading memory file " + path);
+    if (n == 0) return Error(ErrorCode::kMalformed, "memory file " + path + " ended early");
+    dst += n;
+    from += static_cast<uint64_t>(n);
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<GuestMemory>> MapMemoryFile(const std::string& path,
+                                                   const std::vector<MemoryRange>& ranges,
+                                                   bool prefault) {
+  PETREL_ASSIGN_OR_RETURN(UniqueFd fd, OpenMemoryFile(path, ranges));
   std::vector<GuestRegion> regions;
   for (const MemoryRange& r : ranges) {
     auto host = HostRegion::MapFile(fd.get(), r.file_offset, r.size, prefault);
@@ -205,6 +230,40 @@ Result<std::shared_ptr<GuestMemory>> MapMemoryFile(const std::string& path,
     regions.push_back({r.gpa, r.size, std::move(host).value()});
   }
   return GuestMemory::Create(std::move(regions));
+}
+
+Result<std::shared_ptr<GuestMemory>> ReadMemoryFile(const std::string& path,
+                                                    const std::vector<MemoryRange>& ranges,
+                                                    bool prefault) {
+  PETREL_ASSIGN_OR_RETURN(UniqueFd fd, OpenMemoryFile(path, ranges));
+  std::vector<GuestRegion> regions;
+  for (const MemoryRange& r : ranges) {
+    PETREL_ASSIGN_OR_RETURN(auto host, HostRegion::Anonymous(r.size));
+    regions.push_back({r.gpa, r.size, std::move(host)});
+  }
+  PETREL_ASSIGN_OR_RETURN(auto memory, GuestMemory::Create(std::move(regions)));
+  for (const MemoryRange& r : ranges) {
+    uint8_t* dst = memory->HostPointer(r.gpa, r.size);
+    const uint64_t end = r.file_offset + r.size;
+    uint64_t pos = r.file_offset;
+    while (pos < end) {
+      uint64_t data = pos, stop = end;
+      if (!prefault) {
+        // Only the data extents: holes are zero pages, as new memory is.
+        const off_t d = ::lseek(fd.get(), static_cast<off_t>(pos), SEEK_DATA);
+        if (d < 0 && errno == ENXIO) break;  // only holes from here to the end of the file
+        if (d < 0) return Error::FromErrno("seeking in memory file " + path);
+        data = static_cast<uint64_t>(d);
+        if (data >= end) break;
+        const off_t h = ::lseek(fd.get(), d, SEEK_HOLE);
+        if (h < 0) return Error::FromErrno("seeking in memory file " + path);
+        stop = std::min<uint64_t>(static_cast<uint64_t>(h), end);
+      }
+      PETREL_TRY(ReadFully(fd.get(), path, dst + (data - r.file_offset), data, stop));
+      pos = stop;
+    }
+  }
+  return memory;
 }
 
 }  // namespace petrel::vmm::snapshot

@@ -154,6 +154,29 @@ TEST(MemoryFileTest, UnalignedRegionsAreRefused) {
       << r.error().message();
 }
 
+TEST(MemoryFileTest, ReadBackIntoAnonymousMemoryWithAndWithoutPrefault) {
+  TempDir dir;
+  const std::string path = dir.File("memory");
+  auto memory = TwoRegions();
+  ASSERT_NE(memory, nullptr);
+  auto ranges = WriteMemoryFile(*memory, path);
+  ASSERT_TRUE(ranges.ok());
+  for (bool prefault : {false, true}) {
+    auto read = ReadMemoryFile(path, *ranges, prefault);
+    ASSERT_TRUE(read.ok()) << read.error().message();
+    for (const auto& r : *ranges) {
+      EXPECT_EQ(ReadAll(**read, r.gpa, r.size), ReadAll(*memory, r.gpa, r.size));
+    }
+  }
+  // Nothing of the file is needed afterwards.
+  auto read = ReadMemoryFile(path, *ranges, false);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  for (const auto& r : *ranges) {
+    EXPECT_EQ(ReadAll(**read, r.gpa, r.size), ReadAll(*memory, r.gpa, r.size));
+  }
+}
+
 TEST(MemoryFileTest, BadRangesAndShortFilesAreRefused) {
   TempDir dir;
   const std::string path = dir.File("memory");
@@ -162,9 +185,13 @@ TEST(MemoryFileTest, BadRangesAndShortFilesAreRefused) {
   auto ranges = WriteMemoryFile(*memory, path);
   ASSERT_TRUE(ranges.ok());
 
+  // Both ways back (mapped and read in) check the same things the same way.
   auto error = [&](const std::vector<MemoryRange>& rs) {
     auto m = MapMemoryFile(path, rs, false);
-    return m.ok() ? std::string("(accepted)") : m.error().message();
+    auto r = ReadMemoryFile(path, rs, false);
+    const std::string mapped = m.ok() ? std::string("(accepted)") : m.error().message();
+    const std::string read = r.ok() ? std::string("(accepted)") : r.error().message();
+    return mapped == read ? mapped : mapped + " / read: " + read;
   };
   EXPECT_EQ(error({{0, kMiB, 0}, {kMiB - kPage, kMiB, kMiB}}),
             "memory ranges overlap in guest memory at 0xff000");

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -77,59 +76,6 @@ Result<std::string> ReadWhole(const std::string& path) {
   }
   text.resize(done);
   return text;
-}
-
-// Reads [from, to) of `fd` into `dst`.
-Result<void> ReadFully(int fd, const std::string& path, uint8_t* dst, uint64_t from, uint64_t to) {
-  while (from < to) {
-    const ssize_t n = ::pread(fd, dst, to - from, static_cast<off_t>(from));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::FromErrno("reading " + path);
-    if (n == 0) return Error(ErrorCode::kMalformed, path + ": shorter than its memory ranges");
-    dst += n;
-    from += static_cast<uint64_t>(n);
-  }
-  return Ok();
-}
-
-// Anonymous memory of the ranges' layout with the file's contents read in:
-// only its data extents (holes are zero pages, as new memory is), or every
-// page with `prefault`, which so touches all of guest RAM.
-Result<std::shared_ptr<GuestMemory>> CopyMemoryFile(const std::string& path,
-                                                    const std::vector<MemoryRange>& ranges,
-                                                    bool prefault) {
-  // MapMemoryFile checks the ranges against the file (its mapping is
-  // dropped at once, nothing read).
-  PETREL_TRY(MapMemoryFile(path, ranges, /*prefault=*/false));
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Error::FromErrno("opening " + path);
-  std::vector<GuestRegion> regions;
-  for (const MemoryRange& r : ranges) {
-    PETREL_ASSIGN_OR_RETURN(auto host, HostRegion::Anonymous(r.size));
-    regions.push_back({r.gpa, r.size, std::move(host)});
-  }
-  PETREL_ASSIGN_OR_RETURN(auto memory, GuestMemory::Create(std::move(regions)));
-  for (const MemoryRange& r : ranges) {
-    uint8_t* dst = memory->HostPointer(r.gpa, r.size);
-    const uint64_t end = r.file_offset + r.size;
-    uint64_t pos = r.file_offset;
-    while (pos < end) {
-      uint64_t data = pos, stop = end;
-      if (!prefault) {
-        const off_t d = ::lseek(fd.get(), static_cast<off_t>(pos), SEEK_DATA);
-        if (d < 0 && errno == ENXIO) break;  // only holes from here to the end of the file
-        if (d < 0) return Error::FromErrno("seeking in " + path);
-        data = static_cast<uint64_t>(d);
-        if (data >= end) break;
-        const off_t h = ::lseek(fd.get(), d, SEEK_HOLE);
-        if (h < 0) return Error::FromErrno("seeking in " + path);
-        stop = std::min<uint64_t>(static_cast<uint64_t>(h), end);
-      }
-      PETREL_TRY(ReadFully(fd.get(), path, dst + (data - r.file_offset), data, stop));
-      pos = stop;
-    }
-  }
-  return memory;
 }
 
 // A device type's state: {"type": "none"|"blk"|"net"|"console", "state": ...}.
@@ -352,7 +298,7 @@ Result<Snapshot> ReadSnapshot(const std::string& dir, const ReadOptions& options
                             MapMemoryFile(memory_path, decoded.ranges, options.prefault));
   } else {
     PETREL_ASSIGN_OR_RETURN(snap.memory,
-                            CopyMemoryFile(memory_path, decoded.ranges, options.prefault));
+                            ReadMemoryFile(memory_path, decoded.ranges, options.prefault));
   }
   return snap;
 }
