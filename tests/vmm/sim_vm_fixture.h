@@ -15,6 +15,7 @@
 
 #include "core/event/worker.h"
 #include "hv_sim/sim_hypervisor.h"
+#include "vmm/api/api_router.h"
 #include "vmm/vm_instance.h"
 
 namespace petrel::vmm::testing {
@@ -101,5 +102,17 @@ class ScratchDisk {
   std::string path_;
   bool ok_ = false;
 };
+
+// The HTTP status the API router answers `method /api/v1/<endpoint>` with
+// (a Vmm in the whole-VMM tests), as a client would see it. Link petrel_api.
+inline int ApiStatus(api::VmmControl& control, const char* method, const char* endpoint,
+                     std::string body = {}) {
+  static const api::VmmIdentity identity{"v0-test", "0", 1, {}};
+  api::HttpRequest request;
+  request.method = method;
+  request.target = std::string("/api/v1/") + endpoint;
+  request.body = std::move(body);
+  return api::RouteRequest(request, control, identity).status;
+}
 
 }  // namespace petrel::vmm::testing

@@ -71,11 +71,7 @@ class VmmSimTest : public ::testing::Test {
   }
   // What the router answers, as a client would see it.
   int Status(const char* method, const char* endpoint, std::string body = {}) {
-    api::HttpRequest request;
-    request.method = method;
-    request.target = std::string("/api/v1/") + endpoint;
-    request.body = std::move(body);
-    return api::RouteRequest(request, *vmm_, identity_).status;
+    return testing::ApiStatus(*vmm_, method, endpoint, std::move(body));
   }
   json Info() { return json::parse(vmm_->VmInfoJson().value()); }
   std::vector<std::string> Events() const { return events_.events(); }
@@ -86,7 +82,6 @@ class VmmSimTest : public ::testing::Test {
   VmInstance* last_vm_ = nullptr;  // valid while that VM runs
   std::unique_ptr<Vmm> vmm_;
   std::future<int> exit_;
-  api::VmmIdentity identity_{"v0-test", "0", 1, {}};
 };
 
 TEST_F(VmmSimTest, EmptyVmmIsDrivenFromCreateToDeleteAndAgain) {

@@ -57,12 +57,9 @@ class SimVmm {
     vmm_->RequestExit(0);
     exit_.wait();
   }
+  // What the router answers, as a client would see it.
   int Status(const char* method, const char* endpoint, std::string body = {}) {
-    api::HttpRequest request;
-    request.method = method;
-    request.target = std::string("/api/v1/") + endpoint;
-    request.body = std::move(body);
-    return api::RouteRequest(request, *vmm_, identity_).status;
+    return testing::ApiStatus(*vmm_, method, endpoint, std::move(body));
   }
   std::string State() { return json::parse(vmm_->VmInfoJson().value())["state"]; }
   uint64_t Count() const { return vm_->memory().LoadAtomic<uint64_t>(kCounterGpa).value(); }
@@ -81,7 +78,6 @@ class SimVmm {
   VmInstance* vm_ = nullptr;  // the last VM built
   std::unique_ptr<Vmm> vmm_;
   std::future<int> exit_;
-  api::VmmIdentity identity_{"v0-test", "0", 1, {}};
 };
 
 class VmmSnapshotSimTest : public ::testing::Test {
