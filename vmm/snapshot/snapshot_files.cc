@@ -292,6 +292,16 @@ Result<Snapshot> ReadSnapshot(const std::string& dir, const ReadOptions& options
   PETREL_ASSIGN_OR_RETURN(DecodedState decoded,
                           SnapshotStateFromJson(document).Wrap(Join(dir, kStateFile)));
   snap.state = std::move(decoded.state);
+  // Guest memory is the config's size: checked before any of it is made.
+  uint64_t total = 0;
+  for (const MemoryRange& r : decoded.ranges) {
+    if (__builtin_add_overflow(total, r.size, &total)) total = UINT64_MAX;
+  }
+  if (total != snap.config.memory.size) {
+    return Error(ErrorCode::kInvalidArgument,
+                 Join(dir, kStateFile) + ": memory ranges of " + std::to_string(total) +
+                     " bytes for a VM of " + std::to_string(snap.config.memory.size));
+  }
   const std::string memory_path = Join(dir, kMemoryFile);
   if (options.on_demand) {
     PETREL_ASSIGN_OR_RETURN(snap.memory,

@@ -198,6 +198,10 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
     f << "{\"petrel_snapshot\": 1,";
   }
   EXPECT_TRUE(refused("not valid JSON"));
+  j = good;
+  j["memory_ranges"][0]["size"] = j["memory_ranges"][0]["size"].get<uint64_t>() * 2;
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("memory ranges of"));
   WriteJson(kStateFile, good);
   ASSERT_TRUE(ReadSnapshot(dir_, {}).ok());
 
