@@ -387,13 +387,17 @@ Result<StopReason> VmInstance::Run() {
   return *stop_reason_;
 }
 
+void VmInstance::WaitUntilStarted(std::unique_lock<std::mutex>& lock) {
+  run_state_changed_.wait_for(lock, pause_timeout_,
+                              [this] { return run_state_ != VmRunState::kCreated; });
+}
+
 Result<void> VmInstance::Pause() {
   if (vcpu_runner_ == VcpuRunner::kInline) {
     return Error(ErrorCode::kUnsupported, "pause needs VcpuRunner::kThreads");
   }
   std::unique_lock lock(lifecycle_mu_);
-  run_state_changed_.wait_for(lock, pause_timeout_,
-                              [this] { return run_state_ != VmRunState::kCreated; });
+  WaitUntilStarted(lock);
   if (run_state_ != VmRunState::kRunning) {
     return Error(ErrorCode::kFailedPrecondition,
                  std::string("cannot pause a VM that is ") + VmRunStateName(run_state_));
@@ -441,7 +445,10 @@ Result<void> VmInstance::Resume() {
   if (vcpu_runner_ == VcpuRunner::kInline) {
     return Error(ErrorCode::kUnsupported, "resume needs VcpuRunner::kThreads");
   }
-  std::lock_guard lock(lifecycle_mu_);
+  std::unique_lock lock(lifecycle_mu_);
+  // A restored VM is Paused for the VMM as soon as it is built; its vCPU
+  // threads start (paused) a moment later, on the VM thread.
+  WaitUntilStarted(lock);
   if (run_state_ != VmRunState::kPaused) {
     return Error(ErrorCode::kFailedPrecondition,
                  std::string("cannot resume a VM that is ") + VmRunStateName(run_state_));

@@ -230,10 +230,14 @@ class VmInstance {
   bool start_paused_ = false;  // restored: Run() starts Paused
   std::chrono::milliseconds pause_timeout_{5000};
 
+  // Waits (up to pause_timeout_) for Run() to have started the vCPU
+  // threads, so a Pause or Resume right after Create sees the real state.
+  void WaitUntilStarted(std::unique_lock<std::mutex>& lock);
+
   // Serializes Pause, Resume and Run's start and end of the vCPU threads;
   // guards vcpu_threads_ against them, run_state_ and saved_clock_.
   mutable std::mutex lifecycle_mu_;
-  std::condition_variable run_state_changed_;  // kCreated left (Pause waits for it)
+  std::condition_variable run_state_changed_;  // kCreated left (Pause, Resume wait for it)
   VmRunState run_state_ = VmRunState::kCreated;
   std::optional<hv::VmClock> saved_clock_;  // while paused, if hidden
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <future>
 
 #include "tests/vmm/pausable_vm.h"
 
@@ -101,6 +102,23 @@ TEST(VmSnapshotSimTest, ARestoredVmIsIdenticalStartsPausedAndContinuesTheGuest) 
   EXPECT_TRUE(WaitFor([&] {
     return dst.vm().memory().LoadAtomic<uint16_t>(snap.used_idx_gpa).value() == 2;
   }));
+}
+
+// The VMM reports a restored VM Paused as soon as it is built, before its
+// VM thread has started the (paused) vCPU threads: a vm.resume in that
+// window waits for them instead of failing with "created".
+TEST(VmSnapshotSimTest, AResumeBeforeRunHasStartedWaitsForIt) {
+  Snapshot snap = TakeSnapshot();
+  ASSERT_FALSE(snap.state.vcpus.empty());
+  PausableVm dst(2, true, &snap.state, snap.memory);
+  ASSERT_TRUE(dst.ok()) << dst.error()->message();
+  auto resumed = std::async(std::launch::async, [&] { return dst.vm().Resume(); });
+  std::this_thread::sleep_for(50ms);
+  dst.Start();
+  Result<void> result = resumed.get();
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  EXPECT_EQ(dst.vm().state(), VmRunState::kRunning);
+  EXPECT_TRUE(dst.AllCountPast(snap.counts));
 }
 
 TEST(VmSnapshotSimTest, OnlyAPausedVmCanBeSnapshotted) {
