@@ -270,6 +270,18 @@ echo PETREL-TICKING')
   kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
   last=$(grep -a -o 'PETREL-TICK [0-9]* up=[0-9.]*' "$out1" | tail -1)
   last_i=$(echo "$last" | awk '{print $2}'); last_up=${last##*up=}
+  # The pause may come while the guest's UART is half way through a tick's
+  # line: the rest of it comes out after the restore. That tick counts as
+  # printed before (its line, cut in two, matches neither file whole).
+  straddled=""
+  if [ -n "$(tail -c 1 "$out1")" ] && [ -n "$last_i" ]; then
+    partial=$(tail -n 1 "$out1" | tr -d '\r'); next="PETREL-TICK $((last_i + 1)) "
+    if [ -n "$partial" ]; then
+      case "${next}up=" in "$partial"*) straddled=1 ;; esac
+      case "$partial" in "$next"*) straddled=1 ;; esac
+    fi
+    [ -n "$straddled" ] && last_i=$((last_i + 1))
+  fi
   snap_kib=$(du -k "$snap/memory-ranges" 2>/dev/null | cut -f1)
   ./petrel --restore "source_url=file://$snap" --api-socket "path=$sock2" </dev/null >"$out2" 2>&1 &
   pid=$!
@@ -305,7 +317,7 @@ echo PETREL-TICKING')
       i=$((i + 1)); done)
   fi
   [ -z "$disk_bad" ] || fail="$fail disk($disk_bad)"
-  detail="ticks 1..$last_i before, $((last_i + 1))..$end_i after; uptime $last_up -> $first_up; snapshot $((t1 - t0)) ms, ${snap_kib:-?} KiB on disk; restore to Paused within $((t2 - t1)) ms"
+  detail="ticks 1..$last_i before${straddled:+ (the last one cut by the pause)}, $((last_i + 1))..$end_i after; uptime $last_up -> $first_up; snapshot $((t1 - t0)) ms, ${snap_kib:-?} KiB on disk; restore to Paused within $((t2 - t1)) ms"
   if [ -z "$fail" ]; then
     result "$name" PASS "$detail"
   else
@@ -314,6 +326,8 @@ echo PETREL-TICKING')
   fi
   rm -rf "$img" "$snap"
 }
+
+. ./clean_boot.sh  # test_linux_clean_boot
 
 if [ -n "$ONLY" ]; then
   for t in $ONLY; do
@@ -357,7 +371,7 @@ fi
 
 # The clean boot of both kernels, 1 and 2 vCPUs, every device type, the RTC
 # (tests/nested/clean_boot.sh); its 6.1 boots are the 1- and 2-vCPU SMP tests.
-. ./clean_boot.sh
+test_linux_clean_boot
 
 # SMP: the guest sees exactly the boot vCPUs (more vCPUs than host cores is
 # fine); 1 and 2 are counted by the clean-boot tests above.
