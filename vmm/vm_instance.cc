@@ -508,3 +508,18 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
 }
 
 }  // namespace petrel::vmm
+
+namespace petrel::vmm {
+
+// Until the dirty logs land: every page counts as dirty (correct, slow).
+Result<void> VmInstance::StartDirtyLog() { return Ok(); }
+
+Result<std::vector<std::pair<uint64_t, uint64_t>>> VmInstance::TakeDirtyRanges() {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (const GuestRegion& r : memory_->regions()) out.emplace_back(r.gpa, r.size);
+  return out;
+}
+
+void VmInstance::StopDirtyLog() {}
+
+}  // namespace petrel::vmm

@@ -185,6 +185,14 @@ class VmInstance {
   // paused VM: kFailedPrecondition otherwise. Thread-safe.
   Result<VmSnapshotState> SaveSnapshotState() const;
 
+  // Live migration's dirty tracking: from StartDirtyLog on, the pages the
+  // guest writes (the hypervisor's log) and those the VMM's devices write
+  // (GuestMemory's log). TakeDirtyRanges: both, since the start or the last
+  // call, as merged (gpa, length) ranges of 4 KiB pages; clears them.
+  Result<void> StartDirtyLog();
+  Result<std::vector<std::pair<uint64_t, uint64_t>>> TakeDirtyRanges();
+  void StopDirtyLog();
+
  private:
   VmInstance() = default;
   // `boot_state` for vCPU 0 of a booting VM; `restore` (when set) instead

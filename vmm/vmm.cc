@@ -14,11 +14,14 @@ namespace {
 
 using nlohmann::json;
 
-// CH's VmNotRunning and friends: a request in the wrong state (HTTP 500).
+}  // namespace
+
 Error WrongState(std::string_view what, VmmState state) {
   return Error(ErrorCode::kFailedPrecondition,
                std::string(what) + ": the VM is " + VmmStateName(state));
 }
+
+namespace {
 
 // CH's PciBdf display form, "0000:00:05.0".
 std::string PciBdf(uint8_t slot) {
@@ -234,6 +237,7 @@ Result<VmInstance*> Vmm::RunningVm(std::string_view what) {
 Result<void> Vmm::Create(config::VmConfig config) {
   std::lock_guard lock(mu_);
   if (config_) return Error(ErrorCode::kFailedPrecondition, "a VM is already created");
+  if (receiving_) return WrongState("cannot create a VM: a migration is being received", state_);
   config_ = std::move(config);
   state_ = VmmState::kCreated;
   return Ok();
@@ -263,6 +267,10 @@ Result<void> Vmm::PauseVm() {
 
 Result<void> Vmm::ResumeVm() {
   std::lock_guard lock(mu_);
+  return ResumeLocked();
+}
+
+Result<void> Vmm::ResumeLocked() {
   if (state_ != VmmState::kPaused || vm_ == nullptr) return WrongState("cannot resume", state_);
   Emit("vm", "resuming");
   PETREL_TRY(vm_->Resume());
@@ -341,14 +349,25 @@ Result<void> Vmm::Restore(const config::RestoreConfig& request) {
   PETREL_ASSIGN_OR_RETURN(std::string dir, config::SnapshotDirectoryFromUrl(request.source_url));
   std::unique_lock lock(mu_);
   if (config_) return WrongState("cannot restore: a VM is already created", state_);
+  if (receiving_) return WrongState("cannot restore: a migration is being received", state_);
   Emit("vm", "restoring");
   snapshot::ReadOptions read;
   read.on_demand = request.memory_restore_mode == config::MemoryRestoreMode::kOnDemand;
   read.prefault = request.prefault;
   PETREL_ASSIGN_OR_RETURN(snapshot::Snapshot snap, snapshot::ReadSnapshot(dir, read));
-  config_ = std::move(snap.config);
+  PETREL_TRY(BuildRestoredVm(lock, std::move(snap.config),
+                             PendingRestore{std::move(snap.state), std::move(snap.memory)})
+                 .Wrap("restoring " + dir));
+  Emit("vm", "restored");
+  if (!request.resume) return Ok();
+  return ResumeLocked();
+}
+
+Result<void> Vmm::BuildRestoredVm(std::unique_lock<std::mutex>& lock, config::VmConfig config,
+                                  PendingRestore restore) {
+  config_ = std::move(config);
   state_ = VmmState::kCreated;
-  restore_ = PendingRestore{std::move(snap.state), std::move(snap.memory)};
+  restore_ = std::move(restore);
   Result<void> built = AskVmThread(lock, Request::kBoot);
   if (!built.ok()) {
     // Nothing of the snapshot stays: the VMM is empty again, as before.
@@ -357,15 +376,24 @@ Result<void> Vmm::Restore(const config::RestoreConfig& request) {
       config_.reset();
       state_ = VmmState::kNone;
     }
-    return Error(built.error()).Wrap("restoring " + dir);
+    return built;
   }
-  Emit("vm", "restored");
-  if (!request.resume) return Ok();
-  Emit("vm", "resuming");
-  PETREL_TRY(vm_->Resume());
-  state_ = VmmState::kRunning;
-  Emit("vm", "resumed");
   return Ok();
+}
+
+void Vmm::DropVm(std::unique_lock<std::mutex>& lock) {
+  restore_.reset();
+  if (vm_ != nullptr) {
+    Result<void> stopped = AskVmThread(lock, Request::kShutdown);
+    if (!stopped.ok()) {
+      PETREL_LOG(kError) << "dropping the VM: " << stopped.error().message();
+    }
+  }
+  if (vm_ == nullptr) {
+    config_.reset();
+    cmos_.reset();
+    state_ = VmmState::kNone;
+  }
 }
 
 Result<std::string> Vmm::VmInfoJson() {

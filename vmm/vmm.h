@@ -48,6 +48,7 @@
 #include <string>
 
 #include "vmm/api/vmm_control.h"
+#include "vmm/config/migration_config.h"
 #include "vmm/config/snapshot_config.h"
 #include "vmm/config/vm_config.h"
 #include "vmm/vm_instance.h"
@@ -75,6 +76,9 @@ struct VmmServices {
 enum class VmmState { kNone, kCreated, kRunning, kPaused };
 const char* VmmStateName(VmmState state);
 
+// CH's VmNotRunning and friends: a request in the wrong state (HTTP 500).
+Error WrongState(std::string_view what, VmmState state);
+
 class Vmm final : public api::VmmControl {
  public:
   explicit Vmm(VmmServices services);
@@ -96,6 +100,9 @@ class Vmm final : public api::VmmControl {
   // The typed doors of vm.snapshot and vm.restore (--restore uses Restore).
   Result<void> Snapshot(const config::SnapshotConfig& request);
   Result<void> Restore(const config::RestoreConfig& request);
+  // vm.send-migration and vm.receive-migration (vmm_migration.cc).
+  Result<void> SendMigration(const config::SendMigrationConfig& request);
+  Result<void> ReceiveMigration(const config::ReceiveMigrationConfig& request);
   VmmState state() const;
 
   // api::VmmControl
@@ -111,6 +118,8 @@ class Vmm final : public api::VmmControl {
   Result<void> ShutdownVmm() override;
   Result<void> SnapshotVm(std::string_view body_json) override;
   Result<void> RestoreVm(std::string_view body_json) override;
+  Result<void> SendMigration(std::string_view body_json) override;
+  Result<void> ReceiveMigration(std::string_view body_json) override;
   Result<std::string> VmInfoJson() override;
   Result<std::string> VmCountersJson() override;
 
@@ -126,6 +135,23 @@ class Vmm final : public api::VmmControl {
   void DestroyVm(std::unique_lock<std::mutex>& lock);
   void FinishRequest(Result<void> result);
   Result<VmInstance*> RunningVm(std::string_view what);
+  // Resumes the paused VM, with events. Holds mu_.
+  Result<void> ResumeLocked();
+
+  // A snapshot the next BuildVm restores instead of booting (vm.restore,
+  // a received migration).
+  struct PendingRestore {
+    VmSnapshotState state;
+    std::shared_ptr<GuestMemory> memory;
+  };
+  // Builds the VM of `config` from `restore`, paused; on failure the VMM is
+  // empty again. Holds mu_.
+  Result<void> BuildRestoredVm(std::unique_lock<std::mutex>& lock, config::VmConfig config,
+                               PendingRestore restore);
+  // Shuts down and forgets whatever VM and config there are (a failed
+  // migration's). Holds mu_.
+  void DropVm(std::unique_lock<std::mutex>& lock);
+  class ReceiveTarget;  // vmm_migration.cc
 
   VmmServices services_;
   NoEvents no_events_;
@@ -136,12 +162,8 @@ class Vmm final : public api::VmmControl {
   std::unique_ptr<VmInstance> vm_;  // built and destroyed by the VM thread only
   VmmState state_ = VmmState::kNone;
   std::optional<Cmos::State> cmos_;  // battery-backed: survives guest resets
-  // A snapshot the next BuildVm restores instead of booting (vm.restore).
-  struct PendingRestore {
-    VmSnapshotState state;
-    std::shared_ptr<GuestMemory> memory;
-  };
   std::optional<PendingRestore> restore_;
+  bool receiving_ = false;  // vm.receive-migration waits for its sender
   Request request_ = Request::kNone;
   uint64_t requests_done_ = 0;
   Result<void> last_result_ = Ok();

@@ -27,6 +27,10 @@ petrel_test(vmm_snapshot_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vmm_snapshot
             DEPS petrel_vmm petrel_api petrel_hv_sim petrel_test_guests)
 add_dependencies(vmm_snapshot_sim_test null_guest)
 
+petrel_test(vmm_migration_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vmm_migration_sim_test.cc
+            DEPS petrel_vmm petrel_api petrel_hv_sim petrel_test_guests)
+add_dependencies(vmm_migration_sim_test null_guest)
+
 # Cloud Hypervisor's documented curl requests against the petrel binary.
 add_test(NAME ch_api_doc_curl_test
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/ch_api_doc_curl_test.sh $<TARGET_FILE:petrel>)

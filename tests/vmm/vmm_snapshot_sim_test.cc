@@ -15,7 +15,7 @@
 
 #include "hv_sim/guest_script.h"
 #include "hv_sim/sim_hypervisor.h"
-#include "tests/vmm/sim_vm_fixture.h"
+#include "tests/vmm/sim_vmm.h"
 #include "vmm/api/api_router.h"
 #include "vmm/vmm.h"
 
@@ -25,60 +25,8 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr uint64_t kCounterGpa = 0x80'0000;
-
-std::string CreateBody() {
-  return json{{"payload", {{"kernel", PETREL_NULL_GUEST_ELF}}},
-              {"memory", {{"size", 64ULL << 20}}},
-              {"serial", {{"mode", "Null"}}},
-              {"console", {{"mode", "Off"}}}}
-      .dump();
-}
-
-// One VMM on hv_sim whose vCPU 0 counts at kCounterGpa forever (its script
-// comes with the hypervisor, so a restored VM has it too).
-class SimVmm {
- public:
-  SimVmm() {
-    VmmServices services;
-    sim::SimConfig sim_config;
-    sim_config.vcpu_scripts[0] = sim::ScriptBuilder().Count(kCounterGpa, UINT64_MAX).Build();
-    services.open_hypervisor = [sim_config] {
-      return Result<std::unique_ptr<hv::Hypervisor>>(sim::MakeSimHypervisor(sim_config));
-    };
-    services.vm_options = [](const config::VmConfig&) { return testing::CapturingOptions(); };
-    services.events = &events_;
-    services.on_vm_built = [this](VmInstance& vm) { vm_ = &vm; };
-    services.request_timeout = 20s;
-    vmm_ = std::make_unique<Vmm>(std::move(services));
-    exit_ = std::async(std::launch::async, [this] { return vmm_->Run(); });
-  }
-  ~SimVmm() {
-    vmm_->RequestExit(0);
-    exit_.wait();
-  }
-  // What the router answers, as a client would see it.
-  int Status(const char* method, const char* endpoint, std::string body = {}) {
-    return testing::ApiStatus(*vmm_, method, endpoint, std::move(body));
-  }
-  std::string State() { return json::parse(vmm_->VmInfoJson().value())["state"]; }
-  uint64_t Count() const { return vm_->memory().LoadAtomic<uint64_t>(kCounterGpa).value(); }
-  bool CountsPast(uint64_t floor) const {
-    for (int i = 0; i < 10'000; ++i) {
-      if (Count() > floor) return true;
-      std::this_thread::sleep_for(1ms);
-    }
-    return false;
-  }
-  std::vector<std::string> Events() const { return events_.events(); }
-  Vmm& vmm() { return *vmm_; }
-
- private:
-  RecordingEvents events_;
-  VmInstance* vm_ = nullptr;  // the last VM built
-  std::unique_ptr<Vmm> vmm_;
-  std::future<int> exit_;
-};
+using testing::CreateBody;
+using testing::SimVmm;
 
 class VmmSnapshotSimTest : public ::testing::Test {
  protected:

@@ -33,6 +33,8 @@ enum class Action {
   kDelete,
   kSnapshot,
   kRestore,
+  kSendMigration,
+  kReceiveMigration,
 };
 
 struct Route {
@@ -58,6 +60,8 @@ constexpr Route kRoutes[] = {
     {"vm.delete", "PUT", Action::kDelete},
     {"vm.snapshot", "PUT", Action::kSnapshot, kMaxConfigBodyBytes},
     {"vm.restore", "PUT", Action::kRestore, kMaxConfigBodyBytes},
+    {"vm.send-migration", "PUT", Action::kSendMigration, kMaxConfigBodyBytes},
+    {"vm.receive-migration", "PUT", Action::kReceiveMigration, kMaxConfigBodyBytes},
 };
 
 int StatusForError(const Error& error) {
@@ -139,6 +143,10 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
       return Unit(control.SnapshotVm(request.body), "Error snapshotting the VM");
     case Action::kRestore:
       return Unit(control.RestoreVm(request.body), "Error restoring the VM");
+    case Action::kSendMigration:
+      return Unit(control.SendMigration(request.body), "Error sending the VM migration");
+    case Action::kReceiveMigration:
+      return Unit(control.ReceiveMigration(request.body), "Error receiving the VM migration");
   }
   return ErrorResponse(500, {"Internal Server Error"});
 }

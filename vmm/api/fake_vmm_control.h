@@ -45,6 +45,20 @@ class FakeVmmControl final : public VmmControl {
     }
     return Count(restore_vm);
   }
+  Result<void> SendMigration(std::string_view body) override {
+    {
+      std::lock_guard lock(mu_);
+      last_config_ = std::string(body);
+    }
+    return Count(send_migration);
+  }
+  Result<void> ReceiveMigration(std::string_view body) override {
+    {
+      std::lock_guard lock(mu_);
+      last_config_ = std::string(body);
+    }
+    return Count(receive_migration);
+  }
   Result<std::string> VmInfoJson() override {
     ++vm_info;
     if (throw_exception.load()) throw std::runtime_error("injected exception");
@@ -57,7 +71,7 @@ class FakeVmmControl final : public VmmControl {
     if (fail.load()) return Error(error_code, "injected failure");
     return counters_json;
   }
-  // The body of the last vm.create, vm.snapshot or vm.restore.
+  // The body of the last vm.create, vm.snapshot, vm.restore or migration request.
   std::string last_config() const {
     std::lock_guard lock(mu_);
     return last_config_;
@@ -65,7 +79,7 @@ class FakeVmmControl final : public VmmControl {
 
   std::atomic<int> create_vm{0}, boot_vm{0}, pause_vm{0}, resume_vm{0}, power_button{0}, nmi{0},
       shutdown_vm{0}, reboot_vm{0}, delete_vm{0}, shutdown_vmm{0}, vm_info{0}, vm_counters{0},
-      snapshot_vm{0}, restore_vm{0};
+      snapshot_vm{0}, restore_vm{0}, send_migration{0}, receive_migration{0};
   std::atomic<bool> fail{false};
   std::atomic<bool> throw_exception{false};
   ErrorCode error_code = ErrorCode::kInternal;  // set before requests start

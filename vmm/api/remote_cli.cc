@@ -12,6 +12,7 @@
 
 #include "vmm/api/api_client.h"
 #include "vmm/api/http_response.h"
+#include "vmm/config/migration_config.h"
 #include "vmm/config/snapshot_config.h"
 
 namespace petrel::api {
@@ -33,6 +34,8 @@ constexpr RemoteCommand kCommands[] = {
     {"shutdown-vmm", "PUT", "vmm.shutdown", false},
     {"snapshot", "PUT", "vm.snapshot", false},
     {"restore", "PUT", "vm.restore", false},
+    {"send-migration", "PUT", "vm.send-migration", false},
+    {"receive-migration", "PUT", "vm.receive-migration", false},
 };
 
 // ch-remote's create_data: the VmConfig JSON from a file, or stdin for "-".
@@ -85,7 +88,8 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
   app.add_option("--api-socket", socket, "The API socket of the petrel to control")
       ->type_name("<path>");
   std::string config_path = "-";
-  std::string argument;  // snapshot's destination URL, restore's option string
+  std::string argument;  // snapshot's destination URL, restore's option string, a migration URL
+  bool local_flag = false;
   for (const RemoteCommand& c : kCommands) {
     CLI::App* sub = app.add_subcommand(std::string(c.name),
                                        std::string(c.method) + " /api/v1/" + std::string(c.endpoint));
@@ -97,6 +101,18 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
       sub->add_option("restore_config", argument,
                       "source_url=file:///<dir>[,prefault=on][,memory_restore_mode=copy|ondemand]"
                       "[,resume=true]")
+          ->required();
+    } else if (c.name == "send-migration") {
+      sub->add_option("send_migration_config", argument,
+                      "destination_url=unix:<path>|tcp:<host>:<port>[,local=on][,preserve_source=on]"
+                      "[,downtime_ms=<ms>][,timeout_s=<s>][,timeout_strategy=cancel|ignore]"
+                      " (or just the URL)")
+          ->required();
+      // Older ch-remote: send-migration [--local] <url>.
+      sub->add_flag("--local", local_flag, "Pass the memory as file descriptors (same host)");
+    } else if (c.name == "receive-migration") {
+      sub->add_option("receive_migration_config", argument,
+                      "receiver_url=unix:<path>|tcp:<host>:<port> (or just the URL)")
           ->required();
     }
   }
@@ -127,6 +143,15 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
     Result<config::RestoreConfig> restore = config::ParseRestore(argument);
     if (!restore.ok()) return Fail(restore.error().message());
     body = config::RestoreConfigToJson(*restore);
+  } else if (command->name == "send-migration") {
+    Result<config::SendMigrationConfig> send = config::ParseSendMigration(argument);
+    if (!send.ok()) return Fail(send.error().message());
+    send->local = send->local || local_flag;
+    body = config::SendMigrationConfigToJson(*send);
+  } else if (command->name == "receive-migration") {
+    Result<config::ReceiveMigrationConfig> receive = config::ParseReceiveMigration(argument);
+    if (!receive.ok()) return Fail(receive.error().message());
+    body = config::ReceiveMigrationConfigToJson(*receive);
   }
   Result<ApiResponse> response = SendApiRequest(socket, command->method, command->endpoint, body);
   if (!response.ok()) return Fail(response.error().message());

@@ -51,6 +51,12 @@ class VmmControl {
   // PUT /api/v1/vm.restore: build the VM from a snapshot (body: CH's
   // RestoreConfig JSON), paused unless it asks to resume.
   virtual Result<void> RestoreVm(std::string_view body_json) = 0;
+  // PUT /api/v1/vm.send-migration: migrate the VM to another VMM (body:
+  // CH's SendMigrationData); answers once the migration ended.
+  virtual Result<void> SendMigration(std::string_view body_json) = 0;
+  // PUT /api/v1/vm.receive-migration: wait for a migration and become its
+  // VM (body: CH's ReceiveMigrationData); answers once it ended.
+  virtual Result<void> ReceiveMigration(std::string_view body_json) = 0;
   // GET /api/v1/vm.info: a JSON object with at least "config" and "state"
   // (CH's VmInfo: config, state, memory_actual_size, device_tree). The
   // server checks it is a JSON object and sends it as the body.

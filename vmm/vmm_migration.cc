@@ -1,0 +1,282 @@
+// Vmm's live-migration doors, vm.send-migration and vm.receive-migration
+// (docs/live-migration.md): the protocol drivers of vmm/migration/ run
+// against the VmInstance through two adapters -- VmSource, the running VM
+// being sent, and Vmm::ReceiveTarget, the empty VMM that becomes the VM.
+//
+// Payloads (Petrel's own, versioned; CH's are Rust-serde documents of its
+// own state and do not interoperate):
+//   Config  {"petrel_migration": 1, "vm_config": <the vm.create JSON>}
+//   State   state.json's document (snapshot_files.h): every device and vCPU,
+//           and the guest memory ranges, which must match the destination's
+//   Memory  guest pages, first every range that may be non-zero, then the
+//           pages written since (the hypervisor's dirty log ORed with the
+//           VMM's own writes to guest memory).
+//
+// Both requests block the API until the migration ended, as CH's receive
+// does; the VMM's mutex is held meanwhile (other API calls wait), except
+// while the receiver waits for its sender to connect.
+#include <nlohmann/json.hpp>
+
+#include "core/base/log.h"
+#include "vmm/config/migration_config.h"
+#include "vmm/config/vm_config_json.h"
+#include "vmm/migration/receiver.h"
+#include "vmm/migration/sender.h"
+#include "vmm/migration/url.h"
+#include "vmm/snapshot/snapshot_files.h"
+#include "vmm/vmm.h"
+
+namespace petrel::vmm {
+namespace {
+
+using nlohmann::json;
+
+// The Config payload's layout version.
+constexpr uint32_t kMigrationConfigVersion = 1;
+
+std::string Text(std::span<const uint8_t> bytes) {
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// Where guest memory lies, as state.json records it.
+std::vector<snapshot::MemoryRange> RangesOf(const GuestMemory& memory) {
+  std::vector<snapshot::MemoryRange> ranges;
+  for (const GuestRegion& r : memory.regions()) ranges.push_back({r.gpa, r.size, 0});
+  return ranges;
+}
+
+bool AllZero(const uint8_t* p, size_t n) {
+  // Word at a time; pages are 8-byte aligned.
+  const uint64_t* w = reinterpret_cast<const uint64_t*>(p);
+  for (size_t i = 0; i < n / 8; ++i) {
+    if (w[i] != 0) return false;
+  }
+  return true;
+}
+
+// The VM being sent. The VMM's mutex is held throughout.
+class VmSource final : public migration::MigrationSource {
+ public:
+  VmSource(VmInstance& vm, const config::VmConfig& config, bool paused)
+      : vm_(vm), config_(config), paused_(paused) {}
+
+  Result<std::string> ConfigPayload() override {
+    json doc = {{"petrel_migration", kMigrationConfigVersion},
+                {"vm_config", config::VmConfigToJson(config_)}};
+    return doc.dump();
+  }
+
+  // Every 4 KiB page that is not all zero, merged into ranges: the
+  // destination's new memory is zero, so the rest need not travel.
+  Result<migration::MemoryRangeTable> InitialRanges() override {
+    constexpr uint64_t kPage = 4096;
+    migration::MemoryRangeTable table;
+    for (const GuestRegion& r : vm_.memory().regions()) {
+      uint64_t run_start = 0, run_len = 0;
+      for (uint64_t off = 0; off < r.size; off += kPage) {
+        const uint64_t len = std::min(kPage, r.size - off);
+        if (AllZero(r.host->data() + off, len)) {
+          if (run_len != 0) table.Push({r.gpa + run_start, run_len});
+          run_len = 0;
+          continue;
+        }
+        if (run_len == 0) run_start = off;
+        run_len += len;
+      }
+      if (run_len != 0) table.Push({r.gpa + run_start, run_len});
+    }
+    return table;
+  }
+
+  Result<void> ReadMemory(uint64_t gpa, std::span<uint8_t> out) override {
+    return vm_.memory().Read(gpa, out);
+  }
+  Result<void> StartDirtyLog() override { return vm_.StartDirtyLog(); }
+  Result<migration::MemoryRangeTable> TakeDirtyRanges() override {
+    PETREL_ASSIGN_OR_RETURN(auto ranges, vm_.TakeDirtyRanges());
+    migration::MemoryRangeTable table;
+    for (const auto& [gpa, length] : ranges) table.Push({gpa, length});
+    return table;
+  }
+  void StopDirtyLog() override { vm_.StopDirtyLog(); }
+  bool paused() const override { return paused_; }
+  Result<void> Pause() override { return vm_.Pause(); }
+  Result<void> Resume() override { return vm_.Resume(); }
+  Result<std::string> StatePayload() override {
+    PETREL_ASSIGN_OR_RETURN(VmSnapshotState state, vm_.SaveSnapshotState());
+    return snapshot::SnapshotStateToJson(state, RangesOf(vm_.memory())).dump();
+  }
+
+ private:
+  VmInstance& vm_;
+  const config::VmConfig& config_;
+  bool paused_;
+};
+
+}  // namespace
+
+// The empty VMM becoming the migrated VM. The VMM's mutex is held
+// throughout (`lock`).
+class Vmm::ReceiveTarget final : public migration::MigrationTarget {
+ public:
+  ReceiveTarget(Vmm& vmm, std::unique_lock<std::mutex>& lock) : vmm_(vmm), lock_(lock) {}
+
+  Result<void> Configure(std::span<const uint8_t> payload) override {
+    json doc = json::parse(Text(payload), nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object()) return Error(ErrorCode::kMalformed, "the config is not a JSON object");
+    auto version = doc.find("petrel_migration");
+    if (version == doc.end() || !version->is_number_unsigned() ||
+        version->get<uint64_t>() != kMigrationConfigVersion) {
+      return Error(ErrorCode::kUnsupported,
+                   "not a Petrel migration config of version " +
+                       std::to_string(kMigrationConfigVersion));
+    }
+    auto vm_config = doc.find("vm_config");
+    if (vm_config == doc.end()) return Error(ErrorCode::kMalformed, "no vm_config");
+    PETREL_ASSIGN_OR_RETURN(config::VmConfig config, config::VmConfigFromJson(vm_config->dump()));
+    PETREL_ASSIGN_OR_RETURN(memory_, GuestMemory::CreateX86(config.memory.size));
+    config_ = std::move(config);
+    return Ok();
+  }
+
+  Result<void> WriteMemory(uint64_t gpa, std::span<const uint8_t> bytes) override {
+    if (memory_ == nullptr) return Error(ErrorCode::kFailedPrecondition, "memory before config");
+    return memory_->Write(gpa, bytes);
+  }
+
+  Result<void> Restore(std::span<const uint8_t> payload) override {
+    if (!config_ || memory_ == nullptr) {
+      return Error(ErrorCode::kFailedPrecondition, "state before config");
+    }
+    json doc = json::parse(Text(payload), nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) return Error(ErrorCode::kMalformed, "the state is not valid JSON");
+    PETREL_ASSIGN_OR_RETURN(snapshot::DecodedState decoded, snapshot::SnapshotStateFromJson(doc));
+    if (decoded.ranges != RangesOf(*memory_)) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "the state's memory ranges differ from the config's guest memory");
+    }
+    return vmm_.BuildRestoredVm(lock_, std::move(*config_),
+                                PendingRestore{std::move(decoded.state), std::move(memory_)});
+  }
+
+  Result<void> Complete(bool resume) override {
+    if (vmm_.vm_ == nullptr) return Error(ErrorCode::kFailedPrecondition, "no VM was restored");
+    if (resume) PETREL_TRY(vmm_.ResumeLocked());
+    return Ok();
+  }
+
+  void Abandon() override {
+    config_.reset();
+    memory_.reset();
+    vmm_.DropVm(lock_);
+  }
+
+ private:
+  Vmm& vmm_;
+  std::unique_lock<std::mutex>& lock_;
+  std::optional<config::VmConfig> config_;
+  std::shared_ptr<GuestMemory> memory_;
+};
+
+Result<void> Vmm::SendMigration(std::string_view body_json) {
+  PETREL_ASSIGN_OR_RETURN(config::SendMigrationConfig request,
+                          config::SendMigrationConfigFromJson(body_json));
+  return SendMigration(request);
+}
+
+Result<void> Vmm::ReceiveMigration(std::string_view body_json) {
+  PETREL_ASSIGN_OR_RETURN(config::ReceiveMigrationConfig request,
+                          config::ReceiveMigrationConfigFromJson(body_json));
+  return ReceiveMigration(request);
+}
+
+Result<void> Vmm::SendMigration(const config::SendMigrationConfig& request) {
+  PETREL_ASSIGN_OR_RETURN(migration::MigrationUrl url,
+                          migration::ParseMigrationUrl(request.destination_url));
+  std::unique_lock lock(mu_);
+  if (vm_ == nullptr || (state_ != VmmState::kRunning && state_ != VmmState::kPaused)) {
+    return WrongState("cannot migrate", state_);
+  }
+  if (request.local) {
+    return Error(ErrorCode::kUnsupported,
+                 "local migration needs shared guest memory (--memory shared=on), which Petrel "
+                 "does not have yet");
+  }
+  Emit("vm", "migration-started");
+  auto failed = [this](Error error) {
+    Emit("vm", "migration-failed");
+    PETREL_LOG(kError) << "migration failed: " << error.message();
+    return error;
+  };
+  Result<UniqueFd> fd = migration::ConnectMigration(url);
+  if (!fd.ok()) return failed(std::move(fd).error());
+  migration::FdStream stream(fd->get());
+  migration::MigrationChannel channel(stream);
+  VmSource source(*vm_, *config_, state_ == VmmState::kPaused);
+  migration::SendOptions options;
+  options.downtime = request.downtime;
+  options.timeout = request.timeout;
+  options.timeout_strategy = request.timeout_strategy == config::MigrationTimeoutStrategy::kIgnore
+                                 ? migration::TimeoutStrategy::kIgnore
+                                 : migration::TimeoutStrategy::kCancel;
+  MonotonicClock clock;
+  Result<migration::SendReport> report = migration::SendMigration(channel, source, options, clock);
+  if (!report.ok()) return failed(std::move(report).error());
+  PETREL_LOG(kInfo) << "migration complete: " << report->memory_bytes << " bytes of memory in "
+                    << report->dirty_rounds + 1 << " rounds, "
+                    << report->total_ns / 1'000'000 << " ms, downtime "
+                    << report->downtime_ns / 1'000'000 << " ms (aimed for "
+                    << request.downtime.count() << " ms)";
+  state_ = VmmState::kPaused;
+  Emit("vm", "migration-finished");
+  if (!request.preserve_source) {
+    // The VM lives on at the destination: this VMM shuts it down and exits,
+    // as CH's does.
+    if (!exit_status_) exit_status_ = 0;
+    vm_->RequestStop({StopReason::Kind::kShutdown, "migrated to " + request.destination_url});
+    changed_.notify_all();
+  }
+  return Ok();
+}
+
+Result<void> Vmm::ReceiveMigration(const config::ReceiveMigrationConfig& request) {
+  PETREL_ASSIGN_OR_RETURN(migration::MigrationUrl url,
+                          migration::ParseMigrationUrl(request.receiver_url));
+  std::unique_lock lock(mu_);
+  if (config_ || receiving_) {
+    return WrongState("cannot receive a migration: a VM is already created", state_);
+  }
+  PETREL_ASSIGN_OR_RETURN(migration::MigrationListener listener,
+                          migration::MigrationListener::Listen(url));
+  receiving_ = true;
+  Emit("vm", "migration-receive-ready");
+  // Wait for the sender without holding the VMM: vm.info, vmm.shutdown and
+  // signals are still served.
+  Result<UniqueFd> connection = Error(ErrorCode::kBusy, "");
+  while (!exit_status_) {
+    lock.unlock();
+    connection = listener.Accept(std::chrono::milliseconds(200));
+    lock.lock();
+    if (connection.ok() || connection.error().code() != ErrorCode::kBusy) break;
+  }
+  receiving_ = false;
+  if (exit_status_) return Error(ErrorCode::kFailedPrecondition, "the VMM is shutting down");
+  if (!connection.ok()) return std::move(connection).error().Wrap("accepting the migration");
+  if (config_) {
+    return WrongState("cannot receive a migration: a VM was created meanwhile", state_);
+  }
+  Emit("vm", "migration-receive-started");
+  migration::FdStream stream(connection->get());
+  migration::MigrationChannel channel(stream);
+  ReceiveTarget target(*this, lock);
+  Result<void> received = migration::ReceiveMigration(channel, target);
+  if (!received.ok()) {
+    Emit("vm", "migration-receive-failed");
+    PETREL_LOG(kError) << "receiving the migration failed: " << received.error().message();
+    return received;
+  }
+  Emit("vm", "migration-receive-finished");
+  return Ok();
+}
+
+}  // namespace petrel::vmm
