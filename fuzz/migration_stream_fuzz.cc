@@ -2,12 +2,17 @@
 // byte stream a migration peer sends. The first byte picks how the stream is
 // delivered (short reads) and the chunk size; the rest is read as requests,
 // each Memory request's pages placed through a sink, until the first error.
-// Then the same bytes go through the range-table, header and URL decoders.
+// The same stream then drives the receiver's loop (ReceiveMigration) against
+// a target that checks it is called in the protocol's order. Then the same
+// bytes go through the range-table, header and URL decoders.
 // Checks:
 //   - nothing crashes, and allocation stays bounded by the input and the
 //     limits (libFuzzer's -rss_limit_mb and -malloc_limit_mb catch growth);
 //   - accepted payloads respect their bounds, memory chunks are no larger
 //     than the chunk size and stay inside their range;
+//   - the receiver calls its target in order only (Config before Memory and
+//     State, State before Complete), and a migration that did not complete
+//     always ends in Abandon;
 //   - every error has a message; decoded headers and tables re-encode to the
 //     bytes they came from; a parsed URL formats and parses back to itself.
 #include <cstddef>
@@ -19,6 +24,7 @@
 
 #include "fuzz/fuzz_input.h"
 #include "vmm/migration/protocol.h"
+#include "vmm/migration/receiver.h"
 #include "vmm/migration/stream.h"
 #include "vmm/migration/url.h"
 
@@ -65,6 +71,55 @@ void ReadRequests(std::span<const uint8_t> bytes, size_t max_read, const mig::St
         });
     CheckError(data);
     if (!data.ok()) return;
+  }
+}
+
+// A target that checks the receiver's order. A Config payload starting
+// with 'x' is refused, so refusals are reached too.
+class OrderCheckingTarget final : public mig::MigrationTarget {
+ public:
+  petrel::Result<void> Configure(std::span<const uint8_t> payload) override {
+    Check(!configured && !restored && !completed);
+    if (!payload.empty() && payload[0] == 'x') {
+      return petrel::Error(petrel::ErrorCode::kInvalidArgument, "refused");
+    }
+    configured = true;
+    return petrel::Ok();
+  }
+  petrel::Result<void> WriteMemory(uint64_t gpa, std::span<const uint8_t> bytes) override {
+    Check(configured && !restored && !bytes.empty());
+    if (gpa >= (uint64_t{1} << 20) || bytes.size() > (uint64_t{1} << 20) - gpa) {
+      return petrel::Error(petrel::ErrorCode::kOutOfRange, "outside guest memory");
+    }
+    return petrel::Ok();
+  }
+  petrel::Result<void> Restore(std::span<const uint8_t>) override {
+    Check(configured && !restored);
+    restored = true;
+    return petrel::Ok();
+  }
+  petrel::Result<void> Complete(bool) override {
+    Check(restored && !completed);
+    completed = true;
+    return petrel::Ok();
+  }
+  void Abandon() override {
+    Check(!abandoned);
+    abandoned = true;
+  }
+  bool configured = false, restored = false, completed = false, abandoned = false;
+};
+
+void Receive(std::span<const uint8_t> bytes, size_t max_read, const mig::StreamLimits& limits) {
+  mig::MemoryStream stream(bytes, max_read);
+  mig::MigrationChannel channel(stream, limits);
+  OrderCheckingTarget target;
+  petrel::Result<void> received = mig::ReceiveMigration(channel, target);
+  CheckError(received);
+  if (received.ok()) {
+    Check(target.completed && !target.abandoned);
+  } else {
+    Check(target.abandoned || target.completed);  // completed: only the last answer failed
   }
 }
 
@@ -138,6 +193,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     limits.memory.max_total_bytes = 0x10000;
   }
   ReadRequests(stream, max_read, limits);
+  Receive(stream, max_read, limits);
   ReadResponses(stream, max_read);
   DecodeHeaders(stream);
   ReadRole(stream);
