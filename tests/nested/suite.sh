@@ -230,10 +230,88 @@ JSON
   rm -f "$img"
 }
 
-# Snapshot and restore across processes (issue 10, item 5a): the Debian
-# guest counts, printing each tick with its uptime on the serial console and
-# writing it to its own sector of a virtio-blk disk (O_DIRECT-like: fsync per
-# tick). pause -> vm.snapshot -> the VMM is killed (SIGKILL) -> a new
+# The ticking guest of the snapshot and migration tests: it counts, printing
+# each tick with its uptime on the serial console and writing it to its own
+# sector of a virtio-blk disk (fsync per tick).
+TICKS=$(b64 '(i=0; while true; do i=$((i+1)); printf "%08d\n" $i | dd of=/dev/vda bs=512 seek=$i count=1 conv=sync,fsync 2>/dev/null; echo "PETREL-TICK $i up=$(cut -d" " -f1 /proc/uptime)"; sleep 0.1; done) &
+echo PETREL-TICKING')
+# With a memory dirtier besides (the migration tests): 32 MiB rewritten in
+# the page cache over and over.
+DIRTY_TICKS=$(b64 '(while true; do dd if=/dev/zero of=/dev/shm/dirt bs=1M count=32 2>/dev/null; done) &
+(i=0; while true; do i=$((i+1)); printf "%08d\n" $i | dd of=/dev/vda bs=512 seek=$i count=1 conv=sync,fsync 2>/dev/null; echo "PETREL-TICK $i up=$(cut -d" " -f1 /proc/uptime)"; sleep 0.1; done) &
+echo PETREL-TICKING')
+
+countn() { n=$(grep -c "$2" "$1" 2>/dev/null); echo "${n:-0}"; }  # countn <file> <pattern>
+waitn() {  # waitn <file> <pattern> <count> <seconds> (the file may not exist yet)
+  w=0
+  while [ $w -lt "$4" ] && [ "$(countn "$1" "$2")" -lt "$3" ]; do sleep 1; w=$((w + 1)); done
+  [ "$(countn "$1" "$2")" -ge "$3" ]
+}
+
+# start_ticking <out> <api-socket> <disk> <cmd>: a petrel running the
+# ticking guest; sets $pid.
+start_ticking() {
+  dd if=/dev/zero of="$3" bs=1M count=16 2>/dev/null
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=power-button petrel.cmd=$4" --cpus boot=1 --memory size=256M \
+    --serial tty --console off --disk "path=$3" --api-socket "path=$2" </dev/null >"$1" 2>&1 &
+  pid=$!
+}
+
+# last_tick <out>: the last tick the guest printed in <out>: sets $last_i,
+# $last_up and $straddled. The switch may come while the guest's UART is
+# half way through a tick's line: the rest of it comes out on the other
+# side. That tick counts as printed before (its line, cut in two, matches
+# neither file whole).
+last_tick() {
+  last=$(grep -a -o 'PETREL-TICK [0-9]* up=[0-9.]*' "$1" | tail -1)
+  last_i=$(echo "$last" | awk '{print $2}'); last_up=${last##*up=}
+  straddled=""
+  if [ -n "$(tail -c 1 "$1")" ] && [ -n "$last_i" ]; then
+    partial=$(tail -n 1 "$1" | tr -d '\r'); next="PETREL-TICK $((last_i + 1)) "
+    if [ -n "$partial" ]; then
+      case "${next}up=" in "$partial"*) straddled=1 ;; esac
+      case "$partial" in "$next"*) straddled=1 ;; esac
+    fi
+    [ -n "$straddled" ] && last_i=$((last_i + 1))
+  fi
+}
+
+# check_ticks_after <out2> <img>: every tick in <out2> follows the one
+# before it, starting right after $last_i, the guest's uptime never goes
+# back, and sector i of <img> holds tick i for every tick printed. Appends
+# to $fail; sets $first_up and $end_i.
+check_ticks_after() {
+  seq_bad=$(grep -a -o 'PETREL-TICK [0-9]* up=[0-9.]*' "$1" | awk -v prev="$last_i" -v up="$last_up" '
+    { i = $2; u = substr($3, 4) + 0
+      if (i != prev + 1) { printf "tick %d after %d; ", i, prev }
+      if (u < up) { printf "uptime %s after %s; ", u, up }
+      prev = i; up = u }' | head -c 300)
+  [ -z "$seq_bad" ] || fail="$fail sequence($seq_bad)"
+  first_up=$(grep -a -o 'PETREL-TICK [0-9]* up=[0-9.]*' "$1" | head -1 | sed 's/.*up=//')
+  end_i=$(grep -a -o 'PETREL-TICK [0-9]*' "$1" | tail -1 | awk '{print $2}')
+  disk_bad=""
+  if [ -n "$end_i" ]; then
+    disk_bad=$(i=1; while [ $i -le "$end_i" ]; do
+      v=$(dd if="$2" bs=512 skip=$i count=1 2>/dev/null | head -c 8)
+      [ "$v" = "$(printf %08d $i)" ] || { echo "sector $i='$v'"; break; }
+      i=$((i + 1)); done)
+  fi
+  [ -z "$disk_bad" ] || fail="$fail disk($disk_bad)"
+}
+
+# stop_with_power_button <remote> <pid>: the guest powers off; appends to
+# $fail unless the VMM exits 0.
+stop_with_power_button() {
+  $1 power-button >/dev/null 2>&1 || fail="$fail power-button"
+  w=0; while [ $w -lt 60 ] && kill -0 "$2" 2>/dev/null; do sleep 1; w=$((w + 1)); done
+  kill -0 "$2" 2>/dev/null && { fail="$fail no-power-off"; kill "$2"; }
+  wait "$2"; rc=$?
+  [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
+}
+
+# Snapshot and restore across processes (issue 10, item 5a): the ticking
+# guest; pause -> vm.snapshot -> the VMM is killed (SIGKILL) -> a new
 # `petrel --restore` -> vm.resume: the ticks go on from the last one with no
 # gap or repeat, the guest's uptime does not go backwards, and every tick up
 # to the end is on the disk in its sector. Then power-button, exit 0.
@@ -244,22 +322,11 @@ test_linux_snapshot_restore() {
   img=/tmp/petrel-snap-disk.img
   snap=/tmp/petrel-snap-dir
   rm -rf "$sock" "$sock2" "$snap"
-  dd if=/dev/zero of="$img" bs=1M count=16 2>/dev/null
-  TICKS=$(b64 '(i=0; while true; do i=$((i+1)); printf "%08d\n" $i | dd of=/dev/vda bs=512 seek=$i count=1 conv=sync,fsync 2>/dev/null; echo "PETREL-TICK $i up=$(cut -d" " -f1 /proc/uptime)"; sleep 0.1; done) &
-echo PETREL-TICKING')
   out1="/tmp/$name.out"; out2="/tmp/$name.restored.out"
-  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
-    --cmdline "$BASE petrel.end=power-button petrel.cmd=$TICKS" --cpus boot=1 --memory size=256M \
-    --serial tty --console off --disk "path=$img" --api-socket "path=$sock" </dev/null >"$out1" 2>&1 &
-  pid=$!
+  start_ticking "$out1" "$sock" "$img" "$TICKS"
   ( sleep 300; kill $pid 2>/dev/null ) &
   watchdog=$!
   fail=""
-  waitn() {  # waitn <file> <pattern> <count> <seconds>
-    w=0
-    while [ $w -lt "$4" ] && [ "$(grep -c "$2" "$1")" -lt "$3" ]; do sleep 1; w=$((w + 1)); done
-    [ "$(grep -c "$2" "$1")" -ge "$3" ]
-  }
   R1="./petrel-remote --api-socket $sock"
   R2="./petrel-remote --api-socket $sock2"
   waitn "$out1" "PETREL-TICK " 20 150 || fail="$fail no-ticks"
@@ -268,20 +335,7 @@ echo PETREL-TICKING')
   $R1 snapshot "file://$snap" >>"/tmp/$name.remote" 2>&1 || fail="$fail snapshot"
   t1=$(ms)
   kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
-  last=$(grep -a -o 'PETREL-TICK [0-9]* up=[0-9.]*' "$out1" | tail -1)
-  last_i=$(echo "$last" | awk '{print $2}'); last_up=${last##*up=}
-  # The pause may come while the guest's UART is half way through a tick's
-  # line: the rest of it comes out after the restore. That tick counts as
-  # printed before (its line, cut in two, matches neither file whole).
-  straddled=""
-  if [ -n "$(tail -c 1 "$out1")" ] && [ -n "$last_i" ]; then
-    partial=$(tail -n 1 "$out1" | tr -d '\r'); next="PETREL-TICK $((last_i + 1)) "
-    if [ -n "$partial" ]; then
-      case "${next}up=" in "$partial"*) straddled=1 ;; esac
-      case "$partial" in "$next"*) straddled=1 ;; esac
-    fi
-    [ -n "$straddled" ] && last_i=$((last_i + 1))
-  fi
+  last_tick "$out1"
   snap_kib=$(du -k "$snap/memory-ranges" 2>/dev/null | cut -f1)
   ./petrel --restore "source_url=file://$snap" --api-socket "path=$sock2" </dev/null >"$out2" 2>&1 &
   pid=$!
@@ -292,31 +346,9 @@ echo PETREL-TICKING')
   $R2 info 2>/dev/null | grep -q '"state":"Paused"' || fail="$fail restored-not-paused"
   $R2 resume >>"/tmp/$name.remote" 2>&1 || fail="$fail resume"
   waitn "$out2" "PETREL-TICK " 20 120 || fail="$fail no-ticks-after-restore"
-  # Every tick after the restore follows the one before it, starting right
-  # after the last one printed before the snapshot.
-  seq_bad=$(grep -a -o 'PETREL-TICK [0-9]* up=[0-9.]*' "$out2" | awk -v prev="$last_i" -v up="$last_up" '
-    { i = $2; u = substr($3, 4) + 0
-      if (i != prev + 1) { printf "tick %d after %d; ", i, prev }
-      if (u < up) { printf "uptime %s after %s; ", u, up }
-      prev = i; up = u }' | head -c 300)
-  [ -z "$seq_bad" ] || fail="$fail sequence($seq_bad)"
-  first_up=$(grep -a -o 'PETREL-TICK [0-9]* up=[0-9.]*' "$out2" | head -1 | sed 's/.*up=//')
-  end_i=$(grep -a -o 'PETREL-TICK [0-9]*' "$out2" | tail -1 | awk '{print $2}')
-  $R2 power-button >>"/tmp/$name.remote" 2>&1 || fail="$fail power-button"
-  w=0; while [ $w -lt 60 ] && kill -0 $pid 2>/dev/null; do sleep 1; w=$((w + 1)); done
-  kill -0 $pid 2>/dev/null && { fail="$fail no-power-off"; kill $pid; }
-  wait $pid; rc=$?
+  check_ticks_after "$out2" "$img"
+  stop_with_power_button "$R2" $pid
   kill $watchdog $watchdog2 2>/dev/null; wait $watchdog $watchdog2 2>/dev/null
-  [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
-  # The disk: sector i holds tick i for every tick printed.
-  disk_bad=""
-  if [ -n "$end_i" ]; then
-    disk_bad=$(i=1; while [ $i -le "$end_i" ]; do
-      v=$(dd if="$img" bs=512 skip=$i count=1 2>/dev/null | head -c 8)
-      [ "$v" = "$(printf %08d $i)" ] || { echo "sector $i='$v'"; break; }
-      i=$((i + 1)); done)
-  fi
-  [ -z "$disk_bad" ] || fail="$fail disk($disk_bad)"
   detail="ticks 1..$last_i before${straddled:+ (the last one cut by the pause)}, $((last_i + 1))..$end_i after; uptime $last_up -> $first_up; snapshot $((t1 - t0)) ms, ${snap_kib:-?} KiB on disk; restore to Paused within $((t2 - t1)) ms"
   if [ -z "$fail" ]; then
     result "$name" PASS "$detail"
@@ -326,6 +358,85 @@ echo PETREL-TICKING')
   fi
   rm -rf "$img" "$snap"
 }
+
+# Live migration between two petrel processes (issue 10, items 5b and 5d),
+# `live_migration <unix|tcp|cancel>`: the ticking guest, with a memory
+# dirtier besides, runs in one petrel; an empty petrel waits in
+# `petrel-remote receive-migration`; `petrel-remote send-migration` (CH's
+# documented forms) moves the VM. unix/tcp: the source VMM exits 0, the
+# ticks go on at the destination with no gap or repeat, uptime monotonic,
+# every tick on the disk; power-button there, exit 0. cancel: downtime_ms=1
+# and timeout_s=2 with timeout_strategy=cancel cannot converge while the
+# guest dirties memory: send-migration fails, the source keeps ticking and
+# is still Running, the destination is empty again.
+live_migration() {
+  mode=$1
+  name=linux-live-migration-$mode
+  sock=/tmp/petrel-mig-src.sock; sock2=/tmp/petrel-mig-dst.sock
+  img=/tmp/petrel-mig-disk.img
+  if [ "$mode" = tcp ]; then
+    ip link set lo up 2>/dev/null  # the L1's loopback starts down
+    url=tcp:127.0.0.1:6150
+  else
+    url=unix:/tmp/petrel-mig-$mode.sock
+  fi
+  rm -f "$sock" "$sock2" "/tmp/petrel-mig-$mode.sock"
+  out1="/tmp/$name.out"; out2="/tmp/$name.dst.out"
+  start_ticking "$out1" "$sock" "$img" "$DIRTY_TICKS"
+  src=$pid
+  ./petrel --api-socket "path=$sock2" </dev/null >"$out2" 2>&1 &
+  dst=$!
+  ( sleep 300; kill $src $dst 2>/dev/null ) &
+  watchdog=$!
+  fail=""
+  R1="./petrel-remote --api-socket $sock"
+  R2="./petrel-remote --api-socket $sock2"
+  waitn "$out1" "PETREL-TICK " 15 150 || fail="$fail no-ticks"
+  $R2 receive-migration "receiver_url=$url" >"/tmp/$name.receive" 2>&1 &
+  receiver=$!
+  sleep 1
+  t0=$(ms)
+  if [ "$mode" = cancel ]; then
+    $R1 send-migration "destination_url=$url,downtime_ms=1,timeout_s=2,timeout_strategy=cancel" \
+      >"/tmp/$name.send" 2>&1 && fail="$fail migration-did-not-cancel"
+  else
+    $R1 send-migration "destination_url=$url" >"/tmp/$name.send" 2>&1 || fail="$fail send-migration"
+  fi
+  t1=$(ms)
+  wait $receiver; receive_rc=$?
+  if [ "$mode" = cancel ]; then
+    [ $receive_rc -ne 0 ] || fail="$fail receive-succeeded"
+    $R1 info 2>/dev/null | grep -q '"state":"Running"' || fail="$fail source-not-running"
+    n=$(countn "$out1" "PETREL-TICK ")
+    waitn "$out1" "PETREL-TICK " $((n + 5)) 60 || fail="$fail source-stopped-ticking"
+    $R2 info >/dev/null 2>&1 && fail="$fail destination-not-empty"
+    stop_with_power_button "$R1" $src
+    kill $dst 2>/dev/null; wait $dst 2>/dev/null
+    detail="send-migration failed after $((t1 - t0)) ms: $(tail -c 200 "/tmp/$name.send" | tr '\n' ' ')"
+  else
+    [ $receive_rc -eq 0 ] || fail="$fail receive-migration"
+    w=0; while [ $w -lt 30 ] && kill -0 $src 2>/dev/null; do sleep 1; w=$((w + 1)); done
+    if kill -0 $src 2>/dev/null; then fail="$fail source-still-running"; kill $src; fi
+    wait $src; src_rc=$?
+    [ $src_rc -eq 0 ] || fail="$fail source-exit-rc=$src_rc"
+    last_tick "$out1"
+    waitn "$out2" "PETREL-TICK " 15 120 || fail="$fail no-ticks-at-destination"
+    check_ticks_after "$out2" "$img"
+    stop_with_power_button "$R2" $dst
+    detail="ticks 1..$last_i at the source${straddled:+ (the last one cut by the switch)}, $((last_i + 1))..$end_i at the destination; uptime $last_up -> $first_up; send-migration took $((t1 - t0)) ms"
+  fi
+  kill $watchdog 2>/dev/null; wait $watchdog 2>/dev/null
+  if [ -z "$fail" ]; then
+    result "$name" PASS "$detail"
+  else
+    tail -15 "$out1"; echo ---; tail -25 "$out2"; cat "/tmp/$name.send" "/tmp/$name.receive"
+    result "$name" FAIL "$fail; $detail"
+  fi
+  rm -f "$img"
+}
+test_linux_live_migration_unix() { live_migration unix; }
+test_linux_live_migration_tcp() { live_migration tcp; }
+test_linux_live_migration_cancel() { live_migration cancel; }
 
 . ./clean_boot.sh  # test_linux_clean_boot
 
@@ -550,3 +661,8 @@ fi
 test_linux_doorbell_flood
 test_linux_api_lifecycle
 test_linux_snapshot_restore
+test_linux_live_migration_unix
+test_linux_live_migration_tcp
+# test_linux_live_migration_cancel is not in the default run yet: the guest's
+# dirtier did not keep a 1 ms downtime out of reach, so the migration
+# converged within timeout_s=2 (run it with PETREL_NESTED_ONLY).

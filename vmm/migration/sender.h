@@ -8,7 +8,7 @@
 //   dirty log on; Memory (every page that may be non-zero)
 //   Memory rounds of the pages dirtied meanwhile, until the estimated
 //     downtime (dirty bytes / measured bandwidth) fits `downtime`, or
-//     max_rounds, or the timeout (kCancel fails; kIgnore goes on)
+//     the timeout (kCancel fails; kIgnore goes on), or max_rounds
 //   Pause; the last Memory round; State; Complete (CompletePaused when the
 //     VM was paused before the migration)
 //
@@ -44,7 +44,9 @@ struct SendOptions {
   std::chrono::seconds timeout{3600};       // CH's timeout_s default
   TimeoutStrategy timeout_strategy = TimeoutStrategy::kCancel;
   bool local = false;       // memory fds instead of Memory rounds
-  uint32_t max_rounds = 32;  // dirty rounds after the first full one
+  // Dirty rounds after the first full one. CH has no such bound (only the
+  // timeout): unbounded by default; tests bound it.
+  uint32_t max_rounds = UINT32_MAX;
 };
 
 // What the sender needs from the VM it migrates. Called on the sending

@@ -44,8 +44,12 @@ Result<void> CheckHost(std::string_view url, std::string_view host, bool bracket
     return UrlError(url, "the host contains '[', ']' or a NUL byte");
   }
   in6_addr v6;
-  if (bracketed && ::inet_pton(AF_INET6, std::string(host).c_str(), &v6) != 1) {
-    return UrlError(url, "'" + std::string(host) + "' in brackets is not an IPv6 address");
+  const std::string text(host);
+  if (bracketed && ::inet_pton(AF_INET6, text.c_str(), &v6) != 1) {
+    // Appended, not '+'-chained: g++ 12 at -O3 warns (-Wrestrict) on the chain.
+    std::string message = "'";
+    message.append(text).append("' in brackets is not an IPv6 address");
+    return UrlError(url, message);
   }
   return Ok();
 }
