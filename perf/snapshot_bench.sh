@@ -154,6 +154,14 @@ case " $CONFIGS " in
   *" petrel "*) [ "$DO_BUILD" = 1 ] && bench_build "$BUILD" petrel petrel-remote ;;
 esac
 bench_payload petrel-snapbench
+# QEMU runs -M q35 with the bzImage (microvm would need the PVH vmlinux, and
+# pays seconds of RTC probing, docs/performance.md): SeaBIOS and the vapic ROM
+# (make-qemu-payload.sh has only microvm's firmware), as boot_bench.sh does.
+for f in bios-256k.bin kvmvapic.bin; do
+  src=/usr/share/qemu/$f
+  [ -e "$src" ] || src=/usr/share/seabios/$f
+  cp -L "$src" "$PAYLOAD/share/qemu/"
+done
 for b in vmm/petrel vmm/api/petrel-remote; do
   if [ -f "$BUILD/$b" ]; then cp "$BUILD/$b" "$PAYLOAD/bin/"
   else say "no $BUILD/$b: Petrel will be skipped"; fi
