@@ -133,17 +133,76 @@ Result<void> KvmVm::MapMemory(std::shared_ptr<GuestMemory> memory) {
       return Error(ErrorCode::kInvalidArgument, "memory region " + std::to_string(i) +
                                                     " is not page aligned or exceeds its mapping");
     }
+  }
+  PETREL_TRY(SetSlots(*memory, 0));
+  memory_ = std::move(memory);
+  return Ok();
+}
+
+Result<void> KvmVm::SetSlots(const GuestMemory& memory, uint32_t flags) {
+  const auto& regions = memory.regions();
+  for (size_t i = 0; i < regions.size(); ++i) {
+    const GuestRegion& r = regions[i];
     kvm_userspace_memory_region slot{};
-    slot.slot = static_cast<uint32_t>(i);
-    slot.flags = 0;
+    slot.slot = static_cast<uint32_t>(i);  // slot number = region index
+    slot.flags = flags;
     slot.guest_phys_addr = r.gpa;
     slot.memory_size = r.size;
-    slot.userspace_addr = hva;
+    slot.userspace_addr = reinterpret_cast<uintptr_t>(r.host->data());
     PETREL_TRY(
         IoctlPtr(fd_->get(), KVM_SET_USER_MEMORY_REGION, "KVM_SET_USER_MEMORY_REGION", &slot));
   }
-  memory_ = std::move(memory);
   return Ok();
+}
+
+Result<void> KvmVm::StartDirtyLog() {
+  std::lock_guard lock(mu_);
+  if (!memory_) return Error(ErrorCode::kFailedPrecondition, "dirty log: no memory mapped");
+  if (dirty_logging_) {  // already on: drop what was logged so far, as a fresh start
+    for (size_t i = 0; i < memory_->regions().size(); ++i) {
+      auto cleared = GetSlotDirtyLog(i);
+      if (!cleared.ok()) return cleared.error();
+    }
+    return Ok();
+  }
+  // Turning KVM_MEM_LOG_DIRTY_PAGES on starts the slot's log empty.
+  PETREL_TRY(SetSlots(*memory_, KVM_MEM_LOG_DIRTY_PAGES));
+  dirty_logging_ = true;
+  return Ok();
+}
+
+Result<void> KvmVm::StopDirtyLog() {
+  std::lock_guard lock(mu_);
+  if (!memory_) return Error(ErrorCode::kFailedPrecondition, "dirty log: no memory mapped");
+  if (!dirty_logging_) return Ok();
+  PETREL_TRY(SetSlots(*memory_, 0));
+  dirty_logging_ = false;
+  return Ok();
+}
+
+// KVM_GET_DIRTY_LOG (api.rst 4.8): `dirty_bitmap` points at one bit per page
+// of the slot, in unsigned longs (u64 here), ALIGN(pages, 64) / 8 bytes;
+// the kernel copies the log out and clears it.
+Result<std::vector<uint64_t>> KvmVm::GetSlotDirtyLog(size_t slot_index) {
+  const uint64_t pages = memory_->regions()[slot_index].size / kPageSize;
+  std::vector<uint64_t> words((pages + 63) / 64, 0);
+  kvm_dirty_log log{};
+  log.slot = static_cast<uint32_t>(slot_index);
+  log.dirty_bitmap = words.data();
+  PETREL_TRY(IoctlPtr(fd_->get(), KVM_GET_DIRTY_LOG, "KVM_GET_DIRTY_LOG", &log));
+  return words;
+}
+
+Result<DirtyBitmap> KvmVm::TakeDirtyLog() {
+  std::lock_guard lock(mu_);
+  if (!memory_) return Error(ErrorCode::kFailedPrecondition, "dirty log: no memory mapped");
+  if (!dirty_logging_) return Error(ErrorCode::kFailedPrecondition, "dirty log is off");
+  DirtyBitmap out(*memory_);  // KVM's page = kDirtyPageSize, slots page aligned (MapMemory)
+  for (size_t i = 0; i < memory_->regions().size(); ++i) {
+    PETREL_ASSIGN_OR_RETURN(std::vector<uint64_t> words, GetSlotDirtyLog(i));
+    out.SetRegionWords(i, words);
+  }
+  return out;
 }
 
 Result<std::unique_ptr<hv::Vcpu>> KvmVm::CreateVcpu(uint32_t id) {

@@ -69,10 +69,20 @@ class KvmVm final : public hv::Vm {
   // last, and is kUnsupported without KVM_CAP_ADJUST_CLOCK.
   Result<hv::VmState> SaveState() override;
   Result<void> RestoreState(const hv::VmState& state) override;
+  // Every slot registered again with KVM_MEM_LOG_DIRTY_PAGES set (Start)
+  // or clear (Stop); TakeDirtyLog: KVM_GET_DIRTY_LOG per slot, which also
+  // clears the slot's log.
+  Result<void> StartDirtyLog() override;
+  Result<void> StopDirtyLog() override;
+  Result<DirtyBitmap> TakeDirtyLog() override;
 
  private:
   KvmVm(UniqueFd fd, const KvmHostInfo& host, const hv::VmConfig& config);
   Result<void> SetUp();
+  // KVM_SET_USER_MEMORY_REGION for every region of memory_ with `flags`. mu_ held.
+  Result<void> SetSlots(const GuestMemory& memory, uint32_t flags);
+  // KVM_GET_DIRTY_LOG of slot `slot_index` (which clears it). mu_ held.
+  Result<std::vector<uint64_t>> GetSlotDirtyLog(size_t slot_index);
   Result<hv::IrqchipState> GetIrqchip();
   Result<void> SetIrqchip(const hv::IrqchipState& irqchip);
 
@@ -81,7 +91,8 @@ class KvmVm final : public hv::Vm {
   KvmHostInfo host_;
   hv::VmConfig config_;
   hv::Caps caps_;
-  std::mutex mu_;  // guards memory_ during MapMemory
+  std::mutex mu_;  // guards memory_ during MapMemory, and dirty_logging_
+  bool dirty_logging_ = false;  // slots have KVM_MEM_LOG_DIRTY_PAGES
   std::shared_ptr<KvmIrqRouting> irq_routing_;  // MSI vectors (GSI routes + irqfds)
   size_t xsave_size_ = 4096;                    // KVM_CAP_XSAVE2, for the vCPUs
   std::shared_ptr<SavedMsrList> saved_msrs_;    // for the vCPUs' SaveState

@@ -122,9 +122,7 @@ SimVcpu::StepResult SimVcpu::Execute(hv::GuestIo& io) {
             CheckExpect(x.expect, data, x.gpa);
           },
           [&](const step::WriteRam& x) {
-            auto mem = vm_->memory();
-            Result<void> r = mem ? mem->Write(x.gpa, x.bytes)
-                                 : Result<void>(Error(ErrorCode::kNotFound, "no guest memory"));
+            Result<void> r = vm_->GuestWrite(x.gpa, x.bytes);  // the guest's write: sim log
             if (r.ok()) {
               Record(TraceKind::kRamWrite, x.gpa, x.bytes);
             } else {
@@ -195,7 +193,7 @@ SimVcpu::StepResult SimVcpu::ExecuteCount(const step::Count& c) {
   auto mem = vm_->memory();
   Result<uint64_t> value = mem ? mem->LoadAtomic<uint64_t>(c.gpa)
                                : Result<uint64_t>(Error(ErrorCode::kNotFound, "no guest memory"));
-  Result<void> stored = value.ok() ? mem->StoreAtomic<uint64_t>(c.gpa, *value + 1)
+  Result<void> stored = value.ok() ? vm_->GuestStore64(c.gpa, *value + 1)
                                    : Result<void>(value.error());
   if (!stored.ok()) {
     Record(TraceKind::kFault, c.gpa, {});

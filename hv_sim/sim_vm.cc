@@ -1,6 +1,9 @@
 // SimVm (see sim_vm.h).
 #include "hv_sim/sim_vm.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "hv_sim/sim_hypervisor.h"
 #include "hv_sim/sim_vcpu.h"
 
@@ -35,7 +38,72 @@ Result<void> SimVm::MapMemory(std::shared_ptr<GuestMemory> memory) {
   if (!memory) return Error(ErrorCode::kInvalidArgument, "MapMemory: null guest memory");
   std::lock_guard lock(mu_);
   if (memory_) return Error(ErrorCode::kInvalidArgument, "MapMemory: memory is already mapped");
+  std::vector<DirtyRange> shape;
+  for (const GuestRegion& r : memory->regions()) shape.push_back({r.gpa, r.size});
+  dirty_log_ = std::make_shared<DirtyLog>(shape);
   memory_ = std::move(memory);
+  return Ok();
+}
+
+Result<void> SimVm::StartDirtyLog() {
+  std::lock_guard lock(mu_);
+  if (!dirty_log_) return Error(ErrorCode::kFailedPrecondition, "dirty log: no memory mapped");
+  dirty_log_->Start();
+  return Ok();
+}
+
+Result<void> SimVm::StopDirtyLog() {
+  std::lock_guard lock(mu_);
+  if (!dirty_log_) return Error(ErrorCode::kFailedPrecondition, "dirty log: no memory mapped");
+  dirty_log_->Stop();
+  return Ok();
+}
+
+Result<DirtyBitmap> SimVm::TakeDirtyLog() {
+  std::lock_guard lock(mu_);
+  if (!dirty_log_) return Error(ErrorCode::kFailedPrecondition, "dirty log: no memory mapped");
+  if (!dirty_log_->logging()) return Error(ErrorCode::kFailedPrecondition, "dirty log is off");
+  return dirty_log_->Take();
+}
+
+Result<void> SimVm::GuestWrite(uint64_t gpa, std::span<const uint8_t> bytes) {
+  std::shared_ptr<GuestMemory> mem;
+  std::shared_ptr<DirtyLog> log;
+  {
+    std::lock_guard lock(mu_);
+    mem = memory_;
+    log = dirty_log_;
+  }
+  if (!mem) return Error(ErrorCode::kNotFound, "no guest memory");
+  if (!mem->Contains(gpa, bytes.size())) return Error(ErrorCode::kOutOfRange, "guest write outside RAM");
+  size_t done = 0;
+  while (done < bytes.size()) {  // region by region
+    const uint64_t at = gpa + done;
+    size_t n = bytes.size() - done;
+    for (const GuestRegion& r : mem->regions()) {
+      if (at >= r.gpa && at < r.end()) n = static_cast<size_t>(std::min<uint64_t>(n, r.end() - at));
+    }
+    std::memcpy(mem->HostPointer(at, n), bytes.data() + done, n);  // Contains checked it
+    done += n;
+  }
+  log->Mark(gpa, bytes.size());
+  return Ok();
+}
+
+Result<void> SimVm::GuestStore64(uint64_t gpa, uint64_t value) {
+  std::shared_ptr<GuestMemory> mem;
+  std::shared_ptr<DirtyLog> log;
+  {
+    std::lock_guard lock(mu_);
+    mem = memory_;
+    log = dirty_log_;
+  }
+  if (!mem) return Error(ErrorCode::kNotFound, "no guest memory");
+  if (gpa % 8 != 0) return Error(ErrorCode::kInvalidArgument, "misaligned guest store");
+  uint8_t* p = mem->HostPointer(gpa, 8);
+  if (p == nullptr) return Error(ErrorCode::kOutOfRange, "guest write outside RAM");
+  __atomic_store_n(reinterpret_cast<uint64_t*>(p), value, __ATOMIC_RELEASE);
+  log->Mark(gpa, 8);
   return Ok();
 }
 

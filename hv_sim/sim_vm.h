@@ -55,6 +55,12 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   // The guest clock only (hv_sim has no irqchip; a state with one is refused).
   Result<hv::VmState> SaveState() override;
   Result<void> RestoreState(const hv::VmState& state) override;
+  // The scripted guests' writes (WriteRam, Count) in hv_sim's own log,
+  // apart from GuestMemory's (the VMM's writes), so a test can tell which
+  // side wrote a page.
+  Result<void> StartDirtyLog() override;
+  Result<void> StopDirtyLog() override;
+  Result<DirtyBitmap> TakeDirtyLog() override;
 
   // Typed CreateVcpu.
   Result<std::unique_ptr<SimVcpu>> CreateSimVcpu(uint32_t id);
@@ -95,6 +101,10 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
     uint64_t rising_edges = 0;
   };
 
+  // A scripted guest's writes: into guest RAM through HostPointer (so
+  // GuestMemory's log, the VMM's, is not marked), marking dirty_log_.
+  Result<void> GuestWrite(uint64_t gpa, std::span<const uint8_t> bytes);
+  Result<void> GuestStore64(uint64_t gpa, uint64_t value);  // aligned, release
   void SetPinLevel(uint32_t pin, bool high);
   void DeliverMsi(const hv::MsiMessage& message);
   // True if `pin` is high or rose since *seen_edges; updates *seen_edges.
@@ -112,6 +122,7 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
 
   mutable std::mutex mu_;
   std::shared_ptr<GuestMemory> memory_;
+  std::shared_ptr<DirtyLog> dirty_log_;  // shaped like memory_, made by MapMemory
   std::array<Pin, kNumIrqPins> pins_{};
   std::vector<hv::MsiMessage> msis_;
   std::array<std::shared_ptr<hv::InterruptLine>, kNumIrqPins> lines_{};

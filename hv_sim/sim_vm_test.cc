@@ -94,6 +94,51 @@ TEST(SimVm, MapMemoryOnlyOnce) {
   EXPECT_FALSE(vm->MapMemory(mem).ok());
 }
 
+TEST(SimVm, DirtyLogNeedsMemoryAndLogging) {
+  auto vm = MakeSimHypervisor()->CreateSimVm().value();
+  EXPECT_EQ(vm->StartDirtyLog().error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(vm->TakeDirtyLog().error().code(), ErrorCode::kFailedPrecondition);
+  ASSERT_TRUE(vm->MapMemory(GuestMemory::CreateX86(1 << 20).value()).ok());
+  EXPECT_EQ(vm->TakeDirtyLog().error().code(), ErrorCode::kFailedPrecondition);  // not logging
+  ASSERT_TRUE(vm->StartDirtyLog().ok());
+  EXPECT_EQ(vm->TakeDirtyLog().value().CountPages(), 0u);
+  ASSERT_TRUE(vm->StopDirtyLog().ok());
+  EXPECT_EQ(vm->TakeDirtyLog().error().code(), ErrorCode::kFailedPrecondition);
+}
+
+// The guest's writes go to the sim's log, the VMM's (GuestMemory::Write) to
+// GuestMemory's: each log sees only its side.
+TEST(SimVm, GuestWritesDirtyTheSimLogAndDeviceWritesDoNot) {
+  auto vm = MakeSimHypervisor()->CreateSimVm().value();
+  auto mem = GuestMemory::CreateX86(1 << 20).value();
+  ASSERT_TRUE(vm->MapMemory(mem).ok());
+  auto vcpu = vm->CreateSimVcpu(0).value();
+  ASSERT_TRUE(vm->StartDirtyLog().ok());
+  mem->StartDirtyLog();
+  ASSERT_TRUE(
+      vm->SetScript(0, ScriptBuilder().Count(0x5008, 10).WriteRam(0x7ffe, {1, 2, 3, 4}).Build())
+          .ok());
+  ASSERT_TRUE(mem->WriteObj<uint32_t>(0x9000, 7).ok());  // a device's write
+  IoDispatcher io;
+  ASSERT_TRUE(vm->RunAll(io).ok());
+  EXPECT_FALSE(vm->failed());
+  EXPECT_EQ(mem->ReadObj<uint64_t>(0x5008).value(), 10u);
+
+  DirtyBitmap guest = vm->TakeDirtyLog().value();
+  EXPECT_EQ(guest.Ranges(), (std::vector<DirtyRange>{{0x5000, 0x1000}, {0x7000, 0x2000}}));
+  EXPECT_FALSE(guest.IsSet(0x9000));
+  EXPECT_EQ(vm->TakeDirtyLog().value().CountPages(), 0u);  // the take cleared it
+
+  DirtyBitmap vmm = mem->TakeDirtyLog();
+  EXPECT_EQ(vmm.Ranges(), (std::vector<DirtyRange>{{0x9000, 0x1000}}));
+
+  // The counting script again: exactly its counter page.
+  ASSERT_TRUE(vm->SetScript(0, ScriptBuilder().Count(0x5008, 3).Build()).ok());
+  ASSERT_TRUE(vm->RunAll(io).ok());
+  EXPECT_EQ(vm->TakeDirtyLog().value().Ranges(), (std::vector<DirtyRange>{{0x5000, 0x1000}}));
+  EXPECT_EQ(mem->TakeDirtyLog().CountPages(), 0u);
+}
+
 TEST(SimVm, LegacyLinesTraceLevelChangesOnly) {
   auto vm = MakeSimHypervisor()->CreateSimVm().value();
   EXPECT_EQ(vm->LegacyInterrupt(kNumIrqPins).error().code(), ErrorCode::kOutOfRange);

@@ -511,15 +511,26 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
 
 namespace petrel::vmm {
 
-// Until the dirty logs land: every page counts as dirty (correct, slow).
-Result<void> VmInstance::StartDirtyLog() { return Ok(); }
-
-Result<std::vector<std::pair<uint64_t, uint64_t>>> VmInstance::TakeDirtyRanges() {
-  std::vector<std::pair<uint64_t, uint64_t>> out;
-  for (const GuestRegion& r : memory_->regions()) out.emplace_back(r.gpa, r.size);
-  return out;
+Result<void> VmInstance::StartDirtyLog() {
+  PETREL_TRY(vm_->StartDirtyLog().Wrap("starting the hypervisor's dirty log"));
+  memory_->StartDirtyLog();
+  return Ok();
 }
 
-void VmInstance::StopDirtyLog() {}
+Result<std::vector<DirtyRange>> VmInstance::TakeDirtyRanges() {
+  // The hypervisor's first: a device marks its pages again once its write
+  // is done, so a write racing these two takes is in this round or the next.
+  PETREL_ASSIGN_OR_RETURN(DirtyBitmap dirty, vm_->TakeDirtyLog());
+  PETREL_TRY(dirty.Or(memory_->TakeDirtyLog()));
+  return dirty.Ranges();
+}
+
+void VmInstance::StopDirtyLog() {
+  memory_->StopDirtyLog();
+  Result<void> stopped = vm_->StopDirtyLog();
+  if (!stopped.ok()) {
+    PETREL_LOG(kError) << "stopping the dirty log: " << stopped.error().message();
+  }
+}
 
 }  // namespace petrel::vmm

@@ -190,7 +190,7 @@ class VmInstance {
   // (GuestMemory's log). TakeDirtyRanges: both, since the start or the last
   // call, as merged (gpa, length) ranges of 4 KiB pages; clears them.
   Result<void> StartDirtyLog();
-  Result<std::vector<std::pair<uint64_t, uint64_t>>> TakeDirtyRanges();
+  Result<std::vector<DirtyRange>> TakeDirtyRanges();
   void StopDirtyLog();
 
  private:

@@ -1,16 +1,8 @@
 // Vmm's live-migration doors, vm.send-migration and vm.receive-migration
 // (docs/live-migration.md): the protocol drivers of vmm/migration/ run
-// against the VmInstance through two adapters -- VmSource, the running VM
-// being sent, and Vmm::ReceiveTarget, the empty VMM that becomes the VM.
-//
-// Payloads (Petrel's own, versioned; CH's are Rust-serde documents of its
-// own state and do not interoperate):
-//   Config  {"petrel_migration": 1, "vm_config": <the vm.create JSON>}
-//   State   state.json's document (snapshot_files.h): every device and vCPU,
-//           and the guest memory ranges, which must match the destination's
-//   Memory  guest pages, first every range that may be non-zero, then the
-//           pages written since (the hypervisor's dirty log ORed with the
-//           VMM's own writes to guest memory).
+// against two adapters -- VmMigrationSource (vm_migration_source.h, which
+// also defines the payloads), the running VM being sent, and
+// Vmm::ReceiveTarget, the empty VMM that becomes the VM.
 //
 // Both requests block the API until the migration ended, as CH's receive
 // does; the VMM's mutex is held meanwhile (other API calls wait), except
@@ -24,6 +16,7 @@
 #include "vmm/migration/sender.h"
 #include "vmm/migration/url.h"
 #include "vmm/snapshot/snapshot_files.h"
+#include "vmm/vm_migration_source.h"
 #include "vmm/vmm.h"
 
 namespace petrel::vmm {
@@ -31,87 +24,9 @@ namespace {
 
 using nlohmann::json;
 
-// The Config payload's layout version.
-constexpr uint32_t kMigrationConfigVersion = 1;
-
 std::string Text(std::span<const uint8_t> bytes) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
-
-// Where guest memory lies, as state.json records it.
-std::vector<snapshot::MemoryRange> RangesOf(const GuestMemory& memory) {
-  std::vector<snapshot::MemoryRange> ranges;
-  for (const GuestRegion& r : memory.regions()) ranges.push_back({r.gpa, r.size, 0});
-  return ranges;
-}
-
-bool AllZero(const uint8_t* p, size_t n) {
-  // Word at a time; pages are 8-byte aligned.
-  const uint64_t* w = reinterpret_cast<const uint64_t*>(p);
-  for (size_t i = 0; i < n / 8; ++i) {
-    if (w[i] != 0) return false;
-  }
-  return true;
-}
-
-// The VM being sent. The VMM's mutex is held throughout.
-class VmSource final : public migration::MigrationSource {
- public:
-  VmSource(VmInstance& vm, const config::VmConfig& config, bool paused)
-      : vm_(vm), config_(config), paused_(paused) {}
-
-  Result<std::string> ConfigPayload() override {
-    json doc = {{"petrel_migration", kMigrationConfigVersion},
-                {"vm_config", config::VmConfigToJson(config_)}};
-    return doc.dump();
-  }
-
-  // Every 4 KiB page that is not all zero, merged into ranges: the
-  // destination's new memory is zero, so the rest need not travel.
-  Result<migration::MemoryRangeTable> InitialRanges() override {
-    constexpr uint64_t kPage = 4096;
-    migration::MemoryRangeTable table;
-    for (const GuestRegion& r : vm_.memory().regions()) {
-      uint64_t run_start = 0, run_len = 0;
-      for (uint64_t off = 0; off < r.size; off += kPage) {
-        const uint64_t len = std::min(kPage, r.size - off);
-        if (AllZero(r.host->data() + off, len)) {
-          if (run_len != 0) table.Push({r.gpa + run_start, run_len});
-          run_len = 0;
-          continue;
-        }
-        if (run_len == 0) run_start = off;
-        run_len += len;
-      }
-      if (run_len != 0) table.Push({r.gpa + run_start, run_len});
-    }
-    return table;
-  }
-
-  Result<void> ReadMemory(uint64_t gpa, std::span<uint8_t> out) override {
-    return vm_.memory().Read(gpa, out);
-  }
-  Result<void> StartDirtyLog() override { return vm_.StartDirtyLog(); }
-  Result<migration::MemoryRangeTable> TakeDirtyRanges() override {
-    PETREL_ASSIGN_OR_RETURN(auto ranges, vm_.TakeDirtyRanges());
-    migration::MemoryRangeTable table;
-    for (const auto& [gpa, length] : ranges) table.Push({gpa, length});
-    return table;
-  }
-  void StopDirtyLog() override { vm_.StopDirtyLog(); }
-  bool paused() const override { return paused_; }
-  Result<void> Pause() override { return vm_.Pause(); }
-  Result<void> Resume() override { return vm_.Resume(); }
-  Result<std::string> StatePayload() override {
-    PETREL_ASSIGN_OR_RETURN(VmSnapshotState state, vm_.SaveSnapshotState());
-    return snapshot::SnapshotStateToJson(state, RangesOf(vm_.memory())).dump();
-  }
-
- private:
-  VmInstance& vm_;
-  const config::VmConfig& config_;
-  bool paused_;
-};
 
 }  // namespace
 
@@ -151,7 +66,7 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
     json doc = json::parse(Text(payload), nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) return Error(ErrorCode::kMalformed, "the state is not valid JSON");
     PETREL_ASSIGN_OR_RETURN(snapshot::DecodedState decoded, snapshot::SnapshotStateFromJson(doc));
-    if (decoded.ranges != RangesOf(*memory_)) {
+    if (decoded.ranges != MemoryRangesOf(*memory_)) {
       return Error(ErrorCode::kInvalidArgument,
                    "the state's memory ranges differ from the config's guest memory");
     }
@@ -212,7 +127,7 @@ Result<void> Vmm::SendMigration(const config::SendMigrationConfig& request) {
   if (!fd.ok()) return failed(std::move(fd).error());
   migration::FdStream stream(fd->get());
   migration::MigrationChannel channel(stream);
-  VmSource source(*vm_, *config_, state_ == VmmState::kPaused);
+  VmMigrationSource source(*vm_, *config_, state_ == VmmState::kPaused);
   migration::SendOptions options;
   options.downtime = request.downtime;
   options.timeout = request.timeout;

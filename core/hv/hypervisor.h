@@ -211,6 +211,19 @@ class Vm {
     return Error(ErrorCode::kUnsupported, "this backend has no VM clock control");
   }
 
+  // Dirty-page logging of the guest's own (vCPU) writes, for live migration
+  // (Cloud Hypervisor's start_dirty_log / get_dirty_log / stop_dirty_log;
+  // KVM: KVM_MEM_LOG_DIRTY_PAGES on every slot, KVM_GET_DIRTY_LOG). The
+  // VMM's writes are GuestMemory's own log; a migration takes both and Or()s
+  // them. kFailedPrecondition if no memory is mapped; StartDirtyLog clears
+  // what an earlier logging left.
+  virtual Result<void> StartDirtyLog() = 0;
+  virtual Result<void> StopDirtyLog() = 0;
+  // The pages vCPUs wrote since StartDirtyLog or the last take, shaped like
+  // the mapped GuestMemory; clears them. kFailedPrecondition if not logging
+  // or no memory is mapped.
+  virtual Result<DirtyBitmap> TakeDirtyLog() = 0;
+
   // The VM-wide state (VmState), with no vCPU running. RestoreState takes
   // what SaveState gave on a VM of the same shape; a part the backend does
   // not have (an irqchip on a backend without one) is an error.

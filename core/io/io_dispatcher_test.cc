@@ -63,6 +63,9 @@ class FakeVm : public hv::Vm {
   Result<void> RestoreState(const hv::VmState&) override {
     return Error(ErrorCode::kUnsupported, "fake");
   }
+  Result<void> StartDirtyLog() override { return Error(ErrorCode::kUnsupported, "fake"); }
+  Result<void> StopDirtyLog() override { return Error(ErrorCode::kUnsupported, "fake"); }
+  Result<DirtyBitmap> TakeDirtyLog() override { return Error(ErrorCode::kUnsupported, "fake"); }
   Result<std::unique_ptr<hv::IoEventRegistration>> RegisterIoEvent(
       std::shared_ptr<Notifier>, IoEventAddr addr, std::optional<uint64_t>) override {
     ++calls;

@@ -101,6 +101,12 @@ Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size) {
   return Create(std::move(regions));
 }
 
+GuestMemory::GuestMemory(std::vector<GuestRegion> regions) : regions_(std::move(regions)) {
+  std::vector<DirtyRange> shape;
+  for (const GuestRegion& r : regions_) shape.push_back({r.gpa, r.size});
+  dirty_log_ = std::make_unique<DirtyLog>(shape);
+}
+
 uint64_t GuestMemory::total_size() const {
   uint64_t total = 0;
   for (const auto& r : regions_) total += r.size;
@@ -132,6 +138,12 @@ uint8_t* GuestMemory::HostPointer(uint64_t gpa, uint64_t len) const {
   return r->host->data() + (gpa - r->gpa);
 }
 
+uint8_t* GuestMemory::HostPointerForWrite(uint64_t gpa, uint64_t len) const {
+  uint8_t* p = HostPointer(gpa, len);
+  if (p != nullptr) MarkDirty(gpa, len);
+  return p;
+}
+
 Result<void> GuestMemory::Read(uint64_t gpa, std::span<uint8_t> out) const {
   if (!Contains(gpa, out.size()))
     return Error(ErrorCode::kOutOfRange, "guest read outside RAM");
@@ -157,6 +169,7 @@ Result<void> GuestMemory::Write(uint64_t gpa, std::span<const uint8_t> in) {
     std::memcpy(r->host->data() + off, in.data() + done, n);
     done += n;
   }
+  MarkDirty(gpa, in.size());
   return Ok();
 }
 
@@ -170,6 +183,7 @@ Result<void> GuestMemory::Fill(uint64_t gpa, uint8_t value, uint64_t len) {
     std::memset(r->host->data() + off, value, n);
     done += n;
   }
+  MarkDirty(gpa, len);
   return Ok();
 }
 

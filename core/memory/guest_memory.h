@@ -6,8 +6,15 @@
 // failed check is an error value, never a crash, because guests choose these
 // addresses. Accesses spanning two adjacent regions are split.
 //
+// Dirty logging (live migration): between StartDirtyLog() and StopDirtyLog()
+// every write the VMM makes through this object marks its 4 KiB pages
+// (Write, Fill, WriteObj, StoreAtomic, HostPointerForWrite, MarkDirty);
+// TakeDirtyLog() hands them over. The guest's own writes are the backend's
+// to log (hv::Vm::TakeDirtyLog), and HostPointer() never marks.
+//
 // Thread-safety: the region list is fixed after construction; reads and writes
 // of guest bytes are racy by nature (the guest runs concurrently), like DMA.
+// The dirty log may be marked, started, stopped and taken from any thread.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +26,7 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/memory/dirty_bitmap.h"
 
 namespace petrel {
 
@@ -117,16 +125,39 @@ class GuestMemory {
     uint8_t* p = HostPointer(gpa, sizeof(T));
     if (p == nullptr) return Error(ErrorCode::kOutOfRange, "guest write outside RAM");
     __atomic_store_n(reinterpret_cast<T*>(p), value, __ATOMIC_RELEASE);
+    MarkDirty(gpa, sizeof(T));  // after the store, as Write() (see HostPointerForWrite)
     return Ok();
   }
 
   // Host pointer to [gpa, gpa + len) if it lies within one region, else null.
+  // Marks nothing: for reading, or for writes the caller marks itself.
   uint8_t* HostPointer(uint64_t gpa, uint64_t len) const;
+  // HostPointer() for a range the caller is about to write (a device
+  // filling a guest buffer): marks its pages dirty while logging. The mark
+  // comes before the write, so a TakeDirtyLog() in between would hand the
+  // page over before its bytes land: a writer that may race a take (any
+  // device worker during a live migration) calls MarkDirty() again once its
+  // write is done. Const like HostPointer(): the log is bookkeeping, not
+  // guest bytes.
+  uint8_t* HostPointerForWrite(uint64_t gpa, uint64_t len) const;
+
+  // Clears the dirty log and starts marking (again, if it was on).
+  void StartDirtyLog() { dirty_log_->Start(); }
+  // Stops marking; what was marked stays for a last TakeDirtyLog().
+  void StopDirtyLog() { dirty_log_->Stop(); }
+  bool dirty_logging() const { return dirty_log_->logging(); }
+  // The pages the VMM wrote since StartDirtyLog() or the last take (shaped
+  // like regions()); clears them.
+  DirtyBitmap TakeDirtyLog() { return dirty_log_->Take(); }
+  // Marks the pages of [gpa, gpa + len) dirty while logging (bytes outside
+  // RAM are ignored): for writes made through a pointer taken earlier.
+  void MarkDirty(uint64_t gpa, uint64_t len) const { dirty_log_->Mark(gpa, len); }
 
  private:
-  explicit GuestMemory(std::vector<GuestRegion> regions) : regions_(std::move(regions)) {}
+  explicit GuestMemory(std::vector<GuestRegion> regions);
   const GuestRegion* Find(uint64_t gpa) const;
   std::vector<GuestRegion> regions_;  // sorted by gpa
+  std::unique_ptr<DirtyLog> dirty_log_;  // shaped like regions_; never null
 };
 
 }  // namespace petrel

@@ -1,5 +1,6 @@
 // Tests for HostRegion and GuestMemory: the x86 split, bounds checks at
-// region edges and near 2^64, accesses across adjacent regions, Create checks.
+// region edges and near 2^64, accesses across adjacent regions, Create checks,
+// the VMM-side dirty log.
 #include "core/memory/guest_memory.h"
 
 #include <sys/mman.h>
@@ -11,6 +12,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -319,6 +321,114 @@ TEST(HostRegionTest, MapFileIsAPrivateCopyOfTheFile) {
   EXPECT_FALSE(HostRegion::MapFile(fd, 0, 0, false).ok());     // empty
   EXPECT_FALSE(HostRegion::MapFile(-1, 0, page, false).ok());  // no file
   close(fd);
+}
+
+// Dirty log: [0x1000, 0x5000) is two adjacent regions, then [0x10000, 0x11000).
+std::vector<DirtyRange> Dirty(GuestMemory& m) { return m.TakeDirtyLog().Ranges(); }
+
+TEST(GuestMemoryDirtyLogTest, NothingIsMarkedWhileNotLogging) {
+  auto m = ThreeRegions();
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(m->dirty_logging());
+  ASSERT_TRUE(m->WriteObj<uint32_t>(0x1000, 1).ok());
+  ASSERT_TRUE(m->Fill(0x3000, 0xaa, 16).ok());
+  ASSERT_TRUE(m->StoreAtomic<uint64_t>(0x10000, 5).ok());
+  ASSERT_NE(m->HostPointerForWrite(0x2000, 8), nullptr);
+  EXPECT_EQ(m->TakeDirtyLog().CountPages(), 0u);
+}
+
+TEST(GuestMemoryDirtyLogTest, EachWritePathMarksExactlyItsPages) {
+  auto m = ThreeRegions();
+  ASSERT_TRUE(m);
+  m->StartDirtyLog();
+  EXPECT_TRUE(m->dirty_logging());
+  const uint8_t bytes[4] = {1, 2, 3, 4};
+  ASSERT_TRUE(m->Write(0x1ffc, bytes).ok());  // within page 0x1000
+  EXPECT_EQ(Dirty(*m), (std::vector<DirtyRange>{{0x1000, 0x1000}}));
+  ASSERT_TRUE(m->WriteObj<uint16_t>(0x4ffe, 7).ok());
+  EXPECT_EQ(Dirty(*m), (std::vector<DirtyRange>{{0x4000, 0x1000}}));
+  ASSERT_TRUE(m->Fill(0x10010, 0, 0x20).ok());
+  EXPECT_EQ(Dirty(*m), (std::vector<DirtyRange>{{0x10000, 0x1000}}));
+  ASSERT_TRUE(m->StoreAtomic<uint32_t>(0x2004, 9).ok());
+  EXPECT_EQ(Dirty(*m), (std::vector<DirtyRange>{{0x2000, 0x1000}}));
+  ASSERT_NE(m->HostPointerForWrite(0x3000, 0x1000), nullptr);
+  EXPECT_EQ(Dirty(*m), (std::vector<DirtyRange>{{0x3000, 0x1000}}));
+  m->MarkDirty(0x10fff, 1);
+  EXPECT_EQ(Dirty(*m), (std::vector<DirtyRange>{{0x10000, 0x1000}}));
+}
+
+TEST(GuestMemoryDirtyLogTest, PageAndRegionCrossingWritesMarkBothSides) {
+  auto m = ThreeRegions();
+  ASSERT_TRUE(m);
+  m->StartDirtyLog();
+  const uint8_t bytes[8] = {};
+  ASSERT_TRUE(m->Write(0x1ffc, bytes).ok());  // pages 0x1000 and 0x2000
+  DirtyBitmap d = m->TakeDirtyLog();
+  EXPECT_EQ(d.CountPages(), 2u);
+  EXPECT_TRUE(d.IsSet(0x1000) && d.IsSet(0x2000));
+  ASSERT_TRUE(m->Write(0x2ffc, bytes).ok());  // crosses into the next region
+  d = m->TakeDirtyLog();
+  EXPECT_EQ(d.Ranges(), (std::vector<DirtyRange>{{0x2000, 0x1000}, {0x3000, 0x1000}}));
+}
+
+TEST(GuestMemoryDirtyLogTest, FailedAccessesAndReadsMarkNothing) {
+  auto m = ThreeRegions();
+  ASSERT_TRUE(m);
+  m->StartDirtyLog();
+  const uint8_t bytes[8] = {};
+  EXPECT_FALSE(m->Write(0x4ffc, bytes).ok());  // runs past 0x5000 into the hole
+  EXPECT_FALSE(m->StoreAtomic<uint32_t>(0x1001, 1).ok());  // misaligned
+  EXPECT_EQ(m->HostPointerForWrite(0x4ffc, 8), nullptr);  // not within one region
+  ASSERT_TRUE(m->ReadObj<uint64_t>(0x1000).ok());
+  ASSERT_TRUE(m->LoadAtomic<uint64_t>(0x1000).ok());
+  ASSERT_NE(m->HostPointer(0x1000, 8), nullptr);
+  EXPECT_EQ(m->TakeDirtyLog().CountPages(), 0u);
+}
+
+TEST(GuestMemoryDirtyLogTest, TakeClearsAndStopKeepsTheLastMarks) {
+  auto m = ThreeRegions();
+  ASSERT_TRUE(m);
+  m->StartDirtyLog();
+  ASSERT_TRUE(m->WriteObj<uint8_t>(0x3000, 1).ok());
+  DirtyBitmap first = m->TakeDirtyLog();
+  EXPECT_TRUE(first.SameShape(DirtyBitmap(*m)));
+  EXPECT_EQ(first.CountPages(), 1u);
+  EXPECT_EQ(m->TakeDirtyLog().CountPages(), 0u);
+  ASSERT_TRUE(m->WriteObj<uint8_t>(0x1000, 1).ok());
+  m->StopDirtyLog();
+  ASSERT_TRUE(m->WriteObj<uint8_t>(0x10000, 1).ok());  // not logged
+  EXPECT_EQ(Dirty(*m), (std::vector<DirtyRange>{{0x1000, 0x1000}}));
+  m->StartDirtyLog();
+  EXPECT_EQ(m->TakeDirtyLog().CountPages(), 0u);
+}
+
+TEST(GuestMemoryDirtyLogTest, AllDirtyCoversEveryPage) {
+  auto m = ThreeRegions();
+  ASSERT_TRUE(m);
+  DirtyBitmap all = DirtyBitmap::AllDirty(*m);
+  EXPECT_EQ(all.CountPages(), 5u);
+  EXPECT_EQ(all.Ranges(), (std::vector<DirtyRange>{
+                              {0x1000, 0x2000}, {0x3000, 0x2000}, {0x10000, 0x1000}}));
+}
+
+TEST(GuestMemoryDirtyLogTest, ConcurrentWritersLoseNoPage) {
+  constexpr uint64_t kPages = 256;
+  auto m = GuestMemory::Create({{0, kPages * 4096, Host(kPages * 4096)}});
+  ASSERT_TRUE(m.ok());
+  GuestMemory& mem = **m;
+  for (int round = 0; round < 20; ++round) {
+    mem.StartDirtyLog();
+    // Two threads write alternating pages, so they share every 64-bit word.
+    auto writer = [&mem](uint64_t parity) {
+      for (uint64_t p = parity; p < kPages; p += 2) {
+        ASSERT_TRUE(mem.StoreAtomic<uint64_t>(p * 4096, p).ok());
+      }
+    };
+    std::thread a(writer, 0), b(writer, 1);
+    a.join();
+    b.join();
+    ASSERT_EQ(mem.TakeDirtyLog().CountPages(), kPages) << "round " << round;
+  }
 }
 
 }  // namespace

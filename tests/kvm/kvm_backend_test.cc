@@ -266,6 +266,39 @@ TEST_F(KvmBackendTest, KickFromAnotherThreadInterruptsGuestLoop) {
   EXPECT_EQ(regs->rip, kLoadAddr);
 }
 
+TEST_F(KvmBackendTest, DirtyLogHasThePageTheGuestWrote) {
+  constexpr uint64_t kTarget = 0x200000;
+  constexpr uint8_t kWriteThenOut[] = {
+      0xc7, 0x05, 0x00, 0x00, 0x20, 0x00, 0x42, 0x00, 0x00, 0x00,  // movl $0x42, 0x200000
+      0xb0, 0x01,                                                  // mov $1, %al
+      0xe6, 0x80,                                                  // out %al, $0x80
+      0xeb, 0xfe};                                                 // jmp .
+  auto debug = std::make_shared<CaptureDevice>();
+  auto reg = io_.pio().Insert(0x80, 1, debug);
+  ASSERT_TRUE(reg.ok());
+  debug->StopOn(vcpu_->kicker(), 0, 1);
+  Load(kWriteThenOut);
+  SetFlat32(kLoadAddr);
+  EXPECT_EQ(vm_->TakeDirtyLog().error().code(), ErrorCode::kFailedPrecondition);  // not logging
+  ASSERT_TRUE(vm_->StartDirtyLog().ok());
+
+  Watchdog dog(vcpu_->kicker(), 10s);
+  hv::VcpuExit exit = RunToControlExit();
+  EXPECT_FALSE(dog.fired());
+  EXPECT_TRUE(debug->stopped()) << hv::DescribeExit(exit);
+  EXPECT_EQ(memory_->ReadObj<uint32_t>(kTarget).value(), 0x42u);
+
+  auto dirty = vm_->TakeDirtyLog();
+  ASSERT_TRUE(dirty.ok()) << dirty.error().message();
+  EXPECT_TRUE(dirty->SameShape(DirtyBitmap(*memory_)));
+  EXPECT_TRUE(dirty->IsSet(kTarget));
+  EXPECT_FALSE(dirty->IsSet(kTarget + 0x100000));  // never written
+  auto again = vm_->TakeDirtyLog();
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(again->CountPages(), 0u);
+  ASSERT_TRUE(vm_->StopDirtyLog().ok());
+}
+
 TEST_F(KvmBackendTest, KickBeforeRunReturnsInterruptedAtOnce) {
   Load(kJmpSelf);
   SetFlat32(kLoadAddr);

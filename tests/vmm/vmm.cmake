@@ -27,6 +27,10 @@ petrel_test(vmm_snapshot_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vmm_snapshot
             DEPS petrel_vmm petrel_api petrel_hv_sim petrel_test_guests)
 add_dependencies(vmm_snapshot_sim_test null_guest)
 
+petrel_test(vm_migration_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_migration_sim_test.cc
+            DEPS petrel_vmm petrel_hv_sim petrel_test_guests petrel_virtio_testing)
+add_dependencies(vm_migration_sim_test null_guest)
+
 petrel_test(vmm_migration_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vmm_migration_sim_test.cc
             DEPS petrel_vmm petrel_api petrel_hv_sim petrel_test_guests)
 add_dependencies(vmm_migration_sim_test null_guest)

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/base/log.h"
+#include "devices/virtio/blk/guest_iovec.h"
 #include "devices/virtio/descriptor_chain.h"
 
 namespace petrel::virtio {
@@ -394,7 +395,8 @@ bool BlkDevice::Start(uint16_t q, uint16_t head, BlkRequest& request) {
                             .remaining = static_cast<uint32_t>(request.io.size()),
                             .flush_after = writes && WriteThrough(),
                             .type = request.type,
-                            .bytes = request.data_len};
+                            .bytes = request.data_len,
+                            .device_writes = std::move(request.device_writes)};
   return true;
 }
 
@@ -489,6 +491,9 @@ void BlkDevice::OnCompletions(uint16_t q) {
         if (SubmitFlush(s, it->first, f)) continue;
         f.status = kBlkSIoErr;
       }
+      // The read's bytes landed after the iovecs marked their pages: mark
+      // again, so a dirty log taken in between does not miss them.
+      MarkDirtyRanges(context_->memory(), f.device_writes);
       Complete(q, f.head, f.status_gpa, f.status, f.used_len);
       if (f.status == kBlkSOk && f.type == kBlkTIn) {
         read_ops_.fetch_add(1, std::memory_order_relaxed);

@@ -141,6 +141,7 @@ class BlkDevice final : public VirtioDevice {
     std::deque<IoRequest> pieces;  // a chunked WRITE_ZEROES: still to submit
     uint32_t type = 0;             // kBlkT*, for the counters
     uint64_t bytes = 0;            // IN/OUT data bytes, for the counters
+    std::vector<DirtyRange> device_writes;  // IN: marked dirty on completion
   };
   // A request popped but refused by a full engine, retried later.
   struct Stalled {

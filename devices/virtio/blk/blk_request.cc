@@ -32,7 +32,7 @@ BlkRequest ParseReadWrite(const GuestMemory& memory, const DescriptorChain& chai
   io.op = in ? IoRequest::Op::kRead : IoRequest::Op::kWrite;
   io.offset = h.sector << kSectorShift;  // < 2^64: checked against capacity
   if (!AppendChainIovecs(memory, chain, /*writable=*/in, in ? 0 : sizeof(BlkReqHeader), len,
-                         limits.max_iovecs, io.iov)
+                         limits.max_iovecs, io.iov, in ? &r.device_writes : nullptr)
            .ok()) {
     return WithStatus(std::move(r), kBlkSIoErr);  // too many segments
   }

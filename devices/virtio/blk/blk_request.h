@@ -47,6 +47,9 @@ struct BlkRequest {
   uint64_t data_len = 0;
   // Used length to report on success (data read in + status byte).
   uint32_t used_len = 1;
+  // kIn: the guest ranges the read fills, to mark dirty again on completion
+  // (guest_iovec.h MarkDirtyRanges).
+  std::vector<DirtyRange> device_writes;
 };
 
 Result<BlkRequest> ParseBlkRequest(const GuestMemory& memory, const DescriptorChain& chain,

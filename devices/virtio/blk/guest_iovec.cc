@@ -6,7 +6,7 @@
 namespace petrel::virtio {
 
 Result<void> AppendGuestIovecs(const GuestMemory& memory, uint64_t gpa, uint64_t len,
-                               size_t max_iovecs, std::vector<iovec>& out) {
+                               bool device_writes, size_t max_iovecs, std::vector<iovec>& out) {
   while (len > 0) {
     const GuestRegion* region = nullptr;
     for (const GuestRegion& r : memory.regions()) {
@@ -17,7 +17,8 @@ Result<void> AppendGuestIovecs(const GuestMemory& memory, uint64_t gpa, uint64_t
     }
     if (region == nullptr) return Error(ErrorCode::kOutOfRange, "buffer outside guest RAM");
     const uint64_t chunk = std::min(len, region->size - (gpa - region->gpa));
-    uint8_t* host = memory.HostPointer(gpa, chunk);
+    uint8_t* host =
+        device_writes ? memory.HostPointerForWrite(gpa, chunk) : memory.HostPointer(gpa, chunk);
     if (host == nullptr) return Error(ErrorCode::kOutOfRange, "buffer outside guest RAM");
     if (out.size() >= max_iovecs) return Error(ErrorCode::kOutOfRange, "too many buffers");
     out.push_back(iovec{host, static_cast<size_t>(chunk)});
@@ -29,7 +30,7 @@ Result<void> AppendGuestIovecs(const GuestMemory& memory, uint64_t gpa, uint64_t
 
 Result<void> AppendChainIovecs(const GuestMemory& memory, const DescriptorChain& chain,
                                bool writable, uint64_t skip, uint64_t len, size_t max_iovecs,
-                               std::vector<iovec>& out) {
+                               std::vector<iovec>& out, std::vector<DirtyRange>* ranges) {
   for (const ChainBuffer& b : chain.buffers) {
     if (len == 0) break;
     if (b.writable != writable) continue;
@@ -38,12 +39,17 @@ Result<void> AppendChainIovecs(const GuestMemory& memory, const DescriptorChain&
       continue;
     }
     const uint64_t take = std::min<uint64_t>(len, b.len - skip);
-    PETREL_TRY(AppendGuestIovecs(memory, b.gpa + skip, take, max_iovecs, out));
+    PETREL_TRY(AppendGuestIovecs(memory, b.gpa + skip, take, writable, max_iovecs, out));
+    if (ranges != nullptr) ranges->push_back({b.gpa + skip, take});
     skip = 0;
     len -= take;
   }
   if (len != 0) return Error(ErrorCode::kOutOfRange, "chain part too short");
   return Ok();
+}
+
+void MarkDirtyRanges(const GuestMemory& memory, std::span<const DirtyRange> ranges) {
+  for (const DirtyRange& r : ranges) memory.MarkDirty(r.gpa, r.len);
 }
 
 Result<uint64_t> WritableByteGpa(const DescriptorChain& chain, uint64_t offset) {

@@ -16,7 +16,7 @@ std::shared_ptr<GuestMemory> TwoRegions() {
 TEST(GuestIovecTest, SplitsAtRegionBoundary) {
   auto mem = TwoRegions();
   std::vector<iovec> iov;
-  ASSERT_TRUE(AppendGuestIovecs(*mem, (64 << 10) - 100, 300, 8, iov).ok());
+  ASSERT_TRUE(AppendGuestIovecs(*mem, (64 << 10) - 100, 300, false, 8, iov).ok());
   ASSERT_EQ(iov.size(), 2u);
   EXPECT_EQ(iov[0].iov_len, 100u);
   EXPECT_EQ(iov[1].iov_len, 200u);
@@ -27,11 +27,11 @@ TEST(GuestIovecTest, SplitsAtRegionBoundary) {
 TEST(GuestIovecTest, RejectsOutsideRamAndTooMany) {
   auto mem = TwoRegions();
   std::vector<iovec> iov;
-  EXPECT_FALSE(AppendGuestIovecs(*mem, (128 << 10) - 10, 20, 8, iov).ok());
+  EXPECT_FALSE(AppendGuestIovecs(*mem, (128 << 10) - 10, 20, false, 8, iov).ok());
   iov.clear();
-  EXPECT_FALSE(AppendGuestIovecs(*mem, (64 << 10) - 1, 2, 1, iov).ok());
+  EXPECT_FALSE(AppendGuestIovecs(*mem, (64 << 10) - 1, 2, false, 1, iov).ok());
   iov.clear();
-  EXPECT_FALSE(AppendGuestIovecs(*mem, ~uint64_t{0}, 2, 8, iov).ok());
+  EXPECT_FALSE(AppendGuestIovecs(*mem, ~uint64_t{0}, 2, false, 8, iov).ok());
 }
 
 TEST(GuestIovecTest, ChainPartsSkipAndLocateStatus) {
@@ -53,6 +53,26 @@ TEST(GuestIovecTest, ChainPartsSkipAndLocateStatus) {
   EXPECT_EQ(*WritableByteGpa(chain, 512), 0x3000u);
   EXPECT_EQ(*WritableByteGpa(chain, 10), 0x100Au);
   EXPECT_FALSE(WritableByteGpa(chain, 513).ok());
+}
+
+TEST(GuestIovecTest, OnlyDeviceWrittenPartsMarkTheDirtyLog) {
+  auto mem = TwoRegions();
+  DescriptorChain chain;
+  chain.buffers = {{0x100, 16, false}, {0x2000, 0x1000, true}, {0x5ff0, 0x20, true}};
+  chain.readable_len = 16;
+  chain.writable_len = 0x1020;
+  mem->StartDirtyLog();
+  std::vector<iovec> iov;
+  ASSERT_TRUE(AppendChainIovecs(*mem, chain, false, 0, 16, 8, iov).ok());  // guest to device
+  EXPECT_EQ(mem->TakeDirtyLog().CountPages(), 0u);
+  std::vector<DirtyRange> ranges;
+  ASSERT_TRUE(AppendChainIovecs(*mem, chain, true, 0, 0x1020, 8, iov, &ranges).ok());
+  const std::vector<DirtyRange> want = {{0x2000, 0x1000}, {0x5ff0, 0x20}};
+  EXPECT_EQ(ranges, want);
+  const std::vector<DirtyRange> pages = {{0x2000, 0x1000}, {0x5000, 0x2000}};
+  EXPECT_EQ(mem->TakeDirtyLog().Ranges(), pages);
+  MarkDirtyRanges(*mem, ranges);  // on completion: marked again
+  EXPECT_EQ(mem->TakeDirtyLog().Ranges(), pages);
 }
 
 }  // namespace

@@ -390,6 +390,14 @@ void StoreLe16(std::span<const iovec> iov, size_t offset, uint16_t value) {
   }
 }
 
+// Marks the buffers of the first `count` held chains dirty again once a
+// packet was read into them (see GuestMemory::HostPointerForWrite).
+void MarkRxDirty(const GuestMemory& memory, std::span<const DescriptorChain> held, size_t count) {
+  for (size_t i = 0; i < count && i < held.size(); ++i) {
+    for (const ChainBuffer& b : held[i].buffers) memory.MarkDirty(b.gpa, b.len);
+  }
+}
+
 }  // namespace
 
 VirtioNet::RxStep VirtioNet::ReceiveDirect(uint16_t pair, bool& used) {
@@ -413,13 +421,14 @@ VirtioNet::RxStep VirtioNet::ReceiveDirect(uint16_t pair, bool& used) {
   // Rx chains are all device-writable (PopRxChain checked). A buffer that
   // straddles two RAM regions, or too many buffers: use the bounce path.
   // (Guest RAM written here bypasses GuestMemory::Write, as the kernel's
-  // writes would.)
+  // writes would; HostPointerForWrite marks the dirty log, and MarkRxDirty
+  // marks again once the bytes are in.)
   GuestMemory& memory = context_->memory();
   p.rx_iov.clear();
   for (size_t i = 0; i < chains; ++i) {
     for (const ChainBuffer& b : p.held[i].buffers) {
       if (b.len == 0) continue;
-      uint8_t* host = memory.HostPointer(b.gpa, b.len);
+      uint8_t* host = memory.HostPointerForWrite(b.gpa, b.len);
       if (host == nullptr || p.rx_iov.size() >= IOV_MAX) return RxStep::kNoRoom;
       p.rx_iov.push_back({host, b.len});
     }
@@ -432,6 +441,7 @@ VirtioNet::RxStep VirtioNet::ReceiveDirect(uint16_t pair, bool& used) {
   if (!r->has_value()) return RxStep::kEmpty;
   const size_t n = **r;
   if (n < net::kVnetHeaderSize) {
+    MarkRxDirty(memory, p.held, chains);
     p.stats->rx_dropped.fetch_add(1, std::memory_order_relaxed);  // the chains stay held for the next packet
     return RxStep::kDone;
   }
@@ -441,6 +451,7 @@ VirtioNet::RxStep VirtioNet::ReceiveDirect(uint16_t pair, bool& used) {
   }
   // §5.1.6.4: num_buffers; the tap leaves those two header bytes untouched.
   StoreLe16(p.rx_iov, kNetHdrNumBuffersOffset, static_cast<uint16_t>(filled));
+  MarkRxDirty(memory, p.held, chains);
   SplitQueue& queue = context_->queue(RxIndex(pair));
   size_t done = 0;
   for (size_t i = 0; i < filled; ++i) {

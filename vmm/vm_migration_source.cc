@@ -1,0 +1,80 @@
+#include "vmm/vm_migration_source.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "vmm/config/vm_config_json.h"
+#include "vmm/snapshot/snapshot_files.h"
+
+namespace petrel::vmm {
+namespace {
+
+bool AllZero(const uint8_t* p, size_t n) {
+  // Word at a time; pages are 8-byte aligned.
+  const uint64_t* w = reinterpret_cast<const uint64_t*>(p);
+  for (size_t i = 0; i < n / 8; ++i) {
+    if (w[i] != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<snapshot::MemoryRange> MemoryRangesOf(const GuestMemory& memory) {
+  std::vector<snapshot::MemoryRange> ranges;
+  for (const GuestRegion& r : memory.regions()) ranges.push_back({r.gpa, r.size, 0});
+  return ranges;
+}
+
+Result<std::string> VmMigrationSource::ConfigPayload() {
+  nlohmann::json doc = {{"petrel_migration", kMigrationConfigVersion},
+                        {"vm_config", config::VmConfigToJson(config_)}};
+  return doc.dump();
+}
+
+// Every 4 KiB page that is not all zero, merged into ranges.
+Result<migration::MemoryRangeTable> VmMigrationSource::InitialRanges() {
+  constexpr uint64_t kPage = 4096;
+  migration::MemoryRangeTable table;
+  for (const GuestRegion& r : vm_.memory().regions()) {
+    uint64_t run_start = 0, run_len = 0;
+    for (uint64_t off = 0; off < r.size; off += kPage) {
+      const uint64_t len = std::min(kPage, r.size - off);
+      if (AllZero(r.host->data() + off, len)) {
+        if (run_len != 0) table.Push({r.gpa + run_start, run_len});
+        run_len = 0;
+        continue;
+      }
+      if (run_len == 0) run_start = off;
+      run_len += len;
+    }
+    if (run_len != 0) table.Push({r.gpa + run_start, run_len});
+  }
+  return table;
+}
+
+Result<void> VmMigrationSource::ReadMemory(uint64_t gpa, std::span<uint8_t> out) {
+  return vm_.memory().Read(gpa, out);
+}
+
+Result<void> VmMigrationSource::StartDirtyLog() { return vm_.StartDirtyLog(); }
+
+Result<migration::MemoryRangeTable> VmMigrationSource::TakeDirtyRanges() {
+  PETREL_ASSIGN_OR_RETURN(auto ranges, vm_.TakeDirtyRanges());
+  migration::MemoryRangeTable table;
+  for (const DirtyRange& r : ranges) table.Push({r.gpa, r.len});
+  return table;
+}
+
+void VmMigrationSource::StopDirtyLog() { vm_.StopDirtyLog(); }
+
+Result<void> VmMigrationSource::Pause() { return vm_.Pause(); }
+
+Result<void> VmMigrationSource::Resume() { return vm_.Resume(); }
+
+Result<std::string> VmMigrationSource::StatePayload() {
+  PETREL_ASSIGN_OR_RETURN(VmSnapshotState state, vm_.SaveSnapshotState());
+  return snapshot::SnapshotStateToJson(state, MemoryRangesOf(vm_.memory())).dump();
+}
+
+}  // namespace petrel::vmm

@@ -1,0 +1,52 @@
+// VmMigrationSource: a VmInstance as the sending side of a live migration
+// sees it (migration::MigrationSource), and the payloads both sides agree on:
+//   Config  {"petrel_migration": 1, "vm_config": <the vm.create JSON>}
+//   State   state.json's document (vmm/snapshot/snapshot_files.h), whose
+//           memory ranges (MemoryRangesOf) must match the destination's
+//   Memory  first every 4 KiB page that is not all zero (new memory is
+//           zero), then the pages the VM's dirty logs name.
+// Used by Vmm::SendMigration; tests drive it with a VmInstance of their own.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vmm/config/vm_config.h"
+#include "vmm/migration/sender.h"
+#include "vmm/snapshot/memory_file.h"
+#include "vmm/vm_instance.h"
+
+namespace petrel::vmm {
+
+// The Config payload's layout version.
+inline constexpr uint32_t kMigrationConfigVersion = 1;
+
+// Where guest memory lies, as state.json records it.
+std::vector<snapshot::MemoryRange> MemoryRangesOf(const GuestMemory& memory);
+
+class VmMigrationSource final : public migration::MigrationSource {
+ public:
+  // `paused`: whether the VM was paused before the migration. `vm` and
+  // `config` must outlive this; the caller keeps others off the VM.
+  VmMigrationSource(VmInstance& vm, const config::VmConfig& config, bool paused)
+      : vm_(vm), config_(config), paused_(paused) {}
+
+  Result<std::string> ConfigPayload() override;
+  Result<migration::MemoryRangeTable> InitialRanges() override;
+  Result<void> ReadMemory(uint64_t gpa, std::span<uint8_t> out) override;
+  Result<void> StartDirtyLog() override;
+  Result<migration::MemoryRangeTable> TakeDirtyRanges() override;
+  void StopDirtyLog() override;
+  bool paused() const override { return paused_; }
+  Result<void> Pause() override;
+  Result<void> Resume() override;
+  Result<std::string> StatePayload() override;
+
+ private:
+  VmInstance& vm_;
+  const config::VmConfig& config_;
+  bool paused_;
+};
+
+}  // namespace petrel::vmm
