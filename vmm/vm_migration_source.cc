@@ -7,19 +7,6 @@
 #include "vmm/snapshot/snapshot_files.h"
 
 namespace petrel::vmm {
-namespace {
-
-bool AllZero(const uint8_t* p, size_t n) {
-  // Word at a time; pages are 8-byte aligned.
-  const uint64_t* w = reinterpret_cast<const uint64_t*>(p);
-  for (size_t i = 0; i < n / 8; ++i) {
-    if (w[i] != 0) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::vector<snapshot::MemoryRange> MemoryRangesOf(const GuestMemory& memory) {
   std::vector<snapshot::MemoryRange> ranges;
   for (const GuestRegion& r : memory.regions()) ranges.push_back({r.gpa, r.size, 0});
@@ -40,7 +27,8 @@ Result<migration::MemoryRangeTable> VmMigrationSource::InitialRanges() {
     uint64_t run_start = 0, run_len = 0;
     for (uint64_t off = 0; off < r.size; off += kPage) {
       const uint64_t len = std::min(kPage, r.size - off);
-      if (AllZero(r.host->data() + off, len)) {
+      PETREL_ASSIGN_OR_RETURN(bool zero, vm_.memory().AllZeroWhileRunning(r.gpa + off, len));
+      if (zero) {
         if (run_len != 0) table.Push({r.gpa + run_start, run_len});
         run_len = 0;
         continue;
@@ -54,7 +42,7 @@ Result<migration::MemoryRangeTable> VmMigrationSource::InitialRanges() {
 }
 
 Result<void> VmMigrationSource::ReadMemory(uint64_t gpa, std::span<uint8_t> out) {
-  return vm_.memory().Read(gpa, out);
+  return vm_.memory().ReadWhileRunning(gpa, out);
 }
 
 Result<void> VmMigrationSource::StartDirtyLog() { return vm_.StartDirtyLog(); }

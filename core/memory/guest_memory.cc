@@ -158,6 +158,69 @@ Result<void> GuestMemory::Read(uint64_t gpa, std::span<uint8_t> out) const {
   return Ok();
 }
 
+namespace {
+
+// Racy by design (see ReadWhileRunning); volatile so each word is one load
+// the compiler neither elides nor turns into an intercepted memcpy.
+#if defined(__clang__) || defined(__GNUC__)
+#define PETREL_NO_TSAN __attribute__((no_sanitize("thread")))
+#else
+#define PETREL_NO_TSAN
+#endif
+
+PETREL_NO_TSAN void CopyRacy(uint8_t* dst, const uint8_t* src, size_t n) {
+  size_t i = 0;
+  for (; i < n && (reinterpret_cast<uintptr_t>(src + i) % 8) != 0; ++i)
+    dst[i] = *static_cast<const volatile uint8_t*>(src + i);
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t w = *reinterpret_cast<const volatile uint64_t*>(src + i);
+    std::memcpy(dst + i, &w, 8);
+  }
+  for (; i < n; ++i) dst[i] = *static_cast<const volatile uint8_t*>(src + i);
+}
+
+PETREL_NO_TSAN bool AllZeroRacy(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  for (; i < n && (reinterpret_cast<uintptr_t>(p + i) % 8) != 0; ++i)
+    if (*static_cast<const volatile uint8_t*>(p + i) != 0) return false;
+  for (; i + 8 <= n; i += 8)
+    if (*reinterpret_cast<const volatile uint64_t*>(p + i) != 0) return false;
+  for (; i < n; ++i)
+    if (*static_cast<const volatile uint8_t*>(p + i) != 0) return false;
+  return true;
+}
+
+#undef PETREL_NO_TSAN
+
+}  // namespace
+
+Result<void> GuestMemory::ReadWhileRunning(uint64_t gpa, std::span<uint8_t> out) const {
+  if (!Contains(gpa, out.size()))
+    return Error(ErrorCode::kOutOfRange, "guest read outside RAM");
+  size_t done = 0;
+  while (done < out.size()) {
+    const GuestRegion* r = Find(gpa + done);
+    uint64_t off = gpa + done - r->gpa;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(out.size() - done, r->size - off));
+    CopyRacy(out.data() + done, r->host->data() + off, n);
+    done += n;
+  }
+  return Ok();
+}
+
+Result<bool> GuestMemory::AllZeroWhileRunning(uint64_t gpa, uint64_t len) const {
+  if (!Contains(gpa, len)) return Error(ErrorCode::kOutOfRange, "guest read outside RAM");
+  uint64_t done = 0;
+  while (done < len) {
+    const GuestRegion* r = Find(gpa + done);
+    uint64_t off = gpa + done - r->gpa;
+    uint64_t n = std::min<uint64_t>(len - done, r->size - off);
+    if (!AllZeroRacy(r->host->data() + off, static_cast<size_t>(n))) return false;
+    done += n;
+  }
+  return true;
+}
+
 Result<void> GuestMemory::Write(uint64_t gpa, std::span<const uint8_t> in) {
   if (!Contains(gpa, in.size()))
     return Error(ErrorCode::kOutOfRange, "guest write outside RAM");

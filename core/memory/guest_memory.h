@@ -85,6 +85,14 @@ class GuestMemory {
   bool Contains(uint64_t gpa, uint64_t len) const;
 
   Result<void> Read(uint64_t gpa, std::span<uint8_t> out) const;
+  // Read() for RAM a running guest may be writing at the same moment (vCPUs
+  // and device threads): live migration's pre-copy copies pages knowing they
+  // may change, and the dirty log sends every changed page again, so a torn
+  // copy is harmless. Word loads the compiler cannot merge away, kept out of
+  // ThreadSanitizer's view because the race is by design.
+  Result<void> ReadWhileRunning(uint64_t gpa, std::span<uint8_t> out) const;
+  // True if every byte of [gpa, gpa + len) is zero, read as ReadWhileRunning().
+  Result<bool> AllZeroWhileRunning(uint64_t gpa, uint64_t len) const;
   Result<void> Write(uint64_t gpa, std::span<const uint8_t> in);
   Result<void> Fill(uint64_t gpa, uint8_t value, uint64_t len);
 

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -258,7 +259,6 @@ TEST(GuestMemoryCreateTest, EmptyListIsEmptyMemory) {
   EXPECT_EQ((*m)->total_size(), 0u);
   EXPECT_FALSE((*m)->Contains(0, 0));
 }
-
 }  // namespace
 }  // namespace petrel
 
@@ -429,6 +429,76 @@ TEST(GuestMemoryDirtyLogTest, ConcurrentWritersLoseNoPage) {
     b.join();
     ASSERT_EQ(mem.TakeDirtyLog().CountPages(), kPages) << "round " << round;
   }
+}
+
+// Live reads (pre-copy) give the bytes Read() gives at any offset and length,
+// across two regions, and refuse what Read() refuses.
+TEST(GuestMemoryLiveReadTest, MatchesReadAcrossRegionsAndOddEdges) {
+  auto m = GuestMemory::Create({{0, 8192, Host(8192)}, {8192, 8192, Host(8192)}});
+  ASSERT_TRUE(m.ok());
+  GuestMemory& mem = **m;
+  std::vector<uint8_t> pattern(16384);
+  for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<uint8_t>(i * 7 + 3);
+  ASSERT_TRUE(mem.Write(0, pattern).ok());
+  for (uint64_t gpa : {0ULL, 1ULL, 7ULL, 8190ULL, 8185ULL}) {
+    for (size_t len : {size_t{0}, size_t{1}, size_t{9}, size_t{23}, size_t{4096}}) {
+      std::vector<uint8_t> a(len), b(len);
+      ASSERT_TRUE(mem.Read(gpa, a).ok());
+      ASSERT_TRUE(mem.ReadWhileRunning(gpa, b).ok());
+      EXPECT_EQ(a, b) << "gpa " << gpa << " len " << len;
+    }
+  }
+  std::vector<uint8_t> past(2);
+  EXPECT_FALSE(mem.ReadWhileRunning(16383, past).ok());
+  EXPECT_FALSE(mem.AllZeroWhileRunning(16383, 2).ok());
+}
+
+TEST(GuestMemoryLiveReadTest, AllZeroSeesOneNonZeroByteAnywhere) {
+  auto m = GuestMemory::Create({{0, 4096, Host(4096)}, {4096, 4096, Host(4096)}});
+  ASSERT_TRUE(m.ok());
+  GuestMemory& mem = **m;
+  auto zero = mem.AllZeroWhileRunning(0, 8192);
+  ASSERT_TRUE(zero.ok());
+  EXPECT_TRUE(*zero);
+  for (uint64_t at : {0ULL, 3ULL, 4095ULL, 4096ULL, 6001ULL, 8191ULL}) {
+    ASSERT_TRUE(mem.WriteObj<uint8_t>(at, 0x80).ok());
+    auto whole = mem.AllZeroWhileRunning(0, 8192);
+    ASSERT_TRUE(whole.ok());
+    EXPECT_FALSE(*whole) << "byte at " << at;
+    // A window that ends just before the byte is still zero.
+    if (at > 1) {
+      auto before = mem.AllZeroWhileRunning(1, at - 1);
+      ASSERT_TRUE(before.ok());
+      EXPECT_TRUE(*before) << "window before " << at;
+    }
+    ASSERT_TRUE(mem.WriteObj<uint8_t>(at, 0).ok());
+  }
+}
+
+// A guest storing words while the VMM copies the page: each copied word is a
+// value some store wrote, never a mix (ThreadSanitizer builds run this too).
+TEST(GuestMemoryLiveReadTest, CopyDuringGuestStoresSeesWholeWords) {
+  auto m = GuestMemory::Create({{0, 4096, Host(4096)}});
+  ASSERT_TRUE(m.ok());
+  GuestMemory& mem = **m;
+  std::atomic<bool> stop{false};
+  std::thread guest([&] {
+    for (uint64_t v = 0; !stop.load(); ++v) {
+      const uint64_t word = (v % 2 == 0) ? 0 : ~0ULL;
+      for (uint64_t gpa = 0; gpa < 4096; gpa += 8) ASSERT_TRUE(mem.StoreAtomic<uint64_t>(gpa, word).ok());
+    }
+  });
+  std::vector<uint8_t> copy(4096);
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(mem.ReadWhileRunning(0, copy).ok());
+    for (size_t w = 0; w < 4096; w += 8) {
+      uint64_t v;
+      std::memcpy(&v, copy.data() + w, 8);
+      ASSERT_TRUE(v == 0 || v == ~0ULL) << "torn word at " << w;
+    }
+  }
+  stop = true;
+  guest.join();
 }
 
 }  // namespace
