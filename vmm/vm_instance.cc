@@ -64,7 +64,10 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
     vm->memory_ = std::move(options.memory);
   } else {
     PETREL_ASSIGN_OR_RETURN(vm->memory_,
-                            GuestMemory::CreateX86(config.memory.size).Wrap("guest memory"));
+                            GuestMemory::CreateX86(config.memory.size, config.memory.shared
+                                                                           ? RamBacking::kShared
+                                                                           : RamBacking::kPrivate)
+                                .Wrap("guest memory"));
   }
 
   // The payload first: it needs only guest memory, and its errors are the

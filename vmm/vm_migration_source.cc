@@ -65,4 +65,17 @@ Result<std::string> VmMigrationSource::StatePayload() {
   return snapshot::SnapshotStateToJson(state, MemoryRangesOf(vm_.memory())).dump();
 }
 
+Result<std::vector<std::pair<uint32_t, int>>> VmMigrationSource::MemoryFds() {
+  std::vector<std::pair<uint32_t, int>> fds;
+  const auto& regions = vm_.memory().regions();
+  for (size_t slot = 0; slot < regions.size(); ++slot) {
+    if (regions[slot].host->fd() < 0) {
+      return Error(ErrorCode::kFailedPrecondition,
+                   "local migration needs the guest memory in memfds (--memory shared=on)");
+    }
+    fds.emplace_back(static_cast<uint32_t>(slot), regions[slot].host->fd());
+  }
+  return fds;
+}
+
 }  // namespace petrel::vmm

@@ -5,6 +5,8 @@
 //           memory ranges (MemoryRangesOf) must match the destination's
 //   Memory  first every 4 KiB page that is not all zero (new memory is
 //           zero), then the pages the VM's dirty logs name.
+//   MemoryFd (local migration) slot i is guest memory region i (in guest
+//           address order: below the 32-bit hole, then above it).
 // Used by Vmm::SendMigration; tests drive it with a VmInstance of their own.
 #pragma once
 
@@ -42,6 +44,7 @@ class VmMigrationSource final : public migration::MigrationSource {
   Result<void> Pause() override;
   Result<void> Resume() override;
   Result<std::string> StatePayload() override;
+  Result<std::vector<std::pair<uint32_t, int>>> MemoryFds() override;
 
  private:
   VmInstance& vm_;

@@ -7,6 +7,7 @@
 // Both requests block the API until the migration ended, as CH's receive
 // does; the VMM's mutex is held meanwhile (other API calls wait), except
 // while the receiver waits for its sender to connect.
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/base/log.h"
@@ -36,6 +37,22 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
  public:
   ReceiveTarget(Vmm& vmm, std::unique_lock<std::mutex>& lock) : vmm_(vmm), lock_(lock) {}
 
+  // Local migration: slot i's memfd (guest memory region i), mapped at
+  // Configure. x86 has at most two slots (below and above the 32-bit hole).
+  Result<void> TakeMemoryFd(uint32_t slot, UniqueFd fd) override {
+    constexpr uint32_t kMaxSlots = 2;
+    if (slot >= kMaxSlots) {
+      return Error(ErrorCode::kInvalidArgument, "memory fd for slot " + std::to_string(slot) +
+                                                    " (x86 guest memory has 2 slots)");
+    }
+    if (memory_fds_.count(slot) != 0) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "a second memory fd for slot " + std::to_string(slot));
+    }
+    memory_fds_.emplace(slot, std::move(fd));
+    return Ok();
+  }
+
   Result<void> Configure(std::span<const uint8_t> payload) override {
     json doc = json::parse(Text(payload), nullptr, /*allow_exceptions=*/false);
     if (!doc.is_object()) return Error(ErrorCode::kMalformed, "the config is not a JSON object");
@@ -49,9 +66,44 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
     auto vm_config = doc.find("vm_config");
     if (vm_config == doc.end()) return Error(ErrorCode::kMalformed, "no vm_config");
     PETREL_ASSIGN_OR_RETURN(config::VmConfig config, config::VmConfigFromJson(vm_config->dump()));
-    PETREL_ASSIGN_OR_RETURN(memory_, GuestMemory::CreateX86(config.memory.size));
+    if (memory_fds_.empty()) {
+      PETREL_ASSIGN_OR_RETURN(memory_, GuestMemory::CreateX86(config.memory.size,
+                                                              config.memory.shared
+                                                                  ? RamBacking::kShared
+                                                                  : RamBacking::kPrivate));
+    } else {
+      PETREL_ASSIGN_OR_RETURN(memory_, MapMemoryFds(config));
+    }
     config_ = std::move(config);
     return Ok();
+  }
+
+  // The source's memfds as this VM's memory: the same pages, nothing copied.
+  Result<std::shared_ptr<GuestMemory>> MapMemoryFds(const config::VmConfig& config) {
+    if (!config.memory.shared) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "memory fds were sent for a VM without shared=on memory");
+    }
+    PETREL_ASSIGN_OR_RETURN(auto memory,
+                            GuestMemory::CreateX86(config.memory.size, [this](size_t slot,
+                                                                               uint64_t size)
+                                                       -> Result<std::shared_ptr<HostRegion>> {
+                              auto it = memory_fds_.find(static_cast<uint32_t>(slot));
+                              if (it == memory_fds_.end()) {
+                                return Error(ErrorCode::kInvalidArgument,
+                                             "no memory fd was sent for slot " +
+                                                 std::to_string(slot));
+                              }
+                              UniqueFd fd = std::move(it->second);
+                              memory_fds_.erase(it);
+                              return HostRegion::MapShared(std::move(fd), size);
+                            }));
+    if (!memory_fds_.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "a memory fd for slot " + std::to_string(memory_fds_.begin()->first) +
+                       ", which this VM's memory does not have");
+    }
+    return memory;
   }
 
   Result<void> WriteMemory(uint64_t gpa, std::span<const uint8_t> bytes) override {
@@ -81,6 +133,7 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
   }
 
   void Abandon() override {
+    memory_fds_.clear();
     config_.reset();
     memory_.reset();
     vmm_.DropVm(lock_);
@@ -91,6 +144,7 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
   std::unique_lock<std::mutex>& lock_;
   std::optional<config::VmConfig> config_;
   std::shared_ptr<GuestMemory> memory_;
+  std::map<uint32_t, UniqueFd> memory_fds_;
 };
 
 Result<void> Vmm::SendMigration(std::string_view body_json) {
@@ -112,10 +166,15 @@ Result<void> Vmm::SendMigration(const config::SendMigrationConfig& request) {
   if (vm_ == nullptr || (state_ != VmmState::kRunning && state_ != VmmState::kPaused)) {
     return WrongState("cannot migrate", state_);
   }
-  if (request.local) {
-    return Error(ErrorCode::kUnsupported,
-                 "local migration needs shared guest memory (--memory shared=on), which Petrel "
-                 "does not have yet");
+  if (request.local && url.kind != migration::MigrationUrl::Kind::kUnix) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "local=on passes the memory fds over a UNIX socket: the destination_url must "
+                 "be unix:<path>");
+  }
+  if (request.local && !config_->memory.shared) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "local=on hands the guest memory over, which needs it shared: create the VM "
+                 "with --memory shared=on");
   }
   Emit("vm", "migration-started");
   auto failed = [this](Error error) {
@@ -129,6 +188,7 @@ Result<void> Vmm::SendMigration(const config::SendMigrationConfig& request) {
   migration::MigrationChannel channel(stream);
   VmMigrationSource source(*vm_, *config_, state_ == VmmState::kPaused);
   migration::SendOptions options;
+  options.local = request.local;
   options.downtime = request.downtime;
   options.timeout = request.timeout;
   options.timeout_strategy = request.timeout_strategy == config::MigrationTimeoutStrategy::kIgnore

@@ -2,6 +2,7 @@
 #include "core/memory/guest_memory.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,16 @@ namespace {
 
 constexpr uint64_t kHugePageSize = 2ULL << 20;
 
+// Guest RAM is the guest's data and as large as the VM: keep it out of the
+// VMM's core dumps (madvise(2) MADV_DONTDUMP). Advisory: a failure costs a
+// bigger dump, not the VM.
+void ExcludeFromCoreDumps(void* p, uint64_t size) {
+  if (madvise(p, size, MADV_DONTDUMP) != 0) {
+    PETREL_LOG_ONCE(kWarn, "guest-ram-dontdump")
+        << "madvise(MADV_DONTDUMP) on guest RAM: " << std::strerror(errno);
+  }
+}
+
 }  // namespace
 
 Result<std::shared_ptr<HostRegion>> HostRegion::Anonymous(uint64_t size) {
@@ -29,13 +40,7 @@ Result<std::shared_ptr<HostRegion>> HostRegion::Anonymous(uint64_t size) {
   void* p = mmap(nullptr, map_size, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return Error::FromErrno("mmap of " + std::to_string(size) + " bytes");
-  // Guest RAM is the guest's data and as large as the VM: keep it out of the
-  // VMM's core dumps (madvise(2) MADV_DONTDUMP). Advisory: a failure costs a
-  // bigger dump, not the VM.
-  if (madvise(p, map_size, MADV_DONTDUMP) != 0) {
-    PETREL_LOG_ONCE(kWarn, "guest-ram-dontdump")
-        << "madvise(MADV_DONTDUMP) on guest RAM: " << std::strerror(errno);
-  }
+  ExcludeFromCoreDumps(p, map_size);
   auto* base = static_cast<uint8_t*>(p);
   uint8_t* data = base;
   if (align) {
@@ -64,12 +69,40 @@ Result<std::shared_ptr<HostRegion>> HostRegion::MapFile(int fd, uint64_t offset,
     return Error::FromErrno("mmap of " + std::to_string(size) + " bytes of a file at offset " +
                             std::to_string(offset));
   }
-  if (madvise(p, size, MADV_DONTDUMP) != 0) {
-    PETREL_LOG_ONCE(kWarn, "guest-ram-dontdump")
-        << "madvise(MADV_DONTDUMP) on guest RAM: " << std::strerror(errno);
-  }
+  ExcludeFromCoreDumps(p, size);
   auto* data = static_cast<uint8_t*>(p);
   return std::shared_ptr<HostRegion>(new HostRegion(data, size, data, size));
+}
+
+Result<std::shared_ptr<HostRegion>> HostRegion::SharedMemfd(uint64_t size) {
+  if (size == 0) return Error(ErrorCode::kInvalidArgument, "empty memory region");
+  if (size > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) {
+    return Error(ErrorCode::kOutOfRange, "memory region size overflows");
+  }
+  UniqueFd fd(memfd_create("petrel-guest-ram", MFD_CLOEXEC));
+  if (fd.get() < 0) return Error::FromErrno("memfd_create for guest RAM");
+  if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+    return Error::FromErrno("sizing a guest RAM memfd to " + std::to_string(size) + " bytes");
+  }
+  return MapShared(std::move(fd), size);
+}
+
+Result<std::shared_ptr<HostRegion>> HostRegion::MapShared(UniqueFd fd, uint64_t size) {
+  if (size == 0) return Error(ErrorCode::kInvalidArgument, "empty memory region");
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return Error::FromErrno("fstat of a guest RAM fd");
+  if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) < size) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "guest RAM fd holds " + std::to_string(st.st_size) + " bytes, " +
+                     std::to_string(size) + " needed");
+  }
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd.get(), 0);
+  if (p == MAP_FAILED) {
+    return Error::FromErrno("mmap of " + std::to_string(size) + " bytes of shared guest RAM");
+  }
+  ExcludeFromCoreDumps(p, size);
+  auto* data = static_cast<uint8_t*>(p);
+  return std::shared_ptr<HostRegion>(new HostRegion(data, size, data, size, std::move(fd)));
 }
 
 HostRegion::~HostRegion() { munmap(map_base_, map_size_); }
@@ -88,14 +121,22 @@ Result<std::shared_ptr<GuestMemory>> GuestMemory::Create(std::vector<GuestRegion
   return std::shared_ptr<GuestMemory>(new GuestMemory(std::move(regions)));
 }
 
-Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size) {
+Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size, RamBacking backing) {
+  return CreateX86(size, [backing](size_t, uint64_t region_size) {
+    return backing == RamBacking::kShared ? HostRegion::SharedMemfd(region_size)
+                                          : HostRegion::Anonymous(region_size);
+  });
+}
+
+Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size,
+                                                            const HostRegionMaker& make) {
   if (size == 0) return Error(ErrorCode::kInvalidArgument, "memory size must not be zero");
   std::vector<GuestRegion> regions;
   const uint64_t low = std::min(size, x86::kMem32BitReservedStart);
-  PETREL_ASSIGN_OR_RETURN(auto low_host, HostRegion::Anonymous(low));
+  PETREL_ASSIGN_OR_RETURN(auto low_host, make(0, low));
   regions.push_back({0, low, std::move(low_host)});
   if (size > low) {
-    PETREL_ASSIGN_OR_RETURN(auto high_host, HostRegion::Anonymous(size - low));
+    PETREL_ASSIGN_OR_RETURN(auto high_host, make(1, size - low));
     regions.push_back({x86::kRam64BitStart, size - low, std::move(high_host)});
   }
   return Create(std::move(regions));

@@ -1,7 +1,9 @@
 // GuestMemory: the guest's RAM, as host mappings behind bounds-checked access.
 //
-// Guest RAM is a set of non-overlapping regions, each backed by one anonymous
-// or file (a restored snapshot's memory) mmap owned by a HostRegion. Every access checks that
+// Guest RAM is a set of non-overlapping regions, each backed by one mmap
+// owned by a HostRegion: anonymous private memory, a memfd shared with
+// whoever holds its fd (--memory shared=on; local migration hands the fds to
+// the next VMM), or a file (a restored snapshot's memory). Every access checks that
 // [gpa, gpa + len) lies inside one region, with overflow-safe arithmetic; a
 // failed check is an error value, never a crash, because guests choose these
 // addresses. Accesses spanning two adjacent regions are split.
@@ -19,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/base/unique_fd.h"
 #include "core/memory/dirty_bitmap.h"
 
 namespace petrel {
@@ -44,21 +48,40 @@ class HostRegion {
   // a page past the file's end raises SIGBUS, so callers check the size.
   static Result<std::shared_ptr<HostRegion>> MapFile(int fd, uint64_t offset, uint64_t size,
                                                       bool populate);
+  // `size` bytes of a new memfd (memfd_create(2)) mapped MAP_SHARED: another
+  // process given fd() maps the same pages. Excluded from core dumps.
+  static Result<std::shared_ptr<HostRegion>> SharedMemfd(uint64_t size);
+  // The first `size` bytes of `fd` (a memfd another VMM made) mapped
+  // MAP_SHARED; keeps `fd` as fd(). Fails if the file is shorter than `size`.
+  static Result<std::shared_ptr<HostRegion>> MapShared(UniqueFd fd, uint64_t size);
   ~HostRegion();
   HostRegion(const HostRegion&) = delete;
   HostRegion& operator=(const HostRegion&) = delete;
 
   uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
+  // The memfd behind a shared mapping (SharedMemfd, MapShared), else -1.
+  int fd() const { return fd_.get(); }
 
  private:
-  HostRegion(uint8_t* map_base, uint64_t map_size, uint8_t* data, uint64_t size)
-      : map_base_(map_base), map_size_(map_size), data_(data), size_(size) {}
+  HostRegion(uint8_t* map_base, uint64_t map_size, uint8_t* data, uint64_t size,
+             UniqueFd fd = UniqueFd())
+      : map_base_(map_base), map_size_(map_size), data_(data), size_(size), fd_(std::move(fd)) {}
   uint8_t* map_base_;
   uint64_t map_size_;
   uint8_t* data_;
   uint64_t size_;
+  UniqueFd fd_;
 };
+
+// How a VM's RAM is backed: private anonymous memory, or memfds shared with
+// whoever holds their fds (Cloud Hypervisor's --memory shared=on).
+enum class RamBacking { kPrivate, kShared };
+
+// Makes the host memory of RAM slot `slot` (an index into the regions, in
+// guest address order) of `size` bytes.
+using HostRegionMaker =
+    std::function<Result<std::shared_ptr<HostRegion>>(size_t slot, uint64_t size)>;
 
 struct GuestRegion {
   uint64_t gpa;
@@ -74,7 +97,10 @@ class GuestMemory {
 
   // x86 layout: `size` bytes of RAM, split around the 32-bit hole
   // ([0, 3 GiB) then from 4 GiB), per core/arch/x86_layout.h.
-  static Result<std::shared_ptr<GuestMemory>> CreateX86(uint64_t size);
+  // Slot 0 is the region below the hole, slot 1 the one above it.
+  static Result<std::shared_ptr<GuestMemory>> CreateX86(uint64_t size,
+                                                        RamBacking backing = RamBacking::kPrivate);
+  static Result<std::shared_ptr<GuestMemory>> CreateX86(uint64_t size, const HostRegionMaker& make);
 
   const std::vector<GuestRegion>& regions() const { return regions_; }
   uint64_t total_size() const;

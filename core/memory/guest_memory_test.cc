@@ -4,6 +4,7 @@
 #include "core/memory/guest_memory.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -499,6 +500,62 @@ TEST(GuestMemoryLiveReadTest, CopyDuringGuestStoresSeesWholeWords) {
   }
   stop = true;
   guest.join();
+}
+
+// --memory shared=on: each RAM slot is a memfd; a second mapping of its fd
+// (what the next VMM makes in a local migration) sees the same bytes both
+// ways, and the private default has no fd.
+TEST(GuestMemorySharedTest, SlotsAreMemfdsASecondMappingShares) {
+  constexpr uint64_t kSize = 16 << 20;
+  auto shared = GuestMemory::CreateX86(kSize, RamBacking::kShared);
+  ASSERT_TRUE(shared.ok()) << shared.error().message();
+  ASSERT_EQ((*shared)->regions().size(), 1u);
+  const int fd = (*shared)->regions()[0].host->fd();
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE((*shared)->WriteObj<uint64_t>(0x1000, 0x1122334455667788ULL).ok());
+
+  UniqueFd copy(dup(fd));
+  auto again = GuestMemory::CreateX86(kSize, [&copy](size_t slot, uint64_t size) {
+    EXPECT_EQ(slot, 0u);
+    return HostRegion::MapShared(std::move(copy), size);
+  });
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  auto v = (*again)->ReadObj<uint64_t>(0x1000);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, 0x1122334455667788ULL);
+  ASSERT_TRUE((*again)->WriteObj<uint32_t>(kSize - 4, 0xabcd).ok());
+  auto back = (*shared)->ReadObj<uint32_t>(kSize - 4);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, 0xabcdu);
+
+  auto priv = GuestMemory::CreateX86(kSize);
+  ASSERT_TRUE(priv.ok());
+  EXPECT_EQ((*priv)->regions()[0].host->fd(), -1);
+}
+
+TEST(GuestMemorySharedTest, BothSlotsOfALargeVmGetTheirOwnMemfd) {
+  const uint64_t size = x86::kMem32BitReservedStart + (2 << 20);
+  auto shared = GuestMemory::CreateX86(size, RamBacking::kShared);
+  ASSERT_TRUE(shared.ok()) << shared.error().message();
+  ASSERT_EQ((*shared)->regions().size(), 2u);
+  const int low = (*shared)->regions()[0].host->fd(), high = (*shared)->regions()[1].host->fd();
+  EXPECT_GE(low, 0);
+  EXPECT_GE(high, 0);
+  EXPECT_NE(low, high);
+  struct stat st {};
+  ASSERT_EQ(fstat(high, &st), 0);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), 2u << 20);
+}
+
+TEST(GuestMemorySharedTest, AnFdShorterThanTheSlotOrNotAFileIsRefused) {
+  auto region = HostRegion::SharedMemfd(1 << 20);
+  ASSERT_TRUE(region.ok());
+  auto shorter = HostRegion::MapShared(UniqueFd(dup((*region)->fd())), 2 << 20);
+  ASSERT_FALSE(shorter.ok());
+  EXPECT_NE(shorter.error().message().find("2097152 needed"), std::string::npos)
+      << shorter.error().message();
+  EXPECT_FALSE(HostRegion::MapShared(UniqueFd(-1), 4096).ok());
+  EXPECT_FALSE(HostRegion::SharedMemfd(0).ok());
 }
 
 }  // namespace

@@ -240,6 +240,13 @@ echo PETREL-TICKING')
 DIRTY_TICKS=$(b64 '(while true; do dd if=/dev/zero of=/dev/shm/dirt bs=1M count=32 2>/dev/null; done) &
 (i=0; while true; do i=$((i+1)); printf "%08d\n" $i | dd of=/dev/vda bs=512 seek=$i count=1 conv=sync,fsync 2>/dev/null; echo "PETREL-TICK $i up=$(cut -d" " -f1 /proc/uptime)"; sleep 0.1; done) &
 echo PETREL-TICKING')
+# The cancel test's guest: 320 MiB of non-zero page cache first, so the
+# first memory round alone outlasts timeout_s=1 (1 L1 CPU for the guest and
+# both VMMs), then the dirtier and the ticks.
+FILLED_DIRTY_TICKS=$(b64 'yes 0123456789abcdef | head -c 335544320 > /dev/shm/fill
+(while true; do dd if=/dev/zero of=/dev/shm/dirt bs=1M count=32 2>/dev/null; done) &
+(i=0; while true; do i=$((i+1)); printf "%08d\n" $i | dd of=/dev/vda bs=512 seek=$i count=1 conv=sync,fsync 2>/dev/null; echo "PETREL-TICK $i up=$(cut -d" " -f1 /proc/uptime)"; sleep 0.1; done) &
+echo PETREL-TICKING')
 
 countn() { n=$(grep -c "$2" "$1" 2>/dev/null); echo "${n:-0}"; }  # countn <file> <pattern>
 waitn() {  # waitn <file> <pattern> <count> <seconds> (the file may not exist yet)
@@ -248,12 +255,12 @@ waitn() {  # waitn <file> <pattern> <count> <seconds> (the file may not exist ye
   [ "$(countn "$1" "$2")" -ge "$3" ]
 }
 
-# start_ticking <out> <api-socket> <disk> <cmd>: a petrel running the
-# ticking guest; sets $pid.
+# start_ticking <out> <api-socket> <disk> <cmd> [<memory option>]: a petrel
+# running the ticking guest (--memory size=256M unless given); sets $pid.
 start_ticking() {
   dd if=/dev/zero of="$3" bs=1M count=16 2>/dev/null
   ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
-    --cmdline "$BASE petrel.end=power-button petrel.cmd=$4" --cpus boot=1 --memory size=256M \
+    --cmdline "$BASE petrel.end=power-button petrel.cmd=$4" --cpus boot=1 --memory "${5:-size=256M}" \
     --serial tty --console off --disk "path=$3" --api-socket "path=$2" </dev/null >"$1" 2>&1 &
   pid=$!
 }
@@ -359,16 +366,20 @@ test_linux_snapshot_restore() {
   rm -rf "$img" "$snap"
 }
 
-# Live migration between two petrel processes (issue 10, items 5b and 5d),
-# `live_migration <unix|tcp|cancel>`: the ticking guest, with a memory
+# Live migration between two petrel processes (issue 10, items 5b-5d),
+# `live_migration <unix|tcp|local|cancel>`: the ticking guest, with a memory
 # dirtier besides, runs in one petrel; an empty petrel waits in
 # `petrel-remote receive-migration`; `petrel-remote send-migration` (CH's
-# documented forms) moves the VM. unix/tcp: the source VMM exits 0, the
+# documented forms) moves the VM. local: over a UNIX socket with local=on,
+# the guest's memory shared=on: the memory fds travel, so the destination
+# maps the very memfds the source mapped (same inodes in /proc/<pid>/maps).
+# unix/tcp/local: the source VMM exits 0, the
 # ticks go on at the destination with no gap or repeat, uptime monotonic,
-# every tick on the disk; power-button there, exit 0. cancel: downtime_ms=1
-# and timeout_s=2 with timeout_strategy=cancel cannot converge while the
-# guest dirties memory: send-migration fails, the source keeps ticking and
-# is still Running, the destination is empty again.
+# every tick on the disk; power-button there, exit 0. cancel: a 512 MiB
+# guest with 320 MiB of non-zero memory, downtime_ms=1,timeout_s=1,
+# timeout_strategy=cancel: the first round outlasts the timeout, so the
+# migration is cancelled midway: send-migration fails, the source keeps
+# ticking and is still Running, the destination is empty again.
 live_migration() {
   mode=$1
   name=linux-live-migration-$mode
@@ -380,9 +391,13 @@ live_migration() {
   else
     url=unix:/tmp/petrel-mig-$mode.sock
   fi
+  memory=size=256M; send_extra=""
+  ticks=$DIRTY_TICKS
+  if [ "$mode" = local ]; then memory=size=256M,shared=on; send_extra=",local=on"; fi
+  if [ "$mode" = cancel ]; then memory=size=512M; ticks=$FILLED_DIRTY_TICKS; fi
   rm -f "$sock" "$sock2" "/tmp/petrel-mig-$mode.sock"
   out1="/tmp/$name.out"; out2="/tmp/$name.dst.out"
-  start_ticking "$out1" "$sock" "$img" "$DIRTY_TICKS"
+  start_ticking "$out1" "$sock" "$img" "$ticks" "$memory"
   src=$pid
   ./petrel --api-socket "path=$sock2" </dev/null >"$out2" 2>&1 &
   dst=$!
@@ -395,12 +410,14 @@ live_migration() {
   $R2 receive-migration "receiver_url=$url" >"/tmp/$name.receive" 2>&1 &
   receiver=$!
   sleep 1
+  memfds() { awk '/memfd:petrel-guest-ram/ {print $5}' "/proc/$1/maps" 2>/dev/null | sort -u | tr '\n' ' '; }
+  src_memfds=$(memfds $src)
   t0=$(ms)
   if [ "$mode" = cancel ]; then
-    $R1 send-migration "destination_url=$url,downtime_ms=1,timeout_s=2,timeout_strategy=cancel" \
+    $R1 send-migration "destination_url=$url,downtime_ms=1,timeout_s=1,timeout_strategy=cancel" \
       >"/tmp/$name.send" 2>&1 && fail="$fail migration-did-not-cancel"
   else
-    $R1 send-migration "destination_url=$url" >"/tmp/$name.send" 2>&1 || fail="$fail send-migration"
+    $R1 send-migration "destination_url=$url$send_extra" >"/tmp/$name.send" 2>&1 || fail="$fail send-migration"
   fi
   t1=$(ms)
   wait $receiver; receive_rc=$?
@@ -415,6 +432,11 @@ live_migration() {
     detail="send-migration failed after $((t1 - t0)) ms: $(tail -c 200 "/tmp/$name.send" | tr '\n' ' ')"
   else
     [ $receive_rc -eq 0 ] || fail="$fail receive-migration"
+    if [ "$mode" = local ]; then
+      dst_memfds=$(memfds $dst)
+      [ -n "$src_memfds" ] && [ "$src_memfds" = "$dst_memfds" ] ||
+        fail="$fail memfds(source '$src_memfds', destination '$dst_memfds')"
+    fi
     w=0; while [ $w -lt 30 ] && kill -0 $src 2>/dev/null; do sleep 1; w=$((w + 1)); done
     if kill -0 $src 2>/dev/null; then fail="$fail source-still-running"; kill $src; fi
     wait $src; src_rc=$?
@@ -423,7 +445,7 @@ live_migration() {
     waitn "$out2" "PETREL-TICK " 15 120 || fail="$fail no-ticks-at-destination"
     check_ticks_after "$out2" "$img"
     stop_with_power_button "$R2" $dst
-    detail="ticks 1..$last_i at the source${straddled:+ (the last one cut by the switch)}, $((last_i + 1))..$end_i at the destination; uptime $last_up -> $first_up; send-migration took $((t1 - t0)) ms"
+    detail="ticks 1..$last_i at the source${straddled:+ (the last one cut by the switch)}, $((last_i + 1))..$end_i at the destination; uptime $last_up -> $first_up; send-migration took $((t1 - t0)) ms${src_memfds:+; guest RAM memfd inodes $src_memfds}"
   fi
   kill $watchdog 2>/dev/null; wait $watchdog 2>/dev/null
   if [ -z "$fail" ]; then
@@ -436,6 +458,7 @@ live_migration() {
 }
 test_linux_live_migration_unix() { live_migration unix; }
 test_linux_live_migration_tcp() { live_migration tcp; }
+test_linux_live_migration_local() { live_migration local; }
 test_linux_live_migration_cancel() { live_migration cancel; }
 
 . ./clean_boot.sh  # test_linux_clean_boot
@@ -663,6 +686,5 @@ test_linux_api_lifecycle
 test_linux_snapshot_restore
 test_linux_live_migration_unix
 test_linux_live_migration_tcp
-# test_linux_live_migration_cancel is not in the default run yet: the guest's
-# dirtier did not keep a 1 ms downtime out of reach, so the migration
-# converged within timeout_s=2 (run it with PETREL_NESTED_ONLY).
+test_linux_live_migration_local
+test_linux_live_migration_cancel

@@ -105,14 +105,18 @@ class ScratchDisk {
 
 // The HTTP status the API router answers `method /api/v1/<endpoint>` with
 // (a Vmm in the whole-VMM tests), as a client would see it. Link petrel_api.
-inline int ApiStatus(api::VmmControl& control, const char* method, const char* endpoint,
-                     std::string body = {}) {
+inline api::HttpResponse ApiCall(api::VmmControl& control, const char* method,
+                                 const char* endpoint, std::string body = {}) {
   static const api::VmmIdentity identity{"v0-test", "0", 1, {}};
   api::HttpRequest request;
   request.method = method;
   request.target = std::string("/api/v1/") + endpoint;
   request.body = std::move(body);
-  return api::RouteRequest(request, control, identity).status;
+  return api::RouteRequest(request, control, identity);
+}
+inline int ApiStatus(api::VmmControl& control, const char* method, const char* endpoint,
+                     std::string body = {}) {
+  return ApiCall(control, method, endpoint, std::move(body)).status;
 }
 
 }  // namespace petrel::vmm::testing

@@ -26,10 +26,11 @@ namespace petrel::vmm::testing {
 
 inline constexpr uint64_t kSimVmmCounterGpa = 0x80'0000;
 
-// vm.create's body for the counting null guest (64 MiB, no console).
-inline std::string CreateBody() {
+// vm.create's body for the counting null guest (64 MiB, no console);
+// `shared_memory`: guest RAM in memfds (--memory shared=on).
+inline std::string CreateBody(bool shared_memory = false) {
   return nlohmann::json{{"payload", {{"kernel", PETREL_NULL_GUEST_ELF}}},
-                        {"memory", {{"size", 64ULL << 20}}},
+                        {"memory", {{"size", 64ULL << 20}, {"shared", shared_memory}}},
                         {"serial", {{"mode", "Null"}}},
                         {"console", {{"mode", "Off"}}}}
       .dump();
@@ -77,6 +78,10 @@ class SimVmm {
   // What the router answers, as a client would see it.
   int Status(const char* method, const char* endpoint, std::string body = {}) {
     return ApiStatus(*vmm_, method, endpoint, std::move(body));
+  }
+  // The body of the router's answer (a JSON document or an error message).
+  std::string Body(const char* method, const char* endpoint, std::string body = {}) {
+    return ApiCall(*vmm_, method, endpoint, std::move(body)).body;
   }
   std::string State() {
     return nlohmann::json::parse(vmm_->VmInfoJson().value())["state"];

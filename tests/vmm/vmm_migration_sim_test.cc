@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -41,8 +42,8 @@ std::string SocketPath(const char* name) {
 }
 
 // A running counting VM in `src`.
-void BootCounting(SimVmm& src) {
-  ASSERT_EQ(src.Status("PUT", "vm.create", CreateBody()), 204);
+void BootCounting(SimVmm& src, bool shared_memory = false) {
+  ASSERT_EQ(src.Status("PUT", "vm.create", CreateBody(shared_memory)), 204);
   ASSERT_EQ(src.Status("PUT", "vm.boot"), 204);
   ASSERT_TRUE(src.CountsPast(1000));
 }
@@ -192,6 +193,74 @@ TEST(VmmMigrationSimTest, FailuresLeaveTheSourceRunningAndLeakNothing) {
     EXPECT_EQ(src.Status("PUT", "vm.resume"), 204);
   }
   EXPECT_EQ(OpenFds(), fds_before);
+}
+
+// The inode behind each RAM slot's fd (-1 for private memory).
+std::vector<ino_t> MemoryInodes(VmInstance& vm) {
+  std::vector<ino_t> inodes;
+  for (const GuestRegion& r : vm.memory().regions()) {
+    struct stat st {};
+    inodes.push_back(r.host->fd() >= 0 && fstat(r.host->fd(), &st) == 0 ? st.st_ino
+                                                                         : static_cast<ino_t>(-1));
+  }
+  return inodes;
+}
+
+// local=on with shared=on memory (issue 10, item 3): the destination maps
+// the source's own memfds (the same inodes), no Memory round is sent, and
+// the guest counts on there; the source VMM exits.
+TEST(VmmMigrationSimTest, ALocalMigrationHandsOverTheMemoryFds) {
+  const std::string path = SocketPath("local");
+  SimVmm src;
+  BootCounting(src, /*shared_memory=*/true);
+  const std::vector<ino_t> source_inodes = MemoryInodes(src.vm());
+  ASSERT_NE(source_inodes[0], static_cast<ino_t>(-1));
+  std::vector<ino_t> built_inodes;
+  SimVmm::Options dst_options;
+  dst_options.on_vm_built = [&](VmInstance& vm) { built_inodes = MemoryInodes(vm); };
+  SimVmm dst(dst_options);
+  auto received = Receive(dst, "unix:" + path);
+  EXPECT_EQ(src.Status("PUT", "vm.send-migration",
+                       json{{"destination_url", "unix:" + path}, {"local", true}}.dump()),
+            204);
+  EXPECT_EQ(received.get(), 204);
+  EXPECT_EQ(built_inodes, source_inodes);
+  EXPECT_EQ(src.ExitStatus(10s), std::optional<int>(0));
+  EXPECT_EQ(dst.State(), "Running");
+  EXPECT_TRUE(dst.CountsPast(dst.Count()));
+  auto info = json::parse(dst.Body("GET", "vm.info"), nullptr, false);
+  EXPECT_EQ(info["config"]["memory"]["shared"], true);
+}
+
+// local=on needs shared memory and a UNIX socket: refused before anything
+// is sent, the source runs on; a plain migration of a shared=on VM works and
+// arrives with shared memory again.
+TEST(VmmMigrationSimTest, LocalNeedsSharedMemoryAndAUnixSocket) {
+  SimVmm src;
+  BootCounting(src);
+  const std::string path = SocketPath("local-private");
+  auto error = src.Body("PUT", "vm.send-migration",
+                        json{{"destination_url", "unix:" + path}, {"local", true}}.dump());
+  EXPECT_NE(error.find("shared=on"), std::string::npos) << error;
+  EXPECT_EQ(src.State(), "Running");
+  EXPECT_FALSE(src.HasEvent("vm/migration-started"));
+
+  SimVmm shared_src;
+  BootCounting(shared_src, /*shared_memory=*/true);
+  error = shared_src.Body("PUT", "vm.send-migration",
+                          json{{"destination_url", "tcp:127.0.0.1:1"}, {"local", true}}.dump());
+  EXPECT_NE(error.find("unix:"), std::string::npos) << error;
+  EXPECT_EQ(shared_src.State(), "Running");
+
+  SimVmm dst;
+  const std::string copy_path = SocketPath("shared-copy");
+  auto received = Receive(dst, "unix:" + copy_path);
+  EXPECT_EQ(shared_src.Status("PUT", "vm.send-migration",
+                              json{{"destination_url", "unix:" + copy_path}}.dump()),
+            204);
+  EXPECT_EQ(received.get(), 204);
+  const std::vector<ino_t> inodes = MemoryInodes(dst.vm());
+  EXPECT_NE(inodes[0], static_cast<ino_t>(-1));  // memfds of its own
 }
 
 TEST(VmmMigrationSimTest, WrongStatesAndBadRequests) {

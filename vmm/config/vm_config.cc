@@ -180,9 +180,11 @@ CpuTopology EffectiveTopology(const CpusConfig& cpus) {
 }
 
 Result<MemoryConfig> ParseMemory(std::string_view text) {
-  OptionParser parser("--memory", {"size"});
+  OptionParser parser("--memory", {"size", "shared"});
   PETREL_TRY(parser.Parse(text));
   MemoryConfig memory;
+  PETREL_ASSIGN_OR_RETURN(auto shared, parser.GetBool("shared"));
+  memory.shared = shared.value_or(false);
   PETREL_ASSIGN_OR_RETURN(auto size, parser.GetSize("size"));
   if (!size) return memory;
   const std::string given = *parser.Get("size");

@@ -13,10 +13,11 @@
 //              dies_per_package:packages, CH's order): each part 1..255 and
 //              T*C*D*P == max (CH's rule; max defaults to boot, so give max
 //              when boot is smaller than the topology).
-//   --memory:  a multiple of kMemoryAlignment (4 KiB, one x86 page), at least
+//   --memory:  size=<size>,shared=on|off. size: a multiple of
+//              kMemoryAlignment (4 KiB, one x86 page), at least
 //              kMinMemorySize (2 MiB: the kernel is loaded at 1 MiB, below it
 //              sit the boot structures), at most kMaxMemorySize (64 TiB =
-//              2^46, CH's default max_phys_bits).
+//              2^46, CH's default max_phys_bits). shared: see MemoryConfig.
 //   --serial:  off | null | tty | pty | file=<path> | socket=<path>
 //   --console: off | null | tty | pty | file=<path> | socket=<path>
 // Only the keys above are accepted for now; later work adds CH's other keys
@@ -94,6 +95,9 @@ CpuTopology EffectiveTopology(const CpusConfig& cpus);
 
 struct MemoryConfig {
   uint64_t size = kDefaultMemorySize;
+  // Guest RAM in memfds (MAP_SHARED) rather than private anonymous memory:
+  // what a local migration hands to the next VMM (CH's shared=on).
+  bool shared = false;
   bool operator==(const MemoryConfig&) const = default;
 };
 

@@ -218,7 +218,7 @@ Result<MemoryConfig> ReadMemory(const json& value, const std::string& path) {
   PETREL_TRY(r.OnlyDefault("hotplug_method", {"Acpi"}));
   PETREL_TRY(r.OnlyDefault("hotplug_size", {}));
   PETREL_TRY(r.OnlyDefault("hotplugged_size", {}));
-  PETREL_TRY(r.OnlyDefault("shared", {false}));
+  PETREL_TRY(r.Bool("shared", memory.shared));
   PETREL_TRY(r.OnlyDefault("hugepages", {false}));
   PETREL_TRY(r.OnlyDefault("hugepage_size", {}));
   PETREL_TRY(r.OnlyDefault("prefault", {false}));
@@ -551,7 +551,7 @@ json VmConfigToJson(const VmConfig& config) {
                         {"packages", t.packages}};
   }
   json memory = {{"size", config.memory.size}, {"mergeable", false}, {"hotplug_method", "Acpi"},
-                 {"shared", false},            {"hugepages", false}, {"prefault", false},
+                 {"shared", config.memory.shared}, {"hugepages", false}, {"prefault", false},
                  {"reserve", false},           {"thp", true}};
 
   json j = {{"cpus", cpus},

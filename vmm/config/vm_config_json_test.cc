@@ -120,9 +120,20 @@ TEST(VmConfigJsonTest, UnknownFieldsAreRefusedByName) {
             "cpus.topology: unknown field 'x'");
 }
 
+TEST(VmConfigJsonTest, SharedMemoryIsReadAndWritten) {
+  auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"shared":true}})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_TRUE(config->memory.shared);
+  EXPECT_EQ(VmConfigToJson(*config)["memory"]["shared"], true);
+  config->memory.shared = false;
+  EXPECT_EQ(VmConfigToJson(*config)["memory"]["shared"], false);
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"shared":1}})"),
+            "memory: shared=1: expected true or false");
+}
+
 TEST(VmConfigJsonTest, UnsupportedValuesAreRefusedNotIgnored) {
-  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"shared":true}})"),
-            "memory: shared=true: not supported by Petrel yet");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"hugepages":true}})"),
+            "memory: hugepages=true: not supported by Petrel yet");
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","vhost_user":true}]})"),
             "disks[0]: vhost_user=true: not supported by Petrel yet");
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"fs":[{"tag":"x","socket":"/s"}]})"),

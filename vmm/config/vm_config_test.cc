@@ -163,8 +163,18 @@ TEST(ParseMemoryTest, Errors) {
   EXPECT_EQ(ErrorOf(ParseMemory("size=65537G")), "--memory: size=65537G: must be at most 64T");
   EXPECT_EQ(ParseMemory("size=")->size, kDefaultMemorySize);  // empty: the default (CH)
   EXPECT_EQ(ErrorOf(ParseMemory("hugepages=on")),
-            "--memory: unknown key 'hugepages' (known keys: size)");
-  EXPECT_EQ(ErrorOf(ParseMemory("512M")), "--memory: unknown key '512M' (known keys: size)");
+            "--memory: unknown key 'hugepages' (known keys: size, shared)");
+  EXPECT_EQ(ErrorOf(ParseMemory("512M")), "--memory: unknown key '512M' (known keys: size, shared)");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,shared=yes")),
+            "--memory: shared=yes: expected on, off, true or false");
+}
+
+// CH's --memory size=1G,shared=on (guest RAM in memfds: local migration).
+TEST(ParseMemoryTest, Shared) {
+  EXPECT_FALSE(ParseMemory("size=1G")->shared);
+  EXPECT_TRUE(ParseMemory("size=1G,shared=on")->shared);
+  EXPECT_FALSE(ParseMemory("shared=off")->shared);
+  EXPECT_EQ(ParseMemory("shared=on")->size, kDefaultMemorySize);
 }
 
 TEST(ParseSerialTest, EveryMode) {

@@ -130,8 +130,9 @@ class Sender {
       const uint64_t now = clock_.NowNs();
       if (now - start_ns > static_cast<uint64_t>(options_.timeout.count()) * 1'000'000'000) {
         if (options_.timeout_strategy == TimeoutStrategy::kCancel) {
-          return Error(ErrorCode::kBusy, "the migration did not converge within " +
-                                             std::to_string(options_.timeout.count()) + " s");
+          return Error(ErrorCode::kFailedPrecondition,
+                       "the migration did not converge within " +
+                           std::to_string(options_.timeout.count()) + " s");
         }
         return PutBack(dirty);
       }

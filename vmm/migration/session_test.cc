@@ -264,6 +264,8 @@ TEST(MigrationSession, ATimeoutCancelsAndTheSourceKeepsRunning) {
   Outcome out = Migrate(source, target, options, 0, &clock);
   ASSERT_FALSE(out.sent.ok());
   EXPECT_NE(out.sent.error().message().find("did not converge"), std::string::npos);
+  // A failed migration, not "try again later": the API answers 500, as CH.
+  EXPECT_EQ(out.sent.error().code(), ErrorCode::kFailedPrecondition);
   EXPECT_FALSE(out.received.ok());
   EXPECT_TRUE(target.abandoned);
   EXPECT_FALSE(source.is_paused);

@@ -234,11 +234,13 @@ Result<std::shared_ptr<GuestMemory>> MapMemoryFile(const std::string& path,
 
 Result<std::shared_ptr<GuestMemory>> ReadMemoryFile(const std::string& path,
                                                     const std::vector<MemoryRange>& ranges,
-                                                    bool prefault) {
+                                                    bool prefault, RamBacking backing) {
   PETREL_ASSIGN_OR_RETURN(UniqueFd fd, OpenMemoryFile(path, ranges));
   std::vector<GuestRegion> regions;
   for (const MemoryRange& r : ranges) {
-    PETREL_ASSIGN_OR_RETURN(auto host, HostRegion::Anonymous(r.size));
+    PETREL_ASSIGN_OR_RETURN(auto host, backing == RamBacking::kShared
+                                           ? HostRegion::SharedMemfd(r.size)
+                                           : HostRegion::Anonymous(r.size));
     regions.push_back({r.gpa, r.size, std::move(host)});
   }
   PETREL_ASSIGN_OR_RETURN(auto memory, GuestMemory::Create(std::move(regions)));

@@ -62,12 +62,13 @@ Result<std::vector<MemoryRange>> WriteMemoryFile(const GuestMemory& memory, cons
 Result<std::shared_ptr<GuestMemory>> MapMemoryFile(const std::string& path,
                                                    const std::vector<MemoryRange>& ranges,
                                                    bool prefault);
-// The same checks, but the file's contents are read into new anonymous
-// memory: only its data extents (holes are zero pages, as new memory is),
-// or every page with `prefault`, which so touches all of guest RAM. The
-// file is not needed afterwards.
+// The same checks, but the file's contents are read into new memory
+// (anonymous, or memfds with RamBacking::kShared): only its data extents
+// (holes are zero pages, as new memory is), or every page with `prefault`,
+// which so touches all of guest RAM. The file is not needed afterwards.
 Result<std::shared_ptr<GuestMemory>> ReadMemoryFile(const std::string& path,
                                                     const std::vector<MemoryRange>& ranges,
-                                                    bool prefault);
+                                                    bool prefault,
+                                                    RamBacking backing = RamBacking::kPrivate);
 
 }  // namespace petrel::vmm::snapshot

@@ -303,12 +303,19 @@ Result<Snapshot> ReadSnapshot(const std::string& dir, const ReadOptions& options
                      " bytes for a VM of " + std::to_string(snap.config.memory.size));
   }
   const std::string memory_path = Join(dir, kMemoryFile);
+  if (options.on_demand && snap.config.memory.shared) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "memory_restore_mode=ondemand maps the snapshot's memory privately; a VM with "
+                 "shared=on memory restores with memory_restore_mode=copy");
+  }
   if (options.on_demand) {
     PETREL_ASSIGN_OR_RETURN(snap.memory,
                             MapMemoryFile(memory_path, decoded.ranges, options.prefault));
   } else {
     PETREL_ASSIGN_OR_RETURN(snap.memory,
-                            ReadMemoryFile(memory_path, decoded.ranges, options.prefault));
+                            ReadMemoryFile(memory_path, decoded.ranges, options.prefault,
+                                           snap.config.memory.shared ? RamBacking::kShared
+                                                                     : RamBacking::kPrivate));
   }
   return snap;
 }

@@ -139,6 +139,29 @@ TEST_F(SnapshotFilesTest, WrittenAndReadBackInBothMemoryModes) {
   }
 }
 
+// A shared=on VM comes back in shared memory (memfds, so it can migrate
+// locally again); on-demand mapping would make it private, so it is refused.
+TEST_F(SnapshotFilesTest, ASharedMemoryVmIsReadBackIntoMemfds) {
+  config::VmConfig shared = TestConfig();
+  shared.memory.shared = true;
+  ASSERT_TRUE(WriteSnapshot(dir_, shared, TestState(), *memory_).ok());
+  auto snap = ReadSnapshot(dir_, {false, false});
+  ASSERT_TRUE(snap.ok()) << snap.error().message();
+  EXPECT_TRUE(snap->config.memory.shared);
+  EXPECT_TRUE(SameMemory(*snap->memory, *memory_));
+  for (const auto& r : snap->memory->regions()) EXPECT_GE(r.host->fd(), 0);
+
+  auto on_demand = ReadSnapshot(dir_, {true, false});
+  ASSERT_FALSE(on_demand.ok());
+  EXPECT_NE(on_demand.error().message().find("shared=on"), std::string::npos)
+      << on_demand.error().message();
+  // The private default reads into anonymous memory, as before.
+  ASSERT_TRUE(WriteSnapshot(dir_, TestConfig(), TestState(), *memory_).ok());
+  auto priv = ReadSnapshot(dir_, {false, false});
+  ASSERT_TRUE(priv.ok());
+  for (const auto& r : priv->memory->regions()) EXPECT_EQ(r.host->fd(), -1);
+}
+
 TEST_F(SnapshotFilesTest, ANewSnapshotOverAnOldOneLeavesAnOnDemandRestoreIntact) {
   ASSERT_TRUE(WriteSnapshot(dir_, TestConfig(), TestState(), *memory_).ok());
   auto old = ReadSnapshot(dir_, {/*on_demand=*/true, false});
