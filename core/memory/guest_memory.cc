@@ -185,17 +185,25 @@ uint8_t* GuestMemory::HostPointerForWrite(uint64_t gpa, uint64_t len) const {
   return p;
 }
 
+template <class Fn>
+void GuestMemory::ForEachPiece(uint64_t gpa, uint64_t len, Fn&& fn) const {
+  uint64_t done = 0;
+  while (done < len) {
+    const GuestRegion* r = Find(gpa + done);
+    const uint64_t off = gpa + done - r->gpa;
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(len - done, r->size - off));
+    if (!fn(r->host->data() + off, static_cast<size_t>(done), n)) return;
+    done += n;
+  }
+}
+
 Result<void> GuestMemory::Read(uint64_t gpa, std::span<uint8_t> out) const {
   if (!Contains(gpa, out.size()))
     return Error(ErrorCode::kOutOfRange, "guest read outside RAM");
-  size_t done = 0;
-  while (done < out.size()) {
-    const GuestRegion* r = Find(gpa + done);
-    uint64_t off = gpa + done - r->gpa;
-    size_t n = static_cast<size_t>(std::min<uint64_t>(out.size() - done, r->size - off));
-    std::memcpy(out.data() + done, r->host->data() + off, n);
-    done += n;
-  }
+  ForEachPiece(gpa, out.size(), [&](const uint8_t* host, size_t done, size_t n) {
+    std::memcpy(out.data() + done, host, n);
+    return true;
+  });
   return Ok();
 }
 
@@ -238,55 +246,40 @@ PETREL_NO_TSAN bool AllZeroRacy(const uint8_t* p, size_t n) {
 Result<void> GuestMemory::ReadWhileRunning(uint64_t gpa, std::span<uint8_t> out) const {
   if (!Contains(gpa, out.size()))
     return Error(ErrorCode::kOutOfRange, "guest read outside RAM");
-  size_t done = 0;
-  while (done < out.size()) {
-    const GuestRegion* r = Find(gpa + done);
-    uint64_t off = gpa + done - r->gpa;
-    size_t n = static_cast<size_t>(std::min<uint64_t>(out.size() - done, r->size - off));
-    CopyRacy(out.data() + done, r->host->data() + off, n);
-    done += n;
-  }
+  ForEachPiece(gpa, out.size(), [&](const uint8_t* host, size_t done, size_t n) {
+    CopyRacy(out.data() + done, host, n);
+    return true;
+  });
   return Ok();
 }
 
 Result<bool> GuestMemory::AllZeroWhileRunning(uint64_t gpa, uint64_t len) const {
   if (!Contains(gpa, len)) return Error(ErrorCode::kOutOfRange, "guest read outside RAM");
-  uint64_t done = 0;
-  while (done < len) {
-    const GuestRegion* r = Find(gpa + done);
-    uint64_t off = gpa + done - r->gpa;
-    uint64_t n = std::min<uint64_t>(len - done, r->size - off);
-    if (!AllZeroRacy(r->host->data() + off, static_cast<size_t>(n))) return false;
-    done += n;
-  }
-  return true;
+  bool zero = true;
+  ForEachPiece(gpa, len, [&](const uint8_t* host, size_t, size_t n) {
+    zero = AllZeroRacy(host, n);
+    return zero;
+  });
+  return zero;
 }
 
 Result<void> GuestMemory::Write(uint64_t gpa, std::span<const uint8_t> in) {
   if (!Contains(gpa, in.size()))
     return Error(ErrorCode::kOutOfRange, "guest write outside RAM");
-  size_t done = 0;
-  while (done < in.size()) {
-    const GuestRegion* r = Find(gpa + done);
-    uint64_t off = gpa + done - r->gpa;
-    size_t n = static_cast<size_t>(std::min<uint64_t>(in.size() - done, r->size - off));
-    std::memcpy(r->host->data() + off, in.data() + done, n);
-    done += n;
-  }
+  ForEachPiece(gpa, in.size(), [&](uint8_t* host, size_t done, size_t n) {
+    std::memcpy(host, in.data() + done, n);
+    return true;
+  });
   MarkDirty(gpa, in.size());
   return Ok();
 }
 
 Result<void> GuestMemory::Fill(uint64_t gpa, uint8_t value, uint64_t len) {
   if (!Contains(gpa, len)) return Error(ErrorCode::kOutOfRange, "guest fill outside RAM");
-  uint64_t done = 0;
-  while (done < len) {
-    const GuestRegion* r = Find(gpa + done);
-    uint64_t off = gpa + done - r->gpa;
-    uint64_t n = std::min<uint64_t>(len - done, r->size - off);
-    std::memset(r->host->data() + off, value, n);
-    done += n;
-  }
+  ForEachPiece(gpa, len, [&](uint8_t* host, size_t, size_t n) {
+    std::memset(host, value, n);
+    return true;
+  });
   MarkDirty(gpa, len);
   return Ok();
 }

@@ -190,6 +190,12 @@ class GuestMemory {
  private:
   explicit GuestMemory(std::vector<GuestRegion> regions);
   const GuestRegion* Find(uint64_t gpa) const;
+  // Calls fn(host, done, n) for each piece of [gpa, gpa + len) that lies in
+  // one region (host: its first byte; done: bytes before it), in order,
+  // until fn returns false. The caller checked Contains(gpa, len).
+  // Defined in guest_memory.cc, its only user.
+  template <class Fn>
+  void ForEachPiece(uint64_t gpa, uint64_t len, Fn&& fn) const;
   std::vector<GuestRegion> regions_;  // sorted by gpa
   std::unique_ptr<DirtyLog> dirty_log_;  // shaped like regions_; never null
 };
