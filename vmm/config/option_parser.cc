@@ -52,6 +52,32 @@ std::optional<uint64_t> ParseU64(std::string_view text) {
   return value;
 }
 
+Result<std::vector<int>> ParseFdList(std::string_view text) {
+  std::string_view inner = text;
+  if (!inner.empty() && inner.front() == '[') {
+    if (inner.size() < 2 || inner.back() != ']') {
+      return Error(ErrorCode::kInvalidArgument, "expected a list of fds like [3,4]");
+    }
+    inner = inner.substr(1, inner.size() - 2);
+  }
+  std::vector<int> fds;
+  while (true) {
+    const size_t comma = inner.find(',');
+    const std::string_view item = inner.substr(0, comma);
+    const std::optional<uint64_t> fd =
+        std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; })
+            ? ParseU64(item)
+            : std::nullopt;
+    if (!fd || *fd > static_cast<uint64_t>(std::numeric_limits<int>::max())) {
+      return Error(ErrorCode::kInvalidArgument, "expected a list of fds like [3,4]");
+    }
+    fds.push_back(static_cast<int>(*fd));
+    if (comma == std::string_view::npos) break;
+    inner.remove_prefix(comma + 1);
+  }
+  return fds;
+}
+
 Result<uint64_t> ParseSize(std::string_view text) {
   unsigned shift = 0;
   std::string_view digits = text;

@@ -86,6 +86,9 @@ class OptionParser {
 
 // Free-standing conversions, shared with the CLI. nullopt = not well formed.
 std::optional<uint64_t> ParseU64(std::string_view text);
+// A list of fd numbers as CH's IntegerList writes it: "[3,4]" or "3" (decimal,
+// each at most INT_MAX). Error::message() says what is wrong.
+Result<std::vector<int>> ParseFdList(std::string_view text);
 // Error::message() explains: "expected a size like 512M" or "too large ...".
 Result<uint64_t> ParseSize(std::string_view text);
 
