@@ -98,7 +98,7 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
       ->type_name("<spec>");
   app.add_option("--restore", raw.restore,
                  "Restore a VM from a snapshot: source_url=file:///<dir>[,prefault=on]"
-                 "[,memory_restore_mode=copy|ondemand][,resume=true]")
+                 "[,memory_restore_mode=copy|ondemand][,resume=true][,net_fds=[<net id>@[<fd>,...],...]]")
       ->type_name("<spec>");
   app.add_flag("-v", raw.verbosity,
                "More log output; repeat for more (-v info, -vv debug, -vvv trace)");
