@@ -134,6 +134,9 @@ TEST(NetConfigTest, TapFds) {
   EXPECT_EQ(n->fds, (std::vector<int>{3, 4}));
   EXPECT_TRUE(n->fd_backed());
   EXPECT_TRUE(n->tap.empty());
+  n = ParseNet("fd=[3-5,9],num_queues=8");  // and ranges, as CH's IntegerList
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(n->fds, (std::vector<int>{3, 4, 5, 9}));
   n = ParseNet("fd=7");  // CH's IntegerList takes a bare number too
   ASSERT_TRUE(n.ok()) << n.error().message();
   EXPECT_EQ(n->fds, (std::vector<int>{7}));
@@ -159,6 +162,10 @@ TEST(NetConfigTest, TapFdErrors) {
   EXPECT_NE(err("fd=[3,]").find("list of fds"), std::string::npos);
   EXPECT_NE(err("fd=[]").find("list of fds"), std::string::npos);
   EXPECT_NE(err("fd=[2147483648]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[5-3]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[3-3]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[3-4-5]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[3-2147483647]").find("more than 256 fds"), std::string::npos);
   EXPECT_EQ(err("tap=tap0,fd=[3]"),
             "--net: tap=tap0: give a tap name or tap fds (fd=), not both");
 }
