@@ -88,6 +88,7 @@ void Ioapic::Read(uint64_t offset, std::span<uint8_t> data) {
   } else if (offset != kEoiOffset) {  // EOI is write-only: reads 0
     CountBadAccessLocked("read outside IOREGSEL/IOWIN/EOI");
   }
+  if (data.empty()) return;  // memset/memcpy need a non-null pointer
   std::memset(data.data(), 0, data.size());
   std::memcpy(data.data(), &value, std::min(data.size(), sizeof(value)));
 }
