@@ -23,6 +23,7 @@
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/event/epoll_event_loop.h"
+#include "core/io/io_trace.h"
 #include "hv_kvm/kvm_hypervisor.h"
 #include "vmm/api/api_server.h"
 #include "vmm/config/cli.h"
@@ -124,6 +125,10 @@ int RunVmm(const petrel::config::CliOptions& options) {
     if (!opened.ok()) return Fail(opened.error().message());
     event_monitor = std::move(opened).value();
   }
+  // --record-io: one trace across every build of the VM (reboots), written
+  // when the VMM exits.
+  std::unique_ptr<petrel::IoTrace> io_trace;
+  if (options.record_io) io_trace = std::make_unique<petrel::IoTrace>();
   petrel::vmm::VmmServices services;
   services.open_hypervisor = [] { return petrel::OpenKvm(); };
   services.events = event_monitor.get();
@@ -139,7 +144,9 @@ int RunVmm(const petrel::config::CliOptions& options) {
         }
       }
     }
-    return petrel::vmm::VmOptions{};
+    petrel::vmm::VmOptions vm_options;
+    vm_options.io_trace = io_trace.get();
+    return vm_options;
   };
   petrel::vmm::Vmm vmm(std::move(services));
   if (options.has_vm) {
@@ -171,6 +178,14 @@ int RunVmm(const petrel::config::CliOptions& options) {
   }
   api.reset();
   petrel::vmm::RawTerminal::Restore();
+  if (io_trace) {
+    auto written = io_trace->WriteFile(*options.record_io);
+    if (!written.ok()) return Fail(written.error().message());
+    if (io_trace->dropped() != 0) {
+      PETREL_LOG(kWarn) << "--record-io: " << io_trace->dropped() << " accesses past the first "
+                        << petrel::IoTrace::kMaxRecords << " were not recorded";
+    }
+  }
   return status;
 }
 

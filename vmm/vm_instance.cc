@@ -157,6 +157,10 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
     vm->start_paused_ = true;
   }
 
+  if (options.io_trace != nullptr) {
+    vm->recording_io_ =
+        std::make_unique<RecordingGuestIo>(vm->io_, *options.io_trace, *vm->monotonic_clock_);
+  }
   vm->attach_input_ = options.attach_input;
   vm->vcpu_runner_ = options.vcpu_runner;
   vm->hide_paused_time_ = options.hide_paused_time;
@@ -359,8 +363,9 @@ Result<StopReason> VmInstance::Run() {
                           << (monotonic_clock_->NowNs() - start_ns) / 1000 << " us after Run()";
       };
     }
+    hv::GuestIo& io = recording_io_ ? static_cast<hv::GuestIo&>(*recording_io_) : io_;
     vcpu_threads_.push_back(std::make_unique<VcpuThread>(
-        std::move(vcpu), io_, [this](const StopReason& r) { OnStop(r); }, std::move(first_entry)));
+        std::move(vcpu), io, [this](const StopReason& r) { OnStop(r); }, std::move(first_entry)));
   }
   pending_vcpus_.clear();
   {

@@ -50,6 +50,7 @@
 #include "vmm/acpi_platform.h"
 #include "vmm/config/vm_config.h"
 #include "vmm/console_output.h"
+#include "core/io/recording_guest_io.h"
 #include "vmm/legacy_platform.h"
 #include "vmm/pci_platform.h"
 #include "vmm/virtio_devices.h"
@@ -98,6 +99,9 @@ struct VmOptions {
   // hv_sim's pin model, which scripted guests wait on (WaitIrq). A restore
   // takes the snapshot's choice instead.
   bool userspace_ioapic = true;
+  // Records every guest device access the vCPUs make (RecordingGuestIo)
+  // into this trace; nullptr: none. Must outlive the VmInstance.
+  IoTrace* io_trace = nullptr;
   // How long Pause() waits for each vCPU to leave the guest.
   std::chrono::milliseconds pause_timeout{5000};
   // The VMM's control loop (console input, stop requests, RTC timers); its
@@ -220,6 +224,7 @@ class VmInstance {
   std::shared_ptr<GuestMemory> memory_;
   std::shared_ptr<hv::Vm> vm_;
   IoDispatcher io_;
+  std::unique_ptr<RecordingGuestIo> recording_io_;  // VmOptions::io_trace; wraps io_
   // Outlives the console, which watches fds on it (a VmOptions::control_loop
   // outlives the whole VmInstance).
   std::unique_ptr<EventLoop> own_loop_;

@@ -51,7 +51,7 @@ CliOutcome Fail(std::string_view message) {
 // The raw strings CLI11 fills in; empty means "not given".
 struct RawArgs {
   std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
-      event_monitor, rng, restore;
+      event_monitor, rng, restore, record_io;
   std::vector<std::string> disks, nets;
   int verbosity = 0;
   bool version = false;
@@ -100,6 +100,10 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
                  "Restore a VM from a snapshot: source_url=file:///<dir>[,prefault=on]"
                  "[,memory_restore_mode=copy|ondemand][,resume=true][,net_fds=[<net id>@[<fd>,...],...]]")
       ->type_name("<spec>");
+  app.add_option("--record-io", raw.record_io,
+                 "Petrel only: record every guest device access to this file when the VMM "
+                 "exits (docs/record-replay.md)")
+      ->type_name("<path>");
   app.add_flag("-v", raw.verbosity,
                "More log output; repeat for more (-v info, -vv debug, -vvv trace)");
   app.add_option("--log-file", raw.log_file, "Write the log to this file instead of stderr")
@@ -225,6 +229,10 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
     }
     if (app.count("--log-file") != 0 && raw.log_file.empty()) {
       return Fail("--log-file: needs a value");
+    }
+    if (app.count("--record-io") != 0) {
+      if (raw.record_io.empty()) return Fail("--record-io: needs a file path");
+      options.record_io = raw.record_io;
     }
     if (app.count("--restore") != 0) {
       // As CH: the snapshot holds the VM's config, so no VM option goes

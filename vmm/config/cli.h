@@ -43,6 +43,9 @@ struct CliOptions {
   // --restore: the VM comes from a snapshot (has_vm is false; the VM options
   // are refused with it).
   std::optional<RestoreConfig> restore;
+  // --record-io: where to write the trace of every guest device access
+  // (core/io/io_trace.h) when the VMM exits. Petrel's own option.
+  std::optional<std::string> record_io;
 };
 
 struct CliOutcome {
