@@ -64,9 +64,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
     vm->memory_ = std::move(options.memory);
   } else {
     PETREL_ASSIGN_OR_RETURN(vm->memory_,
-                            GuestMemory::CreateX86(config.memory.size, config.memory.shared
-                                                                           ? RamBacking::kShared
-                                                                           : RamBacking::kPrivate)
+                            GuestMemory::CreateX86(config.memory.size, config.memory.backing())
                                 .Wrap("guest memory"));
   }
 

@@ -152,7 +152,7 @@ int Vmm::Run(bool boot_first) {
       DestroyVm(lock);
       Emit("vm", "shutdown");
       if (stop->kind == StopReason::Kind::kPowerOff) {
-        config_.reset();
+        ForgetConfig();
         state_ = VmmState::kNone;
         Emit("vm", "deleted");
         exit_status_ = 0;
@@ -309,7 +309,7 @@ Result<void> Vmm::DeleteVm() {
   std::unique_lock lock(mu_);
   if (!config_) return Ok();
   if (vm_ != nullptr) PETREL_TRY(AskVmThread(lock, Request::kShutdown));
-  config_.reset();
+  ForgetConfig();
   cmos_.reset();
   state_ = VmmState::kNone;
   Emit("vm", "deleted");
@@ -327,9 +327,13 @@ Result<void> Vmm::SnapshotVm(std::string_view body_json) {
   return Snapshot(request);
 }
 
-Result<void> Vmm::RestoreVm(std::string_view body_json) {
+Result<void> Vmm::RestoreVm(std::string_view body_json, std::vector<UniqueFd> fds) {
+  // `fds` close on every early return: nothing received stays open unused.
   PETREL_ASSIGN_OR_RETURN(config::RestoreConfig request, config::RestoreConfigFromJson(body_json));
-  return Restore(request);
+  std::vector<int> numbers;
+  for (const UniqueFd& fd : fds) numbers.push_back(fd.get());
+  PETREL_TRY(config::AttachReceivedFds(request.net_fds, numbers));
+  return Restore(request, std::move(fds));
 }
 
 Result<void> Vmm::Snapshot(const config::SnapshotConfig& request) {
@@ -345,7 +349,7 @@ Result<void> Vmm::Snapshot(const config::SnapshotConfig& request) {
   return Ok();
 }
 
-Result<void> Vmm::Restore(const config::RestoreConfig& request) {
+Result<void> Vmm::Restore(const config::RestoreConfig& request, std::vector<UniqueFd> owned_fds) {
   PETREL_ASSIGN_OR_RETURN(std::string dir, config::SnapshotDirectoryFromUrl(request.source_url));
   std::unique_lock lock(mu_);
   if (config_) return WrongState("cannot restore: a VM is already created", state_);
@@ -355,6 +359,8 @@ Result<void> Vmm::Restore(const config::RestoreConfig& request) {
   read.on_demand = request.memory_restore_mode == config::MemoryRestoreMode::kOnDemand;
   read.prefault = request.prefault;
   PETREL_ASSIGN_OR_RETURN(snapshot::Snapshot snap, snapshot::ReadSnapshot(dir, read));
+  PETREL_TRY(config::ApplyRestoredNetFds(request.net_fds, snap.config).Wrap("restoring " + dir));
+  received_net_fds_ = std::move(owned_fds);
   PETREL_TRY(BuildRestoredVm(lock, std::move(snap.config),
                              PendingRestore{std::move(snap.state), std::move(snap.memory)})
                  .Wrap("restoring " + dir));
@@ -373,12 +379,17 @@ Result<void> Vmm::BuildRestoredVm(std::unique_lock<std::mutex>& lock, config::Vm
     // Nothing of the snapshot stays: the VMM is empty again, as before.
     restore_.reset();
     if (vm_ == nullptr) {
-      config_.reset();
+      ForgetConfig();
       state_ = VmmState::kNone;
     }
     return built;
   }
   return Ok();
+}
+
+void Vmm::ForgetConfig() {
+  config_.reset();
+  received_net_fds_.clear();
 }
 
 void Vmm::DropVm(std::unique_lock<std::mutex>& lock) {
@@ -390,7 +401,7 @@ void Vmm::DropVm(std::unique_lock<std::mutex>& lock) {
     }
   }
   if (vm_ == nullptr) {
-    config_.reset();
+    ForgetConfig();
     cmos_.reset();
     state_ = VmmState::kNone;
   }

@@ -99,7 +99,10 @@ class Vmm final : public api::VmmControl {
   Result<void> Create(config::VmConfig config);
   // The typed doors of vm.snapshot and vm.restore (--restore uses Restore).
   Result<void> Snapshot(const config::SnapshotConfig& request);
-  Result<void> Restore(const config::RestoreConfig& request);
+  // `owned_fds`: fds the VMM received for request.net_fds (vm.restore's
+  // SCM_RIGHTS); kept while the restored config lives. The command line's
+  // net_fds are the process's own and not closed.
+  Result<void> Restore(const config::RestoreConfig& request, std::vector<UniqueFd> owned_fds = {});
   // vm.send-migration and vm.receive-migration (vmm_migration.cc).
   Result<void> SendMigration(const config::SendMigrationConfig& request);
   Result<void> ReceiveMigration(const config::ReceiveMigrationConfig& request);
@@ -117,7 +120,7 @@ class Vmm final : public api::VmmControl {
   Result<void> DeleteVm() override;
   Result<void> ShutdownVmm() override;
   Result<void> SnapshotVm(std::string_view body_json) override;
-  Result<void> RestoreVm(std::string_view body_json) override;
+  Result<void> RestoreVm(std::string_view body_json, std::vector<UniqueFd> fds) override;
   Result<void> SendMigration(std::string_view body_json) override;
   Result<void> ReceiveMigration(std::string_view body_json) override;
   Result<std::string> VmInfoJson() override;
@@ -148,6 +151,8 @@ class Vmm final : public api::VmmControl {
   // empty again. Holds mu_.
   Result<void> BuildRestoredVm(std::unique_lock<std::mutex>& lock, config::VmConfig config,
                                PendingRestore restore);
+  // Drops config_ and what lives with it (received_net_fds_). Holds mu_.
+  void ForgetConfig();
   // Shuts down and forgets whatever VM and config there are (a failed
   // migration's). Holds mu_.
   void DropVm(std::unique_lock<std::mutex>& lock);
@@ -159,6 +164,9 @@ class Vmm final : public api::VmmControl {
   mutable std::mutex mu_;
   std::condition_variable changed_;
   std::optional<config::VmConfig> config_;
+  // Tap fds vm.restore received for config_'s nets (net_fds): each build
+  // (reboots too) dups them, so they live exactly as long as config_.
+  std::vector<UniqueFd> received_net_fds_;
   std::unique_ptr<VmInstance> vm_;  // built and destroyed by the VM thread only
   VmmState state_ = VmmState::kNone;
   std::optional<Cmos::State> cmos_;  // battery-backed: survives guest resets

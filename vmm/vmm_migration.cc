@@ -67,10 +67,8 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
     if (vm_config == doc.end()) return Error(ErrorCode::kMalformed, "no vm_config");
     PETREL_ASSIGN_OR_RETURN(config::VmConfig config, config::VmConfigFromJson(vm_config->dump()));
     if (memory_fds_.empty()) {
-      PETREL_ASSIGN_OR_RETURN(memory_, GuestMemory::CreateX86(config.memory.size,
-                                                              config.memory.shared
-                                                                  ? RamBacking::kShared
-                                                                  : RamBacking::kPrivate));
+      PETREL_ASSIGN_OR_RETURN(memory_,
+                              GuestMemory::CreateX86(config.memory.size, config.memory.backing()));
     } else {
       PETREL_ASSIGN_OR_RETURN(memory_, MapMemoryFds(config));
     }

@@ -105,6 +105,10 @@ Result<std::shared_ptr<HostRegion>> HostRegion::MapShared(UniqueFd fd, uint64_t 
   return std::shared_ptr<HostRegion>(new HostRegion(data, size, data, size, std::move(fd)));
 }
 
+Result<std::shared_ptr<HostRegion>> HostRegion::Create(RamBacking backing, uint64_t size) {
+  return backing == RamBacking::kShared ? SharedMemfd(size) : Anonymous(size);
+}
+
 HostRegion::~HostRegion() { munmap(map_base_, map_size_); }
 
 Result<std::shared_ptr<GuestMemory>> GuestMemory::Create(std::vector<GuestRegion> regions) {
@@ -123,8 +127,7 @@ Result<std::shared_ptr<GuestMemory>> GuestMemory::Create(std::vector<GuestRegion
 
 Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size, RamBacking backing) {
   return CreateX86(size, [backing](size_t, uint64_t region_size) {
-    return backing == RamBacking::kShared ? HostRegion::SharedMemfd(region_size)
-                                          : HostRegion::Anonymous(region_size);
+    return HostRegion::Create(backing, region_size);
   });
 }
 

@@ -31,6 +31,7 @@
 #include "core/base/result.h"
 #include "core/base/unique_fd.h"
 #include "core/memory/dirty_bitmap.h"
+#include "core/memory/ram_backing.h"
 
 namespace petrel {
 
@@ -54,6 +55,8 @@ class HostRegion {
   // The first `size` bytes of `fd` (a memfd another VMM made) mapped
   // MAP_SHARED; keeps `fd` as fd(). Fails if the file is shorter than `size`.
   static Result<std::shared_ptr<HostRegion>> MapShared(UniqueFd fd, uint64_t size);
+  // New zeroed memory of `size` bytes: Anonymous() or SharedMemfd().
+  static Result<std::shared_ptr<HostRegion>> Create(RamBacking backing, uint64_t size);
   ~HostRegion();
   HostRegion(const HostRegion&) = delete;
   HostRegion& operator=(const HostRegion&) = delete;
@@ -73,10 +76,6 @@ class HostRegion {
   uint64_t size_;
   UniqueFd fd_;
 };
-
-// How a VM's RAM is backed: private anonymous memory, or memfds shared with
-// whoever holds their fds (Cloud Hypervisor's --memory shared=on).
-enum class RamBacking { kPrivate, kShared };
 
 // Makes the host memory of RAM slot `slot` (an index into the regions, in
 // guest address order) of `size` bytes.

@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/base/unique_fd.h"
+
 namespace petrel::net {
 namespace {
 
@@ -42,6 +44,43 @@ Error IoctlError(const std::string& what, const std::string& name, int errnum) {
   return e;
 }
 
+// The vnet header size both sides use (§5.1.6: virtio_net_hdr_v1, 12 bytes).
+Result<void> SetVnetHeaderSize(int fd, const std::string& name) {
+  int hdr_size = static_cast<int>(kVnetHeaderSize);
+  if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0) return IoctlError("TUNSETVNETHDRSZ", name, errno);
+  return Ok();
+}
+
+// One caller-opened tap fd, checked and duplicated (see AdoptTapFds).
+Result<std::unique_ptr<TapQueue>> AdoptOne(int fd) {
+  const std::string what = "tap fd " + std::to_string(fd);
+  const int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (dup_fd < 0) {
+    if (errno == EBADF) return Error(ErrorCode::kInvalidArgument, what + ": not an open fd");
+    return Error::FromErrno(what + ": dup");
+  }
+  UniqueFd owned(dup_fd);  // closed on any error below
+  ifreq ifr{};
+  if (ioctl(dup_fd, TUNGETIFF, &ifr) < 0) {
+    return Error(ErrorCode::kInvalidArgument, what + ": not a tap (TUNGETIFF failed)");
+  }
+  const std::string name(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+  const std::string on = what + " (" + name + ")";
+  if ((ifr.ifr_flags & IFF_TAP) == 0) {
+    return Error(ErrorCode::kInvalidArgument, on + ": a tun, not a tap (needs IFF_TAP)");
+  }
+  if ((ifr.ifr_flags & IFF_NO_PI) == 0 || (ifr.ifr_flags & IFF_VNET_HDR) == 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 on + ": opened without IFF_NO_PI | IFF_VNET_HDR, which virtio-net needs");
+  }
+  const int flags = fcntl(dup_fd, F_GETFL);
+  if (flags < 0 || fcntl(dup_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    return Error::FromErrno(on + ": setting O_NONBLOCK");
+  }
+  PETREL_TRY(SetVnetHeaderSize(dup_fd, name));
+  return std::make_unique<TapQueue>(owned.release(), name);
+}
+
 Result<int> OpenQueue(const std::string& want, short flags, std::string& got) {
   const int fd = open(kTunPath, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
@@ -62,12 +101,9 @@ Result<int> OpenQueue(const std::string& want, short flags, std::string& got) {
     return IoctlError("TUNSETIFF", want.empty() ? "(new)" : want, err);
   }
   got.assign(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
-  // §5.1.6: virtio_net_hdr_v1 with num_buffers, 12 bytes, on both sides.
-  int hdr_size = static_cast<int>(kVnetHeaderSize);
-  if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0) {
-    const int err = errno;
+  if (Result<void> sized = SetVnetHeaderSize(fd, got); !sized.ok()) {
     close(fd);
-    return IoctlError("TUNSETVNETHDRSZ", got, err);
+    return sized.error();
   }
   return fd;
 }
@@ -214,6 +250,31 @@ Result<TapDevice> OpenTap(const TapOptions& options) {
   }
   tap.name = want;
   PETREL_TRY(ConfigureHost(options, tap.name, tap.created).Wrap("configuring tap " + tap.name));
+  return tap;
+}
+
+Result<TapDevice> AdoptTapFds(std::span<const int> fds, std::optional<uint16_t> mtu) {
+  if (fds.empty() || fds.size() > kMaxTapQueues) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "tap fds: need 1.." + std::to_string(kMaxTapQueues) + " fds");
+  }
+  TapDevice tap;
+  for (int fd : fds) {
+    PETREL_ASSIGN_OR_RETURN(auto queue, AdoptOne(fd));
+    const std::string name = queue->name();
+    if (tap.queues.empty()) {
+      tap.name = name;
+    } else if (name != tap.name) {
+      return Error(ErrorCode::kInvalidArgument, "tap fd " + std::to_string(fd) + " is on " + name +
+                                                    ", not the same interface as the first (" +
+                                                    tap.name + ")");
+    }
+    tap.queues.push_back(std::move(queue));
+  }
+  if (mtu) {
+    PETREL_TRY(ConfigureHost({.mtu = mtu}, tap.name, /*created=*/false)
+                   .Wrap("configuring tap " + tap.name));
+  }
   return tap;
 }
 

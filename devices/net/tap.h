@@ -45,6 +45,7 @@ class TapQueue final : public NetEndpoint {
   TapQueue& operator=(const TapQueue&) = delete;
 
   int fd() const override { return fd_; }
+  const std::string& name() const { return name_; }
   Result<std::optional<size_t>> ReadV(std::span<const iovec> iov) override;
   Result<void> Write(std::span<const iovec> iov) override;
   // Drops USO, then UFO, if the kernel does not know them.
@@ -66,5 +67,15 @@ struct TapDevice {
 // (kNotFound), no permission (kSystem, EPERM: needs CAP_NET_ADMIN or a tap
 // owned by this user), bad ip/mask (kInvalidArgument).
 Result<TapDevice> OpenTap(const TapOptions& options);
+
+// Takes over taps a caller opened and passed to this process (CH's --net
+// fd=[...]), one fd per queue pair. Works on dups (O_CLOEXEC): the caller's
+// fds stay open, so the device can be built again (reboot) from the same
+// numbers. Each fd must be a tap attached with IFF_NO_PI and IFF_VNET_HDR,
+// all on one interface; each dup is made non-blocking (which the caller's
+// fd shares) and gets the vnet header size; `mtu` is set on the interface.
+// Nothing is configured on the host side (created stays false). Errors name
+// the fd: "tap fd 7: not an open fd", "...: not a tap (TUNGETIFF failed)".
+Result<TapDevice> AdoptTapFds(std::span<const int> fds, std::optional<uint16_t> mtu);
 
 }  // namespace petrel::net

@@ -3,6 +3,8 @@
 // socket bound to the tap's host side.
 #include "devices/net/tap.h"
 
+#include <fcntl.h>
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <linux/if_packet.h>
@@ -16,6 +18,8 @@
 
 #include <cstring>
 #include <vector>
+
+#include "devices/net/caller_tap_test_util.h"
 
 namespace petrel::net {
 namespace {
@@ -174,6 +178,71 @@ TEST(TapTest, MultiQueueOpensOneFdPerPair) {
   // Reopening the same interface by name finds it existing: no host setup.
   OPEN_TAP_OR_SKIP(again, (TapOptions{.name = tap.name, .queue_pairs = 2, .ip = Ipv4Address{10, 9, 9, 9}}));
   EXPECT_FALSE(again.created);
+}
+
+// CH's --net fd=: taps the caller opened. Petrel works on dups, so the
+// caller's fds stay open and usable after the device is gone.
+TEST(TapTest, AdoptsCallerOpenedTapFds) {
+  std::string why;
+  UniqueFd first = testing::OpenCallerTap(why, testing::kCallerTapFlags | IFF_MULTI_QUEUE);
+  if (!first.valid()) GTEST_SKIP() << "cannot create a tap: " << why;
+  const std::string name = testing::TapNameOf(first.get());
+  UniqueFd second =
+      testing::OpenCallerTap(why, testing::kCallerTapFlags | IFF_MULTI_QUEUE, name);
+  ASSERT_TRUE(second.valid()) << why;
+  const int fds_before = testing::CountOpenFds();
+  {
+    const int fds[] = {first.get(), second.get()};
+    auto tap = AdoptTapFds(fds, std::nullopt);
+    ASSERT_TRUE(tap.ok()) << tap.error().message();
+    EXPECT_EQ(tap->name, name);
+    EXPECT_FALSE(tap->created);
+    ASSERT_EQ(tap->queues.size(), 2u);
+    EXPECT_NE(tap->queues[0]->fd(), first.get());
+    EXPECT_NE(tap->queues[1]->fd(), second.get());
+    EXPECT_EQ(testing::TapNameOf(tap->queues[1]->fd()), name);
+    EXPECT_TRUE(fcntl(tap->queues[0]->fd(), F_GETFL) & O_NONBLOCK);
+    EXPECT_TRUE(fcntl(tap->queues[0]->fd(), F_GETFD) & FD_CLOEXEC);
+    EXPECT_EQ(testing::CountOpenFds(), fds_before + 2);
+  }
+  EXPECT_EQ(testing::CountOpenFds(), fds_before);  // the dups are closed,
+  EXPECT_EQ(testing::TapNameOf(first.get()), name);  // the originals are not
+}
+
+TEST(TapTest, AdoptRefusesWhatIsNotAUsableTap) {
+  auto error_of = [](std::span<const int> fds) {
+    auto tap = AdoptTapFds(fds, std::nullopt);
+    return tap.ok() ? std::string() : tap.error().message();
+  };
+  const int fds_before = testing::CountOpenFds();
+  int pipe_fds[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+  const int not_open = pipe_fds[1] + 100;
+  EXPECT_EQ(error_of(std::vector<int>{not_open}),
+            "tap fd " + std::to_string(not_open) + ": not an open fd");
+  EXPECT_EQ(error_of(std::vector<int>{pipe_fds[0]}),
+            "tap fd " + std::to_string(pipe_fds[0]) + ": not a tap (TUNGETIFF failed)");
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  EXPECT_EQ(testing::CountOpenFds(), fds_before);
+
+  std::string why;
+  UniqueFd no_vnet_hdr = testing::OpenCallerTap(why, IFF_TAP | IFF_NO_PI);
+  if (!no_vnet_hdr.valid()) GTEST_SKIP() << "cannot create a tap: " << why;
+  const int fd = no_vnet_hdr.get();
+  EXPECT_NE(error_of(std::vector<int>{fd}).find("IFF_VNET_HDR"), std::string::npos)
+      << error_of(std::vector<int>{fd});
+  UniqueFd tun = testing::OpenCallerTap(why, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR);
+  ASSERT_TRUE(tun.valid()) << why;
+  EXPECT_NE(error_of(std::vector<int>{tun.get()}).find("a tun, not a tap"), std::string::npos)
+      << error_of(std::vector<int>{tun.get()});
+  UniqueFd a = testing::OpenCallerTap(why);
+  UniqueFd b = testing::OpenCallerTap(why);
+  ASSERT_TRUE(a.valid() && b.valid()) << why;
+  EXPECT_NE(error_of(std::vector<int>{a.get(), b.get()}).find("not the same interface"),
+            std::string::npos);
+  // Every failure closed its dups.
+  EXPECT_EQ(testing::CountOpenFds(), fds_before + 4);
 }
 
 }  // namespace

@@ -105,14 +105,16 @@ class ScratchDisk {
 
 // The HTTP status the API router answers `method /api/v1/<endpoint>` with
 // (a Vmm in the whole-VMM tests), as a client would see it. Link petrel_api.
+// `fds`: what the request carries (SCM_RIGHTS on the socket).
 inline api::HttpResponse ApiCall(api::VmmControl& control, const char* method,
-                                 const char* endpoint, std::string body = {}) {
+                                 const char* endpoint, std::string body = {},
+                                 std::vector<UniqueFd> fds = {}) {
   static const api::VmmIdentity identity{"v0-test", "0", 1, {}};
   api::HttpRequest request;
   request.method = method;
   request.target = std::string("/api/v1/") + endpoint;
   request.body = std::move(body);
-  return api::RouteRequest(request, control, identity);
+  return api::RouteRequest(request, control, identity, std::move(fds));
 }
 inline int ApiStatus(api::VmmControl& control, const char* method, const char* endpoint,
                      std::string body = {}) {

@@ -43,3 +43,8 @@ set_tests_properties(ch_api_doc_curl_test PROPERTIES SKIP_RETURN_CODE 77)
 petrel_test(vm_determinism_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_determinism_sim_test.cc
             DEPS petrel_vmm petrel_hv_sim petrel_test_guests)
 add_dependencies(vm_determinism_sim_test null_guest)
+
+petrel_test(vmm_restore_net_fds_sim_test
+            SOURCES ${CMAKE_CURRENT_LIST_DIR}/vmm_restore_net_fds_sim_test.cc
+            DEPS petrel_vmm petrel_api petrel_hv_sim petrel_test_guests)
+add_dependencies(vmm_restore_net_fds_sim_test null_guest)

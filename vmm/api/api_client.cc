@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 #include <optional>
 
 namespace petrel::api {
@@ -106,13 +107,33 @@ Result<bool> Wait(int fd, short events, int timeout_ms) {
   }
 }
 
-// Writes `data`; stops quietly if the server closed its end (it may have
-// answered already).
-Result<void> WriteAll(int fd, std::string_view data, int timeout_ms) {
+// send() of `data`, with `fds` as SCM_RIGHTS when there are any.
+ssize_t SendWithFds(int fd, std::string_view data, std::span<const int> fds) {
+  if (fds.empty()) return send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  iovec iov{const_cast<char*>(data.data()), data.size()};
+  std::vector<char> control(CMSG_SPACE(fds.size_bytes()), 0);
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(fds.size_bytes());
+  std::memcpy(CMSG_DATA(c), fds.data(), fds.size_bytes());
+  return sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+// Writes `data`, `fds` with its first bytes; stops quietly if the server
+// closed its end (it may have answered already).
+Result<void> WriteAll(int fd, std::string_view data, int timeout_ms,
+                      std::span<const int> fds = {}) {
   while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = SendWithFds(fd, data, fds);
     if (n > 0) {
       data.remove_prefix(static_cast<size_t>(n));
+      fds = {};  // they went with these bytes
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -177,7 +198,7 @@ Result<ApiResponse> ParseApiResponse(std::string_view bytes) {
 
 Result<ApiResponse> SendApiRequest(const std::string& socket_path, std::string_view method,
                                    std::string_view endpoint, std::string_view body,
-                                   int timeout_ms) {
+                                   int timeout_ms, std::span<const int> fds) {
   std::string request = std::string(method) + " /api/v1/" + std::string(endpoint) +
                         " HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\nConnection: close\r\n";
   if (!body.empty()) {
@@ -187,7 +208,7 @@ Result<ApiResponse> SendApiRequest(const std::string& socket_path, std::string_v
   request += "\r\n";
   request += body;
   PETREL_ASSIGN_OR_RETURN(int fd, Connect(socket_path));
-  Result<void> sent = WriteAll(fd, request, timeout_ms);
+  Result<void> sent = WriteAll(fd, request, timeout_ms, fds);
   if (!sent.ok()) {
     close(fd);
     return std::move(sent).error();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -39,9 +40,12 @@ long CompleteResponseLength(std::string_view bytes);
 // the socket does not exist, kSystem for other socket failures (including a
 // timeout after `timeout_ms` without progress), kMalformed for a bad answer.
 // An HTTP error status is not an error here: check ApiResponse::ok().
+// `fds` travel with the request's first bytes as SCM_RIGHTS (ch-remote's
+// way of passing vm.restore's net_fds); they stay the caller's.
 Result<ApiResponse> SendApiRequest(const std::string& socket_path, std::string_view method,
                                    std::string_view endpoint, std::string_view body = {},
-                                   int timeout_ms = kDefaultClientTimeoutMs);
+                                   int timeout_ms = kDefaultClientTimeoutMs,
+                                   std::span<const int> fds = {});
 
 // Sends `raw` bytes as they are and returns everything the server sends back
 // until it closes or `timeout_ms` passes (tests: malformed requests).

@@ -123,7 +123,7 @@ HttpResponse Create(const HttpRequest& request, VmmControl& control) {
 }
 
 HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
-                 const VmmIdentity& identity) {
+                 const VmmIdentity& identity, std::vector<UniqueFd> fds) {
   switch (action) {
     case Action::kPing: return Ping(identity);
     case Action::kShutdownVmm: return Unit(control.ShutdownVmm(), "Error shutting down the VMM");
@@ -142,7 +142,7 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
     case Action::kSnapshot:
       return Unit(control.SnapshotVm(request.body), "Error snapshotting the VM");
     case Action::kRestore:
-      return Unit(control.RestoreVm(request.body), "Error restoring the VM");
+      return Unit(control.RestoreVm(request.body, std::move(fds)), "Error restoring the VM");
     case Action::kSendMigration:
       return Unit(control.SendMigration(request.body), "Error sending the VM migration");
     case Action::kReceiveMigration:
@@ -175,7 +175,7 @@ size_t MaxRequestBodyBytes(const HttpRequest& head) {
 }
 
 HttpResponse RouteRequest(const HttpRequest& request, VmmControl& control,
-                          const VmmIdentity& identity) {
+                          const VmmIdentity& identity, std::vector<UniqueFd> fds) {
   std::string_view path = request.Path();
   const std::string_view root = kApiRoot;
   if (path.substr(0, root.size()) != root) return ErrorResponse(404, {"Not Found"});
@@ -188,7 +188,7 @@ HttpResponse RouteRequest(const HttpRequest& request, VmmControl& control,
       r.extra_headers.emplace_back("Allow", std::string(route.method));
       return r;
     }
-    return Run(route.action, request, control, identity);
+    return Run(route.action, request, control, identity, std::move(fds));
   }
   return ErrorResponse(404, {"Not Found"});
 }

@@ -61,7 +61,9 @@ inline constexpr size_t kMaxConfigBodyBytes = size_t{1} << 20;
 // BodyLimit the server uses, so a body no route reads is never buffered.
 size_t MaxRequestBodyBytes(const HttpRequest& head);
 
+// `fds`: what the request carried (SCM_RIGHTS); vm.restore takes them (its
+// net_fds), every other route closes them unused, as CH's.
 HttpResponse RouteRequest(const HttpRequest& request, VmmControl& control,
-                          const VmmIdentity& identity);
+                          const VmmIdentity& identity, std::vector<UniqueFd> fds = {});
 
 }  // namespace petrel::api

@@ -247,6 +247,39 @@ void ApiServer::Close(uint64_t id) {
   connections_.erase(it);
 }
 
+namespace {
+
+// recv() that also takes the fds of SCM_RIGHTS messages into `fds`, up to
+// kMaxFdsPerConnection (the rest are closed).
+ssize_t ReceiveWithFds(int socket, char* buffer, size_t size, std::vector<UniqueFd>& fds) {
+  iovec iov{buffer, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerConnection)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = recvmsg(socket, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (n < 0) return n;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd = -1;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      UniqueFd owned(fd);
+      if (fds.size() < kMaxFdsPerConnection) fds.push_back(std::move(owned));
+    }
+  }
+  if (msg.msg_flags & MSG_CTRUNC) {
+    PETREL_LOG(kWarn) << "API server: a client passed more than " << kMaxFdsPerConnection
+                         << " fds; the rest were dropped";
+  }
+  return n;
+}
+
+}  // namespace
+
 void ApiServer::OnReadable(uint64_t id) {
   Connection* c = Find(id);
   if (c == nullptr) return;
@@ -254,7 +287,7 @@ void ApiServer::OnReadable(uint64_t id) {
   size_t total = 0;
   char chunk[kReadChunkBytes];
   while (total < kMaxReadPerWakeBytes) {
-    ssize_t n = recv(c->fd, chunk, sizeof chunk, MSG_DONTWAIT);
+    ssize_t n = ReceiveWithFds(c->fd, chunk, sizeof chunk, c->fds);
     if (n > 0) {
       c->in.append(chunk, static_cast<size_t>(n));
       total += static_cast<size_t>(n);
@@ -302,11 +335,13 @@ void ApiServer::Process(uint64_t id) {
           ErrorResponse(parsed.status, {std::string(ReasonPhrase(parsed.status)), parsed.error});
       response.close = true;
       c->in.clear();
+      c->fds.clear();
     } else {
       c->in.erase(0, parsed.consumed);
       PETREL_LOG(kDebug) << "API server: " << parsed.request.method << " " << parsed.request.target;
       // VmmControl runs here; it cannot reach the connection map.
-      response = Answer(parsed.request);
+      response = Answer(parsed.request, std::move(c->fds));
+      c->fds.clear();
       if (!parsed.request.keep_alive) response.close = true;
     }
     c->close_after_flush = response.close;
@@ -318,12 +353,12 @@ void ApiServer::Process(uint64_t id) {
   }
 }
 
-HttpResponse ApiServer::Answer(const HttpRequest& request) {
+HttpResponse ApiServer::Answer(const HttpRequest& request, std::vector<UniqueFd> fds) {
   // The thread boundary: an exception must not unwind into the loop, where
   // nothing catches it and the process would end.
   std::string what;
   try {
-    return RouteRequest(request, control_, options_.identity);
+    return RouteRequest(request, control_, options_.identity, std::move(fds));
   } catch (const std::exception& e) {
     what = e.what();
   } catch (...) {

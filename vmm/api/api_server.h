@@ -30,7 +30,11 @@
 //     for that request; it never unwinds into the loop (and the process);
 //   - each wake-up reads at most kMaxReadPerWakeBytes per connection and
 //     accepts at most kMaxAcceptsPerWake clients, so one client cannot starve
-//     the loop; out of fds, accepting pauses for kAcceptRetryNs.
+//     the loop; out of fds, accepting pauses for kAcceptRetryNs;
+//   - fds a client passes with SCM_RIGHTS (as ch-remote does for vm.restore's
+//     net_fds) belong to the next request completed on that connection and
+//     go to the router with it; at most kMaxFdsPerConnection are held (any
+//     beyond are closed), and whatever a request does not take is closed.
 //
 // Threading and lifetime: create, use and destroy the server on the loop's
 // thread (or while the loop is not running). `loop`, `clock` (the loop's
@@ -45,9 +49,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/base/clock.h"
 #include "core/base/result.h"
+#include "core/base/unique_fd.h"
 #include "core/event/event_loop.h"
 #include "vmm/api/api_router.h"
 #include "vmm/api/vmm_control.h"
@@ -58,6 +64,8 @@ inline constexpr size_t kMaxConnections = 16;
 inline constexpr int kListenBacklog = 16;
 inline constexpr size_t kReadChunkBytes = size_t{16} << 10;
 inline constexpr size_t kMaxReadPerWakeBytes = size_t{64} << 10;
+// fds held for a connection's next request (CH's net_fds: a few per net).
+inline constexpr size_t kMaxFdsPerConnection = 64;
 inline constexpr int kMaxAcceptsPerWake = 16;
 inline constexpr uint64_t kWriteRetryMinNs = 1'000'000;     // 1 ms
 inline constexpr uint64_t kWriteRetryMaxNs = 100'000'000;   // 100 ms
@@ -105,6 +113,7 @@ class ApiServer {
     WatchId retry_timer = 0;
     WatchId request_timer = 0;  // armed while a partial request is buffered
     std::string in;
+    std::vector<UniqueFd> fds;  // received with SCM_RIGHTS, for the next request
     std::string out;
     size_t out_offset = 0;
     bool close_after_flush = false;
@@ -137,7 +146,7 @@ class ApiServer {
   void CancelRequestTimer(Connection& c);
   void OnRequestTimeout(uint64_t id);
   // RouteRequest, with any exception turned into a 500.
-  HttpResponse Answer(const HttpRequest& request);
+  HttpResponse Answer(const HttpRequest& request, std::vector<UniqueFd> fds);
   void OnReadable(uint64_t id);
   // Parses and answers buffered requests; may close the connection.
   void Process(uint64_t id);

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "vmm/api/vmm_control.h"
 
@@ -38,10 +39,11 @@ class FakeVmmControl final : public VmmControl {
     }
     return Count(snapshot_vm);
   }
-  Result<void> RestoreVm(std::string_view body) override {
+  Result<void> RestoreVm(std::string_view body, std::vector<UniqueFd> fds) override {
     {
       std::lock_guard lock(mu_);
       last_config_ = std::string(body);
+      last_fds_ = std::move(fds);
     }
     return Count(restore_vm);
   }
@@ -71,6 +73,13 @@ class FakeVmmControl final : public VmmControl {
     if (fail.load()) return Error(error_code, "injected failure");
     return counters_json;
   }
+  // The fds the last vm.restore carried, kept open (still the fake's).
+  std::vector<int> last_fds() const {
+    std::lock_guard lock(mu_);
+    std::vector<int> fds;
+    for (const UniqueFd& fd : last_fds_) fds.push_back(fd.get());
+    return fds;
+  }
   // The body of the last vm.create, vm.snapshot, vm.restore or migration request.
   std::string last_config() const {
     std::lock_guard lock(mu_);
@@ -95,6 +104,7 @@ class FakeVmmControl final : public VmmControl {
     return Ok();
   }
   mutable std::mutex mu_;
+  std::vector<UniqueFd> last_fds_;
   std::string last_config_;
 };
 

@@ -100,7 +100,8 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
     } else if (c.name == "restore") {
       sub->add_option("restore_config", argument,
                       "source_url=file:///<dir>[,prefault=on][,memory_restore_mode=copy|ondemand]"
-                      "[,resume=true]")
+                      "[,resume=true][,net_fds=[<net id>@[<fd>,...],...]] (the fds are this "
+                      "process's, passed to the VMM with SCM_RIGHTS)")
           ->required();
     } else if (c.name == "send-migration") {
       sub->add_option("send_migration_config", argument,
@@ -133,6 +134,7 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
   if (command == nullptr) return Fail("unknown command");
 
   std::string body;
+  std::vector<int> fds;  // sent with the request (SCM_RIGHTS), as ch-remote does
   if (command->name == "create") {
     Result<std::string> config = ReadConfig(config_path, stdin_stream);
     if (!config.ok()) return Fail(config.error().message());
@@ -143,6 +145,7 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
     Result<config::RestoreConfig> restore = config::ParseRestore(argument);
     if (!restore.ok()) return Fail(restore.error().message());
     body = config::RestoreConfigToJson(*restore);
+    fds = config::AllFds(restore->net_fds);
   } else if (command->name == "send-migration") {
     Result<config::SendMigrationConfig> send = config::ParseSendMigration(argument);
     if (!send.ok()) return Fail(send.error().message());
@@ -153,7 +156,8 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
     if (!receive.ok()) return Fail(receive.error().message());
     body = config::ReceiveMigrationConfigToJson(*receive);
   }
-  Result<ApiResponse> response = SendApiRequest(socket, command->method, command->endpoint, body);
+  Result<ApiResponse> response = SendApiRequest(socket, command->method, command->endpoint, body,
+                                                kDefaultClientTimeoutMs, fds);
   if (!response.ok()) return Fail(response.error().message());
   if (!response->ok()) {
     std::string line = "server answered " + std::to_string(response->status) + " " +

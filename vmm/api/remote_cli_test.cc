@@ -1,7 +1,10 @@
 // Tests for petrel-remote's RunRemote against a live server.
 #include "vmm/api/remote_cli.h"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <initializer_list>
@@ -9,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "vmm/api/api_client.h"
 #include "vmm/api/api_server_test_util.h"
 
 namespace petrel::api {
@@ -89,6 +93,57 @@ TEST_F(RemoteCliTest, SnapshotAndRestoreSendChBodies) {
   ExpectOneErrorLine(Remote({"--api-socket", socket_, "snapshot"}));
   EXPECT_EQ(control_.restore_vm, 1);
   EXPECT_EQ(control_.snapshot_vm, 1);
+}
+
+ino_t InodeOf(int fd) {
+  struct stat st {};
+  return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+int OpenFds() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (readdir(d) != nullptr) ++n;
+    closedir(d);
+  }
+  return n;
+}
+
+// ch-remote's way: net_fds' fds travel as SCM_RIGHTS beside a body that
+// names only ids and counts; the server hands them to vm.restore in order.
+TEST_F(RemoteCliTest, RestoreSendsNetFdsWithScmRights) {
+  StartServer();
+  int a[2], b[2];
+  ASSERT_EQ(pipe(a), 0);
+  ASSERT_EQ(pipe(b), 0);
+  const std::string net_fds = "net_fds=[net1@[" + std::to_string(a[0]) + "," +
+                              std::to_string(b[1]) + "],net2@[" + std::to_string(a[1]) + "]]";
+  RemoteOutput r = Remote({"--api-socket", socket_, "restore", "source_url=file:///s," + net_fds});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(control_.last_config())["net_fds"],
+            nlohmann::json::parse(R"([{"id":"net1","num_fds":2},{"id":"net2","num_fds":1}])"));
+  const std::vector<int> got = control_.last_fds();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(InodeOf(got[0]), InodeOf(a[0]));
+  EXPECT_EQ(InodeOf(got[1]), InodeOf(b[1]));
+  EXPECT_EQ(InodeOf(got[2]), InodeOf(a[1]));
+  EXPECT_NE(got[0], a[0]);  // the server's own copies
+  for (int fd : {a[0], a[1], b[0], b[1]}) close(fd);
+}
+
+// fds sent with a request that takes none are closed by the server.
+TEST_F(RemoteCliTest, FdsBesideOtherRequestsAreClosed) {
+  StartServer();
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  const int before = OpenFds();
+  auto r = SendApiRequest(socket_, "GET", "vmm.ping", {}, 5000, std::vector<int>{p[0], p[1]});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->status, 200);
+  for (int i = 0; i < 100 && OpenFds() != before; ++i) usleep(10'000);
+  EXPECT_EQ(OpenFds(), before);
+  close(p[0]);
+  close(p[1]);
 }
 
 TEST_F(RemoteCliTest, CountersPrintTheBody) {

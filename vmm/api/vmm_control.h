@@ -18,8 +18,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/result.h"
+#include "core/base/unique_fd.h"
 
 namespace petrel::api {
 
@@ -49,8 +51,10 @@ class VmmControl {
   // VmSnapshotConfig JSON).
   virtual Result<void> SnapshotVm(std::string_view body_json) = 0;
   // PUT /api/v1/vm.restore: build the VM from a snapshot (body: CH's
-  // RestoreConfig JSON), paused unless it asks to resume.
-  virtual Result<void> RestoreVm(std::string_view body_json) = 0;
+  // RestoreConfig JSON), paused unless it asks to resume. `fds`: the fds the
+  // request carried (SCM_RIGHTS), new tap fds for the body's net_fds in
+  // order; the VMM keeps what it uses and closes the rest.
+  virtual Result<void> RestoreVm(std::string_view body_json, std::vector<UniqueFd> fds) = 0;
   // PUT /api/v1/vm.send-migration: migrate the VM to another VMM (body:
   // CH's SendMigrationData); answers once the migration ended.
   virtual Result<void> SendMigration(std::string_view body_json) = 0;

@@ -84,7 +84,7 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
                  "num_queues=<n>,queue_size=<n>,serial=<id>,id=<name>")
       ->type_name("<spec>");
   app.add_option("--net", raw.nets,
-                 "virtio-net on a tap, repeatable: tap=<if>,ip=<ip>,mask=<mask>,mac=<mac>,"
+                 "virtio-net on a tap, repeatable: tap=<if> or fd=[<fd>,...],ip=<ip>,mask=<mask>,mac=<mac>,"
                  "host_mac=<mac>,mtu=<n>,num_queues=<n>,queue_size=<n>,offload_tso=on|off,"
                  "offload_ufo=on|off,offload_csum=on|off,id=<name>")
       ->type_name("<spec>");
@@ -98,7 +98,7 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
       ->type_name("<spec>");
   app.add_option("--restore", raw.restore,
                  "Restore a VM from a snapshot: source_url=file:///<dir>[,prefault=on]"
-                 "[,memory_restore_mode=copy|ondemand][,resume=true]")
+                 "[,memory_restore_mode=copy|ondemand][,resume=true][,net_fds=[<net id>@[<fd>,...],...]]")
       ->type_name("<spec>");
   app.add_flag("-v", raw.verbosity,
                "More log output; repeat for more (-v info, -vv debug, -vvv trace)");

@@ -302,5 +302,20 @@ TEST(CliTest, EventMonitorErrors) {
             std::string::npos);
 }
 
+// The two fd-backed net doors of the command line: --net fd= and the new
+// fds of --restore net_fds=.
+TEST(CliTest, NetFdsOnTheCommandLine) {
+  CliOutcome out = Parse({"--kernel", "/k", "--net", "fd=[5,6],num_queues=4,id=net1"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  ASSERT_EQ(out.options.vm.nets.size(), 1u);
+  EXPECT_EQ(out.options.vm.nets[0].fds, (std::vector<int>{5, 6}));
+  out = Parse({"--restore", "source_url=file:///s,net_fds=[net1@[7,8]]"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  ASSERT_TRUE(out.options.restore);
+  EXPECT_EQ(out.options.restore->net_fds, (std::vector<RestoredNetFds>{{"net1", {7, 8}}}));
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--net", "fd=[5,6]"}).find("num_queues=2"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace petrel::config

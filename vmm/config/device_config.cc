@@ -107,7 +107,7 @@ Result<NetConfig> ParseNet(std::string_view text) {
                        "ops_refill_time", "pci_segment", "offload_tso", "offload_ufo",
                        "offload_csum"});
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "vhost_mode", "fd", "bw_size",
+  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "vhost_mode", "bw_size",
                                         "bw_one_time_burst", "bw_refill_time", "ops_size",
                                         "ops_one_time_burst", "ops_refill_time"}));
   PETREL_TRY(CheckCommonPciKeys(parser));
@@ -141,6 +141,11 @@ Result<NetConfig> ParseNet(std::string_view text) {
   net.offload_tso = tso.value_or(net.offload_csum);
   net.offload_ufo = ufo.value_or(net.offload_csum);
   net.id = parser.Get("id").value_or("");
+  if (const auto fds = parser.Get("fd")) {
+    auto list = ParseFdList(*fds);
+    if (!list.ok()) return parser.ValueError("fd", *fds, list.error().message());
+    net.fds = std::move(list).value();
+  }
   PETREL_TRY(virtio::Validate(net).Wrap("--net"));
   return net;
 }

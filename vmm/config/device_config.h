@@ -13,12 +13,12 @@
 //   --net  tap=<name>,ip=<ipv4>,mask=<ipv4>,mac=<mac>,host_mac=<mac>,mtu=<n>,
 //          num_queues=<n>,queue_size=<n>,offload_tso=on|off,
 //          offload_ufo=on|off,offload_csum=on|off,id=<name>,iommu=off,
-//          pci_segment=0
+//          pci_segment=0,fd=[<n>,...] (tap fds the caller opened; see net_config.h)
 //   --rng  src=<path>,iommu=off
 //
 // "key=" leaves the key at its default (CH: --net "tap=,mac=,ip=,mask=").
 // Keys CH has that Petrel does not implement yet (vhost_user, socket,
-// rate limiters, fd=, iommu=on, other PCI segments, non-raw images) are
+// rate limiters, iommu=on, other PCI segments, non-raw images) are
 // refused with a one-line error that names them, never ignored.
 #pragma once
 

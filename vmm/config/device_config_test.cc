@@ -119,13 +119,55 @@ TEST(NetConfigTest, ClearErrors) {
   EXPECT_NE(err("num_queues=3").find("even"), std::string::npos);
   EXPECT_NE(err("mtu=67").find("mtu"), std::string::npos);
   EXPECT_NE(err("tap=averyveryverylongname").find("15 bytes"), std::string::npos);
-  EXPECT_NE(err("fd=3").find("not supported"), std::string::npos);
   EXPECT_NE(err("offload_csum=off,offload_tso=on").find("offload_csum"), std::string::npos);
   EXPECT_EQ(err("num_queues=514"), "--net: num_queues=514: must be an even number from 2 to 512");
   // Checksum offload off takes the segmentation offloads with it by default.
   auto n = ParseNet("offload_csum=off");
   ASSERT_TRUE(n.ok()) << n.error().message();
   EXPECT_FALSE(n->offload_tso || n->offload_ufo);
+}
+
+// CH's fd=: caller-opened tap fds, one per rx/tx queue pair.
+TEST(NetConfigTest, TapFds) {
+  auto n = ParseNet("fd=[3,4],num_queues=4,mac=52:54:00:00:00:01");
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(n->fds, (std::vector<int>{3, 4}));
+  EXPECT_TRUE(n->fd_backed());
+  EXPECT_TRUE(n->tap.empty());
+  n = ParseNet("fd=[3-5,9],num_queues=8");  // and ranges, as CH's IntegerList
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(n->fds, (std::vector<int>{3, 4, 5, 9}));
+  n = ParseNet("fd=7");  // CH's IntegerList takes a bare number too
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(n->fds, (std::vector<int>{7}));
+  n = ParseNet("tap=");
+  ASSERT_TRUE(n.ok());
+  EXPECT_FALSE(n->fd_backed());
+}
+
+TEST(NetConfigTest, TapFdErrors) {
+  auto err = [](std::string_view t) {
+    auto r = ParseNet(t);
+    return r.ok() ? std::string() : r.error().message();
+  };
+  // CH: num_queues must be twice the number of fds (its default is 2).
+  EXPECT_EQ(err("fd=[3,4]"),
+            "--net: fd=[3,4]: 2 fd(s) serve 4 queues, but num_queues=2 (one fd per rx/tx pair)");
+  EXPECT_NE(err("fd=[3],num_queues=4").find("num_queues=4"), std::string::npos);
+  // CH refuses fds 0..2 (VnetReservedFd).
+  EXPECT_NE(err("fd=[2]").find("stdin/stdout/stderr"), std::string::npos);
+  EXPECT_NE(err("fd=[0,5],num_queues=4").find("fd 0"), std::string::npos);
+  EXPECT_NE(err("fd=[-1]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[3,x]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[3,]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[2147483648]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[5-3]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[3-3]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[3-4-5]").find("list of fds"), std::string::npos);
+  EXPECT_NE(err("fd=[3-2147483647]").find("more than 256 fds"), std::string::npos);
+  EXPECT_EQ(err("tap=tap0,fd=[3]"),
+            "--net: tap=tap0: give a tap name or tap fds (fd=), not both");
 }
 
 TEST(RngConfigTest, DefaultSourceAndErrors) {

@@ -52,6 +52,44 @@ std::optional<uint64_t> ParseU64(std::string_view text) {
   return value;
 }
 
+Result<std::vector<int>> ParseFdList(std::string_view text) {
+  const Error bad(ErrorCode::kInvalidArgument, "expected a list of fds like [3,4] or [3-4]");
+  std::string_view inner = text;
+  if (!inner.empty() && inner.front() == '[') {
+    if (inner.size() < 2 || inner.back() != ']') return bad;
+    inner = inner.substr(1, inner.size() - 2);
+  }
+  const auto number = [](std::string_view digits) -> std::optional<int> {
+    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+    const std::optional<uint64_t> n = ParseU64(digits);
+    if (!n || *n > static_cast<uint64_t>(std::numeric_limits<int>::max())) return std::nullopt;
+    return static_cast<int>(*n);
+  };
+  std::vector<int> fds;
+  while (true) {
+    const size_t comma = inner.find(',');
+    const std::string_view item = inner.substr(0, comma);
+    // CH's IntegerList: "a" or a range "a-b" with a < b.
+    const size_t dash = item.find('-');
+    const std::optional<int> first = number(item.substr(0, dash));
+    const std::optional<int> last =
+        dash == std::string_view::npos ? first : number(item.substr(dash + 1));
+    if (!first || !last || *last < *first || (dash != std::string_view::npos && *last == *first)) {
+      return bad;
+    }
+    if (static_cast<size_t>(*last - *first) >= kMaxFdListLength - fds.size()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "more than " + std::to_string(kMaxFdListLength) + " fds");
+    }
+    for (int fd = *first; fd <= *last; ++fd) fds.push_back(fd);
+    if (comma == std::string_view::npos) break;
+    inner.remove_prefix(comma + 1);
+  }
+  return fds;
+}
+
 Result<uint64_t> ParseSize(std::string_view text) {
   unsigned shift = 0;
   std::string_view digits = text;

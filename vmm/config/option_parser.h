@@ -29,6 +29,7 @@
 //   GetBool: on, off, true, false (case-insensitive, like CH's Toggle).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -86,6 +87,11 @@ class OptionParser {
 
 // Free-standing conversions, shared with the CLI. nullopt = not well formed.
 std::optional<uint64_t> ParseU64(std::string_view text);
+// A list of fd numbers as CH's IntegerList writes it: "[3,4]", "[3-5]" or
+// "3" (decimal, each at most INT_MAX, at most kMaxFdListLength in all).
+// Error::message() says what is wrong.
+inline constexpr size_t kMaxFdListLength = 256;
+Result<std::vector<int>> ParseFdList(std::string_view text);
 // Error::message() explains: "expected a size like 512M" or "too large ...".
 Result<uint64_t> ParseSize(std::string_view text);
 

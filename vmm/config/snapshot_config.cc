@@ -44,8 +44,9 @@ Result<SnapshotConfig> SnapshotConfigFromJson(std::string_view body) {
 
 Result<RestoreConfig> RestoreConfigFromJson(std::string_view body) {
   PETREL_ASSIGN_OR_RETURN(json doc, ParseObject(body, "vm.restore"));
-  PETREL_TRY(OnlyKnownFields(doc, {"source_url", "prefault", "memory_restore_mode", "resume"},
-                             {"net_fds", "vfio_fds", "iommufd_fd", "zone_updates"}));
+  PETREL_TRY(OnlyKnownFields(doc,
+                             {"source_url", "prefault", "memory_restore_mode", "resume", "net_fds"},
+                             {"vfio_fds", "iommufd_fd", "zone_updates"}));
   RestoreConfig config;
   PETREL_ASSIGN_OR_RETURN(config.source_url, StringField(doc, "source_url", true));
   PETREL_TRY(CheckFileUrl(config.source_url, "source_url"));
@@ -58,6 +59,9 @@ Result<RestoreConfig> RestoreConfigFromJson(std::string_view body) {
   } else if (!mode.empty() && mode != "Copy") {
     return Invalid("memory_restore_mode: '" + mode + "': expected \"Copy\" or \"OnDemand\"");
   }
+  if (const auto net_fds = doc.find("net_fds"); net_fds != doc.end()) {
+    PETREL_ASSIGN_OR_RETURN(config.net_fds, RestoredNetFdsFromJson(*net_fds));
+  }
   return config;
 }
 
@@ -67,6 +71,7 @@ std::string RestoreConfigToJson(const RestoreConfig& config) {
               {"memory_restore_mode",
                config.memory_restore_mode == MemoryRestoreMode::kOnDemand ? "OnDemand" : "Copy"},
               {"resume", config.resume}};
+  if (!config.net_fds.empty()) doc["net_fds"] = RestoredNetFdsToJson(config.net_fds);
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -79,7 +84,7 @@ Result<RestoreConfig> ParseRestore(std::string_view text) {
   OptionParser parser("--restore", {"source_url", "prefault", "memory_restore_mode", "resume",
                                     "net_fds", "vfio_fds", "iommufd_fd", "zone_updates"});
   PETREL_TRY(parser.Parse(text));
-  for (const char* unsupported : {"net_fds", "vfio_fds", "iommufd_fd", "zone_updates"}) {
+  for (const char* unsupported : {"vfio_fds", "iommufd_fd", "zone_updates"}) {
     if (parser.Has(unsupported)) {
       return Invalid(std::string("--restore: ") + unsupported + ": not supported by Petrel yet");
     }
@@ -100,6 +105,11 @@ Result<RestoreConfig> ParseRestore(std::string_view text) {
     } else if (*mode != "copy") {
       return parser.ValueError("memory_restore_mode", *mode, "expected copy or ondemand");
     }
+  }
+  if (auto net_fds = parser.Get("net_fds")) {
+    auto entries = ParseRestoredNetFds(*net_fds);
+    if (!entries.ok()) return parser.ValueError("net_fds", *net_fds, entries.error().message());
+    config.net_fds = std::move(entries).value();
   }
   return config;
 }

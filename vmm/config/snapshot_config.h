@@ -1,23 +1,28 @@
 // The snapshot and restore requests, in both of Cloud Hypervisor's doors:
 //   vm.snapshot body  {"destination_url": "file:///dir"}       (VmSnapshotConfig)
 //   vm.restore body   {"source_url": "file:///dir", "prefault": false,
-//                      "memory_restore_mode": "Copy"|"OnDemand", "resume": false}
+//                      "memory_restore_mode": "Copy"|"OnDemand", "resume": false,
+//                      "net_fds": [{"id": "net1", "num_fds": 2}]}
 //   --restore         source_url=file:///dir,prefault=on|off,
-//                     memory_restore_mode=copy|ondemand,resume=true|false
+//                     memory_restore_mode=copy|ondemand,resume=true|false,
+//                     net_fds=[net1@[23,24]]
 // (CH's RestoreConfig, vmm/src/config.rs, and its OpenAPI schema.)
 //
 // Only file:// URLs name a snapshot; the path must be absolute. As CH,
 // memory_restore_mode defaults to copy (guest memory is read in whole);
 // ondemand maps the memory file so a page is read when first touched.
-// CH's net_fds, vfio_fds, iommufd_fd and zone_updates are refused: Petrel
-// has no fd-backed nets, VFIO or NUMA zones yet. Unknown fields are refused,
+// net_fds: new tap fds for fd-backed nets (restored_net_fds.h). CH's
+// vfio_fds, iommufd_fd and zone_updates are refused: Petrel has no VFIO or
+// NUMA zones yet. Unknown fields are refused,
 // as in vm.create. Every error is one line (kInvalidArgument).
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/result.h"
+#include "vmm/config/restored_net_fds.h"
 
 namespace petrel::config {
 
@@ -33,6 +38,7 @@ struct RestoreConfig {
   bool prefault = false;
   MemoryRestoreMode memory_restore_mode = MemoryRestoreMode::kCopy;
   bool resume = false;
+  std::vector<RestoredNetFds> net_fds;
   bool operator==(const RestoreConfig&) const = default;
 };
 

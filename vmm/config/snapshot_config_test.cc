@@ -54,7 +54,7 @@ TEST(SnapshotConfigTest, BadRequestsAreRefusedWithTheFieldNamed) {
            {R"({"source_url":"/x"})", "only file://"},
            {R"({"source_url":"file:///x","prefault":"yes"})", "prefault: expected true or false"},
            {R"({"source_url":"file:///x","memory_restore_mode":"Lazy"})", "memory_restore_mode"},
-           {R"({"source_url":"file:///x","net_fds":[{"id":"net0","fds":[3]}]})", "net_fds: not supported"},
+           {R"({"source_url":"file:///x","vfio_fds":[{"id":"v0"}]})", "vfio_fds: not supported"},
            {R"({"source_url":"file:///x","surce":1})", "unknown field 'surce'"},
        }) {
     auto r = RestoreConfigFromJson(c.body);
@@ -67,7 +67,7 @@ TEST(SnapshotConfigTest, BadRequestsAreRefusedWithTheFieldNamed) {
   EXPECT_FALSE(SnapshotConfigFromJson(R"({"destination_url":"file:///x","x":1})").ok());
   for (const char* text : {"", "prefault=on", "source_url=/x", "source_url=file:///x,prefault=maybe",
                            "source_url=file:///x,memory_restore_mode=lazy",
-                           "source_url=file:///x,net_fds=[net0@3]", "source_url=file:///x,bogus=1"}) {
+                           "source_url=file:///x,net_fds=[net0]", "source_url=file:///x,bogus=1"}) {
     auto r = ParseRestore(text);
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_EQ(r.error().message().rfind("--restore", 0), 0u) << r.error().message();

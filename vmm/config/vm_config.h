@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/memory/ram_backing.h"
 #include "vmm/config/device_config.h"
 
 namespace petrel::config {
@@ -98,6 +99,7 @@ struct MemoryConfig {
   // Guest RAM in memfds (MAP_SHARED) rather than private anonymous memory:
   // what a local migration hands to the next VMM (CH's shared=on).
   bool shared = false;
+  RamBacking backing() const { return shared ? RamBacking::kShared : RamBacking::kPrivate; }
   bool operator==(const MemoryConfig&) const = default;
 };
 

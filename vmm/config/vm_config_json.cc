@@ -98,6 +98,19 @@ class ObjectReader {
     return Ok();
   }
 
+  // CH's NetConfig "fds": integers whose numbers belong to the process that
+  // wrote them, so each reads as kNetStaleFd (CH's deserializer does the same).
+  Result<void> StaleFds(std::string_view key, std::optional<std::vector<int>>& out) {
+    const json* v = Find(key);
+    if (v == nullptr) return Ok();
+    if (!v->is_array() ||
+        !std::all_of(v->begin(), v->end(), [](const json& e) { return e.is_number_integer(); })) {
+      return Fail(key, *v, "expected a list of fd numbers");
+    }
+    out = std::vector<int>(v->size(), virtio::kNetStaleFd);
+    return Ok();
+  }
+
   // A nested object, or nullptr when absent or null.
   Result<const json*> Object(std::string_view key) {
     const json* v = Find(key);
@@ -381,7 +394,7 @@ Result<NetConfig> ReadNet(const json& value, const std::string& path) {
   PETREL_TRY(r.OnlyDefault("vhost_user", {false}));
   PETREL_TRY(r.OnlyDefault("vhost_socket", {}));
   PETREL_TRY(r.OnlyDefault("vhost_mode", {"Client"}));
-  PETREL_TRY(r.OnlyDefault("fds", {}));
+  PETREL_TRY(r.StaleFds("fds", net.fds));
   PETREL_TRY(r.OnlyDefault("rate_limiter_config", {}));
   PETREL_TRY(r.Finish());
   PETREL_TRY(r.Checked(virtio::Validate(net)));
@@ -456,6 +469,7 @@ json ToJson(const NetConfig& net) {
   if (net.host_mac) j["host_mac"] = net::FormatMac(*net.host_mac);
   if (net.mtu) j["mtu"] = *net.mtu;
   if (!net.id.empty()) j["id"] = net.id;
+  if (net.fds) j["fds"] = *net.fds;  // as CH: the numbers, stale anywhere else
   return j;
 }
 

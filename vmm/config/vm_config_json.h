@@ -21,7 +21,8 @@
 //
 // Writing (VmConfigToJson) gives every field CH's vm.info shows for the
 // features Petrel has, with CH's names, and omits unset optional fields (CH's
-// skip_serializing_none). Its output reads back into an equal VmConfig.
+// skip_serializing_none). Its output reads back into an equal VmConfig,
+// except a net's fd numbers, which read back as -1 (see NetConfig::fds).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -131,6 +131,25 @@ TEST(VmConfigJsonTest, SharedMemoryIsReadAndWritten) {
             "memory: shared=1: expected true or false");
 }
 
+// CH writes a fd-backed net's fd numbers and reads them back as -1: they
+// belong to the process that wrote them (a snapshot's config.json).
+TEST(VmConfigJsonTest, NetFdsAreWrittenAndReadBackStale) {
+  VmConfig config;
+  config.payload.kernel = "/k";
+  config.nets.push_back({.num_queues = 4, .id = "net1", .fds = std::vector<int>{23, 24}});
+  const nlohmann::json out = VmConfigToJson(config);
+  EXPECT_EQ(out["net"][0]["fds"], nlohmann::json::parse("[23,24]"));
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->nets[0].fds, (std::vector<int>{virtio::kNetStaleFd, virtio::kNetStaleFd}));
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"net":[{"fds":"3"}]})"),
+            R"(net[0]: fds="3": expected a list of fd numbers)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"net":[{"fds":[3,4]}]})"),
+            "net[0]: fd=[-1,-1]: 2 fd(s) serve 4 queues, but num_queues=2 (one fd per rx/tx pair)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"net":[{"tap":"t0","fds":[3]}]})"),
+            "net[0]: tap=t0: give a tap name or tap fds (fd=), not both");
+}
+
 TEST(VmConfigJsonTest, UnsupportedValuesAreRefusedNotIgnored) {
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"hugepages":true}})"),
             "memory: hugepages=true: not supported by Petrel yet");

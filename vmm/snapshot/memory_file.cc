@@ -238,9 +238,7 @@ Result<std::shared_ptr<GuestMemory>> ReadMemoryFile(const std::string& path,
   PETREL_ASSIGN_OR_RETURN(UniqueFd fd, OpenMemoryFile(path, ranges));
   std::vector<GuestRegion> regions;
   for (const MemoryRange& r : ranges) {
-    PETREL_ASSIGN_OR_RETURN(auto host, backing == RamBacking::kShared
-                                           ? HostRegion::SharedMemfd(r.size)
-                                           : HostRegion::Anonymous(r.size));
+    PETREL_ASSIGN_OR_RETURN(auto host, HostRegion::Create(backing, r.size));
     regions.push_back({r.gpa, r.size, std::move(host)});
   }
   PETREL_ASSIGN_OR_RETURN(auto memory, GuestMemory::Create(std::move(regions)));

@@ -314,8 +314,7 @@ Result<Snapshot> ReadSnapshot(const std::string& dir, const ReadOptions& options
   } else {
     PETREL_ASSIGN_OR_RETURN(snap.memory,
                             ReadMemoryFile(memory_path, decoded.ranges, options.prefault,
-                                           snap.config.memory.shared ? RamBacking::kShared
-                                                                     : RamBacking::kPrivate));
+                                           snap.config.memory.backing()));
   }
   return snap;
 }

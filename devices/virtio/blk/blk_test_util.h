@@ -98,6 +98,7 @@ class Harness {
 
   VirtqDriver& drv(uint16_t q = 0) { return drv_[q]; }
   FakeVirtioContext& ctx() { return *ctx_; }
+  GuestMemory& memory() { return *mem_; }
 
  private:
   EventLoop& loop_;

@@ -8,6 +8,37 @@
 
 namespace petrel::virtio {
 
+namespace {
+
+std::string FdListText(const std::vector<int>& fds) {
+  std::string text = "[";
+  for (size_t i = 0; i < fds.size(); ++i) text += (i ? "," : "") + std::to_string(fds[i]);
+  return text + "]";
+}
+
+Result<void> ValidateFds(const NetConfig& net) {
+  const std::vector<int>& fds = *net.fds;
+  if (!net.tap.empty()) {
+    return FieldError("tap", net.tap, "give a tap name or tap fds (fd=), not both");
+  }
+  if (fds.empty()) return FieldError("fd", "[]", "needs at least one tap fd");
+  if (fds.size() * 2 != net.num_queues) {
+    return FieldError("fd", FdListText(fds),
+                      std::to_string(fds.size()) + " fd(s) serve " +
+                          std::to_string(fds.size() * 2) + " queues, but num_queues=" +
+                          std::to_string(net.num_queues) + " (one fd per rx/tx pair)");
+  }
+  for (int fd : fds) {
+    if (fd != kNetStaleFd && fd <= 2) {
+      return FieldError("fd", FdListText(fds),
+                        "fd " + std::to_string(fd) + " is stdin/stdout/stderr, not a tap");
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Result<void> Validate(const NetConfig& net) {
   if (net.tap.size() > kNetMaxTapNameBytes) {
     return FieldError("tap", net.tap, "interface names are at most 15 bytes");
@@ -30,6 +61,9 @@ Result<void> Validate(const NetConfig& net) {
       !std::has_single_bit(net.queue_size)) {
     return FieldError("queue_size", std::to_string(net.queue_size),
                       "must be a power of two from 2 to " + std::to_string(kNetMaxQueueSize));
+  }
+  if (net.fds) {
+    PETREL_TRY(ValidateFds(net));
   }
   if (!net.offload_csum && (net.offload_tso || net.offload_ufo)) {
     return FieldError("offload_csum", "off",

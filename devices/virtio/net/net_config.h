@@ -7,12 +7,21 @@
 // vmm/src/vm_config.rs): tap (empty: Petrel creates one), ip=192.168.249.1,
 // mask=255.255.255.0 (both set only on a tap Petrel creates), mac (absent:
 // random, locally administered), host_mac, mtu, num_queues=2 (one rx/tx
-// pair), queue_size=256, offload_tso/ufo/csum=true, id.
+// pair), queue_size=256, offload_tso/ufo/csum=true, id, fds.
+//
+// fds (CH's --net fd=[3,4], JSON "fds"): taps the caller opened and handed
+// to the process (libvirt, Kata), one fd per queue pair, so num_queues must
+// be 2 * fds.size() (CH's rule). The device uses dups; the fds themselves stay
+// open for reboots. A tap and fds are exclusive (CH silently takes the tap).
+// An fd number means nothing in another process: read back from JSON
+// (a snapshot's config.json, a vm.create body) each fd is kNetStaleFd, and
+// such a net cannot be built until restore gives new ones (net_fds).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/base/result.h"
 #include "devices/net/ipv4_address.h"
@@ -28,6 +37,8 @@ inline constexpr uint16_t kNetMaxQueueSize = 4096;
 inline constexpr uint16_t kNetDefaultQueueSize = 256;  // CH's default
 // Longest Linux interface name (IFNAMSIZ - 1).
 inline constexpr size_t kNetMaxTapNameBytes = 15;
+// An fd number from another process (see fds above), as CH writes it.
+inline constexpr int kNetStaleFd = -1;
 
 struct NetConfig {
   std::string tap;  // an existing tap; empty: create "tapN"
@@ -42,6 +53,9 @@ struct NetConfig {
   bool offload_ufo = true;
   bool offload_csum = true;  // off needs TSO and UFO off too (§5.1.3.1)
   std::string id;            // device id; empty until the VM names it (_net<N>)
+  std::optional<std::vector<int>> fds;  // caller-opened taps, one per queue pair
+
+  bool fd_backed() const { return fds.has_value(); }
 
   bool operator==(const NetConfig&) const = default;
 };

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,9 @@ class FakeEndpoint final : public net::NetEndpoint {
   }
   // Packets pushed and not read yet.
   size_t queued() const { return inbound_.size(); }
+  // Runs inside ReadV before the packet's bytes are copied: what another
+  // thread could do between the device preparing the buffers and the read.
+  std::function<void()> before_read;
 
   int fd() const override { return fd_; }
   Result<std::optional<size_t>> ReadV(std::span<const iovec> iov) override {
@@ -57,6 +61,7 @@ class FakeEndpoint final : public net::NetEndpoint {
       (void)!read(fd_, &count, sizeof count);  // not readable any more
     }
     ++reads;
+    if (before_read) before_read();
     size_t n = 0;
     for (const iovec& v : iov) {
       const size_t take = std::min(pkt.size() - n, v.iov_len);

@@ -43,6 +43,24 @@ Result<void> CheckOptions(const VirtioNetOptions& o) {
   return Validate(o).Wrap("virtio-net");
 }
 
+// The caller's tap fds (--net fd=), or the named or a new tap.
+Result<net::TapDevice> OpenHostTap(const VirtioNetOptions& o) {
+  if (o.fds) {
+    if (std::find(o.fds->begin(), o.fds->end(), kNetStaleFd) != o.fds->end()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "its tap fds are from another process (-1); give new ones at restore "
+                   "(net_fds)");
+    }
+    return net::AdoptTapFds(*o.fds, o.mtu);
+  }
+  return net::OpenTap({.name = o.tap,
+                       .queue_pairs = static_cast<uint16_t>(o.num_queues / 2),
+                       .ip = o.ip,
+                       .mask = o.mask,
+                       .host_mac = o.host_mac,
+                       .mtu = o.mtu});
+}
+
 template <class T>
 T LoadLe(std::span<const uint8_t> data, size_t offset) {
   T v{};
@@ -55,14 +73,7 @@ T LoadLe(std::span<const uint8_t> data, size_t offset) {
 Result<std::unique_ptr<VirtioNet>> VirtioNet::Create(const VirtioNetOptions& options,
                                                      RandomSource& random) {
   PETREL_TRY(CheckOptions(options));
-  PETREL_ASSIGN_OR_RETURN(
-      auto tap, net::OpenTap({.name = options.tap,
-                              .queue_pairs = static_cast<uint16_t>(options.num_queues / 2),
-                              .ip = options.ip,
-                              .mask = options.mask,
-                              .host_mac = options.host_mac,
-                              .mtu = options.mtu})
-                    .Wrap("virtio-net"));
+  PETREL_ASSIGN_OR_RETURN(net::TapDevice tap, OpenHostTap(options).Wrap("virtio-net"));
   std::vector<std::unique_ptr<net::NetEndpoint>> endpoints;
   for (auto& q : tap.queues) endpoints.push_back(std::move(q));
   PETREL_ASSIGN_OR_RETURN(auto dev, Create(options, std::move(endpoints), random));

@@ -77,11 +77,12 @@ struct VirtioNetState {
 
 class VirtioNet final : public VirtioDevice {
  public:
-  // Opens (or creates and configures) the tap options.tap, one queue per pair.
+  // Opens (or creates and configures) the tap options.tap, one queue per
+  // pair, or takes over the caller's tap fds options.fds (net::AdoptTapFds).
   static Result<std::unique_ptr<VirtioNet>> Create(const VirtioNetOptions& options,
                                                    RandomSource& random);
   // Over given endpoints, one per queue pair (num_queues / 2); the tap
-  // fields of `options` (tap, ip, mask, host_mac) are not used.
+  // fields of `options` (tap, ip, mask, host_mac, fds) are not used.
   static Result<std::unique_ptr<VirtioNet>> Create(
       const VirtioNetOptions& options, std::vector<std::unique_ptr<net::NetEndpoint>> endpoints,
       RandomSource& random);

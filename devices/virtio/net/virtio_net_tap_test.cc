@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "devices/net/caller_tap_test_util.h"
 #include "devices/net/tap.h"
 #include "devices/virtio/net/net_test_util.h"
 #include "devices/virtio/net/virtio_net.h"
@@ -128,6 +129,27 @@ TEST(VirtioNetTapTest, CreateReportsBadHostOptions) {
   EXPECT_EQ(dev.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(dev.error().message().find("name-longer-than-15"), std::string::npos)
       << dev.error().message();
+}
+
+// --net fd=[...]: the device runs on the caller's tap, not on one it makes.
+TEST(VirtioNetTapTest, CreateUsesCallerTapFds) {
+  std::string why;
+  UniqueFd fd = net::testing::OpenCallerTap(why);
+  if (!fd.valid()) GTEST_SKIP() << "cannot create a tap: " << why;
+  SplitMix64 random(3);
+  auto dev = VirtioNet::Create({.fds = std::vector<int>{fd.get()}}, random);
+  ASSERT_TRUE(dev.ok()) << dev.error().message();
+  EXPECT_EQ((*dev)->tap_name(), net::testing::TapNameOf(fd.get()));
+}
+
+// A snapshot's fd numbers are stale: the device says to give new ones.
+TEST(VirtioNetTapTest, CreateRefusesStaleFds) {
+  SplitMix64 random(3);
+  auto dev = VirtioNet::Create({.fds = std::vector<int>{kNetStaleFd}}, random);
+  ASSERT_FALSE(dev.ok());
+  EXPECT_EQ(dev.error().message(),
+            "virtio-net: its tap fds are from another process (-1); give new ones at restore "
+            "(net_fds)");
 }
 
 }  // namespace

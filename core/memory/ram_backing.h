@@ -1,0 +1,11 @@
+// RamBacking: how a VM's RAM is backed, shared by the memory layer
+// (GuestMemory, HostRegion) and the VM config that chooses it.
+#pragma once
+
+namespace petrel {
+
+// Private anonymous memory, or memfds shared with whoever holds their fds
+// (Cloud Hypervisor's --memory shared=on).
+enum class RamBacking { kPrivate, kShared };
+
+}  // namespace petrel
