@@ -23,7 +23,7 @@ enum class Op : uint8_t {
   kMov, kMovzx, kMovsx, kMovsxd,
   kMovs, kStos,
   kAdd, kOr, kAnd, kSub, kXor, kCmp, kTest,
-  kXchg, kBt, kSetcc,
+  kXchg, kBt, kBts, kBtr, kSetcc,
 };
 
 // A general-purpose register: index 0..15 in encoding order (hv::Gpr), its

@@ -41,7 +41,7 @@ struct Unsupported {
 };
 using Outcome = std::variant<Completed, Fault, Unsupported>;
 
-// `mmio`: the instructions that touch MMIO (docs/x86-emulator.md). `sim`
+// `mmio`: the instructions that touch MMIO (docs/x86emu.md). `sim`
 // (control flow, stack, IN/OUT, ...) comes later.
 enum class Profile : uint8_t { kMmio };
 

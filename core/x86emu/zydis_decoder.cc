@@ -123,6 +123,8 @@ Op ToOp(const ZydisDecodedInstruction& insn) {
     case ZYDIS_MNEMONIC_TEST: return Op::kTest;
     case ZYDIS_MNEMONIC_XCHG: return Op::kXchg;
     case ZYDIS_MNEMONIC_BT: return Op::kBt;
+    case ZYDIS_MNEMONIC_BTS: return Op::kBts;
+    case ZYDIS_MNEMONIC_BTR: return Op::kBtr;
     default: break;
   }
   // SETcc is 0F 90..9F (SDM 2A 4.3 SETcc).
@@ -135,6 +137,10 @@ Op ToOp(const ZydisDecodedInstruction& insn) {
 DecodeStatus ZydisInstructionDecoder::Decode(std::span<const uint8_t> bytes, CpuMode mode,
                                   DecodedInstruction* out) const {
   *out = DecodedInstruction{};
+  // Zydis refuses an empty buffer as an invalid argument; for the emulator
+  // no bytes yet means "fetch more", as a fetch that faulted on its first
+  // byte must report that fault, not #UD.
+  if (bytes.empty()) return DecodeStatus::kNeedMoreBytes;
   ZydisDecoder decoder;
   if (ZYAN_FAILED(ZydisDecoderInit(&decoder, MachineMode(mode), StackWidth(mode)))) {
     return DecodeStatus::kInvalid;
