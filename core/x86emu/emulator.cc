@@ -1,7 +1,7 @@
 // Emulator::Step: fetch and decode at CS:RIP, then the semantics of each
 // instruction of the `mmio` profile (SDM 2A/2B instruction pages: MOV,
 // MOVZX, MOVSX/MOVSXD, MOVS, STOS, ADD, OR, AND, SUB, XOR, CMP, TEST, XCHG,
-// BT, SETcc).
+// BT, BTS, BTR, SETcc).
 #include "core/x86emu/emulator.h"
 
 #include <array>
@@ -60,7 +60,8 @@ class Execution {
   Result<bool> Extend(bool sign);
   Result<bool> Arith(AluOp op, bool store);
   Result<bool> Xchg();
-  Result<bool> Bt();
+  enum class BitOp : uint8_t { kTest, kSet, kReset };
+  Result<bool> Bt(BitOp bit_op);
   Result<bool> Setcc();
   Result<bool> String(bool* rep_pending);
 
@@ -177,34 +178,54 @@ Result<bool> Execution::Xchg() {
   return true;
 }
 
-// BT (SDM 2A "BT"): CF = the selected bit. ZF unaffected; OF, SF, AF, PF are
-// undefined and left as they were. With a register offset and a memory
-// base, the offset is signed and selects any bit of the bit string
-// (SDM 2A 3.1.1.9 "Bit(BitBase, BitOffset)"); with an immediate it is taken
-// modulo the operand width.
-Result<bool> Execution::Bt() {
+// BT, BTS, BTR (SDM 2A "BT", "BTS", "BTR"): CF = the selected bit; BTS
+// then sets it, BTR clears it. ZF unaffected; OF, SF, AF, PF are undefined
+// and left as they were. With a register offset and a memory base, the
+// offset is signed and selects any bit of the bit string (SDM 2A 3.1.1.9
+// "Bit(BitBase, BitOffset)"); with an immediate it is taken modulo the
+// operand width.
+Result<bool> Execution::Bt(BitOp bit_op) {
   const Operand& base = insn_.operands[0];
   const Operand& offset_op = insn_.operands[1];
   const unsigned size = base.size;
   const unsigned bits = size * 8;
+  const bool writes = bit_op != BitOp::kTest;
+  const Access access = writes ? Access::kWrite : Access::kRead;
   uint64_t offset = 0;
   X86EMU_STEP(ReadOperand(offset_op, offset_op.kind == Operand::Kind::kImm ? 1 : size, &offset));
   uint64_t word = 0;
   unsigned bit = 0;
-  if (base.kind == Operand::Kind::kMem && offset_op.kind == Operand::Kind::kGpr) {
-    const int64_t signed_offset = static_cast<int64_t>(SignExtend(offset, size));
-    const int64_t word_index = signed_offset >> (size == 8 ? 6 : size == 4 ? 5 : 4);
-    bit = static_cast<unsigned>(static_cast<uint64_t>(signed_offset) & (bits - 1));
-    uint64_t linear = 0;
-    X86EMU_STEP(MemLinear(base, size, Access::kRead, &linear, word_index * static_cast<int64_t>(size)));
+  uint64_t linear = 0;
+  const bool mem = base.kind == Operand::Kind::kMem;
+  if (mem) {
+    int64_t word_offset = 0;
+    if (offset_op.kind == Operand::Kind::kGpr) {
+      const int64_t signed_offset = static_cast<int64_t>(SignExtend(offset, size));
+      const int64_t word_index = signed_offset >> (size == 8 ? 6 : size == 4 ? 5 : 4);
+      word_offset = word_index * static_cast<int64_t>(size);
+    }
+    bit = static_cast<unsigned>(offset & (bits - 1));
+    X86EMU_STEP(MemLinear(base, size, access, &linear, word_offset));
     std::array<uint8_t, 8> buf{};
-    X86EMU_STEP(access_.Read(linear, std::span(buf.data(), size)));
+    X86EMU_STEP(access_.Read(linear, std::span(buf.data(), size), access));
     word = LoadLe(buf.data(), size);
   } else {
     bit = static_cast<unsigned>(offset & (bits - 1));
     X86EMU_STEP(ReadOperand(base, size, &word));
   }
-  PETREL_TRY(SetArithFlags(((word >> bit) & 1) ? kFlagCf : 0, kFlagCf));
+  const uint64_t mask = 1ull << bit;
+  const bool was_set = (word & mask) != 0;
+  if (writes) {
+    const uint64_t updated = bit_op == BitOp::kSet ? (word | mask) : (word & ~mask);
+    if (mem) {
+      std::array<uint8_t, 8> buf{};
+      std::memcpy(buf.data(), &updated, size);
+      X86EMU_STEP(access_.Write(linear, std::span<const uint8_t>(buf.data(), size)));
+    } else {
+      X86EMU_STEP(WriteOperand(base, size, updated));
+    }
+  }
+  PETREL_TRY(SetArithFlags(was_set ? kFlagCf : 0, kFlagCf));
   return true;
 }
 
@@ -282,7 +303,9 @@ Result<bool> Execution::Run(bool* rep_pending) {
     case Op::kCmp: X86EMU_STEP(Arith(AluOp::kSub, false)); break;
     case Op::kTest: X86EMU_STEP(Arith(AluOp::kAnd, false)); break;
     case Op::kXchg: X86EMU_STEP(Xchg()); break;
-    case Op::kBt: X86EMU_STEP(Bt()); break;
+    case Op::kBt: X86EMU_STEP(Bt(BitOp::kTest)); break;
+    case Op::kBts: X86EMU_STEP(Bt(BitOp::kSet)); break;
+    case Op::kBtr: X86EMU_STEP(Bt(BitOp::kReset)); break;
     case Op::kSetcc: X86EMU_STEP(Setcc()); break;
     case Op::kMovs:
     case Op::kStos: X86EMU_STEP(String(rep_pending)); break;
