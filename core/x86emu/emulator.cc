@@ -391,7 +391,10 @@ Result<Outcome> Emulator::Step(CpuState& cpu, Platform& platform, std::span<cons
       return Outcome{*fetch_fault};
     }
   }
-  if (status == DecodeStatus::kInvalid) return Outcome{Fault{kVectorUd, std::nullopt, 0}};
+  // Bytes no processor decodes: hardware would raise #UD, but an intercept's
+  // bytes can be stale (the guest rewrote its code) and an MMIO exit cannot
+  // come from an invalid instruction, so the caller decides.
+  if (status == DecodeStatus::kInvalid) return Outcome{Unsupported{"", "invalid instruction bytes"}};
 
   if (const char* problem = ShapeProblem(insn)) return Outcome{Unsupported{insn.name, problem}};
 

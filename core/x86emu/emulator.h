@@ -13,8 +13,9 @@
 //   Fault       a guest exception to inject (vector, error code, CR2 for
 //               #PF); RIP is unchanged, registers hold a REP's completed
 //               iterations
-//   Unsupported the instruction (by mnemonic) is outside the profile;
-//               nothing was changed
+//   Unsupported the instruction (by mnemonic) is outside the profile, has
+//               an operand the emulator cannot hold, or the bytes do not
+//               decode at all (mnemonic empty); nothing was changed
 // A host failure (a register or memory access the backend could not do)
 // is the Result's Error.
 #pragma once

@@ -83,7 +83,8 @@ class EmuHarness {
   }
 
   void Long64() {
-    constexpr uint64_t P = 1, W = 2, PS = 0x80;
+    // Accessed (A) is preset so that walks for reads and fetches leave RAM as it was.
+    constexpr uint64_t P = 1 | 0x20, W = 2, PS = 0x80;
     sregs.cr0 = kCr0Pe | kCr0Pg | kCr0Wp;
     sregs.cr4 = kCr4Pae;
     sregs.efer = kEferLma | (1ull << 8) /* LME */ | kEferNxe;
