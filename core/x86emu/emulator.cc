@@ -362,7 +362,7 @@ Result<Outcome> Emulator::Step(CpuState& cpu, Platform& platform, std::span<cons
   // The instruction bytes: those given, then CS:RIP's as far as needed.
   std::array<uint8_t, kMaxInstructionLength> buf{};
   size_t have = bytes.size() < buf.size() ? bytes.size() : buf.size();
-  std::memcpy(buf.data(), bytes.data(), have);
+  if (have) std::memcpy(buf.data(), bytes.data(), have);  // an empty span's data() may be null
   DecodedInstruction insn;
   DecodeStatus status = have ? decoder_.Decode(std::span(buf.data(), have), mode.mode, &insn)
                              : DecodeStatus::kNeedMoreBytes;

@@ -68,6 +68,7 @@ class FakePlatform : public Platform, public PhysicalMemory {
   static uint8_t MmioByte(uint64_t gpa) { return static_cast<uint8_t>(0xa0 ^ (gpa & 0xff)); }
 
   void Poke(uint64_t gpa, std::span<const uint8_t> bytes) {
+    if (bytes.empty()) return;  // data() may be null: memcpy's arguments must not be
     std::memcpy(ram.data() + gpa, bytes.data(), bytes.size());
   }
   void Poke64(uint64_t gpa, uint64_t value) { std::memcpy(ram.data() + gpa, &value, 8); }
