@@ -35,6 +35,20 @@ TEST(X86EmuString, MovsbFromMmioToRam) {
   EXPECT_EQ(h.regs.rip, EmuHarness::kCodeGpa + 1);
 }
 
+TEST(X86EmuString, MovsSourceSegmentOverride) {
+  EmuHarness h;
+  h.Long64();
+  h.sregs.fs.base = kMmio + 0x200;  // in 64-bit mode only FS and GS have a base
+  h.sregs.es.base = 0x1000;         // ignored, as is ES for the destination
+  h.gpr(hv::kRsi) = 0x30;
+  h.gpr(hv::kRdi) = kData;
+  h.ExpectCompleted(h.Run({0x64, 0xa4}));  // movsb fs:[rsi] -> es:[rdi]
+  ASSERT_EQ(h.platform.mmio.size(), 1u);
+  EXPECT_EQ(h.platform.mmio[0].gpa, kMmio + 0x230);
+  EXPECT_EQ(h.platform.Peek(kData, 1), MmioValue(kMmio + 0x230, 1));
+  EXPECT_EQ(h.regs.rip, EmuHarness::kCodeGpa + 2);
+}
+
 TEST(X86EmuString, MovsqFromRamToMmio) {
   EmuHarness h;
   h.Long64();
