@@ -101,6 +101,40 @@ TEST(X86EmuFault, NonCanonicalIsGpOrSs) {
   EXPECT_EQ(h.file.batches, 0);
 }
 
+TEST(X86EmuFault, ProtectedModeSegmentChecks) {
+  EmuHarness h;
+  h.Protected32();
+  h.gpr(hv::kRax) = 0x100;
+  h.sregs.ds.base = EmuHarness::kMmio;
+  // Read-only data segment (type 1, SDM 3A Table 3-1): reads work, writes #GP(0).
+  h.sregs.ds.type = 0x1;
+  h.ExpectCompleted(h.Run({0x8b, 0x08}));
+  EXPECT_EQ(h.platform.mmio.size(), 1u);
+  EXPECT_EQ(h.ExpectFault(h.Run({0x89, 0x08})), (Fault{kVectorGp, 0u, 0}));
+  // Limit: the last byte must be within it (SDM 3A 5.3).
+  h.sregs.ds.type = 0x3;
+  h.sregs.ds.limit = 0x102;
+  EXPECT_EQ(h.ExpectFault(h.Run({0x89, 0x08})).vector, kVectorGp);
+  h.ExpectCompleted(h.Run({0x66, 0x89, 0x08}));  // 2 bytes end at 0x101
+  // Expand-down (type 7): offsets above the limit only.
+  h.sregs.ds.type = 0x7;
+  h.sregs.ds.limit = 0x100;
+  EXPECT_EQ(h.ExpectFault(h.Run({0x89, 0x08})).vector, kVectorGp);
+  h.gpr(hv::kRax) = 0x104;
+  h.ExpectCompleted(h.Run({0x89, 0x08}));
+  // Through SS ([ebp]): #SS(0). A not-present segment faults too.
+  h.sregs.ss.limit = 0xff;
+  h.gpr(hv::kRbp) = 0x100;
+  EXPECT_EQ(h.ExpectFault(h.Run({0x89, 0x4d, 0x00})), (Fault{kVectorSs, 0u, 0}));
+  h.sregs.es.present = false;
+  h.gpr(hv::kRax) = 0;
+  EXPECT_EQ(h.ExpectFault(h.Run({0x26, 0x89, 0x08})).vector, kVectorGp);  // es:[eax]
+  // CS override on an execute-only code segment (type 8): reads #GP(0).
+  h.sregs.cs.type = 0x8;
+  EXPECT_EQ(h.ExpectFault(h.Step({std::vector<uint8_t>{0x2e, 0x8b, 0x08}})).vector, kVectorGp);
+  EXPECT_EQ(h.platform.mmio.size(), 3u);
+}
+
 TEST(X86EmuFault, FetchFaultAndGivenBytes) {
   EmuHarness h;
   h.Long64();
