@@ -110,9 +110,9 @@ bool HandleKvmExit(kvm_run& run, size_t run_size, uint32_t vcpu, hv::GuestIo& io
       return true;
     case KVM_EXIT_INTERNAL_ERROR: return Internal(exit, DescribeInternalError(run));
     case KVM_EXIT_INTR: *exit = hv::exit::Interrupted{}; return true;
-    case KVM_EXIT_IOAPIC_EOI:  // only with a split irqchip
-      *exit = hv::exit::IoapicEoi{run.eoi.vector};
-      return true;
+    case KVM_EXIT_IOAPIC_EOI:  // only with a split irqchip; re-entering needs nothing
+      io.EndOfInterrupt(vcpu, run.eoi.vector);
+      return false;
     case KVM_EXIT_UNKNOWN: {
       std::ostringstream s;
       s << "KVM_EXIT_UNKNOWN, hardware exit reason 0x" << std::hex << run.hw.hardware_exit_reason;

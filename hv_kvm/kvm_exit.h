@@ -28,7 +28,7 @@ namespace petrel::kvm {
 // kvm_run.mmio.data is 8 bytes (api.rst, KVM_EXIT_MMIO).
 inline constexpr uint32_t kMaxMmioLen = 8;
 
-// Returns false when an IO/MMIO access was handed to `io` (re-enter KVM_RUN
+// Returns false when an IO/MMIO access or an IOAPIC EOI was handed to `io` (re-enter KVM_RUN
 // to complete it); otherwise stores the control exit in *exit and returns
 // true. `run_size` is the size of the mapping `run` points into
 // (KVM_GET_VCPU_MMAP_SIZE).

@@ -13,7 +13,7 @@ namespace {
 constexpr size_t kRunSize = 2 * 4096;  // kvm_run page + PIO data page
 
 struct Access {
-  char kind;  // 'i' pio in, 'o' pio out, 'r' mmio read, 'w' mmio write
+  char kind;  // 'i' pio in, 'o' pio out, 'r' mmio read, 'w' mmio write, 'e' EOI (addr = vector)
   uint64_t addr;
   std::vector<uint8_t> data;
   bool operator==(const Access&) const = default;
@@ -34,6 +34,9 @@ class RecordingIo : public hv::GuestIo {
   }
   void PioWrite(uint32_t, uint16_t port, std::span<const uint8_t> d) override {
     log.push_back({'o', port, {d.begin(), d.end()}});
+  }
+  void EndOfInterrupt(uint32_t vcpu, uint8_t vector) override {
+    log.push_back({'e', vector, {static_cast<uint8_t>(vcpu)}});
   }
   std::vector<Access> log;
   uint8_t next_in = 1;
@@ -163,6 +166,15 @@ TEST_F(KvmExitTest, ControlExits) {
   EXPECT_EQ(std::get<hv::exit::FailEntry>(*e).hardware_reason, 0x21u);
   run().exit_reason = 12345;
   EXPECT_NE(InternalWhat(Handle()).find("12345"), std::string::npos);
+}
+
+TEST_F(KvmExitTest, AnIoapicEoiGoesToTheGuestIoAndKvmRunsOn) {
+  // Split irqchip only (api.rst KVM_EXIT_IOAPIC_EOI): nothing to complete,
+  // the next KVM_RUN simply continues.
+  run().exit_reason = KVM_EXIT_IOAPIC_EOI;
+  run().eoi.vector = 0x31;
+  EXPECT_FALSE(Handle().has_value());
+  EXPECT_EQ(io_.log, (std::vector<Access>{{'e', 0x31, {0}}}));
 }
 
 TEST_F(KvmExitTest, SystemEvents) {

@@ -43,6 +43,7 @@ class KvmHypervisor final : public hv::Hypervisor {
   KvmHypervisor(UniqueFd fd, const KvmHostInfo& host) : fd_(std::move(fd)), host_(host) {
     caps_.max_vcpus = host.max_vcpus;
     caps_.kernel_irqchip = true;
+    caps_.kernel_ioapic = true;  // unless a VM asks for the split irqchip
     caps_.kernel_ioevents = true;
     caps_.vm_clock = host.adjust_clock;
   }

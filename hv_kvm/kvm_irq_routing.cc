@@ -25,10 +25,11 @@ kvm_irq_routing_entry IrqchipEntry(uint32_t gsi, uint32_t chip, uint32_t pin) {
 
 }  // namespace
 
-std::vector<kvm_irq_routing_entry> BuildGsiRoutes(const std::map<uint32_t, hv::MsiMessage>& msis) {
+std::vector<kvm_irq_routing_entry> BuildGsiRoutes(const std::map<uint32_t, hv::MsiMessage>& msis,
+                                                  bool kernel_irqchip) {
   std::vector<kvm_irq_routing_entry> routes;
   routes.reserve(kIoapicPins + kPicPins + msis.size());
-  for (uint32_t gsi = 0; gsi < kIoapicPins; ++gsi) {
+  for (uint32_t gsi = 0; kernel_irqchip && gsi < kIoapicPins; ++gsi) {
     if (gsi < kPicPins) {
       routes.push_back(
           IrqchipEntry(gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE, gsi % 8));
@@ -75,32 +76,50 @@ class KvmIrqRouting::Msi final : public hv::MsiInterrupt {
 };
 
 Result<std::shared_ptr<hv::MsiInterrupt>> KvmIrqRouting::CreateMsi() {
-  PETREL_ASSIGN_OR_RETURN(auto notifier, EventFdNotifier::Create());
+  std::unique_lock lock(mu_);
   uint32_t gsi = kFirstMsiGsi;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [used, message] : msis_) {
-      if (used != gsi) break;
-      ++gsi;
-    }
-    if (gsi >= max_routes_) {
-      return Error(ErrorCode::kOutOfRange,
-                   "no free GSI for an MSI vector (" + std::to_string(max_routes_) + " routes)");
-    }
-    msis_[gsi] = hv::MsiMessage{};
-    auto installed = InstallLocked();
-    if (!installed.ok()) {
-      msis_.erase(gsi);
-      return installed.error();
-    }
+  for (auto it = msis_.lower_bound(kFirstMsiGsi); it != msis_.end() && it->first == gsi; ++it) {
+    ++gsi;
   }
+  if (gsi >= max_routes_) {
+    return Error(ErrorCode::kOutOfRange,
+                 "no free GSI for an MSI vector (" + std::to_string(max_routes_) + " routes)");
+  }
+  return CreateMsiAt(std::move(lock), gsi);
+}
+
+Result<std::shared_ptr<hv::MsiInterrupt>> KvmIrqRouting::CreateMsiAtPin(uint32_t pin) {
+  if (kernel_irqchip_) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "IOAPIC pin routes need the split irqchip (the in-kernel IOAPIC owns GSIs 0-23)");
+  }
+  if (pin >= kIoapicPins) {
+    return Error(ErrorCode::kOutOfRange, "IOAPIC pin " + std::to_string(pin));
+  }
+  std::unique_lock lock(mu_);
+  if (msis_.count(pin) != 0) {
+    return Error(ErrorCode::kAlreadyExists, "IOAPIC pin " + std::to_string(pin) + " has its route");
+  }
+  return CreateMsiAt(std::move(lock), pin);
+}
+
+Result<std::shared_ptr<hv::MsiInterrupt>> KvmIrqRouting::CreateMsiAt(
+    std::unique_lock<std::mutex> lock, uint32_t gsi) {
+  PETREL_ASSIGN_OR_RETURN(auto notifier, EventFdNotifier::Create());
+  msis_[gsi] = hv::MsiMessage{};
+  auto installed = InstallLocked();
+  if (!installed.ok()) {
+    msis_.erase(gsi);
+    return installed.error();
+  }
+  lock.unlock();
   // api.rst KVM_IRQFD: the GSI must have a route before the irqfd fires.
   kvm_irqfd irqfd{};
   irqfd.fd = static_cast<uint32_t>(notifier->fd());
   irqfd.gsi = gsi;
   auto assigned = IoctlPtr(vm_fd_->get(), KVM_IRQFD, "KVM_IRQFD", &irqfd);
   if (!assigned.ok()) {
-    std::lock_guard lock(mu_);
+    std::lock_guard relock(mu_);
     msis_.erase(gsi);
     (void)InstallLocked();
     return assigned.error();
@@ -131,7 +150,7 @@ void KvmIrqRouting::Release(uint32_t gsi) {
 }
 
 Result<void> KvmIrqRouting::InstallLocked() {
-  const std::vector<kvm_irq_routing_entry> routes = BuildGsiRoutes(msis_);
+  const std::vector<kvm_irq_routing_entry> routes = BuildGsiRoutes(msis_, kernel_irqchip_);
   // The 8-byte header, then the entries (C's flexible array), 8-byte aligned.
   std::vector<uint64_t> buffer(
       (sizeof(KvmIrqRoutingHeader) + routes.size() * sizeof(kvm_irq_routing_entry) + 7) / 8);

@@ -46,5 +46,26 @@ TEST(KvmIrqRoutingTest, MsiRoutesCarryAddressAndData) {
   EXPECT_EQ(routes[41].u.msi.data, 0x22u);
 }
 
+TEST(KvmIrqRoutingTest, TheSplitIrqchipHasNoDefaultRoutesAndPinsAtTheirGsi) {
+  std::map<uint32_t, hv::MsiMessage> msis;
+  msis[4] = hv::MsiMessage{0xfee00000ull, 0x24};      // IOAPIC pin 4 (COM1)
+  msis[24] = hv::MsiMessage{0xfee00000ull, 0x41};     // a PCI MSI-X vector
+  const auto routes = BuildGsiRoutes(msis, /*kernel_irqchip=*/false);
+  ASSERT_EQ(routes.size(), 2u);
+  EXPECT_EQ(routes[0].gsi, 4u);
+  EXPECT_EQ(routes[0].type, static_cast<uint32_t>(KVM_IRQ_ROUTING_MSI));
+  EXPECT_EQ(routes[0].u.msi.data, 0x24u);
+  EXPECT_EQ(routes[1].gsi, 24u);
+}
+
+TEST(KvmIrqRoutingTest, PinRoutesNeedTheSplitIrqchip) {
+  // Refused before any ioctl, so a closed fd is enough.
+  auto fd = std::make_shared<const UniqueFd>();
+  auto full = std::make_shared<KvmIrqRouting>(fd);
+  EXPECT_EQ(full->CreateMsiAtPin(4).error().code(), ErrorCode::kFailedPrecondition);
+  auto split = std::make_shared<KvmIrqRouting>(fd, kMaxGsiRoutes, /*kernel_irqchip=*/false);
+  EXPECT_EQ(split->CreateMsiAtPin(24).error().code(), ErrorCode::kOutOfRange);
+}
+
 }  // namespace
 }  // namespace petrel::kvm

@@ -68,6 +68,7 @@ KvmVm::KvmVm(UniqueFd fd, const KvmHostInfo& host, const hv::VmConfig& config)
     : fd_(std::make_shared<const UniqueFd>(std::move(fd))), host_(host), config_(config) {
   caps_.max_vcpus = host.max_vcpus;
   caps_.kernel_irqchip = true;
+  caps_.kernel_ioapic = !config.userspace_ioapic;
   caps_.kernel_ioevents = true;
   caps_.deterministic = false;
   caps_.vm_clock = host.adjust_clock;
@@ -97,16 +98,26 @@ Result<void> KvmVm::SetUp() {
   // of a one-page region.
   uint64_t identity = x86::kKvmIdentityMapStart;
   PETREL_TRY(IoctlPtr(fd, KVM_SET_IDENTITY_MAP_ADDR, "KVM_SET_IDENTITY_MAP_ADDR", &identity));
-  PETREL_TRY(Ioctl(fd, KVM_CREATE_IRQCHIP, "KVM_CREATE_IRQCHIP"));
-  kvm_pit_config pit{};
-  pit.flags = 0;  // no KVM_PIT_SPEAKER_DUMMY: port 0x61 stays with userspace
-  PETREL_TRY(IoctlPtr(fd, KVM_CREATE_PIT2, "KVM_CREATE_PIT2", &pit));
+  if (caps_.kernel_ioapic) {
+    PETREL_TRY(Ioctl(fd, KVM_CREATE_IRQCHIP, "KVM_CREATE_IRQCHIP"));
+    kvm_pit_config pit{};
+    pit.flags = 0;  // no KVM_PIT_SPEAKER_DUMMY: port 0x61 stays with userspace
+    PETREL_TRY(IoctlPtr(fd, KVM_CREATE_PIT2, "KVM_CREATE_PIT2", &pit));
+  } else {
+    // api.rst KVM_CAP_SPLIT_IRQCHIP: args[0] = the number of routes reserved
+    // for the userspace IOAPIC's pins; before any vCPU, without
+    // KVM_CREATE_IRQCHIP.
+    kvm_enable_cap cap{};
+    cap.cap = KVM_CAP_SPLIT_IRQCHIP;
+    cap.args[0] = kKvmIoapicPins;
+    PETREL_TRY(IoctlPtr(fd, KVM_ENABLE_CAP, "KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP)", &cap));
+  }
   // No PMU (CPUID says so too, core/arch/cpuid.h): its MSRs fault in the guest.
   if (auto denied = DenyPmuMsrs(fd); !denied.ok()) {
     PETREL_LOG_ONCE(kWarn, "kvm-msr-filter")
         << "kvm: the guest may touch PMU MSRs KVM does not back: " << denied.error().message();
   }
-  irq_routing_ = std::make_shared<KvmIrqRouting>(fd_, host_.max_irq_routes);
+  irq_routing_ = std::make_shared<KvmIrqRouting>(fd_, host_.max_irq_routes, caps_.kernel_ioapic);
   // api.rst KVM_CAP_XSAVE2: on the VM fd, the size KVM_GET_XSAVE2 and
   // KVM_SET_XSAVE move (0 on kernels before 5.17: then KVM_GET_XSAVE's 4096).
   PETREL_ASSIGN_OR_RETURN(int xsave2, Ioctl(fd, KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION",
@@ -219,11 +230,20 @@ Result<std::shared_ptr<hv::InterruptLine>> KvmVm::LegacyInterrupt(uint32_t pin) 
   if (pin >= kKvmIoapicPins) {
     return Error(ErrorCode::kOutOfRange, "legacy interrupt pin " + std::to_string(pin));
   }
+  if (!caps_.kernel_ioapic) {
+    return Error(ErrorCode::kUnsupported, "split irqchip: legacy pins are the VMM's IOAPIC's");
+  }
   return std::shared_ptr<hv::InterruptLine>(std::make_shared<KvmInterruptLine>(fd_, pin));
 }
 
 Result<std::shared_ptr<hv::MsiInterrupt>> KvmVm::CreateMsiInterrupt() {
   return irq_routing_->CreateMsi();
+}
+
+Result<std::shared_ptr<hv::MsiInterrupt>> KvmVm::CreateIoapicPinInterrupt(uint32_t pin) {
+  // The full irqchip has no use for it, but any MSI would do there.
+  if (caps_.kernel_ioapic) return irq_routing_->CreateMsi();
+  return irq_routing_->CreateMsiAtPin(pin);
 }
 
 Result<std::unique_ptr<hv::IoEventRegistration>> KvmVm::RegisterIoEvent(
@@ -312,19 +332,25 @@ Result<hv::VmState> KvmVm::SaveState() {
   if (caps_.vm_clock) {
     PETREL_ASSIGN_OR_RETURN(s.clock, GetClock());
   }
-  PETREL_ASSIGN_OR_RETURN(s.irqchip, GetIrqchip());
+  if (caps_.kernel_ioapic) {
+    PETREL_ASSIGN_OR_RETURN(s.irqchip, GetIrqchip());
+  }
   return s;
 }
 
 Result<void> KvmVm::RestoreState(const hv::VmState& state) {
-  if (!state.irqchip) {
+  if (caps_.kernel_ioapic && !state.irqchip) {
     return Error(ErrorCode::kInvalidArgument,
-                 "VM state without an irqchip: a KVM VM always has the in-kernel PIC and IOAPIC");
+                 "VM state without an irqchip: this KVM VM has the in-kernel PIC and IOAPIC");
+  }
+  if (!caps_.kernel_ioapic && state.irqchip) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "VM state has an in-kernel PIC/IOAPIC; this KVM VM has the split irqchip");
   }
   if (state.clock && !caps_.vm_clock) {
     return Error(ErrorCode::kUnsupported, "VM state has a clock; KVM lacks KVM_CAP_ADJUST_CLOCK");
   }
-  PETREL_TRY(SetIrqchip(*state.irqchip));
+  if (state.irqchip) PETREL_TRY(SetIrqchip(*state.irqchip));
   // The clock last, so the guest's clock starts from the saved value as
   // close as possible to the moment it runs again.
   if (state.clock) PETREL_TRY(SetClock(*state.clock));

@@ -1,13 +1,20 @@
-// KvmVm: one KVM VM (KVM_CREATE_VM) with the full in-kernel irqchip.
+// KvmVm: one KVM VM (KVM_CREATE_VM) with an in-kernel LAPIC per vCPU and
+// either the full in-kernel irqchip or the split one.
 //
 // Setup order (api.rst): KVM_SET_TSS_ADDR and KVM_SET_IDENTITY_MAP_ADDR
 // (needed on Intel, harmless on AMD; both before any vCPU), then
-// KVM_CREATE_IRQCHIP (PIC + IOAPIC + per-vCPU LAPIC) and KVM_CREATE_PIT2.
+//   full (hv::VmConfig::userspace_ioapic false): KVM_CREATE_IRQCHIP (PIC +
+//     IOAPIC + LAPICs) and KVM_CREATE_PIT2; legacy pins by KVM_IRQ_LINE;
+//   split (userspace_ioapic true, as Cloud Hypervisor): KVM_ENABLE_CAP
+//     KVM_CAP_SPLIT_IRQCHIP with 24 IOAPIC pins (LAPICs only, no PIC, no
+//     PIT); the VMM's IOAPIC reaches the guest through MSI routes at GSI =
+//     pin (CreateIoapicPinInterrupt) and hears EOIs as KVM_EXIT_IOAPIC_EOI.
 // With the in-kernel LAPIC, HLT is handled in the kernel, so Run() only
 // returns Halted if KVM reports KVM_EXIT_HLT anyway.
 //
-// State (hv::VmState): the clock (KVM_GET/SET_CLOCK), the two PICs and the
-// IOAPIC (KVM_GET/SET_IRQCHIP) and the PIT (KVM_GET/SET_PIT2). The VM also
+// State (hv::VmState): the clock (KVM_GET/SET_CLOCK) and, with the full
+// irqchip, the two PICs and the IOAPIC (KVM_GET/SET_IRQCHIP) and the PIT
+// (KVM_GET/SET_PIT2); a split VM's IOAPIC is a device of the VMM. The VM also
 // holds what its vCPUs share for their own state: the XSAVE size
 // (KVM_CAP_XSAVE2 on the VM fd) and the MSR list (kvm_msr_list.h).
 //
@@ -53,6 +60,7 @@ class KvmVm final : public hv::Vm {
   Result<std::unique_ptr<hv::Vcpu>> CreateVcpu(uint32_t id) override;
   Result<std::shared_ptr<hv::InterruptLine>> LegacyInterrupt(uint32_t pin) override;
   Result<std::shared_ptr<hv::MsiInterrupt>> CreateMsiInterrupt() override;
+  Result<std::shared_ptr<hv::MsiInterrupt>> CreateIoapicPinInterrupt(uint32_t pin) override;
   // KVM_IOEVENTFD. kUnsupported (so IoDispatcher keeps it in software) when the
   // notifier has no fd, or for len 0 without KVM_CAP_IOEVENTFD_ANY_LENGTH or
   // with a datamatch (api.rst: a zero-length ioeventfd cannot match data).

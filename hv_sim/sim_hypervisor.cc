@@ -10,6 +10,7 @@ SimHypervisor::SimHypervisor(const SimConfig& config) : config_(config) {
   caps_.max_vcpus = config_.max_vcpus;
   caps_.kernel_ioevents = false;
   caps_.kernel_irqchip = false;
+  caps_.kernel_ioapic = true;  // its pin model, unless a VM asks for userspace_ioapic
   caps_.deterministic = true;
   caps_.vm_clock = true;
 }
@@ -28,7 +29,9 @@ Result<std::shared_ptr<SimVm>> SimHypervisor::CreateSimVm(const hv::VmConfig& co
                                                   std::to_string(caps_.max_vcpus) + ", got " +
                                                   std::to_string(config.vcpus));
   }
-  return std::make_shared<SimVm>(config_, caps_);
+  hv::Caps vm_caps = caps_;
+  if (config.userspace_ioapic) vm_caps.kernel_ioapic = false;
+  return std::make_shared<SimVm>(config_, vm_caps);
 }
 
 Result<std::shared_ptr<hv::Vm>> SimHypervisor::CreateVm(const hv::VmConfig& config) {

@@ -186,6 +186,10 @@ Result<void> SimVm::RunAll(hv::GuestIo& io) {
 }
 
 Result<std::shared_ptr<hv::InterruptLine>> SimVm::LegacyInterrupt(uint32_t pin) {
+  if (!caps_.kernel_ioapic) {
+    return Error(ErrorCode::kUnsupported,
+                 "legacy pins are the VMM's IOAPIC's on this VM (userspace_ioapic)");
+  }
   if (pin >= kNumIrqPins) {
     return Error(ErrorCode::kOutOfRange, "legacy interrupt pin " + std::to_string(pin));
   }

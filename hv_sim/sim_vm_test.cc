@@ -159,6 +159,25 @@ TEST(SimVm, LegacyLinesTraceLevelChangesOnly) {
   EXPECT_EQ(recs[1].bytes, std::vector<uint8_t>{0});
 }
 
+TEST(SimVm, AUserspaceIoapicVmHasNoPinModel) {
+  auto hv = MakeSimHypervisor();
+  EXPECT_TRUE(hv->caps().kernel_ioapic);
+  hv::VmConfig config;
+  config.userspace_ioapic = true;
+  auto vm = hv->CreateSimVm(config).value();
+  EXPECT_FALSE(vm->caps().kernel_ioapic);
+  EXPECT_EQ(vm->LegacyInterrupt(4).error().code(), ErrorCode::kUnsupported);
+  // Its IOAPIC's pins are plain MSIs, delivered into the trace.
+  auto pin = vm->CreateIoapicPinInterrupt(4).value();
+  ASSERT_TRUE(pin->SetMessage({0xfee0'0000, 0x31}).ok());
+  pin->Signal();
+  auto recs = vm->trace().records();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].kind, TraceKind::kMsi);
+  EXPECT_EQ(recs[0].addr, 0xfee0'0000u);
+  EXPECT_TRUE(MakeSimHypervisor()->CreateSimVm().value()->caps().kernel_ioapic);
+}
+
 TEST(SimVm, LinesOutlivingTheVmAreHarmless) {
   std::shared_ptr<hv::InterruptLine> line;
   {

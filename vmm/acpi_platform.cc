@@ -35,7 +35,7 @@ Result<std::unique_ptr<AcpiPlatform>> AcpiPlatform::Create(const AcpiPlatformArg
   PETREL_TRY(add(args.io->pio(), x86::kAcpiPmPort, AcpiPmDevice::kSize, p->pm_));
   p->pm_timer_ = std::make_shared<PmTimer>(*args.monotonic_clock);
   PETREL_TRY(add(args.io->pio(), x86::kAcpiPmTimerPort, PmTimer::kSize, p->pm_timer_));
-  PETREL_ASSIGN_OR_RETURN(auto ged_irq, args.vm->LegacyInterrupt(x86::kAcpiGedIrq));
+  PETREL_ASSIGN_OR_RETURN(auto ged_irq, args.interrupts->Line(x86::kAcpiGedIrq));
   p->ged_ = std::make_shared<GedDevice>(std::move(ged_irq));
   PETREL_TRY(add(args.io->mmio(), x86::kAcpiGedStart, GedDevice::kSize, p->ged_));
   return p;

@@ -17,6 +17,7 @@
 #include "core/hv/hypervisor.h"
 #include "core/io/io_dispatcher.h"
 #include "core/memory/guest_memory.h"
+#include "vmm/interrupt_platform.h"
 #include "devices/acpi/acpi_pm.h"
 #include "devices/acpi/ged.h"
 #include "devices/acpi/pm_timer.h"
@@ -29,7 +30,7 @@ acpi::AcpiConfig PlatformAcpiConfig(uint32_t boot_vcpus, const x86::CpuTopology&
                                     bool serial);
 
 struct AcpiPlatformArgs {
-  hv::Vm* vm;
+  InterruptPlatform* interrupts;  // where the legacy pins go
   IoDispatcher* io;
   std::function<void()> on_power_off;
   std::function<void()> on_reset;

@@ -17,7 +17,7 @@ Result<std::unique_ptr<LegacyPlatform>> LegacyPlatform::Create(const LegacyPlatf
   };
 
   if (args.serial_output != nullptr) {
-    PETREL_ASSIGN_OR_RETURN(auto irq, args.vm->LegacyInterrupt(x86::kCom1Irq));
+    PETREL_ASSIGN_OR_RETURN(auto irq, args.interrupts->Line(x86::kCom1Irq));
     ConsoleOutput* out = args.serial_output;
     p->serial_ = std::make_shared<Serial>(
         std::move(irq), [out](std::span<const uint8_t> bytes) { out->Write(bytes); });
@@ -38,7 +38,7 @@ Result<std::unique_ptr<LegacyPlatform>> LegacyPlatform::Create(const LegacyPlatf
   }
   CmosInterrupts rtc_interrupts;
   if (args.loop != nullptr) {
-    PETREL_ASSIGN_OR_RETURN(rtc_interrupts.irq, args.vm->LegacyInterrupt(x86::kRtcIrq));
+    PETREL_ASSIGN_OR_RETURN(rtc_interrupts.irq, args.interrupts->Line(x86::kRtcIrq));
     rtc_interrupts.loop = args.loop;
     rtc_interrupts.loop_clock = args.monotonic_clock;
   }

@@ -15,6 +15,7 @@
 #include "core/hv/hypervisor.h"
 #include "core/io/io_dispatcher.h"
 #include "core/memory/guest_memory.h"
+#include "vmm/interrupt_platform.h"
 #include "devices/legacy/cmos.h"
 #include "devices/legacy/debug_port.h"
 #include "devices/legacy/i8042.h"
@@ -24,7 +25,7 @@
 namespace petrel::vmm {
 
 struct LegacyPlatformArgs {
-  hv::Vm* vm;
+  InterruptPlatform* interrupts;  // where the legacy pins go
   IoDispatcher* io;
   const GuestMemory* memory;
   ConsoleOutput* serial_output;    // nullptr: no serial port (--serial off)

@@ -21,7 +21,9 @@ x86::CpuTopology Topology(const config::CpusConfig& cpus) {
 
 // Writes the ACPI tables, then the kernel, initramfs and command line, into
 // guest memory; returns the boot vCPU's state.
-Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemory& memory) {
+// `pcat_compat`: the VM has the 8259 PICs (the backend's own IOAPIC).
+Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemory& memory,
+                                       bool pcat_compat) {
   PETREL_ASSIGN_OR_RETURN(FileImage kernel, FileImage::Open(config.payload.kernel, "kernel"));
   FileImage initramfs;
   if (!config.payload.initramfs.empty()) {
@@ -31,6 +33,7 @@ Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemo
   acpi::AcpiConfig acpi_config =
       PlatformAcpiConfig(config.cpus.boot_vcpus, Topology(config.cpus), has_serial);
   acpi_config.pci = PciHostWindows(memory.regions().back().end());
+  acpi_config.pcat_compat = pcat_compat;
   PETREL_ASSIGN_OR_RETURN(auto acpi_tables, acpi::WriteAcpiTables(memory, acpi_config)
                                                 .Wrap("writing ACPI tables"));
   boot::LinuxBootConfig boot_config;
@@ -70,15 +73,21 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
 
   // The payload first: it needs only guest memory, and its errors are the
   // user's to fix whatever the host. A restored VM's memory holds it.
+  // A restored VM keeps the irqchip it was saved with.
+  const bool userspace_ioapic =
+      restore != nullptr ? restore->ioapic.has_value() : options.userspace_ioapic;
   boot::LoadedKernel loaded{};
   if (restore == nullptr) {
-    PETREL_ASSIGN_OR_RETURN(loaded, LoadPayload(config, *vm->memory_));
+    PETREL_ASSIGN_OR_RETURN(loaded, LoadPayload(config, *vm->memory_, !userspace_ioapic));
   }
 
   PETREL_ASSIGN_OR_RETURN(vm->hypervisor_, open_hypervisor());
-  PETREL_ASSIGN_OR_RETURN(vm->vm_,
-                          vm->hypervisor_->CreateVm({config.cpus.boot_vcpus}).Wrap("creating VM"));
+  hv::VmConfig vm_config;
+  vm_config.vcpus = config.cpus.boot_vcpus;
+  vm_config.userspace_ioapic = userspace_ioapic;
+  PETREL_ASSIGN_OR_RETURN(vm->vm_, vm->hypervisor_->CreateVm(vm_config).Wrap("creating VM"));
   PETREL_TRY(vm->vm_->MapMemory(vm->memory_).Wrap("mapping guest memory"));
+  PETREL_ASSIGN_OR_RETURN(vm->interrupts_, InterruptPlatform::Create(*vm->vm_, vm->io_));
 
   if (options.monotonic_clock != nullptr) vm->monotonic_clock_ = options.monotonic_clock;
   if (options.wall_clock != nullptr) vm->wall_clock_ = options.wall_clock;
@@ -105,7 +114,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
 
   VmInstance* self = vm.get();
   LegacyPlatformArgs pargs{};
-  pargs.vm = vm->vm_.get();
+  pargs.interrupts = vm->interrupts_.get();
   pargs.io = &vm->io_;
   pargs.memory = vm->memory_.get();
   pargs.serial_output = vm->serial_output_.get();
@@ -117,7 +126,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   PETREL_ASSIGN_OR_RETURN(vm->platform_, LegacyPlatform::Create(pargs));
 
   AcpiPlatformArgs aargs{};
-  aargs.vm = vm->vm_.get();
+  aargs.interrupts = vm->interrupts_.get();
   aargs.io = &vm->io_;
   aargs.on_power_off = [self] { self->OnStop({StopReason::Kind::kPowerOff, "ACPI S5 power off"}); };
   aargs.on_reset = [self] { self->OnStop({StopReason::Kind::kReset, "ACPI reset register"}); };
@@ -159,6 +168,7 @@ Result<void> VmInstance::RestoreDevices(const VmSnapshotState& state) {
   // Workers stay stopped until Resume(): a restored device activates (posts
   // to its worker) but touches no queue while the VM is paused.
   virtio_->PauseWorkers();
+  PETREL_TRY(interrupts_->Restore(state.ioapic));
   PETREL_TRY(platform_->Restore(state.legacy));
   PETREL_TRY(acpi_->Restore(state.acpi));
   PETREL_TRY(pci_->Restore(state.pci));
@@ -499,6 +509,7 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
     if (!state) return Error(ErrorCode::kInternal, "a paused vCPU has no saved state");
     out.vcpus.push_back(std::move(state->cpu));
   }
+  out.ioapic = interrupts_->Save();
   out.legacy = platform_->Save();
   out.acpi = acpi_->Save();
   out.pci = pci_->Save();

@@ -92,6 +92,12 @@ struct VmOptions {
   // the guest's clock runs on while paused (on KVM, kvmclock follows the
   // host). Ignored on a backend without caps().vm_clock.
   bool hide_paused_time = true;
+  // The IOAPIC in the VMM (devices/ioapic) instead of the backend's: KVM's
+  // split irqchip without PIC or PIT, as Cloud Hypervisor (see
+  // hv::VmConfig::userspace_ioapic). Off: KVM's full in-kernel irqchip, or
+  // hv_sim's pin model, which scripted guests wait on (WaitIrq). A restore
+  // takes the snapshot's choice instead.
+  bool userspace_ioapic = true;
   // How long Pause() waits for each vCPU to leave the guest.
   std::chrono::milliseconds pause_timeout{5000};
   // The VMM's control loop (console input, stop requests, RTC timers); its
@@ -221,6 +227,7 @@ class VmInstance {
   std::unique_ptr<ThreadWorkers> thread_workers_;  // unless VmOptions::device_workers
   std::unique_ptr<ConsoleOutput> serial_output_;
   std::unique_ptr<ConsoleOutput> console_output_;  // --console (virtio-console); null if off
+  std::unique_ptr<InterruptPlatform> interrupts_;  // before the devices that hold its lines
   std::unique_ptr<LegacyPlatform> platform_;
   std::unique_ptr<AcpiPlatform> acpi_;
   // virtio_ is destroyed after pci_: the PCI bus holds the devices too, and

@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "core/hv/hypervisor.h"
+#include "devices/ioapic/ioapic.h"
 #include "devices/virtio/pci/virtio_pci_device.h"
 #include "vmm/acpi_platform.h"
 #include "vmm/legacy_platform.h"
@@ -30,6 +33,9 @@ struct VmSnapshotState {
   // The clock is the one the guest read when it was paused.
   hv::VmState vm;
   std::vector<hv::VcpuState> vcpus;  // in vCPU order
+  // The VMM's IOAPIC, when the VM has one (hv::Caps::kernel_ioapic false);
+  // a restore builds the VM in the same irqchip mode.
+  std::optional<Ioapic::State> ioapic;
   LegacyPlatform::State legacy;
   AcpiPlatform::State acpi;
   PciPlatform::State pci;

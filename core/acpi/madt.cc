@@ -40,7 +40,7 @@ std::vector<uint8_t> MadtProcessorEntry(uint32_t index, uint32_t flags) {
 std::vector<uint8_t> BuildMadt(const AcpiConfig& config) {
   Sdt t("APIC", kMadtRevision, "PTAPIC", 8);
   t.Put32(kMadtLapicAddress, static_cast<uint32_t>(x86::kLapicStart));
-  t.Put32(kMadtFlags, kMadtPcatCompat);
+  t.Put32(kMadtFlags, config.pcat_compat ? kMadtPcatCompat : 0);
 
   for (uint32_t i = 0; i < config.max_vcpus; ++i) {
     // Boot vCPUs are enabled; the others can be brought online later (hotplug).

@@ -7,8 +7,9 @@
 // (IRQ 0) arrives on pin 0, which is what the ACPI default identity mapping
 // of ISA IRQs says; the GED interrupt (edge, active high) matches the ISA
 // default polarity and trigger, so it needs no override either.
-// PCAT_COMPAT = 1: KVM's full in-kernel irqchip also has the 8259 PICs (see
-// ARCHITECTURE.md, "Interrupt controller: a deliberate interim choice").
+// PCAT_COMPAT = AcpiConfig::pcat_compat: 1 with KVM's full in-kernel irqchip,
+// which also has the 8259 PICs; 0 with the VMM's IOAPIC alone (the split
+// irqchip has no PIC), as Cloud Hypervisor's MADT.
 #pragma once
 
 #include <cstddef>

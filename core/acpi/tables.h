@@ -57,6 +57,9 @@ struct AcpiConfig {
   uint32_t ged_irq = 5;                    // GED interrupt (GSI), < kIoapicPins
   uint16_t pm_timer_port = 0x608;          // FADT X_PM_TMR_BLK; 0 = no PM timer
   std::optional<PciHostConfig> pci;        // PCI0 in the DSDT + MCFG; none = no PCI
+  // MADT PCAT_COMPAT: the VM has the dual 8259 PICs (KVM's full in-kernel
+  // irqchip). False with the VMM's IOAPIC alone (split irqchip).
+  bool pcat_compat = true;
 };
 
 struct AcpiTables {

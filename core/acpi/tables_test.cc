@@ -191,6 +191,9 @@ TEST(MadtTest, HeaderFields) {
   ExpectSdt(m, "APIC", 5, "PTAPIC  ");
   EXPECT_EQ(Le(m, kMadtLapicAddress, 4), 0xFEE00000u);
   EXPECT_EQ(Le(m, kMadtFlags, 4), 1u);  // PCAT_COMPAT
+  AcpiConfig split = TestConfig();
+  split.pcat_compat = false;  // the VMM's IOAPIC, no 8259s
+  EXPECT_EQ(Le(Build(split).madt, kMadtFlags, 4), 0u);
 }
 
 TEST(MadtTest, OneVcpu) {

@@ -20,9 +20,6 @@ std::string DescribeExit(const VcpuExit& e) {
           [](const exit::Handled&) -> std::string { return "handled"; },
           [](const exit::Interrupted&) -> std::string { return "interrupted"; },
           [](const exit::Halted&) -> std::string { return "halted"; },
-          [](const exit::IoapicEoi& x) -> std::string {
-            return "ioapic-eoi vector " + std::to_string(x.vector);
-          },
           [](const exit::Reset&) -> std::string { return "reset"; },
           [](const exit::Shutdown& x) -> std::string {
             return x.why == exit::Shutdown::Why::kPowerOff ? "shutdown (power off)"

@@ -35,7 +35,13 @@ const char* BackendName(BackendKind kind);
 struct Caps {
   uint32_t max_vcpus = 1;
   bool kernel_ioevents = false;   // RegisterIoEvent can be served in the kernel
-  bool kernel_irqchip = false;    // LAPIC/IOAPIC/PIC are in the kernel
+  bool kernel_irqchip = false;    // the LAPIC is in the hypervisor (KVM; not hv_sim)
+  // LegacyInterrupt() pins are routed by the backend itself (KVM's full
+  // in-kernel irqchip with its IOAPIC, PIC and PIT; hv_sim's pin model).
+  // False: the VMM provides the IOAPIC (devices/ioapic), whose pins reach
+  // the guest as MSIs from CreateIoapicPinInterrupt(), and LegacyInterrupt()
+  // is unsupported (KVM's split irqchip, hv_sim with userspace_ioapic).
+  bool kernel_ioapic = false;
   bool deterministic = false;     // same inputs give the same trace (hv_sim)
   bool vm_clock = false;          // Vm::GetClock/SetClock work (KVM: KVM_CAP_ADJUST_CLOCK)
 };
@@ -58,6 +64,13 @@ class GuestIo {
   virtual void MmioWrite(uint32_t vcpu, uint64_t gpa, std::span<const uint8_t> data) = 0;
   virtual void PioRead(uint32_t vcpu, uint16_t port, std::span<uint8_t> data) = 0;
   virtual void PioWrite(uint32_t vcpu, uint16_t port, std::span<const uint8_t> data) = 0;
+  // vCPU `vcpu`'s local APIC broadcast an EOI for `vector`, a level-triggered
+  // vector a userspace IOAPIC may have delivered (KVM split irqchip:
+  // KVM_EXIT_IOAPIC_EOI, api.rst). Default: nothing listens.
+  virtual void EndOfInterrupt(uint32_t vcpu, uint8_t vector) {
+    (void)vcpu;
+    (void)vector;
+  }
 };
 
 // Control exits from Vcpu::Run(). PIO/MMIO have already been completed.
@@ -65,7 +78,6 @@ namespace exit {
 struct Handled {};      // something was handled; run again
 struct Interrupted {};  // kicked, signalled, or the sim quantum ran out
 struct Halted {};       // HLT with nothing pending (only without an in-kernel LAPIC)
-struct IoapicEoi { uint8_t vector; };
 struct Reset {};        // the guest asked for a reset (reboot)
 struct Shutdown {       // triple fault or power off
   enum class Why : uint8_t { kPowerOff, kTripleFault };
@@ -75,7 +87,7 @@ struct FailEntry { uint64_t hardware_reason; };
 struct InternalError { std::string what; };
 struct ScriptEnd {};    // hv_sim: the scripted guest finished
 }  // namespace exit
-using VcpuExit = std::variant<exit::Handled, exit::Interrupted, exit::Halted, exit::IoapicEoi,
+using VcpuExit = std::variant<exit::Handled, exit::Interrupted, exit::Halted,
                               exit::Reset, exit::Shutdown, exit::FailEntry, exit::InternalError,
                               exit::ScriptEnd>;
 std::string DescribeExit(const VcpuExit& e);
@@ -171,12 +183,17 @@ class Vcpu {
 // VM-wide state a backend holds outside the vCPUs and guest memory.
 struct VmState {
   std::optional<VmClock> clock;        // when caps().vm_clock
-  std::optional<IrqchipState> irqchip;  // when caps().kernel_irqchip
+  std::optional<IrqchipState> irqchip;  // when caps().kernel_ioapic (KVM)
   bool operator==(const VmState&) const = default;
 };
 
 struct VmConfig {
   uint32_t vcpus = 1;
+  // Asks for the IOAPIC in the VMM instead of the backend (caps().kernel_ioapic
+  // false): KVM's split irqchip (KVM_CAP_SPLIT_IRQCHIP, no PIC or PIT, as
+  // Cloud Hypervisor), hv_sim without its pin model. A backend with no
+  // IOAPIC of its own (MSHV) ignores false.
+  bool userspace_ioapic = false;
 };
 
 class Vm {
@@ -188,8 +205,17 @@ class Vm {
   virtual Result<void> MapMemory(std::shared_ptr<GuestMemory> memory) = 0;
   virtual Result<std::unique_ptr<Vcpu>> CreateVcpu(uint32_t id) = 0;
 
-  // Legacy interrupt pin `pin` (0..23).
+  // Legacy interrupt pin `pin` (0..23); kUnsupported unless caps().kernel_ioapic.
   virtual Result<std::shared_ptr<InterruptLine>> LegacyInterrupt(uint32_t pin) = 0;
+
+  // The MSI that carries pin `pin` (0..23) of the VMM's IOAPIC. KVM's split
+  // irqchip needs it on GSI `pin` (it sets a level-triggered vector's EOI
+  // exit from the routes below its IOAPIC pin count); elsewhere it is any
+  // MSI. Default: CreateMsiInterrupt().
+  virtual Result<std::shared_ptr<MsiInterrupt>> CreateIoapicPinInterrupt(uint32_t pin) {
+    (void)pin;
+    return CreateMsiInterrupt();
+  }
 
   // A new MSI vector (message 0:0 until SetMessage()).
   virtual Result<std::shared_ptr<MsiInterrupt>> CreateMsiInterrupt() = 0;

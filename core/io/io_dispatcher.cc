@@ -135,4 +135,12 @@ uint64_t IoDispatcher::device_faults() const {
   return device_faults_;
 }
 
+void IoDispatcher::EndOfInterrupt(uint32_t /*vcpu*/, uint8_t vector) {
+  if (eoi_listener_) eoi_listener_(vector);
+}
+
+void IoDispatcher::SetEoiListener(std::function<void(uint8_t)> listener) {
+  eoi_listener_ = std::move(listener);
+}
+
 }  // namespace petrel

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,6 +50,10 @@ class IoDispatcher final : public hv::GuestIo {
   void MmioWrite(uint32_t vcpu, uint64_t gpa, std::span<const uint8_t> data) override;
   void PioRead(uint32_t vcpu, uint16_t port, std::span<uint8_t> data) override;
   void PioWrite(uint32_t vcpu, uint16_t port, std::span<const uint8_t> data) override;
+  // Passes a local APIC's EOI to the listener (the VMM's IOAPIC), if any.
+  void EndOfInterrupt(uint32_t vcpu, uint8_t vector) override;
+  // Sets (or, with nullptr, clears) who hears EOIs. Not while vCPUs run.
+  void SetEoiListener(std::function<void(uint8_t vector)> listener);
 
  private:
   struct SoftIoEvent {
@@ -75,6 +80,7 @@ class IoDispatcher final : public hv::GuestIo {
   uint64_t unclaimed_ = 0;
   uint64_t device_faults_ = 0;
   uint64_t soft_signalled_ = 0;
+  std::function<void(uint8_t)> eoi_listener_;  // set before vCPUs run
 };
 
 }  // namespace petrel

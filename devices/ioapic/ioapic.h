@@ -123,7 +123,7 @@ class Ioapic final : public BusDevice, public std::enable_shared_from_this<Ioapi
   // weakly (a line outliving the IOAPIC does nothing). Null for pins >= 24.
   std::shared_ptr<hv::InterruptLine> Line(uint32_t pin);
   // The local APICs signalled an EOI for `vector` (KVM: KVM_EXIT_IOAPIC_EOI,
-  // hv::exit::IoapicEoi). Same effect as the guest writing the EOI register.
+  // hv::GuestIo::EndOfInterrupt). Same effect as the guest writing the EOI register.
   void EndOfInterrupt(uint8_t vector);
 
   // The MSI a redirection entry delivers: address 0xFEE00000 | destination

@@ -493,6 +493,36 @@ TEST_F(KvmBackendTest, VmRejectsBadRequests) {
   EXPECT_TRUE(vm_->caps().kernel_ioevents);
 }
 
+// The split irqchip (KVM_CAP_SPLIT_IRQCHIP), as the VMM builds every VM by
+// default: no in-kernel PIC/IOAPIC/PIT, the VMM's IOAPIC pins as MSI routes
+// at GSI = pin, nothing of an irqchip in the VM state.
+TEST_F(KvmBackendTest, ASplitIrqchipVmHasPinRoutesAndNoKernelIoapic) {
+  hv::VmConfig config;
+  config.userspace_ioapic = true;
+  auto split = hv_->CreateVm(config);
+  ASSERT_TRUE(split.ok()) << split.error().message();
+  hv::Vm& vm = **split;
+  EXPECT_FALSE(vm.caps().kernel_ioapic);
+  EXPECT_TRUE(vm.caps().kernel_irqchip);  // the LAPICs stay in KVM
+  EXPECT_EQ(vm.LegacyInterrupt(4).error().code(), ErrorCode::kUnsupported);
+  auto pin4 = vm.CreateIoapicPinInterrupt(4);
+  ASSERT_TRUE(pin4.ok()) << pin4.error().message();
+  EXPECT_TRUE((*pin4)->SetMessage({0xfee00000, 0x34}).ok());
+  EXPECT_EQ(vm.CreateIoapicPinInterrupt(4).error().code(), ErrorCode::kAlreadyExists);
+  auto msi = vm.CreateMsiInterrupt();  // PCI vectors from GSI 24 still work
+  ASSERT_TRUE(msi.ok()) << msi.error().message();
+  auto vcpu = vm.CreateVcpu(0);
+  ASSERT_TRUE(vcpu.ok()) << vcpu.error().message();
+  auto state = vm.SaveState();
+  ASSERT_TRUE(state.ok()) << state.error().message();
+  EXPECT_FALSE(state->irqchip.has_value());
+  auto full_state = vm_->SaveState();  // the fixture's VM: the full irqchip
+  ASSERT_TRUE(full_state.ok());
+  ASSERT_TRUE(full_state->irqchip.has_value());
+  EXPECT_FALSE(vm.RestoreState(*full_state).ok());
+  EXPECT_FALSE(vm_->RestoreState(*state).ok());
+}
+
 // --- Full state save/restore (hv::VcpuState, hv::VmState) ---
 
 // Guest CPUID on `vcpu`, as the VMM sets it before a restore (KVM checks

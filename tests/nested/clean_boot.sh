@@ -6,6 +6,7 @@
 #   - the CPUs and devices (/dev/vda, eth0, hvc0, /dev/hwrng) and /dev/rtc0;
 #   - hwclock -r working and the RTC within 5 minutes of the L1's clock;
 #   - an RTC alarm (wakealarm +2 s) waking a reader of /dev/rtc0 (IRQ 8);
+#   - the VMM's IOAPIC (the split irqchip): its version register, 0x20;
 #   - no error, warning or failed probe in the guest's kernel log, except the
 #     allowlist below;
 #   - no KVM complaint about the guest in the L1's kernel log.
@@ -45,6 +46,7 @@ echo +2 >/sys/class/rtc/rtc0/wakealarm 2>/dev/null
 timeout 10 dd if=/dev/rtc0 of=/dev/null bs=8 count=1 2>/dev/null; rc=$?
 t1=$(cat /sys/class/rtc/rtc0/since_epoch 2>/dev/null)
 echo "PETREL-RTC-ALARM-RC=$rc after=$((t1 - t0))s rtc0 irq: $(grep rtc0 /proc/interrupts | tr -s " ")"
+echo "PETREL-IOAPIC $(dmesg | grep -oE "IOAPIC\[0\]: apic_id [0-9]+, version [0-9]+" | head -1)"
 dmesg -r | grep -E "^<[0-4]>|[Ff]ailed|[Ee]rror -?[0-9]|[Ee]rror:|[Ww]arning|[Uu]nhandled|[Ff]irmware [Bb]ug|BIOS [Bb]ug" | sed "s/^/PETREL-DMESG /"
 echo PETREL-PROBE-END')
 
@@ -82,6 +84,14 @@ clean_boot() {  # clean_boot <name> <bzImage> <initrd> <vcpus>
   else
     grep "PETREL-RTC-ALARM" "$out"
     result "$name-rtc-alarm" FAIL "the alarm did not wake the reader"
+  fi
+  # The split irqchip: the guest's IOAPIC is the VMM's, whose version
+  # register says 0x20 (32); KVM's in-kernel IOAPIC says 0x11 (17).
+  if grep -qE "PETREL-IOAPIC IOAPIC\[0\]: apic_id 0, version 32" "$out"; then
+    result "$name-split-irqchip" PASS "the guest found the VMM's IOAPIC (version 32)"
+  else
+    grep -E "PETREL-IOAPIC" "$out"
+    result "$name-split-irqchip" FAIL "the guest's IOAPIC is not the VMM's: $(grep -oE "version [0-9]+" "$out" | head -1)"
   fi
   issues=$(grep "^PETREL-DMESG " "$out" | sed 's/^PETREL-DMESG //; s/^<[0-9]>\[ *[0-9.]*\] //' |
            grep -vE "$allow_pat" || true)

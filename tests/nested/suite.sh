@@ -41,8 +41,10 @@ run_vm() {
   result "$name" FAIL "timed out three times"
 }
 
-# The KVM backend's own tests, one result per test case.
-if [ -z "$ONLY" ] && [ -x ./kvm_backend_test ]; then
+# The KVM backend's own tests, one result per test case
+# (PETREL_NESTED_ONLY=kvm-backend runs them alone).
+test_kvm_backend() {
+  [ -x ./kvm_backend_test ] || return 0
   ./kvm_backend_test >/tmp/kvm_backend_test.out 2>&1
   grep -E '^\[  (FAILED|SKIPPED) \]' /tmp/kvm_backend_test.out
   for n in $(grep -E '^\[       OK \] ' /tmp/kvm_backend_test.out | awk '{print $4}'); do result "$n" PASS; done
@@ -54,7 +56,8 @@ if [ -z "$ONLY" ] && [ -x ./kvm_backend_test ]; then
   for n in $(grep -E '^\[  SKIPPED \] [A-Za-z0-9_]+\.[A-Za-z0-9_]+ \(' /tmp/kvm_backend_test.out | awk '{print $4}'); do
     result "$n" SKIP
   done
-fi
+}
+[ -z "$ONLY" ] && test_kvm_backend
 
 [ -z "$ONLY" ] && run_vm null-guest 60 PETREL-NULL-OK 0 -- ./petrel --kernel ./null_guest.elf --serial tty --console off
 

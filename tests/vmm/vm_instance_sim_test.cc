@@ -77,6 +77,68 @@ StopReason RunScript(const sim::GuestScript& script) {
   return stop.ok() ? *stop : StopReason{StopReason::Kind::kError, "run failed"};
 }
 
+// COM1's interrupt goes through the VMM's IOAPIC (the default, as on KVM's
+// split irqchip): the guest programs pin 4's redirection entry (82093AA
+// 3.2.4: IOREGSEL 0x18/0x19 = entry 4), enables the UART's THR-empty
+// interrupt, and the IOAPIC delivers vector 0x34 as an MSI to APIC 0.
+TEST(VmInstanceSimTest, TheSerialInterruptArrivesAsAnMsiFromTheVmmsIoapic) {
+  auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), CapturingOptions());
+  ASSERT_TRUE(vm.ok()) << vm.error().message();
+  auto* sim = sim::AsSim(&(*vm)->hv_vm());
+  EXPECT_FALSE(sim->caps().kernel_ioapic);
+  auto script = sim::ScriptBuilder()
+                    .Read32(0xfec0'0010, 0)           // IOREGSEL 0: the ID register
+                    .Write32(0xfec0'0000, 0x01)       // VER
+                    .Read32(0xfec0'0010, 0x00170020)  // 24 entries, version 0x20
+                    .Write32(0xfec0'0000, 0x19)
+                    .Write32(0xfec0'0010, 0)  // destination APIC 0
+                    .Write32(0xfec0'0000, 0x18)
+                    .Write32(0xfec0'0010, 0x34)  // vector 0x34, fixed, edge, unmasked
+                    .Out8(0x3fc, 0x08)           // MCR OUT2: the UART's INTR reaches IRQ 4
+                    .Out8(0x3f9, 0x02)           // IER: THR empty
+                    .Advance(1'000'000)
+                    .Out8(0x600, 0x34)  // S5
+                    .Advance(1'000'000'000)
+                    .Build();
+  ASSERT_TRUE(sim->SetScript(0, script).ok());
+  auto stop = (*vm)->Run();
+  ASSERT_TRUE(stop.ok());
+  EXPECT_EQ(stop->kind, StopReason::Kind::kPowerOff) << stop->detail;
+  EXPECT_TRUE(sim->mismatches().empty()) << sim->mismatches().front();
+  std::vector<sim::TraceRecord> msis;
+  for (const auto& r : sim->trace().records()) {
+    if (r.kind == sim::TraceKind::kMsi) msis.push_back(r);
+  }
+  ASSERT_EQ(msis.size(), 1u) << sim->trace().ToText();
+  EXPECT_EQ(msis[0].addr, 0xfee0'0000u);
+  EXPECT_EQ(msis[0].bytes, (std::vector<uint8_t>{0x34, 0, 0, 0}));
+}
+
+// With the option off, the backend's pins carry COM1 (hv_sim's pin model,
+// KVM's full irqchip): no IOAPIC at 0xfec00000 in the VMM.
+TEST(VmInstanceSimTest, WithoutTheUserspaceIoapicTheBackendsPinsCarryTheLines) {
+  VmOptions options = CapturingOptions();
+  options.userspace_ioapic = false;
+  auto vm = VmInstance::Create(NullGuestConfig(), SimFactory(), std::move(options));
+  ASSERT_TRUE(vm.ok()) << vm.error().message();
+  auto* sim = sim::AsSim(&(*vm)->hv_vm());
+  EXPECT_TRUE(sim->caps().kernel_ioapic);
+  ASSERT_TRUE(sim->SetScript(0, sim::ScriptBuilder()
+                                    .Out8(0x3fc, 0x08)
+                                    .Out8(0x3f9, 0x02)
+                                    .WaitIrq(4, 1'000'000)
+                                    .Out8(0x600, 0x34)
+                                    .Advance(1'000'000'000)
+                                    .Build())
+                  .ok());
+  auto stop = (*vm)->Run();
+  ASSERT_TRUE(stop.ok());
+  EXPECT_EQ(stop->kind, StopReason::Kind::kPowerOff);
+  bool woke = false;
+  for (const auto& r : sim->trace().records()) woke |= r.kind == sim::TraceKind::kIrqWake;
+  EXPECT_TRUE(woke) << sim->trace().ToText();
+}
+
 // The console back-ends are inputs: with overrides, a config whose serial
 // and virtio-console would open files that cannot exist still builds (no
 // terminal, pty, file or socket is opened), and the virtio-console is there.

@@ -44,11 +44,17 @@ using ScriptFor = std::function<sim::GuestScript(int build)>;
 
 class VmmSimTest : public ::testing::Test {
  protected:
-  void Start(ScriptFor script = {}) {
+  // `pin_model`: legacy pins on hv_sim's pin model, which scripts wait on
+  // (WaitIrq), instead of the VMM's IOAPIC.
+  void Start(ScriptFor script = {}, bool pin_model = false) {
     script_ = std::move(script);
     VmmServices services;
     services.open_hypervisor = testing::SimFactory();
-    services.vm_options = [](const config::VmConfig&) { return testing::CapturingOptions(); };
+    services.vm_options = [pin_model](const config::VmConfig&) {
+      VmOptions options = testing::CapturingOptions();
+      options.userspace_ioapic = !pin_model;
+      return options;
+    };
     services.events = &events_;
     services.on_vm_built = [this](VmInstance& vm) {
       const int build = builds_++;
@@ -249,14 +255,16 @@ TEST_F(VmmSimTest, VmInfoWithInvalidUtf8InTheConfigIsValidJson) {
 TEST_F(VmmSimTest, GuestPowerOffAfterThePowerButtonEndsTheVmm) {
   // The guest's _EVT: wait for the GED interrupt (GSI 5), read the event
   // byte (power button = bit 3), then power off through the sleep register.
-  Start([](int) {
-    return sim::ScriptBuilder()
-        .WaitIrq(5, 1'000'000'000)
-        .Read8(0xfeb0'0000, 0x08)
-        .Out8(0x600, 0x34)
-        .Halt()
-        .Build();
-  });
+  Start(
+      [](int) {
+        return sim::ScriptBuilder()
+            .WaitIrq(5, 1'000'000'000)
+            .Read8(0xfeb0'0000, 0x08)
+            .Out8(0x600, 0x34)
+            .Halt()
+            .Build();
+      },
+      /*pin_model=*/true);
   ASSERT_TRUE(vmm_->Create(config::VmConfigFromJson(CreateBody()).value()).ok());
   ASSERT_EQ(Status("PUT", "vm.boot"), 204);
   ASSERT_EQ(Status("PUT", "vm.power-button"), 204);

@@ -153,6 +153,7 @@ json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange
       {"memory_ranges", ToJson(ranges)},
       {"vm", Section(ToJson(s.vm))},
       {"vcpus", std::move(vcpus)},
+      {"ioapic", s.ioapic ? Section(ToJson(*s.ioapic)) : json(nullptr)},
       {"legacy",
        {{"serial", s.legacy.serial ? Section(ToJson(*s.legacy.serial)) : json(nullptr)},
         {"i8042", Section(ToJson(s.legacy.i8042))},
@@ -191,6 +192,11 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
     PETREL_ASSIGN_OR_RETURN(auto v, ReadSection((*vcpus)[i], IndexPath("vcpus", i),
                                                 VcpuStateFromJson));
     s.vcpus.push_back(std::move(v));
+  }
+
+  PETREL_ASSIGN_OR_RETURN(const json* ioapic, root.Get("ioapic"));
+  if (!ioapic->is_null()) {
+    PETREL_ASSIGN_OR_RETURN(s.ioapic, ReadSection(*ioapic, "ioapic", IoapicDeviceStateFromJson));
   }
 
   PETREL_ASSIGN_OR_RETURN(const json* legacy_value, root.Get("legacy"));

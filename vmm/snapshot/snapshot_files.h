@@ -31,8 +31,9 @@ inline constexpr char kConfigFile[] = "config.json";
 inline constexpr char kStateFile[] = "state.json";
 inline constexpr char kMemoryFile[] = "memory-ranges";
 // state.json's "petrel_snapshot": the layout of the document itself. Each
-// section has its own version besides.
-inline constexpr uint32_t kSnapshotFormatVersion = 1;
+// section has its own version besides. 2: the "ioapic" section (null
+// without a userspace IOAPIC).
+inline constexpr uint32_t kSnapshotFormatVersion = 2;
 // The version of every state section this Petrel writes and reads.
 inline constexpr uint32_t kStateSectionVersion = 1;
 

@@ -189,9 +189,9 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
     return ::testing::AssertionSuccess();
   };
   json j = good;
-  j["petrel_snapshot"] = 2;
+  j["petrel_snapshot"] = 3;
   WriteJson(kStateFile, j);
-  EXPECT_TRUE(refused("snapshot format 2, this Petrel reads format 1"));
+  EXPECT_TRUE(refused("snapshot format 3, this Petrel reads format 2"));
   j = good;
   j["vcpus"][1]["version"] = 7;
   WriteJson(kStateFile, j);
@@ -218,7 +218,7 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
   EXPECT_TRUE(refused("virtio[0].id"));
   {
     std::ofstream f(Path(kStateFile), std::ios::trunc);
-    f << "{\"petrel_snapshot\": 1,";
+    f << "{\"petrel_snapshot\": 2,";
   }
   EXPECT_TRUE(refused("not valid JSON"));
   j = good;
@@ -247,6 +247,29 @@ TEST_F(SnapshotFilesTest, StateJsonRoundTripsAndHasChShapedFileNames) {
   EXPECT_STREQ(kConfigFile, "config.json");
   EXPECT_STREQ(kStateFile, "state.json");
   EXPECT_STREQ(kMemoryFile, "memory-ranges");
+}
+
+TEST_F(SnapshotFilesTest, AUserspaceIoapicIsSavedAndCheckedOnTheWayBack) {
+  VmSnapshotState state = TestState();
+  state.vm.irqchip.reset();  // a split-irqchip VM: the IOAPIC is the VMM's
+  state.ioapic.emplace();
+  state.ioapic->redirection[4] = 0x31;  // pin 4 unmasked, vector 0x31
+  state.ioapic->line_levels = 1u << 9;
+  state.ioapic->id = 2;
+  json doc = SnapshotStateToJson(state, {{0, kRam, 0}});
+  auto back = SnapshotStateFromJson(doc);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_TRUE(back->state == state);
+  EXPECT_TRUE(SnapshotStateFromJson(SnapshotStateToJson(TestState(), {{0, kRam, 0}}))
+                  ->state.ioapic == std::nullopt);
+  // What the model would refuse is refused while reading, with its path.
+  doc["ioapic"]["state"]["line_levels"] = 1u << 24;
+  auto bad = SnapshotStateFromJson(doc);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("ioapic.state"), std::string::npos) << bad.error().message();
+  doc["ioapic"]["state"]["line_levels"] = 0;
+  doc["ioapic"]["state"]["version"] = 9;
+  EXPECT_FALSE(SnapshotStateFromJson(doc).ok());
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ PETREL_DECLARE_CODEC(Serial::State);
 PETREL_DECLARE_CODEC(I8042::State);
 PETREL_DECLARE_CODEC(CivilTime);
 PETREL_DECLARE_CODEC(Cmos::State);
+PETREL_DECLARE_CODEC(Ioapic::State);
 PETREL_DECLARE_CODEC(DebugPort::Event);
 PETREL_DECLARE_CODEC(DebugPort::State);
 PETREL_DECLARE_CODEC(AcpiPmDevice::State);
@@ -559,6 +560,35 @@ Result<void> JsonCodec<hv::VmState>::Decode(const json& j, const std::string& pa
 
 Result<hv::VmState> VmStateFromJson(const json& j, const std::string& path) {
   return DecodeRoot<hv::VmState>(j, path);
+}
+
+// ---------------------------------------------------------------- userspace IOAPIC
+
+json ToJson(const Ioapic::State& s) {
+  return json{{"version", s.version},
+              {"ioregsel", s.ioregsel},
+              {"id", s.id},
+              {"redirection", s.redirection},
+              {"line_levels", s.line_levels}};
+}
+
+Result<void> JsonCodec<Ioapic::State>::Decode(const json& j, const std::string& path,
+                                              Ioapic::State& s) {
+  PETREL_ASSIGN_OR_RETURN(auto f, ObjectFields::Open(j, path));
+  PETREL_TRY(f.Read("version", s.version));
+  PETREL_TRY(f.Read("ioregsel", s.ioregsel));
+  PETREL_TRY(f.Read("id", s.id));
+  PETREL_TRY(f.ReadArray("redirection", s.redirection));
+  PETREL_TRY(f.Read("line_levels", s.line_levels));
+  PETREL_TRY(f.Finish());
+  // The model's own checks (version, reserved bits, pins), with the path.
+  auto valid = Ioapic::Validate(s);
+  if (!valid.ok()) return FieldProblem(path, valid.error().message());
+  return Ok();
+}
+
+Result<Ioapic::State> IoapicDeviceStateFromJson(const json& j, const std::string& path) {
+  return DecodeRoot<Ioapic::State>(j, path);
 }
 
 // ---------------------------------------------------------------- legacy devices

@@ -23,6 +23,7 @@
 
 #include "core/base/result.h"
 #include "core/hv/hypervisor.h"
+#include "devices/ioapic/ioapic.h"
 #include "core/hv/x86_state.h"
 #include "devices/acpi/acpi_pm.h"
 #include "devices/acpi/ged.h"
@@ -73,6 +74,11 @@ nlohmann::json ToJson(const hv::IoapicState& s);
 Result<hv::IoapicState> IoapicStateFromJson(const nlohmann::json& j, const std::string& path = {});
 nlohmann::json ToJson(const hv::PitState& s);
 Result<hv::PitState> PitStateFromJson(const nlohmann::json& j, const std::string& path = {});
+
+// The userspace IOAPIC (devices/ioapic; split irqchip, hv_sim).
+nlohmann::json ToJson(const Ioapic::State& s);
+Result<Ioapic::State> IoapicDeviceStateFromJson(const nlohmann::json& j,
+                                                const std::string& path = {});
 
 // Legacy devices.
 nlohmann::json ToJson(const Serial::State& s);
