@@ -184,8 +184,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t given_count = in.Byte() % 16;
   const std::vector<uint8_t> insn = in.Bytes(15);
   const size_t given = given_count < insn.size() ? given_count : insn.size();
-  // The bytes not handed over are in memory at CS:RIP (when that is RAM).
-  const uint64_t code_at = (sregs.cs.base + regs.rip + given) & 0xffffffffull;
+  // The bytes not handed over are in memory at CS:RIP (when that is RAM;
+  // CS's base counts outside 64-bit mode only, SDM 3A 3.4.4).
+  const bool long64 = (sregs.efer & kEferLma) && sregs.cs.l;
+  const uint64_t code_at = ((long64 ? 0 : sregs.cs.base) + regs.rip + given) & 0xffffffffull;
   if (code_at < platform.ram.size() - 16) {
     platform.Poke(code_at, std::span(insn).subspan(given));
   }
