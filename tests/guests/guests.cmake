@@ -2,6 +2,7 @@
 #
 #   null_guest       guests/null_guest.elf: ELF64 with a PVH note (PVH entry at 1 MiB)
 #   null_guest_bin   guests/null_guest.bin: its .text as a flat binary
+#   io_tour_guest    guests/io_tour_guest.elf: PVH, reads devices back (record/replay)
 #   petrel_test_guests  library embedding null_guest.bin (no runtime paths) and
 #                    exporting PETREL_NULL_GUEST_ELF / PETREL_NULL_GUEST_BIN
 #                    (absolute build paths, for host-side tests only)
@@ -22,6 +23,19 @@ set_target_properties(null_guest PROPERTIES
   POSITION_INDEPENDENT_CODE OFF
   LINK_DEPENDS ${PETREL_GUESTS_SRC}/null_guest.ld)
 target_link_options(null_guest PRIVATE -nostdlib -static
+                    -Wl,-T,${PETREL_GUESTS_SRC}/null_guest.ld -Wl,--build-id=none)
+
+set(PETREL_IO_TOUR_GUEST_ELF ${PETREL_GUESTS_OUT}/io_tour_guest.elf)
+add_executable(io_tour_guest ${PETREL_GUESTS_SRC}/io_tour_guest.S)
+set_target_properties(io_tour_guest PROPERTIES
+  OUTPUT_NAME io_tour_guest.elf
+  SUFFIX ""
+  RUNTIME_OUTPUT_DIRECTORY ${PETREL_GUESTS_OUT}
+  COMPILE_OPTIONS ""
+  LINK_OPTIONS ""
+  POSITION_INDEPENDENT_CODE OFF
+  LINK_DEPENDS ${PETREL_GUESTS_SRC}/null_guest.ld)
+target_link_options(io_tour_guest PRIVATE -nostdlib -static -Wl,-e,io_tour_start
                     -Wl,-T,${PETREL_GUESTS_SRC}/null_guest.ld -Wl,--build-id=none)
 
 if(CMAKE_OBJCOPY)
@@ -55,9 +69,10 @@ set_source_files_properties(${PETREL_NULL_GUEST_BLOB} PROPERTIES
   GENERATED TRUE OBJECT_DEPENDS ${PETREL_NULL_GUEST_BIN})
 
 add_library(petrel_test_guests STATIC ${PETREL_GUESTS_SRC}/test_guests.cc ${PETREL_NULL_GUEST_BLOB})
-add_dependencies(petrel_test_guests null_guest_bin)
+add_dependencies(petrel_test_guests null_guest_bin io_tour_guest)
 target_compile_definitions(petrel_test_guests PUBLIC
   PETREL_NULL_GUEST_ELF="${PETREL_NULL_GUEST_ELF}"
+  PETREL_IO_TOUR_GUEST_ELF="${PETREL_IO_TOUR_GUEST_ELF}"
   PETREL_NULL_GUEST_BIN="${PETREL_NULL_GUEST_BIN}")
 
 petrel_test(petrel_test_guests_test SOURCES ${PETREL_GUESTS_SRC}/null_guest_test.cc

@@ -13,7 +13,8 @@ payload=$(mktemp -d /tmp/petrel-payload.XXXXXX)
 trap 'rm -rf "$payload"' EXIT
 cp "$BUILD/vmm/petrel" "$payload/"
 [ -f "$BUILD/vmm/api/petrel-remote" ] && cp "$BUILD/vmm/api/petrel-remote" "$payload/"
-for f in tests/kvm_backend_test tests/guests/null_guest.elf; do
+[ -f "$BUILD/vmm/replay/petrel-replay" ] && cp "$BUILD/vmm/replay/petrel-replay" "$payload/"
+for f in tests/kvm_backend_test tests/guests/null_guest.elf tests/guests/io_tour_guest.elf; do
   [ -f "$BUILD/$f" ] && cp "$BUILD/$f" "$payload/"
 done
 cp "$ROOT/tests/nested/clean_boot.sh" "$payload/"  # sourced by suite.sh
