@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/hv/hypervisor.h"
+#include "core/x86emu/decoder.h"
 #include "hv_sim/guest_script.h"
 #include "hv_sim/sim_vcpu.h"
 #include "hv_sim/sim_vm.h"
@@ -34,6 +35,13 @@ struct SimConfig {
   // needs it, because its vCPUs take their saved script position as they
   // are created. Others may instead get theirs with SimVm::SetScript.
   std::map<uint32_t, GuestScript> vcpu_scripts;
+  // A vCPU without a script runs the guest's own code from guest memory
+  // (SimInterpreter: x86emu's sim profile) instead of ending at once.
+  bool interpret = false;
+  // The interpreter's instruction decoder; nullptr: Zydis. Tests put a
+  // deliberately wrong one here to show the differential tests catch it.
+  // Must outlive the VMs.
+  const x86emu::InstructionDecoder* decoder = nullptr;
 };
 
 class SimHypervisor final : public hv::Hypervisor {

@@ -1,6 +1,8 @@
 // SimVcpu: the script executor (see sim_vcpu.h).
 #include "hv_sim/sim_vcpu.h"
 
+#include "hv_sim/sim_interpreter.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -52,6 +54,7 @@ Result<void> SimVcpu::SetScript(GuestScript script) {
 Result<hv::VcpuExit> SimVcpu::Run(hv::GuestIo& io) {
   if (kicker_->Take()) return hv::VcpuExit(hv::exit::Interrupted{});
   if (halted_) return hv::VcpuExit(hv::exit::Halted{});
+  if (!has_script_ && vm_->config().interpret) return Interpret(io);
   for (uint32_t budget = quantum_; budget > 0; --budget) {
     if (pc_ >= script_.steps.size()) {
       if (has_script_ && !end_recorded_) {
@@ -63,6 +66,32 @@ Result<hv::VcpuExit> SimVcpu::Run(hv::GuestIo& io) {
     }
     if (Execute(io) == StepResult::kHalt) return hv::VcpuExit(hv::exit::Halted{});
     if (kicker_->Take()) break;
+  }
+  return hv::VcpuExit(hv::exit::Interrupted{});
+}
+
+Result<hv::VcpuExit> SimVcpu::Interpret(hv::GuestIo& io) {
+  auto memory = vm_->memory();
+  if (!memory) return Error(ErrorCode::kFailedPrecondition, "interpreting a vCPU with no memory");
+  const SimInterpreter::Recorder record = [this](TraceKind kind, uint64_t addr,
+                                                 std::span<const uint8_t> bytes) {
+    Record(kind, addr, bytes);
+  };
+  SimInterpreter::StepBudget budget;
+  budget.instructions = quantum_;
+  budget.after_each = [this] {
+    vm_->AdvanceTime(ns_per_step_);
+    step_time_ = vm_->clock().NowNs();
+  };
+  budget.kicked = [this] { return kicker_->Take(); };
+  step_time_ = vm_->clock().NowNs();
+  auto stop =
+      SimInterpreter::Run(regs_, sregs_, *memory, id_, io, record, budget, vm_->config().decoder);
+  if (!stop.ok()) return hv::VcpuExit(hv::exit::InternalError{stop.error().message()});
+  if (*stop == SimInterpreter::Stop::kHalted) {
+    halted_ = true;
+    Record(TraceKind::kHalt, 0, {});
+    return hv::VcpuExit(hv::exit::Halted{});
   }
   return hv::VcpuExit(hv::exit::Interrupted{});
 }

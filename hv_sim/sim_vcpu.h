@@ -12,6 +12,9 @@
 // Register state (regs, sregs, FPU, CPUID, MSRs) is stored as given, so boot
 // code can be tested by reading it back. Never-set MSRs read as 0.
 //
+// With SimConfig::interpret, a vCPU that has no script runs the guest's own
+// code instead (sim_interpreter.h), with those registers.
+//
 // Thread-safety: only the owning thread calls it, except kicker().
 #pragma once
 
@@ -105,6 +108,8 @@ class SimVcpu final : public hv::Vcpu {
   enum class StepResult { kDone, kWaiting, kHalt };
 
   StepResult Execute(hv::GuestIo& io);
+  // No script and SimConfig::interpret: the guest's own code (SimInterpreter).
+  Result<hv::VcpuExit> Interpret(hv::GuestIo& io);
   StepResult ExecuteWait(const step::WaitIrq& w);
   StepResult ExecuteCount(const step::Count& c);
   void Finish();  // step done: pc++ and the step's time cost

@@ -495,6 +495,8 @@ class SocketConsole final : public ConsoleOutput {
 
 }  // namespace
 
+std::unique_ptr<ConsoleOutput> MakeNullOutput() { return std::make_unique<NullOutput>(); }
+
 Result<std::unique_ptr<ConsoleOutput>> OpenConsoleOutput(const config::OutputConfig& mode,
                                                          const std::string& what,
                                                          EventLoop* loop) {

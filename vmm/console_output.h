@@ -66,6 +66,9 @@ inline constexpr size_t kConsoleOutputBufferBytes = size_t{1} << 20;
 // `what` names the option in errors ("--serial"). `loop` (the VMM's control
 // loop; it must outlive the output) drains queued output; without it, queued
 // output moves only on later Write() calls.
+// --serial null: counts what the guest writes and drops it.
+std::unique_ptr<ConsoleOutput> MakeNullOutput();
+
 Result<std::unique_ptr<ConsoleOutput>> OpenConsoleOutput(const config::OutputConfig& mode,
                                                          const std::string& what,
                                                          EventLoop* loop = nullptr);

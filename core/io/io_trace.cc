@@ -27,7 +27,9 @@ constexpr std::array<std::pair<IoTraceRecord::Kind, const char*>, 5> kKinds = {{
     {IoTraceRecord::Kind::kEoi, "eoi"},
 }};
 
-std::string Hex(std::span<const uint8_t> bytes) {
+}  // namespace
+
+std::string IoTraceHex(std::span<const uint8_t> bytes) {
   if (bytes.empty()) return "-";
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -37,6 +39,15 @@ std::string Hex(std::span<const uint8_t> bytes) {
   }
   return out;
 }
+
+std::string DescribeAccess(const IoTraceRecord& r) {
+  char addr[24];
+  std::snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(r.addr));
+  return "vcpu " + std::to_string(r.vcpu) + ' ' + IoTraceKindName(r.kind) + ' ' + addr + ' ' +
+         IoTraceHex(r.data);
+}
+
+namespace {
 
 Error LineError(size_t line, const std::string& what) {
   return Error(ErrorCode::kInvalidArgument, "io trace line " + std::to_string(line) + ": " + what);
@@ -141,7 +152,7 @@ std::string IoTrace::ToText() const {
   for (const auto& r : records_) {
     std::snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(r.addr));
     out += std::to_string(r.time_ns) + ' ' + std::to_string(r.vcpu) + ' ' +
-           IoTraceKindName(r.kind) + ' ' + addr + ' ' + Hex(r.data) + '\n';
+           IoTraceKindName(r.kind) + ' ' + addr + ' ' + IoTraceHex(r.data) + '\n';
   }
   return out;
 }

@@ -38,6 +38,10 @@ struct IoTraceRecord {
   bool operator==(const IoTraceRecord&) const = default;
 };
 const char* IoTraceKindName(IoTraceRecord::Kind kind);
+// Bytes as the trace writes them: lowercase hex, "-" when empty.
+std::string IoTraceHex(std::span<const uint8_t> bytes);
+// "vcpu 0 pio-write 0x3f8 50": a record without its time.
+std::string DescribeAccess(const IoTraceRecord& record);
 
 class IoTrace {
  public:

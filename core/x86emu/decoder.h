@@ -24,6 +24,8 @@ enum class Op : uint8_t {
   kMovs, kStos,
   kAdd, kOr, kAnd, kSub, kXor, kCmp, kTest,
   kXchg, kBt, kBts, kBtr, kSetcc,
+  // The sim profile's (control flow and the CPU's own instructions).
+  kIn, kOut, kHlt, kCli, kSti, kJmp, kNop,
 };
 
 // A general-purpose register: index 0..15 in encoding order (hv::Gpr), its
@@ -69,6 +71,10 @@ struct DecodedInstruction {
   bool unsupported_operand = false;  // an operand the emulator cannot hold (CRn, segment, x87, ...)
   uint8_t operand_count = 0;  // explicit operands
   Operand operands[3];
+  // A relative branch (JMP rel8/rel16/rel32): the target is the next
+  // instruction's address + branch_offset, at the operand size.
+  bool relative_branch = false;
+  int64_t branch_offset = 0;
 };
 
 enum class DecodeStatus : uint8_t {

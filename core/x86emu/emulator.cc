@@ -39,7 +39,7 @@ class Execution {
       : access_(access), cpu_(cpu), insn_(insn), rip_(rip), max_rep_(max_rep) {}
 
   // False when a fault was raised; `rep_pending` when a REP stopped at the cap.
-  Result<bool> Run(bool* rep_pending);
+  Result<bool> Run(bool* rep_pending, bool* halted);
 
  private:
   uint64_t NextRip() const {
@@ -63,6 +63,9 @@ class Execution {
   enum class BitOp : uint8_t { kTest, kSet, kReset };
   Result<bool> Bt(BitOp bit_op);
   Result<bool> Setcc();
+  // The sim profile.
+  Result<bool> PortIo(bool in);
+  Result<void> SetInterruptFlag(bool on);
   Result<bool> String(bool* rep_pending);
 
   GuestAccess& access_;
@@ -289,7 +292,41 @@ Result<bool> Execution::String(bool* rep_pending) {
   }
 }
 
-Result<bool> Execution::Run(bool* rep_pending) {
+// IN AL/AX/EAX, imm8|DX and OUT imm8|DX, AL/AX/EAX (SDM 2A 3.2 IN, 2B 4.3
+// OUT): the port is the immediate (zero-extended) or DX.
+Result<bool> Execution::PortIo(bool in) {
+  const Operand& reg = insn_.operands[in ? 0 : 1];
+  const Operand& port_op = insn_.operands[in ? 1 : 0];
+  uint16_t port = 0;
+  if (port_op.kind == Operand::Kind::kImm) {
+    port = static_cast<uint16_t>(port_op.imm & 0xff);
+  } else {
+    PETREL_ASSIGN_OR_RETURN(const uint64_t dx, access_.ReadGpr(port_op.gpr));
+    port = static_cast<uint16_t>(dx);
+  }
+  const unsigned size = reg.size;
+  std::array<uint8_t, 4> buf{};
+  if (in) {
+    PETREL_TRY(access_.PortIn(port, std::span(buf.data(), size)));
+    PETREL_TRY(access_.WriteGpr(reg.gpr, LoadLe(buf.data(), size)));
+  } else {
+    PETREL_ASSIGN_OR_RETURN(const uint64_t value, access_.ReadGpr(reg.gpr));
+    std::memcpy(buf.data(), &value, size);
+    PETREL_TRY(access_.PortOut(port, std::span<const uint8_t>(buf.data(), size)));
+  }
+  return true;
+}
+
+// CLI/STI: RFLAGS.IF, bit 9 (SDM 1 3.4.3.3). STI's one-instruction interrupt
+// shadow is not modelled (nothing interrupts an interpreted guest yet).
+Result<void> Execution::SetInterruptFlag(bool on) {
+  constexpr uint64_t kIf = 1ull << 9;
+  PETREL_ASSIGN_OR_RETURN(const uint64_t flags, cpu_.Get(Reg::kRflags));
+  cpu_.Set(Reg::kRflags, on ? (flags | kIf) : (flags & ~kIf));
+  return Ok();
+}
+
+Result<bool> Execution::Run(bool* rep_pending, bool* halted) {
   switch (insn_.op) {
     case Op::kMov: X86EMU_STEP(Mov()); break;
     case Op::kMovzx: X86EMU_STEP(Extend(false)); break;
@@ -309,6 +346,22 @@ Result<bool> Execution::Run(bool* rep_pending) {
     case Op::kSetcc: X86EMU_STEP(Setcc()); break;
     case Op::kMovs:
     case Op::kStos: X86EMU_STEP(String(rep_pending)); break;
+    case Op::kIn: X86EMU_STEP(PortIo(true)); break;
+    case Op::kOut: X86EMU_STEP(PortIo(false)); break;
+    case Op::kHlt: *halted = true; break;
+    case Op::kCli: PETREL_TRY(SetInterruptFlag(false)); break;
+    case Op::kSti: PETREL_TRY(SetInterruptFlag(true)); break;
+    case Op::kNop: break;
+    case Op::kJmp: {
+      // The target wraps at the operand size (SDM 2A JMP: EIP/IP truncated
+      // outside 64-bit mode).
+      const uint64_t target = NextRip() + static_cast<uint64_t>(insn_.branch_offset);
+      const uint64_t mask = insn_.operand_size >= 8   ? ~0ull
+                            : insn_.operand_size == 4 ? 0xffffffffull
+                                                      : 0xffffull;
+      cpu_.Set(Reg::kRip, target & mask);
+      return true;
+    }
     case Op::kOther: return Error(ErrorCode::kInternal, "x86emu: running an unsupported instruction");
   }
   if (!*rep_pending) cpu_.Set(Reg::kRip, NextRip());
@@ -316,7 +369,18 @@ Result<bool> Execution::Run(bool* rep_pending) {
 }
 
 // Operand shapes each op needs; anything else from a decoder is refused.
-const char* ShapeProblem(const DecodedInstruction& insn) {
+bool IsSimOnly(Op op) {
+  switch (op) {
+    case Op::kIn: case Op::kOut: case Op::kHlt: case Op::kCli: case Op::kSti: case Op::kJmp:
+    case Op::kNop:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const char* ShapeProblem(const DecodedInstruction& insn, Profile profile) {
+  if (IsSimOnly(insn.op) && profile != Profile::kSim) return "not in the mmio profile";
   if (insn.unsupported_operand) return "an operand that is not a general-purpose register, memory or immediate";
   const auto sized = [](unsigned size) { return size == 1 || size == 2 || size == 4 || size == 8; };
   switch (insn.op) {
@@ -332,7 +396,24 @@ const char* ShapeProblem(const DecodedInstruction& insn) {
       if (insn.operand_count < 1 || insn.operands[0].kind == Operand::Kind::kImm) return "operands";
       return nullptr;
     case Op::kOther:
-      return "not in the mmio profile";
+      return profile == Profile::kSim ? "not in the sim profile" : "not in the mmio profile";
+    case Op::kHlt: case Op::kCli: case Op::kSti: case Op::kNop:
+      return insn.operand_count == 0 ? nullptr : "operands";
+    case Op::kJmp:
+      return insn.relative_branch ? nullptr : "only JMP rel (not indirect or far)";
+    case Op::kIn:
+    case Op::kOut: {
+      if (insn.operand_count != 2) return "operands";
+      const Operand& reg = insn.operands[insn.op == Op::kIn ? 0 : 1];
+      const Operand& port = insn.operands[insn.op == Op::kIn ? 1 : 0];
+      if (reg.kind != Operand::Kind::kGpr || reg.gpr.index != hv::kRax || reg.gpr.high8 ||
+          (reg.size != 1 && reg.size != 2 && reg.size != 4)) {
+        return "the data register (AL, AX or EAX)";
+      }
+      const bool dx = port.kind == Operand::Kind::kGpr && port.gpr.index == hv::kRdx && port.size == 2;
+      if (port.kind != Operand::Kind::kImm && !dx) return "the port (imm8 or DX)";
+      return nullptr;
+    }
     default:
       if (insn.operand_count < 2) return "operands";
       if (insn.operands[0].kind != Operand::Kind::kGpr && insn.operands[0].kind != Operand::Kind::kMem) {
@@ -396,22 +477,24 @@ Result<Outcome> Emulator::Step(CpuState& cpu, Platform& platform, std::span<cons
   // come from an invalid instruction, so the caller decides.
   if (status == DecodeStatus::kInvalid) return Outcome{Unsupported{"", "invalid instruction bytes"}};
 
-  if (const char* problem = ShapeProblem(insn)) return Outcome{Unsupported{insn.name, problem}};
+  if (const char* problem = ShapeProblem(insn, options_.profile)) {
+    return Outcome{Unsupported{insn.name, problem}};
+  }
 
   Execution execution(access, cpu, insn, rip, options_.max_rep_iterations ? options_.max_rep_iterations : 1);
-  bool rep_pending = false;
-  PETREL_ASSIGN_OR_RETURN(const bool ok, execution.Run(&rep_pending));
+  bool rep_pending = false, halted = false;
+  PETREL_ASSIGN_OR_RETURN(const bool ok, execution.Run(&rep_pending, &halted));
   PETREL_TRY(cpu.Flush());
   if (!ok) {
     if (!access.fault()) return Error(ErrorCode::kInternal, "x86emu: stopped without a fault");
     return Outcome{*access.fault()};
   }
-  return Outcome{Completed{rep_pending}};
+  return Outcome{Completed{rep_pending, halted}};
 }
 
 std::string DescribeOutcome(const Outcome& outcome) {
   if (const auto* c = std::get_if<Completed>(&outcome)) {
-    return c->rep_pending ? "completed (rep pending)" : "completed";
+    return c->rep_pending ? "completed (rep pending)" : c->halted ? "completed (halted)" : "completed";
   }
   if (const auto* f = std::get_if<Fault>(&outcome)) {
     std::string s = "fault vector " + std::to_string(f->vector);

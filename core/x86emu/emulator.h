@@ -34,6 +34,8 @@ namespace petrel::x86emu {
 
 struct Completed {
   bool rep_pending = false;
+  // HLT (sim profile): RIP is past it; the vCPU waits for an interrupt.
+  bool halted = false;
   bool operator==(const Completed&) const = default;
 };
 struct Unsupported {
@@ -42,9 +44,11 @@ struct Unsupported {
 };
 using Outcome = std::variant<Completed, Fault, Unsupported>;
 
-// `mmio`: the instructions that touch MMIO (docs/x86emu.md). `sim`
-// (control flow, stack, IN/OUT, ...) comes later.
-enum class Profile : uint8_t { kMmio };
+// `mmio`: the instructions that touch MMIO (docs/x86emu.md). `sim`: those
+// plus what small test guests run on hv_sim: IN/OUT (imm8 and DX ports),
+// HLT, CLI/STI, JMP rel, NOP. (The stack, CALL/RET, Jcc, LGDT, CPUID, ...
+// come later.) No privilege checks: test guests run at CPL 0.
+enum class Profile : uint8_t { kMmio, kSim };
 
 struct EmulatorOptions {
   Profile profile = Profile::kMmio;

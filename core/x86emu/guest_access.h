@@ -48,6 +48,12 @@ class GuestAccess {
   Result<bool> Read(uint64_t linear, std::span<uint8_t> data, Access access = Access::kRead);
   Result<bool> Write(uint64_t linear, std::span<const uint8_t> data);
 
+  // Port I/O, passed to the platform.
+  Result<void> PortIn(uint16_t port, std::span<uint8_t> data) { return platform_.PortIn(port, data); }
+  Result<void> PortOut(uint16_t port, std::span<const uint8_t> data) {
+    return platform_.PortOut(port, data);
+  }
+
   // As Read, but a fault on a page after the first only shortens the
   // result (`*got`); for instruction fetch, whose length is not yet known.
   Result<void> FetchUpTo(uint64_t linear, std::span<uint8_t> data, size_t* got,

@@ -125,6 +125,14 @@ Op ToOp(const ZydisDecodedInstruction& insn) {
     case ZYDIS_MNEMONIC_BT: return Op::kBt;
     case ZYDIS_MNEMONIC_BTS: return Op::kBts;
     case ZYDIS_MNEMONIC_BTR: return Op::kBtr;
+    // The sim profile's (SDM 2A/2B: IN, OUT, HLT, CLI, STI, JMP, NOP).
+    case ZYDIS_MNEMONIC_IN: return Op::kIn;
+    case ZYDIS_MNEMONIC_OUT: return Op::kOut;
+    case ZYDIS_MNEMONIC_HLT: return Op::kHlt;
+    case ZYDIS_MNEMONIC_CLI: return Op::kCli;
+    case ZYDIS_MNEMONIC_STI: return Op::kSti;
+    case ZYDIS_MNEMONIC_JMP: return Op::kJmp;
+    case ZYDIS_MNEMONIC_NOP: return Op::kNop;
     default: break;
   }
   // SETcc is 0F 90..9F (SDM 2A 4.3 SETcc).
@@ -179,6 +187,15 @@ DecodeStatus ZydisInstructionDecoder::Decode(std::span<const uint8_t> bytes, Cpu
     return DecodeStatus::kOk;
   }
   out->operand_count = insn.operand_count_visible > 3 ? 3 : insn.operand_count_visible;
+  if (out->op == Op::kJmp && out->operand_count == 1 &&
+      operands[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && operands[0].imm.is_relative) {
+    // JMP rel8/rel16/rel32 (SDM 2A 3.2 JMP): a signed offset from the next
+    // instruction. Indirect and far forms stay unsupported.
+    out->relative_branch = true;
+    out->branch_offset = operands[0].imm.value.s;
+    out->operand_count = 0;
+    return DecodeStatus::kOk;
+  }
   for (uint8_t i = 0; i < out->operand_count; ++i) {
     if (!ToOperand(operands[i], &out->operands[i])) out->unsupported_operand = true;
   }

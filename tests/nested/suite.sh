@@ -90,6 +90,27 @@ test_record_replay() {
 }
 [ -z "$ONLY" ] && test_record_replay
 
+# Differential (issue 11): the same io_tour_guest recorded on KVM and run on
+# hv_sim's x86 interpreter must make the same device accesses, in order.
+test_differential() {
+  name=differential-io-tour
+  [ -x ./petrel-replay ] && [ -f ./io_tour_guest.elf ] ||
+    { result "$name" SKIP "no petrel-replay or io_tour_guest.elf in the payload"; return; }
+  trace=/tmp/io-tour-diff.trace
+  timeout 60 ./petrel --kernel ./io_tour_guest.elf --serial tty --console off \
+    --record-io $trace </dev/null >/tmp/$name.run 2>&1
+  ./petrel-replay --differential --trace $trace --kernel ./io_tour_guest.elf --serial tty \
+    --console off >/tmp/$name.out 2>&1
+  rc=$?
+  if [ $rc -eq 0 ] && grep -q "; identical" /tmp/$name.out; then
+    result "$name" PASS "$(tail -1 /tmp/$name.out | cut -c16-200)"
+  else
+    cat /tmp/$name.out; head -40 $trace
+    result "$name" FAIL "rc=$rc: $(tail -1 /tmp/$name.out | cut -c1-240)"
+  fi
+}
+[ -z "$ONLY" ] && test_differential
+
 # The kit's recommended command line: what users boot (console=ttyS0 quiet).
 [ -f "$KIT/kit.env" ] && . "$KIT/kit.env"
 BASE="${PETREL_KIT_L2_CMDLINE:-console=ttyS0 quiet}"

@@ -11,41 +11,18 @@
 #include "vmm/console_output.h"
 
 namespace petrel::vmm {
-namespace {
-
-std::string Hex(std::span<const uint8_t> bytes) {
-  std::string out;
-  char b[3];
-  for (uint8_t v : bytes) {
-    std::snprintf(b, sizeof b, "%02x", v);
-    out += b;
-  }
-  return out.empty() ? "-" : out;
-}
-
-// Output nobody reads: the replayed serial port's bytes.
-class DiscardOutput final : public ConsoleOutput {
- public:
-  void Write(std::span<const uint8_t> bytes) override { written_ += bytes.size(); }
-  uint64_t bytes_written() const override { return written_; }
-
- private:
-  std::atomic<uint64_t> written_{0};
-};
-
-}  // namespace
-
 std::string IoReplayReport::Describe() const {
   std::ostringstream s;
   s << "replayed " << accesses << " accesses (" << reads << " reads compared), " << divergences
     << " differing reads";
   if (first_index && first_recorded) {
-    char addr[24];
-    std::snprintf(addr, sizeof addr, "0x%llx",
-                  static_cast<unsigned long long>(first_recorded->addr));
-    s << "; first: record " << *first_index << " (t=" << first_recorded->time_ns << " ns vcpu "
-      << first_recorded->vcpu << ' ' << IoTraceKindName(first_recorded->kind) << ' ' << addr
-      << "): recorded " << Hex(first_recorded->data) << ", replayed " << Hex(first_replayed);
+    IoTraceRecord access = *first_recorded;
+    access.data.clear();
+    std::string what = DescribeAccess(access);
+    what.resize(what.size() - 2);  // without the " -" of the empty data
+    s << "; first: record " << *first_index << " (t=" << first_recorded->time_ns << " ns "
+      << what << "): recorded " << IoTraceHex(first_recorded->data) << ", replayed "
+      << IoTraceHex(first_replayed);
   }
   return s.str();
 }
@@ -57,8 +34,8 @@ Result<IoReplayReport> ReplayIoTrace(std::span<const IoTraceRecord> trace,
   VirtualClock wall(options.wall_clock_ns);
   VmOptions vm_options;
   vm_options.attach_input = false;
-  vm_options.serial_output_override = std::make_unique<DiscardOutput>();
-  vm_options.console_output_override = std::make_unique<DiscardOutput>();
+  vm_options.serial_output_override = MakeNullOutput();
+  vm_options.console_output_override = MakeNullOutput();
   vm_options.monotonic_clock = &monotonic;
   vm_options.wall_clock = &wall;
   PETREL_ASSIGN_OR_RETURN(auto vm, VmInstance::Create(config, options.open_hypervisor,

@@ -37,11 +37,24 @@ class FakePlatform : public Platform, public PhysicalMemory {
   Result<void> WriteMemory(uint64_t gpa, std::span<const uint8_t> data) override {
     return Write(gpa, data);
   }
-  Result<void> PortIn(uint16_t, std::span<uint8_t> data) override {
-    std::memset(data.data(), 0xff, data.size());
+  // Port reads answer port_in_byte in every byte; both directions are logged.
+  Result<void> PortIn(uint16_t port, std::span<uint8_t> data) override {
+    std::memset(data.data(), port_in_byte, data.size());
+    ports.push_back({false, port, std::vector<uint8_t>(data.begin(), data.end())});
     return Ok();
   }
-  Result<void> PortOut(uint16_t, std::span<const uint8_t>) override { return Ok(); }
+  Result<void> PortOut(uint16_t port, std::span<const uint8_t> data) override {
+    ports.push_back({true, port, std::vector<uint8_t>(data.begin(), data.end())});
+    return Ok();
+  }
+  struct PortAccess {
+    bool out;
+    uint16_t port;
+    std::vector<uint8_t> data;
+    bool operator==(const PortAccess&) const = default;
+  };
+  std::vector<PortAccess> ports;
+  uint8_t port_in_byte = 0xff;
 
   // PhysicalMemory
   Result<void> Read(uint64_t gpa, std::span<uint8_t> data) override {
