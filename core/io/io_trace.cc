@@ -1,16 +1,12 @@
 // IoTrace and its text format (see io_trace.h).
 #include "core/io/io_trace.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <array>
 #include <charconv>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
-#include "core/base/unique_fd.h"
+#include "core/base/whole_file.h"
 
 namespace petrel {
 namespace {
@@ -158,17 +154,7 @@ std::string IoTrace::ToText() const {
 }
 
 Result<void> IoTrace::WriteFile(const std::string& path) const {
-  const std::string text = ToText();
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid()) return Error::FromErrno("creating " + path);
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::FromErrno("writing " + path);
-    done += static_cast<size_t>(n);
-  }
-  return Ok();
+  return WriteWholeFile(path, ToText());
 }
 
 Result<std::vector<IoTraceRecord>> ParseIoTrace(std::string_view text) {
@@ -195,14 +181,7 @@ Result<std::vector<IoTraceRecord>> ParseIoTrace(std::string_view text) {
 }
 
 Result<std::vector<IoTraceRecord>> ReadIoTraceFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::kNotFound, "cannot open io trace " + path);
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<uint64_t>(in.tellg());
-  if (size > kMaxFileBytes) return Error(ErrorCode::kInvalidArgument, path + ": too large");
-  in.seekg(0);
-  std::string text(size, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(size));
+  PETREL_ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(path, kMaxFileBytes));
   return ParseIoTrace(text).Wrap(path);
 }
 

@@ -1,6 +1,8 @@
 // Snapshot directories (see snapshot_files.h).
 #include "vmm/snapshot/snapshot_files.h"
 
+#include "core/base/whole_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,45 +39,13 @@ auto ReadSection(const json& section, const std::string& path, Decode decode)
   return decode(state, FieldPath(path, "state"));
 }
 
-Result<void> WriteWhole(const std::string& path, const std::string& text) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid()) return Error::FromErrno("creating " + path);
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::FromErrno("writing " + path);
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd.get()) != 0) return Error::FromErrno("syncing " + path);
-  return Ok();
-}
-
 Result<void> RenameInto(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return Error::FromErrno("renaming " + from);
   return Ok();
 }
 
 Result<std::string> ReadWhole(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Error::FromErrno("opening " + path);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return Error::FromErrno("reading " + path);
-  if (static_cast<uint64_t>(st.st_size) > kMaxJsonFileBytes) {
-    return Error(ErrorCode::kInvalidArgument, path + ": larger than " +
-                                                  std::to_string(kMaxJsonFileBytes >> 20) + " MiB");
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::read(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::FromErrno("reading " + path);
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  text.resize(done);
-  return text;
+  return ReadWholeFile(path, kMaxJsonFileBytes);
 }
 
 // A device type's state: {"type": "none"|"blk"|"net"|"console", "state": ...}.
@@ -272,8 +242,8 @@ Result<void> WriteSnapshot(const std::string& dir, const config::VmConfig& confi
       SnapshotStateToJson(state, ranges).dump(1, ' ', false, json::error_handler_t::replace);
   const std::string config_text =
       config::VmConfigToJson(config).dump(1, ' ', false, json::error_handler_t::replace);
-  PETREL_TRY(WriteWhole(Join(dir, kStateFile) + tmp_suffix, state_text));
-  PETREL_TRY(WriteWhole(Join(dir, kConfigFile) + tmp_suffix, config_text));
+  PETREL_TRY(WriteWholeFile(Join(dir, kStateFile) + tmp_suffix, state_text));
+  PETREL_TRY(WriteWholeFile(Join(dir, kConfigFile) + tmp_suffix, config_text));
   PETREL_TRY(RenameInto(memory_path + tmp_suffix, memory_path));
   PETREL_TRY(RenameInto(Join(dir, kStateFile) + tmp_suffix, Join(dir, kStateFile)));
   PETREL_TRY(RenameInto(Join(dir, kConfigFile) + tmp_suffix, Join(dir, kConfigFile)));
