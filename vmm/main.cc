@@ -1,5 +1,6 @@
 // The petrel binary: parse the command line, start the API server if asked,
-// and run the VMM (vmm/vmm.h) on KVM.
+// and run the VMM (vmm/vmm.h) on KVM, or on MSHV where /dev/kvm does not
+// exist but /dev/mshv does (vmm/hypervisor_choice.h).
 //
 //   petrel --kernel ... [--api-socket ...]   boot that VM at once
 //   petrel --api-socket path=...             an empty VMM: the API creates
@@ -25,9 +26,11 @@
 #include "core/event/epoll_event_loop.h"
 #include "core/io/io_trace.h"
 #include "hv_kvm/kvm_hypervisor.h"
+#include "hv_mshv/mshv_hypervisor.h"
 #include "vmm/api/api_server.h"
 #include "vmm/config/cli.h"
 #include "vmm/event_monitor.h"
+#include "vmm/hypervisor_choice.h"
 #include "vmm/terminal.h"
 #include "vmm/vmm.h"
 
@@ -130,7 +133,10 @@ int RunVmm(const petrel::config::CliOptions& options) {
   std::unique_ptr<petrel::IoTrace> io_trace;
   if (options.record_io) io_trace = std::make_unique<petrel::IoTrace>();
   petrel::vmm::VmmServices services;
-  services.open_hypervisor = [] { return petrel::OpenKvm(); };
+  services.open_hypervisor = [] {
+    return petrel::vmm::OpenFirstHypervisor([] { return petrel::OpenKvm(); },
+                                            [] { return petrel::OpenMshv(); });
+  };
   services.events = event_monitor.get();
   services.vm_options = [&](const petrel::config::VmConfig& config) {
     if (UsesTerminal(config)) {

@@ -1,0 +1,4 @@
+# Fuzz target for the MSHV backend's intercept handling (included from
+# fuzz/CMakeLists.txt).
+petrel_fuzz(mshv_intercept_fuzz SOURCES mshv_intercept_fuzz.cc
+  DEPS petrel_hv_mshv petrel_hv_mshv_testing)

@@ -1,0 +1,209 @@
+// Intercept message handling (see mshv_intercept.h).
+#include "hv_mshv/mshv_intercept.h"
+
+#include <cstring>
+#include <sstream>
+
+#include "hv_mshv/mshv_hvcall.h"
+
+// GCC 12 reports a false -Wmaybe-uninitialized when a std::variant exit is
+// moved into an optional inside Result<> (as hv_kvm/kvm_vcpu.cc).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace petrel::mshv {
+namespace {
+
+using Outcome = Result<std::optional<hv::VcpuExit>>;
+
+Outcome Continue() { return std::optional<hv::VcpuExit>(); }
+Outcome Exit(hv::VcpuExit e) { return std::optional<hv::VcpuExit>(std::move(e)); }
+Outcome Bad(const std::string& what) {
+  return Exit(hv::exit::InternalError{"MSHV: " + what});
+}
+
+std::string Hex(uint64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << v;
+  return s.str();
+}
+
+std::string TypeText(uint32_t type) {
+  const char* name = MessageTypeName(type);
+  return name ? std::string(name) + " (" + Hex(type) + ")" : Hex(type);
+}
+
+// The payload as T, if the message says it carries at least sizeof(T) bytes.
+template <class T>
+std::optional<T> Payload(const HvMessage& msg) {
+  static_assert(sizeof(T) <= kHvMessagePayloadBytes);
+  if (msg.header.payload_size < sizeof(T)) return std::nullopt;
+  T t;
+  std::memcpy(&t, msg.payload, sizeof t);
+  return t;
+}
+
+std::string TooShort(uint32_t type, size_t need, uint8_t have) {
+  return TypeText(type) + ": payload of " + std::to_string(have) + " bytes, need " +
+         std::to_string(need);
+}
+
+std::string WrongVp(uint32_t type, uint32_t got, uint32_t vcpu) {
+  return TypeText(type) + " for VP " + std::to_string(got) + " delivered to vCPU " +
+         std::to_string(vcpu);
+}
+
+Outcome HandleIoPort(const HvMessage& msg, uint32_t vcpu, VpRegisterAccess& regs,
+                     hv::GuestIo& io) {
+  const auto m = Payload<HvX64IoPortInterceptMessage>(msg);
+  if (!m) return Bad(TooShort(msg.header.message_type, sizeof *m, msg.header.payload_size));
+  if (m->header.vp_index != vcpu) return Bad(WrongVp(msg.header.message_type, m->header.vp_index, vcpu));
+  const uint16_t port = m->port_number;
+  if (m->access_info & (kIoAccessStringOp | kIoAccessRepPrefix)) {
+    return Bad("string port I/O needs the x86 emulator (port " + Hex(port) + ")");
+  }
+  const unsigned size = m->access_info & kIoAccessSizeMask;
+  if (size != 1 && size != 2 && size != 4) {
+    return Bad("port I/O of " + std::to_string(size) + " bytes at port " + Hex(port));
+  }
+  const unsigned len = m->header.instruction_length_cr8 & kInstructionLengthMask;
+  if (len == 0) return Bad("port I/O at port " + Hex(port) + " without an instruction length");
+  uint64_t rax = m->rax;
+  uint8_t data[4] = {};
+  switch (m->header.intercept_access_type) {
+    case kHvInterceptAccessWrite:  // OUT: the low `size` bytes of RAX (little-endian)
+      std::memcpy(data, &rax, size);
+      io.PioWrite(vcpu, port, std::span<const uint8_t>(data, size));
+      break;
+    case kHvInterceptAccessRead: {  // IN
+      io.PioRead(vcpu, port, std::span<uint8_t>(data, size));
+      uint32_t value = 0;
+      std::memcpy(&value, data, size);
+      if (size == 4) {
+        rax = value;  // a 32-bit destination zero-extends into RAX (SDM 1 3.4.1.1)
+      } else {
+        const uint64_t mask = size == 1 ? 0xffu : 0xffffu;
+        rax = (rax & ~mask) | value;
+      }
+      break;
+    }
+    default:
+      return Bad("port I/O at port " + Hex(port) + " with access type " +
+                 std::to_string(m->header.intercept_access_type));
+  }
+  const HvRegisterAssoc out[2] = {Reg64(kHvX64RegRip, m->header.rip + len),
+                                  Reg64(kHvX64RegRax, rax)};
+  // OUT leaves RAX as it was; writing it back anyway keeps one path.
+  PETREL_TRY(regs.SetRegisters(out).Wrap("completing port I/O"));
+  return Continue();
+}
+
+Outcome HandleMemory(const HvMessage& msg, uint32_t vcpu, VpRegisterAccess& regs, hv::GuestIo& io,
+                     MmioEmulator* mmio) {
+  const uint32_t type = msg.header.message_type;
+  // Copied out of the message so the instruction bytes stay valid.
+  const auto m = Payload<HvX64MemoryInterceptMessage>(msg);
+  if (!m) return Bad(TooShort(type, sizeof *m, msg.header.payload_size));
+  if (m->header.vp_index != vcpu) return Bad(WrongVp(type, m->header.vp_index, vcpu));
+  if (m->instruction_byte_count > sizeof m->instruction_bytes) {
+    return Bad(TypeText(type) + ": " + std::to_string(m->instruction_byte_count) +
+               " instruction bytes");
+  }
+  const std::string where = "MMIO at GPA " + Hex(m->guest_physical_address) + " (RIP " +
+                            Hex(m->header.rip) + ")";
+  if (!mmio) return Bad(where + ": MMIO emulation needs the x86 instruction emulator");
+  MmioIntercept in;
+  in.vcpu = vcpu;
+  in.gpa = m->guest_physical_address;
+  in.gva = m->guest_virtual_address;
+  in.gva_valid = (m->memory_access_info & kMemAccessGvaValid) != 0;
+  in.gva_gpa_valid = (m->memory_access_info & kMemAccessGvaGpaValid) != 0;
+  in.access_type = m->header.intercept_access_type;
+  in.rip = m->header.rip;
+  in.rflags = m->header.rflags;
+  in.instruction_length = m->header.instruction_length_cr8 & kInstructionLengthMask;
+  in.execution_state = m->header.execution_state;
+  in.cs = m->header.cs_segment;
+  in.instruction_bytes = std::span<const uint8_t>(m->instruction_bytes, m->instruction_byte_count);
+  auto done = mmio->Emulate(in, regs, io);
+  if (!done.ok()) return Bad(where + ": " + done.error().message());
+  return Continue();
+}
+
+}  // namespace
+
+const char* MessageTypeName(uint32_t type) {
+  switch (type) {
+    case kHvMsgNone: return "NONE";
+    case kHvMsgUnmappedGpa: return "UNMAPPED_GPA";
+    case kHvMsgGpaIntercept: return "GPA_INTERCEPT";
+    case kHvMsgUnacceptedGpa: return "UNACCEPTED_GPA";
+    case kHvMsgGpaAttributeIntercept: return "GPA_ATTRIBUTE_INTERCEPT";
+    case kHvMsgTimerExpired: return "TIMER_EXPIRED";
+    case kHvMsgInvalidVpRegisterValue: return "INVALID_VP_REGISTER_VALUE";
+    case kHvMsgUnrecoverableException: return "UNRECOVERABLE_EXCEPTION";
+    case kHvMsgUnsupportedFeature: return "UNSUPPORTED_FEATURE";
+    case kHvMsgOpaqueIntercept: return "OPAQUE_INTERCEPT";
+    case kHvMsgHypercallIntercept: return "HYPERCALL_INTERCEPT";
+    case kHvMsgSynicSintDeliverable: return "SYNIC_SINT_DELIVERABLE";
+    case kHvMsgX64IoPortIntercept: return "X64_IO_PORT_INTERCEPT";
+    case kHvMsgX64MsrIntercept: return "X64_MSR_INTERCEPT";
+    case kHvMsgX64CpuidIntercept: return "X64_CPUID_INTERCEPT";
+    case kHvMsgX64ExceptionIntercept: return "X64_EXCEPTION_INTERCEPT";
+    case kHvMsgX64ApicEoi: return "X64_APIC_EOI";
+    case kHvMsgX64LegacyFpError: return "X64_LEGACY_FP_ERROR";
+    case kHvMsgX64Halt: return "X64_HALT";
+    case kHvMsgX64InterruptionDeliverable: return "X64_INTERRUPTION_DELIVERABLE";
+    case kHvMsgX64SipiIntercept: return "X64_SIPI_INTERCEPT";
+    default: return nullptr;
+  }
+}
+
+Result<std::optional<hv::VcpuExit>> HandleMessage(std::span<const uint8_t> message,
+                                                  uint32_t vcpu_id, VpRegisterAccess& regs,
+                                                  hv::GuestIo& io, MmioEmulator* mmio) {
+  if (message.size() != sizeof(HvMessage)) {
+    return Bad("message of " + std::to_string(message.size()) + " bytes");
+  }
+  HvMessage msg;
+  std::memcpy(&msg, message.data(), sizeof msg);
+  const uint32_t type = msg.header.message_type;
+  if (msg.header.payload_size > kHvMessagePayloadBytes) {
+    return Bad(TypeText(type) + ": payload size " + std::to_string(msg.header.payload_size));
+  }
+  switch (type) {
+    case kHvMsgX64IoPortIntercept:
+      return HandleIoPort(msg, vcpu_id, regs, io);
+    case kHvMsgUnmappedGpa:
+    case kHvMsgGpaIntercept:
+      return HandleMemory(msg, vcpu_id, regs, io, mmio);
+    case kHvMsgX64ApicEoi: {
+      const auto m = Payload<HvX64ApicEoiMessage>(msg);
+      if (!m) return Bad(TooShort(type, sizeof *m, msg.header.payload_size));
+      if (m->vp_index != vcpu_id) return Bad(WrongVp(type, m->vp_index, vcpu_id));
+      if (m->interrupt_vector > 0xff) {
+        return Bad("APIC EOI for vector " + Hex(m->interrupt_vector));
+      }
+      io.EndOfInterrupt(vcpu_id, static_cast<uint8_t>(m->interrupt_vector));
+      return Continue();
+    }
+    case kHvMsgX64Halt:
+      return Exit(hv::exit::Halted{});
+    case kHvMsgUnrecoverableException:
+      // A triple fault; Cloud Hypervisor resets the VM on it.
+      return Exit(hv::exit::Shutdown{hv::exit::Shutdown::Why::kTripleFault});
+    case kHvMsgInvalidVpRegisterValue:
+      return Bad("the hypervisor refused a VP register value (INVALID_VP_REGISTER_VALUE)");
+    case kHvMsgUnsupportedFeature: {
+      const auto m = Payload<HvX64UnsupportedFeatureMessage>(msg);
+      if (!m) return Bad(TooShort(type, sizeof *m, msg.header.payload_size));
+      return Bad("UNSUPPORTED_FEATURE code " + Hex(m->feature_code) + " parameter " +
+                 Hex(m->feature_parameter));
+    }
+    default:
+      return Bad("unhandled message type " + TypeText(type));
+  }
+}
+
+}  // namespace petrel::mshv

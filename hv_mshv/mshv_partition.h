@@ -1,0 +1,49 @@
+// MshvPartition: one partition fd (MSHV_CREATE_PARTITION) and the driver it
+// talks through, shared by the MshvVm and its vCPUs (which keep it alive).
+//
+// Time freeze: the partition is created frozen (partition property
+// TIME_FREEZE = 1, as Cloud Hypervisor does after MSHV_INITIALIZE_PARTITION,
+// so the guest's reference time does not run while the VMM builds the VM).
+// ThawOnce() sets TIME_FREEZE = 0 the first time any vCPU enters Run().
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "core/base/result.h"
+#include "core/base/unique_fd.h"
+#include "hv_mshv/mshv_driver.h"
+#include "hv_mshv/mshv_hvcall.h"
+
+namespace petrel::mshv {
+
+class MshvPartition {
+ public:
+  MshvPartition(std::shared_ptr<MshvDriver> driver, UniqueFd fd)
+      : driver_(std::move(driver)), fd_(std::make_shared<const UniqueFd>(std::move(fd))) {}
+
+  MshvDriver& driver() const { return *driver_; }
+  const std::shared_ptr<MshvDriver>& shared_driver() const { return driver_; }
+  int fd() const { return fd_->get(); }
+  const std::shared_ptr<const UniqueFd>& shared_fd() const { return fd_; }
+
+  Result<void> SetProperty(uint32_t code, uint64_t value) {
+    return SetPartitionProperty(*driver_, fd_->get(), code, value);
+  }
+
+  Result<void> ThawOnce() {
+    std::lock_guard lock(mu_);
+    if (thawed_) return Ok();
+    PETREL_TRY(SetProperty(kPropTimeFreeze, 0).Wrap("unfreezing the partition's time"));
+    thawed_ = true;
+    return Ok();
+  }
+
+ private:
+  std::shared_ptr<MshvDriver> driver_;
+  std::shared_ptr<const UniqueFd> fd_;
+  std::mutex mu_;
+  bool thawed_ = false;
+};
+
+}  // namespace petrel::mshv

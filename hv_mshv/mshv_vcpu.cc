@@ -1,0 +1,159 @@
+// MshvVcpu (see mshv_vcpu.h).
+#include "hv_mshv/mshv_vcpu.h"
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+#include "hv_mshv/mshv_hvcall.h"
+#include "hv_mshv/mshv_regs.h"
+
+namespace petrel::mshv {
+namespace {
+
+std::string MsrText(uint32_t index) {
+  std::ostringstream s;
+  s << "MSR 0x" << std::hex << index;
+  return s.str();
+}
+
+Result<std::vector<uint32_t>> MsrNames(std::span<const uint32_t> indices) {
+  std::vector<uint32_t> names;
+  names.reserve(indices.size());
+  for (uint32_t index : indices) {
+    auto name = MsrRegisterName(index);
+    if (!name) {
+      return Error(ErrorCode::kUnsupported,
+                   MsrText(index) + " has no MSHV register name (mshv_regs.h)");
+    }
+    names.push_back(*name);
+  }
+  return names;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MshvVcpu>> MshvVcpu::Create(std::shared_ptr<MshvPartition> partition,
+                                                   uint32_t id) {
+  PETREL_TRY(MshvKickSignal());  // the handler exists before any kick
+  MshvCreateVp args{id};
+  PETREL_ASSIGN_OR_RETURN(int fd, MshvIoctl(partition->driver(), partition->fd(), kMshvCreateVp,
+                                            "MSHV_CREATE_VP", &args));
+  return std::unique_ptr<MshvVcpu>(new MshvVcpu(std::move(partition), UniqueFd(fd), id));
+}
+
+Result<hv::VcpuExit> MshvVcpu::Run(hv::GuestIo& io) {
+  kick_->EnterRun();
+  auto result = RunLoop(io);
+  kick_->LeaveRun();
+  return result;
+}
+
+// GCC 12 reports a false -Wmaybe-uninitialized when a std::variant is moved
+// out of an optional into Result<> (as hv_kvm/kvm_vcpu.cc).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+Result<hv::VcpuExit> MshvVcpu::RunLoop(hv::GuestIo& io) {
+  PETREL_TRY(partition_->ThawOnce());
+  for (;;) {
+    if (kick_->TakeKick()) return hv::VcpuExit(hv::exit::Interrupted{});
+    MshvRunVp run;
+    std::memset(&run, 0, sizeof run);
+    auto r = MshvIoctl(partition_->driver(), fd_.get(), kMshvRunVp, "MSHV_RUN_VP", &run,
+                       /*retry_eintr=*/false);
+    if (!r.ok()) {
+      // EINTR: a signal (a kick) made the kernel leave the guest.
+      if (r.error().errnum() == EINTR || r.error().errnum() == EAGAIN) {
+        kick_->TakeKick();
+        return hv::VcpuExit(hv::exit::Interrupted{});
+      }
+      return std::move(r).error();
+    }
+    PETREL_ASSIGN_OR_RETURN(std::optional<hv::VcpuExit> exit,
+                            HandleMessage(run.msg_buf, id_, *this, io, mmio_.get()));
+    if (exit) return std::move(*exit);
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+Result<std::vector<HvRegisterValue>> MshvVcpu::GetRegisters(std::span<const uint32_t> names) {
+  return GetVpRegisters(partition_->driver(), fd_.get(), id_, names);
+}
+
+Result<void> MshvVcpu::SetRegisters(std::span<const HvRegisterAssoc> regs) {
+  return SetVpRegisters(partition_->driver(), fd_.get(), id_, regs);
+}
+
+Result<hv::Regs> MshvVcpu::GetRegs() {
+  const auto names = RegsNames();
+  PETREL_ASSIGN_OR_RETURN(auto values, GetRegisters(names));
+  return RegsFromValues(std::span<const HvRegisterValue, kRegsCount>(values.data(), kRegsCount));
+}
+
+Result<void> MshvVcpu::SetRegs(const hv::Regs& regs) {
+  return SetRegisters(RegsToAssocs(regs));
+}
+
+Result<hv::Sregs> MshvVcpu::GetSregs() {
+  const auto names = SregsNames();
+  PETREL_ASSIGN_OR_RETURN(auto values, GetRegisters(names));
+  return SregsFromValues(std::span<const HvRegisterValue, kSregsCount>(values.data(), kSregsCount));
+}
+
+Result<void> MshvVcpu::SetSregs(const hv::Sregs& sregs) {
+  return SetRegisters(SregsToAssocs(sregs));
+}
+
+Result<void> MshvVcpu::SetFpu(const hv::Fpu& fpu) {
+  const uint32_t names[2] = {kHvX64RegFpControlStatus, kHvX64RegXmmControlStatus};
+  PETREL_ASSIGN_OR_RETURN(auto values, GetRegisters(names));
+  HvRegisterAssoc regs[2] = {};
+  regs[0].name = names[0];
+  regs[0].value = values[0];
+  std::memcpy(reinterpret_cast<uint8_t*>(&regs[0].value) + kFpControlOffset, &fpu.fcw,
+              sizeof fpu.fcw);
+  regs[1].name = names[1];
+  regs[1].value = values[1];
+  std::memcpy(reinterpret_cast<uint8_t*>(&regs[1].value) + kXmmStatusControlOffset, &fpu.mxcsr,
+              sizeof fpu.mxcsr);
+  return SetRegisters(regs);
+}
+
+Result<void> MshvVcpu::SetCpuid(std::span<const hv::CpuidEntry> /*entries*/) {
+  return Error(ErrorCode::kUnsupported,
+               "MSHV: setting CPUID needs HVCALL_REGISTER_INTERCEPT_RESULT, not implemented yet");
+}
+
+Result<void> MshvVcpu::SetMsrs(std::span<const hv::MsrEntry> msrs) {
+  std::vector<uint32_t> indices;
+  for (const auto& m : msrs) indices.push_back(m.index);
+  PETREL_ASSIGN_OR_RETURN(auto names, MsrNames(indices));
+  std::vector<HvRegisterAssoc> regs;
+  for (size_t i = 0; i < msrs.size(); ++i) regs.push_back(Reg64(names[i], msrs[i].value));
+  return SetRegisters(regs);
+}
+
+Result<void> MshvVcpu::GetMsrs(std::span<hv::MsrEntry> msrs) {
+  std::vector<uint32_t> indices;
+  for (const auto& m : msrs) indices.push_back(m.index);
+  PETREL_ASSIGN_OR_RETURN(auto names, MsrNames(indices));
+  PETREL_ASSIGN_OR_RETURN(auto values, GetRegisters(names));
+  for (size_t i = 0; i < msrs.size(); ++i) msrs[i].value = values[i].low;
+  return Ok();
+}
+
+Result<hv::VcpuState> MshvVcpu::SaveState() {
+  return Error(ErrorCode::kUnsupported,
+               "MSHV: vCPU state save (LAPIC/XSAVE via MSHV_GET_VP_STATE) not implemented yet");
+}
+
+Result<void> MshvVcpu::RestoreState(const hv::VcpuState& /*state*/) {
+  return Error(ErrorCode::kUnsupported,
+               "MSHV: vCPU state restore (MSHV_SET_VP_STATE) not implemented yet");
+}
+
+}  // namespace petrel::mshv
