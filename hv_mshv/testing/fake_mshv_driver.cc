@@ -123,7 +123,7 @@ MshvDriver::IoctlResult FakeMshvDriver::Ioctl(int fd, unsigned long request, voi
   if (request == kMshvSetMsiRouting && arg != nullptr) {
     MshvUserIrqTable t;
     std::memcpy(&t, arg, sizeof t);
-    if (t.nr <= kMaxGuestIrqs) {
+    if (t.nr != 0 && t.nr <= kMaxGuestIrqs) {  // no memcpy into an empty vector's null data()
       call.routes.resize(t.nr);
       std::memcpy(call.routes.data(), static_cast<const uint8_t*>(arg) + sizeof t,
                   t.nr * sizeof(MshvUserIrqEntry));
