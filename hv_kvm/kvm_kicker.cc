@@ -1,4 +1,4 @@
-// KvmRunState, KvmKicker and the kick signal (see kvm_kicker.h).
+// KvmRunState and KvmKicker (see kvm_kicker.h); the kick signal is core/hv/kick_signal.h.
 #include "hv_kvm/kvm_kicker.h"
 
 #include <signal.h>
@@ -7,38 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/hv/kick_signal.h"
+
 namespace petrel::kvm {
-namespace {
-
-void NoOpHandler(int) {}
-
-struct SignalInstall {
-  int signo = 0;
-  int errnum = 0;
-};
-
-const SignalInstall& InstallOnce() {
-  static const SignalInstall install = [] {
-    SignalInstall r;
-    r.signo = SIGRTMIN;
-    struct sigaction sa;
-    std::memset(&sa, 0, sizeof sa);
-    sa.sa_handler = NoOpHandler;
-    sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(r.signo, &sa, nullptr) != 0) r.errnum = errno;
-    return r;
-  }();
-  return install;
-}
-
-}  // namespace
-
-Result<int> KickSignal() {
-  const SignalInstall& s = InstallOnce();
-  if (s.errnum != 0) return Error::FromErrno("sigaction(SIGRTMIN)", s.errnum);
-  return s.signo;
-}
 
 Result<std::shared_ptr<KvmRunState>> KvmRunState::Map(int vcpu_fd, size_t size) {
   if (size < sizeof(kvm_run)) {
@@ -68,7 +39,7 @@ uint8_t KvmRunState::immediate_exit() const {
 void KvmRunState::EnterRun() {
   static thread_local bool unblocked = false;
   if (!unblocked) {
-    auto signo = KickSignal();
+    auto signo = hv::VcpuKickSignal();
     if (signo.ok()) {
       sigset_t set;
       sigemptyset(&set);
@@ -104,7 +75,7 @@ void KvmRunState::Kick() {
   SetImmediateExit(1);
   std::lock_guard lock(mu_);
   if (!in_run_) return;
-  auto signo = KickSignal();
+  auto signo = hv::VcpuKickSignal();
   if (signo.ok()) pthread_kill(thread_, *signo);
 }
 

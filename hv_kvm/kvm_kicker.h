@@ -16,7 +16,7 @@
 // access.
 //
 // The signal handler is a process-wide no-op for SIGRTMIN, installed once
-// without SA_RESTART. Consequence: any blocking syscall the vCPU thread makes
+// without SA_RESTART (core/hv/kick_signal.h, shared with hv_mshv). Consequence: any blocking syscall the vCPU thread makes
 // inside Run() (e.g. in a device's GuestIo handler) may fail with EINTR when a
 // kick arrives; device code must retry. Signals are only sent while the thread
 // is inside Run(), so a kicker never signals a thread that has exited.
@@ -34,9 +34,6 @@
 #include "core/hv/hypervisor.h"
 
 namespace petrel::kvm {
-
-// The signal used for kicks (SIGRTMIN), with its no-op handler installed.
-Result<int> KickSignal();
 
 class KvmRunState {
  public:

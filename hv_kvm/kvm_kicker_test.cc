@@ -10,6 +10,8 @@
 #include <chrono>
 #include <thread>
 
+#include "core/hv/kick_signal.h"
+
 namespace petrel::kvm {
 namespace {
 
@@ -41,7 +43,7 @@ TEST(KvmKicker, KickOutsideRunIsRemembered) {
 }
 
 TEST(KvmKicker, SignalInterruptsBlockingSyscallInRun) {
-  ASSERT_TRUE(KickSignal().ok());
+  ASSERT_TRUE(hv::VcpuKickSignal().ok());
   auto state = FakeRunState();
   ASSERT_TRUE(state);
   int pipefd[2];

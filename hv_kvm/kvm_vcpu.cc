@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <sstream>
 
+#include "core/hv/kick_signal.h"
 #include "hv_kvm/kvm_exit.h"
 #include "hv_kvm/kvm_state_convert.h"
 
@@ -31,7 +32,7 @@ Result<void> CheckMsrCount(const char* op, int n, std::span<const hv::MsrEntry> 
 Result<std::unique_ptr<KvmVcpu>> KvmVcpu::Create(std::shared_ptr<const UniqueFd> vm_fd, uint32_t id,
                                                  size_t run_mmap_size,
                                                  KvmVcpuStateInfo state_info) {
-  PETREL_TRY(KickSignal());  // install the handler before any thread can be kicked
+  PETREL_TRY(hv::VcpuKickSignal());  // install the handler before any thread can be kicked
   PETREL_ASSIGN_OR_RETURN(int fd, Ioctl(vm_fd->get(), KVM_CREATE_VCPU, "KVM_CREATE_VCPU", id));
   UniqueFd vcpu_fd(fd);
   PETREL_ASSIGN_OR_RETURN(auto run, KvmRunState::Map(vcpu_fd.get(), run_mmap_size));

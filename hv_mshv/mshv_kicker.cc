@@ -4,46 +4,16 @@
 #include <signal.h>
 
 #include <cerrno>
-#include <cstring>
 #include <thread>
 
+#include "core/hv/kick_signal.h"
+
 namespace petrel::mshv {
-namespace {
-
-void NoOpHandler(int) {}
-
-struct Install {
-  int signo = 0;
-  int errnum = 0;
-};
-
-const Install& InstallOnce() {
-  static const Install install = [] {
-    Install r;
-    r.signo = SIGRTMIN;
-    struct sigaction sa;
-    std::memset(&sa, 0, sizeof sa);
-    sa.sa_handler = NoOpHandler;
-    sa.sa_flags = 0;  // no SA_RESTART: MSHV_RUN_VP must return EINTR
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(r.signo, &sa, nullptr) != 0) r.errnum = errno;
-    return r;
-  }();
-  return install;
-}
-
-}  // namespace
-
-Result<int> MshvKickSignal() {
-  const Install& s = InstallOnce();
-  if (s.errnum != 0) return Error::FromErrno("sigaction(SIGRTMIN)", s.errnum);
-  return s.signo;
-}
 
 void MshvKickState::EnterRun() {
   static thread_local bool unblocked = false;
   if (!unblocked) {
-    auto signo = MshvKickSignal();
+    auto signo = hv::VcpuKickSignal();
     if (signo.ok()) {
       sigset_t set;
       sigemptyset(&set);
@@ -65,7 +35,7 @@ void MshvKickState::LeaveRun() {
 bool MshvKickState::SignalIfInRun() {
   std::lock_guard lock(mu_);
   if (!in_run_) return false;
-  auto signo = MshvKickSignal();
+  auto signo = hv::VcpuKickSignal();
   if (signo.ok()) pthread_kill(thread_, *signo);
   return true;
 }

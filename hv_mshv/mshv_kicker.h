@@ -15,8 +15,8 @@
 // otherwise enter a guest that may not exit for a long time (the LAPIC is in
 // the hypervisor, so HLT does not exit).
 //
-// The handler is a process-wide no-op for SIGRTMIN without SA_RESTART (as
-// the KVM backend's; installing it twice is harmless). Blocking syscalls a
+// The handler is a process-wide no-op for SIGRTMIN without SA_RESTART, the
+// one core/hv/kick_signal.h installs for every backend. Blocking syscalls a
 // device makes on the vCPU thread inside Run() may see EINTR.
 #pragma once
 
@@ -31,9 +31,6 @@
 #include "core/hv/hypervisor.h"
 
 namespace petrel::mshv {
-
-// Installs the no-op handler once; returns the kick signal (SIGRTMIN).
-Result<int> MshvKickSignal();
 
 class MshvKickState {
  public:

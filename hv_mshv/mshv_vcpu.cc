@@ -5,6 +5,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "core/hv/kick_signal.h"
 #include "hv_mshv/mshv_hvcall.h"
 #include "hv_mshv/mshv_regs.h"
 
@@ -35,7 +36,7 @@ Result<std::vector<uint32_t>> MsrNames(std::span<const uint32_t> indices) {
 
 Result<std::unique_ptr<MshvVcpu>> MshvVcpu::Create(std::shared_ptr<MshvPartition> partition,
                                                    uint32_t id) {
-  PETREL_TRY(MshvKickSignal());  // the handler exists before any kick
+  PETREL_TRY(hv::VcpuKickSignal());  // the handler exists before any kick
   MshvCreateVp args{id};
   PETREL_ASSIGN_OR_RETURN(int fd, MshvIoctl(partition->driver(), partition->fd(), kMshvCreateVp,
                                             "MSHV_CREATE_VP", &args));
