@@ -5,9 +5,11 @@
 #include "core/arch/boot_msrs.h"
 #include "core/arch/cpu_topology.h"
 #include "core/arch/cpuid.h"
+#include "core/arch/x86_layout.h"
 #include "core/base/log.h"
 #include "core/boot/linux_loader.h"
 #include "core/event/epoll_event_loop.h"
+#include "devices/testdev/test_device.h"
 #include "vmm/file_image.h"
 
 namespace petrel::vmm {
@@ -132,6 +134,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   aargs.on_reset = [self] { self->OnStop({StopReason::Kind::kReset, "ACPI reset register"}); };
   aargs.monotonic_clock = vm->monotonic_clock_;
   PETREL_ASSIGN_OR_RETURN(vm->acpi_, AcpiPlatform::Create(aargs));
+  if (config.test_device) PETREL_TRY(vm->PlaceTestDevice());
 
   PETREL_ASSIGN_OR_RETURN(
       vm->pci_, PciPlatform::Create(vm->io_, PciHostWindows(vm->memory_->regions().back().end())));
@@ -193,6 +196,19 @@ Result<void> VmInstance::RestoreDevices(const VmSnapshotState& state) {
     PETREL_TRY(placed[i].device->Restore(state.virtio[i].transport).Wrap(placed[i].name));
   }
   pci_->MapDecodedBars();
+  return Ok();
+}
+
+Result<void> VmInstance::PlaceTestDevice() {
+  PETREL_ASSIGN_OR_RETURN(auto irq, interrupts_->Line(x86::kTestDeviceIrq));
+  PETREL_ASSIGN_OR_RETURN(auto msi, vm_->CreateMsiInterrupt());
+  auto device = std::make_shared<TestDevice>(std::move(irq), std::move(msi));
+  PETREL_ASSIGN_OR_RETURN(auto mmio, io_.mmio().Insert(x86::kTestDeviceStart, TestDevice::kMmioSize,
+                                                       device->mmio()));
+  test_device_.push_back(std::move(mmio));
+  PETREL_ASSIGN_OR_RETURN(auto ports, io_.pio().Insert(x86::kTestDevicePort, TestDevice::kPortSize,
+                                                       device->ports()));
+  test_device_.push_back(std::move(ports));
   return Ok();
 }
 

@@ -207,6 +207,8 @@ class VmInstance {
   VmInstance() = default;
   // `boot_state` for vCPU 0 of a booting VM; `restore` (when set) instead
   // gives every vCPU its saved state.
+  // VmConfig::test_device: devices/testdev on both buses, its pin and an MSI.
+  Result<void> PlaceTestDevice();
   Result<void> CreateVcpus(const config::VmConfig& config, const hv::BootVcpuState& boot_state,
                            const VmSnapshotState* restore);
   // Every device's saved state (VmOptions::restore), after they were placed.
@@ -235,6 +237,7 @@ class VmInstance {
   std::unique_ptr<InterruptPlatform> interrupts_;  // before the devices that hold its lines
   std::unique_ptr<LegacyPlatform> platform_;
   std::unique_ptr<AcpiPlatform> acpi_;
+  std::vector<Bus::Registration> test_device_;  // VmConfig::test_device
   // virtio_ is destroyed after pci_: the PCI bus holds the devices too, and
   // the last reference must go while their workers' loops still exist.
   std::unique_ptr<VirtioDevices> virtio_;

@@ -49,6 +49,11 @@ inline constexpr uint32_t kAcpiGedIrq = 5;
 inline constexpr uint16_t kAcpiPmPort = 0x600;     // sleep control/status, reset
 inline constexpr uint16_t kAcpiPmTimerPort = 0x608;
 inline constexpr uint64_t kLapicStart = 0xfee0'0000;
+// The test guests' device (--test-device, devices/testdev): one page of MMIO
+// below the GED, 8 ports and IOAPIC pin 10 (unused by the PC devices).
+inline constexpr uint64_t kTestDeviceStart = 0xfea0'0000;
+inline constexpr uint16_t kTestDevicePort = 0x0ef0;
+inline constexpr uint32_t kTestDeviceIrq = 10;
 
 // Legacy port I/O.
 inline constexpr uint16_t kCom1Port = 0x3f8;

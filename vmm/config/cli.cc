@@ -55,6 +55,7 @@ struct RawArgs {
   std::vector<std::string> disks, nets;
   int verbosity = 0;
   bool version = false;
+  bool test_device = false;
 };
 
 void DefineOptions(CLI::App& app, RawArgs& raw) {
@@ -104,6 +105,8 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
                  "Petrel only: record every guest device access to this file when the VMM "
                  "exits (docs/record-replay.md)")
       ->type_name("<path>");
+  app.add_flag("--test-device", raw.test_device,
+               "Petrel only: add the test guests' device (docs/test-guests.md)");
   app.add_flag("-v", raw.verbosity,
                "More log output; repeat for more (-v info, -vv debug, -vvv trace)");
   app.add_option("--log-file", raw.log_file, "Write the log to this file instead of stderr")
@@ -217,6 +220,7 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
       if (!rng.ok()) return Fail(rng.error().message());
       vm.rng = *rng;
     }
+    vm.test_device = raw.test_device;
     if (app.count("--api-socket") != 0) {
       auto api_socket = ParseApiSocket(raw.api_socket);
       if (!api_socket.ok()) return Fail(api_socket.error().message());

@@ -26,6 +26,13 @@ std::string ErrorLine(std::initializer_list<const char*> args) {
   return out.message;
 }
 
+TEST(CliTest, TestDeviceIsPetrelsOwnFlagAndOffByDefault) {
+  EXPECT_FALSE(Parse({"--kernel", "/boot/vmlinux"}).options.vm.test_device);
+  CliOutcome out = Parse({"--kernel", "/boot/vmlinux", "--test-device"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_TRUE(out.options.vm.test_device);
+}
+
 TEST(CliTest, KernelOnlyGivesDefaults) {
   CliOutcome out = Parse({"--kernel", "/boot/vmlinux"});
   ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;

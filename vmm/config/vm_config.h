@@ -113,6 +113,10 @@ struct VmConfig {
   std::vector<NetConfig> nets;    // --net, repeatable
   // --rng: Cloud Hypervisor always has a virtio-rng (default src=/dev/urandom).
   RngConfig rng;
+  // Petrel only (--test-device): the test guests' device (devices/testdev,
+  // docs/test-guests.md). Not in Cloud Hypervisor's schema, so not in the
+  // API's JSON nor in a snapshot's config.
+  bool test_device = false;
   bool operator==(const VmConfig&) const = default;
 };
 
