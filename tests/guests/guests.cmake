@@ -3,6 +3,8 @@
 #   null_guest       guests/null_guest.elf: ELF64 with a PVH note (PVH entry at 1 MiB)
 #   null_guest_bin   guests/null_guest.bin: its .text as a flat binary
 #   io_tour_guest    guests/io_tour_guest.elf: PVH, reads devices back (record/replay)
+#   alu_guest, mmio_guest, string_io_guest: the differential suite
+#                    (PETREL_DIFFERENTIAL_GUESTS; guests/<name>.elf)
 #   petrel_test_guests  library embedding null_guest.bin (no runtime paths) and
 #                    exporting PETREL_NULL_GUEST_ELF / PETREL_NULL_GUEST_BIN
 #                    (absolute build paths, for host-side tests only)
@@ -25,18 +27,30 @@ set_target_properties(null_guest PROPERTIES
 target_link_options(null_guest PRIVATE -nostdlib -static
                     -Wl,-T,${PETREL_GUESTS_SRC}/null_guest.ld -Wl,--build-id=none)
 
+# A PVH test guest from one assembly file: guests/<name>.elf, entry `<name>_start`.
+function(petrel_test_guest name)
+  add_executable(${name} ${PETREL_GUESTS_SRC}/${name}.S)
+  set_target_properties(${name} PROPERTIES
+    OUTPUT_NAME ${name}.elf
+    SUFFIX ""
+    RUNTIME_OUTPUT_DIRECTORY ${PETREL_GUESTS_OUT}
+    COMPILE_OPTIONS ""
+    LINK_OPTIONS ""
+    POSITION_INDEPENDENT_CODE OFF
+    LINK_DEPENDS "${PETREL_GUESTS_SRC}/null_guest.ld;${PETREL_GUESTS_SRC}/guest.inc")
+  set_source_files_properties(${PETREL_GUESTS_SRC}/${name}.S PROPERTIES
+    OBJECT_DEPENDS ${PETREL_GUESTS_SRC}/guest.inc)
+  target_link_options(${name} PRIVATE -nostdlib -static -Wl,-e,${name}_start
+                      -Wl,-T,${PETREL_GUESTS_SRC}/null_guest.ld -Wl,--build-id=none)
+endfunction()
+
+# The differential suite (docs/test-guests.md): each runs on KVM and on
+# hv_sim's interpreter and must make the same device accesses.
+set(PETREL_DIFFERENTIAL_GUESTS io_tour_guest alu_guest mmio_guest string_io_guest)
+foreach(guest ${PETREL_DIFFERENTIAL_GUESTS})
+  petrel_test_guest(${guest})
+endforeach()
 set(PETREL_IO_TOUR_GUEST_ELF ${PETREL_GUESTS_OUT}/io_tour_guest.elf)
-add_executable(io_tour_guest ${PETREL_GUESTS_SRC}/io_tour_guest.S)
-set_target_properties(io_tour_guest PROPERTIES
-  OUTPUT_NAME io_tour_guest.elf
-  SUFFIX ""
-  RUNTIME_OUTPUT_DIRECTORY ${PETREL_GUESTS_OUT}
-  COMPILE_OPTIONS ""
-  LINK_OPTIONS ""
-  POSITION_INDEPENDENT_CODE OFF
-  LINK_DEPENDS ${PETREL_GUESTS_SRC}/null_guest.ld)
-target_link_options(io_tour_guest PRIVATE -nostdlib -static -Wl,-e,io_tour_start
-                    -Wl,-T,${PETREL_GUESTS_SRC}/null_guest.ld -Wl,--build-id=none)
 
 if(CMAKE_OBJCOPY)
   set(PETREL_OBJCOPY ${CMAKE_OBJCOPY})
@@ -69,10 +83,12 @@ set_source_files_properties(${PETREL_NULL_GUEST_BLOB} PROPERTIES
   GENERATED TRUE OBJECT_DEPENDS ${PETREL_NULL_GUEST_BIN})
 
 add_library(petrel_test_guests STATIC ${PETREL_GUESTS_SRC}/test_guests.cc ${PETREL_NULL_GUEST_BLOB})
-add_dependencies(petrel_test_guests null_guest_bin io_tour_guest)
+add_dependencies(petrel_test_guests null_guest_bin ${PETREL_DIFFERENTIAL_GUESTS})
 target_compile_definitions(petrel_test_guests PUBLIC
   PETREL_NULL_GUEST_ELF="${PETREL_NULL_GUEST_ELF}"
   PETREL_IO_TOUR_GUEST_ELF="${PETREL_IO_TOUR_GUEST_ELF}"
+  PETREL_TEST_GUEST_DIR="${PETREL_GUESTS_OUT}"
+  PETREL_GOLDEN_TRACE_DIR="${PETREL_GUESTS_SRC}/golden"
   PETREL_NULL_GUEST_BIN="${PETREL_NULL_GUEST_BIN}")
 
 petrel_test(petrel_test_guests_test SOURCES ${PETREL_GUESTS_SRC}/null_guest_test.cc

@@ -28,8 +28,8 @@
 
     .section .text.entry, "ax", @progbits
     .code32
-    .globl io_tour_start
-io_tour_start:
+    .globl io_tour_guest_start
+io_tour_guest_start:
     cli
     mov $(COM1 + 3), %dx   /* LCR */
     mov $0x03, %al
@@ -88,5 +88,5 @@ io_tour_start:
     .long XEN_ELFNOTE_PHYS32_ENTRY
 1:  .asciz "Xen"
 2:  .balign 4
-3:  .long io_tour_start
+3:  .long io_tour_guest_start
 4:  .balign 4

@@ -14,8 +14,8 @@ trap 'rm -rf "$payload"' EXIT
 cp "$BUILD/vmm/petrel" "$payload/"
 [ -f "$BUILD/vmm/api/petrel-remote" ] && cp "$BUILD/vmm/api/petrel-remote" "$payload/"
 [ -f "$BUILD/vmm/replay/petrel-replay" ] && cp "$BUILD/vmm/replay/petrel-replay" "$payload/"
-for f in tests/kvm_backend_test tests/guests/null_guest.elf tests/guests/io_tour_guest.elf; do
-  [ -f "$BUILD/$f" ] && cp "$BUILD/$f" "$payload/"
+for f in "$BUILD"/tests/kvm_backend_test "$BUILD"/tests/guests/*.elf; do
+  [ -f "$f" ] && cp "$f" "$payload/"
 done
 cp "$ROOT/tests/nested/clean_boot.sh" "$payload/"  # sourced by suite.sh
 # PETREL_NESTED_ONLY="test..." runs only those suite tests (see suite.sh).
