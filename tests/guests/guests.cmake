@@ -46,7 +46,7 @@ endfunction()
 
 # The differential suite (docs/test-guests.md): each runs on KVM and on
 # hv_sim's interpreter and must make the same device accesses.
-set(PETREL_DIFFERENTIAL_GUESTS io_tour_guest alu_guest mmio_guest string_io_guest)
+set(PETREL_DIFFERENTIAL_GUESTS io_tour_guest alu_guest mmio_guest string_io_guest irq_guest)
 foreach(guest ${PETREL_DIFFERENTIAL_GUESTS})
   petrel_test_guest(${guest})
 endforeach()

@@ -94,7 +94,7 @@ test_record_replay() {
 # KVM and run on hv_sim's x86 interpreter must make the same device accesses,
 # in order, data included (the guests dump their registers to the test
 # device, so the registers are compared too). One result per guest.
-DIFF_GUESTS="io_tour_guest alu_guest mmio_guest string_io_guest"
+DIFF_GUESTS="io_tour_guest alu_guest mmio_guest string_io_guest irq_guest"
 test_differential() {
   for guest in $DIFF_GUESTS; do
     name=differential-${guest%_guest}
