@@ -24,7 +24,8 @@ SimVcpu::SimVcpu(std::shared_ptr<SimVm> vm, uint32_t id)
       id_(id),
       kicker_(std::make_shared<Kicker>()),
       ns_per_step_(std::max<uint64_t>(1, vm_->config().ns_per_step)),
-      quantum_(std::max<uint32_t>(1, vm_->config().quantum_steps)) {}
+      quantum_(std::max<uint32_t>(1, vm_->config().quantum_steps)),
+      apic_(id) {}
 
 SimVcpu::~SimVcpu() {
   vm_->Unregister(id_);

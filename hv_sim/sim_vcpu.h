@@ -28,6 +28,7 @@
 
 #include "core/hv/hypervisor.h"
 #include "hv_sim/guest_script.h"
+#include "hv_sim/sim_lapic.h"
 #include "hv_sim/trace.h"
 
 namespace petrel::sim {
@@ -94,6 +95,8 @@ class SimVcpu final : public hv::Vcpu {
   // Everything that went wrong: mismatches, WaitIrq timeouts, RAM faults.
   const std::vector<std::string>& failures() const { return failures_; }
   bool failed() const { return !failures_.empty(); }
+  // The local APIC an interpreted guest sees (SimVm routes MSIs to it).
+  SimLapic& apic() { return apic_; }
 
  private:
   std::atomic<uint64_t> paused_notifications_{0};
@@ -137,6 +140,7 @@ class SimVcpu final : public hv::Vcpu {
   std::vector<std::string> mismatches_;
   std::vector<std::string> failures_;
 
+  SimLapic apic_;  // an interpreted guest's local APIC (sim_lapic.h)
   hv::Regs regs_;
   hv::Sregs sregs_;
   hv::Fpu fpu_;

@@ -238,6 +238,17 @@ void SimVm::DeliverMsi(const hv::MsiMessage& message) {
                            static_cast<uint8_t>(message.data >> 16),
                            static_cast<uint8_t>(message.data >> 24)};
   trace_.Append(clock_.NowNs(), kNoVcpu, TraceKind::kMsi, message.address, data);
+  // To the destination's local APIC (SDM 3A 11.11.1/11.11.2): physical
+  // destination = APIC ID = vCPU id, fixed or lowest-priority delivery
+  // (taken as fixed), the trigger mode from data bit 15. Other delivery
+  // modes and logical destinations are not modelled (sim_lapic.h).
+  const uint32_t destination = static_cast<uint32_t>(message.address >> 12) & 0xff;
+  const uint32_t delivery_mode = (message.data >> 8) & 7;
+  const bool logical = (message.address >> 2) & 1;
+  if (logical || delivery_mode > 1) return;
+  const auto target = vcpus_.find(destination);
+  if (target == vcpus_.end()) return;
+  target->second->apic().Accept(static_cast<uint8_t>(message.data), (message.data >> 15) & 1);
 }
 
 std::vector<hv::MsiMessage> SimVm::DeliveredMsis() const {
