@@ -89,10 +89,18 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   vm_config.userspace_ioapic = userspace_ioapic;
   PETREL_ASSIGN_OR_RETURN(vm->vm_, vm->hypervisor_->CreateVm(vm_config).Wrap("creating VM"));
   PETREL_TRY(vm->vm_->MapMemory(vm->memory_).Wrap("mapping guest memory"));
-  PETREL_ASSIGN_OR_RETURN(vm->interrupts_, InterruptPlatform::Create(*vm->vm_, vm->io_));
-
   if (options.monotonic_clock != nullptr) vm->monotonic_clock_ = options.monotonic_clock;
   if (options.wall_clock != nullptr) vm->wall_clock_ = options.wall_clock;
+  // Devices make their interrupts through device_vm_: with --record-io a
+  // RecordingVm, so each interrupt joins the trace on the accesses' time base.
+  vm->device_vm_ = vm->vm_.get();
+  const uint64_t trace_start_ns = vm->monotonic_clock_->NowNs();
+  if (options.io_trace != nullptr) {
+    vm->recording_vm_ = std::make_unique<RecordingVm>(vm->vm_, *options.io_trace,
+                                                      *vm->monotonic_clock_, trace_start_ns);
+    vm->device_vm_ = vm->recording_vm_.get();
+  }
+  PETREL_ASSIGN_OR_RETURN(vm->interrupts_, InterruptPlatform::Create(*vm->device_vm_, vm->io_));
   if (options.control_loop != nullptr) {
     vm->loop_ = options.control_loop;
   } else {
@@ -144,7 +152,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
     workers = vm->thread_workers_.get();
   }
   VirtioDevicesArgs vargs{&config,         vm->memory_,   workers,
-                          &vm->io_,        vm->vm_.get(), vm->pci_.get(),
+                          &vm->io_,        vm->device_vm_, vm->pci_.get(),
                           vm->console_output_.get(), options.random, options.events};
   vm->virtio_ = std::make_unique<VirtioDevices>();
   PETREL_TRY(vm->virtio_->PlaceAll(vargs));
@@ -161,8 +169,8 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   }
 
   if (options.io_trace != nullptr) {
-    vm->recording_io_ =
-        std::make_unique<RecordingGuestIo>(vm->io_, *options.io_trace, *vm->monotonic_clock_);
+    vm->recording_io_ = std::make_unique<RecordingGuestIo>(vm->io_, *options.io_trace,
+                                                           *vm->monotonic_clock_, trace_start_ns);
   }
   vm->attach_input_ = options.attach_input;
   vm->vcpu_runner_ = options.vcpu_runner;
@@ -201,7 +209,7 @@ Result<void> VmInstance::RestoreDevices(const VmSnapshotState& state) {
 
 Result<void> VmInstance::PlaceTestDevice() {
   PETREL_ASSIGN_OR_RETURN(auto irq, interrupts_->Line(x86::kTestDeviceIrq));
-  PETREL_ASSIGN_OR_RETURN(auto msi, vm_->CreateMsiInterrupt());
+  PETREL_ASSIGN_OR_RETURN(auto msi, device_vm_->CreateMsiInterrupt());
   auto device = std::make_shared<TestDevice>(std::move(irq), std::move(msi));
   PETREL_ASSIGN_OR_RETURN(auto mmio, io_.mmio().Insert(x86::kTestDeviceStart, TestDevice::kMmioSize,
                                                        device->mmio()));

@@ -51,6 +51,7 @@
 #include "vmm/config/vm_config.h"
 #include "vmm/console_output.h"
 #include "core/io/recording_guest_io.h"
+#include "core/io/recording_vm.h"
 #include "vmm/legacy_platform.h"
 #include "vmm/pci_platform.h"
 #include "vmm/virtio_devices.h"
@@ -227,6 +228,8 @@ class VmInstance {
   std::shared_ptr<hv::Vm> vm_;
   IoDispatcher io_;
   std::unique_ptr<RecordingGuestIo> recording_io_;  // VmOptions::io_trace; wraps io_
+  std::unique_ptr<RecordingVm> recording_vm_;  // VmOptions::io_trace; wraps vm_ for the devices
+  hv::Vm* device_vm_ = nullptr;                // recording_vm_ or vm_: what devices are given
   // Outlives the console, which watches fds on it (a VmOptions::control_loop
   // outlives the whole VmInstance).
   std::unique_ptr<EventLoop> own_loop_;

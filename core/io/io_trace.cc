@@ -15,13 +15,19 @@ constexpr std::string_view kHeader = "petrel-io-trace 1";
 // Largest trace file read back: kMaxRecords lines of at most ~80 bytes.
 constexpr uint64_t kMaxFileBytes = 1ull << 30;
 
-constexpr std::array<std::pair<IoTraceRecord::Kind, const char*>, 5> kKinds = {{
+constexpr std::array<std::pair<IoTraceRecord::Kind, const char*>, 7> kKinds = {{
     {IoTraceRecord::Kind::kPioRead, "pio-read"},
     {IoTraceRecord::Kind::kPioWrite, "pio-write"},
     {IoTraceRecord::Kind::kMmioRead, "mmio-read"},
     {IoTraceRecord::Kind::kMmioWrite, "mmio-write"},
     {IoTraceRecord::Kind::kEoi, "eoi"},
+    {IoTraceRecord::Kind::kMsi, "msi"},
+    {IoTraceRecord::Kind::kPin, "pin"},
 }};
+
+std::string VcpuText(uint32_t vcpu) {
+  return vcpu == IoTraceRecord::kNoVcpu ? std::string("-") : std::to_string(vcpu);
+}
 
 }  // namespace
 
@@ -39,7 +45,7 @@ std::string IoTraceHex(std::span<const uint8_t> bytes) {
 std::string DescribeAccess(const IoTraceRecord& r) {
   char addr[24];
   std::snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(r.addr));
-  return "vcpu " + std::to_string(r.vcpu) + ' ' + IoTraceKindName(r.kind) + ' ' + addr + ' ' +
+  return "vcpu " + VcpuText(r.vcpu) + ' ' + IoTraceKindName(r.kind) + ' ' + addr + ' ' +
          IoTraceHex(r.data);
 }
 
@@ -78,7 +84,11 @@ Result<IoTraceRecord> ParseLine(std::string_view line, size_t number) {
   if (n != fields.size()) return LineError(number, "expected 5 fields");
   IoTraceRecord r;
   if (!ParseNumber(fields[0], r.time_ns, 10)) return LineError(number, "bad time");
-  if (!ParseNumber(fields[1], r.vcpu, 10)) return LineError(number, "bad vcpu");
+  if (fields[1] == "-") {
+    r.vcpu = IoTraceRecord::kNoVcpu;
+  } else if (!ParseNumber(fields[1], r.vcpu, 10) || r.vcpu == IoTraceRecord::kNoVcpu) {
+    return LineError(number, "bad vcpu");
+  }
   bool known = false;
   for (const auto& [kind, name] : kKinds) {
     if (fields[2] == name) {
@@ -109,6 +119,17 @@ Result<IoTraceRecord> ParseLine(std::string_view line, size_t number) {
     return LineError(number, r.kind == IoTraceRecord::Kind::kEoi ? "an eoi has no data"
                                                                  : "an access needs data");
   }
+  const bool interrupt = IsInterruptRecord(r);
+  if (interrupt != (r.vcpu == IoTraceRecord::kNoVcpu)) {
+    return LineError(number, interrupt ? "an interrupt's vcpu is '-'" : "an access needs a vcpu");
+  }
+  if (r.kind == IoTraceRecord::Kind::kMsi && r.data.size() != 4) {
+    return LineError(number, "an msi's data is 4 bytes");
+  }
+  if (r.kind == IoTraceRecord::Kind::kPin &&
+      (r.addr > 0xff || r.data.size() != 1 || r.data[0] > 1)) {
+    return LineError(number, "a pin is at most 0xff and its level 00 or 01");
+  }
   return r;
 }
 
@@ -119,6 +140,10 @@ const char* IoTraceKindName(IoTraceRecord::Kind kind) {
     if (k == kind) return name;
   }
   return "?";
+}
+
+bool IsInterruptRecord(const IoTraceRecord& r) {
+  return r.kind == IoTraceRecord::Kind::kMsi || r.kind == IoTraceRecord::Kind::kPin;
 }
 
 void IoTrace::Append(IoTraceRecord record) {
@@ -147,7 +172,7 @@ std::string IoTrace::ToText() const {
   char addr[24];
   for (const auto& r : records_) {
     std::snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(r.addr));
-    out += std::to_string(r.time_ns) + ' ' + std::to_string(r.vcpu) + ' ' +
+    out += std::to_string(r.time_ns) + ' ' + VcpuText(r.vcpu) + ' ' +
            IoTraceKindName(r.kind) + ' ' + addr + ' ' + IoTraceHex(r.data) + '\n';
   }
   return out;

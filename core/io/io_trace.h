@@ -1,7 +1,8 @@
 // IoTrace: a recording of every guest device access a VM made (port and
 // MMIO reads with the data the device returned, writes with the data the
-// guest wrote, local APIC EOIs), with the time and the vCPU of each, and
-// its file format. RecordingGuestIo (recording_guest_io.h) fills one on a
+// guest wrote, local APIC EOIs) and every interrupt its devices raised
+// (MSIs, legacy pin levels), with the time and the vCPU of each, and its
+// file format. RecordingGuestIo (recording_guest_io.h) fills one on a
 // real backend; vmm/replay turns one into hv_sim guest scripts that replay
 // the run against fresh devices and report the first read whose data
 // differs (docs/record-replay.md).
@@ -9,7 +10,10 @@
 // File format (text, one record per line, '\n' line ends):
 //   petrel-io-trace 1
 //   <time_ns> <vcpu> <kind> <addr hex, 0x prefix> <data hex, lowercase; "-" if empty>
-// kind: pio-read, pio-write, mmio-read, mmio-write, eoi (addr = vector).
+// kind: pio-read, pio-write, mmio-read, mmio-write, eoi (addr = vector),
+// msi (addr = the MSI address, data = the 4 data bytes), pin (addr = a
+// legacy interrupt pin, data = its new level, 00 or 01). Interrupts belong
+// to no vCPU: their vcpu field is "-" (kNoVcpu).
 // time_ns counts from the start of the recording. ParseIoTrace refuses anything else with the line number: another
 // header or version, a bad field, a port above 0xffff, data of more than 8
 // bytes (or any for eoi), more than kMaxRecords records.
@@ -29,7 +33,8 @@
 namespace petrel {
 
 struct IoTraceRecord {
-  enum class Kind : uint8_t { kPioRead, kPioWrite, kMmioRead, kMmioWrite, kEoi };
+  enum class Kind : uint8_t { kPioRead, kPioWrite, kMmioRead, kMmioWrite, kEoi, kMsi, kPin };
+  static constexpr uint32_t kNoVcpu = 0xffffffff;  // an interrupt's vcpu
   uint64_t time_ns = 0;
   uint32_t vcpu = 0;
   Kind kind = Kind::kPioRead;
@@ -38,6 +43,8 @@ struct IoTraceRecord {
   bool operator==(const IoTraceRecord&) const = default;
 };
 const char* IoTraceKindName(IoTraceRecord::Kind kind);
+// An interrupt a device raised (msi, pin), not an access a vCPU made.
+bool IsInterruptRecord(const IoTraceRecord& record);
 // Bytes as the trace writes them: lowercase hex, "-" when empty.
 std::string IoTraceHex(std::span<const uint8_t> bytes);
 // "vcpu 0 pio-write 0x3f8 50": a record without its time.

@@ -18,7 +18,11 @@ TEST(IoTraceTest, TextRoundTripsEveryKind) {
   trace.Append({20, 0, Kind::kMmioWrite, 0xfec00000, {0x18, 0, 0, 0}});
   trace.Append({30, 0, Kind::kMmioRead, 0xfe000000'00000008ull, {1, 2, 3, 4, 5, 6, 7, 8}});
   trace.Append({40, 1, Kind::kEoi, 0x34, {}});
+  trace.Append({50, IoTraceRecord::kNoVcpu, Kind::kMsi, 0xfee00000, {0x41, 0x80, 0, 0}});
+  trace.Append({60, IoTraceRecord::kNoVcpu, Kind::kPin, 10, {1}});
   const std::string text = trace.ToText();
+  EXPECT_NE(text.find("50 - msi 0xfee00000 41800000\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("60 - pin 0xa 01\n"), std::string::npos) << text;
   EXPECT_EQ(text.substr(0, text.find('\n')), "petrel-io-trace 1");
   EXPECT_NE(text.find("10 1 pio-read 0x3fd 60\n"), std::string::npos) << text;
   EXPECT_NE(text.find("40 1 eoi 0x34 -\n"), std::string::npos) << text;
@@ -54,6 +58,12 @@ TEST(IoTraceTest, BadTracesAreRefusedWithTheirLine) {
   EXPECT_TRUE(refused(h + "1 0 pio-read 0x3fd -\n", "needs data"));
   EXPECT_TRUE(refused(h + "1 0 eoi 0x34 00\n", "no data"));
   EXPECT_TRUE(refused(h + "1 0 eoi 0x100 -\n", "vector"));
+  EXPECT_TRUE(refused(h + "1 0 msi 0xfee00000 41000000\n", "vcpu is '-'"));
+  EXPECT_TRUE(refused(h + "1 - pio-read 0x3fd 60\n", "needs a vcpu"));
+  EXPECT_TRUE(refused(h + "1 - msi 0xfee00000 41\n", "4 bytes"));
+  EXPECT_TRUE(refused(h + "1 - pin 0x100 01\n", "at most 0xff"));
+  EXPECT_TRUE(refused(h + "1 - pin 0x4 02\n", "level"));
+  EXPECT_TRUE(refused(h + "1 4294967295 pio-read 0x3fd 60\n", "bad vcpu"));
   EXPECT_TRUE(ParseIoTrace(h).ok());
 }
 

@@ -15,9 +15,12 @@ namespace petrel {
 
 class RecordingGuestIo final : public hv::GuestIo {
  public:
-  // `inner`, `trace` and `clock` must outlive the recorder.
+  // `inner`, `trace` and `clock` must outlive the recorder. Times count from
+  // `start_ns` (a RecordingVm of the same VM takes the same).
   RecordingGuestIo(hv::GuestIo& inner, IoTrace& trace, const Clock& clock)
-      : inner_(inner), trace_(trace), clock_(clock), start_ns_(clock.NowNs()) {}
+      : RecordingGuestIo(inner, trace, clock, clock.NowNs()) {}
+  RecordingGuestIo(hv::GuestIo& inner, IoTrace& trace, const Clock& clock, uint64_t start_ns)
+      : inner_(inner), trace_(trace), clock_(clock), start_ns_(start_ns) {}
 
   void MmioRead(uint32_t vcpu, uint64_t gpa, std::span<uint8_t> data) override {
     inner_.MmioRead(vcpu, gpa, data);

@@ -8,11 +8,13 @@
 // the VM's IoDispatcher, in the trace's time order, with the devices'
 // monotonic clock moved to each record's time first (a virtual clock), so
 // timers (PM timer, RTC alarms, debug-port stamps) see the recorded timing.
-// Writes and EOIs are made as recorded; reads are made and compared.
+// Writes and EOIs are made as recorded; reads are made and compared. The
+// interrupts the fresh devices raise (MSIs, pin levels) are recorded too and
+// compared, in order, with the recorded run's.
 //
 // Not replayed: guest RAM (the trace holds no DMA), so a virtio device sees
-// the recorded doorbells but not the buffers behind them; interrupts are
-// what the fresh devices raise, not recorded ones. Calendar time is a fixed
+// the recorded doorbells but not the buffers behind them (and raises other
+// interrupts than it did). Calendar time is a fixed
 // virtual clock (the recorded run's RTC reads differ). See
 // docs/record-replay.md.
 #pragma once
@@ -37,7 +39,13 @@ struct IoReplayReport {
   std::optional<uint64_t> first_index;
   std::optional<IoTraceRecord> first_recorded;
   std::vector<uint8_t> first_replayed;
-  // "record 12 (t=3400 ns vcpu 0 pio-read 0x3fd): recorded 60, replayed 20".
+  uint64_t interrupts_recorded = 0;
+  uint64_t interrupts_raised = 0;  // by the fresh devices
+  // "interrupt 3: expected vcpu - msi 0xfee00000 30000000, got ..." (FirstDifference).
+  std::optional<std::string> interrupt_difference;
+  bool matched() const { return divergences == 0 && !interrupt_difference; }
+  // "replayed 30 accesses (6 reads compared), 0 differing reads; 2 interrupts
+  // recorded, 2 raised, identical", with the first differences named.
   std::string Describe() const;
 };
 

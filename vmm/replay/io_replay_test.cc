@@ -46,7 +46,20 @@ sim::GuestScript DeviceTour() {
       .Build();
 }
 
-std::vector<IoTraceRecord> Record(std::string* text = nullptr) {
+// COM1's THR-empty interrupt through the VMM's IOAPIC (pin 4, vector 0x34).
+sim::GuestScript SerialInterrupt() {
+  return sim::ScriptBuilder()
+      .Write32(0xfec0'0000, 0x18)
+      .Write32(0xfec0'0010, 0x34)
+      .Out8(0x3fc, 0x08)  // MCR: OUT2 gates the UART's interrupt onto its pin
+      .Out8(0x3f9, 0x02)  // IER: THR empty
+      .Out8(0x600, 0x34)
+      .Advance(1'000'000'000)
+      .Build();
+}
+
+std::vector<IoTraceRecord> Record(std::string* text = nullptr,
+                                  sim::GuestScript (*script)() = DeviceTour) {
   IoTrace trace;
   VirtualClock clock(0);
   VmOptions options = CapturingOptions();
@@ -56,7 +69,7 @@ std::vector<IoTraceRecord> Record(std::string* text = nullptr) {
   EXPECT_TRUE(vm.ok()) << vm.error().message();
   if (!vm.ok()) return {};
   auto* sim = sim::AsSim(&(*vm)->hv_vm());
-  EXPECT_TRUE(sim->SetScript(0, DeviceTour()).ok());
+  EXPECT_TRUE(sim->SetScript(0, script()).ok());
   auto stop = (*vm)->Run();
   EXPECT_TRUE(stop.ok());
   if (text != nullptr) *text = trace.ToText();
@@ -105,6 +118,36 @@ TEST(IoReplayTest, TheFirstDifferingReadIsReported) {
   EXPECT_EQ(report->first_replayed, (std::vector<uint8_t>{0x5a}));
   EXPECT_NE(report->Describe().find("pio-read 0x3ff): recorded 5b, replayed 5a"), std::string::npos)
       << report->Describe();
+}
+
+TEST(IoReplayTest, TheDevicesInterruptsAreRecordedAndComparedOnReplay) {
+  const auto records = Record(nullptr, SerialInterrupt);
+  size_t msis = 0;
+  for (const auto& r : records) {
+    if (r.kind != IoTraceRecord::Kind::kMsi) continue;
+    ++msis;
+    EXPECT_EQ(r.vcpu, IoTraceRecord::kNoVcpu);
+    EXPECT_EQ(r.data[0], 0x34);
+  }
+  EXPECT_EQ(msis, 1u);
+  auto report = ReplayIoTrace(records, NullGuestConfig(), SimReplay());
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_EQ(report->interrupts_recorded, 1u);
+  EXPECT_EQ(report->interrupts_raised, 1u);
+  EXPECT_TRUE(report->matched()) << report->Describe();
+
+  // A recorded interrupt the fresh devices do not raise is a difference.
+  auto extra = records;
+  extra.push_back({extra.back().time_ns, IoTraceRecord::kNoVcpu, IoTraceRecord::Kind::kMsi,
+                   0xfee00000, {0x35, 0, 0, 0}});
+  report = ReplayIoTrace(extra, NullGuestConfig(), SimReplay());
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->divergences, 0u);
+  EXPECT_FALSE(report->matched());
+  ASSERT_TRUE(report->interrupt_difference.has_value());
+  EXPECT_EQ(*report->interrupt_difference,
+            "interrupt 1: expected vcpu - msi 0xfee00000 35000000, got nothing (the run ended "
+            "after 1 accesses)");
 }
 
 TEST(IoReplayTest, AConfigThatDoesNotBuildIsAnError) {

@@ -84,5 +84,5 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::printf("petrel-replay: %s\n", report->Describe().c_str());
-  return report->divergences == 0 ? 0 : 1;
+  return report->matched() ? 0 : 1;
 }
