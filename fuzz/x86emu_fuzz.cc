@@ -2,13 +2,15 @@
 // state (CR0/CR4/EFER mode bits, CS.L/CS.D, segment attributes, GPRs,
 // RFLAGS, RIP), a few edits of the guest's page tables, how many of the
 // instruction bytes the "intercept" hands over, the REP cap, and up to 15
-// instruction bytes; the emulator steps over a FakePlatform with 256 KiB
-// of RAM (identity-mapped 4-level page tables) and an MMIO window.
+// instruction bytes, the profile (mmio or sim), and an interrupt vector;
+// the emulator steps over a FakePlatform with 256 KiB of RAM (identity-
+// mapped 4-level page tables), an MMIO window, CPUID, a few MSRs and a TSC,
+// then (sim) DeliverInterrupt runs with the vector.
 // Oracles: never crashes or hangs (ASan/UBSan, the REP cap bounds a step);
 // no internal error; every platform access is 1..15 bytes within one 4 KiB
-// page; only GPRs, RIP and RFLAGS are written back; Unsupported changes no
-// register and writes no memory; a Fault leaves RIP; a completed instruction
-// moves it.
+// page; under mmio only GPRs, RIP and RFLAGS are written back; Unsupported
+// changes no register and writes no memory; a Fault leaves RIP; under mmio
+// a completed instruction moves it (a sim branch may jump to itself).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 
 #include "core/x86emu/cpu_state.h"
 #include "core/x86emu/emulator.h"
+#include "core/x86emu/interrupt.h"
 #include "core/x86emu/testing/fake_platform.h"
 #include "core/x86emu/zydis_decoder.h"
 #include "fuzz/fuzz_input.h"
@@ -54,23 +57,38 @@ class CheckedPlatform final : public testing::FakePlatform {
   }
 };
 
-// Only what the emulator may write: GPRs, RIP, RFLAGS.
+// Only what the emulator may write under mmio: GPRs, RIP, RFLAGS (the sim
+// profile also writes control registers, segments, GDTR/IDTR).
 class CheckedFile final : public RegisterFile {
  public:
-  CheckedFile(petrel::hv::Regs& regs, petrel::hv::Sregs& sregs) : file_(regs, sregs) {}
+  CheckedFile(petrel::hv::Regs& regs, petrel::hv::Sregs& sregs, bool sim) : file_(regs, sregs), sim_(sim) {}
   petrel::Result<uint64_t> Read(Reg reg) override { return file_.Read(reg); }
   petrel::Result<petrel::hv::Segment> ReadSegment(SegReg seg) override { return file_.ReadSegment(seg); }
   petrel::Result<void> Write(std::span<const RegisterWrite> writes) override {
     for (const RegisterWrite& w : writes) {
-      Check(static_cast<unsigned>(w.reg) < 16 || w.reg == Reg::kRip || w.reg == Reg::kRflags);
+      Check(sim_ || static_cast<unsigned>(w.reg) < 16 || w.reg == Reg::kRip || w.reg == Reg::kRflags);
     }
     ++batches;
     return file_.Write(writes);
+  }
+  petrel::Result<void> WriteSegment(SegReg seg, const petrel::hv::Segment& value) override {
+    Check(sim_);
+    ++batches;
+    return file_.WriteSegment(seg, value);
+  }
+  petrel::Result<petrel::hv::DescriptorTable> ReadDescriptorTable(TableReg table) override {
+    return file_.ReadDescriptorTable(table);
+  }
+  petrel::Result<void> WriteDescriptorTable(TableReg table, const petrel::hv::DescriptorTable& value) override {
+    Check(sim_);
+    ++batches;
+    return file_.WriteDescriptorTable(table, value);
   }
   int batches = 0;
 
  private:
   StructRegisterFile file_;
+  bool sim_;
 };
 
 uint64_t PickValue(petrel::fuzz::FuzzInput& in) {
@@ -180,7 +198,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   EmulatorOptions options;
-  options.max_rep_iterations = in.Byte() % 17;  // 0 is taken as 1
+  const uint8_t rep_and_profile = in.Byte();
+  options.max_rep_iterations = (rep_and_profile & 0x7f) % 17;  // 0 is taken as 1
+  const bool sim = (rep_and_profile & 0x80) != 0;
+  options.profile = sim ? Profile::kSim : Profile::kMmio;
+  sregs.gdt = {0x6000, static_cast<uint16_t>(in.U16())};  // RAM, whatever the fuzzer put there
+  sregs.idt = {0x7000, static_cast<uint16_t>(in.U16())};
+  platform.msrs = {{0x174, 1}, {0x1b, 0xfee00900}};
   const uint8_t given_count = in.Byte() % 16;
   const std::vector<uint8_t> insn = in.Bytes(15);
   const size_t given = given_count < insn.size() ? given_count : insn.size();
@@ -194,7 +218,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   ZydisInstructionDecoder decoder;
   Emulator emulator(decoder, options);
-  CheckedFile file(regs, sregs);
+  CheckedFile file(regs, sregs, sim);
   for (int step = 0; step < 4; ++step) {
     const petrel::hv::Regs before = regs;
     const int writes_before = platform.data_writes;
@@ -221,10 +245,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     const Completed c = std::get<Completed>(*outcome);
     if (!c.rep_pending) {
-      Check(regs.rip != before.rip);
+      Check(sim || regs.rip != before.rip);
       break;
     }
     Check(regs.rip == before.rip);
+  }
+  if (sim) {
+    // An external interrupt: no internal error; Unsupported changes nothing.
+    const petrel::hv::Regs before = regs;
+    const int writes_before = platform.data_writes;
+    CpuState cpu(file);
+    const auto delivered = DeliverInterrupt(cpu, platform, in.Byte());
+    if (!delivered.ok()) {
+      Check(delivered.error().code() == petrel::ErrorCode::kUnsupported);
+    } else if (std::holds_alternative<Unsupported>(*delivered)) {
+      Check(regs == before);
+      Check(platform.data_writes == writes_before);
+    } else if (std::holds_alternative<Fault>(*delivered)) {
+      Check(regs.rip == before.rip);
+    }
   }
   return 0;
 }

@@ -8,13 +8,26 @@
 // scripted guest's. Each instruction costs SimConfig::ns_per_step of virtual
 // time.
 //
-// Not modelled yet: interrupts (no local APIC: HLT halts for good), the
-// stack, CALL/RET, Jcc and the rest of the sim profile (issue 11's item 4
-// continues); a guest exception or an instruction outside the profile ends
-// the run with an InternalError naming it and the RIP.
+// CPUID, RDMSR/WRMSR and RDTSC use the Machine given to Run: CPUID answers
+// from its table (the vCPU's SetCpuid entries; hv_sim's SimCpuidTable when
+// there are none; a leaf not in the table reads as zeros); RDMSR/WRMSR use
+// its MSR map (IA32_EFER is the Sregs' efer, in x86emu; an MSR never set,
+// or one of hv_sim's own kSimMsr*, is the guest's #GP(0); a WRMSR adds or
+// replaces an entry); RDTSC and IA32_TSC read its tsc function (SimVcpu:
+// the guest clock in ns, SimVm::GetClock, i.e. virtual time: a 1 GHz TSC;
+// none: 0); writing IA32_TSC is
+// #GP(0) (virtual time is not the guest's to set).
+//
+// Not modelled yet: interrupts (no local APIC: HLT halts for good; x86emu's
+// DeliverInterrupt is there for it); a guest exception or an instruction
+// outside the profile ends the run with an InternalError naming it and the
+// RIP.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
+#include <span>
 
 #include "core/hv/hypervisor.h"
 #include "core/hv/x86_state.h"
@@ -23,6 +36,14 @@
 #include "hv_sim/trace.h"
 
 namespace petrel::sim {
+
+// SimInterpreter::Machine: the vCPU's state beyond its registers that
+// CPUID, RDMSR/WRMSR and RDTSC read (see the header comment).
+struct SimInterpreterMachine {
+  std::span<const hv::CpuidEntry> cpuid;       // empty: SimCpuidTable()
+  std::map<uint32_t, uint64_t>* msrs = nullptr;  // nullptr: every MSR but EFER is #GP(0)
+  std::function<uint64_t()> tsc;                 // empty: the TSC reads 0
+};
 
 class SimInterpreter {
  public:
@@ -36,11 +57,14 @@ class SimInterpreter {
     std::function<bool()> kicked;      // true: stop early
   };
 
+  using Machine = SimInterpreterMachine;
+
   // Runs up to `budget.instructions` instructions. kHalted after a HLT.
   // `decoder`: nullptr for Zydis.
   static Result<Stop> Run(hv::Regs& regs, hv::Sregs& sregs, GuestMemory& memory, uint32_t vcpu,
                           hv::GuestIo& io, const Recorder& record, const StepBudget& budget,
-                          const x86emu::InstructionDecoder* decoder = nullptr);
+                          const x86emu::InstructionDecoder* decoder = nullptr,
+                          const Machine& machine = {});
 };
 
 }  // namespace petrel::sim

@@ -86,8 +86,15 @@ Result<hv::VcpuExit> SimVcpu::Interpret(hv::GuestIo& io) {
   };
   budget.kicked = [this] { return kicker_->Take(); };
   step_time_ = vm_->clock().NowNs();
-  auto stop =
-      SimInterpreter::Run(regs_, sregs_, *memory, id_, io, record, budget, vm_->config().decoder);
+  SimInterpreter::Machine machine;
+  machine.cpuid = cpuid_;
+  machine.msrs = &msrs_;
+  machine.tsc = [this] {  // the guest clock (virtual time + SetClock's offset): a 1 GHz TSC
+    const Result<hv::VmClock> clock = vm_->GetClock();
+    return clock.ok() ? clock->ns : 0;
+  };
+  auto stop = SimInterpreter::Run(regs_, sregs_, *memory, id_, io, record, budget,
+                                  vm_->config().decoder, machine);
   if (!stop.ok()) return hv::VcpuExit(hv::exit::InternalError{stop.error().message()});
   if (*stop == SimInterpreter::Stop::kHalted) {
     halted_ = true;

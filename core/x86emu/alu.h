@@ -1,7 +1,7 @@
-// The arithmetic and logic of the `mmio` profile with their RFLAGS
-// effects: ADD, SUB/CMP, AND/TEST, OR, XOR at 1, 2, 4 or 8 bytes, BT, and
-// the SETcc conditions. Pure functions over values, so they are tested
-// against the host CPU directly.
+// The arithmetic and logic with their RFLAGS effects: ADD, SUB/CMP,
+// AND/TEST, OR, XOR at 1, 2, 4 or 8 bytes, BT, and the SETcc conditions
+// (mmio profile); ADC/SBB, the shifts and MUL/IMUL (sim profile). Pure
+// functions over values, so they are tested against the host CPU directly.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,37 @@ struct AluResult {
 
 // `size` is 1, 2, 4 or 8 bytes; a and b are taken modulo 2^(8*size).
 AluResult Alu(AluOp op, uint64_t a, uint64_t b, unsigned size);
+
+// ADC (a + b + carry) and SBB (a - b - carry), SDM 2A ADC, 2B SBB: all six
+// arithmetic flags.
+AluResult AluWithCarry(bool subtract, uint64_t a, uint64_t b, bool carry, unsigned size);
+
+// SHL/SAL, SHR, SAR (SDM 2B "SAL/SAR/SHL/SHR"). `count` is the instruction's
+// count before masking; it is masked to 5 bits (6 for 8-byte operands). A
+// masked count of 0 changes nothing (`mask` is 0). Otherwise CF is the last
+// bit shifted out, SF/ZF/PF follow the result, OF is defined for a count of
+// 1 (SHL: MSB(result) XOR CF; SHR: the operand's MSB; SAR: 0) and computed
+// the same way for larger counts (the SDM leaves it undefined); AF is
+// undefined and left unchanged (not in `mask`).
+enum class ShiftOp : uint8_t { kShl, kShr, kSar };
+struct ShiftResult {
+  uint64_t value;
+  uint64_t flags;
+  uint64_t mask;  // the flags the shift sets
+};
+ShiftResult Shift(ShiftOp op, uint64_t value, unsigned count, unsigned size);
+
+// MUL and IMUL (SDM 2A IMUL, 2B MUL) of two `size`-byte values: the
+// double-width product as high:low halves (each truncated to `size`), and
+// CF = OF = whether the high half is significant (MUL: not zero; IMUL: not
+// the sign extension of the low half). SF, ZF, AF, PF are undefined; the
+// emulator leaves them unchanged.
+struct MulResult {
+  uint64_t low;
+  uint64_t high;
+  bool overflow;
+};
+MulResult Multiply(bool is_signed, uint64_t a, uint64_t b, unsigned size);
 
 // Truncates to `size` bytes; sign-extends from `size` bytes to 64 bits.
 uint64_t Truncate(uint64_t value, unsigned size);

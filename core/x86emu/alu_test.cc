@@ -128,6 +128,83 @@ TEST(X86EmuAlu, ConditionsMatchHostSetccAfterCmp) {
   }
 }
 
+// ADC/SBB with a carry in, and SHL/SHR/SAR by 1 (where OF is defined) and
+// by CL, 64-bit, against the host: STC/CLC sets the carry in.
+#define HOST_CARRY(NAME, INSN)                                                  \
+  AluResult NAME(uint64_t a, uint64_t b, bool carry) {                          \
+    uint16_t ax;                                                                \
+    asm volatile("bt $0, %[c]\n\t" INSN " %[y], %[x]\n\tlahf\n\tseto %%al"   \
+                 : [x] "+r"(a), "=&a"(ax)                                       \
+                 : [y] "r"(b), [c] "r"(uint64_t{carry})                         \
+                 : "cc");                                                       \
+    return {a, FlagsFromLahf(ax)};                                              \
+  }
+HOST_CARRY(HostAdc, "adcq")
+HOST_CARRY(HostSbb, "sbbq")
+
+#define HOST_SHIFT(NAME, INSN)                                                  \
+  AluResult NAME(uint64_t a, uint8_t count) {                                   \
+    uint16_t ax;                                                                \
+    asm volatile(INSN " %%cl, %[x]\n\tlahf\n\tseto %%al"                        \
+                 : [x] "+r"(a), "=&a"(ax)                                       \
+                 : "c"(count)                                                   \
+                 : "cc");                                                       \
+    return {a, FlagsFromLahf(ax)};                                              \
+  }
+HOST_SHIFT(HostShl, "shlq")
+HOST_SHIFT(HostShr, "shrq")
+HOST_SHIFT(HostSar, "sarq")
+
+TEST(X86EmuAlu, AdcSbbMatchHost) {
+  for (uint64_t a : EdgeValues()) {
+    for (uint64_t b : EdgeValues()) {
+      for (bool carry : {false, true}) {
+        const AluResult adc = AluWithCarry(false, a, b, carry, 8);
+        const AluResult host_adc = HostAdc(a, b, carry);
+        ASSERT_EQ(adc.value, host_adc.value) << std::hex << a << "," << b << "," << carry;
+        ASSERT_EQ(adc.flags, host_adc.flags) << std::hex << a << "," << b << "," << carry;
+        const AluResult sbb = AluWithCarry(true, a, b, carry, 8);
+        const AluResult host_sbb = HostSbb(a, b, carry);
+        ASSERT_EQ(sbb.value, host_sbb.value) << std::hex << a << "," << b << "," << carry;
+        ASSERT_EQ(sbb.flags, host_sbb.flags) << std::hex << a << "," << b << "," << carry;
+      }
+    }
+  }
+}
+
+TEST(X86EmuAlu, ShiftsMatchHost) {
+  const struct {
+    ShiftOp op;
+    AluResult (*host)(uint64_t, uint8_t);
+  } ops[] = {{ShiftOp::kShl, HostShl}, {ShiftOp::kShr, HostShr}, {ShiftOp::kSar, HostSar}};
+  for (const auto& op : ops) {
+    for (uint64_t a : EdgeValues()) {
+      for (uint8_t count : {1, 2, 7, 31, 63, 64 + 3}) {
+        const ShiftResult got = Shift(op.op, a, count, 8);
+        const AluResult want = op.host(a, count);
+        ASSERT_EQ(got.value, want.value) << std::hex << a << " by " << int{count};
+        // OF only for a count of 1 (undefined otherwise); AF undefined.
+        const uint64_t compare = (count == 1 ? got.mask : got.mask & ~kFlagOf);
+        ASSERT_EQ(got.flags & compare, want.flags & compare) << std::hex << a << " by " << int{count};
+      }
+    }
+  }
+  EXPECT_EQ(Shift(ShiftOp::kShl, 5, 64, 8).mask, 0u);  // masked to 0: no flag changes
+}
+
+TEST(X86EmuAlu, MultiplyHighHalvesAndOverflow) {
+  const MulResult u = Multiply(false, ~0ull, 2, 8);
+  EXPECT_EQ(u.low, ~0ull - 1);
+  EXPECT_EQ(u.high, 1u);
+  EXPECT_TRUE(u.overflow);
+  const MulResult s = Multiply(true, ~0ull, 2, 8);  // -1 * 2
+  EXPECT_EQ(s.low, static_cast<uint64_t>(-2));
+  EXPECT_EQ(s.high, ~0ull);
+  EXPECT_FALSE(s.overflow);
+  EXPECT_TRUE(Multiply(true, 0x40, 2, 1).overflow);  // 128 does not fit in int8
+  EXPECT_FALSE(Multiply(true, 0xc0, 2, 1).overflow);  // -64 * 2 = -128 does
+}
+
 TEST(X86EmuAlu, TruncateAndSignExtend) {
   EXPECT_EQ(Truncate(0x1234567890, 4), 0x34567890u);
   EXPECT_EQ(SignExtend(0x80, 1), 0xffffffffffffff80ull);

@@ -82,9 +82,34 @@ TEST(X86EmuCpuState, StructFileRoundTrip) {
   ASSERT_TRUE(cpu.Flush().ok());
   EXPECT_EQ(regs.gpr[hv::kRbx], 10u);
   EXPECT_EQ(regs.rflags, 0x202u);
-  // Control registers are not the emulator's to write.
-  const RegisterWrite cr0{Reg::kCr0, 1};
-  EXPECT_FALSE(file.Write(std::span(&cr0, 1)).ok());
+  // The sim profile writes control registers, segments and GDTR/IDTR too.
+  const RegisterWrite crs[] = {{Reg::kCr0, 0x80000011}, {Reg::kCr2, 0x1234}, {Reg::kCr8, 0xf}};
+  ASSERT_TRUE(file.Write(crs).ok());
+  EXPECT_EQ(sregs.cr0, 0x80000011u);
+  EXPECT_EQ(sregs.cr2, 0x1234u);
+  EXPECT_EQ(sregs.cr8, 0xfu);
+  const RegisterWrite bad{Reg::kCount, 1};
+  EXPECT_FALSE(file.Write(std::span(&bad, 1)).ok());
+  hv::Segment cs;
+  cs.selector = 0x10;
+  cs.l = true;
+  cpu.SetSegment(SegReg::kCs, cs);
+  cpu.SetTable(TableReg::kIdtr, hv::DescriptorTable{0x9000, 0xfff});
+  EXPECT_NE(cpu.dirty_mask(), 0u);
+  ASSERT_TRUE(cpu.Flush().ok());
+  EXPECT_EQ(sregs.cs, cs);
+  EXPECT_EQ(sregs.idt, (hv::DescriptorTable{0x9000, 0xfff}));
+  EXPECT_EQ(*file.ReadDescriptorTable(TableReg::kIdtr), (hv::DescriptorTable{0x9000, 0xfff}));
+  EXPECT_EQ(cpu.dirty_mask(), 0u);
+}
+
+// A RegisterFile that implements only the mmio profile's methods refuses
+// segment and descriptor-table access with kUnsupported.
+TEST(X86EmuCpuState, DefaultFileRefusesSegmentAndTableWrites) {
+  CountingFile file;
+  EXPECT_EQ(file.WriteSegment(SegReg::kCs, hv::Segment{}).error().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(file.ReadDescriptorTable(TableReg::kGdtr).error().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(file.WriteDescriptorTable(TableReg::kGdtr, {}).error().code(), ErrorCode::kUnsupported);
 }
 
 }  // namespace

@@ -24,8 +24,15 @@ enum class Op : uint8_t {
   kMovs, kStos,
   kAdd, kOr, kAnd, kSub, kXor, kCmp, kTest,
   kXchg, kBt, kBts, kBtr, kSetcc,
-  // The sim profile's (control flow and the CPU's own instructions).
+  // The sim profile's (control flow, the stack and the CPU's own
+  // instructions; docs/x86emu.md lists their forms).
   kIn, kOut, kHlt, kCli, kSti, kJmp, kNop,
+  kPush, kPop, kPushf, kPopf, kCall, kRet, kJcc, kLoop, kLoope, kLoopne, kJcxz, kLea,
+  kInc, kDec, kNeg, kNot, kShl, kShr, kSar, kAdc, kSbb, kMul, kImul,
+  kLods, kIns, kOuts,
+  kClc, kStc, kCmc, kCld, kStd,
+  kCpuid, kRdmsr, kWrmsr, kRdtsc, kLgdt, kLidt, kSgdt, kSidt, kMovCr,
+  kInt, kInt3, kIret,
 };
 
 // A general-purpose register: index 0..15 in encoding order (hv::Gpr), its
@@ -49,10 +56,12 @@ struct MemRef {
 };
 
 struct Operand {
-  enum class Kind : uint8_t { kNone, kGpr, kMem, kImm };
+  // kCr: a control register (MOV to/from CRn only), number in `cr`.
+  enum class Kind : uint8_t { kNone, kGpr, kMem, kImm, kCr };
   Kind kind = Kind::kNone;
   uint8_t size = 0;  // bytes
   GprRef gpr;
+  uint8_t cr = 0;
   MemRef mem;
   uint64_t imm = 0;  // sign- or zero-extended by the decoder as the encoding defines
 };
@@ -67,14 +76,17 @@ struct DecodedInstruction {
   uint8_t address_size = 0;  // bytes (2, 4, 8) after any 0x67 prefix
   RepPrefix rep = RepPrefix::kNone;
   bool lock = false;
-  uint8_t condition = 0;     // SETcc: the low nibble of the opcode (SDM 2A B.1.4.7, Table B-10)
+  uint8_t condition = 0;     // SETcc, Jcc: the low nibble of the opcode (SDM 2A B.1.4.7, Table B-10)
   bool unsupported_operand = false;  // an operand the emulator cannot hold (CRn, segment, x87, ...)
   uint8_t operand_count = 0;  // explicit operands
   Operand operands[3];
-  // A relative branch (JMP rel8/rel16/rel32): the target is the next
-  // instruction's address + branch_offset, at the operand size.
+  // A relative branch (JMP, Jcc, CALL rel; LOOP, JCXZ): the target is the
+  // next instruction's address + branch_offset, at the operand size.
   bool relative_branch = false;
   int64_t branch_offset = 0;
+  // A far branch or return (JMP/CALL ptr16:xx or m16:xx, RET far): the
+  // emulator refuses these.
+  bool far_branch = false;
 };
 
 enum class DecodeStatus : uint8_t {

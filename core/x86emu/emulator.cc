@@ -1,7 +1,9 @@
-// Emulator::Step: fetch and decode at CS:RIP, then the semantics of each
-// instruction of the `mmio` profile (SDM 2A/2B instruction pages: MOV,
-// MOVZX, MOVSX/MOVSXD, MOVS, STOS, ADD, OR, AND, SUB, XOR, CMP, TEST, XCHG,
-// BT, BTS, BTR, SETcc).
+// Emulator::Step: fetch and decode at CS:RIP, check the instruction's
+// shape against the profile, dispatch (Execution::Run), and the semantics
+// of the `mmio` profile's instructions but MOVS/STOS (SDM 2A/2B instruction
+// pages: MOV, MOVZX, MOVSX/MOVSXD, ADD, OR, AND, SUB, XOR, CMP, TEST, XCHG,
+// BT, BTS, BTR, SETcc). The sim profile's semantics are in
+// emulator_{control,arith,string,system}.cc (execution.h).
 #include "core/x86emu/emulator.h"
 
 #include <array>
@@ -9,71 +11,20 @@
 #include <optional>
 
 #include "core/x86emu/alu.h"
+#include "core/x86emu/execution.h"
 #include "core/x86emu/guest_access.h"
 
 namespace petrel::x86emu {
-namespace {
+namespace internal {
 
-constexpr size_t kMaxInstructionLength = 15;  // SDM 2A 2.3.11
-
-// Returns from a Result<bool> function when `expr` (a Result<bool>) failed
-// or stopped (a fault was raised).
-#define X86EMU_STEP(expr)                              \
-  do {                                                 \
-    auto x86emu_step_ = (expr);                        \
-    if (!x86emu_step_.ok()) return std::move(x86emu_step_).error(); \
-    if (!*x86emu_step_) return false;                  \
-  } while (0)
-
-uint64_t LoadLe(const uint8_t* p, unsigned size) {
-  uint64_t v = 0;
-  std::memcpy(&v, p, size);  // x86 hosts and guests are little-endian
-  return v;
-}
-
-// One decoded instruction being carried out.
-class Execution {
- public:
-  Execution(GuestAccess& access, CpuState& cpu, const DecodedInstruction& insn, uint64_t rip,
-            uint32_t max_rep)
-      : access_(access), cpu_(cpu), insn_(insn), rip_(rip), max_rep_(max_rep) {}
-
-  // False when a fault was raised; `rep_pending` when a REP stopped at the cap.
-  Result<bool> Run(bool* rep_pending, bool* halted);
-
- private:
-  uint64_t NextRip() const {
-    const uint64_t next = rip_ + insn_.length;
-    switch (AddressSizeOf(access_.mode())) {
-      case 8: return next;
-      case 4: return next & 0xffffffffull;
-      default: return next & 0xffffull;
-    }
+uint64_t Execution::NextRip() const {
+  const uint64_t next = rip_ + insn_.length;
+  switch (AddressSizeOf(access_.mode())) {
+    case 8: return next;
+    case 4: return next & 0xffffffffull;
+    default: return next & 0xffffull;
   }
-  Result<bool> MemLinear(const Operand& op, unsigned size, Access access, uint64_t* linear,
-                         int64_t extra_offset = 0);
-  Result<bool> ReadOperand(const Operand& op, unsigned size, uint64_t* value, Access access = Access::kRead);
-  Result<bool> WriteOperand(const Operand& op, unsigned size, uint64_t value);
-  Result<void> SetArithFlags(uint64_t flags, uint64_t mask = kArithFlags);
-
-  Result<bool> Mov();
-  Result<bool> Extend(bool sign);
-  Result<bool> Arith(AluOp op, bool store);
-  Result<bool> Xchg();
-  enum class BitOp : uint8_t { kTest, kSet, kReset };
-  Result<bool> Bt(BitOp bit_op);
-  Result<bool> Setcc();
-  // The sim profile.
-  Result<bool> PortIo(bool in);
-  Result<void> SetInterruptFlag(bool on);
-  Result<bool> String(bool* rep_pending);
-
-  GuestAccess& access_;
-  CpuState& cpu_;
-  const DecodedInstruction& insn_;
-  uint64_t rip_;
-  uint32_t max_rep_;
-};
+}
 
 Result<bool> Execution::MemLinear(const Operand& op, unsigned size, Access access,
                                   uint64_t* linear, int64_t extra_offset) {
@@ -99,7 +50,8 @@ Result<bool> Execution::ReadOperand(const Operand& op, unsigned size, uint64_t* 
       *value = LoadLe(buf.data(), size);
       return true;
     }
-    case Operand::Kind::kNone: break;
+    case Operand::Kind::kNone:
+    case Operand::Kind::kCr: break;  // MOV CRn reads it itself
   }
   return Error(ErrorCode::kInternal, "x86emu: reading an absent operand");
 }
@@ -238,94 +190,6 @@ Result<bool> Execution::Setcc() {
   return WriteOperand(insn_.operands[0], 1, ConditionHolds(insn_.condition, rflags) ? 1 : 0);
 }
 
-// MOVS and STOS (SDM 2B), with REP (SDM 2B "REP"): ES:rDI is the
-// destination (no override); MOVS's source is DS:rSI or its override. rSI,
-// rDI and rCX are used at the address size; DF picks the direction.
-Result<bool> Execution::String(bool* rep_pending) {
-  const bool movs = insn_.op == Op::kMovs;
-  const unsigned size = insn_.operand_size;
-  const unsigned asz = insn_.address_size;
-  const GprRef rsi{hv::kRsi, static_cast<uint8_t>(asz), false};
-  const GprRef rdi{hv::kRdi, static_cast<uint8_t>(asz), false};
-  const GprRef rcx{hv::kRcx, static_cast<uint8_t>(asz), false};
-  const SegReg source_segment = (movs && insn_.operand_count >= 2) ? insn_.operands[1].mem.segment
-                                                                  : SegReg::kDs;
-  PETREL_ASSIGN_OR_RETURN(const uint64_t rflags, cpu_.Get(Reg::kRflags));
-  const int64_t step = (rflags & kFlagDf) ? -static_cast<int64_t>(size) : static_cast<int64_t>(size);
-  const bool rep = insn_.rep == RepPrefix::kRep;
-  uint64_t count = 1;
-  if (rep) {
-    PETREL_ASSIGN_OR_RETURN(count, access_.ReadGpr(rcx));
-    if (count == 0) return true;
-  }
-  uint64_t stored = 0;
-  if (!movs) {
-    PETREL_ASSIGN_OR_RETURN(stored, access_.ReadGpr(GprRef{hv::kRax, static_cast<uint8_t>(size), false}));
-  }
-  for (uint32_t done = 0;; ++done) {
-    if (done == max_rep_) {
-      *rep_pending = true;
-      return true;
-    }
-    std::array<uint8_t, 8> buf{};
-    std::memcpy(buf.data(), &stored, size);
-    PETREL_ASSIGN_OR_RETURN(const uint64_t di, access_.ReadGpr(rdi));
-    uint64_t si = 0;
-    if (movs) {
-      PETREL_ASSIGN_OR_RETURN(si, access_.ReadGpr(rsi));
-      uint64_t src = 0;
-      X86EMU_STEP(access_.Linear(source_segment, si, size, Access::kRead, &src));
-      X86EMU_STEP(access_.Read(src, std::span(buf.data(), size)));
-    }
-    uint64_t dst = 0;
-    X86EMU_STEP(access_.Linear(SegReg::kEs, di, size, Access::kWrite, &dst));
-    X86EMU_STEP(access_.Write(dst, std::span<const uint8_t>(buf.data(), size)));
-    // The iteration is complete: its register updates stand even if a later one faults.
-    PETREL_TRY(access_.WriteGpr(rdi, di + static_cast<uint64_t>(step)));
-    if (movs) {
-      PETREL_TRY(access_.WriteGpr(rsi, si + static_cast<uint64_t>(step)));
-    }
-    if (!rep) return true;
-    --count;
-    PETREL_TRY(access_.WriteGpr(rcx, count));
-    if (count == 0) return true;
-  }
-}
-
-// IN AL/AX/EAX, imm8|DX and OUT imm8|DX, AL/AX/EAX (SDM 2A 3.2 IN, 2B 4.3
-// OUT): the port is the immediate (zero-extended) or DX.
-Result<bool> Execution::PortIo(bool in) {
-  const Operand& reg = insn_.operands[in ? 0 : 1];
-  const Operand& port_op = insn_.operands[in ? 1 : 0];
-  uint16_t port = 0;
-  if (port_op.kind == Operand::Kind::kImm) {
-    port = static_cast<uint16_t>(port_op.imm & 0xff);
-  } else {
-    PETREL_ASSIGN_OR_RETURN(const uint64_t dx, access_.ReadGpr(port_op.gpr));
-    port = static_cast<uint16_t>(dx);
-  }
-  const unsigned size = reg.size;
-  std::array<uint8_t, 4> buf{};
-  if (in) {
-    PETREL_TRY(access_.PortIn(port, std::span(buf.data(), size)));
-    PETREL_TRY(access_.WriteGpr(reg.gpr, LoadLe(buf.data(), size)));
-  } else {
-    PETREL_ASSIGN_OR_RETURN(const uint64_t value, access_.ReadGpr(reg.gpr));
-    std::memcpy(buf.data(), &value, size);
-    PETREL_TRY(access_.PortOut(port, std::span<const uint8_t>(buf.data(), size)));
-  }
-  return true;
-}
-
-// CLI/STI: RFLAGS.IF, bit 9 (SDM 1 3.4.3.3). STI's one-instruction interrupt
-// shadow is not modelled (nothing interrupts an interpreted guest yet).
-Result<void> Execution::SetInterruptFlag(bool on) {
-  constexpr uint64_t kIf = 1ull << 9;
-  PETREL_ASSIGN_OR_RETURN(const uint64_t flags, cpu_.Get(Reg::kRflags));
-  cpu_.Set(Reg::kRflags, on ? (flags | kIf) : (flags & ~kIf));
-  return Ok();
-}
-
 Result<bool> Execution::Run(bool* rep_pending, bool* halted) {
   switch (insn_.op) {
     case Op::kMov: X86EMU_STEP(Mov()); break;
@@ -345,62 +209,177 @@ Result<bool> Execution::Run(bool* rep_pending, bool* halted) {
     case Op::kBtr: X86EMU_STEP(Bt(BitOp::kReset)); break;
     case Op::kSetcc: X86EMU_STEP(Setcc()); break;
     case Op::kMovs:
-    case Op::kStos: X86EMU_STEP(String(rep_pending)); break;
+    case Op::kStos:
+    case Op::kLods:
+    case Op::kIns:
+    case Op::kOuts: X86EMU_STEP(String(rep_pending)); break;
+    // The sim profile.
     case Op::kIn: X86EMU_STEP(PortIo(true)); break;
     case Op::kOut: X86EMU_STEP(PortIo(false)); break;
     case Op::kHlt: *halted = true; break;
-    case Op::kCli: PETREL_TRY(SetInterruptFlag(false)); break;
-    case Op::kSti: PETREL_TRY(SetInterruptFlag(true)); break;
+    // CLI/STI: RFLAGS.IF (SDM 2A CLI, 2B STI). STI's one-instruction
+    // interrupt shadow is not modelled: the caller delivering interrupts
+    // between Steps decides. CLC/STC/CMC, CLD/STD: CF, DF (SDM 2A).
+    case Op::kCli: PETREL_TRY(SetFlag(kFlagIf, 0)); break;
+    case Op::kSti: PETREL_TRY(SetFlag(kFlagIf, 1)); break;
+    case Op::kClc: PETREL_TRY(SetFlag(kFlagCf, 0)); break;
+    case Op::kStc: PETREL_TRY(SetFlag(kFlagCf, 1)); break;
+    case Op::kCmc: PETREL_TRY(SetFlag(kFlagCf, 2)); break;
+    case Op::kCld: PETREL_TRY(SetFlag(kFlagDf, 0)); break;
+    case Op::kStd: PETREL_TRY(SetFlag(kFlagDf, 1)); break;
     case Op::kNop: break;
-    case Op::kJmp: {
-      // The target wraps at the operand size (SDM 2A JMP: EIP/IP truncated
-      // outside 64-bit mode).
-      const uint64_t target = NextRip() + static_cast<uint64_t>(insn_.branch_offset);
-      const uint64_t mask = insn_.operand_size >= 8   ? ~0ull
-                            : insn_.operand_size == 4 ? 0xffffffffull
-                                                      : 0xffffull;
-      cpu_.Set(Reg::kRip, target & mask);
-      return true;
-    }
+    case Op::kJmp: X86EMU_STEP(Jmp()); break;
+    case Op::kPush: X86EMU_STEP(PushOp()); break;
+    case Op::kPop: X86EMU_STEP(PopOp()); break;
+    case Op::kPushf: X86EMU_STEP(Pushf()); break;
+    case Op::kPopf: X86EMU_STEP(Popf()); break;
+    case Op::kCall: X86EMU_STEP(Call()); break;
+    case Op::kRet: X86EMU_STEP(Ret()); break;
+    case Op::kJcc: X86EMU_STEP(Jcc()); break;
+    case Op::kLoop:
+    case Op::kLoope:
+    case Op::kLoopne:
+    case Op::kJcxz: X86EMU_STEP(Loop()); break;
+    case Op::kLea: X86EMU_STEP(Lea()); break;
+    case Op::kInc: X86EMU_STEP(IncDec(true)); break;
+    case Op::kDec: X86EMU_STEP(IncDec(false)); break;
+    case Op::kNeg: X86EMU_STEP(NegNot(true)); break;
+    case Op::kNot: X86EMU_STEP(NegNot(false)); break;
+    case Op::kShl:
+    case Op::kShr:
+    case Op::kSar: X86EMU_STEP(Shift()); break;
+    case Op::kAdc: X86EMU_STEP(AddWithCarry(false)); break;
+    case Op::kSbb: X86EMU_STEP(AddWithCarry(true)); break;
+    case Op::kMul: X86EMU_STEP(Multiply(false)); break;
+    case Op::kImul: X86EMU_STEP(Multiply(true)); break;
+    case Op::kCpuid: X86EMU_STEP(Cpuid()); break;
+    case Op::kRdmsr: X86EMU_STEP(Rdmsr()); break;
+    case Op::kWrmsr: X86EMU_STEP(Wrmsr()); break;
+    case Op::kRdtsc: X86EMU_STEP(Rdtsc()); break;
+    case Op::kLgdt: X86EMU_STEP(LoadTable(TableReg::kGdtr)); break;
+    case Op::kLidt: X86EMU_STEP(LoadTable(TableReg::kIdtr)); break;
+    case Op::kSgdt: X86EMU_STEP(StoreTable(TableReg::kGdtr)); break;
+    case Op::kSidt: X86EMU_STEP(StoreTable(TableReg::kIdtr)); break;
+    case Op::kMovCr: X86EMU_STEP(MovCr()); break;
+    case Op::kInt: X86EMU_STEP(SoftwareInterrupt(static_cast<uint8_t>(insn_.operands[0].imm))); break;
+    case Op::kInt3: X86EMU_STEP(SoftwareInterrupt(kVectorBp)); break;
+    case Op::kIret: X86EMU_STEP(Iret()); break;
     case Op::kOther: return Error(ErrorCode::kInternal, "x86emu: running an unsupported instruction");
   }
-  if (!*rep_pending) cpu_.Set(Reg::kRip, NextRip());
+  if (!*rep_pending && !rip_set_) cpu_.Set(Reg::kRip, NextRip());
   return true;
 }
 
-// Operand shapes each op needs; anything else from a decoder is refused.
-bool IsSimOnly(Op op) {
-  switch (op) {
-    case Op::kIn: case Op::kOut: case Op::kHlt: case Op::kCli: case Op::kSti: case Op::kJmp:
-    case Op::kNop:
-      return true;
-    default:
-      return false;
-  }
-}
+}  // namespace internal
 
+namespace {
+
+using internal::Execution;
+
+constexpr size_t kMaxInstructionLength = 15;  // SDM 2A 2.3.11
+
+// The sim profile's ops are the enum's from kIn on (decoder.h).
+bool IsSimOnly(Op op) { return op >= Op::kIn; }
+
+bool Sized(unsigned size) { return size == 1 || size == 2 || size == 4 || size == 8; }
+bool StackSized(unsigned size) { return size == 2 || size == 4 || size == 8; }
+bool AddressSized(unsigned size) { return size == 2 || size == 4 || size == 8; }
+bool IsRm(const Operand& op) { return op.kind == Operand::Kind::kGpr || op.kind == Operand::Kind::kMem; }
+
+// Operand shapes each op needs; anything else from a decoder is refused.
 const char* ShapeProblem(const DecodedInstruction& insn, Profile profile) {
   if (IsSimOnly(insn.op) && profile != Profile::kSim) return "not in the mmio profile";
   if (insn.unsupported_operand) return "an operand that is not a general-purpose register, memory or immediate";
-  const auto sized = [](unsigned size) { return size == 1 || size == 2 || size == 4 || size == 8; };
+  const Operand& op0 = insn.operands[0];
+  const Operand& op1 = insn.operands[1];
   switch (insn.op) {
     case Op::kMovs:
     case Op::kStos:
-      if (insn.rep == RepPrefix::kRepne) return "REPNE with MOVS/STOS is undefined";
-      if (!sized(insn.operand_size) || (insn.address_size != 2 && insn.address_size != 4 &&
-                                       insn.address_size != 8)) {
+    case Op::kLods:
+    case Op::kIns:
+    case Op::kOuts:
+      if (insn.rep == RepPrefix::kRepne) return "REPNE with a string instruction other than CMPS/SCAS";
+      if (!Sized(insn.operand_size) || !AddressSized(insn.address_size)) {
         return "operand or address size";
       }
       return nullptr;
     case Op::kSetcc:
-      if (insn.operand_count < 1 || insn.operands[0].kind == Operand::Kind::kImm) return "operands";
+      if (insn.operand_count < 1 || op0.kind == Operand::Kind::kImm) return "operands";
       return nullptr;
     case Op::kOther:
       return profile == Profile::kSim ? "not in the sim profile" : "not in the mmio profile";
-    case Op::kHlt: case Op::kCli: case Op::kSti: case Op::kNop:
-      return insn.operand_count == 0 ? nullptr : "operands";
+    case Op::kHlt: case Op::kCli: case Op::kSti: case Op::kNop: case Op::kPushf: case Op::kPopf:
+    case Op::kClc: case Op::kStc: case Op::kCmc: case Op::kCld: case Op::kStd:
+    case Op::kCpuid: case Op::kRdmsr: case Op::kWrmsr: case Op::kRdtsc: case Op::kInt3:
+    case Op::kIret:
+      if (insn.operand_count != 0) return "operands";
+      if ((insn.op == Op::kPushf || insn.op == Op::kPopf || insn.op == Op::kIret) &&
+          !StackSized(insn.operand_size)) {
+        return "operand size";
+      }
+      return nullptr;
     case Op::kJmp:
-      return insn.relative_branch ? nullptr : "only JMP rel (not indirect or far)";
+    case Op::kCall:
+      if (insn.far_branch) return "far JMP/CALL";
+      if (insn.relative_branch) return nullptr;
+      if (insn.operand_count != 1 || !IsRm(op0) || !StackSized(op0.size)) return "operands";
+      if (!AddressSized(insn.address_size)) return "address size";
+      return nullptr;
+    case Op::kRet:
+      if (insn.far_branch) return "far RET";
+      if (insn.operand_count > 1 || (insn.operand_count == 1 && op0.kind != Operand::Kind::kImm)) {
+        return "operands";
+      }
+      return StackSized(insn.operand_size) ? nullptr : "operand size";
+    case Op::kJcc: case Op::kLoop: case Op::kLoope: case Op::kLoopne: case Op::kJcxz:
+      return insn.relative_branch && AddressSized(insn.address_size) ? nullptr : "not a relative branch";
+    case Op::kPush:
+    case Op::kPop:
+      if (insn.operand_count != 1) return "operands";
+      if (insn.op == Op::kPop ? !IsRm(op0) : !(IsRm(op0) || op0.kind == Operand::Kind::kImm)) {
+        return "operands";
+      }
+      if (!StackSized(insn.operand_size) || !AddressSized(insn.address_size)) return "operand size";
+      return nullptr;
+    case Op::kLea:
+      if (insn.operand_count != 2 || op0.kind != Operand::Kind::kGpr || op1.kind != Operand::Kind::kMem ||
+          !StackSized(op0.size) || !AddressSized(insn.address_size)) {
+        return "operands";
+      }
+      return nullptr;
+    case Op::kInc: case Op::kDec: case Op::kNeg: case Op::kNot: case Op::kMul:
+      if (insn.operand_count != 1 || !IsRm(op0) || !Sized(op0.size)) return "operands";
+      return AddressSized(insn.address_size) ? nullptr : "address size";
+    case Op::kImul:
+      if (insn.operand_count == 1) {
+        if (!IsRm(op0) || !Sized(op0.size)) return "operands";
+      } else if (op0.kind != Operand::Kind::kGpr || !IsRm(op1) || !StackSized(op0.size) ||
+                 (insn.operand_count == 3 && insn.operands[2].kind != Operand::Kind::kImm)) {
+        return "operands";
+      }
+      return AddressSized(insn.address_size) ? nullptr : "address size";
+    case Op::kShl: case Op::kShr: case Op::kSar: {
+      if (insn.operand_count != 2 || !IsRm(op0) || !Sized(op0.size)) return "operands";
+      const bool cl = op1.kind == Operand::Kind::kGpr && op1.gpr.index == hv::kRcx && op1.size == 1 &&
+                      !op1.gpr.high8;
+      if (op1.kind != Operand::Kind::kImm && !cl) return "the count (1, imm8 or CL)";
+      return AddressSized(insn.address_size) ? nullptr : "address size";
+    }
+    case Op::kLgdt: case Op::kLidt: case Op::kSgdt: case Op::kSidt:
+      if (insn.operand_count != 1 || op0.kind != Operand::Kind::kMem) return "operands";
+      return AddressSized(insn.address_size) && StackSized(insn.operand_size) ? nullptr : "operand size";
+    case Op::kMovCr: {
+      if (insn.operand_count != 2) return "operands";
+      const bool to_cr = op0.kind == Operand::Kind::kCr;
+      const Operand& gpr = to_cr ? op1 : op0;
+      const Operand& cr = to_cr ? op0 : op1;
+      if (cr.kind != Operand::Kind::kCr || gpr.kind != Operand::Kind::kGpr || (gpr.size != 4 && gpr.size != 8)) {
+        return "operands";
+      }
+      return nullptr;
+    }
+    case Op::kInt:
+      return insn.operand_count == 1 && op0.kind == Operand::Kind::kImm ? nullptr : "operands";
     case Op::kIn:
     case Op::kOut: {
       if (insn.operand_count != 2) return "operands";
@@ -414,15 +393,12 @@ const char* ShapeProblem(const DecodedInstruction& insn, Profile profile) {
       if (port.kind != Operand::Kind::kImm && !dx) return "the port (imm8 or DX)";
       return nullptr;
     }
-    default:
+    default:  // two operands: r/m destination (MOV ... SETcc's kin, ADC, SBB)
       if (insn.operand_count < 2) return "operands";
-      if (insn.operands[0].kind != Operand::Kind::kGpr && insn.operands[0].kind != Operand::Kind::kMem) {
-        return "destination";
-      }
-      if (!sized(insn.operands[0].size) || !sized(insn.operands[1].size)) return "operand size";
-      if (insn.address_size != 2 && insn.address_size != 4 && insn.address_size != 8) {
-        return "address size";
-      }
+      if (!IsRm(op0)) return "destination";
+      if (op1.kind == Operand::Kind::kCr) return "operands";
+      if (!Sized(op0.size) || !Sized(op1.size)) return "operand size";
+      if (!AddressSized(insn.address_size)) return "address size";
       return nullptr;
   }
 }
@@ -484,6 +460,12 @@ Result<Outcome> Emulator::Step(CpuState& cpu, Platform& platform, std::span<cons
   Execution execution(access, cpu, insn, rip, options_.max_rep_iterations ? options_.max_rep_iterations : 1);
   bool rep_pending = false, halted = false;
   PETREL_ASSIGN_OR_RETURN(const bool ok, execution.Run(&rep_pending, &halted));
+  // Found unsupported while running (an IDT task gate, an IRET to another
+  // privilege level, ...): decided before anything was changed, and
+  // nothing is written back.
+  if (!ok && !execution.unsupported().empty()) {
+    return Outcome{Unsupported{insn.name, execution.unsupported()}};
+  }
   PETREL_TRY(cpu.Flush());
   if (!ok) {
     if (!access.fault()) return Error(ErrorCode::kInternal, "x86emu: stopped without a fault");

@@ -92,14 +92,19 @@ TEST_F(EmulatorSimTest, JmpRelGoesFromTheNextInstruction) {
   EXPECT_EQ(h.regs.rip, at + 5 + 0x100);
 }
 
-TEST_F(EmulatorSimTest, IndirectJumpsAndOtherInstructionsStayUnsupported) {
-  h.regs.gpr[hv::kRax] = 0x5000;
+TEST_F(EmulatorSimTest, FarBranchesAndOtherInstructionsStayUnsupported) {
   const uint64_t rip = h.regs.rip;
-  auto r = h.Run({0xff, 0xe0});  // jmp *%eax
-  ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(std::holds_alternative<Unsupported>(*r));
-  auto cpuid = h.Run({0x0f, 0xa2});
-  ASSERT_TRUE(std::holds_alternative<Unsupported>(*cpuid));
+  for (const std::vector<uint8_t>& code : std::vector<std::vector<uint8_t>>{
+           {0xea, 0, 0, 0, 0, 0x08, 0},   // jmp far ptr16:32
+           {0xff, 0x18},                  // call far m16:32
+           {0xcb},                        // ret far
+           {0x0f, 0xb1, 0x08},            // cmpxchg
+           {0xf7, 0xf1},                  // div ecx
+           {0xce}}) {                     // into
+    auto r = h.Run(code);
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(std::holds_alternative<Unsupported>(*r)) << DescribeOutcome(*r);
+  }
   EXPECT_EQ(h.regs.rip, rip);
 }
 

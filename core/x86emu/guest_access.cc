@@ -114,6 +114,21 @@ Result<bool> GuestAccess::Linear(SegReg seg, uint64_t offset, unsigned size, Acc
   return true;
 }
 
+Result<bool> GuestAccess::CheckCodeTarget(const hv::Segment& cs, uint64_t target, bool long64) {
+  bool ok = true;
+  if (long64) {
+    PETREL_ASSIGN_OR_RETURN(const uint64_t cr4, cpu_.Get(Reg::kCr4));
+    ok = Canonical(target, (cr4 & kCr4La57) != 0);
+  } else {
+    ok = target <= cs.limit;
+  }
+  if (!ok) {
+    RaiseFault(Fault{kVectorGp, 0u, 0});
+    return false;
+  }
+  return true;
+}
+
 Result<PagingContext> GuestAccess::Paging() {
   PagingContext p;
   PETREL_ASSIGN_OR_RETURN(p.cr0, cpu_.Get(Reg::kCr0));

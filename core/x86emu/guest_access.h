@@ -28,6 +28,7 @@ class GuestAccess {
       : cpu_(cpu), platform_(platform), mode_(mode) {}
 
   CpuMode mode() const { return mode_; }
+  Platform& platform() { return platform_; }
   const std::optional<Fault>& fault() const { return fault_; }
   void RaiseFault(Fault fault) { fault_ = fault; }
 
@@ -43,6 +44,11 @@ class GuestAccess {
   // Segment `seg` + `offset` to a linear address for an access of `size`
   // bytes, with the segmentation checks; false on a fault.
   Result<bool> Linear(SegReg seg, uint64_t offset, unsigned size, Access access, uint64_t* linear);
+
+  // A near branch target (a new RIP) for code segment `cs`: #GP(0) unless
+  // it is canonical (64-bit mode) or within CS's limit (other modes), as
+  // SDM 2A JMP/CALL/RET/IRET and 3A 6.12.1 check it; false on the fault.
+  Result<bool> CheckCodeTarget(const hv::Segment& cs, uint64_t target, bool long64);
 
   // Linear-address memory access, page-split and translated; false on a fault.
   Result<bool> Read(uint64_t linear, std::span<uint8_t> data, Access access = Access::kRead);

@@ -152,7 +152,7 @@ TEST(X86EmuZydisDecoder, Protected32) {
   EXPECT_EQ(i.operands[0].mem.base, 3);
   EXPECT_EQ(i.operands[0].mem.index, 6);
   i = Decode({0x48}, CpuMode::kProtected32);  // dec eax, not REX
-  EXPECT_EQ(i.op, Op::kOther);
+  EXPECT_EQ(i.op, Op::kDec);
   EXPECT_EQ(i.length, 1);
 }
 
@@ -244,10 +244,10 @@ TEST(X86EmuZydisDecoder, AluBitAndSetccForms) {
 }
 
 TEST(X86EmuZydisDecoder, OtherAndUnsupportedOperands) {
-  DecodedInstruction i = Decode({0xc3});
+  DecodedInstruction i = Decode({0x0f, 0xb1, 0x08});  // cmpxchg [rax], ecx
   EXPECT_EQ(i.op, Op::kOther);
-  EXPECT_EQ(i.name, "ret");
-  i = Decode({0x0f, 0x20, 0xc0});  // mov rax, cr0
+  EXPECT_EQ(i.name, "cmpxchg");
+  i = Decode({0x0f, 0x21, 0xc0});  // mov rax, dr0
   EXPECT_EQ(i.op, Op::kMov);
   EXPECT_TRUE(i.unsupported_operand);
   i = Decode({0x8c, 0xd8});  // mov eax, ds

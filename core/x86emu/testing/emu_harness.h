@@ -36,7 +36,18 @@ class RecordingRegisterFile final : public RegisterFile {
     ++batches;
     return file_.Write(writes);
   }
+  Result<void> WriteSegment(SegReg seg, const hv::Segment& value) override {
+    segments_written.push_back(seg);
+    return file_.WriteSegment(seg, value);
+  }
+  Result<hv::DescriptorTable> ReadDescriptorTable(TableReg table) override {
+    return file_.ReadDescriptorTable(table);
+  }
+  Result<void> WriteDescriptorTable(TableReg table, const hv::DescriptorTable& value) override {
+    return file_.WriteDescriptorTable(table, value);
+  }
   std::vector<Reg> written;
+  std::vector<SegReg> segments_written;
   int batches = 0;
 
  private:

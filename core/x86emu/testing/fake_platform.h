@@ -2,11 +2,14 @@
 // byte vector at GPA 0; GPAs from kMmioBase up are an MMIO window that
 // logs every access and reads a fixed pattern; anything else reads as
 // all-ones and drops writes. Translation is WalkPageTables over the RAM,
-// so tests build real page tables. Port I/O is logged.
+// so tests build real page tables. Port I/O is logged. CPUID answers
+// CpuidFor(leaf, subleaf); MSRs are the `msrs` map (others #GP); the TSC
+// is `tsc`, which each read advances by tsc_step.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <span>
 #include <vector>
 
@@ -55,6 +58,31 @@ class FakePlatform : public Platform, public PhysicalMemory {
   };
   std::vector<PortAccess> ports;
   uint8_t port_in_byte = 0xff;
+
+  static CpuidResult CpuidFor(uint32_t leaf, uint32_t subleaf) {
+    return {leaf ^ 0xc0de0000u, subleaf ^ 0x5ab00000u, leaf + subleaf, ~leaf};
+  }
+  Result<CpuidResult> Cpuid(uint32_t leaf, uint32_t subleaf) override { return CpuidFor(leaf, subleaf); }
+  Result<std::optional<uint64_t>> ReadMsr(uint32_t index) override {
+    auto it = msrs.find(index);
+    if (it == msrs.end()) return std::optional<uint64_t>();
+    return std::optional<uint64_t>(it->second);
+  }
+  // Writes to MSRs already in the map; others are refused.
+  Result<bool> WriteMsr(uint32_t index, uint64_t value) override {
+    auto it = msrs.find(index);
+    if (it == msrs.end()) return false;
+    it->second = value;
+    return true;
+  }
+  Result<uint64_t> ReadTsc() override {
+    const uint64_t now = tsc;
+    tsc += tsc_step;
+    return now;
+  }
+  std::map<uint32_t, uint64_t> msrs;
+  uint64_t tsc = 0;
+  uint64_t tsc_step = 0;
 
   // PhysicalMemory
   Result<void> Read(uint64_t gpa, std::span<uint8_t> data) override {
