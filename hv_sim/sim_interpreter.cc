@@ -3,7 +3,9 @@
 
 #include <sstream>
 
+#include "core/arch/x86_layout.h"
 #include "core/x86emu/emulator.h"
+#include "core/x86emu/interrupt.h"
 #include "core/x86emu/page_walk.h"
 #include "core/x86emu/zydis_decoder.h"
 #include "hv_sim/sim_hypervisor.h"
@@ -20,8 +22,10 @@ constexpr uint32_t kMsrTsc = 0x10;
 class SimPlatform final : public x86emu::Platform, public x86emu::PhysicalMemory {
  public:
   SimPlatform(GuestMemory& memory, uint32_t vcpu, hv::GuestIo& io,
-              const SimInterpreter::Recorder& record, const SimInterpreter::Machine& machine)
-      : memory_(memory), vcpu_(vcpu), io_(io), record_(record), machine_(machine) {
+              const SimInterpreter::Recorder& record, const SimInterpreter::Machine& machine,
+              uint64_t apic_base_msr)
+      : memory_(memory), vcpu_(vcpu), io_(io), record_(record), machine_(machine),
+        apic_base_(ApicPage(apic_base_msr)) {
     if (machine_.cpuid.empty()) default_cpuid_ = SimCpuidTable();
   }
 
@@ -57,12 +61,21 @@ class SimPlatform final : public x86emu::Platform, public x86emu::PhysicalMemory
   }
   Result<void> ReadMemory(uint64_t gpa, std::span<uint8_t> data) override {
     if (memory_.Contains(gpa, data.size())) return memory_.Read(gpa, data);
+    if (InApicPage(gpa)) {
+      machine_.apic->Read(gpa - apic_base_, data);
+      return Ok();
+    }
     io_.MmioRead(vcpu_, gpa, data);
     record_(TraceKind::kMmioRead, gpa, data);
     return Ok();
   }
   Result<void> WriteMemory(uint64_t gpa, std::span<const uint8_t> data) override {
     if (memory_.Contains(gpa, data.size())) return memory_.Write(gpa, data);
+    if (InApicPage(gpa)) {
+      const auto eoi = machine_.apic->Write(gpa - apic_base_, data);
+      if (eoi && eoi->level_triggered) io_.EndOfInterrupt(vcpu_, eoi->vector);
+      return Ok();
+    }
     record_(TraceKind::kMmioWrite, gpa, data);
     io_.MmioWrite(vcpu_, gpa, data);
     return Ok();
@@ -84,6 +97,16 @@ class SimPlatform final : public x86emu::Platform, public x86emu::PhysicalMemory
   }
 
  private:
+  // IA32_APIC_BASE (SDM 3A 11.4.4): the page address in bits 12 and up; a
+  // vCPU whose MSR was never set has the power-on default.
+  static uint64_t ApicPage(uint64_t msr) {
+    const uint64_t page = msr & ~0xfffull & ((1ull << 52) - 1);
+    return page != 0 ? page : x86::kLapicStart;
+  }
+  bool InApicPage(uint64_t gpa) const {
+    return machine_.apic != nullptr && gpa >= apic_base_ && gpa - apic_base_ < SimLapic::kPageSize;
+  }
+
   GuestMemory& memory_;
   uint32_t vcpu_;
   uint64_t Tsc() const { return machine_.tsc ? machine_.tsc() : 0; }
@@ -92,9 +115,16 @@ class SimPlatform final : public x86emu::Platform, public x86emu::PhysicalMemory
   const SimInterpreter::Recorder& record_;
   const SimInterpreter::Machine& machine_;
   std::vector<hv::CpuidEntry> default_cpuid_;
+  const uint64_t apic_base_;
 };
 
+constexpr uint64_t kFlagIf = 1ull << 9;  // RFLAGS.IF (SDM 1 3.4.3.3)
+
 }  // namespace
+
+bool InterruptDeliverable(const SimLapic& apic, uint64_t rflags) {
+  return (rflags & kFlagIf) != 0 && apic.Deliverable().has_value();
+}
 
 Result<SimInterpreter::Stop> SimInterpreter::Run(hv::Regs& regs, hv::Sregs& sregs,
                                                  GuestMemory& memory, uint32_t vcpu,
@@ -107,14 +137,40 @@ Result<SimInterpreter::Stop> SimInterpreter::Run(hv::Regs& regs, hv::Sregs& sreg
   options.profile = x86emu::Profile::kSim;
   x86emu::Emulator emulator(decoder != nullptr ? *decoder : zydis, options);
   x86emu::StructRegisterFile file(regs, sregs);
-  SimPlatform platform(memory, vcpu, io, record, machine);
+  SimPlatform platform(memory, vcpu, io, record, machine, sregs.apic_base);
+  bool local_shadow = false;
+  bool& shadow = machine.sti_shadow != nullptr ? *machine.sti_shadow : local_shadow;
   for (uint32_t i = 0; i < budget.instructions; ++i) {
+    // An external interrupt at the instruction boundary (SDM 3A 6.8.1: IF
+    // gates it; STI's shadow holds it off for one instruction).
+    if (machine.apic != nullptr && !shadow && InterruptDeliverable(*machine.apic, regs.rflags)) {
+      const uint8_t vector = *machine.apic->Deliverable();
+      machine.apic->Acknowledge(vector);
+      x86emu::CpuState cpu(file);
+      PETREL_ASSIGN_OR_RETURN(const x86emu::Outcome delivered,
+                              x86emu::DeliverInterrupt(cpu, platform, vector));
+      if (!std::holds_alternative<x86emu::Completed>(delivered)) {
+        std::ostringstream what;
+        what << "vcpu " << vcpu << " at rip 0x" << std::hex << regs.rip << ": delivering vector 0x"
+             << unsigned{vector} << ": " << x86emu::DescribeOutcome(delivered);
+        return Error(ErrorCode::kUnsupported, what.str());
+      }
+    }
+    shadow = false;
     const uint64_t rip = regs.rip;
     x86emu::CpuState cpu(file);
     PETREL_ASSIGN_OR_RETURN(const x86emu::Outcome outcome, emulator.Step(cpu, platform));
     if (const auto* done = std::get_if<x86emu::Completed>(&outcome)) {
       if (budget.after_each) budget.after_each();
-      if (done->halted) return Stop::kHalted;
+      shadow = done->interrupt_shadow;
+      if (done->halted) {
+        // HLT with an interrupt waiting goes on to take it (its shadow, if
+        // an STI came just before, ends with the HLT).
+        shadow = false;
+        if (machine.apic == nullptr || !InterruptDeliverable(*machine.apic, regs.rflags)) {
+          return Stop::kHalted;
+        }
+      }
       if (budget.kicked && budget.kicked()) break;
       continue;
     }

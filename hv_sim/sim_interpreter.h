@@ -18,10 +18,20 @@
 // none: 0); writing IA32_TSC is
 // #GP(0) (virtual time is not the guest's to set).
 //
-// Not modelled yet: interrupts (no local APIC: HLT halts for good; x86emu's
-// DeliverInterrupt is there for it); a guest exception or an instruction
-// outside the profile ends the run with an InternalError naming it and the
-// RIP.
+// Interrupts come from the Machine's local APIC (sim_lapic.h): its page
+// (IA32_APIC_BASE, 0xFEE00000 by default) is the APIC's, not the GuestIo's,
+// and is not recorded (on KVM the APIC is in the kernel). Before each
+// instruction, with RFLAGS.IF set and outside an STI shadow (the
+// instruction after one that set IF), the highest deliverable vector is
+// taken from the APIC and delivered through the IDT (x86emu's
+// DeliverInterrupt). HLT with a deliverable interrupt goes on at once;
+// without one the run stops kHalted, and SimVcpu resumes it when the APIC
+// has one. An EOI of a level-triggered vector goes to GuestIo::EndOfInterrupt
+// (the VMM's IOAPIC), as KVM's split irqchip reports it.
+//
+// A guest exception or an instruction outside the profile ends the run with
+// an InternalError naming it and the RIP (exceptions are not delivered to
+// the guest's IDT).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +43,7 @@
 #include "core/hv/x86_state.h"
 #include "core/memory/guest_memory.h"
 #include "core/x86emu/decoder.h"
+#include "hv_sim/sim_lapic.h"
 #include "hv_sim/trace.h"
 
 namespace petrel::sim {
@@ -43,7 +54,13 @@ struct SimInterpreterMachine {
   std::span<const hv::CpuidEntry> cpuid;       // empty: SimCpuidTable()
   std::map<uint32_t, uint64_t>* msrs = nullptr;  // nullptr: every MSR but EFER is #GP(0)
   std::function<uint64_t()> tsc;                 // empty: the TSC reads 0
+  SimLapic* apic = nullptr;                      // nullptr: no interrupts, HLT stops for good
+  bool* sti_shadow = nullptr;  // kept across runs: the next instruction is in an STI shadow
 };
+
+// True when `apic` has an interrupt a CPU with these flags takes now
+// (RFLAGS.IF set): what wakes a halted interpreted vCPU.
+bool InterruptDeliverable(const SimLapic& apic, uint64_t rflags);
 
 class SimInterpreter {
  public:

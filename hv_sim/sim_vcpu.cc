@@ -54,8 +54,15 @@ Result<void> SimVcpu::SetScript(GuestScript script) {
 
 Result<hv::VcpuExit> SimVcpu::Run(hv::GuestIo& io) {
   if (kicker_->Take()) return hv::VcpuExit(hv::exit::Interrupted{});
-  if (halted_) return hv::VcpuExit(hv::exit::Halted{});
-  if (!has_script_ && vm_->config().interpret) return Interpret(io);
+  const bool interpreting = !has_script_ && vm_->config().interpret;
+  if (halted_) {
+    // An interpreted HLT ends when the local APIC has an interrupt to take.
+    if (!interpreting || !InterruptDeliverable(apic_, regs_.rflags)) {
+      return hv::VcpuExit(hv::exit::Halted{});
+    }
+    halted_ = false;
+  }
+  if (interpreting) return Interpret(io);
   for (uint32_t budget = quantum_; budget > 0; --budget) {
     if (pc_ >= script_.steps.size()) {
       if (has_script_ && !end_recorded_) {
@@ -89,6 +96,8 @@ Result<hv::VcpuExit> SimVcpu::Interpret(hv::GuestIo& io) {
   SimInterpreter::Machine machine;
   machine.cpuid = cpuid_;
   machine.msrs = &msrs_;
+  machine.apic = &apic_;
+  machine.sti_shadow = &sti_shadow_;
   machine.tsc = [this] {  // the guest clock (virtual time + SetClock's offset): a 1 GHz TSC
     const Result<hv::VmClock> clock = vm_->GetClock();
     return clock.ok() ? clock->ns : 0;

@@ -141,6 +141,7 @@ class SimVcpu final : public hv::Vcpu {
   std::vector<std::string> failures_;
 
   SimLapic apic_;  // an interpreted guest's local APIC (sim_lapic.h)
+  bool sti_shadow_ = false;  // an interpreted guest's next instruction follows an STI
   hv::Regs regs_;
   hv::Sregs sregs_;
   hv::Fpu fpu_;

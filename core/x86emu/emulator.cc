@@ -471,7 +471,10 @@ Result<Outcome> Emulator::Step(CpuState& cpu, Platform& platform, std::span<cons
     if (!access.fault()) return Error(ErrorCode::kInternal, "x86emu: stopped without a fault");
     return Outcome{*access.fault()};
   }
-  return Outcome{Completed{rep_pending, halted}};
+  // STI with IF clear holds interrupts off until the next instruction ends
+  // (SDM 2B "STI"); with IF already set it does not.
+  const bool sti_shadow = insn.op == Op::kSti && (rflags & internal::kFlagIf) == 0;
+  return Outcome{Completed{rep_pending, halted, sti_shadow}};
 }
 
 std::string DescribeOutcome(const Outcome& outcome) {

@@ -36,6 +36,9 @@ struct Completed {
   bool rep_pending = false;
   // HLT (sim profile): RIP is past it; the vCPU waits for an interrupt.
   bool halted = false;
+  // STI set IF: no external interrupt before the next instruction ends
+  // (the caller, which delivers interrupts, honours it).
+  bool interrupt_shadow = false;
   bool operator==(const Completed&) const = default;
 };
 struct Unsupported {

@@ -81,6 +81,20 @@ TEST_F(EmulatorSimTest, CliAndStiChangeOnlyTheInterruptFlag) {
   EXPECT_EQ(h.regs.rflags, 0x203u);
 }
 
+TEST_F(EmulatorSimTest, StiThatSetsIfOpensAnInterruptShadow) {
+  h.regs.rflags = 0x2;
+  auto outcome = h.Run({0xfb});
+  ASSERT_TRUE(outcome.ok());
+  ASSERT_TRUE(std::holds_alternative<Completed>(*outcome));
+  EXPECT_TRUE(std::get<Completed>(*outcome).interrupt_shadow);
+  outcome = h.Run({0xfb});  // IF already set: no shadow (SDM 2B "STI")
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_FALSE(std::get<Completed>(*outcome).interrupt_shadow);
+  outcome = h.Run({0x90});
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_FALSE(std::get<Completed>(*outcome).interrupt_shadow);
+}
+
 TEST_F(EmulatorSimTest, JmpRelGoesFromTheNextInstruction) {
   const uint64_t rip = h.regs.rip;
   h.ExpectCompleted(h.Run({0xeb, 0xfe}));  // jmp . (rel8 -2)
