@@ -58,6 +58,7 @@ Result<hv::VcpuExit> MshvVcpu::Run(hv::GuestIo& io) {
 #endif
 Result<hv::VcpuExit> MshvVcpu::RunLoop(hv::GuestIo& io) {
   PETREL_TRY(partition_->ThawOnce());
+  const std::shared_ptr<GuestMemory> memory = partition_->memory();
   for (;;) {
     if (kick_->TakeKick()) return hv::VcpuExit(hv::exit::Interrupted{});
     MshvRunVp run;
@@ -72,8 +73,13 @@ Result<hv::VcpuExit> MshvVcpu::RunLoop(hv::GuestIo& io) {
       }
       return std::move(r).error();
     }
-    PETREL_ASSIGN_OR_RETURN(std::optional<hv::VcpuExit> exit,
-                            HandleMessage(run.msg_buf, id_, *this, io, mmio_.get()));
+    InterceptContext ctx;
+    ctx.vcpu = id_;
+    ctx.regs = this;
+    ctx.io = &io;
+    ctx.memory = memory.get();
+    ctx.cpuid = cpuid_;
+    PETREL_ASSIGN_OR_RETURN(std::optional<hv::VcpuExit> exit, HandleMessage(run.msg_buf, ctx));
     if (exit) return std::move(*exit);
   }
 }
@@ -124,9 +130,23 @@ Result<void> MshvVcpu::SetFpu(const hv::Fpu& fpu) {
   return SetRegisters(regs);
 }
 
-Result<void> MshvVcpu::SetCpuid(std::span<const hv::CpuidEntry> /*entries*/) {
-  return Error(ErrorCode::kUnsupported,
-               "MSHV: setting CPUID needs HVCALL_REGISTER_INTERCEPT_RESULT, not implemented yet");
+Result<void> MshvVcpu::SetCpuid(std::span<const hv::CpuidEntry> entries) {
+  for (const auto& e : entries) {
+    HvCpuidResultParameters p{};
+    p.input_eax = e.function;
+    p.input_ecx = e.index;
+    p.subleaf_specific = (e.flags & hv::kCpuidFlagSignificantIndex) ? 1 : 0;
+    p.always_override = 1;
+    p.eax = p.eax_mask = e.eax;
+    p.ebx = p.ebx_mask = e.ebx;
+    p.ecx = p.ecx_mask = e.ecx;
+    p.edx = p.edx_mask = e.edx;
+    std::ostringstream what;
+    what << "registering CPUID leaf 0x" << std::hex << e.function << " subleaf 0x" << e.index;
+    PETREL_TRY(RegisterCpuidResult(partition_->driver(), fd_.get(), id_, p).Wrap(what.str()));
+  }
+  cpuid_.assign(entries.begin(), entries.end());
+  return Ok();
 }
 
 Result<void> MshvVcpu::SetMsrs(std::span<const hv::MsrEntry> msrs) {

@@ -113,8 +113,6 @@ TEST(MshvVcpu, MsrsAsRegisters) {
 
 TEST(MshvVcpu, WhatIsNotImplementedSaysSo) {
   Fixture f;
-  const hv::CpuidEntry cpuid[1] = {};
-  EXPECT_EQ(f.vcpu->SetCpuid(cpuid).error().code(), ErrorCode::kUnsupported);
   EXPECT_EQ(f.vcpu->SaveState().error().code(), ErrorCode::kUnsupported);
   EXPECT_EQ(f.vcpu->RestoreState(hv::VcpuState{}).error().code(), ErrorCode::kUnsupported);
 }

@@ -235,6 +235,19 @@ MshvDriver::IoctlResult FakeMshvDriver::Hvcall(const FdInfo& info, MshvRootHvcal
       }
       return IoctlResult{0, 0};  // reps completed = reps (left as passed)
     }
+    case kHvcallRegisterInterceptResult: {
+      if (info.kind != FdKind::kVp || args->reps != 0 ||
+          in.size() != sizeof(HvInputRegisterInterceptResult)) {
+        return Fail(EINVAL);
+      }
+      HvInputRegisterInterceptResult r;
+      std::memcpy(&r, in.data(), sizeof r);
+      if (r.vp_index != info.vp_index || r.intercept_type > kHvInterceptTypeX64Cpuid) {
+        args->status = 0x5;  // HV_STATUS_INVALID_PARAMETER
+        return Fail(EIO);
+      }
+      return IoctlResult{0, 0};
+    }
     default:
       args->status = 0x2;  // HV_STATUS_INVALID_HYPERCALL_CODE
       return Fail(EINVAL);

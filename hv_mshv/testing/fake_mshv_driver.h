@@ -11,7 +11,8 @@
 //   - MSHV_ROOT_HVCALL: checks the argument rules of the kernel (in_sz 8 ..
 //     4096, out_sz <= 4096, status and rsvd zero) and of each hypercall
 //     (sizes against reps, the VP index of the fd), keeps partition
-//     properties and each VP's registers in maps;
+//     properties and each VP's registers in maps; accepts
+//     HVCALL_REGISTER_INTERCEPT_RESULT (60-byte input, its VP index);
 //   - MSHV_RUN_VP returns the queued messages in order (or a queued errno);
 //     with nothing queued it fails with ENODATA;
 //   - MSHV_GET_GPAP_ACCESS_BITMAP reports the pages MarkDirty() marked and
