@@ -142,7 +142,9 @@ struct MshvRunVp {                            // struct mshv_run_vp
 };
 static_assert(sizeof(MshvRunVp) == 256);
 
-// enum MSHV_VP_STATE_*
+// enum MSHV_VP_STATE_*. LAPIC: the local APIC's register page (rust-vmm's
+// LapicState takes its first 1 KiB as KVM's kvm_lapic_state), in a 4 KiB
+// page-aligned buffer.
 inline constexpr uint8_t kVpStateLapic = 0;
 inline constexpr uint8_t kVpStateXsave = 1;
 
@@ -287,7 +289,10 @@ enum HvRegisterName : uint32_t {
   kHvX64RegCr3 = 0x00040002,
   kHvX64RegCr4 = 0x00040003,
   kHvX64RegCr8 = 0x00040004,
-  kHvX64RegXfem = 0x00040005,
+  kHvX64RegXfem = 0x00040005,  // XCR0
+  kHvX64RegDr0 = 0x00050000,  // DR0..DR3 consecutive
+  kHvX64RegDr6 = 0x00050004,
+  kHvX64RegDr7 = 0x00050005,
   kHvX64RegEs = 0x00060000,
   kHvX64RegCs = 0x00060001,
   kHvX64RegSs = 0x00060002,
@@ -510,6 +515,10 @@ struct HvX64CpuidInterceptMessage {  // struct hv_x64_cpuid_intercept_message
   uint64_t default_result_rbx;
 };
 static_assert(sizeof(HvX64CpuidInterceptMessage) == 104);
+
+// union hv_x64_interrupt_state_register (HV_REGISTER_INTERRUPT_STATE).
+inline constexpr uint64_t kInterruptStateShadow = 1u << 0;
+inline constexpr uint64_t kInterruptStateNmiMasked = 1u << 1;
 
 struct HvX64ApicEoiMessage {  // struct hv_x64_apic_eoi_message
   uint32_t vp_index;

@@ -15,9 +15,15 @@
 // subleaf only when the entry's index is significant, always_override, and
 // each register's mask equal to its value, so the table ADDS its set bits
 // to the hypervisor's own CPUID and cannot clear any; the table is kept for
-// X64_CPUID_INTERCEPT messages. Not implemented, kUnsupported with the
-// reason: Save/RestoreState (LAPIC and XSAVE through MSHV_GET/SET_VP_STATE,
-// not written yet).
+// X64_CPUID_INTERCEPT messages.
+//
+// Save/RestoreState (partial, docs/mshv.md): GPRs, RIP, RFLAGS, sregs,
+// DR0-3/6/7, XCR0, the MSRs of MsrRegisterName, the interrupt shadow and
+// NMI mask (HV_REGISTER_INTERRUPT_STATE), FCW and MXCSR in a minimal XSAVE
+// area, and the LAPIC page through MSHV_GET/SET_VP_STATE(LAPIC). NOT saved:
+// the x87/SSE/AVX register contents (MSHV_VP_STATE_XSAVE is not used), a
+// pending or injected exception/interrupt/NMI, SMM, the MP state (always
+// runnable), the hypervisor's synthetic (Hyper-V) MSRs.
 //
 // Thread rules: only the owning thread calls Run() and the register
 // accessors; kicker() may be used from any thread and may outlive the vCPU.
@@ -69,6 +75,9 @@ class MshvVcpu final : public hv::Vcpu, public VpRegisterAccess {
         kick_(std::make_shared<MshvKickState>()),
         kicker_(std::make_shared<MshvKicker>(kick_)) {}
   Result<hv::VcpuExit> RunLoop(hv::GuestIo& io);
+  // MSHV_GET_VP_STATE / MSHV_SET_VP_STATE of `type` through a 4 KiB page;
+  // `bytes` are its first bytes.
+  Result<void> VpState(uint8_t type, bool set, std::span<uint8_t> bytes);
 
   std::shared_ptr<MshvPartition> partition_;  // outlives fd_
   UniqueFd fd_;
