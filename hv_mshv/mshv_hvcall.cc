@@ -13,6 +13,7 @@ const char* HvcallName(uint16_t code) {
     case kHvcallSetPartitionProperty: return "HVCALL_SET_PARTITION_PROPERTY";
     case kHvcallGetVpRegisters: return "HVCALL_GET_VP_REGISTERS";
     case kHvcallSetVpRegisters: return "HVCALL_SET_VP_REGISTERS";
+    case kHvcallRegisterInterceptResult: return "HVCALL_REGISTER_INTERCEPT_RESULT";
     default: return "hypercall";
   }
 }
@@ -95,6 +96,16 @@ Result<void> SetVpRegisters(MshvDriver& driver, int fd, uint32_t vp_index,
     done += n;
   }
   return Ok();
+}
+
+Result<void> RegisterCpuidResult(MshvDriver& driver, int fd, uint32_t vp_index,
+                                 const HvCpuidResultParameters& params) {
+  HvInputRegisterInterceptResult in{};
+  in.vp_index = vp_index;
+  in.intercept_type = kHvInterceptTypeX64Cpuid;
+  in.cpuid = params;
+  return RootHvcall(driver, fd, kHvcallRegisterInterceptResult, 0,
+                    std::span(reinterpret_cast<const uint8_t*>(&in), sizeof in), {});
 }
 
 }  // namespace petrel::mshv

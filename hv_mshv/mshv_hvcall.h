@@ -9,6 +9,9 @@
 //     output one 16-byte hv_register_value per rep.
 //   HVCALL_SET_VP_REGISTERS (0x51, rep): input the same header then one
 //     32-byte hv_register_assoc {name, 0, 0, value} per rep; no output.
+//   HVCALL_REGISTER_INTERCEPT_RESULT (0x91, VP fd): input
+//     hv_input_register_intercept_result {partition_id, vp_index, type,
+//     parameters} (60 bytes, packed); no output.
 //
 // Each call fits one hypervisor page (the kernel refuses in_sz/out_sz above
 // 4096), so register lists are cut into batches of at most
@@ -41,6 +44,10 @@ Result<std::vector<HvRegisterValue>> GetVpRegisters(MshvDriver& driver, int fd, 
                                                     std::span<const uint32_t> names);
 Result<void> SetVpRegisters(MshvDriver& driver, int fd, uint32_t vp_index,
                             std::span<const HvRegisterAssoc> regs);
+
+// One HVCALL_REGISTER_INTERCEPT_RESULT for CPUID on VP `vp_index`.
+Result<void> RegisterCpuidResult(MshvDriver& driver, int fd, uint32_t vp_index,
+                                 const HvCpuidResultParameters& params);
 
 // A 64-bit register's assoc (reg64: the low 8 bytes of the value).
 inline HvRegisterAssoc Reg64(uint32_t name, uint64_t value) {

@@ -13,10 +13,16 @@ class MshvHypervisor final : public hv::Hypervisor {
 
   hv::BackendKind kind() const override { return hv::BackendKind::kMshv; }
   const hv::Caps& caps() const override { return caps_; }
+  // As Cloud Hypervisor: leaves 1 and 0xB, all zero. The hypervisor
+  // computes CPUID itself; BuildGuestCpuid fills in the per-vCPU bits
+  // (APIC id, topology, hypervisor present) and MshvVcpu::SetCpuid adds
+  // them to the hypervisor's values (HVCALL_REGISTER_INTERCEPT_RESULT).
   Result<std::vector<hv::CpuidEntry>> SupportedCpuid() const override {
-    return Error(ErrorCode::kUnsupported,
-                 "MSHV backend: CPUID is not configurable yet (needs "
-                 "HVCALL_REGISTER_INTERCEPT_RESULT)");
+    hv::CpuidEntry leaf1;
+    leaf1.function = 0x1;
+    hv::CpuidEntry topology;
+    topology.function = 0xb;
+    return std::vector<hv::CpuidEntry>{leaf1, topology};
   }
   Result<std::shared_ptr<hv::Vm>> CreateVm(const hv::VmConfig& config) override {
     if (config.vcpus == 0 || config.vcpus > caps_.max_vcpus) {

@@ -4,9 +4,10 @@
 //
 // Caps: kernel_irqchip (the LAPIC is in the hypervisor), kernel_ioevents
 // (MMIO ioeventfds), never kernel_ioapic (the VMM's IOAPIC), no VM clock,
-// 256 vCPUs (Cloud Hypervisor's limit for MSHV). SupportedCpuid is
-// kUnsupported until CPUID results are registered with the hypervisor
-// (HVCALL_REGISTER_INTERCEPT_RESULT).
+// 256 vCPUs (Cloud Hypervisor's limit for MSHV). SupportedCpuid is, as
+// Cloud Hypervisor's, leaves 1 and 0xB with every register zero: the
+// hypervisor computes CPUID itself and the vCPU's SetCpuid only adds bits
+// (mshv_vcpu.h).
 #pragma once
 
 #include <memory>

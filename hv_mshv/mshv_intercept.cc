@@ -4,7 +4,11 @@
 #include <cstring>
 #include <sstream>
 
+#include "core/x86emu/emulator.h"
+#include "core/x86emu/zydis_decoder.h"
+#include "hv_mshv/mshv_emulate.h"
 #include "hv_mshv/mshv_hvcall.h"
+#include "hv_mshv/mshv_string_io.h"
 
 // GCC 12 reports a false -Wmaybe-uninitialized when a std::variant exit is
 // moved into an optional inside Result<> (as hv_kvm/kvm_vcpu.cc).
@@ -54,21 +58,35 @@ std::string WrongVp(uint32_t type, uint32_t got, uint32_t vcpu) {
          std::to_string(vcpu);
 }
 
-Outcome HandleIoPort(const HvMessage& msg, uint32_t vcpu, VpRegisterAccess& regs,
-                     hv::GuestIo& io) {
+Outcome HandleIoPort(const HvMessage& msg, const InterceptContext& ctx) {
+  const uint32_t vcpu = ctx.vcpu;
+  VpRegisterAccess& regs = *ctx.regs;
+  hv::GuestIo& io = *ctx.io;
   const auto m = Payload<HvX64IoPortInterceptMessage>(msg);
   if (!m) return Bad(TooShort(msg.header.message_type, sizeof *m, msg.header.payload_size));
   if (m->header.vp_index != vcpu) return Bad(WrongVp(msg.header.message_type, m->header.vp_index, vcpu));
   const uint16_t port = m->port_number;
-  if (m->access_info & (kIoAccessStringOp | kIoAccessRepPrefix)) {
-    return Bad("string port I/O needs the x86 emulator (port " + Hex(port) + ")");
-  }
   const unsigned size = m->access_info & kIoAccessSizeMask;
   if (size != 1 && size != 2 && size != 4) {
     return Bad("port I/O of " + std::to_string(size) + " bytes at port " + Hex(port));
   }
   const unsigned len = m->header.instruction_length_cr8 & kInstructionLengthMask;
   if (len == 0) return Bad("port I/O at port " + Hex(port) + " without an instruction length");
+  if (m->header.intercept_access_type != kHvInterceptAccessRead &&
+      m->header.intercept_access_type != kHvInterceptAccessWrite) {
+    return Bad("port I/O at port " + Hex(port) + " with access type " +
+               std::to_string(m->header.intercept_access_type));
+  }
+  if (m->access_info & kIoAccessStringOp) {
+    PETREL_ASSIGN_OR_RETURN(std::optional<std::string> problem, EmulateStringIo(*m, ctx));
+    if (problem) return Bad(*problem + " (port " + Hex(port) + ", RIP " + Hex(m->header.rip) + ")");
+    return Continue();
+  }
+  if (m->access_info & kIoAccessRepPrefix) {
+    // IN/OUT ignore REP (SDM 2B REP): the hypervisor should not set it
+    // without string_op; refuse rather than guess.
+    return Bad("REP without a string operation at port " + Hex(port));
+  }
   uint64_t rax = m->rax;
   uint8_t data[4] = {};
   switch (m->header.intercept_access_type) {
@@ -99,35 +117,131 @@ Outcome HandleIoPort(const HvMessage& msg, uint32_t vcpu, VpRegisterAccess& regs
   return Continue();
 }
 
-Outcome HandleMemory(const HvMessage& msg, uint32_t vcpu, VpRegisterAccess& regs, hv::GuestIo& io,
-                     MmioEmulator* mmio) {
+const x86emu::InstructionDecoder& Decoder() {
+  static const x86emu::ZydisInstructionDecoder decoder;
+  return decoder;
+}
+
+std::string BytesText(std::span<const uint8_t> bytes) {
+  std::ostringstream s;
+  s << std::hex;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    s << (i ? " " : "") << (bytes[i] < 0x10 ? "0" : "") << unsigned{bytes[i]};
+  }
+  return s.str();
+}
+
+Outcome HandleMemory(const HvMessage& msg, const InterceptContext& ctx) {
   const uint32_t type = msg.header.message_type;
   // Copied out of the message so the instruction bytes stay valid.
   const auto m = Payload<HvX64MemoryInterceptMessage>(msg);
   if (!m) return Bad(TooShort(type, sizeof *m, msg.header.payload_size));
-  if (m->header.vp_index != vcpu) return Bad(WrongVp(type, m->header.vp_index, vcpu));
+  if (m->header.vp_index != ctx.vcpu) return Bad(WrongVp(type, m->header.vp_index, ctx.vcpu));
   if (m->instruction_byte_count > sizeof m->instruction_bytes) {
     return Bad(TypeText(type) + ": " + std::to_string(m->instruction_byte_count) +
                " instruction bytes");
   }
   const std::string where = "MMIO at GPA " + Hex(m->guest_physical_address) + " (RIP " +
                             Hex(m->header.rip) + ")";
-  if (!mmio) return Bad(where + ": MMIO emulation needs the x86 instruction emulator");
-  MmioIntercept in;
-  in.vcpu = vcpu;
-  in.gpa = m->guest_physical_address;
-  in.gva = m->guest_virtual_address;
-  in.gva_valid = (m->memory_access_info & kMemAccessGvaValid) != 0;
-  in.gva_gpa_valid = (m->memory_access_info & kMemAccessGvaGpaValid) != 0;
-  in.access_type = m->header.intercept_access_type;
-  in.rip = m->header.rip;
-  in.rflags = m->header.rflags;
-  in.instruction_length = m->header.instruction_length_cr8 & kInstructionLengthMask;
-  in.execution_state = m->header.execution_state;
-  in.cs = m->header.cs_segment;
-  in.instruction_bytes = std::span<const uint8_t>(m->instruction_bytes, m->instruction_byte_count);
-  auto done = mmio->Emulate(in, regs, io);
-  if (!done.ok()) return Bad(where + ": " + done.error().message());
+  const auto bytes = std::span<const uint8_t>(m->instruction_bytes, m->instruction_byte_count);
+
+  MshvRegisterFile file(*ctx.regs);
+  file.Prefill(x86emu::Reg::kRip, m->header.rip);
+  file.Prefill(x86emu::Reg::kRflags, m->header.rflags);
+  file.PrefillSegment(x86emu::SegReg::kCs, m->header.cs_segment);
+  x86emu::CpuState cpu(file);
+  std::optional<TranslationHint> hint;
+  const uint8_t access = m->header.intercept_access_type;
+  if ((m->memory_access_info & kMemAccessGvaValid) &&
+      (m->memory_access_info & kMemAccessGvaGpaValid) &&
+      (access == kHvInterceptAccessRead || access == kHvInterceptAccessWrite)) {
+    hint = TranslationHint{m->guest_virtual_address, m->guest_physical_address,
+                           access == kHvInterceptAccessRead ? x86emu::Access::kRead
+                                                            : x86emu::Access::kWrite};
+  }
+  MshvPlatform platform(ctx.vcpu, *ctx.io, ctx.memory, hint);
+  x86emu::Emulator emulator(Decoder(), {x86emu::Profile::kMmio, kMmioRepChunk});
+  for (uint32_t chunk = 0; chunk < kMmioRepChunksPerExit; ++chunk) {
+    // RIP stays on a REP instruction until it completes, so the message's
+    // bytes stay the instruction's.
+    auto step = emulator.Step(cpu, platform, bytes);
+    if (!step.ok()) return Bad(where + ": " + step.error().message());
+    if (const auto* done = std::get_if<x86emu::Completed>(&*step)) {
+      if (!done->rep_pending) return Continue();
+      continue;
+    }
+    if (const auto* fault = std::get_if<x86emu::Fault>(&*step)) {
+      PETREL_TRY(InjectException(*ctx.regs, *fault).Wrap(where));
+      return Continue();
+    }
+    const auto& u = std::get<x86emu::Unsupported>(*step);
+    return Bad(where + ": cannot emulate " +
+               (u.mnemonic.empty() ? std::string("the instruction") : u.mnemonic) + " (" +
+               u.reason + "; bytes " + BytesText(bytes) + ")");
+  }
+  // A long REP: the guest re-executes the instruction for the rest.
+  return Continue();
+}
+
+// The CPUID entry of the vCPU's table for leaf/subleaf, if any.
+const hv::CpuidEntry* FindCpuid(std::span<const hv::CpuidEntry> table, uint32_t leaf,
+                                uint32_t subleaf) {
+  for (const auto& e : table) {
+    if (e.function != leaf) continue;
+    if ((e.flags & hv::kCpuidFlagSignificantIndex) && e.index != subleaf) continue;
+    return &e;
+  }
+  return nullptr;
+}
+
+Outcome HandleCpuid(const HvMessage& msg, const InterceptContext& ctx) {
+  const uint32_t type = msg.header.message_type;
+  const auto m = Payload<HvX64CpuidInterceptMessage>(msg);
+  if (!m) return Bad(TooShort(type, sizeof *m, msg.header.payload_size));
+  if (m->header.vp_index != ctx.vcpu) return Bad(WrongVp(type, m->header.vp_index, ctx.vcpu));
+  const unsigned len = m->header.instruction_length_cr8 & kInstructionLengthMask;
+  if (len == 0) return Bad("CPUID without an instruction length");
+  uint32_t eax = static_cast<uint32_t>(m->default_result_rax);
+  uint32_t ebx = static_cast<uint32_t>(m->default_result_rbx);
+  uint32_t ecx = static_cast<uint32_t>(m->default_result_rcx);
+  uint32_t edx = static_cast<uint32_t>(m->default_result_rdx);
+  // As the registered results (mask = value): the table's set bits are added.
+  if (const auto* e = FindCpuid(ctx.cpuid, static_cast<uint32_t>(m->rax),
+                                static_cast<uint32_t>(m->rcx))) {
+    eax |= e->eax;
+    ebx |= e->ebx;
+    ecx |= e->ecx;
+    edx |= e->edx;
+  }
+  // CPUID writes EAX..EDX, zero-extended into the 64-bit registers.
+  const HvRegisterAssoc out[5] = {Reg64(kHvX64RegRax, eax), Reg64(kHvX64RegRbx, ebx),
+                                  Reg64(kHvX64RegRcx, ecx), Reg64(kHvX64RegRdx, edx),
+                                  Reg64(kHvX64RegRip, m->header.rip + len)};
+  PETREL_TRY(ctx.regs->SetRegisters(out).Wrap("completing CPUID"));
+  return Continue();
+}
+
+Outcome HandleMsr(const HvMessage& msg, const InterceptContext& ctx) {
+  const uint32_t type = msg.header.message_type;
+  const auto m = Payload<HvX64MsrInterceptMessage>(msg);
+  if (!m) return Bad(TooShort(type, sizeof *m, msg.header.payload_size));
+  if (m->header.vp_index != ctx.vcpu) return Bad(WrongVp(type, m->header.vp_index, ctx.vcpu));
+  const unsigned len = m->header.instruction_length_cr8 & kInstructionLengthMask;
+  if (len == 0) return Bad("MSR " + Hex(m->msr_number) + " access without an instruction length");
+  std::vector<HvRegisterAssoc> out;
+  switch (m->header.intercept_access_type) {
+    case kHvInterceptAccessRead:  // RDMSR of an MSR nobody implements: 0
+      out.push_back(Reg64(kHvX64RegRax, 0));
+      out.push_back(Reg64(kHvX64RegRdx, 0));
+      break;
+    case kHvInterceptAccessWrite:  // WRMSR: dropped
+      break;
+    default:
+      return Bad("MSR " + Hex(m->msr_number) + " access type " +
+                 std::to_string(m->header.intercept_access_type));
+  }
+  out.push_back(Reg64(kHvX64RegRip, m->header.rip + len));
+  PETREL_TRY(ctx.regs->SetRegisters(out).Wrap("completing an MSR access"));
   return Continue();
 }
 
@@ -161,8 +275,9 @@ const char* MessageTypeName(uint32_t type) {
 }
 
 Result<std::optional<hv::VcpuExit>> HandleMessage(std::span<const uint8_t> message,
-                                                  uint32_t vcpu_id, VpRegisterAccess& regs,
-                                                  hv::GuestIo& io, MmioEmulator* mmio) {
+                                                  const InterceptContext& ctx) {
+  const uint32_t vcpu_id = ctx.vcpu;
+  hv::GuestIo& io = *ctx.io;
   if (message.size() != sizeof(HvMessage)) {
     return Bad("message of " + std::to_string(message.size()) + " bytes");
   }
@@ -174,10 +289,14 @@ Result<std::optional<hv::VcpuExit>> HandleMessage(std::span<const uint8_t> messa
   }
   switch (type) {
     case kHvMsgX64IoPortIntercept:
-      return HandleIoPort(msg, vcpu_id, regs, io);
+      return HandleIoPort(msg, ctx);
     case kHvMsgUnmappedGpa:
     case kHvMsgGpaIntercept:
-      return HandleMemory(msg, vcpu_id, regs, io, mmio);
+      return HandleMemory(msg, ctx);
+    case kHvMsgX64CpuidIntercept:
+      return HandleCpuid(msg, ctx);
+    case kHvMsgX64MsrIntercept:
+      return HandleMsr(msg, ctx);
     case kHvMsgX64ApicEoi: {
       const auto m = Payload<HvX64ApicEoiMessage>(msg);
       if (!m) return Bad(TooShort(type, sizeof *m, msg.header.payload_size));

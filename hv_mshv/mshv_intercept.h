@@ -5,11 +5,23 @@
 //     `size` bytes of RAX to GuestIo::PioWrite; IN asks GuestIo::PioRead and
 //     merges the bytes into RAX (8- and 16-bit keep RAX's upper bits, 32-bit
 //     zero-extends into RAX as the CPU does). Then RIP += instruction_length
-//     and RAX/RIP are written back (HVCALL_SET_VP_REGISTERS). String and REP
-//     forms need the instruction emulator: InternalError for now.
-//   UNMAPPED_GPA / GPA_INTERCEPT (MMIO): handed to the MmioEmulator; without
-//     one, InternalError naming the GPA. The x86 instruction emulator
-//     (core/x86emu, another branch) plugs in here.
+//     and RAX/RIP are written back (HVCALL_SET_VP_REGISTERS).
+//   X64_IO_PORT_INTERCEPT, INS/OUTS (string, with or without REP): carried
+//     out here from the message's fields (mshv_string_io.h).
+//   UNMAPPED_GPA / GPA_INTERCEPT (MMIO): the instruction is carried out by
+//     the x86 emulator (core/x86emu, mmio profile) over MshvRegisterFile and
+//     MshvPlatform (mshv_emulate.h), starting from the message's instruction
+//     bytes. A REP string instruction runs in chunks of kMmioRepChunk
+//     iterations, at most kMmioRepChunksPerExit chunks per intercept; what is
+//     left runs when the guest re-executes the instruction and faults again.
+//     A guest fault (#GP, #PF, ...) is injected (HV_REGISTER_PENDING_EVENT0);
+//     an instruction outside the profile is an InternalError naming the
+//     mnemonic, the GPA and RIP.
+//   X64_CPUID_INTERCEPT: the hypervisor's default result with the bits of
+//     the vCPU's SetCpuid table entry OR'ed in (as the registered intercept
+//     results do), into RAX/RBX/RCX/RDX; RIP += instruction_length.
+//   X64_MSR_INTERCEPT: RDMSR reads 0 (RAX = RDX = 0), WRMSR is dropped, as
+//     the partition's UNIMPLEMENTED_MSR_ACTION; RIP += instruction_length.
 //   X64_APIC_EOI: GuestIo::EndOfInterrupt(vcpu, vector), keep running.
 //   X64_HALT: exit::Halted. UNRECOVERABLE_EXCEPTION (a triple fault):
 //     exit::Shutdown{kTripleFault}. INVALID_VP_REGISTER_VALUE,
@@ -17,8 +29,10 @@
 //
 // Every field the guest or hypervisor controls is checked first (payload
 // size, VP index, access size, access type, instruction length, EOI vector);
-// a bad message is an InternalError exit, never a crash. Failing to read or
-// write the VP's registers is an Error (the host failed, not the guest).
+// a bad message is an InternalError exit, never a crash. Failing to write
+// the VP's registers back after port I/O, CPUID or an MSR is an Error (the
+// host failed, not the guest); a failure inside emulation is an
+// InternalError exit naming it.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +42,7 @@
 
 #include "core/base/result.h"
 #include "core/hv/hypervisor.h"
+#include "core/memory/guest_memory.h"
 #include "hv_mshv/mshv_uapi.h"
 
 namespace petrel::mshv {
@@ -40,38 +55,24 @@ class VpRegisterAccess {
   virtual Result<void> SetRegisters(std::span<const HvRegisterAssoc> regs) = 0;
 };
 
-// One memory intercept (hv_x64_memory_intercept_message), decoded.
-struct MmioIntercept {
+// A REP MOVS/STOS to MMIO: iterations per emulator step, steps per
+// intercept.
+inline constexpr uint32_t kMmioRepChunk = 256;
+inline constexpr uint32_t kMmioRepChunksPerExit = 16;
+
+// What a handler needs of the vCPU.
+struct InterceptContext {
   uint32_t vcpu = 0;
-  uint64_t gpa = 0;
-  uint64_t gva = 0;
-  bool gva_valid = false;
-  bool gva_gpa_valid = false;  // gpa is the translation of gva
-  uint8_t access_type = 0;     // kHvInterceptAccessRead/Write/Execute
-  uint64_t rip = 0;
-  uint64_t rflags = 0;
-  uint8_t instruction_length = 0;  // 0 if the hypervisor did not decode it
-  uint16_t execution_state = 0;    // union hv_x64_vp_execution_state
-  HvX64SegmentRegister cs{};
-  std::span<const uint8_t> instruction_bytes;  // at most 16
+  VpRegisterAccess* regs = nullptr;
+  hv::GuestIo* io = nullptr;
+  GuestMemory* memory = nullptr;          // guest RAM; null before MapMemory
+  std::span<const hv::CpuidEntry> cpuid;  // the vCPU's SetCpuid table
 };
 
-// The seam for the x86 instruction emulator: decodes the faulting
-// instruction, performs its accesses through GuestIo, and writes back the
-// registers (RIP included) through VpRegisterAccess. An error is the guest's
-// (an instruction it cannot emulate) and becomes an InternalError exit.
-class MmioEmulator {
- public:
-  virtual ~MmioEmulator() = default;
-  virtual Result<void> Emulate(const MmioIntercept& mmio, VpRegisterAccess& regs,
-                               hv::GuestIo& io) = 0;
-};
-
-// Handles one message (the 256 bytes MSHV_RUN_VP filled in) of vCPU
-// `vcpu_id`. nullopt: handled, run again; otherwise the exit to return.
+// Handles one message (the 256 bytes MSHV_RUN_VP filled in).
+// nullopt: handled, run again; otherwise the exit to return.
 Result<std::optional<hv::VcpuExit>> HandleMessage(std::span<const uint8_t> message,
-                                                  uint32_t vcpu_id, VpRegisterAccess& regs,
-                                                  hv::GuestIo& io, MmioEmulator* mmio);
+                                                  const InterceptContext& ctx);
 
 // The name of a message type ("X64_IO_PORT_INTERCEPT"), or null.
 const char* MessageTypeName(uint32_t type);

@@ -87,19 +87,16 @@ TEST(MshvIntercept, PioInMergesIntoRax) {
   }
 }
 
-TEST(MshvIntercept, StringAndRepPioNeedTheEmulator) {
-  for (uint8_t flag : {kIoAccessStringOp, kIoAccessRepPrefix}) {
-    Fixture f;
-    auto m = IoPort(kVp, 0x3f8, 1, true, 0, 0x1000, 2);
-    m.access_info |= flag;
-    f.driver->QueueMessage(MakeMessage(kHvMsgX64IoPortIntercept, m));
-    auto exit = f.vcpu->Run(f.io);
-    ASSERT_TRUE(exit.ok());
-    EXPECT_NE(InternalText(*exit).find("string port I/O needs the x86 emulator"),
-              std::string::npos);
-    EXPECT_TRUE(f.io.accesses.empty());
-    EXPECT_EQ(f.Reg(kHvX64RegRip), 0u);  // untouched
-  }
+TEST(MshvIntercept, RepWithoutStringIsAnInternalError) {
+  Fixture f;
+  auto m = IoPort(kVp, 0x3f8, 1, true, 0, 0x1000, 2);
+  m.access_info |= kIoAccessRepPrefix;
+  f.driver->QueueMessage(MakeMessage(kHvMsgX64IoPortIntercept, m));
+  auto exit = f.vcpu->Run(f.io);
+  ASSERT_TRUE(exit.ok());
+  EXPECT_NE(InternalText(*exit).find("REP without a string operation"), std::string::npos);
+  EXPECT_TRUE(f.io.accesses.empty());
+  EXPECT_EQ(f.Reg(kHvX64RegRip), 0u);  // untouched
 }
 
 TEST(MshvIntercept, BadPioFieldsAreInternalErrors) {
@@ -207,61 +204,15 @@ TEST(MshvIntercept, FatalAndUnknownMessagesAreInternalErrors) {
             std::string::npos);
 }
 
-TEST(MshvIntercept, MmioWithoutEmulatorNamesTheGpa) {
-  for (uint32_t type : {kHvMsgUnmappedGpa, kHvMsgGpaIntercept}) {
-    Fixture f;
-    f.driver->QueueMessage(MakeMessage(type, Memory(kVp, 0xfec00010, true, 0x2000)));
-    auto exit = f.vcpu->Run(f.io);
-    ASSERT_TRUE(exit.ok());
-    const std::string what = InternalText(*exit);
-    EXPECT_NE(what.find("GPA 0xfec00010"), std::string::npos) << what;
-    EXPECT_NE(what.find("needs the x86 instruction emulator"), std::string::npos) << what;
-    EXPECT_TRUE(f.io.accesses.empty());
-  }
-}
-
-// An emulator stand-in: records what it got, writes 4 bytes, moves RIP.
-class FakeEmulator final : public MmioEmulator {
- public:
-  MmioIntercept seen;
-  std::vector<uint8_t> bytes;
-  Result<void> Emulate(const MmioIntercept& mmio, VpRegisterAccess& regs,
-                       hv::GuestIo& io) override {
-    seen = mmio;
-    bytes.assign(mmio.instruction_bytes.begin(), mmio.instruction_bytes.end());
-    const uint8_t data[4] = {1, 2, 3, 4};
-    io.MmioWrite(mmio.vcpu, mmio.gpa, data);
-    const HvRegisterAssoc rip[1] = {Reg64(kHvX64RegRip, mmio.rip + 2)};
-    return regs.SetRegisters(rip);
-  }
-};
-
-TEST(MshvIntercept, MmioGoesToTheEmulatorSeam) {
-  Fixture f;
-  auto emulator = std::make_shared<FakeEmulator>();
-  static_cast<MshvVcpu*>(f.vcpu.get())->SetMmioEmulator(emulator);
-  auto exit = f.RunOne(MakeMessage(kHvMsgUnmappedGpa, Memory(kVp, 0xd0000000, true, 0x2000)));
-  EXPECT_TRUE(std::holds_alternative<hv::exit::Halted>(exit)) << InternalText(exit);
-  EXPECT_EQ(emulator->seen.gpa, 0xd0000000u);
-  EXPECT_EQ(emulator->seen.access_type, kHvInterceptAccessWrite);
-  EXPECT_TRUE(emulator->seen.gva_gpa_valid);
-  EXPECT_EQ(emulator->bytes, (std::vector<uint8_t>{0x89, 0x03, 0x90}));
-  ASSERT_EQ(f.io.accesses.size(), 1u);
-  EXPECT_EQ(f.io.accesses[0].kind, Kind::kMmioWrite);
-  EXPECT_EQ(f.Reg(kHvX64RegRip), 0x2002u);
-}
-
 TEST(MshvIntercept, TooManyInstructionBytesIsAnInternalError) {
   Fixture f;
-  auto emulator = std::make_shared<FakeEmulator>();
-  static_cast<MshvVcpu*>(f.vcpu.get())->SetMmioEmulator(emulator);
   auto m = Memory(kVp, 0xd0000000, false, 0x2000);
   m.instruction_byte_count = 17;
   f.driver->QueueMessage(MakeMessage(kHvMsgUnmappedGpa, m));
   auto exit = f.vcpu->Run(f.io);
   ASSERT_TRUE(exit.ok());
   EXPECT_NE(InternalText(*exit).find("17 instruction bytes"), std::string::npos);
-  EXPECT_TRUE(emulator->bytes.empty());
+  EXPECT_TRUE(f.io.accesses.empty());
 }
 
 TEST(MshvIntercept, RegisterWriteFailureIsAnError) {

@@ -5,6 +5,8 @@
 // TIME_FREEZE = 1, as Cloud Hypervisor does after MSHV_INITIALIZE_PARTITION,
 // so the guest's reference time does not run while the VMM builds the VM).
 // ThawOnce() sets TIME_FREEZE = 0 the first time any vCPU enters Run().
+// It also carries the guest RAM (SetMemory/memory()) the vCPUs' emulation
+// needs.
 #pragma once
 
 #include <memory>
@@ -12,6 +14,7 @@
 
 #include "core/base/result.h"
 #include "core/base/unique_fd.h"
+#include "core/memory/guest_memory.h"
 #include "hv_mshv/mshv_driver.h"
 #include "hv_mshv/mshv_hvcall.h"
 
@@ -31,6 +34,17 @@ class MshvPartition {
     return SetPartitionProperty(*driver_, fd_->get(), code, value);
   }
 
+  // Guest RAM once MshvVm::MapMemory mapped it (null before): the vCPUs'
+  // instruction emulation reads and writes RAM through it.
+  void SetMemory(std::shared_ptr<GuestMemory> memory) {
+    std::lock_guard lock(mu_);
+    memory_ = std::move(memory);
+  }
+  std::shared_ptr<GuestMemory> memory() const {
+    std::lock_guard lock(mu_);
+    return memory_;
+  }
+
   Result<void> ThawOnce() {
     std::lock_guard lock(mu_);
     if (thawed_) return Ok();
@@ -42,8 +56,9 @@ class MshvPartition {
  private:
   std::shared_ptr<MshvDriver> driver_;
   std::shared_ptr<const UniqueFd> fd_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   bool thawed_ = false;
+  std::shared_ptr<GuestMemory> memory_;
 };
 
 }  // namespace petrel::mshv

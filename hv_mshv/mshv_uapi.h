@@ -142,7 +142,9 @@ struct MshvRunVp {                            // struct mshv_run_vp
 };
 static_assert(sizeof(MshvRunVp) == 256);
 
-// enum MSHV_VP_STATE_*
+// enum MSHV_VP_STATE_*. LAPIC: the local APIC's register page (rust-vmm's
+// LapicState takes its first 1 KiB as KVM's kvm_lapic_state), in a 4 KiB
+// page-aligned buffer.
 inline constexpr uint8_t kVpStateLapic = 0;
 inline constexpr uint8_t kVpStateXsave = 1;
 
@@ -223,11 +225,51 @@ struct HvInputSetPartitionProperty {  // struct hv_input_set_partition_property
 };
 static_assert(sizeof(HvInputSetPartitionProperty) == 24);
 
+// --- Intercept results (include/hyperv/hvhdk.h, all __packed) ------------
+
+// enum hv_intercept_type
+inline constexpr uint32_t kHvInterceptTypeX64IoPort = 0;
+inline constexpr uint32_t kHvInterceptTypeX64Msr = 1;
+inline constexpr uint32_t kHvInterceptTypeX64Cpuid = 2;
+
+// struct hv_register_x64_cpuid_result_parameters: for CPUID leaf
+// input.eax / subleaf input.ecx (only that subleaf when subleaf_specific,
+// else every subleaf), the bits set in each *_mask are replaced by the same
+// bits of the value (always_override: even where the hypervisor's own value
+// is zero).
+#pragma pack(push, 1)
+struct HvCpuidResultParameters {
+  uint32_t input_eax;
+  uint32_t input_ecx;
+  uint8_t subleaf_specific;
+  uint8_t always_override;
+  uint16_t padding;
+  uint32_t eax, eax_mask;
+  uint32_t ebx, ebx_mask;
+  uint32_t ecx, ecx_mask;
+  uint32_t edx, edx_mask;
+};
+static_assert(sizeof(HvCpuidResultParameters) == 44);
+
+// struct hv_input_register_intercept_result with the cpuid member of union
+// hv_register_intercept_result_parameters (the union is 44 bytes: cpuid's
+// size; the msr member is 12).
+struct HvInputRegisterInterceptResult {
+  uint64_t partition_id;  // filled in by the kernel
+  uint32_t vp_index;
+  uint32_t intercept_type;  // kHvInterceptType*
+  HvCpuidResultParameters cpuid;
+};
+static_assert(sizeof(HvInputRegisterInterceptResult) == 60);
+#pragma pack(pop)
+
 // --- Registers (include/hyperv/hvgdk_mini.h) ------------------------------
 
 // enum hv_register_name (x64)
 enum HvRegisterName : uint32_t {
   kHvRegPendingInterruption = 0x00010002,
+  kHvRegInterruptState = 0x00010003,
+  kHvRegPendingEvent0 = 0x00010004,  // union hv_x64_pending_exception_event (128 bits)
   kHvX64RegRax = 0x00020000,  // RAX..R15 in the SDM's encoding order
   kHvX64RegRcx = 0x00020001,
   kHvX64RegRdx = 0x00020002,
@@ -247,7 +289,10 @@ enum HvRegisterName : uint32_t {
   kHvX64RegCr3 = 0x00040002,
   kHvX64RegCr4 = 0x00040003,
   kHvX64RegCr8 = 0x00040004,
-  kHvX64RegXfem = 0x00040005,
+  kHvX64RegXfem = 0x00040005,  // XCR0
+  kHvX64RegDr0 = 0x00050000,  // DR0..DR3 consecutive
+  kHvX64RegDr6 = 0x00050004,
+  kHvX64RegDr7 = 0x00050005,
   kHvX64RegEs = 0x00060000,
   kHvX64RegCs = 0x00060001,
   kHvX64RegSs = 0x00060002,
@@ -310,6 +355,13 @@ struct HvRegisterValue {
 };
 static_assert(sizeof(HvRegisterValue) == 16);
 inline constexpr size_t kFpControlOffset = 0;
+// union hv_x64_pending_exception_event (HV_REGISTER_PENDING_EVENT0): the low
+// u32 holds event_pending (bit 0), event_type 3:1 (0: exception),
+// deliver_error_code (bit 8) and vector 31:16; the next u32 the error code;
+// the high u64 exception_parameter (a #PF's faulting address, for CR2).
+inline constexpr uint32_t kPendingEventPending = 1u << 0;
+inline constexpr uint32_t kPendingEventDeliverErrorCode = 1u << 8;
+inline constexpr unsigned kPendingEventVectorShift = 16;
 inline constexpr size_t kXmmStatusControlOffset = 8;
 
 struct HvRegisterAssoc {  // struct hv_register_assoc
@@ -433,6 +485,40 @@ struct HvX64MemoryInterceptMessage {  // struct hv_x64_memory_intercept_message
 };
 static_assert(sizeof(HvX64MemoryInterceptMessage) == 80);
 static_assert(offsetof(HvX64MemoryInterceptMessage, guest_physical_address) == 56);
+
+// union hv_x64_vp_execution_state (the intercept header's execution_state):
+// cpl 1:0, cr0_pe 2, cr0_am 3, efer_lma 4, debug_active 5,
+// interruption_pending 6, vtl 10:7, enclave_mode 11, interrupt_shadow 12.
+inline constexpr uint16_t kExecStateCplMask = 0x3;
+inline constexpr uint16_t kExecStateCr0Pe = 1u << 2;
+inline constexpr uint16_t kExecStateEferLma = 1u << 4;
+inline constexpr uint16_t kExecStateInterruptionPending = 1u << 6;
+
+struct HvX64MsrInterceptMessage {  // struct hv_x64_msr_intercept_message
+  HvX64InterceptMessageHeader header;
+  uint32_t msr_number;
+  uint32_t reserved;
+  uint64_t rdx;
+  uint64_t rax;
+};
+static_assert(sizeof(HvX64MsrInterceptMessage) == 64);
+
+struct HvX64CpuidInterceptMessage {  // struct hv_x64_cpuid_intercept_message
+  HvX64InterceptMessageHeader header;
+  uint64_t rax;
+  uint64_t rcx;
+  uint64_t rdx;
+  uint64_t rbx;
+  uint64_t default_result_rax;  // what the hypervisor would return
+  uint64_t default_result_rcx;
+  uint64_t default_result_rdx;
+  uint64_t default_result_rbx;
+};
+static_assert(sizeof(HvX64CpuidInterceptMessage) == 104);
+
+// union hv_x64_interrupt_state_register (HV_REGISTER_INTERRUPT_STATE).
+inline constexpr uint64_t kInterruptStateShadow = 1u << 0;
+inline constexpr uint64_t kInterruptStateNmiMasked = 1u << 1;
 
 struct HvX64ApicEoiMessage {  // struct hv_x64_apic_eoi_message
   uint32_t vp_index;

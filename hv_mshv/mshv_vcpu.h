@@ -9,10 +9,21 @@
 // Registers go through HVCALL_GET/SET_VP_REGISTERS (mshv_hvcall.h) on the VP
 // fd. Implemented: Get/SetRegs, Get/SetSregs, SetFpu (FCW and MXCSR through
 // the FP/XMM control-status registers), Set/GetMsrs for the MSRs the
-// hypervisor names as registers (mshv_regs.h). Not implemented, kUnsupported
-// with the reason: SetCpuid (MSHV sets CPUID results with
-// HVCALL_REGISTER_INTERCEPT_RESULT, not written yet) and Save/RestoreState
-// (LAPIC and XSAVE through MSHV_GET/SET_VP_STATE, not written yet).
+// hypervisor names as registers (mshv_regs.h). SetCpuid: one
+// HVCALL_REGISTER_INTERCEPT_RESULT (CPUID) per entry, as Cloud Hypervisor
+// through rust-vmm's register_intercept_result_cpuid: the entry's leaf, its
+// subleaf only when the entry's index is significant, always_override, and
+// each register's mask equal to its value, so the table ADDS its set bits
+// to the hypervisor's own CPUID and cannot clear any; the table is kept for
+// X64_CPUID_INTERCEPT messages.
+//
+// Save/RestoreState (partial, docs/mshv.md): GPRs, RIP, RFLAGS, sregs,
+// DR0-3/6/7, XCR0, the MSRs of MsrRegisterName, the interrupt shadow and
+// NMI mask (HV_REGISTER_INTERRUPT_STATE), FCW and MXCSR in a minimal XSAVE
+// area, and the LAPIC page through MSHV_GET/SET_VP_STATE(LAPIC). NOT saved:
+// the x87/SSE/AVX register contents (MSHV_VP_STATE_XSAVE is not used), a
+// pending or injected exception/interrupt/NMI, SMM, the MP state (always
+// runnable), the hypervisor's synthetic (Hyper-V) MSRs.
 //
 // Thread rules: only the owning thread calls Run() and the register
 // accessors; kicker() may be used from any thread and may outlive the vCPU.
@@ -34,9 +45,6 @@ class MshvVcpu final : public hv::Vcpu, public VpRegisterAccess {
  public:
   static Result<std::unique_ptr<MshvVcpu>> Create(std::shared_ptr<MshvPartition> partition,
                                                   uint32_t id);
-
-  // Where MMIO intercepts go (the x86 instruction emulator); none by default.
-  void SetMmioEmulator(std::shared_ptr<MmioEmulator> emulator) { mmio_ = std::move(emulator); }
 
   uint32_t id() const override { return id_; }
   Result<hv::VcpuExit> Run(hv::GuestIo& io) override;
@@ -67,13 +75,16 @@ class MshvVcpu final : public hv::Vcpu, public VpRegisterAccess {
         kick_(std::make_shared<MshvKickState>()),
         kicker_(std::make_shared<MshvKicker>(kick_)) {}
   Result<hv::VcpuExit> RunLoop(hv::GuestIo& io);
+  // MSHV_GET_VP_STATE / MSHV_SET_VP_STATE of `type` through a 4 KiB page;
+  // `bytes` are its first bytes.
+  Result<void> VpState(uint8_t type, bool set, std::span<uint8_t> bytes);
 
   std::shared_ptr<MshvPartition> partition_;  // outlives fd_
   UniqueFd fd_;
   uint32_t id_;
   std::shared_ptr<MshvKickState> kick_;
   std::shared_ptr<MshvKicker> kicker_;
-  std::shared_ptr<MmioEmulator> mmio_;
+  std::vector<hv::CpuidEntry> cpuid_;  // the last SetCpuid table
 };
 
 }  // namespace petrel::mshv

@@ -111,12 +111,56 @@ TEST(MshvVcpu, MsrsAsRegisters) {
   EXPECT_EQ(f.driver->Hvcalls(kHvcallSetVpRegisters).size(), before);
 }
 
-TEST(MshvVcpu, WhatIsNotImplementedSaysSo) {
+TEST(MshvVcpu, SaveRestoreRoundTripsWhatTheRegistersHold) {
   Fixture f;
-  const hv::CpuidEntry cpuid[1] = {};
-  EXPECT_EQ(f.vcpu->SetCpuid(cpuid).error().code(), ErrorCode::kUnsupported);
-  EXPECT_EQ(f.vcpu->SaveState().error().code(), ErrorCode::kUnsupported);
-  EXPECT_EQ(f.vcpu->RestoreState(hv::VcpuState{}).error().code(), ErrorCode::kUnsupported);
+  hv::VcpuState st = f.vcpu->SaveState().value();  // all zero from the fake
+  st.regs.gpr[hv::kRbx] = 0x1234;
+  st.regs.rip = 0xfff0;
+  st.regs.rflags = 0x202;
+  st.sregs.cr0 = 0x80050033;
+  st.sregs.cr3 = 0x1000;
+  st.sregs.efer = 0xd01;
+  st.debug.db[2] = 0xdead;
+  st.debug.dr7 = 0x401;
+  st.xcrs = {{0, 0x7}};
+  st.events.interrupt.shadow = 1;
+  st.events.nmi.masked = true;
+  ASSERT_EQ(st.msrs.size(), 13u);
+  for (auto& m : st.msrs) m.value = m.index * 3;
+  const uint16_t fcw = 0x27f;
+  const uint32_t mxcsr = 0x1fa0;
+  std::memcpy(st.xsave.data() + hv::kXsaveFcwOffset, &fcw, sizeof fcw);
+  std::memcpy(st.xsave.data() + hv::kXsaveMxcsrOffset, &mxcsr, sizeof mxcsr);
+  st.lapic[0x20] = 0x3;  // APIC id
+  st.lapic[0xf0] = 0xff;  // SVR
+  ASSERT_TRUE(f.vcpu->RestoreState(st).ok());
+  EXPECT_EQ(f.driver->CallsOf(kMshvSetVpState).size(), 1u);
+  EXPECT_EQ(f.driver->Register(1, kHvRegInterruptState).low, 3u);
+  auto back = f.vcpu->SaveState();
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->regs, st.regs);
+  EXPECT_EQ(back->sregs, st.sregs);
+  EXPECT_EQ(back->debug, st.debug);
+  EXPECT_EQ(back->msrs, st.msrs);
+  EXPECT_EQ(back->xsave, st.xsave);
+  EXPECT_EQ(back->xcrs, st.xcrs);
+  EXPECT_EQ(back->lapic, st.lapic);
+  EXPECT_EQ(back->events, st.events);
+  EXPECT_EQ(*back, st);
+  EXPECT_EQ(f.driver->CallsOf(kMshvGetVpState).back().As<MshvGetSetVpState>().type, kVpStateLapic);
+}
+
+TEST(MshvVcpu, RestoreRefusesWhatItCannotHold) {
+  Fixture f;
+  hv::VcpuState st = f.vcpu->SaveState().value();
+  st.xsave.resize(100);
+  EXPECT_EQ(f.vcpu->RestoreState(st).error().code(), ErrorCode::kInvalidArgument);
+  st = f.vcpu->SaveState().value();
+  st.xcrs.push_back({1, 1});
+  EXPECT_EQ(f.vcpu->RestoreState(st).error().code(), ErrorCode::kUnsupported);
+  st = f.vcpu->SaveState().value();
+  st.msrs.push_back({0x3a, 1});  // no MSHV register name
+  EXPECT_EQ(f.vcpu->RestoreState(st).error().code(), ErrorCode::kUnsupported);
 }
 
 TEST(MshvVcpu, FirstRunUnfreezesTimeOnce) {

@@ -99,6 +99,7 @@ Result<void> MshvVm::MapMemory(std::shared_ptr<GuestMemory> memory) {
     (void)SetRegions(*memory, kSetMemUnmap);  // best effort for the ones that went in
     return mapped;
   }
+  partition_->SetMemory(memory);
   memory_ = std::move(memory);
   return Ok();
 }

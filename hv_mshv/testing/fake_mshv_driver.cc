@@ -163,6 +163,24 @@ MshvDriver::IoctlResult FakeMshvDriver::Ioctl(int fd, unsigned long request, voi
     case kMshvRootHvcall:
       if (info.kind != FdKind::kPartition && info.kind != FdKind::kVp) return Fail(ENOTTY);
       return Hvcall(info, static_cast<MshvRootHvcall*>(arg), &call);
+    case kMshvGetVpState:
+    case kMshvSetVpState: {
+      if (info.kind != FdKind::kVp) return Fail(ENOTTY);
+      auto* st = static_cast<MshvGetSetVpState*>(arg);
+      if (st->type > kVpStateXsave || st->buf_ptr == 0 || st->buf_sz == 0 ||
+          st->buf_sz % kHvPageSize || st->buf_ptr % kHvPageSize) {
+        return Fail(EINVAL);
+      }
+      auto* buf = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(st->buf_ptr));
+      auto& stored = vp_state_[{info.vp_index, st->type}];
+      if (request == kMshvSetVpState) {
+        stored.assign(buf, buf + st->buf_sz);
+      } else {
+        std::memset(buf, 0, st->buf_sz);
+        if (!stored.empty()) std::memcpy(buf, stored.data(), std::min<size_t>(stored.size(), st->buf_sz));
+      }
+      return IoctlResult{0, 0};
+    }
     case kMshvRunVp: {
       if (info.kind != FdKind::kVp) return Fail(ENOTTY);
       if (run_queue_.empty()) return Fail(ENODATA);
@@ -234,6 +252,19 @@ MshvDriver::IoctlResult FakeMshvDriver::Hvcall(const FdInfo& info, MshvRootHvcal
         }
       }
       return IoctlResult{0, 0};  // reps completed = reps (left as passed)
+    }
+    case kHvcallRegisterInterceptResult: {
+      if (info.kind != FdKind::kVp || args->reps != 0 ||
+          in.size() != sizeof(HvInputRegisterInterceptResult)) {
+        return Fail(EINVAL);
+      }
+      HvInputRegisterInterceptResult r;
+      std::memcpy(&r, in.data(), sizeof r);
+      if (r.vp_index != info.vp_index || r.intercept_type > kHvInterceptTypeX64Cpuid) {
+        args->status = 0x5;  // HV_STATUS_INVALID_PARAMETER
+        return Fail(EIO);
+      }
+      return IoctlResult{0, 0};
     }
     default:
       args->status = 0x2;  // HV_STATUS_INVALID_HYPERCALL_CODE

@@ -11,7 +11,10 @@
 //   - MSHV_ROOT_HVCALL: checks the argument rules of the kernel (in_sz 8 ..
 //     4096, out_sz <= 4096, status and rsvd zero) and of each hypercall
 //     (sizes against reps, the VP index of the fd), keeps partition
-//     properties and each VP's registers in maps;
+//     properties and each VP's registers in maps; accepts
+//     HVCALL_REGISTER_INTERCEPT_RESULT (60-byte input, its VP index);
+//   - MSHV_GET/SET_VP_STATE keep each VP's state buffers by type (4 KiB,
+//     page-aligned buffers, as the kernel wants);
 //   - MSHV_RUN_VP returns the queued messages in order (or a queued errno);
 //     with nothing queued it fails with ENODATA;
 //   - MSHV_GET_GPAP_ACCESS_BITMAP reports the pages MarkDirty() marked and
@@ -105,6 +108,7 @@ class FakeMshvDriver final : public MshvDriver {
   std::map<std::pair<uint32_t, uint32_t>, HvRegisterValue> registers_;  // (vp, name)
   std::set<uint32_t> vps_;
   std::set<uint64_t> dirty_pages_;  // guest page numbers
+  std::map<std::pair<uint32_t, uint8_t>, std::vector<uint8_t>> vp_state_;  // (vp, type)
 };
 
 }  // namespace petrel::mshv

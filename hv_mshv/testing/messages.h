@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
+#include <initializer_list>
 
 #include "hv_mshv/mshv_uapi.h"
 
@@ -46,6 +48,41 @@ inline HvX64MemoryInterceptMessage Memory(uint32_t vp, uint64_t gpa, bool write,
   m.instruction_bytes[0] = 0x89;  // mov %eax,(%rbx)
   m.instruction_bytes[1] = 0x03;
   m.instruction_bytes[2] = 0x90;
+  return m;
+}
+
+// A string port access (INS/OUTS): `bytes` the instruction's, RCX/RSI/RDI
+// and segments to be filled in by the caller.
+inline HvX64IoPortInterceptMessage StringIo(uint32_t vp, uint16_t port, uint8_t size, bool out,
+                                            bool rep, uint64_t rip,
+                                            std::initializer_list<uint8_t> bytes) {
+  HvX64IoPortInterceptMessage m = IoPort(vp, port, size, out, 0, rip,
+                                         static_cast<uint8_t>(bytes.size()));
+  m.access_info = static_cast<uint8_t>(size | kIoAccessStringOp | (rep ? kIoAccessRepPrefix : 0));
+  m.instruction_byte_count = static_cast<uint8_t>(bytes.size());
+  std::copy(bytes.begin(), bytes.end(), m.instruction_bytes);
+  return m;
+}
+
+inline HvX64CpuidInterceptMessage Cpuid(uint32_t vp, uint32_t leaf, uint32_t subleaf,
+                                        uint64_t rip) {
+  HvX64CpuidInterceptMessage m{};
+  m.header.vp_index = vp;
+  m.header.instruction_length_cr8 = 2;
+  m.header.intercept_access_type = kHvInterceptAccessExecute;
+  m.header.rip = rip;
+  m.rax = leaf;
+  m.rcx = subleaf;
+  return m;
+}
+
+inline HvX64MsrInterceptMessage Msr(uint32_t vp, uint32_t msr, bool write, uint64_t rip) {
+  HvX64MsrInterceptMessage m{};
+  m.header.vp_index = vp;
+  m.header.instruction_length_cr8 = 2;
+  m.header.intercept_access_type = write ? kHvInterceptAccessWrite : kHvInterceptAccessRead;
+  m.header.rip = rip;
+  m.msr_number = msr;
   return m;
 }
 
