@@ -23,7 +23,6 @@
 #include "fuzz/fuzz_input.h"
 #include "hv_mshv/mshv_hypervisor.h"
 #include "hv_mshv/mshv_intercept.h"
-#include "hv_mshv/mshv_string_io.h"
 #include "hv_mshv/mshv_vcpu.h"
 #include "hv_mshv/testing/fake_mshv_driver.h"
 #include "hv_mshv/testing/recording_guest_io.h"
@@ -110,8 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RecordingGuestIo io;
   // An emulated REP MOVS between two MMIO pages: a read and a write per
   // iteration, each possibly split at a page.
-  const size_t max_accesses =
-      std::max<size_t>(4 * size_t{kMmioRepChunk} * kMmioRepChunksPerExit, kMaxStringIoIterations);
+  const size_t max_accesses = 4 * size_t{kMmioRepChunk} * kMmioRepChunksPerExit;
   for (int i = 0; i < 16 && !in.empty(); ++i) {
     const uint8_t control = in.Byte();
     const std::vector<uint8_t> bytes = in.PaddedBytes(sizeof(HvMessage));

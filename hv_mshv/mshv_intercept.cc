@@ -8,7 +8,6 @@
 #include "core/x86emu/zydis_decoder.h"
 #include "hv_mshv/mshv_emulate.h"
 #include "hv_mshv/mshv_hvcall.h"
-#include "hv_mshv/mshv_string_io.h"
 
 // GCC 12 reports a false -Wmaybe-uninitialized when a std::variant exit is
 // moved into an optional inside Result<> (as hv_kvm/kvm_vcpu.cc).
@@ -58,6 +57,9 @@ std::string WrongVp(uint32_t type, uint32_t got, uint32_t vcpu) {
          std::to_string(vcpu);
 }
 
+Outcome Emulate(const InterceptContext& ctx, MshvRegisterFile& file, std::span<const uint8_t> bytes,
+                std::optional<TranslationHint> hint, const std::string& where);
+
 Outcome HandleIoPort(const HvMessage& msg, const InterceptContext& ctx) {
   const uint32_t vcpu = ctx.vcpu;
   VpRegisterAccess& regs = *ctx.regs;
@@ -78,9 +80,25 @@ Outcome HandleIoPort(const HvMessage& msg, const InterceptContext& ctx) {
                std::to_string(m->header.intercept_access_type));
   }
   if (m->access_info & kIoAccessStringOp) {
-    PETREL_ASSIGN_OR_RETURN(std::optional<std::string> problem, EmulateStringIo(*m, ctx));
-    if (problem) return Bad(*problem + " (port " + Hex(port) + ", RIP " + Hex(m->header.rip) + ")");
-    return Continue();
+    // INS/OUTS, with or without REP: the emulator, from the message's
+    // bytes and registers (the rest are loaded once if needed).
+    if (m->instruction_byte_count > sizeof m->instruction_bytes) {
+      return Bad("string port I/O with " + std::to_string(m->instruction_byte_count) +
+                 " instruction bytes");
+    }
+    MshvRegisterFile file(*ctx.regs);
+    file.Prefill(x86emu::Reg::kRip, m->header.rip);
+    file.Prefill(x86emu::Reg::kRflags, m->header.rflags);
+    file.Prefill(x86emu::GprReg(hv::kRax), m->rax);
+    file.Prefill(x86emu::GprReg(hv::kRcx), m->rcx);
+    file.Prefill(x86emu::GprReg(hv::kRsi), m->rsi);
+    file.Prefill(x86emu::GprReg(hv::kRdi), m->rdi);
+    file.PrefillSegment(x86emu::SegReg::kCs, m->header.cs_segment);
+    file.PrefillSegment(x86emu::SegReg::kDs, m->ds_segment);
+    file.PrefillSegment(x86emu::SegReg::kEs, m->es_segment);
+    const auto bytes = std::span<const uint8_t>(m->instruction_bytes, m->instruction_byte_count);
+    return Emulate(ctx, file, bytes, std::nullopt,
+                   "string port I/O at port " + Hex(port) + " (RIP " + Hex(m->header.rip) + ")");
   }
   if (m->access_info & kIoAccessRepPrefix) {
     // IN/OUT ignore REP (SDM 2B REP): the hypervisor should not set it
@@ -131,34 +149,14 @@ std::string BytesText(std::span<const uint8_t> bytes) {
   return s.str();
 }
 
-Outcome HandleMemory(const HvMessage& msg, const InterceptContext& ctx) {
-  const uint32_t type = msg.header.message_type;
-  // Copied out of the message so the instruction bytes stay valid.
-  const auto m = Payload<HvX64MemoryInterceptMessage>(msg);
-  if (!m) return Bad(TooShort(type, sizeof *m, msg.header.payload_size));
-  if (m->header.vp_index != ctx.vcpu) return Bad(WrongVp(type, m->header.vp_index, ctx.vcpu));
-  if (m->instruction_byte_count > sizeof m->instruction_bytes) {
-    return Bad(TypeText(type) + ": " + std::to_string(m->instruction_byte_count) +
-               " instruction bytes");
-  }
-  const std::string where = "MMIO at GPA " + Hex(m->guest_physical_address) + " (RIP " +
-                            Hex(m->header.rip) + ")";
-  const auto bytes = std::span<const uint8_t>(m->instruction_bytes, m->instruction_byte_count);
-
-  MshvRegisterFile file(*ctx.regs);
-  file.Prefill(x86emu::Reg::kRip, m->header.rip);
-  file.Prefill(x86emu::Reg::kRflags, m->header.rflags);
-  file.PrefillSegment(x86emu::SegReg::kCs, m->header.cs_segment);
+// Carries out the intercepted instruction with the emulator's mmio profile
+// (MMIO, and INS/OUTS for string port I/O), from the message's bytes. A REP
+// runs in chunks of kMmioRepChunk, at most kMmioRepChunksPerExit per
+// intercept; then RIP stays on it and the guest re-executes it. A guest
+// fault is injected; an instruction outside the profile is an InternalError.
+Outcome Emulate(const InterceptContext& ctx, MshvRegisterFile& file, std::span<const uint8_t> bytes,
+                std::optional<TranslationHint> hint, const std::string& where) {
   x86emu::CpuState cpu(file);
-  std::optional<TranslationHint> hint;
-  const uint8_t access = m->header.intercept_access_type;
-  if ((m->memory_access_info & kMemAccessGvaValid) &&
-      (m->memory_access_info & kMemAccessGvaGpaValid) &&
-      (access == kHvInterceptAccessRead || access == kHvInterceptAccessWrite)) {
-    hint = TranslationHint{m->guest_virtual_address, m->guest_physical_address,
-                           access == kHvInterceptAccessRead ? x86emu::Access::kRead
-                                                            : x86emu::Access::kWrite};
-  }
   MshvPlatform platform(ctx.vcpu, *ctx.io, ctx.memory, hint);
   x86emu::Emulator emulator(Decoder(), {x86emu::Profile::kMmio, kMmioRepChunk});
   for (uint32_t chunk = 0; chunk < kMmioRepChunksPerExit; ++chunk) {
@@ -181,6 +179,36 @@ Outcome HandleMemory(const HvMessage& msg, const InterceptContext& ctx) {
   }
   // A long REP: the guest re-executes the instruction for the rest.
   return Continue();
+}
+
+Outcome HandleMemory(const HvMessage& msg, const InterceptContext& ctx) {
+  const uint32_t type = msg.header.message_type;
+  // Copied out of the message so the instruction bytes stay valid.
+  const auto m = Payload<HvX64MemoryInterceptMessage>(msg);
+  if (!m) return Bad(TooShort(type, sizeof *m, msg.header.payload_size));
+  if (m->header.vp_index != ctx.vcpu) return Bad(WrongVp(type, m->header.vp_index, ctx.vcpu));
+  if (m->instruction_byte_count > sizeof m->instruction_bytes) {
+    return Bad(TypeText(type) + ": " + std::to_string(m->instruction_byte_count) +
+               " instruction bytes");
+  }
+  const std::string where = "MMIO at GPA " + Hex(m->guest_physical_address) + " (RIP " +
+                            Hex(m->header.rip) + ")";
+  const auto bytes = std::span<const uint8_t>(m->instruction_bytes, m->instruction_byte_count);
+
+  MshvRegisterFile file(*ctx.regs);
+  file.Prefill(x86emu::Reg::kRip, m->header.rip);
+  file.Prefill(x86emu::Reg::kRflags, m->header.rflags);
+  file.PrefillSegment(x86emu::SegReg::kCs, m->header.cs_segment);
+  std::optional<TranslationHint> hint;
+  const uint8_t access = m->header.intercept_access_type;
+  if ((m->memory_access_info & kMemAccessGvaValid) &&
+      (m->memory_access_info & kMemAccessGvaGpaValid) &&
+      (access == kHvInterceptAccessRead || access == kHvInterceptAccessWrite)) {
+    hint = TranslationHint{m->guest_virtual_address, m->guest_physical_address,
+                           access == kHvInterceptAccessRead ? x86emu::Access::kRead
+                                                            : x86emu::Access::kWrite};
+  }
+  return Emulate(ctx, file, bytes, hint, where);
 }
 
 // The CPUID entry of the vCPU's table for leaf/subleaf, if any.

@@ -6,12 +6,11 @@
 //     merges the bytes into RAX (8- and 16-bit keep RAX's upper bits, 32-bit
 //     zero-extends into RAX as the CPU does). Then RIP += instruction_length
 //     and RAX/RIP are written back (HVCALL_SET_VP_REGISTERS).
-//   X64_IO_PORT_INTERCEPT, INS/OUTS (string, with or without REP): carried
-//     out here from the message's fields (mshv_string_io.h).
+//   X64_IO_PORT_INTERCEPT, INS/OUTS (string, with or without REP) and
 //   UNMAPPED_GPA / GPA_INTERCEPT (MMIO): the instruction is carried out by
 //     the x86 emulator (core/x86emu, mmio profile) over MshvRegisterFile and
 //     MshvPlatform (mshv_emulate.h), starting from the message's instruction
-//     bytes. A REP string instruction runs in chunks of kMmioRepChunk
+//     bytes and registers (string I/O: RAX, RCX, RSI, RDI, DS, ES too). A REP string instruction runs in chunks of kMmioRepChunk
 //     iterations, at most kMmioRepChunksPerExit chunks per intercept; what is
 //     left runs when the guest re-executes the instruction and faults again.
 //     A guest fault (#GP, #PF, ...) is injected (HV_REGISTER_PENDING_EVENT0);

@@ -279,7 +279,9 @@ using internal::Execution;
 constexpr size_t kMaxInstructionLength = 15;  // SDM 2A 2.3.11
 
 // The sim profile's ops are the enum's from kIn on (decoder.h).
-bool IsSimOnly(Op op) { return op >= Op::kIn; }
+// INS and OUTS reach a device as MMIO does: the mmio profile has them for
+// MSHV's string port I/O intercepts.
+bool IsSimOnly(Op op) { return op >= Op::kIn && op != Op::kIns && op != Op::kOuts; }
 
 bool Sized(unsigned size) { return size == 1 || size == 2 || size == 4 || size == 8; }
 bool StackSized(unsigned size) { return size == 2 || size == 4 || size == 8; }

@@ -60,15 +60,17 @@ Result<bool> Execution::String(bool* rep_pending) {
       X86EMU_STEP(access_.Linear(source_segment, si, size, Access::kRead, &src));
       X86EMU_STEP(access_.Read(src, data));
     }
+    GuestAccess::WriteTarget target;
     if (writes_destination) {
-      // Segmentation is checked before an INS reads the port; a #PF on the
-      // write comes after it (the datum is then lost, as the write faults).
+      // The destination is checked (segmentation and paging) before an INS
+      // reads the port, so a fault on it does not consume the port's datum.
       PETREL_ASSIGN_OR_RETURN(di, access_.ReadGpr(rdi));
       X86EMU_STEP(access_.Linear(SegReg::kEs, di, size, Access::kWrite, &dst));
+      X86EMU_STEP(access_.TranslateWrite(dst, size, &target));
     }
     if (op == Op::kIns) PETREL_TRY(access_.PortIn(port, data));
     if (op == Op::kOuts) PETREL_TRY(access_.PortOut(port, data));
-    if (writes_destination) X86EMU_STEP(access_.Write(dst, data));
+    if (writes_destination) PETREL_TRY(access_.WriteTranslated(target, data));
     if (op == Op::kLods) PETREL_TRY(access_.WriteGpr(rax, LoadLe(buf.data(), size)));
     // The iteration is complete: its register updates stand even if a later one faults.
     if (writes_destination) PETREL_TRY(access_.WriteGpr(rdi, di + static_cast<uint64_t>(step)));

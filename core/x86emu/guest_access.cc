@@ -202,6 +202,18 @@ Result<bool> GuestAccess::Write(uint64_t linear, std::span<const uint8_t> data) 
   return true;
 }
 
+Result<bool> GuestAccess::TranslateWrite(uint64_t linear, size_t size, WriteTarget* target) {
+  return TranslatePieces(linear, size, Access::kWrite, target->pieces, &target->count);
+}
+
+Result<void> GuestAccess::WriteTranslated(const WriteTarget& target, std::span<const uint8_t> data) {
+  for (int i = 0; i < target.count; ++i) {
+    const Piece& piece = target.pieces[i];
+    PETREL_TRY(platform_.WriteMemory(piece.gpa, data.subspan(piece.offset, piece.size)));
+  }
+  return Ok();
+}
+
 Result<void> GuestAccess::FetchUpTo(uint64_t linear, std::span<uint8_t> data, size_t* got,
                                     std::optional<Fault>* later_fault) {
   *got = 0;

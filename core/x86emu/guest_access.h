@@ -53,6 +53,19 @@ class GuestAccess {
   // Linear-address memory access, page-split and translated; false on a fault.
   Result<bool> Read(uint64_t linear, std::span<uint8_t> data, Access access = Access::kRead);
   Result<bool> Write(uint64_t linear, std::span<const uint8_t> data);
+  // A write in two halves, for INS: translate the destination (false on a
+  // fault) before the port is read, then write what it gave.
+  struct Piece {
+    uint64_t gpa;
+    size_t offset;
+    size_t size;
+  };
+  struct WriteTarget {
+    Piece pieces[2];
+    int count = 0;
+  };
+  Result<bool> TranslateWrite(uint64_t linear, size_t size, WriteTarget* target);
+  Result<void> WriteTranslated(const WriteTarget& target, std::span<const uint8_t> data);
 
   // Port I/O, passed to the platform.
   Result<void> PortIn(uint16_t port, std::span<uint8_t> data) { return platform_.PortIn(port, data); }
@@ -66,11 +79,6 @@ class GuestAccess {
                          std::optional<Fault>* later_fault);
 
  private:
-  struct Piece {
-    uint64_t gpa;
-    size_t offset;
-    size_t size;
-  };
   Result<bool> TranslatePieces(uint64_t linear, size_t size, Access access, Piece pieces[2],
                                int* count);
   Result<bool> TranslateOne(uint64_t linear, Access access, uint64_t* gpa);
