@@ -56,7 +56,7 @@ class Platform {
   // without gpa. Backends that cannot ask the hypervisor use WalkPageTables
   // (page_walk.h).
   virtual Result<Translation> Translate(uint64_t gva, Access access, const PagingContext& paging) = 0;
-  // One access within a page.
+  // One access within a page, 1 to 16 bytes (16: a 64-bit IDT gate).
   virtual Result<void> ReadMemory(uint64_t gpa, std::span<uint8_t> data) = 0;
   virtual Result<void> WriteMemory(uint64_t gpa, std::span<const uint8_t> data) = 0;
   virtual Result<void> PortIn(uint16_t port, std::span<uint8_t> data) = 0;
