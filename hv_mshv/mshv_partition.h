@@ -4,7 +4,8 @@
 // Time freeze: the partition is created frozen (partition property
 // TIME_FREEZE = 1, as Cloud Hypervisor does after MSHV_INITIALIZE_PARTITION,
 // so the guest's reference time does not run while the VMM builds the VM).
-// ThawOnce() sets TIME_FREEZE = 0 the first time any vCPU enters Run().
+// ThawOnce() sets TIME_FREEZE = 0 the first time any vCPU enters Run();
+// SetTimeFrozen() is the VM's pause and resume.
 // It also carries the guest RAM (SetMemory/memory()) the vCPUs' emulation
 // needs.
 #pragma once
@@ -43,6 +44,16 @@ class MshvPartition {
   std::shared_ptr<GuestMemory> memory() const {
     std::lock_guard lock(mu_);
     return memory_;
+  }
+
+  // hv::Vm::Pause/Resume: TIME_FREEZE = 1 / 0 (Cloud Hypervisor's
+  // MshvVm::pause/resume). After a Resume, ThawOnce has nothing left to do.
+  Result<void> SetTimeFrozen(bool frozen) {
+    std::lock_guard lock(mu_);
+    PETREL_TRY(SetProperty(kPropTimeFreeze, frozen ? 1 : 0)
+                   .Wrap(frozen ? "freezing the partition's time" : "unfreezing the partition's time"));
+    thawed_ = !frozen;
+    return Ok();
   }
 
   Result<void> ThawOnce() {

@@ -176,6 +176,19 @@ TEST(MshvVcpu, FirstRunUnfreezesTimeOnce) {
   EXPECT_EQ(f.driver->PropertyHistory(kPropTimeFreeze), (std::vector<uint64_t>{1, 0}));
 }
 
+TEST(MshvVcpu, PauseFreezesTimeAndResumeThawsIt) {
+  Fixture f;
+  RecordingGuestIo io;
+  f.driver->QueueMessage(testing::MakeMessage(kHvMsgX64Halt, HvX64HaltMessage{1}));
+  ASSERT_TRUE(f.vcpu->Run(io).ok());
+  ASSERT_TRUE(f.vm->Pause().ok());
+  ASSERT_TRUE(f.vm->Resume().ok());
+  f.driver->QueueMessage(testing::MakeMessage(kHvMsgX64Halt, HvX64HaltMessage{1}));
+  ASSERT_TRUE(f.vcpu->Run(io).ok());
+  // Created frozen, thawed by the first run, frozen and thawed by the pause.
+  EXPECT_EQ(f.driver->PropertyHistory(kPropTimeFreeze), (std::vector<uint64_t>{1, 0, 1, 0}));
+}
+
 TEST(MshvVcpu, KickBeforeRunReturnsInterruptedWithoutEntering) {
   Fixture f;
   RecordingGuestIo io;

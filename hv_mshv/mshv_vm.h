@@ -58,6 +58,9 @@ class MshvVm final : public hv::Vm {
   Result<DirtyBitmap> TakeDirtyLog() override;
   Result<hv::VmState> SaveState() override;
   Result<void> RestoreState(const hv::VmState& state) override;
+  // TIME_FREEZE = 1 / 0: the guest's reference time stops while paused.
+  Result<void> Pause() override { return partition_->SetTimeFrozen(true); }
+  Result<void> Resume() override { return partition_->SetTimeFrozen(false); }
 
  private:
   MshvVm(std::shared_ptr<MshvPartition> partition, const hv::VmConfig& config,

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -55,6 +56,17 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   // The guest clock only (hv_sim has no irqchip; a state with one is refused).
   Result<hv::VmState> SaveState() override;
   Result<void> RestoreState(const hv::VmState& state) override;
+  // Counted only (virtual time already stands still while no vCPU runs).
+  Result<void> Pause() override {
+    ++pause_calls_;
+    return Ok();
+  }
+  Result<void> Resume() override {
+    ++resume_calls_;
+    return Ok();
+  }
+  uint64_t pause_calls() const { return pause_calls_; }
+  uint64_t resume_calls() const { return resume_calls_; }
   // The scripted guests' writes (WriteRam, Count) in hv_sim's own log,
   // apart from GuestMemory's (the VMM's writes), so a test can tell which
   // side wrote a page.
@@ -129,6 +141,8 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   std::map<uint32_t, SimVcpu*> vcpus_;
   std::shared_ptr<const std::function<void(uint64_t)>> time_hook_;
   uint64_t guest_clock_offset_ = 0;  // guest clock = clock_ + this (mod 2^64)
+  std::atomic<uint64_t> pause_calls_{0};
+  std::atomic<uint64_t> resume_calls_{0};
 };
 
 // The hv_sim object behind an interface pointer, or null if it is another backend's.

@@ -463,9 +463,21 @@ Result<void> VmInstance::Pause() {
     return std::move(quiet).Wrap("pausing the VM");
   }
   virtio_->PauseWorkers();
+  if (Result<void> frozen = vm_->Pause(); !frozen.ok()) {
+    Result<void> restarted = virtio_->ResumeWorkers();
+    if (!restarted.ok()) {
+      PETREL_LOG(kError) << restarted.error().message();
+    }
+    virtio_->UnquiesceAll();
+    undo_vcpus();
+    return std::move(frozen).Wrap("pausing the VM: the hypervisor's pause");
+  }
   if (hide_paused_time_ && vm_->caps().vm_clock) {
     Result<hv::VmClock> clock = vm_->GetClock();
     if (!clock.ok()) {
+      if (Result<void> thawed = vm_->Resume(); !thawed.ok()) {
+        PETREL_LOG(kError) << thawed.error().message();
+      }
       Result<void> restarted = virtio_->ResumeWorkers();
       if (!restarted.ok()) {
         PETREL_LOG(kError) << restarted.error().message();
@@ -499,6 +511,7 @@ Result<void> VmInstance::Resume() {
     PETREL_TRY(vm_->SetClock(*saved_clock_).Wrap("resuming the VM: setting the VM clock"));
     saved_clock_.reset();
   }
+  PETREL_TRY(vm_->Resume().Wrap("resuming the VM: the hypervisor's resume"));
   PETREL_TRY(virtio_->ResumeWorkers().Wrap("resuming the VM"));
   virtio_->UnquiesceAll();
   for (auto& t : vcpu_threads_) t->Resume();

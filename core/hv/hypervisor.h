@@ -255,6 +255,13 @@ class Vm {
   // not have (an irqchip on a backend without one) is an error.
   virtual Result<VmState> SaveState() = 0;
   virtual Result<void> RestoreState(const VmState& state) = 0;
+
+  // The VMM has parked every vCPU (Pause) or is about to let them run again
+  // (Resume), as Cloud Hypervisor's hypervisor::Vm::pause/resume. MSHV
+  // freezes the partition's time (TIME_FREEZE); KVM and hv_sim keep the
+  // guest's time with GetClock/SetClock instead and do nothing here.
+  virtual Result<void> Pause() { return Ok(); }
+  virtual Result<void> Resume() { return Ok(); }
 };
 
 class Hypervisor {

@@ -48,6 +48,8 @@ class RecordingVm final : public hv::Vm {
   Result<DirtyBitmap> TakeDirtyLog() override { return inner_->TakeDirtyLog(); }
   Result<hv::VmState> SaveState() override { return inner_->SaveState(); }
   Result<void> RestoreState(const hv::VmState& state) override { return inner_->RestoreState(state); }
+  Result<void> Pause() override { return inner_->Pause(); }
+  Result<void> Resume() override { return inner_->Resume(); }
 
   // What the interrupt objects record with.
   struct Recorder {

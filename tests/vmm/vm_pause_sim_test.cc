@@ -45,6 +45,9 @@ TEST(VmPauseSimTest, PauseStopsACountingGuestAndResumeContinuesIt) {
     EXPECT_EQ(t.vm().state(), VmRunState::kRunning);
     EXPECT_TRUE(t.AllCountPast(at_pause));
   }
+  // The backend heard each pause and resume (MSHV freezes its time there).
+  EXPECT_EQ(t.sim().pause_calls(), 3u);
+  EXPECT_EQ(t.sim().resume_calls(), 3u);
   t.vm().RequestStop({StopReason::Kind::kShutdown, "test"});
   auto stop = t.Wait();
   ASSERT_TRUE(stop.ok());
