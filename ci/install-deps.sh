@@ -14,6 +14,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev liburing-dev
   # x86 instruction decoding (core/x86emu); Zydis 4 needs Zycore
   libzydis-dev libzycore-dev
+  # seccomp filters per thread (core/isolation)
+  libseccomp-dev
   # API tests: Cloud Hypervisor's documented curl requests, run as written
   curl
   # guest kit and nested-KVM harness

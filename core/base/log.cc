@@ -67,6 +67,12 @@ Result<void> SetLogFile(const std::string& path) {
   return Ok();
 }
 
+int OutputFd() {
+  auto& s = State();
+  std::lock_guard lock(s.mu);
+  return fileno(s.out ? s.out : stderr);
+}
+
 void CaptureForTest(bool on) {
   auto& s = State();
   std::lock_guard lock(s.mu);

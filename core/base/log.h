@@ -28,6 +28,9 @@ inline bool Enabled(Level level) { return static_cast<int>(level) <= static_cast
 // Sends log lines to `path` (appending) instead of stderr.
 Result<void> SetLogFile(const std::string& path);
 
+// The descriptor lines go to (the log file's, or stderr's): for a signal
+// handler that must write without stdio (the seccomp violation report).
+int OutputFd();
 // Captures lines in memory instead of writing them (tests); empty `on` = false stops.
 void CaptureForTest(bool on);
 std::string TakeCaptured();

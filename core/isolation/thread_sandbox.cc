@@ -1,0 +1,18 @@
+// NoSandbox (see thread_sandbox.h).
+#include "core/isolation/thread_sandbox.h"
+
+namespace petrel::isolation {
+
+namespace {
+class Unconfined final : public ThreadSandbox {
+ public:
+  Result<void> Confine(const char*, const SyscallRules&) override { return Ok(); }
+};
+}  // namespace
+
+ThreadSandbox& NoSandbox() {
+  static Unconfined none;
+  return none;
+}
+
+}  // namespace petrel::isolation
