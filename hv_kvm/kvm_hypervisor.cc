@@ -10,6 +10,7 @@
 
 #include "hv_kvm/kvm_state_convert.h"
 #include "hv_kvm/kvm_sys.h"
+#include "hv_kvm/kvm_thread_syscalls.h"
 #include "hv_kvm/kvm_vcpu.h"
 #include "hv_kvm/kvm_vm.h"
 
@@ -48,6 +49,9 @@ class KvmHypervisor final : public hv::Hypervisor {
     caps_.vm_clock = host.adjust_clock;
   }
   hv::BackendKind kind() const override { return hv::BackendKind::kKvm; }
+  isolation::SyscallRules ThreadSyscalls(hv::ThreadKind kind) const override {
+    return KvmThreadSyscalls(kind);
+  }
   const hv::Caps& caps() const override { return caps_; }
 
   Result<std::vector<hv::CpuidEntry>> SupportedCpuid() const override {

@@ -1,6 +1,7 @@
 // MshvHypervisor and OpenMshv (see mshv_hypervisor.h).
 #include "hv_mshv/mshv_hypervisor.h"
 
+#include "hv_mshv/mshv_thread_syscalls.h"
 #include "hv_mshv/mshv_vm.h"
 
 namespace petrel::mshv {
@@ -13,6 +14,9 @@ class MshvHypervisor final : public hv::Hypervisor {
 
   hv::BackendKind kind() const override { return hv::BackendKind::kMshv; }
   const hv::Caps& caps() const override { return caps_; }
+  isolation::SyscallRules ThreadSyscalls(hv::ThreadKind kind) const override {
+    return MshvThreadSyscalls(kind);
+  }
   // As Cloud Hypervisor: leaves 1 and 0xB, all zero. The hypervisor
   // computes CPUID itself; BuildGuestCpuid fills in the per-vCPU bits
   // (APIC id, topology, hypervisor present) and MshvVcpu::SetCpuid adds

@@ -50,6 +50,9 @@ class SimHypervisor final : public hv::Hypervisor {
 
   hv::BackendKind kind() const override { return hv::BackendKind::kSim; }
   const hv::Caps& caps() const override { return caps_; }
+  // The simulator runs in the process: its threads need no system call
+  // beyond every thread's (mutexes, memory).
+  isolation::SyscallRules ThreadSyscalls(hv::ThreadKind) const override { return {}; }
   // A small fixed, plausible x86_64 set; vendor "PetrelSimCPU".
   Result<std::vector<hv::CpuidEntry>> SupportedCpuid() const override;
   Result<std::shared_ptr<hv::Vm>> CreateVm(const hv::VmConfig& config) override;

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -21,6 +22,11 @@
 #include "core/base/log.h"
 
 namespace petrel::vmm {
+
+const isolation::SyscallRules& ConsoleOutputSyscalls() {
+  static const isolation::SyscallRules rules = {SYS_write, SYS_sendto, SYS_epoll_ctl};
+  return rules;
+}
 namespace {
 
 // Console input is read in chunks of this size; the UART FIFO takes what fits.

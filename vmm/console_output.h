@@ -33,6 +33,7 @@
 
 #include "core/base/result.h"
 #include "core/event/event_loop.h"
+#include "core/isolation/syscall_rules.h"
 #include "vmm/config/vm_config.h"
 
 namespace petrel::vmm {
@@ -58,6 +59,12 @@ class ConsoleOutput {
     return Ok();
   }
 };
+
+// What ConsoleOutput::Write asks of the kernel on the writer's thread (a
+// vCPU for the UART, the virtio-console worker): write(2) to a stream or
+// file, send(2) to a socket client, and a writable-fd watch on the control
+// loop when a stalled reader leaves output queued.
+const isolation::SyscallRules& ConsoleOutputSyscalls();
 
 // The queue per console for a reader that stalls (see above).
 inline constexpr size_t kConsoleOutputBufferBytes = size_t{1} << 20;

@@ -12,6 +12,7 @@ class Named final : public hv::Hypervisor {
   explicit Named(hv::BackendKind kind) : kind_(kind) {}
   hv::BackendKind kind() const override { return kind_; }
   const hv::Caps& caps() const override { return caps_; }
+  isolation::SyscallRules ThreadSyscalls(hv::ThreadKind) const override { return {}; }
   Result<std::vector<hv::CpuidEntry>> SupportedCpuid() const override {
     return std::vector<hv::CpuidEntry>{};
   }

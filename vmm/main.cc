@@ -25,6 +25,7 @@
 #include "core/base/log.h"
 #include "core/event/epoll_event_loop.h"
 #include "core/io/io_trace.h"
+#include "core/isolation/seccomp.h"
 #include "hv_kvm/kvm_hypervisor.h"
 #include "hv_mshv/mshv_hypervisor.h"
 #include "vmm/api/api_server.h"
@@ -32,6 +33,7 @@
 #include "vmm/event_monitor.h"
 #include "vmm/hypervisor_choice.h"
 #include "vmm/terminal.h"
+#include "vmm/thread_syscalls.h"
 #include "vmm/vmm.h"
 
 namespace {
@@ -47,7 +49,8 @@ int Fail(const std::string& message) {
 class ApiThread {
  public:
   static petrel::Result<std::unique_ptr<ApiThread>> Start(const petrel::config::ApiSocketConfig& cfg,
-                                                          petrel::api::VmmControl& control) {
+                                                          petrel::api::VmmControl& control,
+                                                          petrel::isolation::ThreadSandbox& sandbox) {
     std::unique_ptr<ApiThread> t(new ApiThread());
     PETREL_ASSIGN_OR_RETURN(t->loop_, petrel::EpollEventLoop::Create(t->clock_));
     if (cfg.fd >= 0) {
@@ -58,7 +61,14 @@ class ApiThread {
           t->server_, petrel::api::ApiServer::Listen(*t->loop_, t->clock_, control, cfg.path)
                           .Wrap("--api-socket"));
     }
-    t->thread_ = std::thread([raw = t.get()] { (void)raw->loop_->Run(); });
+    t->thread_ = std::thread([raw = t.get(), &sandbox] {
+      // Confined before the first request is read.
+      if (auto confined = sandbox.Confine("api", petrel::vmm::ApiThreadSyscalls()); !confined.ok()) {
+        PETREL_LOG(kError) << "API server stopped: " << confined.error().message();
+        return;
+      }
+      (void)raw->loop_->Run();
+    });
     return t;
   }
   ~ApiThread() {
@@ -90,8 +100,12 @@ class SignalThread {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     return set;
   }
-  SignalThread(sigset_t set, petrel::vmm::Vmm& vmm)
-      : thread_([set, &vmm] {
+  SignalThread(sigset_t set, petrel::vmm::Vmm& vmm, petrel::isolation::ThreadSandbox& sandbox)
+      : thread_([set, &vmm, &sandbox] {
+          if (auto confined = sandbox.Confine("signal", petrel::vmm::SignalThreadSyscalls());
+              !confined.ok()) {
+            PETREL_LOG(kError) << confined.error().message();
+          }
           for (;;) {
             int signal = 0;
             if (sigwait(&set, &signal) != 0 || signal == SIGUSR2) return;
@@ -116,6 +130,12 @@ bool UsesTerminal(const petrel::config::VmConfig& config) {
 int RunVmm(const petrel::config::CliOptions& options) {
   const sigset_t signals = SignalThread::BlockSignals();
   signal(SIGPIPE, SIG_IGN);  // a client that hangs up is an error, not an exit
+  // --seccomp: this thread (the VMM thread) is confined first, so every
+  // thread it starts inherits its filter and then adds its own.
+  petrel::isolation::SeccompSandbox sandbox(options.seccomp);
+  if (auto confined = sandbox.Confine("vmm", petrel::vmm::VmmThreadSyscalls()); !confined.ok()) {
+    return Fail(confined.error().message());
+  }
 
   // The terminal goes raw only when a VM's console uses it, and stays so
   // until exit (every exit path restores it).
@@ -152,6 +172,7 @@ int RunVmm(const petrel::config::CliOptions& options) {
     }
     petrel::vmm::VmOptions vm_options;
     vm_options.io_trace = io_trace.get();
+    vm_options.sandbox = &sandbox;
     return vm_options;
   };
   petrel::vmm::Vmm vmm(std::move(services));
@@ -161,13 +182,13 @@ int RunVmm(const petrel::config::CliOptions& options) {
   }
   std::unique_ptr<ApiThread> api;
   if (options.api_socket) {
-    auto started = ApiThread::Start(*options.api_socket, vmm);
+    auto started = ApiThread::Start(*options.api_socket, vmm, sandbox);
     if (!started.ok()) return Fail(started.error().message());
     api = std::move(started).value();
   }
   int status = 0;
   {
-    SignalThread signal_thread(signals, vmm);
+    SignalThread signal_thread(signals, vmm, sandbox);
     // --restore: asked of the VM thread (Run) like an API vm.restore.
     std::thread restorer;
     if (options.restore) {

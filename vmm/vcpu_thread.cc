@@ -45,12 +45,15 @@ VcpuStep RunVcpuOnce(hv::Vcpu& vcpu, hv::GuestIo& io, StopReason* reason) {
 }
 
 VcpuThread::VcpuThread(std::unique_ptr<hv::Vcpu> vcpu, hv::GuestIo& io, OnStop on_stop,
-                       std::function<void()> on_first_entry)
+                       std::function<void()> on_first_entry, isolation::ThreadSandbox& sandbox,
+                       isolation::SyscallRules syscalls)
     : vcpu_(std::move(vcpu)),
       io_(io),
       on_stop_(std::move(on_stop)),
       on_first_entry_(std::move(on_first_entry)),
-      kicker_(vcpu_->kicker()) {}
+      kicker_(vcpu_->kicker()),
+      sandbox_(sandbox),
+      syscalls_(std::move(syscalls)) {}
 
 VcpuThread::~VcpuThread() {
   RequestStop();
@@ -147,7 +150,12 @@ void VcpuThread::Loop() {
   // IoDispatcher already; anything else that throws stops this VM with an
   // error instead of terminating the process.
   try {
-    RunUntilStopped();
+    if (auto confined = sandbox_.Confine("vcpu", syscalls_); !confined.ok()) {
+      on_stop_({StopReason::Kind::kError,
+                "vcpu " + std::to_string(vcpu_->id()) + ": " + confined.error().message()});
+    } else {
+      RunUntilStopped();
+    }
   } catch (const std::exception& e) {
     on_stop_({StopReason::Kind::kError,
               "vcpu " + std::to_string(vcpu_->id()) + ": internal error: " + e.what()});

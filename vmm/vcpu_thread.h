@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/hv/hypervisor.h"
+#include "core/isolation/thread_sandbox.h"
 
 namespace petrel::vmm {
 
@@ -47,8 +48,14 @@ class VcpuThread {
  public:
   using OnStop = std::function<void(const StopReason&)>;
   // `on_first_entry` runs on the vCPU thread just before its first Run().
+  // The thread first confines itself with `sandbox` to `syscalls` (the
+  // hypervisor's vCPU needs and those of the device handlers its exits
+  // reach); if it cannot, the VM stops with that error before the guest
+  // runs. `sandbox` must outlive the thread.
   VcpuThread(std::unique_ptr<hv::Vcpu> vcpu, hv::GuestIo& io, OnStop on_stop,
-             std::function<void()> on_first_entry = {});
+             std::function<void()> on_first_entry = {},
+             isolation::ThreadSandbox& sandbox = isolation::NoSandbox(),
+             isolation::SyscallRules syscalls = {});
   ~VcpuThread();
   VcpuThread(const VcpuThread&) = delete;
   VcpuThread& operator=(const VcpuThread&) = delete;
@@ -93,6 +100,8 @@ class VcpuThread {
   bool ended_ = false;   // under mu_: the loop has returned
   std::optional<VcpuState> paused_state_;  // under mu_
   std::optional<Error> park_error_;        // under mu_
+  isolation::ThreadSandbox& sandbox_;
+  const isolation::SyscallRules syscalls_;
   std::thread thread_;
 };
 

@@ -68,11 +68,17 @@ Result<void> VirtioDevices::PlaceTransport(const VirtioDevicesArgs& args, std::s
   };
   // One worker per queue group (issue 8): "<name>-q<k>"; group 0's loop is
   // also the device's control loop (activation, reset).
+  // Its workers' threads may do what the hypervisor and the device need,
+  // and a console's output.
+  isolation::SyscallRules syscalls = args.worker_syscalls;
+  syscalls.Add(device->WorkerSyscalls());
+  if (device == console_) syscalls.Add(ConsoleOutputSyscalls());
   std::vector<EventLoop*> loops;
   const size_t first = workers_.size();
   for (size_t k = 0; k < device->QueueGroups().size(); ++k) {
     const std::string wname = name + "-q" + std::to_string(k);
-    PETREL_ASSIGN_OR_RETURN(auto worker, args.workers->Create(wname, on_fault).Wrap(wname));
+    PETREL_ASSIGN_OR_RETURN(auto worker,
+                            args.workers->Create(wname, on_fault, syscalls).Wrap(wname));
     loops.push_back(&worker->loop());
     workers_.push_back(std::move(worker));
   }

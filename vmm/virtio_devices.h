@@ -67,6 +67,9 @@ struct VirtioDevicesArgs {
   // Gets each device's "virtio-device" activated/reset events (with its id);
   // nullptr: none.
   VmmEvents* events = nullptr;
+  // What the hypervisor asks of the kernel on a device worker's thread
+  // (hv::ThreadKind::kDeviceWorker); each worker's list adds its device's.
+  isolation::SyscallRules worker_syscalls;
 };
 
 class VirtioDevices {

@@ -54,6 +54,16 @@ Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemo
 
 }  // namespace
 
+isolation::SyscallRules VmInstance::VcpuThreadSyscalls() const {
+  // The hypervisor's vCPU needs, and the device handlers' its exits reach:
+  // the UART's console output, posts and watches on event loops (RTC
+  // alarms, virtio doorbells, stop requests), eventfds for MSI vectors.
+  isolation::SyscallRules rules = hypervisor_->ThreadSyscalls(hv::ThreadKind::kVcpu);
+  rules.Add(EpollEventLoop::ThreadSyscalls());
+  rules.Add(ConsoleOutputSyscalls());
+  return rules;
+}
+
 Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& config,
                                                        const HypervisorFactory& open_hypervisor,
                                                        VmOptions options) {
@@ -90,6 +100,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   PETREL_ASSIGN_OR_RETURN(vm->vm_, vm->hypervisor_->CreateVm(vm_config).Wrap("creating VM"));
   PETREL_TRY(vm->vm_->MapMemory(vm->memory_).Wrap("mapping guest memory"));
   if (options.monotonic_clock != nullptr) vm->monotonic_clock_ = options.monotonic_clock;
+  if (options.sandbox != nullptr) vm->sandbox_ = options.sandbox;
   if (options.wall_clock != nullptr) vm->wall_clock_ = options.wall_clock;
   // Devices make their interrupts through device_vm_: with --record-io a
   // RecordingVm, so each interrupt joins the trace on the accesses' time base.
@@ -148,12 +159,13 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
       vm->pci_, PciPlatform::Create(vm->io_, PciHostWindows(vm->memory_->regions().back().end())));
   WorkerFactory* workers = options.device_workers;
   if (workers == nullptr) {
-    vm->thread_workers_ = std::make_unique<ThreadWorkers>(*vm->monotonic_clock_);
+    vm->thread_workers_ = std::make_unique<ThreadWorkers>(*vm->monotonic_clock_, *vm->sandbox_);
     workers = vm->thread_workers_.get();
   }
   VirtioDevicesArgs vargs{&config,         vm->memory_,   workers,
                           &vm->io_,        vm->device_vm_, vm->pci_.get(),
                           vm->console_output_.get(), options.random, options.events};
+  vargs.worker_syscalls = vm->hypervisor_->ThreadSyscalls(hv::ThreadKind::kDeviceWorker);
   vm->virtio_ = std::make_unique<VirtioDevices>();
   PETREL_TRY(vm->virtio_->PlaceAll(vargs));
   if (restore != nullptr) PETREL_TRY(vm->RestoreDevices(*restore).Wrap("restoring devices"));
@@ -389,7 +401,8 @@ Result<StopReason> VmInstance::Run() {
     }
     hv::GuestIo& io = recording_io_ ? static_cast<hv::GuestIo&>(*recording_io_) : io_;
     vcpu_threads_.push_back(std::make_unique<VcpuThread>(
-        std::move(vcpu), io, [this](const StopReason& r) { OnStop(r); }, std::move(first_entry)));
+        std::move(vcpu), io, [this](const StopReason& r) { OnStop(r); }, std::move(first_entry),
+        *sandbox_, VcpuThreadSyscalls()));
   }
   pending_vcpus_.clear();
   {

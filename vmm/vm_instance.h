@@ -103,6 +103,10 @@ struct VmOptions {
   // Records every guest device access the vCPUs make (RecordingGuestIo)
   // into this trace; nullptr: none. Must outlive the VmInstance.
   IoTrace* io_trace = nullptr;
+  // Confines each vCPU thread and device worker to its system calls
+  // (seccomp, --seccomp); nullptr: nothing is confined. Must outlive the
+  // VmInstance.
+  isolation::ThreadSandbox* sandbox = nullptr;
   // How long Pause() waits for each vCPU to leave the guest.
   std::chrono::milliseconds pause_timeout{5000};
   // The VMM's control loop (console input, stop requests, RTC timers); its
@@ -210,6 +214,8 @@ class VmInstance {
   // gives every vCPU its saved state.
   // VmConfig::test_device: devices/testdev on both buses, its pin and an MSI.
   Result<void> PlaceTestDevice();
+  // What a vCPU thread's filter allows (see VcpuThread).
+  isolation::SyscallRules VcpuThreadSyscalls() const;
   Result<void> CreateVcpus(const config::VmConfig& config, const hv::BootVcpuState& boot_state,
                            const VmSnapshotState* restore);
   // Every device's saved state (VmOptions::restore), after they were placed.
@@ -235,6 +241,7 @@ class VmInstance {
   std::unique_ptr<EventLoop> own_loop_;
   EventLoop* loop_ = nullptr;  // VmOptions::control_loop or own_loop_
   std::unique_ptr<ThreadWorkers> thread_workers_;  // unless VmOptions::device_workers
+  isolation::ThreadSandbox* sandbox_ = &isolation::NoSandbox();
   std::unique_ptr<ConsoleOutput> serial_output_;
   std::unique_ptr<ConsoleOutput> console_output_;  // --console (virtio-console); null if off
   std::unique_ptr<InterruptPlatform> interrupts_;  // before the devices that hold its lines

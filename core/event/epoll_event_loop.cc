@@ -3,6 +3,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -48,6 +49,15 @@ Result<int> EpollWait(int epoll_fd, epoll_event* events, int64_t timeout_ns,
 }
 
 }  // namespace
+
+const isolation::SyscallRules& EpollEventLoop::ThreadSyscalls() {
+  static const isolation::SyscallRules rules = {
+      SYS_epoll_pwait2, SYS_epoll_pwait, SYS_epoll_wait, SYS_epoll_ctl,  // waiting, watches
+      SYS_eventfd2,                                                      // EventFdNotifier
+      SYS_read, SYS_write,                                               // eventfd counters
+  };
+  return rules;
+}
 
 Result<std::unique_ptr<EpollEventLoop>> EpollEventLoop::Create(const Clock& clock) {
   int epoll_fd = epoll_create1(EPOLL_CLOEXEC);

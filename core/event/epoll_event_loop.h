@@ -32,6 +32,7 @@
 #include "core/base/clock.h"
 #include "core/base/result.h"
 #include "core/event/event_loop.h"
+#include "core/isolation/syscall_rules.h"
 
 namespace petrel {
 
@@ -39,6 +40,9 @@ class EpollEventLoop final : public EventLoop {
  public:
   // `clock` must outlive the loop.
   static Result<std::unique_ptr<EpollEventLoop>> Create(const Clock& clock);
+  // What a thread running a loop (or adding watches to one, or making an
+  // EventFdNotifier) asks of the kernel, for its seccomp filter.
+  static const isolation::SyscallRules& ThreadSyscalls();
   ~EpollEventLoop() override;
   EpollEventLoop(const EpollEventLoop&) = delete;
   EpollEventLoop& operator=(const EpollEventLoop&) = delete;

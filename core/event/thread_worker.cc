@@ -14,17 +14,22 @@ namespace petrel {
 constexpr size_t kMaxThreadName = 15;
 
 Result<std::unique_ptr<Worker>> ThreadWorkers::Create(const std::string& name,
-                                                      FaultHandler on_fault) {
-  PETREL_ASSIGN_OR_RETURN(auto worker, ThreadWorker::Create(name, clock_, std::move(on_fault)));
+                                                      FaultHandler on_fault,
+                                                      const isolation::SyscallRules& syscalls) {
+  PETREL_ASSIGN_OR_RETURN(auto worker,
+                          ThreadWorker::Create(name, clock_, std::move(on_fault), sandbox_, syscalls));
   return std::unique_ptr<Worker>(std::move(worker));
 }
 
 Result<std::unique_ptr<ThreadWorker>> ThreadWorker::Create(const std::string& name,
                                                            const Clock& clock,
-                                                           WorkerFactory::FaultHandler on_fault) {
+                                                           WorkerFactory::FaultHandler on_fault,
+                                                           isolation::ThreadSandbox& sandbox,
+                                                           isolation::SyscallRules syscalls) {
   PETREL_ASSIGN_OR_RETURN(auto loop, EpollEventLoop::Create(clock));
-  return std::unique_ptr<ThreadWorker>(
-      new ThreadWorker(name, std::move(loop), std::move(on_fault)));
+  syscalls.Add(EpollEventLoop::ThreadSyscalls());
+  return std::unique_ptr<ThreadWorker>(new ThreadWorker(name, std::move(loop), std::move(on_fault),
+                                                        sandbox, std::move(syscalls)));
 }
 
 ThreadWorker::~ThreadWorker() {
@@ -58,6 +63,12 @@ void ThreadWorker::Stop() {
 }
 
 void ThreadWorker::Main() {
+  // Each start is a new thread, confined before it runs a handler; the
+  // report names the worker (name_ outlives the thread, joined first).
+  if (auto confined = sandbox_.Confine(name_.c_str(), syscalls_); !confined.ok()) {
+    Fault("cannot confine the thread: " + confined.error().message());
+    return;
+  }
   while (!stopping_.load()) {
     try {
       Result<void> r = loop_->Run();

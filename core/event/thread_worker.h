@@ -18,23 +18,34 @@
 #include "core/base/clock.h"
 #include "core/event/epoll_event_loop.h"
 #include "core/event/worker.h"
+#include "core/isolation/thread_sandbox.h"
 
 namespace petrel {
 
 class ThreadWorkers final : public WorkerFactory {
  public:
-  // `clock` (the loops' timer clock) must outlive every worker created.
-  explicit ThreadWorkers(const Clock& clock) : clock_(clock) {}
-  Result<std::unique_ptr<Worker>> Create(const std::string& name, FaultHandler on_fault) override;
+  // `clock` (the loops' timer clock) and `sandbox` must outlive every worker
+  // created.
+  explicit ThreadWorkers(const Clock& clock,
+                         isolation::ThreadSandbox& sandbox = isolation::NoSandbox())
+      : clock_(clock), sandbox_(sandbox) {}
+  Result<std::unique_ptr<Worker>> Create(const std::string& name, FaultHandler on_fault,
+                                         const isolation::SyscallRules& syscalls) override;
 
  private:
   const Clock& clock_;
+  isolation::ThreadSandbox& sandbox_;
 };
 
 class ThreadWorker final : public Worker {
  public:
-  static Result<std::unique_ptr<ThreadWorker>> Create(const std::string& name, const Clock& clock,
-                                                      WorkerFactory::FaultHandler on_fault);
+  // The thread confines itself with `sandbox` to `syscalls` plus its event
+  // loop's (EpollEventLoop::ThreadSyscalls) before its first handler; if it
+  // cannot, it runs no handler and reports a fault.
+  static Result<std::unique_ptr<ThreadWorker>> Create(
+      const std::string& name, const Clock& clock, WorkerFactory::FaultHandler on_fault,
+      isolation::ThreadSandbox& sandbox = isolation::NoSandbox(),
+      isolation::SyscallRules syscalls = {});
   // Stops and joins the thread.
   ~ThreadWorker() override;
   ThreadWorker(const ThreadWorker&) = delete;
@@ -49,14 +60,21 @@ class ThreadWorker final : public Worker {
 
  private:
   ThreadWorker(std::string name, std::unique_ptr<EpollEventLoop> loop,
-               WorkerFactory::FaultHandler on_fault)
-      : name_(std::move(name)), loop_(std::move(loop)), on_fault_(std::move(on_fault)) {}
+               WorkerFactory::FaultHandler on_fault, isolation::ThreadSandbox& sandbox,
+               isolation::SyscallRules syscalls)
+      : name_(std::move(name)),
+        loop_(std::move(loop)),
+        on_fault_(std::move(on_fault)),
+        sandbox_(sandbox),
+        syscalls_(std::move(syscalls)) {}
   void Main();
   void Fault(const std::string& what);
 
   const std::string name_;
   std::unique_ptr<EpollEventLoop> loop_;
   const WorkerFactory::FaultHandler on_fault_;
+  isolation::ThreadSandbox& sandbox_;
+  const isolation::SyscallRules syscalls_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> faults_{0};

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "core/event/deterministic_event_loop.h"
+#include "core/isolation/recording_sandbox.h"
 
 namespace petrel {
 namespace {
@@ -38,7 +40,7 @@ void RunOn(Worker& worker, std::function<void()> fn) {
 TEST(ThreadWorkerTest, HandlersRunOnItsOwnNamedThreadWithSignalsBlocked) {
   MonotonicClock clock;
   ThreadWorkers factory(clock);
-  auto worker = factory.Create("blk0", nullptr);
+  auto worker = factory.Create("blk0", nullptr, {});
   ASSERT_TRUE(worker.ok());
   ASSERT_TRUE((*worker)->Start().ok());
   std::thread::id ran_on;
@@ -100,8 +102,8 @@ TEST(SharedLoopWorkersTest, EveryWorkerUsesTheOneLoopTheCallerRuns) {
   VirtualClock clock;
   DeterministicEventLoop loop(clock);
   SharedLoopWorkers factory(loop);
-  auto a = factory.Create("a", nullptr);
-  auto b = factory.Create("b", nullptr);
+  auto a = factory.Create("a", nullptr, {});
+  auto b = factory.Create("b", nullptr, {});
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(&(*a)->loop(), &loop);
   EXPECT_EQ(&(*b)->loop(), &loop);
@@ -114,6 +116,62 @@ TEST(SharedLoopWorkersTest, EveryWorkerUsesTheOneLoopTheCallerRuns) {
   loop.RunUntilIdle();
   EXPECT_EQ(order, "ab");
   (*a)->Stop();
+}
+
+// Confines its thread before the first handler: with the worker's name as
+// the role, the device's rules and the event loop's.
+class RefusingSandbox final : public isolation::ThreadSandbox {
+ public:
+  Result<void> Confine(const char*, const isolation::SyscallRules&) override {
+    return Error(ErrorCode::kSystem, "no filter today");
+  }
+};
+
+TEST(ThreadWorkerTest, EachStartConfinesTheNewThreadToItsRulesAndTheLoops) {
+  MonotonicClock clock;
+  isolation::RecordingSandbox sandbox;
+  ThreadWorkers factory(clock, sandbox);
+  auto worker = factory.Create("net0-q0", nullptr, isolation::SyscallRules{SYS_readv});
+  ASSERT_TRUE(worker.ok());
+  ASSERT_TRUE((*worker)->Start().ok());
+  RunOn(**worker, [] {});
+  (*worker)->Stop();
+  ASSERT_TRUE((*worker)->Start().ok());
+  RunOn(**worker, [] {});
+  const auto confined = sandbox.confined();
+  ASSERT_EQ(confined.size(), 2u);  // one per thread
+  EXPECT_EQ(confined[0].first, "net0-q0");
+  EXPECT_TRUE(confined[0].second.AllowsSyscall(SYS_readv));
+  EXPECT_TRUE(confined[0].second.AllowsSyscall(SYS_epoll_pwait2));
+  EXPECT_TRUE(confined[0].second.AllowsSyscall(SYS_eventfd2));
+  EXPECT_FALSE(confined[0].second.AllowsSyscall(SYS_openat));
+}
+
+TEST(ThreadWorkerTest, AThreadThatCannotBeConfinedRunsNoHandlerAndReportsAFault) {
+  MonotonicClock clock;
+  RefusingSandbox sandbox;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string fault;
+  auto worker = ThreadWorker::Create(
+      "blk1-q0", clock,
+      [&](const std::string& what) {
+        std::lock_guard lock(mu);
+        fault = what;
+        cv.notify_all();
+      },
+      sandbox);
+  ASSERT_TRUE(worker.ok());
+  bool ran = false;
+  ASSERT_TRUE((*worker)->loop().Post([&] { ran = true; }).ok());
+  ASSERT_TRUE((*worker)->Start().ok());
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return !fault.empty(); }));
+  }
+  (*worker)->Stop();
+  EXPECT_FALSE(ran);
+  EXPECT_NE(fault.find("cannot confine the thread: no filter today"), std::string::npos) << fault;
 }
 
 }  // namespace

@@ -19,8 +19,8 @@ class SharedLoopWorker final : public Worker {
 
 }  // namespace
 
-Result<std::unique_ptr<Worker>> SharedLoopWorkers::Create(const std::string& name,
-                                                          FaultHandler /*on_fault*/) {
+Result<std::unique_ptr<Worker>> SharedLoopWorkers::Create(
+    const std::string& name, FaultHandler /*on_fault*/, const isolation::SyscallRules& /*syscalls*/) {
   return std::unique_ptr<Worker>(new SharedLoopWorker(loop_, name));
 }
 

@@ -25,6 +25,7 @@
 
 #include "core/base/result.h"
 #include "core/event/event_loop.h"
+#include "core/isolation/syscall_rules.h"
 
 namespace petrel {
 
@@ -46,8 +47,12 @@ class WorkerFactory {
   // the handler's work is lost; the owner fails the device it serves.
   using FaultHandler = std::function<void(const std::string& what)>;
   virtual ~WorkerFactory() = default;
-  virtual Result<std::unique_ptr<Worker>> Create(const std::string& name,
-                                                 FaultHandler on_fault) = 0;
+  // `syscalls`: what the worker's handlers ask of the kernel beyond every
+  // thread's needs (the device's, its hypervisor's, its event loop's); a
+  // worker on a thread of its own confines that thread to them
+  // (isolation::ThreadSandbox) before its first handler runs.
+  virtual Result<std::unique_ptr<Worker>> Create(const std::string& name, FaultHandler on_fault,
+                                                 const isolation::SyscallRules& syscalls) = 0;
 };
 
 // Every worker's loop is one EventLoop the caller runs (hv_sim, tests):
@@ -57,7 +62,8 @@ class SharedLoopWorkers final : public WorkerFactory {
  public:
   // `loop` must outlive every worker created.
   explicit SharedLoopWorkers(EventLoop& loop) : loop_(loop) {}
-  Result<std::unique_ptr<Worker>> Create(const std::string& name, FaultHandler on_fault) override;
+  Result<std::unique_ptr<Worker>> Create(const std::string& name, FaultHandler on_fault,
+                                         const isolation::SyscallRules& syscalls) override;
 
  private:
   EventLoop& loop_;

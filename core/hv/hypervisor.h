@@ -25,6 +25,7 @@
 #include "core/base/result.h"
 #include "core/event/notifier.h"
 #include "core/hv/x86_state.h"
+#include "core/isolation/syscall_rules.h"
 #include "core/memory/guest_memory.h"
 
 namespace petrel::hv {
@@ -264,9 +265,18 @@ class Vm {
   virtual Result<void> Resume() { return Ok(); }
 };
 
+// The kinds of thread that call into a backend, for their seccomp lists
+// (core/isolation): the VMM thread creates VMs, vCPUs and memory; a vCPU
+// thread runs its vCPU and the device handlers its exits reach (which may
+// reprogram MSI routes and eventfds); a device worker raises interrupts and
+// registers eventfds when its device activates.
+enum class ThreadKind { kVmm, kVcpu, kDeviceWorker };
+
 class Hypervisor {
  public:
   virtual ~Hypervisor() = default;
+  // The system calls and ioctls this backend makes on `kind` of thread.
+  virtual isolation::SyscallRules ThreadSyscalls(ThreadKind kind) const = 0;
   virtual BackendKind kind() const = 0;
   virtual const Caps& caps() const = 0;
   // CPUID the VMM may offer; the VMM edits it (topology, hypervisor leaves).

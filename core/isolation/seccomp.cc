@@ -96,29 +96,6 @@ Error SeccompError(const char* role, const char* what, int rc) {
 
 }  // namespace
 
-Result<SeccompMode> ParseSeccompMode(std::string_view text) {
-  if (text == "true") return SeccompMode::kTrap;
-  if (text == "false") return SeccompMode::kOff;
-  if (text == "log") return SeccompMode::kLog;
-  if (text == "errno") return SeccompMode::kErrno;
-  return Error(ErrorCode::kInvalidArgument,
-               "--seccomp: '" + std::string(text) + "' is not one of true, false, log, errno");
-}
-
-const char* SeccompModeName(SeccompMode mode) {
-  switch (mode) {
-    case SeccompMode::kOff:
-      return "false";
-    case SeccompMode::kTrap:
-      return "true";
-    case SeccompMode::kLog:
-      return "log";
-    case SeccompMode::kErrno:
-      return "errno";
-  }
-  return "?";
-}
-
 SeccompSandbox::SeccompSandbox(SeccompMode mode) : mode_(mode) {
   if (mode_ == SeccompMode::kTrap) std::call_once(g_trap_setup, SetUpTrap);
 }

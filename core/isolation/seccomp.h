@@ -19,15 +19,10 @@
 #include <string_view>
 
 #include "core/base/result.h"
+#include "core/isolation/seccomp_mode.h"
 #include "core/isolation/thread_sandbox.h"
 
 namespace petrel::isolation {
-
-enum class SeccompMode { kOff, kTrap, kLog, kErrno };
-
-// "true" | "false" | "log" | "errno", as Cloud Hypervisor's --seccomp.
-Result<SeccompMode> ParseSeccompMode(std::string_view text);
-const char* SeccompModeName(SeccompMode mode);
 
 class SeccompSandbox final : public ThreadSandbox {
  public:

@@ -89,6 +89,9 @@ const SyscallRules& CommonThreadSyscalls() {
       // the SIGSYS report.
       SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_rt_sigaction, SYS_tgkill, SYS_sigaltstack,
       SYS_restart_syscall,
+      // A write that must not raise SIGPIPE takes a pending one back (the
+      // event monitor's writes, from whichever thread emits the event).
+      SYS_rt_sigpending, SYS_rt_sigtimedwait,
       // Descriptors a thread's objects own are closed on that thread.
       SYS_close,
       // The end of a thread and of the process.

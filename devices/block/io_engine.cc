@@ -1,6 +1,8 @@
 // Engine selection: ParseIoEngineKind and MakeIoEngine (see io_engine.h).
 #include "devices/block/io_engine.h"
 
+#include <sys/syscall.h>
+
 #include <string>
 
 #include "core/base/log.h"
@@ -9,6 +11,16 @@
 #include "devices/block/uring_engine.h"
 
 namespace petrel {
+
+const isolation::SyscallRules& BlockIoSyscalls() {
+  static const isolation::SyscallRules rules = {
+      SYS_preadv, SYS_pwritev, SYS_preadv2, SYS_pwritev2, SYS_pread64, SYS_pwrite64,  // data
+      SYS_fdatasync, SYS_fsync,                                                      // flush
+      SYS_fallocate,       // discard (punch hole), write zeroes
+      SYS_io_uring_enter,  // submit and wait on the ring
+  };
+  return rules;
+}
 
 Result<IoEngineKind> ParseIoEngineKind(std::string_view text) {
   if (text == "auto") return IoEngineKind::kAuto;

@@ -32,6 +32,7 @@
 
 #include "core/base/result.h"
 #include "core/event/notifier.h"
+#include "core/isolation/syscall_rules.h"
 
 namespace petrel {
 
@@ -80,6 +81,12 @@ class IoEngine {
 enum class IoEngineKind { kAuto, kSync, kUring };
 
 // "auto", "sync", "io_uring" (also "uring"); else kInvalidArgument.
+// What executing requests asks of the kernel on a queue's worker thread, for
+// either engine (the io_uring one falls back to the synchronous calls for
+// what the ring cannot do): reads and writes, flushes, discard and write
+// zeroes (fallocate), and io_uring_enter.
+const isolation::SyscallRules& BlockIoSyscalls();
+
 Result<IoEngineKind> ParseIoEngineKind(std::string_view text);
 const char* IoEngineKindName(IoEngineKind kind);
 

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +18,15 @@
 #include "core/base/unique_fd.h"
 
 namespace petrel::net {
+
+const isolation::SyscallRules& TapWorkerSyscalls() {
+  static const isolation::SyscallRules rules = [] {
+    isolation::SyscallRules r = {SYS_readv, SYS_writev};
+    r.AllowIoctls({TUNSETOFFLOAD, TUNSETQUEUE});
+    return r;
+  }();
+  return rules;
+}
 namespace {
 
 constexpr const char* kTunPath = "/dev/net/tun";

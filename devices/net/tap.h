@@ -20,9 +20,15 @@
 #include "core/base/result.h"
 #include "devices/net/ipv4_address.h"
 #include "devices/net/mac_address.h"
+#include "core/isolation/syscall_rules.h"
 #include "devices/net/net_endpoint.h"
 
 namespace petrel::net {
+
+// What a tap endpoint asks of the kernel on its queue's worker: frames in
+// and out (readv/writev), the guest's offloads (TUNSETOFFLOAD) and queue
+// pairs attached or detached (TUNSETQUEUE).
+const isolation::SyscallRules& TapWorkerSyscalls();
 
 // Cap on queue pairs of one tap (the kernel's MAX_TAP_QUEUES is 256).
 inline constexpr uint16_t kMaxTapQueues = 256;

@@ -60,6 +60,7 @@
 
 #include "core/base/result.h"
 #include "core/event/event_loop.h"
+#include "core/isolation/syscall_rules.h"
 #include "core/memory/guest_memory.h"
 #include "devices/virtio/split_queue.h"
 
@@ -137,6 +138,12 @@ class VirtioDevice {
   // rx_frames, tx_frames). Any thread; counting takes no lock on the I/O
   // path.
   virtual std::map<std::string, uint64_t> Counters() const { return {}; }
+
+  // What this device's handlers ask of the kernel on its workers' threads,
+  // beyond every thread's needs and the event loop's (core/isolation): the
+  // workers' seccomp filters allow this and nothing else, so a system call
+  // added to a device is added here in the same change.
+  virtual isolation::SyscallRules WorkerSyscalls() const = 0;
 
   // The queue groups (see the top of this file): each queue index in exactly
   // one group, group 0 first. Default: all queues in one group.

@@ -68,11 +68,14 @@ inline VmOptions CapturingOptions(std::shared_ptr<std::string> sink =
 class RecordingWorkers final : public WorkerFactory {
  public:
   explicit RecordingWorkers(EventLoop& loop) : shared_(loop) {}
-  Result<std::unique_ptr<Worker>> Create(const std::string& name, FaultHandler on_fault) override {
+  Result<std::unique_ptr<Worker>> Create(const std::string& name, FaultHandler on_fault,
+                                         const isolation::SyscallRules& syscalls) override {
     names.push_back(name);
-    return shared_.Create(name, std::move(on_fault));
+    this->syscalls.push_back(syscalls);
+    return shared_.Create(name, std::move(on_fault), syscalls);
   }
   std::vector<std::string> names;
+  std::vector<isolation::SyscallRules> syscalls;  // each worker's, in order
 
  private:
   SharedLoopWorkers shared_;

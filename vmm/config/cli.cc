@@ -51,7 +51,7 @@ CliOutcome Fail(std::string_view message) {
 // The raw strings CLI11 fills in; empty means "not given".
 struct RawArgs {
   std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
-      event_monitor, rng, restore, record_io;
+      event_monitor, rng, restore, record_io, seccomp;
   std::vector<std::string> disks, nets;
   int verbosity = 0;
   bool version = false;
@@ -105,6 +105,11 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
                  "Petrel only: record every guest device access to this file when the VMM "
                  "exits (docs/record-replay.md)")
       ->type_name("<path>");
+  app.add_option("--seccomp", raw.seccomp,
+                 "Confine each thread to its system calls: true (a forbidden call ends the "
+                 "VMM with a report), log (the kernel logs it, it runs), errno (it fails "
+                 "with EPERM) or false (default true)")
+      ->type_name("<mode>");
   app.add_flag("--test-device", raw.test_device,
                "Petrel only: add the test guests' device (docs/test-guests.md)");
   app.add_flag("-v", raw.verbosity,
@@ -230,6 +235,11 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
       auto event_monitor = ParseEventMonitor(raw.event_monitor);
       if (!event_monitor.ok()) return Fail(event_monitor.error().message());
       options.event_monitor = *event_monitor;
+    }
+    if (app.count("--seccomp") != 0) {
+      auto mode = isolation::ParseSeccompMode(raw.seccomp);
+      if (!mode.ok()) return Fail(mode.error().message());
+      options.seccomp = *mode;
     }
     if (app.count("--log-file") != 0 && raw.log_file.empty()) {
       return Fail("--log-file: needs a value");

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "core/isolation/seccomp_mode.h"
 #include "vmm/config/api_socket.h"
 #include "vmm/config/event_monitor_config.h"
 #include "vmm/config/snapshot_config.h"
@@ -46,6 +47,9 @@ struct CliOptions {
   // --record-io: where to write the trace of every guest device access
   // (core/io/io_trace.h) when the VMM exits. Petrel's own option.
   std::optional<std::string> record_io;
+  // --seccomp: how each thread is confined (core/isolation/seccomp.h); a
+  // VMM-wide option, as in Cloud Hypervisor, not part of the VM's config.
+  isolation::SeccompMode seccomp = isolation::SeccompMode::kTrap;
 };
 
 struct CliOutcome {

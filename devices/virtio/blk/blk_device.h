@@ -91,6 +91,8 @@ class BlkDevice final : public VirtioDevice {
   ~BlkDevice() override;
 
   uint16_t device_type() const override { return kDeviceIdBlock; }
+  // Its engines' requests (BlockIoSyscalls).
+  isolation::SyscallRules WorkerSyscalls() const override { return BlockIoSyscalls(); }
   uint64_t device_features() const override { return features_; }
   uint16_t queue_count() const override { return num_queues_; }
   uint16_t max_queue_size() const override { return queue_size_; }

@@ -81,6 +81,8 @@ class ConsoleDevice final : public VirtioDevice {
   ConsoleDevice& operator=(const ConsoleDevice&) = delete;
 
   uint16_t device_type() const override { return kDeviceIdConsole; }
+  // None of its own: the output callback's needs are its owner's to add.
+  isolation::SyscallRules WorkerSyscalls() const override { return {}; }
   uint64_t device_features() const override { return FeatureBit(kConsoleFSize); }
   uint16_t queue_count() const override { return kConsoleQueueCount; }
   uint16_t max_queue_size() const override { return kConsoleMaxQueueSize; }

@@ -37,6 +37,7 @@
 #include "devices/net/ipv4_address.h"
 #include "devices/net/mac_address.h"
 #include "devices/net/net_endpoint.h"
+#include "devices/net/tap.h"
 #include "devices/virtio/descriptor_chain.h"
 #include "devices/virtio/net/net_config.h"
 #include "devices/virtio/net/net_spec.h"
@@ -91,6 +92,8 @@ class VirtioNet final : public VirtioDevice {
   ~VirtioNet() override;
 
   uint16_t device_type() const override { return kDeviceIdNet; }
+  // Its taps' frames, offloads and queues (net::TapWorkerSyscalls).
+  isolation::SyscallRules WorkerSyscalls() const override { return net::TapWorkerSyscalls(); }
   uint64_t device_features() const override { return features_; }
   uint16_t queue_count() const override { return static_cast<uint16_t>(2 * pairs_ + 1); }
   uint16_t max_queue_size() const override { return queue_size_; }

@@ -190,6 +190,7 @@ TEST_F(VirtioPciGroupsTest, GroupsMustCoverEveryQueueOnce) {
 class ThreadRecorder final : public VirtioDevice {
  public:
   uint16_t device_type() const override { return kDeviceIdEntropy; }
+  isolation::SyscallRules WorkerSyscalls() const override { return {}; }
   uint64_t device_features() const override { return 0; }
   uint16_t queue_count() const override { return 2; }
   uint16_t max_queue_size() const override { return 16; }

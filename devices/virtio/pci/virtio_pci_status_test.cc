@@ -113,6 +113,7 @@ TEST_F(VirtioPciTest, DriverOkWithoutFeaturesOkNeedsReset) {
 class HookedEchoDevice final : public VirtioDevice {
  public:
   uint16_t device_type() const override { return echo.device_type(); }
+  isolation::SyscallRules WorkerSyscalls() const override { return {}; }
   uint64_t device_features() const override { return echo.device_features(); }
   uint16_t queue_count() const override { return echo.queue_count(); }
   uint16_t max_queue_size() const override { return echo.max_queue_size(); }

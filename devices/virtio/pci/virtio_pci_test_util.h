@@ -46,6 +46,7 @@ class EchoDevice final : public VirtioDevice {
       : queues_(queues), max_size_(max_size) {}
 
   uint16_t device_type() const override { return kDeviceIdEntropy; }
+  isolation::SyscallRules WorkerSyscalls() const override { return {}; }
   uint64_t device_features() const override { return FeatureBit(0); }
   uint16_t queue_count() const override { return queues_; }
   uint16_t max_queue_size() const override { return max_size_; }

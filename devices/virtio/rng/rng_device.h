@@ -40,6 +40,8 @@ class RngDevice final : public VirtioDevice {
   explicit RngDevice(EntropySource source) : source_(std::move(source)) {}
 
   uint16_t device_type() const override { return kDeviceIdEntropy; }
+  // Reading the entropy source: read(2), which every thread may.
+  isolation::SyscallRules WorkerSyscalls() const override { return {}; }
   uint64_t device_features() const override { return 0; }  // §5.4.3: none
   uint16_t queue_count() const override { return kRngQueueCount; }
   uint16_t max_queue_size() const override { return kRngMaxQueueSize; }

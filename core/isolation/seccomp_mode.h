@@ -1,0 +1,18 @@
+// SeccompMode: Cloud Hypervisor's --seccomp values (what each does is in
+// seccomp.h). Apart from the filter compiler, so configuration code can
+// parse the option without linking libseccomp.
+#pragma once
+
+#include <string_view>
+
+#include "core/base/result.h"
+
+namespace petrel::isolation {
+
+enum class SeccompMode { kOff, kTrap, kLog, kErrno };
+
+// "true" | "false" | "log" | "errno", as Cloud Hypervisor's --seccomp.
+Result<SeccompMode> ParseSeccompMode(std::string_view text);
+const char* SeccompModeName(SeccompMode mode);
+
+}  // namespace petrel::isolation
