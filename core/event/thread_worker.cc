@@ -45,8 +45,6 @@ Result<void> ThreadWorker::Start() {
     return Error(ErrorCode::kInternal, "worker " + name_ + ": cannot start a thread: " + e.what());
   }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  const std::string thread_name = ("petrel-" + name_).substr(0, kMaxThreadName);
-  pthread_setname_np(thread_.native_handle(), thread_name.c_str());
   return Ok();
 }
 
@@ -58,6 +56,11 @@ void ThreadWorker::Stop() {
 }
 
 void ThreadWorker::Main() {
+  // Named by the thread itself (prctl), before any handler runs: naming
+  // another thread writes /proc/self/task/<tid>/comm, which a thread under
+  // --landlock may not open.
+  const std::string thread_name = ("petrel-" + name_).substr(0, kMaxThreadName);
+  pthread_setname_np(pthread_self(), thread_name.c_str());
   while (!stopping_.load()) {
     try {
       Result<void> r = loop_->Run();
