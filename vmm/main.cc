@@ -6,6 +6,8 @@
 //   petrel --api-socket path=...             an empty VMM: the API creates
 //                                            and boots the VM (vm.create)
 //   --event-monitor path=...|fd=N            the VMM's events, as CH writes them
+//   --landlock [--landlock-rules ...]        the VM thread confines itself to
+//                                            the VM's files (vmm/landlock_paths.h)
 //
 // Exit status: 0 when the guest powers off, on vmm.shutdown, or on SIGTERM /
 // SIGINT (the VM is shut down, the terminal restored, the API socket
@@ -19,7 +21,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -32,6 +36,7 @@
 #include "vmm/config/cli.h"
 #include "vmm/event_monitor.h"
 #include "vmm/hypervisor_choice.h"
+#include "vmm/landlock_paths.h"
 #include "vmm/terminal.h"
 #include "vmm/thread_syscalls.h"
 #include "vmm/vmm.h"
@@ -65,9 +70,12 @@ class ApiThread {
       // Confined before the first request is read.
       if (auto confined = sandbox.Confine("api", petrel::vmm::ApiThreadSyscalls()); !confined.ok()) {
         PETREL_LOG(kError) << "API server stopped: " << confined.error().message();
-        return;
+      } else {
+        (void)raw->loop_->Run();
       }
-      (void)raw->loop_->Run();
+      // The server (and its socket file, removed here) goes on this thread:
+      // under --landlock the main thread may not remove it.
+      raw->server_.reset();
     });
     return t;
   }
@@ -158,6 +166,11 @@ int RunVmm(const petrel::config::CliOptions& options) {
                                             [] { return petrel::OpenMshv(); });
   };
   services.events = event_monitor.get();
+  services.restrict_paths = [&options](const petrel::config::VmConfig& config) {
+    std::vector<std::string> output_files;  // written by this (then confined) thread at exit
+    if (options.record_io) output_files.push_back(*options.record_io);
+    return petrel::vmm::RestrictToVmPaths(config, output_files);
+  };
   services.vm_options = [&](const petrel::config::VmConfig& config) {
     if (UsesTerminal(config)) {
       std::lock_guard lock(terminal_mu);

@@ -174,6 +174,13 @@ void Vmm::RequestExit(int status) {
 }
 
 Result<void> Vmm::BuildVm(std::unique_lock<std::mutex>& /*lock: held*/) {
+  if (config_->landlock_enable && !landlocked_ && services_.restrict_paths) {
+    Result<void> restricted = services_.restrict_paths(*config_);
+    if (!restricted.ok()) {
+      return Error(ErrorCode::kSystem, restricted.error().message(), restricted.error().errnum());
+    }
+    landlocked_ = true;
+  }
   VmOptions options = services_.vm_options(*config_);
   options.cmos_state = cmos_;
   if (options.events == nullptr) options.events = services_.events;
@@ -389,6 +396,7 @@ Result<void> Vmm::BuildRestoredVm(std::unique_lock<std::mutex>& lock, config::Vm
 
 void Vmm::ForgetConfig() {
   config_.reset();
+  landlocked_ = false;  // the thread stays confined; the next config's rules add to it
   received_net_fds_.clear();
 }
 

@@ -70,6 +70,12 @@ struct VmmServices {
   VmmEvents* events = nullptr;
   // How long an API call waits for the VM thread (boot, reboot, shutdown).
   std::chrono::milliseconds request_timeout{30000};
+  // --landlock (config.landlock_enable): called on the VM thread before the
+  // config's first build, so the vCPU and device threads the build starts
+  // inherit the restriction; once per config (reboots rebuild within it,
+  // and nothing lifts it). Its error fails that boot. The binary:
+  // RestrictToVmPaths (vmm/landlock_paths.h). Empty: nothing is restricted.
+  std::function<Result<void>(const config::VmConfig& config)> restrict_paths;
 };
 
 // Cloud Hypervisor's VmState as vm.info reports it; kNone: no config.
@@ -176,6 +182,7 @@ class Vmm final : public api::VmmControl {
   uint64_t requests_done_ = 0;
   Result<void> last_result_ = Ok();
   std::optional<int> exit_status_;
+  bool landlocked_ = false;  // restrict_paths ran for config_
 };
 
 }  // namespace petrel::vmm

@@ -50,8 +50,6 @@ Result<void> ThreadWorker::Start() {
     return Error(ErrorCode::kInternal, "worker " + name_ + ": cannot start a thread: " + e.what());
   }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  const std::string thread_name = ("petrel-" + name_).substr(0, kMaxThreadName);
-  pthread_setname_np(thread_.native_handle(), thread_name.c_str());
   return Ok();
 }
 
@@ -63,6 +61,11 @@ void ThreadWorker::Stop() {
 }
 
 void ThreadWorker::Main() {
+  // Named by the thread itself (prctl), before any handler runs: naming
+  // another thread writes /proc/self/task/<tid>/comm, which a thread under
+  // --landlock may not open.
+  const std::string thread_name = ("petrel-" + name_).substr(0, kMaxThreadName);
+  pthread_setname_np(pthread_self(), thread_name.c_str());
   // Each start is a new thread, confined before it runs a handler; the
   // report names the worker (name_ outlives the thread, joined first).
   if (auto confined = sandbox_.Confine(name_.c_str(), syscalls_); !confined.ok()) {

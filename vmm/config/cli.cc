@@ -52,10 +52,11 @@ CliOutcome Fail(std::string_view message) {
 struct RawArgs {
   std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
       event_monitor, rng, restore, record_io, seccomp;
-  std::vector<std::string> disks, nets;
+  std::vector<std::string> disks, nets, landlock_rules;
   int verbosity = 0;
   bool version = false;
   bool test_device = false;
+  bool landlock = false;
 };
 
 void DefineOptions(CLI::App& app, RawArgs& raw) {
@@ -110,6 +111,13 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
                  "VMM with a report), log (the kernel logs it, it runs), errno (it fails "
                  "with EPERM) or false (default true)")
       ->type_name("<mode>");
+  app.add_flag("--landlock", raw.landlock,
+               "Confine the VMM to the files its VM configuration names, when the VM is "
+               "built (Landlock; docs/security.md)");
+  app.add_option("--landlock-rules", raw.landlock_rules,
+                 "More paths --landlock allows, repeatable: path=<file or directory>,"
+                 "access=r|w|rw")
+      ->type_name("<spec>");
   app.add_flag("--test-device", raw.test_device,
                "Petrel only: add the test guests' device (docs/test-guests.md)");
   app.add_flag("-v", raw.verbosity,
@@ -226,6 +234,12 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
       vm.rng = *rng;
     }
     vm.test_device = raw.test_device;
+    vm.landlock_enable = raw.landlock;
+    for (const std::string& text : raw.landlock_rules) {
+      auto rule = ParseLandlockRule(text);
+      if (!rule.ok()) return Fail(rule.error().message());
+      vm.landlock_rules.push_back(*rule);
+    }
     if (app.count("--api-socket") != 0) {
       auto api_socket = ParseApiSocket(raw.api_socket);
       if (!api_socket.ok()) return Fail(api_socket.error().message());
@@ -252,7 +266,8 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
       // As CH: the snapshot holds the VM's config, so no VM option goes
       // with --restore.
       for (const char* vm_option : {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory",
-                                    "--serial", "--console", "--disk", "--net", "--rng"}) {
+                                    "--serial", "--console", "--disk", "--net", "--rng", "--landlock",
+                                    "--landlock-rules"}) {
         if (app.count(vm_option) != 0) {
           return Fail(std::string("--restore: cannot be combined with ") + vm_option +
                       " (the snapshot holds the VM's config)");

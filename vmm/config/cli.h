@@ -5,6 +5,7 @@
 //          [--cpus boot=<n>,max=<n>] [--memory size=<size>]
 //          [--serial <mode>] [--console <mode>] [--api-socket <spec>]
 //          [--event-monitor path=<path>|fd=<n>]
+//          [--landlock] [--landlock-rules path=<path>,access=r|w|rw ...]
 //   petrel --restore source_url=file:///<dir>[,...] [--api-socket <spec>] ...
 //          [-v]... [--log-file <path>] [-V|--version] [-h|--help]
 //

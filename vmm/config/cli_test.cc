@@ -324,5 +324,50 @@ TEST(CliTest, NetFdsOnTheCommandLine) {
             std::string::npos);
 }
 
+TEST(CliTest, LandlockIsOffByDefault) {
+  CliOutcome out = Parse({"--kernel", "/k"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_FALSE(out.options.vm.landlock_enable);
+  EXPECT_TRUE(out.options.vm.landlock_rules.empty());
+}
+
+// CH's docs/landlock.md: several rules after one flag, or the flag again.
+TEST(CliTest, LandlockAndItsRules) {
+  CliOutcome out = Parse({"--kernel", "/k", "--landlock", "--landlock-rules",
+                          R"(path="/path/to/hotplug1",access="rw")", "path=/path/to/hotplug2,access=r",
+                          "--disk", "path=/d", "--landlock-rules", "path=/snapshots,access=w"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  const VmConfig& vm = out.options.vm;
+  EXPECT_TRUE(vm.landlock_enable);
+  EXPECT_EQ(vm.landlock_rules,
+            (std::vector<LandlockRule>{{"/path/to/hotplug1", LandlockAccess::kReadWrite},
+                                       {"/path/to/hotplug2", LandlockAccess::kRead},
+                                       {"/snapshots", LandlockAccess::kWrite}}));
+  ASSERT_EQ(vm.disks.size(), 1u);
+  // Rules without --landlock are kept (as CH), and only used with it.
+  out = Parse({"--kernel", "/k", "--landlock-rules", "path=/p,access=r"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_FALSE(out.options.vm.landlock_enable);
+  EXPECT_EQ(out.options.vm.landlock_rules.size(), 1u);
+}
+
+TEST(CliTest, LandlockRuleErrors) {
+  EXPECT_EQ(ErrorLine({"--kernel", "/k", "--landlock-rules", "path=/p,access=x"}),
+            "petrel: error: --landlock-rules: access=x: expected r, w or rw");
+  EXPECT_EQ(ErrorLine({"--kernel", "/k", "--landlock-rules", "path=/p"}),
+            "petrel: error: --landlock-rules: access=r|w|rw is required");
+  EXPECT_EQ(ErrorLine({"--kernel", "/k", "--landlock-rules", "access=rw"}),
+            "petrel: error: --landlock-rules: path=<file or directory> is required");
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--landlock-rules", "path=/p,access=r,bogus=1"})
+                .find("unknown key"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--landlock-rules"}).find("--landlock-rules: needs a value"),
+            std::string::npos);
+  // The snapshot holds the VM's config, its Landlock settings too.
+  EXPECT_EQ(ErrorLine({"--restore", "source_url=file:///s", "--landlock"}),
+            "petrel: error: --restore: cannot be combined with --landlock (the snapshot holds the "
+            "VM's config)");
+}
+
 }  // namespace
 }  // namespace petrel::config

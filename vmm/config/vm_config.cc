@@ -1,4 +1,5 @@
-// Parsing and checking of --cpus, --memory, --serial and --console values.
+// Parsing and checking of --cpus, --memory, --serial, --console and
+// --landlock-rules values.
 #include "vmm/config/vm_config.h"
 
 #include <algorithm>
@@ -206,6 +207,21 @@ Result<OutputConfig> ParseConsole(std::string_view text) {
   return ParseOutput("--console", text, /*allow_socket=*/true);
 }
 
+Result<LandlockRule> ParseLandlockRule(std::string_view text) {
+  OptionParser parser("--landlock-rules", {"path", "access"});
+  PETREL_TRY(parser.Parse(text));
+  LandlockRule rule;
+  const auto path = parser.Get("path");
+  if (!path) return OptionError("--landlock-rules", "path=<file or directory> is required");
+  rule.path = *path;
+  const auto access = parser.Get("access");
+  if (!access) return OptionError("--landlock-rules", "access=r|w|rw is required");
+  const auto parsed = ParseLandlockAccess(*access);
+  if (!parsed) return parser.ValueError("access", *access, "expected r, w or rw");
+  rule.access = *parsed;
+  return rule;
+}
+
 Result<void> Validate(const CpusConfig& cpus) {
   for (const auto& [name, value] : {std::pair{"boot_vcpus", cpus.boot_vcpus},
                                     std::pair{"max_vcpus", cpus.max_vcpus}}) {
@@ -246,6 +262,14 @@ Result<void> Validate(const MemoryConfig& memory) {
   if (memory.size % kMemoryAlignment != 0) return FieldError("size", text, "must be a multiple of 4K");
   if (memory.size < kMinMemorySize) return FieldError("size", text, "must be at least 2M");
   if (memory.size > kMaxMemorySize) return FieldError("size", text, "must be at most 64T");
+  return Ok();
+}
+
+Result<void> Validate(const LandlockRule& rule) {
+  if (rule.path.empty()) return FieldError("path", "", "a landlock rule needs a path");
+  if (rule.access == LandlockAccess::kBindSocket) {
+    return FieldError("access", LandlockAccessName(rule.access), "expected r, w or rw");
+  }
   return Ok();
 }
 

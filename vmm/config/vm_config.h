@@ -20,6 +20,8 @@
 //              2^46, CH's default max_phys_bits). shared: see MemoryConfig.
 //   --serial:  off | null | tty | pty | file=<path> | socket=<path>
 //   --console: off | null | tty | pty | file=<path> | socket=<path>
+//   --landlock, --landlock-rules path=<path>,access=r|w|rw (repeatable, or
+//              several values after one flag): see LandlockRule.
 // Only the keys above are accepted for now; later work adds CH's other keys
 // (kvm_hyperv, max_phys_bits, affinity, hugepages, iommu, ...).
 #pragma once
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/isolation/landlock_access.h"
 #include "core/memory/ram_backing.h"
 #include "vmm/config/device_config.h"
 
@@ -103,6 +106,18 @@ struct MemoryConfig {
   bool operator==(const MemoryConfig&) const = default;
 };
 
+// One --landlock-rules value (CH's LandlockConfig, JSON {"path", "access"}):
+// a file or directory the VMM may use beyond those its configuration names
+// (vmm/landlock_paths.h): hot-plugged disks, a directory the files of a
+// later device live in. access is "r", "w" or "rw" (CH also takes "wr");
+// LandlockAccess::kBindSocket is never a user's rule. Whether the path
+// exists is checked when the rules are applied (vm.boot), not here.
+struct LandlockRule {
+  std::string path;
+  LandlockAccess access = LandlockAccess::kRead;
+  bool operator==(const LandlockRule&) const = default;
+};
+
 struct VmConfig {
   PayloadConfig payload;
   CpusConfig cpus;
@@ -117,6 +132,11 @@ struct VmConfig {
   // docs/test-guests.md). Not in Cloud Hypervisor's schema, so not in the
   // API's JSON nor in a snapshot's config.
   bool test_device = false;
+  // --landlock (JSON landlock_enable): when the VM is built, the VMM's VM
+  // thread confines itself, and so the vCPU and device threads it starts, to
+  // the files this config names plus landlock_rules (docs/security.md).
+  bool landlock_enable = false;
+  std::vector<LandlockRule> landlock_rules;  // --landlock-rules, repeatable
   bool operator==(const VmConfig&) const = default;
 };
 
@@ -126,6 +146,9 @@ Result<CpusConfig> ParseCpus(std::string_view text);
 Result<MemoryConfig> ParseMemory(std::string_view text);
 Result<OutputConfig> ParseSerial(std::string_view text);
 Result<OutputConfig> ParseConsole(std::string_view text);
+// "path=<path>,access=r|w|rw", e.g. "--landlock-rules: access=x: expected r,
+// w or rw".
+Result<LandlockRule> ParseLandlockRule(std::string_view text);
 
 // The checks of one struct, run by both doors (the CLI's parsers above and
 // vm_config_json.h) so a config can never hold what the VM cannot build.
@@ -134,6 +157,8 @@ Result<OutputConfig> ParseConsole(std::string_view text);
 // (boot=, max=) before these are reached.
 Result<void> Validate(const CpusConfig& cpus);
 Result<void> Validate(const MemoryConfig& memory);
+// A path (not empty) and a user's access (r, w or rw).
+Result<void> Validate(const LandlockRule& rule);
 
 // Checks rules that span options (CH's VmConfig::validate): a kernel is
 // required, and serial and console cannot both be "tty".

@@ -412,6 +412,23 @@ Result<RngConfig> ReadRng(const json& value, const std::string& path) {
   return rng;
 }
 
+// CH's LandlockConfig: {"path": "...", "access": "r" | "w" | "rw"}.
+Result<LandlockRule> ReadLandlockRule(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  LandlockRule rule;
+  PETREL_TRY(r.String("path", rule.path));
+  std::string access;
+  PETREL_TRY(r.String("access", access));
+  PETREL_TRY(r.Finish());
+  if (rule.path.empty()) return Error(ErrorCode::kInvalidArgument, path + ": path is required");
+  if (access.empty()) return Error(ErrorCode::kInvalidArgument, path + ": access is required");
+  const auto parsed = ParseLandlockAccess(access);
+  if (!parsed) return r.Fail("access", access, "expected r, w or rw");
+  rule.access = *parsed;
+  PETREL_TRY(r.Checked(Validate(rule)));
+  return rule;
+}
+
 // Reads an array field with `read` for each element ("disks[0]", ...).
 template <class T, class Read>
 Result<void> ReadList(ObjectReader& r, std::string_view key, std::vector<T>& out, Read read) {
@@ -512,14 +529,16 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
   }
   // What Cloud Hypervisor has and Petrel does not (yet): only as CH's default.
   for (const char* list : {"rate_limit_groups", "fs", "generic_vhost_user", "pmem", "devices",
-                           "user_devices", "vdpa", "numa", "pci_segments", "landlock_rules"}) {
+                           "user_devices", "vdpa", "numa", "pci_segments"}) {
     PETREL_TRY(r.OnlyDefault(list, {json::array()}));
   }
   for (const char* object : {"balloon", "vsock", "rtc", "platform", "tpm", "ivshmem",
                              "pvmemcontrol"}) {
     PETREL_TRY(r.OnlyDefault(object, {}));
   }
-  for (const char* flag : {"iommu", "watchdog", "pvpanic", "landlock_enable", "gdb"}) {
+  PETREL_TRY(r.Bool("landlock_enable", config.landlock_enable));
+  PETREL_TRY(ReadList(r, "landlock_rules", config.landlock_rules, ReadLandlockRule));
+  for (const char* flag : {"iommu", "watchdog", "pvpanic", "gdb"}) {
     PETREL_TRY(r.OnlyDefault(flag, {false}));
   }
   PETREL_TRY(r.OnlyDefault("debug_console", {json{{"mode", "Off"}},
@@ -576,7 +595,8 @@ json VmConfigToJson(const VmConfig& config) {
             {"console", ToJson(config.console, /*pci=*/true)},
             {"iommu", false},
             {"watchdog", false},
-            {"pvpanic", false}};
+            {"pvpanic", false},
+            {"landlock_enable", config.landlock_enable}};
   if (!config.rng.id.empty()) j["rng"]["id"] = config.rng.id;
   if (!config.disks.empty()) {
     j["disks"] = json::array();
@@ -585,6 +605,13 @@ json VmConfigToJson(const VmConfig& config) {
   if (!config.nets.empty()) {
     j["net"] = json::array();
     for (const auto& net : config.nets) j["net"].push_back(ToJson(net));
+  }
+  if (!config.landlock_rules.empty()) {
+    j["landlock_rules"] = json::array();
+    for (const auto& rule : config.landlock_rules) {
+      j["landlock_rules"].push_back(
+          {{"path", rule.path}, {"access", LandlockAccessName(rule.access)}});
+    }
   }
   return j;
 }

@@ -102,6 +102,64 @@ TEST(VmConfigJsonTest, InfoOutputReadsBackEqual) {
   EXPECT_EQ(out["rng"]["src"], "/dev/urandom");
 }
 
+// CH's docs/landlock.md body, and what vm.info writes back.
+TEST(VmConfigJsonTest, LandlockFieldsAreReadAndWritten) {
+  auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},
+      "landlock_enable": true,
+      "landlock_rules": [{"path": "/tmp/disk1", "access": "rw"},
+                         {"path": "/tmp/disk2", "access": "r"},
+                         {"path": "/tmp/dir", "access": "w"}]})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_TRUE(config->landlock_enable);
+  EXPECT_EQ(config->landlock_rules,
+            (std::vector<LandlockRule>{{"/tmp/disk1", LandlockAccess::kReadWrite},
+                                       {"/tmp/disk2", LandlockAccess::kRead},
+                                       {"/tmp/dir", LandlockAccess::kWrite}}));
+  const nlohmann::json out = VmConfigToJson(*config);
+  EXPECT_EQ(out["landlock_enable"], true);
+  EXPECT_EQ(out["landlock_rules"], nlohmann::json::parse(
+                                       R"([{"path":"/tmp/disk1","access":"rw"},
+                                           {"path":"/tmp/disk2","access":"r"},
+                                           {"path":"/tmp/dir","access":"w"}])"));
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, *config);
+  // The same from the command line.
+  const char* argv[] = {"petrel", "--kernel", "/k", "--landlock", "--landlock-rules",
+                        "path=/tmp/disk1,access=rw", "path=/tmp/disk2,access=r",
+                        "path=/tmp/dir,access=w"};
+  const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  EXPECT_EQ(*config, cli.options.vm);
+  // Off: CH's default, written as CH writes it; no rules, no field.
+  config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"landlock_enable":false,"landlock_rules":[]})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_FALSE(config->landlock_enable);
+  EXPECT_EQ(VmConfigToJson(*config)["landlock_enable"], false);
+  EXPECT_FALSE(VmConfigToJson(*config).contains("landlock_rules"));
+}
+
+TEST(VmConfigJsonTest, LandlockErrors) {
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_enable":1})"),
+            "landlock_enable=1: expected true or false");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_rules":{"path":"/p"}})"),
+            R"(landlock_rules={"path":"/p"}: expected a JSON array)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_rules":[{"path":"/p","access":"x"}]})"),
+            R"(landlock_rules[0]: access="x": expected r, w or rw)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_rules":[{"path":"/p","access":"rwr"}]})"),
+            R"(landlock_rules[0]: access="rwr": expected r, w or rw)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_rules":[{"path":"/p","access":"rw"},{"path":"/q"}]})"),
+            "landlock_rules[1]: access is required");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_rules":[{"access":"r"}]})"),
+            "landlock_rules[0]: path is required");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_rules":[{"path":"/p","access":"r","mode":1}]})"),
+            "landlock_rules[0]: unknown field 'mode'");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_rules":[{"path":7,"access":"r"}]})"),
+            "landlock_rules[0]: path=7: expected a string");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_rules":["/p"]})"),
+            "landlock_rules[0]: expected a JSON object");
+}
+
 TEST(VmConfigJsonTest, NullMeansNotGiven) {
   auto config = VmConfigFromJson(
       R"({"payload":{"kernel":"/k","initramfs":null},"cpus":null,"memory":null,

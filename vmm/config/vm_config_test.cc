@@ -231,6 +231,45 @@ TEST(ParseConsoleTest, Modes) {
             "socket=<path>)");
 }
 
+// CH's test_landlock_parsing, and Petrel's words for what it refuses.
+TEST(ParseLandlockRuleTest, PathAndAccess) {
+  auto rule = ParseLandlockRule("path=/dir/path1,access=rw");
+  ASSERT_TRUE(rule.ok()) << rule.error().message();
+  EXPECT_EQ(*rule, (LandlockRule{"/dir/path1", LandlockAccess::kReadWrite}));
+  EXPECT_EQ(ParseLandlockRule("access=r,path=/f")->access, LandlockAccess::kRead);
+  EXPECT_EQ(ParseLandlockRule("path=/f,access=w")->access, LandlockAccess::kWrite);
+  EXPECT_EQ(ParseLandlockRule("path=/f,access=wr")->access, LandlockAccess::kReadWrite);
+  // CH's own example quotes both values.
+  EXPECT_EQ(*ParseLandlockRule(R"(path="/var/lib/a,b",access="rw")"),
+            (LandlockRule{"/var/lib/a,b", LandlockAccess::kReadWrite}));
+}
+
+TEST(ParseLandlockRuleTest, Errors) {
+  EXPECT_FALSE(ParseLandlockRule("").ok());
+  EXPECT_EQ(ErrorOf(ParseLandlockRule("path=/dir/path1")),
+            "--landlock-rules: access=r|w|rw is required");
+  EXPECT_EQ(ErrorOf(ParseLandlockRule("access=rw")),
+            "--landlock-rules: path=<file or directory> is required");
+  EXPECT_EQ(ErrorOf(ParseLandlockRule("path=,access=rw")),
+            "--landlock-rules: path=<file or directory> is required");
+  EXPECT_EQ(ErrorOf(ParseLandlockRule("path=/dir/path1,access=rwr")),
+            "--landlock-rules: access=rwr: expected r, w or rw");
+  EXPECT_EQ(ErrorOf(ParseLandlockRule("path=/p,access=x")),
+            "--landlock-rules: access=x: expected r, w or rw");
+  EXPECT_EQ(ErrorOf(ParseLandlockRule("path=/p,access=bind-socket")),
+            "--landlock-rules: access=bind-socket: expected r, w or rw");
+  EXPECT_EQ(ErrorOf(ParseLandlockRule("path=/p,access=r,mode=1")).rfind("--landlock-rules: ", 0),
+            0u);
+}
+
+TEST(ValidateLandlockRuleTest, PathAndUserAccess) {
+  EXPECT_TRUE(Validate(LandlockRule{"/p", LandlockAccess::kRead}).ok());
+  EXPECT_EQ(ErrorOf(Validate(LandlockRule{"", LandlockAccess::kRead})),
+            "path=: a landlock rule needs a path");
+  EXPECT_EQ(ErrorOf(Validate(LandlockRule{"/p", LandlockAccess::kBindSocket})),
+            "access=bind-socket: expected r, w or rw");
+}
+
 TEST(ValidateVmConfigTest, NeedsKernel) {
   VmConfig config;
   EXPECT_EQ(ErrorOf(ValidateVmConfig(config)), "--kernel is required to boot a VM (see --help)");
