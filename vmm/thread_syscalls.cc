@@ -55,20 +55,11 @@ isolation::SyscallRules VmmThreadSyscalls() {
   rules.Add(ConsoleOutputSyscalls());
   rules.Add(BlockIoSyscalls());
   rules.Add(net::TapWorkerSyscalls());
-  rules.Add(ApiThreadSyscalls());
   rules.Add(SignalThreadSyscalls());
   return rules;
 }
 
-isolation::SyscallRules ApiThreadSyscalls() {
-  isolation::SyscallRules rules = {
-      SYS_accept4,  SYS_recvmsg, SYS_sendmsg, SYS_recvfrom, SYS_sendto, SYS_shutdown,
-      SYS_fcntl,    SYS_getsockopt,
-      SYS_unlink,  // the socket file, when the server stops
-  };
-  rules.Add(EpollEventLoop::ThreadSyscalls());
-  return rules;
-}
+isolation::SyscallRules ApiThreadSyscalls() { return VmmThreadSyscalls(); }
 
 isolation::SyscallRules SignalThreadSyscalls() { return {SYS_rt_sigtimedwait}; }
 

@@ -2,6 +2,7 @@
 // non-zero exit status, no crash; and the empty VMM's process behaviour
 // (API socket mode, SIGTERM/SIGINT). Runs the real binary (no /dev/kvm
 // needed: every error here is found before the hypervisor is opened).
+#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <thread>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -208,6 +210,70 @@ TEST(PetrelCliTest, EmptyVmmServesTheApiAndEndsCleanlyOnSigtermAndSigint) {
     EXPECT_EQ(WaitExit(pid), 0) << "signal " << signal_number;
     EXPECT_NE(lstat(sock.c_str(), &st), 0) << "the socket file was left behind";
   }
+}
+
+std::vector<int> ListTids(const std::string& dir) {
+  std::vector<int> tids;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') tids.push_back(std::atoi(e->d_name));
+    }
+    closedir(d);
+  }
+  return tids;
+}
+
+// The seccomp state of each thread of `pid`: "Seccomp:" (2 = filter) and
+// the number of filters, one line per thread, from /proc.
+std::vector<std::pair<int, int>> ThreadSeccomp(pid_t pid) {
+  std::vector<std::pair<int, int>> out;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  for (int tid : ListTids(dir)) {
+    std::ifstream status(dir + "/" + std::to_string(tid) + "/status");
+    int mode = -1, filters = -1;
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("Seccomp:", 0) == 0) mode = std::stoi(line.substr(8));
+      if (line.rfind("Seccomp_filters:", 0) == 0) filters = std::stoi(line.substr(16));
+    }
+    out.emplace_back(mode, filters);
+  }
+  return out;
+}
+
+// --seccomp (default true, as Cloud Hypervisor): every thread of a running
+// VMM has a filter; the API thread has its own on top of the VMM thread's.
+// --seccomp false: none.
+TEST(PetrelCliTest, EveryThreadIsUnderASeccompFilterByDefault) {
+  for (const char* mode : {"default", "false"}) {
+    const std::string sock = ::testing::TempDir() + "/petrel-seccomp.sock";
+    unlink(sock.c_str());
+    std::vector<std::string> args = {"--api-socket", "path=" + sock};
+    if (std::string(mode) == "false") args.insert(args.end(), {"--seccomp", "false"});
+    pid_t pid = StartPetrel(args);
+    ASSERT_TRUE(WaitForApi(sock)) << mode;
+    const auto threads = ThreadSeccomp(pid);
+    ASSERT_GE(threads.size(), 3u) << mode;  // VMM, API, signal
+    int most_filters = 0;
+    for (const auto& [state, filters] : threads) {
+      if (std::string(mode) == "false") {
+        EXPECT_EQ(state, 0);
+      } else {
+        EXPECT_EQ(state, 2);
+        EXPECT_GE(filters, 1);
+      }
+      most_filters = std::max(most_filters, filters);
+    }
+    if (std::string(mode) != "false") {
+      EXPECT_EQ(most_filters, 2) << "the API/signal threads' own";
+    }
+    kill(pid, SIGTERM);
+    EXPECT_EQ(WaitExit(pid), 0) << mode;
+  }
+}
+
+TEST(PetrelCliTest, ABadSeccompValueIsOneClearLine) {
+  ExpectOneErrorLine(RunPetrel({"--kernel", PETREL_NULL_GUEST_ELF, "--seccomp", "yes"}),
+                     "true, false, log, errno");
 }
 
 // --event-monitor: the binary writes the VMM's events as Cloud Hypervisor

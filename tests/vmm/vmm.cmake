@@ -52,3 +52,6 @@ add_dependencies(vmm_restore_net_fds_sim_test null_guest)
 petrel_test(vmm_landlock_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vmm_landlock_sim_test.cc
             DEPS petrel_vmm petrel_api petrel_hv_sim petrel_test_guests)
 add_dependencies(vmm_landlock_sim_test null_guest)
+petrel_test(vmm_thread_syscalls_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/thread_syscalls_test.cc
+  DEPS petrel_thread_syscalls petrel_hv_sim petrel_test_guests)
+add_dependencies(vmm_thread_syscalls_test null_guest)
