@@ -5,6 +5,18 @@
 
 #include <cstdio>
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PETREL_SANITIZER_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(undefined_behavior_sanitizer)
+#define PETREL_SANITIZER_BUILD 1
+#endif
+#endif
+#ifndef PETREL_SANITIZER_BUILD
+#define PETREL_SANITIZER_BUILD 0
+#endif
+
 namespace petrel::isolation {
 
 namespace {
@@ -72,6 +84,8 @@ std::vector<std::string> SyscallRules::NotAllowedBy(const SyscallRules& wider) c
   return missing;
 }
 
+bool CommonSyscallsWidenedForSanitizers() { return PETREL_SANITIZER_BUILD != 0; }
+
 const SyscallRules& CommonThreadSyscalls() {
   static const SyscallRules rules = {
       // malloc and free (glibc grows arenas with mmap/mprotect/brk, trims
@@ -101,7 +115,24 @@ const SyscallRules& CommonThreadSyscalls() {
       // std::random_device, hash seeds.
       SYS_getrandom,
   };
+#if PETREL_SANITIZER_BUILD
+  // ASan/TSan/UBSan builds only: the sanitizer runtimes' own calls in any
+  // thread (LeakSanitizer's exit-time check ptraces the threads from a
+  // thread it clones; reports read /proc and symbolize). Never in the
+  // production binary.
+  static const SyscallRules sanitized = [] {
+    SyscallRules r = rules;
+    r.Allow({SYS_ptrace, SYS_process_vm_readv, SYS_wait4, SYS_clone, SYS_clone3, SYS_prctl,
+             SYS_getppid, SYS_sched_getaffinity, SYS_openat, SYS_open, SYS_readlink,
+             SYS_readlinkat, SYS_getdents64, SYS_pipe2, SYS_dup2, SYS_dup3, SYS_lseek,
+             SYS_execve, SYS_kill, SYS_setrlimit, SYS_getrlimit, SYS_prlimit64, SYS_uname,
+             SYS_sched_getparam, SYS_personality, SYS_fcntl});
+    return r;
+  }();
+  return sanitized;
+#else
   return rules;
+#endif
 }
 
 }  // namespace petrel::isolation

@@ -58,6 +58,9 @@ class SyscallRules {
 // stacks), futexes (mutexes, condition variables), the log (write to
 // stderr or the log file), clocks and sleeps, its own exit, signal return
 // and masks (the vCPU kick, the SIGSYS report), and closing descriptors.
+// In sanitizer builds (ASan, TSan, UBSan) the list also holds what the
+// sanitizer runtimes call (CommonSyscallsWidenedForSanitizers()).
 const SyscallRules& CommonThreadSyscalls();
+bool CommonSyscallsWidenedForSanitizers();
 
 }  // namespace petrel::isolation
