@@ -5,6 +5,20 @@
 
 namespace petrel::isolation {
 
+SeccompMode DefaultSeccompMode() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return SeccompMode::kOff;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  return SeccompMode::kOff;
+#else
+  return SeccompMode::kTrap;
+#endif
+#else
+  return SeccompMode::kTrap;
+#endif
+}
+
 Result<SeccompMode> ParseSeccompMode(std::string_view text) {
   if (text == "true") return SeccompMode::kTrap;
   if (text == "false") return SeccompMode::kOff;

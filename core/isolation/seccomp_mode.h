@@ -15,4 +15,8 @@ enum class SeccompMode { kOff, kTrap, kLog, kErrno };
 Result<SeccompMode> ParseSeccompMode(std::string_view text);
 const char* SeccompModeName(SeccompMode mode);
 
+// --seccomp's default: true, as Cloud Hypervisor; false in sanitizer builds
+// (ASan/TSan runtimes hang or die under a filter at exit: test builds only).
+SeccompMode DefaultSeccompMode();
+
 }  // namespace petrel::isolation

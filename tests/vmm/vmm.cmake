@@ -4,7 +4,7 @@ petrel_test(vm_instance_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_instance_s
 add_dependencies(vm_instance_sim_test null_guest)
 
 petrel_test(petrel_cli_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/petrel_cli_test.cc
-            DEPS petrel_test_guests petrel_isolation)
+            DEPS petrel_test_guests petrel_isolation petrel_isolation_rules)
 target_compile_definitions(petrel_cli_test PRIVATE PETREL_BINARY="$<TARGET_FILE:petrel>")
 add_dependencies(petrel_cli_test petrel null_guest)
 

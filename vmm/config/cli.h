@@ -50,7 +50,7 @@ struct CliOptions {
   std::optional<std::string> record_io;
   // --seccomp: how each thread is confined (core/isolation/seccomp.h); a
   // VMM-wide option, as in Cloud Hypervisor, not part of the VM's config.
-  isolation::SeccompMode seccomp = isolation::SeccompMode::kTrap;
+  isolation::SeccompMode seccomp = isolation::DefaultSeccompMode();
 };
 
 struct CliOutcome {
