@@ -20,6 +20,8 @@ PACKAGES=(
   curl
   # guest kit and nested-KVM harness
   qemu-system-x86 busybox-static cpio xz-utils zstd lz4 kmod file
+  # nested tier: a tap owned by an ordinary user (busybox's ip cannot)
+  iproute2
 )
 
 missing=()

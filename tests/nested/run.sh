@@ -18,6 +18,12 @@ for f in "$BUILD"/tests/kvm_backend_test "$BUILD"/tests/guests/*.elf; do
   [ -f "$f" ] && cp "$f" "$payload/"
 done
 cp "$ROOT/tests/nested/clean_boot.sh" "$payload/"  # sourced by suite.sh
+# iproute2's ip: linux-unprivileged makes a tap owned by another user with it.
+for ip in /usr/sbin/ip /sbin/ip /bin/ip; do
+  if [ -x "$ip" ]; then cp -L "$ip" "$payload/ip-iproute2"; break; fi
+done
+# seccomp_test: the filters and the SIGSYS report on the L1's kernel.
+[ -f "$BUILD/core/isolation/petrel_isolation_test" ] && cp "$BUILD/core/isolation/petrel_isolation_test" "$payload/"
 # PETREL_NESTED_ONLY="test..." runs only those suite tests (see suite.sh).
 envs=()
 [ -n "${PETREL_NESTED_ONLY:-}" ] && envs=(--env "PETREL_NESTED_ONLY=$PETREL_NESTED_ONLY")
