@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
+#include "core/base/log.h"
 #include "devices/legacy/fake_interrupt_line.h"
 
 namespace petrel {
@@ -13,9 +15,11 @@ namespace {
 class RecordingMsi final : public hv::MsiInterrupt {
  public:
   Result<void> SetMessage(const hv::MsiMessage& message) override {
+    if (refuse) return Error(ErrorCode::kUnsupported, "no MSI route");
     message_ = message;
     return Ok();
   }
+  bool refuse = false;
   void Signal() override { sent.push_back(message_); }
   std::vector<hv::MsiMessage> sent;
 
@@ -88,6 +92,23 @@ TEST_F(TestDeviceTest, MsiSendsTheVectorToApicZero) {
   Write32(TestDevice::kRegMsi, 0x1234);
   ASSERT_EQ(msi->sent.size(), 1u);
   EXPECT_EQ(msi->sent[0], (hv::MsiMessage{0xfee00000, 0x34}));
+}
+
+// A guest hammering an MSI the backend refuses: dropped, logged once per
+// vector, not once per write (docs/security-audit.md).
+TEST_F(TestDeviceTest, RefusedMsiIsDroppedAndLoggedOncePerVector) {
+  msi->refuse = true;
+  log::CaptureForTest(true);
+  for (int i = 0; i < 100; ++i) Write32(TestDevice::kRegMsi, 0x77);
+  const std::string logged = log::TakeCaptured();
+  log::CaptureForTest(false);
+  EXPECT_TRUE(msi->sent.empty());
+  size_t lines = 0;
+  for (size_t at = logged.find("MSI vector 119"); at != std::string::npos;
+       at = logged.find("MSI vector 119", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << logged;
 }
 
 TEST_F(TestDeviceTest, DataPortReadsTheSequenceAndSeqMovesIt) {
