@@ -13,7 +13,8 @@
 # --runs N       measured iterations per configuration (default 10)
 # --warmup N     unmeasured iterations first (default 1)
 # --configs L    subset of: petrel petrel-pvh qemu-microvm qemu-q35 null-petrel
-#                null-qemu-microvm (default all)
+#                null-qemu-microvm (default all), and petrel-noseccomp
+#                (petrel with --seccomp false; only when asked for)
 # --out DIR      results (default perf/results/boot-<date>): console.log,
 #                raw.tsv, table.md, info.txt, smaps-<config>.txt
 # --build-dir D  where to build (default build-bench, Release)
@@ -94,6 +95,7 @@ table() {
     END {
       desc["petrel"] = "Petrel, Linux bzImage"
       desc["petrel-pvh"] = "Petrel, Linux PVH vmlinux"
+      desc["petrel-noseccomp"] = "Petrel, Linux bzImage, --seccomp false"
       desc["qemu-microvm"] = "QEMU -M microvm, Linux PVH vmlinux"
       desc["qemu-q35"] = "QEMU -M q35, Linux bzImage"
       desc["null-petrel"] = "Petrel, null guest"

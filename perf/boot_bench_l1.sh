@@ -62,6 +62,13 @@ timer() {
         --rss-at marker --guest-ram-mib $MEM_MIB --timeout-s "$WATCHDOG" "$@" -- \
         "$PETREL" -v --kernel "$KERNEL_BZ" --initramfs "$INITRD" --cmdline "$APPEND" \
         --cpus boot=1 --memory size=${MEM_MIB}M --serial tty --console off ;;
+    petrel-noseccomp)
+      # petrel with the seccomp filters off (the default is --seccomp true):
+      # the cost of filtering. Not in the default set.
+      "$BT" --marker guest_entry="boot: vcpu 0 enters the guest" --marker marker=PETREL-GUEST-READY \
+        --rss-at marker --guest-ram-mib $MEM_MIB --timeout-s "$WATCHDOG" "$@" -- \
+        "$PETREL" -v --seccomp false --kernel "$KERNEL_BZ" --initramfs "$INITRD" --cmdline "$APPEND" \
+        --cpus boot=1 --memory size=${MEM_MIB}M --serial tty --console off ;;
     petrel-pvh)
       "$BT" --marker guest_entry="boot: vcpu 0 enters the guest" --marker marker=PETREL-GUEST-READY \
         --rss-at marker --guest-ram-mib $MEM_MIB --timeout-s "$WATCHDOG" "$@" -- \

@@ -57,6 +57,9 @@ PETREL_COMMON='"$PETREL" --kernel "$KERNEL" --initramfs "$INITRD" --cmdline "$AP
 PETREL_URING="$PETREL_COMMON --disk path=\$IMG,io_engine=io_uring --net tap=\$TAP,ip=\$HOSTIP,mask=\$MASK"
 : "${BENCH_CMD_petrel_uring:=$PETREL_URING}"
 : "${BENCH_CMD_petrel_sync:=$PETREL_COMMON --disk path=\$IMG,io_engine=sync}"
+# The cost of filtering: petrel-uring with the seccomp filters off (the
+# default is --seccomp true). Not in the default set: --configs asks for it.
+: "${BENCH_CMD_petrel_uring_noseccomp:=$PETREL_URING --seccomp false}"
 # QEMU: microvm with PCIe (ACPI-described ECAM), the PVH vmlinux, virtio-blk-pci
 # on the same raw image (cache=writeback: the image is on tmpfs, which has no
 # O_DIRECT), virtio-net-pci on a tap without vhost.
@@ -92,7 +95,7 @@ elif ! "$PETREL" --help 2>&1 | grep -q -- '--net'; then petrel_ok=0; petrel_why=
 
 tests_of() {  # tests_of CONFIG
   case "$1" in
-    *-uring) echo "$BLK_TESTS $NET_TESTS" ;;
+    *-uring|*-uring-noseccomp) echo "$BLK_TESTS $NET_TESTS" ;;
     *) echo "$BLK_TESTS" ;;
   esac
 }
