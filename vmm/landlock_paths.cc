@@ -12,6 +12,7 @@
 
 #include "core/base/log.h"
 #include "core/isolation/landlock.h"
+#include "core/isolation/sanitizer_build.h"
 
 namespace petrel::vmm {
 namespace {
@@ -99,6 +100,9 @@ std::vector<LandlockRule> LandlockRulesFor(const config::VmConfig& config) {
   AddIfExists("/dev/kvm", LandlockAccess::kReadWrite, rules);
   AddIfExists("/dev/mshv", LandlockAccess::kReadWrite, rules);
   AddIfExists("/dev/urandom", LandlockAccess::kRead, rules);
+  // Test builds with a sanitizer only: LeakSanitizer's exit-time check reads
+  // /proc/<pid>/task (core/isolation/sanitizer_build.h).
+  if (isolation::kSanitizerBuild) AddIfExists("/proc", LandlockAccess::kRead, rules);
   rules.insert(rules.end(), config.landlock_rules.begin(), config.landlock_rules.end());
 
   std::vector<LandlockRule> unique;

@@ -3,20 +3,12 @@
 
 #include <string>
 
+#include "core/isolation/sanitizer_build.h"
+
 namespace petrel::isolation {
 
 SeccompMode DefaultSeccompMode() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return SeccompMode::kOff;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-  return SeccompMode::kOff;
-#else
-  return SeccompMode::kTrap;
-#endif
-#else
-  return SeccompMode::kTrap;
-#endif
+  return kSanitizerBuild ? SeccompMode::kOff : SeccompMode::kTrap;
 }
 
 Result<SeccompMode> ParseSeccompMode(std::string_view text) {

@@ -5,17 +5,8 @@
 
 #include <cstdio>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define PETREL_SANITIZER_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
-    __has_feature(undefined_behavior_sanitizer)
-#define PETREL_SANITIZER_BUILD 1
-#endif
-#endif
-#ifndef PETREL_SANITIZER_BUILD
-#define PETREL_SANITIZER_BUILD 0
-#endif
+#include "core/isolation/sanitizer_build.h"
+
 
 namespace petrel::isolation {
 
