@@ -34,7 +34,10 @@ Error OpenError(const std::string& path, bool direct, int err) {
     case EACCES:
     case EPERM:
       return Error(ErrorCode::kSystem,
-                   what + ": permission denied (readonly=on needs only read access)", err);
+                   what + ": permission denied (by the file's permissions, or by --landlock "
+                       "when the VMM was confined to another configuration's files; "
+                       "readonly=on needs only read access)",
+                   err);
     case EROFS:
       return Error(ErrorCode::kSystem, what + ": read-only file system (use readonly=on)", err);
     case EINVAL:

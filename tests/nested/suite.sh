@@ -616,6 +616,63 @@ test_no_seccomp_violation() {
   fi
 }
 
+# Landlock on a real kernel (docs/security.md): an empty VMM builds a VM with
+# landlock_enable, which confines the VM thread to the files that config
+# names. The guest runs; then vm.shutdown, vm.delete, vm.create naming a disk
+# outside the first config's files: vm.boot fails with EACCES and the VMM
+# keeps serving (still confined: Landlock layers only narrow, so even the
+# first config's files are now out of reach), and ends with exit 0 on
+# vmm.shutdown. (A running VM opening a new file needs hot-plug: not yet.)
+test_linux_landlock() {
+  name=linux-landlock
+  sock=/tmp/petrel-ll-api.sock
+  rm -rf /tmp/ll "$sock" && mkdir -p /tmp/ll/in /tmp/ll/out
+  dd if=/dev/zero of=/tmp/ll/in/a.img bs=1M count=8 2>/dev/null
+  dd if=/dev/zero of=/tmp/ll/out/b.img bs=1M count=8 2>/dev/null
+  R="./petrel-remote --api-socket $sock"
+  for d in in out; do
+    cat >/tmp/ll/$d.json <<JSON
+{"payload":{"kernel":"$KIT/bzImage","initramfs":"$KIT/initrd.img",
+ "cmdline":"$BASE petrel.end=power-button"},
+ "cpus":{"boot_vcpus":1,"max_vcpus":1},"memory":{"size":536870912},
+ "serial":{"mode":"Tty"},"console":{"mode":"Off"},"disks":[{"path":"/tmp/ll/$d/$( [ $d = in ] && echo a || echo b ).img"}],
+ "landlock_enable":true}
+JSON
+  done
+  ./petrel --api-socket "path=$sock" </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  ( sleep 300; kill $pid 2>/dev/null ) &
+  watchdog=$!
+  fail=""
+  : >"/tmp/$name.remote"
+  w=0; while [ $w -lt 20 ] && ! $R ping >/dev/null 2>&1; do sleep 1; w=$((w + 1)); done
+  $R create /tmp/ll/in.json >>"/tmp/$name.remote" 2>&1 && $R boot >>"/tmp/$name.remote" 2>&1 || fail="$fail first-boot"
+  waitn "/tmp/$name.out" PETREL-GUEST-WAITING-POWER-BUTTON 1 120 || fail="$fail guest-1-not-up"
+  $R shutdown >>"/tmp/$name.remote" 2>&1 && $R delete >>"/tmp/$name.remote" 2>&1 || fail="$fail shutdown-delete"
+  $R create /tmp/ll/out.json >>"/tmp/$name.remote" 2>&1 || fail="$fail create-outside"
+  if $R boot >"/tmp/$name.denied" 2>&1; then
+    fail="$fail outside-disk-booted"
+  else
+    grep -qi "permission denied" "/tmp/$name.denied" || fail="$fail not-EACCES($(head -c 200 "/tmp/$name.denied"))"
+  fi
+  $R ping >/dev/null 2>&1 || fail="$fail vmm-gone"
+  $R info 2>/dev/null | grep -q '"state":"Created"' || fail="$fail not-created-after-refusal"
+  # The VMM stays confined (Landlock layers only add): it ends cleanly.
+  $R delete >>"/tmp/$name.remote" 2>&1 || fail="$fail delete"
+  $R shutdown-vmm >>"/tmp/$name.remote" 2>&1 || fail="$fail shutdown-vmm"
+  w=0; while [ $w -lt 30 ] && kill -0 $pid 2>/dev/null; do sleep 1; w=$((w + 1)); done
+  kill $watchdog 2>/dev/null
+  wait $pid; rc=$?
+  [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
+  if [ -z "$fail" ]; then
+    result "$name" PASS "outside disk: $(grep -oi 'opening disk [^:]*: permission denied' "/tmp/$name.denied" | head -1); VMM kept serving"
+  else
+    tail -15 "/tmp/$name.out"; cat "/tmp/$name.remote" "/tmp/$name.denied"
+    result "$name" FAIL "$fail"
+  fi
+  rm -rf /tmp/ll
+}
+
 . ./clean_boot.sh  # test_linux_clean_boot
 
 if [ -n "$ONLY" ]; then
@@ -844,5 +901,6 @@ test_linux_live_migration_tcp
 test_linux_live_migration_local
 test_linux_live_migration_cancel
 test_linux_unprivileged
+test_linux_landlock
 test_isolation
 test_no_seccomp_violation
