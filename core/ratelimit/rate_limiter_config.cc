@@ -35,8 +35,7 @@ std::optional<TokenBucketConfig> BucketFromValues(uint64_t size, uint64_t one_ti
 
 Result<void> Validate(const RateLimiterConfig& config) {
   if (!config.bandwidth && !config.ops) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "rate_limiter_config: needs a bandwidth or an ops bucket");
+    return Error(ErrorCode::kInvalidArgument, "needs a bandwidth or an ops bucket");
   }
   if (config.bandwidth) PETREL_TRY(ValidateBucket(*config.bandwidth, "bandwidth", "bw"));
   if (config.ops) PETREL_TRY(ValidateBucket(*config.ops, "ops", "ops"));

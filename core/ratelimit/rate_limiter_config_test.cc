@@ -28,7 +28,7 @@ TEST(RateLimiterConfig, ValidateRefusesHalfBucketsAndNoBucket) {
     auto r = Validate(c);
     return r.ok() ? std::string("ok") : r.error().message();
   };
-  EXPECT_EQ(message({}), "rate_limiter_config: needs a bandwidth or an ops bucket");
+  EXPECT_EQ(message({}), "needs a bandwidth or an ops bucket");
   EXPECT_EQ(message({.bandwidth = TokenBucketConfig{1000, 0, 0}}),
             "bandwidth.refill_time=0: must be from 1 to 18446744073709 ms: a bucket needs both "
             "size and refill_time (--disk bw_size, bw_refill_time)");
