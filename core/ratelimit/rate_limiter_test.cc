@@ -85,8 +85,8 @@ TEST(RateLimiter, OverConsumptionPassesOnlyWithTheOtherBucket) {
 }
 
 TEST(RateLimiter, OnlyOneBucket) {
-  RateLimiter ops_only({.ops = TokenBucketConfig{.size = 1, .one_time_burst = 1, .refill_time = 10}},
-                       0);
+  RateLimiter ops_only(
+      {.ops = TokenBucketConfig{.size = 1, .one_time_burst = 1, .refill_time = 10}}, 0);
   EXPECT_FALSE(ops_only.bandwidth());
   EXPECT_TRUE(ops_only.Consume(kMax, 1, 0));  // the burst
   EXPECT_TRUE(ops_only.Consume(kMax, 1, 0));  // the bucket

@@ -10,7 +10,9 @@ namespace {
 using u128 = unsigned __int128;
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
 
-uint64_t Saturate(u128 v) { return v > kMax ? kMax : static_cast<uint64_t>(v); }
+uint64_t Saturate(u128 v) {
+  return v > kMax ? kMax : static_cast<uint64_t>(v);
+}
 
 }  // namespace
 

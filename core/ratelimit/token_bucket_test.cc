@@ -110,8 +110,8 @@ TEST(TokenBucket, OverConsumptionOnlyWhenFullAndTheDebtIsPaidFirst) {
 }
 
 TEST(TokenBucket, UnlimitedWhenSizeOrRefillTimeIsZero) {
-  for (TokenBucket b : {TokenBucket(0, 0, 1000, 0), TokenBucket(1000, 0, 0, 0),
-                        TokenBucket(0, 5, 0, 0)}) {
+  for (TokenBucket b :
+       {TokenBucket(0, 0, 1000, 0), TokenBucket(1000, 0, 0, 0), TokenBucket(0, 5, 0, 0)}) {
     EXPECT_TRUE(b.unlimited());
     for (int i = 0; i < 3; ++i) EXPECT_EQ(b.Reduce(kMax, 0), R::kSuccess);
     EXPECT_EQ(b.TimeUntilAvailable(kMax, 0), 0u);
@@ -121,7 +121,7 @@ TEST(TokenBucket, UnlimitedWhenSizeOrRefillTimeIsZero) {
 TEST(TokenBucket, TimeUntilAvailableIsExact) {
   for (uint64_t start : {uint64_t{0}, uint64_t{12'345}, uint64_t{999'999'999}}) {
     for (uint64_t tokens : {3, 5, 7, 8, 20}) {  // 2 are back after 1'000'001 ns
-      TokenBucket b(7, 0, 3, start);  // 7 tokens per 3 ms
+      TokenBucket b(7, 0, 3, start);            // 7 tokens per 3 ms
       ASSERT_EQ(b.Reduce(7, start), R::kSuccess);
       b.Check(0, start + 1'000'001);  // leave a fraction behind
       const uint64_t now = start + 1'000'001;

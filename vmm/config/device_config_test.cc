@@ -72,12 +72,14 @@ TEST(DiskConfigTest, IoEngineIsAnOption) {
 // CH's six rate limiter keys: a bucket where size and refill_time are given.
 TEST(DiskConfigTest, RateLimiterKeys) {
   EXPECT_EQ(ParseDisk("path=/x")->rate_limiter_config, std::nullopt);
-  auto d = ParseDisk("path=/x,bw_size=1048576,bw_one_time_burst=4096,bw_refill_time=100,"
-                     "ops_size=500,ops_one_time_burst=10,ops_refill_time=1000");
+  auto d = ParseDisk(
+      "path=/x,bw_size=1048576,bw_one_time_burst=4096,bw_refill_time=100,"
+      "ops_size=500,ops_one_time_burst=10,ops_refill_time=1000");
   ASSERT_TRUE(d.ok()) << d.error().message();
-  EXPECT_EQ(d->rate_limiter_config,
-            (ratelimit::RateLimiterConfig{.bandwidth = ratelimit::TokenBucketConfig{1048576, 4096, 100},
-                                          .ops = ratelimit::TokenBucketConfig{500, 10, 1000}}));
+  EXPECT_EQ(
+      d->rate_limiter_config,
+      (ratelimit::RateLimiterConfig{.bandwidth = ratelimit::TokenBucketConfig{1048576, 4096, 100},
+                                    .ops = ratelimit::TokenBucketConfig{500, 10, 1000}}));
   // One bucket; the burst defaults to 0 (CH: Some(0)); hex as elsewhere.
   d = ParseDisk("path=/x,ops_size=0x10,ops_refill_time=10");
   ASSERT_TRUE(d.ok()) << d.error().message();
@@ -88,8 +90,9 @@ TEST(DiskConfigTest, RateLimiterKeys) {
   ASSERT_TRUE(d.ok()) << d.error().message();
   EXPECT_EQ(*d, DiskConfig{.path = "/x"});
   // The largest values are accepted.
-  d = ParseDisk("path=/x,bw_size=18446744073709551615,bw_one_time_burst=18446744073709551615,"
-                "bw_refill_time=18446744073709");
+  d = ParseDisk(
+      "path=/x,bw_size=18446744073709551615,bw_one_time_burst=18446744073709551615,"
+      "bw_refill_time=18446744073709");
   ASSERT_TRUE(d.ok()) << d.error().message();
   EXPECT_EQ(d->rate_limiter_config->bandwidth->size, UINT64_MAX);
 }
@@ -106,12 +109,14 @@ TEST(DiskConfigTest, RateLimiterErrors) {
   EXPECT_EQ(ErrorOf(ParseDisk("path=/x,ops_one_time_burst=10")),
             "--disk: rate_limiter_config: ops.size=0: must be at least 1: a bucket needs both "
             "size and refill_time (--disk ops_size, ops_refill_time)");
-  EXPECT_NE(ErrorOf(ParseDisk("path=/x,bw_refill_time=18446744073710,bw_size=1")).find("refill_time"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(ParseDisk("path=/x,bw_refill_time=18446744073710,bw_size=1")).find("refill_time"),
+      std::string::npos);
   EXPECT_NE(ErrorOf(ParseDisk("path=/x,bw_size=-1,bw_refill_time=1")).find("bw_size"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(ParseDisk("path=/x,bw_size=18446744073709551616,bw_refill_time=1")).find("bw_size"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(ParseDisk("path=/x,bw_size=18446744073709551616,bw_refill_time=1")).find("bw_size"),
+      std::string::npos);
   // Still refused on --net: no rate limiter there yet.
   EXPECT_NE(ParseNet("bw_size=1000,bw_refill_time=100").error().message().find("not supported"),
             std::string::npos);

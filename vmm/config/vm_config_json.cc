@@ -338,7 +338,8 @@ Result<std::optional<ratelimit::RateLimiterConfig>> ReadRateLimiter(ObjectReader
   PETREL_ASSIGN_OR_RETURN(const json* ops, r.Object("ops"));
   PETREL_TRY(r.Finish());
   if (bandwidth != nullptr) {
-    PETREL_ASSIGN_OR_RETURN(config.bandwidth, ReadTokenBucket(*bandwidth, Child(path, "bandwidth")));
+    PETREL_ASSIGN_OR_RETURN(config.bandwidth,
+                            ReadTokenBucket(*bandwidth, Child(path, "bandwidth")));
   }
   if (ops != nullptr) {
     PETREL_ASSIGN_OR_RETURN(config.ops, ReadTokenBucket(*ops, Child(path, "ops")));
