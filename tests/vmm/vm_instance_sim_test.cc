@@ -377,5 +377,24 @@ TEST(VmInstanceSimTest, EachQueueGroupOfADeviceGetsItsOwnWorker) {
   EXPECT_EQ(workers.names, (std::vector<std::string>{"__rng-q0", "disk0-q0", "disk0-q1"}));
 }
 
+// The disk rate limiter is configured but not enforced yet: the VM is not
+// built, rather than run with the disk unlimited.
+TEST(VmInstanceSimTest, ARateLimitedDiskIsRefusedNotRunUnlimited) {
+  testing::ScratchDisk image(1 << 20);
+  ASSERT_TRUE(image.ok());
+  config::VmConfig config = testing::NullGuestConfig();
+  virtio::DiskConfig disk;
+  disk.path = image.path();
+  disk.rate_limiter_config = ratelimit::RateLimiterConfig{
+      .bandwidth = ratelimit::TokenBucketConfig{.size = 1 << 20, .refill_time = 1000}};
+  config.disks.push_back(disk);
+  auto vm = VmInstance::Create(config, testing::SimFactory(), testing::CapturingOptions());
+  ASSERT_FALSE(vm.ok());
+  EXPECT_NE(vm.error().message().find(
+                "virtio-blk: rate_limiter_config: rate limiting is not supported yet"),
+            std::string::npos)
+      << vm.error().message();
+}
+
 }  // namespace
 }  // namespace petrel::vmm

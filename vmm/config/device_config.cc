@@ -47,6 +47,24 @@ Result<net::Ipv4Address> ParseIpv4(const OptionParser& parser, std::string_view 
   return *address;
 }
 
+// CH's bw_* / ops_* keys (sizes in bytes or requests, refill times in ms).
+// As in CH, a bucket with size and refill_time both 0 or absent is no bucket,
+// and no bucket at all is no rate limiter; a bucket with only one of them is
+// kept for Validate() to refuse (CH would silently not limit).
+Result<std::optional<ratelimit::RateLimiterConfig>> ParseRateLimiter(const OptionParser& parser) {
+  ratelimit::RateLimiterConfig config;
+  for (const char* prefix : {"bw", "ops"}) {
+    const std::string p(prefix);
+    PETREL_ASSIGN_OR_RETURN(auto size, parser.GetU64(p + "_size"));
+    PETREL_ASSIGN_OR_RETURN(auto burst, parser.GetU64(p + "_one_time_burst"));
+    PETREL_ASSIGN_OR_RETURN(auto refill, parser.GetU64(p + "_refill_time"));
+    (p == "bw" ? config.bandwidth : config.ops) =
+        ratelimit::BucketFromValues(size.value_or(0), burst.value_or(0), refill.value_or(0));
+  }
+  if (!config.bandwidth && !config.ops) return std::optional<ratelimit::RateLimiterConfig>();
+  return std::optional<ratelimit::RateLimiterConfig>(config);
+}
+
 }  // namespace
 
 Result<DiskConfig> ParseDisk(std::string_view text) {
@@ -58,10 +76,8 @@ Result<DiskConfig> ParseDisk(std::string_view text) {
                        "backing_files", "sparse", "_disable_io_uring", "_disable_aio",
                        "io_engine"});
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "bw_size", "bw_one_time_burst",
-                                        "bw_refill_time", "ops_size", "ops_one_time_burst",
-                                        "ops_refill_time", "rate_limit_group", "queue_affinity",
-                                        "backing_files", "sparse"}));
+  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "rate_limit_group",
+                                        "queue_affinity", "backing_files", "sparse"}));
   PETREL_TRY(CheckCommonPciKeys(parser));
   DiskConfig disk;
   const auto path = parser.Get("path");
@@ -95,6 +111,7 @@ Result<DiskConfig> ParseDisk(std::string_view text) {
     disk.io_engine = IoEngineKind::kSync;
   }
   disk.id = parser.Get("id").value_or("");
+  PETREL_ASSIGN_OR_RETURN(disk.rate_limiter_config, ParseRateLimiter(parser));
   PETREL_TRY(virtio::Validate(disk).Wrap("--disk"));
   return disk;
 }

@@ -9,6 +9,8 @@
 //   --disk path=<file>,readonly=on|off,direct=on|off,num_queues=<n>,
 //          queue_size=<n>,serial=<id>,id=<name>,image_type=raw,iommu=off,
 //          pci_segment=0,_disable_io_uring=on|off,_disable_aio=on|off,
+//          bw_size=<bytes>,bw_one_time_burst=<bytes>,bw_refill_time=<ms>,
+//          ops_size=<n>,ops_one_time_burst=<n>,ops_refill_time=<ms>,
 //          io_engine=auto|sync|io_uring (Petrel's)
 //   --net  tap=<name>,ip=<ipv4>,mask=<ipv4>,mac=<mac>,host_mac=<mac>,mtu=<n>,
 //          num_queues=<n>,queue_size=<n>,offload_tso=on|off,
@@ -18,8 +20,11 @@
 //
 // "key=" leaves the key at its default (CH: --net "tap=,mac=,ip=,mask=").
 // Keys CH has that Petrel does not implement yet (vhost_user, socket,
-// rate limiters, iommu=on, other PCI segments, non-raw images) are
-// refused with a one-line error that names them, never ignored.
+// rate_limit_group, iommu=on, other PCI segments, non-raw images, --net's
+// rate limiter) are refused with a one-line error that names them, never
+// ignored. --disk's rate limiter keys are read into DiskConfig's
+// rate_limiter_config, which the disk refuses when the VM is built
+// (disk_config.h): not enforced yet.
 #pragma once
 
 #include <string_view>

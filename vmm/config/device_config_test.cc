@@ -69,6 +69,59 @@ TEST(DiskConfigTest, IoEngineIsAnOption) {
   EXPECT_FALSE(ParseDisk("path=/x,_disable_io_uring=on,io_engine=io_uring").ok());
 }
 
+// CH's six rate limiter keys: a bucket where size and refill_time are given.
+TEST(DiskConfigTest, RateLimiterKeys) {
+  EXPECT_EQ(ParseDisk("path=/x")->rate_limiter_config, std::nullopt);
+  auto d = ParseDisk(
+      "path=/x,bw_size=1048576,bw_one_time_burst=4096,bw_refill_time=100,"
+      "ops_size=500,ops_one_time_burst=10,ops_refill_time=1000");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(
+      d->rate_limiter_config,
+      (ratelimit::RateLimiterConfig{.bandwidth = ratelimit::TokenBucketConfig{1048576, 4096, 100},
+                                    .ops = ratelimit::TokenBucketConfig{500, 10, 1000}}));
+  // One bucket; the burst defaults to 0 (CH: Some(0)); hex as elsewhere.
+  d = ParseDisk("path=/x,ops_size=0x10,ops_refill_time=10");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(d->rate_limiter_config,
+            (ratelimit::RateLimiterConfig{.ops = ratelimit::TokenBucketConfig{16, 0, 10}}));
+  // Zero size and refill time: CH's "no limit", so no limiter at all.
+  d = ParseDisk("path=/x,bw_size=0,bw_refill_time=0,ops_size=,ops_refill_time=");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(*d, DiskConfig{.path = "/x"});
+  // The largest values are accepted.
+  d = ParseDisk(
+      "path=/x,bw_size=18446744073709551615,bw_one_time_burst=18446744073709551615,"
+      "bw_refill_time=18446744073709");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(d->rate_limiter_config->bandwidth->size, UINT64_MAX);
+}
+
+// Half a bucket would be no limit in CH, silently: refused here.
+TEST(DiskConfigTest, RateLimiterErrors) {
+  EXPECT_EQ(ErrorOf(ParseDisk("path=/x,bw_size=1000")),
+            "--disk: rate_limiter_config: bandwidth.refill_time=0: must be from 1 to "
+            "18446744073709 ms: a bucket needs both size and refill_time (--disk bw_size, "
+            "bw_refill_time)");
+  EXPECT_EQ(ErrorOf(ParseDisk("path=/x,ops_refill_time=10")),
+            "--disk: rate_limiter_config: ops.size=0: must be at least 1: a bucket needs both "
+            "size and refill_time (--disk ops_size, ops_refill_time)");
+  EXPECT_EQ(ErrorOf(ParseDisk("path=/x,ops_one_time_burst=10")),
+            "--disk: rate_limiter_config: ops.size=0: must be at least 1: a bucket needs both "
+            "size and refill_time (--disk ops_size, ops_refill_time)");
+  EXPECT_NE(
+      ErrorOf(ParseDisk("path=/x,bw_refill_time=18446744073710,bw_size=1")).find("refill_time"),
+      std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,bw_size=-1,bw_refill_time=1")).find("bw_size"),
+            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(ParseDisk("path=/x,bw_size=18446744073709551616,bw_refill_time=1")).find("bw_size"),
+      std::string::npos);
+  // Still refused on --net: no rate limiter there yet.
+  EXPECT_NE(ParseNet("bw_size=1000,bw_refill_time=100").error().message().find("not supported"),
+            std::string::npos);
+}
+
 TEST(NetConfigTest, ChReadmeLineWithEmptyValues) {
   auto n = ParseNet("tap=,mac=,ip=,mask=");
   ASSERT_TRUE(n.ok()) << n.error().message();

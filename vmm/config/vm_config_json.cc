@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/base/field_error.h"
+#include "core/ratelimit/rate_limiter_config.h"
 #include "devices/net/ipv4_address.h"
 #include "devices/net/mac_address.h"
 #include "vmm/config/device_ids.h"
@@ -304,6 +305,62 @@ Result<OutputConfig> ReadOutput(const json& value, const std::string& path, bool
   return out;
 }
 
+// CH's TokenBucketConfig {"size", "one_time_burst" (optional), "refill_time"}
+// (size and refill_time required, as serde has them). Both 0 is CH's
+// "disabled" bucket, read as no bucket (ratelimit::BucketFromValues).
+Result<std::optional<ratelimit::TokenBucketConfig>> ReadTokenBucket(const json& value,
+                                                                    const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  for (const char* key : {"size", "refill_time"}) {
+    if (r.Find(key) == nullptr) {
+      return Error(ErrorCode::kInvalidArgument, path + ": " + key + " is required");
+    }
+  }
+  uint64_t size = 0, burst = 0, refill = 0;
+  PETREL_TRY(r.Unsigned("size", size));
+  PETREL_TRY(r.Unsigned("one_time_burst", burst));
+  PETREL_TRY(r.Unsigned("refill_time", refill));
+  PETREL_TRY(r.Finish());
+  return ratelimit::BucketFromValues(size, burst, refill);
+}
+
+// CH's RateLimiterConfig {"bandwidth", "ops"}, each optional. No bucket at
+// all reads as no rate limiter, as the CLI has it; the disk's Validate()
+// checks the buckets.
+Result<std::optional<ratelimit::RateLimiterConfig>> ReadRateLimiter(ObjectReader& parent,
+                                                                    std::string_view key) {
+  PETREL_ASSIGN_OR_RETURN(const json* value, parent.Object(key));
+  if (value == nullptr) return std::optional<ratelimit::RateLimiterConfig>();
+  const std::string path = Child(parent.path(), key);
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(*value, path));
+  ratelimit::RateLimiterConfig config;
+  PETREL_ASSIGN_OR_RETURN(const json* bandwidth, r.Object("bandwidth"));
+  PETREL_ASSIGN_OR_RETURN(const json* ops, r.Object("ops"));
+  PETREL_TRY(r.Finish());
+  if (bandwidth != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(config.bandwidth,
+                            ReadTokenBucket(*bandwidth, Child(path, "bandwidth")));
+  }
+  if (ops != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(config.ops, ReadTokenBucket(*ops, Child(path, "ops")));
+  }
+  if (!config.bandwidth && !config.ops) return std::optional<ratelimit::RateLimiterConfig>();
+  return std::optional<ratelimit::RateLimiterConfig>(config);
+}
+
+json ToJson(const ratelimit::TokenBucketConfig& bucket) {
+  return {{"size", bucket.size},
+          {"one_time_burst", bucket.one_time_burst},
+          {"refill_time", bucket.refill_time}};
+}
+
+json ToJson(const ratelimit::RateLimiterConfig& config) {
+  json j = json::object();
+  if (config.bandwidth) j["bandwidth"] = ToJson(*config.bandwidth);
+  if (config.ops) j["ops"] = ToJson(*config.ops);
+  return j;
+}
+
 Result<DiskConfig> ReadDisk(const json& value, const std::string& path) {
   PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
   DiskConfig disk;
@@ -335,7 +392,7 @@ Result<DiskConfig> ReadDisk(const json& value, const std::string& path) {
   PETREL_TRY(PciCommonDefaults(r));
   PETREL_TRY(r.OnlyDefault("vhost_user", {false}));
   PETREL_TRY(r.OnlyDefault("vhost_socket", {}));
-  PETREL_TRY(r.OnlyDefault("rate_limiter_config", {}));
+  PETREL_ASSIGN_OR_RETURN(disk.rate_limiter_config, ReadRateLimiter(r, "rate_limiter_config"));
   PETREL_TRY(r.OnlyDefault("rate_limit_group", {}));
   PETREL_TRY(r.OnlyDefault("queue_affinity", {json::array()}));
   PETREL_TRY(r.OnlyDefault("backing_files", {false}));
@@ -467,6 +524,7 @@ json ToJson(const DiskConfig& disk) {
   j.update(PciCommonJson());
   if (!disk.serial.empty()) j["serial"] = disk.serial;
   if (!disk.id.empty()) j["id"] = disk.id;
+  if (disk.rate_limiter_config) j["rate_limiter_config"] = ToJson(*disk.rate_limiter_config);
   return j;
 }
 

@@ -59,6 +59,7 @@ TEST(VmConfigJsonTest, CommandLineAndJsonGiveTheSameConfig) {
                         "--memory",    "size=1G",  "--serial", "file=/tmp/s.log",
                         "--console",   "off",
                         "--disk",      "path=/d.img,readonly=on,num_queues=2,queue_size=256,serial=SN1,id=root,io_engine=sync",
+                                       "path=/e.img,bw_size=1048576,bw_refill_time=100,ops_size=500,ops_one_time_burst=50,ops_refill_time=1000",
                         "--net",       "tap=tap7,mac=52:54:00:00:00:07,mtu=1400,num_queues=4,offload_ufo=off",
                         "--rng",       "src=/dev/random"};
   const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
@@ -71,18 +72,24 @@ TEST(VmConfigJsonTest, CommandLineAndJsonGiveTheSameConfig) {
     "serial": {"mode": "File", "file": "/tmp/s.log"},
     "console": {"mode": "Off"},
     "disks": [{"path": "/d.img", "readonly": true, "num_queues": 2, "queue_size": 256,
-               "serial": "SN1", "id": "root", "disable_io_uring": true}],
+               "serial": "SN1", "id": "root", "disable_io_uring": true},
+              {"path": "/e.img", "rate_limiter_config": {
+                 "bandwidth": {"size": 1048576, "refill_time": 100},
+                 "ops": {"size": 500, "one_time_burst": 50, "refill_time": 1000}}}],
     "net": [{"tap": "tap7", "mac": "52:54:00:00:00:07", "mtu": 1400, "num_queues": 4,
              "offload_ufo": false}],
     "rng": {"src": "/dev/random"}})");
   ASSERT_TRUE(json.ok()) << json.error().message();
   EXPECT_EQ(*json, cli.options.vm);
+  ASSERT_EQ(json->disks.size(), 2u);
+  EXPECT_TRUE(json->disks[1].rate_limiter_config.has_value());
 }
 
 TEST(VmConfigJsonTest, InfoOutputReadsBackEqual) {
   const char* argv[] = {"petrel", "--kernel", "/k", "--initramfs", "/i", "--cpus", "boot=3",
                         "--serial", "socket=/tmp/s.sock", "--console", "pty",
                         "--disk", "path=/a", "--disk", "path=/b,direct=on,io_engine=io_uring",
+                        "--disk", "path=/c,bw_size=4096,bw_refill_time=10,bw_one_time_burst=1",
                         "--net", "host_mac=02:00:00:00:00:01,offload_csum=off"};
   const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
   ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
@@ -97,6 +104,9 @@ TEST(VmConfigJsonTest, InfoOutputReadsBackEqual) {
   EXPECT_EQ(out["serial"]["socket"], "/tmp/s.sock");
   EXPECT_EQ(out["console"]["mode"], "Pty");
   EXPECT_EQ(out["disks"][1]["direct"], true);
+  EXPECT_FALSE(out["disks"][1].contains("rate_limiter_config"));
+  EXPECT_EQ(out["disks"][2]["rate_limiter_config"],
+            nlohmann::json::parse(R"({"bandwidth":{"size":4096,"one_time_burst":1,"refill_time":10}})"));
   EXPECT_EQ(out["net"][0]["ip"], "192.168.249.1");
   EXPECT_EQ(out["net"][0]["offload_tso"], false);
   EXPECT_EQ(out["rng"]["src"], "/dev/urandom");
@@ -243,6 +253,66 @@ TEST(VmConfigJsonTest, BadValuesReadAsOnTheCommandLine) {
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"cpus":{"boot_vcpus":1,"max_vcpus":4,"topology":{"threads_per_core":1,"cores_per_die":2,"dies_per_package":1,"packages":1}}})"),
             "cpus: topology=1:2:1:1: threads_per_core*cores_per_die*dies_per_package*packages = 2 "
             "must equal max_vcpus=4");
+}
+
+// CH's "rate_limiter_config" reads as the six --disk keys do.
+TEST(VmConfigJsonTest, RateLimiterReadsAsOnTheCommandLine) {
+  auto cli_disk = [](const char* disk) {
+    const char* argv[] = {"petrel", "--kernel", "/k", "--disk", disk};
+    const auto cli = ParseCommandLine(5, argv);
+    EXPECT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+    return cli.options.vm;
+  };
+  auto json_disk = [](const std::string& disk) {
+    auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"disks":[)" + disk + "]}");
+    EXPECT_TRUE(config.ok()) << config.error().message();
+    return config.ok() ? *config : VmConfig{};
+  };
+  // One bucket; one_time_burst absent is 0, as the CLI's default.
+  EXPECT_EQ(json_disk(R"({"path":"/d","rate_limiter_config":{"ops":{"size":10,"refill_time":5}}})"),
+            cli_disk("path=/d,ops_size=10,ops_refill_time=5"));
+  EXPECT_EQ(json_disk(R"({"path":"/d","rate_limiter_config":{"bandwidth":{"size":10,"one_time_burst":0,"refill_time":5},"ops":null}})"),
+            cli_disk("path=/d,bw_size=10,bw_refill_time=5,bw_one_time_burst=0"));
+  // No bucket, or CH's disabled bucket (size and refill_time 0): no limiter.
+  for (const char* none : {R"({"path":"/d","rate_limiter_config":{}})",
+                           R"({"path":"/d","rate_limiter_config":null})",
+                           R"({"path":"/d","rate_limiter_config":{"bandwidth":{"size":0,"refill_time":0}}})"}) {
+    EXPECT_EQ(json_disk(none), cli_disk("path=/d,bw_size=0,bw_refill_time=0")) << none;
+    EXPECT_EQ(json_disk(none).disks[0].rate_limiter_config, std::nullopt) << none;
+  }
+  // The largest values.
+  EXPECT_EQ(json_disk(R"({"path":"/d","rate_limiter_config":{"bandwidth":{"size":18446744073709551615,"one_time_burst":18446744073709551615,"refill_time":18446744073709}}})"),
+            cli_disk("path=/d,bw_size=18446744073709551615,bw_one_time_burst=18446744073709551615,bw_refill_time=18446744073709"));
+}
+
+TEST(VmConfigJsonTest, RateLimiterErrors) {
+  auto cli_error = [](const char* disk) {
+    const char* argv[] = {"petrel", "--kernel", "/k", "--disk", disk};
+    return ParseCommandLine(5, argv).message;
+  };
+  // The same words as the CLI's (one Validate), after each door's prefix.
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","rate_limiter_config":{"bandwidth":{"size":1000,"refill_time":0}}}]})"),
+            "disks[0]: rate_limiter_config: bandwidth.refill_time=0: must be from 1 to "
+            "18446744073709 ms: a bucket needs both size and refill_time (--disk bw_size, "
+            "bw_refill_time)");
+  EXPECT_EQ(cli_error("path=/d,bw_size=1000"),
+            "petrel: error: --disk: rate_limiter_config: bandwidth.refill_time=0: must be from 1 "
+            "to 18446744073709 ms: a bucket needs both size and refill_time (--disk bw_size, "
+            "bw_refill_time)");
+  // CH's serde requires size and refill_time.
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","rate_limiter_config":{"ops":{"size":10}}}]})"),
+            "disks[0].rate_limiter_config.ops: refill_time is required");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","rate_limiter_config":{"ops":{"size":10,"refill_time":1,"rate":3}}}]})"),
+            "disks[0].rate_limiter_config.ops: unknown field 'rate'");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","rate_limiter_config":{"bw":{}}}]})"),
+            "disks[0].rate_limiter_config: unknown field 'bw'");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","rate_limiter_config":{"ops":{"size":-1,"refill_time":1}}}]})"),
+            "disks[0].rate_limiter_config.ops: size=-1: expected an unsigned integer");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","rate_limiter_config":[]}]})"),
+            "disks[0]: rate_limiter_config=[]: expected a JSON object");
+  // --net's rate limiter is not read yet.
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"net":[{"rate_limiter_config":{}}]})"),
+            "net[0]: rate_limiter_config={}: not supported by Petrel yet");
 }
 
 TEST(VmConfigJsonTest, TypeAndShapeErrors) {

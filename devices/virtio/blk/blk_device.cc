@@ -25,7 +25,14 @@ constexpr int kDrainPolls = 100;
 constexpr int kDrainPollMs = 100;
 
 Result<void> CheckOptions(const BlkOptions& o) {
-  return Validate(o).Wrap("virtio-blk");
+  PETREL_TRY(Validate(o).Wrap("virtio-blk"));
+  // Read and checked by both doors, not enforced yet: refuse rather than run
+  // the disk unlimited.
+  if (o.rate_limiter_config) {
+    return Error(ErrorCode::kUnsupported,
+                 "virtio-blk: rate_limiter_config: rate limiting is not supported yet");
+  }
+  return Ok();
 }
 
 }  // namespace

@@ -253,6 +253,26 @@ TEST(BlkOptionsTest, RejectsBadOptions) {
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
 }
 
+// The limiter is configured (both doors read it) but not enforced yet: a disk
+// with one is refused, never run unlimited.
+TEST(BlkOptionsTest, RefusesARateLimiterUntilEnforced) {
+  TempDisk disk(4096);
+  DiskConfig options{.path = disk.path()};
+  options.rate_limiter_config =
+      ratelimit::RateLimiterConfig{.ops = ratelimit::TokenBucketConfig{100, 0, 1000}};
+  auto refused = BlkDevice::Create(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(refused.error().message(),
+            "virtio-blk: rate_limiter_config: rate limiting is not supported yet");
+  // A bad limiter is a bad option first.
+  options.rate_limiter_config = ratelimit::RateLimiterConfig{};
+  auto bad = BlkDevice::Create(options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message(),
+            "virtio-blk: rate_limiter_config: needs a bandwidth or an ops bucket");
+}
+
 class BlkScriptedTest : public ::testing::Test {
  protected:
   void SetUp() override {

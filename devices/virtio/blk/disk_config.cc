@@ -24,6 +24,9 @@ Result<void> Validate(const DiskConfig& disk) {
     return FieldError("queue_depth", std::to_string(disk.queue_depth),
                       "must be from 1 to " + std::to_string(kMaxQueueDepth));
   }
+  if (disk.rate_limiter_config) {
+    PETREL_TRY(ratelimit::Validate(*disk.rate_limiter_config).Wrap("rate_limiter_config"));
+  }
   return Ok();
 }
 

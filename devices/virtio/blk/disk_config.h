@@ -5,14 +5,21 @@
 //
 // Field names, meanings and defaults are Cloud Hypervisor's DiskConfig
 // (CH's vmm/src/vm_config.rs): path, readonly=false, direct=false,
-// num_queues=1, queue_size=128, serial, id. Petrel adds io_engine (CH's
-// testing switch disable_io_uring=true means io_engine=sync).
+// num_queues=1, queue_size=128, serial, id, rate_limiter_config (its own
+// struct and limits: core/ratelimit/rate_limiter_config.h). Petrel adds
+// io_engine (CH's testing switch disable_io_uring=true means io_engine=sync).
+//
+// rate_limiter_config is read, checked and written back, but the device does
+// not enforce it yet: BlkDevice::Create refuses a disk that has one ("rate
+// limiting is not supported yet"), so no disk is ever silently unlimited.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/base/result.h"
+#include "core/ratelimit/rate_limiter_config.h"
 #include "devices/block/io_engine.h"
 #include "devices/virtio/blk/blk_spec.h"
 
@@ -31,6 +38,8 @@ struct DiskConfig {
   std::string serial;  // the GET_ID answer, at most kBlkIdBytes (20); empty: zeros
   uint16_t num_queues = 1;
   uint16_t queue_size = kBlkDefaultQueueSize;
+  // Absent: no limit. Present: at least one bucket (ratelimit::Validate).
+  std::optional<ratelimit::RateLimiterConfig> rate_limiter_config;
   // auto: io_uring when the host has it, else synchronous I/O.
   IoEngineKind io_engine = IoEngineKind::kAuto;
   uint32_t queue_depth = kDefaultQueueDepth;  // engine requests in flight (not user-facing)
