@@ -15,7 +15,7 @@ endif()
 # parsing (petrel_virtio_config), boot-time builders over host input
 # (petrel_boot, petrel_acpi, petrel_arch), isolation, test-only libraries.
 set(PETREL_GUEST_REACHABLE_LIBS
-  petrel_base petrel_bus petrel_event petrel_hv petrel_io petrel_memory petrel_x86emu
+  petrel_base petrel_bus petrel_event petrel_hv petrel_io petrel_memory petrel_ratelimit petrel_x86emu
   petrel_legacy petrel_acpi_devices petrel_pci petrel_ioapic petrel_testdev
   petrel_block petrel_net petrel_virtio_queue petrel_virtio_pci petrel_virtio_blk
   petrel_virtio_console petrel_virtio_net petrel_virtio_rng
@@ -25,7 +25,7 @@ add_test(NAME audit_guest_reachable_sources
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/check_sources.py
                  --root ${PROJECT_SOURCE_DIR}
                  --allowlist ${CMAKE_CURRENT_LIST_DIR}/source_allowlist.txt
-                 core/base core/bus core/event core/hv core/io core/memory core/x86emu
+                 core/base core/bus core/event core/hv core/io core/memory core/ratelimit core/x86emu
                  devices hv_kvm hv_mshv hv_sim)
 
 # The binary check reads optimized, uninstrumented objects: the build that

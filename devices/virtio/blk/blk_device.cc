@@ -24,15 +24,13 @@ static_assert(std::endian::native == std::endian::little);
 constexpr int kDrainPolls = 100;
 constexpr int kDrainPollMs = 100;
 
-Result<void> CheckOptions(const BlkOptions& o) {
-  PETREL_TRY(Validate(o).Wrap("virtio-blk"));
-  // Read and checked by both doors, not enforced yet: refuse rather than run
-  // the disk unlimited.
-  if (o.rate_limiter_config) {
-    return Error(ErrorCode::kUnsupported,
-                 "virtio-blk: rate_limiter_config: rate limiting is not supported yet");
-  }
-  return Ok();
+Result<void> CheckOptions(const BlkOptions& o) { return Validate(o).Wrap("virtio-blk"); }
+
+// The bandwidth tokens a request takes: its data bytes for reads and
+// writes; flushes, discards, write-zeroes and GET_ID take an operation only
+// (as Cloud Hypervisor counts them).
+uint64_t RateLimitedBytes(const BlkRequest& request) {
+  return request.type == kBlkTIn || request.type == kBlkTOut ? request.data_len : 0;
 }
 
 }  // namespace
@@ -78,7 +76,8 @@ BlkDevice::BlkDevice(const BlkOptions& options, std::unique_ptr<DiskFile> disk,
     : disk_(std::move(disk)),
       queues_(engines.size()),
       num_queues_(options.num_queues),
-      queue_size_(options.queue_size) {
+      queue_size_(options.queue_size),
+      rate_limit_(options.rate_limiter_config) {
   size_t depth = SIZE_MAX;
   for (size_t q = 0; q < engines.size(); ++q) {
     depth = std::min(depth, engines[q]->queue_depth());
@@ -203,6 +202,11 @@ Result<void> BlkDevice::Activate(VirtioContext& context) {
   context_ = &context;
   config_wce_ = (context.features() & FeatureBit(kBlkFConfigWce)) != 0;
   flush_negotiated_ = (context.features() & FeatureBit(kBlkFFlush)) != 0;
+  // Full buckets at every activation (a reset device starts afresh).
+  if (rate_limit_) {
+    limiter_ = std::make_unique<ratelimit::SharedRateLimiter>(*rate_limit_,
+                                                              context.queue_loop(0).NowNs());
+  }
   // Each queue watches its engine on its own loop, from its first
   // QueueNotified there (the transport notifies every ready queue once).
   return Ok();
@@ -225,6 +229,7 @@ void BlkDevice::Deactivate() {
     s.on_quiesced = nullptr;
     s.inflight.clear();
     s.stalled.reset();
+    s.throttled.reset();
     s.ordered.reset();
     s.to_signal = false;
   }
@@ -238,9 +243,11 @@ void BlkDevice::StopWatch(Queue& s) {
   if (s.loop != nullptr) {
     if (s.watch) s.loop->Remove(*s.watch);
     if (s.grace) s.loop->Remove(*s.grace);
+    if (s.throttle) s.loop->Remove(*s.throttle);
   }
   s.watch.reset();
   s.grace.reset();
+  s.throttle.reset();
 }
 
 Result<void> BlkDevice::WatchEngine(uint16_t q) {
@@ -266,7 +273,7 @@ void BlkDevice::MaybeQuiesced(uint16_t q) {
   if (!s.quiesced || !s.on_quiesced) return;
   // A failed device completes nothing more: its requests are not state
   // either (the driver must reset it).
-  if (!failed_ && (!s.inflight.empty() || s.stalled)) return;
+  if (!failed_ && (!s.inflight.empty() || s.stalled || s.throttled)) return;
   auto done = std::move(s.on_quiesced);
   s.on_quiesced = nullptr;
   done();
@@ -290,6 +297,9 @@ void BlkDevice::StopQueueGroup(uint16_t group, std::function<void()> done) {
   s.stopping = true;
   s.inflight.clear();
   s.stalled.reset();
+  s.throttled.reset();
+  if (s.throttle && s.loop != nullptr) s.loop->Remove(*s.throttle);
+  s.throttle.reset();
   s.ordered.reset();
   s.to_signal = false;
   if (s.engine->in_flight() > 0) (void)s.engine->Reap();
@@ -341,7 +351,7 @@ void BlkDevice::QueueNotified(uint16_t index) {
   Queue& s = queues_[index];
   if (s.stopping || !context_->queue(index).ready()) return;
   if (auto w = WatchEngine(index); !w.ok()) return DoFail("watching the engine: " + w.error().message());
-  if (s.stalled || s.ordered) return;
+  if (s.stalled || s.ordered || s.throttled) return;
   Process(index);
   if (s.to_signal) {
     s.to_signal = false;
@@ -353,7 +363,7 @@ void BlkDevice::Process(uint16_t q) {
   Queue& s = queues_[q];
   SplitQueue& queue = context_->queue(q);
   GuestMemory& memory = context_->memory();
-  for (uint32_t n = 0; !failed_ && !s.stalled && !s.ordered && !s.quiesced; ++n) {
+  for (uint32_t n = 0; !failed_ && !s.stalled && !s.ordered && !s.throttled && !s.quiesced; ++n) {
     if (n == kMaxChainsPerTurn) return context_->NotifyAgain(q);
     auto popped = queue.Pop();
     if (!popped.ok()) return DoFail(popped.error().message());
@@ -365,8 +375,48 @@ void BlkDevice::Process(uint16_t q) {
       ChainWriter out(memory, chain);
       if (auto w = out.Write(request->inline_data); !w.ok()) return DoFail(w.error().message());
     }
+    if (!Admit(q, chain.head, *request)) return;
     if (!Start(q, chain.head, *request)) s.stalled = Stalled{chain.head, std::move(*request)};
   }
+}
+
+bool BlkDevice::Admit(uint16_t q, uint16_t head, BlkRequest& request) {
+  // A request already answered (a bad sector, an unsupported type) reaches
+  // no disk and takes no tokens.
+  if (!limiter_ || request.status) return true;
+  Queue& s = queues_[q];
+  const uint64_t now = s.loop->NowNs();
+  const uint64_t wait = limiter_->TryConsume(RateLimitedBytes(request), 1, now);
+  if (wait == 0) return true;
+  s.throttled = Stalled{head, std::move(request)};
+  // The deadline saturates: a wait beyond the clock's range never fires.
+  const uint64_t deadline = now + wait < now ? UINT64_MAX : now + wait;
+  auto timer = s.loop->AddTimer(deadline, [this, q] { OnThrottleTimer(q); });
+  if (!timer.ok()) {
+    DoFail("rate limiter: arming its timer: " + timer.error().message());
+    return false;
+  }
+  s.throttle = *timer;
+  return false;
+}
+
+void BlkDevice::OnThrottleTimer(uint16_t q) {
+  Queue& s = queues_[q];
+  s.throttle.reset();
+  if (!s.throttled || failed_ || s.stopping) return;
+  Stalled st = std::move(*s.throttled);
+  s.throttled.reset();
+  if (!Admit(q, st.head, st.request)) return;  // someone else took the tokens: wait again
+  if (Start(q, st.head, st.request)) {
+    Process(q);
+  } else {
+    s.stalled = std::move(st);
+  }
+  if (s.to_signal) {
+    s.to_signal = false;
+    context_->SignalUsed(q);
+  }
+  MaybeQuiesced(q);
 }
 
 bool BlkDevice::Start(uint16_t q, uint16_t head, BlkRequest& request) {
@@ -524,7 +574,7 @@ void BlkDevice::OnCompletions(uint16_t q) {
     } else {
       s.stalled = std::move(st);
     }
-  } else if (unblocked && !failed_ && !s.stalled) {
+  } else if (unblocked && !failed_ && !s.stalled && !s.throttled) {
     Process(q);  // what the guest queued behind the chunked request
   }
   if (s.to_signal) {

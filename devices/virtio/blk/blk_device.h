@@ -29,6 +29,14 @@
 // the device's only guest-changeable state (BlkDeviceState). A driver that
 // negotiates neither CONFIG_WCE nor FLUSH gets writethrough.
 //
+// Rate limiting (--disk bw_*/ops_*, rate_limiter_config; core/ratelimit):
+// one limiter for all the disk's queues, on the queues' loop clocks. Each
+// request that reaches the disk takes one operation token and, for reads
+// and writes, its data bytes; a request refused waits on its queue (which
+// pops nothing behind it) for a timer at the time the limiter names. A
+// device reset makes the buckets full again. Quiesce (pause, snapshot)
+// waits for a throttled request to start and complete like any other.
+//
 //   PETREL_ASSIGN_OR_RETURN(auto blk, BlkDevice::Create({.path = "disk.img"}));
 #pragma once
 
@@ -44,6 +52,7 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/ratelimit/shared_rate_limiter.h"
 #include "devices/block/disk_file.h"
 #include "devices/block/io_engine.h"
 #include "devices/virtio/blk/blk_request.h"
@@ -164,6 +173,11 @@ class BlkDevice final : public VirtioDevice {
     uint64_t next_tag = 1;
     std::unordered_map<uint64_t, Inflight> inflight;
     std::optional<Stalled> stalled;
+    // A request popped but refused by the rate limiter, started by
+    // `throttle` (a timer on `loop`) once its tokens are there; the queue
+    // pops nothing more until then.
+    std::optional<Stalled> throttled;
+    std::optional<WatchId> throttle;
     std::optional<uint64_t> ordered;  // a chunked request: the queue waits for it
     bool to_signal = false;
   };
@@ -175,6 +189,10 @@ class BlkDevice final : public VirtioDevice {
   // Submits or completes one request; false if the engine was full.
   bool Start(uint16_t q, uint16_t head, BlkRequest& request);
   bool StartChunked(uint16_t q, uint16_t head, BlkRequest& request);
+  // The rate limiter's verdict on a parsed request: true if it may start
+  // now; else it is kept in the queue's `throttled` with a timer armed.
+  bool Admit(uint16_t q, uint16_t head, BlkRequest& request);
+  void OnThrottleTimer(uint16_t q);
   void Complete(uint16_t q, uint16_t head, uint64_t status_gpa, uint8_t status, uint32_t used_len);
   void OnCompletions(uint16_t q);
   Result<void> WatchEngine(uint16_t q);
@@ -198,6 +216,10 @@ class BlkDevice final : public VirtioDevice {
   uint64_t features_ = 0;
   BlkConfig config_;
   BlkLimits limits_;
+  // --disk bw_*/ops_* (rate_limiter_config): shared by every queue of the
+  // disk; full again after a device reset. Null: unlimited.
+  std::optional<ratelimit::RateLimiterConfig> rate_limit_;
+  std::unique_ptr<ratelimit::SharedRateLimiter> limiter_;
   // §5.2.4 writeback: written by vCPU threads (WriteConfig), read on the loops.
   std::atomic<uint8_t> writeback_{1};
   // Set by Activate before any queue's loop serves the device; read there.

@@ -253,18 +253,15 @@ TEST(BlkOptionsTest, RejectsBadOptions) {
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
 }
 
-// The limiter is configured (both doors read it) but not enforced yet: a disk
-// with one is refused, never run unlimited.
-TEST(BlkOptionsTest, RefusesARateLimiterUntilEnforced) {
+// A disk with a rate limiter is built (blk_rate_limit_test.cc enforces it);
+// a bad limiter is a bad option.
+TEST(BlkOptionsTest, TakesAValidRateLimiterAndRefusesABadOne) {
   TempDisk disk(4096);
   DiskConfig options{.path = disk.path()};
   options.rate_limiter_config =
       ratelimit::RateLimiterConfig{.ops = ratelimit::TokenBucketConfig{100, 0, 1000}};
-  auto refused = BlkDevice::Create(options);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().code(), ErrorCode::kUnsupported);
-  EXPECT_EQ(refused.error().message(),
-            "virtio-blk: rate_limiter_config: rate limiting is not supported yet");
+  auto built = BlkDevice::Create(options);
+  ASSERT_TRUE(built.ok()) << built.error().message();
   // A bad limiter is a bad option first.
   options.rate_limiter_config = ratelimit::RateLimiterConfig{};
   auto bad = BlkDevice::Create(options);
