@@ -1,7 +1,9 @@
 // Fuzzes the virtio-blk device (devices/virtio/blk) against a hostile driver,
 // on the synchronous engine over a 64 KiB memfd disk with a
 // DeterministicEventLoop. The first four bytes choose the queue size,
-// EVENT_IDX/INDIRECT, the disk mode (read-only or not) and one of two modes:
+// EVENT_IDX/INDIRECT, the disk mode (read-only or not), a rate limiter
+// (bandwidth, ops, both or none: requests then wait for its timers on the
+// virtual clock) and one of two modes:
 //  - raw: the rest becomes guest RAM (descriptor table at 0, avail ring at
 //    0x1000, used ring at 0x2000, buffers anywhere); doorbells, completions,
 //    a reset and a second activation. Oracles: no crash or sanitizer report;
@@ -276,6 +278,16 @@ std::vector<uint8_t> GatherData(petrel::virtio::testing::VirtqDriver& drv, const
   return bytes;
 }
 
+// The rate limiter of a fuzzed device: none, or buckets of 4 KiB per 10 ms
+// and 2 requests per 10 ms, with a small one-time burst.
+std::optional<petrel::ratelimit::RateLimiterConfig> FuzzRateLimit(bool bandwidth, bool ops) {
+  if (!bandwidth && !ops) return std::nullopt;
+  petrel::ratelimit::RateLimiterConfig c;
+  if (bandwidth) c.bandwidth = petrel::ratelimit::TokenBucketConfig{4096, 1024, 10};
+  if (ops) c.ops = petrel::ratelimit::TokenBucketConfig{2, 1, 10};
+  return c;
+}
+
 int Structured(const uint8_t* data, size_t size, bool readonly, bool indirect, uint8_t flags) {
   using namespace petrel;
   using namespace petrel::virtio;
@@ -295,8 +307,12 @@ int Structured(const uint8_t* data, size_t size, bool readonly, bool indirect, u
   auto notifier = std::make_shared<InProcessNotifier>();
   auto engine = SyncEngine::Create(**disk, 16, notifier);
   Check(engine.ok());
-  auto dev = BlkDevice::Create({.serial = kSerial, .queue_size = 256}, std::move(*disk),
-                               std::move(*engine));
+  // flags 8/16: a bandwidth / ops limit small enough that requests wait for
+  // the limiter's timers (RunUntilIdle advances the virtual clock to them);
+  // every oracle below must hold the same.
+  DiskConfig options{.serial = kSerial, .queue_size = 256};
+  options.rate_limiter_config = FuzzRateLimit(flags & 8, flags & 16);
+  auto dev = BlkDevice::Create(options, std::move(*disk), std::move(*engine));
   Check(dev.ok());
   const uint64_t offered = (*dev)->device_features();
   Limits limits{.readonly = readonly,
@@ -404,6 +420,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool readonly = data[1] & 4;
   const bool tame = data[1] & 8;  // descriptors point into RAM
   const uint16_t avail_idx = data[2];
+  const bool limit_bw = data[3] & 32, limit_ops = data[3] & 64;  // as Structured's flags 8/16
   data += 4;
   size -= 4;
 
@@ -426,8 +443,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto notifier = std::make_shared<InProcessNotifier>();
   auto engine = SyncEngine::Create(**disk, 16, notifier);
   Check(engine.ok());
-  auto dev = BlkDevice::Create({.serial = "fuzz", .queue_size = 256}, std::move(*disk),
-                               std::move(*engine));
+  DiskConfig options{.serial = "fuzz", .queue_size = 256};
+  options.rate_limiter_config = FuzzRateLimit(limit_bw, limit_ops);
+  auto dev = BlkDevice::Create(options, std::move(*disk), std::move(*engine));
   Check(dev.ok());
 
   VirtualClock clock;
