@@ -23,8 +23,7 @@
 // rate_limit_group, iommu=on, other PCI segments, non-raw images, --net's
 // rate limiter) are refused with a one-line error that names them, never
 // ignored. --disk's rate limiter keys are read into DiskConfig's
-// rate_limiter_config, which the disk refuses when the VM is built
-// (disk_config.h): not enforced yet.
+// rate_limiter_config, which the disk enforces (disk_config.h).
 #pragma once
 
 #include <string_view>

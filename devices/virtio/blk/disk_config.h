@@ -9,9 +9,8 @@
 // struct and limits: core/ratelimit/rate_limiter_config.h). Petrel adds
 // io_engine (CH's testing switch disable_io_uring=true means io_engine=sync).
 //
-// rate_limiter_config is read, checked and written back, but the device does
-// not enforce it yet: BlkDevice::Create refuses a disk that has one ("rate
-// limiting is not supported yet"), so no disk is ever silently unlimited.
+// rate_limiter_config is enforced by BlkDevice, one limiter for all the
+// disk's queues (blk_device.h).
 #pragma once
 
 #include <cstdint>
