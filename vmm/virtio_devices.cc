@@ -1,6 +1,7 @@
 // VirtioDevices (see virtio_devices.h).
 #include "vmm/virtio_devices.h"
 
+#include <map>
 #include <mutex>
 
 #include <condition_variable>
@@ -9,6 +10,7 @@
 
 #include "core/base/log.h"
 #include "core/base/random.h"
+#include "core/ratelimit/shared_rate_limiter.h"
 #include "devices/virtio/blk/blk_device.h"
 #include "devices/virtio/net/virtio_net.h"
 #include "devices/virtio/rng/rng_device.h"
@@ -118,11 +120,26 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
                           virtio::RngDevice::Create(args.config->rng).Wrap("--rng"));
   PETREL_TRY(place(config::kRngDeviceId, std::move(rng_device)));
 
+  // One limiter per --rate-limit-group, shared by the disks naming it; its
+  // buckets start full (any time in the past fills them).
+  std::map<std::string, std::shared_ptr<ratelimit::SharedRateLimiter>> groups;
+  for (const ratelimit::RateLimitGroupConfig& group : args.config->rate_limit_groups) {
+    groups[group.id] =
+        std::make_shared<ratelimit::SharedRateLimiter>(group.rate_limiter_config, 0);
+  }
   for (size_t i = 0; i < args.config->disks.size(); ++i) {
     const virtio::DiskConfig& disk = args.config->disks[i];
     const std::string name = disk.id.empty() ? "disk" + std::to_string(i) : disk.id;
     PETREL_ASSIGN_OR_RETURN(auto blk_device,
                             virtio::BlkDevice::Create(disk).Wrap("--disk " + disk.path));
+    if (disk.rate_limit_group) {
+      auto group = groups.find(*disk.rate_limit_group);
+      if (group == groups.end()) {
+        return Error(ErrorCode::kInvalidArgument, "--disk " + disk.path + ": rate_limit_group=" +
+                                                      *disk.rate_limit_group + ": no such group");
+      }
+      blk_device->UseRateLimitGroup(group->second);
+    }
     PETREL_TRY(place(name, std::move(blk_device)));
   }
 

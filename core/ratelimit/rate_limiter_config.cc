@@ -42,4 +42,11 @@ Result<void> Validate(const RateLimiterConfig& config) {
   return Ok();
 }
 
+Result<void> Validate(const RateLimitGroupConfig& group) {
+  if (group.id.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "rate_limit_group: id=<name> is required");
+  }
+  return Validate(group.rate_limiter_config).Wrap("rate_limit_group " + group.id);
+}
+
 }  // namespace petrel::ratelimit

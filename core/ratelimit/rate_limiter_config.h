@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "core/base/result.h"
 
@@ -47,5 +48,18 @@ std::optional<TokenBucketConfig> BucketFromValues(uint64_t size, uint64_t one_ti
 // the field named as in the JSON ("bandwidth.size"), the CLI key in the problem.
 // A config without any bucket is refused: the doors read that as no limiter.
 Result<void> Validate(const RateLimiterConfig& config);
+
+// --rate-limit-group id=<name>,bw_*,ops_* / the API's "rate_limit_groups":
+// one limiter shared by every disk whose rate_limit_group names it (CH's
+// RateLimiterGroupConfig). The id is in the VM's device id namespace.
+struct RateLimitGroupConfig {
+  std::string id;
+  RateLimiterConfig rate_limiter_config;
+
+  bool operator==(const RateLimitGroupConfig&) const = default;
+};
+
+// A non-empty id and a valid limiter (errors name "rate_limit_group <id>").
+Result<void> Validate(const RateLimitGroupConfig& group);
 
 }  // namespace petrel::ratelimit

@@ -392,5 +392,24 @@ TEST(VmInstanceSimTest, ARateLimitedDiskIsBuilt) {
   ASSERT_TRUE(vm.ok()) << vm.error().message();
 }
 
+// Two disks of one --rate-limit-group are built over one shared limiter.
+TEST(VmInstanceSimTest, DisksOfARateLimitGroupAreBuilt) {
+  testing::ScratchDisk a(1 << 20), b(1 << 20);
+  ASSERT_TRUE(a.ok() && b.ok());
+  config::VmConfig config = testing::NullGuestConfig();
+  config.rate_limit_groups.push_back(
+      {.id = "group0",
+       .rate_limiter_config = {.bandwidth = ratelimit::TokenBucketConfig{
+                                   .size = 1 << 20, .refill_time = 100}}});
+  for (const auto* image : {&a, &b}) {
+    virtio::DiskConfig disk;
+    disk.path = image->path();
+    disk.rate_limit_group = "group0";
+    config.disks.push_back(disk);
+  }
+  auto vm = VmInstance::Create(config, testing::SimFactory(), testing::CapturingOptions());
+  ASSERT_TRUE(vm.ok()) << vm.error().message();
+}
+
 }  // namespace
 }  // namespace petrel::vmm

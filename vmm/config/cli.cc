@@ -52,7 +52,7 @@ CliOutcome Fail(std::string_view message) {
 struct RawArgs {
   std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
       event_monitor, rng, restore, record_io, seccomp;
-  std::vector<std::string> disks, nets, landlock_rules;
+  std::vector<std::string> disks, nets, landlock_rules, rate_limit_groups;
   int verbosity = 0;
   bool version = false;
   bool test_device = false;
@@ -83,7 +83,14 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
       ->type_name("<mode>");
   app.add_option("--disk", raw.disks,
                  "virtio-blk disk, repeatable: path=<file>,readonly=on|off,direct=on|off,"
-                 "num_queues=<n>,queue_size=<n>,serial=<id>,id=<name>")
+                 "num_queues=<n>,queue_size=<n>,serial=<id>,id=<name>,bw_size=<bytes>,"
+                 "bw_one_time_burst=<bytes>,bw_refill_time=<ms>,ops_size=<n>,"
+                 "ops_one_time_burst=<n>,ops_refill_time=<ms>,rate_limit_group=<id>")
+      ->type_name("<spec>");
+  app.add_option("--rate-limit-group", raw.rate_limit_groups,
+                 "A rate limiter disks share (--disk rate_limit_group=<id>), repeatable: "
+                 "id=<name>,bw_size=<bytes>,bw_one_time_burst=<bytes>,bw_refill_time=<ms>,"
+                 "ops_size=<n>,ops_one_time_burst=<n>,ops_refill_time=<ms>")
       ->type_name("<spec>");
   app.add_option("--net", raw.nets,
                  "virtio-net on a tap, repeatable: tap=<if> or fd=[<fd>,...],ip=<ip>,mask=<mask>,mac=<mac>,"
@@ -233,6 +240,11 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
       if (!rng.ok()) return Fail(rng.error().message());
       vm.rng = *rng;
     }
+    for (const std::string& text : raw.rate_limit_groups) {
+      auto group = ParseRateLimitGroup(text);
+      if (!group.ok()) return Fail(group.error().message());
+      vm.rate_limit_groups.push_back(*group);
+    }
     vm.test_device = raw.test_device;
     vm.landlock_enable = raw.landlock;
     for (const std::string& text : raw.landlock_rules) {
@@ -266,7 +278,7 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
       // As CH: the snapshot holds the VM's config, so no VM option goes
       // with --restore.
       for (const char* vm_option : {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory",
-                                    "--serial", "--console", "--disk", "--net", "--rng", "--landlock",
+                                    "--serial", "--console", "--disk", "--net", "--rng", "--rate-limit-group", "--landlock",
                                     "--landlock-rules"}) {
         if (app.count(vm_option) != 0) {
           return Fail(std::string("--restore: cannot be combined with ") + vm_option +

@@ -51,6 +51,9 @@ Result<net::Ipv4Address> ParseIpv4(const OptionParser& parser, std::string_view 
 // As in CH, a bucket with size and refill_time both 0 or absent is no bucket,
 // and no bucket at all is no rate limiter; a bucket with only one of them is
 // kept for Validate() to refuse (CH would silently not limit).
+
+}  // namespace
+
 Result<std::optional<ratelimit::RateLimiterConfig>> ParseRateLimiter(const OptionParser& parser) {
   ratelimit::RateLimiterConfig config;
   for (const char* prefix : {"bw", "ops"}) {
@@ -65,8 +68,6 @@ Result<std::optional<ratelimit::RateLimiterConfig>> ParseRateLimiter(const Optio
   return std::optional<ratelimit::RateLimiterConfig>(config);
 }
 
-}  // namespace
-
 Result<DiskConfig> ParseDisk(std::string_view text) {
   OptionParser parser("--disk",
                       {"path", "readonly", "direct", "iommu", "num_queues", "queue_size",
@@ -76,8 +77,8 @@ Result<DiskConfig> ParseDisk(std::string_view text) {
                        "backing_files", "sparse", "_disable_io_uring", "_disable_aio",
                        "io_engine"});
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "rate_limit_group",
-                                        "queue_affinity", "backing_files", "sparse"}));
+  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "queue_affinity",
+                                        "backing_files", "sparse"}));
   PETREL_TRY(CheckCommonPciKeys(parser));
   DiskConfig disk;
   const auto path = parser.Get("path");
@@ -112,6 +113,7 @@ Result<DiskConfig> ParseDisk(std::string_view text) {
   }
   disk.id = parser.Get("id").value_or("");
   PETREL_ASSIGN_OR_RETURN(disk.rate_limiter_config, ParseRateLimiter(parser));
+  if (const auto group = parser.Get("rate_limit_group")) disk.rate_limit_group = *group;
   PETREL_TRY(virtio::Validate(disk).Wrap("--disk"));
   return disk;
 }

@@ -11,7 +11,7 @@
 //          pci_segment=0,_disable_io_uring=on|off,_disable_aio=on|off,
 //          bw_size=<bytes>,bw_one_time_burst=<bytes>,bw_refill_time=<ms>,
 //          ops_size=<n>,ops_one_time_burst=<n>,ops_refill_time=<ms>,
-//          io_engine=auto|sync|io_uring (Petrel's)
+//          rate_limit_group=<id>,io_engine=auto|sync|io_uring (Petrel's)
 //   --net  tap=<name>,ip=<ipv4>,mask=<ipv4>,mac=<mac>,host_mac=<mac>,mtu=<n>,
 //          num_queues=<n>,queue_size=<n>,offload_tso=on|off,
 //          offload_ufo=on|off,offload_csum=on|off,id=<name>,iommu=off,
@@ -20,12 +20,14 @@
 //
 // "key=" leaves the key at its default (CH: --net "tap=,mac=,ip=,mask=").
 // Keys CH has that Petrel does not implement yet (vhost_user, socket,
-// rate_limit_group, iommu=on, other PCI segments, non-raw images, --net's
+// iommu=on, other PCI segments, non-raw images, --net's
 // rate limiter) are refused with a one-line error that names them, never
 // ignored. --disk's rate limiter keys are read into DiskConfig's
-// rate_limiter_config, which the disk enforces (disk_config.h).
+// rate_limiter_config, which the disk enforces (disk_config.h);
+// rate_limit_group names a --rate-limit-group (vm_config.h).
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "core/base/result.h"
@@ -42,5 +44,10 @@ using virtio::RngConfig;
 Result<DiskConfig> ParseDisk(std::string_view text);
 Result<NetConfig> ParseNet(std::string_view text);
 Result<RngConfig> ParseRng(std::string_view text);
+
+class OptionParser;
+// The bw_* / ops_* keys of a parsed option (--disk, --rate-limit-group):
+// no limiter when no bucket is given (CH's rule, BucketFromValues).
+Result<std::optional<ratelimit::RateLimiterConfig>> ParseRateLimiter(const OptionParser& parser);
 
 }  // namespace petrel::config

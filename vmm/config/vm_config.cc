@@ -222,6 +222,19 @@ Result<LandlockRule> ParseLandlockRule(std::string_view text) {
   return rule;
 }
 
+Result<ratelimit::RateLimitGroupConfig> ParseRateLimitGroup(std::string_view text) {
+  OptionParser parser("--rate-limit-group",
+                      {"id", "bw_size", "bw_one_time_burst", "bw_refill_time", "ops_size",
+                       "ops_one_time_burst", "ops_refill_time"});
+  PETREL_TRY(parser.Parse(text));
+  ratelimit::RateLimitGroupConfig group;
+  if (const auto id = parser.Get("id")) group.id = *id;
+  PETREL_ASSIGN_OR_RETURN(auto limiter, ParseRateLimiter(parser));
+  if (limiter) group.rate_limiter_config = *limiter;
+  PETREL_TRY(ratelimit::Validate(group).Wrap("--rate-limit-group"));
+  return group;
+}
+
 Result<void> Validate(const CpusConfig& cpus) {
   for (const auto& [name, value] : {std::pair{"boot_vcpus", cpus.boot_vcpus},
                                     std::pair{"max_vcpus", cpus.max_vcpus}}) {
@@ -281,6 +294,24 @@ Result<void> ValidateVmConfig(const VmConfig& config) {
     return Error(ErrorCode::kInvalidArgument,
                  "--serial tty and --console tty cannot both use the terminal; "
                  "add --console off (or null)");
+  }
+  return ValidateRateLimitGroups(config);
+}
+
+Result<void> ValidateRateLimitGroups(const VmConfig& config) {
+  for (const ratelimit::RateLimitGroupConfig& group : config.rate_limit_groups) {
+    PETREL_TRY(ratelimit::Validate(group));
+  }
+  for (const DiskConfig& disk : config.disks) {
+    if (!disk.rate_limit_group) continue;
+    const bool known = std::any_of(
+        config.rate_limit_groups.begin(), config.rate_limit_groups.end(),
+        [&](const ratelimit::RateLimitGroupConfig& g) { return g.id == *disk.rate_limit_group; });
+    if (!known) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "disk " + disk.path + ": rate_limit_group=" + *disk.rate_limit_group +
+                       ": no rate limit group has that id");
+    }
   }
   return Ok();
 }

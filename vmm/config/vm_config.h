@@ -35,6 +35,7 @@
 #include "core/base/result.h"
 #include "core/isolation/landlock_access.h"
 #include "core/memory/ram_backing.h"
+#include "core/ratelimit/rate_limiter_config.h"
 #include "vmm/config/device_config.h"
 
 namespace petrel::config {
@@ -126,6 +127,9 @@ struct VmConfig {
   OutputConfig console{OutputMode::kTty, {}};
   std::vector<DiskConfig> disks;  // --disk, repeatable
   std::vector<NetConfig> nets;    // --net, repeatable
+  // --rate-limit-group, repeatable (JSON rate_limit_groups): limiters that
+  // disks share by naming one in rate_limit_group.
+  std::vector<ratelimit::RateLimitGroupConfig> rate_limit_groups;
   // --rng: Cloud Hypervisor always has a virtio-rng (default src=/dev/urandom).
   RngConfig rng;
   // Petrel only (--test-device): the test guests' device (devices/testdev,
@@ -160,8 +164,16 @@ Result<void> Validate(const MemoryConfig& memory);
 // A path (not empty) and a user's access (r, w or rw).
 Result<void> Validate(const LandlockRule& rule);
 
+// "id=<name>,bw_size=,bw_one_time_burst=,bw_refill_time=,ops_size=,
+// ops_one_time_burst=,ops_refill_time=" (CH's --rate-limit-group).
+Result<ratelimit::RateLimitGroupConfig> ParseRateLimitGroup(std::string_view text);
+
 // Checks rules that span options (CH's VmConfig::validate): a kernel is
-// required, and serial and console cannot both be "tty".
+// required, serial and console cannot both be "tty", every rate limit group
+// is valid and every disk's rate_limit_group names one.
 Result<void> ValidateVmConfig(const VmConfig& config);
+// The rate-limit part of it, which the JSON door runs too: each group valid,
+// each disk's rate_limit_group an existing group's id.
+Result<void> ValidateRateLimitGroups(const VmConfig& config);
 
 }  // namespace petrel::config

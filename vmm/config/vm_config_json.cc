@@ -393,7 +393,9 @@ Result<DiskConfig> ReadDisk(const json& value, const std::string& path) {
   PETREL_TRY(r.OnlyDefault("vhost_user", {false}));
   PETREL_TRY(r.OnlyDefault("vhost_socket", {}));
   PETREL_ASSIGN_OR_RETURN(disk.rate_limiter_config, ReadRateLimiter(r, "rate_limiter_config"));
-  PETREL_TRY(r.OnlyDefault("rate_limit_group", {}));
+  std::string group;
+  PETREL_TRY(r.String("rate_limit_group", group));
+  if (!group.empty()) disk.rate_limit_group = group;
   PETREL_TRY(r.OnlyDefault("queue_affinity", {json::array()}));
   PETREL_TRY(r.OnlyDefault("backing_files", {false}));
   PETREL_TRY(r.OnlyDefault("sparse", {true}));
@@ -486,6 +488,20 @@ Result<LandlockRule> ReadLandlockRule(const json& value, const std::string& path
   return rule;
 }
 
+// CH's RateLimitGroupConfig {"id", "rate_limiter_config"}, both required.
+Result<ratelimit::RateLimitGroupConfig> ReadRateLimitGroup(const json& value,
+                                                           const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  ratelimit::RateLimitGroupConfig group;
+  PETREL_TRY(r.String("id", group.id));
+  PETREL_ASSIGN_OR_RETURN(auto limiter, ReadRateLimiter(r, "rate_limiter_config"));
+  PETREL_TRY(r.Finish());
+  if (group.id.empty()) return Error(ErrorCode::kInvalidArgument, path + ": id is required");
+  if (limiter) group.rate_limiter_config = *limiter;
+  PETREL_TRY(r.Checked(ratelimit::Validate(group)));
+  return group;
+}
+
 // Reads an array field with `read` for each element ("disks[0]", ...).
 template <class T, class Read>
 Result<void> ReadList(ObjectReader& r, std::string_view key, std::vector<T>& out, Read read) {
@@ -525,6 +541,7 @@ json ToJson(const DiskConfig& disk) {
   if (!disk.serial.empty()) j["serial"] = disk.serial;
   if (!disk.id.empty()) j["id"] = disk.id;
   if (disk.rate_limiter_config) j["rate_limiter_config"] = ToJson(*disk.rate_limiter_config);
+  if (disk.rate_limit_group) j["rate_limit_group"] = *disk.rate_limit_group;
   return j;
 }
 
@@ -579,6 +596,7 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
   if (console != nullptr) {
     PETREL_ASSIGN_OR_RETURN(config.console, ReadOutput(*console, "console", /*pci=*/true));
   }
+  PETREL_TRY(ReadList(r, "rate_limit_groups", config.rate_limit_groups, ReadRateLimitGroup));
   PETREL_TRY(ReadList(r, "disks", config.disks, ReadDisk));
   PETREL_TRY(ReadList(r, "net", config.nets, ReadNet));
   PETREL_ASSIGN_OR_RETURN(const json* rng, r.Object("rng"));
@@ -586,7 +604,7 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
     PETREL_ASSIGN_OR_RETURN(config.rng, ReadRng(*rng, "rng"));
   }
   // What Cloud Hypervisor has and Petrel does not (yet): only as CH's default.
-  for (const char* list : {"rate_limit_groups", "fs", "generic_vhost_user", "pmem", "devices",
+  for (const char* list : {"fs", "generic_vhost_user", "pmem", "devices",
                            "user_devices", "vdpa", "numa", "pci_segments"}) {
     PETREL_TRY(r.OnlyDefault(list, {json::array()}));
   }
@@ -606,6 +624,7 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
     return Error(ErrorCode::kInvalidArgument,
                  "serial and console cannot both use the terminal (mode Tty)");
   }
+  PETREL_TRY(ValidateRateLimitGroups(config));
   PETREL_TRY(CheckDeviceIds(config));
   AssignDeviceIds(config);
   return config;
@@ -663,6 +682,13 @@ json VmConfigToJson(const VmConfig& config) {
   if (!config.nets.empty()) {
     j["net"] = json::array();
     for (const auto& net : config.nets) j["net"].push_back(ToJson(net));
+  }
+  if (!config.rate_limit_groups.empty()) {
+    j["rate_limit_groups"] = json::array();
+    for (const auto& group : config.rate_limit_groups) {
+      j["rate_limit_groups"].push_back(
+          {{"id", group.id}, {"rate_limiter_config", ToJson(group.rate_limiter_config)}});
+    }
   }
   if (!config.landlock_rules.empty()) {
     j["landlock_rules"] = json::array();

@@ -315,6 +315,60 @@ TEST(VmConfigJsonTest, RateLimiterErrors) {
             "net[0]: rate_limiter_config={}: not supported by Petrel yet");
 }
 
+// Cloud Hypervisor's rate limit groups (docs/io_throttling.md): the same
+// config from both doors, written back by vm.info, and the checks.
+TEST(VmConfigJsonTest, RateLimitGroupsReadAsOnTheCommandLine) {
+  const char* argv[] = {"petrel", "--kernel", "/k",
+                        "--disk", "path=/a,rate_limit_group=group0",
+                        "--disk", "path=/b,rate_limit_group=group0",
+                        "--rate-limit-group", "bw_size=1048576,bw_refill_time=100,id=group0"};
+  const auto cli = ParseCommandLine(9, argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  auto json = VmConfigFromJson(
+      R"({"payload":{"kernel":"/k"},"disks":[{"path":"/a","rate_limit_group":"group0"},)"
+      R"({"path":"/b","rate_limit_group":"group0"}],"rate_limit_groups":[{"id":"group0",)"
+      R"("rate_limiter_config":{"bandwidth":{"size":1048576,"refill_time":100}}}]})");
+  ASSERT_TRUE(json.ok()) << json.error().message();
+  EXPECT_EQ(*json, cli.options.vm);
+  ASSERT_EQ(json->rate_limit_groups.size(), 1u);
+  EXPECT_EQ(json->rate_limit_groups[0].rate_limiter_config.bandwidth,
+            (ratelimit::TokenBucketConfig{1048576, 0, 100}));
+  EXPECT_EQ(json->disks[1].rate_limit_group, std::optional<std::string>("group0"));
+  // Auto ids do not take a group's id.
+  EXPECT_EQ(json->disks[0].id, "_disk0");
+  auto back = VmConfigFromJson(VmConfigToJson(*json).dump());
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, *json);
+}
+
+TEST(VmConfigJsonTest, RateLimitGroupErrors) {
+  auto cli_error = [](std::vector<const char*> args) {
+    std::vector<const char*> argv = {"petrel", "--kernel", "/k"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return ParseCommandLine(static_cast<int>(argv.size()), argv.data()).message;
+  };
+  EXPECT_EQ(cli_error({"--disk", "path=/a,rate_limit_group=g1"}),
+            "petrel: error: disk /a: rate_limit_group=g1: no rate limit group has that id");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/a","rate_limit_group":"g1"}]})"),
+            "disk /a: rate_limit_group=g1: no rate limit group has that id");
+  EXPECT_EQ(cli_error({"--rate-limit-group", "bw_size=10,bw_refill_time=1"}),
+            "petrel: error: --rate-limit-group: rate_limit_group: id=<name> is required");
+  EXPECT_EQ(cli_error({"--rate-limit-group", "id=g"}),
+            "petrel: error: --rate-limit-group: rate_limit_group g: needs a bandwidth or an "
+            "ops bucket");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"rate_limit_groups":[{"id":"g"}]})"),
+            "rate_limit_groups[0]: rate_limit_group g: needs a bandwidth or an ops bucket");
+  EXPECT_NE(cli_error({"--rate-limit-group", "id=g,ops_size=1,ops_refill_time=1", "--disk",
+                       "path=/a,ops_size=1,ops_refill_time=1,rate_limit_group=g"})
+                .find("rate_limit_group=g: a disk takes its own rate limiter or a group's"),
+            std::string::npos);
+  // One id namespace with the devices (CH's validate_identifier).
+  EXPECT_NE(cli_error({"--rate-limit-group", "id=d,ops_size=1,ops_refill_time=1", "--disk",
+                       "path=/a,id=d"})
+                .find("id=d: used by another device"),
+            std::string::npos);
+}
+
 TEST(VmConfigJsonTest, TypeAndShapeErrors) {
   EXPECT_NE(ErrorOf("{").find("not valid JSON"), std::string::npos);
   // Regression (api_json_fuzz): a number beyond a double's range made the

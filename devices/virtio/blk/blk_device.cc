@@ -202,9 +202,12 @@ Result<void> BlkDevice::Activate(VirtioContext& context) {
   context_ = &context;
   config_wce_ = (context.features() & FeatureBit(kBlkFConfigWce)) != 0;
   flush_negotiated_ = (context.features() & FeatureBit(kBlkFFlush)) != 0;
-  // Full buckets at every activation (a reset device starts afresh).
-  if (rate_limit_) {
-    limiter_ = std::make_unique<ratelimit::SharedRateLimiter>(*rate_limit_,
+  // The group's limiter, or the disk's own with full buckets at every
+  // activation (a reset device starts afresh).
+  if (group_limiter_) {
+    limiter_ = group_limiter_;
+  } else if (rate_limit_) {
+    limiter_ = std::make_shared<ratelimit::SharedRateLimiter>(*rate_limit_,
                                                               context.queue_loop(0).NowNs());
   }
   // Each queue watches its engine on its own loop, from its first

@@ -105,6 +105,13 @@ class BlkDevice final : public VirtioDevice {
   uint64_t device_features() const override { return features_; }
   uint16_t queue_count() const override { return num_queues_; }
   uint16_t max_queue_size() const override { return queue_size_; }
+  // The disk's rate_limit_group: its requests take their tokens from
+  // `group`, which other disks share; unlike a disk's own limiter it is not
+  // refilled when this device resets. Before the first Activate.
+  void UseRateLimitGroup(std::shared_ptr<ratelimit::SharedRateLimiter> group) {
+    group_limiter_ = std::move(group);
+  }
+
   void ReadConfig(uint64_t offset, std::span<uint8_t> data) override;
   // Only `writeback` (one byte, 0 or 1; other values are ignored) is writable.
   void WriteConfig(uint64_t offset, std::span<const uint8_t> data) override;
@@ -219,7 +226,9 @@ class BlkDevice final : public VirtioDevice {
   // --disk bw_*/ops_* (rate_limiter_config): shared by every queue of the
   // disk; full again after a device reset. Null: unlimited.
   std::optional<ratelimit::RateLimiterConfig> rate_limit_;
-  std::unique_ptr<ratelimit::SharedRateLimiter> limiter_;
+  std::shared_ptr<ratelimit::SharedRateLimiter> limiter_;
+  // A --rate-limit-group's limiter, shared with other disks (UseRateLimitGroup).
+  std::shared_ptr<ratelimit::SharedRateLimiter> group_limiter_;
   // §5.2.4 writeback: written by vCPU threads (WriteConfig), read on the loops.
   std::atomic<uint8_t> writeback_{1};
   // Set by Activate before any queue's loop serves the device; read there.

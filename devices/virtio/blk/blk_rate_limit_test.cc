@@ -153,5 +153,43 @@ TEST_F(BlkRateLimitTest, ResetDropsTheThrottledRequestAndRefillsTheBuckets) {
   EXPECT_EQ(engine_->pending(), 1u);  // full again at once
 }
 
+// --rate-limit-group: two disks take their tokens from one limiter, which a
+// reset of one of them does not refill.
+TEST(BlkRateLimitGroupTest, DisksOfAGroupShareItsTokens) {
+  VirtualClock clock;
+  DeterministicEventLoop loop(clock);
+  auto group = std::make_shared<ratelimit::SharedRateLimiter>(Bandwidth(4096, 100), 0);
+  TempDisk file_a(1 << 20), file_b(1 << 20);
+  ScriptedEngine* engines[2] = {};
+  std::unique_ptr<BlkDevice> devs[2];
+  TempDisk* files[2] = {&file_a, &file_b};
+  for (int i = 0; i < 2; ++i) {
+    auto disk = std::move(DiskFile::Open({.path = files[i]->path()})).value();
+    auto engine = std::make_unique<ScriptedEngine>(8);
+    engines[i] = engine.get();
+    devs[i] = std::move(BlkDevice::Create(DiskConfig{}, std::move(disk), std::move(engine))).value();
+    devs[i]->UseRateLimitGroup(group);
+  }
+  auto a = std::make_unique<Harness>(loop, *devs[0]);
+  auto b = std::make_unique<Harness>(loop, *devs[1]);
+  a->Send({Header(kBlkTIn, 0)}, {4096, 1});
+  b->Send({Header(kBlkTIn, 0)}, {4096, 1});
+  EXPECT_EQ(engines[0]->pending(), 1u);
+  EXPECT_EQ(engines[1]->pending(), 0u);  // disk A took the group's tokens
+  loop.RunUntil(100 * kMs - 1);
+  EXPECT_EQ(engines[1]->pending(), 0u);
+  loop.RunUntil(100 * kMs);
+  EXPECT_EQ(engines[1]->pending(), 1u);
+  // A reset of disk A does not refill the group.
+  devs[0]->Reset();
+  a = std::make_unique<Harness>(loop, *devs[0]);
+  a->Send({Header(kBlkTIn, 0)}, {4096, 1});
+  EXPECT_EQ(engines[0]->pending(), 1u);  // the request before the reset, still held
+  loop.RunUntil(200 * kMs - 1);
+  EXPECT_EQ(engines[0]->pending(), 1u);
+  loop.RunUntil(200 * kMs);
+  EXPECT_EQ(engines[0]->pending(), 2u);
+}
+
 }  // namespace
 }  // namespace petrel::virtio

@@ -26,6 +26,13 @@ Result<void> Validate(const DiskConfig& disk) {
   }
   if (disk.rate_limiter_config) {
     PETREL_TRY(ratelimit::Validate(*disk.rate_limiter_config).Wrap("rate_limiter_config"));
+    if (disk.rate_limit_group) {
+      return FieldError("rate_limit_group", *disk.rate_limit_group,
+                        "a disk takes its own rate limiter or a group's, not both");
+    }
+  }
+  if (disk.rate_limit_group && disk.rate_limit_group->empty()) {
+    return FieldError("rate_limit_group", "", "must name a --rate-limit-group id");
   }
   return Ok();
 }

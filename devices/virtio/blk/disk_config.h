@@ -10,7 +10,8 @@
 // io_engine (CH's testing switch disable_io_uring=true means io_engine=sync).
 //
 // rate_limiter_config is enforced by BlkDevice, one limiter for all the
-// disk's queues (blk_device.h).
+// disk's queues (blk_device.h); rate_limit_group (CH's) names a limiter
+// shared with other disks (VmConfig's rate_limit_groups).
 #pragma once
 
 #include <cstdint>
@@ -39,6 +40,10 @@ struct DiskConfig {
   uint16_t queue_size = kBlkDefaultQueueSize;
   // Absent: no limit. Present: at least one bucket (ratelimit::Validate).
   std::optional<ratelimit::RateLimiterConfig> rate_limiter_config;
+  // The id of a --rate-limit-group whose limiter this disk shares with the
+  // others naming it (the VM's config checks that it exists); not together
+  // with rate_limiter_config.
+  std::optional<std::string> rate_limit_group;
   // auto: io_uring when the host has it, else synchronous I/O.
   IoEngineKind io_engine = IoEngineKind::kAuto;
   uint32_t queue_depth = kDefaultQueueDepth;  // engine requests in flight (not user-facing)
