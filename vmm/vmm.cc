@@ -70,6 +70,9 @@ const char* VmmStateName(VmmState state) {
 
 Vmm::Vmm(VmmServices services) : services_(std::move(services)) {
   if (services_.events == nullptr) services_.events = &no_events_;
+  // Here, not in Run(): the API thread may serve vm.create/vm.delete (and
+  // emit their events) before the VMM thread reaches Run().
+  Emit("vmm", "starting");
 }
 
 Vmm::~Vmm() {
@@ -87,7 +90,6 @@ VmmState Vmm::state() const {
 }
 
 int Vmm::Run(bool boot_first) {
-  Emit("vmm", "starting");
   std::unique_lock lock(mu_);
   if (boot_first && config_ && request_ == Request::kNone) request_ = Request::kBoot;
   while (!exit_status_) {

@@ -217,6 +217,22 @@ TEST_F(VmmSimTest, BadConfigsAreRefusedWithChsCodesAndChangeNothing) {
   EXPECT_EQ(Events(), (std::vector<std::string>{"vmm/starting", "vm/booting"}));
 }
 
+// "vmm starting" comes first even when requests are served before the VMM
+// thread reaches Run() (the binary's API thread starts first; TSan runs of
+// PetrelCliTest.EventMonitorGetsTheVmmsEvents saw "vm deleted" before it).
+TEST(VmmEventsTest, StartingComesBeforeAnyRequestEvenBeforeRun) {
+  RecordingEvents events;
+  VmmServices services;
+  services.open_hypervisor = testing::SimFactory();
+  services.events = &events;
+  Vmm vmm(std::move(services));
+  ASSERT_TRUE(vmm.CreateVm(R"({"payload":{"kernel":"/k"}})").ok());
+  ASSERT_TRUE(vmm.DeleteVm().ok());
+  const std::vector<std::string> got = events.events();
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.front(), "vmm/starting");
+}
+
 // vm.counters: each device's I/O counters by CH's names, and the
 // transport's fault counts.
 TEST_F(VmmSimTest, CountersListEachDevicesIoCounters) {
