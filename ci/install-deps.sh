@@ -16,6 +16,9 @@ PACKAGES=(
   libzydis-dev libzycore-dev
   # seccomp filters per thread (core/isolation)
   libseccomp-dev
+  # disk image formats: qcow2 compressed clusters (zlib, zstd), and qemu-img
+  # for the interoperability tests (devices/block/image)
+  zlib1g-dev libzstd-dev qemu-utils
   # API tests: Cloud Hypervisor's documented curl requests, run as written
   curl
   # guest kit and nested-KVM harness

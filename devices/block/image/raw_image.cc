@@ -1,0 +1,119 @@
+// RawImage and the probed-raw write guard (see raw_image.h).
+#include "devices/block/image/raw_image.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/base/log.h"
+#include "devices/block/io_request_util.h"
+#include "devices/block/sync_io.h"
+
+namespace petrel {
+namespace {
+
+// Detection looks at most this far into the file for a magic that a write
+// to the first sector could create ("# Disk DescriptorFile" is the longest).
+constexpr size_t kMagicBytes = 32;
+
+// The file engine of a probed raw image, refusing writes that would change
+// what detection sees. Everything else passes through unchanged.
+class ProbedRawEngine final : public IoEngine {
+ public:
+  ProbedRawEngine(DiskFile& file, std::unique_ptr<IoEngine> inner)
+      : file_(file), inner_(std::move(inner)) {}
+
+  Result<void> Submit(std::span<const IoRequest> requests) override {
+    bool guarded = false;
+    for (const IoRequest& r : requests)
+      guarded |= r.op == IoRequest::Op::kWrite && r.offset < kMagicBytes && Changes(r);
+    if (!guarded) return inner_->Submit(requests);
+    // Rare: submit the others, complete the refused ones ourselves.
+    std::vector<IoRequest> pass;
+    for (const IoRequest& r : requests) {
+      if (r.op == IoRequest::Op::kWrite && r.offset < kMagicBytes && Changes(r)) {
+        PETREL_LOG_ONCE(kWarn, "probed-raw:" + file_.path())
+            << file_.path() << ": refused a guest write that would make this raw disk "
+            << "look like another image format (pass image_type=raw to allow it)";
+        refused_.push_back({r.user_data, -EPERM});
+      } else {
+        pass.push_back(r);
+      }
+    }
+    if (!pass.empty()) {
+      if (auto rc = inner_->Submit(pass); !rc.ok()) {
+        refused_.clear();
+        return rc;
+      }
+    }
+    inner_->completion_notifier()->Signal();
+    return Ok();
+  }
+  std::vector<IoCompletion> Reap() override {
+    std::vector<IoCompletion> out = inner_->Reap();
+    out.insert(out.end(), refused_.begin(), refused_.end());
+    refused_.clear();
+    return out;
+  }
+  std::shared_ptr<Notifier> completion_notifier() override { return inner_->completion_notifier(); }
+  size_t in_flight() const override { return inner_->in_flight() + refused_.size(); }
+  size_t queue_depth() const override { return inner_->queue_depth(); }
+  const char* name() const override { return inner_->name(); }
+
+ private:
+  // The first kMagicBytes as they would be after the write.
+  bool Changes(const IoRequest& r) const {
+    uint8_t head[kMagicBytes];
+    if (PreadFull(file_, 0, head) != 0) return true;  // cannot tell: refuse
+    std::vector<uint8_t> data(kMagicBytes - r.offset);
+    const size_t n = CopyFromIovecs(r.iov, data.data(), data.size());
+    std::memcpy(head + r.offset, data.data(), n);
+    return DetectImageType(head, {}) != ImageType::kRaw;
+  }
+
+  DiskFile& file_;
+  std::unique_ptr<IoEngine> inner_;
+  std::vector<IoCompletion> refused_;
+};
+
+}  // namespace
+
+RawImage::RawImage(std::string path, std::unique_ptr<DiskFile> file, uint64_t size, bool probed,
+                   ImageType type)
+    : DiskImage(std::move(path), std::move(file)), type_(type), size_(size), probed_(probed) {}
+
+int RawImage::Map(MapPurpose, uint64_t offset, uint64_t length, std::vector<ImageExtent>& out) {
+  out.clear();
+  if (int rc = CheckRange(offset, length); rc != 0) return rc;
+  if (length > 0)
+    out.push_back({.kind = ImageExtent::Kind::kFile, .offset = offset, .length = length,
+                   .file_offset = offset});
+  return 0;
+}
+
+int RawImage::Discard(uint64_t offset, uint64_t length) {
+  if (int rc = CheckRange(offset, length); rc != 0) return rc;
+  IoRequest r;
+  r.op = IoRequest::Op::kDiscard;
+  r.offset = offset;
+  r.length = length;
+  return static_cast<int>(ExecuteSync(data_file(), r));
+}
+
+int RawImage::WriteZeroes(uint64_t offset, uint64_t length) {
+  if (int rc = CheckRange(offset, length); rc != 0) return rc;
+  IoRequest r;
+  r.op = IoRequest::Op::kWriteZeroes;
+  r.offset = offset;
+  r.length = length;
+  return static_cast<int>(ExecuteSync(data_file(), r));
+}
+
+Result<std::unique_ptr<IoEngine>> RawImage::MakeEngine(IoEngineKind kind, uint32_t queue_depth) {
+  PETREL_ASSIGN_OR_RETURN(auto engine, MakeIoEngine(kind, data_file(), queue_depth));
+  if (!probed_ || readonly()) return engine;
+  return std::unique_ptr<IoEngine>(new ProbedRawEngine(data_file(), std::move(engine)));
+}
+
+}  // namespace petrel

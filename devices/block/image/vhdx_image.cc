@@ -1,0 +1,11 @@
+// Vhdx images: not yet supported.
+#include "devices/block/image/image_formats.h"
+
+namespace petrel {
+
+Result<std::unique_ptr<DiskImage>> OpenVhdxImage(std::unique_ptr<DiskFile> file,
+                                                 const ImageOptions&) {
+  return Error(ErrorCode::kUnsupported, file->path() + ": vhdx images are not supported yet");
+}
+
+}  // namespace petrel
