@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "core/boot/bytes.h"
+#include "core/base/bytes.h"
 
 namespace petrel::boot::elf {
 namespace {

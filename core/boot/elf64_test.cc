@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/boot/bytes.h"
+#include "core/base/bytes.h"
 #include "core/boot/test_images.h"
 
 namespace petrel::boot::elf {

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "core/arch/x86_layout.h"
-#include "core/boot/bytes.h"
+#include "core/base/bytes.h"
 
 namespace petrel::boot {
 namespace {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/arch/x86_layout.h"
-#include "core/boot/bytes.h"
+#include "core/base/bytes.h"
 
 namespace petrel::boot {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "core/arch/x86_layout.h"
 #include "core/boot/boot_state.h"
-#include "core/boot/bytes.h"
+#include "core/base/bytes.h"
 #include "core/boot/cmdline.h"
 #include "core/boot/e820.h"
 #include "core/boot/initramfs.h"

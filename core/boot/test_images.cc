@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "core/boot/bytes.h"
+#include "core/base/bytes.h"
 
 namespace petrel::boot::testing {
 namespace {

@@ -1,9 +1,9 @@
-// Little-endian byte helpers and overflow-safe range checks for the boot loaders.
+// Byte-order helpers and overflow-safe range checks for parsing untrusted
+// binary formats: kernel images (core/boot), disk images (devices/block/image).
 //
-// Kernel images are untrusted input: every offset and size read from one goes
-// through RangeInBounds()/CheckedAdd() before it is used. The loaders build
-// guest structures (zero page, start_info, MP table) in byte buffers with
-// StoreLe() so layouts stay explicit and endianness-safe.
+// Every offset and size read from such input goes through RangeInBounds() /
+// CheckedAdd() before it is used. Structures are built in byte buffers with
+// StoreLe()/StoreBe() so layouts stay explicit and endianness-safe.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <span>
 #include <type_traits>
 
-namespace petrel::boot {
+namespace petrel {
 
 // a + b, or nullopt on uint64 overflow.
 inline std::optional<uint64_t> CheckedAdd(uint64_t a, uint64_t b) {
@@ -58,6 +58,23 @@ void StoreLe(std::span<uint8_t> bytes, uint64_t offset, T value) {
   for (size_t i = 0; i < sizeof(T); ++i) bytes[offset + i] = static_cast<uint8_t>(value >> (8 * i));
 }
 
+// Reads a big-endian T at `offset`. The caller has checked the bounds.
+template <class T>
+T LoadBe(std::span<const uint8_t> bytes, uint64_t offset) {
+  static_assert(std::is_unsigned_v<T>);
+  T value = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) value = static_cast<T>((value << 8) | bytes[offset + i]);
+  return value;
+}
+
+// Writes `value` big-endian at `offset`. The caller has checked the bounds.
+template <class T>
+void StoreBe(std::span<uint8_t> bytes, uint64_t offset, T value) {
+  static_assert(std::is_unsigned_v<T>);
+  for (size_t i = 0; i < sizeof(T); ++i)
+    bytes[offset + i] = static_cast<uint8_t>(value >> (8 * (sizeof(T) - 1 - i)));
+}
+
 // Two's-complement checksum byte: the value that makes the bytes sum to 0 mod 256.
 inline uint8_t ChecksumByte(std::span<const uint8_t> bytes) {
   uint8_t sum = 0;
@@ -65,4 +82,4 @@ inline uint8_t ChecksumByte(std::span<const uint8_t> bytes) {
   return static_cast<uint8_t>(0x100 - sum);
 }
 
-}  // namespace petrel::boot
+}  // namespace petrel
