@@ -74,11 +74,10 @@ Result<DiskConfig> ParseDisk(std::string_view text) {
                        "vhost_user", "socket", "bw_size", "bw_one_time_burst", "bw_refill_time",
                        "ops_size", "ops_one_time_burst", "ops_refill_time", "id", "pci_segment",
                        "rate_limit_group", "queue_affinity", "serial", "image_type",
-                       "backing_files", "sparse", "_disable_io_uring", "_disable_aio",
-                       "io_engine"});
+                       "backing_files", "sparse", "lock_granularity", "_disable_io_uring",
+                       "_disable_aio", "io_engine"});
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "queue_affinity",
-                                        "backing_files", "sparse"}));
+  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "queue_affinity"}));
   PETREL_TRY(CheckCommonPciKeys(parser));
   DiskConfig disk;
   const auto path = parser.Get("path");
@@ -93,8 +92,19 @@ Result<DiskConfig> ParseDisk(std::string_view text) {
   disk.num_queues = num_queues.value_or(disk.num_queues);
   disk.queue_size = queue_size.value_or(disk.queue_size);
   disk.serial = parser.Get("serial").value_or("");
-  if (const auto type = parser.Get("image_type"); type && *type != "raw") {
-    return parser.ValueError("image_type", *type, "Petrel reads raw images only");
+  if (const auto type = parser.Get("image_type")) {
+    auto parsed = ParseImageType(*type);
+    if (!parsed.ok()) return parser.ValueError("image_type", *type, "expected raw, qcow2, vhd, vhdx or vmdk");
+    disk.image_type = *parsed;
+  }
+  PETREL_ASSIGN_OR_RETURN(auto backing_files, parser.GetBool("backing_files"));
+  PETREL_ASSIGN_OR_RETURN(auto sparse, parser.GetBool("sparse"));
+  disk.backing_files = backing_files.value_or(disk.backing_files);
+  disk.sparse = sparse.value_or(disk.sparse);
+  if (const auto lock = parser.Get("lock_granularity")) {
+    auto parsed = ParseLockGranularity(*lock);
+    if (!parsed.ok()) return parser.ValueError("lock_granularity", *lock, "expected byte-range or full");
+    disk.lock_granularity = *parsed;
   }
   // CH's testing switches: Petrel has no AIO engine, so _disable_aio is moot.
   PETREL_ASSIGN_OR_RETURN(auto no_uring, parser.GetBool("_disable_io_uring"));

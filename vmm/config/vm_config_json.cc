@@ -397,11 +397,22 @@ Result<DiskConfig> ReadDisk(const json& value, const std::string& path) {
   PETREL_TRY(r.String("rate_limit_group", group));
   if (!group.empty()) disk.rate_limit_group = group;
   PETREL_TRY(r.OnlyDefault("queue_affinity", {json::array()}));
-  PETREL_TRY(r.OnlyDefault("backing_files", {false}));
-  PETREL_TRY(r.OnlyDefault("sparse", {true}));
-  // Unknown: CH probes the format; Petrel reads raw images only for now.
-  PETREL_TRY(r.OnlyDefault("image_type", {"Raw", "Unknown"}));
-  PETREL_TRY(r.OnlyDefault("lock_granularity", {"ByteRange", "Full"}));
+  PETREL_TRY(r.Bool("backing_files", disk.backing_files));
+  PETREL_TRY(r.Bool("sparse", disk.sparse));
+  std::string image_type;
+  PETREL_TRY(r.String("image_type", image_type));
+  if (!image_type.empty()) {
+    auto parsed = ParseImageTypeJson(image_type);
+    if (!parsed.ok()) return r.Fail("image_type", image_type, parsed.error().message());
+    disk.image_type = *parsed;
+  }
+  std::string lock;
+  PETREL_TRY(r.String("lock_granularity", lock));
+  if (!lock.empty()) {
+    auto parsed = ParseLockGranularityJson(lock);
+    if (!parsed.ok()) return r.Fail("lock_granularity", lock, parsed.error().message());
+    disk.lock_granularity = *parsed;
+  }
   PETREL_TRY(r.Finish());
   if (disk.path.empty()) return Error(ErrorCode::kInvalidArgument, path + ": path is required");
   PETREL_TRY(r.Checked(virtio::Validate(disk)));
@@ -531,9 +542,10 @@ json ToJson(const DiskConfig& disk) {
             {"num_queues", disk.num_queues},
             {"queue_size", disk.queue_size},
             {"vhost_user", false},
-            {"backing_files", false},
-            {"sparse", true},
-            {"image_type", "Raw"},
+            {"backing_files", disk.backing_files},
+            {"sparse", disk.sparse},
+            {"image_type", ImageTypeJsonName(disk.image_type)},
+            {"lock_granularity", LockGranularityJsonName(disk.lock_granularity)},
             {"disable_io_uring", disk.io_engine == IoEngineKind::kSync},
             {"disable_aio", false},
             {"io_engine", IoEngineKindName(disk.io_engine)}};

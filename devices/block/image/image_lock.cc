@@ -22,6 +22,17 @@ const char* LockGranularityName(LockGranularity granularity) {
   return granularity == LockGranularity::kFull ? "full" : "byte-range";
 }
 
+const char* LockGranularityJsonName(LockGranularity granularity) {
+  return granularity == LockGranularity::kFull ? "Full" : "ByteRange";
+}
+
+Result<LockGranularity> ParseLockGranularityJson(std::string_view text) {
+  if (text == "ByteRange") return LockGranularity::kByteRange;
+  if (text == "Full") return LockGranularity::kFull;
+  return Error(ErrorCode::kInvalidArgument,
+               "unknown lock granularity '" + std::string(text) + "' (ByteRange, Full)");
+}
+
 Result<void> LockImage(int fd, std::string_view path, bool write, uint64_t size,
                        LockGranularity granularity) {
   struct flock lock = {};

@@ -22,6 +22,9 @@ enum class LockGranularity : uint8_t { kByteRange, kFull };
 // "byte-range" or "full"; else kInvalidArgument.
 Result<LockGranularity> ParseLockGranularity(std::string_view text);
 const char* LockGranularityName(LockGranularity granularity);
+// The REST API's names: "ByteRange", "Full".
+const char* LockGranularityJsonName(LockGranularity granularity);
+Result<LockGranularity> ParseLockGranularityJson(std::string_view text);
 
 // Takes the lock on `fd` (exclusive if `write`), without waiting. kBusy with
 // a message naming `path` when another open file description holds a

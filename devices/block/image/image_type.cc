@@ -39,6 +39,27 @@ const char* ImageTypeName(ImageType type) {
   return "?";
 }
 
+const char* ImageTypeJsonName(ImageType type) {
+  switch (type) {
+    case ImageType::kUnknown: return "Unknown";
+    case ImageType::kRaw: return "Raw";
+    case ImageType::kQcow2: return "Qcow2";
+    case ImageType::kVhd: return "FixedVhd";
+    case ImageType::kVhdx: return "Vhdx";
+    case ImageType::kVmdk: return "FlatVmdk";
+  }
+  return "?";
+}
+
+Result<ImageType> ParseImageTypeJson(std::string_view text) {
+  for (ImageType t : {ImageType::kUnknown, ImageType::kRaw, ImageType::kQcow2, ImageType::kVhd,
+                      ImageType::kVhdx, ImageType::kVmdk})
+    if (text == ImageTypeJsonName(t)) return t;
+  return Error(ErrorCode::kInvalidArgument,
+               "unknown image type '" + std::string(text) +
+                   "' (Raw, Qcow2, FixedVhd, Vhdx, FlatVmdk, Unknown)");
+}
+
 ImageType DetectImageType(std::span<const uint8_t> head, std::span<const uint8_t> tail) {
   if (StartsWith(head, "QFI\xfb")) return ImageType::kQcow2;
   if (StartsWith(head, "vhdxfile")) return ImageType::kVhdx;

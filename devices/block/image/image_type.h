@@ -25,6 +25,10 @@ enum class ImageType : uint8_t {
 Result<ImageType> ParseImageType(std::string_view text);
 // The name ParseImageType accepts; "unknown" for kUnknown.
 const char* ImageTypeName(ImageType type);
+// The REST API's names (Cloud Hypervisor's ImageType schema): "Raw",
+// "Qcow2", "FixedVhd", "Vhdx", "FlatVmdk", "Unknown".
+const char* ImageTypeJsonName(ImageType type);
+Result<ImageType> ParseImageTypeJson(std::string_view text);
 
 // How many bytes detection reads from the start of the file, and from its end.
 inline constexpr size_t kImageProbeHeadBytes = 4096;

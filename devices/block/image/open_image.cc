@@ -1,11 +1,16 @@
 // OpenDiskImage: detection, locking and the format openers (see open_image.h).
 #include "devices/block/image/open_image.h"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <vector>
 
+#include "core/base/log.h"
 #include "devices/block/image/image_formats.h"
 #include "devices/block/image/raw_image.h"
 
@@ -47,6 +52,11 @@ Result<std::unique_ptr<DiskImage>> Open(const std::string& path, ImageType type,
     case ImageType::kUnknown:
     case ImageType::kRaw: {
       const uint64_t size = file->size();
+      if (!readonly && !options.sparse && !file->is_block_device() && size > 0 &&
+          fallocate(file->fd(), 0, 0, static_cast<off_t>(size)) != 0) {
+        PETREL_LOG(kWarn) << path << ": sparse=off: could not allocate the image ("
+                          << std::strerror(errno) << ")";
+      }
       image = std::unique_ptr<DiskImage>(
           new RawImage(path, std::move(file), size, probed && depth == 0));
       break;

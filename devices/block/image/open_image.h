@@ -29,6 +29,9 @@ struct ImageOptions {
   // Cloud Hypervisor's backing_files=on: open a qcow2 image's backing file
   // (and theirs, read-only). Off: an image that has one is refused.
   bool backing_files = false;
+  // Off: a writable raw image is fully allocated when opened (fallocate),
+  // and qcow2 keeps the space of freed clusters in the file.
+  bool sparse = true;
   LockGranularity lock_granularity = LockGranularity::kByteRange;
 };
 

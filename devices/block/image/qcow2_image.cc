@@ -49,6 +49,7 @@ Result<std::unique_ptr<Qcow2Image>> Qcow2Image::Open(std::unique_ptr<DiskFile> f
   PETREL_TRY(CheckFeatures(header, writable).Wrap(path));
 
   std::unique_ptr<Qcow2Image> image(new Qcow2Image(path, std::move(file), header));
+  image->sparse_ = options.sparse;
   std::string problem;
   if (image->LoadL1(problem) != 0 || image->refcounts_.Load(problem) != 0)
     return Error(ErrorCode::kInvalidArgument,
@@ -334,7 +335,7 @@ int Qcow2Image::ReleaseHost(const Cluster& c) {
     uint64_t now;
     if (refcounts_.Release(cluster, now) != 0)
       return Corrupt("a cluster in use had refcount 0");
-    if (now == 0) {
+    if (now == 0 && sparse_) {
       // Give the space back to the host (best effort, as a discard).
       (void)fallocate(data_file().fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                       static_cast<off_t>(cluster << g_.cluster_bits),

@@ -104,6 +104,7 @@ class Qcow2Image final : public DiskImage {
   qcow2::Refcounts refcounts_;
   std::unique_ptr<DiskImage> backing_;
   bool corrupt_ = false;
+  bool sparse_ = true;  // punch freed clusters out of the file
   // The last compressed cluster decompressed (sequential reads of one
   // compressed cluster come in several pieces).
   uint64_t decompressed_entry_ = 0;

@@ -10,6 +10,8 @@
 #include <cstring>
 
 #include "core/base/log.h"
+#include "devices/block/image/open_image.h"
+#include "devices/block/image/raw_image.h"
 #include "devices/virtio/blk/guest_iovec.h"
 #include "devices/virtio/descriptor_chain.h"
 
@@ -37,19 +39,22 @@ uint64_t RateLimitedBytes(const BlkRequest& request) {
 
 Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(const BlkOptions& options) {
   PETREL_TRY(CheckOptions(options));
-  PETREL_ASSIGN_OR_RETURN(
-      auto disk,
-      DiskFile::Open({.path = options.path, .readonly = options.readonly, .direct = options.direct})
-          .Wrap("virtio-blk"));
+  PETREL_ASSIGN_OR_RETURN(auto image, OpenDiskImage({.path = options.path,
+                                                     .readonly = options.readonly,
+                                                     .direct = options.direct,
+                                                     .type = options.image_type,
+                                                     .backing_files = options.backing_files,
+                                                     .sparse = options.sparse,
+                                                     .lock_granularity = options.lock_granularity})
+                                           .Wrap("virtio-blk"));
   // One engine per queue: queues on different workers share no engine.
   std::vector<std::unique_ptr<IoEngine>> engines;
   for (uint16_t q = 0; q < options.num_queues; ++q) {
-    PETREL_ASSIGN_OR_RETURN(auto engine,
-                            MakeIoEngine(options.io_engine, *disk, options.queue_depth)
-                                .Wrap("virtio-blk " + options.path));
+    PETREL_ASSIGN_OR_RETURN(auto engine, image->MakeEngine(options.io_engine, options.queue_depth)
+                                             .Wrap("virtio-blk " + options.path));
     engines.push_back(std::move(engine));
   }
-  return Create(options, std::move(disk), std::move(engines));
+  return Create(options, std::move(image), std::move(engines));
 }
 
 Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(const BlkOptions& options,
@@ -63,6 +68,17 @@ Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(const BlkOptions& options,
 Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(
     const BlkOptions& options, std::unique_ptr<DiskFile> disk,
     std::vector<std::unique_ptr<IoEngine>> engines) {
+  if (!disk) return Error(ErrorCode::kInvalidArgument, "virtio-blk: no disk");
+  const std::string path = disk->path();
+  const uint64_t size = disk->size();
+  return Create(options,
+                std::make_unique<RawImage>(path, std::move(disk), size, /*probed=*/false),
+                std::move(engines));
+}
+
+Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(
+    const BlkOptions& options, std::unique_ptr<DiskImage> disk,
+    std::vector<std::unique_ptr<IoEngine>> engines) {
   PETREL_TRY(CheckOptions(options));
   if (!disk || engines.size() != options.num_queues ||
       std::find(engines.begin(), engines.end(), nullptr) != engines.end()) {
@@ -71,7 +87,7 @@ Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(
   return std::unique_ptr<BlkDevice>(new BlkDevice(options, std::move(disk), std::move(engines)));
 }
 
-BlkDevice::BlkDevice(const BlkOptions& options, std::unique_ptr<DiskFile> disk,
+BlkDevice::BlkDevice(const BlkOptions& options, std::unique_ptr<DiskImage> disk,
                      std::vector<std::unique_ptr<IoEngine>> engines)
     : disk_(std::move(disk)),
       queues_(engines.size()),
@@ -98,7 +114,7 @@ BlkDevice::BlkDevice(const BlkOptions& options, std::unique_ptr<DiskFile> disk,
               FeatureBit(kBlkFConfigWce);
   if (readonly) features_ |= FeatureBit(kBlkFRo);
   if (num_queues_ > 1) features_ |= FeatureBit(kBlkFMq);
-  if (disk_->discard_supported()) {
+  if (disk_->discard_supported() && options.sparse) {
     features_ |= FeatureBit(kBlkFDiscard);
     config_.max_discard_sectors = kBlkMaxRangeSectors;
     config_.max_discard_seg = max_seg;

@@ -54,6 +54,7 @@
 #include "core/base/result.h"
 #include "core/ratelimit/shared_rate_limiter.h"
 #include "devices/block/disk_file.h"
+#include "devices/block/image/disk_image.h"
 #include "devices/block/io_engine.h"
 #include "devices/virtio/blk/blk_request.h"
 #include "devices/virtio/blk/blk_spec.h"
@@ -84,8 +85,13 @@ struct BlkDeviceState {
 
 class BlkDevice final : public VirtioDevice {
  public:
-  // Opens options.path and makes the engine.
+  // Opens the image at options.path (any format: OpenDiskImage) and makes
+  // one engine per queue.
   static Result<std::unique_ptr<BlkDevice>> Create(const BlkOptions& options);
+  // Over an image already open, with one engine per queue made from it.
+  static Result<std::unique_ptr<BlkDevice>> Create(
+      const BlkOptions& options, std::unique_ptr<DiskImage> image,
+      std::vector<std::unique_ptr<IoEngine>> engines);
   // With a disk and an engine already made (`engine` uses `*disk`); e.g. a
   // SyncEngine with an InProcessNotifier for DeterministicEventLoop.
   // options.path/readonly/direct/engine/queue_depth are not used;
@@ -93,7 +99,8 @@ class BlkDevice final : public VirtioDevice {
   static Result<std::unique_ptr<BlkDevice>> Create(const BlkOptions& options,
                                                    std::unique_ptr<DiskFile> disk,
                                                    std::unique_ptr<IoEngine> engine);
-  // One engine per queue (options.num_queues of them), each using `*disk`.
+  // One engine per queue (options.num_queues of them), each using `*disk`
+  // (a raw disk).
   static Result<std::unique_ptr<BlkDevice>> Create(
       const BlkOptions& options, std::unique_ptr<DiskFile> disk,
       std::vector<std::unique_ptr<IoEngine>> engines);
@@ -189,7 +196,7 @@ class BlkDevice final : public VirtioDevice {
     bool to_signal = false;
   };
 
-  BlkDevice(const BlkOptions& options, std::unique_ptr<DiskFile> disk,
+  BlkDevice(const BlkOptions& options, std::unique_ptr<DiskImage> disk,
             std::vector<std::unique_ptr<IoEngine>> engines);
   // Pops and starts requests until the queue is empty or the engine full.
   void Process(uint16_t q);
@@ -216,7 +223,7 @@ class BlkDevice final : public VirtioDevice {
   // Writethrough: submits the flush that follows a finished write.
   bool SubmitFlush(Queue& s, uint64_t tag, Inflight& f);
 
-  std::unique_ptr<DiskFile> disk_;
+  std::unique_ptr<DiskImage> disk_;
   std::vector<Queue> queues_;  // after disk_: the engines go first
   uint16_t num_queues_;
   uint16_t queue_size_;

@@ -6,8 +6,10 @@
 // Field names, meanings and defaults are Cloud Hypervisor's DiskConfig
 // (CH's vmm/src/vm_config.rs): path, readonly=false, direct=false,
 // num_queues=1, queue_size=128, serial, id, rate_limiter_config (its own
-// struct and limits: core/ratelimit/rate_limiter_config.h). Petrel adds
-// io_engine (CH's testing switch disable_io_uring=true means io_engine=sync).
+// struct and limits: core/ratelimit/rate_limiter_config.h), image_type
+// (unknown: detect), backing_files=false, sparse=true, lock_granularity
+// (devices/block/image). Petrel adds io_engine (CH's testing switch
+// disable_io_uring=true means io_engine=sync).
 //
 // rate_limiter_config is enforced by BlkDevice, one limiter for all the
 // disk's queues (blk_device.h); rate_limit_group (CH's) names a limiter
@@ -20,6 +22,8 @@
 
 #include "core/base/result.h"
 #include "core/ratelimit/rate_limiter_config.h"
+#include "devices/block/image/image_lock.h"
+#include "devices/block/image/image_type.h"
 #include "devices/block/io_engine.h"
 #include "devices/virtio/blk/blk_spec.h"
 
@@ -32,7 +36,7 @@ inline constexpr uint16_t kBlkMaxQueueSize = 1024;
 inline constexpr uint16_t kBlkDefaultQueueSize = 128;  // CH's default
 
 struct DiskConfig {
-  std::string path;  // a raw image file or block device (each door requires it)
+  std::string path;  // an image file or block device (each door requires it)
   bool readonly = false;
   bool direct = false;  // O_DIRECT
   std::string serial;  // the GET_ID answer, at most kBlkIdBytes (20); empty: zeros
@@ -44,6 +48,15 @@ struct DiskConfig {
   // others naming it (the VM's config checks that it exists); not together
   // with rate_limiter_config.
   std::optional<std::string> rate_limit_group;
+  // The image's format; kUnknown detects it from the file (open_image.h).
+  ImageType image_type = ImageType::kUnknown;
+  // Follow a qcow2 image's backing file (read-only); off refuses such images.
+  bool backing_files = false;
+  // Off: raw images are fully allocated when opened, and discard is not
+  // offered (space once given to the disk stays); qcow2 keeps freed
+  // clusters' space in the file.
+  bool sparse = true;
+  LockGranularity lock_granularity = LockGranularity::kByteRange;
   // auto: io_uring when the host has it, else synchronous I/O.
   IoEngineKind io_engine = IoEngineKind::kAuto;
   uint32_t queue_depth = kDefaultQueueDepth;  // engine requests in flight (not user-facing)
