@@ -45,11 +45,34 @@ TEST(DiskConfigTest, ClearErrors) {
             std::string::npos);
   EXPECT_NE(ErrorOf(ParseDisk("path=/x,vhost_user=true")).find("not supported by Petrel yet"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(ParseDisk("path=/x,image_type=qcow2")).find("raw"), std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,image_type=qcow3")).find("image_type=qcow3"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,lock_granularity=whole")).find("byte-range or full"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(ParseDisk("path=/x,backing_files=maybe")).find("backing_files"),
+            std::string::npos);
   EXPECT_NE(ErrorOf(ParseDisk("path=/x,iommu=on")).find("iommu"), std::string::npos);
   EXPECT_NE(ErrorOf(ParseDisk("path=/x,pci_segment=1")).find("segment"), std::string::npos);
   EXPECT_NE(ErrorOf(ParseDisk("path=/x,bogus=1")).find("bogus"), std::string::npos);
   EXPECT_NE(ErrorOf(ParseDisk("path=/x,readonly=maybe")).find("readonly"), std::string::npos);
+}
+
+// Cloud Hypervisor's disk image keys, as its docs type them.
+TEST(DiskConfigTest, ImageFormatKeys) {
+  auto d = ParseDisk("path=/x.qcow2");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->image_type, ImageType::kUnknown);  // detect
+  EXPECT_FALSE(d->backing_files);
+  EXPECT_TRUE(d->sparse);
+  EXPECT_EQ(d->lock_granularity, LockGranularity::kByteRange);
+  d = ParseDisk("path=/x.qcow2,image_type=qcow2,backing_files=on,sparse=off,lock_granularity=full");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(d->image_type, ImageType::kQcow2);
+  EXPECT_TRUE(d->backing_files);
+  EXPECT_FALSE(d->sparse);
+  EXPECT_EQ(d->lock_granularity, LockGranularity::kFull);
+  for (const char* type : {"raw", "vhd", "vhdx", "vmdk"})
+    EXPECT_TRUE(ParseDisk(std::string("path=/x,image_type=") + type).ok()) << type;
 }
 
 // Cloud Hypervisor's README types these: "key=" means "use the default".

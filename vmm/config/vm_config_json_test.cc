@@ -232,6 +232,26 @@ TEST(VmConfigJsonTest, UnsupportedValuesAreRefusedNotIgnored) {
             "(accepted)");
 }
 
+TEST(VmConfigJsonTest, DiskImageKeysRoundTripWithCloudHypervisorsNames) {
+  auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d.qcow2","image_type":"Qcow2","backing_files":true,"sparse":false,"lock_granularity":"Full"},{"path":"/e.vhd","image_type":"FixedVhd"}]})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  const DiskConfig& d = config->disks[0];
+  EXPECT_EQ(d.image_type, ImageType::kQcow2);
+  EXPECT_TRUE(d.backing_files);
+  EXPECT_FALSE(d.sparse);
+  EXPECT_EQ(d.lock_granularity, LockGranularity::kFull);
+  EXPECT_EQ(config->disks[1].image_type, ImageType::kVhd);
+  const auto j = VmConfigToJson(*config)["disks"][0];
+  EXPECT_EQ(j["image_type"], "Qcow2");
+  EXPECT_EQ(j["backing_files"], true);
+  EXPECT_EQ(j["sparse"], false);
+  EXPECT_EQ(j["lock_granularity"], "Full");
+  EXPECT_EQ(VmConfigToJson(*config)["disks"][1]["image_type"], "FixedVhd");
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","image_type":"qcow2"}]})")
+                .find("image_type"),
+            std::string::npos);
+}
+
 // One Validate() behind both doors: the same words after the prefix.
 TEST(VmConfigJsonTest, BadValuesReadAsOnTheCommandLine) {
   auto cli_error = [](std::vector<const char*> args) {

@@ -19,6 +19,7 @@
 #include "core/event/epoll_event_loop.h"
 #include "core/event/notifier.h"
 #include "devices/block/block_test_util.h"
+#include "devices/block/image/qcow2_test_util.h"
 #include "devices/virtio/blk/blk_test_util.h"
 #include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/testing/virtq_driver.h"
@@ -106,6 +107,39 @@ TEST_P(BlkDeviceTest, WriteThenReadBack) {
   EXPECT_EQ(a, data);
   EXPECT_TRUE(h_->ctx().failures().empty());
   EXPECT_GE(h_->ctx().signals(0), 2u);
+}
+
+// The device serves any image format at its virtual size (issue 13): a
+// qcow2 image far larger than its file, written and read through the queue,
+// and found sound by qemu-img afterwards.
+TEST_P(BlkDeviceTest, ServesAQcow2ImageAtItsVirtualSize) {
+  PETREL_REQUIRE_QEMU_IMG();
+  qcow2_test::ScratchDir dir;
+  const std::string image = dir / "disk.qcow2";
+  PETREL_RUN_OK("qemu-img create -q -f qcow2 " + image + " 1G");
+  Make({.path = image});
+  if (!dev_) return;
+  BlkConfig c;
+  dev_->ReadConfig(0, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&c), sizeof c));
+  EXPECT_EQ(c.capacity, (1ull << 30) / 512);
+  EXPECT_TRUE(dev_->device_features() & FeatureBit(kBlkFDiscard));
+  const uint64_t sector = (1ull << 30) / 512 - 8;  // the last 4 KiB
+  std::vector<uint8_t> data(4096);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 13);
+  EXPECT_EQ(h_->Do({Header(kBlkTOut, sector), data}, {1}), kBlkSOk);
+  VirtqDriver::Request r;
+  EXPECT_EQ(h_->Do({Header(kBlkTIn, sector)}, {4096, 1}, &r), kBlkSOk);
+  EXPECT_EQ(*h_->drv().ReadBytes(r.segments[1].gpa, 4096), data);
+  EXPECT_EQ(h_->Do({Header(kBlkTIn, 0)}, {512, 1}, &r), kBlkSOk);  // never written: zeros
+  EXPECT_EQ(*h_->drv().ReadBytes(r.segments[1].gpa, 512), std::vector<uint8_t>(512, 0));
+  h_.reset();
+  dev_.reset();  // closes (and unlocks) the image
+  auto check = qcow2_test::RunCommand("qemu-img check " + image);
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  auto map = qcow2_test::RunCommand("qemu-io -f qcow2 -c 'read -P 0 0 512' -c 'read -v " +
+                                    std::to_string(sector * 512) + " 16' " + image);
+  EXPECT_EQ(map.exit_code, 0) << map.output;
+  EXPECT_NE(map.output.find("00 0d 1a 27"), std::string::npos) << map.output;
 }
 
 // Phase 2 of issue 8: Cloud Hypervisor's counters, for successful IN/OUT only.
