@@ -13,6 +13,7 @@
 #include "core/base/log.h"
 #include "core/isolation/landlock.h"
 #include "core/isolation/sanitizer_build.h"
+#include "devices/block/image/open_image.h"
 
 namespace petrel::vmm {
 namespace {
@@ -89,7 +90,18 @@ std::vector<LandlockRule> LandlockRulesFor(const config::VmConfig& config) {
     rules.push_back({config.payload.initramfs, LandlockAccess::kRead});
   }
   for (const auto& disk : config.disks) {
-    rules.push_back({disk.path, disk.readonly ? LandlockAccess::kRead : LandlockAccess::kReadWrite});
+    const LandlockAccess access = disk.readonly ? LandlockAccess::kRead : LandlockAccess::kReadWrite;
+    rules.push_back({disk.path, access});
+    // Files the image names itself: a qcow2 backing chain (read-only), a
+    // VMDK's extents. An image that does not open is left to the device,
+    // which reports why.
+    auto files = ListImageFiles({.path = disk.path,
+                                 .type = disk.image_type,
+                                 .backing_files = disk.backing_files,
+                                 .lock_granularity = disk.lock_granularity});
+    if (!files.ok()) continue;
+    for (const ImageFileUse& file : *files)
+      rules.push_back({file.path, file.backing ? LandlockAccess::kRead : access});
   }
   AddOutput(config.serial, rules);
   AddOutput(config.console, rules);

@@ -15,6 +15,7 @@
 
 #include "core/isolation/landlock.h"
 #include "core/isolation/landlock_test_util.h"
+#include "devices/block/image/qcow2_test_util.h"
 
 namespace petrel::vmm {
 namespace {
@@ -85,6 +86,25 @@ TEST(LandlockRulesForTest, EveryPathTheConfigNamesWithItsAccess) {
   ASSERT_GE(rules.size(), 2u);
   EXPECT_EQ(rules[rules.size() - 2], c.landlock_rules[0]);
   EXPECT_EQ(rules.back(), c.landlock_rules[1]);
+}
+
+// A qcow2 disk's backing chain is reachable, read-only, and only with
+// backing_files=on (without it the disk does not open at all).
+TEST(LandlockRulesForTest, AQcow2DisksBackingChainIsReadOnly) {
+  PETREL_REQUIRE_QEMU_IMG();
+  qcow2_test::ScratchDir dir;
+  PETREL_RUN_OK("qemu-img create -q -f raw " + (dir / "base.raw") + " 1M");
+  PETREL_RUN_OK("cd " + dir.path() + " && qemu-img create -q -f qcow2 -b base.raw -F raw mid.qcow2 && " +
+                "qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top.qcow2");
+  config::VmConfig c = Quiet();
+  c.disks.push_back({.path = dir / "top.qcow2", .backing_files = true});
+  auto rules = LandlockRulesFor(c);
+  EXPECT_TRUE(Has(rules, dir / "top.qcow2", LandlockAccess::kReadWrite));
+  EXPECT_TRUE(Has(rules, dir / "mid.qcow2", LandlockAccess::kRead));
+  EXPECT_TRUE(Has(rules, dir / "base.raw", LandlockAccess::kRead));
+  c.disks[0].backing_files = false;
+  rules = LandlockRulesFor(c);
+  EXPECT_FALSE(Has(rules, dir / "base.raw", LandlockAccess::kRead));
 }
 
 TEST(LandlockRulesForTest, ConsoleModes) {

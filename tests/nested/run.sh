@@ -22,6 +22,8 @@ cp "$ROOT/tests/nested/clean_boot.sh" "$payload/"  # sourced by suite.sh
 for ip in /usr/sbin/ip /sbin/ip /bin/ip; do
   if [ -x "$ip" ]; then cp -L "$ip" "$payload/ip-iproute2"; break; fi
 done
+# qemu-img: linux-qcow2-overlay makes and checks qcow2 images in L1.
+command -v qemu-img >/dev/null && cp -L "$(command -v qemu-img)" "$payload/qemu-img"
 # seccomp_test: the filters and the SIGSYS report on the L1's kernel.
 [ -f "$BUILD/core/isolation/petrel_isolation_test" ] && cp "$BUILD/core/isolation/petrel_isolation_test" "$payload/"
 # PETREL_NESTED_ONLY="test..." runs only those suite tests (see suite.sh).

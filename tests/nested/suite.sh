@@ -700,6 +700,47 @@ test_linux_disk_rate_limit() {
   rm -f "$img"
 }
 
+# qcow2 on real KVM (issue 13): an overlay over a raw base image, made by
+# qemu-img in L1 (shipped in the payload). The guest writes 4 MiB at 2 MiB
+# (O_DIRECT) and 3000 bytes straddling clusters, then prints checksums of
+# what it wrote and of the whole disk; the host finds the overlay sound
+# (qemu-img check), the disk as the guest saw it (qemu-img convert), the
+# base untouched, and without backing_files=on the VMM refuses the disk.
+test_linux_qcow2_overlay() {
+  name=linux-qcow2-overlay
+  if [ ! -x ./qemu-img ]; then result "$name" SKIP "no qemu-img in the payload"; return; fi
+  d=/tmp/qcow2-overlay; rm -rf "$d"; mkdir -p "$d"
+  q=$(pwd)/qemu-img
+  dd if=/dev/urandom of="$d/base.raw" bs=1M count=16 2>/dev/null
+  base_sum=$(sha256sum "$d/base.raw" | cut -c1-64)
+  (cd "$d" && "$q" create -q -f qcow2 -b base.raw -F raw overlay.qcow2) || { result "$name" FAIL "qemu-img create"; return; }
+  QPROBE=$(b64 'dd if=/dev/urandom of=/tmp/w bs=1M count=4 2>/dev/null; dd if=/tmp/w of=/dev/vda bs=1M seek=2 oflag=direct conv=fsync 2>/dev/null; echo hello-petrel-qcow2 | dd of=/dev/vda bs=1 seek=8386000 conv=fsync 2>/dev/null; echo "PETREL-QCOW-SUM $(sha256sum /tmp/w | cut -c1-64) $(dd if=/dev/vda bs=1M skip=2 count=4 iflag=direct 2>/dev/null | sha256sum | cut -c1-64) $(dd if=/dev/vda bs=1M count=16 iflag=direct 2>/dev/null | sha256sum | cut -c1-64)"')
+  run_vm "$name" 120 "PETREL-QCOW-SUM" 0 -- ./petrel --kernel "$KIT/bzImage" \
+    --initramfs "$KIT/initrd.img" --cmdline "$BASE petrel.end=poweroff petrel.cmd=$QPROBE" \
+    --cpus boot=1 --memory size=512M --serial tty --console off \
+    --disk "path=$d/overlay.qcow2,backing_files=on"
+  sums=$(grep -a -o 'PETREL-QCOW-SUM [0-9a-f]* [0-9a-f]* [0-9a-f]*' "/tmp/$name.out" | tail -1)
+  set -- $sums
+  fail=""
+  [ -n "${4:-}" ] && [ "$2" = "$3" ] || fail="$fail guest-readback(${sums:-none})"
+  ./qemu-img check "$d/overlay.qcow2" >"/tmp/$name.check" 2>&1 || fail="$fail check($(tr '\n' ' ' <"/tmp/$name.check" | head -c 300))"
+  ./qemu-img convert -O raw "$d/overlay.qcow2" "$d/out.raw" || fail="$fail convert"
+  [ "$(sha256sum "$d/out.raw" | cut -c1-64)" = "${4:-}" ] || fail="$fail host-disk-differs"
+  [ "$(dd if="$d/out.raw" bs=1M skip=2 count=4 2>/dev/null | sha256sum | cut -c1-64)" = "${2:-}" ] || fail="$fail host-written-differs"
+  [ "$(dd if="$d/out.raw" bs=1M count=2 2>/dev/null | sha256sum | cut -c1-64)" = "$(dd if="$d/base.raw" bs=1M count=2 2>/dev/null | sha256sum | cut -c1-64)" ] || fail="$fail unwritten-not-base"
+  [ "$(sha256sum "$d/base.raw" | cut -c1-64)" = "$base_sum" ] || fail="$fail base-modified"
+  dd if="$d/out.raw" bs=1 skip=8386000 count=18 2>/dev/null | grep -q hello-petrel-qcow2 || fail="$fail straddling-write"
+  timeout 30 ./petrel --kernel "$KIT/bzImage" --cpus boot=1 --memory size=256M --serial off \
+    --console off --disk "path=$d/overlay.qcow2" >"/tmp/$name.refused" 2>&1 && fail="$fail booted-without-backing_files"
+  grep -q "backing_files=on" "/tmp/$name.refused" || fail="$fail refusal-unclear($(head -c 200 "/tmp/$name.refused"))"
+  if [ -z "$fail" ]; then
+    result "$name-host-verified" PASS "overlay sound, guest data on the host, base untouched"
+  else
+    result "$name-host-verified" FAIL "$fail"
+  fi
+  rm -rf "$d"
+}
+
 . ./clean_boot.sh  # test_linux_clean_boot
 
 if [ -n "$ONLY" ]; then
@@ -928,6 +969,7 @@ test_linux_live_migration_tcp
 test_linux_live_migration_local
 test_linux_live_migration_cancel
 test_linux_disk_rate_limit
+test_linux_qcow2_overlay
 test_linux_unprivileged
 test_linux_landlock
 test_isolation

@@ -45,6 +45,11 @@ int PwriteFull(const DiskFile& file, uint64_t offset, std::span<const uint8_t> d
   return 0;
 }
 
+void DiskImage::ListFiles(std::vector<ImageFileUse>& out) const {
+  out.push_back({path(), false});
+  if (data_file().path() != path()) out.push_back({data_file().path(), false});
+}
+
 int DiskImage::CheckRange(uint64_t offset, uint64_t length) const {
   if (offset > size() || length > size() - offset) return -EINVAL;
   return 0;

@@ -47,6 +47,14 @@ struct ImageExtent {
   bool operator==(const ImageExtent&) const = default;
 };
 
+// A file an image uses: its own (a VMDK has several), or one of its backing
+// chain's (opened read-only).
+struct ImageFileUse {
+  std::string path;
+  bool backing = false;
+  bool operator==(const ImageFileUse&) const = default;
+};
+
 // Why a range is mapped.
 enum class MapPurpose : uint8_t {
   kRead,
@@ -94,6 +102,10 @@ class DiskImage {
   // Makes everything written so far durable: metadata the format holds,
   // then fdatasync of the file(s). Default: fdatasync of data_file().
   virtual int Flush();
+
+  // Every file the disk uses (for Landlock rules): by default path() and
+  // data_file() if it differs; formats with more files add theirs.
+  virtual void ListFiles(std::vector<ImageFileUse>& out) const;
 
   // An engine serving this disk (see io_engine.h for the contract, with
   // offsets in the virtual disk). Default: a MappedEngine over Map.

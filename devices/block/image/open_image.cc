@@ -78,6 +78,15 @@ Result<std::unique_ptr<DiskImage>> OpenDiskImage(const ImageOptions& options) {
   return Open(options.path, options.type, options, 0);
 }
 
+Result<std::vector<ImageFileUse>> ListImageFiles(const ImageOptions& options) {
+  ImageOptions readonly = options;
+  readonly.readonly = true;
+  PETREL_ASSIGN_OR_RETURN(auto image, OpenDiskImage(readonly));
+  std::vector<ImageFileUse> files;
+  image->ListFiles(files);
+  return files;
+}
+
 Result<std::unique_ptr<DiskImage>> OpenBackingImage(const std::string& path, ImageType type,
                                                     const ImageOptions& options, int depth) {
   return Open(path, type, options, depth);

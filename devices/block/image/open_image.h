@@ -35,6 +35,10 @@ struct ImageOptions {
   LockGranularity lock_granularity = LockGranularity::kByteRange;
 };
 
+// The files the image at options.path uses (itself, a VMDK's extents, its
+// backing chain), found by opening it read-only for a moment.
+Result<std::vector<ImageFileUse>> ListImageFiles(const ImageOptions& options);
+
 // The longest backing chain followed (a loop shows as one too long).
 inline constexpr int kMaxBackingChainDepth = 64;
 

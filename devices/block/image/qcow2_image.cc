@@ -208,6 +208,14 @@ int Qcow2Image::Map(MapPurpose purpose, uint64_t offset, uint64_t length,
   return 0;
 }
 
+void Qcow2Image::ListFiles(std::vector<ImageFileUse>& out) const {
+  DiskImage::ListFiles(out);
+  if (!backing_) return;
+  std::vector<ImageFileUse> chain;
+  backing_->ListFiles(chain);
+  for (ImageFileUse& use : chain) out.push_back({std::move(use.path), true});
+}
+
 int Qcow2Image::ReadBacking(uint64_t offset, std::span<uint8_t> out) {
   std::fill(out.begin(), out.end(), 0);
   if (!backing_ || offset >= backing_->size()) return 0;

@@ -56,6 +56,8 @@ class Qcow2Image final : public DiskImage {
   int WriteFormat(uint64_t offset, std::span<const uint8_t> data) override;
   int Discard(uint64_t offset, uint64_t length) override;
   int WriteZeroes(uint64_t offset, uint64_t length) override;
+  // Its file, then its backing chain's.
+  void ListFiles(std::vector<ImageFileUse>& out) const override;
 
   const qcow2::Header& header() const { return header_; }
   const qcow2::Geometry& geometry() const { return g_; }
