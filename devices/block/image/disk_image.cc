@@ -8,10 +8,42 @@
 #include <cstring>
 
 #include "devices/block/image/mapped_engine.h"
+#include "devices/block/io_request_util.h"
 
 namespace petrel {
 
+namespace {
+
+// O_DIRECT needs block-aligned offsets, lengths and buffers; metadata I/O is
+// byte-granular, so it goes through an aligned buffer covering whole blocks.
+bool Misaligned(const DiskFile& file, uint64_t offset, const void* buf, size_t n) {
+  const uint64_t a = file.required_alignment();
+  return a > 1 && (offset % a != 0 || n % a != 0 || reinterpret_cast<uintptr_t>(buf) % a != 0);
+}
+
+struct AlignedRange {
+  uint64_t offset;
+  uint64_t length;
+};
+
+AlignedRange Enclosing(const DiskFile& file, uint64_t offset, size_t n) {
+  const uint64_t a = file.required_alignment();
+  const uint64_t start = offset / a * a;
+  const uint64_t end = (offset + n + a - 1) / a * a;
+  return {start, end - start};
+}
+
+}  // namespace
+
 int PreadFull(const DiskFile& file, uint64_t offset, std::span<uint8_t> out) {
+  if (Misaligned(file, offset, out.data(), out.size())) {
+    const AlignedRange r = Enclosing(file, offset, out.size());
+    AlignedBuffer buf(r.length, file.required_alignment());
+    if (buf.data() == nullptr) return -ENOMEM;
+    if (int rc = PreadFull(file, r.offset, std::span(buf.data(), r.length)); rc != 0) return rc;
+    std::memcpy(out.data(), buf.data() + (offset - r.offset), out.size());
+    return 0;
+  }
   size_t done = 0;
   while (done < out.size()) {
     const ssize_t n = pread(file.fd(), out.data() + done, out.size() - done,
@@ -31,6 +63,16 @@ int PreadFull(const DiskFile& file, uint64_t offset, std::span<uint8_t> out) {
 
 int PwriteFull(const DiskFile& file, uint64_t offset, std::span<const uint8_t> data) {
   if (file.readonly()) return -EROFS;
+  if (Misaligned(file, offset, data.data(), data.size())) {
+    // Read-modify-write of the enclosing blocks (callers hold the image's
+    // lock, and metadata never shares a block with guest data).
+    const AlignedRange r = Enclosing(file, offset, data.size());
+    AlignedBuffer buf(r.length, file.required_alignment());
+    if (buf.data() == nullptr) return -ENOMEM;
+    if (int rc = PreadFull(file, r.offset, std::span(buf.data(), r.length)); rc != 0) return rc;
+    std::memcpy(buf.data() + (offset - r.offset), data.data(), data.size());
+    return PwriteFull(file, r.offset, std::span<const uint8_t>(buf.data(), r.length));
+  }
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = pwrite(file.fd(), data.data() + done, data.size() - done,

@@ -122,6 +122,16 @@ int Qcow2Image::Corrupt(const std::string& what) {
   return -EIO;
 }
 
+bool Qcow2Image::OverlapsMetadata(uint64_t cluster) const {
+  auto overlaps = [&](uint64_t start, uint64_t length) {
+    return length != 0 && cluster < start + length && start < cluster + g_.cluster_size;
+  };
+  return overlaps(0, g_.cluster_size) ||
+         overlaps(header_.l1_table_offset, static_cast<uint64_t>(header_.l1_size) * 8) ||
+         overlaps(refcounts_.table_offset(),
+                  static_cast<uint64_t>(refcounts_.table_clusters()) * g_.cluster_size);
+}
+
 int Qcow2Image::Decode(uint64_t entry, Cluster& c) {
   c = Cluster{};
   c.entry = entry;
@@ -147,7 +157,8 @@ int Qcow2Image::Decode(uint64_t entry, Cluster& c) {
   } else {
     c.state = c.host != 0 ? State::kNormal : State::kUnallocated;
   }
-  if (c.host != 0 && c.host < g_.cluster_size) return Corrupt("a data cluster over the header");
+  if (c.host != 0 && OverlapsMetadata(c.host))
+    return Corrupt("a data cluster over the header, the L1 table or the refcount table");
   return 0;
 }
 
@@ -157,6 +168,8 @@ int Qcow2Image::Lookup(uint64_t offset, Cluster& out) {
   if (l1_index >= l1_.size()) return 0;
   const uint64_t l2_offset = l1_[l1_index] & kOffsetMask;
   if (l2_offset == 0) return 0;
+  if (OverlapsMetadata(l2_offset))
+    return Corrupt("an L2 table over the header, the L1 table or the refcount table");
   Table table;
   if (int rc = l2_cache_.Get(l2_offset, table); rc != 0) return rc;
   return Decode(LoadBe<uint64_t>(*table, g_.L2Index(offset) * 8), out);

@@ -82,6 +82,9 @@ class Qcow2Image final : public DiskImage {
   // Looks up the cluster holding virtual `offset`. 0 or -EIO (corrupt).
   int Lookup(uint64_t offset, Cluster& out);
   int Decode(uint64_t entry, Cluster& out);
+  // True if a cluster at host `cluster` would overlap the header, the L1
+  // table or the refcount table (QEMU's metadata overlap check, in part).
+  bool OverlapsMetadata(uint64_t cluster) const;
   // The L2 table for `offset`, allocated (or copied, if shared) for writing.
   int WritableL2(uint64_t offset, qcow2::Table& table, uint64_t& table_offset);
   int SetL2Entry(uint64_t offset, uint64_t entry);
