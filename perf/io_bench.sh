@@ -14,6 +14,8 @@
 # --runs N       VM boots per configuration (default 1; each runs all tests)
 # --configs L    subset of: petrel-uring petrel-sync qemu-uring qemu-threads
 #                petrel-uring-noseccomp (--seccomp false; not in the default)
+#                petrel-qcow2-uring qemu-qcow2-uring (a preallocated qcow2
+#                image; not in the default)
 #                (default all; petrel-* print SKIP while petrel lacks --disk/--net)
 # --seconds S    length of each fio / iperf3 test (default 10)
 # --img-mib M    size of the raw disk image on L1's tmpfs (default 256)
@@ -122,6 +124,7 @@ table() {
       desc["petrel-uring"] = "Petrel io_uring"; desc["petrel-sync"] = "Petrel sync"
       desc["qemu-uring"] = "QEMU aio=io_uring"; desc["qemu-threads"] = "QEMU aio=threads"
       desc["petrel-uring-noseccomp"] = "Petrel io_uring, --seccomp false"
+      desc["petrel-qcow2-uring"] = "Petrel qcow2 io_uring"; desc["qemu-qcow2-uring"] = "QEMU qcow2 aio=io_uring"
       tn = split("seqread seqwrite randread tx rx", ts, " ")
       tdesc["seqread"] = "seq. read 1 MiB, QD16"; tdesc["seqwrite"] = "seq. write 1 MiB, QD16"
       tdesc["randread"] = "rand. read 4 KiB, QD32"; tdesc["tx"] = "TCP guest→host"; tdesc["rx"] = "TCP host→guest"

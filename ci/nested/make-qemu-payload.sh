@@ -8,6 +8,8 @@ set -euo pipefail
 dir=${1:?usage: make-qemu-payload.sh DIR}
 mkdir -p "$dir/bin" "$dir/share/qemu"
 cp -L /usr/bin/qemu-system-x86_64 "$dir/bin/"
+# qemu-img: the qcow2 configurations of perf/io_bench.sh make their image with it.
+[ -x /usr/bin/qemu-img ] && cp -L /usr/bin/qemu-img "$dir/bin/"
 # microvm firmware (qboot) and the PVH / Linux boot option ROMs it loads.
 for f in bios-microvm.bin qboot.rom pvh.bin linuxboot_dma.bin; do
   cp -L "/usr/share/qemu/$f" "$dir/share/qemu/"
