@@ -163,10 +163,6 @@ Result<void> CheckFeatures(const Header& h, bool writable) {
     return Error(ErrorCode::kUnsupported,
                  "qcow2: the image is marked corrupt; it can be opened read-only, or repaired "
                  "with qemu-img check -r all");
-  if (h.incompatible_features & kIncompatDirty)
-    return Error(ErrorCode::kUnsupported,
-                 "qcow2: the image is dirty (lazy refcounts were not written back); repair it "
-                 "with qemu-img check -r all, or open it read-only");
   if (h.nb_snapshots != 0)
     return Error(ErrorCode::kUnsupported,
                  "qcow2: images with internal snapshots can be opened read-only only (remove "

@@ -115,8 +115,8 @@ Result<Header> ParseHeader(std::span<const uint8_t> cluster0);
 
 // Refuses what Petrel cannot read or write correctly: encryption, unknown
 // incompatible features, an external data file, extended L2 entries, an
-// unknown compression type; and for writing, a corrupt or dirty image and
-// internal snapshots. The messages say what to do (e.g. qemu-img commands).
+// unknown compression type; and for writing, a corrupt image and internal
+// snapshots. (A dirty image is repaired when opened for writing.) The messages say what to do (e.g. qemu-img commands).
 Result<void> CheckFeatures(const Header& header, bool writable);
 
 // Derived sizes.

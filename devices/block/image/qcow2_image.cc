@@ -2,6 +2,7 @@
 #include "devices/block/image/qcow2_image.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -65,6 +66,13 @@ Result<std::unique_ptr<Qcow2Image>> Qcow2Image::Open(std::unique_ptr<DiskFile> f
                             OpenBackingImage(backing, type, options, depth + 1)
                                 .Wrap(path + ": opening its backing file"));
   }
+  if (writable && (header.incompatible_features & kIncompatDirty) != 0) {
+    PETREL_LOG(kWarn) << path << ": qcow2 image is dirty (lazy refcounts); repairing refcounts";
+    if (image->RepairRefcounts(problem) != 0)
+      return Error(ErrorCode::kInvalidArgument,
+                   path + ": qcow2: repairing the dirty image failed" +
+                       (problem.empty() ? "" : ": " + problem) + "; try qemu-img check -r all");
+  }
   if (writable && header.version == 3 && header.autoclear_features != 0) {
     // Autoclear features (bitmaps, raw external data) describe data this
     // image's writers keep in step; Petrel does not, so it clears them, as
@@ -87,6 +95,68 @@ int Qcow2Image::LoadL1(std::string& problem) {
     }
     l1_[i] = entry;
   }
+  return 0;
+}
+
+int Qcow2Image::RepairRefcounts(std::string& problem) {
+  const uint64_t cs = g_.cluster_size;
+  std::vector<uint64_t> want;  // cluster index -> references found
+  auto add = [&](uint64_t offset, uint64_t length) {
+    for (uint64_t c = offset >> g_.cluster_bits; c <= (offset + length - 1) >> g_.cluster_bits; ++c) {
+      if (c >= want.size()) want.resize(c + 1, 0);
+      ++want[c];
+    }
+  };
+  add(0, cs);
+  if (header_.l1_size > 0) add(header_.l1_table_offset, static_cast<uint64_t>(header_.l1_size) * 8);
+  add(refcounts_.table_offset(), static_cast<uint64_t>(refcounts_.table_clusters()) * cs);
+  for (const auto& [index, block] : refcounts_.Blocks()) add(block, cs);
+  for (uint64_t l1_entry : l1_) {
+    const uint64_t l2 = l1_entry & kOffsetMask;
+    if (l2 == 0) continue;
+    if (OverlapsMetadata(l2)) {
+      problem = "an L2 table over other metadata";
+      return -EIO;
+    }
+    add(l2, cs);
+    Table table;
+    if (int rc = l2_cache_.Get(l2, table); rc != 0) return rc;
+    for (uint64_t i = 0; i < g_.l2_entries; ++i) {
+      Cluster c;
+      if (Decode(LoadBe<uint64_t>(*table, i * 8), c) != 0) {
+        problem = "a malformed L2 entry";
+        return -EIO;
+      }
+      if (c.state == State::kNormal || c.state == State::kZeroAllocated) add(c.host, cs);
+      if (c.state == State::kCompressed) add(c.host, c.compressed_bytes);
+    }
+  }
+  // Leaks first (nothing is allocated by lowering a count), then the counts
+  // lazy refcounts left too low; new refcount blocks go past every cluster
+  // in use.
+  for (const auto& [index, block] : refcounts_.Blocks()) {
+    for (uint64_t c = index * g_.refcount_block_entries;
+         c < (index + 1) * g_.refcount_block_entries; ++c) {
+      uint64_t have;
+      if (int rc = refcounts_.Get(c, have); rc != 0) return rc;
+      const uint64_t expected = c < want.size() ? want[c] : 0;
+      if (have != 0 && expected == 0)
+        if (int rc = refcounts_.Set(c, 0); rc != 0) return rc;
+    }
+  }
+  refcounts_.SetAllocationFloor(want.size());
+  for (uint64_t c = 0; c < want.size(); ++c) {
+    uint64_t have;
+    if (int rc = refcounts_.Get(c, have); rc != 0) return rc;
+    if (have != want[c])
+      if (int rc = refcounts_.Set(c, want[c]); rc != 0) return rc;
+  }
+  refcounts_.SetAllocationFloor(0);
+  if (fdatasync(data_file().fd()) != 0) return -errno;
+  uint8_t bytes[8];
+  StoreBe<uint64_t>(bytes, 0, header_.incompatible_features & ~kIncompatDirty);
+  if (int rc = PwriteFull(data_file(), kOffIncompatibleFeatures, bytes); rc != 0) return rc;
+  header_.incompatible_features &= ~kIncompatDirty;
   return 0;
 }
 

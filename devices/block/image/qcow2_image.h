@@ -99,6 +99,11 @@ class Qcow2Image final : public DiskImage {
   // (`discard`: only where that frees space).
   int ZeroClusters(uint64_t offset, uint64_t length, bool discard);
   int Corrupt(const std::string& what);
+  // Recomputes every refcount from the metadata and corrects the ones on
+  // disk, then clears the dirty bit: QEMU's repair of an image left dirty
+  // by lazy refcounts, done when it is opened for writing. 0 or -errno;
+  // `problem` says what was wrong when the metadata itself is malformed.
+  int RepairRefcounts(std::string& problem);
   int ClearAutoclear();
 
   mutable std::mutex mu_;

@@ -90,6 +90,13 @@ int Refcounts::WriteTableEntry(uint64_t index) {
   return PwriteFull(file_, table_offset_ + index * 8, bytes);
 }
 
+std::vector<std::pair<uint64_t, uint64_t>> Refcounts::Blocks() const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (uint64_t i = 0; i < table_.size(); ++i)
+    if (table_[i] != 0) out.emplace_back(i, table_[i]);
+  return out;
+}
+
 int Refcounts::Get(uint64_t cluster, uint64_t& value) {
   value = 0;
   const uint64_t ti = cluster / g_.refcount_block_entries;

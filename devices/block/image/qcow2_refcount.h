@@ -48,6 +48,12 @@ class Refcounts {
   // -EIO if it was already 0.
   int Release(uint64_t cluster, uint64_t& now);
 
+  // Allocation searches from `cluster` on (a repair keeps new metadata past
+  // every cluster in use while refcounts are being corrected).
+  void SetAllocationFloor(uint64_t cluster) { free_hint_ = cluster; }
+  // The refcount blocks there are: (table index, block offset).
+  std::vector<std::pair<uint64_t, uint64_t>> Blocks() const;
+
   uint64_t table_offset() const { return table_offset_; }
   uint32_t table_clusters() const { return table_clusters_; }
   uint64_t max_refcount() const { return max_refcount_; }
