@@ -2,6 +2,7 @@
 #include "devices/block/image/qcow2_image.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -100,8 +101,18 @@ int Qcow2Image::LoadL1(std::string& problem) {
 
 int Qcow2Image::RepairRefcounts(std::string& problem) {
   const uint64_t cs = g_.cluster_size;
+  struct stat st;
+  if (fstat(data_file().fd(), &st) != 0) return -errno;
+  // Everything referenced lies in the file (data is written before what
+  // points at it), which also bounds `want`.
+  const uint64_t file_clusters = (static_cast<uint64_t>(st.st_size) + cs - 1) / cs;
   std::vector<uint64_t> want;  // cluster index -> references found
+  bool past_end = false;
   auto add = [&](uint64_t offset, uint64_t length) {
+    if (((offset + length - 1) >> g_.cluster_bits) >= file_clusters) {
+      past_end = true;
+      return;
+    }
     for (uint64_t c = offset >> g_.cluster_bits; c <= (offset + length - 1) >> g_.cluster_bits; ++c) {
       if (c >= want.size()) want.resize(c + 1, 0);
       ++want[c];
@@ -130,6 +141,10 @@ int Qcow2Image::RepairRefcounts(std::string& problem) {
       if (c.state == State::kNormal || c.state == State::kZeroAllocated) add(c.host, cs);
       if (c.state == State::kCompressed) add(c.host, c.compressed_bytes);
     }
+  }
+  if (past_end) {
+    problem = "metadata points past the end of the file";
+    return -EIO;
   }
   // Leaks first (nothing is allocated by lowering a count), then the counts
   // lazy refcounts left too low; new refcount blocks go past every cluster
