@@ -140,7 +140,9 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
       }
       blk_device->UseRateLimitGroup(group->second);
     }
-    PETREL_TRY(place(name, std::move(blk_device)));
+    std::shared_ptr<virtio::BlkDevice> shared = std::move(blk_device);
+    disks_.push_back(shared);
+    PETREL_TRY(Place(args, name, shared));
   }
 
   for (size_t i = 0; i < args.config->nets.size(); ++i) {
@@ -154,6 +156,19 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     PETREL_TRY(place(name, std::move(net_device)));
   }
   return Ok();
+}
+
+Result<void> VirtioDevices::LockDisks() {
+  Result<void> first = Ok();
+  for (const auto& disk : disks_) {
+    Result<void> locked = disk->LockImage();
+    if (!locked.ok() && first.ok()) first = std::move(locked);
+  }
+  return first;
+}
+
+void VirtioDevices::UnlockDisks() {
+  for (const auto& disk : disks_) disk->UnlockImage();
 }
 
 Result<void> VirtioDevices::QuiesceAll(std::chrono::milliseconds timeout) {

@@ -111,6 +111,11 @@ class VirtioDevices {
   // to go on). UnquiesceAll, after ResumeWorkers, lets them serve again.
   Result<void> QuiesceAll(std::chrono::milliseconds timeout);
   void UnquiesceAll();
+  // The disks' image locks (BlkDevice::LockImage): released when a live
+  // migration hands the VM over, taken back if this VMM resumes it. Lock
+  // tries every disk and returns the first error.
+  Result<void> LockDisks();
+  void UnlockDisks();
 
  private:
   template <class Device>
@@ -122,6 +127,7 @@ class VirtioDevices {
   std::vector<std::unique_ptr<Worker>> workers_;  // outlive the devices
   std::vector<Placed> devices_;
   std::shared_ptr<virtio::ConsoleDevice> console_;
+  std::vector<std::shared_ptr<virtio::BlkDevice>> disks_;
 };
 
 }  // namespace petrel::vmm

@@ -167,6 +167,10 @@ class VmInstance {
   LegacyPlatform& platform() { return *platform_; }
   PciPlatform& pci() { return *pci_; }
   const VirtioDevices& virtio() const { return *virtio_; }
+  // The disks' image locks (VirtioDevices::LockDisks): a live migration's
+  // source releases them before the destination opens the disks.
+  Result<void> LockDisks() { return virtio_->LockDisks(); }
+  void UnlockDisks() { virtio_->UnlockDisks(); }
   // The CMOS RAM and RTC offset, which a PC keeps across a reboot: pass them
   // in VmOptions::cmos_state when rebuilding the VM after a guest reset.
   Cmos::State CmosAcrossReset() const { return platform_->cmos().Save(); }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/base/log.h"
 #include "vmm/config/vm_config_json.h"
 #include "vmm/snapshot/snapshot_files.h"
 
@@ -58,11 +59,26 @@ void VmMigrationSource::StopDirtyLog() { vm_.StopDirtyLog(); }
 
 Result<void> VmMigrationSource::Pause() { return vm_.Pause(); }
 
-Result<void> VmMigrationSource::Resume() { return vm_.Resume(); }
+Result<void> VmMigrationSource::Resume() {
+  if (disks_released_) {
+    // The migration failed after the state went out: the VM runs on here.
+    if (auto locked = vm_.LockDisks(); !locked.ok()) {
+      PETREL_LOG(kError) << "migration failed and the VM resumes here, but its disks could not "
+                         << "be locked again: " << locked.error().message();
+    }
+    disks_released_ = false;
+  }
+  return vm_.Resume();
+}
 
 Result<std::string> VmMigrationSource::StatePayload() {
   PETREL_ASSIGN_OR_RETURN(VmSnapshotState state, vm_.SaveSnapshotState());
-  return snapshot::SnapshotStateToJson(state, MemoryRangesOf(vm_.memory())).dump();
+  std::string payload = snapshot::SnapshotStateToJson(state, MemoryRangesOf(vm_.memory())).dump();
+  if (release_disks_) {
+    vm_.UnlockDisks();
+    disks_released_ = true;
+  }
+  return payload;
 }
 
 Result<std::vector<std::pair<uint32_t, int>>> VmMigrationSource::MemoryFds() {

@@ -31,8 +31,13 @@ class VmMigrationSource final : public migration::MigrationSource {
  public:
   // `paused`: whether the VM was paused before the migration. `vm` and
   // `config` must outlive this; the caller keeps others off the VM.
-  VmMigrationSource(VmInstance& vm, const config::VmConfig& config, bool paused)
-      : vm_(vm), config_(config), paused_(paused) {}
+  // `release_disks`: StatePayload releases the disks' image locks (the VM is
+  // paused for good then), so the destination can take them as it builds
+  // the VM from that state, as Cloud Hypervisor does; Resume (a failed
+  // migration) takes them back. Off with preserve_source.
+  VmMigrationSource(VmInstance& vm, const config::VmConfig& config, bool paused,
+                    bool release_disks = true)
+      : vm_(vm), config_(config), paused_(paused), release_disks_(release_disks) {}
 
   Result<std::string> ConfigPayload() override;
   Result<migration::MemoryRangeTable> InitialRanges() override;
@@ -50,6 +55,8 @@ class VmMigrationSource final : public migration::MigrationSource {
   VmInstance& vm_;
   const config::VmConfig& config_;
   bool paused_;
+  bool release_disks_;
+  bool disks_released_ = false;
 };
 
 }  // namespace petrel::vmm

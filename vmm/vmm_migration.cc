@@ -184,7 +184,8 @@ Result<void> Vmm::SendMigration(const config::SendMigrationConfig& request) {
   if (!fd.ok()) return failed(std::move(fd).error());
   migration::FdStream stream(fd->get());
   migration::MigrationChannel channel(stream);
-  VmMigrationSource source(*vm_, *config_, state_ == VmmState::kPaused);
+  VmMigrationSource source(*vm_, *config_, state_ == VmmState::kPaused,
+                           /*release_disks=*/!request.preserve_source);
   migration::SendOptions options;
   options.local = request.local;
   options.downtime = request.downtime;
@@ -194,7 +195,14 @@ Result<void> Vmm::SendMigration(const config::SendMigrationConfig& request) {
                                  : migration::TimeoutStrategy::kCancel;
   MonotonicClock clock;
   Result<migration::SendReport> report = migration::SendMigration(channel, source, options, clock);
-  if (!report.ok()) return failed(std::move(report).error());
+  if (!report.ok()) {
+    // The VM stays here: its disks are this VMM's again (a no-op unless the
+    // state had gone out; VmMigrationSource::Resume does it for a VM the
+    // migration paused).
+    if (auto locked = vm_->LockDisks(); !locked.ok())
+      PETREL_LOG(kError) << "disks not locked again: " << locked.error().message();
+    return failed(std::move(report).error());
+  }
   PETREL_LOG(kInfo) << "migration complete: " << report->memory_bytes << " bytes of memory in "
                     << report->dirty_rounds + 1 << " rounds, "
                     << report->total_ns / 1'000'000 << " ms, downtime "

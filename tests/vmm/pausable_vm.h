@@ -47,10 +47,13 @@ bool WaitFor(Pred pred) {
 class PausableVm {
  public:
   // `restore` and `memory`: build the VM from a snapshot (VmOptions).
+  // `disks`: virtio-blk disks to give it.
   explicit PausableVm(uint32_t vcpus = 2, bool hide_paused_time = true,
                       const VmSnapshotState* restore = nullptr,
-                      std::shared_ptr<GuestMemory> memory = nullptr) {
+                      std::shared_ptr<GuestMemory> memory = nullptr,
+                      std::vector<virtio::DiskConfig> disks = {}) {
     config::VmConfig config = NullGuestConfig();
+    config.disks = std::move(disks);
     config.cpus.boot_vcpus = vcpus;
     config.cpus.max_vcpus = vcpus;
     VmOptions options = CapturingOptions();

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <future>
 
+#include "devices/block/block_test_util.h"
+#include "devices/block/image/open_image.h"
 #include "tests/vmm/pausable_vm.h"
 #include "vmm/migration/receiver.h"
 #include "vmm/vm_migration_source.h"
@@ -112,6 +114,38 @@ TEST(VmMigrationSimTest, PagesTheGuestAndADeviceWriteDuringPreCopyTravelAgain) {
   EXPECT_NE(target.state.find("petrel_snapshot"), std::string::npos);
   // The first round skipped all-zero pages: far less than 2 x guest RAM went.
   EXPECT_LT(sent->memory_bytes, 2 * config.memory.size);
+}
+
+// Cloud Hypervisor's disk lock hand-over: the source holds its disks' image
+// locks until the VM is paused for good, and releases them with the state,
+// so the destination -- on the same host, or sharing the storage -- can open
+// the disks as it builds the VM from that state. A migration that fails
+// after that gives them back to the source as it resumes.
+TEST(VmMigrationSimTest, TheSourceHandsItsDiskLocksOverWithTheState) {
+  block_test::TempDisk disk(1 << 20);
+  const std::vector<virtio::DiskConfig> disks = {{.path = disk.path()}};
+  PausableVm src(1, true, nullptr, nullptr, disks);
+  ASSERT_TRUE(src.ok()) << src.error()->message();
+  src.Start();
+  auto other_can_open = [&] { return OpenDiskImage({.path = disk.path()}).ok(); };
+  EXPECT_FALSE(other_can_open());  // the running VM holds it
+
+  config::VmConfig config = testing::NullGuestConfig();
+  config.disks = disks;
+  VmMigrationSource source(src.vm(), config, /*paused=*/false);
+  ASSERT_TRUE(source.Pause().ok());
+  EXPECT_FALSE(other_can_open());  // paused is not handed over
+  ASSERT_TRUE(source.StatePayload().ok());
+  EXPECT_TRUE(other_can_open());   // the destination may open it now
+  ASSERT_TRUE(source.Resume().ok());  // the migration failed: the VM runs on here
+  EXPECT_FALSE(other_can_open());
+
+  // preserve_source: the source keeps its disks.
+  VmMigrationSource keeping(src.vm(), config, /*paused=*/false, /*release_disks=*/false);
+  ASSERT_TRUE(keeping.Pause().ok());
+  ASSERT_TRUE(keeping.StatePayload().ok());
+  EXPECT_FALSE(other_can_open());
+  ASSERT_TRUE(keeping.Resume().ok());
 }
 
 }  // namespace

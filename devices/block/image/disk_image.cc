@@ -87,9 +87,36 @@ int PwriteFull(const DiskFile& file, uint64_t offset, std::span<const uint8_t> d
   return 0;
 }
 
+void DiskImage::ForEachFile(const std::function<void(const DiskFile&, bool)>& fn) const {
+  fn(data_file(), false);
+}
+
 void DiskImage::ListFiles(std::vector<ImageFileUse>& out) const {
   out.push_back({path(), false});
-  if (data_file().path() != path()) out.push_back({data_file().path(), false});
+  ForEachFile([&](const DiskFile& file, bool backing) {
+    ImageFileUse use{file.path(), backing};
+    if (std::find(out.begin(), out.end(), use) == out.end()) out.push_back(std::move(use));
+  });
+}
+
+Result<void> DiskImage::Lock(LockGranularity granularity) {
+  Result<void> result = Ok();
+  ForEachFile([&](const DiskFile& file, bool backing) {
+    if (!result.ok()) return;
+    const bool exclusive = !backing && !file.readonly();
+    result = LockImage(file.fd(), file.path(), exclusive, file.size(), granularity);
+  });
+  if (!result.ok()) {
+    Unlock();
+    return result;
+  }
+  locked_ = true;
+  return Ok();
+}
+
+void DiskImage::Unlock() {
+  ForEachFile([](const DiskFile& file, bool) { UnlockImage(file.fd()); });
+  locked_ = false;
 }
 
 int DiskImage::CheckRange(uint64_t offset, uint64_t length) const {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -27,6 +28,7 @@
 
 #include "core/base/result.h"
 #include "devices/block/disk_file.h"
+#include "devices/block/image/image_lock.h"
 #include "devices/block/image/image_type.h"
 #include "devices/block/io_engine.h"
 
@@ -103,9 +105,20 @@ class DiskImage {
   // then fdatasync of the file(s). Default: fdatasync of data_file().
   virtual int Flush();
 
-  // Every file the disk uses (for Landlock rules): by default path() and
-  // data_file() if it differs; formats with more files add theirs.
-  virtual void ListFiles(std::vector<ImageFileUse>& out) const;
+  // Calls `fn` for every file the disk keeps open: data_file() by default;
+  // formats with more files (a backing chain, VMDK extents) override it.
+  // `backing`: a backing image's file (read-only, shared).
+  virtual void ForEachFile(const std::function<void(const DiskFile&, bool backing)>& fn) const;
+  // Every file the disk uses (for Landlock rules): path() and ForEachFile's.
+  void ListFiles(std::vector<ImageFileUse>& out) const;
+
+  // OFD locks on every file (image_lock.h): exclusive on the disk's own
+  // files when writable, shared on read-only ones and backing files.
+  // OpenDiskImage takes them; a VMM handing its disk to another (live
+  // migration) releases them with Unlock and may take them again.
+  Result<void> Lock(LockGranularity granularity);
+  void Unlock();
+  bool locked() const { return locked_; }
 
   // An engine serving this disk (see io_engine.h for the contract, with
   // offsets in the virtual disk). Default: a MappedEngine over Map.
@@ -125,6 +138,7 @@ class DiskImage {
  private:
   std::string path_;
   std::unique_ptr<DiskFile> data_file_;
+  bool locked_ = false;
 };
 
 // pread/pwrite loops on a file that continue short transfers; a read past

@@ -33,6 +33,13 @@ Result<LockGranularity> ParseLockGranularityJson(std::string_view text) {
                "unknown lock granularity '" + std::string(text) + "' (ByteRange, Full)");
 }
 
+void UnlockImage(int fd) {
+  struct flock lock = {};
+  lock.l_type = F_UNLCK;
+  lock.l_whence = SEEK_SET;
+  (void)fcntl(fd, F_OFD_SETLK, &lock);  // l_start 0, l_len 0: the whole file
+}
+
 Result<void> LockImage(int fd, std::string_view path, bool write, uint64_t size,
                        LockGranularity granularity) {
   struct flock lock = {};

@@ -32,5 +32,7 @@ Result<LockGranularity> ParseLockGranularityJson(std::string_view text);
 // lock support (ENOLCK, EOPNOTSUPP) are logged and accepted.
 Result<void> LockImage(int fd, std::string_view path, bool write, uint64_t size,
                        LockGranularity granularity);
+// Releases every OFD lock this open file description holds on `fd`.
+void UnlockImage(int fd);
 
 }  // namespace petrel

@@ -69,6 +69,8 @@ Result<std::unique_ptr<DiskImage>> Open(const std::string& path, ImageType type,
   if (!image.ok() && probed && type != ImageType::kRaw)
     return std::move(image).error().Wrap(path + " (detected as " + ImageTypeName(type) +
                                          "; image_type=raw opens it as raw)");
+  // The disk locks its whole chain at once (backing images shared).
+  if (image.ok() && depth == 0 && options.lock) PETREL_TRY((*image)->Lock(options.lock_granularity));
   return image;
 }
 
@@ -81,6 +83,7 @@ Result<std::unique_ptr<DiskImage>> OpenDiskImage(const ImageOptions& options) {
 Result<std::vector<ImageFileUse>> ListImageFiles(const ImageOptions& options) {
   ImageOptions readonly = options;
   readonly.readonly = true;
+  readonly.lock = false;
   PETREL_ASSIGN_OR_RETURN(auto image, OpenDiskImage(readonly));
   std::vector<ImageFileUse> files;
   image->ListFiles(files);
@@ -94,10 +97,8 @@ Result<std::unique_ptr<DiskImage>> OpenBackingImage(const std::string& path, Ima
 
 Result<std::unique_ptr<DiskFile>> OpenImageFile(const std::string& path, bool readonly,
                                                 const ImageOptions& options) {
-  PETREL_ASSIGN_OR_RETURN(
-      auto file, DiskFile::Open({.path = path, .readonly = readonly, .direct = options.direct}));
-  PETREL_TRY(LockImage(file->fd(), path, !readonly, file->size(), options.lock_granularity));
-  return file;
+  (void)options;
+  return DiskFile::Open({.path = path, .readonly = readonly, .direct = options.direct});
 }
 
 std::string ResolveImageRelativePath(const std::string& image_path, const std::string& named) {

@@ -33,10 +33,13 @@ struct ImageOptions {
   // and qcow2 keeps the space of freed clusters in the file.
   bool sparse = true;
   LockGranularity lock_granularity = LockGranularity::kByteRange;
+  // Take the OFD locks (DiskImage::Lock) once open. Off: for a look at the
+  // image's files only (ListImageFiles).
+  bool lock = true;
 };
 
 // The files the image at options.path uses (itself, a VMDK's extents, its
-// backing chain), found by opening it read-only for a moment.
+// backing chain), found by opening it read-only, unlocked, for a moment.
 Result<std::vector<ImageFileUse>> ListImageFiles(const ImageOptions& options);
 
 // The longest backing chain followed (a loop shows as one too long).
@@ -50,9 +53,9 @@ Result<std::unique_ptr<DiskImage>> OpenDiskImage(const ImageOptions& options);
 Result<std::unique_ptr<DiskImage>> OpenBackingImage(const std::string& path, ImageType type,
                                                     const ImageOptions& options, int depth);
 
-// Opens and locks one file of an image (the image itself, a VMDK extent, a
-// backing file): DiskFile::Open, then LockImage with the options'
-// granularity, exclusive unless `readonly`.
+// Opens one file of an image (the image itself, a VMDK extent, a backing
+// file) as `options` say (O_DIRECT). Not locked: OpenDiskImage locks every
+// file the finished image reports (DiskImage::ForEachFile).
 Result<std::unique_ptr<DiskFile>> OpenImageFile(const std::string& path, bool readonly,
                                                 const ImageOptions& options);
 

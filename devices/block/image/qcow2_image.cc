@@ -306,12 +306,9 @@ int Qcow2Image::Map(MapPurpose purpose, uint64_t offset, uint64_t length,
   return 0;
 }
 
-void Qcow2Image::ListFiles(std::vector<ImageFileUse>& out) const {
-  DiskImage::ListFiles(out);
-  if (!backing_) return;
-  std::vector<ImageFileUse> chain;
-  backing_->ListFiles(chain);
-  for (ImageFileUse& use : chain) out.push_back({std::move(use.path), true});
+void Qcow2Image::ForEachFile(const std::function<void(const DiskFile&, bool)>& fn) const {
+  DiskImage::ForEachFile(fn);
+  if (backing_) backing_->ForEachFile([&](const DiskFile& file, bool) { fn(file, true); });
 }
 
 int Qcow2Image::ReadBacking(uint64_t offset, std::span<uint8_t> out) {

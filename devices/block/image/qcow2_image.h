@@ -57,7 +57,7 @@ class Qcow2Image final : public DiskImage {
   int Discard(uint64_t offset, uint64_t length) override;
   int WriteZeroes(uint64_t offset, uint64_t length) override;
   // Its file, then its backing chain's.
-  void ListFiles(std::vector<ImageFileUse>& out) const override;
+  void ForEachFile(const std::function<void(const DiskFile&, bool backing)>& fn) const override;
 
   const qcow2::Header& header() const { return header_; }
   const qcow2::Geometry& geometry() const { return g_; }

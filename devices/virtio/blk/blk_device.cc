@@ -90,6 +90,7 @@ Result<std::unique_ptr<BlkDevice>> BlkDevice::Create(
 BlkDevice::BlkDevice(const BlkOptions& options, std::unique_ptr<DiskImage> disk,
                      std::vector<std::unique_ptr<IoEngine>> engines)
     : disk_(std::move(disk)),
+      lock_granularity_(options.lock_granularity),
       queues_(engines.size()),
       num_queues_(options.num_queues),
       queue_size_(options.queue_size),
@@ -134,6 +135,11 @@ BlkDevice::BlkDevice(const BlkOptions& options, std::unique_ptr<DiskImage> disk,
   limits_.max_write_zeroes_seg = config_.max_write_zeroes_seg;
   limits_.max_write_zeroes_sectors = config_.max_write_zeroes_sectors;
   std::copy(options.serial.begin(), options.serial.end(), limits_.id.begin());
+}
+
+Result<void> BlkDevice::LockImage() {
+  if (disk_->locked()) return Ok();
+  return disk_->Lock(lock_granularity_);
 }
 
 BlkDevice::~BlkDevice() {

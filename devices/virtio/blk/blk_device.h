@@ -137,6 +137,13 @@ class BlkDevice final : public VirtioDevice {
   // IN / OUT requests that completed with VIRTIO_BLK_S_OK, and their data bytes.
   std::map<std::string, uint64_t> Counters() const override;
 
+  // The image's OFD locks (DiskImage::Lock): taken when the device is
+  // created; a VMM migrating its VM away releases them before the
+  // destination opens the disk, and takes them back if it resumes instead.
+  Result<void> LockImage();
+  void UnlockImage() { disk_->Unlock(); }
+  bool image_locked() const { return disk_->locked(); }
+
   // The config space as created; `writeback` there is not kept up to date
   // (see writeback()).
   const BlkConfig& config() const { return config_; }
@@ -224,6 +231,7 @@ class BlkDevice final : public VirtioDevice {
   bool SubmitFlush(Queue& s, uint64_t tag, Inflight& f);
 
   std::unique_ptr<DiskImage> disk_;
+  LockGranularity lock_granularity_;
   std::vector<Queue> queues_;  // after disk_: the engines go first
   uint16_t num_queues_;
   uint16_t queue_size_;
