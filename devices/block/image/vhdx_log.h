@@ -1,0 +1,43 @@
+// The VHDX log (VHDX 1.0 §2.3): finding the active sequence of log entries
+// and replaying it into the file on open, as QEMU does (block/vhdx-log.c).
+//
+// The log is a circular buffer of 4 KiB sectors. An entry is a header and
+// descriptors (data or zero) followed by the data sectors, all checksummed
+// with CRC-32C; consecutive entries with sequence numbers increasing by one
+// form a sequence, and the valid sequence with the highest sequence number
+// is replayed: each data descriptor writes one 4 KiB sector, each zero
+// descriptor zeroes a range, and the file grows to the entry's
+// LastFileOffset. As QEMU, the sequence's tail field is not used to find
+// its start (QEMU's own writer does not keep it consistent).
+//
+// Petrel writes nothing through the log (BAT updates go straight to the
+// BAT; see vhdx_image.cc): the log only matters for images another writer
+// (Hyper-V, QEMU) left with an unreplayed log.
+#pragma once
+
+#include <cstdint>
+
+#include "core/base/result.h"
+#include "devices/block/disk_file.h"
+#include "devices/block/image/vhdx_header.h"
+
+namespace petrel {
+
+// §2.3: the log's length and offset are 1 MiB multiples. Petrel reads the
+// whole log to search it, so it refuses logs above this size (Hyper-V and
+// QEMU make 1 MiB logs).
+inline constexpr uint64_t kVhdxMaxLogLength = 64 << 20;
+// §2.3.1: log sectors.
+inline constexpr uint64_t kVhdxLogSectorSize = 4096;
+
+// Checks the header's log fields: version 0, a 1 MiB aligned region past
+// the header section and within `file_size`, at most kVhdxMaxLogLength.
+Result<void> CheckVhdxLogRegion(const VhdxHeader& header, uint64_t file_size);
+
+// Replays the log named by `header`, if it holds an active sequence; then
+// true, and the caller must clear the log GUID in the headers. `file_size`
+// is updated if the replay grows the file. A read-only `file` whose log
+// needs replaying is refused (kFailedPrecondition), as QEMU does.
+Result<bool> ReplayVhdxLog(const DiskFile& file, const VhdxHeader& header, uint64_t& file_size);
+
+}  // namespace petrel
