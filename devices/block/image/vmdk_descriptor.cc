@@ -91,8 +91,9 @@ Result<VmdkDescriptor> ParseVmdkDescriptor(std::string_view text) {
   if (text.size() > kVmdkMaxDescriptorBytes)
     return Error(ErrorCode::kMalformed, "VMDK descriptor larger than " +
                                             std::to_string(kVmdkMaxDescriptorBytes) + " bytes");
-  if (text.find('\0') != std::string_view::npos)
-    return Error(ErrorCode::kMalformed, "the VMDK descriptor is not text (a NUL byte)");
+  // QEMU pads the descriptor it rewrites with NULs (and reads it as a C
+  // string): the text ends at the first NUL.
+  text = text.substr(0, text.find('\0'));
   VmdkDescriptor d;
   uint64_t total_sectors = 0;
   size_t line_no = 0;

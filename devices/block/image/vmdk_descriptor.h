@@ -39,7 +39,7 @@ struct VmdkDescriptor {
   uint64_t size() const;  // bytes: the sum of the extents
 };
 
-// Parses `text`; errors are kUnsupported (a valid VMDK Petrel does not
+// Parses `text` (up to its first NUL, as QEMU); errors are kUnsupported (a valid VMDK Petrel does not
 // open) or kMalformed.
 Result<VmdkDescriptor> ParseVmdkDescriptor(std::string_view text);
 
