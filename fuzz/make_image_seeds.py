@@ -62,6 +62,59 @@ def vhdx_sparse(path):
     return out
 
 
+def crc32c(data):
+    crc = 0xffffffff
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xffffffff
+
+
+def set_crc(buf, at, length):
+    struct.pack_into('<I', buf, at + 4, 0)
+    struct.pack_into('<I', buf, at + 4, crc32c(bytes(buf[at:at + length])))
+
+
+def add_log(path):
+    """Gives a qemu-img VHDX a log entry (VHDX 1.0 section 2.3) that
+    allocates payload block 0 at the end of the file, as a crashed writer
+    would leave it."""
+    f = bytearray(open(path, 'rb').read())
+    guid = bytes(range(1, 17))
+    for at in (64 << 10, 128 << 10):
+        f[at + 48:at + 64] = guid
+        set_crc(f, at, 4096)
+    log_length, log_offset = struct.unpack_from('<IQ', f, (64 << 10) + 68)
+    bat_offset = None
+    count = struct.unpack_from('<I', f, (192 << 10) + 8)[0]
+    for i in range(count):
+        e = (192 << 10) + 16 + 32 * i
+        if f[e:e + 16] == bytes.fromhex('6677c22d23f600429d64115e9bfd4a08'):
+            bat_offset = struct.unpack_from('<Q', f, e + 16)[0]
+    block = (len(f) + (1 << 20) - 1) >> 20 << 20
+    f += bytes(block - len(f)) + b'\x77' * 4096 + bytes((1 << 20) - 4096)
+    sector = bytearray(f[bat_offset:bat_offset + 4096])
+    struct.pack_into('<Q', sector, 0, block | 6)
+    seq = 5
+    e = bytearray(8192)
+    e[0:4] = b'loge'
+    struct.pack_into('<IIQII', e, 8, 8192, 0, seq, 1, 0)
+    e[32:48] = guid
+    struct.pack_into('<QQ', e, 48, len(f), len(f))
+    e[64:68] = b'desc'
+    e[68:72] = sector[4092:4096]
+    e[72:80] = sector[0:8]
+    struct.pack_into('<QQ', e, 80, bat_offset, seq)
+    e[4096:4100] = b'data'
+    struct.pack_into('<I', e, 4100, seq >> 32)
+    e[4104:8188] = sector[8:4092]
+    struct.pack_into('<I', e, 8188, seq & 0xffffffff)
+    set_crc(e, 0, 8192)
+    f[log_offset:log_offset + 8192] = e
+    open(path, 'wb').write(f)
+
+
 def main():
     for i, o in enumerate(OPS):
         save('vhd_image_fuzz', 'fixed-%d' % i, o + bytes([0x5a]) * 4096 + vhd_footer(4096, 2))
@@ -90,6 +143,18 @@ def main():
                                stdout=subprocess.DEVNULL)
             for i, o in enumerate(OPS):
                 save('vhdx_image_fuzz', '%s-%d' % (name, i), o + vhdx_sparse(p))
+        p = os.path.join(tmp, 'log.vhdx')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'vhdx', '-o', 'block_size=1048576', p, '8M'],
+                       check=True)
+        add_log(p)
+        # QEMU replays the log: block 0 then reads 0x77.
+        subprocess.run(['qemu-io', '-f', 'vhdx', '-c', 'read -P 0x77 0 4096', p], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(['qemu-img', 'check', '-f', 'vhdx', p], check=True)
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'vhdx', '-o', 'block_size=1048576', p, '8M'],
+                       check=True)
+        add_log(p)
+        save('vhdx_image_fuzz', 'log-0', OPS[0] + vhdx_sparse(p))
 
 
 if __name__ == '__main__':

@@ -13,6 +13,8 @@
 
 namespace petrel::image_test {
 
+// Metadata items: file parameters, virtual disk size, logical and physical
+// sector sizes, page 83 data (QEMU wants them all).
 // Layout: header section [0, 1 MiB), log [1, 2) MiB, metadata [2, 3) MiB,
 // BAT [3, 4) MiB, payload blocks from 4 MiB.
 struct VhdxBuilder {
@@ -75,7 +77,7 @@ struct VhdxBuilder {
     std::memset(bytes.data() + m, 0, kMiB);
     std::memcpy(bytes.data() + m, "metadata", 8);
     Put32(bytes, m + 8, 0);
-    bytes[m + 10] = 4;
+    bytes[m + 10] = 5;
     struct Item {
       VhdxGuid guid;
       uint32_t length;
@@ -84,8 +86,9 @@ struct VhdxBuilder {
         {MakeVhdxGuid(0x2FA54224, 0xCD1B, 0x4876, {0xB2, 0x11, 0x5D, 0xBE, 0xD8, 0x3B, 0xF4, 0xB8}), 8},
         {MakeVhdxGuid(0x8141BF1D, 0xA96F, 0x4709, {0xBA, 0x47, 0xF2, 0x33, 0xA8, 0xFA, 0xAB, 0x5F}), 4},
         {MakeVhdxGuid(0xCDA348C7, 0x445D, 0x4471, {0x9C, 0xC9, 0xE9, 0x88, 0x52, 0x51, 0xC5, 0x56}), 4},
+        {MakeVhdxGuid(0xBECA12AB, 0xB2E6, 0x4523, {0x93, 0xEF, 0xC3, 0x09, 0xE0, 0x00, 0xC7, 0x46}), 16},
     };
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 5; ++i) {
       const uint64_t e = m + 32 + 32 * i;
       PutGuid(bytes, e, items[i].guid);
       Put32(bytes, e + 16, (64 << 10) + 16 * i);
@@ -97,6 +100,7 @@ struct VhdxBuilder {
     Put64(bytes, m + (64 << 10) + 16, virtual_size);
     Put32(bytes, m + (64 << 10) + 32, logical_sector_size);
     Put32(bytes, m + (64 << 10) + 48, physical_sector_size);
+    for (int i = 0; i < 16; ++i) bytes[m + (64 << 10) + 64 + i] = static_cast<uint8_t>(0x40 + i);
   }
 
   // Both headers: slot 0 with header.sequence_number, slot 1 with one less.
