@@ -7,13 +7,17 @@
 // and makes it durable, then points the BAT entry at it: data first, then
 // the metadata that refers to it.
 //
-// Difference from QEMU: QEMU writes BAT updates through the log (a log entry
-// flushed, then applied); Petrel writes the 8-byte BAT entry in place after
-// the block's data is durable. A crash leaves either the old entry (the
-// block is leaked, as QEMU's own crash after the data write does) or the new
-// one; a sector-sized write of one entry is not torn by the disks Petrel
-// targets. The log is read and replayed on open (vhdx_log.h) for images
-// other writers left dirty.
+// Metadata updates go through the log (§2.3), as QEMU does: the BAT sector
+// as it will be is written to the log as an entry and made durable, then
+// written in place. The headers get a new log GUID before the first entry;
+// Flush and close sync the file and clear it again (an empty log), so a
+// clean image never needs a replay. A crash leaves at most the entries of
+// updates since the last flush, all safe to replay (the next read-write open
+// does it; a read-only open is refused until then, as with QEMU's own
+// crashes). Unlike QEMU, Petrel keeps the log GUID between allocations up to
+// the next flush rather than clearing it after each one (four header writes
+// saved per allocated block). An image without a log region (log length 0)
+// gets its BAT entries written in place.
 //
 // The first write after open gives the headers new file and data write
 // GUIDs (§2.2.2: a parent's data write GUID tells its children it changed),
@@ -21,7 +25,8 @@
 // QEMU does. Map(kWrite) does it, since writes to allocated blocks reach the
 // file through the engines without WriteFormat.
 //
-// Thread-safety: one mutex guards the BAT, the file's end and the headers.
+// Thread-safety: one mutex guards the BAT, the file's end, the headers and
+// the log.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,10 +105,26 @@ class VhdxImage final : public DiskImage {
         geometry_(geometry),
         bat_region_(bat_region),
         bat_(std::move(bat)),
-        file_end_(file_size) {}
+        file_end_(file_size),
+        log_(headers.current.log_offset, headers.current.log_length) {}
+
+  ~VhdxImage() override {
+    std::lock_guard lock(mu_);
+    if (int rc = CloseLogLocked(); rc != 0) {
+      PETREL_LOG(kError) << path() << ": emptying the VHDX log on close failed: "
+                         << std::strerror(-rc) << " (it is replayed on the next open)";
+    }
+  }
 
   ImageType type() const override { return ImageType::kVhdx; }
   uint64_t size() const override { return metadata_.virtual_size; }
+
+  int Flush() override {
+    if (readonly()) return 0;
+    std::lock_guard lock(mu_);
+    if (int rc = CloseLogLocked(); rc != 0) return rc;
+    return fdatasync(data_file().fd()) == 0 ? 0 : -errno;
+  }
 
   int Map(MapPurpose purpose, uint64_t offset, uint64_t length,
           std::vector<ImageExtent>& out) override {
@@ -196,11 +217,47 @@ class VhdxImage final : public DiskImage {
     if (fdatasync(data_file().fd()) != 0) return -errno;
     const uint64_t index = geometry_.PayloadIndex(block);
     const uint64_t entry = start | static_cast<uint64_t>(VhdxPayloadState::kFullyPresent);
-    uint8_t bytes[8];
-    boot::StoreLe<uint64_t>(bytes, 0, entry);
-    if (int rc = PwriteFull(data_file(), bat_region_.file_offset + index * 8, bytes); rc != 0)
-      return rc;
+    if (int rc = UpdateBatLocked(index, entry); rc != 0) return rc;
     bat_[index] = entry;
+    return 0;
+  }
+
+  // Writes BAT entry `index`: through the log when the image has one.
+  int UpdateBatLocked(uint64_t index, uint64_t entry) {
+    const uint64_t at = bat_region_.file_offset + index * 8;
+    if (!log_.usable()) {
+      uint8_t bytes[8];
+      boot::StoreLe<uint64_t>(bytes, 0, entry);
+      return PwriteFull(data_file(), at, bytes);
+    }
+    // The whole 4 KiB BAT sector, as the log replays it (inside the region:
+    // regions are 1 MiB multiples).
+    const uint64_t sector_at = at / kVhdxLogSectorSize * kVhdxLogSectorSize;
+    std::vector<uint8_t> sector(kVhdxLogSectorSize);
+    if (int rc = PreadFull(data_file(), sector_at, sector); rc != 0) return rc;
+    boot::StoreLe<uint64_t>(sector, at - sector_at, entry);
+    if (!log_open_) {
+      VhdxHeader h = headers_.current;
+      h.log_guid = NewVhdxGuid();
+      if (int rc = WriteHeaders(data_file(), headers_, h); rc != 0) return rc;
+      log_.Reset();
+      log_open_ = true;
+    }
+    if (int rc = log_.Append(data_file(), headers_.current.log_guid, sector_at, sector, file_end_);
+        rc != 0)
+      return rc;
+    return PwriteFull(data_file(), sector_at, sector);
+  }
+
+  // Makes what the log holds durable in place, then empties the log (a zero
+  // log GUID in the headers).
+  int CloseLogLocked() {
+    if (!log_open_) return 0;
+    if (fdatasync(data_file().fd()) != 0) return -errno;
+    VhdxHeader h = headers_.current;
+    h.log_guid = VhdxGuid{};
+    if (int rc = WriteHeaders(data_file(), headers_, h); rc != 0) return rc;
+    log_open_ = false;
     return 0;
   }
 
@@ -227,6 +284,8 @@ class VhdxImage final : public DiskImage {
   std::vector<uint64_t> bat_;
   uint64_t file_end_;
   bool written_ = false;
+  VhdxLogWriter log_;
+  bool log_open_ = false;  // the headers name a log GUID (entries may follow)
 };
 
 Result<std::unique_ptr<DiskImage>> Open(std::unique_ptr<DiskFile> file,

@@ -318,6 +318,78 @@ TEST_F(VhdxImageTest, WritesAllocateBlocksAtTheEndOfTheFileAndUpdateTheHeaders) 
   }
 }
 
+// The current header of a VHDX file's bytes.
+VhdxHeader CurrentHeader(const std::vector<uint8_t>& file) {
+  auto a = ParseVhdxHeader(std::span(file).subspan(64 << 10, kVhdxHeaderSize));
+  auto b = ParseVhdxHeader(std::span(file).subspan(128 << 10, kVhdxHeaderSize));
+  EXPECT_TRUE(a || b);
+  if (!a) return *b;
+  if (!b) return *a;
+  return a->sequence_number > b->sequence_number ? *a : *b;
+}
+
+TEST_F(VhdxImageTest, AllocationsGoThroughTheLogAndACrashCopyIsRepairedByTheReplay) {
+  auto image = Open();
+  ASSERT_TRUE(image.ok());
+  std::vector<uint8_t> data(4096, 0x6d);
+  ASSERT_EQ((*image)->Write(3 << 20, data), 0);
+  // The file as a crash now would leave it: a log GUID and one entry.
+  std::vector<uint8_t> crashed = ReadWholeFile(path_);
+  EXPECT_FALSE(CurrentHeader(crashed).log_guid.zero());
+  EXPECT_EQ(std::memcmp(crashed.data() + VhdxBuilder::kLogOffset, "loge", 4), 0);
+  // Suppose the BAT write in place was lost: the replay redoes it.
+  VhdxBuilder::Put64(crashed, VhdxBuilder::kBatOffset + 3 * 8, 0);
+  ASSERT_EQ((*image)->Flush(), 0);
+  EXPECT_TRUE(CurrentHeader(ReadWholeFile(path_)).log_guid.zero());  // a flush empties the log
+  image->reset();
+
+  const std::string copy = dir_.File("crashed.vhdx");
+  ASSERT_TRUE(WriteWholeFile(copy, crashed));
+  auto readonly = OpenDiskImage({.path = copy, .readonly = true});
+  ASSERT_FALSE(readonly.ok());
+  EXPECT_NE(readonly.error().message().find("replayed"), std::string::npos);
+  auto replayed = OpenDiskImage({.path = copy});
+  ASSERT_TRUE(replayed.ok()) << replayed.error().message();
+  std::vector<uint8_t> buf(4096);
+  ASSERT_EQ((*replayed)->Read(3 << 20, buf), 0);
+  EXPECT_EQ(buf, data);
+}
+
+TEST_F(VhdxImageTest, TheLogWrapsAroundAndStaysReplayable) {
+  b_.virtual_size = 300ull << 20;  // 300 blocks; a 1 MiB log holds 128 entries
+  b_.Build();
+  auto image = Open();
+  ASSERT_TRUE(image.ok());
+  std::vector<uint8_t> data(512);
+  for (uint64_t block = 0; block < 300; ++block) {
+    std::fill(data.begin(), data.end(), static_cast<uint8_t>(block));
+    ASSERT_EQ((*image)->Write(block << 20, data), 0) << block;
+  }
+  const std::vector<uint8_t> crashed = ReadWholeFile(path_);
+  image->reset();
+  const std::string copy = dir_.File("crashed.vhdx");
+  ASSERT_TRUE(WriteWholeFile(copy, crashed));
+  auto replayed = OpenDiskImage({.path = copy});
+  ASSERT_TRUE(replayed.ok()) << replayed.error().message();
+  for (uint64_t block = 0; block < 300; ++block) {
+    ASSERT_EQ((*replayed)->Read(block << 20, data), 0);
+    ASSERT_EQ(data[511], static_cast<uint8_t>(block)) << block;
+  }
+}
+
+TEST_F(VhdxImageTest, WithoutALogRegionTheBatIsWrittenInPlace) {
+  b_.header.log_length = 0;
+  b_.header.log_offset = 0;
+  b_.WriteHeaders();
+  auto image = Open();
+  ASSERT_TRUE(image.ok()) << image.error().message();
+  std::vector<uint8_t> data(4096, 0x12);
+  ASSERT_EQ((*image)->Write(0, data), 0);
+  const std::vector<uint8_t> file = ReadWholeFile(path_);
+  EXPECT_TRUE(CurrentHeader(file).log_guid.zero());
+  EXPECT_EQ(boot::LoadLe<uint64_t>(file, VhdxBuilder::kBatOffset), VhdxBuilder::kDataOffset | 6);
+}
+
 TEST_F(VhdxImageTest, AReadOnlyImageRefusesWritesAndLeavesTheFileAlone) {
   auto image = Open(/*readonly=*/true);
   ASSERT_TRUE(image.ok());
@@ -478,6 +550,37 @@ TEST_F(VhdxQemuTest, QemuAndPetrelReplayTheSameLog) {
   }
   QemuImg("check -f vhdx " + ShellQuote(for_petrel));
   EXPECT_EQ(FirstDifference(QemuRaw("vhdx", for_petrel), want), -1);
+}
+
+// QEMU replays the log Petrel writes: a copy taken after an allocation,
+// whose BAT entry is then lost, is repaired by 'qemu-img check -r all'.
+TEST_F(VhdxQemuTest, QemuReplaysTheLogPetrelWrites) {
+  const std::string path = dir_.File("l.vhdx"), copy = dir_.File("crashed.vhdx");
+  QemuImg("create -q -f vhdx -o subformat=dynamic,block_size=1048576 " + ShellQuote(path) + " 16M");
+  std::vector<uint8_t> crashed;
+  {
+    auto image = OpenDiskImage({.path = path});
+    ASSERT_TRUE(image.ok()) << image.error().message();
+    std::vector<uint8_t> data(8192, 0x4e);
+    ASSERT_EQ((*image)->Write((5 << 20) - 4096, data), 0);  // blocks 4 and 5
+    crashed = ReadWholeFile(path);
+  }
+  QemuImg("check -f vhdx " + ShellQuote(path));  // closed: the log is empty again
+  // Lose the in-place BAT writes (entries 4 and 5 of the BAT, located
+  // through the region table).
+  uint64_t bat = 0;
+  for (uint32_t i = 0; i < boot::LoadLe<uint32_t>(crashed, (192 << 10) + 8); ++i) {
+    const uint64_t e = (192 << 10) + 16 + 32 * i;
+    if (std::memcmp(crashed.data() + e, kVhdxBatRegionGuid.bytes.data(), 16) == 0)
+      bat = boot::LoadLe<uint64_t>(crashed, e + 16);
+  }
+  ASSERT_NE(bat, 0u);
+  ASSERT_NE(boot::LoadLe<uint64_t>(crashed, bat + 4 * 8), 0u);
+  VhdxBuilder::Put64(crashed, bat + 4 * 8, 0);
+  VhdxBuilder::Put64(crashed, bat + 5 * 8, 0);
+  ASSERT_TRUE(WriteWholeFile(copy, crashed));
+  QemuImg("check -r all -f vhdx " + ShellQuote(copy));
+  EXPECT_EQ(FirstDifference(QemuRaw("vhdx", copy), QemuRaw("vhdx", path)), -1);
 }
 
 TEST_F(VhdxQemuTest, AQemuImageWith4KSectorsAndLogOpens) {

@@ -21,7 +21,8 @@ using boot::LoadLe;
 constexpr char kEntrySignature[] = "loge";
 constexpr size_t kEntryHeaderSize = 64;
 constexpr size_t kEntryChecksum = 4;
-constexpr size_t kEntryLength = 8;
+constexpr size_t kEntryLengthField = 8;
+constexpr size_t kEntryTail = 12;
 constexpr size_t kEntrySequence = 16;
 constexpr size_t kEntryDescriptorCount = 24;
 constexpr size_t kEntryLogGuid = 32;
@@ -63,7 +64,7 @@ class LogSearch {
   std::optional<Entry> At(uint64_t at, uint64_t want) {
     const std::span<const uint8_t> head(log_.data() + at * kVhdxLogSectorSize, kEntryHeaderSize);
     if (std::memcmp(head.data(), kEntrySignature, 4) != 0) return std::nullopt;
-    const uint32_t length = LoadLe<uint32_t>(head, kEntryLength);
+    const uint32_t length = LoadLe<uint32_t>(head, kEntryLengthField);
     const uint64_t sequence = LoadLe<uint64_t>(head, kEntrySequence);
     const uint32_t count = LoadLe<uint32_t>(head, kEntryDescriptorCount);
     VhdxGuid guid;
@@ -216,6 +217,50 @@ Result<void> ReplayEntry(const DiskFile& file, const VhdxHeader& header, const E
 }
 
 }  // namespace
+
+int VhdxLogWriter::Append(const DiskFile& file, const VhdxGuid& guid, uint64_t file_offset,
+                          std::span<const uint8_t> sector, uint64_t file_size) {
+  constexpr uint64_t kEntryLength = 2 * kVhdxLogSectorSize;
+  if (!usable() || sector.size() != kVhdxLogSectorSize || file_offset % kVhdxLogSectorSize != 0)
+    return -EINVAL;
+  if (position_ + kEntryLength > log_length_) {
+    // Wrapping: what the entries about to be overwritten describe must be
+    // durable in place first.
+    if (fdatasync(file.fd()) != 0) return -errno;
+    position_ = 0;
+  }
+  std::vector<uint8_t> e(kEntryLength, 0);
+  const std::span<uint8_t> entry(e);
+  // §2.3.1.1 entry header; Tail names the entry itself: each entry is
+  // complete on its own (replaying older ones again is harmless).
+  std::memcpy(e.data(), kEntrySignature, 4);
+  boot::StoreLe<uint32_t>(entry, kEntryLengthField, static_cast<uint32_t>(kEntryLength));
+  boot::StoreLe<uint32_t>(entry, kEntryTail, static_cast<uint32_t>(position_));
+  boot::StoreLe<uint64_t>(entry, kEntrySequence, sequence_);
+  boot::StoreLe<uint32_t>(entry, kEntryDescriptorCount, 1);
+  std::memcpy(e.data() + kEntryLogGuid, guid.bytes.data(), 16);
+  boot::StoreLe<uint64_t>(entry, kEntryFlushedFileOffset, file_size);
+  boot::StoreLe<uint64_t>(entry, kEntryLastFileOffset, file_size);
+  // §2.3.1.3 data descriptor: the sector's first 8 and last 4 bytes.
+  const auto d = entry.subspan(kEntryHeaderSize, kDescriptorSize);
+  std::memcpy(d.data(), kDataSignature, 4);
+  std::memcpy(d.data() + kDescTrailingBytes, sector.data() + 8 + kSectorDataSize, 4);
+  std::memcpy(d.data() + kDescLeadingBytes, sector.data(), 8);
+  boot::StoreLe<uint64_t>(d, kDescFileOffset, file_offset);
+  boot::StoreLe<uint64_t>(d, kDescSequence, sequence_);
+  // §2.3.1.4 data sector: the middle 4084 bytes between the sequence halves.
+  const auto s = entry.subspan(kVhdxLogSectorSize, kVhdxLogSectorSize);
+  std::memcpy(s.data(), kSectorSignature, 4);
+  boot::StoreLe<uint32_t>(s, kSectorSequenceHigh, static_cast<uint32_t>(sequence_ >> 32));
+  std::memcpy(s.data() + kSectorData, sector.data() + 8, kSectorDataSize);
+  boot::StoreLe<uint32_t>(s, kSectorSequenceLow, static_cast<uint32_t>(sequence_));
+  boot::StoreLe<uint32_t>(entry, kEntryChecksum, Crc32c(entry));  // checksum field still 0
+  if (int rc = PwriteFull(file, log_offset_ + position_, entry); rc != 0) return rc;
+  if (fdatasync(file.fd()) != 0) return -errno;
+  position_ += kEntryLength;
+  ++sequence_;
+  return 0;
+}
 
 Result<void> CheckVhdxLogRegion(const VhdxHeader& header, uint64_t file_size) {
   if (header.log_version != 0)

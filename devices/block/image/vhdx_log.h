@@ -10,9 +10,9 @@
 // LastFileOffset. As QEMU, the sequence's tail field is not used to find
 // its start (QEMU's own writer does not keep it consistent).
 //
-// Petrel writes nothing through the log (BAT updates go straight to the
-// BAT; see vhdx_image.cc): the log only matters for images another writer
-// (Hyper-V, QEMU) left with an unreplayed log.
+// VhdxLogWriter writes Petrel's own metadata updates (BAT sectors) through
+// the log before they are applied, so a crash between the two is repaired
+// by the replay on the next open (see vhdx_image.cc).
 #pragma once
 
 #include <cstdint>
@@ -39,5 +39,36 @@ Result<void> CheckVhdxLogRegion(const VhdxHeader& header, uint64_t file_size);
 // is updated if the replay grows the file. A read-only `file` whose log
 // needs replaying is refused (kFailedPrecondition), as QEMU does.
 Result<bool> ReplayVhdxLog(const DiskFile& file, const VhdxHeader& header, uint64_t& file_size);
+
+// Appends log entries to the log region of the current header: one entry
+// per 4 KiB metadata sector (a header sector and a data sector), written at
+// the write position of the circular log and made durable before Append
+// returns. Entries carry consecutive sequence numbers from 1 after Reset(),
+// which the caller does whenever the headers get a new log GUID (entries of
+// an older GUID are then ignored by any reader).
+//
+// Before the position wraps to overwrite older entries the file is synced,
+// so every update those entries describe is durable in place.
+class VhdxLogWriter {
+ public:
+  VhdxLogWriter(uint64_t log_offset, uint64_t log_length)
+      : log_offset_(log_offset), log_length_(log_length) {}
+  bool usable() const { return log_length_ >= 2 * kVhdxLogSectorSize; }
+  void Reset() {
+    position_ = 0;
+    sequence_ = 1;
+  }
+  // Logs that `sector` (kVhdxLogSectorSize bytes) is to be written at
+  // `file_offset` (4 KiB aligned); `file_size`: the file's size, all of it
+  // durable. 0 or -errno.
+  int Append(const DiskFile& file, const VhdxGuid& guid, uint64_t file_offset,
+             std::span<const uint8_t> sector, uint64_t file_size);
+
+ private:
+  uint64_t log_offset_;
+  uint64_t log_length_;
+  uint64_t position_ = 0;  // bytes into the log
+  uint64_t sequence_ = 1;
+};
 
 }  // namespace petrel
