@@ -102,7 +102,8 @@ inline void RunImageOps(ImageOptions options, const std::vector<uint8_t>& ops) {
       default: {  // one read through the synchronous engine
         auto engine = disk.MakeEngine(IoEngineKind::kSync, 4);
         if (!engine.ok() || length == 0) break;
-        block_test::Run(**engine, {block_test::Read(offset, {block_test::Iov(buf.data(), length)}, 1)});
+        block_test::Run(**engine,
+                        {block_test::Read(offset, {block_test::Iov(buf.data(), length)}, 1)});
         break;
       }
     }

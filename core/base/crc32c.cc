@@ -30,6 +30,8 @@ uint32_t Crc32cExtend(uint32_t crc, std::span<const uint8_t> bytes) {
   return ~crc;
 }
 
-uint32_t Crc32c(std::span<const uint8_t> bytes) { return Crc32cExtend(0, bytes); }
+uint32_t Crc32c(std::span<const uint8_t> bytes) {
+  return Crc32cExtend(0, bytes);
+}
 
 }  // namespace petrel

@@ -13,9 +13,13 @@ std::span<const uint8_t> Bytes(const char* s) {
   return {reinterpret_cast<const uint8_t*>(s), std::strlen(s)};
 }
 
-TEST(Crc32cTest, CheckValue) { EXPECT_EQ(Crc32c(Bytes("123456789")), 0xE3069283u); }
+TEST(Crc32cTest, CheckValue) {
+  EXPECT_EQ(Crc32c(Bytes("123456789")), 0xE3069283u);
+}
 
-TEST(Crc32cTest, EmptyIsZero) { EXPECT_EQ(Crc32c({}), 0u); }
+TEST(Crc32cTest, EmptyIsZero) {
+  EXPECT_EQ(Crc32c({}), 0u);
+}
 
 // RFC 3720 §B.4 "CRC Examples" (the CRC as a value, not its wire bytes).
 TEST(Crc32cTest, Rfc3720Examples) {

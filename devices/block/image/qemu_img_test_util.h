@@ -7,11 +7,10 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
@@ -92,7 +91,8 @@ inline std::vector<uint8_t> ReadWholeFile(const std::string& path) {
   if (fd < 0) return out;
   std::array<uint8_t, 1 << 16> buf;
   ssize_t n;
-  while ((n = read(fd, buf.data(), buf.size())) > 0) out.insert(out.end(), buf.data(), buf.data() + n);
+  while ((n = read(fd, buf.data(), buf.size())) > 0)
+    out.insert(out.end(), buf.data(), buf.data() + n);
   close(fd);
   return out;
 }

@@ -17,10 +17,10 @@ namespace {
 // VHD spec "Hard Disk Footer Format": the footer's size and its fields'
 // offsets. All fields are big-endian.
 constexpr size_t kFooterSize = 512;
-constexpr char kCookie[] = "conectix";          // "Cookie", offset 0, 8 bytes
-constexpr size_t kCurrentSizeOffset = 48;       // "Current Size", u64
-constexpr size_t kDiskTypeOffset = 60;          // "Disk Type", u32
-constexpr size_t kChecksumOffset = 64;          // "Checksum", u32
+constexpr char kCookie[] = "conectix";     // "Cookie", offset 0, 8 bytes
+constexpr size_t kCurrentSizeOffset = 48;  // "Current Size", u64
+constexpr size_t kDiskTypeOffset = 60;     // "Disk Type", u32
+constexpr size_t kChecksumOffset = 64;     // "Checksum", u32
 // "Disk Type" values.
 constexpr uint32_t kDiskTypeFixed = 2;
 constexpr uint32_t kDiskTypeDynamic = 3;
@@ -64,35 +64,36 @@ Result<std::unique_ptr<DiskImage>> OpenVhdImage(std::unique_ptr<DiskFile> file,
     // A dynamic or differencing VHD starts with a copy of its footer (VHD
     // spec "Dynamic Disk Header Format"); its last 512 bytes hold the other.
     if (HasCookie(head))
-      return Error(ErrorCode::kUnsupported,
-                   path + ": a dynamic or differencing VHD (footer copy at offset 0); " +
-                       kConvertHint);
-    return Error(ErrorCode::kMalformed, path + ": no VHD footer (\"conectix\") in the last 512 "
-                                               "bytes of the file");
+      return Error(
+          ErrorCode::kUnsupported,
+          path + ": a dynamic or differencing VHD (footer copy at offset 0); " + kConvertHint);
+    return Error(ErrorCode::kMalformed, path +
+                                            ": no VHD footer (\"conectix\") in the last 512 "
+                                            "bytes of the file");
   }
   const uint32_t stored = static_cast<uint32_t>(LoadBe(footer, kChecksumOffset, 4));
   const uint32_t computed = FooterChecksum(footer);
   if (stored != computed) {
     char detail[64];
     std::snprintf(detail, sizeof(detail), "0x%08x, computed 0x%08x", stored, computed);
-    return Error(ErrorCode::kMalformed, path + ": VHD footer checksum mismatch (stored " +
-                                            detail + ")");
+    return Error(ErrorCode::kMalformed,
+                 path + ": VHD footer checksum mismatch (stored " + detail + ")");
   }
   const uint32_t disk_type = static_cast<uint32_t>(LoadBe(footer, kDiskTypeOffset, 4));
   if (disk_type == kDiskTypeDynamic || disk_type == kDiskTypeDifferencing)
-    return Error(ErrorCode::kUnsupported,
-                 path + (disk_type == kDiskTypeDynamic ? ": a dynamic VHD; "
-                                                       : ": a differencing VHD; ") +
-                     kConvertHint);
+    return Error(
+        ErrorCode::kUnsupported,
+        path + (disk_type == kDiskTypeDynamic ? ": a dynamic VHD; " : ": a differencing VHD; ") +
+            kConvertHint);
   if (disk_type != kDiskTypeFixed)
     return Error(ErrorCode::kMalformed,
                  path + ": VHD disk type " + std::to_string(disk_type) + " is not a known type");
   const uint64_t size = LoadBe(footer, kCurrentSizeOffset, 8);
   if (size > file_size - kFooterSize)
-    return Error(ErrorCode::kMalformed,
-                 path + ": VHD current size " + std::to_string(size) +
-                     " is larger than the data before the footer (" +
-                     std::to_string(file_size - kFooterSize) + " bytes); truncated image?");
+    return Error(ErrorCode::kMalformed, path + ": VHD current size " + std::to_string(size) +
+                                            " is larger than the data before the footer (" +
+                                            std::to_string(file_size - kFooterSize) +
+                                            " bytes); truncated image?");
   return std::unique_ptr<DiskImage>(
       new RawImage(path, std::move(file), size, /*probed=*/false, ImageType::kVhd));
 }

@@ -31,10 +31,10 @@ Result<void> CheckVhdxBat(const std::vector<uint64_t>& bat, const VhdxBatGeometr
     if (!VhdxBatPresent(entry)) continue;
     const uint64_t offset = entry & kVhdxBatOffsetMask;
     if (offset < kVhdxHeaderSectionSize || offset > file_size || block_size > file_size - offset)
-      return Error(ErrorCode::kMalformed,
-                   "VHDX BAT entry of block " + std::to_string(block) + " points at offset " +
-                       std::to_string(offset) + ", outside the file (" +
-                       std::to_string(file_size) + " bytes); has the image been truncated?");
+      return Error(ErrorCode::kMalformed, "VHDX BAT entry of block " + std::to_string(block) +
+                                              " points at offset " + std::to_string(offset) +
+                                              ", outside the file (" + std::to_string(file_size) +
+                                              " bytes); has the image been truncated?");
     for (const VhdxReserved& r : reserved)
       if (boot::RangesOverlap(offset, block_size, r.offset, r.length))
         return Error(ErrorCode::kMalformed, "VHDX BAT entry of block " + std::to_string(block) +

@@ -26,8 +26,8 @@ enum class VhdxPayloadState : uint8_t {
 };
 
 struct VhdxBatGeometry {
-  uint64_t chunk_ratio = 0;   // payload blocks per sector bitmap block (§2.5)
-  uint64_t data_blocks = 0;   // payload blocks covering the virtual disk
+  uint64_t chunk_ratio = 0;  // payload blocks per sector bitmap block (§2.5)
+  uint64_t data_blocks = 0;  // payload blocks covering the virtual disk
   uint64_t total_entries = 0;
 
   static VhdxBatGeometry For(const VhdxMetadata& metadata);

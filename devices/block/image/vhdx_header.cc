@@ -110,21 +110,20 @@ Result<VhdxRegions> ParseVhdxRegionTable(std::span<const uint8_t> bytes, uint64_
     if (*seen) return Error(ErrorCode::kMalformed, "VHDX region table names a region twice");
     *seen = true;
     const char* name = seen == &have_bat ? "BAT" : "metadata";
-    if (region.file_offset % kVhdxMiB != 0 || region.length % kVhdxMiB != 0 ||
-        region.length == 0 || region.file_offset < kVhdxHeaderSectionSize ||
-        region.file_offset > file_size || region.length > file_size - region.file_offset)
-      return Error(ErrorCode::kMalformed,
-                   std::string("VHDX ") + name + " region (offset " +
-                       std::to_string(region.file_offset) + ", length " +
-                       std::to_string(region.length) +
-                       ") is not 1 MiB aligned or not within the file (" +
-                       std::to_string(file_size) + " bytes)");
+    if (region.file_offset % kVhdxMiB != 0 || region.length % kVhdxMiB != 0 || region.length == 0 ||
+        region.file_offset < kVhdxHeaderSectionSize || region.file_offset > file_size ||
+        region.length > file_size - region.file_offset)
+      return Error(ErrorCode::kMalformed, std::string("VHDX ") + name + " region (offset " +
+                                              std::to_string(region.file_offset) + ", length " +
+                                              std::to_string(region.length) +
+                                              ") is not 1 MiB aligned or not within the file (" +
+                                              std::to_string(file_size) + " bytes)");
     (seen == &have_bat ? regions.bat : regions.metadata) = region;
   }
   if (!have_bat || !have_metadata)
     return Error(ErrorCode::kMalformed, "VHDX region table lacks the BAT or metadata region");
-  if (boot::RangesOverlap(regions.bat.file_offset, regions.bat.length,
-                          regions.metadata.file_offset, regions.metadata.length))
+  if (boot::RangesOverlap(regions.bat.file_offset, regions.bat.length, regions.metadata.file_offset,
+                          regions.metadata.length))
     return Error(ErrorCode::kMalformed, "VHDX BAT and metadata regions overlap");
   return regions;
 }

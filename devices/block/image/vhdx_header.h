@@ -27,8 +27,7 @@ struct VhdxGuid {
   bool operator==(const VhdxGuid&) const = default;
 };
 
-constexpr VhdxGuid MakeVhdxGuid(uint32_t d1, uint16_t d2, uint16_t d3,
-                                std::array<uint8_t, 8> d4) {
+constexpr VhdxGuid MakeVhdxGuid(uint32_t d1, uint16_t d2, uint16_t d3, std::array<uint8_t, 8> d4) {
   VhdxGuid g;
   for (int i = 0; i < 4; ++i) g.bytes[i] = static_cast<uint8_t>(d1 >> (8 * i));
   for (int i = 0; i < 2; ++i) g.bytes[4 + i] = static_cast<uint8_t>(d2 >> (8 * i));

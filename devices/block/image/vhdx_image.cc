@@ -111,8 +111,9 @@ class VhdxImage final : public DiskImage {
   ~VhdxImage() override {
     std::lock_guard lock(mu_);
     if (int rc = CloseLogLocked(); rc != 0) {
-      PETREL_LOG(kError) << path() << ": emptying the VHDX log on close failed: "
-                         << std::strerror(-rc) << " (it is replayed on the next open)";
+      PETREL_LOG(kError) << path()
+                         << ": emptying the VHDX log on close failed: " << std::strerror(-rc)
+                         << " (it is replayed on the next open)";
     }
   }
 
@@ -146,8 +147,8 @@ class VhdxImage final : public DiskImage {
         e.kind = ImageExtent::Kind::kFile;
         e.file_offset = (entry & kVhdxBatOffsetMask) + in;
       } else {
-        e.kind = purpose == MapPurpose::kWrite ? ImageExtent::Kind::kFormat
-                                               : ImageExtent::Kind::kZero;
+        e.kind =
+            purpose == MapPurpose::kWrite ? ImageExtent::Kind::kFormat : ImageExtent::Kind::kZero;
       }
       ImageExtent* last = out.empty() ? nullptr : &out.back();
       if (last != nullptr && last->kind == e.kind &&
@@ -294,8 +295,8 @@ Result<std::unique_ptr<DiskImage>> Open(std::unique_ptr<DiskFile> file,
   if (fstat(file->fd(), &st) != 0) return Error::FromErrno("fstat");
   uint64_t file_size = file->is_block_device() ? file->size() : static_cast<uint64_t>(st.st_size);
   if (file_size < kVhdxHeaderSectionSize)
-    return Error(ErrorCode::kMalformed, "too short for a VHDX image (" +
-                                            std::to_string(file_size) + " bytes)");
+    return Error(ErrorCode::kMalformed,
+                 "too short for a VHDX image (" + std::to_string(file_size) + " bytes)");
   uint8_t signature[8];
   if (PreadFull(*file, 0, signature) != 0)
     return Error(ErrorCode::kSystem, "reading the VHDX file identifier");
@@ -336,10 +337,10 @@ Result<std::unique_ptr<DiskImage>> Open(std::unique_ptr<DiskFile> file,
   PETREL_ASSIGN_OR_RETURN(const VhdxMetadata metadata, ReadVhdxMetadata(*file, regions->metadata));
   const VhdxBatGeometry geometry = VhdxBatGeometry::For(metadata);
   if (geometry.total_entries * 8 > regions->bat.length)
-    return Error(ErrorCode::kMalformed,
-                 "the VHDX BAT region (" + std::to_string(regions->bat.length) +
-                     " bytes) is too small for " + std::to_string(geometry.total_entries) +
-                     " entries");
+    return Error(ErrorCode::kMalformed, "the VHDX BAT region (" +
+                                            std::to_string(regions->bat.length) +
+                                            " bytes) is too small for " +
+                                            std::to_string(geometry.total_entries) + " entries");
   // Bounded by the region's length, which lies within the file.
   std::vector<uint8_t> bytes(geometry.total_entries * 8);
   if (PreadFull(*file, regions->bat.file_offset, bytes) != 0)
@@ -353,8 +354,8 @@ Result<std::unique_ptr<DiskImage>> Open(std::unique_ptr<DiskFile> file,
 
   std::string path = options.path;
   return std::unique_ptr<DiskImage>(new VhdxImage(std::move(path), std::move(file), headers,
-                                                  metadata, geometry, regions->bat,
-                                                  std::move(bat), file_size));
+                                                  metadata, geometry, regions->bat, std::move(bat),
+                                                  file_size));
 }
 
 }  // namespace

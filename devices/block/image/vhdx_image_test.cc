@@ -428,7 +428,8 @@ class VhdxQemuTest : public QemuImgTest {
   void FillWithQemuIo(const std::string& path, uint64_t size, uint64_t block) {
     QemuIo("vhdx", path, "write -P 0x11 0 4096");
     QemuIo("vhdx", path, "write -P 0x22 " + std::to_string(block - 512) + " 1024");
-    QemuIo("vhdx", path, "write -P 0x33 " + std::to_string(block * 2 + 12345 / 512 * 512) + " 70000");
+    QemuIo("vhdx", path,
+           "write -P 0x33 " + std::to_string(block * 2 + 12345 / 512 * 512) + " 70000");
     QemuIo("vhdx", path, "write -P 0x44 " + std::to_string(size - 8192) + " 8192");
     QemuIo("vhdx", path, "write -P 0x55 " + std::to_string(size / 2 + 4096) + " 512");
   }
@@ -481,7 +482,8 @@ class VhdxQemuTest : public QemuImgTest {
         if (i % 2 == 0) {
           ASSERT_EQ((*image)->Write(offset, data), 0) << offset << "+" << length;
         } else {
-          auto r = block_test::Run(**engine, {block_test::Write(offset, {block_test::Iov(data.data(), length)}, 9)});
+          auto r = block_test::Run(
+              **engine, {block_test::Write(offset, {block_test::Iov(data.data(), length)}, 9)});
           ASSERT_EQ(r[9], static_cast<int64_t>(length)) << offset << "+" << length;
         }
       }

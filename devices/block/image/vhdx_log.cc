@@ -32,8 +32,8 @@ constexpr size_t kEntryLastFileOffset = 56;
 constexpr size_t kDescriptorSize = 32;
 constexpr char kZeroSignature[] = "zero";
 constexpr char kDataSignature[] = "desc";
-constexpr size_t kDescTrailingBytes = 4;   // data: the sector's last 4 bytes
-constexpr size_t kDescLeadingBytes = 8;    // data: its first 8; zero: ZeroLength
+constexpr size_t kDescTrailingBytes = 4;  // data: the sector's last 4 bytes
+constexpr size_t kDescLeadingBytes = 8;   // data: its first 8; zero: ZeroLength
 constexpr size_t kDescFileOffset = 16;
 constexpr size_t kDescSequence = 24;
 // §2.3.1.4 "Data Sector": "data", SequenceHigh, 4084 data bytes, SequenceLow.
@@ -69,8 +69,8 @@ class LogSearch {
     const uint32_t count = LoadLe<uint32_t>(head, kEntryDescriptorCount);
     VhdxGuid guid;
     std::memcpy(guid.bytes.data(), head.data() + kEntryLogGuid, 16);
-    if (length == 0 || length % kVhdxLogSectorSize != 0 || length > log_.size() ||
-        sequence == 0 || (want != 0 && sequence != want) || guid != guid_)
+    if (length == 0 || length % kVhdxLogSectorSize != 0 || length > log_.size() || sequence == 0 ||
+        (want != 0 && sequence != want) || guid != guid_)
       return std::nullopt;
     // The first sector holds the header and 126 descriptors, the next 128 each.
     const uint64_t desc_sectors = (uint64_t{count} + 2 + 127) / 128;
@@ -178,8 +178,9 @@ Result<void> ReplayEntry(const DiskFile& file, const VhdxHeader& header, const E
   const uint64_t last = LoadLe<uint64_t>(all, kEntryLastFileOffset);
   // §2.3.1.1 / QEMU: a FlushedFileOffset past the end means a truncated file.
   if (flushed > file_size)
-    return Error(ErrorCode::kMalformed, "VHDX log: the file is shorter than the log's "
-                                        "FlushedFileOffset (truncated image?)");
+    return Error(ErrorCode::kMalformed,
+                 "VHDX log: the file is shorter than the log's FlushedFileOffset "
+                 "(truncated image?)");
   if (last > kVhdxMaxFileSize)
     return Error(ErrorCode::kMalformed, "VHDX log: LastFileOffset is absurdly large");
   const uint64_t limit = std::max(file_size, last);
@@ -195,8 +196,9 @@ Result<void> ReplayEntry(const DiskFile& file, const VhdxHeader& header, const E
     // logged, §2.3) nor itself, nor past the entry's LastFileOffset.
     if (offset < kVhdxRegionTableOffsets[0] || offset > limit || length > limit - offset ||
         boot::RangesOverlap(offset, length, header.log_offset, header.log_length))
-      return Error(ErrorCode::kMalformed, "VHDX log: a descriptor writes outside the metadata "
-                                          "(offset " + std::to_string(offset) + ")");
+      return Error(ErrorCode::kMalformed,
+                   "VHDX log: a descriptor writes outside the metadata (offset " +
+                       std::to_string(offset) + ")");
     if (data) {
       const auto s = all.subspan(data_sector++ * kVhdxLogSectorSize, kVhdxLogSectorSize);
       std::memcpy(sector.data(), d.data() + kDescLeadingBytes, 8);
@@ -212,7 +214,8 @@ Result<void> ReplayEntry(const DiskFile& file, const VhdxHeader& header, const E
     }
   }
   // QEMU: grow the file to LastFileOffset, rounded up to 1 MiB.
-  if (last > file_size) PETREL_TRY(Grow(file, (last + kVhdxMiB - 1) / kVhdxMiB * kVhdxMiB, file_size));
+  if (last > file_size)
+    PETREL_TRY(Grow(file, (last + kVhdxMiB - 1) / kVhdxMiB * kVhdxMiB, file_size));
   return Ok();
 }
 
@@ -280,8 +283,8 @@ Result<void> CheckVhdxLogRegion(const VhdxHeader& header, uint64_t file_size) {
 Result<bool> ReplayVhdxLog(const DiskFile& file, const VhdxHeader& header, uint64_t& file_size) {
   if (header.log_guid.zero() || header.log_length == 0) return false;
   if (header.log_length > kVhdxMaxLogLength)
-    return Error(ErrorCode::kUnsupported, "VHDX log larger than " +
-                                              std::to_string(kVhdxMaxLogLength >> 20) + " MiB");
+    return Error(ErrorCode::kUnsupported,
+                 "VHDX log larger than " + std::to_string(kVhdxMaxLogLength >> 20) + " MiB");
   std::vector<uint8_t> log(header.log_length);
   if (PreadFull(file, header.log_offset, log) != 0)
     return Error(ErrorCode::kSystem, "reading the VHDX log");

@@ -60,8 +60,10 @@ Result<VhdxMetadata> ReadVhdxMetadata(const DiskFile& file, const VhdxRegion& re
     uint32_t length;
     std::vector<uint8_t> bytes;
   };
-  Item items[] = {{kFileParameters, 8, {}}, {kVirtualDiskSize, 8, {}},
-                  {kLogicalSectorSize, 4, {}}, {kPhysicalSectorSize, 4, {}}};
+  Item items[] = {{kFileParameters, 8, {}},
+                  {kVirtualDiskSize, 8, {}},
+                  {kLogicalSectorSize, 4, {}},
+                  {kPhysicalSectorSize, 4, {}}};
   for (uint16_t i = 0; i < count; ++i) {
     const size_t at = kTableEntries + i * kTableEntrySize;
     VhdxGuid guid;

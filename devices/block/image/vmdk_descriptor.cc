@@ -11,8 +11,10 @@ constexpr char kConvertHint[] =
     "'qemu-img convert -O vmdk -o subformat=monolithicFlat' or to raw";
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -55,11 +57,11 @@ Result<VmdkExtent> ParseExtent(std::string_view line, size_t line_no) {
     return Malformed(line_no, "the extent size is not a number");
   const std::string type(Word(line));
   if (type != "FLAT" && type != "VMFS")
-    return Error(ErrorCode::kUnsupported, "VMDK descriptor line " + std::to_string(line_no) +
-                                              ": " + type + " extents are not supported; " +
-                                              kConvertHint);
+    return Error(ErrorCode::kUnsupported, "VMDK descriptor line " + std::to_string(line_no) + ": " +
+                                              type + " extents are not supported; " + kConvertHint);
   line = Trim(line);
-  if (line.empty() || line.front() != '"') return Malformed(line_no, "the extent file name is not quoted");
+  if (line.empty() || line.front() != '"')
+    return Malformed(line_no, "the extent file name is not quoted");
   const size_t close = line.find('"', 1);
   if (close == std::string_view::npos) return Malformed(line_no, "unterminated extent file name");
   extent.file = std::string(line.substr(1, close - 1));
@@ -86,8 +88,8 @@ uint64_t VmdkDescriptor::size() const {
 
 Result<VmdkDescriptor> ParseVmdkDescriptor(std::string_view text) {
   if (text.size() >= 4 && text.substr(0, 4) == "KDMV")
-    return Error(ErrorCode::kUnsupported, std::string("a hosted sparse VMDK extent (\"KDMV\"); ") +
-                                              kConvertHint);
+    return Error(ErrorCode::kUnsupported,
+                 std::string("a hosted sparse VMDK extent (\"KDMV\"); ") + kConvertHint);
   if (text.size() > kVmdkMaxDescriptorBytes)
     return Error(ErrorCode::kMalformed, "VMDK descriptor larger than " +
                                             std::to_string(kVmdkMaxDescriptorBytes) + " bytes");
@@ -106,14 +108,13 @@ Result<VmdkDescriptor> ParseVmdkDescriptor(std::string_view text) {
     if (line.starts_with("RW ") || line.starts_with("RDONLY ") || line.starts_with("NOACCESS ") ||
         line.starts_with("RW\t") || line.starts_with("RDONLY\t")) {
       if (d.extents.size() >= kVmdkMaxExtents)
-        return Error(ErrorCode::kUnsupported,
-                     "VMDK descriptor with more than " + std::to_string(kVmdkMaxExtents) +
-                         " extents");
+        return Error(ErrorCode::kUnsupported, "VMDK descriptor with more than " +
+                                                  std::to_string(kVmdkMaxExtents) + " extents");
       PETREL_ASSIGN_OR_RETURN(VmdkExtent extent, ParseExtent(line, line_no));
       total_sectors += extent.sectors;  // each <= 2^39: no overflow within 1024 extents
       if (total_sectors > kVmdkMaxDiskBytes / kVmdkSectorSize)
-        return Malformed(line_no, "the disk is larger than " +
-                                      std::to_string(kVmdkMaxDiskBytes) + " bytes");
+        return Malformed(line_no,
+                         "the disk is larger than " + std::to_string(kVmdkMaxDiskBytes) + " bytes");
       d.extents.push_back(std::move(extent));
       continue;
     }
@@ -126,12 +127,13 @@ Result<VmdkDescriptor> ParseVmdkDescriptor(std::string_view text) {
     } else if (key == "parentCID") {
       // "ffffffff" means no parent (VMDK 5.0 "Header").
       if (value != "ffffffff" && value != "FFFFFFFF")
-        return Error(ErrorCode::kUnsupported,
-                     "a differencing VMDK (parentCID " + std::string(value) +
-                         "): backing VMDK files are not supported");
+        return Error(ErrorCode::kUnsupported, "a differencing VMDK (parentCID " +
+                                                  std::string(value) +
+                                                  "): backing VMDK files are not supported");
     } else if (key == "parentFileNameHint") {
-      return Error(ErrorCode::kUnsupported,
-                   "a differencing VMDK (parentFileNameHint): backing VMDK files are not supported");
+      return Error(
+          ErrorCode::kUnsupported,
+          "a differencing VMDK (parentFileNameHint): backing VMDK files are not supported");
     }
   }
   if (d.create_type.empty())

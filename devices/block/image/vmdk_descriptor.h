@@ -29,8 +29,8 @@ inline constexpr uint64_t kVmdkSectorSize = 512;
 struct VmdkExtent {
   bool readonly = false;  // RDONLY
   uint64_t sectors = 0;
-  std::string file;       // as named (relative to the descriptor's directory)
-  uint64_t offset = 0;    // in sectors, into `file`
+  std::string file;     // as named (relative to the descriptor's directory)
+  uint64_t offset = 0;  // in sectors, into `file`
 };
 
 struct VmdkDescriptor {
@@ -39,8 +39,8 @@ struct VmdkDescriptor {
   uint64_t size() const;  // bytes: the sum of the extents
 };
 
-// Parses `text` (up to its first NUL, as QEMU); errors are kUnsupported (a valid VMDK Petrel does not
-// open) or kMalformed.
+// Parses `text` (up to its first NUL, as QEMU); errors are kUnsupported (a valid VMDK Petrel does
+// not open) or kMalformed.
 Result<VmdkDescriptor> ParseVmdkDescriptor(std::string_view text);
 
 }  // namespace petrel

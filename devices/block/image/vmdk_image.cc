@@ -18,9 +18,9 @@ namespace petrel {
 namespace {
 
 struct OpenExtent {
-  uint64_t start = 0;        // in the virtual disk, bytes
-  uint64_t length = 0;       // bytes
-  uint64_t file_offset = 0;  // bytes
+  uint64_t start = 0;              // in the virtual disk, bytes
+  uint64_t length = 0;             // bytes
+  uint64_t file_offset = 0;        // bytes
   std::unique_ptr<DiskFile> file;  // null for extent 0 (the DiskImage's data file)
 };
 
@@ -41,7 +41,9 @@ class VmdkImage final : public DiskImage {
     const OpenExtent& first = extents_.front();
     if (offset < first.length && length > 0) {
       const uint64_t n = std::min(length, first.length - offset);
-      out.push_back({.kind = ImageExtent::Kind::kFile, .offset = offset, .length = n,
+      out.push_back({.kind = ImageExtent::Kind::kFile,
+                     .offset = offset,
+                     .length = n,
                      .file_offset = first.file_offset + offset});
       offset += n;
       length -= n;
@@ -52,17 +54,17 @@ class VmdkImage final : public DiskImage {
   }
 
   int ReadFormat(uint64_t offset, std::span<uint8_t> out) override {
-    return ForEachPiece(offset, out.size(), [&](const DiskFile& file, uint64_t at, size_t done,
-                                                size_t n) {
-      return PreadFull(file, at, out.subspan(done, n));
-    });
+    return ForEachPiece(offset, out.size(),
+                        [&](const DiskFile& file, uint64_t at, size_t done, size_t n) {
+                          return PreadFull(file, at, out.subspan(done, n));
+                        });
   }
 
   int WriteFormat(uint64_t offset, std::span<const uint8_t> data) override {
-    return ForEachPiece(offset, data.size(), [&](const DiskFile& file, uint64_t at, size_t done,
-                                                 size_t n) {
-      return PwriteFull(file, at, data.subspan(done, n));  // -EROFS on an RDONLY extent
-    });
+    return ForEachPiece(
+        offset, data.size(), [&](const DiskFile& file, uint64_t at, size_t done, size_t n) {
+          return PwriteFull(file, at, data.subspan(done, n));  // -EROFS on an RDONLY extent
+        });
   }
 
   int Flush() override {
@@ -107,11 +109,11 @@ Result<std::unique_ptr<DiskImage>> OpenVmdkImage(std::unique_ptr<DiskFile> file,
     std::vector<uint8_t> magic(4);
     if (PreadFull(*file, 0, magic) == 0 && std::string(magic.begin(), magic.end()) == "KDMV")
       return Error(ErrorCode::kUnsupported,
-                   path + ": a hosted sparse VMDK (\"KDMV\"); only flat VMDK is supported "
-                          "(convert with 'qemu-img convert -O vmdk -o subformat=monolithicFlat')");
-    return Error(ErrorCode::kMalformed,
-                 path + ": not a flat VMDK descriptor (larger than " +
-                     std::to_string(kVmdkMaxDescriptorBytes) + " bytes)");
+                   path +
+                       ": a hosted sparse VMDK (\"KDMV\"); only flat VMDK is supported "
+                       "(convert with 'qemu-img convert -O vmdk -o subformat=monolithicFlat')");
+    return Error(ErrorCode::kMalformed, path + ": not a flat VMDK descriptor (larger than " +
+                                            std::to_string(kVmdkMaxDescriptorBytes) + " bytes)");
   }
   std::vector<uint8_t> bytes(file->size());
   if (PreadFull(*file, 0, bytes) != 0)
@@ -128,15 +130,17 @@ Result<std::unique_ptr<DiskImage>> OpenVmdkImage(std::unique_ptr<DiskFile> file,
     const std::string extent_path = ResolveImageRelativePath(path, e.file);
     auto opened = OpenImageFile(extent_path, options.readonly || e.readonly, options);
     if (!opened.ok()) return std::move(opened).error().Wrap(path + ": VMDK extent");
-    OpenExtent x{.start = start, .length = e.sectors * kVmdkSectorSize,
-                 .file_offset = e.offset * kVmdkSectorSize, .file = std::move(opened).value()};
+    OpenExtent x{.start = start,
+                 .length = e.sectors * kVmdkSectorSize,
+                 .file_offset = e.offset * kVmdkSectorSize,
+                 .file = std::move(opened).value()};
     const uint64_t file_size = x.file->size();
     if (!x.file->is_block_device() &&
         (x.file_offset > file_size || x.length > file_size - x.file_offset))
-      return Error(ErrorCode::kMalformed,
-                   path + ": VMDK extent " + extent_path + " holds " + std::to_string(file_size) +
-                       " bytes, less than the descriptor's offset + size (" +
-                       std::to_string(x.file_offset + x.length) + ")");
+      return Error(ErrorCode::kMalformed, path + ": VMDK extent " + extent_path + " holds " +
+                                              std::to_string(file_size) +
+                                              " bytes, less than the descriptor's offset + size (" +
+                                              std::to_string(x.file_offset + x.length) + ")");
     start += x.length;
     if (!first) {
       first = std::move(x.file);
@@ -150,7 +154,8 @@ Result<std::unique_ptr<DiskImage>> OpenVmdkImage(std::unique_ptr<DiskFile> file,
   if (extents.size() == 1 && extents.front().file_offset == 0)
     return std::unique_ptr<DiskImage>(
         new RawImage(path, std::move(first), start, /*probed=*/false, ImageType::kVmdk));
-  return std::unique_ptr<DiskImage>(new VmdkImage(path, std::move(first), std::move(extents), start));
+  return std::unique_ptr<DiskImage>(
+      new VmdkImage(path, std::move(first), std::move(extents), start));
 }
 
 }  // namespace petrel

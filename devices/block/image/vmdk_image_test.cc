@@ -54,16 +54,17 @@ TEST(VmdkDescriptorTest, ParsesFlatExtents) {
 }
 
 TEST(VmdkDescriptorTest, RefusesWhatIsNotAFlatDisk) {
-  EXPECT_NE(ParseError(Descriptor("monolithicSparse", "RW 8 SPARSE \"a.vmdk\"")).find("SPARSE extents"),
-            std::string::npos);
-  EXPECT_NE(ParseError(Descriptor("streamOptimized", "RW 8 FLAT \"a.vmdk\"")).find("streamOptimized"),
-            std::string::npos);
+  EXPECT_NE(
+      ParseError(Descriptor("monolithicSparse", "RW 8 SPARSE \"a.vmdk\"")).find("SPARSE extents"),
+      std::string::npos);
+  EXPECT_NE(
+      ParseError(Descriptor("streamOptimized", "RW 8 FLAT \"a.vmdk\"")).find("streamOptimized"),
+      std::string::npos);
   EXPECT_NE(ParseError(Descriptor("monolithicFlat", "RW 8 ZERO \"a.vmdk\"")).find("ZERO"),
             std::string::npos);
   EXPECT_NE(ParseError(Descriptor("monolithicFlat", "NOACCESS 8 FLAT \"a.vmdk\"")).find("NOACCESS"),
             std::string::npos);
-  EXPECT_NE(ParseError(Descriptor("monolithicFlat", "RW 8 FLAT \"a.vmdk\"",
-                                  "parentCID=abcdef01"))
+  EXPECT_NE(ParseError(Descriptor("monolithicFlat", "RW 8 FLAT \"a.vmdk\"", "parentCID=abcdef01"))
                 .find("differencing"),
             std::string::npos);
   EXPECT_NE(ParseError("KDMV\x01\x00\x00\x00").find("hosted sparse"), std::string::npos);
@@ -72,7 +73,8 @@ TEST(VmdkDescriptorTest, RefusesWhatIsNotAFlatDisk) {
 TEST(VmdkDescriptorTest, RefusesMalformedDescriptors) {
   EXPECT_NE(ParseError("# Disk DescriptorFile\nRW 8 FLAT \"a\"\n").find("createType"),
             std::string::npos);
-  EXPECT_NE(ParseError(Descriptor("monolithicFlat", "")).find("without extents"), std::string::npos);
+  EXPECT_NE(ParseError(Descriptor("monolithicFlat", "")).find("without extents"),
+            std::string::npos);
   EXPECT_NE(ParseError(Descriptor("monolithicFlat", "RW x8 FLAT \"a\"")).find("not a number"),
             std::string::npos);
   EXPECT_NE(ParseError(Descriptor("monolithicFlat", "RW 8 FLAT a.vmdk")).find("quoted"),
@@ -86,16 +88,19 @@ TEST(VmdkDescriptorTest, RefusesMalformedDescriptors) {
   EXPECT_NE(ParseError(Descriptor("monolithicFlat", "RW 99999999999999999999 FLAT \"a\""))
                 .find("not a number"),
             std::string::npos);
-  EXPECT_NE(ParseError(Descriptor("monolithicFlat", "RW 549755813889 FLAT \"a\"")).find("too large"),
-            std::string::npos);
+  EXPECT_NE(
+      ParseError(Descriptor("monolithicFlat", "RW 549755813889 FLAT \"a\"")).find("too large"),
+      std::string::npos);
   // Two extents of 2^39 sectors (2^48 bytes each).
-  EXPECT_NE(ParseError(Descriptor("monolithicFlat", "RW 549755813888 FLAT \"a\"\n"
-                                                    "RW 549755813888 FLAT \"b\""))
+  EXPECT_NE(ParseError(Descriptor("monolithicFlat",
+                                  "RW 549755813888 FLAT \"a\"\n"
+                                  "RW 549755813888 FLAT \"b\""))
                 .find("larger than"),
             std::string::npos);
   std::string many;
   for (int i = 0; i < 1025; ++i) many += "RW 8 FLAT \"a\"\n";
-  EXPECT_NE(ParseError(Descriptor("monolithicFlat", many)).find("more than 1024"), std::string::npos);
+  EXPECT_NE(ParseError(Descriptor("monolithicFlat", many)).find("more than 1024"),
+            std::string::npos);
   EXPECT_NE(ParseError(Descriptor("monolithicFlat", "RW 8 FLAT \"a\"") + std::string(70000, '#'))
                 .find("larger than 65536"),
             std::string::npos);
@@ -116,7 +121,8 @@ class VmdkImageTest : public ::testing::Test {
     // a: 64 KiB of 0xa0..; b: 16 KiB header then 32 KiB of 0xb0..; c: 8 KiB.
     std::vector<uint8_t> a(64 << 10), b(48 << 10, 0xee), c(8 << 10);
     for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>(0xa0 + i / 4096);
-    for (size_t i = 16 << 10; i < b.size(); ++i) b[i] = static_cast<uint8_t>(0xb0 + (i - (16 << 10)) / 4096);
+    for (size_t i = 16 << 10; i < b.size(); ++i)
+      b[i] = static_cast<uint8_t>(0xb0 + (i - (16 << 10)) / 4096);
     for (size_t i = 0; i < c.size(); ++i) c[i] = static_cast<uint8_t>(0xc0 + i / 4096);
     ASSERT_TRUE(WriteWholeFile(dir_.File("a.raw"), a));
     ASSERT_TRUE(WriteWholeFile(dir_.File("b.raw"), b));
@@ -124,7 +130,8 @@ class VmdkImageTest : public ::testing::Test {
   }
   Result<std::unique_ptr<DiskImage>> Open(const std::string& extents, bool readonly = false) {
     const std::string text = Descriptor("monolithicFlat", extents);
-    EXPECT_TRUE(WriteWholeFile(path_, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
+    EXPECT_TRUE(WriteWholeFile(
+        path_, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
     return OpenDiskImage({.path = path_, .readonly = readonly});
   }
   // The disk of a (64 KiB), b from 16 KiB (32 KiB), c read-only (8 KiB).
@@ -259,9 +266,9 @@ TEST_F(VmdkQemuTest, PetrelReadsAndWritesATwoGbMaxExtentFlatImageQemuMade) {
     uint64_t offset, length;
     uint8_t fill;
   };
-  for (const Want& w : {Want{g2 - 8192, 4096, 0}, Want{g2 - 4096, 8192, 0x5a},
-                        Want{g2 + 4096, 4096, 0}, Want{g4 - 512, 1024, 0x6b},
-                        Want{end - 4096, 4096, 0x7c}}) {
+  for (const Want& w :
+       {Want{g2 - 8192, 4096, 0}, Want{g2 - 4096, 8192, 0x5a}, Want{g2 + 4096, 4096, 0},
+        Want{g4 - 512, 1024, 0x6b}, Want{end - 4096, 4096, 0x7c}}) {
     std::vector<uint8_t> buf(w.length, 0xff);
     ASSERT_EQ((*image)->Read(w.offset, buf), 0);
     EXPECT_EQ(buf, std::vector<uint8_t>(w.length, w.fill)) << w.offset;
@@ -270,7 +277,8 @@ TEST_F(VmdkQemuTest, PetrelReadsAndWritesATwoGbMaxExtentFlatImageQemuMade) {
   std::vector<uint8_t> buf(8192);
   auto engine = (*image)->MakeEngine(IoEngineKind::kAuto, 4);
   ASSERT_TRUE(engine.ok());
-  auto r = block_test::Run(**engine, {block_test::Read(g2 - 4096, {block_test::Iov(buf.data(), 8192)}, 3)});
+  auto r = block_test::Run(**engine,
+                           {block_test::Read(g2 - 4096, {block_test::Iov(buf.data(), 8192)}, 3)});
   EXPECT_EQ(r[3], 8192);
   EXPECT_EQ(buf, std::vector<uint8_t>(8192, 0x5a));
   // Petrel writes across 4 GiB; qemu-io reads the pattern back.
@@ -291,9 +299,10 @@ TEST_F(VmdkQemuTest, HandWrittenExtentsWithOffsetsReadTheSameInQemuAndPetrel) {
   ASSERT_TRUE(WriteWholeFile(dir_.File("a.raw"), a));
   ASSERT_TRUE(WriteWholeFile(dir_.File("b.raw"), b));
   const std::string path = dir_.File("h.vmdk");
-  const std::string text = Descriptor("monolithicFlat",
-                                      "RW 1024 FLAT \"a.raw\" 1024\nRW 4096 FLAT \"b.raw\" 2048");
-  ASSERT_TRUE(WriteWholeFile(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
+  const std::string text =
+      Descriptor("monolithicFlat", "RW 1024 FLAT \"a.raw\" 1024\nRW 4096 FLAT \"b.raw\" 2048");
+  ASSERT_TRUE(
+      WriteWholeFile(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
   std::vector<uint8_t> expected = QemuRaw("vmdk", path);
   ASSERT_EQ(expected.size(), 2560u << 10);
   {
