@@ -341,12 +341,17 @@ Result<std::unique_ptr<DiskImage>> Open(std::unique_ptr<DiskFile> file,
                                             std::to_string(regions->bat.length) +
                                             " bytes) is too small for " +
                                             std::to_string(geometry.total_entries) + " entries");
-  // Bounded by the region's length, which lies within the file.
-  std::vector<uint8_t> bytes(geometry.total_entries * 8);
-  if (PreadFull(*file, regions->bat.file_offset, bytes) != 0)
-    return Error(ErrorCode::kSystem, "reading the VHDX BAT");
+  // Bounded by the region's length, which lies within the file; read in
+  // 1 MiB pieces so only the table itself is held.
   std::vector<uint64_t> bat(geometry.total_entries);
-  for (size_t i = 0; i < bat.size(); ++i) bat[i] = boot::LoadLe<uint64_t>(bytes, i * 8);
+  std::vector<uint8_t> bytes(std::min<uint64_t>(bat.size() * 8, kVhdxMiB));
+  for (uint64_t i = 0; i < bat.size();) {
+    const uint64_t n = std::min<uint64_t>(bat.size() - i, bytes.size() / 8);
+    if (PreadFull(*file, regions->bat.file_offset + i * 8, std::span(bytes.data(), n * 8)) != 0)
+      return Error(ErrorCode::kSystem, "reading the VHDX BAT");
+    for (uint64_t j = 0; j < n; ++j) bat[i + j] = boot::LoadLe<uint64_t>(bytes, j * 8);
+    i += n;
+  }
   std::vector<VhdxReserved> reserved = {{regions->bat.file_offset, regions->bat.length},
                                         {regions->metadata.file_offset, regions->metadata.length}};
   if (h.log_length != 0) reserved.push_back({h.log_offset, h.log_length});

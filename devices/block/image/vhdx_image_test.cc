@@ -523,13 +523,24 @@ TEST_P(VhdxQemuBlockSizeTest, QemuChecksAndReadsADynamicImagePetrelWrote) {
 INSTANTIATE_TEST_SUITE_P(BlockSizes, VhdxQemuBlockSizeTest,
                          ::testing::Values(1ull << 20, 8ull << 20, 32ull << 20));
 
+// qemu-img's fixed images: with block_state_zero=on (its default) the BAT
+// marks every block ZERO and writes allocate as in a dynamic image; with
+// block_state_zero=off every block is FULLY_PRESENT and written in place.
 TEST_F(VhdxQemuTest, PetrelReadsAndWritesAFixedImage) {
-  const uint64_t size = 24ull << 20;
-  const std::string path = dir_.File("f.vhdx");
-  QemuImg("create -q -f vhdx -o subformat=fixed " + ShellQuote(path) + " " + std::to_string(size));
-  FillWithQemuIo(path, size, 32 << 20 > size ? 1 << 20 : 32 << 20);
-  ExpectPetrelReadsWhatQemuReads(path);
-  PetrelWritesAndQemuAgrees(path, size, 1 << 20);
+  for (const char* zero : {"on", "off"}) {
+    SCOPED_TRACE(std::string("block_state_zero=") + zero);
+    const uint64_t size = 24ull << 20;
+    const std::string path = dir_.File(std::string("f-") + zero + ".vhdx");
+    QemuImg("create -q -f vhdx -o subformat=fixed,block_size=1048576,block_state_zero=" +
+            std::string(zero) + " " + ShellQuote(path) + " " + std::to_string(size));
+    const uint64_t file_size = ReadWholeFile(path).size();
+    FillWithQemuIo(path, size, 1 << 20);
+    ExpectPetrelReadsWhatQemuReads(path);
+    PetrelWritesAndQemuAgrees(path, size, 1 << 20);
+    if (std::string(zero) == "off") {
+      EXPECT_EQ(ReadWholeFile(path).size(), file_size);  // written in place
+    }
+  }
 }
 
 // A hand-built image whose log allocates a block: QEMU and Petrel both
@@ -585,7 +596,7 @@ TEST_F(VhdxQemuTest, QemuReplaysTheLogPetrelWrites) {
   EXPECT_EQ(FirstDifference(QemuRaw("vhdx", copy), QemuRaw("vhdx", path)), -1);
 }
 
-TEST_F(VhdxQemuTest, AQemuImageWith4KSectorsAndLogOpens) {
+TEST_F(VhdxQemuTest, AQemuImageWith2MiBBlocksAndA2MiBLogOpens) {
   const std::string path = dir_.File("s.vhdx");
   QemuImg("create -q -f vhdx -o subformat=dynamic,block_size=2097152,log_size=2097152 " +
           ShellQuote(path) + " 50M");
