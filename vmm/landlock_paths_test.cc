@@ -15,7 +15,7 @@
 
 #include "core/isolation/landlock.h"
 #include "core/isolation/landlock_test_util.h"
-#include "devices/block/image/qcow2_test_util.h"
+#include "devices/block/image/qemu_img_test_util.h"
 
 namespace petrel::vmm {
 namespace {
@@ -92,19 +92,19 @@ TEST(LandlockRulesForTest, EveryPathTheConfigNamesWithItsAccess) {
 // backing_files=on (without it the disk does not open at all).
 TEST(LandlockRulesForTest, AQcow2DisksBackingChainIsReadOnly) {
   PETREL_REQUIRE_QEMU_IMG();
-  qcow2_test::ScratchDir dir;
-  PETREL_RUN_OK("qemu-img create -q -f raw " + (dir / "base.raw") + " 1M");
+  image_test::TempDir dir;
+  PETREL_RUN_OK("qemu-img create -q -f raw " + (dir.File("base.raw")) + " 1M");
   PETREL_RUN_OK("cd " + dir.path() + " && qemu-img create -q -f qcow2 -b base.raw -F raw mid.qcow2 && " +
                 "qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top.qcow2");
   config::VmConfig c = Quiet();
-  c.disks.push_back({.path = dir / "top.qcow2", .backing_files = true});
+  c.disks.push_back({.path = dir.File("top.qcow2"), .backing_files = true});
   auto rules = LandlockRulesFor(c);
-  EXPECT_TRUE(Has(rules, dir / "top.qcow2", LandlockAccess::kReadWrite));
-  EXPECT_TRUE(Has(rules, dir / "mid.qcow2", LandlockAccess::kRead));
-  EXPECT_TRUE(Has(rules, dir / "base.raw", LandlockAccess::kRead));
+  EXPECT_TRUE(Has(rules, dir.File("top.qcow2"), LandlockAccess::kReadWrite));
+  EXPECT_TRUE(Has(rules, dir.File("mid.qcow2"), LandlockAccess::kRead));
+  EXPECT_TRUE(Has(rules, dir.File("base.raw"), LandlockAccess::kRead));
   c.disks[0].backing_files = false;
   rules = LandlockRulesFor(c);
-  EXPECT_FALSE(Has(rules, dir / "base.raw", LandlockAccess::kRead));
+  EXPECT_FALSE(Has(rules, dir.File("base.raw"), LandlockAccess::kRead));
 }
 
 TEST(LandlockRulesForTest, ConsoleModes) {

@@ -199,8 +199,9 @@ Result<void> Vmm::SendMigration(const config::SendMigrationConfig& request) {
     // The VM stays here: its disks are this VMM's again (a no-op unless the
     // state had gone out; VmMigrationSource::Resume does it for a VM the
     // migration paused).
-    if (auto locked = vm_->LockDisks(); !locked.ok())
+    if (auto locked = vm_->LockDisks(); !locked.ok()) {
       PETREL_LOG(kError) << "disks not locked again: " << locked.error().message();
+    }
     return failed(std::move(report).error());
   }
   PETREL_LOG(kInfo) << "migration complete: " << report->memory_bytes << " bytes of memory in "

@@ -63,7 +63,8 @@ enum class MapPurpose : uint8_t {
   // For a write: kFile extents may be written in place (allocated, not
   // shared, not compressed); everything else comes back kFormat, and
   // WriteFormat allocates it (data first, then the metadata that points at
-  // it). Map itself never changes the image.
+  // it). Map never allocates; a format may record the first write (VHDX
+  // gives its headers new write GUIDs then, as its spec requires).
   kWrite,
 };
 

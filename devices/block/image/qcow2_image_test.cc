@@ -17,24 +17,24 @@
 #include "devices/block/block_test_util.h"
 #include "devices/block/image/open_image.h"
 #include "devices/block/image/qcow2_header.h"
-#include "devices/block/image/qcow2_test_util.h"
+#include "devices/block/image/qemu_img_test_util.h"
 
 namespace petrel {
 namespace {
 
-using qcow2_test::RandomBytes;
-using qcow2_test::ReadWholeFile;
-using qcow2_test::RunCommand;
-using qcow2_test::ScratchDir;
-using qcow2_test::WriteWholeFile;
+using image_test::RandomBytes;
+using image_test::ReadWholeFile;
+using image_test::RunCommand;
+using image_test::TempDir;
+using image_test::WriteWholeFile;
 
 // A fresh qemu-img image; `options` as for qemu-img create -o.
-std::string MakeImage(const ScratchDir& dir, const std::string& options, uint64_t size,
+std::string MakeImage(const TempDir& dir, const std::string& options, uint64_t size,
                       const std::string& name = "disk.qcow2") {
-  const std::string path = dir / name;
+  const std::string path = dir.File(name);
   auto r = RunCommand("qemu-img create -q -f qcow2 -o " + options + " " + path + " " +
                       std::to_string(size));
-  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.status, 0) << r.output;
   return path;
 }
 
@@ -57,7 +57,7 @@ std::string OpenError(const std::string& path, bool readonly = false) {
 
 TEST(Qcow2HeaderTest, RefusesMalformedHeadersWithTheFieldAtFault) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   struct Case {
     size_t offset;
     int width;
@@ -89,14 +89,14 @@ TEST(Qcow2HeaderTest, RefusesMalformedHeadersWithTheFieldAtFault) {
 }
 
 TEST(Qcow2HeaderTest, AFileShorterThanAHeaderIsRefused) {
-  ScratchDir dir;
-  WriteWholeFile(dir / "short", {'Q', 'F', 'I', 0xfb, 0, 0, 0, 3});
-  EXPECT_NE(OpenError(dir / "short").find("shorter than a header"), std::string::npos);
+  TempDir dir;
+  WriteWholeFile(dir.File("short"), std::vector<uint8_t>{'Q', 'F', 'I', 0xfb, 0, 0, 0, 3});
+  EXPECT_NE(OpenError(dir.File("short")).find("shorter than a header"), std::string::npos);
 }
 
 TEST(Qcow2FeaturesTest, RefusesWhatItCannotHandleAndSaysWhatToDo) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   struct Case {
     uint64_t incompatible;
     bool read_only_ok;
@@ -123,12 +123,12 @@ TEST(Qcow2FeaturesTest, RefusesWhatItCannotHandleAndSaysWhatToDo) {
 // does (qemu-img check found 150 errors on such an image).
 TEST(Qcow2FeaturesTest, ADirtyImageIsRepairedWhenOpenedForWriting) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = MakeImage(dir, "compat=1.1,lazy_refcounts=on,cluster_size=4096", 16 << 20);
   // qemu-io's abort command dies without writing the refcounts back.
   RunCommand("qemu-io -f qcow2 -c 'write -P 0x61 0 1M' -c 'write -P 0x62 4M 300k' -c abort " + path);
   ASSERT_NE(LoadBe<uint64_t>(ReadWholeFile(path), qcow2::kOffIncompatibleFeatures) & 1, 0u);
-  ASSERT_NE(RunCommand("qemu-img check " + path).exit_code, 0);
+  ASSERT_NE(RunCommand("qemu-img check " + path).status, 0);
   {
     auto image = OpenDiskImage({.path = path});
     ASSERT_TRUE(image.ok()) << image.error().message();
@@ -137,16 +137,16 @@ TEST(Qcow2FeaturesTest, ADirtyImageIsRepairedWhenOpenedForWriting) {
   }
   EXPECT_EQ(LoadBe<uint64_t>(ReadWholeFile(path), qcow2::kOffIncompatibleFeatures) & 1, 0u);
   auto check = RunCommand("qemu-img check " + path);
-  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_EQ(check.status, 0) << check.output;
   auto read = RunCommand("qemu-io -f qcow2 -c 'read -P 0x61 0 1M' -c 'read -P 0x62 4M 300k' -c "
                          "'read -P 0x63 8M 200k' " + path);
-  EXPECT_EQ(read.exit_code, 0) << read.output;
+  EXPECT_EQ(read.status, 0) << read.output;
   EXPECT_EQ(read.output.find("Pattern verification failed"), std::string::npos) << read.output;
 }
 
 TEST(Qcow2FeaturesTest, InternalSnapshotsAreReadOnly) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = MakeImage(dir, "compat=1.1", 4 << 20);
   PETREL_RUN_OK("qemu-io -f qcow2 -c 'write -P 0x31 0 1M' " + path + " >/dev/null");
   PETREL_RUN_OK("qemu-img snapshot -c snap " + path);
@@ -162,7 +162,7 @@ TEST(Qcow2FeaturesTest, InternalSnapshotsAreReadOnly) {
 
 TEST(Qcow2FeaturesTest, AutoclearBitsAreClearedWhenOpenedForWriting) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = MakeImage(dir, "compat=1.1", 1 << 20);
   PatchBe64(path, qcow2::kOffAutoclearFeatures, 0x3);
   { ASSERT_TRUE(OpenDiskImage({.path = path, .readonly = true}).ok()); }
@@ -181,7 +181,7 @@ uint64_t L2EntryOffset(const std::string& path, uint64_t index) {
 
 TEST(Qcow2CorruptionTest, AMisalignedL2EntryFailsItsRequestMarksTheImageAndSparesTheRest) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = MakeImage(dir, "compat=1.1,cluster_size=65536", 4 << 20);
   PETREL_RUN_OK("qemu-io -f qcow2 -c 'write -P 0x41 0 256k' " + path + " >/dev/null");
   const uint64_t at = L2EntryOffset(path, 1);
@@ -202,7 +202,7 @@ TEST(Qcow2CorruptionTest, AMisalignedL2EntryFailsItsRequestMarksTheImageAndSpare
 
 TEST(Qcow2CorruptionTest, AnL2TablePointingAtTheHeaderIsCorruptNotAHostRead) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = MakeImage(dir, "compat=0.10,cluster_size=65536", 4 << 20);
   PETREL_RUN_OK("qemu-io -f qcow2 -c 'write -P 0x41 0 64k' " + path + " >/dev/null");
   PatchBe64(path, L2EntryOffset(path, 0), qcow2::kOflagCopied | 0);  // offset 0, COPIED
@@ -217,18 +217,18 @@ TEST(Qcow2CorruptionTest, AnL2TablePointingAtTheHeaderIsCorruptNotAHostRead) {
 
 TEST(Qcow2ImageTest, ASecondWriterIsRefusedAndQemuImgCannotWriteEither) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = MakeImage(dir, "compat=1.1", 1 << 20);
   auto first = OpenDiskImage({.path = path});
   ASSERT_TRUE(first.ok());
   EXPECT_NE(OpenError(path).find("locked by another process"), std::string::npos);
   auto qemu = RunCommand("qemu-io -f qcow2 -c 'write 0 512' " + path);
-  EXPECT_NE(qemu.exit_code, 0) << qemu.output;
+  EXPECT_NE(qemu.status, 0) << qemu.output;
 }
 
 TEST(Qcow2ImageTest, QueuesOnSeveralThreadsAllocateWithoutLosingAWrite) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   constexpr uint64_t kSize = 32 << 20;
   const std::string path = MakeImage(dir, "compat=1.1,cluster_size=4096", kSize);
   std::vector<uint8_t> want(kSize, 0);
@@ -255,18 +255,18 @@ TEST(Qcow2ImageTest, QueuesOnSeveralThreadsAllocateWithoutLosingAWrite) {
     }
     for (auto& th : threads) th.join();
   }
-  WriteWholeFile(dir / "want.raw", want);
+  WriteWholeFile(dir.File("want.raw"), want);
   auto check = RunCommand("qemu-img check " + path);
-  EXPECT_EQ(check.exit_code, 0) << check.output;
-  auto compare = RunCommand("qemu-img compare -f qcow2 -F raw " + path + " " + (dir / "want.raw"));
-  EXPECT_EQ(compare.exit_code, 0) << compare.output;
+  EXPECT_EQ(check.status, 0) << check.output;
+  auto compare = RunCommand("qemu-img compare -f qcow2 -F raw " + path + " " + (dir.File("want.raw")));
+  EXPECT_EQ(compare.status, 0) << compare.output;
 }
 
 // O_DIRECT (direct=on): metadata I/O is byte-granular, so it goes through
 // aligned buffers; data through the engines' own bounce buffers.
 TEST(Qcow2ImageTest, WorksWithDirectIo) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = MakeImage(dir, "compat=1.1,cluster_size=4096", 8 << 20);
   std::vector<uint8_t> want(8 << 20, 0);
   {
@@ -290,11 +290,11 @@ TEST(Qcow2ImageTest, WorksWithDirectIo) {
     ASSERT_EQ((*image)->Read(0, got), 0);
     EXPECT_TRUE(got == want);
   }
-  WriteWholeFile(dir / "want.raw", want);
+  WriteWholeFile(dir.File("want.raw"), want);
   auto check = RunCommand("qemu-img check " + path);
-  EXPECT_EQ(check.exit_code, 0) << check.output;
-  auto compare = RunCommand("qemu-img compare -f qcow2 -F raw " + path + " " + (dir / "want.raw"));
-  EXPECT_EQ(compare.exit_code, 0) << compare.output;
+  EXPECT_EQ(check.status, 0) << check.output;
+  auto compare = RunCommand("qemu-img compare -f qcow2 -F raw " + path + " " + (dir.File("want.raw")));
+  EXPECT_EQ(compare.status, 0) << compare.output;
 }
 
 // A process writing allocating clusters (and growing the refcount table:
@@ -303,7 +303,7 @@ TEST(Qcow2ImageTest, WorksWithDirectIo) {
 // code 3), and every write that completed must read back.
 TEST(Qcow2CrashTest, SigkillDuringAllocatingWritesLeavesNoCorruption) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   for (int round = 0; round < 6; ++round) {
     const std::string path = MakeImage(dir, "compat=1.1,cluster_size=512,refcount_bits=64",
                                        64 << 20, "crash" + std::to_string(round) + ".qcow2");
@@ -348,7 +348,7 @@ TEST(Qcow2CrashTest, SigkillDuringAllocatingWritesLeavesNoCorruption) {
     close(pipefd[0]);
     ASSERT_GT(done.size(), 10u) << "the writer made no progress";
     auto check = RunCommand("qemu-img check " + path);
-    EXPECT_TRUE(check.exit_code == 0 || check.exit_code == 3) << check.output;
+    EXPECT_TRUE(check.status == 0 || check.status == 3) << check.output;
     EXPECT_EQ(check.output.find("ERROR"), std::string::npos) << check.output;
     // The last write to each offset wins; later writes may overlap earlier
     // ones, so check only the final byte each record's range ends with.

@@ -10,16 +10,16 @@
 #include "devices/block/block_test_util.h"
 #include "devices/block/image/open_image.h"
 #include "devices/block/image/qcow2_image.h"
-#include "devices/block/image/qcow2_test_util.h"
+#include "devices/block/image/qemu_img_test_util.h"
 
 namespace petrel {
 namespace {
 
-using qcow2_test::RandomBytes;
-using qcow2_test::ReadWholeFile;
-using qcow2_test::RunCommand;
-using qcow2_test::ScratchDir;
-using qcow2_test::WriteWholeFile;
+using image_test::RandomBytes;
+using image_test::ReadWholeFile;
+using image_test::RunCommand;
+using image_test::TempDir;
+using image_test::WriteWholeFile;
 
 constexpr uint64_t kDiskSize = (16ull << 20) + (64 << 10) + 512;  // not a cluster multiple
 
@@ -78,8 +78,8 @@ class Qcow2ReadInteropTest : public ::testing::TestWithParam<ReadCase> {};
 TEST_P(Qcow2ReadInteropTest, ReadsWhatQemuImgConvertSees) {
   PETREL_REQUIRE_QEMU_IMG();
   const ReadCase& p = GetParam();
-  ScratchDir dir;
-  const std::string image = dir / "disk.qcow2", raw = dir / "disk.raw";
+  TempDir dir;
+  const std::string image = dir.File("disk.qcow2"), raw = dir.File("disk.raw");
   PETREL_RUN_OK("qemu-img create -q -f qcow2 -o cluster_size=" + std::to_string(p.cluster_size) +
                 ",compat=" + p.compat + ",refcount_bits=" + std::to_string(p.refcount_bits) + " " +
                 image + " " + std::to_string(kDiskSize));
@@ -106,18 +106,18 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Qcow2InteropTest, ReadsCompressedClustersWithZlibAndZstd) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
+  TempDir dir;
   std::mt19937_64 rng(7);
   // Compressible and incompressible data (qemu-img stores the latter plain).
   std::vector<uint8_t> bytes(8 << 20);
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>((i / 4096) * 7 + i % 13);
   auto noise = RandomBytes(rng, 1 << 20);
   std::copy(noise.begin(), noise.end(), bytes.begin() + (3 << 20));
-  WriteWholeFile(dir / "src.raw", bytes);
+  WriteWholeFile(dir.File("src.raw"), bytes);
   for (const char* type : {"zlib", "zstd"}) {
-    const std::string image = dir / (std::string(type) + ".qcow2");
+    const std::string image = dir.File(std::string(type) + ".qcow2");
     PETREL_RUN_OK("qemu-img convert -c -O qcow2 -o compression_type=" + std::string(type) + " " +
-                  (dir / "src.raw") + " " + image);
+                  (dir.File("src.raw")) + " " + image);
     auto opened = OpenDiskImage({.path = image, .readonly = true});
     ASSERT_TRUE(opened.ok()) << opened.error().message();
     ExpectReadsAs(**opened, bytes);
@@ -126,8 +126,8 @@ TEST(Qcow2InteropTest, ReadsCompressedClustersWithZlibAndZstd) {
 
 TEST(Qcow2InteropTest, ReadsABackingChainOnlyWithBackingFilesOn) {
   PETREL_REQUIRE_QEMU_IMG();
-  ScratchDir dir;
-  const std::string base = dir / "base.raw", mid = dir / "mid.qcow2", top = dir / "top.qcow2";
+  TempDir dir;
+  const std::string base = dir.File("base.raw"), mid = dir.File("mid.qcow2"), top = dir.File("top.qcow2");
   std::mt19937_64 rng(3);
   WriteWholeFile(base, RandomBytes(rng, 8 << 20));
   // mid is v2 with 4 KiB clusters, top v3 with 64 KiB, names relative.
@@ -135,7 +135,7 @@ TEST(Qcow2InteropTest, ReadsABackingChainOnlyWithBackingFilesOn) {
   PETREL_RUN_OK("qemu-io -f qcow2 -c 'write -P 0x71 1000 70000' -c 'write -z 2M 100k' " + mid + " >/dev/null");
   PETREL_RUN_OK("cd " + dir.path() + " && qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top.qcow2 12M");
   PETREL_RUN_OK("qemu-io -f qcow2 -c 'write -P 0x72 40000 70000' -c 'discard 1M 1M' -c 'write -P 0x73 9M 1M' " + top + " >/dev/null");
-  PETREL_RUN_OK("qemu-img convert -O raw " + top + " " + (dir / "top.raw"));
+  PETREL_RUN_OK("qemu-img convert -O raw " + top + " " + (dir.File("top.raw")));
 
   auto refused = OpenDiskImage({.path = top, .readonly = true});
   ASSERT_FALSE(refused.ok());
@@ -143,7 +143,7 @@ TEST(Qcow2InteropTest, ReadsABackingChainOnlyWithBackingFilesOn) {
       << refused.error().message();
   auto opened = OpenDiskImage({.path = top, .readonly = true, .backing_files = true});
   ASSERT_TRUE(opened.ok()) << opened.error().message();
-  ExpectReadsAs(**opened, ReadWholeFile(dir / "top.raw"));  // 12 MiB over an 8 MiB chain
+  ExpectReadsAs(**opened, ReadWholeFile(dir.File("top.raw")));  // 12 MiB over an 8 MiB chain
 }
 
 // Random writes, discards and write-zeroes through Petrel, mirrored in a
@@ -161,9 +161,9 @@ class Qcow2WriteInteropTest : public ::testing::TestWithParam<WriteCase> {};
 TEST_P(Qcow2WriteInteropTest, QemuImgChecksAndComparesWhatPetrelWrote) {
   PETREL_REQUIRE_QEMU_IMG();
   const WriteCase& p = GetParam();
-  ScratchDir dir;
+  TempDir dir;
   const uint64_t size = 24 << 20;
-  const std::string image = dir / "disk.qcow2";
+  const std::string image = dir.File("disk.qcow2");
   std::mt19937_64 rng(p.cluster_size * 31 + p.backing * 2 + p.compressed);
   std::vector<uint8_t> want(size, 0);
   std::string opts = "-o cluster_size=" + std::to_string(p.cluster_size) + ",compat=" + p.compat +
@@ -171,13 +171,13 @@ TEST_P(Qcow2WriteInteropTest, QemuImgChecksAndComparesWhatPetrelWrote) {
   if (p.backing) {
     want = RandomBytes(rng, size - (4 << 20));  // a shorter backing image
     want.resize(size, 0);
-    WriteWholeFile(dir / "base.raw", std::vector<uint8_t>(want.begin(), want.end() - (4 << 20)));
+    WriteWholeFile(dir.File("base.raw"), std::vector<uint8_t>(want.begin(), want.end() - (4 << 20)));
     PETREL_RUN_OK("cd " + dir.path() + " && qemu-img create -q -f qcow2 " + opts +
                   " -b base.raw -F raw disk.qcow2 " + std::to_string(size));
   } else if (p.compressed) {
     for (size_t i = 0; i < want.size(); ++i) want[i] = static_cast<uint8_t>(i / 1000);
-    WriteWholeFile(dir / "src.raw", want);
-    PETREL_RUN_OK("qemu-img convert -c -O qcow2 " + opts + " " + (dir / "src.raw") + " " + image);
+    WriteWholeFile(dir.File("src.raw"), want);
+    PETREL_RUN_OK("qemu-img convert -c -O qcow2 " + opts + " " + (dir.File("src.raw")) + " " + image);
   } else {
     PETREL_RUN_OK("qemu-img create -q -f qcow2 " + opts + " " + image + " " + std::to_string(size));
   }
@@ -219,12 +219,12 @@ TEST_P(Qcow2WriteInteropTest, QemuImgChecksAndComparesWhatPetrelWrote) {
     ASSERT_TRUE(got == want) << "Petrel does not read back what it wrote";
     ASSERT_FALSE(static_cast<Qcow2Image&>(disk).corrupt());
   }
-  WriteWholeFile(dir / "want.raw", want);
+  WriteWholeFile(dir.File("want.raw"), want);
   auto check = RunCommand("qemu-img check " + image);
-  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_EQ(check.status, 0) << check.output;
   EXPECT_NE(check.output.find("No errors were found"), std::string::npos) << check.output;
-  auto compare = RunCommand("qemu-img compare -f qcow2 -F raw " + image + " " + (dir / "want.raw"));
-  EXPECT_EQ(compare.exit_code, 0) << compare.output;
+  auto compare = RunCommand("qemu-img compare -f qcow2 -F raw " + image + " " + (dir.File("want.raw")));
+  EXPECT_EQ(compare.status, 0) << compare.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(

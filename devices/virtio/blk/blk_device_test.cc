@@ -19,7 +19,7 @@
 #include "core/event/epoll_event_loop.h"
 #include "core/event/notifier.h"
 #include "devices/block/block_test_util.h"
-#include "devices/block/image/qcow2_test_util.h"
+#include "devices/block/image/qemu_img_test_util.h"
 #include "devices/virtio/blk/blk_test_util.h"
 #include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/testing/virtq_driver.h"
@@ -114,8 +114,8 @@ TEST_P(BlkDeviceTest, WriteThenReadBack) {
 // and found sound by qemu-img afterwards.
 TEST_P(BlkDeviceTest, ServesAQcow2ImageAtItsVirtualSize) {
   PETREL_REQUIRE_QEMU_IMG();
-  qcow2_test::ScratchDir dir;
-  const std::string image = dir / "disk.qcow2";
+  image_test::TempDir dir;
+  const std::string image = dir.File("disk.qcow2");
   PETREL_RUN_OK("qemu-img create -q -f qcow2 " + image + " 1G");
   Make({.path = image});
   if (!dev_) return;
@@ -134,11 +134,11 @@ TEST_P(BlkDeviceTest, ServesAQcow2ImageAtItsVirtualSize) {
   EXPECT_EQ(*h_->drv().ReadBytes(r.segments[1].gpa, 512), std::vector<uint8_t>(512, 0));
   h_.reset();
   dev_.reset();  // closes (and unlocks) the image
-  auto check = qcow2_test::RunCommand("qemu-img check " + image);
-  EXPECT_EQ(check.exit_code, 0) << check.output;
-  auto map = qcow2_test::RunCommand("qemu-io -f qcow2 -c 'read -P 0 0 512' -c 'read -v " +
+  auto check = image_test::RunCommand("qemu-img check " + image);
+  EXPECT_EQ(check.status, 0) << check.output;
+  auto map = image_test::RunCommand("qemu-io -f qcow2 -c 'read -P 0 0 512' -c 'read -v " +
                                     std::to_string(sector * 512) + " 16' " + image);
-  EXPECT_EQ(map.exit_code, 0) << map.output;
+  EXPECT_EQ(map.status, 0) << map.output;
   EXPECT_NE(map.output.find("00 0d 1a 27"), std::string::npos) << map.output;
 }
 
