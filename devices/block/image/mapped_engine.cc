@@ -50,7 +50,7 @@ Result<void> MappedEngine::Submit(std::span<const IoRequest> requests) {
     // The file engine is full (a request split into many pieces): do the
     // pieces here instead.
     for (const IoRequest& piece : to_submit_)
-      CompletePiece(piece.user_data, ExecuteSync(image_.data_file(), piece));
+      CompleteInner(piece.user_data, ExecuteSync(image_.data_file(), piece));
   }
   to_submit_.clear();
   if (ready_.size() > ready_before) inner_->completion_notifier()->Signal();
@@ -58,11 +58,35 @@ Result<void> MappedEngine::Submit(std::span<const IoRequest> requests) {
 }
 
 void MappedEngine::Start(const IoRequest& request) {
+  const int checked = CheckRequest(image_.data_file(), request);
+  int mapped = 0;
+  const bool read_write =
+      request.op == IoRequest::Op::kRead || request.op == IoRequest::Op::kWrite;
+  if (checked == 0 && read_write) {
+    const int64_t total = TotalIovLength(request.iov);
+    mapped = total <= 0 ? (total < 0 ? -EINVAL : 0)
+                        : image_.Map(request.op == IoRequest::Op::kRead ? MapPurpose::kRead
+                                                                        : MapPurpose::kWrite,
+                                     request.offset, static_cast<uint64_t>(total), extents_);
+    // The common case -- all of it in one stretch of the file -- goes to
+    // the file engine as it is: no pieces, no bookkeeping.
+    if (mapped == 0 && total > 0 && extents_.size() == 1 &&
+        extents_[0].kind == ImageExtent::Kind::kFile && (request.user_data & kPieceTag) == 0) {
+      IoRequest direct = request;
+      direct.offset = extents_[0].file_offset;
+      to_submit_.push_back(std::move(direct));
+      ++direct_in_flight_;
+      return;
+    }
+    if (total <= 0) extents_.clear();
+  }
   const uint64_t id = next_id_++;
   Parent& parent = parents_[id];
   parent.user_data = request.user_data;
-  if (const int rc = CheckRequest(image_.data_file(), request); rc != 0) {
-    parent.error = rc;
+  if (checked != 0) {
+    parent.error = checked;
+  } else if (mapped != 0) {
+    parent.error = mapped;
   } else {
     switch (request.op) {
       case IoRequest::Op::kRead:
@@ -79,28 +103,17 @@ void MappedEngine::Start(const IoRequest& request) {
   if (parent.pending == 0) Finish(id);
 }
 
+// `extents_` holds the request's map (Start made it).
 void MappedEngine::StartReadWrite(const IoRequest& request, uint64_t parent_id, Parent& parent) {
   const bool read = request.op == IoRequest::Op::kRead;
-  const int64_t total = TotalIovLength(request.iov);
-  if (total < 0) {
-    parent.error = -EINVAL;
-    return;
-  }
-  parent.bytes = static_cast<uint64_t>(total);
-  if (total == 0) return;
-  if (int rc = image_.Map(read ? MapPurpose::kRead : MapPurpose::kWrite, request.offset,
-                          static_cast<uint64_t>(total), extents_);
-      rc != 0) {
-    parent.error = rc;
-    return;
-  }
+  parent.bytes = static_cast<uint64_t>(TotalIovLength(request.iov));
   std::vector<uint8_t> bounce;
   for (const ImageExtent& e : extents_) {
     std::vector<iovec> part = SliceIovecs(request.iov, e.offset - request.offset, e.length);
     int rc = 0;
     switch (e.kind) {
       case ImageExtent::Kind::kFile: {
-        const uint64_t piece_id = next_id_++;
+        const uint64_t piece_id = next_id_++ | kPieceTag;
         IoRequest sub;
         sub.op = request.op;
         sub.offset = e.file_offset;
@@ -128,6 +141,17 @@ void MappedEngine::StartReadWrite(const IoRequest& request, uint64_t parent_id, 
     }
     if (rc != 0 && parent.error == 0) parent.error = rc;
   }
+}
+
+void MappedEngine::CompleteInner(uint64_t user_data, int64_t result) {
+  if (user_data & kPieceTag) {
+    CompletePiece(user_data, result);
+    return;
+  }
+  // A request passed through whole: its result is the file engine's (a
+  // read past the end of the file returns fewer bytes, as on a raw disk).
+  --direct_in_flight_;
+  ready_.push_back({user_data, result});
 }
 
 void MappedEngine::CompletePiece(uint64_t piece_id, int64_t result) {
@@ -160,7 +184,7 @@ void MappedEngine::Finish(uint64_t parent_id) {
 }
 
 std::vector<IoCompletion> MappedEngine::Reap() {
-  for (const IoCompletion& c : inner_->Reap()) CompletePiece(c.user_data, c.result);
+  for (const IoCompletion& c : inner_->Reap()) CompleteInner(c.user_data, c.result);
   return std::exchange(ready_, {});
 }
 

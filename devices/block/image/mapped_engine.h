@@ -6,8 +6,10 @@
 // (zeros, backing data, compressed clusters, allocation) are done inside
 // Submit(), synchronously, as SyncEngine would.
 //
-// A request completes when all its pieces have; its result is the request's
-// byte count, or the first piece's -errno. Flush asks the image to make its
+// A request that maps to one stretch of the file -- the usual case once a
+// disk is allocated -- goes to the file engine whole, with its offset moved.
+// Otherwise it completes when all its pieces have; its result is the
+// request's byte count, or the first piece's -errno. Flush asks the image to make its
 // metadata durable, then flushes the file through the inner engine.
 //
 // Submit() takes all the requests or none: kBusy when more would be in
@@ -36,7 +38,9 @@ class MappedEngine final : public IoEngine {
   Result<void> Submit(std::span<const IoRequest> requests) override;
   std::vector<IoCompletion> Reap() override;
   std::shared_ptr<Notifier> completion_notifier() override { return inner_->completion_notifier(); }
-  size_t in_flight() const override { return parents_.size() + ready_.size(); }
+  size_t in_flight() const override {
+    return parents_.size() + ready_.size() + direct_in_flight_;
+  }
   size_t queue_depth() const override { return queue_depth_; }
   const char* name() const override { return inner_->name(); }
 
@@ -59,10 +63,17 @@ class MappedEngine final : public IoEngine {
 
   void Start(const IoRequest& request);
   void StartReadWrite(const IoRequest& request, uint64_t parent_id, Parent& parent);
+  // A completion from the file engine: a piece, or a request passed whole.
+  void CompleteInner(uint64_t user_data, int64_t result);
   void CompletePiece(uint64_t piece_id, int64_t result);
   void Finish(uint64_t parent_id);
 
+  // Pieces' ids in the file engine carry this bit; requests passed through
+  // whole keep their own user_data (which must not have it).
+  static constexpr uint64_t kPieceTag = 1ull << 63;
+
   DiskImage& image_;
+  size_t direct_in_flight_ = 0;
   std::unique_ptr<IoEngine> inner_;
   uint32_t queue_depth_;
   uint64_t next_id_ = 1;

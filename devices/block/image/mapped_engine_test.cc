@@ -75,6 +75,23 @@ TEST_P(MappedEngineTest, AWriteGoesToTheFileInPlaceAndToTheFormatElsewhere) {
   EXPECT_EQ(image_->format_bytes.begin()->first, kB * 5);
 }
 
+TEST_P(MappedEngineTest, ARequestInOneStretchOfTheFileGoesWholeAndAnyUserDataWorks) {
+  image_->blocks[2] = {Kind::kFile, 3};  // bytes 4, then 5: contiguous in the file
+  image_->blocks[3] = {Kind::kFile, 4};
+  std::vector<uint8_t> a(kB * 2), b(kB * 2);
+  const uint64_t high = (1ull << 63) | 9;  // a tag the engine also uses internally
+  auto results = block_test::Run(*engine_, {Read(kB * 2, {Iov(a.data(), a.size())}, 5),
+                                            Read(kB * 2, {Iov(b.data(), b.size())}, high)});
+  EXPECT_EQ(results[5], static_cast<int64_t>(kB * 2));
+  EXPECT_EQ(results[high], static_cast<int64_t>(kB * 2));
+  for (const auto* buf : {&a, &b}) {
+    EXPECT_EQ((*buf)[0], 4);
+    EXPECT_EQ((*buf)[kB], 5);
+  }
+  EXPECT_EQ(engine_->in_flight(), 0u);
+  EXPECT_EQ(image_->format_reads, 0);
+}
+
 TEST_P(MappedEngineTest, MapErrorsCompleteTheRequestWithThem) {
   image_->map_error = -EIO;
   std::vector<uint8_t> buf(512);
