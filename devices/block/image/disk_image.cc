@@ -119,6 +119,16 @@ void DiskImage::Unlock() {
   locked_ = false;
 }
 
+void AppendExtent(std::vector<ImageExtent>& out, const ImageExtent& e) {
+  if (!out.empty() && out.back().kind == e.kind &&
+      (e.kind != ImageExtent::Kind::kFile ||
+       out.back().file_offset + out.back().length == e.file_offset)) {
+    out.back().length += e.length;
+  } else {
+    out.push_back(e);
+  }
+}
+
 int DiskImage::CheckRange(uint64_t offset, uint64_t length) const {
   if (offset > size() || length > size() - offset) return -EINVAL;
   return 0;

@@ -142,6 +142,11 @@ class DiskImage {
   bool locked_ = false;
 };
 
+// Appends `e` (which follows out.back() in the virtual disk) to a map,
+// merged into the last extent when they are of one kind and, for kFile,
+// contiguous in the file: what Map promises its callers.
+void AppendExtent(std::vector<ImageExtent>& out, const ImageExtent& e);
+
 // pread/pwrite loops on a file that continue short transfers; a read past
 // the end of the file fills the rest with zeros (as a hole reads). 0 or -errno.
 int PreadFull(const DiskFile& file, uint64_t offset, std::span<uint8_t> out);

@@ -54,13 +54,7 @@ class ScriptedImage final : public DiskImage {
       if (purpose == MapPurpose::kWrite && e.kind == ImageExtent::Kind::kZero)
         e.kind = ImageExtent::Kind::kFormat;
       if (e.kind != ImageExtent::Kind::kFile) e.file_offset = 0;
-      if (!out.empty() && out.back().kind == e.kind &&
-          (e.kind != ImageExtent::Kind::kFile ||
-           out.back().file_offset + out.back().length == e.file_offset)) {
-        out.back().length += n;
-      } else {
-        out.push_back(e);
-      }
+      AppendExtent(out, e);
       offset += n;
       length -= n;
     }

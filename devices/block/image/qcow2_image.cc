@@ -293,13 +293,7 @@ int Qcow2Image::Map(MapPurpose purpose, uint64_t offset, uint64_t length,
         case State::kCompressed: break;
       }
     }
-    if (!out.empty() && out.back().kind == e.kind &&
-        (e.kind != ImageExtent::Kind::kFile ||
-         out.back().file_offset + out.back().length == e.file_offset)) {
-      out.back().length += n;
-    } else {
-      out.push_back(e);
-    }
+    AppendExtent(out, e);
     offset += n;
     length -= n;
   }

@@ -10,7 +10,6 @@
 namespace petrel {
 namespace {
 
-
 // §2.2.2 "Header" field offsets.
 constexpr char kHeaderSignature[] = "head";
 constexpr size_t kHeaderChecksum = 4;

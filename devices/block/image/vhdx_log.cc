@@ -15,7 +15,6 @@
 namespace petrel {
 namespace {
 
-
 // §2.3.1.1 "Entry Header".
 constexpr char kEntrySignature[] = "loge";
 constexpr size_t kEntryHeaderSize = 64;

@@ -10,7 +10,6 @@
 namespace petrel {
 namespace {
 
-
 // §2.6.1.1 "Metadata Table Header": signature "metadata", entry count at 10.
 constexpr size_t kTableSize = 64 << 10;
 constexpr char kTableSignature[] = "metadata";
