@@ -97,6 +97,9 @@ INSTANTIATE_TEST_SUITE_P(
                       ReadCase{65536, "0.10", 16}, ReadCase{65536, "1.1", 16},
                       ReadCase{2 << 20, "0.10", 16}, ReadCase{2 << 20, "1.1", 16},
                       ReadCase{512, "1.1", 16}, ReadCase{16384, "1.1", 1},
+                      ReadCase{32768, "0.10", 16}, ReadCase{131072, "1.1", 16},
+                      ReadCase{262144, "0.10", 16}, ReadCase{524288, "1.1", 16},
+                      ReadCase{1 << 20, "1.1", 8},
                       ReadCase{65536, "1.1", 64}, ReadCase{8192, "1.1", 4}),
     [](const auto& info) {
       return std::to_string(info.param.cluster_size) + "_v" +
