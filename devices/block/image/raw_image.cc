@@ -92,22 +92,23 @@ int RawImage::Map(MapPurpose, uint64_t offset, uint64_t length, std::vector<Imag
   return 0;
 }
 
-int RawImage::Discard(uint64_t offset, uint64_t length) {
+// Discard and write-zeroes as the file engines do them (fallocate, or
+// writing zeros where the file system has no ZERO_RANGE).
+int RawImage::RangedSync(IoRequest::Op op, uint64_t offset, uint64_t length) {
   if (int rc = CheckRange(offset, length); rc != 0) return rc;
   IoRequest r;
-  r.op = IoRequest::Op::kDiscard;
+  r.op = op;
   r.offset = offset;
   r.length = length;
   return static_cast<int>(ExecuteSync(data_file(), r));
 }
 
+int RawImage::Discard(uint64_t offset, uint64_t length) {
+  return RangedSync(IoRequest::Op::kDiscard, offset, length);
+}
+
 int RawImage::WriteZeroes(uint64_t offset, uint64_t length) {
-  if (int rc = CheckRange(offset, length); rc != 0) return rc;
-  IoRequest r;
-  r.op = IoRequest::Op::kWriteZeroes;
-  r.offset = offset;
-  r.length = length;
-  return static_cast<int>(ExecuteSync(data_file(), r));
+  return RangedSync(IoRequest::Op::kWriteZeroes, offset, length);
 }
 
 Result<std::unique_ptr<IoEngine>> RawImage::MakeEngine(IoEngineKind kind, uint32_t queue_depth) {

@@ -32,6 +32,7 @@ class RawImage final : public DiskImage {
   Result<std::unique_ptr<IoEngine>> MakeEngine(IoEngineKind kind, uint32_t queue_depth) override;
 
  private:
+  int RangedSync(IoRequest::Op op, uint64_t offset, uint64_t length);
   ImageType type_;
   uint64_t size_;
   bool probed_;
