@@ -24,7 +24,7 @@ Result<ApiSocketConfig> ParseApiSocket(std::string_view text) {
     config.path = std::string(text);
     return config;
   }
-  OptionParser parser(kOption, {"path", "fd"});
+  OptionParser parser(Option(kOption));
   PETREL_TRY(parser.Parse(text));
   if (parser.Has("path") && parser.Has("fd")) return ApiSocketError("give path or fd, not both");
   if (parser.Has("path")) {

@@ -12,6 +12,7 @@
 
 #include "vmm/config/device_ids.h"
 #include "vmm/config/option_parser.h"
+#include "vmm/config/option_table.h"
 
 #ifndef PETREL_VERSION
 #error "PETREL_VERSION must be defined by the build (PROJECT_VERSION)"
@@ -59,79 +60,50 @@ struct RawArgs {
   bool landlock = false;
 };
 
+// One option's --help line, from the option table: its summary, the forms
+// of its keys, and its default.
+std::string Describe(std::string_view name) {
+  const OptionDoc& doc = Option(name);
+  std::string text(doc.summary);
+  if (!doc.keys.empty()) text += " " + KeySyntax(doc);
+  if (!doc.fallback.empty()) text += " (default " + std::string(doc.fallback) + ")";
+  return text;
+}
+
+CLI::Option* AddOption(CLI::App& app, std::string_view name, std::string& target) {
+  return app.add_option(std::string(name), target, Describe(name))
+      ->type_name(std::string(Option(name).value));
+}
+
+CLI::Option* AddOption(CLI::App& app, std::string_view name, std::vector<std::string>& target) {
+  return app.add_option(std::string(name), target, Describe(name))
+      ->type_name(std::string(Option(name).value));
+}
+
 void DefineOptions(CLI::App& app, RawArgs& raw) {
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  app.add_option("--kernel", raw.kernel, "Kernel to boot: a PVH ELF (vmlinux) or a bzImage")
-      ->type_name("<path>");
-  app.add_option("--initramfs", raw.initramfs, "Initial RAM disk loaded with the kernel")
-      ->type_name("<path>");
-  app.add_option("--cmdline", raw.cmdline, "Kernel command line")->type_name("<text>");
-  app.add_option("--cpus", raw.cpus,
-                 "vCPUs: boot=<boot_vcpus>,max=<max_vcpus> (default boot=1; max defaults "
-                 "to boot, at most 254)")
-      ->type_name("<spec>");
-  app.add_option("--memory", raw.memory,
-                 "Guest RAM: size=<size> with an optional K, M, G or T suffix "
-                 "(default size=512M)")
-      ->type_name("<spec>");
-  app.add_option("--serial", raw.serial,
-                 "Legacy 8250 UART at 0x3f8: off|null|pty|tty|file=<path>|socket=<path> "
-                 "(default null)")
-      ->type_name("<mode>");
-  app.add_option("--console", raw.console,
-                 "virtio-console: off|null|pty|tty|file=<path>|socket=<path> (default tty)")
-      ->type_name("<mode>");
-  app.add_option("--disk", raw.disks,
-                 "virtio-blk disk, repeatable: path=<file>,readonly=on|off,direct=on|off,"
-                 "num_queues=<n>,queue_size=<n>,serial=<id>,id=<name>,bw_size=<bytes>,"
-                 "bw_one_time_burst=<bytes>,bw_refill_time=<ms>,ops_size=<n>,"
-                 "ops_one_time_burst=<n>,ops_refill_time=<ms>,rate_limit_group=<id>")
-      ->type_name("<spec>");
-  app.add_option("--rate-limit-group", raw.rate_limit_groups,
-                 "A rate limiter disks share (--disk rate_limit_group=<id>), repeatable: "
-                 "id=<name>,bw_size=<bytes>,bw_one_time_burst=<bytes>,bw_refill_time=<ms>,"
-                 "ops_size=<n>,ops_one_time_burst=<n>,ops_refill_time=<ms>")
-      ->type_name("<spec>");
-  app.add_option("--net", raw.nets,
-                 "virtio-net on a tap, repeatable: tap=<if> or fd=[<fd>,...],ip=<ip>,mask=<mask>,mac=<mac>,"
-                 "host_mac=<mac>,mtu=<n>,num_queues=<n>,queue_size=<n>,offload_tso=on|off,"
-                 "offload_ufo=on|off,offload_csum=on|off,id=<name>")
-      ->type_name("<spec>");
-  app.add_option("--rng", raw.rng, "virtio-rng: src=<path> (default src=/dev/urandom)")
-      ->type_name("<spec>");
-  app.add_option("--api-socket", raw.api_socket,
-                 "HTTP API socket (UNIX domain socket): path=<path>, fd=<n> or a path")
-      ->type_name("<spec>");
-  app.add_option("--event-monitor", raw.event_monitor,
-                 "Where to report VMM and VM events (JSON): path=<path> or fd=<n>")
-      ->type_name("<spec>");
-  app.add_option("--restore", raw.restore,
-                 "Restore a VM from a snapshot: source_url=file:///<dir>[,prefault=on]"
-                 "[,memory_restore_mode=copy|ondemand][,resume=true][,net_fds=[<net id>@[<fd>,...],...]]")
-      ->type_name("<spec>");
-  app.add_option("--record-io", raw.record_io,
-                 "Petrel only: record every guest device access to this file when the VMM "
-                 "exits (docs/record-replay.md)")
-      ->type_name("<path>");
-  app.add_option("--seccomp", raw.seccomp,
-                 "Confine each thread to its system calls: true (a forbidden call ends the "
-                 "VMM with a report), log (the kernel logs it, it runs), errno (it fails "
-                 "with EPERM) or false (default true)")
-      ->type_name("<mode>");
-  app.add_flag("--landlock", raw.landlock,
-               "Confine the VMM to the files its VM configuration names, when the VM is "
-               "built (Landlock; docs/security.md)");
-  app.add_option("--landlock-rules", raw.landlock_rules,
-                 "More paths --landlock allows, repeatable: path=<file or directory>,"
-                 "access=r|w|rw")
-      ->type_name("<spec>");
-  app.add_flag("--test-device", raw.test_device,
-               "Petrel only: add the test guests' device (docs/test-guests.md)");
-  app.add_flag("-v", raw.verbosity,
-               "More log output; repeat for more (-v info, -vv debug, -vvv trace)");
-  app.add_option("--log-file", raw.log_file, "Write the log to this file instead of stderr")
-      ->type_name("<path>");
-  app.add_flag("-V,--version", raw.version, "Print the version and exit");
+  app.set_help_flag("-h,--help", Describe("--help"));
+  AddOption(app, "--kernel", raw.kernel);
+  AddOption(app, "--initramfs", raw.initramfs);
+  AddOption(app, "--cmdline", raw.cmdline);
+  AddOption(app, "--cpus", raw.cpus);
+  AddOption(app, "--memory", raw.memory);
+  AddOption(app, "--serial", raw.serial);
+  AddOption(app, "--console", raw.console);
+  AddOption(app, "--disk", raw.disks);
+  AddOption(app, "--rate-limit-group", raw.rate_limit_groups);
+  AddOption(app, "--net", raw.nets);
+  AddOption(app, "--rng", raw.rng);
+  AddOption(app, "--api-socket", raw.api_socket);
+  AddOption(app, "--event-monitor", raw.event_monitor);
+  AddOption(app, "--restore", raw.restore);
+  AddOption(app, "--record-io", raw.record_io);
+  AddOption(app, "--seccomp", raw.seccomp);
+  app.add_flag("--landlock", raw.landlock, Describe("--landlock"));
+  AddOption(app, "--landlock-rules", raw.landlock_rules);
+  app.add_flag("--test-device", raw.test_device, Describe("--test-device"));
+  app.add_flag("-v", raw.verbosity, Describe("-v"));
+  AddOption(app, "--log-file", raw.log_file);
+  app.add_flag("-V,--version", raw.version, Describe("--version"));
   app.allow_extras();  // reported below as "unknown option", one at a time
 }
 

@@ -117,8 +117,8 @@ TEST(CliTest, Help) {
     EXPECT_EQ(out.exit_code, 0);
     for (const char* option :
          {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory", "--serial", "--console",
-          "-v", "--log-file", "--version", "--help", "boot=<boot_vcpus>", "size=512M",
-          "--event-monitor", "path=<path> or fd=<n>"}) {
+          "-v", "--log-file", "--version", "--help", "boot=<n>", "(default size=512M)",
+          "--event-monitor", "path=<path>,fd=<n>"}) {
       EXPECT_NE(out.message.find(option), std::string::npos) << option;
     }
     EXPECT_NE(out.message.back(), '\n');

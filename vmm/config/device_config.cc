@@ -7,17 +7,6 @@ namespace petrel::config {
 
 namespace {
 
-// Keys CH accepts that Petrel refuses for now (rather than ignoring them).
-Result<void> RefuseUnsupported(const OptionParser& parser,
-                               std::initializer_list<std::string_view> keys) {
-  for (std::string_view key : keys) {
-    if (parser.Has(key)) {
-      return parser.ValueError(key, parser.Get(key).value_or(""), "not supported by Petrel yet");
-    }
-  }
-  return Ok();
-}
-
 // iommu=off and pci_segment=0 are what Petrel has; say so for anything else.
 Result<void> CheckCommonPciKeys(const OptionParser& parser) {
   PETREL_ASSIGN_OR_RETURN(auto iommu, parser.GetBool("iommu"));
@@ -69,15 +58,8 @@ Result<std::optional<ratelimit::RateLimiterConfig>> ParseRateLimiter(const Optio
 }
 
 Result<DiskConfig> ParseDisk(std::string_view text) {
-  OptionParser parser("--disk",
-                      {"path", "readonly", "direct", "iommu", "num_queues", "queue_size",
-                       "vhost_user", "socket", "bw_size", "bw_one_time_burst", "bw_refill_time",
-                       "ops_size", "ops_one_time_burst", "ops_refill_time", "id", "pci_segment",
-                       "rate_limit_group", "queue_affinity", "serial", "image_type",
-                       "backing_files", "sparse", "lock_granularity", "_disable_io_uring",
-                       "_disable_aio", "io_engine"});
+  OptionParser parser(Option("--disk"));
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "queue_affinity"}));
   PETREL_TRY(CheckCommonPciKeys(parser));
   DiskConfig disk;
   const auto path = parser.Get("path");
@@ -129,16 +111,8 @@ Result<DiskConfig> ParseDisk(std::string_view text) {
 }
 
 Result<NetConfig> ParseNet(std::string_view text) {
-  OptionParser parser("--net",
-                      {"tap", "ip", "mask", "mac", "host_mac", "mtu", "iommu", "num_queues",
-                       "queue_size", "id", "vhost_user", "socket", "vhost_mode", "fd", "bw_size",
-                       "bw_one_time_burst", "bw_refill_time", "ops_size", "ops_one_time_burst",
-                       "ops_refill_time", "pci_segment", "offload_tso", "offload_ufo",
-                       "offload_csum"});
+  OptionParser parser(Option("--net"));
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(RefuseUnsupported(parser, {"vhost_user", "socket", "vhost_mode", "bw_size",
-                                        "bw_one_time_burst", "bw_refill_time", "ops_size",
-                                        "ops_one_time_burst", "ops_refill_time"}));
   PETREL_TRY(CheckCommonPciKeys(parser));
   NetConfig net;
   net.tap = parser.Get("tap").value_or("");
@@ -180,7 +154,7 @@ Result<NetConfig> ParseNet(std::string_view text) {
 }
 
 Result<RngConfig> ParseRng(std::string_view text) {
-  OptionParser parser("--rng", {"src", "iommu"});
+  OptionParser parser(Option("--rng"));
   PETREL_TRY(parser.Parse(text));
   PETREL_TRY(CheckCommonPciKeys(parser));
   RngConfig rng;

@@ -20,7 +20,7 @@ Error EventMonitorError(std::string_view problem) {
 
 Result<EventMonitorConfig> ParseEventMonitor(std::string_view text) {
   EventMonitorConfig config;
-  OptionParser parser(kOption, {"path", "fd"});
+  OptionParser parser(Option(kOption));
   if (!text.empty()) PETREL_TRY(parser.Parse(text));
   if (parser.Has("path") && parser.Has("fd")) return EventMonitorError("give path or fd, not both");
   if (parser.Has("path")) {

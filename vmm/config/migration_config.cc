@@ -76,9 +76,7 @@ Result<T> Prefixed(Result<T> r, std::string_view what) {
 }  // namespace
 
 Result<SendMigrationConfig> ParseSendMigration(std::string_view text) {
-  OptionParser parser("send-migration",
-                      {"destination_url", "local", "preserve_source", "downtime_ms", "timeout_s",
-                       "timeout_strategy", "connections", "tls_dir", "memory_mode"});
+  OptionParser parser(Option("send-migration"));
   PETREL_ASSIGN_OR_RETURN(json doc,
                           OptionsToJson(parser, text, "destination_url", {"local", "preserve_source"},
                                         {"downtime_ms", "timeout_s", "connections"},
@@ -87,9 +85,7 @@ Result<SendMigrationConfig> ParseSendMigration(std::string_view text) {
 }
 
 Result<ReceiveMigrationConfig> ParseReceiveMigration(std::string_view text) {
-  OptionParser parser("receive-migration",
-                      {"receiver_url", "tls_dir", "memory_mode", "vfio_fds", "iommufd_fd",
-                       "zone_updates"});
+  OptionParser parser(Option("receive-migration"));
   PETREL_ASSIGN_OR_RETURN(json doc,
                           OptionsToJson(parser, text, "receiver_url", {}, {}, {"memory_mode"}));
   return Prefixed(ReceiveMigrationConfigFromJson(doc.dump()), "receive-migration");

@@ -121,6 +121,13 @@ OptionParser::OptionParser(std::string option, std::vector<std::string> known_ke
       value_keys_(std::move(known_keys)),
       valueless_keys_(std::move(valueless_keys)) {}
 
+OptionParser::OptionParser(const OptionDoc& doc) : option_(doc.name) {
+  for (const KeyDoc& k : doc.keys) {
+    (k.value.empty() ? valueless_keys_ : value_keys_).emplace_back(k.key);
+    if (k.refused) refused_keys_.emplace_back(k.key);
+  }
+}
+
 bool OptionParser::IsValueKey(std::string_view key) const {
   return Contains(value_keys_, key);
 }
@@ -137,6 +144,10 @@ Error OptionParser::ValueError(std::string_view key, std::string_view value,
 Result<void> OptionParser::Parse(std::string_view text) {
   given_.clear();
   auto result = ParseItems(text);
+  for (const std::string& key : refused_keys_) {
+    if (!result.ok()) break;
+    if (Has(key)) result = ValueError(key, Get(key).value_or(""), "not supported by Petrel yet");
+  }
   if (!result.ok()) given_.clear();  // a failed Parse leaves no keys behind
   return result;
 }

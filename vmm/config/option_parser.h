@@ -39,6 +39,7 @@
 
 #include "core/base/field_error.h"  // EscapeForMessage, for the parsers
 #include "core/base/result.h"
+#include "vmm/config/option_table.h"
 
 namespace petrel::config {
 
@@ -49,6 +50,10 @@ class OptionParser {
   // are given alone (e.g. "tty").
   OptionParser(std::string option, std::vector<std::string> known_keys,
                std::vector<std::string> valueless_keys = {});
+  // The option's keys from the option table (option_table.h): a key with no
+  // value form is valueless; a key marked `refused` is known, but Parse()
+  // refuses it with "<option>: <key>=<value>: not supported by Petrel yet".
+  explicit OptionParser(const OptionDoc& doc);
 
   // Parses `text`, replacing the result of any earlier Parse(). After an
   // error no key is set.
@@ -82,6 +87,7 @@ class OptionParser {
   std::string option_;
   std::vector<std::string> value_keys_;
   std::vector<std::string> valueless_keys_;
+  std::vector<std::string> refused_keys_;
   std::vector<std::pair<std::string, std::string>> given_;  // in order of appearance
 };
 

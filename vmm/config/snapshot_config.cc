@@ -81,14 +81,8 @@ std::string SnapshotConfigToJson(const SnapshotConfig& config) {
 }
 
 Result<RestoreConfig> ParseRestore(std::string_view text) {
-  OptionParser parser("--restore", {"source_url", "prefault", "memory_restore_mode", "resume",
-                                    "net_fds", "vfio_fds", "iommufd_fd", "zone_updates"});
+  OptionParser parser(Option("--restore"));
   PETREL_TRY(parser.Parse(text));
-  for (const char* unsupported : {"vfio_fds", "iommufd_fd", "zone_updates"}) {
-    if (parser.Has(unsupported)) {
-      return Invalid(std::string("--restore: ") + unsupported + ": not supported by Petrel yet");
-    }
-  }
   RestoreConfig config;
   std::optional<std::string> url = parser.Get("source_url");
   if (!url) return Invalid("--restore: needs source_url=file:///<dir>");

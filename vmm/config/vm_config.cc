@@ -84,28 +84,25 @@ constexpr std::array<ModeWord, 4> kValuelessModes = {{
 }};
 
 // --serial and --console: exactly one mode; file=/socket= carry a path.
-Result<OutputConfig> ParseOutput(std::string_view option, std::string_view text,
-                                 bool allow_socket) {
-  const char* expected = allow_socket ? "expected off, null, tty, pty, file=<path> or socket=<path>"
-                                      : "expected off, null, tty, pty or file=<path>";
-  std::vector<std::string> value_keys = {"file"};
-  if (allow_socket) value_keys.push_back("socket");
-  std::vector<std::string> valueless;
-  for (const auto& m : kValuelessModes) valueless.emplace_back(m.word);
+// The modes are the option table's keys (option_table.h).
+Result<OutputConfig> ParseOutput(std::string_view option, std::string_view text) {
+  const OptionDoc& doc = Option(option);
+  std::vector<std::string_view> modes;
+  std::string expected = "expected ";
+  for (const KeyDoc& k : doc.keys) {
+    if (!modes.empty()) expected += &k == &doc.keys.back() ? " or " : ", ";
+    expected += std::string(k.key) + (k.value.empty() ? "" : "=" + std::string(k.value));
+    modes.push_back(k.key);
+  }
 
   // The first word names the mode; say "unknown mode" rather than "unknown key".
   const std::string_view head = text.substr(0, text.find_first_of(",="));
-  const bool known_head = std::find(valueless.begin(), valueless.end(), head) != valueless.end() ||
-                          std::find(value_keys.begin(), value_keys.end(), head) != value_keys.end();
+  const bool known_head = std::find(modes.begin(), modes.end(), head) != modes.end();
   if (!text.empty() && !known_head) {
-    if (head == "socket") {
-      return OptionError(
-          option, "socket=<path> is only supported by --serial (" + std::string(expected) + ")");
-    }
     return OptionError(option, "unknown mode '" + EscapeForMessage(head) + "' (" + expected + ")");
   }
 
-  OptionParser parser(std::string(option), value_keys, valueless);
+  OptionParser parser(doc);
   PETREL_TRY(parser.Parse(text));
   const auto given = parser.GivenKeys();
   if (given.empty()) {  // only "file=" or "socket=": a mode that needs a path
@@ -143,7 +140,7 @@ const char* OutputModeName(OutputMode mode) {
 }
 
 Result<CpusConfig> ParseCpus(std::string_view text) {
-  OptionParser parser("--cpus", {"boot", "max", "topology"});
+  OptionParser parser(Option("--cpus"));
   PETREL_TRY(parser.Parse(text));
   CpusConfig cpus;
   PETREL_ASSIGN_OR_RETURN(auto boot, GetVcpuCount(parser, "boot"));
@@ -181,7 +178,7 @@ CpuTopology EffectiveTopology(const CpusConfig& cpus) {
 }
 
 Result<MemoryConfig> ParseMemory(std::string_view text) {
-  OptionParser parser("--memory", {"size", "shared"});
+  OptionParser parser(Option("--memory"));
   PETREL_TRY(parser.Parse(text));
   MemoryConfig memory;
   PETREL_ASSIGN_OR_RETURN(auto shared, parser.GetBool("shared"));
@@ -200,15 +197,15 @@ Result<MemoryConfig> ParseMemory(std::string_view text) {
 }
 
 Result<OutputConfig> ParseSerial(std::string_view text) {
-  return ParseOutput("--serial", text, /*allow_socket=*/true);
+  return ParseOutput("--serial", text);
 }
 
 Result<OutputConfig> ParseConsole(std::string_view text) {
-  return ParseOutput("--console", text, /*allow_socket=*/true);
+  return ParseOutput("--console", text);
 }
 
 Result<LandlockRule> ParseLandlockRule(std::string_view text) {
-  OptionParser parser("--landlock-rules", {"path", "access"});
+  OptionParser parser(Option("--landlock-rules"));
   PETREL_TRY(parser.Parse(text));
   LandlockRule rule;
   const auto path = parser.Get("path");
@@ -223,9 +220,7 @@ Result<LandlockRule> ParseLandlockRule(std::string_view text) {
 }
 
 Result<ratelimit::RateLimitGroupConfig> ParseRateLimitGroup(std::string_view text) {
-  OptionParser parser("--rate-limit-group",
-                      {"id", "bw_size", "bw_one_time_burst", "bw_refill_time", "ops_size",
-                       "ops_one_time_burst", "ops_refill_time"});
+  OptionParser parser(Option("--rate-limit-group"));
   PETREL_TRY(parser.Parse(text));
   ratelimit::RateLimitGroupConfig group;
   if (const auto id = parser.Get("id")) group.id = *id;
