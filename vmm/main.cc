@@ -13,6 +13,8 @@
 // SIGINT (the VM is shut down, the terminal restored, the API socket
 // removed); 1 on any configuration or host error (one line on stderr); 2
 // when the hypervisor failed. A guest reset or triple fault reboots the VM.
+// Called as cloud-hypervisor (the drop-in name, vmm/build_info.h), it uses
+// Cloud Hypervisor's statuses: 1 for every failure, 2 for a usage error.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -244,5 +246,7 @@ int main(int argc, char** argv) {
     auto r = petrel::log::SetLogFile(outcome.options.log_file);
     if (!r.ok()) return Fail(r.error().message());
   }
-  return RunVmm(outcome.options);
+  const int status = RunVmm(outcome.options);
+  // Cloud Hypervisor exits 1 for every failure, the hypervisor's included.
+  return outcome.program.cloud_hypervisor && status != 0 ? 1 : status;
 }

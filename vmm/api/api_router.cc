@@ -7,10 +7,8 @@
 #include <string_view>
 
 #include "vmm/api/json_text.h"
+#include "vmm/build_info.h"
 
-#ifndef PETREL_VERSION
-#error "PETREL_VERSION must be defined by the build (PROJECT_VERSION)"
-#endif
 
 namespace petrel::api {
 namespace {
@@ -155,8 +153,8 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
 
 VmmIdentity DefaultVmmIdentity() {
   VmmIdentity id;
-  id.version = PETREL_VERSION;
-  id.build_version = std::string("v") + PETREL_VERSION;
+  id.version = std::string(build_info::Version());
+  id.build_version = std::string(build_info::BuildVersion());
   id.pid = static_cast<int64_t>(getpid());
   return id;
 }

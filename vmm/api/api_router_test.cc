@@ -1,5 +1,6 @@
 // Tests for RouteRequest: each route, 404, 405, control errors, vm.info checks.
 #include "vmm/api/api_router.h"
+#include "vmm/build_info.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -38,7 +39,8 @@ TEST_F(ApiRouterTest, Ping) {
 TEST_F(ApiRouterTest, DefaultIdentity) {
   VmmIdentity id = DefaultVmmIdentity();
   EXPECT_FALSE(id.version.empty());
-  EXPECT_EQ(id.build_version, "v" + id.version);
+  EXPECT_EQ(id.build_version, build_info::BuildVersion());  // what --version prints
+  EXPECT_EQ(id.build_version.rfind("v" + id.version, 0), 0u);
   EXPECT_EQ(id.pid, static_cast<int64_t>(getpid()));
   EXPECT_TRUE(id.features.empty());
 }

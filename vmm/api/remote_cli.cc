@@ -12,30 +12,37 @@
 
 #include "vmm/api/api_client.h"
 #include "vmm/api/http_response.h"
+#include "vmm/build_info.h"
 #include "vmm/config/migration_config.h"
+#include "vmm/config/option_table.h"
 #include "vmm/config/snapshot_config.h"
 
 namespace petrel::api {
 namespace {
 
 constexpr RemoteCommand kCommands[] = {
-    {"ping", "GET", "vmm.ping", true},
-    {"info", "GET", "vm.info", true},
-    {"counters", "GET", "vm.counters", true},
-    {"create", "PUT", "vm.create", false},
-    {"boot", "PUT", "vm.boot", false},
-    {"pause", "PUT", "vm.pause", false},
-    {"resume", "PUT", "vm.resume", false},
-    {"power-button", "PUT", "vm.power-button", false},
-    {"nmi", "PUT", "vm.nmi", false},
-    {"reboot", "PUT", "vm.reboot", false},
-    {"shutdown", "PUT", "vm.shutdown", false},
-    {"delete", "PUT", "vm.delete", false},
-    {"shutdown-vmm", "PUT", "vmm.shutdown", false},
-    {"snapshot", "PUT", "vm.snapshot", false},
-    {"restore", "PUT", "vm.restore", false},
-    {"send-migration", "PUT", "vm.send-migration", false},
-    {"receive-migration", "PUT", "vm.receive-migration", false},
+    {"ping", "GET", "vmm.ping", true, "Print the VMM's version, pid and features (JSON)."},
+    {"info", "GET", "vm.info", true, "Print the VM's configuration, state and devices (JSON)."},
+    {"counters", "GET", "vm.counters", true, "Print the devices' counters (JSON)."},
+    {"create", "PUT", "vm.create", false,
+     "Create the VM from a VmConfig JSON file, or from standard input for - (the default)."},
+    {"boot", "PUT", "vm.boot", false, "Boot the created VM."},
+    {"pause", "PUT", "vm.pause", false, "Pause every vCPU."},
+    {"resume", "PUT", "vm.resume", false, "Resume a paused VM."},
+    {"power-button", "PUT", "vm.power-button", false,
+     "Press the ACPI power button (the guest shuts down)."},
+    {"nmi", "PUT", "vm.nmi", false, "Inject an NMI into every vCPU."},
+    {"reboot", "PUT", "vm.reboot", false, "Reboot the VM."},
+    {"shutdown", "PUT", "vm.shutdown", false, "Stop the VM (it can be booted again)."},
+    {"delete", "PUT", "vm.delete", false, "Delete the VM; the VMM stays, empty."},
+    {"shutdown-vmm", "PUT", "vmm.shutdown", false, "Stop the VM and end the VMM process."},
+    {"snapshot", "PUT", "vm.snapshot", false,
+     "Write a snapshot of the paused VM to file:///<dir>."},
+    {"restore", "PUT", "vm.restore", false, "Restore a snapshot into an empty VMM."},
+    {"send-migration", "PUT", "vm.send-migration", false,
+     "Migrate the VM to a VMM waiting in receive-migration."},
+    {"receive-migration", "PUT", "vm.receive-migration", false,
+     "Wait for a migrating VM (in an empty VMM)."},
 };
 
 // ch-remote's create_data: the VmConfig JSON from a file, or stdin for "-".
@@ -82,8 +89,11 @@ std::string DescribeErrorBody(const std::string& body) {
 }
 
 RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) {
-  CLI::App app("petrel-remote: control a running petrel over its API socket", "petrel-remote");
+  const build_info::ProgramName program = build_info::IdentifyProgram(
+      argv != nullptr && argc > 0 ? argv[0] : nullptr, "petrel-remote", "ch-remote");
+  CLI::App app("petrel-remote: control a running petrel over its API socket", program.name);
   app.set_help_flag("-h,--help", "Print this help and exit");
+  app.set_version_flag("-V,--version", program.VersionText(), "Print the version and exit");
   std::string socket;
   app.add_option("--api-socket", socket, "The API socket of the petrel to control")
       ->type_name("<path>");
@@ -97,27 +107,26 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
       sub->add_option("path", config_path, "The VmConfig JSON file ('-': stdin, the default)");
     } else if (c.name == "snapshot") {
       sub->add_option("destination_url", argument, "Where to write it: file:///<dir>")->required();
-    } else if (c.name == "restore") {
-      sub->add_option("restore_config", argument,
-                      "source_url=file:///<dir>[,prefault=on][,memory_restore_mode=copy|ondemand]"
-                      "[,resume=true][,net_fds=[<net id>@[<fd>,...],...]] (the fds are this "
-                      "process's, passed to the VMM with SCM_RIGHTS)")
-          ->required();
-    } else if (c.name == "send-migration") {
-      sub->add_option("send_migration_config", argument,
-                      "destination_url=unix:<path>|tcp:<host>:<port>[,local=on][,preserve_source=on]"
-                      "[,downtime_ms=<ms>][,timeout_s=<s>][,timeout_strategy=cancel|ignore]"
-                      " (or just the URL)")
-          ->required();
+    } else if (const config::OptionDoc& doc = config::Option(c.name); !doc.keys.empty()) {
+      // restore, send-migration, receive-migration: a key=value string
+      // whose keys are in the option table.
+      std::string name(doc.value.substr(1, doc.value.size() - 2));  // "<restore_config>"
+      sub->add_option(name, argument, config::KeySyntax(doc))->required();
       // Older ch-remote: send-migration [--local] <url>.
-      sub->add_flag("--local", local_flag, "Pass the memory as file descriptors (same host)");
-    } else if (c.name == "receive-migration") {
-      sub->add_option("receive_migration_config", argument,
-                      "receiver_url=unix:<path>|tcp:<host>:<port> (or just the URL)")
-          ->required();
+      if (c.name == "send-migration") {
+        sub->add_flag("--local", local_flag, "Pass the memory as file descriptors (same host)");
+      }
     }
   }
   app.require_subcommand(1, 1);
+  if (argv == nullptr || argc <= 1) {
+    // No arguments: the help, as ch-remote prints it (clap's
+    // arg_required_else_help: stderr and status 2 under its name).
+    RemoteOutput r;
+    (program.cloud_hypervisor ? r.err : r.out) = app.help();
+    r.exit_code = program.cloud_hypervisor ? 2 : 0;
+    return r;
+  }
   std::vector<std::string> args;
   for (int i = argc - 1; i >= 1; --i) args.emplace_back(argv[i] != nullptr ? argv[i] : "");
   try {
@@ -126,8 +135,14 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
     RemoteOutput r;
     r.out = app.help();
     return r;
+  } catch (const CLI::CallForVersion& e) {
+    RemoteOutput r;
+    r.out = std::string(e.what()) + "\n";
+    return r;
   } catch (const CLI::ParseError& e) {
-    return Fail(e.what());
+    RemoteOutput r = Fail(e.what());
+    r.exit_code = program.UsageErrorStatus();
+    return r;
   }
   if (socket.empty()) return Fail("--api-socket <path> is required");
   const RemoteCommand* command = FindRemoteCommand(app.get_subcommands().front()->get_name());
@@ -171,6 +186,8 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
 }
 
 }  // namespace
+
+std::span<const RemoteCommand> RemoteCommands() { return kCommands; }
 
 const RemoteCommand* FindRemoteCommand(std::string_view name) {
   for (const RemoteCommand& c : kCommands)

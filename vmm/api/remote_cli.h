@@ -9,10 +9,15 @@
 // JSON body (one line) to stdout. Exit status 0 when
 // the server answers 2xx; otherwise 1 and one line on stderr,
 // "petrel-remote: error: ..." (a missing socket, a refused connection, or the
-// server's status and its error messages). --help prints the usage (exit 0).
+// server's status and its error messages). --help, and no arguments at all,
+// print the usage (exit 0); -V/--version the version. Called as ch-remote
+// (the drop-in name, vmm/build_info.h) it answers --version in ch-remote's
+// format and uses its exit codes: 2 for a usage error and for no arguments
+// (whose help goes to stderr), 1 for every other failure.
 #pragma once
 
 #include <istream>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,9 +28,14 @@ struct RemoteCommand {
   std::string_view method;    // "GET" or "PUT"
   std::string_view endpoint;  // after /api/v1/
   bool prints_body;
+  std::string_view summary;  // for --help and the man page
 };
 
-// The command table; null for an unknown name.
+// The command table, in ch-remote's order; the key=value arguments of
+// restore, send-migration and receive-migration are in the option table
+// (vmm/config/option_table.h, RemoteArguments()).
+std::span<const RemoteCommand> RemoteCommands();
+// The command table's entry; null for an unknown name.
 const RemoteCommand* FindRemoteCommand(std::string_view name);
 
 struct RemoteOutput {
@@ -34,7 +44,7 @@ struct RemoteOutput {
   std::string err;  // for stderr, newline-terminated or empty
 };
 
-// Never throws; argv[0] is ignored. `create -` reads `stdin_stream` (the
+// Never throws; argv[0] is the name it was called by. `create -` reads `stdin_stream` (the
 // first form: std::cin).
 RemoteOutput RunRemote(int argc, const char* const* argv);
 RemoteOutput RunRemote(int argc, const char* const* argv, std::istream& stdin_stream);

@@ -1,5 +1,6 @@
 // Tests for petrel-remote's RunRemote against a live server.
 #include "vmm/api/remote_cli.h"
+#include "vmm/build_info.h"
 
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -200,6 +201,44 @@ TEST_F(RemoteCliTest, BadArguments) {
   RemoteOutput help = Remote({"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("shutdown-vmm"), std::string::npos);
+}
+
+TEST_F(RemoteCliTest, VersionAndNoArguments) {
+  for (const char* flag : {"-V", "--version"}) {
+    RemoteOutput v = Remote({flag});
+    EXPECT_EQ(v.exit_code, 0);
+    EXPECT_EQ(v.out, "petrel-remote " + std::string(build_info::BuildVersion()) + "\n");
+  }
+  const char* only_name[] = {"petrel-remote"};
+  RemoteOutput none = RunRemote(1, only_name);
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_NE(none.out.find("shutdown-vmm"), std::string::npos);
+}
+
+// Called as ch-remote: its --version format and clap's exit codes.
+TEST_F(RemoteCliTest, TheChRemoteNameUsesItsVersionFormatAndExitCodes) {
+  StartServer();
+  auto as_ch = [](std::vector<std::string> args) {
+    std::vector<const char*> argv = {"/usr/bin/ch-remote"};
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    return RunRemote(static_cast<int>(argv.size()), argv.data());
+  };
+  RemoteOutput v = as_ch({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out.rfind("ch-remote " + std::string(build_info::kCloudHypervisorVersion) + " (petrel ", 0),
+            0u) << v.out;
+  RemoteOutput none = as_ch({});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("shutdown-vmm"), std::string::npos);
+  EXPECT_EQ(as_ch({"--api-socket", socket_, "frobnicate"}).exit_code, 2);
+  RemoteOutput ping = as_ch({"--api-socket", socket_, "ping"});
+  EXPECT_EQ(ping.exit_code, 0) << ping.err;
+  EXPECT_EQ(as_ch({"--api-socket", dir_ + "/none.sock", "ping"}).exit_code, 1);
+}
+
+TEST(RemoteCommandTest, EveryCommandHasASummary) {
+  for (const RemoteCommand& c : RemoteCommands()) EXPECT_FALSE(c.summary.empty()) << c.name;
+  EXPECT_EQ(RemoteCommands().size(), 17u);
 }
 
 TEST(RemoteCommandTest, TableMatchesChRemote) {

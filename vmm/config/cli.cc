@@ -13,10 +13,8 @@
 #include "vmm/config/device_ids.h"
 #include "vmm/config/option_parser.h"
 #include "vmm/config/option_table.h"
+#include "vmm/migration/protocol.h"
 
-#ifndef PETREL_VERSION
-#error "PETREL_VERSION must be defined by the build (PROJECT_VERSION)"
-#endif
 
 namespace petrel::config {
 namespace {
@@ -133,28 +131,48 @@ std::string DescribeCli11Error(const CLI::ParseError& e) {
 
 }  // namespace
 
-std::string VersionText() {
-  return std::string("petrel ") + PETREL_VERSION;
+std::string VersionText(const build_info::ProgramName& program) {
+  using vmm::migration::kCurrentProtocolVersion;
+  std::string versions = std::to_string(kCurrentProtocolVersion);
+  if (kCurrentProtocolVersion > 0) versions += ", " + std::to_string(kCurrentProtocolVersion - 1);
+  return program.VersionText(versions);
 }
 
-CliOutcome ParseCommandLine(int argc, const char* const* argv) {
+namespace {
+
+CliOutcome UsageError(const build_info::ProgramName& program, std::string_view message) {
+  CliOutcome out = Fail(message);
+  out.exit_code = program.UsageErrorStatus();
+  return out;
+}
+
+CliOutcome ParseArguments(int argc, const char* const* argv,
+                          const build_info::ProgramName& program) {
   try {
     CLI::App app("Petrel: a virtual machine monitor (Cloud Hypervisor compatible options)",
-                 "petrel");
+                 program.name);
     RawArgs raw;
     DefineOptions(app, raw);
+    auto help = [&app] {
+      std::string text = app.help();
+      while (!text.empty() && text.back() == '\n') text.pop_back();
+      return text;
+    };
+    if (argv == nullptr || argc <= 1) {
+      // No arguments: the help, as Cloud Hypervisor prints it (clap's
+      // arg_required_else_help: stderr, status 2 under its name).
+      return Exit(program.cloud_hypervisor ? 2 : 0, help());
+    }
     try {
-      if (argv != nullptr) RunCli11(app, argc, argv);
+      RunCli11(app, argc, argv);
     } catch (const CLI::CallForHelp&) {
-      std::string help = app.help();
-      while (!help.empty() && help.back() == '\n') help.pop_back();
-      return Exit(0, std::move(help));
+      return Exit(0, help());
     } catch (const CLI::ParseError& e) {
-      return Fail(DescribeCli11Error(e));
+      return UsageError(program, DescribeCli11Error(e));
     }
 
     if (raw.version) {
-      CliOutcome out = Exit(0, VersionText());
+      CliOutcome out = Exit(0, VersionText(program));
       out.options.version = true;
       return out;
     }
@@ -162,10 +180,10 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
     if (!extras.empty()) {
       const std::string& first = extras.front();
       if (first.size() > 1 && first[0] == '-') {
-        return Fail("unknown option '" + EscapeForMessage(first) + "' (see --help)");
+        return UsageError(program, "unknown option '" + EscapeForMessage(first) + "' (see --help)");
       }
-      return Fail("unexpected argument '" + EscapeForMessage(first) +
-                  "' (options take the form --name <value>; see --help)");
+      return UsageError(program, "unexpected argument '" + EscapeForMessage(first) +
+                                     "' (options take the form --name <value>; see --help)");
     }
 
     CliOutcome out;
@@ -278,6 +296,16 @@ CliOutcome ParseCommandLine(int argc, const char* const* argv) {
   } catch (...) {
     return Fail("internal error while reading the command line");
   }
+}
+
+}  // namespace
+
+CliOutcome ParseCommandLine(int argc, const char* const* argv) {
+  const build_info::ProgramName program = build_info::IdentifyProgram(
+      argv != nullptr && argc > 0 ? argv[0] : nullptr, "petrel", "cloud-hypervisor");
+  CliOutcome outcome = ParseArguments(argc, argv, program);
+  outcome.program = program;
+  return outcome;
 }
 
 }  // namespace petrel::config

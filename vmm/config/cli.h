@@ -13,9 +13,13 @@
 // outcome:
 //   kRun:  start the VM described by `options`.
 //   kExit: print `message` (one line for errors, prefixed "petrel: error: ";
-//          the help text or "petrel <version>" otherwise) to stderr if
+//          the help text or the version otherwise) to stderr if
 //          exit_code != 0, else to stdout, followed by a newline; then exit
-//          with exit_code (1 for any error, 0 for --help / --version).
+//          with exit_code: 0 for --help, --version, and petrel with no
+//          arguments (its help); 1 for a bad value. A usage error (unknown
+//          option, missing value) is 1 as petrel and 2 when called as
+//          cloud-hypervisor, which with no arguments prints its help to
+//          stderr with status 2, as Cloud Hypervisor (clap) does.
 // Paths are not opened here: the VMM reports missing files when loading them,
 // as CH does.
 #pragma once
@@ -24,6 +28,7 @@
 #include <string>
 
 #include "core/isolation/seccomp_mode.h"
+#include "vmm/build_info.h"
 #include "vmm/config/api_socket.h"
 #include "vmm/config/event_monitor_config.h"
 #include "vmm/config/snapshot_config.h"
@@ -58,12 +63,17 @@ struct CliOutcome {
   int exit_code = 0;
   std::string message;  // no trailing newline
   CliOptions options;
+  // The name the VMM was called by; main maps its exit statuses through it.
+  build_info::ProgramName program;
 };
 
-// argv[0] is the program name and is ignored (messages always say "petrel").
+// argv[0] is the name the program was called by: "cloud-hypervisor" (the
+// drop-in name, vmm/build_info.h) changes --version and the exit codes;
+// messages always say "petrel".
 CliOutcome ParseCommandLine(int argc, const char* const* argv);
 
-// "petrel 0.1.0".
-std::string VersionText();
+// --version's text for that name, with the migration protocol versions
+// this VMM accepts (a second line, as Cloud Hypervisor prints them).
+std::string VersionText(const build_info::ProgramName& program);
 
 }  // namespace petrel::config

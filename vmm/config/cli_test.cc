@@ -102,10 +102,10 @@ TEST(CliTest, Version) {
     CliOutcome out = Parse({flag});
     EXPECT_EQ(out.action, CliOutcome::Action::kExit);
     EXPECT_EQ(out.exit_code, 0);
-    EXPECT_EQ(out.message, "petrel 0.1.0");
+    EXPECT_EQ(out.message, "petrel " + std::string(build_info::BuildVersion()) +
+                               "\nMigration Protocol Versions: 0");
     EXPECT_TRUE(out.options.version);
   }
-  EXPECT_EQ(VersionText(), "petrel 0.1.0");
   // --version wins over a bad option string, as with clap.
   EXPECT_EQ(Parse({"--cpus", "boot=0", "-V"}).exit_code, 0);
 }
@@ -141,7 +141,6 @@ TEST(CliTest, DevicesAreRepeatableAndValidated) {
 }
 
 TEST(CliTest, MissingKernel) {
-  EXPECT_EQ(ErrorLine({}), "petrel: error: --kernel is required to boot a VM (see --help)");
   EXPECT_EQ(ErrorLine({"--cpus", "boot=2"}),
             "petrel: error: --kernel is required to boot a VM (see --help)");
 }
@@ -246,11 +245,41 @@ TEST(CliTest, ControlCharactersStayOnOneLine) {
   EXPECT_EQ(line, "petrel: error: unknown option '--bad\\x0aoption' (see --help)");
 }
 
-TEST(CliTest, NoArgvAtAll) {
-  CliOutcome out = ParseCommandLine(0, nullptr);
-  EXPECT_EQ(out.exit_code, 1);
-  const char* only_name[] = {"petrel"};
-  EXPECT_EQ(ParseCommandLine(1, only_name).exit_code, 1);
+TEST(CliTest, NoArgumentsPrintTheHelp) {
+  for (int argc : {0, 1}) {
+    const char* only_name[] = {"petrel"};
+    CliOutcome out = ParseCommandLine(argc, argc == 0 ? nullptr : only_name);
+    EXPECT_EQ(out.action, CliOutcome::Action::kExit);
+    EXPECT_EQ(out.exit_code, 0);  // asked what it does: not an error
+    EXPECT_NE(out.message.find("Usage: petrel [OPTIONS]"), std::string::npos) << out.message;
+    EXPECT_NE(out.message.find("--kernel"), std::string::npos);
+  }
+}
+
+// Called as cloud-hypervisor (the drop-in name): its --version format and
+// clap's exit codes (2 for usage errors and for no arguments, whose help
+// goes to stderr); everything else as petrel.
+TEST(CliTest, TheCloudHypervisorNameUsesItsVersionFormatAndExitCodes) {
+  auto as_ch = [](std::vector<const char*> args) {
+    args.insert(args.begin(), "/usr/bin/cloud-hypervisor");
+    return ParseCommandLine(static_cast<int>(args.size()), args.data());
+  };
+  CliOutcome version = as_ch({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.message.rfind("cloud-hypervisor v", 0), 0u) << version.message;
+  EXPECT_TRUE(version.program.cloud_hypervisor);
+  CliOutcome none = as_ch({});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.message.find("Usage: cloud-hypervisor [OPTIONS]"), std::string::npos);
+  EXPECT_EQ(as_ch({"--kernel", "k", "--no-such-option"}).exit_code, 2);
+  EXPECT_EQ(as_ch({"--kernel"}).exit_code, 2);
+  EXPECT_EQ(as_ch({"--kernel", "k", "--cpus", "boot=0"}).exit_code, 1);  // a bad value: 1
+  CliOutcome run = as_ch({"--kernel", "k", "--cpus", "boot=2"});
+  EXPECT_EQ(run.action, CliOutcome::Action::kRun);
+  EXPECT_EQ(run.options.vm.cpus.boot_vcpus, 2u);
+  // As petrel, usage errors are 1.
+  EXPECT_EQ(Parse({"--kernel", "k", "--no-such-option"}).exit_code, 1);
+  EXPECT_FALSE(Parse({"--kernel", "k"}).program.cloud_hypervisor);
 }
 
 TEST(CliTest, ApiSocketForms) {
