@@ -1,8 +1,29 @@
 #!/usr/bin/env bash
-# Installs every Debian package Petrel needs to build, test, fuzz, benchmark and
-# run its nested-KVM harness. Safe to run twice: it installs only what is missing.
-# The list and the reason for each package is in docs/dependencies.md.
+# Installs the Debian packages Petrel needs. Safe to run twice: it installs
+# only what is missing. The list and the reason for each package is in
+# docs/dependencies.md.
+#
+#   ci/install-deps.sh                everything to build, test, fuzz, benchmark,
+#                                     package and run the nested-KVM harness
+#   ci/install-deps.sh --runtime      only what the built petrel and petrel-remote
+#                                     need to run (no compiler, no test tools): the
+#                                     shared libraries the binaries load, which are
+#                                     also the Debian package's Depends
+#   ci/install-deps.sh --list-runtime print the runtime list and exit
 set -euo pipefail
+
+# The binaries link libstdc++, libgcc, libseccomp, liburing, zlib and zstd
+# statically; glibc and Zydis (Debian ships it only as a shared library)
+# dynamically. ci/package-test.sh checks that the package's Depends are
+# exactly these.
+RUNTIME_PACKAGES=(libc6 libzydis4.0)
+
+case "${1:-}" in
+  --list-runtime) echo "${RUNTIME_PACKAGES[*]}"; exit 0 ;;
+  --runtime) MODE=runtime ;;
+  "") MODE=all ;;
+  *) echo "install-deps: unknown argument '$1' (--runtime, --list-runtime)" >&2; exit 2 ;;
+esac
 
 PACKAGES=(
   # build
@@ -25,7 +46,11 @@ PACKAGES=(
   qemu-system-x86 busybox-static cpio xz-utils zstd lz4 kmod file
   # nested tier: a tap owned by an ordinary user (busybox's ip cannot)
   iproute2
+  # install and package checks (ci/package-test.sh): lintian over the Debian
+  # packages, man for the installed pages, zsh to check its completion script
+  lintian man-db zsh
 )
+[ "$MODE" = runtime ] && PACKAGES=("${RUNTIME_PACKAGES[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -8,6 +8,8 @@
 #      the API server and vCPU threads against the loops)
 #   4. the nested-KVM tier: a QEMU TCG guest with emulated SVM runs Petrel on a
 #      real KVM and boots the Debian guest kit (PETREL_SKIP_NESTED=1 skips it)
+# and, after the g++ build, what a user installs (ci/package-test.sh):
+# `cmake --install`, the man pages, the drop-in names and the Debian packages.
 # Ends with one line: "petrel: N passed, M failed, K skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +79,18 @@ PETREL_FORCE_NO_KVM=1 ctest --test-dir build -L kvm --output-on-failure -j "$JOB
 nokvm_rc=$?
 grep -E "tests passed|Skipped|Not Run" build/force-no-kvm.log | tail -5
 if [ $nokvm_rc -eq 0 ]; then count 1 0 0 "force-no-kvm"; else count 0 1 0 "force-no-kvm"; cat build/force-no-kvm.log; fi
+
+stage "install, man pages, drop-in names and Debian packages"
+bash ci/package-test.sh build >build/package-test.log 2>&1
+summary=$(grep -E "^package-test: [0-9]+ passed" build/package-test.log | tail -1)
+if [ -n "$summary" ]; then
+  read -r p f < <(echo "$summary" | sed -E 's/package-test: ([0-9]+) passed, ([0-9]+) failed/\1 \2/')
+else
+  p=0 f=1
+fi
+grep -E "^(FAIL|     )" build/package-test.log | head -40
+echo "ci: package-test: $p passed, $f failed"
+count "$p" "$f" 0 "package-test"
 
 stage "build (clang 14, ASan+UBSan, libFuzzer)"
 build_tree build-fuzz clang "${CLANG[@]}" -DPETREL_FUZZ=ON

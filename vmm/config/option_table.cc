@@ -210,14 +210,14 @@ constexpr OptionDoc kPetrelOptions[] = {
 
 constexpr OptionDoc kRemoteArguments[] = {
     {"restore", "", "<restore_config>", "",
-     "Restore a snapshot into an empty VMM. The fds in net_fds are petrel-remote's own, passed "
-     "to the VMM with the request (SCM_RIGHTS).",
+     "The snapshot to restore, as --restore takes it. The fds in net_fds are petrel-remote's "
+     "own, passed to the VMM with the request (SCM_RIGHTS).",
      kRestoreKeys, "source_url=file:///var/lib/petrel/snap"},
     {"send-migration", "", "<send_migration_config>", "",
-     "Migrate the VM to a VMM waiting in receive-migration.", kSendMigrationKeys,
+     "Where and how to migrate; a bare URL is taken as destination_url.", kSendMigrationKeys,
      "destination_url=tcp:192.0.2.10:6000"},
     {"receive-migration", "", "<receive_migration_config>", "",
-     "Wait for a migrating VM (in an empty VMM).", kReceiveMigrationKeys,
+     "Where to listen; a bare URL is taken as receiver_url.", kReceiveMigrationKeys,
      "receiver_url=tcp:0.0.0.0:6000"},
 };
 
