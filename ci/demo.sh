@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # The main job: installs what is missing, builds Petrel, fetches the Debian
 # guest kit, and boots it with Petrel, showing the guest's serial console.
 #

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Installs the Debian packages Petrel needs. Safe to run twice: it installs
 # only what is missing. The list and the reason for each package is in
 # docs/dependencies.md.

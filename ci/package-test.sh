@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Checks what a user installs, from a built tree (default: build):
 #   1. `cmake --install` into a temporary prefix: the files are where they
 #      belong; the installed petrel and petrel-remote answer --version (the

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Installs what is missing, builds Petrel, and runs every test:
 #   1. unit and system tests (g++ build, ctest): hv_sim everywhere; tests that
 #      need /dev/kvm skip with a reason when it is absent (or PETREL_FORCE_NO_KVM=1)

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Petrel's build version, computed at build time (every build, so a new
 # commit changes it without re-running cmake) by
 #   cmake -DSOURCE_DIR=... -DPROJECT_VERSION=... -DOVERRIDE=... \

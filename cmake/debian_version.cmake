@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # petrel_debian_version(<out var> <build version>): the Debian spelling of a
 # build version (cmake/build_version.cmake). The leading "v" goes, and the
 # part after the release becomes a "+" suffix with dots, so the package is

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Install rules: `cmake --install <build> [--prefix P]` puts
 #   bin/petrel, bin/petrel-remote
 #   share/man/man1/petrel.1.gz, petrel-remote.1.gz     (generated: vmm/docgen)

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Build-time script (cmake -P): the files Debian policy wants beside the
 # binaries, made from the build version so they always match it.
 #   -DVERSION_FILE=<build>/generated/build_version.txt

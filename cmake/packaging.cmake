@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Debian packages with CPack, from the install rules (cmake/install.cmake):
 #
 #   cmake --build build && (cd build && cpack)   ->  build/packages/

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the ACPI platform devices (AcpiPmDevice, PmTimer, GedDevice): the
 // input decodes into reads and writes of any width at any offset on any of
 // the three, GED notifications and clock advances. Oracles: the callbacks

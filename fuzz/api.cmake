@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # fuzz/api.cmake: the REST API's HTTP request parser and router (vmm/api).
 # The socket peer is untrusted: no crash, hang or unbounded growth.
 petrel_fuzz(api_http_fuzz

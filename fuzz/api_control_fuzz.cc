@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the REST API end to end with the VMM's real VmmControl (vmm/vmm.h):
 // the input first creates the VM configuration the API reports (kernel,
 // initramfs and cmdline strings with any bytes, as the CLI accepts them; CPU

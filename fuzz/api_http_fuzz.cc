@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the API's HTTP request parser and router (vmm/api): arbitrary bytes
 // are parsed as a stream of pipelined requests, each complete request is
 // routed to a fake VmmControl and its response serialized. Checks:

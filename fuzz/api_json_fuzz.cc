@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the REST API's JSON door to VmConfig (vmm/config/vm_config_json):
 // the input is a vm.create body. Checks:
 //   - nothing throws, whatever the bytes (the reader runs on the API thread);

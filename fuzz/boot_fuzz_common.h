@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Shared by the boot loader fuzzers (boot_bzimage_fuzz, boot_pvh_fuzz): the
 // 8-byte input header both decode, the overlay of fuzzer bytes onto a valid
 // synthetic image, the LoadLinux call into one reused 64 MiB guest, and the

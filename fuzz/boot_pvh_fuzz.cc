@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes LoadLinux with ELF input: either raw bytes behind a forced ELF
 // magic, or a valid synthetic PVH ELF (core/boot/test_images.h) with fuzzer
 // bytes written over it at a fuzzer-chosen offset, so the header, program

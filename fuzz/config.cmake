@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # fuzz/config.cmake: the command line and the key=value option strings
 # (vmm/config). User-facing parsers: they must never crash, hang or throw,
 # and every error must be one line.

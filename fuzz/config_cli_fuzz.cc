@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes ParseCommandLine (vmm/config/cli.h): the input bytes, split at NUL,
 // become argv[1..]. No exception may escape; errors are one line with the
 // "petrel: error: " prefix and exit code 1; a kRun outcome is a valid VM.

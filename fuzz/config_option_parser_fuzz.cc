@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the option-string parsers (vmm/config): random text into OptionParser
 // and each Parse* function (--cpus, --memory, --serial, --console, sizes,
 // --disk, --net, --rng). The first byte picks the target. Checks that

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // FuzzInput: reads a libFuzzer input front to back as structured values;
 // past the end every read yields zeroes (or nothing), so a target decodes
 // any input without bounds checks of its own.

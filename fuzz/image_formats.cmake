@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # fuzz/image_formats.cmake: the disk image formats (devices/block/image).
 # An image file may come from anywhere (a tenant uploads it): no crash,
 # overflow or unbounded allocation on open, and the data path stays sound.

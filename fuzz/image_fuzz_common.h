@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Shared driver of the image format fuzz targets (vhd_image_fuzz,
 // vhdx_image_fuzz, vmdk_image_fuzz): the input's first kOpsBytes describe
 // up to kMaxOps operations and the open mode; the rest is the image, which

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes Ioapic: the input decodes into MMIO reads and writes of any width
 // at any offset (mostly IOREGSEL/IOWIN/EOI), pin line changes and EOI
 // broadcasts. Oracle: never crashes; remote IRR only on level entries; the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes Cmos: the input decodes into index/data reads and writes of any
 // width at any offset, and clock advances. Oracle: every reachable state is
 // accepted by Restore, round-trips through Save, and reads the same

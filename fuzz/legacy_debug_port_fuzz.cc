@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes DebugPort: the input decodes into guest reads and writes of any
 // width at any offset, and clock advances (a VirtualClock). Oracles:
 //   - only byte 0 of a write at offset 0 is a POST code: events + dropped

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes I8042: the input decodes into guest reads and writes of any width
 // at any offset (in range and huge). Oracles, from a reference model of the
 // reset line kept here (i8042.h: output-port bit 0, active low):

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes Serial: the input decodes into guest reads/writes of any width at
 // any offset and host input bursts. Oracle: every reachable state is accepted
 // by Restore and round-trips through Save; the irq line level always equals

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 """Writes the seeds of the image format fuzz targets into
 fuzz/seeds/{vhd,vhdx,vmdk}_image_fuzz/ (see fuzz/image_fuzz_common.h for the
 input layout). VHDX seeds come from qemu-img/qemu-io (Debian qemu-utils),

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # fuzz/migration.cmake: the live-migration wire protocol (vmm/migration).
 # The peer's byte stream is untrusted: requests, payload bounds, range
 # tables, memory data; no crash, no unbounded allocation.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the live-migration wire protocol (vmm/migration): the input is the
 // byte stream a migration peer sends. The first byte picks how the stream is
 // delivered (short reads) and the chunk size; the rest is read as requests,

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzz target for the MSHV backend's intercept handling: random hv_messages
 // (up to 16 per input) through MshvVcpu::Run on the fake driver, with a
 // GuestIo that records accesses and 64 KiB of guest RAM at GPA 0 (random

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Fuzz targets for devices/pci (included from fuzz/CMakeLists.txt).
 petrel_fuzz(pci_config_fuzz SOURCES pci_config_fuzz.cc DEPS petrel_pci)
 # BAR programming and moves through the VMM's PCI platform (vmm/pci_platform).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the PCI config access paths: the input decodes into reads and
 // writes of any width at any offset of PciConfigIo (0xCF8-0xCFF) and
 // PciConfigMmio (a 2-bus ECAM window) over a bus holding the host bridge and

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes BAR programming and moves through the VMM's PCI platform
 // (vmm/pci_platform): the input decodes into guest config accesses through
 // 0xCF8/0xCFC on a real IoDispatcher (select a device and register, then

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes qcow2 images: the header, tables and refcounts of a malformed image,
 // then reads, writes, discards and write-zeroes at fuzzed offsets through
 // the image and its engine. Nothing may crash, hang or touch memory it does

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # A fuzzing campaign: runs every libFuzzer target of a PETREL_FUZZ build for
 # a given time, several at once, keeps the corpus between campaigns, copies
 # each crash into fuzz/regressions/<target>/ (where CI replays it on every

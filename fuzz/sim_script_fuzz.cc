@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // sim_script_fuzz: random bytes -> GuestScript (bounded) -> run on hv_sim
 // against an IoDispatcher with a scratch PIO device, a scratch MMIO device, an
 // interrupt-raising device, a software doorbell and 64 KiB of RAM. Two vCPUs

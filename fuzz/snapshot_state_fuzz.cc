@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the snapshot state decoders (vmm/snapshot/state_json.h and the
 // memory ranges of memory_file.h): a snapshot file is input Petrel did not
 // write this run. The input is parsed as JSON (without exceptions) and the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the fixed VHD opener (devices/block/image/vhd_image.cc): after the
 // operations header (image_fuzz_common.h) the input is the whole VHD file,
 // footer last. Read-write opens let writes reach the RawImage.

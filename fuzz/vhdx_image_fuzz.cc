@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the VHDX opener and data path (devices/block/image/vhdx_*.cc).
 // A VHDX file is at least a few MiB of mostly zeros, so after the
 // operations header (image_fuzz_common.h) the input describes the file

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Fuzz targets for devices/virtio (included from fuzz/CMakeLists.txt).
 petrel_fuzz(virtio_queue_fuzz SOURCES virtio_queue_fuzz.cc DEPS petrel_virtio_queue)
 petrel_fuzz(virtio_blk_fuzz SOURCES virtio_blk_fuzz.cc

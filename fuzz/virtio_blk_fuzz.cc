@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the virtio-blk device (devices/virtio/blk) against a hostile driver,
 // on the synchronous engine over a 64 KiB memfd disk with a
 // DeterministicEventLoop. The first four bytes choose the queue size,

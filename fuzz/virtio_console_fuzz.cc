@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes ConsoleDevice (virtio 1.2 §5.3) against a hostile driver: the first
 // bytes choose the receiveq/transmitq ring placement and sizes, the amount of
 // host input and the order of doorbells; the rest becomes guest RAM (rings,

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzz target: virtio-net's guest-facing paths over an in-memory endpoint.
 // Two modes, chosen by the input's first control byte:
 //  - raw: the input becomes the ring and buffer memory of every queue

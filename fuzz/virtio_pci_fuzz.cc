@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the virtio-pci transport (devices/virtio/pci) as a hostile driver
 // sees it. The transport wraps a virtio-rng device (seeded entropy) on
 // hv_sim with a DeterministicEventLoop; each 8-byte record of the input is

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes SplitQueue against a hostile driver: the first bytes choose the
 // queue config (size, ring placement, EVENT_IDX, INDIRECT), the rest become
 // guest RAM (descriptor table, rings, indirect tables, buffers). The target

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the flat VMDK descriptor parser and multi-extent image
 // (devices/block/image/vmdk_*.cc). After the operations header
 // (image_fuzz_common.h) the input is the descriptor. Four extent files

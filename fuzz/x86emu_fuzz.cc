@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fuzzes the x86 instruction emulator (core/x86emu): the input picks a CPU
 // state (CR0/CR4/EFER mode bits, CS.L/CS.D, segment attributes, GPRs,
 // RFLAGS, RIP), a few edits of the guest's page tables, how many of the

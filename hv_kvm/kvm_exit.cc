@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Decoding of kvm_run exits (see kvm_exit.h).
 #include "hv_kvm/kvm_exit.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // HandleKvmExit: decodes one kvm_run exit (after KVM_RUN returned 0) into
 // either a dispatched guest access or a neutral control exit.
 //

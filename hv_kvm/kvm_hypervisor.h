@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The KVM backend's entry point: OpenKvm() opens /dev/kvm, checks the API
 // version and the extensions Petrel relies on, and returns a Hypervisor.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // KVM GSI routing and MSI irqfds; see kvm_irq_routing.h.
 #include "hv_kvm/kvm_irq_routing.h"
 

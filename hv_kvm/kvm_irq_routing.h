@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // KvmIrqRouting: the VM's GSI routing table (api.rst KVM_SET_GSI_ROUTING)
 // and MSI vectors as irqfds (api.rst KVM_IRQFD).
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // BuildGsiRoutes: KVM's default irqchip routes are kept and MSI routes are
 // appended (KVM_SET_GSI_ROUTING replaces the whole table).
 #include "hv_kvm/kvm_irq_routing.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // KvmRunState and KvmKicker (see kvm_kicker.h); the kick signal is core/hv/kick_signal.h.
 #include "hv_kvm/kvm_kicker.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // KvmRunState and KvmKicker: the kvm_run mapping of one vCPU, and the
 // cross-thread "leave KVM_RUN soon" mechanism.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the kick protocol on an anonymous stand-in for the kvm_run page.
 #include "hv_kvm/kvm_kicker.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // KvmPmuMsrFilter: the KVM MSR filter (api.rst KVM_X86_SET_MSR_FILTER) that
 // makes the AMD performance-counter MSRs fault in the guest, so a guest
 // without a PMU in its CPUID (core/arch/cpuid.h) has none at all.

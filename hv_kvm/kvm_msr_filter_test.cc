@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for PmuMsrFilter: the ranges KVM gets deny every AMD PMU MSR, reads
 // and writes, and nothing else.
 #include "hv_kvm/kvm_msr_filter.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // KeepReadableMsrs and SavedMsrList (see kvm_msr_list.h).
 #include "hv_kvm/kvm_msr_list.h"
 

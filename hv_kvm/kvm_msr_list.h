@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The MSRs a KVM vCPU state carries: KVM_GET_MSR_INDEX_LIST (api.rst, a
 // system ioctl on /dev/kvm: the MSRs KVM says need saving) less the ones
 // KVM_GET_MSRS refuses on this VM's vCPUs, sorted by index.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the MSR list probe (kvm_msr_list.h), with a fake KVM_GET_MSRS.
 #include "hv_kvm/kvm_msr_list.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Pure conversions between Petrel's neutral x86 state (core/hv/x86_state.h)
 // and the KVM uapi structs (<linux/kvm.h>, Documentation/virt/kvm/api.rst
 // sections KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_FPU, KVM_SET_CPUID2,

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Small system helpers for the KVM backend: ioctl wrappers that retry EINTR
 // (for every ioctl except KVM_RUN, whose EINTR means "kicked") and turn
 // failures into Error values; UniqueFd comes from core/base.

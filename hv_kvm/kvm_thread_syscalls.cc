@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // KvmThreadSyscalls (see kvm_thread_syscalls.h).
 #include "hv_kvm/kvm_thread_syscalls.h"
 

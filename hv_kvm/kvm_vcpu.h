@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // KvmVcpu: one KVM vCPU (KVM_CREATE_VCPU) and its run loop.
 //
 // Run() loops on KVM_RUN. IO and MMIO exits are handed to GuestIo and the

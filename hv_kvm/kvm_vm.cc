@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // KvmVm, its interrupt lines and ioevent registrations (see kvm_vm.h).
 #include "hv_kvm/kvm_vm.h"
 

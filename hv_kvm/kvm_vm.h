@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // KvmVm: one KVM VM (KVM_CREATE_VM) with an in-kernel LAPIC per vCPU and
 // either the full in-kernel irqchip or the split one.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SystemMshvDriver and MshvIoctl (see mshv_driver.h).
 #include "hv_mshv/mshv_driver.h"
 

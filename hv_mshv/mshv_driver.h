@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MshvDriver: the seam between the MSHV backend and the kernel. Everything
 // the backend asks of /dev/mshv goes through it: opening the device and
 // ioctl(2) on the device, partition and VP fds with a pointer argument.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The x86 emulator's register file and platform on MSHV (see mshv_emulate.h).
 #include "hv_mshv/mshv_emulate.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // What the MSHV backend needs to carry out an intercepted instruction with
 // the x86 emulator (core/x86emu): the VP's registers as an
 // x86emu::RegisterFile and the VM as an x86emu::Platform, plus injecting a

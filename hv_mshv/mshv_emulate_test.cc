@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Intercepts that need the guest's registers and memory: MMIO through the
 // x86 emulator, string port I/O, CPUID and MSR intercepts. Each test replays
 // a message through MshvVcpu::Run on the fake driver (registers in its map,

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MSHV_ROOT_HVCALL encodings (see mshv_hvcall.h).
 #include "hv_mshv/mshv_hvcall.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The hypercalls Petrel makes through MSHV_ROOT_HVCALL, encoded as the
 // hypervisor expects them (include/uapi/linux/mshv.h struct mshv_root_hvcall;
 // the input/output layouts of include/hyperv/hvgdk_mini.h):

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MshvHypervisor and OpenMshv (see mshv_hypervisor.h).
 #include "hv_mshv/mshv_hypervisor.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The MSHV backend's entry point: OpenMshv() opens /dev/mshv (the Microsoft
 // Hypervisor's root-partition driver, Linux drivers/hv/mshv_root) and returns
 // a Hypervisor whose VMs are MSHV partitions (mshv_vm.h).

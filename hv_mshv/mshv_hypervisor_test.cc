@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for OpenMshv and the MSHV Hypervisor: caps, CPUID, and the
 // partition lifecycle CreateVm drives, on the fake driver.
 #include "hv_mshv/mshv_hypervisor.h"

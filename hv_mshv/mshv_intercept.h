@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Decoding of the hv_message MSHV_RUN_VP returns, and what the VMM does for
 // each (the VMM, not the kernel, completes the access and moves RIP on MSHV):
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the intercept messages MshvVcpu::Run handles (mshv_intercept.h),
 // each through Run() with the fake driver's queued messages.
 #include "hv_mshv/mshv_intercept.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MshvIrqRouting: the partition's MSI routing table (MSHV_SET_MSI_ROUTING)
 // and MSI vectors as irqfds (MSHV_IRQFD).
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MshvKickState and MshvKicker: making a vCPU thread leave MSHV_RUN_VP soon.
 //
 // MSHV has no `immediate_exit` (KVM's flag that makes the next KVM_RUN

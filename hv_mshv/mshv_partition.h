@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MshvPartition: one partition fd (MSHV_CREATE_PARTITION) and the driver it
 // talks through, shared by the MshvVm and its vCPUs (which keep it alive).
 //

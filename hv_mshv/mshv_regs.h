@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Conversions between Petrel's backend-neutral x86 state (core/hv/x86_state.h)
 // and MSHV register lists (hv_register_assoc: a register name from
 // include/hyperv/hvgdk_mini.h enum hv_register_name and a 16-byte value).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the register list conversions and the MSHV_ROOT_HVCALL register
 // encoding (mshv_regs.h, mshv_hvcall.h).
 #include "hv_mshv/mshv_regs.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Petrel's own definitions of the Microsoft Hypervisor (MSHV) interface:
 // the /dev/mshv ioctls and their argument structs (Linux
 // include/uapi/linux/mshv.h, MSHV_IOCTL 0xB8), and the hypervisor's own

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MshvVcpu: one MSHV virtual processor (MSHV_CREATE_VP) and its run loop.
 //
 // Run() loops on MSHV_RUN_VP; each returned hv_message is handled by

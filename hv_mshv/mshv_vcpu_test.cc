@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for MshvVcpu's state accessors and run-loop mechanics (kicks, the
 // time thaw) on the fake driver. Message handling: mshv_intercept_test.cc.
 #include "hv_mshv/mshv_vcpu.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MshvVm: one MSHV partition with the LAPIC in the hypervisor and no IOAPIC
 // or PIC of its own (the VMM's IOAPIC, devices/ioapic, carries the legacy
 // pins as MSIs).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for MshvVm on the fake driver: guest memory mapping, MSI routing
 // and irqfds, ioeventfds, the dirty log, and what MSHV does not have.
 #include "hv_mshv/mshv_vm.h"

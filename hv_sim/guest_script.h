@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // GuestScript: a scripted guest for hv_sim, the main tool of device tests.
 //
 // A script is a list of steps a simulated vCPU performs in order: PIO and MMIO

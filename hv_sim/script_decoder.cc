@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DecodeScript (see script_decoder.h).
 //
 // Format: a sequence of steps; each starts with an opcode byte (value mod 9

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DecodeScript: turns arbitrary bytes (fuzzer input) into a valid GuestScript.
 //
 // Device fuzzers describe where their device lives (PIO/MMIO windows, a RAM

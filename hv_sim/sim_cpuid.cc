@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The fixed CPUID table hv_sim offers (SimCpuidTable, see sim_hypervisor.h).
 //
 // Leaf and bit meanings: Intel SDM Vol. 2A, "CPUID", Table 3-8 (Information

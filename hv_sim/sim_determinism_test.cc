@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // hv_sim's acceptance tests: the same scripts in fresh VMs give the same trace
 // hash; a different script gives a different hash; vCPUs interleave in a
 // fixed order.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fake bus devices for hv_sim's own tests and fuzz target (header-only).
 //
 //   ScratchDevice:  `size` bytes of storage; reads return what was written

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // hv_sim: a deterministic, in-process hypervisor whose guests are scripts.
 //
 // MakeSimHypervisor() gives a Hypervisor whose VMs (SimVm) run scripted vCPUs

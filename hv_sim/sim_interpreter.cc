@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SimInterpreter (see sim_interpreter.h).
 #include "hv_sim/sim_interpreter.h"
 

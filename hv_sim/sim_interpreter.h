@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SimInterpreter: runs a vCPU's real x86 code from guest memory on hv_sim
 // (SimConfig::interpret, for a vCPU without a script), one instruction at a
 // time through x86emu's sim profile (docs/x86emu.md).

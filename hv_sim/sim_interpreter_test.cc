@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SimInterpreter's Machine: CPUID from the vCPU's table (SimCpuidTable
 // when it has none), RDMSR/WRMSR on the MSR map (#GP(0), which ends the
 // run, for an MSR never set), RDTSC from the tsc function.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SimLapic: the local APIC of an interpreted hv_sim vCPU (SimConfig::interpret),
 // the xAPIC subset small test guests use (SDM 3A chapter 11, "Advanced
 // Programmable Interrupt Controller (APIC)"), on virtual time.

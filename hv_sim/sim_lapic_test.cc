@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SimLapic: acceptance, priority, EOI and the registers a test guest touches.
 #include "hv_sim/sim_lapic.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SimVcpu: an hv_sim vCPU that executes a GuestScript (see guest_script.h).
 //
 // Run() executes up to SimConfig::quantum_steps steps and returns

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SimVm: one hv_sim virtual machine (see sim_hypervisor.h).
 //
 // Owns the VM's virtual clock, trace, seeded random source and the 24 legacy

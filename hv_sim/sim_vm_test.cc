@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for hv_sim/sim_vm.h and sim_hypervisor.h: caps, CPUID, vCPU creation,
 // interrupt lines and software ioevents through IoDispatcher.
 #include "hv_sim/sim_vm.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Trace: hv_sim's record of everything a simulated guest did and saw.
 //
 // Each record is {seq, virtual time ns, vcpu, kind, addr, bytes}, where

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // api_bench: the control plane's speed, as an orchestrator sees it.
 //
 //   1. exec -> API ready: fork+exec `petrel --api-socket path=...` (an empty

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # perf/bench_common.sh: what the host halves of the nested benchmarks
 # (boot_bench.sh, io_bench.sh) share; sourced after they set REPO and define
 # say() and table(). A Release build, the QEMU payload directory, the host

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # perf/boot_bench.sh: the boot benchmark, Petrel and QEMU side by side on the
 # same KVM. Owns the host half: builds petrel, boot_timer and the null guest,
 # packs them with the host's QEMU into a nested-harness payload, boots ONE L1

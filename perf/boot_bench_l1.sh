@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # perf/boot_bench_l1.sh: the L1 half of perf/boot_bench.sh. Runs inside the
 # nested harness's L1 (busybox sh, as /payload/run-tests.sh) on L1's real KVM.
 # Owns the benchmark loop: every iteration runs each configuration once

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // boot_timer: runs a VMM command and timestamps its boot milestones.
 //
 //   boot_timer [--marker NAME=TEXT]... [--rss-at NAME] [--guest-ram-mib N]

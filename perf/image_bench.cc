@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // image_bench: the disk image format layer without a VM (Google Benchmark).
 // qcow2 against raw on the same data: sequential and random reads, writes
 // that allocate, copy-on-write from a backing file, compressed reads, and

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # perf/io_bench.sh: the block and network I/O benchmark, Petrel and QEMU side
 # by side on the same KVM, guest kernel and disk image. Owns the host half:
 # builds petrel, packs it with the host's QEMU, the kit's initrd-io.img (+

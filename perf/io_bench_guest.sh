@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # perf/io_bench_guest.sh: the L2 guest half of perf/io_bench.sh. perf/io_bench.sh
 # appends it to the kit's initrd-io.img as /io_bench_guest.sh; the L1 half
 # (perf/io_bench_l1.sh) runs it through petrel.cmd. Owns the measurements

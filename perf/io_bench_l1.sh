@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # perf/io_bench_l1.sh: the L1 half of perf/io_bench.sh. Runs inside the nested
 # harness's L1 (busybox sh, as /payload/run-tests.sh) on L1's real KVM.
 # Owns the I/O benchmark loop: for each iteration and configuration it boots

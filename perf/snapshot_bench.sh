@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # perf/snapshot_bench.sh: snapshot, restore and live migration, Petrel and
 # QEMU side by side on the same KVM and the same guest (the kit's Debian
 # bzImage + initrd.img, 1 vCPU, idle or dirtying 50 MiB/s). Owns the host

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // x86emu_bench: the instruction emulator's speed on hv_sim (issue 11 item 8).
 //
 //   BM_EmulatedMmioStore   one MMIO store emulated as MSHV's intercept path

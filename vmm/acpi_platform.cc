@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // AcpiPlatform (see acpi_platform.h).
 #include "vmm/acpi_platform.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // AcpiPlatform: the hardware-reduced ACPI devices and the tables that
 // describe them to the guest (docs/platform.md):
 //   PIO 0x600-0x601  sleep control/status and reset (AcpiPmDevice)

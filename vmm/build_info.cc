@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // build_info (see build_info.h). PETREL_BUILD_VERSION comes from the header
 // cmake/build_version.cmake writes at build time; PETREL_VERSION from the
 // CMake project.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Who this binary is: Petrel's version, the build's identity, and the
 // Cloud Hypervisor release whose command line and API it implements.
 // Called by a Cloud Hypervisor name (an install option adds

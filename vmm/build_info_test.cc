@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // BuildInfoTest: the version strings and the drop-in names.
 #include "vmm/build_info.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Console backends: where bytes the guest writes to a console go and where
 // the console's input comes from, per the `--serial` / `--console` mode:
 //   off          no device at all (OpenConsoleOutput returns nullptr)

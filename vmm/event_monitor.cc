@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // EventMonitor (see event_monitor.h): CH's event format with nlohmann's
 // ordered_json, and non-blocking writes that never raise SIGPIPE.
 #include "vmm/event_monitor.h"

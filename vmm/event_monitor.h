@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // EventMonitor: the --event-monitor writer. Owns the descriptor the events go
 // to (a file it created, or the fd it was given, closed on destruction), the
 // monitor's start time and the count of events it had to drop.

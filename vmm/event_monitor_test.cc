@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for EventMonitor: CH's exact bytes, both ways of opening it, and that
 // a slow, full or vanished reader costs dropped events, never a blocked or
 // killed VMM.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // FileImage: a private in-memory copy of a whole file (kernel, initramfs).
 // The file is read once, with read(2), when it is opened: nothing maps it, so
 // another process truncating or rewriting the file later cannot fault the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for FileImage: the whole file is read once, so later changes to the
 // file (truncation by another process) cannot reach the VMM; errors for what
 // cannot be a kernel or initramfs.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Which hypervisor the petrel binary runs on, as Cloud Hypervisor chooses:
 // KVM first; if /dev/kvm does not exist but /dev/mshv does, MSHV. With
 // neither, KVM's error (the common host). A device that exists but fails to

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for OpenFirstHypervisor: KVM first, MSHV only when /dev/kvm is
 // missing, KVM's error when both are.
 #include "vmm/hypervisor_choice.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // InterruptPlatform: where a VM's legacy interrupt pins (COM1, the RTC, the
 // ACPI GED) go.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // InterruptPlatform on hv_sim: which IOAPIC a VM gets, the VMM's IOAPIC on
 // the MMIO bus delivering MSIs, a local APIC's EOI reaching it through the
 // IoDispatcher, and its state in and out.

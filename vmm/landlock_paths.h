@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // --landlock (Cloud Hypervisor's): the files a VM configuration makes the
 // VMM open once the VM is being built, and the restriction of the VM thread
 // to them (core/isolation/landlock.h, docs/security.md).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for vmm/landlock_paths.h: the rules a VmConfig gives, and (in forked
 // children, core/isolation/landlock_test_util.h) what a thread confined by
 // RestrictToVmPaths can and cannot open.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // LegacyPlatform: the PC legacy devices every Petrel x86 VM has, created and
 // placed on the PIO bus at their fixed ports (docs/platform.md):
 //   0x3f8 COM1 8250 UART (IRQ 4), 0x60/0x64 i8042 (CPU reset only),

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The petrel binary: parse the command line, start the API server if asked,
 // and run the VMM (vmm/vmm.h) on KVM, or on MSHV where /dev/kvm does not
 // exist but /dev/mshv does (vmm/hypervisor_choice.h).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PciPlatform: PCI segment 0 of a Petrel VM -- the bus with its host bridge
 // at 00:00.0, the two config-space accessors (PIO 0xCF8-0xCFF and the ECAM
 // window at x86::kPciMmconfigStart), BAR allocation from the 32- and 64-bit

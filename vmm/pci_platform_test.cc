@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for PciPlatform's BAR mappings: a BAR that lost its bus mapping to an
 // overlap is mapped again once the overlap goes away (found by
 // pci_platform_fuzz).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Terminal: puts the controlling terminal (stdin) in raw mode while a guest
 // console is attached to it, and restores it on every exit path.
 //

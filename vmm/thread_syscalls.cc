@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The petrel binary's own thread lists (see thread_syscalls.h).
 #include "vmm/thread_syscalls.h"
 

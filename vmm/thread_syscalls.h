@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The seccomp lists of the threads the petrel binary starts itself: the
 // VMM thread (main: the VM lifecycle, the control loop, snapshots,
 // migration), the API server's thread and the signal thread. The vCPU

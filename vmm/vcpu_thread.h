@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VcpuThread: one host thread running one vCPU.
 //
 // The thread calls Vcpu::Run() in a loop. I/O is completed inside Run(); the

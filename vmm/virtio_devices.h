@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioDevices: the virtio-pci devices a VmConfig asks for -- virtio-console
 // (unless --console off), virtio-rng (always, as Cloud Hypervisor), one
 // virtio-blk per --disk, one virtio-net per --net -- created and placed on the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmInstance: one VM built from a VmConfig on any hypervisor backend.
 //
 // Create() does the whole set-up, in order: guest memory (split around the

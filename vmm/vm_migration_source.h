@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmMigrationSource: a VmInstance as the sending side of a live migration
 // sees it (migration::MigrationSource), and the payloads both sides agree on:
 //   Config  {"petrel_migration": 1, "vm_config": <the vm.create JSON>}

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmSnapshotState: everything a snapshot or a migration carries about a VM
 // except its guest memory and its config -- the VM-wide hypervisor state,
 // every vCPU's state and every device's state, each a plain struct (no

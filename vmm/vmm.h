@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Vmm: the VMM process's one VM, driven through Cloud Hypervisor's REST API
 // (api::VmmControl) or the command line, from empty to deleted.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmmEvents: where the VMM reports its life-cycle events (Cloud Hypervisor's
 // event monitor vocabulary): a source ("vmm", "vm", "virtio-device"), an
 // event ("starting", "booting", "booted", "pausing", "paused", "resuming",

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Vmm's live-migration doors, vm.send-migration and vm.receive-migration
 // (docs/live-migration.md): the protocol drivers of vmm/migration/ run
 // against two adapters -- VmMigrationSource (vm_migration_source.h, which

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # ci/guest-kit/build.sh: builds and caches the Petrel guest kit, a Debian cloud
 # kernel (bzImage + PVH vmlinux), its kvm modules for an L1 and a busybox
 # initramfs for an L2 guest. Result: $KIT/kit.env (paths, kernel version).

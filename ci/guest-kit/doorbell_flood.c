@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 /* doorbell_flood: rings one virtio-pci queue's doorbell in an endless loop.
  *   doorbell_flood /sys/bus/pci/devices/0000:00:0N.0 QUEUE
  * Built static by ci/guest-kit/build.sh into the L2 initramfs (/bin); the

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # /init of the L2 guest initramfs built by ci/guest-kit/build.sh.
 # Owns the guest side of the kit protocol: mount the pseudo filesystems, load
 # the virtio modules present, print PETREL-GUEST-READY, run petrel.cmd

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # ci/nested/demo-shell.sh: the README demo, run inside L1 by
 #   run.sh --interactive --payload DIR --script ci/nested/demo-shell.sh
 # Boots the kit's L2 guest with petrel.end=shell on real KVM and hands the

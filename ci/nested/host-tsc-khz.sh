@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # ci/nested/host-tsc-khz.sh: prints the host TSC frequency in kHz (QEMU TCG
 # guests see the host's TSC rate), or nothing if it cannot be found.
 # Sources, best first: sysfs tsc_freq_khz, the kernel's refined or detected

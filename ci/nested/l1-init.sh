@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # /init of the L1 initramfs built by ci/nested/run.sh.
 # Owns the L1 side of the nested protocol: load irqbypass, kvm, kvm_amd, check
 # /dev/kvm, print PETREL-L1-KVM-READY, run /payload/run-tests.sh with

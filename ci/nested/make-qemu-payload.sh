@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # ci/nested/make-qemu-payload.sh DIR: fills DIR with the host's QEMU laid out as
 # DIR/bin/qemu-system-x86_64 + DIR/share/qemu/{bios-microvm.bin,pvh.bin,...}
 # (QEMU finds its firmware in ../share/qemu beside the binary), for the

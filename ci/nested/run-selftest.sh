@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # ci/nested/run-selftest.sh [run.sh options]: builds a QEMU payload in a temp
 # dir and runs ci/nested/selftest.sh in the nested-KVM harness (one L1 boot).
 set -euo pipefail

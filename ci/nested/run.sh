@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # ci/nested/run.sh: the nested-KVM test harness. Boots an L1 Linux under QEMU
 # TCG with emulated SVM+NPT (so the L1's kvm_amd is a real KVM), runs a test
 # script there against a payload directory, streams the L1 console, enforces a

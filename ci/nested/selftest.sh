@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # ci/nested/selftest.sh: runs inside L1 (busybox sh) as /payload/run-tests.sh.
 # Proves the harness and the guest kit: kvm-device (/dev/kvm exists) and
 # l2-linux-qemu (QEMU microvm + KVM boots the kit's PVH vmlinux and initrd to

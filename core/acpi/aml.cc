@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // AML byte encoder (see aml.h). Opcode values are from ACPI 6.4 section 20.3
 // ("AML Byte Stream Byte Values"); resource descriptor layouts from 6.4.
 #include "core/acpi/aml.h"

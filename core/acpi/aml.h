@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // AML (ACPI Machine Language) byte encoder: a small composable API that builds
 // the definition blocks of the DSDT (and later SSDTs) in Petrel's own code.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the AML encoder. Expected bytes come from `iasl -l` listings
 // (acpica-tools 20200925) of the ASL quoted above each expectation: the ASL
 // was compiled in a DefinitionBlock at root scope and the listing's hex copied.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The DSDT (Differentiated System Description Table): the AML namespace of
 // Petrel's platform, built with the encoder in aml.h.
 //

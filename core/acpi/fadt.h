@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The FADT (Fixed ACPI Description Table, signature "FACP"), revision 6, for
 // Petrel's hardware-reduced platform. Field offsets: ACPI 6.4 5.2.9 Table 5.9.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // acpi_iasl_test: disassembles every generated table with the reference ACPI
 // tools (iasl from acpica-tools) and recompiles the disassembly. The test
 // fails on any error or warning from either step and skips only when iasl is

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The MADT (Multiple APIC Description Table, signature "APIC"), revision 5:
 // ACPI 6.4 5.2.12. One processor entry per possible vCPU (APIC id = vCPU
 // index, ACPI processor UID = vCPU index), the IOAPIC and LINT1 as NMI.

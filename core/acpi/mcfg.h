@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The MCFG table (PCI Firmware Specification 3.2 §4.1.2, "MCFG Table
 // Description"): where each PCI segment's ECAM window lives. Petrel has one
 // segment (0) whose window covers buses start_bus..end_bus.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The hardware-reduced ACPI registers Petrel's FADT and DSDT describe: the
 // sleep control/status and reset registers, the PM timer and the GED event
 // bits. Shared by the table generator (core/acpi) and the device models that

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The RSDP (Root System Description Pointer, ACPI 6.4 5.2.5) and the XSDT
 // (Extended System Description Table, 5.2.8) that lead the guest to the
 // other tables.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // System description table plumbing shared by every ACPI table Petrel builds:
 // the 36-byte SDT header (ACPI 6.4 5.2.6), table checksums, the Generic
 // Address Structure (5.2.3.2) and Petrel's OEM identity.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Builds and places the whole ACPI table set (see tables.h).
 #include "core/acpi/tables.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The ACPI tables Petrel gives an x86 guest: RSDP, XSDT, FADT, DSDT, MADT and
 // (with PCI) MCFG,
 // built from an AcpiConfig and written into the reserved low area at

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the ACPI tables: lengths, checksums, field offsets, flags, MADT
 // entries, DSDT pieces and the placement in guest memory.
 #include "core/acpi/tables.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // BootMsrs: the MSR values every x86_64 vCPU starts with.
 //
 // Backend-neutral and pure; the VMM passes the list to Vcpu::SetMsrs() once

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // CpuTopology: the guest's package/die/core/thread layout and the x2APIC ids
 // it implies. Backend-neutral and pure; shared by CPUID (core/arch/cpuid.h)
 // and the ACPI MADT / MP table writers.

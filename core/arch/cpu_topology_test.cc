@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for CpuTopology: id bit widths, counts and vCPU index -> x2APIC id.
 #include "core/arch/cpu_topology.h"
 

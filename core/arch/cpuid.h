@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // BuildGuestCpuid: turns the CPUID a backend supports into what one vCPU sees.
 //
 // Backend-neutral and pure. The VMM calls it once per vCPU with the list from

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The guest physical memory map Petrel presents on x86_64.
 //
 // Follows Cloud Hypervisor's arch/src/x86_64/layout.rs (see

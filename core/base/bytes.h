@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Byte-order helpers and overflow-safe range checks for parsing untrusted
 // binary formats: kernel images (core/boot), disk images (devices/block/image).
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Clock: the only source of time for devices and the VMM (determinism rule 2).
 //
 // Production code injects MonotonicClock; hv_sim and tests inject a

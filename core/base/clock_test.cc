@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for MonotonicClock, RealtimeClock and VirtualClock.
 #include "core/base/clock.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // CRC-32C, table-driven (see crc32c.h). Used on metadata only, never on the
 // data path, so one table and a byte at a time are enough.
 #include "core/base/crc32c.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // CRC-32C (Castagnoli): the checksum of VHDX headers, region tables and log
 // entries (VHDX 1.0 §2.2.2), of iSCSI and ext4 metadata.
 //

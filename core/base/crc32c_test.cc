@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // CRC-32C against the published check value and RFC 3720's test vectors.
 #include "core/base/crc32c.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // FieldError and EscapeForMessage: the one wording for a bad configuration
 // value, shared by the command line and the REST API.
 //

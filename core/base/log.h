@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Logging: leveled, to stderr or a log file, safe from any thread.
 //
 //   PETREL_LOG(kInfo) << "mapped " << size << " bytes";

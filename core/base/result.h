@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Result<T> and Error: Petrel's error values.
 //
 // Errors are values, never exceptions across module boundaries. An Error has a

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for Result<T>, Error and the PETREL_TRY / PETREL_ASSIGN_OR_RETURN macros.
 #include "core/base/result.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // UniqueFd: owns one file descriptor and closes it on destruction (the one
 // owning-fd type of the tree: the KVM backend, file images, entropy files).
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // WriteWholeFile / ReadWholeFile (see whole_file.h).
 #include "core/base/whole_file.h"
 

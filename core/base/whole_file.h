@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Whole small files: written in one go (created or truncated, mode 0600,
 // every byte written across short writes and EINTR, then fsync'ed) and read
 // back with a size cap. Snapshot JSON files and --record-io traces use them.

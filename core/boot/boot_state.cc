@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Boot vCPU state and its GDT/IDT/page tables (see boot_state.h).
 #include "core/boot/boot_state.h"
 

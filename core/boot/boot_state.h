@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The boot vCPU's starting state, and the GDT / page tables it relies on.
 //
 // bzImage: the 64-bit boot protocol (Documentation/arch/x86/boot.rst, "64-bit

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // bzImage loading: Linux boot protocol 2.12+ with the 64-bit entry point
 // (Documentation/arch/x86/boot.rst; zero page layout in
 // arch/x86/include/uapi/asm/bootparam.h).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Builds the e820 / PVH memory map from GuestMemory's regions (see e820.h).
 #include "core/boot/e820.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The x86 memory map given to Linux: the e820 table of a bzImage boot and the
 // hvm_memmap_table of a PVH boot, built from GuestMemory's regions.
 //

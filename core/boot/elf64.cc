@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Bounds-checked ELF64 header, program header and note parsing (see elf64.h).
 #include "core/boot/elf64.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // A bounds-checked reader for the parts of an ELF64 executable a loader
 // needs: the file header, program headers and notes (System V gABI, "ELF
 // Header", "Program Header", "Note Section"). Every offset and size read from

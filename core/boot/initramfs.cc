@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Initramfs placement at the top of low RAM (see initramfs.h).
 #include "core/boot/initramfs.h"
 

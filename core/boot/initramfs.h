@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Where the initramfs goes: the top of low RAM (below the 3 GiB hole), page
 // aligned, below the kernel's limit and above everything the kernel occupies.
 // Cloud Hypervisor does the same.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // LoadLinux: puts a Linux kernel (PVH ELF vmlinux or bzImage), its initramfs,
 // command line, memory map and MP table into guest memory and returns the boot
 // vCPU's starting state. Pure over GuestMemory: no hypervisor needed.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for LoadLinux: format detection, the MP table, and (when present) a
 // real Debian kernel from the guest kit.
 #include "core/boot/linux_loader.h"

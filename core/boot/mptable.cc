@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Writes the MP spec 1.4 table (see mptable.h).
 #include "core/boot/mptable.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The Intel MultiProcessor Specification 1.4 table, so Linux finds the vCPUs
 // and the IOAPIC without ACPI.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the MP table: checksums, entry counts and the interrupt routing.
 #include "core/boot/mptable.h"
 

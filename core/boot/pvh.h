@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PVH boot of an ELF64 kernel or firmware (xen/include/public/elfnote.h
 // XEN_ELFNOTE_PHYS32_ENTRY; xen/include/public/arch-x86/hvm/start_info.h,
 // hvm_start_info version 1 with the memory map).

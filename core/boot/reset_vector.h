@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The reset vector stub: what a guest finds at F000:FFF0 (linear 0xFFFF0).
 //
 // Petrel boots Linux directly and has no BIOS, but Linux may still jump to

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Builders for synthetic bzImage and PVH ELF test images (see test_images.h).
 #include "core/boot/test_images.h"
 

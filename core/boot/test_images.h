@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Synthetic kernel images for the boot loader tests and fuzzers: a minimal
 // bzImage (setup sectors + setup header + payload) and a minimal ELF64 with
 // an optional XEN_ELFNOTE_PHYS32_ENTRY note. Fields default to what a modern

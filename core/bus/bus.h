@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Bus: an address-range map from guest addresses to devices.
 //
 // One Bus models the PIO space (16-bit ports) and another the MMIO space.

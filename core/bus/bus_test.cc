@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for Bus: inserts, overlap rules, lookups, dispatch, Registration RAII.
 #include "core/bus/bus.h"
 

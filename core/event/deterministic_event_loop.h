@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DeterministicEventLoop: the EventLoop of hv_sim and unit tests.
 //
 // Every event (a timer, a notifier signal, a readable fd, a Post()) is

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for DeterministicEventLoop: (time, sequence) order, virtual time,
 // notifier hooks, fd watches (level-triggered polls of a socketpair), Remove
 // inside handlers, queued re-entrancy, determinism.

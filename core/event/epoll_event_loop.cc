@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // EpollEventLoop (see epoll_event_loop.h).
 #include "core/event/epoll_event_loop.h"
 

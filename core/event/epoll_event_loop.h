@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // EpollEventLoop: the production EventLoop, built on epoll(7).
 //
 // File descriptors and EventFdNotifiers are watched level-triggered for

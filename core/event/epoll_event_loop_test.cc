@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for EpollEventLoop: notifiers, fds, timers, Remove, Post, Run/Stop.
 #include "core/event/epoll_event_loop.h"
 

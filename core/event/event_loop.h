@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // EventLoop: where devices and the VMM wait for things (determinism rule 1).
 //
 // No device owns a thread. A device registers handlers for notifiers

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Notifier: a counter one side signals and the other consumes (an eventfd).
 //
 // Doorbells (ioevents), interrupt triggers (irqfd) and cross-thread wake-ups

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ThreadWorkers and ThreadWorker (see thread_worker.h).
 #include "core/event/thread_worker.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ThreadWorkers: the production WorkerFactory (worker.h). Each worker is an
 // EpollEventLoop run by a thread of its own, named "petrel-<name>" (15
 // characters at most, as Linux allows) so `top -H` shows which device is busy.

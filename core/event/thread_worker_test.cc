@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ThreadWorker: handlers run on the worker's own named thread with every
 // signal blocked; a handler that throws is caught at the thread boundary,
 // reported, and the loop goes on; Stop() joins, Start() runs it again.

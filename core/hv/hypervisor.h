@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The hypervisor interface: what every backend (hv_kvm, hv_mshv, hv_sim)
 // implements and all of Petrel above core/ uses.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The signal that kicks a vCPU thread out of the hypervisor's run ioctl
 // (KVM_RUN, MSHV_RUN_VP): SIGRTMIN with a no-op handler installed without
 // SA_RESTART, so the ioctl returns EINTR. One handler for every backend.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Backend-neutral x86_64 vCPU state.
 //
 // Every backend converts to and from these structs, so boot loaders,

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for IoDispatcher: bus dispatch, unclaimed accesses, the software
 // ioevent table, and the hand-off of fd notifiers to a backend's kernel.
 #include "core/io/io_dispatcher.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // IoTrace: a recording of every guest device access a VM made (port and
 // MMIO reads with the data the device returned, writes with the data the
 // guest wrote, local APIC EOIs) and every interrupt its devices raised

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // IoTrace's text format (round trip, every refusal with its line) and
 // RecordingGuestIo (what it records and that it passes everything on).
 #include "core/io/io_trace.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RecordingGuestIo: a GuestIo that passes every access to another one (the
 // VM's IoDispatcher) and records it in an IoTrace: reads with the data the
 // device returned, writes with the data written, EOIs; each stamped with

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RecordingVm: an hv::Vm that passes everything to another one (the
 // backend's) and records in an IoTrace every interrupt raised through the
 // interrupt objects it hands out: each MSI signalled (the message at that

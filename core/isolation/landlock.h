@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Landlock (Linux 5.13+): an unprivileged process confines itself to the
 // files and directories it names. `petrel --landlock` (vmm/landlock_paths.h,
 // docs/security.md) uses it as Cloud Hypervisor's --landlock does.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // LandlockAccess: what a Landlock rule lets the VMM do beneath one path, in
 // Cloud Hypervisor's words ("r", "w", "rw" of --landlock-rules), and the
 // Landlock file system rights each means. Pure: no system call here (the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for core/isolation/landlock_access.h: the access words and the
 // rights they mean (listed explicitly, as CH's test does, so a change of
 // rights shows in review).

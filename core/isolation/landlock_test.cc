@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for core/isolation/landlock.h against the running kernel. Every
 // restriction happens in a forked child (landlock_test_util.h), which
 // reports through its exit status; each step that can fail has its own

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Test helpers for Landlock: a scratch directory, and a forked child in
 // which a test may confine itself (Landlock cannot be lifted, so the test
 // binary itself must never be restricted).

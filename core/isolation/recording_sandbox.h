@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RecordingSandbox: the test fake ThreadSandbox. It confines nothing and
 // remembers which roles asked, with their rules, so a test can check that
 // every thread confines itself, and with what.

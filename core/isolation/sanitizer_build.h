@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Whether this build carries a sanitizer runtime (ASan, TSan, UBSan): the
 // one place that asks the compiler. Isolation relaxes itself for those
 // runtimes in test builds only (their exit-time leak check ptraces the

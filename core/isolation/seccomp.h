@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SeccompSandbox: the production ThreadSandbox, a seccomp-BPF filter per
 // thread compiled with libseccomp, and Cloud Hypervisor's --seccomp modes.
 //

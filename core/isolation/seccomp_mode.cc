@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SeccompMode names (see seccomp_mode.h).
 #include "core/isolation/seccomp_mode.h"
 

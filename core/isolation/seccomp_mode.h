@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SeccompMode: Cloud Hypervisor's --seccomp values (what each does is in
 // seccomp.h). Apart from the filter compiler, so configuration code can
 // parse the option without linking libseccomp.

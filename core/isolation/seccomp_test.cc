@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SeccompSandbox, for real: each test forks a child that confines itself
 // and then makes calls; the parent reads the child's exit status and what
 // it wrote to stderr. (A filter cannot be removed, so never in the test

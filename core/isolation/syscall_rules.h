@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SyscallRules: what one kind of thread may ask of the kernel, stated by the
 // code that makes the calls, so a developer who adds a system call sees the
 // list it belongs to in the same change.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 #include "core/isolation/syscall_rules.h"
 
 #include <linux/kvm.h>

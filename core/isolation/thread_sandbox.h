@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ThreadSandbox: how a thread confines itself to its role's system calls.
 //
 // A thread calls Confine() on itself, first thing, before it touches guest

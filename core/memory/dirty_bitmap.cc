@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DirtyBitmap and DirtyLog (see dirty_bitmap.h).
 #include "core/memory/dirty_bitmap.h"
 

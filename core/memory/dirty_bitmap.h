@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Dirty-page tracking for live migration: which 4 KiB pages of guest RAM were
 // written.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for DirtyBitmap (shape, Set/IsSet at page and region edges, Or,
 // Ranges merging and clipping, region words) and DirtyLog (Start/Stop/Take,
 // concurrent marks).

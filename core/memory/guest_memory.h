@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // GuestMemory: the guest's RAM, as host mappings behind bounds-checked access.
 //
 // Guest RAM is a set of non-overlapping regions, each backed by one mmap

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for HostRegion and GuestMemory: the x86 split, bounds checks at
 // region edges and near 2^64, accesses across adjacent regions, Create checks,
 // the VMM-side dirty log.

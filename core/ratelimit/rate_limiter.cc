@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RateLimiter: both buckets or neither (see rate_limiter.h).
 #include "core/ratelimit/rate_limiter.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RateLimiter: one device's rate limiter, a bandwidth bucket (bytes) and an
 // ops bucket (requests), each optional (absent: that dimension is not
 // limited). It owns the rule that combines them; the buckets' arithmetic is

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RateLimiterConfig's limits and check (see rate_limiter_config.h).
 #include "core/ratelimit/rate_limiter_config.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RateLimiterConfig: what a user chooses about one device's rate limiter,
 // with its limits and Validate() — the one home of both, shared by the
 // devices that take one (virtio-blk's DiskConfig) and by the VMM's two doors

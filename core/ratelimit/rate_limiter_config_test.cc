@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for RateLimiterConfig: CH's reading of a bucket's three values and
 // Validate()'s limits and wording.
 #include "core/ratelimit/rate_limiter_config.h"

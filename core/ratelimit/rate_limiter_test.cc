@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for RateLimiter: both buckets must pass and a refusal by either takes
 // nothing from the other; absent or zero buckets do not limit; the wait is
 // the later bucket's, exactly.

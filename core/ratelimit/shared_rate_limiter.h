@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SharedRateLimiter: one RateLimiter used from several threads: the queues
 // of one disk, each served on its own worker (as in Cloud Hypervisor, a
 // disk's limit is shared by all its queues). It owns the lock around the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // TokenBucket's arithmetic (see token_bucket.h).
 #include "core/ratelimit/token_bucket.h"
 

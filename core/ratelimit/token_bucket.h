@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // TokenBucket: one rate-limiting bucket (bytes or operations), the building
 // block of RateLimiter (rate_limiter.h). It owns the bucket's arithmetic and
 // nothing else: no threads, no timers; every call takes the caller's time,

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for TokenBucket: exact refills (fractions kept), the one-time burst
 // (spent first, never refilled), over-consumption only when full and its
 // debt, unlimited buckets, exact TimeUntilAvailable, 64-bit extremes without

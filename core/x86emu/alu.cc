@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Alu and ConditionHolds. Flag rules: SDM 1 3.4.3.1 (status flags) and the
 // instruction pages in SDM 2A/2B (ADD, SUB, CMP, AND, OR, XOR, TEST).
 #include "core/x86emu/alu.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The arithmetic and logic with their RFLAGS effects: ADD, SUB/CMP,
 // AND/TEST, OR, XOR at 1, 2, 4 or 8 bytes, BT, and the SETcc conditions
 // (mmio profile); ADC/SBB, the shifts and MUL/IMUL (sim profile). Pure

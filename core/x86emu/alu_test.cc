@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Alu and ConditionHolds against the host CPU: the same operation is run
 // with inline asm and its result and flags (LAHF for SF/ZF/AF/PF/CF, SETO
 // for OF; no stack use) must match, over edge values at every size.

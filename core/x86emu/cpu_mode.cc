@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DetermineMode: CR0.PE, RFLAGS.VM, EFER.LMA, CS.L and CS.D to a CpuMode
 // (Intel SDM Vol. 3A 2.2, 5.2.1 "Code-segment descriptor in 64-bit mode").
 #include "core/x86emu/cpu_mode.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // CpuMode: which of the x86 operating modes the vCPU is in, derived from
 // its control state (Intel SDM Vol. 3A 2.2 "Modes of operation", 9.8.5
 // "Initializing IA-32e mode", 3.4.5 "Segment descriptors" for CS.L/CS.D).

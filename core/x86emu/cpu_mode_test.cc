@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DetermineMode: every mode from CR0.PE, EFER.LMA, RFLAGS.VM, CS.L, CS.D.
 #include "core/x86emu/cpu_mode.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // CpuState (lazy loads, dirty tracking, one batched write-back) and
 // StructRegisterFile (hv::Regs/hv::Sregs as a RegisterFile).
 #include "core/x86emu/cpu_state.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The emulator's view of a vCPU's registers.
 //
 //   RegisterFile: what a backend implements: read one register or segment,

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // CpuState: registers are read once, on first use; Flush writes only the
 // changed ones, in one batch, and nothing when nothing changed.
 #include "core/x86emu/cpu_state.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The decoder interface: instruction bytes and a CpuMode in, a
 // DecodedInstruction out. The DecodedInstruction is Petrel's own,
 // decoder-neutral description (what the emulator's semantics read); one

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Segment descriptors from the GDT (SDM 3A 3.4.5 "Segment Descriptors",
 // Figure 3-8; 3.5.1 "Segment Descriptor Tables"): reading the 8 bytes a
 // selector names, through segmentation-free linear addressing and paging

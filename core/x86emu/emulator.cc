@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Emulator::Step: fetch and decode at CS:RIP, check the instruction's
 // shape against the profile, dispatch (Execution::Run), and the semantics
 // of the `mmio` profile's instructions but MOVS/STOS (SDM 2A/2B instruction

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Emulator: decodes the instruction at CS:RIP and carries it out against a
 // CpuState (registers, loaded lazily, written back only when changed) and a
 // Platform (translation, memory by GPA, port I/O).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Emulator: CMP, OR, AND, XOR, ADD, SUB, TEST (flags, memory write-back or
 // none), XCHG, BT/BTS/BTR (register and memory bit strings, negative
 // offsets) and SETcc to memory, against the MMIO window of FakePlatform.

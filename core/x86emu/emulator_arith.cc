@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The sim profile's arithmetic (SDM 2A/2B instruction pages): INC, DEC,
 // NEG, NOT, SHL/SAL, SHR, SAR (by 1, imm8 or CL), ADC, SBB, MUL and IMUL
 // (one-, two- and three-operand forms). The flag rules are alu.h's. A

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The sim profile's control flow and stack (SDM 2A/2B instruction pages):
 // PUSH, POP, PUSHF, POPF, JMP rel and r/m, CALL rel and r/m, RET [imm16],
 // Jcc, LOOP/LOOPE/LOOPNE, JCXZ/JECXZ/JRCXZ, LEA, and the flag instructions

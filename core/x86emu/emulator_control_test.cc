@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The sim profile's stack and control flow (SDM 2A/2B PUSH, POP, PUSHF,
 // POPF, CALL, RET, JMP, Jcc, LOOP, JCXZ, LEA): the stack-address size from
 // SS.B or 64-bit mode, the operand size (8 by default in 64-bit mode),

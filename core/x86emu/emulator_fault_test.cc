@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Emulator: accesses across a page boundary (two pieces; a #PF on the
 // second page before either is touched), #GP(0)/#SS(0) for non-canonical
 // addresses, #PF error codes and CR2, instruction-fetch faults, instruction

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Emulator: MOV (r/m <-> reg at 1, 2, 4, 8 bytes, imm to memory, moffs
 // A0-A3, RIP-relative), MOVZX, MOVSX, MOVSXD against an MMIO window and
 // RAM; register write rules (SDM 1 3.4.1.1): 32-bit writes zero-extend,

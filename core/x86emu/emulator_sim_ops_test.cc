@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The sim profile's remaining instructions: LODS, INS, OUTS (with REP and
 // the per-Step cap, as MOVS/STOS), CPUID, RDMSR/WRMSR (EFER in the register
 // file, #GP(0) for an MSR the platform refuses), RDTSC, the flag

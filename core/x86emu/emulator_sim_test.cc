@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The sim profile (what interpreted test guests on hv_sim run): IN/OUT with
 // imm8 and DX ports at every width, HLT, CLI/STI, JMP rel, NOP; and that the
 // mmio profile refuses them.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The string instructions (SDM 2A/2B): MOVS and STOS (both profiles), LODS,
 // INS and OUTS (sim profile), each with REP (SDM 2B 4.3 "REP/REPE/REPZ/
 // REPNE/REPNZ"), capped at max_rep iterations per Step: RIP then stays on

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Emulator: MOVS and STOS with and without REP (SDM 2B "MOVS", "STOS",
 // "REP"): RSI/RDI/RCX updates at the address size, DF=1 running backwards,
 // the per-call REP cap leaving RIP on the instruction with RCX counted

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The sim profile's system instructions (SDM 2A/2B instruction pages): IN,
 // OUT, CPUID, RDMSR, WRMSR (IA32_EFER kept in the register file, others
 // through the Platform), RDTSC, LGDT, LIDT, SGDT, SIDT, MOV to/from CR0,

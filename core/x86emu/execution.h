@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Private to core/x86emu: the Execution of one decoded instruction, shared
 // by the files that hold its semantics (emulator.cc: dispatch and the mmio
 // profile; emulator_control.cc: stack, branches, LEA, flag instructions;

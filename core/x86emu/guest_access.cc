@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // GuestAccess: effective addresses, segmentation, paging and page-split
 // accesses (see guest_access.h for the SDM sections).
 #include "core/x86emu/guest_access.h"

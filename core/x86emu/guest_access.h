@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // GuestAccess: the emulator's path from an operand to guest memory and
 // registers, for one instruction:
 //   effective address (base + index*scale + disp, RIP-relative) at the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DeliverInterrupt/DeliverException (interrupt.h) and the delivery INT n
 // and INT3 share with them (DeliverEvent), and IRET (InterruptReturn), SDM
 // 3A 6.12-6.14 and 2A "IRET/IRETD/IRETQ".

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Interrupt and exception delivery through the guest's IDT (sim profile),
 // for a caller that injects events between Emulator::Steps (hv_sim's local
 // APIC, or a vCPU loop turning a Step's Fault into a guest exception).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DeliverInterrupt/DeliverException and INT n/INT3/IRET (SDM 3A 6.12-6.14,
 // 20.1.4; 2A INT n, IRET): 64-bit gates with the 16-byte-aligned SS:RSP
 // frame, 32-bit interrupt and trap gates (IF cleared or kept), real-mode

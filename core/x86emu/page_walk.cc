@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // WalkPageTables: SDM 3A 4.5 (4-level paging), 4.6 (access rights), 4.7
 // (#PF error code), 4.8 (accessed and dirty flags).
 #include "core/x86emu/page_walk.h"

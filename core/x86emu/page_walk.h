@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // WalkPageTables: the 4-level IA-32e page walk (SDM 3A 4.5 "4-level
 // paging"), over guest physical memory, for platforms whose hypervisor
 // cannot translate for them. It checks present, write and user/supervisor

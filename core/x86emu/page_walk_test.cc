@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // WalkPageTables over hand-built 4-level tables: 4 KiB, 2 MiB and 1 GiB
 // pages, the rights checks and the #PF error code of each failure, and
 // the accessed/dirty bits.

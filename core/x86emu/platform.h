@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Platform: what the emulator needs from the VM around the vCPU: guest
 // virtual to physical translation, memory by guest physical address (RAM or
 // MMIO: the platform decides), port I/O, and the guest faults it reports;

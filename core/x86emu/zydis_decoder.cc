@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ZydisInstructionDecoder: Zydis's ZydisDecodedInstruction/Operand to Petrel's
 // DecodedInstruction. Registers other than the 16 GPRs (and their 8/16/32-bit
 // parts) mark the instruction unsupported_operand rather than guessing.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ZydisInstructionDecoder: the InstructionDecoder over Zydis 4 (libzydis-dev). It only
 // translates Zydis's view of the bytes into a DecodedInstruction; every
 // semantic rule lives in the emulator.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ZydisInstructionDecoder: each form of the `mmio` profile decodes to the
 // right Op, sizes, memory operand, immediate and length in 64-bit, 32-bit
 // protected and 16-bit modes, with the 0x66/0x67 size prefixes; other

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The shared snapshot test for the ACPI platform devices (the pattern of
 // devices/legacy/device_state_test.cc): drive a device into a non-trivial
 // state, Save, Restore into a fresh instance, Save again and compare; the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // AcpiPmDevice: sleep control, sleep status and reset registers (see acpi_pm.h).
 #include "devices/acpi/acpi_pm.h"
 

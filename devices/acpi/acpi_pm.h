@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // AcpiPmDevice: the hardware-reduced ACPI power-management registers the FADT
 // points at (ACPI 6.4 section 4.8.3.6 reset register, 4.8.3.7 sleep control
 // register, 4.8.3.8 sleep status register), at PIO base 0x600.

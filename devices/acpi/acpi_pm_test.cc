@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for AcpiPmDevice: S5 power off, reset, WAK_STS, reserved bytes and
 // values, access widths, and the constants the ACPI tables use.
 #include "devices/acpi/acpi_pm.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // GedDevice: the GED event register and its edge interrupt (see ged.h).
 #include "devices/acpi/ged.h"
 

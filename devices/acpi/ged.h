@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // GedDevice: the VMM side of the ACPI Generic Event Device (ACPI 6.4 section
 // 5.6.9, _HID "ACPI0013"), which delivers hotplug and power-button events on
 // a hardware-reduced platform, as Cloud Hypervisor models it.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for GedDevice: the event register, read-to-clear, the edge interrupt
 // per Notify, the power button, undefined bits, and concurrent notifiers.
 #include "devices/acpi/ged.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PmTimer: the 3.579545 MHz ACPI PM timer computed from a Clock (see pm_timer.h).
 #include "devices/acpi/pm_timer.h"
 

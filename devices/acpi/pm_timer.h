@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PmTimer: the ACPI power-management timer (ACPI 6.4 section 4.8.3.3,
 // PM_TMR), a free-running up-counter at 3.579545 MHz, at PIO 0x608 (Cloud
 // Hypervisor's address, hard-coded by EDK2's CloudHv platform as

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for PmTimer: counts at known virtual times, the 32-bit wrap,
 // byte-wise reads, ignored writes, and Save/Restore continuing the count.
 #include "devices/acpi/pm_timer.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Test helpers for devices/block: temporary disk files and running requests
 // through an IoEngine until every completion has arrived.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DiskFile: opening a disk image or block device and probing its properties
 // (see disk_file.h).
 #include "devices/block/disk_file.h"

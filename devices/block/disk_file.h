@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DiskFile: the host file or block device behind a virtio-blk disk.
 //
 // Opens a raw image (regular file) or a host block device, read-write or

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // IoEngine: the interface between the virtio-blk device and host disk I/O.
 //
 // The device translates a guest request into an IoRequest (host iovecs that

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Behaviour every IoEngine must have, run against each engine: sync,
 // io_uring, and io_uring without IORING_OP_FALLOCATE (emulated). io_uring
 // variants skip, saying why, where the host cannot create a ring.

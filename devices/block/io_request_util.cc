@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Shared request checks, iovec helpers and bounce planning (see io_request_util.h).
 #include "devices/block/io_request_util.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Helpers the I/O engines share: request checks, iovec arithmetic and the
 // O_DIRECT bounce plan. Internal to devices/block.
 #pragma once

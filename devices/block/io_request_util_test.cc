@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the engines' shared helpers: request checks, iovec arithmetic,
 // bounce planning and aligned buffers.
 #include "devices/block/io_request_util.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SyncEngine: the IoEngine that does each request inside Submit() with
 // preadv/pwritev, fdatasync and fallocate. Always available; the fallback
 // when io_uring is not. Completions are ready as soon as Submit() returns and

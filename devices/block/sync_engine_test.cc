@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SyncEngine specifics: an injected InProcessNotifier drives the
 // deterministic event loop (hv_sim), and completions exist before Reap().
 #include "devices/block/sync_engine.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Synchronous request execution with preadv/pwritev, fdatasync and fallocate
 // (see sync_io.h).
 #include "devices/block/sync_io.h"

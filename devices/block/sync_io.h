@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Synchronous execution of one IoRequest: the whole of SyncEngine, and the
 // fallback the io_uring engine uses for what its ring cannot do (fallocate on
 // old kernels, write-zeroes without ZERO_RANGE, O_DIRECT read-modify-write).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // UringEngine: the IoEngine on Linux io_uring (liburing).
 //
 // Reads and writes are IORING_OP_READV/WRITEV, flush is IORING_OP_FSYNC with

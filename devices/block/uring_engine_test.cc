@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // UringEngine specifics: the fallocate emulation knob, and destruction with
 // requests still in the kernel.
 #include "devices/block/uring_engine.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Ioapic: registers, pin inputs, EOIs and MSI delivery (see ioapic.h).
 #include "devices/ioapic/ioapic.h"
 

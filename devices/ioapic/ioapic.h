@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Ioapic: a userspace I/O APIC (Intel 82093AA, as Linux and Cloud Hypervisor
 // use it, with the version-0x20 EOI register), delivering each of its 24
 // pins as an MSI through an hv::MsiInterrupt. For backends without an

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Ioapic delivery: the MSI each entry composes, edge and level pins,
 // remote IRR and EOIs (register and broadcast), masking and unmasking, the
 // reserved delivery modes, route failures, and the pin InterruptLines.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The I/O APIC's register map and redirection-entry bit layout, and the
 // x86 MSI format its pins are delivered in. Constants only; the model is
 // ioapic.h.

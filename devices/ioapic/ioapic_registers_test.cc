@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Ioapic register semantics: IOREGSEL/IOWIN, ID/VER/ARB, redirection
 // entries (writable, read-only and reserved bits), and the accesses the model
 // ignores (other offsets and widths, undefined registers).

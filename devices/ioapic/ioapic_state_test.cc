@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Ioapic save/restore: the shared device state suite (save -> restore ->
 // save is the identity, the restored IOAPIC behaves the same, invalid states
 // are refused and change nothing), plus the version check and what a

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Test helpers for the Ioapic tests: a fake hv::MsiInterrupt per pin that
 // records every message programmed and delivered, and guest-side register
 // accessors (IOREGSEL/IOWIN/EOI as Linux's io_apic.c uses them). Test-only.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Civil (proleptic Gregorian, UTC) date arithmetic for the CMOS RTC: seconds
 // since the Unix epoch <-> year/month/day/hour/minute/second, without libc
 // time zones. Days <-> date use Howard Hinnant's public-domain

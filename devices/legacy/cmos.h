@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Cmos: the PC's MC146818-compatible RTC and 128 bytes of CMOS RAM.
 //
 // Registered at port 0x70 with kSize 2: offset 0 (port 0x70) selects the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for Cmos: RTC time in BCD/binary and 12/24-hour modes for a known
 // epoch time, registers A-D, setting the time, memory-size bytes, and the
 // civil-time arithmetic underneath; the update-ended, alarm and periodic

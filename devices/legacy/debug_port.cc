@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DebugPort: POST-code logging and the event record (see debug_port.h).
 #include "devices/legacy/debug_port.h"
 

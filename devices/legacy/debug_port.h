@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DebugPort: the POST-code port 0x80, used as Cloud Hypervisor uses it to
 // timestamp guest boot milestones (the boot-time metric measures kernel start
 // 0x40 to userspace start 0x41).

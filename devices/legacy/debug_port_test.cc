@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for DebugPort: recorded events, range names, the log line format,
 // the event cap and reads.
 #include "devices/legacy/debug_port.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The shared snapshot test for every legacy device: drive it into a
 // non-trivial state, Save, Restore into a fresh instance, Save again and
 // compare; the restored device must also behave like the original. Restore

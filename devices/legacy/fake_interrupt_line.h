@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // FakeInterruptLine: a test double for hv::InterruptLine that records every
 // level it is driven to. Test-only; thread-safe.
 #pragma once

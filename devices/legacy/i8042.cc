@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // I8042: controller command decoding and the reset line (see i8042.h).
 #include "devices/legacy/i8042.h"
 

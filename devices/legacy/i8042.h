@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // I8042: the PS/2 keyboard controller, reduced to what a VM without keyboard
 // or mouse needs: the CPU reset line, the controller command byte and the
 // controller self-tests.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for I8042: status, command byte, self-tests, output port and the
 // reset line.
 #include "devices/legacy/i8042.h"

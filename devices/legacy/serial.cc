@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Serial: the 16550A register file and interrupt logic (see serial.h).
 #include "devices/legacy/serial.h"
 

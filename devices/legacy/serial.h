@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Serial: a 16550A UART (the PC's COM1 at 0x3f8, IRQ 4).
 //
 // Register file per the TI PC16550D datasheet (SLLS057), Table 2 "Summary of

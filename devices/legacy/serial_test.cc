@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for Serial: every register, the divisor latch, FIFO fill/overflow,
 // loopback, each interrupt source and its clearing, OUT2 gating.
 #include "devices/legacy/serial.h"

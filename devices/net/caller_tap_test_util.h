@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Test helpers for fd-backed nets: a tap opened the way a caller (libvirt,
 // Kata) opens one before handing its fd to the VMM, and a count of this
 // process's open fds, to show that nothing leaks.

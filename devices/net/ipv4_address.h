@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Ipv4Address: an IPv4 address or netmask as four bytes in network order, and
 // its dotted-quad text form ("192.168.249.1"; RFC 791 §3.2 addresses, written
 // the way inet_pton(AF_INET) accepts them: exactly four decimal parts 0-255).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MacAddress parsing, formatting and random generation.
 #include "devices/net/mac_address.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MacAddress: a 48-bit Ethernet address, its text form ("52:54:00:12:34:56")
 // and random generation (IEEE 802: bit 0 of byte 0 = group, bit 1 = locally
 // administered).

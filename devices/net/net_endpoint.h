@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // NetEndpoint: the host side of one virtio-net queue pair, a packet
 // interface that carries one frame per call, each frame preceded by a
 // 12-byte virtio_net_hdr_v1 (virtio 1.2 §5.1.6). TapQueue (tap.h) is the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tap: /dev/net/tun setup and the tap queue's packet I/O.
 #include "devices/net/tap.h"
 

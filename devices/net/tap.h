@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tap: a Linux tap interface opened through /dev/net/tun with
 // IFF_TAP | IFF_NO_PI | IFF_VNET_HDR (and IFF_MULTI_QUEUE for several queue
 // pairs), one non-blocking fd per queue pair, the vnet header size set to

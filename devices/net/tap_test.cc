@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for Tap: option checks, and (when this host lets us create taps) a
 // real tap: host configuration, and packets both ways through an AF_PACKET
 // socket bound to the tap's host side.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MsixTable: one PCI function's MSI-X capability, vector table and Pending
 // Bit Array (PCI Local Bus Spec 3.0 §6.8.2), delivering each vector through
 // an hv::MsiInterrupt. The message address/data are passed through unchanged;

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for MsixTable (msix.h): capability layout, masking and pending bits,
 // delivery through a fake hv::MsiInterrupt, MMIO widths, save/restore.
 #include "devices/pci/msix.h"

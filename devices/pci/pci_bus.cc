@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PciBus, PciConfigIo and PciConfigMmio (see pci_bus.h).
 #include "devices/pci/pci_bus.h"
 

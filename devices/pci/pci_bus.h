@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PciBus: PCI segment 0, bus 0 -- up to 32 devices (function 0 only) -- and
 // the two ways the guest reaches their configuration space (as Cloud Hypervisor):
 //   PciConfigIo   PIO 0xCF8-0xCFF, configuration mechanism #1

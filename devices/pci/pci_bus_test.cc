@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for PciBus, PciConfigIo (0xCF8/0xCFC) and PciConfigMmio (ECAM).
 #include "devices/pci/pci_bus.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PciConfigSpace: masked writes, BAR sizing and moves, capability list
 // (see pci_config_space.h).
 #include "devices/pci/pci_config_space.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PciConfigSpace: one function's 256-byte type-0 configuration header
 // (PCI Local Bus Spec 3.0 §6.1-6.2) with per-byte write masks, BARs with the
 // sizing protocol (§6.2.5.1), and the capability list (§6.7).

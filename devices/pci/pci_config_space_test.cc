@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for PciConfigSpace: read-only header fields, W1C status, BAR sizing
 // and move callbacks, capability list.
 #include "devices/pci/pci_config_space.h"

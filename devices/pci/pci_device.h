@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PciDevice: what the PCI bus and the VMM's PCI platform need from a function
 // on it -- its configuration space, a notification after each guest config
 // write, and the guest's accesses to its BARs (the platform maps each BAR on

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PciHostBridge: the root complex function at 00:00.0 (Cloud Hypervisor's
 // PciRoot). Same ids as Cloud Hypervisor so guests and
 // firmware see the same device: vendor 0x8086 (Intel), device 0x0d57

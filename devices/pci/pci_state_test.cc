@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The shared snapshot suite (devices/testing/device_state_suite.h) for the
 // PCI config space, the CONFIG_ADDRESS latch and MSI-X (with its config space).
 #include <gtest/gtest.h>

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // TestDevice: the registers (see test_device.h).
 #include "devices/testdev/test_device.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // TestDevice: Petrel's device for the in-tree test guests (`--test-device`,
 // tests/guests, docs/test-guests.md). It is not a PC device and no OS drives
 // it; it gives small guests something deterministic to read, write and be

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The shared snapshot test every device family instantiates.
 //
 // For each device (a Traits type: Make(), Drive(dev), Observe(dev),

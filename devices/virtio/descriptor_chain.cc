@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ChainReader and ChainWriter (see descriptor_chain.h).
 #include "devices/virtio/descriptor_chain.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DescriptorChain: one request popped from a virtqueue, already validated
 // (every buffer lies in guest RAM, readable buffers before writable ones,
 // bounded length). ChainReader and ChainWriter copy bytes out of the readable

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ChainReader / ChainWriter: copies across buffer boundaries, short reads
 // and writes, and the written() count for AddUsed.
 #include "devices/virtio/descriptor_chain.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Used-buffer notification suppression (§2.7.7, §2.7.10): the
 // VIRTQ_AVAIL_F_NO_INTERRUPT flag, used_event with VIRTIO_F_EVENT_IDX, and
 // avail_event written by Pop().

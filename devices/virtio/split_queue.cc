@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SplitQueue (see split_queue.h): chain walking with every guest value
 // checked, used-ring publication and notification suppression.
 #include "devices/virtio/split_queue.h"

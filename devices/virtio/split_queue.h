@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SplitQueue: the device side of one virtio split virtqueue (virtio 1.2
 // §2.7): pops descriptor chains the driver made available, publishes used
 // buffers, and decides whether the driver wants a used-buffer notification.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Every malformed ring a hostile driver can build must make Pop() return an
 // Error (never crash, never touch memory outside GuestMemory) and leave the
 // queue's indices where they were.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests of SplitQueue on well-formed rings: config validation, popping
 // direct and indirect chains, used-ring publication, 16-bit index wrap,
 // reset and save/restore.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioDevice: the contract between a virtio transport (virtio-pci, in
 // devices/virtio/pci) and a device type (rng, blk, net, console).
 //

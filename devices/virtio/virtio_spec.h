@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Virtio 1.2 constants shared by the virtqueue, the transports and devices:
 // split-ring layout and flags, feature bits, device status bits. Section
 // numbers refer to "Virtual I/O Device (VIRTIO) Version 1.2" (OASIS).

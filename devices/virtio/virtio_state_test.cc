@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Snapshot state of the virtio devices: the shared DeviceStateTest
 // (devices/testing/device_state_suite.h) for console, blk and net, each
 // driven through its real interface (host input and size, a config write,

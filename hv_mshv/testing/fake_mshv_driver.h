@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // FakeMshvDriver: an in-process stand-in for /dev/mshv, for the unit tests
 // and the fuzzer (no test machine has an MSHV host).
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Builders of hv_messages as MSHV_RUN_VP returns them, for tests and fuzz
 // seeds: the message header with type and payload size, then the payload.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RecordingGuestIo: a GuestIo for backend tests and fuzzers. It records
 // every access (kind, vCPU, address, bytes) and answers reads with a fixed
 // byte pattern (`read_fill`, one byte repeated).

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # tests/audit: the guest-reachability audit (docs/security-audit.md): no
 # abort, exit, failed assert or uncaught exception in code the guest drives.
 #
@@ -44,3 +46,7 @@ if(CMAKE_BUILD_TYPE MATCHES "^(RelWithDebInfo|Release|MinSizeRel)$" AND
                    --allowlist ${CMAKE_CURRENT_LIST_DIR}/object_allowlist.txt
                    ${audit_libs})
 endif()
+
+# Every source file carries the licence header (LICENSE, REUSE.toml).
+add_test(NAME audit_spdx_headers
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/check_spdx.py --root ${PROJECT_SOURCE_DIR})

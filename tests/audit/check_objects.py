@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Binary half of the guest-reachability audit (docs/security-audit.md).
 #
 # Reads the static libraries of the guest-reachable code and fails if an

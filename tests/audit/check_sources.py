@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Source half of the guest-reachability audit (docs/security-audit.md).
 #
 # What the binary check (check_objects.py) cannot see in an optimized build:

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: 2026 The Petrel developers */
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * alu_guest: integer arithmetic, flags, the stack and control flow, with the
  * registers dumped after each block (guest.inc DUMP_REGS). No devices but the

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # tests/guests: tiny in-tree test guests (included from tests/CMakeLists.txt).
 #
 #   null_guest       guests/null_guest.elf: ELF64 with a PVH note (PVH entry at 1 MiB)

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: 2026 The Petrel developers */
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * io_tour_guest: a test guest that reads devices back, so a recorded run
  * (--record-io) has reads to compare on replay (docs/record-replay.md), and

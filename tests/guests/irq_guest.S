@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: 2026 The Petrel developers */
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * irq_guest: interrupts, through the IOAPIC (edge and level), an MSI and
  * INT n, into handlers found through the guest's own GDT and IDT (LGDT,

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: 2026 The Petrel developers */
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * mmio_guest: the instruction forms drivers use on MMIO (the emulator's mmio
  * profile: docs/x86emu.md) against the test device's registers and scratch

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Host-side checks of the null guest: the ELF's PVH note and segments, that
 // the embedded flat binary is the ELF's code, and (with a decoder for exactly
 // the instructions the guest uses) that it performs the documented port I/O.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: 2026 The Petrel developers */
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * string_io_guest: string port I/O (INS/OUTS, with and without REP, both
  * directions) on COM1 and the test device's data port, registers dumped

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Accessors for the embedded test guests (data from the generated
 // null_guest_blob.S, see guests.cmake).
 #include "tests/guests/test_guests.h"

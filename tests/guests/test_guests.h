@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The in-tree test guests, embedded in the test binaries.
 //
 // null_guest (tests/guests/null_guest.S): 32-bit flat protected-mode code, no

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Re-records the differential suite's KVM traces (tests/guests/golden/) on the
 # nested tier's real KVM. Run it after changing a test guest:
 #   tests/guests/update_goldens.sh [build dir]

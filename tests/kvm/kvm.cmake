@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # tests/kvm: integration tests of the KVM backend against a real /dev/kvm
 # (included from tests/CMakeLists.txt). They skip cleanly without /dev/kvm or
 # with PETREL_FORCE_NO_KVM=1. The binary is self-contained (the guest is

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // kvm_backend_test: the KVM backend against a real /dev/kvm.
 //
 // Skips (GTEST_SKIP with the reason) when /dev/kvm is missing or not

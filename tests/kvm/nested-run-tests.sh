@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # tests/kvm/nested-run-tests.sh: runs kvm_backend_test inside the nested-KVM
 # L1 (ci/nested/run.sh --script) and prints one PETREL-RESULT line per test.
 #   mkdir p && cp build/tests/kvm_backend_test p/ &&

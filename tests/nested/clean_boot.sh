@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # tests/nested/clean_boot.sh: sourced by suite.sh (needs run_vm, result, b64,
 # $KIT, $BASE); suite.sh calls test_linux_clean_boot. "What the guest sees": the Debian 6.1 cloud kernel and the
 # bookworm-backports cloud kernel (6.12), each with 1 and 2 vCPUs and every

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Runs tests/nested/suite.sh on a real KVM inside the nested-KVM harness.
 #   tests/nested/run.sh <build dir>
 # Builds the guest kit (cached), gathers Petrel's binaries into a payload and

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Petrel's real-KVM test suite. Runs inside the nested-KVM harness's L1 guest
 # (busybox sh, /dev/kvm from kvm_amd), from /payload, with the guest kit in
 # $PETREL_KIT. Reports each test as "PETREL-RESULT <name> PASS|FAIL|SKIP [detail]".

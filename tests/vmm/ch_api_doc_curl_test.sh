@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # Cloud Hypervisor's documented REST API requests (its docs/api.md, "REST API
 # Examples"), sent with curl exactly as written there -- only the socket path
 # differs -- to an empty `petrel --api-socket` VMM. Without a guest kernel

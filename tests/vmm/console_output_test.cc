@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Console backends: file output, and the socket mode's output and input
 // through a real UNIX socket and the epoll event loop.
 #include "vmm/console_output.h"

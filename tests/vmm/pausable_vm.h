@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // PausableVm and RngDriver: a whole VmInstance on hv_sim whose vCPUs count
 // forever in guest RAM, run on a thread of its own as the VMM's VM thread
 // runs it, and a test-side driver for its virtio-rng. Shared by the pause

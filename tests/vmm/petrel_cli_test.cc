@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The petrel binary's answer to bad input: one clear error line on stderr, a
 // non-zero exit status, no crash; and the empty VMM's process behaviour
 // (API socket mode, SIGTERM/SIGINT). Runs the real binary (no /dev/kvm
@@ -27,6 +29,7 @@
 
 #include "core/isolation/landlock.h"
 #include "core/isolation/seccomp_mode.h"
+#include "vmm/build_info.h"
 
 namespace {
 
@@ -350,10 +353,15 @@ TEST(PetrelCliTest, EmptyVmmLeavesTheTerminalAlone) {
 TEST(PetrelCliTest, VersionAndHelp) {
   auto v = RunPetrel({"--version"});
   EXPECT_EQ(v.status, 0);
-  EXPECT_EQ(v.out, "petrel 0.1.0\n");
+  EXPECT_EQ(v.out, "petrel " + std::string(petrel::build_info::BuildVersion()) +
+                       "\nMigration Protocol Versions: 0\n");
   auto h = RunPetrel({"--help"});
   EXPECT_EQ(h.status, 0);
   EXPECT_NE(h.out.find("--kernel"), std::string::npos);
+  // No arguments: the help, as Cloud Hypervisor prints it (status 0 as petrel).
+  auto none = RunPetrel({});
+  EXPECT_EQ(none.status, 0);
+  EXPECT_NE(none.out.find("Usage: petrel [OPTIONS]"), std::string::npos) << none.out << none.err;
 }
 
 // --landlock: a path the config names that does not exist is named before

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // What the whole-VMM hv_sim tests share: the null-guest VmConfig (64 MiB, no
 // virtio console), a HypervisorFactory that makes the simulator, a
 // ConsoleOutput that captures serial output into a string, a WorkerFactory

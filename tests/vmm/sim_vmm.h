@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SimVmm: a whole Vmm on hv_sim, driven through the API router as a client
 // drives it, whose vCPU 0 counts at kCounterGpa forever (the script comes
 // with the hypervisor, so a VM restored or migrated into it counts on).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Every thread confines itself, and no thread's list asks for more than
 // the VMM thread's filter (which every thread inherits: filters stack, so a
 // call the VMM list lacks would kill the VMM in that thread even though the

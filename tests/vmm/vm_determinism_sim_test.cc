@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // A whole VmInstance on hv_sim, deterministic end to end (issue 9, item 3):
 // the control loop is a DeterministicEventLoop on a VirtualClock that follows
 // the simulator's virtual time, the CMOS RTC reads a VirtualClock too, the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Whole-VMM tests on hv_sim: VmInstance builds a VM from a VmConfig exactly as
 // the petrel binary does (memory, payload load, backend VM, legacy platform,
 // vCPUs), with the simulator as the backend and a scripted guest standing in

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmMigrationSource on hv_sim (issue 10, item 4): a running 2-vCPU VM that
 // counts in RAM is sent with SendMigration to a receiver that places its
 // memory in a copy. Between the first full memory round and the next, the

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmInstance::Pause and Resume on hv_sim (issue 9, item 6): a guest that
 // counts stops counting while paused and goes on after resume; every vCPU's
 // state is saved as it parks; a virtio request that reaches a paused device

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmInstance::SaveSnapshotState and VmOptions::restore on hv_sim (issue 10,
 // items 1 and 2): a paused VM's complete state -- the VM clock, every vCPU,
 // the legacy, ACPI and PCI platform devices and each virtio transport with

@@ -1,10 +1,12 @@
+# SPDX-FileCopyrightText: 2026 The Petrel developers
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # tests/vmm: whole-VMM tests (VmInstance on hv_sim; the petrel binary's errors).
 petrel_test(vm_instance_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_instance_sim_test.cc
             DEPS petrel_vmm petrel_hv_sim petrel_test_guests)
 add_dependencies(vm_instance_sim_test null_guest)
 
 petrel_test(petrel_cli_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/petrel_cli_test.cc
-            DEPS petrel_test_guests petrel_isolation petrel_isolation_rules)
+            DEPS petrel_test_guests petrel_isolation petrel_isolation_rules petrel_build_info)
 target_compile_definitions(petrel_cli_test PRIVATE PETREL_BINARY="$<TARGET_FILE:petrel>")
 add_dependencies(petrel_cli_test petrel null_guest)
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // --landlock in the whole VMM on hv_sim: VmmServices::restrict_paths runs on
 // the VM thread before the config's first build and only then, its failure
 // fails vm.boot (HTTP 500 with its message), and, in a forked child, a VMM

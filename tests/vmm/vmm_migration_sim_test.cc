@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // vm.send-migration and vm.receive-migration through two whole VMMs on
 // hv_sim (issue 10, items 3 and 4): the source's counting guest moves to an
 // empty VMM over a UNIX socket and over TCP and counts on there; the source

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Restore with new tap fds (CH's net_fds) through the whole VMM on hv_sim.
 // A VM whose net ran on a caller's tap fd is snapshotted and its VMM gone;
 // vm.restore in a new VMM carries a fd of another tap (as SCM_RIGHTS would)

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The whole VMM (vmm/vmm.h) on hv_sim, driven as an orchestrator drives
 // Cloud Hypervisor: an empty VMM, then vm.create -> vm.boot -> ... ->
 // vm.delete -> vm.create again, every endpoint from every state with CH's

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // vm.snapshot and vm.restore through the whole VMM on hv_sim (issue 10,
 // item 2), as an orchestrator calls them: a running guest counts in its
 // RAM; vm.pause, vm.snapshot to a directory, and the VMM is gone; a new,

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The API client: one HTTP/1.1 request over the API's UNIX socket, blocking,
 // the way ch-remote talks to Cloud Hypervisor (api_client crate). Used by
 // petrel-remote and by the server tests.

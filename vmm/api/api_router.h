@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The API's routes: one parsed HTTP request in, one response out. Pure apart
 // from the VmmControl calls, so tests and the fuzzer drive it directly.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for RouteRequest: each route, 404, 405, control errors, vm.info checks.
 #include "vmm/api/api_router.h"
 #include "vmm/build_info.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ApiServer (see api_server.h): sockets, connections and their buffers.
 #include "vmm/api/api_server.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ApiServer: Petrel's Cloud-Hypervisor-compatible REST API, HTTP/1.1 over a
 // UNIX stream socket, served on an EventLoop.
 //

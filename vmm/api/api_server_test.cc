@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for ApiServer over a real UNIX socket in a temp dir, with the loop on
 // its own thread and requests sent through the client library.
 #include "vmm/api/api_server.h"

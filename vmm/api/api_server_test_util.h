@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Test fixture for the API server: a temp dir, an EpollEventLoop running on
 // its own thread, a FakeVmmControl and a server on <dir>/api.sock.
 #pragma once

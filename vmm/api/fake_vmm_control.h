@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // FakeVmmControl: a VmmControl for tests and the fuzzer. Counts calls and
 // fails (an Error) or throws (a std::runtime_error, as a buggy VMM might) on
 // request. Calls come from the loop thread; tests read the counters

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ParseHttpRequest (see http_request.h). Section numbers are RFC 9112 unless
 // marked RFC 9110.
 #include "vmm/api/http_request.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // HTTP/1.1 request parsing for the API server: a pure, incremental function
 // over the bytes received so far on one connection.
 //

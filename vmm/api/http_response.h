@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // HTTP/1.1 responses of the API server: the value type and its wire form.
 //
 // As Cloud Hypervisor's API (vmm/src/api/http/mod.rs):

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for HttpResponse formatting: exact wire bytes.
 #include "vmm/api/http_response.h"
 

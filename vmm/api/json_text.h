@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // JsonText: the one way the API turns a JSON value into text. Strings the API
 // reports come from the user (paths, the kernel command line) and may hold
 // bytes that are not UTF-8; nlohmann's default (strict) dump throws on them

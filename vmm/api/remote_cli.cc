@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RunRemote (see remote_cli.h): CLI11 for the arguments, SendApiRequest for
 // the call, nlohmann/json to turn CH-style error bodies into one line.
 #include "vmm/api/remote_cli.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // petrel-remote's command line: ch-remote's command names over the API socket.
 //
 //   petrel-remote --api-socket <path> <command>

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for petrel-remote's RunRemote against a live server.
 #include "vmm/api/remote_cli.h"
 #include "vmm/build_info.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmmControl: what the API server asks of the VMM. The VMM (vmm/vmm.h)
 // implements it; the server (and tests, with a fake) call it.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // --api-socket: where the REST API listens (Cloud Hypervisor syntax, CH's
 // src/main.rs):
 //   --api-socket path=<path>   create a UNIX socket at <path>

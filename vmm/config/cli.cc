@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ParseCommandLine: CLI11 reads argv with Cloud Hypervisor's option names;
 // the option strings go through the vm_config parsers. Every CLI11 exception
 // is caught here and turned into one "petrel: error: ..." line.

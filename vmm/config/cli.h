@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The petrel command line: Cloud Hypervisor's option names and defaults,
 // parsed with CLI11 into a VmConfig plus the logging options.
 //

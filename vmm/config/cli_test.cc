@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for ParseCommandLine: argv arrays in, CliOutcome out. The error lines
 // are user-facing, so several are asserted exactly.
 #include "vmm/config/cli.h"

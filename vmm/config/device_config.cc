@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Parsers for --disk, --net and --rng (see device_config.h).
 #include "vmm/config/device_config.h"
 

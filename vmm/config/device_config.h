@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The command-line door for device options: --disk, --net and --rng strings
 // in Cloud Hypervisor's syntax, parsed into the config structs the devices
 // define (DiskConfig in devices/virtio/blk/disk_config.h, NetConfig in

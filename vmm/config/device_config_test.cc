@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // --disk, --net, --rng parsing: Cloud Hypervisor's keys and defaults, and a
 // one-line error naming the option and key for everything refused.
 #include "vmm/config/device_config.h"

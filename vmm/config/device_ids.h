@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Device ids, as Cloud Hypervisor names devices: the user's id= where given,
 // else a prefix and one counter shared by all device types, in CH's order of
 // creation (disks, then nets): "_disk0", "_disk1", "_net2", ... A generated

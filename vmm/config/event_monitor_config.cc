@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ParseEventMonitor (see event_monitor_config.h).
 #include "vmm/config/event_monitor_config.h"
 

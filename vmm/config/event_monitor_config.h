@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // --event-monitor: where the VMM writes its life-cycle events (Cloud
 // Hypervisor syntax, CH's cloud-hypervisor/src/main.rs):
 //   --event-monitor path=<path>   create (or truncate) the file <path>

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for ParseEventMonitor: CH's two forms, and the errors where CH
 // refuses, panics or guesses.
 #include "vmm/config/event_monitor_config.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The live-migration requests, as Cloud Hypervisor's API takes them
 // (SendMigrationData and ReceiveMigrationData in its OpenAPI schema):
 //   vm.send-migration    {"destination_url": "unix:/path" | "tcp:host:port",

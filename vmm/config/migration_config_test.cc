@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // vm.send-migration and vm.receive-migration bodies: CH's documented
 // requests parse with CH's defaults; what Petrel does not do yet (several
 // connections, post-copy, TLS) and every bad value get a one-line error.

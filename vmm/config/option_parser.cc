@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // OptionParser: splitting and checking "key=value,..." option strings, and the
 // integer, size and boolean conversions of their values.
 #include "vmm/config/option_parser.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // OptionParser: the one parser for Cloud Hypervisor style option strings,
 // "key=value,key=value" (e.g. --cpus boot=2,max=4, --memory size=1G).
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for OptionParser: every accepted form and every error kind, and the
 // integer, size and boolean conversions.
 #include "vmm/config/option_parser.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The option table (see option_table.h). Names, forms and defaults are
 // Cloud Hypervisor's unless an entry says "Petrel only"; the defaults are
 // those of the config structs (DiskConfig, NetConfig, ...), which

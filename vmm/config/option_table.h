@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The option table: every command-line option of petrel, and every argument
 // of petrel-remote's commands, with each key=value sub-option, its default
 // and its meaning. It is the one home of these facts:

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // OptionTableTest: the option table (option_table.h) says what the parsers
 // do. Every key it lists is known to its parser, every key it marks refused
 // is refused with "not supported by Petrel yet", every option is in --help,

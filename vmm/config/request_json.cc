@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Strict readers for API request bodies (see request_json.h).
 #include "vmm/config/request_json.h"
 

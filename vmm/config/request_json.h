@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The JSON of API request bodies other than vm.create (snapshot, restore,
 // migration): a strict object reader whose errors are one line, naming the
 // field, all kInvalidArgument.

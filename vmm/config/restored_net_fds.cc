@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // net_fds at restore (see restored_net_fds.h).
 #include "vmm/config/restored_net_fds.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // New tap fds for a restored VM's fd-backed nets (CH's RestoreConfig
 // net_fds / RestoredNetConfig): the fds a snapshot's config.json names
 // belonged to the process that wrote it, so the restoring caller hands over

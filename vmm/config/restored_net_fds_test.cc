@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for vmm/config/restored_net_fds.h: CH's net_fds in both doors, the
 // fds an API request carried attached in order, and the checks against the
 // snapshot's config (every fd-backed net gets new fds, counts match).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Snapshot and restore requests (see snapshot_config.h).
 #include "vmm/config/snapshot_config.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The snapshot and restore requests, in both of Cloud Hypervisor's doors:
 //   vm.snapshot body  {"destination_url": "file:///dir"}       (VmSnapshotConfig)
 //   vm.restore body   {"source_url": "file:///dir", "prefault": false,

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for vmm/config/snapshot_config.h: CH's documented snapshot and
 // restore requests, verbatim, and every refusal.
 #include "vmm/config/snapshot_config.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Parsing and checking of --cpus, --memory, --serial, --console and
 // --landlock-rules values.
 #include "vmm/config/vm_config.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmConfig: what one VM is made of, and the parsers for the option strings of
 // --cpus, --memory, --serial and --console (Cloud Hypervisor syntax: CH's
 // vmm/src/config.rs).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmConfig <-> Cloud Hypervisor's VmConfig JSON (see vm_config_json.h).
 #include "vmm/config/vm_config_json.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The REST API's door to VmConfig: Cloud Hypervisor's VmConfig JSON schema
 // (the body of vm.create, the "config" of vm.info, later a snapshot's
 // config.json), read into and written from the same structs the command line

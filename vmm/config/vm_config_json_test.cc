@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VmConfig as Cloud Hypervisor's JSON: bodies from CH's API documentation,
 // CH's defaults, strictness (unknown and unsupported fields), the same
 // wording as the CLI for bad values, and the round trip vm.info -> vm.create.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the --cpus, --memory, --serial and --console parsers, the
 // defaults, and the cross-option checks.
 #include "vmm/config/vm_config.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Shell completions for petrel and petrel-remote (bash and zsh), generated
 // from the same tables as --help and the man pages: option names, the keys
 // of each key=value option, and file names where an option takes a path.

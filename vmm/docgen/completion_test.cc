@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // CompletionTest: the generated scripts are valid bash and zsh, and bash
 // completes options, keys after an option and keys after a comma.
 #include "vmm/docgen/completion.h"

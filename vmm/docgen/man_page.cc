@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Man page rendering (see man_page.h). Layout follows man-pages(7): NAME,
 // SYNOPSIS, DESCRIPTION, OPTIONS (or COMMANDS), EXIT STATUS, EXAMPLES, SEE
 // ALSO.

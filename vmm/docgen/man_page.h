@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Man pages for petrel(1) and petrel-remote(1), rendered from the option
 // table (vmm/config/option_table.h) and petrel-remote's command table, so
 // every option, key, default and example in them is the one the parsers

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ManPageTest: the pages list every option, key and command of the tables,
 // and groff renders them without a warning.
 #include "vmm/docgen/man_page.h"

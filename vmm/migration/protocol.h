@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The live-migration wire format: commands, the fixed-size request and
 // response headers, and the memory range table. Mirrors Cloud Hypervisor's
 // vm-migration protocol module, byte for byte: CH's structs are #[repr(C)]

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Golden byte layouts of the migration headers and range table (protocol.h):
 // the bytes Cloud Hypervisor's #[repr(C)] structs have on the wire.
 #include "vmm/migration/protocol.h"

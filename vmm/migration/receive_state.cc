@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The receiver's protocol state machine (see receive_state.h).
 #include "vmm/migration/receive_state.h"
 

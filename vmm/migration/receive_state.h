@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The receiver's protocol state machine: which request may come next.
 // Mirrors Cloud Hypervisor's receive-migration states and transitions (the
 // receive loop in its VMM), without the work each step does (configuring the

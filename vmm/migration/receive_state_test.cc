@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The receiver's state machine (receive_state.h): CH's remote and local
 // sequences, Abandon from every unfinished state, and every command a state
 // does not take.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The receiving side of a live migration: reads requests from the sender
 // until Complete or Abandon, checks each against the protocol's order
 // (receive_state.h), hands the work of each to a MigrationTarget (the empty

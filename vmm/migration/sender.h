@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The sending side of a live migration: the order of messages and the
 // pre-copy rounds, as Cloud Hypervisor's send_migration does them, against
 // a narrow MigrationSource (the VM being migrated) and a MigrationChannel.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SendMigration against ReceiveMigration over a socketpair, with a fake VM
 // on each side (issue 10, items 3 and 4 at the protocol level): memory
 // arrives byte for byte, pages dirtied during pre-copy are sent again, the

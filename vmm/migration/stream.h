@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The migration message channel: framed requests and responses (protocol.h)
 // over a blocking byte stream, with per-command payload bounds, memory pages
 // read and written in bounded chunks, and memory-fd passing (SCM_RIGHTS) for

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The migration channel (stream.h): round trips over a socketpair (with a
 // large memory payload in chunks), each malformed stream read back as a clear
 // Error, and memory-fd passing with SCM_RIGHTS.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Migration endpoints: the sender's destination_url and the receiver's
 // receiver_url ("unix:<path>" or "tcp:<host>:<port>", IPv6 as
 // "tcp:[<addr>]:<port>"), connecting to one and listening on one for a single

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Migration URLs (url.h): the parsing table, and real UNIX-socket and
 // 127.0.0.1 TCP listen / connect / accept round trips.
 #include "vmm/migration/url.h"

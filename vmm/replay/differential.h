@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Differential runs: the same guest on two backends must make the same
 // device accesses. RecordRun() runs a VM to its end on any backend with a
 // RecordingGuestIo (VmOptions::io_trace) and returns what it did;

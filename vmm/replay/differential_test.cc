@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Differential runs on hv_sim: io_tour_guest interpreted twice makes the same
 // accesses; with a deliberately wrong instruction semantic (a decoder that
 // adds one to every MOV immediate) the comparison names the first access

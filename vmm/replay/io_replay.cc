@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ReplayIoTrace (see io_replay.h).
 #include "vmm/replay/io_replay.h"
 

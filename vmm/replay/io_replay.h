@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ReplayIoTrace: replays a recorded run's device accesses (an IoTrace from
 // `petrel --record-io`, typically made on KVM) against fresh devices built on
 // hv_sim from the same VM config, and reports the first read whose data

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Record and replay on hv_sim: a scripted guest's run recorded through
 // VmOptions::io_trace (RecordingGuestIo) replays against fresh devices with
 // every read matching; a changed recorded read, a device that answers

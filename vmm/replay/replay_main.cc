@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // petrel-replay: replays a `petrel --record-io` trace against fresh devices
 // on hv_sim (vmm/replay/io_replay.h) and prints what differed.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Snapshot JSON field helpers (see json_fields.h).
 #include "vmm/snapshot/json_fields.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Reading and writing the JSON fields of snapshot state, with the field's
 // path in every error: the shared helpers of state_json.cc and
 // memory_file.cc.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Guest memory to and from a sparse file (see memory_file.h).
 #include "vmm/snapshot/memory_file.h"
 

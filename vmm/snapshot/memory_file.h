@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Guest memory to and from a snapshot's memory file.
 //
 // The file holds each guest RAM region in turn at 4 KiB aligned offsets

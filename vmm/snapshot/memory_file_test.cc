@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the snapshot memory file (memory_file.h): a sparse write that
 // skips zero pages, a copy-on-write map back, the range checks, and the
 // ranges' JSON.

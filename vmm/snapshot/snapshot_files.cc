@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Snapshot directories (see snapshot_files.h).
 #include "vmm/snapshot/snapshot_files.h"
 

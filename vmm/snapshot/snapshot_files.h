@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // A snapshot directory, as Cloud Hypervisor lays one out (same file names,
 // Petrel's own contents; docs/snapshot-restore.md):
 //   config.json    the VmConfig, in the JSON of vm.create and vm.info

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for vmm/snapshot/snapshot_files.h: a snapshot directory written and
 // read back in both memory modes gives the same config, state and memory;
 // every damaged or foreign snapshot is refused with a clear error; a new

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Snapshot state structs <-> JSON (see state_json.h).
 #include "vmm/snapshot/state_json.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // JSON encoding and decoding of the plain state structs a snapshot holds:
 // the hypervisor's vCPU and VM state (core/hv) and each device's Save()
 // state (devices/), plus the versioned section that wraps each of them.

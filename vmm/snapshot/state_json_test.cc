@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for the snapshot state JSON (state_json.h): every state struct
 // round-trips with non-default values in every field; malformed input of
 // each kind is an error naming the field's path; versioned sections.

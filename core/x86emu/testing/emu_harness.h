@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // EmuHarness: one vCPU for emulator tests. hv::Regs/hv::Sregs behind a
 // RegisterFile that records what is written back, a FakePlatform (RAM and
 // an MMIO window), and an Emulator over the Zydis decoder.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // FakePlatform: a Platform for tests and the fuzz target. Guest RAM is a
 // byte vector at GPA 0; GPAs from kMmioBase up are an MMIO window that
 // logs every access and reads a fixed pattern; anything else reads as

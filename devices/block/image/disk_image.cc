@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DiskImage's defaults and synchronous helpers (see disk_image.h).
 #include "devices/block/image/disk_image.h"
 

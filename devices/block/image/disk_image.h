@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DiskImage: a virtual disk as a format presents it -- raw, qcow2, VHD, VHDX
 // or VMDK -- over the host file(s) that store it.
 //

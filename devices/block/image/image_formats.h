@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The openers of each format, called by OpenDiskImage (open_image.cc) with
 // the image's file already open and locked. Internal to devices/block/image.
 #pragma once

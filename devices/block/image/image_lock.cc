@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // OFD image locks (see image_lock.h).
 #include "devices/block/image/image_lock.h"
 

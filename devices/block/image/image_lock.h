@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Image locking: an image open for writing holds an exclusive OFD lock
 // (fcntl F_OFD_SETLK, Linux open file description locks), an image open
 // read-only (or a backing image) a shared one, so a second VMM -- or QEMU,

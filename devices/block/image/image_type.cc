@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ImageType names and detection (see image_type.h).
 #include "devices/block/image/image_type.h"
 

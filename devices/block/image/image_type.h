@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ImageType: the disk image formats Petrel opens, their names as the
 // command line and the REST API spell them (Cloud Hypervisor's
 // `image_type=raw|qcow2|vhd|vhdx|vmdk`), and detection by magic.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MappedEngine: the IoEngine of a formatted disk image (qcow2, VHDX, VMDK
 // with several extents): requests in virtual-disk offsets are mapped by the
 // image, and the pieces stored in the data file go to an ordinary file

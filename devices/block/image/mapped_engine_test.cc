@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // MappedEngine: requests split by the image's map reach the file (through
 // the sync and io_uring engines), zeros and the format, and complete once.
 #include "devices/block/image/mapped_engine.h"

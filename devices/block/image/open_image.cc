@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // OpenDiskImage: detection, locking and the format openers (see open_image.h).
 #include "devices/block/image/open_image.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // OpenDiskImage: opens a disk image of any supported format -- detected by
 // magic, or forced with image_type -- and locks its files.
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // qcow2 cluster (de)compression with zlib and zstd (see qcow2_compress.h).
 #include "devices/block/image/qcow2_compress.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Decompressing qcow2 compressed clusters (qcow2.txt "Compressed Clusters
 // Descriptor"; compression_type in the v3 header): zlib's raw deflate (no
 // zlib header, as QEMU writes it) or a zstd frame. The stored data is padded

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // qcow2 header parsing and feature checks (see qcow2_header.h).
 #include "devices/block/image/qcow2_header.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The qcow2 header: its on-disk layout (QEMU's docs/interop/qcow2.txt, "Header"
 // and "Header extensions"), parsing with every field checked, and the
 // geometry derived from it (cluster size, L2 and refcount block entries).

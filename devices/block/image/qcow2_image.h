@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Qcow2Image: a qcow2 disk (versions 2 and 3), read and write.
 //
 // Reads of allocated clusters and writes to clusters this image owns alone

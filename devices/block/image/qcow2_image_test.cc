@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Qcow2Image on its own: header checks, features refused with what to do,
 // corruption found at run time, crash safety, queues on several threads.
 #include "devices/block/image/qcow2_image.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // qcow2 against QEMU: images qemu-img makes read bit-exactly as `qemu-img
 // convert -O raw` sees them; images Petrel writes pass `qemu-img check` and
 // match the expected bytes under `qemu-img compare`.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Refcounts: a qcow2 image's reference counts (qcow2.txt "Host cluster
 // management"): the refcount table, its refcount blocks, and cluster
 // allocation on top of them.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // TableCache: a bounded, least-recently-used cache of cluster-sized qcow2
 // metadata tables (L2 tables, refcount blocks), read from the image file on
 // a miss. Metadata is written through (the caller changes the cached bytes

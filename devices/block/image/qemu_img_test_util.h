@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Test helpers for interoperability with QEMU's tools (qemu-img, qemu-io,
 // Debian's qemu-utils): running a command and capturing its exit status and
 // output, a temporary directory, and reading a whole disk through a

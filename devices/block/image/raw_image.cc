@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RawImage and the probed-raw write guard (see raw_image.h).
 #include "devices/block/image/raw_image.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RawImage: a raw disk -- the file's bytes are the disk's -- optionally
 // shorter than the file (a fixed VHD's footer follows the data). Its engines
 // are the plain file engines: no mapping on the data path.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Raw images through OpenDiskImage: detection, locking, the probed-raw guard.
 #include "devices/block/image/raw_image.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fixed VHD images: a raw disk followed by a 512-byte footer (Microsoft
 // "Virtual Hard Disk Image Format Specification" 1.0, "Hard Disk Footer
 // Format"). Opened as a RawImage of the footer's current size, as Cloud

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Fixed VHD: hand-built footers (checksums, disk types, sizes) and
 // interoperability with qemu-img/qemu-io (-f vpc -o subformat=fixed).
 #include <gtest/gtest.h>

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The VHDX block allocation table (VHDX 1.0 §2.5): its geometry (payload
 // blocks interleaved with sector bitmap blocks every chunk ratio), entry
 // states, and the checks an opened BAT must pass.

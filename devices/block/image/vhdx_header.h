@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VHDX file layout below the BAT and metadata (Microsoft "VHDX Format
 // Specification" 1.0): GUIDs, the file type identifier, the two headers and
 // the region table -- parsing with checksum checks, and serializing the

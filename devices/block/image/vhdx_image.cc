@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VHDX images, dynamic and fixed (VHDX 1.0): opening (file identifier,
 // headers, log replay, region table, metadata, BAT) and the data path.
 //

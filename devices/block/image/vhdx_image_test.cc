@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VHDX images: hand-built images (every kind of malformed metadata, log
 // replay, allocation, threads) and interoperability with qemu-img/qemu-io.
 #include <gtest/gtest.h>

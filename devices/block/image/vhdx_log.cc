@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VHDX log search and replay (see vhdx_log.h).
 #include "devices/block/image/vhdx_log.h"
 

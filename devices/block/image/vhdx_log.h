@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The VHDX log (VHDX 1.0 §2.3): finding the active sequence of log entries
 // and replaying it into the file on open, as QEMU does (block/vhdx-log.c).
 //

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VHDX metadata table and system items (see vhdx_metadata.h).
 #include "devices/block/image/vhdx_metadata.h"
 

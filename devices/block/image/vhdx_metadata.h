@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The VHDX metadata region (VHDX 1.0 §2.6): its table and the system items
 // Petrel needs -- file parameters, virtual disk size, logical and physical
 // sector sizes -- each checked against the spec's limits.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Test helpers for VHDX: builds small VHDX images in memory (file
 // identifier, headers, region tables, metadata, BAT, optional log entries
 // and payload blocks), so tests can corrupt any field of a valid image.

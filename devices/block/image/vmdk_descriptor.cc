@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Flat VMDK descriptor parsing (see vmdk_descriptor.h).
 #include "devices/block/image/vmdk_descriptor.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The text descriptor of a flat VMDK (VMware "Virtual Disk Format 5.0",
 // "The Descriptor File"): its create type and its extents. Parsing only --
 // no files are opened here (vmdk_image.cc does that).

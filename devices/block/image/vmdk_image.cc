@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Flat VMDK images: a text descriptor naming raw extent files (see
 // vmdk_descriptor.h for what is accepted). One extent at offset 0 is a
 // RawImage over the extent file; anything else is a VmdkImage, whose first

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Flat VMDK: the descriptor parser's accepted and refused forms, images of
 // several extents (offsets, read-only extents) written by hand, and
 // interoperability with qemu-img/qemu-io (monolithicFlat, twoGbMaxExtentFlat).

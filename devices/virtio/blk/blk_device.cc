@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // BlkDevice: the virtio block device (virtio 1.2 §5.2).
 #include "devices/virtio/blk/blk_device.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for BlkDevice (virtio 1.2 §5.2) on a temporary disk file with the
 // sync and io_uring engines, plus a scripted engine for busy / error / reset
 // and the cache mode (writeback / writethrough).

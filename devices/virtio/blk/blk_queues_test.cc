@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // BlkDevice with queues on loops of their own (issue 8 item 2): one engine
 // per queue whose completions arrive on that queue's loop, WRITE_ZEROES cut
 // into bounded pieces that later requests do not overtake, and the reset

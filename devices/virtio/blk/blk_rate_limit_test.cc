@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // BlkDevice under --disk bw_*/ops_* (rate_limiter_config): requests wait on
 // their queue for the limiter's tokens, on the loop's virtual clock, so each
 // start time is exact.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ParseBlkRequest: virtio-blk request chains (virtio 1.2 §5.2.6) to host I/O.
 #include "devices/virtio/blk/blk_request.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ParseBlkRequest: one virtio-blk request chain (virtio 1.2 §5.2.6) checked
 // and turned into host I/O. A chain without a 16-byte header or a status
 // byte is malformed (an Error: the device needs reset). A well-formed chain

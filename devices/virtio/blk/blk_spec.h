@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Virtio block device wire format (virtio 1.2 §5.2): feature bits, the
 // configuration layout, request header, types, status values and the
 // discard / write-zeroes segment. All fields little-endian.

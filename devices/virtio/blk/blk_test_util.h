@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Test helpers for BlkDevice: request headers and discard/write-zeroes
 // segments, Harness (a guest, a FakeVirtioContext and a loop around one
 // device) and ScriptedEngine (an IoEngine that holds requests until the test

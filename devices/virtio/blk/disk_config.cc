@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DiskConfig's one check (see disk_config.h).
 #include "devices/virtio/blk/disk_config.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // DiskConfig: everything a user chooses about one virtio-blk disk, its
 // defaults and its limits. The command line (--disk), the REST API
 // (vm.create's "disks", later vm.add-disk) and vm.info all use this struct;

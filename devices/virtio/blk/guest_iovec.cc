@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Guest ranges and chain parts as host iovecs (see guest_iovec.h).
 #include "devices/virtio/blk/guest_iovec.h"
 

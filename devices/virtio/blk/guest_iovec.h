@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Guest buffers as host iovecs for the I/O engines: a guest range, or a
 // stretch of a descriptor chain's readable or writable part, becomes host
 // pointers into mapped guest RAM, split where the range crosses from one

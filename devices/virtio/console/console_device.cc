@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ConsoleDevice: the virtio console device (virtio 1.2 §5.3), single port.
 #include "devices/virtio/console/console_device.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // ConsoleDevice: the virtio console device (virtio 1.2 §5.3) with a single
 // port and no multiport (so no control queues): receiveq0 carries host input
 // to the guest, transmitq0 carries guest output to a byte sink. Offers

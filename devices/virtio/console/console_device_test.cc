@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for ConsoleDevice (virtio 1.2 §5.3) through a fake transport context
 // and guest-side drivers for receiveq0 and transmitq0.
 #include "devices/virtio/console/console_device.h"

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Virtio console constants (virtio 1.2 §5.3): queue numbering, feature bits
 // and the layout of struct virtio_console_config. Little-endian on the wire.
 #pragma once

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // NetConfig: everything a user chooses about one virtio-net device, its
 // defaults and its limits. The command line (--net), the REST API
 // (vm.create's "net", later vm.add-net) and vm.info all use this struct;

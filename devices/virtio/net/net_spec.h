@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // virtio-net constants and wire structures (virtio 1.2 §5.1): feature bits,
 // configuration layout, the packet header and the control queue protocol.
 // All multi-byte fields are little-endian.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Test doubles for VirtioNet: an in-memory NetEndpoint whose eventfd is
 // readable while packets wait, and a harness on a DeterministicEventLoop that wires a
 // device to guest-side queue drivers through the shared FakeVirtioContext

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioNet: the virtio network device (virtio 1.2 §5.1).
 #include "devices/virtio/net/virtio_net.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for VirtioNet's control queue (virtio 1.2 §5.1.6.5): MQ pairs,
 // guest offloads, rx mode, MAC table, unknown commands, malformed chains.
 #include <gtest/gtest.h>

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioNet with its queue pairs on loops of their own (issue 8 item 2):
 // each pair is a queue group, its tap fd is watched on its own loop, a busy
 // pair does not hold the other back, and the control queue hands pair

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioNet over a real tap (skipped, visibly, when this host cannot create
 // one): a guest TX frame reaches the host side of the tap without its
 // header, and a frame the host sends into the tap lands in a guest rx buffer.

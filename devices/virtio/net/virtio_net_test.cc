@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for VirtioNet: features, config space, TX, RX (with and without
 // MRG_RXBUF, pausing the fd watch when the guest has no buffers), and
 // malformed chains. Uses the in-memory endpoint and loop of net_test_util.h.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioPciDevice::Context: the VirtioContext a device gets at Activate();
 // forwards to the transport (private to devices/virtio/pci).
 #pragma once

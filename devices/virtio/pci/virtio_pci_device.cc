@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioPciDevice: construction, config space and BAR0 dispatch, the common
 // configuration registers (§4.1.4.3), ISR (§4.1.4.5), notify area (§4.1.4.4),
 // the PCI_CFG window (§4.1.4.9) and doorbell registration. The loop side

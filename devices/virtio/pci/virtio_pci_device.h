@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioPciDevice: the virtio 1.2 PCI transport (§4.1, modern only) around
 // one VirtioDevice (devices/virtio/virtio_device.h is the contract).
 //

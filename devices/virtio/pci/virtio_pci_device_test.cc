@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioPciDevice with a well-behaved guest: config space identity, feature
 // negotiation, a request through the echo device with its MSI-X interrupt,
 // doorbells through IoDispatcher that follow BAR0, the PCI_CFG window, config

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The real virtio device types (rng, blk, console, net) through the
 // virtio-pci transport on hv_sim, driven the way Linux drives them: PCI
 // identity, feature negotiation, queue setup, one real request each with its

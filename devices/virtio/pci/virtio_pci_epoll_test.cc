@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioPciDevice on the production path: an EpollEventLoop on its own
 // thread, eventfd doorbells (the default notifier), and the test thread as a
 // vCPU that polls device_status after a reset like Linux does.

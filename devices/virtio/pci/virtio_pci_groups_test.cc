@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioPciDevice with queue groups on loops of their own (issue 8): a
 // doorbell runs on its queue's group loop, activation hands each group over
 // on its loop (a kick that rang before is served), a reset stops every

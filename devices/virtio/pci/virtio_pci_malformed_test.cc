@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioPciDevice with a misbehaving guest or device: bad rings and sizes at
 // queue_enable, doorbells on disabled queues, feature writes after FEATURES_OK,
 // odd-width accesses everywhere, a device that fails -- each leaves the VMM

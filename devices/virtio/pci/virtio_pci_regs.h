@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Virtio over PCI register constants (virtio 1.2 §4.1): PCI ids, the
 // vendor-specific capability layout, the common configuration structure
 // offsets, and the BAR0 layout Petrel uses for every virtio-pci device.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioPciDevice, loop side: activation at DRIVER_OK and its hand-over to
 // the queue groups' loops, the reset sequenced across them, doorbells,
 // interrupts (ISR §4.1.4.5 + MSI-X vectors §4.1.5.1.2), DEVICE_NEEDS_RESET

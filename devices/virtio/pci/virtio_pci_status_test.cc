@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The virtio-pci transport's device status state machine (virtio 1.2 §2.1,
 // §3.1.1, §4.1.4.3) against a hostile driver: bits may only be added, except
 // by a reset; features are frozen from FEATURES_OK and snapshotted at

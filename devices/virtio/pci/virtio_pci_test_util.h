@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Test helpers for the virtio-pci transport: EchoDevice (a fake VirtioDevice
 // that copies each chain's readable bytes into its writable part), PciGuest
 // (a guest-side virtio-pci driver doing what Linux's virtio_pci_modern does,

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Entropy sources for virtio-rng: a host file, or an injected RandomSource.
 #include "devices/virtio/rng/entropy_source.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // EntropySource: where virtio-rng gets its bytes. Production reads a host
 // file (e.g. /dev/urandom, opened once at creation); hv_sim and tests draw
 // from an injected RandomSource so runs are reproducible.

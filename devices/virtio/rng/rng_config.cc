@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RngConfig's one check (see rng_config.h).
 #include "devices/virtio/rng/rng_config.h"
 

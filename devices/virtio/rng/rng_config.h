@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RngConfig: what a user chooses about the virtio-rng device (--rng, the
 // REST API's "rng", vm.info). Cloud Hypervisor's RngConfig: every VM has
 // one, reading src=/dev/urandom unless told otherwise.

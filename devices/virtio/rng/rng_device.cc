@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RngDevice: the virtio entropy device (virtio 1.2 §5.4).
 #include "devices/virtio/rng/rng_device.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // RngDevice: the virtio entropy device (virtio 1.2 §5.4). One request queue;
 // each chain's writable part is filled with entropy (up to a cap per chain)
 // and returned with the number of bytes written. No features, no config.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for RngDevice (virtio 1.2 §5.4) through a fake transport context.
 #include "devices/virtio/rng/rng_device.h"
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // FakeVirtioContext: the transport side of VirtioDevice (virtio_device.h) for
 // device unit tests and fuzz targets (rng, blk, console, net, the state
 // round trip): guest memory, an event loop, the negotiated features, one

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtqDriver (see virtq_driver.h): the guest side of a split virtqueue.
 #include "devices/virtio/testing/virtq_driver.h"
 

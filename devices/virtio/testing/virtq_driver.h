@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtqDriver: a tiny guest-side split-virtqueue driver for tests. It lays
 // out a queue in a GuestMemory, allocates data buffers, adds descriptor
 // chains (direct or through an indirect table), publishes avail.idx, reads

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtqDriver, the test driver: the layout it picks is what SplitQueue
 // accepts, requests round-trip through a queue, descriptors are recycled.
 #include "devices/virtio/testing/virtq_driver.h"
