@@ -48,6 +48,25 @@ output_has() {  # output_has <text> <command...>: the command succeeds and print
 version=$(cat "$BUILD/generated/build_version.txt" 2>/dev/null) || {
   echo "package-test: $BUILD/generated/build_version.txt missing: build the tree first"; exit 1; }
 
+# --- 0. the build version's sources (cmake/build_version.cmake)
+build_version_of() {  # build_version_of <source dir> <override>: what the script computes
+  cmake -DSOURCE_DIR="$1" -DPROJECT_VERSION=1.2.3 -DOVERRIDE="$2" -DOUTPUT_HEADER="$WORK/v.h" \
+        -DOUTPUT_TEXT="$WORK/v.txt" -P cmake/build_version.cmake >/dev/null 2>&1 && cat "$WORK/v.txt"
+}
+mkdir -p "$WORK/tarball"
+check "a tree without git (a tarball): v<project version>" \
+  test "$(build_version_of "$WORK/tarball" "")" = v1.2.3
+check "-DPETREL_BUILD_VERSION overrides it" test "$(build_version_of "$ROOT" v9.9.9-rc1)" = v9.9.9-rc1
+check "an override with a space is refused" bash -c "! cmake -DSOURCE_DIR=. \
+  -DPROJECT_VERSION=1 '-DOVERRIDE=v1 2' -DOUTPUT_HEADER=$WORK/x.h -DOUTPUT_TEXT=$WORK/x.txt \
+  -P cmake/build_version.cmake >/dev/null 2>&1"
+if described=$(git -C "$ROOT" describe --tags --match "v[0-9]*" --dirty 2>/dev/null); then
+  check "a tagged git tree: git describe ($described)" test "$(build_version_of "$ROOT" "")" = "$described"
+else
+  check "an untagged git tree: v<project version>-g<commit>" bash -c \
+    "[[ '$(build_version_of "$ROOT" "")' =~ ^v1\.2\.3-g[0-9a-f]{12}(-dirty)?\$ ]]"
+fi
+
 # --- 1. cmake --install into a prefix
 P=$WORK/prefix
 check "cmake --install into a prefix" cmake --install "$BUILD" --prefix "$P"
