@@ -12,7 +12,8 @@
 #   --build   the clang ASan+UBSan+libFuzzer tree (default build-fuzz), made by
 #             cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14
 #               -DCMAKE_ASM_COMPILER=clang-14 -DPETREL_FUZZ=ON && cmake --build build-fuzz
-#   --minutes CPU minutes per target (default 30)
+#   --minutes minutes per target (default 30), wall clock: the table reports
+#             the CPU time each fuzzer really got beside it
 #   --jobs    targets run at once (default: the number of CPUs)
 #   --corpus  where corpora live across campaigns (default
 #             ~/.cache/petrel/fuzz-corpus/<target>); fuzz/seeds/<target> and
@@ -64,6 +65,14 @@ run_one() {
     -print_final_stats=1 -artifact_prefix="$work/crashes-$t/" "$corpus" "${extra[@]}" \
     >"$work/$t.log" 2>&1
   echo $? >"$work/$t.rc"
+  # The CPU the fuzzer really got (user + system of this shell's children):
+  # less than the wall time when other work shares the machine. `times`
+  # writes to a file: in a pipeline it would run in a subshell with no
+  # children.
+  times >"$work/$t.times"
+  awk 'NR == 2 { n = split($1 " " $2, t, " "); s = 0
+    for (i = 1; i <= n; i++) { split(t[i], ms, "m"); s += ms[1] * 60 + ms[2] }
+    printf "%d\n", s }' "$work/$t.times" >"$work/$t.cpu"
 }
 export -f run_one
 export BUILD CORPUS ROOT work seconds
@@ -72,8 +81,8 @@ printf '%s\n' "${targets[@]}" | xargs -P "$JOBS" -I{} bash -c 'run_one {}'
 # Figures, and crashes into the tree.
 summary=$CORPUS/campaign-$stamp.md
 {
-  echo "| target | seconds | executions | cov | ft | corpus before → after | crashes |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| target | wall s | CPU s | executions | cov | ft | corpus before → after | crashes |"
+  echo "|---|---|---|---|---|---|---|---|"
 } >"$summary"
 crashed=0
 for t in "${targets[@]}"; do
@@ -89,7 +98,7 @@ for t in "${targets[@]}"; do
     cp "$c" "$ROOT/fuzz/regressions/$t/$(basename "$c")"
   done
   [ $n -eq 0 ] || crashed=1
-  echo "| $t | $seconds | ${execs:-?} | $(echo "$cov" | awk '{print $2}') | $(echo "$cov" | awk '{print $4}') | $before → $after | $n |" >>"$summary"
+  echo "| $t | $seconds | $(cat "$work/$t.cpu" 2>/dev/null || echo ?) | ${execs:-?} | $(echo "$cov" | awk '{print $2}') | $(echo "$cov" | awk '{print $4}') | $before → $after | $n |" >>"$summary"
   [ $n -eq 0 ] || { echo "run-campaign: $t crashed ($n inputs, now in fuzz/regressions/$t):"; grep -m3 -E 'ERROR|SUMMARY' "$log"; }
 done
 cat "$summary"
