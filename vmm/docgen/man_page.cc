@@ -107,7 +107,8 @@ std::string PetrelManPage(std::string_view version) {
                      "key=value sub-options, its REST API and ch-remote's commands are those of "
                      "Cloud Hypervisor " +
                      std::string(build_info::kCloudHypervisorVersion) +
-                     ", so scripts written for Cloud Hypervisor run unchanged.") +
+                     ": scripts written for Cloud Hypervisor run unchanged as far as they use "
+                     "what Petrel implements (drop-in.md lists what it does not).") +
           "\n.PP\n" +
           RoffEscape("Given --kernel, petrel builds the VM and boots it at once. Given only "
                      "--api-socket, it starts empty and waits for vm.create and vm.boot "
