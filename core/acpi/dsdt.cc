@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "core/acpi/cpu_hotplug_registers.h"
 #include "core/acpi/madt.h"
 #include "core/acpi/pm_registers.h"
 #include "core/acpi/sdt.h"
@@ -53,6 +54,13 @@ Term PowerButton() {
 
 Term Ged(const AcpiConfig& config) {
   // _EVT(Arg0 = the GSI): read the event byte once, handle each bit.
+  TermList evt = {Store(Path("GDAT"), Local(0))};
+  if (config.cpu_hotplug_mmio != 0) {
+    evt.push_back(If(LEqual(And(Local(0), Int(kGedCpuHotplug)), Int(kGedCpuHotplug)),
+                     {Call("\\_SB_.CPUS.CSCN")}));
+  }
+  evt.push_back(If(LEqual(And(Local(0), Int(kGedPowerButton)), Int(kGedPowerButton)),
+                   {Notify(Path("\\_SB_.PWRB"), Int(kNotifyPowerButton))}));
   return Device(
       "GED_",
       {
@@ -65,15 +73,91 @@ Term Ged(const AcpiConfig& config) {
           OpRegion("GDST", RegionSpace::kSystemMemory, Int(config.ged_mmio), Int(kGedMmioSize)),
           Field("GDST", FieldAccess::kByte, FieldLock::kNoLock, FieldUpdate::kWriteAsZeros,
                 {{"GDAT", 8}}),
-          Method("_EVT", 1, true,
-                 {
-                     Store(Path("GDAT"), Local(0)),
-                     If(LEqual(And(Local(0), Int(kGedPowerButton)), Int(kGedPowerButton)),
-                        {
-                            Notify(Path("\\_SB_.PWRB"), Int(kNotifyPowerButton)),
-                        }),
-                 }),
+          Method("_EVT", 1, true, evt),
       });
+}
+
+// The CPU hot-plug controller (Cloud Hypervisor's \_SB_.PRES): its register
+// block as fields, and the mutex every method takes around a CSEL write and
+// the status access that follows it.
+Term CpuHotplugController(const AcpiConfig& config) {
+  return Device(
+      "PRES",
+      {
+          Name("_HID", EisaId("PNP0A06")),  // generic container, as Cloud Hypervisor's
+          Name("_UID", String("CPU Hotplug Controller")),
+          Mutex("CPLK", 0),
+          Name("_CRS", ResourceTemplate({QWordMemory(Usage::kConsumer, Cache::kNonCacheable, true,
+                                                     config.cpu_hotplug_mmio,
+                                                     config.cpu_hotplug_mmio + kCpuHotplugSize - 1)})),
+          OpRegion("PRST", RegionSpace::kSystemMemory, Int(config.cpu_hotplug_mmio),
+                   Int(kCpuHotplugSize)),
+          Field("PRST", FieldAccess::kByte, FieldLock::kNoLock, FieldUpdate::kWriteAsZeros,
+                {{"", kCpuStatusOffset * 8},
+                 {"CPEN", 1},
+                 {"CINS", 1},
+                 {"CRMV", 1},
+                 {"CEJ0", 1},
+                 {"", 4},
+                 {"CCMD", 8}}),
+          Field("PRST", FieldAccess::kDWord, FieldLock::kNoLock, FieldUpdate::kPreserve,
+                {{"CSEL", 32}, {"", 32}, {"CDAT", 32}}),
+      });
+}
+
+// The methods under \_SB_.CPUS that drive the controller:
+//   CSTA(i)     _STA of vCPU i: 0xF if CPEN, else 0
+//   CTFY(i, v)  Notify(C<i>, v)
+//   CEJ0(i)     eject vCPU i (its _EJ0)
+//   CSCN()      the GED's CPU event: for every vCPU, Device Check (1) on
+//               CINS and Eject Request (3) on CRMV, each acknowledged
+TermList CpuHotplugMethods(const AcpiConfig& config) {
+  const Term lock = Path("\\_SB_.PRES.CPLK");
+  auto field = [](const char* name) { return Path(std::string("\\_SB_.PRES.") + name); };
+  TermList notifies;
+  for (uint32_t i = 0; i < config.max_vcpus; ++i) {
+    notifies.push_back(If(LEqual(Arg(0), Int(i)), {Notify(Path(CpuDeviceName(i)), Arg(1))}));
+  }
+  return {
+      Method("CSTA", 1, true,
+             {
+                 Acquire(lock, 0xFFFF),
+                 Store(Arg(0), field("CSEL")),
+                 Store(Zero(), Local(0)),
+                 If(LEqual(field("CPEN"), One()), {Store(Int(kStaPresent), Local(0))}),
+                 Release(lock),
+                 Return(Local(0)),
+             }),
+      Method("CTFY", 2, true, notifies),
+      Method("CEJ0", 1, true,
+             {
+                 Acquire(lock, 0xFFFF),
+                 Store(Arg(0), field("CSEL")),
+                 Store(One(), field("CEJ0")),
+                 Release(lock),
+             }),
+      Method("CSCN", 0, true,
+             {
+                 Acquire(lock, 0xFFFF),
+                 Store(Zero(), Local(0)),
+                 While(LLess(Local(0), Int(config.max_vcpus)),
+                       {
+                           Store(Local(0), field("CSEL")),
+                           If(LEqual(field("CINS"), One()),
+                              {
+                                  Call("CTFY", {Local(0), Int(kNotifyDeviceCheck)}),
+                                  Store(One(), field("CINS")),
+                              }),
+                           If(LEqual(field("CRMV"), One()),
+                              {
+                                  Call("CTFY", {Local(0), Int(kNotifyEjectRequest)}),
+                                  Store(One(), field("CRMV")),
+                              }),
+                           Increment(Local(0)),
+                       }),
+                 Release(lock),
+             }),
+  };
 }
 
 // PCI segment 0's host bridge (PCI Firmware 3.2 §4.1.1: PNP0A08 with the
@@ -136,19 +220,25 @@ Term Processors(const AcpiConfig& config) {
       Name("_HID", String("ACPI0010")),
       Name("_CID", EisaId("PNP0A05")),  // ACPI 6.4 8.4.2.1: generic container
   };
+  const bool hotplug = config.cpu_hotplug_mmio != 0;
+  if (hotplug) {
+    for (Term& method : CpuHotplugMethods(config)) cpus.push_back(std::move(method));
+  }
   for (uint32_t i = 0; i < config.max_vcpus; ++i) {
     // _MAT returns this processor's MADT structure, enabled: it describes the
     // processor as it is when present (Linux's map_mat_entry() skips disabled ones).
     const std::vector<uint8_t> mat = MadtProcessorEntry(i, ApicIdOf(config, i), kLapicEnabled);
-    cpus.push_back(
-        Device(CpuDeviceName(i),
-               {
-                   Name("_HID", String("ACPI0007")),
-                   Name("_UID", Int(i)),
-                   Method("_STA", 0, false,
-                          {Return(Int(i < config.boot_vcpus ? kStaPresent : kStaAbsent))}),
-                   Method("_MAT", 0, false, {Return(Buffer(mat))}),
-               }));
+    TermList cpu = {
+        Name("_HID", String("ACPI0007")),
+        Name("_UID", Int(i)),
+        Method("_STA", 0, false,
+               {hotplug ? Return(Call("CSTA", {Int(i)}))
+                        : Return(Int(i < config.boot_vcpus ? kStaPresent : kStaAbsent))}),
+        Method("_MAT", 0, false, {Return(Buffer(mat))}),
+    };
+    // ACPI 6.4 6.3.3 _EJ0(Arg0: 1 = hot eject).
+    if (hotplug) cpu.push_back(Method("_EJ0", 1, false, {Call("CEJ0", {Int(i)})}));
+    cpus.push_back(Device(CpuDeviceName(i), cpu));
   }
   return Device("CPUS", cpus);
 }
@@ -167,6 +257,7 @@ TermList DsdtTerms(const AcpiConfig& config) {
   if (config.rtc) sb.push_back(Rtc(config));
   sb.push_back(PowerButton());
   if (config.ged_mmio != 0) sb.push_back(Ged(config));
+  if (config.cpu_hotplug_mmio != 0) sb.push_back(CpuHotplugController(config));
   sb.push_back(MotherboardResources(config));
   if (config.pci) sb.push_back(PciHostBridge(*config.pci));
   sb.push_back(Processors(config));

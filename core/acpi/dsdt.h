@@ -9,8 +9,13 @@
 //   \_SB_.GED_  ACPI0013, _CRS Interrupt(ged_irq, edge, active high), the event
 //               byte GDAT (OpRegion GDST over ged_mmio) and _EVT   (if ged_mmio)
 //   \_SB_.MBRD  PNP0C02 motherboard resources: the PM ports, PM timer, GED byte
+//   \_SB_.PRES  PNP0A06 CPU hot-plug controller: its registers as fields
+//               (cpu_hotplug_registers.h)   (if cpu_hotplug_mmio)
 //   \_SB_.CPUS  ACPI0010 processor container, C000.. ACPI0007 per possible vCPU
-//               with _UID = APIC id, _STA (0xF boot / 0 absent), _MAT
+//               with _UID = its index, _STA (0xF boot / 0 absent), _MAT. With
+//               hot-plug, _STA asks the controller (CSTA) and _EJ0 ejects
+//               (CEJ0); the container holds CSTA, CTFY, CEJ0 and CSCN, which
+//               the GED's CPU event (bit 0) calls
 //   \_S5_       Package {5, 0, 0, 0}: SLP_TYP 5 for poweroff (pm_registers.h)
 #pragma once
 

@@ -187,6 +187,25 @@ TEST(AcpiIaslTest, WithPciHostBridgeAndMcfg) {
   CheckAll(c);
 }
 
+TEST(AcpiIaslTest, CpuHotplug) {
+  AcpiConfig c;
+  c.boot_vcpus = 2;
+  c.max_vcpus = 8;
+  c.ged_mmio = 0xFEB0'0000;
+  c.cpu_hotplug_mmio = 0xFEB0'0010;
+  c.pci = PciHostConfig{0xE800'0000, 0, 0xC000'0000, 0xE7FF'FFFF, 0x1'4000'0000, 0x11'3FFF'FFFF};
+  CheckAll(c);
+}
+
+TEST(AcpiIaslTest, CpuHotplugManyVcpus) {
+  AcpiConfig c;
+  c.boot_vcpus = 1;
+  c.max_vcpus = 300;  // x2APIC _MAT entries, a long CTFY
+  c.ged_mmio = 0xFEB0'0000;
+  c.cpu_hotplug_mmio = 0xFEB0'0010;
+  CheckAll(c);
+}
+
 TEST(AcpiIaslTest, NoGed) {
   AcpiConfig c;
   c.max_vcpus = 2;

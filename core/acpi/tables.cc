@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/acpi/cpu_hotplug_registers.h"
 #include "core/acpi/dsdt.h"
 #include "core/acpi/fadt.h"
 #include "core/acpi/madt.h"
@@ -12,6 +13,7 @@
 #include "core/acpi/pm_registers.h"
 #include "core/acpi/rsdp.h"
 #include "core/arch/x86_layout.h"
+#include "core/base/bytes.h"
 
 namespace petrel::acpi {
 namespace {
@@ -66,6 +68,15 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& c) {
     }
     if (c.ged_mmio > ~uint64_t{0} - kGedMmioSize) return Invalid("GED MMIO address wraps");
     if (c.serial && c.ged_irq == c.serial_irq) return Invalid("GED IRQ equals the serial IRQ");
+  }
+  if (c.cpu_hotplug_mmio != 0) {
+    if (c.ged_mmio == 0) return Invalid("CPU hot-plug needs the GED, which delivers its events");
+    if (c.cpu_hotplug_mmio > ~uint64_t{0} - kCpuHotplugSize) {
+      return Invalid("CPU hot-plug MMIO address wraps");
+    }
+    if (RangesOverlap(c.cpu_hotplug_mmio, kCpuHotplugSize, c.ged_mmio, kGedMmioSize)) {
+      return Invalid("CPU hot-plug registers overlap the GED");
+    }
   }
   if (c.pci) {
     const PciHostConfig& p = *c.pci;

@@ -57,6 +57,11 @@ struct AcpiConfig {
   uint8_t reset_value = 1;                 // FADT RESET_VALUE
   uint64_t ged_mmio = 0;                   // GED event byte; 0 = no GED device
   uint32_t ged_irq = 5;                    // GED interrupt (GSI), < kIoapicPins
+  // The CPU hot-plug controller's registers (cpu_hotplug_registers.h): the
+  // DSDT gets \_SB_.PRES and the CSTA/CTFY/CEJ0/CSCN methods, each processor's
+  // _STA asks the controller and _EJ0 ejects, and the GED's CPU event runs
+  // CSCN. Needs the GED. 0 = no hot-plug: _STA is fixed by boot_vcpus.
+  uint64_t cpu_hotplug_mmio = 0;
   uint16_t pm_timer_port = 0x608;          // FADT X_PM_TMR_BLK; 0 = no PM timer
   std::optional<PciHostConfig> pci;        // PCI0 in the DSDT + MCFG; none = no PCI
   // MADT PCAT_COMPAT: the VM has the dual 8259 PICs (KVM's full in-kernel

@@ -355,6 +355,42 @@ TEST(DsdtTest, ProcessorDevices) {
   EXPECT_TRUE(Contains(d, {0x0D, 'A', 'C', 'P', 'I', '0', '0', '1', '0', 0x00}));
 }
 
+TEST(DsdtTest, CpuHotplugControllerAndMethods) {
+  AcpiConfig c = TestConfig();
+  c.boot_vcpus = 1;
+  c.max_vcpus = 3;
+  c.cpu_hotplug_mmio = 0xFEB0'0010;
+  const Bytes d = Build(c).dsdt;
+  // Device (PRES) with _HID EisaId ("PNP0A06") and the mutex CPLK.
+  EXPECT_TRUE(Contains(d, {'P', 'R', 'E', 'S', 0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x06}));
+  EXPECT_TRUE(Contains(d, {0x5B, 0x01, 'C', 'P', 'L', 'K', 0x00}));
+  // OperationRegion (PRST, SystemMemory, 0xFEB00010, 0x0C)
+  EXPECT_TRUE(Contains(d, {0x5B, 0x80, 'P', 'R', 'S', 'T', 0x00, 0x0C, 0x10, 0x00, 0xB0, 0xFE,
+                           0x0A, 0x0C}));
+  // The byte field: 32 reserved bits, then CPEN, CINS, CRMV, CEJ0 of 1 bit each.
+  EXPECT_TRUE(Contains(d, {0x00, 0x20, 'C', 'P', 'E', 'N', 0x01, 'C', 'I', 'N', 'S', 0x01,
+                           'C', 'R', 'M', 'V', 0x01, 'C', 'E', 'J', '0', 0x01}));
+  // The methods, serialized: CSTA(1) CTFY(2) CEJ0(1) CSCN(0).
+  for (const Bytes& m : {Bytes{'C', 'S', 'T', 'A', 0x09}, Bytes{'C', 'T', 'F', 'Y', 0x0A},
+                         Bytes{'C', 'E', 'J', '0', 0x09}, Bytes{'C', 'S', 'C', 'N', 0x08}}) {
+    EXPECT_TRUE(Contains(d, m)) << Str(m, 0, 4);
+  }
+  // C001's _STA returns CSTA (One); _EJ0 calls CEJ0 (One).
+  EXPECT_TRUE(Contains(d, {'_', 'S', 'T', 'A', 0x00, 0xA4, 'C', 'S', 'T', 'A', 0x01}));
+  EXPECT_TRUE(Contains(d, {'_', 'E', 'J', '0', 0x01, 'C', 'E', 'J', '0', 0x01}));
+  // The GED's _EVT calls \_SB_.CPUS.CSCN on bit 0.
+  EXPECT_TRUE(Contains(d, {0x5C, 0x2F, 0x03, '_', 'S', 'B', '_', 'C', 'P', 'U', 'S', 'C', 'S',
+                           'C', 'N'}));
+  // No fixed _STA: the boot count is the controller's now.
+  EXPECT_FALSE(Contains(d, {0x14, 0x09, '_', 'S', 'T', 'A', 0x00, 0xA4, 0x0A, 0x0F}));
+  // Without the controller none of it is there.
+  c.cpu_hotplug_mmio = 0;
+  const Bytes fixed = Build(c).dsdt;
+  EXPECT_FALSE(Contains(fixed, {'P', 'R', 'E', 'S'}));
+  EXPECT_FALSE(Contains(fixed, {'C', 'S', 'C', 'N'}));
+  EXPECT_FALSE(Contains(fixed, {'_', 'E', 'J', '0'}));
+}
+
 TEST(DsdtTest, MotherboardReservesThePmPorts) {
   const Bytes d = Build(TestConfig()).dsdt;
   EXPECT_TRUE(Contains(d, {0x47, 0x01, 0x00, 0x06, 0x00, 0x06, 0x01, 0x02}));  // IO 0x600, 2
@@ -442,6 +478,13 @@ TEST(ConfigTest, RejectsBadValues) {
     c.serial_irq = 99;
   }));
   EXPECT_FALSE(BuildAcpiTables(TestConfig(), x86::kEbdaStart + 1).ok());
+  EXPECT_TRUE(bad([](AcpiConfig& c) {  // hot-plug events need the GED
+    c.ged_mmio = 0;
+    c.cpu_hotplug_mmio = 0xFEB0'0010;
+  }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.cpu_hotplug_mmio = c.ged_mmio; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.cpu_hotplug_mmio = ~uint64_t{0} - 4; }));
+  EXPECT_FALSE(bad([](AcpiConfig& c) { c.cpu_hotplug_mmio = c.ged_mmio + 0x10; }));
 }
 
 TEST(WriteTest, WritesEveryTableIntoGuestMemory) {
@@ -472,6 +515,7 @@ TEST(WriteTest, MaxVcpusStillFit) {
   ASSERT_TRUE(mem.ok());
   AcpiConfig c = TestConfig();
   c.max_vcpus = kMaxAcpiVcpus;
+  c.cpu_hotplug_mmio = 0xFEB0'0010;  // the largest DSDT: every vCPU hot-pluggable
   auto r = WriteAcpiTables(**mem, c);
   ASSERT_TRUE(r.ok()) << r.error().message();
 }

@@ -48,6 +48,9 @@ inline constexpr uint64_t kIoapicStart = 0xfec0'0000;
 // physical address width.
 inline constexpr uint64_t kAcpiGedStart = 0xfeb0'0000;
 inline constexpr uint32_t kAcpiGedIrq = 5;
+// The CPU hot-plug controller's registers (core/acpi/cpu_hotplug_registers.h),
+// beside the GED; later hot-plug controllers follow it.
+inline constexpr uint64_t kAcpiCpuHotplugStart = kAcpiGedStart + 0x10;
 inline constexpr uint16_t kAcpiPmPort = 0x600;     // sleep control/status, reset
 inline constexpr uint16_t kAcpiPmTimerPort = 0x608;
 inline constexpr uint64_t kLapicStart = 0xfee0'0000;
