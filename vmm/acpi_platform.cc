@@ -22,6 +22,9 @@ acpi::AcpiConfig PlatformAcpiConfig(uint32_t boot_vcpus, const x86::CpuTopology&
   c.ged_mmio = x86::kAcpiGedStart;
   c.ged_irq = x86::kAcpiGedIrq;
   c.pm_timer_port = x86::kAcpiPmTimerPort;
+  // Every VM with more than one possible vCPU can resize (CH's x86 VMs all
+  // can): a VM resized to max and rebooted can still shrink.
+  if (c.max_vcpus > 1) c.cpu_hotplug_mmio = x86::kAcpiCpuHotplugStart;
   return c;
 }
 
@@ -40,17 +43,33 @@ Result<std::unique_ptr<AcpiPlatform>> AcpiPlatform::Create(const AcpiPlatformArg
   PETREL_ASSIGN_OR_RETURN(auto ged_irq, args.interrupts->Line(x86::kAcpiGedIrq));
   p->ged_ = std::make_shared<GedDevice>(std::move(ged_irq));
   PETREL_TRY(add(args.io->mmio(), x86::kAcpiGedStart, GedDevice::kSize, p->ged_));
+  if (args.max_vcpus > 1) {
+    p->cpu_hotplug_ = std::make_shared<CpuHotplugController>(args.max_vcpus, args.boot_vcpus,
+                                                             args.on_vcpu_ejected);
+    PETREL_TRY(add(args.io->mmio(), x86::kAcpiCpuHotplugStart, CpuHotplugController::kSize,
+                   p->cpu_hotplug_));
+  }
   return p;
 }
 
 AcpiPlatform::State AcpiPlatform::Save() const {
-  return {pm_->Save(), pm_timer_->Save(), ged_->Save()};
+  State s{pm_->Save(), pm_timer_->Save(), ged_->Save(), std::nullopt};
+  if (cpu_hotplug_) s.cpu_hotplug = cpu_hotplug_->Save();
+  return s;
 }
 
 Result<void> AcpiPlatform::Restore(const State& s) {
   PETREL_TRY(pm_->Restore(s.pm).Wrap("ACPI PM registers"));
   PETREL_TRY(pm_timer_->Restore(s.pm_timer).Wrap("ACPI PM timer"));
   PETREL_TRY(ged_->Restore(s.ged).Wrap("ACPI GED"));
+  // A snapshot without the controller's state (format 2) keeps the boot state.
+  if (s.cpu_hotplug) {
+    if (!cpu_hotplug_) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "the snapshot has CPU hot-plug state, the VM has one possible vCPU");
+    }
+    PETREL_TRY(cpu_hotplug_->Restore(*s.cpu_hotplug).Wrap("ACPI CPU hot-plug"));
+  }
   return Ok();
 }
 

@@ -4,12 +4,14 @@
 // describe them to the guest (docs/platform.md):
 //   PIO 0x600-0x601  sleep control/status and reset (AcpiPmDevice)
 //   PIO 0x608        PM timer
-//   MMIO 0xFEB00000  GED event register, IRQ 5 (power button, later hotplug)
+//   MMIO 0xFEB00000  GED event register, IRQ 5 (power button, vCPU hot-plug)
+//   MMIO 0xFEB00010  CPU hot-plug controller, 12 bytes (when max vCPUs > 1)
 // plus RSDP/XSDT/FADT/DSDT/MADT written at 0xA0000.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/acpi/tables.h"
@@ -21,6 +23,7 @@
 #include "core/memory/guest_memory.h"
 #include "vmm/interrupt_platform.h"
 #include "devices/acpi/acpi_pm.h"
+#include "devices/acpi/cpu_hotplug_controller.h"
 #include "devices/acpi/ged.h"
 #include "devices/acpi/pm_timer.h"
 
@@ -37,6 +40,11 @@ struct AcpiPlatformArgs {
   std::function<void()> on_power_off;
   std::function<void()> on_reset;
   const Clock* monotonic_clock;  // PM timer
+  // vCPU hot-plug (with max_vcpus > 1, as PlatformAcpiConfig describes it):
+  // the CPU hot-plug controller, and what runs when the guest ejects a vCPU
+  // (on that vCPU's thread; see CpuHotplugController).
+  uint32_t boot_vcpus = 1, max_vcpus = 1;
+  CpuHotplugController::OnEject on_vcpu_ejected;
 };
 
 class AcpiPlatform {
@@ -44,12 +52,17 @@ class AcpiPlatform {
   static Result<std::unique_ptr<AcpiPlatform>> Create(const AcpiPlatformArgs& args);
   // The ACPI power button: the guest sees a GED event and Notify(PWRB, 0x80).
   void PressPowerButton() { ged_->PressPowerButton(); }
+  // The CPU hot-plug controller; null when the VM has one possible vCPU.
+  CpuHotplugController* cpu_hotplug() { return cpu_hotplug_.get(); }
+  // Tells the guest to scan the controller (the GED's CPU event).
+  void NotifyCpuHotplug() { ged_->Notify(GedDevice::kEventCpuHotplug); }
 
   // The ACPI devices' snapshot state.
   struct State {
     AcpiPmDevice::State pm;
     PmTimer::State pm_timer;
     GedDevice::State ged;
+    std::optional<CpuHotplugController::State> cpu_hotplug;  // with the controller
     bool operator==(const State&) const = default;
   };
   State Save() const;
@@ -60,6 +73,7 @@ class AcpiPlatform {
   std::shared_ptr<AcpiPmDevice> pm_;
   std::shared_ptr<PmTimer> pm_timer_;
   std::shared_ptr<GedDevice> ged_;
+  std::shared_ptr<CpuHotplugController> cpu_hotplug_;
   std::vector<Bus::Registration> registrations_;
 };
 

@@ -147,6 +147,12 @@ void VcpuThread::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::unique_ptr<hv::Vcpu> VcpuThread::ReleaseVcpu() {
+  Join();
+  kicker_.reset();
+  return std::move(vcpu_);
+}
+
 void VcpuThread::Loop() {
   // The thread's exception boundary: device accesses are guarded in the
   // IoDispatcher already; anything else that throws stops this VM with an

@@ -78,6 +78,9 @@ class VcpuThread {
   // Withdraws the pause request; a parked thread runs the guest again.
   void Resume();
   bool parked() const;
+  // After Join(): hands back the vCPU (a hot-unplugged vCPU is kept, as KVM
+  // cannot create the same vCPU id twice, and plugged in again later).
+  std::unique_ptr<hv::Vcpu> ReleaseVcpu();
   // The state saved when the thread last parked (nullopt before that).
   std::optional<VcpuState> paused_state() const;
 

@@ -3,6 +3,8 @@
 // VmInstance (see vm_instance.h).
 #include "vmm/vm_instance.h"
 
+#include <algorithm>
+
 #include "core/acpi/tables.h"
 #include "core/arch/boot_msrs.h"
 #include "core/arch/cpu_topology.h"
@@ -11,6 +13,7 @@
 #include "core/base/log.h"
 #include "core/boot/linux_loader.h"
 #include "core/event/epoll_event_loop.h"
+#include "devices/acpi/cpu_hotplug_controller.h"
 #include "devices/testdev/test_device.h"
 #include "vmm/file_image.h"
 
@@ -72,6 +75,11 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   std::unique_ptr<VmInstance> vm(new VmInstance());
 
   const VmSnapshotState* restore = options.restore;
+  if (restore != nullptr && restore->vcpus.size() != config.cpus.boot_vcpus) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the snapshot has " + std::to_string(restore->vcpus.size()) +
+                     " vCPUs, the config " + std::to_string(config.cpus.boot_vcpus));
+  }
   if (options.memory) {
     if (options.memory->total_size() != config.memory.size) {
       return Error(ErrorCode::kInvalidArgument,
@@ -97,7 +105,8 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
 
   PETREL_ASSIGN_OR_RETURN(vm->hypervisor_, open_hypervisor());
   hv::VmConfig vm_config;
-  vm_config.vcpus = config.cpus.boot_vcpus;
+  // Every vCPU the VM may ever have: hot-plug creates the rest later.
+  vm_config.vcpus = config.cpus.max_vcpus;
   vm_config.userspace_ioapic = userspace_ioapic;
   PETREL_ASSIGN_OR_RETURN(vm->vm_, vm->hypervisor_->CreateVm(vm_config).Wrap("creating VM"));
   PETREL_TRY(vm->vm_->MapMemory(vm->memory_).Wrap("mapping guest memory"));
@@ -154,6 +163,18 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   aargs.on_power_off = [self] { self->OnStop({StopReason::Kind::kPowerOff, "ACPI S5 power off"}); };
   aargs.on_reset = [self] { self->OnStop({StopReason::Kind::kReset, "ACPI reset register"}); };
   aargs.monotonic_clock = vm->monotonic_clock_;
+  aargs.boot_vcpus = config.cpus.boot_vcpus;
+  aargs.max_vcpus = config.cpus.max_vcpus;
+  aargs.on_vcpu_ejected = [self, token = std::weak_ptr<int>(vm->alive_)](uint32_t index) {
+    // On the ejected vCPU's own thread, which cannot join itself: the VM
+    // thread ends it.
+    Result<void> posted = self->loop_->Post([self, token, index] {
+      if (!token.expired()) self->UnplugVcpu(index);
+    });
+    if (!posted.ok()) {
+      PETREL_LOG(kError) << "vcpu " << index << ": " << posted.error().message();
+    }
+  };
   PETREL_ASSIGN_OR_RETURN(vm->acpi_, AcpiPlatform::Create(aargs));
   if (config.test_device) PETREL_TRY(vm->PlaceTestDevice());
 
@@ -237,23 +258,22 @@ Result<void> VmInstance::PlaceTestDevice() {
 Result<void> VmInstance::CreateVcpus(const config::VmConfig& config,
                                      const hv::BootVcpuState& boot_state,
                                      const VmSnapshotState* restore) {
-  if (restore != nullptr && restore->vcpus.size() != config.cpus.boot_vcpus) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "the snapshot has " + std::to_string(restore->vcpus.size()) +
-                     " vCPUs, the config " + std::to_string(config.cpus.boot_vcpus));
-  }
-  PETREL_ASSIGN_OR_RETURN(auto supported, hypervisor_->SupportedCpuid());
+  PETREL_ASSIGN_OR_RETURN(supported_cpuid_, hypervisor_->SupportedCpuid());
   const auto msrs = x86::BootMsrs();
-  const x86::CpuTopology topology = Topology(config.cpus);
+  topology_ = Topology(config.cpus);
+  const x86::CpuTopology& topology = topology_;
+  for (uint32_t index = 0; index < config.cpus.max_vcpus; ++index) {
+    apic_ids_.push_back(topology.ApicId(index));
+  }
+  unplugged_vcpus_.resize(config.cpus.max_vcpus);
   for (uint32_t index = 0; index < config.cpus.boot_vcpus; ++index) {
     // The backend's vCPU id is the APIC id (KVM's in-kernel LAPIC takes it
     // from there), which equals the index unless the topology's counts are
     // not powers of two.
     const uint32_t id = topology.ApicId(index);
-    apic_ids_.push_back(id);
     PETREL_ASSIGN_OR_RETURN(auto vcpu,
                             vm_->CreateVcpu(id).Wrap("creating vcpu " + std::to_string(id)));
-    auto cpuid = x86::BuildGuestCpuid(supported, index, topology);
+    auto cpuid = x86::BuildGuestCpuid(supported_cpuid_, index, topology);
     PETREL_TRY(vcpu->SetCpuid(cpuid).Wrap("setting CPUID"));
     if (restore != nullptr) {
       PETREL_TRY(vcpu->RestoreState(restore->vcpus[index])
@@ -307,8 +327,13 @@ const char* VmRunStateName(VmRunState state) {
 }
 
 VmInstance::~VmInstance() {
-  for (auto& t : vcpu_threads_) t->RequestStop();
-  for (auto& t : vcpu_threads_) t->Join();
+  alive_.reset();
+  for (auto& t : vcpu_threads_) {
+    if (t) t->RequestStop();
+  }
+  for (auto& t : vcpu_threads_) {
+    if (t) t->Join();
+  }
 }
 
 void VmInstance::OnStop(const StopReason& reason) {
@@ -392,23 +417,12 @@ Result<StopReason> VmInstance::Run() {
   }
 
   const uint64_t start_ns = monotonic_clock_->NowNs();
-  for (auto& vcpu : pending_vcpus_) {
-    const uint32_t id = vcpu->id();
-    std::function<void()> first_entry;
-    if (id == 0) {
-      first_entry = [this, start_ns] {
-        PETREL_LOG(kInfo) << "boot: vcpu 0 enters the guest "
-                          << (monotonic_clock_->NowNs() - start_ns) / 1000 << " us after Run()";
-      };
-    }
-    hv::GuestIo& io = recording_io_ ? static_cast<hv::GuestIo&>(*recording_io_) : io_;
-    vcpu_threads_.push_back(std::make_unique<VcpuThread>(
-        std::move(vcpu), io, [this](const StopReason& r) { OnStop(r); }, std::move(first_entry),
-        *sandbox_, VcpuThreadSyscalls()));
-  }
-  pending_vcpus_.clear();
   {
     std::lock_guard lock(lifecycle_mu_);
+    for (auto& vcpu : pending_vcpus_) {
+      vcpu_threads_.push_back(MakeVcpuThread(std::move(vcpu), start_ns));
+    }
+    pending_vcpus_.clear();
     for (auto& t : vcpu_threads_) start_paused_ ? t->StartPaused() : t->Start();
     run_state_ = start_paused_ ? VmRunState::kPaused : VmRunState::kRunning;
     run_state_changed_.notify_all();
@@ -433,8 +447,12 @@ Result<StopReason> VmInstance::Run() {
     // Parked vCPU threads (a stop while paused) wake and end too. The
     // workers stay as they are (stopped if paused); ~VirtioDevices stops them.
     std::lock_guard lock(lifecycle_mu_);
-    for (auto& t : vcpu_threads_) t->RequestStop();
-    for (auto& t : vcpu_threads_) t->Join();
+    for (auto& t : vcpu_threads_) {
+      if (t) t->RequestStop();
+    }
+    for (auto& t : vcpu_threads_) {
+      if (t) t->Join();
+    }
     run_state_ = VmRunState::kStopped;
     saved_clock_.reset();
   }
@@ -463,9 +481,12 @@ Result<void> VmInstance::Pause() {
   // finishes meanwhile only reaches guest memory and an interrupt the guest
   // sees when it runs again.
   auto undo_vcpus = [this] {
-    for (auto& t : vcpu_threads_) t->Resume();
+    for (auto& t : vcpu_threads_) {
+      if (t) t->Resume();
+    }
   };
   for (auto& t : vcpu_threads_) {
+    if (!t) continue;
     Result<void> parked = t->Pause(pause_timeout_);
     if (!parked.ok()) {
       undo_vcpus();
@@ -529,7 +550,9 @@ Result<void> VmInstance::Resume() {
   PETREL_TRY(vm_->Resume().Wrap("resuming the VM: the hypervisor's resume"));
   PETREL_TRY(virtio_->ResumeWorkers().Wrap("resuming the VM"));
   virtio_->UnquiesceAll();
-  for (auto& t : vcpu_threads_) t->Resume();
+  for (auto& t : vcpu_threads_) {
+    if (t) t->Resume();
+  }
   run_state_ = VmRunState::kRunning;
   PETREL_LOG(kInfo) << "VM resumed";
   return Ok();
@@ -545,6 +568,7 @@ std::vector<VcpuState> VmInstance::PausedVcpuStates() const {
   std::vector<VcpuState> out;
   if (run_state_ != VmRunState::kPaused) return out;
   for (const auto& t : vcpu_threads_) {
+    if (!t) continue;
     if (auto state = t->paused_state()) out.push_back(std::move(*state));
   }
   return out;
@@ -557,11 +581,17 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
                  std::string("a snapshot needs a paused VM; this one is ") +
                      VmRunStateName(run_state_));
   }
+  CpuHotplugController* hotplug = acpi_->cpu_hotplug();
+  if (hotplug != nullptr && hotplug->removal_pending()) {
+    return Error(ErrorCode::kBusy,
+                 "a vCPU removal waits for the guest's eject; snapshot once it is done");
+  }
   VmSnapshotState out;
   PETREL_ASSIGN_OR_RETURN(out.vm, vm_->SaveState().Wrap("saving the VM state"));
   // The guest's clock as it was at the pause (KVM's runs on meanwhile).
   if (saved_clock_) out.vm.clock = saved_clock_;
   for (const auto& t : vcpu_threads_) {
+    if (!t) continue;  // unplugged; the present ones are 0..n-1 (no removal pending)
     auto state = t->paused_state();
     if (!state) return Error(ErrorCode::kInternal, "a paused vCPU has no saved state");
     out.vcpus.push_back(std::move(state->cpu));
@@ -576,9 +606,150 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
   return out;
 }
 
+std::unique_ptr<VcpuThread> VmInstance::MakeVcpuThread(std::unique_ptr<hv::Vcpu> vcpu,
+                                                       uint64_t start_ns) {
+  std::function<void()> first_entry;
+  if (vcpu->id() == 0) {
+    first_entry = [this, start_ns] {
+      PETREL_LOG(kInfo) << "boot: vcpu 0 enters the guest "
+                        << (monotonic_clock_->NowNs() - start_ns) / 1000 << " us after Run()";
+    };
+  }
+  hv::GuestIo& io = recording_io_ ? static_cast<hv::GuestIo&>(*recording_io_) : io_;
+  return std::make_unique<VcpuThread>(
+      std::move(vcpu), io, [this](const StopReason& r) { OnStop(r); }, std::move(first_entry),
+      *sandbox_, VcpuThreadSyscalls());
+}
+
 }  // namespace petrel::vmm
 
 namespace petrel::vmm {
+
+// ---------------------------------------------------------------- vCPU hot-plug
+
+uint32_t VmInstance::vcpu_count() const {
+  std::lock_guard lock(lifecycle_mu_);
+  if (vcpu_threads_.empty()) return static_cast<uint32_t>(pending_vcpus_.size());
+  return static_cast<uint32_t>(
+      std::count_if(vcpu_threads_.begin(), vcpu_threads_.end(), [](const auto& t) { return t != nullptr; }));
+}
+
+bool VmInstance::vcpu_removal_pending() const {
+  const CpuHotplugController* hotplug = acpi_->cpu_hotplug();
+  return hotplug != nullptr && hotplug->removal_pending();
+}
+
+Result<void> VmInstance::ResizeVcpus(uint32_t desired) {
+  const uint32_t max = static_cast<uint32_t>(apic_ids_.size());
+  if (desired < 1 || desired > max) {
+    return Error(ErrorCode::kInvalidArgument, "desired_vcpus " + std::to_string(desired) +
+                                                  " is not in 1.." + std::to_string(max) +
+                                                  " (--cpus max)");
+  }
+  if (vcpu_runner_ == VcpuRunner::kInline) {
+    return Error(ErrorCode::kUnsupported, "vCPU hot-plug needs VcpuRunner::kThreads");
+  }
+  {
+    std::unique_lock lock(lifecycle_mu_);
+    WaitUntilStarted(lock);
+  }
+  // On the VM thread, which owns vCPU creation and joins; wait for its answer.
+  struct Answer {
+    std::mutex mu;
+    std::condition_variable done;
+    std::optional<Result<void>> result;
+  };
+  auto answer = std::make_shared<Answer>();
+  PETREL_TRY(loop_->Post([this, answer, desired, token = std::weak_ptr<int>(alive_)] {
+    if (token.expired()) return;
+    Result<void> r = ResizeOnVmThread(desired);
+    std::lock_guard lock(answer->mu);
+    answer->result = std::move(r);
+    answer->done.notify_all();
+  }));
+  std::unique_lock lock(answer->mu);
+  if (!answer->done.wait_for(lock, pause_timeout_, [&] { return answer->result.has_value(); })) {
+    return Error(ErrorCode::kBusy, "the VM thread did not take the resize within " +
+                                       std::to_string(pause_timeout_.count()) + " ms");
+  }
+  return std::move(*answer->result);
+}
+
+Result<void> VmInstance::ResizeOnVmThread(uint32_t desired) {
+  std::lock_guard lock(lifecycle_mu_);
+  if (run_state_ != VmRunState::kRunning) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 std::string("cannot resize a VM that is ") + VmRunStateName(run_state_));
+  }
+  CpuHotplugController* hotplug = acpi_->cpu_hotplug();
+  if (hotplug == nullptr) {
+    if (desired == 1) return Ok();
+    return Error(ErrorCode::kInvalidArgument, "the VM has one possible vCPU (--cpus max=1)");
+  }
+  vcpu_threads_.resize(apic_ids_.size());
+  // Threads of vCPUs the guest ejected whose reaping is still queued.
+  for (uint32_t index = 0; index < vcpu_threads_.size(); ++index) {
+    if (vcpu_threads_[index] != nullptr && !hotplug->enabled(index)) ReapVcpuLocked(index);
+  }
+  // Reconcile every slot with `desired`: below it, a vCPU runs (a removal
+  // the guest has not done yet is withdrawn: a guest that never ejects
+  // cannot pin the VM's size); from it up, each one is asked to leave.
+  Result<void> result = Ok();
+  uint32_t plugged = 0, withdrawn = 0, asked = 0;
+  for (uint32_t index = 0; index < vcpu_threads_.size() && result.ok(); ++index) {
+    if (index < desired) {
+      if (vcpu_threads_[index] == nullptr) {
+        result = PlugVcpu(index).Wrap("plugging vcpu " + std::to_string(index));
+        plugged += result.ok();
+      } else if (hotplug->CancelRemoval(index)) {
+        ++withdrawn;
+      }
+    } else if (vcpu_threads_[index] != nullptr) {
+      PETREL_TRY(hotplug->RequestRemoval(index));
+      ++asked;
+    }
+  }
+  // Whatever changed, the guest hears of it (a failed plug keeps the ones before it).
+  if (plugged + withdrawn + asked > 0) acpi_->NotifyCpuHotplug();
+  PETREL_LOG(kInfo) << "vCPUs to " << desired << ": " << plugged << " plugged, " << asked
+                    << " to be ejected by the guest, " << withdrawn << " removals withdrawn";
+  return result;
+}
+
+Result<void> VmInstance::PlugVcpu(uint32_t index) {
+  std::unique_ptr<hv::Vcpu> vcpu = std::move(unplugged_vcpus_[index]);
+  if (vcpu == nullptr) {
+    PETREL_ASSIGN_OR_RETURN(vcpu, vm_->CreateVcpu(apic_ids_[index]).Wrap("creating the vCPU"));
+    const auto cpuid = x86::BuildGuestCpuid(supported_cpuid_, index, topology_);
+    PETREL_TRY(vcpu->SetCpuid(cpuid).Wrap("setting CPUID"));
+  }
+  // It waits for the guest's INIT and SIPI, as an application processor at boot.
+  if (Result<void> msrs = vcpu->SetMsrs(x86::BootMsrs()); !msrs.ok()) {
+    unplugged_vcpus_[index] = std::move(vcpu);
+    return std::move(msrs).Wrap("setting boot MSRs");
+  }
+  vcpu_threads_[index] = MakeVcpuThread(std::move(vcpu), monotonic_clock_->NowNs());
+  vcpu_threads_[index]->Start();
+  return acpi_->cpu_hotplug()->Insert(index);
+}
+
+void VmInstance::ReapVcpuLocked(uint32_t index) {
+  std::unique_ptr<VcpuThread>& thread = vcpu_threads_[index];
+  thread->RequestStop();
+  unplugged_vcpus_[index] = thread->ReleaseVcpu();
+  thread.reset();
+  PETREL_LOG(kInfo) << "vcpu " << index << " ejected by the guest";
+}
+
+void VmInstance::UnplugVcpu(uint32_t index) {
+  std::lock_guard lock(lifecycle_mu_);
+  // Plugged again since the eject (a resize reaped it first): leave it.
+  if (index >= vcpu_threads_.size() || vcpu_threads_[index] == nullptr ||
+      acpi_->cpu_hotplug()->enabled(index)) {
+    return;
+  }
+  ReapVcpuLocked(index);
+}
 
 Result<void> VmInstance::StartDirtyLog() {
   PETREL_TRY(vm_->StartDirtyLog().Wrap("starting the hypervisor's dirty log"));

@@ -41,6 +41,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/arch/cpu_topology.h"
 #include "core/base/clock.h"
 #include "core/base/random.h"
 #include "core/event/event_loop.h"
@@ -199,6 +200,23 @@ class VmInstance {
   // VcpuRunner::kInline. Thread-safe.
   Result<void> Resume();
   VmRunState state() const;
+
+  // vCPU hot-plug (Cloud Hypervisor's vm.resize desired_vcpus), on the VM
+  // thread (this waits for it, up to the pause timeout): vCPUs above the
+  // present count are created (or the ones unplugged before are reused),
+  // started and announced to the guest, which onlines them; vCPUs above
+  // `desired` are offered for ejection, and each goes when the guest has
+  // offlined it and called its _EJ0 (its thread then ends); a removal the
+  // guest has not done yet is withdrawn by a resize that keeps that vCPU.
+  // Ok once asked; the guest acts later. kInvalidArgument for a count
+  // outside 1..max, kFailedPrecondition unless running, kUnsupported with
+  // VcpuRunner::kInline, kBusy if the VM thread does not answer in time.
+  // Thread-safe.
+  Result<void> ResizeVcpus(uint32_t desired);
+  // The vCPUs that exist now (running threads, removals not yet ejected
+  // included), and whether a removal waits for the guest's eject.
+  uint32_t vcpu_count() const;
+  bool vcpu_removal_pending() const;
   // Each vCPU's state as saved when it parked, in vCPU order; empty unless
   // paused. For snapshots.
   std::vector<VcpuState> PausedVcpuStates() const;
@@ -227,6 +245,13 @@ class VmInstance {
   // Every device's saved state (VmOptions::restore), after they were placed.
   Result<void> RestoreDevices(const VmSnapshotState& state);
   void OnStop(const StopReason& reason);
+  // The thread that runs `vcpu` (not started).
+  std::unique_ptr<VcpuThread> MakeVcpuThread(std::unique_ptr<hv::Vcpu> vcpu, uint64_t start_ns);
+  // vCPU hot-plug's steps, on the VM thread (the control loop).
+  Result<void> ResizeOnVmThread(uint32_t desired);
+  Result<void> PlugVcpu(uint32_t index);  // holds lifecycle_mu_
+  void ReapVcpuLocked(uint32_t index);    // holds lifecycle_mu_: ends an ejected vCPU's thread
+  void UnplugVcpu(uint32_t index);        // after the guest's eject
   bool StopRequested();
   // VcpuRunner::kInline's Run(): vCPU rounds and control-loop work on this thread.
   void RunInline();
@@ -259,8 +284,16 @@ class VmInstance {
   std::unique_ptr<VirtioDevices> virtio_;
   std::unique_ptr<PciPlatform> pci_;
   std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
+  // Indexed by vCPU index; null where a vCPU was unplugged (hot-plug keeps
+  // the present ones at 0..n-1 once the guest has ejected what it was asked to).
   std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;
-  std::vector<uint32_t> apic_ids_;  // every vCPU's, in vCPU order
+  // Unplugged vCPUs, by index, for the next plug (null: never created).
+  std::vector<std::unique_ptr<hv::Vcpu>> unplugged_vcpus_;
+  std::vector<uint32_t> apic_ids_;  // every possible vCPU's, in vCPU order
+  x86::CpuTopology topology_{};
+  std::vector<hv::CpuidEntry> supported_cpuid_;  // the backend's, for plugged vCPUs
+  // Lets work posted to the control loop know this VmInstance still exists.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::mutex nmi_mu_;               // guards nmi_
   std::vector<std::shared_ptr<hv::MsiInterrupt>> nmi_;  // one per APIC id, made on first use
   bool attach_input_ = false;

@@ -303,6 +303,41 @@ Result<void> Vmm::Nmi() {
   return vm->InjectNmi();
 }
 
+Result<void> Vmm::ResizeVm(std::string_view body_json) {
+  PETREL_ASSIGN_OR_RETURN(config::ResizeRequest request, config::ParseResizeJson(body_json));
+  return Resize(request);
+}
+
+Result<void> Vmm::Resize(const config::ResizeRequest& request) {
+  if (request.desired_ram) {
+    return Error(ErrorCode::kInvalidArgument, "desired_ram: memory hot-plug is not supported by Petrel yet");
+  }
+  if (request.desired_balloon) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "desired_balloon: the balloon is not supported by Petrel yet");
+  }
+  std::lock_guard lock(mu_);
+  // CH answers a resize without a VM with VmNotCreated (404).
+  if (!config_) return Error(ErrorCode::kNotFound, "no VM to resize (vm.create first)");
+  if (!request.desired_vcpus) return Ok();
+  const uint32_t desired = *request.desired_vcpus;
+  if (desired > config_->cpus.max_vcpus) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "desired_vcpus " + std::to_string(desired) + " is above --cpus max=" +
+                     std::to_string(config_->cpus.max_vcpus));
+  }
+  if (vm_ == nullptr) {  // not booted: the next boot starts with that many
+    config_->cpus.boot_vcpus = desired;
+    return Ok();
+  }
+  if (state_ != VmmState::kRunning) return WrongState("cannot resize", state_);
+  Emit("vm", "resizing");
+  PETREL_TRY(vm_->ResizeVcpus(desired));
+  config_->cpus.boot_vcpus = desired;
+  Emit("vm", "resized");
+  return Ok();
+}
+
 Result<void> Vmm::ShutdownVm() {
   std::unique_lock lock(mu_);
   if (vm_ == nullptr) return WrongState("cannot shut down", state_);

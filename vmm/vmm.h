@@ -20,6 +20,9 @@
 //   - vm.pause / vm.resume (500 in the wrong state): VmInstance::Pause and
 //     Resume.
 //   - vm.power-button, vm.nmi, vm.counters: 500 without a VM.
+//   - vm.resize desired_vcpus: Created -> the config's boot count; Running
+//     -> vCPU hot-plug; 404 without a config, 400 above --cpus max, 500
+//     when paused.
 //   - vm.snapshot (Paused only, else 500): writes config.json, state.json and
 //     the memory to a directory (vmm/snapshot/); the VM stays paused.
 //   - vm.restore (no VM created, else 500): reads a snapshot directory and
@@ -51,6 +54,7 @@
 
 #include "vmm/api/vmm_control.h"
 #include "vmm/config/migration_config.h"
+#include "vmm/config/resize_config.h"
 #include "vmm/config/snapshot_config.h"
 #include "vmm/config/vm_config.h"
 #include "vmm/vm_instance.h"
@@ -111,6 +115,12 @@ class Vmm final : public api::VmmControl {
   // SCM_RIGHTS); kept while the restored config lives. The command line's
   // net_fds are the process's own and not closed.
   Result<void> Restore(const config::RestoreConfig& request, std::vector<UniqueFd> owned_fds = {});
+  // vm.resize's typed door. desired_vcpus: a created VM's boot count
+  // changes (within --cpus max); a running one plugs or unplugs vCPUs
+  // (VmInstance::ResizeVcpus) and its config's boot count follows, so a
+  // reboot keeps the size and vm.info shows it. desired_ram and
+  // desired_balloon are refused (400) until memory hot-plug exists.
+  Result<void> Resize(const config::ResizeRequest& request);
   // vm.send-migration and vm.receive-migration (vmm_migration.cc).
   Result<void> SendMigration(const config::SendMigrationConfig& request);
   Result<void> ReceiveMigration(const config::ReceiveMigrationConfig& request);
@@ -129,6 +139,7 @@ class Vmm final : public api::VmmControl {
   Result<void> ShutdownVmm() override;
   Result<void> SnapshotVm(std::string_view body_json) override;
   Result<void> RestoreVm(std::string_view body_json, std::vector<UniqueFd> fds) override;
+  Result<void> ResizeVm(std::string_view body_json) override;
   Result<void> SendMigration(std::string_view body_json) override;
   Result<void> ReceiveMigration(std::string_view body_json) override;
   Result<std::string> VmInfoJson() override;

@@ -191,6 +191,8 @@ struct VmState {
 };
 
 struct VmConfig {
+  // The vCPUs the VM may ever have (--cpus max, hot-plug included);
+  // CreateVcpu takes ids below it.
   uint32_t vcpus = 1;
   // Asks for the IOAPIC in the VMM instead of the backend (caps().kernel_ioapic
   // false): KVM's split irqchip (KVM_CAP_SPLIT_IRQCHIP, no PIC or PIT, as

@@ -83,6 +83,14 @@ Result<void> CpuHotplugController::RequestRemoval(uint32_t index) {
   return Ok();
 }
 
+bool CpuHotplugController::CancelRemoval(uint32_t index) {
+  std::lock_guard lock(mu_);
+  if (index >= max_vcpus_ || !s_.slots[index].removal_requested) return false;
+  s_.slots[index].removal_requested = false;
+  s_.slots[index].removing = false;
+  return true;
+}
+
 bool CpuHotplugController::enabled(uint32_t index) const {
   std::lock_guard lock(mu_);
   return index < max_vcpus_ && s_.slots[index].enabled;

@@ -70,6 +70,9 @@ class CpuHotplugController final : public BusDevice {
   // Asks the guest to eject the enabled vCPU at `index` (not 0); asking
   // again is Ok. kInvalidArgument otherwise.
   Result<void> RequestRemoval(uint32_t index);
+  // Withdraws a removal the guest has not ejected yet: the vCPU stays, and
+  // a later eject of it is ignored. True if there was one.
+  bool CancelRemoval(uint32_t index);
   bool enabled(uint32_t index) const;
   uint32_t enabled_count() const;
   // Some requested removal has not been ejected yet.

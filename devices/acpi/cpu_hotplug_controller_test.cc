@@ -110,6 +110,17 @@ TEST_F(CpuHotplugControllerTest, RemovalRefusesVcpuZeroAndAbsentVcpus) {
   EXPECT_TRUE(hp_.RequestRemoval(1).ok());  // again: still one request
 }
 
+TEST_F(CpuHotplugControllerTest, AWithdrawnRemovalCannotBeEjected) {
+  ASSERT_TRUE(hp_.RequestRemoval(1).ok());
+  EXPECT_TRUE(hp_.CancelRemoval(1));
+  EXPECT_FALSE(hp_.CancelRemoval(1));  // nothing left to withdraw
+  EXPECT_FALSE(hp_.removal_pending());
+  EXPECT_EQ(Status(1), kCpuEnabled);
+  WriteStatus(1, kCpuEject);  // the guest acted on the old request
+  EXPECT_TRUE(ejected_.empty());
+  EXPECT_EQ(hp_.enabled_count(), 2u);
+}
+
 TEST_F(CpuHotplugControllerTest, TheGuestCannotEjectWhatTheVmmDidNotRemove) {
   WriteStatus(0, kCpuEject);  // the boot vCPU
   WriteStatus(1, kCpuEject);  // present, no removal asked

@@ -339,6 +339,67 @@ waitn() {  # waitn <file> <pattern> <count> <seconds> (the file may not exist ye
   [ "$(countn "$1" "$2")" -ge "$3" ]
 }
 
+# vCPU hot-plug (issue 14, item 1), with ch-remote's documented commands:
+# the Debian guest boots with --cpus boot=1,max=4 and onlines every CPU
+# ACPI adds (as a distribution's udev rule does), printing the online set
+# each second. resize --cpus 4 -> 0-3; resize --cpus 2 -> the guest offlines
+# and ejects CPUs 2 and 3 -> 0-1; resize --cpus 3 -> the ejected vCPU 2 is
+# plugged again -> 0-2; resize --cpus 5 (above max) is refused. vm.info
+# follows each count, no ACPI error is printed, then power-button, exit 0.
+# Prints the time from each resize call to the guest seeing the new set.
+test_linux_cpu_hotplug() {
+  name=linux-cpu-hotplug
+  sock=/tmp/petrel-cpuhp.sock
+  rm -f "$sock"
+  R="./petrel-remote --api-socket $sock"
+  CPUPROBE=$(b64 '(while true; do for c in /sys/devices/system/cpu/cpu[0-9]*; do [ -f $c/online ] && [ "$(cat $c/online)" = 0 ] && echo 1 > $c/online 2>/dev/null; done; echo "PETREL-CPUS $(cat /sys/devices/system/cpu/online)"; sleep 1; done) &
+echo PETREL-CPUHP-RUNNING')
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=power-button petrel.cmd=$CPUPROBE" --cpus boot=1,max=4 \
+    --memory size=512M --serial tty --console off --api-socket "path=$sock" \
+    </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  fail=""
+  cpus_now() { grep -a -o 'PETREL-CPUS [0-9,-]*' "/tmp/$name.out" | tail -1 | cut -d' ' -f2; }
+  wait_cpus() {  # wait_cpus <online set> <seconds>
+    w=0
+    while [ $w -lt "$2" ]; do
+      [ "$(cpus_now)" = "$1" ] && return 0
+      sleep 1; w=$((w + 1))
+    done
+    return 1
+  }
+  resize_to() {  # resize_to <count> <online set>: one resize, timed to the guest seeing it
+    t0=$(ms)
+    $R resize --cpus "$1" >>"/tmp/$name.remote" 2>&1 || fail="$fail resize-$1"
+    if wait_cpus "$2" 90; then
+      echo "nested-suite: $name: resize --cpus $1 -> guest online $2 in $(($(ms) - t0)) ms"
+    else
+      fail="$fail online-$2(got $(cpus_now))"
+    fi
+    $R info | grep -q "\"boot_vcpus\":$1[,}]" || fail="$fail info-$1"
+  }
+  : >"/tmp/$name.remote"
+  w=0; while [ $w -lt 180 ] && ! grep -q PETREL-CPUHP-RUNNING "/tmp/$name.out"; do sleep 1; w=$((w + 1)); done
+  if ! wait_cpus 0 60; then
+    fail="$fail boot(got $(cpus_now))"
+  else
+    resize_to 4 0-3
+    resize_to 2 0-1
+    resize_to 3 0-2
+    $R resize --cpus 5 >>"/tmp/$name.remote" 2>&1 && fail="$fail above-max-accepted"
+  fi
+  grep -a -iE "ACPI (BIOS )?Error|ACPI Exception" "/tmp/$name.out" | head -5
+  grep -a -qiE "ACPI (BIOS )?Error|ACPI Exception" "/tmp/$name.out" && fail="$fail acpi-errors"
+  stop_with_power_button "$R" $pid
+  if [ -z "$fail" ]; then
+    result "$name" PASS
+  else
+    echo "--- $name output ---"; tail -30 "/tmp/$name.out"; cat "/tmp/$name.remote"
+    result "$name" FAIL "$fail"
+  fi
+}
+
 # start_ticking <out> <api-socket> <disk> <cmd> [<memory option>]: a petrel
 # running the ticking guest (--memory size=256M unless given); sets $pid.
 start_ticking() {
@@ -984,6 +1045,7 @@ fi
 
 test_linux_doorbell_flood
 test_linux_api_lifecycle
+test_linux_cpu_hotplug
 test_linux_snapshot_restore
 test_linux_live_migration_unix
 test_linux_live_migration_tcp

@@ -49,21 +49,22 @@ bool WaitFor(Pred pred) {
 class PausableVm {
  public:
   // `restore` and `memory`: build the VM from a snapshot (VmOptions).
-  // `disks`: virtio-blk disks to give it.
+  // `disks`: virtio-blk disks to give it. `max_vcpus` (0: `vcpus`): the
+  // possible vCPUs, each with a counting script for when it is plugged.
   explicit PausableVm(uint32_t vcpus = 2, bool hide_paused_time = true,
                       const VmSnapshotState* restore = nullptr,
                       std::shared_ptr<GuestMemory> memory = nullptr,
-                      std::vector<virtio::DiskConfig> disks = {}) {
+                      std::vector<virtio::DiskConfig> disks = {}, uint32_t max_vcpus = 0) {
     config::VmConfig config = NullGuestConfig();
     config.disks = std::move(disks);
     config.cpus.boot_vcpus = vcpus;
-    config.cpus.max_vcpus = vcpus;
+    config.cpus.max_vcpus = max_vcpus != 0 ? max_vcpus : vcpus;
     VmOptions options = CapturingOptions();
     options.hide_paused_time = hide_paused_time;
     options.restore = restore;
     options.memory = std::move(memory);
     sim::SimConfig sim_config;
-    for (uint32_t i = 0; i < vcpus; ++i) {
+    for (uint32_t i = 0; i < config.cpus.max_vcpus; ++i) {
       sim_config.vcpu_scripts[i] = sim::ScriptBuilder().Count(Counter(i), UINT64_MAX).Build();
     }
     auto factory = [sim_config] {

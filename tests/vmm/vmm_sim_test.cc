@@ -51,7 +51,13 @@ class VmmSimTest : public ::testing::Test {
   void Start(ScriptFor script = {}, bool pin_model = false) {
     script_ = std::move(script);
     VmmServices services;
-    services.open_hypervisor = testing::SimFactory();
+    // Every possible vCPU idles until a build's script says otherwise
+    // (vCPUs plugged by vm.resize are created after on_vm_built).
+    services.open_hypervisor = [] {
+      sim::SimConfig sim_config;
+      for (uint32_t i = 0; i < 8; ++i) sim_config.vcpu_scripts[i] = sim::ScriptBuilder().Halt().Build();
+      return Result<std::unique_ptr<hv::Hypervisor>>(sim::MakeSimHypervisor(sim_config));
+    };
     services.vm_options = [pin_model](const config::VmConfig&) {
       VmOptions options = testing::CapturingOptions();
       options.userspace_ioapic = !pin_model;
@@ -237,6 +243,40 @@ TEST(VmmEventsTest, StartingComesBeforeAnyRequestEvenBeforeRun) {
 
 // vm.counters: each device's I/O counters by CH's names, and the
 // transport's fault counts.
+// vm.resize desired_vcpus as CH's docs/hotplug.md drives it: a created VM's
+// boot count changes; a running VM plugs vCPUs and its config follows, so
+// vm.info shows the new count; CH's status codes for the rest.
+TEST_F(VmmSimTest, ResizeChangesTheVcpuCountAndTheConfig) {
+  Start();
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_vcpus":2})"), 404);  // no VM
+  json config = json::parse(CreateBody());
+  config["cpus"] = {{"boot_vcpus", 1}, {"max_vcpus", 4}};
+  ASSERT_EQ(Status("PUT", "vm.create", config.dump()), 204);
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_vcpus":2})"), 204);
+  EXPECT_EQ(Info()["config"]["cpus"]["boot_vcpus"], 2);
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_vcpus":5})"), 400);  // above max
+  ASSERT_EQ(Status("PUT", "vm.boot"), 204);
+  ASSERT_NE(last_vm_, nullptr);
+  EXPECT_EQ(last_vm_->vcpu_count(), 2u);
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_vcpus":4})"), 204);
+  EXPECT_EQ(last_vm_->vcpu_count(), 4u);
+  EXPECT_EQ(Info()["config"]["cpus"]["boot_vcpus"], 4);
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_vcpus":0})"), 400);
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_ram":1073741824})"), 400);  // not yet
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_balloon":0})"), 400);       // not yet
+  EXPECT_EQ(Status("PUT", "vm.resize", "{"), 400);
+  EXPECT_EQ(Status("PUT", "vm.pause"), 204);
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_vcpus":1})"), 500);  // paused
+  EXPECT_EQ(Status("PUT", "vm.resume"), 204);
+  EXPECT_EQ(Info()["config"]["cpus"]["boot_vcpus"], 4);
+  // A reboot builds the VM with the resized count.
+  EXPECT_EQ(Status("PUT", "vm.reboot"), 204);
+  EXPECT_EQ(last_vm_->vcpu_count(), 4u);
+  const std::vector<std::string> events = Events();
+  EXPECT_EQ(std::count(events.begin(), events.end(), "vm/resizing"), 1);
+  EXPECT_EQ(std::count(events.begin(), events.end(), "vm/resized"), 1);
+}
+
 TEST_F(VmmSimTest, CountersListEachDevicesIoCounters) {
   testing::ScratchDisk image(1 << 20);
   ASSERT_TRUE(image.ok());

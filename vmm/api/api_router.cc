@@ -35,6 +35,7 @@ enum class Action {
   kRestore,
   kSendMigration,
   kReceiveMigration,
+  kResize,
 };
 
 struct Route {
@@ -62,6 +63,7 @@ constexpr Route kRoutes[] = {
     {"vm.restore", "PUT", Action::kRestore, kMaxConfigBodyBytes},
     {"vm.send-migration", "PUT", Action::kSendMigration, kMaxConfigBodyBytes},
     {"vm.receive-migration", "PUT", Action::kReceiveMigration, kMaxConfigBodyBytes},
+    {"vm.resize", "PUT", Action::kResize, kMaxConfigBodyBytes},
 };
 
 int StatusForError(const Error& error) {
@@ -147,6 +149,7 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
       return Unit(control.SendMigration(request.body), "Error sending the VM migration");
     case Action::kReceiveMigration:
       return Unit(control.ReceiveMigration(request.body), "Error receiving the VM migration");
+    case Action::kResize: return Unit(control.ResizeVm(request.body), "Error resizing the VM");
   }
   return ErrorResponse(500, {"Internal Server Error"});
 }

@@ -66,6 +66,9 @@ TEST_F(ApiRouterTest, PutActionsCallControlAndAnswer204) {
   EXPECT_EQ(control_.nmi, 1);
   EXPECT_EQ(Call("PUT", "/api/v1/vm.delete").status, 204);
   EXPECT_EQ(control_.delete_vm, 1);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.resize").status, 204);
+  EXPECT_EQ(control_.resize_vm, 1);
+  EXPECT_EQ(Call("GET", "/api/v1/vm.resize").status, 405);
 }
 
 TEST_F(ApiRouterTest, CreatePassesTheBodyAndNeedsOne) {

@@ -17,6 +17,7 @@
 #include "vmm/build_info.h"
 #include "vmm/config/migration_config.h"
 #include "vmm/config/option_table.h"
+#include "vmm/config/resize_config.h"
 #include "vmm/config/snapshot_config.h"
 
 namespace petrel::api {
@@ -45,6 +46,8 @@ constexpr RemoteCommand kCommands[] = {
      "Migrate the VM to a VMM waiting in receive-migration."},
     {"receive-migration", "PUT", "vm.receive-migration", false,
      "Wait for a migrating VM (in an empty VMM)."},
+    {"resize", "PUT", "vm.resize", false,
+     "Resize the VM: --cpus <count> plugs or unplugs vCPUs (up to --cpus max)."},
 };
 
 // ch-remote's create_data: the VmConfig JSON from a file, or stdin for "-".
@@ -102,11 +105,18 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
   std::string config_path = "-";
   std::string argument;  // snapshot's destination URL, restore's option string, a migration URL
   bool local_flag = false;
+  std::string resize_cpus, resize_memory, resize_balloon;  // resize's flags
   for (const RemoteCommand& c : kCommands) {
     CLI::App* sub = app.add_subcommand(std::string(c.name),
                                        std::string(c.method) + " /api/v1/" + std::string(c.endpoint));
     if (c.name == "create") {
       sub->add_option("path", config_path, "The VmConfig JSON file ('-': stdin, the default)");
+    } else if (c.name == "resize") {
+      sub->add_option("--cpus", resize_cpus, "The number of vCPUs")->type_name("<count>");
+      sub->add_option("--memory", resize_memory, "The memory size (not supported by Petrel yet)")
+          ->type_name("<size>");
+      sub->add_option("--balloon", resize_balloon, "The balloon size (not supported by Petrel yet)")
+          ->type_name("<size>");
     } else if (c.name == "snapshot") {
       sub->add_option("destination_url", argument, "Where to write it: file:///<dir>")->required();
     } else if (const config::OptionDoc& doc = config::Option(c.name); !doc.keys.empty()) {
@@ -158,6 +168,11 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
     body = std::move(config).value();
   } else if (command->name == "snapshot") {
     body = config::SnapshotConfigToJson({argument});
+  } else if (command->name == "resize") {
+    Result<config::ResizeRequest> resize =
+        config::ParseResizeFlags(resize_cpus, resize_memory, resize_balloon);
+    if (!resize.ok()) return Fail(resize.error().message());
+    body = config::ResizeRequestToJson(*resize);
   } else if (command->name == "restore") {
     Result<config::RestoreConfig> restore = config::ParseRestore(argument);
     if (!restore.ok()) return Fail(restore.error().message());

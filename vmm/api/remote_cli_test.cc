@@ -76,6 +76,24 @@ TEST_F(RemoteCliTest, ActionsPrintNothing) {
   EXPECT_EQ(control_.delete_vm, 1);
 }
 
+TEST_F(RemoteCliTest, ResizeSendsChsVmResizeBody) {
+  StartServer();
+  // ch-remote's documented form (CH docs/hotplug.md).
+  RemoteOutput r = Remote({"--api-socket", socket_, "resize", "--cpus", "8"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(control_.last_config()),
+            nlohmann::json::parse(R"({"desired_vcpus":8})"));
+  r = Remote({"--api-socket", socket_, "resize", "--memory", "3G"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(control_.last_config()),
+            nlohmann::json::parse(R"({"desired_ram":3221225472})"));
+  EXPECT_EQ(control_.resize_vm, 2);
+  // Nothing to resize, or a bad count: an error before any request.
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "resize"}));
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "resize", "--cpus", "zero"}));
+  EXPECT_EQ(control_.resize_vm, 2);
+}
+
 TEST_F(RemoteCliTest, SnapshotAndRestoreSendChBodies) {
   StartServer();
   // ch-remote's documented forms (CH docs/snapshot_restore.md).
@@ -240,7 +258,7 @@ TEST_F(RemoteCliTest, TheChRemoteNameUsesItsVersionFormatAndExitCodes) {
 
 TEST(RemoteCommandTest, EveryCommandHasASummary) {
   for (const RemoteCommand& c : RemoteCommands()) EXPECT_FALSE(c.summary.empty()) << c.name;
-  EXPECT_EQ(RemoteCommands().size(), 17u);
+  EXPECT_EQ(RemoteCommands().size(), 18u);
 }
 
 TEST(RemoteCommandTest, TableMatchesChRemote) {
@@ -251,7 +269,8 @@ TEST(RemoteCommandTest, TableMatchesChRemote) {
   EXPECT_EQ(FindRemoteCommand("pause")->endpoint, "vm.pause");
   EXPECT_EQ(FindRemoteCommand("counters")->method, "GET");
   EXPECT_EQ(FindRemoteCommand("create")->endpoint, "vm.create");
-  EXPECT_EQ(FindRemoteCommand("resize"), nullptr);  // not yet
+  EXPECT_EQ(FindRemoteCommand("resize")->endpoint, "vm.resize");
+  EXPECT_EQ(FindRemoteCommand("resize-disk"), nullptr);  // not yet
 }
 
 }  // namespace

@@ -57,6 +57,10 @@ class VmmControl {
   // request carried (SCM_RIGHTS), new tap fds for the body's net_fds in
   // order; the VMM keeps what it uses and closes the rest.
   virtual Result<void> RestoreVm(std::string_view body_json, std::vector<UniqueFd> fds) = 0;
+  // PUT /api/v1/vm.resize: vCPUs, memory or balloon to a new size (body:
+  // CH's VmResize); answers once the guest has been asked (it onlines or
+  // ejects vCPUs afterwards).
+  virtual Result<void> ResizeVm(std::string_view body_json) = 0;
   // PUT /api/v1/vm.send-migration: migrate the VM to another VMM (body:
   // CH's SendMigrationData); answers once the migration ended.
   virtual Result<void> SendMigration(std::string_view body_json) = 0;

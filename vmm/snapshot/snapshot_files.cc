@@ -134,7 +134,9 @@ json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange
       {"acpi",
        {{"pm", Section(ToJson(s.acpi.pm))},
         {"pm_timer", Section(ToJson(s.acpi.pm_timer))},
-        {"ged", Section(ToJson(s.acpi.ged))}}},
+        {"ged", Section(ToJson(s.acpi.ged))},
+        {"cpu_hotplug",
+         s.acpi.cpu_hotplug ? Section(ToJson(*s.acpi.cpu_hotplug)) : json(nullptr)}}},
       {"pci",
        {{"config_io", Section(ToJson(s.pci.config_io))},
         {"host_bridge", Section(ToJson(s.pci.host_bridge))}}},
@@ -148,9 +150,10 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
   PETREL_ASSIGN_OR_RETURN(ObjectFields root, ObjectFields::Open(document, ""));
   uint32_t format = 0;
   PETREL_TRY(root.Read("petrel_snapshot", format));
-  if (format != kSnapshotFormatVersion) {
+  if (format != kSnapshotFormatVersion && format != kSnapshotFormatVersion - 1) {
     return Error(ErrorCode::kInvalidArgument,
-                 "snapshot format " + std::to_string(format) + ", this Petrel reads format " +
+                 "snapshot format " + std::to_string(format) + ", this Petrel reads formats " +
+                     std::to_string(kSnapshotFormatVersion - 1) + " and " +
                      std::to_string(kSnapshotFormatVersion));
   }
   PETREL_ASSIGN_OR_RETURN(const json* ranges, root.Get("memory_ranges"));
@@ -196,6 +199,13 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
                           ReadSection(*timer, "acpi.pm_timer", PmTimerStateFromJson));
   PETREL_ASSIGN_OR_RETURN(const json* ged, acpi.Get("ged"));
   PETREL_ASSIGN_OR_RETURN(s.acpi.ged, ReadSection(*ged, "acpi.ged", GedStateFromJson));
+  if (format >= 3) {
+    PETREL_ASSIGN_OR_RETURN(const json* hotplug, acpi.Get("cpu_hotplug"));
+    if (!hotplug->is_null()) {
+      PETREL_ASSIGN_OR_RETURN(s.acpi.cpu_hotplug,
+                              ReadSection(*hotplug, "acpi.cpu_hotplug", CpuHotplugStateFromJson));
+    }
+  }
   PETREL_TRY(acpi.Finish());
 
   PETREL_ASSIGN_OR_RETURN(const json* pci_value, root.Get("pci"));

@@ -34,8 +34,10 @@ inline constexpr char kStateFile[] = "state.json";
 inline constexpr char kMemoryFile[] = "memory-ranges";
 // state.json's "petrel_snapshot": the layout of the document itself. Each
 // section has its own version besides. 2: the "ioapic" section (null
-// without a userspace IOAPIC).
-inline constexpr uint32_t kSnapshotFormatVersion = 2;
+// without a userspace IOAPIC). 3: "acpi.cpu_hotplug" (null without vCPU
+// hot-plug); format 2 is still read (its VMs restore with the hot-plug
+// controller's boot state).
+inline constexpr uint32_t kSnapshotFormatVersion = 3;
 // The version of every state section this Petrel writes and reads.
 inline constexpr uint32_t kStateSectionVersion = 1;
 

@@ -191,9 +191,23 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
     return ::testing::AssertionSuccess();
   };
   json j = good;
-  j["petrel_snapshot"] = 3;
+  j["petrel_snapshot"] = 4;
   WriteJson(kStateFile, j);
-  EXPECT_TRUE(refused("snapshot format 3, this Petrel reads format 2"));
+  EXPECT_TRUE(refused("snapshot format 4, this Petrel reads formats 2 and 3"));
+  j = good;
+  j["acpi"]["cpu_hotplug"] = {{"version", 1}, {"state", {{"selected", 0}, {"slots", 5}}}};
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("acpi.cpu_hotplug"));
+  // Format 2 had no acpi.cpu_hotplug: still read, without it.
+  j = good;
+  j["petrel_snapshot"] = 2;
+  j["acpi"].erase("cpu_hotplug");
+  WriteJson(kStateFile, j);
+  {
+    auto old = ReadSnapshot(dir_, {});
+    ASSERT_TRUE(old.ok()) << old.error().message();
+    EXPECT_FALSE(old->state.acpi.cpu_hotplug.has_value());
+  }
   j = good;
   j["vcpus"][1]["version"] = 7;
   WriteJson(kStateFile, j);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/acpi/tables.h"
 #include "devices/virtio/pci/virtio_pci_regs.h"
 #include "vmm/snapshot/json_fields.h"
 
@@ -53,6 +54,8 @@ PETREL_DECLARE_CODEC(DebugPort::State);
 PETREL_DECLARE_CODEC(AcpiPmDevice::State);
 PETREL_DECLARE_CODEC(PmTimer::State);
 PETREL_DECLARE_CODEC(GedDevice::State);
+PETREL_DECLARE_CODEC(CpuHotplugController::Slot);
+PETREL_DECLARE_CODEC(CpuHotplugController::State);
 PETREL_DECLARE_CODEC(PciConfigIo::State);
 PETREL_DECLARE_CODEC(PciConfigSpace::State);
 PETREL_DECLARE_CODEC(MsixEntry);
@@ -768,6 +771,42 @@ Result<void> JsonCodec<GedDevice::State>::Decode(const json& j, const std::strin
 
 Result<GedDevice::State> GedStateFromJson(const json& j, const std::string& path) {
   return DecodeRoot<GedDevice::State>(j, path);
+}
+
+json ToJson(const CpuHotplugController::Slot& s) {
+  return json{{"enabled", s.enabled},
+              {"inserting", s.inserting},
+              {"removing", s.removing},
+              {"removal_requested", s.removal_requested}};
+}
+
+Result<void> JsonCodec<CpuHotplugController::Slot>::Decode(const json& j, const std::string& path,
+                                                           CpuHotplugController::Slot& s) {
+  PETREL_ASSIGN_OR_RETURN(auto f, ObjectFields::Open(j, path));
+  PETREL_TRY(f.Read("enabled", s.enabled));
+  PETREL_TRY(f.Read("inserting", s.inserting));
+  PETREL_TRY(f.Read("removing", s.removing));
+  PETREL_TRY(f.Read("removal_requested", s.removal_requested));
+  return f.Finish();
+}
+
+json ToJson(const CpuHotplugController::State& s) {
+  json slots = json::array();
+  for (const CpuHotplugController::Slot& slot : s.slots) slots.push_back(ToJson(slot));
+  return json{{"selected", s.selected}, {"slots", std::move(slots)}};
+}
+
+Result<void> JsonCodec<CpuHotplugController::State>::Decode(const json& j, const std::string& path,
+                                                            CpuHotplugController::State& s) {
+  PETREL_ASSIGN_OR_RETURN(auto f, ObjectFields::Open(j, path));
+  PETREL_TRY(f.Read("selected", s.selected));
+  PETREL_TRY(f.ReadList("slots", s.slots, acpi::kMaxAcpiVcpus));
+  return f.Finish();
+}
+
+Result<CpuHotplugController::State> CpuHotplugStateFromJson(const json& j,
+                                                            const std::string& path) {
+  return DecodeRoot<CpuHotplugController::State>(j, path);
 }
 
 // ---------------------------------------------------------------- PCI

@@ -1,0 +1,59 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
+// Tests for vm.resize's request: CH's JSON both ways and ch-remote's flags.
+#include "vmm/config/resize_config.h"
+
+#include <gtest/gtest.h>
+
+namespace petrel::config {
+namespace {
+
+TEST(ResizeConfigTest, ReadsCloudHypervisorsJson) {
+  auto r = ParseResizeJson(R"({"desired_vcpus":4,"desired_ram":1073741824,"desired_balloon":0})");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->desired_vcpus, 4u);
+  EXPECT_EQ(r->desired_ram, 1073741824u);
+  EXPECT_EQ(r->desired_balloon, 0u);
+  auto only = ParseResizeJson(R"({"desired_vcpus":2,"desired_ram":null})");
+  ASSERT_TRUE(only.ok());
+  EXPECT_EQ(only->desired_vcpus, 2u);
+  EXPECT_FALSE(only->desired_ram.has_value());
+  EXPECT_TRUE(ParseResizeJson("{}").ok());
+}
+
+TEST(ResizeConfigTest, RefusesBadJsonNamingTheField) {
+  auto message = [](std::string_view body) {
+    auto r = ParseResizeJson(body);
+    return r.ok() ? std::string("accepted") : r.error().message();
+  };
+  EXPECT_NE(message(R"({"desired_vcpus":0})").find("desired_vcpus"), std::string::npos);
+  EXPECT_NE(message(R"({"desired_vcpus":"4"})").find("desired_vcpus"), std::string::npos);
+  EXPECT_NE(message(R"({"desired_vcpus":100000})").find("desired_vcpus"), std::string::npos);
+  EXPECT_NE(message(R"({"desired_ram":-1})").find("desired_ram"), std::string::npos);
+  EXPECT_NE(message(R"({"desired_cpus":2})").find("desired_cpus"), std::string::npos);
+  EXPECT_NE(message("[1]").find("not a JSON object"), std::string::npos);
+  EXPECT_NE(message("{").find("not valid JSON"), std::string::npos);
+}
+
+TEST(ResizeConfigTest, JsonRoundTrips) {
+  ResizeRequest r{3, 512u << 20, std::nullopt};
+  auto back = ParseResizeJson(ResizeRequestToJson(r));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, r);
+  EXPECT_EQ(ResizeRequestToJson({2, std::nullopt, std::nullopt}), R"({"desired_vcpus":2})");
+}
+
+TEST(ResizeConfigTest, ChRemoteFlags) {
+  auto r = ParseResizeFlags("4", "1G", "");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->desired_vcpus, 4u);
+  EXPECT_EQ(r->desired_ram, uint64_t{1} << 30);
+  EXPECT_FALSE(r->desired_balloon.has_value());
+  EXPECT_FALSE(ParseResizeFlags("0", "", "").ok());
+  EXPECT_FALSE(ParseResizeFlags("4x", "", "").ok());
+  EXPECT_FALSE(ParseResizeFlags("", "lots", "").ok());
+  EXPECT_FALSE(ParseResizeFlags("", "", "").ok());  // nothing to resize
+}
+
+}  // namespace
+}  // namespace petrel::config
