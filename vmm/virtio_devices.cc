@@ -143,8 +143,9 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
       blk_device->UseRateLimitGroup(group->second);
     }
     std::shared_ptr<virtio::BlkDevice> shared = std::move(blk_device);
-    disks_.push_back(shared);
     PETREL_TRY(Place(args, name, shared));
+    // Place() kept the transport, placed or not.
+    disks_.push_back({name, shared, devices_.back().device});
   }
 
   for (size_t i = 0; i < args.config->nets.size(); ++i) {
@@ -163,14 +164,25 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
 Result<void> VirtioDevices::LockDisks() {
   Result<void> first = Ok();
   for (const auto& disk : disks_) {
-    Result<void> locked = disk->LockImage();
+    Result<void> locked = disk.device->LockImage();
     if (!locked.ok() && first.ok()) first = std::move(locked);
   }
   return first;
 }
 
 void VirtioDevices::UnlockDisks() {
-  for (const auto& disk : disks_) disk->UnlockImage();
+  for (const auto& disk : disks_) disk.device->UnlockImage();
+}
+
+Result<void> VirtioDevices::ResizeDisk(std::string_view id, uint64_t new_bytes) {
+  for (const Disk& disk : disks_) {
+    if (disk.id != id) continue;
+    PETREL_TRY(disk.device->Grow(new_bytes).Wrap(disk.id));
+    disk.transport->NotifyConfigChanged();
+    PETREL_LOG(kInfo) << disk.id << ": grown to " << new_bytes << " bytes";
+    return Ok();
+  }
+  return Error(ErrorCode::kNotFound, "no disk has the id '" + std::string(id) + "'");
 }
 
 Result<void> VirtioDevices::QuiesceAll(std::chrono::milliseconds timeout) {

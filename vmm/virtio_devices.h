@@ -118,6 +118,9 @@ class VirtioDevices {
   // tries every disk and returns the first error.
   Result<void> LockDisks();
   void UnlockDisks();
+  // vm.resize-disk: grows the disk with device id `id` (BlkDevice::Grow)
+  // and tells its driver. kNotFound for an id that is no disk.
+  Result<void> ResizeDisk(std::string_view id, uint64_t new_bytes);
 
  private:
   template <class Device>
@@ -129,7 +132,12 @@ class VirtioDevices {
   std::vector<std::unique_ptr<Worker>> workers_;  // outlive the devices
   std::vector<Placed> devices_;
   std::shared_ptr<virtio::ConsoleDevice> console_;
-  std::vector<std::shared_ptr<virtio::BlkDevice>> disks_;
+  struct Disk {
+    std::string id;
+    std::shared_ptr<virtio::BlkDevice> device;
+    std::shared_ptr<virtio::VirtioPciDevice> transport;
+  };
+  std::vector<Disk> disks_;
 };
 
 }  // namespace petrel::vmm

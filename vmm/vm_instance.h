@@ -215,6 +215,10 @@ class VmInstance {
   Result<void> ResizeVcpus(uint32_t desired);
   // The vCPUs that exist now (running threads, removals not yet ejected
   // included), and whether a removal waits for the guest's eject.
+  // vm.resize-disk: VirtioDevices::ResizeDisk. Thread-safe.
+  Result<void> ResizeDisk(std::string_view id, uint64_t new_bytes) {
+    return virtio_->ResizeDisk(id, new_bytes);
+  }
   uint32_t vcpu_count() const;
   bool vcpu_removal_pending() const;
   // Each vCPU's state as saved when it parked, in vCPU order; empty unless

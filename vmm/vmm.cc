@@ -338,6 +338,25 @@ Result<void> Vmm::Resize(const config::ResizeRequest& request) {
   return Ok();
 }
 
+Result<void> Vmm::ResizeDiskVm(std::string_view body_json) {
+  PETREL_ASSIGN_OR_RETURN(config::ResizeDiskRequest request,
+                          config::ParseResizeDiskJson(body_json));
+  return ResizeDisk(request);
+}
+
+Result<void> Vmm::ResizeDisk(const config::ResizeDiskRequest& request) {
+  std::lock_guard lock(mu_);
+  PETREL_ASSIGN_OR_RETURN(VmInstance * vm, RunningVm("cannot resize a disk"));
+  Result<void> grown = vm->ResizeDisk(request.id, request.desired_size);
+  if (!grown.ok() && (grown.error().code() == ErrorCode::kUnsupported ||
+                      grown.error().code() == ErrorCode::kFailedPrecondition)) {
+    // The disk cannot take it (a format without resize, read-only): the
+    // request's fault as far as the client is concerned.
+    return Error(ErrorCode::kInvalidArgument, grown.error().message());
+  }
+  return grown;
+}
+
 Result<void> Vmm::ShutdownVm() {
   std::unique_lock lock(mu_);
   if (vm_ == nullptr) return WrongState("cannot shut down", state_);

@@ -23,6 +23,7 @@
 //   - vm.resize desired_vcpus: Created -> the config's boot count; Running
 //     -> vCPU hot-plug; 404 without a config, 400 above --cpus max, 500
 //     when paused.
+//   - vm.resize-disk: a running or paused VM's disk grows (raw images).
 //   - vm.snapshot (Paused only, else 500): writes config.json, state.json and
 //     the memory to a directory (vmm/snapshot/); the VM stays paused.
 //   - vm.restore (no VM created, else 500): reads a snapshot directory and
@@ -121,6 +122,10 @@ class Vmm final : public api::VmmControl {
   // reboot keeps the size and vm.info shows it. desired_ram and
   // desired_balloon are refused (400) until memory hot-plug exists.
   Result<void> Resize(const config::ResizeRequest& request);
+  // vm.resize-disk's: grows a disk of the running VM (raw images; never
+  // smaller). 500 without a VM running (CH's VmNotRunning), 404 for an id
+  // that is no disk, 400 for a size the disk cannot take.
+  Result<void> ResizeDisk(const config::ResizeDiskRequest& request);
   // vm.send-migration and vm.receive-migration (vmm_migration.cc).
   Result<void> SendMigration(const config::SendMigrationConfig& request);
   Result<void> ReceiveMigration(const config::ReceiveMigrationConfig& request);
@@ -140,6 +145,7 @@ class Vmm final : public api::VmmControl {
   Result<void> SnapshotVm(std::string_view body_json) override;
   Result<void> RestoreVm(std::string_view body_json, std::vector<UniqueFd> fds) override;
   Result<void> ResizeVm(std::string_view body_json) override;
+  Result<void> ResizeDiskVm(std::string_view body_json) override;
   Result<void> SendMigration(std::string_view body_json) override;
   Result<void> ReceiveMigration(std::string_view body_json) override;
   Result<std::string> VmInfoJson() override;

@@ -347,16 +347,20 @@ waitn() {  # waitn <file> <pattern> <count> <seconds> (the file may not exist ye
 # plugged again -> 0-2; resize --cpus 5 (above max) is refused. vm.info
 # follows each count, no ACPI error is printed, then power-button, exit 0.
 # Prints the time from each resize call to the guest seeing the new set.
+# The same VM has an 8 MiB raw disk: resize-disk --disk _disk0 --size 16M,
+# and the guest sees 32768 sectors and reads the last one (linux-resize-disk).
 test_linux_cpu_hotplug() {
   name=linux-cpu-hotplug
   sock=/tmp/petrel-cpuhp.sock
+  img=/tmp/petrel-cpuhp-disk.img
   rm -f "$sock"
+  dd if=/dev/zero of="$img" bs=1M count=8 2>/dev/null
   R="./petrel-remote --api-socket $sock"
-  CPUPROBE=$(b64 '(while true; do for c in /sys/devices/system/cpu/cpu[0-9]*; do [ -f $c/online ] && [ "$(cat $c/online)" = 0 ] && echo 1 > $c/online 2>/dev/null; done; echo "PETREL-CPUS $(cat /sys/devices/system/cpu/online)"; sleep 1; done) &
+  CPUPROBE=$(b64 '(while true; do for c in /sys/devices/system/cpu/cpu[0-9]*; do [ -f $c/online ] && [ "$(cat $c/online)" = 0 ] && echo 1 > $c/online 2>/dev/null; done; s=$(cat /sys/block/vda/size); last=$(dd if=/dev/vda of=/dev/null bs=512 skip=$((s - 1)) count=1 2>&1 | grep -c "1+0 records in"); echo "PETREL-CPUS $(cat /sys/devices/system/cpu/online)"; echo "PETREL-DISK $s last=$last"; sleep 1; done) &
 echo PETREL-CPUHP-RUNNING')
   ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
     --cmdline "$BASE petrel.end=power-button petrel.cmd=$CPUPROBE" --cpus boot=1,max=4 \
-    --memory size=512M --serial tty --console off --api-socket "path=$sock" \
+    --memory size=512M --serial tty --console off --api-socket "path=$sock" --disk "path=$img" \
     </dev/null >"/tmp/$name.out" 2>&1 &
   pid=$!
   fail=""
@@ -388,6 +392,19 @@ echo PETREL-CPUHP-RUNNING')
     resize_to 2 0-1
     resize_to 3 0-2
     $R resize --cpus 5 >>"/tmp/$name.remote" 2>&1 && fail="$fail above-max-accepted"
+    disk_fail=""
+    grep -a -q "PETREL-DISK 16384 last=1" "/tmp/$name.out" || disk_fail="$disk_fail before"
+    t0=$(ms)
+    $R resize-disk --disk _disk0 --size 16M >>"/tmp/$name.remote" 2>&1 || disk_fail="$disk_fail resize-disk"
+    w=0; while [ $w -lt 60 ] && ! grep -a -q "PETREL-DISK 32768 last=1" "/tmp/$name.out"; do sleep 1; w=$((w + 1)); done
+    if grep -a -q "PETREL-DISK 32768 last=1" "/tmp/$name.out"; then
+      echo "nested-suite: $name: resize-disk 8M -> 16M seen by the guest in $(($(ms) - t0)) ms"
+    else
+      disk_fail="$disk_fail guest-size($(grep -a -o 'PETREL-DISK [0-9]* last=[0-9]*' "/tmp/$name.out" | tail -1))"
+    fi
+    [ "$(wc -c <"$img")" -eq $((16 << 20)) ] || disk_fail="$disk_fail file-size"
+    $R resize-disk --disk _disk0 --size 4M >>"/tmp/$name.remote" 2>&1 && disk_fail="$disk_fail shrink-accepted"
+    if [ -z "$disk_fail" ]; then result linux-resize-disk PASS; else result linux-resize-disk FAIL "$disk_fail"; fi
   fi
   grep -a -iE "ACPI (BIOS )?Error|ACPI Exception" "/tmp/$name.out" | head -5
   grep -a -qiE "ACPI (BIOS )?Error|ACPI Exception" "/tmp/$name.out" && fail="$fail acpi-errors"

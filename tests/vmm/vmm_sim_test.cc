@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/base/bytes.h"
 #include "hv_sim/guest_script.h"
 #include "hv_sim/sim_vm.h"
 #include "tests/vmm/sim_vm_fixture.h"
@@ -275,6 +276,36 @@ TEST_F(VmmSimTest, ResizeChangesTheVcpuCountAndTheConfig) {
   const std::vector<std::string> events = Events();
   EXPECT_EQ(std::count(events.begin(), events.end(), "vm/resizing"), 1);
   EXPECT_EQ(std::count(events.begin(), events.end(), "vm/resized"), 1);
+}
+
+// vm.resize-disk as CH's docs/hotplug.md drives it: the raw file grows, the
+// device's config space shows the new capacity; CH's status codes otherwise.
+TEST_F(VmmSimTest, ResizeDiskGrowsARawDiskOfTheRunningVm) {
+  testing::ScratchDisk image(1 << 20);
+  ASSERT_TRUE(image.ok());
+  Start();
+  const std::string body2m = R"({"id":"_disk0","desired_size":2097152})";
+  EXPECT_EQ(Status("PUT", "vm.resize-disk", body2m), 500);  // no VM running
+  json config = json::parse(CreateBody());
+  config["disks"] = json::array({{{"path", image.path()}}});
+  ASSERT_EQ(Status("PUT", "vm.create", config.dump()), 204);
+  ASSERT_EQ(Status("PUT", "vm.boot"), 204);
+  EXPECT_EQ(Status("PUT", "vm.resize-disk", body2m), 204);
+  EXPECT_EQ(std::filesystem::file_size(image.path()), 2u << 20);
+  virtio::VirtioDevice* disk = nullptr;
+  for (const auto& placed : last_vm_->virtio().devices()) {
+    if (placed.name == "_disk0") disk = &placed.device->device();
+  }
+  ASSERT_NE(disk, nullptr);
+  uint8_t capacity[8] = {};
+  disk->ReadConfig(0, capacity);  // §5.2.4: capacity in 512-byte sectors
+  EXPECT_EQ(LoadLe<uint64_t>(capacity, 0), (2u << 20) / 512);
+  // Smaller (guest data would go), not whole sectors, no such disk, bad body.
+  EXPECT_EQ(Status("PUT", "vm.resize-disk", R"({"id":"_disk0","desired_size":1048576})"), 400);
+  EXPECT_EQ(Status("PUT", "vm.resize-disk", R"({"id":"_disk0","desired_size":3000000})"), 400);
+  EXPECT_EQ(Status("PUT", "vm.resize-disk", R"({"id":"_disk9","desired_size":4194304})"), 404);
+  EXPECT_EQ(Status("PUT", "vm.resize-disk", R"({"id":"_disk0"})"), 400);
+  EXPECT_EQ(std::filesystem::file_size(image.path()), 2u << 20);  // none of them changed it
 }
 
 TEST_F(VmmSimTest, CountersListEachDevicesIoCounters) {

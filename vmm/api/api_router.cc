@@ -36,6 +36,7 @@ enum class Action {
   kSendMigration,
   kReceiveMigration,
   kResize,
+  kResizeDisk,
 };
 
 struct Route {
@@ -64,6 +65,7 @@ constexpr Route kRoutes[] = {
     {"vm.send-migration", "PUT", Action::kSendMigration, kMaxConfigBodyBytes},
     {"vm.receive-migration", "PUT", Action::kReceiveMigration, kMaxConfigBodyBytes},
     {"vm.resize", "PUT", Action::kResize, kMaxConfigBodyBytes},
+    {"vm.resize-disk", "PUT", Action::kResizeDisk, kMaxConfigBodyBytes},
 };
 
 int StatusForError(const Error& error) {
@@ -150,6 +152,8 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
     case Action::kReceiveMigration:
       return Unit(control.ReceiveMigration(request.body), "Error receiving the VM migration");
     case Action::kResize: return Unit(control.ResizeVm(request.body), "Error resizing the VM");
+    case Action::kResizeDisk:
+      return Unit(control.ResizeDiskVm(request.body), "Error resizing the disk");
   }
   return ErrorResponse(500, {"Internal Server Error"});
 }

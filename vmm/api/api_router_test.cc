@@ -69,6 +69,8 @@ TEST_F(ApiRouterTest, PutActionsCallControlAndAnswer204) {
   EXPECT_EQ(Call("PUT", "/api/v1/vm.resize").status, 204);
   EXPECT_EQ(control_.resize_vm, 1);
   EXPECT_EQ(Call("GET", "/api/v1/vm.resize").status, 405);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.resize-disk").status, 204);
+  EXPECT_EQ(control_.resize_disk_vm, 1);
 }
 
 TEST_F(ApiRouterTest, CreatePassesTheBodyAndNeedsOne) {

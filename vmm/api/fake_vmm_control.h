@@ -56,6 +56,13 @@ class FakeVmmControl final : public VmmControl {
     }
     return Count(resize_vm);
   }
+  Result<void> ResizeDiskVm(std::string_view body) override {
+    {
+      std::lock_guard lock(mu_);
+      last_config_ = std::string(body);
+    }
+    return Count(resize_disk_vm);
+  }
   Result<void> SendMigration(std::string_view body) override {
     {
       std::lock_guard lock(mu_);
@@ -97,7 +104,8 @@ class FakeVmmControl final : public VmmControl {
 
   std::atomic<int> create_vm{0}, boot_vm{0}, pause_vm{0}, resume_vm{0}, power_button{0}, nmi{0},
       shutdown_vm{0}, reboot_vm{0}, delete_vm{0}, shutdown_vmm{0}, vm_info{0}, vm_counters{0},
-      snapshot_vm{0}, restore_vm{0}, send_migration{0}, receive_migration{0}, resize_vm{0};
+      snapshot_vm{0}, restore_vm{0}, send_migration{0}, receive_migration{0}, resize_vm{0},
+      resize_disk_vm{0};
   std::atomic<bool> fail{false};
   std::atomic<bool> throw_exception{false};
   ErrorCode error_code = ErrorCode::kInternal;  // set before requests start

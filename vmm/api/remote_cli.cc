@@ -48,6 +48,8 @@ constexpr RemoteCommand kCommands[] = {
      "Wait for a migrating VM (in an empty VMM)."},
     {"resize", "PUT", "vm.resize", false,
      "Resize the VM: --cpus <count> plugs or unplugs vCPUs (up to --cpus max)."},
+    {"resize-disk", "PUT", "vm.resize-disk", false,
+     "Grow a disk: --disk <id> --size <size> (raw images)."},
 };
 
 // ch-remote's create_data: the VmConfig JSON from a file, or stdin for "-".
@@ -106,6 +108,7 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
   std::string argument;  // snapshot's destination URL, restore's option string, a migration URL
   bool local_flag = false;
   std::string resize_cpus, resize_memory, resize_balloon;  // resize's flags
+  std::string resize_disk_id, resize_disk_size;             // resize-disk's
   for (const RemoteCommand& c : kCommands) {
     CLI::App* sub = app.add_subcommand(std::string(c.name),
                                        std::string(c.method) + " /api/v1/" + std::string(c.endpoint));
@@ -117,6 +120,9 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
           ->type_name("<size>");
       sub->add_option("--balloon", resize_balloon, "The balloon size (not supported by Petrel yet)")
           ->type_name("<size>");
+    } else if (c.name == "resize-disk") {
+      sub->add_option("--disk", resize_disk_id, "The disk's id (vm.info)")->type_name("<id>");
+      sub->add_option("--size", resize_disk_size, "Its new size")->type_name("<size>");
     } else if (c.name == "snapshot") {
       sub->add_option("destination_url", argument, "Where to write it: file:///<dir>")->required();
     } else if (const config::OptionDoc& doc = config::Option(c.name); !doc.keys.empty()) {
@@ -173,6 +179,11 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
         config::ParseResizeFlags(resize_cpus, resize_memory, resize_balloon);
     if (!resize.ok()) return Fail(resize.error().message());
     body = config::ResizeRequestToJson(*resize);
+  } else if (command->name == "resize-disk") {
+    Result<config::ResizeDiskRequest> resize =
+        config::ParseResizeDiskFlags(resize_disk_id, resize_disk_size);
+    if (!resize.ok()) return Fail(resize.error().message());
+    body = config::ResizeDiskRequestToJson(*resize);
   } else if (command->name == "restore") {
     Result<config::RestoreConfig> restore = config::ParseRestore(argument);
     if (!restore.ok()) return Fail(restore.error().message());

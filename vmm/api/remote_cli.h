@@ -5,7 +5,8 @@
 //   petrel-remote --api-socket <path> <command>
 //   commands (ch-remote's): ping, info, counters, create [<path>|-], boot,
 //   pause, resume, power-button, nmi, reboot, shutdown, delete, shutdown-vmm,
-//   snapshot, restore, send-migration, receive-migration, resize --cpus <n>
+//   snapshot, restore, send-migration, receive-migration, resize --cpus <n>,
+//   resize-disk --disk <id> --size <size>
 //
 // create sends the VmConfig JSON read from <path>, or from stdin when the
 // path is "-" or absent (as ch-remote). ping, info and counters print the

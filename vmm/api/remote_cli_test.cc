@@ -92,6 +92,13 @@ TEST_F(RemoteCliTest, ResizeSendsChsVmResizeBody) {
   ExpectOneErrorLine(Remote({"--api-socket", socket_, "resize"}));
   ExpectOneErrorLine(Remote({"--api-socket", socket_, "resize", "--cpus", "zero"}));
   EXPECT_EQ(control_.resize_vm, 2);
+  // resize-disk, as CH's docs/hotplug.md types it.
+  r = Remote({"--api-socket", socket_, "resize-disk", "--disk", "disk1", "--size", "2G"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(control_.last_config()),
+            nlohmann::json::parse(R"({"id":"disk1","desired_size":2147483648})"));
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "resize-disk", "--size", "2G"}));
+  EXPECT_EQ(control_.resize_disk_vm, 1);
 }
 
 TEST_F(RemoteCliTest, SnapshotAndRestoreSendChBodies) {
@@ -258,7 +265,7 @@ TEST_F(RemoteCliTest, TheChRemoteNameUsesItsVersionFormatAndExitCodes) {
 
 TEST(RemoteCommandTest, EveryCommandHasASummary) {
   for (const RemoteCommand& c : RemoteCommands()) EXPECT_FALSE(c.summary.empty()) << c.name;
-  EXPECT_EQ(RemoteCommands().size(), 18u);
+  EXPECT_EQ(RemoteCommands().size(), 19u);
 }
 
 TEST(RemoteCommandTest, TableMatchesChRemote) {
@@ -270,7 +277,8 @@ TEST(RemoteCommandTest, TableMatchesChRemote) {
   EXPECT_EQ(FindRemoteCommand("counters")->method, "GET");
   EXPECT_EQ(FindRemoteCommand("create")->endpoint, "vm.create");
   EXPECT_EQ(FindRemoteCommand("resize")->endpoint, "vm.resize");
-  EXPECT_EQ(FindRemoteCommand("resize-disk"), nullptr);  // not yet
+  EXPECT_EQ(FindRemoteCommand("resize-disk")->endpoint, "vm.resize-disk");
+  EXPECT_EQ(FindRemoteCommand("resize-zone"), nullptr);  // not yet
 }
 
 }  // namespace

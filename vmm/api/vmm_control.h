@@ -61,6 +61,9 @@ class VmmControl {
   // CH's VmResize); answers once the guest has been asked (it onlines or
   // ejects vCPUs afterwards).
   virtual Result<void> ResizeVm(std::string_view body_json) = 0;
+  // PUT /api/v1/vm.resize-disk: grow a disk of the running VM (body: CH's
+  // VmResizeDisk); its driver is told at once.
+  virtual Result<void> ResizeDiskVm(std::string_view body_json) = 0;
   // PUT /api/v1/vm.send-migration: migrate the VM to another VMM (body:
   // CH's SendMigrationData); answers once the migration ended.
   virtual Result<void> SendMigration(std::string_view body_json) = 0;

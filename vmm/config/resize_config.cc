@@ -70,4 +70,28 @@ Result<ResizeRequest> ParseResizeFlags(std::string_view cpus, std::string_view m
   return r;
 }
 
+Result<ResizeDiskRequest> ParseResizeDiskJson(std::string_view body) {
+  PETREL_ASSIGN_OR_RETURN(json doc, ParseObject(body, "vm.resize-disk"));
+  PETREL_TRY(OnlyKnownFields(doc, {"id", "desired_size"}, {}));
+  ResizeDiskRequest r;
+  PETREL_ASSIGN_OR_RETURN(r.id, StringField(doc, "id", /*required=*/true));
+  PETREL_ASSIGN_OR_RETURN(std::optional<uint64_t> size, OptionalBytes(doc, "desired_size"));
+  if (!size) return Invalid("desired_size: missing");
+  r.desired_size = *size;
+  return r;
+}
+
+std::string ResizeDiskRequestToJson(const ResizeDiskRequest& r) {
+  return json{{"id", r.id}, {"desired_size", r.desired_size}}.dump();
+}
+
+Result<ResizeDiskRequest> ParseResizeDiskFlags(std::string_view disk, std::string_view size) {
+  if (disk.empty()) return Invalid("resize-disk needs --disk <id>");
+  if (size.empty()) return Invalid("resize-disk needs --size <size>");
+  ResizeDiskRequest r;
+  r.id = std::string(disk);
+  PETREL_ASSIGN_OR_RETURN(r.desired_size, ParseSize(size).Wrap("--size"));
+  return r;
+}
+
 }  // namespace petrel::config

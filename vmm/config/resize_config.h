@@ -1,9 +1,11 @@
 // SPDX-FileCopyrightText: 2026 The Petrel developers
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
-// vm.resize's request (Cloud Hypervisor's VmResize schema): what petrel-remote
-// resize sends and the VMM reads.
+// vm.resize's and vm.resize-disk's requests (Cloud Hypervisor's VmResize
+// and VmResizeDisk schemas): what petrel-remote resize and resize-disk send
+// and the VMM reads.
 //
 //   {"desired_vcpus": 4, "desired_ram": 1073741824, "desired_balloon": 0}
+//   {"id": "_disk0", "desired_size": 2147483648}
 //
 // Every field is optional. desired_vcpus is 1..kMaxVcpus here (the VM's
 // --cpus max is checked by the VM). desired_ram and desired_balloon are read
@@ -35,5 +37,17 @@ std::string ResizeRequestToJson(const ResizeRequest& request);
 // are absent flags.
 Result<ResizeRequest> ParseResizeFlags(std::string_view cpus, std::string_view memory,
                                        std::string_view balloon);
+
+struct ResizeDiskRequest {
+  std::string id;             // the disk's device id
+  uint64_t desired_size = 0;  // bytes
+  bool operator==(const ResizeDiskRequest&) const = default;
+};
+
+// Both fields are required.
+Result<ResizeDiskRequest> ParseResizeDiskJson(std::string_view body);
+std::string ResizeDiskRequestToJson(const ResizeDiskRequest& request);
+// ch-remote resize-disk's flags: --disk <id> --size <size>.
+Result<ResizeDiskRequest> ParseResizeDiskFlags(std::string_view disk, std::string_view size);
 
 }  // namespace petrel::config

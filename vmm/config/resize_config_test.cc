@@ -55,5 +55,29 @@ TEST(ResizeConfigTest, ChRemoteFlags) {
   EXPECT_FALSE(ParseResizeFlags("", "", "").ok());  // nothing to resize
 }
 
+TEST(ResizeDiskConfigTest, ReadsAndWritesChsVmResizeDisk) {
+  auto r = ParseResizeDiskJson(R"({"id":"_disk0","desired_size":2147483648})");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->id, "_disk0");
+  EXPECT_EQ(r->desired_size, uint64_t{2} << 30);
+  auto back = ParseResizeDiskJson(ResizeDiskRequestToJson(*r));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, *r);
+  EXPECT_FALSE(ParseResizeDiskJson(R"({"desired_size":1})").ok());             // no id
+  EXPECT_FALSE(ParseResizeDiskJson(R"({"id":"_disk0"})").ok());                // no size
+  EXPECT_FALSE(ParseResizeDiskJson(R"({"id":"_disk0","desired_size":-5})").ok());
+  EXPECT_FALSE(ParseResizeDiskJson(R"({"id":3,"desired_size":512})").ok());
+}
+
+TEST(ResizeDiskConfigTest, ChRemoteFlags) {
+  auto r = ParseResizeDiskFlags("disk1", "2G");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->id, "disk1");
+  EXPECT_EQ(r->desired_size, uint64_t{2} << 30);
+  EXPECT_FALSE(ParseResizeDiskFlags("", "2G").ok());
+  EXPECT_FALSE(ParseResizeDiskFlags("disk1", "").ok());
+  EXPECT_FALSE(ParseResizeDiskFlags("disk1", "big").ok());
+}
+
 }  // namespace
 }  // namespace petrel::config

@@ -157,6 +157,11 @@ int DiskImage::Flush() {
   return fdatasync(data_file().fd()) == 0 ? 0 : -errno;
 }
 
+Result<void> DiskImage::Grow(uint64_t) {
+  return Error(ErrorCode::kUnsupported, path_ + ": resizing a " + ImageTypeName(type()) +
+                                            " image is not supported by Petrel yet (raw only)");
+}
+
 Result<std::unique_ptr<IoEngine>> DiskImage::MakeEngine(IoEngineKind kind, uint32_t queue_depth) {
   return MakeMappedEngine(*this, kind, queue_depth);
 }

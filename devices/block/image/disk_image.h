@@ -107,6 +107,10 @@ class DiskImage {
   // Makes everything written so far durable: metadata the format holds,
   // then fdatasync of the file(s). Default: fdatasync of data_file().
   virtual int Flush();
+  // Grows the virtual disk to `new_size` bytes (vm.resize-disk) while
+  // requests may be in flight; size() reports it once done. Never shrinks:
+  // kInvalidArgument below size(). Default: kUnsupported naming the format.
+  virtual Result<void> Grow(uint64_t new_size);
 
   // Calls `fn` for every file the disk keeps open: data_file() by default;
   // formats with more files (a backing chain, VMDK extents) override it.

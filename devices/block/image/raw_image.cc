@@ -4,6 +4,9 @@
 #include "devices/block/image/raw_image.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -111,6 +114,32 @@ int RawImage::Discard(uint64_t offset, uint64_t length) {
 
 int RawImage::WriteZeroes(uint64_t offset, uint64_t length) {
   return RangedSync(IoRequest::Op::kWriteZeroes, offset, length);
+}
+
+Result<void> RawImage::Grow(uint64_t new_size) {
+  if (type_ != ImageType::kRaw) return DiskImage::Grow(new_size);
+  const uint64_t old_size = size();
+  if (new_size < old_size) {
+    return Error(ErrorCode::kInvalidArgument,
+                 path() + ": " + std::to_string(new_size) + " bytes is smaller than the disk's " +
+                     std::to_string(old_size) + ": shrinking would drop guest data");
+  }
+  if (readonly()) return Error(ErrorCode::kFailedPrecondition, path() + ": the disk is read-only");
+  if (data_file().is_block_device()) {
+    uint64_t device_size = 0;
+    if (::ioctl(data_file().fd(), BLKGETSIZE64, &device_size) != 0) {
+      return Error::FromErrno(path() + ": BLKGETSIZE64");
+    }
+    if (device_size != new_size) {
+      return Error(ErrorCode::kInvalidArgument,
+                   path() + ": the block device has " + std::to_string(device_size) +
+                       " bytes; resize it first (e.g. lvextend), then ask for that size");
+    }
+  } else if (::ftruncate(data_file().fd(), static_cast<off_t>(new_size)) != 0) {
+    return Error::FromErrno(path() + ": growing to " + std::to_string(new_size) + " bytes");
+  }
+  size_.store(new_size, std::memory_order_release);
+  return Ok();
 }
 
 Result<std::unique_ptr<IoEngine>> RawImage::MakeEngine(IoEngineKind kind, uint32_t queue_depth) {

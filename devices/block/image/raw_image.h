@@ -10,6 +10,8 @@
 // images.
 #pragma once
 
+#include <atomic>
+
 #include <memory>
 #include <string>
 
@@ -24,7 +26,7 @@ class RawImage final : public DiskImage {
            ImageType type = ImageType::kRaw);
 
   ImageType type() const override { return type_; }
-  uint64_t size() const override { return size_; }
+  uint64_t size() const override { return size_.load(std::memory_order_acquire); }
   bool discard_supported() const override { return data_file().discard_supported(); }
   bool probed() const { return probed_; }
   int Map(MapPurpose purpose, uint64_t offset, uint64_t length,
@@ -32,11 +34,15 @@ class RawImage final : public DiskImage {
   int Discard(uint64_t offset, uint64_t length) override;
   int WriteZeroes(uint64_t offset, uint64_t length) override;
   Result<std::unique_ptr<IoEngine>> MakeEngine(IoEngineKind kind, uint32_t queue_depth) override;
+  // A raw file grows with ftruncate(2); a block device is resized outside
+  // Petrel (LVM, losetup), so its size must already be `new_size`. Formats
+  // kept as RawImage (fixed VHD, flat VMDK) cannot grow.
+  Result<void> Grow(uint64_t new_size) override;
 
  private:
   int RangedSync(IoRequest::Op op, uint64_t offset, uint64_t length);
   ImageType type_;
-  uint64_t size_;
+  std::atomic<uint64_t> size_;
   bool probed_;
 };
 

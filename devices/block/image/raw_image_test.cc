@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstring>
 
 #include "devices/block/image/image_test_util.h"
@@ -28,6 +30,41 @@ TEST(RawImageTest, AFileOfNoFormatOpensAsARawDiskOfItsSize) {
   ASSERT_EQ((*image)->Read(4096, buf), 0);
   EXPECT_EQ(buf[0], 0x11);
   EXPECT_EQ((*image)->Read((1 << 20) - 512, buf), -EINVAL);  // past the end
+}
+
+TEST(RawImageTest, GrowExtendsTheFileAndKeepsItsData) {
+  TempDisk disk(1 << 20, 0x22);
+  auto image = OpenDiskImage({.path = disk.path()});
+  ASSERT_TRUE(image.ok()) << image.error().message();
+  ASSERT_TRUE((*image)->Grow(3 << 20).ok());
+  EXPECT_EQ((*image)->size(), 3u << 20);
+  struct stat st {};
+  ASSERT_EQ(::stat(disk.path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 3 << 20);
+  std::vector<uint8_t> buf(512);
+  ASSERT_EQ((*image)->Read((1 << 20) - 512, buf), 0);
+  EXPECT_EQ(buf[0], 0x22);  // the old data stays
+  ASSERT_EQ((*image)->Read((3 << 20) - 512, buf), 0);  // the new end reads
+  EXPECT_EQ(buf[0], 0);
+  EXPECT_TRUE((*image)->Grow(3 << 20).ok());  // the same size: nothing to do
+}
+
+TEST(RawImageTest, GrowNeverShrinksAndNeedsAWritableRawFile) {
+  TempDisk disk(1 << 20);
+  {
+    auto image = OpenDiskImage({.path = disk.path()});
+    ASSERT_TRUE(image.ok());
+    auto smaller = (*image)->Grow(512 << 10);
+    ASSERT_FALSE(smaller.ok());
+    EXPECT_NE(smaller.error().message().find("shrinking would drop guest data"), std::string::npos);
+    EXPECT_EQ((*image)->size(), 1u << 20);
+  }
+  auto readonly = OpenDiskImage({.path = disk.path(), .readonly = true});
+  ASSERT_TRUE(readonly.ok());
+  EXPECT_EQ((*readonly)->Grow(2 << 20).error().code(), ErrorCode::kFailedPrecondition);
+  struct stat st {};
+  ASSERT_EQ(::stat(disk.path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 1 << 20);  // untouched
 }
 
 TEST(RawImageTest, ASecondWriterIsRefusedWithAClearError) {

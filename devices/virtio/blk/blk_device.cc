@@ -129,6 +129,7 @@ BlkDevice::BlkDevice(const BlkOptions& options, std::unique_ptr<DiskImage> disk,
     config_.max_write_zeroes_seg = max_seg;
   }
   limits_.capacity_sectors = config_.capacity;
+  capacity_sectors_.store(config_.capacity);
   limits_.readonly = readonly;
   limits_.discard = (features_ & FeatureBit(kBlkFDiscard)) != 0;
   limits_.write_zeroes = (features_ & FeatureBit(kBlkFWriteZeroes)) != 0;
@@ -184,12 +185,24 @@ std::vector<std::vector<uint16_t>> BlkDevice::QueueGroups() const {
   return groups;
 }
 
+Result<void> BlkDevice::Grow(uint64_t new_bytes) {
+  if (new_bytes % (uint64_t{1} << kSectorShift) != 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 std::to_string(new_bytes) + " bytes is not a whole number of 512-byte sectors");
+  }
+  std::lock_guard lock(grow_mu_);
+  PETREL_TRY(disk_->Grow(new_bytes));
+  capacity_sectors_.store(new_bytes >> kSectorShift, std::memory_order_release);
+  return Ok();
+}
+
 void BlkDevice::ReadConfig(uint64_t offset, std::span<uint8_t> data) {
   std::fill(data.begin(), data.end(), uint8_t{0});
   if (offset >= sizeof(BlkConfig)) return;
   const size_t n = std::min<uint64_t>(data.size(), sizeof(BlkConfig) - offset);
   BlkConfig cfg = config_;
   cfg.writeback = writeback_.load();
+  cfg.capacity = capacity_sectors();
   std::memcpy(data.data(), reinterpret_cast<const uint8_t*>(&cfg) + offset, n);
 }
 
@@ -396,7 +409,9 @@ void BlkDevice::Process(uint16_t q) {
     if (!popped.ok()) return DoFail(popped.error().message());
     if (!*popped) return;
     const DescriptorChain& chain = **popped;
-    auto request = ParseBlkRequest(memory, chain, limits_);
+    BlkLimits limits = limits_;
+    limits.capacity_sectors = capacity_sectors();  // a Grow may have raised it
+    auto request = ParseBlkRequest(memory, chain, limits);
     if (!request.ok()) return DoFail(request.error().message());
     if (!request->inline_data.empty()) {
       ChainWriter out(memory, chain);

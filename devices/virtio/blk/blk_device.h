@@ -47,6 +47,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -146,9 +147,16 @@ class BlkDevice final : public VirtioDevice {
   void UnlockImage() { disk_->Unlock(); }
   bool image_locked() const { return disk_->locked(); }
 
-  // The config space as created; `writeback` there is not kept up to date
-  // (see writeback()).
+  // The config space as created; `writeback` and `capacity` there are not
+  // kept up to date (see writeback() and capacity_sectors()).
   const BlkConfig& config() const { return config_; }
+  uint64_t capacity_sectors() const { return capacity_sectors_.load(std::memory_order_acquire); }
+  // Grows the disk to `new_bytes` (vm.resize-disk; a multiple of 512):
+  // the image grows (DiskImage::Grow: raw files only, never smaller), then
+  // requests and the config space see the new capacity. The caller tells
+  // the driver (VirtioPciDevice::NotifyConfigChanged). Thread-safe; I/O may
+  // be in flight. Errors change nothing.
+  Result<void> Grow(uint64_t new_bytes);
   uint8_t writeback() const { return writeback_.load(); }
   // Requests in flight on every queue (call where no queue's loop runs).
   size_t in_flight() const;
@@ -233,6 +241,8 @@ class BlkDevice final : public VirtioDevice {
   bool SubmitFlush(Queue& s, uint64_t tag, Inflight& f);
 
   std::unique_ptr<DiskImage> disk_;
+  std::atomic<uint64_t> capacity_sectors_{0};  // config_.capacity, after any Grow
+  std::mutex grow_mu_;                         // one Grow at a time
   LockGranularity lock_granularity_;
   std::vector<Queue> queues_;  // after disk_: the engines go first
   uint16_t num_queues_;

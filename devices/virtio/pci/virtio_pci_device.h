@@ -184,6 +184,10 @@ class VirtioPciDevice final : public PciDevice,
   // A host-side fault while serving the device (its worker's handler
   // threw): DEVICE_NEEDS_RESET, as for a guest fault. Thread-safe.
   void FailFromHost(const std::string& why) { Fail(why); }
+  // The host changed the device's configuration (a resized disk): the
+  // driver is told as the device itself would (§4.1.4.3: config_generation,
+  // ISR bit 1, the config vector). Thread-safe.
+  void NotifyConfigChanged() { SignalConfigChange(); }
   // The doorbell notifier of queue `index` (tests; signals like a kick).
   std::shared_ptr<Notifier> doorbell(uint16_t index) const { return doorbells_.at(index); }
   // The queue groups and which group serves queue `index`.
