@@ -3,6 +3,8 @@
 // GuestMemory and HostRegion (see guest_memory.h).
 #include "core/memory/guest_memory.h"
 
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -276,6 +278,33 @@ Result<void> GuestMemory::Write(uint64_t gpa, std::span<const uint8_t> in) {
     return true;
   });
   MarkDirty(gpa, in.size());
+  return Ok();
+}
+
+Result<void> GuestMemory::Discard(uint64_t gpa, uint64_t len) {
+  constexpr uint64_t kPage = 4096;
+  if (gpa % kPage != 0 || len % kPage != 0) {
+    return Error(ErrorCode::kInvalidArgument, "guest discard not 4 KiB aligned");
+  }
+  if (!Contains(gpa, len)) return Error(ErrorCode::kOutOfRange, "guest discard outside RAM");
+  uint64_t done = 0;
+  while (done < len) {
+    const GuestRegion* r = Find(gpa + done);
+    const uint64_t off = gpa + done - r->gpa;
+    const uint64_t n = std::min<uint64_t>(len - done, r->size - off);
+    uint8_t* host = r->host->data() + off;
+    if (r->host->fd() >= 0) {
+      // The region maps its memfd from offset 0 (SharedMemfd, MapShared).
+      if (::fallocate(r->host->fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      static_cast<off_t>(off), static_cast<off_t>(n)) != 0) {
+        return Error::FromErrno("punching out guest memory");
+      }
+    } else if (::madvise(host, n, MADV_DONTNEED) != 0) {
+      return Error::FromErrno("madvise(MADV_DONTNEED) on guest memory");
+    }
+    done += n;
+  }
+  MarkDirty(gpa, len);
   return Ok();
 }
 

@@ -122,6 +122,13 @@ class GuestMemory {
   Result<bool> AllZeroWhileRunning(uint64_t gpa, uint64_t len) const;
   Result<void> Write(uint64_t gpa, std::span<const uint8_t> in);
   Result<void> Fill(uint64_t gpa, uint8_t value, uint64_t len);
+  // Gives the host memory behind [gpa, gpa + len) back to the host (the
+  // balloon's inflated pages, reported free pages): a shared memfd's pages
+  // are punched out (fallocate PUNCH_HOLE), private ones dropped
+  // (madvise MADV_DONTNEED). The range then reads as zeros (a private file
+  // mapping: as the file). Both ends must be 4 KiB aligned. Marks the pages
+  // dirty while logging: their contents changed for a migration.
+  Result<void> Discard(uint64_t gpa, uint64_t len);
 
   template <class T>
   Result<T> ReadObj(uint64_t gpa) const {

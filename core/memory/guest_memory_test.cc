@@ -86,6 +86,46 @@ TEST(HostRegionTest, ImpossibleSizeFails) {
   EXPECT_FALSE(HostRegion::Anonymous(kMax - 100).ok());
 }
 
+TEST(GuestMemoryDiscardTest, DiscardedPagesReadZeroAndGoBackToTheHost) {
+  for (RamBacking backing : {RamBacking::kPrivate, RamBacking::kShared}) {
+    auto mem = GuestMemory::CreateX86(16 << 20, backing);
+    ASSERT_TRUE(mem.ok());
+    GuestMemory& m = **mem;
+    ASSERT_TRUE(m.Fill(0x100000, 0xab, 0x10000).ok());
+    const int fd = m.regions()[0].host->fd();
+    struct stat before {};
+    if (fd >= 0) {
+      ASSERT_EQ(fstat(fd, &before), 0);
+    }
+    m.StartDirtyLog();
+    ASSERT_TRUE(m.Discard(0x104000, 0x8000).ok());
+    EXPECT_EQ(m.ReadObj<uint8_t>(0x103fff).value(), 0xab);  // before the range
+    EXPECT_EQ(m.ReadObj<uint8_t>(0x104000).value(), 0);
+    EXPECT_EQ(m.ReadObj<uint8_t>(0x10bfff).value(), 0);
+    EXPECT_EQ(m.ReadObj<uint8_t>(0x10c000).value(), 0xab);  // after it
+    if (fd >= 0) {
+      struct stat after {};
+      ASSERT_EQ(fstat(fd, &after), 0);
+      EXPECT_LT(after.st_blocks, before.st_blocks);  // the memfd gave the pages back
+    }
+    // A migration resends them: their contents changed.
+    const auto dirty = m.TakeDirtyLog().Ranges();
+    ASSERT_EQ(dirty.size(), 1u);
+    EXPECT_EQ(dirty[0].gpa, 0x104000u);
+    EXPECT_EQ(dirty[0].len, 0x8000u);
+  }
+}
+
+TEST(GuestMemoryDiscardTest, RefusesMisalignedAndOutsideRanges) {
+  auto mem = GuestMemory::CreateX86(16 << 20);
+  ASSERT_TRUE(mem.ok());
+  ASSERT_TRUE((*mem)->Fill(0x100000, 0xab, 0x2000).ok());
+  EXPECT_FALSE((*mem)->Discard(0x100800, 0x1000).ok());
+  EXPECT_FALSE((*mem)->Discard(0x100000, 0x800).ok());
+  EXPECT_FALSE((*mem)->Discard((16 << 20) - 0x1000, 0x2000).ok());
+  EXPECT_EQ((*mem)->ReadObj<uint8_t>(0x100000).value(), 0xab);  // untouched
+}
+
 TEST(GuestMemoryX86Test, SmallRamIsOneLowRegion) {
   auto m = GuestMemory::CreateX86(512ULL << 20);
   ASSERT_TRUE(m.ok()) << m.error().message();

@@ -73,6 +73,7 @@ inline constexpr uint16_t kDeviceIdNet = 1;
 inline constexpr uint16_t kDeviceIdBlock = 2;
 inline constexpr uint16_t kDeviceIdConsole = 3;
 inline constexpr uint16_t kDeviceIdEntropy = 4;
+inline constexpr uint16_t kDeviceIdBalloon = 5;
 
 // Chains a device takes from one queue in one handler call (QueueNotified or
 // any other handler that pops) before it yields with NotifyAgain().
