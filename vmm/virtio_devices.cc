@@ -158,6 +158,24 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     PETREL_LOG(kInfo) << name << ": tap " << net_device->tap_name();
     PETREL_TRY(place(name, std::move(net_device)));
   }
+
+  // Last, so a balloon never moves the other devices' PCI slots.
+  if (args.config->balloon) {
+    PETREL_TRY(virtio::Validate(*args.config->balloon).Wrap("--balloon"));
+    balloon_ = std::make_shared<virtio::BalloonDevice>(*args.config->balloon);
+    PETREL_TRY(Place(args, config::kBalloonDeviceId, balloon_));
+    balloon_transport_ = devices_.back().device;
+  }
+  return Ok();
+}
+
+Result<void> VirtioDevices::SetBalloonTarget(uint64_t bytes) {
+  if (balloon_ == nullptr) {
+    return Error(ErrorCode::kFailedPrecondition, "the VM has no balloon (--balloon)");
+  }
+  PETREL_TRY(balloon_->SetTarget(bytes));
+  balloon_transport_->NotifyConfigChanged();
+  PETREL_LOG(kInfo) << "balloon: target " << bytes << " bytes";
   return Ok();
 }
 

@@ -42,6 +42,7 @@
 #include "vmm/config/vm_config.h"
 #include "devices/virtio/console/console_device.h"
 #include "vmm/console_output.h"
+#include "devices/virtio/balloon/balloon_device.h"
 #include "devices/virtio/blk/blk_device.h"
 #include "devices/virtio/net/virtio_net.h"
 #include "vmm/pci_platform.h"
@@ -51,9 +52,11 @@ namespace petrel::vmm {
 
 // A device type's own snapshot state, beside its transport's: virtio-blk's
 // cache mode, virtio-net's MAC, queue pairs and offloads, virtio-console's
-// size and pending input; virtio-rng has none (monostate).
-using VirtioTypeState = std::variant<std::monostate, virtio::BlkDeviceState,
-                                     virtio::VirtioNetState, virtio::ConsoleDeviceState>;
+// size and pending input, virtio-balloon's target and actual size;
+// virtio-rng has none (monostate).
+using VirtioTypeState =
+    std::variant<std::monostate, virtio::BlkDeviceState, virtio::VirtioNetState,
+                 virtio::ConsoleDeviceState, virtio::BalloonDeviceState>;
 
 struct VirtioDevicesArgs {
   const config::VmConfig* config;
@@ -121,6 +124,11 @@ class VirtioDevices {
   // vm.resize-disk: grows the disk with device id `id` (BlkDevice::Grow)
   // and tells its driver. kNotFound for an id that is no disk.
   Result<void> ResizeDisk(std::string_view id, uint64_t new_bytes);
+  // --balloon's device, or nullptr.
+  virtio::BalloonDevice* balloon() const { return balloon_.get(); }
+  // vm.resize desired_balloon: the balloon's new target, told to its driver.
+  // kFailedPrecondition without a balloon.
+  Result<void> SetBalloonTarget(uint64_t bytes);
 
  private:
   template <class Device>
@@ -138,6 +146,8 @@ class VirtioDevices {
     std::shared_ptr<virtio::VirtioPciDevice> transport;
   };
   std::vector<Disk> disks_;
+  std::shared_ptr<virtio::BalloonDevice> balloon_;
+  std::shared_ptr<virtio::VirtioPciDevice> balloon_transport_;
 };
 
 }  // namespace petrel::vmm

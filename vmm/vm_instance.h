@@ -219,6 +219,8 @@ class VmInstance {
   Result<void> ResizeDisk(std::string_view id, uint64_t new_bytes) {
     return virtio_->ResizeDisk(id, new_bytes);
   }
+  // vm.resize desired_balloon: VirtioDevices::SetBalloonTarget. Thread-safe.
+  Result<void> SetBalloonTarget(uint64_t bytes) { return virtio_->SetBalloonTarget(bytes); }
   uint32_t vcpu_count() const;
   bool vcpu_removal_pending() const;
   // Each vCPU's state as saved when it parked, in vCPU order; empty unless

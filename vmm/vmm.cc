@@ -312,13 +312,28 @@ Result<void> Vmm::Resize(const config::ResizeRequest& request) {
   if (request.desired_ram) {
     return Error(ErrorCode::kInvalidArgument, "desired_ram: memory hot-plug is not supported by Petrel yet");
   }
-  if (request.desired_balloon) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "desired_balloon: the balloon is not supported by Petrel yet");
-  }
   std::lock_guard lock(mu_);
   // CH answers a resize without a VM with VmNotCreated (404).
   if (!config_) return Error(ErrorCode::kNotFound, "no VM to resize (vm.create first)");
+  if (request.desired_balloon) {
+    const uint64_t bytes = *request.desired_balloon;
+    if (!config_->balloon) {
+      return Error(ErrorCode::kInvalidArgument, "desired_balloon: the VM has no balloon (--balloon)");
+    }
+    if (bytes >= config_->memory.size || bytes % virtio::kBalloonPageSize != 0) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "desired_balloon " + std::to_string(bytes) +
+                       ": must be whole 4 KiB pages below the guest's memory (" +
+                       std::to_string(config_->memory.size) + " bytes)");
+    }
+    if (vm_ != nullptr) {
+      if (state_ != VmmState::kRunning) return WrongState("cannot resize the balloon", state_);
+      Emit("vm", "resizing");
+      PETREL_TRY(vm_->SetBalloonTarget(bytes));
+      Emit("vm", "resized");
+    }
+    config_->balloon->size = bytes;  // vm.info, and the next boot's target
+  }
   if (!request.desired_vcpus) return Ok();
   const uint32_t desired = *request.desired_vcpus;
   if (desired > config_->cpus.max_vcpus) {
@@ -482,6 +497,11 @@ Result<std::string> Vmm::VmInfoJson() {
   info["config"] = config::VmConfigToJson(*config_);
   info["state"] = VmmStateName(state_);
   info["memory_actual_size"] = config_->memory.size;
+  if (vm_ != nullptr && vm_->virtio().balloon() != nullptr) {
+    // CH: the guest's RAM less what its balloon holds.
+    const uint64_t held = vm_->virtio().balloon()->actual_bytes();
+    info["memory_actual_size"] = config_->memory.size - std::min(held, config_->memory.size);
+  }
   if (vm_ != nullptr) {
     json tree = json::object();
     for (const auto& placed : vm_->virtio().devices()) tree[placed.name] = DeviceNode(placed);
@@ -496,6 +516,9 @@ Result<std::string> Vmm::VmCountersJson() {
   std::lock_guard lock(mu_);
   PETREL_ASSIGN_OR_RETURN(VmInstance * vm, RunningVm("no counters"));
   json counters = json::object();
+  // The balloon's statistics are the driver's last report; ask for fresh
+  // ones for the next call.
+  if (vm->virtio().balloon() != nullptr) vm->virtio().balloon()->RequestStats();
   for (const auto& placed : vm->virtio().devices()) {
     json& device = counters[placed.name];
     device = json::object();

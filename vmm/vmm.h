@@ -119,8 +119,10 @@ class Vmm final : public api::VmmControl {
   // vm.resize's typed door. desired_vcpus: a created VM's boot count
   // changes (within --cpus max); a running one plugs or unplugs vCPUs
   // (VmInstance::ResizeVcpus) and its config's boot count follows, so a
-  // reboot keeps the size and vm.info shows it. desired_ram and
-  // desired_balloon are refused (400) until memory hot-plug exists.
+  // reboot keeps the size and vm.info shows it. desired_balloon: the
+  // balloon's new target (400 without --balloon or at or above the RAM),
+  // kept in the config. desired_ram is refused (400) until memory
+  // hot-plug exists.
   Result<void> Resize(const config::ResizeRequest& request);
   // vm.resize-disk's: grows a disk of the running VM (raw images; never
   // smaller). 500 without a VM running (CH's VmNotRunning), 404 for an id

@@ -417,6 +417,61 @@ echo PETREL-CPUHP-RUNNING')
   fi
 }
 
+# virtio-balloon (issue 14, item 4), with CH's docs/balloon.md options: the
+# Debian guest (512 MiB, --balloon size=0,deflate_on_oom=on) fills and frees
+# 256 MiB of its initramfs root (page cache) so the host has it resident; resize --balloon 256M ->
+# the guest's driver inflates: vm.info's memory_actual_size drops to
+# 256 MiB, Petrel's RSS drops by at least 128 MiB (the pages went back to
+# the host) and vm.counters has the guest's statistics; resize --balloon 0
+# -> memory_actual_size is 512 MiB again. Then power-button, exit 0.
+test_linux_balloon() {
+  name=linux-balloon
+  sock=/tmp/petrel-balloon.sock
+  rm -f "$sock"
+  R="./petrel-remote --api-socket $sock"
+  BPROBE=$(b64 'dd if=/dev/zero of=/petrel-fill bs=1M count=256 2>/dev/null; rm /petrel-fill; echo PETREL-BALLOON-FILLED; (while true; do echo "PETREL-MEM $(grep MemTotal /proc/meminfo | tr -s " ")"; sleep 2; done) &')
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=power-button petrel.cmd=$BPROBE" --cpus boot=1 \
+    --memory size=512M --balloon size=0,deflate_on_oom=on --serial tty --console off \
+    --api-socket "path=$sock" </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  fail=""
+  rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
+  actual() { $R info | grep -o '"memory_actual_size":[0-9]*' | cut -d: -f2; }
+  wait_actual() {  # wait_actual <bytes> <seconds>
+    w=0; while [ $w -lt "$2" ] && [ "$(actual)" != "$1" ]; do sleep 1; w=$((w + 1)); done
+    [ "$(actual)" = "$1" ]
+  }
+  w=0; while [ $w -lt 180 ] && ! grep -q PETREL-BALLOON-FILLED "/tmp/$name.out"; do sleep 1; w=$((w + 1)); done
+  grep -q PETREL-BALLOON-FILLED "/tmp/$name.out" || fail="$fail guest-not-ready"
+  before=$(rss_kib)
+  t0=$(ms)
+  $R resize --balloon 256M >>"/tmp/$name.remote" 2>&1 || fail="$fail resize-256M"
+  if wait_actual $((256 << 20)) 120; then
+    echo "nested-suite: $name: inflated 256 MiB in $(($(ms) - t0)) ms"
+  else
+    fail="$fail inflate(actual $(actual))"
+  fi
+  after=$(rss_kib)
+  echo "nested-suite: $name: petrel RSS ${before} KiB -> ${after} KiB"
+  [ -n "$before" ] && [ -n "$after" ] && [ $((before - after)) -ge $((128 << 10)) ] ||
+    fail="$fail rss(${before}->${after} KiB)"
+  $R counters >"/tmp/$name.counters" 2>&1
+  sleep 2
+  $R counters >"/tmp/$name.counters" 2>&1
+  grep -q '"__balloon"' "/tmp/$name.counters" || fail="$fail counters"
+  grep -q '"total_memory"' "/tmp/$name.counters" || fail="$fail guest-stats"
+  $R resize --balloon 0 >>"/tmp/$name.remote" 2>&1 || fail="$fail resize-0"
+  wait_actual $((512 << 20)) 120 || fail="$fail deflate(actual $(actual))"
+  stop_with_power_button "$R" $pid
+  if [ -z "$fail" ]; then
+    result "$name" PASS
+  else
+    echo "--- $name output ---"; tail -20 "/tmp/$name.out"; cat "/tmp/$name.remote" "/tmp/$name.counters"
+    result "$name" FAIL "$fail"
+  fi
+}
+
 # start_ticking <out> <api-socket> <disk> <cmd> [<memory option>]: a petrel
 # running the ticking guest (--memory size=256M unless given); sets $pid.
 start_ticking() {
@@ -1063,6 +1118,7 @@ fi
 test_linux_doorbell_flood
 test_linux_api_lifecycle
 test_linux_cpu_hotplug
+test_linux_balloon
 test_linux_snapshot_restore
 test_linux_live_migration_unix
 test_linux_live_migration_tcp

@@ -33,6 +33,12 @@
 
 namespace {
 
+// A path in the test temp dir that no other process uses (another build's
+// tests may run the same test at the same time on the same /tmp).
+std::string UniqueTemp(const std::string& name) {
+  return ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
+}
+
 struct RunResult {
   int status = -1;  // exit status, or 128 + signal
   std::string err;  // stderr
@@ -195,7 +201,7 @@ int WaitExit(pid_t pid) {
 // vm.create. SIGTERM and SIGINT end it cleanly: exit 0, socket removed.
 TEST(PetrelCliTest, EmptyVmmServesTheApiAndEndsCleanlyOnSigtermAndSigint) {
   for (int signal_number : {SIGTERM, SIGINT}) {
-    const std::string sock = ::testing::TempDir() + "/petrel-empty.sock";
+    const std::string sock = UniqueTemp("petrel-empty.sock");
     unlink(sock.c_str());
     pid_t pid = StartPetrel({"--api-socket", "path=" + sock});
     ASSERT_TRUE(WaitForApi(sock));
@@ -252,7 +258,7 @@ TEST(PetrelCliTest, EveryThreadIsUnderASeccompFilterByDefault) {
     GTEST_SKIP() << "a sanitizer build runs without seccomp by default";
   }
   for (const char* mode : {"default", "false"}) {
-    const std::string sock = ::testing::TempDir() + "/petrel-seccomp.sock";
+    const std::string sock = UniqueTemp("petrel-seccomp.sock");
     unlink(sock.c_str());
     std::vector<std::string> args = {"--api-socket", "path=" + sock};
     if (std::string(mode) == "false") args.insert(args.end(), {"--seccomp", "false"});
@@ -286,8 +292,8 @@ TEST(PetrelCliTest, ABadSeccompValueIsOneClearLine) {
 // --event-monitor: the binary writes the VMM's events as Cloud Hypervisor
 // does (pretty JSON, a blank line after each).
 TEST(PetrelCliTest, EventMonitorGetsTheVmmsEvents) {
-  const std::string sock = ::testing::TempDir() + "/petrel-events.sock";
-  const std::string events = ::testing::TempDir() + "/petrel-events.json";
+  const std::string sock = UniqueTemp("petrel-events.sock");
+  const std::string events = UniqueTemp("petrel-events.json");
   unlink(sock.c_str());
   unlink(events.c_str());
   pid_t pid = StartPetrel({"--api-socket", "path=" + sock, "--event-monitor", "path=" + events});
@@ -326,7 +332,7 @@ TEST(PetrelCliTest, EmptyVmmLeavesTheTerminalAlone) {
   ASSERT_EQ(grantpt(master), 0);
   ASSERT_EQ(unlockpt(master), 0);
   const std::string slave_path = ptsname(master);
-  const std::string sock = ::testing::TempDir() + "/petrel-tty.sock";
+  const std::string sock = UniqueTemp("petrel-tty.sock");
   unlink(sock.c_str());
   pid_t pid = fork();
   if (pid == 0) {

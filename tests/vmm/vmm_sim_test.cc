@@ -308,6 +308,33 @@ TEST_F(VmmSimTest, ResizeDiskGrowsARawDiskOfTheRunningVm) {
   EXPECT_EQ(std::filesystem::file_size(image.path()), 2u << 20);  // none of them changed it
 }
 
+// vm.resize desired_balloon as CH's docs/balloon.md drives it.
+TEST_F(VmmSimTest, ResizeSetsTheBalloonsTarget) {
+  Start();
+  json config = json::parse(CreateBody());
+  ASSERT_EQ(Status("PUT", "vm.create", config.dump()), 204);
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_balloon":4194304})"), 400);  // no balloon
+  ASSERT_EQ(Status("PUT", "vm.delete"), 204);
+  config["balloon"] = {{"size", 0}, {"free_page_reporting", true}};
+  ASSERT_EQ(Status("PUT", "vm.create", config.dump()), 204);
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_balloon":4194304})"), 204);  // created
+  EXPECT_EQ(Info()["config"]["balloon"]["size"], 4u << 20);
+  ASSERT_EQ(Status("PUT", "vm.boot"), 204);
+  ASSERT_NE(last_vm_, nullptr);
+  ASSERT_NE(last_vm_->virtio().balloon(), nullptr);
+  EXPECT_EQ(last_vm_->virtio().balloon()->target_bytes(), 4u << 20);  // the boot target
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_balloon":16777216})"), 204);
+  EXPECT_EQ(last_vm_->virtio().balloon()->target_bytes(), 16u << 20);
+  EXPECT_EQ(Info()["config"]["balloon"]["size"], 16u << 20);
+  EXPECT_EQ(Info()["memory_actual_size"], 64u << 20);  // no driver: it holds nothing
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_balloon":67108864})"), 400);  // all RAM
+  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_balloon":4097})"), 400);
+  EXPECT_EQ(last_vm_->virtio().balloon()->target_bytes(), 16u << 20);
+  json counters = json::parse(vmm_->VmCountersJson().value());
+  EXPECT_EQ(counters["__balloon"]["target_bytes"], 16u << 20) << counters.dump();
+  EXPECT_TRUE(Info()["device_tree"].contains("__balloon"));
+}
+
 TEST_F(VmmSimTest, CountersListEachDevicesIoCounters) {
   testing::ScratchDisk image(1 << 20);
   ASSERT_TRUE(image.ok());

@@ -8,6 +8,8 @@
 // stopped. Both memory modes (copy, on demand). Requests in the wrong
 // state or with bad bodies get CH's status codes and change nothing.
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -84,6 +86,37 @@ TEST_F(VmmSnapshotSimTest, RestoredVmStartsPausedWithTheSnapshotsConfigAndCounts
     EXPECT_NE(std::find(events.begin(), events.end(), "vm/restored"), events.end());
     EXPECT_EQ(std::find(events.begin(), events.end(), "vm/booting"), events.end());
   }
+}
+
+// A VM with a balloon: its target travels in the snapshot (the device's
+// type state) and in the config, and the restored VM has it.
+TEST_F(VmmSnapshotSimTest, TheBalloonsTargetSurvivesARestore) {
+  {
+    SimVmm src;
+    json config = json::parse(CreateBody());
+    config["balloon"] = {{"size", 0}, {"deflate_on_oom", true}};
+    ASSERT_EQ(src.Status("PUT", "vm.create", config.dump()), 204);
+    ASSERT_EQ(src.Status("PUT", "vm.boot"), 204);
+    ASSERT_EQ(src.Status("PUT", "vm.resize", R"({"desired_balloon":8388608})"), 204);
+    ASSERT_EQ(src.Status("PUT", "vm.pause"), 204);
+    ASSERT_EQ(src.Status("PUT", "vm.snapshot", SnapshotBody()), 204);
+  }
+  std::ifstream state(dir_ + "/snap/state.json");
+  const json doc = json::parse(state);
+  bool found = false;
+  for (const json& d : doc["virtio"]) {
+    if (d["id"] != "__balloon") continue;
+    found = true;
+    EXPECT_EQ(d["device"]["type"], "balloon");
+    EXPECT_EQ(d["device"]["state"]["state"]["num_pages"], (8u << 20) / 4096);
+  }
+  EXPECT_TRUE(found) << doc["virtio"].dump();
+  SimVmm dst;
+  ASSERT_EQ(dst.Status("PUT", "vm.restore", json{{"source_url", Url()}}.dump()), 204);
+  json info = json::parse(dst.vmm().VmInfoJson().value());
+  EXPECT_EQ(info["config"]["balloon"]["size"], 8u << 20);
+  EXPECT_EQ(info["config"]["balloon"]["deflate_on_oom"], true);
+  EXPECT_EQ(dst.Status("PUT", "vm.resume"), 204);
 }
 
 TEST_F(VmmSnapshotSimTest, RestoreWithResumeRunsAtOnce) {

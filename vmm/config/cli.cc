@@ -52,7 +52,7 @@ CliOutcome Fail(std::string_view message) {
 // The raw strings CLI11 fills in; empty means "not given".
 struct RawArgs {
   std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
-      event_monitor, rng, restore, record_io, seccomp;
+      event_monitor, rng, balloon, restore, record_io, seccomp;
   std::vector<std::string> disks, nets, landlock_rules, rate_limit_groups;
   int verbosity = 0;
   bool version = false;
@@ -93,6 +93,7 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
   AddOption(app, "--rate-limit-group", raw.rate_limit_groups);
   AddOption(app, "--net", raw.nets);
   AddOption(app, "--rng", raw.rng);
+  AddOption(app, "--balloon", raw.balloon);
   AddOption(app, "--api-socket", raw.api_socket);
   AddOption(app, "--event-monitor", raw.event_monitor);
   AddOption(app, "--restore", raw.restore);
@@ -232,6 +233,11 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       if (!rng.ok()) return Fail(rng.error().message());
       vm.rng = *rng;
     }
+    if (app.count("--balloon") != 0) {
+      auto balloon = ParseBalloon(raw.balloon);
+      if (!balloon.ok()) return Fail(balloon.error().message());
+      vm.balloon = *balloon;
+    }
     for (const std::string& text : raw.rate_limit_groups) {
       auto group = ParseRateLimitGroup(text);
       if (!group.ok()) return Fail(group.error().message());
@@ -270,7 +276,7 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       // As CH: the snapshot holds the VM's config, so no VM option goes
       // with --restore.
       for (const char* vm_option : {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory",
-                                    "--serial", "--console", "--disk", "--net", "--rng", "--rate-limit-group", "--landlock",
+                                    "--serial", "--console", "--disk", "--net", "--rng", "--balloon", "--rate-limit-group", "--landlock",
                                     "--landlock-rules"}) {
         if (app.count(vm_option) != 0) {
           return Fail(std::string("--restore: cannot be combined with ") + vm_option +

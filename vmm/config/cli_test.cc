@@ -127,6 +127,29 @@ TEST(CliTest, Help) {
   }
 }
 
+// CH's docs/balloon.md command line.
+TEST(CliTest, BalloonTakesChsKeys) {
+  CliOutcome out = Parse({"--kernel", "k", "--memory", "size=1G", "--balloon",
+                          "size=0,deflate_on_oom=on,free_page_reporting=on"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  ASSERT_TRUE(out.options.vm.balloon.has_value());
+  EXPECT_EQ(out.options.vm.balloon->size, 0u);
+  EXPECT_TRUE(out.options.vm.balloon->deflate_on_oom);
+  EXPECT_TRUE(out.options.vm.balloon->free_page_reporting);
+  out = Parse({"--kernel", "k", "--memory", "size=1G", "--balloon", "size=256M"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_EQ(out.options.vm.balloon->size, 256u << 20);
+  EXPECT_FALSE(out.options.vm.balloon->deflate_on_oom);
+  EXPECT_FALSE(Parse({"--kernel", "k"}).options.vm.balloon.has_value());
+  EXPECT_NE(Parse({"--kernel", "k", "--balloon", "size=4097"}).message.find("4 KiB"),
+            std::string::npos);
+  EXPECT_NE(Parse({"--kernel", "k", "--balloon", "bogus=1"}).message.find("bogus"),
+            std::string::npos);
+  EXPECT_NE(Parse({"--kernel", "k", "--memory", "size=512M", "--balloon", "size=1G"})
+                .message.find("below the guest's memory"),
+            std::string::npos);
+}
+
 TEST(CliTest, DevicesAreRepeatableAndValidated) {
   CliOutcome out = Parse({"--kernel", "k", "--disk", "path=/a", "--disk", "path=/b,readonly=on",
                           "--net", "tap=tap0", "--rng", "src=/dev/random"});

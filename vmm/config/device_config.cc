@@ -165,4 +165,21 @@ Result<RngConfig> ParseRng(std::string_view text) {
   return rng;
 }
 
+// --balloon size=<size>,deflate_on_oom=on|off,free_page_reporting=on|off
+// (Cloud Hypervisor's BalloonConfig::parse; size defaults to 0).
+Result<BalloonConfig> ParseBalloon(std::string_view text) {
+  OptionParser parser(Option("--balloon"));
+  PETREL_TRY(parser.Parse(text));
+  PETREL_TRY(CheckCommonPciKeys(parser));
+  BalloonConfig balloon;
+  PETREL_ASSIGN_OR_RETURN(auto size, parser.GetSize("size"));
+  balloon.size = size.value_or(0);
+  PETREL_ASSIGN_OR_RETURN(auto oom, parser.GetBool("deflate_on_oom"));
+  balloon.deflate_on_oom = oom.value_or(false);
+  PETREL_ASSIGN_OR_RETURN(auto reporting, parser.GetBool("free_page_reporting"));
+  balloon.free_page_reporting = reporting.value_or(false);
+  PETREL_TRY(virtio::Validate(balloon).Wrap("--balloon"));
+  return balloon;
+}
+
 }  // namespace petrel::config

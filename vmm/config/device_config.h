@@ -33,12 +33,14 @@
 #include <string_view>
 
 #include "core/base/result.h"
+#include "devices/virtio/balloon/balloon_config.h"
 #include "devices/virtio/blk/disk_config.h"
 #include "devices/virtio/net/net_config.h"
 #include "devices/virtio/rng/rng_config.h"
 
 namespace petrel::config {
 
+using virtio::BalloonConfig;
 using virtio::DiskConfig;
 using virtio::NetConfig;
 using virtio::RngConfig;
@@ -46,6 +48,7 @@ using virtio::RngConfig;
 Result<DiskConfig> ParseDisk(std::string_view text);
 Result<NetConfig> ParseNet(std::string_view text);
 Result<RngConfig> ParseRng(std::string_view text);
+Result<BalloonConfig> ParseBalloon(std::string_view text);
 
 class OptionParser;
 // The bw_* / ops_* keys of a parsed option (--disk, --rate-limit-group):

@@ -37,6 +37,9 @@ Result<void> CheckDeviceIds(const VmConfig& config) {
   if (!config.rng.id.empty() && config.rng.id != kRngDeviceId) {
     return FieldError("id", config.rng.id, "the entropy device is always \"__rng\"");
   }
+  if (config.balloon && !config.balloon->id.empty() && config.balloon->id != kBalloonDeviceId) {
+    return FieldError("id", config.balloon->id, "the balloon is always \"__balloon\"");
+  }
   return result;
 }
 
@@ -61,6 +64,7 @@ void AssignDeviceIds(VmConfig& config) {
     if (net.id.empty()) net.id = next("_net");
   }
   config.rng.id = kRngDeviceId;
+  if (config.balloon) config.balloon->id = kBalloonDeviceId;
 }
 
 }  // namespace petrel::config

@@ -22,6 +22,7 @@
 namespace petrel::config {
 
 inline constexpr const char* kRngDeviceId = "__rng";
+inline constexpr const char* kBalloonDeviceId = "__balloon";
 inline constexpr const char* kConsoleDeviceId = "__console";
 inline constexpr const char* kSerialDeviceId = "__serial";
 

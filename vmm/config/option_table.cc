@@ -109,6 +109,15 @@ constexpr KeyDoc kRngKeys[] = {
     {"iommu", "on|off", "off", "place the device behind a virtio-iommu (only off: none yet)"},
 };
 
+constexpr KeyDoc kBalloonKeys[] = {
+    {"size", "<size>", "0", "memory the balloon takes from the guest at boot"},
+    {"deflate_on_oom", "on|off", "off", "the guest deflates the balloon when it runs out of memory"},
+    {"free_page_reporting", "on|off", "off",
+     "the guest reports free pages, which go back to the host"},
+    {"iommu", "on|off", "off", "place the device behind a virtio-iommu (only off: none yet)"},
+    {"pci_segment", "<n>", "0", "the PCI segment (only 0: Petrel has one)"},
+};
+
 constexpr KeyDoc kSocketKeys[] = {
     {"path", "<path>", "", "a UNIX socket path petrel creates"},
     {"fd", "<n>", "", "a socket (or file) the caller opened and passed to petrel"},
@@ -178,6 +187,8 @@ constexpr OptionDoc kPetrelOptions[] = {
      kNetKeys, "tap=,mac=,ip=,mask=", true},
     {"--rng", "", "<spec>", "src=/dev/urandom", "The virtio entropy device.", kRngKeys,
      "src=/dev/urandom"},
+    {"--balloon", "", "<spec>", "", "A virtio memory balloon (resize it with vm.resize).",
+     kBalloonKeys, "size=0,deflate_on_oom=on,free_page_reporting=on"},
     {"--api-socket", "", "<spec>", "",
      "Serve the REST API (/api/v1/...) on a UNIX socket; a bare path works too.", kSocketKeys,
      "path=/tmp/petrel.sock"},

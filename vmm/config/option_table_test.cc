@@ -49,6 +49,7 @@ const std::map<std::string, ParseFn>& Parsers() {
       {"--rate-limit-group", Wrap(ParseRateLimitGroup)},
       {"--net", Wrap(ParseNet)},
       {"--rng", Wrap(ParseRng)},
+      {"--balloon", Wrap(ParseBalloon)},
       {"--api-socket", Wrap(ParseApiSocket)},
       {"--event-monitor", Wrap(ParseEventMonitor)},
       {"--restore", Wrap(ParseRestore)},

@@ -8,8 +8,8 @@
 //   {"id": "_disk0", "desired_size": 2147483648}
 //
 // Every field is optional. desired_vcpus is 1..kMaxVcpus here (the VM's
-// --cpus max is checked by the VM). desired_ram and desired_balloon are read
-// and refused by the VMM until memory hot-plug and the balloon exist.
+// --cpus max is checked by the VM). desired_ram is read and refused by the
+// VMM until memory hot-plug exists.
 #pragma once
 
 #include <cstdint>

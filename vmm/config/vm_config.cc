@@ -292,6 +292,12 @@ Result<void> ValidateVmConfig(const VmConfig& config) {
                  "--serial tty and --console tty cannot both use the terminal; "
                  "add --console off (or null)");
   }
+  if (config.balloon && config.balloon->size >= config.memory.size) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--balloon size=" + std::to_string(config.balloon->size) +
+                     ": must be below the guest's memory (" + std::to_string(config.memory.size) +
+                     " bytes)");
+  }
   return ValidateRateLimitGroups(config);
 }
 

@@ -134,6 +134,8 @@ struct VmConfig {
   std::vector<ratelimit::RateLimitGroupConfig> rate_limit_groups;
   // --rng: Cloud Hypervisor always has a virtio-rng (default src=/dev/urandom).
   RngConfig rng;
+  // --balloon: a virtio-balloon, only when asked for (as Cloud Hypervisor).
+  std::optional<BalloonConfig> balloon;
   // Petrel only (--test-device): the test guests' device (devices/testdev,
   // docs/test-guests.md). Not in Cloud Hypervisor's schema, so not in the
   // API's JSON nor in a snapshot's config.

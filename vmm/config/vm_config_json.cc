@@ -484,6 +484,23 @@ Result<RngConfig> ReadRng(const json& value, const std::string& path) {
   return rng;
 }
 
+// CH's BalloonConfig: {"size" (required), "deflate_on_oom", "free_page_reporting"}.
+Result<BalloonConfig> ReadBalloon(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  BalloonConfig balloon;
+  if (r.Find("size") == nullptr) {
+    return Error(ErrorCode::kInvalidArgument, path + ": size is required");
+  }
+  PETREL_TRY(r.Unsigned("size", balloon.size));
+  PETREL_TRY(r.Bool("deflate_on_oom", balloon.deflate_on_oom));
+  PETREL_TRY(r.Bool("free_page_reporting", balloon.free_page_reporting));
+  PETREL_TRY(r.OnlyDefault("id", {kBalloonDeviceId}));  // vm.info shows it
+  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(r.Finish());
+  PETREL_TRY(r.Checked(virtio::Validate(balloon)));
+  return balloon;
+}
+
 // CH's LandlockConfig: {"path": "...", "access": "r" | "w" | "rw"}.
 Result<LandlockRule> ReadLandlockRule(const json& value, const std::string& path) {
   PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
@@ -622,8 +639,11 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
                            "user_devices", "vdpa", "numa", "pci_segments"}) {
     PETREL_TRY(r.OnlyDefault(list, {json::array()}));
   }
-  for (const char* object : {"balloon", "vsock", "rtc", "platform", "tpm", "ivshmem",
-                             "pvmemcontrol"}) {
+  PETREL_ASSIGN_OR_RETURN(const json* balloon, r.Object("balloon"));
+  if (balloon != nullptr && !balloon->is_null()) {
+    PETREL_ASSIGN_OR_RETURN(config.balloon, ReadBalloon(*balloon, "balloon"));
+  }
+  for (const char* object : {"vsock", "rtc", "platform", "tpm", "ivshmem", "pvmemcontrol"}) {
     PETREL_TRY(r.OnlyDefault(object, {}));
   }
   PETREL_TRY(r.Bool("landlock_enable", config.landlock_enable));
@@ -689,6 +709,12 @@ json VmConfigToJson(const VmConfig& config) {
             {"pvpanic", false},
             {"landlock_enable", config.landlock_enable}};
   if (!config.rng.id.empty()) j["rng"]["id"] = config.rng.id;
+  if (config.balloon) {
+    j["balloon"] = {{"size", config.balloon->size},
+                    {"deflate_on_oom", config.balloon->deflate_on_oom},
+                    {"free_page_reporting", config.balloon->free_page_reporting}};
+    if (!config.balloon->id.empty()) j["balloon"]["id"] = config.balloon->id;
+  }
   if (!config.disks.empty()) {
     j["disks"] = json::array();
     for (const auto& disk : config.disks) j["disks"].push_back(ToJson(disk));

@@ -115,6 +115,31 @@ TEST(VmConfigJsonTest, InfoOutputReadsBackEqual) {
 }
 
 // CH's docs/landlock.md body, and what vm.info writes back.
+TEST(VmConfigJsonTest, BalloonIsReadAndWrittenAsChs) {
+  auto config = VmConfigFromJson(
+      R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824},)"
+      R"("balloon":{"size":268435456,"deflate_on_oom":true,"free_page_reporting":false}})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  ASSERT_TRUE(config->balloon.has_value());
+  EXPECT_EQ(config->balloon->size, 256u << 20);
+  EXPECT_TRUE(config->balloon->deflate_on_oom);
+  const nlohmann::json out = VmConfigToJson(*config);
+  EXPECT_EQ(out["balloon"]["size"], 256u << 20);
+  EXPECT_EQ(out["balloon"]["deflate_on_oom"], true);
+  EXPECT_EQ(out["balloon"]["id"], "__balloon");
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, *config);
+  // No balloon: none written; a balloon without a size, or a bad one, refused.
+  auto plain = VmConfigFromJson(R"({"payload":{"kernel":"/k"}})");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(VmConfigToJson(*plain).contains("balloon"));
+  EXPECT_FALSE(VmConfigFromJson(R"({"payload":{"kernel":"/k"},"balloon":{}})").ok());
+  EXPECT_FALSE(VmConfigFromJson(R"({"payload":{"kernel":"/k"},"balloon":{"size":5}})").ok());
+  EXPECT_FALSE(
+      VmConfigFromJson(R"({"payload":{"kernel":"/k"},"balloon":{"size":0,"id":"mine"}})").ok());
+}
+
 TEST(VmConfigJsonTest, LandlockFieldsAreReadAndWritten) {
   auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},
       "landlock_enable": true,

@@ -50,7 +50,7 @@ Result<std::string> ReadWhole(const std::string& path) {
   return ReadWholeFile(path, kMaxJsonFileBytes);
 }
 
-// A device type's state: {"type": "none"|"blk"|"net"|"console", "state": ...}.
+// A device type's state: {"type": "none"|"blk"|"net"|"console"|"balloon", "state": ...}.
 json TypeStateToJson(const VirtioTypeState& state) {
   if (const auto* blk = std::get_if<virtio::BlkDeviceState>(&state)) {
     return {{"type", "blk"}, {"state", Section({{"writeback", blk->writeback}})}};
@@ -60,6 +60,10 @@ json TypeStateToJson(const VirtioTypeState& state) {
             {"state", Section({{"mac", HexEncode(net->mac)},
                                {"active_pairs", net->active_pairs},
                                {"guest_offloads", net->guest_offloads}})}};
+  }
+  if (const auto* balloon = std::get_if<virtio::BalloonDeviceState>(&state)) {
+    return {{"type", "balloon"},
+            {"state", Section({{"num_pages", balloon->num_pages}, {"actual", balloon->actual}})}};
   }
   if (const auto* console = std::get_if<virtio::ConsoleDeviceState>(&state)) {
     return {{"type", "console"},
@@ -81,8 +85,9 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     if (!section->is_null()) return FieldProblem(state_path, "expected null");
     return VirtioTypeState{};
   }
-  if (name != "blk" && name != "net" && name != "console") {
-    return FieldProblem(fields.PathOf("type"), "expected \"none\", \"blk\", \"net\" or \"console\"");
+  if (name != "blk" && name != "net" && name != "console" && name != "balloon") {
+    return FieldProblem(fields.PathOf("type"),
+                        "expected \"none\", \"blk\", \"net\", \"console\" or \"balloon\"");
   }
   PETREL_ASSIGN_OR_RETURN(json state, Unversioned(*section, kStateSectionVersion, state_path));
   const std::string inner = FieldPath(state_path, "state");
@@ -100,6 +105,13 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     PETREL_TRY(f.Read("guest_offloads", net.guest_offloads));
     PETREL_TRY(f.Finish());
     return VirtioTypeState{net};
+  }
+  if (name == "balloon") {
+    virtio::BalloonDeviceState balloon;
+    PETREL_TRY(f.Read("num_pages", balloon.num_pages));
+    PETREL_TRY(f.Read("actual", balloon.actual));
+    PETREL_TRY(f.Finish());
+    return VirtioTypeState{balloon};
   }
   virtio::ConsoleDeviceState console;
   PETREL_TRY(f.Read("cols", console.size.cols));
