@@ -91,6 +91,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
     PETREL_ASSIGN_OR_RETURN(vm->memory_,
                             GuestMemory::CreateX86(config.memory.size, config.memory.backing())
                                 .Wrap("guest memory"));
+    PETREL_TRY(vm->memory_->Advise(config.memory.advice()).Wrap("guest memory"));
   }
 
   // The payload first: it needs only guest memory, and its errors are the

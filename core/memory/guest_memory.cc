@@ -308,6 +308,34 @@ Result<void> GuestMemory::Discard(uint64_t gpa, uint64_t len) {
   return Ok();
 }
 
+Result<void> GuestMemory::Advise(const MemoryAdvice& advice) {
+#ifndef MADV_POPULATE_WRITE
+  constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14
+#endif
+  for (const GuestRegion& r : regions_) {
+    uint8_t* base = r.host->data();
+    if (::madvise(base, r.size, advice.thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) != 0 &&
+        errno != EINVAL) {  // EINVAL: a kernel without THP; nothing to ask for
+      return Error::FromErrno("madvise(MADV_HUGEPAGE) on guest memory (--memory thp)");
+    }
+    if (advice.mergeable && ::madvise(base, r.size, MADV_MERGEABLE) != 0) {
+      return Error::FromErrno("madvise(MADV_MERGEABLE) on guest memory (--memory mergeable=on; "
+                              "is the kernel built with KSM?)");
+    }
+    if (advice.prefault && ::madvise(base, r.size, MADV_POPULATE_WRITE) != 0) {
+      if (errno != EINVAL) {
+        return Error::FromErrno("populating guest memory (--memory prefault=on)");
+      }
+      // Before Linux 5.14: touch each page (the memory is fresh, all zero).
+      const long page = ::sysconf(_SC_PAGESIZE);
+      for (uint64_t off = 0; off < r.size; off += static_cast<uint64_t>(page)) {
+        reinterpret_cast<volatile uint8_t*>(base)[off] = 0;
+      }
+    }
+  }
+  return Ok();
+}
+
 Result<void> GuestMemory::Fill(uint64_t gpa, uint8_t value, uint64_t len) {
   if (!Contains(gpa, len)) return Error(ErrorCode::kOutOfRange, "guest fill outside RAM");
   ForEachPiece(gpa, len, [&](uint8_t* host, size_t, size_t n) {

@@ -129,6 +129,11 @@ class GuestMemory {
   // mapping: as the file). Both ends must be 4 KiB aligned. Marks the pages
   // dirty while logging: their contents changed for a migration.
   Result<void> Discard(uint64_t gpa, uint64_t len);
+  // Applies `advice` to every region: transparent huge pages on or off,
+  // KSM merging, and populating every page (fresh memory only: it writes
+  // nothing but makes each page resident). An error names what the host
+  // refused (e.g. KSM not built into the kernel).
+  Result<void> Advise(const MemoryAdvice& advice);
 
   template <class T>
   Result<T> ReadObj(uint64_t gpa) const {

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -124,6 +125,50 @@ TEST(GuestMemoryDiscardTest, RefusesMisalignedAndOutsideRanges) {
   EXPECT_FALSE((*mem)->Discard(0x100000, 0x800).ok());
   EXPECT_FALSE((*mem)->Discard((16 << 20) - 0x1000, 0x2000).ok());
   EXPECT_EQ((*mem)->ReadObj<uint8_t>(0x100000).value(), 0xab);  // untouched
+}
+
+// The smaps entry of the mapping holding `p`: its VmFlags and Rss (KiB).
+struct SmapsEntry {
+  std::string flags;
+  uint64_t rss_kib = 0;
+};
+SmapsEntry SmapsOf(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  SmapsEntry e;
+  const auto addr = reinterpret_cast<uintptr_t>(p);
+  while (std::getline(smaps, line)) {
+    uintptr_t lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find('-')) {
+      if (inside) break;
+      inside = addr >= lo && addr < hi;
+      continue;
+    }
+    if (!inside) continue;
+    if (line.rfind("Rss:", 0) == 0) std::sscanf(line.c_str(), "Rss: %lu", &e.rss_kib);
+    if (line.rfind("VmFlags:", 0) == 0) e.flags = line.substr(8) + " ";
+  }
+  return e;
+}
+
+TEST(GuestMemoryAdviseTest, ThpMergeableAndPrefaultReachTheMapping) {
+  auto mem = GuestMemory::CreateX86(8 << 20);
+  ASSERT_TRUE(mem.ok());
+  const uint8_t* base = (*mem)->regions()[0].host->data();
+  EXPECT_LT(SmapsOf(base).rss_kib, 1024u);  // nothing touched yet
+  ASSERT_TRUE((*mem)->Advise({.thp = true, .mergeable = false, .prefault = true}).ok());
+  SmapsEntry e = SmapsOf(base);
+  EXPECT_NE(e.flags.find(" hg "), std::string::npos) << e.flags;  // MADV_HUGEPAGE
+  EXPECT_GE(e.rss_kib, 8u << 10);  // every page resident
+  ASSERT_TRUE((*mem)->Advise({.thp = false, .mergeable = false, .prefault = false}).ok());
+  e = SmapsOf(base);
+  EXPECT_NE(e.flags.find(" nh "), std::string::npos) << e.flags;  // MADV_NOHUGEPAGE
+  EXPECT_EQ(e.flags.find(" hg "), std::string::npos) << e.flags;
+  Result<void> merged = (*mem)->Advise({.thp = false, .mergeable = true, .prefault = false});
+  if (!merged.ok()) GTEST_SKIP() << "no KSM in this kernel: " << merged.error().message();
+  EXPECT_NE(SmapsOf(base).flags.find(" mg "), std::string::npos);  // MADV_MERGEABLE
+  EXPECT_EQ((*mem)->ReadObj<uint64_t>(0x1000).value(), 0u);  // contents untouched
 }
 
 TEST(GuestMemoryX86Test, SmallRamIsOneLowRegion) {

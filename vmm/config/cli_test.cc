@@ -127,6 +127,22 @@ TEST(CliTest, Help) {
   }
 }
 
+TEST(CliTest, MemoryTakesPrefaultMergeableAndThp) {
+  CliOutcome out = Parse({"--kernel", "k", "--memory", "size=1G,prefault=on,mergeable=on,thp=off"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_TRUE(out.options.vm.memory.prefault);
+  EXPECT_TRUE(out.options.vm.memory.mergeable);
+  EXPECT_FALSE(out.options.vm.memory.thp);
+  out = Parse({"--kernel", "k", "--memory", "size=1G"});
+  EXPECT_TRUE(out.options.vm.memory.thp);  // on by default, as CH
+  EXPECT_FALSE(out.options.vm.memory.prefault);
+  EXPECT_NE(Parse({"--kernel", "k", "--memory", "size=1G,hugepages=on"})
+                .message.find("not supported by Petrel yet"),
+            std::string::npos);
+  EXPECT_NE(Parse({"--kernel", "k", "--memory", "size=1G,thp=maybe"}).message.find("thp"),
+            std::string::npos);
+}
+
 // CH's docs/balloon.md command line.
 TEST(CliTest, BalloonTakesChsKeys) {
   CliOutcome out = Parse({"--kernel", "k", "--memory", "size=1G", "--balloon",

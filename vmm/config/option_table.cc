@@ -24,6 +24,14 @@ constexpr KeyDoc kMemoryKeys[] = {
     {"shared", "on|off", "off",
      "back guest RAM with memfds shared with other processes (local live migration hands them "
      "over)"},
+    {"prefault", "on|off", "off", "make every page of guest RAM resident at boot"},
+    {"mergeable", "on|off", "off", "let KSM merge identical pages of guest RAM"},
+    {"thp", "on|off", "on", "back guest RAM with transparent huge pages where the host can"},
+    {"hugepages", "on|off", "off", "back guest RAM with hugetlbfs pages", true},
+    {"hugepage_size", "<size>", "", "the hugetlbfs page size (2M or 1G)", true},
+    {"hotplug_method", "acpi|virtio-mem", "acpi", "how memory is hot-plugged", true},
+    {"hotplug_size", "<size>", "", "room for hot-plugged memory", true},
+    {"hotplugged_size", "<size>", "", "memory hot-plugged at boot", true},
 };
 
 constexpr KeyDoc kOutputKeys[] = {

@@ -185,6 +185,12 @@ Result<MemoryConfig> ParseMemory(std::string_view text) {
   MemoryConfig memory;
   PETREL_ASSIGN_OR_RETURN(auto shared, parser.GetBool("shared"));
   memory.shared = shared.value_or(false);
+  PETREL_ASSIGN_OR_RETURN(auto prefault, parser.GetBool("prefault"));
+  memory.prefault = prefault.value_or(false);
+  PETREL_ASSIGN_OR_RETURN(auto mergeable, parser.GetBool("mergeable"));
+  memory.mergeable = mergeable.value_or(false);
+  PETREL_ASSIGN_OR_RETURN(auto thp, parser.GetBool("thp"));
+  memory.thp = thp.value_or(true);
   PETREL_ASSIGN_OR_RETURN(auto size, parser.GetSize("size"));
   if (!size) return memory;
   const std::string given = *parser.Get("size");

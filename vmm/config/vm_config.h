@@ -105,7 +105,14 @@ struct MemoryConfig {
   // Guest RAM in memfds (MAP_SHARED) rather than private anonymous memory:
   // what a local migration hands to the next VMM (CH's shared=on).
   bool shared = false;
+  // Cloud Hypervisor's prefault (populate every page at boot), mergeable
+  // (offer the pages to KSM) and thp (transparent huge pages, on by
+  // default): GuestMemory::Advise.
+  bool prefault = false;
+  bool mergeable = false;
+  bool thp = true;
   RamBacking backing() const { return shared ? RamBacking::kShared : RamBacking::kPrivate; }
+  MemoryAdvice advice() const { return {.thp = thp, .mergeable = mergeable, .prefault = prefault}; }
   bool operator==(const MemoryConfig&) const = default;
 };
 

@@ -230,17 +230,17 @@ Result<MemoryConfig> ReadMemory(const json& value, const std::string& path) {
     return Error(ErrorCode::kInvalidArgument, path + ": size is required");
   }
   PETREL_TRY(r.Unsigned("size", memory.size));
-  PETREL_TRY(r.OnlyDefault("mergeable", {false}));
+  PETREL_TRY(r.Bool("mergeable", memory.mergeable));
   PETREL_TRY(r.OnlyDefault("hotplug_method", {"Acpi"}));
   PETREL_TRY(r.OnlyDefault("hotplug_size", {}));
   PETREL_TRY(r.OnlyDefault("hotplugged_size", {}));
   PETREL_TRY(r.Bool("shared", memory.shared));
   PETREL_TRY(r.OnlyDefault("hugepages", {false}));
   PETREL_TRY(r.OnlyDefault("hugepage_size", {}));
-  PETREL_TRY(r.OnlyDefault("prefault", {false}));
+  PETREL_TRY(r.Bool("prefault", memory.prefault));
   PETREL_TRY(r.OnlyDefault("reserve", {false}));
   PETREL_TRY(r.OnlyDefault("zones", {json::array()}));
-  PETREL_TRY(r.OnlyDefault("thp", {true}));
+  PETREL_TRY(r.Bool("thp", memory.thp));  // absent: on, as CH
   PETREL_TRY(r.Finish());
   PETREL_TRY(r.Checked(Validate(memory)));
   return memory;
@@ -694,9 +694,14 @@ json VmConfigToJson(const VmConfig& config) {
                         {"dies_per_package", t.dies_per_package},
                         {"packages", t.packages}};
   }
-  json memory = {{"size", config.memory.size}, {"mergeable", false}, {"hotplug_method", "Acpi"},
-                 {"shared", config.memory.shared}, {"hugepages", false}, {"prefault", false},
-                 {"reserve", false},           {"thp", true}};
+  json memory = {{"size", config.memory.size},
+                 {"mergeable", config.memory.mergeable},
+                 {"hotplug_method", "Acpi"},
+                 {"shared", config.memory.shared},
+                 {"hugepages", false},
+                 {"prefault", config.memory.prefault},
+                 {"reserve", false},
+                 {"thp", config.memory.thp}};
 
   json j = {{"cpus", cpus},
             {"memory", memory},

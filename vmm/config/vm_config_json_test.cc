@@ -115,6 +115,29 @@ TEST(VmConfigJsonTest, InfoOutputReadsBackEqual) {
 }
 
 // CH's docs/landlock.md body, and what vm.info writes back.
+TEST(VmConfigJsonTest, MemoryAdviceIsReadAndWritten) {
+  auto config = VmConfigFromJson(
+      R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"prefault":true,)"
+      R"("mergeable":true,"thp":false}})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_TRUE(config->memory.prefault);
+  EXPECT_TRUE(config->memory.mergeable);
+  EXPECT_FALSE(config->memory.thp);
+  const nlohmann::json out = VmConfigToJson(*config);
+  EXPECT_EQ(out["memory"]["prefault"], true);
+  EXPECT_EQ(out["memory"]["mergeable"], true);
+  EXPECT_EQ(out["memory"]["thp"], false);
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, *config);
+  auto plain = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824}})");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->memory.thp);
+  EXPECT_FALSE(
+      VmConfigFromJson(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"hugepages":true}})")
+          .ok());
+}
+
 TEST(VmConfigJsonTest, BalloonIsReadAndWrittenAsChs) {
   auto config = VmConfigFromJson(
       R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824},)"

@@ -165,8 +165,9 @@ TEST(ParseMemoryTest, Errors) {
   EXPECT_EQ(ErrorOf(ParseMemory("size=65537G")), "--memory: size=65537G: must be at most 64T");
   EXPECT_EQ(ParseMemory("size=")->size, kDefaultMemorySize);  // empty: the default (CH)
   EXPECT_EQ(ErrorOf(ParseMemory("hugepages=on")),
-            "--memory: unknown key 'hugepages' (known keys: size, shared)");
-  EXPECT_EQ(ErrorOf(ParseMemory("512M")), "--memory: unknown key '512M' (known keys: size, shared)");
+            "--memory: hugepages=on: not supported by Petrel yet");
+  EXPECT_EQ(ErrorOf(ParseMemory("512M")).rfind("--memory: unknown key '512M' (known keys: size, shared, prefault, mergeable, thp", 0),
+            0u);
   EXPECT_EQ(ErrorOf(ParseMemory("size=1G,shared=yes")),
             "--memory: shared=yes: expected on, off, true or false");
 }
