@@ -55,6 +55,8 @@ class SimVmm {
     sim::SimConfig sim_config;
     sim_config.vcpu_scripts[0] =
         sim::ScriptBuilder().Count(kSimVmmCounterGpa, UINT64_MAX).Build();
+    // Application processors (booted or hot-plugged) idle.
+    for (uint32_t i = 1; i < 8; ++i) sim_config.vcpu_scripts[i] = sim::ScriptBuilder().Halt().Build();
     const bool broken = options_.broken_hypervisor;
     services.open_hypervisor = [sim_config, broken]() -> Result<std::unique_ptr<hv::Hypervisor>> {
       if (broken) return Error(ErrorCode::kUnsupported, "no hypervisor (test)");

@@ -119,6 +119,40 @@ TEST_F(VmmSnapshotSimTest, TheBalloonsTargetSurvivesARestore) {
   EXPECT_EQ(dst.Status("PUT", "vm.resume"), 204);
 }
 
+// vCPU hot-plug and snapshots: the plugged vCPUs and the controller's
+// state are in the snapshot, the restored VM has them, and it can be
+// resized again (its next vCPU is created fresh).
+TEST_F(VmmSnapshotSimTest, HotPluggedVcpusSurviveARestore) {
+  {
+    SimVmm src;
+    json config = json::parse(CreateBody());
+    config["cpus"] = {{"boot_vcpus", 1}, {"max_vcpus", 4}};
+    ASSERT_EQ(src.Status("PUT", "vm.create", config.dump()), 204);
+    ASSERT_EQ(src.Status("PUT", "vm.boot"), 204);
+    ASSERT_EQ(src.Status("PUT", "vm.resize", R"({"desired_vcpus":3})"), 204);
+    ASSERT_EQ(src.Status("PUT", "vm.pause"), 204);
+    ASSERT_EQ(src.Status("PUT", "vm.snapshot", SnapshotBody()), 204);
+  }
+  std::ifstream state(dir_ + "/snap/state.json");
+  const json doc = json::parse(state);
+  EXPECT_EQ(doc["vcpus"].size(), 3u);
+  const json& slots = doc["acpi"]["cpu_hotplug"]["state"]["slots"];
+  ASSERT_EQ(slots.size(), 4u) << doc["acpi"].dump();
+  EXPECT_EQ(slots[2]["enabled"], true);
+  EXPECT_EQ(slots[3]["enabled"], false);
+  SimVmm dst;
+  ASSERT_EQ(dst.Status("PUT", "vm.restore", json{{"source_url", Url()}}.dump()), 204);
+  json info = json::parse(dst.vmm().VmInfoJson().value());
+  EXPECT_EQ(info["config"]["cpus"]["boot_vcpus"], 3);
+  EXPECT_EQ(dst.vm().vcpu_count(), 3u);
+  EXPECT_EQ(dst.Status("PUT", "vm.resume"), 204);
+  EXPECT_EQ(dst.Status("PUT", "vm.resize", R"({"desired_vcpus":4})"), 204);
+  info = json::parse(dst.vmm().VmInfoJson().value());
+  EXPECT_EQ(info["config"]["cpus"]["boot_vcpus"], 4);
+  EXPECT_EQ(dst.vm().vcpu_count(), 4u);
+  EXPECT_EQ(dst.State(), "Running");
+}
+
 TEST_F(VmmSnapshotSimTest, RestoreWithResumeRunsAtOnce) {
   const uint64_t count = Snapshot();
   SimVmm dst;
