@@ -77,7 +77,6 @@ class CpuHotplugController final : public BusDevice {
   uint32_t enabled_count() const;
   // Some requested removal has not been ejected yet.
   bool removal_pending() const;
-  uint32_t max_vcpus() const { return static_cast<uint32_t>(max_vcpus_); }
 
   State Save() const;
   // kInvalidArgument for a state of another size or one no sequence of

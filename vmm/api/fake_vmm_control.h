@@ -19,11 +19,7 @@ namespace petrel::api {
 class FakeVmmControl final : public VmmControl {
  public:
   Result<void> CreateVm(std::string_view config_json) override {
-    {
-      std::lock_guard lock(mu_);
-      last_config_ = std::string(config_json);
-    }
-    return Count(create_vm);
+    return Record(config_json, create_vm);
   }
   Result<void> BootVm() override { return Count(boot_vm); }
   Result<void> PauseVm() override { return Count(pause_vm); }
@@ -34,13 +30,7 @@ class FakeVmmControl final : public VmmControl {
   Result<void> RebootVm() override { return Count(reboot_vm); }
   Result<void> DeleteVm() override { return Count(delete_vm); }
   Result<void> ShutdownVmm() override { return Count(shutdown_vmm); }
-  Result<void> SnapshotVm(std::string_view body) override {
-    {
-      std::lock_guard lock(mu_);
-      last_config_ = std::string(body);
-    }
-    return Count(snapshot_vm);
-  }
+  Result<void> SnapshotVm(std::string_view body) override { return Record(body, snapshot_vm); }
   Result<void> RestoreVm(std::string_view body, std::vector<UniqueFd> fds) override {
     {
       std::lock_guard lock(mu_);
@@ -49,34 +39,10 @@ class FakeVmmControl final : public VmmControl {
     }
     return Count(restore_vm);
   }
-  Result<void> ResizeVm(std::string_view body) override {
-    {
-      std::lock_guard lock(mu_);
-      last_config_ = std::string(body);
-    }
-    return Count(resize_vm);
-  }
-  Result<void> ResizeDiskVm(std::string_view body) override {
-    {
-      std::lock_guard lock(mu_);
-      last_config_ = std::string(body);
-    }
-    return Count(resize_disk_vm);
-  }
-  Result<void> SendMigration(std::string_view body) override {
-    {
-      std::lock_guard lock(mu_);
-      last_config_ = std::string(body);
-    }
-    return Count(send_migration);
-  }
-  Result<void> ReceiveMigration(std::string_view body) override {
-    {
-      std::lock_guard lock(mu_);
-      last_config_ = std::string(body);
-    }
-    return Count(receive_migration);
-  }
+  Result<void> ResizeVm(std::string_view body) override { return Record(body, resize_vm); }
+  Result<void> ResizeDiskVm(std::string_view body) override { return Record(body, resize_disk_vm); }
+  Result<void> SendMigration(std::string_view body) override { return Record(body, send_migration); }
+  Result<void> ReceiveMigration(std::string_view body) override { return Record(body, receive_migration); }
   Result<std::string> VmInfoJson() override {
     ++vm_info;
     if (throw_exception.load()) throw std::runtime_error("injected exception");
@@ -114,6 +80,14 @@ class FakeVmmControl final : public VmmControl {
   std::string counters_json = R"({"_disk0":{"read_bytes":512,"read_ops":1}})";
 
  private:
+  // Keeps `body` as last_config() and counts the call.
+  Result<void> Record(std::string_view body, std::atomic<int>& counter) {
+    {
+      std::lock_guard lock(mu_);
+      last_config_ = std::string(body);
+    }
+    return Count(counter);
+  }
   Result<void> Count(std::atomic<int>& counter) {
     ++counter;
     if (throw_exception.load()) throw std::runtime_error("injected exception");
