@@ -74,11 +74,15 @@ Result<void> BalloonDevice::Activate(VirtioContext& context) {
   stats_head_.reset();
   // Queue numbers as the driver assigns them: skipped features take none.
   roles_.fill(Role::kNone);
+  stats_queue_.reset();
   const uint64_t f = context.features();
   uint16_t next = 0;
   roles_[next++] = Role::kInflate;
   roles_[next++] = Role::kDeflate;
-  if (f & FeatureBit(kBalloonFStatsVq)) roles_[next++] = Role::kStats;
+  if (f & FeatureBit(kBalloonFStatsVq)) {
+    stats_queue_ = next;
+    roles_[next++] = Role::kStats;
+  }
   if (f & FeatureBit(kBalloonFPageReporting)) roles_[next++] = Role::kReporting;
   std::lock_guard lock(mu_);
   loop_ = &context.loop();
@@ -92,6 +96,7 @@ void BalloonDevice::Reset() {
   }
   context_ = nullptr;
   stats_head_.reset();  // the driver is gone; its buffer with it
+  stats_queue_.reset();
   roles_.fill(Role::kNone);
   failed_ = false;
   quiesced_ = false;
@@ -226,15 +231,11 @@ Result<void> BalloonDevice::TakeReport(const DescriptorChain& chain) {
 }
 
 void BalloonDevice::GiveStatsBack() {
-  if (context_ == nullptr || failed_ || !stats_head_) return;
-  for (uint16_t q = 0; q < roles_.size(); ++q) {
-    if (roles_[q] != Role::kStats) continue;
-    SplitQueue& queue = context_->queue(q);
-    Result<void> used = queue.AddUsed(*stats_head_, 0);
-    stats_head_.reset();
-    if (!used.ok()) return DoFail(used.error().message());
-    context_->SignalUsed(q);
-  }
+  if (context_ == nullptr || failed_ || !stats_head_ || !stats_queue_) return;
+  Result<void> used = context_->queue(*stats_queue_).AddUsed(*stats_head_, 0);
+  stats_head_.reset();
+  if (!used.ok()) return DoFail(used.error().message());
+  context_->SignalUsed(*stats_queue_);
 }
 
 void BalloonDevice::RequestStats() {

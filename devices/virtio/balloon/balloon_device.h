@@ -117,7 +117,8 @@ class BalloonDevice final : public VirtioDevice {
   // The loop's (Activate .. Reset).
   VirtioContext* context_ = nullptr;
   std::array<Role, 4> roles_{Role::kNone, Role::kNone, Role::kNone, Role::kNone};
-  std::optional<uint16_t> stats_head_;  // the statistics buffer held
+  std::optional<uint16_t> stats_queue_;  // the statsq's index, if negotiated
+  std::optional<uint16_t> stats_head_;   // the statistics buffer held
   bool failed_ = false;
   bool quiesced_ = false;
 
