@@ -60,9 +60,7 @@ struct PciPlatform::MappedDevice {
 PciPlatform::PciPlatform(IoDispatcher& io, const acpi::PciHostConfig& windows)
     : io_(io),
       windows_(windows),
-      bus_(std::make_shared<PciBus>()),
-      next_mmio32_(windows.mmio32_start),
-      next_mmio64_(windows.mmio64_start) {}
+      bus_(std::make_shared<PciBus>()) {}
 
 PciPlatform::~PciPlatform() {
   std::lock_guard lock(mu_);
@@ -91,7 +89,12 @@ Result<uint8_t> PciPlatform::AddDevice(std::shared_ptr<PciDevice> device,
   PciConfigSpace& config = device->config();
   // Allocate every BAR first, so a device that does not fit is not added.
   std::array<uint64_t, kPciBarCount> addrs{};
-  uint64_t next32 = next_mmio32_, next64 = next_mmio64_;
+  RangeAllocator mmio32(windows_.mmio32_start, windows_.mmio32_end);
+  RangeAllocator mmio64(windows_.mmio64_start, windows_.mmio64_end);
+  {
+    std::lock_guard lock(mu_);
+    ReserveProgrammedBarsLocked(mmio32, mmio64);
+  }
   for (int i = 0; i < kPciBarCount; ++i) {
     const auto size = config.BarSize(i);
     const auto kind = config.BarKindAt(i);
@@ -99,19 +102,16 @@ Result<uint8_t> PciPlatform::AddDevice(std::shared_ptr<PciDevice> device,
     if (*kind == PciBarKind::kIo) {
       return Error(ErrorCode::kUnsupported, "PCI I/O BARs are not supported");
     }
-    uint64_t& next = *kind == PciBarKind::kMmio64 && windows_.mmio64_start != 0 ? next64 : next32;
-    const uint64_t end = &next == &next64 ? windows_.mmio64_end : windows_.mmio32_end;
-    const uint64_t addr = AlignUp(next, *size);
-    if (addr < next || addr + *size - 1 > end || addr + *size < addr) {
+    RangeAllocator& window =
+        *kind == PciBarKind::kMmio64 && windows_.mmio64_start != 0 ? mmio64 : mmio32;
+    auto addr = window.Allocate(*size, *size);
+    if (!addr.ok()) {
       return Error(ErrorCode::kOutOfRange, "PCI BAR " + std::to_string(i) + " of " +
                                                std::to_string(*size) + " bytes does not fit");
     }
-    addrs[i] = addr;
-    next = addr + *size;
+    addrs[i] = *addr;
   }
   PETREL_ASSIGN_OR_RETURN(uint8_t placed, bus_->AddDevice(device, slot));
-  next_mmio32_ = next32;
-  next_mmio64_ = next64;
 
   auto mapped = std::make_unique<MappedDevice>();
   mapped->device = device;
@@ -136,6 +136,45 @@ Result<uint8_t> PciPlatform::AddDevice(std::shared_ptr<PciDevice> device,
     raw->device->BarMoved(bar, old_addr, new_addr);
   });
   return placed;
+}
+
+Result<std::shared_ptr<PciDevice>> PciPlatform::RemoveDevice(uint8_t slot) {
+  std::unique_ptr<MappedDevice> gone;
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(devices_.begin(), devices_.end(),
+                           [slot](const auto& d) { return d->slot == slot; });
+    if (it == devices_.end()) {
+      return Error(ErrorCode::kNotFound, "no device in PCI slot " + std::to_string(slot));
+    }
+    gone = std::move(*it);
+    devices_.erase(it);
+  }
+  // No BAR move of this device runs after this returns (the config space's
+  // write lock), so none maps anything again once the mappings go.
+  gone->device->config().SetBarMovedCallback(nullptr);
+  {
+    std::lock_guard lock(mu_);
+    for (auto& mapping : gone->mappings) mapping.Reset();
+  }
+  PETREL_ASSIGN_OR_RETURN(auto device, bus_->RemoveDevice(slot));
+  return device;
+}
+
+void PciPlatform::ReserveProgrammedBarsLocked(RangeAllocator& mmio32,
+                                              RangeAllocator& mmio64) const {
+  for (const auto& d : devices_) {
+    const PciConfigSpace& config = d->device->config();
+    for (int i = 0; i < kPciBarCount; ++i) {
+      const auto size = config.BarSize(i);
+      const auto kind = config.BarKindAt(i);
+      const uint64_t addr = config.BarAddress(i).value_or(0);
+      if (!size || !kind || *size == 0 || addr == 0 || *kind == PciBarKind::kIo) continue;
+      // A BAR the guest put outside both windows (or on top of another)
+      // takes nothing from them.
+      if (!mmio32.Reserve(addr, *size).ok()) (void)mmio64.Reserve(addr, *size);
+    }
+  }
 }
 
 void PciPlatform::MoveBar(MappedDevice& d, int bar, uint64_t new_addr) {

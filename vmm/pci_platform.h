@@ -6,9 +6,18 @@
 // windows, and BAR mapping on the MMIO/PIO buses.
 //
 // BARs: AddDevice() allocates every BAR the device declared (naturally
-// aligned, 32-bit BARs from the 32-bit window, 64-bit BARs from the 64-bit
-// window) and programs the addresses into its config space, as firmware
-// would; Linux keeps them because they lie inside the host bridge's _CRS.
+// aligned, first fit, 32-bit BARs from the 32-bit window, 64-bit BARs from
+// the 64-bit window) and programs the addresses into its config space, as
+// firmware would; Linux keeps them because they lie inside the host
+// bridge's _CRS. What is free is worked out from the BARs the devices on
+// the bus have programmed at that moment (RangeAllocator), so a range a
+// removed device held, or one the guest moved a BAR away from, is reused,
+// and one the guest moved a BAR to is not. At boot this gives the same
+// addresses as handing them out one after the other.
+//
+// Hot-plug: AddDevice() works while the guest runs (a vm.add-* request);
+// RemoveDevice() takes a device off the bus once the guest has ejected it,
+// unmapping its BARs.
 // Decoding starts when the guest sets the command register's enable bits.
 // Whenever a BAR's decoded address changes (PciConfigSpace's BarMoved rule),
 // the platform moves the BAR's bus mapping and then tells the device
@@ -17,7 +26,8 @@
 // until a move frees the range: then every decoding BAR without a mapping is
 // mapped again where it decodes.
 //
-// Thread-safety: AddDevice before the guest runs; BAR moves happen on vCPU
+// Thread-safety: AddDevice and RemoveDevice from one thread at a time (the
+// VMM's), while the guest runs or not; BAR moves happen on vCPU
 // threads. One device's config writes and their BarMoved callbacks run one
 // write at a time, in order (PciConfigSpace's write lock), so the mapping and
 // the device follow the last write; moves of different devices are
@@ -37,6 +47,7 @@
 #include "devices/pci/pci_bus.h"
 #include "devices/pci/pci_device.h"
 #include "devices/pci/pci_host_bridge.h"
+#include "vmm/range_allocator.h"
 
 namespace petrel::vmm {
 
@@ -53,6 +64,10 @@ class PciPlatform {
   // programs its BARs. Returns the slot.
   Result<uint8_t> AddDevice(std::shared_ptr<PciDevice> device,
                             std::optional<uint8_t> slot = std::nullopt);
+
+  // Takes the device in `slot` off the bus and unmaps its BARs (after the
+  // guest ejected it). Returns it; kNotFound for an empty slot.
+  Result<std::shared_ptr<PciDevice>> RemoveDevice(uint8_t slot);
 
   PciBus& bus() { return *bus_; }
 
@@ -78,6 +93,9 @@ class PciPlatform {
   void MoveBar(MappedDevice& d, int bar, uint64_t new_addr);
   // Maps BAR `bar` of `d` at `addr`; false if the range is taken. Holds mu_.
   bool MapBarLocked(MappedDevice& d, int bar, uint64_t addr);
+  // Every BAR the devices on the bus have programmed now, as taken ranges
+  // of the two windows. Holds mu_.
+  void ReserveProgrammedBarsLocked(RangeAllocator& mmio32, RangeAllocator& mmio64) const;
 
   IoDispatcher& io_;
   acpi::PciHostConfig windows_;
@@ -85,8 +103,6 @@ class PciPlatform {
   std::shared_ptr<PciHostBridge> host_bridge_;
   std::shared_ptr<PciConfigIo> config_io_;
   std::vector<Bus::Registration> registrations_;  // 0xCF8 and ECAM
-  uint64_t next_mmio32_;
-  uint64_t next_mmio64_;
   std::mutex mu_;  // guards the BAR mappings of every device
   std::vector<std::unique_ptr<MappedDevice>> devices_;
 };

@@ -147,6 +147,51 @@ TEST_F(PciPlatformTest, BarLostToAnOverlapIsMappedWhenTheOverlapEnds) {
   EXPECT_EQ(MmioByte(addr_a), 0xbb);
 }
 
+// PCI hot-unplug: a removed device is off the bus and its BARs unmapped;
+// the next device reuses its slot and BAR range, and a range the guest
+// moved a BAR to is not handed out again.
+TEST_F(PciPlatformTest, RemovedDeviceFreesItsSlotAndBars) {
+  auto platform = PciPlatform::Create(io_, PciHostWindows(256ull << 20));
+  ASSERT_TRUE(platform.ok());
+  auto a = std::make_shared<TaggedDevice>(0xaa);
+  auto b = std::make_shared<TaggedDevice>(0xbb);
+  const uint8_t slot_a = *(*platform)->AddDevice(a);
+  const uint8_t slot_b = *(*platform)->AddDevice(b);
+  const uint64_t addr_a = *a->config().BarAddress(0);
+  const uint64_t addr_b = *b->config().BarAddress(0);
+  EXPECT_EQ(addr_b, addr_a + 0x1000);  // one after the other, as at boot
+  ConfigWrite(slot_a, kPciCommand, kPciCommandMemorySpace);
+  ASSERT_EQ(MmioByte(addr_a), 0xaa);
+
+  auto removed = (*platform)->RemoveDevice(slot_a);
+  ASSERT_TRUE(removed.ok()) << removed.error().message();
+  EXPECT_EQ(removed->get(), a.get());
+  EXPECT_EQ(MmioByte(addr_a), 0xff);  // unmapped
+  EXPECT_EQ((*platform)->bus().GetDevice(slot_a), nullptr);
+  EXPECT_EQ((*platform)->RemoveDevice(slot_a).error().code(), ErrorCode::kNotFound);
+  // A's config writes no longer reach the bus mapping (no callback).
+  a->config().Write(kPciCommand, 2, 0);
+
+  auto c = std::make_shared<TaggedDevice>(0xcc);
+  EXPECT_EQ(*(*platform)->AddDevice(c), slot_a);
+  EXPECT_EQ(*c->config().BarAddress(0), addr_a);  // A's range again
+  ConfigWrite(slot_a, kPciCommand, kPciCommandMemorySpace);
+  EXPECT_EQ(MmioByte(addr_a), 0xcc);
+
+  // The guest moves B up by two pages; the next device must not land there.
+  const uint64_t moved_b = addr_b + 0x2000;
+  ConfigWrite(slot_b, kPciBar0, static_cast<uint32_t>(moved_b));
+  auto d = std::make_shared<TaggedDevice>(0xdd);
+  ASSERT_TRUE((*platform)->AddDevice(d).ok());
+  EXPECT_EQ(*d->config().BarAddress(0), addr_b);  // where B was, now free
+  auto e = std::make_shared<TaggedDevice>(0xee);
+  ASSERT_TRUE((*platform)->AddDevice(e).ok());
+  EXPECT_EQ(*e->config().BarAddress(0), addr_b + 0x1000);
+  auto f = std::make_shared<TaggedDevice>(0xff);
+  ASSERT_TRUE((*platform)->AddDevice(f).ok());
+  EXPECT_EQ(*f->config().BarAddress(0), moved_b + 0x1000);  // skips B's new range
+}
+
 // Suspected in issue 8: PciConfigSpace::Write runs the BarMoved callbacks
 // after dropping its lock, so a second vCPU's config write could overtake a
 // BAR move whose callbacks were still running: here vCPU 0 moves BAR 0 from

@@ -3,6 +3,7 @@
 // PciBus, PciConfigIo and PciConfigMmio (see pci_bus.h).
 #include "devices/pci/pci_bus.h"
 
+#include <string>
 #include <utility>
 
 #include "core/base/log.h"
@@ -47,6 +48,15 @@ Result<uint8_t> PciBus::AddDevice(std::shared_ptr<PciDevice> device, std::option
     }
   }
   return Error(ErrorCode::kOutOfRange, "PCI bus full (32 devices)");
+}
+
+Result<std::shared_ptr<PciDevice>> PciBus::RemoveDevice(uint8_t slot) {
+  if (slot == 0) return Error(ErrorCode::kInvalidArgument, "PCI: slot 0 is the host bridge");
+  std::unique_lock lock(mu_);
+  if (slot >= kMaxDevices || !devices_[slot]) {
+    return Error(ErrorCode::kNotFound, "PCI: no device in slot " + std::to_string(slot));
+  }
+  return std::exchange(devices_[slot], nullptr);
 }
 
 std::shared_ptr<PciDevice> PciBus::GetDevice(uint8_t slot) const {

@@ -39,6 +39,10 @@ class PciBus {
   // is taken, out of range, or the bus is full.
   Result<uint8_t> AddDevice(std::shared_ptr<PciDevice> device, std::optional<uint8_t> slot);
   std::shared_ptr<PciDevice> GetDevice(uint8_t slot) const;
+  // Takes the device at `slot` off the bus (PCI hot-unplug): from then on
+  // its config space reads all-ones. Returns it; kNotFound if the slot is
+  // empty or out of range; slot 0 (the host bridge's) is never removed.
+  Result<std::shared_ptr<PciDevice>> RemoveDevice(uint8_t slot);
 
   // Config access to bus 0: `size` 1, 2 or 4 and `reg + size` within
   // kConfigSize (else all-ones / dropped). Values are little-endian.

@@ -70,6 +70,17 @@ TEST_F(PciBusTest, AddDeviceSlots) {
   EXPECT_FALSE(bus->AddDevice(dev, std::nullopt).ok());  // full
 }
 
+TEST_F(PciBusTest, RemoveDeviceFreesTheSlot) {
+  auto removed = bus->RemoveDevice(1);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(removed->get(), dev.get());
+  EXPECT_EQ(bus->ReadConfig(1, 0, kPciVendorId, 2), 0xffffu);  // gone: all-ones
+  EXPECT_EQ(bus->RemoveDevice(1).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(bus->RemoveDevice(40).error().code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(bus->RemoveDevice(0).ok());  // the host bridge stays
+  EXPECT_EQ(*bus->AddDevice(dev, std::nullopt), 1);  // the slot is free again
+}
+
 TEST_F(PciBusTest, HostBridgeIdentity) {
   EXPECT_EQ(bus->ReadConfig(0, 0, kPciVendorId, 4), 0x0d578086u);
   EXPECT_EQ(bus->ReadConfig(0, 0, kPciRevisionId, 4) >> 8, 0x060000u);

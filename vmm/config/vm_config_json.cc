@@ -677,6 +677,31 @@ Result<VmConfig> VmConfigFromJson(std::string_view body) {
   return VmConfigFromJsonValue(document);
 }
 
+namespace {
+
+Result<json> ParseBody(std::string_view body) {
+  try {
+    return json::parse(body.begin(), body.end());
+  } catch (const json::exception& e) {
+    return Error(ErrorCode::kInvalidArgument, std::string("not valid JSON: ") + e.what());
+  }
+}
+
+}  // namespace
+
+Result<DiskConfig> DiskConfigFromJson(std::string_view body) {
+  PETREL_ASSIGN_OR_RETURN(json document, ParseBody(body));
+  return ReadDisk(document, "disk");
+}
+
+Result<NetConfig> NetConfigFromJson(std::string_view body) {
+  PETREL_ASSIGN_OR_RETURN(json document, ParseBody(body));
+  return ReadNet(document, "net");
+}
+
+json DiskConfigToJson(const DiskConfig& disk) { return ToJson(disk); }
+json NetConfigToJson(const NetConfig& net) { return ToJson(net); }
+
 json VmConfigToJson(const VmConfig& config) {
   json payload = {{"kernel", config.payload.kernel}};
   if (!config.payload.initramfs.empty()) payload["initramfs"] = config.payload.initramfs;

@@ -43,6 +43,14 @@ Result<VmConfig> VmConfigFromJsonValue(const nlohmann::json& document);
 
 nlohmann::json VmConfigToJson(const VmConfig& config);
 
+// vm.add-disk's and vm.add-net's bodies: one DiskConfig / NetConfig in the
+// schema of a "disks" / "net" element, checked the same way (Validate; the
+// id rules are the VM's to check, against its other devices).
+Result<DiskConfig> DiskConfigFromJson(std::string_view body);
+Result<NetConfig> NetConfigFromJson(std::string_view body);
+nlohmann::json DiskConfigToJson(const DiskConfig& disk);
+nlohmann::json NetConfigToJson(const NetConfig& net);
+
 // CH's ConsoleOutputMode names: "Off", "Pty", "Tty", "File", "Socket", "Null".
 const char* OutputModeJsonName(OutputMode mode);
 
