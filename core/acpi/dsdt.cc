@@ -7,6 +7,7 @@
 
 #include "core/acpi/cpu_hotplug_registers.h"
 #include "core/acpi/madt.h"
+#include "core/acpi/pci_hotplug_registers.h"
 #include "core/acpi/pm_registers.h"
 #include "core/acpi/sdt.h"
 #include "core/arch/x86_layout.h"
@@ -58,6 +59,10 @@ Term Ged(const AcpiConfig& config) {
   if (config.cpu_hotplug_mmio != 0) {
     evt.push_back(If(LEqual(And(Local(0), Int(kGedCpuHotplug)), Int(kGedCpuHotplug)),
                      {Call("\\_SB_.CPUS.CSCN")}));
+  }
+  if (config.pci_hotplug_mmio != 0) {
+    evt.push_back(If(LEqual(And(Local(0), Int(kGedPciHotplug)), Int(kGedPciHotplug)),
+                     {Call("\\_SB_.PHPR.PSCN")}));
   }
   evt.push_back(If(LEqual(And(Local(0), Int(kGedPowerButton)), Int(kGedPowerButton)),
                    {Notify(Path("\\_SB_.PWRB"), Int(kNotifyPowerButton))}));
@@ -160,11 +165,81 @@ TermList CpuHotplugMethods(const AcpiConfig& config) {
   };
 }
 
+// The PCI hot-plug controller (Cloud Hypervisor's \_SB_.PHPR): its register
+// block as DWord fields, the mutex BLCK every access of PSEG and the field
+// that follows it takes, and
+//   PCEJ(slot, segment)  eject: PSEG = segment, B0EJ = 1 << slot (a slot's _EJ0)
+//   PSCN()               the GED's PCI event: each segment's PCNT (only PCI0)
+Term PciHotplugController(const AcpiConfig& config) {
+  return Device(
+      "PHPR",
+      {
+          Name("_HID", EisaId("PNP0A06")),  // generic container, as Cloud Hypervisor's
+          Name("_STA", Int(0x0B)),          // present, enabled, functioning; not shown
+          Name("_UID", String("PCI Hotplug Controller")),
+          Mutex("BLCK", 0),
+          Name("_CRS", ResourceTemplate({QWordMemory(Usage::kConsumer, Cache::kNonCacheable, true,
+                                                     config.pci_hotplug_mmio,
+                                                     config.pci_hotplug_mmio + kPciHotplugSize - 1)})),
+          OpRegion("PCST", RegionSpace::kSystemMemory, Int(config.pci_hotplug_mmio),
+                   Int(kPciHotplugSize)),
+          Field("PCST", FieldAccess::kDWord, FieldLock::kNoLock, FieldUpdate::kWriteAsZeros,
+                {{"PCIU", 32}, {"PCID", 32}, {"B0EJ", 32}, {"PSEG", 32}}),
+          Method("PCEJ", 2, true,
+                 {
+                     Acquire(Path("BLCK"), 0xFFFF),
+                     Store(Arg(1), Path("PSEG")),
+                     ShiftLeft(One(), Arg(0), Path("B0EJ")),
+                     Release(Path("BLCK")),
+                     Return(Zero()),
+                 }),
+          Method("PSCN", 0, true, {Call("\\_SB_.PCI0.PCNT")}),
+      });
+}
+
+// The hot-plug objects inside PCI0, as Cloud Hypervisor's PciSegment has
+// them: a slot device S001..S031 per PCI device 1..31 of bus 0 (not the host
+// bridge at 0), which Linux's acpiphp takes for an ejectable slot (_ADR and
+// _EJ0), and
+//   DVNT(bits, v)  Notify(S<n>, v) for every slot n set in `bits`
+//   PCNT()         select this segment, then Device Check (1) for each PCIU
+//                  bit and Eject Request (3) for each PCID bit; each field is
+//                  read once (the read clears it), as DVNT's argument
+TermList PciHotplugSlots() {
+  const Term lock = Path("\\_SB_.PHPR.BLCK");
+  auto field = [](const char* name) { return Path(std::string("\\_SB_.PHPR.") + name); };
+  TermList terms;
+  TermList notifies;
+  for (uint32_t slot = 1; slot < kPciHotplugSlots; ++slot) {
+    const std::string name = PciSlotDeviceName(static_cast<uint8_t>(slot));
+    // ACPI 6.4 6.1.1 _ADR: device in the high word, function 0 in the low.
+    // 6.3.3 _EJ0(Arg0: 1 = hot eject).
+    terms.push_back(Device(name, {
+                                     Name("_SUN", Int(slot)),
+                                     Name("_ADR", Int(slot << 16)),
+                                     Method("_EJ0", 1, true,
+                                            {Call("\\_SB_.PHPR.PCEJ", {Path("_SUN"), Path("_SEG")})}),
+                                 }));
+    const uint32_t mask = uint32_t{1} << slot;
+    notifies.push_back(If(LEqual(And(Arg(0), Int(mask)), Int(mask)), {Notify(Path(name), Arg(1))}));
+  }
+  terms.push_back(Method("DVNT", 2, true, notifies));
+  terms.push_back(Method("PCNT", 0, true,
+                         {
+                             Acquire(lock, 0xFFFF),
+                             Store(Path("_SEG"), field("PSEG")),
+                             Call("DVNT", {field("PCIU"), Int(kNotifyDeviceCheck)}),
+                             Call("DVNT", {field("PCID"), Int(kNotifyEjectRequest)}),
+                             Release(lock),
+                         }));
+  return terms;
+}
+
 // PCI segment 0's host bridge (PCI Firmware 3.2 §4.1.1: PNP0A08 with the
 // PNP0A03 compatible id). _CRS lists what the bridge decodes: bus numbers,
 // the 0xCF8 config ports, the I/O space around them, and the 32- and 64-bit
 // BAR windows. No _PRT: Petrel's PCI devices interrupt through MSI-X only.
-Term PciHostBridge(const PciHostConfig& pci) {
+Term PciHostBridge(const PciHostConfig& pci, bool hotplug) {
   std::vector<Resource> crs = {
       WordBusNumber(Usage::kProducer, 0, pci.end_bus),
       Io(x86::kPciConfigPort, x86::kPciConfigPort, 1, 8),
@@ -176,15 +251,19 @@ Term PciHostBridge(const PciHostConfig& pci) {
     crs.push_back(QWordMemory(Usage::kProducer, Cache::kNonCacheable, true, pci.mmio64_start,
                               pci.mmio64_end));
   }
-  return Device("PCI0", {
-                            Name("_HID", EisaId("PNP0A08")),
-                            Name("_CID", EisaId("PNP0A03")),
-                            Name("_SEG", Zero()),
-                            Name("_UID", Zero()),
-                            Name("_BBN", Zero()),
-                            Name("_CCA", One()),  // 6.2.17: DMA is cache coherent
-                            Name("_CRS", ResourceTemplate(crs)),
-                        });
+  TermList bridge = {
+      Name("_HID", EisaId("PNP0A08")),
+      Name("_CID", EisaId("PNP0A03")),
+      Name("_SEG", Zero()),
+      Name("_UID", Zero()),
+      Name("_BBN", Zero()),
+      Name("_CCA", One()),  // 6.2.17: DMA is cache coherent
+      Name("_CRS", ResourceTemplate(crs)),
+  };
+  if (hotplug) {
+    for (Term& term : PciHotplugSlots()) bridge.push_back(std::move(term));
+  }
+  return Device("PCI0", bridge);
 }
 
 Term MotherboardResources(const AcpiConfig& config) {
@@ -251,6 +330,12 @@ std::string CpuDeviceName(uint32_t index) {
   return name;
 }
 
+std::string PciSlotDeviceName(uint8_t slot) {
+  char name[8];
+  std::snprintf(name, sizeof name, "S%03u", unsigned{slot});
+  return name;
+}
+
 TermList DsdtTerms(const AcpiConfig& config) {
   TermList sb;
   if (config.serial) sb.push_back(Com1(config));
@@ -258,8 +343,10 @@ TermList DsdtTerms(const AcpiConfig& config) {
   sb.push_back(PowerButton());
   if (config.ged_mmio != 0) sb.push_back(Ged(config));
   if (config.cpu_hotplug_mmio != 0) sb.push_back(CpuHotplugController(config));
+  const bool pci_hotplug = config.pci && config.pci_hotplug_mmio != 0;
+  if (pci_hotplug) sb.push_back(PciHotplugController(config));
   sb.push_back(MotherboardResources(config));
-  if (config.pci) sb.push_back(PciHostBridge(*config.pci));
+  if (config.pci) sb.push_back(PciHostBridge(*config.pci, pci_hotplug));
   sb.push_back(Processors(config));
   return {
       Scope("\\_SB_", sb),

@@ -8,9 +8,16 @@
 //   \_SB_.PWRB  PNP0C0C power button, notified by the GED
 //   \_SB_.GED_  ACPI0013, _CRS Interrupt(ged_irq, edge, active high), the event
 //               byte GDAT (OpRegion GDST over ged_mmio) and _EVT   (if ged_mmio)
+//   \_SB_.PHPR  PNP0A06 PCI hot-plug controller: its registers as fields
+//               (pci_hotplug_registers.h), PCEJ (eject) and PSCN, which the
+//               GED's PCI event (bit 2) calls   (if pci and pci_hotplug_mmio)
 //   \_SB_.MBRD  PNP0C02 motherboard resources: the PM ports, PM timer, GED byte
 //   \_SB_.PRES  PNP0A06 CPU hot-plug controller: its registers as fields
 //               (cpu_hotplug_registers.h)   (if cpu_hotplug_mmio)
+//   \_SB_.PCI0  PNP0A08 host bridge of segment 0 (if pci). With PCI hot-plug
+//               it holds S001..S031, one per PCI device 1..31 of bus 0 with
+//               _SUN, _ADR and _EJ0 (PHPR.PCEJ), and DVNT and PCNT, which
+//               notify them of what PCIU and PCID announce
 //   \_SB_.CPUS  ACPI0010 processor container, C000.. ACPI0007 per possible vCPU
 //               with _UID = its index, _STA (0xF boot / 0 absent), _MAT. With
 //               hot-plug, _STA asks the controller (CSTA) and _EJ0 ejects
@@ -37,6 +44,9 @@ inline constexpr uint64_t kNotifyPowerButton = 0x80;
 
 // "C000".. for vCPU index 0, 1, ... (index < 4096).
 std::string CpuDeviceName(uint32_t index);
+// "S001".. for PCI slot (device number) 1, 2, ... on bus 0, as Cloud
+// Hypervisor names them (slot < 32).
+std::string PciSlotDeviceName(uint8_t slot);
 
 // The AML body (everything after the header), for byte-level tests.
 aml::TermList DsdtTerms(const AcpiConfig& config);

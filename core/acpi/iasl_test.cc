@@ -206,6 +206,25 @@ TEST(AcpiIaslTest, CpuHotplugManyVcpus) {
   CheckAll(c);
 }
 
+TEST(AcpiIaslTest, PciHotplug) {
+  AcpiConfig c;
+  c.boot_vcpus = 2;
+  c.max_vcpus = 8;
+  c.ged_mmio = x86::kAcpiGedStart;
+  c.cpu_hotplug_mmio = x86::kAcpiCpuHotplugStart;
+  c.pci_hotplug_mmio = x86::kAcpiPciHotplugStart;
+  c.pci = PciHostConfig{0xE800'0000, 0, 0xC000'0000, 0xE7FF'FFFF, 0x1'4000'0000, 0x11'3FFF'FFFF};
+  CheckAll(c);
+}
+
+TEST(AcpiIaslTest, PciHotplugWithoutCpuHotplug) {
+  AcpiConfig c;
+  c.ged_mmio = x86::kAcpiGedStart;
+  c.pci_hotplug_mmio = x86::kAcpiPciHotplugStart;
+  c.pci = PciHostConfig{0xE800'0000, 0, 0xC000'0000, 0xE7FF'FFFF, 0, 0};
+  CheckAll(c);
+}
+
 TEST(AcpiIaslTest, NoGed) {
   AcpiConfig c;
   c.max_vcpus = 2;

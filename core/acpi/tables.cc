@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/acpi/cpu_hotplug_registers.h"
+#include "core/acpi/pci_hotplug_registers.h"
 #include "core/acpi/dsdt.h"
 #include "core/acpi/fadt.h"
 #include "core/acpi/madt.h"
@@ -76,6 +77,20 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& c) {
     }
     if (RangesOverlap(c.cpu_hotplug_mmio, kCpuHotplugSize, c.ged_mmio, kGedMmioSize)) {
       return Invalid("CPU hot-plug registers overlap the GED");
+    }
+  }
+  if (c.pci_hotplug_mmio != 0) {
+    if (c.ged_mmio == 0) return Invalid("PCI hot-plug needs the GED, which delivers its events");
+    if (!c.pci) return Invalid("PCI hot-plug needs the PCI host bridge");
+    if (c.pci_hotplug_mmio > ~uint64_t{0} - kPciHotplugSize) {
+      return Invalid("PCI hot-plug MMIO address wraps");
+    }
+    if (RangesOverlap(c.pci_hotplug_mmio, kPciHotplugSize, c.ged_mmio, kGedMmioSize)) {
+      return Invalid("PCI hot-plug registers overlap the GED");
+    }
+    if (c.cpu_hotplug_mmio != 0 &&
+        RangesOverlap(c.pci_hotplug_mmio, kPciHotplugSize, c.cpu_hotplug_mmio, kCpuHotplugSize)) {
+      return Invalid("PCI hot-plug registers overlap the CPU hot-plug registers");
     }
   }
   if (c.pci) {

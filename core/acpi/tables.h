@@ -62,6 +62,11 @@ struct AcpiConfig {
   // _STA asks the controller and _EJ0 ejects, and the GED's CPU event runs
   // CSCN. Needs the GED. 0 = no hot-plug: _STA is fixed by boot_vcpus.
   uint64_t cpu_hotplug_mmio = 0;
+  // The PCI hot-plug controller's registers (pci_hotplug_registers.h): the
+  // DSDT gets \_SB_.PHPR, PCI0 gets a slot object with _EJ0 per PCI device
+  // 1..31 of bus 0 and the PCNT scan, and the GED's PCI event runs
+  // \_SB_.PHPR.PSCN. Needs the GED and pci. 0 = no PCI hot-plug.
+  uint64_t pci_hotplug_mmio = 0;
   uint16_t pm_timer_port = 0x608;          // FADT X_PM_TMR_BLK; 0 = no PM timer
   std::optional<PciHostConfig> pci;        // PCI0 in the DSDT + MCFG; none = no PCI
   // MADT PCAT_COMPAT: the VM has the dual 8259 PICs (KVM's full in-kernel

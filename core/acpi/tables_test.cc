@@ -439,6 +439,98 @@ TEST(DsdtTest, PciHostBridgeAndEcamReservation) {
   EXPECT_FALSE(Contains(Build(TestConfig()).dsdt, {'P', 'C', 'I', '0'}));
 }
 
+// The PCI hot-plug controller \_SB_.PHPR and the slot objects and PCNT in
+// PCI0, as Cloud Hypervisor's (its DeviceManager and PciSegment AML).
+TEST(DsdtTest, PciHotplugControllerSlotsAndScan) {
+  AcpiConfig c = TestConfig();
+  c.pci = TestPci();
+  c.pci_hotplug_mmio = 0xFEB0'0020;
+  const Bytes d = Build(c).dsdt;
+  // Device (PHPR) with _HID EisaId ("PNP0A06"), _STA 0x0B and the mutex BLCK.
+  EXPECT_TRUE(Contains(d, {'P', 'H', 'P', 'R', 0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x06}));
+  EXPECT_TRUE(Contains(d, {0x08, '_', 'S', 'T', 'A', 0x0A, 0x0B}));
+  EXPECT_TRUE(Contains(d, {0x5B, 0x01, 'B', 'L', 'C', 'K', 0x00}));
+  // OperationRegion (PCST, SystemMemory, 0xFEB00020, 0x10)
+  EXPECT_TRUE(Contains(d, {0x5B, 0x80, 'P', 'C', 'S', 'T', 0x00, 0x0C, 0x20, 0x00, 0xB0, 0xFE,
+                           0x0A, 0x10}));
+  // Field (PCST, DWordAcc, NoLock, WriteAsZeros) { PCIU, PCID, B0EJ, PSEG: 32 bits each }
+  EXPECT_TRUE(Contains(d, {'P', 'C', 'S', 'T', 0x43, 'P', 'C', 'I', 'U', 0x20, 'P', 'C', 'I', 'D',
+                           0x20, 'B', '0', 'E', 'J', 0x20, 'P', 'S', 'E', 'G', 0x20}));
+  // PCEJ (2 args, serialized): Acquire (BLCK), PSEG = Arg1, B0EJ = One << Arg0,
+  // Release (BLCK), Return (Zero).
+  EXPECT_TRUE(Contains(d, {'P', 'C', 'E', 'J', 0x0A, 0x5B, 0x23, 'B', 'L', 'C', 'K', 0xFF, 0xFF,
+                           0x70, 0x69, 'P', 'S', 'E', 'G', 0x79, 0x01, 0x68, 'B', '0', 'E', 'J',
+                           0x5B, 0x27, 'B', 'L', 'C', 'K', 0xA4, 0x00}));
+  // PSCN calls \_SB_.PCI0.PCNT; the GED's _EVT calls \_SB_.PHPR.PSCN.
+  EXPECT_TRUE(Contains(d, {'P', 'S', 'C', 'N', 0x08, 0x5C, 0x2F, 0x03, '_', 'S', 'B', '_', 'P',
+                           'C', 'I', '0', 'P', 'C', 'N', 'T'}));
+  EXPECT_TRUE(Contains(d, {0x93, 0x7B, 0x60, 0x0A, 0x04, 0x00, 0x0A, 0x04, 0x5C, 0x2F, 0x03, '_',
+                           'S', 'B', '_', 'P', 'H', 'P', 'R', 'P', 'S', 'C', 'N'}));
+  // Slots 1..31: _SUN, _ADR = slot << 16 and a serialized _EJ0 calling
+  // \_SB_.PHPR.PCEJ (_SUN, _SEG). No slot object for the host bridge.
+  for (uint8_t slot = 1; slot < 32; ++slot) {
+    const std::string name = PciSlotDeviceName(slot);
+    ASSERT_EQ(name.size(), 4u);
+    Bytes dev(name.begin(), name.end());
+    const Bytes sun = slot == 1 ? Bytes{0x01} : Bytes{0x0A, slot};
+    dev.insert(dev.end(), {0x08, '_', 'S', 'U', 'N'});
+    dev.insert(dev.end(), sun.begin(), sun.end());
+    dev.insert(dev.end(), {0x08, '_', 'A', 'D', 'R', 0x0C, 0x00, 0x00, slot, 0x00});
+    dev.insert(dev.end(), {0x14, 0x1D, '_', 'E', 'J', '0', 0x09, 0x5C, 0x2F, 0x03, '_', 'S', 'B',
+                           '_', 'P', 'H', 'P', 'R', 'P', 'C', 'E', 'J', '_', 'S', 'U', 'N', '_',
+                           'S', 'E', 'G'});
+    EXPECT_TRUE(Contains(d, dev)) << name;
+    // DVNT: If ((Arg0 & mask) == mask) { Notify (Sxxx, Arg1) }
+    const uint32_t mask = uint32_t{1} << slot;
+    Bytes notify = {0x93, 0x7B, 0x68};
+    const Bytes m = mask <= 0xFF     ? Bytes{0x0A, uint8_t(mask)}
+                    : mask <= 0xFFFF ? Bytes{0x0B, uint8_t(mask), uint8_t(mask >> 8)}
+                                     : Bytes{0x0C, uint8_t(mask), uint8_t(mask >> 8),
+                                             uint8_t(mask >> 16), uint8_t(mask >> 24)};
+    notify.insert(notify.end(), m.begin(), m.end());
+    notify.push_back(0x00);
+    notify.insert(notify.end(), m.begin(), m.end());
+    notify.push_back(0x86);
+    notify.insert(notify.end(), name.begin(), name.end());
+    notify.push_back(0x69);
+    EXPECT_TRUE(Contains(d, notify)) << name;
+  }
+  EXPECT_EQ(PciSlotDeviceName(1), "S001");  // Cloud Hypervisor's names: S + 3 decimal digits
+  EXPECT_EQ(PciSlotDeviceName(31), "S031");
+  EXPECT_FALSE(Contains(d, {'S', '0', '0', '0'}));
+  EXPECT_FALSE(Contains(d, {'S', '0', '3', '2'}));
+  // PCNT: Acquire (\_SB_.PHPR.BLCK), PSEG = _SEG, DVNT (PCIU, 1), DVNT (PCID, 3), Release.
+  EXPECT_TRUE(Contains(d, {'P', 'C', 'N', 'T', 0x08, 0x5B, 0x23, 0x5C, 0x2F, 0x03, '_', 'S', 'B',
+                           '_', 'P', 'H', 'P', 'R', 'B', 'L', 'C', 'K', 0xFF, 0xFF, 0x70, '_', 'S',
+                           'E', 'G', 0x5C, 0x2F, 0x03, '_', 'S', 'B', '_', 'P', 'H', 'P', 'R', 'P',
+                           'S', 'E', 'G', 'D', 'V', 'N', 'T', 0x5C, 0x2F, 0x03, '_', 'S', 'B', '_',
+                           'P', 'H', 'P', 'R', 'P', 'C', 'I', 'U', 0x01, 'D', 'V', 'N', 'T', 0x5C,
+                           0x2F, 0x03, '_', 'S', 'B', '_', 'P', 'H', 'P', 'R', 'P', 'C', 'I', 'D',
+                           0x0A, 0x03, 0x5B, 0x27, 0x5C, 0x2F, 0x03, '_', 'S', 'B', '_', 'P', 'H',
+                           'P', 'R', 'B', 'L', 'C', 'K'}));
+  EXPECT_TRUE(Contains(d, {'D', 'V', 'N', 'T', 0x0A}));  // 2 args, serialized
+}
+
+TEST(DsdtTest, NoPciHotplugLeavesTheDsdtAsItWas) {
+  AcpiConfig c = TestConfig();
+  c.pci = TestPci();
+  c.cpu_hotplug_mmio = 0xFEB0'0010;
+  const Bytes d = Build(c).dsdt;
+  for (const Bytes& name : {Bytes{'P', 'H', 'P', 'R'}, Bytes{'P', 'C', 'N', 'T'},
+                            Bytes{'P', 'S', 'C', 'N'}, Bytes{'S', '0', '0', '1'},
+                            Bytes{'_', 'S', 'U', 'N'}, Bytes{'B', 'L', 'C', 'K'}}) {
+    EXPECT_FALSE(Contains(d, name)) << Str(name, 0, 4);
+  }
+  // Turning PCI hot-plug on only adds objects.
+  c.pci_hotplug_mmio = 0xFEB0'0020;
+  const Bytes h = Build(c).dsdt;
+  EXPECT_GT(h.size(), d.size());
+  for (const Bytes& name : {Bytes{'P', 'R', 'E', 'S'}, Bytes{'C', 'S', 'C', 'N'},
+                            Bytes{'P', 'W', 'R', 'B'}, Bytes{'M', 'B', 'R', 'D'}}) {
+    EXPECT_TRUE(Contains(h, name)) << Str(name, 0, 4);
+  }
+}
+
 TEST(ConfigTest, RejectsBadPciWindows) {
   AcpiConfig c = TestConfig();
   c.pci = TestPci();
@@ -485,6 +577,33 @@ TEST(ConfigTest, RejectsBadValues) {
   EXPECT_TRUE(bad([](AcpiConfig& c) { c.cpu_hotplug_mmio = c.ged_mmio; }));
   EXPECT_TRUE(bad([](AcpiConfig& c) { c.cpu_hotplug_mmio = ~uint64_t{0} - 4; }));
   EXPECT_FALSE(bad([](AcpiConfig& c) { c.cpu_hotplug_mmio = c.ged_mmio + 0x10; }));
+  auto pci_hotplug = [](AcpiConfig& c) {
+    c.pci = TestPci();
+    c.cpu_hotplug_mmio = c.ged_mmio + 0x10;
+    c.pci_hotplug_mmio = c.ged_mmio + 0x20;
+  };
+  EXPECT_FALSE(bad(pci_hotplug));
+  EXPECT_TRUE(bad([&](AcpiConfig& c) {  // its events come through the GED
+    pci_hotplug(c);
+    c.ged_mmio = 0;
+    c.cpu_hotplug_mmio = 0;
+  }));
+  EXPECT_TRUE(bad([&](AcpiConfig& c) {  // slots need the host bridge
+    pci_hotplug(c);
+    c.pci.reset();
+  }));
+  EXPECT_TRUE(bad([&](AcpiConfig& c) {
+    pci_hotplug(c);
+    c.pci_hotplug_mmio = c.ged_mmio;
+  }));
+  EXPECT_TRUE(bad([&](AcpiConfig& c) {
+    pci_hotplug(c);
+    c.pci_hotplug_mmio = c.cpu_hotplug_mmio + 8;
+  }));
+  EXPECT_TRUE(bad([&](AcpiConfig& c) {
+    pci_hotplug(c);
+    c.pci_hotplug_mmio = ~uint64_t{0} - 8;
+  }));
 }
 
 TEST(WriteTest, WritesEveryTableIntoGuestMemory) {

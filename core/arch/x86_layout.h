@@ -51,6 +51,9 @@ inline constexpr uint32_t kAcpiGedIrq = 5;
 // The CPU hot-plug controller's registers (core/acpi/cpu_hotplug_registers.h),
 // beside the GED; later hot-plug controllers follow it.
 inline constexpr uint64_t kAcpiCpuHotplugStart = kAcpiGedStart + 0x10;
+// The PCI hot-plug controller's registers (core/acpi/pci_hotplug_registers.h,
+// 16 bytes), the next 16-byte slot after the CPU block's 12 bytes.
+inline constexpr uint64_t kAcpiPciHotplugStart = kAcpiGedStart + 0x20;
 inline constexpr uint16_t kAcpiPmPort = 0x600;     // sleep control/status, reset
 inline constexpr uint16_t kAcpiPmTimerPort = 0x608;
 inline constexpr uint64_t kLapicStart = 0xfee0'0000;

@@ -13,6 +13,7 @@
 #include "core/base/clock.h"
 #include "devices/acpi/acpi_pm.h"
 #include "devices/acpi/ged.h"
+#include "devices/acpi/pci_hotplug_controller.h"
 #include "devices/acpi/pm_timer.h"
 #include "devices/legacy/fake_interrupt_line.h"
 #include "devices/testing/device_state_suite.h"
@@ -87,7 +88,41 @@ struct GedTraits {
   }
 };
 
-using DeviceTraits = ::testing::Types<AcpiPmTraits, PmTimerTraits, GedTraits>;
+struct PciHotplugTraits {
+  using Device = PciHotplugController;
+  std::unique_ptr<PciHotplugController> Make() {
+    return std::make_unique<PciHotplugController>(nullptr);
+  }
+  void Drive(PciHotplugController& hp) {
+    ASSERT_TRUE(hp.Insert(3).ok());
+    ASSERT_TRUE(hp.RequestRemoval(4).ok());
+    ASSERT_TRUE(hp.RequestRemoval(5).ok());
+  }
+  // PCIU and PCID (which their reads clear), then whether slot 4 ejects.
+  std::vector<uint8_t> Observe(PciHotplugController& hp) {
+    std::vector<uint8_t> v;
+    for (const uint64_t off : {acpi::kPciUpOffset, acpi::kPciDownOffset, acpi::kPciUpOffset}) {
+      uint8_t b[4] = {};
+      hp.Read(off, b);
+      v.insert(v.end(), b, b + 4);
+    }
+    const uint8_t eject4[4] = {1 << 4, 0, 0, 0};
+    hp.Write(acpi::kPciEjectOffset, eject4);
+    v.push_back(hp.removal_pending(4));
+    v.push_back(hp.removal_pending(5));
+    return v;
+  }
+  std::vector<PciHotplugController::State> Invalid(const PciHotplugController::State& good) {
+    std::vector<PciHotplugController::State> bad(3, good);
+    bad[0].up |= 1;  // the host bridge
+    bad[1].removal_requested |= 1;
+    bad[2].down |= 1u << 9;  // announced, never requested
+    return bad;
+  }
+};
+
+using DeviceTraits =
+    ::testing::Types<AcpiPmTraits, PmTimerTraits, GedTraits, PciHotplugTraits>;
 
 }  // namespace
 
