@@ -102,7 +102,9 @@ bool AllOf(const uint8_t* p, size_t n, uint8_t v) {
 class Harness {
  public:
   Harness(petrel::GuestMemory& mem, MemDevice& dev, bool strict)
-      : dev_(dev), strict_(strict), region_(mem.HostPointer(kCanaryBelow, kRegionSize + 2 * kPage)) {
+      : dev_(dev),
+        strict_(strict),
+        region_(mem.HostPointer(kCanaryBelow, kRegionSize + 2 * kPage)) {
     Check(region_ != nullptr);
   }
   uint8_t* Block(uint64_t i) { return region_ + kPage + i * kBlock; }
@@ -195,8 +197,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memset(canary, kCanary, kPage);
   std::memset(canary + kPage + kRegionSize, kCanary, kPage);
 
-  petrel::virtio::VirtioMemConfig config{.addr = kRegion, .size = kRegionSize,
-                                         .requested_size = requested_blocks * kBlock};
+  petrel::virtio::VirtioMemConfig config{
+      .addr = kRegion, .size = kRegionSize, .requested_size = requested_blocks * kBlock};
   if (flags & 1) config.numa_node = 1;
   auto created = MemDevice::Create(config);
   Check(created.ok());
@@ -221,9 +223,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const unsigned op = (ops >> (2 * step)) & 3;
     switch (op) {
       case 0:
-      case 1:
-        dev.QueueNotified(0);
-        break;
+      case 1: dev.QueueNotified(0); break;
       case 2: {
         const uint64_t bytes = ((requested_blocks + step * 7) % (kBlocks + 1)) * kBlock;
         Check(dev.SetRequestedSize(bytes).ok());

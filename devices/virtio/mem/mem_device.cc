@@ -145,9 +145,9 @@ Result<void> MemDevice::Restore(const MemDeviceState& state) {
     return Error(ErrorCode::kBusy, "virtio-mem: restore into an active device is unsupported");
   }
   if (state.requested_size % block_size_ != 0 || state.requested_size > size_) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "virtio-mem state: requested size " + std::to_string(state.requested_size) +
-                     " does not fit the region");
+    return Error(ErrorCode::kInvalidArgument, "virtio-mem state: requested size " +
+                                                  std::to_string(state.requested_size) +
+                                                  " does not fit the region");
   }
   if (state.plugged.size() != (blocks_ + 7) / 8) {
     return Error(ErrorCode::kInvalidArgument,
@@ -200,16 +200,17 @@ Result<void> MemDevice::Serve(SplitQueue& queue) {
                    "a request of " + std::to_string(chain->readable_len) + " bytes (not 24)");
     }
     if (chain->writable_len < kMemRespSize) {
-      return Error(ErrorCode::kMalformed, "room for a response of " +
-                                              std::to_string(chain->writable_len) +
-                                              " bytes (not 10)");
+      return Error(
+          ErrorCode::kMalformed,
+          "room for a response of " + std::to_string(chain->writable_len) + " bytes (not 10)");
     }
     uint8_t req[kMemReqSize];
     ChainReader in(context_->memory(), *chain);
     PETREL_TRY(in.Read(req));
     // §5.15.6.3-§5.15.6.6: everything but type, addr and nb_blocks is ignored.
-    const Reply reply = Handle(LoadLe<uint16_t>(req, kMemReqType), LoadLe<uint64_t>(req, kMemReqAddr),
-                               LoadLe<uint16_t>(req, kMemReqNbBlocks));
+    const Reply reply =
+        Handle(LoadLe<uint16_t>(req, kMemReqType), LoadLe<uint64_t>(req, kMemReqAddr),
+               LoadLe<uint16_t>(req, kMemReqNbBlocks));
     uint8_t resp[kMemRespSize] = {};
     StoreLe<uint16_t>(resp, kMemRespType, reply.type);
     StoreLe<uint16_t>(resp, kMemRespState, reply.state);
@@ -219,8 +220,7 @@ Result<void> MemDevice::Serve(SplitQueue& queue) {
   }
 }
 
-bool MemDevice::RangeOf(uint64_t addr, uint16_t nb_blocks, uint64_t& first,
-                        uint64_t& count) const {
+bool MemDevice::RangeOf(uint64_t addr, uint16_t nb_blocks, uint64_t& first, uint64_t& count) const {
   if (addr % block_size_ != 0 || nb_blocks == 0 || addr < addr_) return false;
   const uint64_t offset = addr - addr_;
   const uint64_t usable = usable_region_size();
@@ -326,18 +326,18 @@ void MemDevice::ResumeQueueGroup(uint16_t /*group*/) {
 }
 
 std::map<std::string, uint64_t> MemDevice::Counters() const {
-  return {
-      {"plugged_bytes", plugged_size()},
-      {"requested_bytes", requested_size()},
-      {"region_bytes", size_},
-      {"plugs", plugs_.load()},
-      {"unplugs", unplugs_.load()},
-      {"unplug_alls", unplug_alls_.load()},
-      {"states", states_.load()},
-      {"nacks", nacks_.load()},
-      {"errors", errors_.load()},
-      {"discard_errors", discard_errors_.load()},
-  };
+  std::map<std::string, uint64_t> out;
+  out["plugged_bytes"] = plugged_size();
+  out["requested_bytes"] = requested_size();
+  out["region_bytes"] = size_;
+  out["plugs"] = plugs_.load();
+  out["unplugs"] = unplugs_.load();
+  out["unplug_alls"] = unplug_alls_.load();
+  out["states"] = states_.load();
+  out["nacks"] = nacks_.load();
+  out["errors"] = errors_.load();
+  out["discard_errors"] = discard_errors_.load();
+  return out;
 }
 
 }  // namespace petrel::virtio

@@ -164,8 +164,8 @@ class MemDevice final : public VirtioDevice {
   bool failed_ = false;
   bool quiesced_ = false;
 
-  std::atomic<uint64_t> plugs_{0}, unplugs_{0}, unplug_alls_{0}, states_{0}, nacks_{0},
-      errors_{0}, discard_errors_{0};
+  std::atomic<uint64_t> plugs_{0}, unplugs_{0}, unplug_alls_{0}, states_{0}, nacks_{0}, errors_{0},
+      discard_errors_{0};
 };
 
 }  // namespace petrel::virtio

@@ -43,7 +43,9 @@ std::vector<uint8_t> Req(uint16_t type, uint64_t addr = 0, uint16_t nb_blocks = 
   return r;
 }
 
-uint64_t BlockAddr(uint64_t i) { return kRegion + i * kBlock; }
+uint64_t BlockAddr(uint64_t i) {
+  return kRegion + i * kBlock;
+}
 
 struct Resp {
   uint16_t type = 0xffff;
@@ -263,11 +265,11 @@ TEST_F(MemDeviceTest, BadRangesGetErrorAndChangeNothing) {
     }
   }
   // Blocks in the wrong state.
-  EXPECT_EQ(SendType(Req(kMemReqPlug, BlockAddr(10), 1)), kMemRespError);   // plugged
-  EXPECT_EQ(SendType(Req(kMemReqPlug, BlockAddr(9), 2)), kMemRespError);    // half plugged
+  EXPECT_EQ(SendType(Req(kMemReqPlug, BlockAddr(10), 1)), kMemRespError);    // plugged
+  EXPECT_EQ(SendType(Req(kMemReqPlug, BlockAddr(9), 2)), kMemRespError);     // half plugged
   EXPECT_EQ(SendType(Req(kMemReqUnplug, BlockAddr(12), 1)), kMemRespError);  // unplugged
   EXPECT_EQ(SendType(Req(kMemReqUnplug, BlockAddr(11), 2)), kMemRespError);  // half unplugged
-  EXPECT_EQ(SendType(Req(4)), kMemRespError);       // unknown request types
+  EXPECT_EQ(SendType(Req(4)), kMemRespError);  // unknown request types
   EXPECT_EQ(SendType(Req(0xffff)), kMemRespError);
   EXPECT_EQ(dev_->plugged_size(), 2 * kBlock);
   EXPECT_EQ(State(BlockAddr(10), 2), kMemStatePlugged);
@@ -364,7 +366,8 @@ TEST_F(MemDeviceTest, DeviceResetKeepsTheBlocksSystemResetUnplugsThem) {
   dev_->Reset();
   ctx_->ResetQueues();
   dev_->QueueNotified(0);  // ignored after reset
-  EXPECT_EQ(dev_->plugged_size(), 3 * kBlock);  // §5.15.5.2
+  // §5.15.5.2: a device reset leaves the blocks as they are.
+  EXPECT_EQ(dev_->plugged_size(), 3 * kBlock);
   EXPECT_EQ(Config64(kMemConfigPluggedSize), 3 * kBlock);
   ASSERT_TRUE(dev_->UnplugAllForSystemReset().ok());
   EXPECT_EQ(dev_->plugged_size(), 0u);
@@ -457,8 +460,9 @@ TEST_F(MemDeviceTest, AResponseSplitAcrossBuffersIsFine) {
   auto r1 = drv_->Alloc(4);
   auto r2 = drv_->Alloc(6);
   ASSERT_TRUE(req.ok() && r1.ok() && r2.ok());
-  ASSERT_TRUE(drv_->AddChain({{*req, 12, false}, {*req + 12, 12, false},
-                              {*r1, 4, true}, {*r2, 6, true}}).ok());
+  ASSERT_TRUE(
+      drv_->AddChain({{*req, 12, false}, {*req + 12, 12, false}, {*r1, 4, true}, {*r2, 6, true}})
+          .ok());
   ASSERT_TRUE(drv_->Kick().ok());
   dev_->QueueNotified(0);
   auto used = drv_->PopUsed();

@@ -16,9 +16,10 @@ inline constexpr uint16_t kDeviceIdMem = 24;
 // §5.15.2: one virtqueue, the guest-request queue.
 inline constexpr uint16_t kMemQueueGuestRequest = 0;
 
-// §5.15.3 feature bits.
-inline constexpr unsigned kMemFAcpiPxm = 0;                 // node_id is valid (an ACPI PXM)
-inline constexpr unsigned kMemFUnpluggedInaccessible = 1;   // the driver never reads unplugged memory
+// §5.15.3 feature bits. ACPI_PXM: node_id is valid (an ACPI PXM).
+// UNPLUGGED_INACCESSIBLE: the driver never reads unplugged memory.
+inline constexpr unsigned kMemFAcpiPxm = 0;
+inline constexpr unsigned kMemFUnpluggedInaccessible = 1;
 // Added after 1.2 (the 1.3 draft's §5.15.3): the guest may suspend to RAM
 // with memory plugged. Not offered (Petrel has no guest suspend).
 inline constexpr unsigned kMemFPersistentSuspend = 2;
