@@ -8,3 +8,5 @@ petrel_fuzz(virtio_pci_fuzz SOURCES virtio_pci_fuzz.cc
   DEPS petrel_virtio_pci petrel_virtio_rng petrel_hv_sim petrel_event petrel_io)
 petrel_fuzz(balloon_fuzz SOURCES balloon_fuzz.cc
   DEPS petrel_virtio_balloon petrel_virtio_testing petrel_event)
+petrel_fuzz(virtio_mem_fuzz SOURCES virtio_mem_fuzz.cc
+  DEPS petrel_virtio_mem petrel_virtio_testing petrel_event)
