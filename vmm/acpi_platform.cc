@@ -49,11 +49,14 @@ Result<std::unique_ptr<AcpiPlatform>> AcpiPlatform::Create(const AcpiPlatformArg
     PETREL_TRY(add(args.io->mmio(), x86::kAcpiCpuHotplugStart, CpuHotplugController::kSize,
                    p->cpu_hotplug_));
   }
+  p->pci_hotplug_ = std::make_shared<PciHotplugController>(args.on_pci_ejected);
+  PETREL_TRY(add(args.io->mmio(), x86::kAcpiPciHotplugStart, PciHotplugController::kSize,
+                 p->pci_hotplug_));
   return p;
 }
 
 AcpiPlatform::State AcpiPlatform::Save() const {
-  State s{pm_->Save(), pm_timer_->Save(), ged_->Save(), std::nullopt};
+  State s{pm_->Save(), pm_timer_->Save(), ged_->Save(), std::nullopt, pci_hotplug_->Save()};
   if (cpu_hotplug_) s.cpu_hotplug = cpu_hotplug_->Save();
   return s;
 }
@@ -70,6 +73,7 @@ Result<void> AcpiPlatform::Restore(const State& s) {
     }
     PETREL_TRY(cpu_hotplug_->Restore(*s.cpu_hotplug).Wrap("ACPI CPU hot-plug"));
   }
+  if (s.pci_hotplug) PETREL_TRY(pci_hotplug_->Restore(*s.pci_hotplug).Wrap("ACPI PCI hot-plug"));
   return Ok();
 }
 

@@ -4,8 +4,9 @@
 // describe them to the guest (docs/platform.md):
 //   PIO 0x600-0x601  sleep control/status and reset (AcpiPmDevice)
 //   PIO 0x608        PM timer
-//   MMIO 0xFEB00000  GED event register, IRQ 5 (power button, vCPU hot-plug)
+//   MMIO 0xFEB00000  GED event register, IRQ 5 (power button, vCPU and PCI hot-plug)
 //   MMIO 0xFEB00010  CPU hot-plug controller, 12 bytes (when max vCPUs > 1)
+//   MMIO 0xFEB00020  PCI hot-plug controller, 16 bytes
 // plus RSDP/XSDT/FADT/DSDT/MADT written at 0xA0000.
 #pragma once
 
@@ -25,6 +26,7 @@
 #include "devices/acpi/acpi_pm.h"
 #include "devices/acpi/cpu_hotplug_controller.h"
 #include "devices/acpi/ged.h"
+#include "devices/acpi/pci_hotplug_controller.h"
 #include "devices/acpi/pm_timer.h"
 
 namespace petrel::vmm {
@@ -45,6 +47,9 @@ struct AcpiPlatformArgs {
   // (on that vCPU's thread; see CpuHotplugController).
   uint32_t boot_vcpus = 1, max_vcpus = 1;
   CpuHotplugController::OnEject on_vcpu_ejected;
+  // PCI hot-plug: what runs when the guest ejects a slot (on that vCPU's
+  // thread; see PciHotplugController).
+  PciHotplugController::OnEject on_pci_ejected;
 };
 
 class AcpiPlatform {
@@ -56,6 +61,11 @@ class AcpiPlatform {
   CpuHotplugController* cpu_hotplug() { return cpu_hotplug_.get(); }
   // Tells the guest to scan the controller (the GED's CPU event).
   void NotifyCpuHotplug() { ged_->Notify(GedDevice::kEventCpuHotplug); }
+  // The PCI hot-plug controller (every VM has one).
+  PciHotplugController& pci_hotplug() { return *pci_hotplug_; }
+  const PciHotplugController& pci_hotplug() const { return *pci_hotplug_; }
+  // Tells the guest to scan the PCI slots (the GED's PCI event).
+  void NotifyPciHotplug() { ged_->Notify(GedDevice::kEventPciHotplug); }
 
   // The ACPI devices' snapshot state.
   struct State {
@@ -63,6 +73,8 @@ class AcpiPlatform {
     PmTimer::State pm_timer;
     GedDevice::State ged;
     std::optional<CpuHotplugController::State> cpu_hotplug;  // with the controller
+    // Absent in snapshots before format 4 (no device was hot-plugged then).
+    std::optional<PciHotplugController::State> pci_hotplug;
     bool operator==(const State&) const = default;
   };
   State Save() const;
@@ -74,6 +86,7 @@ class AcpiPlatform {
   std::shared_ptr<PmTimer> pm_timer_;
   std::shared_ptr<GedDevice> ged_;
   std::shared_ptr<CpuHotplugController> cpu_hotplug_;
+  std::shared_ptr<PciHotplugController> pci_hotplug_;
   std::vector<Bus::Registration> registrations_;
 };
 

@@ -3,8 +3,10 @@
 // VirtioDevices (see virtio_devices.h).
 #include "vmm/virtio_devices.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <condition_variable>
 
@@ -27,10 +29,12 @@ VirtioDevices::~VirtioDevices() {
 }
 
 void VirtioDevices::PauseWorkers() {
+  std::lock_guard lock(mu_);
   for (auto& worker : workers_) worker->Stop();
 }
 
 Result<void> VirtioDevices::ResumeWorkers() {
+  std::lock_guard lock(mu_);
   Result<void> first = Ok();
   for (auto& worker : workers_) {
     Result<void> r = worker->Start();
@@ -43,6 +47,7 @@ template <class Device>
 Result<void> VirtioDevices::Place(const VirtioDevicesArgs& args, std::string name,
                                   std::shared_ptr<Device> device) {
   PETREL_TRY(PlaceTransport(args, name, device));
+  std::lock_guard lock(mu_);
   Placed& placed = devices_.back();
   placed.save_type = [device]() -> VirtioTypeState {
     if constexpr (std::is_same_v<Device, virtio::RngDevice>) {
@@ -74,6 +79,7 @@ Result<void> VirtioDevices::PlaceTransport(const VirtioDevicesArgs& args, std::s
   // also the device's control loop (activation, reset).
   // Its workers' threads may do what the hypervisor and the device need,
   // and a console's output.
+  std::lock_guard lock(mu_);
   isolation::SyscallRules syscalls = args.worker_syscalls;
   syscalls.Add(device->WorkerSyscalls());
   if (device == console_) syscalls.Add(ConsoleOutputSyscalls());
@@ -99,15 +105,37 @@ Result<void> VirtioDevices::PlaceTransport(const VirtioDevicesArgs& args, std::s
                               .Wrap(name));
   *served = pci_device;
   Worker* w = workers_[first].get();
-  devices_.push_back({name, 0, pci_device, w});  // kept from here on, placed or not
-  PETREL_ASSIGN_OR_RETURN(uint8_t slot, args.pci->AddDevice(pci_device).Wrap(name));
+  std::vector<Worker*> its_workers;
+  for (size_t i = first; i < workers_.size(); ++i) its_workers.push_back(workers_[i].get());
+  devices_.push_back({name, 0, pci_device, w, its_workers});  // kept from here on, placed or not
+  std::optional<uint8_t> wanted;
+  if (auto it = args.slots.find(name); it != args.slots.end()) wanted = it->second;
+  PETREL_ASSIGN_OR_RETURN(uint8_t slot, args.pci->AddDevice(pci_device, wanted).Wrap(name));
   devices_.back().slot = slot;
   PETREL_LOG(kInfo) << name << ": PCI 00:" << std::hex << int{slot} << ".0";
   for (size_t i = first; i < workers_.size(); ++i) PETREL_TRY(workers_[i]->Start());
   return Ok();
 }
 
+Result<std::shared_ptr<virtio::BlkDevice>> VirtioDevices::MakeDisk(
+    const virtio::DiskConfig& disk) {
+  PETREL_ASSIGN_OR_RETURN(auto blk_device,
+                          virtio::BlkDevice::Create(disk).Wrap("--disk " + disk.path));
+  if (disk.rate_limit_group) {
+    auto group = groups_.find(*disk.rate_limit_group);
+    if (group == groups_.end()) {
+      return Error(ErrorCode::kInvalidArgument, "--disk " + disk.path + ": rate_limit_group=" +
+                                                    *disk.rate_limit_group + ": no such group");
+    }
+    blk_device->UseRateLimitGroup(group->second);
+  }
+  return std::shared_ptr<virtio::BlkDevice>(std::move(blk_device));
+}
+
 Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
+  args_ = args;
+  args_.config = nullptr;  // the boot's: hot-plug brings its own
+  args_.slots.clear();
   auto place = [&](std::string name, auto device) {
     return Place(args, std::move(name), std::shared_ptr(std::move(device)));
   };
@@ -124,28 +152,18 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
 
   // One limiter per --rate-limit-group, shared by the disks naming it; its
   // buckets start full (any time in the past fills them).
-  std::map<std::string, std::shared_ptr<ratelimit::SharedRateLimiter>> groups;
   for (const ratelimit::RateLimitGroupConfig& group : args.config->rate_limit_groups) {
-    groups[group.id] =
+    groups_[group.id] =
         std::make_shared<ratelimit::SharedRateLimiter>(group.rate_limiter_config, 0);
   }
   for (size_t i = 0; i < args.config->disks.size(); ++i) {
     const virtio::DiskConfig& disk = args.config->disks[i];
     const std::string name = disk.id.empty() ? "disk" + std::to_string(i) : disk.id;
-    PETREL_ASSIGN_OR_RETURN(auto blk_device,
-                            virtio::BlkDevice::Create(disk).Wrap("--disk " + disk.path));
-    if (disk.rate_limit_group) {
-      auto group = groups.find(*disk.rate_limit_group);
-      if (group == groups.end()) {
-        return Error(ErrorCode::kInvalidArgument, "--disk " + disk.path + ": rate_limit_group=" +
-                                                      *disk.rate_limit_group + ": no such group");
-      }
-      blk_device->UseRateLimitGroup(group->second);
-    }
-    std::shared_ptr<virtio::BlkDevice> shared = std::move(blk_device);
-    PETREL_TRY(Place(args, name, shared));
+    PETREL_ASSIGN_OR_RETURN(auto blk_device, MakeDisk(disk));
+    PETREL_TRY(Place(args, name, blk_device));
     // Place() kept the transport, placed or not.
-    disks_.push_back({name, shared, devices_.back().device});
+    std::lock_guard lock(mu_);
+    disks_.push_back({name, blk_device, devices_.back().device});
   }
 
   for (size_t i = 0; i < args.config->nets.size(); ++i) {
@@ -169,6 +187,108 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
   return Ok();
 }
 
+std::vector<VirtioDevices::Placed> VirtioDevices::devices() const {
+  std::lock_guard lock(mu_);
+  return devices_;
+}
+
+std::optional<VirtioDevices::Placed> VirtioDevices::Find(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  for (const Placed& d : devices_) {
+    if (d.name == id) return d;
+  }
+  return std::nullopt;
+}
+
+void VirtioDevices::DiscardLastLocked() {
+  if (devices_.empty()) return;
+  Placed last = std::move(devices_.back());
+  devices_.pop_back();
+  std::vector<std::unique_ptr<Worker>> its_workers;
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (std::find(last.workers.begin(), last.workers.end(), it->get()) != last.workers.end()) {
+      (*it)->Stop();
+      its_workers.push_back(std::move(*it));
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  last = {};  // the device before its workers
+}
+
+template <class Device>
+Result<VirtioDevices::Placed> VirtioDevices::PlaceHotplugged(const std::string& id,
+                                                             std::shared_ptr<Device> device) {
+  const size_t before = devices().size();
+  Result<void> placed = Place(args_, id, device);
+  std::lock_guard lock(mu_);
+  if (!placed.ok()) {
+    if (devices_.size() > before) {  // Place() keeps the transport, placed or not
+      if (devices_.back().slot != 0) (void)args_.pci->RemoveDevice(devices_.back().slot);
+      DiscardLastLocked();
+    }
+    return placed.error();
+  }
+  if constexpr (std::is_same_v<Device, virtio::BlkDevice>) {
+    disks_.push_back({id, device, devices_.back().device});
+  }
+  return devices_.back();
+}
+
+Result<VirtioDevices::Placed> VirtioDevices::AddDisk(const virtio::DiskConfig& disk) {
+  if (disk.id.empty()) return Error(ErrorCode::kInvalidArgument, "a hot-plugged disk needs an id");
+  PETREL_ASSIGN_OR_RETURN(auto blk_device, MakeDisk(disk));
+  return PlaceHotplugged(disk.id, blk_device);
+}
+
+Result<VirtioDevices::Placed> VirtioDevices::AddNet(const virtio::NetConfig& net) {
+  if (net.id.empty()) return Error(ErrorCode::kInvalidArgument, "a hot-plugged net needs an id");
+  SystemRandom system_random;  // only for the MAC when none is given
+  RandomSource& random = args_.random != nullptr ? *args_.random : system_random;
+  PETREL_ASSIGN_OR_RETURN(auto net_device,
+                          virtio::VirtioNet::Create(net, random).Wrap("net " + net.id));
+  PETREL_LOG(kInfo) << net.id << ": tap " << net_device->tap_name();
+  return PlaceHotplugged(net.id, std::shared_ptr(std::move(net_device)));
+}
+
+Result<std::string> VirtioDevices::RemoveAt(uint8_t slot) {
+  Placed gone;
+  std::vector<std::unique_ptr<Worker>> its_workers;
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(devices_.begin(), devices_.end(),
+                           [slot](const Placed& d) { return d.slot == slot && slot != 0; });
+    if (it == devices_.end()) {
+      return Error(ErrorCode::kNotFound, "no virtio device in PCI slot " + std::to_string(slot));
+    }
+    PETREL_TRY(args_.pci->RemoveDevice(slot).Wrap(it->name));
+    gone = std::move(*it);
+    devices_.erase(it);
+    std::erase_if(disks_, [&](const Disk& d) { return d.transport == gone.device; });
+    for (auto w = workers_.begin(); w != workers_.end();) {
+      if (std::find(gone.workers.begin(), gone.workers.end(), w->get()) != gone.workers.end()) {
+        its_workers.push_back(std::move(*w));
+        w = workers_.erase(w);
+      } else {
+        ++w;
+      }
+    }
+  }
+  for (auto& w : its_workers) w->Stop();
+  // A vCPU that was in one of its BARs as they were unmapped holds it a
+  // moment longer; let that access end, so the device goes before its
+  // workers' loops.
+  for (int i = 0; i < 1000 && gone.device.use_count() > 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::string id = gone.name;
+  gone = {};
+  its_workers.clear();
+  PETREL_LOG(kInfo) << id << ": removed from PCI 00:" << std::hex << int{slot} << ".0";
+  return id;
+}
+
 Result<void> VirtioDevices::SetBalloonTarget(uint64_t bytes) {
   if (balloon_ == nullptr) {
     return Error(ErrorCode::kFailedPrecondition, "the VM has no balloon (--balloon)");
@@ -180,6 +300,7 @@ Result<void> VirtioDevices::SetBalloonTarget(uint64_t bytes) {
 }
 
 Result<void> VirtioDevices::LockDisks() {
+  std::lock_guard lock(mu_);
   Result<void> first = Ok();
   for (const auto& disk : disks_) {
     Result<void> locked = disk.device->LockImage();
@@ -189,10 +310,12 @@ Result<void> VirtioDevices::LockDisks() {
 }
 
 void VirtioDevices::UnlockDisks() {
+  std::lock_guard lock(mu_);
   for (const auto& disk : disks_) disk.device->UnlockImage();
 }
 
 Result<void> VirtioDevices::ResizeDisk(std::string_view id, uint64_t new_bytes) {
+  std::lock_guard lock(mu_);
   for (const Disk& disk : disks_) {
     if (disk.id != id) continue;
     PETREL_TRY(disk.device->Grow(new_bytes).Wrap(disk.id));
@@ -209,9 +332,10 @@ Result<void> VirtioDevices::QuiesceAll(std::chrono::milliseconds timeout) {
     std::condition_variable cv;
     size_t left = 0;
   };
+  const std::vector<Placed> devices = this->devices();
   auto latch = std::make_shared<Latch>();
-  latch->left = devices_.size();
-  for (const Placed& d : devices_) {
+  latch->left = devices.size();
+  for (const Placed& d : devices) {
     d.device->Quiesce([latch] {
       std::lock_guard lock(latch->mu);
       if (--latch->left == 0) latch->cv.notify_all();
@@ -228,7 +352,7 @@ Result<void> VirtioDevices::QuiesceAll(std::chrono::milliseconds timeout) {
 }
 
 void VirtioDevices::UnquiesceAll() {
-  for (const Placed& d : devices_) d.device->Unquiesce();
+  for (const Placed& d : devices()) d.device->Unquiesce();
 }
 
 }  // namespace petrel::vmm

@@ -18,6 +18,16 @@
 // validated by the CLI or the API); the block I/O engine is the disk's
 // io_engine option (auto: io_uring, falling back to synchronous I/O).
 //
+// PCI hot-plug: AddDisk / AddNet create a device while the guest runs and
+// place it in the lowest free slot (its workers start); RemoveAt takes an
+// ejected device off the bus and destroys it (its workers stop first, and
+// go last, as in the destructor). A restore places every device in the
+// slot it had (VirtioDevicesArgs::slots), so hot-plugged devices come back
+// where the guest saw them.
+//
+// Thread-safety: the device list has a lock; one thread at a time adds or
+// removes (the VM thread), any thread may read the list (devices(), a copy).
+//
 // Lifetime: the devices use the VM's IoDispatcher and hv::Vm; destroy this
 // before them, and after the PciPlatform (which holds the devices too). The
 // destructor stops every worker (joins its thread), then destroys the
@@ -28,7 +38,10 @@
 #include <variant>
 #include <functional>
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +58,7 @@
 #include "devices/virtio/balloon/balloon_device.h"
 #include "devices/virtio/blk/blk_device.h"
 #include "devices/virtio/net/virtio_net.h"
+#include "core/ratelimit/shared_rate_limiter.h"
 #include "vmm/pci_platform.h"
 #include "vmm/vmm_events.h"
 
@@ -75,6 +89,9 @@ struct VirtioDevicesArgs {
   // What the hypervisor asks of the kernel on a device worker's thread
   // (hv::ThreadKind::kDeviceWorker); each worker's list adds its device's.
   isolation::SyscallRules worker_syscalls;
+  // A restore: the PCI slot each device had, by device id (a device not
+  // listed takes the lowest free slot).
+  std::map<std::string, uint8_t> slots;
 };
 
 class VirtioDevices {
@@ -93,12 +110,14 @@ class VirtioDevices {
     uint8_t slot;
     std::shared_ptr<virtio::VirtioPciDevice> device;
     Worker* worker;  // its group 0 worker: activation, reset, group 0's queues
+    std::vector<Worker*> workers;  // all of its workers, group order
     // The device type's state (with the VM paused), and its restore (into a
     // device not yet active, before the transport's Restore).
     std::function<VirtioTypeState()> save_type;
     std::function<Result<void>(const VirtioTypeState&)> restore_type;
   };
-  const std::vector<Placed>& devices() const { return devices_; }
+  // Every device, in placement order (a copy: hot-plug may change the list).
+  std::vector<Placed> devices() const;
   // The virtio-console, or nullptr with --console off.
   virtio::ConsoleDevice* console() const { return console_.get(); }
 
@@ -124,6 +143,20 @@ class VirtioDevices {
   // vm.resize-disk: grows the disk with device id `id` (BlkDevice::Grow)
   // and tells its driver. kNotFound for an id that is no disk.
   Result<void> ResizeDisk(std::string_view id, uint64_t new_bytes);
+  // PCI hot-plug (vm.add-disk, vm.add-net, after PlaceAll): creates the
+  // device from its config (validated, its id set and unused) and places
+  // it in the lowest free slot; its workers start. On an error nothing of
+  // it stays. Returns its entry.
+  Result<Placed> AddDisk(const virtio::DiskConfig& disk);
+  Result<Placed> AddNet(const virtio::NetConfig& net);
+  // The device with id `id`, if any.
+  std::optional<Placed> Find(std::string_view id) const;
+  // PCI hot-unplug, once the guest has ejected the device in `slot`: its
+  // workers stop, it leaves the bus (PciPlatform::RemoveDevice) and this
+  // list, and it is destroyed, its workers after it. Returns its id.
+  // kNotFound if no device of this list is in the slot.
+  Result<std::string> RemoveAt(uint8_t slot);
+
   // --balloon's device, or nullptr.
   virtio::BalloonDevice* balloon() const { return balloon_.get(); }
   // vm.resize desired_balloon: the balloon's new target, told to its driver.
@@ -137,6 +170,18 @@ class VirtioDevices {
   Result<void> PlaceTransport(const VirtioDevicesArgs& args, std::string name,
                               std::shared_ptr<virtio::VirtioDevice> device);
 
+  // The disk `disk`, not yet placed, with its rate-limit group.
+  Result<std::shared_ptr<virtio::BlkDevice>> MakeDisk(const virtio::DiskConfig& disk);
+  // Hot-plug's Place(): on an error nothing of the device stays.
+  template <class Device>
+  Result<Placed> PlaceHotplugged(const std::string& id, std::shared_ptr<Device> device);
+  // After a failed hot-add: drops the last entry and its workers.
+  void DiscardLastLocked();
+
+  VirtioDevicesArgs args_;  // PlaceAll's, for hot-plug (config and slots cleared)
+  // One limiter per --rate-limit-group, shared by the disks naming it.
+  std::map<std::string, std::shared_ptr<ratelimit::SharedRateLimiter>> groups_;
+  mutable std::mutex mu_;  // guards the lists below
   std::vector<std::unique_ptr<Worker>> workers_;  // outlive the devices
   std::vector<Placed> devices_;
   std::shared_ptr<virtio::ConsoleDevice> console_;

@@ -40,6 +40,8 @@ Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemo
   acpi::AcpiConfig acpi_config =
       PlatformAcpiConfig(config.cpus.boot_vcpus, Topology(config.cpus), has_serial);
   acpi_config.pci = PciHostWindows(memory.regions().back().end());
+  // PCI hot-plug (vm.add-*, vm.remove-device), on every VM as on CH's.
+  acpi_config.pci_hotplug_mmio = x86::kAcpiPciHotplugStart;
   acpi_config.pcat_compat = pcat_compat;
   PETREL_ASSIGN_OR_RETURN(auto acpi_tables, acpi::WriteAcpiTables(memory, acpi_config)
                                                 .Wrap("writing ACPI tables"));
@@ -176,6 +178,15 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
       PETREL_LOG(kError) << "vcpu " << index << ": " << posted.error().message();
     }
   };
+  aargs.on_pci_ejected = [self, token = std::weak_ptr<int>(vm->alive_)](uint8_t slot) {
+    // On the vCPU thread that wrote B0EJ: the VM thread tears the device down.
+    Result<void> posted = self->loop_->Post([self, token, slot] {
+      if (!token.expired()) self->UnplugPciDevice(slot);
+    });
+    if (!posted.ok()) {
+      PETREL_LOG(kError) << "PCI slot " << int{slot} << ": " << posted.error().message();
+    }
+  };
   PETREL_ASSIGN_OR_RETURN(vm->acpi_, AcpiPlatform::Create(aargs));
   if (config.test_device) PETREL_TRY(vm->PlaceTestDevice());
 
@@ -190,6 +201,12 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
                           &vm->io_,        vm->device_vm_, vm->pci_.get(),
                           vm->console_output_.get(), options.random, options.events};
   vargs.worker_syscalls = vm->hypervisor_->ThreadSyscalls(hv::ThreadKind::kDeviceWorker);
+  if (restore != nullptr) {
+    // Each device where the guest saw it (hot-plug may have left holes).
+    for (const VirtioDeviceSnapshot& d : restore->virtio) {
+      if (d.slot) vargs.slots[d.id] = *d.slot;
+    }
+  }
   vm->virtio_ = std::make_unique<VirtioDevices>();
   PETREL_TRY(vm->virtio_->PlaceAll(vargs));
   if (restore != nullptr) PETREL_TRY(vm->RestoreDevices(*restore).Wrap("restoring devices"));
@@ -223,21 +240,24 @@ Result<void> VmInstance::RestoreDevices(const VmSnapshotState& state) {
   PETREL_TRY(platform_->Restore(state.legacy));
   PETREL_TRY(acpi_->Restore(state.acpi));
   PETREL_TRY(pci_->Restore(state.pci));
-  const auto& placed = virtio_->devices();
+  const auto placed = virtio_->devices();
   if (placed.size() != state.virtio.size()) {
     return Error(ErrorCode::kInvalidArgument,
                  "the snapshot has " + std::to_string(state.virtio.size()) +
                      " virtio devices, the config " + std::to_string(placed.size()));
   }
-  for (size_t i = 0; i < placed.size(); ++i) {
-    if (placed[i].name != state.virtio[i].id) {
-      return Error(ErrorCode::kInvalidArgument, "virtio device " + std::to_string(i) + " is '" +
-                                                    state.virtio[i].id + "' in the snapshot, '" +
-                                                    placed[i].name + "' in the config");
+  for (const VirtioDeviceSnapshot& saved : state.virtio) {
+    // By id: a device hot-plugged before the snapshot is last in the
+    // snapshot but in the config's order here.
+    auto it = std::find_if(placed.begin(), placed.end(),
+                           [&](const VirtioDevices::Placed& p) { return p.name == saved.id; });
+    if (it == placed.end()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "the snapshot's virtio device '" + saved.id + "' is not in the config");
     }
     // The type's state first: the transport's Restore activates the device.
-    PETREL_TRY(placed[i].restore_type(state.virtio[i].device).Wrap(placed[i].name));
-    PETREL_TRY(placed[i].device->Restore(state.virtio[i].transport).Wrap(placed[i].name));
+    PETREL_TRY(it->restore_type(saved.device).Wrap(it->name));
+    PETREL_TRY(it->device->Restore(saved.transport).Wrap(it->name));
   }
   pci_->MapDecodedBars();
   return Ok();
@@ -587,6 +607,10 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
     return Error(ErrorCode::kBusy,
                  "a vCPU removal waits for the guest's eject; snapshot once it is done");
   }
+  if (device_removal_pending()) {
+    return Error(ErrorCode::kBusy,
+                 "a PCI device removal waits for the guest's eject; snapshot once it is done");
+  }
   VmSnapshotState out;
   PETREL_ASSIGN_OR_RETURN(out.vm, vm_->SaveState().Wrap("saving the VM state"));
   // The guest's clock as it was at the pause (KVM's runs on meanwhile).
@@ -602,7 +626,7 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
   out.acpi = acpi_->Save();
   out.pci = pci_->Save();
   for (const auto& d : virtio_->devices()) {
-    out.virtio.push_back({d.name, d.device->Save(), d.save_type()});
+    out.virtio.push_back({d.name, d.device->Save(), d.save_type(), d.slot});
   }
   return out;
 }
@@ -647,30 +671,35 @@ Result<void> VmInstance::ResizeVcpus(uint32_t desired) {
                                                   " is not in 1.." + std::to_string(max) +
                                                   " (--cpus max)");
   }
+  return OnVmThread([this, desired] { return ResizeOnVmThread(desired); }, "the resize");
+}
+
+Result<void> VmInstance::OnVmThread(std::function<Result<void>()> work, const std::string& what) {
   if (vcpu_runner_ == VcpuRunner::kInline) {
-    return Error(ErrorCode::kUnsupported, "vCPU hot-plug needs VcpuRunner::kThreads");
+    return Error(ErrorCode::kUnsupported, what + " needs VcpuRunner::kThreads");
   }
   {
     std::unique_lock lock(lifecycle_mu_);
     WaitUntilStarted(lock);
   }
-  // On the VM thread, which owns vCPU creation and joins; wait for its answer.
+  // The VM thread owns vCPU creation and joins and the device list's
+  // changes; wait for its answer.
   struct Answer {
     std::mutex mu;
     std::condition_variable done;
     std::optional<Result<void>> result;
   };
   auto answer = std::make_shared<Answer>();
-  PETREL_TRY(loop_->Post([this, answer, desired, token = std::weak_ptr<int>(alive_)] {
+  PETREL_TRY(loop_->Post([answer, work = std::move(work), token = std::weak_ptr<int>(alive_)] {
     if (token.expired()) return;
-    Result<void> r = ResizeOnVmThread(desired);
+    Result<void> r = work();
     std::lock_guard lock(answer->mu);
     answer->result = std::move(r);
     answer->done.notify_all();
   }));
   std::unique_lock lock(answer->mu);
   if (!answer->done.wait_for(lock, pause_timeout_, [&] { return answer->result.has_value(); })) {
-    return Error(ErrorCode::kBusy, "the VM thread did not take the resize within " +
+    return Error(ErrorCode::kBusy, "the VM thread did not take " + what + " within " +
                                        std::to_string(pause_timeout_.count()) + " ms");
   }
   return std::move(*answer->result);

@@ -51,6 +51,7 @@
 #include "core/io/io_dispatcher.h"
 #include "core/memory/guest_memory.h"
 #include "vmm/acpi_platform.h"
+#include "vmm/config/hotplug_request.h"
 #include "vmm/config/vm_config.h"
 #include "vmm/console_output.h"
 #include "core/io/recording_guest_io.h"
@@ -219,6 +220,26 @@ class VmInstance {
   Result<void> ResizeDisk(std::string_view id, uint64_t new_bytes) {
     return virtio_->ResizeDisk(id, new_bytes);
   }
+  // PCI hot-plug (vm.add-disk, vm.add-net), on the VM thread (this waits
+  // for it, up to the pause timeout): the device is made from its config
+  // (validated, with an id no other device has), placed in the lowest free
+  // PCI slot, and announced to the guest (the GED's PCI event), whose
+  // acpiphp driver then finds it. Returns its id and PCI address.
+  // kAlreadyExists for an id in use, kFailedPrecondition unless running,
+  // kUnsupported with VcpuRunner::kInline, kBusy if the VM thread does not
+  // answer in time; the device's own errors (an image that will not open,
+  // a tap that cannot be made, a full bus) as they come. Thread-safe.
+  Result<config::PciDeviceInfo> AddDisk(const virtio::DiskConfig& disk);
+  Result<config::PciDeviceInfo> AddNet(const virtio::NetConfig& net);
+  // PCI hot-unplug (vm.remove-device): asks the guest to eject the device;
+  // once it has (the slot's _EJ0), the VM thread stops the device's
+  // workers, takes it off the bus and destroys it. Asking again is Ok.
+  // kNotFound for an id no device has, kInvalidArgument for a device that
+  // cannot go (the console, rng and balloon). Thread-safe.
+  Result<void> RemoveDevice(std::string_view id);
+  // A requested removal the guest has not ejected yet.
+  bool device_removal_pending() const;
+
   // vm.resize desired_balloon: VirtioDevices::SetBalloonTarget. Thread-safe.
   Result<void> SetBalloonTarget(uint64_t bytes) { return virtio_->SetBalloonTarget(bytes); }
   uint32_t vcpu_count() const;
@@ -253,6 +274,15 @@ class VmInstance {
   void OnStop(const StopReason& reason);
   // The thread that runs `vcpu` (not started).
   std::unique_ptr<VcpuThread> MakeVcpuThread(std::unique_ptr<hv::Vcpu> vcpu, uint64_t start_ns);
+  // Runs `work` on the VM thread (the control loop) and waits for its
+  // result, up to the pause timeout (kBusy after); `what` names it in the
+  // errors. kUnsupported with VcpuRunner::kInline.
+  Result<void> OnVmThread(std::function<Result<void>()> work, const std::string& what);
+  // PCI hot-plug's steps, on the VM thread.
+  Result<config::PciDeviceInfo> AnnounceAdded(const VirtioDevices::Placed& placed);
+  // Running, and no device has `id`.
+  Result<void> CheckHotplugAllowed(const std::string& id);
+  void UnplugPciDevice(uint8_t slot);  // after the guest's eject
   // vCPU hot-plug's steps, on the VM thread (the control loop).
   Result<void> ResizeOnVmThread(uint32_t desired);
   Result<void> PlugVcpu(uint32_t index);  // holds lifecycle_mu_

@@ -28,6 +28,9 @@ struct VirtioDeviceSnapshot {
   std::string id;
   virtio::VirtioPciDevice::State transport;
   VirtioTypeState device;  // the device type's own state
+  // Its PCI slot (device number on bus 0); absent before format 4, where
+  // devices were placed in config order. Hot-plugged devices need it.
+  std::optional<uint8_t> slot;
   bool operator==(const VirtioDeviceSnapshot&) const = default;
 };
 

@@ -25,13 +25,6 @@ Error WrongState(std::string_view what, VmmState state) {
 
 namespace {
 
-// CH's PciBdf display form, "0000:00:05.0".
-std::string PciBdf(uint8_t slot) {
-  char text[16];
-  std::snprintf(text, sizeof(text), "0000:00:%02x.0", unsigned{slot});
-  return text;
-}
-
 // CH's DeviceNode (vmm/src/device_tree.rs): resources are vm_device's
 // Resource enum as serde writes it, here the PciBar variant per BAR.
 json DeviceNode(const VirtioDevices::Placed& placed) {
@@ -55,7 +48,7 @@ json DeviceNode(const VirtioDevices::Placed& placed) {
   return {{"id", placed.name},
           {"resources", std::move(resources)},
           {"children", json::array()},
-          {"pci_bdf", PciBdf(placed.slot)}};
+          {"pci_bdf", config::FormatBdf({placed.name, 0, 0, placed.slot, 0})}};
 }
 
 }  // namespace

@@ -54,6 +54,7 @@
 #include <string>
 
 #include "vmm/api/vmm_control.h"
+#include "vmm/config/hotplug_request.h"
 #include "vmm/config/migration_config.h"
 #include "vmm/config/resize_config.h"
 #include "vmm/config/snapshot_config.h"
@@ -128,6 +129,19 @@ class Vmm final : public api::VmmControl {
   // smaller). 500 without a VM running (CH's VmNotRunning), 404 for an id
   // that is no disk, 400 for a size the disk cannot take.
   Result<void> ResizeDisk(const config::ResizeDiskRequest& request);
+  // vm.add-disk's and vm.add-net's typed doors (vmm_hotplug.cc): the
+  // device's id is checked against the VM's others (409 for one in use)
+  // and generated when absent. A created VM's config gains the device (no
+  // answer: 204); a running VM's gets it hot-plugged too
+  // (VmInstance::AddDisk) and the answer is its PciDeviceInfo. 404 without
+  // a VM, 500 in another state.
+  Result<std::optional<config::PciDeviceInfo>> AddDisk(virtio::DiskConfig disk);
+  Result<std::optional<config::PciDeviceInfo>> AddNet(virtio::NetConfig net);
+  // vm.remove-device's: a running VM's guest is asked to eject the device
+  // (VmInstance::RemoveDevice); the config loses it at once, so a reboot or
+  // a later boot does not bring it back (as CH). 404 for an id no device
+  // has (or without a VM), 400 for a fixed device (console, rng, balloon).
+  Result<void> RemoveDevice(const config::RemoveDeviceRequest& request);
   // vm.send-migration and vm.receive-migration (vmm_migration.cc).
   Result<void> SendMigration(const config::SendMigrationConfig& request);
   Result<void> ReceiveMigration(const config::ReceiveMigrationConfig& request);
@@ -148,6 +162,9 @@ class Vmm final : public api::VmmControl {
   Result<void> RestoreVm(std::string_view body_json, std::vector<UniqueFd> fds) override;
   Result<void> ResizeVm(std::string_view body_json) override;
   Result<void> ResizeDiskVm(std::string_view body_json) override;
+  Result<std::string> AddDiskVm(std::string_view body_json) override;
+  Result<std::string> AddNetVm(std::string_view body_json) override;
+  Result<void> RemoveDeviceVm(std::string_view body_json) override;
   Result<void> SendMigration(std::string_view body_json) override;
   Result<void> ReceiveMigration(std::string_view body_json) override;
   Result<std::string> VmInfoJson() override;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <memory>
 #include <optional>
@@ -42,6 +43,16 @@ bool WaitFor(Pred pred) {
     std::this_thread::sleep_for(1ms);
   }
   return pred();
+}
+
+// A copy of `from` in new memory of the same layout (what the snapshot's
+// memory file gives a restore).
+std::shared_ptr<GuestMemory> CopyOf(const GuestMemory& from) {
+  auto to = GuestMemory::CreateX86(from.total_size()).value();
+  for (const auto& r : from.regions()) {
+    std::memcpy(to->HostPointer(r.gpa, r.size), r.host->data(), r.size);
+  }
+  return to;
 }
 
 // A VmInstance on hv_sim whose vCPUs count, with Run() on a thread of its own

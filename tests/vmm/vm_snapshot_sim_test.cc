@@ -19,19 +19,10 @@ namespace petrel::vmm {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::CopyOf;
 using testing::PausableVm;
 using testing::RngDriver;
 using testing::WaitFor;
-
-// A copy of `from` in new memory of the same layout (what the snapshot's
-// memory file gives a restore).
-std::shared_ptr<GuestMemory> CopyOf(const GuestMemory& from) {
-  auto to = GuestMemory::CreateX86(from.total_size()).value();
-  for (const auto& r : from.regions()) {
-    std::memcpy(to->HostPointer(r.gpa, r.size), r.host->data(), r.size);
-  }
-  return to;
-}
 
 struct Snapshot {
   VmSnapshotState state;
@@ -151,7 +142,7 @@ TEST(VmSnapshotSimTest, ASnapshotThatDoesNotFitTheConfigIsRefused) {
   EXPECT_TRUE(refused(snap.state, 1, "2 vCPUs, the config 1"));
   VmSnapshotState renamed = snap.state;
   renamed.virtio[0].id = "_disk7";
-  EXPECT_TRUE(refused(renamed, 2, "'_disk7' in the snapshot"));
+  EXPECT_TRUE(refused(renamed, 2, "virtio device '_disk7' is not in the config"));
   VmSnapshotState fewer = snap.state;
   fewer.virtio.pop_back();
   EXPECT_TRUE(refused(fewer, 2, "virtio devices"));

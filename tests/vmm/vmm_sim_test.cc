@@ -308,6 +308,46 @@ TEST_F(VmmSimTest, ResizeDiskGrowsARawDiskOfTheRunningVm) {
   EXPECT_EQ(std::filesystem::file_size(image.path()), 2u << 20);  // none of them changed it
 }
 
+// vm.add-disk and vm.remove-device as CH's docs/hotplug.md drives them: a
+// created VM's config takes the disk (204); a running VM's guest sees it and
+// the answer is its PciDeviceInfo (200); a removal leaves the config at once
+// and the VM once the guest ejects (this guest never does).
+TEST_F(VmmSimTest, AddDiskAndRemoveDeviceFollowChsDocs) {
+  testing::ScratchDisk image(1 << 20), image2(1 << 20);
+  ASSERT_TRUE(image.ok() && image2.ok());
+  Start();
+  const std::string add = json{{"path", image.path()}, {"id", "test0"}}.dump();
+  EXPECT_EQ(Status("PUT", "vm.add-disk", add), 404);  // no VM
+  ASSERT_EQ(Status("PUT", "vm.create", CreateBody()), 204);
+  EXPECT_EQ(Status("PUT", "vm.add-disk", add), 204);  // created: the config only
+  EXPECT_EQ(Info()["config"]["disks"].size(), 1u);
+  EXPECT_EQ(Status("PUT", "vm.add-disk", add), 409);  // the id is taken
+  ASSERT_EQ(Status("PUT", "vm.boot"), 204);
+  api::HttpResponse added = testing::ApiCall(
+      *vmm_, "PUT", "vm.add-disk", json{{"path", image2.path()}}.dump());
+  ASSERT_EQ(added.status, 200) << added.body;
+  const json info = json::parse(added.body);
+  EXPECT_EQ(info["id"], "_disk0");  // generated
+  EXPECT_EQ(info["bdf"], "0000:00:03.0");  // after the rng and test0
+  EXPECT_EQ(Info()["config"]["disks"].size(), 2u);
+  EXPECT_EQ(Status("PUT", "vm.add-disk", R"({"path":"/nonexistent/petrel.img"})"), 404);
+  EXPECT_EQ(Status("PUT", "vm.add-disk", R"({"id":"x"})"), 400);  // no path
+  EXPECT_EQ(Info()["config"]["disks"].size(), 2u);
+
+  EXPECT_EQ(Status("PUT", "vm.remove-device", R"({"id":"_disk0"})"), 204);
+  EXPECT_EQ(Info()["config"]["disks"].size(), 1u);
+  EXPECT_TRUE(last_vm_->device_removal_pending());
+  EXPECT_EQ(Status("PUT", "vm.remove-device", R"({"id":"nothing"})"), 404);
+  EXPECT_EQ(Status("PUT", "vm.remove-device", R"({"id":"__rng"})"), 400);
+  EXPECT_EQ(Status("PUT", "vm.remove-device", "{"), 400);
+  // Still in the VM until the guest ejects it: its id and image stay taken.
+  EXPECT_EQ(Status("PUT", "vm.add-disk",
+                   json{{"path", image2.path()}, {"id", "_disk0"}}.dump()), 409);
+  const std::vector<std::string> events = Events();
+  EXPECT_EQ(std::count(events.begin(), events.end(), "vm/device-added"), 1);
+  EXPECT_EQ(std::count(events.begin(), events.end(), "vm/device-removing"), 1);
+}
+
 // vm.resize desired_balloon as CH's docs/balloon.md drives it.
 TEST_F(VmmSimTest, ResizeSetsTheBalloonsTarget) {
   Start();

@@ -37,6 +37,9 @@ enum class Action {
   kReceiveMigration,
   kResize,
   kResizeDisk,
+  kAddDisk,
+  kAddNet,
+  kRemoveDevice,
 };
 
 struct Route {
@@ -66,6 +69,9 @@ constexpr Route kRoutes[] = {
     {"vm.receive-migration", "PUT", Action::kReceiveMigration, kMaxConfigBodyBytes},
     {"vm.resize", "PUT", Action::kResize, kMaxConfigBodyBytes},
     {"vm.resize-disk", "PUT", Action::kResizeDisk, kMaxConfigBodyBytes},
+    {"vm.add-disk", "PUT", Action::kAddDisk, kMaxConfigBodyBytes},
+    {"vm.add-net", "PUT", Action::kAddNet, kMaxConfigBodyBytes},
+    {"vm.remove-device", "PUT", Action::kRemoveDevice, kMaxConfigBodyBytes},
 };
 
 int StatusForError(const Error& error) {
@@ -120,6 +126,14 @@ HttpResponse Counters(VmmControl& control) {
   return JsonResponse(std::move(*counters));
 }
 
+// A hot-plug answer: CH's PciDeviceInfo (200), or 204 when the VM was not
+// booted and the device only joined the config.
+HttpResponse Added(const Result<std::string>& result, std::string_view what) {
+  if (!result.ok()) return ControlError(what, result.error());
+  if (result->empty()) return NoContentResponse();
+  return JsonResponse(*result);
+}
+
 HttpResponse Create(const HttpRequest& request, VmmControl& control) {
   // CH answers 400 to a vm.create without a body.
   if (request.body.empty()) return ErrorResponse(400, {"Bad Request", "vm.create needs a VmConfig body"});
@@ -154,6 +168,11 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
     case Action::kResize: return Unit(control.ResizeVm(request.body), "Error resizing the VM");
     case Action::kResizeDisk:
       return Unit(control.ResizeDiskVm(request.body), "Error resizing the disk");
+    case Action::kAddDisk: return Added(control.AddDiskVm(request.body), "Error adding the disk");
+    case Action::kAddNet:
+      return Added(control.AddNetVm(request.body), "Error adding the network device");
+    case Action::kRemoveDevice:
+      return Unit(control.RemoveDeviceVm(request.body), "Error removing the device");
   }
   return ErrorResponse(500, {"Internal Server Error"});
 }

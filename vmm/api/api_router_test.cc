@@ -71,6 +71,9 @@ TEST_F(ApiRouterTest, PutActionsCallControlAndAnswer204) {
   EXPECT_EQ(Call("GET", "/api/v1/vm.resize").status, 405);
   EXPECT_EQ(Call("PUT", "/api/v1/vm.resize-disk").status, 204);
   EXPECT_EQ(control_.resize_disk_vm, 1);
+  EXPECT_EQ(Call("PUT", "/api/v1/vm.remove-device").status, 204);
+  EXPECT_EQ(control_.remove_device_vm, 1);
+  EXPECT_EQ(Call("GET", "/api/v1/vm.remove-device").status, 405);
 }
 
 TEST_F(ApiRouterTest, CreatePassesTheBodyAndNeedsOne) {
@@ -84,6 +87,29 @@ TEST_F(ApiRouterTest, CreatePassesTheBodyAndNeedsOne) {
   EXPECT_EQ(RouteRequest(req, control_, identity_).status, 204);
   EXPECT_EQ(control_.create_vm, 1);
   EXPECT_EQ(control_.last_config(), req.body);
+}
+
+TEST_F(ApiRouterTest, AddDeviceAnswersWithPciDeviceInfoOr204) {
+  HttpRequest req;
+  req.method = "PUT";
+  for (const char* endpoint : {"vm.add-disk", "vm.add-net"}) {
+    req.target = std::string("/api/v1/") + endpoint;
+    EXPECT_EQ(MaxRequestBodyBytes(req), kMaxConfigBodyBytes);
+    req.body = R"({"path":"/img"})";
+    control_.added_json = R"({"id":"_disk1","bdf":"0000:00:06.0"})";
+    HttpResponse r = RouteRequest(req, control_, identity_);
+    EXPECT_EQ(r.status, 200) << endpoint;
+    EXPECT_EQ(r.body, control_.added_json);
+    EXPECT_EQ(control_.last_config(), req.body);
+    control_.added_json.clear();  // not booted: the device joined the config
+    EXPECT_EQ(RouteRequest(req, control_, identity_).status, 204);
+    control_.fail = true;
+    control_.error_code = ErrorCode::kAlreadyExists;  // a duplicate id
+    EXPECT_EQ(RouteRequest(req, control_, identity_).status, 409);
+    control_.fail = false;
+  }
+  EXPECT_EQ(control_.add_disk_vm, 3);
+  EXPECT_EQ(control_.add_net_vm, 3);
 }
 
 TEST_F(ApiRouterTest, SnapshotAndRestorePassTheirBodies) {

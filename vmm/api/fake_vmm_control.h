@@ -41,6 +41,17 @@ class FakeVmmControl final : public VmmControl {
   }
   Result<void> ResizeVm(std::string_view body) override { return Record(body, resize_vm); }
   Result<void> ResizeDiskVm(std::string_view body) override { return Record(body, resize_disk_vm); }
+  Result<std::string> AddDiskVm(std::string_view body) override {
+    PETREL_TRY(Record(body, add_disk_vm));
+    return added_json;
+  }
+  Result<std::string> AddNetVm(std::string_view body) override {
+    PETREL_TRY(Record(body, add_net_vm));
+    return added_json;
+  }
+  Result<void> RemoveDeviceVm(std::string_view body) override {
+    return Record(body, remove_device_vm);
+  }
   Result<void> SendMigration(std::string_view body) override { return Record(body, send_migration); }
   Result<void> ReceiveMigration(std::string_view body) override { return Record(body, receive_migration); }
   Result<std::string> VmInfoJson() override {
@@ -62,7 +73,7 @@ class FakeVmmControl final : public VmmControl {
     for (const UniqueFd& fd : last_fds_) fds.push_back(fd.get());
     return fds;
   }
-  // The body of the last vm.create, vm.snapshot, vm.restore, vm.resize or migration request.
+  // The body of the last request that had one.
   std::string last_config() const {
     std::lock_guard lock(mu_);
     return last_config_;
@@ -71,12 +82,14 @@ class FakeVmmControl final : public VmmControl {
   std::atomic<int> create_vm{0}, boot_vm{0}, pause_vm{0}, resume_vm{0}, power_button{0}, nmi{0},
       shutdown_vm{0}, reboot_vm{0}, delete_vm{0}, shutdown_vmm{0}, vm_info{0}, vm_counters{0},
       snapshot_vm{0}, restore_vm{0}, send_migration{0}, receive_migration{0}, resize_vm{0},
-      resize_disk_vm{0};
+      resize_disk_vm{0}, add_disk_vm{0}, add_net_vm{0}, remove_device_vm{0};
   std::atomic<bool> fail{false};
   std::atomic<bool> throw_exception{false};
   ErrorCode error_code = ErrorCode::kInternal;  // set before requests start
   std::string info_json = R"({"config":{"cpus":{"boot_vcpus":1,"max_vcpus":1}},"state":"Running",)"
                           R"("memory_actual_size":536870912})";
+  // vm.add-disk's and vm.add-net's answer (empty: 204, as for a VM not booted).
+  std::string added_json = R"({"id":"_disk1","bdf":"0000:00:06.0"})";
   std::string counters_json = R"({"_disk0":{"read_bytes":512,"read_ops":1}})";
 
  private:

@@ -17,6 +17,7 @@
 #include "vmm/build_info.h"
 #include "vmm/config/migration_config.h"
 #include "vmm/config/option_table.h"
+#include "vmm/config/hotplug_request.h"
 #include "vmm/config/resize_config.h"
 #include "vmm/config/snapshot_config.h"
 
@@ -50,6 +51,12 @@ constexpr RemoteCommand kCommands[] = {
      "Resize the VM: --cpus <count> plugs or unplugs vCPUs (up to --cpus max)."},
     {"resize-disk", "PUT", "vm.resize-disk", false,
      "Grow a disk: --disk <id> --size <size> (raw images)."},
+    {"add-disk", "PUT", "vm.add-disk", true,
+     "Hot-plug a disk, given as to --disk (path=<image>,id=<id>,...)."},
+    {"add-net", "PUT", "vm.add-net", true,
+     "Hot-plug a network device, given as to --net (tap=<if>,mac=<mac>,...)."},
+    {"remove-device", "PUT", "vm.remove-device", false,
+     "Hot-unplug the device with this id (the guest ejects it)."},
 };
 
 // ch-remote's create_data: the VmConfig JSON from a file, or stdin for "-".
@@ -125,6 +132,12 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
       sub->add_option("--size", resize_disk_size, "Its new size")->type_name("<size>");
     } else if (c.name == "snapshot") {
       sub->add_option("destination_url", argument, "Where to write it: file:///<dir>")->required();
+    } else if (c.name == "add-disk") {
+      sub->add_option("disk_config", argument, "The disk, as to --disk")->required();
+    } else if (c.name == "add-net") {
+      sub->add_option("net_config", argument, "The network device, as to --net")->required();
+    } else if (c.name == "remove-device") {
+      sub->add_option("id", argument, "The device's id (vm.info)")->required();
     } else if (const config::OptionDoc& doc = config::Option(c.name); !doc.keys.empty()) {
       // restore, send-migration, receive-migration: a key=value string
       // whose keys are in the option table.
@@ -184,6 +197,14 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
         config::ParseResizeDiskFlags(resize_disk_id, resize_disk_size);
     if (!resize.ok()) return Fail(resize.error().message());
     body = config::ResizeDiskRequestToJson(*resize);
+  } else if (command->name == "add-disk" || command->name == "add-net") {
+    Result<std::string> add = command->name == "add-disk"
+                                  ? config::AddDiskBodyFromOption(argument)
+                                  : config::AddNetBodyFromOption(argument);
+    if (!add.ok()) return Fail(add.error().message());
+    body = std::move(add).value();
+  } else if (command->name == "remove-device") {
+    body = config::RemoveDeviceRequestToJson({argument});
   } else if (command->name == "restore") {
     Result<config::RestoreConfig> restore = config::ParseRestore(argument);
     if (!restore.ok()) return Fail(restore.error().message());

@@ -265,7 +265,7 @@ TEST_F(RemoteCliTest, TheChRemoteNameUsesItsVersionFormatAndExitCodes) {
 
 TEST(RemoteCommandTest, EveryCommandHasASummary) {
   for (const RemoteCommand& c : RemoteCommands()) EXPECT_FALSE(c.summary.empty()) << c.name;
-  EXPECT_EQ(RemoteCommands().size(), 19u);
+  EXPECT_EQ(RemoteCommands().size(), 22u);
 }
 
 TEST(RemoteCommandTest, TableMatchesChRemote) {

@@ -64,6 +64,16 @@ class VmmControl {
   // PUT /api/v1/vm.resize-disk: grow a disk of the running VM (body: CH's
   // VmResizeDisk); its driver is told at once.
   virtual Result<void> ResizeDiskVm(std::string_view body_json) = 0;
+  // PUT /api/v1/vm.add-disk and vm.add-net: hot-plug a device (body: CH's
+  // DiskConfig / NetConfig). The answer is CH's PciDeviceInfo JSON for a
+  // running VM; empty (204) when the VM is not booted, where the device
+  // only joins the config.
+  virtual Result<std::string> AddDiskVm(std::string_view body_json) = 0;
+  virtual Result<std::string> AddNetVm(std::string_view body_json) = 0;
+  // PUT /api/v1/vm.remove-device: hot-unplug a device (body: CH's
+  // VmRemoveDevice); answers once the guest has been asked (it ejects the
+  // device afterwards).
+  virtual Result<void> RemoveDeviceVm(std::string_view body_json) = 0;
   // PUT /api/v1/vm.send-migration: migrate the VM to another VMM (body:
   // CH's SendMigrationData); answers once the migration ended.
   virtual Result<void> SendMigration(std::string_view body_json) = 0;

@@ -129,6 +129,7 @@ json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange
   json virtio = json::array();
   for (const auto& d : s.virtio) {
     virtio.push_back({{"id", d.id},
+                      {"pci_slot", d.slot ? json(*d.slot) : json(nullptr)},
                       {"transport", Section(ToJson(d.transport))},
                       {"device", TypeStateToJson(d.device)}});
   }
@@ -148,7 +149,9 @@ json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange
         {"pm_timer", Section(ToJson(s.acpi.pm_timer))},
         {"ged", Section(ToJson(s.acpi.ged))},
         {"cpu_hotplug",
-         s.acpi.cpu_hotplug ? Section(ToJson(*s.acpi.cpu_hotplug)) : json(nullptr)}}},
+         s.acpi.cpu_hotplug ? Section(ToJson(*s.acpi.cpu_hotplug)) : json(nullptr)},
+        {"pci_hotplug",
+         s.acpi.pci_hotplug ? Section(ToJson(*s.acpi.pci_hotplug)) : json(nullptr)}}},
       {"pci",
        {{"config_io", Section(ToJson(s.pci.config_io))},
         {"host_bridge", Section(ToJson(s.pci.host_bridge))}}},
@@ -211,11 +214,16 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
                           ReadSection(*timer, "acpi.pm_timer", PmTimerStateFromJson));
   PETREL_ASSIGN_OR_RETURN(const json* ged, acpi.Get("ged"));
   PETREL_ASSIGN_OR_RETURN(s.acpi.ged, ReadSection(*ged, "acpi.ged", GedStateFromJson));
-  if (format >= 3) {
-    PETREL_ASSIGN_OR_RETURN(const json* hotplug, acpi.Get("cpu_hotplug"));
-    if (!hotplug->is_null()) {
-      PETREL_ASSIGN_OR_RETURN(s.acpi.cpu_hotplug,
-                              ReadSection(*hotplug, "acpi.cpu_hotplug", CpuHotplugStateFromJson));
+  PETREL_ASSIGN_OR_RETURN(const json* hotplug, acpi.Get("cpu_hotplug"));
+  if (!hotplug->is_null()) {
+    PETREL_ASSIGN_OR_RETURN(s.acpi.cpu_hotplug,
+                            ReadSection(*hotplug, "acpi.cpu_hotplug", CpuHotplugStateFromJson));
+  }
+  if (format >= 4) {
+    PETREL_ASSIGN_OR_RETURN(const json* pci_hotplug, acpi.Get("pci_hotplug"));
+    if (!pci_hotplug->is_null()) {
+      PETREL_ASSIGN_OR_RETURN(s.acpi.pci_hotplug, ReadSection(*pci_hotplug, "acpi.pci_hotplug",
+                                                              PciHotplugStateFromJson));
     }
   }
   PETREL_TRY(acpi.Finish());
@@ -240,6 +248,16 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
     PETREL_ASSIGN_OR_RETURN(const json* id, dev.Get("id"));
     if (!id->is_string()) return FieldProblem(dev.PathOf("id"), "expected a string");
     d.id = id->get<std::string>();
+    if (format >= 4) {
+      PETREL_ASSIGN_OR_RETURN(const json* slot, dev.Get("pci_slot"));
+      if (!slot->is_null()) {
+        if (!slot->is_number_unsigned() || slot->get<uint64_t>() == 0 ||
+            slot->get<uint64_t>() >= PciBus::kMaxDevices) {
+          return FieldProblem(dev.PathOf("pci_slot"), "expected a PCI device number 1..31");
+        }
+        d.slot = static_cast<uint8_t>(slot->get<uint64_t>());
+      }
+    }
     PETREL_ASSIGN_OR_RETURN(const json* transport, dev.Get("transport"));
     PETREL_ASSIGN_OR_RETURN(d.transport, ReadSection(*transport, dev.PathOf("transport"),
                                                      VirtioPciDeviceStateFromJson));

@@ -37,7 +37,7 @@ inline constexpr char kMemoryFile[] = "memory-ranges";
 // without a userspace IOAPIC). 3: "acpi.cpu_hotplug" (null without vCPU
 // hot-plug); format 2 is still read (its VMs restore with the hot-plug
 // controller's boot state).
-inline constexpr uint32_t kSnapshotFormatVersion = 3;
+inline constexpr uint32_t kSnapshotFormatVersion = 4;
 // The version of every state section this Petrel writes and reads.
 inline constexpr uint32_t kStateSectionVersion = 1;
 

@@ -60,8 +60,10 @@ VmSnapshotState TestState() {
   s.legacy.cmos.index = 5;
   s.acpi.pm_timer.elapsed_ns = 42;
   s.pci.config_io.config_address = 0x80000000;
+  s.acpi.pci_hotplug = PciHotplugController::State{0, 0, 0x8, 0x8};
   VirtioDeviceSnapshot rng;
   rng.id = "__rng";
+  rng.slot = 2;
   rng.transport.status = 0xf;
   rng.transport.queues.resize(1);
   rng.transport.queues[0].size = 256;
@@ -69,6 +71,7 @@ VmSnapshotState TestState() {
   VirtioDeviceSnapshot disk;
   disk.id = "_disk0";
   disk.device = virtio::BlkDeviceState{0};
+  disk.slot = 3;
   s.virtio.push_back(disk);
   VirtioDeviceSnapshot net;
   net.id = "_net1";
@@ -191,22 +194,28 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
     return ::testing::AssertionSuccess();
   };
   json j = good;
-  j["petrel_snapshot"] = 4;
+  j["petrel_snapshot"] = 5;
   WriteJson(kStateFile, j);
-  EXPECT_TRUE(refused("snapshot format 4, this Petrel reads formats 2 and 3"));
+  EXPECT_TRUE(refused("snapshot format 5, this Petrel reads formats 3 and 4"));
   j = good;
   j["acpi"]["cpu_hotplug"] = {{"version", 1}, {"state", {{"selected", 0}, {"slots", 5}}}};
   WriteJson(kStateFile, j);
   EXPECT_TRUE(refused("acpi.cpu_hotplug"));
-  // Format 2 had no acpi.cpu_hotplug: still read, without it.
   j = good;
-  j["petrel_snapshot"] = 2;
-  j["acpi"].erase("cpu_hotplug");
+  j["virtio"][0]["pci_slot"] = 32;
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("pci_slot"));
+  // Format 3 had no acpi.pci_hotplug nor pci_slot: still read, without them.
+  j = good;
+  j["petrel_snapshot"] = 3;
+  j["acpi"].erase("pci_hotplug");
+  for (auto& d : j["virtio"]) d.erase("pci_slot");
   WriteJson(kStateFile, j);
   {
     auto old = ReadSnapshot(dir_, {});
     ASSERT_TRUE(old.ok()) << old.error().message();
-    EXPECT_FALSE(old->state.acpi.cpu_hotplug.has_value());
+    EXPECT_FALSE(old->state.acpi.pci_hotplug.has_value());
+    for (const auto& d : old->state.virtio) EXPECT_FALSE(d.slot.has_value());
   }
   j = good;
   j["vcpus"][1]["version"] = 7;

@@ -56,6 +56,7 @@ PETREL_DECLARE_CODEC(PmTimer::State);
 PETREL_DECLARE_CODEC(GedDevice::State);
 PETREL_DECLARE_CODEC(CpuHotplugController::Slot);
 PETREL_DECLARE_CODEC(CpuHotplugController::State);
+PETREL_DECLARE_CODEC(PciHotplugController::State);
 PETREL_DECLARE_CODEC(PciConfigIo::State);
 PETREL_DECLARE_CODEC(PciConfigSpace::State);
 PETREL_DECLARE_CODEC(MsixEntry);
@@ -807,6 +808,28 @@ Result<void> JsonCodec<CpuHotplugController::State>::Decode(const json& j, const
 Result<CpuHotplugController::State> CpuHotplugStateFromJson(const json& j,
                                                             const std::string& path) {
   return DecodeRoot<CpuHotplugController::State>(j, path);
+}
+
+json ToJson(const PciHotplugController::State& s) {
+  return json{{"segment", s.segment},
+              {"up", s.up},
+              {"down", s.down},
+              {"removal_requested", s.removal_requested}};
+}
+
+Result<void> JsonCodec<PciHotplugController::State>::Decode(const json& j, const std::string& path,
+                                                            PciHotplugController::State& s) {
+  PETREL_ASSIGN_OR_RETURN(auto f, ObjectFields::Open(j, path));
+  PETREL_TRY(f.Read("segment", s.segment));
+  PETREL_TRY(f.Read("up", s.up));
+  PETREL_TRY(f.Read("down", s.down));
+  PETREL_TRY(f.Read("removal_requested", s.removal_requested));
+  return f.Finish();
+}
+
+Result<PciHotplugController::State> PciHotplugStateFromJson(const json& j,
+                                                            const std::string& path) {
+  return DecodeRoot<PciHotplugController::State>(j, path);
 }
 
 // ---------------------------------------------------------------- PCI

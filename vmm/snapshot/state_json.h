@@ -31,6 +31,7 @@
 #include "devices/acpi/ged.h"
 #include "devices/acpi/pm_timer.h"
 #include "devices/acpi/cpu_hotplug_controller.h"
+#include "devices/acpi/pci_hotplug_controller.h"
 #include "devices/legacy/cmos.h"
 #include "devices/legacy/debug_port.h"
 #include "devices/legacy/i8042.h"
@@ -104,6 +105,9 @@ nlohmann::json ToJson(const GedDevice::State& s);
 Result<GedDevice::State> GedStateFromJson(const nlohmann::json& j, const std::string& path = {});
 nlohmann::json ToJson(const CpuHotplugController::State& s);
 Result<CpuHotplugController::State> CpuHotplugStateFromJson(const nlohmann::json& j,
+                                                            const std::string& path = {});
+nlohmann::json ToJson(const PciHotplugController::State& s);
+Result<PciHotplugController::State> PciHotplugStateFromJson(const nlohmann::json& j,
                                                             const std::string& path = {});
 
 // PCI. The bus itself holds no state; its 0xCF8 port (PciConfigIo) does.

@@ -182,6 +182,7 @@ TEST(StateJsonTest, EveryStateRoundTrips) {
   ExpectRoundTrip(AcpiPmDevice::State{0x80}, AcpiPmStateFromJson);
   ExpectRoundTrip(PmTimer::State{PmTimer::kMaxElapsedNs}, PmTimerStateFromJson);
   ExpectRoundTrip(GedDevice::State{0x0f}, GedStateFromJson);
+  ExpectRoundTrip(PciHotplugController::State{0, 0x40, 0x20, 0x20}, PciHotplugStateFromJson);
   ExpectRoundTrip(PciConfigIo::State{0x8000'0810}, PciConfigIoStateFromJson);
   ExpectRoundTrip(SampleVirtioPci().config, PciConfigSpaceStateFromJson);
   ExpectRoundTrip(SampleMsix(), MsixTableStateFromJson);
