@@ -417,6 +417,96 @@ echo PETREL-CPUHP-RUNNING')
   fi
 }
 
+# PCI hot-plug (issue 14, item 5), with ch-remote's documented commands: the
+# Debian guest boots with one disk and no network; its probe checksums each
+# virtio disk that appears (vdb) and writes a marker to its sector 2048,
+# brings up each network device that appears (eth0) and pings the L1, and
+# prints the devices it has each half second. add-disk -> vdb appears with
+# the image's checksum, the marker reaches the image; remove-device -> the
+# guest ejects it and vdb goes, vm.info no longer lists it; add-disk again
+# -> the same slot, vdb again; add-net -> eth0 pings the L1's tap;
+# remove-device -> eth0 goes. No ACPI error, then power-button, exit 0.
+# Prints the time from each call to the guest seeing the change.
+test_linux_pci_hotplug() {
+  name=linux-pci-hotplug
+  sock=/tmp/petrel-pcihp.sock
+  img=/tmp/petrel-pcihp-boot.img
+  hp=/tmp/petrel-pcihp-hot.img
+  rm -f "$sock"
+  dd if=/dev/zero of="$img" bs=1M count=8 2>/dev/null
+  head -c $((4 << 20)) /dev/urandom >"$hp"
+  hp_sum=$(sha256sum "$hp" | cut -c1-64)
+  R="./petrel-remote --api-socket $sock"
+  PCIPROBE=$(b64 '(while true; do for d in vdb vdc; do if [ -b /dev/$d ]; then if [ ! -f /tmp/seen-$d ]; then touch /tmp/seen-$d; echo "PETREL-HP-BLK $d $(sha256sum /dev/$d | cut -c1-64)"; echo petrel-hotplug-write | dd of=/dev/$d bs=512 seek=2048 conv=sync,fsync 2>/dev/null; echo "PETREL-HP-WROTE $d rc=$?"; fi; else rm -f /tmp/seen-$d; fi; done; if [ -d /sys/class/net/eth0 ]; then if [ ! -f /tmp/seen-eth0 ]; then touch /tmp/seen-eth0; ip link set eth0 up; ip addr add 192.168.248.2/24 dev eth0; ping -c 3 -W 2 192.168.248.1 >/dev/null; echo "PETREL-HP-PING-RC=$?"; fi; else rm -f /tmp/seen-eth0; fi; echo "PETREL-HP-DEVS $(ls /sys/block | grep vd | tr "\n" ,) $(ls /sys/class/net | tr "\n" ,)"; sleep 0.5; done) &
+echo PETREL-PCIHP-RUNNING')
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=power-button petrel.cmd=$PCIPROBE" --cpus boot=1 \
+    --memory size=512M --serial tty --console off --api-socket "path=$sock" --disk "path=$img" \
+    </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  fail=""
+  devs_now() { grep -a -o 'PETREL-HP-DEVS [^ ]* [^ ]*' "/tmp/$name.out" | tail -1 | tr -d '\r' | cut -d' ' -f2-; }
+  wait_devs() {  # wait_devs <grep -E pattern on the latest device line> <seconds>
+    w=0
+    while [ $w -lt "$2" ]; do
+      devs_now | grep -q -E "$1" && return 0
+      sleep 1; w=$((w + 1))
+    done
+    return 1
+  }
+  timed() {  # timed <label> <pattern> <seconds>: waits, printing the time since t0
+    if wait_devs "$2" "$3"; then
+      echo "nested-suite: $name: $1 seen by the guest in $(($(ms) - t0)) ms"
+    else
+      fail="$fail $1(got $(devs_now))"
+    fi
+  }
+  : >"/tmp/$name.remote"
+  w=0; while [ $w -lt 180 ] && ! grep -q PETREL-PCIHP-RUNNING "/tmp/$name.out"; do sleep 1; w=$((w + 1)); done
+  if ! wait_devs '^vda, ' 60; then
+    fail="$fail boot(got $(devs_now))"
+  else
+    t0=$(ms)
+    $R add-disk "path=$hp,id=hpdisk" >"/tmp/$name.add1" 2>>"/tmp/$name.remote" || fail="$fail add-disk"
+    timed add-disk '^vda,vdb, ' 60
+    waitn "/tmp/$name.out" "PETREL-HP-WROTE vdb rc=0" 1 30 || fail="$fail guest-write"
+    grep -a -q "PETREL-HP-BLK vdb $hp_sum" "/tmp/$name.out" || fail="$fail checksum"
+    grep -q '"id":"hpdisk"' "/tmp/$name.add1" || fail="$fail add-answer($(cat "/tmp/$name.add1"))"
+    bdf1=$(grep -o '"bdf":"[^"]*"' "/tmp/$name.add1")
+    t0=$(ms)
+    $R remove-device hpdisk >>"/tmp/$name.remote" 2>&1 || fail="$fail remove-disk"
+    timed remove-disk '^vda, ' 60
+    $R info | grep -q hpdisk && fail="$fail info-still-lists"
+    [ "$(dd if="$hp" bs=512 skip=2048 count=1 2>/dev/null | head -c 20)" = petrel-hotplug-write ] ||
+      fail="$fail marker-not-on-image"
+    t0=$(ms)
+    $R add-disk "path=$hp,id=hpdisk" >"/tmp/$name.add2" 2>>"/tmp/$name.remote" || fail="$fail add-disk-again"
+    timed add-disk-again '^vda,vdb, ' 60
+    [ "$(grep -o '"bdf":"[^"]*"' "/tmp/$name.add2")" = "$bdf1" ] || fail="$fail slot-not-reused"
+    waitn "/tmp/$name.out" "PETREL-HP-BLK vdb" 2 30 || fail="$fail second-read"
+    t0=$(ms)
+    $R add-net "tap=ptaphp0,ip=192.168.248.1,mask=255.255.255.0,id=hpnet" \
+      >>"/tmp/$name.remote" 2>&1 || fail="$fail add-net"
+    timed add-net ' .*eth0,' 60
+    waitn "/tmp/$name.out" "PETREL-HP-PING-RC=" 1 30
+    grep -a -q "PETREL-HP-PING-RC=0" "/tmp/$name.out" || fail="$fail ping"
+    t0=$(ms)
+    $R remove-device hpnet >>"/tmp/$name.remote" 2>&1 || fail="$fail remove-net"
+    timed remove-net '^vda,vdb, (lo,)?$' 60
+    $R remove-device __rng >>"/tmp/$name.remote" 2>&1 && fail="$fail rng-removable"
+  fi
+  grep -a -iE "ACPI (BIOS )?Error|ACPI Exception" "/tmp/$name.out" | head -5
+  grep -a -qiE "ACPI (BIOS )?Error|ACPI Exception" "/tmp/$name.out" && fail="$fail acpi-errors"
+  stop_with_power_button "$R" $pid
+  if [ -z "$fail" ]; then
+    result "$name" PASS
+  else
+    echo "--- $name output ---"; tail -40 "/tmp/$name.out"; cat "/tmp/$name.remote"
+    result "$name" FAIL "$fail"
+  fi
+  rm -f "$img" "$hp"
+}
+
 # virtio-balloon (issue 14, item 4), with CH's docs/balloon.md options: the
 # Debian guest (512 MiB, --balloon size=0,deflate_on_oom=on) fills and frees
 # 256 MiB of its initramfs root (page cache) so the host has it resident; resize --balloon 256M ->
@@ -1155,6 +1245,7 @@ fi
 test_linux_doorbell_flood
 test_linux_api_lifecycle
 test_linux_cpu_hotplug
+test_linux_pci_hotplug
 test_linux_balloon
 test_linux_balloon_reporting
 test_linux_snapshot_restore

@@ -101,6 +101,33 @@ TEST_F(RemoteCliTest, ResizeSendsChsVmResizeBody) {
   EXPECT_EQ(control_.resize_disk_vm, 1);
 }
 
+// add-disk, add-net and remove-device as CH's docs/hotplug.md types them:
+// the option string becomes the JSON body; the answer is printed.
+TEST_F(RemoteCliTest, HotplugCommandsSendChBodiesAndPrintTheAnswer) {
+  StartServer();
+  RemoteOutput r = Remote({"--api-socket", socket_, "add-disk", "path=/foo/bar/cloud.img"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, control_.added_json + "\n");
+  EXPECT_EQ(nlohmann::json::parse(control_.last_config())["path"], "/foo/bar/cloud.img");
+  r = Remote({"--api-socket", socket_, "add-net", "tap=chtap0,mac=12:34:56:78:9a:bc,id=net7"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto net = nlohmann::json::parse(control_.last_config());
+  EXPECT_EQ(net["tap"], "chtap0");
+  EXPECT_EQ(net["mac"], "12:34:56:78:9a:bc");
+  EXPECT_EQ(net["id"], "net7");
+  r = Remote({"--api-socket", socket_, "remove-device", "_disk0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(nlohmann::json::parse(control_.last_config()),
+            nlohmann::json::parse(R"({"id":"_disk0"})"));
+  // A key --disk does not know, or no argument: an error before any request.
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "add-disk", "path=/a,colour=red"}));
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "remove-device"}));
+  EXPECT_EQ(control_.add_disk_vm, 1);
+  EXPECT_EQ(control_.add_net_vm, 1);
+  EXPECT_EQ(control_.remove_device_vm, 1);
+}
+
 TEST_F(RemoteCliTest, SnapshotAndRestoreSendChBodies) {
   StartServer();
   // ch-remote's documented forms (CH docs/snapshot_restore.md).
