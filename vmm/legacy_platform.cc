@@ -31,6 +31,7 @@ Result<std::unique_ptr<LegacyPlatform>> LegacyPlatform::Create(const LegacyPlatf
 
   uint64_t below_4g = 0, above_4g = 0;
   for (const auto& r : args.memory->regions()) {
+    if (r.hotplug) continue;  // not boot RAM
     if (r.gpa < x86::kRam64BitStart) {
       below_4g += std::min(r.size, x86::kRam64BitStart - r.gpa);
     }

@@ -184,6 +184,34 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     PETREL_TRY(Place(args, config::kBalloonDeviceId, balloon_));
     balloon_transport_ = devices_.back().device;
   }
+  // Then virtio-mem over the hot-plug area (Cloud Hypervisor's default
+  // memory zone, hence its id).
+  const config::MemoryConfig& memory = args.config->memory;
+  if (memory.hotplug_method == config::HotplugMethod::kVirtioMem &&
+      args.memory->hotplug_area() != nullptr) {
+    const GuestRegion& area = *args.memory->hotplug_area();
+    virtio::VirtioMemConfig mem;
+    mem.addr = area.gpa;
+    mem.size = area.size;
+    mem.requested_size = memory.hotplugged_size.value_or(0);
+    mem.id = config::kVirtioMemDeviceId;
+    PETREL_ASSIGN_OR_RETURN(auto mem_device,
+                            virtio::MemDevice::Create(mem).Wrap("--memory hotplug_method=virtio-mem"));
+    mem_ = std::move(mem_device);
+    PETREL_TRY(Place(args, config::kVirtioMemDeviceId, mem_));
+    mem_transport_ = devices_.back().device;
+  }
+  return Ok();
+}
+
+Result<void> VirtioDevices::SetMemRequestedSize(uint64_t bytes) {
+  if (mem_ == nullptr) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "the VM has no virtio-mem device (--memory hotplug_method=virtio-mem,hotplug_size=)");
+  }
+  PETREL_TRY(mem_->SetRequestedSize(bytes));
+  mem_transport_->NotifyConfigChanged();
+  PETREL_LOG(kInfo) << "virtio-mem: requested " << bytes << " bytes";
   return Ok();
 }
 

@@ -57,6 +57,7 @@
 #include "vmm/console_output.h"
 #include "devices/virtio/balloon/balloon_device.h"
 #include "devices/virtio/blk/blk_device.h"
+#include "devices/virtio/mem/mem_device.h"
 #include "devices/virtio/net/virtio_net.h"
 #include "core/ratelimit/shared_rate_limiter.h"
 #include "vmm/pci_platform.h"
@@ -66,11 +67,12 @@ namespace petrel::vmm {
 
 // A device type's own snapshot state, beside its transport's: virtio-blk's
 // cache mode, virtio-net's MAC, queue pairs and offloads, virtio-console's
-// size and pending input, virtio-balloon's target and actual size;
-// virtio-rng has none (monostate).
+// size and pending input, virtio-balloon's target and actual size,
+// virtio-mem's requested size and plugged blocks; virtio-rng has none
+// (monostate).
 using VirtioTypeState =
     std::variant<std::monostate, virtio::BlkDeviceState, virtio::VirtioNetState,
-                 virtio::ConsoleDeviceState, virtio::BalloonDeviceState>;
+                 virtio::ConsoleDeviceState, virtio::BalloonDeviceState, virtio::MemDeviceState>;
 
 struct VirtioDevicesArgs {
   const config::VmConfig* config;
@@ -157,6 +159,13 @@ class VirtioDevices {
   // kNotFound if no device of this list is in the slot.
   Result<std::string> RemoveAt(uint8_t slot);
 
+  // The virtio-mem device (--memory hotplug_method=virtio-mem), or nullptr.
+  virtio::MemDevice* mem() const { return mem_.get(); }
+  // vm.resize desired_ram: the bytes of the hot-plug area the guest is
+  // asked to plug, told to its driver. kFailedPrecondition without
+  // virtio-mem; the device refuses sizes it cannot take.
+  Result<void> SetMemRequestedSize(uint64_t bytes);
+
   // --balloon's device, or nullptr.
   virtio::BalloonDevice* balloon() const { return balloon_.get(); }
   // vm.resize desired_balloon: the balloon's new target, told to its driver.
@@ -191,6 +200,8 @@ class VirtioDevices {
     std::shared_ptr<virtio::VirtioPciDevice> transport;
   };
   std::vector<Disk> disks_;
+  std::shared_ptr<virtio::MemDevice> mem_;
+  std::shared_ptr<virtio::VirtioPciDevice> mem_transport_;
   std::shared_ptr<virtio::BalloonDevice> balloon_;
   std::shared_ptr<virtio::VirtioPciDevice> balloon_transport_;
 };

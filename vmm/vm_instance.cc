@@ -82,16 +82,25 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
                  "the snapshot has " + std::to_string(restore->vcpus.size()) +
                      " vCPUs, the config " + std::to_string(config.cpus.boot_vcpus));
   }
+  const uint64_t hotplug_area = config.memory.hotplug_area_size();
   if (options.memory) {
-    if (options.memory->total_size() != config.memory.size) {
+    // A snapshot's or a migration's memory. With a hot-plug area, it takes
+    // the layout its config implies (its ranges do not say which is the
+    // area); without, its size must be the config's.
+    if (hotplug_area != 0 && options.memory->hotplug_area() == nullptr) {
+      PETREL_ASSIGN_OR_RETURN(vm->memory_,
+                              options.memory->WithX86Layout(config.memory.size, hotplug_area));
+    } else if (options.memory->total_size() != config.memory.size + hotplug_area) {
       return Error(ErrorCode::kInvalidArgument,
                    "guest memory of " + std::to_string(options.memory->total_size()) +
-                       " bytes for a VM of " + std::to_string(config.memory.size));
+                       " bytes for a VM of " + std::to_string(config.memory.size + hotplug_area));
+    } else {
+      vm->memory_ = std::move(options.memory);
     }
-    vm->memory_ = std::move(options.memory);
   } else {
     PETREL_ASSIGN_OR_RETURN(vm->memory_,
-                            GuestMemory::CreateX86(config.memory.size, config.memory.backing())
+                            GuestMemory::CreateX86(config.memory.size, config.memory.backing(),
+                                                   hotplug_area)
                                 .Wrap("guest memory"));
     PETREL_TRY(vm->memory_->Advise(config.memory.advice()).Wrap("guest memory"));
   }

@@ -242,6 +242,9 @@ class VmInstance {
 
   // vm.resize desired_balloon: VirtioDevices::SetBalloonTarget. Thread-safe.
   Result<void> SetBalloonTarget(uint64_t bytes) { return virtio_->SetBalloonTarget(bytes); }
+  // vm.resize desired_ram (virtio-mem): VirtioDevices::SetMemRequestedSize.
+  // Thread-safe.
+  Result<void> SetMemRequestedSize(uint64_t bytes) { return virtio_->SetMemRequestedSize(bytes); }
   uint32_t vcpu_count() const;
   bool vcpu_removal_pending() const;
   // Each vCPU's state as saved when it parked, in vCPU order; empty unless

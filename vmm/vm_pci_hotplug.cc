@@ -10,14 +10,18 @@
 #include <optional>
 
 #include "core/base/log.h"
+#include "vmm/config/device_ids.h"
 #include "vmm/vm_instance.h"
 
 namespace petrel::vmm {
 
 namespace {
 
-// The fixed devices stay: the console, rng and balloon ("__" ids).
-bool Removable(std::string_view id) { return id.substr(0, 2) != "__"; }
+// The fixed devices stay: the console, rng and balloon ("__" ids), and
+// virtio-mem (vm.resize desired_ram is its door).
+bool Removable(std::string_view id) {
+  return id.substr(0, 2) != "__" && id != config::kVirtioMemDeviceId;
+}
 
 }  // namespace
 

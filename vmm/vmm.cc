@@ -296,56 +296,6 @@ Result<void> Vmm::Nmi() {
   return vm->InjectNmi();
 }
 
-Result<void> Vmm::ResizeVm(std::string_view body_json) {
-  PETREL_ASSIGN_OR_RETURN(config::ResizeRequest request, config::ParseResizeJson(body_json));
-  return Resize(request);
-}
-
-Result<void> Vmm::Resize(const config::ResizeRequest& request) {
-  if (request.desired_ram) {
-    return Error(ErrorCode::kInvalidArgument, "desired_ram: memory hot-plug is not supported by Petrel yet");
-  }
-  std::lock_guard lock(mu_);
-  // CH answers a resize without a VM with VmNotCreated (404).
-  if (!config_) return Error(ErrorCode::kNotFound, "no VM to resize (vm.create first)");
-  if (request.desired_balloon) {
-    const uint64_t bytes = *request.desired_balloon;
-    if (!config_->balloon) {
-      return Error(ErrorCode::kInvalidArgument, "desired_balloon: the VM has no balloon (--balloon)");
-    }
-    if (bytes >= config_->memory.size || bytes % virtio::kBalloonPageSize != 0) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "desired_balloon " + std::to_string(bytes) +
-                       ": must be whole 4 KiB pages below the guest's memory (" +
-                       std::to_string(config_->memory.size) + " bytes)");
-    }
-    if (vm_ != nullptr) {
-      if (state_ != VmmState::kRunning) return WrongState("cannot resize the balloon", state_);
-      Emit("vm", "resizing");
-      PETREL_TRY(vm_->SetBalloonTarget(bytes));
-      Emit("vm", "resized");
-    }
-    config_->balloon->size = bytes;  // vm.info, and the next boot's target
-  }
-  if (!request.desired_vcpus) return Ok();
-  const uint32_t desired = *request.desired_vcpus;
-  if (desired > config_->cpus.max_vcpus) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "desired_vcpus " + std::to_string(desired) + " is above --cpus max=" +
-                     std::to_string(config_->cpus.max_vcpus));
-  }
-  if (vm_ == nullptr) {  // not booted: the next boot starts with that many
-    config_->cpus.boot_vcpus = desired;
-    return Ok();
-  }
-  if (state_ != VmmState::kRunning) return WrongState("cannot resize", state_);
-  Emit("vm", "resizing");
-  PETREL_TRY(vm_->ResizeVcpus(desired));
-  config_->cpus.boot_vcpus = desired;
-  Emit("vm", "resized");
-  return Ok();
-}
-
 Result<void> Vmm::ResizeDiskVm(std::string_view body_json) {
   PETREL_ASSIGN_OR_RETURN(config::ResizeDiskRequest request,
                           config::ParseResizeDiskJson(body_json));
@@ -489,12 +439,14 @@ Result<std::string> Vmm::VmInfoJson() {
   json info;
   info["config"] = config::VmConfigToJson(*config_);
   info["state"] = VmmStateName(state_);
-  info["memory_actual_size"] = config_->memory.size;
+  // CH: the guest's RAM (here: boot RAM plus what virtio-mem has plugged)
+  // less what its balloon holds.
+  uint64_t actual = config_->memory.size;
+  if (vm_ != nullptr && vm_->virtio().mem() != nullptr) actual += vm_->virtio().mem()->plugged_size();
   if (vm_ != nullptr && vm_->virtio().balloon() != nullptr) {
-    // CH: the guest's RAM less what its balloon holds.
-    const uint64_t held = vm_->virtio().balloon()->actual_bytes();
-    info["memory_actual_size"] = config_->memory.size - std::min(held, config_->memory.size);
+    actual -= std::min(vm_->virtio().balloon()->actual_bytes(), actual);
   }
+  info["memory_actual_size"] = actual;
   if (vm_ != nullptr) {
     json tree = json::object();
     for (const auto& placed : vm_->virtio().devices()) tree[placed.name] = DeviceNode(placed);

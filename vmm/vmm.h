@@ -122,8 +122,12 @@ class Vmm final : public api::VmmControl {
   // (VmInstance::ResizeVcpus) and its config's boot count follows, so a
   // reboot keeps the size and vm.info shows it. desired_balloon: the
   // balloon's new target (400 without --balloon or at or above the RAM),
-  // kept in the config. desired_ram is refused (400) until memory
-  // hot-plug exists.
+  // kept in the config. desired_ram: with hotplug_method=virtio-mem, the
+  // virtio-mem device's requested size becomes desired_ram less the boot
+  // RAM (between 0 and hotplug_size, whole 2 MiB blocks), kept in the
+  // config's hotplugged_size; hotplug_method=acpi is refused (400) until
+  // ACPI memory hot-plug lands. Every field is checked before any is
+  // applied (vmm_resize.cc).
   Result<void> Resize(const config::ResizeRequest& request);
   // vm.resize-disk's: grows a disk of the running VM (raw images; never
   // smaller). 500 without a VM running (CH's VmNotRunning), 404 for an id

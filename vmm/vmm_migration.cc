@@ -70,7 +70,8 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
     PETREL_ASSIGN_OR_RETURN(config::VmConfig config, config::VmConfigFromJson(vm_config->dump()));
     if (memory_fds_.empty()) {
       PETREL_ASSIGN_OR_RETURN(memory_,
-                              GuestMemory::CreateX86(config.memory.size, config.memory.backing()));
+                              GuestMemory::CreateX86(config.memory.size, config.memory.backing(),
+                                                     config.memory.hotplug_area_size()));
     } else {
       PETREL_ASSIGN_OR_RETURN(memory_, MapMemoryFds(config));
     }
@@ -97,7 +98,8 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
                               UniqueFd fd = std::move(it->second);
                               memory_fds_.erase(it);
                               return HostRegion::MapShared(std::move(fd), size);
-                            }));
+                            },
+                            config.memory.hotplug_area_size()));
     if (!memory_fds_.empty()) {
       return Error(ErrorCode::kInvalidArgument,
                    "a memory fd for slot " + std::to_string(memory_fds_.begin()->first) +

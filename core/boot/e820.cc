@@ -14,6 +14,7 @@ namespace petrel::boot {
 Result<std::vector<E820Entry>> BuildE820(const GuestMemory& memory) {
   std::vector<E820Entry> entries;
   for (const GuestRegion& r : memory.regions()) {
+    if (r.hotplug) continue;  // the guest learns of it from the hot-plug mechanism
     // Conventional memory below the EBDA (the MP table lives in its last KiB).
     if (r.gpa < x86::kEbdaStart) {
       const uint64_t end = std::min(r.end(), x86::kEbdaStart);

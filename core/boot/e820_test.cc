@@ -34,6 +34,19 @@ TEST(E820Test, AboveFourGiB) {
   EXPECT_EQ(*e820, want);
 }
 
+// The hot-plug area is not RAM the guest may use from boot.
+TEST(E820Test, TheHotplugAreaIsLeftOut) {
+  auto memory = GuestMemory::CreateX86(512ULL << 20, RamBacking::kPrivate, 1ULL << 30).value();
+  auto e820 = BuildE820(*memory);
+  ASSERT_TRUE(e820.ok());
+  const std::vector<E820Entry> want = {
+      {0, 0xa0000, kE820Ram},
+      {0x100000, (512ULL << 20) - 0x100000, kE820Ram},
+      {0xe8000000, 256ULL << 20, kE820Reserved},
+  };
+  EXPECT_EQ(*e820, want);
+}
+
 TEST(E820Test, EcamNotReservedWhenItIsRam) {
   std::vector<GuestRegion> regions;
   regions.push_back({0, 1 << 20, HostRegion::Anonymous(1 << 20).value()});

@@ -129,24 +129,64 @@ Result<std::shared_ptr<GuestMemory>> GuestMemory::Create(std::vector<GuestRegion
   return std::shared_ptr<GuestMemory>(new GuestMemory(std::move(regions)));
 }
 
-Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size, RamBacking backing) {
-  return CreateX86(size, [backing](size_t, uint64_t region_size) {
-    return HostRegion::Create(backing, region_size);
-  });
+Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size, RamBacking backing,
+                                                            uint64_t hotplug_size) {
+  return CreateX86(
+      size,
+      [backing](size_t, uint64_t region_size) { return HostRegion::Create(backing, region_size); },
+      hotplug_size);
+}
+
+uint64_t GuestMemory::X86HotplugAreaStart(uint64_t size) {
+  if (size <= x86::kMem32BitReservedStart) return x86::kRam64BitStart;
+  const uint64_t ram_end = x86::kRam64BitStart + (size - x86::kMem32BitReservedStart);
+  constexpr uint64_t kAlign = uint64_t{128} << 20;
+  return (ram_end + kAlign - 1) / kAlign * kAlign;
+}
+
+std::vector<GuestRegion> GuestMemory::X86Layout(uint64_t size, uint64_t hotplug_size) {
+  std::vector<GuestRegion> regions;
+  const uint64_t low = std::min(size, x86::kMem32BitReservedStart);
+  if (low > 0) regions.push_back({0, low, nullptr});
+  if (size > low) regions.push_back({x86::kRam64BitStart, size - low, nullptr});
+  if (hotplug_size > 0) {
+    regions.push_back({X86HotplugAreaStart(size), hotplug_size, nullptr, /*hotplug=*/true});
+  }
+  return regions;
 }
 
 Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size,
-                                                            const HostRegionMaker& make) {
+                                                            const HostRegionMaker& make,
+                                                            uint64_t hotplug_size) {
   if (size == 0) return Error(ErrorCode::kInvalidArgument, "memory size must not be zero");
-  std::vector<GuestRegion> regions;
-  const uint64_t low = std::min(size, x86::kMem32BitReservedStart);
-  PETREL_ASSIGN_OR_RETURN(auto low_host, make(0, low));
-  regions.push_back({0, low, std::move(low_host)});
-  if (size > low) {
-    PETREL_ASSIGN_OR_RETURN(auto high_host, make(1, size - low));
-    regions.push_back({x86::kRam64BitStart, size - low, std::move(high_host)});
+  std::vector<GuestRegion> regions = X86Layout(size, hotplug_size);
+  for (size_t slot = 0; slot < regions.size(); ++slot) {
+    PETREL_ASSIGN_OR_RETURN(regions[slot].host, make(slot, regions[slot].size));
   }
   return Create(std::move(regions));
+}
+
+Result<std::shared_ptr<GuestMemory>> GuestMemory::WithX86Layout(uint64_t size,
+                                                                uint64_t hotplug_size) const {
+  std::vector<GuestRegion> want = X86Layout(size, hotplug_size);
+  auto describe = [](const std::vector<GuestRegion>& regions) {
+    std::string out;
+    for (const GuestRegion& r : regions) {
+      out += (out.empty() ? "" : ", ") + std::to_string(r.size) + " bytes at " +
+             std::to_string(r.gpa);
+    }
+    return out;
+  };
+  bool same = want.size() == regions_.size();
+  for (size_t i = 0; same && i < want.size(); ++i) {
+    same = want[i].gpa == regions_[i].gpa && want[i].size == regions_[i].size;
+  }
+  if (!same) {
+    return Error(ErrorCode::kInvalidArgument, "guest memory of " + describe(regions_) +
+                                                  " for a VM whose RAM is " + describe(want));
+  }
+  for (size_t i = 0; i < want.size(); ++i) want[i].host = regions_[i].host;
+  return Create(std::move(want));
 }
 
 GuestMemory::GuestMemory(std::vector<GuestRegion> regions) : regions_(std::move(regions)) {
@@ -322,7 +362,10 @@ Result<void> GuestMemory::Advise(const MemoryAdvice& advice) {
       return Error::FromErrno("madvise(MADV_MERGEABLE) on guest memory (--memory mergeable=on; "
                               "is the kernel built with KSM?)");
     }
-    if (advice.prefault && ::madvise(base, r.size, MADV_POPULATE_WRITE) != 0) {
+    // The hot-plug area is the guest's only once plugged: populating it
+    // would spend host memory on what the guest may never get.
+    const bool populate = advice.prefault && !r.hotplug;
+    if (populate && ::madvise(base, r.size, MADV_POPULATE_WRITE) != 0) {
       if (errno != EINVAL) {
         return Error::FromErrno("populating guest memory (--memory prefault=on)");
       }

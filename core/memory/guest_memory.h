@@ -88,6 +88,11 @@ struct GuestRegion {
   uint64_t gpa;
   uint64_t size;
   std::shared_ptr<HostRegion> host;
+  // The memory hot-plug area (--memory hotplug_size): mapped and given to
+  // the hypervisor like RAM, but the guest's only where a hot-plug
+  // mechanism (virtio-mem, an ACPI DIMM) has given it: not in the e820 map
+  // or the CMOS memory size.
+  bool hotplug = false;
   uint64_t end() const { return gpa + size; }  // exclusive; construction checks no overflow
 };
 
@@ -97,14 +102,33 @@ class GuestMemory {
   static Result<std::shared_ptr<GuestMemory>> Create(std::vector<GuestRegion> regions);
 
   // x86 layout: `size` bytes of RAM, split around the 32-bit hole
-  // ([0, 3 GiB) then from 4 GiB), per core/arch/x86_layout.h.
-  // Slot 0 is the region below the hole, slot 1 the one above it.
+  // ([0, 3 GiB) then from 4 GiB), per core/arch/x86_layout.h, then a
+  // hot-plug area of `hotplug_size` bytes (none when 0) at
+  // X86HotplugAreaStart(size). Slot 0 is the region below the hole, the
+  // next the one above it, the last the hot-plug area.
   static Result<std::shared_ptr<GuestMemory>> CreateX86(uint64_t size,
-                                                        RamBacking backing = RamBacking::kPrivate);
-  static Result<std::shared_ptr<GuestMemory>> CreateX86(uint64_t size, const HostRegionMaker& make);
+                                                        RamBacking backing = RamBacking::kPrivate,
+                                                        uint64_t hotplug_size = 0);
+  static Result<std::shared_ptr<GuestMemory>> CreateX86(uint64_t size, const HostRegionMaker& make,
+                                                        uint64_t hotplug_size = 0);
+  // The regions CreateX86(size, ..., hotplug_size) makes, without memory.
+  static std::vector<GuestRegion> X86Layout(uint64_t size, uint64_t hotplug_size);
+  // Where the hot-plug area of a VM with `size` bytes of RAM starts: the
+  // first 128 MiB boundary past RAM, and never below 4 GiB (Cloud
+  // Hypervisor's MemoryManager::start_addr).
+  static uint64_t X86HotplugAreaStart(uint64_t size);
+  // This memory with the regions of X86Layout(size, hotplug_size), sharing
+  // its host memory (a snapshot's or a migration's memory, whose ranges say
+  // nothing of hot-plug): an error naming the difference if its regions are
+  // not exactly those.
+  Result<std::shared_ptr<GuestMemory>> WithX86Layout(uint64_t size, uint64_t hotplug_size) const;
 
   const std::vector<GuestRegion>& regions() const { return regions_; }
-  uint64_t total_size() const;
+  uint64_t total_size() const;  // every region's, the hot-plug area included
+  // The hot-plug area (the last region), if there is one.
+  const GuestRegion* hotplug_area() const {
+    return !regions_.empty() && regions_.back().hotplug ? &regions_.back() : nullptr;
+  }
   // First byte past the last region.
   uint64_t end() const { return regions_.empty() ? 0 : regions_.back().end(); }
 
@@ -131,7 +155,7 @@ class GuestMemory {
   Result<void> Discard(uint64_t gpa, uint64_t len);
   // Applies `advice` to every region: transparent huge pages on or off,
   // KSM merging, and populating every page (fresh memory only: it writes
-  // nothing but makes each page resident). An error names what the host
+  // nothing but makes each page resident; never the hot-plug area). An error names what the host
   // refused (e.g. KSM not built into the kernel).
   Result<void> Advise(const MemoryAdvice& advice);
 

@@ -209,6 +209,48 @@ TEST(GuestMemoryX86Test, SplitsAroundThe32BitHole) {
   EXPECT_EQ(*(*m)->ReadObj<uint32_t>(4 * kGiB + 16), 0xfeedf00du);
 }
 
+// --memory hotplug_size: the area follows RAM at Cloud Hypervisor's address
+// (4 GiB for RAM below the hole, else the next 128 MiB boundary), flagged.
+TEST(GuestMemoryX86Test, TheHotplugAreaFollowsRam) {
+  auto small = GuestMemory::CreateX86(512ULL << 20, RamBacking::kPrivate, kGiB);
+  ASSERT_TRUE(small.ok()) << small.error().message();
+  ASSERT_EQ((*small)->regions().size(), 2u);
+  EXPECT_FALSE((*small)->regions()[0].hotplug);
+  const GuestRegion* area = (*small)->hotplug_area();
+  ASSERT_NE(area, nullptr);
+  EXPECT_EQ(area->gpa, 4 * kGiB);
+  EXPECT_EQ(area->size, kGiB);
+  EXPECT_TRUE((*small)->Contains(4 * kGiB, kGiB));
+  EXPECT_EQ((*small)->total_size(), (512ULL << 20) + kGiB);
+  // 3.5 GiB + 100 MiB: RAM ends at 4.5 GiB + 100 MiB, the area at the next 128 MiB.
+  const uint64_t size = 3 * kGiB + kGiB / 2 + (100ULL << 20);
+  EXPECT_EQ(GuestMemory::X86HotplugAreaStart(size), 4 * kGiB + kGiB / 2 + (128ULL << 20));
+  EXPECT_EQ(GuestMemory::X86HotplugAreaStart(3 * kGiB), 4 * kGiB);
+  EXPECT_EQ(GuestMemory::X86HotplugAreaStart(3 * kGiB + kGiB), 5 * kGiB);
+  auto none = GuestMemory::CreateX86(512ULL << 20);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ((*none)->hotplug_area(), nullptr);
+}
+
+// A snapshot's memory (plain ranges) takes the layout its config implies,
+// sharing the same host memory; any other shape is refused.
+TEST(GuestMemoryX86Test, WithX86LayoutFlagsTheAreaOrRefuses) {
+  auto plain = GuestMemory::Create({{0, 512ULL << 20, HostRegion::Anonymous(512ULL << 20).value()},
+                                    {4 * kGiB, 256ULL << 20,
+                                     HostRegion::Anonymous(256ULL << 20).value()}});
+  ASSERT_TRUE(plain.ok());
+  ASSERT_TRUE((*plain)->WriteObj<uint32_t>(4 * kGiB, 0xabcd).ok());
+  auto laid = (*plain)->WithX86Layout(512ULL << 20, 256ULL << 20);
+  ASSERT_TRUE(laid.ok()) << laid.error().message();
+  ASSERT_NE((*laid)->hotplug_area(), nullptr);
+  EXPECT_EQ((*laid)->ReadObj<uint32_t>(4 * kGiB).value(), 0xabcdu);  // the same pages
+  auto wrong = (*plain)->WithX86Layout(512ULL << 20, 128ULL << 20);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message().find("268435456 bytes at 4294967296"), std::string::npos)
+      << wrong.error().message();
+  EXPECT_FALSE((*plain)->WithX86Layout(512ULL << 20, 0).ok());
+}
+
 TEST(GuestMemoryX86Test, ZeroSizeIsRejected) {
   EXPECT_FALSE(GuestMemory::CreateX86(0).ok());
 }

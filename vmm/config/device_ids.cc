@@ -28,6 +28,10 @@ Result<void> CheckDeviceIds(const VmConfig& config) {
     if (id.empty() || !result.ok()) return;
     if (id.rfind("__", 0) == 0) {
       result = FieldError("id", id, "ids starting with \"__\" are reserved for Petrel's devices");
+    } else if (id == kVirtioMemDeviceId &&
+               config.memory.hotplug_method == HotplugMethod::kVirtioMem &&
+               config.memory.hotplug_size) {
+      result = FieldError("id", id, "is the virtio-mem device's (--memory hotplug_method=virtio-mem)");
     } else if (!seen.insert(id).second) {
       // CH's IdentifierNotUnique, which its API answers with 409.
       result = Error(ErrorCode::kAlreadyExists,

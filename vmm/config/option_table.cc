@@ -29,9 +29,12 @@ constexpr KeyDoc kMemoryKeys[] = {
     {"thp", "on|off", "on", "back guest RAM with transparent huge pages where the host can"},
     {"hugepages", "on|off", "off", "back guest RAM with hugetlbfs pages", true},
     {"hugepage_size", "<size>", "", "the hugetlbfs page size (2M or 1G)", true},
-    {"hotplug_method", "acpi|virtio-mem", "acpi", "how memory is hot-plugged", true},
-    {"hotplug_size", "<size>", "", "room for hot-plugged memory", true},
-    {"hotplugged_size", "<size>", "", "memory hot-plugged at boot", true},
+    {"hotplug_method", "acpi|virtio-mem", "acpi",
+     "how hot-plugged memory reaches the guest (vm.resize desired_ram)"},
+    {"hotplug_size", "<size>", "",
+     "room for hot-plugged memory above RAM; a multiple of 128M (docs/hotplug.md)"},
+    {"hotplugged_size", "<size>", "",
+     "virtio-mem only: memory plugged at boot, at most hotplug_size; a multiple of 2M"},
 };
 
 constexpr KeyDoc kOutputKeys[] = {

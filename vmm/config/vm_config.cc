@@ -191,8 +191,22 @@ Result<MemoryConfig> ParseMemory(std::string_view text) {
   memory.mergeable = mergeable.value_or(false);
   PETREL_ASSIGN_OR_RETURN(auto thp, parser.GetBool("thp"));
   memory.thp = thp.value_or(true);
+  if (auto method = parser.Get("hotplug_method")) {
+    if (*method == "acpi") {
+      memory.hotplug_method = HotplugMethod::kAcpi;
+    } else if (*method == "virtio-mem") {
+      memory.hotplug_method = HotplugMethod::kVirtioMem;
+    } else {
+      return parser.ValueError("hotplug_method", *method, "expected acpi or virtio-mem");
+    }
+  }
+  PETREL_ASSIGN_OR_RETURN(memory.hotplug_size, parser.GetSize("hotplug_size"));
+  PETREL_ASSIGN_OR_RETURN(memory.hotplugged_size, parser.GetSize("hotplugged_size"));
   PETREL_ASSIGN_OR_RETURN(auto size, parser.GetSize("size"));
-  if (!size) return memory;
+  if (!size) {
+    PETREL_TRY(Validate(memory).Wrap("--memory"));
+    return memory;
+  }
   const std::string given = *parser.Get("size");
   if (*size % kMemoryAlignment != 0) {
     return parser.ValueError("size", given, "must be a multiple of 4K");
@@ -273,11 +287,41 @@ Result<void> Validate(const CpusConfig& cpus) {
   return Ok();
 }
 
+const char* HotplugMethodName(HotplugMethod method) {
+  return method == HotplugMethod::kVirtioMem ? "virtio-mem" : "acpi";
+}
+
 Result<void> Validate(const MemoryConfig& memory) {
   const std::string text = std::to_string(memory.size);
   if (memory.size % kMemoryAlignment != 0) return FieldError("size", text, "must be a multiple of 4K");
   if (memory.size < kMinMemorySize) return FieldError("size", text, "must be at least 2M");
   if (memory.size > kMaxMemorySize) return FieldError("size", text, "must be at most 64T");
+  if (memory.hotplug_size) {
+    const std::string hotplug = std::to_string(*memory.hotplug_size);
+    if (*memory.hotplug_size == 0) return FieldError("hotplug_size", hotplug, "must not be 0");
+    if (*memory.hotplug_size % kMemoryHotplugAlignment != 0) {
+      return FieldError("hotplug_size", hotplug, "must be a multiple of 128M");
+    }
+    if (*memory.hotplug_size > kMaxMemorySize) {
+      return FieldError("hotplug_size", hotplug, "must be at most 64T");
+    }
+  }
+  if (memory.hotplugged_size) {
+    const std::string plugged = std::to_string(*memory.hotplugged_size);
+    // Cloud Hypervisor's three refusals (MemoryManager::new).
+    if (!memory.hotplug_size) {
+      return FieldError("hotplugged_size", plugged, "needs hotplug_size");
+    }
+    if (memory.hotplug_method != HotplugMethod::kVirtioMem) {
+      return FieldError("hotplugged_size", plugged, "needs hotplug_method=virtio-mem");
+    }
+    if (*memory.hotplugged_size > *memory.hotplug_size) {
+      return FieldError("hotplugged_size", plugged, "must be at most hotplug_size");
+    }
+    if (*memory.hotplugged_size % kMemoryHotplugBlock != 0) {
+      return FieldError("hotplugged_size", plugged, "must be a multiple of 2M");
+    }
+  }
   return Ok();
 }
 

@@ -100,8 +100,26 @@ struct CpusConfig {
 // package with max_vcpus single-threaded cores (1:max:1:1).
 CpuTopology EffectiveTopology(const CpusConfig& cpus);
 
+// How hot-plugged memory reaches the guest (Cloud Hypervisor's
+// hotplug_method): ACPI DIMM-like slots, or a virtio-mem device.
+enum class HotplugMethod { kAcpi, kVirtioMem };
+const char* HotplugMethodName(HotplugMethod method);  // "acpi", "virtio-mem"
+
+// The hot-plug area's granule: Linux's x86 memory block, what Cloud
+// Hypervisor demands of hotplug_size (and of each ACPI DIMM).
+inline constexpr uint64_t kMemoryHotplugAlignment = uint64_t{128} << 20;
+// virtio-mem's block: hotplugged_size and desired_ram move in these.
+inline constexpr uint64_t kMemoryHotplugBlock = uint64_t{2} << 20;
+
 struct MemoryConfig {
   uint64_t size = kDefaultMemorySize;
+  // Memory hot-plug: room for hotplug_size bytes above RAM (none when
+  // absent), handed to the guest by hotplug_method; hotplugged_size
+  // (virtio-mem only) is what the guest has been asked to plug: at boot,
+  // then whatever vm.resize desired_ram set.
+  HotplugMethod hotplug_method = HotplugMethod::kAcpi;
+  std::optional<uint64_t> hotplug_size;
+  std::optional<uint64_t> hotplugged_size;
   // Guest RAM in memfds (MAP_SHARED) rather than private anonymous memory:
   // what a local migration hands to the next VMM (CH's shared=on).
   bool shared = false;
@@ -112,6 +130,8 @@ struct MemoryConfig {
   bool mergeable = false;
   bool thp = true;
   RamBacking backing() const { return shared ? RamBacking::kShared : RamBacking::kPrivate; }
+  // The hot-plug area's size (GuestMemory::CreateX86's hotplug_size).
+  uint64_t hotplug_area_size() const { return hotplug_size.value_or(0); }
   MemoryAdvice advice() const { return {.thp = thp, .mergeable = mergeable, .prefault = prefault}; }
   bool operator==(const MemoryConfig&) const = default;
 };

@@ -231,9 +231,17 @@ Result<MemoryConfig> ReadMemory(const json& value, const std::string& path) {
   }
   PETREL_TRY(r.Unsigned("size", memory.size));
   PETREL_TRY(r.Bool("mergeable", memory.mergeable));
-  PETREL_TRY(r.OnlyDefault("hotplug_method", {"Acpi"}));
-  PETREL_TRY(r.OnlyDefault("hotplug_size", {}));
-  PETREL_TRY(r.OnlyDefault("hotplugged_size", {}));
+  std::string method = "Acpi";
+  PETREL_TRY(r.String("hotplug_method", method));
+  if (method == "Acpi") {
+    memory.hotplug_method = HotplugMethod::kAcpi;
+  } else if (method == "VirtioMem") {
+    memory.hotplug_method = HotplugMethod::kVirtioMem;
+  } else {
+    return r.Fail("hotplug_method", json(method), "expected Acpi or VirtioMem");
+  }
+  PETREL_TRY(r.Unsigned("hotplug_size", memory.hotplug_size));
+  PETREL_TRY(r.Unsigned("hotplugged_size", memory.hotplugged_size));
   PETREL_TRY(r.Bool("shared", memory.shared));
   PETREL_TRY(r.OnlyDefault("hugepages", {false}));
   PETREL_TRY(r.OnlyDefault("hugepage_size", {}));
@@ -721,12 +729,16 @@ json VmConfigToJson(const VmConfig& config) {
   }
   json memory = {{"size", config.memory.size},
                  {"mergeable", config.memory.mergeable},
-                 {"hotplug_method", "Acpi"},
+                 {"hotplug_method", config.memory.hotplug_method == HotplugMethod::kVirtioMem
+                                        ? "VirtioMem"
+                                        : "Acpi"},
                  {"shared", config.memory.shared},
                  {"hugepages", false},
                  {"prefault", config.memory.prefault},
                  {"reserve", false},
                  {"thp", config.memory.thp}};
+  if (config.memory.hotplug_size) memory["hotplug_size"] = *config.memory.hotplug_size;
+  if (config.memory.hotplugged_size) memory["hotplugged_size"] = *config.memory.hotplugged_size;
 
   json j = {{"cpus", cpus},
             {"memory", memory},

@@ -115,6 +115,33 @@ TEST(VmConfigJsonTest, InfoOutputReadsBackEqual) {
 }
 
 // CH's docs/landlock.md body, and what vm.info writes back.
+// CH's MemoryConfig hot-plug fields: HotplugMethod's serde names, sizes in bytes.
+TEST(VmConfigJsonTest, MemoryHotplugIsReadAndWritten) {
+  auto config = VmConfigFromJson(
+      R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"hotplug_method":"VirtioMem",)"
+      R"("hotplug_size":2147483648,"hotplugged_size":536870912}})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->memory.hotplug_method, HotplugMethod::kVirtioMem);
+  EXPECT_EQ(config->memory.hotplug_size, 2ULL << 30);
+  EXPECT_EQ(config->memory.hotplugged_size, 512ULL << 20);
+  const nlohmann::json out = VmConfigToJson(*config);
+  EXPECT_EQ(out["memory"]["hotplug_method"], "VirtioMem");
+  EXPECT_EQ(out["memory"]["hotplug_size"], 2ULL << 30);
+  EXPECT_EQ(out["memory"]["hotplugged_size"], 512ULL << 20);
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, *config);
+  auto plain = VmConfigToJson(VmConfigFromJson(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824}})").value());
+  EXPECT_EQ(plain["memory"]["hotplug_method"], "Acpi");
+  EXPECT_FALSE(plain["memory"].contains("hotplug_size"));
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"hotplug_method":"Dimm"}})")
+                .find("hotplug_method=\"Dimm\": expected Acpi or VirtioMem"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"hotplugged_size":2097152}})")
+                .find("needs hotplug_size"),
+            std::string::npos);
+}
+
 TEST(VmConfigJsonTest, MemoryAdviceIsReadAndWritten) {
   auto config = VmConfigFromJson(
       R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"prefault":true,)"

@@ -173,6 +173,32 @@ TEST(ParseMemoryTest, Errors) {
 }
 
 // CH's --memory size=1G,shared=on (guest RAM in memfds: local migration).
+// Cloud Hypervisor's memory hot-plug keys, as its docs/hotplug.md types them.
+TEST(ParseMemoryTest, HotplugKeys) {
+  auto acpi = ParseMemory("size=1024M,hotplug_size=8192M");
+  ASSERT_TRUE(acpi.ok()) << acpi.error().message();
+  EXPECT_EQ(acpi->hotplug_method, HotplugMethod::kAcpi);
+  EXPECT_EQ(acpi->hotplug_size, 8ULL << 30);
+  EXPECT_FALSE(acpi->hotplugged_size.has_value());
+  auto mem = ParseMemory("size=1024M,hotplug_method=virtio-mem,hotplug_size=8192M,hotplugged_size=512M");
+  ASSERT_TRUE(mem.ok()) << mem.error().message();
+  EXPECT_EQ(mem->hotplug_method, HotplugMethod::kVirtioMem);
+  EXPECT_EQ(mem->hotplugged_size, 512ULL << 20);
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hotplug_method=dimm")),
+            "--memory: hotplug_method=dimm: expected acpi or virtio-mem");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hotplug_size=100M")),
+            "--memory: hotplug_size=104857600: must be a multiple of 128M");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hotplug_size=0")), "--memory: hotplug_size=0: must not be 0");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hotplugged_size=128M")),
+            "--memory: hotplugged_size=134217728: needs hotplug_size");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hotplug_size=1G,hotplugged_size=128M")),
+            "--memory: hotplugged_size=134217728: needs hotplug_method=virtio-mem");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hotplug_method=virtio-mem,hotplug_size=1G,hotplugged_size=2G")),
+            "--memory: hotplugged_size=2147483648: must be at most hotplug_size");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hotplug_method=virtio-mem,hotplug_size=1G,hotplugged_size=3M")),
+            "--memory: hotplugged_size=3145728: must be a multiple of 2M");
+}
+
 TEST(ParseMemoryTest, Shared) {
   EXPECT_FALSE(ParseMemory("size=1G")->shared);
   EXPECT_TRUE(ParseMemory("size=1G,shared=on")->shared);

@@ -50,7 +50,10 @@ Result<std::string> ReadWhole(const std::string& path) {
   return ReadWholeFile(path, kMaxJsonFileBytes);
 }
 
-// A device type's state: {"type": "none"|"blk"|"net"|"console"|"balloon", "state": ...}.
+// virtio-mem's block bitmap at its largest: a 64 TiB region of 2 MiB blocks.
+constexpr size_t kMaxMemBitmapBytes = virtio::kVirtioMemMaxRegionSize / virtio::kVirtioMemMinBlockSize / 8;
+
+// A device type's state: {"type": "none"|"blk"|"net"|"console"|"balloon"|"mem", "state": ...}.
 json TypeStateToJson(const VirtioTypeState& state) {
   if (const auto* blk = std::get_if<virtio::BlkDeviceState>(&state)) {
     return {{"type", "blk"}, {"state", Section({{"writeback", blk->writeback}})}};
@@ -64,6 +67,11 @@ json TypeStateToJson(const VirtioTypeState& state) {
   if (const auto* balloon = std::get_if<virtio::BalloonDeviceState>(&state)) {
     return {{"type", "balloon"},
             {"state", Section({{"num_pages", balloon->num_pages}, {"actual", balloon->actual}})}};
+  }
+  if (const auto* mem = std::get_if<virtio::MemDeviceState>(&state)) {
+    return {{"type", "mem"},
+            {"state", Section({{"requested_size", mem->requested_size},
+                               {"plugged", HexEncode(mem->plugged)}})}};
   }
   if (const auto* console = std::get_if<virtio::ConsoleDeviceState>(&state)) {
     return {{"type", "console"},
@@ -85,9 +93,9 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     if (!section->is_null()) return FieldProblem(state_path, "expected null");
     return VirtioTypeState{};
   }
-  if (name != "blk" && name != "net" && name != "console" && name != "balloon") {
+  if (name != "blk" && name != "net" && name != "console" && name != "balloon" && name != "mem") {
     return FieldProblem(fields.PathOf("type"),
-                        "expected \"none\", \"blk\", \"net\", \"console\" or \"balloon\"");
+                        "expected \"none\", \"blk\", \"net\", \"console\", \"balloon\" or \"mem\"");
   }
   PETREL_ASSIGN_OR_RETURN(json state, Unversioned(*section, kStateSectionVersion, state_path));
   const std::string inner = FieldPath(state_path, "state");
@@ -112,6 +120,14 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     PETREL_TRY(f.Read("actual", balloon.actual));
     PETREL_TRY(f.Finish());
     return VirtioTypeState{balloon};
+  }
+  if (name == "mem") {
+    // The device checks the bitmap against its region (MemDevice::Restore).
+    virtio::MemDeviceState mem;
+    PETREL_TRY(f.Read("requested_size", mem.requested_size));
+    PETREL_TRY(f.ReadHex("plugged", mem.plugged, kMaxMemBitmapBytes));
+    PETREL_TRY(f.Finish());
+    return VirtioTypeState{mem};
   }
   virtio::ConsoleDeviceState console;
   PETREL_TRY(f.Read("cols", console.size.cols));

@@ -81,6 +81,11 @@ VmSnapshotState TestState() {
   console.id = "__console";
   console.device = virtio::ConsoleDeviceState{{80, 25}, {'l', 's', '\n'}};
   s.virtio.push_back(console);
+  VirtioDeviceSnapshot mem;
+  mem.id = "mem0";
+  mem.device = virtio::MemDeviceState{4ULL << 20, {0x03, 0x80}};
+  mem.slot = 5;
+  s.virtio.push_back(mem);
   return s;
 }
 

@@ -1,0 +1,93 @@
+// SPDX-FileCopyrightText: 2026 The Petrel developers
+// SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
+// Vmm's vm.resize (see vmm.h): desired_vcpus, desired_ram and
+// desired_balloon, each checked against the config before any of them is
+// applied, so a request with one bad field changes nothing.
+#include <algorithm>
+#include <string>
+
+#include "devices/virtio/balloon/balloon_device.h"
+#include "vmm/vmm.h"
+
+namespace petrel::vmm {
+
+Error WrongState(std::string_view what, VmmState state);  // vmm.cc
+
+namespace {
+
+Error Invalid(std::string message) { return Error(ErrorCode::kInvalidArgument, std::move(message)); }
+
+// desired_ram against --memory: the bytes of the hot-plug area the guest
+// is to have (virtio-mem's requested size).
+Result<uint64_t> HotpluggedFor(const config::MemoryConfig& memory, uint64_t desired) {
+  const std::string what = "desired_ram " + std::to_string(desired);
+  if (!memory.hotplug_size) {
+    return Invalid(what + ": the VM has no room for more memory (--memory hotplug_size)");
+  }
+  if (memory.hotplug_method != config::HotplugMethod::kVirtioMem) {
+    return Invalid(what + ": hotplug_method=acpi is not supported by Petrel yet; use "
+                          "hotplug_method=virtio-mem");
+  }
+  if (desired < memory.size || desired - memory.size > *memory.hotplug_size) {
+    return Invalid(what + ": must be from the boot memory (" + std::to_string(memory.size) +
+                   " bytes) to that plus hotplug_size (" +
+                   std::to_string(memory.size + *memory.hotplug_size) + ")");
+  }
+  if ((desired - memory.size) % config::kMemoryHotplugBlock != 0) {
+    return Invalid(what + ": must differ from the boot memory by whole 2 MiB blocks");
+  }
+  return desired - memory.size;
+}
+
+}  // namespace
+
+Result<void> Vmm::ResizeVm(std::string_view body_json) {
+  PETREL_ASSIGN_OR_RETURN(config::ResizeRequest request, config::ParseResizeJson(body_json));
+  return Resize(request);
+}
+
+Result<void> Vmm::Resize(const config::ResizeRequest& request) {
+  std::lock_guard lock(mu_);
+  // CH answers a resize without a VM with VmNotCreated (404).
+  if (!config_) return Error(ErrorCode::kNotFound, "no VM to resize (vm.create first)");
+
+  // Every field first.
+  std::optional<uint64_t> hotplugged;
+  if (request.desired_ram) {
+    PETREL_ASSIGN_OR_RETURN(hotplugged, HotpluggedFor(config_->memory, *request.desired_ram));
+  }
+  if (request.desired_balloon) {
+    const uint64_t bytes = *request.desired_balloon;
+    if (!config_->balloon) return Invalid("desired_balloon: the VM has no balloon (--balloon)");
+    if (bytes >= config_->memory.size || bytes % virtio::kBalloonPageSize != 0) {
+      return Invalid("desired_balloon " + std::to_string(bytes) +
+                     ": must be whole 4 KiB pages below the guest's memory (" +
+                     std::to_string(config_->memory.size) + " bytes)");
+    }
+  }
+  if (request.desired_vcpus && *request.desired_vcpus > config_->cpus.max_vcpus) {
+    return Invalid("desired_vcpus " + std::to_string(*request.desired_vcpus) +
+                   " is above --cpus max=" + std::to_string(config_->cpus.max_vcpus));
+  }
+  if (vm_ != nullptr && state_ != VmmState::kRunning) return WrongState("cannot resize", state_);
+
+  // Then each, in the VM (when it runs) and in the config (vm.info, and the
+  // next boot's sizes).
+  if (vm_ != nullptr) Emit("vm", "resizing");
+  if (hotplugged) {
+    if (vm_ != nullptr) PETREL_TRY(vm_->SetMemRequestedSize(*hotplugged));
+    config_->memory.hotplugged_size = *hotplugged;
+  }
+  if (request.desired_balloon) {
+    if (vm_ != nullptr) PETREL_TRY(vm_->SetBalloonTarget(*request.desired_balloon));
+    config_->balloon->size = *request.desired_balloon;
+  }
+  if (request.desired_vcpus) {
+    if (vm_ != nullptr) PETREL_TRY(vm_->ResizeVcpus(*request.desired_vcpus));
+    config_->cpus.boot_vcpus = *request.desired_vcpus;
+  }
+  if (vm_ != nullptr) Emit("vm", "resized");
+  return Ok();
+}
+
+}  // namespace petrel::vmm
