@@ -1,7 +1,7 @@
 // SPDX-FileCopyrightText: 2026 The Petrel developers
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Tests for MemoryHotplugController: the registers as the DSDT's MSCN, MSTA,
-// MCRS and MEJ methods use them, the VMM's Insert/RequestRemoval/
+// MCRS and MDEJ methods use them, the VMM's Insert/RequestRemoval/
 // CancelRemoval, a hostile guest's selectors, widths and ejects, and
 // save/restore.
 #include "devices/acpi/memory_hotplug_controller.h"
@@ -65,7 +65,7 @@ class MemoryHotplugControllerTest : public ::testing::Test {
     return Read32(hp_, kMemoryLengthLowOffset) |
            (uint64_t{Read32(hp_, kMemoryLengthHighOffset)} << 32);
   }
-  // What the slot's _EJ0 does: MEJS(slot) selects it and writes MEJ0.
+  // What the slot's _EJ0 does: MDEJ(slot) selects it and writes MEJ0.
   void Eject(uint32_t slot) {
     Select(slot);
     WriteStatus(hp_, kMemoryEject);
