@@ -46,6 +46,7 @@ constexpr uint8_t kShiftRightOp = 0x7A;
 constexpr uint8_t kAndOp = 0x7B;
 constexpr uint8_t kOrOp = 0x7D;
 constexpr uint8_t kNotifyOp = 0x86;
+constexpr uint8_t kCreateQWordFieldOp = 0x8F;
 constexpr uint8_t kLAndOp = 0x90;
 constexpr uint8_t kLOrOp = 0x91;
 constexpr uint8_t kLNotOp = 0x92;
@@ -439,6 +440,14 @@ Term Acquire(const Term& mutex, uint16_t timeout_ms) {
 
 Term Release(const Term& mutex) {
   return Op({kExtOpPrefix, kReleaseOp}, {&mutex});
+}
+
+Term CreateQWordField(const Term& buffer, const Term& byte_index, std::string_view name) {
+  std::vector<uint8_t> out{kCreateQWordFieldOp};
+  Append(out, buffer.bytes());
+  Append(out, byte_index.bytes());
+  Append(out, NameString(name));
+  return Term(std::move(out));
 }
 
 Term Call(std::string_view method, const TermList& args) {

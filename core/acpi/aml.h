@@ -119,6 +119,8 @@ Term Break();                                             // BreakOp 0xA5
 Term Notify(const Term& object, const Term& value);       // NotifyOp 0x86
 Term Acquire(const Term& mutex, uint16_t timeout_ms);     // ExtOp 0x5B 0x23; 0xFFFF = forever
 Term Release(const Term& mutex);                          // ExtOp 0x5B 0x27
+// CreateQWordFieldOp 0x8F: `name`, the 8 bytes of `buffer` at `byte_index`.
+Term CreateQWordField(const Term& buffer, const Term& byte_index, std::string_view name);
 // A method invocation: the method's NameString followed by its arguments.
 Term Call(std::string_view method, const TermList& args = {});
 

@@ -241,6 +241,22 @@ TEST(AmlTest, MethodWithControlFlowAndArithmetic) {
             Bytes({0x14, 0x08, 'M', 'T', 'H', '1', 0x02, 0xA4, 0x69}));
 }
 
+TEST(AmlTest, CreateQWordFieldInAMethod) {
+  // Method (MTH2, 0, Serialized) { Name (MR64, Buffer (0x04) {1, 2, 3, 4})
+  //   CreateQWordField (MR64, 0x0E, MINL)  Return (MINL) }
+  const uint8_t data[] = {1, 2, 3, 4};
+  const Term m = Method("MTH2", 0, true,
+                        {
+                            Name("MR64", Buffer(data)),
+                            CreateQWordField(Path("MR64"), Int(14), "MINL"),
+                            Return(Path("MINL")),
+                        });
+  EXPECT_EQ(m.bytes(), Bytes({0x14, 0x23, 'M',  'T', 'H', '2',  0x08, 0x08, 'M', 'R',
+                              '6',  '4',  0x11, 0x07, 0x0A, 0x04, 0x01, 0x02, 0x03, 0x04,
+                              0x8F, 'M',  'R',  '6', '4', 0x0A, 0x0E, 'M',  'I', 'N',
+                              'L',  0xA4, 'M',  'I', 'N', 'L'}));
+}
+
 TEST(AmlTest, LocalsArgsAndNull) {
   EXPECT_EQ(Local(7).bytes(), Bytes({0x67}));
   EXPECT_EQ(Arg(6).bytes(), Bytes({0x6E}));

@@ -7,6 +7,7 @@
 
 #include "core/acpi/cpu_hotplug_registers.h"
 #include "core/acpi/madt.h"
+#include "core/acpi/memory_hotplug_registers.h"
 #include "core/acpi/pci_hotplug_registers.h"
 #include "core/acpi/pm_registers.h"
 #include "core/acpi/sdt.h"
@@ -59,6 +60,10 @@ Term Ged(const AcpiConfig& config) {
   if (config.cpu_hotplug_mmio != 0) {
     evt.push_back(If(LEqual(And(Local(0), Int(kGedCpuHotplug)), Int(kGedCpuHotplug)),
                      {Call("\\_SB_.CPUS.CSCN")}));
+  }
+  if (config.memory_hotplug_mmio) {
+    evt.push_back(If(LEqual(And(Local(0), Int(kGedMemoryHotplug)), Int(kGedMemoryHotplug)),
+                     {Call("\\_SB_.MHPC.MSCN")}));
   }
   if (config.pci_hotplug_mmio != 0) {
     evt.push_back(If(LEqual(And(Local(0), Int(kGedPciHotplug)), Int(kGedPciHotplug)),
@@ -235,6 +240,118 @@ TermList PciHotplugSlots() {
   return terms;
 }
 
+// The memory hot-plug controller (Cloud Hypervisor's \_SB_.MHPC): its
+// register block as fields, the mutex MLCK every method takes around an
+// MSEL write and the accesses that follow it, a memory device per slot, and
+//   MTFY(i, v)  Notify(M<i>, v)
+//   MSCN()      the GED's memory event: for every slot, Device Check (1) on
+//               MINS and Eject Request (3) on MRMV, each acknowledged
+//   MSTA(i)     _STA of slot i: 0xF if MEN_, else 0
+//   MCRS(i)     _CRS of slot i: a QWordMemory of its range
+//   MDEJ(i)     eject slot i (its _EJ0; Cloud Hypervisor has no eject)
+// Cloud Hypervisor's MCRS adds the 32-bit halves apart and carries by hand,
+// which loses the carry out of the low halves when the length's high half is
+// not zero (base = length = 6 GiB gives _MAX 8 GiB - 1); the DSDT's integers
+// are 64-bit (revision 2 and later), so Petrel's MCRS joins the halves and
+// adds once.
+Term MemoryHotplugController(const AcpiConfig& config) {
+  const uint64_t mmio = *config.memory_hotplug_mmio;
+  const uint32_t slots = config.memory_hotplug_slots;
+  const Term lock = Path("MLCK");
+  TermList notifies;
+  for (uint32_t i = 0; i < slots; ++i) {
+    notifies.push_back(If(LEqual(Arg(0), Int(i)), {Notify(Path(MemorySlotDeviceName(i)), Arg(1))}));
+  }
+  // ACPI 6.4 6.4.3.5.1 QWord Address Space Descriptor: _MIN at byte 14,
+  // _MAX at 22, _LEN at 38. The range as Cloud Hypervisor's and QEMU's
+  // (producer, cacheable, read-write); MCRS fills in the three.
+  constexpr uint64_t kMinOffset = 14, kMaxOffset = 22, kLenOffset = 38;
+  TermList device = {
+      Name("_HID", EisaId("PNP0A06")),  // generic container, as Cloud Hypervisor's
+      Name("_UID", String("Memory Hotplug Controller")),
+      Mutex("MLCK", 0),
+      Name("_CRS", ResourceTemplate({QWordMemory(Usage::kConsumer, Cache::kNonCacheable, true, mmio,
+                                                 mmio + kMemoryHotplugSize - 1)})),
+      OpRegion("MHPR", RegionSpace::kSystemMemory, Int(mmio), Int(kMemoryHotplugSize)),
+      Field("MHPR", FieldAccess::kDWord, FieldLock::kNoLock, FieldUpdate::kPreserve,
+            {{"MHBL", 32}, {"MHBH", 32}, {"MHLL", 32}, {"MHLH", 32}, {"MHPX", 32}}),
+      Field("MHPR", FieldAccess::kByte, FieldLock::kNoLock, FieldUpdate::kWriteAsZeros,
+            {{"", kMemoryStatusOffset * 8},
+             {"MEN_", 1},
+             {"MINS", 1},
+             {"MRMV", 1},
+             {"MEJ0", 1}}),
+      Field("MHPR", FieldAccess::kDWord, FieldLock::kNoLock, FieldUpdate::kPreserve,
+            {{"MSEL", 32}}),
+      Method("MTFY", 2, true, notifies),
+      Method("MSCN", 0, true,
+             {
+                 Acquire(lock, 0xFFFF),
+                 Store(Zero(), Local(0)),
+                 While(LLess(Local(0), Int(slots)),
+                       {
+                           Store(Local(0), Path("MSEL")),
+                           If(LEqual(Path("MINS"), One()),
+                              {
+                                  Call("MTFY", {Local(0), Int(kNotifyDeviceCheck)}),
+                                  Store(One(), Path("MINS")),
+                              }),
+                           If(LEqual(Path("MRMV"), One()),
+                              {
+                                  Call("MTFY", {Local(0), Int(kNotifyEjectRequest)}),
+                                  Store(One(), Path("MRMV")),
+                              }),
+                           Increment(Local(0)),
+                       }),
+                 Release(lock),
+             }),
+      Method("MSTA", 1, true,
+             {
+                 Acquire(lock, 0xFFFF),
+                 Store(Arg(0), Path("MSEL")),
+                 Store(Zero(), Local(0)),
+                 If(LEqual(Path("MEN_"), One()), {Store(Int(kStaPresent), Local(0))}),
+                 Release(lock),
+                 Return(Local(0)),
+             }),
+      Method("MCRS", 1, true,
+             {
+                 Acquire(lock, 0xFFFF),
+                 Store(Arg(0), Path("MSEL")),
+                 Name("MR64", ResourceTemplate({QWordMemory(Usage::kProducer, Cache::kCacheable,
+                                                            true, 0, 0xFFFF'FFFF'FFFF'FFFE)})),
+                 CreateQWordField(Path("MR64"), Int(kMinOffset), "MINL"),
+                 CreateQWordField(Path("MR64"), Int(kMaxOffset), "MAXL"),
+                 CreateQWordField(Path("MR64"), Int(kLenOffset), "LENL"),
+                 Or(ShiftLeft(Path("MHBH"), Int(32)), Path("MHBL"), Path("MINL")),
+                 Or(ShiftLeft(Path("MHLH"), Int(32)), Path("MHLL"), Path("LENL")),
+                 Add(Path("MINL"), Path("LENL"), Path("MAXL")),
+                 Decrement(Path("MAXL")),
+                 Release(lock),
+                 Return(Path("MR64")),
+             }),
+      Method("MDEJ", 1, true,
+             {
+                 Acquire(lock, 0xFFFF),
+                 Store(Arg(0), Path("MSEL")),
+                 Store(One(), Path("MEJ0")),
+                 Release(lock),
+             }),
+  };
+  for (uint32_t i = 0; i < slots; ++i) {
+    // ACPI 6.4 9.13 Memory Devices: PNP0C80. 6.3.3 _EJ0(Arg0: 1 = hot eject).
+    device.push_back(Device(MemorySlotDeviceName(i),
+                            {
+                                Name("_HID", EisaId("PNP0C80")),
+                                Name("_UID", Int(i)),
+                                Method("_STA", 0, false, {Return(Call("MSTA", {Int(i)}))}),
+                                Method("_CRS", 0, false, {Return(Call("MCRS", {Int(i)}))}),
+                                Method("_EJ0", 1, false, {Call("MDEJ", {Int(i)})}),
+                            }));
+  }
+  return Device("MHPC", device);
+}
+
 // PCI segment 0's host bridge (PCI Firmware 3.2 §4.1.1: PNP0A08 with the
 // PNP0A03 compatible id). _CRS lists what the bridge decodes: bus numbers,
 // the 0xCF8 config ports, the I/O space around them, and the 32- and 64-bit
@@ -336,6 +453,12 @@ std::string PciSlotDeviceName(uint8_t slot) {
   return name;
 }
 
+std::string MemorySlotDeviceName(uint32_t slot) {
+  char name[8];
+  std::snprintf(name, sizeof name, "M%03u", slot % 1000);
+  return name;
+}
+
 TermList DsdtTerms(const AcpiConfig& config) {
   TermList sb;
   if (config.serial) sb.push_back(Com1(config));
@@ -345,6 +468,7 @@ TermList DsdtTerms(const AcpiConfig& config) {
   if (config.cpu_hotplug_mmio != 0) sb.push_back(CpuHotplugController(config));
   const bool pci_hotplug = config.pci && config.pci_hotplug_mmio != 0;
   if (pci_hotplug) sb.push_back(PciHotplugController(config));
+  if (config.memory_hotplug_mmio) sb.push_back(MemoryHotplugController(config));
   sb.push_back(MotherboardResources(config));
   if (config.pci) sb.push_back(PciHostBridge(*config.pci, pci_hotplug));
   sb.push_back(Processors(config));

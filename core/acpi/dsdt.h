@@ -11,6 +11,11 @@
 //   \_SB_.PHPR  PNP0A06 PCI hot-plug controller: its registers as fields
 //               (pci_hotplug_registers.h), PCEJ (eject) and PSCN, which the
 //               GED's PCI event (bit 2) calls   (if pci and pci_hotplug_mmio)
+//   \_SB_.MHPC  PNP0A06 memory hot-plug controller: its registers as fields
+//               (memory_hotplug_registers.h), MTFY, MSCN (which the GED's
+//               memory event, bit 1, calls), MSTA, MCRS and MDEJ (eject), and
+//               M000.. PNP0C80 per slot with _UID = its index and _STA, _CRS
+//               and _EJ0 asking the controller   (if memory_hotplug_mmio)
 //   \_SB_.MBRD  PNP0C02 motherboard resources: the PM ports, PM timer, GED byte
 //   \_SB_.PRES  PNP0A06 CPU hot-plug controller: its registers as fields
 //               (cpu_hotplug_registers.h)   (if cpu_hotplug_mmio)
@@ -47,6 +52,10 @@ std::string CpuDeviceName(uint32_t index);
 // "S001".. for PCI slot (device number) 1, 2, ... on bus 0, as Cloud
 // Hypervisor names them (slot < 32).
 std::string PciSlotDeviceName(uint8_t slot);
+
+// "M000".. for memory hot-plug slot 0, 1, ..., as Cloud Hypervisor names
+// them (slot < 1000).
+std::string MemorySlotDeviceName(uint32_t slot);
 
 // The AML body (everything after the header), for byte-level tests.
 aml::TermList DsdtTerms(const AcpiConfig& config);

@@ -225,6 +225,33 @@ TEST(AcpiIaslTest, PciHotplugWithoutCpuHotplug) {
   CheckAll(c);
 }
 
+TEST(AcpiIaslTest, MemoryHotplug) {
+  AcpiConfig c;
+  c.ged_mmio = x86::kAcpiGedStart;
+  c.memory_hotplug_mmio = x86::kAcpiMemoryHotplugStart;
+  CheckAll(c);
+}
+
+TEST(AcpiIaslTest, MemoryHotplugWithCpuAndPciHotplug) {
+  AcpiConfig c;
+  c.boot_vcpus = 2;
+  c.max_vcpus = 8;
+  c.ged_mmio = x86::kAcpiGedStart;
+  c.cpu_hotplug_mmio = x86::kAcpiCpuHotplugStart;
+  c.pci_hotplug_mmio = x86::kAcpiPciHotplugStart;
+  c.memory_hotplug_mmio = x86::kAcpiMemoryHotplugStart;
+  c.pci = PciHostConfig{0xE800'0000, 0, 0xC000'0000, 0xE7FF'FFFF, 0x1'4000'0000, 0x11'3FFF'FFFF};
+  CheckAll(c);
+}
+
+TEST(AcpiIaslTest, MemoryHotplugOneSlotHighRegisters) {
+  AcpiConfig c;
+  c.ged_mmio = 0x3FFF'FFF0'0000;
+  c.memory_hotplug_mmio = 0x3FFF'FFF0'0030;
+  c.memory_hotplug_slots = 1;
+  CheckAll(c);
+}
+
 TEST(AcpiIaslTest, NoGed) {
   AcpiConfig c;
   c.max_vcpus = 2;

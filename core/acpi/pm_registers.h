@@ -43,7 +43,7 @@ inline constexpr uint16_t kPmTimerPortCount = 4;
 // (GDAT) and handles each set bit. Bit layout as in Cloud Hypervisor.
 inline constexpr uint64_t kGedMmioSize = 1;
 inline constexpr uint8_t kGedCpuHotplug = 1 << 0;     // \_SB_.CPUS.CSCN (cpu_hotplug_registers.h)
-inline constexpr uint8_t kGedMemoryHotplug = 1 << 1;  // reserved: \_SB_.MHPC.MSCN (later)
+inline constexpr uint8_t kGedMemoryHotplug = 1 << 1;  // \_SB_.MHPC.MSCN (memory_hotplug_registers.h)
 inline constexpr uint8_t kGedPciHotplug = 1 << 2;     // \_SB_.PHPR.PSCN (pci_hotplug_registers.h)
 inline constexpr uint8_t kGedPowerButton = 1 << 3;    // Notify (\_SB_.PWRB, 0x80)
 

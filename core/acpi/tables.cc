@@ -6,11 +6,12 @@
 #include <string>
 
 #include "core/acpi/cpu_hotplug_registers.h"
-#include "core/acpi/pci_hotplug_registers.h"
 #include "core/acpi/dsdt.h"
 #include "core/acpi/fadt.h"
 #include "core/acpi/madt.h"
 #include "core/acpi/mcfg.h"
+#include "core/acpi/memory_hotplug_registers.h"
+#include "core/acpi/pci_hotplug_registers.h"
 #include "core/acpi/pm_registers.h"
 #include "core/acpi/rsdp.h"
 #include "core/arch/x86_layout.h"
@@ -91,6 +92,31 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& c) {
     if (c.cpu_hotplug_mmio != 0 &&
         RangesOverlap(c.pci_hotplug_mmio, kPciHotplugSize, c.cpu_hotplug_mmio, kCpuHotplugSize)) {
       return Invalid("PCI hot-plug registers overlap the CPU hot-plug registers");
+    }
+  }
+  if (c.memory_hotplug_mmio) {
+    const uint64_t mmio = *c.memory_hotplug_mmio;
+    if (c.ged_mmio == 0) return Invalid("memory hot-plug needs the GED, which delivers its events");
+    if (c.memory_hotplug_slots == 0 || c.memory_hotplug_slots > kMemoryHotplugSlots) {
+      return Invalid("memory hot-plug slots " + std::to_string(c.memory_hotplug_slots) +
+                     " not in 1.." + std::to_string(kMemoryHotplugSlots));
+    }
+    // 0 is what the other controllers' fields use for "absent": refuse it
+    // rather than describe registers over the guest's RAM.
+    if (mmio == 0) return Invalid("memory hot-plug MMIO address 0");
+    if (mmio > ~uint64_t{0} - kMemoryHotplugSize) {
+      return Invalid("memory hot-plug MMIO address wraps");
+    }
+    if (RangesOverlap(mmio, kMemoryHotplugSize, c.ged_mmio, kGedMmioSize)) {
+      return Invalid("memory hot-plug registers overlap the GED");
+    }
+    if (c.cpu_hotplug_mmio != 0 &&
+        RangesOverlap(mmio, kMemoryHotplugSize, c.cpu_hotplug_mmio, kCpuHotplugSize)) {
+      return Invalid("memory hot-plug registers overlap the CPU hot-plug registers");
+    }
+    if (c.pci_hotplug_mmio != 0 &&
+        RangesOverlap(mmio, kMemoryHotplugSize, c.pci_hotplug_mmio, kPciHotplugSize)) {
+      return Invalid("memory hot-plug registers overlap the PCI hot-plug registers");
     }
   }
   if (c.pci) {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/acpi/memory_hotplug_registers.h"
 #include "core/base/result.h"
 #include "core/memory/guest_memory.h"
 
@@ -67,6 +68,15 @@ struct AcpiConfig {
   // 1..31 of bus 0 and the PCNT scan, and the GED's PCI event runs
   // \_SB_.PHPR.PSCN. Needs the GED and pci. 0 = no PCI hot-plug.
   uint64_t pci_hotplug_mmio = 0;
+  // The memory hot-plug controller's registers (memory_hotplug_registers.h):
+  // the DSDT gets \_SB_.MHPC with its methods and one memory device (PNP0C80)
+  // per slot, M000 .. M<memory_hotplug_slots - 1>, whose _STA, _CRS and _EJ0
+  // ask the controller, and the GED's memory event (bit 1) runs
+  // \_SB_.MHPC.MSCN. Needs the GED. Absent = no memory hot-plug (unlike
+  // Cloud Hypervisor, no MHPC at all).
+  std::optional<uint64_t> memory_hotplug_mmio;
+  // The slots the DSDT describes: 1 .. kMemoryHotplugSlots, the controller's.
+  uint32_t memory_hotplug_slots = kMemoryHotplugSlots;
   uint16_t pm_timer_port = 0x608;          // FADT X_PM_TMR_BLK; 0 = no PM timer
   std::optional<PciHostConfig> pci;        // PCI0 in the DSDT + MCFG; none = no PCI
   // MADT PCAT_COMPAT: the VM has the dual 8259 PICs (KVM's full in-kernel

@@ -13,6 +13,7 @@
 #include "core/acpi/dsdt.h"
 #include "core/acpi/fadt.h"
 #include "core/acpi/madt.h"
+#include "core/acpi/memory_hotplug_registers.h"
 #include "core/acpi/pm_registers.h"
 #include "core/acpi/rsdp.h"
 #include "core/acpi/sdt.h"
@@ -531,6 +532,142 @@ TEST(DsdtTest, NoPciHotplugLeavesTheDsdtAsItWas) {
   }
 }
 
+// The memory hot-plug controller \_SB_.MHPC with its methods and the slot
+// devices M000.., as Cloud Hypervisor's MemoryManager AML, plus MDEJ.
+TEST(DsdtTest, MemoryHotplugControllerMethodsAndSlots) {
+  AcpiConfig c = TestConfig();
+  c.memory_hotplug_mmio = 0xFEB0'0030;
+  const Bytes d = Build(c).dsdt;
+  // Device (MHPC) with _HID EisaId ("PNP0A06"), _UID and the mutex MLCK.
+  EXPECT_TRUE(Contains(d, {'M', 'H', 'P', 'C', 0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A,
+                           0x06}));
+  const std::string uid = "Memory Hotplug Controller";
+  Bytes uid_name = {0x08, '_', 'U', 'I', 'D', 0x0D};
+  uid_name.insert(uid_name.end(), uid.begin(), uid.end());
+  uid_name.push_back(0x00);
+  EXPECT_TRUE(Contains(d, uid_name));
+  EXPECT_TRUE(Contains(d, {0x5B, 0x01, 'M', 'L', 'C', 'K', 0x00}));
+  // _CRS: QWordMemory (consumer, non-cacheable, RW) 0xFEB00030 .. 0xFEB00047, length 0x18.
+  EXPECT_TRUE(Contains(d, {0x8A, 0x2B, 0x00, 0x00, 0x0D, 0x01, 0, 0, 0, 0, 0, 0, 0, 0,
+                           0x30, 0x00, 0xB0, 0xFE, 0, 0, 0, 0, 0x47, 0x00, 0xB0, 0xFE, 0, 0, 0, 0,
+                           0, 0, 0, 0, 0, 0, 0, 0, 0x18, 0, 0, 0, 0, 0, 0, 0}));
+  // OperationRegion (MHPR, SystemMemory, 0xFEB00030, 0x18)
+  EXPECT_TRUE(Contains(d, {0x5B, 0x80, 'M', 'H', 'P', 'R', 0x00, 0x0C, 0x30, 0x00, 0xB0, 0xFE,
+                           0x0A, 0x18}));
+  // Field (MHPR, DWordAcc, NoLock, Preserve) { MHBL, MHBH, MHLL, MHLH, MHPX: 32 bits each }
+  EXPECT_TRUE(Contains(d, {'M', 'H', 'P', 'R', 0x03, 'M', 'H', 'B', 'L', 0x20, 'M', 'H', 'B', 'H',
+                           0x20, 'M', 'H', 'L', 'L', 0x20, 'M', 'H', 'L', 'H', 0x20, 'M', 'H', 'P',
+                           'X', 0x20}));
+  // Field (MHPR, ByteAcc, NoLock, WriteAsZeros) { Offset (0x14), MEN_, MINS, MRMV, MEJ0: 1 bit }
+  EXPECT_TRUE(Contains(d, {'M', 'H', 'P', 'R', 0x41, 0x00, 0x40, 0x0A, 'M', 'E', 'N', '_', 0x01,
+                           'M', 'I', 'N', 'S', 0x01, 'M', 'R', 'M', 'V', 0x01, 'M', 'E', 'J', '0',
+                           0x01}));
+  // Field (MHPR, DWordAcc, NoLock, Preserve) { MSEL, 32 }
+  EXPECT_TRUE(Contains(d, {'M', 'H', 'P', 'R', 0x03, 'M', 'S', 'E', 'L', 0x20}));
+  // The methods, serialized: MTFY(2) MSCN(0) MSTA(1) MCRS(1) MDEJ(1).
+  for (const Bytes& m : {Bytes{'M', 'T', 'F', 'Y', 0x0A}, Bytes{'M', 'S', 'C', 'N', 0x08},
+                         Bytes{'M', 'S', 'T', 'A', 0x09}, Bytes{'M', 'C', 'R', 'S', 0x09},
+                         Bytes{'M', 'D', 'E', 'J', 0x09}}) {
+    EXPECT_TRUE(Contains(d, m)) << Str(m, 0, 4);
+  }
+  // MSCN's loop body: MSEL = Local0; If (MINS == One) { MTFY (Local0, One); MINS = One }
+  // If (MRMV == One) { MTFY (Local0, 3); MRMV = One }; Local0++ -- over 8 slots.
+  EXPECT_TRUE(Contains(d, {0x95, 0x60, 0x0A, 0x08, 0x70, 0x60, 'M', 'S', 'E', 'L', 0xA0, 0x13,
+                           0x93, 'M', 'I', 'N', 'S', 0x01, 'M', 'T', 'F', 'Y', 0x60, 0x01, 0x70,
+                           0x01, 'M', 'I', 'N', 'S', 0xA0, 0x14, 0x93, 'M', 'R', 'M', 'V', 0x01,
+                           'M', 'T', 'F', 'Y', 0x60, 0x0A, 0x03, 0x70, 0x01, 'M', 'R', 'M', 'V',
+                           0x75, 0x60}));
+  // MSTA: MSEL = Arg0; Local0 = Zero; If (MEN_ == One) { Local0 = 0x0F }
+  EXPECT_TRUE(Contains(d, {0x70, 0x68, 'M', 'S', 'E', 'L', 0x70, 0x00, 0x60, 0xA0, 0x0B, 0x93,
+                           'M', 'E', 'N', '_', 0x01, 0x70, 0x0A, 0x0F, 0x60}));
+  // MCRS: MR64 = QWordMemory (producer, cacheable, RW, 0 .. 0xFFFFFFFFFFFFFFFE), its
+  // _MIN (14), _MAX (22) and _LEN (38) as MINL, MAXL and LENL;
+  // MINL = MHBH << 32 | MHBL; LENL = MHLH << 32 | MHLL; MAXL = MINL + LENL; MAXL--.
+  EXPECT_TRUE(Contains(d, {0x8A, 0x2B, 0x00, 0x00, 0x0C, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                           0, 0, 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0,
+                           0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x79, 0x00}));
+  EXPECT_TRUE(Contains(d, {0x8F, 'M', 'R', '6', '4', 0x0A, 0x0E, 'M', 'I', 'N', 'L', 0x8F, 'M', 'R',
+                           '6', '4', 0x0A, 0x16, 'M', 'A', 'X', 'L', 0x8F, 'M', 'R', '6', '4', 0x0A,
+                           0x26, 'L', 'E', 'N', 'L', 0x7D, 0x79, 'M', 'H', 'B', 'H', 0x0A, 0x20,
+                           0x00, 'M', 'H', 'B', 'L', 'M', 'I', 'N', 'L', 0x7D, 0x79, 'M', 'H', 'L',
+                           'H', 0x0A, 0x20, 0x00, 'M', 'H', 'L', 'L', 'L', 'E', 'N', 'L', 0x72,
+                           'M', 'I', 'N', 'L', 'L', 'E', 'N', 'L', 'M', 'A', 'X', 'L', 0x76, 'M',
+                           'A', 'X', 'L'}));
+  // MDEJ: Acquire (MLCK); MSEL = Arg0; MEJ0 = One; Release (MLCK)
+  EXPECT_TRUE(Contains(d, {'M', 'D', 'E', 'J', 0x09, 0x5B, 0x23, 'M', 'L', 'C', 'K', 0xFF, 0xFF,
+                           0x70, 0x68, 'M', 'S', 'E', 'L', 0x70, 0x01, 'M', 'E', 'J', '0', 0x5B,
+                           0x27, 'M', 'L', 'C', 'K'}));
+  // The GED's _EVT calls \_SB_.MHPC.MSCN on bit 1.
+  EXPECT_TRUE(Contains(d, {0x93, 0x7B, 0x60, 0x0A, 0x02, 0x00, 0x0A, 0x02, 0x5C, 0x2F, 0x03, '_',
+                           'S', 'B', '_', 'M', 'H', 'P', 'C', 'M', 'S', 'C', 'N'}));
+  // Slots 0..7: PNP0C80 with _UID i, _STA = MSTA (i), _CRS = MCRS (i), _EJ0 = MDEJ (i).
+  EXPECT_EQ(MemorySlotDeviceName(0), "M000");  // Cloud Hypervisor's names: M + 3 decimal digits
+  EXPECT_EQ(MemorySlotDeviceName(7), "M007");
+  EXPECT_EQ(MemorySlotDeviceName(123), "M123");
+  for (uint8_t slot = 0; slot < kMemoryHotplugSlots; ++slot) {
+    const std::string name = MemorySlotDeviceName(slot);
+    const Bytes i = slot == 0 ? Bytes{0x00} : slot == 1 ? Bytes{0x01} : Bytes{0x0A, slot};
+    Bytes dev(name.begin(), name.end());
+    dev.insert(dev.end(), {0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0C, 0x80});
+    dev.insert(dev.end(), {0x08, '_', 'U', 'I', 'D'});
+    dev.insert(dev.end(), i.begin(), i.end());
+    const uint8_t len = static_cast<uint8_t>(0x0B + i.size());
+    dev.insert(dev.end(), {0x14, len, '_', 'S', 'T', 'A', 0x00, 0xA4, 'M', 'S', 'T', 'A'});
+    dev.insert(dev.end(), i.begin(), i.end());
+    dev.insert(dev.end(), {0x14, len, '_', 'C', 'R', 'S', 0x00, 0xA4, 'M', 'C', 'R', 'S'});
+    dev.insert(dev.end(), i.begin(), i.end());
+    dev.insert(dev.end(), {0x14, static_cast<uint8_t>(len - 1), '_', 'E', 'J', '0', 0x01, 'M',
+                           'D', 'E', 'J'});
+    dev.insert(dev.end(), i.begin(), i.end());
+    EXPECT_TRUE(Contains(d, dev)) << name;
+    // MTFY: If (Arg0 == i) { Notify (M00i, Arg1) }
+    Bytes notify = {0x93, 0x68};
+    notify.insert(notify.end(), i.begin(), i.end());
+    notify.push_back(0x86);
+    notify.insert(notify.end(), name.begin(), name.end());
+    notify.push_back(0x69);
+    EXPECT_TRUE(Contains(d, notify)) << name;
+  }
+  EXPECT_FALSE(Contains(d, {'M', '0', '0', '8'}));
+}
+
+TEST(DsdtTest, MemoryHotplugSlotCountSetsTheDevicesAndTheScan) {
+  AcpiConfig c = TestConfig();
+  c.memory_hotplug_mmio = 0xFEB0'0030;
+  c.memory_hotplug_slots = 3;
+  const Bytes d = Build(c).dsdt;
+  EXPECT_TRUE(Contains(d, {'M', '0', '0', '2', 0x08, '_', 'H', 'I', 'D'}));
+  EXPECT_FALSE(Contains(d, {'M', '0', '0', '3'}));
+  EXPECT_TRUE(Contains(d, {0x95, 0x60, 0x0A, 0x03, 0x70, 0x60, 'M', 'S', 'E', 'L'}));  // While (Local0 < 3)
+}
+
+TEST(DsdtTest, NoMemoryHotplugLeavesTheDsdtAsItWas) {
+  AcpiConfig c = TestConfig();
+  c.pci = TestPci();
+  c.cpu_hotplug_mmio = 0xFEB0'0010;
+  c.pci_hotplug_mmio = 0xFEB0'0020;
+  const Bytes d = Build(c).dsdt;
+  for (const Bytes& name : {Bytes{'M', 'H', 'P', 'C'}, Bytes{'M', 'S', 'C', 'N'},
+                            Bytes{'M', 'L', 'C', 'K'}, Bytes{'M', '0', '0', '0'},
+                            Bytes{'M', 'D', 'E', 'J'}, Bytes{0x41, 0xD0, 0x0C, 0x80}}) {
+    EXPECT_FALSE(Contains(d, name)) << Str(name, 0, 4);
+  }
+  EXPECT_FALSE(Contains(d, {0x7B, 0x60, 0x0A, 0x02, 0x00, 0x0A, 0x02}));  // no GED bit 1
+  // Turning memory hot-plug on only adds objects.
+  AcpiConfig m = c;
+  m.memory_hotplug_mmio = 0xFEB0'0030;
+  const Bytes h = Build(m).dsdt;
+  EXPECT_GT(h.size(), d.size());
+  for (const Bytes& name : {Bytes{'P', 'R', 'E', 'S'}, Bytes{'C', 'S', 'C', 'N'},
+                            Bytes{'P', 'H', 'P', 'R'}, Bytes{'P', 'S', 'C', 'N'},
+                            Bytes{'P', 'W', 'R', 'B'}, Bytes{'M', 'B', 'R', 'D'}}) {
+    EXPECT_TRUE(Contains(h, name)) << Str(name, 0, 4);
+  }
+  // The default config has no memory hot-plug.
+  EXPECT_FALSE(AcpiConfig{}.memory_hotplug_mmio.has_value());
+  EXPECT_EQ(AcpiConfig{}.memory_hotplug_slots, kMemoryHotplugSlots);
+}
+
 TEST(ConfigTest, RejectsBadPciWindows) {
   AcpiConfig c = TestConfig();
   c.pci = TestPci();
@@ -603,6 +740,45 @@ TEST(ConfigTest, RejectsBadValues) {
   EXPECT_TRUE(bad([&](AcpiConfig& c) {
     pci_hotplug(c);
     c.pci_hotplug_mmio = ~uint64_t{0} - 8;
+  }));
+}
+
+TEST(ConfigTest, RejectsBadMemoryHotplug) {
+  auto bad = [](auto edit) {
+    AcpiConfig c = TestConfig();
+    c.cpu_hotplug_mmio = c.ged_mmio + 0x10;
+    c.pci = TestPci();
+    c.pci_hotplug_mmio = c.ged_mmio + 0x20;
+    c.memory_hotplug_mmio = c.ged_mmio + 0x30;
+    edit(c);
+    return !ValidateAcpiConfig(c).ok();
+  };
+  EXPECT_FALSE(bad([](AcpiConfig&) {}));
+  EXPECT_FALSE(bad([](AcpiConfig& c) {  // alone, beside the GED
+    c.cpu_hotplug_mmio = 0;
+    c.pci_hotplug_mmio = 0;
+    c.memory_hotplug_mmio = c.ged_mmio + 1;
+  }));
+  EXPECT_FALSE(bad([](AcpiConfig& c) { c.memory_hotplug_slots = 1; }));
+  EXPECT_FALSE(bad([](AcpiConfig& c) { c.memory_hotplug_mmio = ~uint64_t{0} - 0x18; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) {  // its events come through the GED
+    c.ged_mmio = 0;
+    c.cpu_hotplug_mmio = 0;
+    c.pci_hotplug_mmio = 0;
+  }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.memory_hotplug_slots = 0; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.memory_hotplug_slots = kMemoryHotplugSlots + 1; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.memory_hotplug_mmio = 0; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.memory_hotplug_mmio = ~uint64_t{0} - 0x17; }));  // wraps
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.memory_hotplug_mmio = c.ged_mmio; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.memory_hotplug_mmio = c.ged_mmio - 0x17; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.memory_hotplug_mmio = c.cpu_hotplug_mmio + 8; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.memory_hotplug_mmio = c.pci_hotplug_mmio + 0xF; }));
+  EXPECT_TRUE(bad([](AcpiConfig& c) { c.memory_hotplug_mmio = c.pci_hotplug_mmio - 0x17; }));
+  // The slot count is only checked with the controller.
+  EXPECT_FALSE(bad([](AcpiConfig& c) {
+    c.memory_hotplug_mmio.reset();
+    c.memory_hotplug_slots = 0;
   }));
 }
 

@@ -54,6 +54,10 @@ inline constexpr uint64_t kAcpiCpuHotplugStart = kAcpiGedStart + 0x10;
 // The PCI hot-plug controller's registers (core/acpi/pci_hotplug_registers.h,
 // 16 bytes), the next 16-byte slot after the CPU block's 12 bytes.
 inline constexpr uint64_t kAcpiPciHotplugStart = kAcpiGedStart + 0x20;
+// The memory hot-plug controller's registers
+// (core/acpi/memory_hotplug_registers.h, 0x18 bytes: 0xFEB00030-0xFEB00047),
+// after the PCI block's 16 bytes; the GED block's next free byte is 0x48.
+inline constexpr uint64_t kAcpiMemoryHotplugStart = kAcpiGedStart + 0x30;
 inline constexpr uint16_t kAcpiPmPort = 0x600;     // sleep control/status, reset
 inline constexpr uint16_t kAcpiPmTimerPort = 0x608;
 inline constexpr uint64_t kLapicStart = 0xfee0'0000;

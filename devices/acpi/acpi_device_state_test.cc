@@ -13,6 +13,7 @@
 #include "core/base/clock.h"
 #include "devices/acpi/acpi_pm.h"
 #include "devices/acpi/ged.h"
+#include "devices/acpi/memory_hotplug_controller.h"
 #include "devices/acpi/pci_hotplug_controller.h"
 #include "devices/acpi/pm_timer.h"
 #include "devices/legacy/fake_interrupt_line.h"
@@ -121,8 +122,54 @@ struct PciHotplugTraits {
   }
 };
 
+struct MemoryHotplugTraits {
+  using Device = MemoryHotplugController;
+  static constexpr uint64_t kGiB = 1ULL << 30;
+  std::unique_ptr<MemoryHotplugController> Make() {
+    return std::make_unique<MemoryHotplugController>(nullptr);
+  }
+  void Drive(MemoryHotplugController& hp) {
+    ASSERT_TRUE(hp.Insert(0, 4 * kGiB, kGiB, 1).ok());
+    ASSERT_TRUE(hp.Insert(3, 8 * kGiB, 2 * kGiB).ok());
+    ASSERT_TRUE(hp.RequestRemoval(3).ok());
+    const uint8_t sel[4] = {3, 0, 0, 0};
+    hp.Write(acpi::kMemorySelectOffset, sel);
+  }
+  // Every slot's registers, then whether slot 3 ejects and slot 0 does not.
+  std::vector<uint8_t> Observe(MemoryHotplugController& hp) {
+    std::vector<uint8_t> v;
+    for (uint8_t slot = 0; slot < MemoryHotplugController::kSlots; ++slot) {
+      const uint8_t sel[4] = {slot, 0, 0, 0};
+      hp.Write(acpi::kMemorySelectOffset, sel);
+      for (uint64_t off = 0; off <= acpi::kMemoryProximityOffset; off += 4) {
+        uint8_t b[4] = {};
+        hp.Read(off, b);
+        v.insert(v.end(), b, b + 4);
+      }
+      v.push_back(In(hp, acpi::kMemoryStatusOffset));
+    }
+    for (const uint8_t slot : {3, 0}) {
+      const uint8_t sel[4] = {slot, 0, 0, 0};
+      hp.Write(acpi::kMemorySelectOffset, sel);
+      Out(hp, acpi::kMemoryStatusOffset, acpi::kMemoryEject);
+      v.push_back(hp.removal_pending(slot));
+      v.push_back(hp.slot(slot)->enabled);
+    }
+    return v;
+  }
+  std::vector<MemoryHotplugController::State> Invalid(const MemoryHotplugController::State& good) {
+    std::vector<MemoryHotplugController::State> bad(4, good);
+    bad[0].slots.pop_back();
+    bad[1].slots[1].inserting = true;  // a free slot with a flag
+    bad[2].slots[0].removing = true;   // announced, never requested
+    bad[3].slots[0].base = 8 * kGiB;   // overlapping slot 3
+    return bad;
+  }
+};
+
 using DeviceTraits =
-    ::testing::Types<AcpiPmTraits, PmTimerTraits, GedTraits, PciHotplugTraits>;
+    ::testing::Types<AcpiPmTraits, PmTimerTraits, GedTraits, PciHotplugTraits,
+                     MemoryHotplugTraits>;
 
 }  // namespace
 
