@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/arch/x86_layout.h"
 #include "core/base/field_error.h"
 #include "vmm/config/option_parser.h"
 
@@ -191,15 +192,19 @@ Result<MemoryConfig> ParseMemory(std::string_view text) {
   memory.mergeable = mergeable.value_or(false);
   PETREL_ASSIGN_OR_RETURN(auto thp, parser.GetBool("thp"));
   memory.thp = thp.value_or(true);
+  PETREL_ASSIGN_OR_RETURN(auto hugepages, parser.GetBool("hugepages"));
+  memory.hugepages = hugepages.value_or(false);
+  PETREL_ASSIGN_OR_RETURN(memory.hugepage_size, parser.GetSize("hugepage_size"));
   PETREL_ASSIGN_OR_RETURN(auto size, parser.GetSize("size"));
-  if (!size) return memory;
-  const std::string given = *parser.Get("size");
-  if (*size % kMemoryAlignment != 0) {
-    return parser.ValueError("size", given, "must be a multiple of 4K");
+  if (size) {
+    const std::string given = *parser.Get("size");
+    if (*size % kMemoryAlignment != 0) {
+      return parser.ValueError("size", given, "must be a multiple of 4K");
+    }
+    if (*size < kMinMemorySize) return parser.ValueError("size", given, "must be at least 2M");
+    if (*size > kMaxMemorySize) return parser.ValueError("size", given, "must be at most 64T");
+    memory.size = *size;
   }
-  if (*size < kMinMemorySize) return parser.ValueError("size", given, "must be at least 2M");
-  if (*size > kMaxMemorySize) return parser.ValueError("size", given, "must be at most 64T");
-  memory.size = *size;
   PETREL_TRY(Validate(memory).Wrap("--memory"));
   return memory;
 }
@@ -278,6 +283,24 @@ Result<void> Validate(const MemoryConfig& memory) {
   if (memory.size % kMemoryAlignment != 0) return FieldError("size", text, "must be a multiple of 4K");
   if (memory.size < kMinMemorySize) return FieldError("size", text, "must be at least 2M");
   if (memory.size > kMaxMemorySize) return FieldError("size", text, "must be at most 64T");
+  if (memory.hugepage_size) {
+    const uint64_t page = *memory.hugepage_size;
+    const std::string page_text = std::to_string(page);
+    if (!memory.hugepages) return FieldError("hugepage_size", page_text, "needs hugepages=on");
+    if (page == 0 || (page & (page - 1)) != 0) {
+      return FieldError("hugepage_size", page_text, "must be a power of two");
+    }
+    // Each RAM region is its own hugetlbfs file: whole pages only
+    // (GuestMemory::CreateX86 splits RAM at the 32-bit hole).
+    if (memory.size % page != 0) {
+      return FieldError("size", text, "must be a multiple of hugepage_size (" + page_text + ")");
+    }
+    if (memory.size > x86::kMem32BitReservedStart && x86::kMem32BitReservedStart % page != 0) {
+      return FieldError("hugepage_size", page_text,
+                        "must divide " + std::to_string(x86::kMem32BitReservedStart) +
+                            ", the RAM below the 32-bit hole, when size is larger");
+    }
+  }
   return Ok();
 }
 
