@@ -114,6 +114,10 @@ std::vector<LandlockRule> LandlockRulesFor(const config::VmConfig& config) {
   AddIfExists("/dev/kvm", LandlockAccess::kReadWrite, rules);
   AddIfExists("/dev/mshv", LandlockAccess::kReadWrite, rules);
   AddIfExists("/dev/urandom", LandlockAccess::kRead, rules);
+  // hugepages=on: the pools' counts, read only for the error when a pool is
+  // short (core/memory/guest_memory.cc).
+  if (config.memory.hugepages)
+    AddIfExists("/sys/kernel/mm/hugepages", LandlockAccess::kRead, rules);
   // Test builds with a sanitizer only: LeakSanitizer's exit-time check reads
   // /proc/<pid>/task (core/isolation/sanitizer_build.h).
   if (isolation::kSanitizerBuild) AddIfExists("/proc", LandlockAccess::kRead, rules);

@@ -30,6 +30,10 @@
 //                                         backend is opened on every build)
 //   /dev/urandom                      r   for libraries that read it (Petrel
 //                                         itself uses getrandom(2))
+//   /sys/kernel/mm/hugepages          r   with --memory hugepages=on, if it
+//                                         exists: the pools' counts, for the
+//                                         error when one is short
+//                                         (core/memory/guest_memory.cc)
 //   landlock_rules                    as given
 // Everything else the VM thread uses is not reached by path: memfds (guest
 // RAM), eventfds, epoll, io_uring, KVM's VM and vCPU descriptors, and the

@@ -121,6 +121,15 @@ TEST(LandlockRulesForTest, ConsoleModes) {
   EXPECT_TRUE(Has(LandlockRulesFor(c), "/", LandlockAccess::kBindSocket));
 }
 
+// hugepages=on reads the hugetlbfs pools' counts for its error messages.
+TEST(LandlockRulesForTest, HugePagesReadTheirPools) {
+  config::VmConfig c = Quiet();
+  EXPECT_FALSE(Has(LandlockRulesFor(c), "/sys/kernel/mm/hugepages", LandlockAccess::kRead));
+  c.memory.hugepages = true;
+  EXPECT_EQ(Has(LandlockRulesFor(c), "/sys/kernel/mm/hugepages", LandlockAccess::kRead),
+            Exists("/sys/kernel/mm/hugepages"));
+}
+
 // A net on taps the caller opened never opens /dev/net/tun.
 TEST(LandlockRulesForTest, NetsOnCallersFdsNeedNoTun) {
   config::VmConfig c = Quiet();

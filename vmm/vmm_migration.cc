@@ -81,9 +81,9 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
 
   // The source's memfds as this VM's memory: the same pages, nothing copied.
   Result<std::shared_ptr<GuestMemory>> MapMemoryFds(const config::VmConfig& config) {
-    if (!config.memory.shared) {
+    if (!config.memory.backing().memfds()) {
       return Error(ErrorCode::kInvalidArgument,
-                   "memory fds were sent for a VM without shared=on memory");
+                   "memory fds were sent for a VM without shared=on or hugepages=on memory");
     }
     PETREL_ASSIGN_OR_RETURN(auto memory,
                             GuestMemory::CreateX86(config.memory.size, [this](size_t slot,
@@ -173,10 +173,10 @@ Result<void> Vmm::SendMigration(const config::SendMigrationConfig& request) {
                  "local=on passes the memory fds over a UNIX socket: the destination_url must "
                  "be unix:<path>");
   }
-  if (request.local && !config_->memory.shared) {
+  if (request.local && !config_->memory.backing().memfds()) {
     return Error(ErrorCode::kFailedPrecondition,
                  "local=on hands the guest memory over, which needs it shared: create the VM "
-                 "with --memory shared=on");
+                 "with --memory shared=on (or hugepages=on)");
   }
   Emit("vm", "migration-started");
   auto failed = [this](Error error) {

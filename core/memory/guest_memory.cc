@@ -3,17 +3,24 @@
 // GuestMemory and HostRegion (see guest_memory.h).
 #include "core/memory/guest_memory.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <linux/magic.h>
+#include <linux/memfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "core/arch/x86_layout.h"
 #include "core/base/log.h"
@@ -31,6 +38,80 @@ void ExcludeFromCoreDumps(void* p, uint64_t size) {
     PETREL_LOG_ONCE(kWarn, "guest-ram-dontdump")
         << "madvise(MADV_DONTDUMP) on guest RAM: " << std::strerror(errno);
   }
+}
+
+// Where the host keeps its pool of huge pages of `page` bytes (hugetlbfs
+// names each size's directory in KiB).
+std::string HugePagePoolDir(uint64_t page) {
+  return "/sys/kernel/mm/hugepages/hugepages-" + std::to_string(page >> 10) + "kB";
+}
+
+// "2 MiB", "1 GiB": a huge page size (a power of two) or a RAM size.
+std::string SizeText(uint64_t bytes) {
+  if (bytes != 0 && bytes % (1ULL << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
+  if (bytes != 0 && bytes % (1ULL << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  if (bytes != 0 && bytes % (1ULL << 10) == 0) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+// The number in one of the pool's files, or -1 if it cannot be read (no
+// such pool, or a Landlock confinement without a rule for it).
+int64_t ReadPoolCount(const std::string& dir, const char* name) {
+  std::ifstream in(dir + "/" + name);
+  int64_t n = -1;
+  return in >> n ? n : -1;
+}
+
+// The huge page sizes the host has pools of, as /sys lists them
+// ("hugepages-2048kB, hugepages-1048576kB"), "none", or why it is not known.
+std::string HostHugePageSizes() {
+  std::vector<std::string> names;
+  DIR* d = ::opendir("/sys/kernel/mm/hugepages");
+  const int error = errno;
+  if (d == nullptr && error != ENOENT) {
+    return std::string("unknown: /sys/kernel/mm/hugepages: ") + std::strerror(error);
+  }
+  if (d != nullptr) {
+    while (const dirent* e = ::readdir(d)) {
+      if (std::strncmp(e->d_name, "hugepages-", 10) == 0) names.emplace_back(e->d_name);
+    }
+    ::closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
+
+// The error for a hugetlbfs mapping the kernel could not reserve (ENOMEM):
+// how many pages it needs, how many the pool has free, and the command
+// that reserves enough.
+Error HugePagesShort(uint64_t size, uint64_t page) {
+  const uint64_t needed = size / page;
+  const std::string dir = HugePagePoolDir(page);
+  const int64_t total = ReadPoolCount(dir, "nr_hugepages");
+  const int64_t free = ReadPoolCount(dir, "free_hugepages");
+  const int64_t reserved = ReadPoolCount(dir, "resv_hugepages");
+  std::string message = "guest RAM of " + SizeText(size) + " needs " + std::to_string(needed) +
+                        " free huge pages of " + SizeText(page);
+  uint64_t enough = needed;
+  if (total >= 0 && free >= 0 && reserved >= 0) {
+    // Free pages already promised to another mapping are not free to us.
+    const uint64_t available = free > reserved ? static_cast<uint64_t>(free - reserved) : 0;
+    message += ", the host has " + std::to_string(available) + " (" + std::to_string(total) +
+               " in its pool)";
+    if (needed <= available) {  // the pool has them: something else said no
+      return Error(ErrorCode::kSystem,
+                   message + " and the host's pool has " + std::to_string(available) +
+                       " free, yet mmap could not reserve them (a hugetlb cgroup limit?)",
+                   ENOMEM);
+    }
+    enough = static_cast<uint64_t>(total) + needed - available;
+  }
+  return Error(ErrorCode::kSystem,
+               message + "; reserve them first (as root): echo " + std::to_string(enough) + " > " +
+                   dir + "/nr_hugepages",
+               ENOMEM);
 }
 
 }  // namespace
@@ -91,6 +172,46 @@ Result<std::shared_ptr<HostRegion>> HostRegion::SharedMemfd(uint64_t size) {
   return MapShared(std::move(fd), size);
 }
 
+Result<std::shared_ptr<HostRegion>> HostRegion::HugetlbMemfd(uint64_t size, uint64_t page_size) {
+  if (size == 0) return Error(ErrorCode::kInvalidArgument, "empty memory region");
+  if (size > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) {
+    return Error(ErrorCode::kOutOfRange, "memory region size overflows");
+  }
+  unsigned flags = MFD_CLOEXEC | MFD_HUGETLB;
+  if (page_size != 0) {
+    if (!std::has_single_bit(page_size)) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "huge page size " + std::to_string(page_size) + " is not a power of two");
+    }
+    // memfd_create(2): log2 of the size in the bits from MFD_HUGE_SHIFT.
+    flags |= static_cast<unsigned>(std::countr_zero(page_size)) << MFD_HUGE_SHIFT;
+  }
+  UniqueFd fd(memfd_create("petrel-guest-ram", flags));
+  if (fd.get() < 0) {
+    if (errno == EINVAL || errno == ENODEV) {  // no hugetlbfs, or no pool of that size
+      return Error(ErrorCode::kUnsupported,
+                   "the host has no huge pages of " +
+                       (page_size != 0 ? SizeText(page_size) : std::string("its default size")) +
+                       " (its pools: " + HostHugePageSizes() + ")",
+                   errno);
+    }
+    return Error::FromErrno("memfd_create of hugetlbfs guest RAM");
+  }
+  struct statfs fs {};
+  if (fstatfs(fd.get(), &fs) != 0) return Error::FromErrno("fstatfs of hugetlbfs guest RAM");
+  const auto page = static_cast<uint64_t>(fs.f_bsize);  // hugetlbfs: the huge page size
+  if (size % page != 0) {
+    return Error(ErrorCode::kInvalidArgument, "guest RAM of " + std::to_string(size) +
+                                                  " bytes is not a whole number of " +
+                                                  SizeText(page) + " huge pages");
+  }
+  if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+    return Error::FromErrno("sizing a hugetlbfs guest RAM memfd to " + std::to_string(size) +
+                            " bytes");
+  }
+  return MapShared(std::move(fd), size);
+}
+
 Result<std::shared_ptr<HostRegion>> HostRegion::MapShared(UniqueFd fd, uint64_t size) {
   if (size == 0) return Error(ErrorCode::kInvalidArgument, "empty memory region");
   struct stat st {};
@@ -100,17 +221,33 @@ Result<std::shared_ptr<HostRegion>> HostRegion::MapShared(UniqueFd fd, uint64_t 
                  "guest RAM fd holds " + std::to_string(st.st_size) + " bytes, " +
                      std::to_string(size) + " needed");
   }
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd.get(), 0);
+  struct statfs fs {};
+  if (fstatfs(fd.get(), &fs) != 0) return Error::FromErrno("fstatfs of a guest RAM fd");
+  const bool hugetlb = static_cast<uint64_t>(fs.f_type) == HUGETLBFS_MAGIC;
+  const uint64_t hugepage_size = hugetlb ? static_cast<uint64_t>(fs.f_bsize) : 0;
+  if (hugetlb && size % hugepage_size != 0) {
+    return Error(ErrorCode::kInvalidArgument, "guest RAM of " + std::to_string(size) +
+                                                  " bytes is not a whole number of " +
+                                                  SizeText(hugepage_size) + " huge pages");
+  }
+  // Huge pages are reserved now (no MAP_NORESERVE): a short pool fails the
+  // mmap with ENOMEM instead of a later fault with SIGBUS. Reservations are
+  // per file, so a second mapping of the same fd reserves nothing more.
+  const int flags = MAP_SHARED | (hugetlb ? 0 : MAP_NORESERVE);
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, fd.get(), 0);
   if (p == MAP_FAILED) {
+    if (hugetlb && errno == ENOMEM) return HugePagesShort(size, hugepage_size);
     return Error::FromErrno("mmap of " + std::to_string(size) + " bytes of shared guest RAM");
   }
   ExcludeFromCoreDumps(p, size);
   auto* data = static_cast<uint8_t*>(p);
-  return std::shared_ptr<HostRegion>(new HostRegion(data, size, data, size, std::move(fd)));
+  return std::shared_ptr<HostRegion>(
+      new HostRegion(data, size, data, size, std::move(fd), hugepage_size));
 }
 
 Result<std::shared_ptr<HostRegion>> HostRegion::Create(RamBacking backing, uint64_t size) {
-  return backing == RamBacking::kShared ? SharedMemfd(size) : Anonymous(size);
+  if (backing.hugepages) return HugetlbMemfd(size, backing.hugepage_size);
+  return backing.shared ? SharedMemfd(size) : Anonymous(size);
 }
 
 HostRegion::~HostRegion() { munmap(map_base_, map_size_); }
@@ -327,6 +464,17 @@ Result<void> GuestMemory::Discard(uint64_t gpa, uint64_t len) {
     return Error(ErrorCode::kInvalidArgument, "guest discard not 4 KiB aligned");
   }
   if (!Contains(gpa, len)) return Error(ErrorCode::kOutOfRange, "guest discard outside RAM");
+  Result<void> hugetlb = Ok();
+  ForEachPiece(gpa, len, [&](const uint8_t*, size_t done, size_t) {
+    const uint64_t page = Find(gpa + done)->host->hugepage_size();
+    if (page == 0) return true;
+    // See guest_memory.h: a huge page given back loses its reservation.
+    hugetlb = Error(ErrorCode::kUnsupported,
+                    "guest RAM on " + SizeText(page) +
+                        " huge pages (--memory hugepages=on) is not given back to the host");
+    return false;
+  });
+  PETREL_TRY(hugetlb);
   uint64_t done = 0;
   while (done < len) {
     const GuestRegion* r = Find(gpa + done);
@@ -354,7 +502,11 @@ Result<void> GuestMemory::Advise(const MemoryAdvice& advice) {
 #endif
   for (const GuestRegion& r : regions_) {
     uint8_t* base = r.host->data();
-    if (::madvise(base, r.size, advice.thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) != 0 &&
+    const uint64_t hugepage_size = r.host->hugepage_size();
+    // Huge pages already: transparent huge pages do not apply (CH skips
+    // them too).
+    if (hugepage_size == 0 &&
+        ::madvise(base, r.size, advice.thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) != 0 &&
         errno != EINVAL) {  // EINVAL: a kernel without THP; nothing to ask for
       return Error::FromErrno("madvise(MADV_HUGEPAGE) on guest memory (--memory thp)");
     }
@@ -370,8 +522,9 @@ Result<void> GuestMemory::Advise(const MemoryAdvice& advice) {
         return Error::FromErrno("populating guest memory (--memory prefault=on)");
       }
       // Before Linux 5.14: touch each page (the memory is fresh, all zero).
-      const long page = ::sysconf(_SC_PAGESIZE);
-      for (uint64_t off = 0; off < r.size; off += static_cast<uint64_t>(page)) {
+      const uint64_t page =
+          hugepage_size != 0 ? hugepage_size : static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+      for (uint64_t off = 0; off < r.size; off += page) {
         reinterpret_cast<volatile uint8_t*>(base)[off] = 0;
       }
     }

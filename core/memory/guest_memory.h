@@ -5,7 +5,8 @@
 // Guest RAM is a set of non-overlapping regions, each backed by one mmap
 // owned by a HostRegion: anonymous private memory, a memfd shared with
 // whoever holds its fd (--memory shared=on; local migration hands the fds to
-// the next VMM), or a file (a restored snapshot's memory). Every access checks that
+// the next VMM), a hugetlbfs memfd (--memory hugepages=on, shared the same
+// way), or a file (a restored snapshot's memory). Every access checks that
 // [gpa, gpa + len) lies inside one region, with overflow-safe arithmetic; a
 // failed check is an error value, never a crash, because guests choose these
 // addresses. Accesses spanning two adjacent regions are split.
@@ -54,10 +55,20 @@ class HostRegion {
   // `size` bytes of a new memfd (memfd_create(2)) mapped MAP_SHARED: another
   // process given fd() maps the same pages. Excluded from core dumps.
   static Result<std::shared_ptr<HostRegion>> SharedMemfd(uint64_t size);
+  // `size` bytes of a new hugetlbfs memfd (memfd_create MFD_HUGETLB) of
+  // `page_size` pages (a power of two; 0: the host's default size), mapped
+  // MAP_SHARED like SharedMemfd(). `size` must be whole pages. The kernel
+  // reserves every page at mmap (no MAP_NORESERVE), so a host without
+  // enough free huge pages fails here, naming how many are needed and how to
+  // reserve them, and never later with a SIGBUS on a fault. A size the host
+  // has no pool of is an error naming the sizes it has.
+  static Result<std::shared_ptr<HostRegion>> HugetlbMemfd(uint64_t size, uint64_t page_size);
   // The first `size` bytes of `fd` (a memfd another VMM made) mapped
   // MAP_SHARED; keeps `fd` as fd(). Fails if the file is shorter than `size`.
+  // A hugetlbfs fd is mapped as HugetlbMemfd() maps its own (hugepage_size()).
   static Result<std::shared_ptr<HostRegion>> MapShared(UniqueFd fd, uint64_t size);
-  // New zeroed memory of `size` bytes: Anonymous() or SharedMemfd().
+  // New zeroed memory of `size` bytes as `backing` says: Anonymous(),
+  // SharedMemfd() or HugetlbMemfd().
   static Result<std::shared_ptr<HostRegion>> Create(RamBacking backing, uint64_t size);
   ~HostRegion();
   HostRegion(const HostRegion&) = delete;
@@ -65,18 +76,28 @@ class HostRegion {
 
   uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
-  // The memfd behind a shared mapping (SharedMemfd, MapShared), else -1.
+  // The memfd behind a shared mapping (SharedMemfd, HugetlbMemfd,
+  // MapShared), else -1.
   int fd() const { return fd_.get(); }
+  // The huge page size of a hugetlbfs mapping, 0 for normal pages (which
+  // transparent huge pages may still back).
+  uint64_t hugepage_size() const { return hugepage_size_; }
 
  private:
   HostRegion(uint8_t* map_base, uint64_t map_size, uint8_t* data, uint64_t size,
-             UniqueFd fd = UniqueFd())
-      : map_base_(map_base), map_size_(map_size), data_(data), size_(size), fd_(std::move(fd)) {}
+             UniqueFd fd = UniqueFd(), uint64_t hugepage_size = 0)
+      : map_base_(map_base),
+        map_size_(map_size),
+        data_(data),
+        size_(size),
+        fd_(std::move(fd)),
+        hugepage_size_(hugepage_size) {}
   uint8_t* map_base_;
   uint64_t map_size_;
   uint8_t* data_;
   uint64_t size_;
   UniqueFd fd_;
+  uint64_t hugepage_size_;
 };
 
 // Makes the host memory of RAM slot `slot` (an index into the regions, in
@@ -152,11 +173,18 @@ class GuestMemory {
   // (madvise MADV_DONTNEED). The range then reads as zeros (a private file
   // mapping: as the file). Both ends must be 4 KiB aligned. Marks the pages
   // dirty while logging: their contents changed for a migration.
+  // Huge pages (hugepages=on) are never given back: a range touching one is
+  // refused (kUnsupported) before anything changes. A huge page punched out
+  // loses its reservation, and the guest touching it again would need a
+  // free page from the host's pool, which by then may have none: a SIGBUS
+  // in the VMM or a failed vCPU. Callers (balloon, virtio-mem) log and
+  // carry on.
   Result<void> Discard(uint64_t gpa, uint64_t len);
   // Applies `advice` to every region: transparent huge pages on or off,
   // KSM merging, and populating every page (fresh memory only: it writes
   // nothing but makes each page resident; never the hot-plug area). An error names what the host
-  // refused (e.g. KSM not built into the kernel).
+  // refused (e.g. KSM not built into the kernel). THP advice skips hugetlbfs
+  // regions (they are huge pages already; CH skips them too).
   Result<void> Advise(const MemoryAdvice& advice);
 
   template <class T>

@@ -15,9 +15,11 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -127,10 +129,12 @@ TEST(GuestMemoryDiscardTest, RefusesMisalignedAndOutsideRanges) {
   EXPECT_EQ((*mem)->ReadObj<uint8_t>(0x100000).value(), 0xab);  // untouched
 }
 
-// The smaps entry of the mapping holding `p`: its VmFlags and Rss (KiB).
+// The smaps entry of the mapping holding `p`: its VmFlags, Rss and
+// KernelPageSize (KiB).
 struct SmapsEntry {
   std::string flags;
   uint64_t rss_kib = 0;
+  uint64_t kernel_page_kib = 0;
 };
 SmapsEntry SmapsOf(const void* p) {
   std::ifstream smaps("/proc/self/smaps");
@@ -147,6 +151,9 @@ SmapsEntry SmapsOf(const void* p) {
     }
     if (!inside) continue;
     if (line.rfind("Rss:", 0) == 0) std::sscanf(line.c_str(), "Rss: %lu", &e.rss_kib);
+    if (line.rfind("KernelPageSize:", 0) == 0) {
+      std::sscanf(line.c_str(), "KernelPageSize: %lu", &e.kernel_page_kib);
+    }
     if (line.rfind("VmFlags:", 0) == 0) e.flags = line.substr(8) + " ";
   }
   return e;
@@ -685,6 +692,160 @@ TEST(GuestMemorySharedTest, AnFdShorterThanTheSlotOrNotAFileIsRefused) {
       << shorter.error().message();
   EXPECT_FALSE(HostRegion::MapShared(UniqueFd(-1), 4096).ok());
   EXPECT_FALSE(HostRegion::SharedMemfd(0).ok());
+}
+
+// --memory hugepages=on: hugetlbfs memfds. The tests that need huge pages
+// skip, saying so, on a host whose 2 MiB pool has none free (the default:
+// nr_hugepages is 0); they never change the pool themselves. The tests of
+// the errors need only a kernel with hugetlbfs.
+constexpr uint64_t kHuge = 2 << 20;
+
+// The host's pool of 2 MiB pages; nullopt without hugetlbfs.
+struct HugePool {
+  uint64_t total = 0, free = 0, reserved = 0, overcommit = 0, surplus = 0;
+  // Pages a new mapping can still reserve: free ones nobody has reserved,
+  // and surplus pages the overcommit limit still allows.
+  uint64_t available() const {
+    return (free > reserved ? free - reserved : 0) +
+           (overcommit > surplus ? overcommit - surplus : 0);
+  }
+};
+std::optional<HugePool> Pool2M() {
+  const std::string dir = "/sys/kernel/mm/hugepages/hugepages-2048kB/";
+  auto read = [&](const char* name, uint64_t& out) {
+    std::ifstream in(dir + name);
+    return static_cast<bool>(in >> out);
+  };
+  HugePool p;
+  if (!read("nr_hugepages", p.total) || !read("free_hugepages", p.free) ||
+      !read("resv_hugepages", p.reserved) || !read("nr_overcommit_hugepages", p.overcommit) ||
+      !read("surplus_hugepages", p.surplus)) {
+    return std::nullopt;
+  }
+  return p;
+}
+
+// Why a test needing `n` free 2 MiB pages cannot run here, or "".
+std::string WhyNoHugePages(uint64_t n) {
+  const std::optional<HugePool> pool = Pool2M();
+  if (!pool) return "no 2 MiB hugetlbfs pool on this host (/sys/kernel/mm/hugepages)";
+  if (pool->available() >= n) return "";
+  return "needs " + std::to_string(n) + " free 2 MiB huge pages, the host has " +
+         std::to_string(pool->available()) +
+         "; to run it: echo 8 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
+}
+
+TEST(HugetlbTest, RegionIsHugeTlbfsAndASecondMappingSharesIt) {
+  if (const std::string why = WhyNoHugePages(2); !why.empty()) GTEST_SKIP() << why;
+  auto region = HostRegion::HugetlbMemfd(2 * kHuge, kHuge);
+  ASSERT_TRUE(region.ok()) << region.error().message();
+  HostRegion& r = **region;
+  EXPECT_EQ(r.hugepage_size(), kHuge);
+  ASSERT_GE(r.fd(), 0);  // kept, as SharedMemfd's: local migration hands it over
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(r.data()) % kHuge, 0u);
+  r.data()[kHuge + 5] = 0x5a;
+  EXPECT_EQ(SmapsOf(r.data()).kernel_page_kib, 2048u);  // really hugetlbfs pages
+
+  auto again = HostRegion::MapShared(UniqueFd(dup(r.fd())), 2 * kHuge);
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ((*again)->hugepage_size(), kHuge);  // found from the fd
+  EXPECT_EQ((*again)->data()[kHuge + 5], 0x5a);
+  (*again)->data()[7] = 0x77;
+  EXPECT_EQ(r.data()[7], 0x77);
+  EXPECT_EQ(SmapsOf((*again)->data()).kernel_page_kib, 2048u);
+}
+
+TEST(HugetlbTest, GuestMemoryOnHugePagesSkipsThpAndKeepsItsPages) {
+  if (const std::string why = WhyNoHugePages(2); !why.empty()) GTEST_SKIP() << why;
+  const RamBacking backing{.hugepages = true, .hugepage_size = kHuge};
+  auto mem = GuestMemory::CreateX86(2 * kHuge, backing);
+  ASSERT_TRUE(mem.ok()) << mem.error().message();
+  GuestMemory& m = **mem;
+  const HostRegion& host = *m.regions()[0].host;
+  EXPECT_EQ(host.hugepage_size(), kHuge);
+  ASSERT_TRUE(m.Advise({.thp = true, .mergeable = false, .prefault = true}).ok());
+  const SmapsEntry e = SmapsOf(host.data());
+  EXPECT_NE(e.flags.find(" ht "), std::string::npos) << e.flags;  // VM_HUGETLB
+  EXPECT_EQ(e.flags.find(" hg "), std::string::npos) << e.flags;  // no THP advice
+  EXPECT_EQ(e.kernel_page_kib, 2048u);
+
+  // The balloon's 4 KiB pages and whole huge pages alike stay: refused,
+  // nothing changed, nothing marked.
+  ASSERT_TRUE(m.Fill(0x200000, 0xab, 0x2000).ok());
+  m.StartDirtyLog();
+  for (auto [gpa, len] : {std::pair<uint64_t, uint64_t>{0x200000, 0x1000}, {0, 2 * kHuge}}) {
+    Result<void> r = m.Discard(gpa, len);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code(), ErrorCode::kUnsupported);
+    EXPECT_EQ(r.error().message(),
+              "guest RAM on 2 MiB huge pages (--memory hugepages=on) is not given back to the "
+              "host");
+  }
+  EXPECT_TRUE(m.TakeDirtyLog().Ranges().empty());
+  EXPECT_EQ(m.ReadObj<uint8_t>(0x200000).value(), 0xab);
+}
+
+// hugepage_size 0: the host's default size, whatever it is.
+TEST(HugetlbTest, NoSizeGivenTakesTheHostsDefault) {
+  std::ifstream meminfo("/proc/meminfo");
+  uint64_t default_kib = 0;
+  for (std::string line; std::getline(meminfo, line);) {
+    std::sscanf(line.c_str(), "Hugepagesize: %lu kB", &default_kib);
+  }
+  if (default_kib != 2048) GTEST_SKIP() << "the host's default huge page is not 2 MiB";
+  if (const std::string why = WhyNoHugePages(1); !why.empty()) GTEST_SKIP() << why;
+  auto region = HostRegion::Create({.hugepages = true}, kHuge);
+  ASSERT_TRUE(region.ok()) << region.error().message();
+  EXPECT_EQ((*region)->hugepage_size(), kHuge);
+  EXPECT_FALSE(HostRegion::Create({.hugepages = true}, kHuge + 4096).ok());
+}
+
+// More pages than the pool has: the mmap's reservation fails at once with a
+// message saying what to do, rather than a SIGBUS at a later fault.
+TEST(HugetlbTest, TooFewFreePagesIsAClearErrorNotACrash) {
+  if (const std::string why = WhyNoHugePages(0); !why.empty()) GTEST_SKIP() << why;
+  const uint64_t want = Pool2M()->available() + 64;  // margin: other tests may free pages
+  if (want > 4096) GTEST_SKIP() << "the host lets " << want - 64 << " huge pages be reserved";
+  auto region = HostRegion::HugetlbMemfd(want * kHuge, kHuge);
+  if (region.ok()) GTEST_SKIP() << "the host found " << want << " huge pages after all";
+  const std::string message = region.error().message();
+  EXPECT_EQ(region.error().code(), ErrorCode::kSystem);
+  EXPECT_EQ(message.rfind("guest RAM of " + std::to_string(want * 2) + " MiB needs " +
+                              std::to_string(want) + " free huge pages of 2 MiB, the host has ",
+                          0),
+            0u)
+      << message;
+  EXPECT_NE(message.find("; reserve them first (as root): echo "), std::string::npos) << message;
+  EXPECT_NE(message.find(" > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"),
+            std::string::npos)
+      << message;
+  // Through the VM's door: the same error, and ordinary memory still works.
+  auto mem = GuestMemory::CreateX86(want * kHuge, {.hugepages = true, .hugepage_size = kHuge});
+  ASSERT_FALSE(mem.ok());
+  EXPECT_NE(mem.error().message().find("free huge pages of 2 MiB"), std::string::npos);
+  EXPECT_TRUE(GuestMemory::CreateX86(want * kHuge).ok());
+}
+
+TEST(HugetlbTest, PartialPagesAndSizesTheHostLacksAreRefused) {
+  if (const std::string why = WhyNoHugePages(0); !why.empty()) GTEST_SKIP() << why;
+  auto partial = HostRegion::HugetlbMemfd(kHuge + 4096, kHuge);
+  ASSERT_FALSE(partial.ok());
+  EXPECT_EQ(partial.error().message(),
+            "guest RAM of 2101248 bytes is not a whole number of 2 MiB huge pages");
+  auto odd = HostRegion::HugetlbMemfd(4 * kHuge, 3 << 20);
+  ASSERT_FALSE(odd.ok());
+  EXPECT_EQ(odd.error().message(), "huge page size 3145728 is not a power of two");
+  EXPECT_FALSE(HostRegion::HugetlbMemfd(0, kHuge).ok());
+  struct stat st {};
+  if (stat("/sys/kernel/mm/hugepages/hugepages-4096kB", &st) == 0) return;  // not x86
+  auto missing = HostRegion::HugetlbMemfd(4 * kHuge, 4 << 20);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(missing.error().message().rfind(
+                "the host has no huge pages of 4 MiB (its pools: hugepages-", 0),
+            0u)
+      << missing.error().message();
+  EXPECT_NE(missing.error().message().find("hugepages-2048kB"), std::string::npos);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -407,6 +408,61 @@ TEST(PetrelCliTest, LandlockedNullGuestBootsOnKvm) {
   std::string header;
   std::getline(trace_file, header);
   EXPECT_EQ(header, "petrel-io-trace 1");
+}
+
+// Pages a new mapping can still reserve from the host's 2 MiB pool (free,
+// not reserved, plus what overcommit allows); -1 without hugetlbfs.
+int64_t AvailableHugePages2M() {
+  const std::string dir = "/sys/kernel/mm/hugepages/hugepages-2048kB/";
+  int64_t free = -1, reserved = -1, overcommit = -1, surplus = -1;
+  std::ifstream(dir + "free_hugepages") >> free;
+  std::ifstream(dir + "resv_hugepages") >> reserved;
+  std::ifstream(dir + "nr_overcommit_hugepages") >> overcommit;
+  std::ifstream(dir + "surplus_hugepages") >> surplus;
+  if (free < 0 || reserved < 0 || overcommit < 0 || surplus < 0) return -1;
+  return std::max<int64_t>(free - reserved, 0) + std::max<int64_t>(overcommit - surplus, 0);
+}
+
+// --memory hugepages=on asking more than the host's pool has free: one
+// clear line saying how to reserve them, exit status 1, no SIGBUS (the
+// pages are reserved when mapped, before any guest runs).
+TEST(PetrelCliTest, HugePagesTheHostLacksAreOneClearLine) {
+  const int64_t available = AvailableHugePages2M();
+  if (available < 0) GTEST_SKIP() << "no 2 MiB hugetlbfs pool on this host";
+  const int64_t want = available + 64;  // margin: other tests may free pages meanwhile
+  if (want > 4096) GTEST_SKIP() << "the host lets " << available << " huge pages be reserved";
+  const auto r =
+      RunPetrel({"--kernel", PETREL_NULL_GUEST_ELF, "--console", "off", "--memory",
+                 "size=" + std::to_string(want * 2) + "M,hugepages=on,hugepage_size=2M"});
+  ExpectOneErrorLine(r, "needs " + std::to_string(want) + " free huge pages of 2 MiB");
+  EXPECT_NE(r.err.find("echo "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"), std::string::npos)
+      << r.err;
+}
+
+// The null guest on 2 MiB huge pages. Skips, saying so, unless the host has
+// 32 free (nr_hugepages is 0 by default; this test never changes it).
+TEST(PetrelCliTest, NullGuestBootsOnHugePagesOnKvm) {
+  const char* force = getenv("PETREL_FORCE_NO_KVM");
+  if (force != nullptr && std::string(force) == "1") GTEST_SKIP() << "PETREL_FORCE_NO_KVM=1";
+  if (access("/dev/kvm", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/kvm is not usable here";
+  const int64_t available = AvailableHugePages2M();
+  if (available < 32) {
+    GTEST_SKIP() << "needs 32 free 2 MiB huge pages, the host has "
+                 << std::max<int64_t>(available, 0)
+                 << "; to run it: echo 32 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
+  }
+  const std::string serial = UniqueTemp("hugepages-serial.log");
+  unlink(serial.c_str());
+  auto r = RunPetrel({"--kernel", PETREL_NULL_GUEST_ELF, "--memory",
+                      "size=64M,hugepages=on,hugepage_size=2M,prefault=on", "--serial",
+                      "file=" + serial, "--console", "off"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::ifstream serial_file(serial);
+  const std::string output((std::istreambuf_iterator<char>(serial_file)),
+                           std::istreambuf_iterator<char>());
+  EXPECT_EQ(output, "PETREL-NULL-OK\n");
+  unlink(serial.c_str());
 }
 
 }  // namespace

@@ -136,10 +136,20 @@ TEST(CliTest, MemoryTakesPrefaultMergeableAndThp) {
   out = Parse({"--kernel", "k", "--memory", "size=1G"});
   EXPECT_TRUE(out.options.vm.memory.thp);  // on by default, as CH
   EXPECT_FALSE(out.options.vm.memory.prefault);
-  EXPECT_NE(Parse({"--kernel", "k", "--memory", "size=1G,hugepages=on"})
-                .message.find("not supported by Petrel yet"),
-            std::string::npos);
   EXPECT_NE(Parse({"--kernel", "k", "--memory", "size=1G,thp=maybe"}).message.find("thp"),
+            std::string::npos);
+}
+
+// CH's docs/memory.md command line.
+TEST(CliTest, MemoryTakesHugePages) {
+  CliOutcome out = Parse({"--kernel", "k", "--memory", "size=1G,hugepages=on,hugepage_size=2M"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_TRUE(out.options.vm.memory.hugepages);
+  EXPECT_EQ(out.options.vm.memory.hugepage_size, 2ULL << 20);
+  out = Parse({"--kernel", "k", "--memory", "size=1G"});
+  EXPECT_FALSE(out.options.vm.memory.hugepages);
+  EXPECT_NE(Parse({"--kernel", "k", "--memory", "size=1G,hugepage_size=2M"})
+                .message.find("hugepage_size=2097152: needs hugepages=on"),
             std::string::npos);
 }
 

@@ -27,8 +27,12 @@ constexpr KeyDoc kMemoryKeys[] = {
     {"prefault", "on|off", "off", "make every page of guest RAM resident at boot"},
     {"mergeable", "on|off", "off", "let KSM merge identical pages of guest RAM"},
     {"thp", "on|off", "on", "back guest RAM with transparent huge pages where the host can"},
-    {"hugepages", "on|off", "off", "back guest RAM with hugetlbfs pages", true},
-    {"hugepage_size", "<size>", "", "the hugetlbfs page size (2M or 1G)", true},
+    {"hugepages", "on|off", "off",
+     "back guest RAM with hugetlbfs pages, reserved by the host beforehand (always shared "
+     "memfds)"},
+    {"hugepage_size", "<size>", "the host's default",
+     "the huge page size: a power of two the host has (2M or 1G on x86); size must be a "
+     "multiple of it; needs hugepages=on"},
     {"hotplug_method", "acpi|virtio-mem", "acpi",
      "how hot-plugged memory reaches the guest (vm.resize desired_ram)"},
     {"hotplug_size", "<size>", "",

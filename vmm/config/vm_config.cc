@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/arch/x86_layout.h"
 #include "core/base/field_error.h"
 #include "vmm/config/option_parser.h"
 
@@ -202,18 +203,19 @@ Result<MemoryConfig> ParseMemory(std::string_view text) {
   }
   PETREL_ASSIGN_OR_RETURN(memory.hotplug_size, parser.GetSize("hotplug_size"));
   PETREL_ASSIGN_OR_RETURN(memory.hotplugged_size, parser.GetSize("hotplugged_size"));
+  PETREL_ASSIGN_OR_RETURN(auto hugepages, parser.GetBool("hugepages"));
+  memory.hugepages = hugepages.value_or(false);
+  PETREL_ASSIGN_OR_RETURN(memory.hugepage_size, parser.GetSize("hugepage_size"));
   PETREL_ASSIGN_OR_RETURN(auto size, parser.GetSize("size"));
-  if (!size) {
-    PETREL_TRY(Validate(memory).Wrap("--memory"));
-    return memory;
+  if (size) {
+    const std::string given = *parser.Get("size");
+    if (*size % kMemoryAlignment != 0) {
+      return parser.ValueError("size", given, "must be a multiple of 4K");
+    }
+    if (*size < kMinMemorySize) return parser.ValueError("size", given, "must be at least 2M");
+    if (*size > kMaxMemorySize) return parser.ValueError("size", given, "must be at most 64T");
+    memory.size = *size;
   }
-  const std::string given = *parser.Get("size");
-  if (*size % kMemoryAlignment != 0) {
-    return parser.ValueError("size", given, "must be a multiple of 4K");
-  }
-  if (*size < kMinMemorySize) return parser.ValueError("size", given, "must be at least 2M");
-  if (*size > kMaxMemorySize) return parser.ValueError("size", given, "must be at most 64T");
-  memory.size = *size;
   PETREL_TRY(Validate(memory).Wrap("--memory"));
   return memory;
 }
@@ -320,6 +322,30 @@ Result<void> Validate(const MemoryConfig& memory) {
     }
     if (*memory.hotplugged_size % kMemoryHotplugBlock != 0) {
       return FieldError("hotplugged_size", plugged, "must be a multiple of 2M");
+    }
+  }
+  if (memory.hugepages && memory.hotplug_size) {
+    // The area would be reserved in huge pages up front, and unplugged
+    // blocks could not go back (GuestMemory::Discard refuses huge pages).
+    return FieldError("hotplug_size", std::to_string(*memory.hotplug_size),
+                      "not supported by Petrel yet with hugepages=on");
+  }
+  if (memory.hugepage_size) {
+    const uint64_t page = *memory.hugepage_size;
+    const std::string page_text = std::to_string(page);
+    if (!memory.hugepages) return FieldError("hugepage_size", page_text, "needs hugepages=on");
+    if (page == 0 || (page & (page - 1)) != 0) {
+      return FieldError("hugepage_size", page_text, "must be a power of two");
+    }
+    // Each RAM region is its own hugetlbfs file: whole pages only
+    // (GuestMemory::CreateX86 splits RAM at the 32-bit hole).
+    if (memory.size % page != 0) {
+      return FieldError("size", text, "must be a multiple of hugepage_size (" + page_text + ")");
+    }
+    if (memory.size > x86::kMem32BitReservedStart && x86::kMem32BitReservedStart % page != 0) {
+      return FieldError("hugepage_size", page_text,
+                        "must divide " + std::to_string(x86::kMem32BitReservedStart) +
+                            ", the RAM below the 32-bit hole, when size is larger");
     }
   }
   return Ok();

@@ -20,12 +20,18 @@
 //              kMinMemorySize (2 MiB: the kernel is loaded at 1 MiB, below it
 //              sit the boot structures), at most kMaxMemorySize (64 TiB =
 //              2^46, CH's default max_phys_bits). shared: see MemoryConfig.
+//              hugepage_size (CH's rules): only with hugepages=on, a power
+//              of two. size, and the 3 GiB below the 32-bit hole when
+//              size is larger, must be multiples of it (CH checks size
+//              when it builds the VM's memory; Petrel here, before any VM).
+//              Whether the host has such pages, and the host's default
+//              size, are the memory layer's (HostRegion::HugetlbMemfd).
 //   --serial:  off | null | tty | pty | file=<path> | socket=<path>
 //   --console: off | null | tty | pty | file=<path> | socket=<path>
 //   --landlock, --landlock-rules path=<path>,access=r|w|rw (repeatable, or
 //              several values after one flag): see LandlockRule.
 // Only the keys above are accepted for now; later work adds CH's other keys
-// (kvm_hyperv, max_phys_bits, affinity, hugepages, iommu, ...).
+// (kvm_hyperv, max_phys_bits, affinity, iommu, ...).
 #pragma once
 
 #include <cstdint>
@@ -129,7 +135,13 @@ struct MemoryConfig {
   bool prefault = false;
   bool mergeable = false;
   bool thp = true;
-  RamBacking backing() const { return shared ? RamBacking::kShared : RamBacking::kPrivate; }
+  // CH's hugepages and hugepage_size: guest RAM of hugetlbfs pages, always
+  // shared memfds (RamBacking). No hugepage_size: the host's default.
+  bool hugepages = false;
+  std::optional<uint64_t> hugepage_size;
+  RamBacking backing() const {
+    return {.shared = shared, .hugepages = hugepages, .hugepage_size = hugepage_size.value_or(0)};
+  }
   // The hot-plug area's size (GuestMemory::CreateX86's hotplug_size).
   uint64_t hotplug_area_size() const { return hotplug_size.value_or(0); }
   MemoryAdvice advice() const { return {.thp = thp, .mergeable = mergeable, .prefault = prefault}; }

@@ -243,8 +243,8 @@ Result<MemoryConfig> ReadMemory(const json& value, const std::string& path) {
   PETREL_TRY(r.Unsigned("hotplug_size", memory.hotplug_size));
   PETREL_TRY(r.Unsigned("hotplugged_size", memory.hotplugged_size));
   PETREL_TRY(r.Bool("shared", memory.shared));
-  PETREL_TRY(r.OnlyDefault("hugepages", {false}));
-  PETREL_TRY(r.OnlyDefault("hugepage_size", {}));
+  PETREL_TRY(r.Bool("hugepages", memory.hugepages));
+  PETREL_TRY(r.Unsigned("hugepage_size", memory.hugepage_size));
   PETREL_TRY(r.Bool("prefault", memory.prefault));
   PETREL_TRY(r.OnlyDefault("reserve", {false}));
   PETREL_TRY(r.OnlyDefault("zones", {json::array()}));
@@ -733,12 +733,13 @@ json VmConfigToJson(const VmConfig& config) {
                                         ? "VirtioMem"
                                         : "Acpi"},
                  {"shared", config.memory.shared},
-                 {"hugepages", false},
+                 {"hugepages", config.memory.hugepages},
                  {"prefault", config.memory.prefault},
                  {"reserve", false},
                  {"thp", config.memory.thp}};
   if (config.memory.hotplug_size) memory["hotplug_size"] = *config.memory.hotplug_size;
   if (config.memory.hotplugged_size) memory["hotplugged_size"] = *config.memory.hotplugged_size;
+  if (config.memory.hugepage_size) memory["hugepage_size"] = *config.memory.hugepage_size;
 
   json j = {{"cpus", cpus},
             {"memory", memory},

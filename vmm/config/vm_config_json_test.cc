@@ -160,9 +160,54 @@ TEST(VmConfigJsonTest, MemoryAdviceIsReadAndWritten) {
   auto plain = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824}})");
   ASSERT_TRUE(plain.ok());
   EXPECT_TRUE(plain->memory.thp);
-  EXPECT_FALSE(
-      VmConfigFromJson(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"hugepages":true}})")
-          .ok());
+}
+
+// CH's MemoryConfig: "hugepages" (bool), "hugepage_size" (bytes, written
+// only when set: CH skips None).
+TEST(VmConfigJsonTest, HugePagesAreReadAndWrittenAsChs) {
+  auto config =
+      VmConfigFromJson(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"hugepages":true,)"
+                       R"("hugepage_size":2097152}})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_TRUE(config->memory.hugepages);
+  EXPECT_EQ(config->memory.hugepage_size, 2ULL << 20);
+  nlohmann::json out = VmConfigToJson(*config);
+  EXPECT_EQ(out["memory"]["hugepages"], true);
+  EXPECT_EQ(out["memory"]["hugepage_size"], 2097152);
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, *config);
+
+  auto host_size =
+      VmConfigFromJson(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"hugepages":true,)"
+                       R"("hugepage_size":null}})");
+  ASSERT_TRUE(host_size.ok()) << host_size.error().message();
+  EXPECT_FALSE(host_size->memory.hugepage_size);
+  out = VmConfigToJson(*host_size);
+  EXPECT_EQ(out["memory"]["hugepages"], true);
+  EXPECT_FALSE(out["memory"].contains("hugepage_size"));
+  back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, *host_size);
+  out = VmConfigToJson(*VmConfigFromJson(R"({"payload":{"kernel":"/k"}})"));
+  EXPECT_EQ(out["memory"]["hugepages"], false);
+  EXPECT_FALSE(out["memory"].contains("hugepage_size"));
+
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,)"
+                    R"("hugepage_size":2097152}})"),
+            "memory: hugepage_size=2097152: needs hugepages=on");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,)"
+                    R"("hugepages":true,"hugepage_size":3000000}})"),
+            "memory: hugepage_size=3000000: must be a power of two");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073745920,)"
+                    R"("hugepages":true,"hugepage_size":2097152}})"),
+            "memory: size=1073745920: must be a multiple of hugepage_size (2097152)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,)"
+                    R"("hugepages":"on"}})"),
+            R"(memory: hugepages="on": expected true or false)");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,)"
+                    R"("hugepages":true,"hugepage_size":-2}})"),
+            "memory: hugepage_size=-2: expected an unsigned integer");
 }
 
 TEST(VmConfigJsonTest, BalloonIsReadAndWrittenAsChs) {
@@ -296,8 +341,8 @@ TEST(VmConfigJsonTest, NetFdsAreWrittenAndReadBackStale) {
 }
 
 TEST(VmConfigJsonTest, UnsupportedValuesAreRefusedNotIgnored) {
-  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"hugepages":true}})"),
-            "memory: hugepages=true: not supported by Petrel yet");
+  EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"memory":{"size":1073741824,"reserve":true}})"),
+            "memory: reserve=true: not supported by Petrel yet");
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"disks":[{"path":"/d","vhost_user":true}]})"),
             "disks[0]: vhost_user=true: not supported by Petrel yet");
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"fs":[{"tag":"x","socket":"/s"}]})"),

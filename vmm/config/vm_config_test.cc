@@ -164,8 +164,6 @@ TEST(ParseMemoryTest, Errors) {
   EXPECT_EQ(ErrorOf(ParseMemory("size=0")), "--memory: size=0: must be at least 2M");
   EXPECT_EQ(ErrorOf(ParseMemory("size=65537G")), "--memory: size=65537G: must be at most 64T");
   EXPECT_EQ(ParseMemory("size=")->size, kDefaultMemorySize);  // empty: the default (CH)
-  EXPECT_EQ(ErrorOf(ParseMemory("hugepages=on")),
-            "--memory: hugepages=on: not supported by Petrel yet");
   EXPECT_EQ(ErrorOf(ParseMemory("512M")).rfind("--memory: unknown key '512M' (known keys: size, shared, prefault, mergeable, thp", 0),
             0u);
   EXPECT_EQ(ErrorOf(ParseMemory("size=1G,shared=yes")),
@@ -197,6 +195,8 @@ TEST(ParseMemoryTest, HotplugKeys) {
             "--memory: hotplugged_size=2147483648: must be at most hotplug_size");
   EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hotplug_method=virtio-mem,hotplug_size=1G,hotplugged_size=3M")),
             "--memory: hotplugged_size=3145728: must be a multiple of 2M");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hugepages=on,hotplug_size=1G")),
+            "--memory: hotplug_size=1073741824: not supported by Petrel yet with hugepages=on");
 }
 
 TEST(ParseMemoryTest, Shared) {
@@ -204,6 +204,54 @@ TEST(ParseMemoryTest, Shared) {
   EXPECT_TRUE(ParseMemory("size=1G,shared=on")->shared);
   EXPECT_FALSE(ParseMemory("shared=off")->shared);
   EXPECT_EQ(ParseMemory("shared=on")->size, kDefaultMemorySize);
+}
+
+// CH's --memory hugepages=on,hugepage_size=2M: CH's rules (hugepage_size
+// needs hugepages=on and is a power of two), and the sizes of RAM below and
+// above the 32-bit hole must be whole huge pages.
+TEST(ParseMemoryTest, HugePages) {
+  auto plain = ParseMemory("size=1G");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->hugepages);
+  EXPECT_FALSE(plain->hugepage_size);
+  EXPECT_EQ(plain->backing(), RamBacking::kPrivate);
+  auto on = ParseMemory("size=1G,hugepages=on");
+  ASSERT_TRUE(on.ok()) << on.error().message();
+  EXPECT_TRUE(on->hugepages);
+  EXPECT_FALSE(on->hugepage_size);  // the host's default
+  EXPECT_EQ(on->backing(), (RamBacking{.shared = false, .hugepages = true, .hugepage_size = 0}));
+  EXPECT_TRUE(on->backing().memfds());  // huge pages are shared memfds, as CH
+  auto sized = ParseMemory("size=1G,hugepages=on,hugepage_size=2M");
+  ASSERT_TRUE(sized.ok()) << sized.error().message();
+  EXPECT_EQ(sized->hugepage_size, 2ULL << 20);
+  EXPECT_EQ(sized->backing().hugepage_size, 2ULL << 20);
+  EXPECT_EQ(ParseMemory("size=4G,hugepages=on,hugepage_size=1G")->hugepage_size, 1ULL << 30);
+  EXPECT_EQ(ParseMemory("size=2G,hugepages=on,hugepage_size=2G")->hugepage_size, 2ULL << 30);
+  EXPECT_EQ(ParseMemory("hugepages=on,hugepage_size=2M")->size, kDefaultMemorySize);
+  EXPECT_FALSE(ParseMemory("hugepages=off")->hugepages);
+  EXPECT_TRUE(ParseMemory("size=1G,hugepages=on,shared=on")->backing().shared);
+}
+
+TEST(ParseMemoryTest, HugePageErrors) {
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hugepage_size=2M")),
+            "--memory: hugepage_size=2097152: needs hugepages=on");
+  EXPECT_EQ(ErrorOf(ParseMemory("hugepages=off,hugepage_size=2M")),
+            "--memory: hugepage_size=2097152: needs hugepages=on");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hugepages=on,hugepage_size=3M")),
+            "--memory: hugepage_size=3145728: must be a power of two");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hugepages=on,hugepage_size=0")),
+            "--memory: hugepage_size=0: must be a power of two");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1025M,hugepages=on,hugepage_size=2M")),
+            "--memory: size=1074790400: must be a multiple of hugepage_size (2097152)");
+  EXPECT_EQ(ErrorOf(ParseMemory("hugepages=on,hugepage_size=1G")),  // 512M by default
+            "--memory: size=536870912: must be a multiple of hugepage_size (1073741824)");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=6G,hugepages=on,hugepage_size=2G")),
+            "--memory: hugepage_size=2147483648: must divide 3221225472, the RAM below the "
+            "32-bit hole, when size is larger");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hugepages=maybe")),
+            "--memory: hugepages=maybe: expected on, off, true or false");
+  EXPECT_EQ(ErrorOf(ParseMemory("size=1G,hugepages=on,hugepage_size=2Q")),
+            "--memory: hugepage_size=2Q: expected a size like 512M");
 }
 
 TEST(ParseSerialTest, EveryMode) {

@@ -337,10 +337,10 @@ Result<Snapshot> ReadSnapshot(const std::string& dir, const ReadOptions& options
                      " bytes for a VM of " + std::to_string(snap.config.memory.size));
   }
   const std::string memory_path = Join(dir, kMemoryFile);
-  if (options.on_demand && snap.config.memory.shared) {
+  if (options.on_demand && snap.config.memory.backing().memfds()) {
     return Error(ErrorCode::kInvalidArgument,
                  "memory_restore_mode=ondemand maps the snapshot's memory privately; a VM with "
-                 "shared=on memory restores with memory_restore_mode=copy");
+                 "shared=on or hugepages=on memory restores with memory_restore_mode=copy");
   }
   if (options.on_demand) {
     PETREL_ASSIGN_OR_RETURN(snap.memory,
