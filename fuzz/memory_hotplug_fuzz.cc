@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   auto next64 = [&]() -> uint64_t { return next32() | (uint64_t{next32()} << 32); };
   std::vector<uint32_t> ejected;
-  MemoryHotplugController hp([&](uint32_t slot) { ejected.push_back(slot); });
+  MemoryHotplugController hp([&](uint32_t slot, uint64_t, uint64_t) { ejected.push_back(slot); });
   MemoryHotplugController::State model;
   model.slots.resize(kSlots);
   std::vector<uint32_t> expected_ejects;

@@ -52,12 +52,18 @@ Result<std::unique_ptr<AcpiPlatform>> AcpiPlatform::Create(const AcpiPlatformArg
   p->pci_hotplug_ = std::make_shared<PciHotplugController>(args.on_pci_ejected);
   PETREL_TRY(add(args.io->mmio(), x86::kAcpiPciHotplugStart, PciHotplugController::kSize,
                  p->pci_hotplug_));
+  if (args.memory_hotplug) {
+    p->memory_hotplug_ = std::make_shared<MemoryHotplugController>(args.on_memory_ejected);
+    PETREL_TRY(add(args.io->mmio(), x86::kAcpiMemoryHotplugStart, MemoryHotplugController::kSize,
+                   p->memory_hotplug_));
+  }
   return p;
 }
 
 AcpiPlatform::State AcpiPlatform::Save() const {
   State s{pm_->Save(), pm_timer_->Save(), ged_->Save(), std::nullopt, pci_hotplug_->Save()};
   if (cpu_hotplug_) s.cpu_hotplug = cpu_hotplug_->Save();
+  if (memory_hotplug_) s.memory_hotplug = memory_hotplug_->Save();
   return s;
 }
 
@@ -74,6 +80,14 @@ Result<void> AcpiPlatform::Restore(const State& s) {
     PETREL_TRY(cpu_hotplug_->Restore(*s.cpu_hotplug).Wrap("ACPI CPU hot-plug"));
   }
   if (s.pci_hotplug) PETREL_TRY(pci_hotplug_->Restore(*s.pci_hotplug).Wrap("ACPI PCI hot-plug"));
+  if (s.memory_hotplug.has_value() != (memory_hotplug_ != nullptr)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 s.memory_hotplug ? "the snapshot has ACPI memory hot-plug state, the VM has none"
+                                  : "the VM has ACPI memory hot-plug, the snapshot no state for it");
+  }
+  if (s.memory_hotplug) {
+    PETREL_TRY(memory_hotplug_->Restore(*s.memory_hotplug).Wrap("ACPI memory hot-plug"));
+  }
   return Ok();
 }
 

@@ -7,6 +7,8 @@
 //   MMIO 0xFEB00000  GED event register, IRQ 5 (power button, vCPU and PCI hot-plug)
 //   MMIO 0xFEB00010  CPU hot-plug controller, 12 bytes (when max vCPUs > 1)
 //   MMIO 0xFEB00020  PCI hot-plug controller, 16 bytes
+//   MMIO 0xFEB00030  memory hot-plug controller, 24 bytes (ACPI memory
+//                    hot-plug: --memory hotplug_size with hotplug_method=acpi)
 // plus RSDP/XSDT/FADT/DSDT/MADT written at 0xA0000.
 #pragma once
 
@@ -26,6 +28,7 @@
 #include "devices/acpi/acpi_pm.h"
 #include "devices/acpi/cpu_hotplug_controller.h"
 #include "devices/acpi/ged.h"
+#include "devices/acpi/memory_hotplug_controller.h"
 #include "devices/acpi/pci_hotplug_controller.h"
 #include "devices/acpi/pm_timer.h"
 
@@ -50,6 +53,10 @@ struct AcpiPlatformArgs {
   // PCI hot-plug: what runs when the guest ejects a slot (on that vCPU's
   // thread; see PciHotplugController).
   PciHotplugController::OnEject on_pci_ejected;
+  // ACPI memory hot-plug: the memory hot-plug controller, and what runs
+  // when the guest ejects a DIMM (on that vCPU's thread).
+  bool memory_hotplug = false;
+  MemoryHotplugController::OnEject on_memory_ejected;
 };
 
 class AcpiPlatform {
@@ -66,6 +73,11 @@ class AcpiPlatform {
   const PciHotplugController& pci_hotplug() const { return *pci_hotplug_; }
   // Tells the guest to scan the PCI slots (the GED's PCI event).
   void NotifyPciHotplug() { ged_->Notify(GedDevice::kEventPciHotplug); }
+  // The memory hot-plug controller; null without ACPI memory hot-plug.
+  MemoryHotplugController* memory_hotplug() { return memory_hotplug_.get(); }
+  const MemoryHotplugController* memory_hotplug() const { return memory_hotplug_.get(); }
+  // Tells the guest to scan the DIMM slots (the GED's memory event).
+  void NotifyMemoryHotplug() { ged_->Notify(GedDevice::kEventMemoryHotplug); }
 
   // The ACPI devices' snapshot state.
   struct State {
@@ -75,6 +87,7 @@ class AcpiPlatform {
     std::optional<CpuHotplugController::State> cpu_hotplug;  // with the controller
     // Absent in snapshots before format 4 (no device was hot-plugged then).
     std::optional<PciHotplugController::State> pci_hotplug;
+    std::optional<MemoryHotplugController::State> memory_hotplug;  // with the controller
     bool operator==(const State&) const = default;
   };
   State Save() const;
@@ -87,6 +100,7 @@ class AcpiPlatform {
   std::shared_ptr<GedDevice> ged_;
   std::shared_ptr<CpuHotplugController> cpu_hotplug_;
   std::shared_ptr<PciHotplugController> pci_hotplug_;
+  std::shared_ptr<MemoryHotplugController> memory_hotplug_;
   std::vector<Bus::Registration> registrations_;
 };
 

@@ -42,6 +42,10 @@ Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemo
   acpi_config.pci = PciHostWindows(memory.regions().back().end());
   // PCI hot-plug (vm.add-*, vm.remove-device), on every VM as on CH's.
   acpi_config.pci_hotplug_mmio = x86::kAcpiPciHotplugStart;
+  if (config.memory.hotplug_method == config::HotplugMethod::kAcpi &&
+      config.memory.hotplug_size) {
+    acpi_config.memory_hotplug_mmio = x86::kAcpiMemoryHotplugStart;  // \_SB_.MHPC
+  }
   acpi_config.pcat_compat = pcat_compat;
   PETREL_ASSIGN_OR_RETURN(auto acpi_tables, acpi::WriteAcpiTables(memory, acpi_config)
                                                 .Wrap("writing ACPI tables"));
@@ -194,6 +198,18 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
     });
     if (!posted.ok()) {
       PETREL_LOG(kError) << "PCI slot " << int{slot} << ": " << posted.error().message();
+    }
+  };
+  aargs.memory_hotplug = config.memory.hotplug_method == config::HotplugMethod::kAcpi &&
+                        config.memory.hotplug_size.has_value();
+  aargs.on_memory_ejected = [self, token = std::weak_ptr<int>(vm->alive_)](
+                                uint32_t slot, uint64_t base, uint64_t length) {
+    // On the vCPU thread that wrote MEJ0: the VM thread gives the memory back.
+    Result<void> posted = self->loop_->Post([self, token, slot, base, length] {
+      if (!token.expired()) self->UnplugDimm(slot, base, length);
+    });
+    if (!posted.ok()) {
+      PETREL_LOG(kError) << "memory DIMM " << slot << ": " << posted.error().message();
     }
   };
   PETREL_ASSIGN_OR_RETURN(vm->acpi_, AcpiPlatform::Create(aargs));

@@ -168,6 +168,8 @@ class VmInstance {
   hv::Vm& hv_vm() { return *vm_; }
   GuestMemory& memory() { return *memory_; }
   IoDispatcher& io() { return io_; }
+  // The ACPI devices (hot-plug controllers, the GED). For tests and the VMM.
+  AcpiPlatform& acpi() { return *acpi_; }
   LegacyPlatform& platform() { return *platform_; }
   PciPlatform& pci() { return *pci_; }
   const VirtioDevices& virtio() const { return *virtio_; }
@@ -245,6 +247,20 @@ class VmInstance {
   // vm.resize desired_ram (virtio-mem): VirtioDevices::SetMemRequestedSize.
   // Thread-safe.
   Result<void> SetMemRequestedSize(uint64_t bytes) { return virtio_->SetMemRequestedSize(bytes); }
+  // vm.resize desired_ram with hotplug_method=acpi: `hotplugged` bytes of
+  // the hot-plug area as DIMMs. Growing plugs one DIMM of the difference
+  // (whole 128 MiB blocks) in a free slot and range; shrinking asks the
+  // guest to eject whole DIMMs, the highest first, and is refused unless
+  // they add up exactly; the guest's _EJ0 gives a DIMM's memory back to the
+  // host. Removals not yet ejected count as plugged and are withdrawn when
+  // no longer wanted. kInvalidArgument for what cannot be done (nothing
+  // changes), kFailedPrecondition without ACPI memory hot-plug or unless
+  // running. Thread-safe (runs on the VM thread).
+  Result<void> ResizeAcpiMemory(uint64_t hotplugged);
+  // The bytes the ACPI DIMMs hold (ejects pending included); 0 without.
+  uint64_t acpi_plugged_bytes() const;
+  // A DIMM removal the guest has not ejected yet.
+  bool memory_removal_pending() const;
   uint32_t vcpu_count() const;
   bool vcpu_removal_pending() const;
   // Each vCPU's state as saved when it parked, in vCPU order; empty unless
@@ -286,6 +302,9 @@ class VmInstance {
   // Running, and no device has `id`.
   Result<void> CheckHotplugAllowed(const std::string& id);
   void UnplugPciDevice(uint8_t slot);  // after the guest's eject
+  // ACPI memory hot-plug's steps, on the VM thread.
+  Result<void> ResizeAcpiMemoryOnVmThread(uint64_t hotplugged);
+  void UnplugDimm(uint32_t slot, uint64_t base, uint64_t length);  // after the guest's eject
   // vCPU hot-plug's steps, on the VM thread (the control loop).
   Result<void> ResizeOnVmThread(uint32_t desired);
   Result<void> PlugVcpu(uint32_t index);  // holds lifecycle_mu_

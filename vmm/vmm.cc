@@ -443,6 +443,7 @@ Result<std::string> Vmm::VmInfoJson() {
   // less what its balloon holds.
   uint64_t actual = config_->memory.size;
   if (vm_ != nullptr && vm_->virtio().mem() != nullptr) actual += vm_->virtio().mem()->plugged_size();
+  if (vm_ != nullptr) actual += vm_->acpi_plugged_bytes();
   if (vm_ != nullptr && vm_->virtio().balloon() != nullptr) {
     actual -= std::min(vm_->virtio().balloon()->actual_bytes(), actual);
   }

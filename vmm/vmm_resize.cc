@@ -24,17 +24,16 @@ Result<uint64_t> HotpluggedFor(const config::MemoryConfig& memory, uint64_t desi
   if (!memory.hotplug_size) {
     return Invalid(what + ": the VM has no room for more memory (--memory hotplug_size)");
   }
-  if (memory.hotplug_method != config::HotplugMethod::kVirtioMem) {
-    return Invalid(what + ": hotplug_method=acpi is not supported by Petrel yet; use "
-                          "hotplug_method=virtio-mem");
-  }
   if (desired < memory.size || desired - memory.size > *memory.hotplug_size) {
     return Invalid(what + ": must be from the boot memory (" + std::to_string(memory.size) +
                    " bytes) to that plus hotplug_size (" +
                    std::to_string(memory.size + *memory.hotplug_size) + ")");
   }
-  if ((desired - memory.size) % config::kMemoryHotplugBlock != 0) {
-    return Invalid(what + ": must differ from the boot memory by whole 2 MiB blocks");
+  const bool acpi = memory.hotplug_method == config::HotplugMethod::kAcpi;
+  const uint64_t granule = acpi ? config::kMemoryHotplugAlignment : config::kMemoryHotplugBlock;
+  if ((desired - memory.size) % granule != 0) {
+    return Invalid(what + ": must differ from the boot memory by whole " +
+                   (acpi ? "128 MiB blocks (ACPI DIMMs)" : "2 MiB blocks (virtio-mem)"));
   }
   return desired - memory.size;
 }
@@ -70,11 +69,20 @@ Result<void> Vmm::Resize(const config::ResizeRequest& request) {
                    " is above --cpus max=" + std::to_string(config_->cpus.max_vcpus));
   }
   if (vm_ != nullptr && state_ != VmmState::kRunning) return WrongState("cannot resize", state_);
+  const bool acpi_memory = config_->memory.hotplug_method == config::HotplugMethod::kAcpi;
+  if (hotplugged && acpi_memory && vm_ == nullptr) {
+    // hotplugged_size is virtio-mem's (as CH's): nowhere to keep DIMMs.
+    return Invalid("desired_ram: ACPI memory hot-plug needs a running VM (boot it, or change "
+                   "--memory size)");
+  }
 
   // Then each, in the VM (when it runs) and in the config (vm.info, and the
   // next boot's sizes).
   if (vm_ != nullptr) Emit("vm", "resizing");
-  if (hotplugged) {
+  if (hotplugged && acpi_memory) {
+    // DIMMs live in the VM only: a reboot starts from the boot memory.
+    PETREL_TRY(vm_->ResizeAcpiMemory(*hotplugged));
+  } else if (hotplugged) {
     if (vm_ != nullptr) PETREL_TRY(vm_->SetMemRequestedSize(*hotplugged));
     config_->memory.hotplugged_size = *hotplugged;
   }

@@ -76,6 +76,7 @@ void MemoryHotplugController::Read(uint64_t offset, std::span<uint8_t> data) {
 
 void MemoryHotplugController::Write(uint64_t offset, std::span<const uint8_t> data) {
   uint32_t ejected = 0;
+  Slot was;
   {
     std::lock_guard lock(mu_);
     if (offset == acpi::kMemorySelectOffset && data.size() == acpi::kMemoryHotplugFieldSize) {
@@ -104,10 +105,11 @@ void MemoryHotplugController::Write(uint64_t offset, std::span<const uint8_t> da
           << ", which the VMM did not ask to remove";
       return;
     }
+    was = slot;
     slot = Slot{};
     ejected = s_.selected;
   }
-  if (on_eject_) on_eject_(ejected);
+  if (on_eject_) on_eject_(ejected, was.base, was.length);
 }
 
 Result<void> MemoryHotplugController::Insert(uint32_t index, uint64_t base, uint64_t length,

@@ -11,7 +11,7 @@
 // the RAM of a range, then calls Insert() with its guest address, raises the
 // GED's memory event (bit 1), and the guest's MSCN finds the slot and adds
 // the range; for a removal the VMM calls RequestRemoval(), the guest offlines
-// the range and calls the slot's _EJ0, and `on_eject(slot)` tells the VMM it
+// the range and calls the slot's _EJ0, and `on_eject(slot, base, length)` tells the VMM it
 // may unmap it. Not wired into the VM yet: the VMM does that in vmm/, with
 // its layout of the hot-plug area.
 //
@@ -26,7 +26,7 @@
 // The guest's MSCN scans every slot, notifies the slot devices (Device Check
 // for an insertion, Eject Request for a removal) and acknowledges each flag
 // by writing it back. Its _EJ0 writes MEJ0: the controller frees the slot
-// (all zero) and calls `on_eject(slot)`, on that vCPU thread and without its
+// (all zero) and calls `on_eject(slot, base, length)` with the range it held, on that vCPU thread and without its
 // lock. Cloud Hypervisor does not implement ejection (it logs MEJ0); Petrel
 // does.
 //
@@ -57,7 +57,8 @@ class MemoryHotplugController final : public BusDevice {
  public:
   static constexpr uint64_t kSize = acpi::kMemoryHotplugSize;
   static constexpr uint32_t kSlots = acpi::kMemoryHotplugSlots;
-  using OnEject = std::function<void(uint32_t slot)>;
+  // The ejected slot and the range it held (the slot is already free).
+  using OnEject = std::function<void(uint32_t slot, uint64_t base, uint64_t length)>;
 
   struct Slot {
     uint64_t base = 0;

@@ -76,7 +76,11 @@ class MemoryHotplugControllerTest : public ::testing::Test {
     WriteStatus(hp_, bits);
   }
   std::vector<uint32_t> ejected_;
-  MemoryHotplugController hp_{[this](uint32_t slot) { ejected_.push_back(slot); }};
+  MemoryHotplugController hp_{[this](uint32_t slot, uint64_t base, uint64_t length) {
+    ejected_.push_back(slot);
+    ejected_ranges_.push_back({base, length});
+  }};
+  std::vector<std::pair<uint64_t, uint64_t>> ejected_ranges_;  // what each ejected slot held
 };
 
 TEST(MemoryHotplugRegisters, MatchCloudHypervisorsLayout) {
@@ -180,6 +184,8 @@ TEST_F(MemoryHotplugControllerTest, RemovalScanAckEjectCallsOnEjectOnce) {
   EXPECT_TRUE(ejected_.empty());
   Eject(3);
   EXPECT_EQ(ejected_, std::vector<uint32_t>{3});
+  ASSERT_EQ(ejected_ranges_.size(), 1u);  // the VMM learns what to give back
+  EXPECT_EQ(ejected_ranges_[0], std::make_pair(4 * kGiB, kGiB));
   EXPECT_FALSE(hp_.removal_pending(3));
   EXPECT_EQ(hp_.slot(3), Slot{});  // free again, its range forgotten
   EXPECT_EQ(StatusOf(3), 0u);
@@ -310,7 +316,7 @@ TEST_F(MemoryHotplugControllerTest, AccessesOfTheWrongWidthOrAtNoFieldReadZeroAn
 TEST_F(MemoryHotplugControllerTest, OnEjectRunsWithoutTheLock) {
   // The VMM's callback may call back into the controller (here: re-plug).
   MemoryHotplugController* self = nullptr;
-  MemoryHotplugController hp([&](uint32_t slot) {
+  MemoryHotplugController hp([&](uint32_t slot, uint64_t, uint64_t) {
     ASSERT_FALSE(self->slot(slot)->enabled);
     ASSERT_TRUE(self->Insert(slot, 64 * kGiB, kGiB).ok());
   });
@@ -359,7 +365,7 @@ TEST_F(MemoryHotplugControllerTest, SaveRestoreRoundTrips) {
                                   .removal_requested = true}));
 
   std::vector<uint32_t> other_ejected;
-  MemoryHotplugController other([&](uint32_t slot) { other_ejected.push_back(slot); });
+  MemoryHotplugController other([&](uint32_t slot, uint64_t, uint64_t) { other_ejected.push_back(slot); });
   ASSERT_TRUE(other.Restore(saved).ok());
   EXPECT_EQ(other.Save(), saved);
   EXPECT_EQ(Status(other), 0u);  // slot 6, selected

@@ -18,6 +18,10 @@
 #include <thread>
 
 #include "core/base/bytes.h"
+#include "tests/vmm/pausable_vm.h"
+#include "core/arch/x86_layout.h"
+#include "core/acpi/pm_registers.h"
+#include "core/acpi/memory_hotplug_registers.h"
 #include "hv_sim/guest_script.h"
 #include "hv_sim/sim_vm.h"
 #include "tests/vmm/sim_vm_fixture.h"
@@ -343,19 +347,77 @@ TEST_F(VmmSimTest, ResizeRamMovesTheVirtioMemRequestedSize) {
   EXPECT_EQ(Status("PUT", "vm.remove-device", R"({"id":"mem0"})"), 400);
 }
 
-// Without virtio-mem: no room (400), or ACPI, which Petrel does not do yet (400).
-TEST_F(VmmSimTest, ResizeRamWithoutVirtioMemIsRefused) {
+// Without room for memory (no hotplug_size): 400.
+TEST_F(VmmSimTest, ResizeRamWithoutHotplugSizeIsRefused) {
   Start();
   ASSERT_EQ(Status("PUT", "vm.create", CreateBody()), 204);
   EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_ram":134217728})"), 400);
-  ASSERT_EQ(Status("PUT", "vm.delete"), 204);
+}
+
+// vm.resize desired_ram with ACPI DIMMs (CH's default hotplug_method): each
+// growth is a DIMM in a free slot and range of the hot-plug area, announced
+// through the GED; a shrink asks the guest to eject whole DIMMs, and the
+// ejected DIMM's memory goes back to the host. The test plays the guest's
+// MHPC methods on the controller's registers.
+TEST_F(VmmSimTest, ResizeRamWithAcpiPlugsAndEjectsDimms) {
+  Start();
   json config = json::parse(CreateBody());
-  config["memory"]["hotplug_size"] = 256ULL << 20;  // hotplug_method: Acpi
+  config["memory"]["hotplug_size"] = 512ULL << 20;  // hotplug_method: Acpi
   ASSERT_EQ(Status("PUT", "vm.create", config.dump()), 204);
+  const uint64_t boot = 64ULL << 20, area = 4ULL << 30;
+  EXPECT_EQ(Status("PUT", "vm.resize", json{{"desired_ram", boot + (256ULL << 20)}}.dump()), 400);
   ASSERT_EQ(Status("PUT", "vm.boot"), 204);
   EXPECT_EQ(last_vm_->virtio().mem(), nullptr);
-  EXPECT_NE(last_vm_->memory().hotplug_area(), nullptr);  // reserved all the same
-  EXPECT_EQ(Status("PUT", "vm.resize", R"({"desired_ram":134217728})"), 400);
+  MemoryHotplugController* dimms = last_vm_->acpi().memory_hotplug();
+  ASSERT_NE(dimms, nullptr);
+  IoDispatcher& io = last_vm_->io();
+  auto ged = [&] {
+    uint8_t v = 0;
+    io.MmioRead(0, x86::kAcpiGedStart, std::span<uint8_t>(&v, 1));
+    return v;
+  };
+  auto eject = [&](uint32_t slot) {  // the slot's _EJ0 (MDEJ): MSEL, then MEJ0
+    uint8_t sel[4];
+    StoreLe<uint32_t>(sel, 0, slot);
+    io.MmioWrite(0, x86::kAcpiMemoryHotplugStart + acpi::kMemorySelectOffset, sel);
+    const uint8_t bit = acpi::kMemoryEject;
+    io.MmioWrite(0, x86::kAcpiMemoryHotplugStart + acpi::kMemoryStatusOffset,
+                 std::span<const uint8_t>(&bit, 1));
+  };
+
+  EXPECT_EQ(Status("PUT", "vm.resize", json{{"desired_ram", boot + (256ULL << 20)}}.dump()), 204);
+  EXPECT_EQ(ged() & acpi::kGedMemoryHotplug, acpi::kGedMemoryHotplug);
+  ASSERT_TRUE(dimms->slot(0)->enabled);
+  EXPECT_EQ(dimms->slot(0)->base, area);
+  EXPECT_EQ(dimms->slot(0)->length, 256ULL << 20);
+  EXPECT_EQ(Status("PUT", "vm.resize", json{{"desired_ram", boot + (512ULL << 20)}}.dump()), 204);
+  EXPECT_EQ(dimms->slot(1)->base, area + (256ULL << 20));
+  EXPECT_EQ(Info()["memory_actual_size"], boot + (512ULL << 20));
+  // Not whole 128 MiB blocks, beyond the area, not whole DIMMs: 400, nothing changes.
+  EXPECT_EQ(Status("PUT", "vm.resize", json{{"desired_ram", boot + (100ULL << 20)}}.dump()), 400);
+  EXPECT_EQ(Status("PUT", "vm.resize", json{{"desired_ram", boot + (640ULL << 20)}}.dump()), 400);
+  EXPECT_EQ(Status("PUT", "vm.resize", json{{"desired_ram", boot + (128ULL << 20)}}.dump()), 400);
+  EXPECT_FALSE(last_vm_->memory_removal_pending());
+
+  // The guest used DIMM 1; a shrink asks for it, its eject gives it back.
+  ASSERT_TRUE(last_vm_->memory().WriteObj<uint64_t>(area + (300ULL << 20), 0x5a5a).ok());
+  ged();  // the guest's _EVT read clears the event
+  EXPECT_EQ(Status("PUT", "vm.resize", json{{"desired_ram", boot + (256ULL << 20)}}.dump()), 204);
+  EXPECT_EQ(ged() & acpi::kGedMemoryHotplug, acpi::kGedMemoryHotplug);
+  EXPECT_TRUE(dimms->removal_pending(1));
+  EXPECT_FALSE(dimms->removal_pending(0));
+  eject(0);  // never asked: ignored
+  EXPECT_TRUE(dimms->slot(0)->enabled);
+  eject(1);
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return last_vm_->memory().ReadObj<uint64_t>(area + (300ULL << 20)).value() == 0;
+  }));
+  EXPECT_FALSE(dimms->slot(1)->enabled);
+  EXPECT_EQ(Info()["memory_actual_size"], boot + (256ULL << 20));
+  // The freed range is plugged again by the next growth.
+  EXPECT_EQ(Status("PUT", "vm.resize", json{{"desired_ram", boot + (384ULL << 20)}}.dump()), 204);
+  EXPECT_EQ(dimms->slot(1)->base, area + (256ULL << 20));
+  EXPECT_EQ(dimms->slot(1)->length, 128ULL << 20);
 }
 
 // vm.add-disk and vm.remove-device as CH's docs/hotplug.md drives them: a

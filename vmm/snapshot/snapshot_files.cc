@@ -167,7 +167,9 @@ json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange
         {"cpu_hotplug",
          s.acpi.cpu_hotplug ? Section(ToJson(*s.acpi.cpu_hotplug)) : json(nullptr)},
         {"pci_hotplug",
-         s.acpi.pci_hotplug ? Section(ToJson(*s.acpi.pci_hotplug)) : json(nullptr)}}},
+         s.acpi.pci_hotplug ? Section(ToJson(*s.acpi.pci_hotplug)) : json(nullptr)},
+        {"memory_hotplug",
+         s.acpi.memory_hotplug ? Section(ToJson(*s.acpi.memory_hotplug)) : json(nullptr)}}},
       {"pci",
        {{"config_io", Section(ToJson(s.pci.config_io))},
         {"host_bridge", Section(ToJson(s.pci.host_bridge))}}},
@@ -240,6 +242,12 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
     if (!pci_hotplug->is_null()) {
       PETREL_ASSIGN_OR_RETURN(s.acpi.pci_hotplug, ReadSection(*pci_hotplug, "acpi.pci_hotplug",
                                                               PciHotplugStateFromJson));
+    }
+    PETREL_ASSIGN_OR_RETURN(const json* memory_hotplug, acpi.Get("memory_hotplug"));
+    if (!memory_hotplug->is_null()) {
+      PETREL_ASSIGN_OR_RETURN(s.acpi.memory_hotplug,
+                              ReadSection(*memory_hotplug, "acpi.memory_hotplug",
+                                          MemoryHotplugStateFromJson));
     }
   }
   PETREL_TRY(acpi.Finish());

@@ -61,6 +61,9 @@ VmSnapshotState TestState() {
   s.acpi.pm_timer.elapsed_ns = 42;
   s.pci.config_io.config_address = 0x80000000;
   s.acpi.pci_hotplug = PciHotplugController::State{0, 0, 0x8, 0x8};
+  s.acpi.memory_hotplug.emplace();
+  s.acpi.memory_hotplug->slots.resize(MemoryHotplugController::kSlots);
+  s.acpi.memory_hotplug->slots[0] = {4ULL << 30, 256ULL << 20, 0, true, false, true, true};
   VirtioDeviceSnapshot rng;
   rng.id = "__rng";
   rng.slot = 2;
@@ -214,6 +217,7 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
   j = good;
   j["petrel_snapshot"] = 3;
   j["acpi"].erase("pci_hotplug");
+  j["acpi"].erase("memory_hotplug");
   for (auto& d : j["virtio"]) d.erase("pci_slot");
   WriteJson(kStateFile, j);
   {

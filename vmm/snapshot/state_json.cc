@@ -57,6 +57,8 @@ PETREL_DECLARE_CODEC(GedDevice::State);
 PETREL_DECLARE_CODEC(CpuHotplugController::Slot);
 PETREL_DECLARE_CODEC(CpuHotplugController::State);
 PETREL_DECLARE_CODEC(PciHotplugController::State);
+PETREL_DECLARE_CODEC(MemoryHotplugController::Slot);
+PETREL_DECLARE_CODEC(MemoryHotplugController::State);
 PETREL_DECLARE_CODEC(PciConfigIo::State);
 PETREL_DECLARE_CODEC(PciConfigSpace::State);
 PETREL_DECLARE_CODEC(MsixEntry);
@@ -830,6 +832,47 @@ Result<void> JsonCodec<PciHotplugController::State>::Decode(const json& j, const
 Result<PciHotplugController::State> PciHotplugStateFromJson(const json& j,
                                                             const std::string& path) {
   return DecodeRoot<PciHotplugController::State>(j, path);
+}
+
+json ToJson(const MemoryHotplugController::Slot& s) {
+  return json{{"base", s.base},         {"length", s.length},
+              {"proximity", s.proximity}, {"enabled", s.enabled},
+              {"inserting", s.inserting}, {"removing", s.removing},
+              {"removal_requested", s.removal_requested}};
+}
+
+Result<void> JsonCodec<MemoryHotplugController::Slot>::Decode(const json& j, const std::string& path,
+                                                              MemoryHotplugController::Slot& s) {
+  PETREL_ASSIGN_OR_RETURN(auto f, ObjectFields::Open(j, path));
+  PETREL_TRY(f.Read("base", s.base));
+  PETREL_TRY(f.Read("length", s.length));
+  PETREL_TRY(f.Read("proximity", s.proximity));
+  PETREL_TRY(f.Read("enabled", s.enabled));
+  PETREL_TRY(f.Read("inserting", s.inserting));
+  PETREL_TRY(f.Read("removing", s.removing));
+  PETREL_TRY(f.Read("removal_requested", s.removal_requested));
+  return f.Finish();
+}
+
+json ToJson(const MemoryHotplugController::State& s) {
+  json slots = json::array();
+  for (const MemoryHotplugController::Slot& slot : s.slots) slots.push_back(ToJson(slot));
+  return json{{"selected", s.selected}, {"slots", std::move(slots)}};
+}
+
+// The controller checks slot count, ranges and flags (Restore).
+Result<void> JsonCodec<MemoryHotplugController::State>::Decode(const json& j,
+                                                               const std::string& path,
+                                                               MemoryHotplugController::State& s) {
+  PETREL_ASSIGN_OR_RETURN(auto f, ObjectFields::Open(j, path));
+  PETREL_TRY(f.Read("selected", s.selected));
+  PETREL_TRY(f.ReadList("slots", s.slots, MemoryHotplugController::kSlots));
+  return f.Finish();
+}
+
+Result<MemoryHotplugController::State> MemoryHotplugStateFromJson(const json& j,
+                                                                  const std::string& path) {
+  return DecodeRoot<MemoryHotplugController::State>(j, path);
 }
 
 // ---------------------------------------------------------------- PCI

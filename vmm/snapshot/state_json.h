@@ -31,6 +31,7 @@
 #include "devices/acpi/ged.h"
 #include "devices/acpi/pm_timer.h"
 #include "devices/acpi/cpu_hotplug_controller.h"
+#include "devices/acpi/memory_hotplug_controller.h"
 #include "devices/acpi/pci_hotplug_controller.h"
 #include "devices/legacy/cmos.h"
 #include "devices/legacy/debug_port.h"
@@ -106,6 +107,9 @@ Result<GedDevice::State> GedStateFromJson(const nlohmann::json& j, const std::st
 nlohmann::json ToJson(const CpuHotplugController::State& s);
 Result<CpuHotplugController::State> CpuHotplugStateFromJson(const nlohmann::json& j,
                                                             const std::string& path = {});
+nlohmann::json ToJson(const MemoryHotplugController::State& s);
+Result<MemoryHotplugController::State> MemoryHotplugStateFromJson(const nlohmann::json& j,
+                                                                  const std::string& path);
 nlohmann::json ToJson(const PciHotplugController::State& s);
 Result<PciHotplugController::State> PciHotplugStateFromJson(const nlohmann::json& j,
                                                             const std::string& path = {});
