@@ -584,6 +584,84 @@ echo PETREL-VMEM-RUNNING')
   fi
 }
 
+# ACPI memory hot-plug (issue 14, item 2), CH's default method: the Debian
+# guest boots with 512 MiB and a 1 GiB hot-plug area; resize --memory 768M
+# and then 1G plug two 256 MiB DIMMs (MemTotal +256 MiB each; the kernel's
+# acpi_memhotplug adds them, memhp_default_state=online_movable onlines
+# them); the guest fills 800 MiB of a tmpfs and frees it; resize --memory
+# 768M asks the guest to eject the second DIMM: MemTotal -256 MiB,
+# memory_actual_size 768 MiB and Petrel's RSS drops by at least 128 MiB;
+# resize --memory 640M (not whole DIMMs) is refused. Then power-button.
+test_linux_acpi_memory() {
+  name=linux-acpi-memory
+  sock=/tmp/petrel-acpimem.sock
+  rm -f "$sock"
+  R="./petrel-remote --api-socket $sock"
+  AMPROBE=$(b64 '(b=$(grep MemTotal /proc/meminfo | tr -s " " | cut -d" " -f2); filled=0; while true; do m=$(grep MemTotal /proc/meminfo | tr -s " " | cut -d" " -f2); if [ $filled = 0 ] && [ $m -gt $((b + 500000)) ]; then mkdir -p /petrel-fill; mount -t tmpfs -o size=900m none /petrel-fill; dd if=/dev/zero of=/petrel-fill/f bs=1M count=800 2>/dev/null; rm /petrel-fill/f; umount /petrel-fill; filled=1; echo PETREL-AMEM-FILLED; fi; echo "PETREL-MEMTOTAL $m"; sleep 1; done) &
+echo PETREL-AMEM-RUNNING')
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE memhp_default_state=online_movable petrel.end=power-button petrel.cmd=$AMPROBE" \
+    --cpus boot=1 --memory size=512M,hotplug_size=1G --serial tty \
+    --console off --api-socket "path=$sock" </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  fail=""
+  rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
+  total_kib() { grep -a -o 'PETREL-MEMTOTAL [0-9]*' "/tmp/$name.out" | tail -1 | cut -d' ' -f2; }
+  actual() { $R info | grep -o '"memory_actual_size":[0-9]*' | cut -d: -f2; }
+  wait_total() {  # wait_total <min KiB> <max KiB> <seconds>
+    w=0
+    while [ $w -lt "$3" ]; do
+      t=$(total_kib)
+      [ -n "$t" ] && [ "$t" -ge "$1" ] && [ "$t" -le "$2" ] && return 0
+      sleep 1; w=$((w + 1))
+    done
+    return 1
+  }
+  : >"/tmp/$name.remote"
+  w=0; while [ $w -lt 180 ] && ! grep -q PETREL-AMEM-RUNNING "/tmp/$name.out"; do sleep 1; w=$((w + 1)); done
+  sleep 2
+  base=$(total_kib)
+  if [ -z "$base" ]; then
+    fail="$fail boot"
+  else
+    for step in "768M 258000 266000" "1G 520000 530000"; do
+      set -- $step
+      t0=$(ms)
+      $R resize --memory "$1" >>"/tmp/$name.remote" 2>&1 || fail="$fail resize-$1"
+      if wait_total $((base + $2)) $((base + $3)) 90; then
+        echo "nested-suite: $name: resize --memory $1 seen by the guest in $(($(ms) - t0)) ms (MemTotal $(total_kib) KiB)"
+      else
+        fail="$fail grow-$1(MemTotal $base -> $(total_kib))"
+      fi
+    done
+    waitn "/tmp/$name.out" PETREL-AMEM-FILLED 1 120 || fail="$fail fill"
+    before=$(rss_kib)
+    t0=$(ms)
+    $R resize --memory 768M >>"/tmp/$name.remote" 2>&1 || fail="$fail resize-768M"
+    if wait_total $((base + 258000)) $((base + 266000)) 120; then
+      echo "nested-suite: $name: DIMM ejected, 1 GiB -> 768 MiB seen by the guest in $(($(ms) - t0)) ms"
+    else
+      fail="$fail shrink(MemTotal $(total_kib))"
+    fi
+    sleep 2
+    after=$(rss_kib)
+    echo "nested-suite: $name: petrel RSS ${before} KiB -> ${after} KiB"
+    [ -n "$before" ] && [ -n "$after" ] && [ $((before - after)) -ge $((128 << 10)) ] ||
+      fail="$fail rss(${before}->${after} KiB)"
+    [ "$(actual)" = $((768 << 20)) ] || fail="$fail actual($(actual))"
+    $R resize --memory 640M >>"/tmp/$name.remote" 2>&1 && fail="$fail partial-dimm-accepted"
+  fi
+  grep -a -iE "ACPI (BIOS )?Error|ACPI Exception" "/tmp/$name.out" | head -5
+  grep -a -qiE "ACPI (BIOS )?Error|ACPI Exception" "/tmp/$name.out" && fail="$fail acpi-errors"
+  stop_with_power_button "$R" $pid
+  if [ -z "$fail" ]; then
+    result "$name" PASS
+  else
+    echo "--- $name output ---"; tail -30 "/tmp/$name.out"; cat "/tmp/$name.remote"
+    result "$name" FAIL "$fail"
+  fi
+}
+
 # virtio-balloon (issue 14, item 4), with CH's docs/balloon.md options: the
 # Debian guest (512 MiB, --balloon size=0,deflate_on_oom=on) fills and frees
 # 256 MiB of its initramfs root (page cache) so the host has it resident; resize --balloon 256M ->
@@ -1324,6 +1402,7 @@ test_linux_api_lifecycle
 test_linux_cpu_hotplug
 test_linux_pci_hotplug
 test_linux_virtio_mem
+test_linux_acpi_memory
 test_linux_balloon
 test_linux_balloon_reporting
 test_linux_snapshot_restore
