@@ -33,5 +33,5 @@ envs=()
 [ -n "${PETREL_NESTED_ONLY:-}" ] && envs=(--env "PETREL_NESTED_ONLY=$PETREL_NESTED_ONLY")
 rc=0
 bash "$ROOT/ci/nested/run.sh" --payload "$payload" --script "$ROOT/tests/nested/suite.sh" \
-  --timeout "${PETREL_NESTED_TIMEOUT:-900}" ${envs[@]+"${envs[@]}"} || rc=$?
+  --timeout "${PETREL_NESTED_TIMEOUT:-1500}" ${envs[@]+"${envs[@]}"} || rc=$?
 exit $rc
