@@ -38,8 +38,18 @@ Result<std::unique_ptr<KvmVcpu>> KvmVcpu::Create(std::shared_ptr<const UniqueFd>
   PETREL_ASSIGN_OR_RETURN(int fd, Ioctl(vm_fd->get(), KVM_CREATE_VCPU, "KVM_CREATE_VCPU", id));
   UniqueFd vcpu_fd(fd);
   PETREL_ASSIGN_OR_RETURN(auto run, KvmRunState::Map(vcpu_fd.get(), run_mmap_size));
-  return std::unique_ptr<KvmVcpu>(
+  std::unique_ptr<KvmVcpu> vcpu(
       new KvmVcpu(std::move(vm_fd), std::move(vcpu_fd), id, std::move(run), std::move(state_info)));
+  // Its LAPIC written back as KVM made it (the irqchip is always in-kernel,
+  // full or split): KVM_SET_LAPIC rebuilds the VM's APIC map. A vCPU
+  // created while the guest runs (vCPU hot-plug) is otherwise missing from
+  // the map until some other LAPIC change, and the guest's INIT/SIPI to it
+  // goes nowhere: Linux logged "do_boot_cpu failed(-1) to wakeup CPU#n"
+  // when exactly one vCPU was plugged (creating a second one rebuilt the
+  // map for the first). QEMU sets each new vCPU's LAPIC the same way.
+  PETREL_ASSIGN_OR_RETURN(hv::LapicState lapic, vcpu->GetLapic());
+  PETREL_TRY(vcpu->SetLapic(lapic).Wrap("vcpu " + std::to_string(id)));
+  return vcpu;
 }
 
 Result<hv::VcpuExit> KvmVcpu::Run(hv::GuestIo& io) {
