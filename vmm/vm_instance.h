@@ -297,6 +297,11 @@ class VmInstance {
   // result, up to the pause timeout (kBusy after); `what` names it in the
   // errors. kUnsupported with VcpuRunner::kInline.
   Result<void> OnVmThread(std::function<Result<void>()> work, const std::string& what);
+  // vm.add-*: on the VM thread, checks `id` is free, runs `place` and
+  // announces the device; `what` names the request in errors.
+  Result<config::PciDeviceInfo> AddPciDevice(const std::string& id,
+                                             std::function<Result<VirtioDevices::Placed>()> place,
+                                             const std::string& what);
   // PCI hot-plug's steps, on the VM thread.
   Result<config::PciDeviceInfo> AnnounceAdded(const VirtioDevices::Placed& placed);
   // Running, and no device has `id`.

@@ -33,31 +33,30 @@ Result<config::PciDeviceInfo> VmInstance::AnnounceAdded(const VirtioDevices::Pla
   return config::PciDeviceInfo{placed.name, 0, 0, placed.slot, 0};
 }
 
-Result<config::PciDeviceInfo> VmInstance::AddDisk(const virtio::DiskConfig& disk) {
+Result<config::PciDeviceInfo> VmInstance::AddPciDevice(
+    const std::string& id, std::function<Result<VirtioDevices::Placed>()> place,
+    const std::string& what) {
   // Shared: the work may run after a timed-out wait has returned.
   auto info = std::make_shared<std::optional<config::PciDeviceInfo>>();
   PETREL_TRY(OnVmThread(
-      [this, info, disk]() -> Result<void> {
-        PETREL_TRY(CheckHotplugAllowed(disk.id));
-        PETREL_ASSIGN_OR_RETURN(auto placed, virtio_->AddDisk(disk));
+      [this, info, id, place = std::move(place)]() -> Result<void> {
+        PETREL_TRY(CheckHotplugAllowed(id));
+        PETREL_ASSIGN_OR_RETURN(auto placed, place());
         PETREL_ASSIGN_OR_RETURN(*info, AnnounceAdded(placed));
         return Ok();
       },
-      "adding disk " + disk.id));
+      what));
   return **info;
 }
 
+Result<config::PciDeviceInfo> VmInstance::AddDisk(const virtio::DiskConfig& disk) {
+  return AddPciDevice(disk.id, [this, disk] { return virtio_->AddDisk(disk); },
+                      "adding disk " + disk.id);
+}
+
 Result<config::PciDeviceInfo> VmInstance::AddNet(const virtio::NetConfig& net) {
-  auto info = std::make_shared<std::optional<config::PciDeviceInfo>>();
-  PETREL_TRY(OnVmThread(
-      [this, info, net]() -> Result<void> {
-        PETREL_TRY(CheckHotplugAllowed(net.id));
-        PETREL_ASSIGN_OR_RETURN(auto placed, virtio_->AddNet(net));
-        PETREL_ASSIGN_OR_RETURN(*info, AnnounceAdded(placed));
-        return Ok();
-      },
-      "adding net " + net.id));
-  return **info;
+  return AddPciDevice(net.id, [this, net] { return virtio_->AddNet(net); },
+                      "adding net " + net.id);
 }
 
 Result<void> VmInstance::CheckHotplugAllowed(const std::string& id) {

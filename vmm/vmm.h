@@ -175,6 +175,12 @@ class Vmm final : public api::VmmControl {
   Result<std::string> VmCountersJson() override;
 
  private:
+  // AddDisk and AddNet: `device` joins the config's `list` (its id checked
+  // or generated) and, in a running VM, is hot-plugged by `hot_add`.
+  template <class Device>
+  Result<std::optional<config::PciDeviceInfo>> AddDevice(
+      Device device, std::vector<Device> config::VmConfig::*list, const char* what,
+      Result<config::PciDeviceInfo> (VmInstance::*hot_add)(const Device&));
   // What the API asks of the VM thread.
   enum class Request { kNone, kBoot, kShutdown, kReboot };
 

@@ -29,34 +29,33 @@ Result<config::VmConfig> WithDevice(const config::VmConfig& config, Device devic
 
 }  // namespace
 
-Result<std::optional<config::PciDeviceInfo>> Vmm::AddDisk(virtio::DiskConfig disk) {
+template <class Device>
+Result<std::optional<config::PciDeviceInfo>> Vmm::AddDevice(
+    Device device, std::vector<Device> config::VmConfig::*list, const char* what,
+    Result<config::PciDeviceInfo> (VmInstance::*hot_add)(const Device&)) {
   std::lock_guard lock(mu_);
-  if (!config_) return Error(ErrorCode::kNotFound, "no VM to add a disk to (vm.create first)");
+  if (!config_) {
+    return Error(ErrorCode::kNotFound, std::string("no VM to add ") + what + " to (vm.create first)");
+  }
   PETREL_ASSIGN_OR_RETURN(config::VmConfig candidate,
-                          WithDevice(*config_, std::move(disk), &config::VmConfig::disks));
+                          WithDevice(*config_, std::move(device), list));
   std::optional<config::PciDeviceInfo> info;
   if (vm_ != nullptr) {
-    if (state_ != VmmState::kRunning) return WrongState("cannot add a disk", state_);
-    PETREL_ASSIGN_OR_RETURN(info, vm_->AddDisk(candidate.disks.back()));
+    if (state_ != VmmState::kRunning) return WrongState(std::string("cannot add ") + what, state_);
+    PETREL_ASSIGN_OR_RETURN(info, ((*vm_).*hot_add)((candidate.*list).back()));
     Emit("vm", "device-added");
   }
   *config_ = std::move(candidate);
   return info;
 }
 
+Result<std::optional<config::PciDeviceInfo>> Vmm::AddDisk(virtio::DiskConfig disk) {
+  return AddDevice(std::move(disk), &config::VmConfig::disks, "a disk", &VmInstance::AddDisk);
+}
+
 Result<std::optional<config::PciDeviceInfo>> Vmm::AddNet(virtio::NetConfig net) {
-  std::lock_guard lock(mu_);
-  if (!config_) return Error(ErrorCode::kNotFound, "no VM to add a net to (vm.create first)");
-  PETREL_ASSIGN_OR_RETURN(config::VmConfig candidate,
-                          WithDevice(*config_, std::move(net), &config::VmConfig::nets));
-  std::optional<config::PciDeviceInfo> info;
-  if (vm_ != nullptr) {
-    if (state_ != VmmState::kRunning) return WrongState("cannot add a network device", state_);
-    PETREL_ASSIGN_OR_RETURN(info, vm_->AddNet(candidate.nets.back()));
-    Emit("vm", "device-added");
-  }
-  *config_ = std::move(candidate);
-  return info;
+  return AddDevice(std::move(net), &config::VmConfig::nets, "a network device",
+                   &VmInstance::AddNet);
 }
 
 Result<void> Vmm::RemoveDevice(const config::RemoveDeviceRequest& request) {
