@@ -25,7 +25,7 @@ inline constexpr const char* kRngDeviceId = "__rng";
 inline constexpr const char* kBalloonDeviceId = "__balloon";
 // The virtio-mem device of --memory hotplug_method=virtio-mem: Cloud
 // Hypervisor names it after its memory zone, the default one "mem0".
-inline constexpr const char* kVirtioMemDeviceId = "mem0";
+inline constexpr const char* kVirtioMemDeviceId = kDefaultMemoryZoneId;
 inline constexpr const char* kConsoleDeviceId = "__console";
 inline constexpr const char* kSerialDeviceId = "__serial";
 

@@ -180,6 +180,28 @@ CpuTopology EffectiveTopology(const CpusConfig& cpus) {
   return t;
 }
 
+std::vector<MemoryZoneConfig> MemoryConfig::EffectiveZones() const {
+  if (user_zones()) return zones;
+  MemoryZoneConfig zone;
+  zone.id = kDefaultMemoryZoneId;
+  zone.size = size;
+  zone.shared = shared;
+  zone.hugepages = hugepages;
+  zone.hugepage_size = hugepage_size;
+  zone.hotplug_size = hotplug_size;
+  zone.hotplugged_size = hotplugged_size;
+  zone.prefault = prefault;
+  zone.mergeable = mergeable;
+  return {zone};
+}
+
+uint64_t MemoryConfig::boot_size() const {
+  if (!user_zones()) return size;
+  uint64_t total = 0;
+  for (const MemoryZoneConfig& zone : zones) total += zone.size;
+  return total;
+}
+
 Result<MemoryConfig> ParseMemory(std::string_view text) {
   OptionParser parser(Option("--memory"));
   PETREL_TRY(parser.Parse(text));

@@ -117,7 +117,42 @@ inline constexpr uint64_t kMemoryHotplugAlignment = uint64_t{128} << 20;
 // virtio-mem's block: hotplugged_size and desired_ram move in these.
 inline constexpr uint64_t kMemoryHotplugBlock = uint64_t{2} << 20;
 
+// Cloud Hypervisor's default zone: the one --memory describes when no
+// --memory-zone is given, and the id of its virtio-mem device.
+inline constexpr const char* kDefaultMemoryZoneId = "mem0";
+
+// One --memory-zone (CH's MemoryZoneConfig): a piece of guest RAM with its
+// own backing, optional host NUMA node and virtio-mem hot-plug room. Zones
+// are used when --memory size=0; they are laid out in the order given, from
+// guest address 0 (GuestMemory::CreateX86). A zone's hot-plug room is always
+// a virtio-mem device whose id is the zone's id (CH refuses ACPI hot-plug
+// with zones), resized by vm.resize-zone.
+struct MemoryZoneConfig {
+  std::string id;  // required; unique among zones and device ids
+  uint64_t size = kDefaultMemorySize;
+  // CH's file= (a file or directory backing the zone): Petrel refuses it for
+  // now (Validate names it), so a config never silently ignores it.
+  std::optional<std::string> file;
+  bool shared = false;
+  bool hugepages = false;
+  std::optional<uint64_t> hugepage_size;
+  // mbind(MPOL_BIND) of the zone's memory to this host node.
+  std::optional<uint32_t> host_numa_node;
+  std::optional<uint64_t> hotplug_size;     // virtio-mem room for this zone
+  std::optional<uint64_t> hotplugged_size;  // of it, plugged at boot / after resize-zone
+  bool prefault = false;
+  // CH's reserve (no MAP_NORESERVE on shared memory). Petrel already
+  // reserves huge pages at mmap; kept for the schema.
+  bool reserve = false;
+  bool mergeable = false;
+  RamBacking backing() const {
+    return {.shared = shared, .hugepages = hugepages, .hugepage_size = hugepage_size.value_or(0)};
+  }
+  bool operator==(const MemoryZoneConfig&) const = default;
+};
+
 struct MemoryConfig {
+  // 0: the RAM is the zones' (user-defined zones, CH's rule).
   uint64_t size = kDefaultMemorySize;
   // Memory hot-plug: room for hotplug_size bytes above RAM (none when
   // absent), handed to the guest by hotplug_method; hotplugged_size
@@ -145,7 +180,38 @@ struct MemoryConfig {
   // The hot-plug area's size (GuestMemory::CreateX86's hotplug_size).
   uint64_t hotplug_area_size() const { return hotplug_size.value_or(0); }
   MemoryAdvice advice() const { return {.thp = thp, .mergeable = mergeable, .prefault = prefault}; }
+  // --memory-zone, repeatable (JSON memory.zones): only with size=0.
+  std::vector<MemoryZoneConfig> zones;
+  bool user_zones() const { return size == 0; }
+  // The zones the VM's RAM is made of: `zones` when size is 0, else one
+  // zone kDefaultMemoryZoneId built from the fields above (as CH does).
+  std::vector<MemoryZoneConfig> EffectiveZones() const;
+  // The RAM the VM boots with: size, or the zones' sizes added up.
+  uint64_t boot_size() const;
   bool operator==(const MemoryConfig&) const = default;
+};
+
+// One distances= entry of --numa: destination@distance (ACPI SLIT units,
+// 10 = local).
+struct NumaDistance {
+  uint32_t destination = 0;
+  uint8_t distance = 0;
+  bool operator==(const NumaDistance&) const = default;
+};
+
+// One --numa (CH's NumaConfig): a guest NUMA node, described to the guest
+// by the SRAT and SLIT ACPI tables. Its vCPUs (by index, up to max_vcpus)
+// and memory zones (with their hot-plug rooms) belong to it.
+struct NumaConfig {
+  uint32_t guest_numa_id = 0;
+  std::optional<std::vector<uint32_t>> cpus;
+  std::optional<std::vector<NumaDistance>> distances;
+  std::optional<std::vector<std::string>> memory_zones;
+  // CH's pci_segments and device_id: Petrel has one PCI segment and no
+  // generic initiators yet; Validate refuses what it cannot honour.
+  std::optional<std::vector<uint16_t>> pci_segments;
+  std::optional<std::string> device_id;
+  bool operator==(const NumaConfig&) const = default;
 };
 
 // One --landlock-rules value (CH's LandlockConfig, JSON {"path", "access"}):
@@ -168,6 +234,8 @@ struct VmConfig {
   OutputConfig console{OutputMode::kTty, {}};
   std::vector<DiskConfig> disks;  // --disk, repeatable
   std::vector<NetConfig> nets;    // --net, repeatable
+  // --numa, repeatable (JSON numa): guest NUMA nodes (SRAT/SLIT).
+  std::vector<NumaConfig> numa;
   // --rate-limit-group, repeatable (JSON rate_limit_groups): limiters that
   // disks share by naming one in rate_limit_group.
   std::vector<ratelimit::RateLimitGroupConfig> rate_limit_groups;
