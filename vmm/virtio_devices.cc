@@ -184,34 +184,76 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     PETREL_TRY(Place(args, config::kBalloonDeviceId, balloon_));
     balloon_transport_ = devices_.back().device;
   }
-  // Then virtio-mem over the hot-plug area (Cloud Hypervisor's default
-  // memory zone, hence its id).
+  // Then one virtio-mem device per zone with a hot-plug area, in zone
+  // order, named after its zone (CH: "mem0", the default zone, for
+  // --memory hotplug_method=virtio-mem).
   const config::MemoryConfig& memory = args.config->memory;
-  if (memory.hotplug_method == config::HotplugMethod::kVirtioMem &&
-      args.memory->hotplug_area() != nullptr) {
-    const GuestRegion& area = *args.memory->hotplug_area();
+  const std::vector<config::MemoryZoneConfig> zones = memory.EffectiveZones();
+  const bool virtio_mem =
+      memory.user_zones() || memory.hotplug_method == config::HotplugMethod::kVirtioMem;
+  for (uint32_t i = 0; virtio_mem && i < zones.size(); ++i) {
+    const GuestRegion* area = args.memory->hotplug_area(i);
+    if (area == nullptr) continue;
     virtio::VirtioMemConfig mem;
-    mem.addr = area.gpa;
-    mem.size = area.size;
-    mem.requested_size = memory.hotplugged_size.value_or(0);
-    mem.id = config::kVirtioMemDeviceId;
-    PETREL_ASSIGN_OR_RETURN(auto mem_device,
-                            virtio::MemDevice::Create(mem).Wrap("--memory hotplug_method=virtio-mem"));
-    mem_ = std::move(mem_device);
-    PETREL_TRY(Place(args, config::kVirtioMemDeviceId, mem_));
-    mem_transport_ = devices_.back().device;
+    mem.addr = area->gpa;
+    mem.size = area->size;
+    mem.requested_size = zones[i].hotplugged_size.value_or(0);
+    mem.id = zones[i].id;
+    // The guest NUMA node holding the zone (--numa memory_zones=), told
+    // to the driver as VIRTIO_MEM_F_ACPI_PXM's node_id.
+    for (const config::NumaConfig& node : args.config->numa) {
+      const auto& names = node.memory_zones;
+      if (names && std::find(names->begin(), names->end(), zones[i].id) != names->end()) {
+        mem.numa_node = static_cast<uint16_t>(node.guest_numa_id);
+      }
+    }
+    const std::string what = memory.user_zones() ? "--memory-zone id=" + zones[i].id
+                                                 : std::string("--memory hotplug_method=virtio-mem");
+    PETREL_ASSIGN_OR_RETURN(auto created, virtio::MemDevice::Create(mem).Wrap(what));
+    std::shared_ptr<virtio::MemDevice> mem_device = std::move(created);
+    PETREL_TRY(Place(args, zones[i].id, mem_device));
+    std::lock_guard lock(mu_);
+    mems_.push_back({zones[i].id, std::move(mem_device), devices_.back().device});
   }
   return Ok();
 }
 
-Result<void> VirtioDevices::SetMemRequestedSize(uint64_t bytes) {
-  if (mem_ == nullptr) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "the VM has no virtio-mem device (--memory hotplug_method=virtio-mem,hotplug_size=)");
+virtio::MemDevice* VirtioDevices::mem(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  for (const MemZone& zone : mems_) {
+    if (zone.id == id) return zone.device.get();
   }
-  PETREL_TRY(mem_->SetRequestedSize(bytes));
-  mem_transport_->NotifyConfigChanged();
-  PETREL_LOG(kInfo) << "virtio-mem: requested " << bytes << " bytes";
+  return nullptr;
+}
+
+uint64_t VirtioDevices::mem_plugged_size() const {
+  std::lock_guard lock(mu_);
+  uint64_t plugged = 0;
+  for (const MemZone& zone : mems_) plugged += zone.device->plugged_size();
+  return plugged;
+}
+
+Result<void> VirtioDevices::SetMemRequestedSize(std::string_view id, uint64_t bytes) {
+  std::shared_ptr<virtio::MemDevice> device;
+  std::shared_ptr<virtio::VirtioPciDevice> transport;
+  {
+    std::lock_guard lock(mu_);
+    for (const MemZone& zone : mems_) {
+      if (zone.id == id) {
+        device = zone.device;
+        transport = zone.transport;
+      }
+    }
+  }
+  if (device == nullptr) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "the VM has no virtio-mem device " + std::string(id) +
+                     " (--memory hotplug_method=virtio-mem,hotplug_size=, or a --memory-zone "
+                     "with hotplug_size=)");
+  }
+  PETREL_TRY(device->SetRequestedSize(bytes));
+  transport->NotifyConfigChanged();
+  PETREL_LOG(kInfo) << "virtio-mem " << id << ": requested " << bytes << " bytes";
   return Ok();
 }
 

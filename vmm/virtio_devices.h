@@ -159,12 +159,17 @@ class VirtioDevices {
   // kNotFound if no device of this list is in the slot.
   Result<std::string> RemoveAt(uint8_t slot);
 
-  // The virtio-mem device (--memory hotplug_method=virtio-mem), or nullptr.
-  virtio::MemDevice* mem() const { return mem_.get(); }
-  // vm.resize desired_ram: the bytes of the hot-plug area the guest is
-  // asked to plug, told to its driver. kFailedPrecondition without
-  // virtio-mem; the device refuses sizes it cannot take.
-  Result<void> SetMemRequestedSize(uint64_t bytes);
+  // The virtio-mem device of memory zone `id` (--memory
+  // hotplug_method=virtio-mem: the default zone "mem0"; --memory-zone
+  // hotplug_size=: that zone's), or nullptr.
+  virtio::MemDevice* mem(std::string_view id = config::kDefaultMemoryZoneId) const;
+  // What every virtio-mem device has plugged, added up.
+  uint64_t mem_plugged_size() const;
+  // vm.resize desired_ram, vm.resize-zone: the bytes of zone `id`'s
+  // hot-plug area the guest is asked to plug, told to its driver.
+  // kFailedPrecondition without such a device; the device refuses sizes it
+  // cannot take.
+  Result<void> SetMemRequestedSize(std::string_view id, uint64_t bytes);
 
   // --balloon's device, or nullptr.
   virtio::BalloonDevice* balloon() const { return balloon_.get(); }
@@ -200,8 +205,12 @@ class VirtioDevices {
     std::shared_ptr<virtio::VirtioPciDevice> transport;
   };
   std::vector<Disk> disks_;
-  std::shared_ptr<virtio::MemDevice> mem_;
-  std::shared_ptr<virtio::VirtioPciDevice> mem_transport_;
+  struct MemZone {
+    std::string id;  // the memory zone's, and the device's
+    std::shared_ptr<virtio::MemDevice> device;
+    std::shared_ptr<virtio::VirtioPciDevice> transport;
+  };
+  std::vector<MemZone> mems_;  // one per zone with a hot-plug area, in zone order
   std::shared_ptr<virtio::BalloonDevice> balloon_;
   std::shared_ptr<virtio::VirtioPciDevice> balloon_transport_;
 };

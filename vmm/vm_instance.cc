@@ -16,6 +16,7 @@
 #include "devices/acpi/cpu_hotplug_controller.h"
 #include "devices/testdev/test_device.h"
 #include "vmm/file_image.h"
+#include "vmm/guest_ram.h"
 
 namespace petrel::vmm {
 namespace {
@@ -87,26 +88,22 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
                      " vCPUs, the config " + std::to_string(config.cpus.boot_vcpus));
   }
   const uint64_t hotplug_area = config.memory.hotplug_area_size();
+  const uint64_t guest_bytes = config.memory.boot_size() + hotplug_area;
   if (options.memory) {
-    // A snapshot's or a migration's memory. With a hot-plug area, it takes
-    // the layout its config implies (its ranges do not say which is the
-    // area); without, its size must be the config's.
-    if (hotplug_area != 0 && options.memory->hotplug_area() == nullptr) {
-      PETREL_ASSIGN_OR_RETURN(vm->memory_,
-                              options.memory->WithX86Layout(config.memory.size, hotplug_area));
-    } else if (options.memory->total_size() != config.memory.size + hotplug_area) {
+    // A snapshot's or a migration's memory. With zones or a hot-plug area,
+    // it takes the layout its config implies (its ranges say neither which
+    // is an area nor whose zone); otherwise its size must be the config's.
+    if (config.memory.user_zones() || hotplug_area != 0) {
+      PETREL_ASSIGN_OR_RETURN(vm->memory_, LayOutGuestRam(*options.memory, config.memory));
+    } else if (options.memory->total_size() != guest_bytes) {
       return Error(ErrorCode::kInvalidArgument,
                    "guest memory of " + std::to_string(options.memory->total_size()) +
-                       " bytes for a VM of " + std::to_string(config.memory.size + hotplug_area));
+                       " bytes for a VM of " + std::to_string(guest_bytes));
     } else {
       vm->memory_ = std::move(options.memory);
     }
   } else {
-    PETREL_ASSIGN_OR_RETURN(vm->memory_,
-                            GuestMemory::CreateX86(config.memory.size, config.memory.backing(),
-                                                   hotplug_area)
-                                .Wrap("guest memory"));
-    PETREL_TRY(vm->memory_->Advise(config.memory.advice()).Wrap("guest memory"));
+    PETREL_ASSIGN_OR_RETURN(vm->memory_, CreateGuestRam(config.memory));
   }
 
   // The payload first: it needs only guest memory, and its errors are the

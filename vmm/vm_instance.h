@@ -246,7 +246,9 @@ class VmInstance {
   Result<void> SetBalloonTarget(uint64_t bytes) { return virtio_->SetBalloonTarget(bytes); }
   // vm.resize desired_ram (virtio-mem): VirtioDevices::SetMemRequestedSize.
   // Thread-safe.
-  Result<void> SetMemRequestedSize(uint64_t bytes) { return virtio_->SetMemRequestedSize(bytes); }
+  Result<void> SetMemRequestedSize(std::string_view zone, uint64_t bytes) {
+    return virtio_->SetMemRequestedSize(zone, bytes);
+  }
   // vm.resize desired_ram with hotplug_method=acpi: `hotplugged` bytes of
   // the hot-plug area as DIMMs. Growing plugs one DIMM of the difference
   // (whole 128 MiB blocks) in a free slot and range; shrinking asks the

@@ -18,9 +18,10 @@ namespace petrel::vmm {
 namespace {
 
 // The fixed devices stay: the console, rng and balloon ("__" ids), and
-// virtio-mem (vm.resize desired_ram is its door).
-bool Removable(std::string_view id) {
-  return id.substr(0, 2) != "__" && id != config::kVirtioMemDeviceId;
+// each virtio-mem device (vm.resize desired_ram and vm.resize-zone are
+// their doors).
+bool Removable(std::string_view id, const VirtioDevices& virtio) {
+  return id.substr(0, 2) != "__" && virtio.mem(id) == nullptr;
 }
 
 }  // namespace
@@ -79,7 +80,7 @@ Result<void> VmInstance::RemoveDevice(std::string_view id) {
       [this, id = std::string(id)]() -> Result<void> {
         std::optional<VirtioDevices::Placed> placed = virtio_->Find(id);
         if (!placed) return Error(ErrorCode::kNotFound, "no device has the id '" + id + "'");
-        if (!Removable(id)) {
+        if (!Removable(id, *virtio_)) {
           return Error(ErrorCode::kInvalidArgument, "'" + id + "' is a fixed device and stays");
         }
         PETREL_TRY(acpi_->pci_hotplug().RequestRemoval(placed->slot).Wrap(id));

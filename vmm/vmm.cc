@@ -441,8 +441,8 @@ Result<std::string> Vmm::VmInfoJson() {
   info["state"] = VmmStateName(state_);
   // CH: the guest's RAM (here: boot RAM plus what virtio-mem has plugged)
   // less what its balloon holds.
-  uint64_t actual = config_->memory.size;
-  if (vm_ != nullptr && vm_->virtio().mem() != nullptr) actual += vm_->virtio().mem()->plugged_size();
+  uint64_t actual = config_->memory.boot_size();
+  if (vm_ != nullptr) actual += vm_->virtio().mem_plugged_size();
   if (vm_ != nullptr) actual += vm_->acpi_plugged_bytes();
   if (vm_ != nullptr && vm_->virtio().balloon() != nullptr) {
     actual -= std::min(vm_->virtio().balloon()->actual_bytes(), actual);

@@ -15,6 +15,7 @@
 #include "core/base/log.h"
 #include "vmm/config/migration_config.h"
 #include "vmm/config/vm_config_json.h"
+#include "vmm/guest_ram.h"
 #include "vmm/migration/receiver.h"
 #include "vmm/migration/sender.h"
 #include "vmm/migration/url.h"
@@ -69,9 +70,7 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
     if (vm_config == doc.end()) return Error(ErrorCode::kMalformed, "no vm_config");
     PETREL_ASSIGN_OR_RETURN(config::VmConfig config, config::VmConfigFromJson(vm_config->dump()));
     if (memory_fds_.empty()) {
-      PETREL_ASSIGN_OR_RETURN(memory_,
-                              GuestMemory::CreateX86(config.memory.size, config.memory.backing(),
-                                                     config.memory.hotplug_area_size()));
+      PETREL_ASSIGN_OR_RETURN(memory_, CreateGuestRam(config.memory));
     } else {
       PETREL_ASSIGN_OR_RETURN(memory_, MapMemoryFds(config));
     }
@@ -81,12 +80,12 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
 
   // The source's memfds as this VM's memory: the same pages, nothing copied.
   Result<std::shared_ptr<GuestMemory>> MapMemoryFds(const config::VmConfig& config) {
-    if (!config.memory.backing().memfds()) {
+    if (!config.memory.memfds()) {
       return Error(ErrorCode::kInvalidArgument,
                    "memory fds were sent for a VM without shared=on or hugepages=on memory");
     }
     PETREL_ASSIGN_OR_RETURN(auto memory,
-                            GuestMemory::CreateX86(config.memory.size, [this](size_t slot,
+                            GuestMemory::CreateX86(ZoneExtents(config.memory), [this](size_t slot,
                                                                                uint64_t size)
                                                        -> Result<std::shared_ptr<HostRegion>> {
                               auto it = memory_fds_.find(static_cast<uint32_t>(slot));
@@ -98,8 +97,7 @@ class Vmm::ReceiveTarget final : public migration::MigrationTarget {
                               UniqueFd fd = std::move(it->second);
                               memory_fds_.erase(it);
                               return HostRegion::MapShared(std::move(fd), size);
-                            },
-                            config.memory.hotplug_area_size()));
+                            }));
     if (!memory_fds_.empty()) {
       return Error(ErrorCode::kInvalidArgument,
                    "a memory fd for slot " + std::to_string(memory_fds_.begin()->first) +
@@ -173,7 +171,7 @@ Result<void> Vmm::SendMigration(const config::SendMigrationConfig& request) {
                  "local=on passes the memory fds over a UNIX socket: the destination_url must "
                  "be unix:<path>");
   }
-  if (request.local && !config_->memory.backing().memfds()) {
+  if (request.local && !config_->memory.memfds()) {
     return Error(ErrorCode::kFailedPrecondition,
                  "local=on hands the guest memory over, which needs it shared: create the VM "
                  "with --memory shared=on (or hugepages=on)");

@@ -83,7 +83,7 @@ Result<void> Vmm::Resize(const config::ResizeRequest& request) {
     // DIMMs live in the VM only: a reboot starts from the boot memory.
     PETREL_TRY(vm_->ResizeAcpiMemory(*hotplugged));
   } else if (hotplugged) {
-    if (vm_ != nullptr) PETREL_TRY(vm_->SetMemRequestedSize(*hotplugged));
+    if (vm_ != nullptr) PETREL_TRY(vm_->SetMemRequestedSize(config::kDefaultMemoryZoneId, *hotplugged));
     config_->memory.hotplugged_size = *hotplugged;
   }
   if (request.desired_balloon) {

@@ -10,6 +10,7 @@
 #include <linux/memfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -252,6 +253,33 @@ Result<std::shared_ptr<HostRegion>> HostRegion::Create(RamBacking backing, uint6
 
 HostRegion::~HostRegion() { munmap(map_base_, map_size_); }
 
+Result<void> HostRegion::BindToNode(uint32_t node) {
+  // mbind(2): MPOL_BIND to the nodes in a bit mask; the kernel reads
+  // maxnode - 1 bits of it (its documented off-by-one), hence the + 1.
+  constexpr uint32_t kMaxNodes = 1024;  // Linux's MAX_NUMNODES ceiling (NODES_SHIFT 10)
+  constexpr int kMpolBind = 2;          // include/uapi/linux/mempolicy.h
+  constexpr unsigned kMpolMfStrict = 1 << 0, kMpolMfMove = 1 << 1;
+  const std::string what = "host NUMA node " + std::to_string(node);
+  if (node >= kMaxNodes) return Error(ErrorCode::kInvalidArgument, what + ": no such node");
+  constexpr size_t kBitsPerWord = 8 * sizeof(unsigned long);
+  std::vector<unsigned long> mask(node / kBitsPerWord + 1, 0);
+  mask[node / kBitsPerWord] = 1UL << (node % kBitsPerWord);
+  const long rc = ::syscall(SYS_mbind, map_base_, map_size_, kMpolBind, mask.data(),
+                            static_cast<unsigned long>(mask.size() * kBitsPerWord + 1),
+                            kMpolMfStrict | kMpolMfMove);
+  if (rc != 0) {
+    if (errno == EINVAL) {
+      return Error(ErrorCode::kInvalidArgument,
+                   what + ": the host has no such node (see /sys/devices/system/node)");
+    }
+    if (errno == ENOSYS) {
+      return Error(ErrorCode::kUnsupported, what + ": the host kernel has no NUMA support");
+    }
+    return Error::FromErrno("mbind of guest RAM to " + what);
+  }
+  return Ok();
+}
+
 Result<std::shared_ptr<GuestMemory>> GuestMemory::Create(std::vector<GuestRegion> regions) {
   std::sort(regions.begin(), regions.end(),
             [](const GuestRegion& a, const GuestRegion& b) { return a.gpa < b.gpa; });
@@ -282,12 +310,34 @@ uint64_t GuestMemory::X86HotplugAreaStart(uint64_t size) {
 }
 
 std::vector<GuestRegion> GuestMemory::X86Layout(uint64_t size, uint64_t hotplug_size) {
+  const X86Zone zone{size, hotplug_size};
+  return X86Layout(std::span<const X86Zone>(&zone, 1));
+}
+
+std::vector<GuestRegion> GuestMemory::X86Layout(std::span<const X86Zone> zones) {
   std::vector<GuestRegion> regions;
-  const uint64_t low = std::min(size, x86::kMem32BitReservedStart);
-  if (low > 0) regions.push_back({0, low, nullptr});
-  if (size > low) regions.push_back({x86::kRam64BitStart, size - low, nullptr});
-  if (hotplug_size > 0) {
-    regions.push_back({X86HotplugAreaStart(size), hotplug_size, nullptr, /*hotplug=*/true});
+  uint64_t cursor = 0;  // next free RAM address
+  uint64_t ram = 0;
+  for (uint32_t i = 0; i < zones.size(); ++i) {
+    uint64_t left = zones[i].size;
+    ram += left;
+    while (left > 0) {
+      // Below the hole: up to its start; above: everything that is left.
+      const uint64_t room =
+          cursor < x86::kMem32BitReservedStart ? x86::kMem32BitReservedStart - cursor : left;
+      const uint64_t piece = std::min(left, room);
+      regions.push_back({cursor, piece, nullptr, /*hotplug=*/false, /*zone=*/i});
+      cursor += piece;
+      left -= piece;
+      if (cursor == x86::kMem32BitReservedStart) cursor = x86::kRam64BitStart;
+    }
+  }
+  constexpr uint64_t kAlign = uint64_t{128} << 20;
+  uint64_t area = X86HotplugAreaStart(ram);
+  for (uint32_t i = 0; i < zones.size(); ++i) {
+    if (zones[i].hotplug_size == 0) continue;
+    regions.push_back({area, zones[i].hotplug_size, nullptr, /*hotplug=*/true, /*zone=*/i});
+    area = (area + zones[i].hotplug_size + kAlign - 1) / kAlign * kAlign;
   }
   return regions;
 }
@@ -295,8 +345,17 @@ std::vector<GuestRegion> GuestMemory::X86Layout(uint64_t size, uint64_t hotplug_
 Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size,
                                                             const HostRegionMaker& make,
                                                             uint64_t hotplug_size) {
-  if (size == 0) return Error(ErrorCode::kInvalidArgument, "memory size must not be zero");
-  std::vector<GuestRegion> regions = X86Layout(size, hotplug_size);
+  const X86Zone zone{size, hotplug_size};
+  return CreateX86(std::span<const X86Zone>(&zone, 1), make);
+}
+
+Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(std::span<const X86Zone> zones,
+                                                            const HostRegionMaker& make) {
+  if (zones.empty()) return Error(ErrorCode::kInvalidArgument, "guest memory needs a zone");
+  for (const X86Zone& zone : zones) {
+    if (zone.size == 0) return Error(ErrorCode::kInvalidArgument, "memory size must not be zero");
+  }
+  std::vector<GuestRegion> regions = X86Layout(zones);
   for (size_t slot = 0; slot < regions.size(); ++slot) {
     PETREL_ASSIGN_OR_RETURN(regions[slot].host, make(slot, regions[slot].size));
   }
@@ -305,7 +364,20 @@ Result<std::shared_ptr<GuestMemory>> GuestMemory::CreateX86(uint64_t size,
 
 Result<std::shared_ptr<GuestMemory>> GuestMemory::WithX86Layout(uint64_t size,
                                                                 uint64_t hotplug_size) const {
-  std::vector<GuestRegion> want = X86Layout(size, hotplug_size);
+  const X86Zone zone{size, hotplug_size};
+  return WithX86Layout(std::span<const X86Zone>(&zone, 1));
+}
+
+const GuestRegion* GuestMemory::hotplug_area(uint32_t zone) const {
+  for (const GuestRegion& r : regions_) {
+    if (r.hotplug && r.zone == zone) return &r;
+  }
+  return nullptr;
+}
+
+Result<std::shared_ptr<GuestMemory>> GuestMemory::WithX86Layout(
+    std::span<const X86Zone> zones) const {
+  std::vector<GuestRegion> want = X86Layout(zones);
   auto describe = [](const std::vector<GuestRegion>& regions) {
     std::string out;
     for (const GuestRegion& r : regions) {
@@ -497,10 +569,18 @@ Result<void> GuestMemory::Discard(uint64_t gpa, uint64_t len) {
 }
 
 Result<void> GuestMemory::Advise(const MemoryAdvice& advice) {
+  uint32_t zones = 0;
+  for (const GuestRegion& r : regions_) zones = std::max(zones, r.zone + 1);
+  for (uint32_t zone = 0; zone < zones; ++zone) PETREL_TRY(Advise(advice, zone));
+  return Ok();
+}
+
+Result<void> GuestMemory::Advise(const MemoryAdvice& advice, uint32_t zone) {
 #ifndef MADV_POPULATE_WRITE
   constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14
 #endif
   for (const GuestRegion& r : regions_) {
+    if (r.zone != zone) continue;
     uint8_t* base = r.host->data();
     const uint64_t hugepage_size = r.host->hugepage_size();
     // Huge pages already: transparent huge pages do not apply (CH skips

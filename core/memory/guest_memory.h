@@ -82,6 +82,11 @@ class HostRegion {
   // The huge page size of a hugetlbfs mapping, 0 for normal pages (which
   // transparent huge pages may still back).
   uint64_t hugepage_size() const { return hugepage_size_; }
+  // Binds the mapping to host NUMA node `node` (mbind(2) MPOL_BIND,
+  // moving pages already there): --memory-zone host_numa_node. Call it
+  // before the memory is touched. A node the host does not have is an
+  // error naming it.
+  Result<void> BindToNode(uint32_t node);
 
  private:
   HostRegion(uint8_t* map_base, uint64_t map_size, uint8_t* data, uint64_t size,
@@ -114,7 +119,18 @@ struct GuestRegion {
   // mechanism (virtio-mem, an ACPI DIMM) has given it: not in the e820 map
   // or the CMOS memory size.
   bool hotplug = false;
+  // The memory zone (an index into the X86Zone list the layout was made
+  // from; 0 for a VM without --memory-zone) whose RAM or hot-plug area
+  // this is.
+  uint32_t zone = 0;
   uint64_t end() const { return gpa + size; }  // exclusive; construction checks no overflow
+};
+
+// One memory zone's part of an x86 layout: `size` bytes of RAM and a
+// hot-plug area of `hotplug_size` bytes (none when 0).
+struct X86Zone {
+  uint64_t size = 0;
+  uint64_t hotplug_size = 0;
 };
 
 class GuestMemory {
@@ -134,6 +150,16 @@ class GuestMemory {
                                                         uint64_t hotplug_size = 0);
   // The regions CreateX86(size, ..., hotplug_size) makes, without memory.
   static std::vector<GuestRegion> X86Layout(uint64_t size, uint64_t hotplug_size);
+  // Several zones (--memory-zone): their RAM one after the other in the
+  // order given, from address 0, split around the 32-bit hole as above (a
+  // zone may straddle it: two regions); then their hot-plug areas, in the
+  // same order, from X86HotplugAreaStart(all RAM), each starting on a
+  // 128 MiB boundary (Cloud Hypervisor's virtio-mem alignment). Each
+  // region carries its zone's index. Zones of size 0 are an error for
+  // CreateX86 (a zone has RAM).
+  static std::vector<GuestRegion> X86Layout(std::span<const X86Zone> zones);
+  static Result<std::shared_ptr<GuestMemory>> CreateX86(std::span<const X86Zone> zones,
+                                                        const HostRegionMaker& make);
   // Where the hot-plug area of a VM with `size` bytes of RAM starts: the
   // first 128 MiB boundary past RAM, and never below 4 GiB (Cloud
   // Hypervisor's MemoryManager::start_addr).
@@ -143,13 +169,12 @@ class GuestMemory {
   // nothing of hot-plug): an error naming the difference if its regions are
   // not exactly those.
   Result<std::shared_ptr<GuestMemory>> WithX86Layout(uint64_t size, uint64_t hotplug_size) const;
+  Result<std::shared_ptr<GuestMemory>> WithX86Layout(std::span<const X86Zone> zones) const;
 
   const std::vector<GuestRegion>& regions() const { return regions_; }
   uint64_t total_size() const;  // every region's, the hot-plug area included
-  // The hot-plug area (the last region), if there is one.
-  const GuestRegion* hotplug_area() const {
-    return !regions_.empty() && regions_.back().hotplug ? &regions_.back() : nullptr;
-  }
+  // Zone `zone`'s hot-plug area, if it has one.
+  const GuestRegion* hotplug_area(uint32_t zone = 0) const;
   // First byte past the last region.
   uint64_t end() const { return regions_.empty() ? 0 : regions_.back().end(); }
 
@@ -186,6 +211,9 @@ class GuestMemory {
   // refused (e.g. KSM not built into the kernel). THP advice skips hugetlbfs
   // regions (they are huge pages already; CH skips them too).
   Result<void> Advise(const MemoryAdvice& advice);
+  // Advise() for zone `zone`'s regions only (--memory-zone prefault=,
+  // mergeable=).
+  Result<void> Advise(const MemoryAdvice& advice, uint32_t zone);
 
   template <class T>
   Result<T> ReadObj(uint64_t gpa) const {

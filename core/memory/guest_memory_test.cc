@@ -260,6 +260,82 @@ TEST(GuestMemoryX86Test, WithX86LayoutFlagsTheAreaOrRefuses) {
 
 TEST(GuestMemoryX86Test, ZeroSizeIsRejected) {
   EXPECT_FALSE(GuestMemory::CreateX86(0).ok());
+  const X86Zone zones[] = {{kGiB, 0}, {0, 0}};
+  auto m = GuestMemory::CreateX86(zones, [](size_t, uint64_t size) {
+    return HostRegion::Anonymous(size);
+  });
+  EXPECT_FALSE(m.ok());
+}
+
+// --memory-zone: zones follow one another from 0, a zone straddling the
+// 32-bit hole gets a region on each side, each region names its zone.
+TEST(GuestMemoryX86Test, ZonesFollowOneAnotherAroundTheHole) {
+  const X86Zone zones[] = {{2 * kGiB, 0}, {2 * kGiB, 0}, {kGiB / 2, 0}};
+  const std::vector<GuestRegion> regions = GuestMemory::X86Layout(zones);
+  ASSERT_EQ(regions.size(), 4u);
+  EXPECT_EQ(regions[0].gpa, 0u);
+  EXPECT_EQ(regions[0].size, 2 * kGiB);
+  EXPECT_EQ(regions[0].zone, 0u);
+  EXPECT_EQ(regions[1].gpa, 2 * kGiB);
+  EXPECT_EQ(regions[1].size, kGiB);
+  EXPECT_EQ(regions[1].zone, 1u);
+  EXPECT_EQ(regions[2].gpa, 4 * kGiB);
+  EXPECT_EQ(regions[2].size, kGiB);
+  EXPECT_EQ(regions[2].zone, 1u);
+  EXPECT_EQ(regions[3].gpa, 5 * kGiB);
+  EXPECT_EQ(regions[3].size, kGiB / 2);
+  EXPECT_EQ(regions[3].zone, 2u);
+  // A zone ending exactly at the hole leaves the next one above it.
+  const X86Zone exact[] = {{3 * kGiB, 0}, {kGiB, 0}};
+  const std::vector<GuestRegion> split = GuestMemory::X86Layout(exact);
+  ASSERT_EQ(split.size(), 2u);
+  EXPECT_EQ(split[1].gpa, 4 * kGiB);
+  EXPECT_EQ(split[1].zone, 1u);
+}
+
+// Each zone's hot-plug area comes after all RAM, in zone order, on
+// 128 MiB boundaries; hotplug_area(zone) finds it.
+TEST(GuestMemoryX86Test, EachZoneHasItsOwnHotplugArea) {
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  const X86Zone zones[] = {{512 * kMiB, 256 * kMiB}, {512 * kMiB, 0}, {256 * kMiB, 128 * kMiB}};
+  auto m = GuestMemory::CreateX86(zones, [](size_t, uint64_t size) {
+    return HostRegion::Anonymous(size);
+  });
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  const GuestRegion* first = (*m)->hotplug_area(0);
+  const GuestRegion* third = (*m)->hotplug_area(2);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ((*m)->hotplug_area(1), nullptr);
+  EXPECT_EQ(first->gpa, 4 * kGiB);
+  EXPECT_EQ(first->size, 256 * kMiB);
+  EXPECT_TRUE(first->hotplug);
+  EXPECT_EQ(third->gpa, 4 * kGiB + 256 * kMiB);
+  EXPECT_EQ(third->zone, 2u);
+  EXPECT_EQ((*m)->total_size(), (1280 + 384) * kMiB);
+  // A snapshot's plain ranges take the zones' layout back.
+  std::vector<GuestRegion> plain;
+  for (const GuestRegion& r : (*m)->regions()) plain.push_back({r.gpa, r.size, r.host});
+  auto restored = GuestMemory::Create(plain).value()->WithX86Layout(zones);
+  ASSERT_TRUE(restored.ok()) << restored.error().message();
+  ASSERT_NE((*restored)->hotplug_area(2), nullptr);
+  EXPECT_EQ((*restored)->regions()[1].zone, 1u);
+}
+
+// --memory-zone host_numa_node: node 0 always exists on Linux; a node the
+// host lacks is an error naming it.
+TEST(HostRegionTest, BindToNodeBindsOrNamesTheMissingNode) {
+  auto region = HostRegion::Anonymous(4 << 20);
+  ASSERT_TRUE(region.ok());
+  Result<void> bound = (*region)->BindToNode(0);
+  if (!bound.ok() && bound.error().code() == ErrorCode::kUnsupported) {
+    GTEST_SKIP() << bound.error().message();
+  }
+  ASSERT_TRUE(bound.ok()) << bound.error().message();
+  Result<void> missing = (*region)->BindToNode(1000);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("host NUMA node 1000"), std::string::npos)
+      << missing.error().message();
 }
 
 TEST(GuestMemoryTest, ContainsChecksEveryByteAtRegionEdges) {

@@ -202,6 +202,31 @@ uint64_t MemoryConfig::boot_size() const {
   return total;
 }
 
+RamBacking MemoryConfig::backing() const {
+  if (!user_zones() || zones.empty()) {
+    return {.shared = shared, .hugepages = hugepages, .hugepage_size = hugepage_size.value_or(0)};
+  }
+  const RamBacking first = zones.front().backing();
+  for (const MemoryZoneConfig& zone : zones) {
+    if (zone.backing() != first) return RamBacking::kPrivate;
+  }
+  return first;
+}
+
+bool MemoryConfig::memfds() const {
+  for (const MemoryZoneConfig& zone : EffectiveZones()) {
+    if (!zone.backing().memfds()) return false;
+  }
+  return true;
+}
+
+uint64_t MemoryConfig::hotplug_area_size() const {
+  if (!user_zones()) return hotplug_size.value_or(0);
+  uint64_t total = 0;
+  for (const MemoryZoneConfig& zone : zones) total += zone.hotplug_size.value_or(0);
+  return total;
+}
+
 Result<MemoryConfig> ParseMemory(std::string_view text) {
   OptionParser parser(Option("--memory"));
   PETREL_TRY(parser.Parse(text));

@@ -174,11 +174,14 @@ struct MemoryConfig {
   // shared memfds (RamBacking). No hugepage_size: the host's default.
   bool hugepages = false;
   std::optional<uint64_t> hugepage_size;
-  RamBacking backing() const {
-    return {.shared = shared, .hugepages = hugepages, .hugepage_size = hugepage_size.value_or(0)};
-  }
-  // The hot-plug area's size (GuestMemory::CreateX86's hotplug_size).
-  uint64_t hotplug_area_size() const { return hotplug_size.value_or(0); }
+  // How the RAM is backed: as --memory says; with zones, as they all say
+  // if they agree, else private memory (a snapshot's RAM read back with
+  // zones of mixed backings is private; docs/hotplug.md).
+  RamBacking backing() const;
+  // True if all of the RAM is memfds (local migration hands them over).
+  bool memfds() const;
+  // The hot-plug areas' size: hotplug_size, or the zones' added up.
+  uint64_t hotplug_area_size() const;
   MemoryAdvice advice() const { return {.thp = thp, .mergeable = mergeable, .prefault = prefault}; }
   // --memory-zone, repeatable (JSON memory.zones): only with size=0.
   std::vector<MemoryZoneConfig> zones;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -339,13 +340,19 @@ Result<Snapshot> ReadSnapshot(const std::string& dir, const ReadOptions& options
   for (const MemoryRange& r : decoded.ranges) {
     if (__builtin_add_overflow(total, r.size, &total)) total = UINT64_MAX;
   }
-  if (total != snap.config.memory.size) {
+  // RAM and hot-plug areas (which hold plugged memory) alike.
+  const uint64_t guest_bytes = snap.config.memory.boot_size() + snap.config.memory.hotplug_area_size();
+  if (total != guest_bytes) {
     return Error(ErrorCode::kInvalidArgument,
                  Join(dir, kStateFile) + ": memory ranges of " + std::to_string(total) +
-                     " bytes for a VM of " + std::to_string(snap.config.memory.size));
+                     " bytes for a VM of " + std::to_string(guest_bytes));
   }
   const std::string memory_path = Join(dir, kMemoryFile);
-  if (options.on_demand && snap.config.memory.backing().memfds()) {
+  const std::vector<config::MemoryZoneConfig> zones = snap.config.memory.EffectiveZones();
+  const bool any_memfds = std::any_of(zones.begin(), zones.end(), [](const auto& zone) {
+    return zone.backing().memfds();
+  });
+  if (options.on_demand && any_memfds) {
     return Error(ErrorCode::kInvalidArgument,
                  "memory_restore_mode=ondemand maps the snapshot's memory privately; a VM with "
                  "shared=on or hugepages=on memory restores with memory_restore_mode=copy");

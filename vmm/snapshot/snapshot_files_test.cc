@@ -175,6 +175,41 @@ TEST_F(SnapshotFilesTest, ASharedMemoryVmIsReadBackIntoMemfds) {
   for (const auto& r : priv->memory->regions()) EXPECT_EQ(r.host->fd(), -1);
 }
 
+// Hot-plug areas hold plugged memory: they are saved and read back, and a
+// VM of memory zones comes back with each zone's layout.
+TEST_F(SnapshotFilesTest, HotplugAreasAndZonesAreSavedAndReadBack) {
+  config::VmConfig with_area = TestConfig();
+  with_area.memory.hotplug_method = config::HotplugMethod::kVirtioMem;
+  with_area.memory.hotplug_size = 128ULL << 20;
+  auto memory = GuestMemory::CreateX86(kRam, RamBacking::kPrivate, 128ULL << 20).value();
+  ASSERT_TRUE(memory->WriteObj<uint64_t>(4ULL << 30, 0x1234).ok());  // a plugged block
+  ASSERT_TRUE(WriteSnapshot(dir_, with_area, TestState(), *memory).ok());
+  auto snap = ReadSnapshot(dir_, {false, false});
+  ASSERT_TRUE(snap.ok()) << snap.error().message();
+  EXPECT_EQ(snap->memory->ReadObj<uint64_t>(4ULL << 30).value(), 0x1234u);
+
+  config::VmConfig zoned = TestConfig();
+  zoned.memory.size = 0;
+  zoned.memory.zones.resize(2);
+  zoned.memory.zones[0].id = "z0";
+  zoned.memory.zones[0].size = kRam;
+  zoned.memory.zones[1].id = "z1";
+  zoned.memory.zones[1].size = kRam;
+  zoned.memory.zones[1].hotplug_size = 128ULL << 20;
+  const X86Zone extents[] = {{kRam, 0}, {kRam, 128ULL << 20}};
+  auto zoned_memory = GuestMemory::CreateX86(extents, [](size_t, uint64_t size) {
+    return HostRegion::Anonymous(size);
+  });
+  ASSERT_TRUE(zoned_memory.ok());
+  ASSERT_TRUE((*zoned_memory)->WriteObj<uint64_t>(kRam, 0x5678).ok());  // zone z1's first byte
+  ASSERT_TRUE(WriteSnapshot(dir_, zoned, TestState(), **zoned_memory).ok());
+  auto back = ReadSnapshot(dir_, {false, false});
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->config.memory.zones, zoned.memory.zones);
+  EXPECT_EQ(back->memory->ReadObj<uint64_t>(kRam).value(), 0x5678u);
+  EXPECT_EQ(back->memory->total_size(), 2 * kRam + (128ULL << 20));
+}
+
 TEST_F(SnapshotFilesTest, ANewSnapshotOverAnOldOneLeavesAnOnDemandRestoreIntact) {
   ASSERT_TRUE(WriteSnapshot(dir_, TestConfig(), TestState(), *memory_).ok());
   auto old = ReadSnapshot(dir_, {/*on_demand=*/true, false});
