@@ -162,6 +162,10 @@ void CheckAll(const AcpiConfig& config) {
   CheckTable(dir.path(), "dsdt", tables->dsdt);
   CheckTable(dir.path(), "apic", tables->madt);
   if (!tables->mcfg.empty()) CheckTable(dir.path(), "mcfg", tables->mcfg);
+  EXPECT_EQ(tables->srat.empty(), config.numa_nodes.empty());
+  EXPECT_EQ(tables->slit.empty(), config.numa_nodes.empty());
+  if (!tables->srat.empty()) CheckTable(dir.path(), "srat", tables->srat);
+  if (!tables->slit.empty()) CheckTable(dir.path(), "slit", tables->slit);
 }
 
 TEST(AcpiIaslTest, DefaultPlatform) {
@@ -255,6 +259,39 @@ TEST(AcpiIaslTest, MemoryHotplugOneSlotHighRegisters) {
 TEST(AcpiIaslTest, NoGed) {
   AcpiConfig c;
   c.max_vcpus = 2;
+  CheckAll(c);
+}
+
+// Two nodes: RAM below and above the 32-bit hole, a hot-pluggable range,
+// an asymmetric distance and one left to the reverse/default rule.
+TEST(AcpiIaslTest, NumaTwoNodes) {
+  AcpiConfig c;
+  c.boot_vcpus = 4;
+  c.max_vcpus = 4;
+  c.ged_mmio = x86::kAcpiGedStart;
+  c.numa_nodes = {
+      NumaNode{0, {{0, 0xC000'0000, false}, {0x1'0000'0000, 0x4000'0000, false}}, {0, 1}, {{1, 15}}},
+      NumaNode{1, {{0x1'4000'0000, 0x8000'0000, false}, {0x2'0000'0000, 0x4000'0000, true}},
+               {2, 3}, {{0, 25}}},
+  };
+  CheckAll(c);
+}
+
+// Four nodes beside PCI (SRAT and SLIT after the MCFG), x2APIC ids above 254,
+// a CPU-less node and a memory-less one.
+TEST(AcpiIaslTest, NumaFourNodesWithPciAndX2Apic) {
+  AcpiConfig c;
+  c.boot_vcpus = 4;
+  c.max_vcpus = 300;
+  c.ged_mmio = x86::kAcpiGedStart;
+  c.cpu_hotplug_mmio = x86::kAcpiCpuHotplugStart;
+  c.pci = PciHostConfig{0xE800'0000, 0, 0xC000'0000, 0xE7FF'FFFF, 0x1'4000'0000, 0x11'3FFF'FFFF};
+  c.numa_nodes = {
+      NumaNode{0, {{0, 0x8000'0000, false}}, {0, 1, 2}, {{1, 11}, {2, 254}}},
+      NumaNode{1, {{0x1'0000'0000, 0x8000'0000, false}}, {255, 256, 299}, {{3, 40}}},
+      NumaNode{2, {{0x2'0000'0000, 0x1000'0000, true}}, {}, {}},
+      NumaNode{3, {}, {3, 100}, {{0, 31}}},
+  };
   CheckAll(c);
 }
 

@@ -3,7 +3,9 @@
 // Builds and places the whole ACPI table set (see tables.h).
 #include "core/acpi/tables.h"
 
+#include <set>
 #include <string>
+#include <utility>
 
 #include "core/acpi/cpu_hotplug_registers.h"
 #include "core/acpi/dsdt.h"
@@ -11,9 +13,11 @@
 #include "core/acpi/madt.h"
 #include "core/acpi/mcfg.h"
 #include "core/acpi/memory_hotplug_registers.h"
+#include "core/acpi/numa_tables.h"
 #include "core/acpi/pci_hotplug_registers.h"
 #include "core/acpi/pm_registers.h"
 #include "core/acpi/rsdp.h"
+#include "core/acpi/sdt.h"
 #include "core/arch/x86_layout.h"
 #include "core/base/bytes.h"
 
@@ -130,6 +134,19 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& c) {
     if (p.mmio32_start == 0 || p.mmio32_end <= p.mmio32_start) return Invalid("bad PCI 32-bit window");
     if (p.mmio64_start != 0 && p.mmio64_end <= p.mmio64_start) return Invalid("bad PCI 64-bit window");
   }
+  if (!c.numa_nodes.empty()) {
+    PETREL_TRY(ValidateNumaNodes(c.numa_nodes));
+    std::set<uint32_t> vcpu_apic_ids;
+    for (uint32_t i = 0; i < c.max_vcpus; ++i) vcpu_apic_ids.insert(ApicIdOf(c, i));
+    for (const NumaNode& node : c.numa_nodes) {
+      for (const uint32_t id : node.apic_ids) {
+        if (!vcpu_apic_ids.contains(id)) {
+          return Invalid("NUMA node " + std::to_string(node.proximity_domain) + ": APIC id " +
+                         std::to_string(id) + " is no possible vCPU's");
+        }
+      }
+    }
+  }
   return Ok();
 }
 
@@ -139,11 +156,26 @@ Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr)
   b.dsdt = BuildDsdt(config);
   b.madt = BuildMadt(config);
   if (config.pci) b.mcfg = BuildMcfg(*config.pci);
-  const size_t xsdt_entries = config.pci ? 3 : 2;  // FADT, MADT (, MCFG)
+  if (!config.numa_nodes.empty()) {
+    PETREL_ASSIGN_OR_RETURN(NumaTables numa, BuildNumaTables(config.numa_nodes));
+    b.srat = std::move(numa.srat);
+    b.slit = std::move(numa.slit);
+  }
+  // The tables after the MADT that are present, in XSDT order.
+  const std::pair<std::vector<uint8_t>*, uint64_t*> optional_tables[] = {
+      {&b.mcfg, &b.mcfg_addr}, {&b.srat, &b.srat_addr}, {&b.slit, &b.slit_addr}};
+  // The XSDT lists FADT, MADT and those.
+  size_t xsdt_entries = 2;
+  uint64_t optional_span = 0;
+  for (const auto& [blob, addr] : optional_tables) {
+    if (blob->empty()) continue;
+    ++xsdt_entries;
+    optional_span += AlignUp(blob->size());
+  }
   // Sizes of the fixed tables are known before their contents (which hold addresses).
-  const uint64_t xsdt_size = 36 + 8 * xsdt_entries;
+  const uint64_t xsdt_size = kSdtHeaderSize + 8 * xsdt_entries;
   const uint64_t span = AlignUp(kRsdpSize) + AlignUp(xsdt_size) + AlignUp(kFadtSize) +
-                        AlignUp(b.dsdt.size()) + AlignUp(b.madt.size()) + b.mcfg.size();
+                        AlignUp(b.dsdt.size()) + AlignUp(b.madt.size()) + optional_span;
   if (base_addr % kTableAlign != 0 || base_addr > ~uint64_t{0} - span) {
     return Invalid("bad table base address");
   }
@@ -154,10 +186,11 @@ Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr)
   b.madt_addr = AlignUp(b.dsdt_addr + b.dsdt.size());
   b.end_addr = b.madt_addr + b.madt.size();
   std::vector<uint64_t> entries = {b.fadt_addr, b.madt_addr};
-  if (config.pci) {
-    b.mcfg_addr = AlignUp(b.end_addr);
-    b.end_addr = b.mcfg_addr + b.mcfg.size();
-    entries.push_back(b.mcfg_addr);
+  for (const auto& [blob, addr] : optional_tables) {
+    if (blob->empty()) continue;
+    *addr = AlignUp(b.end_addr);
+    b.end_addr = *addr + blob->size();
+    entries.push_back(*addr);
   }
   b.fadt = BuildFadt(config, b.dsdt_addr);
   b.xsdt = BuildXsdt(entries);
@@ -176,6 +209,7 @@ Result<AcpiTables> WriteAcpiTables(GuestMemory& memory, const AcpiConfig& config
   const std::pair<uint64_t, const std::vector<uint8_t>*> parts[] = {
       {b.rsdp_addr, &b.rsdp}, {b.xsdt_addr, &b.xsdt}, {b.fadt_addr, &b.fadt},
       {b.dsdt_addr, &b.dsdt}, {b.madt_addr, &b.madt}, {b.mcfg_addr, &b.mcfg},
+      {b.srat_addr, &b.srat}, {b.slit_addr, &b.slit},
   };
   for (const auto& [addr, blob] : parts) {
     if (blob->empty()) continue;

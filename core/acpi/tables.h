@@ -1,8 +1,7 @@
 // SPDX-FileCopyrightText: 2026 The Petrel developers
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
-// The ACPI tables Petrel gives an x86 guest: RSDP, XSDT, FADT, DSDT, MADT and
-// (with PCI) MCFG,
-// built from an AcpiConfig and written into the reserved low area at
+// The ACPI tables Petrel gives an x86 guest: RSDP, XSDT, FADT, DSDT, MADT,
+// (with PCI) MCFG and (with guest NUMA nodes) SRAT and SLIT, built from an AcpiConfig and written into the reserved low area at
 // x86::kEbdaStart (0xA0000 - 0xFFFFF, which the e820 map reserves).
 //
 // The platform is hardware-reduced ACPI (FADT HW_REDUCED_ACPI), as in Cloud
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "core/acpi/memory_hotplug_registers.h"
+#include "core/acpi/numa_tables.h"
 #include "core/base/result.h"
 #include "core/memory/guest_memory.h"
 
@@ -82,22 +82,29 @@ struct AcpiConfig {
   // MADT PCAT_COMPAT: the VM has the dual 8259 PICs (KVM's full in-kernel
   // irqchip). False with the VMM's IOAPIC alone (split irqchip).
   bool pcat_compat = true;
+  // Guest NUMA nodes (numa_tables.h): the SRAT and SLIT. Empty = neither
+  // table, as Cloud Hypervisor without --numa. Their APIC ids must be
+  // possible vCPUs' (apic_ids above, or the indices).
+  std::vector<NumaNode> numa_nodes;
 };
 
 struct AcpiTables {
   uint64_t rsdp_addr;
 };
 
-// Checks the config (vCPU counts, IRQ numbers, port ranges).
+// Checks the config (vCPU counts, IRQ numbers, port ranges, NUMA nodes).
 Result<void> ValidateAcpiConfig(const AcpiConfig& config);
 
 // The tables as separate finished blobs (checksums set), laid out as if
-// written from `base_addr`: RSDP, then XSDT, FADT, DSDT, MADT, each 16-byte
-// aligned. For tests and the iasl check.
+// written from `base_addr`: RSDP, then XSDT, FADT, DSDT, MADT, MCFG, SRAT,
+// SLIT, each 16-byte aligned; the XSDT lists FADT, MADT, MCFG, SRAT, SLIT.
+// An absent table is empty, with address 0. For tests and the iasl check.
 struct TableBlobs {
-  std::vector<uint8_t> rsdp, xsdt, fadt, dsdt, madt, mcfg;  // mcfg empty without PCI
+  std::vector<uint8_t> rsdp, xsdt, fadt, dsdt, madt;
+  std::vector<uint8_t> mcfg;        // empty without PCI
+  std::vector<uint8_t> srat, slit;  // empty without NUMA nodes
   uint64_t rsdp_addr = 0, xsdt_addr = 0, fadt_addr = 0, dsdt_addr = 0, madt_addr = 0,
-           mcfg_addr = 0;
+           mcfg_addr = 0, srat_addr = 0, slit_addr = 0;
   uint64_t end_addr = 0;  // first byte past the last table
 };
 Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr);
