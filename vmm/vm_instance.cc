@@ -17,6 +17,7 @@
 #include "devices/testdev/test_device.h"
 #include "vmm/file_image.h"
 #include "vmm/guest_ram.h"
+#include "vmm/numa_nodes.h"
 
 namespace petrel::vmm {
 namespace {
@@ -43,11 +44,11 @@ Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemo
   acpi_config.pci = PciHostWindows(memory.regions().back().end());
   // PCI hot-plug (vm.add-*, vm.remove-device), on every VM as on CH's.
   acpi_config.pci_hotplug_mmio = x86::kAcpiPciHotplugStart;
-  if (config.memory.hotplug_method == config::HotplugMethod::kAcpi &&
-      config.memory.hotplug_size) {
+  if (config.memory.acpi_hotplug()) {
     acpi_config.memory_hotplug_mmio = x86::kAcpiMemoryHotplugStart;  // \_SB_.MHPC
   }
   acpi_config.pcat_compat = pcat_compat;
+  acpi_config.numa_nodes = GuestNumaNodes(config, memory, acpi_config.apic_ids);  // SRAT, SLIT
   PETREL_ASSIGN_OR_RETURN(auto acpi_tables, acpi::WriteAcpiTables(memory, acpi_config)
                                                 .Wrap("writing ACPI tables"));
   boot::LinuxBootConfig boot_config;
@@ -197,8 +198,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
       PETREL_LOG(kError) << "PCI slot " << int{slot} << ": " << posted.error().message();
     }
   };
-  aargs.memory_hotplug = config.memory.hotplug_method == config::HotplugMethod::kAcpi &&
-                        config.memory.hotplug_size.has_value();
+  aargs.memory_hotplug = config.memory.acpi_hotplug();
   aargs.on_memory_ejected = [self, token = std::weak_ptr<int>(vm->alive_)](
                                 uint32_t slot, uint64_t base, uint64_t length) {
     // On the vCPU thread that wrote MEJ0: the VM thread gives the memory back.

@@ -21,6 +21,11 @@ Error Invalid(std::string message) { return Error(ErrorCode::kInvalidArgument, s
 // is to have (virtio-mem's requested size).
 Result<uint64_t> HotpluggedFor(const config::MemoryConfig& memory, uint64_t desired) {
   const std::string what = "desired_ram " + std::to_string(desired);
+  if (memory.user_zones()) {
+    // CH's InvalidResizeWithMemoryZones: each zone resizes on its own.
+    return Invalid(what + ": the VM's memory is --memory-zone zones; resize one with "
+                          "vm.resize-zone");
+  }
   if (!memory.hotplug_size) {
     return Invalid(what + ": the VM has no room for more memory (--memory hotplug_size)");
   }
@@ -58,10 +63,11 @@ Result<void> Vmm::Resize(const config::ResizeRequest& request) {
   if (request.desired_balloon) {
     const uint64_t bytes = *request.desired_balloon;
     if (!config_->balloon) return Invalid("desired_balloon: the VM has no balloon (--balloon)");
-    if (bytes >= config_->memory.size || bytes % virtio::kBalloonPageSize != 0) {
+    const uint64_t boot = config_->memory.boot_size();
+    if (bytes >= boot || bytes % virtio::kBalloonPageSize != 0) {
       return Invalid("desired_balloon " + std::to_string(bytes) +
                      ": must be whole 4 KiB pages below the guest's memory (" +
-                     std::to_string(config_->memory.size) + " bytes)");
+                     std::to_string(boot) + " bytes)");
     }
   }
   if (request.desired_vcpus && *request.desired_vcpus > config_->cpus.max_vcpus) {
@@ -69,7 +75,7 @@ Result<void> Vmm::Resize(const config::ResizeRequest& request) {
                    " is above --cpus max=" + std::to_string(config_->cpus.max_vcpus));
   }
   if (vm_ != nullptr && state_ != VmmState::kRunning) return WrongState("cannot resize", state_);
-  const bool acpi_memory = config_->memory.hotplug_method == config::HotplugMethod::kAcpi;
+  const bool acpi_memory = config_->memory.acpi_hotplug();
   if (hotplugged && acpi_memory && vm_ == nullptr) {
     // hotplugged_size is virtio-mem's (as CH's): nowhere to keep DIMMs.
     return Invalid("desired_ram: ACPI memory hot-plug needs a running VM (boot it, or change "

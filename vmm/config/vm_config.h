@@ -178,6 +178,10 @@ struct MemoryConfig {
   // if they agree, else private memory (a snapshot's RAM read back with
   // zones of mixed backings is private; docs/hotplug.md).
   RamBacking backing() const;
+  // True if the hot-plug area is ACPI DIMM slots (never with zones).
+  bool acpi_hotplug() const {
+    return !user_zones() && hotplug_method == HotplugMethod::kAcpi && hotplug_size.has_value();
+  }
   // True if all of the RAM is memfds (local migration hands them over).
   bool memfds() const;
   // The hot-plug areas' size: hotplug_size, or the zones' added up.
