@@ -133,6 +133,10 @@ class Vmm final : public api::VmmControl {
   // smaller). 500 without a VM running (CH's VmNotRunning), 404 for an id
   // that is no disk, 400 for a size the disk cannot take.
   Result<void> ResizeDisk(const config::ResizeDiskRequest& request);
+  // vm.resize-zone's: a memory zone's virtio-mem device to desired_ram
+  // less the zone's boot size. Not implemented yet (vmm_resize.cc): 404
+  // without a VM (CH's VmNotCreated), else kUnsupported (500).
+  Result<void> ResizeZone(const config::ResizeZoneRequest& request);
   // vm.add-disk's and vm.add-net's typed doors (vmm_hotplug.cc): the
   // device's id is checked against the VM's others (409 for one in use)
   // and generated when absent. A created VM's config gains the device (no
@@ -166,6 +170,7 @@ class Vmm final : public api::VmmControl {
   Result<void> RestoreVm(std::string_view body_json, std::vector<UniqueFd> fds) override;
   Result<void> ResizeVm(std::string_view body_json) override;
   Result<void> ResizeDiskVm(std::string_view body_json) override;
+  Result<void> ResizeZoneVm(std::string_view body_json) override;
   Result<std::string> AddDiskVm(std::string_view body_json) override;
   Result<std::string> AddNetVm(std::string_view body_json) override;
   Result<void> RemoveDeviceVm(std::string_view body_json) override;

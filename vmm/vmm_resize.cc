@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // Vmm's vm.resize (see vmm.h): desired_vcpus, desired_ram and
 // desired_balloon, each checked against the config before any of them is
-// applied, so a request with one bad field changes nothing.
+// applied, so a request with one bad field changes nothing. And
+// vm.resize-zone's door (not implemented yet).
 #include <algorithm>
 #include <string>
 
@@ -102,6 +103,19 @@ Result<void> Vmm::Resize(const config::ResizeRequest& request) {
   }
   if (vm_ != nullptr) Emit("vm", "resized");
   return Ok();
+}
+
+Result<void> Vmm::ResizeZoneVm(std::string_view body_json) {
+  PETREL_ASSIGN_OR_RETURN(config::ResizeZoneRequest request,
+                          config::ParseResizeZoneJson(body_json));
+  return ResizeZone(request);
+}
+
+Result<void> Vmm::ResizeZone(const config::ResizeZoneRequest& request) {
+  std::lock_guard lock(mu_);
+  if (!config_) return Error(ErrorCode::kNotFound, "no VM to resize (vm.create first)");
+  return Error(ErrorCode::kUnsupported, "vm.resize-zone (zone " + request.id +
+                                            "): not supported by Petrel yet");
 }
 
 }  // namespace petrel::vmm

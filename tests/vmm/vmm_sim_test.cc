@@ -282,6 +282,25 @@ TEST_F(VmmSimTest, ResizeChangesTheVcpuCountAndTheConfig) {
   EXPECT_EQ(std::count(events.begin(), events.end(), "vm/resized"), 1);
 }
 
+// vm.resize-zone: read and checked, then refused until zones are built;
+// CH's codes for the rest. Nothing changes.
+TEST_F(VmmSimTest, ResizeZoneIsCheckedThenRefused) {
+  Start();
+  const std::string body = R"({"id":"mem0","desired_ram":1073741824})";
+  EXPECT_EQ(Status("PUT", "vm.resize-zone", body), 404);  // no VM (CH's VmNotCreated)
+  EXPECT_EQ(Status("PUT", "vm.resize-zone", R"({"desired_ram":1})"), 400);  // no id
+  ASSERT_EQ(Status("PUT", "vm.create", CreateBody()), 204);
+  EXPECT_EQ(Status("PUT", "vm.resize-zone", R"({"id":"mem0"})"), 400);  // no desired_ram
+  auto refused = vmm_->ResizeZone({"mem0", 1ULL << 30});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(refused.error().message().find("not supported by Petrel yet"), std::string::npos);
+  EXPECT_EQ(Status("PUT", "vm.resize-zone", body), 500);
+  ASSERT_EQ(Status("PUT", "vm.boot"), 204);
+  EXPECT_EQ(Status("PUT", "vm.resize-zone", body), 500);
+  EXPECT_EQ(vmm_->state(), VmmState::kRunning);
+}
+
 // vm.resize-disk as CH's docs/hotplug.md drives it: the raw file grows, the
 // device's config space shows the new capacity; CH's status codes otherwise.
 TEST_F(VmmSimTest, ResizeDiskGrowsARawDiskOfTheRunningVm) {

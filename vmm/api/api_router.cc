@@ -37,6 +37,7 @@ enum class Action {
   kReceiveMigration,
   kResize,
   kResizeDisk,
+  kResizeZone,
   kAddDisk,
   kAddNet,
   kRemoveDevice,
@@ -69,6 +70,7 @@ constexpr Route kRoutes[] = {
     {"vm.receive-migration", "PUT", Action::kReceiveMigration, kMaxConfigBodyBytes},
     {"vm.resize", "PUT", Action::kResize, kMaxConfigBodyBytes},
     {"vm.resize-disk", "PUT", Action::kResizeDisk, kMaxConfigBodyBytes},
+    {"vm.resize-zone", "PUT", Action::kResizeZone, kMaxConfigBodyBytes},
     {"vm.add-disk", "PUT", Action::kAddDisk, kMaxConfigBodyBytes},
     {"vm.add-net", "PUT", Action::kAddNet, kMaxConfigBodyBytes},
     {"vm.remove-device", "PUT", Action::kRemoveDevice, kMaxConfigBodyBytes},
@@ -168,6 +170,8 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
     case Action::kResize: return Unit(control.ResizeVm(request.body), "Error resizing the VM");
     case Action::kResizeDisk:
       return Unit(control.ResizeDiskVm(request.body), "Error resizing the disk");
+    case Action::kResizeZone:
+      return Unit(control.ResizeZoneVm(request.body), "Error resizing the memory zone");
     case Action::kAddDisk: return Added(control.AddDiskVm(request.body), "Error adding the disk");
     case Action::kAddNet:
       return Added(control.AddNetVm(request.body), "Error adding the network device");

@@ -76,6 +76,32 @@ TEST_F(ApiRouterTest, PutActionsCallControlAndAnswer204) {
   EXPECT_EQ(Call("GET", "/api/v1/vm.remove-device").status, 405);
 }
 
+// CH's PUT /vm.resize-zone (VmResizeZone body): the body goes to the VMM;
+// its "not supported yet" (kUnsupported) is a 500, no VM a 404, as CH.
+TEST_F(ApiRouterTest, ResizeZonePassesTheBody) {
+  HttpRequest req;
+  req.method = "PUT";
+  req.target = "/api/v1/vm.resize-zone";
+  req.body = R"({"id":"mem1","desired_ram":2147483648})";
+  EXPECT_EQ(RouteRequest(req, control_, identity_).status, 204);
+  EXPECT_EQ(control_.resize_zone_vm, 1);
+  EXPECT_EQ(control_.last_config(), req.body);
+  EXPECT_EQ(control_.resize_disk_vm, 0);
+  EXPECT_EQ(Call("GET", "/api/v1/vm.resize-zone").status, 405);
+  EXPECT_EQ(control_.resize_zone_vm, 1);
+  HttpRequest head;
+  head.method = "PUT";
+  head.target = "/api/v1/vm.resize-zone";
+  EXPECT_EQ(MaxRequestBodyBytes(head), kMaxConfigBodyBytes);
+  control_.fail = true;
+  control_.error_code = ErrorCode::kUnsupported;
+  HttpResponse r = RouteRequest(req, control_, identity_);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(json::parse(r.body)[1], "Error resizing the memory zone");
+  control_.error_code = ErrorCode::kNotFound;
+  EXPECT_EQ(RouteRequest(req, control_, identity_).status, 404);
+}
+
 TEST_F(ApiRouterTest, CreatePassesTheBodyAndNeedsOne) {
   HttpRequest req;
   req.method = "PUT";

@@ -51,6 +51,8 @@ constexpr RemoteCommand kCommands[] = {
      "Resize the VM: --cpus <count> plugs or unplugs vCPUs (up to --cpus max)."},
     {"resize-disk", "PUT", "vm.resize-disk", false,
      "Grow a disk: --disk <id> --size <size> (raw images)."},
+    {"resize-zone", "PUT", "vm.resize-zone", false,
+     "Resize a memory zone: --id <zone id> --size <size> (not supported by Petrel yet)."},
     {"add-disk", "PUT", "vm.add-disk", true,
      "Hot-plug a disk, given as to --disk (path=<image>,id=<id>,...)."},
     {"add-net", "PUT", "vm.add-net", true,
@@ -116,6 +118,7 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
   bool local_flag = false;
   std::string resize_cpus, resize_memory, resize_balloon;  // resize's flags
   std::string resize_disk_id, resize_disk_size;             // resize-disk's
+  std::string resize_zone_id, resize_zone_size;             // resize-zone's
   for (const RemoteCommand& c : kCommands) {
     CLI::App* sub = app.add_subcommand(std::string(c.name),
                                        std::string(c.method) + " /api/v1/" + std::string(c.endpoint));
@@ -130,6 +133,11 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
     } else if (c.name == "resize-disk") {
       sub->add_option("--disk", resize_disk_id, "The disk's id (vm.info)")->type_name("<id>");
       sub->add_option("--size", resize_disk_size, "Its new size")->type_name("<size>");
+    } else if (c.name == "resize-zone") {
+      sub->add_option("--id", resize_zone_id, "The memory zone's id (--memory-zone id=)")
+          ->type_name("<id>");
+      sub->add_option("--size", resize_zone_size, "Its new size (K, M, G suffixes)")
+          ->type_name("<size>");
     } else if (c.name == "snapshot") {
       sub->add_option("destination_url", argument, "Where to write it: file:///<dir>")->required();
     } else if (c.name == "add-disk") {
@@ -197,6 +205,11 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
         config::ParseResizeDiskFlags(resize_disk_id, resize_disk_size);
     if (!resize.ok()) return Fail(resize.error().message());
     body = config::ResizeDiskRequestToJson(*resize);
+  } else if (command->name == "resize-zone") {
+    Result<config::ResizeZoneRequest> resize =
+        config::ParseResizeZoneFlags(resize_zone_id, resize_zone_size);
+    if (!resize.ok()) return Fail(resize.error().message());
+    body = config::ResizeZoneRequestToJson(*resize);
   } else if (command->name == "add-disk" || command->name == "add-net") {
     Result<std::string> add = command->name == "add-disk"
                                   ? config::AddDiskBodyFromOption(argument)

@@ -6,7 +6,7 @@
 //   commands (ch-remote's): ping, info, counters, create [<path>|-], boot,
 //   pause, resume, power-button, nmi, reboot, shutdown, delete, shutdown-vmm,
 //   snapshot, restore, send-migration, receive-migration, resize --cpus <n>,
-//   resize-disk --disk <id> --size <size>
+//   resize-disk --disk <id> --size <size>, resize-zone --id <id> --size <size>
 //
 // create sends the VmConfig JSON read from <path>, or from stdin when the
 // path is "-" or absent (as ch-remote). ping, info and counters print the

@@ -101,6 +101,27 @@ TEST_F(RemoteCliTest, ResizeSendsChsVmResizeBody) {
   EXPECT_EQ(control_.resize_disk_vm, 1);
 }
 
+// ch-remote resize-zone --id <id> --size <size>: CH's VmResizeZone body.
+TEST_F(RemoteCliTest, ResizeZoneSendsChsVmResizeZoneBody) {
+  StartServer();
+  RemoteOutput r = Remote({"--api-socket", socket_, "resize-zone", "--id", "mem1", "--size", "2G"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(control_.resize_zone_vm, 1);
+  EXPECT_EQ(nlohmann::json::parse(control_.last_config()),
+            nlohmann::json::parse(R"({"id":"mem1","desired_ram":2147483648})"));
+  // No id, no size or a bad size: an error before any request.
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "resize-zone", "--size", "2G"}));
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "resize-zone", "--id", "mem1"}));
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "resize-zone", "--id", "mem1", "--size", "x"}));
+  EXPECT_EQ(control_.resize_zone_vm, 1);
+  // The VMM's refusal reaches the user as one line, exit status 1.
+  control_.fail = true;
+  control_.error_code = ErrorCode::kUnsupported;
+  r = Remote({"--api-socket", socket_, "resize-zone", "--id", "mem1", "--size", "2G"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("Error resizing the memory zone"), std::string::npos) << r.err;
+}
+
 // add-disk, add-net and remove-device as CH's docs/hotplug.md types them:
 // the option string becomes the JSON body; the answer is printed.
 TEST_F(RemoteCliTest, HotplugCommandsSendChBodiesAndPrintTheAnswer) {
@@ -292,7 +313,7 @@ TEST_F(RemoteCliTest, TheChRemoteNameUsesItsVersionFormatAndExitCodes) {
 
 TEST(RemoteCommandTest, EveryCommandHasASummary) {
   for (const RemoteCommand& c : RemoteCommands()) EXPECT_FALSE(c.summary.empty()) << c.name;
-  EXPECT_EQ(RemoteCommands().size(), 22u);
+  EXPECT_EQ(RemoteCommands().size(), 23u);
 }
 
 TEST(RemoteCommandTest, TableMatchesChRemote) {
@@ -305,7 +326,8 @@ TEST(RemoteCommandTest, TableMatchesChRemote) {
   EXPECT_EQ(FindRemoteCommand("create")->endpoint, "vm.create");
   EXPECT_EQ(FindRemoteCommand("resize")->endpoint, "vm.resize");
   EXPECT_EQ(FindRemoteCommand("resize-disk")->endpoint, "vm.resize-disk");
-  EXPECT_EQ(FindRemoteCommand("resize-zone"), nullptr);  // not yet
+  EXPECT_EQ(FindRemoteCommand("resize-zone")->endpoint, "vm.resize-zone");
+  EXPECT_EQ(FindRemoteCommand("resize-zone")->method, "PUT");
 }
 
 }  // namespace

@@ -64,6 +64,10 @@ class VmmControl {
   // PUT /api/v1/vm.resize-disk: grow a disk of the running VM (body: CH's
   // VmResizeDisk); its driver is told at once.
   virtual Result<void> ResizeDiskVm(std::string_view body_json) = 0;
+  // PUT /api/v1/vm.resize-zone: a memory zone (--memory-zone) to a new size
+  // (body: CH's VmResizeZone {"id", "desired_ram"}), through the zone's
+  // virtio-mem device.
+  virtual Result<void> ResizeZoneVm(std::string_view body_json) = 0;
   // PUT /api/v1/vm.add-disk and vm.add-net: hot-plug a device (body: CH's
   // DiskConfig / NetConfig). The answer is CH's PciDeviceInfo JSON for a
   // running VM; empty (204) when the VM is not booted, where the device

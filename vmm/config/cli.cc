@@ -53,7 +53,7 @@ CliOutcome Fail(std::string_view message) {
 struct RawArgs {
   std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
       event_monitor, rng, balloon, restore, record_io, seccomp;
-  std::vector<std::string> disks, nets, landlock_rules, rate_limit_groups;
+  std::vector<std::string> disks, nets, landlock_rules, rate_limit_groups, memory_zones, numa;
   int verbosity = 0;
   bool version = false;
   bool test_device = false;
@@ -87,6 +87,8 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
   AddOption(app, "--cmdline", raw.cmdline);
   AddOption(app, "--cpus", raw.cpus);
   AddOption(app, "--memory", raw.memory);
+  AddOption(app, "--memory-zone", raw.memory_zones);
+  AddOption(app, "--numa", raw.numa);
   AddOption(app, "--serial", raw.serial);
   AddOption(app, "--console", raw.console);
   AddOption(app, "--disk", raw.disks);
@@ -204,9 +206,17 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       vm.cpus = *cpus;
     }
     if (app.count("--memory") != 0) {
-      auto memory = ParseMemory(raw.memory);
+      auto memory = ParseMemory(raw.memory, raw.memory_zones);
       if (!memory.ok()) return Fail(memory.error().message());
       vm.memory = *memory;
+    } else if (app.count("--memory-zone") != 0 && app.count("--restore") == 0) {
+      // CH: zones with the default --memory size=512M are refused.
+      return Fail("--memory-zone: needs --memory size=0 (the zones are then the guest's RAM)");
+    }
+    for (const std::string& text : raw.numa) {
+      auto node = ParseNuma(text);
+      if (!node.ok()) return Fail(node.error().message());
+      vm.numa.push_back(*node);
     }
     if (app.count("--serial") != 0) {
       auto serial = ParseSerial(raw.serial);
@@ -276,7 +286,7 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       // As CH: the snapshot holds the VM's config, so no VM option goes
       // with --restore.
       for (const char* vm_option : {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory",
-                                    "--serial", "--console", "--disk", "--net", "--rng", "--balloon", "--rate-limit-group", "--landlock",
+                                    "--memory-zone", "--numa", "--serial", "--console", "--disk", "--net", "--rng", "--balloon", "--rate-limit-group", "--landlock",
                                     "--landlock-rules"}) {
         if (app.count(vm_option) != 0) {
           return Fail(std::string("--restore: cannot be combined with ") + vm_option +

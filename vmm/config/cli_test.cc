@@ -449,5 +449,92 @@ TEST(CliTest, LandlockRuleErrors) {
             "VM's config)");
 }
 
+// CH's docs/memory.md command lines: several zones or nodes after one flag
+// (clap's num_args), or the flag again.
+TEST(CliTest, MemoryZonesAndNumaAsChsDocsTypeThem) {
+  CliOutcome out =
+      Parse({"--kernel", "k", "--memory", "size=0", "--memory-zone", "id=mem0,size=1G",
+             "id=mem1,size=1G", "id=mem2,size=1G", "--numa",
+             "guest_numa_id=0,memory_zones=[mem0,mem2]", "guest_numa_id=1,memory_zones=mem1"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  const VmConfig& vm = out.options.vm;
+  EXPECT_EQ(vm.memory.size, 0u);
+  ASSERT_EQ(vm.memory.zones.size(), 3u);
+  EXPECT_EQ(vm.memory.zones[2].id, "mem2");
+  EXPECT_EQ(vm.memory.boot_size(), 3ULL << 30);
+  ASSERT_EQ(vm.numa.size(), 2u);
+  EXPECT_EQ(vm.numa[0].memory_zones, (std::vector<std::string>{"mem0", "mem2"}));
+  EXPECT_EQ(vm.numa[1].guest_numa_id, 1u);
+
+  out = Parse({"--kernel", "k", "--cpus", "boot=4", "--memory", "size=0", "--memory-zone",
+               "id=mem0,size=1G", "--memory-zone", "id=mem1,size=1G", "--numa",
+               "guest_numa_id=0,cpus=[0-1],memory_zones=mem0,distances=[1@15]", "--numa",
+               "guest_numa_id=1,cpus=[2-3],memory_zones=mem1"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  ASSERT_EQ(out.options.vm.numa.size(), 2u);
+  EXPECT_EQ(out.options.vm.numa[0].distances, (std::vector<NumaDistance>{{1, 15}}));
+  EXPECT_EQ(out.options.vm.numa[1].cpus, (std::vector<uint32_t>{2, 3}));
+
+  out = Parse({"--kernel", "k", "--memory", "size=0,hotplug_method=virtio-mem", "--memory-zone",
+               "id=mem0,size=1G,hotplug_size=1G,hotplugged_size=512M"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_EQ(out.options.vm.memory.zones[0].hotplugged_size, 512ULL << 20);
+
+  out = Parse({"--kernel", "k", "--cpus", "boot=8", "--numa", "guest_numa_id=0,cpus=[1-3,7]",
+               "guest_numa_id=1,cpus=[0,4-6]"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_EQ(out.options.vm.numa[0].cpus, (std::vector<uint32_t>{1, 2, 3, 7}));
+  // --memory size!=0: its zone is "mem0", which a node may name (as CH).
+  out = Parse({"--kernel", "k", "--cpus", "boot=2", "--numa",
+               "guest_numa_id=0,cpus=[0-1],memory_zones=mem0"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_TRUE(out.options.vm.memory.zones.empty());
+}
+
+TEST(CliTest, MemoryZoneAndNumaErrors) {
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory-zone", "id=mem0,size=1G"}),
+            "petrel: error: --memory-zone: needs --memory size=0 (the zones are then the "
+            "guest's RAM)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size=0"}),
+            "petrel: error: --memory: size=0: needs at least one memory zone (--memory-zone, "
+            "JSON zones)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size=0", "--memory-zone",
+                       "id=mem0,size=1G,file=/foo/bar"}),
+            "petrel: error: --memory-zone: file=/foo/bar: not supported by Petrel yet");
+  // CH's docs: "a memory zone must belong to a single NUMA node".
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size=0", "--memory-zone", "id=mem0,size=1G",
+                       "--numa", "guest_numa_id=0,memory_zones=mem0",
+                       "guest_numa_id=1,memory_zones=mem0"}),
+            "petrel: error: numa node 1: memory_zones=mem0: already in NUMA node 0");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--cpus", "boot=2", "--numa",
+                       "guest_numa_id=0,cpus=[0-2]"}),
+            "petrel: error: numa node 0: cpus=2: no such vCPU (max_vcpus is 2)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--numa", "guest_numa_id=0,distances=[1@15,2@25]"}),
+            "petrel: error: --numa: guest_numa_id=0: a NUMA node needs cpus or memory_zones");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--numa", "guest_numa_id=2,device_id=gpu0"}),
+            "petrel: error: --numa: device_id=gpu0: not supported by Petrel yet");
+  // Zone ids share the devices' namespace (CH's validate_identifier).
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size=0", "--memory-zone", "id=mem0,size=1G",
+                       "--disk", "path=/d,id=mem0"}),
+            "petrel: error: id=mem0: used by another device (ids must be unique)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size=0", "--memory-zone", "id=a,size=1G",
+                       "id=a,size=1G"}),
+            "petrel: error: id=a: used by another device (ids must be unique)");
+  EXPECT_NE(ErrorLine({"--kernel", "k", "--memory", "size=0", "--memory-zone", "id=__a,size=1G"})
+                .find("reserved"),
+            std::string::npos);
+  // The balloon is measured against the zones' RAM.
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--memory", "size=0", "--memory-zone", "id=a,size=1G",
+                       "--balloon", "size=1G"}),
+            "petrel: error: balloon: size=1073741824: must be below the guest's memory "
+            "(1073741824 bytes)");
+  EXPECT_EQ(ErrorLine({"--restore", "source_url=file:///s", "--numa", "guest_numa_id=0,cpus=[0]"}),
+            "petrel: error: --restore: cannot be combined with --numa (the snapshot holds the "
+            "VM's config)");
+  EXPECT_EQ(ErrorLine({"--restore", "source_url=file:///s", "--memory-zone", "id=a"}),
+            "petrel: error: --restore: cannot be combined with --memory-zone (the snapshot holds "
+            "the VM's config)");
+}
+
 }  // namespace
 }  // namespace petrel::config

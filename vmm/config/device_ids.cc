@@ -10,13 +10,16 @@
 namespace petrel::config {
 namespace {
 
-// Every id a user may give, in CH's order (rate limit groups, disks, then
-// nets): one namespace, as CH's validate_identifier has it.
+// Every id a user may give, in CH's order (rate limit groups, disks, nets,
+// then memory zones): one namespace, as CH's validate_identifier has it. A
+// zone's id is its virtio-mem device's when it has hotplug_size; CH puts
+// every zone's id in the namespace, and so does Petrel.
 template <class Visit>
 void ForEachUserId(const VmConfig& config, Visit visit) {
   for (const auto& group : config.rate_limit_groups) visit(group.id);
   for (const auto& disk : config.disks) visit(disk.id);
   for (const auto& net : config.nets) visit(net.id);
+  for (const auto& zone : config.memory.zones) visit(zone.id);
 }
 
 }  // namespace

@@ -6,8 +6,11 @@
 // name skips every id the user chose. Fixed devices have fixed ids:
 // "__rng", "__console", "__serial".
 //
-// Rules for user ids (CH's validate_identifier): unique across all devices,
-// and not starting with "__" (reserved for the fixed ones).
+// Rules for user ids (CH's validate_identifier): unique across all devices
+// and memory zones (--memory-zone id=, whose hot-plug room is a virtio-mem
+// device of that id), and not starting with "__" (reserved for the fixed
+// ones). With --memory size!=0 the default zone "mem0" is a device only
+// with hotplug_method=virtio-mem and hotplug_size.
 //
 // Both doors run CheckDeviceIds as part of validation and AssignDeviceIds as
 // their last step, so every VmConfig the VMM sees has all its ids, and

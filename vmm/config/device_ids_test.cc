@@ -69,5 +69,25 @@ TEST(DeviceIdsTest, BothDoorsAssignAndVmInfoShowsThem) {
             "petrel: error: id=x: used by another device (ids must be unique)");
 }
 
+// Memory zone ids are in the namespace (CH's validate_identifier): a
+// generated device name skips them, and a device cannot take one.
+TEST(DeviceIdsTest, MemoryZoneIdsShareTheNamespace) {
+  VmConfig config;
+  config.memory.size = 0;
+  config.memory.zones.push_back({.id = "_disk0", .size = 1ULL << 30});
+  config.disks.push_back({});
+  config.disks[0].path = "/d";
+  ASSERT_TRUE(CheckDeviceIds(config).ok());
+  AssignDeviceIds(config);
+  EXPECT_EQ(config.disks[0].id, "_disk1");
+  config.disks[0].id = "_disk0";
+  auto r = CheckDeviceIds(config);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kAlreadyExists);
+  config.disks[0].id = "d";
+  config.memory.zones[0].id = "__zone";
+  EXPECT_FALSE(CheckDeviceIds(config).ok());
+}
+
 }  // namespace
 }  // namespace petrel::config

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace petrel::config {
 namespace {
@@ -54,41 +57,60 @@ std::optional<uint64_t> ParseU64(std::string_view text) {
   return value;
 }
 
-Result<std::vector<int>> ParseFdList(std::string_view text) {
-  const Error bad(ErrorCode::kInvalidArgument, "expected a list of fds like [3,4] or [3-4]");
+Result<std::vector<uint64_t>> ParseIntegerList(std::string_view text, uint64_t max_value,
+                                               size_t max_length) {
+  const Error bad(ErrorCode::kInvalidArgument, "expected a list of numbers like [0-3,6]");
   std::string_view inner = text;
   if (!inner.empty() && inner.front() == '[') {
     if (inner.size() < 2 || inner.back() != ']') return bad;
     inner = inner.substr(1, inner.size() - 2);
   }
-  const auto number = [](std::string_view digits) -> std::optional<int> {
+  const auto number = [](std::string_view digits) -> std::optional<uint64_t> {
     if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return std::nullopt;
     }
-    const std::optional<uint64_t> n = ParseU64(digits);
-    if (!n || *n > static_cast<uint64_t>(std::numeric_limits<int>::max())) return std::nullopt;
-    return static_cast<int>(*n);
+    return ParseU64(digits);  // nullopt when empty or above 64 bits
   };
-  std::vector<int> fds;
+  std::vector<uint64_t> values;
   while (true) {
     const size_t comma = inner.find(',');
     const std::string_view item = inner.substr(0, comma);
     // CH's IntegerList: "a" or a range "a-b" with a < b.
     const size_t dash = item.find('-');
-    const std::optional<int> first = number(item.substr(0, dash));
-    const std::optional<int> last =
+    const std::optional<uint64_t> first = number(item.substr(0, dash));
+    const std::optional<uint64_t> last =
         dash == std::string_view::npos ? first : number(item.substr(dash + 1));
     if (!first || !last || *last < *first || (dash != std::string_view::npos && *last == *first)) {
       return bad;
     }
-    if (static_cast<size_t>(*last - *first) >= kMaxFdListLength - fds.size()) {
+    if (*last > max_value) {
       return Error(ErrorCode::kInvalidArgument,
-                   "more than " + std::to_string(kMaxFdListLength) + " fds");
+                   std::to_string(*last) + " is above " + std::to_string(max_value));
     }
-    for (int fd = *first; fd <= *last; ++fd) fds.push_back(fd);
+    if (*last - *first >= max_length - values.size()) {
+      return Error(ErrorCode::kOutOfRange,
+                   "more than " + std::to_string(max_length) + " numbers in the list");
+    }
+    for (uint64_t i = 0; i <= *last - *first; ++i) values.push_back(*first + i);
     if (comma == std::string_view::npos) break;
     inner.remove_prefix(comma + 1);
   }
+  return values;
+}
+
+Result<std::vector<int>> ParseFdList(std::string_view text) {
+  auto values = ParseIntegerList(text, static_cast<uint64_t>(std::numeric_limits<int>::max()),
+                                 kMaxFdListLength);
+  if (!values.ok()) {
+    if (values.error().code() == ErrorCode::kOutOfRange) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "more than " + std::to_string(kMaxFdListLength) + " fds");
+    }
+    return Error(ErrorCode::kInvalidArgument, "expected a list of fds like [3,4] or [3-4]");
+  }
+  std::vector<int> fds;
+  fds.reserve(values->size());
+  for (uint64_t v : *values) fds.push_back(static_cast<int>(v));
   return fds;
 }
 

@@ -95,9 +95,17 @@ class OptionParser {
 
 // Free-standing conversions, shared with the CLI. nullopt = not well formed.
 std::optional<uint64_t> ParseU64(std::string_view text);
-// A list of fd numbers as CH's IntegerList writes it: "[3,4]", "[3-5]" or
-// "3" (decimal, each at most INT_MAX, at most kMaxFdListLength in all).
-// Error::message() says what is wrong.
+// A list of numbers as CH's IntegerList writes it: "[0-3,6]", "[3,4]", "5"
+// (the brackets may be left out for a single item, as "--numa cpus=0-3"):
+// each item decimal, or a range "a-b" with a < b that stands for a..b. Each
+// value at most `max_value`, at most `max_length` values in all (kOutOfRange
+// when longer, so "[0-4000000000]" is refused before it is expanded).
+// Duplicates are kept; the caller decides. Error::message() says what is
+// wrong, without the text.
+Result<std::vector<uint64_t>> ParseIntegerList(std::string_view text, uint64_t max_value,
+                                               size_t max_length);
+// A list of fd numbers in that form (each at most INT_MAX, at most
+// kMaxFdListLength in all).
 inline constexpr size_t kMaxFdListLength = 256;
 Result<std::vector<int>> ParseFdList(std::string_view text);
 // Error::message() explains: "expected a size like 512M" or "too large ...".

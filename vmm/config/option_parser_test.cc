@@ -254,5 +254,21 @@ TEST(EscapeForMessageTest, EscapesAndCuts) {
   EXPECT_EQ(EscapeForMessage(std::string(121, 'x')), std::string(120, 'x') + "...");
 }
 
+// CH's IntegerList, for --numa cpus= and pci_segments= (and fd lists).
+TEST(ParseIntegerListTest, ChsIntegerList) {
+  EXPECT_EQ(*ParseIntegerList("[0-2,9]", 100, 10), (std::vector<uint64_t>{0, 1, 2, 9}));
+  EXPECT_EQ(*ParseIntegerList("7", 100, 10), (std::vector<uint64_t>{7}));
+  EXPECT_EQ(*ParseIntegerList("[1,1]", 100, 10), (std::vector<uint64_t>{1, 1}));  // kept
+  EXPECT_EQ(ParseIntegerList("[0-10]", 100, 10).error().message(),
+            "more than 10 numbers in the list");
+  EXPECT_EQ(ParseIntegerList("[0-10]", 100, 10).error().code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(ParseIntegerList("[101]", 100, 10).error().message(), "101 is above 100");
+  for (const char* bad : {"", "[]", "[1,]", "[-1]", "[1-]", "[a]", "[1", "[1-2-3]", "[0x1]"}) {
+    auto r = ParseIntegerList(bad, 100, 10);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().message(), "expected a list of numbers like [0-3,6]") << bad;
+  }
+}
+
 }  // namespace
 }  // namespace petrel::config

@@ -20,7 +20,8 @@ constexpr KeyDoc kCpusKeys[] = {
 
 constexpr KeyDoc kMemoryKeys[] = {
     {"size", "<size>", "512M",
-     "guest RAM, with an optional K, M, G or T suffix (binary); a multiple of 4K, 2M to 64T"},
+     "guest RAM, with an optional K, M, G or T suffix (binary); a multiple of 4K, 2M to 64T; "
+     "0: the RAM is the --memory-zone values'"},
     {"shared", "on|off", "off",
      "back guest RAM with memfds shared with other processes (local live migration hands them "
      "over)"},
@@ -39,6 +40,35 @@ constexpr KeyDoc kMemoryKeys[] = {
      "room for hot-plugged memory above RAM; a multiple of 128M (docs/hotplug.md)"},
     {"hotplugged_size", "<size>", "",
      "virtio-mem only: memory plugged at boot, at most hotplug_size; a multiple of 2M"},
+};
+
+constexpr KeyDoc kMemoryZoneKeys[] = {
+    {"id", "<name>", "", "the zone's id, used by --numa memory_zones= and vm.resize-zone (required)"},
+    {"size", "<size>", "512M", "the zone's RAM; a multiple of 4K, not 0"},
+    {"file", "<path>", "", "a file backing the zone", true},
+    {"shared", "on|off", "off", "back the zone with memfds shared with other processes"},
+    {"hugepages", "on|off", "off", "back the zone with hugetlbfs pages (always shared memfds)"},
+    {"hugepage_size", "<size>", "the host's default",
+     "the huge page size, a power of two; size must be a multiple of it; needs hugepages=on"},
+    {"host_numa_node", "<n>", "", "bind the zone's memory to this host NUMA node"},
+    {"hotplug_size", "<size>", "",
+     "room for hot-plugged memory in this zone, a virtio-mem device named after it; a multiple "
+     "of 128M; needs --memory hotplug_method=virtio-mem"},
+    {"hotplugged_size", "<size>", "", "memory plugged at boot, at most hotplug_size; a multiple of 2M"},
+    {"prefault", "on|off", "off", "make every page of the zone resident at boot"},
+    {"reserve", "on|off", "off", "accepted for Cloud Hypervisor's scripts (huge pages are "
+                                 "always reserved at boot)"},
+    {"mergeable", "on|off", "--memory's", "let KSM merge identical pages of the zone"},
+};
+
+constexpr KeyDoc kNumaKeys[] = {
+    {"guest_numa_id", "<n>", "", "the node's id in the guest (required, unique)"},
+    {"cpus", "[<list>]", "", "the node's vCPUs, e.g. [0-3,6], each below --cpus max"},
+    {"distances", "[<node>@<distance>,...]", "10 to itself, 20 to others",
+     "the distance (10 to 255) to other nodes, e.g. [1@20,2@25]"},
+    {"memory_zones", "[<id>,...]", "", "the node's memory zones (--memory-zone id=), each in one node"},
+    {"pci_segments", "[<n>,...]", "", "the node's PCI segments (only [0], on node 0)"},
+    {"device_id", "<id>", "", "a generic initiator node for this device", true},
 };
 
 constexpr KeyDoc kOutputKeys[] = {
@@ -188,7 +218,13 @@ constexpr OptionDoc kPetrelOptions[] = {
     {"--cmdline", "", "<text>", "", "The kernel command line.", {},
      "\"console=hvc0 root=/dev/vda rw\""},
     {"--cpus", "", "<spec>", "boot=1", "The vCPUs.", kCpusKeys, "boot=2,max=4"},
-    {"--memory", "", "<spec>", "size=512M", "Guest RAM.", kMemoryKeys, "size=1G"},
+    {"--memory", "", "<spec>", "size=512M", "Guest RAM (size=0: the --memory-zone values).",
+     kMemoryKeys, "size=1G"},
+    {"--memory-zone", "", "<spec>", "",
+     "A piece of guest RAM with its own backing, with --memory size=0; repeatable.",
+     kMemoryZoneKeys, "id=mem0,size=1G", true},
+    {"--numa", "", "<spec>", "", "A guest NUMA node (ACPI SRAT and SLIT); repeatable.", kNumaKeys,
+     "guest_numa_id=0,cpus=[0-1],memory_zones=[mem0],distances=[1@20]", true},
     {"--serial", "", "<mode>", "null", "The legacy 8250 UART at I/O port 0x3f8: one mode.",
      kOutputKeys, "tty"},
     {"--console", "", "<mode>", "tty", "The virtio console (hvc0): one mode.", kOutputKeys,

@@ -42,7 +42,9 @@ ParseFn Wrap(F parse) {
 const std::map<std::string, ParseFn>& Parsers() {
   static const auto* parsers = new std::map<std::string, ParseFn>{
       {"--cpus", Wrap(ParseCpus)},
-      {"--memory", Wrap(ParseMemory)},
+      {"--memory", Wrap([](std::string_view t) { return ParseMemory(t); })},
+      {"--memory-zone", Wrap([](std::string_view t) { return ParseMemoryZone(t, MemoryConfig{}); })},
+      {"--numa", Wrap(ParseNuma)},
       {"--serial", Wrap(ParseSerial)},
       {"--console", Wrap(ParseConsole)},
       {"--disk", Wrap(ParseDisk)},

@@ -94,4 +94,29 @@ Result<ResizeDiskRequest> ParseResizeDiskFlags(std::string_view disk, std::strin
   return r;
 }
 
+Result<ResizeZoneRequest> ParseResizeZoneJson(std::string_view body) {
+  PETREL_ASSIGN_OR_RETURN(json doc, ParseObject(body, "vm.resize-zone"));
+  PETREL_TRY(OnlyKnownFields(doc, {"id", "desired_ram"}, {}));
+  ResizeZoneRequest r;
+  PETREL_ASSIGN_OR_RETURN(r.id, StringField(doc, "id", /*required=*/true));
+  if (r.id.empty()) return Invalid("id: must not be empty");
+  PETREL_ASSIGN_OR_RETURN(std::optional<uint64_t> ram, OptionalBytes(doc, "desired_ram"));
+  if (!ram) return Invalid("desired_ram: missing");
+  r.desired_ram = *ram;
+  return r;
+}
+
+std::string ResizeZoneRequestToJson(const ResizeZoneRequest& r) {
+  return json{{"id", r.id}, {"desired_ram", r.desired_ram}}.dump();
+}
+
+Result<ResizeZoneRequest> ParseResizeZoneFlags(std::string_view id, std::string_view size) {
+  if (id.empty()) return Invalid("resize-zone needs --id <zone id>");
+  if (size.empty()) return Invalid("resize-zone needs --size <size>");
+  ResizeZoneRequest r;
+  r.id = std::string(id);
+  PETREL_ASSIGN_OR_RETURN(r.desired_ram, ParseSize(size).Wrap("--size"));
+  return r;
+}
+
 }  // namespace petrel::config

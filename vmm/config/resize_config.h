@@ -1,13 +1,14 @@
 // SPDX-FileCopyrightText: 2026 The Petrel developers
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
-// vm.resize's and vm.resize-disk's requests (Cloud Hypervisor's VmResize
-// and VmResizeDisk schemas): what petrel-remote resize and resize-disk send
-// and the VMM reads.
+// vm.resize's, vm.resize-disk's and vm.resize-zone's requests (Cloud
+// Hypervisor's VmResize, VmResizeDisk and VmResizeZone schemas): what
+// petrel-remote resize, resize-disk and resize-zone send and the VMM reads.
 //
 //   {"desired_vcpus": 4, "desired_ram": 1073741824, "desired_balloon": 0}
 //   {"id": "_disk0", "desired_size": 2147483648}
+//   {"id": "mem1", "desired_ram": 2147483648}
 //
-// Every field is optional. desired_vcpus is 1..kMaxVcpus here (the VM's
+// vm.resize's fields are optional. desired_vcpus is 1..kMaxVcpus here (the VM's
 // --cpus max is checked by the VM). desired_ram is read and refused by the
 // VMM until memory hot-plug exists.
 #pragma once
@@ -49,5 +50,21 @@ Result<ResizeDiskRequest> ParseResizeDiskJson(std::string_view body);
 std::string ResizeDiskRequestToJson(const ResizeDiskRequest& request);
 // ch-remote resize-disk's flags: --disk <id> --size <size>.
 Result<ResizeDiskRequest> ParseResizeDiskFlags(std::string_view disk, std::string_view size);
+
+// vm.resize-zone: a memory zone (--memory-zone id=) to a new size, its
+// boot size plus what its virtio-mem device is asked to plug (CH's
+// VmResizeZone; CH's schema marks neither field required, its server's
+// VmResizeZoneData needs both, and so does Petrel).
+struct ResizeZoneRequest {
+  std::string id;            // the zone's id; not empty
+  uint64_t desired_ram = 0;  // bytes: the zone's whole new size
+  bool operator==(const ResizeZoneRequest&) const = default;
+};
+
+// Both fields are required; kInvalidArgument naming the field.
+Result<ResizeZoneRequest> ParseResizeZoneJson(std::string_view body);
+std::string ResizeZoneRequestToJson(const ResizeZoneRequest& request);
+// ch-remote resize-zone's flags: --id <id> --size <size> (512M, 1G, bytes).
+Result<ResizeZoneRequest> ParseResizeZoneFlags(std::string_view id, std::string_view size);
 
 }  // namespace petrel::config

@@ -79,5 +79,38 @@ TEST(ResizeDiskConfigTest, ChRemoteFlags) {
   EXPECT_FALSE(ParseResizeDiskFlags("disk1", "big").ok());
 }
 
+TEST(ResizeZoneConfigTest, ReadsAndWritesChsVmResizeZone) {
+  auto r = ParseResizeZoneJson(R"({"id":"mem1","desired_ram":2147483648})");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->id, "mem1");
+  EXPECT_EQ(r->desired_ram, uint64_t{2} << 30);
+  auto back = ParseResizeZoneJson(ResizeZoneRequestToJson(*r));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, *r);
+  EXPECT_EQ(ResizeZoneRequestToJson({"z", 4096}), R"({"desired_ram":4096,"id":"z"})");
+  auto message = [](std::string_view body) {
+    auto parsed = ParseResizeZoneJson(body);
+    return parsed.ok() ? std::string("accepted") : parsed.error().message();
+  };
+  EXPECT_EQ(message(R"({"desired_ram":1})"), "id: missing");
+  EXPECT_EQ(message(R"({"id":"","desired_ram":1})"), "id: must not be empty");
+  EXPECT_EQ(message(R"({"id":"mem0"})"), "desired_ram: missing");
+  EXPECT_EQ(message(R"({"id":"mem0","desired_ram":-1})"), "desired_ram: expected a number of bytes");
+  EXPECT_EQ(message(R"({"id":3,"desired_ram":1})"), "id: expected a string");
+  EXPECT_NE(message(R"({"id":"mem0","desired_ram":1,"desired_size":2})").find("desired_size"),
+            std::string::npos);
+}
+
+TEST(ResizeZoneConfigTest, ChRemoteFlags) {
+  auto r = ParseResizeZoneFlags("mem0", "3G");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->id, "mem0");
+  EXPECT_EQ(r->desired_ram, uint64_t{3} << 30);
+  EXPECT_EQ(ParseResizeZoneFlags("", "3G").error().message(), "resize-zone needs --id <zone id>");
+  EXPECT_EQ(ParseResizeZoneFlags("mem0", "").error().message(), "resize-zone needs --size <size>");
+  EXPECT_EQ(ParseResizeZoneFlags("mem0", "lots").error().message(),
+            "--size: expected a size like 512M");
+}
+
 }  // namespace
 }  // namespace petrel::config

@@ -30,12 +30,19 @@
 //   --console: off | null | tty | pty | file=<path> | socket=<path>
 //   --landlock, --landlock-rules path=<path>,access=r|w|rw (repeatable, or
 //              several values after one flag): see LandlockRule.
+//   --memory-zone (repeatable, or several values after one flag; CH's keys):
+//              only with --memory size=0, whose RAM they are. See
+//              Validate(const MemoryZoneConfig&, const MemoryConfig&).
+//   --numa (repeatable, or several values after one flag; CH's keys): guest
+//              NUMA nodes over the zones and vCPUs. See ValidateNuma.
 // Only the keys above are accepted for now; later work adds CH's other keys
 // (kvm_hyperv, max_phys_bits, affinity, iommu, ...).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -199,7 +206,10 @@ struct MemoryConfig {
 };
 
 // One distances= entry of --numa: destination@distance (ACPI SLIT units,
-// 10 = local).
+// 10 = local; kLocalNumaDistance..255).
+inline constexpr uint8_t kLocalNumaDistance = 10;
+// The longest list --numa cpus= or pci_segments= may expand to.
+inline constexpr size_t kMaxNumaListLength = 1024;
 struct NumaDistance {
   uint32_t destination = 0;
   uint8_t distance = 0;
@@ -271,6 +281,22 @@ Result<OutputConfig> ParseConsole(std::string_view text);
 // "path=<path>,access=r|w|rw", e.g. "--landlock-rules: access=x: expected r,
 // w or rw".
 Result<LandlockRule> ParseLandlockRule(std::string_view text);
+// --memory with the values of --memory-zone (CH's MemoryConfig::parse):
+// each zone is parsed by ParseMemoryZone, then the whole checked by
+// Validate(MemoryConfig). ParseMemory(text) is ParseMemory(text, {}).
+Result<MemoryConfig> ParseMemory(std::string_view text, std::span<const std::string> zones);
+// One --memory-zone "id=<name>,size=<size>,..." given --memory's config
+// (`memory`: mergeable defaults to its mergeable, as in CH, and the zone's
+// hot-plug rules depend on its hotplug_method). Errors start "--memory-zone: ".
+Result<MemoryZoneConfig> ParseMemoryZone(std::string_view text, const MemoryConfig& memory);
+// One --numa "guest_numa_id=<n>,cpus=[0-3,6],distances=[1@20,2@25],
+// memory_zones=[mem0,mem1],pci_segments=[0],device_id=<id>" (CH's
+// NumaConfig::parse): guest_numa_id is required; cpus and pci_segments are
+// CH's IntegerList (ParseIntegerList), distances a bracketed list of
+// destination@distance, memory_zones a list of names (brackets optional).
+// Checked by Validate(NumaConfig); what needs the other options (zones,
+// vCPUs, other nodes) by ValidateNuma. Errors start "--numa: ".
+Result<NumaConfig> ParseNuma(std::string_view text);
 
 // The checks of one struct, run by both doors (the CLI's parsers above and
 // vm_config_json.h) so a config can never hold what the VM cannot build.
@@ -278,7 +304,42 @@ Result<LandlockRule> ParseLandlockRule(std::string_view text);
 // (boot_vcpus, max_vcpus, topology, size); the CLI reports its own key names
 // (boot=, max=) before these are reached.
 Result<void> Validate(const CpusConfig& cpus);
+// --memory with its zones (CH's validate_memory_config plus Petrel's
+// limits): size=0 means the RAM is the zones', and needs at least one;
+// zones need size=0; with size=0, hotplug_size, hotplugged_size and
+// hugepages are the zones' and refused here. Each zone is checked as below
+// (errors "zones[<i>]: ..."); their sizes add up to 2M..64T; a zone with
+// hugepage_size that straddles the 32-bit hole (zones sit one after the
+// other from address 0) has whole huge pages below it. Zone ids are
+// checked against each other and the devices' by CheckDeviceIds.
 Result<void> Validate(const MemoryConfig& memory);
+// One zone, given the --memory it belongs to: an id; size a multiple of 4K,
+// not 0, at most 64T; file= refused (not supported by Petrel yet), and
+// with shared=on and host_numa_node refused as CH does; hotplug_size (not 0,
+// a multiple of 128M, at most 64T) only with --memory
+// hotplug_method=virtio-mem (CH: no ACPI hot-plug for zones) and not with
+// hugepages=on; hotplugged_size as --memory's (needs hotplug_size and
+// virtio-mem, at most hotplug_size, a multiple of 2M); hugepage_size only
+// with hugepages=on, a power of two that divides size.
+Result<void> Validate(const MemoryZoneConfig& zone, const MemoryConfig& memory);
+// One NUMA node alone (CH's NumaConfig::validate plus Petrel's limits): a
+// node names cpus or memory_zones (neither list empty), or is a generic
+// initiator (device_id alone; CH's rule), which Petrel refuses (not
+// supported yet); each distance kLocalNumaDistance..255; pci_segments only
+// [0] (Petrel has one PCI segment).
+Result<void> Validate(const NumaConfig& node);
+// The nodes against each other and the rest of the VM (CH's
+// VmConfig::validate and Vm::create_numa_nodes, plus Petrel's): each node
+// valid alone; guest_numa_id unique; each memory zone named exists
+// (MemoryConfig::EffectiveZones, so "mem0" with size!=0) and is in at most
+// one node; each vCPU below max_vcpus, in at most one node and listed once;
+// each distance's destination a node, at most one distance per
+// destination (a node's distance to itself other than 10 is ignored, as CH
+// does); PCI segment 0 only on node 0. Errors start "numa node <id>: ".
+Result<void> ValidateNuma(const VmConfig& config);
+// --balloon size below the boot RAM (MemoryConfig::boot_size(), the zones'
+// total with size=0), as CH's BalloonLargerThanRam.
+Result<void> ValidateBalloonSize(const VmConfig& config);
 // A path (not empty) and a user's access (r, w or rw).
 Result<void> Validate(const LandlockRule& rule);
 
@@ -287,8 +348,10 @@ Result<void> Validate(const LandlockRule& rule);
 Result<ratelimit::RateLimitGroupConfig> ParseRateLimitGroup(std::string_view text);
 
 // Checks rules that span options (CH's VmConfig::validate): a kernel is
-// required, serial and console cannot both be "tty", every rate limit group
-// is valid and every disk's rate_limit_group names one.
+// required, serial and console cannot both be "tty", the balloon is below
+// the boot RAM (ValidateBalloonSize), the NUMA nodes fit the zones and
+// vCPUs (ValidateNuma), every rate limit group is valid and every disk's
+// rate_limit_group names one.
 Result<void> ValidateVmConfig(const VmConfig& config);
 // The rate-limit part of it, which the JSON door runs too: each group valid,
 // each disk's rate_limit_group an existing group's id.

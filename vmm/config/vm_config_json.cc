@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/base/field_error.h"
 #include "core/ratelimit/rate_limiter_config.h"
@@ -223,6 +224,107 @@ Result<CpusConfig> ReadCpus(const json& value, const std::string& path) {
   return cpus;
 }
 
+// An array of unsigned integers, each at most T's maximum; nullopt when
+// absent or null.
+template <class T>
+Result<std::optional<std::vector<T>>> UnsignedList(ObjectReader& r, std::string_view key) {
+  PETREL_ASSIGN_OR_RETURN(const json* list, r.Array(key));
+  if (list == nullptr) return std::optional<std::vector<T>>();
+  std::vector<T> out;
+  out.reserve(list->size());
+  for (const json& e : *list) {
+    const bool non_negative = e.is_number_unsigned() || (e.is_number_integer() && e.get<int64_t>() >= 0);
+    if (!non_negative || e.get<uint64_t>() > std::numeric_limits<T>::max()) {
+      return r.Fail(key, *list,
+                    "expected a list of integers from 0 to " +
+                        std::to_string(std::numeric_limits<T>::max()));
+    }
+    out.push_back(static_cast<T>(e.get<uint64_t>()));
+  }
+  return std::optional<std::vector<T>>(std::move(out));
+}
+
+// A string field that may be absent (nullopt) rather than empty.
+Result<std::optional<std::string>> OptionalString(ObjectReader& r, std::string_view key) {
+  if (r.Find(key) == nullptr) return std::optional<std::string>();
+  std::string text;
+  PETREL_TRY(r.String(key, text));
+  return std::optional<std::string>(std::move(text));
+}
+
+// CH's MemoryZoneConfig: id and size required, the rest optional (serde
+// defaults: false, none). Checked against its --memory (`memory`: the
+// hotplug_method) by Validate.
+Result<MemoryZoneConfig> ReadMemoryZone(const json& value, const std::string& path,
+                                        const MemoryConfig& memory) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  MemoryZoneConfig zone;
+  for (const char* key : {"id", "size"}) {
+    if (r.Find(key) == nullptr) {
+      return Error(ErrorCode::kInvalidArgument, path + ": " + key + " is required");
+    }
+  }
+  PETREL_TRY(r.String("id", zone.id));
+  PETREL_TRY(r.Unsigned("size", zone.size));
+  PETREL_ASSIGN_OR_RETURN(zone.file, OptionalString(r, "file"));
+  PETREL_TRY(r.Bool("shared", zone.shared));
+  PETREL_TRY(r.Bool("hugepages", zone.hugepages));
+  PETREL_TRY(r.Unsigned("hugepage_size", zone.hugepage_size));
+  PETREL_TRY(r.Unsigned("host_numa_node", zone.host_numa_node));
+  PETREL_TRY(r.Unsigned("hotplug_size", zone.hotplug_size));
+  PETREL_TRY(r.Unsigned("hotplugged_size", zone.hotplugged_size));
+  PETREL_TRY(r.Bool("prefault", zone.prefault));
+  PETREL_TRY(r.Bool("reserve", zone.reserve));
+  PETREL_TRY(r.Bool("mergeable", zone.mergeable));
+  PETREL_TRY(r.Finish());
+  PETREL_TRY(r.Checked(Validate(zone, memory)));
+  return zone;
+}
+
+// CH's NumaConfig: guest_numa_id required; distances as
+// [{"destination", "distance"}] (both required, as CH's schema has them).
+Result<NumaConfig> ReadNuma(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  NumaConfig node;
+  if (r.Find("guest_numa_id") == nullptr) {
+    return Error(ErrorCode::kInvalidArgument, path + ": guest_numa_id is required");
+  }
+  PETREL_TRY(r.Unsigned("guest_numa_id", node.guest_numa_id));
+  PETREL_ASSIGN_OR_RETURN(node.cpus, UnsignedList<uint32_t>(r, "cpus"));
+  PETREL_ASSIGN_OR_RETURN(const json* distances, r.Array("distances"));
+  if (distances != nullptr) {
+    node.distances.emplace();
+    for (size_t i = 0; i < distances->size(); ++i) {
+      PETREL_ASSIGN_OR_RETURN(
+          ObjectReader d,
+          ObjectReader::Open((*distances)[i], Child(path, "distances") + "[" + std::to_string(i) + "]"));
+      NumaDistance distance;
+      for (const char* key : {"destination", "distance"}) {
+        if (d.Find(key) == nullptr) {
+          return Error(ErrorCode::kInvalidArgument, d.path() + ": " + key + " is required");
+        }
+      }
+      PETREL_TRY(d.Unsigned("destination", distance.destination));
+      PETREL_TRY(d.Unsigned("distance", distance.distance));
+      PETREL_TRY(d.Finish());
+      node.distances->push_back(distance);
+    }
+  }
+  PETREL_ASSIGN_OR_RETURN(const json* zones, r.Array("memory_zones"));
+  if (zones != nullptr) {
+    node.memory_zones.emplace();
+    for (const json& zone : *zones) {
+      if (!zone.is_string()) return r.Fail("memory_zones", *zones, "expected a list of zone ids");
+      node.memory_zones->push_back(zone.get<std::string>());
+    }
+  }
+  PETREL_ASSIGN_OR_RETURN(node.pci_segments, UnsignedList<uint16_t>(r, "pci_segments"));
+  PETREL_ASSIGN_OR_RETURN(node.device_id, OptionalString(r, "device_id"));
+  PETREL_TRY(r.Finish());
+  PETREL_TRY(r.Checked(Validate(node)));
+  return node;
+}
+
 Result<MemoryConfig> ReadMemory(const json& value, const std::string& path) {
   PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
   MemoryConfig memory;
@@ -247,8 +349,17 @@ Result<MemoryConfig> ReadMemory(const json& value, const std::string& path) {
   PETREL_TRY(r.Unsigned("hugepage_size", memory.hugepage_size));
   PETREL_TRY(r.Bool("prefault", memory.prefault));
   PETREL_TRY(r.OnlyDefault("reserve", {false}));
-  PETREL_TRY(r.OnlyDefault("zones", {json::array()}));
   PETREL_TRY(r.Bool("thp", memory.thp));  // absent: on, as CH
+  // Last: each zone is checked against the fields above.
+  PETREL_ASSIGN_OR_RETURN(const json* zones, r.Array("zones"));
+  if (zones != nullptr) {
+    for (size_t i = 0; i < zones->size(); ++i) {
+      PETREL_ASSIGN_OR_RETURN(
+          MemoryZoneConfig zone,
+          ReadMemoryZone((*zones)[i], Child(path, "zones") + "[" + std::to_string(i) + "]", memory));
+      memory.zones.push_back(std::move(zone));
+    }
+  }
   PETREL_TRY(r.Finish());
   PETREL_TRY(r.Checked(Validate(memory)));
   return memory;
@@ -604,6 +715,37 @@ json ToJson(const NetConfig& net) {
   return j;
 }
 
+json ToJson(const MemoryZoneConfig& zone) {
+  json j = {{"id", zone.id},
+            {"size", zone.size},
+            {"shared", zone.shared},
+            {"hugepages", zone.hugepages},
+            {"prefault", zone.prefault},
+            {"reserve", zone.reserve},
+            {"mergeable", zone.mergeable}};
+  if (zone.file) j["file"] = *zone.file;
+  if (zone.hugepage_size) j["hugepage_size"] = *zone.hugepage_size;
+  if (zone.host_numa_node) j["host_numa_node"] = *zone.host_numa_node;
+  if (zone.hotplug_size) j["hotplug_size"] = *zone.hotplug_size;
+  if (zone.hotplugged_size) j["hotplugged_size"] = *zone.hotplugged_size;
+  return j;
+}
+
+json ToJson(const NumaConfig& node) {
+  json j = {{"guest_numa_id", node.guest_numa_id}};
+  if (node.cpus) j["cpus"] = *node.cpus;
+  if (node.distances) {
+    j["distances"] = json::array();
+    for (const NumaDistance& d : *node.distances) {
+      j["distances"].push_back({{"destination", d.destination}, {"distance", d.distance}});
+    }
+  }
+  if (node.memory_zones) j["memory_zones"] = *node.memory_zones;
+  if (node.pci_segments) j["pci_segments"] = *node.pci_segments;
+  if (node.device_id) j["device_id"] = *node.device_id;
+  return j;
+}
+
 }  // namespace
 
 const char* OutputModeJsonName(OutputMode mode) {
@@ -643,8 +785,9 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
     PETREL_ASSIGN_OR_RETURN(config.rng, ReadRng(*rng, "rng"));
   }
   // What Cloud Hypervisor has and Petrel does not (yet): only as CH's default.
+  PETREL_TRY(ReadList(r, "numa", config.numa, ReadNuma));
   for (const char* list : {"fs", "generic_vhost_user", "pmem", "devices",
-                           "user_devices", "vdpa", "numa", "pci_segments"}) {
+                           "user_devices", "vdpa", "pci_segments"}) {
     PETREL_TRY(r.OnlyDefault(list, {json::array()}));
   }
   PETREL_ASSIGN_OR_RETURN(const json* balloon, r.Object("balloon"));
@@ -666,6 +809,8 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
     return Error(ErrorCode::kInvalidArgument,
                  "serial and console cannot both use the terminal (mode Tty)");
   }
+  PETREL_TRY(ValidateBalloonSize(config));
+  PETREL_TRY(ValidateNuma(config));
   PETREL_TRY(ValidateRateLimitGroups(config));
   PETREL_TRY(CheckDeviceIds(config));
   AssignDeviceIds(config);
@@ -740,6 +885,10 @@ json VmConfigToJson(const VmConfig& config) {
   if (config.memory.hotplug_size) memory["hotplug_size"] = *config.memory.hotplug_size;
   if (config.memory.hotplugged_size) memory["hotplugged_size"] = *config.memory.hotplugged_size;
   if (config.memory.hugepage_size) memory["hugepage_size"] = *config.memory.hugepage_size;
+  if (!config.memory.zones.empty()) {
+    memory["zones"] = json::array();
+    for (const MemoryZoneConfig& zone : config.memory.zones) memory["zones"].push_back(ToJson(zone));
+  }
 
   json j = {{"cpus", cpus},
             {"memory", memory},
@@ -772,6 +921,10 @@ json VmConfigToJson(const VmConfig& config) {
       j["rate_limit_groups"].push_back(
           {{"id", group.id}, {"rate_limiter_config", ToJson(group.rate_limiter_config)}});
     }
+  }
+  if (!config.numa.empty()) {
+    j["numa"] = json::array();
+    for (const NumaConfig& node : config.numa) j["numa"].push_back(ToJson(node));
   }
   if (!config.landlock_rules.empty()) {
     j["landlock_rules"] = json::array();

@@ -17,6 +17,9 @@
 //     reads the same in both doors, only the prefix differs: the API says
 //     "disks[0]: queue_size=2048: must be a power of two from 2 to 1024",
 //     the CLI "--disk: queue_size=2048: ...".
+// memory.zones and numa (CH's MemoryZoneConfig and NumaConfig) are read and
+// checked as --memory-zone and --numa are (Validate, ValidateNuma), with
+// ValidateBalloonSize; a zone's mergeable defaults to false, as serde's.
 // Defaults are CH's: cpus 1/1, memory 512 MiB, serial Null, console Tty,
 // rng /dev/urandom, disk num_queues 1 / queue_size 128, net 2 / 256.
 // Every error is one line (kInvalidArgument), fit for a 400 response body.

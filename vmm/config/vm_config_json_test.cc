@@ -546,5 +546,108 @@ TEST(VmConfigJsonTest, TypeAndShapeErrors) {
             "serial and console cannot both use the terminal (mode Tty)");
 }
 
+// CH's MemoryConfig.zones and VmConfig.numa (its openapi schema), read,
+// written and read back; the command line gives the same config.
+constexpr const char* kZonesAndNuma = R"({"payload":{"kernel":"/k"},
+  "cpus":{"boot_vcpus":4,"max_vcpus":4},
+  "memory":{"size":0,"hotplug_method":"VirtioMem","zones":[
+    {"id":"mem0","size":1073741824,"host_numa_node":0,"hotplug_size":1073741824,"hotplugged_size":536870912},
+    {"id":"mem1","size":1073741824,"shared":true,"prefault":true,"reserve":true,"mergeable":true}]},
+  "numa":[
+    {"guest_numa_id":0,"cpus":[0,1],"distances":[{"destination":1,"distance":20}],"memory_zones":["mem0"],"pci_segments":[0]},
+    {"guest_numa_id":1,"cpus":[2,3],"memory_zones":["mem1"]}]})";
+
+TEST(VmConfigJsonTest, MemoryZonesAndNumaAreReadAndWrittenAsChs) {
+  auto config = VmConfigFromJson(kZonesAndNuma);
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  const MemoryConfig& memory = config->memory;
+  ASSERT_EQ(memory.zones.size(), 2u);
+  EXPECT_EQ(memory.zones[0].host_numa_node, 0u);
+  EXPECT_EQ(memory.zones[0].hotplugged_size, 512ULL << 20);
+  EXPECT_FALSE(memory.zones[0].mergeable);  // serde's default, not --memory's
+  EXPECT_TRUE(memory.zones[1].shared && memory.zones[1].prefault && memory.zones[1].reserve &&
+              memory.zones[1].mergeable);
+  ASSERT_EQ(config->numa.size(), 2u);
+  EXPECT_EQ(config->numa[0].distances, (std::vector<NumaDistance>{{1, 20}}));
+  EXPECT_EQ(config->numa[0].pci_segments, (std::vector<uint16_t>{0}));
+  EXPECT_EQ(config->numa[1].memory_zones, (std::vector<std::string>{"mem1"}));
+  EXPECT_FALSE(config->numa[1].distances.has_value());
+
+  const nlohmann::json j = VmConfigToJson(*config);
+  EXPECT_EQ(j["memory"]["zones"][0]["id"], "mem0");
+  EXPECT_FALSE(j["memory"]["zones"][1].contains("hotplug_size"));  // unset: omitted
+  EXPECT_EQ(j["numa"][0]["distances"][0], (nlohmann::json{{"destination", 1}, {"distance", 20}}));
+  EXPECT_FALSE(j["numa"][1].contains("distances"));
+  auto back = VmConfigFromJsonValue(j);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, *config);
+  // Without zones or nodes, neither field is written.
+  const nlohmann::json plain = VmConfigToJson(*VmConfigFromJson(R"({"payload":{"kernel":"/k"}})"));
+  EXPECT_FALSE(plain["memory"].contains("zones"));
+  EXPECT_FALSE(plain.contains("numa"));
+
+  const char* argv[] = {"petrel", "--kernel", "/k", "--cpus", "boot=4", "--memory",
+                        "size=0,hotplug_method=virtio-mem", "--memory-zone",
+                        "id=mem0,size=1G,host_numa_node=0,hotplug_size=1G,hotplugged_size=512M",
+                        "id=mem1,size=1G,shared=on,prefault=on,reserve=on,mergeable=on", "--numa",
+                        "guest_numa_id=0,cpus=[0-1],distances=[1@20],memory_zones=mem0,pci_segments=[0]",
+                        "guest_numa_id=1,cpus=[2,3],memory_zones=[mem1]"};
+  const CliOutcome cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  EXPECT_EQ(cli.options.vm.memory, config->memory);
+  EXPECT_EQ(cli.options.vm.numa, config->numa);
+}
+
+TEST(VmConfigJsonTest, MemoryZoneAndNumaErrors) {
+  const auto with_memory = [](std::string memory, std::string rest = "") {
+    return ErrorOf(R"({"payload":{"kernel":"/k"},"memory":)" + memory + rest + "}");
+  };
+  const std::string zone = R"({"id":"mem0","size":1073741824})";
+  EXPECT_EQ(with_memory(R"({"size":0})"),
+            "memory: size=0: needs at least one memory zone (--memory-zone, JSON zones)");
+  EXPECT_EQ(with_memory(R"({"size":1073741824,"zones":[)" + zone + "]}"),
+            "memory: size=1073741824: memory zones (--memory-zone, JSON zones) need size=0");
+  EXPECT_EQ(with_memory(R"({"size":0,"zones":[{"id":"mem0","size":1073741824,"file":"/foo/bar"}]})"),
+            "memory.zones[0]: file=/foo/bar: not supported by Petrel yet");
+  EXPECT_EQ(with_memory(R"({"size":0,"zones":[{"id":"mem0","size":1073741824,"sise":1}]})"),
+            "memory.zones[0]: unknown field 'sise'");
+  EXPECT_EQ(with_memory(R"({"size":0,"zones":[{"size":1073741824}]})"),
+            "memory.zones[0]: id is required");
+  EXPECT_EQ(with_memory(R"({"size":0,"zones":[{"id":"mem0"}]})"),
+            "memory.zones[0]: size is required");
+  EXPECT_EQ(with_memory(R"({"size":0,"zones":[{"id":"mem0","size":1073741824,"hotplug_size":1073741824}]})"),
+            "memory.zones[0]: hotplug_size=1073741824: memory zones hot-plug with virtio-mem only "
+            "(--memory hotplug_method=virtio-mem); ACPI hot-plug is not for zones");
+  EXPECT_EQ(with_memory(R"({"size":0,"zones":{}})"),
+            "memory: zones={}: expected a JSON array");
+  const std::string zones = R"({"size":0,"zones":[)" + zone + "]}";
+  EXPECT_EQ(with_memory(zones, R"(,"numa":[{"cpus":[0]}])"), "numa[0]: guest_numa_id is required");
+  EXPECT_EQ(with_memory(zones, R"(,"numa":[{"guest_numa_id":0,"cpu":[0]}])"),
+            "numa[0]: unknown field 'cpu'");
+  EXPECT_EQ(with_memory(zones, R"(,"numa":[{"guest_numa_id":0,"cpus":[-1]}])"),
+            "numa[0]: cpus=[-1]: expected a list of integers from 0 to 4294967295");
+  EXPECT_EQ(with_memory(zones, R"(,"numa":[{"guest_numa_id":0,"cpus":[0],"distances":[{"destination":1}]}])"),
+            "numa[0].distances[0]: distance is required");
+  EXPECT_EQ(with_memory(zones, R"(,"numa":[{"guest_numa_id":0,"cpus":[0],"distances":[{"destination":1,"distance":300}]}])"),
+            "numa[0].distances[0]: distance=300: must be at most 255");
+  EXPECT_EQ(with_memory(zones, R"(,"numa":[{"guest_numa_id":2,"device_id":"gpu0"}])"),
+            "numa[0]: device_id=gpu0: generic initiator nodes are not supported by Petrel yet");
+  EXPECT_EQ(with_memory(zones, R"(,"numa":[{"guest_numa_id":2,"device_id":"gpu0","cpus":[0]}])"),
+            "numa[0]: device_id=gpu0: a generic initiator node (device_id) cannot have cpus or "
+            "memory_zones");
+  EXPECT_EQ(with_memory(zones, R"(,"numa":[{"guest_numa_id":0,"memory_zones":["nope"]}])"),
+            "numa node 0: memory_zones=nope: no memory zone has that id");
+  EXPECT_EQ(with_memory(zones, R"(,"numa":[{"guest_numa_id":1,"pci_segments":[1],"memory_zones":["mem0"]}])"),
+            "numa[0]: pci_segments=1: Petrel has one PCI segment, 0");
+  // Zone ids share the devices' namespace.
+  EXPECT_NE(with_memory(zones, R"(,"disks":[{"path":"/d","id":"mem0"}])")
+                .find("id=mem0: used by another device"),
+            std::string::npos);
+  // The balloon below the zones' RAM, as on the command line.
+  EXPECT_EQ(with_memory(zones, R"(,"balloon":{"size":1073741824})"),
+            "balloon: size=1073741824: must be below the guest's memory (1073741824 bytes)");
+  EXPECT_EQ(with_memory(zones, R"(,"balloon":{"size":1048576})"), "(accepted)");
+}
+
 }  // namespace
 }  // namespace petrel::config
