@@ -114,8 +114,41 @@ Result<void> Vmm::ResizeZoneVm(std::string_view body_json) {
 Result<void> Vmm::ResizeZone(const config::ResizeZoneRequest& request) {
   std::lock_guard lock(mu_);
   if (!config_) return Error(ErrorCode::kNotFound, "no VM to resize (vm.create first)");
-  return Error(ErrorCode::kUnsupported, "vm.resize-zone (zone " + request.id +
-                                            "): not supported by Petrel yet");
+  const std::string what = "vm.resize-zone id=" + request.id;
+  if (!config_->memory.user_zones()) {
+    // CH's ResizeZone error: only user-defined zones resize one by one.
+    return Invalid(what + ": the VM has no --memory-zone zones (resize its memory with "
+                          "vm.resize desired_ram)");
+  }
+  auto& zones = config_->memory.zones;
+  const auto zone = std::find_if(zones.begin(), zones.end(),
+                                 [&](const config::MemoryZoneConfig& z) { return z.id == request.id; });
+  if (zone == zones.end()) return Invalid(what + ": no memory zone has that id");
+  if (!zone->hotplug_size) {
+    return Invalid(what + ": the zone has no room for more memory (--memory-zone hotplug_size)");
+  }
+  // CH's rule: from the zone's boot size up; Petrel's: within its area, in
+  // whole virtio-mem blocks.
+  const uint64_t desired = request.desired_ram;
+  const std::string desired_text = "desired_ram " + std::to_string(desired);
+  if (desired < zone->size || desired - zone->size > *zone->hotplug_size) {
+    return Invalid(what + ": " + desired_text + " must be from the zone's size (" +
+                   std::to_string(zone->size) + " bytes) to that plus its hotplug_size (" +
+                   std::to_string(zone->size + *zone->hotplug_size) + ")");
+  }
+  const uint64_t plugged = desired - zone->size;
+  if (plugged % config::kMemoryHotplugBlock != 0) {
+    return Invalid(what + ": " + desired_text +
+                   " must differ from the zone's size by whole 2 MiB blocks (virtio-mem)");
+  }
+  if (vm_ != nullptr && state_ != VmmState::kRunning) return WrongState("cannot resize", state_);
+  if (vm_ != nullptr) {
+    Emit("vm", "resizing");
+    PETREL_TRY(vm_->SetMemRequestedSize(zone->id, plugged));
+  }
+  zone->hotplugged_size = plugged;  // vm.info, and the next boot's request
+  if (vm_ != nullptr) Emit("vm", "resized");
+  return Ok();
 }
 
 }  // namespace petrel::vmm

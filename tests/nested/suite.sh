@@ -586,6 +586,85 @@ echo PETREL-VMEM-RUNNING')
   fi
 }
 
+# Memory zones and guest NUMA (issue 14, item 3), with CH's docs/memory.md
+# options: --memory size=0 and two zones, each in its own NUMA node with a
+# vCPU, the second zone with virtio-mem room and a hot-pluggable vCPU. The
+# Debian guest sees two nodes (from the SRAT), each with its zone's memory
+# and its vCPU, and the SLIT's distances; resize-zone mem1 to 512M plugs
+# 256 MiB into node 1 only (virtio-mem's ACPI_PXM node id); resize --cpus 3
+# onlines vCPU 2 in node 1. Then power-button.
+test_linux_numa() {
+  name=linux-numa
+  sock=/tmp/petrel-numa.sock
+  rm -f "$sock"
+  R="./petrel-remote --api-socket $sock"
+  NUMAPROBE=$(b64 '(n=/sys/devices/system/node; while true; do for c in /sys/devices/system/cpu/cpu[0-9]*; do [ -f $c/online ] && [ "$(cat $c/online)" = 0 ] && echo 1 > $c/online 2>/dev/null; done; echo "PETREL-NUMA nodes=$(cat $n/online) n0=$(grep MemTotal $n/node0/meminfo | tr -s " " | cut -d" " -f4) n1=$(grep MemTotal $n/node1/meminfo 2>/dev/null | tr -s " " | cut -d" " -f4) c0=$(cat $n/node0/cpulist) c1=$(cat $n/node1/cpulist 2>/dev/null) d0=$(cat $n/node0/distance | tr " " _) end"; sleep 1; done) &
+echo PETREL-NUMA-RUNNING')
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE memhp_default_state=online_movable petrel.end=power-button petrel.cmd=$NUMAPROBE" \
+    --cpus boot=2,max=3 --memory size=0,hotplug_method=virtio-mem \
+    --memory-zone id=mem0,size=256M id=mem1,size=256M,hotplug_size=512M \
+    --numa guest_numa_id=0,cpus=[0],distances=[1@20],memory_zones=mem0 \
+    guest_numa_id=1,cpus=[1-2],distances=[0@20],memory_zones=mem1 \
+    --serial tty --console off --api-socket "path=$sock" </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  fail=""
+  numa_now() { grep -a -o 'PETREL-NUMA .* end' "/tmp/$name.out" | tail -1 | tr -d '\r'; }
+  field() { numa_now | tr ' ' '\n' | grep "^$1=" | cut -d= -f2; }
+  wait_field() {  # wait_field <field> <grep -E pattern> <seconds>
+    w=0
+    while [ $w -lt "$3" ]; do
+      field "$1" | grep -q -E "$2" && return 0
+      sleep 1; w=$((w + 1))
+    done
+    return 1
+  }
+  : >"/tmp/$name.remote"
+  w=0; while [ $w -lt 180 ] && ! grep -q PETREL-NUMA-RUNNING "/tmp/$name.out"; do sleep 1; w=$((w + 1)); done
+  sleep 2
+  echo "nested-suite: $name: booted: $(numa_now)"
+  if [ -z "$(numa_now)" ]; then
+    fail="$fail boot"
+  else
+    [ "$(field nodes)" = 0-1 ] || fail="$fail nodes($(field nodes))"
+    [ "$(field c0)" = 0 ] || fail="$fail node0-cpus($(field c0))"
+    [ "$(field c1)" = 1 ] || fail="$fail node1-cpus($(field c1))"
+    [ "$(field d0)" = 10_20 ] || fail="$fail distance($(field d0))"
+    n0=$(field n0); n1=$(field n1)
+    # Each node holds its 256 MiB zone, less what the kernel reserved.
+    [ -n "$n0" ] && [ "$n0" -gt 150000 ] && [ "$n0" -le 262144 ] || fail="$fail node0-mem($n0)"
+    [ -n "$n1" ] && [ "$n1" -gt 150000 ] && [ "$n1" -le 262144 ] || fail="$fail node1-mem($n1)"
+    t0=$(ms)
+    $R resize-zone --id mem1 --size 512M >>"/tmp/$name.remote" 2>&1 || fail="$fail resize-zone"
+    if [ -n "$n1" ] && wait_field n1 "^($((n1 + 262144)))$" 90; then
+      echo "nested-suite: $name: zone mem1 256 MiB -> 512 MiB seen in node 1 in $(($(ms) - t0)) ms"
+    else
+      fail="$fail zone-grow(node1 $n1 -> $(field n1))"
+    fi
+    [ "$(field n0)" = "$n0" ] || fail="$fail node0-changed($(field n0))"
+    $R info | grep -q '"memory_actual_size":805306368' || fail="$fail actual"
+    $R resize --memory 1G >>"/tmp/$name.remote" 2>&1 && fail="$fail resize-ram-accepted"
+    t0=$(ms)
+    $R resize --cpus 3 >>"/tmp/$name.remote" 2>&1 || fail="$fail resize-cpus"
+    if wait_field c1 '^1-2$' 90; then
+      echo "nested-suite: $name: vCPU 2 online in node 1 in $(($(ms) - t0)) ms"
+    else
+      fail="$fail cpu2-node($(field c0)/$(field c1))"
+    fi
+  fi
+  grep -a -iE "ACPI (BIOS )?Error|ACPI Exception|SLIT table looks invalid|SRAT: .*(ignored|invalid)" \
+    "/tmp/$name.out" | head -5
+  grep -a -qiE "ACPI (BIOS )?Error|ACPI Exception|SLIT table looks invalid" "/tmp/$name.out" &&
+    fail="$fail acpi-errors"
+  stop_with_power_button "$R" $pid
+  if [ -z "$fail" ]; then
+    result "$name" PASS
+  else
+    echo "--- $name output ---"; tail -30 "/tmp/$name.out"; cat "/tmp/$name.remote"
+    result "$name" FAIL "$fail"
+  fi
+}
+
 # ACPI memory hot-plug (issue 14, item 2), CH's default method: the Debian
 # guest boots with 512 MiB and a 1 GiB hot-plug area; resize --memory 768M
 # and then 1G plug two 256 MiB DIMMs (MemTotal +256 MiB each; the kernel's
@@ -1405,6 +1484,7 @@ test_linux_cpu_hotplug
 test_linux_pci_hotplug
 test_linux_virtio_mem
 test_linux_acpi_memory
+test_linux_numa
 test_linux_balloon
 test_linux_balloon_reporting
 test_linux_snapshot_restore

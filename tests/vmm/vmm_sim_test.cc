@@ -284,21 +284,63 @@ TEST_F(VmmSimTest, ResizeChangesTheVcpuCountAndTheConfig) {
 
 // vm.resize-zone: read and checked, then refused until zones are built;
 // CH's codes for the rest. Nothing changes.
-TEST_F(VmmSimTest, ResizeZoneIsCheckedThenRefused) {
+// --memory size=0 with two zones, the second with virtio-mem room, as CH's
+// docs/memory.md describes them: each zone's RAM one after the other, the
+// second zone's virtio-mem device named after it, vm.resize-zone moving
+// its requested size (in the config while created, in the device once
+// booted), and every request it cannot honour refused with 400.
+TEST_F(VmmSimTest, ResizeZoneMovesTheZonesVirtioMemDevice) {
   Start();
-  const std::string body = R"({"id":"mem0","desired_ram":1073741824})";
-  EXPECT_EQ(Status("PUT", "vm.resize-zone", body), 404);  // no VM (CH's VmNotCreated)
+  const uint64_t zone = 64ULL << 20;
+  json config = json::parse(CreateBody());
+  config["memory"] = {{"size", 0},
+                      {"hotplug_method", "VirtioMem"},  // CH: zones hot-plug with virtio-mem only
+                      {"zones", json::array({{{"id", "z0"}, {"size", zone}},
+                                             {{"id", "z1"}, {"size", zone},
+                                              {"hotplug_size", 256ULL << 20}}})}};
+  const std::string grow = json{{"id", "z1"}, {"desired_ram", zone + (32ULL << 20)}}.dump();
+  EXPECT_EQ(Status("PUT", "vm.resize-zone", grow), 404);  // no VM (CH's VmNotCreated)
   EXPECT_EQ(Status("PUT", "vm.resize-zone", R"({"desired_ram":1})"), 400);  // no id
-  ASSERT_EQ(Status("PUT", "vm.create", CreateBody()), 204);
-  EXPECT_EQ(Status("PUT", "vm.resize-zone", R"({"id":"mem0"})"), 400);  // no desired_ram
-  auto refused = vmm_->ResizeZone({"mem0", 1ULL << 30});
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().code(), ErrorCode::kUnsupported);
-  EXPECT_NE(refused.error().message().find("not supported by Petrel yet"), std::string::npos);
-  EXPECT_EQ(Status("PUT", "vm.resize-zone", body), 500);
+  ASSERT_EQ(Status("PUT", "vm.create", config.dump()), 204);
+  EXPECT_EQ(Status("PUT", "vm.resize-zone", R"({"id":"z1"})"), 400);  // no desired_ram
+  EXPECT_EQ(Status("PUT", "vm.resize-zone", grow), 204);
+  EXPECT_EQ(Info()["config"]["memory"]["zones"][1]["hotplugged_size"], 32ULL << 20);
   ASSERT_EQ(Status("PUT", "vm.boot"), 204);
-  EXPECT_EQ(Status("PUT", "vm.resize-zone", body), 500);
+  const auto& regions = last_vm_->memory().regions();
+  ASSERT_EQ(regions.size(), 3u);
+  EXPECT_EQ(regions[1].gpa, zone);
+  EXPECT_EQ(regions[1].zone, 1u);
+  ASSERT_NE(last_vm_->memory().hotplug_area(1), nullptr);
+  EXPECT_EQ(last_vm_->memory().hotplug_area(1)->gpa, 4ULL << 30);
+  ASSERT_NE(last_vm_->virtio().mem("z1"), nullptr);
+  EXPECT_EQ(last_vm_->virtio().mem("mem0"), nullptr);
+  EXPECT_EQ(last_vm_->virtio().mem("z1")->requested_size(), 32ULL << 20);
+  EXPECT_EQ(Info()["memory_actual_size"], 2 * zone);  // no driver has plugged anything
+  EXPECT_EQ(Status("PUT", "vm.resize-zone",
+                   json{{"id", "z1"}, {"desired_ram", zone + (256ULL << 20)}}.dump()), 204);
+  EXPECT_EQ(last_vm_->virtio().mem("z1")->requested_size(), 256ULL << 20);
+  // Unknown zone, a zone without room, below its size, beyond its area,
+  // not whole blocks: 400, nothing changes.
+  for (const json& bad : {json{{"id", "z9"}, {"desired_ram", zone}},
+                          json{{"id", "z0"}, {"desired_ram", zone + (2ULL << 20)}},
+                          json{{"id", "z1"}, {"desired_ram", zone - (2ULL << 20)}},
+                          json{{"id", "z1"}, {"desired_ram", zone + (258ULL << 20)}},
+                          json{{"id", "z1"}, {"desired_ram", zone + 4096}}}) {
+    EXPECT_EQ(Status("PUT", "vm.resize-zone", bad.dump()), 400) << bad.dump();
+  }
+  EXPECT_EQ(last_vm_->virtio().mem("z1")->requested_size(), 256ULL << 20);
+  // The VM's memory as a whole does not resize (CH: zones resize one by one),
+  // and the zone's device stays.
+  EXPECT_EQ(Status("PUT", "vm.resize", json{{"desired_ram", 3 * zone}}.dump()), 400);
+  EXPECT_EQ(Status("PUT", "vm.remove-device", R"({"id":"z1"})"), 400);
   EXPECT_EQ(vmm_->state(), VmmState::kRunning);
+}
+
+// Without zones, vm.resize-zone has nothing to resize.
+TEST_F(VmmSimTest, ResizeZoneWithoutZonesIsRefused) {
+  Start();
+  ASSERT_EQ(Status("PUT", "vm.create", CreateBody()), 204);
+  EXPECT_EQ(Status("PUT", "vm.resize-zone", R"({"id":"mem0","desired_ram":134217728})"), 400);
 }
 
 // vm.resize-disk as CH's docs/hotplug.md drives it: the raw file grows, the

@@ -685,10 +685,12 @@ Result<void> Validate(const NumaConfig& node) {
   }
   if (node.distances) {
     for (const NumaDistance& d : *node.distances) {
-      if (d.distance < kLocalNumaDistance) {
+      // ACPI §5.2.17: 0-9 reserved, 10 local, 255 "no connection", which
+      // Petrel's SLIT does not offer (core/acpi/numa_tables.h).
+      if (d.distance < kLocalNumaDistance || d.distance == 255) {
         return FieldError("distances",
                           std::to_string(d.destination) + "@" + std::to_string(d.distance),
-                          "a distance is 10 (local) to 255");
+                          "a distance is 10 (local) to 254");
       }
     }
   }
@@ -717,6 +719,16 @@ Result<void> ValidateNuma(const VmConfig& config) {
           .Wrap(where);
     }
     PETREL_TRY(Validate(node).Wrap(where));
+  }
+  for (uint32_t id : node_ids) {
+    // The SLIT's locality i is proximity domain i (ACPI §5.2.17; Linux
+    // reads it so): nodes {0, 2} would give node 2 the distances of a
+    // third row. CH accepts any ids and builds that wrong table.
+    if (id >= config.numa.size()) {
+      return FieldError("guest_numa_id", std::to_string(id),
+                        "NUMA node ids must be 0.." + std::to_string(config.numa.size() - 1) +
+                            " (one per node, none skipped)");
+    }
   }
   for (const NumaConfig& node : config.numa) {
     const std::string where = "numa node " + std::to_string(node.guest_numa_id);

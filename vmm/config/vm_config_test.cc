@@ -591,7 +591,7 @@ TEST(ParseNumaTest, Errors) {
   EXPECT_EQ(ErrorOf(ParseNuma("guest_numa_id=0,cpus=[0],distances=[1@300]")),
             "--numa: distances=[1@300]: distance 300 is above 255");
   EXPECT_EQ(ErrorOf(ParseNuma("guest_numa_id=0,cpus=[0],distances=[1@5]")),
-            "--numa: distances=1@5: a distance is 10 (local) to 255");
+            "--numa: distances=1@5: a distance is 10 (local) to 254");
   EXPECT_EQ(ErrorOf(ParseNuma("guest_numa_id=1,memory_zones=mem1,pci_segments=[1]")),
             "--numa: pci_segments=1: Petrel has one PCI segment, 0");
   EXPECT_EQ(ErrorOf(ParseNuma("guest_numa_id=0,cpus=[0],pci_segments=[70000]")),
@@ -653,6 +653,16 @@ TEST(ValidateNumaTest, NodesAgainstEachOtherAndTheVm) {
   config.numa[1].guest_numa_id = 0;
   EXPECT_EQ(ErrorOf(ValidateNuma(config)),
             "numa node 0: guest_numa_id=0: given to two NUMA nodes (ids must be unique)");
+  // The SLIT's rows are proximity domains: ids 0..N-1, none skipped.
+  config = NumaVm();
+  config.numa[1].guest_numa_id = 2;
+  config.numa[0].distances.reset();
+  EXPECT_EQ(ErrorOf(ValidateNuma(config)),
+            "guest_numa_id=2: NUMA node ids must be 0..1 (one per node, none skipped)");
+  config.numa[0].distances = std::vector<NumaDistance>{{1, 255}};
+  config.numa[1].guest_numa_id = 1;
+  EXPECT_EQ(ErrorOf(ValidateNuma(config)),
+            "numa node 0: distances=1@255: a distance is 10 (local) to 254");
   // CH's docs: "a memory zone must belong to a single NUMA node".
   config = NumaVm();
   config.numa[1].memory_zones = std::vector<std::string>{"mem0"};
@@ -683,7 +693,7 @@ TEST(ValidateNumaTest, NodesAgainstEachOtherAndTheVm) {
   EXPECT_TRUE(ValidateNuma(config).ok());
   config.numa[0].distances = std::vector<NumaDistance>{{1, 9}};
   EXPECT_EQ(ErrorOf(ValidateNuma(config)),
-            "numa node 0: distances=1@9: a distance is 10 (local) to 255");
+            "numa node 0: distances=1@9: a distance is 10 (local) to 254");
   // PCI segment 0 is node 0's (CH's DefaultPciSegmentInvalidNode).
   config = NumaVm();
   config.numa[0].pci_segments = std::vector<uint16_t>{0};

@@ -190,6 +190,7 @@ TEST_F(SnapshotFilesTest, HotplugAreasAndZonesAreSavedAndReadBack) {
 
   config::VmConfig zoned = TestConfig();
   zoned.memory.size = 0;
+  zoned.memory.hotplug_method = config::HotplugMethod::kVirtioMem;
   zoned.memory.zones.resize(2);
   zoned.memory.zones[0].id = "z0";
   zoned.memory.zones[0].size = kRam;
