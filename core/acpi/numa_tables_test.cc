@@ -9,36 +9,20 @@
 #include <string>
 
 #include "core/acpi/sdt.h"
+#include "core/acpi/table_test_util.h"
 #include "core/acpi/tables.h"
 #include "core/arch/x86_layout.h"
 
 namespace petrel::acpi {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using testing::Bytes;
+using testing::ExpectSdt;
+using testing::Le;
+using testing::Str;
 
-uint64_t Le(const Bytes& b, size_t off, size_t width) {
-  EXPECT_LE(off + width, b.size());
-  if (off + width > b.size()) return 0;
-  uint64_t v = 0;
-  for (size_t i = 0; i < width; ++i) v |= uint64_t{b[off + i]} << (8 * i);
-  return v;
-}
 
-std::string Str(const Bytes& b, size_t off, size_t len) {
-  return std::string(reinterpret_cast<const char*>(b.data() + off), len);
-}
 
-void ExpectSdt(const Bytes& t, const char* sig, uint8_t revision, const char* table_id) {
-  ASSERT_GE(t.size(), kSdtHeaderSize);
-  EXPECT_EQ(Str(t, 0, 4), sig);
-  EXPECT_EQ(Le(t, kSdtLengthOffset, 4), t.size());
-  EXPECT_EQ(t[kSdtRevisionOffset], revision);
-  EXPECT_EQ(ByteSum(t), 0) << sig << " checksum";
-  EXPECT_EQ(Str(t, kSdtOemIdOffset, 6), "PETREL");
-  EXPECT_EQ(Str(t, kSdtOemTableIdOffset, 8), table_id);
-  EXPECT_EQ(Str(t, 28, 4), "PTRL");
-}
 
 // Two nodes: 0 with boot RAM below and above the 32-bit hole and vCPUs 0-1,
 // 1 with RAM, a hot-plug area and vCPUs 2-3.

@@ -17,23 +17,18 @@
 #include "core/acpi/pm_registers.h"
 #include "core/acpi/rsdp.h"
 #include "core/acpi/sdt.h"
+#include "core/acpi/table_test_util.h"
 #include "core/arch/x86_layout.h"
 
 namespace petrel::acpi {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using testing::Bytes;
+using testing::ExpectSdt;
+using testing::Le;
+using testing::Str;
 
-uint64_t Le(const Bytes& b, size_t off, size_t width) {
-  EXPECT_LE(off + width, b.size());
-  uint64_t v = 0;
-  for (size_t i = 0; i < width; ++i) v |= uint64_t{b[off + i]} << (8 * i);
-  return v;
-}
 
-std::string Str(const Bytes& b, size_t off, size_t len) {
-  return std::string(reinterpret_cast<const char*>(b.data() + off), len);
-}
 
 bool Contains(const Bytes& hay, const Bytes& needle) {
   return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
@@ -51,16 +46,6 @@ TableBlobs Build(const AcpiConfig& c, uint64_t base = x86::kEbdaStart) {
   return r.ok() ? std::move(r).value() : TableBlobs{};
 }
 
-void ExpectSdt(const Bytes& t, const char* sig, uint8_t revision, const char* table_id) {
-  ASSERT_GE(t.size(), kSdtHeaderSize);
-  EXPECT_EQ(Str(t, 0, 4), sig);
-  EXPECT_EQ(Le(t, kSdtLengthOffset, 4), t.size());
-  EXPECT_EQ(t[kSdtRevisionOffset], revision);
-  EXPECT_EQ(ByteSum(t), 0) << sig << " checksum";
-  EXPECT_EQ(Str(t, kSdtOemIdOffset, 6), "PETREL");
-  EXPECT_EQ(Str(t, kSdtOemTableIdOffset, 8), table_id);
-  EXPECT_EQ(Str(t, 28, 4), "PTRL");
-}
 
 TEST(SdtTest, ChecksumMakesTheSumZero) {
   const Bytes b = {1, 2, 3, 250};
