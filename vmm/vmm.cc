@@ -414,6 +414,7 @@ void Vmm::ForgetConfig() {
   config_.reset();
   landlocked_ = false;  // the thread stays confined; the next config's rules add to it
   received_net_fds_.clear();
+  added_net_fds_.clear();
 }
 
 void Vmm::DropVm(std::unique_lock<std::mutex>& lock) {

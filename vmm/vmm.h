@@ -48,6 +48,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -172,7 +173,7 @@ class Vmm final : public api::VmmControl {
   Result<void> ResizeDiskVm(std::string_view body_json) override;
   Result<void> ResizeZoneVm(std::string_view body_json) override;
   Result<std::string> AddDiskVm(std::string_view body_json) override;
-  Result<std::string> AddNetVm(std::string_view body_json) override;
+  Result<std::string> AddNetVm(std::string_view body_json, std::vector<UniqueFd> fds) override;
   Result<void> RemoveDeviceVm(std::string_view body_json) override;
   Result<void> SendMigration(std::string_view body_json) override;
   Result<void> ReceiveMigration(std::string_view body_json) override;
@@ -210,7 +211,8 @@ class Vmm final : public api::VmmControl {
   // empty again. Holds mu_.
   Result<void> BuildRestoredVm(std::unique_lock<std::mutex>& lock, config::VmConfig config,
                                PendingRestore restore);
-  // Drops config_ and what lives with it (received_net_fds_). Holds mu_.
+  // Drops config_ and what lives with it (received_net_fds_,
+  // added_net_fds_). Holds mu_.
   void ForgetConfig();
   // Shuts down and forgets whatever VM and config there are (a failed
   // migration's). Holds mu_.
@@ -226,6 +228,9 @@ class Vmm final : public api::VmmControl {
   // Tap fds vm.restore received for config_'s nets (net_fds): each build
   // (reboots too) dups them, so they live exactly as long as config_.
   std::vector<UniqueFd> received_net_fds_;
+  // Tap fds vm.add-net requests carried, by net id: kept while the net is
+  // in config_ (vm.remove-device drops them).
+  std::map<std::string, std::vector<UniqueFd>> added_net_fds_;
   std::unique_ptr<VmInstance> vm_;  // built and destroyed by the VM thread only
   VmmState state_ = VmmState::kNone;
   std::optional<Cmos::State> cmos_;  // battery-backed: survives guest resets

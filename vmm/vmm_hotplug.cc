@@ -71,6 +71,8 @@ Result<void> Vmm::RemoveDevice(const config::RemoveDeviceRequest& request) {
   const size_t before = disks.size() + nets.size();
   std::erase_if(disks, [&](const auto& d) { return d.id == request.id; });
   std::erase_if(nets, [&](const auto& n) { return n.id == request.id; });
+  // Its device works on dups of them until the guest ejects it.
+  added_net_fds_.erase(request.id);
   if (vm_ == nullptr && disks.size() + nets.size() == before) {
     return Error(ErrorCode::kNotFound, "no device has the id '" + request.id + "'");
   }
@@ -83,9 +85,27 @@ Result<std::string> Vmm::AddDiskVm(std::string_view body_json) {
   return info ? config::PciDeviceInfoToJson(*info) : std::string();
 }
 
-Result<std::string> Vmm::AddNetVm(std::string_view body_json) {
+Result<std::string> Vmm::AddNetVm(std::string_view body_json, std::vector<UniqueFd> fds) {
+  // `fds` close on every early return: nothing received stays open unused.
   PETREL_ASSIGN_OR_RETURN(virtio::NetConfig net, config::NetConfigFromJson(body_json));
+  if (!fds.empty()) {
+    // CH: the fds the request carried are the net's, whatever numbers the
+    // body had (the client's own, meaningless here).
+    std::vector<int> numbers;
+    for (const UniqueFd& fd : fds) numbers.push_back(fd.get());
+    net.fds = std::move(numbers);
+  }
+  const std::optional<std::vector<int>> numbers = net.fds;
   PETREL_ASSIGN_OR_RETURN(auto info, AddNet(std::move(net)));
+  if (!fds.empty()) {
+    // Kept under the net's id (given or generated) while it is configured.
+    std::lock_guard lock(mu_);
+    if (config_) {
+      for (const virtio::NetConfig& configured : config_->nets) {
+        if (configured.fds == numbers) added_net_fds_[configured.id] = std::move(fds);
+      }
+    }
+  }
   return info ? config::PciDeviceInfoToJson(*info) : std::string();
 }
 

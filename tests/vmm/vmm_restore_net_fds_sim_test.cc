@@ -6,7 +6,8 @@
 // and the restored device must run on that tap, not the old one. A net
 // given by tap name is reopened by name. Bad net_fds are refused with one
 // line, the VMM stays empty and usable, and every fd the request carried is
-// closed. Needs /dev/net/tun and CAP_NET_ADMIN; skips, saying so, without.
+// closed. vm.add-net takes tap fds the same way. Needs /dev/net/tun and
+// CAP_NET_ADMIN; skips, saying so, without.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -122,6 +123,34 @@ TEST_F(VmmRestoreNetFdsSimTest, RestoredNetRunsOnTheNewTapFds) {
     EXPECT_EQ(FdsOnTap(new_name), 1);  // delete closed what the VMM held
     EXPECT_EQ(CountOpenFds(), fds_of_dst);
   }
+  EXPECT_EQ(CountOpenFds(), fds_before);
+}
+
+// vm.add-net with tap fds (ch-remote add-net fd=[...]): the request's fds
+// replace the body's numbers, the hot-plugged device runs on a dup, the
+// VMM keeps the received fd while the net is configured and closes it on
+// vm.remove-device; a body naming fds without carrying any is refused.
+TEST_F(VmmRestoreNetFdsSimTest, AddNetTakesTheTapFdsTheRequestCarried) {
+  const std::string tap = TapNameOf(new_tap_.get());
+  const int fds_before = CountOpenFds();
+  {
+    SimVmm vmm;
+    ASSERT_EQ(vmm.Status("PUT", "vm.create", CreateBody()), 204);
+    ASSERT_EQ(vmm.Status("PUT", "vm.boot"), 204);
+    const auto added = ApiCall(vmm.vmm(), "PUT", "vm.add-net", R"({"id":"hpnet","fds":[7]})",
+                               Dups({new_tap_.get()}));
+    ASSERT_EQ(added.status, 200) << added.body;
+    EXPECT_EQ(json::parse(added.body)["id"], "hpnet");
+    // Ours, the one the VMM received and keeps, and the device's dup.
+    EXPECT_EQ(FdsOnTap(tap), 3);
+    json info = json::parse(vmm.vmm().VmInfoJson().value());
+    EXPECT_NE(info["config"]["net"][0]["fds"][0], 7);
+    ASSERT_EQ(vmm.Status("PUT", "vm.remove-device", R"({"id":"hpnet"})"), 204);
+    EXPECT_EQ(FdsOnTap(tap), 2);  // the VMM's copy is closed; the device waits for the eject
+    // The body's numbers alone are another process's fds.
+    EXPECT_GE(vmm.Status("PUT", "vm.add-net", R"({"id":"stale","fds":[7]})"), 400);
+  }
+  EXPECT_EQ(FdsOnTap(tap), 1);
   EXPECT_EQ(CountOpenFds(), fds_before);
 }
 

@@ -174,7 +174,7 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
       return Unit(control.ResizeZoneVm(request.body), "Error resizing the memory zone");
     case Action::kAddDisk: return Added(control.AddDiskVm(request.body), "Error adding the disk");
     case Action::kAddNet:
-      return Added(control.AddNetVm(request.body), "Error adding the network device");
+      return Added(control.AddNetVm(request.body, std::move(fds)), "Error adding the network device");
     case Action::kRemoveDevice:
       return Unit(control.RemoveDeviceVm(request.body), "Error removing the device");
   }

@@ -46,7 +46,11 @@ class FakeVmmControl final : public VmmControl {
     PETREL_TRY(Record(body, add_disk_vm));
     return added_json;
   }
-  Result<std::string> AddNetVm(std::string_view body) override {
+  Result<std::string> AddNetVm(std::string_view body, std::vector<UniqueFd> fds) override {
+    {
+      std::lock_guard lock(mu_);
+      last_fds_ = std::move(fds);
+    }
     PETREL_TRY(Record(body, add_net_vm));
     return added_json;
   }

@@ -216,6 +216,12 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
                                   : config::AddNetBodyFromOption(argument);
     if (!add.ok()) return Fail(add.error().message());
     body = std::move(add).value();
+    if (command->name == "add-net") {
+      // fd=[3,4]: this process's taps, sent with the request as ch-remote does.
+      Result<std::vector<int>> tap_fds = config::AddNetFdsFromOption(argument);
+      if (!tap_fds.ok()) return Fail(tap_fds.error().message());
+      fds = std::move(tap_fds).value();
+    }
   } else if (command->name == "remove-device") {
     body = config::RemoveDeviceRequestToJson({argument});
   } else if (command->name == "restore") {

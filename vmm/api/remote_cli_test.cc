@@ -207,6 +207,30 @@ TEST_F(RemoteCliTest, RestoreSendsNetFdsWithScmRights) {
   for (int fd : {a[0], a[1], b[0], b[1]}) close(fd);
 }
 
+// add-net fd=[...]: ch-remote sends its own tap fds with the request; the
+// body keeps the numbers, the server hands the fds to vm.add-net.
+TEST_F(RemoteCliTest, AddNetSendsItsTapFdsWithScmRights) {
+  StartServer();
+  int a[2];
+  ASSERT_EQ(pipe(a), 0);
+  const std::string option =
+      "fd=[" + std::to_string(a[0]) + "," + std::to_string(a[1]) + "],num_queues=4,id=hpnet";
+  RemoteOutput r = Remote({"--api-socket", socket_, "add-net", option});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json body = nlohmann::json::parse(control_.last_config());
+  EXPECT_EQ(body["id"], "hpnet");
+  EXPECT_EQ(body["fds"].size(), 2u);
+  const std::vector<int> got = control_.last_fds();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(InodeOf(got[0]), InodeOf(a[0]));
+  EXPECT_EQ(InodeOf(got[1]), InodeOf(a[1]));
+  // Without fd=, nothing travels.
+  r = Remote({"--api-socket", socket_, "add-net", "tap=ptap9,id=other"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(control_.last_fds().empty());
+  for (int fd : a) close(fd);
+}
+
 // fds sent with a request that takes none are closed by the server.
 TEST_F(RemoteCliTest, FdsBesideOtherRequestsAreClosed) {
   StartServer();

@@ -73,7 +73,11 @@ class VmmControl {
   // running VM; empty (204) when the VM is not booted, where the device
   // only joins the config.
   virtual Result<std::string> AddDiskVm(std::string_view body_json) = 0;
-  virtual Result<std::string> AddNetVm(std::string_view body_json) = 0;
+  // `fds`: tap fds the request carried (SCM_RIGHTS, as ch-remote sends
+  // add-net's fd=[...]): when there are any they are the net's fds, in
+  // place of the numbers in the body (CH's rule), and the VMM keeps them
+  // while the net is in its config.
+  virtual Result<std::string> AddNetVm(std::string_view body_json, std::vector<UniqueFd> fds) = 0;
   // PUT /api/v1/vm.remove-device: hot-unplug a device (body: CH's
   // VmRemoveDevice); answers once the guest has been asked (it ejects the
   // device afterwards).

@@ -48,4 +48,9 @@ Result<std::string> AddNetBodyFromOption(std::string_view option) {
   return NetConfigToJson(net).dump();
 }
 
+Result<std::vector<int>> AddNetFdsFromOption(std::string_view option) {
+  PETREL_ASSIGN_OR_RETURN(auto net, ParseNet(option).Wrap("add-net"));
+  return net.fds.value_or(std::vector<int>{});
+}
+
 }  // namespace petrel::config

@@ -51,6 +51,10 @@ TEST(HotplugRequestTest, AddBodiesFromChRemoteArguments) {
   EXPECT_EQ(parsed_net->tap, "tap3");
   EXPECT_EQ(parsed_net->id, "net1");
   EXPECT_FALSE(AddNetBodyFromOption("num_queues=3").ok());
+  // fd=[...]: the fds petrel-remote sends beside the body.
+  EXPECT_EQ(AddNetFdsFromOption("fd=[5,6],num_queues=4,id=n").value(), (std::vector<int>{5, 6}));
+  EXPECT_TRUE(AddNetFdsFromOption("tap=tap3").value().empty());
+  EXPECT_FALSE(AddNetFdsFromOption("fd=[1]").ok());  // stdio is never a tap
 }
 
 TEST(HotplugRequestTest, AddBodiesAreCheckedLikeTheVmConfigsDevices) {
