@@ -588,7 +588,8 @@ echo PETREL-VMEM-RUNNING')
 
 # Memory zones and guest NUMA (issue 14, item 3), with CH's docs/memory.md
 # options: --memory size=0 and two zones, each in its own NUMA node with a
-# vCPU, the second zone with virtio-mem room and a hot-pluggable vCPU. The
+# vCPU (the first bound to the L1's host node 0 with mbind), the second zone
+# with virtio-mem room and a hot-pluggable vCPU. The
 # Debian guest sees two nodes (from the SRAT), each with its zone's memory
 # and its vCPU, and the SLIT's distances; resize-zone mem1 to 512M plugs
 # 256 MiB into node 1 only (virtio-mem's ACPI_PXM node id); resize --cpus 3
@@ -603,7 +604,7 @@ echo PETREL-NUMA-RUNNING')
   ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
     --cmdline "$BASE memhp_default_state=online_movable petrel.end=power-button petrel.cmd=$NUMAPROBE" \
     --cpus boot=2,max=3 --memory size=0,hotplug_method=virtio-mem \
-    --memory-zone id=mem0,size=256M id=mem1,size=256M,hotplug_size=512M \
+    --memory-zone id=mem0,size=256M,host_numa_node=0 id=mem1,size=256M,hotplug_size=512M \
     --numa guest_numa_id=0,cpus=[0],distances=[1@20],memory_zones=mem0 \
     guest_numa_id=1,cpus=[1-2],distances=[0@20],memory_zones=mem1 \
     --serial tty --console off --api-socket "path=$sock" </dev/null >"/tmp/$name.out" 2>&1 &
