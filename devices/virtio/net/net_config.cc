@@ -15,8 +15,6 @@ namespace {
 std::string FdListText(const std::vector<int>& fds) {
   std::string text = "[";
   for (size_t i = 0; i < fds.size(); ++i) {
-    // Appended piece by piece: g++ 12 at -O3 misreads `"," + to_string()`
-    // as an overlapping memcpy (-Wrestrict, GCC bug 105329).
     if (i > 0) text += ',';
     text += std::to_string(fds[i]);
   }
