@@ -14,7 +14,9 @@
 #include "core/boot/linux_loader.h"
 #include "core/event/epoll_event_loop.h"
 #include "devices/acpi/cpu_hotplug_controller.h"
+#include "devices/pvpanic/pvpanic.h"
 #include "devices/testdev/test_device.h"
+#include "vmm/config/device_ids.h"
 #include "vmm/file_image.h"
 #include "vmm/guest_ram.h"
 #include "vmm/numa_nodes.h"
@@ -231,6 +233,12 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
   }
   vm->virtio_ = std::make_unique<VirtioDevices>();
   PETREL_TRY(vm->virtio_->PlaceAll(vargs));
+  // After the virtio devices, as CH's DeviceManager adds it.
+  if (config.pvpanic) {
+    std::optional<uint8_t> slot;
+    if (restore != nullptr && restore->pvpanic) slot = restore->pvpanic->slot;
+    PETREL_TRY(vm->PlacePvpanic(options.events, slot).Wrap("--pvpanic"));
+  }
   if (restore != nullptr) PETREL_TRY(vm->RestoreDevices(*restore).Wrap("restoring devices"));
 
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu, restore));
@@ -281,7 +289,29 @@ Result<void> VmInstance::RestoreDevices(const VmSnapshotState& state) {
     PETREL_TRY(it->restore_type(saved.device).Wrap(it->name));
     PETREL_TRY(it->device->Restore(saved.transport).Wrap(it->name));
   }
+  if (state.pvpanic.has_value() != (pvpanic_ != nullptr)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 state.pvpanic ? "the snapshot has a pvpanic device, the config none"
+                               : "the config has a pvpanic device, the snapshot none");
+  }
+  if (pvpanic_) PETREL_TRY(pvpanic_->Restore(state.pvpanic->config).Wrap(config::kPvpanicDeviceId));
   pci_->MapDecodedBars();
+  return Ok();
+}
+
+Result<void> VmInstance::PlacePvpanic(VmmEvents* events, std::optional<uint8_t> slot) {
+  PvpanicDevice::EventSink sink;
+  if (events != nullptr) {
+    // CH: event!("guest", "panic", "event", &event).
+    sink = [events](std::string_view event) {
+      events->Emit("guest", "panic", {{"event", std::string(event)}});
+    };
+  }
+  auto device = std::make_shared<PvpanicDevice>(*monotonic_clock_, std::move(sink));
+  PETREL_ASSIGN_OR_RETURN(pvpanic_slot_, pci_->AddDevice(device, slot));
+  pvpanic_ = std::move(device);
+  PETREL_LOG(kInfo) << config::kPvpanicDeviceId << ": PCI 00:" << std::hex << int{pvpanic_slot_}
+                    << ".0";
   return Ok();
 }
 
@@ -650,6 +680,7 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
   for (const auto& d : virtio_->devices()) {
     out.virtio.push_back({d.name, d.device->Save(), d.save_type(), d.slot});
   }
+  if (pvpanic_) out.pvpanic = PvpanicSnapshot{pvpanic_->Save(), pvpanic_slot_};
   return out;
 }
 

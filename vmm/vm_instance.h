@@ -63,6 +63,10 @@
 #include "vmm/vm_snapshot_state.h"
 #include "vmm/vmm_events.h"
 
+namespace petrel {
+class PvpanicDevice;
+}  // namespace petrel
+
 namespace petrel::vmm {
 
 // How Run() runs the vCPUs.
@@ -286,6 +290,9 @@ class VmInstance {
   // gives every vCPU its saved state.
   // VmConfig::test_device: devices/testdev on both buses, its pin and an MSI.
   Result<void> PlaceTestDevice();
+  // --pvpanic: the pvpanic-pci device, in `slot` or the lowest free one;
+  // its events go to `events` (may be null).
+  Result<void> PlacePvpanic(VmmEvents* events, std::optional<uint8_t> slot);
   // What a vCPU thread's filter allows (see VcpuThread).
   isolation::SyscallRules VcpuThreadSyscalls() const;
   Result<void> CreateVcpus(const config::VmConfig& config, const hv::BootVcpuState& boot_state,
@@ -348,6 +355,8 @@ class VmInstance {
   // the last reference must go while their workers' loops still exist.
   std::unique_ptr<VirtioDevices> virtio_;
   std::unique_ptr<PciPlatform> pci_;
+  std::shared_ptr<PvpanicDevice> pvpanic_;  // --pvpanic; also on the PCI bus
+  uint8_t pvpanic_slot_ = 0;
   std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
   // Indexed by vCPU index; null where a vCPU was unplugged (hot-plug keeps
   // the present ones at 0..n-1 once the guest has ejected what it was asked to).

@@ -34,6 +34,13 @@ struct VirtioDeviceSnapshot {
   bool operator==(const VirtioDeviceSnapshot&) const = default;
 };
 
+// The pvpanic device's state (--pvpanic): its config space and slot.
+struct PvpanicSnapshot {
+  PciConfigSpace::State config;
+  uint8_t slot = 0;
+  bool operator==(const PvpanicSnapshot&) const = default;
+};
+
 struct VmSnapshotState {
   // The clock is the one the guest read when it was paused.
   hv::VmState vm;
@@ -45,6 +52,7 @@ struct VmSnapshotState {
   AcpiPlatform::State acpi;
   PciPlatform::State pci;
   std::vector<VirtioDeviceSnapshot> virtio;  // in placement order
+  std::optional<PvpanicSnapshot> pvpanic;     // with --pvpanic (format 5)
   bool operator==(const VmSnapshotState&) const = default;
 };
 

@@ -29,6 +29,7 @@ L1_MODULES=(kernel/virt/lib/irqbypass.ko kernel/arch/x86/kvm/kvm.ko kernel/arch/
 L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev
   virtio_pci virtio_blk failover net_failover virtio_net virtio_console virtio-rng
   virtio_balloon virtio_mem vmw_vsock_virtio_transport
+  pvpanic pvpanic_pci  # --pvpanic's device (pvpanic is built into Debian's kernels)
   nvram button evdev)  # /dev/nvram (boot counter), ACPI power button -> /dev/input
 
 # The recipe hash: a change to this script, the guest /init or the guest's

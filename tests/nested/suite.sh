@@ -898,6 +898,49 @@ stop_with_power_button() {
   [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
 }
 
+# pvpanic (issue 15, item 3): --pvpanic and --event-monitor; the Debian guest
+# (pvpanic_pci bound to the 1b36:0011 function) crashes with sysrq c, its
+# panic notifier writes PVPANIC_PANICKED, and the event file gets CH's
+# {"source": "guest", "event": "panic", "properties": {"event": "panic"}} and
+# Petrel's log its warning line. The VM keeps running (vm.info says Running,
+# as CH); the kernel's default panic=0 leaves the guest spinning, so
+# vmm.shutdown ends it, exit 0.
+test_linux_pvpanic() {
+  name=linux-pvpanic
+  sock=/tmp/petrel-pvpanic.sock
+  events=/tmp/$name.events
+  rm -f "$sock" "$events"
+  PPROBE=$(b64 'for d in /sys/bus/pci/devices/*; do if [ "$(cat $d/vendor):$(cat $d/device)" = "0x1b36:0x0011" ]; then echo "PETREL-PVPANIC-DEV $(basename $d) driver=$(basename "$(readlink $d/driver)")"; fi; done; echo PETREL-PVPANIC-CRASHING; sleep 1; echo c >/proc/sysrq-trigger')
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=poweroff petrel.cmd=$PPROBE" --cpus boot=1 --memory size=512M \
+    --serial tty --console off --pvpanic --event-monitor "path=$events" \
+    --api-socket "path=$sock" </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  R="./petrel-remote --api-socket $sock"
+  fail=""
+  w=0; while [ $w -lt 180 ] && ! grep -q '"event": "panic"' "$events" 2>/dev/null; do
+    kill -0 $pid 2>/dev/null || break; sleep 1; w=$((w + 1)); done
+  waited=$w
+  grep -q "PETREL-PVPANIC-DEV .* driver=pvpanic-pci" "/tmp/$name.out" || fail="$fail no-bound-device"
+  grep -q '"source": "guest"' "$events" 2>/dev/null || fail="$fail no-guest-event"
+  [ "$(grep -c '"event": "panic"' "$events" 2>/dev/null)" -ge 2 ] || fail="$fail no-panic-event"
+  grep -q "pvpanic: guest event panic (0x01)" "/tmp/$name.out" || fail="$fail no-log-line"
+  sleep 2
+  $R info >"/tmp/$name.info" 2>&1
+  grep -q '"state":"Running"' "/tmp/$name.info" || fail="$fail not-running-after-panic"
+  $R shutdown-vmm >/dev/null 2>&1 || fail="$fail shutdown-vmm"
+  w=0; while [ $w -lt 30 ] && kill -0 $pid 2>/dev/null; do sleep 1; w=$((w + 1)); done
+  kill -0 $pid 2>/dev/null && { fail="$fail no-exit"; kill $pid; }
+  wait $pid; rc=$?
+  [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
+  if [ -z "$fail" ]; then
+    result "$name" PASS "$(grep -o 'PETREL-PVPANIC-DEV [^ ]*' "/tmp/$name.out"), panic event ${waited}s after start"
+  else
+    echo "--- $name output ---"; tail -30 "/tmp/$name.out"; cat "$events" "/tmp/$name.info" 2>/dev/null
+    result "$name" FAIL "$fail"
+  fi
+}
+
 # Snapshot and restore across processes (issue 10, item 5a): the ticking
 # guest; pause -> vm.snapshot -> the VMM is killed (SIGKILL) -> a new
 # `petrel --restore` -> vm.resume: the ticks go on from the last one with no
@@ -1488,6 +1531,7 @@ test_linux_acpi_memory
 test_linux_numa
 test_linux_balloon
 test_linux_balloon_reporting
+test_linux_pvpanic
 test_linux_snapshot_restore
 test_linux_live_migration_unix
 test_linux_live_migration_tcp

@@ -404,6 +404,17 @@ TEST(CliTest, NetFdsOnTheCommandLine) {
             std::string::npos);
 }
 
+TEST(CliTest, PvpanicIsAFlagOffByDefault) {
+  CliOutcome out = Parse({"--kernel", "/k"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_FALSE(out.options.vm.pvpanic);
+  out = Parse({"--kernel", "/k", "--pvpanic"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_TRUE(out.options.vm.pvpanic);
+  EXPECT_NE(ErrorLine({"--restore", "source_url=file:///s", "--pvpanic"}).find("--pvpanic"),
+            std::string::npos);
+}
+
 TEST(CliTest, LandlockIsOffByDefault) {
   CliOutcome out = Parse({"--kernel", "/k"});
   ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;

@@ -4,7 +4,7 @@
 // else a prefix and one counter shared by all device types, in CH's order of
 // creation (disks, then nets): "_disk0", "_disk1", "_net2", ... A generated
 // name skips every id the user chose. Fixed devices have fixed ids:
-// "__rng", "__console", "__serial".
+// "__rng", "__console", "__serial", "__pvpanic".
 //
 // Rules for user ids (CH's validate_identifier): unique across all devices
 // and memory zones (--memory-zone id=, whose hot-plug room is a virtio-mem
@@ -31,6 +31,8 @@ inline constexpr const char* kBalloonDeviceId = "__balloon";
 inline constexpr const char* kVirtioMemDeviceId = kDefaultMemoryZoneId;
 inline constexpr const char* kConsoleDeviceId = "__console";
 inline constexpr const char* kSerialDeviceId = "__serial";
+// --pvpanic's device (CH's PVPANIC_DEVICE_NAME).
+inline constexpr const char* kPvpanicDeviceId = "__pvpanic";
 
 Result<void> CheckDeviceIds(const VmConfig& config);
 // Fills every empty disk and net id. Call after CheckDeviceIds.

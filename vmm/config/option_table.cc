@@ -262,6 +262,10 @@ constexpr OptionDoc kPetrelOptions[] = {
      "Confine the VMM to the files its VM configuration names, once the VM is built.", {}, ""},
     {"--landlock-rules", "", "<spec>", "", "More paths --landlock allows; repeatable.",
      kLandlockRuleKeys, "path=/var/lib/images,access=rw", true},
+    {"--pvpanic", "", "", "",
+     "Add a pvpanic-pci device: the guest's panic is logged and reported on the event "
+     "monitor (source guest, event panic).",
+     {}, ""},
     {"--test-device", "", "", "", "Add the test guests' device (Petrel's own test guests).", {},
      "", false, true},
     {"-v", "", "", "", "More log output; repeat for more (-v info, -vv debug, -vvv trace).",

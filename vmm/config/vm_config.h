@@ -269,6 +269,9 @@ struct VmConfig {
   // the files this config names plus landlock_rules (docs/security.md).
   bool landlock_enable = false;
   std::vector<LandlockRule> landlock_rules;  // --landlock-rules, repeatable
+  // --pvpanic (JSON pvpanic): a pvpanic-pci device ("__pvpanic",
+  // devices/pvpanic) the guest reports its panics through.
+  bool pvpanic = false;
   bool operator==(const VmConfig&) const = default;
 };
 

@@ -271,6 +271,29 @@ TEST(VmConfigJsonTest, LandlockFieldsAreReadAndWritten) {
   EXPECT_FALSE(VmConfigToJson(*config).contains("landlock_rules"));
 }
 
+// CH's VmConfig.pvpanic (a bool, default false) and --pvpanic (a flag).
+TEST(VmConfigJsonTest, PvpanicIsReadAndWritten) {
+  auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"pvpanic":true})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_TRUE(config->pvpanic);
+  const nlohmann::json out = VmConfigToJson(*config);
+  EXPECT_EQ(out["pvpanic"], true);
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, *config);
+  const char* argv[] = {"petrel", "--kernel", "/k", "--pvpanic"};
+  const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  EXPECT_EQ(*config, cli.options.vm);
+  // Off: CH's default, written as CH writes it.
+  config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"pvpanic":false})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_FALSE(config->pvpanic);
+  EXPECT_EQ(VmConfigToJson(*config)["pvpanic"], false);
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"pvpanic":1})").find("pvpanic"),
+            std::string::npos);
+}
+
 TEST(VmConfigJsonTest, LandlockErrors) {
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_enable":1})"),
             "landlock_enable=1: expected true or false");

@@ -138,6 +138,15 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
   return VirtioTypeState{console};
 }
 
+// A device number on bus 0 other than the host bridge's.
+Result<uint8_t> ReadPciSlot(const json& slot, const std::string& path) {
+  if (!slot.is_number_unsigned() || slot.get<uint64_t>() == 0 ||
+      slot.get<uint64_t>() >= PciBus::kMaxDevices) {
+    return FieldProblem(path, "expected a PCI device number 1..31");
+  }
+  return static_cast<uint8_t>(slot.get<uint64_t>());
+}
+
 }  // namespace
 
 json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange>& ranges) {
@@ -173,7 +182,10 @@ json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange
          s.acpi.memory_hotplug ? Section(ToJson(*s.acpi.memory_hotplug)) : json(nullptr)}}},
       {"pci",
        {{"config_io", Section(ToJson(s.pci.config_io))},
-        {"host_bridge", Section(ToJson(s.pci.host_bridge))}}},
+        {"host_bridge", Section(ToJson(s.pci.host_bridge))},
+        {"pvpanic", s.pvpanic ? json{{"pci_slot", s.pvpanic->slot},
+                                     {"config", Section(ToJson(s.pvpanic->config))}}
+                              : json(nullptr)}}},
       {"virtio", std::move(virtio)},
   };
 }
@@ -261,6 +273,20 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
   PETREL_ASSIGN_OR_RETURN(const json* bridge, pci.Get("host_bridge"));
   PETREL_ASSIGN_OR_RETURN(s.pci.host_bridge,
                           ReadSection(*bridge, "pci.host_bridge", PciConfigSpaceStateFromJson));
+  if (format >= 5) {
+    PETREL_ASSIGN_OR_RETURN(const json* pvpanic_value, pci.Get("pvpanic"));
+    if (!pvpanic_value->is_null()) {
+      PETREL_ASSIGN_OR_RETURN(ObjectFields pvpanic, ObjectFields::Open(*pvpanic_value, "pci.pvpanic"));
+      PvpanicSnapshot p;
+      PETREL_ASSIGN_OR_RETURN(const json* slot, pvpanic.Get("pci_slot"));
+      PETREL_ASSIGN_OR_RETURN(p.slot, ReadPciSlot(*slot, pvpanic.PathOf("pci_slot")));
+      PETREL_ASSIGN_OR_RETURN(const json* config, pvpanic.Get("config"));
+      PETREL_ASSIGN_OR_RETURN(p.config, ReadSection(*config, pvpanic.PathOf("config"),
+                                                    PciConfigSpaceStateFromJson));
+      PETREL_TRY(pvpanic.Finish());
+      s.pvpanic = std::move(p);
+    }
+  }
   PETREL_TRY(pci.Finish());
 
   PETREL_ASSIGN_OR_RETURN(const json* virtio_value, root.Get("virtio"));
@@ -276,11 +302,7 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
     if (format >= 4) {
       PETREL_ASSIGN_OR_RETURN(const json* slot, dev.Get("pci_slot"));
       if (!slot->is_null()) {
-        if (!slot->is_number_unsigned() || slot->get<uint64_t>() == 0 ||
-            slot->get<uint64_t>() >= PciBus::kMaxDevices) {
-          return FieldProblem(dev.PathOf("pci_slot"), "expected a PCI device number 1..31");
-        }
-        d.slot = static_cast<uint8_t>(slot->get<uint64_t>());
+        PETREL_ASSIGN_OR_RETURN(d.slot, ReadPciSlot(*slot, dev.PathOf("pci_slot")));
       }
     }
     PETREL_ASSIGN_OR_RETURN(const json* transport, dev.Get("transport"));

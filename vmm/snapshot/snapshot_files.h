@@ -36,8 +36,11 @@ inline constexpr char kMemoryFile[] = "memory-ranges";
 // section has its own version besides. 2: the "ioapic" section (null
 // without a userspace IOAPIC). 3: "acpi.cpu_hotplug" (null without vCPU
 // hot-plug); format 2 is still read (its VMs restore with the hot-plug
-// controller's boot state).
-inline constexpr uint32_t kSnapshotFormatVersion = 4;
+// controller's boot state). 4: each virtio device's "pci_slot" and
+// "acpi.pci_hotplug"/"acpi.memory_hotplug". 5: "pci.pvpanic" (null without
+// --pvpanic: its config space and slot); format 4 is still read (no
+// pvpanic device).
+inline constexpr uint32_t kSnapshotFormatVersion = 5;
 // The version of every state section this Petrel writes and reads.
 inline constexpr uint32_t kStateSectionVersion = 1;
 

@@ -89,6 +89,11 @@ VmSnapshotState TestState() {
   mem.device = virtio::MemDeviceState{4ULL << 20, {0x03, 0x80}};
   mem.slot = 5;
   s.virtio.push_back(mem);
+  PvpanicSnapshot pvpanic;
+  pvpanic.config.regs[0] = 0x36;
+  pvpanic.config.regs[1] = 0x1b;
+  pvpanic.slot = 6;
+  s.pvpanic = pvpanic;
   return s;
 }
 
@@ -238,9 +243,31 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
     return ::testing::AssertionSuccess();
   };
   json j = good;
-  j["petrel_snapshot"] = 5;
+  j["petrel_snapshot"] = 6;
   WriteJson(kStateFile, j);
-  EXPECT_TRUE(refused("snapshot format 5, this Petrel reads formats 3 and 4"));
+  EXPECT_TRUE(refused("snapshot format 6, this Petrel reads formats 4 and 5"));
+  j = good;
+  j["petrel_snapshot"] = 3;
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("snapshot format 3, this Petrel reads formats 4 and 5"));
+  j = good;
+  j["pci"]["pvpanic"]["pci_slot"] = 0;
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("pci.pvpanic.pci_slot"));
+  j = good;
+  j["pci"]["pvpanic"]["extra"] = 1;
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("pci.pvpanic: unknown field \"extra\""));
+  // Format 4 had no pci.pvpanic: still read, without one.
+  j = good;
+  j["petrel_snapshot"] = 4;
+  j["pci"].erase("pvpanic");
+  WriteJson(kStateFile, j);
+  {
+    auto old = ReadSnapshot(dir_, {});
+    ASSERT_TRUE(old.ok()) << old.error().message();
+    EXPECT_FALSE(old->state.pvpanic.has_value());
+  }
   j = good;
   j["acpi"]["cpu_hotplug"] = {{"version", 1}, {"state", {{"selected", 0}, {"slots", 5}}}};
   WriteJson(kStateFile, j);
@@ -249,19 +276,6 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
   j["virtio"][0]["pci_slot"] = 32;
   WriteJson(kStateFile, j);
   EXPECT_TRUE(refused("pci_slot"));
-  // Format 3 had no acpi.pci_hotplug nor pci_slot: still read, without them.
-  j = good;
-  j["petrel_snapshot"] = 3;
-  j["acpi"].erase("pci_hotplug");
-  j["acpi"].erase("memory_hotplug");
-  for (auto& d : j["virtio"]) d.erase("pci_slot");
-  WriteJson(kStateFile, j);
-  {
-    auto old = ReadSnapshot(dir_, {});
-    ASSERT_TRUE(old.ok()) << old.error().message();
-    EXPECT_FALSE(old->state.acpi.pci_hotplug.has_value());
-    for (const auto& d : old->state.virtio) EXPECT_FALSE(d.slot.has_value());
-  }
   j = good;
   j["vcpus"][1]["version"] = 7;
   WriteJson(kStateFile, j);
