@@ -10,6 +10,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -195,8 +196,14 @@ TEST(VmPvpanicSimTest, ASnapshotKeepsTheDevicesConfigSpaceAndSlot) {
   dst.vm->io().MmioWrite(0, bar, std::span(&panic, 1));
   EXPECT_EQ(events.lines(), (std::vector<std::string>{"guest/panic event=panic"}));
   dst.Start();
-  auto again = dst.vm->SaveSnapshotState();
-  ASSERT_TRUE(again.ok()) << again.error().message();
+  // The restored VM starts paused; its vCPUs can be saved once their
+  // threads have parked, which takes a moment on a loaded host.
+  std::optional<VmSnapshotState> again;
+  ASSERT_TRUE(WaitFor([&] {
+    auto saved = dst.vm->SaveSnapshotState();
+    if (saved.ok()) again = std::move(saved).value();
+    return again.has_value();
+  }));
   EXPECT_TRUE(again->pvpanic == moved.pvpanic);
 }
 
