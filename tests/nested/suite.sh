@@ -327,7 +327,7 @@ echo PETREL-TICKING')
 # The cancel test's guest: 320 MiB of non-zero page cache first, so the
 # first memory round alone outlasts timeout_s=1 (1 L1 CPU for the guest and
 # both VMMs), then the dirtier and the ticks.
-FILLED_DIRTY_TICKS=$(b64 'yes 0123456789abcdef | head -c 335544320 > /dev/shm/fill
+FILLED_DIRTY_TICKS=$(b64 'yes 0123456789abcdef | head -c 503316480 > /dev/shm/fill
 (while true; do dd if=/dev/zero of=/dev/shm/dirt bs=1M count=32 2>/dev/null; done) &
 (i=0; while true; do i=$((i+1)); printf "%08d\n" $i | dd of=/dev/vda bs=512 seek=$i count=1 conv=sync,fsync 2>/dev/null; echo "PETREL-TICK $i up=$(cut -d" " -f1 /proc/uptime)"; sleep 0.1; done) &
 echo PETREL-TICKING')
@@ -999,8 +999,8 @@ test_linux_snapshot_restore() {
 # maps the very memfds the source mapped (same inodes in /proc/<pid>/maps).
 # unix/tcp/local: the source VMM exits 0, the
 # ticks go on at the destination with no gap or repeat, uptime monotonic,
-# every tick on the disk; power-button there, exit 0. cancel: a 512 MiB
-# guest with 320 MiB of non-zero memory, downtime_ms=1,timeout_s=1,
+# every tick on the disk; power-button there, exit 0. cancel: a 1 GiB
+# guest with 480 MiB of non-zero memory, downtime_ms=1,timeout_s=1,
 # timeout_strategy=cancel: the first round outlasts the timeout, so the
 # migration is cancelled midway: send-migration fails, the source keeps
 # ticking and is still Running, the destination is empty again.
@@ -1018,7 +1018,7 @@ live_migration() {
   memory=size=256M; send_extra=""
   ticks=$DIRTY_TICKS
   if [ "$mode" = local ]; then memory=size=256M,shared=on; send_extra=",local=on"; fi
-  if [ "$mode" = cancel ]; then memory=size=512M; ticks=$FILLED_DIRTY_TICKS; fi
+  if [ "$mode" = cancel ]; then memory=size=1G; ticks=$FILLED_DIRTY_TICKS; fi
   rm -f "$sock" "$sock2" "/tmp/petrel-mig-$mode.sock"
   out1="/tmp/$name.out"; out2="/tmp/$name.dst.out"
   start_ticking "$out1" "$sock" "$img" "$ticks" "$memory"
