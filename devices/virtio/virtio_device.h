@@ -74,6 +74,9 @@ inline constexpr uint16_t kDeviceIdBlock = 2;
 inline constexpr uint16_t kDeviceIdConsole = 3;
 inline constexpr uint16_t kDeviceIdEntropy = 4;
 inline constexpr uint16_t kDeviceIdBalloon = 5;
+// Not in virtio 1.2's list of defined devices: the id virtio reserves for a
+// watchdog, as Cloud Hypervisor's virtio-watchdog uses it.
+inline constexpr uint16_t kDeviceIdWatchdog = 35;
 
 // Chains a device takes from one queue in one handler call (QueueNotified or
 // any other handler that pops) before it yields with NotifyAgain().
