@@ -215,6 +215,15 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     std::lock_guard lock(mu_);
     mems_.push_back({zones[i].id, std::move(mem_device), devices_.back().device});
   }
+  // Last of all (Cloud Hypervisor places it after virtio-mem and the
+  // balloon too).
+  if (args.config->watchdog) {
+    auto on_expired = args.on_watchdog_expired;
+    PETREL_TRY(Place(args, config::kWatchdogDeviceId,
+                     std::make_shared<virtio::WatchdogDevice>([on_expired](const std::string& why) {
+                       if (on_expired) on_expired(why);
+                     })));
+  }
   return Ok();
 }
 

@@ -2,10 +2,11 @@
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioDevices: the virtio-pci devices a VmConfig asks for -- virtio-console
 // (unless --console off), virtio-rng (always, as Cloud Hypervisor), one
-// virtio-blk per --disk, one virtio-net per --net -- created and placed on the
-// VM's PCI bus in a fixed order (console, rng, disks, nets, each in
-// command-line order), so slots and BAR
-// addresses are the same on every boot.
+// virtio-blk per --disk, one virtio-net per --net, --balloon's virtio-balloon,
+// one virtio-mem per memory zone with a hot-plug area, --watchdog's
+// virtio-watchdog -- created and placed on the VM's PCI bus in that fixed
+// order (each kind in command-line order), so slots and BAR addresses are
+// the same on every boot.
 //
 // Each device runs on workers of its own (core/event/worker.h), one per
 // queue group (VirtioDevice::QueueGroups; named "<name>-q<k>"): a queue's
@@ -59,6 +60,7 @@
 #include "devices/virtio/blk/blk_device.h"
 #include "devices/virtio/mem/mem_device.h"
 #include "devices/virtio/net/virtio_net.h"
+#include "devices/virtio/watchdog/watchdog_device.h"
 #include "core/ratelimit/shared_rate_limiter.h"
 #include "vmm/pci_platform.h"
 #include "vmm/vmm_events.h"
@@ -68,11 +70,12 @@ namespace petrel::vmm {
 // A device type's own snapshot state, beside its transport's: virtio-blk's
 // cache mode, virtio-net's MAC, queue pairs and offloads, virtio-console's
 // size and pending input, virtio-balloon's target and actual size,
-// virtio-mem's requested size and plugged blocks; virtio-rng has none
-// (monostate).
+// virtio-mem's requested size and plugged blocks, virtio-watchdog's armed
+// flag; virtio-rng has none (monostate).
 using VirtioTypeState =
     std::variant<std::monostate, virtio::BlkDeviceState, virtio::VirtioNetState,
-                 virtio::ConsoleDeviceState, virtio::BalloonDeviceState, virtio::MemDeviceState>;
+                 virtio::ConsoleDeviceState, virtio::BalloonDeviceState, virtio::MemDeviceState,
+                 virtio::WatchdogDeviceState>;
 
 struct VirtioDevicesArgs {
   const config::VmConfig* config;
@@ -88,6 +91,9 @@ struct VirtioDevicesArgs {
   // Gets each device's "virtio-device" activated/reset events (with its id);
   // nullptr: none.
   VmmEvents* events = nullptr;
+  // --watchdog's device asks for a VM reset (on its worker's thread) with
+  // why; nullptr: the request is only logged.
+  std::function<void(const std::string& why)> on_watchdog_expired;
   // What the hypervisor asks of the kernel on a device worker's thread
   // (hv::ThreadKind::kDeviceWorker); each worker's list adds its device's.
   isolation::SyscallRules worker_syscalls;

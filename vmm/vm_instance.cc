@@ -225,6 +225,9 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
                           &vm->io_,        vm->device_vm_, vm->pci_.get(),
                           vm->console_output_.get(), options.random, options.events};
   vargs.worker_syscalls = vm->hypervisor_->ThreadSyscalls(hv::ThreadKind::kDeviceWorker);
+  vargs.on_watchdog_expired = [self](const std::string& why) {
+    self->OnStop({StopReason::Kind::kReset, why});
+  };
   if (restore != nullptr) {
     // Each device where the guest saw it (hot-plug may have left holes).
     for (const VirtioDeviceSnapshot& d : restore->virtio) {

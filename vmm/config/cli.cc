@@ -59,6 +59,7 @@ struct RawArgs {
   bool test_device = false;
   bool landlock = false;
   bool pvpanic = false;
+  bool watchdog = false;
 };
 
 // One option's --help line, from the option table: its summary, the forms
@@ -105,6 +106,7 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
   app.add_flag("--landlock", raw.landlock, Describe("--landlock"));
   AddOption(app, "--landlock-rules", raw.landlock_rules);
   app.add_flag("--pvpanic", raw.pvpanic, Describe("--pvpanic"));
+  app.add_flag("--watchdog", raw.watchdog, Describe("--watchdog"));
   app.add_flag("--test-device", raw.test_device, Describe("--test-device"));
   app.add_flag("-v", raw.verbosity, Describe("-v"));
   AddOption(app, "--log-file", raw.log_file);
@@ -258,6 +260,7 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
     vm.test_device = raw.test_device;
     vm.landlock_enable = raw.landlock;
     vm.pvpanic = raw.pvpanic;
+    vm.watchdog = raw.watchdog;
     for (const std::string& text : raw.landlock_rules) {
       auto rule = ParseLandlockRule(text);
       if (!rule.ok()) return Fail(rule.error().message());
@@ -290,7 +293,7 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       // with --restore.
       for (const char* vm_option : {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory",
                                     "--memory-zone", "--numa", "--serial", "--console", "--disk", "--net", "--rng", "--balloon", "--rate-limit-group", "--landlock",
-                                    "--landlock-rules", "--pvpanic"}) {
+                                    "--landlock-rules", "--pvpanic", "--watchdog"}) {
         if (app.count(vm_option) != 0) {
           return Fail(std::string("--restore: cannot be combined with ") + vm_option +
                       " (the snapshot holds the VM's config)");

@@ -33,6 +33,8 @@ inline constexpr const char* kConsoleDeviceId = "__console";
 inline constexpr const char* kSerialDeviceId = "__serial";
 // --pvpanic's device (CH's PVPANIC_DEVICE_NAME).
 inline constexpr const char* kPvpanicDeviceId = "__pvpanic";
+// --watchdog's device (CH's WATCHDOG_DEVICE_NAME).
+inline constexpr const char* kWatchdogDeviceId = "__watchdog";
 
 Result<void> CheckDeviceIds(const VmConfig& config);
 // Fills every empty disk and net id. Call after CheckDeviceIds.

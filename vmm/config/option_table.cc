@@ -266,6 +266,10 @@ constexpr OptionDoc kPetrelOptions[] = {
      "Add a pvpanic-pci device: the guest's panic is logged and reported on the event "
      "monitor (source guest, event panic).",
      {}, ""},
+    {"--watchdog", "", "", "",
+     "Add a virtio-watchdog device: once the guest has pinged it, the VM is reset when the "
+     "pings stop for more than 20 s.",
+     {}, ""},
     {"--test-device", "", "", "", "Add the test guests' device (Petrel's own test guests).", {},
      "", false, true},
     {"-v", "", "", "", "More log output; repeat for more (-v info, -vv debug, -vvv trace).",

@@ -272,6 +272,10 @@ struct VmConfig {
   // --pvpanic (JSON pvpanic): a pvpanic-pci device ("__pvpanic",
   // devices/pvpanic) the guest reports its panics through.
   bool pvpanic = false;
+  // --watchdog (JSON watchdog): Cloud Hypervisor's virtio-watchdog
+  // ("__watchdog", devices/virtio/watchdog), which resets a guest that
+  // stopped pinging it.
+  bool watchdog = false;
   bool operator==(const VmConfig&) const = default;
 };
 

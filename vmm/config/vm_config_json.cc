@@ -800,7 +800,8 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
   PETREL_TRY(r.Bool("landlock_enable", config.landlock_enable));
   PETREL_TRY(ReadList(r, "landlock_rules", config.landlock_rules, ReadLandlockRule));
   PETREL_TRY(r.Bool("pvpanic", config.pvpanic));
-  for (const char* flag : {"iommu", "watchdog", "gdb"}) {
+  PETREL_TRY(r.Bool("watchdog", config.watchdog));
+  for (const char* flag : {"iommu", "gdb"}) {
     PETREL_TRY(r.OnlyDefault(flag, {false}));
   }
   PETREL_TRY(r.OnlyDefault("debug_console", {json{{"mode", "Off"}},
@@ -898,7 +899,7 @@ json VmConfigToJson(const VmConfig& config) {
             {"serial", ToJson(config.serial, /*pci=*/false)},
             {"console", ToJson(config.console, /*pci=*/true)},
             {"iommu", false},
-            {"watchdog", false},
+            {"watchdog", config.watchdog},
             {"pvpanic", config.pvpanic},
             {"landlock_enable", config.landlock_enable}};
   if (!config.rng.id.empty()) j["rng"]["id"] = config.rng.id;

@@ -54,7 +54,8 @@ Result<std::string> ReadWhole(const std::string& path) {
 // virtio-mem's block bitmap at its largest: a 64 TiB region of 2 MiB blocks.
 constexpr size_t kMaxMemBitmapBytes = virtio::kVirtioMemMaxRegionSize / virtio::kVirtioMemMinBlockSize / 8;
 
-// A device type's state: {"type": "none"|"blk"|"net"|"console"|"balloon"|"mem", "state": ...}.
+// A device type's state: {"type": "none"|"blk"|"net"|"console"|"balloon"|"mem"|"watchdog",
+// "state": ...}.
 json TypeStateToJson(const VirtioTypeState& state) {
   if (const auto* blk = std::get_if<virtio::BlkDeviceState>(&state)) {
     return {{"type", "blk"}, {"state", Section({{"writeback", blk->writeback}})}};
@@ -73,6 +74,9 @@ json TypeStateToJson(const VirtioTypeState& state) {
     return {{"type", "mem"},
             {"state", Section({{"requested_size", mem->requested_size},
                                {"plugged", HexEncode(mem->plugged)}})}};
+  }
+  if (const auto* watchdog = std::get_if<virtio::WatchdogDeviceState>(&state)) {
+    return {{"type", "watchdog"}, {"state", Section({{"armed", watchdog->armed}})}};
   }
   if (const auto* console = std::get_if<virtio::ConsoleDeviceState>(&state)) {
     return {{"type", "console"},
@@ -94,9 +98,11 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     if (!section->is_null()) return FieldProblem(state_path, "expected null");
     return VirtioTypeState{};
   }
-  if (name != "blk" && name != "net" && name != "console" && name != "balloon" && name != "mem") {
+  if (name != "blk" && name != "net" && name != "console" && name != "balloon" && name != "mem" &&
+      name != "watchdog") {
     return FieldProblem(fields.PathOf("type"),
-                        "expected \"none\", \"blk\", \"net\", \"console\", \"balloon\" or \"mem\"");
+                        "expected \"none\", \"blk\", \"net\", \"console\", \"balloon\", \"mem\" "
+                        "or \"watchdog\"");
   }
   PETREL_ASSIGN_OR_RETURN(json state, Unversioned(*section, kStateSectionVersion, state_path));
   const std::string inner = FieldPath(state_path, "state");
@@ -129,6 +135,12 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     PETREL_TRY(f.ReadHex("plugged", mem.plugged, kMaxMemBitmapBytes));
     PETREL_TRY(f.Finish());
     return VirtioTypeState{mem};
+  }
+  if (name == "watchdog") {
+    virtio::WatchdogDeviceState watchdog;
+    PETREL_TRY(f.Read("armed", watchdog.armed));
+    PETREL_TRY(f.Finish());
+    return VirtioTypeState{watchdog};
   }
   virtio::ConsoleDeviceState console;
   PETREL_TRY(f.Read("cols", console.size.cols));
