@@ -10,7 +10,8 @@
 #   PETREL_KIT_KERNEL  kernel flavour to use, e.g. 6.1.0-56-cloud-amd64
 #                      (default: what linux-image-cloud-amd64 depends on)
 # Needs root (apt-get download, device nodes in the cpio), apt, dpkg-deb,
-# depmod (kmod), cpio, lz4/xz/gzip/zstd, readelf (binutils), cc (stub libs).
+# depmod (kmod), cpio, lz4/xz/gzip/zstd, readelf (binutils), cc (stub libs),
+# make; installs linux-headers-<kver> with apt to build virtio_wdt.ko.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,9 +33,14 @@ L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_lega
   pvpanic pvpanic_pci  # --pvpanic's device (pvpanic is built into Debian's kernels)
   nvram button evdev)  # /dev/nvram (boot counter), ACPI power button -> /dev/input
 
+# The guest driver for the virtio-watchdog device (a Linux module, built out of
+# tree for the main kernel only).
+WDT_SOURCES=("$HERE/virtio_wdt/virtio_wdt.c" "$HERE/virtio_wdt/Kbuild" "$HERE/virtio_wdt/Makefile")
+
 # The recipe hash: a change to this script, the guest /init or the guest's
-# doorbell_flood helper rebuilds the kit.
-recipe=$(cat "$HERE/build.sh" "$HERE/guest-init.sh" "$HERE/doorbell_flood.c" | sha256sum | cut -c1-16)
+# doorbell_flood helper or virtio_wdt module rebuilds the kit.
+recipe=$(cat "$HERE/build.sh" "$HERE/guest-init.sh" "$HERE/doorbell_flood.c" "${WDT_SOURCES[@]}" |
+         sha256sum | cut -c1-16)
 
 kit_complete() {
   [ -f "$KIT/kit.env" ] || return 1
@@ -48,6 +54,10 @@ kit_complete() {
              "$PETREL_KIT_INITRD_IO" "$PETREL_KIT_IOTOOLS/usr/bin/fio" "$PETREL_KIT_IOTOOLS/usr/bin/iperf3"; do
       [ -s "$f" ] || exit 1
     done
+    # virtio_wdt.ko: when the kit has it, the initramfs loads it too.
+    if [ -n "${PETREL_KIT_VIRTIO_WDT:-}" ]; then
+      [ -s "$PETREL_KIT_DIR/virtio_wdt.ko" ] && [ "$PETREL_KIT_VIRTIO_WDT" = "$PETREL_KIT_DIR/virtio_wdt.ko" ] || exit 1
+    fi
     if [ "${PETREL_KIT_BPO:-1}" != 0 ]; then
       [ -s "${PETREL_KIT_BPO_BZIMAGE:-}" ] && [ -s "${PETREL_KIT_BPO_INITRD:-}" ] || exit 1
     fi )
@@ -61,7 +71,7 @@ if [ "$FORCE" = 0 ] && kit_complete; then
 fi
 
 [ "$(id -u)" -eq 0 ] || die "run as root (apt-get download and device nodes need it)"
-for t in apt-get apt-cache dpkg-deb depmod cpio readelf lz4 xz gzip zstd cc; do
+for t in apt-get apt-cache dpkg-deb depmod modinfo cpio readelf lz4 xz gzip zstd cc make; do
   command -v "$t" >/dev/null || die "missing tool '$t' (bash ci/install-deps.sh)"
 done
 
@@ -172,6 +182,61 @@ readelf -n "$OUT/vmlinux" | grep -Eq '^ *Xen .*\(0x00000012\)' ||
 
 # --- modules ------------------------------------------------------------------
 MODS="$TMP/k/lib/modules/$kver"
+
+# virtio_wdt.ko (virtio_wdt/virtio_wdt.c): the guest driver for the
+# virtio-watchdog device, which mainline Linux lacks. Built out of tree against
+# linux-headers-$kver (apt-get installs it when /usr/src lacks it; Debian's
+# gcc-12 built the kernel and the package pulls it in) and put into the
+# extracted tree as extra/virtio_wdt.ko, so depmod resolves its dependencies
+# (virtio, virtio_ring and the watchdog core, a module in Debian's kernels)
+# into the L2 load order. Only the main kernel gets it. Without the headers
+# (or if the module does not build or link) the kit is built without it and
+# kit.env says why (PETREL_KIT_VIRTIO_WDT_MISSING).
+wdt_missing=""
+build_virtio_wdt() {
+  local kdir=/usr/src/linux-headers-$kver w="$TMP/virtio_wdt" try hver vermagic
+  if [ ! -f "$kdir/Makefile" ]; then
+    for try in 1 2; do
+      log "installing linux-headers-$kver (to build virtio_wdt.ko)"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q=2 --no-install-recommends \
+        "linux-headers-$kver" >"$TMP/headers.log" 2>&1 && break
+      [ "$try" = 1 ] && { log "apt-get install failed; running apt-get update"; apt-get update -qq || true; }
+    done
+    if [ ! -f "$kdir/Makefile" ]; then
+      sed 's/^/guest-kit:   /' "$TMP/headers.log" | tail -5 >&2
+      wdt_missing="cannot install linux-headers-$kver"; return 1
+    fi
+  fi
+  hver=$(dpkg-query -W -f='${Version}' "linux-headers-$kver" 2>/dev/null || true)
+  [ "$hver" = "$kpkgver" ] || log "note: linux-headers-$kver is ${hver:-not a package}, the kernel $kpkgver (same ABI name)"
+  mkdir -p "$w"
+  cp "${WDT_SOURCES[@]}" "$w/"
+  if ! make -C "$kdir" M="$w" modules >"$TMP/virtio_wdt.log" 2>&1; then
+    sed 's/^/guest-kit:   /' "$TMP/virtio_wdt.log" | tail -20 >&2
+    wdt_missing="virtio_wdt.ko does not build against linux-headers-$kver"; return 1
+  fi
+  vermagic=$(modinfo -F vermagic "$w/virtio_wdt.ko")
+  if [ "${vermagic%% *}" != "$kver" ]; then
+    wdt_missing="virtio_wdt.ko has vermagic '$vermagic', not $kver"; return 1
+  fi
+  install -D -m 644 "$w/virtio_wdt.ko" "$MODS/extra/virtio_wdt.ko"
+  # Links: every symbol it imports is exported, with the CRC it was built
+  # against, by the kernel (the headers' Module.symvers) or the modules.
+  depmod -b "$TMP/k" -n -e -E "$kdir/Module.symvers" "$kver" 2>"$TMP/depmod.log" >/dev/null || true
+  if grep virtio_wdt "$TMP/depmod.log" >&2; then
+    rm -f "$MODS/extra/virtio_wdt.ko"
+    wdt_missing="virtio_wdt.ko does not link against $kver's modules"; return 1
+  fi
+}
+rm -f "$OUT/virtio_wdt.ko"
+wdt_extra=()
+if build_virtio_wdt; then
+  cp "$MODS/extra/virtio_wdt.ko" "$OUT/virtio_wdt.ko"
+  wdt_extra=(virtio_wdt)
+  log "virtio_wdt.ko built for $kver"
+else
+  log "no virtio_wdt.ko: $wdt_missing (the virtio-watchdog nested test will skip)"
+fi
 depmod -b "$TMP/k" "$kver"
 unpack_ko() {  # unpack_ko REL DEST  (handles .ko, .ko.xz, .ko.zst, .ko.gz)
   local rel=$1 dest=$2 src
@@ -201,13 +266,14 @@ dep_line() {  # dep_line NAME -> "path: deps..." (names treat - and _ alike)
 }
 add_order() { local m; for m in "${order[@]}"; do [ "$m" = "$1" ] && return; done; order+=("$1"); }
 
-# make_l2_initrd KVER STAGE OUT: the L2 initramfs for the kernel whose modules
-# are in $MODS (busybox, the L2 modules in load order, /init) -> OUT.
+# make_l2_initrd KVER STAGE OUT [MODULE...]: the L2 initramfs for the kernel
+# whose modules are in $MODS (busybox, the L2 modules and the MODULEs in load
+# order, /init) -> OUT.
 # Sets `order` (module paths) and `builtin` (wanted modules built in).
 make_l2_initrd() {
   local kv=$1 R=$2 out=$3 name line rel plain applet i
   order=() builtin=()
-  for name in "${L2_MODULES[@]}"; do
+  for name in "${L2_MODULES[@]}" "${@:4}"; do
     line=$(dep_line "$name")
     if [ -z "$line" ]; then
       if grep -Eq "/${name//[-_]/[-_]}\.ko$" "$MODS/modules.builtin"; then builtin+=("$name"); fi
@@ -242,7 +308,7 @@ make_l2_initrd() {
 cc -static -O2 -s -o "$TMP/doorbell_flood" "$HERE/doorbell_flood.c" || die "cannot build doorbell_flood (static libc?)"
 R="$TMP/initrd"
 cp "$TMP/bb/bin/busybox" "$OUT/busybox"
-make_l2_initrd "$kver" "$R" "$OUT/initrd.img"
+make_l2_initrd "$kver" "$R" "$OUT/initrd.img" ${wdt_extra[@]+"${wdt_extra[@]}"}
 main_builtin=(${builtin[@]+"${builtin[@]}"})
 
 # --- the backports kernel (a second L2 kernel for the clean-boot test) ---------
@@ -377,6 +443,10 @@ PETREL_KIT_BPO_KVER=$bpo_kver
 PETREL_KIT_BPO_DIR=${bpo_kver:+$KIT/$bpo_kver}
 PETREL_KIT_BPO_BZIMAGE=${bpo_kver:+$KIT/$bpo_kver/bzImage}
 PETREL_KIT_BPO_INITRD=${bpo_kver:+$KIT/$bpo_kver/initrd.img}
+# The virtio-watchdog guest driver (main kernel only; its initrd.img loads it):
+# a copy of the module, or empty and the reason.
+PETREL_KIT_VIRTIO_WDT=${wdt_extra[0]:+$OUT/virtio_wdt.ko}
+PETREL_KIT_VIRTIO_WDT_MISSING="$wdt_missing"
 # Recommended L2 command line (add petrel.cmd=/petrel.end=): what users boot,
 # with no initcall skipped.
 PETREL_KIT_L2_CMDLINE="console=ttyS0 quiet"
