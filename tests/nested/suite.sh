@@ -941,6 +941,54 @@ test_linux_pvpanic() {
   fi
 }
 
+# virtio-watchdog (issue 15, item 3): --watchdog; the guest kit's virtio_wdt
+# driver (Cloud Hypervisor's device has no mainline driver) gives the guest
+# /dev/watchdog. Boot 1 runs busybox's watchdog daemon (a ping every 5 s) for
+# 30 s -- longer than the device's 20 s timeout, so pings do keep it alive --
+# then SIGKILLs it (no magic close) and waits: the device must reset the VM.
+# Boot 2 (the boot count in CMOS, which survives the reset) powers off, and
+# Petrel exits 0.
+test_linux_watchdog() {
+  name=linux-watchdog
+  WPROBE=$(b64 'b=$(dd if=/dev/nvram bs=1 skip=50 count=1 2>/dev/null | od -An -tu1 | tr -d " \n")
+if [ "${b:-0}" != 0 ]; then echo "PETREL-WDT-SECOND-BOOT"; exit 0; fi
+printf "\001" | dd of=/dev/nvram bs=1 seek=50 count=1 conv=notrunc 2>/dev/null
+ls /lib/modules/*/extra/virtio_wdt.ko >/dev/null 2>&1 || { echo "PETREL-WDT-NO-MODULE"; exit 0; }
+for d in /sys/bus/virtio/devices/*; do [ "$(cat $d/device)" = "0x0023" ] && echo "PETREL-WDT-DEV $(basename $d) driver=$(basename "$(readlink $d/driver)")"; done
+[ -c /dev/watchdog ] || { echo "PETREL-WDT-NO-DEV-NODE"; exit 1; }
+watchdog -t 5 /dev/watchdog; sleep 1
+p=$(pidof watchdog); echo "PETREL-WDT-DAEMON ${p:-none}"
+sleep 30; echo "PETREL-WDT-ALIVE-30S"
+kill -9 $p; echo "PETREL-WDT-KILLED"; sleep 120; echo "PETREL-WDT-NO-RESET"')
+  start=$(date +%s)
+  timeout 240 ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=poweroff petrel.cmd=$WPROBE" --cpus boot=1 --memory size=512M \
+    --serial tty --console off --watchdog </dev/null >"/tmp/$name.out" 2>&1
+  rc=$?
+  took=$(( $(date +%s) - start ))
+  if grep -q PETREL-WDT-NO-MODULE "/tmp/$name.out"; then
+    result "$name" SKIP "the guest kit has no virtio_wdt.ko (PETREL_KIT_VIRTIO_WDT_MISSING in kit.env says why)"
+    return
+  fi
+  fail=""
+  grep -q "PETREL-WDT-DEV .* driver=virtio_wdt" "/tmp/$name.out" || fail="$fail no-bound-device"
+  grep -q "PETREL-WDT-DAEMON [0-9]" "/tmp/$name.out" || fail="$fail no-daemon"
+  grep -q "PETREL-WDT-ALIVE-30S" "/tmp/$name.out" || fail="$fail reset-while-pinged"
+  grep -q "PETREL-WDT-KILLED" "/tmp/$name.out" || fail="$fail not-killed"
+  grep -q "virtio-watchdog: first ping" "/tmp/$name.out" || fail="$fail no-first-ping-line"
+  grep -q "virtio-watchdog: [0-9]* ms since the last ping; resetting the VM" "/tmp/$name.out" ||
+    fail="$fail no-expiry-line"
+  grep -q "PETREL-WDT-NO-RESET" "/tmp/$name.out" && fail="$fail no-reset"
+  grep -q "PETREL-WDT-SECOND-BOOT" "/tmp/$name.out" || fail="$fail no-second-boot"
+  [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
+  if [ -z "$fail" ]; then
+    result "$name" PASS "$(grep -o 'virtio-watchdog: [0-9]* ms since the last ping' "/tmp/$name.out"), ${took}s in all"
+  else
+    echo "--- $name output (rc=$rc) ---"; tail -40 "/tmp/$name.out"
+    result "$name" FAIL "$fail"
+  fi
+}
+
 # Snapshot and restore across processes (issue 10, item 5a): the ticking
 # guest; pause -> vm.snapshot -> the VMM is killed (SIGKILL) -> a new
 # `petrel --restore` -> vm.resume: the ticks go on from the last one with no
@@ -1532,6 +1580,7 @@ test_linux_numa
 test_linux_balloon
 test_linux_balloon_reporting
 test_linux_pvpanic
+test_linux_watchdog
 test_linux_snapshot_restore
 test_linux_live_migration_unix
 test_linux_live_migration_tcp
