@@ -1,9 +1,10 @@
 // SPDX-FileCopyrightText: 2026 The Petrel developers
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
-// PausableVm and RngDriver: a whole VmInstance on hv_sim whose vCPUs count
-// forever in guest RAM, run on a thread of its own as the VMM's VM thread
-// runs it, and a test-side driver for its virtio-rng. Shared by the pause
-// and the snapshot tests.
+// PausableVm and VirtioQueueDriver: a whole VmInstance on hv_sim whose vCPUs
+// count forever in guest RAM, run on a thread of its own as the VMM's VM
+// thread runs it, and a test-side driver for queue 0 of one of its virtio
+// devices (RngDriver: the virtio-rng's). Shared by the pause, snapshot,
+// migration and watchdog tests.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +14,8 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -144,18 +147,19 @@ class PausableVm {
   std::future<Result<StopReason>> run_;
 };
 
-// The virtio-rng every VM has, driven from the test thread as a guest driver
-// would (config space and BAR0 through the transport), with the VM's real
-// worker thread behind it.
-class RngDriver {
+// Queue 0 of the virtio device `id`, driven from the test thread as a guest
+// driver would (config space and BAR0 through the transport), with the VM's
+// real worker thread behind it.
+class VirtioQueueDriver {
  public:
-  explicit RngDriver(VmInstance& vm) {
+  VirtioQueueDriver(VmInstance& vm, std::string_view id) {
     for (const auto& placed : vm.virtio().devices())
-      if (placed.name == config::kRngDeviceId) dev_ = placed.device;
+      if (placed.name == id) dev_ = placed.device;
     // Non-owning: the VmInstance owns guest memory and outlives this.
     memory_ = std::shared_ptr<GuestMemory>(&vm.memory(), [](GuestMemory*) {});
   }
-  // Brings the device to DRIVER_OK with queue 0 at 0x40'0000.
+  // Brings the device to DRIVER_OK with queue 0 (of at most 16 entries) at
+  // 0x40'0000.
   bool SetUp() {
     if (!dev_) return false;
     guest_ = std::make_unique<PciGuest>(*dev_);
@@ -164,7 +168,8 @@ class RngDriver {
     if (!WaitFor([&] { return guest_->Status() == 0; })) return false;
     if (!guest_->Negotiate(~uint64_t{0})) return false;
     guest_->EnableMsix(2);
-    auto drv = VirtqDriver::Create(memory_, {.size = 16, .ring_gpa = 0x40'0000,
+    const auto size = std::min<uint16_t>(16, dev_->device().max_queue_size());
+    auto drv = VirtqDriver::Create(memory_, {.size = size, .ring_gpa = 0x40'0000,
                                              .data_gpa = 0x50'0000, .data_size = 0x10'0000});
     if (!drv.ok()) return false;
     drv_ = std::make_unique<VirtqDriver>(std::move(drv).value());
@@ -173,9 +178,10 @@ class RngDriver {
                       virtio::kStatusFeaturesOk | virtio::kStatusDriverOk);
     return WaitFor([&] { return dev_->active(); });
   }
-  // Posts one 16-byte entropy request and rings the doorbell.
-  bool Post() {
-    if (!drv_->AddRequest({}, {16}).ok() || !drv_->Kick().ok()) return false;
+  // Posts one request of `writable` device-writable bytes (an entropy
+  // request, a watchdog ping) and rings the doorbell.
+  bool Post(uint32_t writable = 16) {
+    if (!drv_->AddRequest({}, {writable}).ok() || !drv_->Kick().ok()) return false;
     guest_->Kick(0);
     return true;
   }
@@ -193,6 +199,12 @@ class RngDriver {
   std::shared_ptr<GuestMemory> memory_;
   std::unique_ptr<PciGuest> guest_;
   std::unique_ptr<VirtqDriver> drv_;
+};
+
+// The virtio-rng every VM has.
+class RngDriver : public VirtioQueueDriver {
+ public:
+  explicit RngDriver(VmInstance& vm) : VirtioQueueDriver(vm, config::kRngDeviceId) {}
 };
 
 }  // namespace petrel::vmm::testing

@@ -415,6 +415,17 @@ TEST(CliTest, PvpanicIsAFlagOffByDefault) {
             std::string::npos);
 }
 
+TEST(CliTest, WatchdogIsAFlagOffByDefault) {
+  CliOutcome out = Parse({"--kernel", "/k"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_FALSE(out.options.vm.watchdog);
+  out = Parse({"--kernel", "/k", "--watchdog"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  EXPECT_TRUE(out.options.vm.watchdog);
+  EXPECT_NE(ErrorLine({"--restore", "source_url=file:///s", "--watchdog"}).find("--watchdog"),
+            std::string::npos);
+}
+
 TEST(CliTest, LandlockIsOffByDefault) {
   CliOutcome out = Parse({"--kernel", "/k"});
   ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;

@@ -294,6 +294,27 @@ TEST(VmConfigJsonTest, PvpanicIsReadAndWritten) {
             std::string::npos);
 }
 
+TEST(VmConfigJsonTest, WatchdogIsReadAndWritten) {
+  auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"watchdog":true})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_TRUE(config->watchdog);
+  const nlohmann::json out = VmConfigToJson(*config);
+  EXPECT_EQ(out["watchdog"], true);
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, *config);
+  const char* argv[] = {"petrel", "--kernel", "/k", "--watchdog"};
+  const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  EXPECT_EQ(*config, cli.options.vm);
+  config = VmConfigFromJson(R"({"payload":{"kernel":"/k"}})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_FALSE(config->watchdog);
+  EXPECT_EQ(VmConfigToJson(*config)["watchdog"], false);
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"watchdog":"on"})").find("watchdog"),
+            std::string::npos);
+}
+
 TEST(VmConfigJsonTest, LandlockErrors) {
   EXPECT_EQ(ErrorOf(R"({"payload":{"kernel":"/k"},"landlock_enable":1})"),
             "landlock_enable=1: expected true or false");

@@ -89,6 +89,11 @@ VmSnapshotState TestState() {
   mem.device = virtio::MemDeviceState{4ULL << 20, {0x03, 0x80}};
   mem.slot = 5;
   s.virtio.push_back(mem);
+  VirtioDeviceSnapshot watchdog;
+  watchdog.id = "__watchdog";
+  watchdog.device = virtio::WatchdogDeviceState{true};
+  watchdog.slot = 7;
+  s.virtio.push_back(watchdog);
   PvpanicSnapshot pvpanic;
   pvpanic.config.regs[0] = 0x36;
   pvpanic.config.regs[1] = 0x1b;
@@ -250,6 +255,15 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
   j["petrel_snapshot"] = 3;
   WriteJson(kStateFile, j);
   EXPECT_TRUE(refused("snapshot format 3, this Petrel reads formats 4 and 5"));
+  j = good;
+  ASSERT_EQ(j["virtio"][5]["device"]["type"], "watchdog");
+  j["virtio"][5]["device"]["state"]["state"]["armed"] = 1;
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("armed"));
+  j = good;
+  j["virtio"][5]["device"]["type"] = "watchdog2";
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("or \"watchdog\""));
   j = good;
   j["pci"]["pvpanic"]["pci_slot"] = 0;
   WriteJson(kStateFile, j);
