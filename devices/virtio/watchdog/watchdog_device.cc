@@ -61,8 +61,9 @@ void WatchdogDevice::QueueNotified(uint16_t index) {
   // Pings answered before an error are still handed back.
   context_->SignalUsed(index);
   if (!r.ok()) {
+    // An armed device goes on looking: a guest that can no longer ping is
+    // reset as one that stopped would be (until its driver resets the device).
     failed_ = true;
-    CancelCheck();
     context_->Fail("virtio-watchdog: " + r.error().message());
   }
 }

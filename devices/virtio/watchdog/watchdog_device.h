@@ -15,7 +15,10 @@
 //   - It cannot be disarmed by the driver, except by resetting the device
 //     (status 0), which Petrel takes as the driver going away.
 // A chain that has a device-readable buffer or no writable one is a
-// protocol error: the device fails (DEVICE_NEEDS_RESET) and the VM runs on.
+// protocol error: the device fails (DEVICE_NEEDS_RESET) and the VM runs on;
+// an armed device still resets the VM when the pings have stopped, so a
+// malformed chain is no way out of the watchdog (Cloud Hypervisor's device
+// stops looking once its queue handler fails).
 //
 // Time is the event loop's clock (virtual time on hv_sim). While the VM is
 // paused the device does not look (QuiesceQueueGroup), and on resume the

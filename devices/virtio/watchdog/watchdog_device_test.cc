@@ -161,14 +161,19 @@ TEST_F(WatchdogDeviceTest, AChainWithNoWritableBufferFailsTheDevice) {
   EXPECT_EQ(b_.ctx->failures().size(), 1u);
 }
 
-TEST_F(WatchdogDeviceTest, AFailedArmedDeviceStopsLooking) {
+TEST_F(WatchdogDeviceTest, AMalformedChainIsNoWayOutOfAnArmedWatchdog) {
   b_.Ping();
   ASSERT_TRUE(b_.drv->AddRequest({{1}}, {}).ok());
   ASSERT_TRUE(b_.drv->Kick().ok());
   b_.dev->QueueNotified(0);
   ASSERT_EQ(b_.ctx->failures().size(), 1u);
+  // Failed, it answers no more pings; the reset comes as for a silent guest.
+  ASSERT_TRUE(b_.drv->AddRequest({}, {1}).ok());
+  ASSERT_TRUE(b_.drv->Kick().ok());
+  b_.dev->QueueNotified(0);
+  EXPECT_EQ(b_.dev->pings(), 1u);
   b_.RunTo(120 * kSecond);
-  EXPECT_TRUE(b_.resets.empty());
+  EXPECT_EQ(b_.resets.size(), 1u);
 }
 
 TEST_F(WatchdogDeviceTest, EveryPingOfAFloodIsAnswered) {
