@@ -4,3 +4,5 @@
 petrel_fuzz(pci_config_fuzz SOURCES pci_config_fuzz.cc DEPS petrel_pci)
 # BAR programming and moves through the VMM's PCI platform (vmm/pci_platform).
 petrel_fuzz(pci_platform_fuzz SOURCES pci_platform_fuzz.cc DEPS petrel_vmm)
+# --pvpanic's device: BAR and config space accesses from the guest.
+petrel_fuzz(pvpanic_fuzz SOURCES pvpanic_fuzz.cc DEPS petrel_pvpanic)
