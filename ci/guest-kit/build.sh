@@ -25,7 +25,10 @@ die() { echo "guest-kit: error: $*" >&2; exit 1; }
 # Modules an L1 needs for KVM on AMD, in load order; then tun (tap devices for
 # perf/io_bench.sh; l1-init.sh does not load it, the benchmark does).
 L1_MODULES=(kernel/virt/lib/irqbypass.ko kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-amd.ko
-  kernel/drivers/net/tun.ko)
+  kernel/drivers/net/tun.ko
+  # a macvtap on a dummy parent, for the net-from-fds test (the suite loads them)
+  kernel/drivers/net/dummy.ko kernel/drivers/net/macvlan.ko kernel/drivers/net/tap.ko
+  kernel/drivers/net/macvtap.ko)
 # Modules the L2 initramfs loads (with their dependencies), when not built in.
 L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev
   virtio_pci virtio_blk failover net_failover virtio_net virtio_console virtio-rng
@@ -38,8 +41,9 @@ L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_lega
 WDT_SOURCES=("$HERE/virtio_wdt/virtio_wdt.c" "$HERE/virtio_wdt/Kbuild" "$HERE/virtio_wdt/Makefile")
 
 # The recipe hash: a change to this script, the guest /init or the guest's
-# doorbell_flood helper or virtio_wdt module rebuilds the kit.
-recipe=$(cat "$HERE/build.sh" "$HERE/guest-init.sh" "$HERE/doorbell_flood.c" "${WDT_SOURCES[@]}" |
+# doorbell_flood and vsock_peer helpers or virtio_wdt module rebuilds the kit.
+recipe=$(cat "$HERE/build.sh" "$HERE/guest-init.sh" "$HERE/doorbell_flood.c" "$HERE/vsock_peer.c" \
+             "${WDT_SOURCES[@]}" |
          sha256sum | cut -c1-16)
 
 kit_complete() {
@@ -51,7 +55,8 @@ kit_complete() {
     for f in "$PETREL_KIT_BZIMAGE" "$PETREL_KIT_VMLINUX" "$PETREL_KIT_INITRD" "$PETREL_KIT_BUSYBOX" \
              "$PETREL_KIT_L1_MODDIR/irqbypass.ko" "$PETREL_KIT_L1_MODDIR/kvm.ko" \
              "$PETREL_KIT_L1_MODDIR/kvm-amd.ko" "$PETREL_KIT_L1_MODDIR/tun.ko" \
-             "$PETREL_KIT_INITRD_IO" "$PETREL_KIT_IOTOOLS/usr/bin/fio" "$PETREL_KIT_IOTOOLS/usr/bin/iperf3"; do
+             "$PETREL_KIT_INITRD_IO" "$PETREL_KIT_IOTOOLS/usr/bin/fio" "$PETREL_KIT_IOTOOLS/usr/bin/iperf3" \
+             "$PETREL_KIT_VSOCK_PEER"; do
       [ -s "$f" ] || exit 1
     done
     # virtio_wdt.ko: when the kit has it, the initramfs loads it too.
@@ -299,6 +304,7 @@ make_l2_initrd() {
   mv "$R/lib-order.tmp" "$R/lib/modules/$kv/load-order"
   install -m 755 "$HERE/guest-init.sh" "$R/init"
   install -m 755 "$TMP/doorbell_flood" "$R/bin/doorbell_flood"
+  install -m 755 "$TMP/vsock_peer" "$R/bin/vsock_peer"
   (cd "$R" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out"
 }
 
@@ -306,6 +312,10 @@ make_l2_initrd() {
 # /bin/doorbell_flood: rings a virtio queue's doorbell in a loop (the nested
 # test linux-doorbell-flood); static, so it needs nothing from the initramfs.
 cc -static -O2 -s -o "$TMP/doorbell_flood" "$HERE/doorbell_flood.c" || die "cannot build doorbell_flood (static libc?)"
+# /bin/vsock_peer: both ends of the nested vsock tests (AF_VSOCK in the
+# guest, the VMM's hybrid UNIX socket in the L1, which runs the kit's copy).
+cc -static -O2 -s -o "$TMP/vsock_peer" "$HERE/vsock_peer.c" || die "cannot build vsock_peer (static libc?)"
+cp "$TMP/vsock_peer" "$OUT/vsock_peer"
 R="$TMP/initrd"
 cp "$TMP/bb/bin/busybox" "$OUT/busybox"
 make_l2_initrd "$kver" "$R" "$OUT/initrd.img" ${wdt_extra[@]+"${wdt_extra[@]}"}
@@ -436,7 +446,7 @@ PETREL_KIT_IOTOOLS=$OUT/iotools
 PETREL_KIT_CONFIG=$OUT/config
 PETREL_KIT_BUSYBOX=$OUT/busybox
 PETREL_KIT_L1_MODDIR=$OUT/l1-modules
-PETREL_KIT_L1_MODULES="irqbypass kvm kvm-amd tun"
+PETREL_KIT_L1_MODULES="irqbypass kvm kvm-amd tun dummy macvlan tap macvtap"
 PETREL_KIT_L2_MODULES="$(sed 's#.*/##; s#\.ko$##' "$R/lib/modules/$kver/load-order" | tr '\n' ' ' | sed 's/ $//')"
 PETREL_KIT_L2_BUILTIN="${main_builtin[*]}"
 PETREL_KIT_BPO_KVER=$bpo_kver
@@ -447,6 +457,8 @@ PETREL_KIT_BPO_INITRD=${bpo_kver:+$KIT/$bpo_kver/initrd.img}
 # a copy of the module, or empty and the reason.
 PETREL_KIT_VIRTIO_WDT=${wdt_extra[0]:+$OUT/virtio_wdt.ko}
 PETREL_KIT_VIRTIO_WDT_MISSING="$wdt_missing"
+# vsock_peer (also /bin/vsock_peer in initrd.img), for the L1 side.
+PETREL_KIT_VSOCK_PEER=$OUT/vsock_peer
 # Recommended L2 command line (add petrel.cmd=/petrel.end=): what users boot,
 # with no initcall skipped.
 PETREL_KIT_L2_CMDLINE="console=ttyS0 quiet"

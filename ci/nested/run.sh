@@ -97,6 +97,8 @@ if [ ! -s "$KITCPIO" ]; then
   S="$WORK/kitstage"
   mkdir -p "$S/kit"
   cp "$PETREL_KIT_BZIMAGE" "$PETREL_KIT_VMLINUX" "$PETREL_KIT_INITRD" "$S/kit/"
+  # The host end of the vsock tests (the guest has its own /bin/vsock_peer).
+  if [ -n "${PETREL_KIT_VSOCK_PEER:-}" ]; then cp "$PETREL_KIT_VSOCK_PEER" "$S/kit/"; fi
   # The backports kernel, if the kit has one: /kit/bpo/{bzImage,initrd.img}.
   if [ -n "${PETREL_KIT_BPO_DIR:-}" ]; then
     mkdir -p "$S/kit/bpo"

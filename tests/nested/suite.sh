@@ -1184,6 +1184,55 @@ test_linux_unprivileged() {
   rm -rf "$d"
 }
 
+# Net from caller-opened fds (issue 15, item 6): a macvtap in bridge mode on
+# a dummy parent, beside a macvlan holding the L1's address; the caller opens
+# the macvtap's /dev/tapN twice (one queue each: macvtap's multiqueue) and
+# hands Petrel fds 3 and 4 as CH's docs do (--net fd=[3,4],num_queues=4).
+# The guest must see two queue pairs and ping the L1 through the macvtap.
+test_linux_net_fds_macvtap() {
+  name=linux-net-fds-macvtap
+  for m in dummy macvlan tap macvtap; do insmod "/lib/modules/l1/$m.ko" 2>/dev/null; done
+  if [ ! -x ./ip-iproute2 ] || ! grep -qw macvtap /proc/modules; then
+    result "$name" SKIP "no iproute2 ip in the payload or no macvtap module in the L1 kit"; return
+  fi
+  IP=./ip-iproute2
+  mac=52:54:00:60:00:02
+  $IP link del mvt0 2>/dev/null; $IP link del mvl0 2>/dev/null; $IP link del pdummy0 2>/dev/null
+  $IP link add pdummy0 type dummy && $IP link set pdummy0 up &&
+    $IP link add link pdummy0 name mvt0 type macvtap mode bridge &&
+    $IP link set mvt0 address $mac up &&
+    $IP link add link pdummy0 name mvl0 type macvlan mode bridge &&
+    $IP addr add 192.168.60.1/24 dev mvl0 && $IP link set mvl0 up ||
+    { result "$name" FAIL "cannot set up the macvtap"; return; }
+  idx=$(cat /sys/class/net/mvt0/ifindex)
+  node=/dev/tap$idx
+  if [ ! -c "$node" ]; then
+    devno=$(cat /sys/class/net/mvt0/macvtap/tap$idx/dev)
+    mknod "$node" c "${devno%:*}" "${devno#*:}"
+  fi
+  FDPROBE=$(b64 'ip link set eth0 up; ip addr add 192.168.60.2/24 dev eth0
+echo "PETREL-FDS-RXQ=$(ls -d /sys/class/net/eth0/queues/rx-* | wc -l)"
+echo "PETREL-FDS-MAC=$(cat /sys/class/net/eth0/address)"
+ping -c 3 -W 2 192.168.60.1 >/dev/null; echo "PETREL-FDS-PING-RC=$?"')
+  timeout 120 ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=poweroff petrel.cmd=$FDPROBE" --cpus boot=2 --memory size=512M \
+    --serial tty --console off --net "fd=[3,4],mac=$mac,num_queues=4" \
+    3<>"$node" 4<>"$node" </dev/null >"/tmp/$name.out" 2>&1
+  rc=$?
+  $IP link del mvt0; $IP link del mvl0; $IP link del pdummy0
+  fail=""
+  [ $rc -eq 0 ] || fail="$fail petrel-rc=$rc"
+  grep -q "PETREL-FDS-RXQ=2" "/tmp/$name.out" || fail="$fail not-two-queue-pairs"
+  grep -q "PETREL-FDS-MAC=$mac" "/tmp/$name.out" || fail="$fail mac"
+  grep -q "PETREL-FDS-PING-RC=0" "/tmp/$name.out" || fail="$fail ping"
+  if [ -z "$fail" ]; then
+    result "$name" PASS "macvtap mvt0 ($node opened twice: fds 3 and 4), 2 queue pairs, ping"
+  else
+    tail -25 "/tmp/$name.out"
+    result "$name" FAIL "$fail"
+  fi
+}
+
 # The seccomp and Landlock tests (core/isolation) on the L1's kernel: a
 # forbidden call in a confined child ends it with Petrel's SIGSYS report
 # naming the call, ioctls are checked by number, Landlock denies what it
@@ -1588,6 +1637,7 @@ test_linux_live_migration_cancel
 test_linux_disk_rate_limit
 test_linux_qcow2_overlay
 test_linux_unprivileged
+test_linux_net_fds_macvtap
 test_linux_landlock
 test_isolation
 test_no_seccomp_violation
