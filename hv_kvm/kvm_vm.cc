@@ -168,6 +168,58 @@ Result<void> KvmVm::SetSlots(const GuestMemory& memory, uint32_t flags) {
   return Ok();
 }
 
+Result<uint32_t> KvmVm::MapDeviceMemory(uint64_t gpa, uint64_t size, void* host) {
+  const auto hva = reinterpret_cast<uintptr_t>(host);
+  if (size == 0 || gpa % kPageSize || size % kPageSize || hva % kPageSize || gpa + size < gpa) {
+    return Error(ErrorCode::kInvalidArgument, "device memory is not page aligned");
+  }
+  std::lock_guard lock(mu_);
+  const size_t ram_slots = memory_ ? memory_->regions().size() : 0;
+  for (size_t i = 0; i < ram_slots; ++i) {
+    const GuestRegion& r = memory_->regions()[i];
+    if (gpa < r.end() && r.gpa < gpa + size) {
+      return Error(ErrorCode::kInvalidArgument, "device memory overlaps guest RAM");
+    }
+  }
+  for (const auto& [slot, m] : device_slots_) {
+    if (gpa < m.gpa + m.size && m.gpa < gpa + size) {
+      return Error(ErrorCode::kInvalidArgument, "device memory overlaps slot " + std::to_string(slot));
+    }
+  }
+  uint32_t slot = host_.nr_memslots;
+  while (slot > ram_slots && device_slots_.count(slot - 1) != 0) --slot;
+  if (slot <= ram_slots) {
+    return Error(ErrorCode::kUnsupported, "no free KVM memory slot for device memory (" +
+                                              std::to_string(host_.nr_memslots) + " slots)");
+  }
+  --slot;
+  kvm_userspace_memory_region region{};
+  region.slot = slot;
+  region.guest_phys_addr = gpa;
+  region.memory_size = size;
+  region.userspace_addr = hva;
+  PETREL_TRY(IoctlPtr(fd_->get(), KVM_SET_USER_MEMORY_REGION, "KVM_SET_USER_MEMORY_REGION", &region)
+                 .Wrap("device memory"));
+  device_slots_[slot] = {gpa, size};
+  return slot;
+}
+
+Result<void> KvmVm::UnmapDeviceMemory(uint32_t id) {
+  std::lock_guard lock(mu_);
+  auto it = device_slots_.find(id);
+  if (it == device_slots_.end()) {
+    return Error(ErrorCode::kNotFound, "no device memory in slot " + std::to_string(id));
+  }
+  kvm_userspace_memory_region region{};
+  region.slot = id;
+  region.guest_phys_addr = it->second.gpa;
+  region.memory_size = 0;  // deletes the slot
+  PETREL_TRY(IoctlPtr(fd_->get(), KVM_SET_USER_MEMORY_REGION, "KVM_SET_USER_MEMORY_REGION", &region)
+                 .Wrap("unmapping device memory"));
+  device_slots_.erase(it);
+  return Ok();
+}
+
 Result<void> KvmVm::StartDirtyLog() {
   std::lock_guard lock(mu_);
   if (!memory_) return Error(ErrorCode::kFailedPrecondition, "dirty log: no memory mapped");

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -85,6 +86,10 @@ class KvmVm final : public hv::Vm {
   Result<void> StartDirtyLog() override;
   Result<void> StopDirtyLog() override;
   Result<DirtyBitmap> TakeDirtyLog() override;
+  // Device memory takes KVM slots from the top (nr_memslots - 1 down), the
+  // RAM regions' from 0 up; the id is the slot number.
+  Result<uint32_t> MapDeviceMemory(uint64_t gpa, uint64_t size, void* host) override;
+  Result<void> UnmapDeviceMemory(uint32_t id) override;
 
  private:
   KvmVm(UniqueFd fd, const KvmHostInfo& host, const hv::VmConfig& config);
@@ -103,6 +108,10 @@ class KvmVm final : public hv::Vm {
   hv::Caps caps_;
   std::mutex mu_;  // guards memory_ during MapMemory, and dirty_logging_
   bool dirty_logging_ = false;  // slots have KVM_MEM_LOG_DIRTY_PAGES
+  struct DeviceSlot {
+    uint64_t gpa, size;
+  };
+  std::map<uint32_t, DeviceSlot> device_slots_;  // by slot number; mu_
   std::shared_ptr<KvmIrqRouting> irq_routing_;  // MSI vectors (GSI routes + irqfds)
   size_t xsave_size_ = 4096;                    // KVM_CAP_XSAVE2, for the vCPUs
   std::shared_ptr<SavedMsrList> saved_msrs_;    // for the vCPUs' SaveState

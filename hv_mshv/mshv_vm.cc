@@ -66,19 +66,61 @@ Result<std::shared_ptr<MshvVm>> MshvVm::Create(std::shared_ptr<MshvDriver> drive
   return std::shared_ptr<MshvVm>(new MshvVm(std::move(partition), config, caps));
 }
 
+Result<void> MshvVm::SetRegion(uint64_t gpa, uint64_t size, void* host, uint8_t flags) {
+  MshvUserMemRegion region{};
+  region.size = size;
+  region.guest_pfn = gpa / kHvPageSize;
+  region.userspace_addr = reinterpret_cast<uintptr_t>(host);
+  region.flags = flags;
+  PETREL_TRY(MshvIoctl(partition_->driver(), partition_->fd(), kMshvSetGuestMemory,
+                       "MSHV_SET_GUEST_MEMORY", &region));
+  return Ok();
+}
+
 Result<void> MshvVm::SetRegions(const GuestMemory& memory, uint8_t flags) {
   const auto& regions = memory.regions();
   for (size_t i = 0; i < regions.size(); ++i) {
     const GuestRegion& r = regions[i];
-    MshvUserMemRegion region{};
-    region.size = r.size;
-    region.guest_pfn = r.gpa / kHvPageSize;
-    region.userspace_addr = reinterpret_cast<uintptr_t>(r.host->data());
-    region.flags = flags;
-    PETREL_TRY(MshvIoctl(partition_->driver(), partition_->fd(), kMshvSetGuestMemory,
-                         "MSHV_SET_GUEST_MEMORY", &region)
+    PETREL_TRY(SetRegion(r.gpa, r.size, r.host->data(), flags)
                    .Wrap("memory region " + std::to_string(i)));
   }
+  return Ok();
+}
+
+Result<uint32_t> MshvVm::MapDeviceMemory(uint64_t gpa, uint64_t size, void* host) {
+  const auto hva = reinterpret_cast<uintptr_t>(host);
+  if (size == 0 || gpa % kHvPageSize || size % kHvPageSize || hva % kHvPageSize ||
+      gpa + size < gpa) {
+    return Error(ErrorCode::kInvalidArgument, "device memory is not page aligned");
+  }
+  std::lock_guard lock(mu_);
+  if (memory_) {
+    for (const GuestRegion& r : memory_->regions()) {
+      if (gpa < r.end() && r.gpa < gpa + size) {
+        return Error(ErrorCode::kInvalidArgument, "device memory overlaps guest RAM");
+      }
+    }
+  }
+  for (const auto& [id, m] : device_regions_) {
+    if (gpa < m.gpa + m.size && m.gpa < gpa + size) {
+      return Error(ErrorCode::kInvalidArgument, "device memory overlaps region " + std::to_string(id));
+    }
+  }
+  PETREL_TRY(SetRegion(gpa, size, host, kSetMemWritable | kSetMemExecutable).Wrap("device memory"));
+  const uint32_t id = next_device_region_++;
+  device_regions_[id] = {gpa, size, host};
+  return id;
+}
+
+Result<void> MshvVm::UnmapDeviceMemory(uint32_t id) {
+  std::lock_guard lock(mu_);
+  auto it = device_regions_.find(id);
+  if (it == device_regions_.end()) {
+    return Error(ErrorCode::kNotFound, "no device memory region " + std::to_string(id));
+  }
+  PETREL_TRY(SetRegion(it->second.gpa, it->second.size, it->second.host, kSetMemUnmap)
+                 .Wrap("unmapping device memory"));
+  device_regions_.erase(it);
   return Ok();
 }
 

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -63,8 +64,14 @@ class MshvVm final : public hv::Vm {
   // TIME_FREEZE = 1 / 0: the guest's reference time stops while paused.
   Result<void> Pause() override { return partition_->SetTimeFrozen(true); }
   Result<void> Resume() override { return partition_->SetTimeFrozen(false); }
+  // MSHV_SET_GUEST_MEMORY (writable, executable: DAX runs code from pmem);
+  // ids count up from 1.
+  Result<uint32_t> MapDeviceMemory(uint64_t gpa, uint64_t size, void* host) override;
+  Result<void> UnmapDeviceMemory(uint32_t id) override;
 
  private:
+  // One MSHV_SET_GUEST_MEMORY call.
+  Result<void> SetRegion(uint64_t gpa, uint64_t size, void* host, uint8_t flags);
   MshvVm(std::shared_ptr<MshvPartition> partition, const hv::VmConfig& config,
          const hv::Caps& caps);
   // MSHV_SET_GUEST_MEMORY for every region of `memory` with `flags`.
@@ -73,6 +80,12 @@ class MshvVm final : public hv::Vm {
   Result<std::vector<uint64_t>> RegionDirtyBits(size_t i, uint8_t op);
 
   std::shared_ptr<GuestMemory> memory_;  // outlives the mappings (unmapped in the destructor)
+  struct DeviceRegion {
+    uint64_t gpa, size;
+    void* host;
+  };
+  std::map<uint32_t, DeviceRegion> device_regions_;  // guarded by mu_
+  uint32_t next_device_region_ = 1;
   std::shared_ptr<MshvPartition> partition_;
   hv::VmConfig config_;
   hv::Caps caps_;

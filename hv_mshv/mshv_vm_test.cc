@@ -61,6 +61,33 @@ TEST(MshvVm, UnmapsRegionsWhenDestroyed) {
   EXPECT_EQ(unmap.userspace_addr, reinterpret_cast<uintptr_t>(memory->regions()[1].host->data()));
 }
 
+TEST(MshvVm, DeviceMemoryIsMappedBesideRamAndUnmapped) {
+  Fixture f;
+  auto memory = TwoRegions();
+  ASSERT_TRUE(f.vm->MapMemory(memory).ok());
+  auto file = *HostRegion::Anonymous(0x200000);
+  auto id = f.vm->MapDeviceMemory(0x200000000ull, 0x200000, file->data());
+  ASSERT_TRUE(id.ok()) << id.error().message();
+  auto calls = f.driver->CallsOf(kMshvSetGuestMemory);
+  ASSERT_EQ(calls.size(), 3u);
+  const auto m = calls[2].As<MshvUserMemRegion>();
+  EXPECT_EQ(m.guest_pfn, 0x200000u);
+  EXPECT_EQ(m.size, 0x200000u);
+  EXPECT_EQ(m.userspace_addr, reinterpret_cast<uintptr_t>(file->data()));
+  EXPECT_EQ(m.flags, kSetMemWritable | kSetMemExecutable);
+  // Overlapping RAM, another mapping, or unaligned: refused before any call.
+  EXPECT_FALSE(f.vm->MapDeviceMemory(0x8000, 0x1000, file->data()).ok());
+  EXPECT_FALSE(f.vm->MapDeviceMemory(0x200100000ull, 0x200000, file->data()).ok());
+  EXPECT_FALSE(f.vm->MapDeviceMemory(0x300000000ull, 0x1800, file->data()).ok());
+  EXPECT_EQ(f.driver->CallsOf(kMshvSetGuestMemory).size(), 3u);
+  ASSERT_TRUE(f.vm->UnmapDeviceMemory(*id).ok());
+  calls = f.driver->CallsOf(kMshvSetGuestMemory);
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[3].As<MshvUserMemRegion>().flags, kSetMemUnmap);
+  EXPECT_EQ(calls[3].As<MshvUserMemRegion>().guest_pfn, 0x200000u);
+  EXPECT_EQ(f.vm->UnmapDeviceMemory(*id).error().code(), ErrorCode::kNotFound);
+}
+
 TEST(MshvVm, MapFailureIsReported) {
   Fixture f;
   f.driver->FailNext(kMshvSetGuestMemory, ENOMEM);

@@ -77,7 +77,16 @@ Result<void> SimVm::GuestWrite(uint64_t gpa, std::span<const uint8_t> bytes) {
     log = dirty_log_;
   }
   if (!mem) return Error(ErrorCode::kNotFound, "no guest memory");
-  if (!mem->Contains(gpa, bytes.size())) return Error(ErrorCode::kOutOfRange, "guest write outside RAM");
+  if (!mem->Contains(gpa, bytes.size())) {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, d] : device_memory_) {
+      if (gpa >= d.gpa && bytes.size() <= d.size && gpa - d.gpa <= d.size - bytes.size()) {
+        std::memcpy(static_cast<uint8_t*>(d.host) + (gpa - d.gpa), bytes.data(), bytes.size());
+        return Ok();
+      }
+    }
+    return Error(ErrorCode::kOutOfRange, "guest write outside RAM and device memory");
+  }
   size_t done = 0;
   while (done < bytes.size()) {  // region by region
     const uint64_t at = gpa + done;
@@ -90,6 +99,43 @@ Result<void> SimVm::GuestWrite(uint64_t gpa, std::span<const uint8_t> bytes) {
   }
   log->Mark(gpa, bytes.size());
   return Ok();
+}
+
+Result<uint32_t> SimVm::MapDeviceMemory(uint64_t gpa, uint64_t size, void* host) {
+  constexpr uint64_t kPage = 4096;
+  if (size == 0 || gpa % kPage || size % kPage || reinterpret_cast<uintptr_t>(host) % kPage ||
+      gpa + size < gpa) {
+    return Error(ErrorCode::kInvalidArgument, "device memory is not page aligned");
+  }
+  std::lock_guard lock(mu_);
+  if (memory_) {
+    for (const GuestRegion& r : memory_->regions()) {
+      if (gpa < r.end() && r.gpa < gpa + size) {
+        return Error(ErrorCode::kInvalidArgument, "device memory overlaps guest RAM");
+      }
+    }
+  }
+  for (const auto& [id, d] : device_memory_) {
+    if (gpa < d.gpa + d.size && d.gpa < gpa + size) {
+      return Error(ErrorCode::kInvalidArgument, "device memory overlaps region " + std::to_string(id));
+    }
+  }
+  const uint32_t id = next_device_region_++;
+  device_memory_[id] = {gpa, size, host};
+  return id;
+}
+
+Result<void> SimVm::UnmapDeviceMemory(uint32_t id) {
+  std::lock_guard lock(mu_);
+  if (device_memory_.erase(id) == 0) {
+    return Error(ErrorCode::kNotFound, "no device memory region " + std::to_string(id));
+  }
+  return Ok();
+}
+
+std::map<uint32_t, SimVm::DeviceRegion> SimVm::device_memory() const {
+  std::lock_guard lock(mu_);
+  return device_memory_;
 }
 
 Result<void> SimVm::GuestStore64(uint64_t gpa, uint64_t value) {

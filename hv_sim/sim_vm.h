@@ -75,6 +75,16 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   Result<void> StartDirtyLog() override;
   Result<void> StopDirtyLog() override;
   Result<DirtyBitmap> TakeDirtyLog() override;
+  // Device memory: the scripted guests' writes (WriteRam) outside RAM land
+  // there. Not dirty-logged. Ids count up from 1.
+  Result<uint32_t> MapDeviceMemory(uint64_t gpa, uint64_t size, void* host) override;
+  Result<void> UnmapDeviceMemory(uint32_t id) override;
+  // The device memory mapped now (tests), by id.
+  struct DeviceRegion {
+    uint64_t gpa, size;
+    void* host;
+  };
+  std::map<uint32_t, DeviceRegion> device_memory() const;
 
   // Typed CreateVcpu.
   Result<std::unique_ptr<SimVcpu>> CreateSimVcpu(uint32_t id);
@@ -137,6 +147,8 @@ class SimVm final : public hv::Vm, public std::enable_shared_from_this<SimVm> {
   mutable std::mutex mu_;
   std::shared_ptr<GuestMemory> memory_;
   std::shared_ptr<DirtyLog> dirty_log_;  // shaped like memory_, made by MapMemory
+  std::map<uint32_t, DeviceRegion> device_memory_;
+  uint32_t next_device_region_ = 1;
   std::array<Pin, kNumIrqPins> pins_{};
   std::vector<hv::MsiMessage> msis_;
   std::array<std::shared_ptr<hv::InterruptLine>, kNumIrqPins> lines_{};

@@ -110,6 +110,33 @@ TEST(SimVm, DirtyLogNeedsMemoryAndLogging) {
 
 // The guest's writes go to the sim's log, the VMM's (GuestMemory::Write) to
 // GuestMemory's: each log sees only its side.
+TEST(SimVm, ScriptedWritesReachDeviceMemoryAndAreNotLogged) {
+  auto vm = MakeSimHypervisor()->CreateSimVm().value();
+  auto mem = GuestMemory::CreateX86(1 << 20).value();
+  ASSERT_TRUE(vm->MapMemory(mem).ok());
+  auto pmem = *HostRegion::Anonymous(0x200000);
+  auto id = vm->MapDeviceMemory(0x1'0000'0000ull, 0x200000, pmem->data());
+  ASSERT_TRUE(id.ok()) << id.error().message();
+  EXPECT_FALSE(vm->MapDeviceMemory(0x8000, 0x1000, pmem->data()).ok());  // RAM
+  EXPECT_FALSE(vm->MapDeviceMemory(0x1'0010'0000ull, 0x200000, pmem->data()).ok());  // overlap
+  auto vcpu = vm->CreateSimVcpu(0).value();
+  ASSERT_TRUE(vm->StartDirtyLog().ok());
+  ASSERT_TRUE(vm->SetScript(0, ScriptBuilder().WriteRam(0x1'0000'1000ull, {9, 8, 7}).Build()).ok());
+  IoDispatcher io;
+  ASSERT_TRUE(vm->RunAll(io).ok());
+  EXPECT_FALSE(vm->failed());
+  EXPECT_EQ(pmem->data()[0x1000], 9);
+  EXPECT_EQ(pmem->data()[0x1002], 7);
+  EXPECT_EQ(vm->TakeDirtyLog().value().CountPages(), 0u);
+  ASSERT_TRUE(vm->UnmapDeviceMemory(*id).ok());
+  EXPECT_TRUE(vm->device_memory().empty());
+  // Unmapped: the same write is outside anything the guest has.
+  ASSERT_TRUE(vm->SetScript(0, ScriptBuilder().WriteRam(0x1'0000'1000ull, {1}).Build()).ok());
+  (void)vm->RunAll(io);
+  EXPECT_TRUE(vm->failed());
+  EXPECT_EQ(pmem->data()[0x1000], 9);
+}
+
 TEST(SimVm, GuestWritesDirtyTheSimLogAndDeviceWritesDoNot) {
   auto vm = MakeSimHypervisor()->CreateSimVm().value();
   auto mem = GuestMemory::CreateX86(1 << 20).value();

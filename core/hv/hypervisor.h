@@ -255,6 +255,24 @@ class Vm {
   // or no memory is mapped.
   virtual Result<DirtyBitmap> TakeDirtyLog() = 0;
 
+  // Device memory: host pages the guest sees at `gpa`, outside GuestMemory
+  // (virtio-pmem's file; Cloud Hypervisor's "userspace mapping"). The guest
+  // reads and writes them without exits. `gpa`, `size` and `host` must be
+  // page aligned, and the range must not overlap RAM or other device memory
+  // (the caller allocates it from the PCI window). Not in dirty logs or
+  // memory snapshots: the device owns what is there. The host pages must
+  // stay mapped until UnmapDeviceMemory(id). Thread-safe.
+  virtual Result<uint32_t> MapDeviceMemory(uint64_t gpa, uint64_t size, void* host) {
+    (void)gpa;
+    (void)size;
+    (void)host;
+    return Error(ErrorCode::kUnsupported, "this backend cannot map device memory");
+  }
+  virtual Result<void> UnmapDeviceMemory(uint32_t id) {
+    (void)id;
+    return Error(ErrorCode::kUnsupported, "this backend cannot map device memory");
+  }
+
   // The VM-wide state (VmState), with no vCPU running. RestoreState takes
   // what SaveState gave on a VM of the same shape; a part the backend does
   // not have (an irqchip on a backend without one) is an error.

@@ -301,6 +301,41 @@ TEST_F(KvmBackendTest, DirtyLogHasThePageTheGuestWrote) {
   ASSERT_TRUE(vm_->StopDirtyLog().ok());
 }
 
+// virtio-pmem's way in: a file-like host mapping the guest writes at a GPA
+// past RAM, without an exit, and not in the dirty log; unmapped, the same
+// address is MMIO again (an exit to the VMM).
+TEST_F(KvmBackendTest, DeviceMemoryTakesGuestWritesWithoutExits) {
+  constexpr uint64_t kPmem = 0x4000'0000;  // 1 GiB, past the test's RAM
+  constexpr uint8_t kWriteThenOut[] = {
+      0xc7, 0x05, 0x10, 0x00, 0x00, 0x40, 0x42, 0x00, 0x00, 0x00,  // movl $0x42, 0x40000010
+      0xb0, 0x01,                                                  // mov $1, %al
+      0xe6, 0x80,                                                  // out %al, $0x80
+      0xeb, 0xfe};                                                 // jmp .
+  auto backing = HostRegion::Anonymous(0x200000);
+  ASSERT_TRUE(backing.ok());
+  EXPECT_FALSE(vm_->MapDeviceMemory(0, 0x1000, (*backing)->data()).ok());  // RAM
+  auto id = vm_->MapDeviceMemory(kPmem, 0x200000, (*backing)->data());
+  ASSERT_TRUE(id.ok()) << id.error().message();
+  auto debug = std::make_shared<CaptureDevice>();
+  auto reg = io_.pio().Insert(0x80, 1, debug);
+  ASSERT_TRUE(reg.ok());
+  debug->StopOn(vcpu_->kicker(), 0, 1);
+  Load(kWriteThenOut);
+  SetFlat32(kLoadAddr);
+  ASSERT_TRUE(vm_->StartDirtyLog().ok());
+  Watchdog dog(vcpu_->kicker(), 10s);
+  hv::VcpuExit exit = RunToControlExit();
+  EXPECT_FALSE(dog.fired());
+  EXPECT_TRUE(debug->stopped()) << hv::DescribeExit(exit);
+  uint32_t seen = 0;
+  std::memcpy(&seen, (*backing)->data() + 0x10, 4);
+  EXPECT_EQ(seen, 0x42u);
+  EXPECT_EQ(vm_->TakeDirtyLog().value().CountPages(), 0u);
+  ASSERT_TRUE(vm_->StopDirtyLog().ok());
+  EXPECT_TRUE(vm_->UnmapDeviceMemory(*id).ok());
+  EXPECT_EQ(vm_->UnmapDeviceMemory(*id).error().code(), ErrorCode::kNotFound);
+}
+
 TEST_F(KvmBackendTest, KickBeforeRunReturnsInterruptedAtOnce) {
   Load(kJmpSelf);
   SetFlat32(kLoadAddr);
