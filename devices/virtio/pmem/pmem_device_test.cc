@@ -211,13 +211,13 @@ TEST(PmemRestoreTest, TheMemoryMustBeWhereTheSnapshotHadIt) {
 }
 
 // The shared snapshot suite. A device's state is fixed at creation, so
-// Make() alternates two placements and Drive() cannot change one; instead
-// Invalid() lists the other placement.
+// Drive() cannot change it: the suite's second Make() (its "default"
+// device) is the one with another size; Invalid() lists other placements.
 struct PmemTraits {
   using Device = PmemDevice;
   int made = 0;
   std::unique_ptr<PmemDevice> Make() {
-    return std::make_unique<PmemDevice>(0x1'0000'0000ull, (++made == 1 ? 4 : 2) * kMiB, nullptr);
+    return std::make_unique<PmemDevice>(0x1'0000'0000ull, (++made == 2 ? 2 : 4) * kMiB, nullptr);
   }
   void Drive(PmemDevice&) {}
   std::vector<uint8_t> Observe(PmemDevice& d) {
