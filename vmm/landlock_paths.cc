@@ -91,6 +91,12 @@ std::vector<LandlockRule> LandlockRulesFor(const config::VmConfig& config) {
   if (!config.payload.initramfs.empty()) {
     rules.push_back({config.payload.initramfs, LandlockAccess::kRead});
   }
+  // A pmem file is opened while the VM is built (before the VM thread
+  // confines itself), but its directory form needs the directory, and a
+  // hot-plugged one later will need the file: listed as the device opens it.
+  for (const auto& pmem : config.pmem) {
+    rules.push_back({pmem.file, pmem.discard_writes ? LandlockAccess::kRead : LandlockAccess::kReadWrite});
+  }
   for (const auto& disk : config.disks) {
     const LandlockAccess access = disk.readonly ? LandlockAccess::kRead : LandlockAccess::kReadWrite;
     rules.push_back({disk.path, access});

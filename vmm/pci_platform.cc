@@ -161,8 +161,28 @@ Result<std::shared_ptr<PciDevice>> PciPlatform::RemoveDevice(uint8_t slot) {
   return device;
 }
 
+Result<uint64_t> PciPlatform::AllocateMemory(uint64_t size, uint64_t align) {
+  std::lock_guard lock(mu_);
+  RangeAllocator mmio32(windows_.mmio32_start, windows_.mmio32_end);
+  RangeAllocator mmio64(windows_.mmio64_start, windows_.mmio64_end);
+  ReserveProgrammedBarsLocked(mmio32, mmio64);
+  auto addr = mmio64.Allocate(size, align);
+  if (!addr.ok()) {
+    return Error(ErrorCode::kOutOfRange,
+                 std::to_string(size) + " bytes of device memory do not fit in the 64-bit PCI window");
+  }
+  memory_.push_back({*addr, size});
+  return *addr;
+}
+
+void PciPlatform::ReleaseMemory(uint64_t addr) {
+  std::lock_guard lock(mu_);
+  std::erase_if(memory_, [addr](const auto& m) { return m.first == addr; });
+}
+
 void PciPlatform::ReserveProgrammedBarsLocked(RangeAllocator& mmio32,
                                               RangeAllocator& mmio64) const {
+  for (const auto& [addr, size] : memory_) (void)mmio64.Reserve(addr, size);
   for (const auto& d : devices_) {
     const PciConfigSpace& config = d->device->config();
     for (int i = 0; i < kPciBarCount; ++i) {

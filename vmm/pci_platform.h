@@ -71,6 +71,14 @@ class PciPlatform {
 
   PciBus& bus() { return *bus_; }
 
+  // Memory a device maps into the guest outside any BAR (virtio-pmem's
+  // file, as Cloud Hypervisor allocates it from the segment's 64-bit
+  // window): `size` bytes aligned to `align` at the lowest free address of
+  // the 64-bit window; BARs placed later keep out of it. kOutOfRange if it
+  // does not fit. ReleaseMemory gives the range starting at `addr` back.
+  Result<uint64_t> AllocateMemory(uint64_t size, uint64_t align);
+  void ReleaseMemory(uint64_t addr);
+
   // The platform's own snapshot state: the 0xCF8 address latch and the host
   // bridge's config space (each device saves its own config space).
   struct State {
@@ -105,6 +113,7 @@ class PciPlatform {
   std::vector<Bus::Registration> registrations_;  // 0xCF8 and ECAM
   std::mutex mu_;  // guards the BAR mappings of every device
   std::vector<std::unique_ptr<MappedDevice>> devices_;
+  std::vector<std::pair<uint64_t, uint64_t>> memory_;  // AllocateMemory's (addr, size); mu_
 };
 
 }  // namespace petrel::vmm

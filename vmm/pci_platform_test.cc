@@ -150,6 +150,39 @@ TEST_F(PciPlatformTest, BarLostToAnOverlapIsMappedWhenTheOverlapEnds) {
 // PCI hot-unplug: a removed device is off the bus and its BARs unmapped;
 // the next device reuses its slot and BAR range, and a range the guest
 // moved a BAR to is not handed out again.
+// A device with one 64-bit, 2 MiB BAR.
+class WideDevice final : public PciDevice {
+ public:
+  WideDevice() : config_({.vendor_id = 0x1af4, .device_id = 0x10f2, .class_code = 0xff0000}) {
+    EXPECT_TRUE(config_.AddBar(0, 2 << 20, PciBarKind::kMmio64, false).ok());
+  }
+  PciConfigSpace& config() override { return config_; }
+
+ private:
+  PciConfigSpace config_;
+};
+
+TEST_F(PciPlatformTest, DeviceMemoryComesFromThe64BitWindowAndBarsKeepOut) {
+  auto platform = PciPlatform::Create(io_, PciHostWindows(256ull << 20));
+  ASSERT_TRUE(platform.ok());
+  const auto& w = (*platform)->windows();
+  auto pmem = (*platform)->AllocateMemory(4 << 20, 2 << 20);
+  ASSERT_TRUE(pmem.ok()) << pmem.error().message();
+  EXPECT_EQ(*pmem, w.mmio64_start);
+  auto a = std::make_shared<WideDevice>();
+  ASSERT_TRUE((*platform)->AddDevice(a).ok());
+  EXPECT_EQ(*a->config().BarAddress(0), *pmem + (4 << 20));  // after the memory
+  auto more = (*platform)->AllocateMemory(2 << 20, 2 << 20);
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(*more, *pmem + (6 << 20));  // after the BAR
+  (*platform)->ReleaseMemory(*pmem);
+  auto b = std::make_shared<WideDevice>();
+  ASSERT_TRUE((*platform)->AddDevice(b).ok());
+  EXPECT_EQ(*b->config().BarAddress(0), *pmem);  // the freed range
+  EXPECT_EQ((*platform)->AllocateMemory(w.mmio64_end - w.mmio64_start, 2 << 20).error().code(),
+            ErrorCode::kOutOfRange);
+}
+
 TEST_F(PciPlatformTest, RemovedDeviceFreesItsSlotAndBars) {
   auto platform = PciPlatform::Create(io_, PciHostWindows(256ull << 20));
   ASSERT_TRUE(platform.ok());

@@ -26,6 +26,12 @@ namespace petrel::vmm {
 VirtioDevices::~VirtioDevices() {
   for (auto& worker : workers_) worker->Stop();
   devices_.clear();  // on this thread, with no handler running
+  // The guest's view of each pmem file goes before the file's mapping.
+  for (const Pmem& pmem : pmems_) {
+    if (Result<void> r = vm_->UnmapDeviceMemory(pmem.mapping); !r.ok()) {
+      PETREL_LOG(kError) << pmem.id << ": " << r.error().message();
+    }
+  }
 }
 
 void VirtioDevices::PauseWorkers() {
@@ -177,6 +183,13 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     PETREL_TRY(place(name, std::move(net_device)));
   }
 
+  vm_ = args.vm;
+  for (size_t i = 0; i < args.config->pmem.size(); ++i) {
+    virtio::PmemConfig config = args.config->pmem[i];
+    if (config.id.empty()) config.id = "pmem" + std::to_string(i);
+    PETREL_TRY(PlacePmem(args, config));
+  }
+
   // Last, so a balloon never moves the other devices' PCI slots.
   if (args.config->balloon) {
     PETREL_TRY(virtio::Validate(*args.config->balloon).Wrap("--balloon"));
@@ -225,6 +238,31 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
                      })));
   }
   return Ok();
+}
+
+Result<void> VirtioDevices::PlacePmem(const VirtioDevicesArgs& args,
+                                      const virtio::PmemConfig& config) {
+  const std::string what = "--pmem " + config.id;
+  PETREL_TRY(virtio::Validate(config).Wrap(what));
+  PETREL_ASSIGN_OR_RETURN(std::shared_ptr<virtio::PmemBacking> backing,
+                          virtio::PmemBacking::Open(config).Wrap(what));
+  PETREL_ASSIGN_OR_RETURN(uint64_t gpa,
+                          args.pci->AllocateMemory(backing->size(), virtio::kPmemAlignment).Wrap(what));
+  auto mapped = args.vm->MapDeviceMemory(gpa, backing->size(), backing->data());
+  if (!mapped.ok()) {
+    args.pci->ReleaseMemory(gpa);
+    return std::move(mapped).error().Wrap(what);
+  }
+  {
+    std::lock_guard lock(mu_);
+    pmems_.push_back({config.id, backing, gpa, *mapped});
+  }
+  PETREL_LOG(kInfo) << config.id << ": " << config.file << " at guest 0x" << std::hex << gpa
+                    << std::dec << " (" << backing->size() << " bytes"
+                    << (config.discard_writes ? ", writes discarded)" : ")");
+  auto device = std::make_shared<virtio::PmemDevice>(gpa, backing->size(),
+                                                     [backing] { return backing->Flush(); });
+  return Place(args, config.id, std::move(device));
 }
 
 virtio::MemDevice* VirtioDevices::mem(std::string_view id) const {

@@ -2,11 +2,16 @@
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // VirtioDevices: the virtio-pci devices a VmConfig asks for -- virtio-console
 // (unless --console off), virtio-rng (always, as Cloud Hypervisor), one
-// virtio-blk per --disk, one virtio-net per --net, --balloon's virtio-balloon,
-// one virtio-mem per memory zone with a hot-plug area, --watchdog's
-// virtio-watchdog -- created and placed on the VM's PCI bus in that fixed
-// order (each kind in command-line order), so slots and BAR addresses are
-// the same on every boot.
+// virtio-blk per --disk, one virtio-net per --net, one virtio-pmem per
+// --pmem, --balloon's virtio-balloon, one virtio-mem per memory zone with a
+// hot-plug area, --watchdog's virtio-watchdog -- created and placed on the
+// VM's PCI bus in that fixed order (each kind in command-line order), so
+// slots, BAR addresses and pmem addresses are the same on every boot.
+//
+// virtio-pmem: its file (PmemBacking) is mapped into the guest with
+// hv::Vm::MapDeviceMemory at an address PciPlatform::AllocateMemory gives
+// (the 64-bit PCI window, 2 MiB aligned, as Cloud Hypervisor); the mapping
+// goes in the destructor, before the file's.
 //
 // Each device runs on workers of its own (core/event/worker.h), one per
 // queue group (VirtioDevice::QueueGroups; named "<name>-q<k>"): a queue's
@@ -60,6 +65,8 @@
 #include "devices/virtio/blk/blk_device.h"
 #include "devices/virtio/mem/mem_device.h"
 #include "devices/virtio/net/virtio_net.h"
+#include "devices/virtio/pmem/pmem_backing.h"
+#include "devices/virtio/pmem/pmem_device.h"
 #include "devices/virtio/watchdog/watchdog_device.h"
 #include "core/ratelimit/shared_rate_limiter.h"
 #include "vmm/pci_platform.h"
@@ -71,11 +78,12 @@ namespace petrel::vmm {
 // cache mode, virtio-net's MAC, queue pairs and offloads, virtio-console's
 // size and pending input, virtio-balloon's target and actual size,
 // virtio-mem's requested size and plugged blocks, virtio-watchdog's armed
-// flag; virtio-rng has none (monostate).
+// flag, virtio-pmem's guest address and size; virtio-rng has none
+// (monostate).
 using VirtioTypeState =
     std::variant<std::monostate, virtio::BlkDeviceState, virtio::VirtioNetState,
                  virtio::ConsoleDeviceState, virtio::BalloonDeviceState, virtio::MemDeviceState,
-                 virtio::WatchdogDeviceState>;
+                 virtio::WatchdogDeviceState, virtio::PmemDeviceState>;
 
 struct VirtioDevicesArgs {
   const config::VmConfig* config;
@@ -190,6 +198,8 @@ class VirtioDevices {
   Result<void> PlaceTransport(const VirtioDevicesArgs& args, std::string name,
                               std::shared_ptr<virtio::VirtioDevice> device);
 
+  // Opens, maps and places one --pmem device.
+  Result<void> PlacePmem(const VirtioDevicesArgs& args, const virtio::PmemConfig& config);
   // The disk `disk`, not yet placed, with its rate-limit group.
   Result<std::shared_ptr<virtio::BlkDevice>> MakeDisk(const virtio::DiskConfig& disk);
   // Hot-plug's Place(): on an error nothing of the device stays.
@@ -219,6 +229,14 @@ class VirtioDevices {
   std::vector<MemZone> mems_;  // one per zone with a hot-plug area, in zone order
   std::shared_ptr<virtio::BalloonDevice> balloon_;
   std::shared_ptr<virtio::VirtioPciDevice> balloon_transport_;
+  struct Pmem {
+    std::string id;
+    std::shared_ptr<virtio::PmemBacking> backing;  // the device's flush holds it too
+    uint64_t gpa;
+    uint32_t mapping;  // hv::Vm::MapDeviceMemory's id
+  };
+  std::vector<Pmem> pmems_;
+  hv::Vm* vm_ = nullptr;  // PlaceAll's, to unmap pmem
 };
 
 }  // namespace petrel::vmm

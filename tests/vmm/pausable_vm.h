@@ -180,8 +180,13 @@ class VirtioQueueDriver {
   }
   // Posts one request of `writable` device-writable bytes (an entropy
   // request, a watchdog ping) and rings the doorbell.
-  bool Post(uint32_t writable = 16) {
-    if (!drv_->AddRequest({}, {writable}).ok() || !drv_->Kick().ok()) return false;
+  bool Post(uint32_t writable = 16) { return Post({}, writable); }
+  // With device-readable parts first (a request header); the writable part
+  // is at WritableGpa() of the last request.
+  bool Post(const std::vector<std::vector<uint8_t>>& readable, uint32_t writable) {
+    auto request = drv_->AddRequest(readable, {writable});
+    if (!request.ok() || !drv_->Kick().ok()) return false;
+    last_writable_gpa_ = request->segments.back().gpa;
     guest_->Kick(0);
     return true;
   }
@@ -189,6 +194,7 @@ class VirtioQueueDriver {
     auto used = drv_->PopUsed();
     return used.ok() ? *used : std::nullopt;
   }
+  uint64_t WritableGpa() const { return last_writable_gpa_; }
   // used.idx as the device last published it (readable from any thread).
   uint16_t UsedIdx() const { return memory_->LoadAtomic<uint16_t>(UsedIdxGpa()).value(); }
   // Where used.idx lives (virtio 1.2 §2.7.8), to read it in a restored copy.
@@ -199,6 +205,7 @@ class VirtioQueueDriver {
   std::shared_ptr<GuestMemory> memory_;
   std::unique_ptr<PciGuest> guest_;
   std::unique_ptr<VirtqDriver> drv_;
+  uint64_t last_writable_gpa_ = 0;
 };
 
 // The virtio-rng every VM has.

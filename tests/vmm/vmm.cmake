@@ -71,3 +71,6 @@ add_dependencies(vm_pvpanic_sim_test null_guest)
 petrel_test(vm_watchdog_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_watchdog_sim_test.cc
             DEPS petrel_vmm petrel_hv_sim petrel_test_guests petrel_virtio_testing)
 add_dependencies(vm_watchdog_sim_test null_guest)
+petrel_test(vm_pmem_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_pmem_sim_test.cc
+            DEPS petrel_vmm petrel_hv_sim petrel_test_guests petrel_virtio_testing)
+add_dependencies(vm_pmem_sim_test null_guest)

@@ -53,7 +53,7 @@ CliOutcome Fail(std::string_view message) {
 struct RawArgs {
   std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
       event_monitor, rng, balloon, restore, record_io, seccomp;
-  std::vector<std::string> disks, nets, landlock_rules, rate_limit_groups, memory_zones, numa;
+  std::vector<std::string> disks, nets, landlock_rules, rate_limit_groups, memory_zones, numa, pmems;
   int verbosity = 0;
   bool version = false;
   bool test_device = false;
@@ -94,6 +94,7 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
   AddOption(app, "--serial", raw.serial);
   AddOption(app, "--console", raw.console);
   AddOption(app, "--disk", raw.disks);
+  AddOption(app, "--pmem", raw.pmems);
   AddOption(app, "--rate-limit-group", raw.rate_limit_groups);
   AddOption(app, "--net", raw.nets);
   AddOption(app, "--rng", raw.rng);
@@ -242,6 +243,11 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       if (!net.ok()) return Fail(net.error().message());
       vm.nets.push_back(*net);
     }
+    for (const std::string& text : raw.pmems) {
+      auto pmem = ParsePmem(text);
+      if (!pmem.ok()) return Fail(pmem.error().message());
+      vm.pmem.push_back(*pmem);
+    }
     if (app.count("--rng") != 0) {
       auto rng = ParseRng(raw.rng);
       if (!rng.ok()) return Fail(rng.error().message());
@@ -292,7 +298,7 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       // As CH: the snapshot holds the VM's config, so no VM option goes
       // with --restore.
       for (const char* vm_option : {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory",
-                                    "--memory-zone", "--numa", "--serial", "--console", "--disk", "--net", "--rng", "--balloon", "--rate-limit-group", "--landlock",
+                                    "--memory-zone", "--numa", "--serial", "--console", "--disk", "--net", "--rng", "--balloon", "--pmem", "--rate-limit-group", "--landlock",
                                     "--landlock-rules", "--pvpanic", "--watchdog"}) {
         if (app.count(vm_option) != 0) {
           return Fail(std::string("--restore: cannot be combined with ") + vm_option +

@@ -207,8 +207,8 @@ TEST(CliTest, ApiSocketAloneStartsAnEmptyVmm) {
 }
 
 TEST(CliTest, UnknownOption) {
-  EXPECT_EQ(ErrorLine({"--kernel", "k", "--pmem", "file=/x"}),
-            "petrel: error: unknown option '--pmem' (see --help)");
+  EXPECT_EQ(ErrorLine({"--kernel", "k", "--fs", "tag=x"}),
+            "petrel: error: unknown option '--fs' (see --help)");
   EXPECT_EQ(ErrorLine({"--kernel", "k", "-x"}), "petrel: error: unknown option '-x' (see --help)");
   EXPECT_EQ(ErrorLine({"--kernel", "k", "stray"}),
             "petrel: error: unexpected argument 'stray' (options take the form --name <value>; "
@@ -412,6 +412,30 @@ TEST(CliTest, PvpanicIsAFlagOffByDefault) {
   ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
   EXPECT_TRUE(out.options.vm.pvpanic);
   EXPECT_NE(ErrorLine({"--restore", "source_url=file:///s", "--pvpanic"}).find("--pvpanic"),
+            std::string::npos);
+}
+
+TEST(CliTest, PmemAsCloudHypervisorsDocsWriteIt) {
+  // CH's docs/device_model.md and its integration tests.
+  CliOutcome out = Parse({"--kernel", "/k", "--pmem", "file=/tmp/pmem.img,size=128M",
+                          "--pmem", "file=/tmp/ro.img,discard_writes=on,id=ro"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  ASSERT_EQ(out.options.vm.pmem.size(), 2u);
+  EXPECT_EQ(out.options.vm.pmem[0].file, "/tmp/pmem.img");
+  EXPECT_EQ(out.options.vm.pmem[0].size, 128ull << 20);
+  EXPECT_FALSE(out.options.vm.pmem[0].discard_writes);
+  EXPECT_FALSE(out.options.vm.pmem[1].size.has_value());
+  EXPECT_TRUE(out.options.vm.pmem[1].discard_writes);
+  EXPECT_EQ(out.options.vm.pmem[1].id, "ro");
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--pmem", "size=2M"}).find("file=<path> is required"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--pmem", "file=/f,size=3M"}).find("2 MiB"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--pmem", "file=/f,iommu=on"}).find("iommu"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--pmem", "file=/f,bogus=1"}).find("bogus"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--restore", "source_url=file:///s", "--pmem", "file=/f"}).find("--pmem"),
             std::string::npos);
 }
 

@@ -182,4 +182,20 @@ Result<BalloonConfig> ParseBalloon(std::string_view text) {
   return balloon;
 }
 
+Result<PmemConfig> ParsePmem(std::string_view text) {
+  OptionParser parser(Option("--pmem"));
+  PETREL_TRY(parser.Parse(text));
+  PETREL_TRY(CheckCommonPciKeys(parser));
+  PmemConfig pmem;
+  const auto file = parser.Get("file");
+  if (!file) return Error(ErrorCode::kInvalidArgument, "--pmem: file=<path> is required");
+  pmem.file = *file;
+  PETREL_ASSIGN_OR_RETURN(pmem.size, parser.GetSize("size"));
+  PETREL_ASSIGN_OR_RETURN(auto discard, parser.GetBool("discard_writes"));
+  pmem.discard_writes = discard.value_or(false);
+  pmem.id = parser.Get("id").value_or("");
+  PETREL_TRY(virtio::Validate(pmem).Wrap("--pmem"));
+  return pmem;
+}
+
 }  // namespace petrel::config

@@ -36,6 +36,7 @@
 #include "devices/virtio/balloon/balloon_config.h"
 #include "devices/virtio/blk/disk_config.h"
 #include "devices/virtio/net/net_config.h"
+#include "devices/virtio/pmem/pmem_config.h"
 #include "devices/virtio/rng/rng_config.h"
 
 namespace petrel::config {
@@ -43,12 +44,14 @@ namespace petrel::config {
 using virtio::BalloonConfig;
 using virtio::DiskConfig;
 using virtio::NetConfig;
+using virtio::PmemConfig;
 using virtio::RngConfig;
 
 Result<DiskConfig> ParseDisk(std::string_view text);
 Result<NetConfig> ParseNet(std::string_view text);
 Result<RngConfig> ParseRng(std::string_view text);
 Result<BalloonConfig> ParseBalloon(std::string_view text);
+Result<PmemConfig> ParsePmem(std::string_view text);
 
 class OptionParser;
 // The bw_* / ops_* keys of a parsed option (--disk, --rate-limit-group):

@@ -19,6 +19,7 @@ void ForEachUserId(const VmConfig& config, Visit visit) {
   for (const auto& group : config.rate_limit_groups) visit(group.id);
   for (const auto& disk : config.disks) visit(disk.id);
   for (const auto& net : config.nets) visit(net.id);
+  for (const auto& pmem : config.pmem) visit(pmem.id);
   for (const auto& zone : config.memory.zones) visit(zone.id);
 }
 
@@ -69,6 +70,9 @@ void AssignDeviceIds(VmConfig& config) {
   }
   for (auto& net : config.nets) {
     if (net.id.empty()) net.id = next("_net");
+  }
+  for (auto& pmem : config.pmem) {
+    if (pmem.id.empty()) pmem.id = next("_pmem");
   }
   config.rng.id = kRngDeviceId;
   if (config.balloon) config.balloon->id = kBalloonDeviceId;

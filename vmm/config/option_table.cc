@@ -154,6 +154,15 @@ constexpr KeyDoc kRngKeys[] = {
     {"iommu", "on|off", "off", "place the device behind a virtio-iommu (only off: none yet)"},
 };
 
+constexpr KeyDoc kPmemKeys[] = {
+    {"file", "<path>", "", "the file (or a directory: an unnamed file there of size=) to map"},
+    {"size", "<size>", "the file's", "bytes to map, a multiple of 2 MiB"},
+    {"discard_writes", "on|off", "off", "map the file privately: the guest's writes never reach it"},
+    {"id", "<id>", "_pmem<N>", "the device id"},
+    {"iommu", "on|off", "off", "place the device behind a virtio-iommu (only off: none yet)"},
+    {"pci_segment", "<n>", "0", "the PCI segment (only 0: Petrel has one)"},
+};
+
 constexpr KeyDoc kBalloonKeys[] = {
     {"size", "<size>", "0", "memory the balloon takes from the guest at boot"},
     {"deflate_on_oom", "on|off", "off", "the guest deflates the balloon when it runs out of memory"},
@@ -240,6 +249,9 @@ constexpr OptionDoc kPetrelOptions[] = {
      "src=/dev/urandom"},
     {"--balloon", "", "<spec>", "", "A virtio memory balloon (resize it with vm.resize).",
      kBalloonKeys, "size=0,deflate_on_oom=on,free_page_reporting=on"},
+    {"--pmem", "", "<spec>", "",
+     "A virtio-pmem device: a file mapped into the guest (/dev/pmemN); repeatable.", kPmemKeys,
+     "file=/var/lib/images/rootfs.img,discard_writes=on", true},
     {"--api-socket", "", "<spec>", "",
      "Serve the REST API (/api/v1/...) on a UNIX socket; a bare path works too.", kSocketKeys,
      "path=/tmp/petrel.sock"},

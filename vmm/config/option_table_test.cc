@@ -52,6 +52,7 @@ const std::map<std::string, ParseFn>& Parsers() {
       {"--net", Wrap(ParseNet)},
       {"--rng", Wrap(ParseRng)},
       {"--balloon", Wrap(ParseBalloon)},
+      {"--pmem", Wrap(ParsePmem)},
       {"--api-socket", Wrap(ParseApiSocket)},
       {"--event-monitor", Wrap(ParseEventMonitor)},
       {"--restore", Wrap(ParseRestore)},

@@ -260,6 +260,9 @@ struct VmConfig {
   RngConfig rng;
   // --balloon: a virtio-balloon, only when asked for (as Cloud Hypervisor).
   std::optional<BalloonConfig> balloon;
+  // --pmem, repeatable (JSON pmem): virtio-pmem devices, each a file mapped
+  // into the guest past RAM.
+  std::vector<PmemConfig> pmem;
   // Petrel only (--test-device): the test guests' device (devices/testdev,
   // docs/test-guests.md). Not in Cloud Hypervisor's schema, so not in the
   // API's JSON nor in a snapshot's config.

@@ -620,6 +620,22 @@ Result<BalloonConfig> ReadBalloon(const json& value, const std::string& path) {
   return balloon;
 }
 
+// CH's PmemConfig: {"file" (required), "size" (null: the file's),
+// "discard_writes", "id", "iommu", "pci_segment"}.
+Result<PmemConfig> ReadPmem(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  PmemConfig pmem;
+  PETREL_TRY(r.String("file", pmem.file));
+  PETREL_TRY(r.Unsigned("size", pmem.size));
+  PETREL_TRY(r.Bool("discard_writes", pmem.discard_writes));
+  PETREL_TRY(r.String("id", pmem.id));
+  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(r.Finish());
+  if (pmem.file.empty()) return Error(ErrorCode::kInvalidArgument, path + ": file is required");
+  PETREL_TRY(r.Checked(virtio::Validate(pmem)));
+  return pmem;
+}
+
 // CH's LandlockConfig: {"path": "...", "access": "r" | "w" | "rw"}.
 Result<LandlockRule> ReadLandlockRule(const json& value, const std::string& path) {
   PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
@@ -786,7 +802,8 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
   }
   // What Cloud Hypervisor has and Petrel does not (yet): only as CH's default.
   PETREL_TRY(ReadList(r, "numa", config.numa, ReadNuma));
-  for (const char* list : {"fs", "generic_vhost_user", "pmem", "devices",
+  PETREL_TRY(ReadList(r, "pmem", config.pmem, ReadPmem));
+  for (const char* list : {"fs", "generic_vhost_user", "devices",
                            "user_devices", "vdpa", "pci_segments"}) {
     PETREL_TRY(r.OnlyDefault(list, {json::array()}));
   }
@@ -908,6 +925,18 @@ json VmConfigToJson(const VmConfig& config) {
                     {"deflate_on_oom", config.balloon->deflate_on_oom},
                     {"free_page_reporting", config.balloon->free_page_reporting}};
     if (!config.balloon->id.empty()) j["balloon"]["id"] = config.balloon->id;
+  }
+  if (!config.pmem.empty()) {
+    j["pmem"] = json::array();
+    for (const auto& pmem : config.pmem) {
+      json p = {{"file", pmem.file},
+                {"size", pmem.size ? json(*pmem.size) : json(nullptr)},
+                {"discard_writes", pmem.discard_writes},
+                {"iommu", false},
+                {"pci_segment", 0}};
+      if (!pmem.id.empty()) p["id"] = pmem.id;
+      j["pmem"].push_back(std::move(p));
+    }
   }
   if (!config.disks.empty()) {
     j["disks"] = json::array();

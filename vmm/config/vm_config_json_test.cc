@@ -294,6 +294,35 @@ TEST(VmConfigJsonTest, PvpanicIsReadAndWritten) {
             std::string::npos);
 }
 
+TEST(VmConfigJsonTest, PmemIsReadAndWrittenAsCloudHypervisorsSchema) {
+  auto config = VmConfigFromJson(
+      R"({"payload":{"kernel":"/k"},"pmem":[{"file":"/p.img","size":2097152,"iommu":false,)"
+      R"("discard_writes":true,"id":"p0","pci_segment":0},{"file":"/q.img","size":null}]})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  ASSERT_EQ(config->pmem.size(), 2u);
+  EXPECT_EQ(config->pmem[0].size, 2u << 20);
+  EXPECT_TRUE(config->pmem[0].discard_writes);
+  EXPECT_EQ(config->pmem[0].id, "p0");
+  EXPECT_FALSE(config->pmem[1].size.has_value());
+  const nlohmann::json out = VmConfigToJson(*config);
+  EXPECT_EQ(out["pmem"][0]["file"], "/p.img");
+  EXPECT_TRUE(out["pmem"][1]["size"].is_null());
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->pmem, config->pmem);
+  const char* argv[] = {"petrel", "--kernel", "/k", "--pmem",
+                        "file=/p.img,size=2M,discard_writes=on,id=p0", "--pmem", "file=/q.img"};
+  const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  EXPECT_EQ(cli.options.vm.pmem, config->pmem);
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"pmem":[{"size":2097152}]})").find("file is required"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"pmem":[{"file":"/p","size":1000}]})").find("2 MiB"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"pmem":[{"file":"/p","iommu":true}]})").find("iommu"),
+            std::string::npos);
+}
+
 TEST(VmConfigJsonTest, WatchdogIsReadAndWritten) {
   auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"watchdog":true})");
   ASSERT_TRUE(config.ok()) << config.error().message();

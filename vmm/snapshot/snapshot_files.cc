@@ -54,8 +54,8 @@ Result<std::string> ReadWhole(const std::string& path) {
 // virtio-mem's block bitmap at its largest: a 64 TiB region of 2 MiB blocks.
 constexpr size_t kMaxMemBitmapBytes = virtio::kVirtioMemMaxRegionSize / virtio::kVirtioMemMinBlockSize / 8;
 
-// A device type's state: {"type": "none"|"blk"|"net"|"console"|"balloon"|"mem"|"watchdog",
-// "state": ...}.
+// A device type's state: {"type": "none"|"blk"|"net"|"console"|"balloon"|"mem"|"watchdog"|
+// "pmem", "state": ...}.
 json TypeStateToJson(const VirtioTypeState& state) {
   if (const auto* blk = std::get_if<virtio::BlkDeviceState>(&state)) {
     return {{"type", "blk"}, {"state", Section({{"writeback", blk->writeback}})}};
@@ -74,6 +74,9 @@ json TypeStateToJson(const VirtioTypeState& state) {
     return {{"type", "mem"},
             {"state", Section({{"requested_size", mem->requested_size},
                                {"plugged", HexEncode(mem->plugged)}})}};
+  }
+  if (const auto* pmem = std::get_if<virtio::PmemDeviceState>(&state)) {
+    return {{"type", "pmem"}, {"state", Section({{"start", pmem->start}, {"size", pmem->size}})}};
   }
   if (const auto* watchdog = std::get_if<virtio::WatchdogDeviceState>(&state)) {
     return {{"type", "watchdog"}, {"state", Section({{"armed", watchdog->armed}})}};
@@ -99,10 +102,10 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     return VirtioTypeState{};
   }
   if (name != "blk" && name != "net" && name != "console" && name != "balloon" && name != "mem" &&
-      name != "watchdog") {
+      name != "watchdog" && name != "pmem") {
     return FieldProblem(fields.PathOf("type"),
-                        "expected \"none\", \"blk\", \"net\", \"console\", \"balloon\", \"mem\" "
-                        "or \"watchdog\"");
+                        "expected \"none\", \"blk\", \"net\", \"console\", \"balloon\", \"mem\", "
+                        "\"watchdog\" or \"pmem\"");
   }
   PETREL_ASSIGN_OR_RETURN(json state, Unversioned(*section, kStateSectionVersion, state_path));
   const std::string inner = FieldPath(state_path, "state");
@@ -135,6 +138,13 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     PETREL_TRY(f.ReadHex("plugged", mem.plugged, kMaxMemBitmapBytes));
     PETREL_TRY(f.Finish());
     return VirtioTypeState{mem};
+  }
+  if (name == "pmem") {
+    virtio::PmemDeviceState pmem;  // the device checks it is where it is now
+    PETREL_TRY(f.Read("start", pmem.start));
+    PETREL_TRY(f.Read("size", pmem.size));
+    PETREL_TRY(f.Finish());
+    return VirtioTypeState{pmem};
   }
   if (name == "watchdog") {
     virtio::WatchdogDeviceState watchdog;

@@ -94,6 +94,11 @@ VmSnapshotState TestState() {
   watchdog.device = virtio::WatchdogDeviceState{true};
   watchdog.slot = 7;
   s.virtio.push_back(watchdog);
+  VirtioDeviceSnapshot pmem;
+  pmem.id = "_pmem2";
+  pmem.device = virtio::PmemDeviceState{0x1'0000'0000ull, 2 << 20};
+  pmem.slot = 8;
+  s.virtio.push_back(pmem);
   PvpanicSnapshot pvpanic;
   pvpanic.config.regs[0] = 0x36;
   pvpanic.config.regs[1] = 0x1b;
@@ -263,7 +268,12 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
   j = good;
   j["virtio"][5]["device"]["type"] = "watchdog2";
   WriteJson(kStateFile, j);
-  EXPECT_TRUE(refused("or \"watchdog\""));
+  EXPECT_TRUE(refused("or \"pmem\""));
+  j = good;
+  ASSERT_EQ(j["virtio"][6]["device"]["type"], "pmem");
+  j["virtio"][6]["device"]["state"]["state"].erase("size");
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("size"));
   j = good;
   j["pci"]["pvpanic"]["pci_slot"] = 0;
   WriteJson(kStateFile, j);
