@@ -34,6 +34,7 @@ L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_lega
   virtio_pci virtio_blk failover net_failover virtio_net virtio_console virtio-rng
   virtio_balloon virtio_mem vmw_vsock_virtio_transport
   pvpanic pvpanic_pci  # --pvpanic's device (pvpanic is built into Debian's kernels)
+  virtio_pmem nd_pmem  # --pmem: the region (libnvdimm) and its /dev/pmemN
   nvram button evdev)  # /dev/nvram (boot counter), ACPI power button -> /dev/input
 
 # The guest driver for the virtio-watchdog device (a Linux module, built out of

@@ -941,6 +941,64 @@ test_linux_pvpanic() {
   fi
 }
 
+# virtio-pmem (issue 15, item 2), CH's docs: --pmem file=<64 MiB file>.
+# Boot 1: the guest's virtio_pmem + nd_pmem make /dev/pmem0 of it; it makes
+# an ext2 file system there (busybox mke2fs, 4 KiB blocks), mounts it with
+# the ext4 driver and -o dax (or without, saying so), writes a file and syncs
+# (a flush request: vm.counters' "flushes" goes up); the L1 then finds the
+# file's bytes in the image. Boot 2, discard_writes=on: the guest reads the
+# file back and writes another; the image's hash does not change.
+test_linux_pmem() {
+  name=linux-pmem
+  sock=/tmp/petrel-pmem.sock
+  img=/tmp/petrel-pmem.img
+  rm -f "$sock" "$img"
+  dd if=/dev/zero of="$img" bs=1M count=64 2>/dev/null
+  P1=$(b64 'ls /dev/pmem0 >/dev/null 2>&1 || { echo PETREL-PMEM-NO-DEVICE; exit 1; }
+mke2fs -q -b 4096 /dev/pmem0; echo "PETREL-PMEM-MKFS-RC=$?"; mkdir -p /mnt
+if mount -t ext4 -o dax /dev/pmem0 /mnt; then echo PETREL-PMEM-DAX=on; else mount -t ext4 /dev/pmem0 /mnt; echo PETREL-PMEM-DAX=off; fi
+echo petrel-pmem-data-1234 >/mnt/hello; sync; echo "PETREL-PMEM-WROTE=$(cat /mnt/hello)"
+umount /mnt; echo PETREL-PMEM-DONE; sleep 4')
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=poweroff petrel.cmd=$P1" --cpus boot=1 --memory size=512M \
+    --serial tty --console off --pmem "file=$img" --api-socket "path=$sock" \
+    </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  w=0; while [ $w -lt 90 ] && ! grep -q PETREL-PMEM-DONE "/tmp/$name.out"; do
+    kill -0 $pid 2>/dev/null || break; sleep 1; w=$((w + 1)); done
+  ./petrel-remote --api-socket "$sock" counters >"/tmp/$name.counters" 2>&1
+  w=0; while [ $w -lt 60 ] && kill -0 $pid 2>/dev/null; do sleep 1; w=$((w + 1)); done
+  kill -0 $pid 2>/dev/null && kill $pid
+  wait $pid; rc1=$?
+  fail=""
+  [ $rc1 -eq 0 ] || fail="$fail boot1-rc=$rc1"
+  grep -q "PETREL-PMEM-MKFS-RC=0" "/tmp/$name.out" || fail="$fail mkfs"
+  grep -q "PETREL-PMEM-WROTE=petrel-pmem-data-1234" "/tmp/$name.out" || fail="$fail guest-write"
+  grep -aq "petrel-pmem-data-1234" "$img" || fail="$fail host-sees-no-data"
+  flushes=$(tr -d ' \n' <"/tmp/$name.counters" | grep -o '"_pmem0":{[^}]*}' | grep -o '"flushes":[0-9]*' | cut -d: -f2)
+  [ "${flushes:-0}" -gt 0 ] || fail="$fail no-flush($(head -c 300 "/tmp/$name.counters"))"
+  dax=$(grep -o "PETREL-PMEM-DAX=[a-z]*" "/tmp/$name.out" | cut -d= -f2)
+  before=$(sha256sum "$img" | cut -d' ' -f1)
+  P2=$(b64 'mkdir -p /mnt; mount -t ext4 -o dax /dev/pmem0 /mnt || mount -t ext4 /dev/pmem0 /mnt
+echo "PETREL-PMEM-READ=$(cat /mnt/hello)"; echo discarded >/mnt/other; sync; umount /mnt')
+  timeout 90 ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=poweroff petrel.cmd=$P2" --cpus boot=1 --memory size=512M \
+    --serial tty --console off --pmem "file=$img,discard_writes=on" \
+    </dev/null >"/tmp/$name.2.out" 2>&1
+  rc2=$?
+  [ $rc2 -eq 0 ] || fail="$fail boot2-rc=$rc2"
+  grep -q "PETREL-PMEM-READ=petrel-pmem-data-1234" "/tmp/$name.2.out" || fail="$fail boot2-read"
+  [ "$(sha256sum "$img" | cut -d' ' -f1)" = "$before" ] || fail="$fail image-changed-with-discard_writes"
+  grep -aq "discarded" "$img" && fail="$fail discarded-write-reached-the-file"
+  if [ -z "$fail" ]; then
+    result "$name" PASS "/dev/pmem0 ext2 via ext4 (dax=$dax), $flushes flushes, data in the image; discard_writes left it unchanged"
+  else
+    echo "--- $name output ---"; tail -30 "/tmp/$name.out"; tail -15 "/tmp/$name.2.out"
+    result "$name" FAIL "$fail"
+  fi
+  rm -f "$img"
+}
+
 # virtio-watchdog (issue 15, item 3): --watchdog; the guest kit's virtio_wdt
 # driver (Cloud Hypervisor's device has no mainline driver) gives the guest
 # /dev/watchdog. Boot 1 runs busybox's watchdog daemon (a ping every 5 s) for
@@ -1629,6 +1687,7 @@ test_linux_balloon
 test_linux_balloon_reporting
 test_linux_pvpanic
 test_linux_watchdog
+test_linux_pmem
 test_linux_snapshot_restore
 test_linux_live_migration_unix
 test_linux_live_migration_tcp
