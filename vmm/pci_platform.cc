@@ -161,11 +161,21 @@ Result<std::shared_ptr<PciDevice>> PciPlatform::RemoveDevice(uint8_t slot) {
   return device;
 }
 
-Result<uint64_t> PciPlatform::AllocateMemory(uint64_t size, uint64_t align) {
+Result<uint64_t> PciPlatform::AllocateMemory(uint64_t size, uint64_t align,
+                                             std::optional<uint64_t> at) {
   std::lock_guard lock(mu_);
   RangeAllocator mmio32(windows_.mmio32_start, windows_.mmio32_end);
   RangeAllocator mmio64(windows_.mmio64_start, windows_.mmio64_end);
   ReserveProgrammedBarsLocked(mmio32, mmio64);
+  if (at) {
+    if (*at % align != 0) {
+      return Error(ErrorCode::kInvalidArgument, "device memory at " + std::to_string(*at) +
+                                                    " is not aligned to " + std::to_string(align));
+    }
+    PETREL_TRY(mmio64.Reserve(*at, size).Wrap("device memory at " + std::to_string(*at)));
+    memory_.push_back({*at, size});
+    return *at;
+  }
   auto addr = mmio64.Allocate(size, align);
   if (!addr.ok()) {
     return Error(ErrorCode::kOutOfRange,

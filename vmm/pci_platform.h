@@ -75,8 +75,11 @@ class PciPlatform {
   // file, as Cloud Hypervisor allocates it from the segment's 64-bit
   // window): `size` bytes aligned to `align` at the lowest free address of
   // the 64-bit window; BARs placed later keep out of it. kOutOfRange if it
-  // does not fit. ReleaseMemory gives the range starting at `addr` back.
-  Result<uint64_t> AllocateMemory(uint64_t size, uint64_t align);
+  // does not fit. With `at` (a restore: where the snapshot had it), exactly
+  // there, or kAlreadyExists / kOutOfRange. ReleaseMemory gives the range
+  // starting at `addr` back.
+  Result<uint64_t> AllocateMemory(uint64_t size, uint64_t align,
+                                  std::optional<uint64_t> at = std::nullopt);
   void ReleaseMemory(uint64_t addr);
 
   // The platform's own snapshot state: the 0xCF8 address latch and the host

@@ -181,6 +181,11 @@ TEST_F(PciPlatformTest, DeviceMemoryComesFromThe64BitWindowAndBarsKeepOut) {
   EXPECT_EQ(*b->config().BarAddress(0), *pmem);  // the freed range
   EXPECT_EQ((*platform)->AllocateMemory(w.mmio64_end - w.mmio64_start, 2 << 20).error().code(),
             ErrorCode::kOutOfRange);
+  // A restore's: exactly where asked, if free.
+  const uint64_t far = w.mmio64_start + (64 << 20);
+  EXPECT_EQ((*platform)->AllocateMemory(2 << 20, 2 << 20, far).value(), far);
+  EXPECT_FALSE((*platform)->AllocateMemory(2 << 20, 2 << 20, far).ok());  // taken
+  EXPECT_FALSE((*platform)->AllocateMemory(2 << 20, 2 << 20, far + 4096).ok());  // unaligned
 }
 
 TEST_F(PciPlatformTest, RemovedDeviceFreesItsSlotAndBars) {

@@ -187,7 +187,12 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
   for (size_t i = 0; i < args.config->pmem.size(); ++i) {
     virtio::PmemConfig config = args.config->pmem[i];
     if (config.id.empty()) config.id = "pmem" + std::to_string(i);
-    PETREL_TRY(PlacePmem(args, config));
+    std::optional<uint64_t> at;
+    if (auto it = args.pmem_addresses.find(config.id); it != args.pmem_addresses.end()) {
+      at = it->second;
+    }
+    PETREL_ASSIGN_OR_RETURN(auto device, MakePmem(config, at));
+    PETREL_TRY(Place(args, config.id, std::move(device)));
   }
 
   // Last, so a balloon never moves the other devices' PCI slots.
@@ -240,17 +245,18 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
   return Ok();
 }
 
-Result<void> VirtioDevices::PlacePmem(const VirtioDevicesArgs& args,
-                                      const virtio::PmemConfig& config) {
-  const std::string what = "--pmem " + config.id;
+Result<std::shared_ptr<virtio::PmemDevice>> VirtioDevices::MakePmem(
+    const virtio::PmemConfig& config, std::optional<uint64_t> at) {
+  const std::string what = "pmem " + config.id;
   PETREL_TRY(virtio::Validate(config).Wrap(what));
   PETREL_ASSIGN_OR_RETURN(std::shared_ptr<virtio::PmemBacking> backing,
                           virtio::PmemBacking::Open(config).Wrap(what));
-  PETREL_ASSIGN_OR_RETURN(uint64_t gpa,
-                          args.pci->AllocateMemory(backing->size(), virtio::kPmemAlignment).Wrap(what));
-  auto mapped = args.vm->MapDeviceMemory(gpa, backing->size(), backing->data());
+  PETREL_ASSIGN_OR_RETURN(
+      uint64_t gpa,
+      args_.pci->AllocateMemory(backing->size(), virtio::kPmemAlignment, at).Wrap(what));
+  auto mapped = vm_->MapDeviceMemory(gpa, backing->size(), backing->data());
   if (!mapped.ok()) {
-    args.pci->ReleaseMemory(gpa);
+    args_.pci->ReleaseMemory(gpa);
     return std::move(mapped).error().Wrap(what);
   }
   {
@@ -260,9 +266,31 @@ Result<void> VirtioDevices::PlacePmem(const VirtioDevicesArgs& args,
   PETREL_LOG(kInfo) << config.id << ": " << config.file << " at guest 0x" << std::hex << gpa
                     << std::dec << " (" << backing->size() << " bytes"
                     << (config.discard_writes ? ", writes discarded)" : ")");
-  auto device = std::make_shared<virtio::PmemDevice>(gpa, backing->size(),
-                                                     [backing] { return backing->Flush(); });
-  return Place(args, config.id, std::move(device));
+  return std::make_shared<virtio::PmemDevice>(gpa, backing->size(),
+                                              [backing] { return backing->Flush(); });
+}
+
+void VirtioDevices::DropPmem(const std::string& id) {
+  std::optional<Pmem> gone;
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(pmems_.begin(), pmems_.end(), [&](const Pmem& p) { return p.id == id; });
+    if (it == pmems_.end()) return;
+    gone = std::move(*it);
+    pmems_.erase(it);
+  }
+  if (Result<void> r = vm_->UnmapDeviceMemory(gone->mapping); !r.ok()) {
+    PETREL_LOG(kError) << id << ": " << r.error().message();
+  }
+  args_.pci->ReleaseMemory(gone->gpa);
+}
+
+Result<VirtioDevices::Placed> VirtioDevices::AddPmem(const virtio::PmemConfig& pmem) {
+  if (pmem.id.empty()) return Error(ErrorCode::kInvalidArgument, "a hot-plugged pmem needs an id");
+  PETREL_ASSIGN_OR_RETURN(auto device, MakePmem(pmem, std::nullopt));
+  auto placed = PlaceHotplugged(pmem.id, std::move(device));
+  if (!placed.ok()) DropPmem(pmem.id);
+  return placed;
 }
 
 virtio::MemDevice* VirtioDevices::mem(std::string_view id) const {
@@ -402,6 +430,7 @@ Result<std::string> VirtioDevices::RemoveAt(uint8_t slot) {
   std::string id = gone.name;
   gone = {};
   its_workers.clear();
+  DropPmem(id);  // a pmem's memory leaves the guest with its device
   PETREL_LOG(kInfo) << id << ": removed from PCI 00:" << std::hex << int{slot} << ".0";
   return id;
 }

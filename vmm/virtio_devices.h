@@ -106,8 +106,10 @@ struct VirtioDevicesArgs {
   // (hv::ThreadKind::kDeviceWorker); each worker's list adds its device's.
   isolation::SyscallRules worker_syscalls;
   // A restore: the PCI slot each device had, by device id (a device not
-  // listed takes the lowest free slot).
+  // listed takes the lowest free slot), and where each pmem device's memory
+  // was (else the lowest free range).
   std::map<std::string, uint8_t> slots;
+  std::map<std::string, uint64_t> pmem_addresses;
 };
 
 class VirtioDevices {
@@ -164,6 +166,8 @@ class VirtioDevices {
   // it in the lowest free slot; its workers start. On an error nothing of
   // it stays. Returns its entry.
   Result<Placed> AddDisk(const virtio::DiskConfig& disk);
+  // Hot-plug of a virtio-pmem: its file mapped into the guest as at boot.
+  Result<Placed> AddPmem(const virtio::PmemConfig& pmem);
   Result<Placed> AddNet(const virtio::NetConfig& net);
   // The device with id `id`, if any.
   std::optional<Placed> Find(std::string_view id) const;
@@ -198,8 +202,12 @@ class VirtioDevices {
   Result<void> PlaceTransport(const VirtioDevicesArgs& args, std::string name,
                               std::shared_ptr<virtio::VirtioDevice> device);
 
-  // Opens, maps and places one --pmem device.
-  Result<void> PlacePmem(const VirtioDevicesArgs& args, const virtio::PmemConfig& config);
+  // Opens and maps one pmem file (at `at`, or the lowest free range) and
+  // makes its device, not yet placed; DropPmem undoes it (a failed
+  // placement, a removal).
+  Result<std::shared_ptr<virtio::PmemDevice>> MakePmem(const virtio::PmemConfig& config,
+                                                       std::optional<uint64_t> at);
+  void DropPmem(const std::string& id);
   // The disk `disk`, not yet placed, with its rate-limit group.
   Result<std::shared_ptr<virtio::BlkDevice>> MakeDisk(const virtio::DiskConfig& disk);
   // Hot-plug's Place(): on an error nothing of the device stays.

@@ -232,6 +232,11 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
     // Each device where the guest saw it (hot-plug may have left holes).
     for (const VirtioDeviceSnapshot& d : restore->virtio) {
       if (d.slot) vargs.slots[d.id] = *d.slot;
+      // A pmem's memory where the guest had it (hot-plug may have moved
+      // what the lowest free range would be).
+      if (const auto* pmem = std::get_if<virtio::PmemDeviceState>(&d.device)) {
+        vargs.pmem_addresses[d.id] = pmem->start;
+      }
     }
   }
   vm->virtio_ = std::make_unique<VirtioDevices>();

@@ -237,6 +237,7 @@ class VmInstance {
   // a tap that cannot be made, a full bus) as they come. Thread-safe.
   Result<config::PciDeviceInfo> AddDisk(const virtio::DiskConfig& disk);
   Result<config::PciDeviceInfo> AddNet(const virtio::NetConfig& net);
+  Result<config::PciDeviceInfo> AddPmem(const virtio::PmemConfig& pmem);
   // PCI hot-unplug (vm.remove-device): asks the guest to eject the device;
   // once it has (the slot's _EJ0), the VM thread stops the device's
   // workers, takes it off the bus and destroys it. Asking again is Ok.

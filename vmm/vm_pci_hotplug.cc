@@ -60,6 +60,11 @@ Result<config::PciDeviceInfo> VmInstance::AddNet(const virtio::NetConfig& net) {
                       "adding net " + net.id);
 }
 
+Result<config::PciDeviceInfo> VmInstance::AddPmem(const virtio::PmemConfig& pmem) {
+  return AddPciDevice(pmem.id, [this, pmem] { return virtio_->AddPmem(pmem); },
+                      "adding pmem " + pmem.id);
+}
+
 Result<void> VmInstance::CheckHotplugAllowed(const std::string& id) {
   {
     std::lock_guard lock(lifecycle_mu_);

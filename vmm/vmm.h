@@ -146,6 +146,7 @@ class Vmm final : public api::VmmControl {
   // a VM, 500 in another state.
   Result<std::optional<config::PciDeviceInfo>> AddDisk(virtio::DiskConfig disk);
   Result<std::optional<config::PciDeviceInfo>> AddNet(virtio::NetConfig net);
+  Result<std::optional<config::PciDeviceInfo>> AddPmem(virtio::PmemConfig pmem);
   // vm.remove-device's: a running VM's guest is asked to eject the device
   // (VmInstance::RemoveDevice); the config loses it at once, so a reboot or
   // a later boot does not bring it back (as CH). 404 for an id no device
@@ -174,6 +175,7 @@ class Vmm final : public api::VmmControl {
   Result<void> ResizeZoneVm(std::string_view body_json) override;
   Result<std::string> AddDiskVm(std::string_view body_json) override;
   Result<std::string> AddNetVm(std::string_view body_json, std::vector<UniqueFd> fds) override;
+  Result<std::string> AddPmemVm(std::string_view body_json) override;
   Result<void> RemoveDeviceVm(std::string_view body_json) override;
   Result<void> SendMigration(std::string_view body_json) override;
   Result<void> ReceiveMigration(std::string_view body_json) override;

@@ -58,6 +58,17 @@ Result<std::optional<config::PciDeviceInfo>> Vmm::AddNet(virtio::NetConfig net) 
                    &VmInstance::AddNet);
 }
 
+Result<std::optional<config::PciDeviceInfo>> Vmm::AddPmem(virtio::PmemConfig pmem) {
+  return AddDevice(std::move(pmem), &config::VmConfig::pmem, "a pmem device",
+                   &VmInstance::AddPmem);
+}
+
+Result<std::string> Vmm::AddPmemVm(std::string_view body_json) {
+  PETREL_ASSIGN_OR_RETURN(virtio::PmemConfig pmem, config::PmemConfigFromJson(body_json));
+  PETREL_ASSIGN_OR_RETURN(auto info, AddPmem(std::move(pmem)));
+  return info ? config::PciDeviceInfoToJson(*info) : std::string();
+}
+
 Result<void> Vmm::RemoveDevice(const config::RemoveDeviceRequest& request) {
   std::lock_guard lock(mu_);
   if (!config_) return Error(ErrorCode::kNotFound, "no VM to remove a device from");
@@ -68,12 +79,14 @@ Result<void> Vmm::RemoveDevice(const config::RemoveDeviceRequest& request) {
   }
   auto& disks = config_->disks;
   auto& nets = config_->nets;
-  const size_t before = disks.size() + nets.size();
+  auto& pmem = config_->pmem;
+  const size_t before = disks.size() + nets.size() + pmem.size();
   std::erase_if(disks, [&](const auto& d) { return d.id == request.id; });
   std::erase_if(nets, [&](const auto& n) { return n.id == request.id; });
+  std::erase_if(pmem, [&](const auto& p) { return p.id == request.id; });
   // Its device works on dups of them until the guest ejects it.
   added_net_fds_.erase(request.id);
-  if (vm_ == nullptr && disks.size() + nets.size() == before) {
+  if (vm_ == nullptr && disks.size() + nets.size() + pmem.size() == before) {
     return Error(ErrorCode::kNotFound, "no device has the id '" + request.id + "'");
   }
   return Ok();

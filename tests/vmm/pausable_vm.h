@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -65,12 +66,15 @@ class PausableVm {
   // `restore` and `memory`: build the VM from a snapshot (VmOptions).
   // `disks`: virtio-blk disks to give it. `max_vcpus` (0: `vcpus`): the
   // possible vCPUs, each with a counting script for when it is plugged.
+  // `customize`: any other change to the config (pmem devices, ...).
   explicit PausableVm(uint32_t vcpus = 2, bool hide_paused_time = true,
                       const VmSnapshotState* restore = nullptr,
                       std::shared_ptr<GuestMemory> memory = nullptr,
-                      std::vector<virtio::DiskConfig> disks = {}, uint32_t max_vcpus = 0) {
+                      std::vector<virtio::DiskConfig> disks = {}, uint32_t max_vcpus = 0,
+                      const std::function<void(config::VmConfig&)>& customize = nullptr) {
     config::VmConfig config = NullGuestConfig();
     config.disks = std::move(disks);
+    if (customize) customize(config);
     config.cpus.boot_vcpus = vcpus;
     config.cpus.max_vcpus = max_vcpus != 0 ? max_vcpus : vcpus;
     VmOptions options = CapturingOptions();

@@ -10,7 +10,11 @@
 // requests and hostile ejects change nothing.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "core/acpi/pci_hotplug_registers.h"
@@ -176,6 +180,51 @@ TEST_F(VmPciHotplugSimTest, ARemovalTheGuestIgnoresBlocksSnapshotsNotTheVmm) {
 
 // A snapshot taken after hot-plug restores each device into its slot, even
 // where a fresh boot would place it elsewhere.
+// vm.add-pmem's VM side: the file is mapped into the guest with its device
+// and leaves with it; a restore puts the memory back where the guest saw it.
+TEST_F(VmPciHotplugSimTest, AnAddedPmemMapsItsFileAndAnEjectedOneUnmapsIt) {
+  const std::string file = ::testing::TempDir() + "hotplug_pmem_" + std::to_string(::getpid());
+  { std::ofstream(file, std::ios::binary) << std::string(2 << 20, '\x22'); }
+  virtio::PmemConfig pmem{.file = file, .id = "pm0"};
+  auto added = t_.vm().AddPmem(pmem);
+  ASSERT_TRUE(added.ok()) << added.error().message();
+  EXPECT_EQ(added->device, kFirstFree);
+  EXPECT_EQ(guest_.Vendor(kFirstFree), kVirtioVendor);
+  auto mapped = t_.sim().device_memory();
+  ASSERT_EQ(mapped.size(), 1u);
+  const uint64_t gpa = mapped.begin()->second.gpa;
+  EXPECT_EQ(mapped.begin()->second.size, 2u << 20);
+
+  // A snapshot, then a restore with the pmem in the config: same address.
+  ASSERT_TRUE(t_.vm().Pause().ok());
+  auto state = t_.vm().SaveSnapshotState();
+  ASSERT_TRUE(state.ok()) << state.error().message();
+  ASSERT_TRUE(t_.vm().Resume().ok());
+  {
+    PausableVm restored(1, true, &*state, testing::CopyOf(t_.vm().memory()), {}, 0,
+                        [&](config::VmConfig& c) { c.pmem.push_back(pmem); });
+    ASSERT_TRUE(restored.ok()) << restored.error()->message();
+    auto there = restored.sim().device_memory();
+    ASSERT_EQ(there.size(), 1u);
+    EXPECT_EQ(there.begin()->second.gpa, gpa);
+  }
+
+  ASSERT_TRUE(t_.vm().RemoveDevice("pm0").ok());
+  ASSERT_TRUE(EjectAndWait(kFirstFree, "pm0"));
+  // The device leaves the list first, then (same VM-thread step) its memory.
+  EXPECT_TRUE(WaitFor([&] { return t_.sim().device_memory().empty(); }));
+  // Its range is free again: the next one gets it.
+  auto again = t_.vm().AddPmem(pmem);
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  ASSERT_EQ(t_.sim().device_memory().size(), 1u);
+  EXPECT_EQ(t_.sim().device_memory().begin()->second.gpa, gpa);
+  // A bad file: refused, nothing left behind.
+  EXPECT_FALSE(t_.vm().AddPmem({.file = "/nonexistent/pmem", .id = "pm1"}).ok());
+  EXPECT_EQ(t_.sim().device_memory().size(), 1u);
+  EXPECT_FALSE(t_.vm().virtio().Find("pm1").has_value());
+  ::unlink(file.c_str());
+}
+
 TEST_F(VmPciHotplugSimTest, ARestoreBringsHotpluggedDevicesBackInTheirSlots) {
   ASSERT_TRUE(t_.vm().AddDisk(Disk(image_, "hot0")).ok());
   auto second = t_.vm().AddDisk(Disk(image2_, "hot1", true));

@@ -40,6 +40,7 @@ enum class Action {
   kResizeZone,
   kAddDisk,
   kAddNet,
+  kAddPmem,
   kRemoveDevice,
 };
 
@@ -73,6 +74,7 @@ constexpr Route kRoutes[] = {
     {"vm.resize-zone", "PUT", Action::kResizeZone, kMaxConfigBodyBytes},
     {"vm.add-disk", "PUT", Action::kAddDisk, kMaxConfigBodyBytes},
     {"vm.add-net", "PUT", Action::kAddNet, kMaxConfigBodyBytes},
+    {"vm.add-pmem", "PUT", Action::kAddPmem, kMaxConfigBodyBytes},
     {"vm.remove-device", "PUT", Action::kRemoveDevice, kMaxConfigBodyBytes},
 };
 
@@ -173,6 +175,7 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
     case Action::kResizeZone:
       return Unit(control.ResizeZoneVm(request.body), "Error resizing the memory zone");
     case Action::kAddDisk: return Added(control.AddDiskVm(request.body), "Error adding the disk");
+    case Action::kAddPmem: return Added(control.AddPmemVm(request.body), "Error adding the pmem device");
     case Action::kAddNet:
       return Added(control.AddNetVm(request.body, std::move(fds)), "Error adding the network device");
     case Action::kRemoveDevice:

@@ -57,6 +57,8 @@ constexpr RemoteCommand kCommands[] = {
      "Hot-plug a disk, given as to --disk (path=<image>,id=<id>,...)."},
     {"add-net", "PUT", "vm.add-net", true,
      "Hot-plug a network device, given as to --net (tap=<if>,mac=<mac>,...)."},
+    {"add-pmem", "PUT", "vm.add-pmem", true,
+     "Hot-plug a virtio-pmem device, given as to --pmem (file=<path>,discard_writes=on,...)."},
     {"remove-device", "PUT", "vm.remove-device", false,
      "Hot-unplug the device with this id (the guest ejects it)."},
 };
@@ -144,6 +146,8 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
       sub->add_option("disk_config", argument, "The disk, as to --disk")->required();
     } else if (c.name == "add-net") {
       sub->add_option("net_config", argument, "The network device, as to --net")->required();
+    } else if (c.name == "add-pmem") {
+      sub->add_option("pmem_config", argument, "The pmem device, as to --pmem")->required();
     } else if (c.name == "remove-device") {
       sub->add_option("id", argument, "The device's id (vm.info)")->required();
     } else if (const config::OptionDoc& doc = config::Option(c.name); !doc.keys.empty()) {
@@ -222,6 +226,10 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
       if (!tap_fds.ok()) return Fail(tap_fds.error().message());
       fds = std::move(tap_fds).value();
     }
+  } else if (command->name == "add-pmem") {
+    Result<std::string> add = config::AddPmemBodyFromOption(argument);
+    if (!add.ok()) return Fail(add.error().message());
+    body = std::move(add).value();
   } else if (command->name == "remove-device") {
     body = config::RemoveDeviceRequestToJson({argument});
   } else if (command->name == "restore") {

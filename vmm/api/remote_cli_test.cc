@@ -136,6 +136,15 @@ TEST_F(RemoteCliTest, HotplugCommandsSendChBodiesAndPrintTheAnswer) {
   EXPECT_EQ(net["tap"], "chtap0");
   EXPECT_EQ(net["mac"], "12:34:56:78:9a:bc");
   EXPECT_EQ(net["id"], "net7");
+  // CH's docs/device_model.md: ch-remote add-pmem file=...,size=...
+  r = Remote({"--api-socket", socket_, "add-pmem", "file=/tmp/pmem.img,size=128M,discard_writes=on"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto pmem = nlohmann::json::parse(control_.last_config());
+  EXPECT_EQ(pmem["file"], "/tmp/pmem.img");
+  EXPECT_EQ(pmem["size"], 128 << 20);
+  EXPECT_EQ(pmem["discard_writes"], true);
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "add-pmem", "size=2M"}));
+  EXPECT_EQ(control_.add_pmem_vm, 1);
   r = Remote({"--api-socket", socket_, "remove-device", "_disk0"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");
@@ -337,7 +346,7 @@ TEST_F(RemoteCliTest, TheChRemoteNameUsesItsVersionFormatAndExitCodes) {
 
 TEST(RemoteCommandTest, EveryCommandHasASummary) {
   for (const RemoteCommand& c : RemoteCommands()) EXPECT_FALSE(c.summary.empty()) << c.name;
-  EXPECT_EQ(RemoteCommands().size(), 23u);
+  EXPECT_EQ(RemoteCommands().size(), 24u);
 }
 
 TEST(RemoteCommandTest, TableMatchesChRemote) {

@@ -48,6 +48,11 @@ Result<std::string> AddNetBodyFromOption(std::string_view option) {
   return NetConfigToJson(net).dump();
 }
 
+Result<std::string> AddPmemBodyFromOption(std::string_view option) {
+  PETREL_ASSIGN_OR_RETURN(auto pmem, ParsePmem(option).Wrap("add-pmem"));
+  return PmemConfigToJson(pmem).dump();
+}
+
 Result<std::vector<int>> AddNetFdsFromOption(std::string_view option) {
   PETREL_ASSIGN_OR_RETURN(auto net, ParseNet(option).Wrap("add-net"));
   return net.fds.value_or(std::vector<int>{});

@@ -689,6 +689,17 @@ json ToJson(const OutputConfig& out, bool pci) {
   return j;
 }
 
+// CH's PmemConfig.
+json ToJson(const PmemConfig& pmem) {
+  json j = {{"file", pmem.file},
+            {"size", pmem.size ? json(*pmem.size) : json(nullptr)},
+            {"discard_writes", pmem.discard_writes},
+            {"iommu", false},
+            {"pci_segment", 0}};
+  if (!pmem.id.empty()) j["id"] = pmem.id;
+  return j;
+}
+
 json ToJson(const DiskConfig& disk) {
   json j = {{"path", disk.path},
             {"readonly", disk.readonly},
@@ -872,6 +883,13 @@ Result<NetConfig> NetConfigFromJson(std::string_view body) {
 }
 
 json DiskConfigToJson(const DiskConfig& disk) { return ToJson(disk); }
+
+Result<PmemConfig> PmemConfigFromJson(std::string_view body) {
+  PETREL_ASSIGN_OR_RETURN(json document, ParseBody(body));
+  return ReadPmem(document, "pmem");
+}
+
+json PmemConfigToJson(const PmemConfig& pmem) { return ToJson(pmem); }
 json NetConfigToJson(const NetConfig& net) { return ToJson(net); }
 
 json VmConfigToJson(const VmConfig& config) {
@@ -928,15 +946,7 @@ json VmConfigToJson(const VmConfig& config) {
   }
   if (!config.pmem.empty()) {
     j["pmem"] = json::array();
-    for (const auto& pmem : config.pmem) {
-      json p = {{"file", pmem.file},
-                {"size", pmem.size ? json(*pmem.size) : json(nullptr)},
-                {"discard_writes", pmem.discard_writes},
-                {"iommu", false},
-                {"pci_segment", 0}};
-      if (!pmem.id.empty()) p["id"] = pmem.id;
-      j["pmem"].push_back(std::move(p));
-    }
+    for (const auto& pmem : config.pmem) j["pmem"].push_back(ToJson(pmem));
   }
   if (!config.disks.empty()) {
     j["disks"] = json::array();

@@ -51,6 +51,8 @@ nlohmann::json VmConfigToJson(const VmConfig& config);
 // id rules are the VM's to check, against its other devices).
 Result<DiskConfig> DiskConfigFromJson(std::string_view body);
 Result<NetConfig> NetConfigFromJson(std::string_view body);
+Result<PmemConfig> PmemConfigFromJson(std::string_view body);
+nlohmann::json PmemConfigToJson(const PmemConfig& pmem);
 nlohmann::json DiskConfigToJson(const DiskConfig& disk);
 nlohmann::json NetConfigToJson(const NetConfig& net);
 
