@@ -156,7 +156,7 @@ constexpr KeyDoc kRngKeys[] = {
 
 constexpr KeyDoc kPmemKeys[] = {
     {"file", "<path>", "", "the file (or a directory: an unnamed file there of size=) to map"},
-    {"size", "<size>", "the file's", "bytes to map, a multiple of 2 MiB"},
+    {"size", "<size>", "", "bytes to map, a multiple of 2 MiB (default: the file's size)"},
     {"discard_writes", "on|off", "off", "map the file privately: the guest's writes never reach it"},
     {"id", "<id>", "_pmem<N>", "the device id"},
     {"iommu", "on|off", "off", "place the device behind a virtio-iommu (only off: none yet)"},

@@ -4,16 +4,21 @@
 // not installed).
 //
 //   petrel-docgen <output dir>
+//   petrel-docgen --devices-md docs/devices.md
 //
-// writes man1/petrel.1, man1/petrel-remote.1, bash-completion/petrel,
-// bash-completion/petrel-remote, zsh/_petrel and zsh/_petrel-remote.
+// The first writes man1/petrel.1, man1/petrel-remote.1,
+// bash-completion/petrel, bash-completion/petrel-remote, zsh/_petrel and
+// zsh/_petrel-remote; the second rewrites the generated part of
+// docs/devices.md (device_doc.h).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "vmm/build_info.h"
 #include "vmm/docgen/completion.h"
+#include "vmm/docgen/device_doc.h"
 #include "vmm/docgen/man_page.h"
 
 namespace {
@@ -34,6 +39,16 @@ bool Write(const std::filesystem::path& path, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "--devices-md") {
+    std::ifstream in(argv[2], std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto updated = petrel::docgen::WithDeviceOptions(text);
+    if (!updated) {
+      std::fprintf(stderr, "petrel-docgen: %s has no generated-part markers\n", argv[2]);
+      return 1;
+    }
+    return Write(argv[2], *updated) ? 0 : 1;
+  }
   if (argc != 2) {
     std::fprintf(stderr, "usage: petrel-docgen <output dir>\n");
     return 2;
