@@ -74,6 +74,7 @@ inline constexpr uint16_t kDeviceIdBlock = 2;
 inline constexpr uint16_t kDeviceIdConsole = 3;
 inline constexpr uint16_t kDeviceIdEntropy = 4;
 inline constexpr uint16_t kDeviceIdBalloon = 5;
+inline constexpr uint16_t kDeviceIdVsock = 19;
 // Not in virtio 1.2's list of defined devices: the id virtio reserves for a
 // watchdog, as Cloud Hypervisor's virtio-watchdog uses it.
 inline constexpr uint16_t kDeviceIdWatchdog = 35;
