@@ -99,8 +99,9 @@ class VsockDevice final : public VirtioDevice {
   void SendTransportReset();
 
   const VsockConfig& config() const { return config_; }
-  // Control loop (tests).
+  // Control loop (tests, fuzzing).
   size_t connection_count() const { return muxer_->connection_count(); }
+  const VsockMuxer& muxer() const { return *muxer_; }
   bool transport_reset_pending() const { return transport_reset_pending_; }
 
   // Control loop, VM paused.

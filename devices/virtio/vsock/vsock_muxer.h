@@ -109,6 +109,7 @@ class VsockMuxer {
 
   size_t connection_count() const { return conns_.size(); }
   size_t pending_host_count() const { return pending_.size(); }
+  size_t pending_refusals() const { return refusals_.size(); }
   const std::string& socket_path() const { return path_; }
   // Payload bytes guest -> host and host -> guest (any thread).
   uint64_t tx_bytes() const { return tx_bytes_.load(std::memory_order_relaxed); }
