@@ -98,7 +98,8 @@ class VsockMuxer {
   bool HasRx() const { return !owed_.empty() || !refusals_.empty() || !ready_.empty(); }
   // The next packet for the guest: its header, and its payload (RW) read
   // from the host into `payload` (at most its size); returns the payload
-  // length, or nullopt if nothing could be produced now.
+  // length, or nullopt if nothing could be produced now. With an empty
+  // `payload` only control packets are produced (HasRx() may stay true).
   std::optional<uint32_t> NextRxPacket(std::span<uint8_t> payload, VsockHeader& hdr);
 
   // ---- snapshot
