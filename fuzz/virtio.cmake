@@ -12,3 +12,5 @@ petrel_fuzz(virtio_mem_fuzz SOURCES virtio_mem_fuzz.cc
   DEPS petrel_virtio_mem petrel_virtio_testing petrel_event)
 petrel_fuzz(watchdog_fuzz SOURCES watchdog_fuzz.cc
   DEPS petrel_virtio_watchdog petrel_virtio_testing petrel_event)
+petrel_fuzz(vsock_fuzz SOURCES vsock_fuzz.cc
+  DEPS petrel_virtio_vsock petrel_virtio_testing petrel_event)

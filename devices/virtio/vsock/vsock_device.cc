@@ -248,7 +248,23 @@ void VsockDevice::ProcessRx() {
       Fail("rx: " + filled.error().message());
       break;
     }
-    if (*filled) used = true;
+    if (*filled) {
+      used = true;
+      continue;
+    }
+    // Nothing fits: a buffer with room for a header only, while only data
+    // is due, goes back empty (the guest's next buffer may be larger).
+    if (held_rx_->writable_len == kVsockHeaderSize && muxer_->HasRx()) {
+      const uint16_t head = held_rx_->head;
+      held_rx_.reset();
+      if (auto r = q.AddUsed(head, 0); !r.ok()) {
+        Fail("rx: " + r.error().message());
+        break;
+      }
+      used = true;
+      continue;
+    }
+    break;  // the muxer has nothing now; the chain waits for the next packet
   }
   if (used && context_ != nullptr) context_->SignalUsed(kVsockRxQueue);
   // Room for refusals again: take the tx chains left waiting.

@@ -15,7 +15,8 @@
 //     malformed ring or chain (SplitQueue::Pop's errors) fails the device.
 //   - rx: packets the muxer has for the guest go into the guest's rx
 //     chains (header and payload; a chain without room for a header, or
-//     with readable buffers, is handed back empty). Host data is read only
+//     with readable buffers, is handed back empty, and so is one with room
+//     for a header only when only data is due). Host data is read only
 //     once a chain is at hand, at most what the chain, the guest's credit
 //     and kVsockMaxPayload allow. The device holds at most one popped chain
 //     between calls; QuiesceQueueGroup hands it back empty.
@@ -99,8 +100,9 @@ class VsockDevice final : public VirtioDevice {
   void SendTransportReset();
 
   const VsockConfig& config() const { return config_; }
-  // Control loop (tests).
+  // Control loop (tests, fuzzing).
   size_t connection_count() const { return muxer_->connection_count(); }
+  const VsockMuxer& muxer() const { return *muxer_; }
   bool transport_reset_pending() const { return transport_reset_pending_; }
 
   // Control loop, VM paused.

@@ -716,6 +716,30 @@ TEST(VsockRxTest, RxBuffersWithoutRoomForAHeaderGoBackEmpty) {
   EXPECT_TRUE(b.ctx->failures().empty());
 }
 
+TEST(VsockRxTest, HeaderOnlyBuffersCarryControlPacketsNotData) {
+  VsockBench b({.rx_slots = 0});
+  b.AddRxBuffers(4, kVsockHeaderSize);
+  ASSERT_TRUE(b.Activate().ok());
+  UniqueFd service = HostListen(b.config.socket + "_77");
+  b.Send(VsockBench::G(kVsockOpRequest, 7, 77));
+  auto resp = b.Next();
+  ASSERT_TRUE(resp && resp->h.op == kVsockOpResponse);
+  UniqueFd conn = HostAccept(service.get());
+  HostWrite(conn.get(), "data");
+  // The header-only buffers go back empty; the data waits (no EOF, no
+  // SHUTDOWN) for a buffer with room.
+  ASSERT_TRUE(b.PumpUntil([&] { return b.empty_rx >= 3; }));
+  EXPECT_TRUE(b.inbox.empty());
+  b.AddRxBuffers(1, 4096);
+  b.PostRx();
+  auto data = b.Next();
+  ASSERT_TRUE(data);
+  EXPECT_EQ(data->h.op, kVsockOpRw);
+  EXPECT_EQ(Str(data->data), "data");
+  EXPECT_TRUE(b.ctx->failures().empty());
+  ::unlink((b.config.socket + "_77").c_str());
+}
+
 // ---------------------------------------------------------------------------
 // Turns, back-pressure, pause
 

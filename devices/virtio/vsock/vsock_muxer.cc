@@ -533,6 +533,7 @@ std::optional<uint32_t> VsockMuxer::NextRxPacket(std::span<uint8_t> payload, Vso
     refusals_.pop_front();
     return 0;
   }
+  size_t skipped = 0;
   while (!ready_.empty()) {
     const uint64_t key = ready_.front();
     auto it = conns_.find(key);
@@ -541,6 +542,14 @@ std::optional<uint32_t> VsockMuxer::NextRxPacket(std::span<uint8_t> payload, Vso
       continue;
     }
     HostConn& c = *it->second;
+    if (payload.empty() && !c.conn.HasControl()) {
+      // Data does not fit this buffer (a header and no more): keep the
+      // connection's turn, look for a control packet behind it.
+      ready_.pop_front();
+      ready_.push_back(key);
+      if (++skipped >= ready_.size()) return std::nullopt;
+      continue;
+    }
     ready_.pop_front();
     c.queued = false;
     std::optional<uint32_t> len;

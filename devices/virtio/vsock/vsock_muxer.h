@@ -98,7 +98,8 @@ class VsockMuxer {
   bool HasRx() const { return !owed_.empty() || !refusals_.empty() || !ready_.empty(); }
   // The next packet for the guest: its header, and its payload (RW) read
   // from the host into `payload` (at most its size); returns the payload
-  // length, or nullopt if nothing could be produced now.
+  // length, or nullopt if nothing could be produced now. With an empty
+  // `payload` only control packets are produced (HasRx() may stay true).
   std::optional<uint32_t> NextRxPacket(std::span<uint8_t> payload, VsockHeader& hdr);
 
   // ---- snapshot
@@ -109,6 +110,7 @@ class VsockMuxer {
 
   size_t connection_count() const { return conns_.size(); }
   size_t pending_host_count() const { return pending_.size(); }
+  size_t pending_refusals() const { return refusals_.size(); }
   const std::string& socket_path() const { return path_; }
   // Payload bytes guest -> host and host -> guest (any thread).
   uint64_t tx_bytes() const { return tx_bytes_.load(std::memory_order_relaxed); }
