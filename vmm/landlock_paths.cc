@@ -94,6 +94,9 @@ std::vector<LandlockRule> LandlockRulesFor(const config::VmConfig& config) {
   // A pmem file is opened while the VM is built (before the VM thread
   // confines itself), but its directory form needs the directory, and a
   // hot-plugged one later will need the file: listed as the device opens it.
+  // The vsock device binds its socket and connects to "<socket>_<port>"
+  // (not a Landlock right) in the socket's directory.
+  if (config.vsock) rules.push_back({DirectoryOf(config.vsock->socket), LandlockAccess::kBindSocket});
   for (const auto& pmem : config.pmem) {
     rules.push_back({pmem.file, pmem.discard_writes ? LandlockAccess::kRead : LandlockAccess::kReadWrite});
   }

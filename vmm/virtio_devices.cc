@@ -194,6 +194,15 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     PETREL_ASSIGN_OR_RETURN(auto device, MakePmem(config, at));
     PETREL_TRY(Place(args, config.id, std::move(device)));
   }
+  if (args.config->vsock) {
+    virtio::VsockConfig config = *args.config->vsock;
+    if (config.id.empty()) config.id = "vsock0";
+    PETREL_ASSIGN_OR_RETURN(auto created, virtio::VsockDevice::Create(config).Wrap("--vsock"));
+    std::shared_ptr<virtio::VsockDevice> vsock = std::move(created);
+    PETREL_LOG(kInfo) << config.id << ": guest cid " << config.cid << ", host socket "
+                      << config.socket;
+    PETREL_TRY(Place(args, config.id, std::move(vsock)));
+  }
 
   // Last, so a balloon never moves the other devices' PCI slots.
   if (args.config->balloon) {

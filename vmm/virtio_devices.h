@@ -3,7 +3,7 @@
 // VirtioDevices: the virtio-pci devices a VmConfig asks for -- virtio-console
 // (unless --console off), virtio-rng (always, as Cloud Hypervisor), one
 // virtio-blk per --disk, one virtio-net per --net, one virtio-pmem per
-// --pmem, --balloon's virtio-balloon, one virtio-mem per memory zone with a
+// --pmem, --vsock's virtio-vsock, --balloon's virtio-balloon, one virtio-mem per memory zone with a
 // hot-plug area, --watchdog's virtio-watchdog -- created and placed on the
 // VM's PCI bus in that fixed order (each kind in command-line order), so
 // slots, BAR addresses and pmem addresses are the same on every boot.
@@ -67,6 +67,7 @@
 #include "devices/virtio/net/virtio_net.h"
 #include "devices/virtio/pmem/pmem_backing.h"
 #include "devices/virtio/pmem/pmem_device.h"
+#include "devices/virtio/vsock/vsock_device.h"
 #include "devices/virtio/watchdog/watchdog_device.h"
 #include "core/ratelimit/shared_rate_limiter.h"
 #include "vmm/pci_platform.h"
@@ -78,12 +79,12 @@ namespace petrel::vmm {
 // cache mode, virtio-net's MAC, queue pairs and offloads, virtio-console's
 // size and pending input, virtio-balloon's target and actual size,
 // virtio-mem's requested size and plugged blocks, virtio-watchdog's armed
-// flag, virtio-pmem's guest address and size; virtio-rng has none
-// (monostate).
+// flag, virtio-pmem's guest address and size, virtio-vsock's guest cid and
+// open connections; virtio-rng has none (monostate).
 using VirtioTypeState =
     std::variant<std::monostate, virtio::BlkDeviceState, virtio::VirtioNetState,
                  virtio::ConsoleDeviceState, virtio::BalloonDeviceState, virtio::MemDeviceState,
-                 virtio::WatchdogDeviceState, virtio::PmemDeviceState>;
+                 virtio::WatchdogDeviceState, virtio::PmemDeviceState, virtio::VsockDeviceState>;
 
 struct VirtioDevicesArgs {
   const config::VmConfig* config;

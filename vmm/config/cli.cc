@@ -52,7 +52,7 @@ CliOutcome Fail(std::string_view message) {
 // The raw strings CLI11 fills in; empty means "not given".
 struct RawArgs {
   std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
-      event_monitor, rng, balloon, restore, record_io, seccomp;
+      event_monitor, rng, balloon, restore, record_io, seccomp, vsock;
   std::vector<std::string> disks, nets, landlock_rules, rate_limit_groups, memory_zones, numa, pmems;
   int verbosity = 0;
   bool version = false;
@@ -95,6 +95,7 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
   AddOption(app, "--console", raw.console);
   AddOption(app, "--disk", raw.disks);
   AddOption(app, "--pmem", raw.pmems);
+  AddOption(app, "--vsock", raw.vsock);
   AddOption(app, "--rate-limit-group", raw.rate_limit_groups);
   AddOption(app, "--net", raw.nets);
   AddOption(app, "--rng", raw.rng);
@@ -243,6 +244,11 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       if (!net.ok()) return Fail(net.error().message());
       vm.nets.push_back(*net);
     }
+    if (app.count("--vsock") != 0) {
+      auto vsock = ParseVsock(raw.vsock);
+      if (!vsock.ok()) return Fail(vsock.error().message());
+      vm.vsock = *vsock;
+    }
     for (const std::string& text : raw.pmems) {
       auto pmem = ParsePmem(text);
       if (!pmem.ok()) return Fail(pmem.error().message());
@@ -298,7 +304,7 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       // As CH: the snapshot holds the VM's config, so no VM option goes
       // with --restore.
       for (const char* vm_option : {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory",
-                                    "--memory-zone", "--numa", "--serial", "--console", "--disk", "--net", "--rng", "--balloon", "--pmem", "--rate-limit-group", "--landlock",
+                                    "--memory-zone", "--numa", "--serial", "--console", "--disk", "--net", "--rng", "--balloon", "--pmem", "--vsock", "--rate-limit-group", "--landlock",
                                     "--landlock-rules", "--pvpanic", "--watchdog"}) {
         if (app.count(vm_option) != 0) {
           return Fail(std::string("--restore: cannot be combined with ") + vm_option +

@@ -439,6 +439,26 @@ TEST(CliTest, PmemAsCloudHypervisorsDocsWriteIt) {
             std::string::npos);
 }
 
+TEST(CliTest, VsockAsCloudHypervisorsDocsWriteIt) {
+  // CH's docs/vsock.md.
+  CliOutcome out = Parse({"--kernel", "/k", "--vsock", "cid=3,socket=/tmp/ch.vsock"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  ASSERT_TRUE(out.options.vm.vsock.has_value());
+  EXPECT_EQ(out.options.vm.vsock->cid, 3u);
+  EXPECT_EQ(out.options.vm.vsock->socket, "/tmp/ch.vsock");
+  EXPECT_FALSE(Parse({"--kernel", "/k"}).options.vm.vsock.has_value());
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--vsock", "socket=/s"}).find("cid=<context id> is required"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--vsock", "cid=3"}).find("socket=<path> is required"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--vsock", "cid=2,socket=/s"}).find("cid"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--vsock", "cid=3,socket=/s,iommu=on"}).find("iommu"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--restore", "source_url=file:///s", "--vsock", "cid=3,socket=/s"}).find("--vsock"),
+            std::string::npos);
+}
+
 TEST(CliTest, WatchdogIsAFlagOffByDefault) {
   CliOutcome out = Parse({"--kernel", "/k"});
   ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;

@@ -198,4 +198,20 @@ Result<PmemConfig> ParsePmem(std::string_view text) {
   return pmem;
 }
 
+Result<VsockConfig> ParseVsock(std::string_view text) {
+  OptionParser parser(Option("--vsock"));
+  PETREL_TRY(parser.Parse(text));
+  PETREL_TRY(CheckCommonPciKeys(parser));
+  VsockConfig vsock;
+  PETREL_ASSIGN_OR_RETURN(auto cid, parser.GetU64("cid"));
+  if (!cid) return Error(ErrorCode::kInvalidArgument, "--vsock: cid=<context id> is required");
+  vsock.cid = *cid;
+  const auto socket = parser.Get("socket");
+  if (!socket) return Error(ErrorCode::kInvalidArgument, "--vsock: socket=<path> is required");
+  vsock.socket = *socket;
+  vsock.id = parser.Get("id").value_or("");
+  PETREL_TRY(virtio::Validate(vsock).Wrap("--vsock"));
+  return vsock;
+}
+
 }  // namespace petrel::config

@@ -37,6 +37,7 @@
 #include "devices/virtio/blk/disk_config.h"
 #include "devices/virtio/net/net_config.h"
 #include "devices/virtio/pmem/pmem_config.h"
+#include "devices/virtio/vsock/vsock_config.h"
 #include "devices/virtio/rng/rng_config.h"
 
 namespace petrel::config {
@@ -45,6 +46,7 @@ using virtio::BalloonConfig;
 using virtio::DiskConfig;
 using virtio::NetConfig;
 using virtio::PmemConfig;
+using virtio::VsockConfig;
 using virtio::RngConfig;
 
 Result<DiskConfig> ParseDisk(std::string_view text);
@@ -52,6 +54,7 @@ Result<NetConfig> ParseNet(std::string_view text);
 Result<RngConfig> ParseRng(std::string_view text);
 Result<BalloonConfig> ParseBalloon(std::string_view text);
 Result<PmemConfig> ParsePmem(std::string_view text);
+Result<VsockConfig> ParseVsock(std::string_view text);
 
 class OptionParser;
 // The bw_* / ops_* keys of a parsed option (--disk, --rate-limit-group):

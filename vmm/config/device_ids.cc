@@ -20,6 +20,7 @@ void ForEachUserId(const VmConfig& config, Visit visit) {
   for (const auto& disk : config.disks) visit(disk.id);
   for (const auto& net : config.nets) visit(net.id);
   for (const auto& pmem : config.pmem) visit(pmem.id);
+  if (config.vsock) visit(config.vsock->id);
   for (const auto& zone : config.memory.zones) visit(zone.id);
 }
 
@@ -74,6 +75,7 @@ void AssignDeviceIds(VmConfig& config) {
   for (auto& pmem : config.pmem) {
     if (pmem.id.empty()) pmem.id = next("_pmem");
   }
+  if (config.vsock && config.vsock->id.empty()) config.vsock->id = next("_vsock");
   config.rng.id = kRngDeviceId;
   if (config.balloon) config.balloon->id = kBalloonDeviceId;
 }

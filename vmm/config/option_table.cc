@@ -163,6 +163,16 @@ constexpr KeyDoc kPmemKeys[] = {
     {"pci_segment", "<n>", "0", "the PCI segment (only 0: Petrel has one)"},
 };
 
+constexpr KeyDoc kVsockKeys[] = {
+    {"cid", "<n>", "", "the guest's context id, 3 or more (required)"},
+    {"socket", "<path>", "",
+     "the host's UNIX socket: connect and send \"CONNECT <port>\\n\"; the guest's connections "
+     "to host port P reach <path>_P (required)"},
+    {"id", "<id>", "_vsock<N>", "the device id"},
+    {"iommu", "on|off", "off", "place the device behind a virtio-iommu (only off: none yet)"},
+    {"pci_segment", "<n>", "0", "the PCI segment (only 0: Petrel has one)"},
+};
+
 constexpr KeyDoc kBalloonKeys[] = {
     {"size", "<size>", "0", "memory the balloon takes from the guest at boot"},
     {"deflate_on_oom", "on|off", "off", "the guest deflates the balloon when it runs out of memory"},
@@ -249,6 +259,9 @@ constexpr OptionDoc kPetrelOptions[] = {
      "src=/dev/urandom"},
     {"--balloon", "", "<spec>", "", "A virtio memory balloon (resize it with vm.resize).",
      kBalloonKeys, "size=0,deflate_on_oom=on,free_page_reporting=on"},
+    {"--vsock", "", "<spec>", "",
+     "A virtio-vsock device with Cloud Hypervisor's hybrid vsock (a UNIX socket on the host).",
+     kVsockKeys, "cid=3,socket=/tmp/petrel.vsock"},
     {"--pmem", "", "<spec>", "",
      "A virtio-pmem device: a file mapped into the guest (/dev/pmemN); repeatable.", kPmemKeys,
      "file=/var/lib/images/rootfs.img,discard_writes=on", true},

@@ -53,6 +53,7 @@ const std::map<std::string, ParseFn>& Parsers() {
       {"--rng", Wrap(ParseRng)},
       {"--balloon", Wrap(ParseBalloon)},
       {"--pmem", Wrap(ParsePmem)},
+      {"--vsock", Wrap(ParseVsock)},
       {"--api-socket", Wrap(ParseApiSocket)},
       {"--event-monitor", Wrap(ParseEventMonitor)},
       {"--restore", Wrap(ParseRestore)},

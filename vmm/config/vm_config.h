@@ -263,6 +263,9 @@ struct VmConfig {
   // --pmem, repeatable (JSON pmem): virtio-pmem devices, each a file mapped
   // into the guest past RAM.
   std::vector<PmemConfig> pmem;
+  // --vsock (JSON vsock): the virtio-vsock device with Cloud Hypervisor's
+  // hybrid vsock host side (a UNIX socket), only when asked for.
+  std::optional<VsockConfig> vsock;
   // Petrel only (--test-device): the test guests' device (devices/testdev,
   // docs/test-guests.md). Not in Cloud Hypervisor's schema, so not in the
   // API's JSON nor in a snapshot's config.

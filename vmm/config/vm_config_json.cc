@@ -636,6 +636,22 @@ Result<PmemConfig> ReadPmem(const json& value, const std::string& path) {
   return pmem;
 }
 
+// CH's VsockConfig: {"cid", "socket" (both required), "iommu", "id",
+// "pci_segment"}.
+Result<VsockConfig> ReadVsock(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  VsockConfig vsock;
+  if (r.Find("cid") == nullptr) return Error(ErrorCode::kInvalidArgument, path + ": cid is required");
+  PETREL_TRY(r.Unsigned("cid", vsock.cid));
+  PETREL_TRY(r.String("socket", vsock.socket));
+  PETREL_TRY(r.String("id", vsock.id));
+  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(r.Finish());
+  if (vsock.socket.empty()) return Error(ErrorCode::kInvalidArgument, path + ": socket is required");
+  PETREL_TRY(r.Checked(virtio::Validate(vsock)));
+  return vsock;
+}
+
 // CH's LandlockConfig: {"path": "...", "access": "r" | "w" | "rw"}.
 Result<LandlockRule> ReadLandlockRule(const json& value, const std::string& path) {
   PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
@@ -822,7 +838,11 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
   if (balloon != nullptr && !balloon->is_null()) {
     PETREL_ASSIGN_OR_RETURN(config.balloon, ReadBalloon(*balloon, "balloon"));
   }
-  for (const char* object : {"vsock", "rtc", "platform", "tpm", "ivshmem", "pvmemcontrol"}) {
+  PETREL_ASSIGN_OR_RETURN(const json* vsock, r.Object("vsock"));
+  if (vsock != nullptr) {
+    PETREL_ASSIGN_OR_RETURN(config.vsock, ReadVsock(*vsock, "vsock"));
+  }
+  for (const char* object : {"rtc", "platform", "tpm", "ivshmem", "pvmemcontrol"}) {
     PETREL_TRY(r.OnlyDefault(object, {}));
   }
   PETREL_TRY(r.Bool("landlock_enable", config.landlock_enable));
@@ -943,6 +963,13 @@ json VmConfigToJson(const VmConfig& config) {
                     {"deflate_on_oom", config.balloon->deflate_on_oom},
                     {"free_page_reporting", config.balloon->free_page_reporting}};
     if (!config.balloon->id.empty()) j["balloon"]["id"] = config.balloon->id;
+  }
+  if (config.vsock) {
+    j["vsock"] = {{"cid", config.vsock->cid},
+                  {"socket", config.vsock->socket},
+                  {"iommu", false},
+                  {"pci_segment", 0}};
+    if (!config.vsock->id.empty()) j["vsock"]["id"] = config.vsock->id;
   }
   if (!config.pmem.empty()) {
     j["pmem"] = json::array();

@@ -323,6 +323,28 @@ TEST(VmConfigJsonTest, PmemIsReadAndWrittenAsCloudHypervisorsSchema) {
             std::string::npos);
 }
 
+TEST(VmConfigJsonTest, VsockIsReadAndWrittenAsCloudHypervisorsSchema) {
+  auto config = VmConfigFromJson(
+      R"({"payload":{"kernel":"/k"},"vsock":{"cid":3,"socket":"/tmp/ch.vsock","iommu":false,"id":"v0","pci_segment":0}})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  ASSERT_TRUE(config->vsock.has_value());
+  EXPECT_EQ(config->vsock->cid, 3u);
+  EXPECT_EQ(config->vsock->id, "v0");
+  const nlohmann::json out = VmConfigToJson(*config);
+  EXPECT_EQ(out["vsock"]["socket"], "/tmp/ch.vsock");
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->vsock, config->vsock);
+  const char* argv[] = {"petrel", "--kernel", "/k", "--vsock", "cid=3,socket=/tmp/ch.vsock,id=v0"};
+  const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  EXPECT_EQ(cli.options.vm.vsock, config->vsock);
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"vsock":{"socket":"/s"}})").find("cid is required"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"vsock":{"cid":1,"socket":"/s"}})").find("cid"),
+            std::string::npos);
+}
+
 TEST(VmConfigJsonTest, WatchdogIsReadAndWritten) {
   auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"watchdog":true})");
   ASSERT_TRUE(config.ok()) << config.error().message();

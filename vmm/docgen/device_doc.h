@@ -15,7 +15,7 @@ namespace petrel::docgen {
 
 // The options of the devices, in this order.
 inline constexpr std::string_view kDeviceOptions[] = {
-    "--serial", "--console", "--rng",     "--disk",     "--net",     "--pmem",
+    "--serial", "--console", "--rng", "--disk", "--net", "--pmem", "--vsock",
     "--balloon", "--watchdog", "--pvpanic", "--memory-zone", "--rate-limit-group"};
 
 inline constexpr std::string_view kDevicesBegin =

@@ -75,6 +75,17 @@ json TypeStateToJson(const VirtioTypeState& state) {
             {"state", Section({{"requested_size", mem->requested_size},
                                {"plugged", HexEncode(mem->plugged)}})}};
   }
+  if (const auto* vsock = std::get_if<virtio::VsockDeviceState>(&state)) {
+    json host = json::array(), guest = json::array();
+    for (const auto& [h, g] : vsock->connections) {
+      host.push_back(h);
+      guest.push_back(g);
+    }
+    return {{"type", "vsock"},
+            {"state", Section({{"guest_cid", vsock->guest_cid},
+                               {"host_ports", std::move(host)},
+                               {"guest_ports", std::move(guest)}})}};
+  }
   if (const auto* pmem = std::get_if<virtio::PmemDeviceState>(&state)) {
     return {{"type", "pmem"}, {"state", Section({{"start", pmem->start}, {"size", pmem->size}})}};
   }
@@ -102,10 +113,10 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     return VirtioTypeState{};
   }
   if (name != "blk" && name != "net" && name != "console" && name != "balloon" && name != "mem" &&
-      name != "watchdog" && name != "pmem") {
+      name != "watchdog" && name != "pmem" && name != "vsock") {
     return FieldProblem(fields.PathOf("type"),
                         "expected \"none\", \"blk\", \"net\", \"console\", \"balloon\", \"mem\", "
-                        "\"watchdog\" or \"pmem\"");
+                        "\"watchdog\", \"pmem\" or \"vsock\"");
   }
   PETREL_ASSIGN_OR_RETURN(json state, Unversioned(*section, kStateSectionVersion, state_path));
   const std::string inner = FieldPath(state_path, "state");
@@ -138,6 +149,20 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     PETREL_TRY(f.ReadHex("plugged", mem.plugged, kMaxMemBitmapBytes));
     PETREL_TRY(f.Finish());
     return VirtioTypeState{mem};
+  }
+  if (name == "vsock") {
+    // The device checks the cid and the list (VsockDevice::Restore).
+    virtio::VsockDeviceState vsock;
+    std::vector<uint32_t> host, guest;
+    PETREL_TRY(f.Read("guest_cid", vsock.guest_cid));
+    PETREL_TRY(f.ReadList("host_ports", host, virtio::kVsockMaxConnections));
+    PETREL_TRY(f.ReadList("guest_ports", guest, virtio::kVsockMaxConnections));
+    PETREL_TRY(f.Finish());
+    if (host.size() != guest.size()) {
+      return FieldProblem(inner, "host_ports and guest_ports differ in length");
+    }
+    for (size_t i = 0; i < host.size(); ++i) vsock.connections.emplace_back(host[i], guest[i]);
+    return VirtioTypeState{vsock};
   }
   if (name == "pmem") {
     virtio::PmemDeviceState pmem;  // the device checks it is where it is now
