@@ -941,6 +941,55 @@ test_linux_pvpanic() {
   fi
 }
 
+# virtio-vsock (issue 15, item 1), CH's docs/vsock.md: --vsock
+# cid=3,socket=<path> and the Debian guest's vmw_vsock_virtio_transport.
+# vsock_peer (the guest kit's) on both sides: the guest runs an echo server
+# on vsock port 1234 and connects to host port 5678, which reaches the L1's
+# echo server on <socket>_5678 (4 MiB, then 100 connections at once); the
+# L1 connects through the socket with "CONNECT 1234" (16 MiB, then 100 at
+# once). Every byte comes back and is compared.
+test_linux_vsock() {
+  name=linux-vsock
+  if [ ! -x "$KIT/vsock_peer" ]; then result "$name" SKIP "no vsock_peer in the guest kit"; return; fi
+  sock=/tmp/petrel-vsock.sock
+  api=/tmp/petrel-vsock-api.sock
+  rm -f "$sock" "${sock}_5678" "$api"
+  "$KIT/vsock_peer" unix-echo "${sock}_5678" &
+  echo_pid=$!
+  VPROBE=$(b64 'vsock_peer vsock-echo 1234 & sleep 1; echo PETREL-VSOCK-GUEST-READY
+vsock_peer vsock-client 2 5678 4194304 1 | sed "s/^/G2H-BULK /"
+vsock_peer vsock-client 2 5678 65536 100 | sed "s/^/G2H-MANY /"
+echo PETREL-VSOCK-GUEST-DONE; sleep 120')
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=poweroff petrel.cmd=$VPROBE" --cpus boot=2 --memory size=512M \
+    --serial tty --console off --vsock "cid=3,socket=$sock" --api-socket "path=$api" \
+    </dev/null >"/tmp/$name.out" 2>&1 &
+  pid=$!
+  w=0; while [ $w -lt 120 ] && ! grep -q PETREL-VSOCK-GUEST-DONE "/tmp/$name.out" 2>/dev/null; do
+    kill -0 $pid 2>/dev/null || break; sleep 1; w=$((w + 1)); done
+  "$KIT/vsock_peer" hybrid-client "$sock" 1234 16777216 1 >"/tmp/$name.h2g-bulk" 2>&1
+  "$KIT/vsock_peer" hybrid-client "$sock" 1234 65536 100 >"/tmp/$name.h2g-many" 2>&1
+  ./petrel-remote --api-socket "$api" shutdown-vmm >/dev/null 2>&1
+  w=0; while [ $w -lt 30 ] && kill -0 $pid 2>/dev/null; do sleep 1; w=$((w + 1)); done
+  kill -0 $pid 2>/dev/null && kill $pid
+  wait $pid; rc=$?
+  kill $echo_pid 2>/dev/null; wait $echo_pid 2>/dev/null
+  fail=""
+  grep -q "G2H-BULK PETREL-VSOCK-PASS conns=1 bytes=4194304" "/tmp/$name.out" || fail="$fail guest-to-host-bulk"
+  grep -q "G2H-MANY PETREL-VSOCK-PASS conns=100 bytes=65536" "/tmp/$name.out" || fail="$fail guest-to-host-100"
+  grep -q "PETREL-VSOCK-PASS conns=1 bytes=16777216" "/tmp/$name.h2g-bulk" || fail="$fail host-to-guest-bulk($(head -c 200 "/tmp/$name.h2g-bulk"))"
+  grep -q "PETREL-VSOCK-PASS conns=100 bytes=65536" "/tmp/$name.h2g-many" || fail="$fail host-to-guest-100($(head -c 200 "/tmp/$name.h2g-many"))"
+  [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
+  [ -e "$sock" ] && fail="$fail socket-left-behind"
+  if [ -z "$fail" ]; then
+    rates="g2h $(grep -o 'G2H-BULK.*MBps=[0-9.]*' "/tmp/$name.out" | grep -o 'MBps=[0-9.]*'), h2g $(grep -o 'MBps=[0-9.]*' "/tmp/$name.h2g-bulk")"
+    result "$name" PASS "4 MiB guest->host and 16 MiB host->guest echoed and compared, 100 connections each way; $rates"
+  else
+    echo "--- $name output ---"; tail -30 "/tmp/$name.out"
+    result "$name" FAIL "$fail"
+  fi
+}
+
 # virtio-pmem (issue 15, item 2), CH's docs: --pmem file=<64 MiB file>.
 # Boot 1: the guest's virtio_pmem + nd_pmem make /dev/pmem0 of it; it makes
 # an ext2 file system there (busybox mke2fs, 4 KiB blocks), mounts it with
@@ -1688,6 +1737,7 @@ test_linux_balloon_reporting
 test_linux_pvpanic
 test_linux_watchdog
 test_linux_pmem
+test_linux_vsock
 test_linux_snapshot_restore
 test_linux_live_migration_unix
 test_linux_live_migration_tcp
