@@ -1061,6 +1061,7 @@ test_linux_watchdog() {
 if [ "${b:-0}" != 0 ]; then echo "PETREL-WDT-SECOND-BOOT"; exit 0; fi
 printf "\001" | dd of=/dev/nvram bs=1 seek=50 count=1 conv=notrunc 2>/dev/null
 ls /lib/modules/*/extra/virtio_wdt.ko >/dev/null 2>&1 || { echo "PETREL-WDT-NO-MODULE"; exit 0; }
+insmod /lib/modules/*/extra/virtio_wdt.ko || echo "PETREL-WDT-INSMOD-FAILED"
 for d in /sys/bus/virtio/devices/*; do [ "$(cat $d/device)" = "0x0023" ] && echo "PETREL-WDT-DEV $(basename $d) driver=$(basename "$(readlink $d/driver)")"; done
 [ -c /dev/watchdog ] || { echo "PETREL-WDT-NO-DEV-NODE"; exit 1; }
 watchdog -t 5 /dev/watchdog; sleep 1

@@ -199,9 +199,10 @@ TEST_F(VmPciHotplugSimTest, AnAddedPmemMapsItsFileAndAnEjectedOneUnmapsIt) {
   ASSERT_TRUE(t_.vm().Pause().ok());
   auto state = t_.vm().SaveSnapshotState();
   ASSERT_TRUE(state.ok()) << state.error().message();
+  auto memory = testing::CopyOf(t_.vm().memory());  // while paused: the guest counts
   ASSERT_TRUE(t_.vm().Resume().ok());
   {
-    PausableVm restored(1, true, &*state, testing::CopyOf(t_.vm().memory()), {}, 0,
+    PausableVm restored(1, true, &*state, memory, {}, 0,
                         [&](config::VmConfig& c) { c.pmem.push_back(pmem); });
     ASSERT_TRUE(restored.ok()) << restored.error()->message();
     auto there = restored.sim().device_memory();
