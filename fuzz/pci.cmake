@@ -6,3 +6,5 @@ petrel_fuzz(pci_config_fuzz SOURCES pci_config_fuzz.cc DEPS petrel_pci)
 petrel_fuzz(pci_platform_fuzz SOURCES pci_platform_fuzz.cc DEPS petrel_vmm)
 # --pvpanic's device: BAR and config space accesses from the guest.
 petrel_fuzz(pvpanic_fuzz SOURCES pvpanic_fuzz.cc DEPS petrel_pvpanic)
+# --tpm's CRB page: register and data buffer accesses from the guest.
+petrel_fuzz(tpm_crb_fuzz SOURCES tpm_crb_fuzz.cc DEPS petrel_tpm petrel_event)
