@@ -47,6 +47,21 @@ Term Rtc(const AcpiConfig& config) {
                         });
 }
 
+// The TPM 2.0 CRB device, as Cloud Hypervisor's TpmDevice: _HID the string
+// "MSFT0101" (the TCG-assigned id for a TPM 2.0, which Linux's tpm_crb
+// matches; not an EISA id) and the register page in _CRS. tpm_crb reads the
+// start method and control area address from the TPM2 table (tpm2.h).
+Term Tpm(uint64_t crb_base) {
+  return Device("TPM2", {
+                            Name("_HID", String("MSFT0101")),
+                            Name("_STA", Int(kStaPresent)),
+                            Name("_CRS", ResourceTemplate({
+                                             Memory32Fixed(true, static_cast<uint32_t>(crb_base),
+                                                           static_cast<uint32_t>(x86::kTpmCrbSize)),
+                                         })),
+                        });
+}
+
 Term PowerButton() {
   return Device("PWRB", {
                             Name("_HID", EisaId("PNP0C0C")),
@@ -463,6 +478,7 @@ TermList DsdtTerms(const AcpiConfig& config) {
   TermList sb;
   if (config.serial) sb.push_back(Com1(config));
   if (config.rtc) sb.push_back(Rtc(config));
+  if (config.tpm_crb_mmio) sb.push_back(Tpm(*config.tpm_crb_mmio));
   sb.push_back(PowerButton());
   if (config.ged_mmio != 0) sb.push_back(Ged(config));
   if (config.cpu_hotplug_mmio != 0) sb.push_back(CpuHotplugController(config));

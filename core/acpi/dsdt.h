@@ -5,6 +5,8 @@
 //
 //   \_SB_.COM1  PNP0501, _CRS IO(0x3F8, 8) + IRQNoFlags(serial_irq)   (if serial)
 //   \_SB_.RTC_  PNP0B00 CMOS RTC, _CRS IO(rtc_port, 2) + IRQNoFlags(rtc_irq)   (if rtc)
+//   \_SB_.TPM2  "MSFT0101" TPM 2.0 (CRB), _STA 0xF, _CRS Memory32Fixed(RW,
+//               tpm_crb_mmio, x86::kTpmCrbSize)   (if tpm_crb_mmio)
 //   \_SB_.PWRB  PNP0C0C power button, notified by the GED
 //   \_SB_.GED_  ACPI0013, _CRS Interrupt(ged_irq, edge, active high), the event
 //               byte GDAT (OpRegion GDST over ged_mmio) and _EVT   (if ged_mmio)

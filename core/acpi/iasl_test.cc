@@ -166,6 +166,8 @@ void CheckAll(const AcpiConfig& config) {
   EXPECT_EQ(tables->slit.empty(), config.numa_nodes.empty());
   if (!tables->srat.empty()) CheckTable(dir.path(), "srat", tables->srat);
   if (!tables->slit.empty()) CheckTable(dir.path(), "slit", tables->slit);
+  EXPECT_EQ(tables->tpm2.empty(), !config.tpm_crb_mmio.has_value());
+  if (!tables->tpm2.empty()) CheckTable(dir.path(), "tpm2", tables->tpm2);
 }
 
 TEST(AcpiIaslTest, DefaultPlatform) {
@@ -293,6 +295,49 @@ TEST(AcpiIaslTest, NumaFourNodesWithPciAndX2Apic) {
       NumaNode{3, {}, {3, 100}, {{0, 31}}},
   };
   CheckAll(c);
+}
+
+// A TPM 2.0 CRB device: the DSDT's \_SB_.TPM2 and the TPM2 table.
+TEST(AcpiIaslTest, Tpm) {
+  AcpiConfig c;
+  c.ged_mmio = x86::kAcpiGedStart;
+  c.tpm_crb_mmio = x86::kTpmCrbStart;
+  CheckAll(c);
+}
+
+// The TPM beside everything else (TPM2 last in the XSDT, after SLIT).
+TEST(AcpiIaslTest, TpmWithPciHotplugAndNuma) {
+  AcpiConfig c;
+  c.boot_vcpus = 2;
+  c.max_vcpus = 4;
+  c.ged_mmio = x86::kAcpiGedStart;
+  c.cpu_hotplug_mmio = x86::kAcpiCpuHotplugStart;
+  c.pci_hotplug_mmio = x86::kAcpiPciHotplugStart;
+  c.memory_hotplug_mmio = x86::kAcpiMemoryHotplugStart;
+  c.pci = PciHostConfig{0xE800'0000, 0, 0xC000'0000, 0xE7FF'FFFF, 0x1'4000'0000, 0x11'3FFF'FFFF};
+  c.numa_nodes = {NumaNode{0, {{0, 0xC000'0000, false}}, {0, 1}, {{1, 20}}},
+                  NumaNode{1, {{0x1'0000'0000, 0x4000'0000, false}}, {2, 3}, {}}};
+  c.tpm_crb_mmio = x86::kTpmCrbStart;
+  CheckAll(c);
+}
+
+// iasl reads the TPM2 fields where Petrel put them: the revision 3 layout,
+// the CRB control area at the page's offset 0x40, start method 7.
+TEST(AcpiIaslTest, Tpm2FieldsAsIaslReadsThem) {
+  if (!HaveIasl()) GTEST_SKIP() << "iasl not installed (apt-get install acpica-tools)";
+  AcpiConfig c;
+  c.tpm_crb_mmio = x86::kTpmCrbStart;
+  auto tables = BuildAcpiTables(c, x86::kEbdaStart);
+  ASSERT_TRUE(tables.ok()) << tables.error().message();
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  CheckTable(dir.path(), "tpm2", tables->tpm2);
+  std::ifstream dsl(dir.path() / "tpm2.dsl");
+  const std::string text((std::istreambuf_iterator<char>(dsl)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(std::regex_search(text, std::regex("Table Length : 00000034")));
+  EXPECT_TRUE(std::regex_search(text, std::regex("Revision : 03")));
+  EXPECT_TRUE(std::regex_search(text, std::regex("Control Address : 00000000FED40040")));
+  EXPECT_TRUE(std::regex_search(text, std::regex("Start Method : 0*7")));
 }
 
 // The check itself must notice a broken table: a wrong FADT checksum.

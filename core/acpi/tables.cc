@@ -18,6 +18,7 @@
 #include "core/acpi/pm_registers.h"
 #include "core/acpi/rsdp.h"
 #include "core/acpi/sdt.h"
+#include "core/acpi/tpm2.h"
 #include "core/arch/x86_layout.h"
 #include "core/base/bytes.h"
 
@@ -123,6 +124,32 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& c) {
       return Invalid("memory hot-plug registers overlap the PCI hot-plug registers");
     }
   }
+  if (c.tpm_crb_mmio) {
+    const uint64_t crb = *c.tpm_crb_mmio;
+    if (crb % x86::kTpmCrbSize != 0) return Invalid("TPM CRB page is not page-aligned");
+    // The DSDT's _CRS describes the page with a Memory32Fixed.
+    if (crb > 0x1'0000'0000ull - x86::kTpmCrbSize) {
+      return Invalid("TPM CRB page must lie below 4 GiB");
+    }
+    // 0 is what the other controllers' fields use for "absent": refuse it
+    // rather than describe registers over the guest's RAM.
+    if (crb == 0) return Invalid("TPM CRB address 0");
+    const std::pair<uint64_t, uint64_t> others[] = {
+        {c.ged_mmio, kGedMmioSize},
+        {c.cpu_hotplug_mmio, kCpuHotplugSize},
+        {c.pci_hotplug_mmio, kPciHotplugSize},
+        {c.memory_hotplug_mmio.value_or(0), kMemoryHotplugSize},
+    };
+    for (const auto& [addr, size] : others) {
+      if (addr != 0 && RangesOverlap(crb, x86::kTpmCrbSize, addr, size)) {
+        return Invalid("TPM CRB page overlaps the GED or hot-plug registers");
+      }
+    }
+    if (c.pci && RangesOverlap(crb, x86::kTpmCrbSize, c.pci->ecam_base,
+                               (uint64_t{c.pci->end_bus} + 1) << 20)) {
+      return Invalid("TPM CRB page overlaps the PCI ECAM window");
+    }
+  }
   if (c.pci) {
     const PciHostConfig& p = *c.pci;
     if (p.ecam_base == 0 || p.ecam_base % (1ull << 20) != 0) {
@@ -161,9 +188,13 @@ Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr)
     b.srat = std::move(numa.srat);
     b.slit = std::move(numa.slit);
   }
+  if (config.tpm_crb_mmio) b.tpm2 = BuildTpm2(*config.tpm_crb_mmio);
   // The tables after the MADT that are present, in XSDT order.
   const std::pair<std::vector<uint8_t>*, uint64_t*> optional_tables[] = {
-      {&b.mcfg, &b.mcfg_addr}, {&b.srat, &b.srat_addr}, {&b.slit, &b.slit_addr}};
+      {&b.mcfg, &b.mcfg_addr},
+      {&b.srat, &b.srat_addr},
+      {&b.slit, &b.slit_addr},
+      {&b.tpm2, &b.tpm2_addr}};
   // The XSDT lists FADT, MADT and those.
   size_t xsdt_entries = 2;
   uint64_t optional_span = 0;
@@ -209,7 +240,7 @@ Result<AcpiTables> WriteAcpiTables(GuestMemory& memory, const AcpiConfig& config
   const std::pair<uint64_t, const std::vector<uint8_t>*> parts[] = {
       {b.rsdp_addr, &b.rsdp}, {b.xsdt_addr, &b.xsdt}, {b.fadt_addr, &b.fadt},
       {b.dsdt_addr, &b.dsdt}, {b.madt_addr, &b.madt}, {b.mcfg_addr, &b.mcfg},
-      {b.srat_addr, &b.srat}, {b.slit_addr, &b.slit},
+      {b.srat_addr, &b.srat}, {b.slit_addr, &b.slit}, {b.tpm2_addr, &b.tpm2},
   };
   for (const auto& [addr, blob] : parts) {
     if (blob->empty()) continue;

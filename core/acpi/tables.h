@@ -1,7 +1,8 @@
 // SPDX-FileCopyrightText: 2026 The Petrel developers
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // The ACPI tables Petrel gives an x86 guest: RSDP, XSDT, FADT, DSDT, MADT,
-// (with PCI) MCFG and (with guest NUMA nodes) SRAT and SLIT, built from an AcpiConfig and written into the reserved low area at
+// (with PCI) MCFG, (with guest NUMA nodes) SRAT and SLIT and (with a TPM)
+// TPM2, built from an AcpiConfig and written into the reserved low area at
 // x86::kEbdaStart (0xA0000 - 0xFFFFF, which the e820 map reserves).
 //
 // The platform is hardware-reduced ACPI (FADT HW_REDUCED_ACPI), as in Cloud
@@ -86,25 +87,33 @@ struct AcpiConfig {
   // table, as Cloud Hypervisor without --numa. Their APIC ids must be
   // possible vCPUs' (apic_ids above, or the indices).
   std::vector<NumaNode> numa_nodes;
+  // The TPM's CRB register page (x86::kTpmCrbSize bytes, tpm2.h): gives the
+  // DSDT a TPM device \_SB_.TPM2 (MSFT0101) claiming it and adds the TPM2
+  // table pointing at its control area. Page-aligned and below 4 GiB (the
+  // _CRS is a Memory32Fixed). Absent = no TPM.
+  std::optional<uint64_t> tpm_crb_mmio;
 };
 
 struct AcpiTables {
   uint64_t rsdp_addr;
 };
 
-// Checks the config (vCPU counts, IRQ numbers, port ranges, NUMA nodes).
+// Checks the config (vCPU counts, IRQ numbers, port ranges, NUMA nodes, the
+// TPM's register page).
 Result<void> ValidateAcpiConfig(const AcpiConfig& config);
 
 // The tables as separate finished blobs (checksums set), laid out as if
 // written from `base_addr`: RSDP, then XSDT, FADT, DSDT, MADT, MCFG, SRAT,
-// SLIT, each 16-byte aligned; the XSDT lists FADT, MADT, MCFG, SRAT, SLIT.
+// SLIT, TPM2, each 16-byte aligned; the XSDT lists FADT, MADT, MCFG, SRAT,
+// SLIT, TPM2.
 // An absent table is empty, with address 0. For tests and the iasl check.
 struct TableBlobs {
   std::vector<uint8_t> rsdp, xsdt, fadt, dsdt, madt;
   std::vector<uint8_t> mcfg;        // empty without PCI
   std::vector<uint8_t> srat, slit;  // empty without NUMA nodes
+  std::vector<uint8_t> tpm2;        // empty without tpm_crb_mmio
   uint64_t rsdp_addr = 0, xsdt_addr = 0, fadt_addr = 0, dsdt_addr = 0, madt_addr = 0,
-           mcfg_addr = 0, srat_addr = 0, slit_addr = 0;
+           mcfg_addr = 0, srat_addr = 0, slit_addr = 0, tpm2_addr = 0;
   uint64_t end_addr = 0;  // first byte past the last table
 };
 Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr);

@@ -18,6 +18,7 @@
 #include "core/acpi/rsdp.h"
 #include "core/acpi/sdt.h"
 #include "core/acpi/table_test_util.h"
+#include "core/acpi/tpm2.h"
 #include "core/arch/x86_layout.h"
 
 namespace petrel::acpi {
@@ -765,6 +766,134 @@ TEST(ConfigTest, RejectsBadMemoryHotplug) {
     c.memory_hotplug_mmio.reset();
     c.memory_hotplug_slots = 0;
   }));
+}
+
+// The XSDT's entries, resolved to the blobs at those addresses.
+std::vector<const Bytes*> XsdtTables(const TableBlobs& t) {
+  const std::pair<uint64_t, const Bytes*> blobs[] = {
+      {t.fadt_addr, &t.fadt}, {t.madt_addr, &t.madt}, {t.mcfg_addr, &t.mcfg},
+      {t.srat_addr, &t.srat}, {t.slit_addr, &t.slit}, {t.tpm2_addr, &t.tpm2}};
+  std::vector<const Bytes*> out;
+  for (size_t off = kSdtHeaderSize; off + 8 <= t.xsdt.size(); off += 8) {
+    const uint64_t addr = Le(t.xsdt, off, 8);
+    const Bytes* found = nullptr;
+    for (const auto& [a, blob] : blobs) {
+      if (!blob->empty() && a == addr) found = blob;
+    }
+    EXPECT_NE(found, nullptr) << "XSDT entry " << addr << " is no table's address";
+    if (found != nullptr) out.push_back(found);
+  }
+  return out;
+}
+
+AcpiConfig TpmConfig() {
+  AcpiConfig c = TestConfig();
+  c.tpm_crb_mmio = x86::kTpmCrbStart;
+  return c;
+}
+
+// TCG ACPI Specification v1.3 §8: the TPM2 table of a client platform's CRB
+// TPM, as Cloud Hypervisor's create_tpm2_table builds it.
+TEST(Tpm2Test, ListedInTheXsdtWithTheCrbControlAreaAndStartMethod) {
+  const TableBlobs t = Build(TpmConfig());
+  const std::vector<const Bytes*> listed = XsdtTables(t);
+  ASSERT_EQ(listed.size(), 3u);  // FACP, APIC, TPM2
+  EXPECT_EQ(listed.back(), &t.tpm2);
+  const Bytes& tpm = t.tpm2;
+  ExpectSdt(tpm, "TPM2", 3, "PTTPM2  ");
+  ASSERT_EQ(tpm.size(), 52u);
+  EXPECT_EQ(Le(tpm, kSdtLengthOffset, 4), 52u);
+  EXPECT_EQ(ByteSum(tpm), 0);
+  EXPECT_EQ(Le(tpm, 36, 2), 0u);            // platform class: client
+  EXPECT_EQ(Le(tpm, 38, 2), 0u);            // reserved
+  EXPECT_EQ(Le(tpm, 40, 8), 0xFED4'0040u);  // CRB control area
+  EXPECT_EQ(Le(tpm, 48, 4), 7u);            // start method: CRB
+  EXPECT_EQ(t.tpm2_addr % 16, 0u);
+  EXPECT_GE(t.tpm2_addr, t.madt_addr + t.madt.size());
+  EXPECT_EQ(t.end_addr, t.tpm2_addr + tpm.size());
+  // The control area follows the configured page.
+  AcpiConfig c = TpmConfig();
+  c.tpm_crb_mmio = 0xFED4'5000;
+  EXPECT_EQ(Le(Build(c).tpm2, 40, 8), 0xFED4'5040u);
+}
+
+TEST(Tpm2Test, AfterMcfgSratAndSlit) {
+  AcpiConfig c = TpmConfig();
+  c.pci = TestPci();
+  c.max_vcpus = 2;
+  c.boot_vcpus = 2;
+  c.numa_nodes = {NumaNode{0, {{0, 0x8000'0000, false}}, {0}, {{1, 20}}},
+                  NumaNode{1, {{0x1'0000'0000, 0x8000'0000, false}}, {1}, {}}};
+  const TableBlobs t = Build(c);
+  const std::vector<const Bytes*> listed = XsdtTables(t);
+  EXPECT_EQ(listed,
+            (std::vector<const Bytes*>{&t.fadt, &t.madt, &t.mcfg, &t.srat, &t.slit, &t.tpm2}));
+  EXPECT_GE(t.tpm2_addr, t.slit_addr + t.slit.size());
+}
+
+TEST(Tpm2Test, NoTpmNoTableAndNoDevice) {
+  const TableBlobs t = Build(TestConfig());
+  EXPECT_TRUE(t.tpm2.empty());
+  EXPECT_EQ(t.tpm2_addr, 0u);
+  for (const Bytes* table : XsdtTables(t)) EXPECT_NE(Str(*table, 0, 4), "TPM2");
+  EXPECT_FALSE(Contains(t.dsdt, {'M', 'S', 'F', 'T', '0', '1', '0', '1'}));
+  EXPECT_FALSE(Contains(t.dsdt, {'T', 'P', 'M', '2'}));
+  EXPECT_FALSE(AcpiConfig{}.tpm_crb_mmio.has_value());
+}
+
+TEST(DsdtTest, TpmDeviceIsMsft0101WithItsRegisterPage) {
+  const Bytes d = Build(TpmConfig()).dsdt;
+  // Device (TPM2) { Name (_HID, "MSFT0101") Name (_STA, 0x0F)
+  //   Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, 0xFED40000, 0x1000) }) }
+  EXPECT_TRUE(Contains(d, {'T', 'P', 'M', '2', 0x08, '_', 'H', 'I', 'D', 0x0D, 'M', 'S', 'F', 'T',
+                           '0', '1', '0', '1', 0x00, 0x08, '_', 'S', 'T', 'A', 0x0A, 0x0F}));
+  EXPECT_TRUE(Contains(
+      d, {0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0xD4, 0xFE, 0x00, 0x10, 0x00, 0x00, 0x79, 0x00}));
+  // After the RTC, before the power button.
+  const auto at = [&](const Bytes& name) {
+    return std::search(d.begin(), d.end(), name.begin(), name.end()) - d.begin();
+  };
+  EXPECT_LT(at({'R', 'T', 'C', '_'}), at({'T', 'P', 'M', '2'}));
+  EXPECT_LT(at({'T', 'P', 'M', '2'}), at({'P', 'W', 'R', 'B'}));
+  // Turning the TPM on only adds the device.
+  EXPECT_GT(d.size(), Build(TestConfig()).dsdt.size());
+}
+
+TEST(ConfigTest, RejectsBadTpmAddresses) {
+  auto ok = [](auto edit) {
+    AcpiConfig c = TpmConfig();
+    c.cpu_hotplug_mmio = c.ged_mmio + 0x10;
+    c.pci = TestPci();
+    edit(c);
+    return ValidateAcpiConfig(c).ok();
+  };
+  EXPECT_TRUE(ok([](AcpiConfig&) {}));
+  EXPECT_TRUE(ok([](AcpiConfig& c) { c.tpm_crb_mmio = 0xFFFF'F000; }));  // last page below 4 GiB
+  EXPECT_FALSE(ok([](AcpiConfig& c) { c.tpm_crb_mmio = x86::kTpmCrbStart + 0x40; }));
+  EXPECT_FALSE(ok([](AcpiConfig& c) { c.tpm_crb_mmio = x86::kTpmCrbStart + 0x800; }));
+  EXPECT_FALSE(ok([](AcpiConfig& c) { c.tpm_crb_mmio = 0x1'0000'0000; }));
+  EXPECT_FALSE(ok([](AcpiConfig& c) { c.tpm_crb_mmio = 0x10'FED4'0000; }));
+  EXPECT_FALSE(ok([](AcpiConfig& c) { c.tpm_crb_mmio = ~uint64_t{0} & ~uint64_t{0xFFF}; }));
+  EXPECT_FALSE(ok([](AcpiConfig& c) { c.tpm_crb_mmio = 0; }));
+  EXPECT_FALSE(ok([](AcpiConfig& c) { c.tpm_crb_mmio = c.ged_mmio; }));  // the GED's page
+  EXPECT_FALSE(ok([](AcpiConfig& c) { c.tpm_crb_mmio = c.pci->ecam_base; }));
+  // BuildAcpiTables validates too.
+  AcpiConfig c = TpmConfig();
+  c.tpm_crb_mmio = 0xFED4'0001;
+  EXPECT_FALSE(BuildAcpiTables(c, x86::kEbdaStart).ok());
+}
+
+TEST(WriteTest, WritesTheTpm2TableIntoGuestMemory) {
+  auto mem = GuestMemory::CreateX86(16 << 20);
+  ASSERT_TRUE(mem.ok());
+  const AcpiConfig c = TpmConfig();
+  auto r = WriteAcpiTables(**mem, c);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  const TableBlobs t = Build(c);
+  ASSERT_FALSE(t.tpm2.empty());
+  Bytes got(t.tpm2.size());
+  ASSERT_TRUE((*mem)->Read(t.tpm2_addr, got).ok());
+  EXPECT_EQ(got, t.tpm2);
 }
 
 TEST(WriteTest, WritesEveryTableIntoGuestMemory) {

@@ -61,6 +61,16 @@ inline constexpr uint64_t kAcpiMemoryHotplugStart = kAcpiGedStart + 0x30;
 inline constexpr uint16_t kAcpiPmPort = 0x600;     // sleep control/status, reset
 inline constexpr uint16_t kAcpiPmTimerPort = 0x608;
 inline constexpr uint64_t kLapicStart = 0xfee0'0000;
+// The TPM 2.0 CRB interface's registers: TCG PC Client Platform TPM Profile
+// (PTP) Specification for TPM 2.0, locality 0's CRB register page at
+// 0xFED40000, one 4 KiB page (the CRB control area starts at its offset
+// 0x40). The same address as Cloud Hypervisor's TPM_START/TPM_SIZE. It lies
+// between the IOAPIC's page and the LAPIC window, clear of every other range
+// in this file.
+inline constexpr uint64_t kTpmCrbStart = 0xfed4'0000;
+inline constexpr uint64_t kTpmCrbSize = 0x1000;
+static_assert(kTpmCrbStart >= kIoapicStart + 0x1000 && kTpmCrbStart + kTpmCrbSize <= kLapicStart,
+              "the TPM CRB page lies between the IOAPIC page and the LAPIC window");
 // The test guests' device (--test-device, devices/testdev): one page of MMIO
 // below the GED, 8 ports and IOAPIC pin 10 (unused by the PC devices).
 inline constexpr uint64_t kTestDeviceStart = 0xfea0'0000;
