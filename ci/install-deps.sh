@@ -44,6 +44,8 @@ PACKAGES=(
   zlib1g-dev libzstd-dev qemu-utils
   # API tests: Cloud Hypervisor's documented curl requests, run as written
   curl
+  # --tpm's backend for the TPM tests (devices/tpm, vm_tpm_sim_test, nested linux-tpm)
+  swtpm
   # guest kit and nested-KVM harness
   qemu-system-x86 busybox-static cpio xz-utils zstd lz4 kmod file
   # nested tier: a tap owned by an ordinary user (busybox's ip cannot)

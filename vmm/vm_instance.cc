@@ -50,6 +50,7 @@ Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemo
     acpi_config.memory_hotplug_mmio = x86::kAcpiMemoryHotplugStart;  // \_SB_.MHPC
   }
   acpi_config.pcat_compat = pcat_compat;
+  if (config.tpm) acpi_config.tpm_crb_mmio = x86::kTpmCrbStart;  // TPM2 table, \_SB_.TPM2
   acpi_config.numa_nodes = GuestNumaNodes(config, memory, acpi_config.apic_ids);  // SRAT, SLIT
   PETREL_ASSIGN_OR_RETURN(auto acpi_tables, acpi::WriteAcpiTables(memory, acpi_config)
                                                 .Wrap("writing ACPI tables"));
@@ -247,6 +248,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
     if (restore != nullptr && restore->pvpanic) slot = restore->pvpanic->slot;
     PETREL_TRY(vm->PlacePvpanic(options.events, slot).Wrap("--pvpanic"));
   }
+  if (config.tpm) PETREL_TRY(vm->PlaceTpm(*config.tpm, *workers).Wrap("--tpm"));
   if (restore != nullptr) PETREL_TRY(vm->RestoreDevices(*restore).Wrap("restoring devices"));
 
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu, restore));
@@ -320,6 +322,22 @@ Result<void> VmInstance::PlacePvpanic(VmmEvents* events, std::optional<uint8_t> 
   pvpanic_ = std::move(device);
   PETREL_LOG(kInfo) << config::kPvpanicDeviceId << ": PCI 00:" << std::hex << int{pvpanic_slot_}
                     << ".0";
+  return Ok();
+}
+
+Result<void> VmInstance::PlaceTpm(const tpm::TpmConfig& config, WorkerFactory& workers) {
+  PETREL_ASSIGN_OR_RETURN(tpm_backend_, tpm::SwtpmBackend::Connect(config.socket));
+  isolation::SyscallRules syscalls = hypervisor_->ThreadSyscalls(hv::ThreadKind::kDeviceWorker);
+  syscalls.Add(tpm::SwtpmBackend::WorkerSyscalls());
+  PETREL_ASSIGN_OR_RETURN(
+      tpm_worker_, workers.Create(
+                       "tpm", [](const std::string& what) { PETREL_LOG(kError) << "tpm: " << what; },
+                       syscalls));
+  tpm_ = std::make_shared<tpm::TpmCrb>(x86::kTpmCrbStart, *tpm_backend_, tpm_worker_->loop());
+  PETREL_ASSIGN_OR_RETURN(tpm_mmio_, io_.mmio().Insert(x86::kTpmCrbStart, x86::kTpmCrbSize, tpm_));
+  PETREL_TRY(tpm_worker_->Start());
+  PETREL_LOG(kInfo) << "tpm: TPM 2.0 (CRB at 0x" << std::hex << x86::kTpmCrbStart << std::dec
+                    << "), swtpm at " << config.socket;
   return Ok();
 }
 
@@ -671,6 +689,7 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
     return Error(ErrorCode::kBusy,
                  "a PCI device removal waits for the guest's eject; snapshot once it is done");
   }
+  if (tpm_) return Error(ErrorCode::kUnsupported, kTpmNotMovable);
   VmSnapshotState out;
   PETREL_ASSIGN_OR_RETURN(out.vm, vm_->SaveState().Wrap("saving the VM state"));
   // The guest's clock as it was at the pause (KVM's runs on meanwhile).

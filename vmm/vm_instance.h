@@ -50,6 +50,8 @@
 #include "core/hv/hypervisor.h"
 #include "core/io/io_dispatcher.h"
 #include "core/memory/guest_memory.h"
+#include "devices/tpm/swtpm_backend.h"
+#include "devices/tpm/tpm_crb.h"
 #include "vmm/acpi_platform.h"
 #include "vmm/config/hotplug_request.h"
 #include "vmm/config/vm_config.h"
@@ -82,6 +84,11 @@ enum class VcpuRunner {
   // nothing to wake them keeps Run() turning until a RequestStop().
   kInline,
 };
+
+// Why a VM with --tpm can be neither snapshotted nor migrated.
+inline constexpr const char* kTpmNotMovable =
+    "the TPM's state lives in swtpm, and Petrel cannot save or move it yet: no snapshot or "
+    "migration of a VM with --tpm";
 
 struct VmOptions {
   // Feed the serial port from its console backend's input (stdin in tty
@@ -291,6 +298,8 @@ class VmInstance {
   // gives every vCPU its saved state.
   // VmConfig::test_device: devices/testdev on both buses, its pin and an MSI.
   Result<void> PlaceTestDevice();
+  // --tpm: connects to swtpm, starts the TPM's worker, places the CRB page.
+  Result<void> PlaceTpm(const tpm::TpmConfig& config, WorkerFactory& workers);
   // --pvpanic: the pvpanic-pci device, in `slot` or the lowest free one;
   // its events go to `events` (may be null).
   Result<void> PlacePvpanic(VmmEvents* events, std::optional<uint8_t> slot);
@@ -357,6 +366,14 @@ class VmInstance {
   std::unique_ptr<VirtioDevices> virtio_;
   std::unique_ptr<PciPlatform> pci_;
   std::shared_ptr<PvpanicDevice> pvpanic_;  // --pvpanic; also on the PCI bus
+  // --tpm: the backend, the CRB device, the worker its commands run on and
+  // its page on the MMIO bus. Destroyed in reverse: the page leaves the
+  // bus, the worker stops (after the command it runs, if any), then the
+  // device and the connection to swtpm go.
+  std::unique_ptr<tpm::SwtpmBackend> tpm_backend_;
+  std::shared_ptr<tpm::TpmCrb> tpm_;
+  std::unique_ptr<Worker> tpm_worker_;
+  Bus::Registration tpm_mmio_;
   uint8_t pvpanic_slot_ = 0;
   std::vector<std::unique_ptr<hv::Vcpu>> pending_vcpus_;  // created, not yet running
   // Indexed by vCPU index; null where a vCPU was unplugged (hot-plug keeps

@@ -35,6 +35,7 @@ L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_lega
   virtio_balloon virtio_mem vmw_vsock_virtio_transport
   pvpanic pvpanic_pci  # --pvpanic's device (pvpanic is built into Debian's kernels)
   virtio_pmem nd_pmem  # --pmem: the region (libnvdimm) and its /dev/pmemN
+  tpm_crb  # --tpm: the CRB interface's driver (the TPM core is built into Debian's kernels)
   nvram button evdev)  # /dev/nvram (boot counter), ACPI power button -> /dev/input
 
 # The guest driver for the virtio-watchdog device (a Linux module, built out of

@@ -26,6 +26,8 @@ for ip in /usr/sbin/ip /sbin/ip /bin/ip; do
 done
 # qemu-img: linux-qcow2-overlay makes and checks qcow2 images in L1.
 command -v qemu-img >/dev/null && cp -L "$(command -v qemu-img)" "$payload/qemu-img"
+# swtpm: linux-tpm's TPM (Debian package swtpm; the test skips without it).
+command -v swtpm >/dev/null && cp -L "$(command -v swtpm)" "$payload/swtpm"
 # seccomp_test: the filters and the SIGSYS report on the L1's kernel.
 [ -f "$BUILD/core/isolation/petrel_isolation_test" ] && cp "$BUILD/core/isolation/petrel_isolation_test" "$payload/"
 # PETREL_NESTED_ONLY="test..." runs only those suite tests (see suite.sh).

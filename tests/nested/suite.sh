@@ -1096,6 +1096,57 @@ kill -9 $p; echo "PETREL-WDT-KILLED"; sleep 120; echo "PETREL-WDT-NO-RESET"')
   fi
 }
 
+# TPM (issue 15, item 5): --tpm socket= with swtpm (the host's, in the
+# payload) started as Cloud Hypervisor's docs/tpm.md starts it. The guest's
+# own tpm_crb probes the CRB device from the ACPI tables; the guest reads
+# its TPM version and PCR 0 from sysfs, extends PCR 16 through /dev/tpm0
+# with a hand-made TPM2_PCR_Extend (empty password session, a SHA-256
+# digest of 32 bytes 0xab), and reads it back: it must be
+# SHA-256(32 zero bytes || the digest), computed here in L1.
+test_linux_tpm() {
+  name=linux-tpm
+  if [ ! -x ./swtpm ]; then
+    result "$name" SKIP "no swtpm in the payload (the swtpm package is not installed on the host)"
+    return
+  fi
+  rm -rf /tmp/swtpm; mkdir -p /tmp/swtpm
+  ./swtpm socket --tpm2 --tpmstate dir=/tmp/swtpm --ctrl type=unixio,path=/tmp/swtpm/swtpm.sock \
+    >"/tmp/$name.swtpm" 2>&1 &
+  swpid=$!
+  w=0; while [ $w -lt 10 ] && [ ! -S /tmp/swtpm/swtpm.sock ]; do sleep 1; w=$((w + 1)); done
+  TPROBE=$(b64 '[ -c /dev/tpm0 ] || { echo PETREL-TPM-NO-DEVICE; dmesg | grep -i tpm; exit 1; }
+echo "PETREL-TPM-VERSION=$(cat /sys/class/tpm/tpm0/tpm_version_major)"
+echo "PETREL-TPM-PCR0=$(cat /sys/class/tpm/tpm0/pcr-sha256/0)"
+printf "\200\002\000\000\000\101\000\000\001\202\000\000\000\020\000\000\000\011\100\000\000\011\000\000\000\000\000\000\000\000\001\000\013" >/tmp/cmd
+head -c 32 /dev/zero | tr "\000" "\253" >>/tmp/cmd
+exec 3<>/dev/tpm0; dd if=/tmp/cmd bs=65 count=1 >&3 2>/dev/null
+echo "PETREL-TPM-EXTEND=$(dd bs=4096 count=1 <&3 2>/dev/null | od -An -tx1 | tr -d " \n")"; exec 3>&-
+echo "PETREL-TPM-PCR16=$(cat /sys/class/tpm/tpm0/pcr-sha256/16)"
+dmesg | grep -iE "tpm|crb" | head -5; echo PETREL-TPM-DONE')
+  timeout 120 ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+    --cmdline "$BASE petrel.end=poweroff petrel.cmd=$TPROBE" --cpus boot=1 --memory size=512M \
+    --serial tty --console off --tpm "socket=/tmp/swtpm/swtpm.sock" </dev/null >"/tmp/$name.out" 2>&1
+  rc=$?
+  kill $swpid 2>/dev/null; wait $swpid 2>/dev/null
+  want=$({ head -c 32 /dev/zero; head -c 32 /dev/zero | tr '\000' '\253'; } | sha256sum | cut -c1-64)
+  pcr16=$(grep -a -o 'PETREL-TPM-PCR16=[0-9a-fA-F]*' "/tmp/$name.out" | cut -d= -f2 | tr 'A-F' 'a-f')
+  pcr0=$(grep -a -o 'PETREL-TPM-PCR0=[0-9a-fA-F]*' "/tmp/$name.out" | cut -d= -f2)
+  fail=""
+  grep -aq "PETREL-TPM-VERSION=2" "/tmp/$name.out" || fail="$fail no-tpm2"
+  [ "$pcr0" = "0000000000000000000000000000000000000000000000000000000000000000" ] || fail="$fail pcr0=${pcr0:-none}"
+  # The response: tag 8002, size 19, TPM_RC_SUCCESS, then the session.
+  grep -aq "PETREL-TPM-EXTEND=80020000001300000000" "/tmp/$name.out" || fail="$fail extend-rc"
+  [ "$pcr16" = "$want" ] || fail="$fail pcr16=${pcr16:-none}(want $want)"
+  grep -aq PETREL-TPM-DONE "/tmp/$name.out" || fail="$fail not-done"
+  [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
+  if [ -z "$fail" ]; then
+    result "$name" PASS "tpm_crb probed, PCR 16 extended through /dev/tpm0 = SHA-256(0^32 || 0xab^32)"
+  else
+    echo "--- $name output (rc=$rc) ---"; tail -40 "/tmp/$name.out"; tail -5 "/tmp/$name.swtpm"
+    result "$name" FAIL "$fail"
+  fi
+}
+
 # Snapshot and restore across processes (issue 10, item 5a): the ticking
 # guest; pause -> vm.snapshot -> the VMM is killed (SIGKILL) -> a new
 # `petrel --restore` -> vm.resume: the ticks go on from the last one with no
@@ -1738,6 +1789,7 @@ test_linux_balloon_reporting
 test_linux_pvpanic
 test_linux_watchdog
 test_linux_pmem
+test_linux_tpm
 test_linux_vsock
 test_linux_snapshot_restore
 test_linux_live_migration_unix

@@ -77,3 +77,6 @@ add_dependencies(vm_pmem_sim_test null_guest)
 petrel_test(vm_vsock_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_vsock_sim_test.cc
             DEPS petrel_vmm petrel_hv_sim petrel_test_guests)
 add_dependencies(vm_vsock_sim_test null_guest)
+petrel_test(vm_tpm_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_tpm_sim_test.cc
+            DEPS petrel_vmm petrel_hv_sim petrel_test_guests)
+add_dependencies(vm_tpm_sim_test null_guest)

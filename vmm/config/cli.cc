@@ -52,7 +52,7 @@ CliOutcome Fail(std::string_view message) {
 // The raw strings CLI11 fills in; empty means "not given".
 struct RawArgs {
   std::string kernel, initramfs, cmdline, cpus, memory, serial, console, log_file, api_socket,
-      event_monitor, rng, balloon, restore, record_io, seccomp, vsock;
+      event_monitor, rng, balloon, restore, record_io, seccomp, vsock, tpm;
   std::vector<std::string> disks, nets, landlock_rules, rate_limit_groups, memory_zones, numa, pmems;
   int verbosity = 0;
   bool version = false;
@@ -96,6 +96,7 @@ void DefineOptions(CLI::App& app, RawArgs& raw) {
   AddOption(app, "--disk", raw.disks);
   AddOption(app, "--pmem", raw.pmems);
   AddOption(app, "--vsock", raw.vsock);
+  AddOption(app, "--tpm", raw.tpm);
   AddOption(app, "--rate-limit-group", raw.rate_limit_groups);
   AddOption(app, "--net", raw.nets);
   AddOption(app, "--rng", raw.rng);
@@ -244,6 +245,11 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       if (!net.ok()) return Fail(net.error().message());
       vm.nets.push_back(*net);
     }
+    if (app.count("--tpm") != 0) {
+      auto tpm = ParseTpm(raw.tpm);
+      if (!tpm.ok()) return Fail(tpm.error().message());
+      vm.tpm = *tpm;
+    }
     if (app.count("--vsock") != 0) {
       auto vsock = ParseVsock(raw.vsock);
       if (!vsock.ok()) return Fail(vsock.error().message());
@@ -305,7 +311,7 @@ CliOutcome ParseArguments(int argc, const char* const* argv,
       // with --restore.
       for (const char* vm_option : {"--kernel", "--initramfs", "--cmdline", "--cpus", "--memory",
                                     "--memory-zone", "--numa", "--serial", "--console", "--disk", "--net", "--rng", "--balloon", "--pmem", "--vsock", "--rate-limit-group", "--landlock",
-                                    "--landlock-rules", "--pvpanic", "--watchdog"}) {
+                                    "--landlock-rules", "--pvpanic", "--watchdog", "--tpm"}) {
         if (app.count(vm_option) != 0) {
           return Fail(std::string("--restore: cannot be combined with ") + vm_option +
                       " (the snapshot holds the VM's config)");

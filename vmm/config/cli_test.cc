@@ -459,6 +459,24 @@ TEST(CliTest, VsockAsCloudHypervisorsDocsWriteIt) {
             std::string::npos);
 }
 
+TEST(CliTest, TpmAsCloudHypervisorsDocsWriteIt) {
+  // CH's docs/tpm.md.
+  CliOutcome out = Parse({"--kernel", "/k", "--tpm", "socket=/var/run/swtpm.socket"});
+  ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;
+  ASSERT_TRUE(out.options.vm.tpm.has_value());
+  EXPECT_EQ(out.options.vm.tpm->socket, "/var/run/swtpm.socket");
+  EXPECT_FALSE(Parse({"--kernel", "/k"}).options.vm.tpm.has_value());
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--tpm", "socket="}).find("socket=<path> is required"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--tpm", "socket=/s,path=/p"}).find("path"),
+            std::string::npos);
+  const std::string long_socket = "socket=/" + std::string(200, 'a');
+  EXPECT_NE(ErrorLine({"--kernel", "/k", "--tpm", long_socket.c_str()}).find("longer than 107"),
+            std::string::npos);
+  EXPECT_NE(ErrorLine({"--restore", "source_url=file:///s", "--tpm", "socket=/s"}).find("--tpm"),
+            std::string::npos);
+}
+
 TEST(CliTest, WatchdogIsAFlagOffByDefault) {
   CliOutcome out = Parse({"--kernel", "/k"});
   ASSERT_EQ(out.action, CliOutcome::Action::kRun) << out.message;

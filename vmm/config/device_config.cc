@@ -214,4 +214,16 @@ Result<VsockConfig> ParseVsock(std::string_view text) {
   return vsock;
 }
 
+// --tpm socket=<path> (Cloud Hypervisor's TpmConfig::parse: socket is required).
+Result<TpmConfig> ParseTpm(std::string_view text) {
+  OptionParser parser(Option("--tpm"));
+  PETREL_TRY(parser.Parse(text));
+  const std::optional<std::string> socket = parser.Get("socket");
+  if (!socket) return Error(ErrorCode::kInvalidArgument, "--tpm: socket=<path> is required");
+  TpmConfig tpm;
+  tpm.socket = *socket;
+  PETREL_TRY(tpm::Validate(tpm).Wrap("--tpm"));
+  return tpm;
+}
+
 }  // namespace petrel::config

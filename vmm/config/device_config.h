@@ -19,6 +19,7 @@
 //          offload_ufo=on|off,offload_csum=on|off,id=<name>,iommu=off,
 //          pci_segment=0,fd=[<n>,...] (tap fds the caller opened; see net_config.h)
 //   --rng  src=<path>,iommu=off
+//   --tpm  socket=<path> (swtpm's control socket)
 //
 // "key=" leaves the key at its default (CH: --net "tap=,mac=,ip=,mask=").
 // Keys CH has that Petrel does not implement yet (vhost_user, socket,
@@ -39,6 +40,7 @@
 #include "devices/virtio/pmem/pmem_config.h"
 #include "devices/virtio/vsock/vsock_config.h"
 #include "devices/virtio/rng/rng_config.h"
+#include "devices/tpm/tpm_config.h"
 
 namespace petrel::config {
 
@@ -48,6 +50,7 @@ using virtio::NetConfig;
 using virtio::PmemConfig;
 using virtio::VsockConfig;
 using virtio::RngConfig;
+using tpm::TpmConfig;
 
 Result<DiskConfig> ParseDisk(std::string_view text);
 Result<NetConfig> ParseNet(std::string_view text);
@@ -55,6 +58,7 @@ Result<RngConfig> ParseRng(std::string_view text);
 Result<BalloonConfig> ParseBalloon(std::string_view text);
 Result<PmemConfig> ParsePmem(std::string_view text);
 Result<VsockConfig> ParseVsock(std::string_view text);
+Result<TpmConfig> ParseTpm(std::string_view text);
 
 class OptionParser;
 // The bw_* / ops_* keys of a parsed option (--disk, --rate-limit-group):

@@ -163,6 +163,12 @@ constexpr KeyDoc kPmemKeys[] = {
     {"pci_segment", "<n>", "0", "the PCI segment (only 0: Petrel has one)"},
 };
 
+constexpr KeyDoc kTpmKeys[] = {
+    {"socket", "<path>", "",
+     "the control socket of a running `swtpm socket --tpm2 --ctrl type=unixio,path=<path>` "
+     "(required)"},
+};
+
 constexpr KeyDoc kVsockKeys[] = {
     {"cid", "<n>", "", "the guest's context id, 3 or more (required)"},
     {"socket", "<path>", "",
@@ -262,6 +268,9 @@ constexpr OptionDoc kPetrelOptions[] = {
     {"--vsock", "", "<spec>", "",
      "A virtio-vsock device with Cloud Hypervisor's hybrid vsock (a UNIX socket on the host).",
      kVsockKeys, "cid=3,socket=/tmp/petrel.vsock"},
+    {"--tpm", "", "<spec>", "",
+     "A TPM 2.0 (CRB interface, ACPI TPM2 table) whose commands swtpm runs.", kTpmKeys,
+     "socket=/var/run/swtpm.socket"},
     {"--pmem", "", "<spec>", "",
      "A virtio-pmem device: a file mapped into the guest (/dev/pmemN); repeatable.", kPmemKeys,
      "file=/var/lib/images/rootfs.img,discard_writes=on", true},

@@ -54,6 +54,7 @@ const std::map<std::string, ParseFn>& Parsers() {
       {"--balloon", Wrap(ParseBalloon)},
       {"--pmem", Wrap(ParsePmem)},
       {"--vsock", Wrap(ParseVsock)},
+      {"--tpm", Wrap(ParseTpm)},
       {"--api-socket", Wrap(ParseApiSocket)},
       {"--event-monitor", Wrap(ParseEventMonitor)},
       {"--restore", Wrap(ParseRestore)},

@@ -275,6 +275,9 @@ struct VmConfig {
   // the files this config names plus landlock_rules (docs/security.md).
   bool landlock_enable = false;
   std::vector<LandlockRule> landlock_rules;  // --landlock-rules, repeatable
+  // --tpm (JSON tpm): a TPM 2.0 at x86::kTpmCrbStart (devices/tpm) whose
+  // commands a running swtpm serves; only when asked for.
+  std::optional<TpmConfig> tpm;
   // --pvpanic (JSON pvpanic): a pvpanic-pci device ("__pvpanic",
   // devices/pvpanic) the guest reports its panics through.
   bool pvpanic = false;

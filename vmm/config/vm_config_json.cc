@@ -652,6 +652,17 @@ Result<VsockConfig> ReadVsock(const json& value, const std::string& path) {
   return vsock;
 }
 
+// CH's TpmConfig: {"socket" (required)}.
+Result<TpmConfig> ReadTpm(const json& value, const std::string& path) {
+  PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
+  TpmConfig tpm;
+  PETREL_TRY(r.String("socket", tpm.socket));
+  PETREL_TRY(r.Finish());
+  if (tpm.socket.empty()) return Error(ErrorCode::kInvalidArgument, path + ": socket is required");
+  PETREL_TRY(r.Checked(tpm::Validate(tpm)));
+  return tpm;
+}
+
 // CH's LandlockConfig: {"path": "...", "access": "r" | "w" | "rw"}.
 Result<LandlockRule> ReadLandlockRule(const json& value, const std::string& path) {
   PETREL_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Open(value, path));
@@ -842,7 +853,11 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
   if (vsock != nullptr) {
     PETREL_ASSIGN_OR_RETURN(config.vsock, ReadVsock(*vsock, "vsock"));
   }
-  for (const char* object : {"rtc", "platform", "tpm", "ivshmem", "pvmemcontrol"}) {
+  PETREL_ASSIGN_OR_RETURN(const json* tpm, r.Object("tpm"));
+  if (tpm != nullptr && !tpm->is_null()) {
+    PETREL_ASSIGN_OR_RETURN(config.tpm, ReadTpm(*tpm, "tpm"));
+  }
+  for (const char* object : {"rtc", "platform", "ivshmem", "pvmemcontrol"}) {
     PETREL_TRY(r.OnlyDefault(object, {}));
   }
   PETREL_TRY(r.Bool("landlock_enable", config.landlock_enable));
@@ -971,6 +986,7 @@ json VmConfigToJson(const VmConfig& config) {
                   {"pci_segment", 0}};
     if (!config.vsock->id.empty()) j["vsock"]["id"] = config.vsock->id;
   }
+  if (config.tpm) j["tpm"] = {{"socket", config.tpm->socket}};
   if (!config.pmem.empty()) {
     j["pmem"] = json::array();
     for (const auto& pmem : config.pmem) j["pmem"].push_back(ToJson(pmem));

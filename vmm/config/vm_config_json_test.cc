@@ -345,6 +345,32 @@ TEST(VmConfigJsonTest, VsockIsReadAndWrittenAsCloudHypervisorsSchema) {
             std::string::npos);
 }
 
+TEST(VmConfigJsonTest, TpmIsReadAndWrittenAsCloudHypervisorsSchema) {
+  auto config =
+      VmConfigFromJson(R"({"payload":{"kernel":"/k"},"tpm":{"socket":"/var/run/swtpm.socket"}})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  ASSERT_TRUE(config->tpm.has_value());
+  EXPECT_EQ(config->tpm->socket, "/var/run/swtpm.socket");
+  const nlohmann::json out = VmConfigToJson(*config);
+  EXPECT_EQ(out["tpm"], (nlohmann::json{{"socket", "/var/run/swtpm.socket"}}));
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, *config);
+  const char* argv[] = {"petrel", "--kernel", "/k", "--tpm", "socket=/var/run/swtpm.socket"};
+  const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  EXPECT_EQ(cli.options.vm.tpm, config->tpm);
+  // Absent or null: no TPM, and none written.
+  config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"tpm":null})");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_FALSE(config->tpm.has_value());
+  EXPECT_FALSE(VmConfigToJson(*config).contains("tpm"));
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"tpm":{}})").find("socket is required"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"tpm":{"socket":"/s","x":1}})").find("x"),
+            std::string::npos);
+}
+
 TEST(VmConfigJsonTest, WatchdogIsReadAndWritten) {
   auto config = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"watchdog":true})");
   ASSERT_TRUE(config.ok()) << config.error().message();
