@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <sstream>
 
 #include "core/base/bytes.h"
@@ -31,6 +32,11 @@ constexpr uint8_t kStartupClear[] = {0x80, 0x01, 0x00, 0x00, 0x00, 0x0c,
 constexpr uint32_t kRcSuccess = 0;
 constexpr uint32_t kRcInitialize = 0x100;  // TPM_RC_INITIALIZE: started already
 constexpr uint32_t kRcCommandSize = 0x142;  // TPM_RC_COMMAND_SIZE
+// PTM_BLOB_TYPE_* and PTM_STATE_FLAG_DECRYPTED (swtpm_ioctls(3)).
+constexpr uint32_t kBlobPermanent = 1;
+constexpr uint32_t kBlobVolatile = 2;
+constexpr uint32_t kBlobSavestate = 3;
+constexpr uint32_t kStateFlagDecrypted = 1;
 
 std::string Hex(uint64_t v) {
   std::ostringstream s;
@@ -113,7 +119,8 @@ Result<void> SendWithFd(int socket, std::span<const uint8_t> data, int fd) {
 }  // namespace
 
 Result<std::unique_ptr<SwtpmBackend>> SwtpmBackend::Connect(const std::string& socket_path,
-                                                            const Options& options) {
+                                                            const Options& options,
+                                                            const SwtpmState* restore) {
   std::unique_ptr<SwtpmBackend> b(new SwtpmBackend());
   b->command_timeout_ms_ = options.command_timeout_ms;
   b->control_timeout_ms_ = options.control_timeout_ms;
@@ -151,11 +158,12 @@ Result<std::unique_ptr<SwtpmBackend>> SwtpmBackend::Connect(const std::string& s
   PETREL_TRY(b->Control(SwtpmCommand::kSetDatafd, {}, 4, theirs.get()).Wrap("tpm"));
   theirs.reset();
 
-  PETREL_TRY(b->Startup(options.buffer_size).Wrap("tpm: starting swtpm"));
+  PETREL_TRY(b->Startup(options.buffer_size, restore)
+                 .Wrap(restore != nullptr ? "tpm: restoring swtpm's state" : "tpm: starting swtpm"));
   return b;
 }
 
-Result<void> SwtpmBackend::Startup(size_t buffer_size) {
+Result<void> SwtpmBackend::Startup(size_t buffer_size, const SwtpmState* restore) {
   // CMD_SET_BUFFERSIZE only works on a stopped TPM.
   PETREL_TRY(Control(SwtpmCommand::kStop, {}, 4));
   uint8_t want[4];
@@ -168,11 +176,18 @@ Result<void> SwtpmBackend::Startup(size_t buffer_size) {
     return Error(ErrorCode::kMalformed, "swtpm offers a " + std::to_string(buffer_size_) +
                                               "-byte buffer");
   }
+  if (restore != nullptr) {
+    PETREL_TRY(SetBlob(kBlobPermanent, restore->permanent));
+    PETREL_TRY(SetBlob(kBlobVolatile, restore->volatile_state));
+    if (!restore->savestate.empty()) PETREL_TRY(SetBlob(kBlobSavestate, restore->savestate));
+  }
+  // Flags 0: a volatile state set above is loaded, not deleted.
   const uint8_t init_flags[4] = {};
   PETREL_TRY(Control(SwtpmCommand::kInit, init_flags, 4));
   PETREL_ASSIGN_OR_RETURN(std::vector<uint8_t> est,
                           Control(SwtpmCommand::kGetTpmEstablished, {}, 8));
   established_ = (est[4] & 1) != 0;
+  if (restore != nullptr) return Ok();  // started before the snapshot
 
   uint8_t buffer[64] = {};
   std::memcpy(buffer, kStartupClear, sizeof kStartupClear);
@@ -184,18 +199,29 @@ Result<void> SwtpmBackend::Startup(size_t buffer_size) {
   return Ok();
 }
 
+// One control message: the command number and its payload, in one send()
+// when it fits the socket buffer (swtpm reads the header with one read).
+Result<void> SwtpmBackend::SendControlLocked(SwtpmCommand command,
+                                            std::span<const uint8_t> payload,
+                                            int64_t deadline_ms) {
+  std::vector<uint8_t> message(4 + payload.size());
+  StoreBe<uint32_t>(message, 0, static_cast<uint32_t>(command));
+  std::copy(payload.begin(), payload.end(), message.begin() + 4);
+  return WriteAll(control_.get(), message, deadline_ms);
+}
+
 Result<std::vector<uint8_t>> SwtpmBackend::Control(SwtpmCommand command,
                                                    std::span<const uint8_t> payload,
                                                    size_t answer_size, int fd) {
   std::lock_guard lock(control_mu_);
   const int64_t deadline = NowMs() + control_timeout_ms_;
-  std::vector<uint8_t> message(4 + payload.size());
-  StoreBe<uint32_t>(message, 0, static_cast<uint32_t>(command));
-  std::copy(payload.begin(), payload.end(), message.begin() + 4);
   if (fd >= 0) {
+    std::vector<uint8_t> message(4 + payload.size());
+    StoreBe<uint32_t>(message, 0, static_cast<uint32_t>(command));
+    std::copy(payload.begin(), payload.end(), message.begin() + 4);
     PETREL_TRY(SendWithFd(control_.get(), message, fd));
   } else {
-    PETREL_TRY(WriteAll(control_.get(), message, deadline));
+    PETREL_TRY(SendControlLocked(command, payload, deadline));
   }
   // The result first: on an error swtpm sends nothing else.
   std::vector<uint8_t> answer(std::max<size_t>(answer_size, 4));
@@ -262,6 +288,72 @@ Result<size_t> SwtpmBackend::Execute(std::span<uint8_t> buffer, size_t command_s
     }
   }
   return done;
+}
+
+// CMD_GET_STATEBLOB on the socket interface: the request {state_flags,
+// type, offset 0}; the answer {result, state_flags, totlength, length}
+// and then all `totlength` bytes. nullopt: swtpm has no such blob (it
+// answered with a TPM error, e.g. no save state).
+Result<std::optional<std::vector<uint8_t>>> SwtpmBackend::GetBlob(uint32_t type) {
+  uint8_t request[12];
+  StoreBe<uint32_t>(request, 0, kStateFlagDecrypted);
+  StoreBe<uint32_t>(request, 4, type);
+  StoreBe<uint32_t>(request, 8, 0);
+  std::lock_guard lock(control_mu_);
+  const int64_t deadline = NowMs() + control_timeout_ms_;
+  PETREL_TRY(SendControlLocked(SwtpmCommand::kGetStateBlob, request, deadline));
+  uint8_t header[16];
+  PETREL_TRY(ReadExact(control_.get(), header, deadline));
+  if (LoadBe<uint32_t>(header, 0) != kRcSuccess) return std::optional<std::vector<uint8_t>>();
+  const uint32_t total = LoadBe<uint32_t>(header, 8);
+  if (total > kSwtpmMaxBlobSize) {
+    return Error(ErrorCode::kMalformed, "swtpm: a state blob of " + std::to_string(total) +
+                                            " bytes (Petrel takes " +
+                                            std::to_string(kSwtpmMaxBlobSize) + ")");
+  }
+  std::vector<uint8_t> blob(total);
+  PETREL_TRY(ReadExact(control_.get(), blob, deadline));
+  return std::optional<std::vector<uint8_t>>(std::move(blob));
+}
+
+// CMD_SET_STATEBLOB: the header {state_flags, type, length}, the blob, then
+// the result.
+Result<void> SwtpmBackend::SetBlob(uint32_t type, std::span<const uint8_t> blob) {
+  if (blob.size() > kSwtpmMaxBlobSize) {
+    return Error(ErrorCode::kInvalidArgument, "a TPM state blob of " +
+                                                  std::to_string(blob.size()) + " bytes");
+  }
+  std::vector<uint8_t> request(12 + blob.size());
+  StoreBe<uint32_t>(request, 0, 0);  // not encrypted
+  StoreBe<uint32_t>(request, 4, type);
+  StoreBe<uint32_t>(request, 8, static_cast<uint32_t>(blob.size()));
+  std::copy(blob.begin(), blob.end(), request.begin() + 12);
+  std::lock_guard lock(control_mu_);
+  const int64_t deadline = NowMs() + control_timeout_ms_;
+  PETREL_TRY(SendControlLocked(SwtpmCommand::kSetStateBlob, request, deadline));
+  uint8_t result[4];
+  PETREL_TRY(ReadExact(control_.get(), result, deadline));
+  if (LoadBe<uint32_t>(result, 0) != kRcSuccess) {
+    return Error(ErrorCode::kMalformed, "swtpm: CMD_SET_STATEBLOB(" + std::to_string(type) +
+                                            ") failed with " + Hex(LoadBe<uint32_t>(result, 0)));
+  }
+  return Ok();
+}
+
+Result<SwtpmState> SwtpmBackend::SaveState() {
+  SwtpmState state;
+  PETREL_ASSIGN_OR_RETURN(std::optional<std::vector<uint8_t>> permanent, GetBlob(kBlobPermanent));
+  PETREL_ASSIGN_OR_RETURN(std::optional<std::vector<uint8_t>> volatile_state,
+                          GetBlob(kBlobVolatile));
+  if (!permanent || !volatile_state) {
+    return Error(ErrorCode::kMalformed, "swtpm gave no permanent or volatile state");
+  }
+  // No save state is the usual case (no TPM2_Shutdown(STATE) happened).
+  PETREL_ASSIGN_OR_RETURN(std::optional<std::vector<uint8_t>> savestate, GetBlob(kBlobSavestate));
+  state.permanent = std::move(*permanent);
+  state.volatile_state = std::move(*volatile_state);
+  if (savestate) state.savestate = std::move(*savestate);
+  return state;
 }
 
 void SwtpmBackend::Cancel() {

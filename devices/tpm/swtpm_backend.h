@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -52,6 +53,8 @@ enum class SwtpmCommand : uint32_t {
   kGetTpmEstablished = 4,
   kSetLocality = 5,
   kCancelTpmCmd = 9,
+  kGetStateBlob = 12,
+  kSetStateBlob = 13,
   kStop = 14,
   kSetDatafd = 16,
   kSetBufferSize = 17,
@@ -69,6 +72,23 @@ inline constexpr uint64_t kSwtpmRequiredCaps = kSwtpmCapInit | kSwtpmCapGetTpmEs
                                                kSwtpmCapStop | kSwtpmCapSetDatafd |
                                                kSwtpmCapSetBufferSize;
 
+// swtpm's state, as CMD_GET_STATEBLOB gives it (PTM_BLOB_TYPE_*): the
+// permanent state (keys, NV indices: what --tpmstate dir= keeps), the
+// volatile state (PCRs, sessions, loaded objects) and the save state
+// (TPM2_Shutdown(STATE) data; usually empty). A snapshot carries it; the
+// restoring swtpm is loaded with it before CMD_INIT, so the guest's TPM
+// goes on where it was, on this host or another.
+struct SwtpmState {
+  std::vector<uint8_t> permanent;
+  std::vector<uint8_t> volatile_state;
+  std::vector<uint8_t> savestate;
+  bool operator==(const SwtpmState&) const = default;
+};
+
+// The largest blob Petrel takes from swtpm or a snapshot (libtpms' permanent
+// state is some kilobytes; its NV space is bounded well below this).
+inline constexpr size_t kSwtpmMaxBlobSize = 4u << 20;
+
 class SwtpmBackend final : public TpmBackend {
  public:
   struct Options {
@@ -77,11 +97,18 @@ class SwtpmBackend final : public TpmBackend {
     int command_timeout_ms = 120'000;
   };
 
+  // With `restore`, the TPM is loaded with that state and resumes: no
+  // TPM2_Startup (the guest's TPM was started before the snapshot).
   static Result<std::unique_ptr<SwtpmBackend>> Connect(const std::string& socket_path,
-                                                       const Options& options);
+                                                       const Options& options,
+                                                       const SwtpmState* restore = nullptr);
   static Result<std::unique_ptr<SwtpmBackend>> Connect(const std::string& socket_path) {
     return Connect(socket_path, Options{});
   }
+
+  // The TPM's state, taken while it runs (it goes on). Not while Execute()
+  // runs: the caller waits for the device to be idle.
+  Result<SwtpmState> SaveState();
 
   Result<size_t> Execute(std::span<uint8_t> buffer, size_t command_size) override;
   void Cancel() override;
@@ -99,8 +126,13 @@ class SwtpmBackend final : public TpmBackend {
   // reads the answer: `answer_size` bytes, the first four the result.
   Result<std::vector<uint8_t>> Control(SwtpmCommand command, std::span<const uint8_t> payload,
                                        size_t answer_size, int fd = -1);
-  // CMD_STOP, CMD_SET_BUFFERSIZE, CMD_INIT, CMD_GET_TPMESTABLISHED, Startup.
-  Result<void> Startup(size_t buffer_size);
+  // CMD_STOP, CMD_SET_BUFFERSIZE, [CMD_SET_STATEBLOB...,] CMD_INIT,
+  // CMD_GET_TPMESTABLISHED and, without `restore`, TPM2_Startup(CLEAR).
+  Result<void> Startup(size_t buffer_size, const SwtpmState* restore);
+  Result<void> SendControlLocked(SwtpmCommand command, std::span<const uint8_t> payload,
+                                int64_t deadline_ms);
+  Result<std::optional<std::vector<uint8_t>>> GetBlob(uint32_t type);
+  Result<void> SetBlob(uint32_t type, std::span<const uint8_t> blob);
 
   UniqueFd control_;
   UniqueFd data_;

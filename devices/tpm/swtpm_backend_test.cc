@@ -106,6 +106,48 @@ TEST_F(SwtpmBackendTest, AnExtendChangesThePcrAndANewConnectionIsAPlatformReset)
   EXPECT_EQ(PcrValue(**again, 16), std::vector<uint8_t>(32, 0));
 }
 
+TEST_F(SwtpmBackendTest, ASavedStateCarriesThePcrsToAnotherSwtpmAndTheSourceGoesOn) {
+  auto source = SwtpmBackend::Connect(swtpm_.socket());
+  ASSERT_TRUE(source.ok()) << source.error().message();
+  ASSERT_EQ(Execute(**source, PcrExtend(16, 0x5a)).rc, 0u);
+  const std::vector<uint8_t> extended = PcrValue(**source, 16);
+  auto state = (*source)->SaveState();
+  ASSERT_TRUE(state.ok()) << state.error().message();
+  EXPECT_FALSE(state->permanent.empty());
+  EXPECT_FALSE(state->volatile_state.empty());
+  // The source TPM runs on after the save.
+  EXPECT_EQ(PcrValue(**source, 16), extended);
+  EXPECT_EQ(Execute(**source, GetRandom()).rc, 0u);
+
+  // Another swtpm (the restoring host's), fresh.
+  testing::SwtpmProcess other;
+  ASSERT_EQ(other.Start(), "");
+  auto restored = SwtpmBackend::Connect(other.socket(), {}, &*state);
+  ASSERT_TRUE(restored.ok()) << restored.error().message();
+  EXPECT_EQ(PcrValue(**restored, 16), extended) << "the PCR came along, not reset";
+  EXPECT_EQ(Execute(**restored, GetRandom()).rc, 0u) << "started: no TPM_RC_INITIALIZE";
+  // A fresh start of that swtpm, for contrast, resets it.
+  restored->reset();
+  auto fresh = SwtpmBackend::Connect(other.socket());
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message();
+  EXPECT_EQ(PcrValue(**fresh, 16), std::vector<uint8_t>(32, 0));
+}
+
+TEST_F(SwtpmBackendTest, ADamagedStateIsRefusedNotLoaded) {
+  auto source = SwtpmBackend::Connect(swtpm_.socket());
+  ASSERT_TRUE(source.ok()) << source.error().message();
+  auto state = (*source)->SaveState();
+  ASSERT_TRUE(state.ok()) << state.error().message();
+  SwtpmState damaged = *state;
+  damaged.permanent.resize(damaged.permanent.size() / 2);
+  testing::SwtpmProcess other;
+  ASSERT_EQ(other.Start(), "");
+  auto restored = SwtpmBackend::Connect(other.socket(), {}, &damaged);
+  ASSERT_FALSE(restored.ok());
+  EXPECT_NE(restored.error().message().find("restoring swtpm's state"), std::string::npos)
+      << restored.error().message();
+}
+
 TEST_F(SwtpmBackendTest, ACancelWithNothingRunningDoesNotDisturbTheNextCommand) {
   auto b = SwtpmBackend::Connect(swtpm_.socket());
   ASSERT_TRUE(b.ok()) << b.error().message();
