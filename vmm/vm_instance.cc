@@ -248,7 +248,11 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
     if (restore != nullptr && restore->pvpanic) slot = restore->pvpanic->slot;
     PETREL_TRY(vm->PlacePvpanic(options.events, slot).Wrap("--pvpanic"));
   }
-  if (config.tpm) PETREL_TRY(vm->PlaceTpm(*config.tpm, *workers).Wrap("--tpm"));
+  if (config.tpm) {
+    const tpm::SwtpmState* saved =
+        restore != nullptr && restore->tpm ? &restore->tpm->swtpm : nullptr;
+    PETREL_TRY(vm->PlaceTpm(*config.tpm, *workers, saved).Wrap("--tpm"));
+  }
   if (restore != nullptr) PETREL_TRY(vm->RestoreDevices(*restore).Wrap("restoring devices"));
 
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu, restore));
@@ -305,6 +309,12 @@ Result<void> VmInstance::RestoreDevices(const VmSnapshotState& state) {
                                : "the config has a pvpanic device, the snapshot none");
   }
   if (pvpanic_) PETREL_TRY(pvpanic_->Restore(state.pvpanic->config).Wrap(config::kPvpanicDeviceId));
+  if (state.tpm.has_value() != (tpm_ != nullptr)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 state.tpm ? "the snapshot has a TPM, the config none"
+                           : "the config has a TPM (--tpm), the snapshot none");
+  }
+  if (tpm_) PETREL_TRY(tpm_->Restore(state.tpm->crb).Wrap("tpm"));
   pci_->MapDecodedBars();
   return Ok();
 }
@@ -325,8 +335,9 @@ Result<void> VmInstance::PlacePvpanic(VmmEvents* events, std::optional<uint8_t> 
   return Ok();
 }
 
-Result<void> VmInstance::PlaceTpm(const tpm::TpmConfig& config, WorkerFactory& workers) {
-  PETREL_ASSIGN_OR_RETURN(tpm_backend_, tpm::SwtpmBackend::Connect(config.socket));
+Result<void> VmInstance::PlaceTpm(const tpm::TpmConfig& config, WorkerFactory& workers,
+                                  const tpm::SwtpmState* restore) {
+  PETREL_ASSIGN_OR_RETURN(tpm_backend_, tpm::SwtpmBackend::Connect(config.socket, {}, restore));
   isolation::SyscallRules syscalls = hypervisor_->ThreadSyscalls(hv::ThreadKind::kDeviceWorker);
   syscalls.Add(tpm::SwtpmBackend::WorkerSyscalls());
   PETREL_ASSIGN_OR_RETURN(
@@ -689,8 +700,17 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
     return Error(ErrorCode::kBusy,
                  "a PCI device removal waits for the guest's eject; snapshot once it is done");
   }
-  if (tpm_) return Error(ErrorCode::kUnsupported, kTpmNotMovable);
   VmSnapshotState out;
+  if (tpm_) {
+    // swtpm's state must match the device's: no command half done.
+    if (!tpm_->WaitIdle(std::chrono::duration_cast<std::chrono::milliseconds>(pause_timeout_))) {
+      return Error(ErrorCode::kBusy, "a TPM command is still running; snapshot once it is done");
+    }
+    TpmSnapshot t;
+    t.crb = tpm_->Save();
+    PETREL_ASSIGN_OR_RETURN(t.swtpm, tpm_backend_->SaveState().Wrap("saving the TPM's state"));
+    out.tpm = std::move(t);
+  }
   PETREL_ASSIGN_OR_RETURN(out.vm, vm_->SaveState().Wrap("saving the VM state"));
   // The guest's clock as it was at the pause (KVM's runs on meanwhile).
   if (saved_clock_) out.vm.clock = saved_clock_;

@@ -85,11 +85,6 @@ enum class VcpuRunner {
   kInline,
 };
 
-// Why a VM with --tpm can be neither snapshotted nor migrated.
-inline constexpr const char* kTpmNotMovable =
-    "the TPM's state lives in swtpm, and Petrel cannot save or move it yet: no snapshot or "
-    "migration of a VM with --tpm";
-
 struct VmOptions {
   // Feed the serial port from its console backend's input (stdin in tty
   // mode, the client in socket mode). Off in tests.
@@ -298,8 +293,10 @@ class VmInstance {
   // gives every vCPU its saved state.
   // VmConfig::test_device: devices/testdev on both buses, its pin and an MSI.
   Result<void> PlaceTestDevice();
-  // --tpm: connects to swtpm, starts the TPM's worker, places the CRB page.
-  Result<void> PlaceTpm(const tpm::TpmConfig& config, WorkerFactory& workers);
+  // --tpm: connects to swtpm (loading `restore` into it, from a snapshot),
+  // starts the TPM's worker, places the CRB page.
+  Result<void> PlaceTpm(const tpm::TpmConfig& config, WorkerFactory& workers,
+                        const tpm::SwtpmState* restore);
   // --pvpanic: the pvpanic-pci device, in `slot` or the lowest free one;
   // its events go to `events` (may be null).
   Result<void> PlacePvpanic(VmmEvents* events, std::optional<uint8_t> slot);

@@ -15,6 +15,8 @@
 
 #include "core/hv/hypervisor.h"
 #include "devices/ioapic/ioapic.h"
+#include "devices/tpm/swtpm_backend.h"
+#include "devices/tpm/tpm_crb.h"
 #include "devices/virtio/pci/virtio_pci_device.h"
 #include "vmm/acpi_platform.h"
 #include "vmm/legacy_platform.h"
@@ -41,6 +43,14 @@ struct PvpanicSnapshot {
   bool operator==(const PvpanicSnapshot&) const = default;
 };
 
+// The TPM's state (--tpm): the CRB device's and swtpm's (its blobs, so a
+// restore on another host, with another swtpm, goes on where it was).
+struct TpmSnapshot {
+  tpm::TpmCrb::State crb;
+  tpm::SwtpmState swtpm;
+  bool operator==(const TpmSnapshot&) const = default;
+};
+
 struct VmSnapshotState {
   // The clock is the one the guest read when it was paused.
   hv::VmState vm;
@@ -53,6 +63,7 @@ struct VmSnapshotState {
   PciPlatform::State pci;
   std::vector<VirtioDeviceSnapshot> virtio;  // in placement order
   std::optional<PvpanicSnapshot> pvpanic;     // with --pvpanic (format 5)
+  std::optional<TpmSnapshot> tpm;             // with --tpm (format 6)
   bool operator==(const VmSnapshotState&) const = default;
 };
 

@@ -176,7 +176,6 @@ Result<void> Vmm::SendMigration(const config::SendMigrationConfig& request) {
                  "local=on hands the guest memory over, which needs it shared: create the VM "
                  "with --memory shared=on (or hugepages=on)");
   }
-  if (config_->tpm) return Error(ErrorCode::kUnsupported, kTpmNotMovable);
   Emit("vm", "migration-started");
   auto failed = [this](Error error) {
     Emit("vm", "migration-failed");

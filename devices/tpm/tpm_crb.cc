@@ -165,6 +165,12 @@ void TpmCrb::Complete(std::vector<uint8_t> response, bool ok) {
     ++commands_refused_;
   }
   busy_ = false;
+  idle_.notify_all();
+}
+
+bool TpmCrb::WaitIdle(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return idle_.wait_for(lock, timeout, [this] { return !busy_; });
 }
 
 uint64_t TpmCrb::commands_run() const {

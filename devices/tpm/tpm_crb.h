@@ -34,6 +34,8 @@
 // the vCPUs stopped.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <span>
@@ -77,6 +79,9 @@ class TpmCrb final : public BusDevice {
   uint64_t commands_run() const;
   uint64_t commands_refused() const;
   bool busy() const;
+  // Waits up to `timeout` for the command with the worker (if any) to be
+  // answered; true when none runs. Not from the worker's thread.
+  bool WaitIdle(std::chrono::milliseconds timeout) const;
 
   State Save() const;
   // Refuses a data buffer of the wrong size and leaves the device as it was.
@@ -93,6 +98,7 @@ class TpmCrb final : public BusDevice {
   EventLoop& worker_;
   const bool established_;  // the backend's, read once
   mutable std::mutex mu_;
+  mutable std::condition_variable idle_;  // busy_ went false
   State s_;
   bool busy_ = false;
   uint64_t commands_run_ = 0, commands_refused_ = 0;

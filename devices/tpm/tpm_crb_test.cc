@@ -214,6 +214,16 @@ TEST_F(TpmCrbTest, AccessesOutsideRegistersAndPastThePageAreHarmless) {
   EXPECT_TRUE(backend_.commands().empty());
 }
 
+TEST_F(TpmCrbTest, WaitIdleIsTrueOnceTheWorkerHasAnswered) {
+  EXPECT_TRUE(crb_.WaitIdle(std::chrono::milliseconds(0)));
+  RequestLocality();
+  WriteBuffer(crb_, GetRandom());
+  Write32(crb_, kCtrlStart, kCtrlStartInvoke);
+  EXPECT_FALSE(crb_.WaitIdle(std::chrono::milliseconds(10)));
+  RunWorker();
+  EXPECT_TRUE(crb_.WaitIdle(std::chrono::milliseconds(0)));
+}
+
 TEST_F(TpmCrbTest, ACommandRunningAtSaveTimeRunsAgainAfterRestore) {
   RequestLocality();
   WriteBuffer(crb_, GetRandom());

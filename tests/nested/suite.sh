@@ -1102,18 +1102,27 @@ kill -9 $p; echo "PETREL-WDT-KILLED"; sleep 120; echo "PETREL-WDT-NO-RESET"')
 # its TPM version and PCR 0 from sysfs, extends PCR 16 through /dev/tpm0
 # with a hand-made TPM2_PCR_Extend (empty password session, a SHA-256
 # digest of 32 bytes 0xab), and reads it back: it must be
-# SHA-256(32 zero bytes || the digest), computed here in L1.
+# SHA-256(32 zero bytes || the digest), computed here in L1. Then the VM is
+# paused and snapshotted, Petrel SIGKILLed and swtpm replaced by a fresh one
+# (new state directory, same socket); `petrel --restore` loads the TPM's
+# state into it, and after vm.resume the guest reads PCR 16 again: the same.
+start_swtpm() {  # start_swtpm <state dir>: swtpm on /tmp/swtpm.sock, pid in $swpid
+  rm -rf "$1" /tmp/swtpm.sock; mkdir -p "$1"
+  ./swtpm socket --tpm2 --tpmstate dir="$1" --ctrl type=unixio,path=/tmp/swtpm.sock \
+    >>"/tmp/$name.swtpm" 2>&1 &
+  swpid=$!
+  w=0; while [ $w -lt 10 ] && [ ! -S /tmp/swtpm.sock ]; do sleep 1; w=$((w + 1)); done
+}
 test_linux_tpm() {
   name=linux-tpm
   if [ ! -x ./swtpm ]; then
     result "$name" SKIP "no swtpm in the payload (the swtpm package is not installed on the host)"
     return
   fi
-  rm -rf /tmp/swtpm; mkdir -p /tmp/swtpm
-  ./swtpm socket --tpm2 --tpmstate dir=/tmp/swtpm --ctrl type=unixio,path=/tmp/swtpm/swtpm.sock \
-    >"/tmp/$name.swtpm" 2>&1 &
-  swpid=$!
-  w=0; while [ $w -lt 10 ] && [ ! -S /tmp/swtpm/swtpm.sock ]; do sleep 1; w=$((w + 1)); done
+  sock=/tmp/petrel-tpm-api.sock; sock2=/tmp/petrel-tpm-api2.sock; snap=/tmp/petrel-tpm-snap
+  rm -rf "$sock" "$sock2" "$snap" "/tmp/$name.swtpm"
+  out1="/tmp/$name.out"; out2="/tmp/$name.restored.out"
+  start_swtpm /tmp/swtpm-a
   TPROBE=$(b64 '[ -c /dev/tpm0 ] || { echo PETREL-TPM-NO-DEVICE; dmesg | grep -i tpm; exit 1; }
 echo "PETREL-TPM-VERSION=$(cat /sys/class/tpm/tpm0/tpm_version_major)"
 echo "PETREL-TPM-PCR0=$(cat /sys/class/tpm/tpm0/pcr-sha256/0)"
@@ -1122,29 +1131,51 @@ head -c 32 /dev/zero | tr "\000" "\253" >>/tmp/cmd
 exec 3<>/dev/tpm0; dd if=/tmp/cmd bs=65 count=1 >&3 2>/dev/null
 echo "PETREL-TPM-EXTEND=$(dd bs=4096 count=1 <&3 2>/dev/null | od -An -tx1 | tr -d " \n")"; exec 3>&-
 echo "PETREL-TPM-PCR16=$(cat /sys/class/tpm/tpm0/pcr-sha256/16)"
-dmesg | grep -iE "tpm|crb" | head -5; echo PETREL-TPM-DONE')
-  timeout 120 ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
+dmesg | grep -iE "tpm|crb" | head -5; echo PETREL-TPM-EXTENDED; sleep 20
+echo "PETREL-TPM-PCR16-AFTER=$(cat /sys/class/tpm/tpm0/pcr-sha256/16)"; echo PETREL-TPM-DONE')
+  ./petrel --kernel "$KIT/bzImage" --initramfs "$KIT/initrd.img" \
     --cmdline "$BASE petrel.end=poweroff petrel.cmd=$TPROBE" --cpus boot=1 --memory size=512M \
-    --serial tty --console off --tpm "socket=/tmp/swtpm/swtpm.sock" </dev/null >"/tmp/$name.out" 2>&1
-  rc=$?
-  kill $swpid 2>/dev/null; wait $swpid 2>/dev/null
-  want=$({ head -c 32 /dev/zero; head -c 32 /dev/zero | tr '\000' '\253'; } | sha256sum | cut -c1-64)
-  pcr16=$(grep -a -o 'PETREL-TPM-PCR16=[0-9a-fA-F]*' "/tmp/$name.out" | cut -d= -f2 | tr 'A-F' 'a-f')
-  pcr0=$(grep -a -o 'PETREL-TPM-PCR0=[0-9a-fA-F]*' "/tmp/$name.out" | cut -d= -f2)
+    --serial tty --console off --tpm "socket=/tmp/swtpm.sock" --api-socket "path=$sock" \
+    </dev/null >"$out1" 2>&1 &
+  pid=$!
+  ( sleep 300; kill $pid 2>/dev/null ) &
+  watchdog=$!
   fail=""
-  grep -aq "PETREL-TPM-VERSION=2" "/tmp/$name.out" || fail="$fail no-tpm2"
+  waitn "$out1" PETREL-TPM-EXTENDED 1 120 || fail="$fail not-extended"
+  ./petrel-remote --api-socket "$sock" pause >"/tmp/$name.remote" 2>&1 || fail="$fail pause"
+  ./petrel-remote --api-socket "$sock" snapshot "file://$snap" >>"/tmp/$name.remote" 2>&1 || fail="$fail snapshot"
+  kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  kill $swpid 2>/dev/null; wait $swpid 2>/dev/null
+  start_swtpm /tmp/swtpm-b  # fresh: what the guest's TPM holds must come from the snapshot
+  ./petrel --restore "source_url=file://$snap" --api-socket "path=$sock2" </dev/null >"$out2" 2>&1 &
+  pid=$!
+  w=0; while [ $w -lt 30 ] && ! ./petrel-remote --api-socket "$sock2" info 2>/dev/null | grep -q '"state":"Paused"'; do
+    sleep 1; w=$((w + 1)); done
+  ./petrel-remote --api-socket "$sock2" resume >>"/tmp/$name.remote" 2>&1 || fail="$fail resume"
+  w=0; while [ $w -lt 90 ] && kill -0 $pid 2>/dev/null; do sleep 1; w=$((w + 1)); done
+  kill -0 $pid 2>/dev/null && kill $pid
+  wait $pid; rc=$?
+  kill $watchdog $swpid 2>/dev/null; wait $watchdog $swpid 2>/dev/null
+  want=$({ head -c 32 /dev/zero; head -c 32 /dev/zero | tr '\000' '\253'; } | sha256sum | cut -c1-64)
+  pcr16=$(grep -a -o 'PETREL-TPM-PCR16=[0-9a-fA-F]*' "$out1" | cut -d= -f2 | tr 'A-F' 'a-f')
+  after=$(grep -a -o 'PETREL-TPM-PCR16-AFTER=[0-9a-fA-F]*' "$out2" | cut -d= -f2 | tr 'A-F' 'a-f')
+  pcr0=$(grep -a -o 'PETREL-TPM-PCR0=[0-9a-fA-F]*' "$out1" | cut -d= -f2)
+  grep -aq "PETREL-TPM-VERSION=2" "$out1" || fail="$fail no-tpm2"
   [ "$pcr0" = "0000000000000000000000000000000000000000000000000000000000000000" ] || fail="$fail pcr0=${pcr0:-none}"
   # The response: tag 8002, size 19, TPM_RC_SUCCESS, then the session.
-  grep -aq "PETREL-TPM-EXTEND=80020000001300000000" "/tmp/$name.out" || fail="$fail extend-rc"
+  grep -aq "PETREL-TPM-EXTEND=80020000001300000000" "$out1" || fail="$fail extend-rc"
   [ "$pcr16" = "$want" ] || fail="$fail pcr16=${pcr16:-none}(want $want)"
-  grep -aq PETREL-TPM-DONE "/tmp/$name.out" || fail="$fail not-done"
+  [ "$after" = "$want" ] || fail="$fail pcr16-after-restore=${after:-none}"
+  grep -aq PETREL-TPM-DONE "$out2" || fail="$fail not-done"
   [ $rc -eq 0 ] || fail="$fail exit-rc=$rc"
   if [ -z "$fail" ]; then
-    result "$name" PASS "tpm_crb probed, PCR 16 extended through /dev/tpm0 = SHA-256(0^32 || 0xab^32)"
+    result "$name" PASS "tpm_crb probed, PCR 16 extended through /dev/tpm0 = SHA-256(0^32 || 0xab^32), the same after snapshot and restore on a fresh swtpm"
   else
-    echo "--- $name output (rc=$rc) ---"; tail -40 "/tmp/$name.out"; tail -5 "/tmp/$name.swtpm"
+    echo "--- $name output ---"; tail -30 "$out1"; echo ---; tail -20 "$out2"
+    cat "/tmp/$name.remote"; tail -5 "/tmp/$name.swtpm"
     result "$name" FAIL "$fail"
   fi
+  rm -rf "$snap" /tmp/swtpm-a /tmp/swtpm-b
 }
 
 # Snapshot and restore across processes (issue 10, item 5a): the ticking

@@ -4,8 +4,9 @@
 // swtpm (skipped, saying so, without the swtpm package): the CRB page at
 // 0xFED40000 takes a command the way Linux's tpm_crb writes it and answers
 // from swtpm on the TPM's worker thread; the ACPI tables describe it; a
-// snapshot is refused with the reason; a VM whose swtpm is not there is not
-// created and the error says what to start.
+// snapshot carries the TPM (swtpm's state blobs) to a VM on another swtpm,
+// where an extended PCR reads the same; a VM whose swtpm is not there is
+// not created and the error says what to start.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -52,6 +53,38 @@ class VmTpmSimTest : public ::testing::Test {
   tpm::testing::SwtpmProcess swtpm_;
 };
 
+// Runs one command the way tpm_crb does (the locality already requested)
+// and returns the response.
+std::vector<uint8_t> RunCommand(VmInstance& vm, const std::vector<uint8_t>& command) {
+  Write32(vm, Crb(tpm::kCtrlReq), tpm::kCtrlReqCmdReady);
+  vm.io().MmioWrite(0, Crb(tpm::kDataBuffer), command);
+  Write32(vm, Crb(tpm::kCtrlStart), tpm::kCtrlStartInvoke);
+  EXPECT_TRUE(WaitFor([&] { return Read32(vm, Crb(tpm::kCtrlStart)) == 0; }));
+  std::vector<uint8_t> header(10);
+  vm.io().MmioRead(0, Crb(tpm::kDataBuffer), header);
+  std::vector<uint8_t> response(std::min<uint32_t>(LoadBe<uint32_t>(header, 2), 1024));
+  vm.io().MmioRead(0, Crb(tpm::kDataBuffer), response);
+  return response;
+}
+
+// TPM 2.0 Part 3 §22.2 TPM2_PCR_Extend(PCR 16, SHA-256 of 32 bytes 0x5a)
+// with an empty password session.
+std::vector<uint8_t> ExtendPcr16() {
+  std::vector<uint8_t> c = {0x80, 0x02, 0, 0, 0, 65, 0x00, 0x00, 0x01, 0x82, 0, 0, 0, 16,
+                            0,    0,    0, 9, 0x40, 0x00, 0x00, 0x09, 0, 0, 0, 0, 0,
+                            0,    0,    0, 1, 0x00, 0x0b};
+  c.resize(65, 0x5a);
+  return c;
+}
+
+// TPM2_PCR_Read of SHA-256 PCR 16: its value is the response's last 32 bytes.
+std::vector<uint8_t> ReadPcr16(VmInstance& vm) {
+  const std::vector<uint8_t> r = RunCommand(
+      vm, {0x80, 0x01, 0, 0, 0, 20, 0x00, 0x00, 0x01, 0x7e, 0, 0, 0, 1, 0x00, 0x0b, 3, 0, 0, 1});
+  if (r.size() < 32 || LoadBe<uint32_t>(r, 6) != 0) return {};
+  return {r.end() - 32, r.end()};
+}
+
 TEST_F(VmTpmSimTest, AGuestCommandThroughTheCrbPageIsAnsweredBySwtpm) {
   PausableVm t(1, true, nullptr, nullptr, {}, 0, WithTpm(swtpm_.socket()));
   ASSERT_TRUE(t.ok()) << t.error()->message();
@@ -65,28 +98,50 @@ TEST_F(VmTpmSimTest, AGuestCommandThroughTheCrbPageIsAnsweredBySwtpm) {
   // What tpm_crb does: locality, cmdReady, the command, START, poll.
   Write32(vm, Crb(tpm::kLocCtrl), tpm::kLocCtrlRequestAccess);
   EXPECT_EQ(Read32(vm, Crb(tpm::kLocSts)), tpm::kLocStsGranted);
-  Write32(vm, Crb(tpm::kCtrlReq), tpm::kCtrlReqCmdReady);
-  const std::vector<uint8_t> get_random = {0x80, 0x01, 0x00, 0x00, 0x00, 0x0c,
-                                           0x00, 0x00, 0x01, 0x7b, 0x00, 0x10};
-  vm.io().MmioWrite(0, Crb(tpm::kDataBuffer), get_random);
-  Write32(vm, Crb(tpm::kCtrlStart), tpm::kCtrlStartInvoke);
-  ASSERT_TRUE(WaitFor([&] { return Read32(vm, Crb(tpm::kCtrlStart)) == 0; }));
-  std::vector<uint8_t> response(28);
-  vm.io().MmioRead(0, Crb(tpm::kDataBuffer), response);
-  EXPECT_EQ(LoadBe<uint32_t>(response, 2), 28u) << "header, TPM2B size, 16 bytes";
+  const std::vector<uint8_t> response =
+      RunCommand(vm, {0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x7b, 0x00, 0x10});
+  ASSERT_EQ(response.size(), 28u) << "header, TPM2B size, 16 random bytes";
   EXPECT_EQ(LoadBe<uint32_t>(response, 6), 0u) << "TPM_RC_SUCCESS";
   EXPECT_EQ(Read32(vm, Crb(tpm::kCtrlSts)) & tpm::kCtrlStsError, 0u);
 }
 
-TEST_F(VmTpmSimTest, ASnapshotIsRefusedAndSaysWhy) {
-  PausableVm t(1, true, nullptr, nullptr, {}, 0, WithTpm(swtpm_.socket()));
-  ASSERT_TRUE(t.ok()) << t.error()->message();
-  t.Start();
-  ASSERT_TRUE(t.vm().Pause().ok());
-  auto saved = t.vm().SaveSnapshotState();
-  ASSERT_FALSE(saved.ok());
-  EXPECT_NE(saved.error().message().find("swtpm"), std::string::npos) << saved.error().message();
-  EXPECT_TRUE(t.vm().Resume().ok()) << "the VM runs on";
+TEST_F(VmTpmSimTest, ASnapshotCarriesTheTpmToAVmOnAnotherSwtpm) {
+  VmSnapshotState state;
+  std::vector<uint8_t> extended;
+  {
+    PausableVm src(1, true, nullptr, nullptr, {}, 0, WithTpm(swtpm_.socket()));
+    ASSERT_TRUE(src.ok()) << src.error()->message();
+    Write32(src.vm(), Crb(tpm::kLocCtrl), tpm::kLocCtrlRequestAccess);
+    ASSERT_EQ(LoadBe<uint32_t>(RunCommand(src.vm(), ExtendPcr16()), 6), 0u);
+    extended = ReadPcr16(src.vm());
+    ASSERT_EQ(extended.size(), 32u);
+    ASSERT_NE(extended, std::vector<uint8_t>(32, 0));
+    src.Start();
+    ASSERT_TRUE(src.vm().Pause().ok());
+    auto saved = src.vm().SaveSnapshotState();
+    ASSERT_TRUE(saved.ok()) << saved.error().message();
+    state = std::move(saved).value();
+    EXPECT_TRUE(src.vm().Resume().ok()) << "the source runs on";
+    EXPECT_EQ(ReadPcr16(src.vm()), extended) << "and so does its TPM";
+  }
+  ASSERT_TRUE(state.tpm.has_value());
+  EXPECT_TRUE(state.tpm->crb.locality_assigned);
+  EXPECT_FALSE(state.tpm->swtpm.permanent.empty());
+
+  // Another host's swtpm, fresh: the restored VM's TPM has the PCR.
+  tpm::testing::SwtpmProcess other;
+  ASSERT_EQ(other.Start(), "");
+  PausableVm dst(1, true, &state, testing::CopyOf(PausableVm(1).vm().memory()), {}, 0,
+                 WithTpm(other.socket()));
+  ASSERT_TRUE(dst.ok()) << dst.error()->message();
+  EXPECT_EQ(Read32(dst.vm(), Crb(tpm::kLocSts)), tpm::kLocStsGranted) << "the CRB state came too";
+  EXPECT_EQ(ReadPcr16(dst.vm()), extended);
+
+  // A config without --tpm does not take a snapshot with one.
+  PausableVm none(1, true, &state, testing::CopyOf(PausableVm(1).vm().memory()));
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error()->message().find("the snapshot has a TPM"), std::string::npos)
+      << none.error()->message();
 }
 
 TEST(VmTpmSimErrorsTest, WithoutSwtpmTheVmIsNotCreatedAndTheErrorSaysWhatToStart) {

@@ -234,6 +234,9 @@ json SnapshotStateToJson(const VmSnapshotState& s, const std::vector<MemoryRange
                                      {"config", Section(ToJson(s.pvpanic->config))}}
                               : json(nullptr)}}},
       {"virtio", std::move(virtio)},
+      {"tpm", s.tpm ? json{{"crb", Section(ToJson(s.tpm->crb))},
+                           {"swtpm", Section(ToJson(s.tpm->swtpm))}}
+                    : json(nullptr)},
   };
 }
 
@@ -320,7 +323,7 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
   PETREL_ASSIGN_OR_RETURN(const json* bridge, pci.Get("host_bridge"));
   PETREL_ASSIGN_OR_RETURN(s.pci.host_bridge,
                           ReadSection(*bridge, "pci.host_bridge", PciConfigSpaceStateFromJson));
-  if (format >= 5) {
+  {
     PETREL_ASSIGN_OR_RETURN(const json* pvpanic_value, pci.Get("pvpanic"));
     if (!pvpanic_value->is_null()) {
       PETREL_ASSIGN_OR_RETURN(ObjectFields pvpanic, ObjectFields::Open(*pvpanic_value, "pci.pvpanic"));
@@ -359,6 +362,20 @@ Result<DecodedState> SnapshotStateFromJson(const json& document) {
     PETREL_ASSIGN_OR_RETURN(d.device, TypeStateFromJson(*device, dev.PathOf("device")));
     PETREL_TRY(dev.Finish());
     s.virtio.push_back(std::move(d));
+  }
+  if (format >= 6) {
+    PETREL_ASSIGN_OR_RETURN(const json* tpm_value, root.Get("tpm"));
+    if (!tpm_value->is_null()) {
+      PETREL_ASSIGN_OR_RETURN(ObjectFields tpm, ObjectFields::Open(*tpm_value, "tpm"));
+      TpmSnapshot t;
+      PETREL_ASSIGN_OR_RETURN(const json* crb, tpm.Get("crb"));
+      PETREL_ASSIGN_OR_RETURN(t.crb, ReadSection(*crb, tpm.PathOf("crb"), TpmCrbStateFromJson));
+      PETREL_ASSIGN_OR_RETURN(const json* swtpm, tpm.Get("swtpm"));
+      PETREL_ASSIGN_OR_RETURN(t.swtpm,
+                              ReadSection(*swtpm, tpm.PathOf("swtpm"), SwtpmStateFromJson));
+      PETREL_TRY(tpm.Finish());
+      s.tpm = std::move(t);
+    }
   }
   PETREL_TRY(root.Finish());
   return out;

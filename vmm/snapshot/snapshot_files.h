@@ -38,9 +38,10 @@ inline constexpr char kMemoryFile[] = "memory-ranges";
 // hot-plug); format 2 is still read (its VMs restore with the hot-plug
 // controller's boot state). 4: each virtio device's "pci_slot" and
 // "acpi.pci_hotplug"/"acpi.memory_hotplug". 5: "pci.pvpanic" (null without
-// --pvpanic: its config space and slot); format 4 is still read (no
-// pvpanic device).
-inline constexpr uint32_t kSnapshotFormatVersion = 5;
+// --pvpanic: its config space and slot). 6: "tpm" (null without --tpm: the
+// CRB device's state and swtpm's state blobs); format 5 is still read (no
+// TPM).
+inline constexpr uint32_t kSnapshotFormatVersion = 6;
 // The version of every state section this Petrel writes and reads.
 inline constexpr uint32_t kStateSectionVersion = 1;
 

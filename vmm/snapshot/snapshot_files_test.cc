@@ -109,6 +109,14 @@ VmSnapshotState TestState() {
   pvpanic.config.regs[1] = 0x1b;
   pvpanic.slot = 6;
   s.pvpanic = pvpanic;
+  TpmSnapshot tpm;
+  tpm.crb.locality_assigned = true;
+  tpm.crb.idle = false;
+  tpm.crb.data.assign(tpm::kDataBufferSize, 0);
+  tpm.crb.data[0] = 0x80;
+  tpm.swtpm.permanent = {1, 2, 3};
+  tpm.swtpm.volatile_state = {4, 5};
+  s.tpm = tpm;
   return s;
 }
 
@@ -258,13 +266,13 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
     return ::testing::AssertionSuccess();
   };
   json j = good;
-  j["petrel_snapshot"] = 6;
+  j["petrel_snapshot"] = 7;
   WriteJson(kStateFile, j);
-  EXPECT_TRUE(refused("snapshot format 6, this Petrel reads formats 4 and 5"));
+  EXPECT_TRUE(refused("snapshot format 7, this Petrel reads formats 5 and 6"));
   j = good;
-  j["petrel_snapshot"] = 3;
+  j["petrel_snapshot"] = 4;
   WriteJson(kStateFile, j);
-  EXPECT_TRUE(refused("snapshot format 3, this Petrel reads formats 4 and 5"));
+  EXPECT_TRUE(refused("snapshot format 4, this Petrel reads formats 5 and 6"));
   j = good;
   ASSERT_EQ(j["virtio"][5]["device"]["type"], "watchdog");
   j["virtio"][5]["device"]["state"]["state"]["armed"] = 1;
@@ -292,15 +300,24 @@ TEST_F(SnapshotFilesTest, DamagedSnapshotsAreRefusedClearly) {
   j["pci"]["pvpanic"]["extra"] = 1;
   WriteJson(kStateFile, j);
   EXPECT_TRUE(refused("pci.pvpanic: unknown field \"extra\""));
-  // Format 4 had no pci.pvpanic: still read, without one.
   j = good;
-  j["petrel_snapshot"] = 4;
-  j["pci"].erase("pvpanic");
+  j["tpm"]["crb"]["state"]["data"] = "00";
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("tpm.crb.state.data"));
+  j = good;
+  j["tpm"]["swtpm"]["state"].erase("volatile");
+  WriteJson(kStateFile, j);
+  EXPECT_TRUE(refused("tpm.swtpm.state.volatile"));
+  // Format 5 had no tpm: still read, without one.
+  j = good;
+  j["petrel_snapshot"] = 5;
+  j.erase("tpm");
   WriteJson(kStateFile, j);
   {
     auto old = ReadSnapshot(dir_, {});
     ASSERT_TRUE(old.ok()) << old.error().message();
-    EXPECT_FALSE(old->state.pvpanic.has_value());
+    EXPECT_FALSE(old->state.tpm.has_value());
+    EXPECT_TRUE(old->state.pvpanic.has_value());
   }
   j = good;
   j["acpi"]["cpu_hotplug"] = {{"version", 1}, {"state", {{"selected", 0}, {"slots", 5}}}};

@@ -63,6 +63,8 @@ PETREL_DECLARE_CODEC(PciConfigIo::State);
 PETREL_DECLARE_CODEC(PciConfigSpace::State);
 PETREL_DECLARE_CODEC(MsixEntry);
 PETREL_DECLARE_CODEC(MsixTable::State);
+PETREL_DECLARE_CODEC(tpm::TpmCrb::State);
+PETREL_DECLARE_CODEC(tpm::SwtpmState);
 PETREL_DECLARE_CODEC(virtio::SplitQueue::Config);
 PETREL_DECLARE_CODEC(virtio::SplitQueue::State);
 PETREL_DECLARE_CODEC(virtio::VirtioPciDevice::QueueState);
@@ -727,6 +729,58 @@ Result<void> JsonCodec<DebugPort::State>::Decode(const json& j, const std::strin
 
 Result<DebugPort::State> DebugPortStateFromJson(const json& j, const std::string& path) {
   return DecodeRoot<DebugPort::State>(j, path);
+}
+
+// ---------------------------------------------------------------- TPM
+
+json ToJson(const tpm::TpmCrb::State& s) {
+  return json{{"locality_assigned", s.locality_assigned},
+              {"been_seized", s.been_seized},
+              {"idle", s.idle},
+              {"error", s.error},
+              {"cancel", s.cancel},
+              {"command_pending", s.command_pending},
+              {"data", HexEncode(s.data)}};
+}
+
+Result<void> JsonCodec<tpm::TpmCrb::State>::Decode(const json& j, const std::string& path,
+                                                   tpm::TpmCrb::State& s) {
+  PETREL_ASSIGN_OR_RETURN(auto f, ObjectFields::Open(j, path));
+  PETREL_TRY(f.Read("locality_assigned", s.locality_assigned));
+  PETREL_TRY(f.Read("been_seized", s.been_seized));
+  PETREL_TRY(f.Read("idle", s.idle));
+  PETREL_TRY(f.Read("error", s.error));
+  PETREL_TRY(f.Read("cancel", s.cancel));
+  PETREL_TRY(f.Read("command_pending", s.command_pending));
+  PETREL_TRY(f.ReadHex("data", s.data, tpm::kDataBufferSize));
+  if (s.data.size() != tpm::kDataBufferSize) {
+    return FieldProblem(f.PathOf("data"), std::to_string(s.data.size()) + " bytes, " +
+                                               std::to_string(tpm::kDataBufferSize) + " expected");
+  }
+  return f.Finish();
+}
+
+Result<tpm::TpmCrb::State> TpmCrbStateFromJson(const json& j, const std::string& path) {
+  return DecodeRoot<tpm::TpmCrb::State>(j, path);
+}
+
+json ToJson(const tpm::SwtpmState& s) {
+  return json{{"permanent", HexEncode(s.permanent)},
+              {"volatile", HexEncode(s.volatile_state)},
+              {"savestate", HexEncode(s.savestate)}};
+}
+
+Result<void> JsonCodec<tpm::SwtpmState>::Decode(const json& j, const std::string& path,
+                                                tpm::SwtpmState& s) {
+  PETREL_ASSIGN_OR_RETURN(auto f, ObjectFields::Open(j, path));
+  PETREL_TRY(f.ReadHex("permanent", s.permanent, tpm::kSwtpmMaxBlobSize));
+  PETREL_TRY(f.ReadHex("volatile", s.volatile_state, tpm::kSwtpmMaxBlobSize));
+  PETREL_TRY(f.ReadHex("savestate", s.savestate, tpm::kSwtpmMaxBlobSize));
+  return f.Finish();
+}
+
+Result<tpm::SwtpmState> SwtpmStateFromJson(const json& j, const std::string& path) {
+  return DecodeRoot<tpm::SwtpmState>(j, path);
 }
 
 // ---------------------------------------------------------------- ACPI devices

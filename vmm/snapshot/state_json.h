@@ -28,6 +28,8 @@
 #include "devices/ioapic/ioapic.h"
 #include "core/hv/x86_state.h"
 #include "devices/acpi/acpi_pm.h"
+#include "devices/tpm/swtpm_backend.h"
+#include "devices/tpm/tpm_crb.h"
 #include "devices/acpi/ged.h"
 #include "devices/acpi/pm_timer.h"
 #include "devices/acpi/cpu_hotplug_controller.h"
@@ -124,6 +126,14 @@ Result<PciConfigSpace::State> PciConfigSpaceStateFromJson(const nlohmann::json& 
 nlohmann::json ToJson(const MsixTable::State& s);
 Result<MsixTable::State> MsixTableStateFromJson(const nlohmann::json& j,
                                                 const std::string& path = {});
+
+// The TPM (--tpm): the CRB device's registers and buffer, and swtpm's state
+// blobs (hex).
+nlohmann::json ToJson(const tpm::TpmCrb::State& s);
+Result<tpm::TpmCrb::State> TpmCrbStateFromJson(const nlohmann::json& j,
+                                              const std::string& path = {});
+nlohmann::json ToJson(const tpm::SwtpmState& s);
+Result<tpm::SwtpmState> SwtpmStateFromJson(const nlohmann::json& j, const std::string& path = {});
 
 // Virtio.
 nlohmann::json ToJson(const virtio::SplitQueue::State& s);
