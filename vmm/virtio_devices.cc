@@ -197,10 +197,7 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
   if (args.config->vsock) {
     virtio::VsockConfig config = *args.config->vsock;
     if (config.id.empty()) config.id = "vsock0";
-    PETREL_ASSIGN_OR_RETURN(auto created, virtio::VsockDevice::Create(config).Wrap("--vsock"));
-    std::shared_ptr<virtio::VsockDevice> vsock = std::move(created);
-    PETREL_LOG(kInfo) << config.id << ": guest cid " << config.cid << ", host socket "
-                      << config.socket;
+    PETREL_ASSIGN_OR_RETURN(auto vsock, MakeVsock(config));
     PETREL_TRY(Place(args, config.id, std::move(vsock)));
   }
 
@@ -388,6 +385,20 @@ Result<VirtioDevices::Placed> VirtioDevices::PlaceHotplugged(const std::string& 
     disks_.push_back({id, device, devices_.back().device});
   }
   return devices_.back();
+}
+
+Result<std::shared_ptr<virtio::VsockDevice>> VirtioDevices::MakeVsock(
+    const virtio::VsockConfig& config) {
+  PETREL_ASSIGN_OR_RETURN(auto created, virtio::VsockDevice::Create(config).Wrap("vsock " + config.id));
+  PETREL_LOG(kInfo) << config.id << ": guest cid " << config.cid << ", host socket "
+                    << config.socket;
+  return std::shared_ptr<virtio::VsockDevice>(std::move(created));
+}
+
+Result<VirtioDevices::Placed> VirtioDevices::AddVsock(const virtio::VsockConfig& vsock) {
+  if (vsock.id.empty()) return Error(ErrorCode::kInvalidArgument, "a hot-plugged vsock needs an id");
+  PETREL_ASSIGN_OR_RETURN(auto device, MakeVsock(vsock));
+  return PlaceHotplugged(vsock.id, std::move(device));
 }
 
 Result<VirtioDevices::Placed> VirtioDevices::AddDisk(const virtio::DiskConfig& disk) {

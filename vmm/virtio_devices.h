@@ -169,6 +169,8 @@ class VirtioDevices {
   Result<Placed> AddDisk(const virtio::DiskConfig& disk);
   // Hot-plug of a virtio-pmem: its file mapped into the guest as at boot.
   Result<Placed> AddPmem(const virtio::PmemConfig& pmem);
+  // Hot-plug of the virtio-vsock device (one per VM: the caller checks).
+  Result<Placed> AddVsock(const virtio::VsockConfig& vsock);
   Result<Placed> AddNet(const virtio::NetConfig& net);
   // The device with id `id`, if any.
   std::optional<Placed> Find(std::string_view id) const;
@@ -209,6 +211,8 @@ class VirtioDevices {
   Result<std::shared_ptr<virtio::PmemDevice>> MakePmem(const virtio::PmemConfig& config,
                                                        std::optional<uint64_t> at);
   void DropPmem(const std::string& id);
+  // The vsock device of `config`, its host socket bound; not yet placed.
+  Result<std::shared_ptr<virtio::VsockDevice>> MakeVsock(const virtio::VsockConfig& config);
   // The disk `disk`, not yet placed, with its rate-limit group.
   Result<std::shared_ptr<virtio::BlkDevice>> MakeDisk(const virtio::DiskConfig& disk);
   // Hot-plug's Place(): on an error nothing of the device stays.

@@ -240,6 +240,7 @@ class VmInstance {
   Result<config::PciDeviceInfo> AddDisk(const virtio::DiskConfig& disk);
   Result<config::PciDeviceInfo> AddNet(const virtio::NetConfig& net);
   Result<config::PciDeviceInfo> AddPmem(const virtio::PmemConfig& pmem);
+  Result<config::PciDeviceInfo> AddVsock(const virtio::VsockConfig& vsock);
   // PCI hot-unplug (vm.remove-device): asks the guest to eject the device;
   // once it has (the slot's _EJ0), the VM thread stops the device's
   // workers, takes it off the bus and destroys it. Asking again is Ok.

@@ -65,6 +65,11 @@ Result<config::PciDeviceInfo> VmInstance::AddPmem(const virtio::PmemConfig& pmem
                       "adding pmem " + pmem.id);
 }
 
+Result<config::PciDeviceInfo> VmInstance::AddVsock(const virtio::VsockConfig& vsock) {
+  return AddPciDevice(vsock.id, [this, vsock] { return virtio_->AddVsock(vsock); },
+                      "adding vsock " + vsock.id);
+}
+
 Result<void> VmInstance::CheckHotplugAllowed(const std::string& id) {
   {
     std::lock_guard lock(lifecycle_mu_);

@@ -147,6 +147,8 @@ class Vmm final : public api::VmmControl {
   Result<std::optional<config::PciDeviceInfo>> AddDisk(virtio::DiskConfig disk);
   Result<std::optional<config::PciDeviceInfo>> AddNet(virtio::NetConfig net);
   Result<std::optional<config::PciDeviceInfo>> AddPmem(virtio::PmemConfig pmem);
+  // One vsock per VM: a second is refused (409-class kAlreadyExists).
+  Result<std::optional<config::PciDeviceInfo>> AddVsock(virtio::VsockConfig vsock);
   // vm.remove-device's: a running VM's guest is asked to eject the device
   // (VmInstance::RemoveDevice); the config loses it at once, so a reboot or
   // a later boot does not bring it back (as CH). 404 for an id no device
@@ -176,6 +178,7 @@ class Vmm final : public api::VmmControl {
   Result<std::string> AddDiskVm(std::string_view body_json) override;
   Result<std::string> AddNetVm(std::string_view body_json, std::vector<UniqueFd> fds) override;
   Result<std::string> AddPmemVm(std::string_view body_json) override;
+  Result<std::string> AddVsockVm(std::string_view body_json) override;
   Result<void> RemoveDeviceVm(std::string_view body_json) override;
   Result<void> SendMigration(std::string_view body_json) override;
   Result<void> ReceiveMigration(std::string_view body_json) override;
@@ -183,11 +186,12 @@ class Vmm final : public api::VmmControl {
   Result<std::string> VmCountersJson() override;
 
  private:
-  // AddDisk and AddNet: `device` joins the config's `list` (its id checked
-  // or generated) and, in a running VM, is hot-plugged by `hot_add`.
-  template <class Device>
+  // AddDisk, AddNet, AddPmem, AddVsock: `device` joins the config's `slot`
+  // (a list, or an optional that must be empty), its id checked or
+  // generated, and, in a running VM, is hot-plugged by `hot_add`.
+  template <class Device, class Slot>
   Result<std::optional<config::PciDeviceInfo>> AddDevice(
-      Device device, std::vector<Device> config::VmConfig::*list, const char* what,
+      Device device, Slot config::VmConfig::*slot, const char* what,
       Result<config::PciDeviceInfo> (VmInstance::*hot_add)(const Device&));
   // What the API asks of the VM thread.
   enum class Request { kNone, kBoot, kShutdown, kReboot };

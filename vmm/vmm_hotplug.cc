@@ -1,8 +1,11 @@
 // SPDX-FileCopyrightText: 2026 The Petrel developers
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
-// Vmm's PCI hot-plug doors: vm.add-disk, vm.add-net, vm.remove-device (see
-// vmm.h; the VM's side is VmInstance::AddDisk / AddNet / RemoveDevice).
+// Vmm's PCI hot-plug doors: vm.add-disk, vm.add-net, vm.add-pmem,
+// vm.add-vsock, vm.remove-device (see vmm.h; the VM's side is
+// VmInstance::AddDisk / AddNet / AddPmem / AddVsock / RemoveDevice).
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "core/base/log.h"
 #include "vmm/config/device_ids.h"
@@ -15,34 +18,57 @@ Error WrongState(std::string_view what, VmmState state);  // vmm.cc
 
 namespace {
 
-// The config with `add` given its id (checked against the others, or
-// generated), as AddToConfig(candidate) puts it in.
+// Where an added device goes in the config: a list (disks, nets, pmem)
+// takes any number; an optional (vsock) one per VM, as Cloud Hypervisor.
 template <class Device>
+Result<Device*> Put(std::vector<Device>& list, Device device, const char*) {
+  list.push_back(std::move(device));
+  return &list.back();
+}
+template <class Device>
+Result<Device*> Put(std::optional<Device>& slot, Device device, const char* what) {
+  if (slot) {
+    return Error(ErrorCode::kAlreadyExists,
+                 std::string("the VM has ") + what + " already (one per VM)");
+  }
+  slot = std::move(device);
+  return &*slot;
+}
+
+// The config with `device` in `slot`, given its id (checked against the
+// others, or generated).
+template <class Device, class Slot>
 Result<config::VmConfig> WithDevice(const config::VmConfig& config, Device device,
-                                    std::vector<Device> config::VmConfig::*list) {
+                                    Slot config::VmConfig::*slot, const char* what) {
   config::VmConfig candidate = config;
-  (candidate.*list).push_back(std::move(device));
+  PETREL_TRY(Put(candidate.*slot, std::move(device), what));
   PETREL_TRY(config::CheckDeviceIds(candidate));
   config::AssignDeviceIds(candidate);
   return candidate;
 }
 
+// The device just put in `slot` (ids assigned).
+template <class Device>
+const Device& Added(const std::vector<Device>& list) { return list.back(); }
+template <class Device>
+const Device& Added(const std::optional<Device>& slot) { return *slot; }
+
 }  // namespace
 
-template <class Device>
+template <class Device, class Slot>
 Result<std::optional<config::PciDeviceInfo>> Vmm::AddDevice(
-    Device device, std::vector<Device> config::VmConfig::*list, const char* what,
+    Device device, Slot config::VmConfig::*slot, const char* what,
     Result<config::PciDeviceInfo> (VmInstance::*hot_add)(const Device&)) {
   std::lock_guard lock(mu_);
   if (!config_) {
     return Error(ErrorCode::kNotFound, std::string("no VM to add ") + what + " to (vm.create first)");
   }
   PETREL_ASSIGN_OR_RETURN(config::VmConfig candidate,
-                          WithDevice(*config_, std::move(device), list));
+                          WithDevice(*config_, std::move(device), slot, what));
   std::optional<config::PciDeviceInfo> info;
   if (vm_ != nullptr) {
     if (state_ != VmmState::kRunning) return WrongState(std::string("cannot add ") + what, state_);
-    PETREL_ASSIGN_OR_RETURN(info, ((*vm_).*hot_add)((candidate.*list).back()));
+    PETREL_ASSIGN_OR_RETURN(info, ((*vm_).*hot_add)(Added(candidate.*slot)));
     Emit("vm", "device-added");
   }
   *config_ = std::move(candidate);
@@ -69,6 +95,17 @@ Result<std::string> Vmm::AddPmemVm(std::string_view body_json) {
   return info ? config::PciDeviceInfoToJson(*info) : std::string();
 }
 
+Result<std::optional<config::PciDeviceInfo>> Vmm::AddVsock(virtio::VsockConfig vsock) {
+  return AddDevice(std::move(vsock), &config::VmConfig::vsock, "a vsock device",
+                   &VmInstance::AddVsock);
+}
+
+Result<std::string> Vmm::AddVsockVm(std::string_view body_json) {
+  PETREL_ASSIGN_OR_RETURN(virtio::VsockConfig vsock, config::VsockConfigFromJson(body_json));
+  PETREL_ASSIGN_OR_RETURN(auto info, AddVsock(std::move(vsock)));
+  return info ? config::PciDeviceInfoToJson(*info) : std::string();
+}
+
 Result<void> Vmm::RemoveDevice(const config::RemoveDeviceRequest& request) {
   std::lock_guard lock(mu_);
   if (!config_) return Error(ErrorCode::kNotFound, "no VM to remove a device from");
@@ -80,7 +117,9 @@ Result<void> Vmm::RemoveDevice(const config::RemoveDeviceRequest& request) {
   auto& disks = config_->disks;
   auto& nets = config_->nets;
   auto& pmem = config_->pmem;
-  const size_t before = disks.size() + nets.size() + pmem.size();
+  const bool had_vsock = config_->vsock && config_->vsock->id == request.id;
+  if (had_vsock) config_->vsock.reset();
+  const size_t before = disks.size() + nets.size() + pmem.size() + (had_vsock ? 1 : 0);
   std::erase_if(disks, [&](const auto& d) { return d.id == request.id; });
   std::erase_if(nets, [&](const auto& n) { return n.id == request.id; });
   std::erase_if(pmem, [&](const auto& p) { return p.id == request.id; });

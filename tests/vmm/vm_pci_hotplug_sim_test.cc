@@ -226,6 +226,31 @@ TEST_F(VmPciHotplugSimTest, AnAddedPmemMapsItsFileAndAnEjectedOneUnmapsIt) {
   ::unlink(file.c_str());
 }
 
+TEST_F(VmPciHotplugSimTest, AnAddedVsockBindsItsSocketAndAnEjectedOneGivesItBack) {
+  const std::string socket =
+      ::testing::TempDir() + "hotplug_vsock_" + std::to_string(::getpid()) + ".sock";
+  ::unlink(socket.c_str());
+  virtio::VsockConfig vsock{.cid = 3, .socket = socket, .id = "vs0"};
+  auto added = t_.vm().AddVsock(vsock);
+  ASSERT_TRUE(added.ok()) << added.error().message();
+  EXPECT_EQ(added->device, kFirstFree);
+  EXPECT_EQ(guest_.Vendor(kFirstFree), kVirtioVendor);
+  EXPECT_EQ(::access(socket.c_str(), F_OK), 0) << "the host socket is bound";
+  ASSERT_TRUE(t_.vm().RemoveDevice("vs0").ok());
+  ASSERT_TRUE(EjectAndWait(kFirstFree, "vs0"));
+  // The device leaves the list first, then (same VM-thread step) is destroyed.
+  EXPECT_TRUE(WaitFor([&] { return ::access(socket.c_str(), F_OK) != 0; }))
+      << "the socket goes with its device";
+  // So the same socket can be plugged again.
+  auto again = t_.vm().AddVsock(vsock);
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  // A socket that cannot be bound: refused, nothing left behind.
+  EXPECT_FALSE(
+      t_.vm().AddVsock({.cid = 4, .socket = "/nonexistent/dir/v.sock", .id = "vs1"}).ok());
+  EXPECT_FALSE(t_.vm().virtio().Find("vs1").has_value());
+  ::unlink(socket.c_str());
+}
+
 TEST_F(VmPciHotplugSimTest, ARestoreBringsHotpluggedDevicesBackInTheirSlots) {
   ASSERT_TRUE(t_.vm().AddDisk(Disk(image_, "hot0")).ok());
   auto second = t_.vm().AddDisk(Disk(image2_, "hot1", true));

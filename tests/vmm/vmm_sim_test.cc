@@ -8,6 +8,8 @@
 #include "vmm/vmm.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -519,6 +521,37 @@ TEST_F(VmmSimTest, AddDiskAndRemoveDeviceFollowChsDocs) {
   const std::vector<std::string> events = Events();
   EXPECT_EQ(std::count(events.begin(), events.end(), "vm/device-added"), 1);
   EXPECT_EQ(std::count(events.begin(), events.end(), "vm/device-removing"), 1);
+}
+
+// vm.add-vsock as ch-remote add-vsock sends it: into a created VM's config,
+// hot-plugged into a running one (the host socket bound at once); one per
+// VM; vm.remove-device takes it out of the config.
+TEST_F(VmmSimTest, AddVsockIsOnePerVmAndHotplugsIntoARunningOne) {
+  const std::string dir = ::testing::TempDir();
+  const std::string socket = dir + "petrel-addvsock-" + std::to_string(::getpid()) + ".sock";
+  ::unlink(socket.c_str());
+  Start();
+  const std::string add = json{{"cid", 3}, {"socket", socket}}.dump();
+  EXPECT_EQ(Status("PUT", "vm.add-vsock", add), 404);  // no VM
+  ASSERT_EQ(Status("PUT", "vm.create", CreateBody()), 204);
+  EXPECT_EQ(Status("PUT", "vm.add-vsock", add), 204);  // created: the config only
+  EXPECT_EQ(Info()["config"]["vsock"]["cid"], 3);
+  EXPECT_EQ(Status("PUT", "vm.add-vsock", add), 409);  // one per VM
+  EXPECT_EQ(Status("PUT", "vm.remove-device", R"({"id":"_vsock0"})"), 204);
+  EXPECT_FALSE(Info()["config"].contains("vsock"));
+  ASSERT_EQ(Status("PUT", "vm.boot"), 204);
+  EXPECT_EQ(Status("PUT", "vm.add-vsock", R"({"socket":"/tmp/x.sock"})"), 400);  // no cid
+  api::HttpResponse added = testing::ApiCall(*vmm_, "PUT", "vm.add-vsock", add);
+  ASSERT_EQ(added.status, 200) << added.body;
+  EXPECT_EQ(json::parse(added.body)["id"], "_vsock0");
+  struct stat st {};
+  EXPECT_EQ(::stat(socket.c_str(), &st), 0) << "the host socket is bound";
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(Status("PUT", "vm.add-vsock", json{{"cid", 4}, {"socket", socket + "2"}}.dump()), 409);
+  EXPECT_TRUE(Info()["device_tree"].contains("_vsock0"));
+  const std::vector<std::string> events = Events();
+  EXPECT_EQ(std::count(events.begin(), events.end(), "vm/device-added"), 1);
+  ::unlink(socket.c_str());
 }
 
 // vm.resize desired_balloon as CH's docs/balloon.md drives it.

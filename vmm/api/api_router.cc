@@ -41,6 +41,7 @@ enum class Action {
   kAddDisk,
   kAddNet,
   kAddPmem,
+  kAddVsock,
   kRemoveDevice,
 };
 
@@ -75,6 +76,7 @@ constexpr Route kRoutes[] = {
     {"vm.add-disk", "PUT", Action::kAddDisk, kMaxConfigBodyBytes},
     {"vm.add-net", "PUT", Action::kAddNet, kMaxConfigBodyBytes},
     {"vm.add-pmem", "PUT", Action::kAddPmem, kMaxConfigBodyBytes},
+    {"vm.add-vsock", "PUT", Action::kAddVsock, kMaxConfigBodyBytes},
     {"vm.remove-device", "PUT", Action::kRemoveDevice, kMaxConfigBodyBytes},
 };
 
@@ -176,6 +178,8 @@ HttpResponse Run(Action action, const HttpRequest& request, VmmControl& control,
       return Unit(control.ResizeZoneVm(request.body), "Error resizing the memory zone");
     case Action::kAddDisk: return Added(control.AddDiskVm(request.body), "Error adding the disk");
     case Action::kAddPmem: return Added(control.AddPmemVm(request.body), "Error adding the pmem device");
+    case Action::kAddVsock:
+      return Added(control.AddVsockVm(request.body), "Error adding the vsock device");
     case Action::kAddNet:
       return Added(control.AddNetVm(request.body, std::move(fds)), "Error adding the network device");
     case Action::kRemoveDevice:

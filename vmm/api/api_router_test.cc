@@ -118,7 +118,7 @@ TEST_F(ApiRouterTest, CreatePassesTheBodyAndNeedsOne) {
 TEST_F(ApiRouterTest, AddDeviceAnswersWithPciDeviceInfoOr204) {
   HttpRequest req;
   req.method = "PUT";
-  for (const char* endpoint : {"vm.add-disk", "vm.add-net", "vm.add-pmem"}) {
+  for (const char* endpoint : {"vm.add-disk", "vm.add-net", "vm.add-pmem", "vm.add-vsock"}) {
     req.target = std::string("/api/v1/") + endpoint;
     EXPECT_EQ(MaxRequestBodyBytes(req), kMaxConfigBodyBytes);
     req.body = R"({"path":"/img"})";
@@ -137,6 +137,7 @@ TEST_F(ApiRouterTest, AddDeviceAnswersWithPciDeviceInfoOr204) {
   EXPECT_EQ(control_.add_disk_vm, 3);
   EXPECT_EQ(control_.add_net_vm, 3);
   EXPECT_EQ(control_.add_pmem_vm, 3);
+  EXPECT_EQ(control_.add_vsock_vm, 3);
 }
 
 TEST_F(ApiRouterTest, SnapshotAndRestorePassTheirBodies) {

@@ -58,6 +58,10 @@ class FakeVmmControl final : public VmmControl {
     PETREL_TRY(Record(body, add_pmem_vm));
     return added_json;
   }
+  Result<std::string> AddVsockVm(std::string_view body) override {
+    PETREL_TRY(Record(body, add_vsock_vm));
+    return added_json;
+  }
   Result<void> RemoveDeviceVm(std::string_view body) override {
     return Record(body, remove_device_vm);
   }
@@ -91,7 +95,7 @@ class FakeVmmControl final : public VmmControl {
   std::atomic<int> create_vm{0}, boot_vm{0}, pause_vm{0}, resume_vm{0}, power_button{0}, nmi{0},
       shutdown_vm{0}, reboot_vm{0}, delete_vm{0}, shutdown_vmm{0}, vm_info{0}, vm_counters{0},
       snapshot_vm{0}, restore_vm{0}, send_migration{0}, receive_migration{0}, resize_vm{0},
-      resize_disk_vm{0}, resize_zone_vm{0}, add_disk_vm{0}, add_net_vm{0}, add_pmem_vm{0},
+      resize_disk_vm{0}, resize_zone_vm{0}, add_disk_vm{0}, add_net_vm{0}, add_pmem_vm{0}, add_vsock_vm{0},
       remove_device_vm{0};
   std::atomic<bool> fail{false};
   std::atomic<bool> throw_exception{false};

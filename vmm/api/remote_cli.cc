@@ -59,6 +59,8 @@ constexpr RemoteCommand kCommands[] = {
      "Hot-plug a network device, given as to --net (tap=<if>,mac=<mac>,...)."},
     {"add-pmem", "PUT", "vm.add-pmem", true,
      "Hot-plug a virtio-pmem device, given as to --pmem (file=<path>,discard_writes=on,...)."},
+    {"add-vsock", "PUT", "vm.add-vsock", true,
+     "Hot-plug the virtio-vsock device, given as to --vsock (cid=<n>,socket=<path>)."},
     {"remove-device", "PUT", "vm.remove-device", false,
      "Hot-unplug the device with this id (the guest ejects it)."},
 };
@@ -148,6 +150,8 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
       sub->add_option("net_config", argument, "The network device, as to --net")->required();
     } else if (c.name == "add-pmem") {
       sub->add_option("pmem_config", argument, "The pmem device, as to --pmem")->required();
+    } else if (c.name == "add-vsock") {
+      sub->add_option("vsock_config", argument, "The vsock device, as to --vsock")->required();
     } else if (c.name == "remove-device") {
       sub->add_option("id", argument, "The device's id (vm.info)")->required();
     } else if (const config::OptionDoc& doc = config::Option(c.name); !doc.keys.empty()) {
@@ -228,6 +232,10 @@ RemoteOutput Run(int argc, const char* const* argv, std::istream& stdin_stream) 
     }
   } else if (command->name == "add-pmem") {
     Result<std::string> add = config::AddPmemBodyFromOption(argument);
+    if (!add.ok()) return Fail(add.error().message());
+    body = std::move(add).value();
+  } else if (command->name == "add-vsock") {
+    Result<std::string> add = config::AddVsockBodyFromOption(argument);
     if (!add.ok()) return Fail(add.error().message());
     body = std::move(add).value();
   } else if (command->name == "remove-device") {

@@ -145,6 +145,14 @@ TEST_F(RemoteCliTest, HotplugCommandsSendChBodiesAndPrintTheAnswer) {
   EXPECT_EQ(pmem["discard_writes"], true);
   ExpectOneErrorLine(Remote({"--api-socket", socket_, "add-pmem", "size=2M"}));
   EXPECT_EQ(control_.add_pmem_vm, 1);
+  // CH's docs/vsock.md: ch-remote add-vsock cid=3,socket=/tmp/ch.vsock
+  r = Remote({"--api-socket", socket_, "add-vsock", "cid=3,socket=/tmp/ch.vsock"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto vsock = nlohmann::json::parse(control_.last_config());
+  EXPECT_EQ(vsock["cid"], 3);
+  EXPECT_EQ(vsock["socket"], "/tmp/ch.vsock");
+  ExpectOneErrorLine(Remote({"--api-socket", socket_, "add-vsock", "socket=/tmp/ch.vsock"}));
+  EXPECT_EQ(control_.add_vsock_vm, 1);
   r = Remote({"--api-socket", socket_, "remove-device", "_disk0"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");
@@ -346,7 +354,7 @@ TEST_F(RemoteCliTest, TheChRemoteNameUsesItsVersionFormatAndExitCodes) {
 
 TEST(RemoteCommandTest, EveryCommandHasASummary) {
   for (const RemoteCommand& c : RemoteCommands()) EXPECT_FALSE(c.summary.empty()) << c.name;
-  EXPECT_EQ(RemoteCommands().size(), 24u);
+  EXPECT_EQ(RemoteCommands().size(), 25u);
 }
 
 TEST(RemoteCommandTest, TableMatchesChRemote) {

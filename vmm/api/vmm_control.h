@@ -80,6 +80,8 @@ class VmmControl {
   virtual Result<std::string> AddNetVm(std::string_view body_json, std::vector<UniqueFd> fds) = 0;
   // PUT /api/v1/vm.add-pmem (body: CH's PmemConfig), as vm.add-disk.
   virtual Result<std::string> AddPmemVm(std::string_view body_json) = 0;
+  // PUT /api/v1/vm.add-vsock (body: CH's VsockConfig), as vm.add-disk.
+  virtual Result<std::string> AddVsockVm(std::string_view body_json) = 0;
   // PUT /api/v1/vm.remove-device: hot-unplug a device (body: CH's
   // VmRemoveDevice); answers once the guest has been asked (it ejects the
   // device afterwards).

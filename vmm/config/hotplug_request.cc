@@ -53,6 +53,11 @@ Result<std::string> AddPmemBodyFromOption(std::string_view option) {
   return PmemConfigToJson(pmem).dump();
 }
 
+Result<std::string> AddVsockBodyFromOption(std::string_view option) {
+  PETREL_ASSIGN_OR_RETURN(auto vsock, ParseVsock(option).Wrap("add-vsock"));
+  return VsockConfigToJson(vsock).dump();
+}
+
 Result<std::vector<int>> AddNetFdsFromOption(std::string_view option) {
   PETREL_ASSIGN_OR_RETURN(auto net, ParseNet(option).Wrap("add-net"));
   return net.fds.value_or(std::vector<int>{});

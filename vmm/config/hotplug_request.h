@@ -48,6 +48,7 @@ std::string PciDeviceInfoToJson(const PciDeviceInfo& info);
 Result<std::string> AddDiskBodyFromOption(std::string_view option);
 Result<std::string> AddNetBodyFromOption(std::string_view option);
 Result<std::string> AddPmemBodyFromOption(std::string_view option);
+Result<std::string> AddVsockBodyFromOption(std::string_view option);
 // add-net's tap fds (fd=[3,4]): this process's fds, which ch-remote sends
 // with the request (SCM_RIGHTS); empty without fd=.
 Result<std::vector<int>> AddNetFdsFromOption(std::string_view option);

@@ -925,6 +925,17 @@ Result<PmemConfig> PmemConfigFromJson(std::string_view body) {
 }
 
 json PmemConfigToJson(const PmemConfig& pmem) { return ToJson(pmem); }
+
+Result<VsockConfig> VsockConfigFromJson(std::string_view body) {
+  PETREL_ASSIGN_OR_RETURN(json document, ParseBody(body));
+  return ReadVsock(document, "vsock");
+}
+
+json VsockConfigToJson(const VsockConfig& vsock) {
+  json j = {{"cid", vsock.cid}, {"socket", vsock.socket}, {"iommu", false}, {"pci_segment", 0}};
+  if (!vsock.id.empty()) j["id"] = vsock.id;
+  return j;
+}
 json NetConfigToJson(const NetConfig& net) { return ToJson(net); }
 
 json VmConfigToJson(const VmConfig& config) {
@@ -979,13 +990,7 @@ json VmConfigToJson(const VmConfig& config) {
                     {"free_page_reporting", config.balloon->free_page_reporting}};
     if (!config.balloon->id.empty()) j["balloon"]["id"] = config.balloon->id;
   }
-  if (config.vsock) {
-    j["vsock"] = {{"cid", config.vsock->cid},
-                  {"socket", config.vsock->socket},
-                  {"iommu", false},
-                  {"pci_segment", 0}};
-    if (!config.vsock->id.empty()) j["vsock"]["id"] = config.vsock->id;
-  }
+  if (config.vsock) j["vsock"] = VsockConfigToJson(*config.vsock);
   if (config.tpm) j["tpm"] = {{"socket", config.tpm->socket}};
   if (!config.pmem.empty()) {
     j["pmem"] = json::array();

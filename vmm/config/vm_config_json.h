@@ -53,6 +53,8 @@ Result<DiskConfig> DiskConfigFromJson(std::string_view body);
 Result<NetConfig> NetConfigFromJson(std::string_view body);
 Result<PmemConfig> PmemConfigFromJson(std::string_view body);
 nlohmann::json PmemConfigToJson(const PmemConfig& pmem);
+Result<VsockConfig> VsockConfigFromJson(std::string_view body);
+nlohmann::json VsockConfigToJson(const VsockConfig& vsock);
 nlohmann::json DiskConfigToJson(const DiskConfig& disk);
 nlohmann::json NetConfigToJson(const NetConfig& net);
 
