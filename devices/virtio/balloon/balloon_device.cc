@@ -12,6 +12,7 @@
 #include "core/base/bytes.h"
 #include "core/base/log.h"
 #include "devices/virtio/descriptor_chain.h"
+#include "devices/virtio/serve_chains.h"
 
 namespace petrel::virtio {
 namespace {
@@ -20,7 +21,7 @@ namespace {
 constexpr size_t kPfnBatch = 256;
 
 constexpr const char* kStatNames[kBalloonStatTagCount] = {
-    "swap_in",     "swap_out",         "major_faults", "minor_faults",        "free_memory",
+    "swap_in",      "swap_out",         "major_faults", "minor_faults",        "free_memory",
     "total_memory", "available_memory", "disk_caches",  "hugetlb_allocations", "hugetlb_failures",
 };
 
@@ -60,8 +61,8 @@ void BalloonDevice::WriteConfig(uint64_t offset, std::span<const uint8_t> data) 
 
 Result<void> BalloonDevice::SetTarget(uint64_t bytes) {
   if (bytes % kBalloonPageSize != 0 || (bytes >> kBalloonPfnShift) > UINT32_MAX) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "balloon size " + std::to_string(bytes) + " is not whole 4 KiB pages below 16 TiB");
+    return Error(ErrorCode::kInvalidArgument, "balloon size " + std::to_string(bytes) +
+                                                  " is not whole 4 KiB pages below 16 TiB");
   }
   num_pages_.store(static_cast<uint32_t>(bytes >> kBalloonPfnShift));
   return Ok();
@@ -131,33 +132,28 @@ void BalloonDevice::QueueNotified(uint16_t index) {
 
 Result<void> BalloonDevice::Serve(uint16_t index, SplitQueue& queue) {
   const Role role = RoleOf(index);
-  for (uint32_t n = 0;; ++n) {
-    if (n == kMaxChainsPerTurn) {
-      context_->NotifyAgain(index);
-      return Ok();
-    }
-    PETREL_ASSIGN_OR_RETURN(auto chain, queue.Pop());
-    if (!chain) return Ok();
+  if (role == Role::kNone) return Ok();
+  return ServeChains(*context_, index, queue, [&](const DescriptorChain& chain) -> Result<void> {
     switch (role) {
       case Role::kInflate:
       case Role::kDeflate:
-        PETREL_TRY(TakePages(*chain, role == Role::kInflate));
-        PETREL_TRY(queue.AddUsed(chain->head, 0));
+        PETREL_TRY(TakePages(chain, role == Role::kInflate));
+        PETREL_TRY(queue.AddUsed(chain.head, 0));
         break;
       case Role::kStats:
-        PETREL_TRY(TakeStats(*chain));
+        PETREL_TRY(TakeStats(chain));
         // Held until RequestStats; a second buffer replaces the first.
         if (stats_head_) PETREL_TRY(queue.AddUsed(*stats_head_, 0));
-        stats_head_ = chain->head;
+        stats_head_ = chain.head;
         break;
       case Role::kReporting:
-        PETREL_TRY(TakeReport(*chain));
-        PETREL_TRY(queue.AddUsed(chain->head, 0));
+        PETREL_TRY(TakeReport(chain));
+        PETREL_TRY(queue.AddUsed(chain.head, 0));
         break;
-      case Role::kNone:
-        return Ok();
+      case Role::kNone: break;
     }
-  }
+    return Ok();
+  });
 }
 
 Result<void> BalloonDevice::TakePages(const DescriptorChain& chain, bool inflate) {
@@ -264,12 +260,9 @@ void BalloonDevice::ResumeQueueGroup(uint16_t /*group*/) {
 
 std::map<std::string, uint64_t> BalloonDevice::Counters() const {
   std::map<std::string, uint64_t> out = {
-      {"actual_bytes", actual_bytes()},
-      {"target_bytes", target_bytes()},
-      {"inflated_pages", inflated_.load()},
-      {"deflated_pages", deflated_.load()},
-      {"reported_bytes", reported_bytes_.load()},
-      {"bad_pages", bad_pages_.load()},
+      {"actual_bytes", actual_bytes()},           {"target_bytes", target_bytes()},
+      {"inflated_pages", inflated_.load()},       {"deflated_pages", deflated_.load()},
+      {"reported_bytes", reported_bytes_.load()}, {"bad_pages", bad_pages_.load()},
   };
   std::lock_guard lock(mu_);
   for (size_t tag = 0; tag < stats_.size(); ++tag) {

@@ -12,6 +12,7 @@
 #include "core/base/bytes.h"
 #include "core/base/log.h"
 #include "devices/virtio/descriptor_chain.h"
+#include "devices/virtio/serve_chains.h"
 
 namespace petrel::virtio {
 namespace {
@@ -187,37 +188,32 @@ void MemDevice::QueueNotified(uint16_t index) {
 }
 
 Result<void> MemDevice::Serve(SplitQueue& queue) {
-  for (uint32_t n = 0;; ++n) {
-    if (n == kMaxChainsPerTurn) {
-      context_->NotifyAgain(kMemQueueGuestRequest);
-      return Ok();
-    }
-    PETREL_ASSIGN_OR_RETURN(auto chain, queue.Pop());
-    if (!chain) return Ok();
-    // §5.15.6: every request is 24 bytes, every response 10.
-    if (chain->readable_len < kMemReqSize) {
-      return Error(ErrorCode::kMalformed,
-                   "a request of " + std::to_string(chain->readable_len) + " bytes (not 24)");
-    }
-    if (chain->writable_len < kMemRespSize) {
-      return Error(
-          ErrorCode::kMalformed,
-          "room for a response of " + std::to_string(chain->writable_len) + " bytes (not 10)");
-    }
-    uint8_t req[kMemReqSize];
-    ChainReader in(context_->memory(), *chain);
-    PETREL_TRY(in.Read(req));
-    // §5.15.6.3-§5.15.6.6: everything but type, addr and nb_blocks is ignored.
-    const Reply reply =
-        Handle(LoadLe<uint16_t>(req, kMemReqType), LoadLe<uint64_t>(req, kMemReqAddr),
-               LoadLe<uint16_t>(req, kMemReqNbBlocks));
-    uint8_t resp[kMemRespSize] = {};
-    StoreLe<uint16_t>(resp, kMemRespType, reply.type);
-    StoreLe<uint16_t>(resp, kMemRespState, reply.state);
-    ChainWriter out(context_->memory(), *chain);
-    PETREL_TRY(out.Write(resp));
-    PETREL_TRY(queue.AddUsed(chain->head, out.written()));
-  }
+  return ServeChains(
+      *context_, kMemQueueGuestRequest, queue, [&](const DescriptorChain& chain) -> Result<void> {
+        // §5.15.6: every request is 24 bytes, every response 10.
+        if (chain.readable_len < kMemReqSize) {
+          return Error(ErrorCode::kMalformed,
+                       "a request of " + std::to_string(chain.readable_len) + " bytes (not 24)");
+        }
+        if (chain.writable_len < kMemRespSize) {
+          return Error(
+              ErrorCode::kMalformed,
+              "room for a response of " + std::to_string(chain.writable_len) + " bytes (not 10)");
+        }
+        uint8_t req[kMemReqSize];
+        ChainReader in(context_->memory(), chain);
+        PETREL_TRY(in.Read(req));
+        // §5.15.6.3-§5.15.6.6: everything but type, addr and nb_blocks is ignored.
+        const Reply reply =
+            Handle(LoadLe<uint16_t>(req, kMemReqType), LoadLe<uint64_t>(req, kMemReqAddr),
+                   LoadLe<uint16_t>(req, kMemReqNbBlocks));
+        uint8_t resp[kMemRespSize] = {};
+        StoreLe<uint16_t>(resp, kMemRespType, reply.type);
+        StoreLe<uint16_t>(resp, kMemRespState, reply.state);
+        ChainWriter out(context_->memory(), chain);
+        PETREL_TRY(out.Write(resp));
+        return queue.AddUsed(chain.head, out.written());
+      });
 }
 
 bool MemDevice::RangeOf(uint64_t addr, uint16_t nb_blocks, uint64_t& first, uint64_t& count) const {

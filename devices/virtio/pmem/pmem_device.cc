@@ -10,6 +10,7 @@
 #include "core/base/bytes.h"
 #include "core/base/log.h"
 #include "devices/virtio/descriptor_chain.h"
+#include "devices/virtio/serve_chains.h"
 
 namespace petrel::virtio {
 
@@ -70,22 +71,16 @@ void PmemDevice::QueueNotified(uint16_t index) {
 }
 
 Result<void> PmemDevice::Serve(SplitQueue& queue) {
-  for (uint32_t n = 0;; ++n) {
-    if (n == kMaxChainsPerTurn) {
-      context_->NotifyAgain(0);
-      return Ok();
-    }
-    PETREL_ASSIGN_OR_RETURN(auto chain, queue.Pop());
-    if (!chain) return Ok();
+  return ServeChains(*context_, 0, queue, [&](const DescriptorChain& chain) -> Result<void> {
     // §5.19.6: the request (le32 type) is device-readable, the response
     // (le32 ret) device-writable.
-    if (chain->readable_len < 4 || chain->writable_len < 4) {
+    if (chain.readable_len < 4 || chain.writable_len < 4) {
       return Error(ErrorCode::kMalformed,
                    "a request needs a 4-byte type and a 4-byte response (readable " +
-                       std::to_string(chain->readable_len) + ", writable " +
-                       std::to_string(chain->writable_len) + ")");
+                       std::to_string(chain.readable_len) + ", writable " +
+                       std::to_string(chain.writable_len) + ")");
     }
-    ChainReader in(context_->memory(), *chain);
+    ChainReader in(context_->memory(), chain);
     uint8_t type_bytes[4];
     PETREL_TRY(in.Read(type_bytes));
     const uint32_t type = LoadLe<uint32_t>(type_bytes, 0);
@@ -103,10 +98,10 @@ Result<void> PmemDevice::Serve(SplitQueue& queue) {
     }
     uint8_t resp[4];
     StoreLe<uint32_t>(resp, 0, ret);
-    ChainWriter out(context_->memory(), *chain);
+    ChainWriter out(context_->memory(), chain);
     PETREL_TRY(out.Write(resp));
-    PETREL_TRY(queue.AddUsed(chain->head, out.written()));
-  }
+    return queue.AddUsed(chain.head, out.written());
+  });
 }
 
 }  // namespace petrel::virtio

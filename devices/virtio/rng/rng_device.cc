@@ -8,6 +8,7 @@
 
 #include "core/base/log.h"
 #include "devices/virtio/descriptor_chain.h"
+#include "devices/virtio/serve_chains.h"
 
 namespace petrel::virtio {
 
@@ -56,31 +57,25 @@ void RngDevice::QueueNotified(uint16_t index) {
 
 Result<void> RngDevice::Serve(uint16_t index, SplitQueue& queue) {
   std::vector<uint8_t> bytes;
-  for (uint32_t n = 0;; ++n) {
-    if (n == kMaxChainsPerTurn) {
-      context_->NotifyAgain(index);
-      return Ok();
-    }
-    PETREL_ASSIGN_OR_RETURN(auto chain, queue.Pop());
-    if (!chain) return Ok();
+  return ServeChains(*context_, index, queue, [&](const DescriptorChain& chain) -> Result<void> {
     // §5.4.6.1: the driver's buffers are device-writable; a request with
     // none cannot be answered.
-    if (chain->writable_len == 0) {
+    if (chain.writable_len == 0) {
       return Error(ErrorCode::kMalformed, "request has no writable buffer");
     }
-    const uint32_t len = std::min(chain->writable_len, kRngMaxBytesPerChain);
+    const uint32_t len = std::min(chain.writable_len, kRngMaxBytesPerChain);
     bytes.resize(len);
     uint32_t used = 0;
     if (Result<void> got = source_(bytes); got.ok()) {
-      ChainWriter out(context_->memory(), *chain);
+      ChainWriter out(context_->memory(), chain);
       PETREL_TRY(out.Write(bytes));
       used = out.written();
     } else {
       // A host problem, not the driver's: return the chain empty.
       PETREL_LOG_ONCE(kWarn, "virtio-rng-source") << "virtio-rng: " << got.error().message();
     }
-    PETREL_TRY(queue.AddUsed(chain->head, used));
-  }
+    return queue.AddUsed(chain.head, used);
+  });
 }
 
 }  // namespace petrel::virtio

@@ -7,6 +7,7 @@
 
 #include "core/base/log.h"
 #include "devices/virtio/descriptor_chain.h"
+#include "devices/virtio/serve_chains.h"
 
 namespace petrel::virtio {
 
@@ -69,22 +70,16 @@ void WatchdogDevice::QueueNotified(uint16_t index) {
 }
 
 Result<void> WatchdogDevice::Serve(SplitQueue& queue) {
-  for (uint32_t n = 0;; ++n) {
-    if (n == kMaxChainsPerTurn) {
-      context_->NotifyAgain(0);
-      return Ok();
-    }
-    PETREL_ASSIGN_OR_RETURN(auto chain, queue.Pop());
-    if (!chain) return Ok();
-    if (chain->readable_len != 0 || chain->writable_len == 0) {
+  return ServeChains(*context_, 0, queue, [&](const DescriptorChain& chain) -> Result<void> {
+    if (chain.readable_len != 0 || chain.writable_len == 0) {
       return Error(ErrorCode::kMalformed,
                    "a ping must be one device-writable buffer (readable " +
-                       std::to_string(chain->readable_len) + " bytes, writable " +
-                       std::to_string(chain->writable_len) + ")");
+                       std::to_string(chain.readable_len) + " bytes, writable " +
+                       std::to_string(chain.writable_len) + ")");
     }
-    ChainWriter out(context_->memory(), *chain);
+    ChainWriter out(context_->memory(), chain);
     PETREL_TRY(out.WriteObj(uint8_t{1}));
-    PETREL_TRY(queue.AddUsed(chain->head, out.written()));
+    PETREL_TRY(queue.AddUsed(chain.head, out.written()));
     pings_.fetch_add(1, std::memory_order_relaxed);
     last_ping_ns_ = context_->loop().NowNs();
     if (!armed()) {
@@ -93,7 +88,8 @@ Result<void> WatchdogDevice::Serve(SplitQueue& queue) {
                         << kWatchdogTimeoutNs / 1'000'000'000 << " s after the pings stop";
       ScheduleCheck();
     }
-  }
+    return Ok();
+  });
 }
 
 void WatchdogDevice::ScheduleCheck() {
