@@ -18,12 +18,11 @@
 #include "devices/acpi/acpi_pm.h"
 #include "devices/acpi/ged.h"
 #include "devices/acpi/pm_timer.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 class CountingLine final : public petrel::hv::InterruptLine {
  public:

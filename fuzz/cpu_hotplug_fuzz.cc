@@ -15,14 +15,13 @@
 
 #include "core/base/bytes.h"
 #include "devices/acpi/cpu_hotplug_controller.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
 using petrel::CpuHotplugController;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 uint8_t StatusOf(const CpuHotplugController::Slot& s) {
   return static_cast<uint8_t>((s.enabled ? petrel::acpi::kCpuEnabled : 0) |

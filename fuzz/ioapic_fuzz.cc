@@ -13,12 +13,11 @@
 
 #include "devices/ioapic/ioapic.h"
 #include "fuzz/fuzz_input.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 class NullRoute final : public petrel::hv::MsiInterrupt {
  public:

@@ -11,12 +11,11 @@
 
 #include "core/base/clock.h"
 #include "devices/legacy/cmos.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 uint8_t ReadReg(petrel::Cmos& c, uint8_t reg) {
   c.Write(0, std::span<const uint8_t>(&reg, 1));

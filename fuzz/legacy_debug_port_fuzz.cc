@@ -17,14 +17,13 @@
 
 #include "core/base/clock.h"
 #include "devices/legacy/debug_port.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
 constexpr size_t kMaxOps = 4 * petrel::DebugPort::kMaxEvents;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 }  // namespace
 

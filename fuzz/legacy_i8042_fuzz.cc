@@ -19,16 +19,15 @@
 #include <span>
 
 #include "devices/legacy/i8042.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
 constexpr size_t kMaxOps = 4096;
 constexpr uint64_t kStatusOffset = 4;  // port 0x64
 constexpr uint8_t kWriteOutputPort = 0xd1;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 bool TakesData(uint8_t command) {
   return command == 0x60 || command == 0xd1 || command == 0xd2 || command == 0xd3 ||

@@ -10,6 +10,9 @@
 #include <span>
 
 #include "devices/legacy/serial.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
@@ -18,10 +21,6 @@ class LevelLine final : public petrel::hv::InterruptLine {
   void SetLevel(bool high) override { level = high; }
   bool level = false;
 };
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 }  // namespace
 

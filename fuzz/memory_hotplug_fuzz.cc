@@ -19,16 +19,15 @@
 
 #include "core/base/bytes.h"
 #include "devices/acpi/memory_hotplug_controller.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
 using petrel::MemoryHotplugController;
 using Slot = MemoryHotplugController::Slot;
 constexpr uint32_t kSlots = MemoryHotplugController::kSlots;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 uint32_t Read32(MemoryHotplugController& hp, uint64_t offset) {
   uint8_t b[4] = {0xaa, 0xaa, 0xaa, 0xaa};

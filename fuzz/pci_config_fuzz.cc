@@ -16,12 +16,11 @@
 
 #include "devices/pci/pci_bus.h"
 #include "devices/pci/pci_host_bridge.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 class FuzzDevice final : public petrel::PciDevice {
  public:

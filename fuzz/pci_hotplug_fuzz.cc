@@ -17,14 +17,13 @@
 
 #include "core/base/bytes.h"
 #include "devices/acpi/pci_hotplug_controller.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
 using petrel::PciHotplugController;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 uint32_t Read32(PciHotplugController& hp, uint64_t offset) {
   uint8_t b[4] = {0xaa, 0xaa, 0xaa, 0xaa};

@@ -17,14 +17,9 @@
 
 #include "core/base/clock.h"
 #include "devices/pvpanic/pvpanic.h"
+#include "fuzz/fuzz_check.h"
 
-namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
+using petrel::fuzz::Check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using petrel::PvpanicDevice;

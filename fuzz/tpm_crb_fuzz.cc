@@ -20,14 +20,9 @@
 #include "devices/tpm/crb_registers.h"
 #include "devices/tpm/testing/fake_tpm_backend.h"
 #include "devices/tpm/tpm_crb.h"
+#include "fuzz/fuzz_check.h"
 
-namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
+using petrel::fuzz::Check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace petrel::tpm;

@@ -49,12 +49,11 @@
 #include "devices/virtio/blk/blk_device.h"
 #include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/testing/virtq_driver.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 constexpr uint64_t kMemSize = 64 << 10;
 constexpr uint64_t kDiskSize = 64 << 10;

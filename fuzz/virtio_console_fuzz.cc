@@ -23,15 +23,14 @@
 #include "devices/virtio/split_queue.h"
 #include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/virtio_spec.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
 using petrel::virtio::ConsoleDevice;
 using petrel::virtio::SplitQueue;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 constexpr uint64_t kMemSize = 64 << 10;  // guest RAM at GPA 0, rewritten per input
 constexpr size_t kHeader = 10;

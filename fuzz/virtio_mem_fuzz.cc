@@ -37,16 +37,15 @@
 #include "devices/virtio/split_queue.h"
 #include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/virtio_spec.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
 using petrel::virtio::MemDevice;
 using petrel::virtio::MemDeviceState;
 using petrel::virtio::SplitQueue;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 constexpr uint64_t kLowSize = 64 << 10;  // rings and requests, rewritten per input
 constexpr uint64_t kPage = 4096;

@@ -36,6 +36,9 @@
 #include "fuzz/fuzz_input.h"
 #include "devices/virtio/net/net_test_util.h"
 #include "devices/virtio/net/virtio_net.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 using namespace petrel;
 using namespace petrel::virtio;
@@ -98,10 +101,6 @@ void Chains(testing::NetHarness& h, Input& in, AddedChains& added) {
     added[q][req->head] = std::move(a);
     (void)h.drivers[q].Kick();
   }
-}
-
-void Check(bool ok) {
-  if (!ok) std::abort();
 }
 
 // The used elements of every queue, in ring order.

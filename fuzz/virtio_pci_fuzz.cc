@@ -34,16 +34,15 @@
 #include "devices/virtio/pci/virtio_pci_device.h"
 #include "devices/virtio/rng/rng_device.h"
 #include "hv_sim/sim_hypervisor.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
 using petrel::virtio::kStatusDeviceNeedsReset;
 using petrel::virtio::kStatusDriverOk;
 using petrel::virtio::kStatusFeaturesOk;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 constexpr uint64_t kMemSize = 1 << 20;
 constexpr size_t kRecord = 8;

@@ -18,12 +18,11 @@
 
 #include "devices/virtio/descriptor_chain.h"
 #include "devices/virtio/split_queue.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 constexpr uint64_t kMemSize = 64 << 10;  // guest RAM at GPA 0, rewritten per input
 constexpr int kMaxPops = 64;             // bounds the work per input

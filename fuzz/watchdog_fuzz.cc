@@ -22,15 +22,14 @@
 #include "devices/virtio/testing/fake_virtio_context.h"
 #include "devices/virtio/virtio_spec.h"
 #include "devices/virtio/watchdog/watchdog_device.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
 using petrel::virtio::SplitQueue;
 using petrel::virtio::WatchdogDevice;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 constexpr uint64_t kMemSize = 64 << 10;  // guest RAM at GPA 0, rewritten per input
 constexpr size_t kHeader = 4 + 1 + 8;    // queue config, flags, eight steps

@@ -26,14 +26,13 @@
 #include "core/x86emu/testing/fake_platform.h"
 #include "core/x86emu/zydis_decoder.h"
 #include "fuzz/fuzz_input.h"
+#include "fuzz/fuzz_check.h"
+
+using petrel::fuzz::Check;
 
 namespace {
 
 using namespace petrel::x86emu;  // NOLINT(build/namespaces): a fuzz target's own file
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 constexpr uint64_t kMmio = testing::FakePlatform::kMmioBase;
 
