@@ -14,3 +14,5 @@ petrel_fuzz(watchdog_fuzz SOURCES watchdog_fuzz.cc
   DEPS petrel_virtio_watchdog petrel_virtio_testing petrel_event)
 petrel_fuzz(vsock_fuzz SOURCES vsock_fuzz.cc
   DEPS petrel_virtio_vsock petrel_virtio_testing petrel_event)
+# virtio-iommu's domains and mappings: every request a guest can make.
+petrel_fuzz(virtio_iommu_fuzz SOURCES virtio_iommu_fuzz.cc DEPS petrel_virtio_iommu)
