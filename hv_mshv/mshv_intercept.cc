@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "core/base/hex.h"
 #include "core/x86emu/emulator.h"
 #include "core/x86emu/zydis_decoder.h"
 #include "hv_mshv/mshv_emulate.h"
@@ -26,12 +27,6 @@ Outcome Continue() { return std::optional<hv::VcpuExit>(); }
 Outcome Exit(hv::VcpuExit e) { return std::optional<hv::VcpuExit>(std::move(e)); }
 Outcome Bad(const std::string& what) {
   return Exit(hv::exit::InternalError{"MSHV: " + what});
-}
-
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
 }
 
 std::string TypeText(uint32_t type) {

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "core/base/hex.h"
 #include "core/base/overloaded.h"
 #include "hv_sim/trace.h"
 
@@ -14,12 +15,6 @@ namespace {
 
 bool IsCpuWidth(size_t n) {
   return n == 1 || n == 2 || n == 4 || n == 8;
-}
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 Result<void> CheckExpect(const std::optional<std::vector<uint8_t>>& expect, uint32_t len) {

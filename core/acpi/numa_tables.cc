@@ -12,18 +12,13 @@
 #include <string>
 
 #include "core/acpi/sdt.h"
+#include "core/base/hex.h"
 
 namespace petrel::acpi {
 namespace {
 
 Error Invalid(const std::string& what) {
   return Error(ErrorCode::kInvalidArgument, "acpi: NUMA " + what);
-}
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
 }
 
 std::string Node(uint32_t proximity_domain) {

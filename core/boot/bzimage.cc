@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/arch/x86_layout.h"
+#include "core/base/hex.h"
 #include "core/boot/boot_state.h"
 #include "core/base/bytes.h"
 #include "core/boot/cmdline.h"
@@ -21,12 +22,6 @@ namespace bz = bzimage;
 
 Error Malformed(const std::string& what) {
   return Error(ErrorCode::kMalformed, "bzImage: " + what);
-}
-
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/arch/x86_layout.h"
+#include "core/base/hex.h"
 #include "core/boot/boot_state.h"
 #include "core/base/bytes.h"
 #include "core/boot/cmdline.h"
@@ -17,12 +18,6 @@
 
 namespace petrel::boot {
 namespace {
-
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
 
 // Checks every PT_LOAD lands in guest RAM at or above 1 MiB (below it are the
 // boot structures: GDT, start_info, memmap, page tables, cmdline, MP table).

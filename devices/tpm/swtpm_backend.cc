@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "core/base/bytes.h"
+#include "core/base/hex.h"
 #include "core/base/log.h"
 #include "devices/tpm/crb_registers.h"
 
@@ -37,12 +38,6 @@ constexpr uint32_t kBlobPermanent = 1;
 constexpr uint32_t kBlobVolatile = 2;
 constexpr uint32_t kBlobSavestate = 3;
 constexpr uint32_t kStateFlagDecrypted = 1;
-
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -292,9 +287,9 @@ Result<size_t> SwtpmBackend::Execute(std::span<uint8_t> buffer, size_t command_s
 
 // CMD_GET_STATEBLOB on the socket interface: the request {state_flags,
 // type, offset 0}; the answer {result, state_flags, totlength, length}
-// and then all `totlength` bytes. nullopt: swtpm has no such blob (it
-// answered with a TPM error, e.g. no save state).
-Result<std::optional<std::vector<uint8_t>>> SwtpmBackend::GetBlob(uint32_t type) {
+// and then all `totlength` bytes, into `blob`. False: swtpm has no such
+// blob (it answered with a TPM error, e.g. no save state).
+Result<bool> SwtpmBackend::GetBlob(uint32_t type, std::vector<uint8_t>& blob) {
   uint8_t request[12];
   StoreBe<uint32_t>(request, 0, kStateFlagDecrypted);
   StoreBe<uint32_t>(request, 4, type);
@@ -304,16 +299,17 @@ Result<std::optional<std::vector<uint8_t>>> SwtpmBackend::GetBlob(uint32_t type)
   PETREL_TRY(SendControlLocked(SwtpmCommand::kGetStateBlob, request, deadline));
   uint8_t header[16];
   PETREL_TRY(ReadExact(control_.get(), header, deadline));
-  if (LoadBe<uint32_t>(header, 0) != kRcSuccess) return std::optional<std::vector<uint8_t>>();
+  blob.clear();
+  if (LoadBe<uint32_t>(header, 0) != kRcSuccess) return false;
   const uint32_t total = LoadBe<uint32_t>(header, 8);
   if (total > kSwtpmMaxBlobSize) {
     return Error(ErrorCode::kMalformed, "swtpm: a state blob of " + std::to_string(total) +
                                             " bytes (Petrel takes " +
                                             std::to_string(kSwtpmMaxBlobSize) + ")");
   }
-  std::vector<uint8_t> blob(total);
+  blob.resize(total);
   PETREL_TRY(ReadExact(control_.get(), blob, deadline));
-  return std::optional<std::vector<uint8_t>>(std::move(blob));
+  return true;
 }
 
 // CMD_SET_STATEBLOB: the header {state_flags, type, length}, the blob, then
@@ -342,17 +338,14 @@ Result<void> SwtpmBackend::SetBlob(uint32_t type, std::span<const uint8_t> blob)
 
 Result<SwtpmState> SwtpmBackend::SaveState() {
   SwtpmState state;
-  PETREL_ASSIGN_OR_RETURN(std::optional<std::vector<uint8_t>> permanent, GetBlob(kBlobPermanent));
-  PETREL_ASSIGN_OR_RETURN(std::optional<std::vector<uint8_t>> volatile_state,
-                          GetBlob(kBlobVolatile));
+  PETREL_ASSIGN_OR_RETURN(const bool permanent, GetBlob(kBlobPermanent, state.permanent));
+  PETREL_ASSIGN_OR_RETURN(const bool volatile_state,
+                          GetBlob(kBlobVolatile, state.volatile_state));
   if (!permanent || !volatile_state) {
     return Error(ErrorCode::kMalformed, "swtpm gave no permanent or volatile state");
   }
   // No save state is the usual case (no TPM2_Shutdown(STATE) happened).
-  PETREL_ASSIGN_OR_RETURN(std::optional<std::vector<uint8_t>> savestate, GetBlob(kBlobSavestate));
-  state.permanent = std::move(*permanent);
-  state.volatile_state = std::move(*volatile_state);
-  if (savestate) state.savestate = std::move(*savestate);
+  PETREL_TRY(GetBlob(kBlobSavestate, state.savestate));
   return state;
 }
 

@@ -131,7 +131,7 @@ class SwtpmBackend final : public TpmBackend {
   Result<void> Startup(size_t buffer_size, const SwtpmState* restore);
   Result<void> SendControlLocked(SwtpmCommand command, std::span<const uint8_t> payload,
                                 int64_t deadline_ms);
-  Result<std::optional<std::vector<uint8_t>>> GetBlob(uint32_t type);
+  Result<bool> GetBlob(uint32_t type, std::vector<uint8_t>& blob);
   Result<void> SetBlob(uint32_t type, std::span<const uint8_t> blob);
 
   UniqueFd control_;

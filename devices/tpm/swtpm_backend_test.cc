@@ -39,13 +39,14 @@ std::vector<uint8_t> PcrRead(int pcr) {
 
 // TPM 2.0 Part 3 §22.2 TPM2_PCR_Extend with an empty password session.
 std::vector<uint8_t> PcrExtend(int pcr, uint8_t fill) {
-  std::vector<uint8_t> c = {0x80, 0x02, 0, 0, 0, 65, 0x00, 0x00, 0x01, 0x82,
-                            0, 0, 0, static_cast<uint8_t>(pcr),
-                            0, 0, 0, 9,                 // authorizationSize
-                            0x40, 0x00, 0x00, 0x09,     // TPM_RS_PW
-                            0, 0, 0, 0, 0,              // nonce, attributes, hmac
-                            0, 0, 0, 1, 0x00, 0x0b};    // one SHA-256 digest
-  c.resize(65, fill);
+  const uint8_t head[] = {0x80, 0x02, 0, 0, 0, 65, 0x00, 0x00, 0x01, 0x82,
+                          0, 0, 0, static_cast<uint8_t>(pcr),
+                          0, 0, 0, 9,                 // authorizationSize
+                          0x40, 0x00, 0x00, 0x09,     // TPM_RS_PW
+                          0, 0, 0, 0, 0,              // nonce, attributes, hmac
+                          0, 0, 0, 1, 0x00, 0x0b};    // one SHA-256 digest
+  std::vector<uint8_t> c(65, fill);                   // the digest after the head
+  std::copy(std::begin(head), std::end(head), c.begin());
   return c;
 }
 

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 // SplitQueue (see split_queue.h): chain walking with every guest value
 // checked, used-ring publication and notification suppression.
+#include "core/base/hex.h"
 #include "devices/virtio/split_queue.h"
 
 #include <atomic>
@@ -33,16 +34,6 @@ static_assert(sizeof(UsedElem) == kUsedElemSize);
 
 Error Malformed(std::string message) {
   return Error(ErrorCode::kMalformed, std::move(message));
-}
-
-std::string Hex(uint64_t v) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s;
-  do {
-    s.insert(s.begin(), kDigits[v & 0xf]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + s;
 }
 
 Result<void> CheckArea(const GuestMemory& memory, const char* what, uint64_t gpa, uint64_t align,

@@ -70,10 +70,11 @@ std::vector<uint8_t> RunCommand(VmInstance& vm, const std::vector<uint8_t>& comm
 // TPM 2.0 Part 3 §22.2 TPM2_PCR_Extend(PCR 16, SHA-256 of 32 bytes 0x5a)
 // with an empty password session.
 std::vector<uint8_t> ExtendPcr16() {
-  std::vector<uint8_t> c = {0x80, 0x02, 0, 0, 0, 65, 0x00, 0x00, 0x01, 0x82, 0, 0, 0, 16,
-                            0,    0,    0, 9, 0x40, 0x00, 0x00, 0x09, 0, 0, 0, 0, 0,
-                            0,    0,    0, 1, 0x00, 0x0b};
-  c.resize(65, 0x5a);
+  const uint8_t head[] = {0x80, 0x02, 0, 0, 0, 65, 0x00, 0x00, 0x01, 0x82, 0, 0, 0, 16,
+                          0,    0,    0, 9, 0x40, 0x00, 0x00, 0x09, 0, 0, 0, 0, 0,
+                          0,    0,    0, 1, 0x00, 0x0b};
+  std::vector<uint8_t> c(65, 0x5a);  // the digest after the head
+  std::copy(std::begin(head), std::end(head), c.begin());
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/base/hex.h"
 #include "core/base/unique_fd.h"
 #include "vmm/snapshot/json_fields.h"
 
@@ -44,12 +45,6 @@ bool IsZeroPage(const uint8_t* page) {
 
 bool Aligned(uint64_t value) {
   return value % kMemoryFilePageSize == 0;
-}
-
-std::string Hex(uint64_t value) {
-  char text[24];
-  snprintf(text, sizeof text, "%#llx", static_cast<unsigned long long>(value));
-  return text;
 }
 
 // All of [data, data + size) at `offset`, across short writes and EINTR.

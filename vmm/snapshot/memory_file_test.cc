@@ -200,14 +200,14 @@ TEST(MemoryFileTest, BadRangesAndShortFilesAreRefused) {
   EXPECT_EQ(error({{0, kMiB, 0}, {4 * kGiB, kMiB, kMiB - kPage}}),
             "memory ranges overlap in the file at 0xff000");
   EXPECT_EQ(error({{0x800, kPage, 0}}),
-            "memory range 0 (gpa 0x800, size 0x1000, file offset 0): not 4 KiB aligned");
+            "memory range 0 (gpa 0x800, size 0x1000, file offset 0x0): not 4 KiB aligned");
   EXPECT_EQ(error({{0, kPage, 0x10}}),
-            "memory range 0 (gpa 0, size 0x1000, file offset 0x10): not 4 KiB aligned");
+            "memory range 0 (gpa 0x0, size 0x1000, file offset 0x10): not 4 KiB aligned");
   EXPECT_EQ(error({{0, 100, 0}}),
-            "memory range 0 (gpa 0, size 0x64, file offset 0): not 4 KiB aligned");
-  EXPECT_EQ(error({{0, 0, 0}}), "memory range 0 (gpa 0, size 0, file offset 0): empty");
+            "memory range 0 (gpa 0x0, size 0x64, file offset 0x0): not 4 KiB aligned");
+  EXPECT_EQ(error({{0, 0, 0}}), "memory range 0 (gpa 0x0, size 0x0, file offset 0x0): empty");
   EXPECT_EQ(error({{0xfffffffffffff000ULL, 2 * kPage, 0}}),
-            "memory range 0 (gpa 0xfffffffffffff000, size 0x2000, file offset 0): wraps past 2^64");
+            "memory range 0 (gpa 0xfffffffffffff000, size 0x2000, file offset 0x0): wraps past 2^64");
   EXPECT_EQ(error({{0, kMiB, 0}, {4 * kGiB, kMiB, kMiB + kPage}}),
             "memory file " + path + " is 2097152 bytes, its ranges need 2101248");
   auto missing = MapMemoryFile(dir.File("absent"), *ranges, false);

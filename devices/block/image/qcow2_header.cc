@@ -6,18 +6,13 @@
 #include <string>
 
 #include "core/base/bytes.h"
+#include "core/base/hex.h"
 
 namespace petrel::qcow2 {
 namespace {
 
 Error Invalid(const std::string& what) {
   return Error(ErrorCode::kInvalidArgument, "qcow2: " + what);
-}
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 bool ClusterAligned(uint64_t offset, uint32_t cluster_bits) {

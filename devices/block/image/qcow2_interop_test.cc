@@ -10,6 +10,7 @@
 #include <random>
 
 #include "devices/block/block_test_util.h"
+#include "core/base/hex.h"
 #include "devices/block/image/open_image.h"
 #include "devices/block/image/qcow2_image.h"
 #include "devices/block/image/qemu_img_test_util.h"
@@ -24,12 +25,6 @@ using image_test::TempDir;
 using image_test::WriteWholeFile;
 
 constexpr uint64_t kDiskSize = (16ull << 20) + (64 << 10) + 512;  // not a cluster multiple
-
-std::string Hex(uint64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // qemu-io commands that leave data, zero, discarded and untouched clusters
 // at boundaries of every cluster size from 512 B to 2 MiB.

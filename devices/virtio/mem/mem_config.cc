@@ -6,22 +6,9 @@
 #include <bit>
 
 #include "core/base/field_error.h"
+#include "core/base/hex.h"
 
 namespace petrel::virtio {
-namespace {
-
-std::string Hex(uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  do {
-    out.insert(out.begin(), kDigits[v & 0xf]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + out;
-}
-
-}  // namespace
-
 Result<void> Validate(const VirtioMemConfig& mem) {
   const uint64_t bs = mem.block_size;
   if (!std::has_single_bit(bs) || bs < kVirtioMemMinBlockSize || bs > kVirtioMemMaxBlockSize) {
