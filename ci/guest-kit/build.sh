@@ -23,12 +23,17 @@ log() { echo "guest-kit: $*" >&2; }
 die() { echo "guest-kit: error: $*" >&2; exit 1; }
 
 # Modules an L1 needs for KVM on AMD, in load order; then tun (tap devices for
-# perf/io_bench.sh; l1-init.sh does not load it, the benchmark does).
+# perf/io_bench.sh; l1-init.sh does not load it, the benchmark does) and the
+# others below, which their tests and benchmarks load.
 L1_MODULES=(kernel/virt/lib/irqbypass.ko kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-amd.ko
   kernel/drivers/net/tun.ko
   # a macvtap on a dummy parent, for the net-from-fds test (the suite loads them)
   kernel/drivers/net/dummy.ko kernel/drivers/net/macvlan.ko kernel/drivers/net/tap.ko
-  kernel/drivers/net/macvtap.ko)
+  kernel/drivers/net/macvtap.ko
+  # QEMU's vhost-vsock-pci in L1 for perf/vsock_bench.sh (/dev/vhost-vsock, and
+  # AF_VSOCK for the L1 end; the benchmark loads them), in load order
+  kernel/drivers/vhost/vhost_iotlb.ko kernel/drivers/vhost/vhost.ko kernel/net/vmw_vsock/vsock.ko
+  kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko kernel/drivers/vhost/vhost_vsock.ko)
 # Modules the L2 initramfs loads (with their dependencies), when not built in.
 L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev
   virtio_pci virtio_blk failover net_failover virtio_net virtio_console virtio-rng
@@ -452,7 +457,7 @@ PETREL_KIT_IOTOOLS=$OUT/iotools
 PETREL_KIT_CONFIG=$OUT/config
 PETREL_KIT_BUSYBOX=$OUT/busybox
 PETREL_KIT_L1_MODDIR=$OUT/l1-modules
-PETREL_KIT_L1_MODULES="irqbypass kvm kvm-amd tun dummy macvlan tap macvtap"
+PETREL_KIT_L1_MODULES="irqbypass kvm kvm-amd tun dummy macvlan tap macvtap vhost_iotlb vhost vsock vmw_vsock_virtio_transport_common vhost_vsock"
 PETREL_KIT_L2_MODULES="$(sed 's#.*/##; s#\.ko$##' "$R/lib/modules/$kver/load-order" | tr '\n' ' ' | sed 's/ $//')"
 PETREL_KIT_L2_BUILTIN="${main_builtin[*]}"
 PETREL_KIT_BPO_KVER=$bpo_kver

@@ -20,7 +20,26 @@
  * seeded by its index) and reads the echo back, comparing every byte, with
  * all connections in one poll() loop. It prints one line:
  *   PETREL-VSOCK-PASS conns=N bytes=B fnv=<sum of each connection's FNV-1a> ms=T MBps=R
- * or PETREL-VSOCK-FAIL <why>, and exits 0 / 1. */
+ * or PETREL-VSOCK-FAIL <why>, and exits 0 / 1.
+ *
+ * One-way stream modes (perf/vsock_bench.sh), nothing echoed or compared:
+ *   vsock_peer vsock-sink PORT
+ *   vsock_peer unix-sink PATH
+ *       listen on AF_VSOCK PORT / the UNIX socket PATH; accept connections
+ *       forever (a child per connection), read and discard; when one reaches
+ *       EOF print
+ *         PETREL-VSOCK-STREAM role=sink bytes=B ms=T MBps=R
+ *       with T from its first byte to EOF, then close it.
+ *   vsock_peer hybrid-source SOCKET PORT BYTES
+ *   vsock_peer vsock-source CID PORT BYTES
+ *       connect (through the VMM's hybrid socket with "CONNECT PORT\n", or
+ *       AF_VSOCK to CID:PORT), write BYTES in 64 KiB writes, shutdown(SHUT_WR)
+ *       and wait (up to 30 s) for the peer to close; print
+ *         PETREL-VSOCK-STREAM role=source bytes=B write_ms=W ms=T MBps=R drained=D
+ *       with W from the first write to the last write's return, T to the
+ *       peer's close (the whole stream delivered; D=1) or, if it did not
+ *       close in time, to the shutdown (D=0), and R = B / T.
+ * MBps is MiB/s (2^20 bytes per second), as in the PASS line. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -207,6 +226,94 @@ static int run_clients(struct conn *c, long conns, long bytes) {
   return 0;
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sink_line(long long bytes, double secs) {
+  const double mbps = secs > 0 ? (double)bytes / 1048576.0 / secs : 0;
+  printf("PETREL-VSOCK-STREAM role=sink bytes=%lld ms=%.1f MBps=%.2f\n", bytes, secs * 1000.0, mbps);
+  fflush(stdout);
+}
+
+/* Read and discard every connection until EOF; one line per connection. */
+static void sink_forever(int listener) {
+  signal(SIGCHLD, SIG_IGN);
+  for (;;) {
+    int c = accept(listener, NULL, NULL);
+    if (c < 0) {
+      if (errno == EINTR) continue;
+      fail("%s accept %ld", "sink", 0);
+    }
+    if (fork() == 0) {
+      static char buf[4 * CHUNK];
+      long long total = 0;
+      double first = 0;
+      ssize_t n;
+      for (;;) {
+        n = read(c, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (total == 0) first = now_s();
+        total += n;
+      }
+      const double end = now_s();
+      if (n < 0) {
+        printf("PETREL-VSOCK-FAIL sink: read error after %lld bytes (errno %d: %s)\n", total, errno,
+               strerror(errno));
+        fflush(stdout);
+      } else {
+        sink_line(total, total ? end - first : 0);
+      }
+      close(c);
+      _exit(n < 0);
+    }
+    close(c);
+  }
+}
+
+/* Write `bytes` on s in CHUNK writes, shut down the write side and wait for
+ * the peer to close. */
+static int source(int s, long bytes) {
+  static uint8_t buf[CHUNK];
+  struct pattern p;
+  pattern_init(&p, 0);
+  for (size_t k = 0; k < sizeof buf; ++k) buf[k] = pattern_next(&p);
+  const double start = now_s();
+  long sent = 0;
+  while (sent < bytes) {
+    size_t n = bytes - sent < CHUNK ? (size_t)(bytes - sent) : CHUNK;
+    ssize_t w = write(s, buf, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) fail("%s: write failed after %ld bytes", "source", sent);
+    sent += w;
+  }
+  const double wrote = now_s();
+  if (shutdown(s, SHUT_WR) < 0) fail("%s: shutdown after %ld bytes", "source", sent);
+  int drained = 0;
+  for (;;) { /* the peer closes once it has read everything */
+    struct pollfd pfd = {.fd = s, .events = POLLIN};
+    const int left = 30000 - (int)((now_s() - wrote) * 1000.0);
+    if (left <= 0 || poll(&pfd, 1, left) <= 0) break;
+    char b[256];
+    ssize_t r = read(s, b, sizeof b);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      drained = 1;
+      break;
+    }
+  }
+  const double end = drained ? now_s() : wrote;
+  const double mbps = end > start ? (double)bytes / 1048576.0 / (end - start) : 0;
+  printf("PETREL-VSOCK-STREAM role=source bytes=%ld write_ms=%.1f ms=%.1f MBps=%.2f drained=%d\n", bytes,
+         (wrote - start) * 1000.0, (end - start) * 1000.0, mbps, drained);
+  fflush(stdout);
+  close(s);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -222,8 +329,18 @@ int main(int argc, char **argv) {
     }
     return run_clients(c, conns, bytes);
   }
+  if (argc == 3 && strcmp(argv[1], "vsock-sink") == 0) sink_forever(vsock_listen(atol(argv[2])));
+  if (argc == 3 && strcmp(argv[1], "unix-sink") == 0) sink_forever(unix_listen(argv[2]));
+  if (argc == 5 && (strcmp(argv[1], "hybrid-source") == 0 || strcmp(argv[1], "vsock-source") == 0)) {
+    const long port = atol(argv[3]), bytes = atol(argv[4]);
+    if (port <= 0 || bytes <= 0) fail("%s: bad arguments %ld", argv[1], 0);
+    return source(argv[1][0] == 'h' ? hybrid_connect(argv[2], port) : vsock_connect(atol(argv[2]), port),
+                  bytes);
+  }
   fprintf(stderr,
           "usage: vsock_peer vsock-echo PORT | unix-echo PATH |\n"
-          "       hybrid-client SOCKET PORT BYTES CONNS | vsock-client CID PORT BYTES CONNS\n");
+          "       hybrid-client SOCKET PORT BYTES CONNS | vsock-client CID PORT BYTES CONNS |\n"
+          "       vsock-sink PORT | unix-sink PATH |\n"
+          "       hybrid-source SOCKET PORT BYTES | vsock-source CID PORT BYTES\n");
   return 2;
 }
