@@ -1112,6 +1112,7 @@ start_swtpm() {  # start_swtpm <state dir>: swtpm on /tmp/swtpm.sock, pid in $sw
     >>"/tmp/$name.swtpm" 2>&1 &
   swpid=$!
   w=0; while [ $w -lt 10 ] && [ ! -S /tmp/swtpm.sock ]; do sleep 1; w=$((w + 1)); done
+  sleep 1  # the socket file appears at bind(), a moment before swtpm listens
 }
 test_linux_tpm() {
   name=linux-tpm

@@ -8,11 +8,14 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -50,12 +53,13 @@ class SwtpmProcess {
             ctrl.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
+    // The socket file appears at bind(), before swtpm listens: wait until a
+    // connection is accepted (swtpm takes the next one once this closes).
     for (int i = 0; i < 500; ++i) {
-      struct stat st;
-      if (stat(socket_.c_str(), &st) == 0) return "";
+      if (Accepts()) return "";
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return "swtpm did not create " + socket_;
+    return "swtpm did not listen on " + socket_;
   }
 
   void Kill() {
@@ -66,6 +70,19 @@ class SwtpmProcess {
   }
 
   const std::string& socket() const { return socket_; }
+
+  // Whether a connection to the control socket is accepted now.
+  bool Accepts() const {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (socket_.size() >= sizeof addr.sun_path) return false;
+    std::memcpy(addr.sun_path, socket_.data(), socket_.size());
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+  }
   const std::string& dir() const { return dir_; }
 
  private:
