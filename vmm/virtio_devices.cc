@@ -23,6 +23,18 @@
 
 namespace petrel::vmm {
 
+namespace {
+
+// Cloud Hypervisor refuses it too (InvalidIommuHotplug): the VIOT the
+// guest read at boot does not name the new device.
+Result<void> RefuseIommuHotplug(bool iommu, const std::string& id) {
+  if (!iommu) return Ok();
+  return Error(ErrorCode::kUnsupported,
+               id + ": a device behind the virtio-iommu (iommu=on) cannot be hot-plugged");
+}
+
+}  // namespace
+
 VirtioDevices::~VirtioDevices() {
   for (auto& worker : workers_) worker->Stop();
   devices_.clear();  // on this thread, with no handler running
@@ -51,19 +63,23 @@ Result<void> VirtioDevices::ResumeWorkers() {
 
 template <class Device>
 Result<void> VirtioDevices::Place(const VirtioDevicesArgs& args, std::string name,
-                                  std::shared_ptr<Device> device) {
-  PETREL_TRY(PlaceTransport(args, name, device));
+                                  std::shared_ptr<Device> device, bool behind_iommu) {
+  PETREL_TRY(PlaceTransport(args, name, device, behind_iommu));
   std::lock_guard lock(mu_);
   Placed& placed = devices_.back();
   placed.save_type = [device]() -> VirtioTypeState {
-    if constexpr (std::is_same_v<Device, virtio::RngDevice>) {
+    // virtio-rng has no state of its own; the IOMMU's mappings are not
+    // saved yet (VmInstance::SaveSnapshotState refuses a VM with one).
+    if constexpr (std::is_same_v<Device, virtio::RngDevice> ||
+                  std::is_same_v<Device, virtio::IommuDevice>) {
       return std::monostate{};
     } else {
       return device->Save();
     }
   };
   placed.restore_type = [device, name](const VirtioTypeState& state) -> Result<void> {
-    if constexpr (std::is_same_v<Device, virtio::RngDevice>) {
+    if constexpr (std::is_same_v<Device, virtio::RngDevice> ||
+                  std::is_same_v<Device, virtio::IommuDevice>) {
       if (std::holds_alternative<std::monostate>(state)) return Ok();
     } else {
       using State = decltype(device->Save());
@@ -75,7 +91,8 @@ Result<void> VirtioDevices::Place(const VirtioDevicesArgs& args, std::string nam
 }
 
 Result<void> VirtioDevices::PlaceTransport(const VirtioDevicesArgs& args, std::string name,
-                                           std::shared_ptr<virtio::VirtioDevice> device) {
+                                           std::shared_ptr<virtio::VirtioDevice> device,
+                                           bool behind_iommu) {
   // A handler that throws fails the device it serves.
   auto served = std::make_shared<std::weak_ptr<virtio::VirtioPciDevice>>();
   auto on_fault = [served](const std::string& what) {
@@ -100,6 +117,21 @@ Result<void> VirtioDevices::PlaceTransport(const VirtioDevicesArgs& args, std::s
   }
   virtio::VirtioPciOptions options;
   options.name = name;
+  std::optional<uint8_t> wanted;
+  if (auto it = args.slots.find(name); it != args.slots.end()) wanted = it->second;
+  if (behind_iommu) {
+    if (iommu_ == nullptr) return Error(ErrorCode::kInternal, name + ": no virtio-iommu to go behind");
+    // The endpoint id is the BDF, so the slot is chosen now.
+    if (!wanted) {
+      for (uint8_t slot = 1; slot < PciBus::kMaxDevices && !wanted; ++slot) {
+        if (args.pci->bus().GetDevice(slot) == nullptr) wanted = slot;
+      }
+      if (!wanted) return Error(ErrorCode::kOutOfRange, name + ": no free PCI slot");
+    }
+    const uint16_t bdf = static_cast<uint16_t>(*wanted << 3);
+    iommu_->mappings()->AddEndpoint(bdf);
+    options.dma = iommu_->DmaFor(bdf);
+  }
   if (VmmEvents* events = args.events) {
     options.on_lifecycle = [events, name](std::string_view event) {
       events->Emit("virtio-device", event, {{"id", name}});
@@ -114,10 +146,9 @@ Result<void> VirtioDevices::PlaceTransport(const VirtioDevicesArgs& args, std::s
   std::vector<Worker*> its_workers;
   for (size_t i = first; i < workers_.size(); ++i) its_workers.push_back(workers_[i].get());
   devices_.push_back({name, 0, pci_device, w, its_workers});  // kept from here on, placed or not
-  std::optional<uint8_t> wanted;
-  if (auto it = args.slots.find(name); it != args.slots.end()) wanted = it->second;
   PETREL_ASSIGN_OR_RETURN(uint8_t slot, args.pci->AddDevice(pci_device, wanted).Wrap(name));
   devices_.back().slot = slot;
+  if (behind_iommu) iommu_endpoints_.push_back(static_cast<uint16_t>(slot << 3));
   PETREL_LOG(kInfo) << name << ": PCI 00:" << std::hex << int{slot} << ".0";
   for (size_t i = first; i < workers_.size(); ++i) PETREL_TRY(workers_[i]->Start());
   return Ok();
@@ -142,9 +173,11 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
   args_ = args;
   args_.config = nullptr;  // the boot's: hot-plug brings its own
   args_.slots.clear();
-  auto place = [&](std::string name, auto device) {
-    return Place(args, std::move(name), std::shared_ptr(std::move(device)));
+  auto place = [&](std::string name, auto device, bool behind_iommu = false) {
+    return Place(args, std::move(name), std::shared_ptr(std::move(device)), behind_iommu);
   };
+  // Made first, placed after the devices behind it (their DMA goes through it).
+  if (config::HasIommu(*args.config)) iommu_ = std::make_shared<virtio::IommuDevice>(std::set<uint32_t>{});
   if (args.console_output != nullptr) {
     ConsoleOutput* out = args.console_output;
     console_ = std::make_shared<virtio::ConsoleDevice>(
@@ -154,7 +187,7 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
 
   PETREL_ASSIGN_OR_RETURN(auto rng_device,
                           virtio::RngDevice::Create(args.config->rng).Wrap("--rng"));
-  PETREL_TRY(place(config::kRngDeviceId, std::move(rng_device)));
+  PETREL_TRY(place(config::kRngDeviceId, std::move(rng_device), args.config->rng.iommu));
 
   // One limiter per --rate-limit-group, shared by the disks naming it; its
   // buckets start full (any time in the past fills them).
@@ -166,7 +199,7 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     const virtio::DiskConfig& disk = args.config->disks[i];
     const std::string name = disk.id.empty() ? "disk" + std::to_string(i) : disk.id;
     PETREL_ASSIGN_OR_RETURN(auto blk_device, MakeDisk(disk));
-    PETREL_TRY(Place(args, name, blk_device));
+    PETREL_TRY(Place(args, name, blk_device, disk.iommu));
     // Place() kept the transport, placed or not.
     std::lock_guard lock(mu_);
     disks_.push_back({name, blk_device, devices_.back().device});
@@ -180,7 +213,7 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
     PETREL_ASSIGN_OR_RETURN(auto net_device,
                             virtio::VirtioNet::Create(net, random).Wrap("--net " + name));
     PETREL_LOG(kInfo) << name << ": tap " << net_device->tap_name();
-    PETREL_TRY(place(name, std::move(net_device)));
+    PETREL_TRY(place(name, std::move(net_device), net.iommu));
   }
 
   vm_ = args.vm;
@@ -192,13 +225,18 @@ Result<void> VirtioDevices::PlaceAll(const VirtioDevicesArgs& args) {
       at = it->second;
     }
     PETREL_ASSIGN_OR_RETURN(auto device, MakePmem(config, at));
-    PETREL_TRY(Place(args, config.id, std::move(device)));
+    PETREL_TRY(Place(args, config.id, std::move(device), config.iommu));
   }
   if (args.config->vsock) {
     virtio::VsockConfig config = *args.config->vsock;
     if (config.id.empty()) config.id = "vsock0";
     PETREL_ASSIGN_OR_RETURN(auto vsock, MakeVsock(config));
-    PETREL_TRY(Place(args, config.id, std::move(vsock)));
+    PETREL_TRY(Place(args, config.id, std::move(vsock), config.iommu));
+  }
+  if (iommu_ != nullptr) {
+    PETREL_TRY(Place(args, config::kIommuDeviceId, iommu_));
+    std::lock_guard lock(mu_);
+    iommu_slot_ = devices_.back().slot;
   }
 
   // Last, so a balloon never moves the other devices' PCI slots.
@@ -293,6 +331,7 @@ void VirtioDevices::DropPmem(const std::string& id) {
 
 Result<VirtioDevices::Placed> VirtioDevices::AddPmem(const virtio::PmemConfig& pmem) {
   if (pmem.id.empty()) return Error(ErrorCode::kInvalidArgument, "a hot-plugged pmem needs an id");
+  PETREL_TRY(RefuseIommuHotplug(pmem.iommu, pmem.id));
   PETREL_ASSIGN_OR_RETURN(auto device, MakePmem(pmem, std::nullopt));
   auto placed = PlaceHotplugged(pmem.id, std::move(device));
   if (!placed.ok()) DropPmem(pmem.id);
@@ -368,6 +407,13 @@ void VirtioDevices::DiscardLastLocked() {
   last = {};  // the device before its workers
 }
 
+std::optional<acpi::AcpiConfig::Iommu> VirtioDevices::iommu_topology() const {
+  std::lock_guard lock(mu_);
+  if (iommu_ == nullptr || !iommu_slot_) return std::nullopt;
+  return acpi::AcpiConfig::Iommu{.bdf = static_cast<uint16_t>(*iommu_slot_ << 3),
+                                 .endpoints = iommu_endpoints_};
+}
+
 template <class Device>
 Result<VirtioDevices::Placed> VirtioDevices::PlaceHotplugged(const std::string& id,
                                                              std::shared_ptr<Device> device) {
@@ -397,18 +443,21 @@ Result<std::shared_ptr<virtio::VsockDevice>> VirtioDevices::MakeVsock(
 
 Result<VirtioDevices::Placed> VirtioDevices::AddVsock(const virtio::VsockConfig& vsock) {
   if (vsock.id.empty()) return Error(ErrorCode::kInvalidArgument, "a hot-plugged vsock needs an id");
+  PETREL_TRY(RefuseIommuHotplug(vsock.iommu, vsock.id));
   PETREL_ASSIGN_OR_RETURN(auto device, MakeVsock(vsock));
   return PlaceHotplugged(vsock.id, std::move(device));
 }
 
 Result<VirtioDevices::Placed> VirtioDevices::AddDisk(const virtio::DiskConfig& disk) {
   if (disk.id.empty()) return Error(ErrorCode::kInvalidArgument, "a hot-plugged disk needs an id");
+  PETREL_TRY(RefuseIommuHotplug(disk.iommu, disk.id));
   PETREL_ASSIGN_OR_RETURN(auto blk_device, MakeDisk(disk));
   return PlaceHotplugged(disk.id, blk_device);
 }
 
 Result<VirtioDevices::Placed> VirtioDevices::AddNet(const virtio::NetConfig& net) {
   if (net.id.empty()) return Error(ErrorCode::kInvalidArgument, "a hot-plugged net needs an id");
+  PETREL_TRY(RefuseIommuHotplug(net.iommu, net.id));
   SystemRandom system_random;  // only for the MAC when none is given
   RandomSource& random = args_.random != nullptr ? *args_.random : system_random;
   PETREL_ASSIGN_OR_RETURN(auto net_device,

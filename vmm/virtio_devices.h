@@ -20,6 +20,16 @@
 // the devices are placed; a handler that throws fails only its device
 // (DEVICE_NEEDS_RESET), never the VMM.
 //
+// virtio-iommu: a VM whose config has one (config::HasIommu) gets it as
+// "__iommu", placed after the other devices PlaceAll places (as Cloud
+// Hypervisor adds it after the devices behind it), before the balloon and
+// virtio-mem. Each device with iommu=on goes behind it: its endpoint id is
+// its BDF, its transport translates every guest address through the
+// IOMMU's mappings (VirtioPciOptions::dma), and iommu_topology() gives the
+// VIOT table what it describes. A device behind the IOMMU cannot be
+// hot-plugged (as in Cloud Hypervisor, whose hot-plug behind it needs an
+// iommu segment).
+//
 // Each device is made from its config struct as the user gave it (already
 // validated by the CLI or the API); the block I/O engine is the disk's
 // io_engine option (auto: io_uring, falling back to synchronous I/O).
@@ -61,7 +71,9 @@
 #include "vmm/config/vm_config.h"
 #include "devices/virtio/console/console_device.h"
 #include "vmm/console_output.h"
+#include "core/acpi/tables.h"
 #include "devices/virtio/balloon/balloon_device.h"
+#include "devices/virtio/iommu/iommu_device.h"
 #include "devices/virtio/blk/blk_device.h"
 #include "devices/virtio/mem/mem_device.h"
 #include "devices/virtio/net/virtio_net.h"
@@ -194,16 +206,22 @@ class VirtioDevices {
 
   // --balloon's device, or nullptr.
   virtio::BalloonDevice* balloon() const { return balloon_.get(); }
+  // The virtio-iommu, or nullptr.
+  virtio::IommuDevice* iommu() const { return iommu_.get(); }
+  // What the VIOT table describes (after PlaceAll): the IOMMU's BDF and the
+  // BDFs behind it, in placement order; nullopt without an IOMMU.
+  std::optional<acpi::AcpiConfig::Iommu> iommu_topology() const;
   // vm.resize desired_balloon: the balloon's new target, told to its driver.
   // kFailedPrecondition without a balloon.
   Result<void> SetBalloonTarget(uint64_t bytes);
 
  private:
+  // `behind_iommu`: the device's DMA goes through the virtio-iommu.
   template <class Device>
   Result<void> Place(const VirtioDevicesArgs& args, std::string name,
-                     std::shared_ptr<Device> device);
+                     std::shared_ptr<Device> device, bool behind_iommu = false);
   Result<void> PlaceTransport(const VirtioDevicesArgs& args, std::string name,
-                              std::shared_ptr<virtio::VirtioDevice> device);
+                              std::shared_ptr<virtio::VirtioDevice> device, bool behind_iommu);
 
   // Opens and maps one pmem file (at `at`, or the lowest free range) and
   // makes its device, not yet placed; DropPmem undoes it (a failed
@@ -250,6 +268,9 @@ class VirtioDevices {
   };
   std::vector<Pmem> pmems_;
   hv::Vm* vm_ = nullptr;  // PlaceAll's, to unmap pmem
+  std::shared_ptr<virtio::IommuDevice> iommu_;
+  std::optional<uint8_t> iommu_slot_;        // once placed
+  std::vector<uint16_t> iommu_endpoints_;    // BDFs behind it, placement order
 };
 
 }  // namespace petrel::vmm

@@ -30,16 +30,11 @@ x86::CpuTopology Topology(const config::CpusConfig& cpus) {
   return {t.threads_per_core, t.cores_per_die, t.dies_per_package, t.packages};
 }
 
-// Writes the ACPI tables, then the kernel, initramfs and command line, into
-// guest memory; returns the boot vCPU's state.
-// `pcat_compat`: the VM has the 8259 PICs (the backend's own IOAPIC).
-Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemory& memory,
-                                       bool pcat_compat) {
-  PETREL_ASSIGN_OR_RETURN(FileImage kernel, FileImage::Open(config.payload.kernel, "kernel"));
-  FileImage initramfs;
-  if (!config.payload.initramfs.empty()) {
-    PETREL_ASSIGN_OR_RETURN(initramfs, FileImage::Open(config.payload.initramfs, "initramfs"));
-  }
+// Writes the ACPI tables into guest memory, at acpi::kRsdpAddress.
+// `pcat_compat`: the VM has the 8259 PICs (the backend's own IOAPIC);
+// `iommu`: the virtio-iommu and the devices behind it (the VIOT table).
+Result<void> WriteAcpi(const config::VmConfig& config, GuestMemory& memory, bool pcat_compat,
+                       std::optional<acpi::AcpiConfig::Iommu> iommu) {
   const bool has_serial = config.serial.mode != config::OutputMode::kOff;
   acpi::AcpiConfig acpi_config =
       PlatformAcpiConfig(config.cpus.boot_vcpus, Topology(config.cpus), has_serial);
@@ -52,14 +47,30 @@ Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemo
   acpi_config.pcat_compat = pcat_compat;
   if (config.tpm) acpi_config.tpm_crb_mmio = x86::kTpmCrbStart;  // TPM2 table, \_SB_.TPM2
   acpi_config.numa_nodes = GuestNumaNodes(config, memory, acpi_config.apic_ids);  // SRAT, SLIT
+  acpi_config.iommu = std::move(iommu);  // VIOT
   PETREL_ASSIGN_OR_RETURN(auto acpi_tables, acpi::WriteAcpiTables(memory, acpi_config)
                                                 .Wrap("writing ACPI tables"));
+  if (acpi_tables.rsdp_addr != acpi::kRsdpAddress) {
+    return Error(ErrorCode::kInternal, "the ACPI tables' RSDP is not where the kernel was told");
+  }
+  return Ok();
+}
+
+// Writes the kernel, initramfs and command line into guest memory (the
+// boot parameters point at the RSDP WriteAcpi writes later); returns the
+// boot vCPU's state.
+Result<boot::LoadedKernel> LoadPayload(const config::VmConfig& config, GuestMemory& memory) {
+  PETREL_ASSIGN_OR_RETURN(FileImage kernel, FileImage::Open(config.payload.kernel, "kernel"));
+  FileImage initramfs;
+  if (!config.payload.initramfs.empty()) {
+    PETREL_ASSIGN_OR_RETURN(initramfs, FileImage::Open(config.payload.initramfs, "initramfs"));
+  }
   boot::LinuxBootConfig boot_config;
   boot_config.kernel = kernel.bytes();
   boot_config.initramfs = initramfs.bytes();
   boot_config.cmdline = config.payload.cmdline;
   boot_config.vcpus = config.cpus.boot_vcpus;
-  boot_config.rsdp_addr = acpi_tables.rsdp_addr;
+  boot_config.rsdp_addr = acpi::kRsdpAddress;
   PETREL_ASSIGN_OR_RETURN(auto loaded,
                           boot::LoadLinux(memory, boot_config).Wrap(config.payload.kernel));
   PETREL_LOG(kInfo) << "loaded "
@@ -117,7 +128,7 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
       restore != nullptr ? restore->ioapic.has_value() : options.userspace_ioapic;
   boot::LoadedKernel loaded{};
   if (restore == nullptr) {
-    PETREL_ASSIGN_OR_RETURN(loaded, LoadPayload(config, *vm->memory_, !userspace_ioapic));
+    PETREL_ASSIGN_OR_RETURN(loaded, LoadPayload(config, *vm->memory_));
   }
 
   PETREL_ASSIGN_OR_RETURN(vm->hypervisor_, open_hypervisor());
@@ -253,7 +264,12 @@ Result<std::unique_ptr<VmInstance>> VmInstance::Create(const config::VmConfig& c
         restore != nullptr && restore->tpm ? &restore->tpm->swtpm : nullptr;
     PETREL_TRY(vm->PlaceTpm(*config.tpm, *workers, saved).Wrap("--tpm"));
   }
-  if (restore != nullptr) PETREL_TRY(vm->RestoreDevices(*restore).Wrap("restoring devices"));
+  if (restore != nullptr) {
+    PETREL_TRY(vm->RestoreDevices(*restore).Wrap("restoring devices"));
+  } else {
+    // Once the devices are placed: the VIOT names the BDFs behind the IOMMU.
+    PETREL_TRY(WriteAcpi(config, *vm->memory_, !userspace_ioapic, vm->virtio_->iommu_topology()));
+  }
 
   PETREL_TRY(vm->CreateVcpus(config, loaded.vcpu, restore));
   if (restore != nullptr) {
@@ -690,6 +706,11 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
     return Error(ErrorCode::kFailedPrecondition,
                  std::string("a snapshot needs a paused VM; this one is ") +
                      VmRunStateName(run_state_));
+  }
+  if (virtio_->iommu() != nullptr) {
+    return Error(ErrorCode::kUnsupported,
+                 "a VM with a virtio-iommu cannot be snapshotted or migrated yet (Petrel does "
+                 "not save its mappings)");
   }
   CpuHotplugController* hotplug = acpi_->cpu_hotplug();
   if (hotplug != nullptr && hotplug->removal_pending()) {

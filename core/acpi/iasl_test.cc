@@ -168,6 +168,8 @@ void CheckAll(const AcpiConfig& config) {
   if (!tables->slit.empty()) CheckTable(dir.path(), "slit", tables->slit);
   EXPECT_EQ(tables->tpm2.empty(), !config.tpm_crb_mmio.has_value());
   if (!tables->tpm2.empty()) CheckTable(dir.path(), "tpm2", tables->tpm2);
+  // Not the VIOT: the iasl CI installs (acpica-tools 20200925) predates it
+  // ("Unrecognized ACPI table signature"); viot_test.cc checks its layout.
 }
 
 TEST(AcpiIaslTest, DefaultPlatform) {

@@ -19,6 +19,7 @@
 #include "core/acpi/rsdp.h"
 #include "core/acpi/sdt.h"
 #include "core/acpi/tpm2.h"
+#include "core/acpi/viot.h"
 #include "core/arch/x86_layout.h"
 #include "core/base/bytes.h"
 
@@ -150,6 +151,18 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& c) {
       return Invalid("TPM CRB page overlaps the PCI ECAM window");
     }
   }
+  if (c.iommu) {
+    // A PCI IOMMU needs a PCI bus; a device cannot be its own IOMMU, and the
+    // node count is a u16 (the IOMMU's node counts too).
+    if (!c.pci) return Invalid("a virtio-iommu without PCI");
+    const auto& eps = c.iommu->endpoints;
+    if (eps.size() >= 0xffff) return Invalid("too many devices behind the virtio-iommu");
+    std::set<uint16_t> seen;
+    for (uint16_t bdf : eps) {
+      if (bdf == c.iommu->bdf) return Invalid("the virtio-iommu cannot translate itself");
+      if (!seen.insert(bdf).second) return Invalid("a device listed twice behind the virtio-iommu");
+    }
+  }
   if (c.pci) {
     const PciHostConfig& p = *c.pci;
     if (p.ecam_base == 0 || p.ecam_base % (1ull << 20) != 0) {
@@ -189,12 +202,14 @@ Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr)
     b.slit = std::move(numa.slit);
   }
   if (config.tpm_crb_mmio) b.tpm2 = BuildTpm2(*config.tpm_crb_mmio);
+  if (config.iommu) b.viot = BuildViot(config.iommu->bdf, config.iommu->endpoints);
   // The tables after the MADT that are present, in XSDT order.
   const std::pair<std::vector<uint8_t>*, uint64_t*> optional_tables[] = {
       {&b.mcfg, &b.mcfg_addr},
       {&b.srat, &b.srat_addr},
       {&b.slit, &b.slit_addr},
-      {&b.tpm2, &b.tpm2_addr}};
+      {&b.tpm2, &b.tpm2_addr},
+      {&b.viot, &b.viot_addr}};
   // The XSDT lists FADT, MADT and those.
   size_t xsdt_entries = 2;
   uint64_t optional_span = 0;
@@ -241,6 +256,7 @@ Result<AcpiTables> WriteAcpiTables(GuestMemory& memory, const AcpiConfig& config
       {b.rsdp_addr, &b.rsdp}, {b.xsdt_addr, &b.xsdt}, {b.fadt_addr, &b.fadt},
       {b.dsdt_addr, &b.dsdt}, {b.madt_addr, &b.madt}, {b.mcfg_addr, &b.mcfg},
       {b.srat_addr, &b.srat}, {b.slit_addr, &b.slit}, {b.tpm2_addr, &b.tpm2},
+      {b.viot_addr, &b.viot},
   };
   for (const auto& [addr, blob] : parts) {
     if (blob->empty()) continue;

@@ -21,6 +21,7 @@
 
 #include "core/acpi/memory_hotplug_registers.h"
 #include "core/acpi/numa_tables.h"
+#include "core/arch/x86_layout.h"
 #include "core/base/result.h"
 #include "core/memory/guest_memory.h"
 
@@ -92,6 +93,14 @@ struct AcpiConfig {
   // table pointing at its control area. Page-aligned and below 4 GiB (the
   // _CRS is a Memory32Fixed). Absent = no TPM.
   std::optional<uint64_t> tpm_crb_mmio;
+  // A virtio-iommu (viot.h): the VIOT table names it (its BDF on segment 0)
+  // and the devices it translates (their BDFs, each its own endpoint id).
+  // Absent = no VIOT.
+  struct Iommu {
+    uint16_t bdf = 0;
+    std::vector<uint16_t> endpoints;
+  };
+  std::optional<Iommu> iommu;
 };
 
 struct AcpiTables {
@@ -99,21 +108,22 @@ struct AcpiTables {
 };
 
 // Checks the config (vCPU counts, IRQ numbers, port ranges, NUMA nodes, the
-// TPM's register page).
+// TPM's register page, the IOMMU's endpoints).
 Result<void> ValidateAcpiConfig(const AcpiConfig& config);
 
 // The tables as separate finished blobs (checksums set), laid out as if
 // written from `base_addr`: RSDP, then XSDT, FADT, DSDT, MADT, MCFG, SRAT,
-// SLIT, TPM2, each 16-byte aligned; the XSDT lists FADT, MADT, MCFG, SRAT,
-// SLIT, TPM2.
+// SLIT, TPM2, VIOT, each 16-byte aligned; the XSDT lists FADT, MADT, MCFG,
+// SRAT, SLIT, TPM2, VIOT.
 // An absent table is empty, with address 0. For tests and the iasl check.
 struct TableBlobs {
   std::vector<uint8_t> rsdp, xsdt, fadt, dsdt, madt;
   std::vector<uint8_t> mcfg;        // empty without PCI
   std::vector<uint8_t> srat, slit;  // empty without NUMA nodes
   std::vector<uint8_t> tpm2;        // empty without tpm_crb_mmio
+  std::vector<uint8_t> viot;        // empty without iommu
   uint64_t rsdp_addr = 0, xsdt_addr = 0, fadt_addr = 0, dsdt_addr = 0, madt_addr = 0,
-           mcfg_addr = 0, srat_addr = 0, slit_addr = 0, tpm2_addr = 0;
+           mcfg_addr = 0, srat_addr = 0, slit_addr = 0, tpm2_addr = 0, viot_addr = 0;
   uint64_t end_addr = 0;  // first byte past the last table
 };
 Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr);
@@ -121,8 +131,13 @@ Result<TableBlobs> BuildAcpiTables(const AcpiConfig& config, uint64_t base_addr)
 // The area the tables must fit in: [x86::kEbdaStart, kAcpiAreaEnd).
 inline constexpr uint64_t kAcpiAreaEnd = 0x100000;
 
-// Builds the tables for base x86::kEbdaStart, checks they fit below
-// kAcpiAreaEnd and writes them into guest memory.
+// Where WriteAcpiTables puts the RSDP: the kernel loaders write it into
+// the boot parameters, which may come before the tables (the VIOT needs
+// the devices placed).
+inline constexpr uint64_t kRsdpAddress = x86::kEbdaStart;
+
+// Builds the tables for base x86::kEbdaStart (the RSDP at kRsdpAddress),
+// checks they fit below kAcpiAreaEnd and writes them into guest memory.
 Result<AcpiTables> WriteAcpiTables(GuestMemory& memory, const AcpiConfig& config);
 
 }  // namespace petrel::acpi

@@ -18,6 +18,16 @@
 // transport holds the driver-written queue registers and calls Activate()
 // when the driver enables the queue, Reset() on device reset.
 //
+// Behind an IOMMU (a DmaTranslator given), every ring, table and buffer
+// address the driver wrote is a bus address: ring fields are translated at
+// each access (the guest's IOMMU driver may map a ring's pages anywhere),
+// and each descriptor's buffer becomes one ChainBuffer per contiguous
+// guest-physical piece, so devices only ever see guest-physical addresses.
+// A translation fault is an error like a malformed ring (the translator has
+// reported it). The translation is taken when the chain is popped: a guest
+// that unmaps a buffer the device still holds has the device finish with
+// the guest memory it was mapped to, never anything outside guest RAM.
+//
 // With VIRTIO_F_EVENT_IDX, Pop() writes avail_event (= next index it will
 // read) only when it finds the ring empty, then re-checks; so a device that
 // pops until Pop() returns nullopt never misses a driver notification, and
@@ -27,10 +37,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "core/base/result.h"
 #include "core/memory/guest_memory.h"
 #include "devices/virtio/descriptor_chain.h"
+#include "devices/virtio/dma_translator.h"
 #include "devices/virtio/virtio_spec.h"
 
 namespace petrel::virtio {
@@ -43,6 +55,10 @@ inline constexpr uint32_t kMaxIndirectDescriptors = kMaxQueueSize;
 // in total"; Petrel caps the readable plus writable total to 2^32 - 1 so it
 // fits the 32-bit used length.
 inline constexpr uint64_t kMaxChainBytes = 0xffff'ffffULL;
+// Buffers in one chain: what a queue of the largest size and one full
+// indirect table can hold. Only a translated chain (behind an IOMMU, where
+// a descriptor may become several buffers) can reach it.
+inline constexpr size_t kMaxChainBuffers = 2 * size_t{kMaxQueueSize};
 
 class SplitQueue {
  public:
@@ -50,6 +66,7 @@ class SplitQueue {
   // queue_desc/driver/device) plus the negotiated ring features.
   struct Config {
     uint16_t size = 0;       // power of 2 in [1, kMaxQueueSize]; 0 is invalid
+    // Guest-physical addresses, or bus addresses behind an IOMMU.
     uint64_t desc_gpa = 0;   // descriptor table, 16-byte aligned (§2.7)
     uint64_t avail_gpa = 0;  // available ring ("driver area"), 2-byte aligned
     uint64_t used_gpa = 0;   // used ring ("device area"), 4-byte aligned
@@ -69,11 +86,15 @@ class SplitQueue {
     bool operator==(const State&) const = default;
   };
 
-  explicit SplitQueue(std::shared_ptr<GuestMemory> memory);
+  // `dma`: the device is behind an IOMMU (null: addresses are guest-physical).
+  explicit SplitQueue(std::shared_ptr<GuestMemory> memory,
+                      std::shared_ptr<const DmaTranslator> dma = nullptr);
 
   // Checks size and alignments and that the three ring areas (with their
-  // event fields) lie in guest RAM without wrapping.
-  static Result<void> Validate(const Config& config, const GuestMemory& memory);
+  // event fields) lie in guest RAM without wrapping (behind an IOMMU: are
+  // mapped, for the access the device makes, to guest RAM).
+  static Result<void> Validate(const Config& config, const GuestMemory& memory,
+                               const DmaTranslator* dma = nullptr);
 
   // Validates `config` and starts the queue with all indices at 0.
   Result<void> Activate(const Config& config);
@@ -107,8 +128,17 @@ class SplitQueue {
  private:
   Result<uint16_t> ReadAvailIdx() const;
   Result<void> WalkChain(uint16_t head, DescriptorChain& chain) const;
+  // Guest accesses at a ring or table address (translated behind an IOMMU).
+  Result<uint16_t> Load16(uint64_t addr) const;
+  Result<void> Store16(uint64_t addr, uint16_t value);
+  Result<void> ReadRing(uint64_t addr, std::span<uint8_t> out) const;
+  Result<void> WriteRing(uint64_t addr, std::span<const uint8_t> in);
+  // Appends descriptor [addr, addr + len)'s buffer (len > 0) to `chain`,
+  // one ChainBuffer per contiguous guest-physical piece.
+  Result<void> AddBuffer(uint64_t addr, uint32_t len, bool writable, DescriptorChain& chain) const;
 
   std::shared_ptr<GuestMemory> memory_;
+  std::shared_ptr<const DmaTranslator> dma_;
   State state_;
 };
 

@@ -68,6 +68,9 @@ add_dependencies(vm_pci_hotplug_sim_test null_guest)
 petrel_test(vm_pvpanic_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_pvpanic_sim_test.cc
             DEPS petrel_vmm petrel_hv_sim petrel_test_guests petrel_virtio_testing)
 add_dependencies(vm_pvpanic_sim_test null_guest)
+petrel_test(vm_iommu_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_iommu_sim_test.cc
+            DEPS petrel_vmm petrel_hv_sim petrel_test_guests petrel_virtio_testing)
+add_dependencies(vm_iommu_sim_test null_guest)
 petrel_test(vm_watchdog_sim_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/vm_watchdog_sim_test.cc
             DEPS petrel_vmm petrel_hv_sim petrel_test_guests petrel_virtio_testing)
 add_dependencies(vm_watchdog_sim_test null_guest)

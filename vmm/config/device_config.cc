@@ -9,18 +9,16 @@ namespace petrel::config {
 
 namespace {
 
-// iommu=off and pci_segment=0 are what Petrel has; say so for anything else.
-Result<void> CheckCommonPciKeys(const OptionParser& parser) {
+// The keys every PCI device has: iommu=on|off (returned) and pci_segment,
+// of which Petrel has only 0 (say so for anything else).
+Result<bool> ParseCommonPciKeys(const OptionParser& parser) {
   PETREL_ASSIGN_OR_RETURN(auto iommu, parser.GetBool("iommu"));
-  if (iommu.value_or(false)) {
-    return parser.ValueError("iommu", *parser.Get("iommu"), "no virtio-iommu in Petrel yet");
-  }
   PETREL_ASSIGN_OR_RETURN(auto segment, parser.GetU64("pci_segment"));
   if (segment.value_or(0) != 0) {
     return parser.ValueError("pci_segment", *parser.Get("pci_segment"),
                              "Petrel has one PCI segment (0)");
   }
-  return Ok();
+  return iommu.value_or(false);
 }
 
 // A 16-bit count or size; the range is the device's to check (Validate).
@@ -62,8 +60,8 @@ Result<std::optional<ratelimit::RateLimiterConfig>> ParseRateLimiter(const Optio
 Result<DiskConfig> ParseDisk(std::string_view text) {
   OptionParser parser(Option("--disk"));
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(CheckCommonPciKeys(parser));
   DiskConfig disk;
+  PETREL_ASSIGN_OR_RETURN(disk.iommu, ParseCommonPciKeys(parser));
   const auto path = parser.Get("path");
   if (!path) return Error(ErrorCode::kInvalidArgument, "--disk: path=<file> is required");
   disk.path = *path;
@@ -115,8 +113,8 @@ Result<DiskConfig> ParseDisk(std::string_view text) {
 Result<NetConfig> ParseNet(std::string_view text) {
   OptionParser parser(Option("--net"));
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(CheckCommonPciKeys(parser));
   NetConfig net;
+  PETREL_ASSIGN_OR_RETURN(net.iommu, ParseCommonPciKeys(parser));
   net.tap = parser.Get("tap").value_or("");
   if (parser.Has("ip")) {
     PETREL_ASSIGN_OR_RETURN(net.ip, ParseIpv4(parser, "ip"));
@@ -158,8 +156,8 @@ Result<NetConfig> ParseNet(std::string_view text) {
 Result<RngConfig> ParseRng(std::string_view text) {
   OptionParser parser(Option("--rng"));
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(CheckCommonPciKeys(parser));
   RngConfig rng;
+  PETREL_ASSIGN_OR_RETURN(rng.iommu, ParseCommonPciKeys(parser));
   rng.src = parser.Get("src").value_or(rng.src);
   PETREL_TRY(virtio::Validate(rng).Wrap("--rng"));
   return rng;
@@ -170,7 +168,12 @@ Result<RngConfig> ParseRng(std::string_view text) {
 Result<BalloonConfig> ParseBalloon(std::string_view text) {
   OptionParser parser(Option("--balloon"));
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(CheckCommonPciKeys(parser));
+  PETREL_ASSIGN_OR_RETURN(const bool iommu, ParseCommonPciKeys(parser));
+  if (iommu) {
+    return parser.ValueError("iommu", *parser.Get("iommu"),
+                             "the balloon hands the host guest-physical pages; it is never "
+                             "behind the virtio-iommu");
+  }
   BalloonConfig balloon;
   PETREL_ASSIGN_OR_RETURN(auto size, parser.GetSize("size"));
   balloon.size = size.value_or(0);
@@ -185,8 +188,8 @@ Result<BalloonConfig> ParseBalloon(std::string_view text) {
 Result<PmemConfig> ParsePmem(std::string_view text) {
   OptionParser parser(Option("--pmem"));
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(CheckCommonPciKeys(parser));
   PmemConfig pmem;
+  PETREL_ASSIGN_OR_RETURN(pmem.iommu, ParseCommonPciKeys(parser));
   const auto file = parser.Get("file");
   if (!file) return Error(ErrorCode::kInvalidArgument, "--pmem: file=<path> is required");
   pmem.file = *file;
@@ -201,8 +204,8 @@ Result<PmemConfig> ParsePmem(std::string_view text) {
 Result<VsockConfig> ParseVsock(std::string_view text) {
   OptionParser parser(Option("--vsock"));
   PETREL_TRY(parser.Parse(text));
-  PETREL_TRY(CheckCommonPciKeys(parser));
   VsockConfig vsock;
+  PETREL_ASSIGN_OR_RETURN(vsock.iommu, ParseCommonPciKeys(parser));
   PETREL_ASSIGN_OR_RETURN(auto cid, parser.GetU64("cid"));
   if (!cid) return Error(ErrorCode::kInvalidArgument, "--vsock: cid=<context id> is required");
   vsock.cid = *cid;

@@ -35,6 +35,8 @@ inline constexpr const char* kSerialDeviceId = "__serial";
 inline constexpr const char* kPvpanicDeviceId = "__pvpanic";
 // --watchdog's device (CH's WATCHDOG_DEVICE_NAME).
 inline constexpr const char* kWatchdogDeviceId = "__watchdog";
+// The virtio-iommu (Cloud Hypervisor's IOMMU_DEVICE_NAME).
+inline constexpr const char* kIommuDeviceId = "__iommu";
 
 Result<void> CheckDeviceIds(const VmConfig& config);
 // Fills every empty disk and net id. Call after CheckDeviceIds.

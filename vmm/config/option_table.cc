@@ -84,7 +84,7 @@ constexpr KeyDoc kDiskKeys[] = {
     {"path", "<file>", "", "the disk image: raw, qcow2, VHD, VHDX or VMDK (required)"},
     {"readonly", "on|off", "off", "the guest cannot write the disk"},
     {"direct", "on|off", "off", "open the image with O_DIRECT (no host page cache)"},
-    {"iommu", "on|off", "off", "place the disk behind a virtio-iommu (only off: none yet)"},
+    {"iommu", "on|off", "off", "place the disk behind the VM's virtio-iommu (its DMA translated)"},
     {"num_queues", "<n>", "1", "request queues, each served by its own worker"},
     {"queue_size", "<n>", "128", "descriptors per queue, a power of two"},
     {"vhost_user", "on|off", "off", "a vhost-user back-end serves the disk", true},
@@ -128,7 +128,7 @@ constexpr KeyDoc kNetKeys[] = {
     {"mac", "<xx:xx:xx:xx:xx:xx>", "random", "the guest's MAC address"},
     {"host_mac", "<xx:xx:xx:xx:xx:xx>", "random", "the MAC address of a tap petrel creates"},
     {"mtu", "<n>", "the tap's", "the MTU offered to the guest and set on the tap"},
-    {"iommu", "on|off", "off", "place the NIC behind a virtio-iommu (only off: none yet)"},
+    {"iommu", "on|off", "off", "place the NIC behind the VM's virtio-iommu (its DMA translated)"},
     {"num_queues", "<n>", "2", "receive plus transmit queues (even; one pair per tap queue)"},
     {"queue_size", "<n>", "256", "descriptors per queue, a power of two"},
     {"id", "<name>", "_net<N>", "the device's id in the API (vm.info, vm.counters)"},
@@ -151,7 +151,7 @@ constexpr KeyDoc kNetKeys[] = {
 
 constexpr KeyDoc kRngKeys[] = {
     {"src", "<path>", "/dev/urandom", "the host file the entropy is read from"},
-    {"iommu", "on|off", "off", "place the device behind a virtio-iommu (only off: none yet)"},
+    {"iommu", "on|off", "off", "place the device behind the VM's virtio-iommu (its DMA translated)"},
 };
 
 constexpr KeyDoc kPmemKeys[] = {
@@ -159,7 +159,7 @@ constexpr KeyDoc kPmemKeys[] = {
     {"size", "<size>", "", "bytes to map, a multiple of 2 MiB (default: the file's size)"},
     {"discard_writes", "on|off", "off", "map the file privately: the guest's writes never reach it"},
     {"id", "<id>", "_pmem<N>", "the device id"},
-    {"iommu", "on|off", "off", "place the device behind a virtio-iommu (only off: none yet)"},
+    {"iommu", "on|off", "off", "place the device behind the VM's virtio-iommu (its DMA translated)"},
     {"pci_segment", "<n>", "0", "the PCI segment (only 0: Petrel has one)"},
 };
 
@@ -175,7 +175,7 @@ constexpr KeyDoc kVsockKeys[] = {
      "the host's UNIX socket: connect and send \"CONNECT <port>\\n\"; the guest's connections "
      "to host port P reach <path>_P (required)"},
     {"id", "<id>", "_vsock<N>", "the device id"},
-    {"iommu", "on|off", "off", "place the device behind a virtio-iommu (only off: none yet)"},
+    {"iommu", "on|off", "off", "place the device behind the VM's virtio-iommu (its DMA translated)"},
     {"pci_segment", "<n>", "0", "the PCI segment (only 0: Petrel has one)"},
 };
 
@@ -184,7 +184,7 @@ constexpr KeyDoc kBalloonKeys[] = {
     {"deflate_on_oom", "on|off", "off", "the guest deflates the balloon when it runs out of memory"},
     {"free_page_reporting", "on|off", "off",
      "the guest reports free pages, which go back to the host"},
-    {"iommu", "on|off", "off", "place the device behind a virtio-iommu (only off: none yet)"},
+    {"iommu", "on|off", "off", "only off: the balloon is never behind a virtio-iommu"},
     {"pci_segment", "<n>", "0", "the PCI segment (only 0: Petrel has one)"},
 };
 

@@ -822,6 +822,14 @@ Result<void> ValidateVmConfig(const VmConfig& config) {
   return ValidateRateLimitGroups(config);
 }
 
+bool AnyDeviceBehindIommu(const VmConfig& config) {
+  const auto on = [](const auto& device) { return device.iommu; };
+  return config.rng.iommu || std::any_of(config.disks.begin(), config.disks.end(), on) ||
+         std::any_of(config.nets.begin(), config.nets.end(), on) ||
+         std::any_of(config.pmem.begin(), config.pmem.end(), on) ||
+         (config.vsock && config.vsock->iommu);
+}
+
 Result<void> ValidateRateLimitGroups(const VmConfig& config) {
   for (const ratelimit::RateLimitGroupConfig& group : config.rate_limit_groups) {
     PETREL_TRY(ratelimit::Validate(group));

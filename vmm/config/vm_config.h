@@ -285,8 +285,21 @@ struct VmConfig {
   // ("__watchdog", devices/virtio/watchdog), which resets a guest that
   // stopped pinging it.
   bool watchdog = false;
+  // JSON iommu (Cloud Hypervisor's VmConfig.iommu) when no device has
+  // iommu=on: the VM has a virtio-iommu with nothing behind it. A device
+  // with iommu=on gives the VM one anyway (HasIommu), and the JSON's iommu
+  // is then true; reading such a JSON leaves this false, so a config and
+  // its JSON stay one.
+  bool iommu = false;
   bool operator==(const VmConfig&) const = default;
 };
+
+// True if a device of `config` has iommu=on.
+bool AnyDeviceBehindIommu(const VmConfig& config);
+// True if the VM has a virtio-iommu: `iommu`, or a device with iommu=on.
+inline bool HasIommu(const VmConfig& config) {
+  return config.iommu || AnyDeviceBehindIommu(config);
+}
 
 // Each error is one line starting with the option name, e.g.
 // "--cpus: max=2 is less than boot=4".

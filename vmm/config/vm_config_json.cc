@@ -175,11 +175,16 @@ std::string Child(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 
-// The fields every CH PCI device config has (PciDeviceCommonConfig) that
-// Petrel has only at their defaults: no IOMMU, segment 0, slot chosen by
-// the VM.
-Result<void> PciCommonDefaults(ObjectReader& r) {
-  PETREL_TRY(r.OnlyDefault("iommu", {false}));
+// The fields every CH PCI device config has (PciDeviceCommonConfig):
+// "iommu" into `iommu` (nullptr: a device never behind the IOMMU, only
+// false), and those Petrel has only at their defaults: segment 0, slot
+// chosen by the VM.
+Result<void> PciCommon(ObjectReader& r, bool* iommu) {
+  if (iommu != nullptr) {
+    PETREL_TRY(r.Bool("iommu", *iommu));
+  } else {
+    PETREL_TRY(r.OnlyDefault("iommu", {false}));
+  }
   PETREL_TRY(r.OnlyDefault("pci_segment", {0}));
   PETREL_TRY(r.OnlyDefault("pci_device_id", {}));
   return Ok();
@@ -410,7 +415,7 @@ Result<OutputConfig> ReadOutput(const json& value, const std::string& path, bool
   PETREL_TRY(r.String("file", file));
   PETREL_TRY(r.String("socket", socket));
   if (pci) {
-    PETREL_TRY(PciCommonDefaults(r));
+    PETREL_TRY(PciCommon(r, nullptr));
     PETREL_TRY(r.OnlyDefault("id", {}));
   }
   PETREL_TRY(r.Finish());
@@ -510,7 +515,7 @@ Result<DiskConfig> ReadDisk(const json& value, const std::string& path) {
     }
     disk.io_engine = IoEngineKind::kSync;
   }
-  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(PciCommon(r, &disk.iommu));
   PETREL_TRY(r.OnlyDefault("vhost_user", {false}));
   PETREL_TRY(r.OnlyDefault("vhost_socket", {}));
   PETREL_ASSIGN_OR_RETURN(disk.rate_limiter_config, ReadRateLimiter(r, "rate_limiter_config"));
@@ -581,7 +586,7 @@ Result<NetConfig> ReadNet(const json& value, const std::string& path) {
   net.offload_tso = tso.value_or(csum);
   net.offload_ufo = ufo.value_or(csum);
   PETREL_TRY(r.String("id", net.id));
-  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(PciCommon(r, &net.iommu));
   PETREL_TRY(r.OnlyDefault("vhost_user", {false}));
   PETREL_TRY(r.OnlyDefault("vhost_socket", {}));
   PETREL_TRY(r.OnlyDefault("vhost_mode", {"Client"}));
@@ -597,7 +602,7 @@ Result<RngConfig> ReadRng(const json& value, const std::string& path) {
   RngConfig rng;
   PETREL_TRY(r.String("src", rng.src));
   PETREL_TRY(r.OnlyDefault("id", {kRngDeviceId}));  // vm.info shows it
-  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(PciCommon(r, &rng.iommu));
   PETREL_TRY(r.Finish());
   PETREL_TRY(r.Checked(virtio::Validate(rng)));
   return rng;
@@ -614,7 +619,7 @@ Result<BalloonConfig> ReadBalloon(const json& value, const std::string& path) {
   PETREL_TRY(r.Bool("deflate_on_oom", balloon.deflate_on_oom));
   PETREL_TRY(r.Bool("free_page_reporting", balloon.free_page_reporting));
   PETREL_TRY(r.OnlyDefault("id", {kBalloonDeviceId}));  // vm.info shows it
-  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(PciCommon(r, nullptr));
   PETREL_TRY(r.Finish());
   PETREL_TRY(r.Checked(virtio::Validate(balloon)));
   return balloon;
@@ -629,7 +634,7 @@ Result<PmemConfig> ReadPmem(const json& value, const std::string& path) {
   PETREL_TRY(r.Unsigned("size", pmem.size));
   PETREL_TRY(r.Bool("discard_writes", pmem.discard_writes));
   PETREL_TRY(r.String("id", pmem.id));
-  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(PciCommon(r, &pmem.iommu));
   PETREL_TRY(r.Finish());
   if (pmem.file.empty()) return Error(ErrorCode::kInvalidArgument, path + ": file is required");
   PETREL_TRY(r.Checked(virtio::Validate(pmem)));
@@ -645,7 +650,7 @@ Result<VsockConfig> ReadVsock(const json& value, const std::string& path) {
   PETREL_TRY(r.Unsigned("cid", vsock.cid));
   PETREL_TRY(r.String("socket", vsock.socket));
   PETREL_TRY(r.String("id", vsock.id));
-  PETREL_TRY(PciCommonDefaults(r));
+  PETREL_TRY(PciCommon(r, &vsock.iommu));
   PETREL_TRY(r.Finish());
   if (vsock.socket.empty()) return Error(ErrorCode::kInvalidArgument, path + ": socket is required");
   PETREL_TRY(r.Checked(virtio::Validate(vsock)));
@@ -706,7 +711,7 @@ Result<void> ReadList(ObjectReader& r, std::string_view key, std::vector<T>& out
   return Ok();
 }
 
-json PciCommonJson() { return {{"iommu", false}, {"pci_segment", 0}}; }
+json PciCommonJson(bool iommu) { return {{"iommu", iommu}, {"pci_segment", 0}}; }
 
 json ToJson(const OutputConfig& out, bool pci) {
   json j = {{"mode", OutputModeJsonName(out.mode)}};
@@ -721,7 +726,7 @@ json ToJson(const PmemConfig& pmem) {
   json j = {{"file", pmem.file},
             {"size", pmem.size ? json(*pmem.size) : json(nullptr)},
             {"discard_writes", pmem.discard_writes},
-            {"iommu", false},
+            {"iommu", pmem.iommu},
             {"pci_segment", 0}};
   if (!pmem.id.empty()) j["id"] = pmem.id;
   return j;
@@ -741,7 +746,7 @@ json ToJson(const DiskConfig& disk) {
             {"disable_io_uring", disk.io_engine == IoEngineKind::kSync},
             {"disable_aio", false},
             {"io_engine", IoEngineKindName(disk.io_engine)}};
-  j.update(PciCommonJson());
+  j.update(PciCommonJson(disk.iommu));
   if (!disk.serial.empty()) j["serial"] = disk.serial;
   if (!disk.id.empty()) j["id"] = disk.id;
   if (disk.rate_limiter_config) j["rate_limiter_config"] = ToJson(*disk.rate_limiter_config);
@@ -759,7 +764,7 @@ json ToJson(const NetConfig& net) {
             {"offload_tso", net.offload_tso},
             {"offload_ufo", net.offload_ufo},
             {"offload_csum", net.offload_csum}};
-  j.update(PciCommonJson());
+  j.update(PciCommonJson(net.iommu));
   if (!net.tap.empty()) j["tap"] = net.tap;
   if (net.mac) j["mac"] = net::FormatMac(*net.mac);
   if (net.host_mac) j["host_mac"] = net::FormatMac(*net.host_mac);
@@ -864,9 +869,9 @@ Result<VmConfig> VmConfigFromJsonValue(const json& document) {
   PETREL_TRY(ReadList(r, "landlock_rules", config.landlock_rules, ReadLandlockRule));
   PETREL_TRY(r.Bool("pvpanic", config.pvpanic));
   PETREL_TRY(r.Bool("watchdog", config.watchdog));
-  for (const char* flag : {"iommu", "gdb"}) {
-    PETREL_TRY(r.OnlyDefault(flag, {false}));
-  }
+  PETREL_TRY(r.Bool("iommu", config.iommu));
+  if (AnyDeviceBehindIommu(config)) config.iommu = false;  // implied (vm_config.h)
+  PETREL_TRY(r.OnlyDefault("gdb", {false}));
   PETREL_TRY(r.OnlyDefault("debug_console", {json{{"mode", "Off"}},
                                              json{{"mode", "Off"}, {"iobase", 0xe9}}}));
   PETREL_TRY(r.Finish());
@@ -932,7 +937,8 @@ Result<VsockConfig> VsockConfigFromJson(std::string_view body) {
 }
 
 json VsockConfigToJson(const VsockConfig& vsock) {
-  json j = {{"cid", vsock.cid}, {"socket", vsock.socket}, {"iommu", false}, {"pci_segment", 0}};
+  json j = {{"cid", vsock.cid}, {"socket", vsock.socket}, {"iommu", vsock.iommu},
+            {"pci_segment", 0}};
   if (!vsock.id.empty()) j["id"] = vsock.id;
   return j;
 }
@@ -976,10 +982,10 @@ json VmConfigToJson(const VmConfig& config) {
   json j = {{"cpus", cpus},
             {"memory", memory},
             {"payload", payload},
-            {"rng", {{"src", config.rng.src}, {"iommu", false}}},
+            {"rng", {{"src", config.rng.src}, {"iommu", config.rng.iommu}}},
             {"serial", ToJson(config.serial, /*pci=*/false)},
             {"console", ToJson(config.console, /*pci=*/true)},
-            {"iommu", false},
+            {"iommu", HasIommu(config)},
             {"watchdog", config.watchdog},
             {"pvpanic", config.pvpanic},
             {"landlock_enable", config.landlock_enable}};

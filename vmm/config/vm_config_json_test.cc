@@ -294,6 +294,45 @@ TEST(VmConfigJsonTest, PvpanicIsReadAndWritten) {
             std::string::npos);
 }
 
+// iommu=on per device (CH's PciDeviceCommonConfig.iommu) and the VM's
+// own "iommu", which CH sets when any device is behind the IOMMU.
+TEST(VmConfigJsonTest, IommuIsReadAndWrittenAsCloudHypervisors) {
+  const char* argv[] = {"petrel", "--kernel", "/k", "--disk", "path=/d.img,iommu=on",
+                        "--net", "tap=tap9,iommu=on", "--rng", "src=/dev/urandom,iommu=on",
+                        "--disk", "path=/e.img"};
+  const auto cli = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
+  ASSERT_EQ(cli.action, CliOutcome::Action::kRun) << cli.message;
+  const VmConfig& vm = cli.options.vm;
+  EXPECT_TRUE(vm.disks[0].iommu);
+  EXPECT_FALSE(vm.disks[1].iommu);
+  EXPECT_TRUE(vm.nets[0].iommu);
+  EXPECT_TRUE(vm.rng.iommu);
+  EXPECT_TRUE(HasIommu(vm));
+  const nlohmann::json out = VmConfigToJson(vm);
+  EXPECT_EQ(out["iommu"], true) << "the VM has one";
+  EXPECT_EQ(out["disks"][0]["iommu"], true);
+  EXPECT_EQ(out["disks"][1]["iommu"], false);
+  EXPECT_EQ(out["net"][0]["iommu"], true);
+  EXPECT_EQ(out["rng"]["iommu"], true);
+  auto back = VmConfigFromJsonValue(out);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, vm);
+  // "iommu": true alone: an IOMMU with nothing behind it, kept.
+  auto alone = VmConfigFromJson(R"({"payload":{"kernel":"/k"},"iommu":true})");
+  ASSERT_TRUE(alone.ok()) << alone.error().message();
+  EXPECT_TRUE(HasIommu(*alone));
+  EXPECT_FALSE(AnyDeviceBehindIommu(*alone));
+  EXPECT_EQ(VmConfigToJson(*alone)["iommu"], true);
+  EXPECT_FALSE(HasIommu(*VmConfigFromJson(R"({"payload":{"kernel":"/k"}})")));
+  // The balloon hands the host guest-physical pages: never behind it.
+  const char* balloon[] = {"petrel", "--kernel", "/k", "--balloon", "size=0,iommu=on"};
+  EXPECT_EQ(ParseCommandLine(static_cast<int>(std::size(balloon)), balloon).action,
+            CliOutcome::Action::kExit);
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"balloon":{"size":0,"iommu":true}})")
+                .find("iommu"),
+            std::string::npos);
+}
+
 TEST(VmConfigJsonTest, PmemIsReadAndWrittenAsCloudHypervisorsSchema) {
   auto config = VmConfigFromJson(
       R"({"payload":{"kernel":"/k"},"pmem":[{"file":"/p.img","size":2097152,"iommu":false,)"
@@ -319,7 +358,7 @@ TEST(VmConfigJsonTest, PmemIsReadAndWrittenAsCloudHypervisorsSchema) {
             std::string::npos);
   EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"pmem":[{"file":"/p","size":1000}]})").find("2 MiB"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"pmem":[{"file":"/p","iommu":true}]})").find("iommu"),
+  EXPECT_NE(ErrorOf(R"({"payload":{"kernel":"/k"},"pmem":[{"file":"/p","iommu":1}]})").find("iommu"),
             std::string::npos);
 }
 

@@ -63,6 +63,7 @@ struct DiskConfig {
   IoEngineKind io_engine = IoEngineKind::kAuto;
   uint32_t queue_depth = kDefaultQueueDepth;  // engine requests in flight (not user-facing)
   std::string id;                             // device id; empty until the VM names it (_disk<N>)
+  bool iommu = false;  // behind the VM's virtio-iommu (its DMA translated)
 
   bool operator==(const DiskConfig&) const = default;
 };

@@ -10,6 +10,7 @@
 #include "core/base/bytes.h"
 #include "core/base/log.h"
 #include "devices/virtio/descriptor_chain.h"
+#include "devices/virtio/iommu/iommu_dma.h"
 #include "devices/virtio/serve_chains.h"
 
 namespace petrel::virtio {
@@ -29,7 +30,7 @@ void IommuDevice::ReadConfig(uint64_t offset, std::span<uint8_t> data) {
   StoreLe<uint32_t>(cfg, kIommuCfgDomainStart, 0);
   StoreLe<uint32_t>(cfg, kIommuCfgDomainEnd, l.domain_end);
   StoreLe<uint32_t>(cfg, kIommuCfgProbeSize, kIommuProbeSize);
-  cfg[kIommuCfgBypass] = mappings_->Save().bypass_unattached ? 1 : 0;
+  cfg[kIommuCfgBypass] = mappings_->bypass_unattached() ? 1 : 0;
   for (size_t i = 0; i < data.size(); ++i) {
     data[i] = offset + i < cfg.size() ? cfg[offset + i] : 0;
   }
@@ -41,29 +42,63 @@ void IommuDevice::WriteConfig(uint64_t offset, std::span<const uint8_t> data) {
   }
 }
 
+std::shared_ptr<DmaTranslator> IommuDevice::DmaFor(uint32_t endpoint) const {
+  return std::make_shared<IommuEndpointDma>(mappings_, faults_, endpoint);
+}
+
 Result<void> IommuDevice::Activate(VirtioContext& context) {
   context_ = &context;
   failed_ = false;
+  // A fault reported from another device's thread is delivered on this
+  // device's loop. The posted call runs on the loop that Reset() runs on,
+  // before the device can be destroyed (its worker stops first).
+  EventLoop* loop = &context.queue_loop(kIommuEventQueue);
+  faults_->SetWaker([this, loop] {
+    (void)loop->Post([this] { QueueNotified(kIommuEventQueue); });
+  });
   return Ok();
 }
 
 void IommuDevice::Reset() {
+  faults_->SetWaker(nullptr);
+  faults_->Clear();
   context_ = nullptr;
   failed_ = false;
   mappings_->Clear();
 }
 
+void IommuDevice::FailWith(const Error& error) {
+  failed_ = true;
+  context_->Fail("virtio-iommu: " + error.message());
+}
+
 void IommuDevice::QueueNotified(uint16_t index) {
-  // The event queue holds the driver's buffers for fault reports (none yet).
-  if (context_ == nullptr || failed_ || index != kIommuRequestQueue) return;
+  if (context_ == nullptr || failed_ || index >= kIommuQueueCount) return;
   SplitQueue& queue = context_->queue(index);
   if (!queue.ready()) return;
-  Result<void> r = Serve(queue);
-  context_->SignalUsed(index);
-  if (!r.ok()) {
-    failed_ = true;
-    context_->Fail("virtio-iommu: " + r.error().message());
+  const uint16_t used_before = queue.next_used();
+  Result<void> r = index == kIommuRequestQueue ? Serve(queue) : DeliverFaults();
+  if (queue.next_used() != used_before) context_->SignalUsed(index);
+  if (!r.ok()) FailWith(r.error());
+}
+
+Result<void> IommuDevice::DeliverFaults() {
+  SplitQueue& queue = context_->queue(kIommuEventQueue);
+  while (!faults_->empty()) {
+    PETREL_ASSIGN_OR_RETURN(std::optional<DescriptorChain> chain, queue.Pop());
+    if (!chain) return Ok();  // the rest wait for the driver's next buffers
+    if (chain->writable_len < kIommuFaultBytes)
+      return Error(ErrorCode::kMalformed, "an event buffer of " +
+                                              std::to_string(chain->writable_len) +
+                                              " writable bytes, short of a fault's 24");
+    const std::optional<IommuFault> fault = faults_->Take();
+    if (!fault) return queue.AddUsed(chain->head, 0);  // cannot happen: one loop takes
+    ChainWriter out(context_->memory(), *chain);
+    PETREL_TRY(out.Write(fault->Encode()));
+    PETREL_TRY(queue.AddUsed(chain->head, out.written()));
+    faults_delivered_.fetch_add(1, std::memory_order_relaxed);
   }
+  return Ok();
 }
 
 uint8_t IommuDevice::Handle(std::span<const uint8_t> req, std::span<uint8_t> properties) {
@@ -139,7 +174,9 @@ Result<void> IommuDevice::Serve(SplitQueue& queue) {
 std::map<std::string, uint64_t> IommuDevice::Counters() const {
   return {{"requests", requests_.load(std::memory_order_relaxed)},
           {"errors", errors_.load(std::memory_order_relaxed)},
-          {"mappings", mappings_->mapping_count()}};
+          {"mappings", mappings_->mapping_count()},
+          {"faults", faults_->reported()},
+          {"faults_delivered", faults_delivered_.load(std::memory_order_relaxed)}};
 }
 
 }  // namespace petrel::virtio

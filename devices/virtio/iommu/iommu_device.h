@@ -5,10 +5,12 @@
 // the devices behind it) to domains and maps IOVA ranges to guest memory;
 // IommuMappings keeps the result and answers translations.
 //
-// This is the device model only. Not yet done (issue 15, item 4): putting
-// devices behind it (their DMA through Translate()), the VIOT ACPI table
-// that tells the guest which endpoints it translates, `--iommu`, and fault
-// events on the event queue. Until then the VMM does not place it.
+// Devices behind it translate their DMA through DmaFor(endpoint) (the
+// virtio-pci transport gives it to their queues); a fault they hit is
+// reported on the event queue (§5.13.6.9): each fault fills one buffer the
+// driver put there, in order, and waits (IommuFaultQueue) while there is
+// none. The VMM places it for `iommu=on` devices (vmm/virtio_devices.h)
+// and the VIOT ACPI table tells the guest which endpoints it translates.
 //
 // What it offers: F_INPUT_RANGE, F_DOMAIN_RANGE, F_MAP_UNMAP, F_PROBE and
 // F_BYPASS_CONFIG; a 4 KiB granule; IOVAs [0, 2^48 - 1]; domains
@@ -31,6 +33,8 @@
 #include <string>
 
 #include "core/base/result.h"
+#include "devices/virtio/dma_translator.h"
+#include "devices/virtio/iommu/iommu_faults.h"
 #include "devices/virtio/iommu/iommu_mappings.h"
 #include "devices/virtio/split_queue.h"
 #include "devices/virtio/virtio_device.h"
@@ -41,6 +45,7 @@ namespace petrel::virtio {
 inline constexpr uint16_t kDeviceIdIommu = 23;
 inline constexpr uint16_t kIommuQueueCount = 2;
 inline constexpr uint16_t kIommuRequestQueue = 0;
+inline constexpr uint16_t kIommuEventQueue = 1;
 inline constexpr uint16_t kIommuMaxQueueSize = 256;
 // §5.13.3 feature bits.
 inline constexpr uint64_t kIommuFInputRange = 1ull << 0;
@@ -82,7 +87,9 @@ class IommuDevice final : public VirtioDevice {
  public:
   // `endpoints`: the requester ids of the devices behind it.
   explicit IommuDevice(std::set<uint32_t> endpoints, IommuMappings::Limits limits = {})
-      : mappings_(std::make_shared<IommuMappings>(limits, std::move(endpoints))) {}
+      : mappings_(std::make_shared<IommuMappings>(limits, std::move(endpoints))),
+        faults_(std::make_shared<IommuFaultQueue>()) {}
+  ~IommuDevice() override { faults_->SetWaker(nullptr); }
 
   uint16_t device_type() const override { return kDeviceIdIommu; }
   // Requests touch guest memory and the mappings only.
@@ -105,6 +112,9 @@ class IommuDevice final : public VirtioDevice {
   // What devices behind it translate through; shared so it can outlive a
   // hot-unplug of one of them.
   std::shared_ptr<IommuMappings> mappings() const { return mappings_; }
+  // The DMA translator of the device behind it with requester id `endpoint`.
+  std::shared_ptr<DmaTranslator> DmaFor(uint32_t endpoint) const;
+  IommuFaultQueue& faults() { return *faults_; }
 
   IommuMappings::State Save() const { return mappings_->Save(); }
   Result<void> Restore(const IommuMappings::State& state) { return mappings_->Restore(state); }
@@ -114,12 +124,17 @@ class IommuDevice final : public VirtioDevice {
   // The status of one request whose readable part is `req` (at most the
   // largest request); PROBE fills `properties`.
   uint8_t Handle(std::span<const uint8_t> req, std::span<uint8_t> properties);
+  // On the loop: writes waiting faults into the event queue's buffers.
+  Result<void> DeliverFaults();
+  void FailWith(const Error& error);
 
   std::shared_ptr<IommuMappings> mappings_;
+  std::shared_ptr<IommuFaultQueue> faults_;
   VirtioContext* context_ = nullptr;
   bool failed_ = false;
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> errors_{0};  // answered with a status other than OK
+  std::atomic<uint64_t> faults_delivered_{0};
 };
 
 }  // namespace petrel::virtio

@@ -3,6 +3,7 @@
 // IommuMappings: domains, endpoints and mappings (see iommu_mappings.h).
 #include "devices/virtio/iommu/iommu_mappings.h"
 
+#include <algorithm>
 #include <iterator>
 #include <string>
 
@@ -117,26 +118,42 @@ void IommuMappings::SetBypassUnattached(bool bypass) {
   s_.bypass_unattached = bypass;
 }
 
-std::optional<uint64_t> IommuMappings::Translate(uint32_t endpoint, uint64_t iova, uint64_t len,
-                                                 bool write) const {
-  if (len == 0 || iova > ~uint64_t{0} - (len - 1)) return std::nullopt;
-  const uint64_t last = iova + (len - 1);
+IommuMappings::Translation IommuMappings::TranslatePrefix(uint32_t endpoint, uint64_t iova,
+                                                         uint64_t len, bool write) const {
+  Translation fault{.gpa = 0, .len = 0, .fault_reason = kIommuFaultReasonMapping};
+  if (len == 0 || iova > ~uint64_t{0} - (len - 1)) return fault;
+  const Translation whole{.gpa = iova, .len = len};  // a bypass: the IOVA is the address
   std::lock_guard lock(mu_);
   auto ep = s_.endpoints.find(endpoint);
   if (ep == s_.endpoints.end()) {
-    if (s_.bypass_unattached && Knows(endpoint)) return iova;
-    return std::nullopt;
+    if (s_.bypass_unattached && Knows(endpoint)) return whole;
+    fault.fault_reason = kIommuFaultReasonDomain;
+    return fault;
   }
   auto dom = s_.domains.find(ep->second);
-  if (dom == s_.domains.end()) return std::nullopt;  // cannot happen: kept in step
+  if (dom == s_.domains.end()) return fault;  // cannot happen: kept in step
   const Domain& d = dom->second;
-  if (d.bypass) return iova;
+  if (d.bypass) return whole;
   auto next = d.mappings.upper_bound(iova);
-  if (next == d.mappings.begin()) return std::nullopt;
+  if (next == d.mappings.begin()) return fault;
   const auto& [start, m] = *std::prev(next);
-  if (last > m.virt_end) return std::nullopt;
-  if ((m.flags & (write ? kIommuMapWrite : kIommuMapRead)) == 0) return std::nullopt;
-  return m.phys_start + (iova - start);
+  if (iova > m.virt_end) return fault;
+  if ((m.flags & (write ? kIommuMapWrite : kIommuMapRead)) == 0) return fault;
+  // m.virt_end - iova + 1 cannot overflow past len's range: min() first.
+  const uint64_t in_mapping = m.virt_end - iova;  // bytes after iova's
+  return {.gpa = m.phys_start + (iova - start), .len = std::min(len - 1, in_mapping) + 1};
+}
+
+std::optional<uint64_t> IommuMappings::Translate(uint32_t endpoint, uint64_t iova, uint64_t len,
+                                                 bool write) const {
+  const Translation t = TranslatePrefix(endpoint, iova, len, write);
+  if (t.len == 0 || t.len != len) return std::nullopt;
+  return t.gpa;
+}
+
+bool IommuMappings::bypass_unattached() const {
+  std::lock_guard lock(mu_);
+  return s_.bypass_unattached;
 }
 
 size_t IommuMappings::mapping_count() const {

@@ -18,7 +18,8 @@
 // a guest cannot make the VMM grow without bound.
 //
 // Thread-safety: every call takes the object's lock (translations come
-// from device workers, requests from the IOMMU's).
+// from device workers, requests from the IOMMU's); the endpoint set has a
+// lock of its own.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +48,10 @@ inline constexpr uint32_t kIommuAttachBypass = 1u << 0;
 inline constexpr uint32_t kIommuMapRead = 1u << 0;
 inline constexpr uint32_t kIommuMapWrite = 1u << 1;
 inline constexpr uint32_t kIommuMapMmio = 1u << 2;
+// §5.13.6.9 fault reasons.
+inline constexpr uint8_t kIommuFaultReasonUnknown = 0;
+inline constexpr uint8_t kIommuFaultReasonDomain = 1;   // the endpoint is in no domain
+inline constexpr uint8_t kIommuFaultReasonMapping = 2;  // no mapping, or not that access
 
 class IommuMappings {
  public:
@@ -88,12 +93,31 @@ class IommuMappings {
   void Clear();
   void SetBypassUnattached(bool bypass);
 
-  // Where `endpoint`'s DMA of [iova, iova + len) lands: the guest-physical
-  // address, when one mapping with the access's permission covers it all
-  // (or the endpoint bypasses); nullopt is a fault.
+  // Where `endpoint`'s DMA from `iova` lands: the guest-physical address
+  // and how many bytes of [iova, iova + len) (len > 0) the mapping with
+  // the access's permission that holds `iova` carries on (all of them for
+  // an endpoint that bypasses); len 0 is a fault, for `fault_reason`.
+  struct Translation {
+    uint64_t gpa = 0;
+    uint64_t len = 0;
+    uint8_t fault_reason = kIommuFaultReasonUnknown;
+  };
+  Translation TranslatePrefix(uint32_t endpoint, uint64_t iova, uint64_t len, bool write) const;
+  // The guest-physical address of [iova, iova + len) when one mapping
+  // covers it all (TranslatePrefix gives all of it); nullopt is a fault.
   std::optional<uint64_t> Translate(uint32_t endpoint, uint64_t iova, uint64_t len,
                                     bool write) const;
-  bool Knows(uint32_t endpoint) const { return known_.count(endpoint) != 0; }
+  bool Knows(uint32_t endpoint) const {
+    std::lock_guard lock(known_mu_);
+    return known_.count(endpoint) != 0;
+  }
+  // Puts another device behind the IOMMU (the VMM, as it places devices,
+  // before the guest runs).
+  void AddEndpoint(uint32_t endpoint) {
+    std::lock_guard lock(known_mu_);
+    known_.insert(endpoint);
+  }
+  bool bypass_unattached() const;
   const Limits& limits() const { return limits_; }
   size_t mapping_count() const;
 
@@ -109,7 +133,9 @@ class IommuMappings {
   void DropIfEmptyLocked(uint32_t domain);
 
   const Limits limits_;
-  const std::set<uint32_t> known_;
+  // Taken after mu_ where both are (Translate), never before it.
+  mutable std::mutex known_mu_;
+  std::set<uint32_t> known_;
   mutable std::mutex mu_;
   State s_;
   size_t mappings_ = 0;

@@ -56,6 +56,7 @@ struct NetConfig {
   bool offload_csum = true;  // off needs TSO and UFO off too (§5.1.3.1)
   std::string id;            // device id; empty until the VM names it (_net<N>)
   std::optional<std::vector<int>> fds;  // caller-opened taps, one per queue pair
+  bool iommu = false;  // behind the VM's virtio-iommu (its DMA translated)
 
   bool fd_backed() const { return fds.has_value(); }
 

@@ -136,7 +136,8 @@ VirtioPciDevice::VirtioPciDevice(std::shared_ptr<VirtioDevice> device,
       num_queues_(device_->queue_count()),
       max_queue_size_(device_->max_queue_size()),
       offered_features_(device_->device_features() | FeatureBit(kFVersion1) |
-                        FeatureBit(kFIndirectDesc) | FeatureBit(kFEventIdx)),
+                        FeatureBit(kFIndirectDesc) | FeatureBit(kFEventIdx) |
+                        (options_.dma != nullptr ? FeatureBit(kFAccessPlatform) : 0)),
       config_(ids) {
   group_of_.assign(num_queues_, 0);
   for (size_t g = 0; g < groups_.size(); ++g) {
@@ -180,7 +181,7 @@ Result<void> VirtioPciDevice::Init() {
   qregs_.assign(num_queues_, QueueState{.size = max_queue_size_});
   again_pending_.assign(num_queues_, 0);
   for (uint16_t i = 0; i < num_queues_; ++i) {
-    queues_.push_back(std::make_unique<SplitQueue>(memory_));
+    queues_.push_back(std::make_unique<SplitQueue>(memory_, options_.dma));
     EventLoop& loop = queue_loop(i);
     std::shared_ptr<Notifier> notifier;
     Result<WatchId> watch = Error(ErrorCode::kInternal, "unset");
@@ -482,7 +483,7 @@ void VirtioPciDevice::EnableQueueLocked(uint16_t index) {
     FailLocked("queue_enable: queue size above the device maximum");
     return;
   }
-  if (auto ok = SplitQueue::Validate(cfg, *memory_); !ok.ok()) {
+  if (auto ok = SplitQueue::Validate(cfg, *memory_, options_.dma.get()); !ok.ok()) {
     const uint16_t vector = FailLocked("queue_enable: " + ok.error().message());
     (void)vector;  // not yet DRIVER_OK: the driver sees NEEDS_RESET in status
     return;

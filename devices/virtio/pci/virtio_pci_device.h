@@ -86,6 +86,12 @@ struct VirtioPciOptions {
   // once a driver's reset has reached the device's Reset() (Cloud
   // Hypervisor's virtio-device events). On the device's loop; may be empty.
   std::function<void(std::string_view event)> on_lifecycle;
+  // The device is behind an IOMMU: it offers VIRTIO_F_ACCESS_PLATFORM and
+  // every address its driver gives (rings, buffers) goes through this
+  // translator (split_queue.h). Null: addresses are guest-physical. The
+  // IOMMU translates whether or not the driver accepts the feature, as a
+  // platform IOMMU does: a driver that does not use the DMA API faults.
+  std::shared_ptr<const DmaTranslator> dma;
 };
 
 // Where things are in BAR0 for this device.

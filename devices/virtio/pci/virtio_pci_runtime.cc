@@ -307,14 +307,15 @@ Result<void> VirtioPciDevice::Restore(const State& s) {
          q.ring.config.avail_gpa != q.driver || q.ring.config.used_gpa != q.device)) {
       return Error(ErrorCode::kInvalidArgument, "virtio-pci: ring state differs from registers");
     }
-    if (q.ring.ready) PETREL_TRY(SplitQueue::Validate(q.ring.config, *memory_));
+    if (q.ring.ready)
+      PETREL_TRY(SplitQueue::Validate(q.ring.config, *memory_, options_.dma.get()));
     if (q.enabled) {
       if (q.size > max_queue_size_) {
         return Error(ErrorCode::kInvalidArgument, "virtio-pci: queue size above the maximum");
       }
       PETREL_TRY(SplitQueue::Validate(
           {.size = q.size, .desc_gpa = q.desc, .avail_gpa = q.driver, .used_gpa = q.device},
-          *memory_));
+          *memory_, options_.dma.get()));
     }
   }
   PETREL_TRY(msix_->CheckState(s.msix, s.config));

@@ -13,9 +13,6 @@ Result<void> Validate(const PmemConfig& pmem) {
                    "size=" + std::to_string(*pmem.size) + ": must be a non-zero multiple of 2 MiB");
     }
   }
-  if (pmem.iommu) {
-    return Error(ErrorCode::kUnsupported, "iommu=on: Petrel has no virtio-iommu yet");
-  }
   if (pmem.pci_segment != 0) {
     return Error(ErrorCode::kUnsupported,
                  "pci_segment=" + std::to_string(pmem.pci_segment) + ": Petrel has PCI segment 0 only");

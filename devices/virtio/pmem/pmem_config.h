@@ -25,7 +25,7 @@ inline constexpr uint64_t kPmemAlignment = 2 << 20;
 struct PmemConfig {
   std::string file;
   std::optional<uint64_t> size;  // bytes; default: the file's size
-  bool iommu = false;            // accepted off only (no virtio-iommu yet)
+  bool iommu = false;            // behind the VM's virtio-iommu (its flush queue's DMA)
   bool discard_writes = false;
   std::string id;  // device id; empty until the VM names it ("_pmem<N>")
   uint16_t pci_segment = 0;
@@ -33,7 +33,7 @@ struct PmemConfig {
 };
 
 // One line, "<field>=<value>: <problem>": file required, size whole 2 MiB
-// and not 0, iommu off, pci_segment 0.
+// and not 0, pci_segment 0.
 Result<void> Validate(const PmemConfig& pmem);
 
 }  // namespace petrel::virtio

@@ -16,6 +16,7 @@ inline constexpr const char* kRngDefaultSource = "/dev/urandom";
 struct RngConfig {
   std::string src = kRngDefaultSource;  // a file or device to read entropy from
   std::string id;                       // device id; empty until the VM names it
+  bool iommu = false;  // behind the VM's virtio-iommu (its DMA translated)
 
   bool operator==(const RngConfig&) const = default;
 };
