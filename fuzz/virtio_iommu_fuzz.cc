@@ -10,6 +10,7 @@
 // UNMAP changes nothing; the mapping count never passes the limit.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "devices/virtio/iommu/iommu_mappings.h"
 #include "fuzz/fuzz_check.h"
@@ -65,9 +66,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 4: m.SetBypassUnattached((op & 0x10) != 0); break;
-      case 5: (void)m.Translate(endpoint(), (op & 0x80) != 0 ? u64() : page() + in.Byte(),
-                                in.Byte() + 1, (op & 0x10) != 0);
+      case 5: {
+        // A prefix translation is never longer than asked, and covers all
+        // of it exactly when the whole-range one succeeds, at the same address.
+        const uint32_t ep = endpoint();
+        const uint64_t iova = (op & 0x80) != 0 ? u64() : page() + in.Byte();
+        const uint64_t len = in.Byte() + 1;
+        const bool write = (op & 0x10) != 0;
+        const IommuMappings::Translation t = m.TranslatePrefix(ep, iova, len, write);
+        const std::optional<uint64_t> whole = m.Translate(ep, iova, len, write);
+        Check(t.len <= len);
+        Check(whole.has_value() == (t.len == len));
+        if (whole) Check(*whole == t.gpa);
+        if (t.len == 0) Check(t.fault_reason == kIommuFaultReasonDomain ||
+                              t.fault_reason == kIommuFaultReasonMapping);
         break;
+      }
       case 6: if ((op & 0xf0) == 0) m.Clear(); break;
       default: {
         // The state is always one Restore accepts, and the count is within the limit.

@@ -8,7 +8,10 @@
 // sanitizer report; every popped buffer lies in guest RAM; readable buffers
 // precede writable ones and the lengths add up; the used index advances by
 // one per AddUsed; a failed Pop leaves the state unchanged; Save/Restore
-// round-trips.
+// round-trips. Bit 6 of the flags byte puts the queue behind an IOMMU: the
+// ring and buffer addresses are then IOVAs whose 4 KiB pages map to RAM
+// pages in an order (and with write permission) the input picks, so rings,
+// tables and buffers are translated and split page by page.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +21,7 @@
 
 #include "devices/virtio/descriptor_chain.h"
 #include "devices/virtio/split_queue.h"
+#include "devices/virtio/testing/fake_dma_translator.h"
 #include "fuzz/fuzz_check.h"
 
 using petrel::fuzz::Check;
@@ -85,7 +89,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  petrel::virtio::SplitQueue q(mem);
+  // Behind an IOMMU: IOVA page i is RAM page i ^ (pattern & 15); pages
+  // whose bit is set in the pattern's high nibble are read-only.
+  std::shared_ptr<petrel::virtio::testing::FakeDmaTranslator> dma;
+  if (data_flags & 64) {
+    dma = std::make_shared<petrel::virtio::testing::FakeDmaTranslator>();
+    constexpr uint64_t kPage = 4096;
+    for (uint64_t i = 0; i < kMemSize / kPage; ++i) {
+      const bool writable = ((pattern >> 4) & (1u << (i % 4))) == 0;
+      dma->Map(i * kPage, kPage, (i ^ (pattern & 15)) * kPage, true, writable);
+    }
+  }
+  petrel::virtio::SplitQueue q(mem, dma);
   if (!q.Activate(c).ok()) return 0;
   uint8_t scratch[4096];
   for (int n = 0; n < kMaxPops; ++n) {
@@ -107,6 +122,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (b.writable ? writable : readable) += b.len;
     }
     Check(readable == chain.readable_len && writable == chain.writable_len);
+    Check(chain.buffers.size() <= petrel::virtio::kMaxChainBuffers);
 
     petrel::virtio::ChainReader reader(*mem, chain);
     while (reader.remaining() > 0) {
@@ -125,7 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)q.NeedsNotification();
   }
   const auto state = q.Save();
-  petrel::virtio::SplitQueue copy(mem);
+  petrel::virtio::SplitQueue copy(mem, dma);
   Check(copy.Restore(state).ok());
   Check(copy.Save() == state);
   return 0;

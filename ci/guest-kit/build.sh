@@ -41,6 +41,7 @@ L2_MODULES=(virtio virtio_ring virtio_mmio virtio_pci_modern_dev virtio_pci_lega
   pvpanic pvpanic_pci  # --pvpanic's device (pvpanic is built into Debian's kernels)
   virtio_pmem nd_pmem  # --pmem: the region (libnvdimm) and its /dev/pmemN
   tpm_crb  # --tpm: the CRB interface's driver (the TPM core is built into Debian's kernels)
+  virtio_iommu  # iommu=on: the virtio-iommu's driver (ACPI VIOT is built in)
   nvram button evdev)  # /dev/nvram (boot counter), ACPI power button -> /dev/input
 
 # The guest driver for the virtio-watchdog device (a Linux module, built out of
