@@ -68,18 +68,14 @@ Result<void> VirtioDevices::Place(const VirtioDevicesArgs& args, std::string nam
   std::lock_guard lock(mu_);
   Placed& placed = devices_.back();
   placed.save_type = [device]() -> VirtioTypeState {
-    // virtio-rng has no state of its own; the IOMMU's mappings are not
-    // saved yet (VmInstance::SaveSnapshotState refuses a VM with one).
-    if constexpr (std::is_same_v<Device, virtio::RngDevice> ||
-                  std::is_same_v<Device, virtio::IommuDevice>) {
+    if constexpr (std::is_same_v<Device, virtio::RngDevice>) {
       return std::monostate{};
     } else {
       return device->Save();
     }
   };
   placed.restore_type = [device, name](const VirtioTypeState& state) -> Result<void> {
-    if constexpr (std::is_same_v<Device, virtio::RngDevice> ||
-                  std::is_same_v<Device, virtio::IommuDevice>) {
+    if constexpr (std::is_same_v<Device, virtio::RngDevice>) {
       if (std::holds_alternative<std::monostate>(state)) return Ok();
     } else {
       using State = decltype(device->Save());

@@ -26,7 +26,9 @@
 // virtio-mem. Each device with iommu=on goes behind it: its endpoint id is
 // its BDF, its transport translates every guest address through the
 // IOMMU's mappings (VirtioPciOptions::dma), and iommu_topology() gives the
-// VIOT table what it describes. A device behind the IOMMU cannot be
+// VIOT table what it describes. Its mappings are its type state in a
+// snapshot (VmInstance restores them before the devices behind it). A
+// device behind the IOMMU cannot be
 // hot-plugged (as in Cloud Hypervisor, whose hot-plug behind it needs an
 // iommu segment).
 //
@@ -92,11 +94,13 @@ namespace petrel::vmm {
 // size and pending input, virtio-balloon's target and actual size,
 // virtio-mem's requested size and plugged blocks, virtio-watchdog's armed
 // flag, virtio-pmem's guest address and size, virtio-vsock's guest cid and
-// open connections; virtio-rng has none (monostate).
+// open connections, virtio-iommu's domains, endpoints and mappings;
+// virtio-rng has none (monostate).
 using VirtioTypeState =
     std::variant<std::monostate, virtio::BlkDeviceState, virtio::VirtioNetState,
                  virtio::ConsoleDeviceState, virtio::BalloonDeviceState, virtio::MemDeviceState,
-                 virtio::WatchdogDeviceState, virtio::PmemDeviceState, virtio::VsockDeviceState>;
+                 virtio::WatchdogDeviceState, virtio::PmemDeviceState, virtio::VsockDeviceState,
+                 virtio::IommuMappings::State>;
 
 struct VirtioDevicesArgs {
   const config::VmConfig* config;

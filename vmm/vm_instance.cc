@@ -306,18 +306,25 @@ Result<void> VmInstance::RestoreDevices(const VmSnapshotState& state) {
                  "the snapshot has " + std::to_string(state.virtio.size()) +
                      " virtio devices, the config " + std::to_string(placed.size()));
   }
+  // The virtio-iommu's mappings before every other device: a transport
+  // behind it checks its rings through them (they are IOVAs).
+  std::vector<const VirtioDeviceSnapshot*> order;
   for (const VirtioDeviceSnapshot& saved : state.virtio) {
+    if (saved.id == config::kIommuDeviceId) order.insert(order.begin(), &saved);
+    else order.push_back(&saved);
+  }
+  for (const VirtioDeviceSnapshot* saved : order) {
     // By id: a device hot-plugged before the snapshot is last in the
     // snapshot but in the config's order here.
     auto it = std::find_if(placed.begin(), placed.end(),
-                           [&](const VirtioDevices::Placed& p) { return p.name == saved.id; });
+                           [&](const VirtioDevices::Placed& p) { return p.name == saved->id; });
     if (it == placed.end()) {
       return Error(ErrorCode::kInvalidArgument,
-                   "the snapshot's virtio device '" + saved.id + "' is not in the config");
+                   "the snapshot's virtio device '" + saved->id + "' is not in the config");
     }
     // The type's state first: the transport's Restore activates the device.
-    PETREL_TRY(it->restore_type(saved.device).Wrap(it->name));
-    PETREL_TRY(it->device->Restore(saved.transport).Wrap(it->name));
+    PETREL_TRY(it->restore_type(saved->device).Wrap(it->name));
+    PETREL_TRY(it->device->Restore(saved->transport).Wrap(it->name));
   }
   if (state.pvpanic.has_value() != (pvpanic_ != nullptr)) {
     return Error(ErrorCode::kInvalidArgument,
@@ -706,11 +713,6 @@ Result<VmSnapshotState> VmInstance::SaveSnapshotState() const {
     return Error(ErrorCode::kFailedPrecondition,
                  std::string("a snapshot needs a paused VM; this one is ") +
                      VmRunStateName(run_state_));
-  }
-  if (virtio_->iommu() != nullptr) {
-    return Error(ErrorCode::kUnsupported,
-                 "a VM with a virtio-iommu cannot be snapshotted or migrated yet (Petrel does "
-                 "not save its mappings)");
   }
   CpuHotplugController* hotplug = acpi_->cpu_hotplug();
   if (hotplug != nullptr && hotplug->removal_pending()) {

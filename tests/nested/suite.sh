@@ -1056,15 +1056,18 @@ echo "PETREL-PMEM-READ=$(cat /mnt/hello)"; echo discarded >/mnt/other; sync; umo
 # virtio_net then map every ring and buffer through it. The guest reads the
 # whole disk (its hash against the L1's), writes a block the L1 finds in the
 # image, and pings the L1 through the tap with large packets. Petrel's
-# counters must show the driver's requests and mappings, and no fault.
+# counters must show the driver's requests and mappings. Then pause,
+# snapshot, SIGKILL, restore and resume: the guest reads the whole disk
+# again (its hash against the image's now) and pings again, with no fault.
 test_linux_iommu() {
   name=linux-iommu
   if [ ! -f "$KIT/bpo/bzImage" ]; then
     result "$name" SKIP "no backports kernel in the guest kit (the 6.1 cloud kernel has no virtio_iommu)"; return
   fi
-  sock=/tmp/petrel-iommu.sock
+  sock=/tmp/petrel-iommu.sock; sock2=/tmp/petrel-iommu2.sock; snap=/tmp/petrel-iommu-snap
   img=/tmp/petrel-iommu.img
-  rm -f "$sock" "$img"
+  out1="/tmp/$name.out"; out2="/tmp/$name.restored.out"
+  rm -rf "$sock" "$sock2" "$snap" "$img"
   head -c $((8 << 20)) /dev/urandom >"$img"
   want=$(sha256sum "$img" | cut -c1-64)
   P=$(b64 'w=0; while [ $w -lt 20 ] && ! [ -b /dev/vda ]; do sleep 0.5; w=$((w + 1)); done
@@ -1075,47 +1078,71 @@ echo "PETREL-IOMMU-SUM=$(sha256sum /dev/vda | cut -c1-64)"
 echo petrel-iommu-write | dd of=/dev/vda bs=512 seek=4096 conv=sync,fsync 2>/dev/null; echo "PETREL-IOMMU-WROTE=$?"
 ip link set eth0 up; ip addr add 192.168.247.2/24 dev eth0
 ping -c 5 -s 1400 -W 2 192.168.247.1 >/dev/null; echo "PETREL-IOMMU-PING-RC=$?"
+echo PETREL-IOMMU-PHASE1; sleep 20
+echo 3 >/proc/sys/vm/drop_caches; echo "PETREL-IOMMU-SUM2=$(sha256sum /dev/vda | cut -c1-64)"
+ip neigh flush dev eth0; ping -c 5 -s 1400 -W 2 192.168.247.1 >/dev/null; echo "PETREL-IOMMU-PING2-RC=$?"
 echo "PETREL-IOMMU-FAULTS=$(dmesg | grep -c "fault from EP")"; dmesg | grep -i iommu | head -8
 echo PETREL-IOMMU-DONE; sleep 4')
   ./petrel --kernel "$KIT/bpo/bzImage" --initramfs "$KIT/bpo/initrd.img" \
     --cmdline "$BASE iommu.strict=1 petrel.end=poweroff petrel.cmd=$P" --cpus boot=1 \
     --memory size=512M --serial tty --console off --api-socket "path=$sock" \
-    --disk "path=$img,iommu=on" --net "tap=pitap0,ip=192.168.247.1,mask=255.255.255.0,iommu=on" \
-    </dev/null >"/tmp/$name.out" 2>&1 &
+    --disk "path=$img,iommu=on" \
+    --net "tap=pitap0,ip=192.168.247.1,mask=255.255.255.0,host_mac=12:34:56:78:9a:01,iommu=on" \
+    </dev/null >"$out1" 2>&1 &
   pid=$!
-  w=0; while [ $w -lt 120 ] && ! grep -q PETREL-IOMMU-DONE "/tmp/$name.out"; do
-    kill -0 $pid 2>/dev/null || break; sleep 1; w=$((w + 1)); done
+  ( sleep 400; kill $pid 2>/dev/null ) &
+  watchdog=$!
+  fail=""
+  waitn "$out1" PETREL-IOMMU-PHASE1 1 150 || fail="$fail no-phase1"
   ./petrel-remote --api-socket "$sock" counters >"/tmp/$name.counters" 2>&1
+  if grep -q "PETREL-IOMMU-DRIVER=no" "$out1"; then
+    kill $pid $watchdog 2>/dev/null; wait $pid $watchdog 2>/dev/null
+    result "$name" SKIP "the guest kernel has no virtio_iommu driver"; rm -f "$img"; return
+  fi
+  # Snapshot with the guest's mappings live, kill, restore: the devices'
+  # rings are IOVAs, so the restored IOMMU must hold them before the disk
+  # and the NIC come back.
+  ./petrel-remote --api-socket "$sock" pause >"/tmp/$name.remote" 2>&1 || fail="$fail pause"
+  ./petrel-remote --api-socket "$sock" snapshot "file://$snap" >>"/tmp/$name.remote" 2>&1 || fail="$fail snapshot"
+  kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  want2=$(sha256sum "$img" | cut -c1-64)
+  ./petrel --restore "source_url=file://$snap" --api-socket "path=$sock2" </dev/null >"$out2" 2>&1 &
+  pid=$!
+  w=0; while [ $w -lt 30 ] && ! ./petrel-remote --api-socket "$sock2" info 2>/dev/null | grep -q '"state":"Paused"'; do
+    sleep 1; w=$((w + 1)); done
+  ./petrel-remote --api-socket "$sock2" resume >>"/tmp/$name.remote" 2>&1 || fail="$fail resume"
+  waitn "$out2" PETREL-IOMMU-DONE 1 120 || fail="$fail not-done-after-restore"
+  ./petrel-remote --api-socket "$sock2" counters >"/tmp/$name.counters2" 2>&1
   w=0; while [ $w -lt 60 ] && kill -0 $pid 2>/dev/null; do sleep 1; w=$((w + 1)); done
   kill -0 $pid 2>/dev/null && kill $pid
   wait $pid; rc=$?
-  if grep -q "PETREL-IOMMU-DRIVER=no" "/tmp/$name.out"; then
-    result "$name" SKIP "the guest kernel has no virtio_iommu driver"; rm -f "$img"; return
-  fi
-  fail=""
+  kill $watchdog 2>/dev/null; wait $watchdog 2>/dev/null
   [ $rc -eq 0 ] || fail="$fail rc=$rc"
-  groups=$(grep -o "PETREL-IOMMU-GROUPS=[0-9]*" "/tmp/$name.out" | cut -d= -f2)
+  groups=$(grep -o "PETREL-IOMMU-GROUPS=[0-9]*" "$out1" | cut -d= -f2)
   [ "${groups:-0}" -ge 2 ] || fail="$fail iommu-groups=${groups:-none}"
-  grep -q "PETREL-IOMMU-VDA-GROUP=[0-9]" "/tmp/$name.out" || fail="$fail vda-not-in-a-group"
-  grep -q "PETREL-IOMMU-SUM=$want" "/tmp/$name.out" || fail="$fail disk-hash"
-  grep -q "PETREL-IOMMU-WROTE=0" "/tmp/$name.out" || fail="$fail guest-write"
+  grep -q "PETREL-IOMMU-VDA-GROUP=[0-9]" "$out1" || fail="$fail vda-not-in-a-group"
+  grep -q "PETREL-IOMMU-SUM=$want" "$out1" || fail="$fail disk-hash"
+  grep -q "PETREL-IOMMU-WROTE=0" "$out1" || fail="$fail guest-write"
   dd if="$img" bs=512 skip=4096 count=1 2>/dev/null | grep -aq petrel-iommu-write || fail="$fail write-not-in-image"
-  grep -q "PETREL-IOMMU-PING-RC=0" "/tmp/$name.out" || fail="$fail ping"
-  grep -q "PETREL-IOMMU-FAULTS=0" "/tmp/$name.out" || fail="$fail guest-saw-faults"
+  grep -q "PETREL-IOMMU-PING-RC=0" "$out1" || fail="$fail ping"
+  grep -q "PETREL-IOMMU-SUM2=$want2" "$out2" || fail="$fail disk-hash-after-restore"
+  grep -q "PETREL-IOMMU-PING2-RC=0" "$out2" || fail="$fail ping-after-restore"
+  grep -q "PETREL-IOMMU-FAULTS=0" "$out2" || fail="$fail guest-saw-faults"
   c=$(tr -d ' \n' <"/tmp/$name.counters" | grep -o '"__iommu":{[^}]*}')
   maps=$(echo "$c" | grep -o '"mappings":[0-9]*' | cut -d: -f2)
   reqs=$(echo "$c" | grep -o '"requests":[0-9]*' | cut -d: -f2)
-  faults=$(echo "$c" | grep -o '"faults":[0-9]*' | cut -d: -f2)
+  c2=$(tr -d ' \n' <"/tmp/$name.counters2" | grep -o '"__iommu":{[^}]*}')
+  faults=$(echo "$c2" | grep -o '"faults":[0-9]*' | cut -d: -f2)
   [ "${reqs:-0}" -gt 0 ] || fail="$fail no-iommu-requests($(head -c 300 "/tmp/$name.counters"))"
   [ "${maps:-0}" -gt 0 ] || fail="$fail no-mappings"
-  [ "${faults:-1}" -eq 0 ] || fail="$fail faults=$faults"
+  [ "${faults:-1}" -eq 0 ] || fail="$fail faults-after-restore=${faults:-none}"
   if [ -z "$fail" ]; then
-    result "$name" PASS "iommu.strict=1: disk hash and write, ping through the NIC, $groups IOMMU groups, $reqs requests, $maps mappings at the end, no fault"
+    result "$name" PASS "iommu.strict=1: disk hash and write, ping through the NIC, $groups IOMMU groups, $reqs requests, $maps mappings; after snapshot, kill and restore: disk hash and ping again, no fault"
   else
-    echo "--- $name output ---"; tail -40 "/tmp/$name.out"
+    echo "--- $name output ---"; tail -40 "$out1"; echo ---; tail -30 "$out2"; cat "/tmp/$name.remote"
     result "$name" FAIL "$fail"
   fi
-  rm -f "$img"
+  rm -rf "$img" "$snap"
 }
 
 # virtio-watchdog (issue 15, item 3): --watchdog; the guest kit's virtio_wdt

@@ -54,7 +54,7 @@ Result<std::string> ReadWhole(const std::string& path) {
 // virtio-mem's block bitmap at its largest: a 64 TiB region of 2 MiB blocks.
 constexpr size_t kMaxMemBitmapBytes = virtio::kVirtioMemMaxRegionSize / virtio::kVirtioMemMinBlockSize / 8;
 
-// A device type's state: {"type": "none"|"blk"|"net"|"console"|"balloon"|"mem"|"watchdog"|
+// A device type's state: {"type": "none"|"blk"|"net"|"console"|"balloon"|"mem"|"watchdog"|"iommu"|
 // "pmem", "state": ...}.
 json TypeStateToJson(const VirtioTypeState& state) {
   if (const auto* blk = std::get_if<virtio::BlkDeviceState>(&state)) {
@@ -89,6 +89,39 @@ json TypeStateToJson(const VirtioTypeState& state) {
   if (const auto* pmem = std::get_if<virtio::PmemDeviceState>(&state)) {
     return {{"type", "pmem"}, {"state", Section({{"start", pmem->start}, {"size", pmem->size}})}};
   }
+  if (const auto* iommu = std::get_if<virtio::IommuMappings::State>(&state)) {
+    // Parallel lists: endpoints and their domains; bypass domains; one
+    // entry per mapping in each map_* list.
+    json ep_ids = json::array(), ep_domains = json::array(), domain_ids = json::array(),
+         bypass = json::array(), map_domain = json::array(), map_start = json::array(),
+         map_end = json::array(), map_phys = json::array(), map_flags = json::array();
+    for (const auto& [ep, dom] : iommu->endpoints) {
+      ep_ids.push_back(ep);
+      ep_domains.push_back(dom);
+    }
+    for (const auto& [id, d] : iommu->domains) {
+      domain_ids.push_back(id);
+      if (d.bypass) bypass.push_back(id);
+      for (const auto& [start, m] : d.mappings) {
+        map_domain.push_back(id);
+        map_start.push_back(start);
+        map_end.push_back(m.virt_end);
+        map_phys.push_back(m.phys_start);
+        map_flags.push_back(m.flags);
+      }
+    }
+    return {{"type", "iommu"},
+            {"state", Section({{"bypass_unattached", iommu->bypass_unattached},
+                               {"endpoints", std::move(ep_ids)},
+                               {"endpoint_domains", std::move(ep_domains)},
+                               {"domains", std::move(domain_ids)},
+                               {"bypass_domains", std::move(bypass)},
+                               {"map_domains", std::move(map_domain)},
+                               {"map_virt_start", std::move(map_start)},
+                               {"map_virt_end", std::move(map_end)},
+                               {"map_phys_start", std::move(map_phys)},
+                               {"map_flags", std::move(map_flags)}})}};
+  }
   if (const auto* watchdog = std::get_if<virtio::WatchdogDeviceState>(&state)) {
     return {{"type", "watchdog"}, {"state", Section({{"armed", watchdog->armed}})}};
   }
@@ -113,10 +146,10 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     return VirtioTypeState{};
   }
   if (name != "blk" && name != "net" && name != "console" && name != "balloon" && name != "mem" &&
-      name != "watchdog" && name != "pmem" && name != "vsock") {
+      name != "watchdog" && name != "pmem" && name != "vsock" && name != "iommu") {
     return FieldProblem(fields.PathOf("type"),
                         "expected \"none\", \"blk\", \"net\", \"console\", \"balloon\", \"mem\", "
-                        "\"watchdog\", \"pmem\" or \"vsock\"");
+                        "\"watchdog\", \"pmem\", \"vsock\" or \"iommu\"");
   }
   PETREL_ASSIGN_OR_RETURN(json state, Unversioned(*section, kStateSectionVersion, state_path));
   const std::string inner = FieldPath(state_path, "state");
@@ -163,6 +196,45 @@ Result<VirtioTypeState> TypeStateFromJson(const json& value, const std::string& 
     }
     for (size_t i = 0; i < host.size(); ++i) vsock.connections.emplace_back(host[i], guest[i]);
     return VirtioTypeState{vsock};
+  }
+  if (name == "iommu") {
+    // The device checks the rules (IommuMappings::Restore); here only the
+    // lists' lengths, each bounded by what the device allows.
+    virtio::IommuMappings::State iommu;
+    constexpr size_t kMaxEndpoints = 256 * 32 * 8;  // every BDF of segment 0
+    const size_t max_domains = size_t{virtio::IommuMappings::Limits{}.domain_end} + 1;
+    const size_t max_maps = virtio::IommuMappings::Limits{}.max_mappings;
+    std::vector<uint32_t> ep_ids, ep_domains, domain_ids, bypass, map_domain, map_flags;
+    std::vector<uint64_t> map_start, map_end, map_phys;
+    PETREL_TRY(f.Read("bypass_unattached", iommu.bypass_unattached));
+    PETREL_TRY(f.ReadList("endpoints", ep_ids, kMaxEndpoints));
+    PETREL_TRY(f.ReadList("endpoint_domains", ep_domains, kMaxEndpoints));
+    PETREL_TRY(f.ReadList("domains", domain_ids, max_domains));
+    PETREL_TRY(f.ReadList("bypass_domains", bypass, max_domains));
+    PETREL_TRY(f.ReadList("map_domains", map_domain, max_maps));
+    PETREL_TRY(f.ReadList("map_virt_start", map_start, max_maps));
+    PETREL_TRY(f.ReadList("map_virt_end", map_end, max_maps));
+    PETREL_TRY(f.ReadList("map_phys_start", map_phys, max_maps));
+    PETREL_TRY(f.ReadList("map_flags", map_flags, max_maps));
+    PETREL_TRY(f.Finish());
+    const size_t n = map_domain.size();
+    if (ep_ids.size() != ep_domains.size() || map_start.size() != n || map_end.size() != n ||
+        map_phys.size() != n || map_flags.size() != n) {
+      return FieldProblem(inner, "lists of different lengths");
+    }
+    for (size_t i = 0; i < ep_ids.size(); ++i) iommu.endpoints[ep_ids[i]] = ep_domains[i];
+    for (uint32_t id : domain_ids) iommu.domains[id];
+    for (uint32_t id : bypass) {
+      auto d = iommu.domains.find(id);
+      if (d == iommu.domains.end()) return FieldProblem(inner, "a bypass domain not in domains");
+      d->second.bypass = true;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      auto d = iommu.domains.find(map_domain[i]);
+      if (d == iommu.domains.end()) return FieldProblem(inner, "a mapping of a domain not in domains");
+      d->second.mappings[map_start[i]] = {map_end[i], map_phys[i], map_flags[i]};
+    }
+    return VirtioTypeState{iommu};
   }
   if (name == "pmem") {
     virtio::PmemDeviceState pmem;  // the device checks it is where it is now
