@@ -7,7 +7,11 @@
 // (x86::kTpmCrbStart); every register is 32 bits unless noted.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
+
+#include "core/base/bytes.h"
 
 namespace petrel::tpm {
 
@@ -79,5 +83,20 @@ inline constexpr uint64_t kDataBufferSize = kCrbPageSize - kDataBuffer;  // 3968
 // the command code or response code (4).
 inline constexpr uint64_t kTpmHeaderSize = 10;
 inline constexpr uint64_t kTpmHeaderSizeOffset = 2;
+inline constexpr uint64_t kTpmHeaderCodeOffset = 6;
+// Part 2 §6.9 TPM_ST_NO_SESSIONS: the tag of a response without sessions.
+inline constexpr uint16_t kTpmStNoSessions = 0x8001;
+// Part 2 §6.6: TPM_RC_COMMAND_SIZE, the answer to a command whose size
+// field is wrong (or more than the TPM takes).
+inline constexpr uint32_t kTpmRcCommandSize = 0x142;
+
+// Writes into `out` (at least kTpmHeaderSize bytes) a response that is only
+// the header carrying `rc` (Part 1 §18.10); returns its size.
+inline size_t WriteTpmErrorResponse(std::span<uint8_t> out, uint32_t rc) {
+  StoreBe<uint16_t>(out, 0, kTpmStNoSessions);
+  StoreBe<uint32_t>(out, kTpmHeaderSizeOffset, static_cast<uint32_t>(kTpmHeaderSize));
+  StoreBe<uint32_t>(out, kTpmHeaderCodeOffset, rc);
+  return kTpmHeaderSize;
+}
 
 }  // namespace petrel::tpm

@@ -32,7 +32,6 @@ constexpr uint8_t kStartupClear[] = {0x80, 0x01, 0x00, 0x00, 0x00, 0x0c,
                                      0x00, 0x00, 0x01, 0x44, 0x00, 0x00};
 constexpr uint32_t kRcSuccess = 0;
 constexpr uint32_t kRcInitialize = 0x100;  // TPM_RC_INITIALIZE: started already
-constexpr uint32_t kRcCommandSize = 0x142;  // TPM_RC_COMMAND_SIZE
 // PTM_BLOB_TYPE_* and PTM_STATE_FLAG_DECRYPTED (swtpm_ioctls(3)).
 constexpr uint32_t kBlobPermanent = 1;
 constexpr uint32_t kBlobVolatile = 2;
@@ -241,11 +240,7 @@ Result<size_t> SwtpmBackend::Execute(std::span<uint8_t> buffer, size_t command_s
   if (command_size > buffer_size_) {
     // More than swtpm takes: answered here as a TPM would, the stream to
     // swtpm stays in step.
-    std::fill(buffer.begin(), buffer.begin() + kTpmHeaderSize, 0);
-    StoreBe<uint16_t>(buffer, 0, 0x8001);
-    StoreBe<uint32_t>(buffer, kTpmHeaderSizeOffset, kTpmHeaderSize);
-    StoreBe<uint32_t>(buffer, 6, kRcCommandSize);
-    return kTpmHeaderSize;
+    return WriteTpmErrorResponse(buffer, kTpmRcCommandSize);
   }
   const int64_t deadline = NowMs() + command_timeout_ms_;
   PETREL_TRY(WriteAll(data_.get(), buffer.first(command_size), deadline));

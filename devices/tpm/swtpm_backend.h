@@ -41,6 +41,7 @@
 #include "core/base/result.h"
 #include "core/base/unique_fd.h"
 #include "core/isolation/syscall_rules.h"
+#include "devices/tpm/crb_registers.h"
 #include "devices/tpm/tpm_backend.h"
 
 namespace petrel::tpm {
@@ -62,7 +63,6 @@ enum class SwtpmCommand : uint32_t {
 
 // PTM_CAP_* bits of CMD_GET_CAPABILITY's answer.
 inline constexpr uint64_t kSwtpmCapInit = 1u << 0;
-inline constexpr uint64_t kSwtpmCapShutdown = 1u << 1;
 inline constexpr uint64_t kSwtpmCapGetTpmEstablished = 1u << 2;
 inline constexpr uint64_t kSwtpmCapCancelTpmCmd = 1u << 5;
 inline constexpr uint64_t kSwtpmCapStop = 1u << 10;
@@ -92,7 +92,7 @@ inline constexpr size_t kSwtpmMaxBlobSize = 4u << 20;
 class SwtpmBackend final : public TpmBackend {
  public:
   struct Options {
-    size_t buffer_size = 3968;  // the CRB data buffer's
+    size_t buffer_size = kDataBufferSize;  // the CRB data buffer's
     int control_timeout_ms = 10'000;
     int command_timeout_ms = 120'000;
   };

@@ -14,13 +14,9 @@ namespace petrel::tpm {
 
 namespace {
 
-// A response of just the header carrying `rc` (TPM 2.0 Part 1 §18.10:
-// tag TPM_ST_NO_SESSIONS, size 10).
 std::vector<uint8_t> ErrorResponse(uint32_t rc) {
   std::vector<uint8_t> r(kTpmHeaderSize);
-  StoreBe<uint16_t>(r, 0, 0x8001);
-  StoreBe<uint32_t>(r, kTpmHeaderSizeOffset, kTpmHeaderSize);
-  StoreBe<uint32_t>(r, 6, rc);
+  WriteTpmErrorResponse(r, rc);
   return r;
 }
 
@@ -126,7 +122,7 @@ void TpmCrb::StartLocked() {
   const uint32_t size = LoadBe<uint32_t>(s_.data, kTpmHeaderSizeOffset);
   if (size < kTpmHeaderSize || size > s_.data.size()) {
     ++commands_refused_;
-    const std::vector<uint8_t> r = ErrorResponse(kRcCommandSize);
+    const std::vector<uint8_t> r = ErrorResponse(kTpmRcCommandSize);
     std::fill(s_.data.begin(), s_.data.end(), 0);
     std::copy(r.begin(), r.end(), s_.data.begin());
     return;  // answered at once: START reads 0 again

@@ -51,10 +51,6 @@ namespace petrel::tpm {
 
 class TpmCrb final : public BusDevice {
  public:
-  // TPM 2.0 Library Part 2 §6.6: TPM_RC_COMMAND_SIZE, the answer to a
-  // command whose size field is wrong.
-  static constexpr uint32_t kRcCommandSize = 0x142;
-
   struct State {
     bool locality_assigned = false;
     bool been_seized = false;

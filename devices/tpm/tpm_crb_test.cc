@@ -147,7 +147,7 @@ TEST_F(TpmCrbTest, ACommandWithABadSizeIsAnsweredByTheDevice) {
     EXPECT_EQ(Read32(crb_, kCtrlStart), 0u) << size;
     const std::vector<uint8_t> r = ReadBuffer(crb_, 10);
     EXPECT_EQ(LoadBe<uint32_t>(r, 2), 10u) << size;
-    EXPECT_EQ(LoadBe<uint32_t>(r, 6), TpmCrb::kRcCommandSize) << size;
+    EXPECT_EQ(LoadBe<uint32_t>(r, 6), kTpmRcCommandSize) << size;
   }
   RunWorker();
   EXPECT_TRUE(backend_.commands().empty());

@@ -67,19 +67,11 @@ void IommuDevice::Reset() {
   mappings_->Clear();
 }
 
-void IommuDevice::FailWith(const Error& error) {
-  failed_ = true;
-  context_->Fail("virtio-iommu: " + error.message());
-}
-
 void IommuDevice::QueueNotified(uint16_t index) {
-  if (context_ == nullptr || failed_ || index >= kIommuQueueCount) return;
-  SplitQueue& queue = context_->queue(index);
-  if (!queue.ready()) return;
-  const uint16_t used_before = queue.next_used();
-  Result<void> r = index == kIommuRequestQueue ? Serve(queue) : DeliverFaults();
-  if (queue.next_used() != used_before) context_->SignalUsed(index);
-  if (!r.ok()) FailWith(r.error());
+  ServeNotifiedQueue(context_, failed_, "virtio-iommu", index, kIommuQueueCount,
+                     [&](SplitQueue& queue) {
+                       return index == kIommuRequestQueue ? Serve(queue) : DeliverFaults();
+                     });
 }
 
 Result<void> IommuDevice::DeliverFaults() {

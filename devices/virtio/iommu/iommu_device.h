@@ -126,7 +126,6 @@ class IommuDevice final : public VirtioDevice {
   uint8_t Handle(std::span<const uint8_t> req, std::span<uint8_t> properties);
   // On the loop: writes waiting faults into the event queue's buffers.
   Result<void> DeliverFaults();
-  void FailWith(const Error& error);
 
   std::shared_ptr<IommuMappings> mappings_;
   std::shared_ptr<IommuFaultQueue> faults_;

@@ -59,15 +59,8 @@ Result<void> PmemDevice::Restore(const PmemDeviceState& state) {
 }
 
 void PmemDevice::QueueNotified(uint16_t index) {
-  if (context_ == nullptr || failed_ || index >= kPmemQueueCount) return;
-  SplitQueue& queue = context_->queue(index);
-  if (!queue.ready()) return;
-  Result<void> r = Serve(queue);
-  context_->SignalUsed(index);
-  if (!r.ok()) {
-    failed_ = true;
-    context_->Fail("virtio-pmem: " + r.error().message());
-  }
+  ServeNotifiedQueue(context_, failed_, "virtio-pmem", index, kPmemQueueCount,
+                     [&](SplitQueue& queue) { return Serve(queue); });
 }
 
 Result<void> PmemDevice::Serve(SplitQueue& queue) {

@@ -43,16 +43,8 @@ Result<void> RngDevice::Restore(const RngDeviceState& /*state*/) {
 }
 
 void RngDevice::QueueNotified(uint16_t index) {
-  if (context_ == nullptr || failed_ || index >= kRngQueueCount) return;
-  SplitQueue& queue = context_->queue(index);
-  if (!queue.ready()) return;
-  Result<void> r = Serve(index, queue);
-  // Chains completed before an error are still handed back.
-  context_->SignalUsed(index);
-  if (!r.ok()) {
-    failed_ = true;
-    context_->Fail("virtio-rng: " + r.error().message());
-  }
+  ServeNotifiedQueue(context_, failed_, "virtio-rng", index, kRngQueueCount,
+                     [&](SplitQueue& queue) { return Serve(index, queue); });
 }
 
 Result<void> RngDevice::Serve(uint16_t index, SplitQueue& queue) {

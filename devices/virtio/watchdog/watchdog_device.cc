@@ -55,18 +55,10 @@ Result<void> WatchdogDevice::Restore(const WatchdogDeviceState& state) {
 }
 
 void WatchdogDevice::QueueNotified(uint16_t index) {
-  if (context_ == nullptr || failed_ || index >= kWatchdogQueueCount) return;
-  SplitQueue& queue = context_->queue(index);
-  if (!queue.ready()) return;
-  Result<void> r = Serve(queue);
-  // Pings answered before an error are still handed back.
-  context_->SignalUsed(index);
-  if (!r.ok()) {
-    // An armed device goes on looking: a guest that can no longer ping is
-    // reset as one that stopped would be (until its driver resets the device).
-    failed_ = true;
-    context_->Fail("virtio-watchdog: " + r.error().message());
-  }
+  // On an error an armed device goes on looking: a guest that can no longer
+  // ping is reset as one that stopped would be (until its driver resets it).
+  ServeNotifiedQueue(context_, failed_, "virtio-watchdog", index, kWatchdogQueueCount,
+                     [&](SplitQueue& queue) { return Serve(queue); });
 }
 
 Result<void> WatchdogDevice::Serve(SplitQueue& queue) {
