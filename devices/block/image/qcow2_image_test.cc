@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -330,15 +331,11 @@ TEST(Qcow2CrashTest, SigkillDuringAllocatingWritesLeavesNoCorruption) {
       }
     }
     close(pipefd[1]);
-    usleep(20000 + round * 30000);
-    kill(child, SIGKILL);
-    int status;
-    waitpid(child, &status, 0);
     std::vector<std::pair<uint64_t, uint64_t>> done;
     bool torn = false;  // the write the kill interrupted, at torn_at
     uint64_t torn_at = 0;
-    uint64_t record[3];
-    while (read(pipefd[0], record, sizeof record) == sizeof record) {
+    uint64_t record[3];  // 24 bytes: each write(2) of one is atomic (PIPE_BUF)
+    auto take = [&] {
       if (record[2] == 0) {
         torn = true;
         torn_at = record[0];
@@ -346,7 +343,24 @@ TEST(Qcow2CrashTest, SigkillDuringAllocatingWritesLeavesNoCorruption) {
         done.emplace_back(record[0], record[1]);
         torn = false;
       }
+    };
+    // The kill comes at a random moment once the writer is under way: under
+    // a sanitizer on a loaded machine, opening the image alone can take
+    // longer than the delay (CI once saw no write done in 20 ms).
+    for (int waited_ms = 0; done.size() <= 10 && waited_ms < 30'000;) {
+      pollfd p{pipefd[0], POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) {
+        waited_ms += 100;
+        continue;
+      }
+      if (read(pipefd[0], record, sizeof record) != sizeof record) break;
+      take();
     }
+    usleep(20000 + round * 30000);
+    kill(child, SIGKILL);
+    int status;
+    waitpid(child, &status, 0);
+    while (read(pipefd[0], record, sizeof record) == sizeof record) take();
     close(pipefd[0]);
     ASSERT_GT(done.size(), 10u) << "the writer made no progress";
     auto check = RunCommand("qemu-img check " + path);
